@@ -1,0 +1,30 @@
+package io.cairn.invariant;
+
+/**
+ * Always-on checks for programmer errors: a broken invariant fails loudly, in production too.
+ *
+ * <p>Java's {@code assert} depends on a JVM flag; these do not. Operating errors (bad input,
+ * timeouts, full disks) are never reported through here: they are values from the error table.
+ */
+public final class Invariant {
+    private Invariant() {}
+
+    public static void check(boolean condition, String message) {
+        if (!condition) {
+            throw new InvariantViolation(message);
+        }
+    }
+
+    public static void check(boolean condition, String format, Object... args) {
+        if (!condition) {
+            throw new InvariantViolation(String.format(format, args));
+        }
+    }
+
+    /** Thrown when an invariant is broken; never caught to continue as if nothing happened. */
+    public static final class InvariantViolation extends IllegalStateException {
+        InvariantViolation(String message) {
+            super(message);
+        }
+    }
+}

@@ -1,0 +1,37 @@
+package io.cairn.replica;
+
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.atomic.LongAdder;
+
+/** Counters a {@link LocalReplica} keeps about itself; the server exports them as metrics. */
+public final class ReplicaStats {
+    final LongAdder corruptRecords = new LongAdder();
+    final LongAdder writeGroups = new LongAdder();
+    final LongAdder writeRequests = new LongAdder();
+    final LongAdder idempotentReplays = new LongAdder();
+    final LongAdder expiredRecordsPurged = new LongAdder();
+    final LongAdder tombstonesPurged = new LongAdder();
+    final LongAdder idempotencyRecordsPurged = new LongAdder();
+    final LongAdder staleExpiryEntries = new LongAdder();
+    // Invariant: equals the number of idempotency records on disk (minus those already expired
+    // but not yet swept, which are counted until the sweeper removes them).
+    final AtomicLong idempotencyRecords = new AtomicLong();
+    final AtomicLong sweepBacklog = new AtomicLong();
+
+    public long corruptRecords() { return corruptRecords.sum(); }
+    public long writeGroups() { return writeGroups.sum(); }
+    public long writeRequests() { return writeRequests.sum(); }
+    public long idempotentReplays() { return idempotentReplays.sum(); }
+    public long expiredRecordsPurged() { return expiredRecordsPurged.sum(); }
+    public long tombstonesPurged() { return tombstonesPurged.sum(); }
+    public long idempotencyRecordsPurged() { return idempotencyRecordsPurged.sum(); }
+    public long staleExpiryEntries() { return staleExpiryEntries.sum(); }
+    public long idempotencyRecords() { return idempotencyRecords.get(); }
+    /** Expiry index entries that were due at the last sweep and not yet processed (capped). */
+    public long sweepBacklog() { return sweepBacklog.get(); }
+
+    /** Counts a corrupt record found outside the replica (a front end reading through it). */
+    public void countCorruption() {
+        corruptRecords.increment();
+    }
+}

@@ -1,0 +1,26 @@
+package io.cairn.request;
+
+import io.cairn.error.ErrorCode;
+import io.cairn.record.Record;
+import io.cairn.version.Version;
+
+/** What happened to one {@link Op}; front ends render these, and idempotency stores them. */
+public sealed interface OpResult {
+    /** A put was stored with this version. */
+    record Written(Version version, long expiresAtMillis) implements OpResult {}
+
+    /** A delete stored a tombstone with this version. */
+    record Deleted(Version version) implements OpResult {}
+
+    /** A condition did not hold; {@code current} is the live version, or null when there is none. */
+    record PreconditionFailed(Version current) implements OpResult {}
+
+    /** A get found a live record. */
+    record Found(Record record) implements OpResult {}
+
+    /** A get found nothing live: missing, deleted or expired. */
+    record NotFound() implements OpResult {}
+
+    /** The operation failed with an operating error and changed nothing. */
+    record Failed(ErrorCode code, String message) implements OpResult {}
+}

@@ -1,0 +1,88 @@
+package io.cairn.storage;
+
+import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
+import java.util.Arrays;
+
+/**
+ * The layout of every key Cairn stores, one leading byte per keyspace.
+ *
+ * <pre>
+ *   'd' | namespace id (u32) | partition (u16) | user key     a record
+ *   'x' | due millis (u64)   | storage key                    expiry index entry
+ *   'i' | namespace id (u32) | idempotency key (UTF-8)        a stored request outcome
+ *   'm' | name (ASCII)                                        node metadata
+ * </pre>
+ * All integers are big-endian so that byte order is numeric order: a partition is one contiguous
+ * range, and the expiry index is sorted by due time.
+ */
+public final class Keyspace {
+    public static final byte DATA = 'd';
+    public static final byte EXPIRY = 'x';
+    public static final byte IDEMPOTENCY = 'i';
+    public static final byte META = 'm';
+    static final int DATA_HEADER = 1 + 4 + 2;
+
+    private Keyspace() {}
+
+    public static byte[] data(int namespaceId, int partition, byte[] userKey) {
+        return ByteBuffer.allocate(DATA_HEADER + userKey.length)
+                .put(DATA).putInt(namespaceId).putShort((short) partition).put(userKey).array();
+    }
+
+    /** The first key of a partition's range. */
+    public static byte[] partitionStart(int namespaceId, int partition) {
+        return ByteBuffer.allocate(DATA_HEADER).put(DATA).putInt(namespaceId).putShort((short) partition).array();
+    }
+
+    /** The first key after a partition's range. */
+    public static byte[] partitionEnd(int namespaceId, int partition) {
+        if (partition == 0xFFFF) {
+            return ByteBuffer.allocate(1 + 4).put(DATA).putInt(namespaceId + 1).array();
+        }
+        return partitionStart(namespaceId, partition + 1);
+    }
+
+    public static byte[] userKeyOf(byte[] dataKey) {
+        return Arrays.copyOfRange(dataKey, DATA_HEADER, dataKey.length);
+    }
+
+    public static byte[] expiry(long dueMillis, byte[] storageKey) {
+        return ByteBuffer.allocate(1 + 8 + storageKey.length).put(EXPIRY).putLong(dueMillis).put(storageKey).array();
+    }
+
+    public static byte[] expiryStart() {
+        return new byte[] {EXPIRY};
+    }
+
+    /** The first expiry index key whose due time is after {@code millis}. */
+    public static byte[] expiryAfter(long millis) {
+        return ByteBuffer.allocate(1 + 8).put(EXPIRY).putLong(millis + 1).array();
+    }
+
+    public static long expiryDueMillis(byte[] expiryKey) {
+        return ByteBuffer.wrap(expiryKey, 1, 8).getLong();
+    }
+
+    public static byte[] expiryTarget(byte[] expiryKey) {
+        return Arrays.copyOfRange(expiryKey, 9, expiryKey.length);
+    }
+
+    public static byte[] idempotency(int namespaceId, String key) {
+        byte[] k = key.getBytes(StandardCharsets.UTF_8);
+        return ByteBuffer.allocate(1 + 4 + k.length).put(IDEMPOTENCY).putInt(namespaceId).put(k).array();
+    }
+
+    public static byte[] idempotencyStart() {
+        return new byte[] {IDEMPOTENCY};
+    }
+
+    public static byte[] idempotencyEnd() {
+        return new byte[] {IDEMPOTENCY + 1};
+    }
+
+    public static byte[] meta(String name) {
+        byte[] n = name.getBytes(StandardCharsets.US_ASCII);
+        return ByteBuffer.allocate(1 + n.length).put(META).put(n).array();
+    }
+}

@@ -1,0 +1,33 @@
+package io.cairn.storage;
+
+import java.util.List;
+
+/**
+ * The port to a node's local storage: point reads, atomic write batches, bounded range scans.
+ *
+ * <p>Keys are compared as unsigned bytes, lexicographically. Implementations must make a batch
+ * atomic (all or nothing, also across a crash) and, for {@link Durability#SYNC}, durable before
+ * {@link #write} returns. They are safe for concurrent reads alongside one writer.
+ *
+ * <p>Failures surface as {@link StorageException}; after a failed durable write the caller must
+ * assume nothing about whether the batch persisted.
+ */
+public interface StorageEngine extends AutoCloseable {
+    /** The value stored under {@code key}, or null. */
+    byte[] get(byte[] key);
+
+    /** Applies every operation of the batch atomically. */
+    void write(WriteBatch batch, Durability durability);
+
+    /**
+     * Up to {@code limit} entries with {@code fromInclusive <= key < toExclusive}, in key order.
+     * A null {@code toExclusive} means no upper bound.
+     */
+    List<Entry> scan(byte[] fromInclusive, byte[] toExclusive, int limit);
+
+    @Override
+    void close();
+
+    /** One key and its value as returned by a scan. */
+    record Entry(byte[] key, byte[] value) {}
+}

@@ -1,0 +1,229 @@
+package io.cairn.server.config;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
+import io.cairn.request.Limits;
+import io.cairn.server.rocks.RocksSettings;
+import io.cairn.storage.Durability;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Iterator;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.TreeSet;
+import java.util.function.Function;
+
+/**
+ * Builds a {@link NodeConfig} from defaults, an optional YAML file and overrides given as dotted
+ * keys (from command-line flags), validating everything and reporting every problem at once.
+ *
+ * <p>Unknown keys are errors: a typo in a config file must not silently fall back to a default.
+ */
+public final class ConfigLoader {
+    /** Every accepted key and its default, in documentation order. */
+    public static final Map<String, String> DEFAULTS = defaults();
+
+    private final Map<String, String> values = new LinkedHashMap<>(DEFAULTS);
+    private final List<String> problems = new ArrayList<>();
+
+    private static Map<String, String> defaults() {
+        Map<String, String> d = new LinkedHashMap<>();
+        d.put("node.id", "1");
+        d.put("node.dataDir", "./cairn-data");
+        d.put("http.host", "127.0.0.1");
+        d.put("http.port", "7070");
+        d.put("http.ioThreads", Integer.toString(Runtime.getRuntime().availableProcessors()));
+        d.put("http.maxConnections", "10000");
+        d.put("http.requestTimeout", "5s");
+        d.put("http.maxHeaderBytes", "16KiB");
+        d.put("limits.maxKeyBytes", "1024");
+        d.put("limits.maxValueBytes", "1MiB");
+        d.put("limits.maxBatchOperations", "1000");
+        d.put("limits.maxBatchBodyBytes", "16MiB");
+        d.put("storage.durability", "sync");
+        d.put("storage.blockCache", "256MiB");
+        d.put("storage.writeBuffer", "64MiB");
+        d.put("storage.maxWriteBuffers", "4");
+        d.put("storage.compactionRate", "64MiB");
+        d.put("storage.backgroundJobs", "2");
+        d.put("storage.asyncSyncInterval", "200ms");
+        d.put("write.queueCapacity", "10000");
+        d.put("write.maxGroupSize", "1024");
+        d.put("write.maxGroupBytes", "16MiB");
+        d.put("ttl.default", "none");
+        d.put("ttl.sweepInterval", "1s");
+        d.put("ttl.sweepBatchSize", "1000");
+        d.put("ttl.purgeGrace", "1h");
+        d.put("idempotency.retention", "24h");
+        return java.util.Collections.unmodifiableMap(d);
+    }
+
+    /** Loads the file (when not null), then applies the overrides, then validates. */
+    public static NodeConfig load(Path file, Map<String, String> overrides) {
+        ConfigLoader loader = new ConfigLoader();
+        if (file != null) {
+            loader.readYaml(file);
+        }
+        overrides.forEach(loader::set);
+        return loader.build();
+    }
+
+    private void set(String key, String value) {
+        if (!DEFAULTS.containsKey(key)) {
+            problems.add(key + ": unknown setting" + suggestion(key));
+        } else {
+            values.put(key, value);
+        }
+    }
+
+    private void readYaml(Path file) {
+        JsonNode root;
+        try {
+            if (!Files.isRegularFile(file)) {
+                problems.add("config file " + file + " does not exist");
+                return;
+            }
+            root = new ObjectMapper(new YAMLFactory()).readTree(file.toFile());
+        } catch (IOException e) {
+            problems.add("config file " + file + " is not valid YAML: " + e.getMessage().lines().findFirst().orElse(""));
+            return;
+        }
+        if (root == null || root.isMissingNode() || root.isNull()) {
+            return;
+        }
+        flatten("", root);
+    }
+
+    private void flatten(String prefix, JsonNode node) {
+        if (node.isObject()) {
+            for (Iterator<Map.Entry<String, JsonNode>> it = node.fields(); it.hasNext(); ) {
+                Map.Entry<String, JsonNode> e = it.next();
+                flatten(prefix.isEmpty() ? e.getKey() : prefix + "." + e.getKey(), e.getValue());
+            }
+        } else if (node.isValueNode() && !node.isNull()) {
+            set(prefix, node.asText());
+        } else {
+            problems.add(prefix + ": expected a single value");
+        }
+    }
+
+    private String suggestion(String key) {
+        String section = key.contains(".") ? key.substring(0, key.indexOf('.')) : key;
+        TreeSet<String> near = new TreeSet<>();
+        for (String k : DEFAULTS.keySet()) {
+            if (k.startsWith(section + ".") || k.equalsIgnoreCase(key)) {
+                near.add(k);
+            }
+        }
+        return near.isEmpty() ? " (known sections: node, http, limits, storage, write, ttl, idempotency)" : " (did you mean one of " + near + "?)";
+    }
+
+    private NodeConfig build() {
+        int nodeId = integer("node.id", 1, 65_535);
+        Path dataDir = Path.of(values.get("node.dataDir"));
+        NodeConfig.Http http = new NodeConfig.Http(
+                nonEmpty("http.host"),
+                integer("http.port", 0, 65_535),
+                integer("http.ioThreads", 1, 256),
+                integer("http.maxConnections", 1, 1_000_000),
+                duration("http.requestTimeout", Duration.ofMillis(1), Duration.ofHours(1)),
+                (int) size("http.maxHeaderBytes", 1024, 1 << 20));
+        int maxKey = integer("limits.maxKeyBytes", 1, 65_535);
+        int maxValue = (int) size("limits.maxValueBytes", 0, 512L << 20);
+        int maxOps = integer("limits.maxBatchOperations", 1, 65_535);
+        int maxBatchBody = (int) size("limits.maxBatchBodyBytes", 1, 1L << 30);
+        Durability durability = parse("storage.durability", v -> switch (v.toLowerCase(Locale.ROOT)) {
+            case "sync" -> Durability.SYNC;
+            case "async" -> Durability.ASYNC;
+            default -> throw new IllegalArgumentException("must be sync or async, got '" + v + "'");
+        });
+        long blockCache = size("storage.blockCache", 1L << 20, 1L << 40);
+        long writeBuffer = size("storage.writeBuffer", 1L << 20, 4L << 30);
+        int maxWriteBuffers = integer("storage.maxWriteBuffers", 2, 64);
+        long compactionRate = size("storage.compactionRate", 0, 1L << 40);
+        int backgroundJobs = integer("storage.backgroundJobs", 1, 64);
+        Duration asyncSync = duration("storage.asyncSyncInterval", Duration.ofMillis(1), Duration.ofMinutes(10));
+        NodeConfig.Write write = new NodeConfig.Write(
+                integer("write.queueCapacity", 1, 10_000_000),
+                integer("write.maxGroupSize", 1, 100_000),
+                size("write.maxGroupBytes", 1, 1L << 30));
+        Duration defaultTtl = "none".equalsIgnoreCase(values.get("ttl.default").trim()) ? Duration.ZERO
+                : duration("ttl.default", Duration.ofMillis(1), Duration.ofDays(36_500));
+        NodeConfig.Ttl ttl = new NodeConfig.Ttl(defaultTtl,
+                duration("ttl.sweepInterval", Duration.ofMillis(1), Duration.ofHours(1)),
+                integer("ttl.sweepBatchSize", 1, 1_000_000),
+                duration("ttl.purgeGrace", Duration.ZERO, Duration.ofDays(365)));
+        Duration retention = duration("idempotency.retention", Duration.ofSeconds(1), Duration.ofDays(365));
+        if (!problems.isEmpty()) {
+            throw new ConfigException(problems);
+        }
+        return new NodeConfig(nodeId, dataDir, http, new Limits(maxKey, maxValue, maxOps, maxBatchBody), durability,
+                new RocksSettings(blockCache, writeBuffer, maxWriteBuffers, compactionRate, backgroundJobs, asyncSync.toMillis()),
+                write, ttl, retention);
+    }
+
+    private <T> T parse(String key, Function<String, T> parser) {
+        String v = values.get(key);
+        try {
+            return parser.apply(v);
+        } catch (IllegalArgumentException e) {
+            problems.add(key + ": " + e.getMessage());
+            return null;
+        }
+    }
+
+    private String nonEmpty(String key) {
+        String v = values.get(key);
+        if (v == null || v.isBlank()) {
+            problems.add(key + ": must not be empty");
+        }
+        return v;
+    }
+
+    private int integer(String key, long min, long max) {
+        Long v = parse(key, s -> {
+            long n;
+            try {
+                n = Long.parseLong(s.trim());
+            } catch (NumberFormatException e) {
+                throw new IllegalArgumentException("must be a whole number, got '" + s + "'");
+            }
+            return n;
+        });
+        return (int) check(key, v, min, max, Long.toString(min), Long.toString(max));
+    }
+
+    private long size(String key, long min, long max) {
+        Long v = parse(key, Units::bytes);
+        return check(key, v, min, max, min + " bytes", max + " bytes");
+    }
+
+    private long check(String key, Long v, long min, long max, String minText, String maxText) {
+        if (v == null) {
+            return min;
+        }
+        if (v < min || v > max) {
+            problems.add(key + ": must be between " + minText + " and " + maxText + ", got " + values.get(key));
+            return min;
+        }
+        return v;
+    }
+
+    private Duration duration(String key, Duration min, Duration max) {
+        Duration d = parse(key, s -> Units.duration(s, 1000));
+        if (d == null) {
+            return min;
+        }
+        if (d.compareTo(min) < 0 || d.compareTo(max) > 0) {
+            problems.add(key + ": must be between " + min + " and " + max + ", got " + values.get(key));
+            return min;
+        }
+        return d;
+    }
+}

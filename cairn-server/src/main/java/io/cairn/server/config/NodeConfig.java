@@ -1,0 +1,32 @@
+package io.cairn.server.config;
+
+import io.cairn.request.Limits;
+import io.cairn.server.rocks.RocksSettings;
+import io.cairn.storage.Durability;
+import java.nio.file.Path;
+import java.time.Duration;
+
+/**
+ * A node's validated configuration. Built by {@link ConfigLoader} from defaults, a YAML file and
+ * command-line overrides; every field is documented in docs/operations.md.
+ */
+public record NodeConfig(
+        int nodeId,
+        Path dataDir,
+        Http http,
+        Limits limits,
+        Durability durability,
+        RocksSettings rocks,
+        Write write,
+        Ttl ttl,
+        Duration idempotencyRetention) {
+
+    /** The HTTP front end. */
+    public record Http(String host, int port, int ioThreads, int maxConnections, Duration requestTimeout, int maxHeaderBytes) {}
+
+    /** The write path's group commit and admission control. */
+    public record Write(int queueCapacity, int maxGroupSize, long maxGroupBytes) {}
+
+    /** TTL defaults and the expiry sweeper. */
+    public record Ttl(Duration defaultTtl, Duration sweepInterval, int sweepBatchSize, Duration purgeGrace) {}
+}

@@ -1,0 +1,70 @@
+package io.cairn.server.config;
+
+import java.time.Duration;
+import java.time.format.DateTimeParseException;
+import java.util.Locale;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+/** Parses the human forms of durations ("500ms", "30s", "5m", "24h", "7d", ISO-8601) and sizes ("64MiB"). */
+public final class Units {
+    private static final Pattern DURATION = Pattern.compile("(\\d{1,18})\\s*(ms|s|m|h|d)?");
+    private static final Pattern SIZE = Pattern.compile("(\\d{1,18})\\s*(b|kb|kib|mb|mib|gb|gib|k|m|g)?");
+
+    private Units() {}
+
+    /**
+     * A duration; a bare number means {@code bareUnitMillis} units (1000 for seconds).
+     *
+     * @throws IllegalArgumentException with a message naming the accepted forms
+     */
+    public static Duration duration(String text, long bareUnitMillis) {
+        String t = text.trim().toLowerCase(Locale.ROOT);
+        if (t.startsWith("p")) {
+            try {
+                return Duration.parse(text.trim().toUpperCase(Locale.ROOT));
+            } catch (DateTimeParseException e) {
+                throw new IllegalArgumentException("'" + text + "' is not a duration");
+            }
+        }
+        Matcher m = DURATION.matcher(t);
+        if (!m.matches()) {
+            throw new IllegalArgumentException("'" + text + "' is not a duration (use e.g. 500ms, 30s, 5m, 2h, 1d or a number of seconds)");
+        }
+        long n = Long.parseLong(m.group(1));
+        String unit = m.group(2);
+        long millisPerUnit = unit == null ? bareUnitMillis : switch (unit) {
+            case "ms" -> 1L;
+            case "s" -> 1_000L;
+            case "m" -> 60_000L;
+            case "h" -> 3_600_000L;
+            case "d" -> 86_400_000L;
+            default -> throw new IllegalStateException(unit);
+        };
+        if (n > Long.MAX_VALUE / millisPerUnit) {
+            throw new IllegalArgumentException("'" + text + "' is too long a duration");
+        }
+        return Duration.ofMillis(n * millisPerUnit);
+    }
+
+    /** A size in bytes; binary multiples (k, KiB, MB and MiB all mean powers of 1024). */
+    public static long bytes(String text) {
+        Matcher m = SIZE.matcher(text.trim().toLowerCase(Locale.ROOT));
+        if (!m.matches()) {
+            throw new IllegalArgumentException("'" + text + "' is not a size (use e.g. 1048576, 512KiB, 64MiB, 1GiB)");
+        }
+        long n = Long.parseLong(m.group(1));
+        String unit = m.group(2);
+        int shift = unit == null ? 0 : switch (unit.charAt(0)) {
+            case 'b' -> 0;
+            case 'k' -> 10;
+            case 'm' -> 20;
+            case 'g' -> 30;
+            default -> throw new IllegalStateException(unit);
+        };
+        if (n > (Long.MAX_VALUE >> shift)) {
+            throw new IllegalArgumentException("'" + text + "' is too large");
+        }
+        return n << shift;
+    }
+}

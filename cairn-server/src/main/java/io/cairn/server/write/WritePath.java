@@ -1,0 +1,250 @@
+package io.cairn.server.write;
+
+import io.cairn.error.CairnException;
+import io.cairn.error.ErrorCode;
+import io.cairn.replica.LocalReplica;
+import io.cairn.request.Op;
+import io.cairn.request.WriteOutcome;
+import io.cairn.request.WriteRequest;
+import io.cairn.storage.StorageException;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.ArrayBlockingQueue;
+import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.BooleanSupplier;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The write path's single applier: a bounded queue in front of one thread that groups queued
+ * requests and hands each group to {@link LocalReplica#apply} as one durable batch.
+ *
+ * <p><b>Group commit.</b> While the applier waits for one group's fsync, new requests queue up;
+ * the next group takes all of them (up to {@code maxGroupSize} requests or {@code maxGroupBytes}),
+ * so under load many writes share one fsync, and with one writer, latency is one fsync.
+ *
+ * <p><b>Admission.</b> The queue is bounded: when it is full, or storage reports stopped writes,
+ * {@link #submit} refuses at once (503 with Retry-After at the front end) instead of queueing
+ * without bound. A request that waited past its deadline without being applied is dropped and
+ * reported as not applied; one that had started applying is reported as outcome unknown.
+ *
+ * <p><b>Background work.</b> The TTL sweeper runs on the same thread between groups, so its
+ * check-then-delete can never race a concurrent overwrite, and each pass is bounded.
+ *
+ * <p><b>Failure.</b> A storage write error fails the group's requests as outcome unknown and
+ * stops the node from accepting writes ({@link #failed()}).
+ */
+public final class WritePath implements AutoCloseable {
+    private static final Logger log = LoggerFactory.getLogger(WritePath.class);
+
+    private final LocalReplica replica;
+    private final BlockingQueue<Pending> queue;
+    private final int maxGroupSize;
+    private final long maxGroupBytes;
+    private final long sweepIntervalNanos;
+    private final int sweepBatchSize;
+    private final BooleanSupplier storageStalled;
+    private final Thread applier;
+    private volatile boolean running = true;
+    private volatile Throwable failure;
+    private long nextSweepNanos;
+
+    public WritePath(LocalReplica replica, int queueCapacity, int maxGroupSize, long maxGroupBytes,
+                     long sweepIntervalMillis, int sweepBatchSize, BooleanSupplier storageStalled) {
+        this.replica = replica;
+        this.queue = new ArrayBlockingQueue<>(queueCapacity);
+        this.maxGroupSize = maxGroupSize;
+        this.maxGroupBytes = maxGroupBytes;
+        this.sweepIntervalNanos = TimeUnit.MILLISECONDS.toNanos(sweepIntervalMillis);
+        this.sweepBatchSize = sweepBatchSize;
+        this.storageStalled = storageStalled;
+        this.nextSweepNanos = System.nanoTime() + sweepIntervalNanos;
+        this.applier = new Thread(this::run, "cairn-write-applier");
+        this.applier.setDaemon(true);
+        this.applier.start();
+    }
+
+    /**
+     * Queues a request; the future completes with its outcome, or exceptionally with a
+     * {@link CairnException} (storage failure: outcome unknown).
+     *
+     * @throws CairnException at once when the node cannot take the write (overloaded, stalled, failed)
+     */
+    public Pending submit(WriteRequest request, long deadlineNanos) {
+        if (failure != null) {
+            throw new CairnException(ErrorCode.STORAGE_FAILED, "storage failed; this node accepts no writes until it restarts");
+        }
+        if (!running) {
+            throw new CairnException(ErrorCode.NOT_READY, "the node is shutting down");
+        }
+        if (storageStalled.getAsBoolean()) {
+            throw new CairnException(ErrorCode.STORAGE_STALLED, "storage has stopped writes (compaction or flush backlog); retry shortly");
+        }
+        Pending p = new Pending(request, deadlineNanos);
+        if (!queue.offer(p)) {
+            throw new CairnException(ErrorCode.OVERLOADED, "the write queue is full (" + queueDepth() + " requests waiting); retry shortly");
+        }
+        return p;
+    }
+
+    public int queueDepth() {
+        return queue.size();
+    }
+
+    public boolean failed() {
+        return failure != null;
+    }
+
+    private void run() {
+        List<Pending> drained = new ArrayList<>(maxGroupSize);
+        List<Pending> group = new ArrayList<>(maxGroupSize);
+        List<WriteRequest> requests = new ArrayList<>(maxGroupSize);
+        while (running) {
+            try {
+                Pending first = queue.poll(sweepDueInNanos(), TimeUnit.NANOSECONDS);
+                if (first != null) {
+                    drained.add(first);
+                    long bytes = first.bytes;
+                    Pending next;
+                    while (drained.size() < maxGroupSize && bytes < maxGroupBytes && (next = queue.poll()) != null) {
+                        drained.add(next);
+                        bytes += next.bytes;
+                    }
+                    long now = System.nanoTime();
+                    for (Pending p : drained) {
+                        if (p.start(now)) {
+                            group.add(p);
+                            requests.add(p.request);
+                        }
+                    }
+                    if (!group.isEmpty()) {
+                        applyGroup(group, requests);
+                    }
+                    drained.clear();
+                    group.clear();
+                    requests.clear();
+                }
+                maybeSweep();
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                break;
+            } catch (RuntimeException | Error e) {
+                log.atError().setCause(e).log("write applier failed unexpectedly");
+                failure = e;
+                failQueued();
+                return;
+            }
+        }
+        failQueued();
+    }
+
+    private void applyGroup(List<Pending> group, List<WriteRequest> requests) {
+        List<WriteOutcome> outcomes;
+        try {
+            outcomes = replica.apply(requests);
+        } catch (StorageException e) {
+            failure = e;
+            log.atError().setCause(e).addKeyValue("requests", group.size()).log("durable write failed; this node now refuses writes");
+            for (Pending p : group) {
+                p.future.completeExceptionally(new CairnException(ErrorCode.OUTCOME_UNKNOWN,
+                        "storage failed while writing; the write may or may not have been stored"));
+            }
+            failQueued();
+            return;
+        }
+        for (int i = 0; i < group.size(); i++) {
+            group.get(i).future.complete(outcomes.get(i));
+        }
+    }
+
+    private long sweepDueInNanos() {
+        return Math.max(0, nextSweepNanos - System.nanoTime());
+    }
+
+    private void maybeSweep() {
+        long now = System.nanoTime();
+        if (now < nextSweepNanos || failure != null) {
+            return;
+        }
+        LocalReplica.SweepResult r;
+        try {
+            r = replica.sweep(sweepBatchSize, 100_000);
+        } catch (StorageException e) {
+            log.atWarn().setCause(e).log("TTL sweep failed; will retry");
+            nextSweepNanos = now + sweepIntervalNanos;
+            return;
+        }
+        // More due entries: sweep again right after the next group rather than a full interval later.
+        nextSweepNanos = r.more() ? now : now + sweepIntervalNanos;
+    }
+
+    private void failQueued() {
+        Pending p;
+        while ((p = queue.poll()) != null) {
+            if (p.start(System.nanoTime())) {
+                p.future.completeExceptionally(new CairnException(ErrorCode.STORAGE_FAILED, "storage failed before this write was applied; it was not stored"));
+            }
+        }
+    }
+
+    @Override
+    public void close() {
+        running = false;
+        applier.interrupt();
+        try {
+            applier.join(10_000);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    /** A queued request: its outcome future and whether it was applied, dropped, or is running. */
+    public static final class Pending {
+        private static final int QUEUED = 0;
+        private static final int APPLYING = 1;
+        private static final int CANCELLED = 2;
+
+        final WriteRequest request;
+        final CompletableFuture<WriteOutcome> future = new CompletableFuture<>();
+        final long deadlineNanos;
+        final long bytes;
+        private final AtomicInteger state = new AtomicInteger(QUEUED);
+
+        Pending(WriteRequest request, long deadlineNanos) {
+            this.request = request;
+            this.deadlineNanos = deadlineNanos;
+            long b = 64;
+            for (Op op : request.ops()) {
+                b += op.key().length + (op instanceof Op.Put p ? p.value().length : 0);
+            }
+            this.bytes = b;
+        }
+
+        public CompletableFuture<WriteOutcome> future() {
+            return future;
+        }
+
+        /** The applier takes it: false when it was cancelled or its deadline passed in the queue. */
+        boolean start(long nowNanos) {
+            if (nowNanos - deadlineNanos > 0) {
+                if (state.compareAndSet(QUEUED, CANCELLED)) {
+                    future.completeExceptionally(new CairnException(ErrorCode.OVERLOADED,
+                            "the write waited too long in the queue and was not applied; retry shortly"));
+                }
+                return false;
+            }
+            return state.compareAndSet(QUEUED, APPLYING);
+        }
+
+        /**
+         * Called at the deadline by the front end: true when the request was withdrawn before it
+         * ran (it will never be applied); false when it is already applying (outcome unknown).
+         */
+        public boolean cancel() {
+            return state.compareAndSet(QUEUED, CANCELLED) || state.get() == CANCELLED;
+        }
+    }
+}
