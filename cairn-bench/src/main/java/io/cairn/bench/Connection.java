@@ -1,0 +1,279 @@
+package io.cairn.bench;
+
+import io.netty.bootstrap.Bootstrap;
+import io.netty.buffer.ByteBuf;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelFuture;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelInboundHandlerAdapter;
+import io.netty.channel.ChannelInitializer;
+import io.netty.channel.EventLoop;
+import io.netty.handler.codec.http.HttpObject;
+import io.netty.handler.codec.http.HttpResponse;
+import io.netty.handler.codec.http.HttpResponseDecoder;
+import io.netty.handler.codec.http.LastHttpContent;
+import io.netty.util.ReferenceCountUtil;
+import io.netty.util.concurrent.ScheduledFuture;
+import java.net.InetSocketAddress;
+import java.util.SplittableRandom;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * One keep-alive HTTP/1.1 connection running a closed loop: exactly one request outstanding, the
+ * next written when the previous response has been read to its end.
+ *
+ * <p>Concurrency: a connection is pinned to one event loop for its whole life, across reconnects,
+ * and every field is touched only on that loop, so none needs synchronization. It talks to the
+ * rest of the run only through {@link RunState}, whose members are thread-safe.
+ *
+ * <p>Failures: a refused or failed connect, a reset, a close with a request in flight, an
+ * undecodable response and a request older than the timeout are each counted, and the connection
+ * reconnects after a backoff that doubles from 10 ms to at most 1 s and resets on the next
+ * successful response. A close with nothing in flight (a server's idle timeout, or a
+ * {@code Connection: close} response) reconnects at the current backoff without counting an error.
+ * A timeout tick once a second checks the in-flight request, so timeouts cost no per-request task.
+ */
+final class Connection {
+  static final long MIN_BACKOFF_MILLIS = 10;
+  static final long MAX_BACKOFF_MILLIS = 1_000;
+
+  private final RunState run;
+  private final InetSocketAddress address;
+  private final RequestEncoder encoder;
+  private final EventLoop loop;
+  private final Bootstrap bootstrap;
+  private final SplittableRandom random;
+
+  private Channel channel;
+  // Invariant: inFlight != null iff a request was written on `channel` and its response has not
+  // ended; inFlightPrefill and sentNanos describe that request.
+  private Operation inFlight;
+  private boolean inFlightPrefill;
+  private long sentNanos;
+  // Status of the response being read; 0 until its head arrives.
+  private int responseStatus;
+  // Invariant: 0 <= backoffMillis <= MAX_BACKOFF_MILLIS.
+  private long backoffMillis;
+  private boolean connecting;
+  private boolean closed;
+  private ScheduledFuture<?> timeoutTick;
+
+  Connection(
+      RunState run,
+      InetSocketAddress address,
+      RequestEncoder encoder,
+      EventLoop loop,
+      Transport transport,
+      int connectTimeoutMillis,
+      long seed) {
+    this.run = run;
+    this.address = address;
+    this.encoder = encoder;
+    this.loop = loop;
+    this.random = new SplittableRandom(seed);
+    this.bootstrap =
+        new Bootstrap()
+            .group(loop)
+            .channel(transport.channelClass())
+            .option(io.netty.channel.ChannelOption.TCP_NODELAY, true)
+            .option(io.netty.channel.ChannelOption.CONNECT_TIMEOUT_MILLIS, connectTimeoutMillis)
+            .handler(
+                new ChannelInitializer<Channel>() {
+                  @Override
+                  protected void initChannel(Channel ch) {
+                    ch.pipeline().addLast(new HttpResponseDecoder(), new ResponseHandler());
+                  }
+                });
+  }
+
+  /** Connects and, if the run is sending, starts the loop. Safe to call from any thread. */
+  void start() {
+    loop.execute(
+        () -> {
+          timeoutTick = loop.scheduleAtFixedRate(this::checkTimeout, 1, 1, TimeUnit.SECONDS);
+          connect();
+        });
+  }
+
+  /** Sends a request if the connection is idle; used when the run's phase changes. */
+  void kick() {
+    loop.execute(this::sendNext);
+  }
+
+  /** Closes for good; no reconnect follows. Safe to call from any thread. */
+  void close() {
+    loop.execute(
+        () -> {
+          closed = true;
+          if (timeoutTick != null) {
+            timeoutTick.cancel(false);
+          }
+          if (channel != null) {
+            channel.close();
+          }
+        });
+  }
+
+  private void connect() {
+    if (closed || connecting || channel != null) {
+      return;
+    }
+    connecting = true;
+    ChannelFuture future = bootstrap.connect(address);
+    future.addListener(
+        (ChannelFuture f) -> {
+          connecting = false;
+          if (!f.isSuccess()) {
+            if (!closed) {
+              run.onConnectFailure();
+              scheduleReconnect();
+            }
+            return;
+          }
+          Channel ch = f.channel();
+          if (closed) {
+            ch.close();
+            return;
+          }
+          channel = ch;
+          ch.closeFuture().addListener(closeFuture -> onClosed(ch));
+          sendNext();
+        });
+  }
+
+  private void sendNext() {
+    if (closed || channel == null || inFlight != null || !channel.isActive()) {
+      return;
+    }
+    Operation op;
+    long key;
+    boolean prefill;
+    switch (run.phase()) {
+      case PREFILL -> {
+        key = run.claimPrefillKey();
+        if (key < 0) {
+          return;
+        }
+        op = Operation.PUT;
+        prefill = true;
+      }
+      case RUN -> {
+        op = run.mix().pick(random.nextInt(run.mix().totalWeight()));
+        key = run.keys().next(random);
+        prefill = false;
+      }
+      default -> {
+        return;
+      }
+    }
+    ByteBuf request = encoder.encode(channel.alloc(), op, key, random);
+    inFlight = op;
+    inFlightPrefill = prefill;
+    responseStatus = 0;
+    sentNanos = System.nanoTime();
+    channel.writeAndFlush(request, channel.voidPromise());
+  }
+
+  private void onResponseHead(int status) {
+    responseStatus = status;
+  }
+
+  private void onResponseEnd() {
+    long latencyNanos = System.nanoTime() - sentNanos;
+    Operation op = inFlight;
+    boolean prefill = inFlightPrefill;
+    inFlight = null;
+    if (prefill) {
+      run.onPrefillResult(op.isSuccess(responseStatus));
+    } else {
+      run.stats(op).onResponse(responseStatus, latencyNanos);
+    }
+    backoffMillis = 0;
+    sendNext();
+  }
+
+  /** A failure that poisons the connection: count it against the request in flight, if any. */
+  private void failInFlight(boolean protocolError) {
+    if (inFlight == null) {
+      return;
+    }
+    if (inFlightPrefill) {
+      run.onPrefillResult(false);
+    } else if (protocolError) {
+      run.stats(inFlight).onProtocolError();
+    } else {
+      run.stats(inFlight).onConnectionLost();
+    }
+    inFlight = null;
+  }
+
+  private void onClosed(Channel ch) {
+    if (ch != channel) {
+      return;
+    }
+    channel = null;
+    if (!closed && run.phase() != RunState.Phase.STOP) {
+      failInFlight(false);
+      scheduleReconnect();
+    }
+    inFlight = null;
+  }
+
+  private void checkTimeout() {
+    if (inFlight != null && System.nanoTime() - sentNanos > run.requestTimeoutNanos()) {
+      if (inFlightPrefill) {
+        run.onPrefillResult(false);
+      } else {
+        run.stats(inFlight).onTimeout();
+      }
+      inFlight = null;
+      if (channel != null) {
+        channel.close();
+      }
+    }
+  }
+
+  private void scheduleReconnect() {
+    if (closed) {
+      return;
+    }
+    long delay = backoffMillis;
+    backoffMillis = Math.min(MAX_BACKOFF_MILLIS, Math.max(MIN_BACKOFF_MILLIS, backoffMillis * 2));
+    if (delay == 0) {
+      loop.execute(this::connect);
+    } else {
+      loop.schedule(this::connect, delay, TimeUnit.MILLISECONDS);
+    }
+  }
+
+  /** Reads responses on the current channel; a new instance per channel. */
+  private final class ResponseHandler extends ChannelInboundHandlerAdapter {
+    @Override
+    public void channelRead(ChannelHandlerContext ctx, Object msg) {
+      try {
+        if (ctx.channel() != channel) {
+          return;
+        }
+        if (inFlight == null
+            || (msg instanceof HttpObject http && http.decoderResult().isFailure())) {
+          failInFlight(true);
+          ctx.close();
+          return;
+        }
+        if (msg instanceof HttpResponse response) {
+          onResponseHead(response.status().code());
+        }
+        if (msg instanceof LastHttpContent) {
+          onResponseEnd();
+        }
+      } finally {
+        ReferenceCountUtil.release(msg);
+      }
+    }
+
+    @Override
+    public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
+      ctx.close();
+    }
+  }
+}

@@ -1,0 +1,79 @@
+package io.cairn.bench;
+
+import com.sun.net.httpserver.HttpExchange;
+import com.sun.net.httpserver.HttpServer;
+import java.io.IOException;
+import java.io.InputStream;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.atomic.AtomicInteger;
+
+/** A tiny in-memory /kv server on an ephemeral 127.0.0.1 port, for end-to-end tests. */
+final class KvTestServer implements AutoCloseable {
+  private final Map<String, byte[]> store = new ConcurrentHashMap<>();
+  private final HttpServer server;
+  private final ExecutorService executor = Executors.newFixedThreadPool(2);
+  private final int putStatus;
+  final AtomicInteger requestsWithQuery = new AtomicInteger();
+
+  KvTestServer(int putStatus) throws IOException {
+    this.putStatus = putStatus;
+    server = HttpServer.create(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), 128);
+    server.createContext("/kv/", this::handle);
+    server.setExecutor(executor);
+    server.start();
+  }
+
+  String url() {
+    return "http://127.0.0.1:" + server.getAddress().getPort();
+  }
+
+  int size() {
+    return store.size();
+  }
+
+  private void handle(HttpExchange exchange) throws IOException {
+    try (exchange) {
+      String key = exchange.getRequestURI().getRawPath().substring("/kv/".length());
+      if (exchange.getRequestURI().getRawQuery() != null) {
+        requestsWithQuery.incrementAndGet();
+      }
+      byte[] body;
+      try (InputStream in = exchange.getRequestBody()) {
+        body = in.readAllBytes();
+      }
+      switch (exchange.getRequestMethod()) {
+        case "GET" -> {
+          byte[] value = store.get(key);
+          if (value == null) {
+            exchange.sendResponseHeaders(404, -1);
+          } else {
+            exchange.sendResponseHeaders(200, value.length == 0 ? -1 : value.length);
+            exchange.getResponseBody().write(value);
+          }
+        }
+        case "PUT" -> {
+          if (putStatus == 200) {
+            store.put(key, body);
+          }
+          exchange.sendResponseHeaders(putStatus, -1);
+        }
+        case "DELETE" -> {
+          store.remove(key);
+          exchange.sendResponseHeaders(204, -1);
+        }
+        default -> exchange.sendResponseHeaders(405, -1);
+      }
+    }
+  }
+
+  @Override
+  public void close() {
+    server.stop(0);
+    executor.shutdownNow();
+  }
+}

@@ -1,0 +1,211 @@
+package io.cairn.cli;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.PrintStream;
+import java.net.ConnectException;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+
+/**
+ * The client subcommands that talk to a running node over HTTP.
+ *
+ * <p>Exit codes: 0 success, 1 the node answered with an error (the JSON error goes to stderr),
+ * 2 bad usage, 3 the node could not be reached.
+ */
+final class ClientCommands {
+    private ClientCommands() {}
+
+    /** Options every client command shares. */
+    static final class Target {
+        @Option(names = "--url", paramLabel = "URL", description = "Node to talk to (default $CAIRN_URL or http://127.0.0.1:7070).")
+        String url = System.getenv().getOrDefault("CAIRN_URL", "http://127.0.0.1:7070");
+
+        @Option(names = {"-v", "--verbose"}, description = "Print the status line and headers to stderr.")
+        boolean verbose;
+
+        @Option(names = "--timeout", paramLabel = "SECONDS", description = "Request timeout in seconds (default 10).")
+        int timeoutSeconds = 10;
+
+        URI uri(String path) {
+            String base = url.endsWith("/") ? url.substring(0, url.length() - 1) : url;
+            return URI.create(base + path);
+        }
+
+        int send(HttpRequest.Builder request, PrintStream out, boolean printBody) {
+            HttpClient client = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(timeoutSeconds)).build();
+            HttpResponse<byte[]> response;
+            try {
+                response = client.send(request.timeout(Duration.ofSeconds(timeoutSeconds)).build(), HttpResponse.BodyHandlers.ofByteArray());
+            } catch (ConnectException e) {
+                System.err.println("cairn: cannot reach " + url + " (is a node running? start one with: bin/cairn start)");
+                return 3;
+            } catch (IOException e) {
+                System.err.println("cairn: request to " + url + " failed: " + e);
+                return 3;
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                return 3;
+            }
+            if (verbose) {
+                System.err.println("HTTP " + response.statusCode());
+                response.headers().map().forEach((k, v) -> v.forEach(x -> System.err.println(k + ": " + x)));
+            }
+            int status = response.statusCode();
+            if (status >= 400) {
+                System.err.println(new String(response.body(), StandardCharsets.UTF_8));
+                return 1;
+            }
+            if (printBody) {
+                out.write(response.body(), 0, response.body().length);
+                out.flush();
+            }
+            response.headers().firstValue("etag").ifPresent(etag -> {
+                if (!printBody) {
+                    out.println(etag);
+                }
+            });
+            return 0;
+        }
+    }
+
+    /** Encodes a key as one path segment: everything but unreserved characters is escaped. */
+    static String segment(String key) {
+        StringBuilder sb = new StringBuilder();
+        for (byte b : key.getBytes(StandardCharsets.UTF_8)) {
+            int c = b & 0xFF;
+            if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' || c == '.' || c == '_' || c == '~') {
+                sb.append((char) c);
+            } else {
+                sb.append('%').append(Character.toUpperCase(Character.forDigit(c >> 4, 16))).append(Character.toUpperCase(Character.forDigit(c & 15, 16)));
+            }
+        }
+        return sb.toString();
+    }
+
+    @Command(name = "put", mixinStandardHelpOptions = true, description = "Write a value; prints the new ETag.")
+    static final class Put implements Callable<Integer> {
+        @Mixin Target target;
+        @Parameters(index = "0", paramLabel = "KEY") String key;
+        @Parameters(index = "1", paramLabel = "VALUE", arity = "0..1", description = "The value; omit or '-' to read stdin.") String value;
+        @Option(names = {"-f", "--file"}, paramLabel = "FILE", description = "Read the value from a file.") Path file;
+        @Option(names = "--ttl", description = "Expire after this long: seconds or 500ms, 30s, 5m, 2h, 1d; 'none' for no expiry.") String ttl;
+        @Option(names = "--if-match", paramLabel = "ETAG", description = "Write only if the current version is this ETag.") String ifMatch;
+        @Option(names = "--if-absent", description = "Write only if the key has no live value.") boolean ifAbsent;
+        @Option(names = "--content-type", paramLabel = "TYPE") String contentType;
+        @Option(names = "--idempotency-key", paramLabel = "KEY", description = "Make retries safe: the same key replays the first outcome.") String idempotencyKey;
+
+        @Override
+        public Integer call() throws IOException {
+            byte[] body;
+            if (file != null) {
+                body = Files.readAllBytes(file);
+            } else if (value == null || value.equals("-")) {
+                try (InputStream in = System.in) {
+                    body = in.readAllBytes();
+                }
+            } else {
+                body = value.getBytes(StandardCharsets.UTF_8);
+            }
+            HttpRequest.Builder r = HttpRequest.newBuilder(target.uri("/kv/" + segment(key)))
+                    .PUT(HttpRequest.BodyPublishers.ofByteArray(body));
+            if (ttl != null) {
+                r.header("Cairn-TTL", ttl);
+            }
+            if (ifMatch != null) {
+                r.header("If-Match", ifMatch);
+            }
+            if (ifAbsent) {
+                r.header("If-None-Match", "*");
+            }
+            if (contentType != null) {
+                r.header("Content-Type", contentType);
+            }
+            if (idempotencyKey != null) {
+                r.header("Idempotency-Key", idempotencyKey);
+            }
+            return target.send(r, System.out, false);
+        }
+    }
+
+    @Command(name = "get", mixinStandardHelpOptions = true, description = "Print a key's value to stdout (-v shows ETag and expiry).")
+    static final class Get implements Callable<Integer> {
+        @Mixin Target target;
+        @Parameters(index = "0", paramLabel = "KEY") String key;
+
+        @Override
+        public Integer call() {
+            return target.send(HttpRequest.newBuilder(target.uri("/kv/" + segment(key))).GET(), System.out, true);
+        }
+    }
+
+    @Command(name = "delete", mixinStandardHelpOptions = true, description = "Delete a key; prints the tombstone's ETag.")
+    static final class Delete implements Callable<Integer> {
+        @Mixin Target target;
+        @Parameters(index = "0", paramLabel = "KEY") String key;
+        @Option(names = "--if-match", paramLabel = "ETAG") String ifMatch;
+        @Option(names = "--idempotency-key", paramLabel = "KEY") String idempotencyKey;
+
+        @Override
+        public Integer call() {
+            HttpRequest.Builder r = HttpRequest.newBuilder(target.uri("/kv/" + segment(key))).DELETE();
+            if (ifMatch != null) {
+                r.header("If-Match", ifMatch);
+            }
+            if (idempotencyKey != null) {
+                r.header("Idempotency-Key", idempotencyKey);
+            }
+            return target.send(r, System.out, false);
+        }
+    }
+
+    @Command(name = "batch", mixinStandardHelpOptions = true, description = "Send a JSON batch (file or '-' for stdin); prints the results.")
+    static final class Batch implements Callable<Integer> {
+        @Mixin Target target;
+        @Parameters(index = "0", paramLabel = "FILE", defaultValue = "-") String file;
+        @Option(names = "--idempotency-key", paramLabel = "KEY") String idempotencyKey;
+
+        @Override
+        public Integer call() throws IOException {
+            byte[] body;
+            if (file.equals("-")) {
+                try (InputStream in = System.in) {
+                    body = in.readAllBytes();
+                }
+            } else {
+                body = Files.readAllBytes(Path.of(file));
+            }
+            HttpRequest.Builder r = HttpRequest.newBuilder(target.uri("/kv/_batch"))
+                    .POST(HttpRequest.BodyPublishers.ofByteArray(body)).header("Content-Type", "application/json");
+            if (idempotencyKey != null) {
+                r.header("Idempotency-Key", idempotencyKey);
+            }
+            int code = target.send(r, System.out, true);
+            System.out.println();
+            return code;
+        }
+    }
+
+    @Command(name = "status", mixinStandardHelpOptions = true, description = "Print the node's status (JSON).")
+    static final class Status implements Callable<Integer> {
+        @Mixin Target target;
+
+        @Override
+        public Integer call() {
+            int code = target.send(HttpRequest.newBuilder(target.uri("/admin/status")).GET(), System.out, true);
+            System.out.println();
+            return code;
+        }
+    }
+}

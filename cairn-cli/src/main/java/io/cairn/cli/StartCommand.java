@@ -1,0 +1,104 @@
+package io.cairn.cli;
+
+import io.cairn.server.CairnNode;
+import io.cairn.server.config.ConfigException;
+import io.cairn.server.config.ConfigLoader;
+import io.cairn.server.config.NodeConfig;
+import io.cairn.storage.StorageException;
+import java.nio.file.Path;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.concurrent.Callable;
+import java.util.concurrent.CountDownLatch;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+/** {@code cairn start}: runs a node in the foreground until Ctrl-C or SIGTERM. */
+@Command(name = "start", mixinStandardHelpOptions = true,
+        description = "Start a Cairn node in the foreground (Ctrl-C stops it cleanly).")
+final class StartCommand implements Callable<Integer> {
+    /** Exit code that tells main() not to exit: the node keeps the JVM alive. */
+    static final int KEEP_RUNNING = -1;
+
+    @Option(names = "--config", paramLabel = "FILE", description = "YAML configuration file (see docs/operations.md).")
+    Path config;
+
+    @Option(names = "--http-port", paramLabel = "PORT", description = "HTTP port (default 7070; 0 picks a free one).")
+    Integer httpPort;
+
+    @Option(names = "--http-host", paramLabel = "HOST", description = "Address to listen on (default 127.0.0.1).")
+    String httpHost;
+
+    @Option(names = "--data-dir", paramLabel = "DIR", description = "Data directory (default ./cairn-data).")
+    Path dataDir;
+
+    @Option(names = "--node-id", paramLabel = "ID", description = "This node's id, 1 to 65535 (default 1).")
+    Integer nodeId;
+
+    @Option(names = "--durability", paramLabel = "MODE", description = "sync (default: fsync before acknowledging) or async (periodic fsync).")
+    String durability;
+
+    @Option(names = "--set", paramLabel = "KEY=VALUE", description = "Any setting by its dotted name, e.g. --set ttl.default=1h (repeatable).")
+    Map<String, String> settings = new LinkedHashMap<>();
+
+    @Override
+    public Integer call() {
+        Map<String, String> overrides = new LinkedHashMap<>(settings);
+        if (httpPort != null) {
+            overrides.put("http.port", httpPort.toString());
+        }
+        if (httpHost != null) {
+            overrides.put("http.host", httpHost);
+        }
+        if (dataDir != null) {
+            overrides.put("node.dataDir", dataDir.toString());
+        }
+        if (nodeId != null) {
+            overrides.put("node.id", nodeId.toString());
+        }
+        if (durability != null) {
+            overrides.put("storage.durability", durability);
+        }
+        NodeConfig cfg;
+        try {
+            cfg = ConfigLoader.load(config, overrides);
+        } catch (ConfigException e) {
+            System.err.println("cairn: " + e.getMessage());
+            return 2;
+        }
+        CairnNode node;
+        try {
+            node = CairnNode.start(cfg);
+        } catch (StorageException | IllegalStateException e) {
+            System.err.println("cairn: cannot start: " + e.getMessage());
+            return 1;
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return 1;
+        } catch (RuntimeException e) {
+            System.err.println("cairn: cannot start: " + e);
+            return 1;
+        }
+        CountDownLatch stopped = new CountDownLatch(1);
+        Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+            node.close();
+            stopped.countDown();
+        }, "cairn-shutdown"));
+        String url = "http://" + hostForUrl(cfg.http().host()) + ":" + node.httpPort();
+        System.out.println("Cairn " + CairnNode.VERSION + " node " + cfg.nodeId() + " listening on " + url);
+        System.out.println("  data:       " + cfg.dataDir().toAbsolutePath() + " (durability " + cfg.durability().name().toLowerCase() + ")");
+        System.out.println("  try:        curl -i -X PUT --data 'hello' " + url + "/kv/greeting");
+        System.out.println("              curl -i " + url + "/kv/greeting");
+        System.out.println("  operations: " + url + "/health  " + url + "/ready  " + url + "/metrics  " + url + "/admin/status");
+        System.out.println("Press Ctrl-C to stop.");
+        System.out.flush();
+        return KEEP_RUNNING;
+    }
+
+    private static String hostForUrl(String host) {
+        if (host.equals("0.0.0.0") || host.equals("::")) {
+            return "127.0.0.1";
+        }
+        return host.contains(":") ? "[" + host + "]" : host;
+    }
+}

@@ -1,0 +1,170 @@
+package io.cairn.server;
+
+import io.cairn.clock.HybridClock;
+import io.cairn.namespace.Namespace;
+import io.cairn.replica.LocalReplica;
+import io.cairn.replica.ReplicaStats;
+import io.cairn.server.config.NodeConfig;
+import io.cairn.server.http.HttpFrontEnd;
+import io.cairn.server.http.NodeApi;
+import io.cairn.server.metrics.NodeMetrics;
+import io.cairn.server.rocks.RocksEngine;
+import io.cairn.server.write.WritePath;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.concurrent.atomic.AtomicBoolean;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * One running Cairn node: opens storage, recovers the replica, starts the write path and the HTTP
+ * front end, and shuts them down in reverse order.
+ */
+public final class CairnNode implements AutoCloseable {
+    private static final Logger log = LoggerFactory.getLogger(CairnNode.class);
+    public static final String VERSION = versionOf();
+
+    private final NodeConfig config;
+    private final RocksEngine engine;
+    private final LocalReplica replica;
+    private final WritePath writes;
+    private final NodeMetrics metrics;
+    private final HttpFrontEnd http;
+    private final Instant started = Instant.now();
+    private final AtomicBoolean closed = new AtomicBoolean();
+    private volatile boolean stalled;
+    private final Thread stallWatcher;
+
+    public static CairnNode start(NodeConfig config) throws InterruptedException {
+        return new CairnNode(config);
+    }
+
+    private CairnNode(NodeConfig config) throws InterruptedException {
+        this.config = config;
+        this.engine = new RocksEngine(config.dataDir().resolve("rocksdb"), config.rocks());
+        try {
+            HybridClock clock = new HybridClock(System::currentTimeMillis, config.nodeId());
+            this.replica = new LocalReplica(engine, clock, config.durability(), config.ttl().purgeGrace().toMillis(), config.limits());
+            this.writes = new WritePath(replica, config.write().queueCapacity(), config.write().maxGroupSize(), config.write().maxGroupBytes(),
+                    config.ttl().sweepInterval().toMillis(), config.ttl().sweepBatchSize(), () -> stalled);
+            this.metrics = new NodeMetrics();
+            metrics.bindStorage(engine);
+            metrics.bindReplica(replica.stats());
+            metrics.bindWriteQueue(writes::queueDepth);
+            Namespace ns = Namespace.defaults(config.ttl().defaultTtl().toMillis());
+            NodeApi api = new NodeApi(ns, config.limits(), replica, writes, metrics,
+                    config.http().requestTimeout(), config.idempotencyRetention(), this::ready, this::readiness, this::status);
+            this.http = new HttpFrontEnd(config.http().host(), config.http().port(), config.http().ioThreads(),
+                    config.http().maxConnections(), config.http().maxHeaderBytes(), api, metrics);
+        } catch (InterruptedException | RuntimeException e) {
+            engine.close();
+            throw e;
+        }
+        stallWatcher = new Thread(this::watchStalls, "cairn-stall-watch");
+        stallWatcher.setDaemon(true);
+        stallWatcher.start();
+        log.atInfo().addKeyValue("node", config.nodeId()).addKeyValue("http", config.http().host() + ":" + http.port())
+                .addKeyValue("dataDir", config.dataDir().toAbsolutePath()).addKeyValue("durability", config.durability())
+                .log("Cairn node started");
+    }
+
+    /** Polls RocksDB's write-stop flag so the write path can refuse fast instead of queueing behind a stall. */
+    private void watchStalls() {
+        while (!closed.get()) {
+            stalled = engine.writesStopped();
+            try {
+                Thread.sleep(100);
+            } catch (InterruptedException e) {
+                return;
+            }
+        }
+    }
+
+    public int httpPort() {
+        return http.port();
+    }
+
+    public NodeConfig config() {
+        return config;
+    }
+
+    public ReplicaStats stats() {
+        return replica.stats();
+    }
+
+    boolean ready() {
+        return !closed.get() && !writes.failed() && !engine.failed() && !stalled;
+    }
+
+    private Map<String, Object> readiness() {
+        Map<String, Object> m = new LinkedHashMap<>();
+        m.put("ready", ready());
+        m.put("storageFailed", writes.failed() || engine.failed());
+        m.put("storageStalled", stalled);
+        m.put("shuttingDown", closed.get());
+        return m;
+    }
+
+    private Map<String, Object> status() {
+        Map<String, Object> m = new LinkedHashMap<>();
+        m.put("nodeId", config.nodeId());
+        m.put("version", VERSION);
+        m.put("startedAt", started.toString());
+        m.put("uptimeSeconds", Duration.between(started, Instant.now()).toSeconds());
+        m.put("ready", ready());
+        Map<String, Object> cfg = new LinkedHashMap<>();
+        cfg.put("http", config.http().host() + ":" + http.port());
+        cfg.put("dataDir", config.dataDir().toAbsolutePath().toString());
+        cfg.put("durability", config.durability().name().toLowerCase(java.util.Locale.ROOT));
+        cfg.put("maxKeyBytes", config.limits().maxKeyBytes());
+        cfg.put("maxValueBytes", config.limits().maxValueBytes());
+        cfg.put("maxBatchOperations", config.limits().maxBatchOperations());
+        cfg.put("maxBatchBodyBytes", config.limits().maxBatchBodyBytes());
+        cfg.put("defaultTtl", config.ttl().defaultTtl().isZero() ? "none" : config.ttl().defaultTtl().toString());
+        cfg.put("purgeGrace", config.ttl().purgeGrace().toString());
+        cfg.put("idempotencyRetention", config.idempotencyRetention().toString());
+        cfg.put("requestTimeout", config.http().requestTimeout().toString());
+        cfg.put("writeQueueCapacity", config.write().queueCapacity());
+        m.put("config", cfg);
+        Map<String, Object> storage = new LinkedHashMap<>();
+        storage.put("engine", "rocksdb");
+        storage.put("estimatedKeys", engine.property("rocksdb.estimate-num-keys"));
+        storage.put("sstBytes", engine.property("rocksdb.live-sst-files-size"));
+        storage.put("memtableBytes", engine.property("rocksdb.cur-size-all-mem-tables"));
+        storage.put("pendingCompactionBytes", engine.property("rocksdb.estimate-pending-compaction-bytes"));
+        storage.put("runningCompactions", engine.property("rocksdb.num-running-compactions"));
+        storage.put("writeStopped", stalled);
+        storage.put("stallMicros", engine.stallMicros());
+        storage.put("blockCacheBytes", engine.blockCacheUsageBytes());
+        storage.put("corruptRecords", replica.stats().corruptRecords());
+        m.put("storage", storage);
+        Map<String, Object> backlog = new LinkedHashMap<>();
+        backlog.put("writeQueue", writes.queueDepth());
+        backlog.put("ttlSweep", replica.stats().sweepBacklog());
+        backlog.put("idempotencyRecords", replica.stats().idempotencyRecords());
+        backlog.put("httpConnections", http.connections());
+        m.put("backlogs", backlog);
+        return m;
+    }
+
+    @Override
+    public void close() {
+        if (!closed.compareAndSet(false, true)) {
+            return;
+        }
+        log.atInfo().addKeyValue("node", config.nodeId()).log("Cairn node stopping");
+        http.close();
+        writes.close();
+        stallWatcher.interrupt();
+        metrics.close();
+        engine.close();
+        log.atInfo().addKeyValue("node", config.nodeId()).log("Cairn node stopped");
+    }
+
+    private static String versionOf() {
+        String v = CairnNode.class.getPackage().getImplementationVersion();
+        return v != null ? v : "0.1.0-SNAPSHOT";
+    }
+}

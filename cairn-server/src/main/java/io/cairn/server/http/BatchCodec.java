@@ -1,0 +1,272 @@
+package io.cairn.server.http;
+
+import com.fasterxml.jackson.core.JsonFactory;
+import com.fasterxml.jackson.core.JsonGenerator;
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.cairn.error.CairnException;
+import io.cairn.error.ErrorCode;
+import io.cairn.record.Record;
+import io.cairn.request.Condition;
+import io.cairn.request.Limits;
+import io.cairn.request.Op;
+import io.cairn.request.OpResult;
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.ByteBuffer;
+import java.nio.charset.CharacterCodingException;
+import java.nio.charset.CodingErrorAction;
+import java.nio.charset.StandardCharsets;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Base64;
+import java.util.Iterator;
+import java.util.List;
+import java.util.Set;
+
+/**
+ * The JSON form of a batch: parsing a request into {@link Op}s (rejecting the whole batch, and
+ * naming the operation, on any problem) and rendering one result per operation.
+ *
+ * <pre>
+ * {"operations": [
+ *   {"op": "put", "key": "a", "value": "text", "ttl": "30s", "ifMatch": "\"...\""},
+ *   {"op": "put", "key": "b", "valueBase64": "AAE=", "contentType": "application/octet-stream"},
+ *   {"op": "get", "key": "a"},
+ *   {"op": "delete", "key": "b", "ifMatch": "\"...\""}]}
+ * </pre>
+ * A bare JSON array of operations is accepted too.
+ */
+public final class BatchCodec {
+    private static final ObjectMapper JSON = new ObjectMapper();
+    private static final JsonFactory FACTORY = JSON.getFactory();
+    private static final Set<String> PUT_FIELDS = Set.of("op", "key", "value", "valueBase64", "contentType", "ttl", "ifMatch", "ifNoneMatch");
+    private static final Set<String> DELETE_FIELDS = Set.of("op", "key", "ifMatch");
+    private static final Set<String> GET_FIELDS = Set.of("op", "key");
+
+    private BatchCodec() {}
+
+    public static List<Op> parse(byte[] body, Limits limits) {
+        JsonNode root;
+        try {
+            root = JSON.readTree(body);
+        } catch (JsonProcessingException e) {
+            throw malformed("the body is not valid JSON: " + e.getOriginalMessage());
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+        if (root == null || root.isMissingNode()) {
+            throw malformed("the body is empty; expected {\"operations\": [...]}");
+        }
+        JsonNode list = root;
+        if (root.isObject()) {
+            Iterator<String> names = root.fieldNames();
+            while (names.hasNext()) {
+                String n = names.next();
+                if (!n.equals("operations")) {
+                    throw malformed("unknown field '" + n + "'; expected {\"operations\": [...]}");
+                }
+            }
+            list = root.get("operations");
+            if (list == null) {
+                throw malformed("missing field 'operations'");
+            }
+        }
+        if (!list.isArray()) {
+            throw malformed("'operations' must be a JSON array");
+        }
+        if (list.isEmpty()) {
+            throw malformed("'operations' is empty");
+        }
+        if (list.size() > limits.maxBatchOperations()) {
+            throw new CairnException(ErrorCode.TOO_MANY_OPERATIONS,
+                    "the batch has " + list.size() + " operations; the limit is " + limits.maxBatchOperations());
+        }
+        List<Op> ops = new ArrayList<>(list.size());
+        for (int i = 0; i < list.size(); i++) {
+            try {
+                ops.add(parseOp(list.get(i), limits));
+            } catch (CairnException e) {
+                throw new CairnException(ErrorCode.MALFORMED_BATCH, "operations[" + i + "]: " + e.getMessage(),
+                        java.util.Map.of("operation", i, "cause", e.code().code()));
+            }
+        }
+        return ops;
+    }
+
+    private static Op parseOp(JsonNode n, Limits limits) {
+        if (!n.isObject()) {
+            throw malformed("must be a JSON object");
+        }
+        String kind = text(n, "op", true);
+        Set<String> allowed = switch (kind) {
+            case "put" -> PUT_FIELDS;
+            case "delete" -> DELETE_FIELDS;
+            case "get" -> GET_FIELDS;
+            default -> throw malformed("'op' must be put, get or delete, got '" + kind + "'");
+        };
+        Iterator<String> names = n.fieldNames();
+        while (names.hasNext()) {
+            String f = names.next();
+            if (!allowed.contains(f)) {
+                throw malformed("unknown field '" + f + "' for a " + kind);
+            }
+        }
+        byte[] key = KeyCodec.keyFromText(text(n, "key", true), limits.maxKeyBytes());
+        return switch (kind) {
+            case "get" -> new Op.Get(key);
+            case "delete" -> new Op.Delete(key, condition(n));
+            default -> {
+                String value = text(n, "value", false);
+                String base64 = text(n, "valueBase64", false);
+                if ((value == null) == (base64 == null)) {
+                    throw malformed("a put needs exactly one of 'value' (text) or 'valueBase64'");
+                }
+                byte[] bytes;
+                if (value != null) {
+                    bytes = value.getBytes(StandardCharsets.UTF_8);
+                } else {
+                    try {
+                        bytes = Base64.getDecoder().decode(base64);
+                    } catch (IllegalArgumentException e) {
+                        throw malformed("'valueBase64' is not valid base64");
+                    }
+                }
+                if (bytes.length > limits.maxValueBytes()) {
+                    throw new CairnException(ErrorCode.VALUE_TOO_LARGE, "the value is " + bytes.length + " bytes; the limit is " + limits.maxValueBytes());
+                }
+                JsonNode ttlNode = n.get("ttl");
+                long ttl;
+                if (ttlNode == null || ttlNode.isNull()) {
+                    ttl = Op.DEFAULT_TTL;
+                } else if (ttlNode.isIntegralNumber() || ttlNode.isTextual()) {
+                    ttl = Ttls.parse(ttlNode.asText());
+                } else {
+                    throw malformed("'ttl' must be a number of seconds or a duration string");
+                }
+                yield new Op.Put(key, bytes, text(n, "contentType", false), ttl, condition(n));
+            }
+        };
+    }
+
+    private static Condition condition(JsonNode n) {
+        String ifMatch = text(n, "ifMatch", false);
+        String ifNoneMatch = text(n, "ifNoneMatch", false);
+        if (ifNoneMatch != null && !ifNoneMatch.trim().equals("*")) {
+            throw malformed("'ifNoneMatch' supports only \"*\" (create only if absent)");
+        }
+        if (ifMatch != null && ifNoneMatch != null) {
+            throw malformed("'ifMatch' and 'ifNoneMatch' cannot be combined");
+        }
+        if (ifNoneMatch != null) {
+            return Condition.ifAbsent();
+        }
+        if (ifMatch == null) {
+            return Condition.NONE;
+        }
+        Etags.Match m = Etags.parse(ifMatch, "'ifMatch'");
+        return new Condition(m.versions(), m.any(), false);
+    }
+
+    private static String text(JsonNode n, String field, boolean required) {
+        JsonNode v = n.get(field);
+        if (v == null || v.isNull()) {
+            if (required) {
+                throw malformed("missing '" + field + "'");
+            }
+            return null;
+        }
+        if (!v.isTextual()) {
+            throw malformed("'" + field + "' must be a string");
+        }
+        return v.asText();
+    }
+
+    private static CairnException malformed(String message) {
+        return new CairnException(ErrorCode.MALFORMED_BATCH, message);
+    }
+
+    /** Renders {"results": [...]}, one entry per operation, in order. */
+    public static byte[] render(List<Op> ops, List<OpResult> results) {
+        ByteArrayOutputStream out = new ByteArrayOutputStream(64 + 64 * results.size());
+        try (JsonGenerator g = FACTORY.createGenerator(out)) {
+            g.writeStartObject();
+            g.writeArrayFieldStart("results");
+            for (int i = 0; i < results.size(); i++) {
+                Op op = ops.get(i);
+                g.writeStartObject();
+                g.writeStringField("op", op instanceof Op.Put ? "put" : op instanceof Op.Delete ? "delete" : "get");
+                g.writeStringField("key", new String(op.key(), StandardCharsets.UTF_8));
+                switch (results.get(i)) {
+                    case OpResult.Written w -> {
+                        g.writeNumberField("status", 200);
+                        g.writeStringField("etag", Etags.of(w.version()));
+                        if (w.expiresAtMillis() != Record.NO_EXPIRY) {
+                            g.writeStringField("expiresAt", Instant.ofEpochMilli(w.expiresAtMillis()).toString());
+                        }
+                    }
+                    case OpResult.Deleted d -> {
+                        g.writeNumberField("status", 204);
+                        g.writeStringField("etag", Etags.of(d.version()));
+                    }
+                    case OpResult.PreconditionFailed p -> {
+                        g.writeNumberField("status", 412);
+                        g.writeStringField("code", ErrorCode.PRECONDITION_FAILED.code());
+                        g.writeStringField("message", "the condition did not hold");
+                        if (p.current() != null) {
+                            g.writeStringField("currentEtag", Etags.of(p.current()));
+                        } else {
+                            g.writeNullField("currentEtag");
+                        }
+                    }
+                    case OpResult.Found f -> {
+                        Record r = f.record();
+                        g.writeNumberField("status", 200);
+                        g.writeStringField("etag", Etags.of(r.version()));
+                        if (r.contentType() != null) {
+                            g.writeStringField("contentType", r.contentType());
+                        }
+                        if (r.hasExpiry()) {
+                            g.writeStringField("expiresAt", Instant.ofEpochMilli(r.expiresAtMillis()).toString());
+                        }
+                        String text = utf8OrNull(r.value());
+                        if (text != null) {
+                            g.writeStringField("value", text);
+                        } else {
+                            g.writeStringField("valueBase64", Base64.getEncoder().encodeToString(r.value()));
+                        }
+                    }
+                    case OpResult.NotFound nf -> {
+                        g.writeNumberField("status", 404);
+                        g.writeStringField("code", ErrorCode.KEY_NOT_FOUND.code());
+                        g.writeStringField("message", "no live value for this key");
+                    }
+                    case OpResult.Failed f -> {
+                        g.writeNumberField("status", f.code().httpStatus());
+                        g.writeStringField("code", f.code().code());
+                        g.writeStringField("message", f.message());
+                    }
+                }
+                g.writeEndObject();
+            }
+            g.writeEndArray();
+            g.writeEndObject();
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+        return out.toByteArray();
+    }
+
+    private static String utf8OrNull(byte[] bytes) {
+        try {
+            return StandardCharsets.UTF_8.newDecoder()
+                    .onMalformedInput(CodingErrorAction.REPORT)
+                    .onUnmappableCharacter(CodingErrorAction.REPORT)
+                    .decode(ByteBuffer.wrap(bytes)).toString();
+        } catch (CharacterCodingException e) {
+            return null;
+        }
+    }
+}

@@ -1,0 +1,61 @@
+package io.cairn.server.http;
+
+import io.cairn.error.CairnException;
+import io.cairn.error.ErrorCode;
+import io.cairn.version.Version;
+import java.util.HashSet;
+import java.util.Set;
+
+/**
+ * ETag headers: a version's ETag is its token in quotes; If-Match and If-None-Match take a
+ * comma-separated list of entity tags or "*".
+ *
+ * <p>Matching is strong (RFC 9110): weak tags ({@code W/"..."}) never match If-Match. A
+ * well-formed tag that is not a Cairn version simply never matches; a malformed header is a 400.
+ */
+public final class Etags {
+    private Etags() {}
+
+    public static String of(Version v) {
+        return "\"" + v.token() + "\"";
+    }
+
+    /** A parsed If-Match / If-None-Match header. */
+    public record Match(boolean any, Set<Version> versions, boolean hasUnknown) {
+        public boolean matches(Version v) {
+            return any || versions.contains(v);
+        }
+    }
+
+    public static Match parse(String header, String name) {
+        String h = header.trim();
+        if (h.equals("*")) {
+            return new Match(true, Set.of(), false);
+        }
+        Set<Version> versions = new HashSet<>();
+        boolean unknown = false;
+        for (String part : h.split(",", -1)) {
+            String tag = part.trim();
+            boolean weak = false;
+            if (tag.startsWith("W/")) {
+                weak = true;
+                tag = tag.substring(2);
+            }
+            if (tag.length() >= 2 && tag.startsWith("\"") && tag.endsWith("\"")) {
+                tag = tag.substring(1, tag.length() - 1);
+            } else if (tag.isEmpty() || tag.indexOf('"') >= 0) {
+                throw new CairnException(ErrorCode.INVALID_HEADER, name + " must be \"*\" or a list of entity tags such as \"0000018c...-1\"");
+            }
+            if (tag.isEmpty() || tag.indexOf('"') >= 0 || tag.indexOf(' ') >= 0) {
+                throw new CairnException(ErrorCode.INVALID_HEADER, name + " contains a malformed entity tag");
+            }
+            Version v = weak ? null : Version.parseToken(tag);
+            if (v == null) {
+                unknown = true;
+            } else {
+                versions.add(v);
+            }
+        }
+        return new Match(false, versions, unknown);
+    }
+}

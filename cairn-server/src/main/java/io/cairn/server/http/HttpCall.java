@@ -1,0 +1,17 @@
+package io.cairn.server.http;
+
+import io.netty.handler.codec.http.HttpHeaders;
+import io.netty.handler.codec.http.HttpMethod;
+
+/** One complete HTTP request as the API sees it: method, path, raw query, headers and body. */
+public record HttpCall(HttpMethod method, String path, String query, HttpHeaders headers, byte[] body) {
+    static HttpCall of(HttpMethod method, String uri, HttpHeaders headers, byte[] body) {
+        int q = uri.indexOf('?');
+        int hash = uri.indexOf('#');
+        String withoutFragment = hash >= 0 ? uri.substring(0, hash) : uri;
+        if (q >= 0 && (hash < 0 || q < hash)) {
+            return new HttpCall(method, withoutFragment.substring(0, q), withoutFragment.substring(q + 1), headers, body);
+        }
+        return new HttpCall(method, withoutFragment, "", headers, body);
+    }
+}

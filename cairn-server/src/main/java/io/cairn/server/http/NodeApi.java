@@ -1,0 +1,418 @@
+package io.cairn.server.http;
+
+import io.cairn.error.CairnException;
+import io.cairn.error.ErrorCode;
+import io.cairn.idempotency.IdempotencyTag;
+import io.cairn.namespace.Namespace;
+import io.cairn.record.Record;
+import io.cairn.replica.LocalReplica;
+import io.cairn.request.Condition;
+import io.cairn.request.Limits;
+import io.cairn.request.Op;
+import io.cairn.request.OpResult;
+import io.cairn.request.WriteOutcome;
+import io.cairn.request.WriteRequest;
+import io.cairn.server.metrics.NodeMetrics;
+import io.cairn.server.write.WritePath;
+import io.netty.channel.EventLoop;
+import io.netty.handler.codec.http.FullHttpResponse;
+import io.netty.handler.codec.http.HttpHeaderNames;
+import io.netty.handler.codec.http.HttpHeaders;
+import io.netty.handler.codec.http.HttpMethod;
+import io.netty.handler.codec.http.HttpResponseStatus;
+import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.time.Duration;
+import java.time.Instant;
+import java.time.ZoneOffset;
+import java.time.format.DateTimeFormatter;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import java.util.function.BooleanSupplier;
+import java.util.function.Supplier;
+
+/**
+ * The HTTP API: routes, the translation of HTTP into the internal request model and back, and
+ * the operational endpoints. Policy (conditions, TTL, idempotency) lives in the core; this class
+ * only parses, validates early, and renders.
+ *
+ * <p>Reads run on the event loop straight against storage. Writes go to the {@link WritePath}
+ * and complete later; a write that has not completed by the request deadline is answered 503
+ * (withdrawn, never applied) or 504 {@code outcome_unknown} (it may yet be applied).
+ */
+public final class NodeApi implements Api {
+    public static final String TTL_HEADER = "Cairn-TTL";
+    public static final String EXPIRES_HEADER = "Cairn-Expires-At";
+    public static final String IDEMPOTENCY_HEADER = "Idempotency-Key";
+    public static final String REPLAYED_HEADER = "Idempotent-Replayed";
+    private static final String KV = "/kv";
+    private static final String KV_PREFIX = "/kv/";
+    private static final String BATCH_SEGMENT = "_batch";
+    private static final HttpMethod BATCH = HttpMethod.valueOf("BATCH");
+    private static final long SMALL_BODY = 64 * 1024;
+    private static final Set<String> PUT_PARAMS = Set.of("ttl");
+    private static final DateTimeFormatter HTTP_DATE = DateTimeFormatter.RFC_1123_DATE_TIME.withZone(ZoneOffset.UTC);
+
+    private final Namespace namespace;
+    private final Limits limits;
+    private final LocalReplica replica;
+    private final WritePath writes;
+    private final NodeMetrics metrics;
+    private final long requestTimeoutNanos;
+    private final long idempotencyRetentionMillis;
+    private final BooleanSupplier ready;
+    private final Supplier<Map<String, Object>> readiness;
+    private final Supplier<Map<String, Object>> status;
+
+    public NodeApi(Namespace namespace, Limits limits, LocalReplica replica, WritePath writes, NodeMetrics metrics,
+                   Duration requestTimeout, Duration idempotencyRetention, BooleanSupplier ready,
+                   Supplier<Map<String, Object>> readiness, Supplier<Map<String, Object>> status) {
+        this.namespace = namespace;
+        this.limits = limits;
+        this.replica = replica;
+        this.writes = writes;
+        this.metrics = metrics;
+        this.requestTimeoutNanos = requestTimeout.toNanos();
+        this.idempotencyRetentionMillis = idempotencyRetention.toMillis();
+        this.ready = ready;
+        this.readiness = readiness;
+        this.status = status;
+    }
+
+    @Override
+    public BodyLimit bodyLimit(HttpMethod method, String path) {
+        if (isBatch(method, path)) {
+            return new BodyLimit(limits.maxBatchBodyBytes(), ErrorCode.BODY_TOO_LARGE, "batch body");
+        }
+        if (method.equals(HttpMethod.PUT) && path.startsWith(KV_PREFIX)) {
+            return new BodyLimit(limits.maxValueBytes(), ErrorCode.VALUE_TOO_LARGE, "value");
+        }
+        return new BodyLimit(SMALL_BODY, ErrorCode.BODY_TOO_LARGE, "request body");
+    }
+
+    private static boolean isBatch(HttpMethod method, String path) {
+        return (method.equals(BATCH) && (path.equals(KV) || path.equals(KV_PREFIX)))
+                || (method.equals(HttpMethod.POST) && path.equals(KV_PREFIX + BATCH_SEGMENT));
+    }
+
+    @Override
+    public String operation(HttpCall call) {
+        if (isBatch(call.method(), call.path())) {
+            return "batch";
+        }
+        if (call.path().startsWith(KV_PREFIX)) {
+            return call.method().name().toLowerCase(java.util.Locale.ROOT);
+        }
+        return "ops";
+    }
+
+    @Override
+    public CompletableFuture<FullHttpResponse> handle(HttpCall call, EventLoop loop) {
+        try {
+            return route(call, loop);
+        } catch (CairnException e) {
+            return done(Responses.error(e));
+        }
+    }
+
+    private CompletableFuture<FullHttpResponse> route(HttpCall call, EventLoop loop) {
+        String path = call.path();
+        HttpMethod m = call.method();
+        if (isBatch(m, path)) {
+            return batch(call, loop);
+        }
+        if (path.startsWith(KV_PREFIX)) {
+            if (m.equals(HttpMethod.GET) || m.equals(HttpMethod.HEAD)) {
+                return done(get(call));
+            }
+            if (m.equals(HttpMethod.PUT)) {
+                return put(call, loop);
+            }
+            if (m.equals(HttpMethod.DELETE)) {
+                return delete(call, loop);
+            }
+            return done(methodNotAllowed("GET, HEAD, PUT, DELETE" + (path.equals(KV_PREFIX + BATCH_SEGMENT) ? ", POST" : "")));
+        }
+        if (path.equals(KV) || path.equals(KV_PREFIX)) {
+            return done(methodNotAllowed("BATCH"));
+        }
+        return switch (path) {
+            case "/health" -> readOnly(call, () -> Responses.json(HttpResponseStatus.OK, Map.of("status", "ok")));
+            case "/ready" -> readOnly(call, () -> Responses.json(ready.getAsBoolean() ? HttpResponseStatus.OK : HttpResponseStatus.SERVICE_UNAVAILABLE, readiness.get()));
+            case "/metrics" -> readOnly(call, () -> Responses.bytes(HttpResponseStatus.OK, metrics.scrape().getBytes(StandardCharsets.UTF_8),
+                    "text/plain; version=0.0.4; charset=utf-8"));
+            case "/admin/status" -> readOnly(call, () -> Responses.json(HttpResponseStatus.OK, status.get()));
+            default -> done(Responses.error(ErrorCode.ROUTE_NOT_FOUND, "no route " + path + "; see docs/api.md"));
+        };
+    }
+
+    private CompletableFuture<FullHttpResponse> readOnly(HttpCall call, Supplier<FullHttpResponse> handler) {
+        if (!call.method().equals(HttpMethod.GET) && !call.method().equals(HttpMethod.HEAD)) {
+            return done(methodNotAllowed("GET, HEAD"));
+        }
+        return done(handler.get());
+    }
+
+    private static FullHttpResponse methodNotAllowed(String allow) {
+        FullHttpResponse r = Responses.error(ErrorCode.METHOD_NOT_ALLOWED, "this route accepts " + allow);
+        r.headers().set(HttpHeaderNames.ALLOW, allow);
+        return r;
+    }
+
+    // ---- GET / HEAD ----
+
+    private FullHttpResponse get(HttpCall call) {
+        byte[] key = key(call);
+        requireNoParams(call, Set.of());
+        Etags.Match ifNoneMatch = header(call.headers(), HttpHeaderNames.IF_NONE_MATCH.toString()) == null ? null
+                : Etags.parse(call.headers().get(HttpHeaderNames.IF_NONE_MATCH), "If-None-Match");
+        OpResult result = replica.read(namespace, key);
+        return switch (result) {
+            case OpResult.Found f -> {
+                Record r = f.record();
+                if (ifNoneMatch != null && ifNoneMatch.matches(r.version())) {
+                    FullHttpResponse notModified = Responses.empty(HttpResponseStatus.NOT_MODIFIED);
+                    describe(notModified.headers(), r);
+                    yield notModified;
+                }
+                FullHttpResponse ok = Responses.bytes(HttpResponseStatus.OK, r.value(),
+                        r.contentType() != null ? r.contentType() : "application/octet-stream");
+                describe(ok.headers(), r);
+                yield ok;
+            }
+            case OpResult.NotFound nf -> Responses.error(ErrorCode.KEY_NOT_FOUND, "no live value for this key (never written, deleted, or expired)");
+            case OpResult.Failed failed -> {
+                metrics.corruptRead();
+                yield Responses.error(failed.code(), failed.message());
+            }
+            default -> throw new IllegalStateException("unexpected read result " + result);
+        };
+    }
+
+    private static void describe(HttpHeaders h, Record r) {
+        h.set(HttpHeaderNames.ETAG, Etags.of(r.version()));
+        h.set(HttpHeaderNames.LAST_MODIFIED, HTTP_DATE.format(r.version().instant()));
+        if (r.hasExpiry()) {
+            h.set(EXPIRES_HEADER, Instant.ofEpochMilli(r.expiresAtMillis()).toString());
+        }
+    }
+
+    // ---- PUT / DELETE ----
+
+    private CompletableFuture<FullHttpResponse> put(HttpCall call, EventLoop loop) {
+        byte[] key = key(call);
+        Map<String, String> params = requireNoParams(call, PUT_PARAMS);
+        String ttlText = params.get("ttl");
+        String ttlHeader = header(call.headers(), TTL_HEADER);
+        if (ttlText != null && ttlHeader != null && !ttlText.trim().equals(ttlHeader.trim())) {
+            throw new CairnException(ErrorCode.INVALID_TTL, "the ttl query parameter and the " + TTL_HEADER + " header disagree");
+        }
+        long ttl = Ttls.parse(ttlText != null ? ttlText : ttlHeader);
+        if (call.body().length > limits.maxValueBytes()) {
+            throw new CairnException(ErrorCode.VALUE_TOO_LARGE, "the value is " + call.body().length + " bytes; the limit is " + limits.maxValueBytes());
+        }
+        String contentType = header(call.headers(), HttpHeaderNames.CONTENT_TYPE.toString());
+        if (contentType != null && contentType.length() > 255) {
+            throw new CairnException(ErrorCode.INVALID_HEADER, "Content-Type is longer than 255 characters");
+        }
+        Condition condition = condition(call.headers(), true);
+        Op op = new Op.Put(key, call.body(), contentType, ttl, condition);
+        return write(call, List.of(op), loop, false);
+    }
+
+    private CompletableFuture<FullHttpResponse> delete(HttpCall call, EventLoop loop) {
+        byte[] key = key(call);
+        requireNoParams(call, Set.of());
+        Condition condition = condition(call.headers(), false);
+        return write(call, List.of(new Op.Delete(key, condition)), loop, false);
+    }
+
+    private Condition condition(HttpHeaders headers, boolean allowIfNoneMatch) {
+        String ifMatch = header(headers, HttpHeaderNames.IF_MATCH.toString());
+        String ifNoneMatch = header(headers, HttpHeaderNames.IF_NONE_MATCH.toString());
+        if (ifNoneMatch != null) {
+            if (!allowIfNoneMatch) {
+                throw new CairnException(ErrorCode.INVALID_HEADER, "If-None-Match is not supported on DELETE");
+            }
+            if (!ifNoneMatch.trim().equals("*")) {
+                throw new CairnException(ErrorCode.INVALID_HEADER, "on writes, If-None-Match supports only * (create only if absent)");
+            }
+            if (ifMatch != null) {
+                throw new CairnException(ErrorCode.INVALID_HEADER, "If-Match and If-None-Match cannot be combined");
+            }
+            return Condition.ifAbsent();
+        }
+        if (ifMatch == null) {
+            return Condition.NONE;
+        }
+        Etags.Match m = Etags.parse(ifMatch, "If-Match");
+        return new Condition(m.versions(), m.any(), false);
+    }
+
+    // ---- BATCH ----
+
+    private CompletableFuture<FullHttpResponse> batch(HttpCall call, EventLoop loop) {
+        requireNoParams(call, Set.of());
+        List<Op> ops = BatchCodec.parse(call.body(), limits);
+        boolean readOnly = ops.stream().noneMatch(Op::isWrite);
+        if (readOnly && header(call.headers(), IDEMPOTENCY_HEADER) == null) {
+            List<OpResult> results = new ArrayList<>(ops.size());
+            for (Op op : ops) {
+                OpResult r = replica.read(namespace, op.key());
+                if (r instanceof OpResult.Failed) {
+                    metrics.corruptRead();
+                }
+                results.add(r);
+            }
+            return done(Responses.bytes(HttpResponseStatus.OK, BatchCodec.render(ops, results), Responses.APPLICATION_JSON));
+        }
+        return write(call, ops, loop, true);
+    }
+
+    // ---- the write path ----
+
+    private CompletableFuture<FullHttpResponse> write(HttpCall call, List<Op> ops, EventLoop loop, boolean batch) {
+        IdempotencyTag tag = idempotency(call);
+        long deadline = System.nanoTime() + requestTimeoutNanos;
+        WritePath.Pending pending = writes.submit(new WriteRequest(namespace, ops, tag), deadline);
+        CompletableFuture<FullHttpResponse> response = new CompletableFuture<>();
+        var timeout = loop.schedule(() -> {
+            if (response.isDone()) {
+                return;
+            }
+            if (pending.cancel()) {
+                response.complete(Responses.error(ErrorCode.OVERLOADED, "the write was not applied within "
+                        + TimeUnit.NANOSECONDS.toMillis(requestTimeoutNanos) + " ms and was withdrawn; it was not stored"));
+            } else {
+                response.complete(Responses.error(ErrorCode.OUTCOME_UNKNOWN, "the write did not complete within "
+                        + TimeUnit.NANOSECONDS.toMillis(requestTimeoutNanos) + " ms; it may or may not be stored"));
+            }
+        }, requestTimeoutNanos, TimeUnit.NANOSECONDS);
+        pending.future().whenComplete((outcome, error) -> {
+            timeout.cancel(false);
+            if (error != null) {
+                response.complete(error instanceof CairnException c ? Responses.error(c)
+                        : Responses.error(ErrorCode.INTERNAL, "internal error: " + error));
+            } else {
+                response.complete(render(ops, outcome, batch));
+            }
+        });
+        return response;
+    }
+
+    private static FullHttpResponse render(List<Op> ops, WriteOutcome outcome, boolean batch) {
+        return switch (outcome) {
+            case WriteOutcome.Refused r -> Responses.error(r.code(), r.message());
+            case WriteOutcome.Executed e -> {
+                FullHttpResponse response = batch
+                        ? Responses.bytes(HttpResponseStatus.OK, BatchCodec.render(ops, e.results()), Responses.APPLICATION_JSON)
+                        : single(e.results().get(0));
+                if (e.replayed()) {
+                    response.headers().set(REPLAYED_HEADER, "true");
+                }
+                yield response;
+            }
+        };
+    }
+
+    private static FullHttpResponse single(OpResult result) {
+        return switch (result) {
+            case OpResult.Written w -> {
+                FullHttpResponse r = Responses.empty(HttpResponseStatus.OK);
+                r.headers().set(HttpHeaderNames.ETAG, Etags.of(w.version()));
+                if (w.expiresAtMillis() != Record.NO_EXPIRY) {
+                    r.headers().set(EXPIRES_HEADER, Instant.ofEpochMilli(w.expiresAtMillis()).toString());
+                }
+                yield r;
+            }
+            case OpResult.Deleted d -> {
+                FullHttpResponse r = Responses.empty(HttpResponseStatus.NO_CONTENT);
+                r.headers().set(HttpHeaderNames.ETAG, Etags.of(d.version()));
+                yield r;
+            }
+            case OpResult.PreconditionFailed p -> {
+                Map<String, Object> details = new HashMap<>();
+                details.put("currentEtag", p.current() == null ? null : Etags.of(p.current()));
+                FullHttpResponse r = Responses.error(ErrorCode.PRECONDITION_FAILED,
+                        p.current() == null ? "the condition did not hold: the key has no live value" : "the condition did not hold: the current version differs",
+                        details);
+                if (p.current() != null) {
+                    r.headers().set(HttpHeaderNames.ETAG, Etags.of(p.current()));
+                }
+                yield r;
+            }
+            case OpResult.Failed f -> Responses.error(f.code(), f.message());
+            default -> throw new IllegalStateException("unexpected write result " + result);
+        };
+    }
+
+    private IdempotencyTag idempotency(HttpCall call) {
+        String key = header(call.headers(), IDEMPOTENCY_HEADER);
+        if (key == null) {
+            return null;
+        }
+        if (!IdempotencyTag.isValidKey(key)) {
+            throw new CairnException(ErrorCode.INVALID_IDEMPOTENCY_KEY,
+                    "Idempotency-Key must be 1 to " + IdempotencyTag.MAX_KEY_LENGTH + " visible ASCII characters");
+        }
+        return new IdempotencyTag(key, fingerprint(call), idempotencyRetentionMillis);
+    }
+
+    /** SHA-256 over everything that gives the request its meaning. */
+    static byte[] fingerprint(HttpCall call) {
+        MessageDigest sha;
+        try {
+            sha = MessageDigest.getInstance("SHA-256");
+        } catch (NoSuchAlgorithmException e) {
+            throw new IllegalStateException(e);
+        }
+        HttpHeaders h = call.headers();
+        for (String part : new String[] {call.method().name(), call.path(), call.query(),
+                String.valueOf(h.get(HttpHeaderNames.CONTENT_TYPE)), String.valueOf(h.get(HttpHeaderNames.IF_MATCH)),
+                String.valueOf(h.get(HttpHeaderNames.IF_NONE_MATCH)), String.valueOf(h.get(TTL_HEADER))}) {
+            byte[] b = part.getBytes(StandardCharsets.UTF_8);
+            sha.update(new byte[] {(byte) (b.length >>> 24), (byte) (b.length >>> 16), (byte) (b.length >>> 8), (byte) b.length});
+            sha.update(b);
+        }
+        sha.update(call.body());
+        return sha.digest();
+    }
+
+    // ---- helpers ----
+
+    private byte[] key(HttpCall call) {
+        return KeyCodec.decodeKey(call.path().substring(KV_PREFIX.length()), limits.maxKeyBytes());
+    }
+
+    private static Map<String, String> requireNoParams(HttpCall call, Set<String> allowed) {
+        Map<String, String> params = KeyCodec.decodeQuery(call.query());
+        for (String name : params.keySet()) {
+            if (!allowed.contains(name)) {
+                throw new CairnException(ErrorCode.INVALID_PARAMETER, "unknown query parameter '" + name + "'"
+                        + (allowed.isEmpty() ? "; this route takes none" : "; this route takes " + allowed));
+            }
+        }
+        return params;
+    }
+
+    private static String header(HttpHeaders headers, String name) {
+        List<String> all = headers.getAll(name);
+        if (all.isEmpty()) {
+            return null;
+        }
+        if (all.size() > 1) {
+            throw new CairnException(ErrorCode.INVALID_HEADER, name + " is given more than once");
+        }
+        return all.get(0);
+    }
+
+    private static CompletableFuture<FullHttpResponse> done(FullHttpResponse r) {
+        return CompletableFuture.completedFuture(r);
+    }
+}

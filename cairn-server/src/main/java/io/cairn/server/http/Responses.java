@@ -1,0 +1,66 @@
+package io.cairn.server.http;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.cairn.error.CairnException;
+import io.cairn.error.ErrorCode;
+import io.netty.buffer.Unpooled;
+import io.netty.handler.codec.http.DefaultFullHttpResponse;
+import io.netty.handler.codec.http.FullHttpResponse;
+import io.netty.handler.codec.http.HttpHeaderNames;
+import io.netty.handler.codec.http.HttpResponseStatus;
+import io.netty.handler.codec.http.HttpVersion;
+import java.util.LinkedHashMap;
+import java.util.Map;
+
+/** Builds responses, above all the one JSON error shape: {"code": ..., "message": ..., details}. */
+public final class Responses {
+    static final ObjectMapper JSON = new ObjectMapper();
+    static final String APPLICATION_JSON = "application/json";
+
+    private Responses() {}
+
+    public static FullHttpResponse error(CairnException e) {
+        return error(e.code(), e.getMessage(), e.details());
+    }
+
+    public static FullHttpResponse error(ErrorCode code, String message) {
+        return error(code, message, Map.of());
+    }
+
+    public static FullHttpResponse error(ErrorCode code, String message, Map<String, Object> details) {
+        Map<String, Object> body = new LinkedHashMap<>();
+        body.put("code", code.code());
+        body.put("message", message);
+        body.putAll(details);
+        FullHttpResponse r = json(HttpResponseStatus.valueOf(code.httpStatus()), body);
+        if (code.retryable() && code.httpStatus() == 503) {
+            r.headers().set(HttpHeaderNames.RETRY_AFTER, "1");
+        }
+        return r;
+    }
+
+    public static FullHttpResponse json(HttpResponseStatus status, Object body) {
+        try {
+            return bytes(status, JSON.writeValueAsBytes(body), APPLICATION_JSON);
+        } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    public static FullHttpResponse bytes(HttpResponseStatus status, byte[] body, String contentType) {
+        FullHttpResponse r = new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, status, Unpooled.wrappedBuffer(body));
+        if (contentType != null) {
+            r.headers().set(HttpHeaderNames.CONTENT_TYPE, contentType);
+        }
+        r.headers().setInt(HttpHeaderNames.CONTENT_LENGTH, body.length);
+        return r;
+    }
+
+    public static FullHttpResponse empty(HttpResponseStatus status) {
+        FullHttpResponse r = new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, status, Unpooled.EMPTY_BUFFER);
+        if (status.code() != 204 && status.code() != 304) {
+            r.headers().setInt(HttpHeaderNames.CONTENT_LENGTH, 0);
+        }
+        return r;
+    }
+}

@@ -1,0 +1,39 @@
+package io.cairn.server.http;
+
+import io.cairn.error.CairnException;
+import io.cairn.error.ErrorCode;
+import io.cairn.request.Op;
+import io.cairn.server.config.Units;
+import java.time.Duration;
+
+/** Parses a per-write TTL: seconds, a duration ("500ms", "30s", "5m", "2h", "1d", "PT1M"), or "none". */
+public final class Ttls {
+    /** Longest accepted TTL: 100 years keeps expiry arithmetic far from overflow. */
+    public static final Duration MAX = Duration.ofDays(36_500);
+
+    private Ttls() {}
+
+    /** Returns milliseconds, {@link Op#NO_TTL} for "none", or {@link Op#DEFAULT_TTL} when absent. */
+    public static long parse(String text) {
+        if (text == null) {
+            return Op.DEFAULT_TTL;
+        }
+        String t = text.trim();
+        if (t.equalsIgnoreCase("none")) {
+            return Op.NO_TTL;
+        }
+        Duration d;
+        try {
+            d = Units.duration(t, 1000);
+        } catch (IllegalArgumentException e) {
+            throw new CairnException(ErrorCode.INVALID_TTL, "ttl " + e.getMessage());
+        }
+        if (d.isZero() || d.isNegative()) {
+            throw new CairnException(ErrorCode.INVALID_TTL, "ttl must be positive; use 'none' for no expiry");
+        }
+        if (d.compareTo(MAX) > 0) {
+            throw new CairnException(ErrorCode.INVALID_TTL, "ttl must be at most " + MAX.toDays() + " days");
+        }
+        return d.toMillis();
+    }
+}

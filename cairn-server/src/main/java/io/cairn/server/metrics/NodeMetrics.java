@@ -1,0 +1,111 @@
+package io.cairn.server.metrics;
+
+import io.cairn.replica.ReplicaStats;
+import io.cairn.server.rocks.RocksEngine;
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.FunctionCounter;
+import io.micrometer.core.instrument.Gauge;
+import io.micrometer.core.instrument.Timer;
+import io.micrometer.core.instrument.binder.jvm.ClassLoaderMetrics;
+import io.micrometer.core.instrument.binder.jvm.JvmGcMetrics;
+import io.micrometer.core.instrument.binder.jvm.JvmMemoryMetrics;
+import io.micrometer.core.instrument.binder.jvm.JvmThreadMetrics;
+import io.micrometer.core.instrument.binder.system.ProcessorMetrics;
+import io.micrometer.core.instrument.binder.system.UptimeMetrics;
+import io.micrometer.prometheusmetrics.PrometheusConfig;
+import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
+import java.time.Duration;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.TimeUnit;
+import java.util.function.IntSupplier;
+import java.util.function.ToDoubleFunction;
+
+/**
+ * The node's metrics, exported in Prometheus text format at {@code /metrics}.
+ *
+ * <p>Request timers are cached per (operation, status) so the hot path does one map lookup and
+ * one histogram update. Storage, replica and queue figures are gauges read at scrape time.
+ */
+public final class NodeMetrics implements AutoCloseable {
+    private final PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
+    private final ConcurrentHashMap<String, Timer> timers = new ConcurrentHashMap<>();
+    private final JvmGcMetrics gc = new JvmGcMetrics();
+    private final Counter corruptReads;
+
+    public NodeMetrics() {
+        new JvmMemoryMetrics().bindTo(registry);
+        gc.bindTo(registry);
+        new JvmThreadMetrics().bindTo(registry);
+        new ClassLoaderMetrics().bindTo(registry);
+        new ProcessorMetrics().bindTo(registry);
+        new UptimeMetrics().bindTo(registry);
+        corruptReads = Counter.builder("cairn.http.corrupt.reads").description("Reads that found a corrupt record and answered 500").register(registry);
+    }
+
+    /** Records one HTTP request by operation (get, put, delete, batch, head, ops) and status. */
+    public void request(String op, int status, long nanos) {
+        String k = op + ':' + status;
+        Timer t = timers.get(k);
+        if (t == null) {
+            t = timers.computeIfAbsent(k, x -> Timer.builder("cairn.http.requests")
+                    .description("HTTP requests by operation and status")
+                    .tag("op", op)
+                    .tag("status", Integer.toString(status))
+                    .publishPercentileHistogram()
+                    .minimumExpectedValue(Duration.ofNanos(50_000))
+                    .maximumExpectedValue(Duration.ofSeconds(10))
+                    .register(registry));
+        }
+        t.record(nanos, TimeUnit.NANOSECONDS);
+    }
+
+    public void corruptRead() {
+        corruptReads.increment();
+    }
+
+    public void bindStorage(RocksEngine engine) {
+        storageGauge("cairn.storage.pending.compaction.bytes", "Bytes RocksDB estimates compaction must rewrite", engine, e -> e.property("rocksdb.estimate-pending-compaction-bytes"));
+        storageGauge("cairn.storage.running.compactions", "Compactions running now", engine, e -> e.property("rocksdb.num-running-compactions"));
+        storageGauge("cairn.storage.running.flushes", "Memtable flushes running now", engine, e -> e.property("rocksdb.num-running-flushes"));
+        storageGauge("cairn.storage.write.stopped", "1 while RocksDB stops writes", engine, e -> e.property("rocksdb.is-write-stopped"));
+        storageGauge("cairn.storage.delayed.write.rate", "Write rate RocksDB throttles to, bytes/s (0 when not delayed)", engine, e -> e.property("rocksdb.actual-delayed-write-rate"));
+        storageGauge("cairn.storage.memtable.bytes", "Size of all memtables", engine, e -> e.property("rocksdb.cur-size-all-mem-tables"));
+        storageGauge("cairn.storage.sst.bytes", "Size of all live SST files", engine, e -> e.property("rocksdb.live-sst-files-size"));
+        storageGauge("cairn.storage.estimated.keys", "RocksDB's estimate of stored keys (records, index entries, outcomes)", engine, e -> e.property("rocksdb.estimate-num-keys"));
+        storageGauge("cairn.storage.block.cache.bytes", "Block cache usage", engine, e -> e.blockCacheUsageBytes());
+        storageGauge("cairn.storage.l0.files", "Files at level 0", engine, e -> e.property("rocksdb.num-files-at-level0"));
+        FunctionCounter.builder("cairn.storage.stall.micros", engine, RocksEngine::stallMicros)
+                .description("Microseconds writes were stalled by RocksDB").register(registry);
+    }
+
+    private void storageGauge(String name, String description, RocksEngine engine, ToDoubleFunction<RocksEngine> f) {
+        Gauge.builder(name, engine, f).description(description).register(registry);
+    }
+
+    public void bindReplica(ReplicaStats stats) {
+        FunctionCounter.builder("cairn.records.corrupt", stats, ReplicaStats::corruptRecords).description("Records that failed their checksum").register(registry);
+        FunctionCounter.builder("cairn.write.groups", stats, ReplicaStats::writeGroups).description("Group commits (one storage batch each)").register(registry);
+        FunctionCounter.builder("cairn.write.requests", stats, ReplicaStats::writeRequests).description("Write requests applied").register(registry);
+        FunctionCounter.builder("cairn.idempotency.replays", stats, ReplicaStats::idempotentReplays).description("Retries answered from a stored outcome").register(registry);
+        Gauge.builder("cairn.idempotency.records", stats, ReplicaStats::idempotencyRecords).description("Idempotency outcomes held").register(registry);
+        FunctionCounter.builder("cairn.ttl.expired.purged", stats, ReplicaStats::expiredRecordsPurged).description("Expired records removed by the sweeper").register(registry);
+        FunctionCounter.builder("cairn.ttl.tombstones.purged", stats, ReplicaStats::tombstonesPurged).description("Tombstones removed after the purge grace").register(registry);
+        FunctionCounter.builder("cairn.ttl.idempotency.purged", stats, ReplicaStats::idempotencyRecordsPurged).description("Idempotency outcomes removed after retention").register(registry);
+        FunctionCounter.builder("cairn.ttl.stale.entries", stats, ReplicaStats::staleExpiryEntries).description("Expiry index entries left by overwrites and dropped").register(registry);
+        Gauge.builder("cairn.ttl.sweep.backlog", stats, ReplicaStats::sweepBacklog).description("Due expiry entries not yet swept (capped at 100000)").register(registry);
+    }
+
+    public void bindWriteQueue(IntSupplier depth) {
+        Gauge.builder("cairn.write.queue.depth", depth, IntSupplier::getAsInt).description("Write requests waiting for the applier").register(registry);
+    }
+
+    public String scrape() {
+        return registry.scrape();
+    }
+
+    @Override
+    public void close() {
+        gc.close();
+        registry.close();
+    }
+}
