@@ -31,6 +31,10 @@ public final class MemoryEngine implements StorageEngine {
     @Override
     public synchronized void write(WriteBatch batch, Durability durability) {
         ensureOpen();
+        String invalid = batch.invalidity();
+        if (invalid != null) {
+            throw new StorageException("invalid batch: " + invalid);
+        }
         apply(visible, batch);
         unsynced.add(batch);
         if (durability == Durability.SYNC) {
@@ -58,6 +62,9 @@ public final class MemoryEngine implements StorageEngine {
     @Override
     public synchronized List<Entry> scan(byte[] fromInclusive, byte[] toExclusive, int limit) {
         ensureOpen();
+        if (toExclusive != null && Arrays.compareUnsigned(fromInclusive, toExclusive) >= 0) {
+            return List.of();
+        }
         NavigableMap<byte[], byte[]> range = toExclusive == null
                 ? visible.tailMap(fromInclusive, true)
                 : visible.subMap(fromInclusive, true, toExclusive, false);

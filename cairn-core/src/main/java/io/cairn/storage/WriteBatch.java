@@ -28,6 +28,16 @@ public final class WriteBatch {
         return this;
     }
 
+    /** The first problem that makes this batch invalid for any engine, or null. */
+    public String invalidity() {
+        for (Mutation m : mutations) {
+            if (m instanceof DeleteRange r && java.util.Arrays.compareUnsigned(r.fromInclusive(), r.toExclusive()) > 0) {
+                return "delete range ends before it starts";
+            }
+        }
+        return null;
+    }
+
     public List<Mutation> mutations() {
         return Collections.unmodifiableList(mutations);
     }

@@ -65,7 +65,9 @@ public record Version(long timestamp, int nodeId) implements Comparable<Version>
             if (ts < 0 || node < 0) {
                 return null;
             }
-            return new Version(ts, node);
+            Version v = new Version(ts, node);
+            // Only the canonical form: no signs, upper case or padded node ids.
+            return v.token().equals(token) ? v : null;
         } catch (NumberFormatException e) {
             return null;
         }

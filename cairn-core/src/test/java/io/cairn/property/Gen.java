@@ -22,7 +22,7 @@ public final class Gen {
 
     /** Uniform in {@code [min, max]}. */
     public int between(int min, int max) {
-        return random.nextInt(min, max + 1);
+        return max == Integer.MAX_VALUE ? random.nextInt(min - 1, max) + 1 : random.nextInt(min, max + 1);
     }
 
     /** Uniform in {@code [min, max]}. */

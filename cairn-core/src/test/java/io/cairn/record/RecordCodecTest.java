@@ -150,6 +150,12 @@ class RecordCodecTest {
                 .array();
         assertThatThrownBy(() -> RecordCodec.decode(KEY, withChecksum(KEY, body))).isInstanceOf(CorruptRecordException.class);
 
+        byte[] shortLength = ByteBuffer.allocate(1 + 1 + 8 + 4 + 4 + 2)
+                .put(RecordCodec.FORMAT).put((byte) 0).putLong(V.timestamp()).putInt(V.nodeId()).putInt(1).put((byte) 7).put((byte) 8)
+                .array();
+        assertThatThrownBy(() -> RecordCodec.decode(KEY, withChecksum(KEY, shortLength))).as("bytes beyond the value length")
+                .isInstanceOf(CorruptRecordException.class);
+
         byte[] unknownFormat = RecordCodec.encode(KEY, samples().get(1));
         unknownFormat[0] = 2;
         assertThatThrownBy(() -> RecordCodec.decode(KEY, withChecksum(KEY, Arrays.copyOf(unknownFormat, unknownFormat.length - 4))))

@@ -25,6 +25,7 @@ import org.rocksdb.RocksDBException;
 import org.rocksdb.RocksIterator;
 import org.rocksdb.Slice;
 import org.rocksdb.Statistics;
+import org.rocksdb.Status;
 import org.rocksdb.TickerType;
 import org.rocksdb.WriteOptions;
 import org.slf4j.Logger;
@@ -130,6 +131,10 @@ public final class RocksEngine implements StorageEngine {
         if (failed != null) {
             throw new StorageException("storage failed earlier and refuses writes until restart: " + failed.getMessage());
         }
+        String invalid = batch.invalidity();
+        if (invalid != null) {
+            throw new StorageException("invalid batch: " + invalid);
+        }
         try (org.rocksdb.WriteBatch rb = new org.rocksdb.WriteBatch()) {
             for (WriteBatch.Mutation m : batch.mutations()) {
                 switch (m) {
@@ -140,6 +145,10 @@ public final class RocksEngine implements StorageEngine {
             }
             db.write(durability == Durability.SYNC ? syncWrites : asyncWrites, rb);
         } catch (RocksDBException e) {
+            if (isCallerError(e)) {
+                // Nothing is unknown about the WAL after a rejected argument: keep accepting writes.
+                throw new StorageException("write rejected: " + e.getMessage(), e);
+            }
             failure.compareAndSet(null, e);
             log.atError().addKeyValue("directory", directory).setCause(e).log("storage write failed; refusing writes until restart");
             throw new StorageException("write failed: " + e.getMessage(), e);
@@ -164,6 +173,11 @@ public final class RocksEngine implements StorageEngine {
             throw new StorageException("scan failed: " + e.getMessage(), e);
         }
         return out;
+    }
+
+    private static boolean isCallerError(RocksDBException e) {
+        Status status = e.getStatus();
+        return status != null && (status.getCode() == Status.Code.InvalidArgument || status.getCode() == Status.Code.NotSupported);
     }
 
     /** Whether a write failed (the node must stop accepting writes). */

@@ -1,0 +1,28 @@
+package io.cairn.membership;
+
+import java.util.Objects;
+import java.util.regex.Pattern;
+
+/**
+ * A node of the cluster as the metadata knows it: id, zone, and where it listens.
+ *
+ * @param id       stable node id, 1..65535; part of every version the node issues
+ * @param zone     failure domain (rack, availability zone); replicas are spread across zones
+ * @param httpAddress      host:port of the client API
+ * @param internodeAddress host:port of the internode transport
+ */
+public record Member(int id, String zone, String httpAddress, String internodeAddress) {
+    private static final Pattern ZONE = Pattern.compile("[A-Za-z0-9][A-Za-z0-9_.-]{0,62}");
+
+    public Member {
+        if (id < 1 || id > 65_535) {
+            throw new IllegalArgumentException("member id must be between 1 and 65535, got " + id);
+        }
+        Objects.requireNonNull(zone, "zone");
+        if (!ZONE.matcher(zone).matches()) {
+            throw new IllegalArgumentException("zone must match " + ZONE + ", got '" + zone + "'");
+        }
+        Objects.requireNonNull(httpAddress, "httpAddress");
+        Objects.requireNonNull(internodeAddress, "internodeAddress");
+    }
+}
