@@ -13,6 +13,8 @@ public enum ErrorCode {
     INVALID_HEADER("invalid_header", 400, false),
     INVALID_PARAMETER("invalid_parameter", 400, false),
     INVALID_IDEMPOTENCY_KEY("invalid_idempotency_key", 400, false),
+    INVALID_QUORUM("invalid_quorum", 400, false),
+    CONDITIONAL_WRITE_UNSUPPORTED("conditional_write_unsupported", 400, false),
     MALFORMED_BATCH("malformed_batch", 400, false),
     MALFORMED_REQUEST("malformed_request", 400, false),
     TOO_MANY_OPERATIONS("too_many_operations", 413, false),
@@ -29,7 +31,9 @@ public enum ErrorCode {
     STORAGE_STALLED("storage_stalled", 503, true),
     STORAGE_FAILED("storage_failed", 503, false),
     NOT_READY("not_ready", 503, true),
+    QUORUM_UNAVAILABLE("quorum_unavailable", 503, true),
     OUTCOME_UNKNOWN("outcome_unknown", 504, true),
+    READ_TIMEOUT("read_timeout", 504, true),
     CORRUPT_RECORD("corrupt_record", 500, false),
     INTERNAL("internal_error", 500, false);
 

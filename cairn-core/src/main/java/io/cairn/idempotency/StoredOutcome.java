@@ -61,6 +61,10 @@ public record StoredOutcome(byte[] fingerprint, long expiresAtMillis, List<OpRes
                         out.write(record);
                     }
                     case OpResult.NotFound n -> out.writeByte(5);
+                    case OpResult.Superseded sup -> {
+                        out.writeByte(7);
+                        writeVersion(out, sup.current());
+                    }
                     case OpResult.Failed f -> {
                         out.writeByte(6);
                         writeUtf(out, f.code().name());
@@ -113,6 +117,7 @@ public record StoredOutcome(byte[] fingerprint, long expiresAtMillis, List<OpRes
                     }
                     case 5 -> new OpResult.NotFound();
                     case 6 -> new OpResult.Failed(ErrorCode.valueOf(readUtf(in)), readUtf(in));
+                    case 7 -> new OpResult.Superseded(readVersion(in));
                     default -> throw new CorruptRecordException("unknown result kind " + kind);
                 });
             }

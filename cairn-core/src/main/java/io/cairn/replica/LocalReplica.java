@@ -130,6 +130,22 @@ public final class LocalReplica {
         }
     }
 
+    /**
+     * The stored record for a key exactly as held — tombstones and expired records included —
+     * or null; for replica reads, where versions of deletions matter.
+     *
+     * @throws CorruptRecordException (counted) when the stored record fails its checksum
+     */
+    public Record readStored(Namespace ns, byte[] key) {
+        byte[] storageKey = Keyspace.data(ns.id(), ns.partitionOf(key), key);
+        try {
+            return decode(key, engine.get(storageKey));
+        } catch (CorruptRecordException e) {
+            stats.corruptRecords.increment();
+            throw e;
+        }
+    }
+
     /** Applies a group of write requests as one atomic, durable batch; one outcome per request. */
     public List<WriteOutcome> apply(List<WriteRequest> group) {
         Group g = new Group();
@@ -214,10 +230,14 @@ public final class LocalReplica {
                         key.length == 0 ? "the key is empty" : "the key is " + key.length + " bytes; the limit is " + limits.maxKeyBytes());
             }
             byte[] storageKey = Keyspace.data(ns.id(), ns.partitionOf(key), key);
+            if (op instanceof Op.Apply a) {
+                return applyReplica(key, storageKey, a.record());
+            }
             Condition condition = switch (op) {
                 case Op.Put p -> p.condition();
                 case Op.Delete d -> d.condition();
                 case Op.Get g -> Condition.NONE;
+                case Op.Apply a -> throw new IllegalStateException("handled above");
             };
             Record current = null;
             if (op instanceof Op.Get || !condition.isNone()) {
@@ -235,7 +255,33 @@ public final class LocalReplica {
                 case Op.Get g -> current != null && current.isLiveAt(now) ? new OpResult.Found(current) : new OpResult.NotFound();
                 case Op.Put p -> put(ns, key, storageKey, p);
                 case Op.Delete d -> delete(key, storageKey);
+                case Op.Apply a -> throw new IllegalStateException("handled above");
             };
+        }
+
+        /** Last-writer-wins: store a versioned record only if it is newer than the stored one. */
+        private OpResult applyReplica(byte[] key, byte[] storageKey, Record record) {
+            Record current;
+            try {
+                current = current(key, storageKey);
+            } catch (CorruptRecordException e) {
+                // The incoming copy repairs the corrupt one.
+                stats.corruptRecords.increment();
+                current = null;
+            }
+            clock.observe(record.version().timestamp());
+            if (current != null && !record.version().isNewerThan(current.version())) {
+                return new OpResult.Superseded(current.version());
+            }
+            store(key, storageKey, record);
+            if (record.tombstone()) {
+                batch.put(Keyspace.expiry(record.version().physicalMillis() + purgeGraceMillis, storageKey), EMPTY);
+                return new OpResult.Deleted(record.version());
+            }
+            if (record.hasExpiry()) {
+                batch.put(Keyspace.expiry(record.expiresAtMillis() + purgeGraceMillis, storageKey), EMPTY);
+            }
+            return new OpResult.Written(record.version(), record.expiresAtMillis());
         }
 
         private OpResult put(Namespace ns, byte[] key, byte[] storageKey, Op.Put p) {

@@ -8,7 +8,7 @@ import java.util.Objects;
  * <p>{@code ttlMillis} on a put: {@link #DEFAULT_TTL} takes the namespace default, {@link #NO_TTL}
  * stores without expiry, a positive value expires that long after the write's version time.
  */
-public sealed interface Op permits Op.Put, Op.Delete, Op.Get {
+public sealed interface Op permits Op.Put, Op.Delete, Op.Get, Op.Apply {
     long DEFAULT_TTL = -1;
     long NO_TTL = 0;
 
@@ -35,6 +35,17 @@ public sealed interface Op permits Op.Put, Op.Delete, Op.Get {
     record Get(byte[] key) implements Op {
         public Get {
             Objects.requireNonNull(key);
+        }
+    }
+
+    /**
+     * A replica write: store this already-versioned record if it is newer than the stored one
+     * (last-writer-wins). Used by replication, hinted handoff and read repair.
+     */
+    record Apply(byte[] key, io.cairn.record.Record record) implements Op {
+        public Apply {
+            Objects.requireNonNull(key);
+            Objects.requireNonNull(record);
         }
     }
 

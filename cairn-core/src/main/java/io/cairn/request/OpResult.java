@@ -21,6 +21,9 @@ public sealed interface OpResult {
     /** A get found nothing live: missing, deleted or expired. */
     record NotFound() implements OpResult {}
 
+    /** A replica write was not needed: the replica already holds this version or a newer one. */
+    record Superseded(Version current) implements OpResult {}
+
     /** The operation failed with an operating error and changed nothing. */
     record Failed(ErrorCode code, String message) implements OpResult {}
 }

@@ -50,7 +50,8 @@ public record Version(long timestamp, int nodeId) implements Comparable<Version>
 
     /** The opaque text form: 16 hex digits of timestamp, a dash, the node id in hex. */
     public String token() {
-        return String.format("%016x-%x", timestamp, nodeId);
+        String hex = Long.toHexString(timestamp);
+        return "0".repeat(16 - hex.length()) + hex + "-" + Integer.toHexString(nodeId);
     }
 
     /** Parses {@link #token()}; returns null when the text is not a version token. */

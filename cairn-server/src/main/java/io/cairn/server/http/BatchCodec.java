@@ -238,6 +238,10 @@ public final class BatchCodec {
                             g.writeStringField("valueBase64", Base64.getEncoder().encodeToString(r.value()));
                         }
                     }
+                    case OpResult.Superseded sup -> {
+                        g.writeNumberField("status", 200);
+                        g.writeStringField("etag", Etags.of(sup.current()));
+                    }
                     case OpResult.NotFound nf -> {
                         g.writeNumberField("status", 404);
                         g.writeStringField("code", ErrorCode.KEY_NOT_FOUND.code());

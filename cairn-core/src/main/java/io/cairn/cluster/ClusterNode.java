@@ -1,0 +1,227 @@
+package io.cairn.cluster;
+
+import io.cairn.clock.HybridClock;
+import io.cairn.coordinator.ClientResult;
+import io.cairn.coordinator.Coordinator;
+import io.cairn.failure.FailureDetector;
+import io.cairn.hint.Hint;
+import io.cairn.hint.HintStore;
+import io.cairn.membership.Member;
+import io.cairn.message.Message;
+import io.cairn.namespace.Namespace;
+import io.cairn.placement.PartitionMap;
+import io.cairn.placement.Placement;
+import io.cairn.quorum.Quorum;
+import io.cairn.record.Record;
+import io.cairn.replica.LocalStore;
+import io.cairn.request.Op;
+import io.cairn.request.OpResult;
+import io.cairn.schedule.Scheduler;
+import io.cairn.storage.StorageEngine;
+import io.cairn.transport.Transport;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.function.Consumer;
+
+/**
+ * One node of a {@code quorum}-mode cluster, as pure logic over its ports: it coordinates client
+ * requests ({@link Coordinator}), serves replica requests from peers, sends heartbeats to feed its
+ * {@link FailureDetector}, and hands hints off to replicas that come back.
+ *
+ * <p>Every entry point ({@link #onMessage}, client calls, scheduled tasks) must be called from one
+ * thread at a time; the driver (production event loop or simulator) guarantees it.
+ */
+public final class ClusterNode {
+    private final int id;
+    private final List<Member> members;
+    private final Map<Integer, Namespace> namespaces = new HashMap<>();
+    private final ClusterSettings settings;
+    private final Transport transport;
+    private final Scheduler scheduler;
+    private final LocalStore local;
+    private final FailureDetector detector;
+    private final HintStore hints;
+    private final Coordinator coordinator;
+    // Invariant: a target is in here while a replay round to it awaits responses.
+    private final Map<Long, Hint> replaying = new HashMap<>();
+    // Target → the id of its round in flight; a stale round's timeout must not end a newer one.
+    private final Map<Integer, Long> replayTargets = new HashMap<>();
+    private long nextReplayId;
+    private long hintsReplayed;
+    private long pingSequence;
+    private boolean running;
+
+    public ClusterNode(int id, List<Member> members, Namespace namespace, ClusterSettings settings, HybridClock clock,
+                       Transport transport, Scheduler scheduler, LocalStore local, StorageEngine engine) {
+        this.id = id;
+        this.members = List.copyOf(members);
+        this.namespaces.put(namespace.id(), namespace);
+        this.settings = settings;
+        this.transport = transport;
+        this.scheduler = scheduler;
+        this.local = local;
+        this.detector = new FailureDetector(clock::physicalMillis, settings.phiThreshold(), settings.heartbeatIntervalMillis());
+        this.hints = new HintStore(engine, clock::physicalMillis, settings.hintWindowMillis());
+        PartitionMap map = Placement.compute(1, members, namespace.partitioner().partitions(), settings.replicationFactor());
+        this.coordinator = new Coordinator(id, map, clock, transport, scheduler, local, detector, hints, settings.coordinator());
+        this.nextReplayId = clock.nextTimestamp() ^ 0x5A5A_0000_0000_0000L;
+    }
+
+    /** Starts heartbeats and hint hand-off. */
+    public void start() {
+        running = true;
+        scheduler.schedule(0, this::heartbeat);
+        scheduler.schedule(settings.hintReplayIntervalMillis(), this::replayHints);
+    }
+
+    /** Stops scheduling new background work (the node is crashing or shutting down). */
+    public void stop() {
+        running = false;
+    }
+
+    public int id() {
+        return id;
+    }
+
+    public Coordinator coordinator() {
+        return coordinator;
+    }
+
+    public HintStore hints() {
+        return hints;
+    }
+
+    public FailureDetector detector() {
+        return detector;
+    }
+
+    public long hintsReplayed() {
+        return hintsReplayed;
+    }
+
+    public void put(Namespace ns, byte[] key, byte[] value, String contentType, long ttlMillis, Quorum w, Consumer<ClientResult> done) {
+        coordinator.put(ns, key, value, contentType, ttlMillis, w, done);
+    }
+
+    public void delete(Namespace ns, byte[] key, Quorum w, Consumer<ClientResult> done) {
+        coordinator.delete(ns, key, w, done);
+    }
+
+    public void get(Namespace ns, byte[] key, Quorum r, Consumer<ClientResult> done) {
+        coordinator.get(ns, key, r, done);
+    }
+
+    /** Every message from a peer arrives here. */
+    public void onMessage(int from, Message m) {
+        detector.heard(from);
+        switch (m) {
+            case Message.WriteRequest w -> onWriteRequest(from, w);
+            case Message.ReadRequest r -> onReadRequest(from, r);
+            case Message.WriteResponse w -> {
+                Hint h = replaying.remove(w.requestId());
+                if (h != null) {
+                    onHintResponse(h, w);
+                } else {
+                    coordinator.onAnyWriteResponse(from, w);
+                }
+            }
+            case Message.ReadResponse r -> coordinator.onReadResponse(from, r);
+            case Message.Ping p -> transport.send(from, new Message.Pong(p.sequence()));
+            case Message.Pong p -> { }
+        }
+    }
+
+    private void onWriteRequest(int from, Message.WriteRequest w) {
+        Namespace ns = namespaces.get(w.namespaceId());
+        if (ns == null) {
+            transport.send(from, new Message.WriteResponse(w.requestId(), false, "unknown namespace " + w.namespaceId()));
+            return;
+        }
+        local.apply(ns, List.of(new Op.Apply(w.key(), w.record()))).whenComplete((results, error) -> {
+            boolean stored = error == null && isStored(results.get(0));
+            transport.send(from, new Message.WriteResponse(w.requestId(), stored, error == null ? null : error.toString()));
+        });
+    }
+
+    private static boolean isStored(OpResult r) {
+        return r instanceof OpResult.Written || r instanceof OpResult.Deleted || r instanceof OpResult.Superseded;
+    }
+
+    private void onReadRequest(int from, Message.ReadRequest r) {
+        Namespace ns = namespaces.get(r.namespaceId());
+        if (ns == null) {
+            transport.send(from, new Message.ReadResponse(r.requestId(), null, "unknown namespace " + r.namespaceId()));
+            return;
+        }
+        Record stored;
+        try {
+            stored = local.readStored(ns, r.key());
+        } catch (RuntimeException e) {
+            transport.send(from, new Message.ReadResponse(r.requestId(), null, e.toString()));
+            return;
+        }
+        transport.send(from, new Message.ReadResponse(r.requestId(), stored, null));
+    }
+
+    private void heartbeat() {
+        if (!running) {
+            return;
+        }
+        long seq = pingSequence++;
+        for (Member m : members) {
+            if (m.id() != id) {
+                transport.send(m.id(), new Message.Ping(seq));
+            }
+        }
+        scheduler.schedule(settings.heartbeatIntervalMillis(), this::heartbeat);
+    }
+
+    /**
+     * Hands hints to targets that are up again, at most {@code hintReplayBatch} per target per
+     * round, one round in flight per target: the throttle that keeps replay from starving
+     * foreground traffic. Also drops hints past the hint window.
+     */
+    private void replayHints() {
+        if (!running) {
+            return;
+        }
+        hints.dropExpired();
+        for (int target : hints.backlog().keySet()) {
+            if (replayTargets.containsKey(target) || !detector.isAlive(target)) {
+                continue;
+            }
+            List<Hint> batch = hints.pending(target, settings.hintReplayBatch());
+            if (batch.isEmpty()) {
+                continue;
+            }
+            long roundId = nextReplayId;
+            replayTargets.put(target, roundId);
+            Set<Long> round = new HashSet<>();
+            for (Hint h : batch) {
+                long rid = nextReplayId++;
+                round.add(rid);
+                replaying.put(rid, h);
+                transport.send(target, new Message.WriteRequest(rid, h.namespaceId(), h.key(), h.record()));
+            }
+            // A round ends when it is answered or after a request timeout, whichever is first.
+            scheduler.schedule(settings.coordinator().requestTimeoutMillis(), () -> {
+                round.forEach(replaying::remove);
+                replayTargets.remove(target, roundId);
+            });
+        }
+        scheduler.schedule(settings.hintReplayIntervalMillis(), this::replayHints);
+    }
+
+    private void onHintResponse(Hint h, Message.WriteResponse w) {
+        if (w.stored()) {
+            hints.delivered(h);
+            hintsReplayed++;
+        }
+        if (replaying.values().stream().noneMatch(x -> x.target() == h.target())) {
+            replayTargets.remove(h.target());
+        }
+    }
+}

@@ -1,0 +1,427 @@
+package io.cairn.coordinator;
+
+import io.cairn.clock.HybridClock;
+import io.cairn.error.ErrorCode;
+import io.cairn.failure.FailureDetector;
+import io.cairn.hint.HintStore;
+import io.cairn.message.Message;
+import io.cairn.namespace.Namespace;
+import io.cairn.placement.PartitionMap;
+import io.cairn.quorum.Quorum;
+import io.cairn.quorum.ReadTally;
+import io.cairn.quorum.WriteTally;
+import io.cairn.record.Record;
+import io.cairn.replica.LocalStore;
+import io.cairn.request.Op;
+import io.cairn.request.OpResult;
+import io.cairn.schedule.Scheduler;
+import io.cairn.transport.Transport;
+import io.cairn.version.Version;
+import java.util.Arrays;
+import java.util.HashMap;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.function.Consumer;
+
+/**
+ * Coordinates client reads and writes over a partition's replicas in {@code quorum} mode
+ * (leaderless, Dynamo-style). Talks to the world only through its ports.
+ *
+ * <p><b>Writes.</b> The coordinator stamps the record with its HLC version and sends it to all N
+ * home replicas (itself through the local store). Replicas the failure detector considers down
+ * get a hint at once; if fewer than W replicas are up the request fails fast with
+ * {@code quorum_unavailable} and nothing is sent. The client is answered as soon as W replicas
+ * acknowledged a durable store. At the deadline every replica that has not acknowledged gets a
+ * durable hint; if W was not reached by then, the answer is {@code outcome_unknown}, because
+ * some replica may have stored the write — never "not written".
+ *
+ * <p><b>Reads.</b> The coordinator asks every live home replica and decides once R replied
+ * ({@link ReadTally}): the newest version wins (last-writer-wins; tombstones and expired records
+ * take part with their versions and read as not found). Replicas in the read quorum that answered
+ * with an older version or nothing are repaired before the answer (blocking read repair, bounded by
+ * {@code readRepairTimeoutMillis}); replies arriving after the answer are repaired in the background.
+ *
+ * <p><b>Failure cases.</b> Lost, delayed, duplicated and reordered messages: responses are matched
+ * by request id and tallies ignore duplicates; a response for a finished request is dropped.
+ * Concurrency: single-threaded, driven by its node.
+ */
+public final class Coordinator {
+    private final int self;
+    private final PartitionMap map;
+    private final HybridClock clock;
+    private final Transport transport;
+    private final Scheduler scheduler;
+    private final LocalStore local;
+    private final FailureDetector detector;
+    private final HintStore hints;
+    private final CoordinatorSettings settings;
+    private final CoordinatorStats stats = new CoordinatorStats();
+    // Invariant: holds exactly the requests whose timeout has not fired and that still await replies.
+    private final Map<Long, PendingWrite> writes = new HashMap<>();
+    private final Map<Long, PendingRead> reads = new HashMap<>();
+    private long nextRequestId;
+
+    public Coordinator(int self, PartitionMap map, HybridClock clock, Transport transport, Scheduler scheduler,
+                       LocalStore local, FailureDetector detector, HintStore hints, CoordinatorSettings settings) {
+        this.self = self;
+        this.map = map;
+        this.clock = clock;
+        this.transport = transport;
+        this.scheduler = scheduler;
+        this.local = local;
+        this.detector = detector;
+        this.hints = hints;
+        this.settings = settings;
+        // Request ids start from the clock so ids from before a restart are not reused.
+        this.nextRequestId = clock.nextTimestamp();
+    }
+
+    public CoordinatorStats stats() {
+        return stats;
+    }
+
+    public PartitionMap map() {
+        return map;
+    }
+
+    public void put(Namespace ns, byte[] key, byte[] value, String contentType, long ttlMillis, Quorum w, Consumer<ClientResult> done) {
+        Version version = clock.next();
+        long ttl = ttlMillis == Op.DEFAULT_TTL ? ns.defaultTtlMillis() : ttlMillis;
+        long expires = ttl > 0 ? version.physicalMillis() + ttl : Record.NO_EXPIRY;
+        replicate(ns, key, Record.value(version, expires, contentType, value), w, done);
+    }
+
+    public void delete(Namespace ns, byte[] key, Quorum w, Consumer<ClientResult> done) {
+        replicate(ns, key, Record.tombstone(clock.next()), w, done);
+    }
+
+    private void replicate(Namespace ns, byte[] key, Record record, Quorum w, Consumer<ClientResult> done) {
+        int[] replicas = map.replicas(ns.partitionOf(key));
+        int required;
+        try {
+            required = w.resolve(replicas.length);
+        } catch (IllegalArgumentException e) {
+            done.accept(new ClientResult.Failed(ErrorCode.INVALID_QUORUM, "w=" + w + ": " + e.getMessage(), Map.of()));
+            return;
+        }
+        Set<Integer> up = up(replicas);
+        if (up.size() < required) {
+            stats.quorumFailures++;
+            done.accept(new ClientResult.Failed(ErrorCode.QUORUM_UNAVAILABLE,
+                    "w=" + w + " needs " + required + " replicas but only " + up.size() + " of " + replicas.length + " are reachable",
+                    Map.of("required", required, "reachable", up.size(), "replicas", replicas.length)));
+            return;
+        }
+        long id = nextRequestId++;
+        PendingWrite p = new PendingWrite(id, ns, key, record, new WriteTally(toSet(replicas), required), done);
+        writes.put(id, p);
+        p.timeout = scheduler.schedule(settings.requestTimeoutMillis(), () -> writeTimedOut(p));
+        for (int r : replicas) {
+            if (!up.contains(r)) {
+                hint(r, ns, key, record);
+                p.hinted.add(r);
+                p.tally.refuse(r);
+            }
+        }
+        for (int r : up) {
+            if (r == self) {
+                local.apply(ns, List.of(new Op.Apply(key, record))).whenComplete((results, error) ->
+                        onWriteResponse(self, new Message.WriteResponse(id, error == null && stored(results.get(0)), error == null ? null : error.toString())));
+            } else {
+                transport.send(r, new Message.WriteRequest(id, ns.id(), key, record));
+            }
+        }
+    }
+
+    static boolean stored(OpResult r) {
+        return r instanceof OpResult.Written || r instanceof OpResult.Deleted || r instanceof OpResult.Superseded;
+    }
+
+    public void onWriteResponse(int from, Message.WriteResponse m) {
+        PendingWrite p = writes.get(m.requestId());
+        if (p == null) {
+            return;
+        }
+        if (m.stored()) {
+            p.tally.ack(from);
+        } else {
+            // The replica is up but could not store it: it still needs the write later.
+            if (p.hinted.add(from)) {
+                hint(from, p.ns, p.key, p.record);
+            }
+            p.tally.refuse(from);
+        }
+        settleWrite(p);
+    }
+
+    private void settleWrite(PendingWrite p) {
+        WriteTally.Decision d = p.tally.decision();
+        if (!p.answered && d == WriteTally.Decision.ACKNOWLEDGED) {
+            p.answered = true;
+            p.done.accept(p.record.tombstone()
+                    ? new ClientResult.Deleted(p.record.version(), p.tally.acks())
+                    : new ClientResult.Written(p.record.version(), p.record.expiresAtMillis(), p.tally.acks()));
+        }
+        if (p.tally.unanswered().isEmpty()) {
+            finishWrite(p);
+        }
+    }
+
+    private void writeTimedOut(PendingWrite p) {
+        if (writes.get(p.id) != p) {
+            return;
+        }
+        for (int r : p.tally.unanswered()) {
+            if (p.hinted.add(r)) {
+                hint(r, p.ns, p.key, p.record);
+            }
+        }
+        finishWrite(p);
+    }
+
+    private void finishWrite(PendingWrite p) {
+        writes.remove(p.id);
+        p.timeout.cancel();
+        if (!p.answered) {
+            p.answered = true;
+            stats.outcomeUnknown++;
+            p.done.accept(new ClientResult.Failed(ErrorCode.OUTCOME_UNKNOWN,
+                    "only " + p.tally.acks() + " of the required " + p.tally.required() + " replicas acknowledged in time; the write may or may not be stored",
+                    Map.of("acks", p.tally.acks(), "required", p.tally.required())));
+        }
+    }
+
+    private void hint(int target, Namespace ns, byte[] key, Record record) {
+        hints.add(target, ns.id(), key, record);
+        stats.hintsStored++;
+    }
+
+    public void get(Namespace ns, byte[] key, Quorum r, Consumer<ClientResult> done) {
+        int[] replicas = map.replicas(ns.partitionOf(key));
+        int required;
+        try {
+            required = r.resolve(replicas.length);
+        } catch (IllegalArgumentException e) {
+            done.accept(new ClientResult.Failed(ErrorCode.INVALID_QUORUM, "r=" + r + ": " + e.getMessage(), Map.of()));
+            return;
+        }
+        Set<Integer> up = up(replicas);
+        if (up.size() < required) {
+            stats.quorumFailures++;
+            done.accept(new ClientResult.Failed(ErrorCode.QUORUM_UNAVAILABLE,
+                    "r=" + r + " needs " + required + " replicas but only " + up.size() + " of " + replicas.length + " are reachable",
+                    Map.of("required", required, "reachable", up.size(), "replicas", replicas.length)));
+            return;
+        }
+        long id = nextRequestId++;
+        PendingRead p = new PendingRead(id, ns, key, new ReadTally(up, required), done);
+        reads.put(id, p);
+        p.timeout = scheduler.schedule(settings.requestTimeoutMillis(), () -> readTimedOut(p));
+        for (int node : up) {
+            if (node == self) {
+                Record stored;
+                try {
+                    stored = local.readStored(ns, key);
+                } catch (RuntimeException e) {
+                    onReadResponse(self, new Message.ReadResponse(id, null, e.toString()));
+                    continue;
+                }
+                onReadResponse(self, new Message.ReadResponse(id, stored, null));
+            } else {
+                transport.send(node, new Message.ReadRequest(id, ns.id(), key));
+            }
+        }
+    }
+
+    public void onReadResponse(int from, Message.ReadResponse m) {
+        PendingRead p = reads.get(m.requestId());
+        if (p == null) {
+            return;
+        }
+        if (m.error() != null) {
+            p.tally.fail(from);
+        } else {
+            p.tally.reply(from, m.record());
+        }
+        ReadTally.Decision d = p.tally.decision();
+        if (d == ReadTally.Decision.FAILED && !p.answered) {
+            answerRead(p, new ClientResult.Failed(ErrorCode.READ_TIMEOUT, "too many replicas failed to answer the read",
+                    Map.of("replies", p.tally.replies())));
+        } else if (d == ReadTally.Decision.READY) {
+            if (!p.repairStarted) {
+                p.repairStarted = true;
+                Record newest = p.tally.newest();
+                Set<Integer> stale = p.tally.stale();
+                if (stale.isEmpty() || newest == null) {
+                    answerRead(p, resultOf(newest, p.tally.replies()));
+                } else {
+                    // Blocking read repair for the replicas in the quorum.
+                    p.blockingRepairs.addAll(stale);
+                    p.repairedWith = newest;
+                    for (int node : stale) {
+                        repair(p, node, newest, true);
+                    }
+                    p.repairTimeout = scheduler.schedule(settings.readRepairTimeoutMillis(),
+                            () -> answerRead(p, resultOf(newest, p.tally.replies())));
+                }
+            } else if (p.repairedWith != null || p.answered) {
+                // A late reply: repair it in the background if it is behind.
+                Record newest = p.tally.newest();
+                if (newest != null && p.tally.stale().contains(from)) {
+                    repair(p, from, newest, false);
+                }
+            }
+        }
+        if (p.tally.unanswered().isEmpty() && p.answered) {
+            finishRead(p);
+        }
+    }
+
+    private void repair(PendingRead p, int node, Record newest, boolean blocking) {
+        stats.readRepairs++;
+        long repairId = nextRequestId++;
+        if (blocking) {
+            p.repairIds.put(repairId, node);
+            repairs.put(repairId, p);
+        }
+        if (node == self) {
+            local.apply(p.ns, List.of(new Op.Apply(p.key, newest))).whenComplete((results, error) ->
+                    onRepairResponse(self, new Message.WriteResponse(repairId, error == null, null)));
+        } else {
+            transport.send(node, new Message.WriteRequest(repairId, p.ns.id(), p.key, newest));
+        }
+    }
+
+    private final Map<Long, PendingRead> repairs = new HashMap<>();
+
+    /** Routes a write response to a pending write or a pending blocking repair. */
+    public void onAnyWriteResponse(int from, Message.WriteResponse m) {
+        if (repairs.containsKey(m.requestId())) {
+            onRepairResponse(from, m);
+        } else {
+            onWriteResponse(from, m);
+        }
+    }
+
+    private void onRepairResponse(int from, Message.WriteResponse m) {
+        PendingRead p = repairs.remove(m.requestId());
+        if (p == null) {
+            return;
+        }
+        Integer node = p.repairIds.remove(m.requestId());
+        if (node != null) {
+            p.blockingRepairs.remove(node);
+        }
+        if (p.blockingRepairs.isEmpty() && !p.answered) {
+            answerRead(p, resultOf(p.repairedWith, p.tally.replies()));
+        }
+    }
+
+    private ClientResult resultOf(Record newest, int replies) {
+        if (newest != null && newest.isLiveAt(clock.physicalMillis())) {
+            return new ClientResult.Found(newest, replies);
+        }
+        return new ClientResult.NotFound(replies);
+    }
+
+    private void answerRead(PendingRead p, ClientResult result) {
+        if (p.answered) {
+            return;
+        }
+        p.answered = true;
+        if (p.repairTimeout != null) {
+            p.repairTimeout.cancel();
+        }
+        p.done.accept(result);
+        if (p.tally.unanswered().isEmpty()) {
+            finishRead(p);
+        }
+    }
+
+    private void readTimedOut(PendingRead p) {
+        if (reads.get(p.id) != p) {
+            return;
+        }
+        if (!p.answered) {
+            if (p.tally.decision() == ReadTally.Decision.READY) {
+                answerRead(p, resultOf(p.tally.newest(), p.tally.replies()));
+            } else {
+                answerRead(p, new ClientResult.Failed(ErrorCode.READ_TIMEOUT,
+                        "only " + p.tally.replies() + " replicas answered in time", Map.of("replies", p.tally.replies())));
+            }
+        }
+        finishRead(p);
+    }
+
+    private void finishRead(PendingRead p) {
+        reads.remove(p.id);
+        p.timeout.cancel();
+        p.repairIds.keySet().forEach(repairs::remove);
+    }
+
+    private Set<Integer> up(int[] replicas) {
+        Set<Integer> up = new LinkedHashSet<>();
+        for (int r : replicas) {
+            if (r == self || detector.isAlive(r)) {
+                up.add(r);
+            }
+        }
+        return up;
+    }
+
+    private static Set<Integer> toSet(int[] a) {
+        Set<Integer> s = new LinkedHashSet<>();
+        Arrays.stream(a).forEach(s::add);
+        return s;
+    }
+
+    public int pendingRequests() {
+        return writes.size() + reads.size();
+    }
+
+    private static final class PendingWrite {
+        final long id;
+        final Namespace ns;
+        final byte[] key;
+        final Record record;
+        final WriteTally tally;
+        final Consumer<ClientResult> done;
+        final Set<Integer> hinted = new LinkedHashSet<>();
+        Scheduler.Cancellable timeout;
+        boolean answered;
+
+        PendingWrite(long id, Namespace ns, byte[] key, Record record, WriteTally tally, Consumer<ClientResult> done) {
+            this.id = id;
+            this.ns = ns;
+            this.key = key;
+            this.record = record;
+            this.tally = tally;
+            this.done = done;
+        }
+    }
+
+    private static final class PendingRead {
+        final long id;
+        final Namespace ns;
+        final byte[] key;
+        final ReadTally tally;
+        final Consumer<ClientResult> done;
+        final Set<Integer> blockingRepairs = new LinkedHashSet<>();
+        final Map<Long, Integer> repairIds = new HashMap<>();
+        Record repairedWith;
+        Scheduler.Cancellable timeout;
+        Scheduler.Cancellable repairTimeout;
+        boolean repairStarted;
+        boolean answered;
+
+        PendingRead(long id, Namespace ns, byte[] key, ReadTally tally, Consumer<ClientResult> done) {
+            this.id = id;
+            this.ns = ns;
+            this.key = key;
+            this.tally = tally;
+            this.done = done;
+        }
+    }
+}

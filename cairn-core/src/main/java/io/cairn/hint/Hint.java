@@ -1,0 +1,14 @@
+package io.cairn.hint;
+
+import io.cairn.record.Record;
+
+/**
+ * A write a replica missed, kept by the coordinator until it can be handed off.
+ *
+ * @param storageKey where the hint itself is stored (to delete it after hand-off)
+ */
+public record Hint(byte[] storageKey, int target, long createdMillis, int namespaceId, byte[] key, Record record) {
+    public long bytes() {
+        return storageKey.length + key.length + record.value().length + 32L;
+    }
+}

@@ -1,0 +1,195 @@
+package io.cairn.hint;
+
+import io.cairn.clock.Clock;
+import io.cairn.record.Record;
+import io.cairn.record.RecordCodec;
+import io.cairn.storage.Durability;
+import io.cairn.storage.StorageEngine;
+import io.cairn.storage.WriteBatch;
+import java.nio.ByteBuffer;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+
+/**
+ * Durable hints, stored in the node's own engine under {@code 'h' | target | created | seq}, and
+ * the backlog figures operators watch (count, bytes and oldest age per target).
+ *
+ * <p>A hint is written with {@link Durability#SYNC} before the coordinator counts the write as
+ * handled, so a coordinator crash does not lose it. Hints older than the hint window are dropped
+ * and counted: anti-entropy (a later stage) covers what they carried. Not thread-safe.
+ */
+public final class HintStore {
+    static final byte HINT = 'h';
+    private static final int SCAN_CHUNK = 1024;
+
+    private final StorageEngine engine;
+    private final Clock clock;
+    private final long windowMillis;
+    private final Map<Integer, Backlog> backlog = new HashMap<>();
+    private long sequence;
+    private long dropped;
+    private long stored;
+    private long delivered;
+
+    /** Per-target pending hints. */
+    public record Backlog(long count, long bytes, long oldestMillis) {}
+
+    public HintStore(StorageEngine engine, Clock clock, long windowMillis) {
+        this.engine = engine;
+        this.clock = clock;
+        this.windowMillis = windowMillis;
+        recount();
+    }
+
+    private void recount() {
+        backlog.clear();
+        byte[] from = {HINT};
+        byte[] to = {HINT + 1};
+        while (true) {
+            List<StorageEngine.Entry> chunk = engine.scan(from, to, SCAN_CHUNK);
+            for (StorageEngine.Entry e : chunk) {
+                Hint h = decode(e.key(), e.value());
+                if (h != null) {
+                    count(h, 1);
+                    sequence = Math.max(sequence, ByteBuffer.wrap(e.key(), 1 + 2 + 8, 8).getLong() + 1);
+                }
+            }
+            if (chunk.size() < SCAN_CHUNK) {
+                return;
+            }
+            byte[] last = chunk.get(chunk.size() - 1).key();
+            from = java.util.Arrays.copyOf(last, last.length + 1);
+        }
+    }
+
+    /** Stores a hint durably for {@code target}. */
+    public void add(int target, int namespaceId, byte[] key, Record record) {
+        long now = clock.nowMillis();
+        byte[] storageKey = ByteBuffer.allocate(1 + 2 + 8 + 8).put(HINT).putShort((short) target).putLong(now).putLong(sequence++).array();
+        byte[] encoded = RecordCodec.encode(key, record);
+        byte[] value = ByteBuffer.allocate(4 + 4 + key.length + encoded.length)
+                .putInt(namespaceId).putInt(key.length).put(key).put(encoded).array();
+        engine.write(new WriteBatch().put(storageKey, value), Durability.SYNC);
+        count(new Hint(storageKey, target, now, namespaceId, key, record), 1);
+        stored++;
+    }
+
+    /** Up to {@code limit} hints for a target, oldest first. */
+    public List<Hint> pending(int target, int limit) {
+        byte[] from = ByteBuffer.allocate(3).put(HINT).putShort((short) target).array();
+        byte[] to = ByteBuffer.allocate(3).put(HINT).putShort((short) (target + 1)).array();
+        if (target == 0xFFFF) {
+            to = new byte[] {HINT + 1};
+        }
+        List<Hint> hints = new ArrayList<>();
+        for (StorageEngine.Entry e : engine.scan(from, to, limit)) {
+            Hint h = decode(e.key(), e.value());
+            if (h != null) {
+                hints.add(h);
+            }
+        }
+        return hints;
+    }
+
+    /** The hint was handed off (the target stored it or something newer): forget it. */
+    public void delivered(Hint hint) {
+        if (engine.get(hint.storageKey()) == null) {
+            return;
+        }
+        engine.write(new WriteBatch().delete(hint.storageKey()), Durability.ASYNC);
+        count(hint, -1);
+        delivered++;
+    }
+
+    /** Drops hints older than the window for every target; returns how many. */
+    public long dropExpired() {
+        long cutoff = clock.nowMillis() - windowMillis;
+        long n = 0;
+        for (int target : new ArrayList<>(backlog.keySet())) {
+            while (true) {
+                List<Hint> oldest = pending(target, SCAN_CHUNK);
+                WriteBatch batch = new WriteBatch();
+                for (Hint h : oldest) {
+                    if (h.createdMillis() >= cutoff) {
+                        break;
+                    }
+                    batch.delete(h.storageKey());
+                    count(h, -1);
+                    n++;
+                }
+                if (!batch.isEmpty()) {
+                    engine.write(batch, Durability.ASYNC);
+                }
+                if (batch.size() < SCAN_CHUNK) {
+                    break;
+                }
+            }
+        }
+        dropped += n;
+        return n;
+    }
+
+    public Map<Integer, Backlog> backlog() {
+        Map<Integer, Backlog> m = new TreeMap<>(backlog);
+        m.values().removeIf(b -> b.count() == 0);
+        return m;
+    }
+
+    public long pendingCount() {
+        return backlog.values().stream().mapToLong(Backlog::count).sum();
+    }
+
+    public long droppedCount() {
+        return dropped;
+    }
+
+    public long storedCount() {
+        return stored;
+    }
+
+    public long deliveredCount() {
+        return delivered;
+    }
+
+    private void count(Hint h, int delta) {
+        backlog.compute(h.target(), (t, b) -> {
+            long count = (b == null ? 0 : b.count()) + delta;
+            long bytes = (b == null ? 0 : b.bytes()) + delta * h.bytes();
+            long oldest = count == 0 ? 0 : delta > 0
+                    ? (b == null || b.count() == 0 ? h.createdMillis() : Math.min(b.oldestMillis(), h.createdMillis()))
+                    : b.oldestMillis();
+            return new Backlog(count, bytes, oldest);
+        });
+        if (delta < 0) {
+            Backlog b = backlog.get(h.target());
+            if (b.count() > 0 && h.createdMillis() <= b.oldestMillis()) {
+                List<Hint> next = pending(h.target(), 1);
+                backlog.put(h.target(), new Backlog(b.count(), b.bytes(), next.isEmpty() ? 0 : next.get(0).createdMillis()));
+            }
+        }
+    }
+
+    private Hint decode(byte[] storageKey, byte[] value) {
+        try {
+            ByteBuffer k = ByteBuffer.wrap(storageKey);
+            k.get();
+            int target = Short.toUnsignedInt(k.getShort());
+            long created = k.getLong();
+            ByteBuffer v = ByteBuffer.wrap(value);
+            int ns = v.getInt();
+            byte[] key = new byte[v.getInt()];
+            v.get(key);
+            byte[] record = new byte[v.remaining()];
+            v.get(record);
+            return new Hint(storageKey, target, created, ns, key, RecordCodec.decode(key, record));
+        } catch (RuntimeException e) {
+            // A corrupt hint cannot be handed off; anti-entropy covers the write it carried.
+            engine.write(new WriteBatch().delete(storageKey), Durability.ASYNC);
+            dropped++;
+            return null;
+        }
+    }
+}
