@@ -7,30 +7,41 @@ import java.util.Set;
 /**
  * A precondition on the current state of a key, checked atomically with the write it guards.
  *
- * <p>{@code ifMatch}: the key must be live with one of these versions ({@code If-Match}).
- * {@code ifMatchAny}: the key must be live ({@code If-Match: *}). {@code ifNoneMatchAny}: the key
- * must not be live ({@code If-None-Match: *}, create-only).
+ * <p>{@code ifMatch} with {@code ifMatchGiven}: the key must be live with one of these versions
+ * ({@code If-Match}); an empty set — every tag the client sent was foreign or weak — never
+ * matches. {@code ifMatchAny}: the key must be live ({@code If-Match: *}). {@code ifNoneMatchAny}:
+ * the key must not be live ({@code If-None-Match: *}, create-only).
  */
-public record Condition(Set<Version> ifMatch, boolean ifMatchAny, boolean ifNoneMatchAny) {
-    public static final Condition NONE = new Condition(Set.of(), false, false);
+public record Condition(Set<Version> ifMatch, boolean ifMatchAny, boolean ifNoneMatchAny, boolean ifMatchGiven) {
+    public static final Condition NONE = new Condition(Set.of(), false, false, false);
 
     public Condition {
         ifMatch = Set.copyOf(ifMatch);
-        if (ifNoneMatchAny && (ifMatchAny || !ifMatch.isEmpty())) {
+        ifMatchGiven = ifMatchGiven || ifMatchAny || !ifMatch.isEmpty();
+        if (ifNoneMatchAny && ifMatchGiven) {
             throw new IllegalArgumentException("If-Match and If-None-Match: * cannot both hold");
         }
     }
 
+    public Condition(Set<Version> ifMatch, boolean ifMatchAny, boolean ifNoneMatchAny) {
+        this(ifMatch, ifMatchAny, ifNoneMatchAny, false);
+    }
+
     public static Condition ifMatch(Version version) {
-        return new Condition(Set.of(version), false, false);
+        return new Condition(Set.of(version), false, false, true);
+    }
+
+    /** {@code If-Match} with a list of versions; an empty list can never match. */
+    public static Condition ifMatchOneOf(Set<Version> versions) {
+        return new Condition(versions, false, false, true);
     }
 
     public static Condition ifAbsent() {
-        return new Condition(Set.of(), false, true);
+        return new Condition(Set.of(), false, true, false);
     }
 
     public boolean isNone() {
-        return ifMatch.isEmpty() && !ifMatchAny && !ifNoneMatchAny;
+        return !ifMatchGiven && !ifNoneMatchAny;
     }
 
     /** Whether the condition holds given the current record (null when there is none). */
@@ -42,7 +53,7 @@ public record Condition(Set<Version> ifMatch, boolean ifMatchAny, boolean ifNone
         if (ifMatchAny) {
             return live;
         }
-        if (!ifMatch.isEmpty()) {
+        if (ifMatchGiven) {
             return live && ifMatch.contains(current.version());
         }
         return true;

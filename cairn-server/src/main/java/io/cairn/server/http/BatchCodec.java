@@ -55,7 +55,8 @@ public final class BatchCodec {
         } catch (JsonProcessingException e) {
             throw malformed("the body is not valid JSON: " + e.getOriginalMessage());
         } catch (IOException e) {
-            throw new UncheckedIOException(e);
+            // Undecodable bytes (for example a body Jackson takes for broken UTF-32).
+            throw malformed("the body is not valid JSON text: " + e.getMessage());
         }
         if (root == null || root.isMissingNode()) {
             throw malformed("the body is empty; expected {\"operations\": [...]}");
@@ -126,7 +127,7 @@ public final class BatchCodec {
                 }
                 byte[] bytes;
                 if (value != null) {
-                    bytes = value.getBytes(StandardCharsets.UTF_8);
+                    bytes = KeyCodec.strictUtf8(value, "'value'");
                 } else {
                     try {
                         bytes = Base64.getDecoder().decode(base64);
@@ -167,7 +168,7 @@ public final class BatchCodec {
             return Condition.NONE;
         }
         Etags.Match m = Etags.parse(ifMatch, "'ifMatch'");
-        return new Condition(m.versions(), m.any(), false);
+        return m.any() ? new Condition(java.util.Set.of(), true, false) : Condition.ifMatchOneOf(m.versions());
     }
 
     private static String text(JsonNode n, String field, boolean required) {

@@ -44,12 +44,27 @@ public final class KeyCodec {
         if (text.isEmpty()) {
             throw new CairnException(ErrorCode.INVALID_KEY, "the key is empty");
         }
-        byte[] key = text.getBytes(StandardCharsets.UTF_8);
+        byte[] key = strictUtf8(text, "key");
         if (key.length > maxKeyBytes) {
             throw new CairnException(ErrorCode.KEY_TOO_LONG, "the key is " + key.length + " bytes; the limit is " + maxKeyBytes);
         }
-        requireUtf8(key, "key");
         return key;
+    }
+
+    /** UTF-8 bytes of a Java string, refusing unpaired surrogates instead of replacing them with '?'. */
+    public static byte[] strictUtf8(String text, String what) {
+        try {
+            ByteBuffer b = StandardCharsets.UTF_8.newEncoder()
+                    .onMalformedInput(CodingErrorAction.REPORT)
+                    .onUnmappableCharacter(CodingErrorAction.REPORT)
+                    .encode(java.nio.CharBuffer.wrap(text));
+            byte[] out = new byte[b.remaining()];
+            b.get(out);
+            return out;
+        } catch (CharacterCodingException e) {
+            throw new CairnException(what.equals("key") ? ErrorCode.INVALID_KEY : ErrorCode.MALFORMED_BATCH,
+                    "the " + what + " contains an unpaired surrogate and is not valid Unicode");
+        }
     }
 
     /** Parses {@code a=1&b=2}; a repeated parameter is an error, as is any malformed escape. */
@@ -82,8 +97,8 @@ public final class KeyCodec {
                     throw new CairnException(what.equals("key") ? ErrorCode.INVALID_KEY : ErrorCode.INVALID_PARAMETER,
                             "the " + what + " has a truncated percent escape at position " + i);
                 }
-                int hi = Character.digit(s.charAt(i + 1), 16);
-                int lo = Character.digit(s.charAt(i + 2), 16);
+                int hi = hex(s.charAt(i + 1));
+                int lo = hex(s.charAt(i + 2));
                 if (hi < 0 || lo < 0) {
                     throw new CairnException(what.equals("key") ? ErrorCode.INVALID_KEY : ErrorCode.INVALID_PARAMETER,
                             "the " + what + " has an invalid percent escape '" + s.substring(i, i + 3) + "' at position " + i);
@@ -105,6 +120,20 @@ public final class KeyCodec {
             }
         }
         return Arrays.copyOf(out, n);
+    }
+
+    /** An ASCII hex digit's value, or -1 (Character.digit would also take non-ASCII digits). */
+    private static int hex(char c) {
+        if (c >= '0' && c <= '9') {
+            return c - '0';
+        }
+        if (c >= 'a' && c <= 'f') {
+            return c - 'a' + 10;
+        }
+        if (c >= 'A' && c <= 'F') {
+            return c - 'A' + 10;
+        }
+        return -1;
     }
 
     private static String text(byte[] bytes, String what) {

@@ -57,7 +57,7 @@ public final class NodeApi implements Api {
     private static final HttpMethod BATCH = HttpMethod.valueOf("BATCH");
     private static final long SMALL_BODY = 64 * 1024;
     private static final Set<String> PUT_PARAMS = Set.of("ttl");
-    private static final DateTimeFormatter HTTP_DATE = DateTimeFormatter.RFC_1123_DATE_TIME.withZone(ZoneOffset.UTC);
+    private static final DateTimeFormatter HTTP_DATE = DateTimeFormatter.ofPattern("EEE, dd MMM yyyy HH:mm:ss 'GMT'", java.util.Locale.US).withZone(ZoneOffset.UTC);
 
     private final Namespace namespace;
     private final Limits limits;
@@ -127,6 +127,9 @@ public final class NodeApi implements Api {
         if (isBatch(m, path)) {
             return batch(call, loop);
         }
+        if (path.equals(KV) || path.equals(KV_PREFIX)) {
+            return done(methodNotAllowed("BATCH"));
+        }
         if (path.startsWith(KV_PREFIX)) {
             if (m.equals(HttpMethod.GET) || m.equals(HttpMethod.HEAD)) {
                 return done(get(call));
@@ -138,9 +141,6 @@ public final class NodeApi implements Api {
                 return delete(call, loop);
             }
             return done(methodNotAllowed("GET, HEAD, PUT, DELETE" + (path.equals(KV_PREFIX + BATCH_SEGMENT) ? ", POST" : "")));
-        }
-        if (path.equals(KV) || path.equals(KV_PREFIX)) {
-            return done(methodNotAllowed("BATCH"));
         }
         return switch (path) {
             case "/health" -> readOnly(call, () -> Responses.json(HttpResponseStatus.OK, Map.of("status", "ok")));
@@ -210,10 +210,10 @@ public final class NodeApi implements Api {
         Map<String, String> params = requireNoParams(call, PUT_PARAMS);
         String ttlText = params.get("ttl");
         String ttlHeader = header(call.headers(), TTL_HEADER);
-        if (ttlText != null && ttlHeader != null && !ttlText.trim().equals(ttlHeader.trim())) {
+        long ttl = Ttls.parse(ttlText != null ? ttlText : ttlHeader);
+        if (ttlText != null && ttlHeader != null && Ttls.parse(ttlHeader) != ttl) {
             throw new CairnException(ErrorCode.INVALID_TTL, "the ttl query parameter and the " + TTL_HEADER + " header disagree");
         }
-        long ttl = Ttls.parse(ttlText != null ? ttlText : ttlHeader);
         if (call.body().length > limits.maxValueBytes()) {
             throw new CairnException(ErrorCode.VALUE_TOO_LARGE, "the value is " + call.body().length + " bytes; the limit is " + limits.maxValueBytes());
         }
@@ -252,7 +252,7 @@ public final class NodeApi implements Api {
             return Condition.NONE;
         }
         Etags.Match m = Etags.parse(ifMatch, "If-Match");
-        return new Condition(m.versions(), m.any(), false);
+        return m.any() ? new Condition(java.util.Set.of(), true, false) : Condition.ifMatchOneOf(m.versions());
     }
 
     // ---- BATCH ----

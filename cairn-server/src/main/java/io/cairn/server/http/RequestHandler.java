@@ -57,7 +57,11 @@ final class RequestHandler extends ChannelInboundHandlerAdapter {
         this.metrics = metrics;
     }
 
-    private record Waiting(HttpCall call, boolean keepAlive, long startNanos) {}
+    /** A request waiting its turn, or (when {@code ready} is set) a refusal to send in its turn and then close. */
+    private record Waiting(HttpCall call, boolean keepAlive, long startNanos, FullHttpResponse ready) {}
+
+    // Set once a request was refused in a way that ends the connection: nothing after it is read.
+    private boolean closing;
 
     @Override
     public void channelRead(ChannelHandlerContext ctx, Object msg) {
@@ -77,6 +81,10 @@ final class RequestHandler extends ChannelInboundHandlerAdapter {
     }
 
     private void onHead(ChannelHandlerContext ctx, HttpRequest request) {
+        if (closing) {
+            discarding = true;
+            return;
+        }
         startNanos = System.nanoTime();
         if (request.decoderResult().isFailure()) {
             Throwable cause = request.decoderResult().cause();
@@ -93,7 +101,9 @@ final class RequestHandler extends ChannelInboundHandlerAdapter {
             reject(ctx, Responses.error(limit.code(), tooLarge(declared)));
             return;
         }
-        if (HttpUtil.is100ContinueExpected(request)) {
+        // While an earlier response is pending, "100 Continue" would overtake it; the client then
+        // sends the body after its own expect timeout instead.
+        if (HttpUtil.is100ContinueExpected(request) && !busy) {
             ctx.writeAndFlush(new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, HttpResponseStatus.CONTINUE));
         }
         head = request;
@@ -115,7 +125,7 @@ final class RequestHandler extends ChannelInboundHandlerAdapter {
             HttpRequest request = head;
             head = null;
             Waiting w = new Waiting(HttpCall.of(request.method(), request.uri(), request.headers(), bytes),
-                    HttpUtil.isKeepAlive(request), startNanos);
+                    HttpUtil.isKeepAlive(request), startNanos, null);
             if (busy) {
                 if (waiting.size() >= MAX_PIPELINED) {
                     reject(ctx, Responses.error(ErrorCode.OVERLOADED, "too many pipelined requests on one connection"));
@@ -133,21 +143,34 @@ final class RequestHandler extends ChannelInboundHandlerAdapter {
         return "the " + limit.what() + " is " + (bytes >= 0 ? bytes + " bytes or more" : "too large") + "; the limit is " + limit.maxBytes() + " bytes";
     }
 
-    /** Answers an error that ends the connection: the rest of the request is never read. */
+    /**
+     * Answers an error that ends the connection: the rest of the request is never read. The
+     * refusal waits for the answers to earlier pipelined requests, so it never overtakes them.
+     */
     private void reject(ChannelHandlerContext ctx, FullHttpResponse response) {
         discarding = true;
+        closing = true;
         head = null;
         if (body != null) {
             body.release();
             body = null;
         }
         response.headers().set(HttpHeaderNames.CONNECTION, HttpHeaderValues.CLOSE);
-        metrics.request("rejected", response.status().code(), System.nanoTime() - startNanos);
-        ctx.writeAndFlush(response).addListener(ChannelFutureListener.CLOSE);
+        Waiting refusal = new Waiting(null, false, startNanos, response);
+        if (busy) {
+            waiting.add(refusal);
+            ctx.channel().config().setAutoRead(false);
+        } else {
+            process(ctx, refusal);
+        }
     }
 
     private void process(ChannelHandlerContext ctx, Waiting w) {
         busy = true;
+        if (w.ready != null) {
+            respond(ctx, w, "rejected", w.ready);
+            return;
+        }
         CompletableFuture<FullHttpResponse> f;
         String op;
         try {

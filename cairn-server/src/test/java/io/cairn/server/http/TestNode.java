@@ -1,0 +1,175 @@
+package io.cairn.server.http;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.cairn.server.CairnNode;
+import io.cairn.server.config.ConfigLoader;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.HashMap;
+import java.util.Map;
+
+/**
+ * A real Cairn node started in-process on an ephemeral port of 127.0.0.1, with an HTTP/1.1 client
+ * and the small request helpers the HTTP tests share. Always closed by the test that starts it.
+ */
+final class TestNode implements AutoCloseable {
+    static final ObjectMapper JSON = new ObjectMapper();
+
+    final Path dataDir;
+    final CairnNode node;
+    final HttpClient client;
+
+    private TestNode(Path dataDir, CairnNode node) {
+        this.dataDir = dataDir;
+        this.node = node;
+        this.client = HttpClient.newBuilder()
+                .version(HttpClient.Version.HTTP_1_1)
+                .connectTimeout(Duration.ofSeconds(5))
+                .build();
+    }
+
+    /** Starts a node on {@code dataDir}; {@code overrides} are setting/value pairs. */
+    static TestNode start(Path dataDir, String... overrides) {
+        Map<String, String> config = new HashMap<>();
+        config.put("node.dataDir", dataDir.toString());
+        config.put("http.host", "127.0.0.1");
+        config.put("http.port", "0");
+        for (int i = 0; i < overrides.length; i += 2) {
+            config.put(overrides[i], overrides[i + 1]);
+        }
+        try {
+            return new TestNode(dataDir, CairnNode.start(ConfigLoader.load(null, config)));
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException(e);
+        }
+    }
+
+    int port() {
+        return node.httpPort();
+    }
+
+    URI uri(String pathAndQuery) {
+        return URI.create("http://127.0.0.1:" + port() + pathAndQuery);
+    }
+
+    HttpRequest.Builder request(String pathAndQuery) {
+        return HttpRequest.newBuilder(uri(pathAndQuery)).timeout(Duration.ofSeconds(20));
+    }
+
+    HttpResponse<byte[]> send(HttpRequest.Builder request) {
+        try {
+            return client.send(request.build(), HttpResponse.BodyHandlers.ofByteArray());
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException(e);
+        }
+    }
+
+    /** Sends {@code method} with an optional body and header name/value pairs. */
+    HttpResponse<byte[]> call(String method, String pathAndQuery, byte[] body, String... headers) {
+        HttpRequest.Builder b = request(pathAndQuery).method(method,
+                body == null ? HttpRequest.BodyPublishers.noBody() : HttpRequest.BodyPublishers.ofByteArray(body));
+        for (int i = 0; i < headers.length; i += 2) {
+            b.header(headers[i], headers[i + 1]);
+        }
+        return send(b);
+    }
+
+    HttpResponse<byte[]> get(String path, String... headers) {
+        return call("GET", path, null, headers);
+    }
+
+    HttpResponse<byte[]> head(String path, String... headers) {
+        return call("HEAD", path, null, headers);
+    }
+
+    HttpResponse<byte[]> put(String path, String value, String... headers) {
+        return call("PUT", path, value.getBytes(StandardCharsets.UTF_8), headers);
+    }
+
+    HttpResponse<byte[]> put(String path, byte[] value, String... headers) {
+        return call("PUT", path, value, headers);
+    }
+
+    HttpResponse<byte[]> delete(String path, String... headers) {
+        return call("DELETE", path, null, headers);
+    }
+
+    HttpResponse<byte[]> batch(String json, String... headers) {
+        return call("BATCH", "/kv", json.getBytes(StandardCharsets.UTF_8), headers);
+    }
+
+    static JsonNode json(HttpResponse<byte[]> response) {
+        try {
+            return JSON.readTree(response.body());
+        } catch (IOException e) {
+            throw new UncheckedIOException("not JSON: " + text(response), e);
+        }
+    }
+
+    static String text(HttpResponse<byte[]> response) {
+        return new String(response.body(), StandardCharsets.UTF_8);
+    }
+
+    static String etag(HttpResponse<byte[]> response) {
+        return response.headers().firstValue("ETag").orElse(null);
+    }
+
+    /** Formats a response for assertion messages. */
+    static String describe(HttpResponse<byte[]> response) {
+        return response.request().method() + " " + response.uri() + " -> " + response.statusCode() + " " + response.headers().map() + " " + text(response);
+    }
+
+    String metrics() {
+        return text(get("/metrics"));
+    }
+
+    /** The value of the Prometheus sample whose name and labels are exactly {@code series}, or NaN. */
+    double metric(String series) {
+        for (String line : metrics().split("\n")) {
+            if (line.startsWith(series + " ")) {
+                return Double.parseDouble(line.substring(series.length() + 1).trim().split(" ")[0]);
+            }
+        }
+        return Double.NaN;
+    }
+
+    JsonNode status() {
+        return json(get("/admin/status"));
+    }
+
+    /** Percent-encodes every byte of the key's UTF-8 form except RFC 3986 unreserved characters. */
+    static String encodeKey(String key) {
+        return encodeKey(key.getBytes(StandardCharsets.UTF_8));
+    }
+
+    static String encodeKey(byte[] key) {
+        StringBuilder sb = new StringBuilder();
+        for (byte b : key) {
+            int c = b & 0xFF;
+            if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' || c == '.' || c == '_' || c == '~') {
+                sb.append((char) c);
+            } else {
+                sb.append('%').append(Character.toUpperCase(Character.forDigit(c >> 4, 16))).append(Character.toUpperCase(Character.forDigit(c & 15, 16)));
+            }
+        }
+        return sb.toString();
+    }
+
+    @Override
+    public void close() {
+        client.close();
+        node.close();
+    }
+}
