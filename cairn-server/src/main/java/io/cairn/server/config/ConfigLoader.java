@@ -3,6 +3,8 @@ package io.cairn.server.config;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
+import io.cairn.membership.Member;
+import io.cairn.quorum.Quorum;
 import io.cairn.request.Limits;
 import io.cairn.server.rocks.RocksSettings;
 import io.cairn.storage.Durability;
@@ -59,8 +61,19 @@ public final class ConfigLoader {
         d.put("ttl.default", "none");
         d.put("ttl.sweepInterval", "1s");
         d.put("ttl.sweepBatchSize", "1000");
-        d.put("ttl.purgeGrace", "1h");
+        d.put("ttl.purgeGrace", "4h");
         d.put("idempotency.retention", "24h");
+        d.put("cluster.members", "");
+        d.put("cluster.replicationFactor", "3");
+        d.put("cluster.readQuorum", "quorum");
+        d.put("cluster.writeQuorum", "quorum");
+        d.put("cluster.requestTimeout", "2s");
+        d.put("cluster.readRepairTimeout", "500ms");
+        d.put("cluster.heartbeatInterval", "500ms");
+        d.put("cluster.phiThreshold", "8");
+        d.put("cluster.hintWindow", "3h");
+        d.put("cluster.hintReplayInterval", "1s");
+        d.put("cluster.hintReplayBatch", "256");
         return java.util.Collections.unmodifiableMap(d);
     }
 
@@ -108,6 +121,17 @@ public final class ConfigLoader {
             }
         } else if (node.isValueNode() && !node.isNull()) {
             set(prefix, node.asText());
+        } else if (node.isArray() && prefix.equals("cluster.members")) {
+            // A YAML list of {id, zone, http, internode} maps, kept in the flag form "id/zone/http/internode,...".
+            List<String> members = new ArrayList<>();
+            for (JsonNode m : node) {
+                if (!m.isObject()) {
+                    problems.add("cluster.members: each member must be a map with id, zone, http and internode");
+                    continue;
+                }
+                members.add(m.path("id").asText() + "/" + m.path("zone").asText() + "/" + m.path("http").asText() + "/" + m.path("internode").asText());
+            }
+            set(prefix, String.join(",", members));
         } else {
             problems.add(prefix + ": expected a single value");
         }
@@ -121,7 +145,7 @@ public final class ConfigLoader {
                 near.add(k);
             }
         }
-        return near.isEmpty() ? " (known sections: node, http, limits, storage, write, ttl, idempotency)" : " (did you mean one of " + near + "?)";
+        return near.isEmpty() ? " (known sections: node, http, limits, storage, write, ttl, idempotency, cluster)" : " (did you mean one of " + near + "?)";
     }
 
     private NodeConfig build() {
@@ -160,12 +184,84 @@ public final class ConfigLoader {
                 integer("ttl.sweepBatchSize", 1, 1_000_000),
                 duration("ttl.purgeGrace", Duration.ZERO, Duration.ofDays(365)));
         Duration retention = duration("idempotency.retention", Duration.ofSeconds(1), Duration.ofDays(365));
+        NodeConfig.Cluster cluster = cluster(nodeId, ttl);
         if (!problems.isEmpty()) {
             throw new ConfigException(problems);
         }
         return new NodeConfig(nodeId, dataDir, http, new Limits(maxKey, maxValue, maxOps, maxBatchBody), durability,
                 new RocksSettings(blockCache, writeBuffer, maxWriteBuffers, compactionRate, backgroundJobs, asyncSync.toMillis()),
-                write, ttl, retention);
+                write, ttl, retention, cluster);
+    }
+
+    private NodeConfig.Cluster cluster(int nodeId, NodeConfig.Ttl ttl) {
+        String text = values.get("cluster.members").trim();
+        List<Member> members = new ArrayList<>();
+        if (!text.isEmpty()) {
+            for (String spec : text.split(",")) {
+                String[] f = spec.trim().split("/");
+                if (f.length != 4) {
+                    problems.add("cluster.members: '" + spec + "' must be id/zone/httpHost:port/internodeHost:port");
+                    continue;
+                }
+                try {
+                    members.add(new Member(Integer.parseInt(f[0].trim()), f[1].trim(), address(f[2]), address(f[3])));
+                } catch (IllegalArgumentException e) {
+                    problems.add("cluster.members: '" + spec + "': " + e.getMessage());
+                }
+            }
+            java.util.Set<Integer> ids = new java.util.HashSet<>();
+            for (Member m : members) {
+                if (!ids.add(m.id())) {
+                    problems.add("cluster.members: node id " + m.id() + " appears twice");
+                }
+            }
+            if (!members.isEmpty() && !ids.contains(nodeId)) {
+                problems.add("cluster.members: this node's id (node.id=" + nodeId + ") is not among the members " + ids);
+            }
+        }
+        int n = integer("cluster.replicationFactor", 1, 16);
+        Quorum r = parse("cluster.readQuorum", Quorum::parse);
+        Quorum w = parse("cluster.writeQuorum", Quorum::parse);
+        int effectiveN = members.isEmpty() ? 1 : Math.min(n, members.size());
+        for (var q : java.util.Map.of("cluster.readQuorum", r == null ? Quorum.ONE : r, "cluster.writeQuorum", w == null ? Quorum.ONE : w).entrySet()) {
+            try {
+                q.getValue().resolve(effectiveN);
+            } catch (IllegalArgumentException e) {
+                problems.add(q.getKey() + ": " + e.getMessage());
+            }
+        }
+        Duration hintWindow = duration("cluster.hintWindow", Duration.ofSeconds(1), Duration.ofDays(30));
+        if (!members.isEmpty() && ttl.purgeGrace().compareTo(hintWindow) <= 0) {
+            problems.add("ttl.purgeGrace (" + ttl.purgeGrace() + ") must be longer than cluster.hintWindow (" + hintWindow
+                    + "), or a replica that missed a delete could resurrect the key");
+        }
+        return new NodeConfig.Cluster(members, n, r, w,
+                duration("cluster.requestTimeout", Duration.ofMillis(10), Duration.ofMinutes(5)),
+                duration("cluster.readRepairTimeout", Duration.ofMillis(1), Duration.ofMinutes(5)),
+                duration("cluster.heartbeatInterval", Duration.ofMillis(10), Duration.ofMinutes(1)),
+                parse("cluster.phiThreshold", v -> {
+                    double d = Double.parseDouble(v.trim());
+                    if (!(d > 0 && d < 100)) {
+                        throw new IllegalArgumentException("must be between 0 and 100, got " + v);
+                    }
+                    return d;
+                }),
+                hintWindow,
+                duration("cluster.hintReplayInterval", Duration.ofMillis(10), Duration.ofMinutes(10)),
+                integer("cluster.hintReplayBatch", 1, 100_000));
+    }
+
+    private static String address(String hostPort) {
+        String t = hostPort.trim();
+        int colon = t.lastIndexOf(':');
+        if (colon <= 0 || colon == t.length() - 1) {
+            throw new IllegalArgumentException("'" + t + "' must be host:port");
+        }
+        int port = Integer.parseInt(t.substring(colon + 1));
+        if (port < 1 || port > 65_535) {
+            throw new IllegalArgumentException("port out of range in '" + t + "'");
+        }
+        return t;
     }
 
     private <T> T parse(String key, Function<String, T> parser) {

@@ -19,13 +19,26 @@ public record NodeConfig(
         RocksSettings rocks,
         Write write,
         Ttl ttl,
-        Duration idempotencyRetention) {
+        Duration idempotencyRetention,
+        Cluster cluster) {
 
     /** The HTTP front end. */
     public record Http(String host, int port, int ioThreads, int maxConnections, Duration requestTimeout, int maxHeaderBytes) {}
 
     /** The write path's group commit and admission control. */
     public record Write(int queueCapacity, int maxGroupSize, long maxGroupBytes) {}
+
+    /**
+     * Cluster membership and replication; no members means a single node that replicates nothing.
+     */
+    public record Cluster(java.util.List<io.cairn.membership.Member> members, int replicationFactor,
+                          io.cairn.quorum.Quorum readQuorum, io.cairn.quorum.Quorum writeQuorum,
+                          Duration requestTimeout, Duration readRepairTimeout, Duration heartbeatInterval,
+                          Double phiThreshold, Duration hintWindow, Duration hintReplayInterval, int hintReplayBatch) {
+        public boolean enabled() {
+            return !members.isEmpty();
+        }
+    }
 
     /** TTL defaults and the expiry sweeper. */
     public record Ttl(Duration defaultTtl, Duration sweepInterval, int sweepBatchSize, Duration purgeGrace) {}

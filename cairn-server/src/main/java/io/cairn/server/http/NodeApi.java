@@ -294,7 +294,9 @@ public final class NodeApi implements Api {
                         + TimeUnit.NANOSECONDS.toMillis(requestTimeoutNanos) + " ms; it may or may not be stored"));
             }
         }, requestTimeoutNanos, TimeUnit.NANOSECONDS);
-        pending.future().whenComplete((outcome, error) -> {
+        // Render on the connection's event loop, not on the applier thread that completes the
+        // future: the applier's time is the write path's throughput.
+        pending.future().whenCompleteAsync((outcome, error) -> {
             timeout.cancel(false);
             if (error != null) {
                 response.complete(error instanceof CairnException c ? Responses.error(c)
@@ -302,7 +304,7 @@ public final class NodeApi implements Api {
             } else {
                 response.complete(render(ops, outcome, batch));
             }
-        });
+        }, loop);
         return response;
     }
 

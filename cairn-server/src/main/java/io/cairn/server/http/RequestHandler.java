@@ -188,8 +188,14 @@ final class RequestHandler extends ChannelInboundHandlerAdapter {
         if (f.isDone()) {
             respond(ctx, w, operation, f.join());
         } else {
-            f.whenCompleteAsync((response, error) -> respond(ctx, w, operation,
-                    error == null ? response : Responses.error(ErrorCode.INTERNAL, "internal error: " + error)), ctx.channel().eventLoop());
+            f.whenComplete((response, error) -> {
+                FullHttpResponse r = error == null ? response : Responses.error(ErrorCode.INTERNAL, "internal error: " + error);
+                if (ctx.channel().eventLoop().inEventLoop()) {
+                    respond(ctx, w, operation, r);
+                } else {
+                    ctx.channel().eventLoop().execute(() -> respond(ctx, w, operation, r));
+                }
+            });
         }
     }
 
