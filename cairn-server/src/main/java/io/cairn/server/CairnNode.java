@@ -55,7 +55,7 @@ public final class CairnNode implements AutoCloseable {
             metrics.bindWriteQueue(writes::queueDepth);
             Namespace ns = Namespace.defaults(config.ttl().defaultTtl().toMillis());
             NodeApi api = new NodeApi(ns, config.limits(), replica, writes, metrics,
-                    config.http().requestTimeout(), config.idempotencyRetention(), this::ready, this::readiness, this::status);
+                    config.http().requestTimeout(), config.idempotencyRetention(), this::ready, this::readiness, this::status, null);
             this.http = new HttpFrontEnd(config.http().host(), config.http().port(), config.http().ioThreads(),
                     config.http().maxConnections(), config.http().maxHeaderBytes(), api, metrics);
         } catch (InterruptedException | RuntimeException e) {

@@ -69,10 +69,13 @@ public final class NodeApi implements Api {
     private final BooleanSupplier ready;
     private final Supplier<Map<String, Object>> readiness;
     private final Supplier<Map<String, Object>> status;
+    // Null on a single node; set when the node is part of a cluster.
+    private final ClusterRoutes cluster;
+    private final ClusterFront clusterFront;
 
     public NodeApi(Namespace namespace, Limits limits, LocalReplica replica, WritePath writes, NodeMetrics metrics,
                    Duration requestTimeout, Duration idempotencyRetention, BooleanSupplier ready,
-                   Supplier<Map<String, Object>> readiness, Supplier<Map<String, Object>> status) {
+                   Supplier<Map<String, Object>> readiness, Supplier<Map<String, Object>> status, ClusterFront clusterFront) {
         this.namespace = namespace;
         this.limits = limits;
         this.replica = replica;
@@ -83,6 +86,8 @@ public final class NodeApi implements Api {
         this.ready = ready;
         this.readiness = readiness;
         this.status = status;
+        this.clusterFront = clusterFront;
+        this.cluster = clusterFront == null ? null : new ClusterRoutes(clusterFront, limits);
     }
 
     @Override
@@ -132,7 +137,7 @@ public final class NodeApi implements Api {
         }
         if (path.startsWith(KV_PREFIX)) {
             if (m.equals(HttpMethod.GET) || m.equals(HttpMethod.HEAD)) {
-                return done(get(call));
+                return cluster != null ? clusterGet(call) : done(get(call));
             }
             if (m.equals(HttpMethod.PUT)) {
                 return put(call, loop);
@@ -148,8 +153,48 @@ public final class NodeApi implements Api {
             case "/metrics" -> readOnly(call, () -> Responses.bytes(HttpResponseStatus.OK, metrics.scrape().getBytes(StandardCharsets.UTF_8),
                     "text/plain; version=0.0.4; charset=utf-8"));
             case "/admin/status" -> readOnly(call, () -> Responses.json(HttpResponseStatus.OK, status.get()));
-            default -> done(Responses.error(ErrorCode.ROUTE_NOT_FOUND, "no route " + path + "; see docs/api.md"));
+            case "/admin/cluster" -> clusterAdmin(call, () -> clusterFront.clusterView());
+            default -> {
+                if (path.startsWith("/admin/partitions/")) {
+                    yield clusterAdmin(call, () -> partitionView(path.substring("/admin/partitions/".length())));
+                }
+                if (path.startsWith("/admin/keys/")) {
+                    yield clusterAdmin(call, () -> clusterFront.keyView(
+                            KeyCodec.decodeKey(path.substring("/admin/keys/".length()), limits.maxKeyBytes())));
+                }
+                yield done(Responses.error(ErrorCode.ROUTE_NOT_FOUND, "no route " + path + "; see docs/api.md"));
+            }
         };
+    }
+
+    private CompletableFuture<FullHttpResponse> clusterAdmin(HttpCall call, Supplier<CompletableFuture<Map<String, Object>>> view) {
+        if (!call.method().equals(HttpMethod.GET) && !call.method().equals(HttpMethod.HEAD)) {
+            return done(methodNotAllowed("GET, HEAD"));
+        }
+        if (clusterFront == null) {
+            return done(Responses.error(ErrorCode.ROUTE_NOT_FOUND, "this node is not part of a cluster (no cluster.members configured)"));
+        }
+        return view.get().thenApply(m -> m == null
+                ? Responses.error(ErrorCode.ROUTE_NOT_FOUND, "no such partition")
+                : Responses.json(HttpResponseStatus.OK, m));
+    }
+
+    private CompletableFuture<Map<String, Object>> partitionView(String text) {
+        int p;
+        try {
+            p = Integer.parseInt(text);
+        } catch (NumberFormatException e) {
+            throw new CairnException(ErrorCode.INVALID_PARAMETER, "partition id must be a number, got '" + text + "'");
+        }
+        return clusterFront.partitionView(p);
+    }
+
+    private CompletableFuture<FullHttpResponse> clusterGet(HttpCall call) {
+        byte[] key = key(call);
+        Map<String, String> params = requireNoParams(call, Set.of("r"));
+        Etags.Match ifNoneMatch = header(call.headers(), HttpHeaderNames.IF_NONE_MATCH.toString()) == null ? null
+                : Etags.parse(call.headers().get(HttpHeaderNames.IF_NONE_MATCH), "If-None-Match");
+        return cluster.get(call, key, params, ifNoneMatch);
     }
 
     private CompletableFuture<FullHttpResponse> readOnly(HttpCall call, Supplier<FullHttpResponse> handler) {
@@ -195,7 +240,7 @@ public final class NodeApi implements Api {
         };
     }
 
-    private static void describe(HttpHeaders h, Record r) {
+    static void describe(HttpHeaders h, Record r) {
         h.set(HttpHeaderNames.ETAG, Etags.of(r.version()));
         h.set(HttpHeaderNames.LAST_MODIFIED, HTTP_DATE.format(r.version().instant()));
         if (r.hasExpiry()) {
@@ -207,7 +252,7 @@ public final class NodeApi implements Api {
 
     private CompletableFuture<FullHttpResponse> put(HttpCall call, EventLoop loop) {
         byte[] key = key(call);
-        Map<String, String> params = requireNoParams(call, PUT_PARAMS);
+        Map<String, String> params = requireNoParams(call, cluster != null ? Set.of("ttl", "w") : PUT_PARAMS);
         String ttlText = params.get("ttl");
         String ttlHeader = header(call.headers(), TTL_HEADER);
         long ttl = Ttls.parse(ttlText != null ? ttlText : ttlHeader);
@@ -222,14 +267,22 @@ public final class NodeApi implements Api {
             throw new CairnException(ErrorCode.INVALID_HEADER, "Content-Type is longer than 255 characters");
         }
         Condition condition = condition(call.headers(), true);
-        Op op = new Op.Put(key, call.body(), contentType, ttl, condition);
+        Op.Put op = new Op.Put(key, call.body(), contentType, ttl, condition);
+        if (cluster != null) {
+            refuseIdempotencyInCluster(call);
+            return cluster.put(call, op, params);
+        }
         return write(call, List.of(op), loop, false);
     }
 
     private CompletableFuture<FullHttpResponse> delete(HttpCall call, EventLoop loop) {
         byte[] key = key(call);
-        requireNoParams(call, Set.of());
+        Map<String, String> params = requireNoParams(call, cluster != null ? Set.of("w") : Set.of());
         Condition condition = condition(call.headers(), false);
+        if (cluster != null) {
+            refuseIdempotencyInCluster(call);
+            return cluster.delete(call, new Op.Delete(key, condition), params);
+        }
         return write(call, List.of(new Op.Delete(key, condition)), loop, false);
     }
 
@@ -258,8 +311,12 @@ public final class NodeApi implements Api {
     // ---- BATCH ----
 
     private CompletableFuture<FullHttpResponse> batch(HttpCall call, EventLoop loop) {
-        requireNoParams(call, Set.of());
+        Map<String, String> params = requireNoParams(call, cluster != null ? Set.of("r", "w") : Set.of());
         List<Op> ops = BatchCodec.parse(call.body(), limits);
+        if (cluster != null) {
+            refuseIdempotencyInCluster(call);
+            return cluster.batch(call, ops, params);
+        }
         boolean readOnly = ops.stream().noneMatch(Op::isWrite);
         if (readOnly && header(call.headers(), IDEMPOTENCY_HEADER) == null) {
             List<OpResult> results = new ArrayList<>(ops.size());
@@ -352,6 +409,14 @@ public final class NodeApi implements Api {
             case OpResult.Failed f -> Responses.error(f.code(), f.message());
             default -> throw new IllegalStateException("unexpected write result " + result);
         };
+    }
+
+    private static void refuseIdempotencyInCluster(HttpCall call) {
+        if (call.headers().contains(IDEMPOTENCY_HEADER)) {
+            throw new CairnException(ErrorCode.INVALID_HEADER,
+                    "Idempotency-Key is not yet supported on a cluster (replicated idempotency records come in the next stage); "
+                            + "retry without it or use a single node");
+        }
     }
 
     private IdempotencyTag idempotency(HttpCall call) {

@@ -1,0 +1,337 @@
+package io.cairn.server.cluster;
+
+import io.cairn.clock.HybridClock;
+import io.cairn.cluster.ClusterNode;
+import io.cairn.cluster.ClusterSettings;
+import io.cairn.coordinator.ClientResult;
+import io.cairn.coordinator.CoordinatorSettings;
+import io.cairn.hint.HintStore;
+import io.cairn.membership.Member;
+import io.cairn.message.Message;
+import io.cairn.namespace.Namespace;
+import io.cairn.placement.PartitionMap;
+import io.cairn.quorum.Quorum;
+import io.cairn.record.Record;
+import io.cairn.replica.LocalReplica;
+import io.cairn.schedule.Scheduler;
+import io.cairn.server.config.NodeConfig;
+import io.cairn.server.http.ClusterFront;
+import io.cairn.server.http.Etags;
+import io.cairn.server.write.WritePath;
+import io.cairn.storage.StorageEngine;
+import io.cairn.transport.Transport;
+import io.netty.channel.DefaultEventLoop;
+import io.netty.util.concurrent.ScheduledFuture;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.Executor;
+import java.util.concurrent.TimeUnit;
+import java.util.function.BiConsumer;
+import java.util.function.BiFunction;
+
+/**
+ * Runs this node's {@link ClusterNode} in production: one dedicated core thread (a Netty
+ * {@link DefaultEventLoop}) executes every core entry point — client requests from the HTTP front
+ * end, messages from the internode transport, scheduled tasks and local write completions — so
+ * the core stays single-threaded exactly as under the simulator.
+ */
+public final class ClusterDriver implements ClusterFront, AutoCloseable {
+    private final DefaultEventLoop core = new DefaultEventLoop(r -> {
+        Thread t = new Thread(r, "cairn-cluster-core");
+        t.setDaemon(true);
+        return t;
+    });
+    private final NodeConfig.Cluster config;
+    private final Namespace namespace;
+    private final ClusterNode node;
+    private final Transport transport;
+    private final AutoCloseable transportCloser;
+    private final LocalReplica replica;
+
+    /**
+     * @param transportFactory builds the internode transport given the inbound handler and the
+     *                         executor inbound messages must be delivered on
+     */
+    public <T extends Transport & AutoCloseable> ClusterDriver(NodeConfig config, Namespace namespace, LocalReplica replica,
+                                                              WritePath writes, StorageEngine engine,
+                                                              BiFunction<BiConsumer<Integer, Message>, Executor, T> transportFactory) {
+        this.config = config.cluster();
+        this.namespace = namespace;
+        this.replica = replica;
+        NodeConfig.Cluster c = config.cluster();
+        ClusterSettings settings = new ClusterSettings(c.replicationFactor(), c.heartbeatInterval().toMillis(), c.phiThreshold(),
+                c.hintWindow().toMillis(), c.hintReplayInterval().toMillis(), c.hintReplayBatch(),
+                new CoordinatorSettings(c.requestTimeout().toMillis(), c.readRepairTimeout().toMillis()));
+        Holder holder = new Holder();
+        T t = transportFactory.apply((from, m) -> {
+            if (!(m instanceof Message.ReadResponse r && onInspectResponse(from, r))) {
+                holder.node.onMessage(from, m);
+            }
+        }, core);
+        this.transport = t;
+        this.transportCloser = t;
+        HybridClock clock = replica.clock();
+        Scheduler scheduler = (delayMillis, task) -> {
+            ScheduledFuture<?> f = core.schedule(task, delayMillis, TimeUnit.MILLISECONDS);
+            return () -> f.cancel(false);
+        };
+        this.node = call(() -> new ClusterNode(config.nodeId(), c.members(), namespace, settings, clock, transport, scheduler,
+                new WritePathStore(writes, replica, core, c.requestTimeout().toMillis()), engine));
+        holder.node = node;
+        core.execute(node::start);
+    }
+
+    /** Lets the transport's inbound handler reach the node constructed after the transport. */
+    private static final class Holder {
+        volatile ClusterNode node;
+    }
+
+    private <V> V call(java.util.concurrent.Callable<V> task) {
+        try {
+            return core.submit(task).get(30, TimeUnit.SECONDS);
+        } catch (Exception e) {
+            throw new IllegalStateException("cluster core failed: " + e, e);
+        }
+    }
+
+    @Override
+    public CompletableFuture<ClientResult> put(byte[] key, byte[] value, String contentType, long ttlMillis, Quorum w) {
+        CompletableFuture<ClientResult> f = new CompletableFuture<>();
+        core.execute(() -> node.put(namespace, key, value, contentType, ttlMillis, w, f::complete));
+        return f;
+    }
+
+    @Override
+    public CompletableFuture<ClientResult> delete(byte[] key, Quorum w) {
+        CompletableFuture<ClientResult> f = new CompletableFuture<>();
+        core.execute(() -> node.delete(namespace, key, w, f::complete));
+        return f;
+    }
+
+    @Override
+    public CompletableFuture<ClientResult> get(byte[] key, Quorum r) {
+        CompletableFuture<ClientResult> f = new CompletableFuture<>();
+        core.execute(() -> node.get(namespace, key, r, f::complete));
+        return f;
+    }
+
+    @Override
+    public Quorum defaultReadQuorum() {
+        return config.readQuorum();
+    }
+
+    @Override
+    public Quorum defaultWriteQuorum() {
+        return config.writeQuorum();
+    }
+
+    @Override
+    public int replicationFactor() {
+        return node.coordinator().map().replicationFactor();
+    }
+
+    public Transport transport() {
+        return transport;
+    }
+
+    /** Hint backlog per target, read on the core thread. */
+    public CompletableFuture<Map<Integer, HintStore.Backlog>> hintBacklog() {
+        return CompletableFuture.supplyAsync(() -> node.hints().backlog(), core);
+    }
+
+    @Override
+    public CompletableFuture<Map<String, Object>> clusterView() {
+        return CompletableFuture.supplyAsync(() -> {
+            Map<String, Object> m = new LinkedHashMap<>();
+            m.put("self", node.id());
+            PartitionMap map = node.coordinator().map();
+            Map<Integer, HintStore.Backlog> hints = node.hints().backlog();
+            List<Map<String, Object>> members = new ArrayList<>();
+            List<Integer> ids = config.members().stream().map(Member::id).toList();
+            int[] counts = map.replicaCounts(ids);
+            for (int i = 0; i < config.members().size(); i++) {
+                Member mem = config.members().get(i);
+                Map<String, Object> e = new LinkedHashMap<>();
+                e.put("id", mem.id());
+                e.put("zone", mem.zone());
+                e.put("http", mem.httpAddress());
+                e.put("internode", mem.internodeAddress());
+                boolean self = mem.id() == node.id();
+                e.put("alive", self || node.detector().isAlive(mem.id()));
+                double phi = node.detector().phi(mem.id());
+                e.put("phi", self ? 0.0 : Double.isInfinite(phi) ? "never heard" : Math.round(phi * 100) / 100.0);
+                e.put("partitionsReplicated", counts[i]);
+                HintStore.Backlog b = hints.get(mem.id());
+                e.put("hintsPending", b == null ? 0 : b.count());
+                e.put("hintBytesPending", b == null ? 0 : b.bytes());
+                e.put("oldestHintAgeMillis", b == null || b.count() == 0 ? 0 : Math.max(0, replica.clock().physicalMillis() - b.oldestMillis()));
+                members.add(e);
+            }
+            m.put("members", members);
+            Map<String, Object> pm = new LinkedHashMap<>();
+            pm.put("epoch", map.epoch());
+            pm.put("namespace", namespace.name());
+            pm.put("partitions", map.partitions());
+            pm.put("replicationFactor", map.replicationFactor());
+            pm.put("readQuorum", config.readQuorum().toString());
+            pm.put("writeQuorum", config.writeQuorum().toString());
+            m.put("partitionMap", pm);
+            Map<String, Object> stats = new LinkedHashMap<>();
+            stats.put("hintsStored", node.hints().storedCount());
+            stats.put("hintsReplayed", node.hintsReplayed());
+            stats.put("hintsDropped", node.hints().droppedCount());
+            stats.put("readRepairs", node.coordinator().stats().readRepairs());
+            stats.put("quorumFailures", node.coordinator().stats().quorumFailures());
+            stats.put("outcomeUnknown", node.coordinator().stats().outcomeUnknown());
+            m.put("stats", stats);
+            return m;
+        }, core);
+    }
+
+    @Override
+    public CompletableFuture<Map<String, Object>> partitionView(int partition) {
+        return CompletableFuture.supplyAsync(() -> {
+            PartitionMap map = node.coordinator().map();
+            if (partition < 0 || partition >= map.partitions()) {
+                return null;
+            }
+            return partitionMap(partition);
+        }, core);
+    }
+
+    private Map<String, Object> partitionMap(int partition) {
+        PartitionMap map = node.coordinator().map();
+        Map<String, Object> m = new LinkedHashMap<>();
+        m.put("partition", partition);
+        m.put("epoch", map.epoch());
+        List<Map<String, Object>> prefs = new ArrayList<>();
+        int[] list = map.preferenceList(partition);
+        for (int i = 0; i < list.length; i++) {
+            int id = list[i];
+            Member mem = config.members().stream().filter(x -> x.id() == id).findFirst().orElseThrow();
+            Map<String, Object> e = new LinkedHashMap<>();
+            e.put("id", id);
+            e.put("zone", mem.zone());
+            e.put("role", i < map.replicationFactor() ? "replica" : "fallback");
+            e.put("alive", id == node.id() || node.detector().isAlive(id));
+            prefs.add(e);
+        }
+        m.put("preferenceList", prefs);
+        return m;
+    }
+
+    @Override
+    public CompletableFuture<Map<String, Object>> keyView(byte[] key) {
+        CompletableFuture<Map<String, Object>> out = new CompletableFuture<>();
+        core.execute(() -> {
+            int partition = namespace.partitionOf(key);
+            Map<String, Object> m = new LinkedHashMap<>();
+            m.put("key", new String(key, StandardCharsets.UTF_8));
+            m.putAll(partitionMap(partition));
+            inspect(key, views -> {
+                List<Map<String, Object>> replicas = new ArrayList<>();
+                views.forEach((id, view) -> {
+                    Map<String, Object> e = new LinkedHashMap<>();
+                    e.put("id", id);
+                    if (view.error() != null) {
+                        e.put("error", view.error());
+                    } else if (view.record() == null) {
+                        e.put("state", "absent");
+                    } else {
+                        Record r = view.record();
+                        e.put("etag", Etags.of(r.version()));
+                        e.put("state", r.tombstone() ? "tombstone" : r.isExpiredAt(replica.clock().physicalMillis()) ? "expired" : "live");
+                        e.put("versionTime", r.version().instant().toString());
+                    }
+                    replicas.add(e);
+                });
+                m.put("replicas", replicas);
+                out.complete(m);
+            });
+        });
+        return out;
+    }
+
+    /** One replica's answer to an inspection. */
+    record ReplicaView(Record record, String error) {}
+
+    // Core thread only. Inspection request ids are negative so they never collide with the core's.
+    private final Map<Long, Inspection> inspections = new java.util.HashMap<>();
+    private long nextInspectionId = Long.MIN_VALUE;
+
+    private static final class Inspection {
+        final Map<Integer, ReplicaView> views = new java.util.TreeMap<>();
+        final java.util.Set<Integer> waiting = new java.util.HashSet<>();
+        java.util.function.Consumer<Map<Integer, ReplicaView>> done;
+        ScheduledFuture<?> timeout;
+    }
+
+    /** Asks every home replica of the key for its stored record; unanswered ones time out. */
+    private void inspect(byte[] key, java.util.function.Consumer<Map<Integer, ReplicaView>> done) {
+        int[] replicas = node.coordinator().map().replicas(namespace.partitionOf(key));
+        Inspection in = new Inspection();
+        in.done = done;
+        long id = nextInspectionId++;
+        for (int r : replicas) {
+            if (r == node.id()) {
+                try {
+                    in.views.put(r, new ReplicaView(replica.readStored(namespace, key), null));
+                } catch (RuntimeException e) {
+                    in.views.put(r, new ReplicaView(null, e.getMessage()));
+                }
+            } else {
+                in.waiting.add(r);
+                transport.send(r, new Message.ReadRequest(id, namespace.id(), key));
+            }
+        }
+        if (in.waiting.isEmpty()) {
+            done.accept(in.views);
+            return;
+        }
+        inspections.put(id, in);
+        in.timeout = core.schedule(() -> {
+            if (inspections.remove(id) != null) {
+                in.waiting.forEach(r -> in.views.put(r, new ReplicaView(null, "no answer within " + config.requestTimeout().toMillis() + " ms")));
+                in.done.accept(in.views);
+            }
+        }, config.requestTimeout().toMillis(), TimeUnit.MILLISECONDS);
+    }
+
+    private boolean onInspectResponse(int from, Message.ReadResponse r) {
+        Inspection in = inspections.get(r.requestId());
+        if (in == null) {
+            return r.requestId() < 0;
+        }
+        if (in.waiting.remove(from)) {
+            in.views.put(from, new ReplicaView(r.record(), r.error()));
+        }
+        if (in.waiting.isEmpty()) {
+            inspections.remove(r.requestId());
+            in.timeout.cancel(false);
+            in.done.accept(in.views);
+        }
+        return true;
+    }
+
+    @Override
+    public void close() {
+        try {
+            call(() -> {
+                node.stop();
+                return null;
+            });
+        } catch (RuntimeException ignored) {
+            // Shutting down anyway.
+        }
+        try {
+            transportCloser.close();
+        } catch (Exception ignored) {
+            // Best effort.
+        }
+        core.shutdownGracefully(0, 2, TimeUnit.SECONDS).awaitUninterruptibly(5, TimeUnit.SECONDS);
+    }
+}
