@@ -12,6 +12,7 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.Callable;
+import java.util.function.Supplier;
 import java.util.regex.Pattern;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
@@ -23,13 +24,11 @@ import picocli.CommandLine.Spec;
 /** The {@code cairn bench} command: a closed-loop HTTP load generator for Cairn's /kv API. */
 @Command(
     name = "bench",
-    mixinStandardHelpOptions = true,
     sortOptions = false,
-    description = {
-      "Closed-loop HTTP/1.1 load generator for the /kv API: each connection keeps exactly one",
-      "request outstanding. Prints progress every second and a latency report at the end.",
-      "Exits 1 if the error ratio exceeds --max-error-ratio."
-    })
+    description =
+        "Closed-loop HTTP/1.1 load generator for the /kv API: each connection keeps exactly one"
+            + " request outstanding. Prints progress every second and a latency report at the end;"
+            + " exits 1 if the error ratio exceeds --max-error-ratio.")
 public final class BenchCommand implements Callable<Integer> {
   static final String DEFAULT_URL = "http://127.0.0.1:7070";
   static final int MAX_CONNECTIONS = 10_000;
@@ -49,71 +48,124 @@ public final class BenchCommand implements Callable<Integer> {
   @Option(
       names = "--url",
       paramLabel = "URL",
-      description = "Server base URL; repeat to spread connections round-robin (default: "
-          + DEFAULT_URL + ").")
+      description =
+          "Server base URL; repeat to spread connections round-robin (default: "
+              + DEFAULT_URL
+              + ").")
   private List<String> urls = new ArrayList<>();
 
-  @Option(names = "--connections", defaultValue = "64",
+  @Option(
+      names = "--connections",
+      paramLabel = "N",
+      defaultValue = "64",
       description = "Connections, each with one request outstanding (default: ${DEFAULT-VALUE}).")
   private int connections;
 
-  @Option(names = "--threads", defaultValue = "2",
+  @Option(
+      names = "--threads",
+      paramLabel = "N",
+      defaultValue = "2",
       description = "Event-loop threads (default: ${DEFAULT-VALUE}).")
   private int threads;
 
-  @Option(names = "--mix", defaultValue = "get=90,put=10", converter = OperationMix.Converter.class,
+  @Option(
+      names = "--mix",
+      paramLabel = "MIX",
+      defaultValue = "get=90,put=10",
+      converter = OperationMix.Converter.class,
       description = "Operation weights over get, put, delete (default: ${DEFAULT-VALUE}).")
   private OperationMix mix;
 
-  @Option(names = "--keys", defaultValue = "100000",
+  @Option(
+      names = "--keys",
+      paramLabel = "N",
+      defaultValue = "100000",
       description = "Number of distinct keys (default: ${DEFAULT-VALUE}).")
   private long keyCount;
 
-  @Option(names = "--distribution", defaultValue = "uniform", converter = Distribution.Converter.class,
+  @Option(
+      names = "--distribution",
+      paramLabel = "NAME",
+      defaultValue = "uniform",
+      converter = Distribution.Converter.class,
       description = "Key distribution: uniform or zipfian (default: ${DEFAULT-VALUE}).")
   private Distribution distribution;
 
-  @Option(names = "--zipf-theta", defaultValue = "0.99",
+  @Option(
+      names = "--zipf-theta",
+      paramLabel = "THETA",
+      defaultValue = "0.99",
       description = "Zipfian skew, in (0, 1) (default: ${DEFAULT-VALUE}).")
   private double zipfTheta;
 
-  @Option(names = "--value-size", defaultValue = "100", paramLabel = "BYTES",
+  @Option(
+      names = "--value-size",
+      defaultValue = "100",
+      paramLabel = "BYTES",
       description = "Bytes per put value (default: ${DEFAULT-VALUE}).")
   private int valueSizeBytes;
 
-  @Option(names = "--duration", defaultValue = "30s", converter = DurationConverter.class,
+  @Option(
+      names = "--duration",
+      paramLabel = "DURATION",
+      defaultValue = "30s",
+      converter = DurationConverter.class,
       description = "Measured time, e.g. 30s, 2m (default: ${DEFAULT-VALUE}).")
   private Duration duration;
 
-  @Option(names = "--warmup", defaultValue = "5s", converter = DurationConverter.class,
+  @Option(
+      names = "--warmup",
+      paramLabel = "DURATION",
+      defaultValue = "5s",
+      converter = DurationConverter.class,
       description = "Time before measuring, excluded from results (default: ${DEFAULT-VALUE}).")
   private Duration warmup;
 
   @Option(names = "--prefill", description = "Put every key once before the run.")
   private boolean prefill;
 
-  @Option(names = "--key-prefix", defaultValue = "bench-",
+  @Option(
+      names = "--key-prefix",
+      paramLabel = "PREFIX",
+      defaultValue = "bench-",
       description = "Prefix of generated keys (default: ${DEFAULT-VALUE}).")
   private String keyPrefix;
 
-  @Option(names = "--query", paramLabel = "QUERY",
+  @Option(
+      names = "--query",
+      paramLabel = "QUERY",
       description = "Query string appended to every request, e.g. w=2&r=1.")
   private String query;
 
-  @Option(names = "--header", paramLabel = "NAME:VALUE",
+  @Option(
+      names = "--header",
+      paramLabel = "NAME:VALUE",
       description = "Extra request header; repeatable.")
   private List<String> headers = new ArrayList<>();
 
-  @Option(names = "--timeout", defaultValue = "10s", converter = DurationConverter.class,
+  @Option(
+      names = "--timeout",
+      paramLabel = "DURATION",
+      defaultValue = "10s",
+      converter = DurationConverter.class,
       description = "Request and connect timeout (default: ${DEFAULT-VALUE}).")
   private Duration requestTimeout;
 
-  @Option(names = "--max-error-ratio", defaultValue = "0.01",
+  @Option(
+      names = "--max-error-ratio",
+      paramLabel = "RATIO",
+      defaultValue = "0.01",
       description = "Exit 1 when errors / attempts exceeds this (default: ${DEFAULT-VALUE}).")
   private double maxErrorRatio;
 
-  @Option(names = "--seed", description = "Seed for keys, operations and values (default: random).")
+  @Option(
+      names = "--seed",
+      paramLabel = "SEED",
+      description = "Seed for keys, operations and values (default: random).")
   private Long seed;
+
+  @Option(names = {"-h", "--help"}, usageHelp = true, description = "Show this help and exit.")
+  private boolean help;
 
   @Option(names = "--json", paramLabel = "FILE", description = "Also write the report as JSON.")
   private Path jsonFile;
@@ -170,7 +222,8 @@ public final class BenchCommand implements Callable<Integer> {
     }
     require(connections >= 1 && connections <= MAX_CONNECTIONS,
         "--connections must be in [1, " + MAX_CONNECTIONS + "]");
-    require(threads >= 1 && threads <= MAX_THREADS, "--threads must be in [1, " + MAX_THREADS + "]");
+    require(
+        threads >= 1 && threads <= MAX_THREADS, "--threads must be in [1, " + MAX_THREADS + "]");
     require(keyCount >= 1 && keyCount <= MAX_KEYS, "--keys must be in [1, " + MAX_KEYS + "]");
     require(zipfTheta > 0.0 && zipfTheta < 1.0, "--zipf-theta must be in (0, 1)");
     require(valueSizeBytes >= 0 && valueSizeBytes <= MAX_VALUE_SIZE_BYTES,
@@ -225,7 +278,7 @@ public final class BenchCommand implements Callable<Integer> {
     return new AbstractMap.SimpleImmutableEntry<>(name, value);
   }
 
-  private <T> T parse(java.util.function.Supplier<T> parser) {
+  private <T> T parse(Supplier<T> parser) {
     try {
       return parser.get();
     } catch (IllegalArgumentException e) {

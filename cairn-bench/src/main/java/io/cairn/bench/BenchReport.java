@@ -50,7 +50,8 @@ record BenchReport(
     out.append(
         String.format(
             Locale.ROOT,
-            "measured %.3f s, %d connections on %d %s threads, connect failures %d, error ratio %.5f%n",
+            "measured %.3f s, %d connections on %d %s threads, connect failures %d,"
+                + " error ratio %.5f%n",
             measuredSeconds,
             settings.connections(),
             settings.threads(),

@@ -42,7 +42,8 @@ final class LoadGenerator {
     KeyChooser keys =
         KeyChooser.of(settings.distribution(), settings.keyCount(), settings.zipfTheta());
     this.run =
-        new RunState(settings.mix(), keys, settings.keyCount(), settings.requestTimeout().toNanos());
+        new RunState(
+            settings.mix(), keys, settings.keyCount(), settings.requestTimeout().toNanos());
   }
 
   BenchReport run() {
@@ -169,6 +170,8 @@ final class LoadGenerator {
     long end = warmupEnd + settings.duration().toNanos();
     OutcomeCounts[] previous = snapshot();
     OutcomeCounts[] atWarmupEnd = previous;
+    long connectFailuresAtWarmupEnd = run.connectFailures();
+    long connectFailuresAtEnd = connectFailuresAtWarmupEnd;
     long measuredStart = start;
     run.phase(RunState.Phase.RUN);
     connections.forEach(Connection::kick);
@@ -196,8 +199,10 @@ final class LoadGenerator {
         }
       }
       OutcomeCounts[] counts = snapshot();
+      connectFailuresAtEnd = run.connectFailures();
       if (tick == warmupEnd) {
         atWarmupEnd = counts;
+        connectFailuresAtWarmupEnd = connectFailuresAtEnd;
         measuredStart = wake;
       }
       long intervalErrors = 0;
@@ -214,11 +219,20 @@ final class LoadGenerator {
       lastWake = wake;
     }
     double measuredSeconds = (lastWake - measuredStart) / 1e9;
-    return report(measured, previous, atWarmupEnd, measuredSeconds);
+    return report(
+        measured,
+        previous,
+        atWarmupEnd,
+        connectFailuresAtEnd - connectFailuresAtWarmupEnd,
+        measuredSeconds);
   }
 
   private BenchReport report(
-      Histogram[] measured, OutcomeCounts[] last, OutcomeCounts[] first, double measuredSeconds) {
+      Histogram[] measured,
+      OutcomeCounts[] last,
+      OutcomeCounts[] first,
+      long connectFailures,
+      double measuredSeconds) {
     List<OperationReport> reports = new ArrayList<>();
     Histogram all = new Histogram(OperationStats.HIGHEST_LATENCY_MICROS, 3);
     long count = 0;
@@ -254,7 +268,7 @@ final class LoadGenerator {
         measuredSeconds,
         reports,
         total,
-        run.connectFailures(),
+        connectFailures,
         run.prefillSucceeded(),
         run.prefillFailed());
   }

@@ -1,6 +1,7 @@
 package io.cairn.bench;
 
 import java.net.URI;
+import java.net.URISyntaxException;
 import java.util.Locale;
 
 /**
@@ -12,7 +13,7 @@ record Target(String host, int port, String basePath) {
     URI uri;
     try {
       uri = new URI(url.strip());
-    } catch (java.net.URISyntaxException e) {
+    } catch (URISyntaxException e) {
       throw new IllegalArgumentException("bad URL '" + url + "': " + e.getMessage(), e);
     }
     String scheme = uri.getScheme() == null ? "" : uri.getScheme().toLowerCase(Locale.ROOT);

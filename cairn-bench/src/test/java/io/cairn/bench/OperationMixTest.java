@@ -21,7 +21,8 @@ class OperationMixTest {
     for (int draw = 0; draw < mix.totalWeight(); draw++) {
       picks.merge(mix.pick(draw), 1, Integer::sum);
     }
-    assertThat(picks).containsExactlyInAnyOrderEntriesOf(Map.of(Operation.GET, 90, Operation.PUT, 10));
+    assertThat(picks)
+        .containsExactlyInAnyOrderEntriesOf(Map.of(Operation.GET, 90, Operation.PUT, 10));
     assertThat(mix).hasToString("get=90,put=10");
   }
 

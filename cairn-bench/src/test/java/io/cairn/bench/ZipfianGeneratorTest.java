@@ -19,7 +19,8 @@ class ZipfianGeneratorTest {
       hits[(int) zipf.next(random)]++;
     }
     // Ranks 0 and 1 are exact in the Gray et al. method; 1/zeta(1000, 0.99) is about 0.134.
-    assertThat(zipf.probability(0)).isCloseTo(1.0 / ZipfianGenerator.zeta(1000, 0.99), within(1e-12));
+    assertThat(zipf.probability(0))
+        .isCloseTo(1.0 / ZipfianGenerator.zeta(1000, 0.99), within(1e-12));
     assertThat((double) hits[0] / SAMPLES).isCloseTo(zipf.probability(0), within(0.003));
     assertThat((double) hits[1] / SAMPLES).isCloseTo(zipf.probability(1), within(0.003));
     assertThat(hits[0]).isGreaterThan(hits[1]);

@@ -1,0 +1,44 @@
+# Helpers sourced by the bench scripts in this folder. Loopback only.
+
+# Prints a free TCP port on 127.0.0.1 (the kernel picks it; a race with another binder is possible
+# but harmless here: the server start then fails loudly).
+free_port() {
+  python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1]); s.close()'
+}
+
+# wait_until SECONDS COMMAND...: retries COMMAND every 0.2 s until it succeeds or time runs out.
+wait_until() {
+  local deadline=$(( $(date +%s) + $1 )); shift
+  until "$@" >/dev/null 2>&1; do
+    if (( $(date +%s) >= deadline )); then
+      echo "timed out waiting for: $*" >&2
+      return 1
+    fi
+    sleep 0.2
+  done
+}
+
+# stop_pid PID: TERM, wait up to 10 s, then KILL; only ever the pid we started.
+stop_pid() {
+  local pid=$1
+  [[ -n "$pid" ]] || return 0
+  kill -TERM "$pid" 2>/dev/null || return 0
+  for _ in $(seq 1 50); do
+    kill -0 "$pid" 2>/dev/null || return 0
+    sleep 0.2
+  done
+  kill -KILL "$pid" 2>/dev/null || true
+}
+
+machine_info() {
+  echo "# date: $(date -u +%Y-%m-%dT%H:%M:%SZ)"
+  echo "# machine: $(nproc) cores, $(awk '/MemTotal/ {printf "%.0f GiB", $2/1048576}' /proc/meminfo), $(uname -sr)"
+  echo "# cpu: $(awk -F': ' '/model name/ {print $2; exit}' /proc/cpuinfo)"
+  echo "# data disk: $(df -h --output=source,fstype "${TMPDIR:-/tmp}" | tail -1)"
+}
+
+# One line with the 1-minute load average; above ~0.5 before a run, something else is using the
+# cores and the numbers that follow are disturbed (this machine has only 2).
+load_note() {
+  echo "## load average before run: $(cut -d' ' -f1-3 /proc/loadavg)"
+}

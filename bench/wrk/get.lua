@@ -1,0 +1,16 @@
+-- wrk: GET /kv/<prefix><n>, n uniform in [0, KEYS); prefill the keys first. See common.lua.
+local dir = debug.getinfo(1, "S").source:match("^@(.*/)") or "./"
+local common = dofile(dir .. "common.lua")
+local query = os.getenv("QUERY") and os.getenv("QUERY") ~= "" and ("?" .. os.getenv("QUERY")) or ""
+
+setup = common.setup
+done = common.done
+
+function init(args)
+  common.configure(args)
+  common.seed()
+end
+
+function request()
+  return wrk.format("GET", "/kv/" .. common.random_key() .. query)
+end
