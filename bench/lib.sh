@@ -37,8 +37,16 @@ machine_info() {
   echo "# data disk: $(df -h --output=source,fstype "${TMPDIR:-/tmp}" | tail -1)"
 }
 
-# One line with the 1-minute load average; above ~0.5 before a run, something else is using the
-# cores and the numbers that follow are disturbed (this machine has only 2).
+# One line with how busy the cores were over the 2 s before a run (all processes). Well above a
+# few percent means something else (a build, a test suite) shares the 2 cores and the numbers
+# that follow are disturbed; the load average is no help here, as it lags by a minute.
 load_note() {
-  echo "## load average before run: $(cut -d' ' -f1-3 /proc/loadavg)"
+  local a b
+  read -r -a a < /proc/stat
+  sleep 2
+  read -r -a b < /proc/stat
+  local idle=$(( (b[4] + b[5]) - (a[4] + a[5]) ))
+  local total=0 i
+  for i in 1 2 3 4 5 6 7 8; do total=$(( total + b[i] - a[i] )); done
+  echo "## cpu busy over the 2 s before run: $(( total > 0 ? 100 * (total - idle) / total : 0 ))% (load average $(cut -d' ' -f1-3 /proc/loadavg))"
 }

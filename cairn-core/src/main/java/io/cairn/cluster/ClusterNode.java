@@ -3,6 +3,7 @@ package io.cairn.cluster;
 import io.cairn.clock.HybridClock;
 import io.cairn.coordinator.ClientResult;
 import io.cairn.coordinator.Coordinator;
+import io.cairn.coordinator.VersionCeiling;
 import io.cairn.failure.FailureDetector;
 import io.cairn.hint.Hint;
 import io.cairn.hint.HintStore;
@@ -66,7 +67,9 @@ public final class ClusterNode {
         this.detector = new FailureDetector(clock::physicalMillis, settings.phiThreshold(), settings.heartbeatIntervalMillis());
         this.hints = new HintStore(engine, clock::physicalMillis, settings.hintWindowMillis());
         PartitionMap map = Placement.compute(1, members, namespace.partitioner().partitions(), settings.replicationFactor());
-        this.coordinator = new Coordinator(id, map, clock, transport, scheduler, local, detector, hints, settings.coordinator());
+        // The ceiling first: it moves the clock past every version issued before a crash.
+        VersionCeiling versions = new VersionCeiling(engine, clock);
+        this.coordinator = new Coordinator(id, map, clock, versions, transport, scheduler, local, detector, hints, settings.coordinator());
         this.nextReplayId = clock.nextTimestamp() ^ 0x5A5A_0000_0000_0000L;
     }
 
@@ -190,7 +193,8 @@ public final class ClusterNode {
         }
         hints.dropExpired();
         for (int target : hints.backlog().keySet()) {
-            if (replayTargets.containsKey(target) || !detector.isAlive(target)) {
+            // This node's own hints (its write path refused a write it coordinated) need no peer to be up.
+            if (replayTargets.containsKey(target) || (target != id && !detector.isAlive(target))) {
                 continue;
             }
             List<Hint> batch = hints.pending(target, settings.hintReplayBatch());
@@ -204,7 +208,11 @@ public final class ClusterNode {
                 long rid = nextReplayId++;
                 round.add(rid);
                 replaying.put(rid, h);
-                transport.send(target, new Message.WriteRequest(rid, h.namespaceId(), h.key(), h.record()));
+                if (target == id) {
+                    replayLocally(rid, h);
+                } else {
+                    transport.send(target, new Message.WriteRequest(rid, h.namespaceId(), h.key(), h.record()));
+                }
             }
             // A round ends when it is answered or after a request timeout, whichever is first.
             scheduler.schedule(settings.coordinator().requestTimeoutMillis(), () -> {
@@ -213,6 +221,20 @@ public final class ClusterNode {
             });
         }
         scheduler.schedule(settings.hintReplayIntervalMillis(), this::replayHints);
+    }
+
+    /** Hands a hint for this node itself to its own replica, as if it had arrived from a peer. */
+    private void replayLocally(long rid, Hint h) {
+        Namespace ns = namespaces.get(h.namespaceId());
+        if (ns == null) {
+            return;
+        }
+        local.apply(ns, List.of(new Op.Apply(h.key(), h.record()))).whenComplete((results, error) -> {
+            Hint pending = replaying.remove(rid);
+            if (pending != null) {
+                onHintResponse(pending, new Message.WriteResponse(rid, error == null && isStored(results.get(0)), null));
+            }
+        });
     }
 
     private void onHintResponse(Hint h, Message.WriteResponse w) {

@@ -15,6 +15,7 @@ import io.cairn.replica.LocalStore;
 import io.cairn.request.Op;
 import io.cairn.request.OpResult;
 import io.cairn.schedule.Scheduler;
+import io.cairn.storage.StorageException;
 import io.cairn.transport.Transport;
 import io.cairn.version.Version;
 import java.util.Arrays;
@@ -51,6 +52,7 @@ public final class Coordinator {
     private final int self;
     private final PartitionMap map;
     private final HybridClock clock;
+    private final VersionCeiling versions;
     private final Transport transport;
     private final Scheduler scheduler;
     private final LocalStore local;
@@ -63,11 +65,12 @@ public final class Coordinator {
     private final Map<Long, PendingRead> reads = new HashMap<>();
     private long nextRequestId;
 
-    public Coordinator(int self, PartitionMap map, HybridClock clock, Transport transport, Scheduler scheduler,
+    public Coordinator(int self, PartitionMap map, HybridClock clock, VersionCeiling versions, Transport transport, Scheduler scheduler,
                        LocalStore local, FailureDetector detector, HintStore hints, CoordinatorSettings settings) {
         this.self = self;
         this.map = map;
         this.clock = clock;
+        this.versions = versions;
         this.transport = transport;
         this.scheduler = scheduler;
         this.local = local;
@@ -87,14 +90,30 @@ public final class Coordinator {
     }
 
     public void put(Namespace ns, byte[] key, byte[] value, String contentType, long ttlMillis, Quorum w, Consumer<ClientResult> done) {
-        Version version = clock.next();
+        Version version = nextVersion(done);
+        if (version == null) {
+            return;
+        }
         long ttl = ttlMillis == Op.DEFAULT_TTL ? ns.defaultTtlMillis() : ttlMillis;
         long expires = ttl > 0 ? version.physicalMillis() + ttl : Record.NO_EXPIRY;
         replicate(ns, key, Record.value(version, expires, contentType, value), w, done);
     }
 
     public void delete(Namespace ns, byte[] key, Quorum w, Consumer<ClientResult> done) {
-        replicate(ns, key, Record.tombstone(clock.next()), w, done);
+        Version version = nextVersion(done);
+        if (version != null) {
+            replicate(ns, key, Record.tombstone(version), w, done);
+        }
+    }
+
+    /** A version for a new write, or null (the client answered) when its ceiling could not be stored. */
+    private Version nextVersion(Consumer<ClientResult> done) {
+        try {
+            return versions.next();
+        } catch (StorageException e) {
+            done.accept(new ClientResult.Failed(ErrorCode.STORAGE_FAILED, "could not store the version ceiling: " + e.getMessage(), Map.of()));
+            return null;
+        }
     }
 
     private void replicate(Namespace ns, byte[] key, Record record, Quorum w, Consumer<ClientResult> done) {

@@ -7,7 +7,10 @@ import java.util.List;
  *
  * <p>Keys are compared as unsigned bytes, lexicographically. Implementations must make a batch
  * atomic (all or nothing, also across a crash) and, for {@link Durability#SYNC}, durable before
- * {@link #write} returns. They are safe for concurrent reads alongside one writer.
+ * {@link #write} returns. They are safe for concurrent use, writers included (RocksDB
+ * serialises and group-commits concurrent writes; the memory engine locks). Atomicity of
+ * read-check-write sequences is not the engine's job: {@code LocalReplica} gets it by applying all
+ * record writes from one thread; hints and the version ceiling write their own keyspaces.
  *
  * <p>Failures surface as {@link StorageException}; after a failed durable write the caller must
  * assume nothing about whether the batch persisted.

@@ -66,7 +66,7 @@ public class CoreBenchmark {
         encoded = RecordCodec.encode(key, record);
         clock = new HybridClock(System::currentTimeMillis, 1);
         ns = Namespace.defaults(0);
-        replica = new LocalReplica(new MemoryEngine(), new HybridClock(System::currentTimeMillis, 1), Durability.ASYNC, 0, Limits.DEFAULTS);
+        replica = new LocalReplica(new MemoryEngine(), new HybridClock(System::currentTimeMillis, 1), Durability.SYNC, 0, Limits.DEFAULTS);
         group = new ArrayList<>();
         for (int i = 0; i < 32; i++) {
             byte[] k = ("bench-" + random.nextInt(100_000)).getBytes(StandardCharsets.UTF_8);

@@ -1,0 +1,45 @@
+package io.cairn.testkit;
+
+/**
+ * The named places where the simulator injects faults (FoundationDB's "buggify"). Each seed
+ * enables a random subset, so some runs hammer one kind of fault and others see none of it;
+ * an enabled point fires with its probability each time it is consulted.
+ */
+enum FaultPoint {
+    /** A message is lost. Consulted per message. */
+    MESSAGE_DROP(0.03),
+    /** A message is delivered twice, each copy with its own delay. Consulted per message. */
+    MESSAGE_DUPLICATE(0.03),
+    /** A message takes 100 ms to 3 s instead of a few ms (and so overtakes nothing, but is overtaken). */
+    MESSAGE_LONG_DELAY(0.03),
+    /** A partition forms (isolating a node or splitting the cluster). Consulted per nemesis tick. */
+    PARTITION(0.35),
+    /** A forming partition blocks one direction only. */
+    ONE_WAY_PARTITION(0.4),
+    /** A node loses power: unsynced writes, scheduled tasks and in-flight callbacks are gone. Per tick. */
+    NODE_CRASH(0.3),
+    /** A crashed node comes back within half a second, before peers' failure detectors notice. */
+    QUICK_RESTART(0.4),
+    /** The coordinator of a client request crashes a few milliseconds after taking it. Per request. */
+    CRASH_MID_REQUEST(0.01),
+    /** A node crashes a few milliseconds after acknowledging a write (as replica or coordinator): is it durable? */
+    CRASH_AFTER_ACK(0.01),
+    /** Messages a crashing node sent that are still in flight are lost with it (its send buffers die). */
+    CRASH_LOSES_SENDS(0.5),
+    /** A local write is durable at once but acknowledged 1-20 ms later (group commit). Per local write. */
+    SLOW_DISK(0.3),
+    /** The local write path refuses a batch (stalled, out of space): nothing is written. Per local write. */
+    WRITE_REFUSED(0.02),
+    /** A local read of a stored record fails. Per local read. */
+    READ_ERROR(0.02),
+    /** A node's physical clock steps forwards or backwards. Per tick. */
+    CLOCK_JUMP(0.3),
+    /** Clients fire requests back to back instead of thinking between them. Per request. */
+    BURST(0.3);
+
+    final double probability;
+
+    FaultPoint(double probability) {
+        this.probability = probability;
+    }
+}

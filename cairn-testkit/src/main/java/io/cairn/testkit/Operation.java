@@ -1,0 +1,101 @@
+package io.cairn.testkit;
+
+import io.cairn.quorum.Quorum;
+import io.cairn.record.Record;
+import io.cairn.version.Version;
+import java.nio.charset.StandardCharsets;
+
+/**
+ * One client request in the history: what was asked, of which coordinator, when it was invoked
+ * and completed, and what came back.
+ *
+ * <p>Times are kept twice: virtual milliseconds for people, and the step index of the event loop
+ * for real-time order (two events in the same millisecond are still ordered).
+ */
+public final class Operation {
+    public enum Kind { PUT, DELETE, GET }
+
+    public enum Outcome {
+        PENDING,
+        /** A put acknowledged by W replicas. */
+        WRITTEN,
+        /** A delete acknowledged by W replicas. */
+        DELETED,
+        FOUND,
+        NOT_FOUND,
+        /** Definitely not executed: quorum unavailable, coordinator unreachable, read failed. */
+        FAILED,
+        /** May or may not have taken effect: outcome_unknown, or the coordinator crashed meanwhile. */
+        UNKNOWN
+    }
+
+    final long id;
+    final int client;
+    final Kind kind;
+    final String key;
+    final byte[] value;
+    final Quorum quorum;
+    // Invariant: quorumSize == quorum.resolve(N).
+    final int quorumSize;
+    final int coordinator;
+    final long invokedAt;
+    final long invokedStep;
+    long completedAt = -1;
+    long completedStep = -1;
+    Outcome outcome = Outcome.PENDING;
+    Version version;
+    int acks;
+    Record record;
+    String error;
+
+    Operation(long id, int client, Kind kind, String key, byte[] value, Quorum quorum, int quorumSize, int coordinator,
+              long invokedAt, long invokedStep) {
+        this.id = id;
+        this.client = client;
+        this.kind = kind;
+        this.key = key;
+        this.value = value;
+        this.quorum = quorum;
+        this.quorumSize = quorumSize;
+        this.coordinator = coordinator;
+        this.invokedAt = invokedAt;
+        this.invokedStep = invokedStep;
+    }
+
+    boolean isWrite() {
+        return kind != Kind.GET;
+    }
+
+    boolean acknowledged() {
+        return outcome == Outcome.WRITTEN || outcome == Outcome.DELETED;
+    }
+
+    /** A write that may have been stored: acknowledged, unknown, or still pending at the end. */
+    boolean mayHaveTakenEffect() {
+        return isWrite() && outcome != Outcome.FAILED;
+    }
+
+    @Override
+    public String toString() {
+        StringBuilder b = new StringBuilder("op#").append(id).append(" c").append(client).append(' ').append(kind)
+                .append(' ').append(key);
+        if (kind == Kind.PUT) {
+            b.append('=').append(new String(value, StandardCharsets.UTF_8));
+        }
+        b.append(' ').append(kind == Kind.GET ? "r=" : "w=").append(quorum).append(" via n").append(coordinator)
+                .append(" [").append(invokedAt).append("..").append(completedAt).append("ms] ").append(outcome);
+        if (version != null) {
+            b.append(' ').append(version);
+        }
+        if (record != null) {
+            b.append(' ').append(record.version()).append(record.tombstone() ? " tombstone" : " " + new String(record.value(), StandardCharsets.UTF_8));
+        }
+        if (outcome == Outcome.WRITTEN || outcome == Outcome.DELETED) {
+            b.append(" acks=").append(acks);
+        }
+        if (error != null) {
+            b.append(" (").append(error).append(')');
+        }
+        return b.toString();
+    }
+}

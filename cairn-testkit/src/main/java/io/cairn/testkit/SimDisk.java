@@ -1,0 +1,64 @@
+package io.cairn.testkit;
+
+import io.cairn.storage.Durability;
+import io.cairn.storage.MemoryEngine;
+import io.cairn.storage.StorageEngine;
+import io.cairn.storage.WriteBatch;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * A node's disk: the in-memory engine with its crash model, plus a write counter so the
+ * per-step invariants only re-read a node's records after a step that wrote to it. It outlives
+ * every incarnation of its node, like a real disk.
+ */
+final class SimDisk implements StorageEngine {
+    private final MemoryEngine engine = new MemoryEngine();
+    /** The keyspace byte of hints (see HintStore). */
+    private static final byte HINT_KEYSPACE = 'h';
+    private final List<byte[]> hintsWritten = new ArrayList<>();
+    private long writes;
+
+    @Override
+    public byte[] get(byte[] key) {
+        return engine.get(key);
+    }
+
+    @Override
+    public void write(WriteBatch batch, Durability durability) {
+        writes++;
+        engine.write(batch, durability);
+        for (WriteBatch.Mutation m : batch.mutations()) {
+            if (m instanceof WriteBatch.Put p && p.key().length > 0 && p.key()[0] == HINT_KEYSPACE) {
+                hintsWritten.add(p.value());
+            }
+        }
+    }
+
+    /** Values of hints stored since the last call: the invariants must see every version a node issued. */
+    List<byte[]> takeHintsWritten() {
+        List<byte[]> out = List.copyOf(hintsWritten);
+        hintsWritten.clear();
+        return out;
+    }
+
+    @Override
+    public List<Entry> scan(byte[] fromInclusive, byte[] toExclusive, int limit) {
+        return engine.scan(fromInclusive, toExclusive, limit);
+    }
+
+    @Override
+    public void close() {
+        // The disk stays: a crashed node's next incarnation opens the same one.
+    }
+
+    /** Power loss: writes not yet synced are gone. */
+    void crash() {
+        writes++;
+        engine.crash();
+    }
+
+    long writes() {
+        return writes;
+    }
+}

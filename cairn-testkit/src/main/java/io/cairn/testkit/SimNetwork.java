@@ -1,0 +1,184 @@
+package io.cairn.testkit;
+
+import io.cairn.message.Message;
+import io.cairn.message.MessageCodec;
+import io.cairn.partition.KeyHash;
+import java.nio.charset.StandardCharsets;
+import java.util.Arrays;
+import java.util.SplittableRandom;
+import java.util.StringJoiner;
+import java.util.function.Consumer;
+
+/**
+ * The simulated network between nodes: every message is encoded with {@link MessageCodec} on send
+ * and decoded on delivery, delayed by 1 ms to the seed's maximum (so messages reorder), and lost,
+ * duplicated or badly delayed where the seed's fault points say so. Partitions block links one way
+ * or both.
+ *
+ * <p>A message is addressed to the incarnation of its destination that was up when it was sent,
+ * like a TCP connection: if that incarnation crashes, the message is never delivered. Messages a
+ * crashed sender left in flight may die with it (CRASH_LOSES_SENDS).
+ */
+final class SimNetwork {
+    private final EventLoop loop;
+    private final SplittableRandom random;
+    private final Buggify buggify;
+    private final Trace trace;
+    private final Counters counters;
+    private final Invariants invariants;
+    private final SimNode[] nodes;
+    private final long maxDelayMillis;
+    /** Told of every successful write acknowledgement a replica sends (for CRASH_AFTER_ACK). */
+    private final Consumer<SimNode> onWriteAcknowledged;
+    // Invariant: blocked[a][b] means messages from node a+1 to node b+1 are lost.
+    private final boolean[][] blocked;
+    private boolean partitioned;
+
+    SimNetwork(EventLoop loop, SplittableRandom random, Buggify buggify, Trace trace, Counters counters, Invariants invariants,
+               SimNode[] nodes, long maxDelayMillis, Consumer<SimNode> onWriteAcknowledged) {
+        this.loop = loop;
+        this.random = random;
+        this.buggify = buggify;
+        this.trace = trace;
+        this.counters = counters;
+        this.invariants = invariants;
+        this.nodes = nodes;
+        this.maxDelayMillis = maxDelayMillis;
+        this.onWriteAcknowledged = onWriteAcknowledged;
+        this.blocked = new boolean[nodes.length][nodes.length];
+    }
+
+    void send(SimNode from, int incarnation, int to, Message m) {
+        from.requireLive(incarnation, "sent " + m.getClass().getSimpleName());
+        byte[] bytes = MessageCodec.encode(m);
+        switch (m) {
+            case Message.WriteRequest w -> invariants.observe(w.record(), "a write request from " + from);
+            case Message.ReadResponse r when r.record() != null -> invariants.observe(r.record(), "a read response from " + from);
+            default -> { }
+        }
+        counters.add("messages");
+        trace.mix(loop.now(), from.id, to, KeyHash.xxh64(bytes));
+        if (to < 1 || to > nodes.length) {
+            throw new SimulationFailure(new Violation(Violation.Kind.INVARIANT, loop.now(), from + " sent to unknown node " + to));
+        }
+        SimNode dest = nodes[to - 1];
+        String lost = !dest.up ? "destination down"
+                : blocked[from.id - 1][to - 1] ? "partitioned"
+                : buggify.fires(FaultPoint.MESSAGE_DROP) ? "dropped" : null;
+        if (lost != null) {
+            counters.add("messages.lost");
+            trace.line(loop.now(), () -> "n" + from.id + " -> n" + to + " " + describe(m) + " LOST (" + lost + ")");
+        } else {
+            int copies = buggify.fires(FaultPoint.MESSAGE_DUPLICATE) ? 2 : 1;
+            for (int i = 0; i < copies; i++) {
+                long delay = 1 + random.nextLong(maxDelayMillis);
+                if (buggify.fires(FaultPoint.MESSAGE_LONG_DELAY)) {
+                    delay += 100 + random.nextLong(2_901);
+                }
+                long d = delay;
+                String copy = i > 0 ? " (duplicate)" : "";
+                trace.line(loop.now(), () -> "n" + from.id + " -> n" + to + " " + describe(m) + " in " + d + "ms" + copy);
+                loop.schedule(delay, to - 1, dest.incarnation, () -> deliver(from, incarnation, dest, bytes));
+            }
+            if (copies > 1) {
+                counters.add("messages.duplicated");
+            }
+        }
+        if (m instanceof Message.WriteResponse w && w.stored()) {
+            onWriteAcknowledged.accept(from);
+        }
+    }
+
+    private void deliver(SimNode sender, int senderIncarnation, SimNode dest, byte[] bytes) {
+        int from = sender.id;
+        if (!dest.up) {
+            throw new SimulationFailure(new Violation(Violation.Kind.INVARIANT, loop.now(), "a message was delivered to crashed " + dest));
+        }
+        String lost = blocked[from - 1][dest.id - 1] ? "partitioned"
+                : sender.incarnation != senderIncarnation && buggify.fires(FaultPoint.CRASH_LOSES_SENDS) ? "sender crashed" : null;
+        if (lost != null) {
+            counters.add("messages.lost");
+            trace.line(loop.now(), () -> "n" + from + " -> n" + dest.id + " LOST in flight (" + lost + ")");
+            return;
+        }
+        Message m = MessageCodec.decode(bytes);
+        trace.line(loop.now(), () -> "n" + dest.id + " <- n" + from + " " + describe(m));
+        dest.cluster.onMessage(from, m);
+    }
+
+    boolean partitioned() {
+        return partitioned;
+    }
+
+    /** Cuts the cluster in two (one node alone, or a random split) for a while, one way or both. */
+    void partition() {
+        int n = nodes.length;
+        boolean[] side = new boolean[n];
+        if (random.nextBoolean()) {
+            side[random.nextInt(n)] = true;
+        } else {
+            int inSide = 0;
+            for (int i = 0; i < n; i++) {
+                side[i] = random.nextBoolean();
+                inSide += side[i] ? 1 : 0;
+            }
+            if (inSide == 0 || inSide == n) {
+                Arrays.fill(side, false);
+                side[random.nextInt(n)] = true;
+            }
+        }
+        boolean oneWay = buggify.fires(FaultPoint.ONE_WAY_PARTITION);
+        for (int a = 0; a < n; a++) {
+            for (int b = 0; b < n; b++) {
+                if (side[a] && !side[b]) {
+                    blocked[a][b] = true;
+                    if (!oneWay) {
+                        blocked[b][a] = true;
+                    }
+                }
+            }
+        }
+        partitioned = true;
+        counters.add("partitions");
+        long duration = 500 + random.nextLong(9_501);
+        trace.mix(loop.now(), Arrays.hashCode(side), oneWay ? 1 : 0, duration);
+        trace.line(loop.now(), () -> (oneWay ? "one-way partition " : "partition ") + describeSides(side) + " for " + duration + "ms");
+        loop.schedule(duration, -1, 0, this::heal);
+    }
+
+    void heal() {
+        if (!partitioned) {
+            return;
+        }
+        for (boolean[] row : blocked) {
+            Arrays.fill(row, false);
+        }
+        partitioned = false;
+        trace.mix(loop.now(), 0x4EA1, 0, 0);
+        trace.line(loop.now(), () -> "partition heals");
+    }
+
+    private static String describeSides(boolean[] side) {
+        StringJoiner a = new StringJoiner(",", "{", "}");
+        StringJoiner b = new StringJoiner(",", "{", "}");
+        for (int i = 0; i < side.length; i++) {
+            (side[i] ? a : b).add("n" + (i + 1));
+        }
+        return a + " -/- " + b;
+    }
+
+    static String describe(Message m) {
+        return switch (m) {
+            case Message.WriteRequest w -> "WriteRequest#" + w.requestId() + " " + str(w.key()) + " " + w.record();
+            case Message.WriteResponse w -> "WriteResponse#" + w.requestId() + (w.stored() ? " stored" : " refused " + w.error());
+            case Message.ReadRequest r -> "ReadRequest#" + r.requestId() + " " + str(r.key());
+            case Message.ReadResponse r -> "ReadResponse#" + r.requestId() + " " + (r.error() != null ? "error " + r.error() : r.record());
+            case Message.Ping p -> "Ping " + p.sequence();
+            case Message.Pong p -> "Pong " + p.sequence();
+        };
+    }
+
+    private static String str(byte[] b) {
+        return new String(b, StandardCharsets.UTF_8);
+    }
+}

@@ -1,0 +1,68 @@
+package io.cairn.testkit;
+
+import io.cairn.clock.HybridClock;
+import io.cairn.cluster.ClusterNode;
+import io.cairn.membership.Member;
+import io.cairn.replica.LocalReplica;
+import io.cairn.storage.Durability;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * One simulated machine: the parts that survive a crash (disk, physical clock, identity) and
+ * the parts that are rebuilt on every start (HLC, replica, cluster node), tagged with the
+ * incarnation they belong to.
+ */
+final class SimNode {
+    final int id;
+    final Member member;
+    final SimClock clock;
+    final SimDisk disk = new SimDisk();
+    /** SYNC everywhere except the durability canary, which acknowledges writes before they are on disk. */
+    final Durability durability;
+    // Invariant: bumped at every crash; events and callbacks of an older incarnation never run.
+    int incarnation;
+    boolean up;
+    HybridClock hlc;
+    LocalReplica replica;
+    ClusterNode cluster;
+    /** Client requests this node coordinates that have not been answered yet. */
+    final List<Operation> pending = new ArrayList<>();
+    long crashes;
+    // Counters of earlier incarnations, folded in at each crash.
+    long hintsStored;
+    long hintsReplayed;
+    long readRepairs;
+    long outcomeUnknown;
+    long quorumFailures;
+
+    SimNode(int id, Member member, SimClock clock, Durability durability) {
+        this.id = id;
+        this.member = member;
+        this.clock = clock;
+        this.durability = durability;
+    }
+
+    /** Fails the run if code of an incarnation that has crashed still acts (a leaked callback or timer). */
+    void requireLive(int incarnation, String what) {
+        if (!up || this.incarnation != incarnation) {
+            throw new SimulationFailure(new Violation(Violation.Kind.INVARIANT, -1,
+                    "incarnation " + incarnation + " of node " + id + " " + what + " after it crashed"));
+        }
+    }
+
+    void foldCounters() {
+        if (cluster != null) {
+            hintsStored += cluster.coordinator().stats().hintsStored();
+            hintsReplayed += cluster.hintsReplayed();
+            readRepairs += cluster.coordinator().stats().readRepairs();
+            outcomeUnknown += cluster.coordinator().stats().outcomeUnknown();
+            quorumFailures += cluster.coordinator().stats().quorumFailures();
+        }
+    }
+
+    @Override
+    public String toString() {
+        return "n" + id + "#" + incarnation + (up ? "" : "(down)");
+    }
+}

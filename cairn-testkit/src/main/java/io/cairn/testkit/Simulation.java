@@ -1,0 +1,699 @@
+package io.cairn.testkit;
+
+import io.cairn.clock.HybridClock;
+import io.cairn.cluster.ClusterNode;
+import io.cairn.coordinator.ClientResult;
+import io.cairn.error.ErrorCode;
+import io.cairn.membership.Member;
+import io.cairn.message.MessageCodec;
+import io.cairn.namespace.Namespace;
+import io.cairn.partition.Partitioner;
+import io.cairn.placement.PartitionMap;
+import io.cairn.placement.Placement;
+import io.cairn.quorum.Quorum;
+import io.cairn.record.Record;
+import io.cairn.replica.LocalReplica;
+import io.cairn.replica.LocalStore;
+import io.cairn.request.Limits;
+import io.cairn.request.Op;
+import io.cairn.request.OpResult;
+import io.cairn.schedule.Scheduler;
+import io.cairn.storage.Durability;
+import io.cairn.storage.StorageException;
+import io.cairn.transport.Transport;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.SplittableRandom;
+import java.util.StringJoiner;
+import java.util.TreeMap;
+import java.util.concurrent.CompletableFuture;
+import java.util.function.BooleanSupplier;
+import java.util.function.Consumer;
+
+/**
+ * A whole {@code quorum}-mode Cairn cluster simulated in one thread from one seed, in the manner
+ * of FoundationDB's and TigerBeetle's simulators: the real core code ({@link ClusterNode},
+ * coordinator, replicas, hints, failure detector) runs unmodified over simulated ports.
+ *
+ * <p><b>Model.</b> Virtual time is an {@link EventLoop}. Each node has a {@link SimDisk} (the
+ * in-memory engine with its crash model), a {@link SimClock} with its own skew and jumps, and, per
+ * incarnation, an HLC, a {@link LocalReplica} (SYNC durability) behind {@code LocalStore.direct},
+ * and a {@link ClusterNode} whose transport is the {@link SimNetwork} and whose scheduler is the
+ * event loop. Every message is encoded with {@link MessageCodec} on send and decoded on delivery,
+ * so the codec is exercised too. The network loses, duplicates and delays messages (delays reorder
+ * them), and partitions form and heal, symmetric or one way. Nodes crash (unsynced writes lost; their scheduled tasks, in-flight
+ * callbacks and messages addressed to them discarded by incarnation number) and restart on the
+ * same disk. Which faults a seed uses, and the cluster's shape and timing knobs, are drawn from the
+ * seed ({@link Knobs}, {@link FaultPoint}).
+ *
+ * <p><b>Phases.</b> (1) Workload: clients issue puts, deletes and gets at random R/W against random
+ * coordinators while the nemesis injects faults. (2) Heal: faults stop, partitions heal, every node
+ * restarts; the run continues until every request is answered, every failure detector sees every
+ * peer and every hint backlog is empty, as long as it keeps making progress. (3) Final reads: one read at R=all of every key,
+ * whose read repair stands in for anti-entropy (a later stage), then inspection of every replica.
+ *
+ * <p><b>Checks.</b> After every step, {@link Invariants} on the nodes the step touched; a broken
+ * invariant ends the run. After the run, {@link HistoryChecker}: lost writes, read-your-writes,
+ * convergence, integrity.
+ *
+ * <p><b>Determinism.</b> One {@link SplittableRandom} makes every choice, in event order; nothing
+ * reads real time, starts threads or iterates a hash-ordered collection. The same seed gives the
+ * same trace hash.
+ */
+public final class Simulation {
+    static final long EPOCH_MILLIS = 1_700_000_000_000L;
+    /** The node that the canaries break. */
+    static final int CANARY_NODE = 1;
+    private static final long MAX_STEPS = 10_000_000;
+    private static final int FINAL_READ_ATTEMPTS = 5;
+    private static final long HEAL_WINDOW_MILLIS = 5_000;
+    private static final long MAX_HEAL_MILLIS = 30 * 60_000;
+    private static final long PURGE_GRACE_MILLIS = 10L * 24 * 3_600_000;
+    private static final String CONTENT_TYPE = "text/plain";
+
+    private enum Phase { WORKLOAD, HEAL, FINAL }
+
+    private static final class Client {
+        final int id;
+        final String ownKey;
+        int sequence;
+
+        Client(int id, String ownKey) {
+            this.id = id;
+            this.ownKey = ownKey;
+        }
+    }
+
+    private final SimulationConfig config;
+    private final SplittableRandom random;
+    private final Knobs knobs;
+    private final Buggify buggify;
+    private final Trace trace;
+    private final EventLoop loop = new EventLoop();
+    private final Namespace namespace;
+    private final List<Member> members = new ArrayList<>();
+    private final PartitionMap placement;
+    // Index = node id - 1.
+    private final SimNode[] nodes;
+    private final SimNetwork network;
+    private final History history = new History();
+    private final List<String> keys = new ArrayList<>();
+    private final List<String> sharedKeys = new ArrayList<>();
+    private final Client[] clients;
+    private final Invariants invariants;
+    private final Counters counters = new Counters();
+    private final List<Violation> violations = new ArrayList<>();
+    private final List<SimNode> touched = new ArrayList<>();
+    private Phase phase = Phase.WORKLOAD;
+    private long nextOperationId;
+    private int operationsIssued;
+
+    private Simulation(SimulationConfig config) {
+        this.config = config;
+        this.random = new SplittableRandom(config.seed());
+        this.knobs = Knobs.draw(random, config.scale());
+        this.buggify = new Buggify(random);
+        if (config.canary() == SimulationConfig.Canary.ASYNC_DURABILITY) {
+            // Aim the crashes at the broken node, right after it acknowledged something.
+            buggify.enable(FaultPoint.NODE_CRASH, FaultPoint.NODE_CRASH.probability);
+            buggify.enable(FaultPoint.CRASH_AFTER_ACK, 0.2);
+            buggify.enable(FaultPoint.CRASH_LOSES_SENDS, 1.0);
+            buggify.enable(FaultPoint.QUICK_RESTART, FaultPoint.QUICK_RESTART.probability);
+        }
+        this.trace = new Trace(config.verbose());
+        this.namespace = new Namespace(Namespace.DEFAULT_ID, Namespace.DEFAULT_NAME, new Partitioner(knobs.partitions()), 0);
+        for (int id = 1; id <= knobs.nodes(); id++) {
+            members.add(new Member(id, "z" + ((id - 1) % knobs.zones()), "sim-" + id + ":80", "sim-" + id + ":7000"));
+        }
+        this.placement = Placement.compute(1, members, knobs.partitions(), knobs.replicationFactor());
+        this.nodes = new SimNode[knobs.nodes()];
+        for (Member m : members) {
+            long skew = knobs.clockSkewMillis() == 0 ? 0 : random.nextLong(-knobs.clockSkewMillis(), knobs.clockSkewMillis() + 1);
+            Durability durability = config.canary() == SimulationConfig.Canary.ASYNC_DURABILITY && m.id() == CANARY_NODE
+                    ? Durability.ASYNC : Durability.SYNC;
+            nodes[m.id() - 1] = new SimNode(m.id(), m, new SimClock(loop, EPOCH_MILLIS, skew), durability);
+        }
+        this.clients = new Client[knobs.clients()];
+        for (int c = 0; c < clients.length; c++) {
+            clients[c] = new Client(c, "sw" + c);
+            keys.add(clients[c].ownKey);
+            history.declareSingleWriter(clients[c].ownKey, c);
+        }
+        for (int k = 0; k < knobs.sharedKeys(); k++) {
+            sharedKeys.add("mw" + k);
+            keys.add("mw" + k);
+        }
+        this.invariants = new Invariants(namespace, keys, loop::now);
+        for (SimNode n : nodes) {
+            invariants.register(n);
+        }
+        this.network = new SimNetwork(loop, random, buggify, trace, counters, invariants, nodes, knobs.maxDelayMillis(),
+                this::maybeCrashAfterAck);
+    }
+
+    /** Runs one seed to the end and checks it. */
+    public static SimulationResult run(SimulationConfig config) {
+        return new Simulation(config).execute();
+    }
+
+    private SimulationResult execute() {
+        trace.mix(config.seed(), config.scale().ordinal(), config.canary().ordinal(), 0);
+        trace.line(0, () -> "seed " + Seeds.hex(config.seed()) + " " + knobs + " canary=" + config.canary());
+        trace.line(0, () -> "faults enabled: " + buggify.enabled() + "; clock offsets " + describeOffsets());
+        List<HistoryChecker.FinalState> finals = null;
+        try {
+            for (SimNode n : nodes) {
+                start(n);
+            }
+            for (Client c : clients) {
+                loop.schedule(random.nextLong(knobs.maxThinkMillis() + 1), -1, 0, () -> clientTurn(c));
+            }
+            loop.schedule(knobs.nemesisIntervalMillis(), -1, 0, this::nemesis);
+            run(knobs.workloadMillis(), () -> false);
+            heal();
+            finals = finalReads();
+        } catch (SimulationFailure f) {
+            violations.add(f.violation);
+        }
+        if (finals != null) {
+            HistoryChecker checker = new HistoryChecker(history, knobs.replicationFactor(), loop.now());
+            violations.addAll(checker.lostWrites(finals));
+            violations.addAll(checker.readYourWrites());
+            violations.addAll(checker.convergence(finals));
+            violations.addAll(checker.integrity());
+            counters.put("versionInversions", checker.versionInversions());
+        }
+        collectCounters();
+        trace.line(loop.now(), () -> "end: " + counters + (violations.isEmpty() ? "" : " VIOLATIONS " + violations));
+        String shape = knobs + " canary=" + config.canary() + " faults=" + buggify.enabled();
+        return new SimulationResult(config, config.seed(), shape, trace.hash(), List.copyOf(violations),
+                counters.snapshot(), history, trace.lines());
+    }
+
+    // ---------------------------------------------------------------- event loop
+
+    /** Runs events due by {@code until}; returns early (true) once {@code done} holds. */
+    private boolean run(long until, BooleanSupplier done) {
+        while (true) {
+            if (done.getAsBoolean()) {
+                return true;
+            }
+            if (loop.steps() > MAX_STEPS) {
+                throw new SimulationFailure(new Violation(Violation.Kind.LIVENESS, loop.now(),
+                        "the run exceeded " + MAX_STEPS + " events (a message or timer storm)"));
+            }
+            EventLoop.Event e = loop.next(until);
+            if (e == null) {
+                loop.advanceTo(until);
+                return done.getAsBoolean();
+            }
+            dispatch(e);
+        }
+    }
+
+    private void dispatch(EventLoop.Event e) {
+        SimNode owner = e.node >= 0 ? nodes[e.node] : null;
+        if (owner != null && (!owner.up || owner.incarnation != e.incarnation)) {
+            count("events.discarded");
+            return;
+        }
+        trace.mix(e.time, e.sequence, e.node, e.incarnation);
+        touched.clear();
+        if (owner != null) {
+            touched.add(owner);
+        }
+        try {
+            e.action.run();
+        } catch (SimulationFailure f) {
+            throw f;
+        } catch (RuntimeException | AssertionError ex) {
+            throw new SimulationFailure(new Violation(Violation.Kind.EXCEPTION, loop.now(),
+                    "core code threw " + ex + " at " + Arrays.toString(Arrays.copyOf(ex.getStackTrace(), Math.min(8, ex.getStackTrace().length)))));
+        }
+        for (SimNode n : touched) {
+            invariants.afterStep(n);
+        }
+    }
+
+    // ---------------------------------------------------------------- nodes
+
+    private void start(SimNode n) {
+        int incarnation = n.incarnation;
+        n.hlc = new HybridClock(n.clock, n.id);
+        n.replica = new LocalReplica(n.disk, n.hlc, n.durability, PURGE_GRACE_MILLIS, Limits.DEFAULTS);
+        Transport transport = (to, m) -> network.send(n, incarnation, to, m);
+        Scheduler scheduler = (delay, task) -> {
+            n.requireLive(incarnation, "scheduled a task");
+            EventLoop.Event e = loop.schedule(delay, n.id - 1, incarnation, task);
+            return () -> e.cancelled = true;
+        };
+        n.cluster = new ClusterNode(n.id, members, namespace, knobs.settings(), n.hlc, transport, scheduler,
+                localStore(n, scheduler), n.disk);
+        n.up = true;
+        n.cluster.start();
+        trace.mix(loop.now(), n.id, n.incarnation, 0x57A27);
+        trace.line(loop.now(), () -> n + " starts; HLC at " + n.hlc.lastTimestamp() + ", " + n.cluster.hints().pendingCount() + " hints");
+        touched.add(n);
+    }
+
+    /**
+     * The node's replica behind {@code LocalStore.direct}; under SLOW_DISK a write is applied (and
+     * durable) at once but acknowledged a little later, as group commit does, and a crash in
+     * between drops the acknowledgement. WRITE_REFUSED and READ_ERROR fail an operation without
+     * touching the disk, as a stalled or failing write path would.
+     */
+    private LocalStore localStore(SimNode n, Scheduler scheduler) {
+        LocalStore direct = LocalStore.direct(n.replica);
+        return new LocalStore() {
+            @Override
+            public CompletableFuture<List<OpResult>> apply(Namespace ns, List<Op> ops) {
+                if (buggify.fires(FaultPoint.WRITE_REFUSED)) {
+                    return CompletableFuture.failedFuture(new StorageException("injected: the write path refused the batch"));
+                }
+                CompletableFuture<List<OpResult>> applied = direct.apply(ns, ops);
+                if (!buggify.fires(FaultPoint.SLOW_DISK)) {
+                    return applied;
+                }
+                CompletableFuture<List<OpResult>> acknowledged = new CompletableFuture<>();
+                scheduler.schedule(1 + random.nextLong(20), () -> applied.whenComplete((results, error) -> {
+                    if (error != null) {
+                        acknowledged.completeExceptionally(error);
+                    } else {
+                        acknowledged.complete(results);
+                    }
+                }));
+                return acknowledged;
+            }
+
+            @Override
+            public Record readStored(Namespace ns, byte[] key) {
+                if (buggify.fires(FaultPoint.READ_ERROR)) {
+                    throw new StorageException("injected: the read failed");
+                }
+                return direct.readStored(ns, key);
+            }
+        };
+    }
+
+    private void crash(SimNode n, String why) {
+        if (!n.up) {
+            return;
+        }
+        n.foldCounters();
+        n.cluster.stop();
+        n.up = false;
+        n.incarnation++;
+        n.crashes++;
+        n.disk.crash();
+        count("crashes");
+        trace.mix(loop.now(), n.id, n.incarnation, 0xC2A5);
+        trace.line(loop.now(), () -> n + " crashes (" + why + ")");
+        List<Operation> orphaned = new ArrayList<>(n.pending);
+        n.pending.clear();
+        for (Operation op : orphaned) {
+            op.outcome = Operation.Outcome.UNKNOWN;
+            op.error = "the coordinator crashed";
+            finish(op);
+        }
+        if (phase == Phase.WORKLOAD) {
+            long downtime = buggify.fires(FaultPoint.QUICK_RESTART) ? 50 + random.nextLong(451) : 1_000 + random.nextLong(9_001);
+            loop.schedule(downtime, -1, 0, () -> {
+                if (!n.up && phase == Phase.WORKLOAD) {
+                    restart(n);
+                }
+            });
+        }
+    }
+
+    private void restart(SimNode n) {
+        start(n);
+        invariants.afterRestart(n);
+    }
+
+    // ---------------------------------------------------------------- faults
+
+    /** The CRASH_AFTER_ACK fault point: the node that just acknowledged a write loses power right after. */
+    private void maybeCrashAfterAck(SimNode n) {
+        boolean aimed = config.canary() != SimulationConfig.Canary.ASYNC_DURABILITY || n.id == CANARY_NODE;
+        if (phase != Phase.WORKLOAD || !aimed || !buggify.fires(FaultPoint.CRASH_AFTER_ACK)) {
+            return;
+        }
+        int incarnation = n.incarnation;
+        loop.schedule(random.nextLong(4), -1, 0, () -> {
+            if (n.up && n.incarnation == incarnation && phase == Phase.WORKLOAD && down() < knobs.maxDown()) {
+                touched.add(n);
+                crash(n, "crash after acknowledging a write");
+            }
+        });
+    }
+
+    private int down() {
+        int down = 0;
+        for (SimNode n : nodes) {
+            down += n.up ? 0 : 1;
+        }
+        return down;
+    }
+
+    /** Every so often: maybe a partition, a crash, a clock jump. */
+    private void nemesis() {
+        if (phase != Phase.WORKLOAD) {
+            return;
+        }
+        if (!network.partitioned() && buggify.fires(FaultPoint.PARTITION)) {
+            network.partition();
+        }
+        if (buggify.fires(FaultPoint.NODE_CRASH)) {
+            int down = down();
+            SimNode victim = config.canary() == SimulationConfig.Canary.ASYNC_DURABILITY && random.nextBoolean()
+                    ? nodes[CANARY_NODE - 1] : nodes[random.nextInt(nodes.length)];
+            if (victim.up && down < knobs.maxDown()) {
+                touched.add(victim);
+                crash(victim, "nemesis");
+            }
+        }
+        if (buggify.fires(FaultPoint.CLOCK_JUMP)) {
+            SimNode n = nodes[random.nextInt(nodes.length)];
+            long size = random.nextBoolean() ? 1 + random.nextLong(50) : 100 + random.nextLong(4_901);
+            long delta = random.nextBoolean() ? size : -size;
+            n.clock.jump(delta);
+            count("clockJumps");
+            trace.mix(loop.now(), n.id, delta, 0xC10C);
+            trace.line(loop.now(), () -> "n" + n.id + " clock jumps " + delta + "ms (offset now " + n.clock.offsetMillis() + "ms)");
+        }
+        long interval = knobs.nemesisIntervalMillis();
+        loop.schedule(interval / 2 + random.nextLong(interval + 1), -1, 0, this::nemesis);
+    }
+
+    // ---------------------------------------------------------------- clients
+
+    private void clientTurn(Client c) {
+        if (phase != Phase.WORKLOAD || operationsIssued >= knobs.maxOperations()) {
+            return;
+        }
+        Operation.Kind kind;
+        String key;
+        if (random.nextInt(100) < 45) {
+            kind = random.nextInt(100) < 85 ? Operation.Kind.PUT : Operation.Kind.DELETE;
+            key = sharedKeys.isEmpty() || random.nextInt(10) < 7 ? c.ownKey : sharedKeys.get(random.nextInt(sharedKeys.size()));
+        } else {
+            kind = Operation.Kind.GET;
+            key = keys.get(random.nextInt(keys.size()));
+        }
+        int roll = random.nextInt(100);
+        Quorum quorum = roll < 30 ? Quorum.ONE : roll < 75 ? Quorum.MAJORITY : Quorum.ALL;
+        // A canary run sends half the traffic through the broken node, so that its fault shows.
+        boolean aimAtCanary = config.canary() != SimulationConfig.Canary.NONE && random.nextBoolean();
+        SimNode coordinator = aimAtCanary ? nodes[CANARY_NODE - 1] : nodes[random.nextInt(nodes.length)];
+        if (!coordinator.up && random.nextInt(10) < 8) {
+            // Connection refused: most clients move on to another node at once.
+            coordinator = nodes[random.nextInt(nodes.length)];
+        }
+        byte[] value = kind == Operation.Kind.PUT ? bytes(key + "/c" + c.id + "/" + c.sequence++) : null;
+        issue(c.id, kind, key, value, quorum, coordinator);
+    }
+
+    private Operation issue(int client, Operation.Kind kind, String key, byte[] value, Quorum quorum, SimNode coordinator) {
+        Operation op = history.add(new Operation(nextOperationId++, client, kind, key, value, quorum,
+                quorum.resolve(knobs.replicationFactor()), coordinator.id, loop.now(), loop.steps()));
+        if (client >= 0) {
+            operationsIssued++;
+        }
+        trace.mix(loop.now(), op.id, kind.ordinal(), coordinator.id);
+        trace.line(loop.now(), () -> "invoke " + op);
+        if (!coordinator.up) {
+            op.outcome = Operation.Outcome.FAILED;
+            op.error = "coordinator unreachable";
+            finish(op);
+            return op;
+        }
+        touched.add(coordinator);
+        int incarnation = coordinator.incarnation;
+        coordinator.pending.add(op);
+        Consumer<ClientResult> done = r -> {
+            coordinator.requireLive(incarnation, "answered a client");
+            if (op.outcome != Operation.Outcome.PENDING) {
+                throw new SimulationFailure(new Violation(Violation.Kind.INVARIANT, loop.now(), op + " was answered twice: " + r));
+            }
+            complete(op, r);
+        };
+        boolean weakened = config.canary() == SimulationConfig.Canary.WEAK_WRITE_QUORUM && coordinator.id == CANARY_NODE;
+        Quorum w = weakened ? Quorum.ONE : quorum;
+        byte[] k = bytes(key);
+        switch (kind) {
+            case PUT -> coordinator.cluster.put(namespace, k, value, CONTENT_TYPE, Op.NO_TTL, w, weakened ? lieAboutAcks(op, done) : done);
+            case DELETE -> coordinator.cluster.delete(namespace, k, w, weakened ? lieAboutAcks(op, done) : done);
+            case GET -> coordinator.cluster.get(namespace, k, quorum, done);
+        }
+        if (client >= 0 && buggify.fires(FaultPoint.CRASH_MID_REQUEST)) {
+            loop.schedule(random.nextLong(6), -1, 0, () -> {
+                if (coordinator.up && coordinator.incarnation == incarnation && phase == Phase.WORKLOAD && down() < knobs.maxDown()) {
+                    touched.add(coordinator);
+                    crash(coordinator, "crash mid request");
+                }
+            });
+        }
+        return op;
+    }
+
+    /** The weak-quorum canary claims the W the client asked for, as a consistently broken coordinator would. */
+    private static Consumer<ClientResult> lieAboutAcks(Operation op, Consumer<ClientResult> done) {
+        return r -> done.accept(switch (r) {
+            case ClientResult.Written w -> new ClientResult.Written(w.version(), w.expiresAtMillis(), Math.max(w.acks(), op.quorumSize));
+            case ClientResult.Deleted d -> new ClientResult.Deleted(d.version(), Math.max(d.acks(), op.quorumSize));
+            default -> r;
+        });
+    }
+
+    private void complete(Operation op, ClientResult r) {
+        switch (r) {
+            case ClientResult.Written w -> {
+                op.outcome = Operation.Outcome.WRITTEN;
+                op.version = w.version();
+                op.acks = w.acks();
+            }
+            case ClientResult.Deleted d -> {
+                op.outcome = Operation.Outcome.DELETED;
+                op.version = d.version();
+                op.acks = d.acks();
+            }
+            case ClientResult.Found f -> {
+                op.outcome = Operation.Outcome.FOUND;
+                op.record = f.record();
+            }
+            case ClientResult.NotFound nf -> op.outcome = Operation.Outcome.NOT_FOUND;
+            case ClientResult.Failed f -> {
+                boolean notExecuted = f.code() == ErrorCode.QUORUM_UNAVAILABLE || f.code() == ErrorCode.INVALID_QUORUM || !op.isWrite();
+                op.outcome = notExecuted ? Operation.Outcome.FAILED : Operation.Outcome.UNKNOWN;
+                op.error = f.code().code() + ": " + f.message();
+            }
+        }
+        if (op.acknowledged()) {
+            if (op.acks < op.quorumSize) {
+                throw new SimulationFailure(new Violation(Violation.Kind.INVARIANT, loop.now(),
+                        op + " was acknowledged with fewer acks than W=" + op.quorumSize));
+            }
+            if (op.version.nodeId() != op.coordinator) {
+                throw new SimulationFailure(new Violation(Violation.Kind.INVARIANT, loop.now(),
+                        op + " carries a version not issued by its coordinator"));
+            }
+            maybeCrashAfterAck(nodes[op.coordinator - 1]);
+        }
+        finish(op);
+    }
+
+    private void finish(Operation op) {
+        op.completedAt = loop.now();
+        op.completedStep = loop.steps();
+        nodes[op.coordinator - 1].pending.remove(op);
+        count("ops." + op.outcome.name().toLowerCase(java.util.Locale.ROOT));
+        if (op.error != null) {
+            count("errors." + (op.error.indexOf(':') > 0 ? op.error.substring(0, op.error.indexOf(':')) : op.error).replace(' ', '_'));
+        }
+        trace.mix(loop.now(), op.id, op.outcome.ordinal(), op.version == null ? (op.record == null ? 0 : op.record.version().timestamp()) : op.version.timestamp());
+        trace.line(loop.now(), () -> "done   " + op);
+        if (op.client >= 0 && phase == Phase.WORKLOAD) {
+            Client c = clients[op.client];
+            // A failed request backs off, as real clients do; a burst fires the next one at once.
+            boolean failed = op.outcome == Operation.Outcome.FAILED || op.outcome == Operation.Outcome.UNKNOWN;
+            long think = failed ? 20 + random.nextLong(181)
+                    : buggify.fires(FaultPoint.BURST) ? 0 : 1 + random.nextLong(knobs.maxThinkMillis());
+            loop.schedule(think, -1, 0, () -> clientTurn(c));
+        }
+    }
+
+    // ---------------------------------------------------------------- heal, final reads
+
+    private void heal() {
+        phase = Phase.HEAL;
+        buggify.quiet();
+        network.heal();
+        trace.line(loop.now(), () -> "heal: faults off, every node up");
+        touched.clear();
+        for (SimNode n : nodes) {
+            if (!n.up) {
+                restart(n);
+            }
+        }
+        for (SimNode n : new ArrayList<>(touched)) {
+            invariants.afterStep(n);
+        }
+        // Settling may take long when hints are throttled hard; it must keep making progress, though.
+        long deadline = loop.now() + MAX_HEAL_MILLIS;
+        long lastProgress = loop.now();
+        long backlog = totalHints();
+        while (!run(Math.min(deadline, loop.now() + HEAL_WINDOW_MILLIS), this::settled)) {
+            long now = totalHints();
+            if (now < backlog) {
+                backlog = now;
+                lastProgress = loop.now();
+            }
+            if (loop.now() >= deadline || loop.now() - lastProgress >= knobs.healStallMillis()) {
+                violations.add(new Violation(Violation.Kind.LIVENESS, loop.now(), "the cluster stopped settling "
+                        + (loop.now() - lastProgress) + "ms after healing began: " + unsettled()));
+                break;
+            }
+        }
+        trace.line(loop.now(), () -> "settled: " + unsettled());
+    }
+
+    private long totalHints() {
+        long total = 0;
+        for (SimNode n : nodes) {
+            total += n.cluster.hints().pendingCount();
+        }
+        return total;
+    }
+
+    private boolean settled() {
+        return unsettled().isEmpty();
+    }
+
+    private String unsettled() {
+        StringJoiner j = new StringJoiner("; ");
+        for (SimNode n : nodes) {
+            if (!n.up) {
+                j.add(n + " down");
+                continue;
+            }
+            if (!n.pending.isEmpty()) {
+                j.add(n + " has " + n.pending.size() + " unanswered requests");
+            }
+            long hints = n.cluster.hints().pendingCount();
+            if (hints > 0) {
+                j.add(n + " holds " + hints + " hints " + n.cluster.hints().backlog().keySet());
+            }
+            for (SimNode peer : nodes) {
+                if (peer != n && !n.cluster.detector().isAlive(peer.id)) {
+                    j.add(n + " suspects n" + peer.id);
+                }
+            }
+        }
+        return j.toString();
+    }
+
+    private List<HistoryChecker.FinalState> finalReads() {
+        phase = Phase.FINAL;
+        long requestTimeout = knobs.settings().coordinator().requestTimeoutMillis();
+        Map<String, Operation> reads = new LinkedHashMap<>();
+        for (String key : keys) {
+            Operation read = null;
+            for (int attempt = 0; attempt < FINAL_READ_ATTEMPTS; attempt++) {
+                SimNode coordinator = nodes[random.nextInt(nodes.length)];
+                touched.clear();
+                Operation r = issue(-1, Operation.Kind.GET, key, null, Quorum.ALL, coordinator);
+                for (SimNode n : new ArrayList<>(touched)) {
+                    invariants.afterStep(n);
+                }
+                read = r;
+                run(loop.now() + 10 * requestTimeout, () -> r.outcome != Operation.Outcome.PENDING);
+                if (r.outcome == Operation.Outcome.FOUND || r.outcome == Operation.Outcome.NOT_FOUND) {
+                    break;
+                }
+                run(loop.now() + requestTimeout, () -> false);
+            }
+            reads.put(key, read);
+        }
+        // Let background repairs and stray duplicates land before looking at the disks.
+        run(loop.now() + 2 * requestTimeout + knobs.settings().coordinator().readRepairTimeoutMillis() + 3_200, () -> false);
+        List<HistoryChecker.FinalState> finals = new ArrayList<>();
+        for (String key : keys) {
+            int[] homes = placement.replicas(namespace.partitionOf(bytes(key)));
+            Map<Integer, Record> stored = new LinkedHashMap<>();
+            Map<Integer, Record> strays = new TreeMap<>();
+            for (SimNode n : nodes) {
+                Record r = n.replica.readStored(namespace, bytes(key));
+                if (contains(homes, n.id)) {
+                    stored.put(n.id, r);
+                } else if (r != null) {
+                    strays.put(n.id, r);
+                }
+            }
+            Map<Integer, Record> inHomeOrder = new LinkedHashMap<>();
+            for (int h : homes) {
+                inHomeOrder.put(h, stored.get(h));
+            }
+            finals.add(new HistoryChecker.FinalState(key, homes, inHomeOrder, strays, reads.get(key)));
+            trace.line(loop.now(), () -> "final " + key + " homes " + Arrays.toString(homes) + " hold " + inHomeOrder.values());
+        }
+        return finals;
+    }
+
+    // ---------------------------------------------------------------- helpers
+
+    private void collectCounters() {
+        long hintsStored = 0;
+        long hintsReplayed = 0;
+        long readRepairs = 0;
+        long outcomeUnknown = 0;
+        long quorumFailures = 0;
+        for (SimNode n : nodes) {
+            n.foldCounters();
+            hintsStored += n.hintsStored;
+            hintsReplayed += n.hintsReplayed;
+            readRepairs += n.readRepairs;
+            outcomeUnknown += n.outcomeUnknown;
+            quorumFailures += n.quorumFailures;
+        }
+        counters.put("hints.stored", hintsStored);
+        counters.put("hints.replayed", hintsReplayed);
+        counters.put("readRepairs", readRepairs);
+        counters.put("coordinator.outcomeUnknown", outcomeUnknown);
+        counters.put("coordinator.quorumUnavailable", quorumFailures);
+        counters.put("events", loop.steps());
+        if (invariants.lostInCrashes() > 0) {
+            counters.put("canary.versionsLostInCrashes", invariants.lostInCrashes());
+        }
+        counters.put("virtualMillis", loop.now());
+        buggify.fired().forEach((p, n) -> counters.put("fault." + p.name(), n));
+    }
+
+    private void count(String name) {
+        counters.add(name);
+    }
+
+    private String describeOffsets() {
+        StringJoiner j = new StringJoiner(" ");
+        for (SimNode n : nodes) {
+            j.add("n" + n.id + "(" + n.member.zone() + ")=" + n.clock.offsetMillis() + "ms");
+        }
+        return j.toString();
+    }
+
+    private static boolean contains(int[] a, int v) {
+        for (int x : a) {
+            if (x == v) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    static byte[] bytes(String s) {
+        return s.getBytes(StandardCharsets.UTF_8);
+    }
+}

@@ -1,0 +1,43 @@
+package io.cairn.testkit;
+
+/**
+ * What a test chooses about a run; everything else (cluster size, knobs, faults) the seed draws.
+ *
+ * @param seed    the one source of every random choice in the run
+ * @param scale   how long and busy the run is
+ * @param canary  a deliberately broken variant the checkers must catch, or {@link Canary#NONE}
+ * @param verbose keep a readable trace of every event (for replaying a failing seed)
+ */
+public record SimulationConfig(long seed, Scale scale, Canary canary, boolean verbose) {
+    public enum Scale {
+        /** The default build: 200-400 operations over 30-60 s of virtual time. */
+        SMALL,
+        /** The soak run: 800-2000 operations over 60-150 s of virtual time. */
+        SOAK
+    }
+
+    /** Deliberately broken variants: a simulator whose checkers cannot see these is not testing anything. */
+    public enum Canary {
+        NONE,
+        /** Node 1's replica acknowledges writes before they are durable (ASYNC), so its crashes lose them. */
+        ASYNC_DURABILITY,
+        /** Node 1 coordinates every write at W=one whatever the client asked for, yet reports the W it was asked. */
+        WEAK_WRITE_QUORUM
+    }
+
+    public static SimulationConfig of(long seed) {
+        return new SimulationConfig(seed, Scale.SMALL, Canary.NONE, false);
+    }
+
+    public SimulationConfig verbose(boolean on) {
+        return new SimulationConfig(seed, scale, canary, on);
+    }
+
+    public SimulationConfig scale(Scale s) {
+        return new SimulationConfig(seed, s, canary, verbose);
+    }
+
+    public SimulationConfig canary(Canary c) {
+        return new SimulationConfig(seed, scale, c, verbose);
+    }
+}

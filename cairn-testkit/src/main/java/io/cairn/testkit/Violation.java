@@ -1,0 +1,32 @@
+package io.cairn.testkit;
+
+/**
+ * One broken property found by a simulation run.
+ *
+ * @param kind    which checker or invariant found it
+ * @param timeMillis virtual time at which it was found (or the end of the run for history checks)
+ * @param message what was expected and what happened, with the ids needed to find it in the trace
+ */
+public record Violation(Kind kind, long timeMillis, String message) {
+    public enum Kind {
+        /** An acknowledged write is gone after the cluster healed (checker a). */
+        LOST_WRITE,
+        /** A read with R + W > N missed an acknowledged write that completed before it began (checker b). */
+        READ_YOUR_WRITES,
+        /** Home replicas still disagree after healing and a read at R=all (checker c). */
+        DIVERGENCE,
+        /** A read returned a value no write produced, or a write reported as not executed. */
+        INTEGRITY,
+        /** A per-step invariant failed: HLC, stored versions, crashed nodes acting. */
+        INVARIANT,
+        /** The cluster did not settle: hints not drained, final reads failing, event budget spent. */
+        LIVENESS,
+        /** Core code threw where it must not. */
+        EXCEPTION
+    }
+
+    @Override
+    public String toString() {
+        return kind + " at " + timeMillis + "ms: " + message;
+    }
+}
