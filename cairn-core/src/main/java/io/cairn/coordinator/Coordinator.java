@@ -118,21 +118,11 @@ public final class Coordinator {
 
     private void replicate(Namespace ns, byte[] key, Record record, Quorum w, Consumer<ClientResult> done) {
         int[] replicas = map.replicas(ns.partitionOf(key));
-        int required;
-        try {
-            required = w.resolve(replicas.length);
-        } catch (IllegalArgumentException e) {
-            done.accept(new ClientResult.Failed(ErrorCode.INVALID_QUORUM, "w=" + w + ": " + e.getMessage(), Map.of()));
+        int required = admit(replicas, w, "w", done);
+        if (required < 0) {
             return;
         }
         Set<Integer> up = up(replicas);
-        if (up.size() < required) {
-            stats.quorumFailures++;
-            done.accept(new ClientResult.Failed(ErrorCode.QUORUM_UNAVAILABLE,
-                    "w=" + w + " needs " + required + " replicas but only " + up.size() + " of " + replicas.length + " are reachable",
-                    Map.of("required", required, "reachable", up.size(), "replicas", replicas.length)));
-            return;
-        }
         long id = nextRequestId++;
         PendingWrite p = new PendingWrite(id, ns, key, record, new WriteTally(toSet(replicas), required), done);
         writes.put(id, p);
@@ -219,21 +209,11 @@ public final class Coordinator {
 
     public void get(Namespace ns, byte[] key, Quorum r, Consumer<ClientResult> done) {
         int[] replicas = map.replicas(ns.partitionOf(key));
-        int required;
-        try {
-            required = r.resolve(replicas.length);
-        } catch (IllegalArgumentException e) {
-            done.accept(new ClientResult.Failed(ErrorCode.INVALID_QUORUM, "r=" + r + ": " + e.getMessage(), Map.of()));
+        int required = admit(replicas, r, "r", done);
+        if (required < 0) {
             return;
         }
         Set<Integer> up = up(replicas);
-        if (up.size() < required) {
-            stats.quorumFailures++;
-            done.accept(new ClientResult.Failed(ErrorCode.QUORUM_UNAVAILABLE,
-                    "r=" + r + " needs " + required + " replicas but only " + up.size() + " of " + replicas.length + " are reachable",
-                    Map.of("required", required, "reachable", up.size(), "replicas", replicas.length)));
-            return;
-        }
         long id = nextRequestId++;
         PendingRead p = new PendingRead(id, ns, key, new ReadTally(up, required), done);
         reads.put(id, p);
@@ -378,6 +358,29 @@ public final class Coordinator {
         reads.remove(p.id);
         p.timeout.cancel();
         p.repairIds.keySet().forEach(repairs::remove);
+    }
+
+    /**
+     * How many replies the quorum needs, or -1 after answering the client: the quorum is invalid
+     * for N, or fewer replicas are up than it needs (fail fast, nothing sent).
+     */
+    private int admit(int[] replicas, Quorum quorum, String name, Consumer<ClientResult> done) {
+        int required;
+        try {
+            required = quorum.resolve(replicas.length);
+        } catch (IllegalArgumentException e) {
+            done.accept(new ClientResult.Failed(ErrorCode.INVALID_QUORUM, name + "=" + quorum + ": " + e.getMessage(), Map.of()));
+            return -1;
+        }
+        int up = up(replicas).size();
+        if (up < required) {
+            stats.quorumFailures++;
+            done.accept(new ClientResult.Failed(ErrorCode.QUORUM_UNAVAILABLE,
+                    name + "=" + quorum + " needs " + required + " replicas but only " + up + " of " + replicas.length + " are reachable",
+                    Map.of("required", required, "reachable", up, "replicas", replicas.length)));
+            return -1;
+        }
+        return required;
     }
 
     private Set<Integer> up(int[] replicas) {
