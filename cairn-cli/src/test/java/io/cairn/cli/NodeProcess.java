@@ -35,9 +35,11 @@ final class NodeProcess implements AutoCloseable {
             throw new IllegalStateException("system property cairn.jar must point at the built launcher jar, got " + jar);
         }
         Path javaBin = Path.of(System.getProperty("java.home"), "bin", "java");
-        List<String> cmd = new ArrayList<>(List.of(javaBin.toString(), "--enable-native-access=ALL-UNNAMED",
-                "--sun-misc-unsafe-memory-access=allow", "-Xmx512m", "-jar", jar, "start",
-                "--data-dir", dataDir.toString(), "--http-port", "0"));
+        List<String> cmd = new ArrayList<>(List.of(javaBin.toString(), "--enable-native-access=ALL-UNNAMED"));
+        if (Runtime.version().feature() >= 23) {
+            cmd.add("--sun-misc-unsafe-memory-access=allow");
+        }
+        cmd.addAll(List.of("-Xmx512m", "-jar", jar, "start", "--data-dir", dataDir.toString(), "--http-port", "0"));
         cmd.addAll(List.of(args));
         Files.createDirectories(dataDir);
         Path log = dataDir.resolveSibling(dataDir.getFileName() + "-" + System.nanoTime() + ".log");
