@@ -68,8 +68,14 @@ public final class ClusterDriver implements ClusterFront, AutoCloseable {
                 new CoordinatorSettings(c.requestTimeout().toMillis(), c.readRepairTimeout().toMillis()));
         Holder holder = new Holder();
         T t = transportFactory.apply((from, m) -> {
-            if (!(m instanceof Message.ReadResponse r && onInspectResponse(from, r))) {
-                holder.node.onMessage(from, m);
+            if (m instanceof Message.ReadResponse r && onInspectResponse(from, r)) {
+                return;
+            }
+            // Peers may talk to us before the node exists (a restart while they are sending);
+            // such early messages are dropped like any lost message.
+            ClusterNode n = holder.node;
+            if (n != null) {
+                n.onMessage(from, m);
             }
         }, core);
         this.transport = t;

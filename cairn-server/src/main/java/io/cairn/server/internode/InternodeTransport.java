@@ -1,0 +1,425 @@
+package io.cairn.server.internode;
+
+import io.cairn.message.Message;
+import io.cairn.message.MessageCodec;
+import io.cairn.transport.Transport;
+import io.netty.bootstrap.ServerBootstrap;
+import io.netty.channel.Channel;
+import io.netty.channel.group.ChannelGroup;
+import io.netty.channel.group.DefaultChannelGroup;
+import io.netty.channel.ChannelInitializer;
+import io.netty.channel.ChannelOption;
+import io.netty.channel.EventLoopGroup;
+import io.netty.channel.IoHandlerFactory;
+import io.netty.channel.MultiThreadIoEventLoopGroup;
+import io.netty.channel.epoll.Epoll;
+import io.netty.channel.epoll.EpollIoHandler;
+import io.netty.channel.epoll.EpollServerSocketChannel;
+import io.netty.channel.epoll.EpollSocketChannel;
+import io.netty.channel.nio.NioIoHandler;
+import io.netty.channel.socket.SocketChannel;
+import io.netty.channel.socket.nio.NioServerSocketChannel;
+import io.netty.channel.socket.nio.NioSocketChannel;
+import io.netty.util.concurrent.DefaultThreadFactory;
+import io.netty.util.concurrent.GlobalEventExecutor;
+import java.net.InetSocketAddress;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.Executor;
+import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.BiConsumer;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The production {@link Transport}: length-prefixed, CRC32C-checked frames over TCP between
+ * nodes, on Netty.
+ *
+ * <h2>Design</h2>
+ *
+ * <p><b>Model.</b> Each node listens on one port and dials each peer it has something for over
+ * one outbound connection, used only for sending; what a peer sends us arrives on the connection
+ * it dialled. Two one-way connections per pair need no tie-breaking over who owns a shared one,
+ * and a node restarting only ever has to redial. A connection opens with a handshake naming
+ * caller and callee (see {@link Wire}); the acceptor refuses a wrong magic, version, callee or an
+ * unknown caller, and keeps only the newest connection per caller. A message bound for this
+ * node itself goes through the codec and back through the executor, like any other.
+ *
+ * <p><b>Concurrency.</b> {@link #send} may be called on any thread (the core calls it on its
+ * own). It encodes the message on the calling thread — the bytes, not the caller's mutable
+ * arrays, are what gets queued — reserves room in the peer's bounded queue, and wakes the
+ * peer's event loop. Each peer is pinned to one event loop, which alone touches that peer's
+ * connection, state and backoff, and drains the queue with one flush per turn. Inbound frames
+ * are verified and decoded on the receiving connection's event loop; each read's messages go to
+ * {@code executor} as one task, so {@code inbound} runs only there and, given a single-threaded
+ * executor, in per-peer order. After {@link #close} begins, {@code inbound} is no longer called.
+ * When the executor falls {@link InternodeSettings#maxPendingInboundBytes()} behind, connections
+ * stop being read until it halves that backlog: TCP pushes back on the senders, whose bounded
+ * queues then drop, so a slow core costs messages, never unbounded memory.
+ *
+ * <p><b>Failures.</b> Delivery is best effort and every loss is counted: a full queue (count or
+ * bytes) drops the new message; an unknown peer or an oversized message is dropped at send; a
+ * connection that fails or dies is redialled after an exponential backoff with jitter while
+ * messages wait in the queue, and whatever it had already accepted is lost; a corrupted or
+ * oversized incoming frame closes that connection and is never delivered. Fault injection
+ * ({@link #block}) drops traffic to and from a peer at this layer, as a partition would. The
+ * core's timeouts, hints and read repair make good every loss.
+ */
+public final class InternodeTransport implements Transport, AutoCloseable {
+    private static final Logger log = LoggerFactory.getLogger(InternodeTransport.class);
+
+    private final int nodeId;
+    private final InternodeSettings settings;
+    private final BiConsumer<Integer, Message> inbound;
+    private final Executor executor;
+    private final EventLoopGroup group;
+    private final Channel listener;
+    private final Map<Integer, PeerStats> stats; // every peer and this node itself; immutable
+    private final Map<Integer, OutboundPeer> outbound; // every peer but this node; immutable
+    // Invariant: at most one handshaken inbound connection per peer, the newest.
+    private final Map<Integer, Channel> inboundChannels = new ConcurrentHashMap<>();
+    // Every open channel, listener included, so close() can close them all before the loops stop:
+    // stopping an event loop does not reliably close the sockets registered with it.
+    private final ChannelGroup channels = new DefaultChannelGroup("internode", GlobalEventExecutor.INSTANCE);
+    private final Totals totals = new Totals();
+    // Payload bytes handed to the executor and not yet run. Invariant: a connection stays in
+    // paused, not reading, only while this exceeds half the bound (re-checked on every change).
+    private final AtomicLong pendingInboundBytes = new AtomicLong();
+    private final Set<Channel> paused = ConcurrentHashMap.newKeySet();
+    private volatile boolean closed;
+
+    /** Transport-wide counters. */
+    static final class Totals {
+        final AtomicLong badFrames = new AtomicLong();
+        final AtomicLong badHandshakes = new AtomicLong();
+        final AtomicLong unknownPeerDrops = new AtomicLong();
+        final AtomicLong blockedDrops = new AtomicLong();
+        final AtomicLong oversizedDrops = new AtomicLong();
+        final AtomicLong inboundPauses = new AtomicLong();
+    }
+
+    /**
+     * Binds the listener at once (inbound messages may be delivered from then on); peers are
+     * dialled lazily on the first message for them.
+     *
+     * @param nodeId     this node's id, announced in the handshake
+     * @param listenHost address to listen on
+     * @param listenPort port to listen on; 0 picks a free one, see {@link #port()}
+     * @param peers      peer id to internode host:port; an entry for {@code nodeId} itself is ignored
+     * @param inbound    receives (sender id, message); called only on {@code executor}
+     * @param executor   runs every call of {@code inbound}; must run tasks in submission order
+     *                   (one thread) for per-peer ordering to hold
+     * @throws IllegalStateException when the port cannot be bound
+     */
+    public InternodeTransport(int nodeId, String listenHost, int listenPort, Map<Integer, InetSocketAddress> peers,
+                              BiConsumer<Integer, Message> inbound, Executor executor, InternodeSettings settings) {
+        Objects.requireNonNull(listenHost, "listenHost");
+        Objects.requireNonNull(peers, "peers");
+        this.nodeId = nodeId;
+        this.inbound = Objects.requireNonNull(inbound, "inbound");
+        this.executor = Objects.requireNonNull(executor, "executor");
+        this.settings = Objects.requireNonNull(settings, "settings");
+
+        boolean epoll = Epoll.isAvailable();
+        IoHandlerFactory io = epoll ? EpollIoHandler.newFactory() : NioIoHandler.newFactory();
+        this.group = new MultiThreadIoEventLoopGroup(settings.ioThreads(), new DefaultThreadFactory("cairn-internode-" + nodeId, true), io);
+        Class<? extends SocketChannel> socketClass = epoll ? EpollSocketChannel.class : NioSocketChannel.class;
+
+        Map<Integer, PeerStats> statsById = new HashMap<>();
+        Map<Integer, OutboundPeer> outboundById = new HashMap<>();
+        PeerStats me = new PeerStats(nodeId);
+        me.connected = true;
+        statsById.put(nodeId, me);
+        for (Map.Entry<Integer, InetSocketAddress> e : peers.entrySet()) {
+            int id = e.getKey();
+            if (id == nodeId) {
+                continue;
+            }
+            InetSocketAddress address = Objects.requireNonNull(e.getValue(), "address of peer " + id);
+            PeerStats s = new PeerStats(id);
+            statsById.put(id, s);
+            outboundById.put(id, new OutboundPeer(nodeId, id, address.getHostString(), address.getPort(), group.next(),
+                    socketClass, epoll, settings, s, totals, channels));
+        }
+        this.stats = Map.copyOf(statsById);
+        this.outbound = Map.copyOf(outboundById);
+
+        ServerBootstrap b = new ServerBootstrap()
+                .group(group)
+                .channel(epoll ? EpollServerSocketChannel.class : NioServerSocketChannel.class)
+                .option(ChannelOption.SO_BACKLOG, 128)
+                .option(ChannelOption.SO_REUSEADDR, true)
+                .childOption(ChannelOption.SO_KEEPALIVE, true)
+                .childHandler(new ChannelInitializer<SocketChannel>() {
+                    @Override
+                    protected void initChannel(SocketChannel ch) {
+                        if (closed) {
+                            ch.close();
+                            return;
+                        }
+                        channels.add(ch);
+                        InboundConnection frames = new InboundConnection(InternodeTransport.this, settings.maxFrameBytes());
+                        ch.pipeline().addLast("frames", frames).addLast("batch", frames.batcher());
+                    }
+                });
+        try {
+            this.listener = b.bind(new InetSocketAddress(listenHost, listenPort)).sync().channel();
+            channels.add(listener);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            shutDownGroup();
+            throw new IllegalStateException("interrupted while binding internode port " + listenHost + ":" + listenPort, e);
+        } catch (Exception e) {
+            shutDownGroup();
+            throw new IllegalStateException("cannot listen for internode traffic on " + listenHost + ":" + listenPort + ": " + e, e);
+        }
+        log.atInfo().addKeyValue("node", nodeId).addKeyValue("address", listenHost + ":" + port()).addKeyValue("peers", outbound.keySet())
+                .addKeyValue("epoll", epoll).log("internode transport listening");
+    }
+
+    /**
+     * Sends best effort: returns at once, never throws for operating conditions. The message is
+     * dropped and counted when the peer is unknown, blocked, its queue is full, or it exceeds
+     * {@link InternodeSettings#maxFrameBytes()}.
+     */
+    @Override
+    public void send(int toNode, Message message) {
+        Objects.requireNonNull(message, "message");
+        if (closed) {
+            return;
+        }
+        PeerStats peer = stats.get(toNode);
+        if (peer == null) {
+            totals.unknownPeerDrops.incrementAndGet();
+            return;
+        }
+        if (peer.blocked) {
+            totals.blockedDrops.incrementAndGet();
+            return;
+        }
+        OutboundPeer out = outbound.get(toNode); // null for this node itself
+        if (out != null && out.full()) {
+            peer.messagesDropped.incrementAndGet(); // not worth encoding
+            return;
+        }
+        byte[] payload = MessageCodec.encode(message);
+        if (payload.length > settings.maxFrameBytes()) {
+            totals.oversizedDrops.incrementAndGet();
+            peer.messagesDropped.incrementAndGet();
+            log.atWarn().addKeyValue("node", nodeId).addKeyValue("peer", toNode).addKeyValue("bytes", payload.length)
+                    .addKeyValue("maxFrameBytes", settings.maxFrameBytes()).log("message exceeds the frame bound; dropped");
+            return;
+        }
+        if (toNode == nodeId) {
+            peer.messagesSent.incrementAndGet();
+            peer.bytesSent.addAndGet(payload.length);
+            peer.messagesReceived.incrementAndGet();
+            peer.bytesReceived.addAndGet(payload.length);
+            deliver(nodeId, List.of(MessageCodec.decode(payload)), payload.length, null);
+            return;
+        }
+        out.enqueue(payload);
+    }
+
+    /** Drops everything sent to and received from {@code peer} from now on (fault injection). */
+    public void block(int peer) {
+        PeerStats s = stats.get(peer);
+        if (s == null) {
+            throw new IllegalArgumentException("unknown peer " + peer);
+        }
+        s.blocked = true;
+        log.atWarn().addKeyValue("node", nodeId).addKeyValue("peer", peer).log("fault injection: traffic with peer blocked");
+    }
+
+    public void unblock(int peer) {
+        PeerStats s = stats.get(peer);
+        if (s == null) {
+            throw new IllegalArgumentException("unknown peer " + peer);
+        }
+        if (s.blocked) {
+            s.blocked = false;
+            log.atInfo().addKeyValue("node", nodeId).addKeyValue("peer", peer).log("fault injection: traffic with peer unblocked");
+        }
+    }
+
+    public void unblockAll() {
+        stats.keySet().forEach(this::unblock);
+    }
+
+    /** The bound port; the real one when constructed with port 0. */
+    public int port() {
+        return ((InetSocketAddress) listener.localAddress()).getPort();
+    }
+
+    public int nodeId() {
+        return nodeId;
+    }
+
+    /** The live counters for {@code peer} (this node's own id included), or null for an unknown id. */
+    public PeerStats stats(int peer) {
+        return stats.get(peer);
+    }
+
+    /** Live counters of every peer and of this node itself, by id. */
+    public Map<Integer, PeerStats> allStats() {
+        return stats;
+    }
+
+    /** Incoming frames that failed the length bound, the checksum or decoding; each closed its connection. */
+    public long badFrames() {
+        return totals.badFrames.get();
+    }
+
+    /** Incoming connections refused at the handshake (magic, version, callee, unknown caller, timeout). */
+    public long badHandshakes() {
+        return totals.badHandshakes.get();
+    }
+
+    /** Messages sent to a node id this transport does not know. */
+    public long unknownPeerDrops() {
+        return totals.unknownPeerDrops.get();
+    }
+
+    /** Messages dropped in either direction because their peer was blocked. */
+    public long blockedDrops() {
+        return totals.blockedDrops.get();
+    }
+
+    /** Messages dropped at send for exceeding the frame bound (also in the peer's {@link PeerStats#messagesDropped()}). */
+    public long oversizedDrops() {
+        return totals.oversizedDrops.get();
+    }
+
+    /** Payload bytes received and handed to the executor but not yet run there. */
+    public long pendingInboundBytes() {
+        return pendingInboundBytes.get();
+    }
+
+    /** Times a connection stopped being read because the core was too far behind. */
+    public long inboundPauses() {
+        return totals.inboundPauses.get();
+    }
+
+    /**
+     * Stops: no more sends or deliveries, closes the listener and every connection, discards
+     * queued messages, and stops the event loops; waits at most about ten seconds in all.
+     */
+    @Override
+    public void close() {
+        if (closed) {
+            return;
+        }
+        closed = true;
+        outbound.values().forEach(OutboundPeer::close);
+        channels.close().awaitUninterruptibly(2, TimeUnit.SECONDS);
+        shutDownGroup();
+        log.atInfo().addKeyValue("node", nodeId).log("internode transport closed");
+    }
+
+    private void shutDownGroup() {
+        group.shutdownGracefully(0, 2, TimeUnit.SECONDS).awaitUninterruptibly(8, TimeUnit.SECONDS);
+    }
+
+    InternodeSettings settings() {
+        return settings;
+    }
+
+    Totals totals() {
+        return totals;
+    }
+
+    /**
+     * Hands messages from {@code from}, in order, to the core executor. {@code source} is the
+     * connection they came from, paused while the core is {@link InternodeSettings#maxPendingInboundBytes()}
+     * behind; null for messages to this node itself, which the core sent and so cannot outrun.
+     */
+    void deliver(int from, List<Message> messages, long bytes, Channel source) {
+        PeerStats peer = stats.get(from);
+        long pending = pendingInboundBytes.addAndGet(bytes);
+        try {
+            executor.execute(() -> {
+                try {
+                    for (Message m : messages) {
+                        if (closed) {
+                            return;
+                        }
+                        // Checked again here so that after block() returns nothing more arrives.
+                        if (peer.blocked) {
+                            totals.blockedDrops.incrementAndGet();
+                            continue;
+                        }
+                        inbound.accept(from, m);
+                    }
+                } finally {
+                    delivered(bytes);
+                }
+            });
+        } catch (RejectedExecutionException e) {
+            delivered(bytes); // The core is shutting down; best effort allows the loss.
+            return;
+        }
+        if (source != null && pending > settings.maxPendingInboundBytes()) {
+            pause(source);
+        }
+    }
+
+    /** Stops reading {@code channel}; called on its event loop. */
+    private void pause(Channel channel) {
+        paused.add(channel);
+        channel.config().setAutoRead(false);
+        totals.inboundPauses.incrementAndGet();
+        // The core may have caught up between our add and the last delivery's look at the set.
+        if (pendingInboundBytes.get() <= settings.maxPendingInboundBytes() / 2) {
+            resumeAll();
+        }
+    }
+
+    private void delivered(long bytes) {
+        if (pendingInboundBytes.addAndGet(-bytes) <= settings.maxPendingInboundBytes() / 2 && !paused.isEmpty()) {
+            resumeAll();
+        }
+    }
+
+    private void resumeAll() {
+        for (Channel ch : paused) {
+            if (paused.remove(ch)) {
+                try {
+                    ch.eventLoop().execute(() -> ch.config().setAutoRead(true));
+                } catch (RejectedExecutionException e) {
+                    // Closing.
+                }
+            }
+        }
+    }
+
+    /** Records a handshaken connection from {@code from}, closing the one it replaces. */
+    void inboundAccepted(int from, Channel channel) {
+        PeerStats peer = stats.get(from);
+        Channel[] previous = new Channel[1];
+        inboundChannels.compute(from, (id, current) -> {
+            previous[0] = current;
+            peer.inboundConnected = true;
+            return channel;
+        });
+        if (previous[0] != null && previous[0] != channel) {
+            previous[0].close();
+        }
+        log.atInfo().addKeyValue("node", nodeId).addKeyValue("peer", from).addKeyValue("remote", channel.remoteAddress())
+                .log("accepted connection from peer");
+    }
+
+    void inboundClosed(int from, Channel channel) {
+        PeerStats peer = stats.get(from);
+        inboundChannels.compute(from, (id, current) -> {
+            Channel next = current == channel ? null : current;
+            peer.inboundConnected = next != null;
+            return next;
+        });
+    }
+}

@@ -1,0 +1,41 @@
+package io.cairn.server.internode;
+
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.ByteBufAllocator;
+import java.nio.charset.StandardCharsets;
+import java.util.zip.CRC32C;
+
+/**
+ * The internode wire format. A connection carries traffic one way, from caller to acceptor:
+ *
+ * <pre>
+ *   handshake: "CAIRN" | u8 version (1) | u32 sender node id | u32 intended receiver node id
+ *   frame:     u32 payload length | u32 CRC32C of payload | payload (MessageCodec bytes)
+ * </pre>
+ *
+ * All integers big-endian. The receiver id lets an acceptor refuse a caller whose configuration
+ * maps this address to some other node, instead of applying writes meant for that node.
+ */
+final class Wire {
+    static final byte[] MAGIC = "CAIRN".getBytes(StandardCharsets.US_ASCII);
+    static final int VERSION = 1;
+    static final int HANDSHAKE_BYTES = MAGIC.length + 1 + 4 + 4;
+    static final int FRAME_HEADER_BYTES = 8;
+
+    private Wire() {}
+
+    static ByteBuf handshake(ByteBufAllocator alloc, int from, int to) {
+        return alloc.ioBuffer(HANDSHAKE_BYTES).writeBytes(MAGIC).writeByte(VERSION).writeInt(from).writeInt(to);
+    }
+
+    static ByteBuf frame(ByteBufAllocator alloc, byte[] payload) {
+        return alloc.ioBuffer(FRAME_HEADER_BYTES + payload.length)
+                .writeInt(payload.length).writeInt(crc(payload)).writeBytes(payload);
+    }
+
+    static int crc(byte[] payload) {
+        CRC32C c = new CRC32C();
+        c.update(payload, 0, payload.length);
+        return (int) c.getValue();
+    }
+}
