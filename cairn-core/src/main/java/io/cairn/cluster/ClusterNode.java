@@ -144,14 +144,11 @@ public final class ClusterNode {
             return;
         }
         local.apply(ns, List.of(new Op.Apply(w.key(), w.record()))).whenComplete((results, error) -> {
-            boolean stored = error == null && isStored(results.get(0));
+            boolean stored = error == null && OpResult.stored(results.get(0));
             transport.send(from, new Message.WriteResponse(w.requestId(), stored, error == null ? null : error.toString()));
         });
     }
 
-    private static boolean isStored(OpResult r) {
-        return r instanceof OpResult.Written || r instanceof OpResult.Deleted || r instanceof OpResult.Superseded;
-    }
 
     private void onReadRequest(int from, Message.ReadRequest r) {
         Namespace ns = namespaces.get(r.namespaceId());
@@ -232,7 +229,7 @@ public final class ClusterNode {
         local.apply(ns, List.of(new Op.Apply(h.key(), h.record()))).whenComplete((results, error) -> {
             Hint pending = replaying.remove(rid);
             if (pending != null) {
-                onHintResponse(pending, new Message.WriteResponse(rid, error == null && isStored(results.get(0)), null));
+                onHintResponse(pending, new Message.WriteResponse(rid, error == null && OpResult.stored(results.get(0)), null));
             }
         });
     }

@@ -137,16 +137,13 @@ public final class Coordinator {
         for (int r : up) {
             if (r == self) {
                 local.apply(ns, List.of(new Op.Apply(key, record))).whenComplete((results, error) ->
-                        onWriteResponse(self, new Message.WriteResponse(id, error == null && stored(results.get(0)), error == null ? null : error.toString())));
+                        onWriteResponse(self, new Message.WriteResponse(id, error == null && OpResult.stored(results.get(0)), error == null ? null : error.toString())));
             } else {
                 transport.send(r, new Message.WriteRequest(id, ns.id(), key, record));
             }
         }
     }
 
-    static boolean stored(OpResult r) {
-        return r instanceof OpResult.Written || r instanceof OpResult.Deleted || r instanceof OpResult.Superseded;
-    }
 
     public void onWriteResponse(int from, Message.WriteResponse m) {
         PendingWrite p = writes.get(m.requestId());

@@ -6,6 +6,11 @@ import io.cairn.version.Version;
 
 /** What happened to one {@link Op}; front ends render these, and idempotency stores them. */
 public sealed interface OpResult {
+    /** Whether a replica write left the replica durably holding this version or a newer one. */
+    static boolean stored(OpResult r) {
+        return r instanceof Written || r instanceof Deleted || r instanceof Superseded;
+    }
+
     /** A put was stored with this version. */
     record Written(Version version, long expiresAtMillis) implements OpResult {}
 

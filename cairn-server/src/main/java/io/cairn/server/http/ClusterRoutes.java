@@ -4,14 +4,11 @@ import io.cairn.coordinator.ClientResult;
 import io.cairn.error.CairnException;
 import io.cairn.error.ErrorCode;
 import io.cairn.quorum.Quorum;
-import io.cairn.record.Record;
 import io.cairn.request.Limits;
 import io.cairn.request.Op;
 import io.cairn.request.OpResult;
 import io.netty.handler.codec.http.FullHttpResponse;
-import io.netty.handler.codec.http.HttpHeaderNames;
 import io.netty.handler.codec.http.HttpResponseStatus;
-import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -43,24 +40,8 @@ final class ClusterRoutes {
     CompletableFuture<FullHttpResponse> get(HttpCall call, byte[] key, Map<String, String> params, Etags.Match ifNoneMatch) {
         Quorum r = quorum(params.get("r"), call.headers().get(R_HEADER), cluster.defaultReadQuorum(), "r");
         return cluster.get(key, r).thenApply(result -> switch (result) {
-            case ClientResult.Found f -> {
-                Record rec = f.record();
-                FullHttpResponse resp;
-                if (ifNoneMatch != null && ifNoneMatch.matches(rec.version())) {
-                    resp = Responses.empty(HttpResponseStatus.NOT_MODIFIED);
-                } else {
-                    resp = Responses.bytes(HttpResponseStatus.OK, rec.value(),
-                            rec.contentType() != null ? rec.contentType() : "application/octet-stream");
-                }
-                NodeApi.describe(resp.headers(), rec);
-                resp.headers().set(REPLIES_HEADER, f.replies());
-                yield resp;
-            }
-            case ClientResult.NotFound nf -> {
-                FullHttpResponse resp = Responses.error(ErrorCode.KEY_NOT_FOUND, "no live value for this key (never written, deleted, or expired)");
-                resp.headers().set(REPLIES_HEADER, nf.replies());
-                yield resp;
-            }
+            case ClientResult.Found f -> withCount(NodeApi.found(f.record(), ifNoneMatch), REPLIES_HEADER, f.replies());
+            case ClientResult.NotFound nf -> withCount(NodeApi.notFound(), REPLIES_HEADER, nf.replies());
             default -> failure(result);
         });
     }
@@ -138,25 +119,18 @@ final class ClusterRoutes {
         }
     }
 
+    /** The single-node rendering of the same outcome, plus how many replicas acknowledged. */
     private static FullHttpResponse single(ClientResult result) {
         return switch (result) {
-            case ClientResult.Written w -> {
-                FullHttpResponse r = Responses.empty(HttpResponseStatus.OK);
-                r.headers().set(HttpHeaderNames.ETAG, Etags.of(w.version()));
-                if (w.expiresAtMillis() != Record.NO_EXPIRY) {
-                    r.headers().set(NodeApi.EXPIRES_HEADER, Instant.ofEpochMilli(w.expiresAtMillis()).toString());
-                }
-                r.headers().set(ACKS_HEADER, w.acks());
-                yield r;
-            }
-            case ClientResult.Deleted d -> {
-                FullHttpResponse r = Responses.empty(HttpResponseStatus.NO_CONTENT);
-                r.headers().set(HttpHeaderNames.ETAG, Etags.of(d.version()));
-                r.headers().set(ACKS_HEADER, d.acks());
-                yield r;
-            }
+            case ClientResult.Written w -> withCount(NodeApi.single(toOpResult(w)), ACKS_HEADER, w.acks());
+            case ClientResult.Deleted d -> withCount(NodeApi.single(toOpResult(d)), ACKS_HEADER, d.acks());
             default -> failure(result);
         };
+    }
+
+    private static FullHttpResponse withCount(FullHttpResponse response, String header, int count) {
+        response.headers().set(header, count);
+        return response;
     }
 
     private static FullHttpResponse failure(ClientResult result) {

@@ -219,25 +219,27 @@ public final class NodeApi implements Api {
                 : Etags.parse(call.headers().get(HttpHeaderNames.IF_NONE_MATCH), "If-None-Match");
         OpResult result = replica.read(namespace, key);
         return switch (result) {
-            case OpResult.Found f -> {
-                Record r = f.record();
-                if (ifNoneMatch != null && ifNoneMatch.matches(r.version())) {
-                    FullHttpResponse notModified = Responses.empty(HttpResponseStatus.NOT_MODIFIED);
-                    describe(notModified.headers(), r);
-                    yield notModified;
-                }
-                FullHttpResponse ok = Responses.bytes(HttpResponseStatus.OK, r.value(),
-                        r.contentType() != null ? r.contentType() : "application/octet-stream");
-                describe(ok.headers(), r);
-                yield ok;
-            }
-            case OpResult.NotFound nf -> Responses.error(ErrorCode.KEY_NOT_FOUND, "no live value for this key (never written, deleted, or expired)");
+            case OpResult.Found f -> found(f.record(), ifNoneMatch);
+            case OpResult.NotFound nf -> notFound();
             case OpResult.Failed failed -> {
                 metrics.corruptRead();
                 yield Responses.error(failed.code(), failed.message());
             }
             default -> throw new IllegalStateException("unexpected read result " + result);
         };
+    }
+
+    /** 200 with the value, or 304 when If-None-Match names the current version. */
+    static FullHttpResponse found(Record r, Etags.Match ifNoneMatch) {
+        FullHttpResponse resp = ifNoneMatch != null && ifNoneMatch.matches(r.version())
+                ? Responses.empty(HttpResponseStatus.NOT_MODIFIED)
+                : Responses.bytes(HttpResponseStatus.OK, r.value(), r.contentType() != null ? r.contentType() : "application/octet-stream");
+        describe(resp.headers(), r);
+        return resp;
+    }
+
+    static FullHttpResponse notFound() {
+        return Responses.error(ErrorCode.KEY_NOT_FOUND, "no live value for this key (never written, deleted, or expired)");
     }
 
     static void describe(HttpHeaders h, Record r) {
@@ -380,7 +382,7 @@ public final class NodeApi implements Api {
         };
     }
 
-    private static FullHttpResponse single(OpResult result) {
+    static FullHttpResponse single(OpResult result) {
         return switch (result) {
             case OpResult.Written w -> {
                 FullHttpResponse r = Responses.empty(HttpResponseStatus.OK);
