@@ -39,7 +39,10 @@ final class NodeProcess implements AutoCloseable {
         if (Runtime.version().feature() >= 23) {
             cmd.add("--sun-misc-unsafe-memory-access=allow");
         }
-        cmd.addAll(List.of("-Xmx512m", "-jar", jar, "start", "--data-dir", dataDir.toString(), "--http-port", "0"));
+        cmd.addAll(List.of("-Xmx512m", "-jar", jar, "start", "--data-dir", dataDir.toString()));
+        if (!List.of(args).contains("--http-port")) {
+            cmd.addAll(List.of("--http-port", "0"));
+        }
         cmd.addAll(List.of(args));
         Files.createDirectories(dataDir);
         Path log = dataDir.resolveSibling(dataDir.getFileName() + "-" + System.nanoTime() + ".log");
@@ -69,6 +72,14 @@ final class NodeProcess implements AutoCloseable {
             p.destroyForcibly();
             throw new IllegalStateException("node did not start; its output:\n" + (Files.exists(log) ? Files.readString(log) : "(none)"), e);
         }
+    }
+
+    long pid() {
+        return process.pid();
+    }
+
+    boolean isAlive() {
+        return process.isAlive();
     }
 
     String url() {

@@ -4,12 +4,17 @@ import io.cairn.clock.HybridClock;
 import io.cairn.namespace.Namespace;
 import io.cairn.replica.LocalReplica;
 import io.cairn.replica.ReplicaStats;
+import io.cairn.membership.Member;
+import io.cairn.server.cluster.ClusterDriver;
 import io.cairn.server.config.NodeConfig;
+import io.cairn.server.internode.InternodeSettings;
+import io.cairn.server.internode.InternodeTransport;
 import io.cairn.server.http.HttpFrontEnd;
 import io.cairn.server.http.NodeApi;
 import io.cairn.server.metrics.NodeMetrics;
 import io.cairn.server.rocks.RocksEngine;
 import io.cairn.server.write.WritePath;
+import java.net.InetSocketAddress;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.LinkedHashMap;
@@ -32,6 +37,7 @@ public final class CairnNode implements AutoCloseable {
     private final WritePath writes;
     private final NodeMetrics metrics;
     private final HttpFrontEnd http;
+    private final ClusterDriver cluster; // null on a single node
     private final Instant started = Instant.now();
     private final AtomicBoolean closed = new AtomicBoolean();
     private volatile boolean stalled;
@@ -44,21 +50,29 @@ public final class CairnNode implements AutoCloseable {
     private CairnNode(NodeConfig config) throws InterruptedException {
         this.config = config;
         this.engine = new RocksEngine(config.dataDir().resolve("rocksdb"), config.rocks());
+        // Whatever started, newest first, so a failed start stops it in reverse order.
+        java.util.Deque<AutoCloseable> started = new java.util.ArrayDeque<>();
         try {
             HybridClock clock = new HybridClock(System::currentTimeMillis, config.nodeId());
             this.replica = new LocalReplica(engine, clock, config.durability(), config.ttl().purgeGrace().toMillis(), config.limits());
             this.writes = new WritePath(replica, config.write().queueCapacity(), config.write().maxGroupSize(), config.write().maxGroupBytes(),
                     config.ttl().sweepInterval().toMillis(), config.ttl().sweepBatchSize(), () -> stalled);
+            started.push(writes);
             this.metrics = new NodeMetrics();
             metrics.bindStorage(engine);
             metrics.bindReplica(replica.stats());
             metrics.bindWriteQueue(writes::queueDepth);
             Namespace ns = Namespace.defaults(config.ttl().defaultTtl().toMillis());
+            this.cluster = config.cluster().enabled() ? startCluster(config, ns, replica, writes, engine, metrics) : null;
+            if (cluster != null) {
+                started.push(cluster);
+            }
             NodeApi api = new NodeApi(ns, config.limits(), replica, writes, metrics,
-                    config.http().requestTimeout(), config.idempotencyRetention(), this::ready, this::readiness, this::status, null);
+                    config.http().requestTimeout(), config.idempotencyRetention(), this::ready, this::readiness, this::status, cluster);
             this.http = new HttpFrontEnd(config.http().host(), config.http().port(), config.http().ioThreads(),
                     config.http().maxConnections(), config.http().maxHeaderBytes(), api, metrics);
         } catch (InterruptedException | RuntimeException e) {
+            started.forEach(CairnNode::closeQuietly);
             engine.close();
             throw e;
         }
@@ -68,6 +82,43 @@ public final class CairnNode implements AutoCloseable {
         log.atInfo().addKeyValue("node", config.nodeId()).addKeyValue("http", config.http().host() + ":" + http.port())
                 .addKeyValue("dataDir", config.dataDir().toAbsolutePath()).addKeyValue("durability", config.durability())
                 .log("Cairn node started");
+    }
+
+    /** Joins the cluster: listens for peers on this node's internode address and starts the cluster core. */
+    private static ClusterDriver startCluster(NodeConfig config, Namespace ns, LocalReplica replica, WritePath writes,
+                                              RocksEngine engine, NodeMetrics metrics) {
+        NodeConfig.Cluster c = config.cluster();
+        Member self = c.members().stream().filter(m -> m.id() == config.nodeId()).findFirst().orElseThrow();
+        Map<Integer, InetSocketAddress> peers = new LinkedHashMap<>();
+        for (Member m : c.members()) {
+            peers.put(m.id(), InetSocketAddress.createUnresolved(host(m.internodeAddress()), port(m.internodeAddress())));
+        }
+        ClusterDriver driver = new ClusterDriver(config, ns, replica, writes, engine,
+                (inbound, executor) -> new InternodeTransport(config.nodeId(), host(self.internodeAddress()), port(self.internodeAddress()),
+                        peers, inbound, executor, InternodeSettings.defaults()),
+                metrics.peerRequests());
+        metrics.bindCluster(driver);
+        log.atInfo().addKeyValue("node", config.nodeId()).addKeyValue("zone", self.zone())
+                .addKeyValue("internode", self.internodeAddress()).addKeyValue("members", c.members().size())
+                .addKeyValue("replicationFactor", c.replicationFactor()).log("joined cluster");
+        return driver;
+    }
+
+    private static String host(String hostPort) {
+        String h = hostPort.substring(0, hostPort.lastIndexOf(':'));
+        return h.startsWith("[") && h.endsWith("]") ? h.substring(1, h.length() - 1) : h;
+    }
+
+    private static int port(String hostPort) {
+        return Integer.parseInt(hostPort.substring(hostPort.lastIndexOf(':') + 1));
+    }
+
+    private static void closeQuietly(AutoCloseable c) {
+        try {
+            c.close();
+        } catch (Exception e) {
+            log.atWarn().setCause(e).log("error while closing after a failed start");
+        }
     }
 
     /** Polls RocksDB's write-stop flag so the write path can refuse fast instead of queueing behind a stall. */
@@ -145,6 +196,21 @@ public final class CairnNode implements AutoCloseable {
         backlog.put("ttlSweep", replica.stats().sweepBacklog());
         backlog.put("idempotencyRecords", replica.stats().idempotencyRecords());
         backlog.put("httpConnections", http.connections());
+        if (cluster != null) {
+            ClusterDriver.Snapshot snap = cluster.snapshot();
+            backlog.put("hintsPending", snap.hintsPending());
+            backlog.put("hintBytesPending", snap.hintBytesPending());
+            // Hints are what replicas missed: the oldest one is how far the furthest-behind replica lags.
+            backlog.put("replicaLagMillis", snap.oldestHintAgeMillis());
+            Map<String, Object> cl = new LinkedHashMap<>();
+            cl.put("members", config.cluster().members().size());
+            cl.put("replicationFactor", cluster.replicationFactor());
+            cl.put("readQuorum", config.cluster().readQuorum().toString());
+            cl.put("writeQuorum", config.cluster().writeQuorum().toString());
+            cl.put("peersAlive", snap.alive().entrySet().stream().filter(e -> e.getKey() != config.nodeId() && e.getValue()).count());
+            cl.putAll(ClusterDriver.statsMap(snap));
+            m.put("cluster", cl);
+        }
         m.put("backlogs", backlog);
         return m;
     }
@@ -156,6 +222,9 @@ public final class CairnNode implements AutoCloseable {
         }
         log.atInfo().addKeyValue("node", config.nodeId()).log("Cairn node stopping");
         http.close();
+        if (cluster != null) {
+            cluster.close();
+        }
         writes.close();
         stallWatcher.interrupt();
         metrics.close();

@@ -5,6 +5,8 @@ import io.cairn.cluster.ClusterNode;
 import io.cairn.cluster.ClusterSettings;
 import io.cairn.coordinator.ClientResult;
 import io.cairn.coordinator.CoordinatorSettings;
+import io.cairn.error.CairnException;
+import io.cairn.error.ErrorCode;
 import io.cairn.hint.HintStore;
 import io.cairn.membership.Member;
 import io.cairn.message.Message;
@@ -17,9 +19,9 @@ import io.cairn.schedule.Scheduler;
 import io.cairn.server.config.NodeConfig;
 import io.cairn.server.http.ClusterFront;
 import io.cairn.server.http.Etags;
+import io.cairn.server.internode.InternodeTransport;
 import io.cairn.server.write.WritePath;
 import io.cairn.storage.StorageEngine;
-import io.cairn.transport.Transport;
 import io.netty.channel.DefaultEventLoop;
 import io.netty.util.concurrent.ScheduledFuture;
 import java.nio.charset.StandardCharsets;
@@ -48,28 +50,65 @@ public final class ClusterDriver implements ClusterFront, AutoCloseable {
     private final NodeConfig.Cluster config;
     private final Namespace namespace;
     private final ClusterNode node;
-    private final Transport transport;
-    private final AutoCloseable transportCloser;
+    private final InternodeTransport transport;
+    private final PeerRequests peerRequests;
     private final LocalReplica replica;
+    private final boolean faultInjection;
+    // Replaced every second on the core thread; read by metrics and status from any thread.
+    private volatile Snapshot snapshot;
+
+    /**
+     * What the node's metrics and status report about the cluster, as of {@code takenAtMillis}.
+     *
+     * @param hints per target: pending hints, their bytes and the age of the oldest (the replica lag)
+     */
+    public record Snapshot(long takenAtMillis, Map<Integer, HintStore.Backlog> hints, Map<Integer, Boolean> alive,
+                           long hintsStored, long hintsReplayed, long hintsDropped, long readRepairs,
+                           long quorumFailures, long outcomeUnknown, int requestsInFlight) {
+        public long hintsPending() {
+            return hints.values().stream().mapToLong(HintStore.Backlog::count).sum();
+        }
+
+        public long hintBytesPending() {
+            return hints.values().stream().mapToLong(HintStore.Backlog::bytes).sum();
+        }
+
+        /** Age of the oldest pending hint for {@code target}, 0 when none. */
+        public long oldestHintAgeMillis(int target) {
+            HintStore.Backlog b = hints.get(target);
+            return b == null || b.count() == 0 ? 0 : Math.max(0, takenAtMillis - b.oldestMillis());
+        }
+
+        public long oldestHintAgeMillis() {
+            return hints.keySet().stream().mapToLong(this::oldestHintAgeMillis).max().orElse(0);
+        }
+    }
 
     /**
      * @param transportFactory builds the internode transport given the inbound handler and the
      *                         executor inbound messages must be delivered on
+     * @param peerSink         receives per-peer request latencies and errors
      */
-    public <T extends Transport & AutoCloseable> ClusterDriver(NodeConfig config, Namespace namespace, LocalReplica replica,
-                                                              WritePath writes, StorageEngine engine,
-                                                              BiFunction<BiConsumer<Integer, Message>, Executor, T> transportFactory) {
+    public ClusterDriver(NodeConfig config, Namespace namespace, LocalReplica replica, WritePath writes, StorageEngine engine,
+                         BiFunction<BiConsumer<Integer, Message>, Executor, InternodeTransport> transportFactory,
+                         PeerRequests.Sink peerSink) {
         this.config = config.cluster();
         this.namespace = namespace;
         this.replica = replica;
+        this.faultInjection = config.cluster().faultInjection();
         NodeConfig.Cluster c = config.cluster();
         ClusterSettings settings = new ClusterSettings(c.replicationFactor(), c.heartbeatInterval().toMillis(), c.phiThreshold(),
                 c.hintWindow().toMillis(), c.hintReplayInterval().toMillis(), c.hintReplayBatch(),
                 new CoordinatorSettings(c.requestTimeout().toMillis(), c.readRepairTimeout().toMillis()));
         Holder holder = new Holder();
-        T t = transportFactory.apply((from, m) -> {
+        Holder peers = new Holder();
+        this.transport = transportFactory.apply((from, m) -> {
             if (m instanceof Message.ReadResponse r && onInspectResponse(from, r)) {
                 return;
+            }
+            PeerRequests pr = peers.requests;
+            if (pr != null) {
+                pr.onResponse(from, m);
             }
             // Peers may talk to us before the node exists (a restart while they are sending);
             // such early messages are dropped like any lost message.
@@ -78,22 +117,52 @@ public final class ClusterDriver implements ClusterFront, AutoCloseable {
                 n.onMessage(from, m);
             }
         }, core);
-        this.transport = t;
-        this.transportCloser = t;
+        this.peerRequests = new PeerRequests(transport, peerSink, c.requestTimeout().toMillis());
+        peers.requests = peerRequests;
         HybridClock clock = replica.clock();
         Scheduler scheduler = (delayMillis, task) -> {
             ScheduledFuture<?> f = core.schedule(task, delayMillis, TimeUnit.MILLISECONDS);
             return () -> f.cancel(false);
         };
-        this.node = call(() -> new ClusterNode(config.nodeId(), c.members(), namespace, settings, clock, transport, scheduler,
+        this.node = call(() -> new ClusterNode(config.nodeId(), c.members(), namespace, settings, clock, peerRequests, scheduler,
                 new WritePathStore(writes, replica, core, c.requestTimeout().toMillis()), engine));
         holder.node = node;
+        this.snapshot = call(this::takeSnapshot);
         core.execute(node::start);
+        core.scheduleAtFixedRate(() -> {
+            peerRequests.sweep();
+            snapshot = takeSnapshot();
+        }, 1, 1, TimeUnit.SECONDS);
     }
 
-    /** Lets the transport's inbound handler reach the node constructed after the transport. */
+    /** Lets the transport's inbound handler reach what is constructed after the transport. */
     private static final class Holder {
         volatile ClusterNode node;
+        volatile PeerRequests requests;
+    }
+
+    private Snapshot takeSnapshot() {
+        Map<Integer, Boolean> alive = new java.util.TreeMap<>();
+        for (Member m : config.members()) {
+            alive.put(m.id(), m.id() == node.id() || node.detector().isAlive(m.id()));
+        }
+        var stats = node.coordinator().stats();
+        return new Snapshot(replica.clock().physicalMillis(), Map.copyOf(node.hints().backlog()), Map.copyOf(alive),
+                node.hints().storedCount(), node.hintsReplayed(), node.hints().droppedCount(), stats.readRepairs(),
+                stats.quorumFailures(), stats.outcomeUnknown(), peerRequests.inFlight());
+    }
+
+    /** The latest snapshot, at most about a second old. */
+    public Snapshot snapshot() {
+        return snapshot;
+    }
+
+    public int nodeId() {
+        return node.id();
+    }
+
+    public List<Member> members() {
+        return config.members();
     }
 
     private <V> V call(java.util.concurrent.Callable<V> task) {
@@ -140,8 +209,35 @@ public final class ClusterDriver implements ClusterFront, AutoCloseable {
         return node.coordinator().map().replicationFactor();
     }
 
-    public Transport transport() {
+    public InternodeTransport transport() {
         return transport;
+    }
+
+    @Override
+    public Map<String, Object> faults(java.util.Set<Integer> block) {
+        if (!faultInjection) {
+            throw new CairnException(ErrorCode.ROUTE_NOT_FOUND,
+                    "fault injection is disabled on this node (set cluster.faultInjection=true, for tests only)");
+        }
+        if (block != null) {
+            for (int peer : block) {
+                if (peer == node.id() || config.members().stream().noneMatch(m -> m.id() == peer)) {
+                    throw new CairnException(ErrorCode.INVALID_PARAMETER, "block: " + peer + " is not a peer of node " + node.id());
+                }
+            }
+            for (Member m : config.members()) {
+                if (m.id() != node.id()) {
+                    if (block.contains(m.id())) {
+                        transport.block(m.id());
+                    } else {
+                        transport.unblock(m.id());
+                    }
+                }
+            }
+        }
+        List<Integer> blocked = config.members().stream().map(Member::id)
+                .filter(id -> id != node.id() && transport.stats(id).blocked()).toList();
+        return Map.of("blocked", blocked);
     }
 
     /** Hint backlog per target, read on the core thread. */
@@ -155,7 +251,7 @@ public final class ClusterDriver implements ClusterFront, AutoCloseable {
             Map<String, Object> m = new LinkedHashMap<>();
             m.put("self", node.id());
             PartitionMap map = node.coordinator().map();
-            Map<Integer, HintStore.Backlog> hints = node.hints().backlog();
+            Snapshot now = takeSnapshot();
             List<Map<String, Object>> members = new ArrayList<>();
             List<Integer> ids = config.members().stream().map(Member::id).toList();
             int[] counts = map.replicaCounts(ids);
@@ -171,10 +267,17 @@ public final class ClusterDriver implements ClusterFront, AutoCloseable {
                 double phi = node.detector().phi(mem.id());
                 e.put("phi", self ? 0.0 : Double.isInfinite(phi) ? "never heard" : Math.round(phi * 100) / 100.0);
                 e.put("partitionsReplicated", counts[i]);
-                HintStore.Backlog b = hints.get(mem.id());
+                HintStore.Backlog b = now.hints().get(mem.id());
                 e.put("hintsPending", b == null ? 0 : b.count());
                 e.put("hintBytesPending", b == null ? 0 : b.bytes());
-                e.put("oldestHintAgeMillis", b == null || b.count() == 0 ? 0 : Math.max(0, replica.clock().physicalMillis() - b.oldestMillis()));
+                e.put("oldestHintAgeMillis", now.oldestHintAgeMillis(mem.id()));
+                if (!self) {
+                    var ps = transport.stats(mem.id());
+                    e.put("connected", ps.connected());
+                    e.put("blocked", ps.blocked());
+                    e.put("sendQueue", ps.queueDepth());
+                    e.put("messagesDropped", ps.messagesDropped());
+                }
                 members.add(e);
             }
             m.put("members", members);
@@ -186,16 +289,25 @@ public final class ClusterDriver implements ClusterFront, AutoCloseable {
             pm.put("readQuorum", config.readQuorum().toString());
             pm.put("writeQuorum", config.writeQuorum().toString());
             m.put("partitionMap", pm);
-            Map<String, Object> stats = new LinkedHashMap<>();
-            stats.put("hintsStored", node.hints().storedCount());
-            stats.put("hintsReplayed", node.hintsReplayed());
-            stats.put("hintsDropped", node.hints().droppedCount());
-            stats.put("readRepairs", node.coordinator().stats().readRepairs());
-            stats.put("quorumFailures", node.coordinator().stats().quorumFailures());
-            stats.put("outcomeUnknown", node.coordinator().stats().outcomeUnknown());
-            m.put("stats", stats);
+            m.put("stats", statsMap(now));
             return m;
         }, core);
+    }
+
+    /** The cluster counters as reported by /admin/cluster and /admin/status. */
+    public static Map<String, Object> statsMap(Snapshot s) {
+        Map<String, Object> stats = new LinkedHashMap<>();
+        stats.put("hintsPending", s.hintsPending());
+        stats.put("hintBytesPending", s.hintBytesPending());
+        stats.put("oldestHintAgeMillis", s.oldestHintAgeMillis());
+        stats.put("hintsStored", s.hintsStored());
+        stats.put("hintsReplayed", s.hintsReplayed());
+        stats.put("hintsDropped", s.hintsDropped());
+        stats.put("readRepairs", s.readRepairs());
+        stats.put("quorumFailures", s.quorumFailures());
+        stats.put("outcomeUnknown", s.outcomeUnknown());
+        stats.put("peerRequestsInFlight", s.requestsInFlight());
+        return stats;
     }
 
     @Override
@@ -333,11 +445,7 @@ public final class ClusterDriver implements ClusterFront, AutoCloseable {
         } catch (RuntimeException ignored) {
             // Shutting down anyway.
         }
-        try {
-            transportCloser.close();
-        } catch (Exception ignored) {
-            // Best effort.
-        }
+        transport.close();
         core.shutdownGracefully(0, 2, TimeUnit.SECONDS).awaitUninterruptibly(5, TimeUnit.SECONDS);
     }
 }

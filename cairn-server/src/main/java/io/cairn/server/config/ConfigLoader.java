@@ -74,6 +74,8 @@ public final class ConfigLoader {
         d.put("cluster.hintWindow", "3h");
         d.put("cluster.hintReplayInterval", "1s");
         d.put("cluster.hintReplayBatch", "256");
+        d.put("cluster.sloppyQuorum", "false");
+        d.put("cluster.faultInjection", "false");
         return java.util.Collections.unmodifiableMap(d);
     }
 
@@ -185,6 +187,13 @@ public final class ConfigLoader {
                 duration("ttl.purgeGrace", Duration.ZERO, Duration.ofDays(365)));
         Duration retention = duration("idempotency.retention", Duration.ofSeconds(1), Duration.ofDays(365));
         NodeConfig.Cluster cluster = cluster(nodeId, ttl);
+        cluster.members().stream().filter(m -> m.id() == nodeId).findFirst().ifPresent(self -> {
+            int advertised = Integer.parseInt(self.httpAddress().substring(self.httpAddress().lastIndexOf(':') + 1));
+            if (http.port() != advertised) {
+                problems.add("http.port (" + http.port() + ") must be the port cluster.members gives this node (" + self.httpAddress()
+                        + "): peers and clients find this node there");
+            }
+        });
         if (!problems.isEmpty()) {
             throw new ConfigException(problems);
         }
@@ -248,7 +257,9 @@ public final class ConfigLoader {
                 }),
                 hintWindow,
                 duration("cluster.hintReplayInterval", Duration.ofMillis(10), Duration.ofMinutes(10)),
-                integer("cluster.hintReplayBatch", 1, 100_000));
+                integer("cluster.hintReplayBatch", 1, 100_000),
+                bool("cluster.sloppyQuorum"),
+                bool("cluster.faultInjection"));
     }
 
     private static String address(String hostPort) {
@@ -272,6 +283,15 @@ public final class ConfigLoader {
             problems.add(key + ": " + e.getMessage());
             return null;
         }
+    }
+
+    private boolean bool(String key) {
+        Boolean b = parse(key, v -> switch (v.trim().toLowerCase(Locale.ROOT)) {
+            case "true" -> true;
+            case "false" -> false;
+            default -> throw new IllegalArgumentException("must be true or false, got '" + v + "'");
+        });
+        return b != null && b;
     }
 
     private String nonEmpty(String key) {

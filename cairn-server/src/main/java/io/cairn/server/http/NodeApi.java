@@ -154,6 +154,7 @@ public final class NodeApi implements Api {
                     "text/plain; version=0.0.4; charset=utf-8"));
             case "/admin/status" -> readOnly(call, () -> Responses.json(HttpResponseStatus.OK, status.get()));
             case "/admin/cluster" -> clusterAdmin(call, () -> clusterFront.clusterView());
+            case "/admin/faults" -> faults(call);
             default -> {
                 if (path.startsWith("/admin/partitions/")) {
                     yield clusterAdmin(call, () -> partitionView(path.substring("/admin/partitions/".length())));
@@ -177,6 +178,40 @@ public final class NodeApi implements Api {
         return view.get().thenApply(m -> m == null
                 ? Responses.error(ErrorCode.ROUTE_NOT_FOUND, "no such partition")
                 : Responses.json(HttpResponseStatus.OK, m));
+    }
+
+    /**
+     * {@code GET /admin/faults} shows the peers this node's transport is cut from; {@code POST
+     * /admin/faults?block=2,3} cuts exactly those ({@code block=} heals). Test clusters only.
+     */
+    private CompletableFuture<FullHttpResponse> faults(HttpCall call) {
+        boolean post = call.method().equals(HttpMethod.POST);
+        if (!post && !call.method().equals(HttpMethod.GET)) {
+            return done(methodNotAllowed("GET, POST"));
+        }
+        if (clusterFront == null) {
+            return done(Responses.error(ErrorCode.ROUTE_NOT_FOUND, "this node is not part of a cluster (no cluster.members configured)"));
+        }
+        Map<String, String> params = requireNoParams(call, post ? Set.of("block") : Set.of());
+        Set<Integer> block = null;
+        if (post) {
+            String list = params.get("block");
+            if (list == null) {
+                throw new CairnException(ErrorCode.INVALID_PARAMETER, "block is required: a comma-separated list of peer ids, empty to heal");
+            }
+            block = new java.util.TreeSet<>();
+            for (String id : list.split(",")) {
+                if (id.isBlank()) {
+                    continue;
+                }
+                try {
+                    block.add(Integer.parseInt(id.trim()));
+                } catch (NumberFormatException e) {
+                    throw new CairnException(ErrorCode.INVALID_PARAMETER, "block: '" + id + "' is not a node id");
+                }
+            }
+        }
+        return done(Responses.json(HttpResponseStatus.OK, clusterFront.faults(block)));
     }
 
     private CompletableFuture<Map<String, Object>> partitionView(String text) {

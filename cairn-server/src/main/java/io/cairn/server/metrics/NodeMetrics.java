@@ -1,6 +1,11 @@
 package io.cairn.server.metrics;
 
+import io.cairn.hint.HintStore;
+import io.cairn.membership.Member;
 import io.cairn.replica.ReplicaStats;
+import io.cairn.server.cluster.ClusterDriver;
+import io.cairn.server.cluster.PeerRequests;
+import io.cairn.server.internode.PeerStats;
 import io.cairn.server.rocks.RocksEngine;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.FunctionCounter;
@@ -31,6 +36,8 @@ public final class NodeMetrics implements AutoCloseable {
     private final ConcurrentHashMap<String, Timer> timers = new ConcurrentHashMap<>();
     private final JvmGcMetrics gc = new JvmGcMetrics();
     private final Counter corruptReads;
+    private final ConcurrentHashMap<String, Timer> peerTimers = new ConcurrentHashMap<>();
+    private final ConcurrentHashMap<String, Counter> peerErrors = new ConcurrentHashMap<>();
 
     public NodeMetrics() {
         new JvmMemoryMetrics().bindTo(registry);
@@ -97,6 +104,77 @@ public final class NodeMetrics implements AutoCloseable {
 
     public void bindWriteQueue(IntSupplier depth) {
         Gauge.builder("cairn.write.queue.depth", depth, IntSupplier::getAsInt).description("Write requests waiting for the applier").register(registry);
+    }
+
+    /**
+     * Cluster metrics: hint backlog per target (count, bytes, age of the oldest: the replica lag),
+     * hint, repair and quorum counters, and each peer's transport figures. Read from the driver's
+     * snapshot, which is at most a second old.
+     */
+    public void bindCluster(ClusterDriver driver) {
+        // Micrometer holds gauge state weakly: bind to the driver itself, which the node keeps.
+        ClusterDriver s = driver;
+        for (Member m : driver.members()) {
+            String target = Integer.toString(m.id());
+            Gauge.builder("cairn.hints.pending", s, x -> backlog(x.snapshot(), m.id()).count()).tag("target", target)
+                    .description("Hints waiting to be handed to the target").register(registry);
+            Gauge.builder("cairn.hints.pending.bytes", s, x -> backlog(x.snapshot(), m.id()).bytes()).tag("target", target)
+                    .description("Bytes of hints waiting for the target").register(registry);
+            Gauge.builder("cairn.hints.oldest.age.seconds", s, x -> x.snapshot().oldestHintAgeMillis(m.id()) / 1000.0).tag("target", target)
+                    .description("Age of the oldest hint waiting for the target: how far behind that replica is").register(registry);
+            Gauge.builder("cairn.peer.alive", s, x -> x.snapshot().alive().getOrDefault(m.id(), false) ? 1 : 0).tag("peer", target)
+                    .description("1 while the failure detector considers the peer up").register(registry);
+            if (m.id() == driver.nodeId()) {
+                continue;
+            }
+            PeerStats ps = driver.transport().stats(m.id());
+            FunctionCounter.builder("cairn.peer.messages.sent", ps, PeerStats::messagesSent).tag("peer", target)
+                    .description("Internode messages sent to the peer").register(registry);
+            FunctionCounter.builder("cairn.peer.messages.received", ps, PeerStats::messagesReceived).tag("peer", target)
+                    .description("Internode messages received from the peer").register(registry);
+            FunctionCounter.builder("cairn.peer.messages.dropped", ps, PeerStats::messagesDropped).tag("peer", target)
+                    .description("Messages to the peer dropped (queue full, cut, connection lost)").register(registry);
+            Gauge.builder("cairn.peer.send.queue", ps, PeerStats::queueDepth).tag("peer", target)
+                    .description("Messages queued for the peer").register(registry);
+            Gauge.builder("cairn.peer.connected", ps, p -> p.connected() ? 1 : 0).tag("peer", target)
+                    .description("1 while the outbound connection to the peer is up").register(registry);
+        }
+        FunctionCounter.builder("cairn.hints.stored", s, x -> x.snapshot().hintsStored()).description("Hints stored for replicas that did not acknowledge").register(registry);
+        FunctionCounter.builder("cairn.hints.replayed", s, x -> x.snapshot().hintsReplayed()).description("Hints handed off to their target").register(registry);
+        FunctionCounter.builder("cairn.hints.dropped", s, x -> x.snapshot().hintsDropped()).description("Hints dropped after the hint window").register(registry);
+        FunctionCounter.builder("cairn.read.repairs", s, x -> x.snapshot().readRepairs()).description("Replicas repaired by reads (blocking and background)").register(registry);
+        FunctionCounter.builder("cairn.quorum.failures", s, x -> x.snapshot().quorumFailures()).description("Requests refused because too few replicas were reachable").register(registry);
+        FunctionCounter.builder("cairn.writes.outcome.unknown", s, x -> x.snapshot().outcomeUnknown()).description("Writes answered outcome_unknown (W not reached in time)").register(registry);
+    }
+
+    private static HintStore.Backlog backlog(ClusterDriver.Snapshot s, int target) {
+        return s.hints().getOrDefault(target, NO_HINTS);
+    }
+
+    private static final HintStore.Backlog NO_HINTS = new HintStore.Backlog(0, 0, 0);
+
+    /** Per-peer request latency and errors, fed by the cluster driver. */
+    public PeerRequests.Sink peerRequests() {
+        return new PeerRequests.Sink() {
+            @Override
+            public void latency(int peer, String kind, long nanos) {
+                peerTimers.computeIfAbsent(peer + ":" + kind, k -> Timer.builder("cairn.peer.requests")
+                        .description("Internode requests by peer and kind, send to response")
+                        .tag("peer", Integer.toString(peer)).tag("kind", kind)
+                        .publishPercentileHistogram()
+                        .minimumExpectedValue(Duration.ofNanos(50_000))
+                        .maximumExpectedValue(Duration.ofSeconds(10))
+                        .register(registry)).record(nanos, TimeUnit.NANOSECONDS);
+            }
+
+            @Override
+            public void error(int peer, String kind, String reason) {
+                peerErrors.computeIfAbsent(peer + ":" + kind + ":" + reason, k -> Counter.builder("cairn.peer.request.errors")
+                        .description("Internode requests that failed, by peer, kind and reason (error, refused, timeout)")
+                        .tag("peer", Integer.toString(peer)).tag("kind", kind).tag("reason", reason)
+                        .register(registry)).increment();
+            }
+        };
     }
 
     public String scrape() {
