@@ -9,7 +9,7 @@ import picocli.CommandLine.Command;
 @Command(name = "cairn", mixinStandardHelpOptions = true, versionProvider = Main.Version.class,
         description = "Cairn, a distributed key-value database.",
         subcommands = {StartCommand.class, ClientCommands.Put.class, ClientCommands.Get.class, ClientCommands.Delete.class,
-                ClientCommands.Batch.class, ClientCommands.Status.class, BenchCommand.class, CommandLine.HelpCommand.class})
+                ClientCommands.Batch.class, ClientCommands.Status.class, BenchCommand.class, DemoCommand.class, CommandLine.HelpCommand.class})
 public final class Main implements Runnable {
     @CommandLine.Spec
     CommandLine.Model.CommandSpec spec;

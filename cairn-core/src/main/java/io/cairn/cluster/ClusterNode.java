@@ -57,9 +57,30 @@ public final class ClusterNode {
 
     public ClusterNode(int id, List<Member> members, Namespace namespace, ClusterSettings settings, HybridClock clock,
                        Transport transport, Scheduler scheduler, LocalStore local, StorageEngine engine) {
+        this(id, members, List.of(namespace), settings, clock, transport, scheduler, local, engine);
+    }
+
+    /**
+     * @param namespaces every namespace this node serves; they share one partition map, so they
+     *                   must have the same partition count
+     */
+    public ClusterNode(int id, List<Member> members, List<Namespace> namespaces, ClusterSettings settings, HybridClock clock,
+                       Transport transport, Scheduler scheduler, LocalStore local, StorageEngine engine) {
+        if (namespaces.isEmpty()) {
+            throw new IllegalArgumentException("a cluster node serves at least one namespace");
+        }
+        Namespace namespace = namespaces.get(0);
+        for (Namespace ns : namespaces) {
+            if (ns.partitioner().partitions() != namespace.partitioner().partitions()) {
+                throw new IllegalArgumentException("namespaces " + namespace.name() + " and " + ns.name()
+                        + " have different partition counts; they must share one partition map");
+            }
+            if (this.namespaces.put(ns.id(), ns) != null) {
+                throw new IllegalArgumentException("namespace id " + ns.id() + " given twice");
+            }
+        }
         this.id = id;
         this.members = List.copyOf(members);
-        this.namespaces.put(namespace.id(), namespace);
         this.settings = settings;
         this.transport = transport;
         this.scheduler = scheduler;

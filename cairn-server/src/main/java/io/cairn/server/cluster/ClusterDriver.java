@@ -42,6 +42,9 @@ import java.util.function.BiFunction;
  * the core stays single-threaded exactly as under the simulator.
  */
 public final class ClusterDriver implements ClusterFront, AutoCloseable {
+    /** The namespace holding replicated idempotency outcomes; same partitioning as the data. */
+    public static final int IDEMPOTENCY_NAMESPACE_ID = 2;
+
     private final DefaultEventLoop core = new DefaultEventLoop(r -> {
         Thread t = new Thread(r, "cairn-cluster-core");
         t.setDaemon(true);
@@ -49,6 +52,7 @@ public final class ClusterDriver implements ClusterFront, AutoCloseable {
     });
     private final NodeConfig.Cluster config;
     private final Namespace namespace;
+    private final Namespace idempotency;
     private final ClusterNode node;
     private final InternodeTransport transport;
     private final PeerRequests peerRequests;
@@ -94,6 +98,7 @@ public final class ClusterDriver implements ClusterFront, AutoCloseable {
                          PeerRequests.Sink peerSink) {
         this.config = config.cluster();
         this.namespace = namespace;
+        this.idempotency = new Namespace(IDEMPOTENCY_NAMESPACE_ID, "idempotency", namespace.partitioner(), 0);
         this.replica = replica;
         this.faultInjection = config.cluster().faultInjection();
         NodeConfig.Cluster c = config.cluster();
@@ -124,7 +129,7 @@ public final class ClusterDriver implements ClusterFront, AutoCloseable {
             ScheduledFuture<?> f = core.schedule(task, delayMillis, TimeUnit.MILLISECONDS);
             return () -> f.cancel(false);
         };
-        this.node = call(() -> new ClusterNode(config.nodeId(), c.members(), namespace, settings, clock, peerRequests, scheduler,
+        this.node = call(() -> new ClusterNode(config.nodeId(), c.members(), List.of(namespace, idempotency), settings, clock, peerRequests, scheduler,
                 new WritePathStore(writes, replica, core, c.requestTimeout().toMillis()), engine));
         holder.node = node;
         this.snapshot = call(this::takeSnapshot);
@@ -191,6 +196,20 @@ public final class ClusterDriver implements ClusterFront, AutoCloseable {
     public CompletableFuture<ClientResult> get(byte[] key, Quorum r) {
         CompletableFuture<ClientResult> f = new CompletableFuture<>();
         core.execute(() -> node.get(namespace, key, r, f::complete));
+        return f;
+    }
+
+    @Override
+    public CompletableFuture<ClientResult> getOutcome(byte[] idempotencyKey, Quorum r) {
+        CompletableFuture<ClientResult> f = new CompletableFuture<>();
+        core.execute(() -> node.get(idempotency, idempotencyKey, r, f::complete));
+        return f;
+    }
+
+    @Override
+    public CompletableFuture<ClientResult> putOutcome(byte[] idempotencyKey, byte[] outcome, long ttlMillis, Quorum w) {
+        CompletableFuture<ClientResult> f = new CompletableFuture<>();
+        core.execute(() -> node.put(idempotency, idempotencyKey, outcome, null, ttlMillis, w, f::complete));
         return f;
     }
 

@@ -13,6 +13,12 @@ public interface ClusterFront {
 
     CompletableFuture<ClientResult> get(byte[] key, Quorum r);
 
+    /** Reads an idempotency outcome record (the cluster's idempotency namespace). */
+    CompletableFuture<ClientResult> getOutcome(byte[] idempotencyKey, Quorum r);
+
+    /** Stores an idempotency outcome record, expiring after {@code ttlMillis}. */
+    CompletableFuture<ClientResult> putOutcome(byte[] idempotencyKey, byte[] outcome, long ttlMillis, Quorum w);
+
     Quorum defaultReadQuorum();
 
     Quorum defaultWriteQuorum();

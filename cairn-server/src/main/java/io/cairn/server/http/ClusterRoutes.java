@@ -3,8 +3,8 @@ package io.cairn.server.http;
 import io.cairn.coordinator.ClientResult;
 import io.cairn.error.CairnException;
 import io.cairn.error.ErrorCode;
+import io.cairn.idempotency.IdempotencyTag;
 import io.cairn.quorum.Quorum;
-import io.cairn.request.Limits;
 import io.cairn.request.Op;
 import io.cairn.request.OpResult;
 import io.netty.handler.codec.http.FullHttpResponse;
@@ -19,6 +19,9 @@ import java.util.concurrent.CompletableFuture;
  * coordinator at the requested (or default) read and write quorums, and answers say how many
  * replicas took part ({@code Cairn-Acks}, {@code Cairn-Replies}).
  *
+ * <p>Idempotency keys work as on a single node, with the outcome kept as a replicated record
+ * ({@link ClusterIdempotency}), so a retry through any coordinator finds the first outcome.
+ *
  * <p>Conditional writes (If-Match / If-None-Match) are refused while N > 1: a linearizable CAS on
  * replicated data needs a consensus round per key, which comes in a later stage; running it as a
  * read-then-write race would be unsafe.
@@ -30,11 +33,11 @@ final class ClusterRoutes {
     static final String W_HEADER = "Cairn-Write-Quorum";
 
     private final ClusterFront cluster;
-    private final Limits limits;
+    private final ClusterIdempotency idempotency;
 
-    ClusterRoutes(ClusterFront cluster, Limits limits) {
+    ClusterRoutes(ClusterFront cluster, ClusterIdempotency idempotency) {
         this.cluster = cluster;
-        this.limits = limits;
+        this.idempotency = idempotency;
     }
 
     CompletableFuture<FullHttpResponse> get(HttpCall call, byte[] key, Map<String, String> params, Etags.Match ifNoneMatch) {
@@ -46,20 +49,20 @@ final class ClusterRoutes {
         });
     }
 
-    CompletableFuture<FullHttpResponse> put(HttpCall call, Op.Put op, Map<String, String> params) {
-        refuseConditions(op.condition().isNone());
-        Quorum w = quorum(params.get("w"), call.headers().get(W_HEADER), cluster.defaultWriteQuorum(), "w");
-        return cluster.put(op.key(), op.value(), op.contentType(), op.ttlMillis(), w).thenApply(ClusterRoutes::single);
+    CompletableFuture<FullHttpResponse> put(HttpCall call, Op.Put op, Map<String, String> params, IdempotencyTag tag) {
+        return write(call, List.of(op), params, tag, false);
     }
 
-    CompletableFuture<FullHttpResponse> delete(HttpCall call, Op.Delete op, Map<String, String> params) {
-        refuseConditions(op.condition().isNone());
-        Quorum w = quorum(params.get("w"), call.headers().get(W_HEADER), cluster.defaultWriteQuorum(), "w");
-        return cluster.delete(op.key(), w).thenApply(ClusterRoutes::single);
+    CompletableFuture<FullHttpResponse> delete(HttpCall call, Op.Delete op, Map<String, String> params, IdempotencyTag tag) {
+        return write(call, List.of(op), params, tag, false);
     }
 
     /** A batch fans out per operation; each answer is that operation's own outcome. */
-    CompletableFuture<FullHttpResponse> batch(HttpCall call, List<Op> ops, Map<String, String> params) {
+    CompletableFuture<FullHttpResponse> batch(HttpCall call, List<Op> ops, Map<String, String> params, IdempotencyTag tag) {
+        return write(call, ops, params, tag, true);
+    }
+
+    private CompletableFuture<FullHttpResponse> write(HttpCall call, List<Op> ops, Map<String, String> params, IdempotencyTag tag, boolean batch) {
         for (Op op : ops) {
             boolean unconditional = switch (op) {
                 case Op.Put p -> p.condition().isNone();
@@ -70,23 +73,65 @@ final class ClusterRoutes {
         }
         Quorum r = quorum(params.get("r"), call.headers().get(R_HEADER), cluster.defaultReadQuorum(), "r");
         Quorum w = quorum(params.get("w"), call.headers().get(W_HEADER), cluster.defaultWriteQuorum(), "w");
-        List<CompletableFuture<OpResult>> results = new ArrayList<>(ops.size());
-        for (Op op : ops) {
-            CompletableFuture<ClientResult> f = switch (op) {
-                case Op.Put p -> cluster.put(p.key(), p.value(), p.contentType(), p.ttlMillis(), w);
-                case Op.Delete d -> cluster.delete(d.key(), w);
-                case Op.Get g -> cluster.get(g.key(), r);
-                case Op.Apply a -> throw new IllegalStateException("not a client operation");
-            };
-            results.add(f.thenApply(ClusterRoutes::toOpResult));
+        if (tag == null) {
+            return run(ops, r, w).thenApply(results -> render(ops, results, batch));
         }
-        return CompletableFuture.allOf(results.toArray(CompletableFuture[]::new)).thenApply(x -> {
-            List<OpResult> list = results.stream().map(CompletableFuture::join).toList();
-            return Responses.bytes(HttpResponseStatus.OK, BatchCodec.render(ops, list), Responses.APPLICATION_JSON);
+        int n = cluster.replicationFactor();
+        int writeReplicas;
+        try {
+            writeReplicas = w.resolve(n);
+        } catch (IllegalArgumentException e) {
+            throw new CairnException(ErrorCode.INVALID_QUORUM, "w=" + w + ": " + e.getMessage());
+        }
+        return idempotency.run(tag, w, writeReplicas, () -> run(ops, r, w)).thenApply(outcome -> switch (outcome) {
+            case ClusterIdempotency.Outcome.Fresh f -> render(ops, f.results(), batch);
+            case ClusterIdempotency.Outcome.Replayed rep -> {
+                FullHttpResponse response = batch
+                        ? Responses.bytes(HttpResponseStatus.OK, BatchCodec.render(ops, rep.results()), Responses.APPLICATION_JSON)
+                        : NodeApi.single(rep.results().get(0));
+                response.headers().set(NodeApi.REPLAYED_HEADER, "true");
+                yield response;
+            }
+            case ClusterIdempotency.Outcome.Refused ref -> Responses.error(ref.code(), ref.message(), ref.details());
         });
     }
 
-    private static OpResult toOpResult(ClientResult r) {
+    /**
+     * Runs the operations through the coordinator: operations on different keys at once,
+     * operations on one key one after another, so each sees the ones before it. Results are in
+     * operation order.
+     */
+    private CompletableFuture<List<ClientResult>> run(List<Op> ops, Quorum r, Quorum w) {
+        List<CompletableFuture<ClientResult>> results = new ArrayList<>(ops.size());
+        Map<java.nio.ByteBuffer, CompletableFuture<ClientResult>> lastOnKey = new java.util.HashMap<>();
+        for (Op op : ops) {
+            CompletableFuture<ClientResult> before = lastOnKey.get(java.nio.ByteBuffer.wrap(op.key()));
+            CompletableFuture<ClientResult> result = before == null ? start(op, r, w) : before.thenCompose(x -> start(op, r, w));
+            lastOnKey.put(java.nio.ByteBuffer.wrap(op.key()), result);
+            results.add(result);
+        }
+        return CompletableFuture.allOf(results.toArray(CompletableFuture[]::new))
+                .thenApply(x -> results.stream().map(CompletableFuture::join).toList());
+    }
+
+    private CompletableFuture<ClientResult> start(Op op, Quorum r, Quorum w) {
+        return switch (op) {
+            case Op.Put p -> cluster.put(p.key(), p.value(), p.contentType(), p.ttlMillis(), w);
+            case Op.Delete d -> cluster.delete(d.key(), w);
+            case Op.Get g -> cluster.get(g.key(), r);
+            case Op.Apply a -> throw new IllegalStateException("not a client operation");
+        };
+    }
+
+    private static FullHttpResponse render(List<Op> ops, List<ClientResult> results, boolean batch) {
+        if (batch) {
+            return Responses.bytes(HttpResponseStatus.OK, BatchCodec.render(ops, results.stream().map(ClusterRoutes::toOpResult).toList()),
+                    Responses.APPLICATION_JSON);
+        }
+        return single(results.get(0));
+    }
+
+    static OpResult toOpResult(ClientResult r) {
         return switch (r) {
             case ClientResult.Written w -> new OpResult.Written(w.version(), w.expiresAtMillis());
             case ClientResult.Deleted d -> new OpResult.Deleted(d.version());

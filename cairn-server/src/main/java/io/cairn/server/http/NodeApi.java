@@ -87,7 +87,7 @@ public final class NodeApi implements Api {
         this.readiness = readiness;
         this.status = status;
         this.clusterFront = clusterFront;
-        this.cluster = clusterFront == null ? null : new ClusterRoutes(clusterFront, limits);
+        this.cluster = clusterFront == null ? null : new ClusterRoutes(clusterFront, new ClusterIdempotency(clusterFront, metrics));
     }
 
     @Override
@@ -306,8 +306,7 @@ public final class NodeApi implements Api {
         Condition condition = condition(call.headers(), true);
         Op.Put op = new Op.Put(key, call.body(), contentType, ttl, condition);
         if (cluster != null) {
-            refuseIdempotencyInCluster(call);
-            return cluster.put(call, op, params);
+            return cluster.put(call, op, params, idempotency(call));
         }
         return write(call, List.of(op), loop, false);
     }
@@ -317,8 +316,7 @@ public final class NodeApi implements Api {
         Map<String, String> params = requireNoParams(call, cluster != null ? Set.of("w") : Set.of());
         Condition condition = condition(call.headers(), false);
         if (cluster != null) {
-            refuseIdempotencyInCluster(call);
-            return cluster.delete(call, new Op.Delete(key, condition), params);
+            return cluster.delete(call, new Op.Delete(key, condition), params, idempotency(call));
         }
         return write(call, List.of(new Op.Delete(key, condition)), loop, false);
     }
@@ -351,8 +349,7 @@ public final class NodeApi implements Api {
         Map<String, String> params = requireNoParams(call, cluster != null ? Set.of("r", "w") : Set.of());
         List<Op> ops = BatchCodec.parse(call.body(), limits);
         if (cluster != null) {
-            refuseIdempotencyInCluster(call);
-            return cluster.batch(call, ops, params);
+            return cluster.batch(call, ops, params, idempotency(call));
         }
         boolean readOnly = ops.stream().noneMatch(Op::isWrite);
         if (readOnly && header(call.headers(), IDEMPOTENCY_HEADER) == null) {
@@ -446,14 +443,6 @@ public final class NodeApi implements Api {
             case OpResult.Failed f -> Responses.error(f.code(), f.message());
             default -> throw new IllegalStateException("unexpected write result " + result);
         };
-    }
-
-    private static void refuseIdempotencyInCluster(HttpCall call) {
-        if (call.headers().contains(IDEMPOTENCY_HEADER)) {
-            throw new CairnException(ErrorCode.INVALID_HEADER,
-                    "Idempotency-Key is not yet supported on a cluster (replicated idempotency records come in the next stage); "
-                            + "retry without it or use a single node");
-        }
     }
 
     private IdempotencyTag idempotency(HttpCall call) {

@@ -36,6 +36,8 @@ public final class NodeMetrics implements AutoCloseable {
     private final ConcurrentHashMap<String, Timer> timers = new ConcurrentHashMap<>();
     private final JvmGcMetrics gc = new JvmGcMetrics();
     private final Counter corruptReads;
+    private final Counter clusterReplays;
+    private final Counter unrecorded;
     private final ConcurrentHashMap<String, Timer> peerTimers = new ConcurrentHashMap<>();
     private final ConcurrentHashMap<String, Counter> peerErrors = new ConcurrentHashMap<>();
 
@@ -46,6 +48,10 @@ public final class NodeMetrics implements AutoCloseable {
         new ClassLoaderMetrics().bindTo(registry);
         new ProcessorMetrics().bindTo(registry);
         new UptimeMetrics().bindTo(registry);
+        clusterReplays = Counter.builder("cairn.idempotency.cluster.replays")
+                .description("Retries a cluster coordinator answered from a replicated outcome").register(registry);
+        unrecorded = Counter.builder("cairn.idempotency.unrecorded")
+                .description("Idempotent requests whose outcome could not be stored at W").register(registry);
         corruptReads = Counter.builder("cairn.http.corrupt.reads").description("Reads that found a corrupt record and answered 500").register(registry);
     }
 
@@ -64,6 +70,16 @@ public final class NodeMetrics implements AutoCloseable {
                     .register(registry));
         }
         t.record(nanos, TimeUnit.NANOSECONDS);
+    }
+
+    /** A cluster coordinator answered a retry from a replicated idempotency outcome. */
+    public void idempotencyReplay() {
+        clusterReplays.increment();
+    }
+
+    /** A cluster coordinator could not store an idempotency outcome at W (a retry may run again). */
+    public void idempotencyUnrecorded() {
+        unrecorded.increment();
     }
 
     public void corruptRead() {

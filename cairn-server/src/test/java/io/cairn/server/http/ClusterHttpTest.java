@@ -1,0 +1,199 @@
+package io.cairn.server.http;
+
+import static io.cairn.server.http.TestNode.etag;
+import static io.cairn.server.http.TestNode.json;
+import static io.cairn.server.http.TestNode.text;
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import java.io.IOException;
+import java.net.InetAddress;
+import java.net.ServerSocket;
+import java.net.http.HttpResponse;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestInstance;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * The key-value API of a three-node cluster (three real nodes in this JVM, each with its own
+ * RocksDB, talking over the internode transport on loopback): any node serves any key at the
+ * requested quorums, answers say how many replicas took part, idempotent retries through another
+ * coordinator replay the first outcome, and bad cluster input is refused without effect.
+ */
+@TestInstance(TestInstance.Lifecycle.PER_CLASS)
+class ClusterHttpTest {
+    @TempDir
+    static Path tmp;
+
+    private final List<TestNode> nodes = new ArrayList<>();
+
+    @BeforeAll
+    void startCluster() throws Exception {
+        int[] http = new int[3];
+        List<String> members = new ArrayList<>();
+        for (int i = 0; i < 3; i++) {
+            http[i] = freePort();
+            members.add((i + 1) + "/zone-" + (i + 1) + "/127.0.0.1:" + http[i] + "/127.0.0.1:" + freePort());
+        }
+        for (int i = 0; i < 3; i++) {
+            nodes.add(TestNode.start(tmp.resolve("n" + (i + 1)), "node.id", Integer.toString(i + 1), "http.port", Integer.toString(http[i]),
+                    "cluster.members", String.join(",", members), "cluster.heartbeatInterval", "100ms"));
+        }
+        for (TestNode n : nodes) {
+            awaitAllAlive(n);
+        }
+    }
+
+    @AfterAll
+    void stopCluster() {
+        nodes.forEach(TestNode::close);
+    }
+
+    private TestNode node(int id) {
+        return nodes.get(id - 1);
+    }
+
+    @Test
+    void anyNodeServesAnyKeyAndSaysHowManyReplicasTookPart() {
+        HttpResponse<byte[]> put = node(1).put("/kv/shared?w=all", "v1", "Content-Type", "text/plain");
+        assertThat(put.statusCode()).isEqualTo(200);
+        assertThat(put.headers().firstValue("Cairn-Acks")).contains("3");
+        for (int id = 1; id <= 3; id++) {
+            HttpResponse<byte[]> get = node(id).get("/kv/shared?r=all");
+            assertThat(get.statusCode()).isEqualTo(200);
+            assertThat(text(get)).isEqualTo("v1");
+            assertThat(get.headers().firstValue("Content-Type")).contains("text/plain");
+            assertThat(get.headers().firstValue("Cairn-Replies")).contains("3");
+            assertThat(etag(get)).isEqualTo(etag(put));
+        }
+        HttpResponse<byte[]> one = node(2).get("/kv/shared", "Cairn-Read-Quorum", "one");
+        assertThat(one.statusCode()).isEqualTo(200);
+        assertThat(Integer.parseInt(one.headers().firstValue("Cairn-Replies").orElseThrow())).isBetween(1, 3);
+
+        HttpResponse<byte[]> delete = node(3).delete("/kv/shared?w=quorum");
+        assertThat(delete.statusCode()).isEqualTo(204);
+        assertThat(Integer.parseInt(delete.headers().firstValue("Cairn-Acks").orElseThrow())).isBetween(2, 3);
+        assertThat(node(1).get("/kv/shared?r=quorum").statusCode()).isEqualTo(404);
+        assertThat(node(2).head("/kv/shared?r=all").statusCode()).isEqualTo(404);
+    }
+
+    @Test
+    void ttlAndBatchWorkThroughAnyCoordinator() throws Exception {
+        HttpResponse<byte[]> put = node(2).put("/kv/short-lived?ttl=300ms", "x");
+        assertThat(put.statusCode()).isEqualTo(200);
+        assertThat(put.headers().firstValue("Cairn-Expires-At")).isPresent();
+        assertThat(node(3).get("/kv/short-lived?r=all").statusCode()).isEqualTo(200);
+        Thread.sleep(400);
+        assertThat(node(1).get("/kv/short-lived?r=all").statusCode()).isEqualTo(404);
+
+        HttpResponse<byte[]> batch = node(1).batch("""
+                {"operations":[{"op":"put","key":"b1","value":"one"},{"op":"put","key":"b2","value":"two"},
+                        {"op":"get","key":"b1"},{"op":"delete","key":"b-none"},{"op":"get","key":"never-written"},
+                        {"op":"put","key":"b1","value":"uno"},{"op":"get","key":"b1"}]}""", "Cairn-Write-Quorum", "all");
+        assertThat(batch.statusCode()).as(TestNode.describe(batch)).isEqualTo(200);
+        JsonNode results = json(batch).path("results");
+        assertThat(results).hasSize(7);
+        assertThat(results.get(0).path("status").asInt()).isEqualTo(200);
+        assertThat(results.get(1).path("status").asInt()).isEqualTo(200);
+        assertThat(results.get(3).path("status").asInt()).isEqualTo(204);
+        assertThat(results.get(4).path("status").asInt()).isEqualTo(404);
+        // Operations on one key run in order, each seeing the ones before it.
+        assertThat(results.get(2).path("value").asText()).isEqualTo("one");
+        assertThat(results.get(6).path("value").asText()).isEqualTo("uno");
+        assertThat(text(node(2).get("/kv/b1?r=all"))).isEqualTo("uno");
+        assertThat(text(node(3).get("/kv/b2?r=one"))).isEqualTo("two");
+    }
+
+    @Test
+    void idempotentRetryThroughAnotherCoordinatorReplaysTheFirstOutcome() {
+        HttpResponse<byte[]> first = node(1).put("/kv/payment-7", "charged", "Idempotency-Key", "req-7");
+        assertThat(first.statusCode()).isEqualTo(200);
+        assertThat(first.headers().firstValue("Idempotent-Replayed")).isEmpty();
+        // Someone else overwrites the key; the retry must not redo the write.
+        assertThat(node(3).put("/kv/payment-7", "refunded").statusCode()).isEqualTo(200);
+
+        HttpResponse<byte[]> retry = node(2).put("/kv/payment-7", "charged", "Idempotency-Key", "req-7");
+        assertThat(retry.statusCode()).isEqualTo(200);
+        assertThat(retry.headers().firstValue("Idempotent-Replayed")).contains("true");
+        assertThat(etag(retry)).isEqualTo(etag(first));
+        assertThat(text(node(1).get("/kv/payment-7?r=all"))).isEqualTo("refunded");
+
+        HttpResponse<byte[]> reused = node(3).put("/kv/payment-7", "something else", "Idempotency-Key", "req-7");
+        assertThat(reused.statusCode()).isEqualTo(422);
+        assertThat(json(reused).path("code").asText()).isEqualTo("idempotency_key_reused");
+
+        HttpResponse<byte[]> delete = node(3).delete("/kv/payment-7", "Idempotency-Key", "req-8");
+        assertThat(delete.statusCode()).isEqualTo(204);
+        HttpResponse<byte[]> deleteRetry = node(1).delete("/kv/payment-7", "Idempotency-Key", "req-8");
+        assertThat(deleteRetry.statusCode()).isEqualTo(204);
+        assertThat(deleteRetry.headers().firstValue("Idempotent-Replayed")).contains("true");
+        assertThat(etag(deleteRetry)).isEqualTo(etag(delete));
+    }
+
+    @Test
+    void badClusterInputIsRefusedAndChangesNothing() {
+        assertRefused(node(1).put("/kv/q?w=4", "x"), 400, "invalid_quorum");
+        assertRefused(node(1).put("/kv/q?w=most", "x"), 400, "invalid_quorum");
+        assertRefused(node(1).put("/kv/q?w=one", "x", "Cairn-Write-Quorum", "all"), 400, "invalid_quorum");
+        assertRefused(node(1).get("/kv/q?r=0"), 400, "invalid_quorum");
+        assertRefused(node(1).put("/kv/q", "x", "If-Match", "*"), 400, "conditional_write_unsupported");
+        assertRefused(node(1).put("/kv/q", "x", "If-None-Match", "*"), 400, "conditional_write_unsupported");
+        assertRefused(node(1).put("/kv/q?color=red", "x"), 400, "invalid_parameter");
+        assertRefused(node(1).put("/kv/q", "x", "Idempotency-Key", "bad key"), 400, "invalid_idempotency_key");
+        assertThat(node(2).get("/kv/q?r=all").statusCode()).isEqualTo(404);
+    }
+
+    @Test
+    void operatorViewsShowMembersPartitionsAndEachReplicasVersion() {
+        HttpResponse<byte[]> put = node(1).put("/kv/inspect-me?w=all", "x");
+        JsonNode cluster = json(node(2).get("/admin/cluster"));
+        assertThat(cluster.path("self").asInt()).isEqualTo(2);
+        assertThat(cluster.path("members")).hasSize(3);
+        assertThat(cluster.path("partitionMap").path("partitions").asInt()).isEqualTo(256);
+        JsonNode key = json(node(3).get("/admin/keys/inspect-me"));
+        assertThat(key.path("replicas")).hasSize(3);
+        for (JsonNode r : key.path("replicas")) {
+            assertThat(r.path("etag").asText()).isEqualTo(etag(put));
+        }
+        assertThat(json(node(1).get("/admin/partitions/" + key.path("partition").asInt())).path("preferenceList")).hasSize(3);
+        assertRefused(node(1).get("/admin/partitions/256"), 404, "route_not_found");
+        assertRefused(node(1).get("/admin/partitions/x"), 400, "invalid_parameter");
+        assertRefused(node(1).call("POST", "/admin/faults?block=2", null), 404, "route_not_found");
+        JsonNode status = json(node(1).get("/admin/status"));
+        assertThat(status.path("cluster").path("members").asInt()).isEqualTo(3);
+        assertThat(status.path("backlogs").has("replicaLagMillis")).isTrue();
+        assertThat(node(1).metrics()).contains("cairn_peer_requests_seconds_count{kind=\"write\",peer=\"2\"}");
+    }
+
+    private static void assertRefused(HttpResponse<byte[]> r, int status, String code) {
+        assertThat(r.statusCode()).as(TestNode.describe(r)).isEqualTo(status);
+        assertThat(json(r).path("code").asText()).as(TestNode.describe(r)).isEqualTo(code);
+    }
+
+    private static void awaitAllAlive(TestNode n) throws InterruptedException {
+        long deadline = System.nanoTime() + 20_000_000_000L;
+        while (System.nanoTime() < deadline) {
+            JsonNode members = json(n.get("/admin/cluster")).path("members");
+            boolean all = true;
+            for (JsonNode m : members) {
+                all &= m.path("alive").asBoolean();
+            }
+            if (all) {
+                return;
+            }
+            Thread.sleep(50);
+        }
+        throw new AssertionError("not every member is alive: " + text(n.get("/admin/cluster")));
+    }
+
+    private static int freePort() throws IOException {
+        try (ServerSocket s = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
+            return s.getLocalPort();
+        }
+    }
+}
