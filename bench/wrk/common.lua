@@ -4,6 +4,7 @@
 --   KEYS        number of distinct keys, drawn uniformly from [0, KEYS)   (default 100000)
 --   VALUE_SIZE  bytes per written value                                    (default 100)
 --   KEY_PREFIX  key prefix                                                 (default bench-)
+--   NODES       (environment only) host:port,... to spread wrk's threads over (see common.setup)
 -- e.g.  wrk -t2 -c64 -d30s -s bench/wrk/put.lua http://127.0.0.1:7070 -- 100000 1024
 
 local common = {}
@@ -29,11 +30,34 @@ function common.configure(args)
   end
 end
 
--- Gives each thread its own random seed (wrk calls setup in the main state, once per thread).
+-- Servers to spread over: NODES="127.0.0.1:7301,127.0.0.1:7302,..." (environment). wrk takes one
+-- URL per process, but each thread can be pointed at its own address: thread i (from 1) talks to
+-- node ((i - 1) mod #NODES) + 1, with all of that thread's connections (-c / -t of them). Use a
+-- thread count that is a multiple of the node count to load every node equally. Unset: the URL.
+local nodes = nil
+local function node_addresses()
+  local list = os.getenv("NODES")
+  if list == nil or list == "" then return nil end
+  local addrs = {}
+  for host, port in list:gmatch("([^,:%s]+):(%d+)") do
+    local found = wrk.lookup(host, port)
+    if found == nil or found[1] == nil then error("NODES: cannot resolve " .. host .. ":" .. port) end
+    addrs[#addrs + 1] = found[1]
+  end
+  if #addrs == 0 then error("NODES must look like host:port,host:port") end
+  return addrs
+end
+
+-- Gives each thread its own random seed (wrk calls setup in the main state, once per thread) and,
+-- with NODES set, its server.
 local next_thread_id = 0
 function common.setup(thread)
   next_thread_id = next_thread_id + 1
   thread:set("thread_id", next_thread_id)
+  if nodes == nil then nodes = node_addresses() or false end
+  if nodes then
+    thread.addr = nodes[((next_thread_id - 1) % #nodes) + 1]
+  end
 end
 
 function common.seed()

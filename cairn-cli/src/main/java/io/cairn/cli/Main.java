@@ -5,7 +5,7 @@ import io.cairn.server.CairnNode;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 
-/** The one launcher: {@code cairn start | put | get | delete | batch | status | bench}. */
+/** The one launcher: {@code cairn start | demo | put | get | delete | batch | status | bench}. */
 @Command(name = "cairn", mixinStandardHelpOptions = true, versionProvider = Main.Version.class,
         description = "Cairn, a distributed key-value database.",
         subcommands = {StartCommand.class, ClientCommands.Put.class, ClientCommands.Get.class, ClientCommands.Delete.class,
@@ -27,7 +27,7 @@ public final class Main implements Runnable {
 
     @Override
     public void run() {
-        throw new CommandLine.ParameterException(spec.commandLine(), "name a command: start, put, get, delete, batch, status or bench");
+        throw new CommandLine.ParameterException(spec.commandLine(), "name a command: start, demo, put, get, delete, batch, status or bench");
     }
 
     /** Prints the build's version. */

@@ -17,8 +17,8 @@ import java.util.TreeMap;
  * Durable hints, stored in the node's own engine under {@code 'h' | target | created | seq}, and
  * the backlog figures operators watch (count, bytes and oldest age per target).
  *
- * <p>A hint is written with {@link Durability#SYNC} before the coordinator counts the write as
- * handled, so a coordinator crash does not lose it. Hints older than the hint window are dropped
+ * <p>A hint survives a process crash at once and a machine crash once the engine's WAL is next
+ * synced (see {@link #add}; in production at most {@code storage.asyncSyncInterval} later). Hints older than the hint window are dropped
  * and counted: anti-entropy (a later stage) covers what they carried. Not thread-safe.
  */
 public final class HintStore {
@@ -65,14 +65,22 @@ public final class HintStore {
         }
     }
 
-    /** Stores a hint durably for {@code target}. */
+    /**
+     * Stores a hint for {@code target}. The write is not fsynced on its own: it joins the
+     * engine's ordered WAL, which the next synced write (a replica write's group commit, the
+     * version ceiling) makes durable together with it. A hint stored for a write the coordinator
+     * also replicates to itself is therefore durable before that write is acknowledged; one stored
+     * after the answer (a replica that timed out) may be lost to a machine crash in the instant
+     * before the next sync, which read repair and anti-entropy make good. A fsync per hint would
+     * cap a node with a peer down at one fsync per write on the core thread.
+     */
     public void add(int target, int namespaceId, byte[] key, Record record) {
         long now = clock.nowMillis();
         byte[] storageKey = ByteBuffer.allocate(1 + 2 + 8 + 8).put(HINT).putShort((short) target).putLong(now).putLong(sequence++).array();
         byte[] encoded = RecordCodec.encode(key, record);
         byte[] value = ByteBuffer.allocate(4 + 4 + key.length + encoded.length)
                 .putInt(namespaceId).putInt(key.length).put(key).put(encoded).array();
-        engine.write(new WriteBatch().put(storageKey, value), Durability.SYNC);
+        engine.write(new WriteBatch().put(storageKey, value), Durability.ASYNC);
         count(new Hint(storageKey, target, now, namespaceId, key, record), 1);
         stored++;
     }
