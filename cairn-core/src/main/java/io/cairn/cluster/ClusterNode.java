@@ -18,7 +18,9 @@ import io.cairn.replica.LocalStore;
 import io.cairn.request.Op;
 import io.cairn.request.OpResult;
 import io.cairn.schedule.Scheduler;
+import io.cairn.storage.Durability;
 import io.cairn.storage.StorageEngine;
+import io.cairn.storage.StorageException;
 import io.cairn.transport.Transport;
 import java.util.HashMap;
 import java.util.HashSet;
@@ -30,7 +32,8 @@ import java.util.function.Consumer;
 /**
  * One node of a {@code quorum}-mode cluster, as pure logic over its ports: it coordinates client
  * requests ({@link Coordinator}), serves replica requests from peers, sends heartbeats to feed its
- * {@link FailureDetector}, and hands hints off to replicas that come back.
+ * {@link FailureDetector}, keeps hints for unreachable replicas as a sloppy-quorum fallback, and
+ * hands hints off to replicas that come back.
  *
  * <p>Every entry point ({@link #onMessage}, client calls, scheduled tasks) must be called from one
  * thread at a time; the driver (production event loop or simulator) guarantees it.
@@ -52,6 +55,7 @@ public final class ClusterNode {
     private final Map<Integer, Long> replayTargets = new HashMap<>();
     private long nextReplayId;
     private long hintsReplayed;
+    private long hintsKeptForPeers;
     private long pingSequence;
     private boolean running;
 
@@ -126,6 +130,11 @@ public final class ClusterNode {
         return hintsReplayed;
     }
 
+    /** Hints this node stored as a sloppy-quorum fallback, for writes other nodes coordinated. */
+    public long hintsKeptForPeers() {
+        return hintsKeptForPeers;
+    }
+
     public void put(Namespace ns, byte[] key, byte[] value, String contentType, long ttlMillis, Quorum w, Consumer<ClientResult> done) {
         coordinator.put(ns, key, value, contentType, ttlMillis, w, done);
     }
@@ -143,6 +152,7 @@ public final class ClusterNode {
         detector.heard(from);
         switch (m) {
             case Message.WriteRequest w -> onWriteRequest(from, w);
+            case Message.HintedWrite h -> onHintedWrite(from, h);
             case Message.ReadRequest r -> onReadRequest(from, r);
             case Message.WriteResponse w -> {
                 Hint h = replaying.remove(w.requestId());
@@ -170,6 +180,26 @@ public final class ClusterNode {
         });
     }
 
+
+    /**
+     * Sloppy quorum: this node stands in for the unreachable home replica {@code h.target()}. The
+     * hint is synced before the answer because the coordinator counts it toward W; the normal
+     * hint replay hands it to the target once this node's failure detector sees it alive.
+     */
+    private void onHintedWrite(int from, Message.HintedWrite h) {
+        String refused = !namespaces.containsKey(h.namespaceId()) ? "unknown namespace " + h.namespaceId()
+                : members.stream().noneMatch(m -> m.id() == h.target()) ? "hint target " + h.target() + " is not a member"
+                : null;
+        if (refused == null) {
+            try {
+                hints.add(h.target(), h.namespaceId(), h.key(), h.record(), Durability.SYNC);
+                hintsKeptForPeers++;
+            } catch (StorageException e) {
+                refused = e.toString();
+            }
+        }
+        transport.send(from, new Message.WriteResponse(h.requestId(), refused == null, refused));
+    }
 
     private void onReadRequest(int from, Message.ReadRequest r) {
         Namespace ns = namespaces.get(r.namespaceId());

@@ -11,6 +11,7 @@ import io.cairn.coordinator.CoordinatorSettings;
  * @param hintWindowMillis      hints older than this are dropped (anti-entropy covers them)
  * @param hintReplayIntervalMillis how often hint hand-off runs
  * @param hintReplayBatch       most hints handed to one target per replay round (the throttle)
+ * @param coordinator           the coordinator's knobs, sloppy quorum among them
  */
 public record ClusterSettings(int replicationFactor, long heartbeatIntervalMillis, double phiThreshold,
                               long hintWindowMillis, long hintReplayIntervalMillis, int hintReplayBatch,

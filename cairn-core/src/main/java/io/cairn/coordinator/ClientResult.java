@@ -7,11 +7,22 @@ import java.util.Map;
 
 /** What a coordinator answers a client, protocol-neutral; front ends render it. */
 public sealed interface ClientResult {
-    /** A put reached W replicas. */
-    record Written(Version version, long expiresAtMillis, int acks) implements ClientResult {}
+    /**
+     * A put reached W replicas. {@code acks} counts every acknowledgement, {@code fallbackAcks}
+     * those of them from fallback nodes holding a hint for a home replica (sloppy quorum only).
+     */
+    record Written(Version version, long expiresAtMillis, int acks, int fallbackAcks) implements ClientResult {
+        public Written(Version version, long expiresAtMillis, int acks) {
+            this(version, expiresAtMillis, acks, 0);
+        }
+    }
 
-    /** A delete's tombstone reached W replicas. */
-    record Deleted(Version version, int acks) implements ClientResult {}
+    /** A delete's tombstone reached W replicas; acks counted as for {@link Written}. */
+    record Deleted(Version version, int acks, int fallbackAcks) implements ClientResult {
+        public Deleted(Version version, int acks) {
+            this(version, acks, 0);
+        }
+    }
 
     /** A read found a live value among R replies. */
     record Found(Record record, int replies) implements ClientResult {}

@@ -4,6 +4,7 @@ import io.cairn.clock.HybridClock;
 import io.cairn.error.ErrorCode;
 import io.cairn.failure.FailureDetector;
 import io.cairn.hint.HintStore;
+import io.cairn.invariant.Invariant;
 import io.cairn.message.Message;
 import io.cairn.namespace.Namespace;
 import io.cairn.placement.PartitionMap;
@@ -15,11 +16,13 @@ import io.cairn.replica.LocalStore;
 import io.cairn.request.Op;
 import io.cairn.request.OpResult;
 import io.cairn.schedule.Scheduler;
+import io.cairn.storage.Durability;
 import io.cairn.storage.StorageException;
 import io.cairn.transport.Transport;
 import io.cairn.version.Version;
 import java.util.Arrays;
 import java.util.HashMap;
+import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
@@ -37,6 +40,22 @@ import java.util.function.Consumer;
  * acknowledged a durable store. At the deadline every replica that has not acknowledged gets a
  * durable hint; if W was not reached by then, the answer is {@code outcome_unknown}, because
  * some replica may have stored the write — never "not written".
+ *
+ * <p><b>Sloppy quorum</b> ({@link CoordinatorSettings#sloppyQuorum}, off by default). Each home
+ * replica that is down is stood in for by the next live fallback of the partition's preference
+ * list (not a home replica, one per down replica): it gets a {@link Message.HintedWrite}, stores
+ * a durable hint for the home replica, and its acknowledgement counts toward W. Admission counts
+ * live home replicas plus the fallbacks found, which is never more than N. The coordinator itself
+ * may be the fallback; it then stores the hint at once. The coordinator hints a down home replica
+ * itself only when no fallback took the write — none was live, it refused, or it did not answer by
+ * the deadline — so a write a home replica missed is not left without a hint (short of a
+ * coordinator crash before the deadline, as for any replica that does not answer). The fallback's hint
+ * replay hands the write to the home replica once it is back. Reads stay on home replicas, so
+ * with sloppy quorum R + W > N no longer guarantees that a read sees an acknowledged write: a
+ * write acknowledged partly by fallbacks may sit on fewer than W home replicas until hand-off
+ * completes. That, and one fsync per fallback hint, is why it is off by default; it buys write
+ * availability while home replicas are down. Answers report how many acknowledgements came from
+ * fallbacks.
  *
  * <p><b>Reads.</b> The coordinator asks every live home replica and decides once R replied
  * ({@link ReadTally}): the newest version wins (last-writer-wins; tombstones and expired records
@@ -117,20 +136,28 @@ public final class Coordinator {
     }
 
     private void replicate(Namespace ns, byte[] key, Record record, Quorum w, Consumer<ClientResult> done) {
-        int[] replicas = map.replicas(ns.partitionOf(key));
-        int required = admit(replicas, w, "w", done);
+        int partition = ns.partitionOf(key);
+        int[] replicas = map.replicas(partition);
+        Set<Integer> up = up(replicas);
+        // Down home replica → the fallback standing in for it; empty unless sloppy.
+        Map<Integer, Integer> standIns = settings.sloppyQuorum() ? standIns(partition, replicas, up) : Map.of();
+        int required = admit(replicas.length, up.size() + standIns.size(), w, "w", done);
         if (required < 0) {
             return;
         }
-        Set<Integer> up = up(replicas);
         long id = nextRequestId++;
-        PendingWrite p = new PendingWrite(id, ns, key, record, new WriteTally(toSet(replicas), required), done);
+        Set<Integer> participants = toSet(replicas);
+        participants.addAll(standIns.values());
+        PendingWrite p = new PendingWrite(id, ns, key, record, new WriteTally(participants, required), done);
+        standIns.forEach((home, fallback) -> p.fallbackFor.put(fallback, home));
         writes.put(id, p);
         p.timeout = scheduler.schedule(settings.requestTimeoutMillis(), () -> writeTimedOut(p));
         for (int r : replicas) {
             if (!up.contains(r)) {
-                hint(r, ns, key, record);
-                p.hinted.add(r);
+                if (!standIns.containsKey(r)) {
+                    hint(r, ns, key, record);
+                    p.hinted.add(r);
+                }
                 p.tally.refuse(r);
             }
         }
@@ -142,8 +169,48 @@ public final class Coordinator {
                 transport.send(r, new Message.WriteRequest(id, ns.id(), key, record));
             }
         }
+        standIns.forEach((home, fallback) -> {
+            stats.fallbackHints++;
+            if (fallback == self) {
+                onWriteResponse(self, storeHintAsFallback(id, home, ns, key, record));
+            } else {
+                transport.send(fallback, new Message.HintedWrite(id, home, ns.id(), key, record));
+            }
+        });
     }
 
+    /**
+     * For each down home replica, in preference order, the next live fallback of the partition's
+     * preference list not already chosen for another one. Down replicas left without one are absent.
+     */
+    private Map<Integer, Integer> standIns(int partition, int[] replicas, Set<Integer> up) {
+        Map<Integer, Integer> standIns = new LinkedHashMap<>();
+        int[] preferences = map.preferenceList(partition);
+        int next = replicas.length;
+        for (int home : replicas) {
+            if (up.contains(home)) {
+                continue;
+            }
+            while (next < preferences.length && preferences[next] != self && !detector.isAlive(preferences[next])) {
+                next++;
+            }
+            if (next == preferences.length) {
+                break;
+            }
+            standIns.put(home, preferences[next++]);
+        }
+        return standIns;
+    }
+
+    /** This node is the fallback: it keeps the hint itself, synced, since its acknowledgement counts toward W. */
+    private Message.WriteResponse storeHintAsFallback(long id, int target, Namespace ns, byte[] key, Record record) {
+        try {
+            hints.add(target, ns.id(), key, record, Durability.SYNC);
+        } catch (StorageException e) {
+            return new Message.WriteResponse(id, false, e.toString());
+        }
+        return new Message.WriteResponse(id, true, null);
+    }
 
     public void onWriteResponse(int from, Message.WriteResponse m) {
         PendingWrite p = writes.get(m.requestId());
@@ -153,9 +220,11 @@ public final class Coordinator {
         if (m.stored()) {
             p.tally.ack(from);
         } else {
-            // The replica is up but could not store it: it still needs the write later.
-            if (p.hinted.add(from)) {
-                hint(from, p.ns, p.key, p.record);
+            // The replica is up but could not store it (or a fallback could not keep the hint for
+            // its home replica): the home replica still needs the write later.
+            int target = p.fallbackFor.getOrDefault(from, from);
+            if (p.hinted.add(target)) {
+                hint(target, p.ns, p.key, p.record);
             }
             p.tally.refuse(from);
         }
@@ -166,9 +235,10 @@ public final class Coordinator {
         WriteTally.Decision d = p.tally.decision();
         if (!p.answered && d == WriteTally.Decision.ACKNOWLEDGED) {
             p.answered = true;
+            int fallbackAcks = (int) p.tally.acked().stream().filter(p.fallbackFor::containsKey).count();
             p.done.accept(p.record.tombstone()
-                    ? new ClientResult.Deleted(p.record.version(), p.tally.acks())
-                    : new ClientResult.Written(p.record.version(), p.record.expiresAtMillis(), p.tally.acks()));
+                    ? new ClientResult.Deleted(p.record.version(), p.tally.acks(), fallbackAcks)
+                    : new ClientResult.Written(p.record.version(), p.record.expiresAtMillis(), p.tally.acks(), fallbackAcks));
         }
         if (p.tally.unanswered().isEmpty()) {
             finishWrite(p);
@@ -180,8 +250,9 @@ public final class Coordinator {
             return;
         }
         for (int r : p.tally.unanswered()) {
-            if (p.hinted.add(r)) {
-                hint(r, p.ns, p.key, p.record);
+            int target = p.fallbackFor.getOrDefault(r, r);
+            if (p.hinted.add(target)) {
+                hint(target, p.ns, p.key, p.record);
             }
         }
         finishWrite(p);
@@ -206,11 +277,11 @@ public final class Coordinator {
 
     public void get(Namespace ns, byte[] key, Quorum r, Consumer<ClientResult> done) {
         int[] replicas = map.replicas(ns.partitionOf(key));
-        int required = admit(replicas, r, "r", done);
+        Set<Integer> up = up(replicas);
+        int required = admit(replicas.length, up.size(), r, "r", done);
         if (required < 0) {
             return;
         }
-        Set<Integer> up = up(replicas);
         long id = nextRequestId++;
         PendingRead p = new PendingRead(id, ns, key, new ReadTally(up, required), done);
         reads.put(id, p);
@@ -359,22 +430,23 @@ public final class Coordinator {
 
     /**
      * How many replies the quorum needs, or -1 after answering the client: the quorum is invalid
-     * for N, or fewer replicas are up than it needs (fail fast, nothing sent).
+     * for N, or fewer than it needs are reachable (fail fast, nothing sent). {@code reachable} is
+     * the live home replicas, plus for a sloppy write the fallbacks standing in for the others.
      */
-    private int admit(int[] replicas, Quorum quorum, String name, Consumer<ClientResult> done) {
+    private int admit(int replicas, int reachable, Quorum quorum, String name, Consumer<ClientResult> done) {
+        Invariant.check(reachable <= replicas, "%d reachable of %d replicas", reachable, replicas);
         int required;
         try {
-            required = quorum.resolve(replicas.length);
+            required = quorum.resolve(replicas);
         } catch (IllegalArgumentException e) {
             done.accept(new ClientResult.Failed(ErrorCode.INVALID_QUORUM, name + "=" + quorum + ": " + e.getMessage(), Map.of()));
             return -1;
         }
-        int up = up(replicas).size();
-        if (up < required) {
+        if (reachable < required) {
             stats.quorumFailures++;
             done.accept(new ClientResult.Failed(ErrorCode.QUORUM_UNAVAILABLE,
-                    name + "=" + quorum + " needs " + required + " replicas but only " + up + " of " + replicas.length + " are reachable",
-                    Map.of("required", required, "reachable", up, "replicas", replicas.length)));
+                    name + "=" + quorum + " needs " + required + " replicas but only " + reachable + " of " + replicas + " are reachable",
+                    Map.of("required", required, "reachable", reachable, "replicas", replicas)));
             return -1;
         }
         return required;
@@ -407,7 +479,10 @@ public final class Coordinator {
         final Record record;
         final WriteTally tally;
         final Consumer<ClientResult> done;
+        // Home replicas with a hint at this coordinator.
         final Set<Integer> hinted = new LinkedHashSet<>();
+        // Fallback → the down home replica it stands in for. Invariant: no key is a home replica.
+        final Map<Integer, Integer> fallbackFor = new HashMap<>();
         Scheduler.Cancellable timeout;
         boolean answered;
 

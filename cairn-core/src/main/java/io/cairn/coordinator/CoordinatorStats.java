@@ -6,9 +6,12 @@ public final class CoordinatorStats {
     long outcomeUnknown;
     long readRepairs;
     long hintsStored;
+    long fallbackHints;
 
     public long quorumFailures() { return quorumFailures; }
     public long outcomeUnknown() { return outcomeUnknown; }
     public long readRepairs() { return readRepairs; }
     public long hintsStored() { return hintsStored; }
+    /** Writes handed to a fallback node (possibly this one) for a down home replica: sloppy quorum only. */
+    public long fallbackHints() { return fallbackHints; }
 }

@@ -3,7 +3,8 @@ package io.cairn.hint;
 import io.cairn.record.Record;
 
 /**
- * A write a replica missed, kept by the coordinator until it can be handed off.
+ * A write a replica missed, kept by its coordinator (or, under sloppy quorum, by a fallback node)
+ * until it can be handed off.
  *
  * @param storageKey where the hint itself is stored (to delete it after hand-off)
  */

@@ -75,12 +75,22 @@ public final class HintStore {
      * cap a node with a peer down at one fsync per write on the core thread.
      */
     public void add(int target, int namespaceId, byte[] key, Record record) {
+        add(target, namespaceId, key, record, Durability.ASYNC);
+    }
+
+    /**
+     * Stores a hint with the given durability. A fallback node under sloppy quorum stores SYNC:
+     * its acknowledgement counts toward W, and the hint is the only copy it holds, so it must be on
+     * stable storage before the acknowledgement leaves (one fsync per hinted write, on the caller's
+     * thread). Throws {@link io.cairn.storage.StorageException} if the engine could not store it.
+     */
+    public void add(int target, int namespaceId, byte[] key, Record record, Durability durability) {
         long now = clock.nowMillis();
         byte[] storageKey = ByteBuffer.allocate(1 + 2 + 8 + 8).put(HINT).putShort((short) target).putLong(now).putLong(sequence++).array();
         byte[] encoded = RecordCodec.encode(key, record);
         byte[] value = ByteBuffer.allocate(4 + 4 + key.length + encoded.length)
                 .putInt(namespaceId).putInt(key.length).put(key).put(encoded).array();
-        engine.write(new WriteBatch().put(storageKey, value), Durability.ASYNC);
+        engine.write(new WriteBatch().put(storageKey, value), durability);
         count(new Hint(storageKey, target, now, namespaceId, key, record), 1);
         stored++;
     }

@@ -1,5 +1,6 @@
 package io.cairn.message;
 
+import io.cairn.invariant.Invariant;
 import io.cairn.record.CorruptRecordException;
 import io.cairn.record.Record;
 import io.cairn.record.RecordCodec;
@@ -12,7 +13,11 @@ import java.nio.charset.StandardCharsets;
  *
  * <pre>
  *   u8 type | fields (big-endian; byte strings and texts as i32 length + bytes, -1 for null)
+ *   7 HintedWrite: i64 request id | u16 target node id | i32 namespace id | key | record
  * </pre>
+ *
+ * <p>The type byte versions each message: a new message takes a new type, and a node that does
+ * not know a type rejects it as malformed rather than guessing.
  */
 public final class MessageCodec {
     private static final byte WRITE_REQUEST = 1;
@@ -21,6 +26,8 @@ public final class MessageCodec {
     private static final byte READ_RESPONSE = 4;
     private static final byte PING = 5;
     private static final byte PONG = 6;
+    private static final byte HINTED_WRITE = 7;
+    private static final int MAX_NODE_ID = 0xFFFF;
     private static final int MAX_FIELD_BYTES = 64 << 20;
 
     private MessageCodec() {}
@@ -32,6 +39,13 @@ public final class MessageCodec {
                 yield alloc(1 + 8 + 4 + 4 + w.key().length + 4 + record.length).put(WRITE_REQUEST)
                         .putLong(w.requestId()).putInt(w.namespaceId()).putInt(w.key().length).put(w.key())
                         .putInt(record.length).put(record).array();
+            }
+            case Message.HintedWrite h -> {
+                Invariant.check(h.target() >= 1 && h.target() <= MAX_NODE_ID, "hint target %d is not a node id", h.target());
+                byte[] record = RecordCodec.encode(h.key(), h.record());
+                yield alloc(1 + 8 + 2 + 4 + 4 + h.key().length + 4 + record.length).put(HINTED_WRITE)
+                        .putLong(h.requestId()).putShort((short) h.target()).putInt(h.namespaceId())
+                        .putInt(h.key().length).put(h.key()).putInt(record.length).put(record).array();
             }
             case Message.WriteResponse w -> {
                 byte[] error = text(w.error());
@@ -66,6 +80,17 @@ public final class MessageCodec {
                     byte[] key = bytes(in);
                     Record record = RecordCodec.decode(key, bytes(in));
                     yield new Message.WriteRequest(id, ns, key, record);
+                }
+                case HINTED_WRITE -> {
+                    long id = in.getLong();
+                    int target = Short.toUnsignedInt(in.getShort());
+                    if (target == 0) {
+                        throw new CorruptRecordException("hint target 0 is not a node id");
+                    }
+                    int ns = in.getInt();
+                    byte[] key = bytes(in);
+                    Record record = RecordCodec.decode(key, bytes(in));
+                    yield new Message.HintedWrite(id, target, ns, key, record);
                 }
                 case WRITE_RESPONSE -> new Message.WriteResponse(in.getLong(), in.get() != 0, string(in));
                 case READ_REQUEST -> new Message.ReadRequest(in.getLong(), in.getInt(), bytes(in));

@@ -1,13 +1,17 @@
 package io.cairn.cluster;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.cairn.clock.HybridClock;
 import io.cairn.clock.ManualClock;
 import io.cairn.coordinator.ClientResult;
+import io.cairn.coordinator.CoordinatorSettings;
+import io.cairn.hint.HintStore;
 import io.cairn.membership.Member;
 import io.cairn.message.Message;
 import io.cairn.namespace.Namespace;
+import io.cairn.partition.Partitioner;
 import io.cairn.quorum.Quorum;
 import io.cairn.record.Record;
 import io.cairn.replica.LocalReplica;
@@ -19,6 +23,7 @@ import io.cairn.schedule.Scheduler;
 import io.cairn.storage.Durability;
 import io.cairn.storage.MemoryEngine;
 import io.cairn.storage.StorageException;
+import io.cairn.version.Version;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.Comparator;
@@ -30,9 +35,11 @@ class ClusterNodeTest {
     private static final long T = 1_700_000_000_000L;
     private final ManualClock wall = new ManualClock(T);
     private final List<Task> tasks = new ArrayList<>();
-    private final List<Message> sent = new ArrayList<>();
+    private final List<Sent> sent = new ArrayList<>();
 
     private record Task(long at, long seq, Runnable run) {}
+
+    private record Sent(int to, Message message) {}
 
     /** Found by the simulator: a write this node's own store refused was hinted to itself, and never handed off. */
     @Test
@@ -61,7 +68,7 @@ class ClusterNodeTest {
             return () -> tasks.remove(t);
         };
         ClusterNode node = new ClusterNode(1, members, ns, new ClusterSettings(1, 500, 8.0, 3_600_000, 1_000, 16,
-                io.cairn.coordinator.CoordinatorSettings.DEFAULTS), clock, (to, m) -> sent.add(m), scheduler, store, engine);
+                CoordinatorSettings.DEFAULTS), clock, (to, m) -> sent.add(new Sent(to, m)), scheduler, store, engine);
         node.start();
         byte[] key = "k".getBytes(StandardCharsets.UTF_8);
         List<ClientResult> results = new ArrayList<>();
@@ -74,7 +81,96 @@ class ClusterNodeTest {
 
         assertThat(node.hints().pendingCount()).isZero();
         assertThat(replica.readStored(ns, key)).isNotNull();
-        assertThat(sent).noneMatch(m -> m instanceof Message.WriteRequest);
+        assertThat(sent).noneMatch(s -> s.message() instanceof Message.WriteRequest);
+    }
+
+    @Test
+    void aFallbackKeepsAHintedWriteDurablyBeforeAnsweringAndHandsItOffWhenTheTargetIsBack() {
+        MemoryEngine engine = new MemoryEngine();
+        Namespace ns = Namespace.defaults(0);
+        ClusterNode node = node(engine, List.of(ns));
+        node.start();
+        byte[] key = "k".getBytes(StandardCharsets.UTF_8);
+        Record record = Record.value(new Version(Version.pack(T, 0), 2), Record.NO_EXPIRY, null, "v".getBytes(StandardCharsets.UTF_8));
+
+        node.onMessage(2, new Message.HintedWrite(77, 3, ns.id(), key, record));
+
+        assertThat(responses(2)).containsExactly(new Message.WriteResponse(77, true, null));
+        assertThat(node.hints().backlog()).containsOnlyKeys(3);
+        assertThat(node.hintsKeptForPeers()).isEqualTo(1);
+        engine.crash();
+        assertThat(new HintStore(engine, wall, 3_600_000).pending(3, 10)).hasSize(1);
+
+        // Node 3 comes back: its pings make it alive, and the next replay round hands the hint off.
+        sent.clear();
+        for (int i = 0; i < 4; i++) {
+            node.onMessage(3, new Message.Ping(i));
+            runFor(500);
+        }
+        Message.WriteRequest handoff = sent.stream().filter(s -> s.to() == 3 && s.message() instanceof Message.WriteRequest)
+                .map(s -> (Message.WriteRequest) s.message()).findFirst().orElseThrow();
+        assertThat(handoff.key()).isEqualTo(key);
+        assertThat(handoff.record()).isEqualTo(record);
+        node.onMessage(3, new Message.WriteResponse(handoff.requestId(), true, null));
+        assertThat(node.hints().pendingCount()).isZero();
+    }
+
+    @Test
+    void aHintedWriteForAnUnknownNamespaceOrANonMemberIsRefused() {
+        ClusterNode node = node(new MemoryEngine(), List.of(Namespace.defaults(0)));
+        Record record = Record.tombstone(new Version(Version.pack(T, 0), 2));
+
+        node.onMessage(2, new Message.HintedWrite(1, 3, 42, new byte[] {1}, record));
+        node.onMessage(2, new Message.HintedWrite(2, 9, Namespace.DEFAULT_ID, new byte[] {1}, record));
+
+        assertThat(responses(2)).extracting(Message.WriteResponse::stored).containsExactly(false, false);
+        assertThat(node.hints().pendingCount()).isZero();
+    }
+
+    @Test
+    void aNodeServesEveryNamespaceItWasGiven() {
+        MemoryEngine engine = new MemoryEngine();
+        Namespace first = Namespace.defaults(0);
+        Namespace second = new Namespace(7, "second", new Partitioner(Namespace.DEFAULT_PARTITIONS), 0);
+        ClusterNode node = node(engine, List.of(first, second));
+        Record record = Record.value(new Version(Version.pack(T, 0), 2), Record.NO_EXPIRY, null, new byte[] {1});
+
+        node.onMessage(2, new Message.WriteRequest(1, second.id(), new byte[] {1}, record));
+        node.onMessage(2, new Message.WriteRequest(2, 8, new byte[] {1}, record));
+
+        assertThat(responses(2)).extracting(Message.WriteResponse::stored).containsExactly(true, false);
+    }
+
+    @Test
+    void namespacesMustBeGivenShareOnePartitionCountAndHaveDistinctIds() {
+        Namespace first = Namespace.defaults(0);
+        MemoryEngine engine = new MemoryEngine();
+        assertThatThrownBy(() -> node(engine, List.of())).isInstanceOf(IllegalArgumentException.class);
+        assertThatThrownBy(() -> node(engine, List.of(first, new Namespace(7, "other", new Partitioner(64), 0))))
+                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("partition counts");
+        assertThatThrownBy(() -> node(engine, List.of(first, new Namespace(first.id(), "again", first.partitioner(), 0))))
+                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("given twice");
+    }
+
+    /** Node 1 of three, with an always-synchronous store. */
+    private ClusterNode node(MemoryEngine engine, List<Namespace> namespaces) {
+        HybridClock clock = new HybridClock(wall, 1);
+        LocalReplica replica = new LocalReplica(engine, clock, Durability.SYNC, 0, Limits.DEFAULTS);
+        List<Member> members = List.of(new Member(1, "a", "h1:80", "h1:7000"), new Member(2, "b", "h2:80", "h2:7000"),
+                new Member(3, "c", "h3:80", "h3:7000"));
+        Scheduler scheduler = (delay, task) -> {
+            Task t = new Task(wall.nowMillis() + delay, tasks.size(), task);
+            tasks.add(t);
+            return () -> tasks.remove(t);
+        };
+        return new ClusterNode(1, members, namespaces, new ClusterSettings(3, 500, 8.0, 3_600_000, 500, 16,
+                CoordinatorSettings.DEFAULTS.withSloppyQuorum(true)), clock, (to, m) -> sent.add(new Sent(to, m)), scheduler,
+                LocalStore.direct(replica), engine);
+    }
+
+    private List<Message.WriteResponse> responses(int to) {
+        return sent.stream().filter(s -> s.to() == to && s.message() instanceof Message.WriteResponse)
+                .map(s -> (Message.WriteResponse) s.message()).toList();
     }
 
     private void runFor(long millis) {

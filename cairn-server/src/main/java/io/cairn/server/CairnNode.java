@@ -197,7 +197,7 @@ public final class CairnNode implements AutoCloseable {
         backlog.put("idempotencyRecords", replica.stats().idempotencyRecords());
         backlog.put("httpConnections", http.connections());
         if (cluster != null) {
-            ClusterDriver.Snapshot snap = cluster.snapshot();
+            ClusterDriver.Snapshot snap = cluster.freshSnapshot();
             backlog.put("hintsPending", snap.hintsPending());
             backlog.put("hintBytesPending", snap.hintBytesPending());
             // Hints are what replicas missed: the oldest one is how far the furthest-behind replica lags.

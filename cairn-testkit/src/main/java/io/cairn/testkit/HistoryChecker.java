@@ -18,6 +18,9 @@ import java.util.StringJoiner;
  * <ul>
  *   <li>{@link #readYourWrites}: a read with R + W > N, invoked after a write acknowledged at W
  *       completed, returns that write's version or a newer one (any key: quorums intersect).
+ *       Under sloppy quorum this holds only for writes W home replicas acknowledged: one that
+ *       fallbacks helped acknowledge may sit on fewer home replicas, where reads look, until its
+ *       hints are handed off, so it sets no floor (the other checks still hold it fully).
  *   <li>{@link #lostWrites}: after the heal phase, the newest copy of each key on its home replicas
  *       and the final R=all read are at least as new as every acknowledged write of the key.
  *   <li>{@link #convergence}: after the heal phase and the final R=all reads (whose read repair
@@ -50,7 +53,7 @@ final class HistoryChecker {
             }
             Operation floor = null;
             for (Operation w : history.on(read.key)) {
-                if (w.isWrite() && w.acknowledged() && w.completedStep < read.invokedStep
+                if (w.isWrite() && w.acknowledgedByHomeQuorum() && w.completedStep < read.invokedStep
                         && read.quorumSize + w.quorumSize > replicationFactor
                         && (floor == null || w.version.isNewerThan(floor.version))) {
                     floor = w;

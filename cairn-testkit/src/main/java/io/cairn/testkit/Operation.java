@@ -45,6 +45,8 @@ public final class Operation {
     Outcome outcome = Outcome.PENDING;
     Version version;
     int acks;
+    // Invariant: fallbackAcks <= acks, and 0 unless the run uses sloppy quorum.
+    int fallbackAcks;
     Record record;
     String error;
 
@@ -70,6 +72,14 @@ public final class Operation {
         return outcome == Outcome.WRITTEN || outcome == Outcome.DELETED;
     }
 
+    /**
+     * An acknowledged write that W home replicas acknowledged, so a read at R + W > N intersects
+     * it. Every acknowledged write is one, unless sloppy quorum let fallbacks make up W.
+     */
+    boolean acknowledgedByHomeQuorum() {
+        return acknowledged() && acks - fallbackAcks >= quorumSize;
+    }
+
     /** A write that may have been stored: acknowledged, unknown, or still pending at the end. */
     boolean mayHaveTakenEffect() {
         return isWrite() && outcome != Outcome.FAILED;
@@ -92,6 +102,9 @@ public final class Operation {
         }
         if (outcome == Outcome.WRITTEN || outcome == Outcome.DELETED) {
             b.append(" acks=").append(acks);
+            if (fallbackAcks > 0) {
+                b.append(" (").append(fallbackAcks).append(" by fallbacks)");
+            }
         }
         if (error != null) {
             b.append(" (").append(error).append(')');

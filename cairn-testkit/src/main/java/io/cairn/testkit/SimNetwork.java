@@ -53,6 +53,7 @@ final class SimNetwork {
         byte[] bytes = MessageCodec.encode(m);
         switch (m) {
             case Message.WriteRequest w -> invariants.observe(w.record(), "a write request from " + from);
+            case Message.HintedWrite h -> invariants.observe(h.record(), "a hinted write from " + from);
             case Message.ReadResponse r when r.record() != null -> invariants.observe(r.record(), "a read response from " + from);
             default -> { }
         }
@@ -170,6 +171,7 @@ final class SimNetwork {
     static String describe(Message m) {
         return switch (m) {
             case Message.WriteRequest w -> "WriteRequest#" + w.requestId() + " " + str(w.key()) + " " + w.record();
+            case Message.HintedWrite h -> "HintedWrite#" + h.requestId() + " for n" + h.target() + " " + str(h.key()) + " " + h.record();
             case Message.WriteResponse w -> "WriteResponse#" + w.requestId() + (w.stored() ? " stored" : " refused " + w.error());
             case Message.ReadRequest r -> "ReadRequest#" + r.requestId() + " " + str(r.key());
             case Message.ReadResponse r -> "ReadResponse#" + r.requestId() + " " + (r.error() != null ? "error " + r.error() : r.record());

@@ -32,6 +32,8 @@ final class SimNode {
     // Counters of earlier incarnations, folded in at each crash.
     long hintsStored;
     long hintsReplayed;
+    long fallbackHints;
+    long hintsKeptForPeers;
     long readRepairs;
     long outcomeUnknown;
     long quorumFailures;
@@ -55,6 +57,8 @@ final class SimNode {
         if (cluster != null) {
             hintsStored += cluster.coordinator().stats().hintsStored();
             hintsReplayed += cluster.hintsReplayed();
+            fallbackHints += cluster.coordinator().stats().fallbackHints();
+            hintsKeptForPeers += cluster.hintsKeptForPeers();
             readRepairs += cluster.coordinator().stats().readRepairs();
             outcomeUnknown += cluster.coordinator().stats().outcomeUnknown();
             quorumFailures += cluster.coordinator().stats().quorumFailures();

@@ -48,7 +48,7 @@ import java.util.function.Consumer;
  * them), and partitions form and heal, symmetric or one way. Nodes crash (unsynced writes lost; their scheduled tasks, in-flight
  * callbacks and messages addressed to them discarded by incarnation number) and restart on the
  * same disk. Which faults a seed uses, and the cluster's shape and timing knobs, are drawn from the
- * seed ({@link Knobs}, {@link FaultPoint}).
+ * seed ({@link Knobs}, {@link FaultPoint}); one seed in three runs with sloppy quorum.
  *
  * <p><b>Phases.</b> (1) Workload: clients issue puts, deletes and gets at random R/W against random
  * coordinators while the nemesis injects faults. (2) Heal: faults stop, partitions heal, every node
@@ -74,6 +74,7 @@ public final class Simulation {
     private static final long MAX_HEAL_MILLIS = 30 * 60_000;
     private static final long PURGE_GRACE_MILLIS = 10L * 24 * 3_600_000;
     private static final String CONTENT_TYPE = "text/plain";
+    private static final long SLOPPY_STREAM = 0x510BB1L;
 
     private enum Phase { WORKLOAD, HEAL, FINAL }
 
@@ -115,7 +116,7 @@ public final class Simulation {
     private Simulation(SimulationConfig config) {
         this.config = config;
         this.random = new SplittableRandom(config.seed());
-        this.knobs = Knobs.draw(random, config.scale());
+        this.knobs = Knobs.draw(random, config.scale(), drawsSloppyQuorum(config.seed()));
         this.buggify = new Buggify(random);
         if (config.canary() == SimulationConfig.Canary.ASYNC_DURABILITY) {
             // Aim the crashes at the broken node, right after it acknowledged something.
@@ -153,6 +154,11 @@ public final class Simulation {
         }
         this.network = new SimNetwork(loop, random, buggify, trace, counters, invariants, nodes, knobs.maxDelayMillis(),
                 this::maybeCrashAfterAck);
+    }
+
+    /** One seed in three runs with sloppy quorum, decided apart from the run's random stream. */
+    static boolean drawsSloppyQuorum(long seed) {
+        return new SplittableRandom(seed ^ SLOPPY_STREAM).nextInt(3) == 0;
     }
 
     /** Runs one seed to the end and checks it. */
@@ -251,7 +257,7 @@ public final class Simulation {
             EventLoop.Event e = loop.schedule(delay, n.id - 1, incarnation, task);
             return () -> e.cancelled = true;
         };
-        n.cluster = new ClusterNode(n.id, members, namespace, knobs.settings(), n.hlc, transport, scheduler,
+        n.cluster = new ClusterNode(n.id, members, List.of(namespace), knobs.settings(), n.hlc, transport, scheduler,
                 localStore(n, scheduler), n.disk);
         n.up = true;
         n.cluster.start();
@@ -460,11 +466,14 @@ public final class Simulation {
         return op;
     }
 
-    /** The weak-quorum canary claims the W the client asked for, as a consistently broken coordinator would. */
+    /**
+     * The weak-quorum canary claims the W the client asked for, all of it from home replicas, as a
+     * consistently broken coordinator would.
+     */
     private static Consumer<ClientResult> lieAboutAcks(Operation op, Consumer<ClientResult> done) {
         return r -> done.accept(switch (r) {
-            case ClientResult.Written w -> new ClientResult.Written(w.version(), w.expiresAtMillis(), Math.max(w.acks(), op.quorumSize));
-            case ClientResult.Deleted d -> new ClientResult.Deleted(d.version(), Math.max(d.acks(), op.quorumSize));
+            case ClientResult.Written w -> new ClientResult.Written(w.version(), w.expiresAtMillis(), Math.max(w.acks(), op.quorumSize), 0);
+            case ClientResult.Deleted d -> new ClientResult.Deleted(d.version(), Math.max(d.acks(), op.quorumSize), 0);
             default -> r;
         });
     }
@@ -475,11 +484,13 @@ public final class Simulation {
                 op.outcome = Operation.Outcome.WRITTEN;
                 op.version = w.version();
                 op.acks = w.acks();
+                op.fallbackAcks = w.fallbackAcks();
             }
             case ClientResult.Deleted d -> {
                 op.outcome = Operation.Outcome.DELETED;
                 op.version = d.version();
                 op.acks = d.acks();
+                op.fallbackAcks = d.fallbackAcks();
             }
             case ClientResult.Found f -> {
                 op.outcome = Operation.Outcome.FOUND;
@@ -496,6 +507,13 @@ public final class Simulation {
             if (op.acks < op.quorumSize) {
                 throw new SimulationFailure(new Violation(Violation.Kind.INVARIANT, loop.now(),
                         op + " was acknowledged with fewer acks than W=" + op.quorumSize));
+            }
+            if (op.fallbackAcks > op.acks || (op.fallbackAcks > 0 && !knobs.sloppyQuorum())) {
+                throw new SimulationFailure(new Violation(Violation.Kind.INVARIANT, loop.now(),
+                        op + " reports " + op.fallbackAcks + " fallback acknowledgements" + (knobs.sloppyQuorum() ? "" : " without sloppy quorum")));
+            }
+            if (op.fallbackAcks > 0) {
+                count("ops.fallbackAcknowledged");
             }
             if (op.version.nodeId() != op.coordinator) {
                 throw new SimulationFailure(new Violation(Violation.Kind.INVARIANT, loop.now(),
@@ -648,6 +666,8 @@ public final class Simulation {
     private void collectCounters() {
         long hintsStored = 0;
         long hintsReplayed = 0;
+        long fallbackHints = 0;
+        long hintsKeptForPeers = 0;
         long readRepairs = 0;
         long outcomeUnknown = 0;
         long quorumFailures = 0;
@@ -655,12 +675,19 @@ public final class Simulation {
             n.foldCounters();
             hintsStored += n.hintsStored;
             hintsReplayed += n.hintsReplayed;
+            fallbackHints += n.fallbackHints;
+            hintsKeptForPeers += n.hintsKeptForPeers;
             readRepairs += n.readRepairs;
             outcomeUnknown += n.outcomeUnknown;
             quorumFailures += n.quorumFailures;
         }
         counters.put("hints.stored", hintsStored);
         counters.put("hints.replayed", hintsReplayed);
+        if (knobs.sloppyQuorum()) {
+            counters.put("sloppySeeds", 1);
+            counters.put("hints.toFallbacks", fallbackHints);
+            counters.put("hints.keptForPeers", hintsKeptForPeers);
+        }
         counters.put("readRepairs", readRepairs);
         counters.put("coordinator.outcomeUnknown", outcomeUnknown);
         counters.put("coordinator.quorumUnavailable", quorumFailures);

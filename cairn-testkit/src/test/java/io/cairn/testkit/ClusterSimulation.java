@@ -15,6 +15,8 @@ import org.junit.jupiter.api.TestFactory;
  * {@link Seeds} for the properties). {@code -Dcairn.seed=<hex>} replays one seed verbosely and
  * writes its trace to {@code cairn-testkit/target/simulation/}.
  *
+ * <p>One seed in three runs with sloppy quorum (see {@link Simulation#drawsSloppyQuorum}).
+ *
  * <p>The last test checks coverage over all seeds: a simulator that quietly stopped crashing
  * nodes or losing messages would otherwise keep passing while testing nothing.
  */
@@ -47,7 +49,8 @@ class ClusterSimulation {
                     "hints.stored", "hints.replayed", "readRepairs", "ops.written", "ops.deleted", "ops.found", "ops.not_found",
                     "ops.unknown", "ops.failed", "fault.CRASH_MID_REQUEST", "fault.CRASH_AFTER_ACK", "fault.CRASH_LOSES_SENDS",
                     "fault.QUICK_RESTART", "fault.ONE_WAY_PARTITION", "fault.MESSAGE_LONG_DELAY", "fault.SLOW_DISK",
-                    "fault.WRITE_REFUSED", "fault.READ_ERROR", "fault.BURST", "versionInversions"}) {
+                    "fault.WRITE_REFUSED", "fault.READ_ERROR", "fault.BURST", "versionInversions",
+                    "sloppySeeds", "hints.toFallbacks", "hints.keptForPeers", "ops.fallbackAcknowledged"}) {
                 assertThat(totals.getOrDefault(counter, 0L)).as("total %s over all seeds", counter).isPositive();
             }
         })));

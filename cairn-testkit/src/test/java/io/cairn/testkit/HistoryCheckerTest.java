@@ -63,6 +63,20 @@ class HistoryCheckerTest {
         }
 
         @Test
+        void aWriteFallbacksHelpedAcknowledgeSetsNoFloorButOneHomeReplicasAcknowledgedStillDoes() {
+            Operation home = put("k", "v1", Quorum.MAJORITY, 10);
+            Operation sloppy = put("k", "v2", Quorum.MAJORITY, 20);
+            sloppy.fallbackAcks = 1;
+            read("k", Quorum.MAJORITY, home);
+            assertThat(checker().readYourWrites()).isEmpty();
+
+            Operation v0 = put("k", "v0", Quorum.ONE, 5);
+            read("k", Quorum.MAJORITY, v0);
+            assertThat(checker().readYourWrites()).singleElement()
+                    .satisfies(v -> assertThat(v.message()).contains(home.toString()));
+        }
+
+        @Test
         void aReadConcurrentWithTheWriteIsNotHeldToIt() {
             Operation v1 = put("k", "v1", Quorum.ALL, 10);
             Operation read = begin(Operation.Kind.GET, "k", null, Quorum.ALL);

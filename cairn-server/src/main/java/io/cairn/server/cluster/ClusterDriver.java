@@ -68,7 +68,7 @@ public final class ClusterDriver implements ClusterFront, AutoCloseable {
      */
     public record Snapshot(long takenAtMillis, Map<Integer, HintStore.Backlog> hints, Map<Integer, Boolean> alive,
                            long hintsStored, long hintsReplayed, long hintsDropped, long readRepairs,
-                           long quorumFailures, long outcomeUnknown, int requestsInFlight) {
+                           long quorumFailures, long outcomeUnknown, long fallbackWrites, int requestsInFlight) {
         public long hintsPending() {
             return hints.values().stream().mapToLong(HintStore.Backlog::count).sum();
         }
@@ -104,7 +104,7 @@ public final class ClusterDriver implements ClusterFront, AutoCloseable {
         NodeConfig.Cluster c = config.cluster();
         ClusterSettings settings = new ClusterSettings(c.replicationFactor(), c.heartbeatInterval().toMillis(), c.phiThreshold(),
                 c.hintWindow().toMillis(), c.hintReplayInterval().toMillis(), c.hintReplayBatch(),
-                new CoordinatorSettings(c.requestTimeout().toMillis(), c.readRepairTimeout().toMillis()));
+                new CoordinatorSettings(c.requestTimeout().toMillis(), c.readRepairTimeout().toMillis()).withSloppyQuorum(c.sloppyQuorum()));
         Holder holder = new Holder();
         Holder peers = new Holder();
         this.transport = transportFactory.apply((from, m) -> {
@@ -154,12 +154,29 @@ public final class ClusterDriver implements ClusterFront, AutoCloseable {
         var stats = node.coordinator().stats();
         return new Snapshot(replica.clock().physicalMillis(), Map.copyOf(node.hints().backlog()), Map.copyOf(alive),
                 node.hints().storedCount(), node.hintsReplayed(), node.hints().droppedCount(), stats.readRepairs(),
-                stats.quorumFailures(), stats.outcomeUnknown(), peerRequests.inFlight());
+                stats.quorumFailures(), stats.outcomeUnknown(), stats.fallbackHints(), peerRequests.inFlight());
     }
 
     /** The latest snapshot, at most about a second old. */
     public Snapshot snapshot() {
         return snapshot;
+    }
+
+    /**
+     * A snapshot taken now on the core thread, for operator requests; the latest periodic one if
+     * the core does not get to it within 250 ms (a busy core must not hang the status page).
+     */
+    public Snapshot freshSnapshot() {
+        try {
+            Snapshot s = core.submit(this::takeSnapshot).get(250, TimeUnit.MILLISECONDS);
+            snapshot = s;
+            return s;
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return snapshot;
+        } catch (java.util.concurrent.ExecutionException | java.util.concurrent.TimeoutException e) {
+            return snapshot;
+        }
     }
 
     public int nodeId() {
@@ -325,6 +342,7 @@ public final class ClusterDriver implements ClusterFront, AutoCloseable {
         stats.put("readRepairs", s.readRepairs());
         stats.put("quorumFailures", s.quorumFailures());
         stats.put("outcomeUnknown", s.outcomeUnknown());
+        stats.put("fallbackWrites", s.fallbackWrites());
         stats.put("peerRequestsInFlight", s.requestsInFlight());
         return stats;
     }

@@ -41,6 +41,7 @@ public final class PeerRequests implements Transport {
         switch (message) {
             case Message.WriteRequest w -> inFlight.put(w.requestId(), new Sent(toNode, "write", System.nanoTime()));
             case Message.ReadRequest r -> inFlight.put(r.requestId(), new Sent(toNode, "read", System.nanoTime()));
+            case Message.HintedWrite h -> inFlight.put(h.requestId(), new Sent(toNode, "hinted-write", System.nanoTime()));
             default -> { }
         }
         inner.send(toNode, message);

@@ -28,6 +28,7 @@ import java.util.concurrent.CompletableFuture;
  */
 final class ClusterRoutes {
     static final String ACKS_HEADER = "Cairn-Acks";
+    static final String FALLBACK_ACKS_HEADER = "Cairn-Fallback-Acks";
     static final String REPLIES_HEADER = "Cairn-Replies";
     static final String R_HEADER = "Cairn-Read-Quorum";
     static final String W_HEADER = "Cairn-Write-Quorum";
@@ -167,10 +168,18 @@ final class ClusterRoutes {
     /** The single-node rendering of the same outcome, plus how many replicas acknowledged. */
     private static FullHttpResponse single(ClientResult result) {
         return switch (result) {
-            case ClientResult.Written w -> withCount(NodeApi.single(toOpResult(w)), ACKS_HEADER, w.acks());
-            case ClientResult.Deleted d -> withCount(NodeApi.single(toOpResult(d)), ACKS_HEADER, d.acks());
+            case ClientResult.Written w -> withFallbacks(withCount(NodeApi.single(toOpResult(w)), ACKS_HEADER, w.acks()), w.fallbackAcks());
+            case ClientResult.Deleted d -> withFallbacks(withCount(NodeApi.single(toOpResult(d)), ACKS_HEADER, d.acks()), d.fallbackAcks());
             default -> failure(result);
         };
+    }
+
+    /** Under sloppy quorum: how many of the acknowledgements came from fallbacks holding a hint. */
+    private static FullHttpResponse withFallbacks(FullHttpResponse response, int fallbackAcks) {
+        if (fallbackAcks > 0) {
+            response.headers().set(FALLBACK_ACKS_HEADER, fallbackAcks);
+        }
+        return response;
     }
 
     private static FullHttpResponse withCount(FullHttpResponse response, String header, int count) {

@@ -160,6 +160,8 @@ public final class NodeMetrics implements AutoCloseable {
         FunctionCounter.builder("cairn.hints.dropped", s, x -> x.snapshot().hintsDropped()).description("Hints dropped after the hint window").register(registry);
         FunctionCounter.builder("cairn.read.repairs", s, x -> x.snapshot().readRepairs()).description("Replicas repaired by reads (blocking and background)").register(registry);
         FunctionCounter.builder("cairn.quorum.failures", s, x -> x.snapshot().quorumFailures()).description("Requests refused because too few replicas were reachable").register(registry);
+        FunctionCounter.builder("cairn.writes.fallback", s, x -> x.snapshot().fallbackWrites())
+                .description("Writes sent to a fallback node for a down home replica (sloppy quorum)").register(registry);
         FunctionCounter.builder("cairn.writes.outcome.unknown", s, x -> x.snapshot().outcomeUnknown()).description("Writes answered outcome_unknown (W not reached in time)").register(registry);
     }
 

@@ -1,0 +1,323 @@
+package io.cairn.coordinator;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.cairn.clock.HybridClock;
+import io.cairn.clock.ManualClock;
+import io.cairn.error.ErrorCode;
+import io.cairn.failure.FailureDetector;
+import io.cairn.hint.Hint;
+import io.cairn.hint.HintStore;
+import io.cairn.membership.Member;
+import io.cairn.message.Message;
+import io.cairn.namespace.Namespace;
+import io.cairn.partition.Partitioner;
+import io.cairn.placement.PartitionMap;
+import io.cairn.placement.Placement;
+import io.cairn.quorum.Quorum;
+import io.cairn.replica.LocalReplica;
+import io.cairn.replica.LocalStore;
+import io.cairn.request.Limits;
+import io.cairn.request.Op;
+import io.cairn.schedule.Scheduler;
+import io.cairn.storage.Durability;
+import io.cairn.storage.MemoryEngine;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Comparator;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.stream.IntStream;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The coordinator's write path against scripted peers, strict and sloppy: six nodes in six zones,
+ * one partition, N=3, so that every write has three home replicas and three fallbacks.
+ */
+class CoordinatorTest {
+    private static final long T = 1_700_000_000_000L;
+    private static final long TIMEOUT = 1_000;
+    private static final byte[] KEY = "k".getBytes(StandardCharsets.UTF_8);
+    private static final byte[] VALUE = "v".getBytes(StandardCharsets.UTF_8);
+    private static final List<Member> MEMBERS = IntStream.rangeClosed(1, 6)
+            .mapToObj(id -> new Member(id, "z" + id, "h" + id + ":80", "h" + id + ":7000")).toList();
+    private static final PartitionMap MAP = Placement.compute(1, MEMBERS, 1, 3);
+    private static final int[] PREFERENCES = MAP.preferenceList(0);
+    private static final int HOME_A = PREFERENCES[0];
+    private static final int HOME_B = PREFERENCES[1];
+    private static final int HOME_C = PREFERENCES[2];
+    private static final int FALLBACK_1 = PREFERENCES[3];
+    private static final int FALLBACK_2 = PREFERENCES[4];
+    private static final int FALLBACK_3 = PREFERENCES[5];
+
+    private final Namespace ns = new Namespace(1, "default", new Partitioner(1), 0);
+    private final ManualClock wall = new ManualClock(T);
+    private final MemoryEngine engine = new MemoryEngine();
+    private final List<Task> tasks = new ArrayList<>();
+    private final List<Sent> sent = new ArrayList<>();
+    private final List<ClientResult> answers = new ArrayList<>();
+    private FailureDetector detector;
+    private HintStore hints;
+    private LocalReplica replica;
+    private Coordinator coordinator;
+
+    private record Task(long at, long seq, Runnable run) {}
+
+    private record Sent(int to, Message message) {}
+
+    // ---------------------------------------------------------------- strict (the default)
+
+    @Test
+    void sloppyQuorumIsOffByDefault() {
+        assertThat(CoordinatorSettings.DEFAULTS.sloppyQuorum()).isFalse();
+        assertThat(new CoordinatorSettings(1_000, 100).sloppyQuorum()).isFalse();
+    }
+
+    @Test
+    void strictQuorumFailsFastWhenTooFewHomeReplicasAreUpAndAsksNoFallback() {
+        start(HOME_A, false, Set.of(HOME_B, HOME_C));
+
+        coordinator.put(ns, KEY, VALUE, null, Op.NO_TTL, Quorum.MAJORITY, answers::add);
+
+        assertThat(failure().code()).isEqualTo(ErrorCode.QUORUM_UNAVAILABLE);
+        assertThat(failure().details()).containsEntry("reachable", 1).containsEntry("required", 2);
+        assertThat(sent).isEmpty();
+        assertThat(hints.pendingCount()).isZero();
+    }
+
+    @Test
+    void strictQuorumHintsADownHomeReplicaAtTheCoordinatorAndSendsNothingToFallbacks() {
+        start(HOME_A, false, Set.of(HOME_C));
+
+        coordinator.put(ns, KEY, VALUE, null, Op.NO_TTL, Quorum.MAJORITY, answers::add);
+
+        assertThat(sent).extracting(Sent::to).containsExactly(HOME_B);
+        assertThat(hints.backlog()).containsOnlyKeys(HOME_C);
+        answer(HOME_B, true);
+        assertThat(written().acks()).isEqualTo(2);
+        assertThat(written().fallbackAcks()).isZero();
+    }
+
+    // ---------------------------------------------------------------- sloppy
+
+    @Test
+    void aFallbackStandsInForADownHomeReplicaAndItsAcknowledgementCountsTowardW() {
+        start(HOME_A, true, Set.of(HOME_C));
+
+        coordinator.put(ns, KEY, VALUE, null, Op.NO_TTL, Quorum.ALL, answers::add);
+
+        assertThat(sent).extracting(Sent::to).containsExactly(HOME_B, FALLBACK_1);
+        Message.HintedWrite h = (Message.HintedWrite) sent.get(1).message();
+        assertThat(h.target()).isEqualTo(HOME_C);
+        assertThat(h.namespaceId()).isEqualTo(ns.id());
+        assertThat(h.key()).isEqualTo(KEY);
+        assertThat(h.requestId()).isEqualTo(((Message.WriteRequest) sent.get(0).message()).requestId());
+        assertThat(hints.pendingCount()).as("no hint at the coordinator while a fallback holds the write").isZero();
+
+        answer(HOME_B, true);
+        assertThat(answers).isEmpty();
+        answer(FALLBACK_1, true);
+
+        assertThat(written().acks()).isEqualTo(3);
+        assertThat(written().fallbackAcks()).isEqualTo(1);
+        assertThat(coordinator.stats().fallbackHints()).isEqualTo(1);
+        runFor(2 * TIMEOUT);
+        assertThat(hints.pendingCount()).isZero();
+        assertThat(coordinator.pendingRequests()).isZero();
+    }
+
+    @Test
+    void sloppyWritesGoToHomeReplicasOnlyWhileTheyAreAllUp() {
+        start(HOME_A, true, Set.of());
+
+        coordinator.put(ns, KEY, VALUE, null, Op.NO_TTL, Quorum.ALL, answers::add);
+
+        assertThat(sent).extracting(Sent::to).containsExactly(HOME_B, HOME_C);
+        assertThat(sent).allMatch(s -> s.message() instanceof Message.WriteRequest);
+    }
+
+    @Test
+    void fallbacksAreTakenInPreferenceOrderSkippingDownOnesOnePerDownHomeReplica() {
+        start(HOME_A, true, Set.of(HOME_B, HOME_C, FALLBACK_1));
+
+        coordinator.put(ns, KEY, VALUE, null, Op.NO_TTL, Quorum.ALL, answers::add);
+
+        assertThat(sent).extracting(Sent::to).containsExactly(FALLBACK_2, FALLBACK_3);
+        assertThat(sent).extracting(s -> ((Message.HintedWrite) s.message()).target()).containsExactly(HOME_B, HOME_C);
+        answer(FALLBACK_3, true);
+        answer(FALLBACK_2, true);
+        assertThat(written().acks()).isEqualTo(3);
+        assertThat(written().fallbackAcks()).isEqualTo(2);
+    }
+
+    @Test
+    void admissionCountsLiveHomeReplicasPlusFallbacksFound() {
+        start(HOME_A, true, Set.of(HOME_B, HOME_C, FALLBACK_1, FALLBACK_2));
+
+        coordinator.put(ns, KEY, VALUE, null, Op.NO_TTL, Quorum.ALL, answers::add);
+
+        assertThat(failure().code()).isEqualTo(ErrorCode.QUORUM_UNAVAILABLE);
+        assertThat(failure().details()).containsEntry("reachable", 2).containsEntry("required", 3).containsEntry("replicas", 3);
+        assertThat(sent).isEmpty();
+    }
+
+    @Test
+    void aDownHomeReplicaWithoutALiveFallbackIsHintedAtTheCoordinatorAtOnce() {
+        start(HOME_A, true, Set.of(HOME_B, HOME_C, FALLBACK_1, FALLBACK_2));
+
+        coordinator.put(ns, KEY, VALUE, null, Op.NO_TTL, Quorum.MAJORITY, answers::add);
+
+        assertThat(sent).extracting(Sent::to).containsExactly(FALLBACK_3);
+        assertThat(((Message.HintedWrite) sent.get(0).message()).target()).isEqualTo(HOME_B);
+        assertThat(hints.backlog()).containsOnlyKeys(HOME_C);
+        answer(FALLBACK_3, true);
+        assertThat(written().acks()).isEqualTo(2);
+        assertThat(written().fallbackAcks()).isEqualTo(1);
+    }
+
+    @Test
+    void aFallbackThatRefusesLeavesTheHintToTheCoordinator() {
+        start(HOME_A, true, Set.of(HOME_C));
+
+        coordinator.put(ns, KEY, VALUE, null, Op.NO_TTL, Quorum.ALL, answers::add);
+        answer(HOME_B, true);
+        answer(FALLBACK_1, false);
+
+        assertThat(hints.backlog()).containsOnlyKeys(HOME_C);
+        assertThat(failure().code()).isEqualTo(ErrorCode.OUTCOME_UNKNOWN);
+    }
+
+    @Test
+    void aFallbackThatDoesNotAnswerInTimeLeavesTheHintToTheCoordinator() {
+        start(HOME_A, true, Set.of(HOME_C));
+
+        coordinator.put(ns, KEY, VALUE, null, Op.NO_TTL, Quorum.MAJORITY, answers::add);
+        answer(HOME_B, true);
+        assertThat(written().fallbackAcks()).isZero();
+        assertThat(hints.pendingCount()).isZero();
+
+        runFor(TIMEOUT);
+
+        assertThat(hints.backlog()).as("hinted for the home replica, not for the fallback").containsOnlyKeys(HOME_C);
+        assertThat(coordinator.pendingRequests()).isZero();
+    }
+
+    @Test
+    void aLateOrDuplicateFallbackAcknowledgementChangesNothing() {
+        start(HOME_A, true, Set.of(HOME_C));
+
+        coordinator.put(ns, KEY, VALUE, null, Op.NO_TTL, Quorum.MAJORITY, answers::add);
+        long id = ((Message.WriteRequest) sent.get(0).message()).requestId();
+        coordinator.onAnyWriteResponse(HOME_B, new Message.WriteResponse(id, true, null));
+        coordinator.onAnyWriteResponse(FALLBACK_1, new Message.WriteResponse(id, true, null));
+        coordinator.onAnyWriteResponse(FALLBACK_1, new Message.WriteResponse(id, true, null));
+
+        assertThat(answers).hasSize(1);
+        assertThat(written().acks()).isEqualTo(2);
+        assertThat(coordinator.pendingRequests()).isZero();
+    }
+
+    @Test
+    void aCoordinatorThatIsItselfTheFallbackKeepsTheHintSyncedAndCountsIt() {
+        start(FALLBACK_1, true, Set.of(HOME_C));
+
+        coordinator.put(ns, KEY, VALUE, null, Op.NO_TTL, Quorum.ALL, answers::add);
+
+        assertThat(sent).extracting(Sent::to).containsExactly(HOME_A, HOME_B);
+        assertThat(hints.backlog()).containsOnlyKeys(HOME_C);
+        assertThat(replica.readStored(ns, KEY)).as("a fallback keeps a hint, not a copy").isNull();
+        engine.crash();
+        assertThat(new HintStore(engine, wall, 3_600_000).pending(HOME_C, 10)).extracting(Hint::namespaceId).containsExactly(ns.id());
+
+        answer(HOME_A, true);
+        answer(HOME_B, true);
+        assertThat(written().acks()).isEqualTo(3);
+        assertThat(written().fallbackAcks()).isEqualTo(1);
+    }
+
+    @Test
+    void readsStayOnHomeReplicasUnderSloppyQuorum() {
+        start(HOME_A, true, Set.of(HOME_C));
+
+        coordinator.get(ns, KEY, Quorum.ALL, answers::add);
+        assertThat(failure().code()).isEqualTo(ErrorCode.QUORUM_UNAVAILABLE);
+
+        answers.clear();
+        coordinator.get(ns, KEY, Quorum.MAJORITY, answers::add);
+        assertThat(sent).extracting(Sent::to).containsExactly(HOME_B);
+        assertThat(sent).allMatch(s -> s.message() instanceof Message.ReadRequest);
+    }
+
+    @Test
+    void aDeleteUnderSloppyQuorumReportsItsFallbackAcknowledgements() {
+        start(HOME_A, true, Set.of(HOME_B));
+
+        coordinator.delete(ns, KEY, Quorum.ALL, answers::add);
+        answer(HOME_C, true);
+        answer(FALLBACK_1, true);
+
+        ClientResult.Deleted d = (ClientResult.Deleted) answers.get(0);
+        assertThat(d.acks()).isEqualTo(3);
+        assertThat(d.fallbackAcks()).isEqualTo(1);
+    }
+
+    // ---------------------------------------------------------------- harness
+
+    private void start(int self, boolean sloppy, Set<Integer> down) {
+        HybridClock clock = new HybridClock(wall, self);
+        replica = new LocalReplica(engine, clock, Durability.SYNC, 0, Limits.DEFAULTS);
+        detector = new FailureDetector(wall, 8.0, 500);
+        for (Member m : MEMBERS) {
+            if (!down.contains(m.id())) {
+                detector.heard(m.id());
+            }
+        }
+        hints = new HintStore(engine, wall, 3_600_000);
+        Scheduler scheduler = (delay, task) -> {
+            Task t = new Task(wall.nowMillis() + delay, tasks.size(), task);
+            tasks.add(t);
+            return () -> tasks.remove(t);
+        };
+        coordinator = new Coordinator(self, MAP, clock, new VersionCeiling(engine, clock), (to, m) -> sent.add(new Sent(to, m)),
+                scheduler, LocalStore.direct(replica), detector, hints, new CoordinatorSettings(TIMEOUT, 100, sloppy));
+        assertThat(Arrays.stream(PREFERENCES).distinct().count()).isEqualTo(6);
+    }
+
+    /** The peer answers the one message sent to it. */
+    private void answer(int from, boolean stored) {
+        List<Sent> to = sent.stream().filter(s -> s.to() == from).toList();
+        assertThat(to).as("messages to n%d", from).hasSize(1);
+        long id = switch (to.get(0).message()) {
+            case Message.WriteRequest w -> w.requestId();
+            case Message.HintedWrite h -> h.requestId();
+            default -> throw new AssertionError(to.get(0));
+        };
+        coordinator.onAnyWriteResponse(from, new Message.WriteResponse(id, stored, stored ? null : "refused"));
+    }
+
+    private ClientResult.Written written() {
+        assertThat(answers).hasSize(1);
+        return (ClientResult.Written) answers.get(0);
+    }
+
+    private ClientResult.Failed failure() {
+        assertThat(answers).hasSize(1);
+        return (ClientResult.Failed) answers.get(0);
+    }
+
+    private void runFor(long millis) {
+        long end = wall.nowMillis() + millis;
+        while (true) {
+            Task next = tasks.stream().min(Comparator.comparingLong(Task::at).thenComparingLong(Task::seq)).orElse(null);
+            if (next == null || next.at() > end) {
+                break;
+            }
+            tasks.remove(next);
+            wall.set(Math.max(wall.nowMillis(), next.at()));
+            next.run().run();
+        }
+        wall.set(end);
+    }
+}
