@@ -53,6 +53,8 @@ public final class ClusterNode {
     private final Map<Long, Hint> replaying = new HashMap<>();
     // Target → the id of its round in flight; a stale round's timeout must not end a newer one.
     private final Map<Integer, Long> replayTargets = new HashMap<>();
+    private final Map<Integer, Long> roundStartedAt = new HashMap<>();
+    private final HybridClock clock;
     private long nextReplayId;
     private long hintsReplayed;
     private long hintsKeptForPeers;
@@ -84,6 +86,7 @@ public final class ClusterNode {
             }
         }
         this.id = id;
+        this.clock = clock;
         this.members = List.copyOf(members);
         this.settings = settings;
         this.transport = transport;
@@ -241,34 +244,45 @@ public final class ClusterNode {
         }
         hints.dropExpired();
         for (int target : hints.backlog().keySet()) {
-            // This node's own hints (its write path refused a write it coordinated) need no peer to be up.
-            if (replayTargets.containsKey(target) || (target != id && !detector.isAlive(target))) {
-                continue;
-            }
-            List<Hint> batch = hints.pending(target, settings.hintReplayBatch());
-            if (batch.isEmpty()) {
-                continue;
-            }
-            long roundId = nextReplayId;
-            replayTargets.put(target, roundId);
-            Set<Long> round = new HashSet<>();
-            for (Hint h : batch) {
-                long rid = nextReplayId++;
-                round.add(rid);
-                replaying.put(rid, h);
-                if (target == id) {
-                    replayLocally(rid, h);
-                } else {
-                    transport.send(target, new Message.WriteRequest(rid, h.namespaceId(), h.key(), h.record()));
-                }
-            }
-            // A round ends when it is answered or after a request timeout, whichever is first.
-            scheduler.schedule(settings.coordinator().requestTimeoutMillis(), () -> {
-                round.forEach(replaying::remove);
-                replayTargets.remove(target, roundId);
-            });
+            replayTo(target);
         }
         scheduler.schedule(settings.hintReplayIntervalMillis(), this::replayHints);
+    }
+
+    /**
+     * Starts a replay round to {@code target} unless one is in flight or the target is down. A
+     * round that completes early starts the next after {@code batch / rate} (see
+     * {@link #onHintResponse}), so a backlog drains at up to the replay rate without waiting for
+     * the periodic pass.
+     */
+    private void replayTo(int target) {
+        // This node's own hints (its write path refused a write it coordinated) need no peer to be up.
+        if (!running || replayTargets.containsKey(target) || (target != id && !detector.isAlive(target))) {
+            return;
+        }
+        List<Hint> batch = hints.pending(target, settings.hintReplayBatch());
+        if (batch.isEmpty()) {
+            return;
+        }
+        long roundId = nextReplayId;
+        replayTargets.put(target, roundId);
+        roundStartedAt.put(target, clock.physicalMillis());
+        Set<Long> round = new HashSet<>();
+        for (Hint h : batch) {
+            long rid = nextReplayId++;
+            round.add(rid);
+            replaying.put(rid, h);
+            if (target == id) {
+                replayLocally(rid, h);
+            } else {
+                transport.send(target, new Message.WriteRequest(rid, h.namespaceId(), h.key(), h.record()));
+            }
+        }
+        // A round ends when it is answered or after a request timeout, whichever is first.
+        scheduler.schedule(settings.coordinator().requestTimeoutMillis(), () -> {
+            round.forEach(replaying::remove);
+            replayTargets.remove(target, roundId);
+        });
     }
 
     /** Hands a hint for this node itself to its own replica, as if it had arrived from a peer. */
@@ -290,8 +304,17 @@ public final class ClusterNode {
             hints.delivered(h);
             hintsReplayed++;
         }
-        if (replaying.values().stream().noneMatch(x -> x.target() == h.target())) {
-            replayTargets.remove(h.target());
+        int target = h.target();
+        Long roundId = replayTargets.get(target);
+        if (roundId != null && replaying.values().stream().noneMatch(x -> x.target() == target)) {
+            // The round is answered. The target stays taken until the next round may start, so
+            // the periodic pass cannot start a second chain of rounds beside this one.
+            long elapsed = clock.physicalMillis() - roundStartedAt.getOrDefault(target, 0L);
+            scheduler.schedule(Math.max(0, settings.minReplayRoundMillis() - elapsed), () -> {
+                if (replayTargets.remove(target, roundId)) {
+                    replayTo(target);
+                }
+            });
         }
     }
 }

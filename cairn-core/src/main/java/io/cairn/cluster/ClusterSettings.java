@@ -10,12 +10,15 @@ import io.cairn.coordinator.CoordinatorSettings;
  * @param phiThreshold          failure-detector suspicion level above which a peer is down
  * @param hintWindowMillis      hints older than this are dropped (anti-entropy covers them)
  * @param hintReplayIntervalMillis how often hint hand-off runs
- * @param hintReplayBatch       most hints handed to one target per replay round (the throttle)
+ * @param hintReplayBatch       most hints handed to one target per replay round
+ * @param hintReplayRate        most hints handed to one target per second (the throttle): a round
+ *                              that ends early waits out {@code batch / rate} before the next
  * @param coordinator           the coordinator's knobs, sloppy quorum among them
  */
 public record ClusterSettings(int replicationFactor, long heartbeatIntervalMillis, double phiThreshold,
                               long hintWindowMillis, long hintReplayIntervalMillis, int hintReplayBatch,
-                              CoordinatorSettings coordinator) {
+                              int hintReplayRate, CoordinatorSettings coordinator) {
+    public static final int DEFAULT_HINT_REPLAY_RATE = 4_000;
     public static final ClusterSettings DEFAULTS = new ClusterSettings(3, 500, 8.0, 3 * 3_600_000L, 1_000, 256, CoordinatorSettings.DEFAULTS);
 
     public ClusterSettings {
@@ -25,5 +28,20 @@ public record ClusterSettings(int replicationFactor, long heartbeatIntervalMilli
         if (hintReplayBatch < 1) {
             throw new IllegalArgumentException("hint replay batch must be at least 1");
         }
+        if (hintReplayRate < 1) {
+            throw new IllegalArgumentException("hint replay rate must be at least 1 per second");
+        }
+    }
+
+    /** With the default hint replay rate. */
+    public ClusterSettings(int replicationFactor, long heartbeatIntervalMillis, double phiThreshold, long hintWindowMillis,
+                           long hintReplayIntervalMillis, int hintReplayBatch, CoordinatorSettings coordinator) {
+        this(replicationFactor, heartbeatIntervalMillis, phiThreshold, hintWindowMillis, hintReplayIntervalMillis, hintReplayBatch,
+                DEFAULT_HINT_REPLAY_RATE, coordinator);
+    }
+
+    /** The shortest time a replay round to one target may take: {@code hintReplayBatch / hintReplayRate}. */
+    public long minReplayRoundMillis() {
+        return hintReplayBatch * 1000L / hintReplayRate;
     }
 }

@@ -29,6 +29,13 @@ public final class HintStore {
     private final Clock clock;
     private final long windowMillis;
     private final Map<Integer, Backlog> backlog = new HashMap<>();
+    // Targets whose oldest hint was delivered or dropped; their oldestMillis is recomputed lazily.
+    private final java.util.Set<Integer> oldestStale = new java.util.HashSet<>();
+    // Invariant: every hint key of a target below its cursor is deleted. Keys only grow (created
+    // never goes backwards, sequence always grows), so new hints land above every cursor and a
+    // scan from the cursor skips the tombstones of delivered hints only once.
+    private final Map<Integer, byte[]> cursors = new HashMap<>();
+    private long lastCreated;
     private long sequence;
     private long dropped;
     private long stored;
@@ -55,6 +62,7 @@ public final class HintStore {
                 if (h != null) {
                     count(h, 1);
                     sequence = Math.max(sequence, ByteBuffer.wrap(e.key(), 1 + 2 + 8, 8).getLong() + 1);
+                    lastCreated = Math.max(lastCreated, h.createdMillis());
                 }
             }
             if (chunk.size() < SCAN_CHUNK) {
@@ -85,7 +93,9 @@ public final class HintStore {
      * thread). Throws {@link io.cairn.storage.StorageException} if the engine could not store it.
      */
     public void add(int target, int namespaceId, byte[] key, Record record, Durability durability) {
-        long now = clock.nowMillis();
+        // Never earlier than the last hint, even if the wall clock stepped back: keys must only grow.
+        long now = Math.max(clock.nowMillis(), lastCreated);
+        lastCreated = now;
         byte[] storageKey = ByteBuffer.allocate(1 + 2 + 8 + 8).put(HINT).putShort((short) target).putLong(now).putLong(sequence++).array();
         byte[] encoded = RecordCodec.encode(key, record);
         byte[] value = ByteBuffer.allocate(4 + 4 + key.length + encoded.length)
@@ -97,13 +107,17 @@ public final class HintStore {
 
     /** Up to {@code limit} hints for a target, oldest first. */
     public List<Hint> pending(int target, int limit) {
-        byte[] from = ByteBuffer.allocate(3).put(HINT).putShort((short) target).array();
+        byte[] from = cursors.getOrDefault(target, ByteBuffer.allocate(3).put(HINT).putShort((short) target).array());
         byte[] to = ByteBuffer.allocate(3).put(HINT).putShort((short) (target + 1)).array();
         if (target == 0xFFFF) {
             to = new byte[] {HINT + 1};
         }
         List<Hint> hints = new ArrayList<>();
-        for (StorageEngine.Entry e : engine.scan(from, to, limit)) {
+        List<StorageEngine.Entry> entries = engine.scan(from, to, limit);
+        if (!entries.isEmpty()) {
+            cursors.put(target, entries.get(0).key());
+        }
+        for (StorageEngine.Entry e : entries) {
             Hint h = decode(e.key(), e.value());
             if (h != null) {
                 hints.add(h);
@@ -151,6 +165,14 @@ public final class HintStore {
     }
 
     public Map<Integer, Backlog> backlog() {
+        for (int target : oldestStale) {
+            Backlog b = backlog.get(target);
+            if (b != null && b.count() > 0) {
+                List<Hint> next = pending(target, 1);
+                backlog.put(target, new Backlog(b.count(), b.bytes(), next.isEmpty() ? 0 : next.get(0).createdMillis()));
+            }
+        }
+        oldestStale.clear();
         Map<Integer, Backlog> m = new TreeMap<>(backlog);
         m.values().removeIf(b -> b.count() == 0);
         return m;
@@ -184,8 +206,8 @@ public final class HintStore {
         if (delta < 0) {
             Backlog b = backlog.get(h.target());
             if (b.count() > 0 && h.createdMillis() <= b.oldestMillis()) {
-                List<Hint> next = pending(h.target(), 1);
-                backlog.put(h.target(), new Backlog(b.count(), b.bytes(), next.isEmpty() ? 0 : next.get(0).createdMillis()));
+                // Found again by backlog(), once, instead of a scan per delivered hint.
+                oldestStale.add(h.target());
             }
         }
     }

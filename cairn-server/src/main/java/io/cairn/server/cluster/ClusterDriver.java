@@ -103,7 +103,7 @@ public final class ClusterDriver implements ClusterFront, AutoCloseable {
         this.faultInjection = config.cluster().faultInjection();
         NodeConfig.Cluster c = config.cluster();
         ClusterSettings settings = new ClusterSettings(c.replicationFactor(), c.heartbeatInterval().toMillis(), c.phiThreshold(),
-                c.hintWindow().toMillis(), c.hintReplayInterval().toMillis(), c.hintReplayBatch(),
+                c.hintWindow().toMillis(), c.hintReplayInterval().toMillis(), c.hintReplayBatch(), c.hintReplayRate(),
                 new CoordinatorSettings(c.requestTimeout().toMillis(), c.readRepairTimeout().toMillis()).withSloppyQuorum(c.sloppyQuorum()));
         Holder holder = new Holder();
         Holder peers = new Holder();

@@ -74,6 +74,7 @@ public final class ConfigLoader {
         d.put("cluster.hintWindow", "3h");
         d.put("cluster.hintReplayInterval", "1s");
         d.put("cluster.hintReplayBatch", "256");
+        d.put("cluster.hintReplayRate", "4000");
         d.put("cluster.sloppyQuorum", "false");
         d.put("cluster.faultInjection", "false");
         return java.util.Collections.unmodifiableMap(d);
@@ -258,6 +259,7 @@ public final class ConfigLoader {
                 hintWindow,
                 duration("cluster.hintReplayInterval", Duration.ofMillis(10), Duration.ofMinutes(10)),
                 integer("cluster.hintReplayBatch", 1, 100_000),
+                integer("cluster.hintReplayRate", 1, 10_000_000),
                 bool("cluster.sloppyQuorum"),
                 bool("cluster.faultInjection"));
     }
