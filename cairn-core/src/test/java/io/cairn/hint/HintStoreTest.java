@@ -1,0 +1,63 @@
+package io.cairn.hint;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.cairn.record.Record;
+import io.cairn.storage.MemoryEngine;
+import io.cairn.version.Version;
+import java.nio.charset.StandardCharsets;
+import java.util.List;
+import java.util.concurrent.atomic.AtomicLong;
+import org.junit.jupiter.api.Test;
+
+class HintStoreTest {
+    private final MemoryEngine engine = new MemoryEngine();
+    private final AtomicLong now = new AtomicLong(1_000_000);
+    private final HintStore hints = new HintStore(engine, now::get, 60_000);
+
+    @Test
+    void deliveringOldestFirstKeepsFindingTheRestAndTheOldestAge() {
+        for (int i = 0; i < 10; i++) {
+            now.addAndGet(10);
+            add(2, "k" + i);
+        }
+        List<Hint> first = hints.pending(2, 4);
+        assertThat(first).extracting(h -> key(h)).containsExactly("k0", "k1", "k2", "k3");
+        first.forEach(hints::delivered);
+        assertThat(hints.backlog().get(2).count()).isEqualTo(6);
+        assertThat(hints.backlog().get(2).oldestMillis()).isEqualTo(1_000_050);
+        assertThat(hints.pending(2, 100)).extracting(h -> key(h)).containsExactly("k4", "k5", "k6", "k7", "k8", "k9");
+    }
+
+    @Test
+    void aHintStoredAfterTheWallClockSteppedBackIsStillFoundAfterTheOthers() {
+        add(2, "before");
+        hints.pending(2, 10).forEach(hints::delivered);
+        add(2, "second");
+        hints.pending(2, 1);
+        now.addAndGet(-30_000);
+        add(2, "after-step-back");
+        assertThat(hints.pending(2, 10)).extracting(h -> key(h)).containsExactly("second", "after-step-back");
+    }
+
+    @Test
+    void anUndeliveredHintIsOfferedAgainAndSurvivesARestart() {
+        add(3, "a");
+        add(3, "b");
+        List<Hint> round = hints.pending(3, 10);
+        hints.delivered(round.get(1)); // "a" was refused by the target
+        assertThat(hints.pending(3, 10)).extracting(h -> key(h)).containsExactly("a");
+        HintStore reopened = new HintStore(engine, now::get, 60_000);
+        assertThat(reopened.pending(3, 10)).extracting(h -> key(h)).containsExactly("a");
+        assertThat(reopened.backlog().get(3).count()).isEqualTo(1);
+    }
+
+    private void add(int target, String key) {
+        hints.add(target, 1, key.getBytes(StandardCharsets.UTF_8),
+                Record.value(new Version(Version.pack(now.get(), 0), 1), Record.NO_EXPIRY, null, new byte[] {1}));
+    }
+
+    private static String key(Hint h) {
+        return new String(h.key(), StandardCharsets.UTF_8);
+    }
+}
