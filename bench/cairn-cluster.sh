@@ -58,6 +58,12 @@ HEAP=${HEAP:-1g}
 NODE_SETS=${NODE_SETS:-}
 CAIRN_JAR=${CAIRN_JAR:-$repo/cairn-cli/target/cairn.jar}
 JAVA=${JAVA:-${JAVA_HOME:+$JAVA_HOME/bin/}java}
+# Cairn needs Java 21+; the machine's default java may be older (Debian 12: 17).
+if ! "$JAVA" -version 2>&1 | grep -Eq 'version "(2[1-9]|[3-9][0-9])'; then
+  for candidate in /usr/lib/jvm/*/bin/java; do
+    if "$candidate" -version 2>&1 | grep -Eq 'version "(2[1-9]|[3-9][0-9])'; then JAVA=$candidate; fi
+  done
+fi
 RESULTS_DIR=${RESULTS_DIR:-$here/results}
 TAG=${TAG:-}
 KEEP_LOGS=${KEEP_LOGS:-0}
