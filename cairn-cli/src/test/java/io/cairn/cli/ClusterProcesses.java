@@ -1,5 +1,6 @@
 package io.cairn.cli;
 
+import io.cairn.server.TestPorts;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import java.io.IOException;
@@ -8,8 +9,6 @@ import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.time.Duration;
-import java.net.InetAddress;
-import java.net.ServerSocket;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -37,8 +36,8 @@ final class ClusterProcesses implements AutoCloseable {
         int[] internode = new int[size];
         List<String> specs = new ArrayList<>();
         for (int i = 0; i < size; i++) {
-            httpPorts[i] = freePort();
-            internode[i] = freePort();
+            httpPorts[i] = TestPorts.free();
+            internode[i] = TestPorts.free();
             specs.add((i + 1) + "/zone-" + (i + 1) + "/127.0.0.1:" + httpPorts[i] + "/127.0.0.1:" + internode[i]);
         }
         this.members = String.join(",", specs);
@@ -110,11 +109,6 @@ final class ClusterProcesses implements AutoCloseable {
         return nodes[id - 1] == null ? "" : nodes[id - 1].output();
     }
 
-    private static int freePort() throws IOException {
-        try (ServerSocket s = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
-            return s.getLocalPort();
-        }
-    }
 
     @Override
     public void close() throws InterruptedException {

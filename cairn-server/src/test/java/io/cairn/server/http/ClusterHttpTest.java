@@ -6,9 +6,7 @@ import static io.cairn.server.http.TestNode.text;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import java.io.IOException;
-import java.net.InetAddress;
-import java.net.ServerSocket;
+import io.cairn.server.TestPorts;
 import java.net.http.HttpResponse;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -37,8 +35,8 @@ class ClusterHttpTest {
         int[] http = new int[3];
         List<String> members = new ArrayList<>();
         for (int i = 0; i < 3; i++) {
-            http[i] = freePort();
-            members.add((i + 1) + "/zone-" + (i + 1) + "/127.0.0.1:" + http[i] + "/127.0.0.1:" + freePort());
+            http[i] = TestPorts.free();
+            members.add((i + 1) + "/zone-" + (i + 1) + "/127.0.0.1:" + http[i] + "/127.0.0.1:" + TestPorts.free());
         }
         for (int i = 0; i < 3; i++) {
             nodes.add(TestNode.start(tmp.resolve("n" + (i + 1)), "node.id", Integer.toString(i + 1), "http.port", Integer.toString(http[i]),
@@ -191,9 +189,4 @@ class ClusterHttpTest {
         throw new AssertionError("not every member is alive: " + text(n.get("/admin/cluster")));
     }
 
-    private static int freePort() throws IOException {
-        try (ServerSocket s = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
-            return s.getLocalPort();
-        }
-    }
 }

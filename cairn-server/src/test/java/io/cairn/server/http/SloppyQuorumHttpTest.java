@@ -6,9 +6,7 @@ import static io.cairn.server.http.TestNode.text;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import java.io.IOException;
-import java.net.InetAddress;
-import java.net.ServerSocket;
+import io.cairn.server.TestPorts;
 import java.net.http.HttpResponse;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -84,8 +82,8 @@ class SloppyQuorumHttpTest {
     private void startCluster(boolean sloppy) throws Exception {
         List<String> specs = new ArrayList<>();
         for (int i = 0; i < 3; i++) {
-            http[i] = freePort();
-            specs.add((i + 1) + "/zone-" + (i + 1) + "/127.0.0.1:" + http[i] + "/127.0.0.1:" + freePort());
+            http[i] = TestPorts.free();
+            specs.add((i + 1) + "/zone-" + (i + 1) + "/127.0.0.1:" + http[i] + "/127.0.0.1:" + TestPorts.free());
         }
         members = String.join(",", specs);
         for (int id = 1; id <= 3; id++) {
@@ -144,9 +142,4 @@ class SloppyQuorumHttpTest {
         }
     }
 
-    private static int freePort() throws IOException {
-        try (ServerSocket s = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
-            return s.getLocalPort();
-        }
-    }
 }

@@ -9,9 +9,7 @@ import io.cairn.record.Record;
 import io.cairn.version.Version;
 import java.io.IOException;
 import java.io.InputStream;
-import java.net.InetAddress;
 import java.net.InetSocketAddress;
-import java.net.ServerSocket;
 import java.net.Socket;
 import java.net.SocketException;
 import java.net.SocketTimeoutException;
@@ -617,15 +615,11 @@ class InternodeTransportTest {
         }
     }
 
-    /** Free ephemeral ports for the given node ids; a node not started yet is a peer that is down. */
+    /** Free ports for the given node ids; a node not started yet is a peer that is down. */
     private static Map<Integer, Integer> ports(int... ids) {
         Map<Integer, Integer> ports = new HashMap<>();
         for (int id : ids) {
-            try (ServerSocket s = new ServerSocket(0, 1, InetAddress.getByName("127.0.0.1"))) {
-                ports.put(id, s.getLocalPort());
-            } catch (IOException e) {
-                throw new IllegalStateException(e);
-            }
+            ports.put(id, io.cairn.server.TestPorts.free());
         }
         return ports;
     }
