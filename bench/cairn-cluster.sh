@@ -88,10 +88,7 @@ http_url() { echo "http://127.0.0.1:$((HTTP_BASE + $1))"; }
 
 for i in "${ids[@]}"; do
   for port in $((HTTP_BASE + i)) $((INTERNODE_BASE + i)); do
-    if ! python3 -c 'import socket,sys; s=socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1); s.bind(("127.0.0.1", int(sys.argv[1]))); s.listen()' "$port" 2>/dev/null; then
-      echo "port $port is in use; set HTTP_BASE / INTERNODE_BASE" >&2
-      exit 2
-    fi
+    require_free_port "$port" "HTTP_BASE / INTERNODE_BASE"
   done
 done
 

@@ -53,10 +53,7 @@ for i in "${ids[@]}"; do
 done
 for i in "${ids[@]}"; do
   for port in $((CLIENT_BASE + i)) $((PEER_BASE + i)); do
-    if ! python3 -c 'import socket,sys; s=socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1); s.bind(("127.0.0.1", int(sys.argv[1]))); s.listen()' "$port" 2>/dev/null; then
-      echo "port $port is in use; set CLIENT_BASE / PEER_BASE" >&2
-      exit 2
-    fi
+    require_free_port "$port" "CLIENT_BASE / PEER_BASE"
   done
 done
 

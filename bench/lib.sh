@@ -50,3 +50,11 @@ load_note() {
   for i in 1 2 3 4 5 6 7 8; do total=$(( total + b[i] - a[i] )); done
   echo "## cpu busy over the 2 s before run: $(( total > 0 ? 100 * (total - idle) / total : 0 ))% (load average $(cut -d' ' -f1-3 /proc/loadavg))"
 }
+
+# Exits with a message when a loopback port is taken. Usage: require_free_port PORT "what to change"
+require_free_port() {
+  if ! python3 -c 'import socket,sys; s=socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1); s.bind(("127.0.0.1", int(sys.argv[1]))); s.listen()' "$1" 2>/dev/null; then
+    echo "port $1 is in use; set $2" >&2
+    exit 2
+  fi
+}

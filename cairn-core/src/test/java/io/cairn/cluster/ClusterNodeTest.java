@@ -19,14 +19,13 @@ import io.cairn.replica.LocalStore;
 import io.cairn.request.Limits;
 import io.cairn.request.Op;
 import io.cairn.request.OpResult;
-import io.cairn.schedule.Scheduler;
+import io.cairn.schedule.ManualScheduler;
 import io.cairn.storage.Durability;
 import io.cairn.storage.MemoryEngine;
 import io.cairn.storage.StorageException;
 import io.cairn.version.Version;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
-import java.util.Comparator;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import org.junit.jupiter.api.Test;
@@ -34,10 +33,8 @@ import org.junit.jupiter.api.Test;
 class ClusterNodeTest {
     private static final long T = 1_700_000_000_000L;
     private final ManualClock wall = new ManualClock(T);
-    private final List<Task> tasks = new ArrayList<>();
+    private final ManualScheduler scheduler = new ManualScheduler(wall);
     private final List<Sent> sent = new ArrayList<>();
-
-    private record Task(long at, long seq, Runnable run) {}
 
     private record Sent(int to, Message message) {}
 
@@ -62,11 +59,6 @@ class ClusterNodeTest {
         };
         Namespace ns = Namespace.defaults(0);
         List<Member> members = List.of(new Member(1, "a", "h1:80", "h1:7000"));
-        Scheduler scheduler = (delay, task) -> {
-            Task t = new Task(wall.nowMillis() + delay, tasks.size(), task);
-            tasks.add(t);
-            return () -> tasks.remove(t);
-        };
         ClusterNode node = new ClusterNode(1, members, ns, new ClusterSettings(1, 500, 8.0, 3_600_000, 1_000, 16,
                 CoordinatorSettings.DEFAULTS), clock, (to, m) -> sent.add(new Sent(to, m)), scheduler, store, engine);
         node.start();
@@ -158,11 +150,6 @@ class ClusterNodeTest {
         LocalReplica replica = new LocalReplica(engine, clock, Durability.SYNC, 0, Limits.DEFAULTS);
         List<Member> members = List.of(new Member(1, "a", "h1:80", "h1:7000"), new Member(2, "b", "h2:80", "h2:7000"),
                 new Member(3, "c", "h3:80", "h3:7000"));
-        Scheduler scheduler = (delay, task) -> {
-            Task t = new Task(wall.nowMillis() + delay, tasks.size(), task);
-            tasks.add(t);
-            return () -> tasks.remove(t);
-        };
         return new ClusterNode(1, members, namespaces, new ClusterSettings(3, 500, 8.0, 3_600_000, 500, 16,
                 CoordinatorSettings.DEFAULTS.withSloppyQuorum(true)), clock, (to, m) -> sent.add(new Sent(to, m)), scheduler,
                 LocalStore.direct(replica), engine);
@@ -174,16 +161,6 @@ class ClusterNodeTest {
     }
 
     private void runFor(long millis) {
-        long end = wall.nowMillis() + millis;
-        while (true) {
-            Task next = tasks.stream().min(Comparator.comparingLong(Task::at).thenComparingLong(Task::seq)).orElse(null);
-            if (next == null || next.at() > end) {
-                break;
-            }
-            tasks.remove(next);
-            wall.set(Math.max(wall.nowMillis(), next.at()));
-            next.run().run();
-        }
-        wall.set(end);
+        scheduler.runFor(millis);
     }
 }

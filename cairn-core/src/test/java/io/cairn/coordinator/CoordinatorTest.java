@@ -19,13 +19,12 @@ import io.cairn.replica.LocalReplica;
 import io.cairn.replica.LocalStore;
 import io.cairn.request.Limits;
 import io.cairn.request.Op;
-import io.cairn.schedule.Scheduler;
+import io.cairn.schedule.ManualScheduler;
 import io.cairn.storage.Durability;
 import io.cairn.storage.MemoryEngine;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.Arrays;
-import java.util.Comparator;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -55,15 +54,13 @@ class CoordinatorTest {
     private final Namespace ns = new Namespace(1, "default", new Partitioner(1), 0);
     private final ManualClock wall = new ManualClock(T);
     private final MemoryEngine engine = new MemoryEngine();
-    private final List<Task> tasks = new ArrayList<>();
+    private final ManualScheduler scheduler = new ManualScheduler(wall);
     private final List<Sent> sent = new ArrayList<>();
     private final List<ClientResult> answers = new ArrayList<>();
     private FailureDetector detector;
     private HintStore hints;
     private LocalReplica replica;
     private Coordinator coordinator;
-
-    private record Task(long at, long seq, Runnable run) {}
 
     private record Sent(int to, Message message) {}
 
@@ -275,11 +272,6 @@ class CoordinatorTest {
             }
         }
         hints = new HintStore(engine, wall, 3_600_000);
-        Scheduler scheduler = (delay, task) -> {
-            Task t = new Task(wall.nowMillis() + delay, tasks.size(), task);
-            tasks.add(t);
-            return () -> tasks.remove(t);
-        };
         coordinator = new Coordinator(self, MAP, clock, new VersionCeiling(engine, clock), (to, m) -> sent.add(new Sent(to, m)),
                 scheduler, LocalStore.direct(replica), detector, hints, new CoordinatorSettings(TIMEOUT, 100, sloppy));
         assertThat(Arrays.stream(PREFERENCES).distinct().count()).isEqualTo(6);
@@ -308,16 +300,6 @@ class CoordinatorTest {
     }
 
     private void runFor(long millis) {
-        long end = wall.nowMillis() + millis;
-        while (true) {
-            Task next = tasks.stream().min(Comparator.comparingLong(Task::at).thenComparingLong(Task::seq)).orElse(null);
-            if (next == null || next.at() > end) {
-                break;
-            }
-            tasks.remove(next);
-            wall.set(Math.max(wall.nowMillis(), next.at()));
-            next.run().run();
-        }
-        wall.set(end);
+        scheduler.runFor(millis);
     }
 }
