@@ -95,7 +95,7 @@ public final class CairnNode implements AutoCloseable {
         }
         ClusterDriver driver = new ClusterDriver(config, ns, replica, writes, engine,
                 (inbound, executor) -> new InternodeTransport(config.nodeId(), host(self.internodeAddress()), port(self.internodeAddress()),
-                        peers, inbound, executor, InternodeSettings.defaults()),
+                        peers, inbound, executor, InternodeSettings.defaults().withMessageBudget(c.requestTimeout())),
                 metrics.peerRequests());
         metrics.bindCluster(driver);
         log.atInfo().addKeyValue("node", config.nodeId()).addKeyValue("zone", self.zone())

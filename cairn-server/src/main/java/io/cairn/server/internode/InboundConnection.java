@@ -72,9 +72,10 @@ final class InboundConnection extends ByteToMessageDecoder {
             }
             in.skipBytes(4);
             int crc = in.readInt();
+            int budgetMillis = in.readInt();
             byte[] payload = new byte[(int) length];
             in.readBytes(payload);
-            if (Wire.crc(payload) != crc) {
+            if (Wire.crc(budgetMillis, payload) != crc) {
                 badFrame(ctx, "frame checksum mismatch");
                 return;
             }
@@ -91,7 +92,7 @@ final class InboundConnection extends ByteToMessageDecoder {
             }
             peer.messagesReceived.incrementAndGet();
             peer.bytesReceived.addAndGet(length);
-            out.add(new Received(m, (int) length));
+            out.add(new Received(m, (int) length, System.nanoTime() + Math.max(0, budgetMillis) * 1_000_000L));
         }
     }
 
@@ -150,8 +151,8 @@ final class InboundConnection extends ByteToMessageDecoder {
         return new Batcher();
     }
 
-    /** One decoded message and its payload size. */
-    private record Received(Message message, int bytes) {}
+    /** One decoded message, its payload size, and the nanoTime after which it is not worth running. */
+    private record Received(Message message, int bytes, long deadlineNanos) {}
 
     /**
      * Collects a read's messages and hands them to the transport as one executor task. Messages
@@ -161,11 +162,13 @@ final class InboundConnection extends ByteToMessageDecoder {
      */
     private final class Batcher extends ChannelInboundHandlerAdapter {
         private List<Message> batch = new ArrayList<>();
+        private long[] deadlines = new long[MAX_BATCH];
         private long batchBytes;
 
         @Override
         public void channelRead(ChannelHandlerContext ctx, Object msg) {
             Received r = (Received) msg;
+            deadlines[batch.size()] = r.deadlineNanos();
             batch.add(r.message());
             batchBytes += r.bytes();
             if (batch.size() >= MAX_BATCH) {
@@ -188,8 +191,9 @@ final class InboundConnection extends ByteToMessageDecoder {
         private void handOff(ChannelHandlerContext ctx) {
             if (!batch.isEmpty()) {
                 List<Message> messages = batch;
+                long[] due = java.util.Arrays.copyOf(deadlines, messages.size());
                 batch = new ArrayList<>();
-                transport.deliver(from, messages, batchBytes, ctx.channel());
+                transport.deliver(from, messages, due, batchBytes, ctx.channel());
                 batchBytes = 0;
             }
         }

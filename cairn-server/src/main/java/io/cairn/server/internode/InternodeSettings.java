@@ -24,17 +24,22 @@ import java.util.concurrent.ThreadLocalRandom;
  * @param ioThreads                Netty event loops shared by the listener and every connection
  * @param jitterSeed               seeds each peer's reconnect jitter (mixed with the peer id), so a
  *                                 test can replay the same delays
+ * @param messageBudget            how long a message stays worth delivering (the cluster's request
+ *                                 timeout): one that waited longer in the sender's queue is dropped
+ *                                 there; otherwise the rest of the budget travels in its frame and
+ *                                 the receiver drops it if it is still not run on the core by then
  */
 public record InternodeSettings(int maxFrameBytes, int maxQueuedMessagesPerPeer, long maxQueuedBytesPerPeer,
                                 long maxPendingInboundBytes, Duration connectTimeout, Duration reconnectBackoffMin,
-                                Duration reconnectBackoffMax, Duration stalledConnectionTimeout, int ioThreads, long jitterSeed) {
+                                Duration reconnectBackoffMax, Duration stalledConnectionTimeout, int ioThreads, long jitterSeed,
+                                Duration messageBudget) {
     public static final int DEFAULT_MAX_FRAME_BYTES = 16 << 20;
     public static final int DEFAULT_MAX_QUEUED_MESSAGES_PER_PEER = 10_000;
     public static final long DEFAULT_MAX_QUEUED_BYTES_PER_PEER = 64L << 20;
     public static final long DEFAULT_MAX_PENDING_INBOUND_BYTES = 64L << 20;
 
     public InternodeSettings {
-        // The frame header is 8 bytes and Netty buffers are int-indexed.
+        // The frame header is 12 bytes and Netty buffers are int-indexed.
         if (maxFrameBytes < 1 || maxFrameBytes > Integer.MAX_VALUE - 64) {
             throw new IllegalArgumentException("maxFrameBytes out of range: " + maxFrameBytes);
         }
@@ -51,6 +56,10 @@ public record InternodeSettings(int maxFrameBytes, int maxQueuedMessagesPerPeer,
         positive("reconnectBackoffMin", reconnectBackoffMin);
         positive("reconnectBackoffMax", reconnectBackoffMax);
         positive("stalledConnectionTimeout", stalledConnectionTimeout);
+        positive("messageBudget", messageBudget);
+        if (messageBudget.toMillis() > Integer.MAX_VALUE) {
+            throw new IllegalArgumentException("messageBudget must fit in int milliseconds");
+        }
         if (reconnectBackoffMin.compareTo(reconnectBackoffMax) > 0) {
             throw new IllegalArgumentException("reconnectBackoffMin " + reconnectBackoffMin + " exceeds reconnectBackoffMax " + reconnectBackoffMax);
         }
@@ -65,48 +74,53 @@ public record InternodeSettings(int maxFrameBytes, int maxQueuedMessagesPerPeer,
     /**
      * 16 MiB frames; 10 000 messages / 64 MiB queued per peer; 64 MiB pending inbound; 2 s
      * connect timeout; 50 ms..2 s backoff; 15 s stall timeout; half the cores (1..4) as IO
-     * threads; a random jitter seed.
+     * threads; a random jitter seed; a 2 s message budget.
      */
     public static InternodeSettings defaults() {
         int threads = Math.clamp(Runtime.getRuntime().availableProcessors() / 2, 1, 4);
         return new InternodeSettings(DEFAULT_MAX_FRAME_BYTES, DEFAULT_MAX_QUEUED_MESSAGES_PER_PEER, DEFAULT_MAX_QUEUED_BYTES_PER_PEER,
                 DEFAULT_MAX_PENDING_INBOUND_BYTES, Duration.ofSeconds(2), Duration.ofMillis(50), Duration.ofSeconds(2),
-                Duration.ofSeconds(15), threads, ThreadLocalRandom.current().nextLong());
+                Duration.ofSeconds(15), threads, ThreadLocalRandom.current().nextLong(), Duration.ofSeconds(2));
     }
 
     public InternodeSettings withQueueBounds(int maxMessages, long maxBytes) {
         return new InternodeSettings(maxFrameBytes, maxMessages, maxBytes, maxPendingInboundBytes, connectTimeout,
-                reconnectBackoffMin, reconnectBackoffMax, stalledConnectionTimeout, ioThreads, jitterSeed);
+                reconnectBackoffMin, reconnectBackoffMax, stalledConnectionTimeout, ioThreads, jitterSeed, messageBudget);
     }
 
     public InternodeSettings withMaxFrameBytes(int bytes) {
         return new InternodeSettings(bytes, maxQueuedMessagesPerPeer, maxQueuedBytesPerPeer, maxPendingInboundBytes, connectTimeout,
-                reconnectBackoffMin, reconnectBackoffMax, stalledConnectionTimeout, ioThreads, jitterSeed);
+                reconnectBackoffMin, reconnectBackoffMax, stalledConnectionTimeout, ioThreads, jitterSeed, messageBudget);
     }
 
     public InternodeSettings withMaxPendingInboundBytes(long bytes) {
         return new InternodeSettings(maxFrameBytes, maxQueuedMessagesPerPeer, maxQueuedBytesPerPeer, bytes, connectTimeout,
-                reconnectBackoffMin, reconnectBackoffMax, stalledConnectionTimeout, ioThreads, jitterSeed);
+                reconnectBackoffMin, reconnectBackoffMax, stalledConnectionTimeout, ioThreads, jitterSeed, messageBudget);
     }
 
     public InternodeSettings withConnectTimeout(Duration timeout) {
         return new InternodeSettings(maxFrameBytes, maxQueuedMessagesPerPeer, maxQueuedBytesPerPeer, maxPendingInboundBytes, timeout,
-                reconnectBackoffMin, reconnectBackoffMax, stalledConnectionTimeout, ioThreads, jitterSeed);
+                reconnectBackoffMin, reconnectBackoffMax, stalledConnectionTimeout, ioThreads, jitterSeed, messageBudget);
     }
 
     public InternodeSettings withReconnectBackoff(Duration min, Duration max) {
         return new InternodeSettings(maxFrameBytes, maxQueuedMessagesPerPeer, maxQueuedBytesPerPeer, maxPendingInboundBytes, connectTimeout,
-                min, max, stalledConnectionTimeout, ioThreads, jitterSeed);
+                min, max, stalledConnectionTimeout, ioThreads, jitterSeed, messageBudget);
     }
 
     public InternodeSettings withIoThreads(int threads) {
         return new InternodeSettings(maxFrameBytes, maxQueuedMessagesPerPeer, maxQueuedBytesPerPeer, maxPendingInboundBytes, connectTimeout,
-                reconnectBackoffMin, reconnectBackoffMax, stalledConnectionTimeout, threads, jitterSeed);
+                reconnectBackoffMin, reconnectBackoffMax, stalledConnectionTimeout, threads, jitterSeed, messageBudget);
     }
 
     public InternodeSettings withJitterSeed(long seed) {
         return new InternodeSettings(maxFrameBytes, maxQueuedMessagesPerPeer, maxQueuedBytesPerPeer, maxPendingInboundBytes, connectTimeout,
-                reconnectBackoffMin, reconnectBackoffMax, stalledConnectionTimeout, ioThreads, seed);
+                reconnectBackoffMin, reconnectBackoffMax, stalledConnectionTimeout, ioThreads, seed, messageBudget);
+    }
+
+    public InternodeSettings withMessageBudget(Duration budget) {
+        return new InternodeSettings(maxFrameBytes, maxQueuedMessagesPerPeer, maxQueuedBytesPerPeer, maxPendingInboundBytes, connectTimeout,
+                reconnectBackoffMin, reconnectBackoffMax, stalledConnectionTimeout, ioThreads, jitterSeed, budget);
     }
 
     private static void positive(String name, Duration d) {

@@ -101,6 +101,7 @@ public final class InternodeTransport implements Transport, AutoCloseable {
         final AtomicLong unknownPeerDrops = new AtomicLong();
         final AtomicLong blockedDrops = new AtomicLong();
         final AtomicLong oversizedDrops = new AtomicLong();
+        final AtomicLong expiredDrops = new AtomicLong();
         final AtomicLong inboundPauses = new AtomicLong();
     }
 
@@ -292,6 +293,11 @@ public final class InternodeTransport implements Transport, AutoCloseable {
     }
 
     /** Messages dropped at send for exceeding the frame bound (also in the peer's {@link PeerStats#messagesDropped()}). */
+    /** Messages dropped because they outlived their budget, in a send queue or before the core ran them. */
+    public long expiredDrops() {
+        return totals.expiredDrops.get();
+    }
+
     public long oversizedDrops() {
         return totals.oversizedDrops.get();
     }
@@ -340,14 +346,28 @@ public final class InternodeTransport implements Transport, AutoCloseable {
      * behind; null for messages to this node itself, which the core sent and so cannot outrun.
      */
     void deliver(int from, List<Message> messages, long bytes, Channel source) {
+        deliver(from, messages, null, bytes, source);
+    }
+
+    /**
+     * @param deadlines per message, the {@link System#nanoTime()} after which it is no longer worth
+     *                  running (its budget from the frame); null: no deadline
+     */
+    void deliver(int from, List<Message> messages, long[] deadlines, long bytes, Channel source) {
         PeerStats peer = stats.get(from);
         long pending = pendingInboundBytes.addAndGet(bytes);
         try {
             executor.execute(() -> {
                 try {
-                    for (Message m : messages) {
+                    long now = deadlines == null ? 0 : System.nanoTime();
+                    for (int i = 0; i < messages.size(); i++) {
+                        Message m = messages.get(i);
                         if (closed) {
                             return;
+                        }
+                        if (deadlines != null && now - deadlines[i] > 0) {
+                            totals.expiredDrops.incrementAndGet();
+                            continue;
                         }
                         // Checked again here so that after block() returns nothing more arrives.
                         if (peer.blocked) {

@@ -57,7 +57,10 @@ final class OutboundPeer {
     private final ChannelGroup channels;
 
     // Shared with sending threads.
-    private final Queue<byte[]> queue = new ConcurrentLinkedQueue<>();
+    private final Queue<Outgoing> queue = new ConcurrentLinkedQueue<>();
+
+    /** An encoded message and when it was queued, which its budget counts from. */
+    private record Outgoing(byte[] payload, long queuedAtNanos) {}
     // Invariant: true from the moment a drain task is submitted until it has finished its turn.
     private final AtomicBoolean drainScheduled = new AtomicBoolean();
     private volatile boolean closed;
@@ -111,7 +114,7 @@ final class OutboundPeer {
             stats.messagesDropped.incrementAndGet();
             return;
         }
-        queue.add(payload);
+        queue.add(new Outgoing(payload, System.nanoTime()));
         scheduleDrain();
     }
 
@@ -164,14 +167,23 @@ final class OutboundPeer {
     private void writeQueued() {
         Channel ch = channel;
         boolean wrote = false;
-        byte[] payload;
-        for (int turn = 0; turn < WRITES_PER_TURN && ch.isWritable() && (payload = queue.poll()) != null; turn++) {
+        Outgoing next;
+        long budgetNanos = settings.messageBudget().toNanos();
+        for (int turn = 0; turn < WRITES_PER_TURN && ch.isWritable() && (next = queue.poll()) != null; turn++) {
+            byte[] payload = next.payload();
             unreserve(payload);
             if (stats.blocked) {
                 totals.blockedDrops.incrementAndGet();
                 continue;
             }
-            ch.write(Wire.frame(ch.alloc(), payload), ch.voidPromise());
+            long left = budgetNanos - (System.nanoTime() - next.queuedAtNanos());
+            if (left <= 0) {
+                // Waited out its budget (a reconnect, a slow link): nobody waits for it any more.
+                totals.expiredDrops.incrementAndGet();
+                stats.messagesDropped.incrementAndGet();
+                continue;
+            }
+            ch.write(Wire.frame(ch.alloc(), payload, (int) Math.max(1, left / 1_000_000)), ch.voidPromise());
             stats.messagesSent.incrementAndGet();
             stats.bytesSent.addAndGet(payload.length);
             wrote = true;
@@ -285,9 +297,9 @@ final class OutboundPeer {
     }
 
     private void discardQueue() {
-        byte[] payload;
-        while ((payload = queue.poll()) != null) {
-            unreserve(payload);
+        Outgoing next;
+        while ((next = queue.poll()) != null) {
+            unreserve(next.payload());
         }
     }
 

@@ -9,18 +9,22 @@ import java.util.zip.CRC32C;
  * The internode wire format. A connection carries traffic one way, from caller to acceptor:
  *
  * <pre>
- *   handshake: "CAIRN" | u8 version (1) | u32 sender node id | u32 intended receiver node id
- *   frame:     u32 payload length | u32 CRC32C of payload | payload (MessageCodec bytes)
+ *   handshake: "CAIRN" | u8 version (2) | u32 sender node id | u32 intended receiver node id
+ *   frame:     u32 payload length | u32 CRC32C of budget and payload | u32 budget ms | payload (MessageCodec bytes)
  * </pre>
+ *
+ * The budget is how many more milliseconds the message is worth delivering, counted from when it
+ * leaves the sender (its request's deadline, relative, so clocks need not agree); the receiver
+ * drops a message it could not hand to its core within that time.
  *
  * All integers big-endian. The receiver id lets an acceptor refuse a caller whose configuration
  * maps this address to some other node, instead of applying writes meant for that node.
  */
 final class Wire {
     static final byte[] MAGIC = "CAIRN".getBytes(StandardCharsets.US_ASCII);
-    static final int VERSION = 1;
+    static final int VERSION = 2;
     static final int HANDSHAKE_BYTES = MAGIC.length + 1 + 4 + 4;
-    static final int FRAME_HEADER_BYTES = 8;
+    static final int FRAME_HEADER_BYTES = 12;
 
     private Wire() {}
 
@@ -28,13 +32,14 @@ final class Wire {
         return alloc.ioBuffer(HANDSHAKE_BYTES).writeBytes(MAGIC).writeByte(VERSION).writeInt(from).writeInt(to);
     }
 
-    static ByteBuf frame(ByteBufAllocator alloc, byte[] payload) {
+    static ByteBuf frame(ByteBufAllocator alloc, byte[] payload, int budgetMillis) {
         return alloc.ioBuffer(FRAME_HEADER_BYTES + payload.length)
-                .writeInt(payload.length).writeInt(crc(payload)).writeBytes(payload);
+                .writeInt(payload.length).writeInt(crc(budgetMillis, payload)).writeInt(budgetMillis).writeBytes(payload);
     }
 
-    static int crc(byte[] payload) {
+    static int crc(int budgetMillis, byte[] payload) {
         CRC32C c = new CRC32C();
+        c.update(new byte[] {(byte) (budgetMillis >>> 24), (byte) (budgetMillis >>> 16), (byte) (budgetMillis >>> 8), (byte) budgetMillis});
         c.update(payload, 0, payload.length);
         return (int) c.getValue();
     }

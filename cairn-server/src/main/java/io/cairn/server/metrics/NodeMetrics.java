@@ -5,6 +5,7 @@ import io.cairn.membership.Member;
 import io.cairn.replica.ReplicaStats;
 import io.cairn.server.cluster.ClusterDriver;
 import io.cairn.server.cluster.PeerRequests;
+import io.cairn.server.internode.InternodeTransport;
 import io.cairn.server.internode.PeerStats;
 import io.cairn.server.rocks.RocksEngine;
 import io.micrometer.core.instrument.Counter;
@@ -155,6 +156,8 @@ public final class NodeMetrics implements AutoCloseable {
             Gauge.builder("cairn.peer.connected", ps, p -> p.connected() ? 1 : 0).tag("peer", target)
                     .description("1 while the outbound connection to the peer is up").register(registry);
         }
+        FunctionCounter.builder("cairn.internode.expired.drops", driver.transport(), InternodeTransport::expiredDrops)
+                .description("Internode messages dropped because they outlived their budget (cluster.requestTimeout)").register(registry);
         FunctionCounter.builder("cairn.hints.stored", s, x -> x.snapshot().hintsStored()).description("Hints stored for replicas that did not acknowledge").register(registry);
         FunctionCounter.builder("cairn.hints.replayed", s, x -> x.snapshot().hintsReplayed()).description("Hints handed off to their target").register(registry);
         FunctionCounter.builder("cairn.hints.dropped", s, x -> x.snapshot().hintsDropped()).description("Hints dropped after the hint window").register(registry);

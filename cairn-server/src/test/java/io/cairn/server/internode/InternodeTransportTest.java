@@ -350,6 +350,35 @@ class InternodeTransportTest {
 
     // ---------------------------------------------------------------- corruption and handshakes
 
+    @Test
+    void aMessageThatArrivesWithItsBudgetSpentIsDroppedNotRun() throws Exception {
+        Map<Integer, Integer> ports = ports(A, B);
+        Node b = start(B, ports, FAST);
+        try (Socket s = raw(b)) {
+            s.getOutputStream().write(handshake("CAIRN", 2, A, B));
+            s.getOutputStream().write(frame(MessageCodec.encode(new Message.Ping(1)), 0));
+            s.getOutputStream().write(frame(MessageCodec.encode(new Message.Ping(2))));
+            assertThat(b.take(1)).extracting(Delivery::message).containsExactly(new Message.Ping(2));
+        }
+        assertThat(b.transport.expiredDrops()).isEqualTo(1);
+        b.assertNothingMore();
+    }
+
+    @Test
+    void messagesThatWaitedOutTheirBudgetForAPeerAreDroppedNotSent() {
+        Map<Integer, Integer> ports = ports(A, B);
+        Node a = start(A, ports, FAST.withMessageBudget(Duration.ofMillis(100)));
+        for (int i = 0; i < 5; i++) {
+            a.transport.send(B, new Message.Ping(i)); // B is down: these wait in the queue
+        }
+        sleep(Duration.ofMillis(300));
+        Node b = start(B, ports, FAST);
+        await("stale messages dropped at the sender", () -> a.transport.expiredDrops() == 5);
+        a.transport.send(B, new Message.Ping(99));
+        assertThat(b.take(1)).extracting(Delivery::message).containsExactly(new Message.Ping(99));
+        b.assertNothingMore();
+    }
+
     enum BadFrame { WRONG_CRC, LENGTH_OVER_BOUND, HUGE_LENGTH, ZERO_LENGTH, UNDECODABLE_PAYLOAD }
 
     @ParameterizedTest
@@ -360,15 +389,15 @@ class InternodeTransportTest {
         byte[] ping = MessageCodec.encode(new Message.Ping(1));
 
         ByteBuffer bytes = ByteBuffer.allocate(256);
-        bytes.put(handshake("CAIRN", 1, A, B));
+        bytes.put(handshake("CAIRN", 2, A, B));
         switch (kind) {
-            case WRONG_CRC -> bytes.putInt(ping.length).putInt(crc(ping) ^ 1).put(ping);
-            case LENGTH_OVER_BOUND -> bytes.putInt(4_097).putInt(0);
-            case HUGE_LENGTH -> bytes.putInt(0xFFFF_FFF0).putInt(0);
-            case ZERO_LENGTH -> bytes.putInt(0).putInt(crc(new byte[0]));
+            case WRONG_CRC -> bytes.putInt(ping.length).putInt(crc(BUDGET, ping) ^ 1).putInt(BUDGET).put(ping);
+            case LENGTH_OVER_BOUND -> bytes.putInt(4_097).putInt(0).putInt(BUDGET);
+            case HUGE_LENGTH -> bytes.putInt(0xFFFF_FFF0).putInt(0).putInt(BUDGET);
+            case ZERO_LENGTH -> bytes.putInt(0).putInt(crc(BUDGET, new byte[0])).putInt(BUDGET);
             case UNDECODABLE_PAYLOAD -> {
                 byte[] garbage = {42, 1, 2, 3};
-                bytes.putInt(garbage.length).putInt(crc(garbage)).put(garbage);
+                bytes.putInt(garbage.length).putInt(crc(BUDGET, garbage)).putInt(BUDGET).put(garbage);
             }
         }
         bytes.put(frame(ping)); // a valid frame behind the bad one is not delivered either
@@ -390,7 +419,7 @@ class InternodeTransportTest {
         Node b = start(B, ports, FAST);
 
         try (Socket s = raw(b)) {
-            s.getOutputStream().write(handshake("CAIRN", 1, A, B));
+            s.getOutputStream().write(handshake("CAIRN", 2, A, B));
             s.getOutputStream().write(frame(MessageCodec.encode(new Message.Ping(5))));
             assertThat(b.take(1)).containsExactly(new Delivery(A, new Message.Ping(5), b.coreThread));
         }
@@ -404,11 +433,11 @@ class InternodeTransportTest {
         Map<Integer, Integer> ports = ports(A, B);
         Node b = start(B, ports, FAST);
         byte[] hello = switch (kind) {
-            case WRONG_MAGIC -> handshake("CAIRX", 1, A, B);
-            case WRONG_VERSION -> handshake("CAIRN", 2, A, B);
-            case WRONG_CALLEE -> handshake("CAIRN", 1, A, C);
-            case UNKNOWN_CALLER -> handshake("CAIRN", 1, 99, B);
-            case CALLER_IS_CALLEE -> handshake("CAIRN", 1, B, B);
+            case WRONG_MAGIC -> handshake("CAIRX", 2, A, B);
+            case WRONG_VERSION -> handshake("CAIRN", 1, A, B);
+            case WRONG_CALLEE -> handshake("CAIRN", 2, A, C);
+            case UNKNOWN_CALLER -> handshake("CAIRN", 2, 99, B);
+            case CALLER_IS_CALLEE -> handshake("CAIRN", 2, B, B);
         };
 
         try (Socket s = raw(b)) {
@@ -437,9 +466,9 @@ class InternodeTransportTest {
         Node b = start(B, ports, FAST);
 
         try (Socket first = raw(b); Socket second = raw(b)) {
-            first.getOutputStream().write(handshake("CAIRN", 1, A, B));
+            first.getOutputStream().write(handshake("CAIRN", 2, A, B));
             await("first connection accepted", () -> b.transport.stats(A).inboundConnected());
-            second.getOutputStream().write(handshake("CAIRN", 1, A, B));
+            second.getOutputStream().write(handshake("CAIRN", 2, A, B));
             assertClosedByPeer(first);
 
             second.getOutputStream().write(frame(MessageCodec.encode(new Message.Ping(3))));
@@ -666,12 +695,20 @@ class InternodeTransportTest {
         return ByteBuffer.allocate(14).put(magic.getBytes(StandardCharsets.US_ASCII)).put((byte) version).putInt(from).putInt(to).array();
     }
 
+    private static final int BUDGET = 5_000;
+
     private static byte[] frame(byte[] payload) {
-        return ByteBuffer.allocate(8 + payload.length).putInt(payload.length).putInt(crc(payload)).put(payload).array();
+        return frame(payload, BUDGET);
     }
 
-    private static int crc(byte[] payload) {
+    private static byte[] frame(byte[] payload, int budgetMillis) {
+        return ByteBuffer.allocate(12 + payload.length).putInt(payload.length).putInt(crc(budgetMillis, payload)).putInt(budgetMillis)
+                .put(payload).array();
+    }
+
+    private static int crc(int budgetMillis, byte[] payload) {
         CRC32C c = new CRC32C();
+        c.update(ByteBuffer.allocate(4).putInt(budgetMillis).array());
         c.update(payload);
         return (int) c.getValue();
     }
