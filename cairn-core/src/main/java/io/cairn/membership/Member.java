@@ -25,4 +25,26 @@ public record Member(int id, String zone, String httpAddress, String internodeAd
         Objects.requireNonNull(httpAddress, "httpAddress");
         Objects.requireNonNull(internodeAddress, "internodeAddress");
     }
+
+    public String internodeHost() {
+        return host(internodeAddress);
+    }
+
+    public int internodePort() {
+        return port(internodeAddress);
+    }
+
+    public int httpPort() {
+        return port(httpAddress);
+    }
+
+    /** The host of {@code host:port}, without the brackets of an IPv6 literal. */
+    private static String host(String hostPort) {
+        String h = hostPort.substring(0, hostPort.lastIndexOf(':'));
+        return h.startsWith("[") && h.endsWith("]") ? h.substring(1, h.length() - 1) : h;
+    }
+
+    private static int port(String hostPort) {
+        return Integer.parseInt(hostPort.substring(hostPort.lastIndexOf(':') + 1));
+    }
 }

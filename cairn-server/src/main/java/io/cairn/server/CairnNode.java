@@ -91,10 +91,10 @@ public final class CairnNode implements AutoCloseable {
         Member self = c.members().stream().filter(m -> m.id() == config.nodeId()).findFirst().orElseThrow();
         Map<Integer, InetSocketAddress> peers = new LinkedHashMap<>();
         for (Member m : c.members()) {
-            peers.put(m.id(), InetSocketAddress.createUnresolved(host(m.internodeAddress()), port(m.internodeAddress())));
+            peers.put(m.id(), InetSocketAddress.createUnresolved(m.internodeHost(), m.internodePort()));
         }
         ClusterDriver driver = new ClusterDriver(config, ns, replica, writes, engine,
-                (inbound, executor) -> new InternodeTransport(config.nodeId(), host(self.internodeAddress()), port(self.internodeAddress()),
+                (inbound, executor) -> new InternodeTransport(config.nodeId(), self.internodeHost(), self.internodePort(),
                         peers, inbound, executor, InternodeSettings.defaults().withMessageBudget(c.requestTimeout())),
                 metrics.peerRequests());
         metrics.bindCluster(driver);
@@ -102,15 +102,6 @@ public final class CairnNode implements AutoCloseable {
                 .addKeyValue("internode", self.internodeAddress()).addKeyValue("members", c.members().size())
                 .addKeyValue("replicationFactor", c.replicationFactor()).log("joined cluster");
         return driver;
-    }
-
-    private static String host(String hostPort) {
-        String h = hostPort.substring(0, hostPort.lastIndexOf(':'));
-        return h.startsWith("[") && h.endsWith("]") ? h.substring(1, h.length() - 1) : h;
-    }
-
-    private static int port(String hostPort) {
-        return Integer.parseInt(hostPort.substring(hostPort.lastIndexOf(':') + 1));
     }
 
     private static void closeQuietly(AutoCloseable c) {

@@ -106,12 +106,11 @@ public final class ClusterDriver implements ClusterFront, AutoCloseable {
                 c.hintWindow().toMillis(), c.hintReplayInterval().toMillis(), c.hintReplayBatch(), c.hintReplayRate(),
                 new CoordinatorSettings(c.requestTimeout().toMillis(), c.readRepairTimeout().toMillis()).withSloppyQuorum(c.sloppyQuorum()));
         Holder holder = new Holder();
-        Holder peers = new Holder();
         this.transport = transportFactory.apply((from, m) -> {
             if (m instanceof Message.ReadResponse r && onInspectResponse(from, r)) {
                 return;
             }
-            PeerRequests pr = peers.requests;
+            PeerRequests pr = holder.requests;
             if (pr != null) {
                 pr.onResponse(from, m);
             }
@@ -123,7 +122,7 @@ public final class ClusterDriver implements ClusterFront, AutoCloseable {
             }
         }, core);
         this.peerRequests = new PeerRequests(transport, peerSink, c.requestTimeout().toMillis());
-        peers.requests = peerRequests;
+        holder.requests = peerRequests;
         HybridClock clock = replica.clock();
         Scheduler scheduler = (delayMillis, task) -> {
             ScheduledFuture<?> f = core.schedule(task, delayMillis, TimeUnit.MILLISECONDS);
@@ -274,11 +273,6 @@ public final class ClusterDriver implements ClusterFront, AutoCloseable {
         List<Integer> blocked = config.members().stream().map(Member::id)
                 .filter(id -> id != node.id() && transport.stats(id).blocked()).toList();
         return Map.of("blocked", blocked);
-    }
-
-    /** Hint backlog per target, read on the core thread. */
-    public CompletableFuture<Map<Integer, HintStore.Backlog>> hintBacklog() {
-        return CompletableFuture.supplyAsync(() -> node.hints().backlog(), core);
     }
 
     @Override

@@ -189,8 +189,7 @@ public final class ConfigLoader {
         Duration retention = duration("idempotency.retention", Duration.ofSeconds(1), Duration.ofDays(365));
         NodeConfig.Cluster cluster = cluster(nodeId, ttl);
         cluster.members().stream().filter(m -> m.id() == nodeId).findFirst().ifPresent(self -> {
-            int advertised = Integer.parseInt(self.httpAddress().substring(self.httpAddress().lastIndexOf(':') + 1));
-            if (http.port() != advertised) {
+            if (http.port() != self.httpPort()) {
                 problems.add("http.port (" + http.port() + ") must be the port cluster.members gives this node (" + self.httpAddress()
                         + "): peers and clients find this node there");
             }

@@ -8,7 +8,6 @@ import io.cairn.quorum.Quorum;
 import io.cairn.request.Op;
 import io.cairn.request.OpResult;
 import io.netty.handler.codec.http.FullHttpResponse;
-import io.netty.handler.codec.http.HttpResponseStatus;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -87,9 +86,7 @@ final class ClusterRoutes {
         return idempotency.run(tag, w, writeReplicas, () -> run(ops, r, w)).thenApply(outcome -> switch (outcome) {
             case ClusterIdempotency.Outcome.Fresh f -> render(ops, f.results(), batch);
             case ClusterIdempotency.Outcome.Replayed rep -> {
-                FullHttpResponse response = batch
-                        ? Responses.bytes(HttpResponseStatus.OK, BatchCodec.render(ops, rep.results()), Responses.APPLICATION_JSON)
-                        : NodeApi.single(rep.results().get(0));
+                FullHttpResponse response = NodeApi.results(ops, rep.results(), batch);
                 response.headers().set(NodeApi.REPLAYED_HEADER, "true");
                 yield response;
             }
@@ -125,11 +122,8 @@ final class ClusterRoutes {
     }
 
     private static FullHttpResponse render(List<Op> ops, List<ClientResult> results, boolean batch) {
-        if (batch) {
-            return Responses.bytes(HttpResponseStatus.OK, BatchCodec.render(ops, results.stream().map(ClusterRoutes::toOpResult).toList()),
-                    Responses.APPLICATION_JSON);
-        }
-        return single(results.get(0));
+        // A single write adds its replica counts to the single-node answer.
+        return batch ? NodeApi.results(ops, results.stream().map(ClusterRoutes::toOpResult).toList(), true) : single(results.get(0));
     }
 
     static OpResult toOpResult(ClientResult r) {

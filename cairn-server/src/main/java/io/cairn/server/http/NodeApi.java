@@ -403,15 +403,20 @@ public final class NodeApi implements Api {
         return switch (outcome) {
             case WriteOutcome.Refused r -> Responses.error(r.code(), r.message());
             case WriteOutcome.Executed e -> {
-                FullHttpResponse response = batch
-                        ? Responses.bytes(HttpResponseStatus.OK, BatchCodec.render(ops, e.results()), Responses.APPLICATION_JSON)
-                        : single(e.results().get(0));
+                FullHttpResponse response = results(ops, e.results(), batch);
                 if (e.replayed()) {
                     response.headers().set(REPLAYED_HEADER, "true");
                 }
                 yield response;
             }
         };
+    }
+
+    /** A batch's per-operation results as JSON, or a single operation's own answer. */
+    static FullHttpResponse results(List<Op> ops, List<OpResult> results, boolean batch) {
+        return batch
+                ? Responses.bytes(HttpResponseStatus.OK, BatchCodec.render(ops, results), Responses.APPLICATION_JSON)
+                : single(results.get(0));
     }
 
     static FullHttpResponse single(OpResult result) {

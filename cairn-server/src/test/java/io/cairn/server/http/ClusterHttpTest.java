@@ -43,7 +43,7 @@ class ClusterHttpTest {
                     "cluster.members", String.join(",", members), "cluster.heartbeatInterval", "100ms"));
         }
         for (TestNode n : nodes) {
-            awaitAllAlive(n);
+            n.awaitAllMembersAlive();
         }
     }
 
@@ -172,21 +172,4 @@ class ClusterHttpTest {
         assertThat(r.statusCode()).as(TestNode.describe(r)).isEqualTo(status);
         assertThat(json(r).path("code").asText()).as(TestNode.describe(r)).isEqualTo(code);
     }
-
-    private static void awaitAllAlive(TestNode n) throws InterruptedException {
-        long deadline = System.nanoTime() + 20_000_000_000L;
-        while (System.nanoTime() < deadline) {
-            JsonNode members = json(n.get("/admin/cluster")).path("members");
-            boolean all = true;
-            for (JsonNode m : members) {
-                all &= m.path("alive").asBoolean();
-            }
-            if (all) {
-                return;
-            }
-            Thread.sleep(50);
-        }
-        throw new AssertionError("not every member is alive: " + text(n.get("/admin/cluster")));
-    }
-
 }

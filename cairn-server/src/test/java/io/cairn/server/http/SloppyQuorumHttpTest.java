@@ -90,11 +90,7 @@ class SloppyQuorumHttpTest {
             nodes[id - 1] = start(id, sloppy);
         }
         for (TestNode n : nodes) {
-            long deadline = System.nanoTime() + 20_000_000_000L;
-            while (!allAlive(n)) {
-                assertThat(System.nanoTime()).as("every member alive within 20 s").isLessThan(deadline);
-                Thread.sleep(50);
-            }
+            n.awaitAllMembersAlive();
         }
     }
 
@@ -118,15 +114,6 @@ class SloppyQuorumHttpTest {
                 return "k" + i;
             }
         }
-    }
-
-    private static boolean allAlive(TestNode n) {
-        for (JsonNode m : json(n.get("/admin/cluster")).path("members")) {
-            if (!m.path("alive").asBoolean()) {
-                return false;
-            }
-        }
-        return true;
     }
 
     private static void awaitDown(TestNode n, int peer) throws InterruptedException {

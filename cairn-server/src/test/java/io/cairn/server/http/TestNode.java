@@ -131,6 +131,25 @@ final class TestNode implements AutoCloseable {
         return response.request().method() + " " + response.uri() + " -> " + response.statusCode() + " " + response.headers().map() + " " + text(response);
     }
 
+    /**
+     * Waits until this node's failure detector counts every cluster member alive: a node that
+     * has never heard from a peer counts it down and refuses quorums that need it.
+     */
+    void awaitAllMembersAlive() throws InterruptedException {
+        long deadline = System.nanoTime() + 20_000_000_000L;
+        while (System.nanoTime() < deadline) {
+            boolean all = true;
+            for (JsonNode m : json(get("/admin/cluster")).path("members")) {
+                all &= m.path("alive").asBoolean();
+            }
+            if (all) {
+                return;
+            }
+            Thread.sleep(50);
+        }
+        throw new AssertionError("not every member is alive after 20 s: " + text(get("/admin/cluster")));
+    }
+
     String metrics() {
         return text(get("/metrics"));
     }
