@@ -7,9 +7,12 @@ import io.cairn.replica.ReplicaStats;
 import io.cairn.membership.Member;
 import io.cairn.server.cluster.ClusterDriver;
 import io.cairn.server.config.NodeConfig;
+import io.cairn.server.health.NodeHealth;
+import io.cairn.server.health.Watchdog;
 import io.cairn.server.internode.InternodeSettings;
 import io.cairn.server.internode.InternodeTransport;
 import io.cairn.server.http.HttpFrontEnd;
+import io.cairn.server.http.HttpSettings;
 import io.cairn.server.http.NodeApi;
 import io.cairn.server.metrics.NodeMetrics;
 import io.cairn.server.rocks.RocksEngine;
@@ -20,6 +23,7 @@ import java.time.Instant;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.function.IntConsumer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -38,17 +42,25 @@ public final class CairnNode implements AutoCloseable {
     private final NodeMetrics metrics;
     private final HttpFrontEnd http;
     private final ClusterDriver cluster; // null on a single node
+    private final NodeHealth health;
+    private final Watchdog watchdog;
     private final Instant started = Instant.now();
     private final AtomicBoolean closed = new AtomicBoolean();
     private volatile boolean stalled;
     private final Thread stallWatcher;
 
     public static CairnNode start(NodeConfig config) throws InterruptedException {
-        return new CairnNode(config);
+        return new CairnNode(config, System::exit);
     }
 
-    private CairnNode(NodeConfig config) throws InterruptedException {
+    /** Starts a node whose fatal errors exit through {@code exit} rather than {@link System#exit} (tests). */
+    public static CairnNode start(NodeConfig config, IntConsumer exit) throws InterruptedException {
+        return new CairnNode(config, exit);
+    }
+
+    private CairnNode(NodeConfig config, IntConsumer exit) throws InterruptedException {
         this.config = config;
+        this.health = new NodeHealth(config.exitOnFatalError(), exit);
         this.engine = new RocksEngine(config.dataDir().resolve("rocksdb"), config.rocks());
         // Whatever started, newest first, so a failed start stops it in reverse order.
         java.util.Deque<AutoCloseable> started = new java.util.ArrayDeque<>();
@@ -56,21 +68,32 @@ public final class CairnNode implements AutoCloseable {
             HybridClock clock = new HybridClock(System::currentTimeMillis, config.nodeId());
             this.replica = new LocalReplica(engine, clock, config.durability(), config.ttl().purgeGrace().toMillis(), config.limits());
             this.writes = new WritePath(replica, config.write().queueCapacity(), config.write().maxGroupSize(), config.write().maxGroupBytes(),
-                    config.ttl().sweepInterval().toMillis(), config.ttl().sweepBatchSize(), () -> stalled);
+                    config.ttl().sweepInterval().toMillis(), config.ttl().sweepBatchSize(), () -> stalled, health);
             started.push(writes);
             this.metrics = new NodeMetrics();
+            metrics.bindHealth(health);
             metrics.bindStorage(engine);
             metrics.bindReplica(replica.stats());
             metrics.bindWriteQueue(writes::queueDepth);
             Namespace ns = Namespace.defaults(config.ttl().defaultTtl().toMillis());
-            this.cluster = config.cluster().enabled() ? startCluster(config, ns, replica, writes, engine, metrics) : null;
+            this.cluster = config.cluster().enabled() ? startCluster(config, ns, replica, writes, engine, metrics, health) : null;
             if (cluster != null) {
                 started.push(cluster);
             }
             NodeApi api = new NodeApi(ns, config.limits(), replica, writes, metrics,
-                    config.http().requestTimeout(), config.idempotencyRetention(), this::ready, this::readiness, this::status, cluster);
+                    config.http().requestTimeout(), config.idempotencyRetention(), this::ready, this::readiness,
+                    health::healthy, this::liveness, this::status, cluster);
             this.http = new HttpFrontEnd(config.http().host(), config.http().port(), config.http().ioThreads(),
-                    config.http().maxConnections(), config.http().maxHeaderBytes(), api, metrics);
+                    config.http().limits(), api, metrics, health);
+            started.push(http);
+            metrics.bindHttp(http);
+            this.watchdog = new Watchdog(health, config.stallTimeout());
+            watchdog.watch("http", http.eventLoops());
+            watchdog.watch("write-applier", writes.applierThread());
+            if (cluster != null) {
+                watchdog.watch("cluster-core", java.util.List.of(cluster.coreExecutor()));
+                watchdog.watch("internode", cluster.transport().eventLoops());
+            }
         } catch (InterruptedException | RuntimeException e) {
             started.forEach(CairnNode::closeQuietly);
             engine.close();
@@ -86,7 +109,7 @@ public final class CairnNode implements AutoCloseable {
 
     /** Joins the cluster: listens for peers on this node's internode address and starts the cluster core. */
     private static ClusterDriver startCluster(NodeConfig config, Namespace ns, LocalReplica replica, WritePath writes,
-                                              RocksEngine engine, NodeMetrics metrics) {
+                                              RocksEngine engine, NodeMetrics metrics, NodeHealth health) {
         NodeConfig.Cluster c = config.cluster();
         Member self = c.members().stream().filter(m -> m.id() == config.nodeId()).findFirst().orElseThrow();
         Map<Integer, InetSocketAddress> peers = new LinkedHashMap<>();
@@ -96,7 +119,7 @@ public final class CairnNode implements AutoCloseable {
         ClusterDriver driver = new ClusterDriver(config, ns, replica, writes, engine,
                 (inbound, executor) -> new InternodeTransport(config.nodeId(), self.internodeHost(), self.internodePort(),
                         peers, inbound, executor, InternodeSettings.defaults().withMessageBudget(c.requestTimeout())),
-                metrics.peerRequests());
+                metrics.peerRequests(), health);
         metrics.bindCluster(driver);
         log.atInfo().addKeyValue("node", config.nodeId()).addKeyValue("zone", self.zone())
                 .addKeyValue("internode", self.internodeAddress()).addKeyValue("members", c.members().size())
@@ -137,7 +160,7 @@ public final class CairnNode implements AutoCloseable {
     }
 
     boolean ready() {
-        return !closed.get() && !writes.failed() && !engine.failed() && !stalled;
+        return !closed.get() && !writes.failed() && !engine.failed() && !stalled && health.serving();
     }
 
     private Map<String, Object> readiness() {
@@ -146,7 +169,33 @@ public final class CairnNode implements AutoCloseable {
         m.put("storageFailed", writes.failed() || engine.failed());
         m.put("storageStalled", stalled);
         m.put("shuttingDown", closed.get());
+        m.put("fatalError", health.fatalReason());
+        m.put("stalledThreads", health.stalls());
         return m;
+    }
+
+    /** What /health reports: whether this process can recover without a restart. */
+    private Map<String, Object> liveness() {
+        Map<String, Object> m = new LinkedHashMap<>();
+        m.put("status", health.healthy() ? "ok" : "failed");
+        if (!health.healthy()) {
+            m.put("fatalError", health.fatalReason());
+        }
+        return m;
+    }
+
+    public NodeHealth health() {
+        return health;
+    }
+
+    /** The cluster core's thread (tests); null on a single node. */
+    public io.netty.util.concurrent.EventExecutor clusterCoreExecutor() {
+        return cluster == null ? null : cluster.coreExecutor();
+    }
+
+    /** The HTTP front end, for tests that need its event loops. */
+    public HttpFrontEnd httpFrontEnd() {
+        return http;
     }
 
     private Map<String, Object> status() {
@@ -168,6 +217,10 @@ public final class CairnNode implements AutoCloseable {
         cfg.put("purgeGrace", config.ttl().purgeGrace().toString());
         cfg.put("idempotencyRetention", config.idempotencyRetention().toString());
         cfg.put("requestTimeout", config.http().requestTimeout().toString());
+        HttpSettings hl = config.http().limits();
+        cfg.put("maxConnections", hl.maxConnections());
+        cfg.put("maxInflightBytes", hl.maxInflightBytes());
+        cfg.put("maxUnflushedBytes", hl.maxUnflushedBytes());
         cfg.put("writeQueueCapacity", config.write().queueCapacity());
         m.put("config", cfg);
         Map<String, Object> storage = new LinkedHashMap<>();
@@ -187,6 +240,8 @@ public final class CairnNode implements AutoCloseable {
         backlog.put("ttlSweep", replica.stats().sweepBacklog());
         backlog.put("idempotencyRecords", replica.stats().idempotencyRecords());
         backlog.put("httpConnections", http.connections());
+        backlog.put("httpInflightRequestBytes", http.inflightRequestBytes());
+        backlog.put("httpUnflushedResponseBytes", http.unflushedResponseBytes());
         if (cluster != null) {
             ClusterDriver.Snapshot snap = cluster.freshSnapshot();
             backlog.put("hintsPending", snap.hintsPending());
@@ -212,6 +267,7 @@ public final class CairnNode implements AutoCloseable {
             return;
         }
         log.atInfo().addKeyValue("node", config.nodeId()).log("Cairn node stopping");
+        watchdog.close();
         http.close();
         if (cluster != null) {
             cluster.close();

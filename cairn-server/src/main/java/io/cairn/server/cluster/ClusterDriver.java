@@ -17,6 +17,7 @@ import io.cairn.record.Record;
 import io.cairn.replica.LocalReplica;
 import io.cairn.schedule.Scheduler;
 import io.cairn.server.config.NodeConfig;
+import io.cairn.server.health.NodeHealth;
 import io.cairn.server.http.ClusterFront;
 import io.cairn.server.http.Etags;
 import io.cairn.server.internode.InternodeTransport;
@@ -45,11 +46,15 @@ public final class ClusterDriver implements ClusterFront, AutoCloseable {
     /** The namespace holding replicated idempotency outcomes; same partitioning as the data. */
     public static final int IDEMPOTENCY_NAMESPACE_ID = 2;
 
-    private final DefaultEventLoop core = new DefaultEventLoop(r -> {
+    private final DefaultEventLoop coreLoop = new DefaultEventLoop(r -> {
         Thread t = new Thread(r, "cairn-cluster-core");
         t.setDaemon(true);
         return t;
     });
+    // Every task for the core goes through here: an exception escaping the core is a bug that
+    // would otherwise kill its thread (or, in a scheduled task, vanish); it is reported as fatal.
+    private final Executor core = task -> coreLoop.execute(guarded(task));
+    private final NodeHealth health;
     private final NodeConfig.Cluster config;
     private final Namespace namespace;
     private final Namespace idempotency;
@@ -95,7 +100,8 @@ public final class ClusterDriver implements ClusterFront, AutoCloseable {
      */
     public ClusterDriver(NodeConfig config, Namespace namespace, LocalReplica replica, WritePath writes, StorageEngine engine,
                          BiFunction<BiConsumer<Integer, Message>, Executor, InternodeTransport> transportFactory,
-                         PeerRequests.Sink peerSink) {
+                         PeerRequests.Sink peerSink, NodeHealth health) {
+        this.health = health;
         this.config = config.cluster();
         this.namespace = namespace;
         this.idempotency = new Namespace(IDEMPOTENCY_NAMESPACE_ID, "idempotency", namespace.partitioner(), 0);
@@ -125,7 +131,7 @@ public final class ClusterDriver implements ClusterFront, AutoCloseable {
         holder.requests = peerRequests;
         HybridClock clock = replica.clock();
         Scheduler scheduler = (delayMillis, task) -> {
-            ScheduledFuture<?> f = core.schedule(task, delayMillis, TimeUnit.MILLISECONDS);
+            ScheduledFuture<?> f = coreLoop.schedule(guarded(task), delayMillis, TimeUnit.MILLISECONDS);
             return () -> f.cancel(false);
         };
         this.node = call(() -> new ClusterNode(config.nodeId(), c.members(), List.of(namespace, idempotency), settings, clock, peerRequests, scheduler,
@@ -133,10 +139,10 @@ public final class ClusterDriver implements ClusterFront, AutoCloseable {
         holder.node = node;
         this.snapshot = call(this::takeSnapshot);
         core.execute(node::start);
-        core.scheduleAtFixedRate(() -> {
+        coreLoop.scheduleAtFixedRate(guarded(() -> {
             peerRequests.sweep();
             snapshot = takeSnapshot();
-        }, 1, 1, TimeUnit.SECONDS);
+        }), 1, 1, TimeUnit.SECONDS);
     }
 
     /** Lets the transport's inbound handler reach what is constructed after the transport. */
@@ -167,7 +173,7 @@ public final class ClusterDriver implements ClusterFront, AutoCloseable {
      */
     public Snapshot freshSnapshot() {
         try {
-            Snapshot s = core.submit(this::takeSnapshot).get(250, TimeUnit.MILLISECONDS);
+            Snapshot s = coreLoop.submit(this::takeSnapshot).get(250, TimeUnit.MILLISECONDS);
             snapshot = s;
             return s;
         } catch (InterruptedException e) {
@@ -188,45 +194,69 @@ public final class ClusterDriver implements ClusterFront, AutoCloseable {
 
     private <V> V call(java.util.concurrent.Callable<V> task) {
         try {
-            return core.submit(task).get(30, TimeUnit.SECONDS);
+            return coreLoop.submit(task).get(30, TimeUnit.SECONDS);
         } catch (Exception e) {
             throw new IllegalStateException("cluster core failed: " + e, e);
         }
     }
 
     @Override
-    public CompletableFuture<ClientResult> put(byte[] key, byte[] value, String contentType, long ttlMillis, Quorum w) {
-        CompletableFuture<ClientResult> f = new CompletableFuture<>();
-        core.execute(() -> node.put(namespace, key, value, contentType, ttlMillis, w, f::complete));
-        return f;
+    public CompletableFuture<ClientResult> put(byte[] key, byte[] value, String contentType, long ttlMillis, Quorum w, long deadlineNanos) {
+        return onCore(deadlineNanos, done -> node.put(namespace, key, value, contentType, ttlMillis, w, done));
     }
 
     @Override
-    public CompletableFuture<ClientResult> delete(byte[] key, Quorum w) {
-        CompletableFuture<ClientResult> f = new CompletableFuture<>();
-        core.execute(() -> node.delete(namespace, key, w, f::complete));
-        return f;
+    public CompletableFuture<ClientResult> delete(byte[] key, Quorum w, long deadlineNanos) {
+        return onCore(deadlineNanos, done -> node.delete(namespace, key, w, done));
     }
 
     @Override
-    public CompletableFuture<ClientResult> get(byte[] key, Quorum r) {
-        CompletableFuture<ClientResult> f = new CompletableFuture<>();
-        core.execute(() -> node.get(namespace, key, r, f::complete));
-        return f;
+    public CompletableFuture<ClientResult> get(byte[] key, Quorum r, long deadlineNanos) {
+        return onCore(deadlineNanos, done -> node.get(namespace, key, r, done));
     }
 
     @Override
-    public CompletableFuture<ClientResult> getOutcome(byte[] idempotencyKey, Quorum r) {
-        CompletableFuture<ClientResult> f = new CompletableFuture<>();
-        core.execute(() -> node.get(idempotency, idempotencyKey, r, f::complete));
-        return f;
+    public CompletableFuture<ClientResult> getOutcome(byte[] idempotencyKey, Quorum r, long deadlineNanos) {
+        return onCore(deadlineNanos, done -> node.get(idempotency, idempotencyKey, r, done));
     }
 
     @Override
-    public CompletableFuture<ClientResult> putOutcome(byte[] idempotencyKey, byte[] outcome, long ttlMillis, Quorum w) {
+    public CompletableFuture<ClientResult> putOutcome(byte[] idempotencyKey, byte[] outcome, long ttlMillis, Quorum w, long deadlineNanos) {
+        return onCore(deadlineNanos, done -> node.put(idempotency, idempotencyKey, outcome, null, ttlMillis, w, done));
+    }
+
+    /**
+     * Runs a client request on the core thread, unless the core gets to it only after its
+     * deadline: then it is refused as not executed, so a backed-up core never works on requests
+     * whose clients have given up.
+     */
+    private CompletableFuture<ClientResult> onCore(long deadlineNanos, java.util.function.Consumer<java.util.function.Consumer<ClientResult>> request) {
         CompletableFuture<ClientResult> f = new CompletableFuture<>();
-        core.execute(() -> node.put(idempotency, idempotencyKey, outcome, null, ttlMillis, w, f::complete));
+        core.execute(() -> {
+            if (ClusterFront.expired(deadlineNanos)) {
+                f.complete(new ClientResult.Failed(ErrorCode.OVERLOADED,
+                        "the request waited past its deadline for the cluster core and was not executed", Map.of()));
+                return;
+            }
+            request.accept(f::complete);
+        });
         return f;
+    }
+
+    private Runnable guarded(Runnable task) {
+        return () -> {
+            try {
+                task.run();
+            } catch (Throwable t) {
+                health.fatal("cluster-core", t);
+                throw t;
+            }
+        };
+    }
+
+    /** The core thread's executor, for the watchdog. */
+    public io.netty.util.concurrent.EventExecutor coreExecutor() {
+        return coreLoop;
     }
 
     @Override
@@ -442,12 +472,12 @@ public final class ClusterDriver implements ClusterFront, AutoCloseable {
             return;
         }
         inspections.put(id, in);
-        in.timeout = core.schedule(() -> {
+        in.timeout = coreLoop.schedule(guarded(() -> {
             if (inspections.remove(id) != null) {
                 in.waiting.forEach(r -> in.views.put(r, new ReplicaView(null, "no answer within " + config.requestTimeout().toMillis() + " ms")));
                 in.done.accept(in.views);
             }
-        }, config.requestTimeout().toMillis(), TimeUnit.MILLISECONDS);
+        }), config.requestTimeout().toMillis(), TimeUnit.MILLISECONDS);
     }
 
     private boolean onInspectResponse(int from, Message.ReadResponse r) {
@@ -477,6 +507,6 @@ public final class ClusterDriver implements ClusterFront, AutoCloseable {
             // Shutting down anyway.
         }
         transport.close();
-        core.shutdownGracefully(0, 2, TimeUnit.SECONDS).awaitUninterruptibly(5, TimeUnit.SECONDS);
+        coreLoop.shutdownGracefully(0, 2, TimeUnit.SECONDS).awaitUninterruptibly(5, TimeUnit.SECONDS);
     }
 }

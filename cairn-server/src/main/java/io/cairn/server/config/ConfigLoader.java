@@ -6,6 +6,7 @@ import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
 import io.cairn.membership.Member;
 import io.cairn.quorum.Quorum;
 import io.cairn.request.Limits;
+import io.cairn.server.http.HttpSettings;
 import io.cairn.server.rocks.RocksSettings;
 import io.cairn.storage.Durability;
 import java.io.IOException;
@@ -38,12 +39,23 @@ public final class ConfigLoader {
         Map<String, String> d = new LinkedHashMap<>();
         d.put("node.id", "1");
         d.put("node.dataDir", "./cairn-data");
+        d.put("node.exitOnFatalError", "true");
+        d.put("node.stallTimeout", "5s");
         d.put("http.host", "127.0.0.1");
         d.put("http.port", "7070");
         d.put("http.ioThreads", Integer.toString(Runtime.getRuntime().availableProcessors()));
         d.put("http.maxConnections", "10000");
+        d.put("http.reservedOpsConnections", "16");
         d.put("http.requestTimeout", "5s");
         d.put("http.maxHeaderBytes", "16KiB");
+        d.put("http.headerTimeout", "10s");
+        d.put("http.idleTimeout", "60s");
+        d.put("http.bodyTimeout", "10s");
+        d.put("http.minBodyRate", "16KiB");
+        d.put("http.maxPipelinedRequests", "16");
+        d.put("http.maxInflightBytes", "auto");
+        d.put("http.maxUnflushedBytes", "auto");
+        d.put("http.maxConnectionUnflushedBytes", "1MiB");
         d.put("limits.maxKeyBytes", "1024");
         d.put("limits.maxValueBytes", "1MiB");
         d.put("limits.maxBatchOperations", "1000");
@@ -154,17 +166,33 @@ public final class ConfigLoader {
     private NodeConfig build() {
         int nodeId = integer("node.id", 1, 65_535);
         Path dataDir = Path.of(values.get("node.dataDir"));
-        NodeConfig.Http http = new NodeConfig.Http(
-                nonEmpty("http.host"),
-                integer("http.port", 0, 65_535),
-                integer("http.ioThreads", 1, 256),
-                integer("http.maxConnections", 1, 1_000_000),
-                duration("http.requestTimeout", Duration.ofMillis(1), Duration.ofHours(1)),
-                (int) size("http.maxHeaderBytes", 1024, 1 << 20));
+        boolean exitOnFatal = bool("node.exitOnFatalError");
+        Duration stallTimeout = duration("node.stallTimeout", Duration.ofMillis(100), Duration.ofMinutes(10));
         int maxKey = integer("limits.maxKeyBytes", 1, 65_535);
         int maxValue = (int) size("limits.maxValueBytes", 0, 512L << 20);
         int maxOps = integer("limits.maxBatchOperations", 1, 65_535);
         int maxBatchBody = (int) size("limits.maxBatchBodyBytes", 1, 1L << 30);
+        // Memory budgets default to an eighth of the heap each: bodies are copied a few times on
+        // their way to storage, and the rest of the heap serves caches, buffers and the core.
+        long heapShare = Math.max(8L << 20, Runtime.getRuntime().maxMemory() / 8);
+        HttpSettings limits = new HttpSettings(
+                integer("http.maxConnections", 1, 1_000_000),
+                integer("http.reservedOpsConnections", 0, 10_000),
+                (int) size("http.maxHeaderBytes", 1024, 1 << 20),
+                duration("http.requestTimeout", Duration.ofMillis(1), Duration.ofHours(1)),
+                duration("http.headerTimeout", Duration.ofMillis(10), Duration.ofHours(1)),
+                duration("http.idleTimeout", Duration.ofMillis(10), Duration.ofHours(24)),
+                duration("http.bodyTimeout", Duration.ofMillis(10), Duration.ofHours(1)),
+                size("http.minBodyRate", 0, 1L << 40),
+                integer("http.maxPipelinedRequests", 1, 10_000),
+                autoSize("http.maxInflightBytes", heapShare, 64 * 1024, 1L << 44),
+                autoSize("http.maxUnflushedBytes", heapShare, 64 * 1024, 1L << 44),
+                size("http.maxConnectionUnflushedBytes", 1024, 1L << 30));
+        NodeConfig.Http http = new NodeConfig.Http(
+                nonEmpty("http.host"),
+                integer("http.port", 0, 65_535),
+                integer("http.ioThreads", 1, 256),
+                limits);
         Durability durability = parse("storage.durability", v -> switch (v.toLowerCase(Locale.ROOT)) {
             case "sync" -> Durability.SYNC;
             case "async" -> Durability.ASYNC;
@@ -197,7 +225,7 @@ public final class ConfigLoader {
         if (!problems.isEmpty()) {
             throw new ConfigException(problems);
         }
-        return new NodeConfig(nodeId, dataDir, http, new Limits(maxKey, maxValue, maxOps, maxBatchBody), durability,
+        return new NodeConfig(nodeId, dataDir, exitOnFatal, stallTimeout, http, new Limits(maxKey, maxValue, maxOps, maxBatchBody), durability,
                 new RocksSettings(blockCache, writeBuffer, maxWriteBuffers, compactionRate, backgroundJobs, asyncSync.toMillis()),
                 write, ttl, retention, cluster);
     }
@@ -314,6 +342,14 @@ public final class ConfigLoader {
             return n;
         });
         return (int) check(key, v, min, max, Long.toString(min), Long.toString(max));
+    }
+
+    /** A size, or "auto" for {@code auto}. */
+    private long autoSize(String key, long auto, long min, long max) {
+        if ("auto".equalsIgnoreCase(values.get(key).trim())) {
+            return auto;
+        }
+        return size(key, min, max);
     }
 
     private long size(String key, long min, long max) {

@@ -1,6 +1,7 @@
 package io.cairn.server.config;
 
 import io.cairn.request.Limits;
+import io.cairn.server.http.HttpSettings;
 import io.cairn.server.rocks.RocksSettings;
 import io.cairn.storage.Durability;
 import java.nio.file.Path;
@@ -13,6 +14,8 @@ import java.time.Duration;
 public record NodeConfig(
         int nodeId,
         Path dataDir,
+        boolean exitOnFatalError,
+        Duration stallTimeout,
         Http http,
         Limits limits,
         Durability durability,
@@ -22,8 +25,12 @@ public record NodeConfig(
         Duration idempotencyRetention,
         Cluster cluster) {
 
-    /** The HTTP front end. */
-    public record Http(String host, int port, int ioThreads, int maxConnections, Duration requestTimeout, int maxHeaderBytes) {}
+    /** The HTTP front end: where it listens, and how it bounds clients (see {@link HttpSettings}). */
+    public record Http(String host, int port, int ioThreads, HttpSettings limits) {
+        public Duration requestTimeout() {
+            return limits.requestTimeout();
+        }
+    }
 
     /** The write path's group commit and admission control. */
     public record Write(int queueCapacity, int maxGroupSize, long maxGroupBytes) {}

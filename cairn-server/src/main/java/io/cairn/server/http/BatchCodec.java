@@ -40,7 +40,10 @@ import java.util.Set;
  * A bare JSON array of operations is accepted too.
  */
 public final class BatchCodec {
-    private static final ObjectMapper JSON = new ObjectMapper();
+    // Strict: a field given twice or anything after the document is an error, never resolved silently.
+    private static final ObjectMapper JSON = new ObjectMapper()
+            .enable(com.fasterxml.jackson.core.JsonParser.Feature.STRICT_DUPLICATE_DETECTION)
+            .enable(com.fasterxml.jackson.databind.DeserializationFeature.FAIL_ON_TRAILING_TOKENS);
     private static final JsonFactory FACTORY = JSON.getFactory();
     private static final Set<String> PUT_FIELDS = Set.of("op", "key", "value", "valueBase64", "contentType", "ttl", "ifMatch", "ifNoneMatch");
     private static final Set<String> DELETE_FIELDS = Set.of("op", "key", "ifMatch");

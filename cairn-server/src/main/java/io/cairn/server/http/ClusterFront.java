@@ -7,17 +7,28 @@ import java.util.concurrent.CompletableFuture;
 
 /** What the HTTP front end needs from the cluster driver; futures may complete on any thread. */
 public interface ClusterFront {
-    CompletableFuture<ClientResult> put(byte[] key, byte[] value, String contentType, long ttlMillis, Quorum w);
+    // Each request carries the System.nanoTime() past which it must not start: the core refuses it
+    // (overloaded, not executed) rather than run work its client has given up on.
 
-    CompletableFuture<ClientResult> delete(byte[] key, Quorum w);
+    /** A deadline that never passes: for work that completes an answer already under way. */
+    long NO_DEADLINE = Long.MIN_VALUE;
 
-    CompletableFuture<ClientResult> get(byte[] key, Quorum r);
+    /** Whether a request with this deadline must no longer start. */
+    static boolean expired(long deadlineNanos) {
+        return deadlineNanos != NO_DEADLINE && System.nanoTime() - deadlineNanos > 0;
+    }
+
+    CompletableFuture<ClientResult> put(byte[] key, byte[] value, String contentType, long ttlMillis, Quorum w, long deadlineNanos);
+
+    CompletableFuture<ClientResult> delete(byte[] key, Quorum w, long deadlineNanos);
+
+    CompletableFuture<ClientResult> get(byte[] key, Quorum r, long deadlineNanos);
 
     /** Reads an idempotency outcome record (the cluster's idempotency namespace). */
-    CompletableFuture<ClientResult> getOutcome(byte[] idempotencyKey, Quorum r);
+    CompletableFuture<ClientResult> getOutcome(byte[] idempotencyKey, Quorum r, long deadlineNanos);
 
     /** Stores an idempotency outcome record, expiring after {@code ttlMillis}. */
-    CompletableFuture<ClientResult> putOutcome(byte[] idempotencyKey, byte[] outcome, long ttlMillis, Quorum w);
+    CompletableFuture<ClientResult> putOutcome(byte[] idempotencyKey, byte[] outcome, long ttlMillis, Quorum w, long deadlineNanos);
 
     Quorum defaultReadQuorum();
 

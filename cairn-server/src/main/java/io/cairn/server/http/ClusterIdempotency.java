@@ -62,14 +62,15 @@ final class ClusterIdempotency {
      * @param writeReplicas W resolved against N, which sets the lookup's R
      * @param operations    runs the request's operations once
      */
-    CompletableFuture<Outcome> run(IdempotencyTag tag, Quorum w, int writeReplicas, Supplier<CompletableFuture<List<ClientResult>>> operations) {
+    CompletableFuture<Outcome> run(IdempotencyTag tag, Quorum w, int writeReplicas, long deadlineNanos,
+                                   Supplier<CompletableFuture<List<ClientResult>>> operations) {
         if (inFlight.putIfAbsent(tag.key(), Boolean.TRUE) != null) {
             return CompletableFuture.completedFuture(new Outcome.Refused(ErrorCode.IDEMPOTENCY_IN_FLIGHT,
                     "a request with this idempotency key is still in progress", Map.of()));
         }
         byte[] key = tag.key().getBytes(StandardCharsets.US_ASCII);
         Quorum lookup = new Quorum(Quorum.Kind.COUNT, cluster.replicationFactor() - writeReplicas + 1);
-        CompletableFuture<Outcome> outcome = cluster.getOutcome(key, lookup).thenCompose(found -> switch (found) {
+        CompletableFuture<Outcome> outcome = cluster.getOutcome(key, lookup, deadlineNanos).thenCompose(found -> switch (found) {
             case ClientResult.Found f -> CompletableFuture.completedFuture(replay(tag, key, f.record().value()));
             case ClientResult.NotFound nf -> operations.get().thenCompose(results -> record(tag, key, w, results));
             case ClientResult.Failed failed -> CompletableFuture.completedFuture(new Outcome.Refused(failed.code(),
@@ -102,7 +103,8 @@ final class ClusterIdempotency {
         List<OpResult> ops = results.stream().map(ClusterRoutes::toOpResult).toList();
         long expires = System.currentTimeMillis() + tag.retentionMillis();
         byte[] encoded = new StoredOutcome(tag.fingerprint(), expires, ops).encode(key);
-        return cluster.putOutcome(key, encoded, tag.retentionMillis(), w).thenApply(stored -> {
+        // Recording the outcome is part of answering a request that already ran: never refused as late.
+        return cluster.putOutcome(key, encoded, tag.retentionMillis(), w, ClusterFront.NO_DEADLINE).thenApply(stored -> {
             if (!(stored instanceof ClientResult.Written)) {
                 metrics.idempotencyUnrecorded();
             }

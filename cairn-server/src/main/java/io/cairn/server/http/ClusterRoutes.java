@@ -42,7 +42,7 @@ final class ClusterRoutes {
 
     CompletableFuture<FullHttpResponse> get(HttpCall call, byte[] key, Map<String, String> params, Etags.Match ifNoneMatch) {
         Quorum r = quorum(params.get("r"), call.headers().get(R_HEADER), cluster.defaultReadQuorum(), "r");
-        return cluster.get(key, r).thenApply(result -> switch (result) {
+        return cluster.get(key, r, call.deadlineNanos()).thenApply(result -> switch (result) {
             case ClientResult.Found f -> withCount(NodeApi.found(f.record(), ifNoneMatch), REPLIES_HEADER, f.replies());
             case ClientResult.NotFound nf -> withCount(NodeApi.notFound(), REPLIES_HEADER, nf.replies());
             default -> failure(result);
@@ -74,7 +74,7 @@ final class ClusterRoutes {
         Quorum r = quorum(params.get("r"), call.headers().get(R_HEADER), cluster.defaultReadQuorum(), "r");
         Quorum w = quorum(params.get("w"), call.headers().get(W_HEADER), cluster.defaultWriteQuorum(), "w");
         if (tag == null) {
-            return run(ops, r, w).thenApply(results -> render(ops, results, batch));
+            return run(ops, r, w, call.deadlineNanos()).thenApply(results -> render(ops, results, batch));
         }
         int n = cluster.replicationFactor();
         int writeReplicas;
@@ -83,7 +83,7 @@ final class ClusterRoutes {
         } catch (IllegalArgumentException e) {
             throw new CairnException(ErrorCode.INVALID_QUORUM, "w=" + w + ": " + e.getMessage());
         }
-        return idempotency.run(tag, w, writeReplicas, () -> run(ops, r, w)).thenApply(outcome -> switch (outcome) {
+        return idempotency.run(tag, w, writeReplicas, call.deadlineNanos(), () -> run(ops, r, w, call.deadlineNanos())).thenApply(outcome -> switch (outcome) {
             case ClusterIdempotency.Outcome.Fresh f -> render(ops, f.results(), batch);
             case ClusterIdempotency.Outcome.Replayed rep -> {
                 FullHttpResponse response = NodeApi.results(ops, rep.results(), batch);
@@ -99,12 +99,13 @@ final class ClusterRoutes {
      * operations on one key one after another, so each sees the ones before it. Results are in
      * operation order.
      */
-    private CompletableFuture<List<ClientResult>> run(List<Op> ops, Quorum r, Quorum w) {
+    private CompletableFuture<List<ClientResult>> run(List<Op> ops, Quorum r, Quorum w, long deadlineNanos) {
         List<CompletableFuture<ClientResult>> results = new ArrayList<>(ops.size());
         Map<java.nio.ByteBuffer, CompletableFuture<ClientResult>> lastOnKey = new java.util.HashMap<>();
         for (Op op : ops) {
             CompletableFuture<ClientResult> before = lastOnKey.get(java.nio.ByteBuffer.wrap(op.key()));
-            CompletableFuture<ClientResult> result = before == null ? start(op, r, w) : before.thenCompose(x -> start(op, r, w));
+            CompletableFuture<ClientResult> result = before == null ? start(op, r, w, deadlineNanos)
+                    : before.thenCompose(x -> start(op, r, w, deadlineNanos));
             lastOnKey.put(java.nio.ByteBuffer.wrap(op.key()), result);
             results.add(result);
         }
@@ -112,11 +113,11 @@ final class ClusterRoutes {
                 .thenApply(x -> results.stream().map(CompletableFuture::join).toList());
     }
 
-    private CompletableFuture<ClientResult> start(Op op, Quorum r, Quorum w) {
+    private CompletableFuture<ClientResult> start(Op op, Quorum r, Quorum w, long deadlineNanos) {
         return switch (op) {
-            case Op.Put p -> cluster.put(p.key(), p.value(), p.contentType(), p.ttlMillis(), w);
-            case Op.Delete d -> cluster.delete(d.key(), w);
-            case Op.Get g -> cluster.get(g.key(), r);
+            case Op.Put p -> cluster.put(p.key(), p.value(), p.contentType(), p.ttlMillis(), w, deadlineNanos);
+            case Op.Delete d -> cluster.delete(d.key(), w, deadlineNanos);
+            case Op.Get g -> cluster.get(g.key(), r, deadlineNanos);
             case Op.Apply a -> throw new IllegalStateException("not a client operation");
         };
     }

@@ -11,7 +11,8 @@ import java.util.Set;
  * comma-separated list of entity tags or "*".
  *
  * <p>Matching is strong (RFC 9110): weak tags ({@code W/"..."}) never match If-Match. A
- * well-formed tag that is not a Cairn version simply never matches; a malformed header is a 400.
+ * well-formed tag that is not a Cairn version simply never matches; a malformed header (an unquoted
+ * tag included) is a 400.
  */
 public final class Etags {
     private Etags() {}
@@ -43,8 +44,10 @@ public final class Etags {
             }
             if (tag.length() >= 2 && tag.startsWith("\"") && tag.endsWith("\"")) {
                 tag = tag.substring(1, tag.length() - 1);
-            } else if (tag.isEmpty() || tag.indexOf('"') >= 0) {
-                throw new CairnException(ErrorCode.INVALID_HEADER, name + " must be \"*\" or a list of entity tags such as \"0000018c...-1\"");
+            } else {
+                // An entity tag is always quoted (RFC 9110 §8.8.3): an unquoted token is a malformed
+                // header, not a tag that happens never to match.
+                throw new CairnException(ErrorCode.INVALID_HEADER, name + " must be \"*\" or a list of quoted entity tags such as \"0000018c...-1\"");
             }
             if (tag.isEmpty() || tag.indexOf('"') >= 0 || tag.indexOf(' ') >= 0) {
                 throw new CairnException(ErrorCode.INVALID_HEADER, name + " contains a malformed entity tag");

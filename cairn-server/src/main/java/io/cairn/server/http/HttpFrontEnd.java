@@ -1,15 +1,14 @@
 package io.cairn.server.http;
 
+import io.cairn.server.health.NodeHealth;
 import io.cairn.server.metrics.NodeMetrics;
 import io.netty.bootstrap.ServerBootstrap;
 import io.netty.channel.Channel;
-import io.netty.channel.ChannelHandler;
-import io.netty.channel.ChannelHandlerContext;
-import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.channel.ChannelInitializer;
 import io.netty.channel.ChannelOption;
 import io.netty.channel.EventLoopGroup;
 import io.netty.channel.MultiThreadIoEventLoopGroup;
+import io.netty.channel.WriteBufferWaterMark;
 import io.netty.channel.epoll.Epoll;
 import io.netty.channel.epoll.EpollIoHandler;
 import io.netty.channel.epoll.EpollServerSocketChannel;
@@ -17,45 +16,63 @@ import io.netty.channel.nio.NioIoHandler;
 import io.netty.channel.socket.ServerSocketChannel;
 import io.netty.channel.socket.SocketChannel;
 import io.netty.channel.socket.nio.NioServerSocketChannel;
-import io.netty.handler.codec.http.HttpDecoderConfig;
-import io.netty.handler.codec.http.HttpServerCodec;
+import io.netty.handler.codec.http.HttpResponseEncoder;
+import io.netty.util.concurrent.EventExecutor;
 import java.net.InetSocketAddress;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.LongAdder;
 
 /**
- * The HTTP/1.1 listener on Netty: epoll when available, a bounded number of connections, and a
- * {@link RequestHandler} per connection.
+ * The HTTP/1.1 listener on Netty (epoll when available): Cairn's strict {@link RequestDecoder},
+ * Netty's response encoder and a {@link RequestHandler} per connection, under one node-wide
+ * {@link Admission} budget.
+ *
+ * <p><b>Connections.</b> Up to {@code maxConnections} are served; the next
+ * {@code reservedOpsConnections} are accepted for /health, /ready and /metrics only, so operators
+ * and probes still get in when clients exhaust the limit; beyond that a connection is closed as
+ * soon as it is accepted, which costs established connections nothing.
  */
 public final class HttpFrontEnd implements AutoCloseable {
+    private static final int MAX_CHUNK_BYTES = 64 * 1024;
+
     private final EventLoopGroup boss;
     private final EventLoopGroup workers;
     private final Channel channel;
+    private final Admission admission;
     private final AtomicInteger connections = new AtomicInteger();
+    private final LongAdder refusedConnections = new LongAdder();
 
-    public HttpFrontEnd(String host, int port, int ioThreads, int maxConnections, int maxHeaderBytes, Api api, NodeMetrics metrics) throws InterruptedException {
+    public HttpFrontEnd(String host, int port, int ioThreads, HttpSettings settings, Api api, NodeMetrics metrics, NodeHealth health)
+            throws InterruptedException {
         boolean epoll = Epoll.isAvailable();
         boss = new MultiThreadIoEventLoopGroup(1, epoll ? EpollIoHandler.newFactory() : NioIoHandler.newFactory());
         workers = new MultiThreadIoEventLoopGroup(ioThreads, epoll ? EpollIoHandler.newFactory() : NioIoHandler.newFactory());
         Class<? extends ServerSocketChannel> channelClass = epoll ? EpollServerSocketChannel.class : NioServerSocketChannel.class;
-        ChannelHandler limiter = new ConnectionLimiter(maxConnections);
-        HttpDecoderConfig decoder = new HttpDecoderConfig()
-                .setMaxInitialLineLength(Math.min(maxHeaderBytes, 16 * 1024))
-                .setMaxHeaderSize(maxHeaderBytes)
-                .setMaxChunkSize(64 * 1024);
+        admission = new Admission(settings.maxInflightBytes(), settings.maxUnflushedBytes());
+        int maxLine = Math.min(settings.maxHeaderBytes(), 16 * 1024);
+        long high = settings.maxConnectionUnflushedBytes();
         ServerBootstrap b = new ServerBootstrap()
                 .group(boss, workers)
                 .channel(channelClass)
                 .option(ChannelOption.SO_BACKLOG, 1024)
                 .option(ChannelOption.SO_REUSEADDR, true)
                 .childOption(ChannelOption.TCP_NODELAY, true)
+                .childOption(ChannelOption.WRITE_BUFFER_WATER_MARK, new WriteBufferWaterMark((int) Math.max(1, high / 2), (int) high))
                 .childHandler(new ChannelInitializer<SocketChannel>() {
                     @Override
                     protected void initChannel(SocketChannel ch) {
+                        int n = connections.incrementAndGet();
+                        ch.closeFuture().addListener(f -> connections.decrementAndGet());
+                        if (n > settings.maxConnections() + settings.reservedOpsConnections()) {
+                            refusedConnections.increment();
+                            ch.close();
+                            return;
+                        }
                         ch.pipeline()
-                                .addLast("limit", limiter)
-                                .addLast("codec", new HttpServerCodec(decoder))
-                                .addLast("api", new RequestHandler(api, metrics));
+                                .addLast("decoder", new RequestDecoder(maxLine, settings.maxHeaderBytes(), MAX_CHUNK_BYTES))
+                                .addLast("encoder", new HttpResponseEncoder())
+                                .addLast("api", new RequestHandler(api, metrics, health, settings, admission, n > settings.maxConnections()));
                     }
                 });
         try {
@@ -74,6 +91,31 @@ public final class HttpFrontEnd implements AutoCloseable {
         return connections.get();
     }
 
+    /** Connections closed at accept because even the operators' reserve was full. */
+    public long refusedConnections() {
+        return refusedConnections.sum();
+    }
+
+    public long inflightRequestBytes() {
+        return admission.requestBytes();
+    }
+
+    public long unflushedResponseBytes() {
+        return admission.unflushedBytes();
+    }
+
+    public long shedRequests() {
+        return admission.shedRequests();
+    }
+
+    /** The event loops serving connections, and the one accepting them, for the watchdog. */
+    public Iterable<EventExecutor> eventLoops() {
+        java.util.List<EventExecutor> all = new java.util.ArrayList<>();
+        boss.forEach(all::add);
+        workers.forEach(all::add);
+        return all;
+    }
+
     @Override
     public void close() {
         channel.close().awaitUninterruptibly(5, TimeUnit.SECONDS);
@@ -83,30 +125,5 @@ public final class HttpFrontEnd implements AutoCloseable {
     private void shutdown() {
         boss.shutdownGracefully(0, 2, TimeUnit.SECONDS);
         workers.shutdownGracefully(0, 5, TimeUnit.SECONDS).awaitUninterruptibly(10, TimeUnit.SECONDS);
-    }
-
-    /** Closes connections beyond the limit as they arrive, so a flood cannot exhaust memory or descriptors. */
-    @ChannelHandler.Sharable
-    private final class ConnectionLimiter extends ChannelInboundHandlerAdapter {
-        private final int max;
-
-        ConnectionLimiter(int max) {
-            this.max = max;
-        }
-
-        @Override
-        public void channelActive(ChannelHandlerContext ctx) {
-            if (connections.incrementAndGet() > max) {
-                ctx.close();
-                return;
-            }
-            ctx.fireChannelActive();
-        }
-
-        @Override
-        public void channelInactive(ChannelHandlerContext ctx) {
-            connections.decrementAndGet();
-            ctx.fireChannelInactive();
-        }
     }
 }

@@ -68,6 +68,8 @@ public final class NodeApi implements Api {
     private final long idempotencyRetentionMillis;
     private final BooleanSupplier ready;
     private final Supplier<Map<String, Object>> readiness;
+    private final BooleanSupplier healthy;
+    private final Supplier<Map<String, Object>> liveness;
     private final Supplier<Map<String, Object>> status;
     // Null on a single node; set when the node is part of a cluster.
     private final ClusterRoutes cluster;
@@ -75,7 +77,8 @@ public final class NodeApi implements Api {
 
     public NodeApi(Namespace namespace, Limits limits, LocalReplica replica, WritePath writes, NodeMetrics metrics,
                    Duration requestTimeout, Duration idempotencyRetention, BooleanSupplier ready,
-                   Supplier<Map<String, Object>> readiness, Supplier<Map<String, Object>> status, ClusterFront clusterFront) {
+                   Supplier<Map<String, Object>> readiness, BooleanSupplier healthy, Supplier<Map<String, Object>> liveness,
+                   Supplier<Map<String, Object>> status, ClusterFront clusterFront) {
         this.namespace = namespace;
         this.limits = limits;
         this.replica = replica;
@@ -85,6 +88,8 @@ public final class NodeApi implements Api {
         this.idempotencyRetentionMillis = idempotencyRetention.toMillis();
         this.ready = ready;
         this.readiness = readiness;
+        this.healthy = healthy;
+        this.liveness = liveness;
         this.status = status;
         this.clusterFront = clusterFront;
         this.cluster = clusterFront == null ? null : new ClusterRoutes(clusterFront, new ClusterIdempotency(clusterFront, metrics));
@@ -148,7 +153,7 @@ public final class NodeApi implements Api {
             return done(methodNotAllowed("GET, HEAD, PUT, DELETE" + (path.equals(KV_PREFIX + BATCH_SEGMENT) ? ", POST" : "")));
         }
         return switch (path) {
-            case "/health" -> readOnly(call, () -> Responses.json(HttpResponseStatus.OK, Map.of("status", "ok")));
+            case "/health" -> readOnly(call, () -> Responses.json(healthy.getAsBoolean() ? HttpResponseStatus.OK : HttpResponseStatus.SERVICE_UNAVAILABLE, liveness.get()));
             case "/ready" -> readOnly(call, () -> Responses.json(ready.getAsBoolean() ? HttpResponseStatus.OK : HttpResponseStatus.SERVICE_UNAVAILABLE, readiness.get()));
             case "/metrics" -> readOnly(call, () -> Responses.bytes(HttpResponseStatus.OK, metrics.scrape().getBytes(StandardCharsets.UTF_8),
                     "text/plain; version=0.0.4; charset=utf-8"));
@@ -347,6 +352,7 @@ public final class NodeApi implements Api {
 
     private CompletableFuture<FullHttpResponse> batch(HttpCall call, EventLoop loop) {
         Map<String, String> params = requireNoParams(call, cluster != null ? Set.of("r", "w") : Set.of());
+        requireJson(call);
         List<Op> ops = BatchCodec.parse(call.body(), limits);
         if (cluster != null) {
             return cluster.batch(call, ops, params, idempotency(call));
@@ -366,11 +372,33 @@ public final class NodeApi implements Api {
         return write(call, ops, loop, true);
     }
 
+    /**
+     * A batch body is JSON: a Content-Type, when given, must say so ({@code application/json},
+     * optionally with {@code charset=utf-8}); anything else — a form, text — is refused with 415
+     * rather than parsed on a guess.
+     */
+    private static void requireJson(HttpCall call) {
+        String type = header(call.headers(), HttpHeaderNames.CONTENT_TYPE.toString());
+        if (type == null) {
+            return;
+        }
+        String[] parts = type.split(";");
+        boolean json = parts[0].trim().equalsIgnoreCase(Responses.APPLICATION_JSON);
+        for (int i = 1; i < parts.length && json; i++) {
+            String p = parts[i].trim().toLowerCase(java.util.Locale.ROOT).replace("\"", "");
+            json = p.equals("charset=utf-8");
+        }
+        if (!json) {
+            throw new CairnException(ErrorCode.UNSUPPORTED_MEDIA_TYPE,
+                    "a batch body must be JSON: send Content-Type: application/json (got '" + type + "')");
+        }
+    }
+
     // ---- the write path ----
 
     private CompletableFuture<FullHttpResponse> write(HttpCall call, List<Op> ops, EventLoop loop, boolean batch) {
         IdempotencyTag tag = idempotency(call);
-        long deadline = System.nanoTime() + requestTimeoutNanos;
+        long deadline = call.deadlineNanos();
         WritePath.Pending pending = writes.submit(new WriteRequest(namespace, ops, tag), deadline);
         CompletableFuture<FullHttpResponse> response = new CompletableFuture<>();
         var timeout = loop.schedule(() -> {
@@ -384,7 +412,7 @@ public final class NodeApi implements Api {
                 response.complete(Responses.error(ErrorCode.OUTCOME_UNKNOWN, "the write did not complete within "
                         + TimeUnit.NANOSECONDS.toMillis(requestTimeoutNanos) + " ms; it may or may not be stored"));
             }
-        }, requestTimeoutNanos, TimeUnit.NANOSECONDS);
+        }, Math.max(0, deadline - System.nanoTime()), TimeUnit.NANOSECONDS);
         // Render on the connection's event loop, not on the applier thread that completes the
         // future: the applier's time is the write path's throughput.
         pending.future().whenCompleteAsync((outcome, error) -> {

@@ -253,6 +253,11 @@ public final class InternodeTransport implements Transport, AutoCloseable {
         stats.keySet().forEach(this::unblock);
     }
 
+    /** The transport's event loops, for the watchdog. */
+    public Iterable<io.netty.util.concurrent.EventExecutor> eventLoops() {
+        return group;
+    }
+
     /** The bound port; the real one when constructed with port 0. */
     public int port() {
         return ((InetSocketAddress) listener.localAddress()).getPort();

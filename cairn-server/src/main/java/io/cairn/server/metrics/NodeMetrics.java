@@ -7,6 +7,8 @@ import io.cairn.server.cluster.ClusterDriver;
 import io.cairn.server.cluster.PeerRequests;
 import io.cairn.server.internode.InternodeTransport;
 import io.cairn.server.internode.PeerStats;
+import io.cairn.server.health.NodeHealth;
+import io.cairn.server.http.HttpFrontEnd;
 import io.cairn.server.rocks.RocksEngine;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.FunctionCounter;
@@ -85,6 +87,56 @@ public final class NodeMetrics implements AutoCloseable {
 
     public void corruptRead() {
         corruptReads.increment();
+    }
+
+    private final ConcurrentHashMap<String, Counter> shed = new ConcurrentHashMap<>();
+    private final ConcurrentHashMap<String, Counter> timeouts = new ConcurrentHashMap<>();
+    private Counter malformed;
+
+    /**
+     * A request refused before it ran, by reason: {@code memory} (over the in-flight budget),
+     * {@code connections} (an operators' reserve connection asked for a data route), or
+     * {@code deadline} (it waited past its deadline).
+     */
+    public void shed(String reason) {
+        shed.computeIfAbsent(reason, r -> Counter.builder("cairn.http.shed")
+                .description("Requests refused with 503 before running, by reason").tag("reason", r).register(registry)).increment();
+    }
+
+    /** A connection timed out in {@code phase}: header, body, idle or unread (answers not read). */
+    public void timeout(String phase) {
+        timeouts.computeIfAbsent(phase, p -> Counter.builder("cairn.http.timeouts")
+                .description("Connections timed out, by phase").tag("phase", p).register(registry)).increment();
+    }
+
+    /** A request the strict decoder refused (framing, syntax, version). */
+    public void malformedRequest() {
+        Counter c = malformed;
+        if (c == null) {
+            c = Counter.builder("cairn.http.malformed").description("Requests refused by the HTTP decoder as malformed").register(registry);
+            malformed = c;
+        }
+        c.increment();
+    }
+
+    public void bindHttp(HttpFrontEnd http) {
+        Gauge.builder("cairn.http.connections", http, HttpFrontEnd::connections).description("Open HTTP connections").register(registry);
+        FunctionCounter.builder("cairn.http.connections.refused", http, HttpFrontEnd::refusedConnections)
+                .description("Connections closed at accept: over the limit and the operators' reserve").register(registry);
+        Gauge.builder("cairn.http.inflight.request.bytes", http, HttpFrontEnd::inflightRequestBytes)
+                .description("Bytes reserved by requests between head and answer").baseUnit("bytes").register(registry);
+        Gauge.builder("cairn.http.unflushed.response.bytes", http, HttpFrontEnd::unflushedResponseBytes)
+                .description("Bytes of answers written but not yet taken by sockets").baseUnit("bytes").register(registry);
+    }
+
+    /** Fatal errors per component, and whether the node is serving. */
+    public void bindHealth(NodeHealth health) {
+        for (String component : java.util.List.of("http", "cluster-core", "write-applier", "internode")) {
+            FunctionCounter.builder("cairn.fatal.errors", health, h -> h.fatalCount(component))
+                    .description("Fatal errors (Error, invariant violation, dead thread), by component").tag("component", component).register(registry);
+        }
+        Gauge.builder("cairn.stalled.threads", health, h -> h.stalls().size())
+                .description("Event loops or core threads that have not run a watchdog probe within node.stallTimeout").register(registry);
     }
 
     public void bindStorage(RocksEngine engine) {

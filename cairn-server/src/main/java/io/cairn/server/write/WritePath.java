@@ -3,6 +3,7 @@ package io.cairn.server.write;
 import io.cairn.error.CairnException;
 import io.cairn.error.ErrorCode;
 import io.cairn.replica.LocalReplica;
+import io.cairn.server.health.NodeHealth;
 import io.cairn.request.Op;
 import io.cairn.request.WriteOutcome;
 import io.cairn.request.WriteRequest;
@@ -47,13 +48,14 @@ public final class WritePath implements AutoCloseable {
     private final long sweepIntervalNanos;
     private final int sweepBatchSize;
     private final BooleanSupplier storageStalled;
+    private final NodeHealth health;
     private final Thread applier;
     private volatile boolean running = true;
     private volatile Throwable failure;
     private long nextSweepNanos;
 
     public WritePath(LocalReplica replica, int queueCapacity, int maxGroupSize, long maxGroupBytes,
-                     long sweepIntervalMillis, int sweepBatchSize, BooleanSupplier storageStalled) {
+                     long sweepIntervalMillis, int sweepBatchSize, BooleanSupplier storageStalled, NodeHealth health) {
         this.replica = replica;
         this.queue = new ArrayBlockingQueue<>(queueCapacity);
         this.maxGroupSize = maxGroupSize;
@@ -61,6 +63,7 @@ public final class WritePath implements AutoCloseable {
         this.sweepIntervalNanos = TimeUnit.MILLISECONDS.toNanos(sweepIntervalMillis);
         this.sweepBatchSize = sweepBatchSize;
         this.storageStalled = storageStalled;
+        this.health = health;
         this.nextSweepNanos = System.nanoTime() + sweepIntervalNanos;
         this.applier = new Thread(this::run, "cairn-write-applier");
         this.applier.setDaemon(true);
@@ -98,6 +101,11 @@ public final class WritePath implements AutoCloseable {
         return failure != null;
     }
 
+    /** The applier thread, for the watchdog: it must live as long as the write path runs. */
+    public Thread applierThread() {
+        return applier;
+    }
+
     private void run() {
         List<Pending> drained = new ArrayList<>(maxGroupSize);
         List<Pending> group = new ArrayList<>(maxGroupSize);
@@ -132,8 +140,10 @@ public final class WritePath implements AutoCloseable {
                 Thread.currentThread().interrupt();
                 break;
             } catch (RuntimeException | Error e) {
-                log.atError().setCause(e).log("write applier failed unexpectedly");
+                // Not a storage error (those fail writes and are handled in applyGroup): a bug or
+                // an Error. The node cannot write any more; that is fatal.
                 failure = e;
+                health.fatal("write-applier", e);
                 failQueued();
                 return;
             }

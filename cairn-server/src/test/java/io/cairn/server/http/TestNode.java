@@ -14,7 +14,9 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.HashMap;
+import java.util.List;
 import java.util.Map;
+import java.util.concurrent.CopyOnWriteArrayList;
 
 /**
  * A real Cairn node started in-process on an ephemeral port of 127.0.0.1, with an HTTP/1.1 client
@@ -26,10 +28,13 @@ final class TestNode implements AutoCloseable {
     final Path dataDir;
     final CairnNode node;
     final HttpClient client;
+    /** Exit statuses the node asked for on a fatal error: a test JVM must never really exit. */
+    final List<Integer> exits;
 
-    private TestNode(Path dataDir, CairnNode node) {
+    private TestNode(Path dataDir, CairnNode node, List<Integer> exits) {
         this.dataDir = dataDir;
         this.node = node;
+        this.exits = exits;
         this.client = HttpClient.newBuilder()
                 .version(HttpClient.Version.HTTP_1_1)
                 .connectTimeout(Duration.ofSeconds(5))
@@ -45,8 +50,9 @@ final class TestNode implements AutoCloseable {
         for (int i = 0; i < overrides.length; i += 2) {
             config.put(overrides[i], overrides[i + 1]);
         }
+        List<Integer> exits = new CopyOnWriteArrayList<>();
         try {
-            return new TestNode(dataDir, CairnNode.start(ConfigLoader.load(null, config)));
+            return new TestNode(dataDir, CairnNode.start(ConfigLoader.load(null, config), exits::add), exits);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             throw new IllegalStateException(e);
