@@ -30,6 +30,11 @@ final class NodeProcess implements AutoCloseable {
 
     /** Starts {@code cairn start} with the given extra arguments and waits until it listens. */
     static NodeProcess start(Path dataDir, String... args) throws IOException, InterruptedException {
+        return start(List.of("-Xmx512m"), dataDir, args);
+    }
+
+    /** As {@link #start(Path, String...)}, with these JVM options (heap size, for one) instead of the default. */
+    static NodeProcess start(List<String> jvmOptions, Path dataDir, String... args) throws IOException, InterruptedException {
         String jar = System.getProperty("cairn.jar");
         if (jar == null || !Files.isRegularFile(Path.of(jar))) {
             throw new IllegalStateException("system property cairn.jar must point at the built launcher jar, got " + jar);
@@ -39,7 +44,8 @@ final class NodeProcess implements AutoCloseable {
         if (Runtime.version().feature() >= 23) {
             cmd.add("--sun-misc-unsafe-memory-access=allow");
         }
-        cmd.addAll(List.of("-Xmx512m", "-jar", jar, "start", "--data-dir", dataDir.toString()));
+        cmd.addAll(jvmOptions);
+        cmd.addAll(List.of("-jar", jar, "start", "--data-dir", dataDir.toString()));
         if (!List.of(args).contains("--http-port")) {
             cmd.addAll(List.of("--http-port", "0"));
         }
@@ -72,6 +78,11 @@ final class NodeProcess implements AutoCloseable {
             p.destroyForcibly();
             throw new IllegalStateException("node did not start; its output:\n" + (Files.exists(log) ? Files.readString(log) : "(none)"), e);
         }
+    }
+
+    /** Waits for the process to end; its exit status, or -1 if it is still running after the timeout. */
+    int awaitExit(long timeout, TimeUnit unit) throws InterruptedException {
+        return process.waitFor(timeout, unit) ? process.exitValue() : -1;
     }
 
     long pid() {

@@ -4,6 +4,8 @@ import io.cairn.server.health.NodeHealth;
 import io.cairn.server.metrics.NodeMetrics;
 import io.netty.bootstrap.ServerBootstrap;
 import io.netty.channel.Channel;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.channel.ChannelInitializer;
 import io.netty.channel.ChannelOption;
 import io.netty.channel.EventLoopGroup;
@@ -19,6 +21,7 @@ import io.netty.channel.socket.nio.NioServerSocketChannel;
 import io.netty.handler.codec.http.HttpResponseEncoder;
 import io.netty.util.concurrent.EventExecutor;
 import java.net.InetSocketAddress;
+import java.util.LinkedHashSet;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.LongAdder;
@@ -28,10 +31,12 @@ import java.util.concurrent.atomic.LongAdder;
  * Netty's response encoder and a {@link RequestHandler} per connection, under one node-wide
  * {@link Admission} budget.
  *
- * <p><b>Connections.</b> Up to {@code maxConnections} are served; the next
- * {@code reservedOpsConnections} are accepted for /health, /ready and /metrics only, so operators
- * and probes still get in when clients exhaust the limit; beyond that a connection is closed as
- * soon as it is accepted, which costs established connections nothing.
+ * <p><b>Connections.</b> Up to {@code maxConnections} are served. At the limit, a new connection
+ * first evicts the oldest connection that has not sent a single byte (a silent connection costs
+ * its client nothing to reopen, and a flood of them is the cheapest attack there is); failing
+ * that, the next {@code reservedOpsConnections} are accepted for /health, /ready and /metrics
+ * only, so operators and probes still get in when clients exhaust the limit; beyond that a
+ * connection is closed as soon as it is accepted, which costs established connections nothing.
  */
 public final class HttpFrontEnd implements AutoCloseable {
     private static final int MAX_CHUNK_BYTES = 64 * 1024;
@@ -42,6 +47,9 @@ public final class HttpFrontEnd implements AutoCloseable {
     private final Admission admission;
     private final AtomicInteger connections = new AtomicInteger();
     private final LongAdder refusedConnections = new LongAdder();
+    private final LongAdder evictedConnections = new LongAdder();
+    // Connections that have not sent a byte yet, oldest first: the first to go at the limit.
+    private final LinkedHashSet<Channel> silent = new LinkedHashSet<>();
 
     public HttpFrontEnd(String host, int port, int ioThreads, HttpSettings settings, Api api, NodeMetrics metrics, NodeHealth health)
             throws InterruptedException {
@@ -63,16 +71,27 @@ public final class HttpFrontEnd implements AutoCloseable {
                     @Override
                     protected void initChannel(SocketChannel ch) {
                         int n = connections.incrementAndGet();
-                        ch.closeFuture().addListener(f -> connections.decrementAndGet());
-                        if (n > settings.maxConnections() + settings.reservedOpsConnections()) {
-                            refusedConnections.increment();
-                            ch.close();
-                            return;
+                        ch.closeFuture().addListener(f -> {
+                            connections.decrementAndGet();
+                            spoke(ch);
+                        });
+                        boolean opsOnly = false;
+                        if (n > settings.maxConnections() && !evictSilent()) {
+                            if (n > settings.maxConnections() + settings.reservedOpsConnections()) {
+                                refusedConnections.increment();
+                                ch.close();
+                                return;
+                            }
+                            opsOnly = true;
+                        }
+                        synchronized (silent) {
+                            silent.add(ch);
                         }
                         ch.pipeline()
+                                .addLast("first-byte", new FirstByte())
                                 .addLast("decoder", new RequestDecoder(maxLine, settings.maxHeaderBytes(), MAX_CHUNK_BYTES))
                                 .addLast("encoder", new HttpResponseEncoder())
-                                .addLast("api", new RequestHandler(api, metrics, health, settings, admission, n > settings.maxConnections()));
+                                .addLast("api", new RequestHandler(api, metrics, health, settings, admission, opsOnly));
                     }
                 });
         try {
@@ -83,12 +102,51 @@ public final class HttpFrontEnd implements AutoCloseable {
         }
     }
 
+    /** Closes the oldest connection that never sent a byte; false when there is none. */
+    private boolean evictSilent() {
+        Channel victim = null;
+        synchronized (silent) {
+            var it = silent.iterator();
+            if (it.hasNext()) {
+                victim = it.next();
+                it.remove();
+            }
+        }
+        if (victim == null) {
+            return false;
+        }
+        evictedConnections.increment();
+        victim.close();
+        return true;
+    }
+
+    private void spoke(Channel ch) {
+        synchronized (silent) {
+            silent.remove(ch);
+        }
+    }
+
+    /** Takes a connection off the silent list at its first byte, then leaves the pipeline. */
+    private final class FirstByte extends ChannelInboundHandlerAdapter {
+        @Override
+        public void channelRead(ChannelHandlerContext ctx, Object msg) {
+            spoke(ctx.channel());
+            ctx.pipeline().remove(this);
+            ctx.fireChannelRead(msg);
+        }
+    }
+
     public int port() {
         return ((InetSocketAddress) channel.localAddress()).getPort();
     }
 
     public int connections() {
         return connections.get();
+    }
+
+    /** Silent connections closed to make room for a new one at the limit. */
+    public long evictedConnections() {
+        return evictedConnections.sum();
     }
 
     /** Connections closed at accept because even the operators' reserve was full. */

@@ -123,6 +123,8 @@ public final class NodeMetrics implements AutoCloseable {
         Gauge.builder("cairn.http.connections", http, HttpFrontEnd::connections).description("Open HTTP connections").register(registry);
         FunctionCounter.builder("cairn.http.connections.refused", http, HttpFrontEnd::refusedConnections)
                 .description("Connections closed at accept: over the limit and the operators' reserve").register(registry);
+        FunctionCounter.builder("cairn.http.connections.evicted", http, HttpFrontEnd::evictedConnections)
+                .description("Connections that never sent a byte, closed to make room for a new one at the limit").register(registry);
         Gauge.builder("cairn.http.inflight.request.bytes", http, HttpFrontEnd::inflightRequestBytes)
                 .description("Bytes reserved by requests between head and answer").baseUnit("bytes").register(registry);
         Gauge.builder("cairn.http.unflushed.response.bytes", http, HttpFrontEnd::unflushedResponseBytes)

@@ -105,17 +105,19 @@ class HttpLimitsTest {
                     c.send(RawHttp.request("GET", "/health", null));
                     assertThat(c.read().status()).isEqualTo(200);
                 }
-                // The limit is reached: a fifth connection is an operator's one.
-                try (RawHttp ops = new RawHttp(node.port()); RawHttp ops2 = new RawHttp(node.port())) {
+                // The limit is reached (and nobody is silent): a fifth connection is an operator's one.
+                try (RawHttp ops = new RawHttp(node.port())) {
                     ops.send(RawHttp.request("GET", "/ready", null));
                     assertThat(ops.read().status()).isEqualTo(200);
                     ops.send(RawHttp.request("GET", "/metrics", null));
                     assertThat(ops.read().status()).isEqualTo(200);
+                    RawHttp ops2 = new RawHttp(node.port());
                     ops2.send(RawHttp.request("PUT", "/kv/reserved", "v"));
                     RawHttp.Response refused = ops2.read();
                     assertThat(refused.status()).as(refused.toString()).isEqualTo(503);
                     assertThat(refused.json().path("code").asText()).isEqualTo("overloaded");
                     assertThat(ops2.closedByServer(5000)).isTrue();
+                    ops2.close();
                     // The reserve holds ops and ops2 until ops2's close is noticed; one more is too many.
                     try (RawHttp beyond = new RawHttp(node.port())) {
                         if (!beyond.closedByServer(3000)) {
@@ -134,6 +136,29 @@ class HttpLimitsTest {
                 hogs.forEach(RawHttp::close);
             }
             assertThat(node.get("/kv/reserved").statusCode()).isEqualTo(404);
+        }
+    }
+
+    @Test
+    void atTheLimitANewConnectionEvictsTheOldestSilentOne() throws Exception {
+        try (TestNode node = TestNode.start(dir, "http.maxConnections", "3", "http.reservedOpsConnections", "0", "http.headerTimeout", "60s")) {
+            try (RawHttp used = new RawHttp(node.port())) {
+                used.send(RawHttp.request("GET", "/health", null));
+                assertThat(used.read().status()).isEqualTo(200);
+                try (RawHttp silent1 = new RawHttp(node.port()); RawHttp silent2 = new RawHttp(node.port())) {
+                    Thread.sleep(200);
+                    // The limit is reached; a client with something to say still gets in.
+                    try (RawHttp client = new RawHttp(node.port())) {
+                        client.send(RawHttp.request("PUT", "/kv/evict", "v"));
+                        assertThat(client.read().status()).isEqualTo(200);
+                    }
+                    assertThat(silent1.closedByServer(3000)).as("the oldest silent connection was evicted").isTrue();
+                    // The connection that had spoken is never evicted.
+                    used.send(RawHttp.request("GET", "/health", null));
+                    assertThat(used.read().status()).isEqualTo(200);
+                }
+            }
+            assertThat(node.metric("cairn_http_connections_evicted_total")).isGreaterThanOrEqualTo(1);
         }
     }
 
