@@ -21,7 +21,8 @@ import io.netty.channel.socket.nio.NioServerSocketChannel;
 import io.netty.handler.codec.http.HttpResponseEncoder;
 import io.netty.util.concurrent.EventExecutor;
 import java.net.InetSocketAddress;
-import java.util.LinkedHashSet;
+import io.netty.util.AttributeKey;
+import java.util.TreeMap;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.LongAdder;
@@ -48,8 +49,12 @@ public final class HttpFrontEnd implements AutoCloseable {
     private final AtomicInteger connections = new AtomicInteger();
     private final LongAdder refusedConnections = new LongAdder();
     private final LongAdder evictedConnections = new LongAdder();
-    // Connections that have not sent a byte yet, oldest first: the first to go at the limit.
-    private final LinkedHashSet<Channel> silent = new LinkedHashSet<>();
+    // The order connections were accepted in, stamped on the acceptor loop: child channels are
+    // initialised on several loops, so initialisation order is not accept order.
+    private static final AttributeKey<Long> ACCEPTED = AttributeKey.valueOf("cairn.accepted");
+    private long acceptSequence; // acceptor loop only
+    // Connections that have not sent a byte yet, by accept order: the oldest goes first at the limit.
+    private final TreeMap<Long, Channel> silent = new TreeMap<>();
 
     public HttpFrontEnd(String host, int port, int ioThreads, HttpSettings settings, Api api, NodeMetrics metrics, NodeHealth health)
             throws InterruptedException {
@@ -66,6 +71,15 @@ public final class HttpFrontEnd implements AutoCloseable {
                 .option(ChannelOption.SO_BACKLOG, 1024)
                 .option(ChannelOption.SO_REUSEADDR, true)
                 .childOption(ChannelOption.TCP_NODELAY, true)
+                .handler(new ChannelInboundHandlerAdapter() {
+                    @Override
+                    public void channelRead(ChannelHandlerContext ctx, Object msg) {
+                        if (msg instanceof Channel child) {
+                            child.attr(ACCEPTED).set(acceptSequence++);
+                        }
+                        ctx.fireChannelRead(msg);
+                    }
+                })
                 .childOption(ChannelOption.WRITE_BUFFER_WATER_MARK, new WriteBufferWaterMark((int) Math.max(1, high / 2), (int) high))
                 .childHandler(new ChannelInitializer<SocketChannel>() {
                     @Override
@@ -85,7 +99,7 @@ public final class HttpFrontEnd implements AutoCloseable {
                             opsOnly = true;
                         }
                         synchronized (silent) {
-                            silent.add(ch);
+                            silent.put(ch.attr(ACCEPTED).get(), ch);
                         }
                         ch.pipeline()
                                 .addLast("first-byte", new FirstByte())
@@ -106,10 +120,9 @@ public final class HttpFrontEnd implements AutoCloseable {
     private boolean evictSilent() {
         Channel victim = null;
         synchronized (silent) {
-            var it = silent.iterator();
-            if (it.hasNext()) {
-                victim = it.next();
-                it.remove();
+            var oldest = silent.pollFirstEntry();
+            if (oldest != null) {
+                victim = oldest.getValue();
             }
         }
         if (victim == null) {
@@ -121,8 +134,12 @@ public final class HttpFrontEnd implements AutoCloseable {
     }
 
     private void spoke(Channel ch) {
+        Long accepted = ch.attr(ACCEPTED).get();
+        if (accepted == null) {
+            return;
+        }
         synchronized (silent) {
-            silent.remove(ch);
+            silent.remove(accepted, ch);
         }
     }
 

@@ -328,20 +328,48 @@ final class RequestHandler extends ChannelInboundHandlerAdapter {
         String operation = op;
         if (f.isDone()) {
             respond(ctx, w, operation, f.join());
-        } else {
-            f.whenComplete((response, error) -> {
-                FullHttpResponse r = error == null ? response : Responses.error(ErrorCode.INTERNAL, "internal error: " + error);
-                if (ctx.channel().eventLoop().inEventLoop()) {
-                    respond(ctx, w, operation, r);
-                } else {
-                    ctx.channel().eventLoop().execute(() -> respond(ctx, w, operation, r));
-                }
-            });
+            return;
+        }
+        // A safety net, not a timeout: every route answers by its own deadline. Should a bug lose
+        // an answer, the connection must not hang with its memory reserved for ever.
+        ScheduledFuture<?> lost = ctx.executor().schedule(() -> {
+            if (running == w) {
+                log.atError().addKeyValue("uri", w.call.path()).log("no answer long after the request deadline; answering 504");
+                respond(ctx, w, operation, Responses.error(ErrorCode.OUTCOME_UNKNOWN,
+                        "the node produced no answer in time; the request may or may not have been applied"));
+            }
+        }, Math.max(0, w.call.deadlineNanos() - System.nanoTime()) + 2 * settings.requestTimeout().toNanos(), TimeUnit.NANOSECONDS);
+        f.whenComplete((response, error) -> {
+            lost.cancel(false);
+            Throwable cause = error instanceof java.util.concurrent.CompletionException c && c.getCause() != null ? c.getCause() : error;
+            if (cause instanceof Error e) {
+                health.fatal("http", e);
+            }
+            FullHttpResponse r = error == null ? response : Responses.error(ErrorCode.INTERNAL, "internal error: " + error);
+            if (ctx.channel().eventLoop().inEventLoop()) {
+                answerLate(ctx, w, operation, r);
+            } else {
+                ctx.channel().eventLoop().execute(() -> answerLate(ctx, w, operation, r));
+            }
+        });
+    }
+
+    /** Delivers an answer that completed after {@link #process} returned, reporting what a callback would swallow. */
+    private void answerLate(ChannelHandlerContext ctx, Waiting w, String op, FullHttpResponse response) {
+        try {
+            respond(ctx, w, op, response);
+        } catch (Error | Invariant.InvariantViolation e) {
+            health.fatal("http", e);
+            throw e;
         }
     }
 
     private void respond(ChannelHandlerContext ctx, Waiting w, String op, FullHttpResponse response) {
-        Invariant.check(running == w, "an answer arrived for a request that is not the one running");
+        if (running != w) {
+            // The safety net answered already; this answer is too late to send.
+            ReferenceCountUtil.release(response);
+            return;
+        }
         running = null;
         long now = System.nanoTime();
         metrics.request(op, response.status().code(), now - w.startNanos);

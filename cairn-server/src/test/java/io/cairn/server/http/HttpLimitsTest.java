@@ -135,6 +135,11 @@ class HttpLimitsTest {
             } finally {
                 hogs.forEach(RawHttp::close);
             }
+            // Once the closes are noticed, the limit has room again and nothing was written.
+            long deadline = System.nanoTime() + 5_000_000_000L;
+            while (node.node.httpFrontEnd().connections() > 0 && System.nanoTime() < deadline) {
+                Thread.sleep(10);
+            }
             assertThat(node.get("/kv/reserved").statusCode()).isEqualTo(404);
         }
     }
