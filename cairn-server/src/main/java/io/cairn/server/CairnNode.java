@@ -53,7 +53,7 @@ public final class CairnNode implements AutoCloseable {
         // Whatever started, newest first, so a failed start stops it in reverse order.
         java.util.Deque<AutoCloseable> started = new java.util.ArrayDeque<>();
         try {
-            HybridClock clock = new HybridClock(System::currentTimeMillis, config.nodeId());
+            HybridClock clock = new HybridClock(System::currentTimeMillis, config.nodeId(), config.cluster().maxClockOffset().toMillis());
             this.replica = new LocalReplica(engine, clock, config.durability(), config.ttl().purgeGrace().toMillis(), config.limits());
             this.writes = new WritePath(replica, config.write().queueCapacity(), config.write().maxGroupSize(), config.write().maxGroupBytes(),
                     config.ttl().sweepInterval().toMillis(), config.ttl().sweepBatchSize(), () -> stalled);
@@ -61,6 +61,7 @@ public final class CairnNode implements AutoCloseable {
             this.metrics = new NodeMetrics();
             metrics.bindStorage(engine);
             metrics.bindReplica(replica.stats());
+            metrics.bindClock(clock);
             metrics.bindWriteQueue(writes::queueDepth);
             Namespace ns = Namespace.defaults(config.ttl().defaultTtl().toMillis());
             this.cluster = config.cluster().enabled() ? startCluster(config, ns, replica, writes, engine, metrics) : null;
@@ -137,7 +138,8 @@ public final class CairnNode implements AutoCloseable {
     }
 
     boolean ready() {
-        return !closed.get() && !writes.failed() && !engine.failed() && !stalled;
+        return !closed.get() && !writes.failed() && !engine.failed() && !stalled
+                && (cluster == null || cluster.clockUnsafe() == null);
     }
 
     private Map<String, Object> readiness() {
@@ -146,6 +148,10 @@ public final class CairnNode implements AutoCloseable {
         m.put("storageFailed", writes.failed() || engine.failed());
         m.put("storageStalled", stalled);
         m.put("shuttingDown", closed.get());
+        if (cluster != null) {
+            // Why this node refuses writes because of its clock (see ClockMonitor), or null.
+            m.put("clockUnsafe", cluster.clockUnsafe());
+        }
         return m;
     }
 
