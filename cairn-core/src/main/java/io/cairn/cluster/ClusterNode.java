@@ -1,5 +1,6 @@
 package io.cairn.cluster;
 
+import io.cairn.clock.ClockMonitor;
 import io.cairn.clock.HybridClock;
 import io.cairn.coordinator.ClientResult;
 import io.cairn.coordinator.Coordinator;
@@ -13,6 +14,7 @@ import io.cairn.namespace.Namespace;
 import io.cairn.placement.PartitionMap;
 import io.cairn.placement.Placement;
 import io.cairn.quorum.Quorum;
+import io.cairn.record.CorruptRecordException;
 import io.cairn.record.Record;
 import io.cairn.replica.LocalStore;
 import io.cairn.request.Op;
@@ -35,12 +37,26 @@ import java.util.function.Consumer;
  * {@link FailureDetector}, keeps hints for unreachable replicas as a sloppy-quorum fallback, and
  * hands hints off to replicas that come back.
  *
+ * <p><b>Clocks.</b> Heartbeats carry physical clock readings both ways, so the node's
+ * {@link ClockMonitor} estimates its offset to every peer; while it finds the node's clock unsafe
+ * ({@link #clockUnsafe()}), the coordinator refuses writes and the server takes the node out of
+ * {@code /ready}. Every peer-supplied version is checked against the max offset where it enters:
+ * replica writes and hint hand-offs in the local replica, hinted writes here, read replies in the
+ * coordinator ({@link HybridClock#checkPeer}).
+ *
+ * <p><b>Hostile input.</b> A message from a peer is validated before it is acted on (the codec
+ * checks its form, this class and the coordinator its meaning: a namespace this node serves, a
+ * hint target that is a member, a reply from the node the request went to); what fails is answered
+ * with a refusal or dropped. Nothing a peer sends throws out of {@link #onMessage}.
+ *
  * <p>Every entry point ({@link #onMessage}, client calls, scheduled tasks) must be called from one
  * thread at a time; the driver (production event loop or simulator) guarantees it.
  */
 public final class ClusterNode {
+    static final int CLOCK_MEASUREMENT_HEARTBEATS = 5;
     private final int id;
     private final List<Member> members;
+    private final Set<Integer> memberIds = new HashSet<>();
     private final Map<Integer, Namespace> namespaces = new HashMap<>();
     private final ClusterSettings settings;
     private final Transport transport;
@@ -55,6 +71,7 @@ public final class ClusterNode {
     private final Map<Integer, Long> replayTargets = new HashMap<>();
     private final Map<Integer, Long> roundStartedAt = new HashMap<>();
     private final HybridClock clock;
+    private final ClockMonitor clockMonitor;
     private long nextReplayId;
     private long hintsReplayed;
     private long hintsKeptForPeers;
@@ -88,6 +105,7 @@ public final class ClusterNode {
         this.id = id;
         this.clock = clock;
         this.members = List.copyOf(members);
+        members.forEach(m -> memberIds.add(m.id()));
         this.settings = settings;
         this.transport = transport;
         this.scheduler = scheduler;
@@ -97,8 +115,13 @@ public final class ClusterNode {
         PartitionMap map = Placement.compute(1, members, namespace.partitioner().partitions(), settings.replicationFactor());
         // The ceiling first: it moves the clock past every version issued before a crash.
         VersionCeiling versions = new VersionCeiling(engine, clock);
-        this.coordinator = new Coordinator(id, map, clock, versions, transport, scheduler, local, detector, hints, settings.coordinator());
-        this.nextReplayId = clock.nextTimestamp() ^ 0x5A5A_0000_0000_0000L;
+        // A measurement counts for a few heartbeats: long enough to ride out a lost pong, short
+        // enough that a clock that was fixed stops counting against the node soon.
+        this.clockMonitor = new ClockMonitor(clock, CLOCK_MEASUREMENT_HEARTBEATS * settings.heartbeatIntervalMillis(), VersionCeiling.LEASE_MILLIS);
+        this.coordinator = new Coordinator(id, map, clock, clockMonitor, versions, transport, scheduler, local, detector, hints,
+                settings.coordinator());
+        // Far from the coordinator's ids, which start at the same seed; never negative.
+        this.nextReplayId = Coordinator.requestIdSeed(clock) ^ 0x5A5A_0000_0000_0000L;
     }
 
     /** Starts heartbeats and hint hand-off. */
@@ -127,6 +150,15 @@ public final class ClusterNode {
 
     public FailureDetector detector() {
         return detector;
+    }
+
+    public ClockMonitor clockMonitor() {
+        return clockMonitor;
+    }
+
+    /** Why this node's clock must not issue versions now (it refuses writes), or null. */
+    public ClockMonitor.Unsafe clockUnsafe() {
+        return clockMonitor.unsafe();
     }
 
     public long hintsReplayed() {
@@ -158,16 +190,21 @@ public final class ClusterNode {
             case Message.HintedWrite h -> onHintedWrite(from, h);
             case Message.ReadRequest r -> onReadRequest(from, r);
             case Message.WriteResponse w -> {
-                Hint h = replaying.remove(w.requestId());
-                if (h != null) {
-                    onHintResponse(h, w);
-                } else {
+                Hint h = replaying.get(w.requestId());
+                if (h == null) {
                     coordinator.onAnyWriteResponse(from, w);
+                } else if (h.target() == from) {
+                    replaying.remove(w.requestId());
+                    onHintResponse(h, w);
                 }
             }
             case Message.ReadResponse r -> coordinator.onReadResponse(from, r);
-            case Message.Ping p -> transport.send(from, new Message.Pong(p.sequence()));
-            case Message.Pong p -> { }
+            case Message.Ping p -> transport.send(from, new Message.Pong(p.sequence(), p.sentAtMillis(), physicalNow()));
+            case Message.Pong p -> {
+                if (from != id && memberIds.contains(from)) {
+                    clockMonitor.onPong(from, p.pingSentAtMillis(), p.sentAtMillis());
+                }
+            }
         }
     }
 
@@ -190,8 +227,10 @@ public final class ClusterNode {
      * hint replay hands it to the target once this node's failure detector sees it alive.
      */
     private void onHintedWrite(int from, Message.HintedWrite h) {
+        long timestamp = h.record().version().timestamp();
         String refused = !namespaces.containsKey(h.namespaceId()) ? "unknown namespace " + h.namespaceId()
-                : members.stream().noneMatch(m -> m.id() == h.target()) ? "hint target " + h.target() + " is not a member"
+                : !memberIds.contains(h.target()) ? "hint target " + h.target() + " is not a member"
+                : !clock.checkPeer(timestamp) ? "refused: " + clock.describe(timestamp)
                 : null;
         if (refused == null) {
             try {
@@ -213,7 +252,7 @@ public final class ClusterNode {
         Record stored;
         try {
             stored = local.readStored(ns, r.key());
-        } catch (RuntimeException e) {
+        } catch (CorruptRecordException | StorageException e) {
             transport.send(from, new Message.ReadResponse(r.requestId(), null, e.toString()));
             return;
         }
@@ -227,10 +266,15 @@ public final class ClusterNode {
         long seq = pingSequence++;
         for (Member m : members) {
             if (m.id() != id) {
-                transport.send(m.id(), new Message.Ping(seq));
+                transport.send(m.id(), new Message.Ping(seq, physicalNow()));
             }
         }
         scheduler.schedule(settings.heartbeatIntervalMillis(), this::heartbeat);
+    }
+
+    /** This node's physical clock as heartbeats carry it: a reading before 1970 is sent as 0 (and makes the node an outlier). */
+    private long physicalNow() {
+        return Math.max(0, clock.physicalMillis());
     }
 
     /**

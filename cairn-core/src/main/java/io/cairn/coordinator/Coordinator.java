@@ -1,5 +1,6 @@
 package io.cairn.coordinator;
 
+import io.cairn.clock.ClockMonitor;
 import io.cairn.clock.HybridClock;
 import io.cairn.error.ErrorCode;
 import io.cairn.failure.FailureDetector;
@@ -11,6 +12,7 @@ import io.cairn.placement.PartitionMap;
 import io.cairn.quorum.Quorum;
 import io.cairn.quorum.ReadTally;
 import io.cairn.quorum.WriteTally;
+import io.cairn.record.CorruptRecordException;
 import io.cairn.record.Record;
 import io.cairn.replica.LocalStore;
 import io.cairn.request.Op;
@@ -63,14 +65,25 @@ import java.util.function.Consumer;
  * with an older version or nothing are repaired before the answer (blocking read repair, bounded by
  * {@code readRepairTimeoutMillis}); replies arriving after the answer are repaired in the background.
  *
+ * <p><b>Clocks.</b> A write is refused with {@code clock_unsafe}, before a version is issued, while
+ * the {@link ClockMonitor} finds this node's clock off by more than the max offset: replicas would
+ * refuse its versions anyway. A read reply whose record is stamped beyond the max offset ahead of
+ * this node's clock ({@link HybridClock#checkPeer}) counts as a failed reply: it is never answered
+ * to a client nor used to repair another replica. Refused replies count against R like any
+ * failure, so a read that succeeds still overlaps every write acknowledged at W with R + W > N.
+ *
  * <p><b>Failure cases.</b> Lost, delayed, duplicated and reordered messages: responses are matched
- * by request id and tallies ignore duplicates; a response for a finished request is dropped.
+ * by request id and tallies ignore duplicates; a response for a finished request is dropped. A
+ * response from a node the request was not sent to changes nothing.
  * Concurrency: single-threaded, driven by its node.
  */
 public final class Coordinator {
+    // A clock further ahead than this of the wall clock is poisoned state; request ids then start from the wall clock.
+    private static final long MAX_SEED_LEAD_MILLIS = 24 * 3_600_000L;
     private final int self;
     private final PartitionMap map;
     private final HybridClock clock;
+    private final ClockMonitor clockMonitor;
     private final VersionCeiling versions;
     private final Transport transport;
     private final Scheduler scheduler;
@@ -84,11 +97,12 @@ public final class Coordinator {
     private final Map<Long, PendingRead> reads = new HashMap<>();
     private long nextRequestId;
 
-    public Coordinator(int self, PartitionMap map, HybridClock clock, VersionCeiling versions, Transport transport, Scheduler scheduler,
-                       LocalStore local, FailureDetector detector, HintStore hints, CoordinatorSettings settings) {
+    public Coordinator(int self, PartitionMap map, HybridClock clock, ClockMonitor clockMonitor, VersionCeiling versions, Transport transport,
+                       Scheduler scheduler, LocalStore local, FailureDetector detector, HintStore hints, CoordinatorSettings settings) {
         this.self = self;
         this.map = map;
         this.clock = clock;
+        this.clockMonitor = clockMonitor;
         this.versions = versions;
         this.transport = transport;
         this.scheduler = scheduler;
@@ -96,8 +110,20 @@ public final class Coordinator {
         this.detector = detector;
         this.hints = hints;
         this.settings = settings;
-        // Request ids start from the clock so ids from before a restart are not reused.
-        this.nextRequestId = clock.nextTimestamp();
+        this.nextRequestId = requestIdSeed(clock);
+    }
+
+    /**
+     * Where a node's request ids start: above the clock, so ids from before a restart are not
+     * reused (responses to them may still arrive). A clock more than a day ahead of the wall clock
+     * is poisoned persisted state (the node is clock-unsafe); starting there could leave too little
+     * room below {@code Long.MAX_VALUE}, so ids then start from the wall clock. Ids are never
+     * negative: the driver's own requests use negative ones.
+     */
+    public static long requestIdSeed(HybridClock clock) {
+        long wall = Version.pack(Math.clamp(clock.physicalMillis(), 0, Version.MAX_PHYSICAL_MILLIS), 0);
+        long seed = clock.leadMillis() <= MAX_SEED_LEAD_MILLIS ? Math.max(wall, clock.lastTimestamp()) : wall;
+        return Math.min(seed, Long.MAX_VALUE >>> 1) + 1;
     }
 
     public CoordinatorStats stats() {
@@ -109,6 +135,9 @@ public final class Coordinator {
     }
 
     public void put(Namespace ns, byte[] key, byte[] value, String contentType, long ttlMillis, Quorum w, Consumer<ClientResult> done) {
+        if (refusedForClock(done)) {
+            return;
+        }
         Version version = nextVersion(done);
         if (version == null) {
             return;
@@ -119,10 +148,25 @@ public final class Coordinator {
     }
 
     public void delete(Namespace ns, byte[] key, Quorum w, Consumer<ClientResult> done) {
+        if (refusedForClock(done)) {
+            return;
+        }
         Version version = nextVersion(done);
         if (version != null) {
             replicate(ns, key, Record.tombstone(version), w, done);
         }
+    }
+
+    /** True (the client answered {@code clock_unsafe}) while this node's clock must not issue versions. */
+    private boolean refusedForClock(Consumer<ClientResult> done) {
+        ClockMonitor.Unsafe unsafe = clockMonitor.unsafe();
+        if (unsafe == null) {
+            return false;
+        }
+        stats.clockUnsafe++;
+        done.accept(new ClientResult.Failed(ErrorCode.CLOCK_UNSAFE, unsafe.reason(), Map.of("cause", unsafe.cause().code(),
+                "offsetMillis", unsafe.offsetMillis(), "maxClockOffsetMillis", unsafe.maxOffsetMillis())));
+        return true;
     }
 
     /** A version for a new write, or null (the client answered) when its ceiling could not be stored. */
@@ -148,7 +192,7 @@ public final class Coordinator {
         long id = nextRequestId++;
         Set<Integer> participants = toSet(replicas);
         participants.addAll(standIns.values());
-        PendingWrite p = new PendingWrite(id, ns, key, record, new WriteTally(participants, required), done);
+        PendingWrite p = new PendingWrite(id, ns, key, record, participants, new WriteTally(participants, required), done);
         standIns.forEach((home, fallback) -> p.fallbackFor.put(fallback, home));
         writes.put(id, p);
         p.timeout = scheduler.schedule(settings.requestTimeoutMillis(), () -> writeTimedOut(p));
@@ -214,7 +258,7 @@ public final class Coordinator {
 
     public void onWriteResponse(int from, Message.WriteResponse m) {
         PendingWrite p = writes.get(m.requestId());
-        if (p == null) {
+        if (p == null || !p.participants.contains(from)) {
             return;
         }
         if (m.stored()) {
@@ -291,7 +335,7 @@ public final class Coordinator {
                 Record stored;
                 try {
                     stored = local.readStored(ns, key);
-                } catch (RuntimeException e) {
+                } catch (CorruptRecordException | StorageException e) {
                     onReadResponse(self, new Message.ReadResponse(id, null, e.toString()));
                     continue;
                 }
@@ -309,13 +353,17 @@ public final class Coordinator {
         }
         if (m.error() != null) {
             p.tally.fail(from);
+        } else if (m.record() != null && !clock.checkPeer(m.record().version().timestamp())) {
+            // Stamped beyond the max offset: a failed reply, never an answer or a repair source.
+            p.clockRefused++;
+            p.tally.fail(from);
         } else {
             p.tally.reply(from, m.record());
         }
         ReadTally.Decision d = p.tally.decision();
         if (d == ReadTally.Decision.FAILED && !p.answered) {
-            answerRead(p, new ClientResult.Failed(ErrorCode.READ_TIMEOUT, "too many replicas failed to answer the read",
-                    Map.of("replies", p.tally.replies())));
+            answerRead(p, new ClientResult.Failed(ErrorCode.READ_TIMEOUT, "too many replicas failed to answer the read"
+                    + clockRefusals(p), Map.of("replies", p.tally.replies())));
         } else if (d == ReadTally.Decision.READY) {
             if (!p.repairStarted) {
                 p.repairStarted = true;
@@ -373,14 +421,14 @@ public final class Coordinator {
     }
 
     private void onRepairResponse(int from, Message.WriteResponse m) {
-        PendingRead p = repairs.remove(m.requestId());
-        if (p == null) {
+        PendingRead p = repairs.get(m.requestId());
+        Integer node = p == null ? null : p.repairIds.get(m.requestId());
+        if (node == null || node != from) {
             return;
         }
-        Integer node = p.repairIds.remove(m.requestId());
-        if (node != null) {
-            p.blockingRepairs.remove(node);
-        }
+        repairs.remove(m.requestId());
+        p.repairIds.remove(m.requestId());
+        p.blockingRepairs.remove(node);
         if (p.blockingRepairs.isEmpty() && !p.answered) {
             answerRead(p, resultOf(p.repairedWith, p.tally.replies()));
         }
@@ -416,10 +464,15 @@ public final class Coordinator {
                 answerRead(p, resultOf(p.tally.newest(), p.tally.replies()));
             } else {
                 answerRead(p, new ClientResult.Failed(ErrorCode.READ_TIMEOUT,
-                        "only " + p.tally.replies() + " replicas answered in time", Map.of("replies", p.tally.replies())));
+                        "only " + p.tally.replies() + " replicas answered in time" + clockRefusals(p), Map.of("replies", p.tally.replies())));
             }
         }
         finishRead(p);
+    }
+
+    private String clockRefusals(PendingRead p) {
+        return p.clockRefused == 0 ? "" : " (" + p.clockRefused + " answered with a record stamped more than cluster.maxClockOffset ahead of"
+                + " this node's clock, refused)";
     }
 
     private void finishRead(PendingRead p) {
@@ -477,6 +530,8 @@ public final class Coordinator {
         final Namespace ns;
         final byte[] key;
         final Record record;
+        // The nodes the write went to (home replicas and fallbacks); replies from others are ignored.
+        final Set<Integer> participants;
         final WriteTally tally;
         final Consumer<ClientResult> done;
         // Home replicas with a hint at this coordinator.
@@ -486,11 +541,12 @@ public final class Coordinator {
         Scheduler.Cancellable timeout;
         boolean answered;
 
-        PendingWrite(long id, Namespace ns, byte[] key, Record record, WriteTally tally, Consumer<ClientResult> done) {
+        PendingWrite(long id, Namespace ns, byte[] key, Record record, Set<Integer> participants, WriteTally tally, Consumer<ClientResult> done) {
             this.id = id;
             this.ns = ns;
             this.key = key;
             this.record = record;
+            this.participants = participants;
             this.tally = tally;
             this.done = done;
         }
@@ -509,6 +565,8 @@ public final class Coordinator {
         Scheduler.Cancellable repairTimeout;
         boolean repairStarted;
         boolean answered;
+        // Replies refused for a record stamped beyond the max clock offset (for the failure message).
+        int clockRefused;
 
         PendingRead(long id, Namespace ns, byte[] key, ReadTally tally, Consumer<ClientResult> done) {
             this.id = id;

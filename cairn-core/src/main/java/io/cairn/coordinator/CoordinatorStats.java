@@ -7,6 +7,7 @@ public final class CoordinatorStats {
     long readRepairs;
     long hintsStored;
     long fallbackHints;
+    long clockUnsafe;
 
     public long quorumFailures() { return quorumFailures; }
     public long outcomeUnknown() { return outcomeUnknown; }
@@ -14,4 +15,6 @@ public final class CoordinatorStats {
     public long hintsStored() { return hintsStored; }
     /** Writes handed to a fallback node (possibly this one) for a down home replica: sloppy quorum only. */
     public long fallbackHints() { return fallbackHints; }
+    /** Writes refused with {@code clock_unsafe} because this node's clock was off by more than the max offset. */
+    public long clockUnsafe() { return clockUnsafe; }
 }

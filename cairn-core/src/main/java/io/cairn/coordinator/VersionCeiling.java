@@ -23,7 +23,11 @@ import java.nio.ByteBuffer;
  * version at or above it first raises the ceiling to its time plus {@link #LEASE_MILLIS}, before the
  * version is used. That is one fsync per lease of issued time. At start the clock observes the
  * ceiling. The cost: after a restart within a lease of the last write, or with the wall clock set
- * back, versions run up to one lease ahead of the wall clock. Single-threaded, like its coordinator.
+ * back, the clock runs up to one lease ahead of the wall clock; while that is more than the max
+ * clock offset, peers would refuse the node's versions, so the node issues none until its wall
+ * clock catches up ({@link io.cairn.clock.ClockMonitor}). A ceiling further ahead than the max
+ * offset plus a lease means the wall clock went back: the same wait, with that reason.
+ * Single-threaded, like its coordinator.
  */
 public final class VersionCeiling {
     public static final long LEASE_MILLIS = 1_000;
@@ -46,7 +50,7 @@ public final class VersionCeiling {
     public Version next() {
         Version v = clock.next();
         if (v.timestamp() >= ceiling) {
-            long raised = Version.pack(v.physicalMillis() + LEASE_MILLIS, 0);
+            long raised = Version.pack(Math.min(v.physicalMillis() + LEASE_MILLIS, Version.MAX_PHYSICAL_MILLIS), 0);
             engine.write(new WriteBatch().put(KEY, ByteBuffer.allocate(8).putLong(raised).array()), Durability.SYNC);
             ceiling = raised;
         }

@@ -38,6 +38,12 @@ public enum ErrorCode {
     QUORUM_UNAVAILABLE("quorum_unavailable", 503, true),
     OUTCOME_UNKNOWN("outcome_unknown", 504, true),
     READ_TIMEOUT("read_timeout", 504, true),
+    /**
+     * The node's clock is off by more than {@code cluster.maxClockOffset} (from its peers, or its
+     * hybrid clock from its wall clock): it issues no versions until that passes. Also the refusal
+     * a replica answers for a record stamped too far ahead of its clock.
+     */
+    CLOCK_UNSAFE("clock_unsafe", 503, true),
     CORRUPT_RECORD("corrupt_record", 500, false),
     INTERNAL("internal_error", 500, false);
 

@@ -29,8 +29,18 @@ public sealed interface Message {
     /** The replica's record, or null when it holds nothing; {@code error} when it could not read. */
     record ReadResponse(long requestId, Record record, String error) implements Message {}
 
-    /** A heartbeat; the receiver answers with a {@link Pong} carrying the same sequence. */
-    record Ping(long sequence) implements Message {}
+    /**
+     * A heartbeat; the receiver answers with a {@link Pong} carrying the same sequence.
+     *
+     * @param sentAtMillis the sender's physical clock when it sent the ping (never negative)
+     */
+    record Ping(long sequence, long sentAtMillis) implements Message {}
 
-    record Pong(long sequence) implements Message {}
+    /**
+     * The answer to a {@link Ping}, from which the pinger estimates its clock offset to the ponger.
+     *
+     * @param pingSentAtMillis the ping's {@code sentAtMillis}, echoed
+     * @param sentAtMillis     the ponger's physical clock when it answered (never negative)
+     */
+    record Pong(long sequence, long pingSentAtMillis, long sentAtMillis) implements Message {}
 }

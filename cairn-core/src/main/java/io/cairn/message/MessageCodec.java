@@ -4,6 +4,7 @@ import io.cairn.invariant.Invariant;
 import io.cairn.record.CorruptRecordException;
 import io.cairn.record.Record;
 import io.cairn.record.RecordCodec;
+import java.nio.BufferUnderflowException;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 
@@ -13,21 +14,40 @@ import java.nio.charset.StandardCharsets;
  *
  * <pre>
  *   u8 type | fields (big-endian; byte strings and texts as i32 length + bytes, -1 for null)
- *   7 HintedWrite: i64 request id | u16 target node id | i32 namespace id | key | record
+ *   1 WriteRequest:  i64 request id | i32 namespace id | key | record
+ *   2 WriteResponse: i64 request id | u8 stored (0 or 1) | error text or null
+ *   3 ReadRequest:   i64 request id | i32 namespace id | key
+ *   4 ReadResponse:  i64 request id | record or null (checksummed over an empty key) | error text or null
+ *   7 HintedWrite:   i64 request id | u16 target node id | i32 namespace id | key | record
+ *   8 Ping:          i64 sequence | i64 sender's physical millis
+ *   9 Pong:          i64 sequence | i64 the ping's millis, echoed | i64 ponger's physical millis
  * </pre>
+ * Types 5 and 6 were heartbeats without clocks (wire version 2); they are retired.
  *
  * <p>The type byte versions each message: a new message takes a new type, and a node that does
  * not know a type rejects it as malformed rather than guessing.
+ *
+ * <p><b>Validation.</b> Everything from a peer is hostile until checked. Besides the framing
+ * (lengths within what remains, no trailing bytes) {@link #decode} refuses, as malformed: a key
+ * that is empty or longer than {@value #MAX_KEY_BYTES} bytes; a record failing its checksum or
+ * carrying a version of node id outside 1..65535 (records are checked for the rest by
+ * {@link RecordCodec}); a hint target of 0; a stored flag other than 0 or 1; a negative clock
+ * reading. What only the receiving node can judge — a namespace it does not serve, a timestamp too
+ * far ahead of its clock, a key over its configured limit — is answered with a refusal there.
+ * {@link #encode} checks the same bounds as invariants: this node never sends what a peer must refuse.
  */
 public final class MessageCodec {
     private static final byte WRITE_REQUEST = 1;
     private static final byte WRITE_RESPONSE = 2;
     private static final byte READ_REQUEST = 3;
     private static final byte READ_RESPONSE = 4;
-    private static final byte PING = 5;
-    private static final byte PONG = 6;
     private static final byte HINTED_WRITE = 7;
-    private static final int MAX_NODE_ID = 0xFFFF;
+    private static final byte PING = 8;
+    private static final byte PONG = 9;
+    /** The largest node id (ids are 1..65535, see {@code Member}). */
+    public static final int MAX_NODE_ID = 0xFFFF;
+    /** The longest key any node accepts (the ceiling of {@code limits.maxKeyBytes}). */
+    public static final int MAX_KEY_BYTES = 0xFFFF;
     private static final int MAX_FIELD_BYTES = 64 << 20;
 
     private MessageCodec() {}
@@ -35,6 +55,7 @@ public final class MessageCodec {
     public static byte[] encode(Message m) {
         return switch (m) {
             case Message.WriteRequest w -> {
+                checkKey(w.key());
                 byte[] record = RecordCodec.encode(w.key(), w.record());
                 yield alloc(1 + 8 + 4 + 4 + w.key().length + 4 + record.length).put(WRITE_REQUEST)
                         .putLong(w.requestId()).putInt(w.namespaceId()).putInt(w.key().length).put(w.key())
@@ -42,6 +63,7 @@ public final class MessageCodec {
             }
             case Message.HintedWrite h -> {
                 Invariant.check(h.target() >= 1 && h.target() <= MAX_NODE_ID, "hint target %d is not a node id", h.target());
+                checkKey(h.key());
                 byte[] record = RecordCodec.encode(h.key(), h.record());
                 yield alloc(1 + 8 + 2 + 4 + 4 + h.key().length + 4 + record.length).put(HINTED_WRITE)
                         .putLong(h.requestId()).putShort((short) h.target()).putInt(h.namespaceId())
@@ -52,8 +74,11 @@ public final class MessageCodec {
                 yield alloc(1 + 8 + 1 + 4 + len(error)).put(WRITE_RESPONSE).putLong(w.requestId())
                         .put((byte) (w.stored() ? 1 : 0)).putInt(error == null ? -1 : error.length).put(orEmpty(error)).array();
             }
-            case Message.ReadRequest r -> alloc(1 + 8 + 4 + 4 + r.key().length).put(READ_REQUEST)
-                    .putLong(r.requestId()).putInt(r.namespaceId()).putInt(r.key().length).put(r.key()).array();
+            case Message.ReadRequest r -> {
+                checkKey(r.key());
+                yield alloc(1 + 8 + 4 + 4 + r.key().length).put(READ_REQUEST)
+                        .putLong(r.requestId()).putInt(r.namespaceId()).putInt(r.key().length).put(r.key()).array();
+            }
             case Message.ReadResponse r -> {
                 // The key is not repeated: the checksum is computed over an empty key, and the
                 // requester re-verifies the record under the key it asked for when it stores it.
@@ -63,12 +88,23 @@ public final class MessageCodec {
                         .putInt(record == null ? -1 : record.length).put(orEmpty(record))
                         .putInt(error == null ? -1 : error.length).put(orEmpty(error)).array();
             }
-            case Message.Ping p -> alloc(9).put(PING).putLong(p.sequence()).array();
-            case Message.Pong p -> alloc(9).put(PONG).putLong(p.sequence()).array();
+            case Message.Ping p -> {
+                Invariant.check(p.sentAtMillis() >= 0, "ping clock reading %d is negative", p.sentAtMillis());
+                yield alloc(1 + 8 + 8).put(PING).putLong(p.sequence()).putLong(p.sentAtMillis()).array();
+            }
+            case Message.Pong p -> {
+                Invariant.check(p.pingSentAtMillis() >= 0 && p.sentAtMillis() >= 0, "pong clock readings %d, %d must not be negative",
+                        p.pingSentAtMillis(), p.sentAtMillis());
+                yield alloc(1 + 8 + 8 + 8).put(PONG).putLong(p.sequence()).putLong(p.pingSentAtMillis()).putLong(p.sentAtMillis()).array();
+            }
         };
     }
 
-    /** Decodes; a malformed message or a record failing its checksum throws {@link CorruptRecordException}. */
+    /**
+     * Decodes and validates (see the class comment); anything malformed — bad framing, a record
+     * failing its checksum, a field out of range — throws {@link CorruptRecordException}, and
+     * nothing else is thrown.
+     */
     public static Message decode(byte[] bytes) {
         try {
             ByteBuffer in = ByteBuffer.wrap(bytes);
@@ -77,8 +113,8 @@ public final class MessageCodec {
                 case WRITE_REQUEST -> {
                     long id = in.getLong();
                     int ns = in.getInt();
-                    byte[] key = bytes(in);
-                    Record record = RecordCodec.decode(key, bytes(in));
+                    byte[] key = key(in);
+                    Record record = record(key, bytes(in));
                     yield new Message.WriteRequest(id, ns, key, record);
                 }
                 case HINTED_WRITE -> {
@@ -88,28 +124,39 @@ public final class MessageCodec {
                         throw new CorruptRecordException("hint target 0 is not a node id");
                     }
                     int ns = in.getInt();
-                    byte[] key = bytes(in);
-                    Record record = RecordCodec.decode(key, bytes(in));
+                    byte[] key = key(in);
+                    Record record = record(key, bytes(in));
                     yield new Message.HintedWrite(id, target, ns, key, record);
                 }
-                case WRITE_RESPONSE -> new Message.WriteResponse(in.getLong(), in.get() != 0, string(in));
-                case READ_REQUEST -> new Message.ReadRequest(in.getLong(), in.getInt(), bytes(in));
+                case WRITE_RESPONSE -> {
+                    long id = in.getLong();
+                    byte stored = in.get();
+                    if (stored != 0 && stored != 1) {
+                        throw new CorruptRecordException("stored flag " + stored + " is neither 0 nor 1");
+                    }
+                    yield new Message.WriteResponse(id, stored == 1, string(in));
+                }
+                case READ_REQUEST -> new Message.ReadRequest(in.getLong(), in.getInt(), key(in));
                 case READ_RESPONSE -> {
                     long id = in.getLong();
                     byte[] record = nullableBytes(in);
-                    yield new Message.ReadResponse(id, record == null ? null : RecordCodec.decode(new byte[0], record), string(in));
+                    yield new Message.ReadResponse(id, record == null ? null : record(new byte[0], record), string(in));
                 }
-                case PING -> new Message.Ping(in.getLong());
-                case PONG -> new Message.Pong(in.getLong());
+                case PING -> new Message.Ping(in.getLong(), clockReading(in));
+                case PONG -> new Message.Pong(in.getLong(), clockReading(in), clockReading(in));
                 default -> throw new CorruptRecordException("unknown message type " + type);
             };
             if (in.hasRemaining()) {
                 throw new CorruptRecordException(in.remaining() + " trailing bytes after message type " + type);
             }
             return m;
-        } catch (java.nio.BufferUnderflowException | IllegalArgumentException e) {
-            throw new CorruptRecordException("malformed message: " + e);
+        } catch (BufferUnderflowException e) {
+            throw new CorruptRecordException("malformed message: truncated");
         }
+    }
+
+    private static void checkKey(byte[] key) {
+        Invariant.check(key.length >= 1 && key.length <= MAX_KEY_BYTES, "a key of %d bytes cannot be sent", key.length);
     }
 
     private static ByteBuffer alloc(int size) {
@@ -126,6 +173,31 @@ public final class MessageCodec {
 
     private static byte[] orEmpty(byte[] b) {
         return b == null ? new byte[0] : b;
+    }
+
+    private static byte[] key(ByteBuffer in) {
+        byte[] key = bytes(in);
+        if (key.length == 0 || key.length > MAX_KEY_BYTES) {
+            throw new CorruptRecordException("key of " + key.length + " bytes outside 1.." + MAX_KEY_BYTES);
+        }
+        return key;
+    }
+
+    private static Record record(byte[] key, byte[] encoded) {
+        Record r = RecordCodec.decode(key, encoded);
+        int node = r.version().nodeId();
+        if (node < 1 || node > MAX_NODE_ID) {
+            throw new CorruptRecordException("version " + r.version() + " names node " + node + ", not a node id");
+        }
+        return r;
+    }
+
+    private static long clockReading(ByteBuffer in) {
+        long millis = in.getLong();
+        if (millis < 0) {
+            throw new CorruptRecordException("clock reading " + millis + " is negative");
+        }
+        return millis;
     }
 
     private static byte[] bytes(ByteBuffer in) {

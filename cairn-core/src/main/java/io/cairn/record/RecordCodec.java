@@ -1,6 +1,7 @@
 package io.cairn.record;
 
 import io.cairn.version.Version;
+import java.nio.BufferUnderflowException;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.util.zip.CRC32C;
@@ -74,11 +75,25 @@ public final class RecordCodec {
                 throw new CorruptRecordException("unknown record format " + format);
             }
             int flags = buf.get();
-            Version version = new Version(buf.getLong(), buf.getInt());
+            if ((flags & ~(FLAG_TOMBSTONE | FLAG_EXPIRY | FLAG_CONTENT_TYPE)) != 0) {
+                throw new CorruptRecordException(String.format("unknown record flags %02x", flags & 0xFF));
+            }
+            long timestamp = buf.getLong();
+            int nodeId = buf.getInt();
+            if (timestamp < 0 || nodeId < 0) {
+                throw new CorruptRecordException("invalid version: timestamp " + timestamp + ", node " + nodeId);
+            }
             long expiry = (flags & FLAG_EXPIRY) != 0 ? buf.getLong() : Record.NO_EXPIRY;
+            if (expiry < 0) {
+                throw new CorruptRecordException("negative expiry " + expiry);
+            }
             String contentType = null;
             if ((flags & FLAG_CONTENT_TYPE) != 0) {
-                byte[] ct = new byte[Short.toUnsignedInt(buf.getShort())];
+                int ctLength = Short.toUnsignedInt(buf.getShort());
+                if (ctLength > buf.remaining()) {
+                    throw new CorruptRecordException("content type length " + ctLength + " but " + buf.remaining() + " bytes remain");
+                }
+                byte[] ct = new byte[ctLength];
                 buf.get(ct);
                 contentType = new String(ct, StandardCharsets.UTF_8);
             }
@@ -86,14 +101,15 @@ public final class RecordCodec {
             if (length != buf.remaining()) {
                 throw new CorruptRecordException("value length " + length + " but " + buf.remaining() + " bytes remain");
             }
+            boolean tombstone = (flags & FLAG_TOMBSTONE) != 0;
+            if (tombstone && (length != 0 || contentType != null)) {
+                throw new CorruptRecordException("a tombstone with a value or a content type");
+            }
             byte[] value = new byte[length];
             buf.get(value);
-            return new Record(version, expiry, (flags & FLAG_TOMBSTONE) != 0, contentType, value);
-        } catch (RuntimeException e) {
-            if (e instanceof CorruptRecordException c) {
-                throw c;
-            }
-            throw new CorruptRecordException("undecodable record: " + e.getMessage());
+            return new Record(new Version(timestamp, nodeId), expiry, tombstone, contentType, value);
+        } catch (BufferUnderflowException e) {
+            throw new CorruptRecordException("truncated record");
         }
     }
 

@@ -259,8 +259,16 @@ public final class LocalReplica {
             };
         }
 
-        /** Last-writer-wins: store a versioned record only if it is newer than the stored one. */
+        /**
+         * Last-writer-wins: store a versioned record only if it is newer than the stored one. A
+         * record stamped more than the max clock offset ahead of this node's clock is refused
+         * (counted by the clock) and leaves the clock where it was: see {@link HybridClock}.
+         */
         private OpResult applyReplica(byte[] key, byte[] storageKey, Record record) {
+            long timestamp = record.version().timestamp();
+            if (!clock.observePeer(timestamp)) {
+                return new OpResult.Failed(ErrorCode.CLOCK_UNSAFE, "refused: " + clock.describe(timestamp));
+            }
             Record current;
             try {
                 current = current(key, storageKey);
@@ -269,7 +277,6 @@ public final class LocalReplica {
                 stats.corruptRecords.increment();
                 current = null;
             }
-            clock.observe(record.version().timestamp());
             if (current != null && !record.version().isNewerThan(current.version())) {
                 return new OpResult.Superseded(current.version());
             }
@@ -279,7 +286,7 @@ public final class LocalReplica {
                 return new OpResult.Deleted(record.version());
             }
             if (record.hasExpiry()) {
-                batch.put(Keyspace.expiry(record.expiresAtMillis() + purgeGraceMillis, storageKey), EMPTY);
+                batch.put(Keyspace.expiry(purgeAt(record.expiresAtMillis()), storageKey), EMPTY);
             }
             return new OpResult.Written(record.version(), record.expiresAtMillis());
         }
@@ -342,7 +349,7 @@ public final class LocalReplica {
                 if (target[0] == Keyspace.DATA) {
                     Record r = RecordCodec.decode(Keyspace.userKeyOf(target), raw);
                     long purgeAt = r.tombstone() ? r.version().physicalMillis() + purgeGraceMillis
-                            : r.hasExpiry() ? r.expiresAtMillis() + purgeGraceMillis : -1;
+                            : r.hasExpiry() ? purgeAt(r.expiresAtMillis()) : -1;
                     if (purgeAt == dueMillis) {
                         batch.delete(target);
                         if (r.tombstone()) {
@@ -383,6 +390,11 @@ public final class LocalReplica {
         long backlog = more ? engine.scan(Keyspace.expiryStart(), Keyspace.expiryAfter(now), backlogCountCap).size() : 0;
         stats.sweepBacklog.set(backlog);
         return new SweepResult(due.size(), records, tombstones, outcomes, stale, more);
+    }
+
+    /** When a record expiring at {@code expiresAtMillis} may be purged; saturates (a peer may send any expiry). */
+    private long purgeAt(long expiresAtMillis) {
+        return expiresAtMillis > Long.MAX_VALUE - purgeGraceMillis ? Long.MAX_VALUE : expiresAtMillis + purgeGraceMillis;
     }
 
     /** What one sweep pass did. */

@@ -12,6 +12,8 @@ import java.time.Instant;
 public record Version(long timestamp, int nodeId) implements Comparable<Version> {
     public static final int LOGICAL_BITS = 16;
     public static final long LOGICAL_MASK = (1L << LOGICAL_BITS) - 1;
+    /** The largest physical time a timestamp can carry (about the year 6429): its physical part saturates there. */
+    public static final long MAX_PHYSICAL_MILLIS = Long.MAX_VALUE >>> LOGICAL_BITS;
 
     public Version {
         if (timestamp < 0) {
@@ -22,6 +24,7 @@ public record Version(long timestamp, int nodeId) implements Comparable<Version>
         }
     }
 
+    /** The timestamp of a physical time and logical counter; {@code physicalMillis} must be in 0..{@link #MAX_PHYSICAL_MILLIS}. */
     public static long pack(long physicalMillis, int logical) {
         return (physicalMillis << LOGICAL_BITS) | (logical & LOGICAL_MASK);
     }

@@ -68,6 +68,40 @@ class HybridClockProperties {
         });
     }
 
+    /**
+     * Whatever peers send and however the physical clock moves, the clock never goes back, never
+     * goes negative, and never runs more than the bound ahead of the highest physical time it read.
+     */
+    @Test
+    void peersCannotDragTheClockBeyondTheBoundWhateverTheySend() {
+        Trials.run(0xB0_07DL, 300, 300, gen -> {
+            ManualClock physical = new ManualClock(T);
+            long bound = gen.pick(0L, 1L, 250L, 500L, 60_000L);
+            HybridClock clock = new HybridClock(physical, 3, bound);
+            long highestPhysical = T;
+            long previous = clock.lastTimestamp();
+            List<String> log = new ArrayList<>();
+            for (int step = 0; step < gen.size(); step++) {
+                switch (gen.between(0, 5)) {
+                    case 0 -> physical.advance(log(log, "move", gen.between(-120_000L, 120_000L)));
+                    case 1 -> clock.observePeer(log(log, "peer", gen.pick(Long.MAX_VALUE, Long.MIN_VALUE, -1L, 0L, gen.anyLong(),
+                            Version.pack(physical.nowMillis() + gen.between(-2 * bound - 5, 2 * bound + 5), gen.between(0, 0xFFFF)))));
+                    case 2 -> clock.checkPeer(log(log, "check", gen.anyLong()));
+                    default -> {
+                        long ts = clock.nextTimestamp();
+                        log.add("next=" + ts);
+                        assertThat(ts).as("%s", log).isPositive().isGreaterThan(previous);
+                    }
+                }
+                highestPhysical = Math.max(highestPhysical, physical.nowMillis());
+                long now = clock.lastTimestamp();
+                assertThat(now).as("%s", log).isGreaterThanOrEqualTo(previous).isNotNegative();
+                assertThat(now >>> Version.LOGICAL_BITS).as("%s", log).isLessThanOrEqualTo(highestPhysical + bound + 1);
+                previous = now;
+            }
+        });
+    }
+
     private static long log(List<String> log, String what, long value) {
         log.add(what + "=" + value);
         return value;

@@ -1,7 +1,9 @@
 package io.cairn.clock;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import io.cairn.invariant.Invariant;
 import io.cairn.version.Version;
 import java.util.ArrayList;
 import java.util.HashSet;
@@ -176,5 +178,88 @@ class HybridClockTest {
         }
         assertThat(all).hasSize(threads * perThread);
         assertThat(clock.lastTimestamp()).isEqualTo(Version.pack(T, 0) + threads * perThread - 1);
+    }
+
+    // ---------------------------------------------------------------- the max-offset rule
+
+    @Test
+    void aPeerTimestampUpToTheMaxOffsetAheadIsObserved() {
+        long atBound = Version.pack(T + HybridClock.DEFAULT_MAX_OFFSET_MILLIS, 5);
+
+        assertThat(clock.observePeer(atBound)).isTrue();
+
+        assertThat(clock.lastTimestamp()).isEqualTo(atBound);
+        assertThat(clock.refusals()).isZero();
+        assertThat(clock.lastRefusal()).isNull();
+    }
+
+    @Test
+    void aPeerTimestampBeyondTheMaxOffsetIsRefusedCountedAndLeavesTheClockAlone() {
+        long before = clock.nextTimestamp();
+        long[] hostile = {Version.pack(T + HybridClock.DEFAULT_MAX_OFFSET_MILLIS + 1, 0), Version.pack(T + 3_600_000, 0),
+                Version.pack(Version.MAX_PHYSICAL_MILLIS, 0), Long.MAX_VALUE, -1, Long.MIN_VALUE};
+
+        for (long ts : hostile) {
+            assertThat(clock.observePeer(ts)).as("observe %x", ts).isFalse();
+            assertThat(clock.checkPeer(ts)).as("check %x", ts).isFalse();
+            assertThat(clock.admits(ts)).isFalse();
+        }
+
+        assertThat(clock.lastTimestamp()).isEqualTo(before);
+        assertThat(clock.refusals()).isEqualTo(2L * hostile.length);
+        assertThat(clock.lastRefusal()).contains("negative");
+        assertThat(clock.describe(Version.pack(T + 3_600_000, 0))).contains("3600000 ms ahead", "500 ms", "cluster.maxClockOffset");
+        assertThat(clock.nextTimestamp()).isEqualTo(before + 1);
+    }
+
+    @Test
+    void theBoundFollowsThePhysicalClockAndIsConfigurable() {
+        HybridClock tight = new HybridClock(physical, 7, 20);
+        long ts = Version.pack(T + 100, 0);
+        assertThat(tight.checkPeer(ts)).isFalse();
+        physical.advance(80);
+        assertThat(tight.checkPeer(ts)).isTrue();
+        assertThat(tight.maxOffsetMillis()).isEqualTo(20);
+        assertThatThrownBy(() -> new HybridClock(physical, 7, -1)).isInstanceOf(IllegalArgumentException.class);
+    }
+
+    @Test
+    void noBoundAdmitsAnyNonNegativeTimestamp() {
+        HybridClock unbounded = new HybridClock(physical, 7, HybridClock.NO_BOUND);
+        assertThat(unbounded.observePeer(Long.MAX_VALUE)).isTrue();
+        assertThat(unbounded.observePeer(-1)).isFalse();
+        assertThat(unbounded.lastTimestamp()).isEqualTo(Long.MAX_VALUE);
+    }
+
+    // ---------------------------------------------------------------- saturation
+
+    @Test
+    void aClockDrivenToTheLargestTimestampRefusesToIssueInsteadOfWrapping() {
+        clock.observe(Long.MAX_VALUE - 1);
+        assertThat(clock.nextTimestamp()).isEqualTo(Long.MAX_VALUE);
+
+        assertThatThrownBy(clock::nextTimestamp).isInstanceOf(Invariant.InvariantViolation.class).hasMessageContaining("exhausted");
+        assertThatThrownBy(clock::next).isInstanceOf(Invariant.InvariantViolation.class);
+        assertThat(clock.lastTimestamp()).isEqualTo(Long.MAX_VALUE);
+        assertThat(clock.leadMillis()).isEqualTo(Version.MAX_PHYSICAL_MILLIS - T);
+    }
+
+    @Test
+    void ownStateThatIsNegativeIsIgnored() {
+        long before = clock.nextTimestamp();
+        clock.observe(-1);
+        clock.observe(Long.MIN_VALUE);
+        assertThat(clock.lastTimestamp()).isEqualTo(before);
+    }
+
+    @Test
+    void aPhysicalClockBeyondWhatATimestampHoldsSaturates() {
+        physical.set(Long.MAX_VALUE);
+        Version a = clock.next();
+        Version b = clock.next();
+        assertThat(a.physicalMillis()).isEqualTo(Version.MAX_PHYSICAL_MILLIS);
+        assertThat(b).isGreaterThan(a);
+        assertThat(clock.admits(Long.MAX_VALUE)).isTrue();
+        assertThat(clock.aheadMillis(Long.MAX_VALUE)).isZero();
     }
 }

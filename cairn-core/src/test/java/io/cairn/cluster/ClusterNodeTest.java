@@ -3,10 +3,12 @@ package io.cairn.cluster;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import io.cairn.clock.ClockMonitor;
 import io.cairn.clock.HybridClock;
 import io.cairn.clock.ManualClock;
 import io.cairn.coordinator.ClientResult;
 import io.cairn.coordinator.CoordinatorSettings;
+import io.cairn.error.ErrorCode;
 import io.cairn.hint.HintStore;
 import io.cairn.membership.Member;
 import io.cairn.message.Message;
@@ -21,9 +23,12 @@ import io.cairn.request.Op;
 import io.cairn.request.OpResult;
 import io.cairn.schedule.ManualScheduler;
 import io.cairn.storage.Durability;
+import io.cairn.storage.Keyspace;
 import io.cairn.storage.MemoryEngine;
 import io.cairn.storage.StorageException;
+import io.cairn.storage.WriteBatch;
 import io.cairn.version.Version;
+import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
@@ -35,6 +40,8 @@ class ClusterNodeTest {
     private final ManualClock wall = new ManualClock(T);
     private final ManualScheduler scheduler = new ManualScheduler(wall);
     private final List<Sent> sent = new ArrayList<>();
+    private HybridClock clock;
+    private LocalReplica replica;
 
     private record Sent(int to, Message message) {}
 
@@ -96,7 +103,7 @@ class ClusterNodeTest {
         // Node 3 comes back: its pings make it alive, and the next replay round hands the hint off.
         sent.clear();
         for (int i = 0; i < 4; i++) {
-            node.onMessage(3, new Message.Ping(i));
+            node.onMessage(3, new Message.Ping(i, wall.nowMillis()));
             runFor(500);
         }
         Message.WriteRequest handoff = sent.stream().filter(s -> s.to() == 3 && s.message() instanceof Message.WriteRequest)
@@ -144,10 +151,132 @@ class ClusterNodeTest {
                 .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("given twice");
     }
 
+    // ---------------------------------------------------------------- clocks
+
+    @Test
+    void aReplicaWriteStampedBeyondTheMaxOffsetIsRefusedCountedAndMovesNeitherClockNorData() {
+        Namespace ns = Namespace.defaults(0);
+        ClusterNode node = node(new MemoryEngine(), List.of(ns));
+        byte[] key = {'k'};
+        Record near = Record.value(new Version(Version.pack(T + 400, 0), 2), Record.NO_EXPIRY, null, new byte[] {1});
+
+        node.onMessage(2, new Message.WriteRequest(1, ns.id(), key, Record.value(new Version(Long.MAX_VALUE, 2), Record.NO_EXPIRY, null, new byte[] {6})));
+        node.onMessage(2, new Message.WriteRequest(2, ns.id(), key, Record.tombstone(new Version(Version.pack(T + 3_600_000, 0), 2))));
+        node.onMessage(3, new Message.WriteRequest(3, ns.id(), key, near));
+
+        assertThat(responses(2)).extracting(Message.WriteResponse::stored).containsExactly(false, false);
+        assertThat(clock.lastRefusal()).contains("3600000 ms ahead of node 1's clock", "cluster.maxClockOffset");
+        assertThat(responses(3)).containsExactly(new Message.WriteResponse(3, true, null));
+        assertThat(clock.refusals()).isEqualTo(2);
+        assertThat(clock.lastTimestamp()).as("moved by the write within the bound only").isEqualTo(near.version().timestamp());
+        assertThat(replica.readStored(ns, key)).isEqualTo(near);
+        assertThat(node.clockUnsafe()).isNull();
+    }
+
+    @Test
+    void aHintedWriteStampedBeyondTheMaxOffsetIsRefusedAndNoHintIsKept() {
+        Namespace ns = Namespace.defaults(0);
+        ClusterNode node = node(new MemoryEngine(), List.of(ns));
+        Record future = Record.tombstone(new Version(Version.pack(T + 501, 0), 2));
+
+        node.onMessage(2, new Message.HintedWrite(1, 3, ns.id(), new byte[] {1}, future));
+
+        assertThat(responses(2)).singleElement().satisfies(r -> {
+            assertThat(r.stored()).isFalse();
+            assertThat(r.error()).contains("501 ms ahead");
+        });
+        assertThat(node.hints().pendingCount()).isZero();
+        assertThat(clock.refusals()).isEqualTo(1);
+    }
+
+    @Test
+    void heartbeatsCarryClocksAndANodeOffFromItsPeersRefusesWritesUntilTheyAgreeAgain() {
+        Namespace ns = Namespace.defaults(0);
+        ClusterNode node = node(new MemoryEngine(), List.of(ns));
+        node.start();
+        runFor(0);
+        List<Message.Ping> pings = sent.stream().filter(s -> s.message() instanceof Message.Ping).map(s -> (Message.Ping) s.message()).toList();
+        assertThat(pings).hasSize(2).allSatisfy(p -> assertThat(p.sentAtMillis()).isEqualTo(T));
+
+        node.onMessage(2, new Message.Ping(9, 123));
+        assertThat(sent.get(sent.size() - 1)).isEqualTo(new Sent(2, new Message.Pong(9, 123, T)));
+
+        // Both peers read 2 s later than this node: it is the outlier.
+        wall.advance(4);
+        node.onMessage(2, new Message.Pong(pings.get(0).sequence(), T, T + 2 + 2_000));
+        node.onMessage(3, new Message.Pong(pings.get(1).sequence(), T, T + 2 + 2_000));
+        assertThat(node.clockUnsafe().cause()).isEqualTo(ClockMonitor.Cause.PEER_OFFSETS);
+        List<ClientResult> results = new ArrayList<>();
+        node.put(ns, new byte[] {'k'}, new byte[] {1}, null, Op.NO_TTL, Quorum.ONE, results::add);
+        assertThat(results).singleElement().satisfies(r -> {
+            ClientResult.Failed f = (ClientResult.Failed) r;
+            assertThat(f.code()).isEqualTo(ErrorCode.CLOCK_UNSAFE);
+            assertThat(f.message()).contains("2000 ms behind n2", "500 ms");
+            assertThat(f.details()).containsEntry("cause", "peer_offsets").containsEntry("maxClockOffsetMillis", 500L)
+                    .containsEntry("offsetMillis", -2_000L);
+        });
+        assertThat(node.coordinator().stats().clockUnsafe()).isEqualTo(1);
+        assertThat(replica.readStored(ns, new byte[] {'k'})).as("nothing written").isNull();
+
+        // The clock is fixed; the old measurements expire within a few heartbeats and writes resume.
+        runFor(ClusterNode.CLOCK_MEASUREMENT_HEARTBEATS * 500L + 1);
+        assertThat(node.clockUnsafe()).isNull();
+        results.clear();
+        node.put(ns, new byte[] {'k'}, new byte[] {1}, null, Op.NO_TTL, Quorum.ONE, results::add);
+        assertThat(results).singleElement().isInstanceOf(ClientResult.Written.class);
+    }
+
+    @Test
+    void aNodeOnAPoisonedDataDirectoryStartsClockUnsafeYetServesReadsAndReplicaWrites() {
+        MemoryEngine engine = new MemoryEngine();
+        engine.write(new WriteBatch().put(Keyspace.meta("version-ceiling"), ByteBuffer.allocate(8).putLong(Long.MAX_VALUE).array()),
+                Durability.SYNC);
+        engine.write(new WriteBatch().put(Keyspace.meta("hlc"), ByteBuffer.allocate(8).putLong(Long.MAX_VALUE).array()), Durability.SYNC);
+        Namespace ns = Namespace.defaults(0);
+
+        ClusterNode node = node(engine, List.of(ns));
+        node.start();
+
+        assertThat(node.clockUnsafe().cause()).isEqualTo(ClockMonitor.Cause.WALL_CLOCK_WENT_BACK);
+        List<ClientResult> results = new ArrayList<>();
+        node.delete(ns, new byte[] {'k'}, Quorum.ONE, results::add);
+        assertThat(((ClientResult.Failed) results.get(0)).code()).isEqualTo(ErrorCode.CLOCK_UNSAFE);
+
+        Record fine = Record.value(new Version(Version.pack(T, 0), 2), Record.NO_EXPIRY, null, new byte[] {1});
+        node.onMessage(2, new Message.WriteRequest(5, ns.id(), new byte[] {'k'}, fine));
+        assertThat(responses(2)).containsExactly(new Message.WriteResponse(5, true, null));
+        results.clear();
+        node.get(ns, new byte[] {'k'}, Quorum.ONE, results::add);
+        assertThat(results).singleElement().isEqualTo(new ClientResult.Found(fine, 1));
+        node.get(ns, new byte[] {'k'}, Quorum.MAJORITY, results::add);
+        assertThat(sent).filteredOn(s -> s.message() instanceof Message.ReadRequest).isNotEmpty()
+                .allSatisfy(s -> assertThat(((Message.ReadRequest) s.message()).requestId()).isNotNegative());
+    }
+
+    @Test
+    void aWriteResponseForAHintFromAnotherNodeDoesNotDeliverIt() {
+        Namespace ns = Namespace.defaults(0);
+        ClusterNode node = node(new MemoryEngine(), List.of(ns));
+        node.start();
+        Record record = Record.value(new Version(Version.pack(T, 0), 2), Record.NO_EXPIRY, null, new byte[] {1});
+        node.onMessage(2, new Message.HintedWrite(77, 3, ns.id(), new byte[] {'k'}, record));
+        for (int i = 0; i < 4; i++) {
+            node.onMessage(3, new Message.Ping(i, wall.nowMillis()));
+            runFor(500);
+        }
+        Message.WriteRequest handoff = sent.stream().filter(s -> s.to() == 3 && s.message() instanceof Message.WriteRequest)
+                .map(s -> (Message.WriteRequest) s.message()).findFirst().orElseThrow();
+
+        node.onMessage(2, new Message.WriteResponse(handoff.requestId(), true, null));
+        assertThat(node.hints().pendingCount()).isEqualTo(1);
+        node.onMessage(3, new Message.WriteResponse(handoff.requestId(), true, null));
+        assertThat(node.hints().pendingCount()).isZero();
+    }
+
     /** Node 1 of three, with an always-synchronous store. */
     private ClusterNode node(MemoryEngine engine, List<Namespace> namespaces) {
-        HybridClock clock = new HybridClock(wall, 1);
-        LocalReplica replica = new LocalReplica(engine, clock, Durability.SYNC, 0, Limits.DEFAULTS);
+        clock = new HybridClock(wall, 1);
+        replica = new LocalReplica(engine, clock, Durability.SYNC, 0, Limits.DEFAULTS);
         List<Member> members = List.of(new Member(1, "a", "h1:80", "h1:7000"), new Member(2, "b", "h2:80", "h2:7000"),
                 new Member(3, "c", "h3:80", "h3:7000"));
         return new ClusterNode(1, members, namespaces, new ClusterSettings(3, 500, 8.0, 3_600_000, 500, 16,

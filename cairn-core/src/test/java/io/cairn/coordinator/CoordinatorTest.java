@@ -2,6 +2,7 @@ package io.cairn.coordinator;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.cairn.clock.ClockMonitor;
 import io.cairn.clock.HybridClock;
 import io.cairn.clock.ManualClock;
 import io.cairn.error.ErrorCode;
@@ -15,6 +16,7 @@ import io.cairn.partition.Partitioner;
 import io.cairn.placement.PartitionMap;
 import io.cairn.placement.Placement;
 import io.cairn.quorum.Quorum;
+import io.cairn.record.Record;
 import io.cairn.replica.LocalReplica;
 import io.cairn.replica.LocalStore;
 import io.cairn.request.Limits;
@@ -22,6 +24,7 @@ import io.cairn.request.Op;
 import io.cairn.schedule.ManualScheduler;
 import io.cairn.storage.Durability;
 import io.cairn.storage.MemoryEngine;
+import io.cairn.version.Version;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -260,6 +263,59 @@ class CoordinatorTest {
         assertThat(d.fallbackAcks()).isEqualTo(1);
     }
 
+    // ---------------------------------------------------------------- hostile and future replies
+
+    @Test
+    void aReadReplyStampedBeyondTheMaxOffsetFailsAndIsNeitherAnsweredNorUsedForRepair() {
+        start(HOME_A, false, Set.of());
+        Record older = Record.value(new Version(Version.pack(T - 1_000, 0), HOME_C), Record.NO_EXPIRY, null, VALUE);
+        Record future = Record.value(new Version(Version.pack(T + 3_600_000, 0), HOME_B), Record.NO_EXPIRY, null, "poison".getBytes(StandardCharsets.UTF_8));
+
+        coordinator.get(ns, KEY, Quorum.ALL, answers::add);
+        coordinator.onReadResponse(HOME_B, new Message.ReadResponse(readId(HOME_B), future, null));
+        assertThat(failure().code()).isEqualTo(ErrorCode.READ_TIMEOUT);
+        assertThat(failure().message()).contains("1 answered with a record stamped more than cluster.maxClockOffset ahead");
+
+        answers.clear();
+        sent.clear();
+        coordinator.get(ns, KEY, Quorum.MAJORITY, answers::add);
+        coordinator.onReadResponse(HOME_B, new Message.ReadResponse(readId(HOME_B), future, null));
+        coordinator.onReadResponse(HOME_C, new Message.ReadResponse(readId(HOME_C), older, null));
+        runFor(200);
+
+        assertThat(answers).singleElement().isEqualTo(new ClientResult.Found(older, 2));
+        assertThat(sent).filteredOn(s -> s.message() instanceof Message.WriteRequest)
+                .allSatisfy(s -> assertThat(((Message.WriteRequest) s.message()).record()).isEqualTo(older));
+        assertThat(replica.readStored(ns, KEY)).as("the coordinator's own replica repaired with the older record").isEqualTo(older);
+        assertThat(clockOf(HOME_A).refusals()).isEqualTo(2);
+    }
+
+    @Test
+    void aWriteResponseFromANodeTheWriteDidNotGoToChangesNothing() {
+        start(HOME_A, false, Set.of());
+        coordinator.put(ns, KEY, VALUE, null, Op.NO_TTL, Quorum.ALL, answers::add);
+        long id = ((Message.WriteRequest) sent.get(0).message()).requestId();
+
+        coordinator.onAnyWriteResponse(FALLBACK_1, new Message.WriteResponse(id, false, "forged"));
+        coordinator.onAnyWriteResponse(FALLBACK_2, new Message.WriteResponse(id, true, null));
+
+        assertThat(hints.pendingCount()).isZero();
+        assertThat(answers).isEmpty();
+        answer(HOME_B, true);
+        answer(HOME_C, true);
+        assertThat(written().acks()).isEqualTo(3);
+    }
+
+    private long readId(int to) {
+        return sent.stream().filter(s -> s.to() == to && s.message() instanceof Message.ReadRequest)
+                .map(s -> ((Message.ReadRequest) s.message()).requestId()).reduce((a, b) -> b).orElseThrow();
+    }
+
+    private HybridClock clockOf(int self) {
+        assertThat(replica.clock().nodeId()).isEqualTo(self);
+        return replica.clock();
+    }
+
     // ---------------------------------------------------------------- harness
 
     private void start(int self, boolean sloppy, Set<Integer> down) {
@@ -272,7 +328,8 @@ class CoordinatorTest {
             }
         }
         hints = new HintStore(engine, wall, 3_600_000);
-        coordinator = new Coordinator(self, MAP, clock, new VersionCeiling(engine, clock), (to, m) -> sent.add(new Sent(to, m)),
+        coordinator = new Coordinator(self, MAP, clock, new ClockMonitor(clock, 2_500, VersionCeiling.LEASE_MILLIS),
+                new VersionCeiling(engine, clock), (to, m) -> sent.add(new Sent(to, m)),
                 scheduler, LocalStore.direct(replica), detector, hints, new CoordinatorSettings(TIMEOUT, 100, sloppy));
         assertThat(Arrays.stream(PREFERENCES).distinct().count()).isEqualTo(6);
     }

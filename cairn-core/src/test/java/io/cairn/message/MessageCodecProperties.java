@@ -85,6 +85,80 @@ class MessageCodecProperties {
                 .isInstanceOf(CorruptRecordException.class).hasMessageContaining("unknown message type 99");
     }
 
+    @Test
+    void anyMutationOfAValidMessageDecodesToAValidMessageOrIsCorruptAndNothingElse() {
+        Trials.run(4324, 2_000, 100, gen -> {
+            byte[] bytes = MessageCodec.encode(message(gen));
+            int flips = gen.between(1, 4);
+            for (int i = 0; i < flips; i++) {
+                bytes[gen.between(0, bytes.length - 1)] = (byte) gen.between(0, 255);
+            }
+            Message m;
+            try {
+                m = MessageCodec.decode(bytes);
+            } catch (CorruptRecordException e) {
+                return;
+            }
+            // Whatever got through is within the bounds the codec promises, and encodes back.
+            assertThat(MessageCodec.decode(MessageCodec.encode(m))).usingRecursiveComparison().isEqualTo(m);
+        });
+    }
+
+    @Test
+    void keysMustBeOneTo65535Bytes() {
+        Record record = Record.tombstone(new Version(1L << 16, 1));
+        for (Message m : new Message[] {new Message.WriteRequest(1, 1, new byte[0], record), new Message.ReadRequest(1, 1, new byte[0]),
+                new Message.HintedWrite(1, 2, 1, new byte[65_536], record)}) {
+            assertThatThrownBy(() -> MessageCodec.encode(m)).as("%s", m).isInstanceOf(IllegalStateException.class);
+        }
+        assertThat(MessageCodec.decode(MessageCodec.encode(new Message.ReadRequest(1, 1, new byte[65_535]))))
+                .isInstanceOf(Message.ReadRequest.class);
+
+        byte[] empty = ByteBuffer.allocate(1 + 8 + 4 + 4).put((byte) 3).putLong(1).putInt(1).putInt(0).array();
+        assertThatThrownBy(() -> MessageCodec.decode(empty)).isInstanceOf(CorruptRecordException.class).hasMessageContaining("key of 0 bytes");
+        byte[] overlong = ByteBuffer.allocate(1 + 8 + 4 + 4 + 65_536).put((byte) 3).putLong(1).putInt(1).putInt(65_536).array();
+        assertThatThrownBy(() -> MessageCodec.decode(overlong)).isInstanceOf(CorruptRecordException.class);
+    }
+
+    @Test
+    void aRecordMustNameANodeIdOfOneTo65535() {
+        for (int node : new int[] {0, 65_536, Integer.MAX_VALUE}) {
+            Record record = Record.value(new Version(1L << 16, node), Record.NO_EXPIRY, null, new byte[] {1});
+            byte[] encoded = MessageCodec.encode(new Message.WriteRequest(1, 1, new byte[] {'k'}, record));
+            assertThatThrownBy(() -> MessageCodec.decode(encoded)).as("node %d", node).isInstanceOf(CorruptRecordException.class)
+                    .hasMessageContaining("not a node id");
+            byte[] reply = MessageCodec.encode(new Message.ReadResponse(1, record, null));
+            assertThatThrownBy(() -> MessageCodec.decode(reply)).isInstanceOf(CorruptRecordException.class);
+        }
+    }
+
+    @Test
+    void heartbeatsCarryNonNegativeClockReadingsAndTheClocklessOnesAreRetired() {
+        assertThat(MessageCodec.decode(MessageCodec.encode(new Message.Pong(3, 10, 20)))).isEqualTo(new Message.Pong(3, 10, 20));
+        assertThatThrownBy(() -> MessageCodec.encode(new Message.Ping(1, -1))).isInstanceOf(IllegalStateException.class);
+        byte[] negative = ByteBuffer.allocate(17).put((byte) 8).putLong(1).putLong(-5).array();
+        assertThatThrownBy(() -> MessageCodec.decode(negative)).isInstanceOf(CorruptRecordException.class).hasMessageContaining("negative");
+        for (byte retired : new byte[] {5, 6}) {
+            byte[] old = ByteBuffer.allocate(9).put(retired).putLong(1).array();
+            assertThatThrownBy(() -> MessageCodec.decode(old)).isInstanceOf(CorruptRecordException.class).hasMessageContaining("unknown message type");
+        }
+    }
+
+    @Test
+    void theStoredFlagIsZeroOrOne() {
+        byte[] encoded = MessageCodec.encode(new Message.WriteResponse(1, true, null));
+        encoded[1 + 8] = 2;
+        assertThatThrownBy(() -> MessageCodec.decode(encoded)).isInstanceOf(CorruptRecordException.class);
+    }
+
+    @Test
+    void aTimestampAtTheLargestValueStillDecodes() {
+        // Far-future versions are well-formed; refusing them is the receiving node's clock rule.
+        Record record = Record.value(new Version(Long.MAX_VALUE, 2), Long.MAX_VALUE, null, new byte[] {1});
+        Message m = MessageCodec.decode(MessageCodec.encode(new Message.WriteRequest(1, 1, new byte[] {'k'}, record)));
+        assertThat(((Message.WriteRequest) m).record()).isEqualTo(record);
+    }
+
     private static Message message(Gen gen) {
         long id = gen.anyLong();
         byte[] key = gen.bytes(1, 40);
@@ -94,8 +168,8 @@ class MessageCodecProperties {
             case 2 -> new Message.WriteResponse(id, gen.chance(0.5), gen.chance(0.5) ? null : text(gen));
             case 3 -> new Message.ReadRequest(id, gen.between(1, Integer.MAX_VALUE), key);
             case 4 -> new Message.ReadResponse(id, gen.chance(0.3) ? null : record(gen), gen.chance(0.8) ? null : text(gen));
-            case 5 -> new Message.Ping(id);
-            default -> new Message.Pong(id);
+            case 5 -> new Message.Ping(id, gen.between(0L, Long.MAX_VALUE));
+            default -> new Message.Pong(id, gen.between(0L, Long.MAX_VALUE), gen.between(0L, Long.MAX_VALUE));
         };
     }
 

@@ -167,6 +167,34 @@ class RecordCodecTest {
     }
 
     @Test
+    void everyFieldIsValidatedUnderAValidChecksum() {
+        byte[] unknownFlag = ByteBuffer.allocate(1 + 1 + 8 + 4 + 4)
+                .put(RecordCodec.FORMAT).put((byte) 8).putLong(V.timestamp()).putInt(V.nodeId()).putInt(0).array();
+        assertThatThrownBy(() -> RecordCodec.decode(KEY, withChecksum(KEY, unknownFlag))).isInstanceOf(CorruptRecordException.class)
+                .hasMessageContaining("flags");
+
+        byte[] negativeNode = ByteBuffer.allocate(1 + 1 + 8 + 4 + 4)
+                .put(RecordCodec.FORMAT).put((byte) 0).putLong(V.timestamp()).putInt(-1).putInt(0).array();
+        assertThatThrownBy(() -> RecordCodec.decode(KEY, withChecksum(KEY, negativeNode))).isInstanceOf(CorruptRecordException.class);
+
+        byte[] negativeExpiry = ByteBuffer.allocate(1 + 1 + 8 + 4 + 8 + 4)
+                .put(RecordCodec.FORMAT).put((byte) 2).putLong(V.timestamp()).putInt(V.nodeId()).putLong(-5).putInt(0).array();
+        assertThatThrownBy(() -> RecordCodec.decode(KEY, withChecksum(KEY, negativeExpiry))).isInstanceOf(CorruptRecordException.class)
+                .hasMessageContaining("expiry");
+
+        byte[] contentTypeBeyondTheEnd = ByteBuffer.allocate(1 + 1 + 8 + 4 + 2 + 4)
+                .put(RecordCodec.FORMAT).put((byte) 4).putLong(V.timestamp()).putInt(V.nodeId()).putShort((short) 0xFFFF).putInt(0).array();
+        assertThatThrownBy(() -> RecordCodec.decode(KEY, withChecksum(KEY, contentTypeBeyondTheEnd)))
+                .isInstanceOf(CorruptRecordException.class);
+
+        byte[] tombstoneWithContentType = ByteBuffer.allocate(1 + 1 + 8 + 4 + 2 + 1 + 4)
+                .put(RecordCodec.FORMAT).put((byte) (1 | 4)).putLong(V.timestamp()).putInt(V.nodeId()).putShort((short) 1).put((byte) 'x')
+                .putInt(0).array();
+        assertThatThrownBy(() -> RecordCodec.decode(KEY, withChecksum(KEY, tombstoneWithContentType)))
+                .isInstanceOf(CorruptRecordException.class).hasMessageContaining("tombstone");
+    }
+
+    @Test
     void contentTypeLongerThanTheFieldIsRefusedAtEncode() {
         Record record = Record.value(V, 0, "x".repeat(0x10000), new byte[0]);
         assertThatThrownBy(() -> RecordCodec.encode(KEY, record)).isInstanceOf(IllegalArgumentException.class);

@@ -65,7 +65,7 @@ public final class CairnNode implements AutoCloseable {
         // Whatever started, newest first, so a failed start stops it in reverse order.
         java.util.Deque<AutoCloseable> started = new java.util.ArrayDeque<>();
         try {
-            HybridClock clock = new HybridClock(System::currentTimeMillis, config.nodeId());
+            HybridClock clock = new HybridClock(System::currentTimeMillis, config.nodeId(), config.cluster().maxClockOffset().toMillis());
             this.replica = new LocalReplica(engine, clock, config.durability(), config.ttl().purgeGrace().toMillis(), config.limits());
             this.writes = new WritePath(replica, config.write().queueCapacity(), config.write().maxGroupSize(), config.write().maxGroupBytes(),
                     config.ttl().sweepInterval().toMillis(), config.ttl().sweepBatchSize(), () -> stalled, health);
@@ -74,6 +74,7 @@ public final class CairnNode implements AutoCloseable {
             metrics.bindHealth(health);
             metrics.bindStorage(engine);
             metrics.bindReplica(replica.stats());
+            metrics.bindClock(clock);
             metrics.bindWriteQueue(writes::queueDepth);
             Namespace ns = Namespace.defaults(config.ttl().defaultTtl().toMillis());
             this.cluster = config.cluster().enabled() ? startCluster(config, ns, replica, writes, engine, metrics, health) : null;
@@ -160,7 +161,8 @@ public final class CairnNode implements AutoCloseable {
     }
 
     boolean ready() {
-        return !closed.get() && !writes.failed() && !engine.failed() && !stalled && health.serving();
+        return !closed.get() && !writes.failed() && !engine.failed() && !stalled && health.serving()
+                && (cluster == null || cluster.clockUnsafe() == null);
     }
 
     private Map<String, Object> readiness() {
@@ -171,6 +173,10 @@ public final class CairnNode implements AutoCloseable {
         m.put("shuttingDown", closed.get());
         m.put("fatalError", health.fatalReason());
         m.put("stalledThreads", health.stalls());
+        if (cluster != null) {
+            // Why this node refuses writes because of its clock (see ClockMonitor), or null.
+            m.put("clockUnsafe", cluster.clockUnsafe());
+        }
         return m;
     }
 

@@ -32,8 +32,19 @@ enum FaultPoint {
     WRITE_REFUSED(0.02),
     /** A local read of a stored record fails. Per local read. */
     READ_ERROR(0.02),
-    /** A node's physical clock steps forwards or backwards. Per tick. */
+    /**
+     * A node's physical clock steps forwards or backwards: a little (it stays), or by 0.1 to 5 s,
+     * which time synchronisation steps back 1 to 10 s later. Per tick.
+     */
     CLOCK_JUMP(0.3),
+    /** A node's clock steps beyond the max clock offset (1 to 3 times it, either way) for 2 to 10 s. Per tick. */
+    CLOCK_OUTLIER(0.15),
+    /**
+     * A member turns hostile: besides a message carrying a record (write, hinted write, read
+     * reply, hint hand-off), it sends a forged copy whose record is stamped far in the future or
+     * at the largest timestamp. Per such message.
+     */
+    HOSTILE_RECORD(0.01),
     /** Clients fire requests back to back instead of thinking between them. Per request. */
     BURST(0.3);
 

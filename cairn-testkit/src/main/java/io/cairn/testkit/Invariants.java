@@ -1,5 +1,6 @@
 package io.cairn.testkit;
 
+import io.cairn.coordinator.VersionCeiling;
 import io.cairn.namespace.Namespace;
 import io.cairn.partition.KeyHash;
 import io.cairn.record.Record;
@@ -24,6 +25,14 @@ import java.util.function.LongSupplier;
  *       SYNC durability nothing acknowledged is unsynced. Only a node deliberately run with ASYNC
  *       durability (the canary) may lose versions in a crash; the history checkers must then
  *       notice what that cost.
+ *   <li>Clocks ({@link Violation.Kind#CLOCK}): no node's HLC runs more than the max clock offset
+ *       ahead of the largest physical clock reading in the cluster so far — except, after a
+ *       restart, up to where the persisted version ceiling put it, which is itself within the
+ *       offset plus the ceiling lease; and no record stored on a disk, kept as a hint or answered
+ *       to a client is stamped beyond that offset plus lease. HLCs only ever take their own
+ *       physical time and timestamps their node admitted (within the offset of its own physical
+ *       time), so a clock beyond this bound was dragged by a timestamp the max-offset rule should
+ *       have refused.
  * </ul>
  * Records are re-read only after a step that wrote to the node's disk, which keeps this cheap.
  */
@@ -32,7 +41,11 @@ final class Invariants {
     private final List<String> keys;
     private final List<byte[]> keyBytes = new ArrayList<>();
     private final LongSupplier now;
+    private final long maxClockOffsetMillis;
     private final Map<Integer, NodeState> nodes = new HashMap<>();
+    private final List<SimNode> simNodes = new ArrayList<>();
+    // The largest physical clock reading any node had before its clock last stepped.
+    private long maxPhysicalBeforeSteps;
     // Per issuing node id: version timestamp → fingerprint of the record first seen with it.
     private final Map<Integer, Map<Long, Long>> seen = new HashMap<>();
     private final Map<Integer, Long> maxSeen = new HashMap<>();
@@ -44,14 +57,17 @@ final class Invariants {
 
     private static final class NodeState {
         long hlc;
+        // The physical part of the HLC right after the latest restart (the ceiling it observed).
+        long startFloorMillis;
         long diskWrites = -1;
         Version[] stored;
     }
 
-    Invariants(Namespace namespace, List<String> keys, LongSupplier now) {
+    Invariants(Namespace namespace, List<String> keys, LongSupplier now, long maxClockOffsetMillis) {
         this.namespace = namespace;
         this.keys = keys;
         this.now = now;
+        this.maxClockOffsetMillis = maxClockOffsetMillis;
         for (String k : keys) {
             keyBytes.add(Simulation.bytes(k));
         }
@@ -61,6 +77,7 @@ final class Invariants {
         NodeState s = new NodeState();
         s.stored = new Version[keys.size()];
         nodes.put(n.id, s);
+        simNodes.add(n);
         durability.put(n.id, n.durability);
         seen.put(n.id, new HashMap<>());
         maxSeen.put(n.id, -1L);
@@ -78,11 +95,18 @@ final class Invariants {
             fail("the HLC of " + n + " went backwards from " + s.hlc + " to " + hlc);
         }
         s.hlc = hlc;
+        long allowed = Math.max(maxPhysical() + maxClockOffsetMillis, s.startFloorMillis) + 1;
+        if (hlc >>> Version.LOGICAL_BITS > allowed) {
+            failClock("the HLC of " + n + " is at " + (hlc >>> Version.LOGICAL_BITS) + ", " + ((hlc >>> Version.LOGICAL_BITS) - maxPhysical())
+                    + " ms ahead of the largest physical clock in the cluster; the max clock offset is " + maxClockOffsetMillis + " ms");
+        }
         if (n.disk.writes() != s.diskWrites) {
             s.diskWrites = n.disk.writes();
             scan(n, s, false);
             for (byte[] hint : n.disk.takeHintsWritten()) {
-                observe(hintRecord(hint), "a hint stored by " + n);
+                Record r = hintRecord(hint);
+                checkStamp(r, "a hint stored by " + n);
+                observe(r, "a hint stored by " + n);
             }
         }
     }
@@ -102,10 +126,47 @@ final class Invariants {
     void afterRestart(SimNode n) {
         NodeState s = nodes.get(n.id);
         s.hlc = n.hlc.lastTimestamp();
+        s.startFloorMillis = s.hlc >>> Version.LOGICAL_BITS;
+        if (s.startFloorMillis > recordBound()) {
+            failClock(n + " restarted with its HLC at " + s.startFloorMillis + ", " + (s.startFloorMillis - maxPhysical())
+                    + " ms ahead of the largest physical clock: its persisted state holds a timestamp beyond the max clock offset plus the"
+                    + " ceiling lease");
+        }
         s.diskWrites = n.disk.writes();
         n.disk.takeHintsWritten();
         restartFloor.put(n.id, maxSeen.get(n.id));
         scan(n, s, true);
+    }
+
+    /** Just before the simulation steps {@code n}'s physical clock: its reading so far stays the cluster's high-water mark. */
+    void beforeClockStep(SimNode n) {
+        maxPhysicalBeforeSteps = Math.max(maxPhysicalBeforeSteps, n.clock.nowMillis());
+    }
+
+    /** The largest physical clock reading in the cluster so far. */
+    long maxPhysical() {
+        long max = maxPhysicalBeforeSteps;
+        for (SimNode n : simNodes) {
+            max = Math.max(max, n.clock.nowMillis());
+        }
+        return max;
+    }
+
+    /** The latest physical time a record may carry: the max offset plus the ceiling lease ahead of every clock so far. */
+    long recordBound() {
+        return maxPhysical() + maxClockOffsetMillis + VersionCeiling.LEASE_MILLIS + 1;
+    }
+
+    /** A record a client was answered with. */
+    void checkVisible(Record r, String where) {
+        checkStamp(r, where);
+    }
+
+    private void checkStamp(Record r, String where) {
+        if (r.version().physicalMillis() > recordBound()) {
+            failClock(where + " carries version " + r.version() + " stamped " + (r.version().physicalMillis() - maxPhysical())
+                    + " ms ahead of the largest physical clock in the cluster, beyond the max clock offset of " + maxClockOffsetMillis + " ms");
+        }
     }
 
     long lostInCrashes() {
@@ -145,6 +206,7 @@ final class Invariants {
                 return;
             }
             if (r != null) {
+                checkStamp(r, "the copy of " + keys.get(k) + " on " + n);
                 observe(r, "the copy of " + keys.get(k) + " on " + n);
             }
             Version before = s.stored[k];
@@ -165,5 +227,9 @@ final class Invariants {
 
     private void fail(String message) {
         throw new SimulationFailure(new Violation(Violation.Kind.INVARIANT, now.getAsLong(), message));
+    }
+
+    private void failClock(String message) {
+        throw new SimulationFailure(new Violation(Violation.Kind.CLOCK, now.getAsLong(), message));
     }
 }

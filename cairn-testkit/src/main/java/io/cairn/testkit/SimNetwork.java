@@ -3,6 +3,8 @@ package io.cairn.testkit;
 import io.cairn.message.Message;
 import io.cairn.message.MessageCodec;
 import io.cairn.partition.KeyHash;
+import io.cairn.record.Record;
+import io.cairn.version.Version;
 import java.nio.charset.StandardCharsets;
 import java.util.Arrays;
 import java.util.SplittableRandom;
@@ -18,6 +20,11 @@ import java.util.function.Consumer;
  * <p>A message is addressed to the incarnation of its destination that was up when it was sent,
  * like a TCP connection: if that incarnation crashes, the message is never delivered. Messages a
  * crashed sender left in flight may die with it (CRASH_LOSES_SENDS).
+ *
+ * <p>HOSTILE_RECORD turns a sender hostile for one message: beside a message carrying a record it
+ * sends a forged copy (same request id and key, a valid checksum) whose record is stamped at the
+ * largest timestamp or far beyond the max clock offset. Forged records are not shown to the
+ * invariants on the wire; if one is ever stored or answered, the clock invariants catch it.
  */
 final class SimNetwork {
     private final EventLoop loop;
@@ -33,6 +40,7 @@ final class SimNetwork {
     // Invariant: blocked[a][b] means messages from node a+1 to node b+1 are lost.
     private final boolean[][] blocked;
     private boolean partitioned;
+    private long forged;
 
     SimNetwork(EventLoop loop, SplittableRandom random, Buggify buggify, Trace trace, Counters counters, Invariants invariants,
                SimNode[] nodes, long maxDelayMillis, Consumer<SimNode> onWriteAcknowledged) {
@@ -84,10 +92,45 @@ final class SimNetwork {
             if (copies > 1) {
                 counters.add("messages.duplicated");
             }
+            maybeForge(from, incarnation, dest, m);
         }
         if (m instanceof Message.WriteResponse w && w.stored()) {
             onWriteAcknowledged.accept(from);
         }
+    }
+
+    /** The HOSTILE_RECORD fault: a forged copy of a message that carries a record, stamped in the far future. */
+    private void maybeForge(SimNode from, int incarnation, SimNode dest, Message m) {
+        Record real = switch (m) {
+            case Message.WriteRequest w -> w.record();
+            case Message.HintedWrite h -> h.record();
+            case Message.ReadResponse r -> r.record();
+            default -> null;
+        };
+        if (real == null || !buggify.fires(FaultPoint.HOSTILE_RECORD)) {
+            return;
+        }
+        long timestamp = switch (random.nextInt(4)) {
+            case 0 -> Long.MAX_VALUE;
+            case 1 -> Version.pack(Version.MAX_PHYSICAL_MILLIS, 0);
+            case 2 -> Version.pack(invariants.maxPhysical() + 3_600_000, random.nextInt(1 << Version.LOGICAL_BITS));
+            default -> Version.pack(invariants.recordBound() + 1 + random.nextLong(5_000), random.nextInt(1 << Version.LOGICAL_BITS));
+        };
+        Version v = new Version(timestamp, from.id);
+        Record poison = random.nextInt(4) == 0 ? Record.tombstone(v)
+                : Record.value(v, Record.NO_EXPIRY, "text/plain", ("forged/" + forged++).getBytes(StandardCharsets.UTF_8));
+        Message copy = switch (m) {
+            case Message.WriteRequest w -> new Message.WriteRequest(w.requestId(), w.namespaceId(), w.key(), poison);
+            case Message.HintedWrite h -> new Message.HintedWrite(h.requestId(), h.target(), h.namespaceId(), h.key(), poison);
+            case Message.ReadResponse r -> new Message.ReadResponse(r.requestId(), poison, null);
+            default -> throw new IllegalStateException("no record in " + m);
+        };
+        byte[] bytes = MessageCodec.encode(copy);
+        counters.add("messages.forged");
+        long delay = 1 + random.nextLong(maxDelayMillis);
+        trace.mix(loop.now(), from.id, dest.id, KeyHash.xxh64(bytes));
+        trace.line(loop.now(), () -> "n" + from.id + " -> n" + dest.id + " FORGED " + describe(copy) + " in " + delay + "ms");
+        loop.schedule(delay, dest.id - 1, dest.incarnation, () -> deliver(from, incarnation, dest, bytes));
     }
 
     private void deliver(SimNode sender, int senderIncarnation, SimNode dest, byte[] bytes) {
@@ -175,8 +218,8 @@ final class SimNetwork {
             case Message.WriteResponse w -> "WriteResponse#" + w.requestId() + (w.stored() ? " stored" : " refused " + w.error());
             case Message.ReadRequest r -> "ReadRequest#" + r.requestId() + " " + str(r.key());
             case Message.ReadResponse r -> "ReadResponse#" + r.requestId() + " " + (r.error() != null ? "error " + r.error() : r.record());
-            case Message.Ping p -> "Ping " + p.sequence();
-            case Message.Pong p -> "Pong " + p.sequence();
+            case Message.Ping p -> "Ping " + p.sequence() + " at " + p.sentAtMillis();
+            case Message.Pong p -> "Pong " + p.sequence() + " at " + p.sentAtMillis() + " for " + p.pingSentAtMillis();
         };
     }
 

@@ -37,6 +37,8 @@ final class SimNode {
     long readRepairs;
     long outcomeUnknown;
     long quorumFailures;
+    long clockRefusals;
+    long clockUnsafeWrites;
 
     SimNode(int id, Member member, SimClock clock, Durability durability) {
         this.id = id;
@@ -62,6 +64,8 @@ final class SimNode {
             readRepairs += cluster.coordinator().stats().readRepairs();
             outcomeUnknown += cluster.coordinator().stats().outcomeUnknown();
             quorumFailures += cluster.coordinator().stats().quorumFailures();
+            clockRefusals += hlc.refusals();
+            clockUnsafeWrites += cluster.coordinator().stats().clockUnsafe();
         }
     }
 

@@ -45,7 +45,9 @@ import java.util.function.Consumer;
  * and a {@link ClusterNode} whose transport is the {@link SimNetwork} and whose scheduler is the
  * event loop. Every message is encoded with {@link MessageCodec} on send and decoded on delivery,
  * so the codec is exercised too. The network loses, duplicates and delays messages (delays reorder
- * them), and partitions form and heal, symmetric or one way. Nodes crash (unsynced writes lost; their scheduled tasks, in-flight
+ * them), and partitions form and heal, symmetric or one way; a member may forge records stamped
+ * far in the future. Clocks are skewed within the max clock offset, and step beyond it for a while
+ * (time synchronisation steps them back). Nodes crash (unsynced writes lost; their scheduled tasks, in-flight
  * callbacks and messages addressed to them discarded by incarnation number) and restart on the
  * same disk. Which faults a seed uses, and the cluster's shape and timing knobs, are drawn from the
  * seed ({@link Knobs}, {@link FaultPoint}); one seed in three runs with sloppy quorum.
@@ -56,8 +58,8 @@ import java.util.function.Consumer;
  * peer and every hint backlog is empty, as long as it keeps making progress. (3) Final reads: one read at R=all of every key,
  * whose read repair stands in for anti-entropy (a later stage), then inspection of every replica.
  *
- * <p><b>Checks.</b> After every step, {@link Invariants} on the nodes the step touched; a broken
- * invariant ends the run. After the run, {@link HistoryChecker}: lost writes, read-your-writes,
+ * <p><b>Checks.</b> After every step, {@link Invariants} on the nodes the step touched (the clock
+ * invariants among them); a broken invariant ends the run. After the run, {@link HistoryChecker}: lost writes, read-your-writes,
  * convergence, integrity.
  *
  * <p><b>Determinism.</b> One {@link SplittableRandom} makes every choice, in event order; nothing
@@ -125,6 +127,9 @@ public final class Simulation {
             buggify.enable(FaultPoint.CRASH_LOSES_SENDS, 1.0);
             buggify.enable(FaultPoint.QUICK_RESTART, FaultPoint.QUICK_RESTART.probability);
         }
+        if (config.canary() == SimulationConfig.Canary.NO_CLOCK_BOUND) {
+            buggify.enable(FaultPoint.HOSTILE_RECORD, 0.1);
+        }
         this.trace = new Trace(config.verbose());
         this.namespace = new Namespace(Namespace.DEFAULT_ID, Namespace.DEFAULT_NAME, new Partitioner(knobs.partitions()), 0);
         for (int id = 1; id <= knobs.nodes(); id++) {
@@ -148,7 +153,7 @@ public final class Simulation {
             sharedKeys.add("mw" + k);
             keys.add("mw" + k);
         }
-        this.invariants = new Invariants(namespace, keys, loop::now);
+        this.invariants = new Invariants(namespace, keys, loop::now, knobs.maxClockOffsetMillis());
         for (SimNode n : nodes) {
             invariants.register(n);
         }
@@ -249,7 +254,8 @@ public final class Simulation {
 
     private void start(SimNode n) {
         int incarnation = n.incarnation;
-        n.hlc = new HybridClock(n.clock, n.id);
+        boolean unbounded = config.canary() == SimulationConfig.Canary.NO_CLOCK_BOUND && n.id == CANARY_NODE;
+        n.hlc = new HybridClock(n.clock, n.id, unbounded ? HybridClock.NO_BOUND : knobs.maxClockOffsetMillis());
         n.replica = new LocalReplica(n.disk, n.hlc, n.durability, PURGE_GRACE_MILLIS, Limits.DEFAULTS);
         Transport transport = (to, m) -> network.send(n, incarnation, to, m);
         Scheduler scheduler = (delay, task) -> {
@@ -385,14 +391,38 @@ public final class Simulation {
         if (buggify.fires(FaultPoint.CLOCK_JUMP)) {
             SimNode n = nodes[random.nextInt(nodes.length)];
             long size = random.nextBoolean() ? 1 + random.nextLong(50) : 100 + random.nextLong(4_901);
-            long delta = random.nextBoolean() ? size : -size;
-            n.clock.jump(delta);
+            stepClock(n, random.nextBoolean() ? size : -size, size >= 100 ? 1_000 + random.nextLong(9_001) : -1);
             count("clockJumps");
-            trace.mix(loop.now(), n.id, delta, 0xC10C);
-            trace.line(loop.now(), () -> "n" + n.id + " clock jumps " + delta + "ms (offset now " + n.clock.offsetMillis() + "ms)");
+        }
+        if (buggify.fires(FaultPoint.CLOCK_OUTLIER)) {
+            SimNode n = nodes[random.nextInt(nodes.length)];
+            long size = knobs.maxClockOffsetMillis() * (1 + random.nextLong(3)) + 1 + random.nextLong(knobs.maxClockOffsetMillis());
+            stepClock(n, random.nextBoolean() ? size : -size, 2_000 + random.nextLong(8_001));
+            count("clockOutliers");
         }
         long interval = knobs.nemesisIntervalMillis();
         loop.schedule(interval / 2 + random.nextLong(interval + 1), -1, 0, this::nemesis);
+    }
+
+    /**
+     * Steps a node's physical clock by {@code deltaMillis}; with {@code correctAfterMillis >= 0},
+     * time synchronisation steps it back to its skew that much later.
+     */
+    private void stepClock(SimNode n, long deltaMillis, long correctAfterMillis) {
+        invariants.beforeClockStep(n);
+        n.clock.jump(deltaMillis);
+        trace.mix(loop.now(), n.id, deltaMillis, 0xC10C);
+        trace.line(loop.now(), () -> "n" + n.id + " clock jumps " + deltaMillis + "ms (offset now " + n.clock.offsetMillis() + "ms)");
+        if (correctAfterMillis >= 0) {
+            loop.schedule(correctAfterMillis, -1, 0, () -> correctClock(n));
+        }
+    }
+
+    private void correctClock(SimNode n) {
+        invariants.beforeClockStep(n);
+        n.clock.correct();
+        trace.mix(loop.now(), n.id, n.clock.offsetMillis(), 0xC0EC);
+        trace.line(loop.now(), () -> "n" + n.id + " clock corrected (offset now " + n.clock.offsetMillis() + "ms)");
     }
 
     // ---------------------------------------------------------------- clients
@@ -493,12 +523,18 @@ public final class Simulation {
                 op.fallbackAcks = d.fallbackAcks();
             }
             case ClientResult.Found f -> {
+                invariants.checkVisible(f.record(), op + " answered");
                 op.outcome = Operation.Outcome.FOUND;
                 op.record = f.record();
             }
             case ClientResult.NotFound nf -> op.outcome = Operation.Outcome.NOT_FOUND;
             case ClientResult.Failed f -> {
-                boolean notExecuted = f.code() == ErrorCode.QUORUM_UNAVAILABLE || f.code() == ErrorCode.INVALID_QUORUM || !op.isWrite();
+                // A clock_unsafe write was refused before a version was issued: nothing was sent.
+                boolean notExecuted = f.code() == ErrorCode.QUORUM_UNAVAILABLE || f.code() == ErrorCode.INVALID_QUORUM
+                        || f.code() == ErrorCode.CLOCK_UNSAFE || !op.isWrite();
+                if (f.code() == ErrorCode.CLOCK_UNSAFE) {
+                    count("clockUnsafe." + f.details().get("cause"));
+                }
                 op.outcome = notExecuted ? Operation.Outcome.FAILED : Operation.Outcome.UNKNOWN;
                 op.error = f.code().code() + ": " + f.message();
             }
@@ -550,7 +586,10 @@ public final class Simulation {
         phase = Phase.HEAL;
         buggify.quiet();
         network.heal();
-        trace.line(loop.now(), () -> "heal: faults off, every node up");
+        for (SimNode n : nodes) {
+            correctClock(n);
+        }
+        trace.line(loop.now(), () -> "heal: faults off, clocks synchronised, every node up");
         touched.clear();
         for (SimNode n : nodes) {
             if (!n.up) {
@@ -671,6 +710,8 @@ public final class Simulation {
         long readRepairs = 0;
         long outcomeUnknown = 0;
         long quorumFailures = 0;
+        long clockRefusals = 0;
+        long clockUnsafeWrites = 0;
         for (SimNode n : nodes) {
             n.foldCounters();
             hintsStored += n.hintsStored;
@@ -680,7 +721,11 @@ public final class Simulation {
             readRepairs += n.readRepairs;
             outcomeUnknown += n.outcomeUnknown;
             quorumFailures += n.quorumFailures;
+            clockRefusals += n.clockRefusals;
+            clockUnsafeWrites += n.clockUnsafeWrites;
         }
+        counters.put("clock.refusals", clockRefusals);
+        counters.put("coordinator.clockUnsafe", clockUnsafeWrites);
         counters.put("hints.stored", hintsStored);
         counters.put("hints.replayed", hintsReplayed);
         if (knobs.sloppyQuorum()) {

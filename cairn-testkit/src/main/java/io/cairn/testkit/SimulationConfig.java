@@ -22,7 +22,9 @@ public record SimulationConfig(long seed, Scale scale, Canary canary, boolean ve
         /** Node 1's replica acknowledges writes before they are durable (ASYNC), so its crashes lose them. */
         ASYNC_DURABILITY,
         /** Node 1 coordinates every write at W=one whatever the client asked for, yet reports the W it was asked. */
-        WEAK_WRITE_QUORUM
+        WEAK_WRITE_QUORUM,
+        /** Node 1's hybrid clock has no max offset: it takes far-future timestamps from hostile peers. */
+        NO_CLOCK_BOUND
     }
 
     public static SimulationConfig of(long seed) {

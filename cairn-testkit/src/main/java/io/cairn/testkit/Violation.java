@@ -21,6 +21,12 @@ public record Violation(Kind kind, long timeMillis, String message) {
         INVARIANT,
         /** The cluster did not settle: hints not drained, final reads failing, event budget spent. */
         LIVENESS,
+        /**
+         * A clock ran ahead of the cluster: a node's HLC more than the max clock offset (plus the
+         * ceiling lease after a restart) ahead of the largest physical clock, or a stored or
+         * client-visible record stamped beyond that.
+         */
+        CLOCK,
         /** Core code threw where it must not. */
         EXCEPTION
     }

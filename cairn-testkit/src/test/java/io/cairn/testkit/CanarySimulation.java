@@ -23,6 +23,7 @@ class CanarySimulation {
                 .as("seeds in which a lost acknowledged write was reported, of %d: %s", SEEDS, found)
                 .isPositive();
         assertNoFalseAlarms(found);
+        assertThat(found).doesNotContainKey(Violation.Kind.CLOCK);
     }
 
     @Test
@@ -32,9 +33,20 @@ class CanarySimulation {
                 .as("seeds in which a read missed a write acknowledged at too small a W, of %d: %s", SEEDS, found)
                 .isPositive();
         assertNoFalseAlarms(found);
+        assertThat(found).doesNotContainKey(Violation.Kind.CLOCK);
     }
 
-    /** The canaries break durability or quorums, nothing else: the other checks must stay quiet. */
+    @Test
+    void aNodeWithoutTheMaxClockOffsetIsDraggedIntoTheFutureByHostileRecordsAndIsCaught() {
+        Map<Violation.Kind, Integer> found = runAll(SimulationConfig.Canary.NO_CLOCK_BOUND);
+        assertThat(found.getOrDefault(Violation.Kind.CLOCK, 0))
+                .as("seeds in which a clock dragged beyond the max offset, or a far-future record, was reported, of %d: %s", SEEDS, found)
+                .isGreaterThanOrEqualTo(SEEDS / 2);
+        assertNoFalseAlarms(found);
+        assertThat(found).doesNotContainKeys(Violation.Kind.LOST_WRITE, Violation.Kind.READ_YOUR_WRITES, Violation.Kind.DIVERGENCE);
+    }
+
+    /** The canaries break one thing each: the checks for everything else must stay quiet. */
     private static void assertNoFalseAlarms(Map<Violation.Kind, Integer> found) {
         assertThat(found).doesNotContainKeys(Violation.Kind.INVARIANT, Violation.Kind.EXCEPTION, Violation.Kind.INTEGRITY,
                 Violation.Kind.LIVENESS);

@@ -50,7 +50,9 @@ class ClusterSimulation {
                     "ops.unknown", "ops.failed", "fault.CRASH_MID_REQUEST", "fault.CRASH_AFTER_ACK", "fault.CRASH_LOSES_SENDS",
                     "fault.QUICK_RESTART", "fault.ONE_WAY_PARTITION", "fault.MESSAGE_LONG_DELAY", "fault.SLOW_DISK",
                     "fault.WRITE_REFUSED", "fault.READ_ERROR", "fault.BURST", "versionInversions",
-                    "sloppySeeds", "hints.toFallbacks", "hints.keptForPeers", "ops.fallbackAcknowledged"}) {
+                    "sloppySeeds", "hints.toFallbacks", "hints.keptForPeers", "ops.fallbackAcknowledged",
+                    "clockOutliers", "fault.HOSTILE_RECORD", "messages.forged", "clock.refusals", "coordinator.clockUnsafe",
+                    "clockUnsafe.peer_offsets", "clockUnsafe.ahead_of_wall_clock", "clockUnsafe.wall_clock_went_back"}) {
                 assertThat(totals.getOrDefault(counter, 0L)).as("total %s over all seeds", counter).isPositive();
             }
         })));

@@ -27,7 +27,8 @@ class SimulationDeterminismTest {
         for (SimulationConfig config : List.of(
                 SimulationConfig.of(3).scale(SimulationConfig.Scale.SOAK),
                 SimulationConfig.of(4).canary(SimulationConfig.Canary.ASYNC_DURABILITY),
-                SimulationConfig.of(5).canary(SimulationConfig.Canary.WEAK_WRITE_QUORUM))) {
+                SimulationConfig.of(5).canary(SimulationConfig.Canary.WEAK_WRITE_QUORUM),
+                SimulationConfig.of(6).canary(SimulationConfig.Canary.NO_CLOCK_BOUND))) {
             assertThat(Simulation.run(config).traceHash()).isEqualTo(Simulation.run(config).traceHash());
         }
     }

@@ -65,6 +65,8 @@ public final class ClusterDriver implements ClusterFront, AutoCloseable {
     private final boolean faultInjection;
     // Replaced every second on the core thread; read by metrics and status from any thread.
     private volatile Snapshot snapshot;
+    // The clock verdict, refreshed with the snapshot; read by readiness and metrics.
+    private final ClockReport clockReport;
 
     /**
      * What the node's metrics and status report about the cluster, as of {@code takenAtMillis}.
@@ -130,6 +132,7 @@ public final class ClusterDriver implements ClusterFront, AutoCloseable {
         this.peerRequests = new PeerRequests(transport, peerSink, c.requestTimeout().toMillis());
         holder.requests = peerRequests;
         HybridClock clock = replica.clock();
+        this.clockReport = new ClockReport(config.nodeId(), clock);
         Scheduler scheduler = (delayMillis, task) -> {
             ScheduledFuture<?> f = coreLoop.schedule(guarded(task), delayMillis, TimeUnit.MILLISECONDS);
             return () -> f.cancel(false);
@@ -138,10 +141,15 @@ public final class ClusterDriver implements ClusterFront, AutoCloseable {
                 new WritePathStore(writes, replica, core, c.requestTimeout().toMillis()), engine));
         holder.node = node;
         this.snapshot = call(this::takeSnapshot);
+        call(() -> {
+            clockReport.update(node);
+            return null;
+        });
         core.execute(node::start);
         coreLoop.scheduleAtFixedRate(guarded(() -> {
             peerRequests.sweep();
             snapshot = takeSnapshot();
+            clockReport.update(node);
         }), 1, 1, TimeUnit.SECONDS);
     }
 
@@ -186,6 +194,15 @@ public final class ClusterDriver implements ClusterFront, AutoCloseable {
 
     public int nodeId() {
         return node.id();
+    }
+
+    /** Why this node refuses writes because of its clock (it is then out of /ready), or null; at most about a second old. */
+    public String clockUnsafe() {
+        return clockReport.unsafeReason();
+    }
+
+    public ClockReport clockReport() {
+        return clockReport;
     }
 
     public List<Member> members() {
@@ -337,6 +354,8 @@ public final class ClusterDriver implements ClusterFront, AutoCloseable {
                     e.put("blocked", ps.blocked());
                     e.put("sendQueue", ps.queueDepth());
                     e.put("messagesDropped", ps.messagesDropped());
+                    var offset = node.clockMonitor().offsets().get(mem.id());
+                    e.put("clockOffsetMillis", offset == null ? null : offset.offsetMillis());
                 }
                 members.add(e);
             }
@@ -350,6 +369,8 @@ public final class ClusterDriver implements ClusterFront, AutoCloseable {
             pm.put("writeQuorum", config.writeQuorum().toString());
             m.put("partitionMap", pm);
             m.put("stats", statsMap(now));
+            var unsafe = node.clockUnsafe();
+            m.put("clockUnsafe", unsafe == null ? null : unsafe.reason());
             return m;
         }, core);
     }

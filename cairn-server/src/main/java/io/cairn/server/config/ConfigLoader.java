@@ -83,6 +83,7 @@ public final class ConfigLoader {
         d.put("cluster.readRepairTimeout", "500ms");
         d.put("cluster.heartbeatInterval", "500ms");
         d.put("cluster.phiThreshold", "8");
+        d.put("cluster.maxClockOffset", "500ms");
         d.put("cluster.hintWindow", "3h");
         d.put("cluster.hintReplayInterval", "1s");
         d.put("cluster.hintReplayBatch", "256");
@@ -283,6 +284,7 @@ public final class ConfigLoader {
                     }
                     return d;
                 }),
+                duration("cluster.maxClockOffset", Duration.ofMillis(10), Duration.ofMinutes(1)),
                 hintWindow,
                 duration("cluster.hintReplayInterval", Duration.ofMillis(10), Duration.ofMinutes(10)),
                 integer("cluster.hintReplayBatch", 1, 100_000),

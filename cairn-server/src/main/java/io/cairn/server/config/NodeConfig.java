@@ -41,7 +41,7 @@ public record NodeConfig(
     public record Cluster(java.util.List<io.cairn.membership.Member> members, int replicationFactor,
                           io.cairn.quorum.Quorum readQuorum, io.cairn.quorum.Quorum writeQuorum,
                           Duration requestTimeout, Duration readRepairTimeout, Duration heartbeatInterval,
-                          Double phiThreshold, Duration hintWindow, Duration hintReplayInterval, int hintReplayBatch, int hintReplayRate,
+                          Double phiThreshold, Duration maxClockOffset, Duration hintWindow, Duration hintReplayInterval, int hintReplayBatch, int hintReplayRate,
                           boolean sloppyQuorum, boolean faultInjection) {
         public boolean enabled() {
             return !members.isEmpty();

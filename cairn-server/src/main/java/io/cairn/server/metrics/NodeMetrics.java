@@ -173,6 +173,15 @@ public final class NodeMetrics implements AutoCloseable {
         Gauge.builder("cairn.ttl.sweep.backlog", stats, ReplicaStats::sweepBacklog).description("Due expiry entries not yet swept (capped at 100000)").register(registry);
     }
 
+    /** The hybrid clock: peer timestamps refused by the max-offset rule, and how far the clock runs ahead of the wall clock. */
+    public void bindClock(io.cairn.clock.HybridClock clock) {
+        FunctionCounter.builder("cairn.clock.offset.refusals", clock, io.cairn.clock.HybridClock::refusals)
+                .description("Peer timestamps (replica writes, hinted writes, read replies, hint hand-offs) refused for being more than"
+                        + " cluster.maxClockOffset ahead of this node's clock").register(registry);
+        Gauge.builder("cairn.clock.hlc.lead.seconds", clock, c -> c.leadMillis() / 1000.0)
+                .description("How far this node's hybrid clock runs ahead of its wall clock").register(registry);
+    }
+
     public void bindWriteQueue(IntSupplier depth) {
         Gauge.builder("cairn.write.queue.depth", depth, IntSupplier::getAsInt).description("Write requests waiting for the applier").register(registry);
     }
@@ -198,6 +207,11 @@ public final class NodeMetrics implements AutoCloseable {
             if (m.id() == driver.nodeId()) {
                 continue;
             }
+            Gauge.builder("cairn.clock.peer.offset.seconds", s, x -> {
+                        var o = x.clockReport().offsets().get(m.id());
+                        return o == null ? Double.NaN : o.offsetMillis() / 1000.0;
+                    }).tag("peer", target)
+                    .description("The peer's clock minus this node's, from heartbeats (NaN without a recent measurement)").register(registry);
             PeerStats ps = driver.transport().stats(m.id());
             FunctionCounter.builder("cairn.peer.messages.sent", ps, PeerStats::messagesSent).tag("peer", target)
                     .description("Internode messages sent to the peer").register(registry);
@@ -212,6 +226,13 @@ public final class NodeMetrics implements AutoCloseable {
         }
         FunctionCounter.builder("cairn.internode.expired.drops", driver.transport(), InternodeTransport::expiredDrops)
                 .description("Internode messages dropped because they outlived their budget (cluster.requestTimeout)").register(registry);
+        FunctionCounter.builder("cairn.internode.bad.frames", driver.transport(), InternodeTransport::badFrames)
+                .description("Incoming internode frames refused (length, checksum, undecodable or invalid payload); each closed its connection")
+                .register(registry);
+        FunctionCounter.builder("cairn.internode.bad.handshakes", driver.transport(), InternodeTransport::badHandshakes)
+                .description("Incoming internode connections refused at the handshake").register(registry);
+        Gauge.builder("cairn.clock.unsafe", s, x -> x.clockReport().isUnsafe() ? 1 : 0)
+                .description("1 while this node's clock is off by more than cluster.maxClockOffset and it refuses writes").register(registry);
         FunctionCounter.builder("cairn.hints.stored", s, x -> x.snapshot().hintsStored()).description("Hints stored for replicas that did not acknowledge").register(registry);
         FunctionCounter.builder("cairn.hints.replayed", s, x -> x.snapshot().hintsReplayed()).description("Hints handed off to their target").register(registry);
         FunctionCounter.builder("cairn.hints.dropped", s, x -> x.snapshot().hintsDropped()).description("Hints dropped after the hint window").register(registry);

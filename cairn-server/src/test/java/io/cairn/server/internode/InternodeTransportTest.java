@@ -105,7 +105,7 @@ class InternodeTransportTest {
                 for (int i = 0; i < count; i++) {
                     for (Node to : cluster) {
                         if (to != from) {
-                            Message m = i % 2 == 0 ? new Message.Ping(i)
+                            Message m = i % 2 == 0 ? new Message.Ping(i, 0)
                                     : new Message.WriteRequest(i, 1, key("k" + i), Record.value(version(i), 0, null, new byte[i % 300]));
                             from.transport.send(to.id, m);
                         }
@@ -194,9 +194,9 @@ class InternodeTransportTest {
         Node b = start(B, ports, FAST);
 
         for (int i = 0; i < 100; i++) {
-            a.transport.send(B, new Message.Ping(i));
+            a.transport.send(B, new Message.Ping(i, 0));
         }
-        b.transport.send(B, new Message.Pong(7));
+        b.transport.send(B, new Message.Pong(7, 0, 0));
 
         List<Delivery> got = b.take(101);
         assertThat(got).extracting(Delivery::thread).containsOnly(b.coreThread);
@@ -224,8 +224,8 @@ class InternodeTransportTest {
     void unknownPeerIsDroppedAndCounted() {
         Node a = start(A, ports(A, B), FAST);
 
-        a.transport.send(99, new Message.Ping(1));
-        a.transport.send(-1, new Message.Ping(2));
+        a.transport.send(99, new Message.Ping(1, 0));
+        a.transport.send(-1, new Message.Ping(2, 0));
 
         assertThat(a.transport.unknownPeerDrops()).isEqualTo(2);
         assertThat(a.transport.stats(99)).isNull();
@@ -239,7 +239,7 @@ class InternodeTransportTest {
         Node a = start(A, ports, FAST);
 
         for (int i = 0; i < 10; i++) {
-            a.transport.send(B, new Message.Ping(i));
+            a.transport.send(B, new Message.Ping(i, 0));
         }
         PeerStats toB = a.transport.stats(B);
         await("a connect failure", () -> toB.connectFailures() >= 2);
@@ -261,14 +261,14 @@ class InternodeTransportTest {
         Map<Integer, Integer> ports = ports(A, B);
         Node a = start(A, ports, FAST);
         Node b1 = start(B, ports, FAST);
-        a.transport.send(B, new Message.Ping(0));
+        a.transport.send(B, new Message.Ping(0, 0));
         assertThat(b1.take(1)).extracting(Delivery::message).first().isInstanceOf(Message.Ping.class);
 
         b1.close();
         PeerStats toB = a.transport.stats(B);
         await("A notices B is gone", () -> !toB.connected());
         for (int i = 1; i <= 5; i++) {
-            a.transport.send(B, new Message.Ping(i));
+            a.transport.send(B, new Message.Ping(i, 0));
         }
         await("A retries while B is down", () -> toB.connectFailures() >= 1);
 
@@ -285,13 +285,13 @@ class InternodeTransportTest {
         Node a = start(A, ports, FAST.withQueueBounds(5, 1 << 20));
 
         for (int i = 0; i < 8; i++) {
-            a.transport.send(B, new Message.Ping(i));
+            a.transport.send(B, new Message.Ping(i, 0));
         }
 
         PeerStats toB = a.transport.stats(B);
         assertThat(toB.messagesDropped()).isEqualTo(3);
         assertThat(toB.queueDepth()).isEqualTo(5);
-        assertThat(toB.queuedBytes()).isEqualTo(5 * 9);
+        assertThat(toB.queuedBytes()).isEqualTo(5 * 17); // a ping: type, sequence, clock
 
         Node b = start(B, ports, FAST);
         assertThat(b.take(5)).extracting(d -> ((Message.Ping) d.message()).sequence()).containsExactly(0L, 1L, 2L, 3L, 4L);
@@ -309,12 +309,12 @@ class InternodeTransportTest {
         a.transport.send(B, m);
         a.transport.send(B, m);
         a.transport.send(B, m);
-        a.transport.send(B, new Message.Ping(9)); // small enough to fit beside the two
+        a.transport.send(B, new Message.Ping(9, 0)); // small enough to fit beside the two
 
         PeerStats toB = a.transport.stats(B);
         assertThat(toB.messagesDropped()).isEqualTo(1);
         assertThat(toB.queueDepth()).isEqualTo(3);
-        assertThat(toB.queuedBytes()).isEqualTo(2L * size + 9);
+        assertThat(toB.queuedBytes()).isEqualTo(2L * size + 17);
     }
 
     @Test
@@ -324,9 +324,9 @@ class InternodeTransportTest {
         Node b = start(B, ports, FAST.withMaxFrameBytes(1_024));
 
         a.transport.send(B, new Message.WriteRequest(1, 1, key("k"), Record.value(version(1), 0, null, new byte[2_000])));
-        a.transport.send(B, new Message.Ping(2));
+        a.transport.send(B, new Message.Ping(2, 0));
 
-        assertThat(b.take(1)).extracting(Delivery::message).containsExactly(new Message.Ping(2));
+        assertThat(b.take(1)).extracting(Delivery::message).containsExactly(new Message.Ping(2, 0));
         assertThat(a.transport.oversizedDrops()).isEqualTo(1);
         assertThat(a.transport.stats(B).messagesDropped()).isEqualTo(1);
     }
@@ -336,14 +336,14 @@ class InternodeTransportTest {
         Map<Integer, Integer> ports = ports(A, B);
         Node a = start(A, ports, FAST);
         for (int i = 0; i < 100; i++) {
-            a.transport.send(B, new Message.Ping(i));
+            a.transport.send(B, new Message.Ping(i, 0));
         }
 
         long start = System.nanoTime();
         a.transport.close();
         assertThat(Duration.ofNanos(System.nanoTime() - start)).isLessThan(Duration.ofSeconds(5));
 
-        a.transport.send(B, new Message.Ping(100)); // a no-op, not an exception
+        a.transport.send(B, new Message.Ping(100, 0)); // a no-op, not an exception
         a.transport.close(); // idempotent
         await("queue discarded", () -> a.transport.stats(B).queueDepth() == 0);
     }
@@ -355,10 +355,10 @@ class InternodeTransportTest {
         Map<Integer, Integer> ports = ports(A, B);
         Node b = start(B, ports, FAST);
         try (Socket s = raw(b)) {
-            s.getOutputStream().write(handshake("CAIRN", 2, A, B));
-            s.getOutputStream().write(frame(MessageCodec.encode(new Message.Ping(1)), 0));
-            s.getOutputStream().write(frame(MessageCodec.encode(new Message.Ping(2))));
-            assertThat(b.take(1)).extracting(Delivery::message).containsExactly(new Message.Ping(2));
+            s.getOutputStream().write(handshake("CAIRN", 3, A, B));
+            s.getOutputStream().write(frame(MessageCodec.encode(new Message.Ping(1, 0)), 0));
+            s.getOutputStream().write(frame(MessageCodec.encode(new Message.Ping(2, 0))));
+            assertThat(b.take(1)).extracting(Delivery::message).containsExactly(new Message.Ping(2, 0));
         }
         assertThat(b.transport.expiredDrops()).isEqualTo(1);
         b.assertNothingMore();
@@ -369,13 +369,13 @@ class InternodeTransportTest {
         Map<Integer, Integer> ports = ports(A, B);
         Node a = start(A, ports, FAST.withMessageBudget(Duration.ofMillis(100)));
         for (int i = 0; i < 5; i++) {
-            a.transport.send(B, new Message.Ping(i)); // B is down: these wait in the queue
+            a.transport.send(B, new Message.Ping(i, 0)); // B is down: these wait in the queue
         }
         sleep(Duration.ofMillis(300));
         Node b = start(B, ports, FAST);
         await("stale messages dropped at the sender", () -> a.transport.expiredDrops() == 5);
-        a.transport.send(B, new Message.Ping(99));
-        assertThat(b.take(1)).extracting(Delivery::message).containsExactly(new Message.Ping(99));
+        a.transport.send(B, new Message.Ping(99, 0));
+        assertThat(b.take(1)).extracting(Delivery::message).containsExactly(new Message.Ping(99, 0));
         b.assertNothingMore();
     }
 
@@ -386,10 +386,10 @@ class InternodeTransportTest {
     void badFrameClosesTheConnectionIsCountedAndNothingIsDelivered(BadFrame kind) throws Exception {
         Map<Integer, Integer> ports = ports(A, B);
         Node b = start(B, ports, FAST.withMaxFrameBytes(4_096));
-        byte[] ping = MessageCodec.encode(new Message.Ping(1));
+        byte[] ping = MessageCodec.encode(new Message.Ping(1, 0));
 
         ByteBuffer bytes = ByteBuffer.allocate(256);
-        bytes.put(handshake("CAIRN", 2, A, B));
+        bytes.put(handshake("CAIRN", 3, A, B));
         switch (kind) {
             case WRONG_CRC -> bytes.putInt(ping.length).putInt(crc(BUDGET, ping) ^ 1).putInt(BUDGET).put(ping);
             case LENGTH_OVER_BOUND -> bytes.putInt(4_097).putInt(0).putInt(BUDGET);
@@ -419,9 +419,9 @@ class InternodeTransportTest {
         Node b = start(B, ports, FAST);
 
         try (Socket s = raw(b)) {
-            s.getOutputStream().write(handshake("CAIRN", 2, A, B));
-            s.getOutputStream().write(frame(MessageCodec.encode(new Message.Ping(5))));
-            assertThat(b.take(1)).containsExactly(new Delivery(A, new Message.Ping(5), b.coreThread));
+            s.getOutputStream().write(handshake("CAIRN", 3, A, B));
+            s.getOutputStream().write(frame(MessageCodec.encode(new Message.Ping(5, 0))));
+            assertThat(b.take(1)).containsExactly(new Delivery(A, new Message.Ping(5, 0), b.coreThread));
         }
     }
 
@@ -434,14 +434,14 @@ class InternodeTransportTest {
         Node b = start(B, ports, FAST);
         byte[] hello = switch (kind) {
             case WRONG_MAGIC -> handshake("CAIRX", 2, A, B);
-            case WRONG_VERSION -> handshake("CAIRN", 1, A, B);
-            case WRONG_CALLEE -> handshake("CAIRN", 2, A, C);
-            case UNKNOWN_CALLER -> handshake("CAIRN", 2, 99, B);
-            case CALLER_IS_CALLEE -> handshake("CAIRN", 2, B, B);
+            case WRONG_VERSION -> handshake("CAIRN", 2, A, B); // the version before heartbeats carried clocks
+            case WRONG_CALLEE -> handshake("CAIRN", 3, A, C);
+            case UNKNOWN_CALLER -> handshake("CAIRN", 3, 99, B);
+            case CALLER_IS_CALLEE -> handshake("CAIRN", 3, B, B);
         };
 
         try (Socket s = raw(b)) {
-            s.getOutputStream().write(ByteBuffer.allocate(64).put(hello).put(frame(MessageCodec.encode(new Message.Ping(1)))).array());
+            s.getOutputStream().write(ByteBuffer.allocate(64).put(hello).put(frame(MessageCodec.encode(new Message.Ping(1, 0)))).array());
             assertClosedByPeer(s);
         }
         b.assertNothingMore();
@@ -466,13 +466,13 @@ class InternodeTransportTest {
         Node b = start(B, ports, FAST);
 
         try (Socket first = raw(b); Socket second = raw(b)) {
-            first.getOutputStream().write(handshake("CAIRN", 2, A, B));
+            first.getOutputStream().write(handshake("CAIRN", 3, A, B));
             await("first connection accepted", () -> b.transport.stats(A).inboundConnected());
-            second.getOutputStream().write(handshake("CAIRN", 2, A, B));
+            second.getOutputStream().write(handshake("CAIRN", 3, A, B));
             assertClosedByPeer(first);
 
-            second.getOutputStream().write(frame(MessageCodec.encode(new Message.Ping(3))));
-            assertThat(b.take(1)).extracting(Delivery::message).containsExactly(new Message.Ping(3));
+            second.getOutputStream().write(frame(MessageCodec.encode(new Message.Ping(3, 0))));
+            assertThat(b.take(1)).extracting(Delivery::message).containsExactly(new Message.Ping(3, 0));
             assertThat(b.transport.stats(A).inboundConnected()).isTrue();
         }
         assertThat(b.transport.badHandshakes()).isZero();
@@ -485,27 +485,27 @@ class InternodeTransportTest {
         Map<Integer, Integer> ports = ports(A, B);
         Node a = start(A, ports, FAST);
         Node b = start(B, ports, FAST);
-        a.transport.send(B, new Message.Ping(1));
-        b.transport.send(A, new Message.Ping(2));
+        a.transport.send(B, new Message.Ping(1, 0));
+        b.transport.send(A, new Message.Ping(2, 0));
         b.take(1);
         a.take(1);
 
         a.transport.block(B);
         assertThat(a.transport.stats(B).blocked()).isTrue();
-        a.transport.send(B, new Message.Ping(10)); // cut at A's send
-        b.transport.send(A, new Message.Ping(20)); // crosses the wire, cut at A's receive
+        a.transport.send(B, new Message.Ping(10, 0)); // cut at A's send
+        b.transport.send(A, new Message.Ping(20, 0)); // crosses the wire, cut at A's receive
         await("A drops both", () -> a.transport.blockedDrops() == 2);
 
         a.transport.unblock(B);
-        a.transport.send(B, new Message.Ping(11));
-        b.transport.send(A, new Message.Ping(21));
-        assertThat(b.take(1)).extracting(Delivery::message).containsExactly(new Message.Ping(11));
-        assertThat(a.take(1)).extracting(Delivery::message).containsExactly(new Message.Ping(21));
+        a.transport.send(B, new Message.Ping(11, 0));
+        b.transport.send(A, new Message.Ping(21, 0));
+        assertThat(b.take(1)).extracting(Delivery::message).containsExactly(new Message.Ping(11, 0));
+        assertThat(a.take(1)).extracting(Delivery::message).containsExactly(new Message.Ping(21, 0));
 
         a.transport.block(B);
         a.transport.unblockAll();
-        a.transport.send(B, new Message.Ping(12));
-        assertThat(b.take(1)).extracting(Delivery::message).containsExactly(new Message.Ping(12));
+        a.transport.send(B, new Message.Ping(12, 0));
+        assertThat(b.take(1)).extracting(Delivery::message).containsExactly(new Message.Ping(12, 0));
         a.assertNothingMore();
         b.assertNothingMore();
         assertThat(b.transport.blockedDrops()).isZero();
@@ -516,7 +516,7 @@ class InternodeTransportTest {
         Map<Integer, Integer> ports = ports(A, B);
         Node a = start(A, ports, FAST);
         for (int i = 0; i < 5; i++) {
-            a.transport.send(B, new Message.Ping(i)); // B is down: these wait in the queue
+            a.transport.send(B, new Message.Ping(i, 0)); // B is down: these wait in the queue
         }
         a.transport.block(B);
         Node b = start(B, ports, FAST);
@@ -524,8 +524,8 @@ class InternodeTransportTest {
         // The queue is written only once connected; a ping after unblock proves it drained first.
         await("queue drained into drops", () -> a.transport.blockedDrops() == 5);
         a.transport.unblock(B);
-        a.transport.send(B, new Message.Ping(99));
-        assertThat(b.take(1)).extracting(Delivery::message).containsExactly(new Message.Ping(99));
+        a.transport.send(B, new Message.Ping(99, 0));
+        assertThat(b.take(1)).extracting(Delivery::message).containsExactly(new Message.Ping(99, 0));
     }
 
     // ---------------------------------------------------------------- backoff
@@ -735,14 +735,14 @@ class InternodeTransportTest {
                 new Message.WriteResponse(5, true, null),
                 new Message.WriteResponse(6, false, "disk full — ünïcødé ✓"),
                 new Message.ReadRequest(7, 1, key("k1")),
-                new Message.ReadRequest(8, Integer.MAX_VALUE, new byte[0]),
+                new Message.ReadRequest(8, Integer.MAX_VALUE, new byte[] {0}),
                 new Message.ReadResponse(9, Record.value(v, 0, "application/octet-stream", mebibyte), null),
                 new Message.ReadResponse(10, Record.tombstone(v), null),
                 new Message.ReadResponse(11, null, null),
                 new Message.ReadResponse(12, null, "read failed"),
-                new Message.Ping(13),
-                new Message.Pong(Long.MAX_VALUE),
-                new Message.Ping(Long.MIN_VALUE));
+                new Message.Ping(13, 1_700_000_000_000L),
+                new Message.Pong(Long.MAX_VALUE, 1_700_000_000_000L, Long.MAX_VALUE),
+                new Message.Ping(Long.MIN_VALUE, 0));
     }
 
     private static Version version(long logical) {

@@ -1,0 +1,134 @@
+package io.cairn.cluster;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.cairn.clock.HybridClock;
+import io.cairn.clock.ManualClock;
+import io.cairn.coordinator.ClientResult;
+import io.cairn.coordinator.CoordinatorSettings;
+import io.cairn.membership.Member;
+import io.cairn.message.Message;
+import io.cairn.message.MessageCodec;
+import io.cairn.namespace.Namespace;
+import io.cairn.property.Gen;
+import io.cairn.property.Trials;
+import io.cairn.quorum.Quorum;
+import io.cairn.record.Record;
+import io.cairn.replica.LocalReplica;
+import io.cairn.replica.LocalStore;
+import io.cairn.request.Limits;
+import io.cairn.request.Op;
+import io.cairn.schedule.ManualScheduler;
+import io.cairn.storage.Durability;
+import io.cairn.storage.MemoryEngine;
+import io.cairn.version.Version;
+import java.util.ArrayList;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+
+/**
+ * A node fed arbitrary well-formed messages from its peers — any field value the codec lets
+ * through, request ids aimed at its own pending requests, timestamps up to {@code Long.MAX_VALUE}
+ * — between client requests and timer runs: nothing it receives may throw out of
+ * {@link ClusterNode#onMessage}, its clock never moves beyond the max offset, and no record from
+ * beyond the bound is stored or answered to a client.
+ */
+class ClusterNodeHostileInputProperties {
+    private static final long T = 1_700_000_000_000L;
+    private static final long MAX_OFFSET = 500;
+
+    @Test
+    void nothingAPeerSendsThrowsMovesTheClockBeyondTheBoundOrReachesAClient() {
+        Trials.run(0x4057_11EL, 150, 200, gen -> {
+            ManualClock wall = new ManualClock(T);
+            ManualScheduler scheduler = new ManualScheduler(wall);
+            MemoryEngine engine = new MemoryEngine();
+            HybridClock clock = new HybridClock(wall, 1, MAX_OFFSET);
+            LocalReplica replica = new LocalReplica(engine, clock, Durability.SYNC, 0, Limits.DEFAULTS);
+            Namespace ns = Namespace.defaults(0);
+            List<Member> members = List.of(new Member(1, "a", "h1:80", "h1:7000"), new Member(2, "b", "h2:80", "h2:7000"),
+                    new Member(3, "c", "h3:80", "h3:7000"));
+            List<Message> sent = new ArrayList<>();
+            List<ClientResult> answers = new ArrayList<>();
+            ClusterNode node = new ClusterNode(1, members, List.of(ns), new ClusterSettings(3, 100, 8.0, 3_600_000, 200, 4,
+                    CoordinatorSettings.DEFAULTS.withSloppyQuorum(gen.chance(0.5))), clock, (to, m) -> sent.add(m), scheduler,
+                    LocalStore.direct(replica), engine);
+            node.start();
+            long highestPhysical = T;
+            List<byte[]> keys = List.of(new byte[] {'a'}, new byte[] {'b'}, new byte[] {'c'});
+            for (int step = 0; step < gen.size(); step++) {
+                switch (gen.between(0, 9)) {
+                    case 0 -> node.put(ns, gen.pick(keys), gen.bytes(8), null, Op.NO_TTL, gen.pick(Quorum.ONE, Quorum.MAJORITY, Quorum.ALL),
+                            answers::add);
+                    case 1 -> node.get(ns, gen.pick(keys), gen.pick(Quorum.ONE, Quorum.MAJORITY, Quorum.ALL), answers::add);
+                    case 2 -> scheduler.runFor(gen.between(0L, 300L));
+                    case 3 -> wall.advance(gen.between(-50L, 50L));
+                    default -> {
+                        Message m = hostile(gen, sent, keys, wall.nowMillis());
+                        // What the wire would deliver: the codec's form of the message, or nothing.
+                        node.onMessage(gen.between(2, 3), MessageCodec.decode(MessageCodec.encode(m)));
+                    }
+                }
+                highestPhysical = Math.max(highestPhysical, wall.nowMillis());
+                assertThat(clock.lastTimestamp() >>> Version.LOGICAL_BITS).isLessThanOrEqualTo(highestPhysical + MAX_OFFSET + 1);
+                for (byte[] key : keys) {
+                    Record stored = replica.readStored(ns, key);
+                    if (stored != null) {
+                        assertThat(stored.version().physicalMillis()).isLessThanOrEqualTo(highestPhysical + MAX_OFFSET);
+                    }
+                }
+            }
+            for (ClientResult r : answers) {
+                if (r instanceof ClientResult.Found f) {
+                    assertThat(f.record().version().physicalMillis()).isLessThanOrEqualTo(highestPhysical + MAX_OFFSET);
+                }
+            }
+        });
+    }
+
+    /** A message a hostile or broken peer might send; request ids often those of real requests. */
+    private static Message hostile(Gen gen, List<Message> sent, List<byte[]> keys, long now) {
+        long id = !sent.isEmpty() && gen.chance(0.7) ? requestId(gen.pick(sent)) : gen.anyLong();
+        int namespace = gen.pick(Namespace.DEFAULT_ID, Namespace.DEFAULT_ID, 2, (int) gen.anyLong());
+        byte[] key = gen.chance(0.8) ? gen.pick(keys) : gen.bytes(1, 2_000);
+        return switch (gen.between(0, 6)) {
+            case 0 -> new Message.WriteRequest(id, namespace, key, record(gen, now));
+            case 1 -> new Message.HintedWrite(id, gen.between(1, 5), namespace, key, record(gen, now));
+            case 2 -> new Message.WriteResponse(id, gen.chance(0.5), gen.chance(0.5) ? null : "no");
+            case 3 -> new Message.ReadRequest(id, namespace, key);
+            case 4 -> new Message.ReadResponse(id, gen.chance(0.2) ? null : record(gen, now), gen.chance(0.8) ? null : "failed");
+            case 5 -> new Message.Ping(gen.anyLong(), gen.between(0L, Long.MAX_VALUE));
+            default -> new Message.Pong(gen.anyLong(), gen.chance(0.5) ? now - gen.between(0L, 100L) : gen.between(0L, Long.MAX_VALUE),
+                    gen.between(0L, Long.MAX_VALUE));
+        };
+    }
+
+    private static long requestId(Message m) {
+        return switch (m) {
+            case Message.WriteRequest w -> w.requestId();
+            case Message.HintedWrite h -> h.requestId();
+            case Message.ReadRequest r -> r.requestId();
+            case Message.WriteResponse w -> w.requestId();
+            case Message.ReadResponse r -> r.requestId();
+            case Message.Ping p -> p.sequence();
+            case Message.Pong p -> p.sequence();
+        };
+    }
+
+    private static Record record(Gen gen, long now) {
+        long physical = switch (gen.between(0, 4)) {
+            case 0 -> now + gen.between(-2_000L, 2_000L);
+            case 1 -> now + MAX_OFFSET + gen.between(-2L, 2L);
+            case 2 -> Version.MAX_PHYSICAL_MILLIS;
+            case 3 -> gen.between(0L, Version.MAX_PHYSICAL_MILLIS);
+            default -> now;
+        };
+        Version v = gen.chance(0.05) ? new Version(Long.MAX_VALUE, gen.between(1, 3))
+                : new Version(Version.pack(Math.clamp(physical, 0, Version.MAX_PHYSICAL_MILLIS), gen.between(0, 0xFFFF)), gen.between(1, 0xFFFF));
+        if (gen.chance(0.2)) {
+            return Record.tombstone(v);
+        }
+        long expiry = gen.pick(Record.NO_EXPIRY, now + 1_000, Long.MAX_VALUE, gen.between(1L, Long.MAX_VALUE));
+        return Record.value(v, expiry, gen.chance(0.5) ? null : "text/plain", gen.bytes(16));
+    }
+}
