@@ -2,7 +2,6 @@ package io.cairn.cluster;
 
 import io.cairn.clock.ClockMonitor;
 import io.cairn.clock.HybridClock;
-import io.cairn.coordinator.ClientResult;
 import io.cairn.coordinator.Coordinator;
 import io.cairn.coordinator.VersionCeiling;
 import io.cairn.failure.FailureDetector;
@@ -17,8 +16,11 @@ import io.cairn.quorum.Quorum;
 import io.cairn.record.CorruptRecordException;
 import io.cairn.record.Record;
 import io.cairn.replica.LocalStore;
+import io.cairn.request.Answer;
 import io.cairn.request.Op;
 import io.cairn.request.OpResult;
+import io.cairn.request.WriteOutcome;
+import io.cairn.request.WriteRequest;
 import io.cairn.schedule.Scheduler;
 import io.cairn.storage.Durability;
 import io.cairn.storage.StorageEngine;
@@ -65,6 +67,7 @@ public final class ClusterNode {
     private final FailureDetector detector;
     private final HintStore hints;
     private final Coordinator coordinator;
+    private final ClusterRequests requests;
     // Invariant: a target is in here while a replay round to it awaits responses.
     private final Map<Long, Hint> replaying = new HashMap<>();
     // Target → the id of its round in flight; a stale round's timeout must not end a newer one.
@@ -80,20 +83,26 @@ public final class ClusterNode {
 
     public ClusterNode(int id, List<Member> members, Namespace namespace, ClusterSettings settings, HybridClock clock,
                        Transport transport, Scheduler scheduler, LocalStore local, StorageEngine engine) {
-        this(id, members, List.of(namespace), settings, clock, transport, scheduler, local, engine);
+        this(id, members, List.of(namespace), null, settings, clock, transport, scheduler, local, engine);
     }
 
     /**
-     * @param namespaces every namespace this node serves; they share one partition map, so they
-     *                   must have the same partition count
+     * @param namespaces the data namespaces this node serves
+     * @param outcomes   the namespace keeping idempotent requests' outcomes, or null when this
+     *                   node refuses idempotent requests; all namespaces share one partition map,
+     *                   so they must have the same partition count
      */
-    public ClusterNode(int id, List<Member> members, List<Namespace> namespaces, ClusterSettings settings, HybridClock clock,
+    public ClusterNode(int id, List<Member> members, List<Namespace> namespaces, Namespace outcomes, ClusterSettings settings, HybridClock clock,
                        Transport transport, Scheduler scheduler, LocalStore local, StorageEngine engine) {
         if (namespaces.isEmpty()) {
             throw new IllegalArgumentException("a cluster node serves at least one namespace");
         }
         Namespace namespace = namespaces.get(0);
-        for (Namespace ns : namespaces) {
+        List<Namespace> served = new java.util.ArrayList<>(namespaces);
+        if (outcomes != null) {
+            served.add(outcomes);
+        }
+        for (Namespace ns : served) {
             if (ns.partitioner().partitions() != namespace.partitioner().partitions()) {
                 throw new IllegalArgumentException("namespaces " + namespace.name() + " and " + ns.name()
                         + " have different partition counts; they must share one partition map");
@@ -120,6 +129,7 @@ public final class ClusterNode {
         this.clockMonitor = new ClockMonitor(clock, CLOCK_MEASUREMENT_HEARTBEATS * settings.heartbeatIntervalMillis(), VersionCeiling.LEASE_MILLIS);
         this.coordinator = new Coordinator(id, map, clock, clockMonitor, versions, transport, scheduler, local, detector, hints,
                 settings.coordinator());
+        this.requests = new ClusterRequests(coordinator, clock, outcomes);
         // Far from the coordinator's ids, which start at the same seed; never negative.
         this.nextReplayId = Coordinator.requestIdSeed(clock) ^ 0x5A5A_0000_0000_0000L;
     }
@@ -170,15 +180,33 @@ public final class ClusterNode {
         return hintsKeptForPeers;
     }
 
-    public void put(Namespace ns, byte[] key, byte[] value, String contentType, long ttlMillis, Quorum w, Consumer<ClientResult> done) {
+    /**
+     * Runs a client's write request — a put, a delete or a batch, optionally idempotent — at read
+     * quorum {@code r} (for a batch's gets) and write quorum {@code w}; see {@link ClusterRequests}.
+     */
+    public void execute(WriteRequest request, Quorum r, Quorum w, Consumer<WriteOutcome> done) {
+        requests.execute(request, r, w, done);
+    }
+
+    /** Idempotent requests answered from a stored outcome. */
+    public long idempotencyReplays() {
+        return requests.replays();
+    }
+
+    /** Idempotent requests whose outcome could not be stored at W (a retry may run them again). */
+    public long idempotencyUnrecorded() {
+        return requests.unrecorded();
+    }
+
+    public void put(Namespace ns, byte[] key, byte[] value, String contentType, long ttlMillis, Quorum w, Consumer<Answer> done) {
         coordinator.put(ns, key, value, contentType, ttlMillis, w, done);
     }
 
-    public void delete(Namespace ns, byte[] key, Quorum w, Consumer<ClientResult> done) {
+    public void delete(Namespace ns, byte[] key, Quorum w, Consumer<Answer> done) {
         coordinator.delete(ns, key, w, done);
     }
 
-    public void get(Namespace ns, byte[] key, Quorum r, Consumer<ClientResult> done) {
+    public void get(Namespace ns, byte[] key, Quorum r, Consumer<Answer> done) {
         coordinator.get(ns, key, r, done);
     }
 

@@ -15,6 +15,7 @@ import io.cairn.quorum.WriteTally;
 import io.cairn.record.CorruptRecordException;
 import io.cairn.record.Record;
 import io.cairn.replica.LocalStore;
+import io.cairn.request.Answer;
 import io.cairn.request.Op;
 import io.cairn.request.OpResult;
 import io.cairn.schedule.Scheduler;
@@ -134,7 +135,7 @@ public final class Coordinator {
         return map;
     }
 
-    public void put(Namespace ns, byte[] key, byte[] value, String contentType, long ttlMillis, Quorum w, Consumer<ClientResult> done) {
+    public void put(Namespace ns, byte[] key, byte[] value, String contentType, long ttlMillis, Quorum w, Consumer<Answer> done) {
         if (refusedForClock(done)) {
             return;
         }
@@ -147,7 +148,7 @@ public final class Coordinator {
         replicate(ns, key, Record.value(version, expires, contentType, value), w, done);
     }
 
-    public void delete(Namespace ns, byte[] key, Quorum w, Consumer<ClientResult> done) {
+    public void delete(Namespace ns, byte[] key, Quorum w, Consumer<Answer> done) {
         if (refusedForClock(done)) {
             return;
         }
@@ -158,28 +159,28 @@ public final class Coordinator {
     }
 
     /** True (the client answered {@code clock_unsafe}) while this node's clock must not issue versions. */
-    private boolean refusedForClock(Consumer<ClientResult> done) {
+    private boolean refusedForClock(Consumer<Answer> done) {
         ClockMonitor.Unsafe unsafe = clockMonitor.unsafe();
         if (unsafe == null) {
             return false;
         }
         stats.clockUnsafe++;
-        done.accept(new ClientResult.Failed(ErrorCode.CLOCK_UNSAFE, unsafe.reason(), Map.of("cause", unsafe.cause().code(),
+        done.accept(Answer.failed(ErrorCode.CLOCK_UNSAFE, unsafe.reason(), Map.of("cause", unsafe.cause().code(),
                 "offsetMillis", unsafe.offsetMillis(), "maxClockOffsetMillis", unsafe.maxOffsetMillis())));
         return true;
     }
 
     /** A version for a new write, or null (the client answered) when its ceiling could not be stored. */
-    private Version nextVersion(Consumer<ClientResult> done) {
+    private Version nextVersion(Consumer<Answer> done) {
         try {
             return versions.next();
         } catch (StorageException e) {
-            done.accept(new ClientResult.Failed(ErrorCode.STORAGE_FAILED, "could not store the version ceiling: " + e.getMessage(), Map.of()));
+            done.accept(Answer.failed(ErrorCode.STORAGE_FAILED, "could not store the version ceiling: " + e.getMessage(), Map.of()));
             return null;
         }
     }
 
-    private void replicate(Namespace ns, byte[] key, Record record, Quorum w, Consumer<ClientResult> done) {
+    private void replicate(Namespace ns, byte[] key, Record record, Quorum w, Consumer<Answer> done) {
         int partition = ns.partitionOf(key);
         int[] replicas = map.replicas(partition);
         Set<Integer> up = up(replicas);
@@ -281,8 +282,8 @@ public final class Coordinator {
             p.answered = true;
             int fallbackAcks = (int) p.tally.acked().stream().filter(p.fallbackFor::containsKey).count();
             p.done.accept(p.record.tombstone()
-                    ? new ClientResult.Deleted(p.record.version(), p.tally.acks(), fallbackAcks)
-                    : new ClientResult.Written(p.record.version(), p.record.expiresAtMillis(), p.tally.acks(), fallbackAcks));
+                    ? Answer.written(new OpResult.Deleted(p.record.version()), p.tally.acks(), fallbackAcks)
+                    : Answer.written(new OpResult.Written(p.record.version(), p.record.expiresAtMillis()), p.tally.acks(), fallbackAcks));
         }
         if (p.tally.unanswered().isEmpty()) {
             finishWrite(p);
@@ -308,7 +309,7 @@ public final class Coordinator {
         if (!p.answered) {
             p.answered = true;
             stats.outcomeUnknown++;
-            p.done.accept(new ClientResult.Failed(ErrorCode.OUTCOME_UNKNOWN,
+            p.done.accept(Answer.failed(ErrorCode.OUTCOME_UNKNOWN,
                     "only " + p.tally.acks() + " of the required " + p.tally.required() + " replicas acknowledged in time; the write may or may not be stored",
                     Map.of("acks", p.tally.acks(), "required", p.tally.required())));
         }
@@ -319,7 +320,7 @@ public final class Coordinator {
         stats.hintsStored++;
     }
 
-    public void get(Namespace ns, byte[] key, Quorum r, Consumer<ClientResult> done) {
+    public void get(Namespace ns, byte[] key, Quorum r, Consumer<Answer> done) {
         int[] replicas = map.replicas(ns.partitionOf(key));
         Set<Integer> up = up(replicas);
         int required = admit(replicas.length, up.size(), r, "r", done);
@@ -362,7 +363,7 @@ public final class Coordinator {
         }
         ReadTally.Decision d = p.tally.decision();
         if (d == ReadTally.Decision.FAILED && !p.answered) {
-            answerRead(p, new ClientResult.Failed(ErrorCode.READ_TIMEOUT, "too many replicas failed to answer the read"
+            answerRead(p, Answer.failed(ErrorCode.READ_TIMEOUT, "too many replicas failed to answer the read"
                     + clockRefusals(p), Map.of("replies", p.tally.replies())));
         } else if (d == ReadTally.Decision.READY) {
             if (!p.repairStarted) {
@@ -434,14 +435,14 @@ public final class Coordinator {
         }
     }
 
-    private ClientResult resultOf(Record newest, int replies) {
+    private Answer resultOf(Record newest, int replies) {
         if (newest != null && newest.isLiveAt(clock.physicalMillis())) {
-            return new ClientResult.Found(newest, replies);
+            return Answer.read(new OpResult.Found(newest), replies);
         }
-        return new ClientResult.NotFound(replies);
+        return Answer.read(new OpResult.NotFound(), replies);
     }
 
-    private void answerRead(PendingRead p, ClientResult result) {
+    private void answerRead(PendingRead p, Answer result) {
         if (p.answered) {
             return;
         }
@@ -463,7 +464,7 @@ public final class Coordinator {
             if (p.tally.decision() == ReadTally.Decision.READY) {
                 answerRead(p, resultOf(p.tally.newest(), p.tally.replies()));
             } else {
-                answerRead(p, new ClientResult.Failed(ErrorCode.READ_TIMEOUT,
+                answerRead(p, Answer.failed(ErrorCode.READ_TIMEOUT,
                         "only " + p.tally.replies() + " replicas answered in time" + clockRefusals(p), Map.of("replies", p.tally.replies())));
             }
         }
@@ -486,18 +487,18 @@ public final class Coordinator {
      * for N, or fewer than it needs are reachable (fail fast, nothing sent). {@code reachable} is
      * the live home replicas, plus for a sloppy write the fallbacks standing in for the others.
      */
-    private int admit(int replicas, int reachable, Quorum quorum, String name, Consumer<ClientResult> done) {
+    private int admit(int replicas, int reachable, Quorum quorum, String name, Consumer<Answer> done) {
         Invariant.check(reachable <= replicas, "%d reachable of %d replicas", reachable, replicas);
         int required;
         try {
             required = quorum.resolve(replicas);
         } catch (IllegalArgumentException e) {
-            done.accept(new ClientResult.Failed(ErrorCode.INVALID_QUORUM, name + "=" + quorum + ": " + e.getMessage(), Map.of()));
+            done.accept(Answer.failed(ErrorCode.INVALID_QUORUM, name + "=" + quorum + ": " + e.getMessage(), Map.of()));
             return -1;
         }
         if (reachable < required) {
             stats.quorumFailures++;
-            done.accept(new ClientResult.Failed(ErrorCode.QUORUM_UNAVAILABLE,
+            done.accept(Answer.failed(ErrorCode.QUORUM_UNAVAILABLE,
                     name + "=" + quorum + " needs " + required + " replicas but only " + reachable + " of " + replicas + " are reachable",
                     Map.of("required", required, "reachable", reachable, "replicas", replicas)));
             return -1;
@@ -533,7 +534,7 @@ public final class Coordinator {
         // The nodes the write went to (home replicas and fallbacks); replies from others are ignored.
         final Set<Integer> participants;
         final WriteTally tally;
-        final Consumer<ClientResult> done;
+        final Consumer<Answer> done;
         // Home replicas with a hint at this coordinator.
         final Set<Integer> hinted = new LinkedHashSet<>();
         // Fallback → the down home replica it stands in for. Invariant: no key is a home replica.
@@ -541,7 +542,7 @@ public final class Coordinator {
         Scheduler.Cancellable timeout;
         boolean answered;
 
-        PendingWrite(long id, Namespace ns, byte[] key, Record record, Set<Integer> participants, WriteTally tally, Consumer<ClientResult> done) {
+        PendingWrite(long id, Namespace ns, byte[] key, Record record, Set<Integer> participants, WriteTally tally, Consumer<Answer> done) {
             this.id = id;
             this.ns = ns;
             this.key = key;
@@ -557,7 +558,7 @@ public final class Coordinator {
         final Namespace ns;
         final byte[] key;
         final ReadTally tally;
-        final Consumer<ClientResult> done;
+        final Consumer<Answer> done;
         final Set<Integer> blockingRepairs = new LinkedHashSet<>();
         final Map<Long, Integer> repairIds = new HashMap<>();
         Record repairedWith;
@@ -568,7 +569,7 @@ public final class Coordinator {
         // Replies refused for a record stamped beyond the max clock offset (for the failure message).
         int clockRefused;
 
-        PendingRead(long id, Namespace ns, byte[] key, ReadTally tally, Consumer<ClientResult> done) {
+        PendingRead(long id, Namespace ns, byte[] key, ReadTally tally, Consumer<Answer> done) {
             this.id = id;
             this.ns = ns;
             this.key = key;

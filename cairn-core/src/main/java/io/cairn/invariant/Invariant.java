@@ -21,6 +21,11 @@ public final class Invariant {
         }
     }
 
+    /** A broken invariant to throw where no condition is left to check: {@code throw Invariant.violated(...)}. */
+    public static InvariantViolation violated(String format, Object... args) {
+        return new InvariantViolation(String.format(format, args));
+    }
+
     /** Thrown when an invariant is broken; never caught to continue as if nothing happened. */
     public static final class InvariantViolation extends IllegalStateException {
         InvariantViolation(String message) {

@@ -181,7 +181,7 @@ public final class LocalReplica {
                 byte[] inGroup = pendingIdempotency.get(new Key(idemKey));
                 if (inGroup != null) {
                     return tag.sameRequest(inGroup)
-                            ? new WriteOutcome.Refused(ErrorCode.IDEMPOTENCY_IN_FLIGHT, "a request with this idempotency key is still in progress")
+                            ? new WriteOutcome.Failed(ErrorCode.IDEMPOTENCY_IN_FLIGHT, "a request with this idempotency key is still in progress")
                             : reused();
                 }
                 byte[] raw = engine.get(idemKey);
@@ -191,14 +191,14 @@ public final class LocalReplica {
                         stored = StoredOutcome.decode(idemKey, raw);
                     } catch (CorruptRecordException e) {
                         stats.corruptRecords.increment();
-                        return new WriteOutcome.Refused(ErrorCode.CORRUPT_RECORD, "the stored outcome for this idempotency key is corrupt: " + e.getMessage());
+                        return new WriteOutcome.Failed(ErrorCode.CORRUPT_RECORD, "the stored outcome for this idempotency key is corrupt: " + e.getMessage());
                     }
                     if (stored.expiresAtMillis() > now) {
                         if (!tag.sameRequest(stored.fingerprint())) {
                             return reused();
                         }
                         stats.idempotentReplays.increment();
-                        return new WriteOutcome.Executed(stored.results(), true);
+                        return WriteOutcome.Executed.of(stored.results(), true);
                     }
                     replacesExpired = true;
                 }
@@ -216,11 +216,11 @@ public final class LocalReplica {
                     newIdempotencyRecords++;
                 }
             }
-            return new WriteOutcome.Executed(results, false);
+            return WriteOutcome.Executed.of(results, false);
         }
 
         private WriteOutcome reused() {
-            return new WriteOutcome.Refused(ErrorCode.IDEMPOTENCY_KEY_REUSED, "this idempotency key was used for a different request");
+            return new WriteOutcome.Failed(ErrorCode.IDEMPOTENCY_KEY_REUSED, "this idempotency key was used for a different request");
         }
 
         OpResult execute(Namespace ns, Op op) {

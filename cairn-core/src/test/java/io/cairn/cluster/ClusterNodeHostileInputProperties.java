@@ -4,7 +4,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import io.cairn.clock.HybridClock;
 import io.cairn.clock.ManualClock;
-import io.cairn.coordinator.ClientResult;
+import io.cairn.request.Answer;
+import io.cairn.request.OpResult;
 import io.cairn.coordinator.CoordinatorSettings;
 import io.cairn.membership.Member;
 import io.cairn.message.Message;
@@ -49,8 +50,8 @@ class ClusterNodeHostileInputProperties {
             List<Member> members = List.of(new Member(1, "a", "h1:80", "h1:7000"), new Member(2, "b", "h2:80", "h2:7000"),
                     new Member(3, "c", "h3:80", "h3:7000"));
             List<Message> sent = new ArrayList<>();
-            List<ClientResult> answers = new ArrayList<>();
-            ClusterNode node = new ClusterNode(1, members, List.of(ns), new ClusterSettings(3, 100, 8.0, 3_600_000, 200, 4,
+            List<Answer> answers = new ArrayList<>();
+            ClusterNode node = new ClusterNode(1, members, List.of(ns), null, new ClusterSettings(3, 100, 8.0, 3_600_000, 200, 4,
                     CoordinatorSettings.DEFAULTS.withSloppyQuorum(gen.chance(0.5))), clock, (to, m) -> sent.add(m), scheduler,
                     LocalStore.direct(replica), engine);
             node.start();
@@ -78,8 +79,8 @@ class ClusterNodeHostileInputProperties {
                     }
                 }
             }
-            for (ClientResult r : answers) {
-                if (r instanceof ClientResult.Found f) {
+            for (Answer r : answers) {
+                if (r.result() instanceof OpResult.Found f) {
                     assertThat(f.record().version().physicalMillis()).isLessThanOrEqualTo(highestPhysical + MAX_OFFSET);
                 }
             }

@@ -6,7 +6,6 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import io.cairn.clock.ClockMonitor;
 import io.cairn.clock.HybridClock;
 import io.cairn.clock.ManualClock;
-import io.cairn.coordinator.ClientResult;
 import io.cairn.coordinator.CoordinatorSettings;
 import io.cairn.error.ErrorCode;
 import io.cairn.hint.HintStore;
@@ -16,6 +15,7 @@ import io.cairn.namespace.Namespace;
 import io.cairn.partition.Partitioner;
 import io.cairn.quorum.Quorum;
 import io.cairn.record.Record;
+import io.cairn.request.Answer;
 import io.cairn.replica.LocalReplica;
 import io.cairn.replica.LocalStore;
 import io.cairn.request.Limits;
@@ -70,7 +70,7 @@ class ClusterNodeTest {
                 CoordinatorSettings.DEFAULTS), clock, (to, m) -> sent.add(new Sent(to, m)), scheduler, store, engine);
         node.start();
         byte[] key = "k".getBytes(StandardCharsets.UTF_8);
-        List<ClientResult> results = new ArrayList<>();
+        List<Answer> results = new ArrayList<>();
 
         node.put(ns, key, "v".getBytes(StandardCharsets.UTF_8), null, Op.NO_TTL, Quorum.ONE, results::add);
         assertThat(node.hints().backlog()).containsOnlyKeys(1);
@@ -206,10 +206,10 @@ class ClusterNodeTest {
         node.onMessage(2, new Message.Pong(pings.get(0).sequence(), T, T + 2 + 2_000));
         node.onMessage(3, new Message.Pong(pings.get(1).sequence(), T, T + 2 + 2_000));
         assertThat(node.clockUnsafe().cause()).isEqualTo(ClockMonitor.Cause.PEER_OFFSETS);
-        List<ClientResult> results = new ArrayList<>();
+        List<Answer> results = new ArrayList<>();
         node.put(ns, new byte[] {'k'}, new byte[] {1}, null, Op.NO_TTL, Quorum.ONE, results::add);
         assertThat(results).singleElement().satisfies(r -> {
-            ClientResult.Failed f = (ClientResult.Failed) r;
+            OpResult.Failed f = (OpResult.Failed) r.result();
             assertThat(f.code()).isEqualTo(ErrorCode.CLOCK_UNSAFE);
             assertThat(f.message()).contains("2000 ms behind n2", "500 ms");
             assertThat(f.details()).containsEntry("cause", "peer_offsets").containsEntry("maxClockOffsetMillis", 500L)
@@ -223,7 +223,7 @@ class ClusterNodeTest {
         assertThat(node.clockUnsafe()).isNull();
         results.clear();
         node.put(ns, new byte[] {'k'}, new byte[] {1}, null, Op.NO_TTL, Quorum.ONE, results::add);
-        assertThat(results).singleElement().isInstanceOf(ClientResult.Written.class);
+        assertThat(results).singleElement().extracting(Answer::result).isInstanceOf(OpResult.Written.class);
     }
 
     @Test
@@ -238,16 +238,16 @@ class ClusterNodeTest {
         node.start();
 
         assertThat(node.clockUnsafe().cause()).isEqualTo(ClockMonitor.Cause.WALL_CLOCK_WENT_BACK);
-        List<ClientResult> results = new ArrayList<>();
+        List<Answer> results = new ArrayList<>();
         node.delete(ns, new byte[] {'k'}, Quorum.ONE, results::add);
-        assertThat(((ClientResult.Failed) results.get(0)).code()).isEqualTo(ErrorCode.CLOCK_UNSAFE);
+        assertThat(((OpResult.Failed) results.get(0).result()).code()).isEqualTo(ErrorCode.CLOCK_UNSAFE);
 
         Record fine = Record.value(new Version(Version.pack(T, 0), 2), Record.NO_EXPIRY, null, new byte[] {1});
         node.onMessage(2, new Message.WriteRequest(5, ns.id(), new byte[] {'k'}, fine));
         assertThat(responses(2)).containsExactly(new Message.WriteResponse(5, true, null));
         results.clear();
         node.get(ns, new byte[] {'k'}, Quorum.ONE, results::add);
-        assertThat(results).singleElement().isEqualTo(new ClientResult.Found(fine, 1));
+        assertThat(results).singleElement().isEqualTo(Answer.read(new OpResult.Found(fine), 1));
         node.get(ns, new byte[] {'k'}, Quorum.MAJORITY, results::add);
         assertThat(sent).filteredOn(s -> s.message() instanceof Message.ReadRequest).isNotEmpty()
                 .allSatisfy(s -> assertThat(((Message.ReadRequest) s.message()).requestId()).isNotNegative());
@@ -279,7 +279,7 @@ class ClusterNodeTest {
         replica = new LocalReplica(engine, clock, Durability.SYNC, 0, Limits.DEFAULTS);
         List<Member> members = List.of(new Member(1, "a", "h1:80", "h1:7000"), new Member(2, "b", "h2:80", "h2:7000"),
                 new Member(3, "c", "h3:80", "h3:7000"));
-        return new ClusterNode(1, members, namespaces, new ClusterSettings(3, 500, 8.0, 3_600_000, 500, 16,
+        return new ClusterNode(1, members, namespaces, null, new ClusterSettings(3, 500, 8.0, 3_600_000, 500, 16,
                 CoordinatorSettings.DEFAULTS.withSloppyQuorum(true)), clock, (to, m) -> sent.add(new Sent(to, m)), scheduler,
                 LocalStore.direct(replica), engine);
     }

@@ -16,6 +16,8 @@ import io.cairn.partition.Partitioner;
 import io.cairn.placement.PartitionMap;
 import io.cairn.placement.Placement;
 import io.cairn.quorum.Quorum;
+import io.cairn.request.Answer;
+import io.cairn.request.OpResult;
 import io.cairn.record.Record;
 import io.cairn.replica.LocalReplica;
 import io.cairn.replica.LocalStore;
@@ -59,7 +61,7 @@ class CoordinatorTest {
     private final MemoryEngine engine = new MemoryEngine();
     private final ManualScheduler scheduler = new ManualScheduler(wall);
     private final List<Sent> sent = new ArrayList<>();
-    private final List<ClientResult> answers = new ArrayList<>();
+    private final List<Answer> answers = new ArrayList<>();
     private FailureDetector detector;
     private HintStore hints;
     private LocalReplica replica;
@@ -258,7 +260,8 @@ class CoordinatorTest {
         answer(HOME_C, true);
         answer(FALLBACK_1, true);
 
-        ClientResult.Deleted d = (ClientResult.Deleted) answers.get(0);
+        Answer d = answers.get(0);
+        assertThat(d.result()).isInstanceOf(OpResult.Deleted.class);
         assertThat(d.acks()).isEqualTo(3);
         assertThat(d.fallbackAcks()).isEqualTo(1);
     }
@@ -283,7 +286,7 @@ class CoordinatorTest {
         coordinator.onReadResponse(HOME_C, new Message.ReadResponse(readId(HOME_C), older, null));
         runFor(200);
 
-        assertThat(answers).singleElement().isEqualTo(new ClientResult.Found(older, 2));
+        assertThat(answers).singleElement().isEqualTo(Answer.read(new OpResult.Found(older), 2));
         assertThat(sent).filteredOn(s -> s.message() instanceof Message.WriteRequest)
                 .allSatisfy(s -> assertThat(((Message.WriteRequest) s.message()).record()).isEqualTo(older));
         assertThat(replica.readStored(ns, KEY)).as("the coordinator's own replica repaired with the older record").isEqualTo(older);
@@ -346,14 +349,16 @@ class CoordinatorTest {
         coordinator.onAnyWriteResponse(from, new Message.WriteResponse(id, stored, stored ? null : "refused"));
     }
 
-    private ClientResult.Written written() {
+    /** The one answer, a put's. */
+    private Answer written() {
         assertThat(answers).hasSize(1);
-        return (ClientResult.Written) answers.get(0);
+        assertThat(answers.get(0).result()).isInstanceOf(OpResult.Written.class);
+        return answers.get(0);
     }
 
-    private ClientResult.Failed failure() {
+    private OpResult.Failed failure() {
         assertThat(answers).hasSize(1);
-        return (ClientResult.Failed) answers.get(0);
+        return (OpResult.Failed) answers.get(0).result();
     }
 
     private void runFor(long millis) {

@@ -507,8 +507,8 @@ class LocalReplicaTest {
             IdempotencyTag otherRequest = new IdempotencyTag("req-1", b("fingerprint-B"), 60_000);
             WriteOutcome outcome = replica.apply(List.of(idempotent(otherRequest, put("k", "v2")))).get(0);
 
-            assertThat(outcome).isInstanceOf(WriteOutcome.Refused.class);
-            assertThat(((WriteOutcome.Refused) outcome).code()).isEqualTo(ErrorCode.IDEMPOTENCY_KEY_REUSED);
+            assertThat(outcome).isInstanceOf(WriteOutcome.Failed.class);
+            assertThat(((WriteOutcome.Failed) outcome).code()).isEqualTo(ErrorCode.IDEMPOTENCY_KEY_REUSED);
             assertThat(engine.dump()).isEqualTo(before);
             assertThat(value("k")).isEqualTo("v1");
         }
@@ -522,8 +522,8 @@ class LocalReplicaTest {
                     idempotent(otherRequest, put("k", "v2"))));
 
             assertThat(outcomes.get(0)).isInstanceOf(WriteOutcome.Executed.class);
-            assertThat(((WriteOutcome.Refused) outcomes.get(1)).code()).isEqualTo(ErrorCode.IDEMPOTENCY_IN_FLIGHT);
-            assertThat(((WriteOutcome.Refused) outcomes.get(2)).code()).isEqualTo(ErrorCode.IDEMPOTENCY_KEY_REUSED);
+            assertThat(((WriteOutcome.Failed) outcomes.get(1)).code()).isEqualTo(ErrorCode.IDEMPOTENCY_IN_FLIGHT);
+            assertThat(((WriteOutcome.Failed) outcomes.get(2)).code()).isEqualTo(ErrorCode.IDEMPOTENCY_KEY_REUSED);
             assertThat(value("k")).isEqualTo("v1");
             assertThat(replica.stats().idempotencyRecords()).isEqualTo(1);
         }
@@ -607,7 +607,7 @@ class LocalReplicaTest {
             engine.write(new WriteBatch().put(key, raw), Durability.SYNC);
 
             WriteOutcome outcome = replica.apply(List.of(idempotent(tag, put("k", "v1")))).get(0);
-            assertThat(((WriteOutcome.Refused) outcome).code()).isEqualTo(ErrorCode.CORRUPT_RECORD);
+            assertThat(((WriteOutcome.Failed) outcome).code()).isEqualTo(ErrorCode.CORRUPT_RECORD);
             assertThat(replica.stats().corruptRecords()).isEqualTo(1);
         }
     }

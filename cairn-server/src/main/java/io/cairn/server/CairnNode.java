@@ -14,6 +14,8 @@ import io.cairn.server.internode.InternodeTransport;
 import io.cairn.server.http.HttpFrontEnd;
 import io.cairn.server.http.HttpSettings;
 import io.cairn.server.http.NodeApi;
+import io.cairn.server.service.KvService;
+import io.cairn.server.service.LocalService;
 import io.cairn.server.metrics.NodeMetrics;
 import io.cairn.server.rocks.RocksEngine;
 import io.cairn.server.write.WritePath;
@@ -42,6 +44,7 @@ public final class CairnNode implements AutoCloseable {
     private final NodeMetrics metrics;
     private final HttpFrontEnd http;
     private final ClusterDriver cluster; // null on a single node
+    private final LocalService local; // null on a cluster
     private final NodeHealth health;
     private final Watchdog watchdog;
     private final Instant started = Instant.now();
@@ -81,9 +84,13 @@ public final class CairnNode implements AutoCloseable {
             if (cluster != null) {
                 started.push(cluster);
             }
-            NodeApi api = new NodeApi(ns, config.limits(), replica, writes, metrics,
-                    config.http().requestTimeout(), config.idempotencyRetention(), this::ready, this::readiness,
-                    health::healthy, this::liveness, this::status, cluster);
+            this.local = cluster == null ? new LocalService(ns, replica, writes, metrics) : null;
+            if (local != null) {
+                started.push(local);
+            }
+            KvService service = cluster != null ? cluster : local;
+            NodeApi api = new NodeApi(config.limits(), service, cluster, metrics, config.idempotencyRetention(),
+                    this::ready, this::readiness, health::healthy, this::liveness, this::status);
             this.http = new HttpFrontEnd(config.http().host(), config.http().port(), config.http().ioThreads(),
                     config.http().limits(), api, metrics, health);
             started.push(http);
@@ -256,7 +263,7 @@ public final class CairnNode implements AutoCloseable {
             backlog.put("replicaLagMillis", snap.oldestHintAgeMillis());
             Map<String, Object> cl = new LinkedHashMap<>();
             cl.put("members", config.cluster().members().size());
-            cl.put("replicationFactor", cluster.replicationFactor());
+            cl.put("replicationFactor", config.cluster().replicationFactor());
             cl.put("readQuorum", config.cluster().readQuorum().toString());
             cl.put("writeQuorum", config.cluster().writeQuorum().toString());
             cl.put("peersAlive", snap.alive().entrySet().stream().filter(e -> e.getKey() != config.nodeId() && e.getValue()).count());
@@ -277,6 +284,9 @@ public final class CairnNode implements AutoCloseable {
         http.close();
         if (cluster != null) {
             cluster.close();
+        }
+        if (local != null) {
+            local.close();
         }
         writes.close();
         stallWatcher.interrupt();

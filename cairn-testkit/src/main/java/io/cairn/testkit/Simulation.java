@@ -2,7 +2,6 @@ package io.cairn.testkit;
 
 import io.cairn.clock.HybridClock;
 import io.cairn.cluster.ClusterNode;
-import io.cairn.coordinator.ClientResult;
 import io.cairn.error.ErrorCode;
 import io.cairn.membership.Member;
 import io.cairn.message.MessageCodec;
@@ -14,6 +13,7 @@ import io.cairn.quorum.Quorum;
 import io.cairn.record.Record;
 import io.cairn.replica.LocalReplica;
 import io.cairn.replica.LocalStore;
+import io.cairn.request.Answer;
 import io.cairn.request.Limits;
 import io.cairn.request.Op;
 import io.cairn.request.OpResult;
@@ -263,7 +263,7 @@ public final class Simulation {
             EventLoop.Event e = loop.schedule(delay, n.id - 1, incarnation, task);
             return () -> e.cancelled = true;
         };
-        n.cluster = new ClusterNode(n.id, members, List.of(namespace), knobs.settings(), n.hlc, transport, scheduler,
+        n.cluster = new ClusterNode(n.id, members, List.of(namespace), null, knobs.settings(), n.hlc, transport, scheduler,
                 localStore(n, scheduler), n.disk);
         n.up = true;
         n.cluster.start();
@@ -470,7 +470,7 @@ public final class Simulation {
         touched.add(coordinator);
         int incarnation = coordinator.incarnation;
         coordinator.pending.add(op);
-        Consumer<ClientResult> done = r -> {
+        Consumer<Answer> done = r -> {
             coordinator.requireLive(incarnation, "answered a client");
             if (op.outcome != Operation.Outcome.PENDING) {
                 throw new SimulationFailure(new Violation(Violation.Kind.INVARIANT, loop.now(), op + " was answered twice: " + r));
@@ -500,35 +500,33 @@ public final class Simulation {
      * The weak-quorum canary claims the W the client asked for, all of it from home replicas, as a
      * consistently broken coordinator would.
      */
-    private static Consumer<ClientResult> lieAboutAcks(Operation op, Consumer<ClientResult> done) {
-        return r -> done.accept(switch (r) {
-            case ClientResult.Written w -> new ClientResult.Written(w.version(), w.expiresAtMillis(), Math.max(w.acks(), op.quorumSize), 0);
-            case ClientResult.Deleted d -> new ClientResult.Deleted(d.version(), Math.max(d.acks(), op.quorumSize), 0);
-            default -> r;
-        });
+    private static Consumer<Answer> lieAboutAcks(Operation op, Consumer<Answer> done) {
+        return r -> done.accept(r.result() instanceof OpResult.Written || r.result() instanceof OpResult.Deleted
+                ? Answer.written(r.result(), Math.max(r.acks(), op.quorumSize), 0)
+                : r);
     }
 
-    private void complete(Operation op, ClientResult r) {
-        switch (r) {
-            case ClientResult.Written w -> {
+    private void complete(Operation op, Answer r) {
+        switch (r.result()) {
+            case OpResult.Written w -> {
                 op.outcome = Operation.Outcome.WRITTEN;
                 op.version = w.version();
-                op.acks = w.acks();
-                op.fallbackAcks = w.fallbackAcks();
+                op.acks = r.acks();
+                op.fallbackAcks = r.fallbackAcks();
             }
-            case ClientResult.Deleted d -> {
+            case OpResult.Deleted d -> {
                 op.outcome = Operation.Outcome.DELETED;
                 op.version = d.version();
-                op.acks = d.acks();
-                op.fallbackAcks = d.fallbackAcks();
+                op.acks = r.acks();
+                op.fallbackAcks = r.fallbackAcks();
             }
-            case ClientResult.Found f -> {
+            case OpResult.Found f -> {
                 invariants.checkVisible(f.record(), op + " answered");
                 op.outcome = Operation.Outcome.FOUND;
                 op.record = f.record();
             }
-            case ClientResult.NotFound nf -> op.outcome = Operation.Outcome.NOT_FOUND;
-            case ClientResult.Failed f -> {
+            case OpResult.NotFound nf -> op.outcome = Operation.Outcome.NOT_FOUND;
+            case OpResult.Failed f -> {
                 // A clock_unsafe write was refused before a version was issued: nothing was sent.
                 boolean notExecuted = f.code() == ErrorCode.QUORUM_UNAVAILABLE || f.code() == ErrorCode.INVALID_QUORUM
                         || f.code() == ErrorCode.CLOCK_UNSAFE || !op.isWrite();
@@ -538,6 +536,7 @@ public final class Simulation {
                 op.outcome = notExecuted ? Operation.Outcome.FAILED : Operation.Outcome.UNKNOWN;
                 op.error = f.code().code() + ": " + f.message();
             }
+            default -> throw new SimulationFailure(new Violation(Violation.Kind.INVARIANT, loop.now(), op + " answered " + r));
         }
         if (op.acknowledged()) {
             if (op.acks < op.quorumSize) {

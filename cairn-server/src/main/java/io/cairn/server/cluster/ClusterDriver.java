@@ -3,7 +3,6 @@ package io.cairn.server.cluster;
 import io.cairn.clock.HybridClock;
 import io.cairn.cluster.ClusterNode;
 import io.cairn.cluster.ClusterSettings;
-import io.cairn.coordinator.ClientResult;
 import io.cairn.coordinator.CoordinatorSettings;
 import io.cairn.error.CairnException;
 import io.cairn.error.ErrorCode;
@@ -13,12 +12,18 @@ import io.cairn.message.Message;
 import io.cairn.namespace.Namespace;
 import io.cairn.placement.PartitionMap;
 import io.cairn.quorum.Quorum;
+import io.cairn.idempotency.IdempotencyTag;
 import io.cairn.record.Record;
+import io.cairn.request.Answer;
+import io.cairn.request.Op;
+import io.cairn.request.WriteOutcome;
+import io.cairn.request.WriteRequest;
 import io.cairn.replica.LocalReplica;
 import io.cairn.schedule.Scheduler;
 import io.cairn.server.config.NodeConfig;
 import io.cairn.server.health.NodeHealth;
-import io.cairn.server.http.ClusterFront;
+import io.cairn.server.service.ClusterAdmin;
+import io.cairn.server.service.KvService;
 import io.cairn.server.http.Etags;
 import io.cairn.server.internode.InternodeTransport;
 import io.cairn.server.write.WritePath;
@@ -42,7 +47,7 @@ import java.util.function.BiFunction;
  * end, messages from the internode transport, scheduled tasks and local write completions — so
  * the core stays single-threaded exactly as under the simulator.
  */
-public final class ClusterDriver implements ClusterFront, AutoCloseable {
+public final class ClusterDriver implements KvService, ClusterAdmin, AutoCloseable {
     /** The namespace holding replicated idempotency outcomes; same partitioning as the data. */
     public static final int IDEMPOTENCY_NAMESPACE_ID = 2;
 
@@ -75,7 +80,8 @@ public final class ClusterDriver implements ClusterFront, AutoCloseable {
      */
     public record Snapshot(long takenAtMillis, Map<Integer, HintStore.Backlog> hints, Map<Integer, Boolean> alive,
                            long hintsStored, long hintsReplayed, long hintsDropped, long readRepairs,
-                           long quorumFailures, long outcomeUnknown, long fallbackWrites, int requestsInFlight) {
+                           long quorumFailures, long outcomeUnknown, long fallbackWrites, int requestsInFlight,
+                           long idempotencyReplays, long idempotencyUnrecorded) {
         public long hintsPending() {
             return hints.values().stream().mapToLong(HintStore.Backlog::count).sum();
         }
@@ -137,7 +143,7 @@ public final class ClusterDriver implements ClusterFront, AutoCloseable {
             ScheduledFuture<?> f = coreLoop.schedule(guarded(task), delayMillis, TimeUnit.MILLISECONDS);
             return () -> f.cancel(false);
         };
-        this.node = call(() -> new ClusterNode(config.nodeId(), c.members(), List.of(namespace, idempotency), settings, clock, peerRequests, scheduler,
+        this.node = call(() -> new ClusterNode(config.nodeId(), c.members(), List.of(namespace), idempotency, settings, clock, peerRequests, scheduler,
                 new WritePathStore(writes, replica, core, c.requestTimeout().toMillis()), engine));
         holder.node = node;
         this.snapshot = call(this::takeSnapshot);
@@ -167,7 +173,8 @@ public final class ClusterDriver implements ClusterFront, AutoCloseable {
         var stats = node.coordinator().stats();
         return new Snapshot(replica.clock().physicalMillis(), Map.copyOf(node.hints().backlog()), Map.copyOf(alive),
                 node.hints().storedCount(), node.hintsReplayed(), node.hints().droppedCount(), stats.readRepairs(),
-                stats.quorumFailures(), stats.outcomeUnknown(), stats.fallbackHints(), peerRequests.inFlight());
+                stats.quorumFailures(), stats.outcomeUnknown(), stats.fallbackHints(), peerRequests.inFlight(),
+                node.idempotencyReplays(), node.idempotencyUnrecorded());
     }
 
     /** The latest snapshot, at most about a second old. */
@@ -218,41 +225,39 @@ public final class ClusterDriver implements ClusterFront, AutoCloseable {
     }
 
     @Override
-    public CompletableFuture<ClientResult> put(byte[] key, byte[] value, String contentType, long ttlMillis, Quorum w, long deadlineNanos) {
-        return onCore(deadlineNanos, done -> node.put(namespace, key, value, contentType, ttlMillis, w, done));
+    public boolean replicated() {
+        return true;
     }
 
     @Override
-    public CompletableFuture<ClientResult> delete(byte[] key, Quorum w, long deadlineNanos) {
-        return onCore(deadlineNanos, done -> node.delete(namespace, key, w, done));
+    public CompletableFuture<WriteOutcome> write(List<Op> ops, IdempotencyTag idempotency, Quorum r, Quorum w, long deadlineNanos) {
+        WriteRequest request = new WriteRequest(namespace, ops, idempotency);
+        Quorum read = r != null ? r : config.readQuorum();
+        Quorum write = w != null ? w : config.writeQuorum();
+        return onCore(deadlineNanos, () -> new WriteOutcome.Failed(ErrorCode.OVERLOADED, NOT_EXECUTED),
+                done -> node.execute(request, read, write, done));
     }
 
     @Override
-    public CompletableFuture<ClientResult> get(byte[] key, Quorum r, long deadlineNanos) {
-        return onCore(deadlineNanos, done -> node.get(namespace, key, r, done));
+    public CompletableFuture<Answer> read(byte[] key, Quorum r, long deadlineNanos) {
+        Quorum read = r != null ? r : config.readQuorum();
+        return onCore(deadlineNanos, () -> Answer.failed(ErrorCode.OVERLOADED, NOT_EXECUTED, Map.of()),
+                done -> node.get(namespace, key, read, done));
     }
 
-    @Override
-    public CompletableFuture<ClientResult> getOutcome(byte[] idempotencyKey, Quorum r, long deadlineNanos) {
-        return onCore(deadlineNanos, done -> node.get(idempotency, idempotencyKey, r, done));
-    }
-
-    @Override
-    public CompletableFuture<ClientResult> putOutcome(byte[] idempotencyKey, byte[] outcome, long ttlMillis, Quorum w, long deadlineNanos) {
-        return onCore(deadlineNanos, done -> node.put(idempotency, idempotencyKey, outcome, null, ttlMillis, w, done));
-    }
+    private static final String NOT_EXECUTED = "the request waited past its deadline for the cluster core and was not executed";
 
     /**
      * Runs a client request on the core thread, unless the core gets to it only after its
      * deadline: then it is refused as not executed, so a backed-up core never works on requests
      * whose clients have given up.
      */
-    private CompletableFuture<ClientResult> onCore(long deadlineNanos, java.util.function.Consumer<java.util.function.Consumer<ClientResult>> request) {
-        CompletableFuture<ClientResult> f = new CompletableFuture<>();
+    private <T> CompletableFuture<T> onCore(long deadlineNanos, java.util.function.Supplier<T> late,
+                                            java.util.function.Consumer<java.util.function.Consumer<T>> request) {
+        CompletableFuture<T> f = new CompletableFuture<>();
         core.execute(() -> {
-            if (ClusterFront.expired(deadlineNanos)) {
-                f.complete(new ClientResult.Failed(ErrorCode.OVERLOADED,
-                        "the request waited past its deadline for the cluster core and was not executed", Map.of()));
+            if (KvService.expired(deadlineNanos)) {
+                f.complete(late.get());
                 return;
             }
             request.accept(f::complete);
@@ -274,21 +279,6 @@ public final class ClusterDriver implements ClusterFront, AutoCloseable {
     /** The core thread's executor, for the watchdog. */
     public io.netty.util.concurrent.EventExecutor coreExecutor() {
         return coreLoop;
-    }
-
-    @Override
-    public Quorum defaultReadQuorum() {
-        return config.readQuorum();
-    }
-
-    @Override
-    public Quorum defaultWriteQuorum() {
-        return config.writeQuorum();
-    }
-
-    @Override
-    public int replicationFactor() {
-        return node.coordinator().map().replicationFactor();
     }
 
     public InternodeTransport transport() {
@@ -388,6 +378,8 @@ public final class ClusterDriver implements ClusterFront, AutoCloseable {
         stats.put("quorumFailures", s.quorumFailures());
         stats.put("outcomeUnknown", s.outcomeUnknown());
         stats.put("fallbackWrites", s.fallbackWrites());
+        stats.put("idempotencyReplays", s.idempotencyReplays());
+        stats.put("idempotencyUnrecorded", s.idempotencyUnrecorded());
         stats.put("peerRequestsInFlight", s.requestsInFlight());
         return stats;
     }

@@ -110,9 +110,15 @@ public final class HttpFrontEnd implements AutoCloseable {
                 });
         try {
             channel = b.bind(new InetSocketAddress(host, port)).sync().channel();
-        } catch (InterruptedException | RuntimeException e) {
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
             shutdown();
-            throw e;
+            throw new IllegalStateException("interrupted while binding the HTTP port " + host + ":" + port, e);
+        } catch (Exception e) {
+            // sync() rethrows the bind failure as it is, checked or not (a BindException is an
+            // IOException): name the address and what failed in one line the operator can act on.
+            shutdown();
+            throw new IllegalStateException("cannot listen for HTTP on " + host + ":" + port + ": " + e.getMessage(), e);
         }
     }
 

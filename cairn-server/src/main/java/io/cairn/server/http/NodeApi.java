@@ -3,17 +3,17 @@ package io.cairn.server.http;
 import io.cairn.error.CairnException;
 import io.cairn.error.ErrorCode;
 import io.cairn.idempotency.IdempotencyTag;
-import io.cairn.namespace.Namespace;
+import io.cairn.quorum.Quorum;
 import io.cairn.record.Record;
-import io.cairn.replica.LocalReplica;
+import io.cairn.request.Answer;
 import io.cairn.request.Condition;
 import io.cairn.request.Limits;
 import io.cairn.request.Op;
 import io.cairn.request.OpResult;
 import io.cairn.request.WriteOutcome;
-import io.cairn.request.WriteRequest;
 import io.cairn.server.metrics.NodeMetrics;
-import io.cairn.server.write.WritePath;
+import io.cairn.server.service.ClusterAdmin;
+import io.cairn.server.service.KvService;
 import io.netty.channel.EventLoop;
 import io.netty.handler.codec.http.FullHttpResponse;
 import io.netty.handler.codec.http.HttpHeaderNames;
@@ -27,72 +27,70 @@ import java.time.Duration;
 import java.time.Instant;
 import java.time.ZoneOffset;
 import java.time.format.DateTimeFormatter;
-import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.TimeUnit;
+import java.util.concurrent.CompletionException;
 import java.util.function.BooleanSupplier;
+import java.util.function.Function;
 import java.util.function.Supplier;
 
 /**
  * The HTTP API: routes, the translation of HTTP into the internal request model and back, and
- * the operational endpoints. Policy (conditions, TTL, idempotency) lives in the core; this class
- * only parses, validates early, and renders.
+ * the operational endpoints. Every key-value request goes to the {@link KvService} — the same on
+ * a single node and on a cluster — where all policy lives (conditions, TTL, idempotency, quorums,
+ * per-key order in a batch, deadlines); this class only parses, validates early, and renders.
  *
- * <p>Reads run on the event loop straight against storage. Writes go to the {@link WritePath}
- * and complete later; a write that has not completed by the request deadline is answered 503
- * (withdrawn, never applied) or 504 {@code outcome_unknown} (it may yet be applied).
+ * <p>On a replicated service the routes also take quorums ({@code r}, {@code w} as query
+ * parameters or {@code Cairn-Read-Quorum} / {@code Cairn-Write-Quorum} headers, which must agree
+ * when both are given) and answers say how many replicas took part ({@code Cairn-Acks},
+ * {@code Cairn-Fallback-Acks}, {@code Cairn-Replies}). Responses are rendered on the connection's
+ * event loop, never on the thread that completed the request.
  */
 public final class NodeApi implements Api {
     public static final String TTL_HEADER = "Cairn-TTL";
     public static final String EXPIRES_HEADER = "Cairn-Expires-At";
     public static final String IDEMPOTENCY_HEADER = "Idempotency-Key";
     public static final String REPLAYED_HEADER = "Idempotent-Replayed";
+    public static final String ACKS_HEADER = "Cairn-Acks";
+    public static final String FALLBACK_ACKS_HEADER = "Cairn-Fallback-Acks";
+    public static final String REPLIES_HEADER = "Cairn-Replies";
+    public static final String R_HEADER = "Cairn-Read-Quorum";
+    public static final String W_HEADER = "Cairn-Write-Quorum";
     private static final String KV = "/kv";
     private static final String KV_PREFIX = "/kv/";
     private static final String BATCH_SEGMENT = "_batch";
     private static final HttpMethod BATCH = HttpMethod.valueOf("BATCH");
     private static final long SMALL_BODY = 64 * 1024;
-    private static final Set<String> PUT_PARAMS = Set.of("ttl");
     private static final DateTimeFormatter HTTP_DATE = DateTimeFormatter.ofPattern("EEE, dd MMM yyyy HH:mm:ss 'GMT'", java.util.Locale.US).withZone(ZoneOffset.UTC);
 
-    private final Namespace namespace;
     private final Limits limits;
-    private final LocalReplica replica;
-    private final WritePath writes;
+    private final KvService service;
+    // Null on a single node.
+    private final ClusterAdmin admin;
     private final NodeMetrics metrics;
-    private final long requestTimeoutNanos;
     private final long idempotencyRetentionMillis;
     private final BooleanSupplier ready;
     private final Supplier<Map<String, Object>> readiness;
     private final BooleanSupplier healthy;
     private final Supplier<Map<String, Object>> liveness;
     private final Supplier<Map<String, Object>> status;
-    // Null on a single node; set when the node is part of a cluster.
-    private final ClusterRoutes cluster;
-    private final ClusterFront clusterFront;
 
-    public NodeApi(Namespace namespace, Limits limits, LocalReplica replica, WritePath writes, NodeMetrics metrics,
-                   Duration requestTimeout, Duration idempotencyRetention, BooleanSupplier ready,
-                   Supplier<Map<String, Object>> readiness, BooleanSupplier healthy, Supplier<Map<String, Object>> liveness,
-                   Supplier<Map<String, Object>> status, ClusterFront clusterFront) {
-        this.namespace = namespace;
+    public NodeApi(Limits limits, KvService service, ClusterAdmin admin, NodeMetrics metrics, Duration idempotencyRetention,
+                   BooleanSupplier ready, Supplier<Map<String, Object>> readiness, BooleanSupplier healthy,
+                   Supplier<Map<String, Object>> liveness, Supplier<Map<String, Object>> status) {
         this.limits = limits;
-        this.replica = replica;
-        this.writes = writes;
+        this.service = service;
+        this.admin = admin;
         this.metrics = metrics;
-        this.requestTimeoutNanos = requestTimeout.toNanos();
         this.idempotencyRetentionMillis = idempotencyRetention.toMillis();
         this.ready = ready;
         this.readiness = readiness;
         this.healthy = healthy;
         this.liveness = liveness;
         this.status = status;
-        this.clusterFront = clusterFront;
-        this.cluster = clusterFront == null ? null : new ClusterRoutes(clusterFront, new ClusterIdempotency(clusterFront, metrics));
     }
 
     @Override
@@ -142,7 +140,7 @@ public final class NodeApi implements Api {
         }
         if (path.startsWith(KV_PREFIX)) {
             if (m.equals(HttpMethod.GET) || m.equals(HttpMethod.HEAD)) {
-                return cluster != null ? clusterGet(call) : done(get(call));
+                return get(call, loop);
             }
             if (m.equals(HttpMethod.PUT)) {
                 return put(call, loop);
@@ -158,14 +156,14 @@ public final class NodeApi implements Api {
             case "/metrics" -> readOnly(call, () -> Responses.bytes(HttpResponseStatus.OK, metrics.scrape().getBytes(StandardCharsets.UTF_8),
                     "text/plain; version=0.0.4; charset=utf-8"));
             case "/admin/status" -> readOnly(call, () -> Responses.json(HttpResponseStatus.OK, status.get()));
-            case "/admin/cluster" -> clusterAdmin(call, () -> clusterFront.clusterView());
+            case "/admin/cluster" -> clusterAdmin(call, () -> admin.clusterView());
             case "/admin/faults" -> faults(call);
             default -> {
                 if (path.startsWith("/admin/partitions/")) {
                     yield clusterAdmin(call, () -> partitionView(path.substring("/admin/partitions/".length())));
                 }
                 if (path.startsWith("/admin/keys/")) {
-                    yield clusterAdmin(call, () -> clusterFront.keyView(
+                    yield clusterAdmin(call, () -> admin.keyView(
                             KeyCodec.decodeKey(path.substring("/admin/keys/".length()), limits.maxKeyBytes())));
                 }
                 yield done(Responses.error(ErrorCode.ROUTE_NOT_FOUND, "no route " + path + "; see docs/api.md"));
@@ -177,7 +175,7 @@ public final class NodeApi implements Api {
         if (!call.method().equals(HttpMethod.GET) && !call.method().equals(HttpMethod.HEAD)) {
             return done(methodNotAllowed("GET, HEAD"));
         }
-        if (clusterFront == null) {
+        if (admin == null) {
             return done(Responses.error(ErrorCode.ROUTE_NOT_FOUND, "this node is not part of a cluster (no cluster.members configured)"));
         }
         return view.get().thenApply(m -> m == null
@@ -194,10 +192,10 @@ public final class NodeApi implements Api {
         if (!post && !call.method().equals(HttpMethod.GET)) {
             return done(methodNotAllowed("GET, POST"));
         }
-        if (clusterFront == null) {
+        if (admin == null) {
             return done(Responses.error(ErrorCode.ROUTE_NOT_FOUND, "this node is not part of a cluster (no cluster.members configured)"));
         }
-        Map<String, String> params = requireNoParams(call, post ? Set.of("block") : Set.of());
+        Map<String, String> params = requireParams(call, post ? Set.of("block") : Set.of());
         Set<Integer> block = null;
         if (post) {
             String list = params.get("block");
@@ -216,7 +214,7 @@ public final class NodeApi implements Api {
                 }
             }
         }
-        return done(Responses.json(HttpResponseStatus.OK, clusterFront.faults(block)));
+        return done(Responses.json(HttpResponseStatus.OK, admin.faults(block)));
     }
 
     private CompletableFuture<Map<String, Object>> partitionView(String text) {
@@ -226,15 +224,7 @@ public final class NodeApi implements Api {
         } catch (NumberFormatException e) {
             throw new CairnException(ErrorCode.INVALID_PARAMETER, "partition id must be a number, got '" + text + "'");
         }
-        return clusterFront.partitionView(p);
-    }
-
-    private CompletableFuture<FullHttpResponse> clusterGet(HttpCall call) {
-        byte[] key = key(call);
-        Map<String, String> params = requireNoParams(call, Set.of("r"));
-        Etags.Match ifNoneMatch = header(call.headers(), HttpHeaderNames.IF_NONE_MATCH.toString()) == null ? null
-                : Etags.parse(call.headers().get(HttpHeaderNames.IF_NONE_MATCH), "If-None-Match");
-        return cluster.get(call, key, params, ifNoneMatch);
+        return admin.partitionView(p);
     }
 
     private CompletableFuture<FullHttpResponse> readOnly(HttpCall call, Supplier<FullHttpResponse> handler) {
@@ -252,21 +242,24 @@ public final class NodeApi implements Api {
 
     // ---- GET / HEAD ----
 
-    private FullHttpResponse get(HttpCall call) {
+    private CompletableFuture<FullHttpResponse> get(HttpCall call, EventLoop loop) {
         byte[] key = key(call);
-        requireNoParams(call, Set.of());
+        Map<String, String> params = requireParams(call, service.replicated() ? Set.of("r") : Set.of());
+        Quorum r = quorum(call, params, "r", R_HEADER);
         Etags.Match ifNoneMatch = header(call.headers(), HttpHeaderNames.IF_NONE_MATCH.toString()) == null ? null
                 : Etags.parse(call.headers().get(HttpHeaderNames.IF_NONE_MATCH), "If-None-Match");
-        OpResult result = replica.read(namespace, key);
-        return switch (result) {
-            case OpResult.Found f -> found(f.record(), ifNoneMatch);
-            case OpResult.NotFound nf -> notFound();
-            case OpResult.Failed failed -> {
-                metrics.corruptRead();
-                yield Responses.error(failed.code(), failed.message());
+        return rendered(service.read(key, r, call.deadlineNanos()), answer -> {
+            FullHttpResponse response = switch (answer.result()) {
+                case OpResult.Found f -> found(f.record(), ifNoneMatch);
+                case OpResult.NotFound nf -> notFound();
+                case OpResult.Failed f -> Responses.error(f.code(), f.message(), f.details());
+                default -> throw new IllegalStateException("a read answered " + answer.result());
+            };
+            if (service.replicated() && !(answer.result() instanceof OpResult.Failed)) {
+                response.headers().set(REPLIES_HEADER, answer.replies());
             }
-            default -> throw new IllegalStateException("unexpected read result " + result);
-        };
+            return response;
+        }, loop);
     }
 
     /** 200 with the value, or 304 when If-None-Match names the current version. */
@@ -294,7 +287,7 @@ public final class NodeApi implements Api {
 
     private CompletableFuture<FullHttpResponse> put(HttpCall call, EventLoop loop) {
         byte[] key = key(call);
-        Map<String, String> params = requireNoParams(call, cluster != null ? Set.of("ttl", "w") : PUT_PARAMS);
+        Map<String, String> params = requireParams(call, service.replicated() ? Set.of("ttl", "w") : Set.of("ttl"));
         String ttlText = params.get("ttl");
         String ttlHeader = header(call.headers(), TTL_HEADER);
         long ttl = Ttls.parse(ttlText != null ? ttlText : ttlHeader);
@@ -310,20 +303,14 @@ public final class NodeApi implements Api {
         }
         Condition condition = condition(call.headers(), true);
         Op.Put op = new Op.Put(key, call.body(), contentType, ttl, condition);
-        if (cluster != null) {
-            return cluster.put(call, op, params, idempotency(call));
-        }
-        return write(call, List.of(op), loop, false);
+        return write(call, List.of(op), params, false, loop);
     }
 
     private CompletableFuture<FullHttpResponse> delete(HttpCall call, EventLoop loop) {
         byte[] key = key(call);
-        Map<String, String> params = requireNoParams(call, cluster != null ? Set.of("w") : Set.of());
+        Map<String, String> params = requireParams(call, service.replicated() ? Set.of("w") : Set.of());
         Condition condition = condition(call.headers(), false);
-        if (cluster != null) {
-            return cluster.delete(call, new Op.Delete(key, condition), params, idempotency(call));
-        }
-        return write(call, List.of(new Op.Delete(key, condition)), loop, false);
+        return write(call, List.of(new Op.Delete(key, condition)), params, false, loop);
     }
 
     private Condition condition(HttpHeaders headers, boolean allowIfNoneMatch) {
@@ -351,25 +338,10 @@ public final class NodeApi implements Api {
     // ---- BATCH ----
 
     private CompletableFuture<FullHttpResponse> batch(HttpCall call, EventLoop loop) {
-        Map<String, String> params = requireNoParams(call, cluster != null ? Set.of("r", "w") : Set.of());
+        Map<String, String> params = requireParams(call, service.replicated() ? Set.of("r", "w") : Set.of());
         requireJson(call);
         List<Op> ops = BatchCodec.parse(call.body(), limits);
-        if (cluster != null) {
-            return cluster.batch(call, ops, params, idempotency(call));
-        }
-        boolean readOnly = ops.stream().noneMatch(Op::isWrite);
-        if (readOnly && header(call.headers(), IDEMPOTENCY_HEADER) == null) {
-            List<OpResult> results = new ArrayList<>(ops.size());
-            for (Op op : ops) {
-                OpResult r = replica.read(namespace, op.key());
-                if (r instanceof OpResult.Failed) {
-                    metrics.corruptRead();
-                }
-                results.add(r);
-            }
-            return done(Responses.bytes(HttpResponseStatus.OK, BatchCodec.render(ops, results), Responses.APPLICATION_JSON));
-        }
-        return write(call, ops, loop, true);
+        return write(call, ops, params, true, loop);
     }
 
     /**
@@ -394,50 +366,90 @@ public final class NodeApi implements Api {
         }
     }
 
-    // ---- the write path ----
+    // ---- writes and batches ----
 
-    private CompletableFuture<FullHttpResponse> write(HttpCall call, List<Op> ops, EventLoop loop, boolean batch) {
+    private CompletableFuture<FullHttpResponse> write(HttpCall call, List<Op> ops, Map<String, String> params, boolean batch, EventLoop loop) {
         IdempotencyTag tag = idempotency(call);
-        long deadline = call.deadlineNanos();
-        WritePath.Pending pending = writes.submit(new WriteRequest(namespace, ops, tag), deadline);
-        CompletableFuture<FullHttpResponse> response = new CompletableFuture<>();
-        var timeout = loop.schedule(() -> {
-            if (response.isDone()) {
-                return;
-            }
-            if (pending.cancel()) {
-                response.complete(Responses.error(ErrorCode.OVERLOADED, "the write was not applied within "
-                        + TimeUnit.NANOSECONDS.toMillis(requestTimeoutNanos) + " ms and was withdrawn; it was not stored"));
-            } else {
-                response.complete(Responses.error(ErrorCode.OUTCOME_UNKNOWN, "the write did not complete within "
-                        + TimeUnit.NANOSECONDS.toMillis(requestTimeoutNanos) + " ms; it may or may not be stored"));
-            }
-        }, Math.max(0, deadline - System.nanoTime()), TimeUnit.NANOSECONDS);
-        // Render on the connection's event loop, not on the applier thread that completes the
-        // future: the applier's time is the write path's throughput.
-        pending.future().whenCompleteAsync((outcome, error) -> {
-            timeout.cancel(false);
-            if (error != null) {
-                response.complete(error instanceof CairnException c ? Responses.error(c)
-                        : Responses.error(ErrorCode.INTERNAL, "internal error: " + error));
-            } else {
-                response.complete(render(ops, outcome, batch));
-            }
-        }, loop);
-        return response;
+        Quorum r = batch ? quorum(call, params, "r", R_HEADER) : null;
+        Quorum w = quorum(call, params, "w", W_HEADER);
+        return rendered(service.write(ops, tag, r, w, call.deadlineNanos()), outcome -> render(ops, outcome, batch), loop);
     }
 
-    private static FullHttpResponse render(List<Op> ops, WriteOutcome outcome, boolean batch) {
+    private FullHttpResponse render(List<Op> ops, WriteOutcome outcome, boolean batch) {
         return switch (outcome) {
-            case WriteOutcome.Refused r -> Responses.error(r.code(), r.message());
+            case WriteOutcome.Failed f -> Responses.error(f.code(), f.message(), f.details());
             case WriteOutcome.Executed e -> {
                 FullHttpResponse response = results(ops, e.results(), batch);
                 if (e.replayed()) {
                     response.headers().set(REPLAYED_HEADER, "true");
+                } else if (!batch && service.replicated()) {
+                    Answer a = e.answers().get(0);
+                    if (a.result() instanceof OpResult.Written || a.result() instanceof OpResult.Deleted) {
+                        response.headers().set(ACKS_HEADER, a.acks());
+                        // Under sloppy quorum: how many acknowledgements came from fallbacks holding a hint.
+                        if (a.fallbackAcks() > 0) {
+                            response.headers().set(FALLBACK_ACKS_HEADER, a.fallbackAcks());
+                        }
+                    }
                 }
                 yield response;
             }
         };
+    }
+
+    /**
+     * Renders what the service answers on the connection's event loop (at once when it answered
+     * already and we are on that loop); a failure the service did not turn into an answer becomes
+     * an error response, so the returned future never completes exceptionally.
+     */
+    private static <T> CompletableFuture<FullHttpResponse> rendered(CompletableFuture<T> answer, Function<T, FullHttpResponse> render,
+                                                                    EventLoop loop) {
+        Function<T, FullHttpResponse> safe = value -> {
+            try {
+                return render.apply(value);
+            } catch (CairnException e) {
+                return Responses.error(e);
+            }
+        };
+        CompletableFuture<FullHttpResponse> response = answer.isDone() && loop.inEventLoop() ? answer.thenApply(safe)
+                : answer.thenApplyAsync(safe, loop);
+        return response.exceptionally(NodeApi::failure);
+    }
+
+    private static FullHttpResponse failure(Throwable error) {
+        Throwable cause = error instanceof CompletionException && error.getCause() != null ? error.getCause() : error;
+        if (cause instanceof CairnException c) {
+            return Responses.error(c);
+        }
+        if (cause instanceof Error e) {
+            throw e;
+        }
+        return Responses.error(ErrorCode.INTERNAL, "internal error: " + cause);
+    }
+
+    /**
+     * A quorum from its query parameter or its header (both given: they must agree); null when
+     * neither is, which means the service's default. Single nodes take no quorums: their routes
+     * refuse the parameter, and the header is ignored.
+     */
+    private Quorum quorum(HttpCall call, Map<String, String> params, String name, String headerName) {
+        if (!service.replicated()) {
+            return null;
+        }
+        String param = params.get(name);
+        String header = header(call.headers(), headerName);
+        if (param != null && header != null && !param.trim().equalsIgnoreCase(header.trim())) {
+            throw new CairnException(ErrorCode.INVALID_QUORUM, "the " + name + " query parameter and the " + headerName + " header disagree");
+        }
+        String text = param != null ? param : header;
+        if (text == null) {
+            return null;
+        }
+        try {
+            return Quorum.parse(text);
+        } catch (IllegalArgumentException e) {
+            throw new CairnException(ErrorCode.INVALID_QUORUM, name + " " + e.getMessage());
+        }
     }
 
     /** A batch's per-operation results as JSON, or a single operation's own answer. */
@@ -473,7 +485,7 @@ public final class NodeApi implements Api {
                 }
                 yield r;
             }
-            case OpResult.Failed f -> Responses.error(f.code(), f.message());
+            case OpResult.Failed f -> Responses.error(f.code(), f.message(), f.details());
             default -> throw new IllegalStateException("unexpected write result " + result);
         };
     }
@@ -516,7 +528,7 @@ public final class NodeApi implements Api {
         return KeyCodec.decodeKey(call.path().substring(KV_PREFIX.length()), limits.maxKeyBytes());
     }
 
-    private static Map<String, String> requireNoParams(HttpCall call, Set<String> allowed) {
+    private static Map<String, String> requireParams(HttpCall call, Set<String> allowed) {
         Map<String, String> params = KeyCodec.decodeQuery(call.query());
         for (String name : params.keySet()) {
             if (!allowed.contains(name)) {

@@ -39,8 +39,6 @@ public final class NodeMetrics implements AutoCloseable {
     private final ConcurrentHashMap<String, Timer> timers = new ConcurrentHashMap<>();
     private final JvmGcMetrics gc = new JvmGcMetrics();
     private final Counter corruptReads;
-    private final Counter clusterReplays;
-    private final Counter unrecorded;
     private final ConcurrentHashMap<String, Timer> peerTimers = new ConcurrentHashMap<>();
     private final ConcurrentHashMap<String, Counter> peerErrors = new ConcurrentHashMap<>();
 
@@ -51,10 +49,6 @@ public final class NodeMetrics implements AutoCloseable {
         new ClassLoaderMetrics().bindTo(registry);
         new ProcessorMetrics().bindTo(registry);
         new UptimeMetrics().bindTo(registry);
-        clusterReplays = Counter.builder("cairn.idempotency.cluster.replays")
-                .description("Retries a cluster coordinator answered from a replicated outcome").register(registry);
-        unrecorded = Counter.builder("cairn.idempotency.unrecorded")
-                .description("Idempotent requests whose outcome could not be stored at W").register(registry);
         corruptReads = Counter.builder("cairn.http.corrupt.reads").description("Reads that found a corrupt record and answered 500").register(registry);
     }
 
@@ -73,16 +67,6 @@ public final class NodeMetrics implements AutoCloseable {
                     .register(registry));
         }
         t.record(nanos, TimeUnit.NANOSECONDS);
-    }
-
-    /** A cluster coordinator answered a retry from a replicated idempotency outcome. */
-    public void idempotencyReplay() {
-        clusterReplays.increment();
-    }
-
-    /** A cluster coordinator could not store an idempotency outcome at W (a retry may run again). */
-    public void idempotencyUnrecorded() {
-        unrecorded.increment();
     }
 
     public void corruptRead() {
@@ -240,6 +224,10 @@ public final class NodeMetrics implements AutoCloseable {
         FunctionCounter.builder("cairn.quorum.failures", s, x -> x.snapshot().quorumFailures()).description("Requests refused because too few replicas were reachable").register(registry);
         FunctionCounter.builder("cairn.writes.fallback", s, x -> x.snapshot().fallbackWrites())
                 .description("Writes sent to a fallback node for a down home replica (sloppy quorum)").register(registry);
+        FunctionCounter.builder("cairn.idempotency.cluster.replays", s, x -> x.snapshot().idempotencyReplays())
+                .description("Retries a cluster coordinator answered from a replicated outcome").register(registry);
+        FunctionCounter.builder("cairn.idempotency.unrecorded", s, x -> x.snapshot().idempotencyUnrecorded())
+                .description("Idempotent requests whose outcome could not be stored at W").register(registry);
         FunctionCounter.builder("cairn.writes.outcome.unknown", s, x -> x.snapshot().outcomeUnknown()).description("Writes answered outcome_unknown (W not reached in time)").register(registry);
     }
 

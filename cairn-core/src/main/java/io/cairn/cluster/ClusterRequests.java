@@ -1,0 +1,240 @@
+package io.cairn.cluster;
+
+import io.cairn.clock.HybridClock;
+import io.cairn.coordinator.Coordinator;
+import io.cairn.error.ErrorCode;
+import io.cairn.idempotency.IdempotencyTag;
+import io.cairn.idempotency.StoredOutcome;
+import io.cairn.invariant.Invariant;
+import io.cairn.namespace.Namespace;
+import io.cairn.quorum.Quorum;
+import io.cairn.record.CorruptRecordException;
+import io.cairn.request.Answer;
+import io.cairn.request.Op;
+import io.cairn.request.OpResult;
+import io.cairn.request.WriteOutcome;
+import io.cairn.request.WriteRequest;
+import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.function.Consumer;
+
+/**
+ * A client's write request (a put, a delete or a batch, optionally idempotent) run on a cluster,
+ * over the {@link Coordinator}'s single-key reads and writes.
+ *
+ * <p><b>Operations.</b> Operations on different keys run at once; operations on one key run one
+ * after another in request order, so each sees the ones before it. Answers are in request order.
+ * Conditional operations (If-Match, If-None-Match) are refused while N &gt; 1: a linearizable
+ * compare-and-swap on replicated data needs a consensus round per key, and a read-then-write race
+ * would be unsafe.
+ *
+ * <p><b>Idempotency.</b> The first outcome of a request is kept as a record of the outcomes
+ * namespace, replicated like data with the request's own W, so a retry through any coordinator
+ * finds it. (1) A coordinator refuses a key it is running now ({@code idempotency_in_flight}).
+ * (2) It looks the key up at R = N − W + 1, so the lookup overlaps every set of W replicas that
+ * acknowledged an earlier outcome. A stored outcome is replayed, or the request refused with
+ * {@code idempotency_key_reused} when its fingerprint differs. (3) Otherwise it runs the
+ * operations, stores their outcome at W with the retention as TTL, and only then answers.
+ *
+ * <p><b>Failure cases.</b> A lookup that cannot reach its R fails the request before anything is
+ * written. When an operation ended {@code outcome_unknown}, no outcome is stored: a retry runs the
+ * request again, which for these unconditional operations converges on the same values. When the
+ * outcome could not be stored at W, the client still gets the true answer, the event is counted
+ * ({@link #unrecorded()}), and a retry may run the operations again, with the same effect. Two first
+ * attempts of one key sent at the same moment to two coordinators can both run; the later outcome
+ * wins — per-key serialization across coordinators needs the consensus stage.
+ *
+ * <p>Single-threaded, driven by its node.
+ */
+final class ClusterRequests {
+    private final Coordinator coordinator;
+    private final HybridClock clock;
+    // Null when the node keeps no outcomes: idempotent requests are then refused.
+    private final Namespace outcomes;
+    // Idempotency keys whose request this coordinator is running now.
+    private final Set<String> inFlight = new HashSet<>();
+    private long replays;
+    private long unrecorded;
+
+    ClusterRequests(Coordinator coordinator, HybridClock clock, Namespace outcomes) {
+        this.coordinator = coordinator;
+        this.clock = clock;
+        this.outcomes = outcomes;
+    }
+
+    long replays() {
+        return replays;
+    }
+
+    long unrecorded() {
+        return unrecorded;
+    }
+
+    int inFlight() {
+        return inFlight.size();
+    }
+
+    void execute(WriteRequest request, Quorum r, Quorum w, Consumer<WriteOutcome> done) {
+        WriteOutcome.Failed refused = refusal(request, r, w);
+        if (refused != null) {
+            done.accept(refused);
+            return;
+        }
+        IdempotencyTag tag = request.idempotency();
+        if (tag == null) {
+            run(request, r, w, answers -> done.accept(new WriteOutcome.Executed(answers, false)));
+            return;
+        }
+        if (outcomes == null) {
+            done.accept(new WriteOutcome.Failed(ErrorCode.INVALID_IDEMPOTENCY_KEY, "this node keeps no idempotency outcomes"));
+            return;
+        }
+        int n = coordinator.map().replicationFactor();
+        // refusal() has checked that w resolves against N.
+        int writeReplicas = w.resolve(n);
+        if (!inFlight.add(tag.key())) {
+            done.accept(new WriteOutcome.Failed(ErrorCode.IDEMPOTENCY_IN_FLIGHT, "a request with this idempotency key is still in progress"));
+            return;
+        }
+        Consumer<WriteOutcome> finish = outcome -> {
+            Invariant.check(inFlight.remove(tag.key()), "idempotency key %s left the in-flight set early", tag.key());
+            done.accept(outcome);
+        };
+        byte[] key = tag.key().getBytes(StandardCharsets.US_ASCII);
+        Quorum lookup = new Quorum(Quorum.Kind.COUNT, n - writeReplicas + 1);
+        coordinator.get(outcomes, key, lookup, found -> {
+            switch (found.result()) {
+                case OpResult.Found f -> finish.accept(replay(tag, key, f.record().value()));
+                case OpResult.NotFound nf -> run(request, r, w, answers -> record(tag, key, w, answers, finish));
+                case OpResult.Failed failed -> finish.accept(new WriteOutcome.Failed(failed.code(),
+                        "could not look up the idempotency key, so the request was not run: " + failed.message(), failed.details()));
+                default -> throw Invariant.violated("a read answered %s", found.result());
+            }
+        });
+    }
+
+    /**
+     * Why the request cannot run on this cluster at all, or null. Checked before anything runs, so
+     * a refused batch changes nothing.
+     */
+    private WriteOutcome.Failed refusal(WriteRequest request, Quorum r, Quorum w) {
+        int n = coordinator.map().replicationFactor();
+        boolean writes = request.idempotency() != null || request.ops().stream().anyMatch(Op::isWrite);
+        boolean reads = request.ops().stream().anyMatch(op -> op instanceof Op.Get);
+        String badQuorum = writes ? unresolvable("w", w, n) : null;
+        if (badQuorum == null && reads) {
+            badQuorum = unresolvable("r", r, n);
+        }
+        if (badQuorum != null) {
+            return new WriteOutcome.Failed(ErrorCode.INVALID_QUORUM, badQuorum);
+        }
+        for (Op op : request.ops()) {
+            if (op instanceof Op.Apply) {
+                return new WriteOutcome.Failed(ErrorCode.MALFORMED_REQUEST, "a replica write is not a client operation");
+            }
+            boolean conditional = switch (op) {
+                case Op.Put p -> !p.condition().isNone();
+                case Op.Delete d -> !d.condition().isNone();
+                case Op.Get g -> false;
+                case Op.Apply a -> false;
+            };
+            if (conditional && n > 1) {
+                return new WriteOutcome.Failed(ErrorCode.CONDITIONAL_WRITE_UNSUPPORTED,
+                        "conditional writes (If-Match, If-None-Match) need linearizable compare-and-swap, which replicated "
+                                + "namespaces (N=" + n + ") do not offer yet; write unconditionally or use a single node");
+            }
+        }
+        return null;
+    }
+
+    private static String unresolvable(String name, Quorum q, int n) {
+        if (q == null) {
+            return name + " is required";
+        }
+        try {
+            q.resolve(n);
+            return null;
+        } catch (IllegalArgumentException e) {
+            return name + "=" + q + ": " + e.getMessage();
+        }
+    }
+
+    private WriteOutcome replay(IdempotencyTag tag, byte[] key, byte[] stored) {
+        StoredOutcome previous;
+        try {
+            previous = StoredOutcome.decode(key, stored);
+        } catch (CorruptRecordException e) {
+            return new WriteOutcome.Failed(ErrorCode.CORRUPT_RECORD, "the stored outcome for this idempotency key is corrupt: " + e.getMessage());
+        }
+        if (!tag.sameRequest(previous.fingerprint())) {
+            return new WriteOutcome.Failed(ErrorCode.IDEMPOTENCY_KEY_REUSED, "this idempotency key was used for a different request");
+        }
+        replays++;
+        return WriteOutcome.Executed.of(previous.results(), true);
+    }
+
+    private void record(IdempotencyTag tag, byte[] key, Quorum w, List<Answer> answers, Consumer<WriteOutcome> finish) {
+        WriteOutcome fresh = new WriteOutcome.Executed(answers, false);
+        boolean unknown = answers.stream().anyMatch(a -> a.result() instanceof OpResult.Failed f && f.code() == ErrorCode.OUTCOME_UNKNOWN);
+        if (unknown) {
+            finish.accept(fresh);
+            return;
+        }
+        List<OpResult> results = answers.stream().map(Answer::result).toList();
+        long expires = clock.physicalMillis() + tag.retentionMillis();
+        byte[] encoded = new StoredOutcome(tag.fingerprint(), expires, results).encode(key);
+        coordinator.put(outcomes, key, encoded, null, tag.retentionMillis(), w, stored -> {
+            if (!(stored.result() instanceof OpResult.Written)) {
+                unrecorded++;
+            }
+            finish.accept(fresh);
+        });
+    }
+
+    /** Runs the operations: different keys at once, one key's in request order; answers in request order. */
+    private void run(WriteRequest request, Quorum r, Quorum w, Consumer<List<Answer>> done) {
+        List<Op> ops = request.ops();
+        Answer[] answers = new Answer[ops.size()];
+        int[] remaining = {ops.size()};
+        Map<ByteBuffer, List<Integer>> byKey = new LinkedHashMap<>();
+        for (int i = 0; i < ops.size(); i++) {
+            byKey.computeIfAbsent(ByteBuffer.wrap(ops.get(i).key()), k -> new ArrayList<>()).add(i);
+        }
+        for (List<Integer> chain : byKey.values()) {
+            runChain(request.namespace(), ops, chain, 0, r, w, (index, answer) -> {
+                Invariant.check(answers[index] == null, "operation %d answered twice", index);
+                answers[index] = answer;
+                if (--remaining[0] == 0) {
+                    done.accept(Arrays.asList(answers));
+                }
+            });
+        }
+    }
+
+    private interface Answered {
+        void accept(int index, Answer answer);
+    }
+
+    private void runChain(Namespace ns, List<Op> ops, List<Integer> chain, int position, Quorum r, Quorum w, Answered answered) {
+        int index = chain.get(position);
+        Consumer<Answer> next = answer -> {
+            answered.accept(index, answer);
+            if (position + 1 < chain.size()) {
+                runChain(ns, ops, chain, position + 1, r, w, answered);
+            }
+        };
+        switch (ops.get(index)) {
+            case Op.Put p -> coordinator.put(ns, p.key(), p.value(), p.contentType(), p.ttlMillis(), w, next);
+            case Op.Delete d -> coordinator.delete(ns, d.key(), w, next);
+            case Op.Get g -> coordinator.get(ns, g.key(), r, next);
+            case Op.Apply a -> throw Invariant.violated("a replica write in a client request");
+        }
+    }
+}

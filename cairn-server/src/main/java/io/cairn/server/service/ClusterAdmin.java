@@ -1,0 +1,24 @@
+package io.cairn.server.service;
+
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+
+/** The cluster's operator views and test controls; futures may complete on any thread. */
+public interface ClusterAdmin {
+    /** Members, liveness as this node sees it, hint backlogs, partition map summary. */
+    CompletableFuture<Map<String, Object>> clusterView();
+
+    /** A partition's preference list with member details; null when the partition does not exist. */
+    CompletableFuture<Map<String, Object>> partitionView(int partition);
+
+    /**
+     * Cuts this node's internode traffic with exactly the peers in {@code block} (empty heals
+     * every cut; null changes nothing) and answers the peers now cut off. Tests only: refused with
+     * {@code route_not_found} unless {@code cluster.faultInjection} is on.
+     */
+    Map<String, Object> faults(Set<Integer> block);
+
+    /** A key's partition, preference list and each replica's stored version. */
+    CompletableFuture<Map<String, Object>> keyView(byte[] key);
+}

@@ -1,0 +1,112 @@
+package io.cairn.server.service;
+
+import io.cairn.error.CairnException;
+import io.cairn.error.ErrorCode;
+import io.cairn.idempotency.IdempotencyTag;
+import io.cairn.namespace.Namespace;
+import io.cairn.quorum.Quorum;
+import io.cairn.replica.LocalReplica;
+import io.cairn.request.Answer;
+import io.cairn.request.Op;
+import io.cairn.request.OpResult;
+import io.cairn.request.WriteOutcome;
+import io.cairn.request.WriteRequest;
+import io.cairn.server.metrics.NodeMetrics;
+import io.cairn.server.write.WritePath;
+import io.netty.util.HashedWheelTimer;
+import io.netty.util.Timeout;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * The service on a single node: reads run on the caller's thread straight against storage, writes
+ * go through the group-commit {@link WritePath}. A write that has not completed by its deadline is
+ * answered {@code overloaded} when it could still be withdrawn (never applied) and
+ * {@code outcome_unknown} when it could not (it may yet be applied).
+ */
+public final class LocalService implements KvService, AutoCloseable {
+    private final Namespace namespace;
+    private final LocalReplica replica;
+    private final WritePath writes;
+    private final NodeMetrics metrics;
+    // One thread for every write's deadline: a wheel costs O(1) per timeout.
+    private final HashedWheelTimer deadlines = new HashedWheelTimer(r -> {
+        Thread t = new Thread(r, "cairn-write-deadlines");
+        t.setDaemon(true);
+        return t;
+    }, 10, TimeUnit.MILLISECONDS);
+
+    public LocalService(Namespace namespace, LocalReplica replica, WritePath writes, NodeMetrics metrics) {
+        this.namespace = namespace;
+        this.replica = replica;
+        this.writes = writes;
+        this.metrics = metrics;
+    }
+
+    @Override
+    public boolean replicated() {
+        return false;
+    }
+
+    @Override
+    public CompletableFuture<Answer> read(byte[] key, Quorum r, long deadlineNanos) {
+        requireNoQuorum(r);
+        return CompletableFuture.completedFuture(Answer.of(readNow(key)));
+    }
+
+    private OpResult readNow(byte[] key) {
+        OpResult result = replica.read(namespace, key);
+        if (result instanceof OpResult.Failed) {
+            metrics.corruptRead();
+        }
+        return result;
+    }
+
+    @Override
+    public CompletableFuture<WriteOutcome> write(List<Op> ops, IdempotencyTag idempotency, Quorum r, Quorum w, long deadlineNanos) {
+        requireNoQuorum(r);
+        requireNoQuorum(w);
+        if (idempotency == null && ops.stream().noneMatch(Op::isWrite)) {
+            // Reads need no write path: they run now, each against the latest applied state.
+            List<OpResult> results = new ArrayList<>(ops.size());
+            ops.forEach(op -> results.add(readNow(op.key())));
+            return CompletableFuture.completedFuture(WriteOutcome.Executed.of(results, false));
+        }
+        WritePath.Pending pending = writes.submit(new WriteRequest(namespace, ops, idempotency), deadlineNanos);
+        CompletableFuture<WriteOutcome> outcome = new CompletableFuture<>();
+        long timeoutNanos = Math.max(0, deadlineNanos - System.nanoTime());
+        Timeout timeout = deadlines.newTimeout(t -> {
+            if (outcome.isDone()) {
+                return;
+            }
+            long millis = TimeUnit.NANOSECONDS.toMillis(timeoutNanos);
+            outcome.complete(pending.cancel()
+                    ? new WriteOutcome.Failed(ErrorCode.OVERLOADED, "the write was not applied within " + millis + " ms and was withdrawn; it was not stored")
+                    : new WriteOutcome.Failed(ErrorCode.OUTCOME_UNKNOWN, "the write did not complete within " + millis + " ms; it may or may not be stored"));
+        }, timeoutNanos, TimeUnit.NANOSECONDS);
+        pending.future().whenComplete((result, error) -> {
+            timeout.cancel();
+            if (error == null) {
+                outcome.complete(result);
+            } else if (error instanceof CairnException c) {
+                outcome.complete(new WriteOutcome.Failed(c.code(), c.getMessage(), c.details()));
+            } else {
+                outcome.completeExceptionally(error);
+            }
+        });
+        return outcome;
+    }
+
+    private static void requireNoQuorum(Quorum q) {
+        if (q != null) {
+            throw new IllegalArgumentException("a single node has no quorums");
+        }
+    }
+
+    @Override
+    public void close() {
+        deadlines.stop();
+    }
+}
