@@ -36,18 +36,22 @@ import java.util.function.Consumer;
  * would be unsafe.
  *
  * <p><b>Idempotency.</b> The first outcome of a request is kept as a record of the outcomes
- * namespace, replicated like data with the request's own W, so a retry through any coordinator
- * finds it. (1) A coordinator refuses a key it is running now ({@code idempotency_in_flight}).
- * (2) It looks the key up at R = N − W + 1, so the lookup overlaps every set of W replicas that
- * acknowledged an earlier outcome. A stored outcome is replayed, or the request refused with
+ * namespace, replicated like data, so a retry through any coordinator finds it. Outcomes are
+ * written and looked up at a majority of home replicas, whatever W the request asked for: two
+ * majorities always overlap, while a lookup sized from the retry's own W (R = N − W + 1) misses an
+ * outcome recorded by an attempt that asked for a smaller W — the simulator found exactly that.
+ * (1) A coordinator refuses a key it is running now ({@code idempotency_in_flight}). (2) It looks
+ * the key up at a majority. A stored outcome is replayed, or the request refused with
  * {@code idempotency_key_reused} when its fingerprint differs. (3) Otherwise it runs the
- * operations, stores their outcome at W with the retention as TTL, and only then answers.
+ * operations at the request's quorums, stores their outcome at a majority with the retention as
+ * TTL, and only then answers.
  *
  * <p><b>Failure cases.</b> A lookup that cannot reach its R fails the request before anything is
- * written. When an operation ended {@code outcome_unknown}, no outcome is stored: a retry runs the
- * request again, which for these unconditional operations converges on the same values. When the
- * outcome could not be stored at W, the client still gets the true answer, the event is counted
- * ({@link #unrecorded()}), and a retry may run the operations again, with the same effect. Two first
+ * written. When an operation failed ({@code outcome_unknown}, {@code quorum_unavailable}, ...), no
+ * outcome is stored: a retry runs the request again, which for these unconditional operations
+ * converges on the same values. When the outcome could not be stored by W home replicas, the
+ * client still gets the true answer marked unrecorded, the event is counted ({@link #unrecorded()}),
+ * and a retry may run the operations again, with the same effect. Two first
  * attempts of one key sent at the same moment to two coordinators can both run; the later outcome
  * wins — per-key serialization across coordinators needs the consensus stage.
  *
@@ -89,16 +93,13 @@ final class ClusterRequests {
         }
         IdempotencyTag tag = request.idempotency();
         if (tag == null) {
-            run(request, r, w, answers -> done.accept(new WriteOutcome.Executed(answers, false)));
+            run(request, r, w, answers -> done.accept(new WriteOutcome.Executed(answers, false, false)));
             return;
         }
         if (outcomes == null) {
             done.accept(new WriteOutcome.Failed(ErrorCode.INVALID_IDEMPOTENCY_KEY, "this node keeps no idempotency outcomes"));
             return;
         }
-        int n = coordinator.map().replicationFactor();
-        // refusal() has checked that w resolves against N.
-        int writeReplicas = w.resolve(n);
         if (!inFlight.add(tag.key())) {
             done.accept(new WriteOutcome.Failed(ErrorCode.IDEMPOTENCY_IN_FLIGHT, "a request with this idempotency key is still in progress"));
             return;
@@ -108,11 +109,10 @@ final class ClusterRequests {
             done.accept(outcome);
         };
         byte[] key = tag.key().getBytes(StandardCharsets.US_ASCII);
-        Quorum lookup = new Quorum(Quorum.Kind.COUNT, n - writeReplicas + 1);
-        coordinator.get(outcomes, key, lookup, found -> {
+        coordinator.get(outcomes, key, Quorum.MAJORITY, found -> {
             switch (found.result()) {
                 case OpResult.Found f -> finish.accept(replay(tag, key, f.record().value()));
-                case OpResult.NotFound nf -> run(request, r, w, answers -> record(tag, key, w, answers, finish));
+                case OpResult.NotFound nf -> run(request, r, w, answers -> record(tag, key, answers, finish));
                 case OpResult.Failed failed -> finish.accept(new WriteOutcome.Failed(failed.code(),
                         "could not look up the idempotency key, so the request was not run: " + failed.message(), failed.details()));
                 default -> throw Invariant.violated("a read answered %s", found.result());
@@ -177,24 +177,30 @@ final class ClusterRequests {
             return new WriteOutcome.Failed(ErrorCode.IDEMPOTENCY_KEY_REUSED, "this idempotency key was used for a different request");
         }
         replays++;
-        return WriteOutcome.Executed.of(previous.results(), true);
+        return WriteOutcome.Executed.of(previous.results(), true, true);
     }
 
-    private void record(IdempotencyTag tag, byte[] key, Quorum w, List<Answer> answers, Consumer<WriteOutcome> finish) {
-        WriteOutcome fresh = new WriteOutcome.Executed(answers, false);
-        boolean unknown = answers.stream().anyMatch(a -> a.result() instanceof OpResult.Failed f && f.code() == ErrorCode.OUTCOME_UNKNOWN);
-        if (unknown) {
-            finish.accept(fresh);
+    private void record(IdempotencyTag tag, byte[] key, List<Answer> answers, Consumer<WriteOutcome> finish) {
+        // Only definite outcomes are kept. An operation that failed (quorum unavailable, clock
+        // unsafe, outcome unknown) either did not run or may have: replaying that failure for the
+        // whole retention would make the request impossible to retry once the cluster recovers.
+        boolean definite = answers.stream().noneMatch(a -> a.result() instanceof OpResult.Failed);
+        if (!definite) {
+            finish.accept(new WriteOutcome.Executed(answers, false, false));
             return;
         }
         List<OpResult> results = answers.stream().map(Answer::result).toList();
         long expires = clock.physicalMillis() + tag.retentionMillis();
         byte[] encoded = new StoredOutcome(tag.fingerprint(), expires, results).encode(key);
-        coordinator.put(outcomes, key, encoded, null, tag.retentionMillis(), w, stored -> {
-            if (!(stored.result() instanceof OpResult.Written)) {
+        int majority = Quorum.MAJORITY.resolve(coordinator.map().replicationFactor());
+        coordinator.put(outcomes, key, encoded, null, tag.retentionMillis(), Quorum.MAJORITY, stored -> {
+            // Only a majority of home replicas makes the outcome visible to every lookup; one that
+            // fallbacks helped store is found once their hints are handed off, not before.
+            boolean recorded = stored.result() instanceof OpResult.Written && stored.acks() - stored.fallbackAcks() >= majority;
+            if (!recorded) {
                 unrecorded++;
             }
-            finish.accept(fresh);
+            finish.accept(new WriteOutcome.Executed(answers, false, recorded));
         });
     }
 

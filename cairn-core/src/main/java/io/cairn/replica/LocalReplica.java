@@ -198,7 +198,7 @@ public final class LocalReplica {
                             return reused();
                         }
                         stats.idempotentReplays.increment();
-                        return WriteOutcome.Executed.of(stored.results(), true);
+                        return WriteOutcome.Executed.of(stored.results(), true, true);
                     }
                     replacesExpired = true;
                 }
@@ -216,7 +216,7 @@ public final class LocalReplica {
                     newIdempotencyRecords++;
                 }
             }
-            return WriteOutcome.Executed.of(results, false);
+            return WriteOutcome.Executed.of(results, false, tag != null);
         }
 
         private WriteOutcome reused() {

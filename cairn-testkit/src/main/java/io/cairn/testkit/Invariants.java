@@ -51,6 +51,8 @@ final class Invariants {
     private final Map<Integer, Long> maxSeen = new HashMap<>();
     // Per node id: versions first seen at or below this were issued before its latest restart.
     private final Map<Integer, Long> restartFloor = new HashMap<>();
+    // Versions the network forged in a member's name: never issued by that member.
+    private final java.util.Set<Version> forged = new java.util.HashSet<>();
     private final Map<Integer, Durability> durability = new HashMap<>();
     // Versions an ASYNC node lost in its crashes (only the canary has one).
     private long lostInCrashes;
@@ -173,9 +175,20 @@ final class Invariants {
         return lostInCrashes;
     }
 
+    /**
+     * A version the network forged in a sender's name (the HOSTILE_RECORD fault): the sender never
+     * issued it, so it says nothing about the sender's clock across restarts.
+     */
+    void forged(Version v) {
+        forged.add(v);
+    }
+
     /** A record seen anywhere: in a message on the wire, or stored on a disk. */
     void observe(Record r, String where) {
         Version v = r.version();
+        if (forged.contains(v)) {
+            return;
+        }
         Map<Long, Long> issued = seen.get(v.nodeId());
         if (issued == null) {
             fail(where + " carries version " + v + " from node " + v.nodeId() + ", which is not a member");

@@ -13,7 +13,8 @@ import java.nio.charset.StandardCharsets;
  * for real-time order (two events in the same millisecond are still ordered).
  */
 public final class Operation {
-    public enum Kind { PUT, DELETE, GET }
+    /** {@code IDEMPOTENT_PUT}: a put with an idempotency key, on keys of its own (see {@link IdempotencyChecker}). */
+    public enum Kind { PUT, DELETE, GET, IDEMPOTENT_PUT }
 
     public enum Outcome {
         PENDING,
@@ -49,6 +50,12 @@ public final class Operation {
     int fallbackAcks;
     Record record;
     String error;
+    // IDEMPOTENT_PUT only: the idempotency key, which request this is (every retry of a request
+    // names the same one), and whether the answer was a replay and its outcome recorded.
+    String idempotencyKey;
+    String request;
+    boolean replayed;
+    boolean recorded;
 
     Operation(long id, int client, Kind kind, String key, byte[] value, Quorum quorum, int quorumSize, int coordinator,
               long invokedAt, long invokedStep) {
@@ -89,7 +96,7 @@ public final class Operation {
     public String toString() {
         StringBuilder b = new StringBuilder("op#").append(id).append(" c").append(client).append(' ').append(kind)
                 .append(' ').append(key);
-        if (kind == Kind.PUT) {
+        if (value != null) {
             b.append('=').append(new String(value, StandardCharsets.UTF_8));
         }
         b.append(' ').append(kind == Kind.GET ? "r=" : "w=").append(quorum).append(" via n").append(coordinator)
@@ -104,6 +111,12 @@ public final class Operation {
             b.append(" acks=").append(acks);
             if (fallbackAcks > 0) {
                 b.append(" (").append(fallbackAcks).append(" by fallbacks)");
+            }
+        }
+        if (idempotencyKey != null) {
+            b.append(" key=").append(idempotencyKey).append(" request=").append(request);
+            if (outcome == Outcome.WRITTEN) {
+                b.append(replayed ? " replayed" : " ran").append(recorded ? " recorded" : " unrecorded");
             }
         }
         if (error != null) {

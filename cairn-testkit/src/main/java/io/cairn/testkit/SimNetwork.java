@@ -119,6 +119,7 @@ final class SimNetwork {
         Version v = new Version(timestamp, from.id);
         Record poison = random.nextInt(4) == 0 ? Record.tombstone(v)
                 : Record.value(v, Record.NO_EXPIRY, "text/plain", ("forged/" + forged++).getBytes(StandardCharsets.UTF_8));
+        invariants.forged(v);
         Message copy = switch (m) {
             case Message.WriteRequest w -> new Message.WriteRequest(w.requestId(), w.namespaceId(), w.key(), poison);
             case Message.HintedWrite h -> new Message.HintedWrite(h.requestId(), h.target(), h.namespaceId(), h.key(), poison);

@@ -13,23 +13,30 @@ import io.cairn.quorum.Quorum;
 import io.cairn.record.Record;
 import io.cairn.replica.LocalReplica;
 import io.cairn.replica.LocalStore;
+import io.cairn.idempotency.IdempotencyTag;
 import io.cairn.request.Answer;
+import io.cairn.request.Condition;
 import io.cairn.request.Limits;
 import io.cairn.request.Op;
 import io.cairn.request.OpResult;
+import io.cairn.request.WriteOutcome;
+import io.cairn.request.WriteRequest;
 import io.cairn.schedule.Scheduler;
 import io.cairn.storage.Durability;
 import io.cairn.storage.StorageException;
 import io.cairn.transport.Transport;
+import io.cairn.version.Version;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.SplittableRandom;
 import java.util.StringJoiner;
 import java.util.TreeMap;
+import java.util.TreeSet;
 import java.util.concurrent.CompletableFuture;
 import java.util.function.BooleanSupplier;
 import java.util.function.Consumer;
@@ -77,13 +84,24 @@ public final class Simulation {
     private static final long PURGE_GRACE_MILLIS = 10L * 24 * 3_600_000;
     private static final String CONTENT_TYPE = "text/plain";
     private static final long SLOPPY_STREAM = 0x510BB1L;
+    /** The namespace id the server gives replicated idempotency outcomes. */
+    private static final int OUTCOMES_NAMESPACE_ID = 2;
+    /** Outcomes outlive the run: expiry is not what the idempotency checker tests. */
+    private static final long RETENTION_MILLIS = 24 * 3_600_000L;
+    private static final String IDEMPOTENT_KEY_PREFIX = "ik";
 
     private enum Phase { WORKLOAD, HEAL, FINAL }
+
+    /** An idempotent put: every retry sends the same one. */
+    private record IdempotentRequest(String idempotencyKey, String key, String name, byte[] value) {}
 
     private static final class Client {
         final int id;
         final String ownKey;
         int sequence;
+        int idempotentSequence;
+        // The client's latest idempotent request, which its next idempotent turn may retry.
+        IdempotentRequest lastIdempotent;
 
         Client(int id, String ownKey) {
             this.id = id;
@@ -98,6 +116,9 @@ public final class Simulation {
     private final Trace trace;
     private final EventLoop loop = new EventLoop();
     private final Namespace namespace;
+    private final Namespace outcomes;
+    // Value → the versions at which replicas were asked to store it, for idempotent puts' keys.
+    private final Map<String, Set<Version>> idempotentApplies = new TreeMap<>();
     private final List<Member> members = new ArrayList<>();
     private final PartitionMap placement;
     // Index = node id - 1.
@@ -132,6 +153,7 @@ public final class Simulation {
         }
         this.trace = new Trace(config.verbose());
         this.namespace = new Namespace(Namespace.DEFAULT_ID, Namespace.DEFAULT_NAME, new Partitioner(knobs.partitions()), 0);
+        this.outcomes = new Namespace(OUTCOMES_NAMESPACE_ID, "idempotency", new Partitioner(knobs.partitions()), 0);
         for (int id = 1; id <= knobs.nodes(); id++) {
             members.add(new Member(id, "z" + ((id - 1) % knobs.zones()), "sim-" + id + ":80", "sim-" + id + ":7000"));
         }
@@ -196,6 +218,7 @@ public final class Simulation {
             violations.addAll(checker.readYourWrites());
             violations.addAll(checker.convergence(finals));
             violations.addAll(checker.integrity());
+            violations.addAll(new IdempotencyChecker(history, idempotentApplies).check(loop.now()));
             counters.put("versionInversions", checker.versionInversions());
         }
         collectCounters();
@@ -263,7 +286,7 @@ public final class Simulation {
             EventLoop.Event e = loop.schedule(delay, n.id - 1, incarnation, task);
             return () -> e.cancelled = true;
         };
-        n.cluster = new ClusterNode(n.id, members, List.of(namespace), null, knobs.settings(), n.hlc, transport, scheduler,
+        n.cluster = new ClusterNode(n.id, members, List.of(namespace), outcomes, knobs.settings(), n.hlc, transport, scheduler,
                 localStore(n, scheduler), n.disk);
         n.up = true;
         n.cluster.start();
@@ -283,6 +306,7 @@ public final class Simulation {
         return new LocalStore() {
             @Override
             public CompletableFuture<List<OpResult>> apply(Namespace ns, List<Op> ops) {
+                noteIdempotentApplies(ns, ops);
                 if (buggify.fires(FaultPoint.WRITE_REFUSED)) {
                     return CompletableFuture.failedFuture(new StorageException("injected: the write path refused the batch"));
                 }
@@ -309,6 +333,20 @@ public final class Simulation {
                 return direct.readStored(ns, key);
             }
         };
+    }
+
+    /** Which values of idempotent puts replicas were asked to store, and at what versions. */
+    private void noteIdempotentApplies(Namespace ns, List<Op> ops) {
+        if (ns.id() != namespace.id()) {
+            return;
+        }
+        for (Op op : ops) {
+            if (op instanceof Op.Apply a && !a.record().tombstone()
+                    && new String(a.key(), StandardCharsets.UTF_8).startsWith(IDEMPOTENT_KEY_PREFIX)) {
+                idempotentApplies.computeIfAbsent(new String(a.record().value(), StandardCharsets.UTF_8), v -> new TreeSet<>())
+                        .add(a.record().version());
+            }
+        }
     }
 
     private void crash(SimNode n, String why) {
@@ -431,6 +469,11 @@ public final class Simulation {
         if (phase != Phase.WORKLOAD || operationsIssued >= knobs.maxOperations()) {
             return;
         }
+        int idempotentPercent = config.canary() == SimulationConfig.Canary.FORGETFUL_IDEMPOTENCY ? 50 : 12;
+        if (random.nextInt(100) < idempotentPercent) {
+            idempotentTurn(c);
+            return;
+        }
         Operation.Kind kind;
         String key;
         if (random.nextInt(100) < 45) {
@@ -451,6 +494,122 @@ public final class Simulation {
         }
         byte[] value = kind == Operation.Kind.PUT ? bytes(key + "/c" + c.id + "/" + c.sequence++) : null;
         issue(c.id, kind, key, value, quorum, coordinator);
+    }
+
+    /**
+     * An idempotent put: half the time a retry of the client's latest one (through any node, as a
+     * client whose connection broke would), sometimes the same key with another request (a client
+     * bug the server must refuse), otherwise a new request.
+     */
+    private void idempotentTurn(Client c) {
+        int roll = random.nextInt(100);
+        IdempotentRequest request;
+        if (c.lastIdempotent != null && roll < 50) {
+            request = c.lastIdempotent;
+        } else if (c.lastIdempotent != null && roll < 60) {
+            String name = "reuse/c" + c.id + "/" + c.idempotentSequence++;
+            request = new IdempotentRequest(c.lastIdempotent.idempotencyKey(), c.lastIdempotent.key(), name, bytes(name));
+        } else {
+            String name = "idem/c" + c.id + "/" + c.idempotentSequence++;
+            request = new IdempotentRequest("c" + c.id + "-" + c.idempotentSequence, IDEMPOTENT_KEY_PREFIX + c.id + "-" + random.nextInt(3),
+                    name, bytes(name));
+            c.lastIdempotent = request;
+        }
+        Quorum w = random.nextBoolean() ? Quorum.MAJORITY : random.nextBoolean() ? Quorum.ALL : Quorum.ONE;
+        boolean aimAtCanary = config.canary() != SimulationConfig.Canary.NONE && random.nextBoolean();
+        SimNode coordinator = aimAtCanary ? nodes[CANARY_NODE - 1] : nodes[random.nextInt(nodes.length)];
+        if (!coordinator.up && random.nextInt(10) < 8) {
+            coordinator = nodes[random.nextInt(nodes.length)];
+        }
+        issueIdempotent(c.id, request, w, coordinator);
+    }
+
+    private void issueIdempotent(int client, IdempotentRequest request, Quorum w, SimNode coordinator) {
+        Operation op = history.add(new Operation(nextOperationId++, client, Operation.Kind.IDEMPOTENT_PUT, request.key(), request.value(), w,
+                w.resolve(knobs.replicationFactor()), coordinator.id, loop.now(), loop.steps()));
+        op.idempotencyKey = request.idempotencyKey();
+        op.request = request.name();
+        operationsIssued++;
+        trace.mix(loop.now(), op.id, op.kind.ordinal(), coordinator.id);
+        trace.line(loop.now(), () -> "invoke " + op);
+        if (!coordinator.up) {
+            op.outcome = Operation.Outcome.FAILED;
+            op.error = "coordinator unreachable";
+            finish(op);
+            return;
+        }
+        touched.add(coordinator);
+        int incarnation = coordinator.incarnation;
+        coordinator.pending.add(op);
+        Consumer<WriteOutcome> done = outcome -> {
+            coordinator.requireLive(incarnation, "answered a client");
+            if (op.outcome != Operation.Outcome.PENDING) {
+                throw new SimulationFailure(new Violation(Violation.Kind.INVARIANT, loop.now(), op + " was answered twice: " + outcome));
+            }
+            completeIdempotent(op, outcome);
+        };
+        List<Op> ops = List.of(new Op.Put(bytes(request.key()), request.value(), CONTENT_TYPE, Op.NO_TTL, Condition.NONE));
+        IdempotencyTag tag = new IdempotencyTag(request.idempotencyKey(), fingerprint(request.name()), RETENTION_MILLIS);
+        if (config.canary() == SimulationConfig.Canary.FORGETFUL_IDEMPOTENCY && coordinator.id == CANARY_NODE) {
+            // Runs every attempt afresh, and claims each written outcome was kept.
+            coordinator.cluster.execute(new WriteRequest(namespace, ops, null), Quorum.MAJORITY, w, outcome -> done.accept(
+                    outcome instanceof WriteOutcome.Executed e && e.answers().stream().allMatch(a -> a.result() instanceof OpResult.Written)
+                            ? new WriteOutcome.Executed(e.answers(), false, true) : outcome));
+        } else {
+            coordinator.cluster.execute(new WriteRequest(namespace, ops, tag), Quorum.MAJORITY, w, done);
+        }
+    }
+
+    private void completeIdempotent(Operation op, WriteOutcome outcome) {
+        switch (outcome) {
+            case WriteOutcome.Executed e -> {
+                if (e.answers().size() != 1) {
+                    throw new SimulationFailure(new Violation(Violation.Kind.INVARIANT, loop.now(), op + " got " + e.answers().size() + " answers"));
+                }
+                Answer a = e.answers().get(0);
+                switch (a.result()) {
+                    case OpResult.Written w -> {
+                        op.outcome = Operation.Outcome.WRITTEN;
+                        op.version = w.version();
+                        op.acks = a.acks();
+                        op.fallbackAcks = a.fallbackAcks();
+                        op.replayed = e.replayed();
+                        op.recorded = e.recorded();
+                        count(e.replayed() ? "idem.replayed" : e.recorded() ? "idem.recorded" : "idem.unrecorded");
+                        if (!e.replayed() && op.acks < op.quorumSize) {
+                            throw new SimulationFailure(new Violation(Violation.Kind.INVARIANT, loop.now(),
+                                    op + " was acknowledged with fewer acks than W=" + op.quorumSize));
+                        }
+                    }
+                    case OpResult.Failed f -> {
+                        if (e.replayed() || e.recorded()) {
+                            throw new SimulationFailure(new Violation(Violation.Kind.IDEMPOTENCY, loop.now(),
+                                    op + " kept a failure as its outcome: " + f.code()));
+                        }
+                        boolean notExecuted = f.code() == ErrorCode.QUORUM_UNAVAILABLE || f.code() == ErrorCode.CLOCK_UNSAFE;
+                        op.outcome = notExecuted ? Operation.Outcome.FAILED : Operation.Outcome.UNKNOWN;
+                        op.error = f.code().code() + ": " + f.message();
+                    }
+                    default -> throw new SimulationFailure(new Violation(Violation.Kind.INVARIANT, loop.now(), op + " answered " + a));
+                }
+            }
+            case WriteOutcome.Failed f -> {
+                op.outcome = Operation.Outcome.FAILED;
+                op.error = f.code().code() + ": " + f.message();
+                if (f.code() == ErrorCode.IDEMPOTENCY_KEY_REUSED) {
+                    count("idem.refused.reused");
+                }
+            }
+        }
+        finish(op);
+    }
+
+    private static byte[] fingerprint(String request) {
+        try {
+            return java.security.MessageDigest.getInstance("SHA-256").digest(bytes(request));
+        } catch (java.security.NoSuchAlgorithmException e) {
+            throw new IllegalStateException(e);
+        }
     }
 
     private Operation issue(int client, Operation.Kind kind, String key, byte[] value, Quorum quorum, SimNode coordinator) {

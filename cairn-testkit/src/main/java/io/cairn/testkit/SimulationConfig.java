@@ -24,7 +24,9 @@ public record SimulationConfig(long seed, Scale scale, Canary canary, boolean ve
         /** Node 1 coordinates every write at W=one whatever the client asked for, yet reports the W it was asked. */
         WEAK_WRITE_QUORUM,
         /** Node 1's hybrid clock has no max offset: it takes far-future timestamps from hostile peers. */
-        NO_CLOCK_BOUND
+        NO_CLOCK_BOUND,
+        /** Node 1 ignores idempotency keys (runs every attempt afresh), yet reports each outcome as recorded. */
+        FORGETFUL_IDEMPOTENCY
     }
 
     public static SimulationConfig of(long seed) {

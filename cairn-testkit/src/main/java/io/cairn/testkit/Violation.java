@@ -27,6 +27,11 @@ public record Violation(Kind kind, long timeMillis, String message) {
          * client-visible record stamped beyond that.
          */
         CLOCK,
+        /**
+         * The idempotency contract broke: a request ran again after its outcome was recorded, a
+         * reused key ran another request, or a replay returned results no execution produced.
+         */
+        IDEMPOTENCY,
         /** Core code threw where it must not. */
         EXCEPTION
     }

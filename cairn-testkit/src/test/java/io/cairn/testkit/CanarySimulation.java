@@ -46,6 +46,17 @@ class CanarySimulation {
         assertThat(found).doesNotContainKeys(Violation.Kind.LOST_WRITE, Violation.Kind.READ_YOUR_WRITES, Violation.Kind.DIVERGENCE);
     }
 
+    @Test
+    void aCoordinatorThatForgetsIdempotencyKeysRunsRetriesAgainAndIsCaught() {
+        Map<Violation.Kind, Integer> found = runAll(SimulationConfig.Canary.FORGETFUL_IDEMPOTENCY);
+        assertThat(found.getOrDefault(Violation.Kind.IDEMPOTENCY, 0))
+                .as("seeds in which a retry ran again after its outcome was recorded, or a reused key ran, of %d: %s", SEEDS, found)
+                .isGreaterThanOrEqualTo(SEEDS / 2);
+        assertNoFalseAlarms(found);
+        assertThat(found).doesNotContainKeys(Violation.Kind.LOST_WRITE, Violation.Kind.READ_YOUR_WRITES, Violation.Kind.DIVERGENCE,
+                Violation.Kind.CLOCK);
+    }
+
     /** The canaries break one thing each: the checks for everything else must stay quiet. */
     private static void assertNoFalseAlarms(Map<Violation.Kind, Integer> found) {
         assertThat(found).doesNotContainKeys(Violation.Kind.INVARIANT, Violation.Kind.EXCEPTION, Violation.Kind.INTEGRITY,

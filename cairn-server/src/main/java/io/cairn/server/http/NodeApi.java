@@ -54,6 +54,7 @@ public final class NodeApi implements Api {
     public static final String EXPIRES_HEADER = "Cairn-Expires-At";
     public static final String IDEMPOTENCY_HEADER = "Idempotency-Key";
     public static final String REPLAYED_HEADER = "Idempotent-Replayed";
+    public static final String RECORDED_HEADER = "Idempotent-Recorded";
     public static final String ACKS_HEADER = "Cairn-Acks";
     public static final String FALLBACK_ACKS_HEADER = "Cairn-Fallback-Acks";
     public static final String REPLIES_HEADER = "Cairn-Replies";
@@ -372,14 +373,18 @@ public final class NodeApi implements Api {
         IdempotencyTag tag = idempotency(call);
         Quorum r = batch ? quorum(call, params, "r", R_HEADER) : null;
         Quorum w = quorum(call, params, "w", W_HEADER);
-        return rendered(service.write(ops, tag, r, w, call.deadlineNanos()), outcome -> render(ops, outcome, batch), loop);
+        return rendered(service.write(ops, tag, r, w, call.deadlineNanos()), outcome -> render(ops, outcome, batch, tag != null), loop);
     }
 
-    private FullHttpResponse render(List<Op> ops, WriteOutcome outcome, boolean batch) {
+    private FullHttpResponse render(List<Op> ops, WriteOutcome outcome, boolean batch, boolean tagged) {
         return switch (outcome) {
             case WriteOutcome.Failed f -> Responses.error(f.code(), f.message(), f.details());
             case WriteOutcome.Executed e -> {
                 FullHttpResponse response = results(ops, e.results(), batch);
+                if (tagged && !e.recorded()) {
+                    // The operations ran but their outcome could not be kept: a retry may run them again.
+                    response.headers().set(RECORDED_HEADER, "false");
+                }
                 if (e.replayed()) {
                     response.headers().set(REPLAYED_HEADER, "true");
                 } else if (!batch && service.replicated()) {

@@ -72,7 +72,7 @@ public final class LocalService implements KvService, AutoCloseable {
             // Reads need no write path: they run now, each against the latest applied state.
             List<OpResult> results = new ArrayList<>(ops.size());
             ops.forEach(op -> results.add(readNow(op.key())));
-            return CompletableFuture.completedFuture(WriteOutcome.Executed.of(results, false));
+            return CompletableFuture.completedFuture(WriteOutcome.Executed.of(results, false, false));
         }
         WritePath.Pending pending = writes.submit(new WriteRequest(namespace, ops, idempotency), deadlineNanos);
         CompletableFuture<WriteOutcome> outcome = new CompletableFuture<>();

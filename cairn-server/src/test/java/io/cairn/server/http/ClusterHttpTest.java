@@ -134,6 +134,19 @@ class ClusterHttpTest {
     }
 
     @Test
+    void aRetryAskingForAnotherWriteQuorumStillFindsTheFirstOutcome() {
+        // The quorum headers are not part of the request's identity: a client may retry at
+        // another w. The outcome is kept and looked up at a majority, whatever the w.
+        HttpResponse<byte[]> first = node(1).put("/kv/order-9", "placed", "Idempotency-Key", "req-9", "Cairn-Write-Quorum", "one");
+        assertThat(first.statusCode()).isEqualTo(200);
+        assertThat(first.headers().firstValue("Idempotent-Recorded")).isEmpty();
+        HttpResponse<byte[]> retry = node(2).put("/kv/order-9", "placed", "Idempotency-Key", "req-9", "Cairn-Write-Quorum", "all");
+        assertThat(retry.statusCode()).isEqualTo(200);
+        assertThat(retry.headers().firstValue("Idempotent-Replayed")).contains("true");
+        assertThat(etag(retry)).isEqualTo(etag(first));
+    }
+
+    @Test
     void badClusterInputIsRefusedAndChangesNothing() {
         assertRefused(node(1).put("/kv/q?w=4", "x"), 400, "invalid_quorum");
         assertRefused(node(1).put("/kv/q?w=most", "x"), 400, "invalid_quorum");
@@ -143,6 +156,9 @@ class ClusterHttpTest {
         assertRefused(node(1).put("/kv/q", "x", "If-None-Match", "*"), 400, "conditional_write_unsupported");
         assertRefused(node(1).put("/kv/q?color=red", "x"), 400, "invalid_parameter");
         assertRefused(node(1).put("/kv/q", "x", "Idempotency-Key", "bad key"), 400, "invalid_idempotency_key");
+        // A batch whose quorum cannot be met by any cluster is refused whole, before any operation runs.
+        assertRefused(node(1).call("POST", "/kv/_batch?w=4", "{\"operations\":[{\"op\":\"put\",\"key\":\"q\",\"value\":\"x\"}]}"
+                .getBytes(java.nio.charset.StandardCharsets.UTF_8), "Content-Type", "application/json"), 400, "invalid_quorum");
         assertThat(node(2).get("/kv/q?r=all").statusCode()).isEqualTo(404);
     }
 

@@ -1,0 +1,108 @@
+package io.cairn.testkit;
+
+import io.cairn.version.Version;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeMap;
+
+/**
+ * Checks the idempotency contract of a run's idempotent puts, from what clients saw and what
+ * replicas were asked to store.
+ *
+ * <p>A request is one put with one idempotency key; its retries name the same request, and a
+ * "reuse" sends the same key with another request (another value). Every request writes a value
+ * no other request writes, so the values replicas were asked to store show which requests ran,
+ * even when the client never heard back.
+ *
+ * <p>Once some attempt of a key was answered with a recorded outcome (at step {@code s}):
+ * <ol>
+ *   <li>no attempt of that same request invoked after {@code s} runs again: it is replayed or
+ *       refused;</li>
+ *   <li>no request that was first sent with that key after {@code s} runs: none of its attempts
+ *       is answered as written, and replicas are never asked to store its value.</li>
+ * </ol>
+ * And at any time, a replay returns a version at which replicas were asked to store the
+ * request's value: replays never invent results.
+ *
+ * <p>What the contract does not promise (see {@code ClusterRequests}) is left alone: attempts
+ * sent before the outcome was recorded may all run, and of two requests racing on one key the later
+ * outcome wins.
+ */
+final class IdempotencyChecker {
+    private final History history;
+    // Value → every version at which some replica was asked to store it (idempotent keys only).
+    private final Map<String, Set<Version>> applied;
+
+    IdempotencyChecker(History history, Map<String, Set<Version>> applied) {
+        this.history = history;
+        this.applied = applied;
+    }
+
+    List<Violation> check(long endMillis) {
+        Map<String, List<Operation>> byKey = new TreeMap<>();
+        for (Operation op : history.operations()) {
+            if (op.kind == Operation.Kind.IDEMPOTENT_PUT) {
+                byKey.computeIfAbsent(op.idempotencyKey, k -> new ArrayList<>()).add(op);
+            }
+        }
+        List<Violation> out = new ArrayList<>();
+        for (List<Operation> attempts : byKey.values()) {
+            checkReplays(attempts, endMillis, out);
+            checkAfterRecorded(attempts, endMillis, out);
+        }
+        return out;
+    }
+
+    private void checkReplays(List<Operation> attempts, long endMillis, List<Violation> out) {
+        for (Operation op : attempts) {
+            if (op.outcome == Operation.Outcome.WRITTEN && op.replayed
+                    && !applied.getOrDefault(value(op), Set.of()).contains(op.version)) {
+                out.add(new Violation(Violation.Kind.IDEMPOTENCY, endMillis, op
+                        + " replayed a version at which no replica was ever asked to store its value " + applied.get(value(op))));
+            }
+        }
+    }
+
+    private void checkAfterRecorded(List<Operation> attempts, long endMillis, List<Violation> out) {
+        Operation first = null;
+        for (Operation op : attempts) {
+            if (op.outcome == Operation.Outcome.WRITTEN && op.recorded && (first == null || op.completedStep < first.completedStep)) {
+                first = op;
+            }
+        }
+        if (first == null) {
+            return;
+        }
+        Map<String, Long> firstSent = new TreeMap<>();
+        for (Operation op : attempts) {
+            firstSent.merge(op.request, op.invokedStep, Math::min);
+        }
+        for (Operation op : attempts) {
+            if (op.invokedStep <= first.completedStep) {
+                continue;
+            }
+            if (op.request.equals(first.request)) {
+                if (op.outcome == Operation.Outcome.WRITTEN && !op.replayed) {
+                    out.add(new Violation(Violation.Kind.IDEMPOTENCY, endMillis, op + " ran again after " + first + " recorded its outcome"));
+                }
+                continue;
+            }
+            if (firstSent.get(op.request) <= first.completedStep) {
+                continue; // Raced with the recorded request: either may win.
+            }
+            if (op.outcome == Operation.Outcome.WRITTEN) {
+                out.add(new Violation(Violation.Kind.IDEMPOTENCY, endMillis, op + " reused the key of " + first + " and was answered as written"));
+            } else if (applied.containsKey(value(op))) {
+                out.add(new Violation(Violation.Kind.IDEMPOTENCY, endMillis, op + " reused the key of " + first
+                        + " and its value reached replicas at " + applied.get(value(op))));
+            }
+        }
+    }
+
+    private static String value(Operation op) {
+        return new String(op.value, StandardCharsets.UTF_8);
+    }
+}
