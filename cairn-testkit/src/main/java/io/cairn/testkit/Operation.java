@@ -14,7 +14,7 @@ import java.nio.charset.StandardCharsets;
  */
 public final class Operation {
     /** {@code IDEMPOTENT_PUT}: a put with an idempotency key, on keys of its own (see {@link IdempotencyChecker}). */
-    public enum Kind { PUT, DELETE, GET, IDEMPOTENT_PUT }
+    public enum Kind { PUT, DELETE, GET, IDEMPOTENT_PUT, BATCH }
 
     public enum Outcome {
         PENDING,

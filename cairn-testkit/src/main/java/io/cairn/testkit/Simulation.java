@@ -89,6 +89,7 @@ public final class Simulation {
     /** Outcomes outlive the run: expiry is not what the idempotency checker tests. */
     private static final long RETENTION_MILLIS = 24 * 3_600_000L;
     private static final String IDEMPOTENT_KEY_PREFIX = "ik";
+    private static final String BATCH_KEY_PREFIX = "bk";
 
     private enum Phase { WORKLOAD, HEAL, FINAL }
 
@@ -470,8 +471,13 @@ public final class Simulation {
             return;
         }
         int idempotentPercent = config.canary() == SimulationConfig.Canary.FORGETFUL_IDEMPOTENCY ? 50 : 12;
-        if (random.nextInt(100) < idempotentPercent) {
+        int turn = random.nextInt(100);
+        if (turn < idempotentPercent) {
             idempotentTurn(c);
+            return;
+        }
+        if (turn < idempotentPercent + (config.canary() == SimulationConfig.Canary.UNORDERED_BATCH ? 40 : 5)) {
+            batchTurn(c);
             return;
         }
         Operation.Kind kind;
@@ -600,6 +606,98 @@ public final class Simulation {
                     count("idem.refused.reused");
                 }
             }
+        }
+        finish(op);
+    }
+
+    /**
+     * A batch on a key only this client writes: put, put, get, at majorities. Operations on one key
+     * run in batch order, so the second put is stamped above the first and the get, which overlaps
+     * every write acknowledged by a home majority, sees the second put or something newer. The
+     * batch is not part of the history the other checkers read: its keys are its own.
+     */
+    private void batchTurn(Client c) {
+        String key = BATCH_KEY_PREFIX + c.id;
+        String first = "batch/c" + c.id + "/" + c.sequence++;
+        String second = "batch/c" + c.id + "/" + c.sequence++;
+        List<Op> ops = List.of(
+                new Op.Put(bytes(key), bytes(first), CONTENT_TYPE, Op.NO_TTL, Condition.NONE),
+                new Op.Put(bytes(key), bytes(second), CONTENT_TYPE, Op.NO_TTL, Condition.NONE),
+                new Op.Get(bytes(key)));
+        boolean aimAtCanary = config.canary() != SimulationConfig.Canary.NONE && random.nextBoolean();
+        SimNode coordinator = aimAtCanary ? nodes[CANARY_NODE - 1] : nodes[random.nextInt(nodes.length)];
+        Operation op = history.add(new Operation(nextOperationId++, c.id, Operation.Kind.BATCH, key, bytes(second), Quorum.MAJORITY,
+                Quorum.MAJORITY.resolve(knobs.replicationFactor()), coordinator.id, loop.now(), loop.steps()));
+        operationsIssued++;
+        trace.mix(loop.now(), op.id, op.kind.ordinal(), coordinator.id);
+        trace.line(loop.now(), () -> "invoke " + op);
+        if (!coordinator.up) {
+            op.outcome = Operation.Outcome.FAILED;
+            op.error = "coordinator unreachable";
+            finish(op);
+            return;
+        }
+        touched.add(coordinator);
+        int incarnation = coordinator.incarnation;
+        coordinator.pending.add(op);
+        Consumer<WriteOutcome> done = outcome -> {
+            coordinator.requireLive(incarnation, "answered a client");
+            if (op.outcome != Operation.Outcome.PENDING) {
+                throw new SimulationFailure(new Violation(Violation.Kind.INVARIANT, loop.now(), op + " was answered twice: " + outcome));
+            }
+            completeBatch(op, outcome);
+        };
+        if (config.canary() == SimulationConfig.Canary.UNORDERED_BATCH && coordinator.id == CANARY_NODE) {
+            // Each operation on its own, all at once; answers gathered in operation order.
+            Answer[] answers = new Answer[ops.size()];
+            int[] remaining = {ops.size()};
+            for (int i = 0; i < ops.size(); i++) {
+                int index = i;
+                coordinator.cluster.execute(new WriteRequest(namespace, List.of(ops.get(i)), null), Quorum.MAJORITY, Quorum.MAJORITY, outcome -> {
+                    answers[index] = outcome instanceof WriteOutcome.Executed e ? e.answers().get(0)
+                            : Answer.failed(((WriteOutcome.Failed) outcome).code(), "refused", Map.of());
+                    if (--remaining[0] == 0) {
+                        done.accept(new WriteOutcome.Executed(Arrays.asList(answers), false, false));
+                    }
+                });
+            }
+        } else {
+            coordinator.cluster.execute(new WriteRequest(namespace, ops, null), Quorum.MAJORITY, Quorum.MAJORITY, done);
+        }
+    }
+
+    private void completeBatch(Operation op, WriteOutcome outcome) {
+        if (outcome instanceof WriteOutcome.Failed f) {
+            op.outcome = Operation.Outcome.FAILED;
+            op.error = f.code().code() + ": " + f.message();
+            finish(op);
+            return;
+        }
+        List<Answer> answers = ((WriteOutcome.Executed) outcome).answers();
+        if (answers.size() != 3 || answers.get(2).result() instanceof OpResult.Written || answers.get(0).result() instanceof OpResult.Found) {
+            throw new SimulationFailure(new Violation(Violation.Kind.BATCH_ORDER, loop.now(), op + " answered out of operation order: " + answers));
+        }
+        op.outcome = Operation.Outcome.WRITTEN;
+        if (answers.get(0).result() instanceof OpResult.Written w1 && answers.get(1).result() instanceof OpResult.Written w2) {
+            if (w2.version().compareTo(w1.version()) <= 0) {
+                throw new SimulationFailure(new Violation(Violation.Kind.BATCH_ORDER, loop.now(),
+                        op + ": the second put of the key was stamped " + w2.version() + ", not above the first's " + w1.version()));
+            }
+            Answer second = answers.get(1);
+            boolean homeMajority = second.acks() - second.fallbackAcks() >= op.quorumSize;
+            Version seen = switch (answers.get(2).result()) {
+                case OpResult.Found f -> f.record().version();
+                case OpResult.NotFound nf -> null;
+                default -> w2.version(); // The read failed: nothing to check.
+            };
+            if (homeMajority && (seen == null || seen.compareTo(w2.version()) < 0)) {
+                throw new SimulationFailure(new Violation(Violation.Kind.BATCH_ORDER, loop.now(),
+                        op + ": the get after the puts saw " + seen + ", older than the second put's " + w2.version()));
+            }
+            op.version = w2.version();
+            count("batch.ordered");
+        } else {
+            count("batch.partial");
         }
         finish(op);
     }

@@ -26,7 +26,9 @@ public record SimulationConfig(long seed, Scale scale, Canary canary, boolean ve
         /** Node 1's hybrid clock has no max offset: it takes far-future timestamps from hostile peers. */
         NO_CLOCK_BOUND,
         /** Node 1 ignores idempotency keys (runs every attempt afresh), yet reports each outcome as recorded. */
-        FORGETFUL_IDEMPOTENCY
+        FORGETFUL_IDEMPOTENCY,
+        /** Node 1 runs a batch's operations all at once, ignoring per-key order. */
+        UNORDERED_BATCH
     }
 
     public static SimulationConfig of(long seed) {

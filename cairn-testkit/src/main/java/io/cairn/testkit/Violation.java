@@ -32,6 +32,11 @@ public record Violation(Kind kind, long timeMillis, String message) {
          * reused key ran another request, or a replay returned results no execution produced.
          */
         IDEMPOTENCY,
+        /**
+         * A batch broke per-key order: a later operation on a key did not see an earlier one of the
+         * same batch, or answers came back out of operation order.
+         */
+        BATCH_ORDER,
         /** Core code threw where it must not. */
         EXCEPTION
     }

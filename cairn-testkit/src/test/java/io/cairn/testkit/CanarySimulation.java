@@ -57,6 +57,17 @@ class CanarySimulation {
                 Violation.Kind.CLOCK);
     }
 
+    @Test
+    void aCoordinatorThatIgnoresPerKeyOrderInABatchIsCaught() {
+        Map<Violation.Kind, Integer> found = runAll(SimulationConfig.Canary.UNORDERED_BATCH);
+        assertThat(found.getOrDefault(Violation.Kind.BATCH_ORDER, 0))
+                .as("seeds in which a batch's get missed the puts before it, of %d: %s", SEEDS, found)
+                .isGreaterThanOrEqualTo(SEEDS / 2);
+        assertNoFalseAlarms(found);
+        assertThat(found).doesNotContainKeys(Violation.Kind.LOST_WRITE, Violation.Kind.READ_YOUR_WRITES, Violation.Kind.DIVERGENCE,
+                Violation.Kind.CLOCK, Violation.Kind.IDEMPOTENCY);
+    }
+
     /** The canaries break one thing each: the checks for everything else must stay quiet. */
     private static void assertNoFalseAlarms(Map<Violation.Kind, Integer> found) {
         assertThat(found).doesNotContainKeys(Violation.Kind.INVARIANT, Violation.Kind.EXCEPTION, Violation.Kind.INTEGRITY,
