@@ -210,6 +210,14 @@ public final class ClusterNode {
         coordinator.get(ns, key, r, done);
     }
 
+    /**
+     * Every home replica's stored copy of a key, for operators: no quorum and no repair; see
+     * {@link Coordinator#inspect}.
+     */
+    public void inspect(Namespace ns, byte[] key, Consumer<List<Coordinator.ReplicaCopy>> done) {
+        coordinator.inspect(ns, key, done);
+    }
+
     /** Every message from a peer arrives here. */
     public void onMessage(int from, Message m) {
         detector.heard(from);

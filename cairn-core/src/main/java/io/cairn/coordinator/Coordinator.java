@@ -23,6 +23,7 @@ import io.cairn.storage.Durability;
 import io.cairn.storage.StorageException;
 import io.cairn.transport.Transport;
 import io.cairn.version.Version;
+import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
@@ -119,7 +120,7 @@ public final class Coordinator {
      * reused (responses to them may still arrive). A clock more than a day ahead of the wall clock
      * is poisoned persisted state (the node is clock-unsafe); starting there could leave too little
      * room below {@code Long.MAX_VALUE}, so ids then start from the wall clock. Ids are never
-     * negative: the driver's own requests use negative ones.
+     * negative.
      */
     public static long requestIdSeed(HybridClock clock) {
         long wall = Version.pack(Math.clamp(clock.physicalMillis(), 0, Version.MAX_PHYSICAL_MILLIS), 0);
@@ -348,6 +349,10 @@ public final class Coordinator {
     }
 
     public void onReadResponse(int from, Message.ReadResponse m) {
+        if (inspections.containsKey(m.requestId())) {
+            onInspectionResponse(from, m);
+            return;
+        }
         PendingRead p = reads.get(m.requestId());
         if (p == null) {
             return;
@@ -393,6 +398,95 @@ public final class Coordinator {
         if (p.tally.unanswered().isEmpty() && p.answered) {
             finishRead(p);
         }
+    }
+
+    // ---- inspection ----
+
+    /**
+     * One home replica's stored copy of a key, as an inspection found it: the record as stored
+     * (null when absent; tombstones and expired records included, stamps unchecked), or why there
+     * is none.
+     */
+    public record ReplicaCopy(int replica, Record record, String error) {}
+
+    private static final class PendingInspection {
+        final int[] replicas;
+        final Map<Integer, ReplicaCopy> copies = new HashMap<>();
+        final Consumer<List<ReplicaCopy>> done;
+        Scheduler.Cancellable timeout;
+
+        PendingInspection(int[] replicas, Consumer<List<ReplicaCopy>> done) {
+            this.replicas = replicas;
+            this.done = done;
+        }
+
+        List<ReplicaCopy> inHomeOrder() {
+            List<ReplicaCopy> out = new ArrayList<>(replicas.length);
+            for (int r : replicas) {
+                out.add(copies.get(r));
+            }
+            return out;
+        }
+    }
+
+    // Invariant: holds exactly the inspections still waiting for a copy whose timeout has not fired.
+    private final Map<Long, PendingInspection> inspections = new HashMap<>();
+
+    /**
+     * Asks every home replica of the key — alive or not — for its stored copy, for operators: no
+     * quorum, no read repair, and a replica that does not answer within the request timeout is
+     * reported as such. Answers in home-replica order.
+     */
+    public void inspect(Namespace ns, byte[] key, Consumer<List<ReplicaCopy>> done) {
+        int[] replicas = map.replicas(ns.partitionOf(key));
+        long id = nextRequestId++;
+        PendingInspection p = new PendingInspection(replicas, done);
+        inspections.put(id, p);
+        p.timeout = scheduler.schedule(settings.requestTimeoutMillis(), () -> {
+            if (inspections.remove(id) == null) {
+                return;
+            }
+            for (int r : replicas) {
+                p.copies.putIfAbsent(r, new ReplicaCopy(r, null, "no answer within " + settings.requestTimeoutMillis() + " ms"));
+            }
+            p.done.accept(p.inHomeOrder());
+        });
+        for (int node : replicas) {
+            if (node == self) {
+                Record stored;
+                try {
+                    stored = local.readStored(ns, key);
+                } catch (CorruptRecordException | StorageException e) {
+                    onInspectionResponse(self, new Message.ReadResponse(id, null, e.toString()));
+                    continue;
+                }
+                onInspectionResponse(self, new Message.ReadResponse(id, stored, null));
+            } else {
+                transport.send(node, new Message.ReadRequest(id, ns.id(), key));
+            }
+        }
+    }
+
+    private void onInspectionResponse(int from, Message.ReadResponse m) {
+        PendingInspection p = inspections.get(m.requestId());
+        if (p == null || !contains(p.replicas, from) || p.copies.containsKey(from)) {
+            return; // Late, duplicated, or from a node that was not asked.
+        }
+        p.copies.put(from, new ReplicaCopy(from, m.record(), m.error()));
+        if (p.copies.size() == p.replicas.length) {
+            inspections.remove(m.requestId());
+            p.timeout.cancel();
+            p.done.accept(p.inHomeOrder());
+        }
+    }
+
+    private static boolean contains(int[] nodes, int node) {
+        for (int n : nodes) {
+            if (n == node) {
+                return true;
+            }
+        }
+        return false;
     }
 
     private void repair(PendingRead p, int node, Record newest, boolean blocking) {

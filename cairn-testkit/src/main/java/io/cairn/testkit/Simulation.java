@@ -933,6 +933,7 @@ public final class Simulation {
         }
         // Let background repairs and stray duplicates land before looking at the disks.
         run(loop.now() + 2 * requestTimeout + knobs.settings().coordinator().readRepairTimeoutMillis() + 3_200, () -> false);
+        inspectEveryKey();
         List<HistoryChecker.FinalState> finals = new ArrayList<>();
         for (String key : keys) {
             int[] homes = placement.replicas(namespace.partitionOf(bytes(key)));
@@ -954,6 +955,60 @@ public final class Simulation {
             trace.line(loop.now(), () -> "final " + key + " homes " + Arrays.toString(homes) + " hold " + inHomeOrder.values());
         }
         return finals;
+    }
+
+    /**
+     * Key inspection, the operators' view, through a random node once the cluster is quiet: it
+     * must report exactly what each home replica's disk holds.
+     */
+    private void inspectEveryKey() {
+        long requestTimeout = knobs.settings().coordinator().requestTimeoutMillis();
+        for (String key : keys) {
+            SimNode via = nodes[random.nextInt(nodes.length)];
+            List<io.cairn.coordinator.Coordinator.ReplicaCopy> found = new ArrayList<>();
+            boolean[] answered = {false};
+            touched.clear();
+            touched.add(via);
+            int incarnation = via.incarnation;
+            via.cluster.inspect(namespace, bytes(key), copies -> {
+                via.requireLive(incarnation, "answered an inspection");
+                if (answered[0]) {
+                    throw new SimulationFailure(new Violation(Violation.Kind.INVARIANT, loop.now(), "inspection of " + key + " answered twice"));
+                }
+                answered[0] = true;
+                found.addAll(copies);
+            });
+            for (SimNode n : new ArrayList<>(touched)) {
+                invariants.afterStep(n);
+            }
+            run(loop.now() + 2 * requestTimeout, () -> answered[0]);
+            if (!answered[0]) {
+                violations.add(new Violation(Violation.Kind.LIVENESS, loop.now(), "inspection of " + key + " via n" + via.id + " never answered"));
+                continue;
+            }
+            count("inspections");
+            int[] homes = placement.replicas(namespace.partitionOf(bytes(key)));
+            if (found.size() != homes.length) {
+                violations.add(new Violation(Violation.Kind.INTEGRITY, loop.now(), "inspection of " + key + " returned " + found));
+                continue;
+            }
+            for (int i = 0; i < homes.length; i++) {
+                var copy = found.get(i);
+                Record disk = nodes[homes[i] - 1].replica.readStored(namespace, bytes(key));
+                if (copy.replica() != homes[i] || copy.error() != null || !sameRecord(copy.record(), disk)) {
+                    violations.add(new Violation(Violation.Kind.INTEGRITY, loop.now(), "inspection of " + key + " via n" + via.id
+                            + " reported " + copy + " for home replica n" + homes[i] + ", which holds " + disk));
+                }
+            }
+        }
+    }
+
+    private static boolean sameRecord(Record a, Record b) {
+        if (a == null || b == null) {
+            return a == b;
+        }
+        return a.version().equals(b.version()) && a.tombstone() == b.tombstone() && a.expiresAtMillis() == b.expiresAtMillis()
+                && Arrays.equals(a.value(), b.value());
     }
 
     // ---------------------------------------------------------------- helpers

@@ -3,6 +3,7 @@ package io.cairn.server.cluster;
 import io.cairn.clock.HybridClock;
 import io.cairn.cluster.ClusterNode;
 import io.cairn.cluster.ClusterSettings;
+import io.cairn.coordinator.Coordinator;
 import io.cairn.coordinator.CoordinatorSettings;
 import io.cairn.error.CairnException;
 import io.cairn.error.ErrorCode;
@@ -121,9 +122,6 @@ public final class ClusterDriver implements KvService, ClusterAdmin, AutoCloseab
                 new CoordinatorSettings(c.requestTimeout().toMillis(), c.readRepairTimeout().toMillis()).withSloppyQuorum(c.sloppyQuorum()));
         Holder holder = new Holder();
         this.transport = transportFactory.apply((from, m) -> {
-            if (m instanceof Message.ReadResponse r && onInspectResponse(from, r)) {
-                return;
-            }
             PeerRequests pr = holder.requests;
             if (pr != null) {
                 pr.onResponse(from, m);
@@ -424,89 +422,28 @@ public final class ClusterDriver implements KvService, ClusterAdmin, AutoCloseab
             Map<String, Object> m = new LinkedHashMap<>();
             m.put("key", new String(key, StandardCharsets.UTF_8));
             m.putAll(partitionMap(partition));
-            inspect(key, views -> {
+            node.inspect(namespace, key, copies -> {
                 List<Map<String, Object>> replicas = new ArrayList<>();
-                views.forEach((id, view) -> {
+                for (Coordinator.ReplicaCopy copy : copies) {
                     Map<String, Object> e = new LinkedHashMap<>();
-                    e.put("id", id);
-                    if (view.error() != null) {
-                        e.put("error", view.error());
-                    } else if (view.record() == null) {
+                    e.put("id", copy.replica());
+                    if (copy.error() != null) {
+                        e.put("error", copy.error());
+                    } else if (copy.record() == null) {
                         e.put("state", "absent");
                     } else {
-                        Record r = view.record();
+                        Record r = copy.record();
                         e.put("etag", Etags.of(r.version()));
                         e.put("state", r.tombstone() ? "tombstone" : r.isExpiredAt(replica.clock().physicalMillis()) ? "expired" : "live");
                         e.put("versionTime", r.version().instant().toString());
                     }
                     replicas.add(e);
-                });
+                }
                 m.put("replicas", replicas);
                 out.complete(m);
             });
         });
         return out;
-    }
-
-    /** One replica's answer to an inspection. */
-    record ReplicaView(Record record, String error) {}
-
-    // Core thread only. Inspection request ids are negative so they never collide with the core's.
-    private final Map<Long, Inspection> inspections = new java.util.HashMap<>();
-    private long nextInspectionId = Long.MIN_VALUE;
-
-    private static final class Inspection {
-        final Map<Integer, ReplicaView> views = new java.util.TreeMap<>();
-        final java.util.Set<Integer> waiting = new java.util.HashSet<>();
-        java.util.function.Consumer<Map<Integer, ReplicaView>> done;
-        ScheduledFuture<?> timeout;
-    }
-
-    /** Asks every home replica of the key for its stored record; unanswered ones time out. */
-    private void inspect(byte[] key, java.util.function.Consumer<Map<Integer, ReplicaView>> done) {
-        int[] replicas = node.coordinator().map().replicas(namespace.partitionOf(key));
-        Inspection in = new Inspection();
-        in.done = done;
-        long id = nextInspectionId++;
-        for (int r : replicas) {
-            if (r == node.id()) {
-                try {
-                    in.views.put(r, new ReplicaView(replica.readStored(namespace, key), null));
-                } catch (RuntimeException e) {
-                    in.views.put(r, new ReplicaView(null, e.getMessage()));
-                }
-            } else {
-                in.waiting.add(r);
-                transport.send(r, new Message.ReadRequest(id, namespace.id(), key));
-            }
-        }
-        if (in.waiting.isEmpty()) {
-            done.accept(in.views);
-            return;
-        }
-        inspections.put(id, in);
-        in.timeout = coreLoop.schedule(guarded(() -> {
-            if (inspections.remove(id) != null) {
-                in.waiting.forEach(r -> in.views.put(r, new ReplicaView(null, "no answer within " + config.requestTimeout().toMillis() + " ms")));
-                in.done.accept(in.views);
-            }
-        }), config.requestTimeout().toMillis(), TimeUnit.MILLISECONDS);
-    }
-
-    private boolean onInspectResponse(int from, Message.ReadResponse r) {
-        Inspection in = inspections.get(r.requestId());
-        if (in == null) {
-            return r.requestId() < 0;
-        }
-        if (in.waiting.remove(from)) {
-            in.views.put(from, new ReplicaView(r.record(), r.error()));
-        }
-        if (in.waiting.isEmpty()) {
-            inspections.remove(r.requestId());
-            in.timeout.cancel(false);
-            in.done.accept(in.views);
-        }
-        return true;
     }
 
     @Override
