@@ -252,7 +252,7 @@ public final class BatchCodec {
                         g.writeStringField("message", "no live value for this key");
                     }
                     case OpResult.Failed f -> {
-                        g.writeNumberField("status", f.code().httpStatus());
+                        g.writeNumberField("status", HttpStatuses.of(f.code()));
                         g.writeStringField("code", f.code().code());
                         g.writeStringField("message", f.message());
                     }

@@ -32,8 +32,8 @@ public final class Responses {
         body.put("code", code.code());
         body.put("message", message);
         body.putAll(details);
-        FullHttpResponse r = json(HttpResponseStatus.valueOf(code.httpStatus()), body);
-        if (code.retryable() && code.httpStatus() == 503) {
+        FullHttpResponse r = json(HttpResponseStatus.valueOf(HttpStatuses.of(code)), body);
+        if (code.retryable() && HttpStatuses.of(code) == 503) {
             r.headers().set(HttpHeaderNames.RETRY_AFTER, "1");
         }
         return r;
