@@ -3,6 +3,7 @@ package io.cairn.cluster;
 import io.cairn.clock.ClockMonitor;
 import io.cairn.clock.HybridClock;
 import io.cairn.coordinator.Coordinator;
+import io.cairn.error.ErrorCode;
 import io.cairn.coordinator.VersionCeiling;
 import io.cairn.failure.FailureDetector;
 import io.cairn.hint.Hint;
@@ -247,12 +248,14 @@ public final class ClusterNode {
     private void onWriteRequest(int from, Message.WriteRequest w) {
         Namespace ns = namespaces.get(w.namespaceId());
         if (ns == null) {
-            transport.send(from, new Message.WriteResponse(w.requestId(), false, "unknown namespace " + w.namespaceId()));
+            transport.send(from, new Message.WriteResponse(w.requestId(), false,
+                    new Message.Failure(ErrorCode.MALFORMED_REQUEST, "unknown namespace " + w.namespaceId())));
             return;
         }
         local.apply(ns, List.of(new Op.Apply(w.key(), w.record()))).whenComplete((results, error) -> {
             boolean stored = error == null && OpResult.stored(results.get(0));
-            transport.send(from, new Message.WriteResponse(w.requestId(), stored, error == null ? null : error.toString()));
+            transport.send(from, new Message.WriteResponse(w.requestId(), stored, error == null ? null
+                    : Message.Failure.of(error instanceof java.util.concurrent.CompletionException c && c.getCause() != null ? c.getCause() : error)));
         });
     }
 
@@ -264,16 +267,17 @@ public final class ClusterNode {
      */
     private void onHintedWrite(int from, Message.HintedWrite h) {
         long timestamp = h.record().version().timestamp();
-        String refused = !namespaces.containsKey(h.namespaceId()) ? "unknown namespace " + h.namespaceId()
-                : !memberIds.contains(h.target()) ? "hint target " + h.target() + " is not a member"
-                : !clock.checkPeer(timestamp) ? "refused: " + clock.describe(timestamp)
+        Message.Failure refused = !namespaces.containsKey(h.namespaceId())
+                ? new Message.Failure(ErrorCode.MALFORMED_REQUEST, "unknown namespace " + h.namespaceId())
+                : !memberIds.contains(h.target()) ? new Message.Failure(ErrorCode.MALFORMED_REQUEST, "hint target " + h.target() + " is not a member")
+                : !clock.checkPeer(timestamp) ? new Message.Failure(ErrorCode.CLOCK_UNSAFE, "refused: " + clock.describe(timestamp))
                 : null;
         if (refused == null) {
             try {
                 hints.add(h.target(), h.namespaceId(), h.key(), h.record(), Durability.SYNC);
                 hintsKeptForPeers++;
             } catch (StorageException e) {
-                refused = e.toString();
+                refused = Message.Failure.of(e);
             }
         }
         transport.send(from, new Message.WriteResponse(h.requestId(), refused == null, refused));
@@ -282,14 +286,15 @@ public final class ClusterNode {
     private void onReadRequest(int from, Message.ReadRequest r) {
         Namespace ns = namespaces.get(r.namespaceId());
         if (ns == null) {
-            transport.send(from, new Message.ReadResponse(r.requestId(), null, "unknown namespace " + r.namespaceId()));
+            transport.send(from, new Message.ReadResponse(r.requestId(), null,
+                    new Message.Failure(ErrorCode.MALFORMED_REQUEST, "unknown namespace " + r.namespaceId())));
             return;
         }
         Record stored;
         try {
             stored = local.readStored(ns, r.key());
         } catch (CorruptRecordException | StorageException e) {
-            transport.send(from, new Message.ReadResponse(r.requestId(), null, e.toString()));
+            transport.send(from, new Message.ReadResponse(r.requestId(), null, Message.Failure.of(e)));
             return;
         }
         transport.send(from, new Message.ReadResponse(r.requestId(), stored, null));

@@ -210,7 +210,7 @@ public final class Coordinator {
         for (int r : up) {
             if (r == self) {
                 local.apply(ns, List.of(new Op.Apply(key, record))).whenComplete((results, error) ->
-                        onWriteResponse(self, new Message.WriteResponse(id, error == null && OpResult.stored(results.get(0)), error == null ? null : error.toString())));
+                        onWriteResponse(self, new Message.WriteResponse(id, error == null && OpResult.stored(results.get(0)), error == null ? null : Message.Failure.of(unwrap(error)))));
             } else {
                 transport.send(r, new Message.WriteRequest(id, ns.id(), key, record));
             }
@@ -253,7 +253,7 @@ public final class Coordinator {
         try {
             hints.add(target, ns.id(), key, record, Durability.SYNC);
         } catch (StorageException e) {
-            return new Message.WriteResponse(id, false, e.toString());
+            return new Message.WriteResponse(id, false, Message.Failure.of(e));
         }
         return new Message.WriteResponse(id, true, null);
     }
@@ -338,7 +338,7 @@ public final class Coordinator {
                 try {
                     stored = local.readStored(ns, key);
                 } catch (CorruptRecordException | StorageException e) {
-                    onReadResponse(self, new Message.ReadResponse(id, null, e.toString()));
+                    onReadResponse(self, new Message.ReadResponse(id, null, Message.Failure.of(e)));
                     continue;
                 }
                 onReadResponse(self, new Message.ReadResponse(id, stored, null));
@@ -358,6 +358,9 @@ public final class Coordinator {
             return;
         }
         if (m.error() != null) {
+            if (p.tally.unanswered().contains(from)) {
+                p.failures.put(from, m.error().code().code());
+            }
             p.tally.fail(from);
         } else if (m.record() != null && !clock.checkPeer(m.record().version().timestamp())) {
             // Stamped beyond the max offset: a failed reply, never an answer or a repair source.
@@ -368,8 +371,7 @@ public final class Coordinator {
         }
         ReadTally.Decision d = p.tally.decision();
         if (d == ReadTally.Decision.FAILED && !p.answered) {
-            answerRead(p, Answer.failed(ErrorCode.READ_TIMEOUT, "too many replicas failed to answer the read"
-                    + clockRefusals(p), Map.of("replies", p.tally.replies())));
+            answerRead(p, readFailed(p));
         } else if (d == ReadTally.Decision.READY) {
             if (!p.repairStarted) {
                 p.repairStarted = true;
@@ -457,7 +459,7 @@ public final class Coordinator {
                 try {
                     stored = local.readStored(ns, key);
                 } catch (CorruptRecordException | StorageException e) {
-                    onInspectionResponse(self, new Message.ReadResponse(id, null, e.toString()));
+                    onInspectionResponse(self, new Message.ReadResponse(id, null, Message.Failure.of(e)));
                     continue;
                 }
                 onInspectionResponse(self, new Message.ReadResponse(id, stored, null));
@@ -472,12 +474,17 @@ public final class Coordinator {
         if (p == null || !contains(p.replicas, from) || p.copies.containsKey(from)) {
             return; // Late, duplicated, or from a node that was not asked.
         }
-        p.copies.put(from, new ReplicaCopy(from, m.record(), m.error()));
+        p.copies.put(from, new ReplicaCopy(from, m.record(), m.error() == null ? null : m.error().code().code() + ": " + m.error().message()));
         if (p.copies.size() == p.replicas.length) {
             inspections.remove(m.requestId());
             p.timeout.cancel();
             p.done.accept(p.inHomeOrder());
         }
+    }
+
+    /** The cause a completion stage wraps. */
+    static Throwable unwrap(Throwable error) {
+        return error instanceof java.util.concurrent.CompletionException && error.getCause() != null ? error.getCause() : error;
     }
 
     private static boolean contains(int[] nodes, int node) {
@@ -558,11 +565,31 @@ public final class Coordinator {
             if (p.tally.decision() == ReadTally.Decision.READY) {
                 answerRead(p, resultOf(p.tally.newest(), p.tally.replies()));
             } else {
-                answerRead(p, Answer.failed(ErrorCode.READ_TIMEOUT,
+                answerRead(p, p.failures.containsValue(ErrorCode.CORRUPT_RECORD.code()) ? readFailed(p) : Answer.failed(ErrorCode.READ_TIMEOUT,
                         "only " + p.tally.replies() + " replicas answered in time" + clockRefusals(p), Map.of("replies", p.tally.replies())));
             }
         }
         finishRead(p);
+    }
+
+    /**
+     * The answer to a read that cannot reach R: {@code corrupt_record} when a replica reported a
+     * corrupt copy (a disk problem an operator must see, not a timeout to retry), otherwise
+     * {@code read_timeout}; the details name each replica's failure.
+     */
+    private Answer readFailed(PendingRead p) {
+        Map<String, Object> details = new LinkedHashMap<>();
+        details.put("replies", p.tally.replies());
+        if (!p.failures.isEmpty()) {
+            Map<String, Object> failures = new LinkedHashMap<>();
+            p.failures.forEach((node, code) -> failures.put(Integer.toString(node), code));
+            details.put("failures", failures);
+        }
+        if (p.failures.containsValue(ErrorCode.CORRUPT_RECORD.code())) {
+            return Answer.failed(ErrorCode.CORRUPT_RECORD, "a replica holds a corrupt copy of this key and too few others answered"
+                    + clockRefusals(p), details);
+        }
+        return Answer.failed(ErrorCode.READ_TIMEOUT, "too many replicas failed to answer the read" + clockRefusals(p), details);
     }
 
     private String clockRefusals(PendingRead p) {
@@ -662,6 +689,8 @@ public final class Coordinator {
         boolean answered;
         // Replies refused for a record stamped beyond the max clock offset (for the failure message).
         int clockRefused;
+        // Replica → the error code it failed the read with (for the failure answer).
+        final Map<Integer, String> failures = new java.util.TreeMap<>();
 
         PendingRead(long id, Namespace ns, byte[] key, ReadTally tally, Consumer<Answer> done) {
             this.id = id;

@@ -56,6 +56,14 @@ public enum ErrorCode {
         this.retryable = retryable;
     }
 
+    private static final java.util.Map<String, ErrorCode> BY_CODE = java.util.Arrays.stream(values())
+            .collect(java.util.stream.Collectors.toUnmodifiableMap(ErrorCode::code, c -> c));
+
+    /** The error with this stable code, or null for a code this version does not know. */
+    public static ErrorCode fromCode(String code) {
+        return BY_CODE.get(code);
+    }
+
     public String code() {
         return code;
     }

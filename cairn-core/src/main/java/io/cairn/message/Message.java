@@ -1,6 +1,11 @@
 package io.cairn.message;
 
+import io.cairn.error.CairnException;
+import io.cairn.error.ErrorCode;
+import io.cairn.record.CorruptRecordException;
 import io.cairn.record.Record;
+import io.cairn.storage.StorageException;
+import java.util.Objects;
 
 /**
  * Everything nodes say to each other, as plain values. Requests and responses come in pairs and
@@ -21,13 +26,47 @@ public sealed interface Message {
      * {@code stored}: the replica now durably holds this version or a newer one; in answer to a
      * {@link HintedWrite}, the fallback durably holds a hint of it for the target.
      */
-    record WriteResponse(long requestId, boolean stored, String error) implements Message {}
+    record WriteResponse(long requestId, boolean stored, Failure error) implements Message {
+        public WriteResponse {
+            if (stored && error != null) {
+                throw new IllegalArgumentException("a write response is stored or failed, not both");
+            }
+        }
+    }
 
     /** Send back your stored record for this key, tombstones and expired records included. */
     record ReadRequest(long requestId, int namespaceId, byte[] key) implements Message {}
 
     /** The replica's record, or null when it holds nothing; {@code error} when it could not read. */
-    record ReadResponse(long requestId, Record record, String error) implements Message {}
+    record ReadResponse(long requestId, Record record, Failure error) implements Message {
+        public ReadResponse {
+            if (record != null && error != null) {
+                throw new IllegalArgumentException("a read response carries a record or a failure, not both");
+            }
+        }
+    }
+
+    /**
+     * Why a replica did not do what was asked, typed so the coordinator can tell a corrupt copy
+     * from a full disk from a refused clock, and say so to its client.
+     */
+    record Failure(ErrorCode code, String message) {
+        public Failure {
+            Objects.requireNonNull(code);
+            Objects.requireNonNull(message);
+        }
+
+        /** The failure a local exception stands for. */
+        public static Failure of(Throwable e) {
+            ErrorCode code = switch (e) {
+                case CorruptRecordException c -> ErrorCode.CORRUPT_RECORD;
+                case StorageException s -> ErrorCode.STORAGE_FAILED;
+                case CairnException c -> c.code();
+                default -> ErrorCode.INTERNAL;
+            };
+            return new Failure(code, String.valueOf(e.getMessage()));
+        }
+    }
 
     /**
      * A heartbeat; the receiver answers with a {@link Pong} carrying the same sequence.

@@ -1,5 +1,6 @@
 package io.cairn.message;
 
+import io.cairn.error.ErrorCode;
 import io.cairn.invariant.Invariant;
 import io.cairn.record.CorruptRecordException;
 import io.cairn.record.Record;
@@ -15,14 +16,17 @@ import java.nio.charset.StandardCharsets;
  * <pre>
  *   u8 type | fields (big-endian; byte strings and texts as i32 length + bytes, -1 for null)
  *   1 WriteRequest:  i64 request id | i32 namespace id | key | record
- *   2 WriteResponse: i64 request id | u8 stored (0 or 1) | error text or null
+ *   2 WriteResponse: i64 request id | u8 stored (0 or 1) | failure
  *   3 ReadRequest:   i64 request id | i32 namespace id | key
- *   4 ReadResponse:  i64 request id | record or null (checksummed over an empty key) | error text or null
+ *   4 ReadResponse:  i64 request id | record or null (checksummed over an empty key) | failure
+ *   failure:         error code text or null (then no message follows) | message text
  *   7 HintedWrite:   i64 request id | u16 target node id | i32 namespace id | key | record
  *   8 Ping:          i64 sequence | i64 sender's physical millis
  *   9 Pong:          i64 sequence | i64 the ping's millis, echoed | i64 ponger's physical millis
  * </pre>
- * Types 5 and 6 were heartbeats without clocks (wire version 2); they are retired.
+ * Types 5 and 6 were heartbeats without clocks (wire version 2); they are retired. Since wire
+ * version 4, failures carry a typed error code (the stable {@code ErrorCode} text; a code this
+ * node does not know decodes as {@code internal_error}, its text kept in the message).
  *
  * <p>The type byte versions each message: a new message takes a new type, and a node that does
  * not know a type rejects it as malformed rather than guessing.
@@ -49,6 +53,7 @@ public final class MessageCodec {
     /** The longest key any node accepts (the ceiling of {@code limits.maxKeyBytes}). */
     public static final int MAX_KEY_BYTES = 0xFFFF;
     private static final int MAX_FIELD_BYTES = 64 << 20;
+    private static final int MAX_CODE_LENGTH = 64;
 
     private MessageCodec() {}
 
@@ -70,9 +75,9 @@ public final class MessageCodec {
                         .putInt(h.key().length).put(h.key()).putInt(record.length).put(record).array();
             }
             case Message.WriteResponse w -> {
-                byte[] error = text(w.error());
-                yield alloc(1 + 8 + 1 + 4 + len(error)).put(WRITE_RESPONSE).putLong(w.requestId())
-                        .put((byte) (w.stored() ? 1 : 0)).putInt(error == null ? -1 : error.length).put(orEmpty(error)).array();
+                byte[] failure = failure(w.error());
+                yield alloc(1 + 8 + 1 + failure.length).put(WRITE_RESPONSE).putLong(w.requestId())
+                        .put((byte) (w.stored() ? 1 : 0)).put(failure).array();
             }
             case Message.ReadRequest r -> {
                 checkKey(r.key());
@@ -83,10 +88,9 @@ public final class MessageCodec {
                 // The key is not repeated: the checksum is computed over an empty key, and the
                 // requester re-verifies the record under the key it asked for when it stores it.
                 byte[] record = r.record() == null ? null : RecordCodec.encode(new byte[0], r.record());
-                byte[] error = text(r.error());
-                yield alloc(1 + 8 + 4 + len(record) + 4 + len(error)).put(READ_RESPONSE).putLong(r.requestId())
-                        .putInt(record == null ? -1 : record.length).put(orEmpty(record))
-                        .putInt(error == null ? -1 : error.length).put(orEmpty(error)).array();
+                byte[] failure = failure(r.error());
+                yield alloc(1 + 8 + 4 + len(record) + failure.length).put(READ_RESPONSE).putLong(r.requestId())
+                        .putInt(record == null ? -1 : record.length).put(orEmpty(record)).put(failure).array();
             }
             case Message.Ping p -> {
                 Invariant.check(p.sentAtMillis() >= 0, "ping clock reading %d is negative", p.sentAtMillis());
@@ -134,13 +138,21 @@ public final class MessageCodec {
                     if (stored != 0 && stored != 1) {
                         throw new CorruptRecordException("stored flag " + stored + " is neither 0 nor 1");
                     }
-                    yield new Message.WriteResponse(id, stored == 1, string(in));
+                    Message.Failure failure = failure(in);
+                    if (stored == 1 && failure != null) {
+                        throw new CorruptRecordException("a write response both stored and failed");
+                    }
+                    yield new Message.WriteResponse(id, stored == 1, failure);
                 }
                 case READ_REQUEST -> new Message.ReadRequest(in.getLong(), in.getInt(), key(in));
                 case READ_RESPONSE -> {
                     long id = in.getLong();
                     byte[] record = nullableBytes(in);
-                    yield new Message.ReadResponse(id, record == null ? null : record(new byte[0], record), string(in));
+                    Message.Failure failure = failure(in);
+                    if (record != null && failure != null) {
+                        throw new CorruptRecordException("a read response with both a record and a failure");
+                    }
+                    yield new Message.ReadResponse(id, record == null ? null : record(new byte[0], record), failure);
                 }
                 case PING -> new Message.Ping(in.getLong(), clockReading(in));
                 case PONG -> new Message.Pong(in.getLong(), clockReading(in), clockReading(in));
@@ -219,6 +231,32 @@ public final class MessageCodec {
         byte[] b = new byte[n];
         in.get(b);
         return b;
+    }
+
+    private static byte[] failure(Message.Failure f) {
+        if (f == null) {
+            return ByteBuffer.allocate(4).putInt(-1).array();
+        }
+        byte[] code = text(f.code().code());
+        byte[] message = text(f.message());
+        return ByteBuffer.allocate(4 + code.length + 4 + message.length)
+                .putInt(code.length).put(code).putInt(message.length).put(message).array();
+    }
+
+    private static Message.Failure failure(ByteBuffer in) {
+        String code = string(in);
+        if (code == null) {
+            return null;
+        }
+        if (code.length() > MAX_CODE_LENGTH) {
+            throw new CorruptRecordException("error code of " + code.length() + " characters");
+        }
+        String message = string(in);
+        if (message == null) {
+            throw new CorruptRecordException("a failure without a message");
+        }
+        ErrorCode known = ErrorCode.fromCode(code);
+        return known != null ? new Message.Failure(known, message) : new Message.Failure(ErrorCode.INTERNAL, code + ": " + message);
     }
 
     private static String string(ByteBuffer in) {

@@ -8,6 +8,7 @@ import io.cairn.request.Answer;
 import io.cairn.request.OpResult;
 import io.cairn.coordinator.CoordinatorSettings;
 import io.cairn.membership.Member;
+import io.cairn.error.ErrorCode;
 import io.cairn.message.Message;
 import io.cairn.message.MessageCodec;
 import io.cairn.namespace.Namespace;
@@ -95,9 +96,11 @@ class ClusterNodeHostileInputProperties {
         return switch (gen.between(0, 6)) {
             case 0 -> new Message.WriteRequest(id, namespace, key, record(gen, now));
             case 1 -> new Message.HintedWrite(id, gen.between(1, 5), namespace, key, record(gen, now));
-            case 2 -> new Message.WriteResponse(id, gen.chance(0.5), gen.chance(0.5) ? null : "no");
+            case 2 -> gen.chance(0.5) ? new Message.WriteResponse(id, true, null)
+                    : new Message.WriteResponse(id, false, gen.chance(0.5) ? null : new Message.Failure(ErrorCode.values()[gen.between(0, ErrorCode.values().length - 1)], "no"));
             case 3 -> new Message.ReadRequest(id, namespace, key);
-            case 4 -> new Message.ReadResponse(id, gen.chance(0.2) ? null : record(gen, now), gen.chance(0.8) ? null : "failed");
+            case 4 -> gen.chance(0.2) ? new Message.ReadResponse(id, null, new Message.Failure(ErrorCode.values()[gen.between(0, ErrorCode.values().length - 1)], "failed"))
+                    : new Message.ReadResponse(id, gen.chance(0.2) ? null : record(gen, now), null);
             case 5 -> new Message.Ping(gen.anyLong(), gen.between(0L, Long.MAX_VALUE));
             default -> new Message.Pong(gen.anyLong(), gen.chance(0.5) ? now - gen.between(0L, 100L) : gen.between(0L, Long.MAX_VALUE),
                     gen.between(0L, Long.MAX_VALUE));

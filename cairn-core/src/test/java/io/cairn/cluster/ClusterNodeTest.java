@@ -183,7 +183,8 @@ class ClusterNodeTest {
 
         assertThat(responses(2)).singleElement().satisfies(r -> {
             assertThat(r.stored()).isFalse();
-            assertThat(r.error()).contains("501 ms ahead");
+            assertThat(r.error().code()).isEqualTo(io.cairn.error.ErrorCode.CLOCK_UNSAFE);
+            assertThat(r.error().message()).contains("501 ms ahead");
         });
         assertThat(node.hints().pendingCount()).isZero();
         assertThat(clock.refusals()).isEqualTo(1);

@@ -269,6 +269,24 @@ class CoordinatorTest {
     // ---------------------------------------------------------------- hostile and future replies
 
     @Test
+    void aReplicasCorruptCopyFailsTheReadAsCorruptRecordNotAsATimeout() {
+        start(HOME_A, false, Set.of());
+        coordinator.get(ns, KEY, Quorum.ALL, answers::add);
+        coordinator.onReadResponse(HOME_B, new Message.ReadResponse(readId(HOME_B), null,
+                new Message.Failure(ErrorCode.CORRUPT_RECORD, "checksum mismatch")));
+
+        assertThat(failure().code()).isEqualTo(ErrorCode.CORRUPT_RECORD);
+        assertThat(failure().details()).containsEntry("failures", java.util.Map.of(Integer.toString(HOME_B), "corrupt_record"));
+
+        answers.clear();
+        sent.clear();
+        coordinator.get(ns, KEY, Quorum.ALL, answers::add);
+        coordinator.onReadResponse(HOME_B, new Message.ReadResponse(readId(HOME_B), null,
+                new Message.Failure(ErrorCode.STORAGE_FAILED, "disk gone")));
+        assertThat(failure().code()).as("other replica failures stay a retryable timeout").isEqualTo(ErrorCode.READ_TIMEOUT);
+    }
+
+    @Test
     void aReadReplyStampedBeyondTheMaxOffsetFailsAndIsNeitherAnsweredNorUsedForRepair() {
         start(HOME_A, false, Set.of());
         Record older = Record.value(new Version(Version.pack(T - 1_000, 0), HOME_C), Record.NO_EXPIRY, null, VALUE);
@@ -299,7 +317,7 @@ class CoordinatorTest {
         coordinator.put(ns, KEY, VALUE, null, Op.NO_TTL, Quorum.ALL, answers::add);
         long id = ((Message.WriteRequest) sent.get(0).message()).requestId();
 
-        coordinator.onAnyWriteResponse(FALLBACK_1, new Message.WriteResponse(id, false, "forged"));
+        coordinator.onAnyWriteResponse(FALLBACK_1, new Message.WriteResponse(id, false, new Message.Failure(ErrorCode.INTERNAL, "forged")));
         coordinator.onAnyWriteResponse(FALLBACK_2, new Message.WriteResponse(id, true, null));
 
         assertThat(hints.pendingCount()).isZero();
@@ -346,7 +364,7 @@ class CoordinatorTest {
             case Message.HintedWrite h -> h.requestId();
             default -> throw new AssertionError(to.get(0));
         };
-        coordinator.onAnyWriteResponse(from, new Message.WriteResponse(id, stored, stored ? null : "refused"));
+        coordinator.onAnyWriteResponse(from, new Message.WriteResponse(id, stored, stored ? null : new Message.Failure(ErrorCode.STORAGE_FAILED, "refused")));
     }
 
     /** The one answer, a put's. */

@@ -165,9 +165,12 @@ class MessageCodecProperties {
         return switch (gen.between(0, 6)) {
             case 0 -> new Message.WriteRequest(id, gen.between(1, Integer.MAX_VALUE), key, record(gen));
             case 1 -> new Message.HintedWrite(id, gen.between(1, 65_535), gen.between(1, Integer.MAX_VALUE), key, record(gen));
-            case 2 -> new Message.WriteResponse(id, gen.chance(0.5), gen.chance(0.5) ? null : text(gen));
+            case 2 -> {
+                boolean stored = gen.chance(0.5);
+                yield new Message.WriteResponse(id, stored, stored || gen.chance(0.5) ? null : failure(gen));
+            }
             case 3 -> new Message.ReadRequest(id, gen.between(1, Integer.MAX_VALUE), key);
-            case 4 -> new Message.ReadResponse(id, gen.chance(0.3) ? null : record(gen), gen.chance(0.8) ? null : text(gen));
+            case 4 -> gen.chance(0.2) ? new Message.ReadResponse(id, null, failure(gen)) : new Message.ReadResponse(id, gen.chance(0.3) ? null : record(gen), null);
             case 5 -> new Message.Ping(id, gen.between(0L, Long.MAX_VALUE));
             default -> new Message.Pong(id, gen.between(0L, Long.MAX_VALUE), gen.between(0L, Long.MAX_VALUE));
         };
@@ -180,6 +183,11 @@ class MessageCodecProperties {
         }
         long expiry = gen.chance(0.5) ? Record.NO_EXPIRY : gen.between(1_600_000_000_000L, 1_900_000_000_000L);
         return Record.value(version, expiry, gen.chance(0.5) ? null : "text/plain", gen.bytes(200));
+    }
+
+    private static Message.Failure failure(Gen gen) {
+        io.cairn.error.ErrorCode[] codes = io.cairn.error.ErrorCode.values();
+        return new Message.Failure(codes[gen.between(0, codes.length - 1)], text(gen));
     }
 
     private static String text(Gen gen) {

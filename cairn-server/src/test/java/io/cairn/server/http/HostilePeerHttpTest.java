@@ -177,7 +177,7 @@ class HostilePeerHttpTest {
     private Socket connect(int to, int as) throws IOException {
         Socket s = new Socket("127.0.0.1", internodePorts[to - 1]);
         s.setSoTimeout(10_000);
-        s.getOutputStream().write(ByteBuffer.allocate(14).put("CAIRN".getBytes(StandardCharsets.US_ASCII)).put((byte) 3)
+        s.getOutputStream().write(ByteBuffer.allocate(14).put("CAIRN".getBytes(StandardCharsets.US_ASCII)).put((byte) 4)
                 .putInt(as).putInt(to).array());
         return s;
     }

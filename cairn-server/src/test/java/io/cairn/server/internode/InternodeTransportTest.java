@@ -355,7 +355,7 @@ class InternodeTransportTest {
         Map<Integer, Integer> ports = ports(A, B);
         Node b = start(B, ports, FAST);
         try (Socket s = raw(b)) {
-            s.getOutputStream().write(handshake("CAIRN", 3, A, B));
+            s.getOutputStream().write(handshake("CAIRN", Wire.VERSION, A, B));
             s.getOutputStream().write(frame(MessageCodec.encode(new Message.Ping(1, 0)), 0));
             s.getOutputStream().write(frame(MessageCodec.encode(new Message.Ping(2, 0))));
             assertThat(b.take(1)).extracting(Delivery::message).containsExactly(new Message.Ping(2, 0));
@@ -389,7 +389,7 @@ class InternodeTransportTest {
         byte[] ping = MessageCodec.encode(new Message.Ping(1, 0));
 
         ByteBuffer bytes = ByteBuffer.allocate(256);
-        bytes.put(handshake("CAIRN", 3, A, B));
+        bytes.put(handshake("CAIRN", Wire.VERSION, A, B));
         switch (kind) {
             case WRONG_CRC -> bytes.putInt(ping.length).putInt(crc(BUDGET, ping) ^ 1).putInt(BUDGET).put(ping);
             case LENGTH_OVER_BOUND -> bytes.putInt(4_097).putInt(0).putInt(BUDGET);
@@ -419,7 +419,7 @@ class InternodeTransportTest {
         Node b = start(B, ports, FAST);
 
         try (Socket s = raw(b)) {
-            s.getOutputStream().write(handshake("CAIRN", 3, A, B));
+            s.getOutputStream().write(handshake("CAIRN", Wire.VERSION, A, B));
             s.getOutputStream().write(frame(MessageCodec.encode(new Message.Ping(5, 0))));
             assertThat(b.take(1)).containsExactly(new Delivery(A, new Message.Ping(5, 0), b.coreThread));
         }
@@ -434,10 +434,10 @@ class InternodeTransportTest {
         Node b = start(B, ports, FAST);
         byte[] hello = switch (kind) {
             case WRONG_MAGIC -> handshake("CAIRX", 2, A, B);
-            case WRONG_VERSION -> handshake("CAIRN", 2, A, B); // the version before heartbeats carried clocks
-            case WRONG_CALLEE -> handshake("CAIRN", 3, A, C);
-            case UNKNOWN_CALLER -> handshake("CAIRN", 3, 99, B);
-            case CALLER_IS_CALLEE -> handshake("CAIRN", 3, B, B);
+            case WRONG_VERSION -> handshake("CAIRN", 3, A, B); // the version before replica failures were typed
+            case WRONG_CALLEE -> handshake("CAIRN", Wire.VERSION, A, C);
+            case UNKNOWN_CALLER -> handshake("CAIRN", Wire.VERSION, 99, B);
+            case CALLER_IS_CALLEE -> handshake("CAIRN", Wire.VERSION, B, B);
         };
 
         try (Socket s = raw(b)) {
@@ -466,9 +466,9 @@ class InternodeTransportTest {
         Node b = start(B, ports, FAST);
 
         try (Socket first = raw(b); Socket second = raw(b)) {
-            first.getOutputStream().write(handshake("CAIRN", 3, A, B));
+            first.getOutputStream().write(handshake("CAIRN", Wire.VERSION, A, B));
             await("first connection accepted", () -> b.transport.stats(A).inboundConnected());
-            second.getOutputStream().write(handshake("CAIRN", 3, A, B));
+            second.getOutputStream().write(handshake("CAIRN", Wire.VERSION, A, B));
             assertClosedByPeer(first);
 
             second.getOutputStream().write(frame(MessageCodec.encode(new Message.Ping(3, 0))));
@@ -733,13 +733,13 @@ class InternodeTransportTest {
                 new Message.WriteRequest(3, 7, new byte[] {0, (byte) 0xFF}, Record.tombstone(new Version(Version.pack(1_700_000_000_001L, 9), 65_535))),
                 new Message.WriteRequest(4, 1, key("empty"), Record.value(v, 0, "", new byte[0])),
                 new Message.WriteResponse(5, true, null),
-                new Message.WriteResponse(6, false, "disk full — ünïcødé ✓"),
+                new Message.WriteResponse(6, false, new Message.Failure(io.cairn.error.ErrorCode.STORAGE_FAILED, "disk full — ünïcødé ✓")),
                 new Message.ReadRequest(7, 1, key("k1")),
                 new Message.ReadRequest(8, Integer.MAX_VALUE, new byte[] {0}),
                 new Message.ReadResponse(9, Record.value(v, 0, "application/octet-stream", mebibyte), null),
                 new Message.ReadResponse(10, Record.tombstone(v), null),
                 new Message.ReadResponse(11, null, null),
-                new Message.ReadResponse(12, null, "read failed"),
+                new Message.ReadResponse(12, null, new Message.Failure(io.cairn.error.ErrorCode.CORRUPT_RECORD, "read failed")),
                 new Message.Ping(13, 1_700_000_000_000L),
                 new Message.Pong(Long.MAX_VALUE, 1_700_000_000_000L, Long.MAX_VALUE),
                 new Message.Ping(Long.MIN_VALUE, 0));
