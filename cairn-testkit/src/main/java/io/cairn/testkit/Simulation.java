@@ -535,25 +535,10 @@ public final class Simulation {
                 w.resolve(knobs.replicationFactor()), coordinator.id, loop.now(), loop.steps()));
         op.idempotencyKey = request.idempotencyKey();
         op.request = request.name();
-        operationsIssued++;
-        trace.mix(loop.now(), op.id, op.kind.ordinal(), coordinator.id);
-        trace.line(loop.now(), () -> "invoke " + op);
-        if (!coordinator.up) {
-            op.outcome = Operation.Outcome.FAILED;
-            op.error = "coordinator unreachable";
-            finish(op);
+        Consumer<WriteOutcome> done = invoke(op, coordinator, outcome -> completeIdempotent(op, outcome));
+        if (done == null) {
             return;
         }
-        touched.add(coordinator);
-        int incarnation = coordinator.incarnation;
-        coordinator.pending.add(op);
-        Consumer<WriteOutcome> done = outcome -> {
-            coordinator.requireLive(incarnation, "answered a client");
-            if (op.outcome != Operation.Outcome.PENDING) {
-                throw new SimulationFailure(new Violation(Violation.Kind.INVARIANT, loop.now(), op + " was answered twice: " + outcome));
-            }
-            completeIdempotent(op, outcome);
-        };
         List<Op> ops = List.of(new Op.Put(bytes(request.key()), request.value(), CONTENT_TYPE, Op.NO_TTL, Condition.NONE));
         IdempotencyTag tag = new IdempotencyTag(request.idempotencyKey(), fingerprint(request.name()), RETENTION_MILLIS);
         if (config.canary() == SimulationConfig.Canary.FORGETFUL_IDEMPOTENCY && coordinator.id == CANARY_NODE) {
@@ -564,6 +549,33 @@ public final class Simulation {
         } else {
             coordinator.cluster.execute(new WriteRequest(namespace, ops, tag), Quorum.MAJORITY, w, done);
         }
+    }
+
+    /**
+     * Records a client's write request as invoked through {@code coordinator}. When the coordinator
+     * is down the request fails at once and this returns null; otherwise it returns the callback
+     * the coordinator must answer through exactly once, while the incarnation it was sent to lives.
+     */
+    private Consumer<WriteOutcome> invoke(Operation op, SimNode coordinator, Consumer<WriteOutcome> complete) {
+        operationsIssued++;
+        trace.mix(loop.now(), op.id, op.kind.ordinal(), coordinator.id);
+        trace.line(loop.now(), () -> "invoke " + op);
+        if (!coordinator.up) {
+            op.outcome = Operation.Outcome.FAILED;
+            op.error = "coordinator unreachable";
+            finish(op);
+            return null;
+        }
+        touched.add(coordinator);
+        int incarnation = coordinator.incarnation;
+        coordinator.pending.add(op);
+        return outcome -> {
+            coordinator.requireLive(incarnation, "answered a client");
+            if (op.outcome != Operation.Outcome.PENDING) {
+                throw new SimulationFailure(new Violation(Violation.Kind.INVARIANT, loop.now(), op + " was answered twice: " + outcome));
+            }
+            complete.accept(outcome);
+        };
     }
 
     private void completeIdempotent(Operation op, WriteOutcome outcome) {
@@ -628,25 +640,10 @@ public final class Simulation {
         SimNode coordinator = aimAtCanary ? nodes[CANARY_NODE - 1] : nodes[random.nextInt(nodes.length)];
         Operation op = history.add(new Operation(nextOperationId++, c.id, Operation.Kind.BATCH, key, bytes(second), Quorum.MAJORITY,
                 Quorum.MAJORITY.resolve(knobs.replicationFactor()), coordinator.id, loop.now(), loop.steps()));
-        operationsIssued++;
-        trace.mix(loop.now(), op.id, op.kind.ordinal(), coordinator.id);
-        trace.line(loop.now(), () -> "invoke " + op);
-        if (!coordinator.up) {
-            op.outcome = Operation.Outcome.FAILED;
-            op.error = "coordinator unreachable";
-            finish(op);
+        Consumer<WriteOutcome> done = invoke(op, coordinator, outcome -> completeBatch(op, outcome));
+        if (done == null) {
             return;
         }
-        touched.add(coordinator);
-        int incarnation = coordinator.incarnation;
-        coordinator.pending.add(op);
-        Consumer<WriteOutcome> done = outcome -> {
-            coordinator.requireLive(incarnation, "answered a client");
-            if (op.outcome != Operation.Outcome.PENDING) {
-                throw new SimulationFailure(new Violation(Violation.Kind.INVARIANT, loop.now(), op + " was answered twice: " + outcome));
-            }
-            completeBatch(op, outcome);
-        };
         if (config.canary() == SimulationConfig.Canary.UNORDERED_BATCH && coordinator.id == CANARY_NODE) {
             // Each operation on its own, all at once; answers gathered in operation order.
             Answer[] answers = new Answer[ops.size()];
