@@ -144,10 +144,18 @@ public final class WritePath implements AutoCloseable {
                 Thread.currentThread().interrupt();
                 break;
             } catch (RuntimeException | Error e) {
-                // Not a storage error (those fail writes and are handled in applyGroup): a bug or
-                // an Error. The node cannot write any more; that is fatal.
+                // Not a storage error (those fail writes and are handled in applyGroup): a bug (an
+                // invariant violation) or an Error. The node cannot write any more; that is fatal.
+                // The group's writers are told, not left waiting: what was applying may or may not
+                // be stored, what was drained but not started was not.
                 failure = e;
                 health.fatal("write-applier", e);
+                for (Pending p : group) {
+                    p.future.completeExceptionally(new CairnException(ErrorCode.OUTCOME_UNKNOWN,
+                            "the write path failed while applying this write; it may or may not have been stored"));
+                }
+                drained.removeAll(group);
+                refuseUnstarted(drained);
                 failQueued();
                 return;
             }
@@ -198,6 +206,13 @@ public final class WritePath implements AutoCloseable {
     private void failQueued() {
         Pending p;
         while ((p = queue.poll()) != null) {
+            refuseUnstarted(List.of(p));
+        }
+    }
+
+    /** Fails the requests that had not started applying: they were not stored. */
+    private static void refuseUnstarted(List<Pending> pending) {
+        for (Pending p : pending) {
             if (p.start(System.nanoTime())) {
                 p.future.completeExceptionally(new CairnException(ErrorCode.STORAGE_FAILED, "storage failed before this write was applied; it was not stored"));
             }

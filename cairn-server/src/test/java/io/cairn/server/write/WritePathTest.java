@@ -1,8 +1,12 @@
 package io.cairn.server.write;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.cairn.clock.HybridClock;
+import io.cairn.error.CairnException;
+import io.cairn.error.ErrorCode;
+import io.cairn.invariant.Invariant;
 import io.cairn.clock.ManualClock;
 import io.cairn.namespace.Namespace;
 import io.cairn.record.Record;
@@ -27,13 +31,15 @@ import java.util.Map;
 import java.util.Random;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
 /**
  * The write path's group commit keeps every group within {@code maxGroupBytes}, whatever kind of
- * write fills it: client puts and replica writes ({@link Op.Apply}) weigh what they carry.
+ * write fills it: client puts and replica writes ({@link Op.Apply}) weigh what they carry. And a
+ * bug while applying is fatal without leaving any writer waiting.
  *
  * <p>Each test holds the applier inside a first "gate" write, queues requests behind it, then lets
  * it go and reads the groups off the engine: one storage batch per group, one data key per request.
@@ -111,6 +117,35 @@ class WritePathTest {
         assertThat(groups).containsExactly(List.of("a", "b", "c"), List.of("d"));
     }
 
+    @Test
+    void anInvariantViolationWhileApplyingIsFatalAndEveryWriterIsTold() throws Exception {
+        NodeHealth health = new NodeHealth(false, status -> { });
+        writes = new WritePath(replica, 1_000, 1, 1 << 20, 3_600_000, 100, () -> false, health);
+        WritePath.Pending gate = writes.submit(put(GatedEngine.GATE, 1), System.nanoTime() + 30 * SECONDS);
+        assertThat(engine.entered.await(10, TimeUnit.SECONDS)).isTrue();
+        engine.brokenBy = "boom";
+        WritePath.Pending broken = writes.submit(apply("boom", 10), System.nanoTime() + 30 * SECONDS);
+        WritePath.Pending queued = writes.submit(put("after", 10), System.nanoTime() + 30 * SECONDS);
+        engine.release.countDown();
+
+        assertThat(gate.future().get(10, TimeUnit.SECONDS)).isInstanceOf(WriteOutcome.Executed.class);
+        assertThat(failure(broken)).satisfies(e -> assertThat(e.code()).isEqualTo(ErrorCode.OUTCOME_UNKNOWN));
+        assertThat(failure(queued)).satisfies(e -> assertThat(e.code()).isEqualTo(ErrorCode.STORAGE_FAILED));
+        assertThat(health.fatalReason()).startsWith("write-applier:").contains("broken on purpose");
+        assertThat(writes.failed()).isTrue();
+        assertThatThrownBy(() -> writes.submit(put("later", 1), System.nanoTime() + 30 * SECONDS))
+                .isInstanceOfSatisfying(CairnException.class, e -> assertThat(e.code()).isEqualTo(ErrorCode.STORAGE_FAILED));
+    }
+
+    private static CairnException failure(WritePath.Pending p) throws Exception {
+        try {
+            p.future().get(10, TimeUnit.SECONDS);
+        } catch (ExecutionException e) {
+            return (CairnException) e.getCause();
+        }
+        throw new AssertionError("the write succeeded");
+    }
+
     /**
      * Starts a write path, holds its applier inside a gate write, queues {@code requests} behind
      * it, releases it and returns the groups that followed, as the keys of their requests.
@@ -156,6 +191,8 @@ class WritePathTest {
         final CountDownLatch entered = new CountDownLatch(1);
         final CountDownLatch release = new CountDownLatch(1);
         final List<List<String>> groups = new CopyOnWriteArrayList<>();
+        // A write holding this key fails an invariant, as a bug below the write path would.
+        volatile String brokenBy;
 
         @Override
         public byte[] get(byte[] key) {
@@ -169,6 +206,9 @@ class WritePathTest {
                 if (m instanceof WriteBatch.Put p && p.key()[0] == Keyspace.DATA) {
                     keys.add(new String(Keyspace.userKeyOf(p.key()), StandardCharsets.UTF_8));
                 }
+            }
+            if (brokenBy != null && keys.contains(brokenBy)) {
+                throw Invariant.violated("broken on purpose by %s", brokenBy);
             }
             if (keys.contains(GATE)) {
                 entered.countDown();
