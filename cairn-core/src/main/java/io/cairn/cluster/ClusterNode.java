@@ -252,10 +252,9 @@ public final class ClusterNode {
                     new Message.Failure(ErrorCode.MALFORMED_REQUEST, "unknown namespace " + w.namespaceId())));
             return;
         }
-        local.apply(ns, List.of(new Op.Apply(w.key(), w.record()))).whenComplete((results, error) -> {
-            boolean stored = error == null && OpResult.stored(results.get(0));
-            transport.send(from, new Message.WriteResponse(w.requestId(), stored, error == null ? null
-                    : Message.Failure.of(error instanceof java.util.concurrent.CompletionException c && c.getCause() != null ? c.getCause() : error)));
+        local.apply(ns, List.of(new Op.Apply(w.key(), w.record())), (results, failure) -> {
+            boolean stored = failure == null && OpResult.stored(results.get(0));
+            transport.send(from, new Message.WriteResponse(w.requestId(), stored, failure == null ? null : Message.Failure.of(failure)));
         });
     }
 
@@ -376,10 +375,10 @@ public final class ClusterNode {
         if (ns == null) {
             return;
         }
-        local.apply(ns, List.of(new Op.Apply(h.key(), h.record()))).whenComplete((results, error) -> {
+        local.apply(ns, List.of(new Op.Apply(h.key(), h.record())), (results, failure) -> {
             Hint pending = replaying.remove(rid);
             if (pending != null) {
-                onHintResponse(pending, new Message.WriteResponse(rid, error == null && OpResult.stored(results.get(0)), null));
+                onHintResponse(pending, new Message.WriteResponse(rid, failure == null && OpResult.stored(results.get(0)), null));
             }
         });
     }

@@ -209,8 +209,8 @@ public final class Coordinator {
         }
         for (int r : up) {
             if (r == self) {
-                local.apply(ns, List.of(new Op.Apply(key, record))).whenComplete((results, error) ->
-                        onWriteResponse(self, new Message.WriteResponse(id, error == null && OpResult.stored(results.get(0)), error == null ? null : Message.Failure.of(unwrap(error)))));
+                local.apply(ns, List.of(new Op.Apply(key, record)), (results, failure) ->
+                        onWriteResponse(self, new Message.WriteResponse(id, failure == null && OpResult.stored(results.get(0)), failure == null ? null : Message.Failure.of(failure))));
             } else {
                 transport.send(r, new Message.WriteRequest(id, ns.id(), key, record));
             }
@@ -482,11 +482,6 @@ public final class Coordinator {
         }
     }
 
-    /** The cause a completion stage wraps. */
-    static Throwable unwrap(Throwable error) {
-        return error instanceof java.util.concurrent.CompletionException && error.getCause() != null ? error.getCause() : error;
-    }
-
     private static boolean contains(int[] nodes, int node) {
         for (int n : nodes) {
             if (n == node) {
@@ -504,8 +499,8 @@ public final class Coordinator {
             repairs.put(repairId, p);
         }
         if (node == self) {
-            local.apply(p.ns, List.of(new Op.Apply(p.key, newest))).whenComplete((results, error) ->
-                    onRepairResponse(self, new Message.WriteResponse(repairId, error == null, null)));
+            local.apply(p.ns, List.of(new Op.Apply(p.key, newest)), (results, failure) ->
+                    onRepairResponse(self, new Message.WriteResponse(repairId, failure == null, null)));
         } else {
             transport.send(node, new Message.WriteRequest(repairId, p.ns.id(), p.key, newest));
         }

@@ -1,11 +1,13 @@
 package io.cairn.hint;
 
 import io.cairn.clock.Clock;
+import io.cairn.record.CorruptRecordException;
 import io.cairn.record.Record;
 import io.cairn.record.RecordCodec;
 import io.cairn.storage.Durability;
 import io.cairn.storage.StorageEngine;
 import io.cairn.storage.WriteBatch;
+import java.nio.BufferUnderflowException;
 import java.nio.ByteBuffer;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -23,6 +25,8 @@ import java.util.TreeMap;
  */
 public final class HintStore {
     static final byte HINT = 'h';
+    // 'h' | u16 target | i64 created millis | i64 sequence
+    private static final int KEY_BYTES = 1 + 2 + 8 + 8;
     private static final int SCAN_CHUNK = 1024;
 
     private final StorageEngine engine;
@@ -96,7 +100,7 @@ public final class HintStore {
         // Never earlier than the last hint, even if the wall clock stepped back: keys must only grow.
         long now = Math.max(clock.nowMillis(), lastCreated);
         lastCreated = now;
-        byte[] storageKey = ByteBuffer.allocate(1 + 2 + 8 + 8).put(HINT).putShort((short) target).putLong(now).putLong(sequence++).array();
+        byte[] storageKey = ByteBuffer.allocate(KEY_BYTES).put(HINT).putShort((short) target).putLong(now).putLong(sequence++).array();
         byte[] encoded = RecordCodec.encode(key, record);
         byte[] value = ByteBuffer.allocate(4 + 4 + key.length + encoded.length)
                 .putInt(namespaceId).putInt(key.length).put(key).put(encoded).array();
@@ -212,21 +216,32 @@ public final class HintStore {
         }
     }
 
+    /**
+     * The hint stored under {@code storageKey}, or null when it is corrupt: it is then deleted and
+     * counted as dropped, since it cannot be handed off (anti-entropy covers the write it carried).
+     * Only the failures a malformed hint causes are caught; any other exception is a bug and propagates.
+     */
     private Hint decode(byte[] storageKey, byte[] value) {
         try {
+            if (storageKey.length != KEY_BYTES) {
+                throw new CorruptRecordException("hint key of " + storageKey.length + " bytes, not " + KEY_BYTES);
+            }
             ByteBuffer k = ByteBuffer.wrap(storageKey);
             k.get();
             int target = Short.toUnsignedInt(k.getShort());
             long created = k.getLong();
             ByteBuffer v = ByteBuffer.wrap(value);
             int ns = v.getInt();
-            byte[] key = new byte[v.getInt()];
+            int keyLength = v.getInt();
+            if (keyLength < 0 || keyLength > v.remaining()) {
+                throw new CorruptRecordException("hint key length " + keyLength + " but " + v.remaining() + " bytes remain");
+            }
+            byte[] key = new byte[keyLength];
             v.get(key);
             byte[] record = new byte[v.remaining()];
             v.get(record);
             return new Hint(storageKey, target, created, ns, key, RecordCodec.decode(key, record));
-        } catch (RuntimeException e) {
-            // A corrupt hint cannot be handed off; anti-entropy covers the write it carried.
+        } catch (CorruptRecordException | BufferUnderflowException e) {
             engine.write(new WriteBatch().delete(storageKey), Durability.ASYNC);
             dropped++;
             return null;

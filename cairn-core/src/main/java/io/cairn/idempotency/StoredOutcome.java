@@ -9,6 +9,7 @@ import java.io.ByteArrayOutputStream;
 import java.io.DataOutputStream;
 import java.io.IOException;
 import java.io.UncheckedIOException;
+import java.nio.BufferUnderflowException;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
@@ -83,6 +84,10 @@ public record StoredOutcome(byte[] fingerprint, long expiresAtMillis, List<OpRes
         return bytes.toByteArray();
     }
 
+    /**
+     * Decodes and verifies a stored outcome; throws {@link CorruptRecordException} for every way
+     * the bytes can be wrong, and nothing else a caller would mistake for corruption.
+     */
     public static StoredOutcome decode(byte[] storageKey, byte[] bytes) {
         if (bytes.length < 8) {
             throw new CorruptRecordException("idempotency record too short");
@@ -111,23 +116,36 @@ public record StoredOutcome(byte[] fingerprint, long expiresAtMillis, List<OpRes
                     case 2 -> new OpResult.Deleted(readVersion(in));
                     case 3 -> new OpResult.PreconditionFailed(in.get() != 0 ? readVersion(in) : null);
                     case 4 -> {
-                        byte[] record = new byte[in.getInt()];
+                        int length = in.getInt();
+                        if (length < 0 || length > in.remaining()) {
+                            throw new CorruptRecordException("found record of " + length + " bytes but " + in.remaining() + " remain");
+                        }
+                        byte[] record = new byte[length];
                         in.get(record);
                         yield new OpResult.Found(RecordCodec.decode(NO_KEY, record));
                     }
                     case 5 -> new OpResult.NotFound();
-                    case 6 -> new OpResult.Failed(ErrorCode.valueOf(readUtf(in)), readUtf(in));
+                    case 6 -> new OpResult.Failed(errorCode(readUtf(in)), readUtf(in));
                     case 7 -> new OpResult.Superseded(readVersion(in));
                     default -> throw new CorruptRecordException("unknown result kind " + kind);
                 });
             }
             return new StoredOutcome(fingerprint, expires, results);
-        } catch (RuntimeException e) {
-            if (e instanceof CorruptRecordException c) {
-                throw c;
-            }
-            throw new CorruptRecordException("undecodable idempotency record: " + e);
+        } catch (BufferUnderflowException e) {
+            throw new CorruptRecordException("truncated idempotency record");
+        } catch (IllegalArgumentException e) {
+            // A field out of its range: a negative version timestamp or node id.
+            throw new CorruptRecordException("undecodable idempotency record: " + e.getMessage());
         }
+    }
+
+    private static ErrorCode errorCode(String name) {
+        for (ErrorCode c : ErrorCode.values()) {
+            if (c.name().equals(name)) {
+                return c;
+            }
+        }
+        throw new CorruptRecordException("unknown error code " + name);
     }
 
     private static void writeVersion(DataOutputStream out, Version v) throws IOException {

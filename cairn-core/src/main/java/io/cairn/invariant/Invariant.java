@@ -26,6 +26,21 @@ public final class Invariant {
         return new InvariantViolation(String.format(format, args));
     }
 
+    /**
+     * The invariant violation {@code error} is or wraps (as the cause of a completion or execution
+     * failure, at any depth), or null: for the few places that turn failures into answers, which
+     * must let this one through rather than answer it.
+     */
+    public static InvariantViolation violationIn(Throwable error) {
+        Throwable t = error;
+        for (int depth = 0; t != null && depth < 32; depth++, t = t.getCause()) {
+            if (t instanceof InvariantViolation v) {
+                return v;
+            }
+        }
+        return null;
+    }
+
     /** Thrown when an invariant is broken; never caught to continue as if nothing happened. */
     public static final class InvariantViolation extends IllegalStateException {
         InvariantViolation(String message) {

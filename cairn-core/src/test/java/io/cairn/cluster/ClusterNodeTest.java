@@ -9,6 +9,7 @@ import io.cairn.clock.ManualClock;
 import io.cairn.coordinator.CoordinatorSettings;
 import io.cairn.error.ErrorCode;
 import io.cairn.hint.HintStore;
+import io.cairn.invariant.Invariant;
 import io.cairn.membership.Member;
 import io.cairn.message.Message;
 import io.cairn.namespace.Namespace;
@@ -25,14 +26,15 @@ import io.cairn.schedule.ManualScheduler;
 import io.cairn.storage.Durability;
 import io.cairn.storage.Keyspace;
 import io.cairn.storage.MemoryEngine;
+import io.cairn.storage.StorageEngine;
 import io.cairn.storage.StorageException;
 import io.cairn.storage.WriteBatch;
+import io.cairn.transport.Transport;
 import io.cairn.version.Version;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.concurrent.CompletableFuture;
 import org.junit.jupiter.api.Test;
 
 class ClusterNodeTest {
@@ -55,8 +57,12 @@ class ClusterNodeTest {
         boolean[] refuse = {true};
         LocalStore store = new LocalStore() {
             @Override
-            public CompletableFuture<List<OpResult>> apply(Namespace ns, List<Op> ops) {
-                return refuse[0] ? CompletableFuture.failedFuture(new StorageException("refused")) : direct.apply(ns, ops);
+            public void apply(Namespace ns, List<Op> ops, Applied done) {
+                if (refuse[0]) {
+                    done.accept(null, new StorageException("refused"));
+                } else {
+                    direct.apply(ns, ops, done);
+                }
             }
 
             @Override
@@ -274,15 +280,93 @@ class ClusterNodeTest {
         assertThat(node.hints().pendingCount()).isZero();
     }
 
+    // ---------------------------------------------------------------- bugs are not answers
+
+    /** A bug while storing a replica write stops the core's thread; the peer is not told "failed". */
+    @Test
+    void anInvariantViolationWhileStoringAReplicaWritePropagatesInsteadOfBecomingAReply() {
+        Namespace ns = Namespace.defaults(0);
+        BreakableEngine engine = new BreakableEngine();
+        ClusterNode node = node(engine, List.of(ns), (to, m) -> sent.add(new Sent(to, m)));
+        node.start();
+        Record record = Record.value(new Version(Version.pack(T, 0), 2), Record.NO_EXPIRY, null, new byte[] {1});
+        engine.broken = true;
+
+        assertThatThrownBy(() -> node.onMessage(2, new Message.WriteRequest(5, ns.id(), new byte[] {'k'}, record)))
+                .isInstanceOf(Invariant.InvariantViolation.class).hasMessageContaining("broken on purpose");
+        assertThat(responses(2)).isEmpty();
+    }
+
+    /** A bug in the code that answers a stored replica write propagates; a future does not swallow it. */
+    @Test
+    void anInvariantViolationWhileAnsweringAStoredReplicaWritePropagates() {
+        Namespace ns = Namespace.defaults(0);
+        ClusterNode node = node(new MemoryEngine(), List.of(ns), (to, m) -> {
+            if (m instanceof Message.WriteResponse) {
+                throw Invariant.violated("the transport refuses to encode %s", m);
+            }
+            sent.add(new Sent(to, m));
+        });
+        node.start();
+        Record record = Record.value(new Version(Version.pack(T, 0), 2), Record.NO_EXPIRY, null, new byte[] {1});
+
+        assertThatThrownBy(() -> node.onMessage(2, new Message.WriteRequest(5, ns.id(), new byte[] {'k'}, record)))
+                .isInstanceOf(Invariant.InvariantViolation.class).hasMessageContaining("refuses to encode");
+        assertThat(replica.readStored(ns, new byte[] {'k'})).as("stored before the answer failed").isEqualTo(record);
+    }
+
+    /** A bug in what runs once the coordinator's own replica acknowledged a write propagates to the caller. */
+    @Test
+    void anInvariantViolationAfterTheLocalAcknowledgementOfAPutPropagates() {
+        Namespace ns = Namespace.defaults(0);
+        ClusterNode node = node(new MemoryEngine(), List.of(ns));
+        node.start();
+
+        assertThatThrownBy(() -> node.put(ns, new byte[] {'k'}, new byte[] {1}, null, Op.NO_TTL, Quorum.ONE, answer -> {
+            throw Invariant.violated("the client's callback is broken");
+        })).isInstanceOf(Invariant.InvariantViolation.class).hasMessageContaining("callback is broken");
+    }
+
     /** Node 1 of three, with an always-synchronous store. */
     private ClusterNode node(MemoryEngine engine, List<Namespace> namespaces) {
+        return node(engine, namespaces, (to, m) -> sent.add(new Sent(to, m)));
+    }
+
+    private ClusterNode node(StorageEngine engine, List<Namespace> namespaces, Transport transport) {
         clock = new HybridClock(wall, 1);
         replica = new LocalReplica(engine, clock, Durability.SYNC, 0, Limits.DEFAULTS);
         List<Member> members = List.of(new Member(1, "a", "h1:80", "h1:7000"), new Member(2, "b", "h2:80", "h2:7000"),
                 new Member(3, "c", "h3:80", "h3:7000"));
         return new ClusterNode(1, members, namespaces, null, new ClusterSettings(3, 500, 8.0, 3_600_000, 500, 16,
-                CoordinatorSettings.DEFAULTS.withSloppyQuorum(true)), clock, (to, m) -> sent.add(new Sent(to, m)), scheduler,
+                CoordinatorSettings.DEFAULTS.withSloppyQuorum(true)), clock, transport, scheduler,
                 LocalStore.direct(replica), engine);
+    }
+
+    /** A memory engine whose writes fail an invariant while {@code broken}: a bug below the replica. */
+    private static final class BreakableEngine implements StorageEngine {
+        final MemoryEngine memory = new MemoryEngine();
+        boolean broken;
+
+        @Override
+        public byte[] get(byte[] key) {
+            return memory.get(key);
+        }
+
+        @Override
+        public void write(WriteBatch batch, Durability durability) {
+            Invariant.check(!broken, "broken on purpose");
+            memory.write(batch, durability);
+        }
+
+        @Override
+        public List<Entry> scan(byte[] fromInclusive, byte[] toExclusive, int limit) {
+            return memory.scan(fromInclusive, toExclusive, limit);
+        }
+
+        @Override
+        public void close() {
+            memory.close();
+        }
     }
 
     private List<Message.WriteResponse> responses(int to) {

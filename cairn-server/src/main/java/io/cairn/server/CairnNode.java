@@ -1,6 +1,7 @@
 package io.cairn.server;
 
 import io.cairn.clock.HybridClock;
+import io.cairn.invariant.Invariant;
 import io.cairn.namespace.Namespace;
 import io.cairn.replica.LocalReplica;
 import io.cairn.replica.ReplicaStats;
@@ -103,7 +104,7 @@ public final class CairnNode implements AutoCloseable {
                 watchdog.watch("internode", cluster.transport().eventLoops());
             }
         } catch (InterruptedException | RuntimeException e) {
-            started.forEach(CairnNode::closeQuietly);
+            started.forEach(c -> closeAfterFailedStart(c, e));
             engine.close();
             throw e;
         }
@@ -135,10 +136,17 @@ public final class CairnNode implements AutoCloseable {
         return driver;
     }
 
-    private static void closeQuietly(AutoCloseable c) {
+    /**
+     * Closes what a failed start had opened. The start's own failure is what the caller sees; an
+     * invariant violation while closing rides along with it as suppressed, never dropped.
+     */
+    private static void closeAfterFailedStart(AutoCloseable c, Exception startFailure) {
         try {
             c.close();
         } catch (Exception e) {
+            if (Invariant.violationIn(e) != null) {
+                startFailure.addSuppressed(e);
+            }
             log.atWarn().setCause(e).log("error while closing after a failed start");
         }
     }

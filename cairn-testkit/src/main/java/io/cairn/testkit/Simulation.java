@@ -37,7 +37,6 @@ import java.util.SplittableRandom;
 import java.util.StringJoiner;
 import java.util.TreeMap;
 import java.util.TreeSet;
-import java.util.concurrent.CompletableFuture;
 import java.util.function.BooleanSupplier;
 import java.util.function.Consumer;
 
@@ -306,24 +305,19 @@ public final class Simulation {
         LocalStore direct = LocalStore.direct(n.replica);
         return new LocalStore() {
             @Override
-            public CompletableFuture<List<OpResult>> apply(Namespace ns, List<Op> ops) {
+            public void apply(Namespace ns, List<Op> ops, Applied done) {
                 noteIdempotentApplies(ns, ops);
                 if (buggify.fires(FaultPoint.WRITE_REFUSED)) {
-                    return CompletableFuture.failedFuture(new StorageException("injected: the write path refused the batch"));
+                    done.accept(null, new StorageException("injected: the write path refused the batch"));
+                    return;
                 }
-                CompletableFuture<List<OpResult>> applied = direct.apply(ns, ops);
-                if (!buggify.fires(FaultPoint.SLOW_DISK)) {
-                    return applied;
-                }
-                CompletableFuture<List<OpResult>> acknowledged = new CompletableFuture<>();
-                scheduler.schedule(1 + random.nextLong(20), () -> applied.whenComplete((results, error) -> {
-                    if (error != null) {
-                        acknowledged.completeExceptionally(error);
+                direct.apply(ns, ops, (results, failure) -> {
+                    if (buggify.fires(FaultPoint.SLOW_DISK)) {
+                        scheduler.schedule(1 + random.nextLong(20), () -> done.accept(results, failure));
                     } else {
-                        acknowledged.complete(results);
+                        done.accept(results, failure);
                     }
-                }));
-                return acknowledged;
+                });
             }
 
             @Override

@@ -192,8 +192,12 @@ public final class ClusterDriver implements KvService, ClusterAdmin, AutoCloseab
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             return snapshot;
-        } catch (java.util.concurrent.ExecutionException | java.util.concurrent.TimeoutException e) {
+        } catch (java.util.concurrent.TimeoutException e) {
             return snapshot;
+        } catch (java.util.concurrent.ExecutionException e) {
+            // Taking a snapshot only reads the core's state; failing to is a bug on the core thread.
+            health.fatal("cluster-core", e.getCause());
+            throw new IllegalStateException("taking a snapshot of the cluster core failed", e.getCause());
         }
     }
 
@@ -214,11 +218,34 @@ public final class ClusterDriver implements KvService, ClusterAdmin, AutoCloseab
         return config.members();
     }
 
+    /**
+     * Runs a task on the core thread and waits for it. What the task throws is rethrown as it is,
+     * so an invariant violation stays one; a core that does not run it in time (or has stopped)
+     * is a {@link CoreUnavailable}.
+     */
     private <V> V call(java.util.concurrent.Callable<V> task) {
         try {
             return coreLoop.submit(task).get(30, TimeUnit.SECONDS);
-        } catch (Exception e) {
-            throw new IllegalStateException("cluster core failed: " + e, e);
+        } catch (java.util.concurrent.ExecutionException e) {
+            if (e.getCause() instanceof RuntimeException r) {
+                throw r;
+            }
+            if (e.getCause() instanceof Error err) {
+                throw err;
+            }
+            throw new IllegalStateException("cluster core failed: " + e.getCause(), e.getCause());
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new CoreUnavailable("interrupted while waiting for the cluster core", e);
+        } catch (java.util.concurrent.TimeoutException | java.util.concurrent.RejectedExecutionException e) {
+            throw new CoreUnavailable("the cluster core did not run a task within 30 s: " + e, e);
+        }
+    }
+
+    /** The core thread did not run a task: it is stopped, or too busy to within the wait. */
+    private static final class CoreUnavailable extends RuntimeException {
+        CoreUnavailable(String message, Throwable cause) {
+            super(message, cause);
         }
     }
 
@@ -453,10 +480,11 @@ public final class ClusterDriver implements KvService, ClusterAdmin, AutoCloseab
                 node.stop();
                 return null;
             });
-        } catch (RuntimeException ignored) {
-            // Shutting down anyway.
+        } catch (CoreUnavailable ignored) {
+            // Shutting down anyway: the core stops with its loop below.
+        } finally {
+            transport.close();
+            coreLoop.shutdownGracefully(0, 2, TimeUnit.SECONDS).awaitUninterruptibly(5, TimeUnit.SECONDS);
         }
-        transport.close();
-        coreLoop.shutdownGracefully(0, 2, TimeUnit.SECONDS).awaitUninterruptibly(5, TimeUnit.SECONDS);
     }
 }

@@ -2,6 +2,7 @@ package io.cairn.server.http;
 
 import io.cairn.error.CairnException;
 import io.cairn.error.ErrorCode;
+import io.cairn.invariant.Invariant;
 import io.cairn.idempotency.IdempotencyTag;
 import io.cairn.quorum.Quorum;
 import io.cairn.record.Record;
@@ -428,6 +429,11 @@ public final class NodeApi implements Api {
         }
         if (cause instanceof Error e) {
             throw e;
+        }
+        Invariant.InvariantViolation violation = Invariant.violationIn(cause);
+        if (violation != null) {
+            // A bug, not a failure to answer: it stays exceptional, and the connection's handler reports it as fatal.
+            throw violation;
         }
         return Responses.error(ErrorCode.INTERNAL, "internal error: " + cause);
     }

@@ -317,9 +317,10 @@ final class RequestHandler extends ChannelInboundHandlerAdapter {
         } catch (CairnException e) {
             op = "invalid";
             f = CompletableFuture.completedFuture(Responses.error(e));
-        } catch (Invariant.InvariantViolation e) {
-            throw e;
         } catch (RuntimeException e) {
+            if (Invariant.violationIn(e) != null) {
+                throw e; // To exceptionCaught: fatal.
+            }
             // A bug in one request's handling: that request fails, the connection and node go on.
             log.atError().setCause(e).addKeyValue("uri", w.call.path()).log("request handler failed");
             op = "invalid";
@@ -342,8 +343,9 @@ final class RequestHandler extends ChannelInboundHandlerAdapter {
         f.whenComplete((response, error) -> {
             lost.cancel(false);
             Throwable cause = error instanceof java.util.concurrent.CompletionException c && c.getCause() != null ? c.getCause() : error;
-            if (cause instanceof Error e) {
-                health.fatal("http", e);
+            if (cause instanceof Error || Invariant.violationIn(cause) != null) {
+                // No thread to rethrow on: report it as the thread would have, then answer.
+                health.fatal("http", cause);
             }
             FullHttpResponse r = error == null ? response : Responses.error(ErrorCode.INTERNAL, "internal error: " + error);
             if (ctx.channel().eventLoop().inEventLoop()) {
@@ -532,7 +534,7 @@ final class RequestHandler extends ChannelInboundHandlerAdapter {
 
     @Override
     public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
-        if (cause instanceof Error || cause instanceof Invariant.InvariantViolation) {
+        if (cause instanceof Error || Invariant.violationIn(cause) != null) {
             health.fatal("http", cause);
         } else if (cause instanceof IOException) {
             log.atDebug().setCause(cause).log("connection error");

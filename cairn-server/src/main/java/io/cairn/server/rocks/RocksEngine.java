@@ -213,8 +213,14 @@ public final class RocksEngine implements StorageEngine {
         } catch (RocksDBException e) {
             failure.compareAndSet(null, e);
             log.atError().setCause(e).log("periodic WAL fsync failed; refusing writes until restart");
-        } catch (RuntimeException e) {
-            log.atWarn().setCause(e).log("periodic WAL fsync threw");
+        } catch (RuntimeException | Error e) {
+            // Not an I/O error RocksDB reports but a bug (an invariant violation, a closed
+            // handle): whether the WAL is synced is unknown, so writes stop as after a failed
+            // fsync (the node leaves /ready), and the exception ends the periodic task loudly
+            // rather than warning on every later run.
+            failure.compareAndSet(null, e);
+            log.atError().setCause(e).log("periodic WAL fsync threw; refusing writes until restart");
+            throw e;
         }
     }
 

@@ -25,7 +25,10 @@ import org.slf4j.LoggerFactory;
  *
  * <p><b>Group commit.</b> While the applier waits for one group's fsync, new requests queue up;
  * the next group takes all of them (up to {@code maxGroupSize} requests or {@code maxGroupBytes}),
- * so under load many writes share one fsync, and with one writer, latency is one fsync.
+ * so under load many writes share one fsync, and with one writer, latency is one fsync. A group
+ * never exceeds {@code maxGroupBytes} unless its one request does alone: a request's weight
+ * ({@link #bytesOf}) counts every byte it carries — keys, values, replica writes' records — so
+ * replication traffic is bounded like client traffic.
  *
  * <p><b>Admission.</b> The queue is bounded: when it is full, or storage reports stopped writes,
  * {@link #submit} refuses at once (503 with Retry-After at the front end) instead of queueing
@@ -116,9 +119,10 @@ public final class WritePath implements AutoCloseable {
                 if (first != null) {
                     drained.add(first);
                     long bytes = first.bytes;
+                    // Only this thread takes from the queue, so the head peeked is the head polled.
                     Pending next;
-                    while (drained.size() < maxGroupSize && bytes < maxGroupBytes && (next = queue.poll()) != null) {
-                        drained.add(next);
+                    while (drained.size() < maxGroupSize && (next = queue.peek()) != null && bytes + next.bytes <= maxGroupBytes) {
+                        drained.add(queue.poll());
                         bytes += next.bytes;
                     }
                     long now = System.nanoTime();
@@ -140,10 +144,18 @@ public final class WritePath implements AutoCloseable {
                 Thread.currentThread().interrupt();
                 break;
             } catch (RuntimeException | Error e) {
-                // Not a storage error (those fail writes and are handled in applyGroup): a bug or
-                // an Error. The node cannot write any more; that is fatal.
+                // Not a storage error (those fail writes and are handled in applyGroup): a bug (an
+                // invariant violation) or an Error. The node cannot write any more; that is fatal.
+                // The group's writers are told, not left waiting: what was applying may or may not
+                // be stored, what was drained but not started was not.
                 failure = e;
                 health.fatal("write-applier", e);
+                for (Pending p : group) {
+                    p.future.completeExceptionally(new CairnException(ErrorCode.OUTCOME_UNKNOWN,
+                            "the write path failed while applying this write; it may or may not have been stored"));
+                }
+                drained.removeAll(group);
+                refuseUnstarted(drained);
                 failQueued();
                 return;
             }
@@ -194,6 +206,13 @@ public final class WritePath implements AutoCloseable {
     private void failQueued() {
         Pending p;
         while ((p = queue.poll()) != null) {
+            refuseUnstarted(List.of(p));
+        }
+    }
+
+    /** Fails the requests that had not started applying: they were not stored. */
+    private static void refuseUnstarted(List<Pending> pending) {
+        for (Pending p : pending) {
             if (p.start(System.nanoTime())) {
                 p.future.completeExceptionally(new CairnException(ErrorCode.STORAGE_FAILED, "storage failed before this write was applied; it was not stored"));
             }
@@ -211,6 +230,34 @@ public final class WritePath implements AutoCloseable {
         }
     }
 
+    /**
+     * What a request weighs against {@code maxGroupBytes}: every byte it carries into the group's
+     * batch, plus a fixed overhead per request and per operation (versions, lengths, index entries).
+     * The switch is exhaustive, so a new kind of operation must say what it weighs.
+     */
+    static long bytesOf(WriteRequest request) {
+        long b = REQUEST_OVERHEAD_BYTES;
+        if (request.idempotency() != null) {
+            b += request.idempotency().key().length() + request.idempotency().fingerprint().length;
+        }
+        for (Op op : request.ops()) {
+            b += OP_OVERHEAD_BYTES + op.key().length + switch (op) {
+                case Op.Put p -> p.value().length + length(p.contentType());
+                case Op.Apply a -> a.record().value().length + length(a.record().contentType());
+                case Op.Delete d -> 0;
+                case Op.Get g -> 0;
+            };
+        }
+        return b;
+    }
+
+    private static final int REQUEST_OVERHEAD_BYTES = 64;
+    private static final int OP_OVERHEAD_BYTES = 32;
+
+    private static int length(String text) {
+        return text == null ? 0 : text.length();
+    }
+
     /** A queued request: its outcome future and whether it was applied, dropped, or is running. */
     public static final class Pending {
         private static final int QUEUED = 0;
@@ -226,11 +273,7 @@ public final class WritePath implements AutoCloseable {
         Pending(WriteRequest request, long deadlineNanos) {
             this.request = request;
             this.deadlineNanos = deadlineNanos;
-            long b = 64;
-            for (Op op : request.ops()) {
-                b += op.key().length + (op instanceof Op.Put p ? p.value().length : 0);
-            }
-            this.bytes = b;
+            this.bytes = bytesOf(request);
         }
 
         public CompletableFuture<WriteOutcome> future() {
