@@ -334,14 +334,7 @@ public final class Coordinator {
         p.timeout = scheduler.schedule(settings.requestTimeoutMillis(), () -> readTimedOut(p));
         for (int node : up) {
             if (node == self) {
-                Record stored;
-                try {
-                    stored = local.readStored(ns, key);
-                } catch (CorruptRecordException | StorageException e) {
-                    onReadResponse(self, new Message.ReadResponse(id, null, Message.Failure.of(e)));
-                    continue;
-                }
-                onReadResponse(self, new Message.ReadResponse(id, stored, null));
+                onReadResponse(self, readLocally(id, ns, key));
             } else {
                 transport.send(node, new Message.ReadRequest(id, ns.id(), key));
             }
@@ -455,17 +448,19 @@ public final class Coordinator {
         });
         for (int node : replicas) {
             if (node == self) {
-                Record stored;
-                try {
-                    stored = local.readStored(ns, key);
-                } catch (CorruptRecordException | StorageException e) {
-                    onInspectionResponse(self, new Message.ReadResponse(id, null, Message.Failure.of(e)));
-                    continue;
-                }
-                onInspectionResponse(self, new Message.ReadResponse(id, stored, null));
+                onInspectionResponse(self, readLocally(id, ns, key));
             } else {
                 transport.send(node, new Message.ReadRequest(id, ns.id(), key));
             }
+        }
+    }
+
+    /** This node's own stored copy, answered as a replica would answer a {@code ReadRequest}. */
+    private Message.ReadResponse readLocally(long id, Namespace ns, byte[] key) {
+        try {
+            return new Message.ReadResponse(id, local.readStored(ns, key), null);
+        } catch (CorruptRecordException | StorageException e) {
+            return new Message.ReadResponse(id, null, Message.Failure.of(e));
         }
     }
 
