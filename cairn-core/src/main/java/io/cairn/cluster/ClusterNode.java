@@ -14,8 +14,6 @@ import io.cairn.namespace.Namespace;
 import io.cairn.placement.PartitionMap;
 import io.cairn.placement.Placement;
 import io.cairn.quorum.Quorum;
-import io.cairn.record.CorruptRecordException;
-import io.cairn.record.Record;
 import io.cairn.replica.LocalStore;
 import io.cairn.request.Answer;
 import io.cairn.request.Op;
@@ -25,7 +23,6 @@ import io.cairn.request.WriteRequest;
 import io.cairn.schedule.Scheduler;
 import io.cairn.storage.Durability;
 import io.cairn.storage.StorageEngine;
-import io.cairn.storage.StorageException;
 import io.cairn.transport.Transport;
 import java.util.HashMap;
 import java.util.HashSet;
@@ -121,10 +118,10 @@ public final class ClusterNode {
         this.scheduler = scheduler;
         this.local = local;
         this.detector = new FailureDetector(clock::physicalMillis, settings.phiThreshold(), settings.heartbeatIntervalMillis());
-        this.hints = new HintStore(engine, clock::physicalMillis, settings.hintWindowMillis());
+        this.hints = new HintStore(engine, local, clock::physicalMillis, settings.hintWindowMillis());
         PartitionMap map = Placement.compute(1, members, namespace.partitioner().partitions(), settings.replicationFactor());
         // The ceiling first: it moves the clock past every version issued before a crash.
-        VersionCeiling versions = new VersionCeiling(engine, clock);
+        VersionCeiling versions = new VersionCeiling(engine, local, clock);
         // A measurement counts for a few heartbeats: long enough to ride out a lost pong, short
         // enough that a clock that was fixed stops counting against the node soon.
         this.clockMonitor = new ClockMonitor(clock, CLOCK_MEASUREMENT_HEARTBEATS * settings.heartbeatIntervalMillis(), VersionCeiling.LEASE_MILLIS);
@@ -271,15 +268,16 @@ public final class ClusterNode {
                 : !memberIds.contains(h.target()) ? new Message.Failure(ErrorCode.MALFORMED_REQUEST, "hint target " + h.target() + " is not a member")
                 : !clock.checkPeer(timestamp) ? new Message.Failure(ErrorCode.CLOCK_UNSAFE, "refused: " + clock.describe(timestamp))
                 : null;
-        if (refused == null) {
-            try {
-                hints.add(h.target(), h.namespaceId(), h.key(), h.record(), Durability.SYNC);
-                hintsKeptForPeers++;
-            } catch (StorageException e) {
-                refused = Message.Failure.of(e);
-            }
+        if (refused != null) {
+            transport.send(from, new Message.WriteResponse(h.requestId(), false, refused));
+            return;
         }
-        transport.send(from, new Message.WriteResponse(h.requestId(), refused == null, refused));
+        hints.add(h.target(), h.namespaceId(), h.key(), h.record(), Durability.SYNC, failure -> {
+            if (failure == null) {
+                hintsKeptForPeers++;
+            }
+            transport.send(from, new Message.WriteResponse(h.requestId(), failure == null, failure == null ? null : Message.Failure.of(failure)));
+        });
     }
 
     private void onReadRequest(int from, Message.ReadRequest r) {
@@ -289,14 +287,8 @@ public final class ClusterNode {
                     new Message.Failure(ErrorCode.MALFORMED_REQUEST, "unknown namespace " + r.namespaceId())));
             return;
         }
-        Record stored;
-        try {
-            stored = local.readStored(ns, r.key());
-        } catch (CorruptRecordException | StorageException e) {
-            transport.send(from, new Message.ReadResponse(r.requestId(), null, Message.Failure.of(e)));
-            return;
-        }
-        transport.send(from, new Message.ReadResponse(r.requestId(), stored, null));
+        local.read(ns, r.key(), (stored, failure) -> transport.send(from,
+                new Message.ReadResponse(r.requestId(), failure == null ? stored : null, failure == null ? null : Message.Failure.of(failure))));
     }
 
     private void heartbeat() {
@@ -344,28 +336,30 @@ public final class ClusterNode {
         if (!running || replayTargets.containsKey(target) || (target != id && !detector.isAlive(target))) {
             return;
         }
-        List<Hint> batch = hints.pending(target, settings.hintReplayBatch());
-        if (batch.isEmpty()) {
-            return;
-        }
-        long roundId = nextReplayId;
+        long roundId = nextReplayId++;
         replayTargets.put(target, roundId);
         roundStartedAt.put(target, clock.physicalMillis());
-        Set<Long> round = new HashSet<>();
-        for (Hint h : batch) {
-            long rid = nextReplayId++;
-            round.add(rid);
-            replaying.put(rid, h);
-            if (target == id) {
-                replayLocally(rid, h);
-            } else {
-                transport.send(target, new Message.WriteRequest(rid, h.namespaceId(), h.key(), h.record()));
+        hints.pending(target, settings.hintReplayBatch(), batch -> {
+            if (!running || batch.isEmpty()) {
+                replayTargets.remove(target, roundId);
+                return;
             }
-        }
-        // A round ends when it is answered or after a request timeout, whichever is first.
-        scheduler.schedule(settings.coordinator().requestTimeoutMillis(), () -> {
-            round.forEach(replaying::remove);
-            replayTargets.remove(target, roundId);
+            Set<Long> round = new HashSet<>();
+            for (Hint h : batch) {
+                long rid = nextReplayId++;
+                round.add(rid);
+                replaying.put(rid, h);
+                if (target == id) {
+                    replayLocally(rid, h);
+                } else {
+                    transport.send(target, new Message.WriteRequest(rid, h.namespaceId(), h.key(), h.record()));
+                }
+            }
+            // A round ends when it is answered or after a request timeout, whichever is first.
+            scheduler.schedule(settings.coordinator().requestTimeoutMillis(), () -> {
+                round.forEach(replaying::remove);
+                replayTargets.remove(target, roundId);
+            });
         });
     }
 

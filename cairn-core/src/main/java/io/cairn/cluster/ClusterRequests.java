@@ -9,6 +9,7 @@ import io.cairn.invariant.Invariant;
 import io.cairn.namespace.Namespace;
 import io.cairn.quorum.Quorum;
 import io.cairn.record.CorruptRecordException;
+import io.cairn.record.Record;
 import io.cairn.request.Answer;
 import io.cairn.request.Op;
 import io.cairn.request.OpResult;
@@ -41,8 +42,9 @@ import java.util.function.Consumer;
  * majorities always overlap, while a lookup sized from the retry's own W (R = N − W + 1) misses an
  * outcome recorded by an attempt that asked for a smaller W — the simulator found exactly that.
  * (1) A coordinator refuses a key it is running now ({@code idempotency_in_flight}). (2) It looks
- * the key up at a majority. A stored outcome is replayed, or the request refused with
- * {@code idempotency_key_reused} when its fingerprint differs. (3) Otherwise it runs the
+ * the key up at a majority. A stored outcome is written back at a majority (it may have been found
+ * on fewer) and replayed — marked recorded only when the write-back reached a majority — or the
+ * request is refused with {@code idempotency_key_reused} when its fingerprint differs. (3) Otherwise it runs the
  * operations at the request's quorums, stores their outcome at a majority with the retention as
  * TTL, and only then answers.
  *
@@ -111,7 +113,7 @@ final class ClusterRequests {
         byte[] key = tag.key().getBytes(StandardCharsets.US_ASCII);
         coordinator.get(outcomes, key, Quorum.MAJORITY, found -> {
             switch (found.result()) {
-                case OpResult.Found f -> finish.accept(replay(tag, key, f.record().value()));
+                case OpResult.Found f -> replay(tag, key, f.record(), finish);
                 case OpResult.NotFound nf -> run(request, r, w, answers -> record(tag, key, answers, finish));
                 case OpResult.Failed failed -> finish.accept(new WriteOutcome.Failed(failed.code(),
                         "could not look up the idempotency key, so the request was not run: " + failed.message(), failed.details()));
@@ -166,18 +168,39 @@ final class ClusterRequests {
         }
     }
 
-    private WriteOutcome replay(IdempotencyTag tag, byte[] key, byte[] stored) {
+    /**
+     * Replays a stored outcome, after writing it back at a majority: the lookup may have found it
+     * on fewer (an attempt that could not record it, whose retry found its coordinator's copy), and
+     * a replay may only promise that later retries replay too ({@code recorded}) when a majority
+     * holds it.
+     */
+    private void replay(IdempotencyTag tag, byte[] key, Record stored, Consumer<WriteOutcome> finish) {
         StoredOutcome previous;
         try {
-            previous = StoredOutcome.decode(key, stored);
+            previous = StoredOutcome.decode(key, stored.value());
         } catch (CorruptRecordException e) {
-            return new WriteOutcome.Failed(ErrorCode.CORRUPT_RECORD, "the stored outcome for this idempotency key is corrupt: " + e.getMessage());
+            finish.accept(new WriteOutcome.Failed(ErrorCode.CORRUPT_RECORD, "the stored outcome for this idempotency key is corrupt: " + e.getMessage()));
+            return;
         }
         if (!tag.sameRequest(previous.fingerprint())) {
-            return new WriteOutcome.Failed(ErrorCode.IDEMPOTENCY_KEY_REUSED, "this idempotency key was used for a different request");
+            finish.accept(new WriteOutcome.Failed(ErrorCode.IDEMPOTENCY_KEY_REUSED, "this idempotency key was used for a different request"));
+            return;
         }
         replays++;
-        return WriteOutcome.Executed.of(previous.results(), true, true);
+        coordinator.writeBack(outcomes, key, stored, Quorum.MAJORITY,
+                written -> finish.accept(WriteOutcome.Executed.of(previous.results(), true, recordedAtMajority(written))));
+    }
+
+    /** Whether an outcome's write reached a majority of home replicas (counting it when not). */
+    private boolean recordedAtMajority(Answer written) {
+        // Only a majority of home replicas makes the outcome visible to every lookup; one that
+        // fallbacks helped store is found once their hints are handed off, not before.
+        int majority = Quorum.MAJORITY.resolve(coordinator.map().replicationFactor());
+        boolean recorded = written.result() instanceof OpResult.Written && written.acks() - written.fallbackAcks() >= majority;
+        if (!recorded) {
+            unrecorded++;
+        }
+        return recorded;
     }
 
     private void record(IdempotencyTag tag, byte[] key, List<Answer> answers, Consumer<WriteOutcome> finish) {
@@ -192,16 +215,8 @@ final class ClusterRequests {
         List<OpResult> results = answers.stream().map(Answer::result).toList();
         long expires = clock.physicalMillis() + tag.retentionMillis();
         byte[] encoded = new StoredOutcome(tag.fingerprint(), expires, results).encode(key);
-        int majority = Quorum.MAJORITY.resolve(coordinator.map().replicationFactor());
-        coordinator.put(outcomes, key, encoded, null, tag.retentionMillis(), Quorum.MAJORITY, stored -> {
-            // Only a majority of home replicas makes the outcome visible to every lookup; one that
-            // fallbacks helped store is found once their hints are handed off, not before.
-            boolean recorded = stored.result() instanceof OpResult.Written && stored.acks() - stored.fallbackAcks() >= majority;
-            if (!recorded) {
-                unrecorded++;
-            }
-            finish.accept(new WriteOutcome.Executed(answers, false, recorded));
-        });
+        coordinator.put(outcomes, key, encoded, null, tag.retentionMillis(), Quorum.MAJORITY,
+                stored -> finish.accept(new WriteOutcome.Executed(answers, false, recordedAtMajority(stored))));
     }
 
     /** Runs the operations: different keys at once, one key's in request order; answers in request order. */

@@ -12,7 +12,6 @@ import io.cairn.placement.PartitionMap;
 import io.cairn.quorum.Quorum;
 import io.cairn.quorum.ReadTally;
 import io.cairn.quorum.WriteTally;
-import io.cairn.record.CorruptRecordException;
 import io.cairn.record.Record;
 import io.cairn.replica.LocalStore;
 import io.cairn.request.Answer;
@@ -140,23 +139,28 @@ public final class Coordinator {
         if (refusedForClock(done)) {
             return;
         }
-        Version version = nextVersion(done);
-        if (version == null) {
-            return;
-        }
-        long ttl = ttlMillis == Op.DEFAULT_TTL ? ns.defaultTtlMillis() : ttlMillis;
-        long expires = ttl > 0 ? version.physicalMillis() + ttl : Record.NO_EXPIRY;
-        replicate(ns, key, Record.value(version, expires, contentType, value), w, done);
+        versions.next(version -> {
+            long ttl = ttlMillis == Op.DEFAULT_TTL ? ns.defaultTtlMillis() : ttlMillis;
+            long expires = ttl > 0 ? version.physicalMillis() + ttl : Record.NO_EXPIRY;
+            replicate(ns, key, Record.value(version, expires, contentType, value), w, done);
+        }, failure -> ceilingFailed(failure, done));
     }
 
     public void delete(Namespace ns, byte[] key, Quorum w, Consumer<Answer> done) {
         if (refusedForClock(done)) {
             return;
         }
-        Version version = nextVersion(done);
-        if (version != null) {
-            replicate(ns, key, Record.tombstone(version), w, done);
-        }
+        versions.next(version -> replicate(ns, key, Record.tombstone(version), w, done), failure -> ceilingFailed(failure, done));
+    }
+
+    /**
+     * Replicates a record that already has its version (one a read found) to the key's home
+     * replicas at write quorum {@code w}, exactly as a new write is replicated: replicas keep the
+     * newer of it and what they hold, and a replica that does not take it gets a hint. Issues no
+     * version, so a node whose clock is unsafe may still do it.
+     */
+    public void writeBack(Namespace ns, byte[] key, Record record, Quorum w, Consumer<Answer> done) {
+        replicate(ns, key, record, w, done);
     }
 
     /** True (the client answered {@code clock_unsafe}) while this node's clock must not issue versions. */
@@ -171,14 +175,9 @@ public final class Coordinator {
         return true;
     }
 
-    /** A version for a new write, or null (the client answered) when its ceiling could not be stored. */
-    private Version nextVersion(Consumer<Answer> done) {
-        try {
-            return versions.next();
-        } catch (StorageException e) {
-            done.accept(Answer.failed(ErrorCode.STORAGE_FAILED, "could not store the version ceiling: " + e.getMessage(), Map.of()));
-            return null;
-        }
+    /** Nothing was sent: the version ceiling covering the write's version could not be stored. */
+    private static void ceilingFailed(StorageException failure, Consumer<Answer> done) {
+        done.accept(Answer.failed(ErrorCode.STORAGE_FAILED, "could not store the version ceiling: " + failure.getMessage(), Map.of()));
     }
 
     private void replicate(Namespace ns, byte[] key, Record record, Quorum w, Consumer<Answer> done) {
@@ -218,7 +217,9 @@ public final class Coordinator {
         standIns.forEach((home, fallback) -> {
             stats.fallbackHints++;
             if (fallback == self) {
-                onWriteResponse(self, storeHintAsFallback(id, home, ns, key, record));
+                // This node is the fallback: it keeps the hint itself, synced, since its acknowledgement counts toward W.
+                hints.add(home, ns.id(), key, record, Durability.SYNC,
+                        failure -> onWriteResponse(self, new Message.WriteResponse(id, failure == null, failure == null ? null : Message.Failure.of(failure))));
             } else {
                 transport.send(fallback, new Message.HintedWrite(id, home, ns.id(), key, record));
             }
@@ -246,16 +247,6 @@ public final class Coordinator {
             standIns.put(home, preferences[next++]);
         }
         return standIns;
-    }
-
-    /** This node is the fallback: it keeps the hint itself, synced, since its acknowledgement counts toward W. */
-    private Message.WriteResponse storeHintAsFallback(long id, int target, Namespace ns, byte[] key, Record record) {
-        try {
-            hints.add(target, ns.id(), key, record, Durability.SYNC);
-        } catch (StorageException e) {
-            return new Message.WriteResponse(id, false, Message.Failure.of(e));
-        }
-        return new Message.WriteResponse(id, true, null);
     }
 
     public void onWriteResponse(int from, Message.WriteResponse m) {
@@ -334,7 +325,7 @@ public final class Coordinator {
         p.timeout = scheduler.schedule(settings.requestTimeoutMillis(), () -> readTimedOut(p));
         for (int node : up) {
             if (node == self) {
-                onReadResponse(self, readLocally(id, ns, key));
+                readLocally(id, ns, key, m -> onReadResponse(self, m));
             } else {
                 transport.send(node, new Message.ReadRequest(id, ns.id(), key));
             }
@@ -448,20 +439,17 @@ public final class Coordinator {
         });
         for (int node : replicas) {
             if (node == self) {
-                onInspectionResponse(self, readLocally(id, ns, key));
+                readLocally(id, ns, key, m -> onInspectionResponse(self, m));
             } else {
                 transport.send(node, new Message.ReadRequest(id, ns.id(), key));
             }
         }
     }
 
-    /** This node's own stored copy, answered as a replica would answer a {@code ReadRequest}. */
-    private Message.ReadResponse readLocally(long id, Namespace ns, byte[] key) {
-        try {
-            return new Message.ReadResponse(id, local.readStored(ns, key), null);
-        } catch (CorruptRecordException | StorageException e) {
-            return new Message.ReadResponse(id, null, Message.Failure.of(e));
-        }
+    /** This node's own stored copy, answered (later, off the core's thread) as a replica would answer a {@code ReadRequest}. */
+    private void readLocally(long id, Namespace ns, byte[] key, Consumer<Message.ReadResponse> done) {
+        local.read(ns, key, (record, failure) ->
+                done.accept(new Message.ReadResponse(id, failure == null ? record : null, failure == null ? null : Message.Failure.of(failure))));
     }
 
     private void onInspectionResponse(int from, Message.ReadResponse m) {

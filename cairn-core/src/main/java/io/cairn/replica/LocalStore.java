@@ -2,22 +2,39 @@ package io.cairn.replica;
 
 import io.cairn.invariant.Invariant;
 import io.cairn.namespace.Namespace;
+import io.cairn.record.CorruptRecordException;
 import io.cairn.record.Record;
 import io.cairn.request.Op;
 import io.cairn.request.OpResult;
 import io.cairn.request.WriteOutcome;
 import io.cairn.request.WriteRequest;
+import io.cairn.storage.StorageEngine;
 import io.cairn.storage.StorageException;
 import java.util.List;
 
 /**
- * The port through which cluster logic reaches this node's own replica: durable writes (which
- * production routes through the group-commit write path) and reads of stored records.
+ * The port through which cluster logic reaches this node's disk: every piece of storage work the
+ * core needs is an <em>effect</em> it asks for here, and its completion comes back later as an
+ * event on the core's thread. The core never reads, writes, scans or fsyncs on its own thread, so
+ * a slow disk delays the work that needs the disk and nothing else: heartbeats, failure
+ * detection and timeouts keep their timing (in the manner of etcd-raft's {@code Ready}, where the
+ * application persists what the state machine asks for and then tells it).
  *
- * <p>A write completes through a callback rather than a {@code CompletableFuture}: a future
- * catches whatever its callbacks throw, so an invariant violation in the code handling a
- * completion would end up in a future nobody reads. A callback's exception reaches whoever ran
- * it: the simulator's event loop, or the production core thread's fatal-error guard.
+ * <p>Three lanes, because they have different ordering needs:
+ * <ul>
+ *   <li>{@link #apply}: replica writes, through the group-commit write path (production) — ordered
+ *       per write path, durable before completion.</li>
+ *   <li>{@link #read}: point reads of stored records; unordered, may run concurrently.</li>
+ *   <li>{@link #run}: any other storage job (hints, the version ceiling) against the engine, one at
+ *       a time <b>in submission order</b>, so a job sees every earlier job's effect.</li>
+ * </ul>
+ *
+ * <p>A completion runs through a callback rather than a {@code CompletableFuture}: a future catches
+ * whatever its callbacks throw, so an invariant violation in the code handling a completion would
+ * end up in a future nobody reads. A callback's exception reaches whoever ran it: the simulator's
+ * event loop, or the production core thread's fatal-error guard. A completion may run before the
+ * call returns (the direct store) or on a later turn (production, the simulator); callers must
+ * handle both.
  */
 public interface LocalStore {
     /**
@@ -28,8 +45,20 @@ public interface LocalStore {
      */
     void apply(Namespace namespace, List<Op> ops, Applied done);
 
-    /** The stored record (tombstones and expired records included) or null. */
-    Record readStored(Namespace namespace, byte[] key);
+    /**
+     * Reads the stored record (tombstones and expired records included, or null when absent), then
+     * calls {@code done} on the core's thread with it, or with the {@link CorruptRecordException}
+     * or {@link StorageException} that kept it from being read.
+     */
+    void read(Namespace namespace, byte[] key, Read done);
+
+    /**
+     * Runs {@code job} against the engine on the storage lane — after every job submitted before
+     * it — then calls {@code done} on the core's thread with its result or its
+     * {@link StorageException}. The job runs on another thread: it must touch only the engine and
+     * what it captured, never the core's state; whatever it learns travels back as its result.
+     */
+    <T> void run(Job<T> job, Completed<T> done);
 
     /** How a write ended: exactly one of {@code results} and {@code failure} is non-null. */
     @FunctionalInterface
@@ -37,12 +66,31 @@ public interface LocalStore {
         void accept(List<OpResult> results, RuntimeException failure);
     }
 
+    /** How a read ended: {@code failure} is null when {@code record} (possibly null) is what is stored. */
+    @FunctionalInterface
+    interface Read {
+        void accept(Record record, RuntimeException failure);
+    }
+
+    /** Storage work that runs off the core's thread. */
+    @FunctionalInterface
+    interface Job<T> {
+        T run(StorageEngine engine);
+    }
+
+    /** How a job ended: {@code failure} is null when {@code result} is what the job returned. */
+    @FunctionalInterface
+    interface Completed<T> {
+        void accept(T result, StorageException failure);
+    }
+
     /**
-     * A store that applies synchronously on the caller's thread and calls back before returning;
-     * what the simulator uses. Only a storage failure becomes a failed write; anything else the
-     * replica throws (an invariant violation) propagates to the caller.
+     * A store that does the work synchronously on the caller's thread and calls back before
+     * returning; for tests, and the basis of the simulator's store. Only an operating failure
+     * (storage, corruption on a read) becomes a failed completion; anything else (an invariant
+     * violation) propagates to the caller.
      */
-    static LocalStore direct(LocalReplica replica) {
+    static LocalStore direct(LocalReplica replica, StorageEngine engine) {
         return new LocalStore() {
             @Override
             public void apply(Namespace namespace, List<Op> ops, Applied done) {
@@ -61,8 +109,27 @@ public interface LocalStore {
             }
 
             @Override
-            public Record readStored(Namespace namespace, byte[] key) {
-                return replica.readStored(namespace, key);
+            public void read(Namespace namespace, byte[] key, Read done) {
+                Record record;
+                try {
+                    record = replica.readStored(namespace, key);
+                } catch (CorruptRecordException | StorageException e) {
+                    done.accept(null, e);
+                    return;
+                }
+                done.accept(record, null);
+            }
+
+            @Override
+            public <T> void run(Job<T> job, Completed<T> done) {
+                T result;
+                try {
+                    result = job.run(engine);
+                } catch (StorageException e) {
+                    done.accept(null, e);
+                    return;
+                }
+                done.accept(result, null);
             }
         };
     }

@@ -12,16 +12,14 @@ public sealed interface WriteOutcome {
      *
      * @param recorded whether the outcome is kept where a retry with the same idempotency key will
      *                 find it, so that the retry replays it instead of running again: always for
-     *                 a replay and for an idempotent request on a single node (the outcome is
-     *                 stored in the same atomic batch); on a cluster, only when W home replicas
-     *                 stored it. Never for a request without an idempotency key.
+     *                 an idempotent request on a single node (the outcome is stored in the same
+     *                 atomic batch); on a cluster, only when a majority of home replicas stored it
+     *                 (for a replay: when writing the found outcome back reached a majority). Never
+     *                 for a request without an idempotency key.
      */
     record Executed(List<Answer> answers, boolean replayed, boolean recorded) implements WriteOutcome {
         public Executed {
             answers = List.copyOf(answers);
-            if (replayed && !recorded) {
-                throw new IllegalArgumentException("a replayed outcome is a recorded one");
-            }
         }
 
         /** Results without replica counts: a single node's, or a replayed outcome's. */

@@ -54,7 +54,7 @@ class ClusterNodeHostileInputProperties {
             List<Answer> answers = new ArrayList<>();
             ClusterNode node = new ClusterNode(1, members, List.of(ns), null, new ClusterSettings(3, 100, 8.0, 3_600_000, 200, 4,
                     CoordinatorSettings.DEFAULTS.withSloppyQuorum(gen.chance(0.5))), clock, (to, m) -> sent.add(m), scheduler,
-                    LocalStore.direct(replica), engine);
+                    LocalStore.direct(replica, engine), engine);
             node.start();
             long highestPhysical = T;
             List<byte[]> keys = List.of(new byte[] {'a'}, new byte[] {'b'}, new byte[] {'c'});

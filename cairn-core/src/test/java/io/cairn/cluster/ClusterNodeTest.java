@@ -8,7 +8,7 @@ import io.cairn.clock.HybridClock;
 import io.cairn.clock.ManualClock;
 import io.cairn.coordinator.CoordinatorSettings;
 import io.cairn.error.ErrorCode;
-import io.cairn.hint.HintStore;
+import io.cairn.hint.StoredHints;
 import io.cairn.invariant.Invariant;
 import io.cairn.membership.Member;
 import io.cairn.message.Message;
@@ -53,7 +53,7 @@ class ClusterNodeTest {
         MemoryEngine engine = new MemoryEngine();
         HybridClock clock = new HybridClock(wall, 1);
         LocalReplica replica = new LocalReplica(engine, clock, Durability.SYNC, 0, Limits.DEFAULTS);
-        LocalStore direct = LocalStore.direct(replica);
+        LocalStore direct = LocalStore.direct(replica, engine);
         boolean[] refuse = {true};
         LocalStore store = new LocalStore() {
             @Override
@@ -66,8 +66,13 @@ class ClusterNodeTest {
             }
 
             @Override
-            public Record readStored(Namespace ns, byte[] key) {
-                return direct.readStored(ns, key);
+            public void read(Namespace ns, byte[] key, Read done) {
+                direct.read(ns, key, done);
+            }
+
+            @Override
+            public <T> void run(Job<T> job, Completed<T> done) {
+                direct.run(job, done);
             }
         };
         Namespace ns = Namespace.defaults(0);
@@ -104,7 +109,7 @@ class ClusterNodeTest {
         assertThat(node.hints().backlog()).containsOnlyKeys(3);
         assertThat(node.hintsKeptForPeers()).isEqualTo(1);
         engine.crash();
-        assertThat(new HintStore(engine, wall, 3_600_000).pending(3, 10)).hasSize(1);
+        assertThat(StoredHints.pending(engine, wall, 3, 10)).hasSize(1);
 
         // Node 3 comes back: its pings make it alive, and the next replay round hands the hint off.
         sent.clear();
@@ -339,7 +344,7 @@ class ClusterNodeTest {
                 new Member(3, "c", "h3:80", "h3:7000"));
         return new ClusterNode(1, members, namespaces, null, new ClusterSettings(3, 500, 8.0, 3_600_000, 500, 16,
                 CoordinatorSettings.DEFAULTS.withSloppyQuorum(true)), clock, transport, scheduler,
-                LocalStore.direct(replica), engine);
+                LocalStore.direct(replica, engine), engine);
     }
 
     /** A memory engine whose writes fail an invariant while {@code broken}: a bug below the replica. */

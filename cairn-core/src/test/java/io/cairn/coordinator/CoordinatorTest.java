@@ -9,6 +9,7 @@ import io.cairn.error.ErrorCode;
 import io.cairn.failure.FailureDetector;
 import io.cairn.hint.Hint;
 import io.cairn.hint.HintStore;
+import io.cairn.hint.StoredHints;
 import io.cairn.membership.Member;
 import io.cairn.message.Message;
 import io.cairn.namespace.Namespace;
@@ -231,7 +232,7 @@ class CoordinatorTest {
         assertThat(hints.backlog()).containsOnlyKeys(HOME_C);
         assertThat(replica.readStored(ns, KEY)).as("a fallback keeps a hint, not a copy").isNull();
         engine.crash();
-        assertThat(new HintStore(engine, wall, 3_600_000).pending(HOME_C, 10)).extracting(Hint::namespaceId).containsExactly(ns.id());
+        assertThat(StoredHints.pending(engine, wall, HOME_C, 10)).extracting(Hint::namespaceId).containsExactly(ns.id());
 
         answer(HOME_A, true);
         answer(HOME_B, true);
@@ -348,10 +349,11 @@ class CoordinatorTest {
                 detector.heard(m.id());
             }
         }
-        hints = new HintStore(engine, wall, 3_600_000);
+        LocalStore store = LocalStore.direct(replica, engine);
+        hints = new HintStore(engine, store, wall, 3_600_000);
         coordinator = new Coordinator(self, MAP, clock, new ClockMonitor(clock, 2_500, VersionCeiling.LEASE_MILLIS),
-                new VersionCeiling(engine, clock), (to, m) -> sent.add(new Sent(to, m)),
-                scheduler, LocalStore.direct(replica), detector, hints, new CoordinatorSettings(TIMEOUT, 100, sloppy));
+                new VersionCeiling(engine, store, clock), (to, m) -> sent.add(new Sent(to, m)),
+                scheduler, store, detector, hints, new CoordinatorSettings(TIMEOUT, 100, sloppy));
         assertThat(Arrays.stream(PREFERENCES).distinct().count()).isEqualTo(6);
     }
 

@@ -18,7 +18,9 @@ import io.cairn.server.http.NodeApi;
 import io.cairn.server.service.KvService;
 import io.cairn.server.service.LocalService;
 import io.cairn.server.metrics.NodeMetrics;
+import io.cairn.server.rocks.DelayableEngine;
 import io.cairn.server.rocks.RocksEngine;
+import io.cairn.storage.StorageEngine;
 import io.cairn.server.write.WritePath;
 import java.net.InetSocketAddress;
 import java.time.Duration;
@@ -70,7 +72,9 @@ public final class CairnNode implements AutoCloseable {
         java.util.Deque<AutoCloseable> started = new java.util.ArrayDeque<>();
         try {
             HybridClock clock = new HybridClock(System::currentTimeMillis, config.nodeId(), config.cluster().maxClockOffset().toMillis());
-            this.replica = new LocalReplica(engine, clock, config.durability(), config.ttl().purgeGrace().toMillis(), config.limits());
+            // Test clusters may slow their disk on demand (POST /admin/faults?diskDelay=...).
+            StorageEngine data = config.cluster().faultInjection() ? new DelayableEngine(engine) : engine;
+            this.replica = new LocalReplica(data, clock, config.durability(), config.ttl().purgeGrace().toMillis(), config.limits());
             this.writes = new WritePath(replica, config.write().queueCapacity(), config.write().maxGroupSize(), config.write().maxGroupBytes(),
                     config.ttl().sweepInterval().toMillis(), config.ttl().sweepBatchSize(), () -> stalled, health);
             started.push(writes);
@@ -81,7 +85,7 @@ public final class CairnNode implements AutoCloseable {
             metrics.bindClock(clock);
             metrics.bindWriteQueue(writes::queueDepth);
             Namespace ns = Namespace.defaults(config.ttl().defaultTtl().toMillis());
-            this.cluster = config.cluster().enabled() ? startCluster(config, ns, replica, writes, engine, metrics, health) : null;
+            this.cluster = config.cluster().enabled() ? startCluster(config, ns, replica, writes, data, metrics, health) : null;
             if (cluster != null) {
                 started.push(cluster);
             }
@@ -118,7 +122,7 @@ public final class CairnNode implements AutoCloseable {
 
     /** Joins the cluster: listens for peers on this node's internode address and starts the cluster core. */
     private static ClusterDriver startCluster(NodeConfig config, Namespace ns, LocalReplica replica, WritePath writes,
-                                              RocksEngine engine, NodeMetrics metrics, NodeHealth health) {
+                                              StorageEngine engine, NodeMetrics metrics, NodeHealth health) {
         NodeConfig.Cluster c = config.cluster();
         Member self = c.members().stream().filter(m -> m.id() == config.nodeId()).findFirst().orElseThrow();
         Map<Integer, InetSocketAddress> peers = new LinkedHashMap<>();

@@ -33,6 +33,11 @@ enum FaultPoint {
     /** A local read of a stored record fails. Per local read. */
     READ_ERROR(0.02),
     /**
+     * The disk stalls: a job on a node's storage lane (hints, the version ceiling) takes 0.2 to
+     * 1.5 s, and every job behind it waits. Per job (a job is otherwise 0-20 ms, with SLOW_DISK).
+     */
+    STALLED_DISK(0.01),
+    /**
      * A node's physical clock steps forwards or backwards: a little (it stays), or by 0.1 to 5 s,
      * which time synchronisation steps back 1 to 10 s later. Per tick.
      */

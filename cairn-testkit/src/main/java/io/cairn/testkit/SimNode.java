@@ -26,6 +26,8 @@ final class SimNode {
     HybridClock hlc;
     LocalReplica replica;
     ClusterNode cluster;
+    /** When the node's storage lane finishes the jobs queued on it (simulated time). */
+    long storageLaneFreeAt;
     /** Client requests this node coordinates that have not been answered yet. */
     final List<Operation> pending = new ArrayList<>();
     long crashes;

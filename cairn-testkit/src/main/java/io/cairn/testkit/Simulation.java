@@ -296,13 +296,18 @@ public final class Simulation {
     }
 
     /**
-     * The node's replica behind {@code LocalStore.direct}; under SLOW_DISK a write is applied (and
-     * durable) at once but acknowledged a little later, as group commit does, and a crash in
-     * between drops the acknowledgement. WRITE_REFUSED and READ_ERROR fail an operation without
-     * touching the disk, as a stalled or failing write path would.
+     * The node's disk as the core sees it, built on {@code LocalStore.direct}. Writes: under
+     * SLOW_DISK a write is applied (and durable) at once but acknowledged a little later, as group
+     * commit does, and a crash in between drops the acknowledgement; WRITE_REFUSED fails one without
+     * touching the disk, as a stalled or failing write path would. Reads run on a later event (0-20
+     * ms later under SLOW_DISK), in any order, as a pool of reader threads does; READ_ERROR fails
+     * one. Storage jobs run one after another on the node's storage lane, each on a later event
+     * (0-20 ms under SLOW_DISK, 0.2-1.5 s under STALLED_DISK, the jobs behind it waiting); a crash
+     * loses the jobs not yet run, as it loses a storage thread's queue.
      */
     private LocalStore localStore(SimNode n, Scheduler scheduler) {
-        LocalStore direct = LocalStore.direct(n.replica);
+        LocalStore direct = LocalStore.direct(n.replica, n.disk);
+        n.storageLaneFreeAt = loop.now();
         return new LocalStore() {
             @Override
             public void apply(Namespace ns, List<Op> ops, Applied done) {
@@ -321,11 +326,24 @@ public final class Simulation {
             }
 
             @Override
-            public Record readStored(Namespace ns, byte[] key) {
-                if (buggify.fires(FaultPoint.READ_ERROR)) {
-                    throw new StorageException("injected: the read failed");
-                }
-                return direct.readStored(ns, key);
+            public void read(Namespace ns, byte[] key, Read done) {
+                long delay = buggify.fires(FaultPoint.SLOW_DISK) ? 1 + random.nextLong(20) : 0;
+                scheduler.schedule(delay, () -> {
+                    if (buggify.fires(FaultPoint.READ_ERROR)) {
+                        done.accept(null, new StorageException("injected: the read failed"));
+                    } else {
+                        direct.read(ns, key, done);
+                    }
+                });
+            }
+
+            @Override
+            public <T> void run(Job<T> job, Completed<T> done) {
+                long service = buggify.fires(FaultPoint.STALLED_DISK) ? 200 + random.nextLong(1_300)
+                        : buggify.fires(FaultPoint.SLOW_DISK) ? 1 + random.nextLong(20) : 0;
+                n.storageLaneFreeAt = Math.max(n.storageLaneFreeAt, loop.now()) + service;
+                count("storage.jobs");
+                scheduler.schedule(n.storageLaneFreeAt - loop.now(), () -> direct.run(job, done));
             }
         };
     }

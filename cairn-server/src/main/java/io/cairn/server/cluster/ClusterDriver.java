@@ -27,6 +27,8 @@ import io.cairn.server.service.ClusterAdmin;
 import io.cairn.server.service.KvService;
 import io.cairn.server.http.Etags;
 import io.cairn.server.internode.InternodeTransport;
+import io.cairn.server.rocks.DelayableEngine;
+import io.cairn.invariant.Invariant;
 import io.cairn.server.write.WritePath;
 import io.cairn.storage.StorageEngine;
 import io.netty.channel.DefaultEventLoop;
@@ -68,6 +70,11 @@ public final class ClusterDriver implements KvService, ClusterAdmin, AutoCloseab
     private final InternodeTransport transport;
     private final PeerRequests peerRequests;
     private final LocalReplica replica;
+    // The core's storage effects, off its thread; stopped after the core.
+    private final WritePathStore store;
+    private final StorageEngine engine;
+    // Peer → when its last heartbeat was handled (System.nanoTime); core thread only.
+    private final Map<Integer, Long> lastHeartbeatNanos = new java.util.HashMap<>();
     private final boolean faultInjection;
     // Replaced every second on the core thread; read by metrics and status from any thread.
     private volatile Snapshot snapshot;
@@ -80,7 +87,7 @@ public final class ClusterDriver implements KvService, ClusterAdmin, AutoCloseab
      * @param hints per target: pending hints, their bytes and the age of the oldest (the replica lag)
      */
     public record Snapshot(long takenAtMillis, Map<Integer, HintStore.Backlog> hints, Map<Integer, Boolean> alive,
-                           long hintsStored, long hintsReplayed, long hintsDropped, long readRepairs,
+                           long hintsStored, long hintsReplayed, long hintsDropped, long hintsFailed, long readRepairs,
                            long quorumFailures, long outcomeUnknown, long fallbackWrites, int requestsInFlight,
                            long idempotencyReplays, long idempotencyUnrecorded) {
         public long hintsPending() {
@@ -115,6 +122,7 @@ public final class ClusterDriver implements KvService, ClusterAdmin, AutoCloseab
         this.namespace = namespace;
         this.idempotency = new Namespace(IDEMPOTENCY_NAMESPACE_ID, "idempotency", namespace.partitioner(), 0);
         this.replica = replica;
+        this.engine = engine;
         this.faultInjection = config.cluster().faultInjection();
         NodeConfig.Cluster c = config.cluster();
         ClusterSettings settings = new ClusterSettings(c.replicationFactor(), c.heartbeatInterval().toMillis(), c.phiThreshold(),
@@ -130,6 +138,9 @@ public final class ClusterDriver implements KvService, ClusterAdmin, AutoCloseab
             // such early messages are dropped like any lost message.
             ClusterNode n = holder.node;
             if (n != null) {
+                if (m instanceof Message.Ping) {
+                    heartbeatArrived(from, peerSink);
+                }
                 n.onMessage(from, m);
             }
         }, core);
@@ -141,8 +152,9 @@ public final class ClusterDriver implements KvService, ClusterAdmin, AutoCloseab
             ScheduledFuture<?> f = coreLoop.schedule(guarded(task), delayMillis, TimeUnit.MILLISECONDS);
             return () -> f.cancel(false);
         };
+        this.store = new WritePathStore(writes, replica, engine, core, health, c.requestTimeout().toMillis());
         this.node = call(() -> new ClusterNode(config.nodeId(), c.members(), List.of(namespace), idempotency, settings, clock, peerRequests, scheduler,
-                new WritePathStore(writes, replica, core, c.requestTimeout().toMillis()), engine));
+                store, engine));
         holder.node = node;
         this.snapshot = call(this::takeSnapshot);
         call(() -> {
@@ -155,6 +167,19 @@ public final class ClusterDriver implements KvService, ClusterAdmin, AutoCloseab
             snapshot = takeSnapshot();
             clockReport.update(node);
         }), 1, 1, TimeUnit.SECONDS);
+    }
+
+    /**
+     * Records the interval since the peer's previous heartbeat, on the core's thread: it shows
+     * whether the peer sends on time and this core handles on time (a stalled core on either side
+     * stretches it), which is what the peers' failure detectors see.
+     */
+    private void heartbeatArrived(int from, PeerRequests.Sink sink) {
+        long now = System.nanoTime();
+        Long previous = lastHeartbeatNanos.put(from, now);
+        if (previous != null) {
+            sink.heartbeat(from, now - previous);
+        }
     }
 
     /** Lets the transport's inbound handler reach what is constructed after the transport. */
@@ -170,7 +195,7 @@ public final class ClusterDriver implements KvService, ClusterAdmin, AutoCloseab
         }
         var stats = node.coordinator().stats();
         return new Snapshot(replica.clock().physicalMillis(), Map.copyOf(node.hints().backlog()), Map.copyOf(alive),
-                node.hints().storedCount(), node.hintsReplayed(), node.hints().droppedCount(), stats.readRepairs(),
+                node.hints().storedCount(), node.hintsReplayed(), node.hints().droppedCount(), node.hints().failedCount(), stats.readRepairs(),
                 stats.quorumFailures(), stats.outcomeUnknown(), stats.fallbackHints(), peerRequests.inFlight(),
                 node.idempotencyReplays(), node.idempotencyUnrecorded());
     }
@@ -311,7 +336,7 @@ public final class ClusterDriver implements KvService, ClusterAdmin, AutoCloseab
     }
 
     @Override
-    public Map<String, Object> faults(java.util.Set<Integer> block) {
+    public Map<String, Object> faults(java.util.Set<Integer> block, Long diskDelayMillis) {
         if (!faultInjection) {
             throw new CairnException(ErrorCode.ROUTE_NOT_FOUND,
                     "fault injection is disabled on this node (set cluster.faultInjection=true, for tests only)");
@@ -332,9 +357,15 @@ public final class ClusterDriver implements KvService, ClusterAdmin, AutoCloseab
                 }
             }
         }
+        if (diskDelayMillis != null) {
+            if (!(engine instanceof DelayableEngine disk)) {
+                throw Invariant.violated("a node with fault injection on has a plain engine");
+            }
+            disk.setDelayMillis(diskDelayMillis);
+        }
         List<Integer> blocked = config.members().stream().map(Member::id)
                 .filter(id -> id != node.id() && transport.stats(id).blocked()).toList();
-        return Map.of("blocked", blocked);
+        return Map.of("blocked", blocked, "diskDelayMillis", engine instanceof DelayableEngine d ? d.delayMillis() : 0);
     }
 
     @Override
@@ -399,6 +430,7 @@ public final class ClusterDriver implements KvService, ClusterAdmin, AutoCloseab
         stats.put("hintsStored", s.hintsStored());
         stats.put("hintsReplayed", s.hintsReplayed());
         stats.put("hintsDropped", s.hintsDropped());
+        stats.put("hintsFailed", s.hintsFailed());
         stats.put("readRepairs", s.readRepairs());
         stats.put("quorumFailures", s.quorumFailures());
         stats.put("outcomeUnknown", s.outcomeUnknown());
@@ -485,6 +517,7 @@ public final class ClusterDriver implements KvService, ClusterAdmin, AutoCloseab
         } finally {
             transport.close();
             coreLoop.shutdownGracefully(0, 2, TimeUnit.SECONDS).awaitUninterruptibly(5, TimeUnit.SECONDS);
+            store.close();
         }
     }
 }

@@ -20,6 +20,9 @@ public final class PeerRequests implements Transport {
         void latency(int peer, String kind, long nanos);
 
         void error(int peer, String kind, String reason);
+
+        /** The time between two heartbeats from {@code peer}, as this node's core handled them. */
+        void heartbeat(int peer, long intervalNanos);
     }
 
     private record Sent(int peer, String kind, long startNanos) {}

@@ -3,34 +3,59 @@ package io.cairn.server.cluster;
 import io.cairn.error.CairnException;
 import io.cairn.invariant.Invariant;
 import io.cairn.namespace.Namespace;
+import io.cairn.record.CorruptRecordException;
 import io.cairn.record.Record;
 import io.cairn.replica.LocalReplica;
 import io.cairn.replica.LocalStore;
 import io.cairn.request.Op;
 import io.cairn.request.WriteOutcome;
 import io.cairn.request.WriteRequest;
+import io.cairn.server.health.NodeHealth;
 import io.cairn.server.write.WritePath;
+import io.cairn.storage.StorageEngine;
+import io.cairn.storage.StorageException;
+import io.netty.channel.DefaultEventLoop;
+import io.netty.channel.DefaultEventLoopGroup;
+import io.netty.util.concurrent.DefaultThreadFactory;
 import java.util.List;
 import java.util.concurrent.Executor;
 import java.util.concurrent.TimeUnit;
 
 /**
- * The production {@link LocalStore}: replica writes go through the group-commit write path, and
- * their completions hop back onto the cluster core's thread before the core sees them.
+ * The production {@link LocalStore}: the cluster core's storage effects, run off its thread, with
+ * every completion hopping back onto the core's thread before the core sees it.
+ *
+ * <ul>
+ *   <li>Replica writes go through the group-commit write path.</li>
+ *   <li>Reads run on a small pool of reader threads ({@code cairn-replica-read}); RocksDB reads
+ *       are safe to run concurrently with writes.</li>
+ *   <li>Storage jobs (hints, the version ceiling) run on one storage thread
+ *       ({@code cairn-storage}), in submission order.</li>
+ * </ul>
  *
  * <p>The completion runs as a task of the core's guarded executor, so an exception the core
- * throws while handling it (an invariant violation) is reported as fatal there.
+ * throws while handling it (an invariant violation) is reported as fatal there. A job or read that
+ * throws anything but an operating failure (storage, corruption) is a bug: it is reported fatal
+ * too, and its completion never runs.
  */
-final class WritePathStore implements LocalStore {
+final class WritePathStore implements LocalStore, AutoCloseable {
+    static final int READER_THREADS = 2;
+
     private final WritePath writes;
     private final LocalReplica replica;
+    private final StorageEngine engine;
     private final Executor core;
+    private final NodeHealth health;
     private final long timeoutNanos;
+    private final DefaultEventLoop storageLane = new DefaultEventLoop(new DefaultThreadFactory("cairn-storage", true));
+    private final DefaultEventLoopGroup readers = new DefaultEventLoopGroup(READER_THREADS, new DefaultThreadFactory("cairn-replica-read", true));
 
-    WritePathStore(WritePath writes, LocalReplica replica, Executor core, long timeoutMillis) {
+    WritePathStore(WritePath writes, LocalReplica replica, StorageEngine engine, Executor core, NodeHealth health, long timeoutMillis) {
         this.writes = writes;
         this.replica = replica;
+        this.engine = engine;
         this.core = core;
+        this.health = health;
         this.timeoutNanos = TimeUnit.MILLISECONDS.toNanos(timeoutMillis);
     }
 
@@ -58,7 +83,48 @@ final class WritePathStore implements LocalStore {
     }
 
     @Override
-    public Record readStored(Namespace namespace, byte[] key) {
-        return replica.readStored(namespace, key);
+    public void read(Namespace namespace, byte[] key, Read done) {
+        readers.execute(guarded("replica-read", () -> {
+            Record record;
+            try {
+                record = replica.readStored(namespace, key);
+            } catch (CorruptRecordException | StorageException e) {
+                core.execute(() -> done.accept(null, e));
+                return;
+            }
+            core.execute(() -> done.accept(record, null));
+        }));
+    }
+
+    @Override
+    public <T> void run(Job<T> job, Completed<T> done) {
+        storageLane.execute(guarded("storage", () -> {
+            T result;
+            try {
+                result = job.run(engine);
+            } catch (StorageException e) {
+                core.execute(() -> done.accept(null, e));
+                return;
+            }
+            core.execute(() -> done.accept(result, null));
+        }));
+    }
+
+    private Runnable guarded(String component, Runnable task) {
+        return () -> {
+            try {
+                task.run();
+            } catch (Throwable t) {
+                health.fatal(component, t);
+                throw t;
+            }
+        };
+    }
+
+    /** Stops the storage threads after the work already queued (the core has stopped asking). */
+    @Override
+    public void close() {
+        storageLane.shutdownGracefully(0, 2, TimeUnit.SECONDS).awaitUninterruptibly(5, TimeUnit.SECONDS);
+        readers.shutdownGracefully(0, 2, TimeUnit.SECONDS).awaitUninterruptibly(5, TimeUnit.SECONDS);
     }
 }

@@ -186,8 +186,9 @@ public final class NodeApi implements Api {
     }
 
     /**
-     * {@code GET /admin/faults} shows the peers this node's transport is cut from; {@code POST
-     * /admin/faults?block=2,3} cuts exactly those ({@code block=} heals). Test clusters only.
+     * {@code GET /admin/faults} shows the peers this node's transport is cut from and its disk
+     * delay; {@code POST /admin/faults?block=2,3} cuts exactly those ({@code block=} heals),
+     * {@code diskDelay=300ms} slows every disk operation ({@code 0} restores it). Test clusters only.
      */
     private CompletableFuture<FullHttpResponse> faults(HttpCall call) {
         boolean post = call.method().equals(HttpMethod.POST);
@@ -197,13 +198,25 @@ public final class NodeApi implements Api {
         if (admin == null) {
             return done(Responses.error(ErrorCode.ROUTE_NOT_FOUND, "this node is not part of a cluster (no cluster.members configured)"));
         }
-        Map<String, String> params = requireParams(call, post ? Set.of("block") : Set.of());
+        Map<String, String> params = requireParams(call, post ? Set.of("block", "diskDelay") : Set.of());
         Set<Integer> block = null;
-        if (post) {
-            String list = params.get("block");
-            if (list == null) {
-                throw new CairnException(ErrorCode.INVALID_PARAMETER, "block is required: a comma-separated list of peer ids, empty to heal");
+        Long diskDelay = null;
+        if (post && !params.containsKey("block") && !params.containsKey("diskDelay")) {
+            throw new CairnException(ErrorCode.INVALID_PARAMETER,
+                    "block (a comma-separated list of peer ids, empty to heal) or diskDelay (a duration, 0 to restore) is required");
+        }
+        if (post && params.containsKey("diskDelay")) {
+            try {
+                diskDelay = io.cairn.server.config.Units.duration(params.get("diskDelay"), 1).toMillis();
+            } catch (IllegalArgumentException | ArithmeticException e) {
+                throw new CairnException(ErrorCode.INVALID_PARAMETER, "diskDelay " + e.getMessage());
             }
+            if (diskDelay < 0 || diskDelay > 60_000) {
+                throw new CairnException(ErrorCode.INVALID_PARAMETER, "diskDelay must be between 0 and 60s");
+            }
+        }
+        if (post && params.containsKey("block")) {
+            String list = params.get("block");
             block = new java.util.TreeSet<>();
             for (String id : list.split(",")) {
                 if (id.isBlank()) {
@@ -216,7 +229,7 @@ public final class NodeApi implements Api {
                 }
             }
         }
-        return done(Responses.json(HttpResponseStatus.OK, admin.faults(block)));
+        return done(Responses.json(HttpResponseStatus.OK, admin.faults(block, diskDelay)));
     }
 
     private CompletableFuture<Map<String, Object>> partitionView(String text) {

@@ -220,6 +220,7 @@ public final class NodeMetrics implements AutoCloseable {
         FunctionCounter.builder("cairn.hints.stored", s, x -> x.snapshot().hintsStored()).description("Hints stored for replicas that did not acknowledge").register(registry);
         FunctionCounter.builder("cairn.hints.replayed", s, x -> x.snapshot().hintsReplayed()).description("Hints handed off to their target").register(registry);
         FunctionCounter.builder("cairn.hints.dropped", s, x -> x.snapshot().hintsDropped()).description("Hints dropped after the hint window").register(registry);
+        FunctionCounter.builder("cairn.hints.failed", s, x -> x.snapshot().hintsFailed()).description("Hints the storage engine refused to store").register(registry);
         FunctionCounter.builder("cairn.read.repairs", s, x -> x.snapshot().readRepairs()).description("Replicas repaired by reads (blocking and background)").register(registry);
         FunctionCounter.builder("cairn.quorum.failures", s, x -> x.snapshot().quorumFailures()).description("Requests refused because too few replicas were reachable").register(registry);
         FunctionCounter.builder("cairn.writes.fallback", s, x -> x.snapshot().fallbackWrites())
@@ -238,6 +239,8 @@ public final class NodeMetrics implements AutoCloseable {
     private static final HintStore.Backlog NO_HINTS = new HintStore.Backlog(0, 0, 0);
 
     /** Per-peer request latency and errors, fed by the cluster driver. */
+    private final java.util.Map<Integer, Timer> heartbeatTimers = new ConcurrentHashMap<>();
+
     public PeerRequests.Sink peerRequests() {
         return new PeerRequests.Sink() {
             @Override
@@ -249,6 +252,16 @@ public final class NodeMetrics implements AutoCloseable {
                         .minimumExpectedValue(Duration.ofNanos(50_000))
                         .maximumExpectedValue(Duration.ofSeconds(10))
                         .register(registry)).record(nanos, TimeUnit.NANOSECONDS);
+            }
+
+            @Override
+            public void heartbeat(int peer, long intervalNanos) {
+                heartbeatTimers.computeIfAbsent(peer, k -> Timer.builder("cairn.cluster.heartbeat.interval")
+                        .description("Time between two heartbeats from a peer as this node handled them; far above cluster.heartbeatInterval means a stalled core (either side) or a slow network")
+                        .tag("peer", Integer.toString(peer))
+                        .publishPercentiles(0.5, 0.99, 0.999)
+                        .serviceLevelObjectives(Duration.ofMillis(250), Duration.ofMillis(500), Duration.ofSeconds(1), Duration.ofSeconds(2))
+                        .register(registry)).record(intervalNanos, TimeUnit.NANOSECONDS);
             }
 
             @Override

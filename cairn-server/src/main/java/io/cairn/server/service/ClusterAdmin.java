@@ -14,10 +14,12 @@ public interface ClusterAdmin {
 
     /**
      * Cuts this node's internode traffic with exactly the peers in {@code block} (empty heals
-     * every cut; null changes nothing) and answers the peers now cut off. Tests only: refused with
-     * {@code route_not_found} unless {@code cluster.faultInjection} is on.
+     * every cut; null changes nothing), makes every operation of this node's disk take
+     * {@code diskDelayMillis} longer (0 restores it; null changes nothing), and answers the faults
+     * now in force. Tests only: refused with {@code route_not_found} unless
+     * {@code cluster.faultInjection} is on.
      */
-    Map<String, Object> faults(Set<Integer> block);
+    Map<String, Object> faults(Set<Integer> block, Long diskDelayMillis);
 
     /** A key's partition, preference list and each replica's stored version. */
     CompletableFuture<Map<String, Object>> keyView(byte[] key);
