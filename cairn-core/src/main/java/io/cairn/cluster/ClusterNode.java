@@ -9,10 +9,13 @@ import io.cairn.failure.FailureDetector;
 import io.cairn.hint.Hint;
 import io.cairn.hint.HintStore;
 import io.cairn.membership.Member;
+import io.cairn.membership.Membership;
+import io.cairn.invariant.Invariant;
 import io.cairn.message.Message;
+import io.cairn.message.Protocol;
+import io.cairn.message.RequestIds;
 import io.cairn.namespace.Namespace;
 import io.cairn.placement.PartitionMap;
-import io.cairn.placement.Placement;
 import io.cairn.quorum.Quorum;
 import io.cairn.replica.LocalStore;
 import io.cairn.request.Answer;
@@ -55,7 +58,8 @@ import java.util.function.Consumer;
 public final class ClusterNode {
     static final int CLOCK_MEASUREMENT_HEARTBEATS = 5;
     private final int id;
-    private final List<Member> members;
+    // The current membership; replaced as a whole by onMembership.
+    private Membership membership;
     private final Set<Integer> memberIds = new HashSet<>();
     private final Map<Integer, Namespace> namespaces = new HashMap<>();
     private final ClusterSettings settings;
@@ -73,7 +77,11 @@ public final class ClusterNode {
     private final Map<Integer, Long> roundStartedAt = new HashMap<>();
     private final HybridClock clock;
     private final ClockMonitor clockMonitor;
-    private long nextReplayId;
+    private final RequestIds ids;
+    // The membership epoch this node is at; requests from any other are refused. Only grows.
+    private long epoch;
+    private long epochMismatches;
+    private long newestEpochSeen;
     private long hintsReplayed;
     private long hintsKeptForPeers;
     private long pingSequence;
@@ -84,13 +92,28 @@ public final class ClusterNode {
         this(id, members, List.of(namespace), null, settings, clock, transport, scheduler, local, engine);
     }
 
+    /** A node of a static member list: the first epoch. */
+    public ClusterNode(int id, List<Member> members, List<Namespace> namespaces, Namespace outcomes, ClusterSettings settings, HybridClock clock,
+                       Transport transport, Scheduler scheduler, LocalStore local, StorageEngine engine) {
+        this(id, Membership.of(Message.FIRST_EPOCH, members, firstOf(namespaces).partitioner().partitions(), settings.replicationFactor()),
+                namespaces, outcomes, settings, clock, transport, scheduler, local, engine);
+    }
+
+    private static Namespace firstOf(List<Namespace> namespaces) {
+        if (namespaces.isEmpty()) {
+            throw new IllegalArgumentException("a cluster node serves at least one namespace");
+        }
+        return namespaces.get(0);
+    }
+
     /**
+     * @param membership the membership the node starts at (later ones arrive through {@link #onMembership})
      * @param namespaces the data namespaces this node serves
      * @param outcomes   the namespace keeping idempotent requests' outcomes, or null when this
      *                   node refuses idempotent requests; all namespaces share one partition map,
      *                   so they must have the same partition count
      */
-    public ClusterNode(int id, List<Member> members, List<Namespace> namespaces, Namespace outcomes, ClusterSettings settings, HybridClock clock,
+    public ClusterNode(int id, Membership membership, List<Namespace> namespaces, Namespace outcomes, ClusterSettings settings, HybridClock clock,
                        Transport transport, Scheduler scheduler, LocalStore local, StorageEngine engine) {
         if (namespaces.isEmpty()) {
             throw new IllegalArgumentException("a cluster node serves at least one namespace");
@@ -111,25 +134,30 @@ public final class ClusterNode {
         }
         this.id = id;
         this.clock = clock;
-        this.members = List.copyOf(members);
-        members.forEach(m -> memberIds.add(m.id()));
+        if (membership.map().partitions() != namespace.partitioner().partitions()
+                || membership.map().replicationFactor() != Math.min(settings.replicationFactor(), membership.members().size())) {
+            throw new IllegalArgumentException("the partition map does not fit the namespaces' partitions or the replication factor");
+        }
+        this.membership = membership;
+        membership.members().forEach(m -> memberIds.add(m.id()));
         this.settings = settings;
         this.transport = transport;
         this.scheduler = scheduler;
         this.local = local;
         this.detector = new FailureDetector(clock::physicalMillis, settings.phiThreshold(), settings.heartbeatIntervalMillis());
         this.hints = new HintStore(engine, local, clock::physicalMillis, settings.hintWindowMillis());
-        PartitionMap map = Placement.compute(1, members, namespace.partitioner().partitions(), settings.replicationFactor());
+        PartitionMap map = membership.map();
         // The ceiling first: it moves the clock past every version issued before a crash.
         VersionCeiling versions = new VersionCeiling(engine, local, clock);
         // A measurement counts for a few heartbeats: long enough to ride out a lost pong, short
         // enough that a clock that was fixed stops counting against the node soon.
         this.clockMonitor = new ClockMonitor(clock, CLOCK_MEASUREMENT_HEARTBEATS * settings.heartbeatIntervalMillis(), VersionCeiling.LEASE_MILLIS);
-        this.coordinator = new Coordinator(id, map, clock, clockMonitor, versions, transport, scheduler, local, detector, hints,
+        this.epoch = map.epoch();
+        this.newestEpochSeen = epoch;
+        this.ids = new RequestIds(Coordinator.requestIdSeed(clock));
+        this.coordinator = new Coordinator(id, map, clock, clockMonitor, versions, transport, scheduler, local, detector, hints, ids,
                 settings.coordinator());
         this.requests = new ClusterRequests(coordinator, clock, outcomes);
-        // Far from the coordinator's ids, which start at the same seed; never negative.
-        this.nextReplayId = Coordinator.requestIdSeed(clock) ^ 0x5A5A_0000_0000_0000L;
     }
 
     /** Starts heartbeats and hint hand-off. */
@@ -216,24 +244,102 @@ public final class ClusterNode {
         coordinator.inspect(ns, key, done);
     }
 
-    /** Every message from a peer arrives here. */
+    /**
+     * The cluster's membership changed: from now on this node routes by {@code next}'s partition
+     * map, heartbeats its members, refuses requests from any other epoch and forgets what it knew
+     * of nodes that left (liveness, clock offsets). Requests already running finish with the
+     * replicas they started with. Hints for a node that left stay until the hint window drops
+     * them (moving its data is the membership change's job). Epochs only grow: an older or equal
+     * one is a bug of whoever delivers memberships.
+     */
+    public void onMembership(Membership next) {
+        Invariant.check(next.epoch() > epoch, "membership epoch %d after epoch %d", next.epoch(), epoch);
+        Invariant.check(next.map().partitions() == membership.map().partitions(),
+                "a membership with %d partitions, not %d", next.map().partitions(), membership.map().partitions());
+        for (Member m : membership.members()) {
+            if (!next.isMember(m.id())) {
+                detector.forget(m.id());
+                clockMonitor.forget(m.id());
+            }
+        }
+        membership = next;
+        epoch = next.epoch();
+        newestEpochSeen = Math.max(newestEpochSeen, epoch);
+        memberIds.clear();
+        next.members().forEach(m -> memberIds.add(m.id()));
+        coordinator.onMembership(next.map());
+    }
+
+    public Membership membership() {
+        return membership;
+    }
+
+    public long epoch() {
+        return epoch;
+    }
+
+    /** Requests refused because they came from another membership epoch. */
+    public long epochMismatches() {
+        return epochMismatches;
+    }
+
+    /** The newest membership epoch a peer has shown this node (its own when none newer). */
+    public long newestEpochSeen() {
+        return newestEpochSeen;
+    }
+
+    /**
+     * Every message from a peer arrives here. A request from another membership epoch is refused
+     * (naming both epochs) before it is acted on; a response is routed by its protocol to the one
+     * table awaiting it.
+     */
     public void onMessage(int from, Message m) {
         detector.heard(from);
         switch (m) {
-            case Message.WriteRequest w -> onWriteRequest(from, w);
-            case Message.HintedWrite h -> onHintedWrite(from, h);
-            case Message.ReadRequest r -> onReadRequest(from, r);
-            case Message.WriteResponse w -> {
-                Hint h = replaying.get(w.requestId());
-                if (h == null) {
-                    coordinator.onAnyWriteResponse(from, w);
-                } else if (h.target() == from) {
-                    replaying.remove(w.requestId());
-                    onHintResponse(h, w);
+            case Message.WriteRequest w -> {
+                Message.Failure refused = epochRefusal(w.epoch());
+                if (refused != null) {
+                    transport.send(from, new Message.WriteResponse(w.protocol(), w.requestId(), false, refused));
+                } else {
+                    onWriteRequest(from, w);
                 }
             }
-            case Message.ReadResponse r -> coordinator.onReadResponse(from, r);
-            case Message.Ping p -> transport.send(from, new Message.Pong(p.sequence(), p.sentAtMillis(), physicalNow()));
+            case Message.HintedWrite h -> {
+                Message.Failure refused = epochRefusal(h.epoch());
+                if (refused != null) {
+                    transport.send(from, new Message.WriteResponse(Protocol.REPLICATION, h.requestId(), false, refused));
+                } else {
+                    onHintedWrite(from, h);
+                }
+            }
+            case Message.ReadRequest r -> {
+                Message.Failure refused = epochRefusal(r.epoch());
+                if (refused != null) {
+                    transport.send(from, new Message.ReadResponse(r.protocol(), r.requestId(), null, refused));
+                } else {
+                    onReadRequest(from, r);
+                }
+            }
+            case Message.WriteResponse w -> {
+                switch (w.protocol()) {
+                    case REPLICATION -> coordinator.onWriteResponse(from, w);
+                    case REPAIR -> coordinator.onRepairResponse(from, w);
+                    case HANDOFF -> onHandoffResponse(from, w);
+                    case READ, INSPECTION -> throw Invariant.violated("a write response of protocol %s", w.protocol());
+                }
+            }
+            case Message.ReadResponse r -> {
+                switch (r.protocol()) {
+                    case READ -> coordinator.onReadResponse(from, r);
+                    case INSPECTION -> coordinator.onInspectionResponse(from, r);
+                    case REPLICATION, REPAIR, HANDOFF -> throw Invariant.violated("a read response of protocol %s", r.protocol());
+                }
+            }
+            case Message.Ping p -> {
+                // Liveness does not depend on membership: a ping from any epoch is answered.
+                newestEpochSeen = Math.max(newestEpochSeen, p.epoch());
+                transport.send(from, new Message.Pong(p.sequence(), p.sentAtMillis(), physicalNow()));
+            }
             case Message.Pong p -> {
                 if (from != id && memberIds.contains(from)) {
                     clockMonitor.onPong(from, p.pingSentAtMillis(), p.sentAtMillis());
@@ -242,16 +348,36 @@ public final class ClusterNode {
         }
     }
 
+    /** The refusal for a request from membership epoch {@code theirs}, or null when it is this node's. */
+    private Message.Failure epochRefusal(long theirs) {
+        if (theirs == epoch) {
+            return null;
+        }
+        epochMismatches++;
+        newestEpochSeen = Math.max(newestEpochSeen, theirs);
+        return new Message.Failure(ErrorCode.EPOCH_MISMATCH, "the request is from membership epoch " + theirs + "; node " + id
+                + " is at epoch " + epoch);
+    }
+
+    /** An answer of the {@link Protocol#HANDOFF} protocol: the target took (or refused) a hint. */
+    private void onHandoffResponse(int from, Message.WriteResponse w) {
+        Hint h = replaying.get(w.requestId());
+        if (h != null && h.target() == from) {
+            replaying.remove(w.requestId());
+            onHintResponse(h, w);
+        }
+    }
+
     private void onWriteRequest(int from, Message.WriteRequest w) {
         Namespace ns = namespaces.get(w.namespaceId());
         if (ns == null) {
-            transport.send(from, new Message.WriteResponse(w.requestId(), false,
+            transport.send(from, new Message.WriteResponse(w.protocol(), w.requestId(), false,
                     new Message.Failure(ErrorCode.MALFORMED_REQUEST, "unknown namespace " + w.namespaceId())));
             return;
         }
         local.apply(ns, List.of(new Op.Apply(w.key(), w.record())), (results, failure) -> {
             boolean stored = failure == null && OpResult.stored(results.get(0));
-            transport.send(from, new Message.WriteResponse(w.requestId(), stored, failure == null ? null : Message.Failure.of(failure)));
+            transport.send(from, new Message.WriteResponse(w.protocol(), w.requestId(), stored, failure == null ? null : Message.Failure.of(failure)));
         });
     }
 
@@ -269,26 +395,27 @@ public final class ClusterNode {
                 : !clock.checkPeer(timestamp) ? new Message.Failure(ErrorCode.CLOCK_UNSAFE, "refused: " + clock.describe(timestamp))
                 : null;
         if (refused != null) {
-            transport.send(from, new Message.WriteResponse(h.requestId(), false, refused));
+            transport.send(from, new Message.WriteResponse(Protocol.REPLICATION, h.requestId(), false, refused));
             return;
         }
         hints.add(h.target(), h.namespaceId(), h.key(), h.record(), Durability.SYNC, failure -> {
             if (failure == null) {
                 hintsKeptForPeers++;
             }
-            transport.send(from, new Message.WriteResponse(h.requestId(), failure == null, failure == null ? null : Message.Failure.of(failure)));
+            transport.send(from, new Message.WriteResponse(Protocol.REPLICATION, h.requestId(), failure == null,
+                    failure == null ? null : Message.Failure.of(failure)));
         });
     }
 
     private void onReadRequest(int from, Message.ReadRequest r) {
         Namespace ns = namespaces.get(r.namespaceId());
         if (ns == null) {
-            transport.send(from, new Message.ReadResponse(r.requestId(), null,
+            transport.send(from, new Message.ReadResponse(r.protocol(), r.requestId(), null,
                     new Message.Failure(ErrorCode.MALFORMED_REQUEST, "unknown namespace " + r.namespaceId())));
             return;
         }
         local.read(ns, r.key(), (stored, failure) -> transport.send(from,
-                new Message.ReadResponse(r.requestId(), failure == null ? stored : null, failure == null ? null : Message.Failure.of(failure))));
+                new Message.ReadResponse(r.protocol(), r.requestId(), failure == null ? stored : null, failure == null ? null : Message.Failure.of(failure))));
     }
 
     private void heartbeat() {
@@ -296,9 +423,9 @@ public final class ClusterNode {
             return;
         }
         long seq = pingSequence++;
-        for (Member m : members) {
+        for (Member m : membership.members()) {
             if (m.id() != id) {
-                transport.send(m.id(), new Message.Ping(seq, physicalNow()));
+                transport.send(m.id(), new Message.Ping(epoch, seq, physicalNow()));
             }
         }
         scheduler.schedule(settings.heartbeatIntervalMillis(), this::heartbeat);
@@ -336,7 +463,7 @@ public final class ClusterNode {
         if (!running || replayTargets.containsKey(target) || (target != id && !detector.isAlive(target))) {
             return;
         }
-        long roundId = nextReplayId++;
+        long roundId = ids.next(Protocol.HANDOFF);
         replayTargets.put(target, roundId);
         roundStartedAt.put(target, clock.physicalMillis());
         hints.pending(target, settings.hintReplayBatch(), batch -> {
@@ -346,13 +473,13 @@ public final class ClusterNode {
             }
             Set<Long> round = new HashSet<>();
             for (Hint h : batch) {
-                long rid = nextReplayId++;
+                long rid = ids.next(Protocol.HANDOFF);
                 round.add(rid);
                 replaying.put(rid, h);
                 if (target == id) {
                     replayLocally(rid, h);
                 } else {
-                    transport.send(target, new Message.WriteRequest(rid, h.namespaceId(), h.key(), h.record()));
+                    transport.send(target, new Message.WriteRequest(Protocol.HANDOFF, epoch, rid, h.namespaceId(), h.key(), h.record()));
                 }
             }
             // A round ends when it is answered or after a request timeout, whichever is first.
@@ -372,7 +499,7 @@ public final class ClusterNode {
         local.apply(ns, List.of(new Op.Apply(h.key(), h.record())), (results, failure) -> {
             Hint pending = replaying.remove(rid);
             if (pending != null) {
-                onHintResponse(pending, new Message.WriteResponse(rid, failure == null && OpResult.stored(results.get(0)), null));
+                onHintResponse(pending, new Message.WriteResponse(Protocol.HANDOFF, rid, failure == null && OpResult.stored(results.get(0)), null));
             }
         });
     }

@@ -7,6 +7,8 @@ import io.cairn.failure.FailureDetector;
 import io.cairn.hint.HintStore;
 import io.cairn.invariant.Invariant;
 import io.cairn.message.Message;
+import io.cairn.message.Protocol;
+import io.cairn.message.RequestIds;
 import io.cairn.namespace.Namespace;
 import io.cairn.placement.PartitionMap;
 import io.cairn.quorum.Quorum;
@@ -82,7 +84,8 @@ public final class Coordinator {
     // A clock further ahead than this of the wall clock is poisoned state; request ids then start from the wall clock.
     private static final long MAX_SEED_LEAD_MILLIS = 24 * 3_600_000L;
     private final int self;
-    private final PartitionMap map;
+    // Replaced by onMembership; every request routes by the map current when it starts.
+    private PartitionMap map;
     private final HybridClock clock;
     private final ClockMonitor clockMonitor;
     private final VersionCeiling versions;
@@ -96,10 +99,10 @@ public final class Coordinator {
     // Invariant: holds exactly the requests whose timeout has not fired and that still await replies.
     private final Map<Long, PendingWrite> writes = new HashMap<>();
     private final Map<Long, PendingRead> reads = new HashMap<>();
-    private long nextRequestId;
+    private final RequestIds ids;
 
     public Coordinator(int self, PartitionMap map, HybridClock clock, ClockMonitor clockMonitor, VersionCeiling versions, Transport transport,
-                       Scheduler scheduler, LocalStore local, FailureDetector detector, HintStore hints, CoordinatorSettings settings) {
+                       Scheduler scheduler, LocalStore local, FailureDetector detector, HintStore hints, RequestIds ids, CoordinatorSettings settings) {
         this.self = self;
         this.map = map;
         this.clock = clock;
@@ -111,7 +114,7 @@ public final class Coordinator {
         this.detector = detector;
         this.hints = hints;
         this.settings = settings;
-        this.nextRequestId = requestIdSeed(clock);
+        this.ids = ids;
     }
 
     /**
@@ -133,6 +136,15 @@ public final class Coordinator {
 
     public PartitionMap map() {
         return map;
+    }
+
+    /**
+     * Routes later requests by {@code next} (a newer epoch's map); requests already running keep
+     * the replicas they started with.
+     */
+    public void onMembership(PartitionMap next) {
+        Invariant.check(next.epoch() > map.epoch(), "partition map epoch %d after epoch %d", next.epoch(), map.epoch());
+        map = next;
     }
 
     public void put(Namespace ns, byte[] key, byte[] value, String contentType, long ttlMillis, Quorum w, Consumer<Answer> done) {
@@ -190,7 +202,7 @@ public final class Coordinator {
         if (required < 0) {
             return;
         }
-        long id = nextRequestId++;
+        long id = ids.next(Protocol.REPLICATION);
         Set<Integer> participants = toSet(replicas);
         participants.addAll(standIns.values());
         PendingWrite p = new PendingWrite(id, ns, key, record, participants, new WriteTally(participants, required), done);
@@ -209,9 +221,10 @@ public final class Coordinator {
         for (int r : up) {
             if (r == self) {
                 local.apply(ns, List.of(new Op.Apply(key, record)), (results, failure) ->
-                        onWriteResponse(self, new Message.WriteResponse(id, failure == null && OpResult.stored(results.get(0)), failure == null ? null : Message.Failure.of(failure))));
+                        onWriteResponse(self, new Message.WriteResponse(Protocol.REPLICATION, id, failure == null && OpResult.stored(results.get(0)),
+                                failure == null ? null : Message.Failure.of(failure))));
             } else {
-                transport.send(r, new Message.WriteRequest(id, ns.id(), key, record));
+                transport.send(r, new Message.WriteRequest(Protocol.REPLICATION, map.epoch(), id, ns.id(), key, record));
             }
         }
         standIns.forEach((home, fallback) -> {
@@ -219,9 +232,10 @@ public final class Coordinator {
             if (fallback == self) {
                 // This node is the fallback: it keeps the hint itself, synced, since its acknowledgement counts toward W.
                 hints.add(home, ns.id(), key, record, Durability.SYNC,
-                        failure -> onWriteResponse(self, new Message.WriteResponse(id, failure == null, failure == null ? null : Message.Failure.of(failure))));
+                        failure -> onWriteResponse(self, new Message.WriteResponse(Protocol.REPLICATION, id, failure == null,
+                                failure == null ? null : Message.Failure.of(failure))));
             } else {
-                transport.send(fallback, new Message.HintedWrite(id, home, ns.id(), key, record));
+                transport.send(fallback, new Message.HintedWrite(map.epoch(), id, home, ns.id(), key, record));
             }
         });
     }
@@ -249,6 +263,7 @@ public final class Coordinator {
         return standIns;
     }
 
+    /** An answer of the {@link Protocol#REPLICATION} protocol. */
     public void onWriteResponse(int from, Message.WriteResponse m) {
         PendingWrite p = writes.get(m.requestId());
         if (p == null || !p.participants.contains(from)) {
@@ -319,24 +334,21 @@ public final class Coordinator {
         if (required < 0) {
             return;
         }
-        long id = nextRequestId++;
+        long id = ids.next(Protocol.READ);
         PendingRead p = new PendingRead(id, ns, key, new ReadTally(up, required), done);
         reads.put(id, p);
         p.timeout = scheduler.schedule(settings.requestTimeoutMillis(), () -> readTimedOut(p));
         for (int node : up) {
             if (node == self) {
-                readLocally(id, ns, key, m -> onReadResponse(self, m));
+                readLocally(Protocol.READ, id, ns, key, m -> onReadResponse(self, m));
             } else {
-                transport.send(node, new Message.ReadRequest(id, ns.id(), key));
+                transport.send(node, new Message.ReadRequest(Protocol.READ, map.epoch(), id, ns.id(), key));
             }
         }
     }
 
+    /** An answer of the {@link Protocol#READ} protocol. */
     public void onReadResponse(int from, Message.ReadResponse m) {
-        if (inspections.containsKey(m.requestId())) {
-            onInspectionResponse(from, m);
-            return;
-        }
         PendingRead p = reads.get(m.requestId());
         if (p == null) {
             return;
@@ -425,7 +437,7 @@ public final class Coordinator {
      */
     public void inspect(Namespace ns, byte[] key, Consumer<List<ReplicaCopy>> done) {
         int[] replicas = map.replicas(ns.partitionOf(key));
-        long id = nextRequestId++;
+        long id = ids.next(Protocol.INSPECTION);
         PendingInspection p = new PendingInspection(replicas, done);
         inspections.put(id, p);
         p.timeout = scheduler.schedule(settings.requestTimeoutMillis(), () -> {
@@ -439,20 +451,21 @@ public final class Coordinator {
         });
         for (int node : replicas) {
             if (node == self) {
-                readLocally(id, ns, key, m -> onInspectionResponse(self, m));
+                readLocally(Protocol.INSPECTION, id, ns, key, m -> onInspectionResponse(self, m));
             } else {
-                transport.send(node, new Message.ReadRequest(id, ns.id(), key));
+                transport.send(node, new Message.ReadRequest(Protocol.INSPECTION, map.epoch(), id, ns.id(), key));
             }
         }
     }
 
     /** This node's own stored copy, answered (later, off the core's thread) as a replica would answer a {@code ReadRequest}. */
-    private void readLocally(long id, Namespace ns, byte[] key, Consumer<Message.ReadResponse> done) {
+    private void readLocally(Protocol protocol, long id, Namespace ns, byte[] key, Consumer<Message.ReadResponse> done) {
         local.read(ns, key, (record, failure) ->
-                done.accept(new Message.ReadResponse(id, failure == null ? record : null, failure == null ? null : Message.Failure.of(failure))));
+                done.accept(new Message.ReadResponse(protocol, id, failure == null ? record : null, failure == null ? null : Message.Failure.of(failure))));
     }
 
-    private void onInspectionResponse(int from, Message.ReadResponse m) {
+    /** An answer of the {@link Protocol#INSPECTION} protocol. */
+    public void onInspectionResponse(int from, Message.ReadResponse m) {
         PendingInspection p = inspections.get(m.requestId());
         if (p == null || !contains(p.replicas, from) || p.copies.containsKey(from)) {
             return; // Late, duplicated, or from a node that was not asked.
@@ -476,31 +489,23 @@ public final class Coordinator {
 
     private void repair(PendingRead p, int node, Record newest, boolean blocking) {
         stats.readRepairs++;
-        long repairId = nextRequestId++;
+        long repairId = ids.next(Protocol.REPAIR);
         if (blocking) {
             p.repairIds.put(repairId, node);
             repairs.put(repairId, p);
         }
         if (node == self) {
             local.apply(p.ns, List.of(new Op.Apply(p.key, newest)), (results, failure) ->
-                    onRepairResponse(self, new Message.WriteResponse(repairId, failure == null, null)));
+                    onRepairResponse(self, new Message.WriteResponse(Protocol.REPAIR, repairId, failure == null, null)));
         } else {
-            transport.send(node, new Message.WriteRequest(repairId, p.ns.id(), p.key, newest));
+            transport.send(node, new Message.WriteRequest(Protocol.REPAIR, map.epoch(), repairId, p.ns.id(), p.key, newest));
         }
     }
 
     private final Map<Long, PendingRead> repairs = new HashMap<>();
 
-    /** Routes a write response to a pending write or a pending blocking repair. */
-    public void onAnyWriteResponse(int from, Message.WriteResponse m) {
-        if (repairs.containsKey(m.requestId())) {
-            onRepairResponse(from, m);
-        } else {
-            onWriteResponse(from, m);
-        }
-    }
-
-    private void onRepairResponse(int from, Message.WriteResponse m) {
+    /** An answer of the {@link Protocol#REPAIR} protocol (only blocking repairs await one). */
+    public void onRepairResponse(int from, Message.WriteResponse m) {
         PendingRead p = repairs.get(m.requestId());
         Integer node = p == null ? null : p.repairIds.get(m.requestId());
         if (node == null || node != from) {

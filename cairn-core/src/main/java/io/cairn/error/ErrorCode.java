@@ -46,6 +46,11 @@ public enum ErrorCode {
      */
     CLOCK_UNSAFE("clock_unsafe", true),
     CORRUPT_RECORD("corrupt_record", false),
+    /**
+     * A peer's request came from another membership epoch than the receiver's: one of the two has
+     * not caught up with a membership change yet. The refusal names both epochs.
+     */
+    EPOCH_MISMATCH("epoch_mismatch", true),
     INTERNAL("internal_error", false);
 
     private final String code;

@@ -8,26 +8,43 @@ import io.cairn.storage.StorageException;
 import java.util.Objects;
 
 /**
- * Everything nodes say to each other, as plain values. Requests and responses come in pairs and
- * share a request id chosen by the sender; the transport adds framing, checksums and deadlines.
+ * Everything nodes say to each other, as plain values. Requests and responses come in pairs: a
+ * request carries its {@link Protocol}, the sender's membership epoch and a request id from that
+ * protocol's id space; its response echoes the protocol and the id. The transport adds framing,
+ * checksums and deadlines.
  */
 public sealed interface Message {
-    /** Store this record if it is newer than what the replica holds (last-writer-wins). */
-    record WriteRequest(long requestId, int namespaceId, byte[] key, Record record) implements Message {}
+    /** The epoch of the first membership: today's static member list. */
+    long FIRST_EPOCH = 1;
+
+    /**
+     * Store this record if it is newer than what the replica holds (last-writer-wins): a
+     * replicated write, a read repair or a hint hand-off, as {@code protocol} says.
+     */
+    record WriteRequest(Protocol protocol, long epoch, long requestId, int namespaceId, byte[] key, Record record) implements Message {
+        public WriteRequest {
+            if (!protocol.writes()) {
+                throw new IllegalArgumentException(protocol + " does not write records");
+            }
+        }
+    }
 
     /**
      * Sloppy quorum: the receiver, a fallback node, keeps this write as a durable hint for the
-     * unreachable home replica {@code target} and hands it off once the target is back. Answered
-     * with a {@link WriteResponse}.
+     * unreachable home replica {@code target} and hands it off once the target is back. Part of
+     * {@link Protocol#REPLICATION}; answered with a {@link WriteResponse} of that protocol.
      */
-    record HintedWrite(long requestId, int target, int namespaceId, byte[] key, Record record) implements Message {}
+    record HintedWrite(long epoch, long requestId, int target, int namespaceId, byte[] key, Record record) implements Message {}
 
     /**
      * {@code stored}: the replica now durably holds this version or a newer one; in answer to a
      * {@link HintedWrite}, the fallback durably holds a hint of it for the target.
      */
-    record WriteResponse(long requestId, boolean stored, Failure error) implements Message {
+    record WriteResponse(Protocol protocol, long requestId, boolean stored, Failure error) implements Message {
         public WriteResponse {
+            if (!protocol.writes()) {
+                throw new IllegalArgumentException(protocol + " does not write records");
+            }
             if (stored && error != null) {
                 throw new IllegalArgumentException("a write response is stored or failed, not both");
             }
@@ -35,11 +52,20 @@ public sealed interface Message {
     }
 
     /** Send back your stored record for this key, tombstones and expired records included. */
-    record ReadRequest(long requestId, int namespaceId, byte[] key) implements Message {}
+    record ReadRequest(Protocol protocol, long epoch, long requestId, int namespaceId, byte[] key) implements Message {
+        public ReadRequest {
+            if (protocol.writes()) {
+                throw new IllegalArgumentException(protocol + " does not read records");
+            }
+        }
+    }
 
     /** The replica's record, or null when it holds nothing; {@code error} when it could not read. */
-    record ReadResponse(long requestId, Record record, Failure error) implements Message {
+    record ReadResponse(Protocol protocol, long requestId, Record record, Failure error) implements Message {
         public ReadResponse {
+            if (protocol.writes()) {
+                throw new IllegalArgumentException(protocol + " does not read records");
+            }
             if (record != null && error != null) {
                 throw new IllegalArgumentException("a read response carries a record or a failure, not both");
             }
@@ -69,11 +95,14 @@ public sealed interface Message {
     }
 
     /**
-     * A heartbeat; the receiver answers with a {@link Pong} carrying the same sequence.
+     * A heartbeat; the receiver answers with a {@link Pong} carrying the same sequence, whatever
+     * the epochs (liveness does not depend on membership). A ping is how a node first learns that
+     * a peer is at a newer epoch.
      *
+     * @param epoch        the sender's membership epoch
      * @param sentAtMillis the sender's physical clock when it sent the ping (never negative)
      */
-    record Ping(long sequence, long sentAtMillis) implements Message {}
+    record Ping(long epoch, long sequence, long sentAtMillis) implements Message {}
 
     /**
      * The answer to a {@link Ping}, from which the pinger estimates its clock offset to the ponger.

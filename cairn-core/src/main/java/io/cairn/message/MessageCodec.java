@@ -15,18 +15,21 @@ import java.nio.charset.StandardCharsets;
  *
  * <pre>
  *   u8 type | fields (big-endian; byte strings and texts as i32 length + bytes, -1 for null)
- *   1 WriteRequest:  i64 request id | i32 namespace id | key | record
- *   2 WriteResponse: i64 request id | u8 stored (0 or 1) | failure
- *   3 ReadRequest:   i64 request id | i32 namespace id | key
- *   4 ReadResponse:  i64 request id | record or null (checksummed over an empty key) | failure
+ *   1 WriteRequest:  u8 protocol | i64 epoch | i64 request id | i32 namespace id | key | record
+ *   2 WriteResponse: u8 protocol | i64 request id | u8 stored (0 or 1) | failure
+ *   3 ReadRequest:   u8 protocol | i64 epoch | i64 request id | i32 namespace id | key
+ *   4 ReadResponse:  u8 protocol | i64 request id | record or null (checksummed over an empty key) | failure
  *   failure:         error code text or null (then no message follows) | message text
- *   7 HintedWrite:   i64 request id | u16 target node id | i32 namespace id | key | record
- *   8 Ping:          i64 sequence | i64 sender's physical millis
+ *   7 HintedWrite:   i64 epoch | i64 request id | u16 target node id | i32 namespace id | key | record
+ *   8 Ping:          i64 epoch | i64 sequence | i64 sender's physical millis
  *   9 Pong:          i64 sequence | i64 the ping's millis, echoed | i64 ponger's physical millis
  * </pre>
  * Types 5 and 6 were heartbeats without clocks (wire version 2); they are retired. Since wire
  * version 4, failures carry a typed error code (the stable {@code ErrorCode} text; a code this
- * node does not know decodes as {@code internal_error}, its text kept in the message).
+ * node does not know decodes as {@code internal_error}, its text kept in the message). Since wire
+ * version 5, requests carry their {@link Protocol} (a write's: replication, repair or hand-off; a
+ * read's: read or inspection) and the sender's membership epoch (at least 1), and responses echo
+ * the protocol.
  *
  * <p>The type byte versions each message: a new message takes a new type, and a node that does
  * not know a type rejects it as malformed rather than guessing.
@@ -36,7 +39,7 @@ import java.nio.charset.StandardCharsets;
  * that is empty or longer than {@value #MAX_KEY_BYTES} bytes; a record failing its checksum or
  * carrying a version of node id outside 1..65535 (records are checked for the rest by
  * {@link RecordCodec}); a hint target of 0; a stored flag other than 0 or 1; a negative clock
- * reading. What only the receiving node can judge — a namespace it does not serve, a timestamp too
+ * reading; a protocol this version does not know or that does not fit the message; an epoch below 1. What only the receiving node can judge — a namespace it does not serve, a timestamp too
  * far ahead of its clock, a key over its configured limit — is answered with a refusal there.
  * {@link #encode} checks the same bounds as invariants: this node never sends what a peer must refuse.
  */
@@ -62,39 +65,43 @@ public final class MessageCodec {
             case Message.WriteRequest w -> {
                 checkKey(w.key());
                 byte[] record = RecordCodec.encode(w.key(), w.record());
-                yield alloc(1 + 8 + 4 + 4 + w.key().length + 4 + record.length).put(WRITE_REQUEST)
-                        .putLong(w.requestId()).putInt(w.namespaceId()).putInt(w.key().length).put(w.key())
+                checkEpoch(w.epoch());
+                yield alloc(1 + 1 + 8 + 8 + 4 + 4 + w.key().length + 4 + record.length).put(WRITE_REQUEST)
+                        .put((byte) w.protocol().wire()).putLong(w.epoch()).putLong(w.requestId()).putInt(w.namespaceId()).putInt(w.key().length).put(w.key())
                         .putInt(record.length).put(record).array();
             }
             case Message.HintedWrite h -> {
                 Invariant.check(h.target() >= 1 && h.target() <= MAX_NODE_ID, "hint target %d is not a node id", h.target());
                 checkKey(h.key());
                 byte[] record = RecordCodec.encode(h.key(), h.record());
-                yield alloc(1 + 8 + 2 + 4 + 4 + h.key().length + 4 + record.length).put(HINTED_WRITE)
-                        .putLong(h.requestId()).putShort((short) h.target()).putInt(h.namespaceId())
+                checkEpoch(h.epoch());
+                yield alloc(1 + 8 + 8 + 2 + 4 + 4 + h.key().length + 4 + record.length).put(HINTED_WRITE)
+                        .putLong(h.epoch()).putLong(h.requestId()).putShort((short) h.target()).putInt(h.namespaceId())
                         .putInt(h.key().length).put(h.key()).putInt(record.length).put(record).array();
             }
             case Message.WriteResponse w -> {
                 byte[] failure = failure(w.error());
-                yield alloc(1 + 8 + 1 + failure.length).put(WRITE_RESPONSE).putLong(w.requestId())
+                yield alloc(1 + 1 + 8 + 1 + failure.length).put(WRITE_RESPONSE).put((byte) w.protocol().wire()).putLong(w.requestId())
                         .put((byte) (w.stored() ? 1 : 0)).put(failure).array();
             }
             case Message.ReadRequest r -> {
                 checkKey(r.key());
-                yield alloc(1 + 8 + 4 + 4 + r.key().length).put(READ_REQUEST)
-                        .putLong(r.requestId()).putInt(r.namespaceId()).putInt(r.key().length).put(r.key()).array();
+                checkEpoch(r.epoch());
+                yield alloc(1 + 1 + 8 + 8 + 4 + 4 + r.key().length).put(READ_REQUEST)
+                        .put((byte) r.protocol().wire()).putLong(r.epoch()).putLong(r.requestId()).putInt(r.namespaceId()).putInt(r.key().length).put(r.key()).array();
             }
             case Message.ReadResponse r -> {
                 // The key is not repeated: the checksum is computed over an empty key, and the
                 // requester re-verifies the record under the key it asked for when it stores it.
                 byte[] record = r.record() == null ? null : RecordCodec.encode(new byte[0], r.record());
                 byte[] failure = failure(r.error());
-                yield alloc(1 + 8 + 4 + len(record) + failure.length).put(READ_RESPONSE).putLong(r.requestId())
+                yield alloc(1 + 1 + 8 + 4 + len(record) + failure.length).put(READ_RESPONSE).put((byte) r.protocol().wire()).putLong(r.requestId())
                         .putInt(record == null ? -1 : record.length).put(orEmpty(record)).put(failure).array();
             }
             case Message.Ping p -> {
                 Invariant.check(p.sentAtMillis() >= 0, "ping clock reading %d is negative", p.sentAtMillis());
-                yield alloc(1 + 8 + 8).put(PING).putLong(p.sequence()).putLong(p.sentAtMillis()).array();
+                checkEpoch(p.epoch());
+                yield alloc(1 + 8 + 8 + 8).put(PING).putLong(p.epoch()).putLong(p.sequence()).putLong(p.sentAtMillis()).array();
             }
             case Message.Pong p -> {
                 Invariant.check(p.pingSentAtMillis() >= 0 && p.sentAtMillis() >= 0, "pong clock readings %d, %d must not be negative",
@@ -115,13 +122,16 @@ public final class MessageCodec {
             byte type = in.get();
             Message m = switch (type) {
                 case WRITE_REQUEST -> {
+                    Protocol protocol = protocol(in, true);
+                    long epoch = epoch(in);
                     long id = in.getLong();
                     int ns = in.getInt();
                     byte[] key = key(in);
                     Record record = record(key, bytes(in));
-                    yield new Message.WriteRequest(id, ns, key, record);
+                    yield new Message.WriteRequest(protocol, epoch, id, ns, key, record);
                 }
                 case HINTED_WRITE -> {
+                    long epoch = epoch(in);
                     long id = in.getLong();
                     int target = Short.toUnsignedInt(in.getShort());
                     if (target == 0) {
@@ -130,9 +140,10 @@ public final class MessageCodec {
                     int ns = in.getInt();
                     byte[] key = key(in);
                     Record record = record(key, bytes(in));
-                    yield new Message.HintedWrite(id, target, ns, key, record);
+                    yield new Message.HintedWrite(epoch, id, target, ns, key, record);
                 }
                 case WRITE_RESPONSE -> {
+                    Protocol protocol = protocol(in, true);
                     long id = in.getLong();
                     byte stored = in.get();
                     if (stored != 0 && stored != 1) {
@@ -142,19 +153,20 @@ public final class MessageCodec {
                     if (stored == 1 && failure != null) {
                         throw new CorruptRecordException("a write response both stored and failed");
                     }
-                    yield new Message.WriteResponse(id, stored == 1, failure);
+                    yield new Message.WriteResponse(protocol, id, stored == 1, failure);
                 }
-                case READ_REQUEST -> new Message.ReadRequest(in.getLong(), in.getInt(), key(in));
+                case READ_REQUEST -> new Message.ReadRequest(protocol(in, false), epoch(in), in.getLong(), in.getInt(), key(in));
                 case READ_RESPONSE -> {
+                    Protocol protocol = protocol(in, false);
                     long id = in.getLong();
                     byte[] record = nullableBytes(in);
                     Message.Failure failure = failure(in);
                     if (record != null && failure != null) {
                         throw new CorruptRecordException("a read response with both a record and a failure");
                     }
-                    yield new Message.ReadResponse(id, record == null ? null : record(new byte[0], record), failure);
+                    yield new Message.ReadResponse(protocol, id, record == null ? null : record(new byte[0], record), failure);
                 }
-                case PING -> new Message.Ping(in.getLong(), clockReading(in));
+                case PING -> new Message.Ping(epoch(in), in.getLong(), clockReading(in));
                 case PONG -> new Message.Pong(in.getLong(), clockReading(in), clockReading(in));
                 default -> throw new CorruptRecordException("unknown message type " + type);
             };
@@ -165,6 +177,31 @@ public final class MessageCodec {
         } catch (BufferUnderflowException e) {
             throw new CorruptRecordException("malformed message: truncated");
         }
+    }
+
+    private static void checkEpoch(long epoch) {
+        Invariant.check(epoch >= Message.FIRST_EPOCH, "epoch %d cannot be sent", epoch);
+    }
+
+    private static long epoch(ByteBuffer in) {
+        long epoch = in.getLong();
+        if (epoch < Message.FIRST_EPOCH) {
+            throw new CorruptRecordException("epoch " + epoch + " is below " + Message.FIRST_EPOCH);
+        }
+        return epoch;
+    }
+
+    /** The protocol byte of a write's ({@code writes}) or a read's request or response. */
+    private static Protocol protocol(ByteBuffer in, boolean writes) {
+        int wire = Byte.toUnsignedInt(in.get());
+        Protocol p = Protocol.fromWire(wire);
+        if (p == null) {
+            throw new CorruptRecordException("unknown protocol " + wire);
+        }
+        if (p.writes() != writes) {
+            throw new CorruptRecordException("protocol " + p + " in a " + (writes ? "write" : "read") + " message");
+        }
+        return p;
     }
 
     private static void checkKey(byte[] key) {

@@ -10,6 +10,7 @@ import io.cairn.coordinator.CoordinatorSettings;
 import io.cairn.membership.Member;
 import io.cairn.error.ErrorCode;
 import io.cairn.message.Message;
+import io.cairn.message.Protocol;
 import io.cairn.message.MessageCodec;
 import io.cairn.namespace.Namespace;
 import io.cairn.property.Gen;
@@ -94,14 +95,14 @@ class ClusterNodeHostileInputProperties {
         int namespace = gen.pick(Namespace.DEFAULT_ID, Namespace.DEFAULT_ID, 2, (int) gen.anyLong());
         byte[] key = gen.chance(0.8) ? gen.pick(keys) : gen.bytes(1, 2_000);
         return switch (gen.between(0, 6)) {
-            case 0 -> new Message.WriteRequest(id, namespace, key, record(gen, now));
-            case 1 -> new Message.HintedWrite(id, gen.between(1, 5), namespace, key, record(gen, now));
-            case 2 -> gen.chance(0.5) ? new Message.WriteResponse(id, true, null)
-                    : new Message.WriteResponse(id, false, gen.chance(0.5) ? null : new Message.Failure(ErrorCode.values()[gen.between(0, ErrorCode.values().length - 1)], "no"));
-            case 3 -> new Message.ReadRequest(id, namespace, key);
-            case 4 -> gen.chance(0.2) ? new Message.ReadResponse(id, null, new Message.Failure(ErrorCode.values()[gen.between(0, ErrorCode.values().length - 1)], "failed"))
-                    : new Message.ReadResponse(id, gen.chance(0.2) ? null : record(gen, now), null);
-            case 5 -> new Message.Ping(gen.anyLong(), gen.between(0L, Long.MAX_VALUE));
+            case 0 -> new Message.WriteRequest(Protocol.REPLICATION, Message.FIRST_EPOCH, id, namespace, key, record(gen, now));
+            case 1 -> new Message.HintedWrite(Message.FIRST_EPOCH, id, gen.between(1, 5), namespace, key, record(gen, now));
+            case 2 -> gen.chance(0.5) ? new Message.WriteResponse(Protocol.REPLICATION, id, true, null)
+                    : new Message.WriteResponse(Protocol.REPLICATION, id, false, gen.chance(0.5) ? null : new Message.Failure(ErrorCode.values()[gen.between(0, ErrorCode.values().length - 1)], "no"));
+            case 3 -> new Message.ReadRequest(Protocol.READ, Message.FIRST_EPOCH, id, namespace, key);
+            case 4 -> gen.chance(0.2) ? new Message.ReadResponse(Protocol.READ, id, null, new Message.Failure(ErrorCode.values()[gen.between(0, ErrorCode.values().length - 1)], "failed"))
+                    : new Message.ReadResponse(Protocol.READ, id, gen.chance(0.2) ? null : record(gen, now), null);
+            case 5 -> new Message.Ping(Message.FIRST_EPOCH, gen.anyLong(), gen.between(0L, Long.MAX_VALUE));
             default -> new Message.Pong(gen.anyLong(), gen.chance(0.5) ? now - gen.between(0L, 100L) : gen.between(0L, Long.MAX_VALUE),
                     gen.between(0L, Long.MAX_VALUE));
         };

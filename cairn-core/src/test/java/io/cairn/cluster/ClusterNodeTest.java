@@ -11,7 +11,9 @@ import io.cairn.error.ErrorCode;
 import io.cairn.hint.StoredHints;
 import io.cairn.invariant.Invariant;
 import io.cairn.membership.Member;
+import io.cairn.membership.Membership;
 import io.cairn.message.Message;
+import io.cairn.message.Protocol;
 import io.cairn.namespace.Namespace;
 import io.cairn.partition.Partitioner;
 import io.cairn.quorum.Quorum;
@@ -103,9 +105,9 @@ class ClusterNodeTest {
         byte[] key = "k".getBytes(StandardCharsets.UTF_8);
         Record record = Record.value(new Version(Version.pack(T, 0), 2), Record.NO_EXPIRY, null, "v".getBytes(StandardCharsets.UTF_8));
 
-        node.onMessage(2, new Message.HintedWrite(77, 3, ns.id(), key, record));
+        node.onMessage(2, new Message.HintedWrite(Message.FIRST_EPOCH, 77, 3, ns.id(), key, record));
 
-        assertThat(responses(2)).containsExactly(new Message.WriteResponse(77, true, null));
+        assertThat(responses(2)).containsExactly(new Message.WriteResponse(Protocol.REPLICATION, 77, true, null));
         assertThat(node.hints().backlog()).containsOnlyKeys(3);
         assertThat(node.hintsKeptForPeers()).isEqualTo(1);
         engine.crash();
@@ -114,14 +116,15 @@ class ClusterNodeTest {
         // Node 3 comes back: its pings make it alive, and the next replay round hands the hint off.
         sent.clear();
         for (int i = 0; i < 4; i++) {
-            node.onMessage(3, new Message.Ping(i, wall.nowMillis()));
+            node.onMessage(3, new Message.Ping(Message.FIRST_EPOCH, i, wall.nowMillis()));
             runFor(500);
         }
         Message.WriteRequest handoff = sent.stream().filter(s -> s.to() == 3 && s.message() instanceof Message.WriteRequest)
                 .map(s -> (Message.WriteRequest) s.message()).findFirst().orElseThrow();
+        assertThat(handoff.protocol()).isEqualTo(Protocol.HANDOFF);
         assertThat(handoff.key()).isEqualTo(key);
         assertThat(handoff.record()).isEqualTo(record);
-        node.onMessage(3, new Message.WriteResponse(handoff.requestId(), true, null));
+        node.onMessage(3, new Message.WriteResponse(Protocol.HANDOFF, handoff.requestId(), true, null));
         assertThat(node.hints().pendingCount()).isZero();
     }
 
@@ -130,8 +133,8 @@ class ClusterNodeTest {
         ClusterNode node = node(new MemoryEngine(), List.of(Namespace.defaults(0)));
         Record record = Record.tombstone(new Version(Version.pack(T, 0), 2));
 
-        node.onMessage(2, new Message.HintedWrite(1, 3, 42, new byte[] {1}, record));
-        node.onMessage(2, new Message.HintedWrite(2, 9, Namespace.DEFAULT_ID, new byte[] {1}, record));
+        node.onMessage(2, new Message.HintedWrite(Message.FIRST_EPOCH, 1, 3, 42, new byte[] {1}, record));
+        node.onMessage(2, new Message.HintedWrite(Message.FIRST_EPOCH, 2, 9, Namespace.DEFAULT_ID, new byte[] {1}, record));
 
         assertThat(responses(2)).extracting(Message.WriteResponse::stored).containsExactly(false, false);
         assertThat(node.hints().pendingCount()).isZero();
@@ -145,8 +148,8 @@ class ClusterNodeTest {
         ClusterNode node = node(engine, List.of(first, second));
         Record record = Record.value(new Version(Version.pack(T, 0), 2), Record.NO_EXPIRY, null, new byte[] {1});
 
-        node.onMessage(2, new Message.WriteRequest(1, second.id(), new byte[] {1}, record));
-        node.onMessage(2, new Message.WriteRequest(2, 8, new byte[] {1}, record));
+        node.onMessage(2, new Message.WriteRequest(Protocol.REPLICATION, Message.FIRST_EPOCH, 1, second.id(), new byte[] {1}, record));
+        node.onMessage(2, new Message.WriteRequest(Protocol.REPLICATION, Message.FIRST_EPOCH, 2, 8, new byte[] {1}, record));
 
         assertThat(responses(2)).extracting(Message.WriteResponse::stored).containsExactly(true, false);
     }
@@ -171,13 +174,13 @@ class ClusterNodeTest {
         byte[] key = {'k'};
         Record near = Record.value(new Version(Version.pack(T + 400, 0), 2), Record.NO_EXPIRY, null, new byte[] {1});
 
-        node.onMessage(2, new Message.WriteRequest(1, ns.id(), key, Record.value(new Version(Long.MAX_VALUE, 2), Record.NO_EXPIRY, null, new byte[] {6})));
-        node.onMessage(2, new Message.WriteRequest(2, ns.id(), key, Record.tombstone(new Version(Version.pack(T + 3_600_000, 0), 2))));
-        node.onMessage(3, new Message.WriteRequest(3, ns.id(), key, near));
+        node.onMessage(2, new Message.WriteRequest(Protocol.REPLICATION, Message.FIRST_EPOCH, 1, ns.id(), key, Record.value(new Version(Long.MAX_VALUE, 2), Record.NO_EXPIRY, null, new byte[] {6})));
+        node.onMessage(2, new Message.WriteRequest(Protocol.REPLICATION, Message.FIRST_EPOCH, 2, ns.id(), key, Record.tombstone(new Version(Version.pack(T + 3_600_000, 0), 2))));
+        node.onMessage(3, new Message.WriteRequest(Protocol.REPLICATION, Message.FIRST_EPOCH, 3, ns.id(), key, near));
 
         assertThat(responses(2)).extracting(Message.WriteResponse::stored).containsExactly(false, false);
         assertThat(clock.lastRefusal()).contains("3600000 ms ahead of node 1's clock", "cluster.maxClockOffset");
-        assertThat(responses(3)).containsExactly(new Message.WriteResponse(3, true, null));
+        assertThat(responses(3)).containsExactly(new Message.WriteResponse(Protocol.REPLICATION, 3, true, null));
         assertThat(clock.refusals()).isEqualTo(2);
         assertThat(clock.lastTimestamp()).as("moved by the write within the bound only").isEqualTo(near.version().timestamp());
         assertThat(replica.readStored(ns, key)).isEqualTo(near);
@@ -190,7 +193,7 @@ class ClusterNodeTest {
         ClusterNode node = node(new MemoryEngine(), List.of(ns));
         Record future = Record.tombstone(new Version(Version.pack(T + 501, 0), 2));
 
-        node.onMessage(2, new Message.HintedWrite(1, 3, ns.id(), new byte[] {1}, future));
+        node.onMessage(2, new Message.HintedWrite(Message.FIRST_EPOCH, 1, 3, ns.id(), new byte[] {1}, future));
 
         assertThat(responses(2)).singleElement().satisfies(r -> {
             assertThat(r.stored()).isFalse();
@@ -210,7 +213,7 @@ class ClusterNodeTest {
         List<Message.Ping> pings = sent.stream().filter(s -> s.message() instanceof Message.Ping).map(s -> (Message.Ping) s.message()).toList();
         assertThat(pings).hasSize(2).allSatisfy(p -> assertThat(p.sentAtMillis()).isEqualTo(T));
 
-        node.onMessage(2, new Message.Ping(9, 123));
+        node.onMessage(2, new Message.Ping(Message.FIRST_EPOCH, 9, 123));
         assertThat(sent.get(sent.size() - 1)).isEqualTo(new Sent(2, new Message.Pong(9, 123, T)));
 
         // Both peers read 2 s later than this node: it is the outlier.
@@ -255,8 +258,8 @@ class ClusterNodeTest {
         assertThat(((OpResult.Failed) results.get(0).result()).code()).isEqualTo(ErrorCode.CLOCK_UNSAFE);
 
         Record fine = Record.value(new Version(Version.pack(T, 0), 2), Record.NO_EXPIRY, null, new byte[] {1});
-        node.onMessage(2, new Message.WriteRequest(5, ns.id(), new byte[] {'k'}, fine));
-        assertThat(responses(2)).containsExactly(new Message.WriteResponse(5, true, null));
+        node.onMessage(2, new Message.WriteRequest(Protocol.REPLICATION, Message.FIRST_EPOCH, 5, ns.id(), new byte[] {'k'}, fine));
+        assertThat(responses(2)).containsExactly(new Message.WriteResponse(Protocol.REPLICATION, 5, true, null));
         results.clear();
         node.get(ns, new byte[] {'k'}, Quorum.ONE, results::add);
         assertThat(results).singleElement().isEqualTo(Answer.read(new OpResult.Found(fine), 1));
@@ -271,18 +274,90 @@ class ClusterNodeTest {
         ClusterNode node = node(new MemoryEngine(), List.of(ns));
         node.start();
         Record record = Record.value(new Version(Version.pack(T, 0), 2), Record.NO_EXPIRY, null, new byte[] {1});
-        node.onMessage(2, new Message.HintedWrite(77, 3, ns.id(), new byte[] {'k'}, record));
+        node.onMessage(2, new Message.HintedWrite(Message.FIRST_EPOCH, 77, 3, ns.id(), new byte[] {'k'}, record));
         for (int i = 0; i < 4; i++) {
-            node.onMessage(3, new Message.Ping(i, wall.nowMillis()));
+            node.onMessage(3, new Message.Ping(Message.FIRST_EPOCH, i, wall.nowMillis()));
             runFor(500);
         }
         Message.WriteRequest handoff = sent.stream().filter(s -> s.to() == 3 && s.message() instanceof Message.WriteRequest)
                 .map(s -> (Message.WriteRequest) s.message()).findFirst().orElseThrow();
+        assertThat(handoff.protocol()).isEqualTo(Protocol.HANDOFF);
 
-        node.onMessage(2, new Message.WriteResponse(handoff.requestId(), true, null));
+        node.onMessage(2, new Message.WriteResponse(Protocol.HANDOFF, handoff.requestId(), true, null));
         assertThat(node.hints().pendingCount()).isEqualTo(1);
-        node.onMessage(3, new Message.WriteResponse(handoff.requestId(), true, null));
+        node.onMessage(3, new Message.WriteResponse(Protocol.REPLICATION, handoff.requestId(), true, null));
+        node.onMessage(3, new Message.WriteResponse(Protocol.REPAIR, handoff.requestId(), true, null));
+        assertThat(node.hints().pendingCount()).as("answers of other protocols with the same id").isEqualTo(1);
+        node.onMessage(3, new Message.WriteResponse(Protocol.HANDOFF, handoff.requestId(), true, null));
         assertThat(node.hints().pendingCount()).isZero();
+    }
+
+    @Test
+    void aRequestFromAnotherEpochIsRefusedNamingBothAndAPingFromANewerOneIsNoted() {
+        Namespace ns = Namespace.defaults(0);
+        MemoryEngine engine = new MemoryEngine();
+        ClusterNode node = node(engine, List.of(ns));
+        node.start();
+        Record record = Record.value(new Version(Version.pack(T, 0), 2), Record.NO_EXPIRY, null, new byte[] {1});
+
+        node.onMessage(2, new Message.WriteRequest(Protocol.REPLICATION, 2, 5, ns.id(), new byte[] {'k'}, record));
+        node.onMessage(2, new Message.ReadRequest(Protocol.INSPECTION, 7, 6, ns.id(), new byte[] {'k'}));
+        node.onMessage(2, new Message.HintedWrite(3, 8, 3, ns.id(), new byte[] {'k'}, record));
+
+        List<Message> answers = sent.stream().filter(s -> s.to() == 2).map(Sent::message).filter(m -> !(m instanceof Message.Ping)).toList();
+        assertThat(answers).hasSize(3);
+        assertThat(answers.get(0)).isInstanceOfSatisfying(Message.WriteResponse.class, w -> {
+            assertThat(w.protocol()).isEqualTo(Protocol.REPLICATION);
+            assertThat(w.stored()).isFalse();
+            assertThat(w.error().code()).isEqualTo(io.cairn.error.ErrorCode.EPOCH_MISMATCH);
+            assertThat(w.error().message()).contains("epoch 2").contains("epoch 1");
+        });
+        assertThat(answers.get(1)).isInstanceOfSatisfying(Message.ReadResponse.class, r -> {
+            assertThat(r.protocol()).isEqualTo(Protocol.INSPECTION);
+            assertThat(r.error().code()).isEqualTo(io.cairn.error.ErrorCode.EPOCH_MISMATCH);
+        });
+        assertThat(node.hints().pendingCount()).as("nothing was stored").isZero();
+        assertThat(node.epochMismatches()).isEqualTo(3);
+        assertThat(node.newestEpochSeen()).isEqualTo(7);
+
+        node.onMessage(3, new Message.Ping(9, 1, wall.nowMillis()));
+        assertThat(sent).anyMatch(s -> s.to() == 3 && s.message() instanceof Message.Pong);
+        assertThat(node.newestEpochSeen()).isEqualTo(9);
+    }
+
+    @Test
+    void aNewMembershipIsALocalChangeRoutingHeartbeatsAndEpochAllMoveAndEpochsOnlyGrow() {
+        Namespace ns = Namespace.defaults(0);
+        ClusterNode node = node(new MemoryEngine(), List.of(ns));
+        node.start();
+        node.onMessage(2, new Message.Ping(Message.FIRST_EPOCH, 0, wall.nowMillis()));
+        node.onMessage(3, new Message.Ping(Message.FIRST_EPOCH, 0, wall.nowMillis()));
+        List<Member> next = List.of(new Member(1, "a", "h1:80", "h1:7000"), new Member(2, "b", "h2:80", "h2:7000"),
+                new Member(4, "c", "h4:80", "h4:7000"));
+
+        node.onMembership(Membership.of(2, next, ns.partitioner().partitions(), 3));
+
+        assertThat(node.epoch()).isEqualTo(2);
+        assertThat(node.detector().isAlive(3)).as("a node that left is forgotten").isFalse();
+        sent.clear();
+        runFor(600);
+        assertThat(sent).filteredOn(x -> x.message() instanceof Message.Ping).extracting(Sent::to).contains(2, 4).doesNotContain(3);
+        assertThat(sent).filteredOn(x -> x.message() instanceof Message.Ping).extracting(x -> ((Message.Ping) x.message()).epoch()).containsOnly(2L);
+
+        node.onMessage(4, new Message.Ping(2, 0, wall.nowMillis()));
+        sent.clear();
+        node.put(ns, new byte[] {'k'}, new byte[] {1}, null, Op.NO_TTL, Quorum.ALL, a -> { });
+        assertThat(sent).filteredOn(x -> x.message() instanceof Message.WriteRequest).extracting(Sent::to).containsExactlyInAnyOrder(2, 4);
+        assertThat(sent).filteredOn(x -> x.message() instanceof Message.WriteRequest)
+                .allSatisfy(x -> assertThat(((Message.WriteRequest) x.message()).epoch()).isEqualTo(2));
+
+        sent.clear();
+        node.onMessage(2, new Message.ReadRequest(Protocol.READ, Message.FIRST_EPOCH, 9, ns.id(), new byte[] {'k'}));
+        assertThat(sent).extracting(Sent::message).singleElement().isInstanceOfSatisfying(Message.ReadResponse.class,
+                r -> assertThat(r.error().code()).isEqualTo(io.cairn.error.ErrorCode.EPOCH_MISMATCH));
+
+        assertThatThrownBy(() -> node.onMembership(Membership.of(2, next, ns.partitioner().partitions(), 3)))
+                .isInstanceOf(io.cairn.invariant.Invariant.InvariantViolation.class);
     }
 
     // ---------------------------------------------------------------- bugs are not answers
@@ -297,7 +372,7 @@ class ClusterNodeTest {
         Record record = Record.value(new Version(Version.pack(T, 0), 2), Record.NO_EXPIRY, null, new byte[] {1});
         engine.broken = true;
 
-        assertThatThrownBy(() -> node.onMessage(2, new Message.WriteRequest(5, ns.id(), new byte[] {'k'}, record)))
+        assertThatThrownBy(() -> node.onMessage(2, new Message.WriteRequest(Protocol.REPLICATION, Message.FIRST_EPOCH, 5, ns.id(), new byte[] {'k'}, record)))
                 .isInstanceOf(Invariant.InvariantViolation.class).hasMessageContaining("broken on purpose");
         assertThat(responses(2)).isEmpty();
     }
@@ -315,7 +390,7 @@ class ClusterNodeTest {
         node.start();
         Record record = Record.value(new Version(Version.pack(T, 0), 2), Record.NO_EXPIRY, null, new byte[] {1});
 
-        assertThatThrownBy(() -> node.onMessage(2, new Message.WriteRequest(5, ns.id(), new byte[] {'k'}, record)))
+        assertThatThrownBy(() -> node.onMessage(2, new Message.WriteRequest(Protocol.REPLICATION, Message.FIRST_EPOCH, 5, ns.id(), new byte[] {'k'}, record)))
                 .isInstanceOf(Invariant.InvariantViolation.class).hasMessageContaining("refuses to encode");
         assertThat(replica.readStored(ns, new byte[] {'k'})).as("stored before the answer failed").isEqualTo(record);
     }

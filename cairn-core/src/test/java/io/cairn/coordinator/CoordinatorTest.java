@@ -12,6 +12,8 @@ import io.cairn.hint.HintStore;
 import io.cairn.hint.StoredHints;
 import io.cairn.membership.Member;
 import io.cairn.message.Message;
+import io.cairn.message.Protocol;
+import io.cairn.message.RequestIds;
 import io.cairn.namespace.Namespace;
 import io.cairn.partition.Partitioner;
 import io.cairn.placement.PartitionMap;
@@ -213,9 +215,9 @@ class CoordinatorTest {
 
         coordinator.put(ns, KEY, VALUE, null, Op.NO_TTL, Quorum.MAJORITY, answers::add);
         long id = ((Message.WriteRequest) sent.get(0).message()).requestId();
-        coordinator.onAnyWriteResponse(HOME_B, new Message.WriteResponse(id, true, null));
-        coordinator.onAnyWriteResponse(FALLBACK_1, new Message.WriteResponse(id, true, null));
-        coordinator.onAnyWriteResponse(FALLBACK_1, new Message.WriteResponse(id, true, null));
+        coordinator.onWriteResponse(HOME_B, new Message.WriteResponse(Protocol.REPLICATION, id, true, null));
+        coordinator.onWriteResponse(FALLBACK_1, new Message.WriteResponse(Protocol.REPLICATION, id, true, null));
+        coordinator.onWriteResponse(FALLBACK_1, new Message.WriteResponse(Protocol.REPLICATION, id, true, null));
 
         assertThat(answers).hasSize(1);
         assertThat(written().acks()).isEqualTo(2);
@@ -273,7 +275,7 @@ class CoordinatorTest {
     void aReplicasCorruptCopyFailsTheReadAsCorruptRecordNotAsATimeout() {
         start(HOME_A, false, Set.of());
         coordinator.get(ns, KEY, Quorum.ALL, answers::add);
-        coordinator.onReadResponse(HOME_B, new Message.ReadResponse(readId(HOME_B), null,
+        coordinator.onReadResponse(HOME_B, new Message.ReadResponse(Protocol.READ, readId(HOME_B), null,
                 new Message.Failure(ErrorCode.CORRUPT_RECORD, "checksum mismatch")));
 
         assertThat(failure().code()).isEqualTo(ErrorCode.CORRUPT_RECORD);
@@ -282,7 +284,7 @@ class CoordinatorTest {
         answers.clear();
         sent.clear();
         coordinator.get(ns, KEY, Quorum.ALL, answers::add);
-        coordinator.onReadResponse(HOME_B, new Message.ReadResponse(readId(HOME_B), null,
+        coordinator.onReadResponse(HOME_B, new Message.ReadResponse(Protocol.READ, readId(HOME_B), null,
                 new Message.Failure(ErrorCode.STORAGE_FAILED, "disk gone")));
         assertThat(failure().code()).as("other replica failures stay a retryable timeout").isEqualTo(ErrorCode.READ_TIMEOUT);
     }
@@ -294,15 +296,15 @@ class CoordinatorTest {
         Record future = Record.value(new Version(Version.pack(T + 3_600_000, 0), HOME_B), Record.NO_EXPIRY, null, "poison".getBytes(StandardCharsets.UTF_8));
 
         coordinator.get(ns, KEY, Quorum.ALL, answers::add);
-        coordinator.onReadResponse(HOME_B, new Message.ReadResponse(readId(HOME_B), future, null));
+        coordinator.onReadResponse(HOME_B, new Message.ReadResponse(Protocol.READ, readId(HOME_B), future, null));
         assertThat(failure().code()).isEqualTo(ErrorCode.READ_TIMEOUT);
         assertThat(failure().message()).contains("1 answered with a record stamped more than cluster.maxClockOffset ahead");
 
         answers.clear();
         sent.clear();
         coordinator.get(ns, KEY, Quorum.MAJORITY, answers::add);
-        coordinator.onReadResponse(HOME_B, new Message.ReadResponse(readId(HOME_B), future, null));
-        coordinator.onReadResponse(HOME_C, new Message.ReadResponse(readId(HOME_C), older, null));
+        coordinator.onReadResponse(HOME_B, new Message.ReadResponse(Protocol.READ, readId(HOME_B), future, null));
+        coordinator.onReadResponse(HOME_C, new Message.ReadResponse(Protocol.READ, readId(HOME_C), older, null));
         runFor(200);
 
         assertThat(answers).singleElement().isEqualTo(Answer.read(new OpResult.Found(older), 2));
@@ -318,8 +320,8 @@ class CoordinatorTest {
         coordinator.put(ns, KEY, VALUE, null, Op.NO_TTL, Quorum.ALL, answers::add);
         long id = ((Message.WriteRequest) sent.get(0).message()).requestId();
 
-        coordinator.onAnyWriteResponse(FALLBACK_1, new Message.WriteResponse(id, false, new Message.Failure(ErrorCode.INTERNAL, "forged")));
-        coordinator.onAnyWriteResponse(FALLBACK_2, new Message.WriteResponse(id, true, null));
+        coordinator.onWriteResponse(FALLBACK_1, new Message.WriteResponse(Protocol.REPLICATION, id, false, new Message.Failure(ErrorCode.INTERNAL, "forged")));
+        coordinator.onWriteResponse(FALLBACK_2, new Message.WriteResponse(Protocol.REPLICATION, id, true, null));
 
         assertThat(hints.pendingCount()).isZero();
         assertThat(answers).isEmpty();
@@ -353,7 +355,7 @@ class CoordinatorTest {
         hints = new HintStore(engine, store, wall, 3_600_000);
         coordinator = new Coordinator(self, MAP, clock, new ClockMonitor(clock, 2_500, VersionCeiling.LEASE_MILLIS),
                 new VersionCeiling(engine, store, clock), (to, m) -> sent.add(new Sent(to, m)),
-                scheduler, store, detector, hints, new CoordinatorSettings(TIMEOUT, 100, sloppy));
+                scheduler, store, detector, hints, new RequestIds(1), new CoordinatorSettings(TIMEOUT, 100, sloppy));
         assertThat(Arrays.stream(PREFERENCES).distinct().count()).isEqualTo(6);
     }
 
@@ -366,7 +368,7 @@ class CoordinatorTest {
             case Message.HintedWrite h -> h.requestId();
             default -> throw new AssertionError(to.get(0));
         };
-        coordinator.onAnyWriteResponse(from, new Message.WriteResponse(id, stored, stored ? null : new Message.Failure(ErrorCode.STORAGE_FAILED, "refused")));
+        coordinator.onWriteResponse(from, new Message.WriteResponse(Protocol.REPLICATION, id, stored, stored ? null : new Message.Failure(ErrorCode.STORAGE_FAILED, "refused")));
     }
 
     /** The one answer, a put's. */

@@ -45,12 +45,13 @@ class MessageCodecProperties {
     void aHintedWriteIsItsFieldsBackToBackWithATwoByteTarget() {
         byte[] key = {'k', '1'};
         Record record = Record.value(new Version(1_700_000_000_000L << 16, 3), Record.NO_EXPIRY, "text/plain", new byte[] {1, 2, 3});
-        byte[] encoded = MessageCodec.encode(new Message.HintedWrite(0x0102030405060708L, 65_535, 9, key, record));
+        byte[] encoded = MessageCodec.encode(new Message.HintedWrite(7, 0x0102030405060708L, 65_535, 9, key, record));
         byte[] recordBytes = RecordCodec.encode(key, record);
 
         ByteBuffer in = ByteBuffer.wrap(encoded);
-        assertThat(encoded).hasSize(1 + 8 + 2 + 4 + 4 + key.length + 4 + recordBytes.length);
+        assertThat(encoded).hasSize(1 + 8 + 8 + 2 + 4 + 4 + key.length + 4 + recordBytes.length);
         assertThat(in.get()).isEqualTo((byte) 7);
+        assertThat(in.getLong()).as("epoch").isEqualTo(7);
         assertThat(in.getLong()).isEqualTo(0x0102030405060708L);
         assertThat(Short.toUnsignedInt(in.getShort())).isEqualTo(65_535);
         assertThat(in.getInt()).isEqualTo(9);
@@ -60,22 +61,22 @@ class MessageCodecProperties {
     @Test
     void aHintedWriteForNodeZeroIsRefusedBothWays() {
         Record record = Record.tombstone(new Version(1L << 16, 1));
-        assertThatThrownBy(() -> MessageCodec.encode(new Message.HintedWrite(1, 0, 1, new byte[] {1}, record)))
+        assertThatThrownBy(() -> MessageCodec.encode(new Message.HintedWrite(Message.FIRST_EPOCH, 1, 0, 1, new byte[] {1}, record)))
                 .isInstanceOf(IllegalStateException.class);
-        assertThatThrownBy(() -> MessageCodec.encode(new Message.HintedWrite(1, 65_536, 1, new byte[] {1}, record)))
+        assertThatThrownBy(() -> MessageCodec.encode(new Message.HintedWrite(Message.FIRST_EPOCH, 1, 65_536, 1, new byte[] {1}, record)))
                 .isInstanceOf(IllegalStateException.class);
 
-        byte[] encoded = MessageCodec.encode(new Message.HintedWrite(1, 5, 1, new byte[] {1}, record));
-        encoded[1 + 8] = 0;
-        encoded[1 + 8 + 1] = 0;
+        byte[] encoded = MessageCodec.encode(new Message.HintedWrite(Message.FIRST_EPOCH, 1, 5, 1, new byte[] {1}, record));
+        encoded[1 + 8 + 8] = 0;
+        encoded[1 + 8 + 8 + 1] = 0;
         assertThatThrownBy(() -> MessageCodec.decode(encoded)).isInstanceOf(CorruptRecordException.class);
     }
 
     @Test
     void aHintedWritesRecordIsCheckedAgainstItsKey() {
         Record record = Record.value(new Version(1L << 16, 1), Record.NO_EXPIRY, null, new byte[] {42});
-        byte[] encoded = MessageCodec.encode(new Message.HintedWrite(1, 2, 1, new byte[] {'a'}, record));
-        encoded[1 + 8 + 2 + 4 + 4] = 'b';
+        byte[] encoded = MessageCodec.encode(new Message.HintedWrite(Message.FIRST_EPOCH, 1, 2, 1, new byte[] {'a'}, record));
+        encoded[1 + 8 + 8 + 2 + 4 + 4] = 'b';
         assertThatThrownBy(() -> MessageCodec.decode(encoded)).isInstanceOf(CorruptRecordException.class);
     }
 
@@ -107,16 +108,17 @@ class MessageCodecProperties {
     @Test
     void keysMustBeOneTo65535Bytes() {
         Record record = Record.tombstone(new Version(1L << 16, 1));
-        for (Message m : new Message[] {new Message.WriteRequest(1, 1, new byte[0], record), new Message.ReadRequest(1, 1, new byte[0]),
-                new Message.HintedWrite(1, 2, 1, new byte[65_536], record)}) {
+        for (Message m : new Message[] {new Message.WriteRequest(Protocol.REPLICATION, Message.FIRST_EPOCH, 1, 1, new byte[0], record), new Message.ReadRequest(Protocol.READ, Message.FIRST_EPOCH, 1, 1, new byte[0]),
+                new Message.HintedWrite(Message.FIRST_EPOCH, 1, 2, 1, new byte[65_536], record)}) {
             assertThatThrownBy(() -> MessageCodec.encode(m)).as("%s", m).isInstanceOf(IllegalStateException.class);
         }
-        assertThat(MessageCodec.decode(MessageCodec.encode(new Message.ReadRequest(1, 1, new byte[65_535]))))
+        assertThat(MessageCodec.decode(MessageCodec.encode(new Message.ReadRequest(Protocol.READ, Message.FIRST_EPOCH, 1, 1, new byte[65_535]))))
                 .isInstanceOf(Message.ReadRequest.class);
 
-        byte[] empty = ByteBuffer.allocate(1 + 8 + 4 + 4).put((byte) 3).putLong(1).putInt(1).putInt(0).array();
+        byte[] empty = ByteBuffer.allocate(1 + 1 + 8 + 8 + 4 + 4).put((byte) 3).put((byte) Protocol.READ.wire()).putLong(1).putLong(1).putInt(1).putInt(0).array();
         assertThatThrownBy(() -> MessageCodec.decode(empty)).isInstanceOf(CorruptRecordException.class).hasMessageContaining("key of 0 bytes");
-        byte[] overlong = ByteBuffer.allocate(1 + 8 + 4 + 4 + 65_536).put((byte) 3).putLong(1).putInt(1).putInt(65_536).array();
+        byte[] overlong = ByteBuffer.allocate(1 + 1 + 8 + 8 + 4 + 4 + 65_536).put((byte) 3).put((byte) Protocol.READ.wire()).putLong(1).putLong(1)
+                .putInt(1).putInt(65_536).array();
         assertThatThrownBy(() -> MessageCodec.decode(overlong)).isInstanceOf(CorruptRecordException.class);
     }
 
@@ -124,10 +126,10 @@ class MessageCodecProperties {
     void aRecordMustNameANodeIdOfOneTo65535() {
         for (int node : new int[] {0, 65_536, Integer.MAX_VALUE}) {
             Record record = Record.value(new Version(1L << 16, node), Record.NO_EXPIRY, null, new byte[] {1});
-            byte[] encoded = MessageCodec.encode(new Message.WriteRequest(1, 1, new byte[] {'k'}, record));
+            byte[] encoded = MessageCodec.encode(new Message.WriteRequest(Protocol.REPLICATION, Message.FIRST_EPOCH, 1, 1, new byte[] {'k'}, record));
             assertThatThrownBy(() -> MessageCodec.decode(encoded)).as("node %d", node).isInstanceOf(CorruptRecordException.class)
                     .hasMessageContaining("not a node id");
-            byte[] reply = MessageCodec.encode(new Message.ReadResponse(1, record, null));
+            byte[] reply = MessageCodec.encode(new Message.ReadResponse(Protocol.READ, 1, record, null));
             assertThatThrownBy(() -> MessageCodec.decode(reply)).isInstanceOf(CorruptRecordException.class);
         }
     }
@@ -135,8 +137,8 @@ class MessageCodecProperties {
     @Test
     void heartbeatsCarryNonNegativeClockReadingsAndTheClocklessOnesAreRetired() {
         assertThat(MessageCodec.decode(MessageCodec.encode(new Message.Pong(3, 10, 20)))).isEqualTo(new Message.Pong(3, 10, 20));
-        assertThatThrownBy(() -> MessageCodec.encode(new Message.Ping(1, -1))).isInstanceOf(IllegalStateException.class);
-        byte[] negative = ByteBuffer.allocate(17).put((byte) 8).putLong(1).putLong(-5).array();
+        assertThatThrownBy(() -> MessageCodec.encode(new Message.Ping(Message.FIRST_EPOCH, 1, -1))).isInstanceOf(IllegalStateException.class);
+        byte[] negative = ByteBuffer.allocate(25).put((byte) 8).putLong(1).putLong(1).putLong(-5).array();
         assertThatThrownBy(() -> MessageCodec.decode(negative)).isInstanceOf(CorruptRecordException.class).hasMessageContaining("negative");
         for (byte retired : new byte[] {5, 6}) {
             byte[] old = ByteBuffer.allocate(9).put(retired).putLong(1).array();
@@ -146,16 +148,43 @@ class MessageCodecProperties {
 
     @Test
     void theStoredFlagIsZeroOrOne() {
-        byte[] encoded = MessageCodec.encode(new Message.WriteResponse(1, true, null));
-        encoded[1 + 8] = 2;
+        byte[] encoded = MessageCodec.encode(new Message.WriteResponse(Protocol.REPLICATION, 1, true, null));
+        encoded[1 + 1 + 8] = 2;
         assertThatThrownBy(() -> MessageCodec.decode(encoded)).isInstanceOf(CorruptRecordException.class);
+    }
+
+    @Test
+    void aProtocolMustBeKnownAndFitItsMessageAndAnEpochStartsAtOne() {
+        Record record = Record.value(new Version(1L << 16, 1), Record.NO_EXPIRY, null, new byte[] {1});
+        for (Protocol p : Protocol.values()) {
+            Message m = p.writes() ? new Message.WriteRequest(p, 3, 1, 1, new byte[] {'k'}, record) : new Message.ReadRequest(p, 3, 1, 1, new byte[] {'k'});
+            assertThat(MessageCodec.decode(MessageCodec.encode(m))).usingRecursiveComparison().isEqualTo(m);
+        }
+        byte[] write = MessageCodec.encode(new Message.WriteRequest(Protocol.REPAIR, 3, 1, 1, new byte[] {'k'}, record));
+        for (int wrong : new int[] {0, Protocol.READ.wire(), Protocol.INSPECTION.wire(), 6, 255}) {
+            write[1] = (byte) wrong;
+            assertThatThrownBy(() -> MessageCodec.decode(write)).as("protocol %d in a write", wrong).isInstanceOf(CorruptRecordException.class)
+                    .hasMessageContaining("protocol");
+        }
+        byte[] reply = MessageCodec.encode(new Message.ReadResponse(Protocol.INSPECTION, 1, null, null));
+        reply[1] = (byte) Protocol.HANDOFF.wire();
+        assertThatThrownBy(() -> MessageCodec.decode(reply)).isInstanceOf(CorruptRecordException.class).hasMessageContaining("protocol");
+        assertThatThrownBy(() -> new Message.WriteResponse(Protocol.READ, 1, true, null)).isInstanceOf(IllegalArgumentException.class);
+
+        byte[] ping = MessageCodec.encode(new Message.Ping(2, 1, 1));
+        for (long epoch : new long[] {0, -1, Long.MIN_VALUE}) {
+            ByteBuffer.wrap(ping).putLong(1, epoch);
+            assertThatThrownBy(() -> MessageCodec.decode(ping)).as("epoch %d", epoch).isInstanceOf(CorruptRecordException.class).hasMessageContaining("epoch");
+        }
+        assertThatThrownBy(() -> MessageCodec.encode(new Message.ReadRequest(Protocol.READ, 0, 1, 1, new byte[] {'k'})))
+                .isInstanceOf(IllegalStateException.class);
     }
 
     @Test
     void aTimestampAtTheLargestValueStillDecodes() {
         // Far-future versions are well-formed; refusing them is the receiving node's clock rule.
         Record record = Record.value(new Version(Long.MAX_VALUE, 2), Long.MAX_VALUE, null, new byte[] {1});
-        Message m = MessageCodec.decode(MessageCodec.encode(new Message.WriteRequest(1, 1, new byte[] {'k'}, record)));
+        Message m = MessageCodec.decode(MessageCodec.encode(new Message.WriteRequest(Protocol.REPLICATION, Message.FIRST_EPOCH, 1, 1, new byte[] {'k'}, record)));
         assertThat(((Message.WriteRequest) m).record()).isEqualTo(record);
     }
 
@@ -163,15 +192,16 @@ class MessageCodecProperties {
         long id = gen.anyLong();
         byte[] key = gen.bytes(1, 40);
         return switch (gen.between(0, 6)) {
-            case 0 -> new Message.WriteRequest(id, gen.between(1, Integer.MAX_VALUE), key, record(gen));
-            case 1 -> new Message.HintedWrite(id, gen.between(1, 65_535), gen.between(1, Integer.MAX_VALUE), key, record(gen));
+            case 0 -> new Message.WriteRequest(gen.pick(Protocol.REPLICATION, Protocol.REPAIR, Protocol.HANDOFF), gen.between(1L, Long.MAX_VALUE), id,
+                    gen.between(1, Integer.MAX_VALUE), key, record(gen));
+            case 1 -> new Message.HintedWrite(gen.between(1L, Long.MAX_VALUE), id, gen.between(1, 65_535), gen.between(1, Integer.MAX_VALUE), key, record(gen));
             case 2 -> {
                 boolean stored = gen.chance(0.5);
-                yield new Message.WriteResponse(id, stored, stored || gen.chance(0.5) ? null : failure(gen));
+                yield new Message.WriteResponse(Protocol.REPLICATION, id, stored, stored || gen.chance(0.5) ? null : failure(gen));
             }
-            case 3 -> new Message.ReadRequest(id, gen.between(1, Integer.MAX_VALUE), key);
-            case 4 -> gen.chance(0.2) ? new Message.ReadResponse(id, null, failure(gen)) : new Message.ReadResponse(id, gen.chance(0.3) ? null : record(gen), null);
-            case 5 -> new Message.Ping(id, gen.between(0L, Long.MAX_VALUE));
+            case 3 -> new Message.ReadRequest(gen.pick(Protocol.READ, Protocol.INSPECTION), gen.between(1L, Long.MAX_VALUE), id, gen.between(1, Integer.MAX_VALUE), key);
+            case 4 -> gen.chance(0.2) ? new Message.ReadResponse(Protocol.READ, id, null, failure(gen)) : new Message.ReadResponse(Protocol.READ, id, gen.chance(0.3) ? null : record(gen), null);
+            case 5 -> new Message.Ping(Message.FIRST_EPOCH, id, gen.between(0L, Long.MAX_VALUE));
             default -> new Message.Pong(id, gen.between(0L, Long.MAX_VALUE), gen.between(0L, Long.MAX_VALUE));
         };
     }

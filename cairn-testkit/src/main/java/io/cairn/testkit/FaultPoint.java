@@ -50,6 +50,12 @@ enum FaultPoint {
      * at the largest timestamp. Per such message.
      */
     HOSTILE_RECORD(0.01),
+    /**
+     * The cluster moves to a new membership epoch (same members): each live node hears of it up to
+     * a second after the others, so for a while nodes refuse each other's requests as from another
+     * epoch. A node that starts later starts at the newest epoch. Per tick.
+     */
+    EPOCH_CHANGE(0.1),
     /** Clients fire requests back to back instead of thinking between them. Per request. */
     BURST(0.3);
 

@@ -121,9 +121,9 @@ final class SimNetwork {
                 : Record.value(v, Record.NO_EXPIRY, "text/plain", ("forged/" + forged++).getBytes(StandardCharsets.UTF_8));
         invariants.forged(v);
         Message copy = switch (m) {
-            case Message.WriteRequest w -> new Message.WriteRequest(w.requestId(), w.namespaceId(), w.key(), poison);
-            case Message.HintedWrite h -> new Message.HintedWrite(h.requestId(), h.target(), h.namespaceId(), h.key(), poison);
-            case Message.ReadResponse r -> new Message.ReadResponse(r.requestId(), poison, null);
+            case Message.WriteRequest w -> new Message.WriteRequest(w.protocol(), w.epoch(), w.requestId(), w.namespaceId(), w.key(), poison);
+            case Message.HintedWrite h -> new Message.HintedWrite(h.epoch(), h.requestId(), h.target(), h.namespaceId(), h.key(), poison);
+            case Message.ReadResponse r -> new Message.ReadResponse(r.protocol(), r.requestId(), poison, null);
             default -> throw new IllegalStateException("no record in " + m);
         };
         byte[] bytes = MessageCodec.encode(copy);

@@ -7,6 +7,8 @@ import io.cairn.membership.Member;
 import io.cairn.message.MessageCodec;
 import io.cairn.namespace.Namespace;
 import io.cairn.partition.Partitioner;
+import io.cairn.membership.Membership;
+import io.cairn.message.Message;
 import io.cairn.placement.PartitionMap;
 import io.cairn.placement.Placement;
 import io.cairn.quorum.Quorum;
@@ -121,6 +123,8 @@ public final class Simulation {
     private final Map<String, Set<Version>> idempotentApplies = new TreeMap<>();
     private final List<Member> members = new ArrayList<>();
     private final PartitionMap placement;
+    // The newest membership epoch (same members throughout; see FaultPoint.EPOCH_CHANGE).
+    private long epoch = Message.FIRST_EPOCH;
     // Index = node id - 1.
     private final SimNode[] nodes;
     private final SimNetwork network;
@@ -286,7 +290,9 @@ public final class Simulation {
             EventLoop.Event e = loop.schedule(delay, n.id - 1, incarnation, task);
             return () -> e.cancelled = true;
         };
-        n.cluster = new ClusterNode(n.id, members, List.of(namespace), outcomes, knobs.settings(), n.hlc, transport, scheduler,
+        // A node starts at the cluster's newest epoch, as one that persisted it or caught up would.
+        Membership membership = new Membership(epoch, members, Placement.compute(epoch, members, knobs.partitions(), knobs.replicationFactor()));
+        n.cluster = new ClusterNode(n.id, membership, List.of(namespace), outcomes, knobs.settings(), n.hlc, transport, scheduler,
                 localStore(n, scheduler), n.disk);
         n.up = true;
         n.cluster.start();
@@ -451,8 +457,30 @@ public final class Simulation {
             stepClock(n, random.nextBoolean() ? size : -size, 2_000 + random.nextLong(8_001));
             count("clockOutliers");
         }
+        if (buggify.fires(FaultPoint.EPOCH_CHANGE)) {
+            changeEpoch();
+        }
         long interval = knobs.nemesisIntervalMillis();
         loop.schedule(interval / 2 + random.nextLong(interval + 1), -1, 0, this::nemesis);
+    }
+
+    /** The cluster moves to the next epoch; each live node hears of it within a second, in no set order. */
+    private void changeEpoch() {
+        epoch++;
+        long next = epoch;
+        Membership membership = new Membership(next, members, Placement.compute(next, members, knobs.partitions(), knobs.replicationFactor()));
+        count("epochChanges");
+        trace.line(loop.now(), () -> "the cluster moves to epoch " + next);
+        for (SimNode n : nodes) {
+            if (n.up) {
+                loop.schedule(random.nextLong(1_000), n.id - 1, n.incarnation, () -> {
+                    if (n.cluster.epoch() < next) {
+                        trace.line(loop.now(), () -> n + " moves to epoch " + next);
+                        n.cluster.onMembership(membership);
+                    }
+                });
+            }
+        }
     }
 
     /**

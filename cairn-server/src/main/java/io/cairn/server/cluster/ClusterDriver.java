@@ -9,6 +9,7 @@ import io.cairn.error.CairnException;
 import io.cairn.error.ErrorCode;
 import io.cairn.hint.HintStore;
 import io.cairn.membership.Member;
+import io.cairn.membership.Membership;
 import io.cairn.message.Message;
 import io.cairn.namespace.Namespace;
 import io.cairn.placement.PartitionMap;
@@ -33,6 +34,7 @@ import io.cairn.server.write.WritePath;
 import io.cairn.storage.StorageEngine;
 import io.netty.channel.DefaultEventLoop;
 import io.netty.util.concurrent.ScheduledFuture;
+import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -73,6 +75,8 @@ public final class ClusterDriver implements KvService, ClusterAdmin, AutoCloseab
     // The core's storage effects, off its thread; stopped after the core.
     private final WritePathStore store;
     private final StorageEngine engine;
+    // The node's membership as of its last change; read from any thread.
+    private volatile Membership membership;
     // Peer → when its last heartbeat was handled (System.nanoTime); core thread only.
     private final Map<Integer, Long> lastHeartbeatNanos = new java.util.HashMap<>();
     private final boolean faultInjection;
@@ -156,6 +160,7 @@ public final class ClusterDriver implements KvService, ClusterAdmin, AutoCloseab
         this.node = call(() -> new ClusterNode(config.nodeId(), c.members(), List.of(namespace), idempotency, settings, clock, peerRequests, scheduler,
                 store, engine));
         holder.node = node;
+        this.membership = node.membership();
         this.snapshot = call(this::takeSnapshot);
         call(() -> {
             clockReport.update(node);
@@ -190,7 +195,7 @@ public final class ClusterDriver implements KvService, ClusterAdmin, AutoCloseab
 
     private Snapshot takeSnapshot() {
         Map<Integer, Boolean> alive = new java.util.TreeMap<>();
-        for (Member m : config.members()) {
+        for (Member m : membership.members()) {
             alive.put(m.id(), m.id() == node.id() || node.detector().isAlive(m.id()));
         }
         var stats = node.coordinator().stats();
@@ -239,8 +244,36 @@ public final class ClusterDriver implements KvService, ClusterAdmin, AutoCloseab
         return clockReport;
     }
 
+    /** The members at the node's current epoch. */
     public List<Member> members() {
-        return config.members();
+        return membership.members();
+    }
+
+    /**
+     * Moves the node to a newer membership (issue: elastic membership delivers these from the
+     * metadata log): the transport starts talking to new members and stops talking to those that
+     * left, then the core takes the new epoch and partition map, on its thread. Returns when the
+     * core has it.
+     */
+    public void applyMembership(Membership next) {
+        call(() -> {
+            if (next.epoch() <= node.epoch()) {
+                throw new IllegalArgumentException("membership epoch " + next.epoch() + " is not newer than " + node.epoch());
+            }
+            for (Member m : next.members()) {
+                if (m.id() != node.id()) {
+                    transport.addPeer(m.id(), InetSocketAddress.createUnresolved(m.internodeHost(), m.internodePort()));
+                }
+            }
+            for (int peer : transport.peers()) {
+                if (!next.isMember(peer)) {
+                    transport.removePeer(peer);
+                }
+            }
+            node.onMembership(next);
+            membership = next;
+            return null;
+        });
     }
 
     /**
@@ -343,11 +376,11 @@ public final class ClusterDriver implements KvService, ClusterAdmin, AutoCloseab
         }
         if (block != null) {
             for (int peer : block) {
-                if (peer == node.id() || config.members().stream().noneMatch(m -> m.id() == peer)) {
+                if (peer == node.id() || membership.members().stream().noneMatch(m -> m.id() == peer)) {
                     throw new CairnException(ErrorCode.INVALID_PARAMETER, "block: " + peer + " is not a peer of node " + node.id());
                 }
             }
-            for (Member m : config.members()) {
+            for (Member m : membership.members()) {
                 if (m.id() != node.id()) {
                     if (block.contains(m.id())) {
                         transport.block(m.id());
@@ -363,7 +396,7 @@ public final class ClusterDriver implements KvService, ClusterAdmin, AutoCloseab
             }
             disk.setDelayMillis(diskDelayMillis);
         }
-        List<Integer> blocked = config.members().stream().map(Member::id)
+        List<Integer> blocked = membership.members().stream().map(Member::id)
                 .filter(id -> id != node.id() && transport.stats(id).blocked()).toList();
         return Map.of("blocked", blocked, "diskDelayMillis", engine instanceof DelayableEngine d ? d.delayMillis() : 0);
     }
@@ -376,10 +409,10 @@ public final class ClusterDriver implements KvService, ClusterAdmin, AutoCloseab
             PartitionMap map = node.coordinator().map();
             Snapshot now = takeSnapshot();
             List<Map<String, Object>> members = new ArrayList<>();
-            List<Integer> ids = config.members().stream().map(Member::id).toList();
+            List<Integer> ids = membership.members().stream().map(Member::id).toList();
             int[] counts = map.replicaCounts(ids);
-            for (int i = 0; i < config.members().size(); i++) {
-                Member mem = config.members().get(i);
+            for (int i = 0; i < membership.members().size(); i++) {
+                Member mem = membership.members().get(i);
                 Map<String, Object> e = new LinkedHashMap<>();
                 e.put("id", mem.id());
                 e.put("zone", mem.zone());
@@ -461,7 +494,7 @@ public final class ClusterDriver implements KvService, ClusterAdmin, AutoCloseab
         int[] list = map.preferenceList(partition);
         for (int i = 0; i < list.length; i++) {
             int id = list[i];
-            Member mem = config.members().stream().filter(x -> x.id() == id).findFirst().orElseThrow();
+            Member mem = membership.members().stream().filter(x -> x.id() == id).findFirst().orElseThrow();
             Map<String, Object> e = new LinkedHashMap<>();
             e.put("id", id);
             e.put("zone", mem.zone());

@@ -1,6 +1,7 @@
 package io.cairn.server.cluster;
 
 import io.cairn.message.Message;
+import io.cairn.message.Protocol;
 import io.cairn.transport.Transport;
 import java.util.HashMap;
 import java.util.Iterator;
@@ -27,11 +28,14 @@ public final class PeerRequests implements Transport {
 
     private record Sent(int peer, String kind, long startNanos) {}
 
+    /** Request ids are unique within a protocol only. */
+    private record Key(Protocol protocol, long requestId) {}
+
     private final Transport inner;
     private final Sink sink;
     private final long timeoutNanos;
     // Invariant: one entry per request sent and neither answered nor swept.
-    private final Map<Long, Sent> inFlight = new HashMap<>();
+    private final Map<Key, Sent> inFlight = new HashMap<>();
 
     PeerRequests(Transport inner, Sink sink, long timeoutMillis) {
         this.inner = inner;
@@ -42,9 +46,9 @@ public final class PeerRequests implements Transport {
     @Override
     public void send(int toNode, Message message) {
         switch (message) {
-            case Message.WriteRequest w -> inFlight.put(w.requestId(), new Sent(toNode, "write", System.nanoTime()));
-            case Message.ReadRequest r -> inFlight.put(r.requestId(), new Sent(toNode, "read", System.nanoTime()));
-            case Message.HintedWrite h -> inFlight.put(h.requestId(), new Sent(toNode, "hinted-write", System.nanoTime()));
+            case Message.WriteRequest w -> inFlight.put(new Key(w.protocol(), w.requestId()), new Sent(toNode, kind(w.protocol()), System.nanoTime()));
+            case Message.ReadRequest r -> inFlight.put(new Key(r.protocol(), r.requestId()), new Sent(toNode, kind(r.protocol()), System.nanoTime()));
+            case Message.HintedWrite h -> inFlight.put(new Key(Protocol.REPLICATION, h.requestId()), new Sent(toNode, "hinted-write", System.nanoTime()));
             default -> { }
         }
         inner.send(toNode, message);
@@ -53,18 +57,23 @@ public final class PeerRequests implements Transport {
     /** Called with every message from a peer, before the core handles it. */
     void onResponse(int from, Message message) {
         switch (message) {
-            case Message.WriteResponse w -> settle(from, w.requestId(), w.error() != null ? "error" : w.stored() ? null : "refused");
-            case Message.ReadResponse r -> settle(from, r.requestId(), r.error() != null ? "error" : null);
+            case Message.WriteResponse w -> settle(from, new Key(w.protocol(), w.requestId()), w.error() != null ? "error" : w.stored() ? null : "refused");
+            case Message.ReadResponse r -> settle(from, new Key(r.protocol(), r.requestId()), r.error() != null ? "error" : null);
             default -> { }
         }
     }
 
-    private void settle(int from, long requestId, String failure) {
-        Sent s = inFlight.get(requestId);
+    /** The {@code kind} label of a protocol's requests. */
+    private static String kind(Protocol protocol) {
+        return protocol.name().toLowerCase(java.util.Locale.ROOT);
+    }
+
+    private void settle(int from, Key key, String failure) {
+        Sent s = inFlight.get(key);
         if (s == null || s.peer() != from) {
             return;
         }
-        inFlight.remove(requestId);
+        inFlight.remove(key);
         sink.latency(from, s.kind(), System.nanoTime() - s.startNanos());
         if (failure != null) {
             sink.error(from, s.kind(), failure);

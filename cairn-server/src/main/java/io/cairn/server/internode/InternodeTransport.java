@@ -23,7 +23,6 @@ import io.netty.channel.socket.nio.NioSocketChannel;
 import io.netty.util.concurrent.DefaultThreadFactory;
 import io.netty.util.concurrent.GlobalEventExecutor;
 import java.net.InetSocketAddress;
-import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
@@ -80,8 +79,13 @@ public final class InternodeTransport implements Transport, AutoCloseable {
     private final Executor executor;
     private final EventLoopGroup group;
     private final Channel listener;
-    private final Map<Integer, PeerStats> stats; // every peer and this node itself; immutable
-    private final Map<Integer, OutboundPeer> outbound; // every peer but this node; immutable
+    // Every peer and this node itself. Invariant: outbound holds exactly the peers of stats but
+    // this node; both change together, under peersLock, as membership changes (addPeer, removePeer).
+    private final Map<Integer, PeerStats> stats = new ConcurrentHashMap<>();
+    private final Map<Integer, OutboundPeer> outbound = new ConcurrentHashMap<>();
+    private final Object peersLock = new Object();
+    private final Class<? extends SocketChannel> socketClass;
+    private final boolean epoll;
     // Invariant: at most one handshaken inbound connection per peer, the newest.
     private final Map<Integer, Channel> inboundChannels = new ConcurrentHashMap<>();
     // Every open channel, listener included, so close() can close them all before the loops stop:
@@ -127,29 +131,19 @@ public final class InternodeTransport implements Transport, AutoCloseable {
         this.executor = Objects.requireNonNull(executor, "executor");
         this.settings = Objects.requireNonNull(settings, "settings");
 
-        boolean epoll = Epoll.isAvailable();
+        this.epoll = Epoll.isAvailable();
         IoHandlerFactory io = epoll ? EpollIoHandler.newFactory() : NioIoHandler.newFactory();
         this.group = new MultiThreadIoEventLoopGroup(settings.ioThreads(), new DefaultThreadFactory("cairn-internode-" + nodeId, true), io);
-        Class<? extends SocketChannel> socketClass = epoll ? EpollSocketChannel.class : NioSocketChannel.class;
+        this.socketClass = epoll ? EpollSocketChannel.class : NioSocketChannel.class;
 
-        Map<Integer, PeerStats> statsById = new HashMap<>();
-        Map<Integer, OutboundPeer> outboundById = new HashMap<>();
         PeerStats me = new PeerStats(nodeId);
         me.connected = true;
-        statsById.put(nodeId, me);
+        stats.put(nodeId, me);
         for (Map.Entry<Integer, InetSocketAddress> e : peers.entrySet()) {
-            int id = e.getKey();
-            if (id == nodeId) {
-                continue;
+            if (e.getKey() != nodeId) {
+                addPeer(e.getKey(), Objects.requireNonNull(e.getValue(), "address of peer " + e.getKey()));
             }
-            InetSocketAddress address = Objects.requireNonNull(e.getValue(), "address of peer " + id);
-            PeerStats s = new PeerStats(id);
-            statsById.put(id, s);
-            outboundById.put(id, new OutboundPeer(nodeId, id, address.getHostString(), address.getPort(), group.next(),
-                    socketClass, epoll, settings, s, totals, channels));
         }
-        this.stats = Map.copyOf(statsById);
-        this.outbound = Map.copyOf(outboundById);
 
         ServerBootstrap b = new ServerBootstrap()
                 .group(group)
@@ -228,6 +222,58 @@ public final class InternodeTransport implements Transport, AutoCloseable {
         out.enqueue(payload);
     }
 
+    /**
+     * Starts talking to a new peer (a membership change): it is dialled on the first message for
+     * it, and its inbound connections are accepted from now on. A peer already known at another
+     * address is replaced (its queue and connections are dropped); at the same address, nothing
+     * changes.
+     */
+    public void addPeer(int peer, InetSocketAddress address) {
+        if (peer == nodeId) {
+            throw new IllegalArgumentException("node " + peer + " is this node, not a peer");
+        }
+        synchronized (peersLock) {
+            OutboundPeer known = outbound.get(peer);
+            if (known != null && known.address().equals(address.getHostString() + ":" + address.getPort())) {
+                return;
+            }
+            if (known != null) {
+                removePeer(peer);
+            }
+            PeerStats s = new PeerStats(peer);
+            stats.put(peer, s);
+            outbound.put(peer, new OutboundPeer(nodeId, peer, address.getHostString(), address.getPort(), group.next(),
+                    socketClass, epoll, settings, s, totals, channels));
+        }
+        log.atInfo().addKeyValue("node", nodeId).addKeyValue("peer", peer).addKeyValue("address", address).log("internode peer added");
+    }
+
+    /**
+     * Stops talking to a peer that left the cluster: its queued messages are discarded, its
+     * connections closed, and later messages to it and handshakes from it are refused as from an
+     * unknown node. Unknown peers are ignored.
+     */
+    public void removePeer(int peer) {
+        synchronized (peersLock) {
+            OutboundPeer out = outbound.remove(peer);
+            if (out == null) {
+                return;
+            }
+            stats.remove(peer);
+            out.close();
+            Channel in = inboundChannels.remove(peer);
+            if (in != null) {
+                in.close();
+            }
+        }
+        log.atInfo().addKeyValue("node", nodeId).addKeyValue("peer", peer).log("internode peer removed");
+    }
+
+    /** The peers this transport talks to now (this node excluded). */
+    public java.util.Set<Integer> peers() {
+        return java.util.Set.copyOf(outbound.keySet());
+    }
+
     /** Drops everything sent to and received from {@code peer} from now on (fault injection). */
     public void block(int peer) {
         PeerStats s = stats.get(peer);
@@ -272,9 +318,9 @@ public final class InternodeTransport implements Transport, AutoCloseable {
         return stats.get(peer);
     }
 
-    /** Live counters of every peer and of this node itself, by id. */
+    /** Live counters of every current peer and of this node itself, by id (a snapshot of the peer set). */
     public Map<Integer, PeerStats> allStats() {
-        return stats;
+        return Map.copyOf(stats);
     }
 
     /** Incoming frames that failed the length bound, the checksum or decoding; each closed its connection. */
@@ -287,7 +333,7 @@ public final class InternodeTransport implements Transport, AutoCloseable {
         return totals.badHandshakes.get();
     }
 
-    /** Messages sent to a node id this transport does not know. */
+    /** Messages sent to a node id this transport does not know, or received from a peer removed since its connection opened. */
     public long unknownPeerDrops() {
         return totals.unknownPeerDrops.get();
     }
@@ -360,6 +406,11 @@ public final class InternodeTransport implements Transport, AutoCloseable {
      */
     void deliver(int from, List<Message> messages, long[] deadlines, long bytes, Channel source) {
         PeerStats peer = stats.get(from);
+        if (peer == null) {
+            // The peer was removed after its connection's handshake: it is no longer one.
+            totals.unknownPeerDrops.addAndGet(messages.size());
+            return;
+        }
         long pending = pendingInboundBytes.addAndGet(bytes);
         try {
             executor.execute(() -> {
@@ -374,7 +425,11 @@ public final class InternodeTransport implements Transport, AutoCloseable {
                             totals.expiredDrops.incrementAndGet();
                             continue;
                         }
-                        // Checked again here so that after block() returns nothing more arrives.
+                        // Checked again here so that after block() or removePeer() returns nothing more arrives.
+                        if (stats.get(from) != peer) {
+                            totals.unknownPeerDrops.incrementAndGet();
+                            continue;
+                        }
                         if (peer.blocked) {
                             totals.blockedDrops.incrementAndGet();
                             continue;
@@ -425,13 +480,20 @@ public final class InternodeTransport implements Transport, AutoCloseable {
 
     /** Records a handshaken connection from {@code from}, closing the one it replaces. */
     void inboundAccepted(int from, Channel channel) {
-        PeerStats peer = stats.get(from);
         Channel[] previous = new Channel[1];
-        inboundChannels.compute(from, (id, current) -> {
-            previous[0] = current;
-            peer.inboundConnected = true;
-            return channel;
-        });
+        synchronized (peersLock) {
+            PeerStats peer = stats.get(from);
+            if (peer == null) {
+                // Removed between its handshake and now.
+                channel.close();
+                return;
+            }
+            inboundChannels.compute(from, (id, current) -> {
+                previous[0] = current;
+                peer.inboundConnected = true;
+                return channel;
+            });
+        }
         if (previous[0] != null && previous[0] != channel) {
             previous[0].close();
         }
@@ -440,10 +502,12 @@ public final class InternodeTransport implements Transport, AutoCloseable {
     }
 
     void inboundClosed(int from, Channel channel) {
-        PeerStats peer = stats.get(from);
+        PeerStats peer = stats.get(from); // null once the peer was removed
         inboundChannels.compute(from, (id, current) -> {
             Channel next = current == channel ? null : current;
-            peer.inboundConnected = next != null;
+            if (peer != null) {
+                peer.inboundConnected = next != null;
+            }
             return next;
         });
     }

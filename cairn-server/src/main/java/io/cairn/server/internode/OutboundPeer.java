@@ -119,6 +119,11 @@ final class OutboundPeer {
     }
 
     /** Stops reconnecting, closes the connection and discards what is queued; called on any thread. */
+    /** Where this peer is dialled, as host:port. */
+    String address() {
+        return host + ":" + port;
+    }
+
     void close() {
         closed = true;
         try {

@@ -9,7 +9,7 @@ import java.util.zip.CRC32C;
  * The internode wire format. A connection carries traffic one way, from caller to acceptor:
  *
  * <pre>
- *   handshake: "CAIRN" | u8 version (4) | u32 sender node id | u32 intended receiver node id
+ *   handshake: "CAIRN" | u8 version (5) | u32 sender node id | u32 intended receiver node id
  *   frame:     u32 payload length | u32 CRC32C of budget and payload | u32 budget ms | payload (MessageCodec bytes)
  * </pre>
  *
@@ -18,7 +18,8 @@ import java.util.zip.CRC32C;
  * drops a message it could not hand to its core within that time.
  *
  * Version 3 (heartbeats carrying clocks, stricter payload validation) refuses version 2 peers at
- * the handshake; version 4 (replica failures carry a typed error code) refuses version 3 peers.
+ * the handshake; version 4 (replica failures carry a typed error code) refuses version 3 peers;
+ * version 5 (requests carry their protocol and the sender's membership epoch) refuses version 4.
  * A cluster moves to a new wire version all at once (stop every node, start every node); rolling
  * upgrades need a negotiated version, which membership changes will bring.
  *
@@ -27,7 +28,7 @@ import java.util.zip.CRC32C;
  */
 final class Wire {
     static final byte[] MAGIC = "CAIRN".getBytes(StandardCharsets.US_ASCII);
-    static final int VERSION = 4;
+    static final int VERSION = 5;
     static final int HANDSHAKE_BYTES = MAGIC.length + 1 + 4 + 4;
     static final int FRAME_HEADER_BYTES = 12;
 

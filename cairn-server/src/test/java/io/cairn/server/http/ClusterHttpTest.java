@@ -181,7 +181,7 @@ class ClusterHttpTest {
         JsonNode status = json(node(1).get("/admin/status"));
         assertThat(status.path("cluster").path("members").asInt()).isEqualTo(3);
         assertThat(status.path("backlogs").has("replicaLagMillis")).isTrue();
-        assertThat(node(1).metrics()).contains("cairn_peer_requests_seconds_count{kind=\"write\",peer=\"2\"}");
+        assertThat(node(1).metrics()).contains("cairn_peer_requests_seconds_count{kind=\"replication\",peer=\"2\"}");
     }
 
     private static void assertRefused(HttpResponse<byte[]> r, int status, String code) {

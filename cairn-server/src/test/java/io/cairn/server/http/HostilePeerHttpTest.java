@@ -8,6 +8,7 @@ import static org.assertj.core.api.Assertions.fail;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import io.cairn.message.Message;
+import io.cairn.message.Protocol;
 import io.cairn.message.MessageCodec;
 import io.cairn.namespace.Namespace;
 import io.cairn.record.Record;
@@ -101,11 +102,11 @@ class HostilePeerHttpTest {
             long hourAhead = Version.pack(System.currentTimeMillis() + 3_600_000, 0);
             try (Socket s = connect(victim, impersonated)) {
                 OutputStream out = s.getOutputStream();
-                out.write(frame(MessageCodec.encode(new Message.WriteRequest(42, Namespace.DEFAULT_ID, key,
+                out.write(frame(MessageCodec.encode(new Message.WriteRequest(Protocol.REPLICATION, Message.FIRST_EPOCH, 42, Namespace.DEFAULT_ID, key,
                         Record.value(new Version(Long.MAX_VALUE, impersonated), Record.NO_EXPIRY, "text/plain", bytes("poison"))))));
-                out.write(frame(MessageCodec.encode(new Message.WriteRequest(43, Namespace.DEFAULT_ID, key,
+                out.write(frame(MessageCodec.encode(new Message.WriteRequest(Protocol.REPLICATION, Message.FIRST_EPOCH, 43, Namespace.DEFAULT_ID, key,
                         Record.tombstone(new Version(hourAhead, impersonated))))));
-                out.write(frame(MessageCodec.encode(new Message.HintedWrite(44, third, Namespace.DEFAULT_ID, key,
+                out.write(frame(MessageCodec.encode(new Message.HintedWrite(Message.FIRST_EPOCH, 44, third, Namespace.DEFAULT_ID, key,
                         Record.value(new Version(hourAhead, impersonated), Record.NO_EXPIRY, null, bytes("poison-hint"))))));
                 out.flush();
                 TestNode target = node(victim);
@@ -153,7 +154,8 @@ class HostilePeerHttpTest {
         List<byte[]> undecodable = List.of(
                 new byte[] {42, 1, 2, 3},
                 // A write request whose key is empty: well framed, but not a valid message.
-                ByteBuffer.allocate(1 + 8 + 4 + 4 + 4).put((byte) 1).putLong(7).putInt(Namespace.DEFAULT_ID).putInt(0).putInt(0).array());
+                ByteBuffer.allocate(1 + 1 + 8 + 8 + 4 + 4 + 4).put((byte) 1).put((byte) Protocol.REPLICATION.wire()).putLong(Message.FIRST_EPOCH)
+                        .putLong(7).putInt(Namespace.DEFAULT_ID).putInt(0).putInt(0).array());
         for (byte[] payload : undecodable) {
             try (Socket s = connect(2, 3)) {
                 s.getOutputStream().write(frame(payload));
@@ -177,7 +179,7 @@ class HostilePeerHttpTest {
     private Socket connect(int to, int as) throws IOException {
         Socket s = new Socket("127.0.0.1", internodePorts[to - 1]);
         s.setSoTimeout(10_000);
-        s.getOutputStream().write(ByteBuffer.allocate(14).put("CAIRN".getBytes(StandardCharsets.US_ASCII)).put((byte) 4)
+        s.getOutputStream().write(ByteBuffer.allocate(14).put("CAIRN".getBytes(StandardCharsets.US_ASCII)).put((byte) 5)
                 .putInt(as).putInt(to).array());
         return s;
     }

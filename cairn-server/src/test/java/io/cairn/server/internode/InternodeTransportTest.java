@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.fail;
 
 import io.cairn.message.Message;
+import io.cairn.message.Protocol;
 import io.cairn.message.MessageCodec;
 import io.cairn.record.Record;
 import io.cairn.version.Version;
@@ -105,8 +106,8 @@ class InternodeTransportTest {
                 for (int i = 0; i < count; i++) {
                     for (Node to : cluster) {
                         if (to != from) {
-                            Message m = i % 2 == 0 ? new Message.Ping(i, 0)
-                                    : new Message.WriteRequest(i, 1, key("k" + i), Record.value(version(i), 0, null, new byte[i % 300]));
+                            Message m = i % 2 == 0 ? new Message.Ping(Message.FIRST_EPOCH, i, 0)
+                                    : new Message.WriteRequest(Protocol.REPLICATION, Message.FIRST_EPOCH, i, 1, key("k" + i), Record.value(version(i), 0, null, new byte[i % 300]));
                             from.transport.send(to.id, m);
                         }
                     }
@@ -141,7 +142,7 @@ class InternodeTransportTest {
 
         int count = 40; // 40 MiB: beyond Netty's write-buffer high water mark many times over
         for (int i = 0; i < count; i++) {
-            a.transport.send(B, new Message.WriteRequest(i, 1, key("big"), Record.value(version(i), 0, "application/octet-stream", value)));
+            a.transport.send(B, new Message.WriteRequest(Protocol.REPLICATION, Message.FIRST_EPOCH, i, 1, key("big"), Record.value(version(i), 0, "application/octet-stream", value)));
         }
 
         List<Delivery> got = b.take(count);
@@ -171,7 +172,7 @@ class InternodeTransportTest {
 
         int count = 40;
         for (int i = 0; i < count; i++) {
-            a.transport.send(B, new Message.WriteRequest(i, 1, key("big"), Record.value(version(i), 0, null, value)));
+            a.transport.send(B, new Message.WriteRequest(Protocol.REPLICATION, Message.FIRST_EPOCH, i, 1, key("big"), Record.value(version(i), 0, null, value)));
         }
 
         await("B stops reading", () -> b.transport.inboundPauses() >= 1);
@@ -194,7 +195,7 @@ class InternodeTransportTest {
         Node b = start(B, ports, FAST);
 
         for (int i = 0; i < 100; i++) {
-            a.transport.send(B, new Message.Ping(i, 0));
+            a.transport.send(B, new Message.Ping(Message.FIRST_EPOCH, i, 0));
         }
         b.transport.send(B, new Message.Pong(7, 0, 0));
 
@@ -224,8 +225,8 @@ class InternodeTransportTest {
     void unknownPeerIsDroppedAndCounted() {
         Node a = start(A, ports(A, B), FAST);
 
-        a.transport.send(99, new Message.Ping(1, 0));
-        a.transport.send(-1, new Message.Ping(2, 0));
+        a.transport.send(99, new Message.Ping(Message.FIRST_EPOCH, 1, 0));
+        a.transport.send(-1, new Message.Ping(Message.FIRST_EPOCH, 2, 0));
 
         assertThat(a.transport.unknownPeerDrops()).isEqualTo(2);
         assertThat(a.transport.stats(99)).isNull();
@@ -239,7 +240,7 @@ class InternodeTransportTest {
         Node a = start(A, ports, FAST);
 
         for (int i = 0; i < 10; i++) {
-            a.transport.send(B, new Message.Ping(i, 0));
+            a.transport.send(B, new Message.Ping(Message.FIRST_EPOCH, i, 0));
         }
         PeerStats toB = a.transport.stats(B);
         await("a connect failure", () -> toB.connectFailures() >= 2);
@@ -261,14 +262,14 @@ class InternodeTransportTest {
         Map<Integer, Integer> ports = ports(A, B);
         Node a = start(A, ports, FAST);
         Node b1 = start(B, ports, FAST);
-        a.transport.send(B, new Message.Ping(0, 0));
+        a.transport.send(B, new Message.Ping(Message.FIRST_EPOCH, 0, 0));
         assertThat(b1.take(1)).extracting(Delivery::message).first().isInstanceOf(Message.Ping.class);
 
         b1.close();
         PeerStats toB = a.transport.stats(B);
         await("A notices B is gone", () -> !toB.connected());
         for (int i = 1; i <= 5; i++) {
-            a.transport.send(B, new Message.Ping(i, 0));
+            a.transport.send(B, new Message.Ping(Message.FIRST_EPOCH, i, 0));
         }
         await("A retries while B is down", () -> toB.connectFailures() >= 1);
 
@@ -285,13 +286,13 @@ class InternodeTransportTest {
         Node a = start(A, ports, FAST.withQueueBounds(5, 1 << 20));
 
         for (int i = 0; i < 8; i++) {
-            a.transport.send(B, new Message.Ping(i, 0));
+            a.transport.send(B, new Message.Ping(Message.FIRST_EPOCH, i, 0));
         }
 
         PeerStats toB = a.transport.stats(B);
         assertThat(toB.messagesDropped()).isEqualTo(3);
         assertThat(toB.queueDepth()).isEqualTo(5);
-        assertThat(toB.queuedBytes()).isEqualTo(5 * 17); // a ping: type, sequence, clock
+        assertThat(toB.queuedBytes()).isEqualTo(5 * 25); // a ping: type, epoch, sequence, clock
 
         Node b = start(B, ports, FAST);
         assertThat(b.take(5)).extracting(d -> ((Message.Ping) d.message()).sequence()).containsExactly(0L, 1L, 2L, 3L, 4L);
@@ -302,19 +303,19 @@ class InternodeTransportTest {
     @Test
     void queueByteBoundDropsAndCounts() {
         Map<Integer, Integer> ports = ports(A, B);
-        Message m = new Message.WriteRequest(1, 1, key("k"), Record.value(version(1), 0, null, new byte[1_000]));
+        Message m = new Message.WriteRequest(Protocol.REPLICATION, Message.FIRST_EPOCH, 1, 1, key("k"), Record.value(version(1), 0, null, new byte[1_000]));
         int size = MessageCodec.encode(m).length;
         Node a = start(A, ports, FAST.withQueueBounds(100, 2L * size + size / 2));
 
         a.transport.send(B, m);
         a.transport.send(B, m);
         a.transport.send(B, m);
-        a.transport.send(B, new Message.Ping(9, 0)); // small enough to fit beside the two
+        a.transport.send(B, new Message.Ping(Message.FIRST_EPOCH, 9, 0)); // small enough to fit beside the two
 
         PeerStats toB = a.transport.stats(B);
         assertThat(toB.messagesDropped()).isEqualTo(1);
         assertThat(toB.queueDepth()).isEqualTo(3);
-        assertThat(toB.queuedBytes()).isEqualTo(2L * size + 17);
+        assertThat(toB.queuedBytes()).isEqualTo(2L * size + 25);
     }
 
     @Test
@@ -323,10 +324,10 @@ class InternodeTransportTest {
         Node a = start(A, ports, FAST.withMaxFrameBytes(1_024));
         Node b = start(B, ports, FAST.withMaxFrameBytes(1_024));
 
-        a.transport.send(B, new Message.WriteRequest(1, 1, key("k"), Record.value(version(1), 0, null, new byte[2_000])));
-        a.transport.send(B, new Message.Ping(2, 0));
+        a.transport.send(B, new Message.WriteRequest(Protocol.REPLICATION, Message.FIRST_EPOCH, 1, 1, key("k"), Record.value(version(1), 0, null, new byte[2_000])));
+        a.transport.send(B, new Message.Ping(Message.FIRST_EPOCH, 2, 0));
 
-        assertThat(b.take(1)).extracting(Delivery::message).containsExactly(new Message.Ping(2, 0));
+        assertThat(b.take(1)).extracting(Delivery::message).containsExactly(new Message.Ping(Message.FIRST_EPOCH, 2, 0));
         assertThat(a.transport.oversizedDrops()).isEqualTo(1);
         assertThat(a.transport.stats(B).messagesDropped()).isEqualTo(1);
     }
@@ -336,14 +337,14 @@ class InternodeTransportTest {
         Map<Integer, Integer> ports = ports(A, B);
         Node a = start(A, ports, FAST);
         for (int i = 0; i < 100; i++) {
-            a.transport.send(B, new Message.Ping(i, 0));
+            a.transport.send(B, new Message.Ping(Message.FIRST_EPOCH, i, 0));
         }
 
         long start = System.nanoTime();
         a.transport.close();
         assertThat(Duration.ofNanos(System.nanoTime() - start)).isLessThan(Duration.ofSeconds(5));
 
-        a.transport.send(B, new Message.Ping(100, 0)); // a no-op, not an exception
+        a.transport.send(B, new Message.Ping(Message.FIRST_EPOCH, 100, 0)); // a no-op, not an exception
         a.transport.close(); // idempotent
         await("queue discarded", () -> a.transport.stats(B).queueDepth() == 0);
     }
@@ -356,9 +357,9 @@ class InternodeTransportTest {
         Node b = start(B, ports, FAST);
         try (Socket s = raw(b)) {
             s.getOutputStream().write(handshake("CAIRN", Wire.VERSION, A, B));
-            s.getOutputStream().write(frame(MessageCodec.encode(new Message.Ping(1, 0)), 0));
-            s.getOutputStream().write(frame(MessageCodec.encode(new Message.Ping(2, 0))));
-            assertThat(b.take(1)).extracting(Delivery::message).containsExactly(new Message.Ping(2, 0));
+            s.getOutputStream().write(frame(MessageCodec.encode(new Message.Ping(Message.FIRST_EPOCH, 1, 0)), 0));
+            s.getOutputStream().write(frame(MessageCodec.encode(new Message.Ping(Message.FIRST_EPOCH, 2, 0))));
+            assertThat(b.take(1)).extracting(Delivery::message).containsExactly(new Message.Ping(Message.FIRST_EPOCH, 2, 0));
         }
         assertThat(b.transport.expiredDrops()).isEqualTo(1);
         b.assertNothingMore();
@@ -369,13 +370,13 @@ class InternodeTransportTest {
         Map<Integer, Integer> ports = ports(A, B);
         Node a = start(A, ports, FAST.withMessageBudget(Duration.ofMillis(100)));
         for (int i = 0; i < 5; i++) {
-            a.transport.send(B, new Message.Ping(i, 0)); // B is down: these wait in the queue
+            a.transport.send(B, new Message.Ping(Message.FIRST_EPOCH, i, 0)); // B is down: these wait in the queue
         }
         sleep(Duration.ofMillis(300));
         Node b = start(B, ports, FAST);
         await("stale messages dropped at the sender", () -> a.transport.expiredDrops() == 5);
-        a.transport.send(B, new Message.Ping(99, 0));
-        assertThat(b.take(1)).extracting(Delivery::message).containsExactly(new Message.Ping(99, 0));
+        a.transport.send(B, new Message.Ping(Message.FIRST_EPOCH, 99, 0));
+        assertThat(b.take(1)).extracting(Delivery::message).containsExactly(new Message.Ping(Message.FIRST_EPOCH, 99, 0));
         b.assertNothingMore();
     }
 
@@ -386,7 +387,7 @@ class InternodeTransportTest {
     void badFrameClosesTheConnectionIsCountedAndNothingIsDelivered(BadFrame kind) throws Exception {
         Map<Integer, Integer> ports = ports(A, B);
         Node b = start(B, ports, FAST.withMaxFrameBytes(4_096));
-        byte[] ping = MessageCodec.encode(new Message.Ping(1, 0));
+        byte[] ping = MessageCodec.encode(new Message.Ping(Message.FIRST_EPOCH, 1, 0));
 
         ByteBuffer bytes = ByteBuffer.allocate(256);
         bytes.put(handshake("CAIRN", Wire.VERSION, A, B));
@@ -420,8 +421,8 @@ class InternodeTransportTest {
 
         try (Socket s = raw(b)) {
             s.getOutputStream().write(handshake("CAIRN", Wire.VERSION, A, B));
-            s.getOutputStream().write(frame(MessageCodec.encode(new Message.Ping(5, 0))));
-            assertThat(b.take(1)).containsExactly(new Delivery(A, new Message.Ping(5, 0), b.coreThread));
+            s.getOutputStream().write(frame(MessageCodec.encode(new Message.Ping(Message.FIRST_EPOCH, 5, 0))));
+            assertThat(b.take(1)).containsExactly(new Delivery(A, new Message.Ping(Message.FIRST_EPOCH, 5, 0), b.coreThread));
         }
     }
 
@@ -441,7 +442,7 @@ class InternodeTransportTest {
         };
 
         try (Socket s = raw(b)) {
-            s.getOutputStream().write(ByteBuffer.allocate(64).put(hello).put(frame(MessageCodec.encode(new Message.Ping(1, 0)))).array());
+            s.getOutputStream().write(ByteBuffer.allocate(64).put(hello).put(frame(MessageCodec.encode(new Message.Ping(Message.FIRST_EPOCH, 1, 0)))).array());
             assertClosedByPeer(s);
         }
         b.assertNothingMore();
@@ -471,11 +472,55 @@ class InternodeTransportTest {
             second.getOutputStream().write(handshake("CAIRN", Wire.VERSION, A, B));
             assertClosedByPeer(first);
 
-            second.getOutputStream().write(frame(MessageCodec.encode(new Message.Ping(3, 0))));
-            assertThat(b.take(1)).extracting(Delivery::message).containsExactly(new Message.Ping(3, 0));
+            second.getOutputStream().write(frame(MessageCodec.encode(new Message.Ping(Message.FIRST_EPOCH, 3, 0))));
+            assertThat(b.take(1)).extracting(Delivery::message).containsExactly(new Message.Ping(Message.FIRST_EPOCH, 3, 0));
             assertThat(b.transport.stats(A).inboundConnected()).isTrue();
         }
         assertThat(b.transport.badHandshakes()).isZero();
+    }
+
+    // ---------------------------------------------------------------- membership changes
+
+    @Test
+    void peersAreAddedAndRemovedAtRunTime() {
+        Map<Integer, Integer> ports = ports(A, B, C);
+        Node a = start(A, Map.of(A, ports.get(A), B, ports.get(B)), FAST);
+        Node b = start(B, ports, FAST);
+        Node c = start(C, ports, FAST);
+        Message ping = new Message.Ping(Message.FIRST_EPOCH, 1, 0);
+
+        a.transport.send(C, ping);
+        assertThat(a.transport.unknownPeerDrops()).as("C is not a peer of A yet").isEqualTo(1);
+        c.transport.send(A, ping);
+        await("A refuses C's handshake", () -> a.transport.badHandshakes() >= 1);
+
+        a.transport.addPeer(C, new InetSocketAddress("127.0.0.1", ports.get(C)));
+        assertThat(a.transport.peers()).containsExactlyInAnyOrder(B, C);
+        a.transport.send(C, ping);
+        assertThat(c.take(1).get(0).from()).isEqualTo(A);
+        c.transport.send(A, new Message.Ping(Message.FIRST_EPOCH, 2, 0));
+        assertThat(a.take(1).get(0).from()).isEqualTo(C);
+
+        a.transport.removePeer(B);
+        assertThat(a.transport.peers()).containsExactly(C);
+        assertThat(a.transport.stats(B)).isNull();
+        long dropsBefore = a.transport.unknownPeerDrops();
+        a.transport.send(B, ping);
+        assertThat(a.transport.unknownPeerDrops()).isEqualTo(dropsBefore + 1);
+        long refusedBefore = a.transport.badHandshakes();
+        b.transport.send(A, ping);
+        await("A refuses B's handshake once B is removed", () -> a.transport.badHandshakes() > refusedBefore);
+        try {
+            a.core.submit(() -> {}).get(5, TimeUnit.SECONDS);
+        } catch (Exception e) {
+            throw new AssertionError(e);
+        }
+        assertThat(a.inbox).as("nothing from a removed peer").noneMatch(d -> d.from() == B);
+        a.inbox.clear();
+
+        a.transport.addPeer(B, new InetSocketAddress("127.0.0.1", ports.get(B)));
+        b.transport.send(A, new Message.Ping(Message.FIRST_EPOCH, 3, 0));
+        await("B is heard again after it is added back", () -> a.inbox.stream().anyMatch(d -> d.from() == B));
     }
 
     // ---------------------------------------------------------------- fault injection
@@ -485,27 +530,27 @@ class InternodeTransportTest {
         Map<Integer, Integer> ports = ports(A, B);
         Node a = start(A, ports, FAST);
         Node b = start(B, ports, FAST);
-        a.transport.send(B, new Message.Ping(1, 0));
-        b.transport.send(A, new Message.Ping(2, 0));
+        a.transport.send(B, new Message.Ping(Message.FIRST_EPOCH, 1, 0));
+        b.transport.send(A, new Message.Ping(Message.FIRST_EPOCH, 2, 0));
         b.take(1);
         a.take(1);
 
         a.transport.block(B);
         assertThat(a.transport.stats(B).blocked()).isTrue();
-        a.transport.send(B, new Message.Ping(10, 0)); // cut at A's send
-        b.transport.send(A, new Message.Ping(20, 0)); // crosses the wire, cut at A's receive
+        a.transport.send(B, new Message.Ping(Message.FIRST_EPOCH, 10, 0)); // cut at A's send
+        b.transport.send(A, new Message.Ping(Message.FIRST_EPOCH, 20, 0)); // crosses the wire, cut at A's receive
         await("A drops both", () -> a.transport.blockedDrops() == 2);
 
         a.transport.unblock(B);
-        a.transport.send(B, new Message.Ping(11, 0));
-        b.transport.send(A, new Message.Ping(21, 0));
-        assertThat(b.take(1)).extracting(Delivery::message).containsExactly(new Message.Ping(11, 0));
-        assertThat(a.take(1)).extracting(Delivery::message).containsExactly(new Message.Ping(21, 0));
+        a.transport.send(B, new Message.Ping(Message.FIRST_EPOCH, 11, 0));
+        b.transport.send(A, new Message.Ping(Message.FIRST_EPOCH, 21, 0));
+        assertThat(b.take(1)).extracting(Delivery::message).containsExactly(new Message.Ping(Message.FIRST_EPOCH, 11, 0));
+        assertThat(a.take(1)).extracting(Delivery::message).containsExactly(new Message.Ping(Message.FIRST_EPOCH, 21, 0));
 
         a.transport.block(B);
         a.transport.unblockAll();
-        a.transport.send(B, new Message.Ping(12, 0));
-        assertThat(b.take(1)).extracting(Delivery::message).containsExactly(new Message.Ping(12, 0));
+        a.transport.send(B, new Message.Ping(Message.FIRST_EPOCH, 12, 0));
+        assertThat(b.take(1)).extracting(Delivery::message).containsExactly(new Message.Ping(Message.FIRST_EPOCH, 12, 0));
         a.assertNothingMore();
         b.assertNothingMore();
         assertThat(b.transport.blockedDrops()).isZero();
@@ -516,7 +561,7 @@ class InternodeTransportTest {
         Map<Integer, Integer> ports = ports(A, B);
         Node a = start(A, ports, FAST);
         for (int i = 0; i < 5; i++) {
-            a.transport.send(B, new Message.Ping(i, 0)); // B is down: these wait in the queue
+            a.transport.send(B, new Message.Ping(Message.FIRST_EPOCH, i, 0)); // B is down: these wait in the queue
         }
         a.transport.block(B);
         Node b = start(B, ports, FAST);
@@ -524,8 +569,8 @@ class InternodeTransportTest {
         // The queue is written only once connected; a ping after unblock proves it drained first.
         await("queue drained into drops", () -> a.transport.blockedDrops() == 5);
         a.transport.unblock(B);
-        a.transport.send(B, new Message.Ping(99, 0));
-        assertThat(b.take(1)).extracting(Delivery::message).containsExactly(new Message.Ping(99, 0));
+        a.transport.send(B, new Message.Ping(Message.FIRST_EPOCH, 99, 0));
+        assertThat(b.take(1)).extracting(Delivery::message).containsExactly(new Message.Ping(Message.FIRST_EPOCH, 99, 0));
     }
 
     // ---------------------------------------------------------------- backoff
@@ -728,21 +773,21 @@ class InternodeTransportTest {
         byte[] mebibyte = new byte[1 << 20];
         new Random(7).nextBytes(mebibyte);
         return List.of(
-                new Message.WriteRequest(1, 1, key("k1"), Record.value(v, Record.NO_EXPIRY, "text/plain; charset=utf-8", key("hello"))),
-                new Message.WriteRequest(2, 1, key("big"), Record.value(v, 1_800_000_000_000L, null, mebibyte)),
-                new Message.WriteRequest(3, 7, new byte[] {0, (byte) 0xFF}, Record.tombstone(new Version(Version.pack(1_700_000_000_001L, 9), 65_535))),
-                new Message.WriteRequest(4, 1, key("empty"), Record.value(v, 0, "", new byte[0])),
-                new Message.WriteResponse(5, true, null),
-                new Message.WriteResponse(6, false, new Message.Failure(io.cairn.error.ErrorCode.STORAGE_FAILED, "disk full — ünïcødé ✓")),
-                new Message.ReadRequest(7, 1, key("k1")),
-                new Message.ReadRequest(8, Integer.MAX_VALUE, new byte[] {0}),
-                new Message.ReadResponse(9, Record.value(v, 0, "application/octet-stream", mebibyte), null),
-                new Message.ReadResponse(10, Record.tombstone(v), null),
-                new Message.ReadResponse(11, null, null),
-                new Message.ReadResponse(12, null, new Message.Failure(io.cairn.error.ErrorCode.CORRUPT_RECORD, "read failed")),
-                new Message.Ping(13, 1_700_000_000_000L),
+                new Message.WriteRequest(Protocol.REPLICATION, Message.FIRST_EPOCH, 1, 1, key("k1"), Record.value(v, Record.NO_EXPIRY, "text/plain; charset=utf-8", key("hello"))),
+                new Message.WriteRequest(Protocol.REPLICATION, Message.FIRST_EPOCH, 2, 1, key("big"), Record.value(v, 1_800_000_000_000L, null, mebibyte)),
+                new Message.WriteRequest(Protocol.REPLICATION, Message.FIRST_EPOCH, 3, 7, new byte[] {0, (byte) 0xFF}, Record.tombstone(new Version(Version.pack(1_700_000_000_001L, 9), 65_535))),
+                new Message.WriteRequest(Protocol.REPLICATION, Message.FIRST_EPOCH, 4, 1, key("empty"), Record.value(v, 0, "", new byte[0])),
+                new Message.WriteResponse(Protocol.REPLICATION, 5, true, null),
+                new Message.WriteResponse(Protocol.REPLICATION, 6, false, new Message.Failure(io.cairn.error.ErrorCode.STORAGE_FAILED, "disk full — ünïcødé ✓")),
+                new Message.ReadRequest(Protocol.READ, Message.FIRST_EPOCH, 7, 1, key("k1")),
+                new Message.ReadRequest(Protocol.READ, Message.FIRST_EPOCH, 8, Integer.MAX_VALUE, new byte[] {0}),
+                new Message.ReadResponse(Protocol.READ, 9, Record.value(v, 0, "application/octet-stream", mebibyte), null),
+                new Message.ReadResponse(Protocol.READ, 10, Record.tombstone(v), null),
+                new Message.ReadResponse(Protocol.READ, 11, null, null),
+                new Message.ReadResponse(Protocol.READ, 12, null, new Message.Failure(io.cairn.error.ErrorCode.CORRUPT_RECORD, "read failed")),
+                new Message.Ping(Message.FIRST_EPOCH, 13, 1_700_000_000_000L),
                 new Message.Pong(Long.MAX_VALUE, 1_700_000_000_000L, Long.MAX_VALUE),
-                new Message.Ping(Long.MIN_VALUE, 0));
+                new Message.Ping(Message.FIRST_EPOCH, Long.MIN_VALUE, 0));
     }
 
     private static Version version(long logical) {

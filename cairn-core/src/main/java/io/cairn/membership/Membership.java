@@ -1,0 +1,46 @@
+package io.cairn.membership;
+
+import io.cairn.placement.PartitionMap;
+import io.cairn.placement.Placement;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Set;
+
+/**
+ * The cluster's membership at one epoch: its members and the partition map computed for them. A
+ * node receives each new membership as an event ({@code ClusterNode.onMembership}); today's static
+ * member list is the first epoch. Epochs only grow.
+ */
+public record Membership(long epoch, List<Member> members, PartitionMap map) {
+    public Membership {
+        members = List.copyOf(members);
+        if (epoch < 1) {
+            throw new IllegalArgumentException("epochs start at 1, got " + epoch);
+        }
+        if (map.epoch() != epoch) {
+            throw new IllegalArgumentException("a partition map of epoch " + map.epoch() + " in membership epoch " + epoch);
+        }
+        Set<Integer> ids = new HashSet<>();
+        for (Member m : members) {
+            if (!ids.add(m.id())) {
+                throw new IllegalArgumentException("member " + m.id() + " listed twice");
+            }
+        }
+        for (int p = 0; p < map.partitions(); p++) {
+            for (int node : map.preferenceList(p)) {
+                if (!ids.contains(node)) {
+                    throw new IllegalArgumentException("partition " + p + " names node " + node + ", not a member");
+                }
+            }
+        }
+    }
+
+    /** The membership of {@code members} at {@code epoch}, with the map every node computes for it. */
+    public static Membership of(long epoch, List<Member> members, int partitions, int replicationFactor) {
+        return new Membership(epoch, members, Placement.compute(epoch, members, partitions, replicationFactor));
+    }
+
+    public boolean isMember(int node) {
+        return members.stream().anyMatch(m -> m.id() == node);
+    }
+}
