@@ -62,7 +62,8 @@ busy_ticks() {
 }
 
 # One line per node per second: heap (all G1 areas), old generation, RSS, connections, budget use,
-# and how /health answered (status, seconds) on the first node. Runs until killed.
+# write queue, RocksDB stall time so far and compaction backlog, and how /health answered
+# (status, seconds) on the first node. Runs until killed.
 sampler() {
   local out=$1 i m health
   while :; do
@@ -75,10 +76,13 @@ sampler() {
         /^cairn_http_connections / { conns = $NF }
         /^cairn_http_inflight_request_bytes / { inflight = $NF }
         /^cairn_http_unflushed_response_bytes / { unflushed = $NF }
+        /^cairn_storage_stall_micros_total / { stall = $NF }
+        /^cairn_storage_pending_compaction_bytes / { pending = $NF }
+        /^cairn_write_queue_depth / { queue = $NF }
         END {
           split(health, h, " ")
-          printf "t=%.1f node=%d heap=%d old=%d rss=%d conns=%d inflight=%d unflushed=%d health=%s health_s=%s\n",
-            t, node, heap, old, rss, conns, inflight, unflushed, (node == 1 ? h[1] : "-"), (node == 1 ? h[2] : "-")
+          printf "t=%.1f node=%d heap=%d old=%d rss=%d conns=%d inflight=%d unflushed=%d write_queue=%s stall_us=%d compaction_pending=%d health=%s health_s=%s\n",
+            t, node, heap, old, rss, conns, inflight, unflushed, queue, stall, pending, (node == 1 ? h[1] : "-"), (node == 1 ? h[2] : "-")
         }' <<<"$m"
     done >>"$out"
     sleep 1
@@ -345,17 +349,22 @@ run_plan() {
     local rate=$(( capacity * m ))
     run_case "open-${m}x" - "$CURVE_WARMUP" "$CURVE_DURATION" --connections "$CURVE_CONNECTIONS" --threads "$BENCH_THREADS" \
       --keys "$KEYS" --value-size "$VALUE_SIZE" --mix "$MIX" --rate "$rate" --max-backlog "$MAX_BACKLOG" \
-      --warmup "$CURVE_WARMUP" --duration "$CURVE_DURATION" || return 1
+      --warmup "$CURVE_WARMUP" --duration "$CURVE_DURATION" || { curve_row "$m" "$rate"; print_tables; return 1; }
     curve_row "$m" "$rate"
   done
   local mode
+  # A node that dies ends the plan (check_nodes printed why), after the tables of what was measured.
   for mode in $ABUSE_MODES; do
-    local label
+    local label rc=0
     label=$(abuse_label "$mode")
-    run_case "abuse-${label// x/-x}" "$mode" "$WARMUP" "$DURATION" "${quiet[@]}" --warmup "$WARMUP" --duration "$DURATION" || return 1
+    run_case "abuse-${label// x/-x}" "$mode" "$WARMUP" "$DURATION" "${quiet[@]}" --warmup "$WARMUP" --duration "$DURATION" || rc=1
     abuse_row "$label"
+    if (( rc != 0 )); then
+      print_tables
+      return 1
+    fi
   done
-  run_case quiet-after - "$WARMUP" "$DURATION" "${quiet[@]}" --warmup "$WARMUP" --duration "$DURATION" || return 1
+  run_case quiet-after - "$WARMUP" "$DURATION" "${quiet[@]}" --warmup "$WARMUP" --duration "$DURATION" || { print_tables; return 1; }
   abuse_row "quiet (after)"
   print_tables
 }
