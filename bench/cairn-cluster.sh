@@ -219,13 +219,13 @@ run_case() {
     load_note
     with_spread "${bench_cmd[@]}" "${args[@]}" | tee "$out" || status=1
     summary+=("$(awk -v l="$label" '$1 == "total" {
-        printf "%-22s %-12s %10.0f %8.3f %8.3f %8.3f %8d", l, "cairn bench", $3, $6, $8, $9, $4 }' "$out")")
+        printf "%-22s %-12s %10.0f %8.3f %8.3f %8.3f %8d", l, "cairn bench", $3, $7, $9, $10, $4 + $5 }' "$out")")
   fi
 }
 
 print_summary() {
   echo
-  echo "## summary (ops/s, latency in ms; errors: wrk connect+read+write+status+timeout, cairn bench errors)"
+  echo "## summary (ops/s, latency in ms; errors: wrk connect+read+write+status+timeout, cairn bench errors+shed)"
   printf '%-22s %-12s %10s %8s %8s %8s %8s\n' run client ops/s p50 p99 p99.9 errors
   printf '%s\n' "${summary[@]}"
   summary=()

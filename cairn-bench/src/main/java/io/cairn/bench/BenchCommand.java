@@ -21,14 +21,18 @@ import picocli.CommandLine.Option;
 import picocli.CommandLine.ParameterException;
 import picocli.CommandLine.Spec;
 
-/** The {@code cairn bench} command: a closed-loop HTTP load generator for Cairn's /kv API. */
+/** The {@code cairn bench} command: a closed- or open-loop HTTP load generator for /kv. */
 @Command(
     name = "bench",
     sortOptions = false,
     description =
-        "Closed-loop HTTP/1.1 load generator for the /kv API: each connection keeps exactly one"
-            + " request outstanding. Prints progress every second and a latency report at the end;"
-            + " exits 1 if the error ratio exceeds --max-error-ratio.")
+        "HTTP/1.1 load generator for the /kv API. Closed loop by default: each connection keeps"
+            + " exactly one request outstanding. With --rate, open loop: requests are due on a"
+            + " fixed timetable whatever the answers, go to an idle connection (or wait for one,"
+            + " counted as delayed), and their latency counts from when they were due. Prints"
+            + " progress every second and a report at the end (ops/s counts successes only; 503"
+            + " answers are counted as shed, apart from errors); exits 1 if the share of failed"
+            + " requests exceeds --max-error-ratio.")
 public final class BenchCommand implements Callable<Integer> {
   static final String DEFAULT_URL = "http://127.0.0.1:7070";
   static final int MAX_CONNECTIONS = 10_000;
@@ -38,6 +42,8 @@ public final class BenchCommand implements Callable<Integer> {
   static final Duration MAX_RUN = Duration.ofHours(24);
   static final Duration MAX_REQUEST_TIMEOUT = Duration.ofMinutes(5);
   static final int MAX_HEADERS = 64;
+  static final double MAX_RATE = 10_000_000;
+  static final long MAX_BACKLOG = 10_000_000;
 
   private static final Pattern HEADER_NAME = Pattern.compile("[!#$%&'*+.^_`|~0-9A-Za-z-]{1,256}");
   private static final Pattern VISIBLE_ASCII = Pattern.compile("[\\x20-\\x7e]{0,4096}");
@@ -60,6 +66,22 @@ public final class BenchCommand implements Callable<Integer> {
       defaultValue = "64",
       description = "Connections, each with one request outstanding (default: ${DEFAULT-VALUE}).")
   private int connections;
+
+  @Option(
+      names = "--rate",
+      paramLabel = "OPS_PER_SEC",
+      description =
+          "Open loop: requests per second in all, due on a fixed timetable (default: closed loop).")
+  private Double rate;
+
+  @Option(
+      names = "--max-backlog",
+      paramLabel = "N",
+      defaultValue = "1000",
+      description =
+          "Open loop: due requests that may wait for a free connection; beyond it the oldest are"
+              + " dropped and reported as unsent (default: ${DEFAULT-VALUE}).")
+  private long maxBacklog;
 
   @Option(
       names = "--threads",
@@ -155,7 +177,9 @@ public final class BenchCommand implements Callable<Integer> {
       names = "--max-error-ratio",
       paramLabel = "RATIO",
       defaultValue = "0.01",
-      description = "Exit 1 when errors / attempts exceeds this (default: ${DEFAULT-VALUE}).")
+      description =
+          "Exit 1 when failed requests (errors and 503s) and failed connects / attempts exceed"
+              + " this (default: ${DEFAULT-VALUE}).")
   private double maxErrorRatio;
 
   @Option(
@@ -234,6 +258,10 @@ public final class BenchCommand implements Callable<Integer> {
     require(requestTimeout.toMillis() >= 1 && requestTimeout.compareTo(MAX_REQUEST_TIMEOUT) <= 0,
         "--timeout must be in [1ms, " + MAX_REQUEST_TIMEOUT + "]");
     require(maxErrorRatio >= 0.0 && maxErrorRatio <= 1.0, "--max-error-ratio must be in [0, 1]");
+    require(rate == null || (rate > 0 && rate <= MAX_RATE),
+        "--rate must be in (0, " + (long) MAX_RATE + "]");
+    require(maxBacklog >= 0 && maxBacklog <= MAX_BACKLOG,
+        "--max-backlog must be in [0, " + MAX_BACKLOG + "]");
     require(!keyPrefix.isEmpty() && keyPrefix.length() <= 1024,
         "--key-prefix must have 1 to 1024 characters");
     String q = query == null ? "" : (query.startsWith("?") ? query.substring(1) : query);
@@ -260,7 +288,9 @@ public final class BenchCommand implements Callable<Integer> {
         q,
         parsedHeaders,
         requestTimeout,
-        seed != null ? seed : System.nanoTime());
+        seed != null ? seed : System.nanoTime(),
+        rate == null ? 0.0 : rate,
+        maxBacklog);
   }
 
   private Map.Entry<String, String> header(String text) {

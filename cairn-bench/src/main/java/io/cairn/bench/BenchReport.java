@@ -5,7 +5,10 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.TreeMap;
 
-/** The final result of a bench run, renderable as a text table or as JSON. */
+/**
+ * The final result of a bench run, renderable as a text table or as JSON. {@code openLoop} is
+ * null for a closed-loop run.
+ */
 record BenchReport(
     BenchSettings settings,
     Transport transport,
@@ -14,15 +17,19 @@ record BenchReport(
     OperationReport total,
     long connectFailures,
     long prefillSucceeded,
-    long prefillFailed) {
+    long prefillFailed,
+    OpenLoopReport openLoop) {
 
   BenchReport {
     operations = List.copyOf(operations);
   }
 
-  /** Failed requests and failed connects over everything attempted; 1 if nothing completed. */
+  /**
+   * Failed requests (errors and shed) and failed connects over everything attempted; 1 if
+   * nothing completed.
+   */
   double errorRatio() {
-    long failures = total.errors() + connectFailures;
+    long failures = total.errors() + total.shed() + connectFailures;
     long attempts = total.count() + failures;
     return attempts == 0 ? 1.0 : (double) failures / attempts;
   }
@@ -32,11 +39,12 @@ record BenchReport(
     out.append(
         String.format(
             Locale.ROOT,
-            "%n%-7s %11s %11s %8s %9s %8s %8s %8s %8s %9s%n",
+            "%n%-7s %11s %11s %8s %8s %9s %8s %8s %8s %8s %9s%n",
             "op",
             "count",
             "ops/s",
             "errors",
+            "shed",
             "notfound",
             "p50 ms",
             "p95 ms",
@@ -58,6 +66,22 @@ record BenchReport(
             transport,
             connectFailures,
             errorRatio()));
+    if (openLoop != null) {
+      out.append(
+          String.format(
+              Locale.ROOT,
+              "open loop: target %.1f ops/s, offered %.1f ops/s (%d due), sent on time %d,"
+                  + " delayed %d (%.2f%%), unsent %d (%.2f%%; backlog bound %d)%n",
+              openLoop.targetOpsPerSecond(),
+              openLoop.offeredOpsPerSecond(),
+              openLoop.scheduled(),
+              openLoop.sentOnTime(),
+              openLoop.sentDelayed(),
+              openLoop.delayedPercent(),
+              openLoop.unsent(),
+              openLoop.unsentPercent(),
+              openLoop.maxBacklog()));
+    }
     if (settings.prefill()) {
       out.append(
           String.format(
@@ -76,11 +100,12 @@ record BenchReport(
     out.append(
         String.format(
             Locale.ROOT,
-            "%-7s %11d %11.1f %8d %9d %8.3f %8.3f %8.3f %8.3f %9.3f%n",
+            "%-7s %11d %11.1f %8d %8d %9d %8.3f %8.3f %8.3f %8.3f %9.3f%n",
             op.name(),
             op.count(),
             op.throughputOpsPerSecond(),
             op.errors(),
+            op.shed(),
             op.notFound(),
             op.p50Millis(),
             op.p95Millis(),
@@ -110,12 +135,25 @@ record BenchReport(
     j.append(", \"keyPrefix\": ").append(string(settings.keyPrefix()));
     j.append(", \"query\": ").append(string(settings.query()));
     j.append(", \"seed\": ").append(settings.seed());
+    j.append(", \"rateOpsPerSecond\": ").append(number(settings.rateOpsPerSecond()));
+    j.append(", \"maxBacklog\": ").append(settings.maxBacklog());
     j.append("},\n");
     j.append("  \"measuredSeconds\": ").append(number(measuredSeconds)).append(",\n");
     j.append("  \"connectFailures\": ").append(connectFailures).append(",\n");
     j.append("  \"prefill\": {\"written\": ").append(prefillSucceeded);
     j.append(", \"failed\": ").append(prefillFailed).append("},\n");
     j.append("  \"errorRatio\": ").append(number(errorRatio())).append(",\n");
+    if (openLoop != null) {
+      j.append("  \"openLoop\": {\"targetOpsPerSecond\": ");
+      j.append(number(openLoop.targetOpsPerSecond()));
+      j.append(", \"offeredOpsPerSecond\": ").append(number(openLoop.offeredOpsPerSecond()));
+      j.append(", \"scheduled\": ").append(openLoop.scheduled());
+      j.append(", \"sentOnTime\": ").append(openLoop.sentOnTime());
+      j.append(", \"sentDelayed\": ").append(openLoop.sentDelayed());
+      j.append(", \"unsent\": ").append(openLoop.unsent());
+      j.append(", \"maxBacklog\": ").append(openLoop.maxBacklog());
+      j.append("},\n");
+    }
     j.append("  \"operations\": {");
     for (int i = 0; i < operations.size(); i++) {
       OperationReport op = operations.get(i);
@@ -132,6 +170,7 @@ record BenchReport(
     j.append("{\"count\": ").append(op.count());
     j.append(", \"throughputOpsPerSecond\": ").append(number(op.throughputOpsPerSecond()));
     j.append(", \"errors\": ").append(op.errors());
+    j.append(", \"shed\": ").append(op.shed());
     j.append(", \"notFound\": ").append(op.notFound());
     j.append(", \"errorsByKind\": {");
     boolean first = true;

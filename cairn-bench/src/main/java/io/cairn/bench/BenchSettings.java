@@ -4,7 +4,11 @@ import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 
-/** The validated parameters of one bench run. */
+/**
+ * The validated parameters of one bench run. {@code rateOpsPerSecond} 0 means a closed loop;
+ * otherwise the run is open-loop at that total rate, with at most {@code maxBacklog} due requests
+ * waiting for a free connection.
+ */
 record BenchSettings(
     List<Target> targets,
     int connections,
@@ -21,7 +25,9 @@ record BenchSettings(
     String query,
     List<Map.Entry<String, String>> headers,
     Duration requestTimeout,
-    long seed) {
+    long seed,
+    double rateOpsPerSecond,
+    long maxBacklog) {
 
   BenchSettings {
     targets = List.copyOf(targets);

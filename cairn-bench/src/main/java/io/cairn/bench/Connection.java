@@ -1,5 +1,6 @@
 package io.cairn.bench;
 
+import io.cairn.invariant.Invariant;
 import io.netty.bootstrap.Bootstrap;
 import io.netty.buffer.ByteBuf;
 import io.netty.channel.Channel;
@@ -12,6 +13,7 @@ import io.netty.channel.EventLoop;
 import io.netty.handler.codec.http.HttpObject;
 import io.netty.handler.codec.http.HttpResponse;
 import io.netty.handler.codec.http.HttpResponseDecoder;
+import io.netty.handler.codec.http.HttpUtil;
 import io.netty.handler.codec.http.LastHttpContent;
 import io.netty.util.ReferenceCountUtil;
 import io.netty.util.concurrent.ScheduledFuture;
@@ -20,8 +22,10 @@ import java.util.SplittableRandom;
 import java.util.concurrent.TimeUnit;
 
 /**
- * One keep-alive HTTP/1.1 connection running a closed loop: exactly one request outstanding, the
- * next written when the previous response has been read to its end.
+ * One keep-alive HTTP/1.1 connection with at most one request outstanding. In a closed loop it
+ * writes the next request when the previous response has been read to its end; in an open loop
+ * (with an {@link OpenLoopDispatcher}) it offers itself to the dispatcher instead, which hands it
+ * the next due slot, and its latency counts from that slot's intended time, not from the send.
  *
  * <p>Concurrency: a connection is pinned to one event loop for its whole life, across reconnects,
  * and every field is touched only on that loop, so none needs synchronization. It talks to the
@@ -31,10 +35,11 @@ import java.util.concurrent.TimeUnit;
  * undecodable response and a request older than the timeout are each counted, and the connection
  * reconnects after a backoff that doubles from 10 ms to at most 1 s and resets on the next
  * successful response. A close with nothing in flight (a server's idle timeout, or a
- * {@code Connection: close} response) reconnects at the current backoff without counting an error.
+ * {@code Connection: close} response, after which nothing more is written on the connection)
+ * reconnects at the current backoff without counting an error.
  * A timeout tick once a second checks the in-flight request, so timeouts cost no per-request task.
  */
-final class Connection {
+final class Connection implements OpenLoopDispatcher.Sender {
   static final long MIN_BACKOFF_MILLIS = 10;
   static final long MAX_BACKOFF_MILLIS = 1_000;
 
@@ -44,15 +49,22 @@ final class Connection {
   private final EventLoop loop;
   private final Bootstrap bootstrap;
   private final SplittableRandom random;
+  // Null in a closed loop.
+  private final OpenLoopDispatcher dispatcher;
 
   private Channel channel;
   // Invariant: inFlight != null iff a request was written on `channel` and its response has not
-  // ended; inFlightPrefill and sentNanos describe that request.
+  // ended; inFlightPrefill, sentNanos and intendedNanos describe that request (intendedNanos is
+  // sentNanos in a closed loop, the slot's time in an open one).
   private Operation inFlight;
   private boolean inFlightPrefill;
   private long sentNanos;
-  // Status of the response being read; 0 until its head arrives.
+  private long intendedNanos;
+  // Status of the response being read, 0 until its head arrives; whether it keeps the connection.
   private int responseStatus;
+  private boolean responseKeepAlive;
+  // Invariant: offered implies inFlight == null and the dispatcher lists this connection as idle.
+  private boolean offered;
   // Invariant: 0 <= backoffMillis <= MAX_BACKOFF_MILLIS.
   private long backoffMillis;
   private boolean connecting;
@@ -66,8 +78,10 @@ final class Connection {
       EventLoop loop,
       Transport transport,
       int connectTimeoutMillis,
-      long seed) {
+      long seed,
+      OpenLoopDispatcher dispatcher) {
     this.run = run;
+    this.dispatcher = dispatcher;
     this.address = address;
     this.encoder = encoder;
     this.loop = loop;
@@ -143,44 +157,67 @@ final class Connection {
   }
 
   private void sendNext() {
-    if (closed || channel == null || inFlight != null || !channel.isActive()) {
+    if (closed || channel == null || inFlight != null || offered || !channel.isActive()) {
       return;
     }
-    Operation op;
-    long key;
-    boolean prefill;
     switch (run.phase()) {
       case PREFILL -> {
-        key = run.claimPrefillKey();
-        if (key < 0) {
-          return;
+        long key = run.claimPrefillKey();
+        if (key >= 0) {
+          write(Operation.PUT, key, true, System.nanoTime());
         }
-        op = Operation.PUT;
-        prefill = true;
       }
       case RUN -> {
-        op = run.mix().pick(random.nextInt(run.mix().totalWeight()));
-        key = run.keys().next(random);
-        prefill = false;
+        if (dispatcher != null) {
+          // Set before the call: the dispatcher may hand over a waiting slot right away.
+          offered = true;
+          dispatcher.onIdle(this);
+        } else {
+          write(nextOperation(), run.keys().next(random), false, System.nanoTime());
+        }
       }
       default -> {
-        return;
+        // IDLE and STOP send nothing.
       }
     }
+  }
+
+  /** Takes one open-loop slot; called by the dispatcher on this connection's loop. */
+  @Override
+  public void send(long slotNanos) {
+    Invariant.check(offered && inFlight == null, "an open-loop slot went to a busy connection");
+    offered = false;
+    Operation op = nextOperation();
+    if (closed || channel == null || !channel.isActive() || run.phase() != RunState.Phase.RUN) {
+      // Closed under the dispatcher's feet (its close listener has not run yet): the slot fails.
+      run.stats(op).onConnectionLost();
+      return;
+    }
+    write(op, run.keys().next(random), false, slotNanos);
+  }
+
+  private Operation nextOperation() {
+    return run.mix().pick(random.nextInt(run.mix().totalWeight()));
+  }
+
+  private void write(Operation op, long key, boolean prefill, long intended) {
     ByteBuf request = encoder.encode(channel.alloc(), op, key, random);
     inFlight = op;
     inFlightPrefill = prefill;
     responseStatus = 0;
+    responseKeepAlive = true;
     sentNanos = System.nanoTime();
+    intendedNanos = intended;
     channel.writeAndFlush(request, channel.voidPromise());
   }
 
-  private void onResponseHead(int status) {
+  private void onResponseHead(int status, boolean keepAlive) {
     responseStatus = status;
+    responseKeepAlive = keepAlive;
   }
 
   private void onResponseEnd() {
-    long latencyNanos = System.nanoTime() - sentNanos;
+    long latencyNanos = System.nanoTime() - intendedNanos;
     Operation op = inFlight;
     boolean prefill = inFlightPrefill;
     inFlight = null;
@@ -190,6 +227,12 @@ final class Connection {
       run.stats(op).onResponse(responseStatus, latencyNanos);
     }
     backoffMillis = 0;
+    if (!responseKeepAlive) {
+      // The server closes after this answer (a refusal, a shed request): nothing more may be
+      // written here. The close reconnects without counting an error, as nothing is in flight.
+      channel.close();
+      return;
+    }
     sendNext();
   }
 
@@ -213,6 +256,10 @@ final class Connection {
       return;
     }
     channel = null;
+    if (offered) {
+      offered = false;
+      dispatcher.onGone(this);
+    }
     if (!closed && run.phase() != RunState.Phase.STOP) {
       failInFlight(false);
       scheduleReconnect();
@@ -262,7 +309,7 @@ final class Connection {
           return;
         }
         if (msg instanceof HttpResponse response) {
-          onResponseHead(response.status().code());
+          onResponseHead(response.status().code(), HttpUtil.isKeepAlive(response));
         }
         if (msg instanceof LastHttpContent) {
           onResponseEnd();

@@ -3,13 +3,18 @@ package io.cairn.bench;
 import java.util.Map;
 import org.HdrHistogram.Histogram;
 
-/** The measured results of one operation type, or of all together, over the measured window. */
+/**
+ * The measured results of one operation type, or of all together, over the measured window:
+ * {@code count} successes (their rate is the goodput), {@code shed} 503 answers and
+ * {@code errors} of every other kind.
+ */
 record OperationReport(
     String name,
     long count,
     double throughputOpsPerSecond,
     long notFound,
     long errors,
+    long shed,
     Map<String, Long> errorsByKind,
     double p50Millis,
     double p95Millis,
@@ -26,6 +31,7 @@ record OperationReport(
       long count,
       long notFound,
       long errors,
+      long shed,
       Map<String, Long> errorsByKind,
       Histogram latencyMicros,
       double measuredSeconds) {
@@ -35,6 +41,7 @@ record OperationReport(
         measuredSeconds > 0 ? count / measuredSeconds : 0.0,
         notFound,
         errors,
+        shed,
         errorsByKind,
         millisAt(latencyMicros, 50.0),
         millisAt(latencyMicros, 95.0),

@@ -22,6 +22,7 @@ final class RunState {
   private final long requestTimeoutNanos;
   private final OperationStats[] stats = new OperationStats[Operation.values().length];
   private final LongAdder connectFailures = new LongAdder();
+  private final OpenLoopTally openLoop = new OpenLoopTally();
   // Invariant: keys below min(nextPrefillKey, keyCount) have been claimed by exactly one request.
   private final AtomicLong nextPrefillKey = new AtomicLong();
   private final LongAdder prefillSucceeded = new LongAdder();
@@ -48,6 +49,11 @@ final class RunState {
 
   long requestTimeoutNanos() {
     return requestTimeoutNanos;
+  }
+
+  /** The open-loop dispatchers' tally; stays at zero in a closed loop. */
+  OpenLoopTally openLoop() {
+    return openLoop;
   }
 
   OperationStats stats(Operation op) {

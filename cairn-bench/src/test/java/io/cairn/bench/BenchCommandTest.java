@@ -30,6 +30,8 @@ class BenchCommandTest {
     assertThat(settings.prefill()).isFalse();
     assertThat(settings.keyPrefix()).isEqualTo("bench-");
     assertThat(settings.query()).isEmpty();
+    assertThat(settings.rateOpsPerSecond()).isZero();
+    assertThat(settings.maxBacklog()).isEqualTo(1000);
   }
 
   @Test
@@ -42,7 +44,7 @@ class BenchCommandTest {
             "--keys", "10", "--distribution", "ZIPFIAN", "--zipf-theta", "0.8",
             "--value-size", "1024", "--duration", "1m", "--warmup", "0s", "--prefill",
             "--key-prefix", "k-", "--query", "?w=2&r=1", "--header", "X-A: b",
-            "--seed", "5");
+            "--seed", "5", "--rate", "2500.5", "--max-backlog", "0");
     BenchSettings settings = command.settings();
     assertThat(settings.targets()).hasSize(2);
     assertThat(settings.distribution()).isEqualTo(Distribution.ZIPFIAN);
@@ -54,6 +56,8 @@ class BenchCommandTest {
     assertThat(settings.duration()).isEqualTo(Duration.ofMinutes(1));
     assertThat(settings.warmup()).isZero();
     assertThat(settings.seed()).isEqualTo(5);
+    assertThat(settings.rateOpsPerSecond()).isEqualTo(2500.5);
+    assertThat(settings.maxBacklog()).isZero();
   }
 
   @ParameterizedTest
@@ -62,7 +66,8 @@ class BenchCommandTest {
         "--mix=get", "--mix=scan=1", "--duration=10x", "--duration=0s", "--connections=0",
         "--threads=0", "--keys=0", "--zipf-theta=1", "--value-size=-1", "--url=https://h",
         "--header=NoColon", "--header=Host:x", "--query=a b", "--distribution=hot",
-        "--max-error-ratio=2", "--timeout=0s"
+        "--max-error-ratio=2", "--timeout=0s", "--rate=0", "--rate=-5", "--rate=NaN",
+        "--rate=1e12", "--max-backlog=-1"
       })
   void badInputIsAUsageError(String arg) {
     BenchCommand command = new BenchCommand();

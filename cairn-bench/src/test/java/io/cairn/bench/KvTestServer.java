@@ -6,22 +6,37 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
+import java.time.Duration;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.atomic.AtomicInteger;
 
-/** A tiny in-memory /kv server on an ephemeral 127.0.0.1 port, for end-to-end tests. */
+/**
+ * A tiny in-memory /kv server on an ephemeral 127.0.0.1 port, for end-to-end tests. It answers
+ * PUTs with a chosen status (optionally closing the connection after each, as a shedding server
+ * does), and can take a fixed time over every request, which with its two worker threads caps
+ * what it serves per second.
+ */
 final class KvTestServer implements AutoCloseable {
   private final Map<String, byte[]> store = new ConcurrentHashMap<>();
   private final HttpServer server;
   private final ExecutorService executor = Executors.newFixedThreadPool(2);
   private final int putStatus;
+  private final Duration serviceTime;
+  private final boolean closeAfterPut;
   final AtomicInteger requestsWithQuery = new AtomicInteger();
+  final AtomicInteger requests = new AtomicInteger();
 
   KvTestServer(int putStatus) throws IOException {
+    this(putStatus, Duration.ZERO, false);
+  }
+
+  KvTestServer(int putStatus, Duration serviceTime, boolean closeAfterPut) throws IOException {
     this.putStatus = putStatus;
+    this.serviceTime = serviceTime;
+    this.closeAfterPut = closeAfterPut;
     server = HttpServer.create(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), 128);
     server.createContext("/kv/", this::handle);
     server.setExecutor(executor);
@@ -38,6 +53,15 @@ final class KvTestServer implements AutoCloseable {
 
   private void handle(HttpExchange exchange) throws IOException {
     try (exchange) {
+      requests.incrementAndGet();
+      if (!serviceTime.isZero()) {
+        try {
+          Thread.sleep(serviceTime);
+        } catch (InterruptedException e) {
+          Thread.currentThread().interrupt();
+          return;
+        }
+      }
       String key = exchange.getRequestURI().getRawPath().substring("/kv/".length());
       if (exchange.getRequestURI().getRawQuery() != null) {
         requestsWithQuery.incrementAndGet();
@@ -59,6 +83,9 @@ final class KvTestServer implements AutoCloseable {
         case "PUT" -> {
           if (putStatus == 200) {
             store.put(key, body);
+          }
+          if (closeAfterPut) {
+            exchange.getResponseHeaders().set("Connection", "close");
           }
           exchange.sendResponseHeaders(putStatus, -1);
         }

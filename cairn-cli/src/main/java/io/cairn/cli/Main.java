@@ -1,15 +1,16 @@
 package io.cairn.cli;
 
+import io.cairn.bench.AbuseCommand;
 import io.cairn.bench.BenchCommand;
 import io.cairn.server.CairnNode;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 
-/** The one launcher: {@code cairn start | demo | put | get | delete | batch | status | bench}. */
+/** The one launcher: {@code cairn start | demo | put | get | delete | batch | status | bench | abuse}. */
 @Command(name = "cairn", mixinStandardHelpOptions = true, versionProvider = Main.Version.class,
         description = "Cairn, a distributed key-value database.",
         subcommands = {StartCommand.class, ClientCommands.Put.class, ClientCommands.Get.class, ClientCommands.Delete.class,
-                ClientCommands.Batch.class, ClientCommands.Status.class, BenchCommand.class, DemoCommand.class, CommandLine.HelpCommand.class})
+                ClientCommands.Batch.class, ClientCommands.Status.class, BenchCommand.class, AbuseCommand.class, DemoCommand.class, CommandLine.HelpCommand.class})
 public final class Main implements Runnable {
     @CommandLine.Spec
     CommandLine.Model.CommandSpec spec;
@@ -27,7 +28,7 @@ public final class Main implements Runnable {
 
     @Override
     public void run() {
-        throw new CommandLine.ParameterException(spec.commandLine(), "name a command: start, demo, put, get, delete, batch, status or bench");
+        throw new CommandLine.ParameterException(spec.commandLine(), "name a command: start, demo, put, get, delete, batch, status, bench or abuse");
     }
 
     /** Prints the build's version. */
