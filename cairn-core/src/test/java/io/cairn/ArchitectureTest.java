@@ -79,6 +79,26 @@ class ArchitectureTest {
             .should().dependOnClassesThat().resideInAnyPackage("io.netty..", "org.rocksdb..", "org.apache.ratis..")
             .because("Netty, RocksDB and Ratis are adapters in cairn-server");
 
+    /**
+     * Layers inside the core, lowest first: what a layer may use is below it. The cluster
+     * protocols sit on top; messages and the local replica are theirs; requests are the common
+     * vocabulary; clock, records, storage port, placement and errors are the foundations.
+     */
+    static final ArchRule LAYERS = com.tngtech.archunit.library.Architectures.layeredArchitecture()
+            .consideringOnlyDependenciesInLayers()
+            .withOptionalLayers(true)
+            .layer("Foundations").definedBy("io.cairn.error..", "io.cairn.invariant..", "io.cairn.clock..", "io.cairn.record..",
+                    "io.cairn.storage..", "io.cairn.placement..", "io.cairn.namespace..", "io.cairn.membership..")
+            .layer("Requests").definedBy("io.cairn.request..")
+            .layer("Replica").definedBy("io.cairn.replica..")
+            .layer("Messages").definedBy("io.cairn.message..")
+            .layer("Cluster").definedBy("io.cairn.cluster..")
+            .whereLayer("Cluster").mayNotBeAccessedByAnyLayer()
+            .whereLayer("Messages").mayOnlyBeAccessedByLayers("Cluster")
+            .whereLayer("Replica").mayOnlyBeAccessedByLayers("Cluster")
+            .whereLayer("Requests").mayOnlyBeAccessedByLayers("Replica", "Messages", "Cluster")
+            .because("the core is layered: foundations, then requests, then the replica and the wire messages, then the cluster protocols");
+
     private static final Map<String, ArchRule> RULES = Map.of(
             "threads", NO_THREADS,
             "executors", NO_EXECUTORS_OR_TIMERS,
@@ -87,7 +107,8 @@ class ArchitectureTest {
             "randomness", NO_UNSEEDED_RANDOMNESS,
             "commonPool", NO_COMMON_POOL,
             "broadCatch", NO_BROAD_CATCH,
-            "infrastructure", NO_INFRASTRUCTURE);
+            "infrastructure", NO_INFRASTRUCTURE,
+            "layers", LAYERS);
 
     @Test
     void theImportSeesTheCoreAndOnlyTheCore() {
@@ -134,6 +155,17 @@ class ArchitectureTest {
     @Test
     void coreImportsNoInfrastructureLibrary() {
         NO_INFRASTRUCTURE.check(CORE);
+    }
+
+    @Test
+    void coreKeepsItsLayers() {
+        LAYERS.check(CORE);
+    }
+
+    @Test
+    void theLayerRuleCatchesAFoundationReachingUp() {
+        JavaClasses violator = new ClassFileImporter().importClasses(io.cairn.record.LayerViolationFixture.class, io.cairn.cluster.ClusterSettings.class);
+        assertThatThrownBy(() -> LAYERS.check(violator)).isInstanceOf(AssertionError.class);
     }
 
     @Test

@@ -1,7 +1,6 @@
 package io.cairn.clock;
 
 import io.cairn.invariant.Invariant;
-import io.cairn.version.Version;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.LongAdder;
 

@@ -2,12 +2,7 @@ package io.cairn.cluster;
 
 import io.cairn.clock.ClockMonitor;
 import io.cairn.clock.HybridClock;
-import io.cairn.coordinator.Coordinator;
 import io.cairn.error.ErrorCode;
-import io.cairn.coordinator.VersionCeiling;
-import io.cairn.failure.FailureDetector;
-import io.cairn.hint.Hint;
-import io.cairn.hint.HintStore;
 import io.cairn.membership.Member;
 import io.cairn.membership.Membership;
 import io.cairn.invariant.Invariant;
@@ -16,17 +11,15 @@ import io.cairn.message.Protocol;
 import io.cairn.message.RequestIds;
 import io.cairn.namespace.Namespace;
 import io.cairn.placement.PartitionMap;
-import io.cairn.quorum.Quorum;
+import io.cairn.request.Quorum;
 import io.cairn.replica.LocalStore;
 import io.cairn.request.Answer;
 import io.cairn.request.Op;
 import io.cairn.request.OpResult;
 import io.cairn.request.WriteOutcome;
 import io.cairn.request.WriteRequest;
-import io.cairn.schedule.Scheduler;
 import io.cairn.storage.Durability;
 import io.cairn.storage.StorageEngine;
-import io.cairn.transport.Transport;
 import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
@@ -176,16 +169,58 @@ public final class ClusterNode {
         return id;
     }
 
-    public Coordinator coordinator() {
+    Coordinator coordinator() {
         return coordinator;
     }
 
-    public HintStore hints() {
+    HintStore hints() {
         return hints;
     }
 
-    public FailureDetector detector() {
+    FailureDetector detector() {
         return detector;
+    }
+
+    /** Whether the failure detector counts {@code node} alive (this node always is). */
+    public boolean isAlive(int node) {
+        return node == id || detector.isAlive(node);
+    }
+
+    /** The failure detector's suspicion of {@code node} (phi; higher is more likely down). */
+    public double phi(int node) {
+        return detector.phi(node);
+    }
+
+    public CoordinatorStats coordinatorStats() {
+        return coordinator.stats();
+    }
+
+    /** The partition map of the current membership. */
+    public PartitionMap map() {
+        return membership.map();
+    }
+
+    /** Pending hints per target (targets with none left out). */
+    public Map<Integer, HintBacklog> hintBacklog() {
+        return hints.backlog();
+    }
+
+    public long hintsPending() {
+        return hints.pendingCount();
+    }
+
+    public long hintsStored() {
+        return hints.storedCount();
+    }
+
+    /** Hints dropped past the hint window or found corrupt. */
+    public long hintsDropped() {
+        return hints.droppedCount();
+    }
+
+    /** Hints the storage engine refused to store. */
+    public long hintsFailed() {
+        return hints.failedCount();
     }
 
     public ClockMonitor clockMonitor() {
@@ -240,7 +275,7 @@ public final class ClusterNode {
      * Every home replica's stored copy of a key, for operators: no quorum and no repair; see
      * {@link Coordinator#inspect}.
      */
-    public void inspect(Namespace ns, byte[] key, Consumer<List<Coordinator.ReplicaCopy>> done) {
+    public void inspect(Namespace ns, byte[] key, Consumer<List<ReplicaCopy>> done) {
         coordinator.inspect(ns, key, done);
     }
 

@@ -1,13 +1,12 @@
 package io.cairn.cluster;
 
 import io.cairn.clock.HybridClock;
-import io.cairn.coordinator.Coordinator;
 import io.cairn.error.ErrorCode;
-import io.cairn.idempotency.IdempotencyTag;
-import io.cairn.idempotency.StoredOutcome;
+import io.cairn.request.IdempotencyTag;
+import io.cairn.request.StoredOutcome;
 import io.cairn.invariant.Invariant;
 import io.cairn.namespace.Namespace;
-import io.cairn.quorum.Quorum;
+import io.cairn.request.Quorum;
 import io.cairn.record.CorruptRecordException;
 import io.cairn.record.Record;
 import io.cairn.request.Answer;

@@ -1,6 +1,5 @@
 package io.cairn.cluster;
 
-import io.cairn.coordinator.CoordinatorSettings;
 
 /**
  * A cluster node's knobs (all documented in docs/operations.md).

@@ -1,6 +1,6 @@
 package io.cairn.namespace;
 
-import io.cairn.partition.Partitioner;
+import io.cairn.placement.Partitioner;
 import java.util.regex.Pattern;
 
 /**

@@ -1,7 +1,6 @@
 package io.cairn.placement;
 
 import io.cairn.membership.Member;
-import io.cairn.partition.KeyHash;
 import java.nio.ByteBuffer;
 import java.util.ArrayList;
 import java.util.Comparator;

@@ -1,6 +1,6 @@
 package io.cairn.record;
 
-import io.cairn.version.Version;
+import io.cairn.clock.Version;
 import java.util.Arrays;
 import java.util.Objects;
 

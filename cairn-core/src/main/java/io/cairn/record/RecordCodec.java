@@ -1,6 +1,6 @@
 package io.cairn.record;
 
-import io.cairn.version.Version;
+import io.cairn.clock.Version;
 import java.nio.BufferUnderflowException;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;

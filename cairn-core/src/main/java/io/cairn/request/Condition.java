@@ -1,7 +1,7 @@
 package io.cairn.request;
 
 import io.cairn.record.Record;
-import io.cairn.version.Version;
+import io.cairn.clock.Version;
 import java.util.Set;
 
 /**

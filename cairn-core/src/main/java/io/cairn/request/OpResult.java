@@ -2,7 +2,7 @@ package io.cairn.request;
 
 import io.cairn.error.ErrorCode;
 import io.cairn.record.Record;
-import io.cairn.version.Version;
+import io.cairn.clock.Version;
 import java.util.Map;
 
 /**

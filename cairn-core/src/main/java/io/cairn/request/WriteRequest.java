@@ -1,6 +1,5 @@
 package io.cairn.request;
 
-import io.cairn.idempotency.IdempotencyTag;
 import io.cairn.namespace.Namespace;
 import java.util.List;
 

@@ -2,7 +2,6 @@ package io.cairn.clock;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import io.cairn.version.Version;
 import org.junit.jupiter.api.Test;
 
 /** The clock monitor's offset estimates and verdicts against a manual clock and scripted pongs. */

@@ -4,7 +4,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import io.cairn.property.Gen;
 import io.cairn.property.Trials;
-import io.cairn.version.Version;
 import java.util.ArrayList;
 import java.util.List;
 import org.junit.jupiter.api.Test;

@@ -4,7 +4,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.cairn.invariant.Invariant;
-import io.cairn.version.Version;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;

@@ -8,7 +8,7 @@ import io.cairn.property.Trials;
 import io.cairn.record.CorruptRecordException;
 import io.cairn.record.Record;
 import io.cairn.record.RecordCodec;
-import io.cairn.version.Version;
+import io.cairn.clock.Version;
 import java.nio.ByteBuffer;
 import java.util.Arrays;
 import org.junit.jupiter.api.Test;

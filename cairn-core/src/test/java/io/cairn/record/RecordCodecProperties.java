@@ -5,7 +5,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.cairn.property.Gen;
 import io.cairn.property.Trials;
-import io.cairn.version.Version;
+import io.cairn.clock.Version;
 import java.nio.ByteBuffer;
 import java.util.Arrays;
 import java.util.zip.CRC32C;

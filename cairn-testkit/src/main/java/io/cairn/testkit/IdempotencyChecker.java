@@ -1,6 +1,6 @@
 package io.cairn.testkit;
 
-import io.cairn.version.Version;
+import io.cairn.clock.Version;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;

@@ -1,12 +1,12 @@
 package io.cairn.testkit;
 
-import io.cairn.coordinator.VersionCeiling;
+import io.cairn.cluster.VersionCeiling;
 import io.cairn.namespace.Namespace;
-import io.cairn.partition.KeyHash;
+import io.cairn.placement.KeyHash;
 import io.cairn.record.Record;
 import io.cairn.record.RecordCodec;
 import io.cairn.storage.Durability;
-import io.cairn.version.Version;
+import io.cairn.clock.Version;
 import java.nio.ByteBuffer;
 import java.util.ArrayList;
 import java.util.HashMap;

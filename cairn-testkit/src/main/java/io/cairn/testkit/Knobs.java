@@ -1,7 +1,7 @@
 package io.cairn.testkit;
 
 import io.cairn.cluster.ClusterSettings;
-import io.cairn.coordinator.CoordinatorSettings;
+import io.cairn.cluster.CoordinatorSettings;
 import java.util.SplittableRandom;
 
 /**

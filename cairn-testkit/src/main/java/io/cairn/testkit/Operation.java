@@ -1,8 +1,8 @@
 package io.cairn.testkit;
 
-import io.cairn.quorum.Quorum;
+import io.cairn.request.Quorum;
 import io.cairn.record.Record;
-import io.cairn.version.Version;
+import io.cairn.clock.Version;
 import java.nio.charset.StandardCharsets;
 
 /**

@@ -2,9 +2,9 @@ package io.cairn.testkit;
 
 import io.cairn.message.Message;
 import io.cairn.message.MessageCodec;
-import io.cairn.partition.KeyHash;
+import io.cairn.placement.KeyHash;
 import io.cairn.record.Record;
-import io.cairn.version.Version;
+import io.cairn.clock.Version;
 import java.nio.charset.StandardCharsets;
 import java.util.Arrays;
 import java.util.SplittableRandom;

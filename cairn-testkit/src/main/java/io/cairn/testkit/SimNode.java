@@ -59,15 +59,15 @@ final class SimNode {
 
     void foldCounters() {
         if (cluster != null) {
-            hintsStored += cluster.coordinator().stats().hintsStored();
+            hintsStored += cluster.coordinatorStats().hintsStored();
             hintsReplayed += cluster.hintsReplayed();
-            fallbackHints += cluster.coordinator().stats().fallbackHints();
+            fallbackHints += cluster.coordinatorStats().fallbackHints();
             hintsKeptForPeers += cluster.hintsKeptForPeers();
-            readRepairs += cluster.coordinator().stats().readRepairs();
-            outcomeUnknown += cluster.coordinator().stats().outcomeUnknown();
-            quorumFailures += cluster.coordinator().stats().quorumFailures();
+            readRepairs += cluster.coordinatorStats().readRepairs();
+            outcomeUnknown += cluster.coordinatorStats().outcomeUnknown();
+            quorumFailures += cluster.coordinatorStats().quorumFailures();
             clockRefusals += hlc.refusals();
-            clockUnsafeWrites += cluster.coordinator().stats().clockUnsafe();
+            clockUnsafeWrites += cluster.coordinatorStats().clockUnsafe();
         }
     }
 

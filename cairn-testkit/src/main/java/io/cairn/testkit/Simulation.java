@@ -6,16 +6,16 @@ import io.cairn.error.ErrorCode;
 import io.cairn.membership.Member;
 import io.cairn.message.MessageCodec;
 import io.cairn.namespace.Namespace;
-import io.cairn.partition.Partitioner;
+import io.cairn.placement.Partitioner;
 import io.cairn.membership.Membership;
 import io.cairn.message.Message;
 import io.cairn.placement.PartitionMap;
 import io.cairn.placement.Placement;
-import io.cairn.quorum.Quorum;
+import io.cairn.request.Quorum;
 import io.cairn.record.Record;
 import io.cairn.replica.LocalReplica;
 import io.cairn.replica.LocalStore;
-import io.cairn.idempotency.IdempotencyTag;
+import io.cairn.request.IdempotencyTag;
 import io.cairn.request.Answer;
 import io.cairn.request.Condition;
 import io.cairn.request.Limits;
@@ -23,11 +23,11 @@ import io.cairn.request.Op;
 import io.cairn.request.OpResult;
 import io.cairn.request.WriteOutcome;
 import io.cairn.request.WriteRequest;
-import io.cairn.schedule.Scheduler;
+import io.cairn.cluster.Scheduler;
 import io.cairn.storage.Durability;
 import io.cairn.storage.StorageException;
-import io.cairn.transport.Transport;
-import io.cairn.version.Version;
+import io.cairn.cluster.Transport;
+import io.cairn.clock.Version;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -297,7 +297,7 @@ public final class Simulation {
         n.up = true;
         n.cluster.start();
         trace.mix(loop.now(), n.id, n.incarnation, 0x57A27);
-        trace.line(loop.now(), () -> n + " starts; HLC at " + n.hlc.lastTimestamp() + ", " + n.cluster.hints().pendingCount() + " hints");
+        trace.line(loop.now(), () -> n + " starts; HLC at " + n.hlc.lastTimestamp() + ", " + n.cluster.hintsPending() + " hints");
         touched.add(n);
     }
 
@@ -914,7 +914,7 @@ public final class Simulation {
     private long totalHints() {
         long total = 0;
         for (SimNode n : nodes) {
-            total += n.cluster.hints().pendingCount();
+            total += n.cluster.hintsPending();
         }
         return total;
     }
@@ -933,12 +933,12 @@ public final class Simulation {
             if (!n.pending.isEmpty()) {
                 j.add(n + " has " + n.pending.size() + " unanswered requests");
             }
-            long hints = n.cluster.hints().pendingCount();
+            long hints = n.cluster.hintsPending();
             if (hints > 0) {
-                j.add(n + " holds " + hints + " hints " + n.cluster.hints().backlog().keySet());
+                j.add(n + " holds " + hints + " hints " + n.cluster.hintBacklog().keySet());
             }
             for (SimNode peer : nodes) {
-                if (peer != n && !n.cluster.detector().isAlive(peer.id)) {
+                if (peer != n && !n.cluster.isAlive(peer.id)) {
                     j.add(n + " suspects n" + peer.id);
                 }
             }
@@ -1002,7 +1002,7 @@ public final class Simulation {
         long requestTimeout = knobs.settings().coordinator().requestTimeoutMillis();
         for (String key : keys) {
             SimNode via = nodes[random.nextInt(nodes.length)];
-            List<io.cairn.coordinator.Coordinator.ReplicaCopy> found = new ArrayList<>();
+            List<io.cairn.cluster.ReplicaCopy> found = new ArrayList<>();
             boolean[] answered = {false};
             touched.clear();
             touched.add(via);

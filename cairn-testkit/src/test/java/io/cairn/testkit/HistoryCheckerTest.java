@@ -2,9 +2,9 @@ package io.cairn.testkit;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import io.cairn.quorum.Quorum;
+import io.cairn.request.Quorum;
 import io.cairn.record.Record;
-import io.cairn.version.Version;
+import io.cairn.clock.Version;
 import java.nio.charset.StandardCharsets;
 import java.util.LinkedHashMap;
 import java.util.List;

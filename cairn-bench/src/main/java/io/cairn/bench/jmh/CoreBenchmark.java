@@ -2,7 +2,7 @@ package io.cairn.bench.jmh;
 
 import io.cairn.clock.HybridClock;
 import io.cairn.namespace.Namespace;
-import io.cairn.partition.KeyHash;
+import io.cairn.placement.KeyHash;
 import io.cairn.record.Record;
 import io.cairn.record.RecordCodec;
 import io.cairn.replica.LocalReplica;
@@ -12,7 +12,7 @@ import io.cairn.request.Op;
 import io.cairn.request.WriteRequest;
 import io.cairn.storage.Durability;
 import io.cairn.storage.MemoryEngine;
-import io.cairn.version.Version;
+import io.cairn.clock.Version;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;

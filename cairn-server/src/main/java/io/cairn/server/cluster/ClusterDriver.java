@@ -3,25 +3,25 @@ package io.cairn.server.cluster;
 import io.cairn.clock.HybridClock;
 import io.cairn.cluster.ClusterNode;
 import io.cairn.cluster.ClusterSettings;
-import io.cairn.coordinator.Coordinator;
-import io.cairn.coordinator.CoordinatorSettings;
+import io.cairn.cluster.ReplicaCopy;
+import io.cairn.cluster.CoordinatorSettings;
 import io.cairn.error.CairnException;
 import io.cairn.error.ErrorCode;
-import io.cairn.hint.HintStore;
+import io.cairn.cluster.HintBacklog;
 import io.cairn.membership.Member;
 import io.cairn.membership.Membership;
 import io.cairn.message.Message;
 import io.cairn.namespace.Namespace;
 import io.cairn.placement.PartitionMap;
-import io.cairn.quorum.Quorum;
-import io.cairn.idempotency.IdempotencyTag;
+import io.cairn.request.Quorum;
+import io.cairn.request.IdempotencyTag;
 import io.cairn.record.Record;
 import io.cairn.request.Answer;
 import io.cairn.request.Op;
 import io.cairn.request.WriteOutcome;
 import io.cairn.request.WriteRequest;
 import io.cairn.replica.LocalReplica;
-import io.cairn.schedule.Scheduler;
+import io.cairn.cluster.Scheduler;
 import io.cairn.server.config.NodeConfig;
 import io.cairn.server.health.NodeHealth;
 import io.cairn.server.service.ClusterAdmin;
@@ -90,21 +90,21 @@ public final class ClusterDriver implements KvService, ClusterAdmin, AutoCloseab
      *
      * @param hints per target: pending hints, their bytes and the age of the oldest (the replica lag)
      */
-    public record Snapshot(long takenAtMillis, Map<Integer, HintStore.Backlog> hints, Map<Integer, Boolean> alive,
+    public record Snapshot(long takenAtMillis, Map<Integer, HintBacklog> hints, Map<Integer, Boolean> alive,
                            long hintsStored, long hintsReplayed, long hintsDropped, long hintsFailed, long readRepairs,
                            long quorumFailures, long outcomeUnknown, long fallbackWrites, int requestsInFlight,
                            long idempotencyReplays, long idempotencyUnrecorded) {
         public long hintsPending() {
-            return hints.values().stream().mapToLong(HintStore.Backlog::count).sum();
+            return hints.values().stream().mapToLong(HintBacklog::count).sum();
         }
 
         public long hintBytesPending() {
-            return hints.values().stream().mapToLong(HintStore.Backlog::bytes).sum();
+            return hints.values().stream().mapToLong(HintBacklog::bytes).sum();
         }
 
         /** Age of the oldest pending hint for {@code target}, 0 when none. */
         public long oldestHintAgeMillis(int target) {
-            HintStore.Backlog b = hints.get(target);
+            HintBacklog b = hints.get(target);
             return b == null || b.count() == 0 ? 0 : Math.max(0, takenAtMillis - b.oldestMillis());
         }
 
@@ -196,11 +196,11 @@ public final class ClusterDriver implements KvService, ClusterAdmin, AutoCloseab
     private Snapshot takeSnapshot() {
         Map<Integer, Boolean> alive = new java.util.TreeMap<>();
         for (Member m : membership.members()) {
-            alive.put(m.id(), m.id() == node.id() || node.detector().isAlive(m.id()));
+            alive.put(m.id(), m.id() == node.id() || node.isAlive(m.id()));
         }
-        var stats = node.coordinator().stats();
-        return new Snapshot(replica.clock().physicalMillis(), Map.copyOf(node.hints().backlog()), Map.copyOf(alive),
-                node.hints().storedCount(), node.hintsReplayed(), node.hints().droppedCount(), node.hints().failedCount(), stats.readRepairs(),
+        var stats = node.coordinatorStats();
+        return new Snapshot(replica.clock().physicalMillis(), Map.copyOf(node.hintBacklog()), Map.copyOf(alive),
+                node.hintsStored(), node.hintsReplayed(), node.hintsDropped(), node.hintsFailed(), stats.readRepairs(),
                 stats.quorumFailures(), stats.outcomeUnknown(), stats.fallbackHints(), peerRequests.inFlight(),
                 node.idempotencyReplays(), node.idempotencyUnrecorded());
     }
@@ -406,7 +406,7 @@ public final class ClusterDriver implements KvService, ClusterAdmin, AutoCloseab
         return CompletableFuture.supplyAsync(() -> {
             Map<String, Object> m = new LinkedHashMap<>();
             m.put("self", node.id());
-            PartitionMap map = node.coordinator().map();
+            PartitionMap map = node.map();
             Snapshot now = takeSnapshot();
             List<Map<String, Object>> members = new ArrayList<>();
             List<Integer> ids = membership.members().stream().map(Member::id).toList();
@@ -419,11 +419,11 @@ public final class ClusterDriver implements KvService, ClusterAdmin, AutoCloseab
                 e.put("http", mem.httpAddress());
                 e.put("internode", mem.internodeAddress());
                 boolean self = mem.id() == node.id();
-                e.put("alive", self || node.detector().isAlive(mem.id()));
-                double phi = node.detector().phi(mem.id());
+                e.put("alive", self || node.isAlive(mem.id()));
+                double phi = node.phi(mem.id());
                 e.put("phi", self ? 0.0 : Double.isInfinite(phi) ? "never heard" : Math.round(phi * 100) / 100.0);
                 e.put("partitionsReplicated", counts[i]);
-                HintStore.Backlog b = now.hints().get(mem.id());
+                HintBacklog b = now.hints().get(mem.id());
                 e.put("hintsPending", b == null ? 0 : b.count());
                 e.put("hintBytesPending", b == null ? 0 : b.bytes());
                 e.put("oldestHintAgeMillis", now.oldestHintAgeMillis(mem.id()));
@@ -477,7 +477,7 @@ public final class ClusterDriver implements KvService, ClusterAdmin, AutoCloseab
     @Override
     public CompletableFuture<Map<String, Object>> partitionView(int partition) {
         return CompletableFuture.supplyAsync(() -> {
-            PartitionMap map = node.coordinator().map();
+            PartitionMap map = node.map();
             if (partition < 0 || partition >= map.partitions()) {
                 return null;
             }
@@ -486,7 +486,7 @@ public final class ClusterDriver implements KvService, ClusterAdmin, AutoCloseab
     }
 
     private Map<String, Object> partitionMap(int partition) {
-        PartitionMap map = node.coordinator().map();
+        PartitionMap map = node.map();
         Map<String, Object> m = new LinkedHashMap<>();
         m.put("partition", partition);
         m.put("epoch", map.epoch());
@@ -499,7 +499,7 @@ public final class ClusterDriver implements KvService, ClusterAdmin, AutoCloseab
             e.put("id", id);
             e.put("zone", mem.zone());
             e.put("role", i < map.replicationFactor() ? "replica" : "fallback");
-            e.put("alive", id == node.id() || node.detector().isAlive(id));
+            e.put("alive", id == node.id() || node.isAlive(id));
             prefs.add(e);
         }
         m.put("preferenceList", prefs);
@@ -516,7 +516,7 @@ public final class ClusterDriver implements KvService, ClusterAdmin, AutoCloseab
             m.putAll(partitionMap(partition));
             node.inspect(namespace, key, copies -> {
                 List<Map<String, Object>> replicas = new ArrayList<>();
-                for (Coordinator.ReplicaCopy copy : copies) {
+                for (ReplicaCopy copy : copies) {
                     Map<String, Object> e = new LinkedHashMap<>();
                     e.put("id", copy.replica());
                     if (copy.error() != null) {

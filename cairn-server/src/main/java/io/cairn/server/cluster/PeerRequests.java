@@ -2,7 +2,7 @@ package io.cairn.server.cluster;
 
 import io.cairn.message.Message;
 import io.cairn.message.Protocol;
-import io.cairn.transport.Transport;
+import io.cairn.cluster.Transport;
 import java.util.HashMap;
 import java.util.Iterator;
 import java.util.Map;

@@ -4,7 +4,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
 import io.cairn.membership.Member;
-import io.cairn.quorum.Quorum;
+import io.cairn.request.Quorum;
 import io.cairn.request.Limits;
 import io.cairn.server.http.HttpSettings;
 import io.cairn.server.rocks.RocksSettings;

@@ -39,7 +39,7 @@ public record NodeConfig(
      * Cluster membership and replication; no members means a single node that replicates nothing.
      */
     public record Cluster(java.util.List<io.cairn.membership.Member> members, int replicationFactor,
-                          io.cairn.quorum.Quorum readQuorum, io.cairn.quorum.Quorum writeQuorum,
+                          io.cairn.request.Quorum readQuorum, io.cairn.request.Quorum writeQuorum,
                           Duration requestTimeout, Duration readRepairTimeout, Duration heartbeatInterval,
                           Double phiThreshold, Duration maxClockOffset, Duration hintWindow, Duration hintReplayInterval, int hintReplayBatch, int hintReplayRate,
                           boolean sloppyQuorum, boolean faultInjection) {

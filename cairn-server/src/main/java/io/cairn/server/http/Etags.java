@@ -2,7 +2,7 @@ package io.cairn.server.http;
 
 import io.cairn.error.CairnException;
 import io.cairn.error.ErrorCode;
-import io.cairn.version.Version;
+import io.cairn.clock.Version;
 import java.util.HashSet;
 import java.util.Set;
 

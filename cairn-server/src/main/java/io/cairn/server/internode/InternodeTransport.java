@@ -2,7 +2,7 @@ package io.cairn.server.internode;
 
 import io.cairn.message.Message;
 import io.cairn.message.MessageCodec;
-import io.cairn.transport.Transport;
+import io.cairn.cluster.Transport;
 import io.netty.bootstrap.ServerBootstrap;
 import io.netty.channel.Channel;
 import io.netty.channel.group.ChannelGroup;

@@ -1,6 +1,6 @@
 package io.cairn.server.metrics;
 
-import io.cairn.hint.HintStore;
+import io.cairn.cluster.HintBacklog;
 import io.cairn.membership.Member;
 import io.cairn.replica.ReplicaStats;
 import io.cairn.server.cluster.ClusterDriver;
@@ -232,11 +232,11 @@ public final class NodeMetrics implements AutoCloseable {
         FunctionCounter.builder("cairn.writes.outcome.unknown", s, x -> x.snapshot().outcomeUnknown()).description("Writes answered outcome_unknown (W not reached in time)").register(registry);
     }
 
-    private static HintStore.Backlog backlog(ClusterDriver.Snapshot s, int target) {
+    private static HintBacklog backlog(ClusterDriver.Snapshot s, int target) {
         return s.hints().getOrDefault(target, NO_HINTS);
     }
 
-    private static final HintStore.Backlog NO_HINTS = new HintStore.Backlog(0, 0, 0);
+    private static final HintBacklog NO_HINTS = new HintBacklog(0, 0, 0);
 
     /** Per-peer request latency and errors, fed by the cluster driver. */
     private final java.util.Map<Integer, Timer> heartbeatTimers = new ConcurrentHashMap<>();

@@ -2,9 +2,9 @@ package io.cairn.server.service;
 
 import io.cairn.error.CairnException;
 import io.cairn.error.ErrorCode;
-import io.cairn.idempotency.IdempotencyTag;
+import io.cairn.request.IdempotencyTag;
 import io.cairn.namespace.Namespace;
-import io.cairn.quorum.Quorum;
+import io.cairn.request.Quorum;
 import io.cairn.replica.LocalReplica;
 import io.cairn.request.Answer;
 import io.cairn.request.Op;

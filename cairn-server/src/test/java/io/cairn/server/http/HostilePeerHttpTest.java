@@ -13,7 +13,7 @@ import io.cairn.message.MessageCodec;
 import io.cairn.namespace.Namespace;
 import io.cairn.record.Record;
 import io.cairn.server.TestPorts;
-import io.cairn.version.Version;
+import io.cairn.clock.Version;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;

@@ -12,7 +12,7 @@ import io.cairn.server.rocks.RocksEngine;
 import io.cairn.storage.Durability;
 import io.cairn.storage.Keyspace;
 import io.cairn.storage.WriteBatch;
-import io.cairn.version.Version;
+import io.cairn.clock.Version;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.ByteBuffer;

@@ -3,9 +3,9 @@ package io.cairn.server.http;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
-import io.cairn.idempotency.IdempotencyTag;
+import io.cairn.request.IdempotencyTag;
 import io.cairn.invariant.Invariant;
-import io.cairn.quorum.Quorum;
+import io.cairn.request.Quorum;
 import io.cairn.request.Answer;
 import io.cairn.request.Limits;
 import io.cairn.request.Op;

@@ -7,7 +7,7 @@ import io.cairn.message.Message;
 import io.cairn.message.Protocol;
 import io.cairn.message.MessageCodec;
 import io.cairn.record.Record;
-import io.cairn.version.Version;
+import io.cairn.clock.Version;
 import java.io.IOException;
 import java.io.InputStream;
 import java.net.InetSocketAddress;

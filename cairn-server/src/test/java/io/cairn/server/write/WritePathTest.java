@@ -22,7 +22,7 @@ import io.cairn.storage.Keyspace;
 import io.cairn.storage.MemoryEngine;
 import io.cairn.storage.StorageEngine;
 import io.cairn.storage.WriteBatch;
-import io.cairn.version.Version;
+import io.cairn.clock.Version;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.HashMap;

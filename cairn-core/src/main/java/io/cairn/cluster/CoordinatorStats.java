@@ -1,0 +1,20 @@
+package io.cairn.cluster;
+
+/** Counters a {@link Coordinator} keeps; read by its node's metrics. Single-threaded like the coordinator. */
+public final class CoordinatorStats {
+    long quorumFailures;
+    long outcomeUnknown;
+    long readRepairs;
+    long hintsStored;
+    long fallbackHints;
+    long clockUnsafe;
+
+    public long quorumFailures() { return quorumFailures; }
+    public long outcomeUnknown() { return outcomeUnknown; }
+    public long readRepairs() { return readRepairs; }
+    public long hintsStored() { return hintsStored; }
+    /** Writes handed to a fallback node (possibly this one) for a down home replica: sloppy quorum only. */
+    public long fallbackHints() { return fallbackHints; }
+    /** Writes refused with {@code clock_unsafe} because this node's clock was off by more than the max offset. */
+    public long clockUnsafe() { return clockUnsafe; }
+}

@@ -1,0 +1,148 @@
+package io.cairn.cluster;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.cairn.record.Record;
+import io.cairn.replica.LocalStore;
+import io.cairn.record.RecordCodec;
+import io.cairn.storage.Durability;
+import io.cairn.storage.MemoryEngine;
+import io.cairn.storage.WriteBatch;
+import io.cairn.clock.Version;
+import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.atomic.AtomicLong;
+import org.junit.jupiter.api.Test;
+
+class HintStoreTest {
+    private final MemoryEngine engine = new MemoryEngine();
+    private final AtomicLong now = new AtomicLong(1_000_000);
+    private final LocalStore store = LocalStore.direct(null, engine);
+    private final HintStore hints = new HintStore(engine, store, now::get, 60_000);
+
+    @Test
+    void deliveringOldestFirstKeepsFindingTheRestAndTheOldestAge() {
+        for (int i = 0; i < 10; i++) {
+            now.addAndGet(10);
+            add(2, "k" + i);
+        }
+        List<Hint> first = pending(hints, 2, 4);
+        assertThat(first).extracting(h -> key(h)).containsExactly("k0", "k1", "k2", "k3");
+        first.forEach(hints::delivered);
+        assertThat(hints.backlog().get(2).count()).isEqualTo(6);
+        assertThat(hints.backlog().get(2).oldestMillis()).isEqualTo(1_000_050);
+        assertThat(pending(hints, 2, 100)).extracting(h -> key(h)).containsExactly("k4", "k5", "k6", "k7", "k8", "k9");
+    }
+
+    @Test
+    void aHintStoredAfterTheWallClockSteppedBackIsStillFoundAfterTheOthers() {
+        add(2, "before");
+        pending(hints, 2, 10).forEach(hints::delivered);
+        add(2, "second");
+        pending(hints, 2, 1);
+        now.addAndGet(-30_000);
+        add(2, "after-step-back");
+        assertThat(pending(hints, 2, 10)).extracting(h -> key(h)).containsExactly("second", "after-step-back");
+    }
+
+    @Test
+    void anUndeliveredHintIsOfferedAgainAndSurvivesARestart() {
+        add(3, "a");
+        add(3, "b");
+        List<Hint> round = pending(hints, 3, 10);
+        hints.delivered(round.get(1)); // "a" was refused by the target
+        assertThat(pending(hints, 3, 10)).extracting(h -> key(h)).containsExactly("a");
+        HintStore reopened = new HintStore(engine, store, now::get, 60_000);
+        assertThat(pending(reopened, 3, 10)).extracting(h -> key(h)).containsExactly("a");
+        assertThat(reopened.backlog().get(3).count()).isEqualTo(1);
+    }
+
+    /** Found while narrowing decode's catch: a hint key too short for its sequence stopped a restart. */
+    @Test
+    void corruptHintsOfEveryShapeAreDroppedAndCountedAndARestartSurvivesThem() {
+        add(2, "good");
+        byte[] record = RecordCodec.encode(bytes("k"), Record.value(new Version(Version.pack(now.get(), 0), 1), Record.NO_EXPIRY, null, new byte[] {1}));
+        byte[] shortKey = ByteBuffer.allocate(1 + 2 + 8 + 1).put(HintStore.HINT).putShort((short) 2).putLong(now.get()).put((byte) 0).array();
+        engine.write(new WriteBatch()
+                .put(hintKey(2, 1), ByteBuffer.allocate(8 + record.length).putInt(1).putInt(-1).put(record).array())
+                .put(hintKey(2, 2), ByteBuffer.allocate(8 + 1).putInt(1).putInt(1_000).put((byte) 'k').array())
+                .put(hintKey(2, 3), ByteBuffer.allocate(8 + 1 + record.length).putInt(1).putInt(1).put((byte) 'x').put(record).array())
+                .put(hintKey(2, 4), new byte[] {0, 0})
+                .put(shortKey, ByteBuffer.allocate(8 + 1 + record.length).putInt(1).putInt(1).put((byte) 'k').put(record).array()),
+                Durability.SYNC);
+
+        HintStore reopened = new HintStore(engine, store, now::get, 60_000);
+
+        assertThat(pending(reopened, 2, 10)).extracting(h -> key(h)).containsExactly("good");
+        assertThat(reopened.droppedCount()).isEqualTo(5);
+        assertThat(reopened.backlog().get(2).count()).isEqualTo(1);
+        assertThat(engine.scan(new byte[] {HintStore.HINT}, new byte[] {HintStore.HINT + 1}, 10)).as("corrupt hints are deleted").hasSize(1);
+    }
+
+    /** A well-formed hint key of {@code target} whose sequence is far above those the store issues. */
+    private byte[] hintKey(int target, long sequence) {
+        return ByteBuffer.allocate(1 + 2 + 8 + 8).put(HintStore.HINT).putShort((short) target).putLong(now.get() + 1)
+                .putLong(1_000_000 + sequence).array();
+    }
+
+    private static byte[] bytes(String s) {
+        return s.getBytes(StandardCharsets.UTF_8);
+    }
+
+    private void add(int target, String key) {
+        hints.add(target, 1, key.getBytes(StandardCharsets.UTF_8),
+                Record.value(new Version(Version.pack(now.get(), 0), 1), Record.NO_EXPIRY, null, new byte[] {1}));
+    }
+
+    private static List<Hint> pending(HintStore store, int target, int limit) {
+        List<Hint> out = new ArrayList<>();
+        store.pending(target, limit, out::addAll);
+        return out;
+    }
+
+    /** A store whose jobs complete only when the test runs them: the disk has not got to them yet. */
+    @Test
+    void theBacklogCountsAHintOnlyOnceItsWriteCompletedAndADeliveryOnlyOnceItsDeleteDid() {
+        java.util.ArrayDeque<Runnable> queued = new java.util.ArrayDeque<>();
+        LocalStore slow = new LocalStore() {
+            @Override
+            public void apply(io.cairn.namespace.Namespace namespace, List<io.cairn.request.Op> ops, Applied done) {
+                throw new UnsupportedOperationException();
+            }
+
+            @Override
+            public void read(io.cairn.namespace.Namespace namespace, byte[] key, Read done) {
+                throw new UnsupportedOperationException();
+            }
+
+            @Override
+            public <T> void run(Job<T> job, Completed<T> done) {
+                queued.add(() -> store.run(job, done));
+            }
+        };
+        HintStore lagging = new HintStore(engine, slow, now::get, 60_000);
+        lagging.add(2, 1, bytes("k"), Record.value(new Version(Version.pack(now.get(), 0), 1), Record.NO_EXPIRY, null, new byte[] {1}));
+        assertThat(lagging.pendingCount()).isZero();
+        assertThat(engine.scan(new byte[] {HintStore.HINT}, new byte[] {HintStore.HINT + 1}, 10)).as("nothing written on the caller's thread").isEmpty();
+
+        List<Hint> found = new ArrayList<>();
+        lagging.pending(2, 10, found::addAll);
+        while (!queued.isEmpty()) {
+            queued.poll().run();
+        }
+        assertThat(lagging.pendingCount()).isEqualTo(1);
+        assertThat(found).as("the scan ran after the write it followed").hasSize(1);
+
+        lagging.delivered(found.get(0));
+        assertThat(lagging.pendingCount()).isEqualTo(1);
+        queued.poll().run();
+        assertThat(lagging.pendingCount()).isZero();
+        assertThat(lagging.deliveredCount()).isEqualTo(1);
+    }
+
+    private static String key(Hint h) {
+        return new String(h.key(), StandardCharsets.UTF_8);
+    }
+}

@@ -1,0 +1,174 @@
+package io.cairn.cluster;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.cairn.clock.HybridClock;
+import io.cairn.clock.ManualClock;
+import io.cairn.replica.LocalStore;
+import io.cairn.storage.Durability;
+import io.cairn.storage.MemoryEngine;
+import io.cairn.storage.StorageEngine;
+import io.cairn.storage.StorageException;
+import io.cairn.storage.WriteBatch;
+import io.cairn.clock.Version;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+
+class VersionCeilingTest {
+    private static final long T = 1_700_000_000_000L;
+
+    @Test
+    void aRestartedNodeIssuesVersionsAboveEveryVersionItIssuedBeforeEvenWithItsClockSetBack() {
+        MemoryEngine engine = new MemoryEngine();
+        ManualClock wall = new ManualClock(T);
+        VersionCeiling before = new VersionCeiling(engine, LocalStore.direct(null, engine), new HybridClock(wall, 4));
+        Version last = null;
+        for (int i = 0; i < 50; i++) {
+            wall.advance(100);
+            last = next(before);
+        }
+
+        engine.crash();
+        wall.set(T - 60_000);
+        VersionCeiling after = new VersionCeiling(engine, LocalStore.direct(null, engine), new HybridClock(wall, 4));
+
+        assertThat(next(after)).isGreaterThan(last);
+    }
+
+    @Test
+    void theCeilingIsWrittenOncePerHalfLeaseNotPerVersion() {
+        CountingEngine engine = new CountingEngine();
+        ManualClock wall = new ManualClock(T);
+        VersionCeiling ceiling = new VersionCeiling(engine, LocalStore.direct(null, engine), new HybridClock(wall, 1));
+        for (int i = 0; i < 1_000; i++) {
+            wall.advance(10);
+            Version v = next(ceiling);
+            assertThat(v.timestamp()).isLessThan(ceiling.ceiling());
+        }
+        // 10 s of versions, raised when half of the 1 s lease is left: about twenty writes, all synced.
+        assertThat(engine.syncWrites).isBetween(19, 21);
+    }
+
+    /** The core's thread never waits for the disk: a write waits for the ceiling only when it caught up. */
+    @Test
+    void versionsWaitInOrderOnlyWhileTheCeilingIsBehindThemAndARaiseStartsAheadOfTime() {
+        MemoryEngine engine = new MemoryEngine();
+        ManualClock wall = new ManualClock(T);
+        QueuedStore store = new QueuedStore(engine);
+        VersionCeiling ceiling = new VersionCeiling(engine, store, new HybridClock(wall, 1));
+        List<Version> used = new ArrayList<>();
+
+        ceiling.next(used::add, e -> { throw e; });
+        ceiling.next(used::add, e -> { throw e; });
+        assertThat(used).as("the first versions wait for the first ceiling").isEmpty();
+        assertThat(ceiling.waiting()).isEqualTo(2);
+        assertThat(store.jobs).as("one raise covers both").hasSize(1);
+
+        store.runAll();
+        assertThat(used).hasSize(2).isSorted();
+        assertThat(ceiling.waiting()).isZero();
+
+        wall.advance(VersionCeiling.LEASE_MILLIS / 2 + 1);
+        ceiling.next(used::add, e -> { throw e; });
+        assertThat(used).as("inside the lease a version is used at once").hasSize(3);
+        assertThat(store.jobs).as("past half the lease the next raise starts in the background").hasSize(1);
+        store.runAll();
+        assertThat(ceiling.ceiling()).isGreaterThan(used.get(2).timestamp() + Version.pack(VersionCeiling.LEASE_MILLIS / 2, 0));
+    }
+
+    @Test
+    void aFailedRaiseFailsTheWaitingWritesAndTheNextWriteTriesAgain() {
+        MemoryEngine engine = new MemoryEngine();
+        ManualClock wall = new ManualClock(T);
+        QueuedStore store = new QueuedStore(engine);
+        VersionCeiling ceiling = new VersionCeiling(engine, store, new HybridClock(wall, 1));
+        List<Version> used = new ArrayList<>();
+        List<StorageException> failures = new ArrayList<>();
+
+        ceiling.next(used::add, failures::add);
+        store.failNext = true;
+        store.runAll();
+        assertThat(used).isEmpty();
+        assertThat(failures).hasSize(1);
+        assertThat(ceiling.raiseFailures()).isEqualTo(1);
+
+        ceiling.next(used::add, failures::add);
+        store.runAll();
+        assertThat(used).hasSize(1);
+        assertThat(used.get(0).timestamp()).isLessThan(ceiling.ceiling());
+    }
+
+    private static Version next(VersionCeiling ceiling) {
+        Version[] v = new Version[1];
+        ceiling.next(x -> v[0] = x, e -> { throw e; });
+        assertThat(v[0]).as("the direct store completes at once").isNotNull();
+        return v[0];
+    }
+
+    /** Storage jobs that run when the test says so, like a disk that has not got to them yet. */
+    private static final class QueuedStore implements LocalStore {
+        final ArrayDeque<Runnable> jobs = new ArrayDeque<>();
+        final LocalStore direct;
+        boolean failNext;
+
+        QueuedStore(StorageEngine engine) {
+            this.direct = LocalStore.direct(null, engine);
+        }
+
+        @Override
+        public void apply(io.cairn.namespace.Namespace namespace, List<io.cairn.request.Op> ops, Applied done) {
+            throw new UnsupportedOperationException();
+        }
+
+        @Override
+        public void read(io.cairn.namespace.Namespace namespace, byte[] key, Read done) {
+            throw new UnsupportedOperationException();
+        }
+
+        @Override
+        public <T> void run(Job<T> job, Completed<T> done) {
+            jobs.add(() -> {
+                if (failNext) {
+                    failNext = false;
+                    done.accept(null, new StorageException("injected"));
+                } else {
+                    direct.run(job, done);
+                }
+            });
+        }
+
+        void runAll() {
+            while (!jobs.isEmpty()) {
+                jobs.poll().run();
+            }
+        }
+    }
+
+    private static final class CountingEngine implements StorageEngine {
+        final MemoryEngine delegate = new MemoryEngine();
+        int syncWrites;
+
+        @Override
+        public byte[] get(byte[] key) {
+            return delegate.get(key);
+        }
+
+        @Override
+        public void write(WriteBatch batch, Durability durability) {
+            syncWrites += durability == Durability.SYNC ? 1 : 0;
+            delegate.write(batch, durability);
+        }
+
+        @Override
+        public List<Entry> scan(byte[] fromInclusive, byte[] toExclusive, int limit) {
+            return delegate.scan(fromInclusive, toExclusive, limit);
+        }
+
+        @Override
+        public void close() {
+            delegate.close();
+        }
+    }
+}
