@@ -40,6 +40,9 @@ final class HintStore {
     // 'h' | u16 target | i64 created millis | i64 sequence
     private static final int KEY_BYTES = 1 + 2 + 8 + 8;
     private static final int SCAN_CHUNK = 1024;
+    // A scan holds at most about this many bytes of hints (keys and values) at once: hints carry
+    // whole values, so a count alone does not bound the memory a scan takes.
+    static final long SCAN_BYTES = 4L << 20;
 
     private final LocalStore storage;
     private final Clock clock;
@@ -75,16 +78,16 @@ final class HintStore {
         byte[] from = {HINT};
         byte[] to = {HINT + 1};
         while (true) {
-            List<StorageEngine.Entry> chunk = engine.scan(from, to, SCAN_CHUNK);
+            List<StorageEngine.Entry> chunk = engine.scan(from, to, SCAN_CHUNK, SCAN_BYTES);
+            if (chunk.isEmpty()) {
+                return;
+            }
             Scan scan = decodeAll(engine, chunk);
             dropped += scan.corrupt;
             for (Hint h : scan.hints) {
                 count(h, 1);
                 sequence = Math.max(sequence, ByteBuffer.wrap(h.storageKey(), 1 + 2 + 8, 8).getLong() + 1);
                 lastCreated = Math.max(lastCreated, h.createdMillis());
-            }
-            if (chunk.size() < SCAN_CHUNK) {
-                return;
             }
             byte[] last = chunk.get(chunk.size() - 1).key();
             from = Arrays.copyOf(last, last.length + 1);
@@ -132,11 +135,14 @@ final class HintStore {
         });
     }
 
-    /** Calls {@code done} with up to {@code limit} hints for a target, oldest first (none when the scan failed). */
+    /**
+     * Calls {@code done} with up to {@code limit} hints for a target, oldest first, holding at most
+     * about {@link #SCAN_BYTES} (at least one hint when there is any); none when the scan failed.
+     */
     public void pending(int target, int limit, Consumer<List<Hint>> done) {
         byte[] from = cursors.getOrDefault(target, ByteBuffer.allocate(3).put(HINT).putShort((short) target).array());
         byte[] to = target == 0xFFFF ? new byte[] {HINT + 1} : ByteBuffer.allocate(3).put(HINT).putShort((short) (target + 1)).array();
-        storage.run(engine -> decodeAll(engine, engine.scan(from, to, limit)), (scan, failure) -> {
+        storage.run(engine -> decodeAll(engine, engine.scan(from, to, limit, SCAN_BYTES)), (scan, failure) -> {
             if (failure != null) {
                 done.accept(List.of());
                 return;
@@ -197,7 +203,7 @@ final class HintStore {
         byte[] from = cursor;
         byte[] first = null;
         while (true) {
-            List<StorageEngine.Entry> entries = engine.scan(from, to, SCAN_CHUNK);
+            List<StorageEngine.Entry> entries = engine.scan(from, to, SCAN_CHUNK, SCAN_BYTES);
             if (entries.isEmpty()) {
                 break;
             }
@@ -219,7 +225,7 @@ final class HintStore {
             if (!batch.isEmpty()) {
                 engine.write(batch, Durability.ASYNC);
             }
-            if (reachedLive || entries.size() < SCAN_CHUNK) {
+            if (reachedLive) {
                 break;
             }
             byte[] last = entries.get(entries.size() - 1).key();

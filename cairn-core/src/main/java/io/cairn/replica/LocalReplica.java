@@ -58,6 +58,8 @@ public final class LocalReplica {
     private static final String META_HLC = "hlc";
     private static final String META_NODE = "node";
     private static final int COUNT_CHUNK = 4096;
+    // Stored outcomes can hold values (a batch's gets): a recovery scan holds at most this much at once.
+    private static final long COUNT_CHUNK_BYTES = 4L << 20;
 
     private final StorageEngine engine;
     private final HybridClock clock;
@@ -108,11 +110,11 @@ public final class LocalReplica {
         long count = 0;
         byte[] from = Keyspace.idempotencyStart();
         while (true) {
-            List<StorageEngine.Entry> chunk = engine.scan(from, Keyspace.idempotencyEnd(), COUNT_CHUNK);
-            count += chunk.size();
-            if (chunk.size() < COUNT_CHUNK) {
+            List<StorageEngine.Entry> chunk = engine.scan(from, Keyspace.idempotencyEnd(), COUNT_CHUNK, COUNT_CHUNK_BYTES);
+            if (chunk.isEmpty()) {
                 break;
             }
+            count += chunk.size();
             from = successor(chunk.get(chunk.size() - 1).key());
         }
         stats.idempotencyRecords.set(count);

@@ -60,7 +60,7 @@ public final class MemoryEngine implements StorageEngine {
     }
 
     @Override
-    public synchronized List<Entry> scan(byte[] fromInclusive, byte[] toExclusive, int limit) {
+    public synchronized List<Entry> scan(byte[] fromInclusive, byte[] toExclusive, int limit, long maxBytes) {
         ensureOpen();
         if (toExclusive != null && Arrays.compareUnsigned(fromInclusive, toExclusive) >= 0) {
             return List.of();
@@ -69,11 +69,13 @@ public final class MemoryEngine implements StorageEngine {
                 ? visible.tailMap(fromInclusive, true)
                 : visible.subMap(fromInclusive, true, toExclusive, false);
         List<Entry> out = new ArrayList<>(Math.min(limit, 1024));
+        long bytes = 0;
         for (Map.Entry<byte[], byte[]> e : range.entrySet()) {
-            if (out.size() >= limit) {
+            if (out.size() >= limit || bytes >= maxBytes) {
                 break;
             }
             out.add(new Entry(e.getKey().clone(), e.getValue().clone()));
+            bytes += e.getKey().length + e.getValue().length;
         }
         return out;
     }

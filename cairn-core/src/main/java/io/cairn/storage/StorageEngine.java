@@ -26,7 +26,17 @@ public interface StorageEngine extends AutoCloseable {
      * Up to {@code limit} entries with {@code fromInclusive <= key < toExclusive}, in key order.
      * A null {@code toExclusive} means no upper bound.
      */
-    List<Entry> scan(byte[] fromInclusive, byte[] toExclusive, int limit);
+    default List<Entry> scan(byte[] fromInclusive, byte[] toExclusive, int limit) {
+        return scan(fromInclusive, toExclusive, limit, Long.MAX_VALUE);
+    }
+
+    /**
+     * As {@link #scan(byte[], byte[], int)}, but also stops once the entries taken hold
+     * {@code maxBytes} of keys and values: the entry that reaches the bound is the last one (so a
+     * scan that matches anything returns at least one entry). What bounds a scan's memory when
+     * values can be large; the caller continues after the last key.
+     */
+    List<Entry> scan(byte[] fromInclusive, byte[] toExclusive, int limit, long maxBytes);
 
     @Override
     void close();

@@ -162,8 +162,8 @@ class VersionCeilingTest {
         }
 
         @Override
-        public List<Entry> scan(byte[] fromInclusive, byte[] toExclusive, int limit) {
-            return delegate.scan(fromInclusive, toExclusive, limit);
+        public List<Entry> scan(byte[] fromInclusive, byte[] toExclusive, int limit, long maxBytes) {
+            return delegate.scan(fromInclusive, toExclusive, limit, maxBytes);
         }
 
         @Override

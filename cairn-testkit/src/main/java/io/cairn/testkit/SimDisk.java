@@ -43,8 +43,8 @@ final class SimDisk implements StorageEngine {
     }
 
     @Override
-    public List<Entry> scan(byte[] fromInclusive, byte[] toExclusive, int limit) {
-        return engine.scan(fromInclusive, toExclusive, limit);
+    public List<Entry> scan(byte[] fromInclusive, byte[] toExclusive, int limit, long maxBytes) {
+        return engine.scan(fromInclusive, toExclusive, limit, maxBytes);
     }
 
     @Override

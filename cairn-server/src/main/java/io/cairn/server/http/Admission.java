@@ -47,6 +47,20 @@ final class Admission {
         return true;
     }
 
+    /**
+     * Reserves {@code bytes} for an operator probe (/health, /ready, /metrics) whatever the
+     * budget: their answers are small, and they must answer truthfully most of all when the node
+     * is at its budget.
+     */
+    void admitAlways(long bytes) {
+        requestBytes.addAndGet(bytes);
+    }
+
+    /** Whether either budget is more than half used: then clients that do not read are dropped sooner. */
+    boolean underPressure() {
+        return requestBytes.get() > maxRequestBytes / 2 || unflushedBytes.get() > maxUnflushedBytes / 2;
+    }
+
     /** Grows an admitted request's reservation (a chunked body); false when it does not fit. */
     boolean grow(long bytes) {
         if (!reserve(bytes)) {

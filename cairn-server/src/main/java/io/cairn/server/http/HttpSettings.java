@@ -20,8 +20,12 @@ import java.time.Duration;
  * @param maxInflightBytes            node-wide bytes of requests between head and answer
  * @param maxUnflushedBytes           node-wide bytes of answers not yet taken by sockets
  * @param maxConnectionUnflushedBytes one connection's unflushed answers before it stops being served
+ * @param slowReaderTimeout           while either node-wide budget is more than half used, how long a
+ *                                    client may leave answers unread before it is dropped (instead of
+ *                                    {@code idleTimeout}): the clients holding memory hostage go first
  */
 public record HttpSettings(int maxConnections, int reservedOpsConnections, int maxHeaderBytes,
                            Duration requestTimeout, Duration headerTimeout, Duration idleTimeout,
                            Duration bodyTimeout, long minBodyBytesPerSecond, int maxPipelinedRequests,
-                           long maxInflightBytes, long maxUnflushedBytes, long maxConnectionUnflushedBytes) {}
+                           long maxInflightBytes, long maxUnflushedBytes, long maxConnectionUnflushedBytes,
+                           Duration slowReaderTimeout) {}

@@ -46,7 +46,10 @@ import org.slf4j.LoggerFactory;
  * {@code maxPipelinedRequests}; at that point the decoder pauses at the next request boundary and
  * the socket is not read until answers catch up. Answers are not produced while the socket
  * cannot take more ({@code maxConnectionUnflushedBytes}), so a client that never reads its
- * answers holds a bounded amount of memory and then simply stops being served. A request that
+ * answers holds a bounded amount of memory and then simply stops being served; it is dropped
+ * after the idle timeout, or after the slow-reader timeout while either node-wide budget is more
+ * than half used. Probes (/health, /ready, /metrics without a body) are admitted whatever the
+ * memory budget. A request that
  * waited past its deadline is answered {@code 503} without running.
  *
  * <p><b>Timeouts.</b> A new connection must start its first request within the header timeout;
@@ -176,7 +179,10 @@ final class RequestHandler extends ChannelInboundHandlerAdapter {
             return;
         }
         long want = Admission.REQUEST_OVERHEAD_BYTES + Math.max(0, h.contentLength());
-        if (!admission.admit(want)) {
+        if (OPS_PATHS.contains(path) && h.contentLength() <= 0 && !h.chunked()) {
+            // Probes answer even at the memory budget: that is when they matter most.
+            admission.admitAlways(want);
+        } else if (!admission.admit(want)) {
             metrics.shed("memory");
             reject(ctx, Responses.error(ErrorCode.OVERLOADED, "the node is at its memory budget for requests in flight ("
                     + settings.maxInflightBytes() + " bytes of requests, " + settings.maxUnflushedBytes() + " of unsent answers); retry shortly"));
@@ -470,8 +476,9 @@ final class RequestHandler extends ChannelInboundHandlerAdapter {
             unwritableSinceNanos = 0;
         } else if (unwritableSinceNanos == 0) {
             unwritableSinceNanos = now;
-        } else if (now - unwritableSinceNanos > settings.idleTimeout().toNanos()) {
-            // The client has not read its answers for the whole idle timeout.
+        } else if (now - unwritableSinceNanos > (admission.underPressure() ? settings.slowReaderTimeout() : settings.idleTimeout()).toNanos()) {
+            // The client has not read its answers for the idle timeout, or for the slow-reader
+            // timeout while memory is short: what it holds is better spent on clients that read.
             metrics.timeout("unread");
             channel.close();
             return;

@@ -54,9 +54,9 @@ public final class DelayableEngine implements StorageEngine {
     }
 
     @Override
-    public List<Entry> scan(byte[] fromInclusive, byte[] toExclusive, int limit) {
+    public List<Entry> scan(byte[] fromInclusive, byte[] toExclusive, int limit, long maxBytes) {
         stall();
-        return inner.scan(fromInclusive, toExclusive, limit);
+        return inner.scan(fromInclusive, toExclusive, limit, maxBytes);
     }
 
     @Override

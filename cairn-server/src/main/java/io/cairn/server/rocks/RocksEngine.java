@@ -156,7 +156,7 @@ public final class RocksEngine implements StorageEngine {
     }
 
     @Override
-    public List<Entry> scan(byte[] fromInclusive, byte[] toExclusive, int limit) {
+    public List<Entry> scan(byte[] fromInclusive, byte[] toExclusive, int limit, long maxBytes) {
         List<Entry> out = new ArrayList<>(Math.min(limit, 1024));
         try (Slice upper = toExclusive == null ? null : new Slice(toExclusive);
              ReadOptions read = new ReadOptions()) {
@@ -164,8 +164,11 @@ public final class RocksEngine implements StorageEngine {
                 read.setIterateUpperBound(upper);
             }
             try (RocksIterator it = db.newIterator(read)) {
-                for (it.seek(fromInclusive); it.isValid() && out.size() < limit; it.next()) {
-                    out.add(new Entry(it.key(), it.value()));
+                long bytes = 0;
+                for (it.seek(fromInclusive); it.isValid() && out.size() < limit && bytes < maxBytes; it.next()) {
+                    Entry e = new Entry(it.key(), it.value());
+                    out.add(e);
+                    bytes += e.key().length + e.value().length;
                 }
                 it.status();
             }

@@ -265,6 +265,68 @@ class HttpLimitsTest {
         }
     }
 
+    /**
+     * Found by the overload benchmark: a hundred clients that pipeline GETs and never read held
+     * the node-wide budgets, and every other request, /health included, got 503 until they left.
+     * Now probes are admitted whatever the budget, and while the budget is short the clients that
+     * do not read are dropped after the slow-reader timeout, so the others are served again.
+     */
+    @Test
+    void clientsThatNeverReadCannotHoldTheMemoryBudgetHostage() throws Exception {
+        try (TestNode node = TestNode.start(dir, "http.maxConnectionUnflushedBytes", "128KiB", "http.maxUnflushedBytes", "512KiB",
+                "http.maxInflightBytes", "512KiB", "http.idleTimeout", "60s", "http.slowReaderTimeout", "3s")) {
+            byte[] value = new byte[64 * 1024];
+            assertThat(node.put("/kv/big", value).statusCode()).isEqualTo(200);
+            byte[] get = RawHttp.request("GET", "/kv/big", null).getBytes(StandardCharsets.ISO_8859_1);
+            List<Socket> abusers = new ArrayList<>();
+            List<Thread> writers = new ArrayList<>();
+            try {
+                for (int c = 0; c < 12; c++) {
+                    Socket abuser = new Socket();
+                    abuser.setReceiveBufferSize(4096);
+                    abuser.connect(new java.net.InetSocketAddress("127.0.0.1", node.port()));
+                    abusers.add(abuser);
+                    Thread writer = new Thread(() -> {
+                        try {
+                            OutputStream out = abuser.getOutputStream();
+                            for (int i = 0; i < 100_000; i++) {
+                                out.write(get);
+                            }
+                        } catch (IOException e) {
+                            // dropped by the node, or closed by the test
+                        }
+                    });
+                    writer.setDaemon(true);
+                    writer.start();
+                    writers.add(writer);
+                }
+                long held = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+                while (node.get("/kv/big").statusCode() != 503) {
+                    assertThat(System.nanoTime()).as("the non-readers fill the budget").isLessThan(held);
+                }
+                assertThat(node.get("/health").statusCode()).as("probes answer at the budget").isEqualTo(200);
+                assertThat(node.get("/ready").statusCode()).isEqualTo(200);
+                assertThat(node.get("/metrics").statusCode()).isEqualTo(200);
+
+                awaitMetric(node, "cairn_http_timeouts_total{phase=\"unread\"}", 1);
+                long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+                int status;
+                do {
+                    status = node.get("/kv/big").statusCode();
+                } while (status != 200 && System.nanoTime() < deadline);
+                assertThat(status).as("a client that reads is served once the non-readers are dropped").isEqualTo(200);
+            } finally {
+                for (Socket abuser : abusers) {
+                    abuser.close();
+                }
+                for (Thread writer : writers) {
+                    writer.join(5000);
+                }
+            }
+            awaitDrained(node);
+        }
+    }
+
     @Test
     void deeplyPipelinedRequestsAreAllAnsweredInOrder() {
         try (TestNode node = TestNode.start(dir, "http.maxPipelinedRequests", "4")) {

@@ -225,8 +225,8 @@ class WritePathTest {
         }
 
         @Override
-        public List<Entry> scan(byte[] fromInclusive, byte[] toExclusive, int limit) {
-            return memory.scan(fromInclusive, toExclusive, limit);
+        public List<Entry> scan(byte[] fromInclusive, byte[] toExclusive, int limit, long maxBytes) {
+            return memory.scan(fromInclusive, toExclusive, limit, maxBytes);
         }
 
         @Override
