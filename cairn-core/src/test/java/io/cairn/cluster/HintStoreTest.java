@@ -123,23 +123,7 @@ class HintStoreTest {
     /** A store whose jobs complete only when the test runs them: the disk has not got to them yet. */
     @Test
     void theBacklogCountsAHintOnlyOnceItsWriteCompletedAndADeliveryOnlyOnceItsDeleteDid() {
-        java.util.ArrayDeque<Runnable> queued = new java.util.ArrayDeque<>();
-        LocalStore slow = new LocalStore() {
-            @Override
-            public void apply(io.cairn.namespace.Namespace namespace, List<io.cairn.request.Op> ops, Applied done) {
-                throw new UnsupportedOperationException();
-            }
-
-            @Override
-            public void read(io.cairn.namespace.Namespace namespace, byte[] key, Read done) {
-                throw new UnsupportedOperationException();
-            }
-
-            @Override
-            public <T> void run(Job<T> job, Completed<T> done) {
-                queued.add(() -> store.run(job, done));
-            }
-        };
+        QueuedStore slow = new QueuedStore(engine);
         HintStore lagging = new HintStore(engine, slow, now::get, 60_000);
         lagging.add(2, 1, bytes("k"), Record.value(new Version(Version.pack(now.get(), 0), 1), Record.NO_EXPIRY, null, new byte[] {1}));
         assertThat(lagging.pendingCount()).isZero();
@@ -147,15 +131,13 @@ class HintStoreTest {
 
         List<Hint> found = new ArrayList<>();
         lagging.pending(2, 10, found::addAll);
-        while (!queued.isEmpty()) {
-            queued.poll().run();
-        }
+        slow.runAll();
         assertThat(lagging.pendingCount()).isEqualTo(1);
         assertThat(found).as("the scan ran after the write it followed").hasSize(1);
 
         lagging.delivered(found.get(0));
         assertThat(lagging.pendingCount()).isEqualTo(1);
-        queued.poll().run();
+        slow.runOne();
         assertThat(lagging.pendingCount()).isZero();
         assertThat(lagging.deliveredCount()).isEqualTo(1);
     }

@@ -11,7 +11,6 @@ import io.cairn.storage.StorageEngine;
 import io.cairn.storage.StorageException;
 import io.cairn.storage.WriteBatch;
 import io.cairn.clock.Version;
-import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.List;
 import org.junit.jupiter.api.Test;
@@ -64,7 +63,7 @@ class VersionCeilingTest {
         ceiling.next(used::add, e -> { throw e; });
         assertThat(used).as("the first versions wait for the first ceiling").isEmpty();
         assertThat(ceiling.waiting()).isEqualTo(2);
-        assertThat(store.jobs).as("one raise covers both").hasSize(1);
+        assertThat(store.queued()).as("one raise covers both").isEqualTo(1);
 
         store.runAll();
         assertThat(used).hasSize(2).isSorted();
@@ -73,7 +72,7 @@ class VersionCeilingTest {
         wall.advance(VersionCeiling.LEASE_MILLIS / 2 + 1);
         ceiling.next(used::add, e -> { throw e; });
         assertThat(used).as("inside the lease a version is used at once").hasSize(3);
-        assertThat(store.jobs).as("past half the lease the next raise starts in the background").hasSize(1);
+        assertThat(store.queued()).as("past half the lease the next raise starts in the background").isEqualTo(1);
         store.runAll();
         assertThat(ceiling.ceiling()).isGreaterThan(used.get(2).timestamp() + Version.pack(VersionCeiling.LEASE_MILLIS / 2, 0));
     }
@@ -105,45 +104,6 @@ class VersionCeilingTest {
         ceiling.next(x -> v[0] = x, e -> { throw e; });
         assertThat(v[0]).as("the direct store completes at once").isNotNull();
         return v[0];
-    }
-
-    /** Storage jobs that run when the test says so, like a disk that has not got to them yet. */
-    private static final class QueuedStore implements LocalStore {
-        final ArrayDeque<Runnable> jobs = new ArrayDeque<>();
-        final LocalStore direct;
-        boolean failNext;
-
-        QueuedStore(StorageEngine engine) {
-            this.direct = LocalStore.direct(null, engine);
-        }
-
-        @Override
-        public void apply(io.cairn.namespace.Namespace namespace, List<io.cairn.request.Op> ops, Applied done) {
-            throw new UnsupportedOperationException();
-        }
-
-        @Override
-        public void read(io.cairn.namespace.Namespace namespace, byte[] key, Read done) {
-            throw new UnsupportedOperationException();
-        }
-
-        @Override
-        public <T> void run(Job<T> job, Completed<T> done) {
-            jobs.add(() -> {
-                if (failNext) {
-                    failNext = false;
-                    done.accept(null, new StorageException("injected"));
-                } else {
-                    direct.run(job, done);
-                }
-            });
-        }
-
-        void runAll() {
-            while (!jobs.isEmpty()) {
-                jobs.poll().run();
-            }
-        }
     }
 
     private static final class CountingEngine implements StorageEngine {

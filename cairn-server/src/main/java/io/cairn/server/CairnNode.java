@@ -53,6 +53,8 @@ public final class CairnNode implements AutoCloseable {
     private final Instant started = Instant.now();
     private final AtomicBoolean closed = new AtomicBoolean();
     private volatile boolean stalled;
+    // RocksDB delays (or stops) writes: large requests are shed first (see http.largeRequestBytes).
+    private volatile boolean throttled;
     private final Thread stallWatcher;
 
     public static CairnNode start(NodeConfig config) throws InterruptedException {
@@ -97,7 +99,7 @@ public final class CairnNode implements AutoCloseable {
             NodeApi api = new NodeApi(config.limits(), service, cluster, metrics, config.idempotencyRetention(),
                     this::ready, this::readiness, health::healthy, this::liveness, this::status);
             this.http = new HttpFrontEnd(config.http().host(), config.http().port(), config.http().ioThreads(),
-                    config.http().limits(), api, metrics, health);
+                    config.http().limits(), api, metrics, health, () -> throttled);
             started.push(http);
             metrics.bindHttp(http);
             this.watchdog = new Watchdog(health, config.stallTimeout());
@@ -159,6 +161,7 @@ public final class CairnNode implements AutoCloseable {
     private void watchStalls() {
         while (!closed.get()) {
             stalled = engine.writesStopped();
+            throttled = engine.writesThrottled();
             try {
                 Thread.sleep(100);
             } catch (InterruptedException e) {

@@ -51,6 +51,7 @@ public final class ConfigLoader {
         d.put("http.headerTimeout", "10s");
         d.put("http.idleTimeout", "60s");
         d.put("http.slowReaderTimeout", "2s");
+        d.put("http.largeRequestBytes", "64KiB");
         d.put("http.bodyTimeout", "10s");
         d.put("http.minBodyRate", "16KiB");
         d.put("http.maxPipelinedRequests", "16");
@@ -190,7 +191,8 @@ public final class ConfigLoader {
                 autoSize("http.maxInflightBytes", heapShare, 64 * 1024, 1L << 44),
                 autoSize("http.maxUnflushedBytes", heapShare, 64 * 1024, 1L << 44),
                 size("http.maxConnectionUnflushedBytes", 1024, 1L << 30),
-                duration("http.slowReaderTimeout", Duration.ofMillis(10), Duration.ofHours(24)));
+                duration("http.slowReaderTimeout", Duration.ofMillis(10), Duration.ofHours(24)),
+                size("http.largeRequestBytes", 0, 1L << 40));
         NodeConfig.Http http = new NodeConfig.Http(
                 nonEmpty("http.host"),
                 integer("http.port", 0, 65_535),

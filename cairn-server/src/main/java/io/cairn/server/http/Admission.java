@@ -28,14 +28,35 @@ final class Admission {
 
     private final long maxRequestBytes;
     private final long maxUnflushedBytes;
+    private final long largeRequestBytes;
+    private final java.util.function.BooleanSupplier storageThrottled;
     // Invariant: the sum of every live reservation; never negative.
     private final AtomicLong requestBytes = new AtomicLong();
     private final AtomicLong unflushedBytes = new AtomicLong();
     private final LongAdder shedRequests = new LongAdder();
 
     Admission(long maxRequestBytes, long maxUnflushedBytes) {
+        this(maxRequestBytes, maxUnflushedBytes, Long.MAX_VALUE, () -> false);
+    }
+
+    Admission(long maxRequestBytes, long maxUnflushedBytes, long largeRequestBytes, java.util.function.BooleanSupplier storageThrottled) {
         this.maxRequestBytes = maxRequestBytes;
         this.maxUnflushedBytes = maxUnflushedBytes;
+        this.largeRequestBytes = largeRequestBytes;
+        this.storageThrottled = storageThrottled;
+    }
+
+    /**
+     * Whether a body of {@code bodyBytes} must be refused because the storage engine is throttling
+     * writes: the disk is the bottleneck then, and bytes are what it is short of, so the largest
+     * requests go first and small ones keep flowing (counted as a shed request).
+     */
+    boolean shedForStorage(long bodyBytes) {
+        if (bodyBytes > largeRequestBytes && storageThrottled.getAsBoolean()) {
+            shedRequests.increment();
+            return true;
+        }
+        return false;
     }
 
     /** Reserves {@code bytes} for a new request, or returns false (and counts a shed request). */

@@ -58,11 +58,20 @@ public final class HttpFrontEnd implements AutoCloseable {
 
     public HttpFrontEnd(String host, int port, int ioThreads, HttpSettings settings, Api api, NodeMetrics metrics, NodeHealth health)
             throws InterruptedException {
+        this(host, port, ioThreads, settings, api, metrics, health, () -> false);
+    }
+
+    /**
+     * @param storageThrottled whether the storage engine is throttling writes now; while it is,
+     *                         requests with bodies over {@code largeRequestBytes} are shed first
+     */
+    public HttpFrontEnd(String host, int port, int ioThreads, HttpSettings settings, Api api, NodeMetrics metrics, NodeHealth health,
+                        java.util.function.BooleanSupplier storageThrottled) throws InterruptedException {
         boolean epoll = Epoll.isAvailable();
         boss = new MultiThreadIoEventLoopGroup(1, epoll ? EpollIoHandler.newFactory() : NioIoHandler.newFactory());
         workers = new MultiThreadIoEventLoopGroup(ioThreads, epoll ? EpollIoHandler.newFactory() : NioIoHandler.newFactory());
         Class<? extends ServerSocketChannel> channelClass = epoll ? EpollServerSocketChannel.class : NioServerSocketChannel.class;
-        admission = new Admission(settings.maxInflightBytes(), settings.maxUnflushedBytes());
+        admission = new Admission(settings.maxInflightBytes(), settings.maxUnflushedBytes(), settings.largeRequestBytes(), storageThrottled);
         int maxLine = Math.min(settings.maxHeaderBytes(), 16 * 1024);
         long high = settings.maxConnectionUnflushedBytes();
         ServerBootstrap b = new ServerBootstrap()

@@ -23,9 +23,11 @@ import java.time.Duration;
  * @param slowReaderTimeout           while either node-wide budget is more than half used, how long a
  *                                    client may leave answers unread before it is dropped (instead of
  *                                    {@code idleTimeout}): the clients holding memory hostage go first
+ * @param largeRequestBytes           while the storage engine throttles writes, requests with bodies
+ *                                    larger than this are refused ({@code 503 overloaded}) first
  */
 public record HttpSettings(int maxConnections, int reservedOpsConnections, int maxHeaderBytes,
                            Duration requestTimeout, Duration headerTimeout, Duration idleTimeout,
                            Duration bodyTimeout, long minBodyBytesPerSecond, int maxPipelinedRequests,
                            long maxInflightBytes, long maxUnflushedBytes, long maxConnectionUnflushedBytes,
-                           Duration slowReaderTimeout) {}
+                           Duration slowReaderTimeout, long largeRequestBytes) {}

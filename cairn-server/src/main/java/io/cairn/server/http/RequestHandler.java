@@ -178,6 +178,12 @@ final class RequestHandler extends ChannelInboundHandlerAdapter {
             reject(ctx, Responses.error(limit.code(), tooLarge(h.contentLength())));
             return;
         }
+        if (admission.shedForStorage(h.contentLength())) {
+            metrics.shed("storage");
+            reject(ctx, Responses.error(ErrorCode.OVERLOADED, "the storage engine is throttling writes; requests with bodies over "
+                    + settings.largeRequestBytes() + " bytes are refused until it catches up; retry shortly"));
+            return;
+        }
         long want = Admission.REQUEST_OVERHEAD_BYTES + Math.max(0, h.contentLength());
         if (OPS_PATHS.contains(path) && h.contentLength() <= 0 && !h.chunked()) {
             // Probes answer even at the memory budget: that is when they matter most.
@@ -207,6 +213,12 @@ final class RequestHandler extends ChannelInboundHandlerAdapter {
         long size = (long) body.readableBytes() + chunk.readableBytes();
         if (size > limit.maxBytes()) {
             reject(ctx, Responses.error(limit.code(), tooLarge(size)));
+            return;
+        }
+        if (head.chunked() && admission.shedForStorage(size)) {
+            metrics.shed("storage");
+            reject(ctx, Responses.error(ErrorCode.OVERLOADED, "the storage engine is throttling writes; requests with bodies over "
+                    + settings.largeRequestBytes() + " bytes are refused until it catches up; retry shortly"));
             return;
         }
         long more = Admission.REQUEST_OVERHEAD_BYTES + size - reserved;

@@ -193,6 +193,11 @@ public final class RocksEngine implements StorageEngine {
         return property("rocksdb.is-write-stopped") > 0;
     }
 
+    /** Whether RocksDB throttles writes now (a delayed write rate, or writes stopped): the disk is behind. */
+    public boolean writesThrottled() {
+        return property("rocksdb.actual-delayed-write-rate") > 0 || writesStopped();
+    }
+
     /** A RocksDB integer property, or -1 when unavailable. */
     public long property(String name) {
         try {

@@ -231,22 +231,8 @@ class HttpLimitsTest {
         try (TestNode node = TestNode.start(dir, "http.maxConnectionUnflushedBytes", "256KiB", "http.idleTimeout", "60s")) {
             byte[] value = new byte[64 * 1024];
             assertThat(node.put("/kv/big", value).statusCode()).isEqualTo(200);
-            byte[] get = RawHttp.request("GET", "/kv/big", null).getBytes(StandardCharsets.ISO_8859_1);
             Socket abuser = new Socket();
-            abuser.setReceiveBufferSize(4096);
-            abuser.connect(new java.net.InetSocketAddress("127.0.0.1", node.port()));
-            Thread writer = new Thread(() -> {
-                try {
-                    OutputStream out = abuser.getOutputStream();
-                    for (int i = 0; i < 100_000; i++) {
-                        out.write(get);
-                    }
-                } catch (IOException e) {
-                    // the test closes the socket under the blocked writer
-                }
-            });
-            writer.setDaemon(true);
-            writer.start();
+            Thread writer = pipelineWithoutReading(abuser, node.port(), "/kv/big");
             try {
                 Thread.sleep(1500);
                 double unflushed = node.metric("cairn_http_unflushed_response_bytes");
@@ -277,28 +263,13 @@ class HttpLimitsTest {
                 "http.maxInflightBytes", "512KiB", "http.idleTimeout", "60s", "http.slowReaderTimeout", "3s")) {
             byte[] value = new byte[64 * 1024];
             assertThat(node.put("/kv/big", value).statusCode()).isEqualTo(200);
-            byte[] get = RawHttp.request("GET", "/kv/big", null).getBytes(StandardCharsets.ISO_8859_1);
             List<Socket> abusers = new ArrayList<>();
             List<Thread> writers = new ArrayList<>();
             try {
                 for (int c = 0; c < 12; c++) {
                     Socket abuser = new Socket();
-                    abuser.setReceiveBufferSize(4096);
-                    abuser.connect(new java.net.InetSocketAddress("127.0.0.1", node.port()));
                     abusers.add(abuser);
-                    Thread writer = new Thread(() -> {
-                        try {
-                            OutputStream out = abuser.getOutputStream();
-                            for (int i = 0; i < 100_000; i++) {
-                                out.write(get);
-                            }
-                        } catch (IOException e) {
-                            // dropped by the node, or closed by the test
-                        }
-                    });
-                    writer.setDaemon(true);
-                    writer.start();
-                    writers.add(writer);
+                    writers.add(pipelineWithoutReading(abuser, node.port(), "/kv/big"));
                 }
                 long held = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
                 while (node.get("/kv/big").statusCode() != 503) {
@@ -327,6 +298,49 @@ class HttpLimitsTest {
         }
     }
 
+    /**
+     * Found by the overload benchmark: a flood of 256 KiB writes fills RocksDB faster than it
+     * compacts, RocksDB throttles every write, and small writers starve behind the flood. While the
+     * engine throttles, large bodies are refused at their head and small writes keep going. The
+     * node's RocksDB is made tiny and slow to flush so that it throttles within seconds.
+     */
+    @Test
+    void whileTheDiskIsBehindLargeWritesAreShedAndSmallOnesServed() throws Exception {
+        try (TestNode node = TestNode.start(dir, "storage.writeBuffer", "1MiB", "storage.maxWriteBuffers", "4",
+                "storage.compactionRate", "512KiB", "http.largeRequestBytes", "64KiB")) {
+            byte[] large = new byte[256 * 1024];
+            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+            HttpResponse<byte[]> refused = null;
+            int i = 0;
+            while (refused == null) {
+                assertThat(System.nanoTime()).as("RocksDB throttles within 30 s of large writes").isLessThan(deadline);
+                HttpResponse<byte[]> put = node.put("/kv/large-" + i, large);
+                if (put.statusCode() == 503) {
+                    refused = put;
+                } else {
+                    assertThat(put.statusCode()).as(TestNode.describe(put)).isEqualTo(200);
+                    i++;
+                }
+            }
+            assertThat(TestNode.json(refused).path("code").asText()).isEqualTo("overloaded");
+            assertThat(TestNode.text(refused)).contains("throttling writes");
+            assertThat(refused.headers().firstValue("Retry-After")).isPresent();
+            assertThat(node.get("/kv/large-" + i).statusCode()).as("nothing of the refused write is stored").isEqualTo(404);
+
+            // RocksDB may also stop writes outright for a moment (every memtable full): that is
+            // storage_stalled for everyone, and passes once a flush completes.
+            HttpResponse<byte[]> small = node.put("/kv/small", "still served");
+            long stalledUntil = System.nanoTime() + TimeUnit.SECONDS.toNanos(15);
+            while (small.statusCode() == 503 && TestNode.text(small).contains("storage_stalled") && System.nanoTime() < stalledUntil) {
+                Thread.sleep(50);
+                small = node.put("/kv/small", "still served");
+            }
+            assertThat(small.statusCode()).as(TestNode.describe(small)).isEqualTo(200);
+            assertThat(TestNode.text(node.get("/kv/small"))).isEqualTo("still served");
+            assertThat(node.metric("cairn_http_shed_total{reason=\"storage\"}")).isGreaterThanOrEqualTo(1);
+        }
+    }
+
     @Test
     void deeplyPipelinedRequestsAreAllAnsweredInOrder() {
         try (TestNode node = TestNode.start(dir, "http.maxPipelinedRequests", "4")) {
@@ -344,6 +358,29 @@ class HttpLimitsTest {
                 }
             }
         }
+    }
+
+    /**
+     * Connects {@code socket} with a tiny receive buffer and starts a thread that pipelines GETs of
+     * {@code path} on it and never reads an answer; the thread ends when the socket is closed.
+     */
+    private static Thread pipelineWithoutReading(Socket socket, int port, String path) throws IOException {
+        byte[] get = RawHttp.request("GET", path, null).getBytes(StandardCharsets.ISO_8859_1);
+        socket.setReceiveBufferSize(4096);
+        socket.connect(new java.net.InetSocketAddress("127.0.0.1", port));
+        Thread writer = new Thread(() -> {
+            try {
+                OutputStream out = socket.getOutputStream();
+                for (int i = 0; i < 100_000; i++) {
+                    out.write(get);
+                }
+            } catch (IOException e) {
+                // dropped by the node, or closed by the test under the blocked writer
+            }
+        });
+        writer.setDaemon(true);
+        writer.start();
+        return writer;
     }
 
     private static RawHttp.Response readResponse(Socket s) throws IOException {
