@@ -45,6 +45,7 @@ import java.util.concurrent.Executor;
 import java.util.concurrent.TimeUnit;
 import java.util.function.BiConsumer;
 import java.util.function.BiFunction;
+import java.util.HashMap;
 
 /**
  * Runs this node's {@link ClusterNode} in production: one dedicated core thread (a Netty
@@ -78,7 +79,7 @@ public final class ClusterDriver implements KvService, ClusterAdmin, AutoCloseab
     // The node's membership as of its last change; read from any thread.
     private volatile Membership membership;
     // Peer → when its last heartbeat was handled (System.nanoTime); core thread only.
-    private final Map<Integer, Long> lastHeartbeatNanos = new java.util.HashMap<>();
+    private final Map<Integer, Long> lastHeartbeatNanos = new HashMap<>();
     private final boolean faultInjection;
     // Replaced every second on the core thread; read by metrics and status from any thread.
     private volatile Snapshot snapshot;

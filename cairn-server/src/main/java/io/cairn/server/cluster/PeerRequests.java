@@ -6,6 +6,7 @@ import io.cairn.cluster.Transport;
 import java.util.HashMap;
 import java.util.Iterator;
 import java.util.Map;
+import java.util.Locale;
 
 /**
  * Measures each peer's request latency and errors by pairing the requests this node sends with
@@ -65,7 +66,7 @@ public final class PeerRequests implements Transport {
 
     /** The {@code kind} label of a protocol's requests. */
     private static String kind(Protocol protocol) {
-        return protocol.name().toLowerCase(java.util.Locale.ROOT);
+        return protocol.name().toLowerCase(Locale.ROOT);
     }
 
     private void settle(int from, Key key, String failure) {

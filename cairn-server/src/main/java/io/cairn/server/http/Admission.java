@@ -3,6 +3,7 @@ package io.cairn.server.http;
 import io.cairn.invariant.Invariant;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.LongAdder;
+import java.util.function.BooleanSupplier;
 
 /**
  * The node-wide memory budget that decides whether a new request is taken: bytes of requests in
@@ -29,7 +30,7 @@ final class Admission {
     private final long maxRequestBytes;
     private final long maxUnflushedBytes;
     private final long largeRequestBytes;
-    private final java.util.function.BooleanSupplier storageThrottled;
+    private final BooleanSupplier storageThrottled;
     // Invariant: the sum of every live reservation; never negative.
     private final AtomicLong requestBytes = new AtomicLong();
     private final AtomicLong unflushedBytes = new AtomicLong();
@@ -39,7 +40,7 @@ final class Admission {
         this(maxRequestBytes, maxUnflushedBytes, Long.MAX_VALUE, () -> false);
     }
 
-    Admission(long maxRequestBytes, long maxUnflushedBytes, long largeRequestBytes, java.util.function.BooleanSupplier storageThrottled) {
+    Admission(long maxRequestBytes, long maxUnflushedBytes, long largeRequestBytes, BooleanSupplier storageThrottled) {
         this.maxRequestBytes = maxRequestBytes;
         this.maxUnflushedBytes = maxUnflushedBytes;
         this.largeRequestBytes = largeRequestBytes;

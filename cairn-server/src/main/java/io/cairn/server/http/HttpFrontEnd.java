@@ -26,6 +26,7 @@ import java.util.TreeMap;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.LongAdder;
+import java.util.function.BooleanSupplier;
 
 /**
  * The HTTP/1.1 listener on Netty (epoll when available): Cairn's strict {@link RequestDecoder},
@@ -66,7 +67,7 @@ public final class HttpFrontEnd implements AutoCloseable {
      *                         requests with bodies over {@code largeRequestBytes} are shed first
      */
     public HttpFrontEnd(String host, int port, int ioThreads, HttpSettings settings, Api api, NodeMetrics metrics, NodeHealth health,
-                        java.util.function.BooleanSupplier storageThrottled) throws InterruptedException {
+                        BooleanSupplier storageThrottled) throws InterruptedException {
         boolean epoll = Epoll.isAvailable();
         boss = new MultiThreadIoEventLoopGroup(1, epoll ? EpollIoHandler.newFactory() : NioIoHandler.newFactory());
         workers = new MultiThreadIoEventLoopGroup(ioThreads, epoll ? EpollIoHandler.newFactory() : NioIoHandler.newFactory());

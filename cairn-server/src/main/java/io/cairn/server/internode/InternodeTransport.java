@@ -270,8 +270,8 @@ public final class InternodeTransport implements Transport, AutoCloseable {
     }
 
     /** The peers this transport talks to now (this node excluded). */
-    public java.util.Set<Integer> peers() {
-        return java.util.Set.copyOf(outbound.keySet());
+    public Set<Integer> peers() {
+        return Set.copyOf(outbound.keySet());
     }
 
     /** Drops everything sent to and received from {@code peer} from now on (fault injection). */

@@ -27,6 +27,7 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 import java.util.function.IntSupplier;
 import java.util.function.ToDoubleFunction;
+import java.util.Map;
 
 /**
  * The node's metrics, exported in Prometheus text format at {@code /metrics}.
@@ -239,7 +240,7 @@ public final class NodeMetrics implements AutoCloseable {
     private static final HintBacklog NO_HINTS = new HintBacklog(0, 0, 0);
 
     /** Per-peer request latency and errors, fed by the cluster driver. */
-    private final java.util.Map<Integer, Timer> heartbeatTimers = new ConcurrentHashMap<>();
+    private final Map<Integer, Timer> heartbeatTimers = new ConcurrentHashMap<>();
 
     public PeerRequests.Sink peerRequests() {
         return new PeerRequests.Sink() {
