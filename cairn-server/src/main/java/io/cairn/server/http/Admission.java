@@ -70,9 +70,8 @@ final class Admission {
     }
 
     /**
-     * Reserves {@code bytes} for an operator probe (/health, /ready, /metrics) whatever the
-     * budget: their answers are small, and they must answer truthfully most of all when the node
-     * is at its budget.
+     * Reserves {@code bytes} for a probe (/health, /ready) whatever the budget: their answers are
+     * small, and they must answer truthfully most of all when the node is at its budget.
      */
     void admitAlways(long bytes) {
         requestBytes.addAndGet(bytes);

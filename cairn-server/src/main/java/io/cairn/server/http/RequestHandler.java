@@ -48,8 +48,8 @@ import org.slf4j.LoggerFactory;
  * cannot take more ({@code maxConnectionUnflushedBytes}), so a client that never reads its
  * answers holds a bounded amount of memory and then simply stops being served; it is dropped
  * after the idle timeout, or after the slow-reader timeout while either node-wide budget is more
- * than half used. Probes (/health, /ready, /metrics without a body) are admitted whatever the
- * memory budget. A request that
+ * than half used. Probes (/health and /ready without a body) are admitted whatever the memory
+ * budget. A request that
  * waited past its deadline is answered {@code 503} without running.
  *
  * <p><b>Timeouts.</b> A new connection must start its first request within the header timeout;
@@ -68,6 +68,8 @@ final class RequestHandler extends ChannelInboundHandlerAdapter {
     private static final Logger log = LoggerFactory.getLogger(RequestHandler.class);
     /** Routes served on connections beyond the connection limit. */
     static final Set<String> OPS_PATHS = Set.of("/health", "/ready", "/metrics");
+    /** Routes admitted whatever the memory budget (small, fixed-size answers). */
+    static final Set<String> PROBE_PATHS = Set.of("/health", "/ready");
     private static final long LINGER_MILLIS = 2000;
     private static final int RESPONSE_HEAD_BYTES = 256;
     private static final byte[] EMPTY = new byte[0];
@@ -185,8 +187,9 @@ final class RequestHandler extends ChannelInboundHandlerAdapter {
             return;
         }
         long want = Admission.REQUEST_OVERHEAD_BYTES + Math.max(0, h.contentLength());
-        if (OPS_PATHS.contains(path) && h.contentLength() <= 0 && !h.chunked()) {
-            // Probes answer even at the memory budget: that is when they matter most.
+        if (PROBE_PATHS.contains(path) && h.contentLength() <= 0 && !h.chunked()) {
+            // Probes answer even at the memory budget: that is when they matter most. Their
+            // answers are a few hundred bytes; /metrics, which can be large, stays under admission.
             admission.admitAlways(want);
         } else if (!admission.admit(want)) {
             metrics.shed("memory");
