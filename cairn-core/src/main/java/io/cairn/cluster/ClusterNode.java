@@ -45,12 +45,20 @@ import java.util.function.Consumer;
  * hint target that is a member, a reply from the node the request went to); what fails is answered
  * with a refusal or dropped. Nothing a peer sends throws out of {@link #onMessage}.
  *
+ * <p><b>Shards.</b> A node runs one of these per core shard ({@link Shard}, {@link ShardedNode}):
+ * each shard coordinates the requests {@link ShardRouter} gives it, answers the replica requests
+ * for its partitions, heartbeats every peer with its own sequence numbers (so its own failure
+ * detector and clock monitor judge the peers), and keeps its own hints and version ceiling. Any
+ * shard may coordinate any key: shards share the node's storage and hybrid clock, and two shards
+ * writing one key are two coordinators, ordered by version like any two.
+ *
  * <p>Every entry point ({@link #onMessage}, client calls, scheduled tasks) must be called from one
  * thread at a time; the driver (production event loop or simulator) guarantees it.
  */
 public final class ClusterNode {
     static final int CLOCK_MEASUREMENT_HEARTBEATS = 5;
     private final int id;
+    private final Shard shard;
     // The current membership; replaced as a whole by onMembership.
     private Membership membership;
     private final Set<Integer> memberIds = new HashSet<>();
@@ -77,6 +85,7 @@ public final class ClusterNode {
     private long newestEpochSeen;
     private long hintsReplayed;
     private long hintsKeptForPeers;
+    // Heartbeat sequences are this shard's residue modulo the shard count, so pongs find it.
     private long pingSequence;
     private boolean running;
 
@@ -108,6 +117,12 @@ public final class ClusterNode {
      */
     public ClusterNode(int id, Membership membership, List<Namespace> namespaces, Namespace outcomes, ClusterSettings settings, HybridClock clock,
                        Transport transport, Scheduler scheduler, LocalStore local, StorageEngine engine) {
+        this(id, Shard.ONLY, membership, namespaces, outcomes, settings, clock, transport, scheduler, local, engine);
+    }
+
+    /** Shard {@code shard} of a node; see {@link ShardedNode}. */
+    public ClusterNode(int id, Shard shard, Membership membership, List<Namespace> namespaces, Namespace outcomes, ClusterSettings settings,
+                       HybridClock clock, Transport transport, Scheduler scheduler, LocalStore local, StorageEngine engine) {
         if (namespaces.isEmpty()) {
             throw new IllegalArgumentException("a cluster node serves at least one namespace");
         }
@@ -126,6 +141,8 @@ public final class ClusterNode {
             }
         }
         this.id = id;
+        this.shard = shard;
+        this.pingSequence = shard.index();
         this.clock = clock;
         if (membership.map().partitions() != namespace.partitioner().partitions()
                 || membership.map().replicationFactor() != Math.min(settings.replicationFactor(), membership.members().size())) {
@@ -138,16 +155,16 @@ public final class ClusterNode {
         this.scheduler = scheduler;
         this.local = local;
         this.detector = new FailureDetector(clock::physicalMillis, settings.phiThreshold(), settings.heartbeatIntervalMillis());
-        this.hints = new HintStore(engine, local, clock::physicalMillis, settings.hintWindowMillis());
+        this.hints = new HintStore(engine, local, clock::physicalMillis, settings.hintWindowMillis(), shard);
         PartitionMap map = membership.map();
         // The ceiling first: it moves the clock past every version issued before a crash.
-        VersionCeiling versions = new VersionCeiling(engine, local, clock);
+        VersionCeiling versions = new VersionCeiling(engine, local, clock, shard);
         // A measurement counts for a few heartbeats: long enough to ride out a lost pong, short
         // enough that a clock that was fixed stops counting against the node soon.
         this.clockMonitor = new ClockMonitor(clock, CLOCK_MEASUREMENT_HEARTBEATS * settings.heartbeatIntervalMillis(), VersionCeiling.LEASE_MILLIS);
         this.epoch = map.epoch();
         this.newestEpochSeen = epoch;
-        this.ids = new RequestIds(Coordinator.requestIdSeed(clock));
+        this.ids = new RequestIds(shard.firstAtLeast(Coordinator.requestIdSeed(clock)), shard.count());
         this.coordinator = new Coordinator(id, map, clock, clockMonitor, versions, transport, scheduler, local, detector, hints, ids,
                 settings.coordinator());
         this.requests = new ClusterRequests(coordinator, clock, outcomes);
@@ -167,6 +184,10 @@ public final class ClusterNode {
 
     public int id() {
         return id;
+    }
+
+    public Shard shard() {
+        return shard;
     }
 
     Coordinator coordinator() {
@@ -376,7 +397,7 @@ public final class ClusterNode {
                 transport.send(from, new Message.Pong(p.sequence(), p.sentAtMillis(), physicalNow()));
             }
             case Message.Pong p -> {
-                if (from != id && memberIds.contains(from)) {
+                if (from != id && memberIds.contains(from) && shard.owns(p.sequence())) {
                     clockMonitor.onPong(from, p.pingSentAtMillis(), p.sentAtMillis());
                 }
             }
@@ -457,7 +478,8 @@ public final class ClusterNode {
         if (!running) {
             return;
         }
-        long seq = pingSequence++;
+        long seq = pingSequence;
+        pingSequence += shard.count();
         for (Member m : membership.members()) {
             if (m.id() != id) {
                 transport.send(m.id(), new Message.Ping(epoch, seq, physicalNow()));
@@ -550,7 +572,8 @@ public final class ClusterNode {
             // The round is answered. The target stays taken until the next round may start, so
             // the periodic pass cannot start a second chain of rounds beside this one.
             long elapsed = clock.physicalMillis() - roundStartedAt.getOrDefault(target, 0L);
-            scheduler.schedule(Math.max(0, settings.minReplayRoundMillis() - elapsed), () -> {
+            // Each shard hands off at its share of the node's replay rate.
+            scheduler.schedule(Math.max(0, settings.minReplayRoundMillis() * shard.count() - elapsed), () -> {
                 if (replayTargets.remove(target, roundId)) {
                     replayTo(target);
                 }

@@ -17,4 +17,18 @@ public final class CoordinatorStats {
     public long fallbackHints() { return fallbackHints; }
     /** Writes refused with {@code clock_unsafe} because this node's clock was off by more than the max offset. */
     public long clockUnsafe() { return clockUnsafe; }
+
+    /** The counters of several coordinators (a node's shards) added up, as of now. */
+    public static CoordinatorStats sum(java.util.List<CoordinatorStats> all) {
+        CoordinatorStats total = new CoordinatorStats();
+        for (CoordinatorStats s : all) {
+            total.quorumFailures += s.quorumFailures;
+            total.outcomeUnknown += s.outcomeUnknown;
+            total.readRepairs += s.readRepairs;
+            total.hintsStored += s.hintsStored;
+            total.fallbackHints += s.fallbackHints;
+            total.clockUnsafe += s.clockUnsafe;
+        }
+        return total;
+    }
 }

@@ -33,13 +33,21 @@ import java.util.function.Consumer;
  *
  * <p>A hint survives a process crash once its job ran, and a machine crash once it was synced
  * (see {@link #add}). Hints older than the hint window are dropped and counted: anti-entropy (a
- * later stage) covers what they carried. Not thread-safe: the core's thread only.
+ * later stage) covers what they carried.
+ *
+ * <p><b>Shards.</b> Every core shard of a node keeps a store of its own over the one hint keyspace:
+ * a shard's hint keys carry sequence numbers of its residue modulo the shard count, and a store
+ * counts, hands off and drops only the hints it owns by that rule, skipping the others' in its
+ * scans. Hints written under another shard count (before a restart) are owned by the same rule
+ * under the new count, so none is orphaned. Not thread-safe: the core's thread only.
  */
 final class HintStore {
     static final byte HINT = 'h';
     // 'h' | u16 target | i64 created millis | i64 sequence
     private static final int KEY_BYTES = 1 + 2 + 8 + 8;
     private static final int SCAN_CHUNK = 1024;
+    // A hand-off scan reads at most this many chunks past other shards' hints before it returns.
+    private static final int SCAN_CHUNKS_PER_JOB = 8;
     // A scan holds at most about this many bytes of hints (keys and values) at once: hints carry
     // whole values, so a count alone does not bound the memory a scan takes.
     static final long SCAN_BYTES = 4L << 20;
@@ -47,13 +55,16 @@ final class HintStore {
     private final LocalStore storage;
     private final Clock clock;
     private final long windowMillis;
+    private final Shard shard;
     private final Map<Integer, HintBacklog> backlog = new HashMap<>();
     // Targets whose oldest hint was delivered or dropped; their oldestMillis is recomputed lazily.
     private final Set<Integer> oldestStale = new HashSet<>();
-    // Invariant: every hint key of a target below its cursor is deleted. Keys only grow (created
-    // never goes backwards, sequence always grows), so new hints land above every cursor and a
-    // scan from the cursor skips the tombstones of delivered hints only once. A cursor a job
-    // found stays valid forever (deletes are final), whichever order completions set it in.
+    // Invariant: every hint key of a target this store owns below its cursor is deleted. Its keys
+    // only grow (created never goes backwards, sequence always grows), so its new hints land above
+    // its cursors and a scan from the cursor skips the tombstones of delivered hints only once. A
+    // cursor is always the key of one of its own hints, found by a job; it stays valid forever
+    // (deletes are final), whichever order completions set it in. (Another shard's keys may land
+    // anywhere: its clock readings need not be above this store's.)
     private final Map<Integer, byte[]> cursors = new HashMap<>();
     private long lastCreated;
     private long sequence;
@@ -68,9 +79,15 @@ final class HintStore {
      * before the node serves); every later access goes through {@code storage}.
      */
     public HintStore(StorageEngine engine, LocalStore storage, Clock clock, long windowMillis) {
+        this(engine, storage, clock, windowMillis, Shard.ONLY);
+    }
+
+    /** The store of core shard {@code shard}: it owns the hints whose sequence is the shard's. */
+    public HintStore(StorageEngine engine, LocalStore storage, Clock clock, long windowMillis, Shard shard) {
         this.storage = storage;
         this.clock = clock;
         this.windowMillis = windowMillis;
+        this.shard = shard;
         recount(engine);
     }
 
@@ -80,18 +97,28 @@ final class HintStore {
         while (true) {
             List<StorageEngine.Entry> chunk = engine.scan(from, to, SCAN_CHUNK, SCAN_BYTES);
             if (chunk.isEmpty()) {
-                return;
+                break;
             }
-            Scan scan = decodeAll(engine, chunk);
+            // Every shard's store scans all hints: its sequence and creation times start above
+            // every shard's, and it counts its own. Corrupt hints are deleted (and counted) by
+            // whichever store decodes them first.
+            Scan scan = decodeAll(engine, chunk, Shard.ONLY);
             dropped += scan.corrupt;
             for (Hint h : scan.hints) {
-                count(h, 1);
-                sequence = Math.max(sequence, ByteBuffer.wrap(h.storageKey(), 1 + 2 + 8, 8).getLong() + 1);
+                if (shard.owns(sequenceOf(h.storageKey()))) {
+                    count(h, 1);
+                }
+                sequence = Math.max(sequence, sequenceOf(h.storageKey()) + 1);
                 lastCreated = Math.max(lastCreated, h.createdMillis());
             }
             byte[] last = chunk.get(chunk.size() - 1).key();
             from = Arrays.copyOf(last, last.length + 1);
         }
+        sequence = shard.firstAtLeast(sequence);
+    }
+
+    private static long sequenceOf(byte[] storageKey) {
+        return ByteBuffer.wrap(storageKey, 1 + 2 + 8, 8).getLong();
     }
 
     /**
@@ -116,7 +143,8 @@ final class HintStore {
         // Never earlier than the last hint, even if the wall clock stepped back: keys must only grow.
         long now = Math.max(clock.nowMillis(), lastCreated);
         lastCreated = now;
-        byte[] storageKey = ByteBuffer.allocate(KEY_BYTES).put(HINT).putShort((short) target).putLong(now).putLong(sequence++).array();
+        byte[] storageKey = ByteBuffer.allocate(KEY_BYTES).put(HINT).putShort((short) target).putLong(now).putLong(sequence).array();
+        sequence += shard.count();
         byte[] encoded = RecordCodec.encode(key, record);
         byte[] value = ByteBuffer.allocate(4 + 4 + key.length + encoded.length)
                 .putInt(namespaceId).putInt(key.length).put(key).put(encoded).array();
@@ -142,7 +170,7 @@ final class HintStore {
     public void pending(int target, int limit, Consumer<List<Hint>> done) {
         byte[] from = cursors.getOrDefault(target, ByteBuffer.allocate(3).put(HINT).putShort((short) target).array());
         byte[] to = target == 0xFFFF ? new byte[] {HINT + 1} : ByteBuffer.allocate(3).put(HINT).putShort((short) (target + 1)).array();
-        storage.run(engine -> decodeAll(engine, engine.scan(from, to, limit, SCAN_BYTES)), (scan, failure) -> {
+        storage.run(engine -> scanOwn(engine, from, to, limit), (scan, failure) -> {
             if (failure != null) {
                 done.accept(List.of());
                 return;
@@ -150,6 +178,36 @@ final class HintStore {
             absorb(target, scan);
             done.accept(scan.hints);
         });
+    }
+
+    /**
+     * Runs on the storage lane: up to {@code limit} of this store's hints in {@code [from, to)},
+     * in chunks of at most {@link #SCAN_BYTES}, past other shards' hints; it stops after
+     * {@link #SCAN_CHUNKS_PER_JOB} chunks, so one job never reads far ahead of what it returns.
+     */
+    private Scan scanOwn(StorageEngine engine, byte[] from, byte[] to, int limit) {
+        List<Hint> own = new ArrayList<>();
+        byte[] first = null;
+        int corrupt = 0;
+        byte[] next = from;
+        for (int chunk = 0; chunk < SCAN_CHUNKS_PER_JOB && own.size() < limit; chunk++) {
+            List<StorageEngine.Entry> entries = engine.scan(next, to, limit - own.size(), SCAN_BYTES);
+            if (entries.isEmpty()) {
+                break;
+            }
+            Scan scan = decodeAll(engine, entries, shard);
+            corrupt += scan.corrupt;
+            if (first == null) {
+                first = scan.first;
+            }
+            own.addAll(scan.hints);
+            if (shard.count() == 1 || !own.isEmpty()) {
+                break; // Enough to hand off; the next round goes on from the cursor.
+            }
+            byte[] last = entries.get(entries.size() - 1).key();
+            next = Arrays.copyOf(last, last.length + 1);
+        }
+        return new Scan(own, first, corrupt);
     }
 
     /** The hint was handed off (the target stored it or something newer): forget it. */
@@ -178,7 +236,7 @@ final class HintStore {
         }
         storage.run(engine -> {
             Map<Integer, Expired> expired = new HashMap<>();
-            from.forEach((target, cursor) -> expired.put(target, dropOlderThan(engine, target, cursor, cutoff)));
+            from.forEach((target, cursor) -> expired.put(target, dropOlderThan(engine, target, cursor, cutoff, shard)));
             return expired;
         }, (expired, failure) -> {
             if (failure != null) {
@@ -196,7 +254,7 @@ final class HintStore {
     private record Expired(List<Hint> dropped, Scan scan) {}
 
     /** Runs on the storage lane: deletes a target's hints created before {@code cutoff}. */
-    private static Expired dropOlderThan(StorageEngine engine, int target, byte[] cursor, long cutoff) {
+    private static Expired dropOlderThan(StorageEngine engine, int target, byte[] cursor, long cutoff, Shard shard) {
         byte[] to = target == 0xFFFF ? new byte[] {HINT + 1} : ByteBuffer.allocate(3).put(HINT).putShort((short) (target + 1)).array();
         List<Hint> dropped = new ArrayList<>();
         int corrupt = 0;
@@ -207,7 +265,7 @@ final class HintStore {
             if (entries.isEmpty()) {
                 break;
             }
-            Scan scan = decodeAll(engine, entries);
+            Scan scan = decodeAll(engine, entries, shard);
             corrupt += scan.corrupt;
             if (first == null) {
                 first = scan.first;
@@ -296,27 +354,30 @@ final class HintStore {
     }
 
     /**
-     * What a scan found: its hints, the key of its first entry (where the target's hints start
-     * now; null for an empty scan), and how many corrupt hints it deleted.
+     * What a scan found: its hints, the key of its first hint (where the target's hints of this
+     * store start now; null when it found none), and how many corrupt hints it deleted.
      */
     private record Scan(List<Hint> hints, byte[] first, int corrupt) {}
 
-    /** Decodes scanned entries; a corrupt hint is deleted and counted, since it cannot be handed off. */
-    private static Scan decodeAll(StorageEngine engine, List<StorageEngine.Entry> entries) {
+    /**
+     * Decodes the scanned entries {@code shard} owns; a corrupt hint (whoever owns it) is deleted
+     * and counted, since it cannot be handed off.
+     */
+    private static Scan decodeAll(StorageEngine engine, List<StorageEngine.Entry> entries, Shard shard) {
         List<Hint> hints = new ArrayList<>(entries.size());
         WriteBatch corrupt = new WriteBatch();
         for (StorageEngine.Entry e : entries) {
             Hint h = decode(e.key(), e.value());
             if (h == null) {
                 corrupt.delete(e.key());
-            } else {
+            } else if (shard.owns(sequenceOf(h.storageKey()))) {
                 hints.add(h);
             }
         }
         if (!corrupt.isEmpty()) {
             engine.write(corrupt, Durability.ASYNC);
         }
-        return new Scan(hints, entries.isEmpty() ? null : entries.get(0).key(), corrupt.size());
+        return new Scan(hints, hints.isEmpty() ? null : hints.get(0).storageKey(), corrupt.size());
     }
 
     /**

@@ -9,7 +9,9 @@ import io.cairn.storage.StorageException;
 import io.cairn.storage.WriteBatch;
 import io.cairn.clock.Version;
 import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
 import java.util.ArrayDeque;
+import java.util.Arrays;
 import java.util.List;
 import java.util.function.Consumer;
 
@@ -35,14 +37,23 @@ import java.util.function.Consumer;
  * max clock offset, peers would refuse the node's versions, so the node issues none until its
  * wall clock catches up ({@link io.cairn.clock.ClockMonitor}). A ceiling further ahead than the
  * max offset plus a lease means the wall clock went back: the same wait, with that reason.
- * Single-threaded, like its coordinator.
+ *
+ * <p><b>Shards.</b> Each core shard issues versions from the node's one clock under a ceiling of
+ * its own, stored under its own key (shard 0 under the key a node of one shard has always used).
+ * At start every shard's clock observes the highest ceiling stored under any shard's key, of this
+ * shard count or an earlier one, so no shard issues a version at or below one any shard issued
+ * before a crash. Single-threaded, like its coordinator.
  */
 public final class VersionCeiling {
     public static final long LEASE_MILLIS = 1_000;
-    private static final byte[] KEY = Keyspace.meta("version-ceiling");
+    private static final String NAME = "version-ceiling";
+    private static final byte[] KEY = Keyspace.meta(NAME);
+    // Every shard's key sorts in [KEY, KEYS_END): "version-ceiling" and "version-ceiling/<shard>".
+    private static final byte[] KEYS_END = Keyspace.meta(NAME + "0");
 
     private final LocalStore storage;
     private final HybridClock clock;
+    private final byte[] key;
     // Invariant: every version handed to a caller is below ceiling, and ceiling is on disk.
     private long ceiling;
     // Versions issued at or above the ceiling, waiting (in issue order) for a raise to cover them.
@@ -52,13 +63,36 @@ public final class VersionCeiling {
 
     private record Waiter(Version version, Consumer<Version> use, Consumer<StorageException> failed) {}
 
-    /** Reads the stored ceiling from {@code engine} (once, before the node serves); raises go through {@code storage}. */
+    /** The ceiling of a node of one shard. */
     public VersionCeiling(StorageEngine engine, LocalStore storage, HybridClock clock) {
+        this(engine, storage, clock, Shard.ONLY);
+    }
+
+    /**
+     * Reads the stored ceilings from {@code engine} (once, before the node serves): the clock
+     * observes the highest of every shard's; this shard starts from its own. Raises go through
+     * {@code storage}.
+     */
+    public VersionCeiling(StorageEngine engine, LocalStore storage, HybridClock clock, Shard shard) {
         this.storage = storage;
         this.clock = clock;
-        byte[] raw = engine.get(KEY);
-        this.ceiling = raw == null ? 0 : ByteBuffer.wrap(raw).getLong();
-        clock.observe(ceiling);
+        this.key = shard.index() == 0 ? KEY : Keyspace.meta(NAME + "/" + shard.index());
+        long highest = 0;
+        long own = 0;
+        // Bounded: one key per shard index ever used, at most Shard.MAX_SHARDS.
+        for (StorageEngine.Entry e : engine.scan(KEY, KEYS_END, Shard.MAX_SHARDS + 1)) {
+            if (e.value().length != Long.BYTES) {
+                throw new StorageException("the version ceiling under " + new String(e.key(), StandardCharsets.US_ASCII)
+                        + " is " + e.value().length + " bytes, not 8: the node's metadata is corrupt");
+            }
+            long stored = ByteBuffer.wrap(e.value()).getLong();
+            highest = Math.max(highest, stored);
+            if (Arrays.equals(e.key(), key)) {
+                own = stored;
+            }
+        }
+        this.ceiling = own;
+        clock.observe(highest);
     }
 
     /**
@@ -87,7 +121,7 @@ public final class VersionCeiling {
         raising = true;
         long raised = Version.pack(Math.min((clock.lastTimestamp() >>> Version.LOGICAL_BITS) + LEASE_MILLIS, Version.MAX_PHYSICAL_MILLIS), 0);
         storage.run(engine -> {
-            engine.write(new WriteBatch().put(KEY, ByteBuffer.allocate(8).putLong(raised).array()), Durability.SYNC);
+            engine.write(new WriteBatch().put(key, ByteBuffer.allocate(8).putLong(raised).array()), Durability.SYNC);
             return raised;
         }, (stored, failure) -> {
             raising = false;

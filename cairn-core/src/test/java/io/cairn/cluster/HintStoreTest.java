@@ -92,7 +92,11 @@ class HintStoreTest {
     }
 
     private void add(int target, String key) {
-        hints.add(target, 1, key.getBytes(StandardCharsets.UTF_8),
+        add(hints, target, key);
+    }
+
+    private void add(HintStore into, int target, String key) {
+        into.add(target, 1, key.getBytes(StandardCharsets.UTF_8),
                 Record.value(new Version(Version.pack(now.get(), 0), 1), Record.NO_EXPIRY, null, new byte[] {1}));
     }
 
@@ -140,6 +144,55 @@ class HintStoreTest {
         slow.runOne();
         assertThat(lagging.pendingCount()).isZero();
         assertThat(lagging.deliveredCount()).isEqualTo(1);
+    }
+
+    @Test
+    void shardsOfOneNodeShareTheKeyspaceButEachHandsOffOnlyItsOwnHints() {
+        HintStore zero = new HintStore(engine, store, now::get, 60_000, new Shard(0, 2));
+        HintStore one = new HintStore(engine, store, now::get, 60_000, new Shard(1, 2));
+        for (int i = 0; i < 6; i++) {
+            add(zero, 2, "zero" + i);
+            add(one, 2, "one" + i);
+        }
+        assertThat(zero.pendingCount()).isEqualTo(6);
+        assertThat(one.pendingCount()).isEqualTo(6);
+        assertThat(pending(zero, 2, 100)).extracting(h -> key(h)).containsExactly("zero0", "zero1", "zero2", "zero3", "zero4", "zero5");
+        List<Hint> ofOne = pending(one, 2, 100);
+        assertThat(ofOne).extracting(h -> key(h)).containsExactly("one0", "one1", "one2", "one3", "one4", "one5");
+
+        ofOne.forEach(one::delivered);
+        assertThat(one.pendingCount()).isZero();
+        assertThat(zero.pendingCount()).as("another shard's hand-off leaves these alone").isEqualTo(6);
+        assertThat(pending(zero, 2, 100)).hasSize(6);
+    }
+
+    /** A restart may change the shard count: every hint left is owned by exactly one new shard. */
+    @Test
+    void afterARestartUnderAnotherShardCountEveryHintHasExactlyOneOwner() {
+        List<HintStore> before = List.of(new HintStore(engine, store, now::get, 60_000, new Shard(0, 3)),
+                new HintStore(engine, store, now::get, 60_000, new Shard(1, 3)), new HintStore(engine, store, now::get, 60_000, new Shard(2, 3)));
+        for (int i = 0; i < 30; i++) {
+            now.addAndGet(i % 4 == 0 ? 1 : 0);
+            add(before.get(i % 3), 2 + i % 2, "k" + i);
+        }
+        for (int count : new int[] {1, 2, 4, 3}) {
+            List<String> seen = new ArrayList<>();
+            long counted = 0;
+            for (int s = 0; s < count; s++) {
+                HintStore shard = new HintStore(engine, store, now::get, 60_000, new Shard(s, count));
+                counted += shard.pendingCount();
+                pending(shard, 2, 100).forEach(h -> seen.add(key(h)));
+                pending(shard, 3, 100).forEach(h -> seen.add(key(h)));
+            }
+            assertThat(counted).as("counted under %d shards", count).isEqualTo(30);
+            assertThat(seen).as("handed off under %d shards", count).hasSize(30).doesNotHaveDuplicates();
+        }
+        HintStore later = new HintStore(engine, store, now::get, 60_000, new Shard(1, 2));
+        HintStore other = new HintStore(engine, store, now::get, 60_000, new Shard(0, 2));
+        add(later, 2, "new");
+        add(other, 2, "new-other");
+        assertThat(engine.scan(new byte[] {HintStore.HINT}, new byte[] {HintStore.HINT + 1}, 100))
+                .as("new hints take fresh keys: none overwrote an old one").hasSize(32);
     }
 
     private static String key(Hint h) {

@@ -1,11 +1,13 @@
 package io.cairn.cluster;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.cairn.clock.HybridClock;
 import io.cairn.clock.ManualClock;
 import io.cairn.replica.LocalStore;
 import io.cairn.storage.Durability;
+import io.cairn.storage.Keyspace;
 import io.cairn.storage.MemoryEngine;
 import io.cairn.storage.StorageEngine;
 import io.cairn.storage.StorageException;
@@ -34,6 +36,42 @@ class VersionCeilingTest {
         VersionCeiling after = new VersionCeiling(engine, LocalStore.direct(null, engine), new HybridClock(wall, 4));
 
         assertThat(next(after)).isGreaterThan(last);
+    }
+
+    /** Shards share the clock but not the ceiling: a restart under any shard count starts above all of them. */
+    @Test
+    void aRestartUnderAnotherShardCountIssuesVersionsAboveEveryShardsCeiling() {
+        MemoryEngine engine = new MemoryEngine();
+        ManualClock wall = new ManualClock(T);
+        HybridClock clock = new HybridClock(wall, 4);
+        LocalStore store = LocalStore.direct(null, engine);
+        VersionCeiling zero = new VersionCeiling(engine, store, clock, new Shard(0, 3));
+        VersionCeiling two = new VersionCeiling(engine, store, clock, new Shard(2, 3));
+        next(zero);
+        wall.advance(5_000);
+        Version last = next(two);
+        assertThat(two.ceiling()).as("shard 2 raised its own ceiling").isGreaterThan(zero.ceiling());
+
+        for (int count : new int[] {1, 2, 3, 5}) {
+            engine.crash();
+            wall.set(T - 60_000);
+            HybridClock restarted = new HybridClock(wall, 4);
+            List<VersionCeiling> shards = new ArrayList<>();
+            for (int s = 0; s < count; s++) {
+                shards.add(new VersionCeiling(engine, LocalStore.direct(null, engine), restarted, new Shard(s, count)));
+            }
+            for (VersionCeiling shard : shards) {
+                assertThat(next(shard)).as("a shard of %d after a restart", count).isGreaterThan(last);
+            }
+        }
+    }
+
+    @Test
+    void aCeilingOfTheWrongLengthStopsTheStartInsteadOfBeingIgnored() {
+        MemoryEngine engine = new MemoryEngine();
+        engine.write(new WriteBatch().put(Keyspace.meta("version-ceiling/7"), new byte[] {1, 2, 3}), Durability.SYNC);
+        assertThatThrownBy(() -> new VersionCeiling(engine, LocalStore.direct(null, engine), new HybridClock(new ManualClock(T), 1)))
+                .isInstanceOf(StorageException.class).hasMessageContaining("version-ceiling/7").hasMessageContaining("3 bytes");
     }
 
     @Test

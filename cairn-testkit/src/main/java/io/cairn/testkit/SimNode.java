@@ -1,7 +1,7 @@
 package io.cairn.testkit;
 
 import io.cairn.clock.HybridClock;
-import io.cairn.cluster.ClusterNode;
+import io.cairn.cluster.ShardedNode;
 import io.cairn.membership.Member;
 import io.cairn.replica.LocalReplica;
 import io.cairn.storage.Durability;
@@ -25,7 +25,8 @@ final class SimNode {
     boolean up;
     HybridClock hlc;
     LocalReplica replica;
-    ClusterNode cluster;
+    /** The node's core shards (a count drawn at every start, so it changes across restarts). */
+    ShardedNode cluster;
     /** When the node's storage lane finishes the jobs queued on it (simulated time). */
     long storageLaneFreeAt;
     /** Client requests this node coordinates that have not been answered yet. */
@@ -73,6 +74,7 @@ final class SimNode {
 
     @Override
     public String toString() {
-        return "n" + id + "#" + incarnation + (up ? "" : "(down)");
+        return "n" + id + "#" + incarnation + (cluster != null && cluster.shards().size() > 1 ? "x" + cluster.shards().size() : "")
+                + (up ? "" : "(down)");
     }
 }

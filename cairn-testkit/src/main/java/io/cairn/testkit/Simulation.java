@@ -24,6 +24,7 @@ import io.cairn.request.OpResult;
 import io.cairn.request.WriteOutcome;
 import io.cairn.request.WriteRequest;
 import io.cairn.cluster.Scheduler;
+import io.cairn.cluster.ShardedNode;
 import io.cairn.storage.Durability;
 import io.cairn.storage.StorageException;
 import io.cairn.cluster.Transport;
@@ -50,7 +51,8 @@ import java.util.function.Consumer;
  * <p><b>Model.</b> Virtual time is an {@link EventLoop}. Each node has a {@link SimDisk} (the
  * in-memory engine with its crash model), a {@link SimClock} with its own skew and jumps, and, per
  * incarnation, an HLC, a {@link LocalReplica} (SYNC durability) behind {@code LocalStore.direct},
- * and a {@link ClusterNode} whose transport is the {@link SimNetwork} and whose scheduler is the
+ * and a {@link ShardedNode} (1 to {@value #MAX_SIM_SHARDS} {@link ClusterNode} shards, the count
+ * drawn anew at each start) whose transport is the {@link SimNetwork} and whose scheduler is the
  * event loop. Every message is encoded with {@link MessageCodec} on send and decoded on delivery,
  * so the codec is exercised too. The network loses, duplicates and delays messages (delays reorder
  * them), and partitions form and heal, symmetric or one way; a member may forge records stamped
@@ -85,6 +87,10 @@ public final class Simulation {
     private static final long PURGE_GRACE_MILLIS = 10L * 24 * 3_600_000;
     private static final String CONTENT_TYPE = "text/plain";
     private static final long SLOPPY_STREAM = 0x510BB1L;
+    // Shard counts come from a stream of their own, so drawing them leaves every other draw as it was.
+    private static final long SHARD_STREAM = 0x5A4D5L;
+    /** The most core shards a simulated node runs. */
+    static final int MAX_SIM_SHARDS = 3;
     /** The namespace id the server gives replicated idempotency outcomes. */
     private static final int OUTCOMES_NAMESPACE_ID = 2;
     /** Outcomes outlive the run: expiry is not what the idempotency checker tests. */
@@ -113,6 +119,7 @@ public final class Simulation {
 
     private final SimulationConfig config;
     private final SplittableRandom random;
+    private final SplittableRandom shardCounts;
     private final Knobs knobs;
     private final Buggify buggify;
     private final Trace trace;
@@ -143,6 +150,7 @@ public final class Simulation {
     private Simulation(SimulationConfig config) {
         this.config = config;
         this.random = new SplittableRandom(config.seed());
+        this.shardCounts = new SplittableRandom(config.seed() ^ SHARD_STREAM);
         this.knobs = Knobs.draw(random, config.scale(), drawsSloppyQuorum(config.seed()));
         this.buggify = new Buggify(random);
         if (config.canary() == SimulationConfig.Canary.ASYNC_DURABILITY) {
@@ -292,8 +300,17 @@ public final class Simulation {
         };
         // A node starts at the cluster's newest epoch, as one that persisted it or caught up would.
         Membership membership = new Membership(epoch, members, Placement.compute(epoch, members, knobs.partitions(), knobs.replicationFactor()));
-        n.cluster = new ClusterNode(n.id, membership, List.of(namespace), outcomes, knobs.settings(), n.hlc, transport, scheduler,
-                localStore(n, scheduler), n.disk);
+        // Every start draws the node's shard count anew: nodes of one cluster run different counts,
+        // and a restart may change a node's count, adopting the hints and ceilings of other counts.
+        int shards = 1 + shardCounts.nextInt(MAX_SIM_SHARDS);
+        if (shards > 1) {
+            counters.add("shards.multi");
+        }
+        if (n.cluster != null && n.cluster.shards().size() != shards) {
+            counters.add("shards.changed");
+        }
+        n.cluster = new ShardedNode(n.id, shards, membership, List.of(namespace), outcomes, knobs.settings(), n.hlc, transport,
+                scheduler, localStore(n, scheduler), n.disk);
         n.up = true;
         n.cluster.start();
         trace.mix(loop.now(), n.id, n.incarnation, 0x57A27);

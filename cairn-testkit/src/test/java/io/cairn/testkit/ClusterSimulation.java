@@ -53,7 +53,8 @@ class ClusterSimulation {
                     "sloppySeeds", "hints.toFallbacks", "hints.keptForPeers", "ops.fallbackAcknowledged",
                     "clockOutliers", "fault.HOSTILE_RECORD", "messages.forged", "clock.refusals", "coordinator.clockUnsafe",
                     "clockUnsafe.peer_offsets", "clockUnsafe.ahead_of_wall_clock", "clockUnsafe.wall_clock_went_back",
-                    "idem.recorded", "idem.replayed", "idem.unrecorded", "idem.refused.reused", "batch.ordered", "batch.partial", "inspections"}) {
+                    "idem.recorded", "idem.replayed", "idem.unrecorded", "idem.refused.reused", "batch.ordered", "batch.partial", "inspections",
+                    "shards.multi", "shards.changed"}) {
                 assertThat(totals.getOrDefault(counter, 0L)).as("total %s over all seeds", counter).isPositive();
             }
         })));
