@@ -106,7 +106,7 @@ public final class CairnNode implements AutoCloseable {
             watchdog.watch("http", http.eventLoops());
             watchdog.watch("write-applier", writes.applierThread());
             if (cluster != null) {
-                watchdog.watch("cluster-core", java.util.List.of(cluster.coreExecutor()));
+                watchdog.watch("cluster-core", cluster.coreExecutors());
                 watchdog.watch("internode", cluster.transport().eventLoops());
             }
         } catch (InterruptedException | RuntimeException e) {
@@ -132,8 +132,8 @@ public final class CairnNode implements AutoCloseable {
             peers.put(m.id(), InetSocketAddress.createUnresolved(m.internodeHost(), m.internodePort()));
         }
         ClusterDriver driver = new ClusterDriver(config, ns, replica, writes, engine,
-                (inbound, executor) -> new InternodeTransport(config.nodeId(), self.internodeHost(), self.internodePort(),
-                        peers, inbound, executor, InternodeSettings.defaults().withMessageBudget(c.requestTimeout())),
+                (inbound, lanes) -> new InternodeTransport(config.nodeId(), self.internodeHost(), self.internodePort(),
+                        peers, inbound, lanes, InternodeSettings.defaults().withMessageBudget(c.requestTimeout())),
                 metrics.peerRequests(), health);
         metrics.bindCluster(driver);
         log.atInfo().addKeyValue("node", config.nodeId()).addKeyValue("zone", self.zone())
@@ -216,9 +216,9 @@ public final class CairnNode implements AutoCloseable {
         return health;
     }
 
-    /** The cluster core's thread (tests); null on a single node. */
-    public io.netty.util.concurrent.EventExecutor clusterCoreExecutor() {
-        return cluster == null ? null : cluster.coreExecutor();
+    /** The cluster core's shard threads (tests); empty on a single node. */
+    public java.util.List<io.netty.util.concurrent.EventExecutor> clusterCoreExecutors() {
+        return cluster == null ? java.util.List.of() : cluster.coreExecutors();
     }
 
     /** The HTTP front end, for tests that need its event loops. */

@@ -3,91 +3,163 @@ package io.cairn.server.cluster;
 import io.cairn.clock.HybridClock;
 import io.cairn.cluster.ClusterNode;
 import io.cairn.cluster.ClusterSettings;
-import io.cairn.cluster.ReplicaCopy;
 import io.cairn.cluster.CoordinatorSettings;
+import io.cairn.cluster.HintBacklog;
+import io.cairn.cluster.ReplicaCopy;
+import io.cairn.cluster.Scheduler;
+import io.cairn.cluster.Shard;
+import io.cairn.cluster.ShardRouter;
+import io.cairn.cluster.ShardedNode;
 import io.cairn.error.CairnException;
 import io.cairn.error.ErrorCode;
-import io.cairn.cluster.HintBacklog;
+import io.cairn.invariant.Invariant;
 import io.cairn.membership.Member;
 import io.cairn.membership.Membership;
 import io.cairn.message.Message;
 import io.cairn.namespace.Namespace;
 import io.cairn.placement.PartitionMap;
-import io.cairn.request.Quorum;
-import io.cairn.request.IdempotencyTag;
 import io.cairn.record.Record;
+import io.cairn.replica.LocalReplica;
 import io.cairn.request.Answer;
+import io.cairn.request.IdempotencyTag;
 import io.cairn.request.Op;
+import io.cairn.request.Quorum;
 import io.cairn.request.WriteOutcome;
 import io.cairn.request.WriteRequest;
-import io.cairn.replica.LocalReplica;
-import io.cairn.cluster.Scheduler;
 import io.cairn.server.config.NodeConfig;
 import io.cairn.server.health.NodeHealth;
-import io.cairn.server.service.ClusterAdmin;
-import io.cairn.server.service.KvService;
 import io.cairn.server.http.Etags;
 import io.cairn.server.internode.InternodeTransport;
 import io.cairn.server.rocks.DelayableEngine;
-import io.cairn.invariant.Invariant;
+import io.cairn.server.service.ClusterAdmin;
+import io.cairn.server.service.KvService;
 import io.cairn.server.write.WritePath;
 import io.cairn.storage.StorageEngine;
 import io.netty.channel.DefaultEventLoop;
+import io.netty.util.concurrent.EventExecutor;
 import io.netty.util.concurrent.ScheduledFuture;
 import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
+import java.util.TreeMap;
+import java.util.concurrent.Callable;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
 import java.util.concurrent.Executor;
+import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.AtomicReferenceArray;
 import java.util.function.BiConsumer;
 import java.util.function.BiFunction;
-import java.util.HashMap;
+import java.util.function.Consumer;
+import java.util.function.Supplier;
 
 /**
- * Runs this node's {@link ClusterNode} in production: one dedicated core thread (a Netty
- * {@link DefaultEventLoop}) executes every core entry point — client requests from the HTTP front
- * end, messages from the internode transport, scheduled tasks and local write completions — so
- * the core stays single-threaded exactly as under the simulator.
+ * Runs this node's cluster core in production as {@code cluster.shards} core shards (see
+ * {@link ShardedNode} for the rule, {@code docs/decisions/0008-sharded-core.md} for why): each
+ * shard is a {@link ClusterNode} with a dedicated thread of its own (a Netty {@link DefaultEventLoop})
+ * that executes every entry point of that shard — client requests routed to it, messages from
+ * peers routed to it by the internode transport's lanes, its scheduled tasks and its storage
+ * completions — so each shard is single-threaded exactly as under the simulator. The shards share
+ * the transport, the storage threads, the engine and the hybrid clock, all thread-safe. A shard
+ * whose thread stalls (a bug, a long GC of its work) stops only the keys it coordinates and the
+ * heartbeats it sends; the others go on.
  */
 public final class ClusterDriver implements KvService, ClusterAdmin, AutoCloseable {
     /** The namespace holding replicated idempotency outcomes; same partitioning as the data. */
     public static final int IDEMPOTENCY_NAMESPACE_ID = 2;
+    // How long an operator view waits for a shard's fresh snapshot before using its latest one.
+    private static final long FRESH_SNAPSHOT_MILLIS = 250;
 
-    private final DefaultEventLoop coreLoop = new DefaultEventLoop(r -> {
-        Thread t = new Thread(r, "cairn-cluster-core");
-        t.setDaemon(true);
-        return t;
-    });
-    // Every task for the core goes through here: an exception escaping the core is a bug that
-    // would otherwise kill its thread (or, in a scheduled task, vanish); it is reported as fatal.
-    private final Executor core = task -> coreLoop.execute(guarded(task));
     private final NodeHealth health;
     private final NodeConfig.Cluster config;
+    private final int nodeId;
     private final Namespace namespace;
     private final Namespace idempotency;
-    private final ClusterNode node;
+    private final ShardRouter router;
+    // Filled in once each shard's node exists; messages for a shard not there yet are dropped
+    // like any lost message (a peer may talk to us while we start).
+    private final AtomicReferenceArray<CoreShard> shards;
+    private final List<DefaultEventLoop> loops;
     private final InternodeTransport transport;
-    private final PeerRequests peerRequests;
     private final LocalReplica replica;
-    // The core's storage effects, off its thread; stopped after the core.
+    // The core's storage effects, off its threads; stopped after the shards.
     private final WritePathStore store;
     private final StorageEngine engine;
+    private final PeerRequests.Sink peerSink;
     // The node's membership as of its last change; read from any thread.
     private volatile Membership membership;
-    // Peer → when its last heartbeat was handled (System.nanoTime); core thread only.
-    private final Map<Integer, Long> lastHeartbeatNanos = new HashMap<>();
     private final boolean faultInjection;
-    // Replaced every second on the core thread; read by metrics and status from any thread.
+    // Each shard's latest snapshot (guarded by this array), and their merge, read from any thread.
+    private final Snapshot[] shardSnapshots;
     private volatile Snapshot snapshot;
-    // The clock verdict, refreshed with the snapshot; read by readiness and metrics.
+    // The clock verdict, refreshed with the snapshots; read by readiness and metrics.
     private final ClockReport clockReport;
 
+    /** One core shard as the driver runs it: its node and heartbeat times are touched on its thread only. */
+    private final class CoreShard {
+        final int index;
+        final DefaultEventLoop loop;
+        // Every task for the shard goes through here: an exception escaping the core is a bug
+        // that would otherwise kill its thread (or, in a scheduled task, vanish); it is fatal.
+        final Executor executor;
+        final PeerRequests requests;
+        final ClusterNode node;
+        // Peer → when its last heartbeat to this shard was handled (System.nanoTime).
+        final Map<Integer, Long> lastHeartbeatNanos = new HashMap<>();
+
+        CoreShard(int index, DefaultEventLoop loop, Executor executor, PeerRequests requests, ClusterNode node) {
+            this.index = index;
+            this.loop = loop;
+            this.executor = executor;
+            this.requests = requests;
+            this.node = node;
+        }
+
+        void onMessage(int from, Message m) {
+            requests.onResponse(from, m);
+            if (m instanceof Message.Ping) {
+                heartbeatArrived(from);
+            }
+            node.onMessage(from, m);
+        }
+
+        /**
+         * Records the interval since the peer's previous heartbeat to this shard: it shows whether
+         * the peer sends on time and this shard handles on time (a stalled core on either side
+         * stretches it), which is what the peers' failure detectors see. With the same shard count
+         * on both sides each shard hears one shard of the peer.
+         */
+        private void heartbeatArrived(int from) {
+            long now = System.nanoTime();
+            Long previous = lastHeartbeatNanos.put(from, now);
+            if (previous != null) {
+                peerSink.heartbeat(from, now - previous);
+            }
+        }
+
+        Snapshot takeSnapshot() {
+            Map<Integer, Boolean> alive = new TreeMap<>();
+            for (Member m : membership.members()) {
+                alive.put(m.id(), m.id() == nodeId || node.isAlive(m.id()));
+            }
+            var stats = node.coordinatorStats();
+            return new Snapshot(replica.clock().physicalMillis(), Map.copyOf(node.hintBacklog()), Map.copyOf(alive),
+                    node.hintsStored(), node.hintsReplayed(), node.hintsDropped(), node.hintsFailed(), stats.readRepairs(),
+                    stats.quorumFailures(), stats.outcomeUnknown(), stats.fallbackHints(), requests.inFlight(),
+                    node.idempotencyReplays(), node.idempotencyUnrecorded());
+        }
+    }
+
     /**
-     * What the node's metrics and status report about the cluster, as of {@code takenAtMillis}.
+     * What the node's metrics and status report about the cluster, as of {@code takenAtMillis}:
+     * the sum over its shards; a peer is alive when every shard's failure detector counts it so.
      *
      * @param hints per target: pending hints, their bytes and the age of the oldest (the replica lag)
      */
@@ -112,98 +184,161 @@ public final class ClusterDriver implements KvService, ClusterAdmin, AutoCloseab
         public long oldestHintAgeMillis() {
             return hints.keySet().stream().mapToLong(this::oldestHintAgeMillis).max().orElse(0);
         }
+
+        /** The node's snapshot from its shards'. */
+        static Snapshot merge(List<Snapshot> parts) {
+            Map<Integer, HintBacklog> hints = new TreeMap<>();
+            Map<Integer, Boolean> alive = new TreeMap<>();
+            long taken = 0;
+            long stored = 0;
+            long replayed = 0;
+            long dropped = 0;
+            long failed = 0;
+            long repairs = 0;
+            long quorum = 0;
+            long unknown = 0;
+            long fallback = 0;
+            int inFlight = 0;
+            long replays = 0;
+            long unrecorded = 0;
+            for (Snapshot p : parts) {
+                p.hints.forEach((target, b) -> hints.merge(target, b, HintBacklog::plus));
+                p.alive.forEach((peer, up) -> alive.merge(peer, up, Boolean::logicalAnd));
+                taken = Math.max(taken, p.takenAtMillis);
+                stored += p.hintsStored;
+                replayed += p.hintsReplayed;
+                dropped += p.hintsDropped;
+                failed += p.hintsFailed;
+                repairs += p.readRepairs;
+                quorum += p.quorumFailures;
+                unknown += p.outcomeUnknown;
+                fallback += p.fallbackWrites;
+                inFlight += p.requestsInFlight;
+                replays += p.idempotencyReplays;
+                unrecorded += p.idempotencyUnrecorded;
+            }
+            return new Snapshot(taken, Map.copyOf(hints), Map.copyOf(alive), stored, replayed, dropped, failed, repairs, quorum,
+                    unknown, fallback, inFlight, replays, unrecorded);
+        }
     }
 
     /**
      * @param transportFactory builds the internode transport given the inbound handler and the
-     *                         executor inbound messages must be delivered on
-     * @param peerSink         receives per-peer request latencies and errors
+     *                         lanes (the shards' threads) inbound messages must be delivered on
+     * @param peerSink         receives per-peer request latencies, errors and heartbeat intervals
      */
     public ClusterDriver(NodeConfig config, Namespace namespace, LocalReplica replica, WritePath writes, StorageEngine engine,
-                         BiFunction<BiConsumer<Integer, Message>, Executor, InternodeTransport> transportFactory,
+                         BiFunction<BiConsumer<Integer, Message>, InternodeTransport.Lanes, InternodeTransport> transportFactory,
                          PeerRequests.Sink peerSink, NodeHealth health) {
         this.health = health;
         this.config = config.cluster();
+        this.nodeId = config.nodeId();
         this.namespace = namespace;
         this.idempotency = new Namespace(IDEMPOTENCY_NAMESPACE_ID, "idempotency", namespace.partitioner(), 0);
         this.replica = replica;
         this.engine = engine;
+        this.peerSink = peerSink;
         this.faultInjection = config.cluster().faultInjection();
         NodeConfig.Cluster c = config.cluster();
+        int count = c.shards();
         ClusterSettings settings = new ClusterSettings(c.replicationFactor(), c.heartbeatInterval().toMillis(), c.phiThreshold(),
                 c.hintWindow().toMillis(), c.hintReplayInterval().toMillis(), c.hintReplayBatch(), c.hintReplayRate(),
                 new CoordinatorSettings(c.requestTimeout().toMillis(), c.readRepairTimeout().toMillis()).withSloppyQuorum(c.sloppyQuorum()));
-        Holder holder = new Holder();
-        this.transport = transportFactory.apply((from, m) -> {
-            PeerRequests pr = holder.requests;
-            if (pr != null) {
-                pr.onResponse(from, m);
-            }
-            // Peers may talk to us before the node exists (a restart while they are sending);
-            // such early messages are dropped like any lost message.
-            ClusterNode n = holder.node;
-            if (n != null) {
-                if (m instanceof Message.Ping) {
-                    heartbeatArrived(from, peerSink);
-                }
-                n.onMessage(from, m);
-            }
-        }, core);
-        this.peerRequests = new PeerRequests(transport, peerSink, c.requestTimeout().toMillis());
-        holder.requests = peerRequests;
+        this.router = new ShardRouter(count, namespace.partitioner());
+        this.shards = new AtomicReferenceArray<>(count);
+        this.shardSnapshots = new Snapshot[count];
+        Membership first = Membership.of(Message.FIRST_EPOCH, c.members(), namespace.partitioner().partitions(), c.replicationFactor());
+        this.membership = first;
+        List<DefaultEventLoop> built = new ArrayList<>(count);
+        List<Executor> executors = new ArrayList<>(count);
+        for (int s = 0; s < count; s++) {
+            int index = s;
+            DefaultEventLoop loop = new DefaultEventLoop(r -> {
+                Thread t = new Thread(r, "cairn-cluster-core-" + index);
+                t.setDaemon(true);
+                return t;
+            });
+            built.add(loop);
+            executors.add(task -> loop.execute(guarded(task)));
+        }
+        this.loops = List.copyOf(built);
+        this.transport = transportFactory.apply(this::inbound, new InternodeTransport.Lanes(executors, router::ofMessage));
         HybridClock clock = replica.clock();
-        this.clockReport = new ClockReport(config.nodeId(), clock);
-        Scheduler scheduler = (delayMillis, task) -> {
-            ScheduledFuture<?> f = coreLoop.schedule(guarded(task), delayMillis, TimeUnit.MILLISECONDS);
-            return () -> f.cancel(false);
-        };
-        this.store = new WritePathStore(writes, replica, engine, core, health, c.requestTimeout().toMillis());
-        this.node = call(() -> new ClusterNode(config.nodeId(), c.members(), List.of(namespace), idempotency, settings, clock, peerRequests, scheduler,
-                store, engine));
-        holder.node = node;
-        this.membership = node.membership();
-        this.snapshot = call(this::takeSnapshot);
-        call(() -> {
-            clockReport.update(node);
-            return null;
-        });
-        core.execute(node::start);
-        coreLoop.scheduleAtFixedRate(guarded(() -> {
-            peerRequests.sweep();
-            snapshot = takeSnapshot();
-            clockReport.update(node);
-        }), 1, 1, TimeUnit.SECONDS);
+        this.clockReport = new ClockReport(nodeId, clock, count);
+        this.store = new WritePathStore(writes, replica, engine, health, c.requestTimeout().toMillis());
+        for (int s = 0; s < count; s++) {
+            Shard shard = new Shard(s, count);
+            DefaultEventLoop loop = loops.get(s);
+            Executor executor = executors.get(s);
+            PeerRequests requests = new PeerRequests(transport, peerSink, c.requestTimeout().toMillis());
+            Scheduler scheduler = (delayMillis, task) -> {
+                ScheduledFuture<?> f = loop.schedule(guarded(task), delayMillis, TimeUnit.MILLISECONDS);
+                return () -> f.cancel(false);
+            };
+            ClusterNode node = call(loop, () -> new ClusterNode(nodeId, shard, first, List.of(namespace), idempotency, settings,
+                    clock, requests, scheduler, store.on(executor), engine));
+            shards.set(s, new CoreShard(s, loop, executor, requests, node));
+        }
+        for (int s = 0; s < count; s++) {
+            CoreShard shard = shard(s);
+            publish(s, call(shard.loop, shard::takeSnapshot));
+            call(shard.loop, () -> {
+                clockReport.update(shard.index, shard.node);
+                return null;
+            });
+            shard.executor.execute(shard.node::start);
+            shard.loop.scheduleAtFixedRate(guarded(() -> {
+                shard.requests.sweep();
+                publish(shard.index, shard.takeSnapshot());
+                clockReport.update(shard.index, shard.node);
+            }), 1, 1, TimeUnit.SECONDS);
+        }
+    }
+
+    private CoreShard shard(int index) {
+        return shards.get(index);
+    }
+
+    /** Where the transport hands each message, on the lane {@link ShardRouter#ofMessage} chose. */
+    private void inbound(int from, Message m) {
+        CoreShard shard = shards.get(router.ofMessage(m));
+        if (shard != null) {
+            shard.onMessage(from, m);
+        }
+    }
+
+    /** Takes in one shard's snapshot and republishes the node's. */
+    private void publish(int shard, Snapshot part) {
+        synchronized (shardSnapshots) {
+            shardSnapshots[shard] = part;
+            List<Snapshot> parts = new ArrayList<>(shardSnapshots.length);
+            for (Snapshot p : shardSnapshots) {
+                if (p != null) {
+                    parts.add(p);
+                }
+            }
+            snapshot = Snapshot.merge(parts);
+        }
     }
 
     /**
-     * Records the interval since the peer's previous heartbeat, on the core's thread: it shows
-     * whether the peer sends on time and this core handles on time (a stalled core on either side
-     * stretches it), which is what the peers' failure detectors see.
+     * Every shard's snapshot taken now on its thread, merged; publishes what it got. A shard that
+     * does not answer within {@link #FRESH_SNAPSHOT_MILLIS} (stalled or very busy) counts with its
+     * latest periodic snapshot, so a view of the node never waits on one shard for long.
      */
-    private void heartbeatArrived(int from, PeerRequests.Sink sink) {
-        long now = System.nanoTime();
-        Long previous = lastHeartbeatNanos.put(from, now);
-        if (previous != null) {
-            sink.heartbeat(from, now - previous);
+    private CompletableFuture<Snapshot> freshAsync() {
+        List<CompletableFuture<Void>> parts = new ArrayList<>();
+        for (int s = 0; s < shards.length(); s++) {
+            CoreShard shard = shard(s);
+            parts.add(CompletableFuture.supplyAsync(shard::takeSnapshot, shard.executor)
+                    .completeOnTimeout(null, FRESH_SNAPSHOT_MILLIS, TimeUnit.MILLISECONDS)
+                    .thenAccept(p -> {
+                        if (p != null) {
+                            publish(shard.index, p);
+                        }
+                    }));
         }
-    }
-
-    /** Lets the transport's inbound handler reach what is constructed after the transport. */
-    private static final class Holder {
-        volatile ClusterNode node;
-        volatile PeerRequests requests;
-    }
-
-    private Snapshot takeSnapshot() {
-        Map<Integer, Boolean> alive = new java.util.TreeMap<>();
-        for (Member m : membership.members()) {
-            alive.put(m.id(), m.id() == node.id() || node.isAlive(m.id()));
-        }
-        var stats = node.coordinatorStats();
-        return new Snapshot(replica.clock().physicalMillis(), Map.copyOf(node.hintBacklog()), Map.copyOf(alive),
-                node.hintsStored(), node.hintsReplayed(), node.hintsDropped(), node.hintsFailed(), stats.readRepairs(),
-                stats.quorumFailures(), stats.outcomeUnknown(), stats.fallbackHints(), peerRequests.inFlight(),
-                node.idempotencyReplays(), node.idempotencyUnrecorded());
+        return CompletableFuture.allOf(parts.toArray(CompletableFuture[]::new)).thenApply(v -> snapshot);
     }
 
     /** The latest snapshot, at most about a second old. */
@@ -212,28 +347,26 @@ public final class ClusterDriver implements KvService, ClusterAdmin, AutoCloseab
     }
 
     /**
-     * A snapshot taken now on the core thread, for operator requests; the latest periodic one if
-     * the core does not get to it within 250 ms (a busy core must not hang the status page).
+     * A snapshot taken now on every shard's thread, for operator requests; where a shard does not
+     * get to it within 250 ms (a busy core must not hang the status page), its latest periodic one.
      */
     public Snapshot freshSnapshot() {
         try {
-            Snapshot s = coreLoop.submit(this::takeSnapshot).get(250, TimeUnit.MILLISECONDS);
-            snapshot = s;
-            return s;
+            return freshAsync().get(2 * FRESH_SNAPSHOT_MILLIS, TimeUnit.MILLISECONDS);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             return snapshot;
-        } catch (java.util.concurrent.TimeoutException e) {
+        } catch (TimeoutException e) {
             return snapshot;
-        } catch (java.util.concurrent.ExecutionException e) {
-            // Taking a snapshot only reads the core's state; failing to is a bug on the core thread.
+        } catch (ExecutionException e) {
+            // Taking a snapshot only reads the core's state; failing to is a bug on a core thread.
             health.fatal("cluster-core", e.getCause());
             throw new IllegalStateException("taking a snapshot of the cluster core failed", e.getCause());
         }
     }
 
     public int nodeId() {
-        return node.id();
+        return nodeId;
     }
 
     /** Why this node refuses writes because of its clock (it is then out of /ready), or null; at most about a second old. */
@@ -253,39 +386,43 @@ public final class ClusterDriver implements KvService, ClusterAdmin, AutoCloseab
     /**
      * Moves the node to a newer membership (issue: elastic membership delivers these from the
      * metadata log): the transport starts talking to new members and stops talking to those that
-     * left, then the core takes the new epoch and partition map, on its thread. Returns when the
-     * core has it.
+     * left, then every shard takes the new epoch and partition map, on its thread. Returns when
+     * every shard has it. Calls are serialized, so the shards take epochs in one order.
      */
-    public void applyMembership(Membership next) {
-        call(() -> {
-            if (next.epoch() <= node.epoch()) {
-                throw new IllegalArgumentException("membership epoch " + next.epoch() + " is not newer than " + node.epoch());
+    public synchronized void applyMembership(Membership next) {
+        long current = call(shard(0).loop, () -> shard(0).node.epoch());
+        if (next.epoch() <= current) {
+            throw new IllegalArgumentException("membership epoch " + next.epoch() + " is not newer than " + current);
+        }
+        for (Member m : next.members()) {
+            if (m.id() != nodeId) {
+                transport.addPeer(m.id(), InetSocketAddress.createUnresolved(m.internodeHost(), m.internodePort()));
             }
-            for (Member m : next.members()) {
-                if (m.id() != node.id()) {
-                    transport.addPeer(m.id(), InetSocketAddress.createUnresolved(m.internodeHost(), m.internodePort()));
-                }
+        }
+        for (int peer : transport.peers()) {
+            if (!next.isMember(peer)) {
+                transport.removePeer(peer);
             }
-            for (int peer : transport.peers()) {
-                if (!next.isMember(peer)) {
-                    transport.removePeer(peer);
-                }
-            }
-            node.onMembership(next);
-            membership = next;
-            return null;
-        });
+        }
+        for (int s = 0; s < shards.length(); s++) {
+            CoreShard shard = shard(s);
+            call(shard.loop, () -> {
+                shard.node.onMembership(next);
+                return null;
+            });
+        }
+        membership = next;
     }
 
     /**
-     * Runs a task on the core thread and waits for it. What the task throws is rethrown as it is,
-     * so an invariant violation stays one; a core that does not run it in time (or has stopped)
+     * Runs a task on a shard's thread and waits for it. What the task throws is rethrown as it is,
+     * so an invariant violation stays one; a shard that does not run it in time (or has stopped)
      * is a {@link CoreUnavailable}.
      */
-    private <V> V call(java.util.concurrent.Callable<V> task) {
+    private static <V> V call(DefaultEventLoop loop, Callable<V> task) {
         try {
-            return coreLoop.submit(task).get(30, TimeUnit.SECONDS);
-        } catch (java.util.concurrent.ExecutionException e) {
+            return loop.submit(task).get(30, TimeUnit.SECONDS);
+        } catch (ExecutionException e) {
             if (e.getCause() instanceof RuntimeException r) {
                 throw r;
             }
@@ -296,8 +433,8 @@ public final class ClusterDriver implements KvService, ClusterAdmin, AutoCloseab
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             throw new CoreUnavailable("interrupted while waiting for the cluster core", e);
-        } catch (java.util.concurrent.TimeoutException | java.util.concurrent.RejectedExecutionException e) {
-            throw new CoreUnavailable("the cluster core did not run a task within 30 s: " + e, e);
+        } catch (TimeoutException | RejectedExecutionException e) {
+            throw new CoreUnavailable("a cluster core shard did not run a task within 30 s: " + e, e);
         }
     }
 
@@ -318,28 +455,30 @@ public final class ClusterDriver implements KvService, ClusterAdmin, AutoCloseab
         WriteRequest request = new WriteRequest(namespace, ops, idempotency);
         Quorum read = r != null ? r : config.readQuorum();
         Quorum write = w != null ? w : config.writeQuorum();
-        return onCore(deadlineNanos, () -> new WriteOutcome.Failed(ErrorCode.OVERLOADED, NOT_EXECUTED),
-                done -> node.execute(request, read, write, done));
+        CoreShard shard = shard(router.ofRequest(request));
+        return onCore(shard, deadlineNanos, () -> new WriteOutcome.Failed(ErrorCode.OVERLOADED, NOT_EXECUTED),
+                done -> shard.node.execute(request, read, write, done));
     }
 
     @Override
     public CompletableFuture<Answer> read(byte[] key, Quorum r, long deadlineNanos) {
         Quorum read = r != null ? r : config.readQuorum();
-        return onCore(deadlineNanos, () -> Answer.failed(ErrorCode.OVERLOADED, NOT_EXECUTED, Map.of()),
-                done -> node.get(namespace, key, read, done));
+        CoreShard shard = shard(router.ofKey(key));
+        return onCore(shard, deadlineNanos, () -> Answer.failed(ErrorCode.OVERLOADED, NOT_EXECUTED, Map.of()),
+                done -> shard.node.get(namespace, key, read, done));
     }
 
     private static final String NOT_EXECUTED = "the request waited past its deadline for the cluster core and was not executed";
 
     /**
-     * Runs a client request on the core thread, unless the core gets to it only after its
+     * Runs a client request on its shard's thread, unless the shard gets to it only after its
      * deadline: then it is refused as not executed, so a backed-up core never works on requests
      * whose clients have given up.
      */
-    private <T> CompletableFuture<T> onCore(long deadlineNanos, java.util.function.Supplier<T> late,
-                                            java.util.function.Consumer<java.util.function.Consumer<T>> request) {
+    private static <T> CompletableFuture<T> onCore(CoreShard shard, long deadlineNanos, Supplier<T> late,
+                                                   Consumer<Consumer<T>> request) {
         CompletableFuture<T> f = new CompletableFuture<>();
-        core.execute(() -> {
+        shard.executor.execute(() -> {
             if (KvService.expired(deadlineNanos)) {
                 f.complete(late.get());
                 return;
@@ -360,9 +499,9 @@ public final class ClusterDriver implements KvService, ClusterAdmin, AutoCloseab
         };
     }
 
-    /** The core thread's executor, for the watchdog. */
-    public io.netty.util.concurrent.EventExecutor coreExecutor() {
-        return coreLoop;
+    /** The shards' threads, for the watchdog. */
+    public List<EventExecutor> coreExecutors() {
+        return List.copyOf(loops);
     }
 
     public InternodeTransport transport() {
@@ -370,19 +509,19 @@ public final class ClusterDriver implements KvService, ClusterAdmin, AutoCloseab
     }
 
     @Override
-    public Map<String, Object> faults(java.util.Set<Integer> block, Long diskDelayMillis) {
+    public Map<String, Object> faults(Set<Integer> block, Long diskDelayMillis) {
         if (!faultInjection) {
             throw new CairnException(ErrorCode.ROUTE_NOT_FOUND,
                     "fault injection is disabled on this node (set cluster.faultInjection=true, for tests only)");
         }
         if (block != null) {
             for (int peer : block) {
-                if (peer == node.id() || membership.members().stream().noneMatch(m -> m.id() == peer)) {
-                    throw new CairnException(ErrorCode.INVALID_PARAMETER, "block: " + peer + " is not a peer of node " + node.id());
+                if (peer == nodeId || membership.members().stream().noneMatch(m -> m.id() == peer)) {
+                    throw new CairnException(ErrorCode.INVALID_PARAMETER, "block: " + peer + " is not a peer of node " + nodeId);
                 }
             }
             for (Member m : membership.members()) {
-                if (m.id() != node.id()) {
+                if (m.id() != nodeId) {
                     if (block.contains(m.id())) {
                         transport.block(m.id());
                     } else {
@@ -398,17 +537,24 @@ public final class ClusterDriver implements KvService, ClusterAdmin, AutoCloseab
             disk.setDelayMillis(diskDelayMillis);
         }
         List<Integer> blocked = membership.members().stream().map(Member::id)
-                .filter(id -> id != node.id() && transport.stats(id).blocked()).toList();
+                .filter(id -> id != nodeId && transport.stats(id).blocked()).toList();
         return Map.of("blocked", blocked, "diskDelayMillis", engine instanceof DelayableEngine d ? d.delayMillis() : 0);
     }
 
+    /**
+     * The node's view of the cluster. Liveness and the counters are the merge of every shard's
+     * (taken now); the phi values and clock offsets shown are shard 0's, whose heartbeats are
+     * every shard's in kind.
+     */
     @Override
     public CompletableFuture<Map<String, Object>> clusterView() {
-        return CompletableFuture.supplyAsync(() -> {
+        CoreShard first = shard(0);
+        return freshAsync().thenApplyAsync(now -> {
+            ClusterNode node = first.node;
             Map<String, Object> m = new LinkedHashMap<>();
-            m.put("self", node.id());
+            m.put("self", nodeId);
+            m.put("shards", shards.length());
             PartitionMap map = node.map();
-            Snapshot now = takeSnapshot();
             List<Map<String, Object>> members = new ArrayList<>();
             List<Integer> ids = membership.members().stream().map(Member::id).toList();
             int[] counts = map.replicaCounts(ids);
@@ -419,8 +565,8 @@ public final class ClusterDriver implements KvService, ClusterAdmin, AutoCloseab
                 e.put("zone", mem.zone());
                 e.put("http", mem.httpAddress());
                 e.put("internode", mem.internodeAddress());
-                boolean self = mem.id() == node.id();
-                e.put("alive", self || node.isAlive(mem.id()));
+                boolean self = mem.id() == nodeId;
+                e.put("alive", self || now.alive().getOrDefault(mem.id(), false));
                 double phi = node.phi(mem.id());
                 e.put("phi", self ? 0.0 : Double.isInfinite(phi) ? "never heard" : Math.round(phi * 100) / 100.0);
                 e.put("partitionsReplicated", counts[i]);
@@ -449,10 +595,9 @@ public final class ClusterDriver implements KvService, ClusterAdmin, AutoCloseab
             pm.put("writeQuorum", config.writeQuorum().toString());
             m.put("partitionMap", pm);
             m.put("stats", statsMap(now));
-            var unsafe = node.clockUnsafe();
-            m.put("clockUnsafe", unsafe == null ? null : unsafe.reason());
+            m.put("clockUnsafe", clockReport.unsafeReason());
             return m;
-        }, core);
+        }, first.executor);
     }
 
     /** The cluster counters as reported by /admin/cluster and /admin/status. */
@@ -477,20 +622,21 @@ public final class ClusterDriver implements KvService, ClusterAdmin, AutoCloseab
 
     @Override
     public CompletableFuture<Map<String, Object>> partitionView(int partition) {
-        return CompletableFuture.supplyAsync(() -> {
-            PartitionMap map = node.map();
+        CoreShard first = shard(0);
+        return freshAsync().thenApplyAsync(now -> {
+            PartitionMap map = first.node.map();
             if (partition < 0 || partition >= map.partitions()) {
                 return null;
             }
-            return partitionMap(partition);
-        }, core);
+            return partitionMap(map, partition, now);
+        }, first.executor);
     }
 
-    private Map<String, Object> partitionMap(int partition) {
-        PartitionMap map = node.map();
+    private Map<String, Object> partitionMap(PartitionMap map, int partition, Snapshot now) {
         Map<String, Object> m = new LinkedHashMap<>();
         m.put("partition", partition);
         m.put("epoch", map.epoch());
+        m.put("shard", router.ofPartition(partition));
         List<Map<String, Object>> prefs = new ArrayList<>();
         int[] list = map.preferenceList(partition);
         for (int i = 0; i < list.length; i++) {
@@ -500,7 +646,7 @@ public final class ClusterDriver implements KvService, ClusterAdmin, AutoCloseab
             e.put("id", id);
             e.put("zone", mem.zone());
             e.put("role", i < map.replicationFactor() ? "replica" : "fallback");
-            e.put("alive", id == node.id() || node.isAlive(id));
+            e.put("alive", id == nodeId || now.alive().getOrDefault(id, false));
             prefs.add(e);
         }
         m.put("preferenceList", prefs);
@@ -509,13 +655,14 @@ public final class ClusterDriver implements KvService, ClusterAdmin, AutoCloseab
 
     @Override
     public CompletableFuture<Map<String, Object>> keyView(byte[] key) {
+        CoreShard shard = shard(router.ofKey(key));
         CompletableFuture<Map<String, Object>> out = new CompletableFuture<>();
-        core.execute(() -> {
+        freshAsync().thenAcceptAsync(now -> {
             int partition = namespace.partitionOf(key);
             Map<String, Object> m = new LinkedHashMap<>();
             m.put("key", new String(key, StandardCharsets.UTF_8));
-            m.putAll(partitionMap(partition));
-            node.inspect(namespace, key, copies -> {
+            m.putAll(partitionMap(shard.node.map(), partition, now));
+            shard.node.inspect(namespace, key, copies -> {
                 List<Map<String, Object>> replicas = new ArrayList<>();
                 for (ReplicaCopy copy : copies) {
                     Map<String, Object> e = new LinkedHashMap<>();
@@ -535,6 +682,9 @@ public final class ClusterDriver implements KvService, ClusterAdmin, AutoCloseab
                 m.put("replicas", replicas);
                 out.complete(m);
             });
+        }, shard.executor).exceptionally(t -> {
+            out.completeExceptionally(t);
+            return null;
         });
         return out;
     }
@@ -542,15 +692,25 @@ public final class ClusterDriver implements KvService, ClusterAdmin, AutoCloseab
     @Override
     public void close() {
         try {
-            call(() -> {
-                node.stop();
-                return null;
-            });
-        } catch (CoreUnavailable ignored) {
-            // Shutting down anyway: the core stops with its loop below.
+            for (int s = 0; s < shards.length(); s++) {
+                CoreShard shard = shard(s);
+                try {
+                    call(shard.loop, () -> {
+                        shard.node.stop();
+                        return null;
+                    });
+                } catch (CoreUnavailable ignored) {
+                    // Shutting down anyway: the shard stops with its loop below.
+                }
+            }
         } finally {
             transport.close();
-            coreLoop.shutdownGracefully(0, 2, TimeUnit.SECONDS).awaitUninterruptibly(5, TimeUnit.SECONDS);
+            for (DefaultEventLoop loop : loops) {
+                loop.shutdownGracefully(0, 2, TimeUnit.SECONDS);
+            }
+            for (DefaultEventLoop loop : loops) {
+                loop.terminationFuture().awaitUninterruptibly(5, TimeUnit.SECONDS);
+            }
             store.close();
         }
     }

@@ -22,8 +22,10 @@ import java.util.concurrent.Executor;
 import java.util.concurrent.TimeUnit;
 
 /**
- * The production {@link LocalStore}: the cluster core's storage effects, run off its thread, with
- * every completion hopping back onto the core's thread before the core sees it.
+ * The production {@link LocalStore}s: the cluster core's storage effects, run off its threads,
+ * with every completion hopping back onto the thread of the core shard that asked before it sees
+ * it. The threads below are the node's, shared by its shards; {@link #on} gives each shard its
+ * view.
  *
  * <ul>
  *   <li>Replica writes go through the group-commit write path.</li>
@@ -33,34 +35,51 @@ import java.util.concurrent.TimeUnit;
  *       ({@code cairn-storage}), in submission order.</li>
  * </ul>
  *
- * <p>The completion runs as a task of the core's guarded executor, so an exception the core
+ * <p>The completion runs as a task of the shard's guarded executor, so an exception the core
  * throws while handling it (an invariant violation) is reported as fatal there. A job or read that
  * throws anything but an operating failure (storage, corruption) is a bug: it is reported fatal
  * too, and its completion never runs.
  */
-final class WritePathStore implements LocalStore, AutoCloseable {
+final class WritePathStore implements AutoCloseable {
     static final int READER_THREADS = 2;
 
     private final WritePath writes;
     private final LocalReplica replica;
     private final StorageEngine engine;
-    private final Executor core;
     private final NodeHealth health;
     private final long timeoutNanos;
     private final DefaultEventLoop storageLane = new DefaultEventLoop(new DefaultThreadFactory("cairn-storage", true));
     private final DefaultEventLoopGroup readers = new DefaultEventLoopGroup(READER_THREADS, new DefaultThreadFactory("cairn-replica-read", true));
 
-    WritePathStore(WritePath writes, LocalReplica replica, StorageEngine engine, Executor core, NodeHealth health, long timeoutMillis) {
+    WritePathStore(WritePath writes, LocalReplica replica, StorageEngine engine, NodeHealth health, long timeoutMillis) {
         this.writes = writes;
         this.replica = replica;
         this.engine = engine;
-        this.core = core;
         this.health = health;
         this.timeoutNanos = TimeUnit.MILLISECONDS.toNanos(timeoutMillis);
     }
 
-    @Override
-    public void apply(Namespace namespace, List<Op> ops, Applied done) {
+    /** The store as the core shard whose thread runs {@code core} sees it: its completions run there. */
+    LocalStore on(Executor core) {
+        return new LocalStore() {
+            @Override
+            public void apply(Namespace namespace, List<Op> ops, Applied done) {
+                WritePathStore.this.apply(core, namespace, ops, done);
+            }
+
+            @Override
+            public void read(Namespace namespace, byte[] key, Read done) {
+                WritePathStore.this.read(core, namespace, key, done);
+            }
+
+            @Override
+            public <T> void run(Job<T> job, Completed<T> done) {
+                WritePathStore.this.run(core, job, done);
+            }
+        };
+    }
+
+    private void apply(Executor core, Namespace namespace, List<Op> ops, LocalStore.Applied done) {
         WritePath.Pending pending;
         try {
             pending = writes.submit(new WriteRequest(namespace, ops, null), System.nanoTime() + timeoutNanos);
@@ -82,8 +101,7 @@ final class WritePathStore implements LocalStore, AutoCloseable {
         }));
     }
 
-    @Override
-    public void read(Namespace namespace, byte[] key, Read done) {
+    private void read(Executor core, Namespace namespace, byte[] key, LocalStore.Read done) {
         readers.execute(guarded("replica-read", () -> {
             Record record;
             try {
@@ -96,8 +114,7 @@ final class WritePathStore implements LocalStore, AutoCloseable {
         }));
     }
 
-    @Override
-    public <T> void run(Job<T> job, Completed<T> done) {
+    private <T> void run(Executor core, LocalStore.Job<T> job, LocalStore.Completed<T> done) {
         storageLane.execute(guarded("storage", () -> {
             T result;
             try {

@@ -3,6 +3,7 @@ package io.cairn.server.config;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
+import io.cairn.cluster.Shard;
 import io.cairn.membership.Member;
 import io.cairn.request.Quorum;
 import io.cairn.request.Limits;
@@ -92,6 +93,7 @@ public final class ConfigLoader {
         d.put("cluster.hintReplayRate", "4000");
         d.put("cluster.sloppyQuorum", "false");
         d.put("cluster.faultInjection", "false");
+        d.put("cluster.shards", Integer.toString(Math.min(Shard.MAX_SHARDS, Runtime.getRuntime().availableProcessors())));
         return java.util.Collections.unmodifiableMap(d);
     }
 
@@ -294,7 +296,8 @@ public final class ConfigLoader {
                 integer("cluster.hintReplayBatch", 1, 100_000),
                 integer("cluster.hintReplayRate", 1, 10_000_000),
                 bool("cluster.sloppyQuorum"),
-                bool("cluster.faultInjection"));
+                bool("cluster.faultInjection"),
+                integer("cluster.shards", 1, Shard.MAX_SHARDS));
     }
 
     private static String address(String hostPort) {

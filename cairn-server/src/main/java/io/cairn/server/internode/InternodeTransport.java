@@ -23,6 +23,7 @@ import io.netty.channel.socket.nio.NioSocketChannel;
 import io.netty.util.concurrent.DefaultThreadFactory;
 import io.netty.util.concurrent.GlobalEventExecutor;
 import java.net.InetSocketAddress;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
@@ -33,6 +34,7 @@ import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.BiConsumer;
+import java.util.function.ToIntFunction;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -48,7 +50,7 @@ import org.slf4j.LoggerFactory;
  * and a node restarting only ever has to redial. A connection opens with a handshake naming
  * caller and callee (see {@link Wire}); the acceptor refuses a wrong magic, version, callee or an
  * unknown caller, and keeps only the newest connection per caller. A message bound for this
- * node itself goes through the codec and back through the executor, like any other.
+ * node itself goes through the codec and back through its lane, like any other.
  *
  * <p><b>Concurrency.</b> {@link #send} may be called on any thread (the core calls it on its
  * own). It encodes the message on the calling thread — the bytes, not the caller's mutable
@@ -56,11 +58,12 @@ import org.slf4j.LoggerFactory;
  * peer's event loop. Each peer is pinned to one event loop, which alone touches that peer's
  * connection, state and backoff, and drains the queue with one flush per turn. Inbound frames
  * are verified and decoded on the receiving connection's event loop; each read's messages go to
- * {@code executor} as one task, so {@code inbound} runs only there and, given a single-threaded
- * executor, in per-peer order. After {@link #close} begins, {@code inbound} is no longer called.
- * When the executor falls {@link InternodeSettings#maxPendingInboundBytes()} behind, connections
- * stop being read until it halves that backlog: TCP pushes back on the senders, whose bounded
- * queues then drop, so a slow core costs messages, never unbounded memory.
+ * their {@link Lanes lane} (a core shard's thread), one task per lane and read, so {@code inbound}
+ * runs only there and, lanes being single-threaded, in per-peer order within a lane. After
+ * {@link #close} begins, {@code inbound} is no longer called. When the lanes together fall
+ * {@link InternodeSettings#maxPendingInboundBytes()} behind, connections stop being read until
+ * they halve that backlog: TCP pushes back on the senders, whose bounded queues then drop, so a
+ * slow core costs messages, never unbounded memory.
  *
  * <p><b>Failures.</b> Delivery is best effort and every loss is counted: a full queue (count or
  * bytes) drops the new message; an unknown peer or an oversized message is dropped at send; a
@@ -76,7 +79,7 @@ public final class InternodeTransport implements Transport, AutoCloseable {
     private final int nodeId;
     private final InternodeSettings settings;
     private final BiConsumer<Integer, Message> inbound;
-    private final Executor executor;
+    private final Lanes lanes;
     private final EventLoopGroup group;
     private final Channel listener;
     // Every peer and this node itself. Invariant: outbound holds exactly the peers of stats but
@@ -92,7 +95,7 @@ public final class InternodeTransport implements Transport, AutoCloseable {
     // stopping an event loop does not reliably close the sockets registered with it.
     private final ChannelGroup channels = new DefaultChannelGroup("internode", GlobalEventExecutor.INSTANCE);
     private final Totals totals = new Totals();
-    // Payload bytes handed to the executor and not yet run. Invariant: a connection stays in
+    // Payload bytes handed to the lanes and not yet run. Invariant: a connection stays in
     // paused, not reading, only while this exceeds half the bound (re-checked on every change).
     private final AtomicLong pendingInboundBytes = new AtomicLong();
     private final Set<Channel> paused = ConcurrentHashMap.newKeySet();
@@ -110,6 +113,41 @@ public final class InternodeTransport implements Transport, AutoCloseable {
     }
 
     /**
+     * Where inbound messages run: message {@code m} runs on {@code executors[route(m)]}. Each
+     * executor must run its tasks in submission order (one thread) for per-peer ordering to hold
+     * within it; there is no order between lanes. {@code route} must be total over decoded
+     * messages and answer an index of {@code executors}.
+     */
+    public record Lanes(List<Executor> executors, ToIntFunction<Message> route) {
+        public Lanes {
+            executors = List.copyOf(executors);
+            Objects.requireNonNull(route, "route");
+            if (executors.isEmpty()) {
+                throw new IllegalArgumentException("inbound messages need at least one lane");
+            }
+        }
+
+        /** Every message on one executor. */
+        public static Lanes single(Executor executor) {
+            return new Lanes(List.of(executor), m -> 0);
+        }
+
+        int of(Message m) {
+            int lane = route.applyAsInt(m);
+            if (lane < 0 || lane >= executors.size()) {
+                throw new IllegalStateException("lane " + lane + " of " + executors.size() + " for " + m.getClass().getSimpleName());
+            }
+            return lane;
+        }
+    }
+
+    /** Every inbound message on {@code executor}; see the main constructor. */
+    public InternodeTransport(int nodeId, String listenHost, int listenPort, Map<Integer, InetSocketAddress> peers,
+                              BiConsumer<Integer, Message> inbound, Executor executor, InternodeSettings settings) {
+        this(nodeId, listenHost, listenPort, peers, inbound, Lanes.single(Objects.requireNonNull(executor, "executor")), settings);
+    }
+
+    /**
      * Binds the listener at once (inbound messages may be delivered from then on); peers are
      * dialled lazily on the first message for them.
      *
@@ -117,18 +155,17 @@ public final class InternodeTransport implements Transport, AutoCloseable {
      * @param listenHost address to listen on
      * @param listenPort port to listen on; 0 picks a free one, see {@link #port()}
      * @param peers      peer id to internode host:port; an entry for {@code nodeId} itself is ignored
-     * @param inbound    receives (sender id, message); called only on {@code executor}
-     * @param executor   runs every call of {@code inbound}; must run tasks in submission order
-     *                   (one thread) for per-peer ordering to hold
+     * @param inbound    receives (sender id, message); called only on the message's lane
+     * @param lanes      which executor runs each call of {@code inbound}
      * @throws IllegalStateException when the port cannot be bound
      */
     public InternodeTransport(int nodeId, String listenHost, int listenPort, Map<Integer, InetSocketAddress> peers,
-                              BiConsumer<Integer, Message> inbound, Executor executor, InternodeSettings settings) {
+                              BiConsumer<Integer, Message> inbound, Lanes lanes, InternodeSettings settings) {
         Objects.requireNonNull(listenHost, "listenHost");
         Objects.requireNonNull(peers, "peers");
         this.nodeId = nodeId;
         this.inbound = Objects.requireNonNull(inbound, "inbound");
-        this.executor = Objects.requireNonNull(executor, "executor");
+        this.lanes = Objects.requireNonNull(lanes, "lanes");
         this.settings = Objects.requireNonNull(settings, "settings");
 
         this.epoll = Epoll.isAvailable();
@@ -392,9 +429,10 @@ public final class InternodeTransport implements Transport, AutoCloseable {
     }
 
     /**
-     * Hands messages from {@code from}, in order, to the core executor. {@code source} is the
-     * connection they came from, paused while the core is {@link InternodeSettings#maxPendingInboundBytes()}
-     * behind; null for messages to this node itself, which the core sent and so cannot outrun.
+     * Hands messages from {@code from}, in order within each lane, to their lanes. {@code source}
+     * is the connection they came from, paused while the lanes are
+     * {@link InternodeSettings#maxPendingInboundBytes()} behind; null for messages to this node
+     * itself, which the core sent and so cannot outrun.
      */
     void deliver(int from, List<Message> messages, long bytes, Channel source) {
         deliver(from, messages, null, bytes, source);
@@ -412,8 +450,51 @@ public final class InternodeTransport implements Transport, AutoCloseable {
             return;
         }
         long pending = pendingInboundBytes.addAndGet(bytes);
+        int laneCount = lanes.executors().size();
+        if (laneCount == 1) {
+            submit(0, from, peer, messages, deadlines, bytes);
+        } else {
+            splitByLane(from, peer, messages, deadlines, bytes, laneCount);
+        }
+        if (source != null && pending > settings.maxPendingInboundBytes()) {
+            pause(source);
+        }
+    }
+
+    /** One task per lane with messages, each charged its share of the read's bytes. */
+    private void splitByLane(int from, PeerStats peer, List<Message> messages, long[] deadlines, long bytes, int laneCount) {
+        int[] laneOf = new int[messages.size()];
+        int[] counts = new int[laneCount];
+        for (int i = 0; i < messages.size(); i++) {
+            laneOf[i] = lanes.of(messages.get(i));
+            counts[laneOf[i]]++;
+        }
+        long bytesLeft = bytes;
+        int messagesLeft = messages.size();
+        for (int lane = 0; lane < laneCount && messagesLeft > 0; lane++) {
+            if (counts[lane] == 0) {
+                continue;
+            }
+            List<Message> part = new ArrayList<>(counts[lane]);
+            long[] partDeadlines = deadlines == null ? null : new long[counts[lane]];
+            for (int i = 0; i < messages.size(); i++) {
+                if (laneOf[i] == lane) {
+                    if (partDeadlines != null) {
+                        partDeadlines[part.size()] = deadlines[i];
+                    }
+                    part.add(messages.get(i));
+                }
+            }
+            long share = messagesLeft == counts[lane] ? bytesLeft : bytes * counts[lane] / messages.size();
+            bytesLeft -= share;
+            messagesLeft -= counts[lane];
+            submit(lane, from, peer, part, partDeadlines, share);
+        }
+    }
+
+    private void submit(int lane, int from, PeerStats peer, List<Message> messages, long[] deadlines, long bytes) {
         try {
-            executor.execute(() -> {
+            lanes.executors().get(lane).execute(() -> {
                 try {
                     long now = deadlines == null ? 0 : System.nanoTime();
                     for (int i = 0; i < messages.size(); i++) {
@@ -442,10 +523,6 @@ public final class InternodeTransport implements Transport, AutoCloseable {
             });
         } catch (RejectedExecutionException e) {
             delivered(bytes); // The core is shutting down; best effort allows the loss.
-            return;
-        }
-        if (source != null && pending > settings.maxPendingInboundBytes()) {
-            pause(source);
         }
     }
 

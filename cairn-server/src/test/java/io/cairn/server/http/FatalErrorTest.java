@@ -81,7 +81,7 @@ class FatalErrorTest {
                 "cluster.replicationFactor", "1", "node.stallTimeout", "400ms")) {
             assertThat(node.put("/kv/k", "v").statusCode()).isEqualTo(200);
             // An exception escaping a core task ends the core's thread, as a bug in the core would.
-            node.node.clusterCoreExecutor().execute(() -> {
+            node.node.clusterCoreExecutors().get(0).execute(() -> {
                 throw new IllegalStateException("a bug in the core");
             });
             awaitTrue(() -> !node.exits.isEmpty(), "the node asked to exit");
