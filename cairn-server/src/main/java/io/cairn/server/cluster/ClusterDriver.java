@@ -262,10 +262,32 @@ public final class ClusterDriver implements KvService, ClusterAdmin, AutoCloseab
             executors.add(task -> loop.execute(guarded(task)));
         }
         this.loops = List.copyOf(built);
-        this.transport = transportFactory.apply(this::inbound, new InternodeTransport.Lanes(executors, router::ofMessage));
+        InternodeTransport listening = null;
+        WritePathStore storage = null;
+        try {
+            listening = transportFactory.apply(this::inbound, new InternodeTransport.Lanes(executors, router::ofMessage));
+            this.transport = listening;
+            this.clockReport = new ClockReport(nodeId, replica.clock(), count);
+            storage = new WritePathStore(writes, replica, engine, health, c.requestTimeout().toMillis());
+            this.store = storage;
+            startShards(c, settings, first, executors);
+        } catch (RuntimeException | Error e) {
+            // A shard that cannot start (a corrupt ceiling, a port taken) leaves nothing running behind.
+            if (listening != null) {
+                listening.close();
+            }
+            loops.forEach(l -> l.shutdownGracefully(0, 0, TimeUnit.SECONDS));
+            if (storage != null) {
+                storage.close();
+            }
+            throw e;
+        }
+    }
+
+    /** Builds every shard's node on its own thread, then starts them and their periodic snapshots. */
+    private void startShards(NodeConfig.Cluster c, ClusterSettings settings, Membership first, List<Executor> executors) {
+        int count = loops.size();
         HybridClock clock = replica.clock();
-        this.clockReport = new ClockReport(nodeId, clock, count);
-        this.store = new WritePathStore(writes, replica, engine, health, c.requestTimeout().toMillis());
         for (int s = 0; s < count; s++) {
             Shard shard = new Shard(s, count);
             DefaultEventLoop loop = loops.get(s);

@@ -204,6 +204,54 @@ class InternodeTransportTest {
         assertThat(b.offThread).hasValue(0);
     }
 
+    /** A node of several core shards: each message runs on its lane's thread, in per-peer order within the lane. */
+    @Test
+    void lanesGetTheirOwnMessagesInOrderAndShareTheInboundBound() throws Exception {
+        Map<Integer, Integer> ports = ports(A, B);
+        Node a = start(A, ports, FAST);
+        int laneCount = 3;
+        List<ExecutorService> lanes = new ArrayList<>();
+        List<Thread> laneThreads = new ArrayList<>();
+        for (int i = 0; i < laneCount; i++) {
+            ExecutorService lane = Executors.newSingleThreadExecutor();
+            lanes.add(lane);
+            laneThreads.add(lane.submit(Thread::currentThread).get(5, TimeUnit.SECONDS));
+        }
+        BlockingQueue<Delivery> inbox = new LinkedBlockingQueue<>();
+        Map<Integer, InetSocketAddress> peers = Map.of(A, new InetSocketAddress("127.0.0.1", ports.get(A)));
+        InternodeTransport.Lanes route = new InternodeTransport.Lanes(List.copyOf(lanes), m -> switch (m) {
+            case Message.Ping p -> (int) (p.sequence() % laneCount);
+            case Message.WriteRequest w -> (int) (w.requestId() % laneCount);
+            default -> 0;
+        });
+        try (InternodeTransport b = new InternodeTransport(B, "127.0.0.1", ports.get(B), peers,
+                (from, m) -> inbox.add(new Delivery(from, m, Thread.currentThread())), route, FAST)) {
+            int count = 3_000;
+            a.core.execute(() -> {
+                for (int i = 0; i < count; i++) {
+                    a.transport.send(B, i % 2 == 0 ? new Message.Ping(Message.FIRST_EPOCH, i, 0)
+                            : new Message.WriteRequest(Protocol.REPLICATION, Message.FIRST_EPOCH, i, 1, key("k" + i),
+                                    Record.value(version(i), 0, null, new byte[i % 500])));
+                }
+            });
+            Map<Integer, List<Long>> perLane = new HashMap<>();
+            for (int i = 0; i < count; i++) {
+                Delivery d = inbox.poll(WAIT.toMillis(), TimeUnit.MILLISECONDS);
+                assertThat(d).as("delivery %d of %d", i, count).isNotNull();
+                long id = d.message() instanceof Message.Ping p ? p.sequence() : ((Message.WriteRequest) d.message()).requestId();
+                int lane = (int) (id % laneCount);
+                assertThat(d.thread()).as("message %d runs on lane %d", id, lane).isSameAs(laneThreads.get(lane));
+                perLane.computeIfAbsent(lane, k -> new ArrayList<>()).add(id);
+            }
+            for (int lane = 0; lane < laneCount; lane++) {
+                assertThat(perLane.get(lane)).as("lane %d in the order sent", lane).isSorted().hasSize(count / laneCount);
+            }
+            await("every lane's share of the inbound bytes given back", () -> b.pendingInboundBytes() == 0);
+        } finally {
+            lanes.forEach(ExecutorService::shutdownNow);
+        }
+    }
+
     @Test
     void sendToSelfLoopsBackThroughTheExecutor() {
         Map<Integer, Integer> ports = ports(A);
