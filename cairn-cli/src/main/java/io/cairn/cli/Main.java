@@ -6,11 +6,12 @@ import io.cairn.server.CairnNode;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 
-/** The one launcher: {@code cairn start | demo | put | get | delete | batch | status | bench | abuse}. */
+/** The one launcher: {@code cairn start | demo | put | get | delete | batch | status | bench | abuse | certs}. */
 @Command(name = "cairn", mixinStandardHelpOptions = true, versionProvider = Main.Version.class,
         description = "Cairn, a distributed key-value database.",
         subcommands = {StartCommand.class, ClientCommands.Put.class, ClientCommands.Get.class, ClientCommands.Delete.class,
-                ClientCommands.Batch.class, ClientCommands.Status.class, BenchCommand.class, AbuseCommand.class, DemoCommand.class, CommandLine.HelpCommand.class})
+                ClientCommands.Batch.class, ClientCommands.Status.class, BenchCommand.class, AbuseCommand.class, DemoCommand.class, CertsCommand.class,
+                CommandLine.HelpCommand.class})
 public final class Main implements Runnable {
     @CommandLine.Spec
     CommandLine.Model.CommandSpec spec;
@@ -28,7 +29,7 @@ public final class Main implements Runnable {
 
     @Override
     public void run() {
-        throw new CommandLine.ParameterException(spec.commandLine(), "name a command: start, demo, put, get, delete, batch, status, bench or abuse");
+        throw new CommandLine.ParameterException(spec.commandLine(), "name a command: start, demo, put, get, delete, batch, status, bench, abuse or certs");
     }
 
     /** Prints the build's version. */

@@ -4,6 +4,7 @@ import io.cairn.server.CairnNode;
 import io.cairn.server.config.ConfigException;
 import io.cairn.server.config.ConfigLoader;
 import io.cairn.server.config.NodeConfig;
+import io.cairn.server.security.SecurityConfigException;
 import io.cairn.storage.StorageException;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
@@ -69,7 +70,7 @@ final class StartCommand implements Callable<Integer> {
         CairnNode node;
         try {
             node = CairnNode.start(cfg);
-        } catch (StorageException | IllegalStateException e) {
+        } catch (StorageException | IllegalStateException | SecurityConfigException e) {
             System.err.println("cairn: cannot start: " + e.getMessage());
             return 1;
         } catch (InterruptedException e) {

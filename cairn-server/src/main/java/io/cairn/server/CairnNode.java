@@ -15,6 +15,7 @@ import io.cairn.server.internode.InternodeTransport;
 import io.cairn.server.http.HttpFrontEnd;
 import io.cairn.server.http.HttpSettings;
 import io.cairn.server.http.NodeApi;
+import io.cairn.server.security.NodeTls;
 import io.cairn.server.service.KvService;
 import io.cairn.server.service.LocalService;
 import io.cairn.server.metrics.NodeMetrics;
@@ -23,6 +24,7 @@ import io.cairn.server.rocks.RocksEngine;
 import io.cairn.storage.StorageEngine;
 import io.cairn.server.write.WritePath;
 import java.net.InetSocketAddress;
+import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.LinkedHashMap;
@@ -131,14 +133,16 @@ public final class CairnNode implements AutoCloseable {
         for (Member m : c.members()) {
             peers.put(m.id(), InetSocketAddress.createUnresolved(m.internodeHost(), m.internodePort()));
         }
+        // Read and checked before anything listens: a node with unusable certificates does not start.
+        NodeTls tls = c.tlsDir() == null ? null : NodeTls.load(c.tlsDir(), config.nodeId(), Clock.systemUTC());
         ClusterDriver driver = new ClusterDriver(config, ns, replica, writes, engine,
                 (inbound, lanes) -> new InternodeTransport(config.nodeId(), self.internodeHost(), self.internodePort(),
-                        peers, inbound, lanes, InternodeSettings.defaults().withMessageBudget(c.requestTimeout())),
+                        peers, inbound, lanes, InternodeSettings.defaults().withMessageBudget(c.requestTimeout()), tls),
                 metrics.peerRequests(), health);
         metrics.bindCluster(driver);
         log.atInfo().addKeyValue("node", config.nodeId()).addKeyValue("zone", self.zone())
                 .addKeyValue("internode", self.internodeAddress()).addKeyValue("members", c.members().size())
-                .addKeyValue("replicationFactor", c.replicationFactor()).log("joined cluster");
+                .addKeyValue("replicationFactor", c.replicationFactor()).addKeyValue("mutualTls", tls != null).log("joined cluster");
         return driver;
     }
 
@@ -282,6 +286,18 @@ public final class CairnNode implements AutoCloseable {
             cl.put("readQuorum", config.cluster().readQuorum().toString());
             cl.put("writeQuorum", config.cluster().writeQuorum().toString());
             cl.put("peersAlive", snap.alive().entrySet().stream().filter(e -> e.getKey() != config.nodeId() && e.getValue()).count());
+            NodeTls tls = cluster.transport().tlsMaterial();
+            Map<String, Object> t = new LinkedHashMap<>();
+            t.put("mutualTls", tls != null);
+            if (tls != null) {
+                t.put("certificateNotAfter", tls.notAfter().toString());
+                t.put("certificateExpiresInSeconds", Duration.between(Instant.now(), tls.notAfter()).toSeconds());
+                t.put("caNotAfter", tls.caNotAfter().toString());
+                t.put("reloads", tls.reloads());
+                t.put("reloadFailures", tls.reloadFailures());
+            }
+            t.put("refusals", cluster.transport().tlsRefusals());
+            cl.put("internodeTls", t);
             cl.putAll(ClusterDriver.statsMap(snap));
             m.put("cluster", cl);
         }

@@ -93,6 +93,7 @@ public final class ConfigLoader {
         d.put("cluster.hintReplayRate", "4000");
         d.put("cluster.sloppyQuorum", "false");
         d.put("cluster.faultInjection", "false");
+        d.put("cluster.tls.dir", "");
         d.put("cluster.shards", Integer.toString(Math.min(Shard.MAX_SHARDS, Runtime.getRuntime().availableProcessors())));
         return java.util.Collections.unmodifiableMap(d);
     }
@@ -297,7 +298,8 @@ public final class ConfigLoader {
                 integer("cluster.hintReplayRate", 1, 10_000_000),
                 bool("cluster.sloppyQuorum"),
                 bool("cluster.faultInjection"),
-                integer("cluster.shards", 1, Shard.MAX_SHARDS));
+                integer("cluster.shards", 1, Shard.MAX_SHARDS),
+                optionalPath("cluster.tls.dir"));
     }
 
     private static String address(String hostPort) {
@@ -338,6 +340,12 @@ public final class ConfigLoader {
             problems.add(key + ": must not be empty");
         }
         return v;
+    }
+
+    /** A path, or null when the value is blank. */
+    private Path optionalPath(String key) {
+        String v = values.get(key).trim();
+        return v.isEmpty() ? null : Path.of(v);
     }
 
     private int integer(String key, long min, long max) {

@@ -3,17 +3,22 @@ package io.cairn.server.internode;
 import io.cairn.message.Message;
 import io.cairn.message.MessageCodec;
 import io.cairn.record.CorruptRecordException;
+import io.cairn.server.security.NodeIdentity;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufUtil;
 import io.netty.channel.ChannelHandler;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.handler.codec.ByteToMessageDecoder;
+import io.netty.handler.ssl.SslHandler;
 import io.netty.util.concurrent.ScheduledFuture;
+import java.security.cert.Certificate;
+import java.security.cert.X509Certificate;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
+import javax.net.ssl.SSLPeerUnverifiedException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -123,11 +128,31 @@ final class InboundConnection extends ByteToMessageDecoder {
             reject(ctx, "unknown caller node " + caller);
             return false;
         }
+        if (transport.tlsMaterial() != null) {
+            int certified = certifiedPeer(ctx);
+            if (certified != caller) {
+                transport.totals().tlsRefusals.incrementAndGet();
+                reject(ctx, "caller claims to be node " + caller + " but its certificate is "
+                        + (certified < 0 ? "no member's" : "node " + certified + "'s"));
+                return false;
+            }
+        }
         from = caller;
         peer = stats;
         handshakeTimeout.cancel(false);
         transport.inboundAccepted(caller, ctx.channel());
         return true;
+    }
+
+    /** The member the peer's TLS certificate names (the TLS handshake is done: data only follows it), or -1. */
+    private static int certifiedPeer(ChannelHandlerContext ctx) {
+        SslHandler ssl = ctx.pipeline().get(SslHandler.class);
+        try {
+            Certificate[] chain = ssl.engine().getSession().getPeerCertificates();
+            return chain.length > 0 && chain[0] instanceof X509Certificate x ? NodeIdentity.of(x) : -1;
+        } catch (SSLPeerUnverifiedException e) {
+            return -1;
+        }
     }
 
     @Override

@@ -3,10 +3,13 @@ package io.cairn.server.internode;
 import io.cairn.message.Message;
 import io.cairn.message.MessageCodec;
 import io.cairn.cluster.Transport;
+import io.cairn.server.security.NodeTls;
 import io.netty.bootstrap.ServerBootstrap;
 import io.netty.channel.Channel;
 import io.netty.channel.group.ChannelGroup;
 import io.netty.channel.group.DefaultChannelGroup;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.channel.ChannelInitializer;
 import io.netty.channel.ChannelOption;
 import io.netty.channel.EventLoopGroup;
@@ -20,6 +23,7 @@ import io.netty.channel.nio.NioIoHandler;
 import io.netty.channel.socket.SocketChannel;
 import io.netty.channel.socket.nio.NioServerSocketChannel;
 import io.netty.channel.socket.nio.NioSocketChannel;
+import io.netty.handler.ssl.SslHandshakeCompletionEvent;
 import io.netty.util.concurrent.DefaultThreadFactory;
 import io.netty.util.concurrent.GlobalEventExecutor;
 import java.net.InetSocketAddress;
@@ -80,6 +84,8 @@ public final class InternodeTransport implements Transport, AutoCloseable {
     private final InternodeSettings settings;
     private final BiConsumer<Integer, Message> inbound;
     private final Lanes lanes;
+    // Null: plaintext (tests of the transport itself, and clusters that opted out).
+    private final NodeTls tls;
     private final EventLoopGroup group;
     private final Channel listener;
     // Every peer and this node itself. Invariant: outbound holds exactly the peers of stats but
@@ -101,10 +107,25 @@ public final class InternodeTransport implements Transport, AutoCloseable {
     private final Set<Channel> paused = ConcurrentHashMap.newKeySet();
     private volatile boolean closed;
 
+    /** Counts and logs inbound TLS handshakes that fail (no certificate, another CA, not TLS at all). */
+    private final class TlsOutcome extends ChannelInboundHandlerAdapter {
+        @Override
+        public void userEventTriggered(ChannelHandlerContext ctx, Object evt) throws Exception {
+            if (evt instanceof SslHandshakeCompletionEvent done && !done.isSuccess()) {
+                totals.tlsRefusals.incrementAndGet();
+                log.atWarn().addKeyValue("node", nodeId).addKeyValue("remote", ctx.channel().remoteAddress())
+                        .addKeyValue("reason", String.valueOf(done.cause())).log("refused an internode connection: TLS handshake failed");
+                ctx.close();
+            }
+            super.userEventTriggered(ctx, evt);
+        }
+    }
+
     /** Transport-wide counters. */
     static final class Totals {
         final AtomicLong badFrames = new AtomicLong();
         final AtomicLong badHandshakes = new AtomicLong();
+        final AtomicLong tlsRefusals = new AtomicLong();
         final AtomicLong unknownPeerDrops = new AtomicLong();
         final AtomicLong blockedDrops = new AtomicLong();
         final AtomicLong oversizedDrops = new AtomicLong();
@@ -144,7 +165,7 @@ public final class InternodeTransport implements Transport, AutoCloseable {
     /** Every inbound message on {@code executor}; see the main constructor. */
     public InternodeTransport(int nodeId, String listenHost, int listenPort, Map<Integer, InetSocketAddress> peers,
                               BiConsumer<Integer, Message> inbound, Executor executor, InternodeSettings settings) {
-        this(nodeId, listenHost, listenPort, peers, inbound, Lanes.single(Objects.requireNonNull(executor, "executor")), settings);
+        this(nodeId, listenHost, listenPort, peers, inbound, Lanes.single(Objects.requireNonNull(executor, "executor")), settings, null);
     }
 
     /**
@@ -157,15 +178,21 @@ public final class InternodeTransport implements Transport, AutoCloseable {
      * @param peers      peer id to internode host:port; an entry for {@code nodeId} itself is ignored
      * @param inbound    receives (sender id, message); called only on the message's lane
      * @param lanes      which executor runs each call of {@code inbound}
+     * @param tls        this node's certificates: every connection, both ways, is mutual TLS and the
+     *                   peer is who its certificate names; null for plaintext
      * @throws IllegalStateException when the port cannot be bound
      */
     public InternodeTransport(int nodeId, String listenHost, int listenPort, Map<Integer, InetSocketAddress> peers,
-                              BiConsumer<Integer, Message> inbound, Lanes lanes, InternodeSettings settings) {
+                              BiConsumer<Integer, Message> inbound, Lanes lanes, InternodeSettings settings, NodeTls tls) {
         Objects.requireNonNull(listenHost, "listenHost");
         Objects.requireNonNull(peers, "peers");
         this.nodeId = nodeId;
         this.inbound = Objects.requireNonNull(inbound, "inbound");
         this.lanes = Objects.requireNonNull(lanes, "lanes");
+        if (tls != null && tls.nodeId() != nodeId) {
+            throw new IllegalArgumentException("TLS material of node " + tls.nodeId() + " for node " + nodeId);
+        }
+        this.tls = tls;
         this.settings = Objects.requireNonNull(settings, "settings");
 
         this.epoll = Epoll.isAvailable();
@@ -196,6 +223,9 @@ public final class InternodeTransport implements Transport, AutoCloseable {
                             return;
                         }
                         channels.add(ch);
+                        if (tls != null) {
+                            ch.pipeline().addLast("tls", tls.server().newHandler(ch.alloc())).addLast("tls-outcome", new TlsOutcome());
+                        }
                         InboundConnection frames = new InboundConnection(InternodeTransport.this, settings.maxFrameBytes());
                         ch.pipeline().addLast("frames", frames).addLast("batch", frames.batcher());
                     }
@@ -280,7 +310,7 @@ public final class InternodeTransport implements Transport, AutoCloseable {
             PeerStats s = new PeerStats(peer);
             stats.put(peer, s);
             outbound.put(peer, new OutboundPeer(nodeId, peer, address.getHostString(), address.getPort(), group.next(),
-                    socketClass, epoll, settings, s, totals, channels));
+                    socketClass, epoll, settings, s, totals, channels, tls));
         }
         log.atInfo().addKeyValue("node", nodeId).addKeyValue("peer", peer).addKeyValue("address", address).log("internode peer added");
     }
@@ -366,6 +396,19 @@ public final class InternodeTransport implements Transport, AutoCloseable {
     }
 
     /** Incoming connections refused at the handshake (magic, version, callee, unknown caller, timeout). */
+    /**
+     * Connections refused by TLS: a peer without a certificate from the cluster CA (the TLS
+     * handshake failed), or whose certificate names another member than it claims or was dialled as.
+     */
+    public long tlsRefusals() {
+        return totals.tlsRefusals.get();
+    }
+
+    /** Whether every connection is mutual TLS. */
+    public boolean tls() {
+        return tls != null;
+    }
+
     public long badHandshakes() {
         return totals.badHandshakes.get();
     }
@@ -422,6 +465,11 @@ public final class InternodeTransport implements Transport, AutoCloseable {
 
     InternodeSettings settings() {
         return settings;
+    }
+
+    /** This node's TLS material, or null when the transport is plaintext. */
+    public NodeTls tlsMaterial() {
+        return tls;
     }
 
     Totals totals() {

@@ -1,5 +1,12 @@
 package io.cairn.server.internode;
 
+import io.cairn.server.security.NodeIdentity;
+import io.cairn.server.security.NodeTls;
+import io.netty.channel.ChannelInitializer;
+import io.netty.handler.ssl.SslHandler;
+import java.security.cert.Certificate;
+import java.security.cert.X509Certificate;
+import javax.net.ssl.SSLPeerUnverifiedException;
 import io.netty.bootstrap.Bootstrap;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelFuture;
@@ -55,6 +62,8 @@ final class OutboundPeer {
     private final PeerStats stats;
     private final InternodeTransport.Totals totals;
     private final ChannelGroup channels;
+    // Null: plaintext.
+    private final NodeTls tls;
 
     // Shared with sending threads.
     private final Queue<Outgoing> queue = new ConcurrentLinkedQueue<>();
@@ -71,12 +80,13 @@ final class OutboundPeer {
     private int attempt;
     private long connectedAtNanos;
     private boolean reportedDown;
+    private boolean reportedTls;
     private ScheduledFuture<?> reconnect;
     private final SplittableRandom jitter;
 
     OutboundPeer(int self, int id, String host, int port, EventLoop loop, Class<? extends SocketChannel> channelClass,
                  boolean epoll, InternodeSettings settings, PeerStats stats, InternodeTransport.Totals totals,
-                 ChannelGroup channels) {
+                 ChannelGroup channels, NodeTls tls) {
         this.self = self;
         this.id = id;
         this.host = host;
@@ -86,6 +96,7 @@ final class OutboundPeer {
         this.stats = stats;
         this.totals = totals;
         this.channels = channels;
+        this.tls = tls;
         this.jitter = new SplittableRandom(settings.jitterSeed() * 0x9E3779B97F4A7C15L + id);
         this.bootstrap = new Bootstrap()
                 .group(loop)
@@ -94,7 +105,12 @@ final class OutboundPeer {
                 .option(ChannelOption.TCP_NODELAY, true)
                 .option(ChannelOption.SO_KEEPALIVE, true)
                 .option(ChannelOption.WRITE_BUFFER_WATER_MARK, WATER_MARK)
-                .handler(new Handler());
+                .handler(tls == null ? new Handler() : new ChannelInitializer<SocketChannel>() {
+                    @Override
+                    protected void initChannel(SocketChannel ch) {
+                        ch.pipeline().addLast("tls", tls.client().newHandler(ch.alloc(), host, port)).addLast("discard", new Handler());
+                    }
+                });
         if (epoll) {
             bootstrap.option(EpollChannelOption.TCP_USER_TIMEOUT, (int) settings.stalledConnectionTimeout().toMillis());
         }
@@ -229,6 +245,49 @@ final class OutboundPeer {
             return;
         }
         channels.add(ch);
+        if (tls == null) {
+            established(ch);
+            return;
+        }
+        // Nothing is written before the peer proved, by its certificate, that it is the member dialled.
+        ch.pipeline().get(SslHandler.class).handshakeFuture().addListener(h -> verified(ch, h.isSuccess(), h.cause()));
+    }
+
+    /** The TLS handshake of {@code ch} ended: proceed only with the member this peer is. */
+    private void verified(Channel ch, boolean success, Throwable cause) {
+        if (closed) {
+            ch.close();
+            return;
+        }
+        int certified = success ? certifiedPeer(ch) : -1;
+        if (!success || certified != id) {
+            totals.tlsRefusals.incrementAndGet();
+            stats.connectFailures.incrementAndGet();
+            String reason = !success ? "TLS handshake failed: " + cause
+                    : "it presents " + (certified < 0 ? "no member's certificate" : "node " + certified + "'s certificate");
+            var line = reportedTls ? log.atDebug() : log.atWarn();
+            reportedTls = true;
+            line.addKeyValue("node", self).addKeyValue("peer", id).addKeyValue("address", host + ":" + port).addKeyValue("reason", reason)
+                    .log("refused the connection to a peer: it did not prove to be that member");
+            ch.close();
+            scheduleReconnect();
+            return;
+        }
+        reportedTls = false;
+        established(ch);
+    }
+
+    private static int certifiedPeer(Channel ch) {
+        try {
+            Certificate[] chain = ch.pipeline().get(SslHandler.class).engine().getSession().getPeerCertificates();
+            return chain.length > 0 && chain[0] instanceof X509Certificate x ? NodeIdentity.of(x) : -1;
+        } catch (SSLPeerUnverifiedException e) {
+            return -1;
+        }
+    }
+
+    /** A connection to the right peer: handshake, then everything queued. */
+    private void established(Channel ch) {
         state = State.CONNECTED;
         channel = ch;
         connectedAtNanos = System.nanoTime();

@@ -10,6 +10,7 @@ import io.cairn.server.internode.PeerStats;
 import io.cairn.server.health.NodeHealth;
 import io.cairn.server.http.HttpFrontEnd;
 import io.cairn.server.rocks.RocksEngine;
+import io.cairn.server.security.NodeTls;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.FunctionCounter;
 import io.micrometer.core.instrument.Gauge;
@@ -23,6 +24,7 @@ import io.micrometer.core.instrument.binder.system.UptimeMetrics;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 import java.util.function.IntSupplier;
@@ -216,6 +218,20 @@ public final class NodeMetrics implements AutoCloseable {
                 .register(registry);
         FunctionCounter.builder("cairn.internode.bad.handshakes", driver.transport(), InternodeTransport::badHandshakes)
                 .description("Incoming internode connections refused at the handshake").register(registry);
+        FunctionCounter.builder("cairn.internode.tls.refusals", driver.transport(), InternodeTransport::tlsRefusals)
+                .description("Internode connections refused by mutual TLS: no certificate from the cluster CA, or one naming another member")
+                .register(registry);
+        NodeTls tls = driver.transport().tlsMaterial();
+        if (tls != null) {
+            Gauge.builder("cairn.tls.certificate.expiry.seconds", tls, t -> Duration.between(Instant.now(), t.notAfter()).toSeconds())
+                    .tag("certificate", "node").description("Seconds until this node's certificate expires (negative: expired)").register(registry);
+            Gauge.builder("cairn.tls.certificate.expiry.seconds", tls, t -> Duration.between(Instant.now(), t.caNotAfter()).toSeconds())
+                    .tag("certificate", "ca").description("Seconds until the cluster CA's certificate expires (negative: expired)").register(registry);
+            FunctionCounter.builder("cairn.tls.reloads", tls, NodeTls::reloads)
+                    .description("Times changed certificate files were loaded without a restart").register(registry);
+            FunctionCounter.builder("cairn.tls.reload.failures", tls, NodeTls::reloadFailures)
+                    .description("Changed certificate files refused (the previous ones stay in use)").register(registry);
+        }
         Gauge.builder("cairn.clock.unsafe", s, x -> x.clockReport().isUnsafe() ? 1 : 0)
                 .description("1 while this node's clock is off by more than cluster.maxClockOffset and it refuses writes").register(registry);
         FunctionCounter.builder("cairn.hints.stored", s, x -> x.snapshot().hintsStored()).description("Hints stored for replicas that did not acknowledge").register(registry);

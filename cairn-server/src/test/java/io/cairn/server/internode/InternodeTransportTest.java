@@ -225,7 +225,7 @@ class InternodeTransportTest {
             default -> 0;
         });
         try (InternodeTransport b = new InternodeTransport(B, "127.0.0.1", ports.get(B), peers,
-                (from, m) -> inbox.add(new Delivery(from, m, Thread.currentThread())), route, FAST)) {
+                (from, m) -> inbox.add(new Delivery(from, m, Thread.currentThread())), route, FAST, null)) {
             int count = 3_000;
             a.core.execute(() -> {
                 for (int i = 0; i < count; i++) {

@@ -1,0 +1,106 @@
+package io.cairn.cli;
+
+import io.cairn.server.security.CertificateAuthority;
+import io.cairn.server.security.SecurityConfigException;
+import java.io.IOException;
+import java.io.PrintWriter;
+import java.nio.file.Path;
+import java.security.cert.X509Certificate;
+import java.time.Duration;
+import java.util.List;
+import java.util.concurrent.Callable;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+/** {@code cairn certs init | issue}: the cluster's certificate authority and its node certificates. */
+@Command(name = "certs", mixinStandardHelpOptions = true,
+        description = "Create the cluster's certificate authority and issue node certificates (mutual TLS between nodes).",
+        subcommands = {CertsCommand.Init.class, CertsCommand.Issue.class})
+final class CertsCommand implements Runnable {
+    @CommandLine.Spec
+    CommandLine.Model.CommandSpec spec;
+
+    @Override
+    public void run() {
+        throw new CommandLine.ParameterException(spec.commandLine(), "name a subcommand: init or issue");
+    }
+
+    @Command(name = "init", mixinStandardHelpOptions = true,
+            description = "Create a cluster CA: ca.crt (give it to every node) and ca.key (mode 600; keep it off the nodes if you can).")
+    static final class Init implements Callable<Integer> {
+        @CommandLine.Spec
+        CommandLine.Model.CommandSpec spec;
+
+        @Option(names = "--dir", paramLabel = "DIR", defaultValue = "cairn-ca", description = "Where to create the CA (default ./cairn-ca).")
+        Path dir;
+
+        @Option(names = "--name", paramLabel = "NAME", defaultValue = "cairn", description = "A name for the cluster, shown in the CA's subject.")
+        String name;
+
+        @Option(names = "--days", paramLabel = "DAYS", defaultValue = "3650", description = "Validity in days (default 3650).")
+        int days;
+
+        @Override
+        public Integer call() throws IOException {
+            PrintWriter out = spec.commandLine().getOut();
+            PrintWriter err = spec.commandLine().getErr();
+            if (days < 1) {
+                err.println("error: --days must be at least 1");
+                return 2;
+            }
+            try {
+                X509Certificate ca = CertificateAuthority.init(dir, name, Duration.ofDays(days));
+                out.println("created cluster CA in " + dir.toAbsolutePath() + " (valid until " + ca.getNotAfter().toInstant() + ")");
+                out.println("next, for every node: cairn certs issue --ca " + dir + " --node <id> --host <its internode host> --out <node data dir>/tls");
+                return 0;
+            } catch (SecurityConfigException e) {
+                err.println("error: " + e.getMessage());
+                return 1;
+            }
+        }
+    }
+
+    @Command(name = "issue", mixinStandardHelpOptions = true,
+            description = "Issue (or rotate) a node's certificate: writes node.crt, node.key (mode 600) and ca.crt into --out. "
+                    + "A running node picks up replaced files within a second, for new connections.")
+    static final class Issue implements Callable<Integer> {
+        @CommandLine.Spec
+        CommandLine.Model.CommandSpec spec;
+
+        @Option(names = "--ca", paramLabel = "DIR", defaultValue = "cairn-ca", description = "The CA directory (default ./cairn-ca).")
+        Path ca;
+
+        @Option(names = "--node", paramLabel = "ID", required = true, description = "The member id the certificate speaks for (1..65535).")
+        int node;
+
+        @Option(names = "--host", paramLabel = "HOST", description = "A host name or IP address the node is reached at (repeatable).")
+        List<String> hosts = List.of();
+
+        @Option(names = "--out", paramLabel = "DIR", required = true,
+                description = "Where the node reads its certificates: its cluster.tls.dir (by default <data dir>/tls).")
+        Path outDir;
+
+        @Option(names = "--days", paramLabel = "DAYS", defaultValue = "365", description = "Validity in days (default 365).")
+        int days;
+
+        @Override
+        public Integer call() throws IOException {
+            PrintWriter out = spec.commandLine().getOut();
+            PrintWriter err = spec.commandLine().getErr();
+            if (days < 1) {
+                err.println("error: --days must be at least 1");
+                return 2;
+            }
+            try {
+                X509Certificate cert = CertificateAuthority.issueNode(ca, node, hosts, outDir, Duration.ofDays(days));
+                out.println("issued the certificate of node " + node + " into " + outDir.toAbsolutePath() + " (valid until "
+                        + cert.getNotAfter().toInstant() + ")");
+                return 0;
+            } catch (SecurityConfigException e) {
+                err.println("error: " + e.getMessage());
+                return 1;
+            }
+        }
+    }
+}

@@ -1,0 +1,190 @@
+package io.cairn.server.security;
+
+import io.netty.handler.ssl.ClientAuth;
+import io.netty.handler.ssl.SslContext;
+import io.netty.handler.ssl.SslContextBuilder;
+import io.netty.handler.ssl.SslProvider;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.security.GeneralSecurityException;
+import java.security.PrivateKey;
+import java.security.cert.X509Certificate;
+import java.time.Clock;
+import java.time.Instant;
+import java.util.List;
+import java.util.Objects;
+import java.util.concurrent.atomic.AtomicLong;
+import javax.net.ssl.SSLException;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * A node's TLS identity for internode traffic: its certificate and key and the cluster CA, read
+ * from a directory ({@link CertificateAuthority#NODE_CERT}, {@link CertificateAuthority#NODE_KEY},
+ * {@link CertificateAuthority#CA_CERT}), as Netty contexts for both ends of a connection. Both
+ * ends present certificates and trust only the cluster CA (mutual TLS 1.3); which member a peer is
+ * comes from its certificate ({@link NodeIdentity}), never from what it says.
+ *
+ * <p><b>Rotation.</b> The files are looked at again, at most once per {@link #RECHECK_MILLIS},
+ * whenever a connection is set up: when they changed, the new material is loaded and checked (it
+ * must still be this node's, chain to a CA, and hold a matching key) and used for every new
+ * connection; established connections keep theirs. Material that fails the checks is refused,
+ * counted and logged, and the old stays in use. Thread-safe.
+ */
+public final class NodeTls {
+    private static final Logger log = LoggerFactory.getLogger(NodeTls.class);
+    static final long RECHECK_MILLIS = 1_000;
+    private static final String[] PROTOCOLS = {"TLSv1.3"};
+
+    private final Path dir;
+    private final int nodeId;
+    private final Clock clock;
+    private volatile Material current;
+    private volatile long checkedAtMillis;
+    private final AtomicLong reloads = new AtomicLong();
+    private final AtomicLong reloadFailures = new AtomicLong();
+
+    /** What was loaded, and the file stamps it was loaded from. */
+    private record Material(SslContext server, SslContext client, X509Certificate cert, X509Certificate ca, String stamp) {}
+
+    private NodeTls(Path dir, int nodeId, Clock clock, Material material) {
+        this.dir = dir;
+        this.nodeId = nodeId;
+        this.clock = clock;
+        this.current = material;
+        this.checkedAtMillis = clock.millis();
+    }
+
+    /**
+     * Loads and checks the node's material from {@code dir}; refuses (with a message naming the
+     * file and the fix) material that is missing, malformed, expired, of another member or not
+     * issued by the CA beside it.
+     */
+    public static NodeTls load(Path dir, int nodeId, Clock clock) {
+        return new NodeTls(dir, nodeId, clock, read(dir, nodeId, clock.instant()));
+    }
+
+    private static Material read(Path dir, int nodeId, Instant now) {
+        Path certFile = dir.resolve(CertificateAuthority.NODE_CERT);
+        Path keyFile = dir.resolve(CertificateAuthority.NODE_KEY);
+        Path caFile = dir.resolve(CertificateAuthority.CA_CERT);
+        String stamp = stamp(certFile, keyFile, caFile);
+        List<X509Certificate> chain = Pem.readCertificates(certFile);
+        X509Certificate cert = chain.get(0);
+        List<X509Certificate> cas = Pem.readCertificates(caFile);
+        PrivateKey key = Pem.readKey(keyFile);
+        int named = NodeIdentity.of(cert);
+        if (named != nodeId) {
+            throw new SecurityConfigException(certFile + " is " + (named < 0 ? "no member's certificate" : "node " + named + "'s certificate")
+                    + ", and this is node " + nodeId + ": issue one with `bin/cairn certs issue --node " + nodeId + "`");
+        }
+        X509Certificate issuer = null;
+        for (X509Certificate ca : cas) {
+            try {
+                cert.verify(ca.getPublicKey());
+                issuer = ca;
+                break;
+            } catch (GeneralSecurityException e) {
+                // Not this one.
+            }
+        }
+        if (issuer == null) {
+            throw new SecurityConfigException(certFile + " was not issued by the CA in " + caFile);
+        }
+        if (now.isAfter(cert.getNotAfter().toInstant())) {
+            throw new SecurityConfigException(certFile + " expired at " + cert.getNotAfter().toInstant() + ": issue a new one");
+        }
+        try {
+            SslContext server = SslContextBuilder.forServer(key, cert).sslProvider(SslProvider.JDK).protocols(PROTOCOLS)
+                    .trustManager(cas.toArray(X509Certificate[]::new)).clientAuth(ClientAuth.REQUIRE).build();
+            SslContext client = SslContextBuilder.forClient().sslProvider(SslProvider.JDK).protocols(PROTOCOLS)
+                    .keyManager(key, cert).trustManager(cas.toArray(X509Certificate[]::new))
+                    // Peers are identified by the member id in their certificate (checked after the
+                    // handshake), not by the host name they were dialled at.
+                    .endpointIdentificationAlgorithm(null).build();
+            return new Material(server, client, cert, issuer, stamp);
+        } catch (SSLException | IllegalArgumentException e) {
+            throw new SecurityConfigException("the key in " + keyFile + " does not fit the certificate in " + certFile + ": " + e.getMessage(), e);
+        }
+    }
+
+    private static String stamp(Path... files) {
+        StringBuilder b = new StringBuilder();
+        for (Path f : files) {
+            try {
+                b.append(Files.getLastModifiedTime(f).toMillis()).append('/').append(Files.size(f)).append(';');
+            } catch (IOException e) {
+                b.append("missing;");
+            }
+        }
+        return b.toString();
+    }
+
+    /** The context for connections this node accepts. */
+    public SslContext server() {
+        return refreshed().server;
+    }
+
+    /** The context for connections this node dials. */
+    public SslContext client() {
+        return refreshed().client;
+    }
+
+    public int nodeId() {
+        return nodeId;
+    }
+
+    /** When this node's certificate in use expires. */
+    public Instant notAfter() {
+        return current.cert.getNotAfter().toInstant();
+    }
+
+    /** When the CA certificate in use expires. */
+    public Instant caNotAfter() {
+        return current.ca.getNotAfter().toInstant();
+    }
+
+    public long reloads() {
+        return reloads.get();
+    }
+
+    public long reloadFailures() {
+        return reloadFailures.get();
+    }
+
+    /** The material in use, reloaded first if the files changed since it was read. */
+    private Material refreshed() {
+        long now = clock.millis();
+        if (now - checkedAtMillis < RECHECK_MILLIS) {
+            return current;
+        }
+        synchronized (this) {
+            if (now - checkedAtMillis < RECHECK_MILLIS) {
+                return current;
+            }
+            checkedAtMillis = now;
+            Material before = current;
+            String stamp = stamp(dir.resolve(CertificateAuthority.NODE_CERT), dir.resolve(CertificateAuthority.NODE_KEY),
+                    dir.resolve(CertificateAuthority.CA_CERT));
+            if (Objects.equals(stamp, before.stamp)) {
+                return before;
+            }
+            try {
+                Material loaded = read(dir, nodeId, clock.instant());
+                current = loaded;
+                reloads.incrementAndGet();
+                log.atInfo().addKeyValue("node", nodeId).addKeyValue("dir", dir).addKeyValue("notAfter", loaded.cert.getNotAfter().toInstant())
+                        .log("reloaded TLS certificates; new connections use them");
+                return loaded;
+            } catch (SecurityConfigException e) {
+                // A half-written rotation or a wrong file: keep what works, try again on a later change.
+                current = new Material(before.server, before.client, before.cert, before.ca, stamp);
+                reloadFailures.incrementAndGet();
+                log.atWarn().addKeyValue("node", nodeId).addKeyValue("dir", dir).addKeyValue("reason", e.getMessage())
+                        .log("refused changed TLS certificates; still using the previous ones");
+                return before;
+            }
+        }
+    }
+}
