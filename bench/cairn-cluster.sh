@@ -251,6 +251,7 @@ all_up() {
   header
   echo "# phase: all three nodes up"
   local started=$SECONDS
+  cairn_certs "$workdir" "${ids[@]}"
   for i in "${ids[@]}"; do start_node "$i"; done
   if ! wait_until 120 all_alive; then
     for i in "${ids[@]}"; do echo "--- node$i log"; tail -20 "$workdir/node$i.log"; done

@@ -58,3 +58,16 @@ require_free_port() {
     exit 2
   fi
 }
+
+# cairn_certs DIR ID...: a cluster CA in DIR/ca and, for each node, its certificate in DIR/nodeID/tls
+# (that node's default cluster.tls.dir when its data dir is DIR/nodeID): the nodes of a cluster talk
+# only over mutual TLS. Needs JAVA and CAIRN_JAR.
+cairn_certs() {
+  local dir=$1 i
+  shift
+  [[ -f "$dir/ca/ca.key" ]] || "$JAVA" -jar "$CAIRN_JAR" certs init --dir "$dir/ca" --name bench >/dev/null
+  for i in "$@"; do
+    [[ -f "$dir/node$i/tls/node.crt" ]] ||
+      "$JAVA" -jar "$CAIRN_JAR" certs issue --ca "$dir/ca" --node "$i" --host 127.0.0.1 --out "$dir/node$i/tls" >/dev/null
+  done
+}

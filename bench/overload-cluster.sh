@@ -72,6 +72,7 @@ node_cmd() {  # node_cmd I: sets the array cmd to node I's command line
   for s in $NODE_SETS; do cmd+=(--set "$s"); done
 }
 
+cairn_certs "$workdir" "${ids[@]}"
 for i in "${ids[@]}"; do
   node_cmd "$i"
   "${cmd[@]}" >"$workdir/node$i.log" 2>&1 &

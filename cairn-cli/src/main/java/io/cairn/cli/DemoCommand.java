@@ -1,5 +1,6 @@
 package io.cairn.cli;
 
+import io.cairn.server.security.CertificateAuthority;
 import java.io.File;
 import java.io.IOException;
 import java.io.PrintStream;
@@ -151,6 +152,7 @@ final class DemoCommand implements Callable<Integer> {
             nodes.add(new Node(id, httpPort, internodePort, dir));
         }
         String members = String.join(",", nodes.stream().map(Node::member).toList());
+        provideCertificates();
         Runtime.getRuntime().addShutdownHook(new Thread(this::stopAll, "cairn-demo-stop"));
 
         out.println("Starting a three-node Cairn cluster in " + dir + (fresh ? " (fresh: empty nodes)" : ""));
@@ -179,6 +181,24 @@ final class DemoCommand implements Callable<Integer> {
         }
         err.println("cairn: all three nodes have exited; the demo ends.");
         return 1;
+    }
+
+    /**
+     * Nodes of a cluster talk only over mutual TLS: the demo keeps its own cluster CA in
+     * {@code <dir>/ca} and gives each node a certificate in its data directory's {@code tls}
+     * (kept across demo runs, replaced only with --fresh, like the data).
+     */
+    private void provideCertificates() throws IOException {
+        Path ca = dir.resolve("ca");
+        if (!Files.exists(ca.resolve(CertificateAuthority.CA_KEY))) {
+            CertificateAuthority.init(ca, "demo", CertificateAuthority.DEFAULT_CA_VALIDITY);
+        }
+        for (Node n : nodes) {
+            Path tls = n.dataDir.resolve("tls");
+            if (!Files.exists(tls.resolve(CertificateAuthority.NODE_CERT))) {
+                CertificateAuthority.issueNode(ca, n.id, List.of("127.0.0.1", "localhost"), tls, CertificateAuthority.DEFAULT_NODE_VALIDITY);
+            }
+        }
     }
 
     private boolean stopping() {

@@ -1,6 +1,7 @@
 package io.cairn.cli;
 
 import io.cairn.server.TestPorts;
+import io.cairn.server.http.TestCertificates;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import java.io.IOException;
@@ -62,6 +63,7 @@ final class ClusterProcesses implements AutoCloseable {
             args.add("--set");
             args.add(s);
         }
+        TestCertificates.provide(dir.resolve("node-" + id).resolve("tls"), id);
         nodes[id - 1] = NodeProcess.start(dir.resolve("node-" + id), args.toArray(String[]::new));
     }
 

@@ -134,7 +134,7 @@ public final class CairnNode implements AutoCloseable {
             peers.put(m.id(), InetSocketAddress.createUnresolved(m.internodeHost(), m.internodePort()));
         }
         // Read and checked before anything listens: a node with unusable certificates does not start.
-        NodeTls tls = c.tlsDir() == null ? null : NodeTls.load(c.tlsDir(), config.nodeId(), Clock.systemUTC());
+        NodeTls tls = NodeTls.load(c.tlsDir(), config.nodeId(), Clock.systemUTC());
         ClusterDriver driver = new ClusterDriver(config, ns, replica, writes, engine,
                 (inbound, lanes) -> new InternodeTransport(config.nodeId(), self.internodeHost(), self.internodePort(),
                         peers, inbound, lanes, InternodeSettings.defaults().withMessageBudget(c.requestTimeout()), tls),
@@ -142,7 +142,7 @@ public final class CairnNode implements AutoCloseable {
         metrics.bindCluster(driver);
         log.atInfo().addKeyValue("node", config.nodeId()).addKeyValue("zone", self.zone())
                 .addKeyValue("internode", self.internodeAddress()).addKeyValue("members", c.members().size())
-                .addKeyValue("replicationFactor", c.replicationFactor()).addKeyValue("mutualTls", tls != null).log("joined cluster");
+                .addKeyValue("replicationFactor", c.replicationFactor()).addKeyValue("tlsDir", c.tlsDir()).log("joined cluster");
         return driver;
     }
 

@@ -299,7 +299,7 @@ public final class ConfigLoader {
                 bool("cluster.sloppyQuorum"),
                 bool("cluster.faultInjection"),
                 integer("cluster.shards", 1, Shard.MAX_SHARDS),
-                optionalPath("cluster.tls.dir"));
+                tlsDir());
     }
 
     private static String address(String hostPort) {
@@ -342,10 +342,10 @@ public final class ConfigLoader {
         return v;
     }
 
-    /** A path, or null when the value is blank. */
-    private Path optionalPath(String key) {
-        String v = values.get(key).trim();
-        return v.isEmpty() ? null : Path.of(v);
+    /** Where a cluster node's certificates are: cluster.tls.dir, by default the data directory's "tls". */
+    private Path tlsDir() {
+        String v = values.get("cluster.tls.dir").trim();
+        return v.isEmpty() ? Path.of(values.get("node.dataDir")).resolve("tls") : Path.of(v);
     }
 
     private int integer(String key, long min, long max) {

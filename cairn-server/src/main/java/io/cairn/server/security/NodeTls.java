@@ -62,6 +62,14 @@ public final class NodeTls {
      * issued by the CA beside it.
      */
     public static NodeTls load(Path dir, int nodeId, Clock clock) {
+        for (String name : new String[] {CertificateAuthority.NODE_CERT, CertificateAuthority.NODE_KEY, CertificateAuthority.CA_CERT}) {
+            if (!Files.isRegularFile(dir.resolve(name))) {
+                throw new SecurityConfigException("nodes of a cluster talk only over mutual TLS, and " + dir.toAbsolutePath() + " has no " + name
+                        + ". Create the cluster's CA once (bin/cairn certs init --dir cairn-ca), then this node's certificate"
+                        + " (bin/cairn certs issue --ca cairn-ca --node " + nodeId + " --host <its internode host> --out " + dir
+                        + "), or point cluster.tls.dir at where they are; docs/security.md explains");
+            }
+        }
         return new NodeTls(dir, nodeId, clock, read(dir, nodeId, clock.instant()));
     }
 

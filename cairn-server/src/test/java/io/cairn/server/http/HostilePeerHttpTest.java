@@ -28,6 +28,8 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.function.BooleanSupplier;
 import java.util.zip.CRC32C;
+import javax.net.ssl.SSLException;
+import javax.net.ssl.SSLSocket;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -175,10 +177,15 @@ class HostilePeerHttpTest {
         }
     }
 
-    /** A raw connection to node {@code to}'s internode port that has passed the handshake as member {@code as}. */
-    private Socket connect(int to, int as) throws IOException {
-        Socket s = new Socket("127.0.0.1", internodePorts[to - 1]);
+    /**
+     * A raw connection to node {@code to}'s internode port that has passed the handshake as member
+     * {@code as}: a compromised member, holding that member's own certificate.
+     */
+    private Socket connect(int to, int as) throws Exception {
+        SSLSocket s = (SSLSocket) TestCertificates.context(tmp.resolve("n" + as).resolve("tls")).getSocketFactory()
+                .createSocket("127.0.0.1", internodePorts[to - 1]);
         s.setSoTimeout(10_000);
+        s.startHandshake();
         s.getOutputStream().write(ByteBuffer.allocate(14).put("CAIRN".getBytes(StandardCharsets.US_ASCII)).put((byte) 5)
                 .putInt(as).putInt(to).array());
         return s;
@@ -201,6 +208,8 @@ class HostilePeerHttpTest {
             fail("connection still open after a bad frame");
         } catch (SocketException e) {
             assertThat(e.getMessage()).containsIgnoringCase("reset");
+        } catch (SSLException e) {
+            // The node closed the TLS connection under us: closed, as expected.
         }
     }
 

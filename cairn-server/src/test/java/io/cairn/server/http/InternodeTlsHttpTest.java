@@ -3,6 +3,7 @@ package io.cairn.server.http;
 import static io.cairn.server.http.TestNode.json;
 import static io.cairn.server.http.TestNode.text;
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.cairn.clock.Version;
 import io.cairn.message.Message;
@@ -11,29 +12,26 @@ import io.cairn.message.Protocol;
 import io.cairn.record.Record;
 import io.cairn.server.TestPorts;
 import io.cairn.server.security.CertificateAuthority;
-import io.cairn.server.security.Pem;
+import io.cairn.server.security.SecurityConfigException;
 import java.io.DataOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
+import java.net.InetAddress;
 import java.net.InetSocketAddress;
+import java.net.ServerSocket;
 import java.net.Socket;
 import java.net.SocketException;
 import java.net.SocketTimeoutException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
-import java.security.KeyStore;
-import java.security.cert.X509Certificate;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.zip.CRC32C;
-import javax.net.ssl.KeyManagerFactory;
 import javax.net.ssl.SSLContext;
 import javax.net.ssl.SSLServerSocket;
 import javax.net.ssl.SSLSocket;
-import javax.net.ssl.TrustManager;
-import javax.net.ssl.X509TrustManager;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -45,8 +43,6 @@ import org.junit.jupiter.api.io.TempDir;
  * takes over a stopped member's address is never sent anything.
  */
 class InternodeTlsHttpTest {
-    private static final char[] PASSWORD = "test".toCharArray();
-
     @TempDir
     Path tmp;
 
@@ -166,6 +162,25 @@ class InternodeTlsHttpTest {
         assertThat(applicationBytes.get()).as("node 1 sent the impostor nothing, not even its handshake").isZero();
     }
 
+    @Test
+    void aClusterNodeWithoutItsOwnCertificateDoesNotStartAndSaysHowToFixIt() throws Exception {
+        int port = TestPorts.free();
+        String member = "1/zone-a/127.0.0.1:" + port + "/127.0.0.1:" + TestPorts.free();
+        assertThatThrownBy(() -> TestNode.start(tmp.resolve("bare"), "http.port", Integer.toString(port), "cluster.members", member,
+                "cluster.replicationFactor", "1", "cluster.tls.dir", tmp.resolve("empty").toString()))
+                .isInstanceOf(SecurityConfigException.class).hasMessageContaining("mutual TLS").hasMessageContaining("certs issue");
+
+        CertificateAuthority.init(tmp.resolve("ca"), "test", CertificateAuthority.DEFAULT_CA_VALIDITY);
+        CertificateAuthority.issueNode(tmp.resolve("ca"), 2, List.of(), tmp.resolve("other"), CertificateAuthority.DEFAULT_NODE_VALIDITY);
+        assertThatThrownBy(() -> TestNode.start(tmp.resolve("bare"), "http.port", Integer.toString(port), "cluster.members", member,
+                "cluster.replicationFactor", "1", "cluster.tls.dir", tmp.resolve("other").toString()))
+                .isInstanceOf(SecurityConfigException.class).hasMessageContaining("node 2's certificate").hasMessageContaining("this is node 1");
+        // Nothing was left listening by the refused starts.
+        try (ServerSocket free = new ServerSocket(port, 1, InetAddress.getLoopbackAddress())) {
+            assertThat(free.getLocalPort()).isEqualTo(port);
+        }
+    }
+
     /** Sends a wire handshake from {@code claimedId} and a forged replica write, then expects the node to hang up. */
     private static void assertRefused(Socket s, int claimedId, String what) throws IOException {
         s.setSoTimeout(5_000);
@@ -223,27 +238,7 @@ class InternodeTlsHttpTest {
     }
 
     private static SSLContext context(Path dir) throws Exception {
-        X509Certificate cert = Pem.readCertificates(dir.resolve(CertificateAuthority.NODE_CERT)).get(0);
-        KeyStore ks = KeyStore.getInstance("PKCS12");
-        ks.load(null, null);
-        ks.setKeyEntry("node", Pem.readKey(dir.resolve(CertificateAuthority.NODE_KEY)), PASSWORD, new X509Certificate[] {cert});
-        KeyManagerFactory kmf = KeyManagerFactory.getInstance(KeyManagerFactory.getDefaultAlgorithm());
-        kmf.init(ks, PASSWORD);
-        TrustManager trustAll = new X509TrustManager() {
-            @Override
-            public void checkClientTrusted(X509Certificate[] chain, String authType) {}
-
-            @Override
-            public void checkServerTrusted(X509Certificate[] chain, String authType) {}
-
-            @Override
-            public X509Certificate[] getAcceptedIssuers() {
-                return new X509Certificate[0];
-            }
-        };
-        SSLContext ctx = SSLContext.getInstance("TLSv1.3");
-        ctx.init(kmf.getKeyManagers(), new TrustManager[] {trustAll}, null);
-        return ctx;
+        return TestCertificates.context(dir);
     }
 
 }

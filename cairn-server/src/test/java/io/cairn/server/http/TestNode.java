@@ -50,6 +50,9 @@ final class TestNode implements AutoCloseable {
         for (int i = 0; i < overrides.length; i += 2) {
             config.put(overrides[i], overrides[i + 1]);
         }
+        if (config.containsKey("cluster.members") && !config.containsKey("cluster.tls.dir")) {
+            TestCertificates.provide(dataDir.resolve("tls"), Integer.parseInt(config.getOrDefault("node.id", "1")));
+        }
         List<Integer> exits = new CopyOnWriteArrayList<>();
         try {
             return new TestNode(dataDir, CairnNode.start(ConfigLoader.load(null, config), exits::add), exits);
