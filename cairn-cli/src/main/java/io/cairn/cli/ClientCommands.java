@@ -1,5 +1,7 @@
 package io.cairn.cli;
 
+import io.cairn.server.security.Pem;
+import io.cairn.server.security.SecurityConfigException;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.PrintStream;
@@ -11,8 +13,14 @@ import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.security.GeneralSecurityException;
+import java.security.KeyStore;
+import java.security.cert.X509Certificate;
 import java.time.Duration;
 import java.util.concurrent.Callable;
+import javax.net.ssl.SSLContext;
+import javax.net.ssl.SSLHandshakeException;
+import javax.net.ssl.TrustManagerFactory;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
@@ -38,18 +46,59 @@ final class ClientCommands {
         @Option(names = "--timeout", paramLabel = "SECONDS", description = "Request timeout in seconds (default 10).")
         int timeoutSeconds = 10;
 
+        @Option(names = "--cacert", paramLabel = "FILE",
+                description = "For https URLs: trust the CA (or certificate) in this PEM file instead of the system's (default $CAIRN_CACERT).")
+        Path caCert = System.getenv("CAIRN_CACERT") == null ? null : Path.of(System.getenv("CAIRN_CACERT"));
+
         URI uri(String path) {
             String base = url.endsWith("/") ? url.substring(0, url.length() - 1) : url;
             return URI.create(base + path);
         }
 
+        /** A client trusting {@code --cacert} when given, else the JDK's trust store. */
+        HttpClient client() {
+            HttpClient.Builder b = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(timeoutSeconds));
+            if (caCert != null) {
+                b.sslContext(trusting(caCert));
+            }
+            return b.build();
+        }
+
+        private static SSLContext trusting(Path pem) {
+            try {
+                KeyStore trust = KeyStore.getInstance(KeyStore.getDefaultType());
+                trust.load(null, null);
+                int i = 0;
+                for (X509Certificate c : Pem.readCertificates(pem)) {
+                    trust.setCertificateEntry("ca-" + i++, c);
+                }
+                TrustManagerFactory tmf = TrustManagerFactory.getInstance(TrustManagerFactory.getDefaultAlgorithm());
+                tmf.init(trust);
+                SSLContext ctx = SSLContext.getInstance("TLS");
+                ctx.init(null, tmf.getTrustManagers(), null);
+                return ctx;
+            } catch (GeneralSecurityException | IOException e) {
+                throw new IllegalStateException("cannot trust " + pem + ": " + e.getMessage(), e);
+            }
+        }
+
         int send(HttpRequest.Builder request, PrintStream out, boolean printBody) {
-            HttpClient client = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(timeoutSeconds)).build();
+            HttpClient client;
+            try {
+                client = client();
+            } catch (SecurityConfigException | IllegalStateException e) {
+                System.err.println("cairn: " + e.getMessage());
+                return 2;
+            }
             HttpResponse<byte[]> response;
             try {
                 response = client.send(request.timeout(Duration.ofSeconds(timeoutSeconds)).build(), HttpResponse.BodyHandlers.ofByteArray());
             } catch (ConnectException e) {
                 System.err.println("cairn: cannot reach " + url + " (is a node running? start one with: bin/cairn start)");
+                return 3;
+            } catch (SSLHandshakeException e) {
+                System.err.println("cairn: " + url + " did not prove who it is (" + e.getMessage()
+                        + "); if it uses the cluster's own CA, pass --cacert <ca.crt> or set CAIRN_CACERT");
                 return 3;
             } catch (IOException e) {
                 System.err.println("cairn: request to " + url + " failed: " + e);

@@ -85,7 +85,7 @@ final class StartCommand implements Callable<Integer> {
             node.close();
             stopped.countDown();
         }, "cairn-shutdown"));
-        String url = "http://" + hostForUrl(cfg.http().host()) + ":" + node.httpPort();
+        String url = (cfg.http().tls() ? "https://" : "http://") + hostForUrl(cfg.http().host()) + ":" + node.httpPort();
         System.out.println("Cairn " + CairnNode.VERSION + " node " + cfg.nodeId() + " listening on " + url);
         System.out.println("  data:       " + cfg.dataDir().toAbsolutePath() + " (durability " + cfg.durability().name().toLowerCase() + ")");
         System.out.println("  try:        curl -i -X PUT --data 'hello' " + url + "/kv/greeting");

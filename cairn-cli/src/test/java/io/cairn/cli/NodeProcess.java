@@ -16,7 +16,7 @@ import java.util.regex.Pattern;
 
 /** A Cairn node running as its own JVM process from the launcher jar, on a loopback port it picks. */
 final class NodeProcess implements AutoCloseable {
-    private static final Pattern LISTENING = Pattern.compile("listening on (http://127\\.0\\.0\\.1:(\\d+))");
+    private static final Pattern LISTENING = Pattern.compile("listening on (https?://127\\.0\\.0\\.1:(\\d+))");
 
     private final Process process;
     private final String url;

@@ -15,6 +15,7 @@ import io.cairn.server.internode.InternodeTransport;
 import io.cairn.server.http.HttpFrontEnd;
 import io.cairn.server.http.HttpSettings;
 import io.cairn.server.http.NodeApi;
+import io.cairn.server.security.HttpTls;
 import io.cairn.server.security.NodeTls;
 import io.cairn.server.service.KvService;
 import io.cairn.server.service.LocalService;
@@ -100,8 +101,9 @@ public final class CairnNode implements AutoCloseable {
             KvService service = cluster != null ? cluster : local;
             NodeApi api = new NodeApi(config.limits(), service, cluster, metrics, config.idempotencyRetention(),
                     this::ready, this::readiness, health::healthy, this::liveness, this::status);
+            HttpTls httpTls = config.http().tls() ? HttpTls.load(config.http().tlsCert(), config.http().tlsKey(), Clock.systemUTC()) : null;
             this.http = new HttpFrontEnd(config.http().host(), config.http().port(), config.http().ioThreads(),
-                    config.http().limits(), api, metrics, health, () -> throttled);
+                    config.http().limits(), api, metrics, health, () -> throttled, httpTls);
             started.push(http);
             metrics.bindHttp(http);
             this.watchdog = new Watchdog(health, config.stallTimeout());
@@ -120,8 +122,8 @@ public final class CairnNode implements AutoCloseable {
         stallWatcher.setDaemon(true);
         stallWatcher.start();
         log.atInfo().addKeyValue("node", config.nodeId()).addKeyValue("http", config.http().host() + ":" + http.port())
-                .addKeyValue("dataDir", config.dataDir().toAbsolutePath()).addKeyValue("durability", config.durability())
-                .log("Cairn node started");
+                .addKeyValue("https", config.http().tls()).addKeyValue("dataDir", config.dataDir().toAbsolutePath())
+                .addKeyValue("durability", config.durability()).log("Cairn node started");
     }
 
     /** Joins the cluster: listens for peers on this node's internode address and starts the cluster core. */
@@ -267,6 +269,16 @@ public final class CairnNode implements AutoCloseable {
         storage.put("blockCacheBytes", engine.blockCacheUsageBytes());
         storage.put("corruptRecords", replica.stats().corruptRecords());
         m.put("storage", storage);
+        Map<String, Object> https = new LinkedHashMap<>();
+        HttpTls httpTls = http.tls();
+        https.put("enabled", httpTls != null);
+        if (httpTls != null) {
+            https.put("certificateNotAfter", httpTls.notAfter().toString());
+            https.put("certificateExpiresInSeconds", Duration.between(Instant.now(), httpTls.notAfter()).toSeconds());
+            https.put("reloads", httpTls.reloads());
+            https.put("reloadFailures", httpTls.reloadFailures());
+        }
+        m.put("https", https);
         Map<String, Object> backlog = new LinkedHashMap<>();
         backlog.put("writeQueue", writes.queueDepth());
         backlog.put("ttlSweep", replica.stats().sweepBacklog());

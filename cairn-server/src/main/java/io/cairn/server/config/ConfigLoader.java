@@ -11,6 +11,8 @@ import io.cairn.server.http.HttpSettings;
 import io.cairn.server.rocks.RocksSettings;
 import io.cairn.storage.Durability;
 import java.io.IOException;
+import java.net.InetAddress;
+import java.net.UnknownHostException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -59,6 +61,9 @@ public final class ConfigLoader {
         d.put("http.maxInflightBytes", "auto");
         d.put("http.maxUnflushedBytes", "auto");
         d.put("http.maxConnectionUnflushedBytes", "1MiB");
+        d.put("http.tls.cert", "");
+        d.put("http.tls.key", "");
+        d.put("http.tls.allowPlaintext", "false");
         d.put("limits.maxKeyBytes", "1024");
         d.put("limits.maxValueBytes", "1MiB");
         d.put("limits.maxBatchOperations", "1000");
@@ -196,11 +201,23 @@ public final class ConfigLoader {
                 size("http.maxConnectionUnflushedBytes", 1024, 1L << 30),
                 duration("http.slowReaderTimeout", Duration.ofMillis(10), Duration.ofHours(24)),
                 size("http.largeRequestBytes", 0, 1L << 40));
+        String httpHost = nonEmpty("http.host");
+        Path tlsCert = blankAsNull("http.tls.cert");
+        Path tlsKey = blankAsNull("http.tls.key");
+        if ((tlsCert == null) != (tlsKey == null)) {
+            problems.add("http.tls.cert and http.tls.key: give both for HTTPS, or neither for plain HTTP");
+        }
+        boolean allowPlaintext = bool("http.tls.allowPlaintext");
+        if (httpHost != null && tlsCert == null && !allowPlaintext && !loopback(httpHost)) {
+            problems.add("http.host: " + httpHost + " is reachable from other machines, so clients must use HTTPS: set http.tls.cert and"
+                    + " http.tls.key (bin/cairn certs issue makes a certificate), or bind 127.0.0.1; to serve plain HTTP there anyway"
+                    + " (behind a TLS-terminating proxy on the same host, say), set http.tls.allowPlaintext=true");
+        }
         NodeConfig.Http http = new NodeConfig.Http(
-                nonEmpty("http.host"),
+                httpHost,
                 integer("http.port", 0, 65_535),
                 integer("http.ioThreads", 1, 256),
-                limits);
+                limits, tlsCert, tlsKey);
         Durability durability = parse("storage.durability", v -> switch (v.toLowerCase(Locale.ROOT)) {
             case "sync" -> Durability.SYNC;
             case "async" -> Durability.ASYNC;
@@ -340,6 +357,31 @@ public final class ConfigLoader {
             problems.add(key + ": must not be empty");
         }
         return v;
+    }
+
+    /** A path, or null when the value is blank. */
+    private Path blankAsNull(String key) {
+        String v = values.get(key).trim();
+        return v.isEmpty() ? null : Path.of(v);
+    }
+
+    /**
+     * Whether {@code host} is a loopback address (so only this machine reaches the port). Names
+     * are resolved: every address they resolve to must be loopback; an unresolvable name counts
+     * as not loopback.
+     */
+    private static boolean loopback(String host) {
+        try {
+            InetAddress[] all = InetAddress.getAllByName(host);
+            for (InetAddress a : all) {
+                if (!a.isLoopbackAddress()) {
+                    return false;
+                }
+            }
+            return all.length > 0;
+        } catch (UnknownHostException e) {
+            return false;
+        }
     }
 
     /** Where a cluster node's certificates are: cluster.tls.dir, by default the data directory's "tls". */

@@ -26,7 +26,14 @@ public record NodeConfig(
         Cluster cluster) {
 
     /** The HTTP front end: where it listens, and how it bounds clients (see {@link HttpSettings}). */
-    public record Http(String host, int port, int ioThreads, HttpSettings limits) {
+    /**
+     * @param tlsCert PEM certificate chain for HTTPS, or null for plain HTTP (then {@code tlsKey} is null too)
+     * @param tlsKey  its PKCS#8 (or PKCS#1 RSA) PEM private key
+     */
+    public record Http(String host, int port, int ioThreads, HttpSettings limits, java.nio.file.Path tlsCert, java.nio.file.Path tlsKey) {
+        public boolean tls() {
+            return tlsCert != null;
+        }
         public Duration requestTimeout() {
             return limits.requestTimeout();
         }

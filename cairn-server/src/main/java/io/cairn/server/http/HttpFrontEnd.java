@@ -2,6 +2,7 @@ package io.cairn.server.http;
 
 import io.cairn.server.health.NodeHealth;
 import io.cairn.server.metrics.NodeMetrics;
+import io.cairn.server.security.HttpTls;
 import io.netty.bootstrap.ServerBootstrap;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelHandlerContext;
@@ -54,20 +55,24 @@ public final class HttpFrontEnd implements AutoCloseable {
     // initialised on several loops, so initialisation order is not accept order.
     private static final AttributeKey<Long> ACCEPTED = AttributeKey.valueOf("cairn.accepted");
     private long acceptSequence; // acceptor loop only
+    // Null: plain HTTP.
+    private final HttpTls tls;
     // Connections that have not sent a byte yet, by accept order: the oldest goes first at the limit.
     private final TreeMap<Long, Channel> silent = new TreeMap<>();
 
     public HttpFrontEnd(String host, int port, int ioThreads, HttpSettings settings, Api api, NodeMetrics metrics, NodeHealth health)
             throws InterruptedException {
-        this(host, port, ioThreads, settings, api, metrics, health, () -> false);
+        this(host, port, ioThreads, settings, api, metrics, health, () -> false, null);
     }
 
     /**
      * @param storageThrottled whether the storage engine is throttling writes now; while it is,
      *                         requests with bodies over {@code largeRequestBytes} are shed first
+     * @param tls              the HTTPS certificate, or null for plain HTTP
      */
     public HttpFrontEnd(String host, int port, int ioThreads, HttpSettings settings, Api api, NodeMetrics metrics, NodeHealth health,
-                        BooleanSupplier storageThrottled) throws InterruptedException {
+                        BooleanSupplier storageThrottled, HttpTls tls) throws InterruptedException {
+        this.tls = tls;
         boolean epoll = Epoll.isAvailable();
         boss = new MultiThreadIoEventLoopGroup(1, epoll ? EpollIoHandler.newFactory() : NioIoHandler.newFactory());
         workers = new MultiThreadIoEventLoopGroup(ioThreads, epoll ? EpollIoHandler.newFactory() : NioIoHandler.newFactory());
@@ -110,6 +115,11 @@ public final class HttpFrontEnd implements AutoCloseable {
                         }
                         synchronized (silent) {
                             silent.put(ch.attr(ACCEPTED).get(), ch);
+                        }
+                        if (tls != null) {
+                            // Decrypted bytes reach "first-byte": a connection that completes a TLS
+                            // handshake but sends no request stays silent, and so evictable.
+                            ch.pipeline().addLast("tls", tls.context().newHandler(ch.alloc()));
                         }
                         ch.pipeline()
                                 .addLast("first-byte", new FirstByte())
@@ -167,6 +177,11 @@ public final class HttpFrontEnd implements AutoCloseable {
             ctx.pipeline().remove(this);
             ctx.fireChannelRead(msg);
         }
+    }
+
+    /** The HTTPS certificate in use, or null for plain HTTP. */
+    public HttpTls tls() {
+        return tls;
     }
 
     public int port() {

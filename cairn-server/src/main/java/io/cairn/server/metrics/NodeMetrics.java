@@ -10,6 +10,7 @@ import io.cairn.server.internode.PeerStats;
 import io.cairn.server.health.NodeHealth;
 import io.cairn.server.http.HttpFrontEnd;
 import io.cairn.server.rocks.RocksEngine;
+import io.cairn.server.security.HttpTls;
 import io.cairn.server.security.NodeTls;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.FunctionCounter;
@@ -116,6 +117,15 @@ public final class NodeMetrics implements AutoCloseable {
                 .description("Bytes reserved by requests between head and answer").baseUnit("bytes").register(registry);
         Gauge.builder("cairn.http.unflushed.response.bytes", http, HttpFrontEnd::unflushedResponseBytes)
                 .description("Bytes of answers written but not yet taken by sockets").baseUnit("bytes").register(registry);
+        HttpTls tls = http.tls();
+        if (tls != null) {
+            Gauge.builder("cairn.tls.certificate.expiry.seconds", tls, t -> Duration.between(Instant.now(), t.notAfter()).toSeconds())
+                    .tag("certificate", "http").description("Seconds until this node's certificate expires (negative: expired)").register(registry);
+            FunctionCounter.builder("cairn.tls.http.reloads", tls, HttpTls::reloads)
+                    .description("Times a changed HTTPS certificate was loaded without a restart").register(registry);
+            FunctionCounter.builder("cairn.tls.http.reload.failures", tls, HttpTls::reloadFailures)
+                    .description("Changed HTTPS certificate files refused (the previous ones stay in use)").register(registry);
+        }
     }
 
     /** Fatal errors per component, and whether the node is serving. */
