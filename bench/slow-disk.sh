@@ -244,7 +244,11 @@ for obs in observers:
                 p99 = "-"
                 if inf:
                     lo = "0"
-                    for le in ("0.25", "0.5", "1.0", "2.0", "+Inf"):
+                    # Every bucket the node exports (fine ones from its percentile histogram, and
+                    # the SLO ones), in order: the p99 lies in the first one holding 99 %.
+                    les = sorted({dict(l)["le"] for (nm, l) in after if nm == base + "_bucket" and dict(l).get("peer") == peer
+                                  and "le" in dict(l)}, key=lambda x: float("inf") if x == "+Inf" else float(x))
+                    for le in les:
                         b = delta(base + "_bucket", le=le)
                         if b is not None and b >= 0.99 * inf:
                             p99 = "%s-%s" % (lo, "inf" if le == "+Inf" else "%g" % (float(le) * 1000))
@@ -276,6 +280,7 @@ header() {
 run() {
   header
   local started=$SECONDS i urls=() rc=0
+  cairn_certs "$workdir" "${ids[@]}"
   for i in "${ids[@]}"; do start_node "$i"; done
   if ! wait_until 120 all_alive; then
     for i in "${ids[@]}"; do echo "--- node$i log"; tail -20 "$workdir/node$i.log"; done

@@ -286,7 +286,11 @@ public final class NodeMetrics implements AutoCloseable {
                 heartbeatTimers.computeIfAbsent(peer, k -> Timer.builder("cairn.cluster.heartbeat.interval")
                         .description("Time between two heartbeats from a peer as this node handled them; far above cluster.heartbeatInterval means a stalled core (either side) or a slow network")
                         .tag("peer", Integer.toString(peer))
-                        .publishPercentiles(0.5, 0.99, 0.999)
+                        // Buckets, not client-side percentiles: Prometheus's timer with buckets drops
+                        // those. A fine histogram gives p99 within a bucket's width (histogram_quantile).
+                        .publishPercentileHistogram()
+                        .minimumExpectedValue(Duration.ofMillis(10))
+                        .maximumExpectedValue(Duration.ofSeconds(30))
                         .serviceLevelObjectives(Duration.ofMillis(250), Duration.ofMillis(500), Duration.ofSeconds(1), Duration.ofSeconds(2))
                         .register(registry)).record(intervalNanos, TimeUnit.NANOSECONDS);
             }
