@@ -15,6 +15,8 @@ import io.cairn.server.internode.InternodeTransport;
 import io.cairn.server.http.HttpFrontEnd;
 import io.cairn.server.http.HttpSettings;
 import io.cairn.server.http.NodeApi;
+import io.cairn.server.security.AuditLog;
+import io.cairn.server.security.AuditSink;
 import io.cairn.server.security.HttpTls;
 import io.cairn.server.security.NodeTls;
 import io.cairn.server.service.KvService;
@@ -59,6 +61,9 @@ public final class CairnNode implements AutoCloseable {
     // RocksDB delays (or stops) writes: large requests are shed first (see http.largeRequestBytes).
     private volatile boolean throttled;
     private final Thread stallWatcher;
+    // Bounds the audit events waiting for the disk; beyond it they are dropped and counted.
+    private static final int AUDIT_QUEUE = 4096;
+    private final AuditLog audit;
 
     public static CairnNode start(NodeConfig config) throws InterruptedException {
         return new CairnNode(config, System::exit);
@@ -76,6 +81,9 @@ public final class CairnNode implements AutoCloseable {
         // Whatever started, newest first, so a failed start stops it in reverse order.
         java.util.Deque<AutoCloseable> started = new java.util.ArrayDeque<>();
         try {
+            this.audit = new AuditLog(config.audit().dir(config.dataDir()), config.audit().maxFileBytes(), config.audit().maxFiles(),
+                    AUDIT_QUEUE, config.nodeId(), Clock.systemUTC());
+            started.push(audit);
             HybridClock clock = new HybridClock(System::currentTimeMillis, config.nodeId(), config.cluster().maxClockOffset().toMillis());
             // Test clusters may slow their disk on demand (POST /admin/faults?diskDelay=...).
             StorageEngine data = config.cluster().faultInjection() ? new DelayableEngine(engine) : engine;
@@ -90,7 +98,7 @@ public final class CairnNode implements AutoCloseable {
             metrics.bindClock(clock);
             metrics.bindWriteQueue(writes::queueDepth);
             Namespace ns = Namespace.defaults(config.ttl().defaultTtl().toMillis());
-            this.cluster = config.cluster().enabled() ? startCluster(config, ns, replica, writes, data, metrics, health) : null;
+            this.cluster = config.cluster().enabled() ? startCluster(config, ns, replica, writes, data, metrics, health, audit) : null;
             if (cluster != null) {
                 started.push(cluster);
             }
@@ -100,8 +108,8 @@ public final class CairnNode implements AutoCloseable {
             }
             KvService service = cluster != null ? cluster : local;
             NodeApi api = new NodeApi(config.limits(), service, cluster, metrics, config.idempotencyRetention(),
-                    this::ready, this::readiness, health::healthy, this::liveness, this::status);
-            HttpTls httpTls = config.http().tls() ? HttpTls.load(config.http().tlsCert(), config.http().tlsKey(), Clock.systemUTC()) : null;
+                    this::ready, this::readiness, health::healthy, this::liveness, this::status, audit);
+            HttpTls httpTls = config.http().tls() ? HttpTls.load(config.http().tlsCert(), config.http().tlsKey(), Clock.systemUTC(), audit) : null;
             this.http = new HttpFrontEnd(config.http().host(), config.http().port(), config.http().ioThreads(),
                     config.http().limits(), api, metrics, health, () -> throttled, httpTls);
             started.push(http);
@@ -128,7 +136,7 @@ public final class CairnNode implements AutoCloseable {
 
     /** Joins the cluster: listens for peers on this node's internode address and starts the cluster core. */
     private static ClusterDriver startCluster(NodeConfig config, Namespace ns, LocalReplica replica, WritePath writes,
-                                              StorageEngine engine, NodeMetrics metrics, NodeHealth health) {
+                                              StorageEngine engine, NodeMetrics metrics, NodeHealth health, AuditSink audit) {
         NodeConfig.Cluster c = config.cluster();
         Member self = c.members().stream().filter(m -> m.id() == config.nodeId()).findFirst().orElseThrow();
         Map<Integer, InetSocketAddress> peers = new LinkedHashMap<>();
@@ -136,10 +144,10 @@ public final class CairnNode implements AutoCloseable {
             peers.put(m.id(), InetSocketAddress.createUnresolved(m.internodeHost(), m.internodePort()));
         }
         // Read and checked before anything listens: a node with unusable certificates does not start.
-        NodeTls tls = NodeTls.load(c.tlsDir(), config.nodeId(), Clock.systemUTC());
+        NodeTls tls = NodeTls.load(c.tlsDir(), config.nodeId(), Clock.systemUTC(), audit);
         ClusterDriver driver = new ClusterDriver(config, ns, replica, writes, engine,
                 (inbound, lanes) -> new InternodeTransport(config.nodeId(), self.internodeHost(), self.internodePort(),
-                        peers, inbound, lanes, InternodeSettings.defaults().withMessageBudget(c.requestTimeout()), tls),
+                        peers, inbound, lanes, InternodeSettings.defaults().withMessageBudget(c.requestTimeout()), tls, audit),
                 metrics.peerRequests(), health);
         metrics.bindCluster(driver);
         log.atInfo().addKeyValue("node", config.nodeId()).addKeyValue("zone", self.zone())
@@ -335,6 +343,7 @@ public final class CairnNode implements AutoCloseable {
         stallWatcher.interrupt();
         metrics.close();
         engine.close();
+        audit.close();
         log.atInfo().addKeyValue("node", config.nodeId()).log("Cairn node stopped");
     }
 

@@ -99,6 +99,8 @@ public final class ConfigLoader {
         d.put("cluster.sloppyQuorum", "false");
         d.put("cluster.faultInjection", "false");
         d.put("cluster.tls.dir", "");
+        d.put("audit.maxFileBytes", "16MiB");
+        d.put("audit.maxFiles", "8");
         d.put("cluster.shards", Integer.toString(Math.min(Shard.MAX_SHARDS, Runtime.getRuntime().availableProcessors())));
         return java.util.Collections.unmodifiableMap(d);
     }
@@ -252,7 +254,8 @@ public final class ConfigLoader {
         }
         return new NodeConfig(nodeId, dataDir, exitOnFatal, stallTimeout, http, new Limits(maxKey, maxValue, maxOps, maxBatchBody), durability,
                 new RocksSettings(blockCache, writeBuffer, maxWriteBuffers, compactionRate, backgroundJobs, asyncSync.toMillis()),
-                write, ttl, retention, cluster);
+                write, ttl, retention, cluster,
+                new NodeConfig.Audit(size("audit.maxFileBytes", 4096, 1L << 40), integer("audit.maxFiles", 1, 1000)));
     }
 
     private NodeConfig.Cluster cluster(int nodeId, NodeConfig.Ttl ttl) {

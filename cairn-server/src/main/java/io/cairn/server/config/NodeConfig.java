@@ -23,7 +23,15 @@ public record NodeConfig(
         Write write,
         Ttl ttl,
         Duration idempotencyRetention,
-        Cluster cluster) {
+        Cluster cluster,
+        Audit audit) {
+
+    /** The audit log ({@code <dataDir>/audit/audit.log}): its rotation bounds. */
+    public record Audit(long maxFileBytes, int maxFiles) {
+        public Path dir(Path dataDir) {
+            return dataDir.resolve("audit");
+        }
+    }
 
     /** The HTTP front end: where it listens, and how it bounds clients (see {@link HttpSettings}). */
     /**

@@ -6,16 +6,17 @@ import io.netty.handler.codec.http.HttpMethod;
 /**
  * One complete HTTP request as the API sees it: method, path, raw query, headers, body, and the
  * {@link System#nanoTime()} by which it must be answered (its last byte's arrival plus the request
- * timeout); work still waiting to start past it is refused, never executed.
+ * timeout); work still waiting to start past it is refused, never executed; and the client's
+ * address, for the audit log.
  */
-public record HttpCall(HttpMethod method, String path, String query, HttpHeaders headers, byte[] body, long deadlineNanos) {
-    static HttpCall of(HttpMethod method, String uri, HttpHeaders headers, byte[] body, long deadlineNanos) {
+public record HttpCall(HttpMethod method, String path, String query, HttpHeaders headers, byte[] body, long deadlineNanos, String remote) {
+    static HttpCall of(HttpMethod method, String uri, HttpHeaders headers, byte[] body, long deadlineNanos, String remote) {
         int q = uri.indexOf('?');
         int hash = uri.indexOf('#');
         String withoutFragment = hash >= 0 ? uri.substring(0, hash) : uri;
         if (q >= 0 && (hash < 0 || q < hash)) {
-            return new HttpCall(method, withoutFragment.substring(0, q), withoutFragment.substring(q + 1), headers, body, deadlineNanos);
+            return new HttpCall(method, withoutFragment.substring(0, q), withoutFragment.substring(q + 1), headers, body, deadlineNanos, remote);
         }
-        return new HttpCall(method, withoutFragment, "", headers, body, deadlineNanos);
+        return new HttpCall(method, withoutFragment, "", headers, body, deadlineNanos, remote);
     }
 }

@@ -13,6 +13,7 @@ import io.cairn.request.Op;
 import io.cairn.request.OpResult;
 import io.cairn.request.WriteOutcome;
 import io.cairn.server.metrics.NodeMetrics;
+import io.cairn.server.security.AuditSink;
 import io.cairn.server.service.ClusterAdmin;
 import io.cairn.server.service.KvService;
 import io.netty.channel.EventLoop;
@@ -80,10 +81,13 @@ public final class NodeApi implements Api {
     private final Supplier<Map<String, Object>> liveness;
     private final Supplier<Map<String, Object>> status;
 
+    private final AuditSink audit;
+
     public NodeApi(Limits limits, KvService service, ClusterAdmin admin, NodeMetrics metrics, Duration idempotencyRetention,
                    BooleanSupplier ready, Supplier<Map<String, Object>> readiness, BooleanSupplier healthy,
-                   Supplier<Map<String, Object>> liveness, Supplier<Map<String, Object>> status) {
+                   Supplier<Map<String, Object>> liveness, Supplier<Map<String, Object>> status, AuditSink audit) {
         this.limits = limits;
+        this.audit = audit;
         this.service = service;
         this.admin = admin;
         this.metrics = metrics;
@@ -191,6 +195,21 @@ public final class NodeApi implements Api {
      * {@code diskDelay=300ms} slows every disk operation ({@code 0} restores it). Test clusters only.
      */
     private CompletableFuture<FullHttpResponse> faults(HttpCall call) {
+        if (!call.method().equals(HttpMethod.POST)) {
+            return changeFaults(call);
+        }
+        Map<String, String> asked = Map.of("query", call.query());
+        try {
+            CompletableFuture<FullHttpResponse> done = changeFaults(call);
+            audit.record("admin.faults", "done", null, call.remote(), asked);
+            return done;
+        } catch (CairnException e) {
+            audit.record("admin.faults", "refused", null, call.remote(), Map.of("query", call.query(), "reason", e.getMessage()));
+            throw e;
+        }
+    }
+
+    private CompletableFuture<FullHttpResponse> changeFaults(HttpCall call) {
         boolean post = call.method().equals(HttpMethod.POST);
         if (!post && !call.method().equals(HttpMethod.GET)) {
             return done(methodNotAllowed("GET, POST"));

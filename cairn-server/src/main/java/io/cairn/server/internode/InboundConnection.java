@@ -17,6 +17,7 @@ import java.security.cert.X509Certificate;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import javax.net.ssl.SSLPeerUnverifiedException;
 import org.slf4j.Logger;
@@ -132,6 +133,8 @@ final class InboundConnection extends ByteToMessageDecoder {
             int certified = certifiedPeer(ctx);
             if (certified != caller) {
                 transport.totals().tlsRefusals.incrementAndGet();
+                transport.audit().record("internode.connection", "refused", certified < 0 ? "unknown" : "node " + certified,
+                        String.valueOf(ctx.channel().remoteAddress()), Map.of("reason", "claimed to be node " + caller));
                 reject(ctx, "caller claims to be node " + caller + " but its certificate is "
                         + (certified < 0 ? "no member's" : "node " + certified + "'s"));
                 return false;

@@ -3,6 +3,7 @@ package io.cairn.server.internode;
 import io.cairn.message.Message;
 import io.cairn.message.MessageCodec;
 import io.cairn.cluster.Transport;
+import io.cairn.server.security.AuditSink;
 import io.cairn.server.security.NodeTls;
 import io.netty.bootstrap.ServerBootstrap;
 import io.netty.channel.Channel;
@@ -86,6 +87,7 @@ public final class InternodeTransport implements Transport, AutoCloseable {
     private final Lanes lanes;
     // Null: plaintext (tests of the transport itself, and clusters that opted out).
     private final NodeTls tls;
+    private final AuditSink audit;
     private final EventLoopGroup group;
     private final Channel listener;
     // Every peer and this node itself. Invariant: outbound holds exactly the peers of stats but
@@ -115,6 +117,8 @@ public final class InternodeTransport implements Transport, AutoCloseable {
                 totals.tlsRefusals.incrementAndGet();
                 log.atWarn().addKeyValue("node", nodeId).addKeyValue("remote", ctx.channel().remoteAddress())
                         .addKeyValue("reason", String.valueOf(done.cause())).log("refused an internode connection: TLS handshake failed");
+                audit.record("internode.connection", "refused", "unknown", String.valueOf(ctx.channel().remoteAddress()),
+                        Map.of("reason", "TLS handshake failed: " + done.cause()));
                 ctx.close();
             }
             super.userEventTriggered(ctx, evt);
@@ -165,7 +169,8 @@ public final class InternodeTransport implements Transport, AutoCloseable {
     /** Every inbound message on {@code executor}; see the main constructor. */
     public InternodeTransport(int nodeId, String listenHost, int listenPort, Map<Integer, InetSocketAddress> peers,
                               BiConsumer<Integer, Message> inbound, Executor executor, InternodeSettings settings) {
-        this(nodeId, listenHost, listenPort, peers, inbound, Lanes.single(Objects.requireNonNull(executor, "executor")), settings, null);
+        this(nodeId, listenHost, listenPort, peers, inbound, Lanes.single(Objects.requireNonNull(executor, "executor")), settings, null,
+                AuditSink.NONE);
     }
 
     /**
@@ -180,10 +185,11 @@ public final class InternodeTransport implements Transport, AutoCloseable {
      * @param lanes      which executor runs each call of {@code inbound}
      * @param tls        this node's certificates: every connection, both ways, is mutual TLS and the
      *                   peer is who its certificate names; null for plaintext
+     * @param audit      where refused connections are recorded
      * @throws IllegalStateException when the port cannot be bound
      */
     public InternodeTransport(int nodeId, String listenHost, int listenPort, Map<Integer, InetSocketAddress> peers,
-                              BiConsumer<Integer, Message> inbound, Lanes lanes, InternodeSettings settings, NodeTls tls) {
+                              BiConsumer<Integer, Message> inbound, Lanes lanes, InternodeSettings settings, NodeTls tls, AuditSink audit) {
         Objects.requireNonNull(listenHost, "listenHost");
         Objects.requireNonNull(peers, "peers");
         this.nodeId = nodeId;
@@ -193,6 +199,7 @@ public final class InternodeTransport implements Transport, AutoCloseable {
             throw new IllegalArgumentException("TLS material of node " + tls.nodeId() + " for node " + nodeId);
         }
         this.tls = tls;
+        this.audit = Objects.requireNonNull(audit, "audit");
         this.settings = Objects.requireNonNull(settings, "settings");
 
         this.epoll = Epoll.isAvailable();
@@ -310,7 +317,7 @@ public final class InternodeTransport implements Transport, AutoCloseable {
             PeerStats s = new PeerStats(peer);
             stats.put(peer, s);
             outbound.put(peer, new OutboundPeer(nodeId, peer, address.getHostString(), address.getPort(), group.next(),
-                    socketClass, epoll, settings, s, totals, channels, tls));
+                    socketClass, epoll, settings, s, totals, channels, tls, audit));
         }
         log.atInfo().addKeyValue("node", nodeId).addKeyValue("peer", peer).addKeyValue("address", address).log("internode peer added");
     }
@@ -470,6 +477,10 @@ public final class InternodeTransport implements Transport, AutoCloseable {
     /** This node's TLS material, or null when the transport is plaintext. */
     public NodeTls tlsMaterial() {
         return tls;
+    }
+
+    AuditSink audit() {
+        return audit;
     }
 
     Totals totals() {

@@ -1,5 +1,6 @@
 package io.cairn.server.internode;
 
+import io.cairn.server.security.AuditSink;
 import io.cairn.server.security.NodeIdentity;
 import io.cairn.server.security.NodeTls;
 import io.netty.channel.ChannelInitializer;
@@ -22,6 +23,7 @@ import io.netty.channel.socket.SocketChannel;
 import io.netty.util.ReferenceCountUtil;
 import io.netty.util.concurrent.ScheduledFuture;
 import java.net.InetSocketAddress;
+import java.util.Map;
 import java.util.Queue;
 import java.util.SplittableRandom;
 import java.util.concurrent.ConcurrentLinkedQueue;
@@ -64,6 +66,7 @@ final class OutboundPeer {
     private final ChannelGroup channels;
     // Null: plaintext.
     private final NodeTls tls;
+    private final AuditSink audit;
 
     // Shared with sending threads.
     private final Queue<Outgoing> queue = new ConcurrentLinkedQueue<>();
@@ -86,7 +89,7 @@ final class OutboundPeer {
 
     OutboundPeer(int self, int id, String host, int port, EventLoop loop, Class<? extends SocketChannel> channelClass,
                  boolean epoll, InternodeSettings settings, PeerStats stats, InternodeTransport.Totals totals,
-                 ChannelGroup channels, NodeTls tls) {
+                 ChannelGroup channels, NodeTls tls, AuditSink audit) {
         this.self = self;
         this.id = id;
         this.host = host;
@@ -97,6 +100,7 @@ final class OutboundPeer {
         this.totals = totals;
         this.channels = channels;
         this.tls = tls;
+        this.audit = audit;
         this.jitter = new SplittableRandom(settings.jitterSeed() * 0x9E3779B97F4A7C15L + id);
         this.bootstrap = new Bootstrap()
                 .group(loop)
@@ -269,6 +273,8 @@ final class OutboundPeer {
             reportedTls = true;
             line.addKeyValue("node", self).addKeyValue("peer", id).addKeyValue("address", host + ":" + port).addKeyValue("reason", reason)
                     .log("refused the connection to a peer: it did not prove to be that member");
+            audit.record("internode.dial", "refused", certified < 0 ? "unknown" : "node " + certified, host + ":" + port,
+                    Map.of("peer", id, "reason", reason));
             ch.close();
             scheduleReconnect();
             return;

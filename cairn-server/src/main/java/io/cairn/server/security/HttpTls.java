@@ -10,6 +10,7 @@ import java.security.cert.X509Certificate;
 import java.time.Clock;
 import java.time.Instant;
 import java.util.List;
+import java.util.Map;
 import java.util.Objects;
 import java.util.concurrent.atomic.AtomicLong;
 import javax.net.ssl.SSLException;
@@ -33,6 +34,7 @@ public final class HttpTls {
     private final Path certFile;
     private final Path keyFile;
     private final Clock clock;
+    private final AuditSink audit;
     private volatile Loaded current;
     private volatile long checkedAtMillis;
     private final AtomicLong reloads = new AtomicLong();
@@ -40,17 +42,18 @@ public final class HttpTls {
 
     private record Loaded(SslContext context, X509Certificate cert, String stamp) {}
 
-    private HttpTls(Path certFile, Path keyFile, Clock clock, Loaded loaded) {
+    private HttpTls(Path certFile, Path keyFile, Clock clock, AuditSink audit, Loaded loaded) {
         this.certFile = certFile;
         this.keyFile = keyFile;
         this.clock = clock;
+        this.audit = audit;
         this.current = loaded;
         this.checkedAtMillis = clock.millis();
     }
 
     /** Loads and checks the files; refuses missing, malformed, mismatched or expired material. */
-    public static HttpTls load(Path certFile, Path keyFile, Clock clock) {
-        return new HttpTls(certFile, keyFile, clock, read(certFile, keyFile, clock.instant()));
+    public static HttpTls load(Path certFile, Path keyFile, Clock clock, AuditSink audit) {
+        return new HttpTls(certFile, keyFile, clock, audit, read(certFile, keyFile, clock.instant()));
     }
 
     private static Loaded read(Path certFile, Path keyFile, Instant now) {
@@ -107,12 +110,15 @@ public final class HttpTls {
                 reloads.incrementAndGet();
                 log.atInfo().addKeyValue("cert", certFile).addKeyValue("notAfter", loaded.cert.getNotAfter().toInstant())
                         .log("reloaded the HTTPS certificate; new connections use it");
+                audit.record("tls.http.reloaded", "done", null, null,
+                        Map.of("cert", certFile.toString(), "notAfter", loaded.cert.getNotAfter().toInstant().toString()));
                 return loaded.context;
             } catch (SecurityConfigException e) {
                 current = new Loaded(before.context, before.cert, stamp);
                 reloadFailures.incrementAndGet();
                 log.atWarn().addKeyValue("cert", certFile).addKeyValue("reason", e.getMessage())
                         .log("refused a changed HTTPS certificate; still using the previous one");
+                audit.record("tls.http.reloaded", "refused", null, null, Map.of("cert", certFile.toString(), "reason", e.getMessage()));
                 return before.context;
             }
         }

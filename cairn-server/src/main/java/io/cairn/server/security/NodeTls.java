@@ -13,6 +13,7 @@ import java.security.cert.X509Certificate;
 import java.time.Clock;
 import java.time.Instant;
 import java.util.List;
+import java.util.Map;
 import java.util.Objects;
 import java.util.concurrent.atomic.AtomicLong;
 import javax.net.ssl.SSLException;
@@ -40,6 +41,7 @@ public final class NodeTls {
     private final Path dir;
     private final int nodeId;
     private final Clock clock;
+    private final AuditSink audit;
     private volatile Material current;
     private volatile long checkedAtMillis;
     private final AtomicLong reloads = new AtomicLong();
@@ -48,10 +50,11 @@ public final class NodeTls {
     /** What was loaded, and the file stamps it was loaded from. */
     private record Material(SslContext server, SslContext client, X509Certificate cert, X509Certificate ca, String stamp) {}
 
-    private NodeTls(Path dir, int nodeId, Clock clock, Material material) {
+    private NodeTls(Path dir, int nodeId, Clock clock, AuditSink audit, Material material) {
         this.dir = dir;
         this.nodeId = nodeId;
         this.clock = clock;
+        this.audit = audit;
         this.current = material;
         this.checkedAtMillis = clock.millis();
     }
@@ -62,6 +65,11 @@ public final class NodeTls {
      * issued by the CA beside it.
      */
     public static NodeTls load(Path dir, int nodeId, Clock clock) {
+        return load(dir, nodeId, clock, AuditSink.NONE);
+    }
+
+    /** As {@link #load(Path, int, Clock)}; reloads and refused reloads are recorded in {@code audit}. */
+    public static NodeTls load(Path dir, int nodeId, Clock clock, AuditSink audit) {
         for (String name : new String[] {CertificateAuthority.NODE_CERT, CertificateAuthority.NODE_KEY, CertificateAuthority.CA_CERT}) {
             if (!Files.isRegularFile(dir.resolve(name))) {
                 throw new SecurityConfigException("nodes of a cluster talk only over mutual TLS, and " + dir.toAbsolutePath() + " has no " + name
@@ -70,7 +78,7 @@ public final class NodeTls {
                         + "), or point cluster.tls.dir at where they are; docs/security.md explains");
             }
         }
-        return new NodeTls(dir, nodeId, clock, read(dir, nodeId, clock.instant()));
+        return new NodeTls(dir, nodeId, clock, audit, read(dir, nodeId, clock.instant()));
     }
 
     private static Material read(Path dir, int nodeId, Instant now) {
@@ -184,6 +192,8 @@ public final class NodeTls {
                 reloads.incrementAndGet();
                 log.atInfo().addKeyValue("node", nodeId).addKeyValue("dir", dir).addKeyValue("notAfter", loaded.cert.getNotAfter().toInstant())
                         .log("reloaded TLS certificates; new connections use them");
+                audit.record("tls.internode.reloaded", "done", null, null,
+                        Map.of("dir", dir.toString(), "notAfter", loaded.cert.getNotAfter().toInstant().toString()));
                 return loaded;
             } catch (SecurityConfigException e) {
                 // A half-written rotation or a wrong file: keep what works, try again on a later change.
@@ -191,6 +201,7 @@ public final class NodeTls {
                 reloadFailures.incrementAndGet();
                 log.atWarn().addKeyValue("node", nodeId).addKeyValue("dir", dir).addKeyValue("reason", e.getMessage())
                         .log("refused changed TLS certificates; still using the previous ones");
+                audit.record("tls.internode.reloaded", "refused", null, null, Map.of("dir", dir.toString(), "reason", e.getMessage()));
                 return before;
             }
         }

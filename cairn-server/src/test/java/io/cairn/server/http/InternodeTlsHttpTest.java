@@ -117,6 +117,8 @@ class InternodeTlsHttpTest {
         awaitRefusals(target, before + 1);
 
         assertThat(target.get("/kv/forged?r=all").statusCode()).as("no forged write was applied").isEqualTo(404);
+        target.awaitAudit("\"event\":\"internode.connection\",\"outcome\":\"refused\",\"who\":\"node 3\"");
+        target.awaitAudit("claimed to be node 2");
         assertThat(nodes[0].put("/kv/after?w=all", "ok").statusCode()).as("the cluster is unharmed").isEqualTo(200);
         assertThat(text(nodes[2].get("/kv/after?r=all"))).isEqualTo("ok");
     }
@@ -160,6 +162,7 @@ class InternodeTlsHttpTest {
         }
         assertThat(accepted.get()).as("node 1 dialled the address of node 3").isPositive();
         assertThat(applicationBytes.get()).as("node 1 sent the impostor nothing, not even its handshake").isZero();
+        nodes[0].awaitAudit("\"event\":\"internode.dial\",\"outcome\":\"refused\",\"who\":\"node 2\"");
     }
 
     @Test

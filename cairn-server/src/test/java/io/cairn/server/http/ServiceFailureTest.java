@@ -13,6 +13,7 @@ import io.cairn.request.WriteOutcome;
 import io.cairn.server.config.ConfigLoader;
 import io.cairn.server.health.NodeHealth;
 import io.cairn.server.metrics.NodeMetrics;
+import io.cairn.server.security.AuditSink;
 import io.cairn.server.service.KvService;
 import java.net.URI;
 import java.net.http.HttpClient;
@@ -93,7 +94,7 @@ class ServiceFailureTest {
         };
         NodeMetrics metrics = new NodeMetrics();
         NodeApi api = new NodeApi(Limits.DEFAULTS, service, null, metrics, Duration.ofHours(1),
-                () -> true, Map::of, health::healthy, Map::of, Map::of);
+                () -> true, Map::of, health::healthy, Map::of, Map::of, AuditSink.NONE);
         http = new HttpFrontEnd("127.0.0.1", 0, 1, ConfigLoader.load(null, Map.of()).http().limits(), api, metrics, health);
     }
 

@@ -63,6 +63,8 @@ class SlowDiskHttpTest {
         HttpResponse<byte[]> slowed = slow.call("POST", "/admin/faults?diskDelay=" + DISK_DELAY_MILLIS + "ms", null);
         assertThat(slowed.statusCode()).as(TestNode.describe(slowed)).isEqualTo(200);
         assertThat(json(slowed).path("diskDelayMillis").asLong()).isEqualTo(DISK_DELAY_MILLIS);
+        assertThat(slow.awaitAudit("\"event\":\"admin.faults\",\"outcome\":\"done\"")).as("the fault injection is in the audit log")
+                .contains("\"from\":\"/127.0.0.1:").contains("diskDelay=");
 
         AtomicLong slowest = new AtomicLong();
         AtomicLong served = new AtomicLong();

@@ -11,6 +11,7 @@ import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.HashMap;
@@ -157,6 +158,25 @@ final class TestNode implements AutoCloseable {
             Thread.sleep(50);
         }
         throw new AssertionError("not every member is alive after 20 s: " + text(get("/admin/cluster")));
+    }
+
+    /** Waits (10 s at most) until this node's audit log holds a line containing {@code text}; returns that line. */
+    String awaitAudit(String text) throws IOException, InterruptedException {
+        Path file = dataDir.resolve("audit").resolve("audit.log");
+        long deadline = System.nanoTime() + 10_000_000_000L;
+        while (true) {
+            if (Files.exists(file)) {
+                for (String line : Files.readAllLines(file)) {
+                    if (line.contains(text)) {
+                        return line;
+                    }
+                }
+            }
+            if (System.nanoTime() > deadline) {
+                throw new AssertionError("no audit line containing " + text + " within 10 s in " + file);
+            }
+            Thread.sleep(50);
+        }
     }
 
     String metrics() {

@@ -7,6 +7,7 @@ import io.cairn.message.Message;
 import io.cairn.message.Protocol;
 import io.cairn.message.MessageCodec;
 import io.cairn.record.Record;
+import io.cairn.server.security.AuditSink;
 import io.cairn.clock.Version;
 import java.io.IOException;
 import java.io.InputStream;
@@ -225,7 +226,7 @@ class InternodeTransportTest {
             default -> 0;
         });
         try (InternodeTransport b = new InternodeTransport(B, "127.0.0.1", ports.get(B), peers,
-                (from, m) -> inbox.add(new Delivery(from, m, Thread.currentThread())), route, FAST, null)) {
+                (from, m) -> inbox.add(new Delivery(from, m, Thread.currentThread())), route, FAST, null, AuditSink.NONE)) {
             int count = 3_000;
             a.core.execute(() -> {
                 for (int i = 0; i < count; i++) {
