@@ -4,7 +4,6 @@ import io.netty.handler.ssl.ClientAuth;
 import io.netty.handler.ssl.SslContext;
 import io.netty.handler.ssl.SslContextBuilder;
 import io.netty.handler.ssl.SslProvider;
-import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.GeneralSecurityException;
@@ -14,8 +13,6 @@ import java.time.Clock;
 import java.time.Instant;
 import java.util.List;
 import java.util.Map;
-import java.util.Objects;
-import java.util.concurrent.atomic.AtomicLong;
 import javax.net.ssl.SSLException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -27,7 +24,7 @@ import org.slf4j.LoggerFactory;
  * ends present certificates and trust only the cluster CA (mutual TLS 1.3); which member a peer is
  * comes from its certificate ({@link NodeIdentity}), never from what it says.
  *
- * <p><b>Rotation.</b> The files are looked at again, at most once per {@link #RECHECK_MILLIS},
+ * <p><b>Rotation.</b> The files are looked at again, at most once per {@link ReloadingFiles#RECHECK_MILLIS},
  * whenever a connection is set up: when they changed, the new material is loaded and checked (it
  * must still be this node's, chain to a CA, and hold a matching key) and used for every new
  * connection; established connections keep theirs. Material that fails the checks is refused,
@@ -35,28 +32,31 @@ import org.slf4j.LoggerFactory;
  */
 public final class NodeTls {
     private static final Logger log = LoggerFactory.getLogger(NodeTls.class);
-    static final long RECHECK_MILLIS = 1_000;
     private static final String[] PROTOCOLS = {"TLSv1.3"};
 
-    private final Path dir;
     private final int nodeId;
-    private final Clock clock;
-    private final AuditSink audit;
-    private volatile Material current;
-    private volatile long checkedAtMillis;
-    private final AtomicLong reloads = new AtomicLong();
-    private final AtomicLong reloadFailures = new AtomicLong();
+    private final ReloadingFiles<Material> material;
 
-    /** What was loaded, and the file stamps it was loaded from. */
-    private record Material(SslContext server, SslContext client, X509Certificate cert, X509Certificate ca, String stamp) {}
+    /** What was loaded. */
+    private record Material(SslContext server, SslContext client, X509Certificate cert, X509Certificate ca) {}
 
-    private NodeTls(Path dir, int nodeId, Clock clock, AuditSink audit, Material material) {
-        this.dir = dir;
+    private NodeTls(Path dir, int nodeId, Clock clock, AuditSink audit) {
         this.nodeId = nodeId;
-        this.clock = clock;
-        this.audit = audit;
-        this.current = material;
-        this.checkedAtMillis = clock.millis();
+        this.material = new ReloadingFiles<>(
+                List.of(dir.resolve(CertificateAuthority.NODE_CERT), dir.resolve(CertificateAuthority.NODE_KEY), dir.resolve(CertificateAuthority.CA_CERT)),
+                clock, files -> read(dir, nodeId, clock.instant()),
+                loaded -> {
+                    log.atInfo().addKeyValue("node", nodeId).addKeyValue("dir", dir).addKeyValue("notAfter", loaded.cert.getNotAfter().toInstant())
+                            .log("reloaded TLS certificates; new connections use them");
+                    audit.record("tls.internode.reloaded", "done", null, null,
+                            Map.of("dir", dir.toString(), "notAfter", loaded.cert.getNotAfter().toInstant().toString()));
+                },
+                refused -> {
+                    // A half-written rotation or a wrong file: keep what works, try again on a later change.
+                    log.atWarn().addKeyValue("node", nodeId).addKeyValue("dir", dir).addKeyValue("reason", refused.getMessage())
+                            .log("refused changed TLS certificates; still using the previous ones");
+                    audit.record("tls.internode.reloaded", "refused", null, null, Map.of("dir", dir.toString(), "reason", refused.getMessage()));
+                });
     }
 
     /**
@@ -78,14 +78,13 @@ public final class NodeTls {
                         + "), or point cluster.tls.dir at where they are; docs/security.md explains");
             }
         }
-        return new NodeTls(dir, nodeId, clock, audit, read(dir, nodeId, clock.instant()));
+        return new NodeTls(dir, nodeId, clock, audit);
     }
 
     private static Material read(Path dir, int nodeId, Instant now) {
         Path certFile = dir.resolve(CertificateAuthority.NODE_CERT);
         Path keyFile = dir.resolve(CertificateAuthority.NODE_KEY);
         Path caFile = dir.resolve(CertificateAuthority.CA_CERT);
-        String stamp = stamp(certFile, keyFile, caFile);
         List<X509Certificate> chain = Pem.readCertificates(certFile);
         X509Certificate cert = chain.get(0);
         List<X509Certificate> cas = Pem.readCertificates(caFile);
@@ -119,32 +118,20 @@ public final class NodeTls {
                     // Peers are identified by the member id in their certificate (checked after the
                     // handshake), not by the host name they were dialled at.
                     .endpointIdentificationAlgorithm(null).build();
-            return new Material(server, client, cert, issuer, stamp);
+            return new Material(server, client, cert, issuer);
         } catch (SSLException | IllegalArgumentException e) {
             throw new SecurityConfigException("the key in " + keyFile + " does not fit the certificate in " + certFile + ": " + e.getMessage(), e);
         }
     }
 
-    private static String stamp(Path... files) {
-        StringBuilder b = new StringBuilder();
-        for (Path f : files) {
-            try {
-                b.append(Files.getLastModifiedTime(f).toMillis()).append('/').append(Files.size(f)).append(';');
-            } catch (IOException e) {
-                b.append("missing;");
-            }
-        }
-        return b.toString();
-    }
-
     /** The context for connections this node accepts. */
     public SslContext server() {
-        return refreshed().server;
+        return material.get().server;
     }
 
     /** The context for connections this node dials. */
     public SslContext client() {
-        return refreshed().client;
+        return material.get().client;
     }
 
     public int nodeId() {
@@ -153,57 +140,19 @@ public final class NodeTls {
 
     /** When this node's certificate in use expires. */
     public Instant notAfter() {
-        return current.cert.getNotAfter().toInstant();
+        return material.current().cert.getNotAfter().toInstant();
     }
 
     /** When the CA certificate in use expires. */
     public Instant caNotAfter() {
-        return current.ca.getNotAfter().toInstant();
+        return material.current().ca.getNotAfter().toInstant();
     }
 
     public long reloads() {
-        return reloads.get();
+        return material.reloads();
     }
 
     public long reloadFailures() {
-        return reloadFailures.get();
-    }
-
-    /** The material in use, reloaded first if the files changed since it was read. */
-    private Material refreshed() {
-        long now = clock.millis();
-        if (now - checkedAtMillis < RECHECK_MILLIS) {
-            return current;
-        }
-        synchronized (this) {
-            if (now - checkedAtMillis < RECHECK_MILLIS) {
-                return current;
-            }
-            checkedAtMillis = now;
-            Material before = current;
-            String stamp = stamp(dir.resolve(CertificateAuthority.NODE_CERT), dir.resolve(CertificateAuthority.NODE_KEY),
-                    dir.resolve(CertificateAuthority.CA_CERT));
-            if (Objects.equals(stamp, before.stamp)) {
-                return before;
-            }
-            try {
-                Material loaded = read(dir, nodeId, clock.instant());
-                current = loaded;
-                reloads.incrementAndGet();
-                log.atInfo().addKeyValue("node", nodeId).addKeyValue("dir", dir).addKeyValue("notAfter", loaded.cert.getNotAfter().toInstant())
-                        .log("reloaded TLS certificates; new connections use them");
-                audit.record("tls.internode.reloaded", "done", null, null,
-                        Map.of("dir", dir.toString(), "notAfter", loaded.cert.getNotAfter().toInstant().toString()));
-                return loaded;
-            } catch (SecurityConfigException e) {
-                // A half-written rotation or a wrong file: keep what works, try again on a later change.
-                current = new Material(before.server, before.client, before.cert, before.ca, stamp);
-                reloadFailures.incrementAndGet();
-                log.atWarn().addKeyValue("node", nodeId).addKeyValue("dir", dir).addKeyValue("reason", e.getMessage())
-                        .log("refused changed TLS certificates; still using the previous ones");
-                audit.record("tls.internode.reloaded", "refused", null, null, Map.of("dir", dir.toString(), "reason", e.getMessage()));
-                return before;
-            }
-        }
+        return material.failures();
     }
 }

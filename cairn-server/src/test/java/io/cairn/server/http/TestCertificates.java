@@ -31,6 +31,12 @@ public final class TestCertificates {
             try {
                 Path dir = Files.createTempDirectory("cairn-test-ca");
                 CertificateAuthority.init(dir, "test", CertificateAuthority.DEFAULT_CA_VALIDITY);
+                Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+                    for (String name : new String[] {CertificateAuthority.CA_CERT, CertificateAuthority.CA_KEY}) {
+                        dir.resolve(name).toFile().delete();
+                    }
+                    dir.toFile().delete();
+                }, "test-ca-cleanup"));
                 ca = dir;
             } catch (IOException e) {
                 throw new UncheckedIOException(e);
