@@ -26,6 +26,30 @@ final class CertsCommand implements Runnable {
         throw new CommandLine.ParameterException(spec.commandLine(), "name a subcommand: init or issue");
     }
 
+    /** What a subcommand does, returning what to print. */
+    private interface Action {
+        String run() throws IOException;
+    }
+
+    /** Checks --days, runs the action, prints its result or the error: 0 done, 1 refused, 2 bad arguments. */
+    private static int run(CommandLine.Model.CommandSpec spec, int days, Action action) {
+        PrintWriter err = spec.commandLine().getErr();
+        if (days < 1) {
+            err.println("error: --days must be at least 1");
+            return 2;
+        }
+        try {
+            spec.commandLine().getOut().println(action.run());
+            return 0;
+        } catch (SecurityConfigException e) {
+            err.println("error: " + e.getMessage());
+            return 1;
+        } catch (IOException e) {
+            err.println("error: " + e);
+            return 1;
+        }
+    }
+
     @Command(name = "init", mixinStandardHelpOptions = true,
             description = "Create a cluster CA: ca.crt (give it to every node) and ca.key (mode 600; keep it off the nodes if you can).")
     static final class Init implements Callable<Integer> {
@@ -42,22 +66,12 @@ final class CertsCommand implements Runnable {
         int days;
 
         @Override
-        public Integer call() throws IOException {
-            PrintWriter out = spec.commandLine().getOut();
-            PrintWriter err = spec.commandLine().getErr();
-            if (days < 1) {
-                err.println("error: --days must be at least 1");
-                return 2;
-            }
-            try {
+        public Integer call() {
+            return run(spec, days, () -> {
                 X509Certificate ca = CertificateAuthority.init(dir, name, Duration.ofDays(days));
-                out.println("created cluster CA in " + dir.toAbsolutePath() + " (valid until " + ca.getNotAfter().toInstant() + ")");
-                out.println("next, for every node: cairn certs issue --ca " + dir + " --node <id> --host <its internode host> --out <node data dir>/tls");
-                return 0;
-            } catch (SecurityConfigException e) {
-                err.println("error: " + e.getMessage());
-                return 1;
-            }
+                return "created cluster CA in " + dir.toAbsolutePath() + " (valid until " + ca.getNotAfter().toInstant() + ")\n"
+                        + "next, for every node: cairn certs issue --ca " + dir + " --node <id> --host <its internode host> --out <node data dir>/tls";
+            });
         }
     }
 
@@ -85,22 +99,12 @@ final class CertsCommand implements Runnable {
         int days;
 
         @Override
-        public Integer call() throws IOException {
-            PrintWriter out = spec.commandLine().getOut();
-            PrintWriter err = spec.commandLine().getErr();
-            if (days < 1) {
-                err.println("error: --days must be at least 1");
-                return 2;
-            }
-            try {
+        public Integer call() {
+            return run(spec, days, () -> {
                 X509Certificate cert = CertificateAuthority.issueNode(ca, node, hosts, outDir, Duration.ofDays(days));
-                out.println("issued the certificate of node " + node + " into " + outDir.toAbsolutePath() + " (valid until "
-                        + cert.getNotAfter().toInstant() + ")");
-                return 0;
-            } catch (SecurityConfigException e) {
-                err.println("error: " + e.getMessage());
-                return 1;
-            }
+                return "issued the certificate of node " + node + " into " + outDir.toAbsolutePath() + " (valid until "
+                        + cert.getNotAfter().toInstant() + ")";
+            });
         }
     }
 }

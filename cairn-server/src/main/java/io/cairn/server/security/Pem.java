@@ -4,6 +4,7 @@ import java.io.ByteArrayInputStream;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.nio.file.attribute.PosixFilePermissions;
@@ -41,8 +42,10 @@ public final class Pem {
                 throw new SecurityConfigException(file + " holds no PEM certificate");
             }
             return out;
+        } catch (NoSuchFileException e) {
+            throw new SecurityConfigException("certificate " + file + " does not exist", e);
         } catch (IOException e) {
-            throw new SecurityConfigException("cannot read certificate " + file + ": " + e.getMessage(), e);
+            throw new SecurityConfigException("cannot read certificate " + file + ": " + e, e);
         } catch (CertificateException e) {
             throw new SecurityConfigException(file + " is not a valid PEM certificate: " + e.getMessage(), e);
         }
@@ -52,8 +55,10 @@ public final class Pem {
         String text;
         try {
             text = Files.readString(file, StandardCharsets.US_ASCII);
+        } catch (NoSuchFileException e) {
+            throw new SecurityConfigException("private key " + file + " does not exist", e);
         } catch (IOException e) {
-            throw new SecurityConfigException("cannot read private key " + file + ": " + e.getMessage(), e);
+            throw new SecurityConfigException("cannot read private key " + file + ": " + e, e);
         }
         String begin = "-----BEGIN " + KEY + "-----";
         String end = "-----END " + KEY + "-----";
