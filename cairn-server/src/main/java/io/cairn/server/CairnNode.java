@@ -19,6 +19,7 @@ import io.cairn.server.security.AuditLog;
 import io.cairn.server.security.AuditSink;
 import io.cairn.server.security.HttpTls;
 import io.cairn.server.security.NodeTls;
+import io.cairn.server.security.TlsProvider;
 import io.cairn.server.service.KvService;
 import io.cairn.server.service.LocalService;
 import io.cairn.server.metrics.NodeMetrics;
@@ -130,7 +131,8 @@ public final class CairnNode implements AutoCloseable {
         stallWatcher.setDaemon(true);
         stallWatcher.start();
         log.atInfo().addKeyValue("node", config.nodeId()).addKeyValue("http", config.http().host() + ":" + http.port())
-                .addKeyValue("https", config.http().tls()).addKeyValue("dataDir", config.dataDir().toAbsolutePath())
+                .addKeyValue("https", config.http().tls()).addKeyValue("tlsProvider", TlsProvider.name())
+                .addKeyValue("dataDir", config.dataDir().toAbsolutePath())
                 .addKeyValue("durability", config.durability()).log("Cairn node started");
     }
 

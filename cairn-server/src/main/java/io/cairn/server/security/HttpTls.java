@@ -2,7 +2,6 @@ package io.cairn.server.security;
 
 import io.netty.handler.ssl.SslContext;
 import io.netty.handler.ssl.SslContextBuilder;
-import io.netty.handler.ssl.SslProvider;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.cert.X509Certificate;
@@ -18,7 +17,7 @@ import org.slf4j.LoggerFactory;
  * The HTTPS identity of a node's client port: a certificate chain and its key from PEM files
  * ({@code http.tls.cert}, {@code http.tls.key}; any issuer — a public CA, the company's, or the
  * cluster CA through {@code bin/cairn certs issue}). Clients are not asked for certificates; they
- * authenticate at the HTTP layer. TLS 1.2 and 1.3, the JDK's provider.
+ * authenticate at the HTTP layer. TLS 1.2 and 1.3 ({@link TlsProvider}).
  *
  * <p>Rotation as for {@link NodeTls}: the files are looked at again at most once per second when
  * a connection is accepted, and changed files that load are used for new connections; files that
@@ -63,7 +62,7 @@ public final class HttpTls {
             throw new SecurityConfigException(certFile + " expired at " + cert.getNotAfter().toInstant());
         }
         try {
-            SslContext context = SslContextBuilder.forServer(certFile.toFile(), keyFile.toFile()).sslProvider(SslProvider.JDK)
+            SslContext context = SslContextBuilder.forServer(certFile.toFile(), keyFile.toFile()).sslProvider(TlsProvider.get())
                     .protocols(PROTOCOLS).build();
             return new Loaded(context, cert);
         } catch (SSLException | IllegalArgumentException e) {

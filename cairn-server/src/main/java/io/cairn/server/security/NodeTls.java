@@ -3,7 +3,6 @@ package io.cairn.server.security;
 import io.netty.handler.ssl.ClientAuth;
 import io.netty.handler.ssl.SslContext;
 import io.netty.handler.ssl.SslContextBuilder;
-import io.netty.handler.ssl.SslProvider;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.GeneralSecurityException;
@@ -20,7 +19,7 @@ import org.slf4j.LoggerFactory;
 /**
  * A node's TLS identity for internode traffic: its certificate and key and the cluster CA, read
  * from a directory ({@link CertificateAuthority#NODE_CERT}, {@link CertificateAuthority#NODE_KEY},
- * {@link CertificateAuthority#CA_CERT}), as Netty contexts for both ends of a connection. Both
+ * {@link CertificateAuthority#CA_CERT}), as Netty contexts ({@link TlsProvider}) for both ends of a connection. Both
  * ends present certificates and trust only the cluster CA (mutual TLS 1.3); which member a peer is
  * comes from its certificate ({@link NodeIdentity}), never from what it says.
  *
@@ -111,9 +110,9 @@ public final class NodeTls {
             throw new SecurityConfigException(certFile + " expired at " + cert.getNotAfter().toInstant() + ": issue a new one");
         }
         try {
-            SslContext server = SslContextBuilder.forServer(key, cert).sslProvider(SslProvider.JDK).protocols(PROTOCOLS)
+            SslContext server = SslContextBuilder.forServer(key, cert).sslProvider(TlsProvider.get()).protocols(PROTOCOLS)
                     .trustManager(cas.toArray(X509Certificate[]::new)).clientAuth(ClientAuth.REQUIRE).build();
-            SslContext client = SslContextBuilder.forClient().sslProvider(SslProvider.JDK).protocols(PROTOCOLS)
+            SslContext client = SslContextBuilder.forClient().sslProvider(TlsProvider.get()).protocols(PROTOCOLS)
                     .keyManager(key, cert).trustManager(cas.toArray(X509Certificate[]::new))
                     // Peers are identified by the member id in their certificate (checked after the
                     // handshake), not by the host name they were dialled at.
