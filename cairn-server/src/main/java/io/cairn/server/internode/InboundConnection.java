@@ -43,6 +43,8 @@ final class InboundConnection extends ByteToMessageDecoder {
     private PeerStats peer; // non-null exactly when from != -1
     private boolean failed;
     private ScheduledFuture<?> handshakeTimeout;
+    // Whether this connection still holds one of the transport's unauthenticated slots.
+    private boolean holdsSlot = true;
 
     InboundConnection(InternodeTransport transport, int maxFrameBytes) {
         this.transport = transport;
@@ -143,8 +145,16 @@ final class InboundConnection extends ByteToMessageDecoder {
         from = caller;
         peer = stats;
         handshakeTimeout.cancel(false);
+        releaseSlot();
         transport.inboundAccepted(caller, ctx.channel());
         return true;
+    }
+
+    private void releaseSlot() {
+        if (holdsSlot) {
+            holdsSlot = false;
+            transport.handshakeEnded();
+        }
     }
 
     /** The member the peer's TLS certificate names (the TLS handshake is done: data only follows it), or -1. */
@@ -160,10 +170,14 @@ final class InboundConnection extends ByteToMessageDecoder {
 
     @Override
     public void channelInactive(ChannelHandlerContext ctx) throws Exception {
-        super.channelInactive(ctx); // decodes what is left and lets the batcher hand it off
-        handshakeTimeout.cancel(false);
-        if (from >= 0) {
-            transport.inboundClosed(from, ctx.channel());
+        try {
+            super.channelInactive(ctx); // decodes what is left and lets the batcher hand it off
+        } finally {
+            handshakeTimeout.cancel(false);
+            releaseSlot();
+            if (from >= 0) {
+                transport.inboundClosed(from, ctx.channel());
+            }
         }
     }
 

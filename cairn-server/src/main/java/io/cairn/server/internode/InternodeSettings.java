@@ -28,15 +28,21 @@ import java.util.concurrent.ThreadLocalRandom;
  *                                 timeout): one that waited longer in the sender's queue is dropped
  *                                 there; otherwise the rest of the budget travels in its frame and
  *                                 the receiver drops it if it is still not run on the core by then
+ * @param maxUnauthenticatedInbound accepted connections that have not completed their TLS and wire
+ *                                 handshakes yet (each holds TLS buffers until then, for at most
+ *                                 {@code connectTimeout}); beyond it a new connection is closed at
+ *                                 once and counted, so a flood of idle or slow handshakes cannot
+ *                                 exhaust memory; members' established connections do not count
  */
 public record InternodeSettings(int maxFrameBytes, int maxQueuedMessagesPerPeer, long maxQueuedBytesPerPeer,
                                 long maxPendingInboundBytes, Duration connectTimeout, Duration reconnectBackoffMin,
                                 Duration reconnectBackoffMax, Duration stalledConnectionTimeout, int ioThreads, long jitterSeed,
-                                Duration messageBudget) {
+                                Duration messageBudget, int maxUnauthenticatedInbound) {
     public static final int DEFAULT_MAX_FRAME_BYTES = 16 << 20;
     public static final int DEFAULT_MAX_QUEUED_MESSAGES_PER_PEER = 10_000;
     public static final long DEFAULT_MAX_QUEUED_BYTES_PER_PEER = 64L << 20;
     public static final long DEFAULT_MAX_PENDING_INBOUND_BYTES = 64L << 20;
+    public static final int DEFAULT_MAX_UNAUTHENTICATED_INBOUND = 256;
 
     public InternodeSettings {
         // The frame header is 12 bytes and Netty buffers are int-indexed.
@@ -66,6 +72,9 @@ public record InternodeSettings(int maxFrameBytes, int maxQueuedMessagesPerPeer,
         if (connectTimeout.toMillis() > Integer.MAX_VALUE || stalledConnectionTimeout.toMillis() > Integer.MAX_VALUE) {
             throw new IllegalArgumentException("timeouts must fit in int milliseconds");
         }
+        if (maxUnauthenticatedInbound < 1) {
+            throw new IllegalArgumentException("maxUnauthenticatedInbound must be positive: " + maxUnauthenticatedInbound);
+        }
         if (ioThreads < 1 || ioThreads > 64) {
             throw new IllegalArgumentException("ioThreads must be between 1 and 64: " + ioThreads);
         }
@@ -80,47 +89,53 @@ public record InternodeSettings(int maxFrameBytes, int maxQueuedMessagesPerPeer,
         int threads = Math.clamp(Runtime.getRuntime().availableProcessors() / 2, 1, 4);
         return new InternodeSettings(DEFAULT_MAX_FRAME_BYTES, DEFAULT_MAX_QUEUED_MESSAGES_PER_PEER, DEFAULT_MAX_QUEUED_BYTES_PER_PEER,
                 DEFAULT_MAX_PENDING_INBOUND_BYTES, Duration.ofSeconds(2), Duration.ofMillis(50), Duration.ofSeconds(2),
-                Duration.ofSeconds(15), threads, ThreadLocalRandom.current().nextLong(), Duration.ofSeconds(2));
+                Duration.ofSeconds(15), threads, ThreadLocalRandom.current().nextLong(), Duration.ofSeconds(2),
+                DEFAULT_MAX_UNAUTHENTICATED_INBOUND);
     }
 
     public InternodeSettings withQueueBounds(int maxMessages, long maxBytes) {
         return new InternodeSettings(maxFrameBytes, maxMessages, maxBytes, maxPendingInboundBytes, connectTimeout,
-                reconnectBackoffMin, reconnectBackoffMax, stalledConnectionTimeout, ioThreads, jitterSeed, messageBudget);
+                reconnectBackoffMin, reconnectBackoffMax, stalledConnectionTimeout, ioThreads, jitterSeed, messageBudget, maxUnauthenticatedInbound);
     }
 
     public InternodeSettings withMaxFrameBytes(int bytes) {
         return new InternodeSettings(bytes, maxQueuedMessagesPerPeer, maxQueuedBytesPerPeer, maxPendingInboundBytes, connectTimeout,
-                reconnectBackoffMin, reconnectBackoffMax, stalledConnectionTimeout, ioThreads, jitterSeed, messageBudget);
+                reconnectBackoffMin, reconnectBackoffMax, stalledConnectionTimeout, ioThreads, jitterSeed, messageBudget, maxUnauthenticatedInbound);
     }
 
     public InternodeSettings withMaxPendingInboundBytes(long bytes) {
         return new InternodeSettings(maxFrameBytes, maxQueuedMessagesPerPeer, maxQueuedBytesPerPeer, bytes, connectTimeout,
-                reconnectBackoffMin, reconnectBackoffMax, stalledConnectionTimeout, ioThreads, jitterSeed, messageBudget);
+                reconnectBackoffMin, reconnectBackoffMax, stalledConnectionTimeout, ioThreads, jitterSeed, messageBudget, maxUnauthenticatedInbound);
     }
 
     public InternodeSettings withConnectTimeout(Duration timeout) {
         return new InternodeSettings(maxFrameBytes, maxQueuedMessagesPerPeer, maxQueuedBytesPerPeer, maxPendingInboundBytes, timeout,
-                reconnectBackoffMin, reconnectBackoffMax, stalledConnectionTimeout, ioThreads, jitterSeed, messageBudget);
+                reconnectBackoffMin, reconnectBackoffMax, stalledConnectionTimeout, ioThreads, jitterSeed, messageBudget, maxUnauthenticatedInbound);
     }
 
     public InternodeSettings withReconnectBackoff(Duration min, Duration max) {
         return new InternodeSettings(maxFrameBytes, maxQueuedMessagesPerPeer, maxQueuedBytesPerPeer, maxPendingInboundBytes, connectTimeout,
-                min, max, stalledConnectionTimeout, ioThreads, jitterSeed, messageBudget);
+                min, max, stalledConnectionTimeout, ioThreads, jitterSeed, messageBudget, maxUnauthenticatedInbound);
     }
 
     public InternodeSettings withIoThreads(int threads) {
         return new InternodeSettings(maxFrameBytes, maxQueuedMessagesPerPeer, maxQueuedBytesPerPeer, maxPendingInboundBytes, connectTimeout,
-                reconnectBackoffMin, reconnectBackoffMax, stalledConnectionTimeout, threads, jitterSeed, messageBudget);
+                reconnectBackoffMin, reconnectBackoffMax, stalledConnectionTimeout, threads, jitterSeed, messageBudget, maxUnauthenticatedInbound);
     }
 
     public InternodeSettings withJitterSeed(long seed) {
         return new InternodeSettings(maxFrameBytes, maxQueuedMessagesPerPeer, maxQueuedBytesPerPeer, maxPendingInboundBytes, connectTimeout,
-                reconnectBackoffMin, reconnectBackoffMax, stalledConnectionTimeout, ioThreads, seed, messageBudget);
+                reconnectBackoffMin, reconnectBackoffMax, stalledConnectionTimeout, ioThreads, seed, messageBudget, maxUnauthenticatedInbound);
+    }
+
+    public InternodeSettings withMaxUnauthenticatedInbound(int max) {
+        return new InternodeSettings(maxFrameBytes, maxQueuedMessagesPerPeer, maxQueuedBytesPerPeer, maxPendingInboundBytes, connectTimeout,
+                reconnectBackoffMin, reconnectBackoffMax, stalledConnectionTimeout, ioThreads, jitterSeed, messageBudget, max);
     }
 
     public InternodeSettings withMessageBudget(Duration budget) {
         return new InternodeSettings(maxFrameBytes, maxQueuedMessagesPerPeer, maxQueuedBytesPerPeer, maxPendingInboundBytes, connectTimeout,
-                reconnectBackoffMin, reconnectBackoffMax, stalledConnectionTimeout, ioThreads, jitterSeed, budget);
+                reconnectBackoffMin, reconnectBackoffMax, stalledConnectionTimeout, ioThreads, jitterSeed, budget, maxUnauthenticatedInbound);
     }
 
     private static void positive(String name, Duration d) {

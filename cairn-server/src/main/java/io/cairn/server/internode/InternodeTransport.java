@@ -37,6 +37,7 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.Executor;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.BiConsumer;
 import java.util.function.ToIntFunction;
@@ -107,6 +108,9 @@ public final class InternodeTransport implements Transport, AutoCloseable {
     // paused, not reading, only while this exceeds half the bound (re-checked on every change).
     private final AtomicLong pendingInboundBytes = new AtomicLong();
     private final Set<Channel> paused = ConcurrentHashMap.newKeySet();
+    // Accepted connections whose handshakes are not done yet. Invariant: at most
+    // settings.maxUnauthenticatedInbound(); each InboundConnection gives its slot back exactly once.
+    private final AtomicInteger unauthenticated = new AtomicInteger();
     private volatile boolean closed;
 
     /** Counts and logs inbound TLS handshakes that fail (no certificate, another CA, not TLS at all). */
@@ -130,6 +134,7 @@ public final class InternodeTransport implements Transport, AutoCloseable {
         final AtomicLong badFrames = new AtomicLong();
         final AtomicLong badHandshakes = new AtomicLong();
         final AtomicLong tlsRefusals = new AtomicLong();
+        final AtomicLong unauthenticatedRefusals = new AtomicLong();
         final AtomicLong unknownPeerDrops = new AtomicLong();
         final AtomicLong blockedDrops = new AtomicLong();
         final AtomicLong oversizedDrops = new AtomicLong();
@@ -226,6 +231,12 @@ public final class InternodeTransport implements Transport, AutoCloseable {
                     @Override
                     protected void initChannel(SocketChannel ch) {
                         if (closed) {
+                            ch.close();
+                            return;
+                        }
+                        if (unauthenticated.incrementAndGet() > settings.maxUnauthenticatedInbound()) {
+                            unauthenticated.decrementAndGet();
+                            totals.unauthenticatedRefusals.incrementAndGet();
                             ch.close();
                             return;
                         }
@@ -409,6 +420,24 @@ public final class InternodeTransport implements Transport, AutoCloseable {
      */
     public long tlsRefusals() {
         return totals.tlsRefusals.get();
+    }
+
+    /**
+     * Incoming connections closed at accept because {@link InternodeSettings#maxUnauthenticatedInbound()}
+     * others were still in their handshakes (a flood of idle or slow connections).
+     */
+    public long unauthenticatedRefusals() {
+        return totals.unauthenticatedRefusals.get();
+    }
+
+    /** Accepted connections still in their handshakes. */
+    int unauthenticatedConnections() {
+        return unauthenticated.get();
+    }
+
+    /** Gives back the slot of an accepted connection whose handshakes ended (done, refused or closed). */
+    void handshakeEnded() {
+        unauthenticated.decrementAndGet();
     }
 
     /** Whether every connection is mutual TLS. */

@@ -228,6 +228,8 @@ public final class NodeMetrics implements AutoCloseable {
                 .register(registry);
         FunctionCounter.builder("cairn.internode.bad.handshakes", driver.transport(), InternodeTransport::badHandshakes)
                 .description("Incoming internode connections refused at the handshake").register(registry);
+        FunctionCounter.builder("cairn.internode.unauthenticated.refusals", driver.transport(), InternodeTransport::unauthenticatedRefusals)
+                .description("Internode connections closed at accept: too many others were still in their handshakes").register(registry);
         FunctionCounter.builder("cairn.internode.tls.refusals", driver.transport(), InternodeTransport::tlsRefusals)
                 .description("Internode connections refused by mutual TLS: no certificate from the cluster CA, or one naming another member")
                 .register(registry);

@@ -205,6 +205,37 @@ class InternodeTransportTest {
         assertThat(b.offThread).hasValue(0);
     }
 
+    /** Found by reading the TLS change: connections that never finish their handshakes held buffers without bound. */
+    @Test
+    void connectionsStillInTheirHandshakesAreBoundedAndAFreedSlotIsReused() throws Exception {
+        Map<Integer, Integer> ports = ports(A, B);
+        Node b = start(B, ports, FAST.withMaxUnauthenticatedInbound(3).withConnectTimeout(Duration.ofSeconds(10)));
+        List<Socket> idle = new ArrayList<>();
+        try {
+            for (int i = 0; i < 3; i++) {
+                idle.add(new Socket("127.0.0.1", ports.get(B)));
+            }
+            await("B accepted the three", () -> b.transport.unauthenticatedConnections() == 3);
+            try (Socket fourth = new Socket("127.0.0.1", ports.get(B))) {
+                fourth.setSoTimeout(5_000);
+                assertThat(fourth.getInputStream().read()).as("closed at once: three are still in their handshakes").isEqualTo(-1);
+            }
+            assertThat(b.transport.unauthenticatedRefusals()).isEqualTo(1);
+        } finally {
+            for (Socket s : idle) {
+                s.close();
+            }
+        }
+        await("the idle connections gave their slots back", () -> b.transport.unauthenticatedConnections() == 0);
+        Node a = start(A, ports, FAST);
+        await("a member gets in", () -> {
+            a.transport.send(B, new Message.Ping(Message.FIRST_EPOCH, 1, 0));
+            return !b.inbox.isEmpty();
+        });
+        assertThat(b.transport.unauthenticatedRefusals()).as("the member got in").isEqualTo(1);
+        b.inbox.clear();
+    }
+
     /** A node of several core shards: each message runs on its lane's thread, in per-peer order within the lane. */
     @Test
     void lanesGetTheirOwnMessagesInOrderAndShareTheInboundBound() throws Exception {
