@@ -18,12 +18,18 @@ public record Shard(int index, int count) {
     public static final Shard ONLY = new Shard(0, 1);
 
     public Shard {
-        if (count < 1 || count > MAX_SHARDS) {
-            throw new IllegalArgumentException("a node runs 1 to " + MAX_SHARDS + " shards, not " + count);
-        }
+        requireCount(count);
         if (index < 0 || index >= count) {
             throw new IllegalArgumentException("shard " + index + " of " + count);
         }
+    }
+
+    /** {@code count}, if a node may run that many shards. */
+    static int requireCount(int count) {
+        if (count < 1 || count > MAX_SHARDS) {
+            throw new IllegalArgumentException("a node runs 1 to " + MAX_SHARDS + " shards, not " + count);
+        }
+        return count;
     }
 
     /** Whether {@code id}, handed out by a shard of this node, was handed out by this one. */

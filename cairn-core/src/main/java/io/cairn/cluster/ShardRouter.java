@@ -30,10 +30,7 @@ public final class ShardRouter {
     private final Partitioner partitioner;
 
     public ShardRouter(int shards, Partitioner partitioner) {
-        if (shards < 1 || shards > Shard.MAX_SHARDS) {
-            throw new IllegalArgumentException("a node runs 1 to " + Shard.MAX_SHARDS + " shards, not " + shards);
-        }
-        this.shards = shards;
+        this.shards = Shard.requireCount(shards);
         this.partitioner = partitioner;
     }
 

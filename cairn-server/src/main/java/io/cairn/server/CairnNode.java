@@ -283,10 +283,7 @@ public final class CairnNode implements AutoCloseable {
         HttpTls httpTls = http.tls();
         https.put("enabled", httpTls != null);
         if (httpTls != null) {
-            https.put("certificateNotAfter", httpTls.notAfter().toString());
-            https.put("certificateExpiresInSeconds", Duration.between(Instant.now(), httpTls.notAfter()).toSeconds());
-            https.put("reloads", httpTls.reloads());
-            https.put("reloadFailures", httpTls.reloadFailures());
+            https.putAll(certificateStatus(httpTls.notAfter(), httpTls.reloads(), httpTls.reloadFailures()));
         }
         m.put("https", https);
         Map<String, Object> backlog = new LinkedHashMap<>();
@@ -312,11 +309,8 @@ public final class CairnNode implements AutoCloseable {
             Map<String, Object> t = new LinkedHashMap<>();
             t.put("mutualTls", tls != null);
             if (tls != null) {
-                t.put("certificateNotAfter", tls.notAfter().toString());
-                t.put("certificateExpiresInSeconds", Duration.between(Instant.now(), tls.notAfter()).toSeconds());
+                t.putAll(certificateStatus(tls.notAfter(), tls.reloads(), tls.reloadFailures()));
                 t.put("caNotAfter", tls.caNotAfter().toString());
-                t.put("reloads", tls.reloads());
-                t.put("reloadFailures", tls.reloadFailures());
             }
             t.put("refusals", cluster.transport().tlsRefusals());
             cl.put("internodeTls", t);
@@ -324,6 +318,16 @@ public final class CairnNode implements AutoCloseable {
             m.put("cluster", cl);
         }
         m.put("backlogs", backlog);
+        return m;
+    }
+
+    /** A certificate in use as /admin/status shows it: when it expires, and how its files were reloaded. */
+    private static Map<String, Object> certificateStatus(Instant notAfter, long reloads, long reloadFailures) {
+        Map<String, Object> m = new LinkedHashMap<>();
+        m.put("certificateNotAfter", notAfter.toString());
+        m.put("certificateExpiresInSeconds", Duration.between(Instant.now(), notAfter).toSeconds());
+        m.put("reloads", reloads);
+        m.put("reloadFailures", reloadFailures);
         return m;
     }
 

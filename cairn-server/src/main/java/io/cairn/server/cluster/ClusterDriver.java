@@ -185,40 +185,17 @@ public final class ClusterDriver implements KvService, ClusterAdmin, AutoCloseab
             return hints.keySet().stream().mapToLong(this::oldestHintAgeMillis).max().orElse(0);
         }
 
-        /** The node's snapshot from its shards'. */
-        static Snapshot merge(List<Snapshot> parts) {
-            Map<Integer, HintBacklog> hints = new TreeMap<>();
-            Map<Integer, Boolean> alive = new TreeMap<>();
-            long taken = 0;
-            long stored = 0;
-            long replayed = 0;
-            long dropped = 0;
-            long failed = 0;
-            long repairs = 0;
-            long quorum = 0;
-            long unknown = 0;
-            long fallback = 0;
-            int inFlight = 0;
-            long replays = 0;
-            long unrecorded = 0;
-            for (Snapshot p : parts) {
-                p.hints.forEach((target, b) -> hints.merge(target, b, HintBacklog::plus));
-                p.alive.forEach((peer, up) -> alive.merge(peer, up, Boolean::logicalAnd));
-                taken = Math.max(taken, p.takenAtMillis);
-                stored += p.hintsStored;
-                replayed += p.hintsReplayed;
-                dropped += p.hintsDropped;
-                failed += p.hintsFailed;
-                repairs += p.readRepairs;
-                quorum += p.quorumFailures;
-                unknown += p.outcomeUnknown;
-                fallback += p.fallbackWrites;
-                inFlight += p.requestsInFlight;
-                replays += p.idempotencyReplays;
-                unrecorded += p.idempotencyUnrecorded;
-            }
-            return new Snapshot(taken, Map.copyOf(hints), Map.copyOf(alive), stored, replayed, dropped, failed, repairs, quorum,
-                    unknown, fallback, inFlight, replays, unrecorded);
+        /** Two shards' snapshots as one: counts added, hint backlogs merged, a peer alive only if both say so. */
+        Snapshot plus(Snapshot o) {
+            Map<Integer, HintBacklog> mergedHints = new TreeMap<>(hints);
+            o.hints.forEach((target, b) -> mergedHints.merge(target, b, HintBacklog::plus));
+            Map<Integer, Boolean> mergedAlive = new TreeMap<>(alive);
+            o.alive.forEach((peer, up) -> mergedAlive.merge(peer, up, Boolean::logicalAnd));
+            return new Snapshot(Math.max(takenAtMillis, o.takenAtMillis), Map.copyOf(mergedHints), Map.copyOf(mergedAlive),
+                    hintsStored + o.hintsStored, hintsReplayed + o.hintsReplayed, hintsDropped + o.hintsDropped, hintsFailed + o.hintsFailed,
+                    readRepairs + o.readRepairs, quorumFailures + o.quorumFailures, outcomeUnknown + o.outcomeUnknown,
+                    fallbackWrites + o.fallbackWrites, requestsInFlight + o.requestsInFlight, idempotencyReplays + o.idempotencyReplays,
+                    idempotencyUnrecorded + o.idempotencyUnrecorded);
         }
     }
 
@@ -333,13 +310,13 @@ public final class ClusterDriver implements KvService, ClusterAdmin, AutoCloseab
     private void publish(int shard, Snapshot part) {
         synchronized (shardSnapshots) {
             shardSnapshots[shard] = part;
-            List<Snapshot> parts = new ArrayList<>(shardSnapshots.length);
+            Snapshot merged = null;
             for (Snapshot p : shardSnapshots) {
                 if (p != null) {
-                    parts.add(p);
+                    merged = merged == null ? p : merged.plus(p);
                 }
             }
-            snapshot = Snapshot.merge(parts);
+            snapshot = merged;
         }
     }
 

@@ -2,6 +2,7 @@ package io.cairn.server.http;
 
 import io.netty.handler.codec.http.HttpHeaders;
 import io.netty.handler.codec.http.HttpMethod;
+import java.net.SocketAddress;
 
 /**
  * One complete HTTP request as the API sees it: method, path, raw query, headers, body, and the
@@ -9,8 +10,8 @@ import io.netty.handler.codec.http.HttpMethod;
  * timeout); work still waiting to start past it is refused, never executed; and the client's
  * address, for the audit log.
  */
-public record HttpCall(HttpMethod method, String path, String query, HttpHeaders headers, byte[] body, long deadlineNanos, String remote) {
-    static HttpCall of(HttpMethod method, String uri, HttpHeaders headers, byte[] body, long deadlineNanos, String remote) {
+public record HttpCall(HttpMethod method, String path, String query, HttpHeaders headers, byte[] body, long deadlineNanos, SocketAddress remote) {
+    static HttpCall of(HttpMethod method, String uri, HttpHeaders headers, byte[] body, long deadlineNanos, SocketAddress remote) {
         int q = uri.indexOf('?');
         int hash = uri.indexOf('#');
         String withoutFragment = hash >= 0 ? uri.substring(0, hash) : uri;

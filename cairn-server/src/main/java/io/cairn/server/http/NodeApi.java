@@ -201,10 +201,10 @@ public final class NodeApi implements Api {
         Map<String, String> asked = Map.of("query", call.query());
         try {
             CompletableFuture<FullHttpResponse> done = changeFaults(call);
-            audit.record("admin.faults", "done", null, call.remote(), asked);
+            audit.record("admin.faults", "done", null, String.valueOf(call.remote()), asked);
             return done;
         } catch (CairnException e) {
-            audit.record("admin.faults", "refused", null, call.remote(), Map.of("query", call.query(), "reason", e.getMessage()));
+            audit.record("admin.faults", "refused", null, String.valueOf(call.remote()), Map.of("query", call.query(), "reason", e.getMessage()));
             throw e;
         }
     }

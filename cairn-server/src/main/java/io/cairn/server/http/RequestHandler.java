@@ -251,7 +251,7 @@ final class RequestHandler extends ChannelInboundHandlerAdapter {
         head = null;
         long now = System.nanoTime();
         HttpCall call = HttpCall.of(h.method(), h.uri(), h.headers(), bytes, now + settings.requestTimeout().toNanos(),
-                String.valueOf(ctx.channel().remoteAddress()));
+                ctx.channel().remoteAddress());
         Waiting w = new Waiting(call, h.keepAlive(), h.version() == HttpVersion.HTTP_1_0, h.method().equals(HttpMethod.HEAD),
                 headNanos, reserved, null);
         reserved = 0;

@@ -12,14 +12,11 @@ import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.handler.codec.ByteToMessageDecoder;
 import io.netty.handler.ssl.SslHandler;
 import io.netty.util.concurrent.ScheduledFuture;
-import java.security.cert.Certificate;
-import java.security.cert.X509Certificate;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
-import javax.net.ssl.SSLPeerUnverifiedException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -132,7 +129,7 @@ final class InboundConnection extends ByteToMessageDecoder {
             return false;
         }
         if (transport.tlsMaterial() != null) {
-            int certified = certifiedPeer(ctx);
+            int certified = NodeIdentity.ofPeer(ctx.pipeline().get(SslHandler.class).engine());
             if (certified != caller) {
                 transport.totals().tlsRefusals.incrementAndGet();
                 transport.audit().record("internode.connection", "refused", certified < 0 ? "unknown" : "node " + certified,
@@ -154,17 +151,6 @@ final class InboundConnection extends ByteToMessageDecoder {
         if (holdsSlot) {
             holdsSlot = false;
             transport.handshakeEnded();
-        }
-    }
-
-    /** The member the peer's TLS certificate names (the TLS handshake is done: data only follows it), or -1. */
-    private static int certifiedPeer(ChannelHandlerContext ctx) {
-        SslHandler ssl = ctx.pipeline().get(SslHandler.class);
-        try {
-            Certificate[] chain = ssl.engine().getSession().getPeerCertificates();
-            return chain.length > 0 && chain[0] instanceof X509Certificate x ? NodeIdentity.of(x) : -1;
-        } catch (SSLPeerUnverifiedException e) {
-            return -1;
         }
     }
 

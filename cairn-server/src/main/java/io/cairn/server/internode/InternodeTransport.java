@@ -86,7 +86,7 @@ public final class InternodeTransport implements Transport, AutoCloseable {
     private final InternodeSettings settings;
     private final BiConsumer<Integer, Message> inbound;
     private final Lanes lanes;
-    // Null: plaintext (tests of the transport itself, and clusters that opted out).
+    // Null: plaintext (tests of the transport itself); a cluster node always runs mutual TLS.
     private final NodeTls tls;
     private final AuditSink audit;
     private final EventLoopGroup group;

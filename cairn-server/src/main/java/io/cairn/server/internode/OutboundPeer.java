@@ -5,9 +5,6 @@ import io.cairn.server.security.NodeIdentity;
 import io.cairn.server.security.NodeTls;
 import io.netty.channel.ChannelInitializer;
 import io.netty.handler.ssl.SslHandler;
-import java.security.cert.Certificate;
-import java.security.cert.X509Certificate;
-import javax.net.ssl.SSLPeerUnverifiedException;
 import io.netty.bootstrap.Bootstrap;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelFuture;
@@ -263,7 +260,7 @@ final class OutboundPeer {
             ch.close();
             return;
         }
-        int certified = success ? certifiedPeer(ch) : -1;
+        int certified = success ? NodeIdentity.ofPeer(ch.pipeline().get(SslHandler.class).engine()) : -1;
         if (!success || certified != id) {
             totals.tlsRefusals.incrementAndGet();
             stats.connectFailures.incrementAndGet();
@@ -281,15 +278,6 @@ final class OutboundPeer {
         }
         reportedTls = false;
         established(ch);
-    }
-
-    private static int certifiedPeer(Channel ch) {
-        try {
-            Certificate[] chain = ch.pipeline().get(SslHandler.class).engine().getSession().getPeerCertificates();
-            return chain.length > 0 && chain[0] instanceof X509Certificate x ? NodeIdentity.of(x) : -1;
-        } catch (SSLPeerUnverifiedException e) {
-            return -1;
-        }
     }
 
     /** A connection to the right peer: handshake, then everything queued. */

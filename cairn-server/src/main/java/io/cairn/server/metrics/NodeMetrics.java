@@ -119,7 +119,7 @@ public final class NodeMetrics implements AutoCloseable {
                 .description("Bytes of answers written but not yet taken by sockets").baseUnit("bytes").register(registry);
         HttpTls tls = http.tls();
         if (tls != null) {
-            Gauge.builder("cairn.tls.certificate.expiry.seconds", tls, t -> Duration.between(Instant.now(), t.notAfter()).toSeconds())
+            Gauge.builder("cairn.tls.certificate.expiry.seconds", tls, t -> secondsUntil(t.notAfter()))
                     .tag("certificate", "http").description("Seconds until this node's certificate expires (negative: expired)").register(registry);
             FunctionCounter.builder("cairn.tls.http.reloads", tls, HttpTls::reloads)
                     .description("Times a changed HTTPS certificate was loaded without a restart").register(registry);
@@ -235,9 +235,9 @@ public final class NodeMetrics implements AutoCloseable {
                 .register(registry);
         NodeTls tls = driver.transport().tlsMaterial();
         if (tls != null) {
-            Gauge.builder("cairn.tls.certificate.expiry.seconds", tls, t -> Duration.between(Instant.now(), t.notAfter()).toSeconds())
+            Gauge.builder("cairn.tls.certificate.expiry.seconds", tls, t -> secondsUntil(t.notAfter()))
                     .tag("certificate", "node").description("Seconds until this node's certificate expires (negative: expired)").register(registry);
-            Gauge.builder("cairn.tls.certificate.expiry.seconds", tls, t -> Duration.between(Instant.now(), t.caNotAfter()).toSeconds())
+            Gauge.builder("cairn.tls.certificate.expiry.seconds", tls, t -> secondsUntil(t.caNotAfter()))
                     .tag("certificate", "ca").description("Seconds until the cluster CA's certificate expires (negative: expired)").register(registry);
             FunctionCounter.builder("cairn.tls.reloads", tls, NodeTls::reloads)
                     .description("Times changed certificate files were loaded without a restart").register(registry);
@@ -259,6 +259,11 @@ public final class NodeMetrics implements AutoCloseable {
         FunctionCounter.builder("cairn.idempotency.unrecorded", s, x -> x.snapshot().idempotencyUnrecorded())
                 .description("Idempotent requests whose outcome could not be stored at W").register(registry);
         FunctionCounter.builder("cairn.writes.outcome.unknown", s, x -> x.snapshot().outcomeUnknown()).description("Writes answered outcome_unknown (W not reached in time)").register(registry);
+    }
+
+    /** For certificate expiry gauges: negative once {@code instant} has passed. */
+    private static double secondsUntil(Instant instant) {
+        return Duration.between(Instant.now(), instant).toSeconds();
     }
 
     private static HintBacklog backlog(ClusterDriver.Snapshot s, int target) {

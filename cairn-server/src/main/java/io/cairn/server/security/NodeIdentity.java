@@ -1,9 +1,12 @@
 package io.cairn.server.security;
 
+import java.security.cert.Certificate;
 import java.security.cert.CertificateParsingException;
 import java.security.cert.X509Certificate;
 import java.util.Collection;
 import java.util.List;
+import javax.net.ssl.SSLEngine;
+import javax.net.ssl.SSLPeerUnverifiedException;
 
 /**
  * Which cluster member a certificate speaks for: its subject alternative name
@@ -18,6 +21,19 @@ public final class NodeIdentity {
 
     static String uriOf(int nodeId) {
         return URI_PREFIX + nodeId;
+    }
+
+    /**
+     * The member id the peer's certificate names on a connection whose TLS handshake is done, or
+     * -1 when the peer presented none, or one naming no member.
+     */
+    public static int ofPeer(SSLEngine engine) {
+        try {
+            Certificate[] chain = engine.getSession().getPeerCertificates();
+            return chain.length > 0 && chain[0] instanceof X509Certificate x ? of(x) : -1;
+        } catch (SSLPeerUnverifiedException e) {
+            return -1;
+        }
     }
 
     /** The member id the certificate names, or -1 when it names none (or more than one). */
