@@ -132,9 +132,11 @@ public final class ClusterNode {
             served.add(outcomes);
         }
         for (Namespace ns : served) {
-            if (ns.partitioner().partitions() != namespace.partitioner().partitions()) {
-                throw new IllegalArgumentException("namespaces " + namespace.name() + " and " + ns.name()
-                        + " have different partition counts; they must share one partition map");
+            // A namespace may have fewer partitions than the map (a system namespace kept on one
+            // replica set, such as the tokens): its partition p is the map's partition p.
+            if (ns.partitioner().partitions() > namespace.partitioner().partitions()) {
+                throw new IllegalArgumentException("namespace " + ns.name() + " has more partitions than " + namespace.name()
+                        + "; every namespace's partitions must be partitions of the one partition map");
             }
             if (this.namespaces.put(ns.id(), ns) != null) {
                 throw new IllegalArgumentException("namespace id " + ns.id() + " given twice");

@@ -51,6 +51,13 @@ public enum ErrorCode {
      * not caught up with a membership change yet. The refusal names both epochs.
      */
     EPOCH_MISMATCH("epoch_mismatch", true),
+    /** No credential, or one that is malformed, unknown, expired or revoked. */
+    UNAUTHENTICATED("unauthenticated", false),
+    /** A valid credential whose roles do not allow this request. */
+    FORBIDDEN("forbidden", false),
+    /** The node could not look a credential up in time (its token store is out of reach); nothing was done. */
+    AUTH_UNAVAILABLE("auth_unavailable", true),
+    TOKEN_NOT_FOUND("token_not_found", false),
     INTERNAL("internal_error", false);
 
     private final String code;

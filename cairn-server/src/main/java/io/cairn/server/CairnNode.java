@@ -15,6 +15,12 @@ import io.cairn.server.internode.InternodeTransport;
 import io.cairn.server.http.HttpFrontEnd;
 import io.cairn.server.http.HttpSettings;
 import io.cairn.server.http.NodeApi;
+import io.cairn.auth.TokenCache;
+import io.cairn.auth.TokenKeys;
+import io.cairn.server.security.AdminCredential;
+import io.cairn.server.security.Authenticator;
+import io.cairn.server.security.TokenAdmin;
+import io.cairn.server.security.TokenStore;
 import io.cairn.server.security.AuditLog;
 import io.cairn.server.security.AuditSink;
 import io.cairn.server.security.HttpTls;
@@ -65,6 +71,8 @@ public final class CairnNode implements AutoCloseable {
     // Bounds the audit events waiting for the disk; beyond it they are dropped and counted.
     private static final int AUDIT_QUEUE = 4096;
     private final AuditLog audit;
+    // Null when authentication is off.
+    private final TokenAdmin tokenAdmin;
 
     public static CairnNode start(NodeConfig config) throws InterruptedException {
         return new CairnNode(config, System::exit);
@@ -108,8 +116,31 @@ public final class CairnNode implements AutoCloseable {
                 started.push(local);
             }
             KvService service = cluster != null ? cluster : local;
+            Authenticator authenticator = null;
+            if (config.auth().enabled()) {
+                KvService tokenService;
+                if (cluster != null) {
+                    tokenService = cluster.tokens();
+                } else {
+                    LocalService tokens = new LocalService(TokenKeys.namespace(), replica, writes, metrics);
+                    started.push(tokens);
+                    tokenService = tokens;
+                }
+                ClusterDriver c = cluster;
+                TokenStore store = new TokenStore(tokenService, data, () -> c == null ? null : c.cannotListTokens());
+                NodeConfig.Auth a = config.auth();
+                AdminCredential admin = AdminCredential.open(a.adminToken(config.dataDir(), config.cluster().enabled() ? config.cluster().tlsDir() : null),
+                        Clock.systemUTC(), audit);
+                authenticator = new Authenticator(admin, store,
+                        new TokenCache(a.maxCachedTokens(), a.tokenCacheTtl().toMillis(), a.unknownCacheTtl().toMillis()),
+                        a.lookupTimeout().toMillis(), Clock.systemUTC(), () -> System.nanoTime() / 1_000_000L, audit, metrics.auth());
+                this.tokenAdmin = new TokenAdmin(store, authenticator, admin, a.defaultTokenTtl(), a.maxTokenTtl(), Clock.systemUTC(), audit);
+            } else {
+                this.tokenAdmin = null;
+            }
             NodeApi api = new NodeApi(config.limits(), service, cluster, metrics, config.idempotencyRetention(),
-                    this::ready, this::readiness, health::healthy, this::liveness, this::status, audit);
+                    this::ready, this::readiness, health::healthy, this::liveness, this::status, audit, authenticator, tokenAdmin,
+                    config.auth().metricsOpen());
             HttpTls httpTls = config.http().tls() ? HttpTls.load(config.http().tlsCert(), config.http().tlsKey(), Clock.systemUTC(), audit) : null;
             this.http = new HttpFrontEnd(config.http().host(), config.http().port(), config.http().ioThreads(),
                     config.http().limits(), api, metrics, health, () -> throttled, httpTls);
@@ -266,6 +297,14 @@ public final class CairnNode implements AutoCloseable {
         cfg.put("maxInflightBytes", hl.maxInflightBytes());
         cfg.put("maxUnflushedBytes", hl.maxUnflushedBytes());
         cfg.put("writeQueueCapacity", config.write().queueCapacity());
+        Map<String, Object> auth = new LinkedHashMap<>();
+        auth.put("enabled", config.auth().enabled());
+        if (config.auth().enabled()) {
+            auth.put("adminTokenFile", tokenAdmin.adminFile().toAbsolutePath().toString());
+            auth.put("tokenCacheTtl", config.auth().tokenCacheTtl().toString());
+            auth.put("metricsOpen", config.auth().metricsOpen());
+        }
+        cfg.put("auth", auth);
         m.put("config", cfg);
         Map<String, Object> storage = new LinkedHashMap<>();
         storage.put("engine", "rocksdb");

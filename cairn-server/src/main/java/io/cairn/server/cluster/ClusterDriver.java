@@ -16,6 +16,7 @@ import io.cairn.invariant.Invariant;
 import io.cairn.membership.Member;
 import io.cairn.membership.Membership;
 import io.cairn.message.Message;
+import io.cairn.auth.TokenKeys;
 import io.cairn.namespace.Namespace;
 import io.cairn.placement.PartitionMap;
 import io.cairn.record.Record;
@@ -82,6 +83,7 @@ public final class ClusterDriver implements KvService, ClusterAdmin, AutoCloseab
     private final int nodeId;
     private final Namespace namespace;
     private final Namespace idempotency;
+    private final Namespace tokens;
     private final ShardRouter router;
     // Filled in once each shard's node exists; messages for a shard not there yet are dropped
     // like any lost message (a peer may talk to us while we start).
@@ -212,6 +214,7 @@ public final class ClusterDriver implements KvService, ClusterAdmin, AutoCloseab
         this.nodeId = config.nodeId();
         this.namespace = namespace;
         this.idempotency = new Namespace(IDEMPOTENCY_NAMESPACE_ID, "idempotency", namespace.partitioner(), 0);
+        this.tokens = TokenKeys.namespace();
         this.replica = replica;
         this.engine = engine;
         this.peerSink = peerSink;
@@ -274,7 +277,7 @@ public final class ClusterDriver implements KvService, ClusterAdmin, AutoCloseab
                 ScheduledFuture<?> f = loop.schedule(guarded(task), delayMillis, TimeUnit.MILLISECONDS);
                 return () -> f.cancel(false);
             };
-            ClusterNode node = call(loop, () -> new ClusterNode(nodeId, shard, first, List.of(namespace), idempotency, settings,
+            ClusterNode node = call(loop, () -> new ClusterNode(nodeId, shard, first, List.of(namespace, tokens), idempotency, settings,
                     clock, requests, scheduler, store.on(executor), engine));
             shards.set(s, new CoreShard(s, loop, executor, requests, node));
         }
@@ -451,6 +454,47 @@ public final class ClusterDriver implements KvService, ClusterAdmin, AutoCloseab
 
     @Override
     public CompletableFuture<WriteOutcome> write(List<Op> ops, IdempotencyTag idempotency, Quorum r, Quorum w, long deadlineNanos) {
+        return write(namespace, ops, idempotency, r, w, deadlineNanos);
+    }
+
+    @Override
+    public CompletableFuture<Answer> read(byte[] key, Quorum r, long deadlineNanos) {
+        return read(namespace, key, r, deadlineNanos);
+    }
+
+    /** The service over the replicated {@code auth} namespace, where tokens live. */
+    public KvService tokens() {
+        return new KvService() {
+            @Override
+            public CompletableFuture<WriteOutcome> write(List<Op> ops, IdempotencyTag idempotency, Quorum r, Quorum w, long deadlineNanos) {
+                return ClusterDriver.this.write(tokens, ops, idempotency, r, w, deadlineNanos);
+            }
+
+            @Override
+            public CompletableFuture<Answer> read(byte[] key, Quorum r, long deadlineNanos) {
+                return ClusterDriver.this.read(tokens, key, r, deadlineNanos);
+            }
+
+            @Override
+            public boolean replicated() {
+                return true;
+            }
+        };
+    }
+
+    /** Why this node cannot list tokens from its own storage (it holds no replica of the auth namespace), or null when it can. */
+    public String cannotListTokens() {
+        int[] replicas = membership.map().replicas(0);
+        for (int r : replicas) {
+            if (r == nodeId) {
+                return null;
+            }
+        }
+        return "node " + nodeId + " holds no replica of the token store; list tokens on node " + java.util.Arrays.toString(replicas);
+    }
+
+    private CompletableFuture<WriteOutcome> write(Namespace namespace, List<Op> ops, IdempotencyTag idempotency, Quorum r, Quorum w,
+                                                  long deadlineNanos) {
         WriteRequest request = new WriteRequest(namespace, ops, idempotency);
         Quorum read = r != null ? r : config.readQuorum();
         Quorum write = w != null ? w : config.writeQuorum();
@@ -459,8 +503,7 @@ public final class ClusterDriver implements KvService, ClusterAdmin, AutoCloseab
                 done -> shard.node.execute(request, read, write, done));
     }
 
-    @Override
-    public CompletableFuture<Answer> read(byte[] key, Quorum r, long deadlineNanos) {
+    private CompletableFuture<Answer> read(Namespace namespace, byte[] key, Quorum r, long deadlineNanos) {
         Quorum read = r != null ? r : config.readQuorum();
         CoreShard shard = shard(router.ofKey(key));
         return onCore(shard, deadlineNanos, () -> Answer.failed(ErrorCode.OVERLOADED, NOT_EXECUTED, Map.of()),

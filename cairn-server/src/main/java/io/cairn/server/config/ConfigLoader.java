@@ -101,6 +101,15 @@ public final class ConfigLoader {
         d.put("cluster.tls.dir", "");
         d.put("audit.maxFileBytes", "16MiB");
         d.put("audit.maxFiles", "8");
+        d.put("auth.enabled", "false");
+        d.put("auth.adminTokenFile", "");
+        d.put("auth.tokenCacheTtl", "5s");
+        d.put("auth.unknownCacheTtl", "1s");
+        d.put("auth.maxCachedTokens", "100000");
+        d.put("auth.lookupTimeout", "2s");
+        d.put("auth.defaultTokenTtl", "90d");
+        d.put("auth.maxTokenTtl", "3650d");
+        d.put("auth.metricsOpen", "false");
         d.put("cluster.shards", Integer.toString(Math.min(Shard.MAX_SHARDS, Runtime.getRuntime().availableProcessors())));
         return java.util.Collections.unmodifiableMap(d);
     }
@@ -249,13 +258,30 @@ public final class ConfigLoader {
                         + "): peers and clients find this node there");
             }
         });
+        NodeConfig.Auth auth = auth();
         if (!problems.isEmpty()) {
             throw new ConfigException(problems);
         }
         return new NodeConfig(nodeId, dataDir, exitOnFatal, stallTimeout, http, new Limits(maxKey, maxValue, maxOps, maxBatchBody), durability,
                 new RocksSettings(blockCache, writeBuffer, maxWriteBuffers, compactionRate, backgroundJobs, asyncSync.toMillis()),
                 write, ttl, retention, cluster,
-                new NodeConfig.Audit(size("audit.maxFileBytes", 4096, 1L << 40), integer("audit.maxFiles", 1, 1000)));
+                new NodeConfig.Audit(size("audit.maxFileBytes", 4096, 1L << 40), integer("audit.maxFiles", 1, 1000)), auth);
+    }
+
+    private NodeConfig.Auth auth() {
+        Duration cacheTtl = duration("auth.tokenCacheTtl", Duration.ZERO, Duration.ofMinutes(10));
+        Duration unknownTtl = duration("auth.unknownCacheTtl", Duration.ZERO, Duration.ofMinutes(10));
+        if (cacheTtl != null && unknownTtl != null && unknownTtl.compareTo(cacheTtl) > 0) {
+            problems.add("auth.unknownCacheTtl (" + unknownTtl + ") must not be longer than auth.tokenCacheTtl (" + cacheTtl + ")");
+        }
+        Duration defaultTtl = duration("auth.defaultTokenTtl", Duration.ofSeconds(1), Duration.ofDays(36_500));
+        Duration maxTtl = duration("auth.maxTokenTtl", Duration.ofSeconds(1), Duration.ofDays(36_500));
+        if (defaultTtl != null && maxTtl != null && defaultTtl.compareTo(maxTtl) > 0) {
+            problems.add("auth.defaultTokenTtl (" + defaultTtl + ") must not be longer than auth.maxTokenTtl (" + maxTtl + ")");
+        }
+        return new NodeConfig.Auth(bool("auth.enabled"), blankAsNull("auth.adminTokenFile"), cacheTtl, unknownTtl,
+                integer("auth.maxCachedTokens", 1, 10_000_000), duration("auth.lookupTimeout", Duration.ofMillis(1), Duration.ofMinutes(1)),
+                defaultTtl, maxTtl, bool("auth.metricsOpen"));
     }
 
     private NodeConfig.Cluster cluster(int nodeId, NodeConfig.Ttl ttl) {

@@ -24,7 +24,35 @@ public record NodeConfig(
         Ttl ttl,
         Duration idempotencyRetention,
         Cluster cluster,
-        Audit audit) {
+        Audit audit,
+        Auth auth) {
+
+    /**
+     * Client authentication (see docs/security.md).
+     *
+     * @param enabled           whether data and admin routes need a bearer token
+     * @param adminTokenFile    the node's own admin credential (created at first start when absent), or null for the default
+     * @param tokenCacheTtl     how long a node trusts what it read about a token: the bound on revocation
+     * @param unknownCacheTtl   how long a node remembers that a token id is unknown
+     * @param maxCachedTokens   the most token ids a node remembers at once
+     * @param lookupTimeout     how long a request waits for its token to be read from the store
+     * @param defaultTokenTtl   the life of a created token when the request gives none
+     * @param maxTokenTtl       the longest life a created token may have
+     * @param metricsOpen       whether {@code /metrics} answers without a token
+     */
+    public record Auth(boolean enabled, Path adminTokenFile, Duration tokenCacheTtl, Duration unknownCacheTtl, int maxCachedTokens,
+                       Duration lookupTimeout, Duration defaultTokenTtl, Duration maxTokenTtl, boolean metricsOpen) {
+        /** Where the admin credential is: the configured file, else {@code <tls dir>/admin.token} on a cluster when present, else {@code <dataDir>/auth/admin.token}. */
+        public Path adminToken(Path dataDir, Path clusterTlsDir) {
+            if (adminTokenFile != null) {
+                return adminTokenFile;
+            }
+            if (clusterTlsDir != null && java.nio.file.Files.exists(clusterTlsDir.resolve("admin.token"))) {
+                return clusterTlsDir.resolve("admin.token");
+            }
+            return dataDir.resolve("auth").resolve("admin.token");
+        }
+    }
 
     /** The audit log ({@code <dataDir>/audit/audit.log}): its rotation bounds. */
     public record Audit(long maxFileBytes, int maxFiles) {

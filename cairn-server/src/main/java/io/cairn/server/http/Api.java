@@ -2,6 +2,7 @@ package io.cairn.server.http;
 
 import io.netty.channel.EventLoop;
 import io.netty.handler.codec.http.FullHttpResponse;
+import io.netty.handler.codec.http.HttpHeaders;
 import io.netty.handler.codec.http.HttpMethod;
 import java.util.concurrent.CompletableFuture;
 
@@ -9,6 +10,12 @@ import java.util.concurrent.CompletableFuture;
 interface Api {
     /** The largest body accepted for this method and path, and the error code when exceeded. */
     BodyLimit bodyLimit(HttpMethod method, String path);
+
+    /**
+     * A refusal decided from the request's head alone (a missing or malformed credential), sent
+     * before its body is read; null to go on.
+     */
+    FullHttpResponse screen(HttpMethod method, String path, HttpHeaders headers, java.net.SocketAddress remote);
 
     /** The metric name of the operation this call performs ("get", "put", "batch", "ops", ...). */
     String operation(HttpCall call);

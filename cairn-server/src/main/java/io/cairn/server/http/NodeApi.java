@@ -1,6 +1,12 @@
 package io.cairn.server.http;
 
+import io.cairn.auth.Need;
+import io.cairn.auth.Right;
+import io.cairn.auth.Verdict;
 import io.cairn.error.CairnException;
+import io.cairn.namespace.Namespace;
+import io.cairn.server.security.Authenticator;
+import io.cairn.server.security.TokenAdmin;
 import io.cairn.error.ErrorCode;
 import io.cairn.invariant.Invariant;
 import io.cairn.request.IdempotencyTag;
@@ -82,10 +88,18 @@ public final class NodeApi implements Api {
     private final Supplier<Map<String, Object>> status;
 
     private final AuditSink audit;
+    // Null when authentication is off (auth.enabled=false).
+    private final Authenticator authenticator;
+    private final AuthRoutes authRoutes;
+    private final boolean metricsOpen;
 
     public NodeApi(Limits limits, KvService service, ClusterAdmin admin, NodeMetrics metrics, Duration idempotencyRetention,
                    BooleanSupplier ready, Supplier<Map<String, Object>> readiness, BooleanSupplier healthy,
-                   Supplier<Map<String, Object>> liveness, Supplier<Map<String, Object>> status, AuditSink audit) {
+                   Supplier<Map<String, Object>> liveness, Supplier<Map<String, Object>> status, AuditSink audit,
+                   Authenticator authenticator, TokenAdmin tokens, boolean metricsOpen) {
+        this.authenticator = authenticator;
+        this.authRoutes = new AuthRoutes(tokens, authenticator != null);
+        this.metricsOpen = metricsOpen;
         this.limits = limits;
         this.audit = audit;
         this.service = service;
@@ -127,19 +141,88 @@ public final class NodeApi implements Api {
     }
 
     @Override
+    public FullHttpResponse screen(HttpMethod method, String path, HttpHeaders headers, java.net.SocketAddress remote) {
+        Need need = authenticator == null ? null : need(method, path);
+        if (need == null) {
+            return null;
+        }
+        Verdict.Refused refused = authenticator.screen(headers.get(HttpHeaderNames.AUTHORIZATION), need, remote);
+        return refused == null ? null : refusal(refused);
+    }
+
+    @Override
     public CompletableFuture<FullHttpResponse> handle(HttpCall call, EventLoop loop) {
         try {
-            return route(call, loop);
+            Need need = authenticator == null ? null : need(call.method(), call.path());
+            if (need == null) {
+                return route(call, loop, null);
+            }
+            CompletableFuture<Verdict> verdict = authenticator.authorize(call.headers().get(HttpHeaderNames.AUTHORIZATION), need, call.remote());
+            if (verdict.isDone()) {
+                return authorized(call, loop, verdict.join());
+            }
+            return verdict.thenComposeAsync(v -> authorized(call, loop, v), loop).exceptionally(NodeApi::failure);
         } catch (CairnException e) {
             return done(Responses.error(e));
         }
     }
 
-    private CompletableFuture<FullHttpResponse> route(HttpCall call, EventLoop loop) {
+    private CompletableFuture<FullHttpResponse> authorized(HttpCall call, EventLoop loop, Verdict verdict) {
+        try {
+            return switch (verdict) {
+                case Verdict.Refused r -> done(refusal(r));
+                case Verdict.Allowed a -> route(call, loop, a);
+            };
+        } catch (CairnException e) {
+            return done(Responses.error(e));
+        }
+    }
+
+    private static FullHttpResponse refusal(Verdict.Refused r) {
+        FullHttpResponse response = Responses.error(r.code(), r.message());
+        if (r.code() == ErrorCode.UNAUTHENTICATED) {
+            response.headers().set(HttpHeaderNames.WWW_AUTHENTICATE, "Bearer realm=\"cairn\"");
+        }
+        return response;
+    }
+
+    /**
+     * What a route needs of its caller, or null for the open ones: {@code /health} and
+     * {@code /ready} always, {@code /metrics} when {@code auth.metricsOpen}. A batch first needs
+     * read; once parsed, a batch that writes needs write too.
+     */
+    private Need need(HttpMethod m, String path) {
+        if (PROBE_ROUTES.contains(path) || (metricsOpen && path.equals("/metrics"))) {
+            return null;
+        }
+        if (path.equals("/metrics")) {
+            return Need.METRICS;
+        }
+        if (isBatch(m, path) || path.equals(KV) || path.equals(KV_PREFIX)) {
+            return Need.data(Namespace.DEFAULT_NAME, Right.READ);
+        }
+        if (path.startsWith(KV_PREFIX)) {
+            return Need.data(Namespace.DEFAULT_NAME, m.equals(HttpMethod.GET) || m.equals(HttpMethod.HEAD) ? Right.READ : Right.WRITE);
+        }
+        if (path.equals(AuthRoutes.WHOAMI)) {
+            return Need.ANY;
+        }
+        if (path.startsWith("/admin/")) {
+            return Need.ADMIN;
+        }
+        return Need.ANY;
+    }
+
+    private static final Set<String> PROBE_ROUTES = Set.of("/health", "/ready");
+
+    private CompletableFuture<FullHttpResponse> route(HttpCall call, EventLoop loop, Verdict.Allowed caller) {
         String path = call.path();
         HttpMethod m = call.method();
         if (isBatch(m, path)) {
-            return batch(call, loop);
+            return batch(call, loop, caller);
+        }
+        if (path.startsWith(AuthRoutes.PREFIX)) {
+            return authRoutes.handle(call, caller, loop);
         }
         if (path.equals(KV) || path.equals(KV_PREFIX)) {
             return done(methodNotAllowed("BATCH"));
@@ -163,7 +246,7 @@ public final class NodeApi implements Api {
                     "text/plain; version=0.0.4; charset=utf-8"));
             case "/admin/status" -> readOnly(call, () -> Responses.json(HttpResponseStatus.OK, status.get()));
             case "/admin/cluster" -> clusterAdmin(call, () -> admin.clusterView());
-            case "/admin/faults" -> faults(call);
+            case "/admin/faults" -> faults(call, caller);
             default -> {
                 if (path.startsWith("/admin/partitions/")) {
                     yield clusterAdmin(call, () -> partitionView(path.substring("/admin/partitions/".length())));
@@ -194,17 +277,22 @@ public final class NodeApi implements Api {
      * delay; {@code POST /admin/faults?block=2,3} cuts exactly those ({@code block=} heals),
      * {@code diskDelay=300ms} slows every disk operation ({@code 0} restores it). Test clusters only.
      */
-    private CompletableFuture<FullHttpResponse> faults(HttpCall call) {
+    /** The caller as the audit log names it: its token's name and id, or null when authentication is off. */
+    static String who(Verdict.Allowed caller) {
+        return caller == null ? null : caller.principal() + " (token " + caller.tokenId() + ")";
+    }
+
+    private CompletableFuture<FullHttpResponse> faults(HttpCall call, Verdict.Allowed caller) {
         if (!call.method().equals(HttpMethod.POST)) {
             return changeFaults(call);
         }
         Map<String, String> asked = Map.of("query", call.query());
         try {
             CompletableFuture<FullHttpResponse> done = changeFaults(call);
-            audit.record("admin.faults", "done", null, String.valueOf(call.remote()), asked);
+            audit.record("admin.faults", "done", who(caller), String.valueOf(call.remote()), asked);
             return done;
         } catch (CairnException e) {
-            audit.record("admin.faults", "refused", null, String.valueOf(call.remote()), Map.of("query", call.query(), "reason", e.getMessage()));
+            audit.record("admin.faults", "refused", who(caller), String.valueOf(call.remote()), Map.of("query", call.query(), "reason", e.getMessage()));
             throw e;
         }
     }
@@ -268,7 +356,7 @@ public final class NodeApi implements Api {
         return done(handler.get());
     }
 
-    private static FullHttpResponse methodNotAllowed(String allow) {
+    static FullHttpResponse methodNotAllowed(String allow) {
         FullHttpResponse r = Responses.error(ErrorCode.METHOD_NOT_ALLOWED, "this route accepts " + allow);
         r.headers().set(HttpHeaderNames.ALLOW, allow);
         return r;
@@ -371,10 +459,14 @@ public final class NodeApi implements Api {
 
     // ---- BATCH ----
 
-    private CompletableFuture<FullHttpResponse> batch(HttpCall call, EventLoop loop) {
+    private CompletableFuture<FullHttpResponse> batch(HttpCall call, EventLoop loop, Verdict.Allowed caller) {
         Map<String, String> params = requireParams(call, service.replicated() ? Set.of("r", "w") : Set.of());
         requireJson(call);
         List<Op> ops = BatchCodec.parse(call.body(), limits);
+        if (caller != null && ops.stream().anyMatch(Op::isWrite)
+                && authenticator.recheck(caller, Need.data(Namespace.DEFAULT_NAME, Right.WRITE), call.remote()) instanceof Verdict.Refused r) {
+            return done(refusal(r));
+        }
         return write(call, ops, params, true, loop);
     }
 
@@ -440,7 +532,7 @@ public final class NodeApi implements Api {
      * already and we are on that loop); a failure the service did not turn into an answer becomes
      * an error response, so the returned future never completes exceptionally.
      */
-    private static <T> CompletableFuture<FullHttpResponse> rendered(CompletableFuture<T> answer, Function<T, FullHttpResponse> render,
+    static <T> CompletableFuture<FullHttpResponse> rendered(CompletableFuture<T> answer, Function<T, FullHttpResponse> render,
                                                                     EventLoop loop) {
         Function<T, FullHttpResponse> safe = value -> {
             try {
@@ -571,7 +663,7 @@ public final class NodeApi implements Api {
         return KeyCodec.decodeKey(call.path().substring(KV_PREFIX.length()), limits.maxKeyBytes());
     }
 
-    private static Map<String, String> requireParams(HttpCall call, Set<String> allowed) {
+    static Map<String, String> requireParams(HttpCall call, Set<String> allowed) {
         Map<String, String> params = KeyCodec.decodeQuery(call.query());
         for (String name : params.keySet()) {
             if (!allowed.contains(name)) {
@@ -593,7 +685,7 @@ public final class NodeApi implements Api {
         return all.get(0);
     }
 
-    private static CompletableFuture<FullHttpResponse> done(FullHttpResponse r) {
+    static CompletableFuture<FullHttpResponse> done(FullHttpResponse r) {
         return CompletableFuture.completedFuture(r);
     }
 }

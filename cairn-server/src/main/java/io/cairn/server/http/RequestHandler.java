@@ -175,6 +175,14 @@ final class RequestHandler extends ChannelInboundHandlerAdapter {
                     + "); connections beyond it may only ask for " + OPS_PATHS));
             return;
         }
+        if (h.hasBody()) {
+            // A request that cannot be authenticated is refused before its body is read or admitted.
+            FullHttpResponse refused = api.screen(h.method(), path, h.headers(), ctx.channel().remoteAddress());
+            if (refused != null) {
+                reject(ctx, refused);
+                return;
+            }
+        }
         limit = api.bodyLimit(h.method(), path);
         if (h.contentLength() > limit.maxBytes()) {
             reject(ctx, Responses.error(limit.code(), tooLarge(h.contentLength())));

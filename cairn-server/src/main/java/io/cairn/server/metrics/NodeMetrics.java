@@ -97,6 +97,30 @@ public final class NodeMetrics implements AutoCloseable {
                 .description("Connections timed out, by phase").tag("phase", p).register(registry)).increment();
     }
 
+    private final ConcurrentHashMap<String, Counter> authCounters = new ConcurrentHashMap<>();
+
+    /**
+     * Where the authenticator counts: refusals ({@code cairn_auth_refusals_total} by status,
+     * reason and route class) and token lookups ({@code cairn_auth_lookups_total} by result).
+     */
+    public io.cairn.server.security.Authenticator.Sink auth() {
+        return new io.cairn.server.security.Authenticator.Sink() {
+            @Override
+            public void refused(int status, String reason, String routeClass) {
+                authCounters.computeIfAbsent(status + "/" + reason + "/" + routeClass, k -> Counter.builder("cairn.auth.refusals")
+                        .description("Requests refused for their credential: 401 (none, malformed, unknown, expired, revoked) or 403 (roles)")
+                        .tag("status", Integer.toString(status)).tag("reason", reason).tag("route", routeClass).register(registry)).increment();
+            }
+
+            @Override
+            public void lookup(String result) {
+                authCounters.computeIfAbsent("lookup/" + result, k -> Counter.builder("cairn.auth.lookups")
+                        .description("Token lookups: cached (trusted cache entry), store (read from the token store), unavailable (store out of reach)")
+                        .tag("result", result).register(registry)).increment();
+            }
+        };
+    }
+
     /** A request the strict decoder refused (framing, syntax, version). */
     public void malformedRequest() {
         Counter c = malformed;

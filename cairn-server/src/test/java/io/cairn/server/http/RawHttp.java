@@ -78,11 +78,19 @@ final class RawHttp implements AutoCloseable {
         }
     }
 
-    /** A request with a Content-Length body (Host added); {@code headers} are full header lines. */
+    /**
+     * A request with a Content-Length body (Host and the test admin credential added, unless
+     * {@code headers} has an Authorization line); {@code headers} are full header lines.
+     */
     static String request(String method, String target, String body, String... headers) {
         StringBuilder sb = new StringBuilder(method).append(' ').append(target).append(" HTTP/1.1\r\nHost: 127.0.0.1\r\n");
+        boolean ownCredential = false;
         for (String h : headers) {
             sb.append(h).append("\r\n");
+            ownCredential |= h.regionMatches(true, 0, "Authorization:", 0, 14);
+        }
+        if (!ownCredential) {
+            sb.append("Authorization: ").append(TestTokens.AUTHORIZATION).append("\r\n");
         }
         if (body != null) {
             sb.append("Content-Length: ").append(body.getBytes(StandardCharsets.UTF_8).length).append("\r\n");

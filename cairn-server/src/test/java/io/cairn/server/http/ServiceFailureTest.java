@@ -94,7 +94,7 @@ class ServiceFailureTest {
         };
         NodeMetrics metrics = new NodeMetrics();
         NodeApi api = new NodeApi(Limits.DEFAULTS, service, null, metrics, Duration.ofHours(1),
-                () -> true, Map::of, health::healthy, Map::of, Map::of, AuditSink.NONE);
+                () -> true, Map::of, health::healthy, Map::of, Map::of, AuditSink.NONE, null, null, false);
         http = new HttpFrontEnd("127.0.0.1", 0, 1, ConfigLoader.load(null, Map.of()).http().limits(), api, metrics, health);
     }
 

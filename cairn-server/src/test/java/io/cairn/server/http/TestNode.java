@@ -51,6 +51,7 @@ final class TestNode implements AutoCloseable {
         for (int i = 0; i < overrides.length; i += 2) {
             config.put(overrides[i], overrides[i + 1]);
         }
+        TestTokens.provide(dataDir);
         if (config.containsKey("cluster.members") && !config.containsKey("cluster.tls.dir")) {
             TestCertificates.provide(dataDir.resolve("tls"), Integer.parseInt(config.getOrDefault("node.id", "1")));
         }
@@ -71,7 +72,13 @@ final class TestNode implements AutoCloseable {
         return URI.create("http://127.0.0.1:" + port() + pathAndQuery);
     }
 
+    /** A request carrying the test admin credential. */
     HttpRequest.Builder request(String pathAndQuery) {
+        return anonymous(pathAndQuery).header("Authorization", TestTokens.AUTHORIZATION);
+    }
+
+    /** A request without credentials. */
+    HttpRequest.Builder anonymous(String pathAndQuery) {
         return HttpRequest.newBuilder(uri(pathAndQuery)).timeout(Duration.ofSeconds(20));
     }
 
@@ -88,7 +95,11 @@ final class TestNode implements AutoCloseable {
 
     /** Sends {@code method} with an optional body and header name/value pairs. */
     HttpResponse<byte[]> call(String method, String pathAndQuery, byte[] body, String... headers) {
-        HttpRequest.Builder b = request(pathAndQuery).method(method,
+        boolean ownCredential = false;
+        for (int i = 0; i < headers.length; i += 2) {
+            ownCredential |= headers[i].equalsIgnoreCase("Authorization");
+        }
+        HttpRequest.Builder b = (ownCredential ? anonymous(pathAndQuery) : request(pathAndQuery)).method(method,
                 body == null ? HttpRequest.BodyPublishers.noBody() : HttpRequest.BodyPublishers.ofByteArray(body));
         for (int i = 0; i < headers.length; i += 2) {
             b.header(headers[i], headers[i + 1]);

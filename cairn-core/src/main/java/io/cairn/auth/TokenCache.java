@@ -1,0 +1,77 @@
+package io.cairn.auth;
+
+import java.util.Iterator;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+
+/**
+ * What a node last learned from the store about each token id, and for how long it may trust it.
+ * This bound is the revocation promise: an entry is used for at most {@code freshMillis} after it
+ * was read, so a revoked token stops working on every node within that time plus one store read.
+ * Ids the store does not know are remembered for {@code absentMillis} (short), so a stream of
+ * made-up tokens costs one store read per id per that time, not one per request.
+ *
+ * <p>Bounded: at most {@code maxEntries}; when full, stale entries go first, then arbitrary ones
+ * (an evicted entry only costs a store read). Thread-safe; times are passed in.
+ */
+public final class TokenCache {
+    private final int maxEntries;
+    private final long freshMillis;
+    private final long absentMillis;
+    private final Map<String, Entry> entries = new ConcurrentHashMap<>();
+
+    private record Entry(TokenState state, long readAtMillis) {}
+
+    public TokenCache(int maxEntries, long freshMillis, long absentMillis) {
+        if (maxEntries < 1 || freshMillis < 0 || absentMillis < 0 || absentMillis > freshMillis) {
+            throw new IllegalArgumentException("a token cache needs room for one entry and 0 <= absentMillis <= freshMillis");
+        }
+        this.maxEntries = maxEntries;
+        this.freshMillis = freshMillis;
+        this.absentMillis = absentMillis;
+    }
+
+    /** The state of {@code id} if it was read recently enough to be trusted at {@code nowMillis}, else null. */
+    public TokenState fresh(String id, long nowMillis) {
+        Entry e = entries.get(id);
+        if (e == null) {
+            return null;
+        }
+        if (!trusted(e, nowMillis)) {
+            entries.remove(id, e);
+            return null;
+        }
+        return e.state;
+    }
+
+    private boolean trusted(Entry e, long nowMillis) {
+        long age = nowMillis - e.readAtMillis;
+        return age >= 0 && age < (e.state.token() == null ? absentMillis : freshMillis);
+    }
+
+    /** Remembers what a store read that started at {@code readAtMillis} returned. */
+    public void put(String id, TokenState state, long readAtMillis) {
+        if (!entries.containsKey(id) && entries.size() >= maxEntries) {
+            makeRoom(readAtMillis);
+        }
+        entries.merge(id, new Entry(state, readAtMillis), (old, neu) -> neu.readAtMillis >= old.readAtMillis ? neu : old);
+    }
+
+    /** Forgets {@code id}: this node just changed it. */
+    public void invalidate(String id) {
+        entries.remove(id);
+    }
+
+    public int size() {
+        return entries.size();
+    }
+
+    private void makeRoom(long nowMillis) {
+        entries.values().removeIf(e -> !trusted(e, nowMillis));
+        Iterator<String> it = entries.keySet().iterator();
+        while (entries.size() >= maxEntries && it.hasNext()) {
+            it.next();
+            it.remove();
+        }
+    }
+}

@@ -1,0 +1,155 @@
+package io.cairn.server.security;
+
+import io.cairn.auth.Access;
+import io.cairn.auth.Credential;
+import io.cairn.auth.Need;
+import io.cairn.auth.TokenCache;
+import io.cairn.auth.TokenState;
+import io.cairn.auth.Verdict;
+import io.cairn.error.CairnException;
+import io.cairn.error.ErrorCode;
+import java.net.SocketAddress;
+import java.time.Clock;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.function.LongSupplier;
+
+/**
+ * Checks every request's bearer token: the front ends say what a request needs ({@link Need}),
+ * {@link Access} decides, and this class supplies what it decides on — the node's own
+ * {@link AdminCredential}, then what the {@link TokenCache} trusts, then one read of the
+ * {@link TokenStore} per id at a time (concurrent requests with the same unknown id share it).
+ *
+ * <p>Fails closed: a token the store cannot be asked about in {@code lookupTimeout} is refused
+ * with {@code auth_unavailable} (503, retryable), never let through. Every refusal is counted
+ * and written to the audit log. Thread-safe.
+ */
+public final class Authenticator {
+    /** Counts refusals and lookups; the node binds it to its metrics. */
+    public interface Sink {
+        Sink NONE = new Sink() {
+            @Override
+            public void refused(int status, String reason, String routeClass) {}
+
+            @Override
+            public void lookup(String result) {}
+        };
+
+        void refused(int status, String reason, String routeClass);
+
+        /** A token lookup: {@code cached}, {@code store}, {@code unavailable}. */
+        void lookup(String result);
+    }
+
+    private final AdminCredential admin;
+    private final TokenStore store;
+    private final TokenCache cache;
+    private final long lookupTimeoutNanos;
+    private final Clock wall;
+    private final LongSupplier monotonicMillis;
+    private final AuditSink audit;
+    private final Sink sink;
+    private final Map<String, CompletableFuture<TokenState>> reading = new ConcurrentHashMap<>();
+
+    public Authenticator(AdminCredential admin, TokenStore store, TokenCache cache, long lookupTimeoutMillis, Clock wall,
+                         LongSupplier monotonicMillis, AuditSink audit, Sink sink) {
+        this.admin = admin;
+        this.store = store;
+        this.cache = cache;
+        this.lookupTimeoutNanos = lookupTimeoutMillis * 1_000_000L;
+        this.wall = wall;
+        this.monotonicMillis = monotonicMillis;
+        this.audit = audit;
+        this.sink = sink;
+    }
+
+    /**
+     * What the {@code Authorization} header alone settles, before a body is read: a refusal when
+     * it is missing or malformed, else null (the token must still be looked up).
+     */
+    public Verdict.Refused screen(String authorization, Need need, SocketAddress remote) {
+        if (authorization == null) {
+            return refused(Access.missing(), need, remote);
+        }
+        if (Credential.fromAuthorization(authorization) == null) {
+            return refused(Access.malformed(), need, remote);
+        }
+        return null;
+    }
+
+    /** Decides a request with this {@code Authorization} header (null when absent) and this need. Never completes exceptionally. */
+    public CompletableFuture<Verdict> authorize(String authorization, Need need, SocketAddress remote) {
+        Verdict.Refused early = screen(authorization, need, remote);
+        if (early != null) {
+            return CompletableFuture.completedFuture(early);
+        }
+        Credential presented = Credential.fromAuthorization(authorization);
+        TokenState own = admin.stateOf(presented.id());
+        if (own != null) {
+            return CompletableFuture.completedFuture(decide(presented, own, need, remote));
+        }
+        TokenState cached = cache.fresh(presented.id(), monotonicMillis.getAsLong());
+        if (cached != null) {
+            sink.lookup("cached");
+            return CompletableFuture.completedFuture(decide(presented, cached, need, remote));
+        }
+        return lookUp(presented.id()).handle((state, error) -> {
+            if (error != null) {
+                sink.lookup("unavailable");
+                Throwable cause = error instanceof CompletionException && error.getCause() != null ? error.getCause() : error;
+                String why = cause instanceof CairnException c ? c.getMessage() : String.valueOf(cause);
+                return new Verdict.Refused(ErrorCode.AUTH_UNAVAILABLE, "unavailable", presented.id(),
+                        "the node could not look token " + presented.id() + " up (" + why + "); nothing was done; retry");
+            }
+            sink.lookup("store");
+            return decide(presented, state, need, remote);
+        });
+    }
+
+    /** A further need of a request already allowed (a batch found to write): decided on the same token, without another lookup. */
+    public Verdict recheck(Verdict.Allowed allowed, Need need, SocketAddress remote) {
+        if (allowed.token().allows(need)) {
+            return allowed;
+        }
+        return refused(new Verdict.Refused(ErrorCode.FORBIDDEN, "forbidden", allowed.tokenId(), "token " + allowed.tokenId() + " ("
+                + allowed.principal() + ") has roles " + allowed.token().roles() + "; this request needs " + need), need, remote);
+    }
+
+    private CompletableFuture<TokenState> lookUp(String id) {
+        CompletableFuture<TokenState> mine = new CompletableFuture<>();
+        CompletableFuture<TokenState> shared = reading.putIfAbsent(id, mine);
+        if (shared != null) {
+            return shared;
+        }
+        long startedAt = monotonicMillis.getAsLong();
+        store.read(id, System.nanoTime() + lookupTimeoutNanos).whenComplete((state, error) -> {
+            reading.remove(id, mine);
+            if (error != null) {
+                mine.completeExceptionally(error);
+            } else {
+                cache.put(id, state, startedAt);
+                mine.complete(state);
+            }
+        });
+        return mine.orTimeout(lookupTimeoutNanos, java.util.concurrent.TimeUnit.NANOSECONDS);
+    }
+
+    /** Forgets what the cache holds about {@code id}: this node just changed it. */
+    public void forget(String id) {
+        cache.invalidate(id);
+    }
+
+    private Verdict decide(Credential presented, TokenState state, Need need, SocketAddress remote) {
+        Verdict v = Access.decide(presented, state, wall.millis(), need);
+        return v instanceof Verdict.Refused r ? refused(r, need, remote) : v;
+    }
+
+    private Verdict.Refused refused(Verdict.Refused r, Need need, SocketAddress remote) {
+        sink.refused(r.code() == ErrorCode.FORBIDDEN ? 403 : 401, r.reason(), need.routeClass());
+        audit.record("auth.refused", r.reason(), r.tokenId() == null ? "anonymous" : "token:" + r.tokenId(),
+                remote == null ? null : remote.toString(), Map.of("route", need.routeClass(), "needs", need.toString()));
+        return r;
+    }
+}
