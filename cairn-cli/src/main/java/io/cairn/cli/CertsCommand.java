@@ -1,9 +1,11 @@
 package io.cairn.cli;
 
+import io.cairn.server.security.AdminCredential;
 import io.cairn.server.security.CertificateAuthority;
 import io.cairn.server.security.SecurityConfigException;
 import java.io.IOException;
 import java.io.PrintWriter;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.cert.X509Certificate;
 import java.time.Duration;
@@ -51,7 +53,8 @@ final class CertsCommand implements Runnable {
     }
 
     @Command(name = "init", mixinStandardHelpOptions = true,
-            description = "Create a cluster CA: ca.crt (give it to every node) and ca.key (mode 600; keep it off the nodes if you can).")
+            description = "Create a cluster CA: ca.crt (give it to every node), ca.key (mode 600; keep it off the nodes if you can) "
+                    + "and admin.token, the cluster's admin credential (mode 600).")
     static final class Init implements Callable<Integer> {
         @CommandLine.Spec
         CommandLine.Model.CommandSpec spec;
@@ -69,14 +72,20 @@ final class CertsCommand implements Runnable {
         public Integer call() {
             return run(spec, days, () -> {
                 X509Certificate ca = CertificateAuthority.init(dir, name, Duration.ofDays(days));
+                Path admin = dir.resolve(AdminCredential.FILE);
+                if (!Files.exists(admin)) {
+                    AdminCredential.create(admin);
+                }
                 return "created cluster CA in " + dir.toAbsolutePath() + " (valid until " + ca.getNotAfter().toInstant() + ")\n"
+                        + "and the cluster's admin credential in " + admin.toAbsolutePath() + " (mode 600; certs issue gives every node a copy)\n"
                         + "next, for every node: cairn certs issue --ca " + dir + " --node <id> --host <its internode host> --out <node data dir>/tls";
             });
         }
     }
 
     @Command(name = "issue", mixinStandardHelpOptions = true,
-            description = "Issue (or rotate) a node's certificate: writes node.crt, node.key (mode 600) and ca.crt into --out. "
+            description = "Issue (or rotate) a node's certificate: writes node.crt, node.key (mode 600), ca.crt and a copy of the CA "
+                    + "directory's admin.token (mode 600) into --out. "
                     + "A running node picks up replaced files within a second, for new connections.")
     static final class Issue implements Callable<Integer> {
         @CommandLine.Spec
@@ -102,8 +111,14 @@ final class CertsCommand implements Runnable {
         public Integer call() {
             return run(spec, days, () -> {
                 X509Certificate cert = CertificateAuthority.issueNode(ca, node, hosts, outDir, Duration.ofDays(days));
+                String admin = "";
+                Path token = ca.resolve(AdminCredential.FILE);
+                if (Files.exists(token)) {
+                    AdminCredential.copy(token, outDir.resolve(AdminCredential.FILE));
+                    admin = ", with the cluster's admin credential";
+                }
                 return "issued the certificate of node " + node + " into " + outDir.toAbsolutePath() + " (valid until "
-                        + cert.getNotAfter().toInstant() + ")";
+                        + cert.getNotAfter().toInstant() + ")" + admin;
             });
         }
     }

@@ -17,6 +17,7 @@ import java.security.GeneralSecurityException;
 import java.security.KeyStore;
 import java.security.cert.X509Certificate;
 import java.time.Duration;
+import java.util.List;
 import java.util.concurrent.Callable;
 import javax.net.ssl.SSLContext;
 import javax.net.ssl.SSLHandshakeException;
@@ -49,6 +50,32 @@ final class ClientCommands {
         @Option(names = "--cacert", paramLabel = "FILE",
                 description = "For https URLs: trust the CA (or certificate) in this PEM file instead of the system's (default $CAIRN_CACERT).")
         Path caCert = System.getenv("CAIRN_CACERT") == null ? null : Path.of(System.getenv("CAIRN_CACERT"));
+
+        @Option(names = "--token", paramLabel = "TOKEN", description = "Bearer token to send (default $CAIRN_TOKEN).")
+        String token = System.getenv("CAIRN_TOKEN");
+
+        @Option(names = "--token-file", paramLabel = "FILE", description = "Read the bearer token from this file (default $CAIRN_TOKEN_FILE).")
+        Path tokenFile = System.getenv("CAIRN_TOKEN_FILE") == null ? null : Path.of(System.getenv("CAIRN_TOKEN_FILE"));
+
+        @Option(names = "--data-dir", paramLabel = "DIR", description = "With no token given: use the admin credential of the node with this "
+                + "data directory (<DIR>/auth/admin.token or <DIR>/tls/admin.token; default ./cairn-data).")
+        Path dataDir = Path.of("cairn-data");
+
+        /** The token to send: --token, else --token-file, else the node's admin credential in --data-dir; null when none is found. */
+        String credential() throws IOException {
+            if (token != null && !token.isBlank()) {
+                return token.strip();
+            }
+            if (tokenFile != null) {
+                return Files.readString(tokenFile, StandardCharsets.US_ASCII).strip();
+            }
+            for (Path candidate : List.of(dataDir.resolve("auth").resolve("admin.token"), dataDir.resolve("tls").resolve("admin.token"))) {
+                if (Files.isReadable(candidate)) {
+                    return Files.readString(candidate, StandardCharsets.US_ASCII).strip();
+                }
+            }
+            return null;
+        }
 
         URI uri(String path) {
             String base = url.endsWith("/") ? url.substring(0, url.length() - 1) : url;
@@ -90,6 +117,16 @@ final class ClientCommands {
                 System.err.println("cairn: " + e.getMessage());
                 return 2;
             }
+            String credential;
+            try {
+                credential = credential();
+            } catch (IOException e) {
+                System.err.println("cairn: cannot read the token file: " + e.getMessage());
+                return 2;
+            }
+            if (credential != null) {
+                request.setHeader("Authorization", "Bearer " + credential);
+            }
             HttpResponse<byte[]> response;
             try {
                 response = client.send(request.timeout(Duration.ofSeconds(timeoutSeconds)).build(), HttpResponse.BodyHandlers.ofByteArray());
@@ -114,6 +151,10 @@ final class ClientCommands {
             int status = response.statusCode();
             if (status >= 400) {
                 System.err.println(new String(response.body(), StandardCharsets.UTF_8));
+                if (status == 401 && credential == null) {
+                    System.err.println("cairn: no token found: pass --token or --token-file, set CAIRN_TOKEN, or point --data-dir at the node's"
+                            + " data directory (its auth/admin.token is the node's admin credential)");
+                }
                 return 1;
             }
             if (printBody) {

@@ -151,12 +151,13 @@ class ClusterNodeTest {
     }
 
     @Test
-    void namespacesMustBeGivenShareOnePartitionCountAndHaveDistinctIds() {
-        Namespace first = Namespace.defaults(0);
+    void namespacesMustBeGivenFitTheOnePartitionMapAndHaveDistinctIds() {
+        Namespace first = new Namespace(1, "default", new Partitioner(64), 0);
         MemoryEngine engine = new MemoryEngine();
         assertThatThrownBy(() -> node(engine, List.of())).isInstanceOf(IllegalArgumentException.class);
-        assertThatThrownBy(() -> node(engine, List.of(first, new Namespace(7, "other", new Partitioner(64), 0))))
-                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("partition counts");
+        assertThatThrownBy(() -> node(engine, List.of(first, new Namespace(7, "other", new Partitioner(128), 0))))
+                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("more partitions");
+        assertThat(node(new MemoryEngine(), List.of(first, new Namespace(7, "fewer", new Partitioner(1), 0)))).isNotNull();
         assertThatThrownBy(() -> node(engine, List.of(first, new Namespace(first.id(), "again", first.partitioner(), 0))))
                 .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("given twice");
     }

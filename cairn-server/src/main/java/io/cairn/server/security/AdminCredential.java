@@ -74,6 +74,16 @@ public final class AdminCredential {
         return c;
     }
 
+    /** Copies the credential in {@code from} to {@code to} (mode 600), checking it first. */
+    public static void copy(Path from, Path to) {
+        Credential c = readCredential(from);
+        try {
+            Pem.writeSecret(to, c.text() + "\n");
+        } catch (IOException e) {
+            throw new SecurityConfigException("cannot write the admin credential " + to + ": " + e.getMessage());
+        }
+    }
+
     /** The token in {@code file}, or a {@link SecurityConfigException} saying what is wrong with it. */
     public static Credential readCredential(Path file) {
         String text;
