@@ -12,7 +12,8 @@
 # DURATION (30s), WARMUP (5s), CONNECTIONS (64), THREADS (2), MIXES ("put=100 get=100
 # get=90,put=10"), QUERY (appended to every request by wrk and cairn bench), CAIRN_JAR (default
 # cairn-cli/target/cairn.jar, else the cairn-bench standalone jar), JAVA, OUT_DIR (JSON reports;
-# default bench/results/cairn-<UTC time>). Needs: wrk, a JDK 21+, a built jar.
+# default bench/results/cairn-<UTC time>), CAIRN_TOKEN (the bearer token; default: the admin
+# credential in CAIRN_DATA, default ./cairn-data, when readable). Needs: wrk, a JDK 21+, a built jar.
 set -euo pipefail
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 repo=$(cd "$here/.." && pwd)
@@ -56,6 +57,7 @@ if [[ "$code" == "000" ]]; then
   exit 2
 fi
 mkdir -p "$OUT_DIR"
+cairn_token "${CAIRN_DATA:-cairn-data}"
 
 run_wrk() {
   local script=$1 size=$2 duration=$3

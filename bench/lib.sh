@@ -61,7 +61,9 @@ require_free_port() {
 
 # cairn_certs DIR ID...: a cluster CA in DIR/ca and, for each node, its certificate in DIR/nodeID/tls
 # (that node's default cluster.tls.dir when its data dir is DIR/nodeID): the nodes of a cluster talk
-# only over mutual TLS. Needs JAVA and CAIRN_JAR.
+# only over mutual TLS. certs init also makes the cluster's admin credential (DIR/ca/admin.token, a
+# copy in every node's tls dir), exported as CAIRN_TOKEN for wrk, cairn bench and cairn abuse.
+# Needs JAVA and CAIRN_JAR.
 cairn_certs() {
   local dir=$1 i
   shift
@@ -70,4 +72,25 @@ cairn_certs() {
     [[ -f "$dir/node$i/tls/node.crt" ]] ||
       "$JAVA" -jar "$CAIRN_JAR" certs issue --ca "$dir/ca" --node "$i" --host 127.0.0.1 --out "$dir/node$i/tls" >/dev/null
   done
+  CAIRN_TOKEN=$(cat "$dir/ca/admin.token")
+  export CAIRN_TOKEN
+}
+
+# cairn_token DATA_DIR: exports CAIRN_TOKEN from a single node's admin credential (it creates the
+# file at its first start) unless CAIRN_TOKEN is already set; no token when the file is not there.
+cairn_token() {
+  if [[ -z "${CAIRN_TOKEN:-}" && -r "$1/auth/admin.token" ]]; then
+    CAIRN_TOKEN=$(cat "$1/auth/admin.token")
+    export CAIRN_TOKEN
+  fi
+}
+
+# Every curl the scripts make carries the bearer token when one is set (CAIRN_TOKEN, see
+# cairn_certs and cairn_token); /health and /ready need none, every other Cairn route does.
+curl() {
+  if [[ -n "${CAIRN_TOKEN:-}" ]]; then
+    command curl -H "Authorization: Bearer $CAIRN_TOKEN" "$@"
+  else
+    command curl "$@"
+  fi
 }

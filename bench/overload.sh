@@ -83,6 +83,7 @@ if ! wait_until 60 curl -sf "${node_urls[1]}/ready"; then
   tail -20 "$workdir/node1.log" >&2
   exit 1
 fi
+cairn_token "$workdir/node1"
 
 describe_servers() {
   echo "# server: one node, ${node_cmd[*]//$workdir/<tmp>} (default settings otherwise: sync durability, http.maxConnections 10000, maxInflightBytes = maxUnflushedBytes = heap/8)"

@@ -5,6 +5,9 @@ local values
 local headers = { ["Content-Type"] = "application/octet-stream" }
 local query = os.getenv("QUERY") and os.getenv("QUERY") ~= "" and ("?" .. os.getenv("QUERY")) or ""
 
+-- CAIRN_TOKEN (environment): the bearer token to send.
+if os.getenv("CAIRN_TOKEN") and os.getenv("CAIRN_TOKEN") ~= "" then headers["Authorization"] = "Bearer " .. os.getenv("CAIRN_TOKEN") end
+
 setup = common.setup
 done = common.done
 

@@ -254,10 +254,22 @@ final class Abuser {
     return !stopped;
   }
 
+  /**
+   * The abuser authenticates like a real client would ({@code $CAIRN_TOKEN}), so what it tests is
+   * shedding, not the refusal of anonymous requests.
+   */
+  private static final String AUTHORIZATION = authorization();
+
+  private static String authorization() {
+    String token = System.getenv("CAIRN_TOKEN");
+    return token == null || token.isBlank() || !token.strip().chars().allMatch(c -> c > ' ' && c < 127)
+        ? "" : "Authorization: Bearer " + token.strip() + "\r\n";
+  }
+
   private boolean slowloris(Socket socket, int index, Target target) throws IOException {
     byte[] head =
         ("GET " + target.basePath() + "/kv/abuse-slow-" + index + " HTTP/1.1\r\nHost: "
-                + target.authority() + "\r\nX-Slow: ")
+                + target.authority() + "\r\n" + AUTHORIZATION + "X-Slow: ")
             .getBytes(StandardCharsets.US_ASCII);
     InputStream in = new BufferedInputStream(socket.getInputStream());
     OutputStream os = socket.getOutputStream();
@@ -299,7 +311,7 @@ final class Abuser {
 
   private static byte[] request(String method, Target target, String key, String headers) {
     return (method + " " + target.basePath() + "/kv/" + key + " HTTP/1.1\r\nHost: "
-            + target.authority() + "\r\n" + headers + "\r\n")
+            + target.authority() + "\r\n" + AUTHORIZATION + headers + "\r\n")
         .getBytes(StandardCharsets.US_ASCII);
   }
 

@@ -166,6 +166,14 @@ public final class BenchCommand implements Callable<Integer> {
   private List<String> headers = new ArrayList<>();
 
   @Option(
+      names = "--token-file",
+      paramLabel = "FILE",
+      description =
+          "Send the bearer token in this file (default: $CAIRN_TOKEN, else ./cairn-data/auth/admin.token"
+              + " when present); ignored when a --header sets Authorization.")
+  private Path tokenFile;
+
+  @Option(
       names = "--timeout",
       paramLabel = "DURATION",
       defaultValue = "10s",
@@ -193,6 +201,23 @@ public final class BenchCommand implements Callable<Integer> {
 
   @Option(names = "--json", paramLabel = "FILE", description = "Also write the report as JSON.")
   private Path jsonFile;
+
+  /** The bearer token to send, from --token-file, $CAIRN_TOKEN or the default node's data directory; null when none. */
+  private String token() {
+    try {
+      if (tokenFile != null) {
+        return java.nio.file.Files.readString(tokenFile).strip();
+      }
+      String env = System.getenv("CAIRN_TOKEN");
+      if (env != null && !env.isBlank()) {
+        return env.strip();
+      }
+      Path local = Path.of("cairn-data", "auth", "admin.token");
+      return java.nio.file.Files.isReadable(local) ? java.nio.file.Files.readString(local).strip() : null;
+    } catch (java.io.IOException e) {
+      throw new CommandLine.ParameterException(new CommandLine(this), "cannot read the token file: " + e.getMessage());
+    }
+  }
 
   public static void main(String[] args) {
     System.exit(new CommandLine(new BenchCommand()).execute(args));
@@ -271,6 +296,12 @@ public final class BenchCommand implements Callable<Integer> {
     List<Map.Entry<String, String>> parsedHeaders = new ArrayList<>();
     for (String header : headers) {
       parsedHeaders.add(header(header));
+    }
+    if (parsedHeaders.stream().noneMatch(h -> h.getKey().equalsIgnoreCase("Authorization"))) {
+      String token = token();
+      if (token != null) {
+        parsedHeaders.add(Map.entry("Authorization", "Bearer " + token));
+      }
     }
     return new BenchSettings(
         targets,

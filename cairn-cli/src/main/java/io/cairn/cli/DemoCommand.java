@@ -1,5 +1,6 @@
 package io.cairn.cli;
 
+import io.cairn.server.security.AdminCredential;
 import io.cairn.server.security.CertificateAuthority;
 import java.io.File;
 import java.io.IOException;
@@ -186,20 +187,35 @@ final class DemoCommand implements Callable<Integer> {
     /**
      * Nodes of a cluster talk only over mutual TLS: the demo keeps its own cluster CA in
      * {@code <dir>/ca} and gives each node a certificate in its data directory's {@code tls}
-     * (kept across demo runs, replaced only with --fresh, like the data).
+     * (kept across demo runs, replaced only with --fresh, like the data), with a copy of the
+     * cluster's admin credential ({@code <dir>/ca/admin.token}), so one token works on every node.
      */
     private void provideCertificates() throws IOException {
         Path ca = dir.resolve("ca");
         if (!Files.exists(ca.resolve(CertificateAuthority.CA_KEY))) {
             CertificateAuthority.init(ca, "demo", CertificateAuthority.DEFAULT_CA_VALIDITY);
         }
+        Path admin = ca.resolve(AdminCredential.FILE);
+        if (!Files.exists(admin)) {
+            AdminCredential.create(admin);
+        }
         for (Node n : nodes) {
             Path tls = n.dataDir.resolve("tls");
             if (!Files.exists(tls.resolve(CertificateAuthority.NODE_CERT))) {
                 CertificateAuthority.issueNode(ca, n.id, List.of("127.0.0.1", "localhost"), tls, CertificateAuthority.DEFAULT_NODE_VALIDITY);
             }
+            if (!Files.exists(tls.resolve(AdminCredential.FILE))) {
+                AdminCredential.copy(admin, tls.resolve(AdminCredential.FILE));
+            }
         }
+        adminToken = AdminCredential.readCredential(admin).text();
     }
+
+    /** The cluster's admin credential, which every node shares (from {@code <dir>/ca/admin.token}). */
+    private String adminToken;
+
+    /** What a pasted curl line sends to authenticate. */
+    private static final String AUTH = "-H \"Authorization: Bearer $CAIRN_TOKEN\" ";
 
     private boolean stopping() {
         synchronized (lock) {
@@ -293,27 +309,29 @@ final class DemoCommand implements Callable<Integer> {
         out.println("  data: " + dir + "/node-N   logs: " + dir + "/node-N.log");
         out.println("  data is kept between runs; 'demo --fresh' starts with empty nodes.");
         out.println();
-        out.println("Tour (paste into another terminal):");
+        out.println("Tour (paste into another terminal; every route but /health and /ready needs the cluster's admin token):");
+        out.println("  0. Take the token (bin/cairn uses it with --token-file " + dir.resolve("ca").resolve(AdminCredential.FILE) + "):");
+        out.println("       export CAIRN_TOKEN=$(cat " + dir.resolve("ca").resolve(AdminCredential.FILE) + ")");
         out.println("  1. Write through node 1 and wait for all three replicas (see 'Cairn-Acks: 3'):");
-        out.println("       curl -i -X PUT --data 'hello' '" + key + "?w=all'");
+        out.println("       curl -i " + AUTH + "-X PUT --data 'hello' '" + key + "?w=all'");
         out.println("  2. Read it through node 3; r=one answers from the first replica that replies (see 'Cairn-Replies'):");
-        out.println("       curl -i '" + keyOn3 + "?r=one'");
+        out.println("       curl -i " + AUTH + "'" + keyOn3 + "?r=one'");
         out.println("  3. Each replica's version of the key, and the cluster as node 1 sees it:");
-        out.println("       curl -s " + n1.url() + "/admin/keys/greeting");
-        out.println("       curl -s " + n1.url() + "/admin/cluster");
+        out.println("       curl -s " + AUTH + n1.url() + "/admin/keys/greeting");
+        out.println("       curl -s " + AUTH + n1.url() + "/admin/cluster");
         out.println("  4. Lose a node: crash node 3 (pid " + n3.process.pid() + "):");
         out.println("       kill -9 " + n3.process.pid());
         out.println("     Writes at w=quorum still succeed (2 of 3 replicas acknowledge; node 1 keeps a hint for node 3):");
-        out.println("       curl -i -X PUT --data 'hello again' '" + key + "?w=quorum'");
+        out.println("       curl -i " + AUTH + "-X PUT --data 'hello again' '" + key + "?w=quorum'");
         out.println("     Writes at w=all fail fast with 503 once node 1 has noticed node 3 is down (a few seconds;");
         out.println("     until then they wait out the 2 s request timeout and answer 504 outcome_unknown):");
-        out.println("       curl -i -X PUT --data 'hello all' '" + key + "?w=all'");
+        out.println("       curl -i " + AUTH + "-X PUT --data 'hello all' '" + key + "?w=all'");
         out.println("     Hints waiting for node 3 (backlogs.hintsPending, replicaLagMillis):");
-        out.println("       curl -s " + n1.url() + "/admin/status");
+        out.println("       curl -s " + AUTH + n1.url() + "/admin/status");
         out.println("  5. Bring node 3 back in another terminal (same data, same ports; stop it there with Ctrl-C):");
         out.println("       " + restartCommand(n3, jar, members));
         out.println("     The hints replay (hintsPending drops to 0) and node 3 holds the latest write:");
-        out.println("       curl -i '" + keyOn3 + "?r=all'");
+        out.println("       curl -i " + AUTH + "'" + keyOn3 + "?r=all'");
         out.println("  Metrics: " + n1.url() + "/metrics   Status: " + n1.url() + "/admin/status");
         out.println();
         out.println("Press Ctrl-C to stop the cluster.");
@@ -510,10 +528,17 @@ final class DemoCommand implements Callable<Integer> {
         }
     }
 
+    private HttpRequest authorized(String url) {
+        HttpRequest.Builder b = HttpRequest.newBuilder(URI.create(url)).timeout(Duration.ofSeconds(2)).GET();
+        if (adminToken != null) {
+            b.header("Authorization", "Bearer " + adminToken);
+        }
+        return b.build();
+    }
+
     private int get(String url) {
         try {
-            return http.send(HttpRequest.newBuilder(URI.create(url)).timeout(Duration.ofSeconds(2)).GET().build(),
-                    HttpResponse.BodyHandlers.discarding()).statusCode();
+            return http.send(authorized(url), HttpResponse.BodyHandlers.discarding()).statusCode();
         } catch (IOException e) {
             return -1;
         } catch (InterruptedException e) {
@@ -524,8 +549,7 @@ final class DemoCommand implements Callable<Integer> {
 
     private String getBody(String url) {
         try {
-            HttpResponse<String> r = http.send(HttpRequest.newBuilder(URI.create(url)).timeout(Duration.ofSeconds(2)).GET().build(),
-                    HttpResponse.BodyHandlers.ofString());
+            HttpResponse<String> r = http.send(authorized(url), HttpResponse.BodyHandlers.ofString());
             return r.statusCode() == 200 ? r.body() : null;
         } catch (IOException e) {
             return null;

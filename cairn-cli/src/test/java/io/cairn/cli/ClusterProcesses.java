@@ -2,6 +2,7 @@ package io.cairn.cli;
 
 import io.cairn.server.TestPorts;
 import io.cairn.server.http.TestCertificates;
+import io.cairn.server.security.AdminCredential;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import java.io.IOException;
@@ -10,6 +11,7 @@ import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.time.Duration;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -64,6 +66,12 @@ final class ClusterProcesses implements AutoCloseable {
             args.add(s);
         }
         TestCertificates.provide(dir.resolve("node-" + id).resolve("tls"), id);
+        // As certs issue does: every node gets a copy of the cluster's admin credential.
+        Path shared = dir.resolve(AdminCredential.FILE);
+        if (!Files.exists(shared)) {
+            AdminCredential.create(shared);
+        }
+        AdminCredential.copy(shared, dir.resolve("node-" + id).resolve("tls").resolve(AdminCredential.FILE));
         nodes[id - 1] = NodeProcess.start(dir.resolve("node-" + id), args.toArray(String[]::new));
     }
 
@@ -76,7 +84,7 @@ final class ClusterProcesses implements AutoCloseable {
         String body = "";
         while (System.nanoTime() < deadline) {
             try {
-                body = HTTP.send(HttpRequest.newBuilder(URI.create(url(id) + "/admin/cluster")).timeout(Duration.ofSeconds(5)).build(),
+                body = HTTP.send(request(id, "/admin/cluster").timeout(Duration.ofSeconds(5)).build(),
                         HttpResponse.BodyHandlers.ofString()).body();
                 JsonNode members = JSON.readTree(body).path("members");
                 boolean all = members.size() == nodes.length;
@@ -97,6 +105,15 @@ final class ClusterProcesses implements AutoCloseable {
     /** SIGKILL, like a crash: no shutdown hook, unsynced data lost. */
     void kill(int id) throws InterruptedException {
         nodes[id - 1].kill();
+    }
+
+    /** A request to node {@code id} carrying the cluster's admin credential. */
+    HttpRequest.Builder request(int id, String pathAndQuery) {
+        return HttpRequest.newBuilder(URI.create(url(id) + pathAndQuery)).header("Authorization", "Bearer " + token());
+    }
+
+    String token() {
+        return AdminCredential.readCredential(dir.resolve(AdminCredential.FILE)).text();
     }
 
     String url(int id) {

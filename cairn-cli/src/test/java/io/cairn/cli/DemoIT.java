@@ -67,12 +67,18 @@ class DemoIT {
         List<ProcessHandle> children = demo.process.descendants().toList();
         assertThat(children).extracting(ProcessHandle::pid).containsAll(pids);
 
-        HttpResponse<String> put = http.send(HttpRequest.newBuilder(URI.create(urls.get(0) + "/kv/tour?w=all"))
+        // The tour's first step names the cluster's admin credential; without it every data route is refused.
+        Matcher tokenLine = Pattern.compile("export CAIRN_TOKEN=\\$\\(cat (\\S+)\\)").matcher(demo.output());
+        assertThat(tokenLine.find()).as("the tour says where the token is:%n%s", demo.output()).isTrue();
+        String auth = "Bearer " + java.nio.file.Files.readString(java.nio.file.Path.of(tokenLine.group(1))).strip();
+        assertThat(http.send(HttpRequest.newBuilder(URI.create(urls.get(0) + "/kv/tour")).timeout(Duration.ofSeconds(10)).GET().build(),
+                HttpResponse.BodyHandlers.ofString()).statusCode()).isEqualTo(401);
+        HttpResponse<String> put = http.send(HttpRequest.newBuilder(URI.create(urls.get(0) + "/kv/tour?w=all")).header("Authorization", auth)
                 .timeout(Duration.ofSeconds(10)).PUT(HttpRequest.BodyPublishers.ofString("hello")).build(), HttpResponse.BodyHandlers.ofString());
         assertThat(put.statusCode()).as(put.body()).isEqualTo(200);
         assertThat(put.headers().firstValue("Cairn-Acks")).contains("3");
 
-        HttpResponse<String> get = http.send(HttpRequest.newBuilder(URI.create(urls.get(2) + "/kv/tour?r=all"))
+        HttpResponse<String> get = http.send(HttpRequest.newBuilder(URI.create(urls.get(2) + "/kv/tour?r=all")).header("Authorization", auth)
                 .timeout(Duration.ofSeconds(10)).GET().build(), HttpResponse.BodyHandlers.ofString());
         assertThat(get.statusCode()).isEqualTo(200);
         assertThat(get.body()).isEqualTo("hello");

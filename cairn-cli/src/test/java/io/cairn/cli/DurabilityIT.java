@@ -52,7 +52,7 @@ class DurabilityIT {
                         String key = "w" + writer + "-" + i;
                         String value = "value-" + writer + "-" + i + "-" + "x".repeat(i % 200);
                         try {
-                            HttpRequest.Builder put = HttpRequest.newBuilder(URI.create(node.url() + "/kv/" + key))
+                            HttpRequest.Builder put = node.request("/kv/" + key)
                                     .timeout(Duration.ofSeconds(5)).PUT(HttpRequest.BodyPublishers.ofString(value));
                             if (i % 10 == 0) {
                                 put.header("Idempotency-Key", "idem-" + key);
@@ -65,7 +65,7 @@ class DurabilityIT {
                                 }
                             }
                             if (i % 7 == 3 && r.statusCode() == 200) {
-                                HttpResponse<String> d = http.send(HttpRequest.newBuilder(URI.create(node.url() + "/kv/" + key))
+                                HttpResponse<String> d = http.send(node.request("/kv/" + key)
                                         .timeout(Duration.ofSeconds(5)).DELETE().build(), HttpResponse.BodyHandlers.ofString());
                                 if (d.statusCode() == 204) {
                                     deleted.put(key, value);
@@ -114,7 +114,7 @@ class DurabilityIT {
             // Idempotency outcomes are as durable as the writes they describe.
             for (Map.Entry<String, String> e : idempotentEtags.entrySet()) {
                 String key = e.getKey();
-                HttpResponse<String> r = http.send(HttpRequest.newBuilder(URI.create(node.url() + "/kv/" + key))
+                HttpResponse<String> r = http.send(node.request("/kv/" + key)
                         .header("Idempotency-Key", "idem-" + key)
                         .PUT(HttpRequest.BodyPublishers.ofString(acknowledged.get(key))).build(), HttpResponse.BodyHandlers.ofString());
                 assertThat(r.statusCode()).isEqualTo(200);
@@ -123,7 +123,7 @@ class DurabilityIT {
             }
 
             // The clock resumes past every version issued before the crash.
-            HttpResponse<String> fresh = http.send(HttpRequest.newBuilder(URI.create(node.url() + "/kv/after-restart"))
+            HttpResponse<String> fresh = http.send(node.request("/kv/after-restart")
                     .PUT(HttpRequest.BodyPublishers.ofString("x")).build(), HttpResponse.BodyHandlers.ofString());
             assertThat(fresh.headers().firstValue("etag").orElseThrow()).isGreaterThan(lastEtagBeforeCrash);
         }
@@ -135,6 +135,6 @@ class DurabilityIT {
     }
 
     private HttpResponse<String> get(NodeProcess node, String key) throws Exception {
-        return http.send(HttpRequest.newBuilder(URI.create(node.url() + "/kv/" + key)).GET().build(), HttpResponse.BodyHandlers.ofString());
+        return http.send(node.request("/kv/" + key).GET().build(), HttpResponse.BodyHandlers.ofString());
     }
 }

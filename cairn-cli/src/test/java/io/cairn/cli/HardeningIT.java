@@ -57,7 +57,7 @@ class HardeningIT {
                 for (int w = 0; w < writers; w++) {
                     int writer = w;
                     running.add(pool.submit(() -> {
-                        Client client = new Client(port);
+                        Client client = new Client(port, node.token());
                         for (int i = 0; System.nanoTime() < deadline; i++) {
                             String key = "w" + writer + "-" + i;
                             Client.Response r = client.put(key, value(key));
@@ -83,7 +83,7 @@ class HardeningIT {
             assertThat(shed).as("writes shed with 503").isPositive();
             assertThat(other).as("answers other than 200 and 503: " + outcomes.values().stream().filter(s -> s != 200 && s != 503 && s != -1).distinct().toList()).isZero();
             assertThat(retryAfterMissing.get()).isZero();
-            Client check = new Client(port);
+            Client check = new Client(port, node.token());
             assertThat(check.get("/health").status).isEqualTo(200);
             for (Map.Entry<String, Integer> e : outcomes.entrySet()) {
                 Client.Response r = check.get("/kv/" + e.getKey());
@@ -103,7 +103,7 @@ class HardeningIT {
         int pipelined = LONG ? 100_000 : 20_000;
         try (NodeProcess node = NodeProcess.start(List.of("-Xmx256m"), tmp.resolve("node"))) {
             int port = URI.create(node.url()).getPort();
-            Client setup = new Client(port);
+            Client setup = new Client(port, node.token());
             assertThat(setup.put("big", new byte[64 * 1024]).status).isEqualTo(200);
             byte[] get = ("GET /kv/big HTTP/1.1\r\nHost: x\r\n\r\n").getBytes(StandardCharsets.ISO_8859_1);
             Socket abuser = new Socket();
@@ -164,7 +164,7 @@ class HardeningIT {
                 }
                 // Every slot is held by a connection that says nothing; operators still get in.
                 long start = System.nanoTime();
-                Client probe = new Client(port);
+                Client probe = new Client(port, node.token());
                 assertThat(probe.get("/health").status).isEqualTo(200);
                 assertThat(probe.get("/ready").status).isEqualTo(200);
                 assertThat(TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - start)).isLessThan(2000);
@@ -173,7 +173,7 @@ class HardeningIT {
                 long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(LONG ? 90 : 30);
                 int status = 0;
                 while (System.nanoTime() < deadline && status != 200) {
-                    Client c = new Client(port);
+                    Client c = new Client(port, node.token());
                     Client.Response r = c.put("after-flood", "v".getBytes(StandardCharsets.UTF_8));
                     status = r == null ? -1 : r.status;
                     c.close();
@@ -240,18 +240,21 @@ class HardeningIT {
             }
         }
 
-        Client(int port) {
+        private final String token;
+
+        Client(int port, String token) {
             this.port = port;
+            this.token = token;
         }
 
         Response put(String key, byte[] value) {
-            byte[] head = ("PUT /kv/" + key + " HTTP/1.1\r\nHost: x\r\nContent-Length: " + value.length + "\r\n\r\n")
+            byte[] head = ("PUT /kv/" + key + " HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer " + token + "\r\nContent-Length: " + value.length + "\r\n\r\n")
                     .getBytes(StandardCharsets.ISO_8859_1);
             return exchange(head, value);
         }
 
         Response get(String path) throws IOException {
-            Response r = exchange(("GET " + path + " HTTP/1.1\r\nHost: x\r\n\r\n").getBytes(StandardCharsets.ISO_8859_1), new byte[0]);
+            Response r = exchange(("GET " + path + " HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer " + token + "\r\n\r\n").getBytes(StandardCharsets.ISO_8859_1), new byte[0]);
             if (r == null) {
                 throw new IOException("no answer to GET " + path);
             }

@@ -3,9 +3,6 @@ package io.cairn.cli;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.cairn.server.security.CertificateAuthority;
-import java.io.ByteArrayOutputStream;
-import java.io.PrintStream;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.List;
 import org.junit.jupiter.api.Test;
@@ -26,32 +23,20 @@ class HttpsIT {
                 "--set", "http.tls.key=" + certs.resolve("node.key"))) {
             assertThat(node.url()).startsWith("https://");
             String cacert = ca.resolve("ca.crt").toString();
-            assertThat(run("put", "--url", node.url(), "--cacert", cacert, "greeting", "hello").code).isZero();
-            Run get = run("get", "--url", node.url(), "--cacert", cacert, "greeting");
-            assertThat(get.code).isZero();
-            assertThat(get.out).isEqualTo("hello");
+            String data = tmp.resolve("data").toString();
+            // --data-dir: the client finds the node's admin credential there, as bin/cairn does in ./cairn-data.
+            assertThat(CliRun.of("put", "--url", node.url(), "--cacert", cacert, "--data-dir", data, "greeting", "hello").code()).isZero();
+            CliRun get = CliRun.of("get", "--url", node.url(), "--cacert", cacert, "--data-dir", data, "greeting");
+            assertThat(get.code()).isZero();
+            assertThat(get.out()).isEqualTo("hello");
 
-            Run unproven = run("get", "--url", node.url(), "greeting");
-            assertThat(unproven.code).as("the system trust store does not know the cluster CA").isEqualTo(3);
-            assertThat(unproven.err).contains("--cacert");
-        }
-    }
+            CliRun unproven = CliRun.of("get", "--url", node.url(), "greeting");
+            assertThat(unproven.code()).as("the system trust store does not know the cluster CA").isEqualTo(3);
+            assertThat(unproven.err()).contains("--cacert");
 
-    private record Run(int code, String out, String err) {}
-
-    private static Run run(String... args) {
-        PrintStream out = System.out;
-        PrintStream err = System.err;
-        ByteArrayOutputStream o = new ByteArrayOutputStream();
-        ByteArrayOutputStream e = new ByteArrayOutputStream();
-        try {
-            System.setOut(new PrintStream(o, true, StandardCharsets.UTF_8));
-            System.setErr(new PrintStream(e, true, StandardCharsets.UTF_8));
-            int code = Main.commandLine().execute(args);
-            return new Run(code, o.toString(StandardCharsets.UTF_8), e.toString(StandardCharsets.UTF_8));
-        } finally {
-            System.setOut(out);
-            System.setErr(err);
+            CliRun anonymous = CliRun.of("get", "--url", node.url(), "--cacert", cacert, "--data-dir", tmp.resolve("elsewhere").toString(), "greeting");
+            assertThat(anonymous.code()).isEqualTo(1);
+            assertThat(anonymous.err()).contains("unauthenticated").contains("no token found");
         }
     }
 }

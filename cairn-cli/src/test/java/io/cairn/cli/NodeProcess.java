@@ -21,11 +21,31 @@ final class NodeProcess implements AutoCloseable {
     private final Process process;
     private final String url;
     private final Path log;
+    private final Path dataDir;
 
-    private NodeProcess(Process process, String url, Path log) {
+    private NodeProcess(Process process, String url, Path log, Path dataDir) {
         this.process = process;
         this.url = url;
         this.log = log;
+        this.dataDir = dataDir;
+    }
+
+    /**
+     * The node's admin credential: the copy in its tls directory on a cluster provisioned with
+     * one, else the file the node created at its first start (before it listened).
+     */
+    String token() {
+        try {
+            Path shared = dataDir.resolve("tls").resolve("admin.token");
+            return Files.readString(Files.exists(shared) ? shared : dataDir.resolve("auth").resolve("admin.token")).strip();
+        } catch (IOException e) {
+            throw new java.io.UncheckedIOException("the node has no admin credential", e);
+        }
+    }
+
+    /** A request to this node carrying its admin credential. */
+    java.net.http.HttpRequest.Builder request(String pathAndQuery) {
+        return java.net.http.HttpRequest.newBuilder(java.net.URI.create(url + pathAndQuery)).header("Authorization", "Bearer " + token());
     }
 
     /** Starts {@code cairn start} with the given extra arguments and waits until it listens. */
@@ -73,7 +93,7 @@ final class NodeProcess implements AutoCloseable {
         pump.setDaemon(true);
         pump.start();
         try {
-            return new NodeProcess(p, url.get(60, TimeUnit.SECONDS), log);
+            return new NodeProcess(p, url.get(60, TimeUnit.SECONDS), log, dataDir);
         } catch (Exception e) {
             p.destroyForcibly();
             throw new IllegalStateException("node did not start; its output:\n" + (Files.exists(log) ? Files.readString(log) : "(none)"), e);

@@ -16,7 +16,6 @@ import io.cairn.server.http.HttpFrontEnd;
 import io.cairn.server.http.HttpSettings;
 import io.cairn.server.http.NodeApi;
 import io.cairn.auth.TokenCache;
-import io.cairn.auth.TokenKeys;
 import io.cairn.server.security.AdminCredential;
 import io.cairn.server.security.Authenticator;
 import io.cairn.server.security.TokenAdmin;
@@ -118,16 +117,8 @@ public final class CairnNode implements AutoCloseable {
             KvService service = cluster != null ? cluster : local;
             Authenticator authenticator = null;
             if (config.auth().enabled()) {
-                KvService tokenService;
-                if (cluster != null) {
-                    tokenService = cluster.tokens();
-                } else {
-                    LocalService tokens = new LocalService(TokenKeys.namespace(), replica, writes, metrics);
-                    started.push(tokens);
-                    tokenService = tokens;
-                }
                 ClusterDriver c = cluster;
-                TokenStore store = new TokenStore(tokenService, data, () -> c == null ? null : c.cannotListTokens());
+                TokenStore store = new TokenStore(c != null ? c.tokens() : local.tokens(), data, () -> c == null ? null : c.cannotListTokens());
                 NodeConfig.Auth a = config.auth();
                 AdminCredential admin = AdminCredential.open(a.adminToken(config.dataDir(), config.cluster().enabled() ? config.cluster().tlsDir() : null),
                         Clock.systemUTC(), audit);

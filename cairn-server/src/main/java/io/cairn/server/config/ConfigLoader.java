@@ -101,7 +101,7 @@ public final class ConfigLoader {
         d.put("cluster.tls.dir", "");
         d.put("audit.maxFileBytes", "16MiB");
         d.put("audit.maxFiles", "8");
-        d.put("auth.enabled", "false");
+        d.put("auth.enabled", "true");
         d.put("auth.adminTokenFile", "");
         d.put("auth.tokenCacheTtl", "5s");
         d.put("auth.unknownCacheTtl", "1s");

@@ -3,6 +3,7 @@ package io.cairn.server.service;
 import io.cairn.error.CairnException;
 import io.cairn.error.ErrorCode;
 import io.cairn.request.IdempotencyTag;
+import io.cairn.auth.TokenKeys;
 import io.cairn.namespace.Namespace;
 import io.cairn.request.Quorum;
 import io.cairn.replica.LocalReplica;
@@ -52,11 +53,41 @@ public final class LocalService implements KvService, AutoCloseable {
 
     @Override
     public CompletableFuture<Answer> read(byte[] key, Quorum r, long deadlineNanos) {
-        requireNoQuorum(r);
-        return CompletableFuture.completedFuture(Answer.of(readNow(key)));
+        return read(namespace, key, r);
     }
 
-    private OpResult readNow(byte[] key) {
+    @Override
+    public CompletableFuture<WriteOutcome> write(List<Op> ops, IdempotencyTag idempotency, Quorum r, Quorum w, long deadlineNanos) {
+        return write(namespace, ops, idempotency, r, w, deadlineNanos);
+    }
+
+    /** The service over the {@code auth} namespace, where tokens live; it shares this service's write path and deadlines. */
+    public KvService tokens() {
+        Namespace tokens = TokenKeys.namespace();
+        return new KvService() {
+            @Override
+            public CompletableFuture<WriteOutcome> write(List<Op> ops, IdempotencyTag idempotency, Quorum r, Quorum w, long deadlineNanos) {
+                return LocalService.this.write(tokens, ops, idempotency, r, w, deadlineNanos);
+            }
+
+            @Override
+            public CompletableFuture<Answer> read(byte[] key, Quorum r, long deadlineNanos) {
+                return LocalService.this.read(tokens, key, r);
+            }
+
+            @Override
+            public boolean replicated() {
+                return false;
+            }
+        };
+    }
+
+    private CompletableFuture<Answer> read(Namespace namespace, byte[] key, Quorum r) {
+        requireNoQuorum(r);
+        return CompletableFuture.completedFuture(Answer.of(readNow(namespace, key)));
+    }
+
+    private OpResult readNow(Namespace namespace, byte[] key) {
         OpResult result = replica.read(namespace, key);
         if (result instanceof OpResult.Failed) {
             metrics.corruptRead();
@@ -64,14 +95,14 @@ public final class LocalService implements KvService, AutoCloseable {
         return result;
     }
 
-    @Override
-    public CompletableFuture<WriteOutcome> write(List<Op> ops, IdempotencyTag idempotency, Quorum r, Quorum w, long deadlineNanos) {
+    private CompletableFuture<WriteOutcome> write(Namespace namespace, List<Op> ops, IdempotencyTag idempotency, Quorum r, Quorum w,
+                                                  long deadlineNanos) {
         requireNoQuorum(r);
         requireNoQuorum(w);
         if (idempotency == null && ops.stream().noneMatch(Op::isWrite)) {
             // Reads need no write path: they run now, each against the latest applied state.
             List<OpResult> results = new ArrayList<>(ops.size());
-            ops.forEach(op -> results.add(readNow(op.key())));
+            ops.forEach(op -> results.add(readNow(namespace, op.key())));
             return CompletableFuture.completedFuture(WriteOutcome.Executed.of(results, false, false));
         }
         WritePath.Pending pending = writes.submit(new WriteRequest(namespace, ops, idempotency), deadlineNanos);

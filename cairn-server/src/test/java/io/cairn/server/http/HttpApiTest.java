@@ -445,22 +445,22 @@ class HttpApiTest {
     void hugeDeclaredContentLengthIsRefusedBeforeTheBodyIsSent() throws Exception {
         String path = "/kv/" + key("huge");
         try (RawHttp c = new RawHttp(node.port())) {
-            c.send("PUT " + path + " HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: 10000000000\r\n\r\n");
+            c.send("PUT " + path + " HTTP/1.1\r\nHost: 127.0.0.1\r\n" + TestTokens.AUTH_LINE + "Content-Length: 10000000000\r\n\r\n");
             RawHttp.Response r = c.read();
             assertError(r, 413, "value_too_large");
             assertThat(r.header("Connection")).isEqualToIgnoringCase("close");
             assertThat(c.closedByServer(5000)).isTrue();
         }
         try (RawHttp c = new RawHttp(small.port())) {
-            c.send("PUT " + path + " HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: 1025\r\n\r\n");
+            c.send("PUT " + path + " HTTP/1.1\r\nHost: 127.0.0.1\r\n" + TestTokens.AUTH_LINE + "Content-Length: 1025\r\n\r\n");
             assertError(c.read(), 413, "value_too_large");
         }
         try (RawHttp c = new RawHttp(node.port())) {
-            c.send("POST /kv/_batch HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: 999999999\r\n\r\n");
+            c.send("POST /kv/_batch HTTP/1.1\r\nHost: 127.0.0.1\r\n" + TestTokens.AUTH_LINE + "Content-Length: 999999999\r\n\r\n");
             assertError(c.read(), 413, "body_too_large");
         }
         try (RawHttp c = new RawHttp(node.port())) {
-            c.send("GET /health HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: 70000\r\n\r\n");
+            c.send("GET /health HTTP/1.1\r\nHost: 127.0.0.1\r\n" + TestTokens.AUTH_LINE + "Content-Length: 70000\r\n\r\n");
             assertError(c.read(), 413, "body_too_large");
         }
         assertThat(node.get(path).statusCode()).isEqualTo(404);
@@ -470,7 +470,7 @@ class HttpApiTest {
     void chunkedBodyOverTheLimitIs413() {
         String path = "/kv/" + key("chunked");
         try (RawHttp c = new RawHttp(small.port())) {
-            c.send("PUT " + path + " HTTP/1.1\r\nHost: 127.0.0.1\r\nTransfer-Encoding: chunked\r\n\r\n"
+            c.send("PUT " + path + " HTTP/1.1\r\nHost: 127.0.0.1\r\n" + TestTokens.AUTH_LINE + "Transfer-Encoding: chunked\r\n\r\n"
                     + "258\r\n" + "a".repeat(600) + "\r\n" + "258\r\n" + "b".repeat(600) + "\r\n");
             RawHttp.Response r = c.read();
             assertError(r, 413, "value_too_large");
@@ -479,7 +479,7 @@ class HttpApiTest {
         assertThat(small.get(path).statusCode()).isEqualTo(404);
         // A chunked body within the limit is assembled and stored.
         try (RawHttp c = new RawHttp(small.port())) {
-            c.send("PUT " + path + " HTTP/1.1\r\nHost: 127.0.0.1\r\nTransfer-Encoding: chunked\r\n\r\n"
+            c.send("PUT " + path + " HTTP/1.1\r\nHost: 127.0.0.1\r\n" + TestTokens.AUTH_LINE + "Transfer-Encoding: chunked\r\n\r\n"
                     + "3\r\nabc\r\n" + "2\r\nde\r\n0\r\n\r\n");
             assertThat(c.read().status()).isEqualTo(200);
         }
@@ -490,7 +490,7 @@ class HttpApiTest {
     void expectContinueIsHonoured() throws Exception {
         String path = "/kv/" + key("expect");
         try (RawHttp c = new RawHttp(node.port())) {
-            c.send("PUT " + path + " HTTP/1.1\r\nHost: 127.0.0.1\r\nExpect: 100-continue\r\nContent-Length: 5\r\n\r\n");
+            c.send("PUT " + path + " HTTP/1.1\r\nHost: 127.0.0.1\r\n" + TestTokens.AUTH_LINE + "Expect: 100-continue\r\nContent-Length: 5\r\n\r\n");
             RawHttp.Response interim = c.read();
             assertThat(interim.status()).as(interim.toString()).isEqualTo(100);
             c.send("hello");
@@ -500,7 +500,7 @@ class HttpApiTest {
         assertThat(text(node.get(path))).isEqualTo("hello");
         // Over the limit: refused at once, without a 100 Continue.
         try (RawHttp c = new RawHttp(small.port())) {
-            c.send("PUT " + path + " HTTP/1.1\r\nHost: 127.0.0.1\r\nExpect: 100-continue\r\nContent-Length: 5000\r\n\r\n");
+            c.send("PUT " + path + " HTTP/1.1\r\nHost: 127.0.0.1\r\n" + TestTokens.AUTH_LINE + "Expect: 100-continue\r\nContent-Length: 5000\r\n\r\n");
             assertError(c.read(), 413, "value_too_large");
         }
         // Through HttpClient's own expect-continue support.
@@ -789,7 +789,7 @@ class HttpApiTest {
         String refused = "/kv/" + key("pipe-big");
         try (RawHttp c = new RawHttp(small.port())) {
             c.send(RawHttp.request("PUT", applied, "v")
-                    + "PUT " + refused + " HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: 5000\r\n\r\n");
+                    + "PUT " + refused + " HTTP/1.1\r\nHost: 127.0.0.1\r\n" + TestTokens.AUTH_LINE + "Content-Length: 5000\r\n\r\n");
             RawHttp.Response first = c.read();
             assertThat(first.status()).as("answer to the first PUT: " + first).isEqualTo(200);
             RawHttp.Response second = c.read();
@@ -807,7 +807,7 @@ class HttpApiTest {
             assertThat(c.closedByServer(5000)).isTrue();
         }
         try (RawHttp c = new RawHttp(node.port())) {
-            c.send("GET /health HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n");
+            c.send("GET /health HTTP/1.1\r\nHost: 127.0.0.1\r\n" + TestTokens.AUTH_LINE + "Connection: close\r\n\r\n");
             RawHttp.Response r = c.read();
             assertThat(r.status()).isEqualTo(200);
             assertThat(r.header("Connection")).isEqualToIgnoringCase("close");
@@ -829,12 +829,12 @@ class HttpApiTest {
             assertThat(r.status()).as(r.toString()).isEqualTo(400);
         }
         try (RawHttp c = new RawHttp(node.port())) {
-            c.send("PUT /kv/a HTTP/1.1\r\nHost: x\r\nContent-Length: abc\r\n\r\n");
+            c.send("PUT /kv/a HTTP/1.1\r\nHost: x\r\n" + TestTokens.AUTH_LINE + "Content-Length: abc\r\n\r\n");
             RawHttp.Response r = c.read();
             assertError(r, 400, "malformed_request");
         }
         try (RawHttp c = new RawHttp(node.port())) {
-            c.send("GET /health HTTP/1.1\r\nHost: x\r\nX-Big: " + "a".repeat(20_000) + "\r\n\r\n");
+            c.send("GET /health HTTP/1.1\r\nHost: x\r\n" + TestTokens.AUTH_LINE + "X-Big: " + "a".repeat(20_000) + "\r\n\r\n");
             assertError(c.read(), 431, "headers_too_large");
         }
     }

@@ -52,7 +52,7 @@ class HttpFramingTest {
     }
 
     private static String chunkedPut(String key, String chunks) {
-        return "PUT /kv/" + key + " HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n" + chunks;
+        return "PUT /kv/" + key + " HTTP/1.1\r\nHost: x\r\n" + TestTokens.AUTH_LINE + "Transfer-Encoding: chunked\r\n\r\n" + chunks;
     }
 
     @Test
@@ -97,7 +97,7 @@ class HttpFramingTest {
     void bodyCutShortByTheClientStoresNothing() throws Exception {
         String fixed = key("short-fixed");
         try (RawHttp c = new RawHttp(node.port())) {
-            c.send("PUT /kv/" + fixed + " HTTP/1.1\r\nHost: x\r\nContent-Length: 10\r\n\r\nhello");
+            c.send("PUT /kv/" + fixed + " HTTP/1.1\r\nHost: x\r\n" + TestTokens.AUTH_LINE + "Content-Length: 10\r\n\r\nhello");
         }
         String chunked = key("short-chunked");
         try (RawHttp c = new RawHttp(node.port())) {
@@ -112,7 +112,7 @@ class HttpFramingTest {
     void bodyLongerThanItsContentLengthIsNotAnotherRequest() {
         String k = key("long");
         try (RawHttp c = new RawHttp(node.port())) {
-            c.send("PUT /kv/" + k + " HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\n\r\nhello GARBAGE\r\n\r\n");
+            c.send("PUT /kv/" + k + " HTTP/1.1\r\nHost: x\r\n" + TestTokens.AUTH_LINE + "Content-Length: 5\r\n\r\nhello GARBAGE\r\n\r\n");
             assertThat(c.read().status()).isEqualTo(200);
             RawHttp.Response second = c.read();
             assertThat(second.status()).as(second.toString()).isEqualTo(400);
@@ -124,12 +124,12 @@ class HttpFramingTest {
     @Test
     void ambiguousFramingIsRefused() {
         String k = key("ambiguous");
-        refused("PUT /kv/" + k + " HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n0\r\n\r\n",
+        refused("PUT /kv/" + k + " HTTP/1.1\r\nHost: x\r\n" + TestTokens.AUTH_LINE + "Content-Length: 5\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n0\r\n\r\n",
                 400, "malformed_request");
-        refused("PUT /kv/" + k + " HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\nContent-Length: 5\r\n\r\nhello", 400, "malformed_request");
-        refused("PUT /kv/" + k + " HTTP/1.1\r\nHost: x\r\nContent-Length: 5, 5\r\n\r\nhello", 400, "malformed_request");
-        refused("PUT /kv/" + k + " HTTP/1.1\r\nHost: x\r\nContent-Length: +5\r\n\r\nhello", 400, "malformed_request");
-        refused("PUT /kv/" + k + " HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: gzip, chunked\r\n\r\n5\r\nhello\r\n0\r\n\r\n",
+        refused("PUT /kv/" + k + " HTTP/1.1\r\nHost: x\r\n" + TestTokens.AUTH_LINE + "Content-Length: 5\r\nContent-Length: 5\r\n\r\nhello", 400, "malformed_request");
+        refused("PUT /kv/" + k + " HTTP/1.1\r\nHost: x\r\n" + TestTokens.AUTH_LINE + "Content-Length: 5, 5\r\n\r\nhello", 400, "malformed_request");
+        refused("PUT /kv/" + k + " HTTP/1.1\r\nHost: x\r\n" + TestTokens.AUTH_LINE + "Content-Length: +5\r\n\r\nhello", 400, "malformed_request");
+        refused("PUT /kv/" + k + " HTTP/1.1\r\nHost: x\r\n" + TestTokens.AUTH_LINE + "Transfer-Encoding: gzip, chunked\r\n\r\n5\r\nhello\r\n0\r\n\r\n",
                 501, "unsupported_transfer_encoding");
         refused("PUT /kv/" + k + " HTTP/1.0\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n0\r\n\r\n", 400, "malformed_request");
         absent(k);
@@ -137,17 +137,17 @@ class HttpFramingTest {
 
     @Test
     void onlyHttp10And11AreServed() {
-        refused("GET /health HTTP/9.9\r\nHost: x\r\n\r\n", 505, "http_version_not_supported");
-        refused("GET /health HTTP/2.0\r\nHost: x\r\n\r\n", 505, "http_version_not_supported");
-        refused("GET /health HTTP/1.1x\r\nHost: x\r\n\r\n", 400, "malformed_request");
-        refused("GET /health http/1.1\r\nHost: x\r\n\r\n", 400, "malformed_request");
-        refused("GET  /health HTTP/1.1\r\nHost: x\r\n\r\n", 400, "malformed_request");
+        refused("GET /health HTTP/9.9\r\nHost: x\r\n" + TestTokens.AUTH_LINE + "\r\n", 505, "http_version_not_supported");
+        refused("GET /health HTTP/2.0\r\nHost: x\r\n" + TestTokens.AUTH_LINE + "\r\n", 505, "http_version_not_supported");
+        refused("GET /health HTTP/1.1x\r\nHost: x\r\n" + TestTokens.AUTH_LINE + "\r\n", 400, "malformed_request");
+        refused("GET /health http/1.1\r\nHost: x\r\n" + TestTokens.AUTH_LINE + "\r\n", 400, "malformed_request");
+        refused("GET  /health HTTP/1.1\r\nHost: x\r\n" + TestTokens.AUTH_LINE + "\r\n", 400, "malformed_request");
     }
 
     @Test
     void obsoleteLineFoldingIsRefused() {
         String k = key("fold");
-        RawHttp.Response r = refused("PUT /kv/" + k + " HTTP/1.1\r\nHost: x\r\nCairn-TTL: 1\r\n h\r\nContent-Length: 1\r\n\r\nv", 400, "malformed_request");
+        RawHttp.Response r = refused("PUT /kv/" + k + " HTTP/1.1\r\nHost: x\r\n" + TestTokens.AUTH_LINE + "Cairn-TTL: 1\r\n h\r\nContent-Length: 1\r\n\r\nv", 400, "malformed_request");
         assertThat(r.json().path("message").asText()).contains("folding");
         absent(k);
     }
@@ -157,8 +157,8 @@ class HttpFramingTest {
         refused("GET /health HTTP/1.1\nHost: x\n\n", 400, "malformed_request");
         refused("GET /health HTTP/1.1\r\nHost: x\rX: y\r\n\r\n", 400, "malformed_request");
         refused("GET /health HTTP/1.1\r\nHost : x\r\n\r\n", 400, "malformed_request");
-        refused("GET /health HTTP/1.1\r\nHost: x\r\nNo-Colon\r\n\r\n", 400, "malformed_request");
-        refused("GET /health HTTP/1.1\r\nHost: x\r\nX: a\u0001b\r\n\r\n", 400, "malformed_request");
+        refused("GET /health HTTP/1.1\r\nHost: x\r\n" + TestTokens.AUTH_LINE + "No-Colon\r\n\r\n", 400, "malformed_request");
+        refused("GET /health HTTP/1.1\r\nHost: x\r\n" + TestTokens.AUTH_LINE + "X: a\u0001b\r\n\r\n", 400, "malformed_request");
         refused("GET /health HTTP/1.1\r\n\r\n", 400, "malformed_request");
         refused("GET /health HTTP/1.1\r\nHost: a\r\nHost: b\r\n\r\n", 400, "malformed_request");
     }
@@ -166,7 +166,7 @@ class HttpFramingTest {
     @Test
     void emptyLinesBeforeARequestAreSkipped() {
         try (RawHttp c = new RawHttp(node.port())) {
-            c.send("\r\n\r\nGET /health HTTP/1.1\r\nHost: x\r\n\r\n");
+            c.send("\r\n\r\nGET /health HTTP/1.1\r\nHost: x\r\n" + TestTokens.AUTH_LINE + "\r\n");
             assertThat(c.read().status()).isEqualTo(200);
         }
     }

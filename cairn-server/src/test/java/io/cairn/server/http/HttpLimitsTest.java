@@ -40,7 +40,7 @@ class HttpLimitsTest {
     void slowHeadersGet408AndNothingIsApplied() {
         try (TestNode node = TestNode.start(dir, "http.headerTimeout", "300ms")) {
             try (RawHttp c = new RawHttp(node.port())) {
-                c.send("PUT /kv/slowloris HTTP/1.1\r\nHost: x\r\nContent-Len");
+                c.send("PUT /kv/slowloris HTTP/1.1\r\nHost: x\r\n" + TestTokens.AUTH_LINE + "Content-Len");
                 RawHttp.Response r = c.read();
                 assertThat(r.status()).as(r.toString()).isEqualTo(408);
                 assertThat(r.json().path("code").asText()).isEqualTo("request_timeout");
@@ -55,7 +55,7 @@ class HttpLimitsTest {
     void aBodyShorterThanItsLengthTimesOutAndIsNotStored() throws Exception {
         try (TestNode node = TestNode.start(dir, "http.bodyTimeout", "300ms", "http.minBodyRate", "1KiB")) {
             try (RawHttp c = new RawHttp(node.port())) {
-                c.send("PUT /kv/short HTTP/1.1\r\nHost: x\r\nContent-Length: 100000\r\n\r\n" + "a".repeat(50));
+                c.send("PUT /kv/short HTTP/1.1\r\nHost: x\r\n" + TestTokens.AUTH_LINE + "Content-Length: 100000\r\n\r\n" + "a".repeat(50));
                 RawHttp.Response r = c.read();
                 assertThat(r.status()).as(r.toString()).isEqualTo(408);
                 assertThat(c.closedByServer(5000)).isTrue();
@@ -70,7 +70,7 @@ class HttpLimitsTest {
     void aSlowButSteadyBodyIsAccepted() throws Exception {
         try (TestNode node = TestNode.start(dir, "http.bodyTimeout", "200ms", "http.minBodyRate", "100")) {
             try (RawHttp c = new RawHttp(node.port())) {
-                c.send("PUT /kv/steady HTTP/1.1\r\nHost: x\r\nContent-Length: 60\r\n\r\n");
+                c.send("PUT /kv/steady HTTP/1.1\r\nHost: x\r\n" + TestTokens.AUTH_LINE + "Content-Length: 60\r\n\r\n");
                 for (int i = 0; i < 6; i++) {
                     Thread.sleep(100);
                     c.send("0123456789");
@@ -173,13 +173,13 @@ class HttpLimitsTest {
             // A first upload holds 200 KiB of the budget while its body trickles in.
             try (Socket holder = new Socket("127.0.0.1", node.port())) {
                 OutputStream out = holder.getOutputStream();
-                out.write(("PUT /kv/holder HTTP/1.1\r\nHost: x\r\nContent-Length: " + (200 * 1024) + "\r\n\r\n").getBytes(StandardCharsets.ISO_8859_1));
+                out.write(("PUT /kv/holder HTTP/1.1\r\nHost: x\r\n" + TestTokens.AUTH_LINE + "Content-Length: " + (200 * 1024) + "\r\n\r\n").getBytes(StandardCharsets.ISO_8859_1));
                 out.write(new byte[1024]);
                 out.flush();
                 awaitMetric(node, "cairn_http_inflight_request_bytes", 200 * 1024);
                 // A second of 150 KiB does not fit: refused at its head, nothing of its body read.
                 try (RawHttp c = new RawHttp(node.port())) {
-                    c.send("PUT /kv/second HTTP/1.1\r\nHost: x\r\nContent-Length: " + (150 * 1024) + "\r\n\r\n");
+                    c.send("PUT /kv/second HTTP/1.1\r\nHost: x\r\n" + TestTokens.AUTH_LINE + "Content-Length: " + (150 * 1024) + "\r\n\r\n");
                     RawHttp.Response r = c.read();
                     assertThat(r.status()).as(r.toString()).isEqualTo(503);
                     assertThat(r.json().path("code").asText()).isEqualTo("overloaded");
@@ -207,12 +207,12 @@ class HttpLimitsTest {
         try (TestNode node = TestNode.start(dir, "http.maxInflightBytes", "200KiB")) {
             try (Socket holder = new Socket("127.0.0.1", node.port())) {
                 OutputStream out = holder.getOutputStream();
-                out.write(("PUT /kv/holder HTTP/1.1\r\nHost: x\r\nContent-Length: " + (150 * 1024) + "\r\n\r\n").getBytes(StandardCharsets.ISO_8859_1));
+                out.write(("PUT /kv/holder HTTP/1.1\r\nHost: x\r\n" + TestTokens.AUTH_LINE + "Content-Length: " + (150 * 1024) + "\r\n\r\n").getBytes(StandardCharsets.ISO_8859_1));
                 out.flush();
                 awaitMetric(node, "cairn_http_inflight_request_bytes", 150 * 1024);
                 try (RawHttp c = new RawHttp(node.port())) {
                     String chunk = "a".repeat(32 * 1024);
-                    StringBuilder body = new StringBuilder("PUT /kv/chunky HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n");
+                    StringBuilder body = new StringBuilder("PUT /kv/chunky HTTP/1.1\r\nHost: x\r\n" + TestTokens.AUTH_LINE + "Transfer-Encoding: chunked\r\n\r\n");
                     for (int i = 0; i < 4; i++) {
                         body.append(Integer.toHexString(chunk.length())).append("\r\n").append(chunk).append("\r\n");
                     }

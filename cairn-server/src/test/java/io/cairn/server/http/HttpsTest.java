@@ -39,10 +39,10 @@ class HttpsTest {
         try (TestNode node = TestNode.start(tmp.resolve("data"), "http.tls.cert", certs.resolve("node.crt").toString(),
                 "http.tls.key", certs.resolve("node.key").toString())) {
             String base = "https://127.0.0.1:" + node.port();
-            HttpResponse<String> put = client(ca).send(HttpRequest.newBuilder(URI.create(base + "/kv/greeting"))
+            HttpResponse<String> put = client(ca).send(HttpRequest.newBuilder(URI.create(base + "/kv/greeting")).header("Authorization", TestTokens.AUTHORIZATION)
                     .PUT(HttpRequest.BodyPublishers.ofString("hello")).build(), HttpResponse.BodyHandlers.ofString());
             assertThat(put.statusCode()).isEqualTo(200);
-            HttpResponse<String> get = client(ca).send(HttpRequest.newBuilder(URI.create(base + "/kv/greeting")).build(),
+            HttpResponse<String> get = client(ca).send(HttpRequest.newBuilder(URI.create(base + "/kv/greeting")).header("Authorization", TestTokens.AUTHORIZATION).build(),
                     HttpResponse.BodyHandlers.ofString());
             assertThat(get.body()).isEqualTo("hello");
             assertThat(servedSerial(get)).isEqualTo(first.getSerialNumber());
@@ -56,7 +56,7 @@ class HttpsTest {
             BigInteger served;
             do {
                 Thread.sleep(200);
-                served = servedSerial(client(ca).send(HttpRequest.newBuilder(URI.create(base + "/kv/greeting")).build(),
+                served = servedSerial(client(ca).send(HttpRequest.newBuilder(URI.create(base + "/kv/greeting")).header("Authorization", TestTokens.AUTHORIZATION).build(),
                         HttpResponse.BodyHandlers.ofString()));
                 assertThat(System.nanoTime()).as("the new certificate served within 10 s").isLessThan(deadline);
             } while (!served.equals(second.getSerialNumber()));

@@ -17,6 +17,8 @@ import java.security.SecureRandom;
 final class TestTokens {
     static final Credential ADMIN = random();
     static final String AUTHORIZATION = "Bearer " + ADMIN.text();
+    /** The header line, CRLF included, for hand-written requests. */
+    static final String AUTH_LINE = "Authorization: " + AUTHORIZATION + "\r\n";
 
     private TestTokens() {}
 
