@@ -20,7 +20,10 @@ public final class TokenCache {
     private final long absentMillis;
     private final Map<String, Entry> entries = new ConcurrentHashMap<>();
 
+    // state null: a mark left by invalidate, so that a read which started before it cannot put back what it read.
     private record Entry(TokenState state, long readAtMillis) {}
+
+    private volatile long sweptAtMillis = Long.MIN_VALUE;
 
     public TokenCache(int maxEntries, long freshMillis, long absentMillis) {
         if (maxEntries < 1 || freshMillis < 0 || absentMillis < 0 || absentMillis > freshMillis) {
@@ -38,7 +41,10 @@ public final class TokenCache {
             return null;
         }
         if (!trusted(e, nowMillis)) {
-            entries.remove(id, e);
+            if (e.state != null) {
+                // An invalidation mark stays: it must outlive the reads that started before it.
+                entries.remove(id, e);
+            }
             return null;
         }
         return e.state;
@@ -46,7 +52,7 @@ public final class TokenCache {
 
     private boolean trusted(Entry e, long nowMillis) {
         long age = nowMillis - e.readAtMillis;
-        return age >= 0 && age < (e.state.token() == null ? absentMillis : freshMillis);
+        return e.state != null && age >= 0 && age < (e.state.token() == null ? absentMillis : freshMillis);
     }
 
     /** Remembers what a store read that started at {@code readAtMillis} returned. */
@@ -57,9 +63,12 @@ public final class TokenCache {
         entries.merge(id, new Entry(state, readAtMillis), (old, neu) -> neu.readAtMillis >= old.readAtMillis ? neu : old);
     }
 
-    /** Forgets {@code id}: this node just changed it. */
-    public void invalidate(String id) {
-        entries.remove(id);
+    /**
+     * Forgets {@code id} as of {@code nowMillis}: this node just changed it. A read of it that
+     * started before then is not remembered when it completes.
+     */
+    public void invalidate(String id, long nowMillis) {
+        entries.put(id, new Entry(null, nowMillis));
     }
 
     public int size() {
@@ -67,7 +76,11 @@ public final class TokenCache {
     }
 
     private void makeRoom(long nowMillis) {
-        entries.values().removeIf(e -> !trusted(e, nowMillis));
+        // A full sweep at most once per unknown-entry time: a stream of made-up ids must not cost a scan each.
+        if (nowMillis - sweptAtMillis >= Math.max(1, absentMillis)) {
+            sweptAtMillis = nowMillis;
+            entries.values().removeIf(e -> e.state == null ? nowMillis - e.readAtMillis >= freshMillis : !trusted(e, nowMillis));
+        }
         Iterator<String> it = entries.keySet().iterator();
         while (entries.size() >= maxEntries && it.hasNext()) {
             it.next();

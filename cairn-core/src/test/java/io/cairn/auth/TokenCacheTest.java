@@ -32,8 +32,12 @@ class TokenCacheTest {
         cache.put("a", revoked, 2_000);
         cache.put("a", live, 1_500);
         assertThat(cache.fresh("a", 2_100)).isEqualTo(revoked);
-        cache.invalidate("a");
+        cache.invalidate("a", 2_100);
         assertThat(cache.fresh("a", 2_100)).isNull();
+        cache.put("a", live, 2_050);
+        assertThat(cache.fresh("a", 2_200)).as("a read that started before the invalidation is not remembered").isNull();
+        cache.put("a", revoked, 2_150);
+        assertThat(cache.fresh("a", 2_200)).isEqualTo(revoked);
     }
 
     @Test

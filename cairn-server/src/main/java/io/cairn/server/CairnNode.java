@@ -124,7 +124,7 @@ public final class CairnNode implements AutoCloseable {
                         Clock.systemUTC(), audit);
                 authenticator = new Authenticator(admin, store,
                         new TokenCache(a.maxCachedTokens(), a.tokenCacheTtl().toMillis(), a.unknownCacheTtl().toMillis()),
-                        a.lookupTimeout().toMillis(), Clock.systemUTC(), () -> System.nanoTime() / 1_000_000L, audit, metrics.auth());
+                        a.lookupTimeout().toMillis(), a.maxConcurrentLookups(), a.maxAuditedRefusalsPerSecond(), Clock.systemUTC(), () -> System.nanoTime() / 1_000_000L, audit, metrics.auth());
                 this.tokenAdmin = new TokenAdmin(store, authenticator, admin, a.defaultTokenTtl(), a.maxTokenTtl(), Clock.systemUTC(), audit);
             } else {
                 this.tokenAdmin = null;

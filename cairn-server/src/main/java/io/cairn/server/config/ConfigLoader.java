@@ -110,6 +110,8 @@ public final class ConfigLoader {
         d.put("auth.defaultTokenTtl", "90d");
         d.put("auth.maxTokenTtl", "3650d");
         d.put("auth.metricsOpen", "false");
+        d.put("auth.maxConcurrentLookups", "256");
+        d.put("auth.maxAuditedRefusalsPerSecond", "100");
         d.put("cluster.shards", Integer.toString(Math.min(Shard.MAX_SHARDS, Runtime.getRuntime().availableProcessors())));
         return java.util.Collections.unmodifiableMap(d);
     }
@@ -281,7 +283,8 @@ public final class ConfigLoader {
         }
         return new NodeConfig.Auth(bool("auth.enabled"), blankAsNull("auth.adminTokenFile"), cacheTtl, unknownTtl,
                 integer("auth.maxCachedTokens", 1, 10_000_000), duration("auth.lookupTimeout", Duration.ofMillis(1), Duration.ofMinutes(1)),
-                defaultTtl, maxTtl, bool("auth.metricsOpen"));
+                defaultTtl, maxTtl, bool("auth.metricsOpen"), integer("auth.maxConcurrentLookups", 1, 1_000_000),
+                integer("auth.maxAuditedRefusalsPerSecond", 0, 1_000_000));
     }
 
     private NodeConfig.Cluster cluster(int nodeId, NodeConfig.Ttl ttl) {

@@ -39,9 +39,12 @@ public record NodeConfig(
      * @param defaultTokenTtl   the life of a created token when the request gives none
      * @param maxTokenTtl       the longest life a created token may have
      * @param metricsOpen       whether {@code /metrics} answers without a token
+     * @param maxConcurrentLookups         token-store reads running at once; requests needing more are shed (503)
+     * @param maxAuditedRefusalsPerSecond  401/403 audit lines written per second; more are counted, not written
      */
     public record Auth(boolean enabled, Path adminTokenFile, Duration tokenCacheTtl, Duration unknownCacheTtl, int maxCachedTokens,
-                       Duration lookupTimeout, Duration defaultTokenTtl, Duration maxTokenTtl, boolean metricsOpen) {
+                       Duration lookupTimeout, Duration defaultTokenTtl, Duration maxTokenTtl, boolean metricsOpen,
+                       int maxConcurrentLookups, int maxAuditedRefusalsPerSecond) {
         /** Where the admin credential is: the configured file, else {@code <tls dir>/admin.token} on a cluster when present, else {@code <dataDir>/auth/admin.token}. */
         public Path adminToken(Path dataDir, Path clusterTlsDir) {
             if (adminTokenFile != null) {

@@ -14,6 +14,7 @@ import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.LongSupplier;
 
 /**
@@ -39,7 +40,7 @@ public final class Authenticator {
 
         void refused(int status, String reason, String routeClass);
 
-        /** A token lookup: {@code cached}, {@code store}, {@code unavailable}. */
+        /** A token lookup: {@code cached}, {@code store}, {@code unavailable}, {@code shed}. */
         void lookup(String result);
     }
 
@@ -52,9 +53,18 @@ public final class Authenticator {
     private final AuditSink audit;
     private final Sink sink;
     private final Map<String, CompletableFuture<TokenState>> reading = new ConcurrentHashMap<>();
+    private final int maxLookups;
+    private final AtomicInteger lookups = new AtomicInteger();
+    private final int maxAuditedRefusalsPerSecond;
+    // The second (monotonic) being counted, and the refusals audited and left out in it.
+    private long auditSecond;
+    private int auditedThisSecond;
+    private long suppressed;
 
-    public Authenticator(AdminCredential admin, TokenStore store, TokenCache cache, long lookupTimeoutMillis, Clock wall,
-                         LongSupplier monotonicMillis, AuditSink audit, Sink sink) {
+    public Authenticator(AdminCredential admin, TokenStore store, TokenCache cache, long lookupTimeoutMillis, int maxLookups,
+                         int maxAuditedRefusalsPerSecond, Clock wall, LongSupplier monotonicMillis, AuditSink audit, Sink sink) {
+        this.maxLookups = maxLookups;
+        this.maxAuditedRefusalsPerSecond = maxAuditedRefusalsPerSecond;
         this.admin = admin;
         this.store = store;
         this.cache = cache;
@@ -95,7 +105,13 @@ public final class Authenticator {
             sink.lookup("cached");
             return CompletableFuture.completedFuture(decide(presented, cached, need, remote));
         }
-        return lookUp(presented.id()).handle((state, error) -> {
+        CompletableFuture<TokenState> lookup = lookUp(presented.id());
+        if (lookup == null) {
+            sink.lookup("shed");
+            return CompletableFuture.completedFuture(new Verdict.Refused(ErrorCode.OVERLOADED, "shed", presented.id(),
+                    "the node is already looking up " + maxLookups + " tokens (auth.maxConcurrentLookups); nothing was done; retry shortly"));
+        }
+        return lookup.handle((state, error) -> {
             if (error != null) {
                 sink.lookup("unavailable");
                 Throwable cause = error instanceof CompletionException && error.getCause() != null ? error.getCause() : error;
@@ -117,15 +133,28 @@ public final class Authenticator {
                 + allowed.principal() + ") has roles " + allowed.token().roles() + "; this request needs " + need), need, remote);
     }
 
+    /**
+     * One store read of {@code id}, shared by every request that asks while it runs; null when
+     * {@code maxLookups} reads are already running (a flood of made-up ids must not turn into a
+     * flood of quorum reads).
+     */
     private CompletableFuture<TokenState> lookUp(String id) {
         CompletableFuture<TokenState> mine = new CompletableFuture<>();
         CompletableFuture<TokenState> shared = reading.putIfAbsent(id, mine);
         if (shared != null) {
             return shared;
         }
+        if (lookups.incrementAndGet() > maxLookups) {
+            lookups.decrementAndGet();
+            reading.remove(id, mine);
+            return null;
+        }
+        mine.whenComplete((state, error) -> {
+            reading.remove(id, mine);
+            lookups.decrementAndGet();
+        });
         long startedAt = monotonicMillis.getAsLong();
         store.read(id, System.nanoTime() + lookupTimeoutNanos).whenComplete((state, error) -> {
-            reading.remove(id, mine);
             if (error != null) {
                 mine.completeExceptionally(error);
             } else {
@@ -138,7 +167,7 @@ public final class Authenticator {
 
     /** Forgets what the cache holds about {@code id}: this node just changed it. */
     public void forget(String id) {
-        cache.invalidate(id);
+        cache.invalidate(id, monotonicMillis.getAsLong());
     }
 
     private Verdict decide(Credential presented, TokenState state, Need need, SocketAddress remote) {
@@ -148,8 +177,39 @@ public final class Authenticator {
 
     private Verdict.Refused refused(Verdict.Refused r, Need need, SocketAddress remote) {
         sink.refused(r.code() == ErrorCode.FORBIDDEN ? 403 : 401, r.reason(), need.routeClass());
-        audit.record("auth.refused", r.reason(), r.tokenId() == null ? "anonymous" : "token:" + r.tokenId(),
-                remote == null ? null : remote.toString(), Map.of("route", need.routeClass(), "needs", need.toString()));
+        long left = auditable();
+        if (left >= 0) {
+            Map<String, Object> details = new java.util.LinkedHashMap<>();
+            details.put("route", need.routeClass());
+            details.put("needs", need.toString());
+            if (left > 0) {
+                details.put("refusalsNotAuditedBefore", left);
+            }
+            audit.record("auth.refused", r.reason(), r.tokenId() == null ? "anonymous" : "token:" + r.tokenId(),
+                    remote == null ? null : remote.toString(), details);
+        }
         return r;
+    }
+
+    /**
+     * Whether this refusal gets an audit line: at most {@code maxAuditedRefusalsPerSecond} a
+     * second, so a flood of bad requests cannot rotate the administrative events out of the
+     * bounded audit log. Returns -1 to leave it out (it is still counted in metrics), else how
+     * many were left out before it.
+     */
+    private synchronized long auditable() {
+        long second = monotonicMillis.getAsLong() / 1000;
+        if (second != auditSecond) {
+            auditSecond = second;
+            auditedThisSecond = 0;
+        }
+        if (auditedThisSecond >= maxAuditedRefusalsPerSecond) {
+            suppressed++;
+            return -1;
+        }
+        auditedThisSecond++;
+        long left = suppressed;
+        suppressed = 0;
+        return left;
     }
 }
