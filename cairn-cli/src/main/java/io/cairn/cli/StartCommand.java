@@ -87,9 +87,17 @@ final class StartCommand implements Callable<Integer> {
         }, "cairn-shutdown"));
         String url = (cfg.http().tls() ? "https://" : "http://") + hostForUrl(cfg.http().host()) + ":" + node.httpPort();
         System.out.println("Cairn " + CairnNode.VERSION + " node " + cfg.nodeId() + " listening on " + url);
-        System.out.println("  data:       " + cfg.dataDir().toAbsolutePath() + " (durability " + cfg.durability().name().toLowerCase() + ")");
-        System.out.println("  try:        curl -i -X PUT --data 'hello' " + url + "/kv/greeting");
-        System.out.println("              curl -i " + url + "/kv/greeting");
+        System.out.println("  data:       " + cfg.dataDir().toAbsolutePath().normalize() + " (durability " + cfg.durability().name().toLowerCase() + ")");
+        java.nio.file.Path token = node.adminTokenFile();
+        if (token != null) {
+            String file = token.toAbsolutePath().normalize().toString();
+            System.out.println("  token:      " + file + " (the admin credential; bin/cairn uses it)");
+            System.out.println("  try:        curl -i -H \"Authorization: Bearer $(cat " + file + ")\" -X PUT --data 'hello' " + url + "/kv/greeting");
+            System.out.println("              bin/cairn get greeting");
+        } else {
+            System.out.println("  try:        curl -i -X PUT --data 'hello' " + url + "/kv/greeting");
+            System.out.println("              curl -i " + url + "/kv/greeting");
+        }
         System.out.println("  operations: " + url + "/health  " + url + "/ready  " + url + "/metrics  " + url + "/admin/status");
         System.out.println("Press Ctrl-C to stop.");
         System.out.flush();

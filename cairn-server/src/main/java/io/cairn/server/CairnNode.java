@@ -208,6 +208,11 @@ public final class CairnNode implements AutoCloseable {
         }
     }
 
+    /** The node's admin credential file, or null when authentication is off. */
+    public java.nio.file.Path adminTokenFile() {
+        return tokenAdmin == null ? null : tokenAdmin.adminFile();
+    }
+
     public int httpPort() {
         return http.port();
     }

@@ -115,7 +115,7 @@ public final class NodeMetrics implements AutoCloseable {
             @Override
             public void lookup(String result) {
                 authCounters.computeIfAbsent("lookup/" + result, k -> Counter.builder("cairn.auth.lookups")
-                        .description("Token lookups: cached (trusted cache entry), store (read from the token store), unavailable (store out of reach)")
+                        .description("Token lookups: cached (trusted cache entry), store (read from the token store), unavailable (store out of reach), shed (too many lookups at once)")
                         .tag("result", result).register(registry)).increment();
             }
         };

@@ -8,6 +8,7 @@ import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
 import java.security.SecureRandom;
 import java.time.Clock;
 import java.util.List;
@@ -44,9 +45,9 @@ public final class AdminCredential {
     public static AdminCredential open(Path file, Clock clock, AuditSink audit) {
         if (!Files.exists(file)) {
             create(file);
-            log.atWarn().addKeyValue("file", file.toAbsolutePath()).log("created this node's admin credential; bin/cairn uses it from there,"
+            log.atWarn().addKeyValue("file", file.toAbsolutePath().normalize()).log("created this node's admin credential; bin/cairn uses it from there,"
                     + " other clients send it as 'Authorization: Bearer <token>'. Keep the file secret.");
-            System.err.println("cairn: created the admin credential in " + file.toAbsolutePath() + " (mode 600; bin/cairn uses it)");
+            System.err.println("cairn: created the admin credential in " + file.toAbsolutePath().normalize() + " (mode 600; bin/cairn uses it)");
             audit.record("auth.admin.created", "done", NAME, null, Map.of("file", file.toAbsolutePath().toString()));
         }
         ReloadingFiles<TokenState> state = new ReloadingFiles<>(List.of(file), clock, files -> read(files.get(0)),
@@ -67,6 +68,10 @@ public final class AdminCredential {
         RANDOM.nextBytes(random);
         Credential c = Credential.fromRandom(random);
         try {
+            Path dir = file.toAbsolutePath().getParent();
+            if (!Files.exists(dir)) {
+                Files.createDirectories(dir, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwx------")));
+            }
             Pem.writeSecret(file, c.text() + "\n");
         } catch (IOException e) {
             throw new SecurityConfigException("cannot write the admin credential " + file + ": " + e.getMessage());
