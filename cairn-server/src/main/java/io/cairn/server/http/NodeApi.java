@@ -146,7 +146,7 @@ public final class NodeApi implements Api {
         if (need == null) {
             return null;
         }
-        Verdict.Refused refused = authenticator.screen(headers.get(HttpHeaderNames.AUTHORIZATION), need, remote);
+        Verdict.Refused refused = authenticator.screen(authorization(headers), need, remote);
         return refused == null ? null : refusal(refused);
     }
 
@@ -157,7 +157,7 @@ public final class NodeApi implements Api {
             if (need == null) {
                 return route(call, loop, null);
             }
-            CompletableFuture<Verdict> verdict = authenticator.authorize(call.headers().get(HttpHeaderNames.AUTHORIZATION), need, call.remote());
+            CompletableFuture<Verdict> verdict = authenticator.authorize(authorization(call.headers()), need, call.remote());
             if (verdict.isDone()) {
                 return authorized(call, loop, verdict.join());
             }
@@ -176,6 +176,12 @@ public final class NodeApi implements Api {
         } catch (CairnException e) {
             return done(Responses.error(e));
         }
+    }
+
+    /** The one Authorization header's value; null when there is none; "" (malformed) when there are several. */
+    private static String authorization(HttpHeaders headers) {
+        List<String> all = headers.getAll(HttpHeaderNames.AUTHORIZATION);
+        return all.isEmpty() ? null : all.size() == 1 ? all.get(0) : "";
     }
 
     private static FullHttpResponse refusal(Verdict.Refused r) {

@@ -81,6 +81,17 @@ class AuthHttpTest {
     }
 
     @Test
+    void twoCredentialsAreNoneAndOddMethodsOnTokenRoutesAreRefused() {
+        try (RawHttp raw = new RawHttp(node.port())) {
+            raw.send("GET /kv/a HTTP/1.1\r\nHost: 127.0.0.1\r\n" + TestTokens.AUTH_LINE + "Authorization: Bearer other\r\n\r\n");
+            assertThat(raw.read(false).status()).isEqualTo(401);
+        }
+        assertThat(node.call("ELETE", "/admin/auth/tokens/0123456789abcdef", null).statusCode()).isEqualTo(405);
+        assertThat(node.call("GE", "/admin/auth/whoami", null).statusCode()).isEqualTo(405);
+        assertThat(node.call("PUT", "/admin/auth/tokens", new byte[0]).statusCode()).isEqualTo(405);
+    }
+
+    @Test
     void rolesLimitWhatATokenMayDo() throws Exception {
         String reader = create("dashboard", "[\"read:default\"]", null).path("token").asText();
         String writer = create("checkout", "[\"write:default\"]", null).path("token").asText();

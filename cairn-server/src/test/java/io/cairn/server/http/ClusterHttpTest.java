@@ -6,7 +6,6 @@ import static io.cairn.server.http.TestNode.text;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import io.cairn.server.TestPorts;
 import java.net.http.HttpResponse;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -32,19 +31,7 @@ class ClusterHttpTest {
 
     @BeforeAll
     void startCluster() throws Exception {
-        int[] http = new int[3];
-        List<String> members = new ArrayList<>();
-        for (int i = 0; i < 3; i++) {
-            http[i] = TestPorts.free();
-            members.add((i + 1) + "/zone-" + (i + 1) + "/127.0.0.1:" + http[i] + "/127.0.0.1:" + TestPorts.free());
-        }
-        for (int i = 0; i < 3; i++) {
-            nodes.add(TestNode.start(tmp.resolve("n" + (i + 1)), "node.id", Integer.toString(i + 1), "http.port", Integer.toString(http[i]),
-                    "cluster.members", String.join(",", members), "cluster.heartbeatInterval", "100ms"));
-        }
-        for (TestNode n : nodes) {
-            n.awaitAllMembersAlive();
-        }
+        nodes.addAll(TestNode.startCluster(tmp, 3, "cluster.heartbeatInterval", "100ms"));
     }
 
     @AfterAll

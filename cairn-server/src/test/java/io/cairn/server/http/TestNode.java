@@ -64,6 +64,31 @@ final class TestNode implements AutoCloseable {
         }
     }
 
+    /**
+     * Starts a cluster of {@code size} nodes in {@code dir}/n1.. (zones zone-1.., loopback ports
+     * picked here), each with {@code overrides} besides its id, port and the member list, and
+     * waits until every node sees every member alive.
+     */
+    static List<TestNode> startCluster(Path dir, int size, String... overrides) throws InterruptedException {
+        int[] http = new int[size];
+        List<String> members = new java.util.ArrayList<>();
+        for (int i = 0; i < size; i++) {
+            http[i] = io.cairn.server.TestPorts.free();
+            members.add((i + 1) + "/zone-" + (i + 1) + "/127.0.0.1:" + http[i] + "/127.0.0.1:" + io.cairn.server.TestPorts.free());
+        }
+        List<TestNode> nodes = new java.util.ArrayList<>();
+        for (int i = 0; i < size; i++) {
+            List<String> settings = new java.util.ArrayList<>(List.of("node.id", Integer.toString(i + 1), "http.port", Integer.toString(http[i]),
+                    "cluster.members", String.join(",", members)));
+            settings.addAll(List.of(overrides));
+            nodes.add(start(dir.resolve("n" + (i + 1)), settings.toArray(String[]::new)));
+        }
+        for (TestNode n : nodes) {
+            n.awaitAllMembersAlive();
+        }
+        return nodes;
+    }
+
     int port() {
         return node.httpPort();
     }
