@@ -40,7 +40,8 @@ import org.junit.jupiter.api.io.TempDir;
  * Mutual TLS between nodes, tried as an outsider would on a real three-node cluster: a peer
  * without a certificate, with one from another CA, or with a valid certificate of one member
  * claiming to be another is refused and counted, and nothing it sends is applied; a process that
- * takes over a stopped member's address is never sent anything.
+ * takes over a stopped member's address is never sent anything; a member's certificate is
+ * rotated while quorum writes keep succeeding.
  */
 class InternodeTlsHttpTest {
     @TempDir
@@ -121,6 +122,51 @@ class InternodeTlsHttpTest {
         target.awaitAudit("claimed to be node 2");
         assertThat(nodes[0].put("/kv/after?w=all", "ok").statusCode()).as("the cluster is unharmed").isEqualTo(200);
         assertThat(text(nodes[2].get("/kv/after?r=all"))).isEqualTo("ok");
+    }
+
+    @Test
+    void aNodesCertificateIsRotatedWithoutDowntime() throws Exception {
+        startCluster();
+        String before = json(nodes[1].get("/admin/status")).path("cluster").path("internodeTls").path("certificateNotAfter").asText();
+        java.util.concurrent.atomic.AtomicBoolean stop = new java.util.concurrent.atomic.AtomicBoolean();
+        java.util.concurrent.ConcurrentLinkedQueue<String> failures = new java.util.concurrent.ConcurrentLinkedQueue<>();
+        java.util.concurrent.atomic.AtomicInteger written = new java.util.concurrent.atomic.AtomicInteger();
+        Thread writer = new Thread(() -> {
+            for (int i = 0; !stop.get(); i++) {
+                var r = nodes[0].put("/kv/rotating-" + i + "?w=quorum", "v");
+                if (r.statusCode() != 200) {
+                    failures.add(TestNode.describe(r));
+                }
+                written.incrementAndGet();
+            }
+        });
+        writer.start();
+        try {
+            // Node 2 gets a new certificate (another validity, so it is told apart) while the cluster serves.
+            CertificateAuthority.issueNode(tmp.resolve("ca"), 2, List.of("127.0.0.1"), tmp.resolve("certs/n2"), java.time.Duration.ofDays(30));
+            // New connections pick it up (files are looked at at most once a second): node 3 restarts
+            // and dials node 2 afresh.
+            Thread.sleep(1_100);
+            nodes[2].close();
+            start(3);
+            nodes[2].awaitAllMembersAlive();
+            nodes[1].awaitAllMembersAlive();
+            long deadline = System.nanoTime() + 10_000_000_000L;
+            String after;
+            do {
+                Thread.sleep(100);
+                after = json(nodes[1].get("/admin/status")).path("cluster").path("internodeTls").path("certificateNotAfter").asText();
+            } while (after.equals(before) && System.nanoTime() < deadline);
+            assertThat(after).as("node 2 serves its new certificate").isNotEqualTo(before);
+            assertThat(text(nodes[1].get("/metrics"))).contains("cairn_tls_reloads_total 1.0");
+            assertThat(nodes[2].put("/kv/through-new-cert?w=all", "v").statusCode()).as("node 3 and node 2 talk with the new certificate")
+                    .isEqualTo(200);
+        } finally {
+            stop.set(true);
+            writer.join();
+        }
+        assertThat(written.get()).isPositive();
+        assertThat(failures).as("quorum writes through node 1 never failed during the rotation").isEmpty();
     }
 
     @Test
