@@ -18,9 +18,9 @@ public final class TokenKeys {
 
     private TokenKeys() {}
 
-    /** The namespace tokens live in: one partition, no default expiry. */
+    /** The namespace tokens live in: one partition, no default expiry, never a sloppy quorum. */
     public static Namespace namespace() {
-        return new Namespace(NAMESPACE_ID, NAMESPACE_NAME, new Partitioner(PARTITIONS), 0);
+        return new Namespace(NAMESPACE_ID, NAMESPACE_NAME, new Partitioner(PARTITIONS), 0, true);
     }
 
     public static byte[] token(String id) {

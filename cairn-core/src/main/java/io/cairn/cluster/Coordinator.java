@@ -40,7 +40,8 @@ import java.util.function.Consumer;
  * durable hint; if W was not reached by then, the answer is {@code outcome_unknown}, because
  * some replica may have stored the write — never "not written".
  *
- * <p><b>Sloppy quorum</b> ({@link CoordinatorSettings#sloppyQuorum}, off by default). Each home
+ * <p><b>Sloppy quorum</b> ({@link CoordinatorSettings#sloppyQuorum}, off by default; never for a
+ * namespace with {@link Namespace#strictQuorum}). Each home
  * replica that is down is stood in for by the next live fallback of the partition's preference
  * list (not a home replica, one per down replica): it gets a {@link Message.HintedWrite}, stores
  * a durable hint for the home replica, and its acknowledgement counts toward W. Admission counts
@@ -191,7 +192,7 @@ final class Coordinator {
         int[] replicas = map.replicas(partition);
         Set<Integer> up = up(replicas);
         // Down home replica → the fallback standing in for it; empty unless sloppy.
-        Map<Integer, Integer> standIns = settings.sloppyQuorum() ? standIns(partition, replicas, up) : Map.of();
+        Map<Integer, Integer> standIns = settings.sloppyQuorum() && !ns.strictQuorum() ? standIns(partition, replicas, up) : Map.of();
         int required = admit(replicas.length, up.size() + standIns.size(), w, "w", done);
         if (required < 0) {
             return;

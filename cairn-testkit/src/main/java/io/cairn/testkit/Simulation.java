@@ -68,6 +68,10 @@ import java.util.function.Consumer;
  * peer and every hint backlog is empty, as long as it keeps making progress. (3) Final reads: one read at R=all of every key,
  * whose read repair stands in for anti-entropy (a later stage), then inspection of every replica.
  *
+ * <p>Beside the clients, a {@link TokenWorkload} creates, revokes and looks up tokens in the
+ * {@code auth} namespace (one partition, strict quorum), and holds lookups to the revocation
+ * promise.
+ *
  * <p><b>Checks.</b> After every step, {@link Invariants} on the nodes the step touched (the clock
  * invariants among them); a broken invariant ends the run. After the run, {@link HistoryChecker}: lost writes, read-your-writes,
  * convergence, integrity.
@@ -126,6 +130,7 @@ public final class Simulation {
     private final EventLoop loop = new EventLoop();
     private final Namespace namespace;
     private final Namespace outcomes;
+    private final TokenWorkload tokens;
     // Value → the versions at which replicas were asked to store it, for idempotent puts' keys.
     private final Map<String, Set<Version>> idempotentApplies = new TreeMap<>();
     private final List<Member> members = new ArrayList<>();
@@ -193,6 +198,23 @@ public final class Simulation {
         }
         this.network = new SimNetwork(loop, random, buggify, trace, counters, invariants, nodes, knobs.maxDelayMillis(),
                 this::maybeCrashAfterAck);
+        this.tokens = new TokenWorkload(config.seed(), loop, (r, request) -> {
+            SimNode n = nodes[r.nextInt(nodes.length)];
+            if (!n.up) {
+                return false;
+            }
+            touched.add(n);
+            request.accept(n);
+            return true;
+        }, counters, violations::add);
+    }
+
+    /** A turn of the token workload while clients run; canary runs leave it out (their breakage is elsewhere). */
+    private void tokenTurn() {
+        if (phase != Phase.WORKLOAD) {
+            return;
+        }
+        loop.schedule(tokens.turn(), -1, 0, this::tokenTurn);
     }
 
     /** One seed in three runs with sloppy quorum, decided apart from the run's random stream. */
@@ -218,6 +240,9 @@ public final class Simulation {
                 loop.schedule(random.nextLong(knobs.maxThinkMillis() + 1), -1, 0, () -> clientTurn(c));
             }
             loop.schedule(knobs.nemesisIntervalMillis(), -1, 0, this::nemesis);
+            if (config.canary() == SimulationConfig.Canary.NONE) {
+                loop.schedule(0, -1, 0, this::tokenTurn);
+            }
             run(knobs.workloadMillis(), () -> false);
             heal();
             finals = finalReads();
@@ -309,7 +334,7 @@ public final class Simulation {
         if (n.cluster != null && n.cluster.shards().size() != shards) {
             counters.add("shards.changed");
         }
-        n.cluster = new ShardedNode(n.id, shards, membership, List.of(namespace), outcomes, knobs.settings(), n.hlc, transport,
+        n.cluster = new ShardedNode(n.id, shards, membership, List.of(namespace, tokens.namespace()), outcomes, knobs.settings(), n.hlc, transport,
                 scheduler, localStore(n, scheduler), n.disk);
         n.up = true;
         n.cluster.start();

@@ -37,6 +37,12 @@ public record Violation(Kind kind, long timeMillis, String message) {
          * same batch, or answers came back out of operation order.
          */
         BATCH_ORDER,
+        /**
+         * The token store broke its promise: a read that started after a revocation was
+         * acknowledged still let the token in, or one that started after a token's creation was
+         * acknowledged (and before any revocation was asked) did not find it.
+         */
+        AUTH,
         /** Core code threw where it must not. */
         EXCEPTION
     }

@@ -7,7 +7,6 @@ import io.cairn.auth.TokenKeys;
 import io.cairn.auth.TokenState;
 import io.cairn.error.CairnException;
 import io.cairn.error.ErrorCode;
-import io.cairn.record.CorruptRecordException;
 import io.cairn.request.Answer;
 import io.cairn.request.Condition;
 import io.cairn.request.Op;
@@ -63,32 +62,14 @@ public final class TokenStore {
     }
 
     private static TokenState state(String id, byte[] token, byte[] revoked, byte[] ends) {
-        Token t = null;
-        if (token != null) {
-            try {
-                t = TokenCodec.decode(token);
-                if (!t.id().equals(id)) {
-                    log.atError().addKeyValue("key", id).addKeyValue("holds", t.id()).log("token entry holds another token's id; refusing it");
-                    t = null;
-                }
-            } catch (CorruptRecordException e) {
-                log.atError().addKeyValue("token", id).log("token entry does not decode ({}); refusing it", e.getMessage());
-            }
+        TokenState s = TokenState.decode(id, token, revoked, ends);
+        if (token != null && s.token() == null) {
+            log.atError().addKeyValue("token", id).log("token entry does not decode or names another token; refusing it");
         }
-        return new TokenState(t, marker(id, revoked, true), marker(id, ends, false));
-    }
-
-    private static TokenCodec.Marker marker(String id, byte[] bytes, boolean revocation) {
-        if (bytes == null) {
-            return null;
+        if (s.revoked() == TokenState.UNREADABLE || s.ends() == TokenState.UNREADABLE) {
+            log.atError().addKeyValue("token", id).log("a revocation or early-end entry does not decode; taking it as in force");
         }
-        try {
-            return revocation ? TokenCodec.decodeRevoked(bytes) : TokenCodec.decodeEnds(bytes);
-        } catch (CorruptRecordException e) {
-            log.atError().addKeyValue("token", id).log("token {} entry does not decode ({}); taking it as in force",
-                    revocation ? "revocation" : "early-end", e.getMessage());
-            return new TokenCodec.Marker(0, "unreadable entry");
-        }
+        return s;
     }
 
     private CompletableFuture<byte[]> value(byte[] key, long deadlineNanos) {
