@@ -1,9 +1,6 @@
 package io.cairn.server.http;
 
-import com.fasterxml.jackson.core.JsonProcessingException;
-import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
 import io.cairn.auth.Role;
 import io.cairn.auth.Verdict;
 import io.cairn.error.CairnException;
@@ -14,7 +11,6 @@ import io.netty.channel.EventLoop;
 import io.netty.handler.codec.http.FullHttpResponse;
 import io.netty.handler.codec.http.HttpMethod;
 import io.netty.handler.codec.http.HttpResponseStatus;
-import java.io.IOException;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Iterator;
@@ -32,9 +28,6 @@ final class AuthRoutes {
     static final String PREFIX = "/admin/auth/";
     static final String WHOAMI = PREFIX + "whoami";
     private static final String TOKENS = PREFIX + "tokens";
-    private static final ObjectMapper JSON = new ObjectMapper()
-            .enable(com.fasterxml.jackson.core.JsonParser.Feature.STRICT_DUPLICATE_DETECTION)
-            .enable(DeserializationFeature.FAIL_ON_TRAILING_TOKENS);
     private static final Set<String> CREATE_FIELDS = Set.of("name", "roles", "ttl");
 
     // Null when authentication is off.
@@ -123,14 +116,7 @@ final class AuthRoutes {
 
     /** {@code {"name": "...", "roles": ["read:default", ...], "ttl": "30d"}}, ttl optional. */
     private static TokenAdmin.Create createRequest(byte[] body) {
-        JsonNode root;
-        try {
-            root = JSON.readTree(body);
-        } catch (JsonProcessingException e) {
-            throw malformed("the body is not valid JSON: " + e.getOriginalMessage());
-        } catch (IOException e) {
-            throw malformed("the body is not valid JSON text: " + e.getMessage());
-        }
+        JsonNode root = BatchCodec.readStrict(body, AuthRoutes::malformed);
         if (root == null || !root.isObject()) {
             throw malformed("expected {\"name\": \"...\", \"roles\": [\"read:default\"], \"ttl\": \"30d\"}");
         }

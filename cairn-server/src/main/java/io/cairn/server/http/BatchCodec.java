@@ -51,16 +51,23 @@ public final class BatchCodec {
 
     private BatchCodec() {}
 
-    public static List<Op> parse(byte[] body, Limits limits) {
-        JsonNode root;
+    /**
+     * Reads a request body as one strict JSON document (no repeated field, nothing after it);
+     * what is not is refused with the error {@code malformed} makes of the reason.
+     */
+    static JsonNode readStrict(byte[] body, java.util.function.Function<String, CairnException> malformed) {
         try {
-            root = JSON.readTree(body);
+            return JSON.readTree(body);
         } catch (JsonProcessingException e) {
-            throw malformed("the body is not valid JSON: " + e.getOriginalMessage());
+            throw malformed.apply("the body is not valid JSON: " + e.getOriginalMessage());
         } catch (IOException e) {
             // Undecodable bytes (for example a body Jackson takes for broken UTF-32).
-            throw malformed("the body is not valid JSON text: " + e.getMessage());
+            throw malformed.apply("the body is not valid JSON text: " + e.getMessage());
         }
+    }
+
+    public static List<Op> parse(byte[] body, Limits limits) {
+        JsonNode root = readStrict(body, BatchCodec::malformed);
         if (root == null || root.isMissingNode()) {
             throw malformed("the body is empty; expected {\"operations\": [...]}");
         }
