@@ -62,7 +62,8 @@ require_free_port() {
 # cairn_certs DIR ID...: a cluster CA in DIR/ca and, for each node, its certificate in DIR/nodeID/tls
 # (that node's default cluster.tls.dir when its data dir is DIR/nodeID): the nodes of a cluster talk
 # only over mutual TLS. certs init also makes the cluster's admin credential (DIR/ca/admin.token, a
-# copy in every node's tls dir), exported as CAIRN_TOKEN for wrk, cairn bench and cairn abuse.
+# copy in every node's tls dir), exported as CAIRN_TOKEN for wrk, cairn bench and cairn abuse
+# (not with NO_TOKEN=1: for nodes run with auth.enabled=false, measured without the header).
 # Needs JAVA and CAIRN_JAR.
 cairn_certs() {
   local dir=$1 i
@@ -72,8 +73,12 @@ cairn_certs() {
     [[ -f "$dir/node$i/tls/node.crt" ]] ||
       "$JAVA" -jar "$CAIRN_JAR" certs issue --ca "$dir/ca" --node "$i" --host 127.0.0.1 --out "$dir/node$i/tls" >/dev/null
   done
-  CAIRN_TOKEN=$(cat "$dir/ca/admin.token")
-  export CAIRN_TOKEN
+  if [[ "${NO_TOKEN:-}" == 1 ]]; then
+    unset CAIRN_TOKEN
+  else
+    CAIRN_TOKEN=$(cat "$dir/ca/admin.token")
+    export CAIRN_TOKEN
+  fi
 }
 
 # cairn_token DATA_DIR: exports CAIRN_TOKEN from a single node's admin credential (it creates the

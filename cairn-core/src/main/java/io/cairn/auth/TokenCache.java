@@ -11,6 +11,10 @@ import java.util.concurrent.ConcurrentHashMap;
  * Ids the store does not know are remembered for {@code absentMillis} (short), so a stream of
  * made-up tokens costs one store read per id per that time, not one per request.
  *
+ * <p>Entries of tokens in use are read again once past half their fresh time
+ * ({@link #dueForRefresh}), while still trusted, so a token in steady use never makes requests
+ * wait on the store.
+ *
  * <p>Bounded: at most {@code maxEntries}; when full, stale entries go first, then arbitrary ones
  * (an evicted entry only costs a store read). Thread-safe; times are passed in.
  */
@@ -53,6 +57,16 @@ public final class TokenCache {
     private boolean trusted(Entry e, long nowMillis) {
         long age = nowMillis - e.readAtMillis;
         return e.state != null && age >= 0 && age < (e.state.token() == null ? absentMillis : freshMillis);
+    }
+
+    /**
+     * Whether {@code id}'s entry, still trusted, is past half its fresh time: a read started now
+     * replaces it before it runs out, so requests do not all wait on the store when it does.
+     * Unknown ids are not refreshed ahead: nobody is using them.
+     */
+    public boolean dueForRefresh(String id, long nowMillis) {
+        Entry e = entries.get(id);
+        return e != null && trusted(e, nowMillis) && e.state.token() != null && nowMillis - e.readAtMillis >= freshMillis / 2;
     }
 
     /** Remembers what a store read that started at {@code readAtMillis} returned. */

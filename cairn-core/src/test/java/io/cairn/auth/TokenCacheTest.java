@@ -41,6 +41,18 @@ class TokenCacheTest {
     }
 
     @Test
+    void aTokenInUseIsDueForARefreshPastHalfItsTimeAndAnUnknownOneNever() {
+        TokenCache cache = new TokenCache(10, 5_000, 1_000);
+        cache.put("a", live, 1_000);
+        cache.put("b", TokenState.ABSENT, 1_000);
+        assertThat(cache.dueForRefresh("a", 3_499)).isFalse();
+        assertThat(cache.dueForRefresh("a", 3_500)).isTrue();
+        assertThat(cache.dueForRefresh("a", 6_000)).as("no longer trusted: a plain miss").isFalse();
+        assertThat(cache.dueForRefresh("b", 1_999)).isFalse();
+        assertThat(cache.dueForRefresh("c", 1_000)).isFalse();
+    }
+
+    @Test
     void itHoldsAtMostItsBound() {
         TokenCache cache = new TokenCache(3, 5_000, 1_000);
         for (int i = 0; i < 100; i++) {

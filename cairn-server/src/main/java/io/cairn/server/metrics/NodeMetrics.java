@@ -98,6 +98,8 @@ public final class NodeMetrics implements AutoCloseable {
     }
 
     private final ConcurrentHashMap<String, Counter> authCounters = new ConcurrentHashMap<>();
+    // By result, without building a key per request: every authenticated request counts one.
+    private final ConcurrentHashMap<String, Counter> lookups = new ConcurrentHashMap<>();
 
     /**
      * Where the authenticator counts: refusals ({@code cairn_auth_refusals_total} by status,
@@ -114,8 +116,8 @@ public final class NodeMetrics implements AutoCloseable {
 
             @Override
             public void lookup(String result) {
-                authCounters.computeIfAbsent("lookup/" + result, k -> Counter.builder("cairn.auth.lookups")
-                        .description("Token lookups: cached (trusted cache entry), store (read from the token store), unavailable (store out of reach), shed (too many lookups at once)")
+                lookups.computeIfAbsent(result, k -> Counter.builder("cairn.auth.lookups")
+                        .description("Token lookups: cached (trusted cache entry), store (decided by a token-store read), unavailable (store out of reach), shed (too many lookups at once), refresh (a read ahead of a cache entry's end)")
                         .tag("result", result).register(registry)).increment();
             }
         };

@@ -40,7 +40,7 @@ public final class Authenticator {
 
         void refused(int status, String reason, String routeClass);
 
-        /** A token lookup: {@code cached}, {@code store}, {@code unavailable}, {@code shed}. */
+        /** A token lookup: {@code cached}, {@code store}, {@code unavailable}, {@code shed}; {@code refresh}: a read ahead of a cache entry's end. */
         void lookup(String result);
     }
 
@@ -91,18 +91,24 @@ public final class Authenticator {
 
     /** Decides a request with this {@code Authorization} header (null when absent) and this need. Never completes exceptionally. */
     public CompletableFuture<Verdict> authorize(String authorization, Need need, SocketAddress remote) {
-        Verdict.Refused early = screen(authorization, need, remote);
-        if (early != null) {
-            return CompletableFuture.completedFuture(early);
+        if (authorization == null) {
+            return CompletableFuture.completedFuture(refused(Access.missing(), need, remote));
         }
         Credential presented = Credential.fromAuthorization(authorization);
+        if (presented == null) {
+            return CompletableFuture.completedFuture(refused(Access.malformed(), need, remote));
+        }
         TokenState own = admin.stateOf(presented.id());
         if (own != null) {
             return CompletableFuture.completedFuture(decide(presented, own, need, remote));
         }
-        TokenState cached = cache.fresh(presented.id(), monotonicMillis.getAsLong());
+        long now = monotonicMillis.getAsLong();
+        TokenState cached = cache.fresh(presented.id(), now);
         if (cached != null) {
             sink.lookup("cached");
+            if (cache.dueForRefresh(presented.id(), now) && !reading.containsKey(presented.id()) && lookUp(presented.id()) != null) {
+                sink.lookup("refresh");
+            }
             return CompletableFuture.completedFuture(decide(presented, cached, need, remote));
         }
         CompletableFuture<TokenState> lookup = lookUp(presented.id());

@@ -87,6 +87,30 @@ class AuthenticatorTest {
     }
 
     @Test
+    void aTokenInUseIsReadAgainBeforeItsCacheEntryRunsOutWhileRequestsGoOn() {
+        Authenticator auth = authenticator(10, 100);
+        byte[] random = new byte[40];
+        random[0] = 9;
+        Credential c = Credential.fromRandom(random);
+        io.cairn.auth.Token t = new io.cairn.auth.Token(c.id(), "svc", c.secretHash(), List.of(io.cairn.auth.Role.parse("read:*")), 0,
+                io.cairn.auth.Token.NEVER, "test");
+        String header = "Bearer " + c.text();
+        Need need = Need.data("default", Right.READ);
+        CompletableFuture<Verdict> first = auth.authorize(header, need, null);
+        reads.get(0).complete(Answer.of(new OpResult.Found(io.cairn.record.Record.value(new io.cairn.clock.Version(1, 1), 0, null,
+                io.cairn.auth.TokenCodec.encode(t)))));
+        reads.get(1).complete(Answer.of(new OpResult.NotFound()));
+        reads.get(2).complete(Answer.of(new OpResult.NotFound()));
+        assertThat(first.join()).isInstanceOf(Verdict.Allowed.class);
+        nowMillis.addAndGet(3_000);
+        CompletableFuture<Verdict> during = auth.authorize(header, need, null);
+        assertThat(during).as("answered from the cache at once").isCompletedWithValueMatching(v -> v instanceof Verdict.Allowed);
+        assertThat(reads).as("and a read ahead started").hasSize(6);
+        auth.authorize(header, need, null);
+        assertThat(reads).as("one at a time").hasSize(6);
+    }
+
+    @Test
     void readsBeyondTheCapAreShedAndAStoreThatCannotAnswerIsAFailureNotAPass() {
         Authenticator auth = authenticator(1, 100);
         Need need = Need.ADMIN;
