@@ -57,15 +57,23 @@ public record Credential(String id, byte[] secret) {
 
     /**
      * Parses an {@code Authorization} header value ({@code Bearer <token>}, the scheme
-     * case-insensitive), or returns null when it is not a well-formed bearer token.
+     * case-insensitive, one or more spaces before the token), or returns null when it is not a
+     * well-formed bearer token.
      */
     public static Credential fromAuthorization(String header) {
-        if (header == null || header.length() != BEARER.length() + TEXT_LENGTH
+        if (header == null || header.length() > BEARER.length() + TEXT_LENGTH + MAX_EXTRA_SPACES
                 || !header.regionMatches(true, 0, BEARER, 0, BEARER.length())) {
             return null;
         }
-        return parse(header, BEARER.length());
+        // RFC 7235: one or more spaces after the scheme.
+        int from = BEARER.length();
+        while (from < header.length() && header.charAt(from) == ' ') {
+            from++;
+        }
+        return header.length() - from != TEXT_LENGTH ? null : parse(header, from);
     }
+
+    private static final int MAX_EXTRA_SPACES = 16;
 
     /**
      * The token whose {@link #TEXT_LENGTH} characters start at {@code from}, or null. Checked by

@@ -28,7 +28,10 @@ class CredentialTest {
         assertThat(Credential.fromAuthorization(null)).isNull();
         assertThat(Credential.fromAuthorization(t)).as("no scheme").isNull();
         assertThat(Credential.fromAuthorization("Basic " + t)).isNull();
-        assertThat(Credential.fromAuthorization("Bearer  " + t)).isNull();
+        assertThat(Credential.fromAuthorization("Bearer  " + t)).as("RFC 7235 allows several spaces").isEqualTo(c);
+        assertThat(Credential.fromAuthorization("Bearer" + t)).isNull();
+        assertThat(Credential.fromAuthorization("Bearer\t" + t)).isNull();
+        assertThat(Credential.fromAuthorization("Bearer " + " ".repeat(40) + t)).isNull();
         assertThat(Credential.fromAuthorization("Bearer " + t + " ")).isNull();
         assertThat(Credential.parse(t.toUpperCase())).isNull();
         assertThat(Credential.parse(t.substring(0, t.length() - 1))).isNull();
