@@ -123,12 +123,13 @@ start_node() {
   node_pid[$1]=$!
 }
 
-# Prints "id:alive id:alive ..." as node $1 sees the cluster.
+# Prints "id:alive id:alive ..." as node $1 sees the cluster: true (every shard counts it alive),
+# false (every shard counts it down), or mixed (its shards disagree for a moment).
 cluster_view() {
   curl -sf --max-time 2 "$(http_url "$1")/admin/cluster" | python3 -c '
 import json, sys
 v = json.load(sys.stdin)
-print(" ".join("%d:%s" % (m["id"], str(m["alive"]).lower()) for m in v["members"]))'
+print(" ".join("%d:%s" % (m["id"], "true" if m["alive"] else "false" if m.get("down", True) else "mixed") for m in v["members"]))'
 }
 
 all_alive() {

@@ -148,11 +148,14 @@ public final class ClusterDriver implements KvService, ClusterAdmin, AutoCloseab
 
         Snapshot takeSnapshot() {
             Map<Integer, Boolean> alive = new TreeMap<>();
+            Map<Integer, Boolean> down = new TreeMap<>();
             for (Member m : membership.members()) {
-                alive.put(m.id(), m.id() == nodeId || node.isAlive(m.id()));
+                boolean up = m.id() == nodeId || node.isAlive(m.id());
+                alive.put(m.id(), up);
+                down.put(m.id(), !up);
             }
             var stats = node.coordinatorStats();
-            return new Snapshot(replica.clock().physicalMillis(), Map.copyOf(node.hintBacklog()), Map.copyOf(alive),
+            return new Snapshot(replica.clock().physicalMillis(), Map.copyOf(node.hintBacklog()), Map.copyOf(alive), Map.copyOf(down),
                     node.hintsStored(), node.hintsReplayed(), node.hintsDropped(), node.hintsFailed(), stats.readRepairs(),
                     stats.quorumFailures(), stats.outcomeUnknown(), stats.fallbackHints(), requests.inFlight(),
                     node.idempotencyReplays(), node.idempotencyUnrecorded());
@@ -161,11 +164,12 @@ public final class ClusterDriver implements KvService, ClusterAdmin, AutoCloseab
 
     /**
      * What the node's metrics and status report about the cluster, as of {@code takenAtMillis}:
-     * the sum over its shards; a peer is alive when every shard's failure detector counts it so.
+     * the sum over its shards; a peer is alive when every shard's failure detector counts it so,
+     * and down when every one counts it down (in between, shards disagree: one has noticed first).
      *
      * @param hints per target: pending hints, their bytes and the age of the oldest (the replica lag)
      */
-    public record Snapshot(long takenAtMillis, Map<Integer, HintBacklog> hints, Map<Integer, Boolean> alive,
+    public record Snapshot(long takenAtMillis, Map<Integer, HintBacklog> hints, Map<Integer, Boolean> alive, Map<Integer, Boolean> down,
                            long hintsStored, long hintsReplayed, long hintsDropped, long hintsFailed, long readRepairs,
                            long quorumFailures, long outcomeUnknown, long fallbackWrites, int requestsInFlight,
                            long idempotencyReplays, long idempotencyUnrecorded) {
@@ -187,13 +191,15 @@ public final class ClusterDriver implements KvService, ClusterAdmin, AutoCloseab
             return hints.keySet().stream().mapToLong(this::oldestHintAgeMillis).max().orElse(0);
         }
 
-        /** Two shards' snapshots as one: counts added, hint backlogs merged, a peer alive only if both say so. */
+        /** Two shards' snapshots as one: counts added, hint backlogs merged, a peer alive (down) only if both say so. */
         Snapshot plus(Snapshot o) {
             Map<Integer, HintBacklog> mergedHints = new TreeMap<>(hints);
             o.hints.forEach((target, b) -> mergedHints.merge(target, b, HintBacklog::plus));
             Map<Integer, Boolean> mergedAlive = new TreeMap<>(alive);
             o.alive.forEach((peer, up) -> mergedAlive.merge(peer, up, Boolean::logicalAnd));
-            return new Snapshot(Math.max(takenAtMillis, o.takenAtMillis), Map.copyOf(mergedHints), Map.copyOf(mergedAlive),
+            Map<Integer, Boolean> mergedDown = new TreeMap<>(down);
+            o.down.forEach((peer, gone) -> mergedDown.merge(peer, gone, Boolean::logicalAnd));
+            return new Snapshot(Math.max(takenAtMillis, o.takenAtMillis), Map.copyOf(mergedHints), Map.copyOf(mergedAlive), Map.copyOf(mergedDown),
                     hintsStored + o.hintsStored, hintsReplayed + o.hintsReplayed, hintsDropped + o.hintsDropped, hintsFailed + o.hintsFailed,
                     readRepairs + o.readRepairs, quorumFailures + o.quorumFailures, outcomeUnknown + o.outcomeUnknown,
                     fallbackWrites + o.fallbackWrites, requestsInFlight + o.requestsInFlight, idempotencyReplays + o.idempotencyReplays,
@@ -609,6 +615,7 @@ public final class ClusterDriver implements KvService, ClusterAdmin, AutoCloseab
                 e.put("internode", mem.internodeAddress());
                 boolean self = mem.id() == nodeId;
                 e.put("alive", self || now.alive().getOrDefault(mem.id(), false));
+                e.put("down", !self && now.down().getOrDefault(mem.id(), false));
                 double phi = node.phi(mem.id());
                 e.put("phi", self ? 0.0 : Double.isInfinite(phi) ? "never heard" : Math.round(phi * 100) / 100.0);
                 e.put("partitionsReplicated", counts[i]);

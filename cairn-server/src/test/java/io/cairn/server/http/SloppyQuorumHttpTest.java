@@ -120,7 +120,8 @@ class SloppyQuorumHttpTest {
         long deadline = System.nanoTime() + 20_000_000_000L;
         while (true) {
             for (JsonNode m : json(n.get("/admin/cluster")).path("members")) {
-                if (m.path("id").asInt() == peer && !m.path("alive").asBoolean()) {
+                // "down": every shard's failure detector has noticed, so whichever coordinates the key does.
+                if (m.path("id").asInt() == peer && m.path("down").asBoolean()) {
                     return;
                 }
             }
