@@ -38,10 +38,16 @@ public final class Access {
         if (!state.liveAt(nowMillis)) {
             return new Verdict.Refused(ErrorCode.UNAUTHENTICATED, "expired", t.id(), "token " + t.id() + " (" + t.name() + ") has expired");
         }
-        if (!t.allows(need)) {
-            return new Verdict.Refused(ErrorCode.FORBIDDEN, "forbidden", t.id(), "token " + t.id() + " (" + t.name() + ") has roles "
-                    + t.roles() + "; this request needs " + need);
-        }
-        return new Verdict.Allowed(t);
+        return t.allows(need) ? new Verdict.Allowed(t) : forbidden(t, need);
+    }
+
+    /** A further need of a request {@code allowed} already let in (a batch found to write), decided on the same token. */
+    public static Verdict recheck(Verdict.Allowed allowed, Need need) {
+        return allowed.token().allows(need) ? allowed : forbidden(allowed.token(), need);
+    }
+
+    private static Verdict.Refused forbidden(Token t, Need need) {
+        return new Verdict.Refused(ErrorCode.FORBIDDEN, "forbidden", t.id(), "token " + t.id() + " (" + t.name() + ") has roles "
+                + t.roles() + "; this request needs " + need);
     }
 }

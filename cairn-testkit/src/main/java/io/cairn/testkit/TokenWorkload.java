@@ -11,7 +11,6 @@ import io.cairn.auth.TokenKeys;
 import io.cairn.auth.TokenState;
 import io.cairn.auth.Verdict;
 import io.cairn.namespace.Namespace;
-import io.cairn.request.Answer;
 import io.cairn.request.Op;
 import io.cairn.request.OpResult;
 import io.cairn.request.Quorum;

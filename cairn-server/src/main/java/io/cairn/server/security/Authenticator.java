@@ -132,11 +132,8 @@ public final class Authenticator {
 
     /** A further need of a request already allowed (a batch found to write): decided on the same token, without another lookup. */
     public Verdict recheck(Verdict.Allowed allowed, Need need, SocketAddress remote) {
-        if (allowed.token().allows(need)) {
-            return allowed;
-        }
-        return refused(new Verdict.Refused(ErrorCode.FORBIDDEN, "forbidden", allowed.tokenId(), "token " + allowed.tokenId() + " ("
-                + allowed.principal() + ") has roles " + allowed.token().roles() + "; this request needs " + need), need, remote);
+        Verdict v = Access.recheck(allowed, need);
+        return v instanceof Verdict.Refused r ? refused(r, need, remote) : v;
     }
 
     /**
