@@ -232,6 +232,11 @@ public final class ClusterNode {
         return hints.pendingCount();
     }
 
+    /** Hints on their way to storage (see {@link HintStore#addingCount}). */
+    public long hintsBeingStored() {
+        return hints.addingCount();
+    }
+
     public long hintsStored() {
         return hints.storedCount();
     }

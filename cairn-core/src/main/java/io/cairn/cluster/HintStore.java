@@ -70,6 +70,8 @@ final class HintStore {
     private long sequence;
     private long dropped;
     private long stored;
+    // Hints handed to the storage lane and not yet stored (or failed).
+    private long adding;
     private long delivered;
     private long failed;
 
@@ -149,10 +151,12 @@ final class HintStore {
         byte[] value = ByteBuffer.allocate(4 + 4 + key.length + encoded.length)
                 .putInt(namespaceId).putInt(key.length).put(key).put(encoded).array();
         Hint hint = new Hint(storageKey, target, now, namespaceId, key, record);
+        adding++;
         storage.run(engine -> {
             engine.write(new WriteBatch().put(storageKey, value), durability);
             return hint;
         }, (h, failure) -> {
+            adding--;
             if (failure == null) {
                 count(h, 1);
                 stored++;
@@ -312,6 +316,11 @@ final class HintStore {
         Map<Integer, HintBacklog> m = new TreeMap<>(backlog);
         m.values().removeIf(b -> b.count() == 0);
         return m;
+    }
+
+    /** Hints handed to storage and not yet stored: not in the backlog yet, but a node holding them is not done handing off. */
+    public long addingCount() {
+        return adding;
     }
 
     public long pendingCount() {

@@ -102,6 +102,10 @@ public final class ShardedNode {
         return shards.stream().allMatch(s -> s.isAlive(node));
     }
 
+    public long hintsBeingStored() {
+        return shards.stream().mapToLong(ClusterNode::hintsBeingStored).sum();
+    }
+
     public long hintsPending() {
         return shards.stream().mapToLong(ClusterNode::hintsPending).sum();
     }

@@ -979,6 +979,12 @@ public final class Simulation {
             if (hints > 0) {
                 j.add(n + " holds " + hints + " hints " + n.cluster.hintBacklog().keySet());
             }
+            // A hint stored when a request timed out is on the storage lane a moment after the
+            // answer: until it is stored, the backlog does not show it, but the node is not done.
+            long storing = n.cluster.hintsBeingStored();
+            if (storing > 0) {
+                j.add(n + " is storing " + storing + " hints");
+            }
             for (SimNode peer : nodes) {
                 if (peer != n && !n.cluster.isAlive(peer.id)) {
                     j.add(n + " suspects n" + peer.id);
