@@ -13,10 +13,10 @@ set -uo pipefail
 mode=$1 pass=$2
 export JAVA_HOME=/usr/lib/jvm/temurin-25-jdk-amd64
 JAVA=$JAVA_HOME/bin/java
-W=/work/auth-bench
+W=${W:-/work/auth-bench}
 JAR=$W/cairn-cli/target/cairn.jar
 B=$W/bench
-R=$B/results/auth-20261202
+R=${R:-$B/results/auth-20261202}
 DURATION=${DURATION:-15s} WARMUP=${WARMUP:-3s}
 KEYS=100000 SIZE=100
 source $B/lib.sh
@@ -94,7 +94,7 @@ run() {  # run LABEL wrk-args...
 echo
 echo "## prefill: ${CAIRN_TOKEN:+CAIRN_TOKEN=<token> }THREADS=2 wrk -t2 -c64 -d60s -s bench/results/auth-20261202/prefill.lua $url -- $KEYS $SIZE"
 echo "##   (each wrk thread writes a flag file once it has its share; then wrk gets SIGINT, which ends it early)"
-PREFILL_FLAG=$work/prefill THREADS=2 wrk -t2 -c64 -d60s -s $R/prefill.lua $url -- $KEYS $SIZE > $work/prefill.out 2>&1 &
+PREFILL_FLAG=$work/prefill THREADS=2 wrk -t2 -c64 -d60s -s "$(dirname "$0")/prefill.lua" $url -- $KEYS $SIZE > $work/prefill.out 2>&1 &
 wpid=$!
 for _ in $(seq 1 600); do [[ -f $work/prefill.1 && -f $work/prefill.2 ]] && break; kill -0 $wpid 2>/dev/null || break; sleep 0.1; done
 kill -INT $wpid 2>/dev/null; wait $wpid

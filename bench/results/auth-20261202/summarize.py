@@ -1,8 +1,9 @@
 #!/usr/bin/env python3
 """Tables for docs/benchmarks.md from the raw outputs in this folder: ops/s and p99 per pass,
 mean, change of the mean vs the baseline, p99 ratio (mean p99 / mean p99 of the baseline)."""
-import glob, os, re, statistics
-here = os.path.dirname(os.path.abspath(__file__))
+import glob, os, re, statistics, sys
+# The results folder: the one given as the first argument, else this script's own.
+here = os.path.abspath(sys.argv[1]) if len(sys.argv) > 1 else os.path.dirname(os.path.abspath(__file__))
 
 def results(path):
     """[(label, rps, p99, errors, busy)] in file order, from '## <label>' + RESULT lines."""
