@@ -1,6 +1,5 @@
 package io.cairn.auth;
 
-import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.util.Base64;
@@ -86,13 +85,8 @@ public record Credential(String id, byte[] secret) {
         }
         int idStart = from + PREFIX.length();
         int secretStart = idStart + 2 * ID_BYTES + 1;
-        for (int i = idStart; i < secretStart - 1; i++) {
-            char c = s.charAt(i);
-            if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'))) {
-                return null;
-            }
-        }
-        if (s.charAt(secretStart - 1) != '_') {
+        String id = s.substring(idStart, secretStart - 1);
+        if (!validId(id) || s.charAt(secretStart - 1) != '_') {
             return null;
         }
         byte[] secret = new byte[SECRET_BYTES];
@@ -117,7 +111,7 @@ public record Credential(String id, byte[] secret) {
         if (out != SECRET_BYTES || acc != 0) {
             return null;
         }
-        return new Credential(s.substring(idStart, secretStart - 1), secret);
+        return new Credential(id, secret);
     }
 
     private static int base64url(char c) {
@@ -186,9 +180,5 @@ public record Credential(String id, byte[] secret) {
     @Override
     public String toString() {
         return "token " + id;
-    }
-
-    static byte[] utf8(String s) {
-        return s.getBytes(StandardCharsets.UTF_8);
     }
 }

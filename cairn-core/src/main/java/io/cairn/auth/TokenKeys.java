@@ -40,9 +40,9 @@ public final class TokenKeys {
         if (afterId == null) {
             return TOKEN.getBytes(StandardCharsets.US_ASCII);
         }
+        // The token key itself followed by a 0 byte: the first key after it.
         byte[] k = token(afterId);
-        byte[] next = java.util.Arrays.copyOf(k, k.length + 1);
-        return next;
+        return java.util.Arrays.copyOf(k, k.length + 1);
     }
 
     /** The end (exclusive) of the token range. */

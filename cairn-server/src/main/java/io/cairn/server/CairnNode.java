@@ -27,6 +27,8 @@ import io.cairn.server.security.NodeTls;
 import io.cairn.server.security.TlsProvider;
 import io.cairn.server.service.KvService;
 import io.cairn.server.service.LocalService;
+import io.cairn.server.service.NamespacedService;
+import io.cairn.auth.TokenKeys;
 import io.cairn.server.metrics.NodeMetrics;
 import io.cairn.server.rocks.DelayableEngine;
 import io.cairn.server.rocks.RocksEngine;
@@ -118,7 +120,8 @@ public final class CairnNode implements AutoCloseable {
             Authenticator authenticator = null;
             if (config.auth().enabled()) {
                 ClusterDriver c = cluster;
-                TokenStore store = new TokenStore(c != null ? c.tokens() : local.tokens(), data, () -> c == null ? null : c.cannotListTokens());
+                NamespacedService node = c != null ? c : local;
+                TokenStore store = new TokenStore(node.in(TokenKeys.namespace()), data, () -> c == null ? null : c.cannotListTokens());
                 NodeConfig.Auth a = config.auth();
                 AdminCredential admin = AdminCredential.open(a.adminToken(config.dataDir(), config.cluster().enabled() ? config.cluster().tlsDir() : null),
                         Clock.systemUTC(), audit);

@@ -34,6 +34,7 @@ import io.cairn.server.internode.InternodeTransport;
 import io.cairn.server.rocks.DelayableEngine;
 import io.cairn.server.service.ClusterAdmin;
 import io.cairn.server.service.KvService;
+import io.cairn.server.service.NamespacedService;
 import io.cairn.server.write.WritePath;
 import io.cairn.storage.StorageEngine;
 import io.netty.channel.DefaultEventLoop;
@@ -72,7 +73,7 @@ import java.util.function.Supplier;
  * whose thread stalls (a bug, a long GC of its work) stops only the keys it coordinates and the
  * heartbeats it sends; the others go on.
  */
-public final class ClusterDriver implements KvService, ClusterAdmin, AutoCloseable {
+public final class ClusterDriver implements KvService, NamespacedService, ClusterAdmin, AutoCloseable {
     /** The namespace holding replicated idempotency outcomes; same partitioning as the data. */
     public static final int IDEMPOTENCY_NAMESPACE_ID = 2;
     // How long an operator view waits for a shard's fresh snapshot before using its latest one.
@@ -468,26 +469,6 @@ public final class ClusterDriver implements KvService, ClusterAdmin, AutoCloseab
         return read(namespace, key, r, deadlineNanos);
     }
 
-    /** The service over the replicated {@code auth} namespace, where tokens live. */
-    public KvService tokens() {
-        return new KvService() {
-            @Override
-            public CompletableFuture<WriteOutcome> write(List<Op> ops, IdempotencyTag idempotency, Quorum r, Quorum w, long deadlineNanos) {
-                return ClusterDriver.this.write(tokens, ops, idempotency, r, w, deadlineNanos);
-            }
-
-            @Override
-            public CompletableFuture<Answer> read(byte[] key, Quorum r, long deadlineNanos) {
-                return ClusterDriver.this.read(tokens, key, r, deadlineNanos);
-            }
-
-            @Override
-            public boolean replicated() {
-                return true;
-            }
-        };
-    }
-
     /** Why this node cannot list tokens from its own storage (it holds no replica of the auth namespace), or null when it can. */
     public String cannotListTokens() {
         int[] replicas = membership.map().replicas(0);
@@ -499,8 +480,9 @@ public final class ClusterDriver implements KvService, ClusterAdmin, AutoCloseab
         return "node " + nodeId + " holds no replica of the token store; list tokens on node " + java.util.Arrays.toString(replicas);
     }
 
-    private CompletableFuture<WriteOutcome> write(Namespace namespace, List<Op> ops, IdempotencyTag idempotency, Quorum r, Quorum w,
-                                                  long deadlineNanos) {
+    @Override
+    public CompletableFuture<WriteOutcome> write(Namespace namespace, List<Op> ops, IdempotencyTag idempotency, Quorum r, Quorum w,
+                                                 long deadlineNanos) {
         WriteRequest request = new WriteRequest(namespace, ops, idempotency);
         Quorum read = r != null ? r : config.readQuorum();
         Quorum write = w != null ? w : config.writeQuorum();
@@ -509,7 +491,8 @@ public final class ClusterDriver implements KvService, ClusterAdmin, AutoCloseab
                 done -> shard.node.execute(request, read, write, done));
     }
 
-    private CompletableFuture<Answer> read(Namespace namespace, byte[] key, Quorum r, long deadlineNanos) {
+    @Override
+    public CompletableFuture<Answer> read(Namespace namespace, byte[] key, Quorum r, long deadlineNanos) {
         Quorum read = r != null ? r : config.readQuorum();
         CoreShard shard = shard(router.ofKey(key));
         return onCore(shard, deadlineNanos, () -> Answer.failed(ErrorCode.OVERLOADED, NOT_EXECUTED, Map.of()),

@@ -64,9 +64,25 @@ public final class AdminCredential {
 
     /** Writes a new random admin credential to {@code file} (mode 600), replacing any, and returns it. */
     public static Credential create(Path file) {
+        Credential c = random();
+        write(file, c);
+        return c;
+    }
+
+    /** Copies the credential in {@code from} to {@code to} (mode 600), checking it first. */
+    public static void copy(Path from, Path to) {
+        write(to, readCredential(from));
+    }
+
+    /** A new credential from the system's strong random source: for the admin file and for stored tokens. */
+    static Credential random() {
         byte[] random = new byte[Credential.ID_BYTES + Credential.SECRET_BYTES];
         RANDOM.nextBytes(random);
-        Credential c = Credential.fromRandom(random);
+        return Credential.fromRandom(random);
+    }
+
+    /** Writes {@code c} to {@code file} mode 600, creating its directory mode 700 when there is none. */
+    private static void write(Path file, Credential c) {
         try {
             Path dir = file.toAbsolutePath().getParent();
             if (!Files.exists(dir)) {
@@ -75,17 +91,6 @@ public final class AdminCredential {
             Pem.writeSecret(file, c.text() + "\n");
         } catch (IOException e) {
             throw new SecurityConfigException("cannot write the admin credential " + file + ": " + e.getMessage());
-        }
-        return c;
-    }
-
-    /** Copies the credential in {@code from} to {@code to} (mode 600), checking it first. */
-    public static void copy(Path from, Path to) {
-        Credential c = readCredential(from);
-        try {
-            Pem.writeSecret(to, c.text() + "\n");
-        } catch (IOException e) {
-            throw new SecurityConfigException("cannot write the admin credential " + to + ": " + e.getMessage());
         }
     }
 

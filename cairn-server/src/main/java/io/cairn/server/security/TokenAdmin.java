@@ -8,7 +8,6 @@ import io.cairn.auth.TokenState;
 import io.cairn.error.CairnException;
 import io.cairn.error.ErrorCode;
 import java.nio.file.Path;
-import java.security.SecureRandom;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
@@ -26,7 +25,6 @@ import java.util.concurrent.CompletableFuture;
  */
 public final class TokenAdmin {
     public static final int MAX_PAGE = 500;
-    private static final SecureRandom RANDOM = new SecureRandom();
 
     private final TokenStore store;
     private final Authenticator authenticator;
@@ -83,9 +81,7 @@ public final class TokenAdmin {
     private CompletableFuture<Map<String, Object>> issue(String name, List<Role> roles, Duration ttl, String by, String from,
                                                          long deadlineNanos, Map<String, Object> extra) {
         long now = clock.millis();
-        byte[] random = new byte[Credential.ID_BYTES + Credential.SECRET_BYTES];
-        RANDOM.nextBytes(random);
-        Credential c = Credential.fromRandom(random);
+        Credential c = AdminCredential.random();
         Token t = new Token(c.id(), name, c.secretHash(), roles, now, now + ttl.toMillis(), creator(by));
         return store.create(t, now, deadlineNanos).thenApply(v -> {
             audit.record("auth.token.created", "done", by, from, Map.of("token", t.id(), "name", t.name(), "roles", t.roles().toString(),

@@ -3,7 +3,6 @@ package io.cairn.server.service;
 import io.cairn.error.CairnException;
 import io.cairn.error.ErrorCode;
 import io.cairn.request.IdempotencyTag;
-import io.cairn.auth.TokenKeys;
 import io.cairn.namespace.Namespace;
 import io.cairn.request.Quorum;
 import io.cairn.replica.LocalReplica;
@@ -27,7 +26,7 @@ import java.util.concurrent.TimeUnit;
  * answered {@code overloaded} when it could still be withdrawn (never applied) and
  * {@code outcome_unknown} when it could not (it may yet be applied).
  */
-public final class LocalService implements KvService, AutoCloseable {
+public final class LocalService implements KvService, NamespacedService, AutoCloseable {
     private final Namespace namespace;
     private final LocalReplica replica;
     private final WritePath writes;
@@ -53,7 +52,7 @@ public final class LocalService implements KvService, AutoCloseable {
 
     @Override
     public CompletableFuture<Answer> read(byte[] key, Quorum r, long deadlineNanos) {
-        return read(namespace, key, r);
+        return read(namespace, key, r, deadlineNanos);
     }
 
     @Override
@@ -61,28 +60,8 @@ public final class LocalService implements KvService, AutoCloseable {
         return write(namespace, ops, idempotency, r, w, deadlineNanos);
     }
 
-    /** The service over the {@code auth} namespace, where tokens live; it shares this service's write path and deadlines. */
-    public KvService tokens() {
-        Namespace tokens = TokenKeys.namespace();
-        return new KvService() {
-            @Override
-            public CompletableFuture<WriteOutcome> write(List<Op> ops, IdempotencyTag idempotency, Quorum r, Quorum w, long deadlineNanos) {
-                return LocalService.this.write(tokens, ops, idempotency, r, w, deadlineNanos);
-            }
-
-            @Override
-            public CompletableFuture<Answer> read(byte[] key, Quorum r, long deadlineNanos) {
-                return LocalService.this.read(tokens, key, r);
-            }
-
-            @Override
-            public boolean replicated() {
-                return false;
-            }
-        };
-    }
-
-    private CompletableFuture<Answer> read(Namespace namespace, byte[] key, Quorum r) {
+    @Override
+    public CompletableFuture<Answer> read(Namespace namespace, byte[] key, Quorum r, long deadlineNanos) {
         requireNoQuorum(r);
         return CompletableFuture.completedFuture(Answer.of(readNow(namespace, key)));
     }
@@ -95,8 +74,9 @@ public final class LocalService implements KvService, AutoCloseable {
         return result;
     }
 
-    private CompletableFuture<WriteOutcome> write(Namespace namespace, List<Op> ops, IdempotencyTag idempotency, Quorum r, Quorum w,
-                                                  long deadlineNanos) {
+    @Override
+    public CompletableFuture<WriteOutcome> write(Namespace namespace, List<Op> ops, IdempotencyTag idempotency, Quorum r, Quorum w,
+                                                 long deadlineNanos) {
         requireNoQuorum(r);
         requireNoQuorum(w);
         if (idempotency == null && ops.stream().noneMatch(Op::isWrite)) {
