@@ -1,5 +1,6 @@
 package io.cairn.cluster;
 
+import io.cairn.antientropy.PurgeLedger;
 import io.cairn.clock.ClockMonitor;
 import io.cairn.clock.HybridClock;
 import io.cairn.error.ErrorCode;
@@ -71,6 +72,7 @@ public final class ClusterNode {
     private final HintStore hints;
     private final Coordinator coordinator;
     private final ClusterRequests requests;
+    private final Exchanger exchanger;
     // Invariant: a target is in here while a replay round to it awaits responses.
     private final Map<Long, Hint> replaying = new HashMap<>();
     // Target → the id of its round in flight; a stale round's timeout must not end a newer one.
@@ -120,9 +122,20 @@ public final class ClusterNode {
         this(id, Shard.ONLY, membership, namespaces, outcomes, settings, clock, transport, scheduler, local, engine);
     }
 
-    /** Shard {@code shard} of a node; see {@link ShardedNode}. */
+    /** Shard {@code shard} of a node whose purges nothing waits on (tests); see {@link ShardedNode}. */
     public ClusterNode(int id, Shard shard, Membership membership, List<Namespace> namespaces, Namespace outcomes, ClusterSettings settings,
                        HybridClock clock, Transport transport, Scheduler scheduler, LocalStore local, StorageEngine engine) {
+        this(id, shard, membership, namespaces, outcomes, settings, clock, transport, scheduler, local, engine, new PurgeLedger());
+    }
+
+    /**
+     * Shard {@code shard} of a node; see {@link ShardedNode}.
+     *
+     * @param ledger where exchanges publish what they confirmed, for the node's sweeper (the safe
+     *               purge rule); shared by the node's shards
+     */
+    public ClusterNode(int id, Shard shard, Membership membership, List<Namespace> namespaces, Namespace outcomes, ClusterSettings settings,
+                       HybridClock clock, Transport transport, Scheduler scheduler, LocalStore local, StorageEngine engine, PurgeLedger ledger) {
         if (namespaces.isEmpty()) {
             throw new IllegalArgumentException("a cluster node serves at least one namespace");
         }
@@ -170,6 +183,8 @@ public final class ClusterNode {
         this.coordinator = new Coordinator(id, map, clock, clockMonitor, versions, transport, scheduler, local, detector, hints, ids,
                 settings.coordinator());
         this.requests = new ClusterRequests(coordinator, clock, outcomes);
+        this.exchanger = new Exchanger(id, shard, this.namespaces, settings.antiEntropy(), settings.coordinator().requestTimeoutMillis(),
+                transport, scheduler, local, ids, clock, detector, ledger, () -> this.membership.map(), () -> this.epoch);
     }
 
     /** Starts heartbeats and hint hand-off. */
@@ -177,11 +192,36 @@ public final class ClusterNode {
         running = true;
         scheduler.schedule(0, this::heartbeat);
         scheduler.schedule(settings.hintReplayIntervalMillis(), this::replayHints);
+        exchanger.start();
     }
 
     /** Stops scheduling new background work (the node is crashing or shutting down). */
     public void stop() {
         running = false;
+        exchanger.stop();
+    }
+
+    /**
+     * Queues anti-entropy rounds now with every other replica of this shard's partitions of
+     * {@code ns} (all namespaces when null), or only of {@code partition} when it is not negative;
+     * returns how many rounds were queued.
+     */
+    public int repairNow(Namespace ns, int partition) {
+        return exchanger.runNow(ns, partition);
+    }
+
+    /** This shard's partitions as its exchanges last saw them. */
+    public List<ExchangeStatus.Partition> exchangeStatus() {
+        return exchanger.status();
+    }
+
+    public ExchangeStatus.Totals exchangeTotals() {
+        return exchanger.totals();
+    }
+
+    /** Forced rounds not yet done (a {@link #repairNow} in progress). */
+    public int repairsPending() {
+        return exchanger.forcedPending();
     }
 
     public int id() {
@@ -331,6 +371,7 @@ public final class ClusterNode {
         memberIds.clear();
         next.members().forEach(m -> memberIds.add(m.id()));
         coordinator.onMembership(next.map());
+        exchanger.onMembership();
     }
 
     public Membership membership() {
@@ -388,16 +429,40 @@ public final class ClusterNode {
                     case REPLICATION -> coordinator.onWriteResponse(from, w);
                     case REPAIR -> coordinator.onRepairResponse(from, w);
                     case HANDOFF -> onHandoffResponse(from, w);
-                    case READ, INSPECTION -> throw Invariant.violated("a write response of protocol %s", w.protocol());
+                    case EXCHANGE_PUSH -> exchanger.onPushResponse(from, w);
+                    case READ, INSPECTION, EXCHANGE -> throw Invariant.violated("a write response of protocol %s", w.protocol());
                 }
             }
             case Message.ReadResponse r -> {
                 switch (r.protocol()) {
                     case READ -> coordinator.onReadResponse(from, r);
                     case INSPECTION -> coordinator.onInspectionResponse(from, r);
-                    case REPLICATION, REPAIR, HANDOFF -> throw Invariant.violated("a read response of protocol %s", r.protocol());
+                    case EXCHANGE -> exchanger.onFetchResponse(from, r);
+                    case REPLICATION, REPAIR, HANDOFF, EXCHANGE_PUSH -> throw Invariant.violated("a read response of protocol %s", r.protocol());
                 }
             }
+            case Message.TreeRequest t -> {
+                Message.Failure refused = epochRefusal(t.epoch());
+                Namespace ns = namespaces.get(t.namespaceId());
+                if (refused != null || ns == null) {
+                    transport.send(from, new Message.TreeResponse(t.requestId(), null, refused != null ? refused
+                            : new Message.Failure(ErrorCode.MALFORMED_REQUEST, "unknown namespace " + t.namespaceId())));
+                } else {
+                    exchanger.onTreeRequest(from, t, ns);
+                }
+            }
+            case Message.KeysRequest k -> {
+                Message.Failure refused = epochRefusal(k.epoch());
+                Namespace ns = namespaces.get(k.namespaceId());
+                if (refused != null || ns == null) {
+                    transport.send(from, new Message.KeysResponse(k.requestId(), null, refused != null ? refused
+                            : new Message.Failure(ErrorCode.MALFORMED_REQUEST, "unknown namespace " + k.namespaceId())));
+                } else {
+                    exchanger.onKeysRequest(from, k, ns);
+                }
+            }
+            case Message.TreeResponse t -> exchanger.onTreeResponse(from, t);
+            case Message.KeysResponse k -> exchanger.onKeysResponse(from, k);
             case Message.Ping p -> {
                 // Liveness does not depend on membership: a ping from any epoch is answered.
                 newestEpochSeen = Math.max(newestEpochSeen, p.epoch());

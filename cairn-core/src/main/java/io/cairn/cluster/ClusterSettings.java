@@ -13,12 +13,25 @@ package io.cairn.cluster;
  * @param hintReplayRate        most hints handed to one target per second (the throttle): a round
  *                              that ends early waits out {@code batch / rate} before the next
  * @param coordinator           the coordinator's knobs, sloppy quorum among them
+ * @param antiEntropy           the exchanges' knobs
  */
 public record ClusterSettings(int replicationFactor, long heartbeatIntervalMillis, double phiThreshold,
                               long hintWindowMillis, long hintReplayIntervalMillis, int hintReplayBatch,
-                              int hintReplayRate, CoordinatorSettings coordinator) {
+                              int hintReplayRate, CoordinatorSettings coordinator, ExchangeSettings antiEntropy) {
     public static final int DEFAULT_HINT_REPLAY_RATE = 4_000;
     public static final ClusterSettings DEFAULTS = new ClusterSettings(3, 500, 8.0, 3 * 3_600_000L, 1_000, 256, CoordinatorSettings.DEFAULTS);
+
+    /** With the default anti-entropy settings. */
+    public ClusterSettings(int replicationFactor, long heartbeatIntervalMillis, double phiThreshold, long hintWindowMillis,
+                           long hintReplayIntervalMillis, int hintReplayBatch, int hintReplayRate, CoordinatorSettings coordinator) {
+        this(replicationFactor, heartbeatIntervalMillis, phiThreshold, hintWindowMillis, hintReplayIntervalMillis, hintReplayBatch,
+                hintReplayRate, coordinator, ExchangeSettings.DEFAULTS);
+    }
+
+    public ClusterSettings withAntiEntropy(ExchangeSettings exchange) {
+        return new ClusterSettings(replicationFactor, heartbeatIntervalMillis, phiThreshold, hintWindowMillis, hintReplayIntervalMillis,
+                hintReplayBatch, hintReplayRate, coordinator, exchange);
+    }
 
     public ClusterSettings {
         if (replicationFactor < 1) {

@@ -60,6 +60,10 @@ public final class ShardRouter {
             case Message.ReadRequest r -> ofKey(r.key());
             case Message.WriteResponse w -> Math.floorMod(w.requestId(), shards);
             case Message.ReadResponse r -> Math.floorMod(r.requestId(), shards);
+            case Message.TreeRequest t -> ofPartition(t.partition());
+            case Message.KeysRequest k -> ofPartition(k.partition());
+            case Message.TreeResponse t -> Math.floorMod(t.requestId(), shards);
+            case Message.KeysResponse k -> Math.floorMod(k.requestId(), shards);
             case Message.Ping p -> Math.floorMod(p.sequence(), shards);
             case Message.Pong p -> Math.floorMod(p.sequence(), shards);
         };

@@ -1,5 +1,6 @@
 package io.cairn.cluster;
 
+import io.cairn.antientropy.PurgeLedger;
 import io.cairn.clock.HybridClock;
 import io.cairn.membership.Membership;
 import io.cairn.message.Message;
@@ -32,6 +33,13 @@ public final class ShardedNode {
     public ShardedNode(int id, int shardCount, Membership membership, List<Namespace> namespaces, Namespace outcomes,
                        ClusterSettings settings, HybridClock clock, Transport transport, Scheduler scheduler, LocalStore local,
                        StorageEngine engine) {
+        this(id, shardCount, membership, namespaces, outcomes, settings, clock, transport, scheduler, local, engine, new PurgeLedger());
+    }
+
+    /** @param ledger the node's purge ledger, which its local replica's sweeper reads */
+    public ShardedNode(int id, int shardCount, Membership membership, List<Namespace> namespaces, Namespace outcomes,
+                       ClusterSettings settings, HybridClock clock, Transport transport, Scheduler scheduler, LocalStore local,
+                       StorageEngine engine, PurgeLedger ledger) {
         if (namespaces.isEmpty()) {
             throw new IllegalArgumentException("a cluster node serves at least one namespace");
         }
@@ -39,7 +47,7 @@ public final class ShardedNode {
         List<ClusterNode> built = new ArrayList<>(shardCount);
         for (int s = 0; s < shardCount; s++) {
             built.add(new ClusterNode(id, new Shard(s, shardCount), membership, namespaces, outcomes, settings, clock, transport, scheduler,
-                    local, engine));
+                    local, engine, ledger));
         }
         this.shards = List.copyOf(built);
     }
@@ -125,6 +133,23 @@ public final class ShardedNode {
 
     public long hintsKeptForPeers() {
         return shards.stream().mapToLong(ClusterNode::hintsKeptForPeers).sum();
+    }
+
+    /** Queues anti-entropy rounds now (see {@link ClusterNode#repairNow}) on every shard; how many were queued. */
+    public int repairNow(Namespace ns, int partition) {
+        return shards.stream().mapToInt(s -> s.repairNow(ns, partition)).sum();
+    }
+
+    public int repairsPending() {
+        return shards.stream().mapToInt(ClusterNode::repairsPending).sum();
+    }
+
+    public List<ExchangeStatus.Partition> exchangeStatus() {
+        return shards.stream().flatMap(s -> s.exchangeStatus().stream()).toList();
+    }
+
+    public ExchangeStatus.Totals exchangeTotals() {
+        return shards.stream().map(ClusterNode::exchangeTotals).reduce(ExchangeStatus.Totals.ZERO, ExchangeStatus.Totals::plus);
     }
 
     public CoordinatorStats coordinatorStats() {

@@ -1,5 +1,7 @@
 package io.cairn.message;
 
+import io.cairn.antientropy.SegmentKeys;
+import io.cairn.antientropy.SegmentTree;
 import io.cairn.error.CairnException;
 import io.cairn.error.ErrorCode;
 import io.cairn.record.CorruptRecordException;
@@ -68,6 +70,46 @@ public sealed interface Message {
             }
             if (record != null && error != null) {
                 throw new IllegalArgumentException("a read response carries a record or a failure, not both");
+            }
+        }
+    }
+
+    /**
+     * Anti-entropy ({@link Protocol#EXCHANGE}): send your tree hashes of this partition. With no
+     * branches: the root followed by the {@value SegmentTree#BRANCHES} branch hashes; else the
+     * {@value SegmentTree#LEAVES_PER_BRANCH} segment hashes of each branch named, in order.
+     */
+    record TreeRequest(long epoch, long requestId, int namespaceId, int partition, int[] branches) implements Message {
+        public TreeRequest {
+            if (branches.length > SegmentTree.BRANCHES) {
+                throw new IllegalArgumentException(branches.length + " branches");
+            }
+        }
+    }
+
+    /** The hashes a {@link TreeRequest} asked for, or why not ({@code not_ready}: the tree is being built). */
+    record TreeResponse(long requestId, long[] hashes, Failure error) implements Message {
+        public TreeResponse {
+            if ((hashes == null) == (error == null)) {
+                throw new IllegalArgumentException("a tree response carries hashes or a failure");
+            }
+        }
+    }
+
+    /** Anti-entropy: list your records in these segments of this partition (key, version, hash; no values). */
+    record KeysRequest(long epoch, long requestId, int namespaceId, int partition, int[] segments) implements Message {
+        public KeysRequest {
+            if (segments.length == 0 || segments.length > SegmentTree.SEGMENTS) {
+                throw new IllegalArgumentException(segments.length + " segments");
+            }
+        }
+    }
+
+    /** The listing a {@link KeysRequest} asked for, or why not. */
+    record KeysResponse(long requestId, SegmentKeys keys, Failure error) implements Message {
+        public KeysResponse {
+            if ((keys == null) == (error == null)) {
+                throw new IllegalArgumentException("a keys response carries keys or a failure");
             }
         }
     }

@@ -1,5 +1,9 @@
 package io.cairn.message;
 
+import io.cairn.antientropy.KeyVersion;
+import io.cairn.antientropy.SegmentKeys;
+import io.cairn.antientropy.SegmentTree;
+import io.cairn.clock.Version;
 import io.cairn.error.ErrorCode;
 import io.cairn.invariant.Invariant;
 import io.cairn.record.CorruptRecordException;
@@ -8,6 +12,8 @@ import io.cairn.record.RecordCodec;
 import java.nio.BufferUnderflowException;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.List;
 
 /**
  * The binary form of a {@link Message}. Records travel in their checksummed {@link RecordCodec}
@@ -23,7 +29,15 @@ import java.nio.charset.StandardCharsets;
  *   7 HintedWrite:   i64 epoch | i64 request id | u16 target node id | i32 namespace id | key | record
  *   8 Ping:          i64 epoch | i64 sequence | i64 sender's physical millis
  *   9 Pong:          i64 sequence | i64 the ping's millis, echoed | i64 ponger's physical millis
+ *  10 TreeRequest:   i64 epoch | i64 request id | i32 namespace id | u16 partition | u8 count | u8 branch * count
+ *  11 TreeResponse:  i64 request id | i32 count (-1: failed) | i64 hash * count | failure
+ *  12 KeysRequest:   i64 epoch | i64 request id | i32 namespace id | u16 partition | u16 count | u16 segment * count
+ *  13 KeysResponse:  i64 request id | i32 count (-1: failed) | entry * count | u8 truncated | failure
+ *     entry:         key | u8 flags (1 tombstone, 2 corrupt) | i64 version | u16 version node | i64 expiry | i64 hash | i32 value bytes
  * </pre>
+ * A tree response holds 65 hashes (root and branches) or a multiple of 64 (segments of up to 64
+ * branches); branches are 0..63 and segments 0..4095, each named at most once; a listed entry's
+ * version names a node 1..65535 unless it is flagged corrupt (then its version fields are 0).
  * Types 5 and 6 were heartbeats without clocks (wire version 2); they are retired. Since wire
  * version 4, failures carry a typed error code (the stable {@code ErrorCode} text; a code this
  * node does not know decodes as {@code internal_error}, its text kept in the message). Since wire
@@ -51,6 +65,12 @@ public final class MessageCodec {
     private static final byte HINTED_WRITE = 7;
     private static final byte PING = 8;
     private static final byte PONG = 9;
+    private static final byte TREE_REQUEST = 10;
+    private static final byte TREE_RESPONSE = 11;
+    private static final byte KEYS_REQUEST = 12;
+    private static final byte KEYS_RESPONSE = 13;
+    private static final int FLAG_TOMBSTONE = 1;
+    private static final int FLAG_CORRUPT = 2;
     /** The largest node id (ids are 1..65535, see {@code Member}). */
     public static final int MAX_NODE_ID = 0xFFFF;
     /** The longest key any node accepts (the ceiling of {@code limits.maxKeyBytes}). */
@@ -97,6 +117,55 @@ public final class MessageCodec {
                 byte[] failure = failure(r.error());
                 yield alloc(1 + 1 + 8 + 4 + len(record) + failure.length).put(READ_RESPONSE).put((byte) r.protocol().wire()).putLong(r.requestId())
                         .putInt(record == null ? -1 : record.length).put(orEmpty(record)).put(failure).array();
+            }
+            case Message.TreeRequest t -> {
+                checkEpoch(t.epoch());
+                checkIndexes(t.branches(), SegmentTree.BRANCHES);
+                ByteBuffer out = alloc(1 + 8 + 8 + 4 + 2 + 1 + t.branches().length).put(TREE_REQUEST).putLong(t.epoch()).putLong(t.requestId())
+                        .putInt(t.namespaceId()).putShort((short) checkPartition(t.partition())).put((byte) t.branches().length);
+                for (int b : t.branches()) {
+                    out.put((byte) b);
+                }
+                yield out.array();
+            }
+            case Message.TreeResponse t -> {
+                byte[] failure = failure(t.error());
+                int n = t.hashes() == null ? -1 : t.hashes().length;
+                Invariant.check(n == -1 || validHashCount(n), "a tree response of %d hashes", n);
+                ByteBuffer out = alloc(1 + 8 + 4 + 8 * Math.max(0, n) + failure.length).put(TREE_RESPONSE).putLong(t.requestId()).putInt(n);
+                for (int i = 0; i < n; i++) {
+                    out.putLong(t.hashes()[i]);
+                }
+                yield out.put(failure).array();
+            }
+            case Message.KeysRequest k -> {
+                checkEpoch(k.epoch());
+                checkIndexes(k.segments(), SegmentTree.SEGMENTS);
+                ByteBuffer out = alloc(1 + 8 + 8 + 4 + 2 + 2 + 2 * k.segments().length).put(KEYS_REQUEST).putLong(k.epoch()).putLong(k.requestId())
+                        .putInt(k.namespaceId()).putShort((short) checkPartition(k.partition())).putShort((short) k.segments().length);
+                for (int seg : k.segments()) {
+                    out.putShort((short) seg);
+                }
+                yield out.array();
+            }
+            case Message.KeysResponse k -> {
+                byte[] failure = failure(k.error());
+                int size = 1 + 8 + 4 + 1 + failure.length;
+                if (k.keys() != null) {
+                    for (KeyVersion e : k.keys().keys()) {
+                        checkKey(e.key());
+                        size += 4 + e.key().length + 1 + 8 + 2 + 8 + 8 + 4;
+                    }
+                }
+                ByteBuffer out = alloc(size).put(KEYS_RESPONSE).putLong(k.requestId()).putInt(k.keys() == null ? -1 : k.keys().keys().size());
+                if (k.keys() != null) {
+                    for (KeyVersion e : k.keys().keys()) {
+                        out.putInt(e.key().length).put(e.key()).put((byte) ((e.tombstone() ? FLAG_TOMBSTONE : 0) | (e.corrupt() ? FLAG_CORRUPT : 0)))
+                                .putLong(e.corrupt() ? 0 : e.version().timestamp()).putShort((short) (e.corrupt() ? 0 : e.version().nodeId()))
+                                .putLong(e.expiresAtMillis()).putLong(e.hash()).putInt(e.valueBytes());
+                    }
+                }
+                yield out.put((byte) (k.keys() != null && k.keys().truncated() ? 1 : 0)).put(failure).array();
             }
             case Message.Ping p -> {
                 Invariant.check(p.sentAtMillis() >= 0, "ping clock reading %d is negative", p.sentAtMillis());
@@ -166,6 +235,72 @@ public final class MessageCodec {
                     }
                     yield new Message.ReadResponse(protocol, id, record == null ? null : record(new byte[0], record), failure);
                 }
+                case TREE_REQUEST -> {
+                    long epoch = epoch(in);
+                    long id = in.getLong();
+                    int ns = in.getInt();
+                    int partition = Short.toUnsignedInt(in.getShort());
+                    int[] branches = new int[Byte.toUnsignedInt(in.get())];
+                    for (int i = 0; i < branches.length; i++) {
+                        branches[i] = Byte.toUnsignedInt(in.get());
+                    }
+                    yield new Message.TreeRequest(epoch, id, ns, partition, indexes(branches, SegmentTree.BRANCHES));
+                }
+                case TREE_RESPONSE -> {
+                    long id = in.getLong();
+                    int n = in.getInt();
+                    if (n != -1 && !validHashCount(n)) {
+                        throw new CorruptRecordException("a tree response of " + n + " hashes");
+                    }
+                    long[] hashes = null;
+                    if (n >= 0) {
+                        hashes = new long[n];
+                        for (int i = 0; i < n; i++) {
+                            hashes[i] = in.getLong();
+                        }
+                    }
+                    Message.Failure failure = failure(in);
+                    if ((hashes == null) == (failure == null)) {
+                        throw new CorruptRecordException("a tree response must carry hashes or a failure");
+                    }
+                    yield new Message.TreeResponse(id, hashes, failure);
+                }
+                case KEYS_REQUEST -> {
+                    long epoch = epoch(in);
+                    long id = in.getLong();
+                    int ns = in.getInt();
+                    int partition = Short.toUnsignedInt(in.getShort());
+                    int count = Short.toUnsignedInt(in.getShort());
+                    if (count == 0 || count > SegmentTree.SEGMENTS) {
+                        throw new CorruptRecordException(count + " segments asked for");
+                    }
+                    int[] segments = new int[count];
+                    for (int i = 0; i < count; i++) {
+                        segments[i] = Short.toUnsignedInt(in.getShort());
+                    }
+                    yield new Message.KeysRequest(epoch, id, ns, partition, indexes(segments, SegmentTree.SEGMENTS));
+                }
+                case KEYS_RESPONSE -> {
+                    long id = in.getLong();
+                    int count = in.getInt();
+                    // Each entry takes at least 36 bytes: a count beyond what remains is a lie.
+                    if (count < -1 || count > in.remaining() / 36) {
+                        throw new CorruptRecordException("a listing of " + count + " keys");
+                    }
+                    List<KeyVersion> entries = new ArrayList<>(Math.max(0, count));
+                    for (int i = 0; i < count; i++) {
+                        entries.add(keyVersion(in));
+                    }
+                    byte truncated = in.get();
+                    if (truncated != 0 && truncated != 1) {
+                        throw new CorruptRecordException("truncated flag " + truncated + " is neither 0 nor 1");
+                    }
+                    Message.Failure failure = failure(in);
+                    if ((count < 0) == (failure == null)) {
+                        throw new CorruptRecordException("a keys response must carry keys or a failure");
+                    }
+                    yield new Message.KeysResponse(id, count < 0 ? null : new SegmentKeys(entries, truncated == 1), failure);
+                }
                 case PING -> new Message.Ping(epoch(in), in.getLong(), clockReading(in));
                 case PONG -> new Message.Pong(in.getLong(), clockReading(in), clockReading(in));
                 default -> throw new CorruptRecordException("unknown message type " + type);
@@ -177,6 +312,62 @@ public final class MessageCodec {
         } catch (BufferUnderflowException e) {
             throw new CorruptRecordException("malformed message: truncated");
         }
+    }
+
+    private static boolean validHashCount(int n) {
+        return n == 1 + SegmentTree.BRANCHES
+                || (n > 0 && n % SegmentTree.LEAVES_PER_BRANCH == 0 && n / SegmentTree.LEAVES_PER_BRANCH <= SegmentTree.BRANCHES);
+    }
+
+    private static int checkPartition(int partition) {
+        Invariant.check(partition >= 0 && partition <= 0xFFFF, "partition %d cannot be sent", partition);
+        return partition;
+    }
+
+    private static void checkIndexes(int[] indexes, int bound) {
+        boolean[] seen = new boolean[bound];
+        for (int i : indexes) {
+            Invariant.check(i >= 0 && i < bound && !seen[i], "index %d (of %d) cannot be sent", i, bound);
+            seen[i] = true;
+        }
+    }
+
+    /** Tree branches or segments as a peer named them: each in range, none twice. */
+    private static int[] indexes(int[] indexes, int bound) {
+        boolean[] seen = new boolean[bound];
+        for (int i : indexes) {
+            if (i >= bound || seen[i]) {
+                throw new CorruptRecordException("index " + i + " out of 0.." + (bound - 1) + " or named twice");
+            }
+            seen[i] = true;
+        }
+        return indexes;
+    }
+
+    private static KeyVersion keyVersion(ByteBuffer in) {
+        byte[] key = key(in);
+        int flags = Byte.toUnsignedInt(in.get());
+        if ((flags & ~(FLAG_TOMBSTONE | FLAG_CORRUPT)) != 0 || flags == (FLAG_TOMBSTONE | FLAG_CORRUPT)) {
+            throw new CorruptRecordException("listing flags " + flags);
+        }
+        long timestamp = in.getLong();
+        int node = Short.toUnsignedInt(in.getShort());
+        long expires = in.getLong();
+        long hash = in.getLong();
+        int valueBytes = in.getInt();
+        if (valueBytes < 0) {
+            throw new CorruptRecordException("listing entry of " + valueBytes + " value bytes");
+        }
+        if ((flags & FLAG_CORRUPT) != 0) {
+            if (timestamp != 0 || node != 0) {
+                throw new CorruptRecordException("a corrupt listing entry with a version");
+            }
+            return new KeyVersion(key, null, false, expires, hash, valueBytes);
+        }
+        if (node == 0 || timestamp < 0 || expires < 0) {
+            throw new CorruptRecordException("listing entry version " + timestamp + "@" + node + ", expiry " + expires);
+        }
+        return new KeyVersion(key, new Version(timestamp, node), (flags & FLAG_TOMBSTONE) != 0, expires, hash, valueBytes);
     }
 
     private static void checkEpoch(long epoch) {

@@ -20,7 +20,15 @@ public enum Protocol {
     /** A coordinator's quorum read. */
     READ(4),
     /** A coordinator asking every home replica for its copy of a key, for operators. */
-    INSPECTION(5);
+    INSPECTION(5),
+    /**
+     * Anti-entropy between two replicas of a partition: tree and key listings
+     * ({@link Message.TreeRequest}, {@link Message.KeysRequest}) and fetches of the records the
+     * asking replica is missing (read requests).
+     */
+    EXCHANGE(6),
+    /** Anti-entropy: a replica handing a peer the records it found the peer missing. */
+    EXCHANGE_PUSH(7);
 
     private final int wire;
 
@@ -45,6 +53,6 @@ public enum Protocol {
 
     /** Whether requests of this protocol are writes of a record (else reads of one). */
     public boolean writes() {
-        return this == REPLICATION || this == REPAIR || this == HANDOFF;
+        return this == REPLICATION || this == REPAIR || this == HANDOFF || this == EXCHANGE_PUSH;
     }
 }

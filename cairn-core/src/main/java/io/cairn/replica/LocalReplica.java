@@ -1,5 +1,10 @@
 package io.cairn.replica;
 
+import io.cairn.antientropy.KeyVersion;
+import io.cairn.antientropy.PurgeGate;
+import io.cairn.antientropy.SegmentKeys;
+import io.cairn.antientropy.SegmentTree;
+import io.cairn.antientropy.TreeKeeper;
 import io.cairn.clock.HybridClock;
 import io.cairn.error.ErrorCode;
 import io.cairn.request.IdempotencyTag;
@@ -22,6 +27,7 @@ import io.cairn.clock.Version;
 import java.nio.ByteBuffer;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.BitSet;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -45,7 +51,18 @@ import java.util.Map;
  * <p><b>Expiry.</b> Every record with an expiry, and every tombstone, gets an index entry keyed by
  * the time it may be purged (expiry or deletion time, plus the purge grace). Entries are never
  * updated in place: an overwrite leaves the old entry behind, and {@link #sweep} recognises it as
- * stale by comparing its due time with the record's. Sweeping therefore costs O(due entries).
+ * stale by comparing the version it names with the record's. Sweeping therefore costs O(due entries).
+ * On a cluster a due tombstone or expired record is removed only when the {@link PurgeGate} says
+ * every other replica holds it (the safe purge rule); otherwise its entry is moved a recheck
+ * interval later.
+ *
+ * <p><b>Anti-entropy.</b> On a cluster node the replica keeps a segment tree per partition
+ * ({@link TreeKeeper}) up to date as groups are applied: every record a group replaces XORs out of
+ * its segment and the new one in, after the batch is durable. {@link #scrub} walks every record at
+ * a bounded rate, checks its checksum (quarantining and counting a corrupt one) and rebuilds each
+ * partition's tree beside the live one. Trees are stored at a clean shutdown
+ * ({@link #persistTrees}) and loaded at the next start; after a crash the first scrub pass
+ * rebuilds them.
  *
  * <p><b>Concurrency.</b> {@link #apply} and {@link #sweep} must be called by one thread at a time;
  * {@link #read} may run on any thread concurrently with them.
@@ -57,6 +74,10 @@ public final class LocalReplica {
     private static final byte[] EMPTY = new byte[0];
     private static final String META_HLC = "hlc";
     private static final String META_NODE = "node";
+    private static final String META_TREES_CLEAN = "aeclean";
+    private static final String META_TREE_PREFIX = "aetree/";
+    /** An expiry index entry's value: the writing group's stamp, then the version it is for. */
+    private static final int EXPIRY_VALUE_BYTES = 8 + 8 + 4;
     private static final int COUNT_CHUNK = 4096;
     // Stored outcomes can hold values (a batch's gets): a recovery scan holds at most this much at once.
     private static final long COUNT_CHUNK_BYTES = 4L << 20;
@@ -67,8 +88,18 @@ public final class LocalReplica {
     private final long purgeGraceMillis;
     private final Limits limits;
     private final ReplicaStats stats = new ReplicaStats();
+    private final TreeKeeper trees;
+    private final PurgeGate gate;
+    private final long purgeRecheckMillis;
+    // Where the scrub goes on; touched only by the applier thread.
+    private byte[] scrubCursor = Keyspace.dataStart();
 
     public LocalReplica(StorageEngine engine, HybridClock clock, Durability durability, long purgeGraceMillis, Limits limits) {
+        this(engine, clock, durability, purgeGraceMillis, limits, ReplicaAntiEntropy.NONE);
+    }
+
+    public LocalReplica(StorageEngine engine, HybridClock clock, Durability durability, long purgeGraceMillis, Limits limits,
+                        ReplicaAntiEntropy antiEntropy) {
         if (purgeGraceMillis < 0) {
             throw new IllegalArgumentException("purge grace must not be negative");
         }
@@ -77,7 +108,10 @@ public final class LocalReplica {
         this.durability = durability;
         this.purgeGraceMillis = purgeGraceMillis;
         this.limits = limits;
+        this.gate = antiEntropy.gate();
+        this.purgeRecheckMillis = antiEntropy.purgeRecheckMillis();
         recover();
+        this.trees = antiEntropy.keepTrees() ? loadTrees() : null;
     }
 
     public ReplicaStats stats() {
@@ -152,17 +186,39 @@ public final class LocalReplica {
     public List<WriteOutcome> apply(List<WriteRequest> group) {
         Group g = new Group();
         List<WriteOutcome> outcomes = new ArrayList<>(group.size());
-        for (WriteRequest request : group) {
-            outcomes.add(g.apply(request));
-        }
-        if (!g.batch.isEmpty()) {
-            g.batch.put(Keyspace.meta(META_HLC), ByteBuffer.allocate(8).putLong(clock.lastTimestamp()).array());
-            engine.write(g.batch, durability);
-            stats.idempotencyRecords.addAndGet(g.newIdempotencyRecords);
+        try {
+            for (WriteRequest request : group) {
+                outcomes.add(g.apply(request));
+            }
+            if (!g.batch.isEmpty()) {
+                g.batch.put(Keyspace.meta(META_HLC), ByteBuffer.allocate(8).putLong(clock.lastTimestamp()).array());
+                engine.write(g.batch, durability);
+                stats.idempotencyRecords.addAndGet(g.newIdempotencyRecords);
+                stats.corruptRepaired.add(g.corruptReplaced);
+            }
+            applyToTrees(g.changes);
+        } finally {
+            if (trees != null) {
+                trees.endGroup();
+            }
         }
         stats.writeGroups.increment();
         stats.writeRequests.add(group.size());
         return outcomes;
+    }
+
+    /** A record's change as its partition's tree sees it. */
+    private record TreeChange(int namespaceId, int partition, byte[] key, long oldHash, long newHash) {}
+
+    private void applyToTrees(List<TreeChange> changes) {
+        for (TreeChange c : changes) {
+            trees.change(c.namespaceId(), c.partition(), c.key(), c.oldHash(), c.newHash());
+        }
+    }
+
+    /** An expiry index entry's value: the group's stamp and the version the entry is for. */
+    private static byte[] expiryValue(long stamp, Version version) {
+        return ByteBuffer.allocate(EXPIRY_VALUE_BYTES).putLong(stamp).putLong(version.timestamp()).putInt(version.nodeId()).array();
     }
 
     /** The state of one group under construction: its batch and what it has written so far. */
@@ -171,7 +227,11 @@ public final class LocalReplica {
         final Map<Key, Record> pending = new HashMap<>();
         final Map<Key, byte[]> pendingIdempotency = new HashMap<>();
         final long now = clock.physicalMillis();
+        // Brackets the group for the trees: snapshots stay below it until its changes are applied.
+        final long stamp = trees == null ? 0 : trees.beginGroup();
+        final List<TreeChange> changes = new ArrayList<>();
         long newIdempotencyRecords;
+        long corruptReplaced;
 
         WriteOutcome apply(WriteRequest request) {
             Namespace ns = request.namespace();
@@ -271,24 +331,33 @@ public final class LocalReplica {
             if (!clock.observePeer(timestamp)) {
                 return new OpResult.Failed(ErrorCode.CLOCK_UNSAFE, "refused: " + clock.describe(timestamp));
             }
-            Record current;
-            try {
-                current = current(key, storageKey);
-            } catch (CorruptRecordException e) {
-                // The incoming copy repairs the corrupt one.
-                stats.corruptRecords.increment();
-                current = null;
+            Record current = pending.get(new Key(storageKey));
+            long oldHash;
+            if (current != null) {
+                oldHash = SegmentTree.entryHash(key, current);
+            } else {
+                byte[] raw = engine.get(storageKey);
+                try {
+                    current = decode(key, raw);
+                    oldHash = SegmentTree.entryHash(key, current);
+                } catch (CorruptRecordException e) {
+                    // The incoming copy repairs the corrupt one.
+                    stats.corruptRecords.increment();
+                    corruptReplaced++;
+                    current = null;
+                    oldHash = TreeKeeper.corruptHash(raw);
+                }
             }
             if (current != null && !record.version().isNewerThan(current.version())) {
                 return new OpResult.Superseded(current.version());
             }
-            store(key, storageKey, record);
+            store(key, storageKey, record, oldHash);
             if (record.tombstone()) {
-                batch.put(Keyspace.expiry(record.version().physicalMillis() + purgeGraceMillis, storageKey), EMPTY);
+                batch.put(Keyspace.expiry(record.version().physicalMillis() + purgeGraceMillis, storageKey), expiryValue(stamp, record.version()));
                 return new OpResult.Deleted(record.version());
             }
             if (record.hasExpiry()) {
-                batch.put(Keyspace.expiry(purgeAt(record.expiresAtMillis()), storageKey), EMPTY);
+                batch.put(Keyspace.expiry(purgeAt(record.expiresAtMillis()), storageKey), expiryValue(stamp, record.version()));
             }
             return new OpResult.Written(record.version(), record.expiresAtMillis());
         }
@@ -301,23 +370,44 @@ public final class LocalReplica {
             long ttl = p.ttlMillis() == Op.DEFAULT_TTL ? ns.defaultTtlMillis() : p.ttlMillis();
             long expires = ttl > 0 ? version.physicalMillis() + ttl : Record.NO_EXPIRY;
             Record record = Record.value(version, expires, p.contentType(), p.value());
-            store(key, storageKey, record);
+            store(key, storageKey, record, currentHash(key, storageKey));
             if (expires != Record.NO_EXPIRY) {
-                batch.put(Keyspace.expiry(expires + purgeGraceMillis, storageKey), EMPTY);
+                batch.put(Keyspace.expiry(purgeAt(expires), storageKey), expiryValue(stamp, version));
             }
             return new OpResult.Written(version, expires);
         }
 
         private OpResult delete(byte[] key, byte[] storageKey) {
             Version version = clock.next();
-            store(key, storageKey, Record.tombstone(version));
-            batch.put(Keyspace.expiry(version.physicalMillis() + purgeGraceMillis, storageKey), EMPTY);
+            store(key, storageKey, Record.tombstone(version), currentHash(key, storageKey));
+            batch.put(Keyspace.expiry(version.physicalMillis() + purgeGraceMillis, storageKey), expiryValue(stamp, version));
             return new OpResult.Deleted(version);
         }
 
-        private void store(byte[] key, byte[] storageKey, Record record) {
+        private void store(byte[] key, byte[] storageKey, Record record, long oldHash) {
             batch.put(storageKey, RecordCodec.encode(key, record));
             pending.put(new Key(storageKey), record);
+            if (trees != null) {
+                changes.add(new TreeChange(Keyspace.namespaceOf(storageKey), Keyspace.partitionOf(storageKey), key, oldHash,
+                        SegmentTree.entryHash(key, record)));
+            }
+        }
+
+        /** The tree hash of what is stored under the key now (blind writes read it only when trees are kept). */
+        private long currentHash(byte[] key, byte[] storageKey) {
+            if (trees == null) {
+                return 0;
+            }
+            Record inGroup = pending.get(new Key(storageKey));
+            if (inGroup != null) {
+                return SegmentTree.entryHash(key, inGroup);
+            }
+            byte[] raw = engine.get(storageKey);
+            try {
+                return SegmentTree.entryHash(key, decode(key, raw));
+            } catch (CorruptRecordException e) {
+                return TreeKeeper.corruptHash(raw);
+            }
         }
 
         private Record current(byte[] key, byte[] storageKey) {
@@ -328,70 +418,266 @@ public final class LocalReplica {
 
     /**
      * Purges up to {@code limit} due expiry index entries: expired records and tombstones past the
-     * purge grace, expired idempotency outcomes, and stale entries left by overwrites.
+     * purge grace that the purge gate allows, expired idempotency outcomes, and stale entries left
+     * by overwrites. An entry whose purge the gate holds back, or whose record's purge point moved
+     * later (a longer grace since it was written), is moved to when it is due again.
      */
     public SweepResult sweep(int limit, int backlogCountCap) {
         long now = clock.physicalMillis();
         List<StorageEngine.Entry> due = engine.scan(Keyspace.expiryStart(), Keyspace.expiryAfter(now), limit);
         WriteBatch batch = new WriteBatch();
+        List<TreeChange> changes = new ArrayList<>();
         long records = 0;
         long tombstones = 0;
         long outcomes = 0;
         long stale = 0;
-        for (StorageEngine.Entry entry : due) {
-            long dueMillis = Keyspace.expiryDueMillis(entry.key());
-            byte[] target = Keyspace.expiryTarget(entry.key());
-            batch.delete(entry.key());
-            byte[] raw = engine.get(target);
-            if (raw == null) {
-                stale++;
-                continue;
-            }
-            try {
-                if (target[0] == Keyspace.DATA) {
-                    Record r = RecordCodec.decode(Keyspace.userKeyOf(target), raw);
-                    long purgeAt = r.tombstone() ? r.version().physicalMillis() + purgeGraceMillis
-                            : r.hasExpiry() ? purgeAt(r.expiresAtMillis()) : -1;
-                    if (purgeAt == dueMillis) {
-                        batch.delete(target);
-                        if (r.tombstone()) {
-                            tombstones++;
+        long held = 0;
+        if (trees != null) {
+            trees.beginGroup();
+        }
+        try {
+            for (StorageEngine.Entry entry : due) {
+                long dueMillis = Keyspace.expiryDueMillis(entry.key());
+                byte[] target = Keyspace.expiryTarget(entry.key());
+                batch.delete(entry.key());
+                byte[] raw = engine.get(target);
+                if (raw == null) {
+                    stale++;
+                    continue;
+                }
+                try {
+                    if (target[0] == Keyspace.DATA) {
+                        byte[] userKey = Keyspace.userKeyOf(target);
+                        Record r = RecordCodec.decode(userKey, raw);
+                        long purgeAt = r.tombstone() ? r.version().physicalMillis() + purgeGraceMillis
+                                : r.hasExpiry() ? purgeAt(r.expiresAtMillis()) : -1;
+                        byte[] v = entry.value();
+                        boolean forThisRecord = v.length == EXPIRY_VALUE_BYTES
+                                ? ByteBuffer.wrap(v, 8, 8).getLong() == r.version().timestamp() && ByteBuffer.wrap(v, 16, 4).getInt() == r.version().nodeId()
+                                : purgeAt == dueMillis;
+                        if (!forThisRecord || purgeAt < 0) {
+                            stale++;
+                        } else if (purgeAt > now) {
+                            batch.put(Keyspace.expiry(purgeAt, target), v);
+                        } else if (!gate.confirmed(Keyspace.namespaceOf(target), Keyspace.partitionOf(target),
+                                SegmentTree.segmentOf(userKey) / SegmentTree.LEAVES_PER_BRANCH, v.length == EXPIRY_VALUE_BYTES ? ByteBuffer.wrap(v).getLong() : 0)) {
+                            batch.put(Keyspace.expiry(now + purgeRecheckMillis, target), v);
+                            held++;
                         } else {
-                            records++;
+                            batch.delete(target);
+                            if (trees != null) {
+                                changes.add(new TreeChange(Keyspace.namespaceOf(target), Keyspace.partitionOf(target), userKey,
+                                        SegmentTree.entryHash(userKey, r), 0));
+                            }
+                            if (r.tombstone()) {
+                                tombstones++;
+                            } else {
+                                records++;
+                            }
+                        }
+                    } else if (target[0] == Keyspace.IDEMPOTENCY) {
+                        StoredOutcome o = StoredOutcome.decode(target, raw);
+                        if (o.expiresAtMillis() == dueMillis) {
+                            batch.delete(target);
+                            outcomes++;
+                        } else {
+                            stale++;
                         }
                     } else {
                         stale++;
                     }
-                } else if (target[0] == Keyspace.IDEMPOTENCY) {
-                    StoredOutcome o = StoredOutcome.decode(target, raw);
-                    if (o.expiresAtMillis() == dueMillis) {
-                        batch.delete(target);
-                        outcomes++;
-                    } else {
-                        stale++;
-                    }
-                } else {
-                    stale++;
+                } catch (CorruptRecordException e) {
+                    // Keep the corrupt record for repair; drop only the index entry so the sweep does
+                    // not trip over it forever. Reads keep reporting it.
+                    stats.corruptRecords.increment();
                 }
-            } catch (CorruptRecordException e) {
-                // Keep the corrupt record for repair; drop only the index entry so the sweep does
-                // not trip over it forever. Reads keep reporting it.
-                stats.corruptRecords.increment();
             }
-        }
-        if (!batch.isEmpty()) {
-            // Not synced: a sweep lost in a crash is simply redone.
-            engine.write(batch, Durability.ASYNC);
+            if (!batch.isEmpty()) {
+                // Not synced: a sweep lost in a crash is simply redone.
+                engine.write(batch, Durability.ASYNC);
+            }
+            if (trees != null) {
+                applyToTrees(changes);
+            }
+        } finally {
+            if (trees != null) {
+                trees.endGroup();
+            }
         }
         stats.expiredRecordsPurged.add(records);
         stats.tombstonesPurged.add(tombstones);
         stats.idempotencyRecordsPurged.add(outcomes);
         stats.staleExpiryEntries.add(stale);
+        stats.purgesHeld.add(held);
         stats.idempotencyRecords.addAndGet(-outcomes);
         boolean more = due.size() == limit;
         long backlog = more ? engine.scan(Keyspace.expiryStart(), Keyspace.expiryAfter(now), backlogCountCap).size() : 0;
         stats.sweepBacklog.set(backlog);
         return new SweepResult(due.size(), records, tombstones, outcomes, stale, more);
+    }
+
+    // ---------------------------------------------------------------- anti-entropy
+
+    /** Whether this replica keeps segment trees (a cluster node). */
+    public boolean keepsTrees() {
+        return trees != null;
+    }
+
+    /** The trees, for their figures; null on a single node. */
+    public TreeKeeper trees() {
+        return trees;
+    }
+
+    /**
+     * A partition's tree hashes for an exchange (see {@link TreeKeeper#snapshot}); null while the
+     * tree is being built, and on a replica that keeps no trees.
+     */
+    public TreeKeeper.Snapshot summary(Namespace ns, int partition, int[] branches) {
+        return trees == null ? null : trees.snapshot(ns.id(), partition, branches);
+    }
+
+    /**
+     * This replica's records in the given segments of a partition, in key order, up to about
+     * {@code maxBytes} of listing; a copy failing its checksum is listed as corrupt. Scans the
+     * partition (the keys of a segment are spread over it).
+     */
+    public SegmentKeys segmentKeys(Namespace ns, int partition, int[] segments, long maxBytes) {
+        BitSet wanted = new BitSet(SegmentTree.SEGMENTS);
+        for (int seg : segments) {
+            wanted.set(seg);
+        }
+        List<KeyVersion> out = new ArrayList<>();
+        long bytes = 0;
+        byte[] from = Keyspace.partitionStart(ns.id(), partition);
+        byte[] end = Keyspace.partitionEnd(ns.id(), partition);
+        while (true) {
+            List<StorageEngine.Entry> chunk = engine.scan(from, end, COUNT_CHUNK, COUNT_CHUNK_BYTES);
+            if (chunk.isEmpty()) {
+                return new SegmentKeys(out, false);
+            }
+            for (StorageEngine.Entry e : chunk) {
+                byte[] key = Keyspace.userKeyOf(e.key());
+                if (!wanted.get(SegmentTree.segmentOf(key))) {
+                    continue;
+                }
+                KeyVersion kv;
+                try {
+                    kv = KeyVersion.of(key, RecordCodec.decode(key, e.value()));
+                } catch (CorruptRecordException c) {
+                    stats.corruptRecords.increment();
+                    kv = KeyVersion.corrupt(key, e.value());
+                }
+                out.add(kv);
+                bytes += kv.weight();
+                if (bytes >= maxBytes) {
+                    return new SegmentKeys(out, true);
+                }
+            }
+            from = successor(chunk.get(chunk.size() - 1).key());
+        }
+    }
+
+    /**
+     * One step of the scrub: checks the checksums of up to {@code maxRecords} records (or about
+     * {@code maxBytes}) from where the last step stopped, quarantines and counts any corrupt one,
+     * and feeds the trees' rebuild. Wraps around at the end of the data. Must run on the applier
+     * thread, between groups.
+     */
+    public ScrubStep scrub(int maxRecords, long maxBytes) {
+        List<StorageEngine.Entry> chunk = engine.scan(scrubCursor, Keyspace.dataEnd(), maxRecords, maxBytes);
+        long bytes = 0;
+        long corrupt = 0;
+        WriteBatch quarantine = new WriteBatch();
+        for (StorageEngine.Entry e : chunk) {
+            bytes += e.key().length + e.value().length;
+            byte[] key = Keyspace.userKeyOf(e.key());
+            long hash;
+            try {
+                hash = SegmentTree.entryHash(key, RecordCodec.decode(key, e.value()));
+            } catch (CorruptRecordException c) {
+                hash = TreeKeeper.corruptHash(e.value());
+                byte[] q = Keyspace.quarantine(e.key());
+                if (!Arrays.equals(engine.get(q), e.value())) {
+                    // Kept aside for a post-mortem; the record itself stays (never served) until a healthy copy replaces it.
+                    quarantine.put(q, e.value());
+                    corrupt++;
+                }
+            }
+            if (trees != null) {
+                trees.scanned(Keyspace.namespaceOf(e.key()), Keyspace.partitionOf(e.key()), key, hash);
+            }
+        }
+        if (!quarantine.isEmpty()) {
+            engine.write(quarantine, Durability.ASYNC);
+        }
+        stats.scrubbedRecords.add(chunk.size());
+        stats.scrubbedBytes.add(bytes);
+        stats.corruptFound.add(corrupt);
+        boolean ended = chunk.size() < maxRecords && (chunk.isEmpty() || bytes < maxBytes);
+        if (ended) {
+            if (trees != null) {
+                trees.passEnded();
+            }
+            scrubCursor = Keyspace.dataStart();
+            stats.scrubPasses.increment();
+        } else {
+            scrubCursor = successor(chunk.get(chunk.size() - 1).key());
+        }
+        return new ScrubStep(chunk.size(), bytes, corrupt, ended);
+    }
+
+    /** What one scrub step did; {@code passEnded} when it reached the end of the data. */
+    public record ScrubStep(int records, long bytes, long corrupt, boolean passEnded) {}
+
+    /**
+     * Stores the trees and marks them clean, so the next start loads them instead of rebuilding.
+     * Call once no more writes will be applied (a clean shutdown), and never after a failed write.
+     */
+    public void persistTrees() {
+        if (trees == null) {
+            return;
+        }
+        if (!trees.allReady()) {
+            // Half-built trees are not worth keeping: the next start rebuilds.
+            return;
+        }
+        WriteBatch batch = new WriteBatch();
+        for (StorageEngine.Entry old : engine.scan(Keyspace.meta(META_TREE_PREFIX), treePrefixEnd(), Integer.MAX_VALUE)) {
+            batch.delete(old.key());
+        }
+        trees.trees().forEach((slot, tree) -> batch.put(treeKey(slot), tree.encode()));
+        batch.put(Keyspace.meta(META_TREES_CLEAN), new byte[] {1});
+        engine.write(batch, Durability.SYNC);
+    }
+
+    /** The trees stored at the last clean shutdown, or none (to be built) after a crash; the clean mark is removed first. */
+    private TreeKeeper loadTrees() {
+        if (engine.get(Keyspace.meta(META_TREES_CLEAN)) == null) {
+            return new TreeKeeper(clock::nextTimestamp);
+        }
+        // From now on the stored trees go stale: a crash before the next clean shutdown must rebuild.
+        engine.write(new WriteBatch().delete(Keyspace.meta(META_TREES_CLEAN)), Durability.SYNC);
+        Map<Long, SegmentTree> stored = new HashMap<>();
+        for (StorageEngine.Entry e : engine.scan(Keyspace.meta(META_TREE_PREFIX), treePrefixEnd(), Integer.MAX_VALUE)) {
+            String name = new String(e.key(), 1 + META_TREE_PREFIX.length(), e.key().length - 1 - META_TREE_PREFIX.length(), java.nio.charset.StandardCharsets.US_ASCII);
+            try {
+                stored.put(Long.parseLong(name, 16), SegmentTree.decode(e.value()));
+            } catch (NumberFormatException | CorruptRecordException bad) {
+                // A damaged stored tree is never trusted: build them all.
+                return new TreeKeeper(clock::nextTimestamp);
+            }
+        }
+        return new TreeKeeper(clock::nextTimestamp, stored);
+    }
+
+    private static byte[] treeKey(long slot) {
+        return Keyspace.meta(META_TREE_PREFIX + Long.toHexString(slot));
+    }
+
+    private static byte[] treePrefixEnd() {
+        byte[] end = Keyspace.meta(META_TREE_PREFIX);
+        end[end.length - 1]++;
+        return end;
     }
 
     /** When a record expiring at {@code expiresAtMillis} may be purged; saturates (a peer may send any expiry). */

@@ -1,5 +1,7 @@
 package io.cairn.replica;
 
+import io.cairn.antientropy.SegmentKeys;
+import io.cairn.antientropy.TreeKeeper;
 import io.cairn.invariant.Invariant;
 import io.cairn.namespace.Namespace;
 import io.cairn.record.CorruptRecordException;
@@ -60,6 +62,18 @@ public interface LocalStore {
      */
     <T> void run(Job<T> job, Completed<T> done);
 
+    /**
+     * Anti-entropy: this replica's tree hashes of a partition ({@link LocalReplica#summary}),
+     * then calls {@code done} on the core's thread; a null snapshot while the tree is being built.
+     */
+    void summary(Namespace namespace, int partition, int[] branches, Completed<TreeKeeper.Snapshot> done);
+
+    /**
+     * Anti-entropy: this replica's records in some segments of a partition
+     * ({@link LocalReplica#segmentKeys}), then calls {@code done} on the core's thread.
+     */
+    void segmentKeys(Namespace namespace, int partition, int[] segments, long maxBytes, Completed<SegmentKeys> done);
+
     /** How a write ended: exactly one of {@code results} and {@code failure} is non-null. */
     @FunctionalInterface
     interface Applied {
@@ -118,6 +132,23 @@ public interface LocalStore {
                     return;
                 }
                 done.accept(record, null);
+            }
+
+            @Override
+            public void summary(Namespace namespace, int partition, int[] branches, Completed<TreeKeeper.Snapshot> done) {
+                done.accept(replica.summary(namespace, partition, branches), null);
+            }
+
+            @Override
+            public void segmentKeys(Namespace namespace, int partition, int[] segments, long maxBytes, Completed<SegmentKeys> done) {
+                SegmentKeys keys;
+                try {
+                    keys = replica.segmentKeys(namespace, partition, segments, maxBytes);
+                } catch (StorageException e) {
+                    done.accept(null, e);
+                    return;
+                }
+                done.accept(keys, null);
             }
 
             @Override

@@ -17,6 +17,12 @@ public final class ReplicaStats {
     // but not yet swept, which are counted until the sweeper removes them).
     final AtomicLong idempotencyRecords = new AtomicLong();
     final AtomicLong sweepBacklog = new AtomicLong();
+    final LongAdder purgesHeld = new LongAdder();
+    final LongAdder corruptFound = new LongAdder();
+    final LongAdder corruptRepaired = new LongAdder();
+    final LongAdder scrubbedRecords = new LongAdder();
+    final LongAdder scrubbedBytes = new LongAdder();
+    final LongAdder scrubPasses = new LongAdder();
 
     public long corruptRecords() { return corruptRecords.sum(); }
     public long writeGroups() { return writeGroups.sum(); }
@@ -29,6 +35,17 @@ public final class ReplicaStats {
     public long idempotencyRecords() { return idempotencyRecords.get(); }
     /** Expiry index entries that were due at the last sweep and not yet processed (capped). */
     public long sweepBacklog() { return sweepBacklog.get(); }
+
+    /** Purges the safe purge rule held back because not every replica was known to hold the record yet. */
+    public long purgesHeld() { return purgesHeld.sum(); }
+    /** Corrupt records the scrub found (each distinct corrupt copy once). */
+    public long corruptFound() { return corruptFound.sum(); }
+    /** Corrupt records replaced by a healthy copy from another replica. */
+    public long corruptRepaired() { return corruptRepaired.sum(); }
+    public long scrubbedRecords() { return scrubbedRecords.sum(); }
+    public long scrubbedBytes() { return scrubbedBytes.sum(); }
+    /** Completed scrub passes over every record. */
+    public long scrubPasses() { return scrubPasses.sum(); }
 
     /** Counts a corrupt record found outside the replica (a front end reading through it). */
     public void countCorruption() {

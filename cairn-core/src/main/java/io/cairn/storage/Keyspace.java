@@ -12,6 +12,7 @@ import java.util.Arrays;
  *   'x' | due millis (u64)   | storage key                    expiry index entry
  *   'i' | namespace id (u32) | idempotency key (UTF-8)        a stored request outcome
  *   'm' | name (ASCII)                                        node metadata
+ *   'q' | storage key                                         a quarantined corrupt record's bytes
  * </pre>
  * All integers are big-endian so that byte order is numeric order: a partition is one contiguous
  * range, and the expiry index is sorted by due time.
@@ -21,6 +22,7 @@ public final class Keyspace {
     public static final byte EXPIRY = 'x';
     public static final byte IDEMPOTENCY = 'i';
     public static final byte META = 'm';
+    public static final byte QUARANTINE = 'q';
     static final int DATA_HEADER = 1 + 4 + 2;
 
     private Keyspace() {}
@@ -41,6 +43,35 @@ public final class Keyspace {
             return ByteBuffer.allocate(1 + 4).put(DATA).putInt(namespaceId + 1).array();
         }
         return partitionStart(namespaceId, partition + 1);
+    }
+
+    public static int namespaceOf(byte[] dataKey) {
+        return ByteBuffer.wrap(dataKey, 1, 4).getInt();
+    }
+
+    public static int partitionOf(byte[] dataKey) {
+        return ByteBuffer.wrap(dataKey, 5, 2).getShort() & 0xFFFF;
+    }
+
+    /** The first key of the data keyspace, and the first after it. */
+    public static byte[] dataStart() {
+        return new byte[] {DATA};
+    }
+
+    public static byte[] dataEnd() {
+        return new byte[] {DATA + 1};
+    }
+
+    public static byte[] quarantine(byte[] storageKey) {
+        return ByteBuffer.allocate(1 + storageKey.length).put(QUARANTINE).put(storageKey).array();
+    }
+
+    public static byte[] quarantineStart() {
+        return new byte[] {QUARANTINE};
+    }
+
+    public static byte[] quarantineEnd() {
+        return new byte[] {QUARANTINE + 1};
     }
 
     public static byte[] userKeyOf(byte[] dataKey) {

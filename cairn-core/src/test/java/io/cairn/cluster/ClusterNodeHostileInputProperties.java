@@ -2,6 +2,10 @@ package io.cairn.cluster;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.cairn.antientropy.KeyVersion;
+import io.cairn.antientropy.PurgeGate;
+import io.cairn.antientropy.SegmentKeys;
+import io.cairn.replica.ReplicaAntiEntropy;
 import io.cairn.clock.HybridClock;
 import io.cairn.clock.ManualClock;
 import io.cairn.request.Answer;
@@ -45,7 +49,11 @@ class ClusterNodeHostileInputProperties {
             ManualScheduler scheduler = new ManualScheduler(wall);
             MemoryEngine engine = new MemoryEngine();
             HybridClock clock = new HybridClock(wall, 1, MAX_OFFSET);
-            LocalReplica replica = new LocalReplica(engine, clock, Durability.SYNC, 0, Limits.DEFAULTS);
+            LocalReplica replica = new LocalReplica(engine, clock, Durability.SYNC, 0, Limits.DEFAULTS,
+                    new ReplicaAntiEntropy(true, PurgeGate.ALONE, 1_000));
+            for (int i = 0; i < 3; i++) {
+                replica.scrub(1_000, Long.MAX_VALUE);
+            }
             Namespace ns = Namespace.defaults(0);
             List<Member> members = List.of(new Member(1, "a", "h1:80", "h1:7000"), new Member(2, "b", "h2:80", "h2:7000"),
                     new Member(3, "c", "h3:80", "h3:7000"));
@@ -92,7 +100,15 @@ class ClusterNodeHostileInputProperties {
         long id = !sent.isEmpty() && gen.chance(0.7) ? requestId(gen.pick(sent)) : gen.anyLong();
         int namespace = gen.pick(Namespace.DEFAULT_ID, Namespace.DEFAULT_ID, 2, (int) gen.anyLong());
         byte[] key = gen.chance(0.8) ? gen.pick(keys) : gen.bytes(1, 2_000);
-        return switch (gen.between(0, 6)) {
+        return switch (gen.between(0, 10)) {
+            case 7 -> new Message.TreeRequest(Message.FIRST_EPOCH, id, namespace, gen.between(0, 0xFFFF),
+                    gen.chance(0.5) ? new int[0] : distinct(gen, gen.between(1, 64), 64));
+            case 8 -> gen.chance(0.3) ? new Message.TreeResponse(id, null, new Message.Failure(ErrorCode.NOT_READY, "later"))
+                    : new Message.TreeResponse(id, hashes(gen, gen.pick(65, 64, 128, 64 * 16)), null);
+            case 9 -> gen.chance(0.5) ? new Message.KeysRequest(Message.FIRST_EPOCH, id, namespace, gen.between(0, 300), distinct(gen, gen.between(1, 50), 4096))
+                    : new Message.KeysResponse(id, new SegmentKeys(listing(gen, keys, now), gen.chance(0.3)), null);
+            case 10 -> gen.chance(0.5) ? new Message.ReadResponse(Protocol.EXCHANGE, id, gen.chance(0.2) ? null : record(gen, now), null)
+                    : new Message.WriteResponse(Protocol.EXCHANGE_PUSH, id, gen.chance(0.5), null);
             case 0 -> new Message.WriteRequest(Protocol.REPLICATION, Message.FIRST_EPOCH, id, namespace, key, record(gen, now));
             case 1 -> new Message.HintedWrite(Message.FIRST_EPOCH, id, gen.between(1, 5), namespace, key, record(gen, now));
             case 2 -> gen.chance(0.5) ? new Message.WriteResponse(Protocol.REPLICATION, id, true, null)
@@ -106,8 +122,41 @@ class ClusterNodeHostileInputProperties {
         };
     }
 
+    private static int[] distinct(Gen gen, int n, int bound) {
+        java.util.LinkedHashSet<Integer> set = new java.util.LinkedHashSet<>();
+        while (set.size() < n) {
+            set.add(gen.between(0, bound - 1));
+        }
+        return set.stream().mapToInt(Integer::intValue).toArray();
+    }
+
+    private static long[] hashes(Gen gen, int n) {
+        long[] h = new long[n];
+        for (int i = 0; i < n; i++) {
+            h[i] = gen.chance(0.5) ? 0 : gen.anyLong();
+        }
+        return h;
+    }
+
+    private static List<KeyVersion> listing(Gen gen, List<byte[]> keys, long now) {
+        List<KeyVersion> out = new ArrayList<>();
+        for (int i = gen.between(0, 4); i > 0; i--) {
+            byte[] key = gen.chance(0.8) ? gen.pick(keys) : gen.bytes(1, 40);
+            out.add(gen.chance(0.1) ? new KeyVersion(key, null, false, 0, gen.anyLong(), gen.between(0, 100))
+                    : KeyVersion.of(key, record(gen, now)));
+        }
+        if (gen.chance(0.5)) {
+            out.sort((a, b) -> java.util.Arrays.compareUnsigned(a.key(), b.key()));
+        }
+        return out;
+    }
+
     private static long requestId(Message m) {
         return switch (m) {
+            case Message.TreeRequest t -> t.requestId();
+            case Message.TreeResponse t -> t.requestId();
+            case Message.KeysRequest k -> k.requestId();
+            case Message.KeysResponse k -> k.requestId();
             case Message.WriteRequest w -> w.requestId();
             case Message.HintedWrite h -> h.requestId();
             case Message.ReadRequest r -> r.requestId();

@@ -3,6 +3,8 @@ package io.cairn.cluster;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import io.cairn.antientropy.SegmentKeys;
+import io.cairn.antientropy.TreeKeeper;
 import io.cairn.clock.ClockMonitor;
 import io.cairn.clock.HybridClock;
 import io.cairn.clock.ManualClock;
@@ -66,6 +68,16 @@ class ClusterNodeTest {
             @Override
             public void read(Namespace ns, byte[] key, Read done) {
                 direct.read(ns, key, done);
+            }
+
+            @Override
+            public void summary(Namespace ns, int partition, int[] branches, Completed<TreeKeeper.Snapshot> done) {
+                direct.summary(ns, partition, branches, done);
+            }
+
+            @Override
+            public void segmentKeys(Namespace ns, int partition, int[] segments, long maxBytes, Completed<SegmentKeys> done) {
+                direct.segmentKeys(ns, partition, segments, maxBytes, done);
             }
 
             @Override

@@ -1,5 +1,7 @@
 package io.cairn.cluster;
 
+import io.cairn.antientropy.SegmentKeys;
+import io.cairn.antientropy.TreeKeeper;
 import io.cairn.namespace.Namespace;
 import io.cairn.replica.LocalStore;
 import io.cairn.request.Op;
@@ -30,6 +32,17 @@ final class QueuedStore implements LocalStore {
 
     @Override
     public void read(Namespace namespace, byte[] key, Read done) {
+        throw new UnsupportedOperationException();
+    }
+
+    @Override
+    public void summary(Namespace namespace, int partition, int[] branches, Completed<TreeKeeper.Snapshot> done) {
+        // No trees here: exchanges find nothing to compare.
+        done.accept(null, null);
+    }
+
+    @Override
+    public void segmentKeys(Namespace namespace, int partition, int[] segments, long maxBytes, Completed<SegmentKeys> done) {
         throw new UnsupportedOperationException();
     }
 

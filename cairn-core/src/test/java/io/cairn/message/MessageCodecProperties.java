@@ -3,6 +3,8 @@ package io.cairn.message;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import io.cairn.antientropy.KeyVersion;
+import io.cairn.antientropy.SegmentKeys;
 import io.cairn.property.Gen;
 import io.cairn.property.Trials;
 import io.cairn.record.CorruptRecordException;
@@ -10,7 +12,9 @@ import io.cairn.record.Record;
 import io.cairn.record.RecordCodec;
 import io.cairn.clock.Version;
 import java.nio.ByteBuffer;
+import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.List;
 import org.junit.jupiter.api.Test;
 
 /** Properties of the internode message encoding over arbitrary messages of every type. */
@@ -191,19 +195,52 @@ class MessageCodecProperties {
     private static Message message(Gen gen) {
         long id = gen.anyLong();
         byte[] key = gen.bytes(1, 40);
-        return switch (gen.between(0, 6)) {
-            case 0 -> new Message.WriteRequest(gen.pick(Protocol.REPLICATION, Protocol.REPAIR, Protocol.HANDOFF), gen.between(1L, Long.MAX_VALUE), id,
+        return switch (gen.between(0, 10)) {
+            case 7 -> new Message.TreeRequest(gen.between(1L, Long.MAX_VALUE), id, (int) gen.anyLong(), gen.between(0, 0xFFFF),
+                    gen.chance(0.3) ? new int[0] : distinct(gen, gen.between(1, 64), 64));
+            case 8 -> gen.chance(0.2) ? new Message.TreeResponse(id, null, failure(gen))
+                    : new Message.TreeResponse(id, longs(gen, gen.chance(0.5) ? 65 : 64 * gen.between(1, 64)), null);
+            case 9 -> new Message.KeysRequest(gen.between(1L, Long.MAX_VALUE), id, (int) gen.anyLong(), gen.between(0, 0xFFFF),
+                    distinct(gen, gen.between(1, 300), 4096));
+            case 10 -> {
+                if (gen.chance(0.2)) {
+                    yield new Message.KeysResponse(id, null, failure(gen));
+                }
+                List<KeyVersion> keys = new ArrayList<>();
+                for (int i = gen.between(0, 20); i > 0; i--) {
+                    keys.add(gen.chance(0.1) ? new KeyVersion(gen.bytes(1, 40), null, false, gen.between(0L, Long.MAX_VALUE), gen.anyLong(), gen.between(0, 1 << 20))
+                            : KeyVersion.of(gen.bytes(1, 40), record(gen)));
+                }
+                yield new Message.KeysResponse(id, new SegmentKeys(keys, gen.chance(0.3)), null);
+            }
+            case 0 -> new Message.WriteRequest(gen.pick(Protocol.REPLICATION, Protocol.REPAIR, Protocol.HANDOFF, Protocol.EXCHANGE_PUSH), gen.between(1L, Long.MAX_VALUE), id,
                     gen.between(1, Integer.MAX_VALUE), key, record(gen));
             case 1 -> new Message.HintedWrite(gen.between(1L, Long.MAX_VALUE), id, gen.between(1, 65_535), gen.between(1, Integer.MAX_VALUE), key, record(gen));
             case 2 -> {
                 boolean stored = gen.chance(0.5);
                 yield new Message.WriteResponse(Protocol.REPLICATION, id, stored, stored || gen.chance(0.5) ? null : failure(gen));
             }
-            case 3 -> new Message.ReadRequest(gen.pick(Protocol.READ, Protocol.INSPECTION), gen.between(1L, Long.MAX_VALUE), id, gen.between(1, Integer.MAX_VALUE), key);
+            case 3 -> new Message.ReadRequest(gen.pick(Protocol.READ, Protocol.INSPECTION, Protocol.EXCHANGE), gen.between(1L, Long.MAX_VALUE), id, gen.between(1, Integer.MAX_VALUE), key);
             case 4 -> gen.chance(0.2) ? new Message.ReadResponse(Protocol.READ, id, null, failure(gen)) : new Message.ReadResponse(Protocol.READ, id, gen.chance(0.3) ? null : record(gen), null);
             case 5 -> new Message.Ping(Message.FIRST_EPOCH, id, gen.between(0L, Long.MAX_VALUE));
             default -> new Message.Pong(id, gen.between(0L, Long.MAX_VALUE), gen.between(0L, Long.MAX_VALUE));
         };
+    }
+
+    private static int[] distinct(Gen gen, int n, int bound) {
+        java.util.LinkedHashSet<Integer> set = new java.util.LinkedHashSet<>();
+        while (set.size() < n) {
+            set.add(gen.between(0, bound - 1));
+        }
+        return set.stream().mapToInt(Integer::intValue).toArray();
+    }
+
+    private static long[] longs(Gen gen, int n) {
+        long[] out = new long[n];
+        for (int i = 0; i < n; i++) {
+            out[i] = gen.anyLong();
+        }
+        return out;
     }
 
     private static Record record(Gen gen) {

@@ -3,7 +3,9 @@ package io.cairn.server;
 import io.cairn.clock.HybridClock;
 import io.cairn.invariant.Invariant;
 import io.cairn.namespace.Namespace;
+import io.cairn.antientropy.PurgeLedger;
 import io.cairn.replica.LocalReplica;
+import io.cairn.replica.ReplicaAntiEntropy;
 import io.cairn.replica.ReplicaStats;
 import io.cairn.membership.Member;
 import io.cairn.server.cluster.ClusterDriver;
@@ -97,9 +99,15 @@ public final class CairnNode implements AutoCloseable {
             HybridClock clock = new HybridClock(System::currentTimeMillis, config.nodeId(), config.cluster().maxClockOffset().toMillis());
             // Test clusters may slow their disk on demand (POST /admin/faults?diskDelay=...).
             StorageEngine data = config.cluster().faultInjection() ? new DelayableEngine(engine) : engine;
-            this.replica = new LocalReplica(data, clock, config.durability(), config.ttl().purgeGrace().toMillis(), config.limits());
+            // A cluster node keeps segment trees for anti-entropy, and purges only what its
+            // exchanges confirmed every replica holds; a single node has no one to ask.
+            PurgeLedger ledger = new PurgeLedger();
+            ReplicaAntiEntropy antiEntropy = config.cluster().enabled()
+                    ? new ReplicaAntiEntropy(true, ledger, config.antiEntropy().purgeRecheck().toMillis()) : ReplicaAntiEntropy.NONE;
+            this.replica = new LocalReplica(data, clock, config.durability(), config.ttl().purgeGrace().toMillis(), config.limits(), antiEntropy);
             this.writes = new WritePath(replica, config.write().queueCapacity(), config.write().maxGroupSize(), config.write().maxGroupBytes(),
-                    config.ttl().sweepInterval().toMillis(), config.ttl().sweepBatchSize(), () -> stalled, health);
+                    config.ttl().sweepInterval().toMillis(), config.ttl().sweepBatchSize(), config.antiEntropy().scrubBytesPerSecond(),
+                    () -> stalled, health);
             started.push(writes);
             this.metrics = new NodeMetrics();
             metrics.bindHealth(health);
@@ -108,7 +116,7 @@ public final class CairnNode implements AutoCloseable {
             metrics.bindClock(clock);
             metrics.bindWriteQueue(writes::queueDepth);
             Namespace ns = Namespace.defaults(config.ttl().defaultTtl().toMillis());
-            this.cluster = config.cluster().enabled() ? startCluster(config, ns, replica, writes, data, metrics, health, audit) : null;
+            this.cluster = config.cluster().enabled() ? startCluster(config, ns, replica, writes, data, metrics, health, audit, ledger) : null;
             if (cluster != null) {
                 started.push(cluster);
             }
@@ -163,7 +171,7 @@ public final class CairnNode implements AutoCloseable {
 
     /** Joins the cluster: listens for peers on this node's internode address and starts the cluster core. */
     private static ClusterDriver startCluster(NodeConfig config, Namespace ns, LocalReplica replica, WritePath writes,
-                                              StorageEngine engine, NodeMetrics metrics, NodeHealth health, AuditSink audit) {
+                                              StorageEngine engine, NodeMetrics metrics, NodeHealth health, AuditSink audit, PurgeLedger ledger) {
         NodeConfig.Cluster c = config.cluster();
         Member self = c.members().stream().filter(m -> m.id() == config.nodeId()).findFirst().orElseThrow();
         Map<Integer, InetSocketAddress> peers = new LinkedHashMap<>();
@@ -175,7 +183,7 @@ public final class CairnNode implements AutoCloseable {
         ClusterDriver driver = new ClusterDriver(config, ns, replica, writes, engine,
                 (inbound, lanes) -> new InternodeTransport(config.nodeId(), self.internodeHost(), self.internodePort(),
                         peers, inbound, lanes, InternodeSettings.defaults().withMessageBudget(c.requestTimeout()), tls, audit),
-                metrics.peerRequests(), health);
+                metrics.peerRequests(), health, ledger);
         metrics.bindCluster(driver);
         log.atInfo().addKeyValue("node", config.nodeId()).addKeyValue("zone", self.zone())
                 .addKeyValue("internode", self.internodeAddress()).addKeyValue("members", c.members().size())
@@ -355,6 +363,13 @@ public final class CairnNode implements AutoCloseable {
             cl.putAll(ClusterDriver.statsMap(snap));
             m.put("cluster", cl);
         }
+        // Anti-entropy's backlog (cluster) and the scrub (every node); details in /admin/repair.
+        Map<String, Object> repair = new LinkedHashMap<>();
+        if (cluster != null) {
+            repair.putAll(cluster.repairMap(cluster.snapshot().repair()));
+        }
+        repair.put("scrub", ClusterDriver.scrubMap(replica));
+        m.put("repair", repair);
         m.put("backlogs", backlog);
         return m;
     }
@@ -384,6 +399,15 @@ public final class CairnNode implements AutoCloseable {
             local.close();
         }
         writes.close();
+        if (!writes.failed() && health.healthy()) {
+            // Nothing writes any more: the trees as they stand are exactly the data, so the next
+            // start can skip rebuilding them.
+            try {
+                replica.persistTrees();
+            } catch (RuntimeException e) {
+                log.atWarn().setCause(e).log("could not store the anti-entropy trees; the next start rebuilds them");
+            }
+        }
         stallWatcher.interrupt();
         metrics.close();
         engine.close();

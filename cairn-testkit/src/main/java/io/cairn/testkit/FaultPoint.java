@@ -57,7 +57,13 @@ enum FaultPoint {
      */
     EPOCH_CHANGE(0.1),
     /** Clients fire requests back to back instead of thinking between them. Per request. */
-    BURST(0.3);
+    BURST(0.3),
+    /**
+     * A crashing node loses every hint it held (a lost file, a replaced disk): silent divergence
+     * that only anti-entropy repairs. Per crash, in seeds drawn to diverge (never sloppy-quorum
+     * seeds, where a hint counts toward W); enabled by the run, not by {@link Buggify}'s draw.
+     */
+    HINTS_LOST(0.5);
 
     final double probability;
 

@@ -23,9 +23,9 @@ import java.util.StringJoiner;
  *       hints are handed off, so it sets no floor (the other checks still hold it fully).
  *   <li>{@link #lostWrites}: after the heal phase, the newest copy of each key on its home replicas
  *       and the final R=all read are at least as new as every acknowledged write of the key.
- *   <li>{@link #convergence}: after the heal phase and the final R=all reads (whose read repair
- *       stands in for anti-entropy, a later stage), all home replicas hold the same version, and
- *       no other node holds a copy.
+ *   <li>{@link #convergence}: after the heal phase, anti-entropy and the final R=all reads, all
+ *       home replicas hold the same live version (a tombstone and no record count alike: the
+ *       purge rule lets replicas purge at different times), and no other node holds a copy.
  *   <li>{@link #integrity}: every value read was written by a put of that key that may have taken
  *       effect, with the version that put was acknowledged with.
  * </ul>
@@ -111,6 +111,10 @@ final class HistoryChecker {
             if (floor == null) {
                 continue;
             }
+            if (newest == null && (floor.kind == Operation.Kind.DELETE || mayHaveDeletedAfter(f.key(), floor))) {
+                // A tombstone purged everywhere: the delete holds as long as nothing older came back.
+                continue;
+            }
             if (newest == null || floor.version.isNewerThan(newest.version())) {
                 out.add(new Violation(Violation.Kind.LOST_WRITE, endMillis, "acknowledged " + floor
                         + " is lost: the newest copy on the home replicas is " + newest + "; replicas " + describe(f.stored())));
@@ -124,6 +128,20 @@ final class HistoryChecker {
         return out;
     }
 
+    /**
+     * Whether a delete of the key that may have taken effect (acknowledged, or of unknown outcome)
+     * can be newer than {@code floor}: it did not complete before {@code floor} was invoked.
+     */
+    private boolean mayHaveDeletedAfter(String key, Operation floor) {
+        for (Operation d : history.on(key)) {
+            if (d.kind == Operation.Kind.DELETE && (d.outcome == Operation.Outcome.DELETED || d.outcome == Operation.Outcome.UNKNOWN)
+                    && (d.version == null ? d.completedStep < 0 || d.completedStep >= floor.invokedStep : d.version.isNewerThan(floor.version))) {
+                return true;
+            }
+        }
+        return false;
+    }
+
     List<Violation> convergence(List<FinalState> finals) {
         List<Violation> out = new ArrayList<>();
         for (FinalState f : finals) {
@@ -132,7 +150,8 @@ final class HistoryChecker {
             boolean diverged = false;
             for (int home : f.homes()) {
                 Record r = f.stored().get(home);
-                Version v = r == null ? null : r.version();
+                // A tombstone and nothing are alike: one replica may have purged what another still holds.
+                Version v = r == null || r.tombstone() ? null : r.version();
                 if (!firstSeen) {
                     first = v;
                     firstSeen = true;

@@ -21,7 +21,9 @@ import java.util.function.LongSupplier;
  *   <li>A node's HLC never goes backwards within an incarnation, and a restarted node never issues
  *       a version at or below one it issued before the crash (the HLC high-water mark must survive).
  *   <li>Two different records never carry the same version.
- *   <li>A replica's stored version of a key never decreases — across crashes too, because with
+ *   <li>A replica's stored version of a key never decreases (except that a tombstone or a record
+ *       with an expiry may be purged, leaving nothing; a copy found corrupt on disk is skipped
+ *       until it is repaired) — across crashes too, because with
  *       SYNC durability nothing acknowledged is unsynced. Only a node deliberately run with ASYNC
  *       durability (the canary) may lose versions in a crash; the history checkers must then
  *       notice what that cost.
@@ -63,6 +65,8 @@ final class Invariants {
         long startFloorMillis;
         long diskWrites = -1;
         Version[] stored;
+        // Whether the stored version is a tombstone or expires: a purge may take it away.
+        boolean[] purgeable;
     }
 
     Invariants(Namespace namespace, List<String> keys, LongSupplier now, long maxClockOffsetMillis) {
@@ -78,6 +82,7 @@ final class Invariants {
     void register(SimNode n) {
         NodeState s = new NodeState();
         s.stored = new Version[keys.size()];
+        s.purgeable = new boolean[keys.size()];
         nodes.put(n.id, s);
         simNodes.add(n);
         durability.put(n.id, n.durability);
@@ -209,11 +214,25 @@ final class Invariants {
         maxSeen.merge(v.nodeId(), v.timestamp(), Math::max);
     }
 
+    /**
+     * The disk of {@code n} lost its copy of {@code key} (the simulator corrupted it on purpose):
+     * whatever repairs it may bring an older version first, as for a replica that lost the record.
+     */
+    void forgetCopy(SimNode n, String key) {
+        NodeState s = nodes.get(n.id);
+        int k = keys.indexOf(key);
+        s.stored[k] = null;
+        s.purgeable[k] = false;
+    }
+
     private void scan(SimNode n, NodeState s, boolean afterCrash) {
         for (int k = 0; k < keys.size(); k++) {
             Record r;
             try {
                 r = n.replica.readStored(namespace, keyBytes.get(k));
+            } catch (io.cairn.record.CorruptRecordException e) {
+                // A copy the disk corrupted (the heal phase does it on purpose): anti-entropy's to repair.
+                continue;
             } catch (RuntimeException e) {
                 fail("reading " + keys.get(k) + " on " + n + " failed: " + e);
                 return;
@@ -224,6 +243,11 @@ final class Invariants {
             }
             Version before = s.stored[k];
             Version after = r == null ? null : r.version();
+            if (before != null && after == null && s.purgeable[k]) {
+                s.stored[k] = null;
+                s.purgeable[k] = false;
+                continue;
+            }
             if (before != null && (after == null || before.isNewerThan(after))) {
                 if (afterCrash && n.durability == Durability.ASYNC) {
                     lostInCrashes++;
@@ -234,6 +258,7 @@ final class Invariants {
             }
             if (after != null && (before == null || after.isNewerThan(before)) || afterCrash) {
                 s.stored[k] = after;
+                s.purgeable[k] = r != null && (r.tombstone() || r.hasExpiry());
             }
         }
     }

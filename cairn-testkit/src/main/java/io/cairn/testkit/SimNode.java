@@ -42,6 +42,15 @@ final class SimNode {
     long quorumFailures;
     long clockRefusals;
     long clockUnsafeWrites;
+    long exchangeRounds;
+    long exchangeRoundsClean;
+    long keysPushed;
+    long keysFetched;
+    long purgesHeld;
+    long tombstonesPurged;
+    long expiredPurged;
+    long corruptFound;
+    long corruptRepaired;
 
     SimNode(int id, Member member, SimClock clock, Durability durability) {
         this.id = id;
@@ -69,6 +78,16 @@ final class SimNode {
             quorumFailures += cluster.coordinatorStats().quorumFailures();
             clockRefusals += hlc.refusals();
             clockUnsafeWrites += cluster.coordinatorStats().clockUnsafe();
+            var exchange = cluster.exchangeTotals();
+            exchangeRounds += exchange.rounds();
+            exchangeRoundsClean += exchange.roundsClean();
+            keysPushed += exchange.keysPushed();
+            keysFetched += exchange.keysFetched();
+            purgesHeld += replica.stats().purgesHeld();
+            tombstonesPurged += replica.stats().tombstonesPurged();
+            expiredPurged += replica.stats().expiredRecordsPurged();
+            corruptFound += replica.stats().corruptFound();
+            corruptRepaired += replica.stats().corruptRepaired();
         }
     }
 

@@ -1,5 +1,9 @@
 package io.cairn.testkit;
 
+import io.cairn.antientropy.SegmentKeys;
+import io.cairn.antientropy.TreeKeeper;
+import io.cairn.antientropy.PurgeGate;
+import io.cairn.antientropy.PurgeLedger;
 import io.cairn.clock.HybridClock;
 import io.cairn.cluster.ClusterNode;
 import io.cairn.error.ErrorCode;
@@ -15,6 +19,7 @@ import io.cairn.request.Quorum;
 import io.cairn.record.Record;
 import io.cairn.replica.LocalReplica;
 import io.cairn.replica.LocalStore;
+import io.cairn.replica.ReplicaAntiEntropy;
 import io.cairn.request.IdempotencyTag;
 import io.cairn.request.Answer;
 import io.cairn.request.Condition;
@@ -26,7 +31,11 @@ import io.cairn.request.WriteRequest;
 import io.cairn.cluster.Scheduler;
 import io.cairn.cluster.ShardedNode;
 import io.cairn.storage.Durability;
+import io.cairn.storage.StorageEngine;
 import io.cairn.storage.StorageException;
+import io.cairn.storage.WriteBatch;
+import io.cairn.storage.Keyspace;
+import io.cairn.record.CorruptRecordException;
 import io.cairn.cluster.Transport;
 import io.cairn.clock.Version;
 import java.nio.charset.StandardCharsets;
@@ -88,7 +97,14 @@ public final class Simulation {
     private static final int FINAL_READ_ATTEMPTS = 5;
     private static final long HEAL_WINDOW_MILLIS = 5_000;
     private static final long MAX_HEAL_MILLIS = 30 * 60_000;
-    private static final long PURGE_GRACE_MILLIS = 10L * 24 * 3_600_000;
+    // Anti-entropy's knobs come from a stream of their own (see Knobs.draw).
+    private static final long EXCHANGE_STREAM = 0xAE_57EAL;
+    /** How often a node's applier runs its background work (scrub step, sweep) between writes. */
+    private static final long MAINTENANCE_MILLIS = 200;
+    /** How long a held-back purge waits before the purge rule is asked again. */
+    private static final long PURGE_RECHECK_MILLIS = 1_000;
+    /** After faults stop, anti-entropy alone must make the replicas agree within this many exchange cycles. */
+    private static final int CONVERGENCE_CYCLES = 8;
     private static final String CONTENT_TYPE = "text/plain";
     private static final long SLOPPY_STREAM = 0x510BB1L;
     // Shard counts come from a stream of their own, so drawing them leaves every other draw as it was.
@@ -156,8 +172,21 @@ public final class Simulation {
         this.config = config;
         this.random = new SplittableRandom(config.seed());
         this.shardCounts = new SplittableRandom(config.seed() ^ SHARD_STREAM);
-        this.knobs = Knobs.draw(random, config.scale(), drawsSloppyQuorum(config.seed()));
+        SplittableRandom exchange = new SplittableRandom(config.seed() ^ EXCHANGE_STREAM);
+        Knobs drawn = Knobs.draw(random, exchange, config.scale(), drawsSloppyQuorum(config.seed()));
+        this.knobs = switch (config.canary()) {
+            case NO_EXCHANGES -> drawn.diverging(false, false);
+            case PURGE_BY_TIME -> drawn.diverging(true, true);
+            default -> drawn;
+        };
         this.buggify = new Buggify(random);
+        if (knobs.loseHints()) {
+            boolean canary = config.canary() == SimulationConfig.Canary.NO_EXCHANGES || config.canary() == SimulationConfig.Canary.PURGE_BY_TIME;
+            buggify.enable(FaultPoint.HINTS_LOST, canary ? 1.0 : FaultPoint.HINTS_LOST.probability);
+            if (canary) {
+                buggify.enable(FaultPoint.NODE_CRASH, 0.6);
+            }
+        }
         if (config.canary() == SimulationConfig.Canary.ASYNC_DURABILITY) {
             // Aim the crashes at the broken node, right after it acknowledged something.
             buggify.enable(FaultPoint.NODE_CRASH, FaultPoint.NODE_CRASH.probability);
@@ -316,7 +345,10 @@ public final class Simulation {
         int incarnation = n.incarnation;
         boolean unbounded = config.canary() == SimulationConfig.Canary.NO_CLOCK_BOUND && n.id == CANARY_NODE;
         n.hlc = new HybridClock(n.clock, n.id, unbounded ? HybridClock.NO_BOUND : knobs.maxClockOffsetMillis());
-        n.replica = new LocalReplica(n.disk, n.hlc, n.durability, PURGE_GRACE_MILLIS, Limits.DEFAULTS);
+        PurgeLedger ledger = new PurgeLedger();
+        PurgeGate gate = config.canary() == SimulationConfig.Canary.PURGE_BY_TIME ? PurgeGate.ALONE : ledger;
+        n.replica = new LocalReplica(n.disk, n.hlc, n.durability, knobs.purgeGraceMillis(), Limits.DEFAULTS,
+                new ReplicaAntiEntropy(true, gate, PURGE_RECHECK_MILLIS));
         Transport transport = (to, m) -> network.send(n, incarnation, to, m);
         Scheduler scheduler = (delay, task) -> {
             n.requireLive(incarnation, "scheduled a task");
@@ -335,9 +367,10 @@ public final class Simulation {
             counters.add("shards.changed");
         }
         n.cluster = new ShardedNode(n.id, shards, membership, List.of(namespace, tokens.namespace()), outcomes, knobs.settings(), n.hlc, transport,
-                scheduler, localStore(n, scheduler), n.disk);
+                scheduler, localStore(n, scheduler), n.disk, ledger);
         n.up = true;
         n.cluster.start();
+        scheduler.schedule(MAINTENANCE_MILLIS, () -> maintain(n, scheduler));
         trace.mix(loop.now(), n.id, n.incarnation, 0x57A27);
         trace.line(loop.now(), () -> n + " starts; HLC at " + n.hlc.lastTimestamp() + ", " + n.cluster.hintsPending() + " hints");
         touched.add(n);
@@ -386,6 +419,24 @@ public final class Simulation {
             }
 
             @Override
+            public void summary(Namespace ns, int partition, int[] branches, Completed<TreeKeeper.Snapshot> done) {
+                // An in-memory read, as the production reader threads do it: on a later event.
+                scheduler.schedule(0, () -> direct.summary(ns, partition, branches, done));
+            }
+
+            @Override
+            public void segmentKeys(Namespace ns, int partition, int[] segments, long maxBytes, Completed<SegmentKeys> done) {
+                long delay = buggify.fires(FaultPoint.SLOW_DISK) ? 1 + random.nextLong(20) : 0;
+                scheduler.schedule(delay, () -> {
+                    if (buggify.fires(FaultPoint.READ_ERROR)) {
+                        done.accept(null, new StorageException("injected: the scan failed"));
+                    } else {
+                        direct.segmentKeys(ns, partition, segments, maxBytes, done);
+                    }
+                });
+            }
+
+            @Override
             public <T> void run(Job<T> job, Completed<T> done) {
                 long service = buggify.fires(FaultPoint.STALLED_DISK) ? 200 + random.nextLong(1_300)
                         : buggify.fires(FaultPoint.SLOW_DISK) ? 1 + random.nextLong(20) : 0;
@@ -394,6 +445,19 @@ public final class Simulation {
                 scheduler.schedule(n.storageLaneFreeAt - loop.now(), () -> direct.run(job, done));
             }
         };
+    }
+
+    /**
+     * The applier's background work between writes, as the production write path runs it: a scrub
+     * step (which also builds the trees after a start) and a sweep.
+     */
+    private void maintain(SimNode n, Scheduler scheduler) {
+        n.replica.scrub(256, 1 << 20);
+        if (phase != Phase.FINAL) {
+            // The final checks compare what operators' inspections report with the disks: no purges under them.
+            n.replica.sweep(64, 64);
+        }
+        scheduler.schedule(MAINTENANCE_MILLIS, () -> maintain(n, scheduler));
     }
 
     /** Which values of idempotent puts replicas were asked to store, and at what versions. */
@@ -421,6 +485,19 @@ public final class Simulation {
         n.crashes++;
         n.disk.crash();
         count("crashes");
+        if (knobs.loseHints() && phase == Phase.WORKLOAD && buggify.fires(FaultPoint.HINTS_LOST)) {
+            // The hints went with the crash (a lost file, a replaced disk): the writes they held
+            // are missing on their targets with nobody left to remember them.
+            WriteBatch wipe = new WriteBatch();
+            for (StorageEngine.Entry e : n.disk.scan(new byte[] {'h'}, new byte[] {'h' + 1}, Integer.MAX_VALUE)) {
+                wipe.delete(e.key());
+            }
+            if (!wipe.isEmpty()) {
+                n.disk.write(wipe, Durability.SYNC);
+                counters.add("hints.lostInCrashes");
+                trace.line(loop.now(), () -> n + " loses its hints");
+            }
+        }
         trace.mix(loop.now(), n.id, n.incarnation, 0xC2A5);
         trace.line(loop.now(), () -> n + " crashes (" + why + ")");
         List<Operation> orphaned = new ArrayList<>(n.pending);
@@ -432,6 +509,12 @@ public final class Simulation {
         }
         if (phase == Phase.WORKLOAD) {
             long downtime = buggify.fires(FaultPoint.QUICK_RESTART) ? 50 + random.nextLong(451) : 1_000 + random.nextLong(9_001);
+            if (knobs.loseHints() && (config.canary() == SimulationConfig.Canary.PURGE_BY_TIME || random.nextInt(5) == 0)) {
+                // Down past the hint window and the purge grace: only anti-entropy brings it back,
+                // and the purge rule must keep the others' tombstones until it has.
+                downtime = Knobs.SHORT_GRACE_MILLIS + 5_000 + random.nextLong(15_001);
+                count("longDowntimes");
+            }
             loop.schedule(downtime, -1, 0, () -> {
                 if (!n.up && phase == Phase.WORKLOAD) {
                     restart(n);
@@ -951,6 +1034,94 @@ public final class Simulation {
             }
         }
         trace.line(loop.now(), () -> "settled: " + unsettled());
+        corruptSomeCopies();
+        awaitConvergence();
+    }
+
+    /**
+     * In seeds drawn to diverge, once every fault has stopped: flips a byte in up to three stored
+     * records whose version another home replica also holds (so a healthy copy exists), as a
+     * failing disk would. The scrub must find them and anti-entropy replace them.
+     */
+    private void corruptSomeCopies() {
+        if (!knobs.loseHints() || random.nextInt(2) != 0) {
+            return;
+        }
+        int corrupted = 0;
+        for (String key : keys) {
+            if (corrupted == 3) {
+                return;
+            }
+            int partition = namespace.partitionOf(bytes(key));
+            int[] homes = placement.replicas(partition);
+            for (int a = 0; a < homes.length && corrupted < 3; a++) {
+                Record mine = nodes[homes[a] - 1].replica.readStored(namespace, bytes(key));
+                boolean healthyElsewhere = false;
+                for (int b = 0; b < homes.length; b++) {
+                    Record other = b == a ? null : nodes[homes[b] - 1].replica.readStored(namespace, bytes(key));
+                    healthyElsewhere |= mine != null && other != null && other.version().equals(mine.version());
+                }
+                if (healthyElsewhere) {
+                    SimNode n = nodes[homes[a] - 1];
+                    byte[] storageKey = Keyspace.data(namespace.id(), partition, bytes(key));
+                    byte[] raw = n.disk.get(storageKey);
+                    raw[raw.length - 6] ^= 0x40;
+                    n.disk.write(new WriteBatch().put(storageKey, raw), Durability.SYNC);
+                    invariants.forgetCopy(n, key);
+                    corrupted++;
+                    count("corruptedOnDisk");
+                    trace.line(loop.now(), () -> "the disk of " + n + " corrupts " + key);
+                    break;
+                }
+            }
+        }
+    }
+
+    /**
+     * With no client reads at all, anti-entropy alone must bring every key's home replicas to the
+     * same live data (a tombstone and nothing count alike; a corrupt copy counts as different)
+     * within a bounded number of exchange cycles.
+     */
+    private void awaitConvergence() {
+        long cycle = knobs.settings().antiEntropy().cycleMillis();
+        long deadline = loop.now() + CONVERGENCE_CYCLES * cycle + 10_000;
+        long started = loop.now();
+        List<String> apart = diverging();
+        while (!apart.isEmpty() && loop.now() < deadline) {
+            run(loop.now() + 500, () -> false);
+            apart = diverging();
+        }
+        long took = loop.now() - started;
+        counters.put("convergenceMillis", took);
+        if (!apart.isEmpty()) {
+            List<String> shown = apart;
+            violations.add(new Violation(Violation.Kind.DIVERGENCE, loop.now(), "home replicas still differ " + took
+                    + " ms after faults stopped, with no client reads (anti-entropy must converge them): " + shown.subList(0, Math.min(5, shown.size()))));
+        }
+        trace.line(loop.now(), () -> "replicas agree after " + took + " ms of anti-entropy");
+    }
+
+    /** The keys whose home replicas hold different live data, with what each holds. */
+    private List<String> diverging() {
+        List<String> out = new ArrayList<>();
+        for (String key : keys) {
+            int[] homes = placement.replicas(namespace.partitionOf(bytes(key)));
+            List<String> views = new ArrayList<>();
+            for (int h : homes) {
+                String view;
+                try {
+                    Record r = nodes[h - 1].replica.readStored(namespace, bytes(key));
+                    view = r == null || r.tombstone() ? "none" : r.version().toString();
+                } catch (CorruptRecordException e) {
+                    view = "corrupt";
+                }
+                views.add(view);
+            }
+            if (views.stream().distinct().count() > 1) {
+                out.add(key + " " + Arrays.toString(homes) + "=" + views);
+            }
+        }
+        return out;
     }
 
     private long totalHints() {
@@ -1025,7 +1196,7 @@ public final class Simulation {
             Map<Integer, Record> stored = new LinkedHashMap<>();
             Map<Integer, Record> strays = new TreeMap<>();
             for (SimNode n : nodes) {
-                Record r = n.replica.readStored(namespace, bytes(key));
+                Record r = storedCopy(n, key);
                 if (contains(homes, n.id)) {
                     stored.put(n.id, r);
                 } else if (r != null) {
@@ -1079,12 +1250,23 @@ public final class Simulation {
             }
             for (int i = 0; i < homes.length; i++) {
                 var copy = found.get(i);
-                Record disk = nodes[homes[i] - 1].replica.readStored(namespace, bytes(key));
+                Record disk = storedCopy(nodes[homes[i] - 1], key);
                 if (copy.replica() != homes[i] || copy.error() != null || !sameRecord(copy.record(), disk)) {
                     violations.add(new Violation(Violation.Kind.INTEGRITY, loop.now(), "inspection of " + key + " via n" + via.id
                             + " reported " + copy + " for home replica n" + homes[i] + ", which holds " + disk));
                 }
             }
+        }
+    }
+
+    /** What a node's disk holds for a key; a copy still corrupt at the end is a violation (and read as none). */
+    private Record storedCopy(SimNode n, String key) {
+        try {
+            return n.replica.readStored(namespace, bytes(key));
+        } catch (CorruptRecordException e) {
+            violations.add(new Violation(Violation.Kind.INTEGRITY, loop.now(), "the copy of " + key + " on " + n
+                    + " is still corrupt at the end: " + e.getMessage()));
+            return null;
         }
     }
 
@@ -1130,6 +1312,32 @@ public final class Simulation {
             counters.put("hints.keptForPeers", hintsKeptForPeers);
         }
         counters.put("readRepairs", readRepairs);
+        long rounds = 0;
+        long clean = 0;
+        long pushed = 0;
+        long fetched = 0;
+        long held = 0;
+        long purged = 0;
+        long corruptFound = 0;
+        long corruptRepaired = 0;
+        for (SimNode n : nodes) {
+            rounds += n.exchangeRounds;
+            clean += n.exchangeRoundsClean;
+            pushed += n.keysPushed;
+            fetched += n.keysFetched;
+            held += n.purgesHeld;
+            purged += n.tombstonesPurged + n.expiredPurged;
+            corruptFound += n.corruptFound;
+            corruptRepaired += n.corruptRepaired;
+        }
+        counters.put("exchange.rounds", rounds);
+        counters.put("exchange.clean", clean);
+        counters.put("exchange.pushed", pushed);
+        counters.put("exchange.fetched", fetched);
+        counters.put("purges.held", held);
+        counters.put("purges.done", purged);
+        counters.put("corrupt.found", corruptFound);
+        counters.put("corrupt.repaired", corruptRepaired);
         counters.put("coordinator.outcomeUnknown", outcomeUnknown);
         counters.put("coordinator.quorumUnavailable", quorumFailures);
         counters.put("events", loop.steps());

@@ -28,7 +28,11 @@ public record SimulationConfig(long seed, Scale scale, Canary canary, boolean ve
         /** Node 1 ignores idempotency keys (runs every attempt afresh), yet reports each outcome as recorded. */
         FORGETFUL_IDEMPOTENCY,
         /** Node 1 runs a batch's operations all at once, ignoring per-key order. */
-        UNORDERED_BATCH
+        UNORDERED_BATCH,
+        /** No node runs anti-entropy exchanges, while hints are lost in crashes: replicas stay apart. */
+        NO_EXCHANGES,
+        /** Every node purges tombstones by time alone (no purge rule), with a short grace and lost hints. */
+        PURGE_BY_TIME
     }
 
     public static SimulationConfig of(long seed) {

@@ -68,6 +68,26 @@ class CanarySimulation {
                 Violation.Kind.CLOCK, Violation.Kind.IDEMPOTENCY);
     }
 
+    @Test
+    void replicasWithoutAntiEntropyStayApartAndAreCaught() {
+        Map<Violation.Kind, Integer> found = runAll(SimulationConfig.Canary.NO_EXCHANGES);
+        assertThat(found.getOrDefault(Violation.Kind.DIVERGENCE, 0))
+                .as("seeds in which home replicas still differed after faults stopped, with no client reads, of %d: %s", SEEDS, found)
+                .isPositive();
+        // Corrupt copies nothing repairs also fail the final reads (liveness) and remain on disk (integrity).
+        assertThat(found).doesNotContainKeys(Violation.Kind.INVARIANT, Violation.Kind.EXCEPTION, Violation.Kind.CLOCK, Violation.Kind.IDEMPOTENCY,
+                Violation.Kind.LOST_WRITE);
+    }
+
+    @Test
+    void tombstonesPurgedByTimeAloneLetDeletedValuesComeBackAndAreCaught() {
+        Map<Violation.Kind, Integer> found = runAll(SimulationConfig.Canary.PURGE_BY_TIME);
+        assertThat(found.getOrDefault(Violation.Kind.LOST_WRITE, 0) + found.getOrDefault(Violation.Kind.READ_YOUR_WRITES, 0))
+                .as("seeds in which a deleted value came back, of %d: %s", SEEDS, found)
+                .isPositive();
+        assertThat(found).doesNotContainKeys(Violation.Kind.INVARIANT, Violation.Kind.EXCEPTION, Violation.Kind.CLOCK);
+    }
+
     /** The canaries break one thing each: the checks for everything else must stay quiet. */
     private static void assertNoFalseAlarms(Map<Violation.Kind, Integer> found) {
         assertThat(found).doesNotContainKeys(Violation.Kind.INVARIANT, Violation.Kind.EXCEPTION, Violation.Kind.INTEGRITY,

@@ -54,7 +54,9 @@ class ClusterSimulation {
                     "clockOutliers", "fault.HOSTILE_RECORD", "messages.forged", "clock.refusals", "coordinator.clockUnsafe",
                     "clockUnsafe.peer_offsets", "clockUnsafe.ahead_of_wall_clock", "clockUnsafe.wall_clock_went_back",
                     "idem.recorded", "idem.replayed", "idem.unrecorded", "idem.refused.reused", "batch.ordered", "batch.partial", "inspections",
-                    "shards.multi", "shards.changed", "tokens.created", "tokens.revoked", "tokens.looked", "tokens.revocationSeen"}) {
+                    "shards.multi", "shards.changed", "tokens.created", "tokens.revoked", "tokens.looked", "tokens.revocationSeen",
+                    "exchange.pushed", "exchange.fetched", "purges.done", "purges.held", "corrupt.found", "corrupt.repaired",
+                    "hints.lostInCrashes", "longDowntimes"}) {
                 assertThat(totals.getOrDefault(counter, 0L)).as("total %s over all seeds", counter).isPositive();
             }
         })));

@@ -2,7 +2,10 @@ package io.cairn.server.cluster;
 
 import io.cairn.clock.HybridClock;
 import io.cairn.cluster.ClusterNode;
+import io.cairn.antientropy.PurgeLedger;
 import io.cairn.cluster.ClusterSettings;
+import io.cairn.cluster.ExchangeSettings;
+import io.cairn.cluster.ExchangeStatus;
 import io.cairn.cluster.CoordinatorSettings;
 import io.cairn.cluster.HintBacklog;
 import io.cairn.cluster.ReplicaCopy;
@@ -104,6 +107,7 @@ public final class ClusterDriver implements KvService, NamespacedService, Cluste
     private volatile Snapshot snapshot;
     // The clock verdict, refreshed with the snapshots; read by readiness and metrics.
     private final ClockReport clockReport;
+    private final ExchangeSettings exchange;
 
     /** One core shard as the driver runs it: its node and heartbeat times are touched on its thread only. */
     private final class CoreShard {
@@ -159,7 +163,8 @@ public final class ClusterDriver implements KvService, NamespacedService, Cluste
             return new Snapshot(replica.clock().physicalMillis(), Map.copyOf(node.hintBacklog()), Map.copyOf(alive), Map.copyOf(down),
                     node.hintsStored(), node.hintsReplayed(), node.hintsDropped(), node.hintsFailed(), stats.readRepairs(),
                     stats.quorumFailures(), stats.outcomeUnknown(), stats.fallbackHints(), requests.inFlight(),
-                    node.idempotencyReplays(), node.idempotencyUnrecorded());
+                    node.idempotencyReplays(), node.idempotencyUnrecorded(),
+                    RepairSummary.of(node.exchangeStatus(), node.exchangeTotals(), node.repairsPending()));
         }
     }
 
@@ -173,7 +178,7 @@ public final class ClusterDriver implements KvService, NamespacedService, Cluste
     public record Snapshot(long takenAtMillis, Map<Integer, HintBacklog> hints, Map<Integer, Boolean> alive, Map<Integer, Boolean> down,
                            long hintsStored, long hintsReplayed, long hintsDropped, long hintsFailed, long readRepairs,
                            long quorumFailures, long outcomeUnknown, long fallbackWrites, int requestsInFlight,
-                           long idempotencyReplays, long idempotencyUnrecorded) {
+                           long idempotencyReplays, long idempotencyUnrecorded, RepairSummary repair) {
         public long hintsPending() {
             return hints.values().stream().mapToLong(HintBacklog::count).sum();
         }
@@ -204,7 +209,7 @@ public final class ClusterDriver implements KvService, NamespacedService, Cluste
                     hintsStored + o.hintsStored, hintsReplayed + o.hintsReplayed, hintsDropped + o.hintsDropped, hintsFailed + o.hintsFailed,
                     readRepairs + o.readRepairs, quorumFailures + o.quorumFailures, outcomeUnknown + o.outcomeUnknown,
                     fallbackWrites + o.fallbackWrites, requestsInFlight + o.requestsInFlight, idempotencyReplays + o.idempotencyReplays,
-                    idempotencyUnrecorded + o.idempotencyUnrecorded);
+                    idempotencyUnrecorded + o.idempotencyUnrecorded, repair.plus(o.repair));
         }
     }
 
@@ -215,7 +220,7 @@ public final class ClusterDriver implements KvService, NamespacedService, Cluste
      */
     public ClusterDriver(NodeConfig config, Namespace namespace, LocalReplica replica, WritePath writes, StorageEngine engine,
                          BiFunction<BiConsumer<Integer, Message>, InternodeTransport.Lanes, InternodeTransport> transportFactory,
-                         PeerRequests.Sink peerSink, NodeHealth health) {
+                         PeerRequests.Sink peerSink, NodeHealth health, PurgeLedger ledger) {
         this.health = health;
         this.config = config.cluster();
         this.nodeId = config.nodeId();
@@ -231,6 +236,10 @@ public final class ClusterDriver implements KvService, NamespacedService, Cluste
         ClusterSettings settings = new ClusterSettings(c.replicationFactor(), c.heartbeatInterval().toMillis(), c.phiThreshold(),
                 c.hintWindow().toMillis(), c.hintReplayInterval().toMillis(), c.hintReplayBatch(), c.hintReplayRate(),
                 new CoordinatorSettings(c.requestTimeout().toMillis(), c.readRepairTimeout().toMillis()).withSloppyQuorum(c.sloppyQuorum()));
+        NodeConfig.AntiEntropy ae = config.antiEntropy();
+        this.exchange = new ExchangeSettings(ae.enabled(), ae.cycle().toMillis(), ae.maxSegmentsPerRound(), ae.maxKeysPerRound(),
+                ae.maxListingBytes(), ae.maxBytesPerSecond(), ae.maxInFlight(), config.ttl().purgeGrace().toMillis());
+        settings = settings.withAntiEntropy(exchange);
         this.router = new ShardRouter(count, namespace.partitioner());
         this.shards = new AtomicReferenceArray<>(count);
         this.shardSnapshots = new Snapshot[count];
@@ -257,7 +266,7 @@ public final class ClusterDriver implements KvService, NamespacedService, Cluste
             this.clockReport = new ClockReport(nodeId, replica.clock(), count);
             storage = new WritePathStore(writes, replica, engine, health, c.requestTimeout().toMillis());
             this.store = storage;
-            startShards(c, settings, first, executors);
+            startShards(c, settings, first, executors, ledger);
         } catch (RuntimeException | Error e) {
             // A shard that cannot start (a corrupt ceiling, a port taken) leaves nothing running behind.
             if (listening != null) {
@@ -272,7 +281,7 @@ public final class ClusterDriver implements KvService, NamespacedService, Cluste
     }
 
     /** Builds every shard's node on its own thread, then starts them and their periodic snapshots. */
-    private void startShards(NodeConfig.Cluster c, ClusterSettings settings, Membership first, List<Executor> executors) {
+    private void startShards(NodeConfig.Cluster c, ClusterSettings settings, Membership first, List<Executor> executors, PurgeLedger ledger) {
         int count = loops.size();
         HybridClock clock = replica.clock();
         for (int s = 0; s < count; s++) {
@@ -285,7 +294,7 @@ public final class ClusterDriver implements KvService, NamespacedService, Cluste
                 return () -> f.cancel(false);
             };
             ClusterNode node = call(loop, () -> new ClusterNode(nodeId, shard, first, List.of(namespace, tokens), idempotency, settings,
-                    clock, requests, scheduler, store.on(executor), engine));
+                    clock, requests, scheduler, store.on(executor), engine, ledger));
             shards.set(s, new CoreShard(s, loop, executor, requests, node));
         }
         for (int s = 0; s < count; s++) {
@@ -719,6 +728,136 @@ public final class ClusterDriver implements KvService, NamespacedService, Cluste
             return null;
         });
         return out;
+    }
+
+    // ---------------------------------------------------------------- repair
+
+    /** The namespaces this node exchanges, by name. */
+    private List<Namespace> exchanged() {
+        return List.of(namespace, idempotency, tokens);
+    }
+
+    @Override
+    public CompletableFuture<Map<String, Object>> repairView(String namespaceName, Integer partition, boolean all) {
+        Namespace only = namespaceName == null ? null : namespaceNamed(namespaceName);
+        List<CompletableFuture<List<ExchangeStatus.Partition>>> parts = new ArrayList<>();
+        for (int s = 0; s < shards.length(); s++) {
+            CoreShard shard = shard(s);
+            parts.add(CompletableFuture.supplyAsync(shard.node::exchangeStatus, shard.executor));
+        }
+        return freshAsync().thenCombine(CompletableFuture.allOf(parts.toArray(CompletableFuture[]::new)), (now, v) -> {
+            List<ExchangeStatus.Partition> rows = new ArrayList<>();
+            for (var part : parts) {
+                for (ExchangeStatus.Partition p : part.join()) {
+                    if ((only == null || p.namespace().equals(only.name())) && (partition == null || p.partition() == partition)) {
+                        rows.add(p);
+                    }
+                }
+            }
+            rows.sort(java.util.Comparator.comparing(ExchangeStatus.Partition::namespace).thenComparingInt(ExchangeStatus.Partition::partition));
+            RepairSummary summary = RepairSummary.of(rows, now.repair().totals(), now.repair().repairsQueued());
+            Map<String, Object> m = repairMap(summary);
+            List<Map<String, Object>> list = new ArrayList<>();
+            for (ExchangeStatus.Partition p : rows) {
+                boolean settled = p.sinceLastExchangeMillis() >= 0 && p.differingSegments() == 0 && p.differingKeys() == 0 && p.errors().isEmpty();
+                if (!all && settled) {
+                    continue;
+                }
+                Map<String, Object> e = new LinkedHashMap<>();
+                e.put("namespace", p.namespace());
+                e.put("partition", p.partition());
+                e.put("sinceLastExchangeMillis", p.sinceLastExchangeMillis() < 0 ? null : p.sinceLastExchangeMillis());
+                e.put("differingSegments", p.differingSegments());
+                e.put("differingKeys", p.differingKeys());
+                e.put("bytesToRepair", p.bytesToRepair());
+                e.put("errors", p.errors());
+                list.add(e);
+            }
+            m.put("scrub", scrubMap(replica));
+            m.put("partitionsShown", list);
+            return m;
+        });
+    }
+
+    /** The local replica's scrub, trees and purge rule figures. */
+    public static Map<String, Object> scrubMap(LocalReplica replica) {
+        var st = replica.stats();
+        Map<String, Object> m = new LinkedHashMap<>();
+        m.put("recordsChecked", st.scrubbedRecords());
+        m.put("bytesChecked", st.scrubbedBytes());
+        m.put("passes", st.scrubPasses());
+        m.put("corruptFound", st.corruptFound());
+        m.put("corruptRepaired", st.corruptRepaired());
+        m.put("corruptReads", st.corruptRecords());
+        if (replica.keepsTrees()) {
+            m.put("treesReady", replica.trees().allReady());
+            m.put("treeMismatches", replica.trees().mismatchedPartitions());
+        }
+        m.put("purgesHeld", st.purgesHeld());
+        m.put("tombstonesPurged", st.tombstonesPurged());
+        m.put("expiredPurged", st.expiredRecordsPurged());
+        return m;
+    }
+
+    /** The repair backlog as {@code /admin/repair} and {@code /admin/status} show it. */
+    public Map<String, Object> repairMap(RepairSummary r) {
+        Map<String, Object> m = new LinkedHashMap<>();
+        m.put("enabled", exchange.enabled());
+        m.put("partitions", r.partitions());
+        m.put("partitionsDiffering", r.partitionsDiffering());
+        m.put("partitionsNeverExchanged", r.partitionsNeverExchanged());
+        m.put("oldestExchangeAgeMillis", r.oldestExchangeAgeMillis());
+        m.put("differingSegments", r.differingSegments());
+        m.put("differingKeys", r.differingKeys());
+        m.put("bytesToRepair", r.bytesToRepair());
+        m.put("etaMillis", r.etaMillis(exchange.maxBytesPerSecond(), exchange.cycleMillis()));
+        m.put("repairsQueued", r.repairsQueued());
+        Map<String, Object> t = new LinkedHashMap<>();
+        t.put("rounds", r.totals().rounds());
+        t.put("roundsClean", r.totals().roundsClean());
+        t.put("roundsFailed", r.totals().roundsFailed());
+        t.put("keysPushed", r.totals().keysPushed());
+        t.put("keysFetched", r.totals().keysFetched());
+        t.put("bytesMoved", r.totals().bytesMoved());
+        m.put("sinceStart", t);
+        return m;
+    }
+
+    @Override
+    public CompletableFuture<Map<String, Object>> repairNow(String namespaceName, Integer partition) {
+        Namespace only = namespaceName == null ? null : namespaceNamed(namespaceName);
+        if (partition != null && (partition < 0 || partition >= namespace.partitioner().partitions()
+                || (only != null && partition >= only.partitioner().partitions()))) {
+            throw new CairnException(ErrorCode.INVALID_PARAMETER, "partition " + partition + " does not exist (0.."
+                    + ((only != null ? only : namespace).partitioner().partitions() - 1) + ")");
+        }
+        List<CompletableFuture<Integer>> parts = new ArrayList<>();
+        for (int s = 0; s < shards.length(); s++) {
+            CoreShard shard = shard(s);
+            parts.add(CompletableFuture.supplyAsync(() -> shard.node.repairNow(only, partition == null ? -1 : partition), shard.executor));
+        }
+        return CompletableFuture.allOf(parts.toArray(CompletableFuture[]::new)).thenApply(v -> {
+            int queued = parts.stream().mapToInt(CompletableFuture::join).sum();
+            Map<String, Object> m = new LinkedHashMap<>();
+            m.put("roundsQueued", queued);
+            m.put("namespace", only == null ? null : only.name());
+            m.put("partition", partition);
+            return m;
+        });
+    }
+
+    private Namespace namespaceNamed(String name) {
+        for (Namespace ns : exchanged()) {
+            if (ns.name().equals(name)) {
+                return ns;
+            }
+        }
+        throw new CairnException(ErrorCode.INVALID_PARAMETER, "no namespace '" + name + "'; this node has "
+                + exchanged().stream().map(Namespace::name).toList());
+    }
+
+    public ExchangeSettings exchangeSettings() {
+        return exchange;
     }
 
     @Override

@@ -1,5 +1,7 @@
 package io.cairn.server.cluster;
 
+import io.cairn.antientropy.SegmentKeys;
+import io.cairn.antientropy.TreeKeeper;
 import io.cairn.error.CairnException;
 import io.cairn.invariant.Invariant;
 import io.cairn.namespace.Namespace;
@@ -70,6 +72,28 @@ final class WritePathStore implements AutoCloseable {
             @Override
             public void read(Namespace namespace, byte[] key, Read done) {
                 WritePathStore.this.read(core, namespace, key, done);
+            }
+
+            @Override
+            public void summary(Namespace namespace, int partition, int[] branches, Completed<TreeKeeper.Snapshot> done) {
+                readers.execute(guarded("tree-summary", () -> {
+                    TreeKeeper.Snapshot snapshot = replica.summary(namespace, partition, branches);
+                    core.execute(() -> done.accept(snapshot, null));
+                }));
+            }
+
+            @Override
+            public void segmentKeys(Namespace namespace, int partition, int[] segments, long maxBytes, Completed<SegmentKeys> done) {
+                readers.execute(guarded("segment-keys", () -> {
+                    SegmentKeys keys;
+                    try {
+                        keys = replica.segmentKeys(namespace, partition, segments, maxBytes);
+                    } catch (StorageException e) {
+                        core.execute(() -> done.accept(null, e));
+                        return;
+                    }
+                    core.execute(() -> done.accept(keys, null));
+                }));
             }
 
             @Override

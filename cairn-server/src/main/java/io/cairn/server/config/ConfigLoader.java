@@ -3,6 +3,7 @@ package io.cairn.server.config;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
+import io.cairn.antientropy.SegmentTree;
 import io.cairn.cluster.Shard;
 import io.cairn.membership.Member;
 import io.cairn.request.Quorum;
@@ -99,6 +100,15 @@ public final class ConfigLoader {
         d.put("cluster.sloppyQuorum", "false");
         d.put("cluster.faultInjection", "false");
         d.put("cluster.tls.dir", "");
+        d.put("antiEntropy.enabled", "true");
+        d.put("antiEntropy.cycle", "1m");
+        d.put("antiEntropy.maxSegmentsPerRound", "256");
+        d.put("antiEntropy.maxKeysPerRound", "1000");
+        d.put("antiEntropy.maxListingBytes", "1MiB");
+        d.put("antiEntropy.maxBytesPerSecond", "8MiB");
+        d.put("antiEntropy.maxInFlight", "32");
+        d.put("antiEntropy.scrubRate", "16MiB");
+        d.put("antiEntropy.purgeRecheck", "1m");
         d.put("audit.maxFileBytes", "16MiB");
         d.put("audit.maxFiles", "8");
         d.put("auth.enabled", "true");
@@ -261,13 +271,22 @@ public final class ConfigLoader {
             }
         });
         NodeConfig.Auth auth = auth();
+        NodeConfig.AntiEntropy antiEntropy = new NodeConfig.AntiEntropy(bool("antiEntropy.enabled"),
+                duration("antiEntropy.cycle", Duration.ofSeconds(1), Duration.ofDays(7)),
+                integer("antiEntropy.maxSegmentsPerRound", 1, SegmentTree.SEGMENTS),
+                integer("antiEntropy.maxKeysPerRound", 1, 1_000_000),
+                size("antiEntropy.maxListingBytes", 1024, 32L << 20),
+                size("antiEntropy.maxBytesPerSecond", 1024, 1L << 40),
+                integer("antiEntropy.maxInFlight", 1, 10_000),
+                size("antiEntropy.scrubRate", 1024, 1L << 40),
+                duration("antiEntropy.purgeRecheck", Duration.ofMillis(1), Duration.ofDays(1)));
         if (!problems.isEmpty()) {
             throw new ConfigException(problems);
         }
         return new NodeConfig(nodeId, dataDir, exitOnFatal, stallTimeout, http, new Limits(maxKey, maxValue, maxOps, maxBatchBody), durability,
                 new RocksSettings(blockCache, writeBuffer, maxWriteBuffers, compactionRate, backgroundJobs, asyncSync.toMillis()),
                 write, ttl, retention, cluster,
-                new NodeConfig.Audit(size("audit.maxFileBytes", 4096, 1L << 40), integer("audit.maxFiles", 1, 1000)), auth);
+                new NodeConfig.Audit(size("audit.maxFileBytes", 4096, 1L << 40), integer("audit.maxFiles", 1, 1000)), auth, antiEntropy);
     }
 
     private NodeConfig.Auth auth() {

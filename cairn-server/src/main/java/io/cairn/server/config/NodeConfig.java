@@ -25,7 +25,8 @@ public record NodeConfig(
         Duration idempotencyRetention,
         Cluster cluster,
         Audit audit,
-        Auth auth) {
+        Auth auth,
+        AntiEntropy antiEntropy) {
 
     /**
      * Client authentication (see docs/security.md).
@@ -93,6 +94,19 @@ public record NodeConfig(
             return !members.isEmpty();
         }
     }
+
+    /**
+     * Anti-entropy exchanges (cluster nodes) and the scrub (every node); see docs/operations.md.
+     *
+     * @param enabled             whether this node starts exchanges (it always answers them)
+     * @param cycle               one pass over every (partition, peer) pair while trees agree
+     * @param scrubBytesPerSecond how fast the scrub reads records to check their checksums and
+     *                            rebuild the trees (the first build after a crash runs unthrottled
+     *                            between writes)
+     * @param purgeRecheck        how long a purge the purge rule held back waits to be asked again
+     */
+    public record AntiEntropy(boolean enabled, Duration cycle, int maxSegmentsPerRound, int maxKeysPerRound, long maxListingBytes,
+                              long maxBytesPerSecond, int maxInFlight, long scrubBytesPerSecond, Duration purgeRecheck) {}
 
     /** TTL defaults and the expiry sweeper. */
     public record Ttl(Duration defaultTtl, Duration sweepInterval, int sweepBatchSize, Duration purgeGrace) {}

@@ -253,6 +253,7 @@ public final class NodeApi implements Api {
             case "/admin/status" -> readOnly(call, () -> Responses.json(HttpResponseStatus.OK, status.get()));
             case "/admin/cluster" -> clusterAdmin(call, () -> admin.clusterView());
             case "/admin/faults" -> faults(call, caller);
+            case "/admin/repair" -> repair(call, caller);
             default -> {
                 if (path.startsWith("/admin/partitions/")) {
                     yield clusterAdmin(call, () -> partitionView(path.substring("/admin/partitions/".length())));
@@ -343,6 +344,47 @@ public final class NodeApi implements Api {
             }
         }
         return done(Responses.json(HttpResponseStatus.OK, admin.faults(block, diskDelay)));
+    }
+
+    /**
+     * {@code GET /admin/repair[?namespace=N][&partition=P][&all=true]}: the repair backlog;
+     * {@code POST /admin/repair[?namespace=N][&partition=P]}: exchange those partitions now.
+     */
+    private CompletableFuture<FullHttpResponse> repair(HttpCall call, Verdict.Allowed caller) {
+        boolean post = call.method().equals(HttpMethod.POST);
+        if (!post && !call.method().equals(HttpMethod.GET) && !call.method().equals(HttpMethod.HEAD)) {
+            return done(methodNotAllowed("GET, HEAD, POST"));
+        }
+        if (admin == null) {
+            return done(Responses.error(ErrorCode.ROUTE_NOT_FOUND,
+                    "this node is not part of a cluster (no cluster.members configured): it has no replicas to repair from; the scrub's figures are in /admin/status"));
+        }
+        Map<String, String> params = requireParams(call, post ? Set.of("namespace", "partition") : Set.of("namespace", "partition", "all"));
+        String ns = params.get("namespace");
+        Integer partition = null;
+        if (params.containsKey("partition")) {
+            try {
+                partition = Integer.parseInt(params.get("partition"));
+            } catch (NumberFormatException e) {
+                throw new CairnException(ErrorCode.INVALID_PARAMETER, "partition must be a number, got '" + params.get("partition") + "'");
+            }
+        }
+        if (!post) {
+            String all = params.getOrDefault("all", "false");
+            if (!all.equals("true") && !all.equals("false")) {
+                throw new CairnException(ErrorCode.INVALID_PARAMETER, "all must be true or false, got '" + all + "'");
+            }
+            return admin.repairView(ns, partition, all.equals("true")).thenApply(m -> Responses.json(HttpResponseStatus.OK, m));
+        }
+        Map<String, String> asked = Map.of("query", call.query());
+        try {
+            CompletableFuture<Map<String, Object>> queued = admin.repairNow(ns, partition);
+            audit.record("admin.repair", "done", who(caller), String.valueOf(call.remote()), asked);
+            return queued.thenApply(m -> Responses.json(HttpResponseStatus.ACCEPTED, m));
+        } catch (CairnException e) {
+            audit.record("admin.repair", "refused", who(caller), String.valueOf(call.remote()), Map.of("query", call.query(), "reason", e.getMessage()));
+            throw e;
+        }
     }
 
     private CompletableFuture<Map<String, Object>> partitionView(String text) {

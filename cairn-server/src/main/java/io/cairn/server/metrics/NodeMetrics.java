@@ -194,6 +194,16 @@ public final class NodeMetrics implements AutoCloseable {
         FunctionCounter.builder("cairn.ttl.idempotency.purged", stats, ReplicaStats::idempotencyRecordsPurged).description("Idempotency outcomes removed after retention").register(registry);
         FunctionCounter.builder("cairn.ttl.stale.entries", stats, ReplicaStats::staleExpiryEntries).description("Expiry index entries left by overwrites and dropped").register(registry);
         Gauge.builder("cairn.ttl.sweep.backlog", stats, ReplicaStats::sweepBacklog).description("Due expiry entries not yet swept (capped at 100000)").register(registry);
+        FunctionCounter.builder("cairn.ttl.purges.held", stats, ReplicaStats::purgesHeld)
+                .description("Purges of tombstones and expired records the purge rule held back (not every replica known to hold them yet)")
+                .register(registry);
+        FunctionCounter.builder("cairn.scrub.records", stats, ReplicaStats::scrubbedRecords).description("Records whose checksum the scrub verified").register(registry);
+        FunctionCounter.builder("cairn.scrub.bytes", stats, ReplicaStats::scrubbedBytes).baseUnit("bytes").description("Bytes the scrub read").register(registry);
+        FunctionCounter.builder("cairn.scrub.passes", stats, ReplicaStats::scrubPasses).description("Completed scrub passes over every record").register(registry);
+        FunctionCounter.builder("cairn.corrupt.found", stats, ReplicaStats::corruptFound)
+                .description("Corrupt records the scrub found and quarantined (each distinct copy once)").register(registry);
+        FunctionCounter.builder("cairn.corrupt.repaired", stats, ReplicaStats::corruptRepaired)
+                .description("Corrupt records replaced by a healthy copy from another replica").register(registry);
     }
 
     /** The hybrid clock: peer timestamps refused by the max-offset rule, and how far the clock runs ahead of the wall clock. */
@@ -285,6 +295,32 @@ public final class NodeMetrics implements AutoCloseable {
         FunctionCounter.builder("cairn.idempotency.unrecorded", s, x -> x.snapshot().idempotencyUnrecorded())
                 .description("Idempotent requests whose outcome could not be stored at W").register(registry);
         FunctionCounter.builder("cairn.writes.outcome.unknown", s, x -> x.snapshot().outcomeUnknown()).description("Writes answered outcome_unknown (W not reached in time)").register(registry);
+        long bytesPerSecond = driver.exchangeSettings().maxBytesPerSecond();
+        long cycle = driver.exchangeSettings().cycleMillis();
+        Gauge.builder("cairn.repair.keys.differing", s, x -> x.snapshot().repair().differingKeys())
+                .description("Records the last anti-entropy rounds found to repair and not yet repaired").register(registry);
+        Gauge.builder("cairn.repair.segments.differing", s, x -> x.snapshot().repair().differingSegments())
+                .description("Tree segments the last anti-entropy rounds found differing").register(registry);
+        Gauge.builder("cairn.repair.bytes.pending", s, x -> x.snapshot().repair().bytesToRepair()).baseUnit("bytes")
+                .description("About how many bytes those records hold").register(registry);
+        Gauge.builder("cairn.repair.partitions.never.exchanged", s, x -> x.snapshot().repair().partitionsNeverExchanged())
+                .description("Partitions with a replica pair that has not completed an exchange since start").register(registry);
+        Gauge.builder("cairn.repair.oldest.exchange.age.seconds", s, x -> x.snapshot().repair().oldestExchangeAgeMillis() / 1000.0)
+                .description("The longest any partition has gone without a completed exchange").register(registry);
+        Gauge.builder("cairn.repair.eta.seconds", s, x -> x.snapshot().repair().etaMillis(bytesPerSecond, cycle) / 1000.0)
+                .description("Estimated time to full convergence (0 when nothing is known to differ)").register(registry);
+        FunctionCounter.builder("cairn.repair.rounds", s, x -> x.snapshot().repair().totals().rounds())
+                .description("Anti-entropy rounds started").register(registry);
+        FunctionCounter.builder("cairn.repair.rounds.clean", s, x -> x.snapshot().repair().totals().roundsClean())
+                .description("Anti-entropy rounds that found (or left) nothing to repair").register(registry);
+        FunctionCounter.builder("cairn.repair.rounds.failed", s, x -> x.snapshot().repair().totals().roundsFailed())
+                .description("Anti-entropy rounds that failed (peer down, timeout, tree not built)").register(registry);
+        FunctionCounter.builder("cairn.repair.keys.moved", s, x -> x.snapshot().repair().totals().keysPushed()).tag("direction", "pushed")
+                .description("Records anti-entropy copied to another replica").register(registry);
+        FunctionCounter.builder("cairn.repair.keys.moved", s, x -> x.snapshot().repair().totals().keysFetched()).tag("direction", "fetched")
+                .description("Records anti-entropy copied to another replica").register(registry);
+        FunctionCounter.builder("cairn.repair.bytes.moved", s, x -> x.snapshot().repair().totals().bytesMoved()).baseUnit("bytes")
+                .description("Value bytes anti-entropy moved between replicas").register(registry);
     }
 
     /** For certificate expiry gauges: negative once {@code instant} has passed. */

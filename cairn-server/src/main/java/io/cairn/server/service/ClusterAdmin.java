@@ -21,6 +21,22 @@ public interface ClusterAdmin {
      */
     Map<String, Object> faults(Set<Integer> block, Long diskDelayMillis);
 
+    /**
+     * The repair backlog (anti-entropy): totals, and per partition of {@code namespace} (all when
+     * null; only {@code partition} when not null) what the last rounds found; partitions that are
+     * settled are left out unless {@code all}.
+     *
+     * @throws io.cairn.error.CairnException (invalid parameter) for a namespace this node does not have
+     */
+    CompletableFuture<Map<String, Object>> repairView(String namespace, Integer partition, boolean all);
+
+    /**
+     * Queues anti-entropy rounds now with every other replica, for the partitions asked for.
+     *
+     * @throws io.cairn.error.CairnException (invalid parameter) for an unknown namespace or partition
+     */
+    CompletableFuture<Map<String, Object>> repairNow(String namespace, Integer partition);
+
     /** A key's partition, preference list and each replica's stored version. */
     CompletableFuture<Map<String, Object>> keyView(byte[] key);
 }

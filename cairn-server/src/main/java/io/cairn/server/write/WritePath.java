@@ -36,7 +36,11 @@ import org.slf4j.LoggerFactory;
  * reported as not applied; one that had started applying is reported as outcome unknown.
  *
  * <p><b>Background work.</b> The TTL sweeper runs on the same thread between groups, so its
- * check-then-delete can never race a concurrent overwrite, and each pass is bounded.
+ * check-then-delete can never race a concurrent overwrite, and each pass is bounded. So does the
+ * scrub ({@link LocalReplica#scrub}): a step of at most {@value #SCRUB_STEP_RECORDS} records at a
+ * time, paced to {@code scrubBytesPerSecond}, except while a cluster node's segment trees are
+ * being built after a crash (then steps run back to back between groups, so exchanges can start
+ * soon). A pass over all the data that ends waits at least {@value #SCRUB_PASS_PAUSE_MILLIS} ms.
  *
  * <p><b>Failure.</b> A storage write error fails the group's requests as outcome unknown and
  * stops the node from accepting writes ({@link #failed()}).
@@ -52,13 +56,28 @@ public final class WritePath implements AutoCloseable {
     private final int sweepBatchSize;
     private final BooleanSupplier storageStalled;
     private final NodeHealth health;
+    static final int SCRUB_STEP_RECORDS = 1024;
+    static final long SCRUB_STEP_BYTES = 1L << 20;
+    static final long SCRUB_PASS_PAUSE_MILLIS = 1_000;
+
     private final Thread applier;
+    private final long scrubBytesPerSecond;
+    private long nextScrubNanos;
     private volatile boolean running = true;
     private volatile Throwable failure;
     private long nextSweepNanos;
 
     public WritePath(LocalReplica replica, int queueCapacity, int maxGroupSize, long maxGroupBytes,
                      long sweepIntervalMillis, int sweepBatchSize, BooleanSupplier storageStalled, NodeHealth health) {
+        this(replica, queueCapacity, maxGroupSize, maxGroupBytes, sweepIntervalMillis, sweepBatchSize, 16L << 20, storageStalled, health);
+    }
+
+    public WritePath(LocalReplica replica, int queueCapacity, int maxGroupSize, long maxGroupBytes,
+                     long sweepIntervalMillis, int sweepBatchSize, long scrubBytesPerSecond, BooleanSupplier storageStalled, NodeHealth health) {
+        if (scrubBytesPerSecond < 1) {
+            throw new IllegalArgumentException("the scrub rate must be positive");
+        }
+        this.scrubBytesPerSecond = scrubBytesPerSecond;
         this.replica = replica;
         this.queue = new ArrayBlockingQueue<>(queueCapacity);
         this.maxGroupSize = maxGroupSize;
@@ -68,6 +87,7 @@ public final class WritePath implements AutoCloseable {
         this.storageStalled = storageStalled;
         this.health = health;
         this.nextSweepNanos = System.nanoTime() + sweepIntervalNanos;
+        this.nextScrubNanos = System.nanoTime();
         this.applier = new Thread(this::run, "cairn-write-applier");
         this.applier.setDaemon(true);
         this.applier.start();
@@ -115,7 +135,7 @@ public final class WritePath implements AutoCloseable {
         List<WriteRequest> requests = new ArrayList<>(maxGroupSize);
         while (running) {
             try {
-                Pending first = queue.poll(sweepDueInNanos(), TimeUnit.NANOSECONDS);
+                Pending first = queue.poll(Math.min(sweepDueInNanos(), Math.max(0, nextScrubNanos - System.nanoTime())), TimeUnit.NANOSECONDS);
                 if (first != null) {
                     drained.add(first);
                     long bytes = first.bytes;
@@ -140,6 +160,7 @@ public final class WritePath implements AutoCloseable {
                     requests.clear();
                 }
                 maybeSweep();
+                maybeScrub();
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
                 break;
@@ -201,6 +222,27 @@ public final class WritePath implements AutoCloseable {
         }
         // More due entries: sweep again right after the next group rather than a full interval later.
         nextSweepNanos = r.more() ? now : now + sweepIntervalNanos;
+    }
+
+    private void maybeScrub() {
+        long now = System.nanoTime();
+        if (now < nextScrubNanos || failure != null) {
+            return;
+        }
+        LocalReplica.ScrubStep step;
+        try {
+            step = replica.scrub(SCRUB_STEP_RECORDS, SCRUB_STEP_BYTES);
+        } catch (StorageException e) {
+            log.atWarn().setCause(e).log("scrub step failed; will retry");
+            nextScrubNanos = now + TimeUnit.MILLISECONDS.toNanos(SCRUB_PASS_PAUSE_MILLIS);
+            return;
+        }
+        boolean building = replica.keepsTrees() && !replica.trees().allReady();
+        long pause = building ? 0 : step.bytes() * 1_000_000_000L / scrubBytesPerSecond;
+        if (step.passEnded()) {
+            pause = Math.max(pause, TimeUnit.MILLISECONDS.toNanos(SCRUB_PASS_PAUSE_MILLIS));
+        }
+        nextScrubNanos = now + pause;
     }
 
     private void failQueued() {

@@ -4,6 +4,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import ch.qos.logback.classic.Level;
 import com.code_intelligence.jazzer.junit.FuzzTest;
+import io.cairn.antientropy.KeyVersion;
+import io.cairn.antientropy.SegmentTree;
 import io.cairn.message.Message;
 import io.cairn.message.MessageCodec;
 import io.cairn.record.CorruptRecordException;
@@ -134,6 +136,35 @@ class InternodeFrameFuzzTest {
                 }
             }
             case Message.WriteResponse w -> { }
+            case Message.TreeRequest t -> {
+                assertThat(t.partition()).isBetween(0, 0xFFFF);
+                assertThat(t.branches()).hasSizeLessThanOrEqualTo(SegmentTree.BRANCHES).doesNotHaveDuplicates();
+                for (int b : t.branches()) {
+                    assertThat(b).isBetween(0, SegmentTree.BRANCHES - 1);
+                }
+            }
+            case Message.TreeResponse t -> {
+                if (t.hashes() != null) {
+                    assertThat(t.hashes().length == 1 + SegmentTree.BRANCHES || t.hashes().length % SegmentTree.LEAVES_PER_BRANCH == 0).isTrue();
+                }
+            }
+            case Message.KeysRequest k -> {
+                assertThat(k.segments()).isNotEmpty().doesNotHaveDuplicates();
+                for (int seg : k.segments()) {
+                    assertThat(seg).isBetween(0, SegmentTree.SEGMENTS - 1);
+                }
+            }
+            case Message.KeysResponse k -> {
+                if (k.keys() != null) {
+                    for (KeyVersion e : k.keys().keys()) {
+                        checkKey(e.key());
+                        assertThat(e.valueBytes()).isNotNegative();
+                        if (!e.corrupt()) {
+                            assertThat(e.version().nodeId()).isBetween(1, MessageCodec.MAX_NODE_ID);
+                        }
+                    }
+                }
+            }
             case Message.Ping p -> assertThat(p.sentAtMillis()).isNotNegative();
             case Message.Pong p -> {
                 assertThat(p.pingSentAtMillis()).isNotNegative();
