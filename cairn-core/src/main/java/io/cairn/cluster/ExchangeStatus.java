@@ -19,13 +19,20 @@ public final class ExchangeStatus {
     public record Partition(String namespace, int partition, long sinceLastExchangeMillis, int differingSegments, int differingKeys,
                             long bytesToRepair, List<String> errors) {}
 
-    /** Counters since start. */
-    public record Totals(long rounds, long roundsClean, long roundsFailed, long keysPushed, long keysFetched, long bytesMoved) {
+    /**
+     * Counters since start.
+     *
+     * @param bytesMoved     value bytes of the records pushed and fetched
+     * @param bytesExchanged every byte the rounds this node started sent and received: tree
+     *                       hashes, listings, records, and about 64 bytes of framing per message
+     */
+    public record Totals(long rounds, long roundsClean, long roundsFailed, long keysPushed, long keysFetched, long bytesMoved,
+                         long bytesExchanged) {
         public Totals plus(Totals o) {
             return new Totals(rounds + o.rounds, roundsClean + o.roundsClean, roundsFailed + o.roundsFailed, keysPushed + o.keysPushed,
-                    keysFetched + o.keysFetched, bytesMoved + o.bytesMoved);
+                    keysFetched + o.keysFetched, bytesMoved + o.bytesMoved, bytesExchanged + o.bytesExchanged);
         }
 
-        public static final Totals ZERO = new Totals(0, 0, 0, 0, 0, 0);
+        public static final Totals ZERO = new Totals(0, 0, 0, 0, 0, 0, 0);
     }
 }

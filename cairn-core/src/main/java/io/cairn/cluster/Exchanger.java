@@ -32,7 +32,8 @@ import java.util.function.Supplier;
  * trees with each other replica's and reconcile what differs, as ordinary replica writes.
  *
  * <p><b>A round</b> (this node A, peer B, one partition): A takes its root and branch hashes
- * (stamped, see {@link TreeKeeper}) and asks B for B's. Branches that match are done. For up to
+ * (stamped, see {@link TreeKeeper}) and asks B for B's root; when the roots match, the round is
+ * done (two small messages). Else A asks for B's branch hashes; branches that match are done. For up to
  * {@value #MAX_BRANCHES_PER_ROUND} differing branches A compares segment hashes the same way, then
  * both list their records in up to {@code maxSegmentsPerRound} differing segments (keys, versions,
  * hashes: no values) and A reconciles key by key: the newer copy wins in either direction — A
@@ -92,6 +93,9 @@ final class Exchanger {
     private long keysPushed;
     private long keysFetched;
     private long bytesMoved;
+    private long bytesExchanged;
+    /** What a message costs besides its payload, for the byte accounting: framing, ids, epoch. */
+    static final int MESSAGE_OVERHEAD_BYTES = 64;
 
     Exchanger(int id, Shard shard, Map<Integer, Namespace> namespaces, ExchangeSettings settings, long requestTimeoutMillis,
               Transport transport, Scheduler scheduler, LocalStore local, RequestIds ids, HybridClock clock, FailureDetector detector,
@@ -207,6 +211,7 @@ final class Exchanger {
     /** After a round: the next one after the byte budget's wait and the cycle's spacing. */
     private void scheduleNext(Round r) {
         current = null;
+        bytesExchanged += r.bytes;
         long share = Math.max(1, settings.maxBytesPerSecond() / shard.count());
         long budgetWait = r.bytes * 1000 / share;
         long spacing = r.leftDifferences || !forced.isEmpty() ? 0 : settings.cycleMillis() / Math.max(1, cycle.size());
@@ -243,7 +248,7 @@ final class Exchanger {
                 r.fail("peer sent a bad listing: " + invalid);
             } else {
                 r.theirs = m.keys();
-                r.bytes += listingBytes(m.keys());
+                r.bytes += MESSAGE_OVERHEAD_BYTES + listingBytes(m.keys());
                 r.maybeReconcile();
             }
         }
@@ -254,6 +259,7 @@ final class Exchanger {
         Repair repair = r == null ? null : r.outstanding.get(m.requestId());
         if (repair != null && r.pair.peer() == from) {
             r.outstanding.remove(m.requestId());
+            r.bytes += MESSAGE_OVERHEAD_BYTES;
             if (m.stored()) {
                 keysPushed++;
                 r.done(repair, true);
@@ -270,6 +276,7 @@ final class Exchanger {
             return;
         }
         r.outstanding.remove(m.requestId());
+        r.bytes += MESSAGE_OVERHEAD_BYTES;
         if (m.error() != null) {
             r.done(repair, false);
             return;
@@ -313,6 +320,7 @@ final class Exchanger {
         long waiting;
         long[] myTop;
         long topStamp;
+        boolean askedBranches;
         int[] branches;
         long[] myLeaves;
         long leafStamp;
@@ -350,7 +358,7 @@ final class Exchanger {
                 }
                 myTop = snapshot.hashes();
                 topStamp = snapshot.stamp();
-                send(new Message.TreeRequest(epoch.getAsLong(), request(), pair.ns().id(), pair.partition(), new int[0]));
+                send(new Message.TreeRequest(epoch.getAsLong(), request(), pair.ns().id(), pair.partition(), Message.TreeRequest.Level.ROOT, new int[0]));
             });
         }
 
@@ -360,16 +368,39 @@ final class Exchanger {
         }
 
         private void send(Message m) {
-            bytes += 64;
+            bytes += MESSAGE_OVERHEAD_BYTES + switch (m) {
+                case Message.TreeRequest t -> t.branches().length;
+                case Message.KeysRequest k -> 2L * k.segments().length;
+                case Message.ReadRequest rr -> rr.key().length;
+                default -> 0L;
+            };
             transport.send(pair.peer(), m);
         }
 
         void onTree(Message.TreeResponse m) {
+            bytes += MESSAGE_OVERHEAD_BYTES;
             if (m.error() != null) {
                 fail("peer tree unavailable: " + m.error().message());
                 return;
             }
             long[] theirs = m.hashes();
+            if (!askedBranches) {
+                if (theirs.length != 1) {
+                    fail("peer sent " + theirs.length + " hashes for the root");
+                    return;
+                }
+                bytes += 8;
+                if (theirs[0] == myTop[0]) {
+                    // The whole partition agrees: every branch is confirmed at once.
+                    Arrays.fill(confirmedNow, topStamp);
+                    finish();
+                    return;
+                }
+                askedBranches = true;
+                send(new Message.TreeRequest(epoch.getAsLong(), request(), pair.ns().id(), pair.partition(), Message.TreeRequest.Level.BRANCHES,
+                        new int[0]));
+                return;
+            }
             if (branches == null) {
                 if (theirs.length != 1 + SegmentTree.BRANCHES) {
                     fail("peer sent " + theirs.length + " hashes for the root and branches");
@@ -404,7 +435,8 @@ final class Exchanger {
                     }
                     myLeaves = snapshot.hashes();
                     leafStamp = snapshot.stamp();
-                    send(new Message.TreeRequest(epoch.getAsLong(), request(), pair.ns().id(), pair.partition(), branches));
+                    send(new Message.TreeRequest(epoch.getAsLong(), request(), pair.ns().id(), pair.partition(), Message.TreeRequest.Level.LEAVES,
+                            branches));
                 });
                 return;
             }
@@ -578,7 +610,7 @@ final class Exchanger {
                         }
                         long rid = ids.next(Protocol.EXCHANGE_PUSH);
                         outstanding.put(rid, repair);
-                        bytes += repair.valueBytes();
+                        bytes += MESSAGE_OVERHEAD_BYTES + repair.valueBytes();
                         bytesMoved += repair.valueBytes();
                         transport.send(pair.peer(), new Message.WriteRequest(Protocol.EXCHANGE_PUSH, epoch.getAsLong(), rid, pair.ns().id(),
                                 repair.key(), record));
@@ -721,7 +753,7 @@ final class Exchanger {
         local.summary(ns, m.partition(), m.branches(), (snapshot, failure) -> transport.send(from, failure != null
                 ? new Message.TreeResponse(m.requestId(), null, Message.Failure.of(failure))
                 : snapshot == null ? new Message.TreeResponse(m.requestId(), null, new Message.Failure(ErrorCode.NOT_READY, "the tree is being built"))
-                : new Message.TreeResponse(m.requestId(), snapshot.hashes(), null)));
+                : new Message.TreeResponse(m.requestId(), Arrays.copyOf(snapshot.hashes(), m.answerSize()), null)));
     }
 
     /** A peer asks for this replica's records in some segments. */
@@ -777,7 +809,7 @@ final class Exchanger {
     }
 
     ExchangeStatus.Totals totals() {
-        return new ExchangeStatus.Totals(rounds, roundsClean, roundsFailed, keysPushed, keysFetched, bytesMoved);
+        return new ExchangeStatus.Totals(rounds, roundsClean, roundsFailed, keysPushed, keysFetched, bytesMoved, bytesExchanged);
     }
 
     /** Pairs with a forced round still queued. */

@@ -75,15 +75,29 @@ public sealed interface Message {
     }
 
     /**
-     * Anti-entropy ({@link Protocol#EXCHANGE}): send your tree hashes of this partition. With no
-     * branches: the root followed by the {@value SegmentTree#BRANCHES} branch hashes; else the
-     * {@value SegmentTree#LEAVES_PER_BRANCH} segment hashes of each branch named, in order.
+     * Anti-entropy ({@link Protocol#EXCHANGE}): send your tree hashes of this partition, at
+     * {@code level}: {@link Level#ROOT} the root alone (what agreeing replicas exchange: 8 bytes);
+     * {@link Level#BRANCHES} the root followed by the {@value SegmentTree#BRANCHES} branch hashes;
+     * {@link Level#LEAVES} the {@value SegmentTree#LEAVES_PER_BRANCH} segment hashes of each branch
+     * named, in order (branches are named only at this level, at least one).
      */
-    record TreeRequest(long epoch, long requestId, int namespaceId, int partition, int[] branches) implements Message {
+    record TreeRequest(long epoch, long requestId, int namespaceId, int partition, Level level, int[] branches) implements Message {
+        public enum Level { ROOT, BRANCHES, LEAVES }
+
         public TreeRequest {
-            if (branches.length > SegmentTree.BRANCHES) {
-                throw new IllegalArgumentException(branches.length + " branches");
+            Objects.requireNonNull(level);
+            if (branches.length > SegmentTree.BRANCHES || (level == Level.LEAVES) == (branches.length == 0)) {
+                throw new IllegalArgumentException(branches.length + " branches at level " + level);
             }
+        }
+
+        /** How many hashes the answer holds. */
+        public int answerSize() {
+            return switch (level) {
+                case ROOT -> 1;
+                case BRANCHES -> 1 + SegmentTree.BRANCHES;
+                case LEAVES -> branches.length * SegmentTree.LEAVES_PER_BRANCH;
+            };
         }
     }
 

@@ -29,14 +29,15 @@ import java.util.List;
  *   7 HintedWrite:   i64 epoch | i64 request id | u16 target node id | i32 namespace id | key | record
  *   8 Ping:          i64 epoch | i64 sequence | i64 sender's physical millis
  *   9 Pong:          i64 sequence | i64 the ping's millis, echoed | i64 ponger's physical millis
- *  10 TreeRequest:   i64 epoch | i64 request id | i32 namespace id | u16 partition | u8 count | u8 branch * count
+ *  10 TreeRequest:   i64 epoch | i64 request id | i32 namespace id | u16 partition | u8 level (0 root, 1 branches, 2 leaves) | u8 count | u8 branch * count
  *  11 TreeResponse:  i64 request id | i32 count (-1: failed) | i64 hash * count | failure
  *  12 KeysRequest:   i64 epoch | i64 request id | i32 namespace id | u16 partition | u16 count | u16 segment * count
  *  13 KeysResponse:  i64 request id | i32 count (-1: failed) | entry * count | u8 truncated | failure
  *     entry:         key | u8 flags (1 tombstone, 2 corrupt) | i64 version | u16 version node | i64 expiry | i64 hash | i32 value bytes
  * </pre>
- * A tree response holds 65 hashes (root and branches) or a multiple of 64 (segments of up to 64
- * branches); branches are 0..63 and segments 0..4095, each named at most once; a listed entry's
+ * A tree response holds 1 hash (the root), 65 (root and branches) or a multiple of 64 (segments of
+ * up to 64 branches); a tree request names branches exactly at level 2; branches are 0..63 and
+ * segments 0..4095, each named at most once; a listed entry's
  * version names a node 1..65535 unless it is flagged corrupt (then its version fields are 0).
  * Types 5 and 6 were heartbeats without clocks (wire version 2); they are retired. Since wire
  * version 4, failures carry a typed error code (the stable {@code ErrorCode} text; a code this
@@ -121,8 +122,9 @@ public final class MessageCodec {
             case Message.TreeRequest t -> {
                 checkEpoch(t.epoch());
                 checkIndexes(t.branches(), SegmentTree.BRANCHES);
-                ByteBuffer out = alloc(1 + 8 + 8 + 4 + 2 + 1 + t.branches().length).put(TREE_REQUEST).putLong(t.epoch()).putLong(t.requestId())
-                        .putInt(t.namespaceId()).putShort((short) checkPartition(t.partition())).put((byte) t.branches().length);
+                ByteBuffer out = alloc(1 + 8 + 8 + 4 + 2 + 1 + 1 + t.branches().length).put(TREE_REQUEST).putLong(t.epoch()).putLong(t.requestId())
+                        .putInt(t.namespaceId()).putShort((short) checkPartition(t.partition())).put((byte) t.level().ordinal())
+                        .put((byte) t.branches().length);
                 for (int b : t.branches()) {
                     out.put((byte) b);
                 }
@@ -240,11 +242,19 @@ public final class MessageCodec {
                     long id = in.getLong();
                     int ns = in.getInt();
                     int partition = Short.toUnsignedInt(in.getShort());
+                    int level = Byte.toUnsignedInt(in.get());
+                    if (level >= Message.TreeRequest.Level.values().length) {
+                        throw new CorruptRecordException("tree level " + level);
+                    }
                     int[] branches = new int[Byte.toUnsignedInt(in.get())];
                     for (int i = 0; i < branches.length; i++) {
                         branches[i] = Byte.toUnsignedInt(in.get());
                     }
-                    yield new Message.TreeRequest(epoch, id, ns, partition, indexes(branches, SegmentTree.BRANCHES));
+                    Message.TreeRequest.Level l = Message.TreeRequest.Level.values()[level];
+                    if (branches.length > SegmentTree.BRANCHES || (l == Message.TreeRequest.Level.LEAVES) == (branches.length == 0)) {
+                        throw new CorruptRecordException(branches.length + " branches named at tree level " + l);
+                    }
+                    yield new Message.TreeRequest(epoch, id, ns, partition, l, indexes(branches, SegmentTree.BRANCHES));
                 }
                 case TREE_RESPONSE -> {
                     long id = in.getLong();
@@ -315,7 +325,7 @@ public final class MessageCodec {
     }
 
     private static boolean validHashCount(int n) {
-        return n == 1 + SegmentTree.BRANCHES
+        return n == 1 || n == 1 + SegmentTree.BRANCHES
                 || (n > 0 && n % SegmentTree.LEAVES_PER_BRANCH == 0 && n / SegmentTree.LEAVES_PER_BRANCH <= SegmentTree.BRANCHES);
     }
 

@@ -101,10 +101,12 @@ class ClusterNodeHostileInputProperties {
         int namespace = gen.pick(Namespace.DEFAULT_ID, Namespace.DEFAULT_ID, 2, (int) gen.anyLong());
         byte[] key = gen.chance(0.8) ? gen.pick(keys) : gen.bytes(1, 2_000);
         return switch (gen.between(0, 10)) {
-            case 7 -> new Message.TreeRequest(Message.FIRST_EPOCH, id, namespace, gen.between(0, 0xFFFF),
-                    gen.chance(0.5) ? new int[0] : distinct(gen, gen.between(1, 64), 64));
+            case 7 -> gen.chance(0.5) ? new Message.TreeRequest(Message.FIRST_EPOCH, id, namespace, gen.between(0, 0xFFFF),
+                    gen.pick(Message.TreeRequest.Level.ROOT, Message.TreeRequest.Level.BRANCHES), new int[0])
+                    : new Message.TreeRequest(Message.FIRST_EPOCH, id, namespace, gen.between(0, 0xFFFF), Message.TreeRequest.Level.LEAVES,
+                    distinct(gen, gen.between(1, 64), 64));
             case 8 -> gen.chance(0.3) ? new Message.TreeResponse(id, null, new Message.Failure(ErrorCode.NOT_READY, "later"))
-                    : new Message.TreeResponse(id, hashes(gen, gen.pick(65, 64, 128, 64 * 16)), null);
+                    : new Message.TreeResponse(id, hashes(gen, gen.pick(1, 65, 64, 128, 64 * 16)), null);
             case 9 -> gen.chance(0.5) ? new Message.KeysRequest(Message.FIRST_EPOCH, id, namespace, gen.between(0, 300), distinct(gen, gen.between(1, 50), 4096))
                     : new Message.KeysResponse(id, new SegmentKeys(listing(gen, keys, now), gen.chance(0.3)), null);
             case 10 -> gen.chance(0.5) ? new Message.ReadResponse(Protocol.EXCHANGE, id, gen.chance(0.2) ? null : record(gen, now), null)

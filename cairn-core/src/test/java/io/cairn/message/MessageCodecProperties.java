@@ -196,10 +196,12 @@ class MessageCodecProperties {
         long id = gen.anyLong();
         byte[] key = gen.bytes(1, 40);
         return switch (gen.between(0, 10)) {
-            case 7 -> new Message.TreeRequest(gen.between(1L, Long.MAX_VALUE), id, (int) gen.anyLong(), gen.between(0, 0xFFFF),
-                    gen.chance(0.3) ? new int[0] : distinct(gen, gen.between(1, 64), 64));
+            case 7 -> gen.chance(0.5) ? new Message.TreeRequest(gen.between(1L, Long.MAX_VALUE), id, (int) gen.anyLong(), gen.between(0, 0xFFFF),
+                    gen.pick(Message.TreeRequest.Level.ROOT, Message.TreeRequest.Level.BRANCHES), new int[0])
+                    : new Message.TreeRequest(gen.between(1L, Long.MAX_VALUE), id, (int) gen.anyLong(), gen.between(0, 0xFFFF),
+                    Message.TreeRequest.Level.LEAVES, distinct(gen, gen.between(1, 64), 64));
             case 8 -> gen.chance(0.2) ? new Message.TreeResponse(id, null, failure(gen))
-                    : new Message.TreeResponse(id, longs(gen, gen.chance(0.5) ? 65 : 64 * gen.between(1, 64)), null);
+                    : new Message.TreeResponse(id, longs(gen, gen.pick(1, 65, 64 * gen.between(1, 64))), null);
             case 9 -> new Message.KeysRequest(gen.between(1L, Long.MAX_VALUE), id, (int) gen.anyLong(), gen.between(0, 0xFFFF),
                     distinct(gen, gen.between(1, 300), 4096));
             case 10 -> {

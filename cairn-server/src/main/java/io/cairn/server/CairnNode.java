@@ -102,7 +102,9 @@ public final class CairnNode implements AutoCloseable {
             // A cluster node keeps segment trees for anti-entropy, and purges only what its
             // exchanges confirmed every replica holds; a single node has no one to ask.
             PurgeLedger ledger = new PurgeLedger();
-            ReplicaAntiEntropy antiEntropy = config.cluster().enabled()
+            // With anti-entropy turned off (antiEntropy.enabled=false) a cluster node keeps no
+            // trees and purges by time alone, as before anti-entropy existed.
+            ReplicaAntiEntropy antiEntropy = config.cluster().enabled() && config.antiEntropy().enabled()
                     ? new ReplicaAntiEntropy(true, ledger, config.antiEntropy().purgeRecheck().toMillis()) : ReplicaAntiEntropy.NONE;
             this.replica = new LocalReplica(data, clock, config.durability(), config.ttl().purgeGrace().toMillis(), config.limits(), antiEntropy);
             this.writes = new WritePath(replica, config.write().queueCapacity(), config.write().maxGroupSize(), config.write().maxGroupBytes(),

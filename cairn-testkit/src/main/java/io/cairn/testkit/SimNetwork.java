@@ -219,7 +219,7 @@ final class SimNetwork {
             case Message.WriteResponse w -> "WriteResponse#" + w.requestId() + (w.stored() ? " stored" : " refused " + w.error());
             case Message.ReadRequest r -> "ReadRequest#" + r.requestId() + " " + str(r.key());
             case Message.ReadResponse r -> "ReadResponse#" + r.requestId() + " " + (r.error() != null ? "error " + r.error() : r.record());
-            case Message.TreeRequest t -> "TreeRequest#" + t.requestId() + " ns" + t.namespaceId() + "/p" + t.partition() + " branches " + Arrays.toString(t.branches());
+            case Message.TreeRequest t -> "TreeRequest#" + t.requestId() + " ns" + t.namespaceId() + "/p" + t.partition() + " " + t.level() + " " + Arrays.toString(t.branches());
             case Message.TreeResponse t -> "TreeResponse#" + t.requestId() + (t.error() != null ? " error " + t.error() : " " + t.hashes().length + " hashes");
             case Message.KeysRequest k -> "KeysRequest#" + k.requestId() + " ns" + k.namespaceId() + "/p" + k.partition() + " " + k.segments().length + " segments";
             case Message.KeysResponse k -> "KeysResponse#" + k.requestId() + (k.error() != null ? " error " + k.error()

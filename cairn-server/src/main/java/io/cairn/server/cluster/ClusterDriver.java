@@ -819,6 +819,7 @@ public final class ClusterDriver implements KvService, NamespacedService, Cluste
         t.put("keysPushed", r.totals().keysPushed());
         t.put("keysFetched", r.totals().keysFetched());
         t.put("bytesMoved", r.totals().bytesMoved());
+        t.put("bytesExchanged", r.totals().bytesExchanged());
         m.put("sinceStart", t);
         return m;
     }

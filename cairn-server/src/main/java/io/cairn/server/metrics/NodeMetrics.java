@@ -321,6 +321,9 @@ public final class NodeMetrics implements AutoCloseable {
                 .description("Records anti-entropy copied to another replica").register(registry);
         FunctionCounter.builder("cairn.repair.bytes.moved", s, x -> x.snapshot().repair().totals().bytesMoved()).baseUnit("bytes")
                 .description("Value bytes anti-entropy moved between replicas").register(registry);
+        FunctionCounter.builder("cairn.repair.bytes.exchanged", s, x -> x.snapshot().repair().totals().bytesExchanged()).baseUnit("bytes")
+                .description("Bytes the anti-entropy rounds this node started sent and received (trees, listings, records, framing)")
+                .register(registry);
     }
 
     /** For certificate expiry gauges: negative once {@code instant} has passed. */
