@@ -282,6 +282,13 @@ final class Coordinator {
         WriteTally.Decision d = p.tally.decision();
         if (!p.answered && d == WriteTally.Decision.ACKNOWLEDGED) {
             p.answered = true;
+            if (!p.tally.unanswered().isEmpty()) {
+                // Acknowledged with replicas still to answer: if they have not within the hint
+                // delay, their hints are stored then rather than at the request timeout, so a
+                // crash of this coordinator loses the knowledge of their missing copies only
+                // within that short window (anti-entropy repairs them regardless).
+                scheduler.schedule(settings.hintDelayMillis(), () -> hintUnanswered(p));
+            }
             int fallbackAcks = (int) p.tally.acked().stream().filter(p.fallbackFor::containsKey).count();
             p.done.accept(p.record.tombstone()
                     ? Answer.written(new OpResult.Deleted(p.record.version()), p.tally.acks(), fallbackAcks)
@@ -296,13 +303,21 @@ final class Coordinator {
         if (writes.get(p.id) != p) {
             return;
         }
+        hintUnanswered(p);
+        finishWrite(p);
+    }
+
+    /** Stores a hint for every participant that has not answered the write (once per target). */
+    private void hintUnanswered(PendingWrite p) {
+        if (writes.get(p.id) != p) {
+            return;
+        }
         for (int r : p.tally.unanswered()) {
             int target = p.fallbackFor.getOrDefault(r, r);
             if (p.hinted.add(target)) {
                 hint(target, p.ns, p.key, p.record);
             }
         }
-        finishWrite(p);
     }
 
     private void finishWrite(PendingWrite p) {

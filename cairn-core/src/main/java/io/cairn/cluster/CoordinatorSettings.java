@@ -8,9 +8,25 @@ package io.cairn.cluster;
  * @param sloppyQuorum whether fallback nodes may accept writes for unreachable home replicas and
  *                     count toward W (see {@link Coordinator}); off by default, because then an
  *                     acknowledged write may be missed by a read at R + W > N until hand-off completes
+ * @param hintDelayMillis once a write is acknowledged, how long a home replica that has not
+ *                        answered yet gets before the coordinator stores a hint for it (instead of
+ *                        waiting for the request timeout): the window in which a coordinator crash
+ *                        leaves the replica's missing copy to anti-entropy alone
  */
-public record CoordinatorSettings(long requestTimeoutMillis, long readRepairTimeoutMillis, boolean sloppyQuorum) {
+public record CoordinatorSettings(long requestTimeoutMillis, long readRepairTimeoutMillis, boolean sloppyQuorum, long hintDelayMillis) {
+    public static final long DEFAULT_HINT_DELAY_MILLIS = 100;
     public static final CoordinatorSettings DEFAULTS = new CoordinatorSettings(2_000, 500, false);
+
+    public CoordinatorSettings {
+        if (hintDelayMillis < 0 || hintDelayMillis > requestTimeoutMillis) {
+            throw new IllegalArgumentException("the hint delay must be between 0 and the request timeout");
+        }
+    }
+
+    /** With the default hint delay (or the request timeout, when shorter). */
+    public CoordinatorSettings(long requestTimeoutMillis, long readRepairTimeoutMillis, boolean sloppyQuorum) {
+        this(requestTimeoutMillis, readRepairTimeoutMillis, sloppyQuorum, Math.min(DEFAULT_HINT_DELAY_MILLIS, requestTimeoutMillis));
+    }
 
     /** Strict quorums: writes go to home replicas only. */
     public CoordinatorSettings(long requestTimeoutMillis, long readRepairTimeoutMillis) {
@@ -18,6 +34,10 @@ public record CoordinatorSettings(long requestTimeoutMillis, long readRepairTime
     }
 
     public CoordinatorSettings withSloppyQuorum(boolean on) {
-        return new CoordinatorSettings(requestTimeoutMillis, readRepairTimeoutMillis, on);
+        return new CoordinatorSettings(requestTimeoutMillis, readRepairTimeoutMillis, on, hintDelayMillis);
+    }
+
+    public CoordinatorSettings withHintDelay(long millis) {
+        return new CoordinatorSettings(requestTimeoutMillis, readRepairTimeoutMillis, sloppyQuorum, millis);
     }
 }

@@ -204,6 +204,37 @@ class CoordinatorTest {
         assertThat(coordinator.pendingRequests()).isZero();
     }
 
+    /** From outside: a coordinator killed between the acknowledgement and the timeout took the only knowledge of a missing copy with it. */
+    @Test
+    void anAcknowledgedWriteHintsAReplicaStillSilentAfterTheHintDelayNotAtTheTimeout() {
+        start(HOME_A, false, Set.of());
+
+        coordinator.put(ns, KEY, VALUE, null, Op.NO_TTL, Quorum.MAJORITY, answers::add);
+        answer(HOME_B, true);
+        assertThat(written().acks()).isEqualTo(2);
+        runFor(CoordinatorSettings.DEFAULT_HINT_DELAY_MILLIS - 1);
+        assertThat(hints.pendingCount()).as("the third replica may still answer").isZero();
+        runFor(1);
+        assertThat(hints.backlog()).as("hinted long before the %d ms timeout", TIMEOUT).containsOnlyKeys(HOME_C);
+
+        answer(HOME_C, true);
+        runFor(TIMEOUT);
+        assertThat(hints.pendingCount()).as("one hint, not a second at the timeout").isEqualTo(1);
+        assertThat(coordinator.pendingRequests()).isZero();
+    }
+
+    @Test
+    void aReplicaThatAnswersWithinTheHintDelayGetsNoHint() {
+        start(HOME_A, false, Set.of());
+
+        coordinator.put(ns, KEY, VALUE, null, Op.NO_TTL, Quorum.MAJORITY, answers::add);
+        answer(HOME_B, true);
+        runFor(CoordinatorSettings.DEFAULT_HINT_DELAY_MILLIS / 2);
+        answer(HOME_C, true);
+        runFor(TIMEOUT);
+        assertThat(hints.pendingCount()).isZero();
+    }
+
     @Test
     void aLateOrDuplicateFallbackAcknowledgementChangesNothing() {
         start(HOME_A, true, Set.of(HOME_C));

@@ -49,6 +49,10 @@ record Knobs(int nodes, int zones, int replicationFactor, int clients, int share
         // purged within the run) breaks sloppy quorum's promises, where a hint counts toward W:
         // only seeds without it take these.
         boolean diverge = !sloppyQuorum && exchange.nextInt(2) == 0;
+        // When an acknowledged write's unanswered replicas get their hints: at once, soon, or at the timeout.
+        settings = new ClusterSettings(settings.replicationFactor(), settings.heartbeatIntervalMillis(), settings.phiThreshold(),
+                settings.hintWindowMillis(), settings.hintReplayIntervalMillis(), settings.hintReplayBatch(), settings.hintReplayRate(),
+                settings.coordinator().withHintDelay(pick(exchange, 0L, 50L, requestTimeout)));
         boolean shortGrace = diverge && exchange.nextBoolean();
         if (shortGrace) {
             settings = new ClusterSettings(settings.replicationFactor(), settings.heartbeatIntervalMillis(), settings.phiThreshold(),
@@ -99,7 +103,7 @@ record Knobs(int nodes, int zones, int replicationFactor, int clients, int share
                 + "ms maxClockOffset=" + maxClockOffsetMillis + "ms nemesis~" + nemesisIntervalMillis + "ms maxDown=" + maxDown
                 + " heartbeat=" + settings.heartbeatIntervalMillis() + "ms replay=" + settings.hintReplayIntervalMillis()
                 + "ms/" + settings.hintReplayBatch() + " timeout=" + settings.coordinator().requestTimeoutMillis()
-                + "ms repair=" + settings.coordinator().readRepairTimeoutMillis() + "ms"
+                + "ms repair=" + settings.coordinator().readRepairTimeoutMillis() + "ms hintDelay=" + settings.coordinator().hintDelayMillis() + "ms"
                 + (sloppyQuorum() ? " sloppyQuorum" : "") + " exchangeCycle=" + settings.antiEntropy().cycleMillis() + "ms"
                 + " segments/keys/inFlight<=" + settings.antiEntropy().maxSegmentsPerRound() + "/" + settings.antiEntropy().maxKeysPerRound()
                 + "/" + settings.antiEntropy().maxInFlight() + " listing<=" + settings.antiEntropy().maxListingBytes() + "B"

@@ -94,6 +94,7 @@ public final class ConfigLoader {
         d.put("cluster.phiThreshold", "8");
         d.put("cluster.maxClockOffset", "500ms");
         d.put("cluster.hintWindow", "3h");
+        d.put("cluster.hintDelay", "100ms");
         d.put("cluster.hintReplayInterval", "1s");
         d.put("cluster.hintReplayBatch", "256");
         d.put("cluster.hintReplayRate", "4000");
@@ -348,8 +349,13 @@ public final class ConfigLoader {
             problems.add("ttl.purgeGrace (" + ttl.purgeGrace() + ") must be longer than cluster.hintWindow (" + hintWindow
                     + "), or a replica that missed a delete could resurrect the key");
         }
+        Duration requestTimeout = duration("cluster.requestTimeout", Duration.ofMillis(10), Duration.ofMinutes(5));
+        Duration hintDelay = duration("cluster.hintDelay", Duration.ZERO, Duration.ofMinutes(5));
+        if (requestTimeout != null && hintDelay != null && hintDelay.compareTo(requestTimeout) > 0) {
+            problems.add("cluster.hintDelay (" + hintDelay + ") must not be longer than cluster.requestTimeout (" + requestTimeout + ")");
+        }
         return new NodeConfig.Cluster(members, n, r, w,
-                duration("cluster.requestTimeout", Duration.ofMillis(10), Duration.ofMinutes(5)),
+                requestTimeout,
                 duration("cluster.readRepairTimeout", Duration.ofMillis(1), Duration.ofMinutes(5)),
                 duration("cluster.heartbeatInterval", Duration.ofMillis(10), Duration.ofMinutes(1)),
                 parse("cluster.phiThreshold", v -> {
@@ -367,7 +373,7 @@ public final class ConfigLoader {
                 bool("cluster.sloppyQuorum"),
                 bool("cluster.faultInjection"),
                 integer("cluster.shards", 1, Shard.MAX_SHARDS),
-                tlsDir());
+                tlsDir(), hintDelay);
     }
 
     private static String address(String hostPort) {

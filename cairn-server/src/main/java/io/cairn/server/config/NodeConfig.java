@@ -89,7 +89,7 @@ public record NodeConfig(
                           io.cairn.request.Quorum readQuorum, io.cairn.request.Quorum writeQuorum,
                           Duration requestTimeout, Duration readRepairTimeout, Duration heartbeatInterval,
                           Double phiThreshold, Duration maxClockOffset, Duration hintWindow, Duration hintReplayInterval, int hintReplayBatch, int hintReplayRate,
-                          boolean sloppyQuorum, boolean faultInjection, int shards, java.nio.file.Path tlsDir) {
+                          boolean sloppyQuorum, boolean faultInjection, int shards, java.nio.file.Path tlsDir, Duration hintDelay) {
         public boolean enabled() {
             return !members.isEmpty();
         }
