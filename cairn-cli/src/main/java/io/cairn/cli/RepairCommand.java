@@ -24,13 +24,19 @@ final class RepairCommand implements Runnable {
         throw new CommandLine.ParameterException(spec.commandLine(), "name a subcommand: status or run");
     }
 
-    private static String query(String namespace, Integer partition, boolean all) {
+    /** Which partitions a subcommand is about. */
+    static final class Scope {
+        @Option(names = "--namespace", paramLabel = "NS", description = "Only this namespace (default, idempotency, auth).") String namespace;
+        @Option(names = "--partition", paramLabel = "P", description = "Only this partition.") Integer partition;
+    }
+
+    private static String query(Scope scope, boolean all) {
         List<String> q = new ArrayList<>();
-        if (namespace != null) {
-            q.add("namespace=" + URLEncoder.encode(namespace, StandardCharsets.UTF_8));
+        if (scope.namespace != null) {
+            q.add("namespace=" + URLEncoder.encode(scope.namespace, StandardCharsets.UTF_8));
         }
-        if (partition != null) {
-            q.add("partition=" + partition);
+        if (scope.partition != null) {
+            q.add("partition=" + scope.partition);
         }
         if (all) {
             q.add("all=true");
@@ -51,13 +57,12 @@ final class RepairCommand implements Runnable {
                     + "the scrub's corrupt records found and repaired, and the partitions not yet converged.")
     static final class Status implements Callable<Integer> {
         @Mixin ClientCommands.Target target;
-        @Option(names = "--namespace", paramLabel = "NS", description = "Only this namespace (default, idempotency, auth).") String namespace;
-        @Option(names = "--partition", paramLabel = "P", description = "Only this partition.") Integer partition;
+        @Mixin Scope scope;
         @Option(names = "--all", description = "List every partition, converged ones too.") boolean all;
 
         @Override
         public Integer call() {
-            return print(target, HttpRequest.newBuilder(target.uri("/admin/repair" + query(namespace, partition, all))).GET());
+            return print(target, HttpRequest.newBuilder(target.uri("/admin/repair" + query(scope, all))).GET());
         }
     }
 
@@ -66,12 +71,11 @@ final class RepairCommand implements Runnable {
                     + "follow progress with 'repair status'.")
     static final class Run implements Callable<Integer> {
         @Mixin ClientCommands.Target target;
-        @Option(names = "--namespace", paramLabel = "NS", description = "Only this namespace (default, idempotency, auth).") String namespace;
-        @Option(names = "--partition", paramLabel = "P", description = "Only this partition.") Integer partition;
+        @Mixin Scope scope;
 
         @Override
         public Integer call() {
-            return print(target, HttpRequest.newBuilder(target.uri("/admin/repair" + query(namespace, partition, false)))
+            return print(target, HttpRequest.newBuilder(target.uri("/admin/repair" + query(scope, false)))
                     .POST(HttpRequest.BodyPublishers.noBody()));
         }
     }

@@ -95,6 +95,57 @@ class AntiEntropyIT {
         assertThat(bad.out() + bad.err()).contains("invalid_parameter");
     }
 
+    @Test
+    void aCorruptRecordAndALostDataDirectoryAreRepairedFromPeers() throws Exception {
+        cluster = new ClusterProcesses(tmp, 3, java.util.List.of("cluster.heartbeatInterval=100ms", "cluster.requestTimeout=1s",
+                "cluster.hintReplayInterval=200ms", "antiEntropy.cycle=3s"));
+        Map<String, String> etags = new LinkedHashMap<>();
+        for (int i = 0; i < 50; i++) {
+            etags.put("k" + i, put(1 + i % 3, "k" + i, "value-" + i, "all"));
+        }
+        // A bit flipped on node 2's disk while it is down (kill -9: no clean shutdown, trees rebuilt at start).
+        cluster.kill(2);
+        byte[] key = "k7".getBytes(java.nio.charset.StandardCharsets.UTF_8);
+        byte[] storageKey = io.cairn.storage.Keyspace.data(io.cairn.namespace.Namespace.DEFAULT_ID,
+                io.cairn.namespace.Namespace.defaults(0).partitionOf(key), key);
+        try (var engine = new io.cairn.server.rocks.RocksEngine(tmp.resolve("node-2").resolve("rocksdb"),
+                io.cairn.server.rocks.RocksSettings.DEFAULTS)) {
+            byte[] raw = engine.get(storageKey);
+            raw[raw.length - 6] ^= 0x10;
+            engine.write(new io.cairn.storage.WriteBatch().put(storageKey, raw), io.cairn.storage.Durability.SYNC);
+        }
+        cluster.start(2);
+        cluster.awaitSeesEveryoneAlive(2);
+        long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
+        while (true) {
+            JsonNode scrub = JSON.readTree(send(cluster.request(2, "/admin/repair").GET().build()).body()).path("scrub");
+            if (scrub.path("corruptFound").asLong() == 1 && scrub.path("corruptRepaired").asLong() == 1) {
+                break;
+            }
+            assertThat(System.nanoTime()).as("the scrub found the flipped record and a peer's copy replaced it: %s", scrub).isLessThan(deadline);
+            Thread.sleep(300);
+        }
+
+        // Node 3 loses its whole data directory (but keeps its certificate and credential).
+        cluster.kill(3);
+        deleteTree(tmp.resolve("node-3").resolve("rocksdb"));
+        cluster.start(3);
+        cluster.awaitSeesEveryoneAlive(3);
+        deadline = System.nanoTime() + Duration.ofSeconds(90).toNanos();
+        while (!converged(etags)) {
+            assertThat(System.nanoTime()).as("node 3 rebuilt by anti-entropy").isLessThan(deadline);
+            Thread.sleep(500);
+        }
+    }
+
+    private static void deleteTree(Path dir) throws IOException {
+        try (var files = java.nio.file.Files.walk(dir)) {
+            for (Path p : files.sorted(java.util.Comparator.reverseOrder()).toList()) {
+                java.nio.file.Files.delete(p);
+            }
+        }
+    }
+
     /** Whether every replica of every key holds the version given (inspection: nothing is repaired by looking). */
     private boolean converged(Map<String, String> etags) throws Exception {
         for (Map.Entry<String, String> e : etags.entrySet()) {

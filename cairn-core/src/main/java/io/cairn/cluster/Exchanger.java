@@ -6,6 +6,8 @@ import io.cairn.antientropy.SegmentKeys;
 import io.cairn.antientropy.SegmentTree;
 import io.cairn.antientropy.TreeKeeper;
 import io.cairn.clock.HybridClock;
+import io.cairn.clock.Version;
+import io.cairn.record.Record;
 import io.cairn.error.ErrorCode;
 import io.cairn.message.Message;
 import io.cairn.message.Protocol;
@@ -39,7 +41,8 @@ import java.util.function.Supplier;
  * hashes: no values) and A reconciles key by key: the newer copy wins in either direction — A
  * pushes its record to B ({@link Protocol#EXCHANGE_PUSH}) or fetches B's and applies it
  * ({@link Protocol#EXCHANGE} reads) — through the replica write path, last-writer-wins as any
- * replica write. A copy failing its checksum loses to a healthy one. A tombstone or expired record
+ * replica write. A copy failing its checksum loses to a healthy one; a corrupt copy of a key the
+ * peer holds nothing of becomes a tombstone of version 0 (see {@link Action#DROP}). A tombstone or expired record
  * past the purge grace that the other side lacks entirely is left alone: copying it would only
  * bring back what a purge removed, and the side that lacks the key holds nothing it could
  * resurrect. At most {@code maxKeysPerRound} records move per round, {@code maxInFlight} at once;
@@ -307,8 +310,23 @@ final class Exchanger {
 
     // ---------------------------------------------------------------- a round
 
-    /** One record to move: pushed to the peer or fetched from it. */
-    private record Repair(byte[] key, boolean push, int branch, long valueBytes) {}
+    /** What to do about a key the two replicas disagree on. */
+    private enum Action {
+        /** This replica's copy is newer (or the peer's is corrupt): send it. */
+        PUSH,
+        /** The peer's copy is newer (or this replica's is corrupt): fetch and apply it. */
+        FETCH,
+        /**
+         * This replica's copy is corrupt and the peer holds nothing under the key: replace the
+         * corrupt copy with a tombstone of version 0, which any real version supersedes (another
+         * replica's healthy copy still wins) and the purge rule then removes like any tombstone
+         * past its grace. The corrupt bytes stay in quarantine.
+         */
+        DROP
+    }
+
+    /** One record to repair. */
+    private record Repair(byte[] key, Action action, int branch, long valueBytes) {}
 
     private final class Round {
         final Pair pair;
@@ -555,46 +573,54 @@ final class Exchanger {
         /** What to do about one key listed by either side. */
         private void decide(byte[] key, KeyVersion m, KeyVersion t, long now) {
             int branch = SegmentTree.segmentOf(key) / SegmentTree.LEAVES_PER_BRANCH;
-            Boolean push;
+            Action action;
             if (m != null && t != null && m.hash() == t.hash()) {
                 return;
             }
             if (m == null) {
-                push = t.corrupt() || t.purgeableAt(now, settings.purgeGraceMillis()) ? null : false;
+                // The peer alone holds it; its own rounds deal with a corrupt copy of its own.
+                action = t.corrupt() || t.purgeableAt(now, settings.purgeGraceMillis()) ? null : Action.FETCH;
             } else if (t == null) {
-                push = m.corrupt() || m.purgeableAt(now, settings.purgeGraceMillis()) ? null : true;
+                action = m.corrupt() ? Action.DROP : m.purgeableAt(now, settings.purgeGraceMillis()) ? null : Action.PUSH;
             } else if (m.corrupt() && t.corrupt()) {
                 // Neither copy can repair the other; another replica's may.
                 unresolved[branch] = true;
-                push = null;
+                action = null;
             } else if (m.corrupt() || t.corrupt()) {
-                push = t.corrupt();
+                action = t.corrupt() ? Action.PUSH : Action.FETCH;
             } else if (m.version().equals(t.version())) {
                 // One version, two contents: cannot happen short of a bug; leave it to be seen.
                 unresolved[branch] = true;
-                push = null;
+                action = null;
             } else {
-                push = m.version().isNewerThan(t.version());
+                action = m.version().isNewerThan(t.version()) ? Action.PUSH : Action.FETCH;
             }
-            if (push == null) {
+            if (action == null) {
                 return;
             }
             differingKeys++;
-            long size = key.length + (push ? m.valueBytes() : t.valueBytes());
+            long size = key.length + switch (action) {
+                case PUSH -> m.valueBytes();
+                case FETCH -> t.valueBytes();
+                case DROP -> 0;
+            };
             bytesToRepair += size;
             if (queue.size() + outstanding.size() + inFlight >= settings.maxKeysPerRound()) {
                 unresolved[branch] = true;
                 leftDifferences = true;
                 return;
             }
-            queue.add(new Repair(key, push, branch, size));
+            queue.add(new Repair(key, action, branch, size));
         }
 
         private void pump() {
             while (!ended && inFlight < settings.maxInFlight() && !queue.isEmpty()) {
                 Repair repair = queue.poll();
                 inFlight++;
-                if (repair.push()) {
+                if (repair.action() == Action.DROP) {
+                    local.apply(pair.ns(), List.of(new Op.Apply(repair.key(), Record.tombstone(new Version(0, id)))),
+                            (results, failure) -> done(repair, failure == null && OpResult.stored(results.get(0))));
+                } else if (repair.action() == Action.PUSH) {
                     local.read(pair.ns(), repair.key(), (record, failure) -> {
                         if (ended) {
                             return;

@@ -92,7 +92,9 @@ final class HistoryChecker {
             Operation floor = newestAcknowledged(f.key());
             Record newest = null;
             for (Record r : f.stored().values()) {
-                if (r != null && (newest == null || r.version().isNewerThan(newest.version()))) {
+                // A tombstone of version 0 is anti-entropy's placeholder for a corrupt copy nobody else had: nothing.
+                boolean placeholder = r != null && r.tombstone() && r.version().timestamp() == 0;
+                if (r != null && !placeholder && (newest == null || r.version().isNewerThan(newest.version()))) {
                     newest = r;
                 }
             }

@@ -191,7 +191,9 @@ final class Invariants {
     /** A record seen anywhere: in a message on the wire, or stored on a disk. */
     void observe(Record r, String where) {
         Version v = r.version();
-        if (forged.contains(v)) {
+        if (forged.contains(v) || (v.timestamp() == 0 && r.tombstone())) {
+            // Forged, or the placeholder tombstone (version 0, never issued by a clock) that
+            // anti-entropy puts in place of a corrupt copy no other replica holds anything of.
             return;
         }
         Map<Long, Long> issued = seen.get(v.nodeId());

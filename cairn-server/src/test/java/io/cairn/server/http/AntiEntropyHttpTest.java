@@ -84,7 +84,7 @@ class AntiEntropyHttpTest {
         }
         nodes[2].close();
         nodes[2] = null;
-        awaitDown(nodes[0], 3);
+        nodes[0].awaitDown(3);
         for (int i = 0; i < 40; i++) {
             written.put("k" + i, etag(ok(nodes[0].put("/kv/k" + i, "value-" + i))));
         }
@@ -210,19 +210,6 @@ class AntiEntropyHttpTest {
     private static HttpResponse<byte[]> ok(HttpResponse<byte[]> r) {
         assertThat(r.statusCode()).as(TestNode.describe(r)).isBetween(200, 204);
         return r;
-    }
-
-    private static void awaitDown(TestNode n, int peer) throws InterruptedException {
-        long deadline = System.nanoTime() + 20_000_000_000L;
-        while (true) {
-            for (JsonNode m : json(n.get("/admin/cluster")).path("members")) {
-                if (m.path("id").asInt() == peer && m.path("down").asBoolean()) {
-                    return;
-                }
-            }
-            assertThat(System.nanoTime()).as("node %d declared down within 20 s", peer).isLessThan(deadline);
-            Thread.sleep(100);
-        }
     }
 
     private static void deleteTree(Path dir) throws IOException {

@@ -43,7 +43,7 @@ class SloppyQuorumHttpTest {
         String key = keyWithReplicas(1, 3);
         nodes[2].close();
         nodes[2] = null;
-        awaitDown(nodes[0], 3);
+        nodes[0].awaitDown(3);
 
         HttpResponse<byte[]> put = nodes[0].put("/kv/" + key + "?w=all", "kept");
         assertThat(put.statusCode()).as(TestNode.describe(put)).isEqualTo(200);
@@ -71,7 +71,7 @@ class SloppyQuorumHttpTest {
         String key = keyWithReplicas(1, 3);
         nodes[2].close();
         nodes[2] = null;
-        awaitDown(nodes[0], 3);
+        nodes[0].awaitDown(3);
         HttpResponse<byte[]> put = nodes[0].put("/kv/" + key + "?w=all", "refused");
         assertThat(put.statusCode()).isEqualTo(503);
         assertThat(json(put).path("code").asText()).isEqualTo("quorum_unavailable");
@@ -115,19 +115,4 @@ class SloppyQuorumHttpTest {
             }
         }
     }
-
-    private static void awaitDown(TestNode n, int peer) throws InterruptedException {
-        long deadline = System.nanoTime() + 20_000_000_000L;
-        while (true) {
-            for (JsonNode m : json(n.get("/admin/cluster")).path("members")) {
-                // "down": every shard's failure detector has noticed, so whichever coordinates the key does.
-                if (m.path("id").asInt() == peer && m.path("down").asBoolean()) {
-                    return;
-                }
-            }
-            assertThat(System.nanoTime()).as("node %d declared down within 20 s", peer).isLessThan(deadline);
-            Thread.sleep(100);
-        }
-    }
-
 }

@@ -196,6 +196,23 @@ final class TestNode implements AutoCloseable {
         throw new AssertionError("not every member is alive after 20 s: " + text(get("/admin/cluster")));
     }
 
+    /**
+     * Waits (20 s at most) until {@code peer} is down as this node sees it: every core shard's
+     * failure detector has noticed, so whichever coordinates a key does.
+     */
+    void awaitDown(int peer) throws InterruptedException {
+        long deadline = System.nanoTime() + 20_000_000_000L;
+        while (System.nanoTime() < deadline) {
+            for (JsonNode m : json(get("/admin/cluster")).path("members")) {
+                if (m.path("id").asInt() == peer && m.path("down").asBoolean()) {
+                    return;
+                }
+            }
+            Thread.sleep(100);
+        }
+        throw new AssertionError("node " + peer + " not declared down within 20 s: " + text(get("/admin/cluster")));
+    }
+
     /** Waits (10 s at most) until this node's audit log holds a line containing {@code text}; returns that line. */
     String awaitAudit(String text) throws IOException, InterruptedException {
         Path file = dataDir.resolve("audit").resolve("audit.log");
