@@ -194,7 +194,9 @@ public final class LocalReplica {
                 g.batch.put(Keyspace.meta(META_HLC), ByteBuffer.allocate(8).putLong(clock.lastTimestamp()).array());
                 engine.write(g.batch, durability);
                 stats.idempotencyRecords.addAndGet(g.newIdempotencyRecords);
-                stats.corruptRepaired.add(g.corruptReplaced);
+                for (byte[] storageKey : g.corruptReplaced) {
+                    stats.corruptRepairedIn(Keyspace.namespaceOf(storageKey), Keyspace.partitionOf(storageKey));
+                }
             }
             applyToTrees(g.changes);
         } finally {
@@ -231,7 +233,8 @@ public final class LocalReplica {
         final long stamp = trees == null ? 0 : trees.beginGroup();
         final List<TreeChange> changes = new ArrayList<>();
         long newIdempotencyRecords;
-        long corruptReplaced;
+        // Storage keys whose corrupt copy this group replaces with a healthy one.
+        final List<byte[]> corruptReplaced = new ArrayList<>();
 
         WriteOutcome apply(WriteRequest request) {
             Namespace ns = request.namespace();
@@ -343,7 +346,7 @@ public final class LocalReplica {
                 } catch (CorruptRecordException e) {
                     // The incoming copy repairs the corrupt one.
                     stats.corruptRecords.increment();
-                    corruptReplaced++;
+                    corruptReplaced.add(storageKey);
                     current = null;
                     oldHash = TreeKeeper.corruptHash(raw);
                 }
@@ -601,6 +604,7 @@ public final class LocalReplica {
                     // Kept aside for a post-mortem; the record itself stays (never served) until a healthy copy replaces it.
                     quarantine.put(q, e.value());
                     corrupt++;
+                    stats.corruptFoundIn(Keyspace.namespaceOf(e.key()), Keyspace.partitionOf(e.key()));
                 }
             }
             if (trees != null) {
@@ -612,7 +616,6 @@ public final class LocalReplica {
         }
         stats.scrubbedRecords.add(chunk.size());
         stats.scrubbedBytes.add(bytes);
-        stats.corruptFound.add(corrupt);
         boolean ended = chunk.size() < maxRecords && (chunk.isEmpty() || bytes < maxBytes);
         if (ended) {
             if (trees != null) {

@@ -1,5 +1,7 @@
 package io.cairn.replica;
 
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.LongAdder;
 
@@ -23,6 +25,36 @@ public final class ReplicaStats {
     final LongAdder scrubbedRecords = new LongAdder();
     final LongAdder scrubbedBytes = new LongAdder();
     final LongAdder scrubPasses = new LongAdder();
+    // (namespace id << 16 | partition) → {found, repaired}; only partitions that had a corrupt record.
+    private final Map<Long, long[]> corruptByPartition = new ConcurrentHashMap<>();
+
+    void corruptFoundIn(int namespaceId, int partition) {
+        corruptFound.increment();
+        corruptByPartition.compute(slot(namespaceId, partition), (k, v) -> {
+            long[] c = v == null ? new long[2] : v;
+            c[0]++;
+            return c;
+        });
+    }
+
+    void corruptRepairedIn(int namespaceId, int partition) {
+        corruptRepaired.increment();
+        corruptByPartition.compute(slot(namespaceId, partition), (k, v) -> {
+            long[] c = v == null ? new long[2] : v;
+            c[1]++;
+            return c;
+        });
+    }
+
+    /** Corrupt records found and repaired in one partition of a namespace: {found, repaired}. */
+    public long[] corruptIn(int namespaceId, int partition) {
+        long[] c = corruptByPartition.get(slot(namespaceId, partition));
+        return c == null ? new long[2] : c.clone();
+    }
+
+    private static long slot(int namespaceId, int partition) {
+        return ((long) namespaceId << 16) | partition;
+    }
 
     public long corruptRecords() { return corruptRecords.sum(); }
     public long writeGroups() { return writeGroups.sum(); }

@@ -145,6 +145,11 @@ class AntiEntropyHttpTest {
         }
         awaitReplicasHold(Map.of("precious", tag));
         assertThat(TestNode.text(nodes[1].get("/kv/precious?r=all"))).isEqualTo("the value");
+        int partition = Namespace.defaults(0).partitionOf(key);
+        JsonNode rows = json(nodes[1].get("/admin/repair?namespace=default&partition=" + partition)).path("partitionsShown");
+        assertThat(rows).as("a partition that had a corrupt record is shown: %s", rows).hasSize(1);
+        assertThat(rows.get(0).path("corruptFound").asLong()).isEqualTo(1);
+        assertThat(rows.get(0).path("corruptRepaired").asLong()).isEqualTo(1);
     }
 
     @Test
