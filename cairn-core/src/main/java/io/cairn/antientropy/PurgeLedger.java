@@ -20,11 +20,6 @@ public final class PurgeLedger implements PurgeGate {
         confirmed.put(TreeKeeper.slotKey(namespaceId, partition), byBranch.clone());
     }
 
-    /** Forgets a partition's confirmations (its replicas changed). */
-    public void forget(int namespaceId, int partition) {
-        confirmed.remove(TreeKeeper.slotKey(namespaceId, partition));
-    }
-
     @Override
     public boolean confirmed(int namespaceId, int partition, int branch, long stamp) {
         long[] c = confirmed.get(TreeKeeper.slotKey(namespaceId, partition));

@@ -26,9 +26,4 @@ public record ExchangeSettings(boolean enabled, long cycleMillis, int maxSegment
             throw new IllegalArgumentException("anti-entropy settings out of range: " + this);
         }
     }
-
-    public ExchangeSettings withEnabled(boolean on) {
-        return new ExchangeSettings(on, cycleMillis, maxSegmentsPerRound, maxKeysPerRound, maxListingBytes, maxBytesPerSecond, maxInFlight,
-                purgeGraceMillis);
-    }
 }

@@ -20,7 +20,6 @@ import io.cairn.request.OpResult;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Arrays;
-import java.util.Collection;
 import java.util.Deque;
 import java.util.HashMap;
 import java.util.List;
@@ -125,7 +124,6 @@ final class Exchanger {
     /** What the last round of a pair found. */
     static final class PairState {
         long lastCompletedMillis = -1;
-        long lastCleanMillis = -1;
         int differingSegments;
         int differingKeys;
         long bytesToRepair;
@@ -708,7 +706,6 @@ final class Exchanger {
                 s.differingKeys = Math.max(0, differingKeys);
                 s.bytesToRepair = Math.max(0, bytesToRepair);
                 if (!leftDifferences && differingKeys <= 0) {
-                    s.lastCleanMillis = s.lastCompletedMillis;
                     s.differingSegments = 0;
                 }
             } else {
@@ -841,9 +838,5 @@ final class Exchanger {
     /** Pairs with a forced round still queued. */
     int forcedPending() {
         return forced.size() + (current != null ? 1 : 0);
-    }
-
-    Collection<Namespace> namespaces() {
-        return namespaces.values();
     }
 }

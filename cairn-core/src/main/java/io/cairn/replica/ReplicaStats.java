@@ -1,5 +1,6 @@
 package io.cairn.replica;
 
+import io.cairn.antientropy.TreeKeeper;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicLong;
@@ -30,7 +31,7 @@ public final class ReplicaStats {
 
     void corruptFoundIn(int namespaceId, int partition) {
         corruptFound.increment();
-        corruptByPartition.compute(slot(namespaceId, partition), (k, v) -> {
+        corruptByPartition.compute(TreeKeeper.slotKey(namespaceId, partition), (k, v) -> {
             long[] c = v == null ? new long[2] : v;
             c[0]++;
             return c;
@@ -39,7 +40,7 @@ public final class ReplicaStats {
 
     void corruptRepairedIn(int namespaceId, int partition) {
         corruptRepaired.increment();
-        corruptByPartition.compute(slot(namespaceId, partition), (k, v) -> {
+        corruptByPartition.compute(TreeKeeper.slotKey(namespaceId, partition), (k, v) -> {
             long[] c = v == null ? new long[2] : v;
             c[1]++;
             return c;
@@ -48,12 +49,8 @@ public final class ReplicaStats {
 
     /** Corrupt records found and repaired in one partition of a namespace: {found, repaired}. */
     public long[] corruptIn(int namespaceId, int partition) {
-        long[] c = corruptByPartition.get(slot(namespaceId, partition));
+        long[] c = corruptByPartition.get(TreeKeeper.slotKey(namespaceId, partition));
         return c == null ? new long[2] : c.clone();
-    }
-
-    private static long slot(int namespaceId, int partition) {
-        return ((long) namespaceId << 16) | partition;
     }
 
     public long corruptRecords() { return corruptRecords.sum(); }
