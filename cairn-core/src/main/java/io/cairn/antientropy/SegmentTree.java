@@ -92,6 +92,21 @@ public final class SegmentTree {
         return root;
     }
 
+    /** Whether every segment is 0 (no record, or records whose hashes cancel out: practically never). */
+    public boolean isEmpty() {
+        for (long b : branches) {
+            if (b != 0) {
+                return false;
+            }
+        }
+        for (long seg : segments) {
+            if (seg != 0) {
+                return false;
+            }
+        }
+        return true;
+    }
+
     public long[] branches() {
         return branches.clone();
     }

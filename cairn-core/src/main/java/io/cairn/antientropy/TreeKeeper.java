@@ -218,7 +218,7 @@ public final class TreeKeeper {
         }
         for (Slot slot : slots.subMap(fromExclusive + 1, toExclusive).values()) {
             synchronized (slot) {
-                if (slot.tree.root() != 0 || !slot.tree.equals(new SegmentTree())) {
+                if (!slot.tree.isEmpty()) {
                     countMismatch();
                     slot.tree = new SegmentTree();
                 }
@@ -238,7 +238,7 @@ public final class TreeKeeper {
         Map<Long, SegmentTree> out = new java.util.TreeMap<>();
         for (Slot slot : slots.values()) {
             synchronized (slot) {
-                if (!slot.tree.equals(new SegmentTree())) {
+                if (!slot.tree.isEmpty()) {
                     out.put(slot.key, SegmentTree.decode(slot.tree.encode()));
                 }
             }

@@ -109,7 +109,7 @@ public final class CairnNode implements AutoCloseable {
             this.replica = new LocalReplica(data, clock, config.durability(), config.ttl().purgeGrace().toMillis(), config.limits(), antiEntropy);
             this.writes = new WritePath(replica, config.write().queueCapacity(), config.write().maxGroupSize(), config.write().maxGroupBytes(),
                     config.ttl().sweepInterval().toMillis(), config.ttl().sweepBatchSize(), config.antiEntropy().scrubBytesPerSecond(),
-                    () -> stalled, health);
+                    config.antiEntropy().scrubInterval().toMillis(), () -> stalled, health);
             started.push(writes);
             this.metrics = new NodeMetrics();
             metrics.bindHealth(health);

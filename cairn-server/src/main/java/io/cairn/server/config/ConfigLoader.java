@@ -109,6 +109,7 @@ public final class ConfigLoader {
         d.put("antiEntropy.maxBytesPerSecond", "8MiB");
         d.put("antiEntropy.maxInFlight", "32");
         d.put("antiEntropy.scrubRate", "16MiB");
+        d.put("antiEntropy.scrubInterval", "24h");
         d.put("antiEntropy.purgeRecheck", "1m");
         d.put("audit.maxFileBytes", "16MiB");
         d.put("audit.maxFiles", "8");
@@ -280,6 +281,7 @@ public final class ConfigLoader {
                 size("antiEntropy.maxBytesPerSecond", 1024, 1L << 40),
                 integer("antiEntropy.maxInFlight", 1, 10_000),
                 size("antiEntropy.scrubRate", 1024, 1L << 40),
+                duration("antiEntropy.scrubInterval", Duration.ofSeconds(1), Duration.ofDays(365)),
                 duration("antiEntropy.purgeRecheck", Duration.ofMillis(1), Duration.ofDays(1)));
         if (!problems.isEmpty()) {
             throw new ConfigException(problems);

@@ -103,10 +103,11 @@ public record NodeConfig(
      * @param scrubBytesPerSecond how fast the scrub reads records to check their checksums and
      *                            rebuild the trees (the first build after a crash runs unthrottled
      *                            between writes)
+     * @param scrubInterval       a scrub pass (over every record) starts at most this often
      * @param purgeRecheck        how long a purge the purge rule held back waits to be asked again
      */
     public record AntiEntropy(boolean enabled, Duration cycle, int maxSegmentsPerRound, int maxKeysPerRound, long maxListingBytes,
-                              long maxBytesPerSecond, int maxInFlight, long scrubBytesPerSecond, Duration purgeRecheck) {}
+                              long maxBytesPerSecond, int maxInFlight, long scrubBytesPerSecond, Duration scrubInterval, Duration purgeRecheck) {}
 
     /** TTL defaults and the expiry sweeper. */
     public record Ttl(Duration defaultTtl, Duration sweepInterval, int sweepBatchSize, Duration purgeGrace) {}

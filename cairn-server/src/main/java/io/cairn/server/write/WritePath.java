@@ -40,7 +40,9 @@ import org.slf4j.LoggerFactory;
  * scrub ({@link LocalReplica#scrub}): a step of at most {@value #SCRUB_STEP_RECORDS} records at a
  * time, paced to {@code scrubBytesPerSecond}, except while a cluster node's segment trees are
  * being built after a crash (then steps run back to back between groups, so exchanges can start
- * soon). A pass over all the data that ends waits at least {@value #SCRUB_PASS_PAUSE_MILLIS} ms.
+ * soon). A pass over all the data starts at most once per {@code scrubIntervalMillis} (counted
+ * from the start of the previous pass), and never sooner than {@value #SCRUB_PASS_PAUSE_MILLIS} ms
+ * after the previous one ended.
  *
  * <p><b>Failure.</b> A storage write error fails the group's requests as outcome unknown and
  * stops the node from accepting writes ({@link #failed()}).
@@ -62,22 +64,26 @@ public final class WritePath implements AutoCloseable {
 
     private final Thread applier;
     private final long scrubBytesPerSecond;
+    private final long scrubIntervalNanos;
     private long nextScrubNanos;
+    private long scrubPassStartedNanos;
     private volatile boolean running = true;
     private volatile Throwable failure;
     private long nextSweepNanos;
 
     public WritePath(LocalReplica replica, int queueCapacity, int maxGroupSize, long maxGroupBytes,
                      long sweepIntervalMillis, int sweepBatchSize, BooleanSupplier storageStalled, NodeHealth health) {
-        this(replica, queueCapacity, maxGroupSize, maxGroupBytes, sweepIntervalMillis, sweepBatchSize, 16L << 20, storageStalled, health);
+        this(replica, queueCapacity, maxGroupSize, maxGroupBytes, sweepIntervalMillis, sweepBatchSize, 16L << 20, 24 * 3_600_000L,
+                storageStalled, health);
     }
 
-    public WritePath(LocalReplica replica, int queueCapacity, int maxGroupSize, long maxGroupBytes,
-                     long sweepIntervalMillis, int sweepBatchSize, long scrubBytesPerSecond, BooleanSupplier storageStalled, NodeHealth health) {
-        if (scrubBytesPerSecond < 1) {
-            throw new IllegalArgumentException("the scrub rate must be positive");
+    public WritePath(LocalReplica replica, int queueCapacity, int maxGroupSize, long maxGroupBytes, long sweepIntervalMillis,
+                     int sweepBatchSize, long scrubBytesPerSecond, long scrubIntervalMillis, BooleanSupplier storageStalled, NodeHealth health) {
+        if (scrubBytesPerSecond < 1 || scrubIntervalMillis < 1) {
+            throw new IllegalArgumentException("the scrub rate and interval must be positive");
         }
         this.scrubBytesPerSecond = scrubBytesPerSecond;
+        this.scrubIntervalNanos = TimeUnit.MILLISECONDS.toNanos(scrubIntervalMillis);
         this.replica = replica;
         this.queue = new ArrayBlockingQueue<>(queueCapacity);
         this.maxGroupSize = maxGroupSize;
@@ -88,6 +94,7 @@ public final class WritePath implements AutoCloseable {
         this.health = health;
         this.nextSweepNanos = System.nanoTime() + sweepIntervalNanos;
         this.nextScrubNanos = System.nanoTime();
+        this.scrubPassStartedNanos = nextScrubNanos;
         this.applier = new Thread(this::run, "cairn-write-applier");
         this.applier.setDaemon(true);
         this.applier.start();
@@ -239,10 +246,13 @@ public final class WritePath implements AutoCloseable {
         }
         boolean building = replica.keepsTrees() && !replica.trees().allReady();
         long pause = building ? 0 : step.bytes() * 1_000_000_000L / scrubBytesPerSecond;
-        if (step.passEnded()) {
-            pause = Math.max(pause, TimeUnit.MILLISECONDS.toNanos(SCRUB_PASS_PAUSE_MILLIS));
-        }
         nextScrubNanos = now + pause;
+        if (step.passEnded()) {
+            // The next pass: a scrub interval after this one started, and not right away.
+            nextScrubNanos = Math.max(nextScrubNanos + TimeUnit.MILLISECONDS.toNanos(SCRUB_PASS_PAUSE_MILLIS),
+                    scrubPassStartedNanos + scrubIntervalNanos);
+            scrubPassStartedNanos = nextScrubNanos;
+        }
     }
 
     private void failQueued() {
