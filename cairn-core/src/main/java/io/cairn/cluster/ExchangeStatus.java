@@ -25,14 +25,17 @@ public final class ExchangeStatus {
      * @param bytesMoved     value bytes of the records pushed and fetched
      * @param bytesExchanged every byte the rounds this node started sent and received: tree
      *                       hashes, listings, records, and about 64 bytes of framing per message
+     * @param keysSkippedRecent differences left to a later round because the newer copy was
+     *                       written within two request timeouts (most likely still in flight)
      */
     public record Totals(long rounds, long roundsClean, long roundsFailed, long keysPushed, long keysFetched, long bytesMoved,
-                         long bytesExchanged) {
+                         long bytesExchanged, long keysSkippedRecent) {
         public Totals plus(Totals o) {
             return new Totals(rounds + o.rounds, roundsClean + o.roundsClean, roundsFailed + o.roundsFailed, keysPushed + o.keysPushed,
-                    keysFetched + o.keysFetched, bytesMoved + o.bytesMoved, bytesExchanged + o.bytesExchanged);
+                    keysFetched + o.keysFetched, bytesMoved + o.bytesMoved, bytesExchanged + o.bytesExchanged,
+                    keysSkippedRecent + o.keysSkippedRecent);
         }
 
-        public static final Totals ZERO = new Totals(0, 0, 0, 0, 0, 0, 0);
+        public static final Totals ZERO = new Totals(0, 0, 0, 0, 0, 0, 0, 0);
     }
 }

@@ -45,7 +45,8 @@ import java.util.function.Supplier;
  * past the purge grace that the other side lacks entirely is left alone: copying it would only
  * bring back what a purge removed, and the side that lacks the key holds nothing it could
  * resurrect. At most {@code maxKeysPerRound} records move per round, {@code maxInFlight} at once;
- * a round that leaves differences goes again soon, under the byte budget.
+ * a round that leaves differences goes again soon, under the byte budget. Forced rounds
+ * ({@link #runNow}) whose peer is down wait up to {@value #PEER_WAIT_MILLIS} ms for it.
  *
  * <p><b>Confirmations and the purge rule.</b> A branch is confirmed for B at A's stamp when it
  * matched, or when every difference in it was reconciled: then B holds every record A's tree held
@@ -65,6 +66,9 @@ final class Exchanger {
     static final int MAX_BRANCHES_PER_ROUND = 16;
     /** The first round waits this long after start, so peers are known alive and trees may be loaded. */
     static final long FIRST_ROUND_DELAY_MILLIS = 1_000;
+    /** How often forced rounds waiting for a peer that is down look again, and how long they wait in all. */
+    static final long PEER_WAIT_CHECK_MILLIS = 500;
+    static final long PEER_WAIT_MILLIS = 30_000;
 
     private final int id;
     private final Shard shard;
@@ -85,6 +89,9 @@ final class Exchanger {
     // Slot → peer → what the last round with it found.
     private final Map<Long, Map<Integer, PairState>> pairs = new HashMap<>();
     private final Deque<Pair> forced = new ArrayDeque<>();
+    // Forced rounds whose peer was down when their turn came → when they were first put aside.
+    private final Map<Pair, Long> waitingForPeer = new java.util.LinkedHashMap<>();
+    private boolean waitCheckScheduled;
     private List<Pair> cycle = List.of();
     private int cursor;
     private Round current;
@@ -96,6 +103,7 @@ final class Exchanger {
     private long keysFetched;
     private long bytesMoved;
     private long bytesExchanged;
+    private long skippedRecent;
     /** What a message costs besides its payload, for the byte accounting: framing, ids, epoch. */
     static final int MESSAGE_OVERHEAD_BYTES = 64;
 
@@ -185,6 +193,7 @@ final class Exchanger {
             return;
         }
         Pair pair = forced.poll();
+        boolean forcedTurn = pair != null;
         if (pair == null) {
             if (!settings.enabled()) {
                 return;
@@ -199,9 +208,19 @@ final class Exchanger {
             }
             pair = cycle.get(cursor++);
         }
-        if (!detector.isAlive(pair.peer()) || !map.get().isReplica(pair.partition(), pair.peer())) {
-            // A peer that is down cannot confirm anything; its pair waits for the next cycle.
+        if (!map.get().isReplica(pair.partition(), pair.peer())) {
+            // The membership changed since the pair was queued.
+            scheduler.schedule(0, this::next);
+            return;
+        }
+        if (!detector.isAlive(pair.peer())) {
+            // A peer that is down cannot confirm anything. A scheduled pair waits for the next
+            // cycle; a forced one waits (a while) for the peer to be seen alive, then runs.
             state(pair).lastError = "peer down";
+            if (forcedTurn) {
+                waitingForPeer.putIfAbsent(pair, clock.physicalMillis());
+                scheduleWaitCheck();
+            }
             scheduler.schedule(forced.isEmpty() ? settings.cycleMillis() / Math.max(1, cycle.size()) : 0, this::next);
             return;
         }
@@ -215,12 +234,46 @@ final class Exchanger {
         bytesExchanged += r.bytes;
         long share = Math.max(1, settings.maxBytesPerSecond() / shard.count());
         long budgetWait = r.bytes * 1000 / share;
-        long spacing = r.leftDifferences || !forced.isEmpty() ? 0 : settings.cycleMillis() / Math.max(1, cycle.size());
-        if (r.leftDifferences && forced.isEmpty()) {
-            // Go again on this pair before moving on.
-            forced.addFirst(r.pair);
+        if (r.leftDifferences) {
+            // Its budget ran out before the differences did: the pair goes again soon.
+            forced.addLast(r.pair);
         }
+        long spacing = !forced.isEmpty() ? 0 : settings.cycleMillis() / Math.max(1, cycle.size());
         scheduler.schedule(Math.max(budgetWait, spacing), this::next);
+    }
+
+    private void scheduleWaitCheck() {
+        if (waitCheckScheduled) {
+            return;
+        }
+        waitCheckScheduled = true;
+        scheduler.schedule(PEER_WAIT_CHECK_MILLIS, this::checkWaiting);
+    }
+
+    /** Forced rounds whose peer is alive again go back in the queue; those that waited too long are given up. */
+    private void checkWaiting() {
+        waitCheckScheduled = false;
+        if (!running) {
+            return;
+        }
+        long now = clock.physicalMillis();
+        boolean any = false;
+        for (var it = waitingForPeer.entrySet().iterator(); it.hasNext(); ) {
+            var e = it.next();
+            if (detector.isAlive(e.getKey().peer())) {
+                forced.add(e.getKey());
+                it.remove();
+                any = true;
+            } else if (now - e.getValue() > PEER_WAIT_MILLIS) {
+                it.remove();
+            }
+        }
+        if (!waitingForPeer.isEmpty()) {
+            scheduleWaitCheck();
+        }
+        if (any && current == null) {
+            scheduler.schedule(0, this::next);
+        }
     }
 
     private PairState state(Pair p) {
@@ -359,7 +412,7 @@ final class Exchanger {
         void begin() {
             rounds++;
             // The whole round gets a deadline: a lost message must not stall the shard's exchanges.
-            deadline = scheduler.schedule(Math.max(10_000, 10 * requestTimeoutMillis), () -> {
+            deadline = scheduler.schedule(Math.max(5_000, 4 * requestTimeoutMillis), () -> {
                 if (!ended) {
                     fail("the round timed out");
                 }
@@ -594,6 +647,18 @@ final class Exchanger {
                 action = m.version().isNewerThan(t.version()) ? Action.PUSH : Action.FETCH;
             }
             if (action == null) {
+                return;
+            }
+            Version copied = switch (action) {
+                case PUSH -> m.version();
+                case FETCH -> t.version();
+                case DROP -> null;
+            };
+            if (copied != null && copied.physicalMillis() > now - 2 * requestTimeoutMillis) {
+                // Written moments ago: most likely still on its way (replication, a hint). Left to
+                // a later round, which also keeps the branch unconfirmed for now.
+                unresolved[branch] = true;
+                skippedRecent++;
                 return;
             }
             differingKeys++;
@@ -832,11 +897,11 @@ final class Exchanger {
     }
 
     ExchangeStatus.Totals totals() {
-        return new ExchangeStatus.Totals(rounds, roundsClean, roundsFailed, keysPushed, keysFetched, bytesMoved, bytesExchanged);
+        return new ExchangeStatus.Totals(rounds, roundsClean, roundsFailed, keysPushed, keysFetched, bytesMoved, bytesExchanged, skippedRecent);
     }
 
     /** Pairs with a forced round still queued. */
     int forcedPending() {
-        return forced.size() + (current != null ? 1 : 0);
+        return forced.size() + waitingForPeer.size() + (current != null ? 1 : 0);
     }
 }

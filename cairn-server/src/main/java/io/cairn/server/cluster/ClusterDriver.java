@@ -826,6 +826,7 @@ public final class ClusterDriver implements KvService, NamespacedService, Cluste
         t.put("keysFetched", r.totals().keysFetched());
         t.put("bytesMoved", r.totals().bytesMoved());
         t.put("bytesExchanged", r.totals().bytesExchanged());
+        t.put("keysSkippedRecent", r.totals().keysSkippedRecent());
         m.put("sinceStart", t);
         return m;
     }
