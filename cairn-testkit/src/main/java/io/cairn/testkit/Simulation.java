@@ -1312,32 +1312,14 @@ public final class Simulation {
             counters.put("hints.keptForPeers", hintsKeptForPeers);
         }
         counters.put("readRepairs", readRepairs);
-        long rounds = 0;
-        long clean = 0;
-        long pushed = 0;
-        long fetched = 0;
-        long held = 0;
-        long purged = 0;
-        long corruptFound = 0;
-        long corruptRepaired = 0;
-        for (SimNode n : nodes) {
-            rounds += n.exchangeRounds;
-            clean += n.exchangeRoundsClean;
-            pushed += n.keysPushed;
-            fetched += n.keysFetched;
-            held += n.purgesHeld;
-            purged += n.tombstonesPurged + n.expiredPurged;
-            corruptFound += n.corruptFound;
-            corruptRepaired += n.corruptRepaired;
-        }
-        counters.put("exchange.rounds", rounds);
-        counters.put("exchange.clean", clean);
-        counters.put("exchange.pushed", pushed);
-        counters.put("exchange.fetched", fetched);
-        counters.put("purges.held", held);
-        counters.put("purges.done", purged);
-        counters.put("corrupt.found", corruptFound);
-        counters.put("corrupt.repaired", corruptRepaired);
+        counters.put("exchange.rounds", sum(n -> n.exchangeRounds));
+        counters.put("exchange.clean", sum(n -> n.exchangeRoundsClean));
+        counters.put("exchange.pushed", sum(n -> n.keysPushed));
+        counters.put("exchange.fetched", sum(n -> n.keysFetched));
+        counters.put("purges.held", sum(n -> n.purgesHeld));
+        counters.put("purges.done", sum(n -> n.tombstonesPurged + n.expiredPurged));
+        counters.put("corrupt.found", sum(n -> n.corruptFound));
+        counters.put("corrupt.repaired", sum(n -> n.corruptRepaired));
         counters.put("coordinator.outcomeUnknown", outcomeUnknown);
         counters.put("coordinator.quorumUnavailable", quorumFailures);
         counters.put("events", loop.steps());
@@ -1346,6 +1328,15 @@ public final class Simulation {
         }
         counters.put("virtualMillis", loop.now());
         buggify.fired().forEach((p, n) -> counters.put("fault." + p.name(), n));
+    }
+
+    /** A figure summed over the nodes (their counters folded in). */
+    private long sum(java.util.function.ToLongFunction<SimNode> figure) {
+        long total = 0;
+        for (SimNode n : nodes) {
+            total += figure.applyAsLong(n);
+        }
+        return total;
     }
 
     private void count(String name) {
