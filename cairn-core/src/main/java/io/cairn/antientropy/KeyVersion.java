@@ -36,11 +36,8 @@ public record KeyVersion(byte[] key, Version version, boolean tombstone, long ex
      * replica that holds nothing under the key nor fetches it from one.
      */
     public boolean purgeableAt(long nowMillis, long graceMillis) {
-        if (version == null) {
-            return false;
-        }
-        long base = tombstone ? version.physicalMillis() : expiresAtMillis == Record.NO_EXPIRY ? -1 : expiresAtMillis;
-        return base >= 0 && base <= nowMillis - graceMillis;
+        long at = version == null ? -1 : Record.purgeAtMillis(tombstone, version, expiresAtMillis, graceMillis);
+        return at >= 0 && at <= nowMillis;
     }
 
     /** The key's bytes as they travel and count against a listing's bound. */

@@ -233,13 +233,13 @@ public final class TreeKeeper {
         mismatchedPartitions++;
     }
 
-    /** Every non-empty tree, for storing at a clean shutdown; call once writes have stopped. */
-    public Map<Long, SegmentTree> trees() {
-        Map<Long, SegmentTree> out = new java.util.TreeMap<>();
+    /** Every non-empty tree in its stored form ({@link SegmentTree#encode}), for a clean shutdown; call once writes have stopped. */
+    public Map<Long, byte[]> encodedTrees() {
+        Map<Long, byte[]> out = new java.util.TreeMap<>();
         for (Slot slot : slots.values()) {
             synchronized (slot) {
                 if (!slot.tree.isEmpty()) {
-                    out.put(slot.key, SegmentTree.decode(slot.tree.encode()));
+                    out.put(slot.key, slot.tree.encode());
                 }
             }
         }

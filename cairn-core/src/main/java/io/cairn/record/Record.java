@@ -38,6 +38,23 @@ public record Record(Version version, long expiresAtMillis, boolean tombstone, S
     }
 
     /** Expired from the first millisecond after its expiry: at {@code expiresAt} it is gone. */
+    /**
+     * When a record may be purged: its deletion time (a tombstone) or expiry, plus
+     * {@code graceMillis}, saturating; -1 for a live record without expiry, which never is.
+     */
+    public static long purgeAtMillis(boolean tombstone, Version version, long expiresAtMillis, long graceMillis) {
+        long base = tombstone ? version.physicalMillis() : expiresAtMillis != NO_EXPIRY ? expiresAtMillis : -1;
+        if (base < 0) {
+            return -1;
+        }
+        return base > Long.MAX_VALUE - graceMillis ? Long.MAX_VALUE : base + graceMillis;
+    }
+
+    /** When this record may be purged; see {@link #purgeAtMillis(boolean, Version, long, long)}. */
+    public long purgeAtMillis(long graceMillis) {
+        return purgeAtMillis(tombstone, version, expiresAtMillis, graceMillis);
+    }
+
     public boolean isExpiredAt(long nowMillis) {
         return hasExpiry() && nowMillis >= expiresAtMillis;
     }

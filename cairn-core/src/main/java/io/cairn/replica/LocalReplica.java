@@ -356,11 +356,11 @@ public final class LocalReplica {
             }
             store(key, storageKey, record, oldHash);
             if (record.tombstone()) {
-                batch.put(Keyspace.expiry(record.version().physicalMillis() + purgeGraceMillis, storageKey), expiryValue(stamp, record.version()));
+                batch.put(Keyspace.expiry(record.purgeAtMillis(purgeGraceMillis), storageKey), expiryValue(stamp, record.version()));
                 return new OpResult.Deleted(record.version());
             }
             if (record.hasExpiry()) {
-                batch.put(Keyspace.expiry(purgeAt(record.expiresAtMillis()), storageKey), expiryValue(stamp, record.version()));
+                batch.put(Keyspace.expiry(record.purgeAtMillis(purgeGraceMillis), storageKey), expiryValue(stamp, record.version()));
             }
             return new OpResult.Written(record.version(), record.expiresAtMillis());
         }
@@ -375,15 +375,16 @@ public final class LocalReplica {
             Record record = Record.value(version, expires, p.contentType(), p.value());
             store(key, storageKey, record, currentHash(key, storageKey));
             if (expires != Record.NO_EXPIRY) {
-                batch.put(Keyspace.expiry(purgeAt(expires), storageKey), expiryValue(stamp, version));
+                batch.put(Keyspace.expiry(record.purgeAtMillis(purgeGraceMillis), storageKey), expiryValue(stamp, version));
             }
             return new OpResult.Written(version, expires);
         }
 
         private OpResult delete(byte[] key, byte[] storageKey) {
             Version version = clock.next();
-            store(key, storageKey, Record.tombstone(version), currentHash(key, storageKey));
-            batch.put(Keyspace.expiry(version.physicalMillis() + purgeGraceMillis, storageKey), expiryValue(stamp, version));
+            Record tombstone = Record.tombstone(version);
+            store(key, storageKey, tombstone, currentHash(key, storageKey));
+            batch.put(Keyspace.expiry(tombstone.purgeAtMillis(purgeGraceMillis), storageKey), expiryValue(stamp, version));
             return new OpResult.Deleted(version);
         }
 
@@ -452,8 +453,7 @@ public final class LocalReplica {
                     if (target[0] == Keyspace.DATA) {
                         byte[] userKey = Keyspace.userKeyOf(target);
                         Record r = RecordCodec.decode(userKey, raw);
-                        long purgeAt = r.tombstone() ? r.version().physicalMillis() + purgeGraceMillis
-                                : r.hasExpiry() ? purgeAt(r.expiresAtMillis()) : -1;
+                        long purgeAt = r.purgeAtMillis(purgeGraceMillis);
                         byte[] v = entry.value();
                         boolean forThisRecord = v.length == EXPIRY_VALUE_BYTES
                                 ? ByteBuffer.wrap(v, 8, 8).getLong() == r.version().timestamp() && ByteBuffer.wrap(v, 16, 4).getInt() == r.version().nodeId()
@@ -648,7 +648,7 @@ public final class LocalReplica {
         for (StorageEngine.Entry old : engine.scan(Keyspace.meta(META_TREE_PREFIX), treePrefixEnd(), Integer.MAX_VALUE)) {
             batch.delete(old.key());
         }
-        trees.trees().forEach((slot, tree) -> batch.put(treeKey(slot), tree.encode()));
+        trees.encodedTrees().forEach((slot, encoded) -> batch.put(treeKey(slot), encoded));
         batch.put(Keyspace.meta(META_TREES_CLEAN), new byte[] {1});
         engine.write(batch, Durability.SYNC);
     }
@@ -681,11 +681,6 @@ public final class LocalReplica {
         byte[] end = Keyspace.meta(META_TREE_PREFIX);
         end[end.length - 1]++;
         return end;
-    }
-
-    /** When a record expiring at {@code expiresAtMillis} may be purged; saturates (a peer may send any expiry). */
-    private long purgeAt(long expiresAtMillis) {
-        return expiresAtMillis > Long.MAX_VALUE - purgeGraceMillis ? Long.MAX_VALUE : expiresAtMillis + purgeGraceMillis;
     }
 
     /** What one sweep pass did. */

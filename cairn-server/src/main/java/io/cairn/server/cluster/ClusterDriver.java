@@ -760,9 +760,9 @@ public final class ClusterDriver implements KvService, NamespacedService, Cluste
             Map<String, Object> m = repairMap(summary);
             List<Map<String, Object>> list = new ArrayList<>();
             for (ExchangeStatus.Partition p : rows) {
-                long[] corruptHere = replica.stats().corruptIn(namespaceNamed(p.namespace()).id(), p.partition());
+                long[] corrupt = replica.stats().corruptIn(namespaceNamed(p.namespace()).id(), p.partition());
                 boolean settled = p.sinceLastExchangeMillis() >= 0 && p.differingSegments() == 0 && p.differingKeys() == 0 && p.errors().isEmpty()
-                        && corruptHere[0] == 0;
+                        && corrupt[0] == 0;
                 if (!all && settled) {
                     continue;
                 }
@@ -773,7 +773,6 @@ public final class ClusterDriver implements KvService, NamespacedService, Cluste
                 e.put("differingSegments", p.differingSegments());
                 e.put("differingKeys", p.differingKeys());
                 e.put("bytesToRepair", p.bytesToRepair());
-                long[] corrupt = replica.stats().corruptIn(namespaceNamed(p.namespace()).id(), p.partition());
                 e.put("corruptFound", corrupt[0]);
                 e.put("corruptRepaired", corrupt[1]);
                 e.put("errors", p.errors());
