@@ -10,8 +10,15 @@ import java.util.regex.Pattern;
  * @param zone     failure domain (rack, availability zone); replicas are spread across zones
  * @param httpAddress      host:port of the client API
  * @param internodeAddress host:port of the internode transport
+ * @param metadataAddress  host:port of its metadata log server (a voter of the metadata group),
+ *                         or empty for a member that only follows the log
  */
-public record Member(int id, String zone, String httpAddress, String internodeAddress) {
+public record Member(int id, String zone, String httpAddress, String internodeAddress, String metadataAddress) {
+    /** A member that only follows the metadata log. */
+    public Member(int id, String zone, String httpAddress, String internodeAddress) {
+        this(id, zone, httpAddress, internodeAddress, "");
+    }
+
     private static final Pattern ZONE = Pattern.compile("[A-Za-z0-9][A-Za-z0-9_.-]{0,62}");
 
     public Member {
@@ -24,6 +31,20 @@ public record Member(int id, String zone, String httpAddress, String internodeAd
         }
         Objects.requireNonNull(httpAddress, "httpAddress");
         Objects.requireNonNull(internodeAddress, "internodeAddress");
+        Objects.requireNonNull(metadataAddress, "metadataAddress");
+    }
+
+    /** Whether this member runs a voter of the metadata log. */
+    public boolean metadataVoter() {
+        return !metadataAddress.isEmpty();
+    }
+
+    public String metadataHost() {
+        return host(metadataAddress);
+    }
+
+    public int metadataPort() {
+        return port(metadataAddress);
     }
 
     public String internodeHost() {

@@ -7,11 +7,19 @@ import java.util.List;
 import java.util.Set;
 
 /**
- * The cluster's membership at one epoch: its members and the partition map computed for them. A
- * node receives each new membership as an event ({@code ClusterNode.onMembership}); today's static
- * member list is the first epoch. Epochs only grow.
+ * The cluster's membership at one epoch: its active members and the partition map for them. A
+ * node receives each new membership as an event ({@code ClusterNode.onMembership}): a static
+ * member list is the first epoch, the metadata log ({@code io.cairn.metadata}) makes the later
+ * ones. Epochs only grow.
+ *
+ * @param plan   the running membership change's id (0: none); moving partitions report to it
+ * @param paused whether the running change is paused (no partition starts moving)
  */
-public record Membership(long epoch, List<Member> members, PartitionMap map) {
+public record Membership(long epoch, List<Member> members, PartitionMap map, long plan, boolean paused) {
+    public Membership(long epoch, List<Member> members, PartitionMap map) {
+        this(epoch, members, map, 0, false);
+    }
+
     public Membership {
         members = List.copyOf(members);
         if (epoch < 1) {

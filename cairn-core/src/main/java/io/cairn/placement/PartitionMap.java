@@ -1,25 +1,131 @@
 package io.cairn.placement;
 
 import java.util.Arrays;
+import java.util.LinkedHashSet;
 import java.util.List;
+import java.util.Set;
 
 /**
- * Which nodes hold each partition, at one epoch: for every partition, its preference list — the N
- * home replicas first, then every other node as a fallback, in a fixed order.
+ * Which nodes hold each partition, at one epoch. A partition is either <b>stable</b> (its owners
+ * take every read and write) or <b>moving</b> (see {@code docs/architecture.md}, "Moving
+ * partitions"): it then has owners and a next replica set, writes must reach a quorum of
+ * <em>each</em> (joint quorums), and reads go to the owners until the incoming replicas hold the
+ * partition, then to the next set. Every partition also has a preference list: its read replicas
+ * first, then the other write targets, then every other node as a fallback for hints.
  *
- * <p>Every node computes the same map from the same members (see {@link Placement}); the epoch
- * lets a later metadata group version it, so a request routed by an old map can be detected.
+ * <p>Each partition records the epoch its assignment last changed ({@link #since}) and the one
+ * before ({@link #previousSince}). Moves advance one step at a time, and a step is taken only once
+ * every member applied the previous one, so a request stamped with any epoch from
+ * {@code previousSince} on was routed by this step or the one before, whose quorums intersect this
+ * step's; a request from before that is refused (see {@code ClusterNode}).
  */
 public final class PartitionMap {
     private final long epoch;
     private final int replicationFactor;
-    // Invariant: preferences[p] holds every member id exactly once, home replicas first.
-    private final int[][] preferences;
+    private final Slot[] slots;
 
-    PartitionMap(long epoch, int replicationFactor, int[][] preferences) {
+    /**
+     * One partition's assignment.
+     *
+     * @param owners        the replicas that own the partition (at most N; fewer while a removed node's place is refilled)
+     * @param next          the replica set it moves to, or null when stable
+     * @param readsNext     reads go to {@code next} (the incoming replicas hold the partition)
+     * @param since         epoch this assignment took effect
+     * @param previousSince epoch the assignment before it took effect
+     * @param preferences   every member once: read replicas, other write targets, then fallbacks
+     */
+    public record Slot(int[] owners, int[] next, boolean readsNext, long since, long previousSince, int[] preferences) {
+        public Slot {
+            owners = owners.clone();
+            next = next == null ? null : next.clone();
+            preferences = preferences.clone();
+            if (owners.length == 0 && (next == null || next.length == 0)) {
+                throw new IllegalArgumentException("a partition without replicas");
+            }
+            if (readsNext && next == null) {
+                throw new IllegalArgumentException("reads from the next replica set of a partition that is not moving");
+            }
+            if (previousSince > since || previousSince < 1) {
+                throw new IllegalArgumentException("assignment epochs " + previousSince + " then " + since);
+            }
+        }
+
+        public boolean moving() {
+            return next != null;
+        }
+
+        public int[] readers() {
+            return readsNext ? next.clone() : owners.clone();
+        }
+
+        /** Every node a write must reach: owners, then the next set's newcomers. */
+        public int[] writeTargets() {
+            Set<Integer> all = new LinkedHashSet<>();
+            for (int n : owners) {
+                all.add(n);
+            }
+            if (next != null) {
+                for (int n : next) {
+                    all.add(n);
+                }
+            }
+            return all.stream().mapToInt(Integer::intValue).toArray();
+        }
+
+        /** The replica sets that must each acknowledge a write: the owners, and the next set while moving. */
+        public int[][] writeGroups() {
+            return next == null ? new int[][] {owners.clone()} : new int[][] {owners.clone(), next.clone()};
+        }
+
+        /** The next set's members that are not owners yet. */
+        public int[] incoming() {
+            return next == null ? new int[0] : Arrays.stream(next).filter(n -> !contains(owners, n)).toArray();
+        }
+
+        /** The owners that are not in the next set. */
+        public int[] outgoing() {
+            return next == null ? new int[0] : Arrays.stream(owners).filter(n -> !contains(next, n)).toArray();
+        }
+
+        @Override
+        public boolean equals(Object o) {
+            return o instanceof Slot s && Arrays.equals(owners, s.owners) && Arrays.equals(next, s.next) && readsNext == s.readsNext
+                    && since == s.since && previousSince == s.previousSince && Arrays.equals(preferences, s.preferences);
+        }
+
+        @Override
+        public int hashCode() {
+            return Arrays.hashCode(owners) * 31 + Arrays.hashCode(next) + Long.hashCode(since);
+        }
+
+        @Override
+        public String toString() {
+            return "Slot[owners=" + Arrays.toString(owners) + ", next=" + Arrays.toString(next) + ", readsNext=" + readsNext
+                    + ", since=" + since + ", previousSince=" + previousSince + "]";
+        }
+    }
+
+    public PartitionMap(long epoch, int replicationFactor, List<Slot> slots) {
+        if (replicationFactor < 1) {
+            throw new IllegalArgumentException("replication factor must be at least 1");
+        }
         this.epoch = epoch;
         this.replicationFactor = replicationFactor;
-        this.preferences = preferences;
+        this.slots = slots.toArray(Slot[]::new);
+        for (Slot s : this.slots) {
+            if (s.since() > epoch) {
+                throw new IllegalArgumentException("an assignment from epoch " + s.since() + " in a map of epoch " + epoch);
+            }
+        }
+    }
+
+    /** A map where every partition is stable, owned by the first N of its preference list since epoch 1. */
+    static PartitionMap stable(long epoch, int replicationFactor, int[][] preferences) {
+        Slot[] slots = new Slot[preferences.length];
+        for (int p = 0; p < preferences.length; p++) {
+            slots[p] = new Slot(Arrays.copyOf(preferences[p], replicationFactor), null, false, 1, 1, preferences[p]);
+        }
+        return new PartitionMap(epoch, replicationFactor, List.of(slots));
     }
 
     public long epoch() {
@@ -27,41 +133,81 @@ public final class PartitionMap {
     }
 
     public int partitions() {
-        return preferences.length;
+        return slots.length;
     }
 
-    /** N: how many home replicas each partition has (at most the member count). */
+    /** N: how many replicas each partition has when it is stable (at most the member count). */
     public int replicationFactor() {
         return replicationFactor;
     }
 
-    /** The N home replicas of a partition, in preference order. */
+    public Slot slot(int partition) {
+        return slots[partition];
+    }
+
+    /** The replicas that serve reads of a partition, in preference order. */
     public int[] replicas(int partition) {
-        return Arrays.copyOf(preferences[partition], replicationFactor);
+        return slots[partition].readers();
     }
 
-    /** The full preference list: home replicas, then fallbacks. */
+    /** The replica sets that must each acknowledge a write of a partition. */
+    public int[][] writeGroups(int partition) {
+        return slots[partition].writeGroups();
+    }
+
+    /** Every node a write of a partition is sent to. */
+    public int[] writeTargets(int partition) {
+        return slots[partition].writeTargets();
+    }
+
+    /** The full preference list: read replicas, other write targets, then fallbacks. */
     public int[] preferenceList(int partition) {
-        return preferences[partition].clone();
+        return slots[partition].preferences();
     }
 
+    /** Whether {@code nodeId} serves reads of the partition. */
     public boolean isReplica(int partition, int nodeId) {
-        for (int i = 0; i < replicationFactor; i++) {
-            if (preferences[partition][i] == nodeId) {
+        return contains(slots[partition].readers(), nodeId);
+    }
+
+    /** Whether writes of the partition go to {@code nodeId} (an owner, or a replica it is moving to). */
+    public boolean takesWrites(int partition, int nodeId) {
+        return contains(slots[partition].writeTargets(), nodeId);
+    }
+
+    public long since(int partition) {
+        return slots[partition].since();
+    }
+
+    public long previousSince(int partition) {
+        return slots[partition].previousSince();
+    }
+
+    /** Whether any partition is moving. */
+    public boolean moving() {
+        return Arrays.stream(slots).anyMatch(Slot::moving);
+    }
+
+    /** How many partitions each node serves reads of, indexed like {@code nodes}. */
+    public int[] replicaCounts(List<Integer> nodes) {
+        int[] counts = new int[nodes.size()];
+        for (Slot s : slots) {
+            for (int id : s.readers()) {
+                int i = nodes.indexOf(id);
+                if (i >= 0) {
+                    counts[i]++;
+                }
+            }
+        }
+        return counts;
+    }
+
+    static boolean contains(int[] a, int v) {
+        for (int x : a) {
+            if (x == v) {
                 return true;
             }
         }
         return false;
-    }
-
-    /** How many partitions each node is a home replica of, indexed like {@code nodes}. */
-    public int[] replicaCounts(List<Integer> nodes) {
-        int[] counts = new int[nodes.size()];
-        for (int[] pref : preferences) {
-            for (int i = 0; i < replicationFactor; i++) {
-                counts[nodes.indexOf(pref[i])]++;
-            }
-        }
-        return counts;
     }
 }

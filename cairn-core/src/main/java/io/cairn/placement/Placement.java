@@ -33,20 +33,27 @@ public final class Placement {
     private Placement() {}
 
     public static PartitionMap compute(long epoch, List<Member> members, int partitions, int replicationFactor) {
+        int[][] homes = homes(members, partitions, replicationFactor);
+        List<Member> sorted = sorted(members);
+        int[][] preferences = new int[partitions][];
+        for (int p = 0; p < partitions; p++) {
+            preferences[p] = preferences(p, homes[p], sorted);
+        }
+        return PartitionMap.stable(epoch, Math.min(replicationFactor, sorted.size()), preferences);
+    }
+
+    /**
+     * The N home replicas of every partition for {@code members}: zone-aware and balanced (see
+     * the class comment). A membership change computes the target of its moves with it.
+     */
+    public static int[][] homes(List<Member> members, int partitions, int replicationFactor) {
         if (members.isEmpty()) {
             throw new IllegalArgumentException("placement needs at least one member");
         }
         if (replicationFactor < 1) {
             throw new IllegalArgumentException("replication factor must be at least 1");
         }
-        List<Member> sorted = new ArrayList<>(members);
-        sorted.sort(Comparator.comparingInt(Member::id));
-        Set<Integer> ids = new HashSet<>();
-        for (Member m : sorted) {
-            if (!ids.add(m.id())) {
-                throw new IllegalArgumentException("duplicate member id " + m.id());
-            }
-        }
+        List<Member> sorted = sorted(members);
         int n = Math.min(replicationFactor, sorted.size());
         Map<Integer, String> zoneOf = new HashMap<>();
         sorted.forEach(m -> zoneOf.put(m.id(), m.zone()));
@@ -59,16 +66,38 @@ public final class Placement {
             homes.add(pickHomes(ranking[p], n, zoneOf, zones));
         }
         balance(homes, ranking, sorted, n, zoneOf, zones);
-
-        int[][] preferences = new int[partitions][];
+        int[][] out = new int[partitions][];
         for (int p = 0; p < partitions; p++) {
-            LinkedHashSet<Integer> order = new LinkedHashSet<>(homes.get(p));
-            for (int id : ranking[p]) {
-                order.add(id);
-            }
-            preferences[p] = order.stream().mapToInt(Integer::intValue).toArray();
+            out[p] = homes.get(p).stream().mapToInt(Integer::intValue).toArray();
         }
-        return new PartitionMap(epoch, n, preferences);
+        return out;
+    }
+
+    /**
+     * A partition's preference list: {@code first} in its order, then every other member of
+     * {@code members} by rendezvous rank (the fallbacks that keep hints for unreachable replicas).
+     */
+    public static int[] preferences(int partition, int[] first, List<Member> members) {
+        LinkedHashSet<Integer> order = new LinkedHashSet<>();
+        for (int id : first) {
+            order.add(id);
+        }
+        for (int id : rank(partition, sorted(members))) {
+            order.add(id);
+        }
+        return order.stream().mapToInt(Integer::intValue).toArray();
+    }
+
+    private static List<Member> sorted(List<Member> members) {
+        List<Member> sorted = new ArrayList<>(members);
+        sorted.sort(Comparator.comparingInt(Member::id));
+        Set<Integer> ids = new HashSet<>();
+        for (Member m : sorted) {
+            if (!ids.add(m.id())) {
+                throw new IllegalArgumentException("duplicate member id " + m.id());
+            }
+        }
+        return sorted;
     }
 
     /** Node ids ordered by descending rendezvous score for this partition. */

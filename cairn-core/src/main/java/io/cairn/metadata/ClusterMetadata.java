@@ -1,0 +1,391 @@
+package io.cairn.metadata;
+
+import io.cairn.membership.Member;
+import io.cairn.placement.Placement;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Objects;
+import java.util.Set;
+
+/**
+ * The metadata log's state machine: applies one {@link MetadataCommand} to a {@link ClusterState}
+ * and returns the next state, or a refusal that names the problem. Pure and deterministic: every
+ * node (and the simulator) applies the same entries in the same order to the same state.
+ *
+ * <p>An entry that changes anything makes a new epoch (one more than the last). A command that
+ * would change nothing (a repeated join, a report for a plan that is over) is accepted and leaves
+ * the state, epoch included, as it was.
+ *
+ * <p><b>Moves.</b> A membership change computes each partition's target replicas (the placement
+ * of the new member set, or the dead node's partitions handed to its replacement) and starts every
+ * partition whose replicas differ moving (see {@code PartitionMap}): joint writes to owners and
+ * target, reads from the owners. An incoming replica reports {@link MetadataCommand.StreamDone};
+ * once every incoming replica of a partition did, reads go to the target set; a
+ * {@link MetadataCommand.Finish} then makes the target the owners. When no partition moves any
+ * more, the plan ends: a joining node becomes normal, a leaving one removed.
+ */
+public final class ClusterMetadata {
+    private ClusterMetadata() {}
+
+    /** A command that cannot be applied, and why. */
+    public record Refusal(Kind kind, String message) {
+        public enum Kind {
+            /** The command names a node the cluster does not know. */
+            UNKNOWN_NODE,
+            /** Another membership change is running, or the node is in the wrong state for it. */
+            CONFLICT,
+            /** It would leave fewer nodes than N, or break zone diversity without the override. */
+            UNSAFE,
+            /** The command itself is wrong (an id in use, a reused id). */
+            INVALID
+        }
+
+        public Refusal {
+            Objects.requireNonNull(kind, "kind");
+            Objects.requireNonNull(message, "message");
+        }
+    }
+
+    /** The state after a command: {@code refusal} is null when it was applied (possibly changing nothing). */
+    public record Result(ClusterState state, Refusal refusal) {
+        public boolean refused() {
+            return refusal != null;
+        }
+    }
+
+    public static Result apply(ClusterState s, MetadataCommand command) {
+        return switch (command) {
+            case MetadataCommand.Join j -> join(s, j.member());
+            case MetadataCommand.Decommission d -> decommission(s, d.node(), d.allowZoneLoss());
+            case MetadataCommand.Remove r -> remove(s, r.node(), r.allowZoneLoss());
+            case MetadataCommand.Replace r -> replace(s, r.node(), r.replacement(), r.allowZoneLoss());
+            case MetadataCommand.StreamDone d -> streamDone(s, d.plan(), d.partition(), d.node());
+            case MetadataCommand.Finish f -> finish(s, f.plan(), f.partitions());
+            case MetadataCommand.Pause p -> pause(s, p.paused());
+            case MetadataCommand.Cancel c -> cancel(s);
+        };
+    }
+
+    // ------------------------------------------------------------------ operator commands
+
+    private static Result join(ClusterState s, Member m) {
+        var existing = s.member(m.id());
+        if (existing.isPresent()) {
+            MemberRecord r = existing.get();
+            if (!r.state().active()) {
+                return refuse(s, Refusal.Kind.INVALID, "node id " + m.id() + " belonged to a node that was removed; ids are never reused");
+            }
+            if (r.member().equals(m)) {
+                return unchanged(s); // A retried join.
+            }
+            return refuse(s, Refusal.Kind.INVALID, "node id " + m.id() + " is already member " + describe(r.member()));
+        }
+        Refusal clash = addressClash(s, m, -1);
+        if (clash != null) {
+            return new Result(s, clash);
+        }
+        if (s.plan() != null) {
+            return busy(s);
+        }
+        List<MemberRecord> members = new ArrayList<>(s.members());
+        members.add(new MemberRecord(m, NodeState.JOINING));
+        Plan plan = new Plan(s.epoch() + 1, Plan.Kind.JOIN, m.id(), 0, false, false);
+        return replan(s, members, targets(s, members), plan);
+    }
+
+    private static Result decommission(ClusterState s, int node, boolean allowZoneLoss) {
+        var existing = s.member(node);
+        if (existing.isEmpty()) {
+            return unknown(s, node);
+        }
+        NodeState state = existing.get().state();
+        if (state == NodeState.REMOVED) {
+            return unchanged(s);
+        }
+        if (state == NodeState.LEAVING && s.plan() != null && s.plan().kind() == Plan.Kind.DECOMMISSION && s.plan().subject() == node) {
+            return unchanged(s);
+        }
+        if (s.plan() != null) {
+            return busy(s);
+        }
+        if (state != NodeState.NORMAL) {
+            return refuse(s, Refusal.Kind.CONFLICT, "node " + node + " is " + state.name().toLowerCase() + "; only a normal member can be decommissioned");
+        }
+        List<MemberRecord> members = withState(s.members(), node, NodeState.LEAVING);
+        Refusal unsafe = unsafe(s, members, allowZoneLoss, "decommissioning node " + node);
+        if (unsafe != null) {
+            return new Result(s, unsafe);
+        }
+        Plan plan = new Plan(s.epoch() + 1, Plan.Kind.DECOMMISSION, node, 0, false, false);
+        return replan(s, members, targets(s, members), plan);
+    }
+
+    /**
+     * A dead node leaves at once, even while another change runs (a node dying mid-change must
+     * not freeze the cluster): its places are refilled from the survivors, and a running plan
+     * goes on with the new targets.
+     */
+    private static Result remove(ClusterState s, int node, boolean allowZoneLoss) {
+        var existing = s.member(node);
+        if (existing.isEmpty()) {
+            return unknown(s, node);
+        }
+        if (existing.get().state() == NodeState.REMOVED) {
+            return unchanged(s);
+        }
+        List<MemberRecord> members = withState(s.members(), node, NodeState.REMOVED);
+        Refusal unsafe = unsafe(s, members, allowZoneLoss, "removing node " + node);
+        if (unsafe != null) {
+            return new Result(s, unsafe);
+        }
+        Plan plan = s.plan() != null ? s.plan() : new Plan(s.epoch() + 1, Plan.Kind.REMOVE, node, 0, false, false);
+        return replan(s, members, targets(s, members), plan);
+    }
+
+    private static Result replace(ClusterState s, int node, Member replacement, boolean allowZoneLoss) {
+        var existing = s.member(node);
+        if (existing.isEmpty()) {
+            return unknown(s, node);
+        }
+        var incoming = s.member(replacement.id());
+        if (existing.get().state() == NodeState.REMOVED && incoming.isPresent() && incoming.get().member().equals(replacement)
+                && incoming.get().state().active()) {
+            return unchanged(s); // A retried replace.
+        }
+        if (existing.get().state() == NodeState.REMOVED) {
+            return refuse(s, Refusal.Kind.CONFLICT, "node " + node + " was already removed; join the new node instead");
+        }
+        if (incoming.isPresent()) {
+            return refuse(s, Refusal.Kind.INVALID, "node id " + replacement.id() + " is already in use; a replacement needs a new id");
+        }
+        if (s.plan() != null) {
+            return busy(s);
+        }
+        Refusal clash = addressClash(s, replacement, node);
+        if (clash != null) {
+            return new Result(s, clash);
+        }
+        List<MemberRecord> members = withState(s.members(), node, NodeState.REMOVED);
+        members.add(new MemberRecord(replacement, NodeState.JOINING));
+        Refusal unsafe = unsafe(s, members, allowZoneLoss, "replacing node " + node + " by node " + replacement.id());
+        if (unsafe != null) {
+            return new Result(s, unsafe);
+        }
+        int[][] targets = new int[s.partitions()][];
+        for (int p = 0; p < s.partitions(); p++) {
+            targets[p] = s.assignments().get(p).owners().clone();
+            for (int i = 0; i < targets[p].length; i++) {
+                if (targets[p][i] == node) {
+                    targets[p][i] = replacement.id();
+                }
+            }
+        }
+        Plan plan = new Plan(s.epoch() + 1, Plan.Kind.REPLACE, node, replacement.id(), false, false);
+        return replan(s, members, targets, plan);
+    }
+
+    private static Result pause(ClusterState s, boolean paused) {
+        if (s.plan() == null) {
+            return refuse(s, Refusal.Kind.CONFLICT, "no membership change is running");
+        }
+        if (s.plan().paused() == paused) {
+            return unchanged(s);
+        }
+        return new Result(s.with(s.epoch() + 1, s.members(), s.assignments(), s.plan().paused(paused)), null);
+    }
+
+    private static Result cancel(ClusterState s) {
+        if (s.plan() == null) {
+            return refuse(s, Refusal.Kind.CONFLICT, "no membership change is running");
+        }
+        if (s.plan().cancelled()) {
+            return unchanged(s);
+        }
+        long e = s.epoch() + 1;
+        List<Assignment> assignments = new ArrayList<>(s.partitions());
+        for (Assignment a : s.assignments()) {
+            // Reads still come from the owners: the move is undone. Once reads come from the new
+            // replicas, undoing is another move; the partition finishes instead.
+            // A partition that lost an owner to a removal has nowhere to go back to; it finishes too.
+            boolean revertible = a.moving() && !a.readsNext() && a.owners().length == s.replicationFactor();
+            assignments.add(revertible ? Assignment.stable(a.owners(), e, a.since()) : a);
+        }
+        return settle(s.with(e, s.members(), assignments, s.plan().cancel()));
+    }
+
+    // ------------------------------------------------------------------ reports from moves
+
+    private static Result streamDone(ClusterState s, long plan, int partition, int node) {
+        if (s.plan() == null || s.plan().id() != plan || partition < 0 || partition >= s.partitions()) {
+            return unchanged(s); // A late report for a plan that is over.
+        }
+        Assignment a = s.assignments().get(partition);
+        if (!a.moving() || a.readsNext() || !Assignment.contains(a.incoming(), node) || Assignment.contains(a.streamed(), node)) {
+            return unchanged(s);
+        }
+        int[] streamed = Arrays.copyOf(a.streamed(), a.streamed().length + 1);
+        streamed[streamed.length - 1] = node;
+        long e = s.epoch() + 1;
+        boolean all = Arrays.stream(a.incoming()).allMatch(n -> Assignment.contains(streamed, n));
+        Assignment next = all
+                ? new Assignment(a.owners(), a.next(), true, streamed, e, a.since())
+                : new Assignment(a.owners(), a.next(), false, streamed, a.since(), a.previousSince());
+        return settle(s.with(e, s.members(), replaced(s.assignments(), partition, next), s.plan()));
+    }
+
+    private static Result finish(ClusterState s, long plan, int[] partitions) {
+        if (s.plan() == null || s.plan().id() != plan) {
+            return unchanged(s);
+        }
+        long e = s.epoch() + 1;
+        List<Assignment> assignments = new ArrayList<>(s.assignments());
+        boolean changed = false;
+        for (int p : partitions) {
+            if (p < 0 || p >= s.partitions()) {
+                continue;
+            }
+            Assignment a = assignments.get(p);
+            if (a.moving() && a.readsNext()) {
+                assignments.set(p, Assignment.stable(a.next(), e, a.since()));
+                changed = true;
+            }
+        }
+        return changed ? settle(s.with(e, s.members(), assignments, s.plan())) : unchanged(s);
+    }
+
+    // ------------------------------------------------------------------ planning
+
+    /** The placement of the members that will hold data (normal and joining) for every partition. */
+    private static int[][] targets(ClusterState s, List<MemberRecord> members) {
+        List<Member> holders = members.stream().filter(m -> m.state() == NodeState.NORMAL || m.state() == NodeState.JOINING)
+                .map(MemberRecord::member).toList();
+        return Placement.homes(holders, s.partitions(), s.replicationFactor());
+    }
+
+    /**
+     * Starts every partition whose replicas differ from its target moving, at a new epoch. A
+     * partition keeps its assignment when it already is (or is moving to) its target and lost no
+     * replica; otherwise its base (the replicas holding its data: the next set once it serves
+     * reads, else the owners) minus removed nodes become the owners, and the target the next set.
+     */
+    private static Result replan(ClusterState s, List<MemberRecord> members, int[][] targets, Plan plan) {
+        long e = s.epoch() + 1;
+        Set<Integer> removed = new HashSet<>();
+        for (MemberRecord m : members) {
+            if (!m.state().active() && s.member(m.id()).map(r -> r.state().active()).orElse(false)) {
+                removed.add(m.id());
+            }
+        }
+        List<Assignment> assignments = new ArrayList<>(s.partitions());
+        for (int p = 0; p < s.partitions(); p++) {
+            Assignment a = s.assignments().get(p);
+            int[] target = targets[p];
+            boolean lostReplica = removed.stream().anyMatch(a::involves);
+            if (!lostReplica && (a.moving() ? Assignment.sameSet(a.next(), target) : Assignment.sameSet(a.owners(), target))) {
+                assignments.add(a);
+                continue;
+            }
+            int[] base = Arrays.stream(a.base()).filter(n -> !removed.contains(n)).toArray();
+            if (Assignment.sameSet(base, target)) {
+                assignments.add(Assignment.stable(base, e, a.since()));
+                continue;
+            }
+            int[] incoming = Arrays.stream(target).filter(n -> !Assignment.contains(base, n)).toArray();
+            int[] streamed = a.moving() && !a.readsNext()
+                    ? Arrays.stream(a.streamed()).filter(n -> Assignment.contains(incoming, n)).toArray() : new int[0];
+            boolean allStreamed = Arrays.stream(incoming).allMatch(n -> Assignment.contains(streamed, n));
+            assignments.add(new Assignment(base, target, allStreamed, streamed, e, a.since()));
+        }
+        return settle(s.with(e, members, assignments, plan));
+    }
+
+    /** Ends the plan when no partition moves any more: joining nodes become normal, leaving ones removed. */
+    private static Result settle(ClusterState s) {
+        if (s.plan() == null || s.assignments().stream().anyMatch(Assignment::moving)) {
+            return new Result(s, null);
+        }
+        List<MemberRecord> members = new ArrayList<>(s.members().size());
+        for (MemberRecord m : s.members()) {
+            boolean owns = s.assignments().stream().anyMatch(a -> a.involves(m.id()));
+            NodeState next = switch (m.state()) {
+                case JOINING -> owns || !s.plan().cancelled() ? NodeState.NORMAL : NodeState.REMOVED;
+                case LEAVING -> owns ? NodeState.NORMAL : NodeState.REMOVED;
+                default -> m.state();
+            };
+            members.add(m.with(next));
+        }
+        return new Result(s.with(s.epoch(), members, s.assignments(), null), null);
+    }
+
+    // ------------------------------------------------------------------ checks
+
+    /** Refuses a member set that keeps fewer than N data-holding nodes, or fewer zones than before without the override. */
+    private static Refusal unsafe(ClusterState s, List<MemberRecord> after, boolean allowZoneLoss, String what) {
+        List<Member> holders = after.stream().filter(m -> m.state() == NodeState.NORMAL || m.state() == NodeState.JOINING)
+                .map(MemberRecord::member).toList();
+        if (holders.size() < s.replicationFactor()) {
+            return new Refusal(Refusal.Kind.UNSAFE, what + " would leave " + holders.size() + " nodes to hold data, fewer than the "
+                    + s.replicationFactor() + " replicas every partition needs");
+        }
+        long before = s.members().stream().filter(m -> m.state() == NodeState.NORMAL || m.state() == NodeState.JOINING)
+                .map(m -> m.member().zone()).distinct().count();
+        long zones = holders.stream().map(Member::zone).distinct().count();
+        long needed = Math.min(before, s.replicationFactor());
+        if (zones < needed && !allowZoneLoss) {
+            return new Refusal(Refusal.Kind.UNSAFE, what + " would leave data in " + zones + " zone(s), so partitions could no longer span "
+                    + needed + " zones; allow zone loss explicitly to do it anyway");
+        }
+        return null;
+    }
+
+    private static Refusal addressClash(ClusterState s, Member m, int replacing) {
+        for (MemberRecord r : s.members()) {
+            if (!r.state().active() || r.id() == replacing) {
+                continue;
+            }
+            if (r.member().internodeAddress().equals(m.internodeAddress()) || r.member().httpAddress().equals(m.httpAddress())
+                    || (m.metadataVoter() && r.member().metadataAddress().equals(m.metadataAddress()))) {
+                return new Refusal(Refusal.Kind.INVALID, "node " + m.id() + " would listen where member " + describe(r.member()) + " does");
+            }
+        }
+        return null;
+    }
+
+    private static String describe(Member m) {
+        return m.id() + " (zone " + m.zone() + ", http " + m.httpAddress() + ", internode " + m.internodeAddress() + ")";
+    }
+
+    private static List<MemberRecord> withState(List<MemberRecord> members, int node, NodeState state) {
+        List<MemberRecord> out = new ArrayList<>(members.size());
+        for (MemberRecord m : members) {
+            out.add(m.id() == node ? m.with(state) : m);
+        }
+        return out;
+    }
+
+    private static List<Assignment> replaced(List<Assignment> assignments, int partition, Assignment a) {
+        List<Assignment> out = new ArrayList<>(assignments);
+        out.set(partition, a);
+        return out;
+    }
+
+    private static Result unchanged(ClusterState s) {
+        return new Result(s, null);
+    }
+
+    private static Result refuse(ClusterState s, Refusal.Kind kind, String message) {
+        return new Result(s, new Refusal(kind, message));
+    }
+
+    private static Result unknown(ClusterState s, int node) {
+        return refuse(s, Refusal.Kind.UNKNOWN_NODE, "node " + node + " is not a member of this cluster");
+    }
+
+    private static Result busy(ClusterState s) {
+        Plan p = s.plan();
+        return refuse(s, Refusal.Kind.CONFLICT, "a membership change is running (" + p.kind().name().toLowerCase() + " of node " + p.subject()
+                + ", plan " + p.id() + (p.paused() ? ", paused" : "") + "); wait for it, or cancel it");
+    }
+}

@@ -1,0 +1,120 @@
+package io.cairn.metadata;
+
+import io.cairn.membership.Member;
+import io.cairn.membership.Membership;
+import io.cairn.placement.PartitionMap;
+import io.cairn.placement.Placement;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Objects;
+import java.util.Optional;
+
+/**
+ * What the metadata log says about the cluster after its entries up to {@link #epoch}: members and
+ * their states, every partition's assignment, and the membership change in progress. A value;
+ * {@link ClusterMetadata#apply} makes the next one.
+ *
+ * @param plan the running membership change, or null
+ */
+public record ClusterState(long epoch, int partitions, int replicationFactor, List<MemberRecord> members, List<Assignment> assignments,
+                           Plan plan) {
+    public ClusterState {
+        members = List.copyOf(members);
+        assignments = List.copyOf(assignments);
+        if (epoch < 1) {
+            throw new IllegalArgumentException("epochs start at 1, got " + epoch);
+        }
+        if (replicationFactor < 1) {
+            throw new IllegalArgumentException("replication factor " + replicationFactor);
+        }
+        if (assignments.size() != partitions || partitions < 1) {
+            throw new IllegalArgumentException(assignments.size() + " assignments for " + partitions + " partitions");
+        }
+        List<Integer> ids = new ArrayList<>();
+        for (MemberRecord m : members) {
+            if (ids.contains(m.id())) {
+                throw new IllegalArgumentException("member " + m.id() + " listed twice");
+            }
+            ids.add(m.id());
+        }
+        for (int p = 0; p < partitions; p++) {
+            Assignment a = assignments.get(p);
+            if (a.since() > epoch) {
+                throw new IllegalArgumentException("partition " + p + " assigned at epoch " + a.since() + " after " + epoch);
+            }
+            for (int node : a.owners()) {
+                requireActive(members, node, p);
+            }
+            if (a.next() != null) {
+                for (int node : a.next()) {
+                    requireActive(members, node, p);
+                }
+            }
+        }
+    }
+
+    private static void requireActive(List<MemberRecord> members, int node, int partition) {
+        if (members.stream().noneMatch(m -> m.id() == node && m.state().active())) {
+            throw new IllegalArgumentException("partition " + partition + " names node " + node + ", not an active member");
+        }
+    }
+
+    /** The first epoch of a cluster started from a static member list: the map every node computes for it. */
+    public static ClusterState bootstrap(List<Member> members, int partitions, int replicationFactor) {
+        int[][] homes = Placement.homes(members, partitions, replicationFactor);
+        List<Assignment> assignments = new ArrayList<>(partitions);
+        for (int[] h : homes) {
+            assignments.add(Assignment.stable(h, 1, 1));
+        }
+        return new ClusterState(1, partitions, replicationFactor, members.stream().map(m -> new MemberRecord(m, NodeState.NORMAL)).toList(),
+                assignments, null);
+    }
+
+    public Optional<MemberRecord> member(int id) {
+        return members.stream().filter(m -> m.id() == id).findFirst();
+    }
+
+    /** Members that take part in the cluster (every state but removed). */
+    public List<Member> activeMembers() {
+        return members.stream().filter(m -> m.state().active()).map(MemberRecord::member).toList();
+    }
+
+    /** What nodes route by: the active members and the partition map of this epoch. */
+    public Membership membership() {
+        List<Member> active = activeMembers();
+        List<PartitionMap.Slot> slots = new ArrayList<>(partitions);
+        for (int p = 0; p < partitions; p++) {
+            Assignment a = assignments.get(p);
+            int[] first = new PartitionMap.Slot(a.owners(), a.next(), a.readsNext(), a.since(), a.previousSince(), new int[0]).writeTargets();
+            int[] readers = a.readsNext() ? a.next() : a.owners();
+            int[] order = concat(readers, first);
+            slots.add(new PartitionMap.Slot(a.owners(), a.next(), a.readsNext(), a.since(), a.previousSince(),
+                    Placement.preferences(p, order, active)));
+        }
+        int n = Math.min(replicationFactor, active.size());
+        return new Membership(epoch, active, new PartitionMap(epoch, n, slots), plan == null ? 0 : plan.id(),
+                plan != null && plan.paused());
+    }
+
+    private static int[] concat(int[] a, int[] b) {
+        int[] out = new int[a.length + b.length];
+        System.arraycopy(a, 0, out, 0, a.length);
+        System.arraycopy(b, 0, out, a.length, b.length);
+        return java.util.Arrays.stream(out).distinct().toArray();
+    }
+
+    ClusterState with(long nextEpoch, List<MemberRecord> nextMembers, List<Assignment> nextAssignments, Plan nextPlan) {
+        return new ClusterState(nextEpoch, partitions, replicationFactor, nextMembers, nextAssignments, nextPlan);
+    }
+
+    @Override
+    public boolean equals(Object o) {
+        return o instanceof ClusterState s && s.epoch == epoch && s.partitions == partitions && s.replicationFactor == replicationFactor
+                && s.members.equals(members) && s.assignments.equals(assignments) && Objects.equals(s.plan, plan);
+    }
+
+    @Override
+    public int hashCode() {
+        return Objects.hash(epoch, members, assignments, plan);
+    }
+}

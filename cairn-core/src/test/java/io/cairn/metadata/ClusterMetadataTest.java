@@ -1,0 +1,267 @@
+package io.cairn.metadata;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import io.cairn.membership.Member;
+import io.cairn.placement.PartitionMap;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Random;
+import java.util.stream.IntStream;
+import org.junit.jupiter.api.Test;
+
+class ClusterMetadataTest {
+    private static final int PARTITIONS = 64;
+
+    private static Member member(int id, String zone) {
+        return new Member(id, zone, "127.0.0.1:" + (7000 + id), "127.0.0.1:" + (8000 + id), id <= 3 ? "127.0.0.1:" + (9000 + id) : "");
+    }
+
+    private static ClusterState threeZones() {
+        return ClusterState.bootstrap(List.of(member(1, "a"), member(2, "b"), member(3, "c")), PARTITIONS, 3);
+    }
+
+    private static ClusterState applied(ClusterState s, MetadataCommand c) {
+        ClusterMetadata.Result r = ClusterMetadata.apply(s, c);
+        assertThat(r.refusal()).as("refusal of %s", c).isNull();
+        return r.state();
+    }
+
+    /** Drives every move of the running plan to its end, as the incoming replicas and finishers would. */
+    private static ClusterState completeMoves(ClusterState s) {
+        while (s.plan() != null) {
+            long plan = s.plan().id();
+            boolean progressed = false;
+            for (int p = 0; p < s.partitions(); p++) {
+                Assignment a = s.assignments().get(p);
+                if (a.moving() && !a.readsNext()) {
+                    for (int node : a.incoming()) {
+                        ClusterState next = applied(s, new MetadataCommand.StreamDone(plan, p, node));
+                        progressed |= next.epoch() > s.epoch();
+                        s = next;
+                    }
+                }
+            }
+            ClusterState now = s;
+            int[] serving = IntStream.range(0, now.partitions()).filter(p -> now.assignments().get(p).readsNext()).toArray();
+            if (serving.length > 0) {
+                s = applied(s, new MetadataCommand.Finish(plan, serving));
+                progressed = true;
+            }
+            assertThat(progressed).as("a plan that cannot progress: %s", s.plan()).isTrue();
+        }
+        return s;
+    }
+
+    @Test
+    void bootstrapIsTheMapEveryNodeComputesForTheStaticList() {
+        ClusterState s = threeZones();
+        PartitionMap map = s.membership().map();
+        assertThat(s.epoch()).isEqualTo(1);
+        for (int p = 0; p < PARTITIONS; p++) {
+            assertThat(map.slot(p).moving()).isFalse();
+            assertThat(map.replicas(p)).hasSize(3);
+        }
+        assertThat(io.cairn.membership.Membership.of(1, s.activeMembers(), PARTITIONS, 3).map().replicas(7)).containsExactly(map.replicas(7));
+    }
+
+    @Test
+    void aJoinMovesPartitionsThroughJointQuorumsAndEndsBalanced() {
+        ClusterState s = applied(threeZones(), new MetadataCommand.Join(member(4, "a")));
+        assertThat(s.epoch()).isEqualTo(2);
+        assertThat(s.member(4).orElseThrow().state()).isEqualTo(NodeState.JOINING);
+        long moving = s.assignments().stream().filter(Assignment::moving).count();
+        assertThat(moving).isBetween(1L, (long) PARTITIONS);
+        Assignment a = s.assignments().stream().filter(Assignment::moving).findFirst().orElseThrow();
+        int p = s.assignments().indexOf(a);
+        PartitionMap map = s.membership().map();
+        assertThat(map.writeGroups(p).length).isEqualTo(2);
+        assertThat(map.replicas(p)).containsExactly(a.owners());
+        assertThat(map.takesWrites(p, 4)).isTrue();
+        assertThat(map.isReplica(p, 4)).as("no reads before it holds the partition").isFalse();
+        assertThat(a.since()).isEqualTo(2);
+        assertThat(a.previousSince()).isEqualTo(1);
+
+        ClusterState done = completeMoves(s);
+        assertThat(done.plan()).isNull();
+        assertThat(done.member(4).orElseThrow().state()).isEqualTo(NodeState.NORMAL);
+        int[] counts = done.membership().map().replicaCounts(List.of(1, 2, 3, 4));
+        assertThat(Arrays.stream(counts).sum()).isEqualTo(3 * PARTITIONS);
+        // Zone a has two nodes, b and c one each: every partition spans the three zones.
+        assertThat(counts).containsExactly(PARTITIONS / 2, PARTITIONS, PARTITIONS, PARTITIONS / 2);
+        for (Assignment x : done.assignments()) {
+            assertThat(x.moving()).isFalse();
+            assertThat(Arrays.stream(x.owners()).mapToObj(n -> done.member(n).orElseThrow().member().zone()).distinct().count()).isEqualTo(3);
+        }
+    }
+
+    @Test
+    void aRetriedCommandChangesNothing() {
+        ClusterState s = applied(threeZones(), new MetadataCommand.Join(member(4, "a")));
+        ClusterMetadata.Result again = ClusterMetadata.apply(s, new MetadataCommand.Join(member(4, "a")));
+        assertThat(again.refusal()).isNull();
+        assertThat(again.state()).isEqualTo(s);
+        int p = IntStream.range(0, PARTITIONS).filter(i -> s.assignments().get(i).moving()).findFirst().orElseThrow();
+        ClusterState once = applied(s, new MetadataCommand.StreamDone(s.plan().id(), p, 4));
+        assertThat(applied(once, new MetadataCommand.StreamDone(s.plan().id(), p, 4))).isEqualTo(once);
+        assertThat(applied(once, new MetadataCommand.StreamDone(s.plan().id() + 1, p, 4)))
+                .as("a report for another plan").isEqualTo(once);
+    }
+
+    @Test
+    void unsafeOrConflictingChangesAreRefusedWithTheReason() {
+        ClusterState s = threeZones();
+        assertThat(ClusterMetadata.apply(s, new MetadataCommand.Decommission(2, false)).refusal())
+                .satisfies(r -> assertThat(r.kind()).isEqualTo(ClusterMetadata.Refusal.Kind.UNSAFE))
+                .satisfies(r -> assertThat(r.message()).contains("fewer than the 3 replicas"));
+        assertThat(ClusterMetadata.apply(s, new MetadataCommand.Remove(9, false)).refusal().kind())
+                .isEqualTo(ClusterMetadata.Refusal.Kind.UNKNOWN_NODE);
+        ClusterState four = completeMoves(applied(s, new MetadataCommand.Join(member(4, "a"))));
+        assertThat(ClusterMetadata.apply(four, new MetadataCommand.Decommission(2, false)).refusal().message())
+                .contains("zone");
+        assertThat(ClusterMetadata.apply(four, new MetadataCommand.Decommission(2, true)).refusal()).isNull();
+        ClusterState joining = applied(four, new MetadataCommand.Join(member(5, "b")));
+        assertThat(ClusterMetadata.apply(joining, new MetadataCommand.Decommission(1, false)).refusal().kind())
+                .isEqualTo(ClusterMetadata.Refusal.Kind.CONFLICT);
+        assertThat(ClusterMetadata.apply(joining, new MetadataCommand.Join(new Member(6, "c", "127.0.0.1:7001", "127.0.0.1:8006"))).refusal().kind())
+                .isEqualTo(ClusterMetadata.Refusal.Kind.INVALID);
+        ClusterState removed = completeMoves(applied(four, new MetadataCommand.Remove(4, false)));
+        assertThat(ClusterMetadata.apply(removed, new MetadataCommand.Join(member(4, "a"))).refusal().message()).contains("never reused");
+    }
+
+    @Test
+    void aRemovedNodesPlacesAreRefilledFromTheSurvivors() {
+        ClusterState four = completeMoves(applied(threeZones(), new MetadataCommand.Join(member(4, "a"))));
+        ClusterState s = applied(four, new MetadataCommand.Remove(1, false));
+        assertThat(s.member(1).orElseThrow().state()).isEqualTo(NodeState.REMOVED);
+        for (Assignment a : s.assignments()) {
+            assertThat(a.involves(1)).isFalse();
+        }
+        assertThat(s.membership().isMember(1)).isFalse();
+        ClusterState done = completeMoves(s);
+        for (Assignment a : done.assignments()) {
+            assertThat(a.owners()).hasSize(3).doesNotContain(1);
+        }
+    }
+
+    @Test
+    void aReplacementTakesOverExactlyTheDeadNodesPartitions() {
+        ClusterState s = threeZones();
+        ClusterState r = applied(s, new MetadataCommand.Replace(2, member(5, "b"), false));
+        for (int p = 0; p < PARTITIONS; p++) {
+            int[] before = s.assignments().get(p).owners();
+            Assignment a = r.assignments().get(p);
+            int[] expected = Arrays.stream(before).map(n -> n == 2 ? 5 : n).toArray();
+            assertThat(a.next()).containsExactly(expected);
+            assertThat(a.incoming()).containsExactly(5);
+        }
+        ClusterState done = completeMoves(r);
+        assertThat(done.member(5).orElseThrow().state()).isEqualTo(NodeState.NORMAL);
+        assertThat(done.member(2).orElseThrow().state()).isEqualTo(NodeState.REMOVED);
+    }
+
+    @Test
+    void aNodeDyingDuringAJoinCanBeRemovedAndTheJoinFinishes() {
+        ClusterState four = completeMoves(applied(threeZones(), new MetadataCommand.Join(member(4, "a"))));
+        ClusterState s = applied(four, new MetadataCommand.Join(member(5, "b")));
+        long plan = s.plan().id();
+        s = applied(s, new MetadataCommand.Remove(2, false));
+        assertThat(s.plan().id()).as("the running plan goes on").isEqualTo(plan);
+        ClusterState done = completeMoves(s);
+        assertThat(done.member(5).orElseThrow().state()).isEqualTo(NodeState.NORMAL);
+        for (Assignment a : done.assignments()) {
+            assertThat(a.owners()).hasSize(3).doesNotContain(2);
+        }
+    }
+
+    @Test
+    void cancelRevertsPartitionsStillReadFromTheirOwners() {
+        ClusterState s = applied(threeZones(), new MetadataCommand.Join(member(4, "a")));
+        int p = IntStream.range(0, PARTITIONS).filter(i -> s.assignments().get(i).moving()).findFirst().orElseThrow();
+        ClusterState served = applied(s, new MetadataCommand.StreamDone(s.plan().id(), p, 4));
+        assertThat(served.assignments().get(p).readsNext()).isTrue();
+        ClusterState cancelled = applied(served, new MetadataCommand.Cancel());
+        for (int i = 0; i < PARTITIONS; i++) {
+            assertThat(cancelled.assignments().get(i).moving()).isEqualTo(i == p);
+        }
+        ClusterState done = completeMoves(cancelled);
+        assertThat(done.member(4).orElseThrow().state()).as("it owns the partition that finished").isEqualTo(NodeState.NORMAL);
+        ClusterState other = applied(threeZones(), new MetadataCommand.Join(member(4, "a")));
+        ClusterState undone = applied(other, new MetadataCommand.Cancel());
+        assertThat(undone.plan()).isNull();
+        assertThat(undone.member(4).orElseThrow().state()).isEqualTo(NodeState.REMOVED);
+    }
+
+    @Test
+    void epochsGrowByOneWithEveryChangeAndAssignmentEpochsStayOrdered() {
+        Random random = new Random(7);
+        ClusterState s = threeZones();
+        int nextId = 4;
+        List<MetadataCommand> script = new ArrayList<>();
+        for (int step = 0; step < 400; step++) {
+            MetadataCommand c;
+            List<Member> active = s.activeMembers();
+            int pick = active.get(random.nextInt(active.size())).id();
+            c = switch (random.nextInt(8)) {
+                case 0 -> new MetadataCommand.Join(member(nextId++, "abc".charAt(random.nextInt(3)) + ""));
+                case 1 -> new MetadataCommand.Decommission(pick, random.nextBoolean());
+                case 2 -> new MetadataCommand.Remove(pick, random.nextBoolean());
+                case 3 -> new MetadataCommand.Cancel();
+                case 4 -> new MetadataCommand.Replace(pick, member(nextId++, "abc".charAt(random.nextInt(3)) + ""), false);
+                default -> {
+                    if (s.plan() == null) {
+                        yield new MetadataCommand.Pause(true);
+                    }
+                    int p = random.nextInt(PARTITIONS);
+                    Assignment a = s.assignments().get(p);
+                    yield a.readsNext() ? new MetadataCommand.Finish(s.plan().id(), new int[] {p})
+                            : new MetadataCommand.StreamDone(s.plan().id(), p, a.incoming().length == 0 ? pick : a.incoming()[0]);
+                }
+            };
+            script.add(c);
+            ClusterMetadata.Result r = ClusterMetadata.apply(s, c);
+            ClusterState next = r.state();
+            assertThat(next.epoch()).isIn(s.epoch(), s.epoch() + 1);
+            if (r.refused()) {
+                assertThat(next).isEqualTo(s);
+            }
+            assertThat(MetadataCodec.decodeState(MetadataCodec.encode(next))).isEqualTo(next);
+            assertThat(MetadataCodec.decodeCommand(MetadataCodec.encode(c))).isEqualTo(c);
+            assertThat(next.activeMembers().size()).as("after %s: %s", c, next.members()).isGreaterThanOrEqualTo(3);
+            next.membership(); // validates the map
+            s = next;
+        }
+        // Replaying the same entries gives the same state: the state machine is deterministic.
+        ClusterState replay = threeZones();
+        for (MetadataCommand c : script) {
+            replay = ClusterMetadata.apply(replay, c).state();
+        }
+        assertThat(replay).isEqualTo(s);
+    }
+
+    @Test
+    void damagedEntriesAreRefusedNotHalfApplied() {
+        byte[] good = MetadataCodec.encode(threeZones());
+        Random random = new Random(3);
+        for (int i = 0; i < 2000; i++) {
+            byte[] bad = good.clone();
+            int cut = random.nextInt(bad.length);
+            byte[] damaged = random.nextBoolean() ? Arrays.copyOf(bad, cut) : flip(bad, cut, random);
+            try {
+                ClusterState decoded = MetadataCodec.decodeState(damaged);
+                decoded.membership();
+            } catch (MetadataCodec.MetadataCodecException | IllegalArgumentException expected) {
+                // refused
+            }
+        }
+        assertThatThrownBy(() -> MetadataCodec.decodeCommand(new byte[] {42})).isInstanceOf(MetadataCodec.MetadataCodecException.class);
+        assertThatThrownBy(() -> MetadataCodec.decodeCommand(new byte[] {1, 0})).isInstanceOf(MetadataCodec.MetadataCodecException.class);
+    }
+
+    private static byte[] flip(byte[] b, int at, Random random) {
+        b[at] ^= (byte) (1 + random.nextInt(255));
+        return b;
+    }
+}
