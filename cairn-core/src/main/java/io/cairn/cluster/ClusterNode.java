@@ -84,6 +84,8 @@ public final class ClusterNode {
     // The membership epoch this node is at; requests from any other are refused. Only grows.
     private long epoch;
     private long epochMismatches;
+    private final NodeEpochs epochs;
+    private final Mover mover;
     private long newestEpochSeen;
     private long hintsReplayed;
     private long hintsKeptForPeers;
@@ -136,6 +138,19 @@ public final class ClusterNode {
      */
     public ClusterNode(int id, Shard shard, Membership membership, List<Namespace> namespaces, Namespace outcomes, ClusterSettings settings,
                        HybridClock clock, Transport transport, Scheduler scheduler, LocalStore local, StorageEngine engine, PurgeLedger ledger) {
+        this(id, shard, membership, namespaces, outcomes, settings, clock, transport, scheduler, local, engine, ledger,
+                new NodeEpochs(shard.count(), membership.epoch()), Proposer.NONE);
+    }
+
+    /**
+     * Shard {@code shard} of a node whose partitions can move.
+     *
+     * @param epochs   the epochs this node's shards and its peers applied, shared by the node's shards
+     * @param proposer where moves report to the metadata log
+     */
+    public ClusterNode(int id, Shard shard, Membership membership, List<Namespace> namespaces, Namespace outcomes, ClusterSettings settings,
+                       HybridClock clock, Transport transport, Scheduler scheduler, LocalStore local, StorageEngine engine, PurgeLedger ledger,
+                       NodeEpochs epochs, Proposer proposer) {
         if (namespaces.isEmpty()) {
             throw new IllegalArgumentException("a cluster node serves at least one namespace");
         }
@@ -185,6 +200,10 @@ public final class ClusterNode {
         this.requests = new ClusterRequests(coordinator, clock, outcomes);
         this.exchanger = new Exchanger(id, shard, this.namespaces, settings.antiEntropy(), settings.coordinator().requestTimeoutMillis(),
                 transport, scheduler, local, ids, clock, detector, ledger, () -> this.membership.map(), () -> this.epoch);
+        this.epochs = epochs;
+        epochs.applied(shard.index(), epoch);
+        this.mover = new Mover(id, shard, this.namespaces, settings.moves(), settings.coordinator().requestTimeoutMillis(), transport,
+                scheduler, local, ids, clock, detector, epochs, proposer, () -> this.membership);
     }
 
     /** Starts heartbeats and hint hand-off. */
@@ -193,12 +212,19 @@ public final class ClusterNode {
         scheduler.schedule(0, this::heartbeat);
         scheduler.schedule(settings.hintReplayIntervalMillis(), this::replayHints);
         exchanger.start();
+        mover.start();
     }
 
     /** Stops scheduling new background work (the node is crashing or shutting down). */
     public void stop() {
         running = false;
         exchanger.stop();
+        mover.stop();
+    }
+
+    /** What this shard's partition moves did so far. */
+    public MoveStats moveStats() {
+        return mover.stats();
     }
 
     /**
@@ -372,6 +398,7 @@ public final class ClusterNode {
         next.members().forEach(m -> memberIds.add(m.id()));
         coordinator.onMembership(next.map());
         exchanger.onMembership();
+        epochs.applied(shard.index(), epoch);
     }
 
     public Membership membership() {
@@ -401,7 +428,7 @@ public final class ClusterNode {
         detector.heard(from);
         switch (m) {
             case Message.WriteRequest w -> {
-                Message.Failure refused = epochRefusal(w.epoch());
+                Message.Failure refused = epochRefusal(w.epoch(), partitionOf(w.namespaceId(), w.key()));
                 if (refused != null) {
                     transport.send(from, new Message.WriteResponse(w.protocol(), w.requestId(), false, refused));
                 } else {
@@ -409,7 +436,7 @@ public final class ClusterNode {
                 }
             }
             case Message.HintedWrite h -> {
-                Message.Failure refused = epochRefusal(h.epoch());
+                Message.Failure refused = epochRefusal(h.epoch(), partitionOf(h.namespaceId(), h.key()));
                 if (refused != null) {
                     transport.send(from, new Message.WriteResponse(Protocol.REPLICATION, h.requestId(), false, refused));
                 } else {
@@ -417,7 +444,7 @@ public final class ClusterNode {
                 }
             }
             case Message.ReadRequest r -> {
-                Message.Failure refused = epochRefusal(r.epoch());
+                Message.Failure refused = epochRefusal(r.epoch(), partitionOf(r.namespaceId(), r.key()));
                 if (refused != null) {
                     transport.send(from, new Message.ReadResponse(r.protocol(), r.requestId(), null, refused));
                 } else {
@@ -430,7 +457,7 @@ public final class ClusterNode {
                     case REPAIR -> coordinator.onRepairResponse(from, w);
                     case HANDOFF -> onHandoffResponse(from, w);
                     case EXCHANGE_PUSH -> exchanger.onPushResponse(from, w);
-                    case READ, INSPECTION, EXCHANGE -> throw Invariant.violated("a write response of protocol %s", w.protocol());
+                    case READ, INSPECTION, EXCHANGE, STREAM -> throw Invariant.violated("a write response of protocol %s", w.protocol());
                 }
             }
             case Message.ReadResponse r -> {
@@ -438,11 +465,11 @@ public final class ClusterNode {
                     case READ -> coordinator.onReadResponse(from, r);
                     case INSPECTION -> coordinator.onInspectionResponse(from, r);
                     case EXCHANGE -> exchanger.onFetchResponse(from, r);
-                    case REPLICATION, REPAIR, HANDOFF, EXCHANGE_PUSH -> throw Invariant.violated("a read response of protocol %s", r.protocol());
+                    case REPLICATION, REPAIR, HANDOFF, EXCHANGE_PUSH, STREAM -> throw Invariant.violated("a read response of protocol %s", r.protocol());
                 }
             }
             case Message.TreeRequest t -> {
-                Message.Failure refused = epochRefusal(t.epoch());
+                Message.Failure refused = epochRefusal(t.epoch(), t.partition());
                 Namespace ns = namespaces.get(t.namespaceId());
                 if (refused != null || ns == null) {
                     transport.send(from, new Message.TreeResponse(t.requestId(), null, refused != null ? refused
@@ -452,7 +479,7 @@ public final class ClusterNode {
                 }
             }
             case Message.KeysRequest k -> {
-                Message.Failure refused = epochRefusal(k.epoch());
+                Message.Failure refused = epochRefusal(k.epoch(), k.partition());
                 Namespace ns = namespaces.get(k.namespaceId());
                 if (refused != null || ns == null) {
                     transport.send(from, new Message.KeysResponse(k.requestId(), null, refused != null ? refused
@@ -461,11 +488,25 @@ public final class ClusterNode {
                     exchanger.onKeysRequest(from, k, ns);
                 }
             }
+            case Message.StreamRequest r -> {
+                Message.Failure refused = epochRefusal(r.epoch(), r.partition());
+                Namespace ns = namespaces.get(r.namespaceId());
+                if (refused != null || ns == null || r.partition() >= ns.partitioner().partitions()) {
+                    transport.send(from, new Message.StreamResponse(r.requestId(), null, false, refused != null ? refused
+                            : new Message.Failure(ErrorCode.MALFORMED_REQUEST, "no partition " + r.partition() + " of namespace " + r.namespaceId())));
+                } else {
+                    mover.onStreamRequest(from, r, ns);
+                }
+            }
+            case Message.StreamResponse r -> mover.onStreamResponse(from, r);
             case Message.TreeResponse t -> exchanger.onTreeResponse(from, t);
             case Message.KeysResponse k -> exchanger.onKeysResponse(from, k);
             case Message.Ping p -> {
                 // Liveness does not depend on membership: a ping from any epoch is answered.
                 newestEpochSeen = Math.max(newestEpochSeen, p.epoch());
+                if (memberIds.contains(from)) {
+                    epochs.heard(from, p.epoch());
+                }
                 transport.send(from, new Message.Pong(p.sequence(), p.sentAtMillis(), physicalNow()));
             }
             case Message.Pong p -> {
@@ -476,15 +517,29 @@ public final class ClusterNode {
         }
     }
 
-    /** The refusal for a request from membership epoch {@code theirs}, or null when it is this node's. */
-    private Message.Failure epochRefusal(long theirs) {
-        if (theirs == epoch) {
+    /**
+     * The refusal for a request about {@code partition} from membership epoch {@code theirs}, or
+     * null when the request may be served. A partition's assignment advances one step at a time,
+     * and only once every member applied the step before (see {@code Mover}), so a request from
+     * the epoch its previous step took effect or later, or from a newer epoch than this node's, was
+     * routed by this step or an adjacent one, whose quorums intersect this step's. An older one is
+     * refused, naming this node's epoch, so its coordinator learns it is behind.
+     */
+    private Message.Failure epochRefusal(long theirs, int partition) {
+        newestEpochSeen = Math.max(newestEpochSeen, theirs);
+        PartitionMap map = membership.map();
+        if (theirs >= epoch || partition < 0 || partition >= map.partitions() || theirs >= map.previousSince(partition)) {
             return null;
         }
         epochMismatches++;
-        newestEpochSeen = Math.max(newestEpochSeen, theirs);
         return new Message.Failure(ErrorCode.EPOCH_MISMATCH, "the request is from membership epoch " + theirs + "; node " + id
-                + " is at epoch " + epoch);
+                + " is at epoch " + epoch + ", where partition " + partition + " moved at epoch " + map.since(partition));
+    }
+
+    /** The partition of {@code key} in namespace {@code namespaceId}, or -1 for a namespace this node does not serve. */
+    private int partitionOf(int namespaceId, byte[] key) {
+        Namespace ns = namespaces.get(namespaceId);
+        return ns == null ? -1 : ns.partitionOf(key);
     }
 
     /** An answer of the {@link Protocol#HANDOFF} protocol: the target took (or refused) a hint. */
@@ -554,7 +609,8 @@ public final class ClusterNode {
         pingSequence += shard.count();
         for (Member m : membership.members()) {
             if (m.id() != id) {
-                transport.send(m.id(), new Message.Ping(epoch, seq, physicalNow()));
+                // The node's epoch (every shard's), which is what the move barrier needs to know.
+                transport.send(m.id(), new Message.Ping(Math.max(Message.FIRST_EPOCH, epochs.self()), seq, physicalNow()));
             }
         }
         scheduler.schedule(settings.heartbeatIntervalMillis(), this::heartbeat);

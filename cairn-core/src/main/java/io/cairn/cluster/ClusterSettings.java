@@ -14,10 +14,19 @@ package io.cairn.cluster;
  *                              that ends early waits out {@code batch / rate} before the next
  * @param coordinator           the coordinator's knobs, sloppy quorum among them
  * @param antiEntropy           the exchanges' knobs
+ * @param moves                 moving partitions' knobs
  */
 public record ClusterSettings(int replicationFactor, long heartbeatIntervalMillis, double phiThreshold,
                               long hintWindowMillis, long hintReplayIntervalMillis, int hintReplayBatch,
-                              int hintReplayRate, CoordinatorSettings coordinator, ExchangeSettings antiEntropy) {
+                              int hintReplayRate, CoordinatorSettings coordinator, ExchangeSettings antiEntropy, MoveSettings moves) {
+    /** With the default move settings. */
+    public ClusterSettings(int replicationFactor, long heartbeatIntervalMillis, double phiThreshold, long hintWindowMillis,
+                           long hintReplayIntervalMillis, int hintReplayBatch, int hintReplayRate, CoordinatorSettings coordinator,
+                           ExchangeSettings antiEntropy) {
+        this(replicationFactor, heartbeatIntervalMillis, phiThreshold, hintWindowMillis, hintReplayIntervalMillis, hintReplayBatch,
+                hintReplayRate, coordinator, antiEntropy, MoveSettings.DEFAULTS);
+    }
+
     public static final int DEFAULT_HINT_REPLAY_RATE = 4_000;
     public static final ClusterSettings DEFAULTS = new ClusterSettings(3, 500, 8.0, 3 * 3_600_000L, 1_000, 256, CoordinatorSettings.DEFAULTS);
 
@@ -30,7 +39,12 @@ public record ClusterSettings(int replicationFactor, long heartbeatIntervalMilli
 
     public ClusterSettings withAntiEntropy(ExchangeSettings exchange) {
         return new ClusterSettings(replicationFactor, heartbeatIntervalMillis, phiThreshold, hintWindowMillis, hintReplayIntervalMillis,
-                hintReplayBatch, hintReplayRate, coordinator, exchange);
+                hintReplayBatch, hintReplayRate, coordinator, exchange, moves);
+    }
+
+    public ClusterSettings withMoves(MoveSettings next) {
+        return new ClusterSettings(replicationFactor, heartbeatIntervalMillis, phiThreshold, hintWindowMillis, hintReplayIntervalMillis,
+                hintReplayBatch, hintReplayRate, coordinator, antiEntropy, next);
     }
 
     public ClusterSettings {

@@ -187,29 +187,37 @@ final class Coordinator {
         done.accept(Answer.failed(ErrorCode.STORAGE_FAILED, "could not store the version ceiling: " + failure.getMessage(), Map.of()));
     }
 
+    /**
+     * Sends the write to every replica the partition's writes go to (its owners, and while it
+     * moves the next set too) and settles it once each replica set has W acknowledgements (see
+     * {@link WriteTally}). Under a sloppy quorum a live fallback stands in for a down replica: it
+     * keeps the write as a hint, and its acknowledgement counts for the replica it stands in for.
+     */
     private void replicate(Namespace ns, byte[] key, Record record, Quorum w, Consumer<Answer> done) {
         int partition = ns.partitionOf(key);
-        int[] replicas = map.replicas(partition);
-        Set<Integer> up = up(replicas);
+        int[] targets = map.writeTargets(partition);
+        Set<Integer> up = up(targets);
         // Down home replica → the fallback standing in for it; empty unless sloppy.
-        Map<Integer, Integer> standIns = settings.sloppyQuorum() && !ns.strictQuorum() ? standIns(partition, replicas, up) : Map.of();
-        int required = admit(replicas.length, up.size() + standIns.size(), w, "w", done);
+        Map<Integer, Integer> standIns = settings.sloppyQuorum() && !ns.strictQuorum() ? standIns(partition, targets, up) : Map.of();
+        List<Set<Integer>> groups = new ArrayList<>();
+        for (int[] g : map.writeGroups(partition)) {
+            groups.add(toSet(g));
+        }
+        int required = admitGroups(groups, up, standIns.keySet(), w, done);
         if (required < 0) {
             return;
         }
         long id = ids.next(Protocol.REPLICATION);
-        Set<Integer> participants = toSet(replicas);
+        Set<Integer> participants = toSet(targets);
         participants.addAll(standIns.values());
-        PendingWrite p = new PendingWrite(id, ns, key, record, participants, new WriteTally(participants, required), done);
+        PendingWrite p = new PendingWrite(id, ns, key, record, participants, new WriteTally(groups, required), done);
         standIns.forEach((home, fallback) -> p.fallbackFor.put(fallback, home));
         writes.put(id, p);
         p.timeout = scheduler.schedule(settings.requestTimeoutMillis(), () -> writeTimedOut(p));
-        for (int r : replicas) {
-            if (!up.contains(r)) {
-                if (!standIns.containsKey(r)) {
-                    hint(r, ns, key, record);
-                    p.hinted.add(r);
-                }
+        for (int r : targets) {
+            if (!up.contains(r) && !standIns.containsKey(r)) {
+                hint(r, ns, key, record);
+                p.hinted.add(r);
                 p.tally.refuse(r);
             }
         }
@@ -233,6 +241,31 @@ final class Coordinator {
                 transport.send(fallback, new Message.HintedWrite(map.epoch(), id, home, ns.id(), key, record));
             }
         });
+    }
+
+    /**
+     * W for each replica set of a write, or -1 (after answering {@code done}) when W is invalid or
+     * some set has fewer reachable replicas (live, or with a stand-in) than it needs.
+     */
+    private int admitGroups(List<Set<Integer>> groups, Set<Integer> up, Set<Integer> stoodIn, Quorum w, Consumer<Answer> done) {
+        int n = map.replicationFactor();
+        int required = admit(n, n, w, "w", done); // validates W against N
+        if (required < 0) {
+            return -1;
+        }
+        for (Set<Integer> g : groups) {
+            int reachable = (int) g.stream().filter(r -> up.contains(r) || stoodIn.contains(r)).count();
+            // A set smaller than N (a removed replica's place not refilled yet) needs all of its members at most.
+            int need = Math.min(required, g.size());
+            if (reachable < need) {
+                stats.quorumFailures++;
+                done.accept(Answer.failed(ErrorCode.QUORUM_UNAVAILABLE,
+                        "w=" + w + " needs " + need + " replicas but only " + reachable + " of " + g.size() + " are reachable",
+                        Map.of("required", need, "reachable", reachable, "replicas", g.size())));
+                return -1;
+            }
+        }
+        return required;
     }
 
     /**
@@ -264,16 +297,20 @@ final class Coordinator {
         if (p == null || !p.participants.contains(from)) {
             return;
         }
+        // A fallback answers for the replica it stands in for.
+        int target = p.fallbackFor.getOrDefault(from, from);
         if (m.stored()) {
-            p.tally.ack(from);
+            p.tally.ack(target);
+            if (target != from) {
+                p.standInAcks++;
+            }
         } else {
             // The replica is up but could not store it (or a fallback could not keep the hint for
             // its home replica): the home replica still needs the write later.
-            int target = p.fallbackFor.getOrDefault(from, from);
             if (p.hinted.add(target)) {
                 hint(target, p.ns, p.key, p.record);
             }
-            p.tally.refuse(from);
+            p.tally.refuse(target);
         }
         settleWrite(p);
     }
@@ -289,7 +326,7 @@ final class Coordinator {
                 // within that short window (anti-entropy repairs them regardless).
                 scheduler.schedule(settings.hintDelayMillis(), () -> hintUnanswered(p));
             }
-            int fallbackAcks = (int) p.tally.acked().stream().filter(p.fallbackFor::containsKey).count();
+            int fallbackAcks = p.standInAcks;
             p.done.accept(p.record.tombstone()
                     ? Answer.written(new OpResult.Deleted(p.record.version()), p.tally.acks(), fallbackAcks)
                     : Answer.written(new OpResult.Written(p.record.version(), p.record.expiresAtMillis()), p.tally.acks(), fallbackAcks));
@@ -649,6 +686,8 @@ final class Coordinator {
         final Map<Integer, Integer> fallbackFor = new HashMap<>();
         Scheduler.Cancellable timeout;
         boolean answered;
+        // Acknowledgements that came from fallbacks standing in for down replicas.
+        int standInAcks;
 
         PendingWrite(long id, Namespace ns, byte[] key, Record record, Set<Integer> participants, WriteTally tally, Consumer<Answer> done) {
             this.id = id;

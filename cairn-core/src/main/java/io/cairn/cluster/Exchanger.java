@@ -792,13 +792,17 @@ final class Exchanger {
         }
     }
 
-    /** Publishes a partition's confirmed stamps: per branch, the least over its current other replicas. */
+    /**
+     * Publishes a partition's confirmed stamps: per branch, the least over every other node its
+     * writes go to (while it moves, the incoming replicas too, which exchanges reach only once they
+     * serve reads: purges of a moving partition wait for the move).
+     */
     private void publish(Namespace ns, int partition) {
         long slot = TreeKeeper.slotKey(ns.id(), partition);
         Map<Integer, long[]> byPeer = confirmed.getOrDefault(slot, Map.of());
         long[] least = new long[SegmentTree.BRANCHES];
         Arrays.fill(least, Long.MAX_VALUE);
-        for (int r : map.get().replicas(partition)) {
+        for (int r : map.get().writeTargets(partition)) {
             if (r == id) {
                 continue;
             }

@@ -64,6 +64,8 @@ public final class ShardRouter {
             case Message.KeysRequest k -> ofPartition(k.partition());
             case Message.TreeResponse t -> Math.floorMod(t.requestId(), shards);
             case Message.KeysResponse k -> Math.floorMod(k.requestId(), shards);
+            case Message.StreamRequest r -> ofPartition(r.partition());
+            case Message.StreamResponse r -> Math.floorMod(r.requestId(), shards);
             case Message.Ping p -> Math.floorMod(p.sequence(), shards);
             case Message.Pong p -> Math.floorMod(p.sequence(), shards);
         };

@@ -40,14 +40,22 @@ public final class ShardedNode {
     public ShardedNode(int id, int shardCount, Membership membership, List<Namespace> namespaces, Namespace outcomes,
                        ClusterSettings settings, HybridClock clock, Transport transport, Scheduler scheduler, LocalStore local,
                        StorageEngine engine, PurgeLedger ledger) {
+        this(id, shardCount, membership, namespaces, outcomes, settings, clock, transport, scheduler, local, engine, ledger, Proposer.NONE);
+    }
+
+    /** @param proposer where the node's partition moves report to the metadata log */
+    public ShardedNode(int id, int shardCount, Membership membership, List<Namespace> namespaces, Namespace outcomes,
+                       ClusterSettings settings, HybridClock clock, Transport transport, Scheduler scheduler, LocalStore local,
+                       StorageEngine engine, PurgeLedger ledger, Proposer proposer) {
         if (namespaces.isEmpty()) {
             throw new IllegalArgumentException("a cluster node serves at least one namespace");
         }
         this.router = new ShardRouter(shardCount, namespaces.get(0).partitioner());
         List<ClusterNode> built = new ArrayList<>(shardCount);
+        NodeEpochs epochs = new NodeEpochs(shardCount, membership.epoch());
         for (int s = 0; s < shardCount; s++) {
             built.add(new ClusterNode(id, new Shard(s, shardCount), membership, namespaces, outcomes, settings, clock, transport, scheduler,
-                    local, engine, ledger));
+                    local, engine, ledger, epochs, proposer));
         }
         this.shards = List.copyOf(built);
     }
@@ -150,6 +158,10 @@ public final class ShardedNode {
 
     public ExchangeStatus.Totals exchangeTotals() {
         return shards.stream().map(ClusterNode::exchangeTotals).reduce(ExchangeStatus.Totals.ZERO, ExchangeStatus.Totals::plus);
+    }
+
+    public MoveStats moveStats() {
+        return shards.stream().map(ClusterNode::moveStats).reduce(MoveStats.ZERO, MoveStats::plus);
     }
 
     public CoordinatorStats coordinatorStats() {

@@ -1,30 +1,47 @@
 package io.cairn.cluster;
 
+import java.util.ArrayList;
 import java.util.LinkedHashSet;
+import java.util.List;
 import java.util.Set;
 
 /**
  * Counts the replies to one replicated write and decides, as pure logic, when it is settled: it
  * never sends, waits or retries itself.
  *
- * <p>A write succeeds once {@code required} replicas acknowledged a durable store; it fails once
- * so many replicas refused that {@code required} can no longer be reached. Until then it is
- * pending. Only acknowledged replicas count; a reply from a node outside the replica set, or a
- * duplicate reply, changes nothing (the network may duplicate messages).
+ * <p>A write goes to one replica set, or, while its partition moves, to two (the owners and the
+ * next set: joint quorums). It succeeds once every set has {@code required} acknowledgements of a
+ * durable store (or all of its members, for a set smaller than that); it fails once so many
+ * replicas refused that some set can no longer get there. Until then it is pending. Only
+ * acknowledged replicas count; a reply from a node outside the sets, or a duplicate reply,
+ * changes nothing (the network may duplicate messages).
  */
 final class WriteTally {
     public enum Decision { PENDING, ACKNOWLEDGED, FAILED }
 
-    private final Set<Integer> replicas;
+    private final List<Set<Integer>> groups;
+    private final Set<Integer> replicas = new LinkedHashSet<>();
     private final int required;
     private final Set<Integer> acked = new LinkedHashSet<>();
     private final Set<Integer> refused = new LinkedHashSet<>();
 
     public WriteTally(Set<Integer> replicas, int required) {
-        if (required < 1 || required > replicas.size()) {
-            throw new IllegalArgumentException("required " + required + " of " + replicas.size() + " replicas");
+        this(List.of(replicas), required);
+    }
+
+    public WriteTally(List<Set<Integer>> groups, int required) {
+        if (groups.isEmpty() || groups.stream().anyMatch(Set::isEmpty)) {
+            throw new IllegalArgumentException("a write needs at least one non-empty replica set");
         }
-        this.replicas = Set.copyOf(replicas);
+        if (required < 1 || groups.size() == 1 && required > groups.get(0).size()) {
+            throw new IllegalArgumentException("required " + required + " of " + groups.get(0).size() + " replicas");
+        }
+        List<Set<Integer>> copies = new ArrayList<>(groups.size());
+        for (Set<Integer> g : groups) {
+            copies.add(Set.copyOf(g));
+            replicas.addAll(g);
+        }
+        this.groups = List.copyOf(copies);
         this.required = required;
     }
 
@@ -44,13 +61,17 @@ final class WriteTally {
     }
 
     public Decision decision() {
-        if (acked.size() >= required) {
-            return Decision.ACKNOWLEDGED;
+        boolean all = true;
+        for (Set<Integer> g : groups) {
+            int need = Math.min(required, g.size());
+            int acks = (int) g.stream().filter(acked::contains).count();
+            int refusals = (int) g.stream().filter(refused::contains).count();
+            if (g.size() - refusals < need) {
+                return Decision.FAILED;
+            }
+            all &= acks >= need;
         }
-        if (replicas.size() - refused.size() < required) {
-            return Decision.FAILED;
-        }
-        return Decision.PENDING;
+        return all ? Decision.ACKNOWLEDGED : Decision.PENDING;
     }
 
     public int acks() {
@@ -69,6 +90,7 @@ final class WriteTally {
         return s;
     }
 
+    /** Acknowledgements a replica set of full size needs. */
     public int required() {
         return required;
     }

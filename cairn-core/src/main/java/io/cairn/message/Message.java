@@ -7,6 +7,7 @@ import io.cairn.error.ErrorCode;
 import io.cairn.record.CorruptRecordException;
 import io.cairn.record.Record;
 import io.cairn.storage.StorageException;
+import java.util.List;
 import java.util.Objects;
 
 /**
@@ -125,6 +126,32 @@ public sealed interface Message {
             if ((keys == null) == (error == null)) {
                 throw new IllegalArgumentException("a keys response carries keys or a failure");
             }
+        }
+    }
+
+    /**
+     * Moving a partition: the records of one namespace's partition after key {@code after} (from
+     * the start when null), up to about {@code maxBytes} (at least one record). The incoming
+     * replica asks each owner in turn, chunk by chunk.
+     */
+    record StreamRequest(long epoch, long requestId, int namespaceId, int partition, byte[] after, int maxBytes) implements Message {
+        public StreamRequest {
+            if (maxBytes < 1) {
+                throw new IllegalArgumentException("a chunk of at most " + maxBytes + " bytes");
+            }
+        }
+    }
+
+    /** One stored record of a streamed partition. */
+    record StreamEntry(byte[] key, Record record) {}
+
+    /** A chunk a {@link StreamRequest} asked for, in key order; {@code done} when it reached the end of the partition. */
+    record StreamResponse(long requestId, List<StreamEntry> entries, boolean done, Failure error) implements Message {
+        public StreamResponse {
+            if ((entries == null) == (error == null)) {
+                throw new IllegalArgumentException("a stream response carries entries or a failure");
+            }
+            entries = entries == null ? null : List.copyOf(entries);
         }
     }
 

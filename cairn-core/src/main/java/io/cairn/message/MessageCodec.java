@@ -13,7 +13,9 @@ import java.nio.BufferUnderflowException;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
+import java.util.zip.CRC32C;
 
 /**
  * The binary form of a {@link Message}. Records travel in their checksummed {@link RecordCodec}
@@ -34,6 +36,8 @@ import java.util.List;
  *  12 KeysRequest:   i64 epoch | i64 request id | i32 namespace id | u16 partition | u16 count | u16 segment * count
  *  13 KeysResponse:  i64 request id | i32 count (-1: failed) | entry * count | u8 truncated | failure
  *     entry:         key | u8 flags (1 tombstone, 2 corrupt) | i64 version | u16 version node | i64 expiry | i64 hash | i32 value bytes
+ *  14 StreamRequest: i64 epoch | i64 request id | i32 namespace id | u16 partition | after key or null | i32 max bytes (at least 1)
+ *  15 StreamResponse: i64 request id | i32 count (-1: failed) | (key | record) * count | u8 done | i32 CRC32C of the entries | failure
  * </pre>
  * A tree response holds 1 hash (the root), 65 (root and branches) or a multiple of 64 (segments of
  * up to 64 branches); a tree request names branches exactly at level 2; branches are 0..63 and
@@ -70,6 +74,8 @@ public final class MessageCodec {
     private static final byte TREE_RESPONSE = 11;
     private static final byte KEYS_REQUEST = 12;
     private static final byte KEYS_RESPONSE = 13;
+    private static final byte STREAM_REQUEST = 14;
+    private static final byte STREAM_RESPONSE = 15;
     private static final int FLAG_TOMBSTONE = 1;
     private static final int FLAG_CORRUPT = 2;
     /** The largest node id (ids are 1..65535, see {@code Member}). */
@@ -168,6 +174,37 @@ public final class MessageCodec {
                     }
                 }
                 yield out.put((byte) (k.keys() != null && k.keys().truncated() ? 1 : 0)).put(failure).array();
+            }
+            case Message.StreamRequest r -> {
+                checkEpoch(r.epoch());
+                if (r.after() != null) {
+                    checkKey(r.after());
+                }
+                yield alloc(1 + 8 + 8 + 4 + 2 + 4 + len(r.after()) + 4).put(STREAM_REQUEST).putLong(r.epoch()).putLong(r.requestId())
+                        .putInt(r.namespaceId()).putShort((short) checkPartition(r.partition()))
+                        .putInt(r.after() == null ? -1 : r.after().length).put(orEmpty(r.after())).putInt(r.maxBytes()).array();
+            }
+            case Message.StreamResponse r -> {
+                byte[] failure = failure(r.error());
+                List<byte[]> records = new ArrayList<>();
+                int size = 1 + 8 + 4 + 1 + 4 + failure.length;
+                if (r.entries() != null) {
+                    for (Message.StreamEntry e : r.entries()) {
+                        checkKey(e.key());
+                        byte[] record = RecordCodec.encode(e.key(), e.record());
+                        records.add(record);
+                        size += 4 + e.key().length + 4 + record.length;
+                    }
+                }
+                ByteBuffer out = alloc(size).put(STREAM_RESPONSE).putLong(r.requestId()).putInt(r.entries() == null ? -1 : r.entries().size());
+                int from = out.position();
+                for (int i = 0; i < records.size(); i++) {
+                    byte[] key = r.entries().get(i).key();
+                    out.putInt(key.length).put(key).putInt(records.get(i).length).put(records.get(i));
+                }
+                CRC32C crc = new CRC32C();
+                crc.update(out.array(), from, out.position() - from);
+                yield out.put((byte) (r.done() ? 1 : 0)).putInt((int) crc.getValue()).put(failure).array();
             }
             case Message.Ping p -> {
                 Invariant.check(p.sentAtMillis() >= 0, "ping clock reading %d is negative", p.sentAtMillis());
@@ -311,6 +348,54 @@ public final class MessageCodec {
                     }
                     yield new Message.KeysResponse(id, count < 0 ? null : new SegmentKeys(entries, truncated == 1), failure);
                 }
+                case STREAM_REQUEST -> {
+                    long epoch = epoch(in);
+                    long id = in.getLong();
+                    int ns = in.getInt();
+                    int partition = Short.toUnsignedInt(in.getShort());
+                    byte[] after = nullableBytes(in);
+                    if (after != null && (after.length == 0 || after.length > MAX_KEY_BYTES)) {
+                        throw new CorruptRecordException("stream position key of " + after.length + " bytes");
+                    }
+                    int maxBytes = in.getInt();
+                    if (maxBytes < 1) {
+                        throw new CorruptRecordException("a stream chunk of at most " + maxBytes + " bytes");
+                    }
+                    yield new Message.StreamRequest(epoch, id, ns, partition, after, maxBytes);
+                }
+                case STREAM_RESPONSE -> {
+                    long id = in.getLong();
+                    int count = in.getInt();
+                    // Each entry takes at least 10 bytes: a count beyond what remains is a lie.
+                    if (count < -1 || count > in.remaining() / 10) {
+                        throw new CorruptRecordException("a stream chunk of " + count + " records");
+                    }
+                    int from = in.position();
+                    List<Message.StreamEntry> entries = count < 0 ? null : new ArrayList<>(count);
+                    byte[] previous = null;
+                    for (int i = 0; i < count; i++) {
+                        byte[] key = key(in);
+                        if (previous != null && Arrays.compareUnsigned(previous, key) >= 0) {
+                            throw new CorruptRecordException("stream chunk keys out of order");
+                        }
+                        previous = key;
+                        entries.add(new Message.StreamEntry(key, record(key, bytes(in))));
+                    }
+                    CRC32C crc = new CRC32C();
+                    crc.update(bytes, from, in.position() - from);
+                    byte done = in.get();
+                    if (done != 0 && done != 1) {
+                        throw new CorruptRecordException("done flag " + done + " is neither 0 nor 1");
+                    }
+                    if (in.getInt() != (int) crc.getValue()) {
+                        throw new CorruptRecordException("stream chunk fails its checksum");
+                    }
+                    Message.Failure failure = failure(in);
+                    if ((entries == null) == (failure == null)) {
+                        throw new CorruptRecordException("a stream response must carry entries or a failure");
+                    }
+                    yield new Message.StreamResponse(id, entries, done == 1, failure);
+                }
                 case PING -> new Message.Ping(epoch(in), in.getLong(), clockReading(in));
                 case PONG -> new Message.Pong(in.getLong(), clockReading(in), clockReading(in));
                 default -> throw new CorruptRecordException("unknown message type " + type);
@@ -399,7 +484,7 @@ public final class MessageCodec {
         if (p == null) {
             throw new CorruptRecordException("unknown protocol " + wire);
         }
-        if (p.writes() != writes) {
+        if (!p.recordMessages() || p.writes() != writes) {
             throw new CorruptRecordException("protocol " + p + " in a " + (writes ? "write" : "read") + " message");
         }
         return p;

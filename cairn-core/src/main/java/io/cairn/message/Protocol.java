@@ -28,7 +28,12 @@ public enum Protocol {
      */
     EXCHANGE(6),
     /** Anti-entropy: a replica handing a peer the records it found the peer missing. */
-    EXCHANGE_PUSH(7);
+    EXCHANGE_PUSH(7),
+    /**
+     * Moving a partition: an incoming replica fetching it chunk by chunk from its owners
+     * ({@link Message.StreamRequest}, {@link Message.StreamResponse}); never in a write or read message.
+     */
+    STREAM(8);
 
     private final int wire;
 
@@ -49,6 +54,11 @@ public enum Protocol {
             }
         }
         return null;
+    }
+
+    /** Whether this protocol travels in write and read messages (every one but {@link #STREAM}). */
+    public boolean recordMessages() {
+        return this != STREAM;
     }
 
     /** Whether requests of this protocol are writes of a record (else reads of one). */

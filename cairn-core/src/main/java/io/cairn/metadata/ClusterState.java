@@ -85,10 +85,11 @@ public record ClusterState(long epoch, int partitions, int replicationFactor, Li
         List<PartitionMap.Slot> slots = new ArrayList<>(partitions);
         for (int p = 0; p < partitions; p++) {
             Assignment a = assignments.get(p);
-            int[] first = new PartitionMap.Slot(a.owners(), a.next(), a.readsNext(), a.since(), a.previousSince(), new int[0]).writeTargets();
+            int[] first = new PartitionMap.Slot(a.owners(), a.next(), a.readsNext(), a.streamed(), a.since(), a.previousSince(), new int[0])
+                    .writeTargets();
             int[] readers = a.readsNext() ? a.next() : a.owners();
             int[] order = concat(readers, first);
-            slots.add(new PartitionMap.Slot(a.owners(), a.next(), a.readsNext(), a.since(), a.previousSince(),
+            slots.add(new PartitionMap.Slot(a.owners(), a.next(), a.readsNext(), a.streamed(), a.since(), a.previousSince(),
                     Placement.preferences(p, order, active)));
         }
         int n = Math.min(replicationFactor, active.size());

@@ -30,13 +30,15 @@ public final class PartitionMap {
      * @param owners        the replicas that own the partition (at most N; fewer while a removed node's place is refilled)
      * @param next          the replica set it moves to, or null when stable
      * @param readsNext     reads go to {@code next} (the incoming replicas hold the partition)
+     * @param streamed      incoming replicas that reported they hold the partition
      * @param since         epoch this assignment took effect
      * @param previousSince epoch the assignment before it took effect
      * @param preferences   every member once: read replicas, other write targets, then fallbacks
      */
-    public record Slot(int[] owners, int[] next, boolean readsNext, long since, long previousSince, int[] preferences) {
+    public record Slot(int[] owners, int[] next, boolean readsNext, int[] streamed, long since, long previousSince, int[] preferences) {
         public Slot {
             owners = owners.clone();
+            streamed = streamed.clone();
             next = next == null ? null : next.clone();
             preferences = preferences.clone();
             if (owners.length == 0 && (next == null || next.length == 0)) {
@@ -90,7 +92,7 @@ public final class PartitionMap {
         @Override
         public boolean equals(Object o) {
             return o instanceof Slot s && Arrays.equals(owners, s.owners) && Arrays.equals(next, s.next) && readsNext == s.readsNext
-                    && since == s.since && previousSince == s.previousSince && Arrays.equals(preferences, s.preferences);
+                    && Arrays.equals(streamed, s.streamed) && since == s.since && previousSince == s.previousSince && Arrays.equals(preferences, s.preferences);
         }
 
         @Override
@@ -123,7 +125,7 @@ public final class PartitionMap {
     static PartitionMap stable(long epoch, int replicationFactor, int[][] preferences) {
         Slot[] slots = new Slot[preferences.length];
         for (int p = 0; p < preferences.length; p++) {
-            slots[p] = new Slot(Arrays.copyOf(preferences[p], replicationFactor), null, false, 1, 1, preferences[p]);
+            slots[p] = new Slot(Arrays.copyOf(preferences[p], replicationFactor), null, false, new int[0], 1, 1, preferences[p]);
         }
         return new PartitionMap(epoch, replicationFactor, List.of(slots));
     }

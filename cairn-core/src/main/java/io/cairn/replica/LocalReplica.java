@@ -519,6 +519,52 @@ public final class LocalReplica {
         return new SweepResult(due.size(), records, tombstones, outcomes, stale, more);
     }
 
+    // ---------------------------------------------------------------- moving partitions
+
+    /**
+     * Deletes up to {@code maxRecords} of this replica's records of a partition it no longer
+     * holds (a partition that moved away), taking them out of the segment trees; returns whether
+     * records remain. Their expiry-index entries go stale and the sweep drops them. Must run where
+     * the sweep runs (between groups), or where no write of the partition can come in between.
+     */
+    public boolean dropPartition(Namespace ns, int partition, int maxRecords) {
+        List<StorageEngine.Entry> chunk = engine.scan(Keyspace.partitionStart(ns.id(), partition), Keyspace.partitionEnd(ns.id(), partition), maxRecords);
+        if (chunk.isEmpty()) {
+            return false;
+        }
+        List<TreeChange> changes = new ArrayList<>();
+        if (trees != null) {
+            trees.beginGroup();
+        }
+        try {
+            WriteBatch batch = new WriteBatch();
+            for (StorageEngine.Entry e : chunk) {
+                batch.delete(e.key());
+                byte[] key = Keyspace.userKeyOf(e.key());
+                if (trees != null) {
+                    long hash;
+                    try {
+                        hash = SegmentTree.entryHash(key, RecordCodec.decode(key, e.value()));
+                    } catch (CorruptRecordException c) {
+                        hash = TreeKeeper.corruptHash(e.value());
+                    }
+                    changes.add(new TreeChange(ns.id(), partition, key, hash, 0));
+                }
+            }
+            // Not synced: a drop lost in a crash is simply redone.
+            engine.write(batch, Durability.ASYNC);
+            if (trees != null) {
+                applyToTrees(changes);
+            }
+        } finally {
+            if (trees != null) {
+                trees.endGroup();
+            }
+        }
+        stats.recordsDropped.add(chunk.size());
+        return chunk.size() == maxRecords;
+    }
+
     // ---------------------------------------------------------------- anti-entropy
 
     /** Whether this replica keeps segment trees (a cluster node). */

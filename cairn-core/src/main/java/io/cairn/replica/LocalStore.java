@@ -74,6 +74,13 @@ public interface LocalStore {
      */
     void segmentKeys(Namespace namespace, int partition, int[] segments, long maxBytes, Completed<SegmentKeys> done);
 
+    /**
+     * Moving partitions: deletes up to {@code maxRecords} of this replica's records of a partition
+     * that moved away ({@link LocalReplica#dropPartition}), then calls {@code done} on the core's
+     * thread with whether records remain.
+     */
+    void dropPartition(Namespace namespace, int partition, int maxRecords, Completed<Boolean> done);
+
     /** How a write ended: exactly one of {@code results} and {@code failure} is non-null. */
     @FunctionalInterface
     interface Applied {
@@ -149,6 +156,18 @@ public interface LocalStore {
                     return;
                 }
                 done.accept(keys, null);
+            }
+
+            @Override
+            public void dropPartition(Namespace namespace, int partition, int maxRecords, Completed<Boolean> done) {
+                boolean more;
+                try {
+                    more = replica.dropPartition(namespace, partition, maxRecords);
+                } catch (StorageException e) {
+                    done.accept(null, e);
+                    return;
+                }
+                done.accept(more, null);
             }
 
             @Override

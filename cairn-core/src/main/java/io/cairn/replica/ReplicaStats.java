@@ -21,6 +21,7 @@ public final class ReplicaStats {
     final AtomicLong idempotencyRecords = new AtomicLong();
     final AtomicLong sweepBacklog = new AtomicLong();
     final LongAdder purgesHeld = new LongAdder();
+    final LongAdder recordsDropped = new LongAdder();
     final LongAdder corruptFound = new LongAdder();
     final LongAdder corruptRepaired = new LongAdder();
     final LongAdder scrubbedRecords = new LongAdder();
@@ -67,6 +68,8 @@ public final class ReplicaStats {
 
     /** Purges the safe purge rule held back because not every replica was known to hold the record yet. */
     public long purgesHeld() { return purgesHeld.sum(); }
+    /** Records deleted because their partition moved away from this replica. */
+    public long recordsDropped() { return recordsDropped.sum(); }
     /** Corrupt records the scrub found (each distinct corrupt copy once). */
     public long corruptFound() { return corruptFound.sum(); }
     /** Corrupt records replaced by a healthy copy from another replica. */

@@ -100,7 +100,12 @@ class ClusterNodeHostileInputProperties {
         long id = !sent.isEmpty() && gen.chance(0.7) ? requestId(gen.pick(sent)) : gen.anyLong();
         int namespace = gen.pick(Namespace.DEFAULT_ID, Namespace.DEFAULT_ID, 2, (int) gen.anyLong());
         byte[] key = gen.chance(0.8) ? gen.pick(keys) : gen.bytes(1, 2_000);
-        return switch (gen.between(0, 10)) {
+        return switch (gen.between(0, 11)) {
+            case 11 -> gen.chance(0.5)
+                    ? new Message.StreamRequest(Message.FIRST_EPOCH, id, namespace, gen.between(0, 300), gen.chance(0.5) ? null : key,
+                            gen.between(1, Integer.MAX_VALUE))
+                    : gen.chance(0.2) ? new Message.StreamResponse(id, null, false, new Message.Failure(ErrorCode.NOT_READY, "later"))
+                    : new Message.StreamResponse(id, streamed(gen, keys, now), gen.chance(0.5), null);
             case 7 -> gen.chance(0.5) ? new Message.TreeRequest(Message.FIRST_EPOCH, id, namespace, gen.between(0, 0xFFFF),
                     gen.pick(Message.TreeRequest.Level.ROOT, Message.TreeRequest.Level.BRANCHES), new int[0])
                     : new Message.TreeRequest(Message.FIRST_EPOCH, id, namespace, gen.between(0, 0xFFFF), Message.TreeRequest.Level.LEAVES,
@@ -153,8 +158,21 @@ class ClusterNodeHostileInputProperties {
         return out;
     }
 
+    /** Stream entries in key order (or a failure when none are generated), as the codec requires. */
+    private static List<Message.StreamEntry> streamed(Gen gen, List<byte[]> keys, long now) {
+        java.util.TreeMap<byte[], Record> entries = new java.util.TreeMap<>(java.util.Arrays::compareUnsigned);
+        for (int i = gen.between(0, 3); i > 0; i--) {
+            entries.put(gen.chance(0.8) ? gen.pick(keys) : gen.bytes(1, 40), record(gen, now));
+        }
+        List<Message.StreamEntry> out = new ArrayList<>();
+        entries.forEach((k, r) -> out.add(new Message.StreamEntry(k, r)));
+        return out;
+    }
+
     private static long requestId(Message m) {
         return switch (m) {
+            case Message.StreamRequest r -> r.requestId();
+            case Message.StreamResponse r -> r.requestId();
             case Message.TreeRequest t -> t.requestId();
             case Message.TreeResponse t -> t.requestId();
             case Message.KeysRequest k -> k.requestId();

@@ -47,6 +47,11 @@ final class QueuedStore implements LocalStore {
     }
 
     @Override
+    public void dropPartition(Namespace namespace, int partition, int maxRecords, Completed<Boolean> done) {
+        throw new UnsupportedOperationException();
+    }
+
+    @Override
     public <T> void run(Job<T> job, Completed<T> done) {
         jobs.add(() -> {
             if (failNext) {

@@ -161,6 +161,12 @@ class MessageCodecProperties {
     void aProtocolMustBeKnownAndFitItsMessageAndAnEpochStartsAtOne() {
         Record record = Record.value(new Version(1L << 16, 1), Record.NO_EXPIRY, null, new byte[] {1});
         for (Protocol p : Protocol.values()) {
+            if (!p.recordMessages()) {
+                byte[] read = MessageCodec.encode(new Message.ReadRequest(Protocol.READ, 3, 1, 1, new byte[] {'k'}));
+                read[1] = (byte) p.wire();
+                assertThatThrownBy(() -> MessageCodec.decode(read)).as("protocol %s in a read", p).isInstanceOf(CorruptRecordException.class);
+                continue;
+            }
             Message m = p.writes() ? new Message.WriteRequest(p, 3, 1, 1, new byte[] {'k'}, record) : new Message.ReadRequest(p, 3, 1, 1, new byte[] {'k'});
             assertThat(MessageCodec.decode(MessageCodec.encode(m))).usingRecursiveComparison().isEqualTo(m);
         }

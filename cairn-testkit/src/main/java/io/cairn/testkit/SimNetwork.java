@@ -224,6 +224,10 @@ final class SimNetwork {
             case Message.KeysRequest k -> "KeysRequest#" + k.requestId() + " ns" + k.namespaceId() + "/p" + k.partition() + " " + k.segments().length + " segments";
             case Message.KeysResponse k -> "KeysResponse#" + k.requestId() + (k.error() != null ? " error " + k.error()
                     : " " + k.keys().keys().size() + " keys" + (k.keys().truncated() ? " (truncated)" : ""));
+            case Message.StreamRequest r -> "StreamRequest#" + r.requestId() + " ns" + r.namespaceId() + "/p" + r.partition()
+                    + (r.after() == null ? " from the start" : " after " + str(r.after()));
+            case Message.StreamResponse r -> "StreamResponse#" + r.requestId() + (r.error() != null ? " error " + r.error()
+                    : " " + r.entries().size() + " records" + (r.done() ? " (done)" : ""));
             case Message.Ping p -> "Ping " + p.sequence() + " at " + p.sentAtMillis();
             case Message.Pong p -> "Pong " + p.sequence() + " at " + p.sentAtMillis() + " for " + p.pingSentAtMillis();
         };

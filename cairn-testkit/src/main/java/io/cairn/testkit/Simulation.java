@@ -437,6 +437,13 @@ public final class Simulation {
             }
 
             @Override
+            public void dropPartition(Namespace ns, int partition, int maxRecords, Completed<Boolean> done) {
+                // On the storage lane, like the production store's.
+                n.storageLaneFreeAt = Math.max(n.storageLaneFreeAt, loop.now());
+                scheduler.schedule(n.storageLaneFreeAt - loop.now(), () -> direct.dropPartition(ns, partition, maxRecords, done));
+            }
+
+            @Override
             public <T> void run(Job<T> job, Completed<T> done) {
                 long service = buggify.fires(FaultPoint.STALLED_DISK) ? 200 + random.nextLong(1_300)
                         : buggify.fires(FaultPoint.SLOW_DISK) ? 1 + random.nextLong(20) : 0;

@@ -2,6 +2,8 @@ package io.cairn.server.cluster;
 
 import io.cairn.clock.HybridClock;
 import io.cairn.cluster.ClusterNode;
+import io.cairn.cluster.NodeEpochs;
+import io.cairn.cluster.Proposer;
 import io.cairn.antientropy.PurgeLedger;
 import io.cairn.cluster.ClusterSettings;
 import io.cairn.cluster.ExchangeSettings;
@@ -285,6 +287,7 @@ public final class ClusterDriver implements KvService, NamespacedService, Cluste
     private void startShards(NodeConfig.Cluster c, ClusterSettings settings, Membership first, List<Executor> executors, PurgeLedger ledger) {
         int count = loops.size();
         HybridClock clock = replica.clock();
+        NodeEpochs epochs = new NodeEpochs(count, first.epoch());
         for (int s = 0; s < count; s++) {
             Shard shard = new Shard(s, count);
             DefaultEventLoop loop = loops.get(s);
@@ -295,7 +298,7 @@ public final class ClusterDriver implements KvService, NamespacedService, Cluste
                 return () -> f.cancel(false);
             };
             ClusterNode node = call(loop, () -> new ClusterNode(nodeId, shard, first, List.of(namespace, tokens), idempotency, settings,
-                    clock, requests, scheduler, store.on(executor), engine, ledger));
+                    clock, requests, scheduler, store.on(executor), engine, ledger, epochs, Proposer.NONE));
             shards.set(s, new CoreShard(s, loop, executor, requests, node));
         }
         for (int s = 0; s < count; s++) {

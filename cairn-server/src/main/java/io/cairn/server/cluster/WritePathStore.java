@@ -97,6 +97,13 @@ final class WritePathStore implements AutoCloseable {
             }
 
             @Override
+            public void dropPartition(Namespace namespace, int partition, int maxRecords, Completed<Boolean> done) {
+                // On the storage lane. The partition moved away: no write of it reaches this
+                // replica any more, so the applier does not race the drop for its keys.
+                WritePathStore.this.run(core, engine -> replica.dropPartition(namespace, partition, maxRecords), done);
+            }
+
+            @Override
             public <T> void run(Job<T> job, Completed<T> done) {
                 WritePathStore.this.run(core, job, done);
             }

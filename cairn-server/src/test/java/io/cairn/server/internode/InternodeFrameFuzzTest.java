@@ -136,6 +136,21 @@ class InternodeFrameFuzzTest {
                 }
             }
             case Message.WriteResponse w -> { }
+            case Message.StreamRequest r -> {
+                assertThat(r.partition()).isBetween(0, 0xFFFF);
+                assertThat(r.maxBytes()).isPositive();
+                if (r.after() != null) {
+                    checkKey(r.after());
+                }
+            }
+            case Message.StreamResponse r -> {
+                if (r.entries() != null) {
+                    for (Message.StreamEntry e : r.entries()) {
+                        checkKey(e.key());
+                        checkRecord(e.record());
+                    }
+                }
+            }
             case Message.TreeRequest t -> {
                 assertThat(t.partition()).isBetween(0, 0xFFFF);
                 assertThat(t.branches()).hasSizeLessThanOrEqualTo(SegmentTree.BRANCHES).doesNotHaveDuplicates();

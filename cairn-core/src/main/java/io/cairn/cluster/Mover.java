@@ -1,0 +1,388 @@
+package io.cairn.cluster;
+
+import io.cairn.membership.Member;
+import io.cairn.membership.Membership;
+import io.cairn.message.Message;
+import io.cairn.message.Protocol;
+import io.cairn.message.RequestIds;
+import io.cairn.metadata.MetadataCommand;
+import io.cairn.namespace.Namespace;
+import io.cairn.placement.PartitionMap;
+import io.cairn.record.CorruptRecordException;
+import io.cairn.record.RecordCodec;
+import io.cairn.replica.LocalStore;
+import io.cairn.request.Op;
+import io.cairn.storage.Keyspace;
+import io.cairn.storage.StorageEngine;
+import io.cairn.clock.HybridClock;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.function.Supplier;
+
+/**
+ * Moves one shard's partitions: the move protocol's replica side (see {@code docs/architecture.md},
+ * "Moving partitions", and decision 0012). Single-threaded, on the shard's core thread; storage
+ * work goes through {@link LocalStore}.
+ *
+ * <p>A partition's assignment advances one step at a time through the metadata log: stable →
+ * moving, reads from the owners (writes to owners and next set, a quorum of each) → moving, reads
+ * from the next set → stable with the next set as owners. Each step is taken only once every
+ * member has applied the step before (the <b>barrier</b>, read from heartbeats, {@link NodeEpochs}),
+ * so no request from two steps back is ever served (see {@code ClusterNode}'s epoch rule).
+ *
+ * <ul>
+ *   <li><b>Incoming replica</b>: once every member applied the move's start, it streams the
+ *       partition (every namespace's) from <em>every</em> owner in turn, chunk by chunk, storing each
+ *       chunk through the write path (newest version wins, tombstones included), then reports
+ *       {@link MetadataCommand.StreamDone}. Every write acknowledged before the move started is on
+ *       W owners, and every owner has been streamed since, so the incoming replica holds it; writes
+ *       since reach it directly, and the joint quorums cover those it missed. A stream interrupted
+ *       (a crash, an owner down, a failed chunk) resumes from its last stored key, or starts over
+ *       after a restart — storing a record twice is harmless.</li>
+ *   <li><b>Finisher</b> (the lowest id of the next set): once every member reads from the next
+ *       set, it reports {@link MetadataCommand.Finish}.</li>
+ *   <li><b>Outgoing replica</b>: once every member applied the step that took its partition away,
+ *       it deletes the partition's records.</li>
+ *   <li><b>Owner</b>: answers {@link Message.StreamRequest}s from the storage lane.</li>
+ * </ul>
+ */
+final class Mover {
+    /** Most records in one stream chunk, whatever their size. */
+    static final int MAX_CHUNK_RECORDS = 4_096;
+    /** The largest chunk an owner sends, whatever it is asked for. */
+    static final int MAX_CHUNK_BYTES = 8 << 20;
+    private static final int DROP_BATCH = 1_024;
+
+    private final int self;
+    private final Shard shard;
+    private final Map<Integer, Namespace> namespaces;
+    private final MoveSettings settings;
+    private final long requestTimeoutMillis;
+    private final Transport transport;
+    private final Scheduler scheduler;
+    private final LocalStore local;
+    private final RequestIds ids;
+    private final HybridClock clock;
+    private final FailureDetector detector;
+    private final NodeEpochs epochs;
+    private final Proposer proposer;
+    private final Supplier<Membership> membership;
+
+    private boolean running;
+    private final Map<Integer, Stream> streams = new HashMap<>();
+    private final Map<Long, Stream> awaiting = new HashMap<>();
+    // Partition → the (plan, since) its stream completed for, and when it was last reported.
+    private final Map<Integer, long[]> streamed = new HashMap<>();
+    private long finishReportedAt = Long.MIN_VALUE;
+    private long finishReportedEpoch;
+    // Partition → the assignment epoch its records were dropped for.
+    private final Map<Integer, Long> dropped = new HashMap<>();
+    private final Set<Integer> dropping = new HashSet<>();
+
+    private long bytesStreamed;
+    private long recordsStreamed;
+    private long streamErrors;
+    private long streamsCompleted;
+    private long chunksServed;
+    private long partitionsDropped;
+
+    Mover(int self, Shard shard, Map<Integer, Namespace> namespaces, MoveSettings settings, long requestTimeoutMillis, Transport transport,
+          Scheduler scheduler, LocalStore local, RequestIds ids, HybridClock clock, FailureDetector detector, NodeEpochs epochs,
+          Proposer proposer, Supplier<Membership> membership) {
+        this.self = self;
+        this.shard = shard;
+        this.namespaces = namespaces;
+        this.settings = settings;
+        this.requestTimeoutMillis = requestTimeoutMillis;
+        this.transport = transport;
+        this.scheduler = scheduler;
+        this.local = local;
+        this.ids = ids;
+        this.clock = clock;
+        this.detector = detector;
+        this.epochs = epochs;
+        this.proposer = proposer;
+        this.membership = membership;
+    }
+
+    void start() {
+        running = true;
+        scheduler.schedule(settings.tickMillis(), this::tick);
+    }
+
+    void stop() {
+        running = false;
+        streams.clear();
+        awaiting.clear();
+    }
+
+    /** What this shard's moves did so far. */
+    MoveStats stats() {
+        return new MoveStats(streams.size(), bytesStreamed, recordsStreamed, streamErrors, streamsCompleted, chunksServed, partitionsDropped);
+    }
+
+    /** Whether every member applied epoch {@code since}: a partition's next step may be taken. */
+    boolean barrier(Membership m, long since) {
+        if (epochs.self() < since) {
+            return false;
+        }
+        for (Member member : m.members()) {
+            if (member.id() != self && epochs.peer(member.id()) < since) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    private void tick() {
+        if (!running) {
+            return;
+        }
+        try {
+            step();
+        } finally {
+            scheduler.schedule(settings.tickMillis(), this::tick);
+        }
+    }
+
+    /** Looks at every partition of this shard once: streams to start, partitions to finish, records to drop. */
+    void step() {
+        Membership m = membership.get();
+        PartitionMap map = m.map();
+        int perShard = Math.max(1, (settings.maxConcurrentMoves() + shard.count() - 1) / shard.count());
+        long now = clock.physicalMillis();
+        List<Integer> finish = new ArrayList<>();
+        for (int p = shard.index(); p < map.partitions(); p += shard.count()) {
+            PartitionMap.Slot slot = map.slot(p);
+            Stream running = streams.get(p);
+            if (running != null && (running.since != slot.since() || running.plan != m.plan())) {
+                streams.remove(p); // The assignment changed under it: start over for the new one.
+                running = null;
+            }
+            if (slot.moving() && !slot.readsNext() && contains(slot.incoming(), self) && !contains(slot.streamed(), self)) {
+                long[] done = streamed.get(p);
+                if (done != null && done[0] == m.plan() && done[1] == slot.since()) {
+                    if (now - done[2] >= settings.retryMillis()) {
+                        done[2] = now;
+                        proposer.propose(new MetadataCommand.StreamDone(m.plan(), p, self));
+                    }
+                } else if (running == null && !m.paused() && streams.size() < perShard && barrier(m, slot.since())) {
+                    startStream(m, p, slot);
+                }
+            }
+            if (slot.moving() && slot.readsNext() && Arrays.stream(slot.next()).min().orElse(-1) == self && barrier(m, slot.since())) {
+                finish.add(p);
+            }
+            if (!map.takesWrites(p, self) && !dropping.contains(p) && dropped.getOrDefault(p, -1L) != slot.since() && barrier(m, slot.since())) {
+                drop(p, slot.since());
+            }
+        }
+        if (!finish.isEmpty() && (finishReportedEpoch != m.epoch() || now - finishReportedAt >= settings.retryMillis())) {
+            finishReportedAt = now;
+            finishReportedEpoch = m.epoch();
+            proposer.propose(new MetadataCommand.Finish(m.plan(), finish.stream().mapToInt(Integer::intValue).toArray()));
+        }
+    }
+
+    // ------------------------------------------------------------------ incoming replica
+
+    private static final class Stream {
+        final int partition;
+        final long plan;
+        final long since;
+        final int[] sources;
+        final List<Namespace> namespaces;
+        int source;
+        int namespace;
+        byte[] after;
+
+        Stream(int partition, long plan, long since, int[] sources, List<Namespace> namespaces) {
+            this.partition = partition;
+            this.plan = plan;
+            this.since = since;
+            this.sources = sources;
+            this.namespaces = namespaces;
+        }
+    }
+
+    private void startStream(Membership m, int p, PartitionMap.Slot slot) {
+        int[] sources = Arrays.stream(slot.owners()).filter(n -> n != self).toArray();
+        List<Namespace> served = namespaces.values().stream().filter(ns -> p < ns.partitioner().partitions())
+                .sorted((a, b) -> Integer.compare(a.id(), b.id())).toList();
+        Stream s = new Stream(p, m.plan(), slot.since(), sources, served);
+        streams.put(p, s);
+        next(s);
+    }
+
+    /** Asks for the stream's next chunk, or reports it done. */
+    private void next(Stream s) {
+        if (!running || streams.get(s.partition) != s) {
+            return;
+        }
+        if (s.source == s.sources.length) {
+            streams.remove(s.partition);
+            streamsCompleted++;
+            streamed.put(s.partition, new long[] {s.plan, s.since, clock.physicalMillis()});
+            proposer.propose(new MetadataCommand.StreamDone(s.plan, s.partition, self));
+            return;
+        }
+        if (s.namespace == s.namespaces.size()) {
+            s.source++;
+            s.namespace = 0;
+            s.after = null;
+            next(s);
+            return;
+        }
+        int source = s.sources[s.source];
+        if (!detector.isAlive(source)) {
+            // Every owner must be streamed (a write acknowledged at W=1 may be on it alone): wait for it.
+            scheduler.schedule(settings.retryMillis(), () -> next(s));
+            return;
+        }
+        long id = ids.next(Protocol.STREAM);
+        awaiting.put(id, s);
+        transport.send(source, new Message.StreamRequest(membership.get().epoch(), id, s.namespaces.get(s.namespace).id(), s.partition, s.after,
+                settings.chunkBytes()));
+        scheduler.schedule(requestTimeoutMillis, () -> {
+            if (awaiting.remove(id) != null) {
+                streamErrors++;
+                next(s);
+            }
+        });
+    }
+
+    void onStreamResponse(int from, Message.StreamResponse r) {
+        Stream s = awaiting.get(r.requestId());
+        if (s == null || streams.get(s.partition) != s || s.source >= s.sources.length || s.sources[s.source] != from) {
+            return;
+        }
+        awaiting.remove(r.requestId());
+        if (r.error() != null) {
+            streamErrors++;
+            scheduler.schedule(settings.retryMillis(), () -> next(s));
+            return;
+        }
+        Namespace ns = s.namespaces.get(s.namespace);
+        List<Op> ops = new ArrayList<>(r.entries().size());
+        long bytes = 0;
+        for (Message.StreamEntry e : r.entries()) {
+            // A peer can lie: every record must belong to the partition, after where the stream stands.
+            if (ns.partitionOf(e.key()) != s.partition || (s.after != null && Arrays.compareUnsigned(e.key(), s.after) <= 0)) {
+                streamErrors++;
+                scheduler.schedule(settings.retryMillis(), () -> next(s));
+                return;
+            }
+            ops.add(new Op.Apply(e.key(), e.record()));
+            bytes += e.key().length + (e.record().tombstone() ? 0 : e.record().value().length) + 32;
+        }
+        long chunkBytes = bytes;
+        Runnable advance = () -> {
+            if (r.done()) {
+                s.namespace++;
+                s.after = null;
+            } else if (!r.entries().isEmpty()) {
+                s.after = r.entries().get(r.entries().size() - 1).key();
+            }
+            long share = Math.max(1, settings.maxBytesPerSecond() / shard.count());
+            scheduler.schedule(chunkBytes * 1000 / share, () -> next(s));
+        };
+        if (ops.isEmpty()) {
+            advance.run();
+            return;
+        }
+        local.apply(ns, ops, (results, failure) -> {
+            if (streams.get(s.partition) != s) {
+                return;
+            }
+            if (failure != null) {
+                streamErrors++;
+                scheduler.schedule(settings.retryMillis(), () -> next(s));
+                return;
+            }
+            bytesStreamed += chunkBytes;
+            recordsStreamed += ops.size();
+            advance.run();
+        });
+    }
+
+    // ------------------------------------------------------------------ owner
+
+    void onStreamRequest(int from, Message.StreamRequest r, Namespace ns) {
+        int maxBytes = Math.min(r.maxBytes(), MAX_CHUNK_BYTES);
+        byte[] start = r.after() == null ? Keyspace.partitionStart(ns.id(), r.partition()) : successor(Keyspace.data(ns.id(), r.partition(), r.after()));
+        byte[] end = Keyspace.partitionEnd(ns.id(), r.partition());
+        local.run(engine -> chunk(engine, start, end, maxBytes), (chunk, failure) -> {
+            if (failure != null) {
+                transport.send(from, new Message.StreamResponse(r.requestId(), null, false, Message.Failure.of(failure)));
+                return;
+            }
+            chunksServed++;
+            transport.send(from, new Message.StreamResponse(r.requestId(), chunk.entries(), chunk.done(), null));
+        });
+    }
+
+    private record Chunk(List<Message.StreamEntry> entries, boolean done) {}
+
+    /** Runs on the storage lane: the records after {@code start}, skipping corrupt copies (another owner has a good one). */
+    private static Chunk chunk(StorageEngine engine, byte[] start, byte[] end, int maxBytes) {
+        List<StorageEngine.Entry> raw = engine.scan(start, end, MAX_CHUNK_RECORDS, maxBytes);
+        List<Message.StreamEntry> entries = new ArrayList<>(raw.size());
+        long bytes = 0;
+        for (StorageEngine.Entry e : raw) {
+            byte[] key = Keyspace.userKeyOf(e.key());
+            bytes += e.key().length + e.value().length;
+            try {
+                entries.add(new Message.StreamEntry(key, RecordCodec.decode(key, e.value())));
+            } catch (CorruptRecordException c) {
+                // Left out; the scrub quarantines it and anti-entropy repairs it.
+            }
+        }
+        return new Chunk(entries, raw.size() < MAX_CHUNK_RECORDS && bytes < maxBytes);
+    }
+
+    private static byte[] successor(byte[] key) {
+        return Arrays.copyOf(key, key.length + 1);
+    }
+
+    // ------------------------------------------------------------------ outgoing replica
+
+    private void drop(int p, long since) {
+        List<Namespace> served = namespaces.values().stream().filter(ns -> p < ns.partitioner().partitions()).toList();
+        dropping.add(p);
+        dropNext(p, since, served, 0);
+    }
+
+    private void dropNext(int p, long since, List<Namespace> served, int index) {
+        if (!running) {
+            dropping.remove(p);
+            return;
+        }
+        if (index == served.size()) {
+            dropping.remove(p);
+            dropped.put(p, since);
+            partitionsDropped++;
+            return;
+        }
+        local.dropPartition(served.get(index), p, DROP_BATCH, (more, failure) -> {
+            if (failure != null) {
+                dropping.remove(p); // Tried again at a later tick.
+                return;
+            }
+            dropNext(p, since, served, Boolean.TRUE.equals(more) ? index : index + 1);
+        });
+    }
+
+    private static boolean contains(int[] a, int v) {
+        for (int x : a) {
+            if (x == v) {
+                return true;
+            }
+        }
+        return false;
+    }
+}
