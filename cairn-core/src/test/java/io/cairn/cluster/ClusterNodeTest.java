@@ -360,6 +360,114 @@ class ClusterNodeTest {
     }
 
     @Test
+    void anIncomingReplicaStreamsItsPartitionFromEveryOwnerOnceAllMembersAppliedTheMoveThenReportsIt() {
+        Namespace ns = Namespace.defaults(0);
+        List<Member> three = List.of(new Member(1, "a", "h1:80", "h1:7000"), new Member(2, "b", "h2:80", "h2:7000"),
+                new Member(3, "c", "h3:80", "h3:7000"));
+        io.cairn.metadata.ClusterState s = io.cairn.metadata.ClusterState.bootstrap(three, ns.partitioner().partitions(), 3);
+        s = io.cairn.metadata.ClusterMetadata.apply(s, new io.cairn.metadata.MetadataCommand.Replace(3, new Member(4, "c", "h4:80", "h4:7000"), false)).state();
+        MemoryEngine engine = new MemoryEngine();
+        clock = new HybridClock(wall, 4);
+        replica = new LocalReplica(engine, clock, Durability.SYNC, 0, Limits.DEFAULTS);
+        List<io.cairn.metadata.MetadataCommand> proposed = new ArrayList<>();
+        ClusterNode node = new ClusterNode(4, Shard.ONLY, s.membership(), List.of(ns), null, new ClusterSettings(3, 100, 8.0, 3_600_000, 500, 16,
+                CoordinatorSettings.DEFAULTS).withMoves(new MoveSettings(ns.partitioner().partitions(), 1 << 20, 1L << 40, 250, 1_000)), clock, (to, m) -> sent.add(new Sent(to, m)), scheduler, LocalStore.direct(replica, engine), engine,
+                new io.cairn.antientropy.PurgeLedger(), new NodeEpochs(1, s.epoch()), proposed::add);
+        node.start();
+        byte[] k = {'k'};
+        int partition = ns.partitionOf(k);
+        Record older = Record.value(new Version(Version.pack(T - 10, 0), 1), Record.NO_EXPIRY, null, new byte[] {1});
+        Record newer = Record.value(new Version(Version.pack(T - 5, 0), 2), Record.NO_EXPIRY, null, new byte[] {2});
+
+        runFor(1_000);
+        assertThat(sent).as("no stream before every member applied the move").noneMatch(x -> x.message() instanceof Message.StreamRequest);
+        for (int i = 0; i < 3; i++) {
+            node.onMessage(1, new Message.Ping(s.epoch(), i, wall.nowMillis()));
+            node.onMessage(2, new Message.Ping(s.epoch(), i, wall.nowMillis()));
+            runFor(100);
+        }
+        // Owner 1 holds the older copy; owner 2 the newer: both are streamed, in the owners' order, the newest kept.
+        for (int owner : s.membership().map().slot(partition).owners()) {
+            Message.StreamRequest request = awaitStreamRequest(partition, owner);
+            assertThat(request.after()).isNull();
+            node.onMessage(owner, new Message.StreamResponse(request.requestId(),
+                    List.of(new Message.StreamEntry(k, owner == 1 ? older : newer)), true, null));
+            runFor(50);
+        }
+        assertThat(replica.readStored(ns, k)).isEqualTo(newer);
+        assertThat(proposed).contains(new io.cairn.metadata.MetadataCommand.StreamDone(s.plan().id(), partition, 4));
+
+        // A chunk with a key of another partition is refused, not stored.
+        sent.clear();
+        int other = (partition + 1) % ns.partitioner().partitions();
+        byte[] foreign = null;
+        for (int i = 0; foreign == null; i++) {
+            byte[] candidate = ("x" + i).getBytes(StandardCharsets.UTF_8);
+            if (ns.partitionOf(candidate) != partition && ns.partitionOf(candidate) != other) {
+                foreign = candidate;
+            }
+        }
+        Message.StreamRequest next = awaitStreamRequest(other, 1);
+        node.onMessage(1, new Message.StreamResponse(next.requestId(), List.of(new Message.StreamEntry(foreign, older)), true, null));
+        runFor(50);
+        assertThat(replica.readStored(ns, foreign)).isNull();
+        assertThat(node.moveStats().streamErrors()).isPositive();
+    }
+
+    @Test
+    void anOwnerAnswersAStreamRequestWithItsRecordsInKeyOrderChunkByChunk() {
+        Namespace ns = Namespace.defaults(0);
+        MemoryEngine engine = new MemoryEngine();
+        ClusterNode node = node(engine, List.of(ns));
+        node.start();
+        int partition = ns.partitionOf(new byte[] {'k'});
+        List<byte[]> keys = new ArrayList<>();
+        for (int i = 0; keys.size() < 5; i++) {
+            byte[] key = ("key" + i).getBytes(StandardCharsets.UTF_8);
+            if (ns.partitionOf(key) == partition) {
+                keys.add(key);
+                Record r = Record.value(new Version(Version.pack(T, i), 1), Record.NO_EXPIRY, null, new byte[200]);
+                LocalStore.direct(replica, engine).apply(ns, List.of(new Op.Apply(key, r)), (results, failure) -> { });
+            }
+        }
+        keys.sort(java.util.Arrays::compareUnsigned);
+        sent.clear();
+        node.onMessage(2, new Message.StreamRequest(Message.FIRST_EPOCH, 77, ns.id(), partition, null, 1_024));
+        Message.StreamResponse first = (Message.StreamResponse) sent.stream().map(Sent::message).filter(m -> m instanceof Message.StreamResponse)
+                .findFirst().orElseThrow();
+        assertThat(first.requestId()).isEqualTo(77);
+        assertThat(first.entries()).isNotEmpty();
+        assertThat(first.entries().get(0).key()).isEqualTo(keys.get(0));
+        byte[] last = first.entries().get(first.entries().size() - 1).key();
+        List<byte[]> seen = new ArrayList<>(first.entries().stream().map(Message.StreamEntry::key).toList());
+        boolean done = first.done();
+        while (!done) {
+            sent.clear();
+            node.onMessage(2, new Message.StreamRequest(Message.FIRST_EPOCH, 78, ns.id(), partition, last, 1_024));
+            Message.StreamResponse r = (Message.StreamResponse) sent.get(sent.size() - 1).message();
+            r.entries().forEach(e -> seen.add(e.key()));
+            if (!r.entries().isEmpty()) {
+                last = r.entries().get(r.entries().size() - 1).key();
+            }
+            done = r.done();
+        }
+        assertThat(seen).containsExactlyElementsOf(keys);
+    }
+
+    private Message.StreamRequest awaitStreamRequest(int partition, int to) {
+        for (int i = 0; i < 50; i++) {
+            var found = sent.stream().filter(x -> x.to() == to && x.message() instanceof Message.StreamRequest r && r.partition() == partition
+                    && r.after() == null).map(x -> (Message.StreamRequest) x.message()).reduce((a, b) -> b);
+            if (found.isPresent()) {
+                sent.removeIf(x -> x.message() == found.get());
+                return found.get();
+            }
+            runFor(100);
+        }
+        throw new AssertionError("no stream request for partition " + partition + " to node " + to + "; sent " + sent);
+    }
+
+    @Test
     void aNewMembershipIsALocalChangeRoutingHeartbeatsAndEpochAllMoveAndEpochsOnlyGrow() {
         Namespace ns = Namespace.defaults(0);
         ClusterNode node = node(new MemoryEngine(), List.of(ns));
