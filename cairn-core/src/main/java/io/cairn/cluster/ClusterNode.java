@@ -377,8 +377,8 @@ public final class ClusterNode {
      * The cluster's membership changed: from now on this node routes by {@code next}'s partition
      * map, heartbeats its members, refuses requests from any other epoch and forgets what it knew
      * of nodes that left (liveness, clock offsets). Requests already running finish with the
-     * replicas they started with. Hints for a node that left stay until the hint window drops
-     * them (moving its data is the membership change's job). Epochs only grow: an older or equal
+     * replicas they started with. Hints for a node that left are dropped by the next replay pass
+     * (its partitions are re-replicated by the membership change). Epochs only grow: an older or equal
      * one is a bug of whoever delivers memberships.
      */
     public void onMembership(Membership next) {
@@ -428,7 +428,12 @@ public final class ClusterNode {
         detector.heard(from);
         switch (m) {
             case Message.WriteRequest w -> {
-                Message.Failure refused = epochRefusal(w.epoch(), partitionOf(w.namespaceId(), w.key()));
+                int partition = partitionOf(w.namespaceId(), w.key());
+                Message.Failure refused = epochRefusal(w.epoch(), partition);
+                if (refused == null && partition >= 0 && mover.dropped(partition)) {
+                    refused = new Message.Failure(ErrorCode.EPOCH_MISMATCH, "partition " + partition + " moved away from node " + id
+                            + " at epoch " + membership.map().since(partition) + "; the request is from epoch " + w.epoch());
+                }
                 if (refused != null) {
                     transport.send(from, new Message.WriteResponse(w.protocol(), w.requestId(), false, refused));
                 } else {
@@ -632,6 +637,10 @@ public final class ClusterNode {
         }
         hints.dropExpired();
         for (int target : hints.backlog().keySet()) {
+            if (target != id && !memberIds.contains(target)) {
+                hints.dropTarget(target); // It left the cluster; its partitions moved elsewhere.
+                continue;
+            }
             replayTo(target);
         }
         scheduler.schedule(settings.hintReplayIntervalMillis(), this::replayHints);
@@ -658,6 +667,13 @@ public final class ClusterNode {
             }
             Set<Long> round = new HashSet<>();
             for (Hint h : batch) {
+                Namespace hns = namespaces.get(h.namespaceId());
+                if (hns != null && !membership.map().takesWrites(hns.partitionOf(h.key()), target)) {
+                    // The partition moved away from the target: its new replicas hold the write
+                    // (joint quorums and streams), and the target dropped (or will drop) its copy.
+                    hints.delivered(h);
+                    continue;
+                }
                 long rid = ids.next(Protocol.HANDOFF);
                 round.add(rid);
                 replaying.put(rid, h);

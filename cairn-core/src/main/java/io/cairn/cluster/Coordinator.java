@@ -300,9 +300,10 @@ final class Coordinator {
         // A fallback answers for the replica it stands in for.
         int target = p.fallbackFor.getOrDefault(from, from);
         if (m.stored()) {
+            int before = p.tally.acks();
             p.tally.ack(target);
-            if (target != from) {
-                p.standInAcks++;
+            if (target != from && p.tally.acks() > before) {
+                p.standInAcks++; // Once per replica stood in for: the network may duplicate the answer.
             }
         } else {
             // The replica is up but could not store it (or a fallback could not keep the hint for

@@ -208,8 +208,8 @@ final class Exchanger {
             }
             pair = cycle.get(cursor++);
         }
-        if (!map.get().isReplica(pair.partition(), pair.peer())) {
-            // The membership changed since the pair was queued.
+        if (!map.get().isReplica(pair.partition(), pair.peer()) || !map.get().isReplica(pair.partition(), id)) {
+            // The membership changed since the pair was queued (the partition may have moved away from this node).
             scheduler.schedule(0, this::next);
             return;
         }
@@ -338,6 +338,11 @@ final class Exchanger {
         if (m.record() == null) {
             // The peer purged it meanwhile: nothing to fetch.
             r.done(repair, true);
+            return;
+        }
+        if (!map.get().takesWrites(r.pair.partition(), id)) {
+            // The partition moved away from this node during the round: no copy may be left here.
+            r.done(repair, false);
             return;
         }
         r.bytes += repair.key.length + (m.record().tombstone() ? 0 : m.record().value().length);
@@ -680,7 +685,9 @@ final class Exchanger {
             while (!ended && inFlight < settings.maxInFlight() && !queue.isEmpty()) {
                 Repair repair = queue.poll();
                 inFlight++;
-                if (repair.action() == Action.DROP) {
+                if (repair.action() == Action.DROP && !map.get().takesWrites(pair.partition(), id)) {
+                    done(repair, false); // The partition moved away from this node.
+                } else if (repair.action() == Action.DROP) {
                     local.apply(pair.ns(), List.of(new Op.Apply(repair.key(), Record.tombstone(new Version(0, id)))),
                             (results, failure) -> done(repair, failure == null && OpResult.stored(results.get(0))));
                 } else if (repair.action() == Action.PUSH) {

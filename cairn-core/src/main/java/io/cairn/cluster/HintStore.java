@@ -254,6 +254,25 @@ final class HintStore {
         });
     }
 
+    /**
+     * Drops every hint for {@code target}, a node that left the cluster: its partitions were
+     * re-replicated from the replicas that hold the writes it missed.
+     */
+    public void dropTarget(int target) {
+        if (!backlog.containsKey(target)) {
+            return;
+        }
+        byte[] from = ByteBuffer.allocate(3).put(HINT).putShort((short) target).array();
+        storage.run(engine -> dropOlderThan(engine, target, from, Long.MAX_VALUE, shard), (e, failure) -> {
+            if (failure != null) {
+                return; // The next replay pass tries again.
+            }
+            absorb(target, e.scan);
+            e.dropped.forEach(h -> count(h, -1));
+            dropped += e.dropped.size();
+        });
+    }
+
     /** What one target's expiry pass deleted, and what its scans saw (for the cursor). */
     private record Expired(List<Hint> dropped, Scan scan) {}
 

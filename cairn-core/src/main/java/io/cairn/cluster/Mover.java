@@ -189,6 +189,15 @@ final class Mover {
         }
     }
 
+    /**
+     * Whether this node dropped {@code partition} for its current assignment: a write of it that
+     * still arrives comes from an epoch every member has left behind, and must not leave a copy.
+     */
+    boolean dropped(int partition) {
+        PartitionMap map = membership.get().map();
+        return !map.takesWrites(partition, self) && dropped.getOrDefault(partition, -1L) == map.since(partition);
+    }
+
     // ------------------------------------------------------------------ incoming replica
 
     private static final class Stream {
@@ -364,8 +373,18 @@ final class Mover {
         }
         if (index == served.size()) {
             dropping.remove(p);
-            dropped.put(p, since);
-            partitionsDropped++;
+            if (dropped.getOrDefault(p, -1L) != since) {
+                dropped.put(p, since);
+                partitionsDropped++;
+                // Once more a while later: a write that was already on its way into this node's
+                // write path (a repair, an exchange's fetch) when the first pass ran leaves no copy.
+                scheduler.schedule(2 * requestTimeoutMillis, () -> {
+                    if (running && !dropping.contains(p) && dropped(p)) {
+                        dropping.add(p);
+                        dropNext(p, since, served, 0);
+                    }
+                });
+            }
             return;
         }
         local.dropPartition(served.get(index), p, DROP_BATCH, (more, failure) -> {

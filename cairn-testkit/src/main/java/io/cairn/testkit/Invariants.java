@@ -79,6 +79,14 @@ final class Invariants {
         }
     }
 
+    // Whether a node holds a key's partition now (its writes go there); a partition that moved
+    // away may lose its copies (the outgoing replica drops them).
+    private java.util.function.BiPredicate<Integer, byte[]> holds = (node, key) -> true;
+
+    void holdsBy(java.util.function.BiPredicate<Integer, byte[]> holds) {
+        this.holds = holds;
+    }
+
     void register(SimNode n) {
         NodeState s = new NodeState();
         s.stored = new Version[keys.size()];
@@ -245,7 +253,7 @@ final class Invariants {
             }
             Version before = s.stored[k];
             Version after = r == null ? null : r.version();
-            if (before != null && after == null && s.purgeable[k]) {
+            if (before != null && after == null && (s.purgeable[k] || !holds.test(n.id, keyBytes.get(k)))) {
                 s.stored[k] = null;
                 s.purgeable[k] = false;
                 continue;

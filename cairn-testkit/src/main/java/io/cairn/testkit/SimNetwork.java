@@ -7,6 +7,7 @@ import io.cairn.record.Record;
 import io.cairn.clock.Version;
 import java.nio.charset.StandardCharsets;
 import java.util.Arrays;
+import java.util.List;
 import java.util.SplittableRandom;
 import java.util.StringJoiner;
 import java.util.function.Consumer;
@@ -153,6 +154,18 @@ final class SimNetwork {
 
     boolean partitioned() {
         return partitioned;
+    }
+
+    /**
+     * Whether node {@code id} can talk both ways with a majority of {@code members} (itself
+     * included): what it takes to reach the metadata log's leader and hear from it.
+     */
+    boolean reachesMajority(int id, List<Integer> members) {
+        int reachable = 0;
+        for (int other : members) {
+            reachable += other == id || (!blocked[id - 1][other - 1] && !blocked[other - 1][id - 1]) ? 1 : 0;
+        }
+        return reachable > members.size() / 2;
     }
 
     /** Cuts the cluster in two (one node alone, or a random split) for a while, one way or both. */

@@ -23,6 +23,11 @@ final class SimNode {
     // Invariant: bumped at every crash; events and callbacks of an older incarnation never run.
     int incarnation;
     boolean up;
+    /**
+     * Not part of the cluster now: a spare that has not joined yet, or a node that was removed,
+     * replaced or decommissioned (its disk is gone for good). Never started or restarted.
+     */
+    boolean inactive;
     HybridClock hlc;
     LocalReplica replica;
     /** The node's core shards (a count drawn at every start, so it changes across restarts). */
@@ -32,6 +37,7 @@ final class SimNode {
     /** Client requests this node coordinates that have not been answered yet. */
     final List<Operation> pending = new ArrayList<>();
     long crashes;
+    io.cairn.cluster.MoveStats moves = io.cairn.cluster.MoveStats.ZERO;
     // Counters of earlier incarnations, folded in at each crash.
     long hintsStored;
     long hintsReplayed;
@@ -88,6 +94,7 @@ final class SimNode {
             expiredPurged += replica.stats().expiredRecordsPurged();
             corruptFound += replica.stats().corruptFound();
             corruptRepaired += replica.stats().corruptRepaired();
+            moves = moves.plus(cluster.moveStats());
         }
     }
 

@@ -6,6 +6,13 @@ import io.cairn.antientropy.PurgeGate;
 import io.cairn.antientropy.PurgeLedger;
 import io.cairn.clock.HybridClock;
 import io.cairn.cluster.ClusterNode;
+import io.cairn.cluster.NodeEpochs;
+import io.cairn.cluster.Proposer;
+import io.cairn.metadata.ClusterMetadata;
+import io.cairn.metadata.ClusterState;
+import io.cairn.metadata.MetadataCommand;
+import io.cairn.metadata.MemberRecord;
+import io.cairn.metadata.NodeState;
 import io.cairn.error.ErrorCode;
 import io.cairn.membership.Member;
 import io.cairn.message.MessageCodec;
@@ -97,6 +104,10 @@ public final class Simulation {
     private static final int FINAL_READ_ATTEMPTS = 5;
     private static final long HEAL_WINDOW_MILLIS = 5_000;
     private static final long MAX_HEAL_MILLIS = 30 * 60_000;
+    /** How long a membership change may take to finish once faults stop. */
+    private static final long MEMBERSHIP_SETTLE_MILLIS = 120_000;
+    /** Spare nodes of a membership-change run: started when they join or replace a node. */
+    private static final int SPARES = 2;
     // Anti-entropy's knobs come from a stream of their own (see Knobs.draw).
     private static final long EXCHANGE_STREAM = 0xAE_57EAL;
     /** How often a node's applier runs its background work (scrub step, sweep) between writes. */
@@ -151,6 +162,9 @@ public final class Simulation {
     private final Map<String, Set<Version>> idempotentApplies = new TreeMap<>();
     private final List<Member> members = new ArrayList<>();
     private final PartitionMap placement;
+    // Membership-change runs: what the metadata log says (null in other runs, whose membership is static).
+    private ClusterState meta;
+    private final List<Member> spares = new ArrayList<>();
     // The newest membership epoch (same members throughout; see FaultPoint.EPOCH_CHANGE).
     private long epoch = Message.FIRST_EPOCH;
     // Index = node id - 1.
@@ -194,6 +208,11 @@ public final class Simulation {
             buggify.enable(FaultPoint.CRASH_LOSES_SENDS, 1.0);
             buggify.enable(FaultPoint.QUICK_RESTART, FaultPoint.QUICK_RESTART.probability);
         }
+        if (config.canary() == SimulationConfig.Canary.STREAM_NOTHING) {
+            // Many membership changes, and nodes cut off from the metadata log while they run.
+            buggify.enable(FaultPoint.EPOCH_CHANGE, 0.5);
+            buggify.enable(FaultPoint.PARTITION, 0.5);
+        }
         if (config.canary() == SimulationConfig.Canary.NO_CLOCK_BOUND) {
             buggify.enable(FaultPoint.HOSTILE_RECORD, 0.1);
         }
@@ -204,12 +223,21 @@ public final class Simulation {
             members.add(new Member(id, "z" + ((id - 1) % knobs.zones()), "sim-" + id + ":80", "sim-" + id + ":7000"));
         }
         this.placement = Placement.compute(1, members, knobs.partitions(), knobs.replicationFactor());
-        this.nodes = new SimNode[knobs.nodes()];
-        for (Member m : members) {
+        if (config.membershipChanges()) {
+            this.meta = ClusterState.bootstrap(members, knobs.partitions(), knobs.replicationFactor());
+            for (int id = knobs.nodes() + 1; id <= knobs.nodes() + SPARES; id++) {
+                spares.add(new Member(id, "z" + ((id - 1) % knobs.zones()), "sim-" + id + ":80", "sim-" + id + ":7000"));
+            }
+        }
+        this.nodes = new SimNode[knobs.nodes() + spares.size()];
+        List<Member> all = new ArrayList<>(members);
+        all.addAll(spares);
+        for (Member m : all) {
             long skew = knobs.clockSkewMillis() == 0 ? 0 : random.nextLong(-knobs.clockSkewMillis(), knobs.clockSkewMillis() + 1);
             Durability durability = config.canary() == SimulationConfig.Canary.ASYNC_DURABILITY && m.id() == CANARY_NODE
                     ? Durability.ASYNC : Durability.SYNC;
             nodes[m.id() - 1] = new SimNode(m.id(), m, new SimClock(loop, EPOCH_MILLIS, skew), durability);
+            nodes[m.id() - 1].inactive = spares.contains(m);
         }
         this.clients = new Client[knobs.clients()];
         for (int c = 0; c < clients.length; c++) {
@@ -224,6 +252,9 @@ public final class Simulation {
         this.invariants = new Invariants(namespace, keys, loop::now, knobs.maxClockOffsetMillis());
         for (SimNode n : nodes) {
             invariants.register(n);
+        }
+        if (meta != null) {
+            invariants.holdsBy((node, key) -> map().takesWrites(namespace.partitionOf(key), node));
         }
         this.network = new SimNetwork(loop, random, buggify, trace, counters, invariants, nodes, knobs.maxDelayMillis(),
                 this::maybeCrashAfterAck);
@@ -263,7 +294,9 @@ public final class Simulation {
         List<HistoryChecker.FinalState> finals = null;
         try {
             for (SimNode n : nodes) {
-                start(n);
+                if (!n.inactive) {
+                    start(n);
+                }
             }
             for (Client c : clients) {
                 loop.schedule(random.nextLong(knobs.maxThinkMillis() + 1), -1, 0, () -> clientTurn(c));
@@ -349,14 +382,22 @@ public final class Simulation {
         PurgeGate gate = config.canary() == SimulationConfig.Canary.PURGE_BY_TIME ? PurgeGate.ALONE : ledger;
         n.replica = new LocalReplica(n.disk, n.hlc, n.durability, knobs.purgeGraceMillis(), Limits.DEFAULTS,
                 new ReplicaAntiEntropy(true, gate, PURGE_RECHECK_MILLIS));
-        Transport transport = (to, m) -> network.send(n, incarnation, to, m);
+        Transport transport = (to, m) -> {
+            if (config.canary() == SimulationConfig.Canary.STREAM_NOTHING && m instanceof Message.StreamRequest r) {
+                // The canary's owners stream nothing: the answer comes back at once, empty and done.
+                loop.schedule(1, n.id - 1, incarnation, () -> n.cluster.onMessage(to, new Message.StreamResponse(r.requestId(), List.of(), true, null)));
+                return;
+            }
+            network.send(n, incarnation, to, m);
+        };
         Scheduler scheduler = (delay, task) -> {
             n.requireLive(incarnation, "scheduled a task");
             EventLoop.Event e = loop.schedule(delay, n.id - 1, incarnation, task);
             return () -> e.cancelled = true;
         };
         // A node starts at the cluster's newest epoch, as one that persisted it or caught up would.
-        Membership membership = new Membership(epoch, members, Placement.compute(epoch, members, knobs.partitions(), knobs.replicationFactor()));
+        Membership membership = meta != null ? meta.membership()
+                : new Membership(epoch, members, Placement.compute(epoch, members, knobs.partitions(), knobs.replicationFactor()));
         // Every start draws the node's shard count anew: nodes of one cluster run different counts,
         // and a restart may change a node's count, adopting the hints and ceilings of other counts.
         int shards = 1 + shardCounts.nextInt(MAX_SIM_SHARDS);
@@ -366,8 +407,17 @@ public final class Simulation {
         if (n.cluster != null && n.cluster.shards().size() != shards) {
             counters.add("shards.changed");
         }
+        Proposer proposer = meta == null ? Proposer.NONE : command -> {
+            n.requireLive(incarnation, "proposed to the metadata log");
+            if (!network.reachesMajority(n.id, activeIds())) {
+                count("metadata.unreachable");
+                return; // Cut off from the log's majority: the report is lost, and sent again later.
+            }
+            // To the log's leader and back: a few milliseconds.
+            loop.schedule(1 + random.nextLong(30), -1, 0, () -> applyToLog(command, n + " reports"));
+        };
         n.cluster = new ShardedNode(n.id, shards, membership, List.of(namespace, tokens.namespace()), outcomes, knobs.settings(), n.hlc, transport,
-                scheduler, localStore(n, scheduler), n.disk, ledger);
+                scheduler, localStore(n, scheduler), n.disk, ledger, proposer);
         n.up = true;
         n.cluster.start();
         scheduler.schedule(MAINTENANCE_MILLIS, () -> maintain(n, scheduler));
@@ -523,7 +573,7 @@ public final class Simulation {
                 count("longDowntimes");
             }
             loop.schedule(downtime, -1, 0, () -> {
-                if (!n.up && phase == Phase.WORKLOAD) {
+                if (!n.up && !n.inactive && phase == Phase.WORKLOAD) {
                     restart(n);
                 }
             });
@@ -555,7 +605,7 @@ public final class Simulation {
     private int down() {
         int down = 0;
         for (SimNode n : nodes) {
-            down += n.up ? 0 : 1;
+            down += n.up || n.inactive ? 0 : 1;
         }
         return down;
     }
@@ -590,7 +640,11 @@ public final class Simulation {
             count("clockOutliers");
         }
         if (buggify.fires(FaultPoint.EPOCH_CHANGE)) {
-            changeEpoch();
+            if (meta != null) {
+                changeMembership();
+            } else {
+                changeEpoch();
+            }
         }
         long interval = knobs.nemesisIntervalMillis();
         loop.schedule(interval / 2 + random.nextLong(interval + 1), -1, 0, this::nemesis);
@@ -1007,6 +1061,165 @@ public final class Simulation {
 
     // ---------------------------------------------------------------- heal, final reads
 
+    // ---------------------------------------------------------------- membership changes
+
+    /** The partition map the cluster routes by now: the metadata log's, or the static one. */
+    private PartitionMap map() {
+        return meta != null ? meta.membership().map() : placement;
+    }
+
+    /** A random node that is part of the cluster (up or not). */
+    private SimNode activeNode() {
+        while (true) {
+            SimNode n = nodes[random.nextInt(nodes.length)];
+            if (!n.inactive) {
+                return n;
+            }
+        }
+    }
+
+    /**
+     * The metadata log takes {@code command} (it is a linearizable log here: Raft's job, tested on
+     * its own), and every live member hears of a new epoch within 300 ms, in no set order.
+     */
+    private ClusterMetadata.Result applyToLog(MetadataCommand command, String from) {
+        ClusterMetadata.Result r = ClusterMetadata.apply(meta, command);
+        count(r.refused() ? "metadata.refused" : "metadata.applied");
+        if (r.state().equals(meta)) {
+            return r;
+        }
+        ClusterState before = meta;
+        meta = r.state();
+        long e = meta.epoch();
+        Membership membership = meta.membership();
+        trace.line(loop.now(), () -> from + " " + command + ": epoch " + e + (meta.plan() == null ? ", no change running" : ", " + meta.plan()));
+        for (MemberRecord m : meta.members()) {
+            SimNode n = nodes[m.id() - 1];
+            NodeState was = before.member(m.id()).map(MemberRecord::state).orElse(null);
+            if (m.state() == NodeState.JOINING && was == null) {
+                // A new node starts with an empty disk and the latest epoch, as `cairn start --join` does.
+                n.inactive = false;
+                touched.add(n);
+                start(n);
+                count("membership.started");
+            } else if (m.state() == NodeState.REMOVED && was != NodeState.REMOVED) {
+                retire(n, "left the cluster");
+            }
+        }
+        for (SimNode n : nodes) {
+            if (n.up && !n.inactive) {
+                loop.schedule(random.nextLong(300), n.id - 1, n.incarnation, () -> catchUp(n));
+            }
+        }
+        if (before.plan() != null && meta.plan() == null) {
+            count("membership.plansCompleted");
+        }
+        return r;
+    }
+
+    private List<Integer> activeIds() {
+        return meta.activeMembers().stream().map(Member::id).toList();
+    }
+
+    /**
+     * A member applies the log's newest epoch, once it can reach the log: a node cut off from the
+     * majority keeps serving at its last epoch and tries again every 200 ms.
+     */
+    private void catchUp(SimNode n) {
+        if (n.inactive || n.cluster.epoch() >= meta.epoch()) {
+            return;
+        }
+        if (!network.reachesMajority(n.id, activeIds())) {
+            loop.schedule(200, n.id - 1, n.incarnation, () -> catchUp(n));
+            return;
+        }
+        Membership membership = meta.membership();
+        n.cluster.onMembership(membership);
+    }
+
+    /** A node leaves for good: it stops, and its disk is never used again. */
+    private void retire(SimNode n, String why) {
+        if (n.up) {
+            touched.add(n);
+            crash(n, why);
+        }
+        n.inactive = true;
+        count("membership.retired");
+    }
+
+    /**
+     * The EPOCH_CHANGE fault of a membership-change run: an operator joins a spare, decommissions a
+     * node, or kills a node for good and removes or replaces it; sometimes pauses, resumes or
+     * cancels the running change. One change at a time (a refused one is counted), so a write at
+     * W=majority always keeps a copy through a disk lost for good.
+     */
+    private void changeMembership() {
+        List<SimNode> members = Arrays.stream(nodes).filter(n -> !n.inactive).toList();
+        SimNode victim = members.get(random.nextInt(members.size()));
+        Member spare = spares.stream().filter(m -> meta.member(m.id()).isEmpty()).findFirst().orElse(null);
+        if (meta.plan() != null) {
+            MetadataCommand c = switch (random.nextInt(4)) {
+                case 0 -> new MetadataCommand.Pause(!meta.plan().paused());
+                case 1 -> new MetadataCommand.Cancel();
+                default -> meta.plan().paused() ? new MetadataCommand.Pause(false) : null;
+            };
+            if (c != null) {
+                applyToLog(c, "an operator");
+                count("membership." + c.getClass().getSimpleName().toLowerCase());
+            }
+            return;
+        }
+        MetadataCommand c = switch (random.nextInt(4)) {
+            case 0 -> spare == null ? null : new MetadataCommand.Join(spare);
+            case 1 -> new MetadataCommand.Decommission(victim.id, false);
+            case 2 -> new MetadataCommand.Remove(victim.id, false);
+            default -> spare == null ? null : new MetadataCommand.Replace(victim.id, spare, false);
+        };
+        if (c == null) {
+            return;
+        }
+        if (ClusterMetadata.apply(meta, c).refused()) {
+            count("membership.refused");
+            return;
+        }
+        if (c instanceof MetadataCommand.Remove || c instanceof MetadataCommand.Replace) {
+            retire(victim, "dies for good before it is " + (c instanceof MetadataCommand.Remove ? "removed" : "replaced"));
+        }
+        applyToLog(c, "an operator");
+        count("membership." + c.getClass().getSimpleName().toLowerCase());
+    }
+
+    /**
+     * Once faults stop, the running membership change must finish: every partition ends stable on
+     * exactly N replicas, and every member reaches the final epoch.
+     */
+    private void awaitMembershipChange() {
+        if (meta == null) {
+            return;
+        }
+        if (meta.plan() != null && meta.plan().paused()) {
+            applyToLog(new MetadataCommand.Pause(false), "the heal");
+        }
+        long deadline = loop.now() + MEMBERSHIP_SETTLE_MILLIS;
+        BooleanSupplier done = () -> meta.plan() == null && Arrays.stream(nodes).allMatch(n -> n.inactive || (n.up && n.cluster.epoch() == meta.epoch()));
+        run(deadline, done);
+        if (!done.getAsBoolean()) {
+            violations.add(new Violation(Violation.Kind.LIVENESS, loop.now(), "the membership change did not finish within "
+                    + MEMBERSHIP_SETTLE_MILLIS + " ms of faults stopping: " + meta.plan() + ", moving partitions "
+                    + java.util.stream.IntStream.range(0, meta.partitions()).filter(p -> meta.assignments().get(p).moving()).boxed().toList()
+                    + ", node epochs " + Arrays.stream(nodes).filter(n -> !n.inactive).map(n -> n + "@" + (n.up ? n.cluster.epoch() : -1)).toList()
+                    + " vs " + meta.epoch()));
+            return;
+        }
+        for (int p = 0; p < meta.partitions(); p++) {
+            if (meta.assignments().get(p).owners().length != Math.min(knobs.replicationFactor(), meta.activeMembers().size())) {
+                violations.add(new Violation(Violation.Kind.INVARIANT, loop.now(), "partition " + p + " ends with replicas "
+                        + Arrays.toString(meta.assignments().get(p).owners())));
+            }
+        }
+        trace.line(loop.now(), () -> "membership settled at epoch " + meta.epoch() + ": " + meta.members());
+    }
+
     private void heal() {
         phase = Phase.HEAL;
         buggify.quiet();
@@ -1017,13 +1230,14 @@ public final class Simulation {
         trace.line(loop.now(), () -> "heal: faults off, clocks synchronised, every node up");
         touched.clear();
         for (SimNode n : nodes) {
-            if (!n.up) {
+            if (!n.up && !n.inactive) {
                 restart(n);
             }
         }
         for (SimNode n : new ArrayList<>(touched)) {
             invariants.afterStep(n);
         }
+        awaitMembershipChange();
         // Settling may take long when hints are throttled hard; it must keep making progress, though.
         long deadline = loop.now() + MAX_HEAL_MILLIS;
         long lastProgress = loop.now();
@@ -1060,7 +1274,7 @@ public final class Simulation {
                 return;
             }
             int partition = namespace.partitionOf(bytes(key));
-            int[] homes = placement.replicas(partition);
+            int[] homes = map().replicas(partition);
             for (int a = 0; a < homes.length && corrupted < 3; a++) {
                 Record mine = nodes[homes[a] - 1].replica.readStored(namespace, bytes(key));
                 boolean healthyElsewhere = false;
@@ -1112,7 +1326,7 @@ public final class Simulation {
     private List<String> diverging() {
         List<String> out = new ArrayList<>();
         for (String key : keys) {
-            int[] homes = placement.replicas(namespace.partitionOf(bytes(key)));
+            int[] homes = map().replicas(namespace.partitionOf(bytes(key)));
             List<String> views = new ArrayList<>();
             for (int h : homes) {
                 String view;
@@ -1134,7 +1348,7 @@ public final class Simulation {
     private long totalHints() {
         long total = 0;
         for (SimNode n : nodes) {
-            total += n.cluster.hintsPending();
+            total += n.inactive || n.cluster == null ? 0 : n.cluster.hintsPending();
         }
         return total;
     }
@@ -1146,6 +1360,9 @@ public final class Simulation {
     private String unsettled() {
         StringJoiner j = new StringJoiner("; ");
         for (SimNode n : nodes) {
+            if (n.inactive) {
+                continue;
+            }
             if (!n.up) {
                 j.add(n + " down");
                 continue;
@@ -1164,7 +1381,7 @@ public final class Simulation {
                 j.add(n + " is storing " + storing + " hints");
             }
             for (SimNode peer : nodes) {
-                if (peer != n && !n.cluster.isAlive(peer.id)) {
+                if (peer != n && !peer.inactive && !n.cluster.isAlive(peer.id)) {
                     j.add(n + " suspects n" + peer.id);
                 }
             }
@@ -1179,7 +1396,7 @@ public final class Simulation {
         for (String key : keys) {
             Operation read = null;
             for (int attempt = 0; attempt < FINAL_READ_ATTEMPTS; attempt++) {
-                SimNode coordinator = nodes[random.nextInt(nodes.length)];
+                SimNode coordinator = activeNode();
                 touched.clear();
                 Operation r = issue(-1, Operation.Kind.GET, key, null, Quorum.ALL, coordinator);
                 for (SimNode n : new ArrayList<>(touched)) {
@@ -1199,10 +1416,13 @@ public final class Simulation {
         inspectEveryKey();
         List<HistoryChecker.FinalState> finals = new ArrayList<>();
         for (String key : keys) {
-            int[] homes = placement.replicas(namespace.partitionOf(bytes(key)));
+            int[] homes = map().replicas(namespace.partitionOf(bytes(key)));
             Map<Integer, Record> stored = new LinkedHashMap<>();
             Map<Integer, Record> strays = new TreeMap<>();
             for (SimNode n : nodes) {
+                if (n.inactive) {
+                    continue; // Never joined, or gone for good with its disk.
+                }
                 Record r = storedCopy(n, key);
                 if (contains(homes, n.id)) {
                     stored.put(n.id, r);
@@ -1227,7 +1447,7 @@ public final class Simulation {
     private void inspectEveryKey() {
         long requestTimeout = knobs.settings().coordinator().requestTimeoutMillis();
         for (String key : keys) {
-            SimNode via = nodes[random.nextInt(nodes.length)];
+            SimNode via = activeNode();
             List<io.cairn.cluster.ReplicaCopy> found = new ArrayList<>();
             boolean[] answered = {false};
             touched.clear();
@@ -1250,7 +1470,7 @@ public final class Simulation {
                 continue;
             }
             count("inspections");
-            int[] homes = placement.replicas(namespace.partitionOf(bytes(key)));
+            int[] homes = map().replicas(namespace.partitionOf(bytes(key)));
             if (found.size() != homes.length) {
                 violations.add(new Violation(Violation.Kind.INTEGRITY, loop.now(), "inspection of " + key + " returned " + found));
                 continue;
@@ -1308,6 +1528,16 @@ public final class Simulation {
             quorumFailures += n.quorumFailures;
             clockRefusals += n.clockRefusals;
             clockUnsafeWrites += n.clockUnsafeWrites;
+        }
+        io.cairn.cluster.MoveStats moves = io.cairn.cluster.MoveStats.ZERO;
+        for (SimNode n : nodes) {
+            moves = moves.plus(n.moves);
+        }
+        if (meta != null) {
+            counters.put("moves.streamsCompleted", moves.streamsCompleted());
+            counters.put("moves.recordsStreamed", moves.recordsStreamed());
+            counters.put("moves.streamErrors", moves.streamErrors());
+            counters.put("moves.partitionsDropped", moves.partitionsDropped());
         }
         counters.put("clock.refusals", clockRefusals);
         counters.put("coordinator.clockUnsafe", clockUnsafeWrites);

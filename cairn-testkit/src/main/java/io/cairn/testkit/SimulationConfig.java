@@ -7,8 +7,14 @@ package io.cairn.testkit;
  * @param scale   how long and busy the run is
  * @param canary  a deliberately broken variant the checkers must catch, or {@link Canary#NONE}
  * @param verbose keep a readable trace of every event (for replaying a failing seed)
+ * @param membershipChanges the cluster changes membership through the metadata log while it runs
+ *                (joins of spare nodes, decommissions, removals and replacements of dead nodes)
  */
-public record SimulationConfig(long seed, Scale scale, Canary canary, boolean verbose) {
+public record SimulationConfig(long seed, Scale scale, Canary canary, boolean verbose, boolean membershipChanges) {
+    public SimulationConfig(long seed, Scale scale, Canary canary, boolean verbose) {
+        this(seed, scale, canary, verbose, false);
+    }
+
     public enum Scale {
         /** The default build: 200-400 operations over 30-60 s of virtual time. */
         SMALL,
@@ -32,7 +38,9 @@ public record SimulationConfig(long seed, Scale scale, Canary canary, boolean ve
         /** No node runs anti-entropy exchanges, while hints are lost in crashes: replicas stay apart. */
         NO_EXCHANGES,
         /** Every node purges tombstones by time alone (no purge rule), with a short grace and lost hints. */
-        PURGE_BY_TIME
+        PURGE_BY_TIME,
+        /** Membership-change runs: every stream request is answered "nothing, done", so incoming replicas take over empty. */
+        STREAM_NOTHING
     }
 
     public static SimulationConfig of(long seed) {
@@ -40,14 +48,18 @@ public record SimulationConfig(long seed, Scale scale, Canary canary, boolean ve
     }
 
     public SimulationConfig verbose(boolean on) {
-        return new SimulationConfig(seed, scale, canary, on);
+        return new SimulationConfig(seed, scale, canary, on, membershipChanges);
     }
 
     public SimulationConfig scale(Scale s) {
-        return new SimulationConfig(seed, s, canary, verbose);
+        return new SimulationConfig(seed, s, canary, verbose, membershipChanges);
     }
 
     public SimulationConfig canary(Canary c) {
-        return new SimulationConfig(seed, scale, c, verbose);
+        return new SimulationConfig(seed, scale, c, verbose, membershipChanges);
+    }
+
+    public SimulationConfig membershipChanges(boolean on) {
+        return new SimulationConfig(seed, scale, canary, verbose, on);
     }
 }

@@ -14,7 +14,7 @@ import org.junit.jupiter.api.Test;
  */
 class CanarySimulation {
     private static final long BASE_SEED = 0xCA4A_27L;
-    private static final int SEEDS = 40;
+    private static final int SEEDS = Integer.getInteger("cairn.canary.seeds", 40);
 
     @Test
     void aReplicaThatAcknowledgesBeforeItsWritesAreDurableLosesWritesAndIsCaught() {
@@ -88,6 +88,15 @@ class CanarySimulation {
         assertThat(found).doesNotContainKeys(Violation.Kind.INVARIANT, Violation.Kind.EXCEPTION, Violation.Kind.CLOCK);
     }
 
+    @Test
+    void incomingReplicasThatTakeOverWithoutTheDataAreCaught() {
+        Map<Violation.Kind, Integer> found = runAll(SimulationConfig.Canary.STREAM_NOTHING, true);
+        assertThat(found.getOrDefault(Violation.Kind.LOST_WRITE, 0) + found.getOrDefault(Violation.Kind.READ_YOUR_WRITES, 0))
+                .as("seeds in which a read missed an acknowledged write or a write was lost, of %d: %s", SEEDS, found)
+                .isPositive();
+        assertThat(found).doesNotContainKeys(Violation.Kind.EXCEPTION, Violation.Kind.CLOCK);
+    }
+
     /** The canaries break one thing each: the checks for everything else must stay quiet. */
     private static void assertNoFalseAlarms(Map<Violation.Kind, Integer> found) {
         assertThat(found).doesNotContainKeys(Violation.Kind.INVARIANT, Violation.Kind.EXCEPTION, Violation.Kind.INTEGRITY,
@@ -96,10 +105,14 @@ class CanarySimulation {
 
     /** Per violation kind, in how many seeds it was found. */
     private static Map<Violation.Kind, Integer> runAll(SimulationConfig.Canary canary) {
+        return runAll(canary, false);
+    }
+
+    private static Map<Violation.Kind, Integer> runAll(SimulationConfig.Canary canary, boolean membershipChanges) {
         Map<Violation.Kind, Integer> found = new EnumMap<>(Violation.Kind.class);
         List<String> examples = new ArrayList<>();
         for (int i = 0; i < SEEDS; i++) {
-            SimulationResult r = Simulation.run(SimulationConfig.of(Seeds.nth(BASE_SEED, i)).canary(canary));
+            SimulationResult r = Simulation.run(SimulationConfig.of(Seeds.nth(BASE_SEED, i)).canary(canary).membershipChanges(membershipChanges));
             r.violations().stream().map(Violation::kind).distinct().forEach(k -> found.merge(k, 1, Integer::sum));
             if (!r.passed() && examples.size() < 3) {
                 examples.add(r.seedHex() + ": " + r.violations().get(0));
