@@ -1,0 +1,63 @@
+package io.cairn.server.metadata;
+
+import io.cairn.metadata.ClusterMetadata;
+import io.cairn.metadata.ClusterState;
+import io.cairn.metadata.MetadataCommand;
+import java.io.IOException;
+import java.time.Duration;
+import java.util.concurrent.CompletableFuture;
+import java.util.function.Consumer;
+
+/**
+ * The cluster's metadata log: a replicated, totally ordered log of {@link MetadataCommand}s whose
+ * applied state ({@link ClusterState}, one epoch per change) every node follows.
+ *
+ * <p>How a driver uses it:
+ * <ol>
+ *   <li>Construct it ({@link RatisMetadataLog}) with this node's member, the voters it was
+ *       configured with, a storage directory of its own and the bootstrap state (the state of an
+ *       empty log: the same on every node). Then {@link #start()}: a restarted node recovers its
+ *       state from that directory (the newest snapshot plus the log after it).</li>
+ *   <li>{@link #subscribe} before acting on metadata: the subscriber is handed the current state,
+ *       then every state with a new epoch, in order, on the log's own publisher thread. Route by
+ *       {@link ClusterState#membership()} of the newest one.</li>
+ *   <li>{@link #submit} a command from any node; the future answers whether it was applied (and
+ *       the state it made) or refused (the refusal says why), or fails with
+ *       {@link MetadataUnavailableException} when no majority of voters could commit it in time.
+ *       Commands are idempotent: one whose outcome was lost may be submitted again.</li>
+ *   <li>{@link #awaitEpoch} to wait until this node has seen a given epoch, say before answering
+ *       an operator or before acting on a move the leader started.</li>
+ *   <li>{@link #close()} on shutdown.</li>
+ * </ol>
+ */
+public interface MetadataLog extends AutoCloseable {
+    /** Starts taking part in the log (its server, or polling for members without a metadata address). */
+    void start() throws IOException;
+
+    /** The newest state this node applied. */
+    ClusterState current();
+
+    /**
+     * Hands {@code subscriber} the newest delivered state, then every later state with a new epoch
+     * in increasing order, on one dedicated thread shared by all subscribers. A subscriber that
+     * throws is logged and stays subscribed; a slow one holds up the others.
+     */
+    void subscribe(Consumer<ClusterState> subscriber);
+
+    /**
+     * Appends {@code command} to the log through its leader, wherever that is. Completes with the
+     * result of applying it ({@link ClusterMetadata.Result#refused()} if it was refused), or fails
+     * with {@link MetadataUnavailableException} within the request timeout.
+     */
+    CompletableFuture<ClusterMetadata.Result> submit(MetadataCommand command);
+
+    /**
+     * Completes with this node's state once it reached at least {@code epoch} (and the subscribers
+     * were handed it); fails with a {@link java.util.concurrent.TimeoutException} after
+     * {@code timeout}.
+     */
+    CompletableFuture<ClusterState> awaitEpoch(long epoch, Duration timeout);
+
+    @Override
+    void close();
+}

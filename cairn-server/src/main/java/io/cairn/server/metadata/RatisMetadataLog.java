@@ -1,0 +1,351 @@
+package io.cairn.server.metadata;
+
+import io.cairn.membership.Member;
+import io.cairn.metadata.ClusterMetadata;
+import io.cairn.metadata.ClusterState;
+import io.cairn.metadata.MetadataCodec;
+import io.cairn.metadata.MetadataCommand;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.Objects;
+import java.util.Set;
+import java.util.concurrent.ArrayBlockingQueue;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ScheduledFuture;
+import java.util.concurrent.ScheduledThreadPoolExecutor;
+import java.util.concurrent.ThreadPoolExecutor;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Consumer;
+import java.util.stream.Collectors;
+import org.apache.ratis.RaftConfigKeys;
+import org.apache.ratis.client.RaftClient;
+import org.apache.ratis.conf.RaftProperties;
+import org.apache.ratis.grpc.GrpcConfigKeys;
+import org.apache.ratis.proto.RaftProtos;
+import org.apache.ratis.protocol.Message;
+import org.apache.ratis.protocol.RaftClientReply;
+import org.apache.ratis.rpc.SupportedRpcType;
+import org.apache.ratis.server.RaftServer;
+import org.apache.ratis.server.RaftServerConfigKeys;
+import org.apache.ratis.server.storage.RaftStorage;
+import org.apache.ratis.thirdparty.com.google.protobuf.UnsafeByteOperations;
+import org.apache.ratis.util.SizeInBytes;
+import org.apache.ratis.util.TimeDuration;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The metadata log on Apache Ratis (Raft over gRPC; Ratis shades its own gRPC and Netty).
+ *
+ * <p><b>Roles.</b> The group is fixed ({@link RaftPeers#GROUP_ID}); peer {@code n<id>} is the
+ * member with that id, at its metadata address. A member named among the start voters starts as a
+ * voter of that group. Any other member with a metadata address starts a server that belongs to
+ * no configuration yet and waits: once the log holds it as an active member, the leader adds it
+ * as a listener (or a voter, see {@link VoterPlacement}), and Ratis streams it the log (or a
+ * snapshot) like to any follower, without it voting. We chose Ratis listeners over polling for
+ * these members because they apply every entry themselves, so their subscribers see every epoch,
+ * in order, as the voters' do. A member without a metadata address runs no server: it polls the
+ * group for a newer state every {@link MetadataSettings#pollInterval()} (a read-only query
+ * answered by the leader), and its subscribers see the newest state at each poll, which can skip
+ * epochs.
+ *
+ * <p><b>Threads.</b> Ratis's own threads (its gRPC event loops, the state machine updater); one
+ * publisher thread for subscribers ({@link StatePublisher}); one scheduler thread for the group
+ * reconfiguration checks, the poller, and request timers; and two threads that carry blocking
+ * client calls, with a bounded queue of commands waiting for them.
+ *
+ * <p><b>Failure.</b> A command that no leader commits within the request timeout fails with
+ * {@link MetadataUnavailableException}, whatever the reason (no majority, an election in
+ * progress, this node cut off); it may still commit later, which is harmless since commands are
+ * idempotent.
+ */
+public final class RatisMetadataLog implements MetadataLog {
+    private static final Logger log = LoggerFactory.getLogger(RatisMetadataLog.class);
+    private static final int CALL_THREADS = 2;
+    private static final int MAX_WAITING_CALLS = 1024;
+    private static final long CLOSE_WAIT_MILLIS = 2_000;
+
+    private final Member self;
+    private final List<Member> startVoters;
+    private final Path storageDir;
+    private final MetadataSettings settings;
+    private final StatePublisher publisher;
+    private final ScheduledExecutorService scheduler;
+    private final ThreadPoolExecutor calls;
+    private final LogClients clients;
+    /** Null for a member without a metadata address, which polls instead. */
+    private final MetadataStateMachine stateMachine;
+    private final Set<CompletableFuture<?>> pending = ConcurrentHashMap.newKeySet();
+    private volatile RaftServer server;
+    private volatile GroupReconfigurer reconfigurer;
+    /** A poller's newest state; unused with a server. */
+    private volatile ClusterState polled;
+    private volatile boolean closed;
+
+    /**
+     * @param self        this node; it runs a log server at its metadata address if it has one
+     * @param voters      the voters the group was created with (members with a metadata address);
+     *                    used as the group of a new voter's storage and as the first contacts of
+     *                    the client; a restarted member takes its configuration from its storage
+     * @param storageDir  this node's own directory for the log and snapshots (say
+     *                    {@code <dataDir>/metadata}); created if missing
+     * @param bootstrap   the state of an empty log: the same on every node
+     */
+    public RatisMetadataLog(Member self, List<Member> voters, Path storageDir, ClusterState bootstrap, MetadataSettings settings) {
+        this.self = Objects.requireNonNull(self, "self");
+        this.startVoters = List.copyOf(voters);
+        this.storageDir = Objects.requireNonNull(storageDir, "storageDir");
+        this.settings = Objects.requireNonNull(settings, "settings");
+        Objects.requireNonNull(bootstrap, "bootstrap");
+        for (Member v : startVoters) {
+            if (!v.metadataVoter()) {
+                throw new IllegalArgumentException("voter " + v.id() + " has no metadata address");
+            }
+        }
+        if (startVoters.stream().map(Member::id).distinct().count() != startVoters.size()) {
+            throw new IllegalArgumentException("a voter is listed twice: " + startVoters);
+        }
+        String name = "cairn-metadata-n" + self.id();
+        this.publisher = new StatePublisher(name + "-publisher", bootstrap);
+        ScheduledThreadPoolExecutor timers = new ScheduledThreadPoolExecutor(1, Thread.ofPlatform().name(name + "-scheduler").daemon().factory());
+        timers.setRemoveOnCancelPolicy(true);
+        this.scheduler = timers;
+        this.calls = new ThreadPoolExecutor(CALL_THREADS, CALL_THREADS, 0, TimeUnit.SECONDS, new ArrayBlockingQueue<>(MAX_WAITING_CALLS),
+                Thread.ofPlatform().name(name + "-call-", 0).daemon().factory());
+        this.clients = new LogClients(startVoters, scheduler, settings.requestTimeout());
+        this.stateMachine = self.metadataVoter() ? new MetadataStateMachine(bootstrap, this::applied) : null;
+        this.polled = bootstrap;
+    }
+
+    @Override
+    public synchronized void start() throws IOException {
+        if (closed || server != null) {
+            throw new IllegalStateException(closed ? "closed" : "already started");
+        }
+        Duration period = settings.electionTimeoutMax();
+        if (stateMachine == null) {
+            scheduler.scheduleWithFixedDelay(this::poll, 0, settings.pollInterval().toMillis(), TimeUnit.MILLISECONDS);
+            return;
+        }
+        Files.createDirectories(storageDir);
+        boolean voter = startVoters.stream().anyMatch(v -> v.id() == self.id());
+        RaftServer s = RaftServer.newBuilder()
+                .setServerId(RaftPeers.peerId(self.id()))
+                .setGroup(RaftPeers.group(voter ? startVoters : List.of()))
+                .setStateMachine(stateMachine)
+                .setProperties(serverProperties())
+                .setOption(RaftStorage.StartupOption.RECOVER)
+                .build();
+        s.start();
+        server = s;
+        GroupReconfigurer r = new GroupReconfigurer(s, stateMachine::current, scheduler, settings);
+        reconfigurer = r;
+        r.start(period);
+        r.poke();
+        log.info("metadata log started: {} as {} at {}, storage {}", RaftPeers.peerId(self.id()), voter ? "a voter" : "a waiting member",
+                self.metadataAddress(), storageDir);
+    }
+
+    private RaftProperties serverProperties() {
+        RaftProperties p = new RaftProperties();
+        RaftConfigKeys.Rpc.setType(p, SupportedRpcType.GRPC);
+        GrpcConfigKeys.Server.setHost(p, self.metadataHost());
+        GrpcConfigKeys.Server.setPort(p, self.metadataPort());
+        RaftServerConfigKeys.setStorageDir(p, List.of(storageDir.toFile()));
+        RaftServerConfigKeys.Rpc.setTimeoutMin(p, millis(settings.electionTimeoutMin()));
+        RaftServerConfigKeys.Rpc.setTimeoutMax(p, millis(settings.electionTimeoutMax()));
+        RaftServerConfigKeys.Snapshot.setAutoTriggerEnabled(p, true);
+        RaftServerConfigKeys.Snapshot.setAutoTriggerThreshold(p, settings.snapshotEveryEntries());
+        RaftServerConfigKeys.Snapshot.setRetentionFileNum(p, 2);
+        // A restart replays the log after the last threshold snapshot, the same path as always,
+        // rather than depending on a snapshot taken while stopping.
+        RaftServerConfigKeys.Snapshot.setTriggerWhenStopEnabled(p, false);
+        RaftServerConfigKeys.Log.setPurgeGap(p, (int) Math.min(Integer.MAX_VALUE, settings.snapshotEveryEntries()));
+        RaftServerConfigKeys.Log.setSegmentSizeMax(p, SizeInBytes.valueOf(settings.logSegmentBytes()));
+        RaftServerConfigKeys.Log.setPreallocatedSize(p, SizeInBytes.valueOf(Math.min(settings.logSegmentBytes(), 64 << 10)));
+        RaftServerConfigKeys.Log.Appender.setBufferByteLimit(p, SizeInBytes.valueOf(settings.logEntryMaxBytes()));
+        RaftServerConfigKeys.Log.setWriteBufferSize(p, SizeInBytes.valueOf(settings.logEntryMaxBytes() + 8L));
+        return p;
+    }
+
+    private static TimeDuration millis(Duration d) {
+        return TimeDuration.valueOf(d.toMillis(), TimeUnit.MILLISECONDS);
+    }
+
+    /** From the state machine's updater thread: a state with a new epoch was applied. */
+    private void applied(ClusterState state) {
+        publisher.publish(state);
+        GroupReconfigurer r = reconfigurer;
+        if (r != null) {
+            r.poke();
+        }
+    }
+
+    @Override
+    public ClusterState current() {
+        return stateMachine != null ? stateMachine.current() : polled;
+    }
+
+    @Override
+    public void subscribe(Consumer<ClusterState> subscriber) {
+        publisher.subscribe(subscriber);
+    }
+
+    @Override
+    public CompletableFuture<ClusterState> awaitEpoch(long epoch, Duration timeout) {
+        return publisher.awaitEpoch(epoch, timeout);
+    }
+
+    @Override
+    public CompletableFuture<ClusterMetadata.Result> submit(MetadataCommand command) {
+        return submitEntry(MetadataCodec.encode(command));
+    }
+
+    /** Appends {@code entry} as it is: the log's own commands, or damaged bytes in tests. */
+    CompletableFuture<ClusterMetadata.Result> submitEntry(byte[] entry) {
+        CompletableFuture<ClusterMetadata.Result> outcome = new CompletableFuture<>();
+        if (closed) {
+            return CompletableFuture.failedFuture(new MetadataUnavailableException("the metadata log on this node is closed", null));
+        }
+        pending.add(outcome);
+        outcome.whenComplete((r, e) -> pending.remove(outcome));
+        Duration timeout = settings.requestTimeout();
+        ScheduledFuture<?> timer;
+        try {
+            timer = scheduler.schedule(() -> outcome.completeExceptionally(unavailable("no leader committed the command within " + timeout, null)),
+                    timeout.toMillis(), TimeUnit.MILLISECONDS);
+            calls.execute(() -> call(entry, outcome));
+        } catch (RejectedExecutionException e) {
+            outcome.completeExceptionally(closed ? unavailable("the metadata log on this node is closed", e)
+                    : unavailable(MAX_WAITING_CALLS + " commands are already waiting for the metadata log", e));
+            return outcome;
+        }
+        outcome.whenComplete((r, e) -> timer.cancel(false));
+        return outcome;
+    }
+
+    private void call(byte[] entry, CompletableFuture<ClusterMetadata.Result> outcome) {
+        if (outcome.isDone()) {
+            return; // Timed out while waiting for a thread.
+        }
+        try {
+            RaftClient client = clients.client(current().activeMembers());
+            RaftClientReply reply = client.io().send(Message.valueOf(UnsafeByteOperations.unsafeWrap(entry)));
+            if (!reply.isSuccess()) {
+                outcome.completeExceptionally(unavailable("the metadata group did not take the command", reply.getException()));
+                return;
+            }
+            outcome.complete(LogMessages.decodeOutcome(reply.getMessage().getContent().toByteArray()));
+        } catch (IOException e) {
+            outcome.completeExceptionally(unavailable("no leader committed the command within " + settings.requestTimeout(), e));
+        } catch (LogMessages.MalformedReplyException | IllegalStateException e) {
+            // IllegalStateException: the clients were closed under us.
+            outcome.completeExceptionally(unavailable("the metadata group's answer could not be read", e));
+        }
+    }
+
+    private MetadataUnavailableException unavailable(String why, Throwable cause) {
+        String voters = contactsDescription();
+        return new MetadataUnavailableException("the metadata log has no majority: " + why + "; a majority of its voters (" + voters
+                + ") must be up and reach each other", cause);
+    }
+
+    /** The voters as this node knows them: its server's configuration, or the members it would ask. */
+    private String contactsDescription() {
+        RaftServer.Division d = division();
+        if (d != null) {
+            return d.getRaftConf().getCurrentPeers().stream().map(p -> p.getId() + "@" + p.getAddress()).sorted()
+                    .collect(Collectors.joining(", "));
+        }
+        return current().activeMembers().stream().filter(Member::metadataVoter).map(m -> "n" + m.id() + "@" + m.metadataAddress())
+                .collect(Collectors.joining(", "));
+    }
+
+    /** Whether this node's log server leads the group now. */
+    boolean isLeader() {
+        RaftServer.Division d = division();
+        return d != null && d.getInfo().isLeader();
+    }
+
+    /** The member ids of the given role in this node's view of the group's configuration (empty without a server). */
+    Set<Integer> configured(RaftProtos.RaftPeerRole role) {
+        RaftServer.Division d = division();
+        if (d == null) {
+            return Set.of();
+        }
+        return d.getRaftConf().getCurrentPeers(role).stream().map(p -> RaftPeers.memberId(p.getId())).collect(Collectors.toSet());
+    }
+
+    private RaftServer.Division division() {
+        RaftServer s = server;
+        if (s == null) {
+            return null;
+        }
+        try {
+            return s.getDivision(RaftPeers.GROUP_ID);
+        } catch (IOException closed) {
+            return null;
+        }
+    }
+
+    /** A member without a log server: asks the group for a state newer than the one it has. */
+    private void poll() {
+        long known = polled.epoch();
+        try {
+            RaftClient client = clients.client(polled.activeMembers());
+            RaftClientReply reply = client.io().sendReadOnly(Message.valueOf(UnsafeByteOperations.unsafeWrap(LogMessages.stateQuery(known))));
+            if (!reply.isSuccess()) {
+                log.debug("metadata poll refused: {}", String.valueOf(reply.getException()));
+                return;
+            }
+            ClusterState newer = LogMessages.decodeStateAnswer(reply.getMessage().getContent().toByteArray());
+            if (newer != null && newer.epoch() > known) {
+                polled = newer;
+                publisher.publish(newer);
+            }
+        } catch (IOException e) {
+            log.debug("metadata poll failed: {}", e.toString());
+        } catch (LogMessages.MalformedReplyException e) {
+            log.warn("metadata poll: {}", e.getMessage());
+        } catch (IllegalStateException closing) {
+            // The clients were closed under us.
+        }
+    }
+
+    @Override
+    public void close() {
+        synchronized (this) {
+            if (closed) {
+                return;
+            }
+            closed = true;
+        }
+        clients.close();
+        scheduler.shutdownNow();
+        calls.shutdownNow();
+        RaftServer s = server;
+        if (s != null) {
+            try {
+                s.close();
+            } catch (IOException e) {
+                log.warn("closing the metadata log server: {}", e.toString());
+            }
+        }
+        try {
+            calls.awaitTermination(CLOSE_WAIT_MILLIS, TimeUnit.MILLISECONDS);
+            scheduler.awaitTermination(CLOSE_WAIT_MILLIS, TimeUnit.MILLISECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+        for (CompletableFuture<?> f : List.copyOf(pending)) {
+            f.completeExceptionally(new MetadataUnavailableException("the metadata log on this node is closed", null));
+        }
+        publisher.close();
+    }
+}

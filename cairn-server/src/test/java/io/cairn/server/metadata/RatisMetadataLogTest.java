@@ -1,0 +1,243 @@
+package io.cairn.server.metadata;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import io.cairn.membership.Member;
+import io.cairn.metadata.ClusterMetadata;
+import io.cairn.metadata.ClusterState;
+import io.cairn.metadata.MetadataCommand;
+import io.cairn.metadata.NodeState;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.Set;
+import java.util.concurrent.CompletionException;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.TimeUnit;
+import java.util.stream.Stream;
+import org.apache.ratis.proto.RaftProtos.RaftPeerRole;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.io.TempDir;
+
+/** The metadata log on real Ratis servers over loopback gRPC: commands, refusals, failover, restarts, listeners. */
+@Timeout(value = 60, unit = TimeUnit.SECONDS)
+class RatisMetadataLogTest {
+    private static final Duration WAIT = Duration.ofSeconds(10);
+
+    @TempDir
+    Path dir;
+
+    @Test
+    void votersApplyACommandFromAFollowerAndRefuseUnknownNodesAndDamagedEntries() throws Exception {
+        try (LoopbackGroup group = new LoopbackGroup(dir, 3, 3, LoopbackGroup.SETTINGS).startAll()) {
+            int leader = group.leader(WAIT);
+            int follower = leader % 3 + 1;
+            Member four = LoopbackGroup.member(4, false);
+
+            ClusterMetadata.Result joined = group.node(follower).submit(new MetadataCommand.Join(four)).join();
+
+            assertThat(joined.refused()).isFalse();
+            assertThat(joined.state().epoch()).isEqualTo(2);
+            assertThat(joined.state().member(4)).map(r -> r.state()).contains(NodeState.JOINING);
+            for (int id = 1; id <= 3; id++) {
+                assertThat(group.node(id).awaitEpoch(2, WAIT).join()).isEqualTo(joined.state());
+                assertThat(group.published(id)).containsExactly(group.bootstrap, joined.state());
+            }
+
+            ClusterMetadata.Result unknown = group.node(follower).submit(new MetadataCommand.Decommission(99, false)).join();
+            assertThat(unknown.refused()).isTrue();
+            assertThat(unknown.refusal().kind()).isEqualTo(ClusterMetadata.Refusal.Kind.UNKNOWN_NODE);
+            assertThat(unknown.state().epoch()).isEqualTo(2);
+
+            ClusterMetadata.Result damaged = group.node(leader).submitEntry(new byte[] {(byte) 0xEE, 1, 2, 3}).join();
+            assertThat(damaged.refused()).isTrue();
+            assertThat(damaged.refusal().kind()).isEqualTo(ClusterMetadata.Refusal.Kind.INVALID);
+            assertThat(damaged.state()).isEqualTo(joined.state());
+            ClusterMetadata.Result empty = group.node(follower).submitEntry(new byte[0]).join();
+            assertThat(empty.refusal().kind()).isEqualTo(ClusterMetadata.Refusal.Kind.INVALID);
+
+            ClusterMetadata.Result paused = group.node(follower).submit(new MetadataCommand.Pause(true)).join();
+            assertThat(paused.refused()).isFalse();
+            assertThat(paused.state().epoch()).isEqualTo(3);
+            for (int id = 1; id <= 3; id++) {
+                assertThat(group.node(id).awaitEpoch(3, WAIT).join()).isEqualTo(paused.state());
+                assertThat(group.publishedEpochs(id)).containsExactly(1L, 2L, 3L);
+            }
+        }
+    }
+
+    @Test
+    void aThrowingSubscriberBreaksNeitherTheLogNorTheOtherSubscribers() throws Exception {
+        try (LoopbackGroup group = new LoopbackGroup(dir, 3, 3, LoopbackGroup.SETTINGS).startAll()) {
+            RatisMetadataLog node = group.node(1);
+            List<Long> thrownAt = new CopyOnWriteArrayList<>();
+            node.subscribe(s -> {
+                thrownAt.add(s.epoch());
+                throw new IllegalArgumentException("a subscriber's bug at epoch " + s.epoch());
+            });
+            List<Long> after = new CopyOnWriteArrayList<>();
+            node.subscribe(s -> after.add(s.epoch()));
+
+            node.submit(new MetadataCommand.Join(LoopbackGroup.member(4, false))).join();
+            node.submit(new MetadataCommand.Pause(true)).join();
+            node.submit(new MetadataCommand.Pause(false)).join();
+            node.awaitEpoch(4, WAIT).join();
+
+            assertThat(thrownAt).containsExactly(1L, 2L, 3L, 4L);
+            assertThat(after).containsExactly(1L, 2L, 3L, 4L);
+            assertThat(group.publishedEpochs(1)).containsExactly(1L, 2L, 3L, 4L);
+        }
+    }
+
+    @Test
+    void survivesItsLeaderFailsWithoutAMajorityAndRecoversFromSnapshotAndLog() throws Exception {
+        MetadataSettings settings = LoopbackGroup.SETTINGS.withSnapshotEveryEntries(3).withLogSizes(8 << 10, 4 << 10);
+        try (LoopbackGroup group = new LoopbackGroup(dir, 3, 3, settings).startAll()) {
+            int first = group.leader(WAIT);
+            RatisMetadataLog any = group.node(first);
+            any.submit(new MetadataCommand.Join(LoopbackGroup.member(4, false))).join();
+            for (int i = 0; i < 4; i++) {
+                assertThat(any.submit(new MetadataCommand.Pause(i % 2 == 0)).join().refused()).isFalse();
+            }
+            assertThat(any.current().epoch()).isEqualTo(6);
+
+            group.stop(first);
+            int second = group.leader(WAIT);
+            assertThat(second).isNotEqualTo(first);
+            ClusterMetadata.Result afterFailover = group.node(second).submit(new MetadataCommand.Pause(true)).join();
+            assertThat(afterFailover.refused()).isFalse();
+            assertThat(afterFailover.state().epoch()).isEqualTo(7);
+
+            group.stop(second);
+            int last = Stream.of(1, 2, 3).filter(id -> id != first && id != second).findFirst().orElseThrow();
+            long started = System.nanoTime();
+            assertThatThrownBy(() -> group.node(last).submit(new MetadataCommand.Pause(false)).join())
+                    .isInstanceOf(CompletionException.class)
+                    .cause().isInstanceOf(MetadataUnavailableException.class)
+                    .hasMessageContaining("no majority");
+            Duration took = Duration.ofNanos(System.nanoTime() - started);
+            assertThat(took).isLessThan(settings.requestTimeout().plusSeconds(1));
+
+            ClusterState before = group.node(last).current();
+            assertThat(before.epoch()).isGreaterThanOrEqualTo(7);
+            group.stopAll();
+            assertThat(snapshots(group.storage(first))).as("snapshots of the first leader").isNotEmpty();
+
+            // One node alone cannot commit anything: what it holds now came from its own disk.
+            for (int id : List.of(first, second, last)) {
+                RatisMetadataLog alone = group.start(id);
+                ClusterState recovered = alone.awaitEpoch(id == first ? 6 : 7, WAIT).join();
+                assertThat(recovered.epoch()).isEqualTo(id == first ? 6 : 7);
+                group.stop(id);
+            }
+
+            // Together again: a leader, the newest state everywhere, and new commands.
+            group.startAll();
+            ClusterMetadata.Result resumed = group.node(first).submit(new MetadataCommand.Pause(false)).join();
+            assertThat(resumed.refused()).isFalse();
+            assertThat(resumed.state().epoch()).isEqualTo(before.epoch() + 1);
+            for (int id = 1; id <= 3; id++) {
+                assertThat(group.node(id).awaitEpoch(resumed.state().epoch(), WAIT).join()).isEqualTo(resumed.state());
+            }
+        }
+    }
+
+    @Test
+    void aMemberOutsideTheVotersFollowsEveryEpochAsAListener() throws Exception {
+        try (LoopbackGroup group = new LoopbackGroup(dir, 3, 3, LoopbackGroup.SETTINGS).startAll()) {
+            Member four = LoopbackGroup.member(4, true);
+            RatisMetadataLog listener = group.start(four);
+
+            ClusterMetadata.Result joined = listener.submit(new MetadataCommand.Join(four)).join();
+            assertThat(joined.refused()).isFalse();
+            listener.awaitEpoch(2, WAIT).join();
+            int leader = group.leader(WAIT);
+            waitUntil(() -> group.node(leader).configured(RaftPeerRole.LISTENER).contains(4), "node 4 becomes a listener");
+            assertThat(group.node(leader).configured(RaftPeerRole.FOLLOWER)).containsExactlyInAnyOrder(1, 2, 3);
+
+            group.node(1).submit(new MetadataCommand.Pause(true)).join();
+            ClusterMetadata.Result last = listener.submit(new MetadataCommand.Pause(false)).join();
+            assertThat(listener.awaitEpoch(4, WAIT).join()).isEqualTo(last.state());
+            assertThat(group.publishedEpochs(4)).containsExactly(1L, 2L, 3L, 4L);
+            LoopbackGroup.assertConsecutive(group.published(4));
+        }
+    }
+
+    @Test
+    void aMemberWithoutAMetadataAddressFollowsByPolling() throws Exception {
+        try (LoopbackGroup group = new LoopbackGroup(dir, 3, 3, LoopbackGroup.SETTINGS).startAll()) {
+            Member five = LoopbackGroup.member(5, false);
+            RatisMetadataLog poller = group.start(five);
+
+            ClusterMetadata.Result joined = poller.submit(new MetadataCommand.Join(five)).join();
+            assertThat(poller.awaitEpoch(2, WAIT).join()).isEqualTo(joined.state());
+            ClusterMetadata.Result paused = group.node(2).submit(new MetadataCommand.Pause(true)).join();
+            assertThat(poller.awaitEpoch(3, WAIT).join()).isEqualTo(paused.state());
+            assertThat(poller.current()).isEqualTo(paused.state());
+            List<Long> epochs = group.publishedEpochs(5);
+            assertThat(epochs).isSorted().doesNotHaveDuplicates().startsWith(1L).endsWith(3L);
+        }
+    }
+
+    @Test
+    void theLeaderGrowsASingleVoterGroupToThreeVotersOneAtATime() throws Exception {
+        try (LoopbackGroup group = new LoopbackGroup(dir, 3, 1, LoopbackGroup.SETTINGS).startAll()) {
+            waitUntil(() -> group.node(1).configured(RaftPeerRole.FOLLOWER).equals(Set.of(1, 2, 3)), "nodes 2 and 3 vote");
+            ClusterMetadata.Result paused = group.node(3).submit(new MetadataCommand.Pause(true)).join();
+            assertThat(paused.refusal().kind()).isEqualTo(ClusterMetadata.Refusal.Kind.CONFLICT); // No plan runs.
+            ClusterMetadata.Result decommissioned = group.node(3).submit(new MetadataCommand.Decommission(99, false)).join();
+            assertThat(decommissioned.refusal().kind()).isEqualTo(ClusterMetadata.Refusal.Kind.UNKNOWN_NODE);
+            group.stop(1);
+            ClusterMetadata.Result joined = group.node(2).submit(new MetadataCommand.Join(LoopbackGroup.member(9, false))).join();
+            assertThat(joined.refused()).isFalse();
+            assertThat(group.node(3).awaitEpoch(2, WAIT).join()).isEqualTo(joined.state());
+        }
+    }
+
+    @Test
+    void aRemovedVoterLeavesTheGroupAndAListenerTakesItsVote() throws Exception {
+        try (LoopbackGroup group = new LoopbackGroup(dir, 4, 3, LoopbackGroup.SETTINGS).startAll()) {
+            int leader = group.leader(WAIT);
+            waitUntil(() -> group.node(leader).configured(RaftPeerRole.LISTENER).equals(Set.of(4)), "node 4 listens");
+            assertThat(group.node(leader).configured(RaftPeerRole.FOLLOWER)).containsExactlyInAnyOrder(1, 2, 3);
+
+            ClusterMetadata.Result removed = group.node(4).submit(new MetadataCommand.Remove(1, false)).join();
+            assertThat(removed.refused()).as("%s", removed.refusal()).isFalse();
+            waitUntil(() -> {
+                for (int id = 2; id <= 4; id++) {
+                    RatisMetadataLog n = group.node(id);
+                    if (n.isLeader()) {
+                        return n.configured(RaftPeerRole.FOLLOWER).equals(Set.of(2, 3, 4)) && n.configured(RaftPeerRole.LISTENER).isEmpty();
+                    }
+                }
+                return false;
+            }, "node 1 leaves and node 4 votes");
+            group.stop(1);
+            ClusterMetadata.Result paused = group.node(2).submit(new MetadataCommand.Pause(true)).join();
+            assertThat(paused.refused()).as("%s", paused.refusal()).isFalse();
+            for (int id = 2; id <= 4; id++) {
+                assertThat(group.node(id).awaitEpoch(paused.state().epoch(), WAIT).join()).isEqualTo(paused.state());
+                LoopbackGroup.assertConsecutive(group.published(id));
+            }
+        }
+    }
+
+    private static List<Path> snapshots(Path storage) throws java.io.IOException {
+        try (Stream<Path> files = Files.walk(storage)) {
+            return files.filter(p -> p.getFileName().toString().matches("snapshot\\.\\d+_\\d+")).toList();
+        }
+    }
+
+    private static void waitUntil(java.util.function.BooleanSupplier condition, String what) throws InterruptedException {
+        long deadline = System.nanoTime() + WAIT.toNanos();
+        while (!condition.getAsBoolean()) {
+            if (System.nanoTime() > deadline) {
+                throw new AssertionError("timed out waiting until " + what);
+            }
+            Thread.sleep(20);
+        }
+    }
+}
