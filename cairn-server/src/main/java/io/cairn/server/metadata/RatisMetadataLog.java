@@ -83,6 +83,13 @@ public final class RatisMetadataLog implements MetadataLog {
     private final MetadataStateMachine stateMachine;
     private final Set<CompletableFuture<?>> pending = ConcurrentHashMap.newKeySet();
     private volatile RaftServer server;
+    /**
+     * Set once start() published the state the server started with; before, the state machine's
+     * states (the snapshot it loads, entries it replays) are not published one by one: start()
+     * publishes the newest of them. Volatile on both sides (with the state machine's state), so
+     * a state applied while this is still false is seen by start().
+     */
+    private volatile boolean publishing;
     private volatile GroupReconfigurer reconfigurer;
     /** A poller's newest state; unused with a server. */
     private volatile ClusterState polled;
@@ -112,7 +119,7 @@ public final class RatisMetadataLog implements MetadataLog {
             throw new IllegalArgumentException("a voter is listed twice: " + startVoters);
         }
         String name = "cairn-metadata-n" + self.id();
-        this.publisher = new StatePublisher(name + "-publisher", bootstrap);
+        this.publisher = new StatePublisher(name + "-publisher");
         ScheduledThreadPoolExecutor timers = new ScheduledThreadPoolExecutor(1, Thread.ofPlatform().name(name + "-scheduler").daemon().factory());
         timers.setRemoveOnCancelPolicy(true);
         this.scheduler = timers;
@@ -130,6 +137,7 @@ public final class RatisMetadataLog implements MetadataLog {
         }
         Duration period = settings.electionTimeoutMax();
         if (stateMachine == null) {
+            publisher.publish(polled);
             scheduler.scheduleWithFixedDelay(this::poll, 0, settings.pollInterval().toMillis(), TimeUnit.MILLISECONDS);
             return;
         }
@@ -142,8 +150,17 @@ public final class RatisMetadataLog implements MetadataLog {
                 .setProperties(serverProperties())
                 .setOption(RaftStorage.StartupOption.RECOVER)
                 .build();
-        s.start();
+        try {
+            s.start();
+        } catch (IOException e) {
+            s.close();
+            throw e;
+        }
         server = s;
+        publishing = true;
+        // The state recovered from storage (or the bootstrap state), unless one applied since
+        // was already published.
+        publisher.publish(stateMachine.current());
         GroupReconfigurer r = new GroupReconfigurer(s, stateMachine::current, scheduler, settings);
         reconfigurer = r;
         r.start(period);
@@ -178,8 +195,11 @@ public final class RatisMetadataLog implements MetadataLog {
         return TimeDuration.valueOf(d.toMillis(), TimeUnit.MILLISECONDS);
     }
 
-    /** From the state machine's updater thread: a state with a new epoch was applied. */
+    /** From the state machine's updater thread: a state with a new epoch was applied (or loaded). */
     private void applied(ClusterState state) {
+        if (!publishing) {
+            return; // Still starting: start() publishes the newest state once the server runs.
+        }
         publisher.publish(state);
         GroupReconfigurer r = reconfigurer;
         if (r != null) {

@@ -24,6 +24,10 @@ import org.slf4j.LoggerFactory;
  * {@value #QUEUE_BOUND} states behind, the producer waits (the log on this node stops applying
  * until they catch up) rather than skip an epoch.
  *
+ * <p>The first state published is the baseline, whatever its epoch: the log publishes the state it
+ * recovered (or the bootstrap state of an empty log) when it starts, so a restarted node never
+ * hands its subscribers the bootstrap state of long ago.
+ *
  * <p>A subscriber that throws is logged and keeps its subscription; the next states still reach
  * it and the others. An invariant violation (or an {@link Error}) is a bug: the publisher stops,
  * fails its waiters and lets it reach the thread's uncaught-exception handler.
@@ -37,26 +41,24 @@ final class StatePublisher implements AutoCloseable {
     private final Thread thread;
     /** Touched only by the publisher thread. */
     private final List<Consumer<ClusterState>> subscribers = new ArrayList<>();
-    /** The newest state queued; guarded by {@code this}. */
+    /** The newest state queued, null before the first; guarded by {@code this}. */
     private ClusterState queued;
-    /** The newest state every subscriber was handed; guarded by {@link #waiters}. */
+    /** The newest state every subscriber was handed, null before the first; guarded by {@link #waiters}. */
     private ClusterState delivered;
     private final List<Waiter> waiters = new ArrayList<>();
     private volatile boolean stopped;
 
     private record Waiter(long epoch, CompletableFuture<ClusterState> future) {}
 
-    StatePublisher(String threadName, ClusterState initial) {
-        this.queued = Objects.requireNonNull(initial, "initial");
-        this.delivered = initial;
+    StatePublisher(String threadName) {
         this.thread = Thread.ofPlatform().name(threadName).daemon().unstarted(this::run);
         thread.start();
     }
 
-    /** Queues {@code state} for the subscribers if its epoch is newer than the last one queued. */
+    /** Queues {@code state} for the subscribers if it is the first or its epoch is newer than the last one queued. */
     void publish(ClusterState state) {
         synchronized (this) {
-            if (state.epoch() <= queued.epoch() || stopped) {
+            if ((queued != null && state.epoch() <= queued.epoch()) || stopped) {
                 return;
             }
             queued = state;
@@ -64,7 +66,7 @@ final class StatePublisher implements AutoCloseable {
         }
     }
 
-    /** {@code subscriber} is handed the newest delivered state first, then every later one. */
+    /** {@code subscriber} is handed the newest delivered state first (if any was), then every later one. */
     void subscribe(Consumer<ClusterState> subscriber) {
         Objects.requireNonNull(subscriber, "subscriber");
         synchronized (this) {
@@ -74,7 +76,9 @@ final class StatePublisher implements AutoCloseable {
                 synchronized (waiters) {
                     now = delivered;
                 }
-                hand(subscriber, now);
+                if (now != null) {
+                    hand(subscriber, now);
+                }
             });
         }
     }
@@ -88,7 +92,7 @@ final class StatePublisher implements AutoCloseable {
     CompletableFuture<ClusterState> awaitEpoch(long epoch, Duration timeout) {
         CompletableFuture<ClusterState> future = new CompletableFuture<>();
         synchronized (waiters) {
-            if (delivered.epoch() >= epoch) {
+            if (delivered != null && delivered.epoch() >= epoch) {
                 return CompletableFuture.completedFuture(delivered);
             }
             if (stopped) {
@@ -105,7 +109,7 @@ final class StatePublisher implements AutoCloseable {
         return future.orTimeout(timeout.toNanos(), TimeUnit.NANOSECONDS);
     }
 
-    /** The newest state handed to the subscribers. */
+    /** The newest state handed to the subscribers, or null before the first. */
     ClusterState delivered() {
         synchronized (waiters) {
             return delivered;
@@ -154,7 +158,8 @@ final class StatePublisher implements AutoCloseable {
             hand(s, state);
         }
         synchronized (waiters) {
-            Invariant.check(state.epoch() > delivered.epoch(), "metadata epoch %d delivered after %d", state.epoch(), delivered.epoch());
+            Invariant.check(delivered == null || state.epoch() > delivered.epoch(), "metadata epoch %d delivered after %s", state.epoch(),
+                    delivered == null ? "none" : delivered.epoch());
             delivered = state;
             for (Waiter w : List.copyOf(waiters)) {
                 if (w.epoch() <= state.epoch()) {

@@ -35,10 +35,30 @@ class StatePublisherTest {
         return out;
     }
 
+    private static StatePublisher started(ClusterState first) {
+        StatePublisher publisher = new StatePublisher("test-publisher");
+        publisher.publish(first);
+        return publisher;
+    }
+
+    @Test
+    void aSubscriberBeforeTheFirstStateIsHandedNothingUntilIt() {
+        List<ClusterState> states = states(3);
+        try (StatePublisher publisher = new StatePublisher("test-publisher")) {
+            List<Long> seen = new CopyOnWriteArrayList<>();
+            publisher.subscribe(s -> seen.add(s.epoch()));
+            assertThat(publisher.delivered()).isNull();
+            publisher.publish(states.get(1)); // A restarted node's first state need not be epoch 1.
+            publisher.publish(states.get(2));
+            publisher.awaitEpoch(3, WAIT).join();
+            assertThat(seen).containsExactly(2L, 3L);
+        }
+    }
+
     @Test
     void subscribersSeeTheCurrentStateThenEveryNewerEpochInOrder() {
         List<ClusterState> states = states(6);
-        try (StatePublisher publisher = new StatePublisher("test-publisher", states.getFirst())) {
+        try (StatePublisher publisher = started(states.getFirst())) {
             List<Long> early = new CopyOnWriteArrayList<>();
             publisher.subscribe(s -> early.add(s.epoch()));
             publisher.publish(states.get(1));
@@ -58,7 +78,7 @@ class StatePublisherTest {
     @Test
     void aThrowingSubscriberKeepsItsSubscriptionAndTheOthersTheirs() {
         List<ClusterState> states = states(3);
-        try (StatePublisher publisher = new StatePublisher("test-publisher", states.getFirst())) {
+        try (StatePublisher publisher = started(states.getFirst())) {
             List<Long> thrower = new CopyOnWriteArrayList<>();
             List<Long> other = new CopyOnWriteArrayList<>();
             publisher.subscribe(s -> {
@@ -78,7 +98,8 @@ class StatePublisherTest {
     void aSlowSubscriberHoldsThePublisherNotTheProducer() throws Exception {
         List<ClusterState> states = states(4);
         CountDownLatch release = new CountDownLatch(1);
-        try (StatePublisher publisher = new StatePublisher("test-publisher", states.getFirst())) {
+        try (StatePublisher publisher = started(states.getFirst())) {
+            publisher.awaitEpoch(1, WAIT).join();
             publisher.subscribe(s -> {
                 try {
                     release.await(WAIT.toMillis(), TimeUnit.MILLISECONDS);
@@ -100,7 +121,7 @@ class StatePublisherTest {
     @Test
     void awaitingAnEpochTimesOutAndClosingFailsTheWaiters() {
         List<ClusterState> states = states(2);
-        StatePublisher publisher = new StatePublisher("test-publisher", states.getFirst());
+        StatePublisher publisher = started(states.getFirst());
         assertThat(publisher.awaitEpoch(1, WAIT).join()).isEqualTo(states.getFirst());
         assertThatThrownBy(() -> publisher.awaitEpoch(2, Duration.ofMillis(50)).join()).cause().isInstanceOf(TimeoutException.class);
         var pending = publisher.awaitEpoch(5, WAIT);
