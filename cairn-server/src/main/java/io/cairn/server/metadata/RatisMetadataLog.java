@@ -94,6 +94,8 @@ public final class RatisMetadataLog implements MetadataLog {
     /** A poller's newest state; unused with a server. */
     private volatile ClusterState polled;
     private volatile boolean closed;
+    /** Guarded by this. */
+    private boolean started;
 
     /**
      * @param self        this node; it runs a log server at its metadata address if it has one
@@ -132,9 +134,10 @@ public final class RatisMetadataLog implements MetadataLog {
 
     @Override
     public synchronized void start() throws IOException {
-        if (closed || server != null) {
+        if (closed || started) {
             throw new IllegalStateException(closed ? "closed" : "already started");
         }
+        started = true;
         Duration period = settings.electionTimeoutMax();
         if (stateMachine == null) {
             publisher.publish(polled);
