@@ -61,6 +61,23 @@ final class ClientCommands {
                 + "data directory (<DIR>/auth/admin.token or <DIR>/tls/admin.token; default ./cairn-data).")
         Path dataDir = Path.of("cairn-data");
 
+        // Set on copies made by at(): errors are left to the caller, not printed.
+        private boolean quiet;
+
+        /** The same options aimed at another node, reporting nothing on stderr (the caller counts failures). */
+        Target at(String otherUrl) {
+            Target t = new Target();
+            t.url = otherUrl;
+            t.verbose = false;
+            t.timeoutSeconds = timeoutSeconds;
+            t.caCert = caCert;
+            t.token = token;
+            t.tokenFile = tokenFile;
+            t.dataDir = dataDir;
+            t.quiet = true;
+            return t;
+        }
+
         /** The token to send: --token, else --token-file, else the node's admin credential in --data-dir; null when none is found. */
         String credential() throws IOException {
             if (token != null && !token.isBlank()) {
@@ -109,20 +126,32 @@ final class ClientCommands {
             }
         }
 
-        int send(HttpRequest.Builder request, PrintStream out, boolean printBody) {
+        private PrintStream err() {
+            return quiet ? new PrintStream(java.io.OutputStream.nullOutputStream()) : System.err;
+        }
+
+        /** A request's outcome: the exit code (0 when the node answered below 400) and, when it answered, its response. */
+        record Reply(int code, HttpResponse<byte[]> response) {
+            String body() {
+                return new String(response.body(), StandardCharsets.UTF_8);
+            }
+        }
+
+        /** Sends the request; reports errors (unreachable, an error answer) on stderr as {@link #send} does. */
+        Reply fetch(HttpRequest.Builder request) {
             HttpClient client;
             try {
                 client = client();
             } catch (SecurityConfigException | IllegalStateException e) {
-                System.err.println("cairn: " + e.getMessage());
-                return 2;
+                err().println("cairn: " + e.getMessage());
+                return new Reply(2, null);
             }
             String credential;
             try {
                 credential = credential();
             } catch (IOException e) {
-                System.err.println("cairn: cannot read the token file: " + e.getMessage());
-                return 2;
+                err().println("cairn: cannot read the token file: " + e.getMessage());
+                return new Reply(2, null);
             }
             if (credential != null) {
                 request.setHeader("Authorization", "Bearer " + credential);
@@ -131,32 +160,41 @@ final class ClientCommands {
             try {
                 response = client.send(request.timeout(Duration.ofSeconds(timeoutSeconds)).build(), HttpResponse.BodyHandlers.ofByteArray());
             } catch (ConnectException e) {
-                System.err.println("cairn: cannot reach " + url + " (is a node running? start one with: bin/cairn start)");
-                return 3;
+                err().println("cairn: cannot reach " + url + " (is a node running? start one with: bin/cairn start)");
+                return new Reply(3, null);
             } catch (SSLHandshakeException e) {
-                System.err.println("cairn: " + url + " did not prove who it is (" + e.getMessage()
+                err().println("cairn: " + url + " did not prove who it is (" + e.getMessage()
                         + "); if it uses the cluster's own CA, pass --cacert <ca.crt> or set CAIRN_CACERT");
-                return 3;
+                return new Reply(3, null);
             } catch (IOException e) {
-                System.err.println("cairn: request to " + url + " failed: " + e);
-                return 3;
+                err().println("cairn: request to " + url + " failed: " + e);
+                return new Reply(3, null);
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
-                return 3;
+                return new Reply(3, null);
             }
             if (verbose) {
-                System.err.println("HTTP " + response.statusCode());
-                response.headers().map().forEach((k, v) -> v.forEach(x -> System.err.println(k + ": " + x)));
+                err().println("HTTP " + response.statusCode());
+                response.headers().map().forEach((k, v) -> v.forEach(x -> err().println(k + ": " + x)));
             }
             int status = response.statusCode();
             if (status >= 400) {
-                System.err.println(new String(response.body(), StandardCharsets.UTF_8));
+                err().println(new String(response.body(), StandardCharsets.UTF_8));
                 if (status == 401 && credential == null) {
-                    System.err.println("cairn: no token found: pass --token or --token-file, set CAIRN_TOKEN, or point --data-dir at the node's"
+                    err().println("cairn: no token found: pass --token or --token-file, set CAIRN_TOKEN, or point --data-dir at the node's"
                             + " data directory (its auth/admin.token is the node's admin credential)");
                 }
-                return 1;
+                return new Reply(1, response);
             }
+            return new Reply(0, response);
+        }
+
+        int send(HttpRequest.Builder request, PrintStream out, boolean printBody) {
+            Reply reply = fetch(request);
+            if (reply.code() != 0) {
+                return reply.code();
+            }
+            HttpResponse<byte[]> response = reply.response();
             if (printBody) {
                 out.write(response.body(), 0, response.body().length);
                 out.flush();

@@ -39,6 +39,10 @@ final class StartCommand implements Callable<Integer> {
     @Option(names = "--durability", paramLabel = "MODE", description = "sync (default: fsync before acknowledging) or async (periodic fsync).")
     String durability;
 
+    @Option(names = "--join", paramLabel = "HOST:PORT", description = "Join the cluster of the member whose HTTP API is at HOST:PORT"
+            + " (sets cluster.join; cluster.members lists only this node, with its metadata address).")
+    String join;
+
     @Option(names = "--set", paramLabel = "KEY=VALUE", description = "Any setting by its dotted name, e.g. --set ttl.default=1h (repeatable).")
     Map<String, String> settings = new LinkedHashMap<>();
 
@@ -59,6 +63,9 @@ final class StartCommand implements Callable<Integer> {
         }
         if (durability != null) {
             overrides.put("storage.durability", durability);
+        }
+        if (join != null) {
+            overrides.put("cluster.join", join);
         }
         NodeConfig cfg;
         try {

@@ -26,7 +26,7 @@ import java.util.function.Supplier;
 
 /**
  * Moves one shard's partitions: the move protocol's replica side (see {@code docs/architecture.md},
- * "Moving partitions", and decision 0012). Single-threaded, on the shard's core thread; storage
+ * "Moving partitions", and decision 0013). Single-threaded, on the shard's core thread; storage
  * work goes through {@link LocalStore}.
  *
  * <p>A partition's assignment advances one step at a time through the metadata log: stable →
@@ -157,6 +157,7 @@ final class Mover {
         int perShard = Math.max(1, (settings.maxConcurrentMoves() + shard.count() - 1) / shard.count());
         long now = clock.physicalMillis();
         List<Integer> finish = new ArrayList<>();
+        List<Integer> ready = new ArrayList<>();
         for (int p = shard.index(); p < map.partitions(); p += shard.count()) {
             PartitionMap.Slot slot = map.slot(p);
             Stream running = streams.get(p);
@@ -171,8 +172,8 @@ final class Mover {
                         done[2] = now;
                         proposer.propose(new MetadataCommand.StreamDone(m.plan(), p, self));
                     }
-                } else if (running == null && !m.paused() && streams.size() < perShard && barrier(m, slot.since())) {
-                    startStream(m, p, slot);
+                } else if (running == null && !m.paused() && barrier(m, slot.since())) {
+                    ready.add(p);
                 }
             }
             if (slot.moving() && slot.readsNext() && Arrays.stream(slot.next()).min().orElse(-1) == self && barrier(m, slot.since())) {
@@ -181,6 +182,14 @@ final class Mover {
             if (!map.takesWrites(p, self) && !dropping.contains(p) && dropped.getOrDefault(p, -1L) != slot.since() && barrier(m, slot.since())) {
                 drop(p, slot.since());
             }
+        }
+        // Partitions with the fewest live owners first: after a removal, those closest to losing their last copies.
+        ready.sort(java.util.Comparator.comparingInt((Integer p) -> liveOwners(map.slot(p))).thenComparingInt(p -> p));
+        for (int p : ready) {
+            if (streams.size() >= perShard) {
+                break;
+            }
+            startStream(m, p, map.slot(p));
         }
         if (!finish.isEmpty() && (finishReportedEpoch != m.epoch() || now - finishReportedAt >= settings.retryMillis())) {
             finishReportedAt = now;
@@ -228,6 +237,16 @@ final class Mover {
         next(s);
     }
 
+    private int liveOwners(PartitionMap.Slot slot) {
+        int live = 0;
+        for (int o : slot.owners()) {
+            if (o == self || detector.isAlive(o)) {
+                live++;
+            }
+        }
+        return live;
+    }
+
     /** Asks for the stream's next chunk, or reports it done. */
     private void next(Stream s) {
         if (!running || streams.get(s.partition) != s) {
@@ -238,6 +257,11 @@ final class Mover {
             streamsCompleted++;
             streamed.put(s.partition, new long[] {s.plan, s.since, clock.physicalMillis()});
             proposer.propose(new MetadataCommand.StreamDone(s.plan, s.partition, self));
+            scheduler.schedule(0, () -> {
+                if (running) {
+                    step(); // The next partition starts now, not at the next tick.
+                }
+            });
             return;
         }
         if (s.namespace == s.namespaces.size()) {

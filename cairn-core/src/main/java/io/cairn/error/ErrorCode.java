@@ -58,6 +58,16 @@ public enum ErrorCode {
     /** The node could not look a credential up in time (its token store is out of reach); nothing was done. */
     AUTH_UNAVAILABLE("auth_unavailable", true),
     TOKEN_NOT_FOUND("token_not_found", false),
+    /** A membership change names a node the cluster does not know. */
+    NODE_NOT_FOUND("node_not_found", false),
+    /** A membership change conflicts with the one running, or with the node's state. */
+    MEMBERSHIP_CONFLICT("membership_conflict", false),
+    /** A membership change would leave fewer nodes than N, or break zone diversity without the override. */
+    MEMBERSHIP_UNSAFE("membership_unsafe", false),
+    /** A membership change that is wrong in itself (an id or an address already in use, a reused id). */
+    INVALID_MEMBER("invalid_member", false),
+    /** The metadata log has no majority (or did not answer in time): membership changes wait; data is served at the last epoch. */
+    METADATA_UNAVAILABLE("metadata_unavailable", true),
     INTERNAL("internal_error", false);
 
     private final String code;

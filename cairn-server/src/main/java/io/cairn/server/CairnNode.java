@@ -9,6 +9,10 @@ import io.cairn.replica.ReplicaAntiEntropy;
 import io.cairn.replica.ReplicaStats;
 import io.cairn.membership.Member;
 import io.cairn.server.cluster.ClusterDriver;
+import io.cairn.server.cluster.ElasticMembership;
+import io.cairn.cluster.Proposer;
+import io.cairn.membership.Membership;
+import io.cairn.message.Message;
 import io.cairn.server.config.NodeConfig;
 import io.cairn.server.health.NodeHealth;
 import io.cairn.server.health.Watchdog;
@@ -62,6 +66,7 @@ public final class CairnNode implements AutoCloseable {
     private final NodeMetrics metrics;
     private final HttpFrontEnd http;
     private final ClusterDriver cluster; // null on a single node
+    private final ElasticMembership elastic; // null unless the cluster's membership can change
     private final LocalService local; // null on a cluster
     private final NodeHealth health;
     private final Watchdog watchdog;
@@ -118,7 +123,18 @@ public final class CairnNode implements AutoCloseable {
             metrics.bindClock(clock);
             metrics.bindWriteQueue(writes::queueDepth);
             Namespace ns = Namespace.defaults(config.ttl().defaultTtl().toMillis());
-            this.cluster = config.cluster().enabled() ? startCluster(config, ns, replica, writes, data, metrics, health, audit, ledger) : null;
+            // A cluster whose members have metadata addresses changes membership through the metadata log.
+            this.elastic = config.cluster().enabled() && ElasticMembership.configured(config)
+                    ? ElasticMembership.open(config, ns.partitioner().partitions(),
+                            config.auth().enabled() ? config.auth().adminToken(config.dataDir(), config.cluster().tlsDir()) : null)
+                    : null;
+            if (elastic != null) {
+                started.push(elastic);
+            }
+            this.cluster = config.cluster().enabled() ? startCluster(config, ns, replica, writes, data, metrics, health, audit, ledger, elastic) : null;
+            if (elastic != null) {
+                elastic.follow(cluster);
+            }
             if (cluster != null) {
                 started.push(cluster);
             }
@@ -144,7 +160,7 @@ public final class CairnNode implements AutoCloseable {
             }
             NodeApi api = new NodeApi(config.limits(), service, cluster, metrics, config.idempotencyRetention(),
                     this::ready, this::readiness, health::healthy, this::liveness, this::status, audit, authenticator, tokenAdmin,
-                    config.auth().metricsOpen());
+                    config.auth().metricsOpen(), elastic);
             HttpTls httpTls = config.http().tls() ? HttpTls.load(config.http().tlsCert(), config.http().tlsKey(), Clock.systemUTC(), audit) : null;
             this.http = new HttpFrontEnd(config.http().host(), config.http().port(), config.http().ioThreads(),
                     config.http().limits(), api, metrics, health, () -> throttled, httpTls);
@@ -173,11 +189,14 @@ public final class CairnNode implements AutoCloseable {
 
     /** Joins the cluster: listens for peers on this node's internode address and starts the cluster core. */
     private static ClusterDriver startCluster(NodeConfig config, Namespace ns, LocalReplica replica, WritePath writes,
-                                              StorageEngine engine, NodeMetrics metrics, NodeHealth health, AuditSink audit, PurgeLedger ledger) {
+                                              StorageEngine engine, NodeMetrics metrics, NodeHealth health, AuditSink audit, PurgeLedger ledger,
+                                              ElasticMembership elastic) {
         NodeConfig.Cluster c = config.cluster();
         Member self = c.members().stream().filter(m -> m.id() == config.nodeId()).findFirst().orElseThrow();
+        Membership first = elastic != null ? elastic.membership()
+                : Membership.of(Message.FIRST_EPOCH, c.members(), ns.partitioner().partitions(), c.replicationFactor());
         Map<Integer, InetSocketAddress> peers = new LinkedHashMap<>();
-        for (Member m : c.members()) {
+        for (Member m : first.members()) {
             peers.put(m.id(), InetSocketAddress.createUnresolved(m.internodeHost(), m.internodePort()));
         }
         // Read and checked before anything listens: a node with unusable certificates does not start.
@@ -185,10 +204,11 @@ public final class CairnNode implements AutoCloseable {
         ClusterDriver driver = new ClusterDriver(config, ns, replica, writes, engine,
                 (inbound, lanes) -> new InternodeTransport(config.nodeId(), self.internodeHost(), self.internodePort(),
                         peers, inbound, lanes, InternodeSettings.defaults().withMessageBudget(c.requestTimeout()), tls, audit),
-                metrics.peerRequests(), health, ledger);
+                metrics.peerRequests(), health, ledger, first, elastic != null ? elastic.proposer() : Proposer.NONE);
         metrics.bindCluster(driver);
         log.atInfo().addKeyValue("node", config.nodeId()).addKeyValue("zone", self.zone())
-                .addKeyValue("internode", self.internodeAddress()).addKeyValue("members", c.members().size())
+                .addKeyValue("internode", self.internodeAddress()).addKeyValue("members", first.members().size())
+                .addKeyValue("epoch", first.epoch())
                 .addKeyValue("replicationFactor", c.replicationFactor()).addKeyValue("tlsDir", c.tlsDir()).log("joined cluster");
         return driver;
     }
@@ -240,7 +260,8 @@ public final class CairnNode implements AutoCloseable {
 
     boolean ready() {
         return !closed.get() && !writes.failed() && !engine.failed() && !stalled && health.serving()
-                && (cluster == null || cluster.clockUnsafe() == null);
+                && (cluster == null || (cluster.clockUnsafe() == null && cluster.waitingForPeers().isEmpty()))
+                && (elastic == null || !elastic.removed());
     }
 
     private Map<String, Object> readiness() {
@@ -254,6 +275,13 @@ public final class CairnNode implements AutoCloseable {
         if (cluster != null) {
             // Why this node refuses writes because of its clock (see ClockMonitor), or null.
             m.put("clockUnsafe", cluster.clockUnsafe());
+            // Members not heard from yet while the node settles after its start.
+            m.put("waitingForPeers", cluster.waitingForPeers());
+        }
+        if (elastic != null) {
+            // A node that was decommissioned, removed or replaced serves nothing any more.
+            m.put("removedFromCluster", elastic.removed());
+            m.put("epoch", elastic.state().epoch());
         }
         return m;
     }
@@ -396,6 +424,9 @@ public final class CairnNode implements AutoCloseable {
         http.close();
         if (cluster != null) {
             cluster.close();
+        }
+        if (elastic != null) {
+            elastic.close();
         }
         if (local != null) {
             local.close();

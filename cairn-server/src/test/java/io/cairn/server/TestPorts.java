@@ -15,13 +15,19 @@ import java.util.concurrent.ThreadLocalRandom;
 public final class TestPorts {
     private static final int FIRST = 20_000;
     private static final int LAST = 32_000;
+    // Every port handed out in this JVM: a test may hold several before any is bound (a spare
+    // node's ports, picked when the cluster starts), so one must never be handed out twice.
+    private static final java.util.Set<Integer> GIVEN = java.util.concurrent.ConcurrentHashMap.newKeySet();
 
     private TestPorts() {}
 
-    /** A port of 127.0.0.1 that was free a moment ago and lies outside the ephemeral range. */
+    /** A port of 127.0.0.1 that was free a moment ago, lies outside the ephemeral range and was not handed out before in this JVM. */
     public static int free() {
         for (int attempt = 0; attempt < 1_000; attempt++) {
             int port = ThreadLocalRandom.current().nextInt(FIRST, LAST);
+            if (!GIVEN.add(port)) {
+                continue;
+            }
             try (ServerSocket s = new ServerSocket(port, 1, InetAddress.getLoopbackAddress())) {
                 return s.getLocalPort();
             } catch (IOException taken) {

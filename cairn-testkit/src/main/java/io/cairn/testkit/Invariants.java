@@ -64,6 +64,8 @@ final class Invariants {
         // The physical part of the HLC right after the latest restart (the ceiling it observed).
         long startFloorMillis;
         long diskWrites = -1;
+        // The newest membership epoch the node applied, across restarts: it never goes back.
+        long epoch;
         Version[] stored;
         // Whether the stored version is a tombstone or expires: a purge may take it away.
         boolean[] purgeable;
@@ -110,6 +112,13 @@ final class Invariants {
             fail("the HLC of " + n + " went backwards from " + s.hlc + " to " + hlc);
         }
         s.hlc = hlc;
+        if (n.cluster != null) {
+            long epoch = n.cluster.epoch();
+            if (epoch < s.epoch) {
+                fail(n + " went back from membership epoch " + s.epoch + " to " + epoch);
+            }
+            s.epoch = epoch;
+        }
         long allowed = Math.max(maxPhysical() + maxClockOffsetMillis, s.startFloorMillis) + 1;
         if (hlc >>> Version.LOGICAL_BITS > allowed) {
             failClock("the HLC of " + n + " is at " + (hlc >>> Version.LOGICAL_BITS) + ", " + ((hlc >>> Version.LOGICAL_BITS) - maxPhysical())

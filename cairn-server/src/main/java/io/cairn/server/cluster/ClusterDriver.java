@@ -2,6 +2,8 @@ package io.cairn.server.cluster;
 
 import io.cairn.clock.HybridClock;
 import io.cairn.cluster.ClusterNode;
+import io.cairn.cluster.MoveSettings;
+import io.cairn.cluster.MoveStats;
 import io.cairn.cluster.NodeEpochs;
 import io.cairn.cluster.Proposer;
 import io.cairn.antientropy.PurgeLedger;
@@ -101,6 +103,7 @@ public final class ClusterDriver implements KvService, NamespacedService, Cluste
     private final WritePathStore store;
     private final StorageEngine engine;
     private final PeerRequests.Sink peerSink;
+    private final Proposer proposer;
     // The node's membership as of its last change; read from any thread.
     private volatile Membership membership;
     private final boolean faultInjection;
@@ -110,6 +113,10 @@ public final class ClusterDriver implements KvService, NamespacedService, Cluste
     // The clock verdict, refreshed with the snapshots; read by readiness and metrics.
     private final ClockReport clockReport;
     private final ExchangeSettings exchange;
+    // Start-up settling: until every member was heard from (or the detection time passed), the
+    // node counts unheard peers down and would refuse quorums it could soon serve, so it is not ready.
+    private final long settleDeadlineNanos;
+    private volatile boolean settled;
 
     /** One core shard as the driver runs it: its node and heartbeat times are touched on its thread only. */
     private final class CoreShard {
@@ -166,7 +173,7 @@ public final class ClusterDriver implements KvService, NamespacedService, Cluste
                     node.hintsStored(), node.hintsReplayed(), node.hintsDropped(), node.hintsFailed(), stats.readRepairs(),
                     stats.quorumFailures(), stats.outcomeUnknown(), stats.fallbackHints(), requests.inFlight(),
                     node.idempotencyReplays(), node.idempotencyUnrecorded(),
-                    RepairSummary.of(node.exchangeStatus(), node.exchangeTotals(), node.repairsPending()));
+                    RepairSummary.of(node.exchangeStatus(), node.exchangeTotals(), node.repairsPending()), node.moveStats());
         }
     }
 
@@ -180,7 +187,7 @@ public final class ClusterDriver implements KvService, NamespacedService, Cluste
     public record Snapshot(long takenAtMillis, Map<Integer, HintBacklog> hints, Map<Integer, Boolean> alive, Map<Integer, Boolean> down,
                            long hintsStored, long hintsReplayed, long hintsDropped, long hintsFailed, long readRepairs,
                            long quorumFailures, long outcomeUnknown, long fallbackWrites, int requestsInFlight,
-                           long idempotencyReplays, long idempotencyUnrecorded, RepairSummary repair) {
+                           long idempotencyReplays, long idempotencyUnrecorded, RepairSummary repair, MoveStats moves) {
         public long hintsPending() {
             return hints.values().stream().mapToLong(HintBacklog::count).sum();
         }
@@ -211,7 +218,7 @@ public final class ClusterDriver implements KvService, NamespacedService, Cluste
                     hintsStored + o.hintsStored, hintsReplayed + o.hintsReplayed, hintsDropped + o.hintsDropped, hintsFailed + o.hintsFailed,
                     readRepairs + o.readRepairs, quorumFailures + o.quorumFailures, outcomeUnknown + o.outcomeUnknown,
                     fallbackWrites + o.fallbackWrites, requestsInFlight + o.requestsInFlight, idempotencyReplays + o.idempotencyReplays,
-                    idempotencyUnrecorded + o.idempotencyUnrecorded, repair.plus(o.repair));
+                    idempotencyUnrecorded + o.idempotencyUnrecorded, repair.plus(o.repair), moves.plus(o.moves));
         }
     }
 
@@ -223,6 +230,18 @@ public final class ClusterDriver implements KvService, NamespacedService, Cluste
     public ClusterDriver(NodeConfig config, Namespace namespace, LocalReplica replica, WritePath writes, StorageEngine engine,
                          BiFunction<BiConsumer<Integer, Message>, InternodeTransport.Lanes, InternodeTransport> transportFactory,
                          PeerRequests.Sink peerSink, NodeHealth health, PurgeLedger ledger) {
+        this(config, namespace, replica, writes, engine, transportFactory, peerSink, health, ledger,
+                Membership.of(Message.FIRST_EPOCH, config.cluster().members(), namespace.partitioner().partitions(),
+                        config.cluster().replicationFactor()), Proposer.NONE);
+    }
+
+    /**
+     * @param first    the membership the node starts at (a fixed cluster's static list, or the metadata log's newest)
+     * @param proposer where partition moves report to the metadata log
+     */
+    public ClusterDriver(NodeConfig config, Namespace namespace, LocalReplica replica, WritePath writes, StorageEngine engine,
+                         BiFunction<BiConsumer<Integer, Message>, InternodeTransport.Lanes, InternodeTransport> transportFactory,
+                         PeerRequests.Sink peerSink, NodeHealth health, PurgeLedger ledger, Membership first, Proposer proposer) {
         this.health = health;
         this.config = config.cluster();
         this.nodeId = config.nodeId();
@@ -235,6 +254,8 @@ public final class ClusterDriver implements KvService, NamespacedService, Cluste
         this.faultInjection = config.cluster().faultInjection();
         NodeConfig.Cluster c = config.cluster();
         int count = c.shards();
+        // About the silence after which the failure detector declares a peer down (docs/operations.md).
+        this.settleDeadlineNanos = System.nanoTime() + (long) (c.phiThreshold() * 2.3 * c.heartbeatInterval().toNanos());
         ClusterSettings settings = new ClusterSettings(c.replicationFactor(), c.heartbeatInterval().toMillis(), c.phiThreshold(),
                 c.hintWindow().toMillis(), c.hintReplayInterval().toMillis(), c.hintReplayBatch(), c.hintReplayRate(),
                 new CoordinatorSettings(c.requestTimeout().toMillis(), c.readRepairTimeout().toMillis()).withSloppyQuorum(c.sloppyQuorum())
@@ -243,10 +264,13 @@ public final class ClusterDriver implements KvService, NamespacedService, Cluste
         this.exchange = new ExchangeSettings(ae.enabled(), ae.cycle().toMillis(), ae.maxSegmentsPerRound(), ae.maxKeysPerRound(),
                 ae.maxListingBytes(), ae.maxBytesPerSecond(), ae.maxInFlight(), config.ttl().purgeGrace().toMillis());
         settings = settings.withAntiEntropy(exchange);
+        NodeConfig.Elastic el = config.elastic();
+        settings = settings.withMoves(new MoveSettings(el.moveConcurrency(), (int) el.moveChunkBytes(), el.moveBytesPerSecond(),
+                MoveSettings.DEFAULTS.tickMillis(), MoveSettings.DEFAULTS.retryMillis()));
+        this.proposer = proposer;
         this.router = new ShardRouter(count, namespace.partitioner());
         this.shards = new AtomicReferenceArray<>(count);
         this.shardSnapshots = new Snapshot[count];
-        Membership first = Membership.of(Message.FIRST_EPOCH, c.members(), namespace.partitioner().partitions(), c.replicationFactor());
         this.membership = first;
         List<DefaultEventLoop> built = new ArrayList<>(count);
         List<Executor> executors = new ArrayList<>(count);
@@ -298,7 +322,7 @@ public final class ClusterDriver implements KvService, NamespacedService, Cluste
                 return () -> f.cancel(false);
             };
             ClusterNode node = call(loop, () -> new ClusterNode(nodeId, shard, first, List.of(namespace, tokens), idempotency, settings,
-                    clock, requests, scheduler, store.on(executor), engine, ledger, epochs, Proposer.NONE));
+                    clock, requests, scheduler, store.on(executor), engine, ledger, epochs, proposer));
             shards.set(s, new CoreShard(s, loop, executor, requests, node));
         }
         for (int s = 0; s < count; s++) {
@@ -363,6 +387,39 @@ public final class ClusterDriver implements KvService, NamespacedService, Cluste
         return CompletableFuture.allOf(parts.toArray(CompletableFuture[]::new)).thenApply(v -> snapshot);
     }
 
+    /**
+     * The members this node has not yet heard from since it started, while it is settling: empty
+     * once every member was alive in one snapshot, or once the failure detector's detection time
+     * passed (a peer silent that long is down, and the node serves what the others allow). Until
+     * then the node is not ready: a load balancer sending it requests would see quorums refused
+     * that a settled node serves.
+     */
+    public List<Integer> waitingForPeers() {
+        if (settled) {
+            return List.of();
+        }
+        Snapshot now = snapshot;
+        List<Integer> silent = new ArrayList<>();
+        if (now != null) {
+            now.alive().forEach((id, up) -> {
+                if (!up) {
+                    silent.add(id);
+                }
+            });
+        } else {
+            membership.members().forEach(m -> {
+                if (m.id() != nodeId) {
+                    silent.add(m.id());
+                }
+            });
+        }
+        if (silent.isEmpty() || System.nanoTime() - settleDeadlineNanos > 0) {
+            settled = true;
+            return List.of();
+        }
+        return silent;
+    }
+
     /** The latest snapshot, at most about a second old. */
     public Snapshot snapshot() {
         return snapshot;
@@ -411,6 +468,56 @@ public final class ClusterDriver implements KvService, NamespacedService, Cluste
      * left, then every shard takes the new epoch and partition map, on its thread. Returns when
      * every shard has it. Calls are serialized, so the shards take epochs in one order.
      */
+    /** The epoch this node routes by. */
+    public long epoch() {
+        return membership.epoch();
+    }
+
+    /** What this node's partition moves did so far (every shard's). */
+    public MoveStats moveStats() {
+        MoveStats sum = MoveStats.ZERO;
+        for (int s = 0; s < shards.length(); s++) {
+            CoreShard shard = shard(s);
+            sum = sum.plus(call(shard.loop, shard.node::moveStats));
+        }
+        return sum;
+    }
+
+    /**
+     * Partitions with fewer than N replicas this node's failure detector counts up (a replica
+     * removed and not yet refilled, or one that is down); from the latest snapshot.
+     */
+    public int underReplicated() {
+        Snapshot now = snapshot;
+        PartitionMap map = membership.map();
+        int n = map.replicationFactor();
+        int count = 0;
+        for (int p = 0; p < map.partitions(); p++) {
+            int up = 0;
+            for (int r : map.replicas(p)) {
+                if (r == nodeId || (now != null && now.alive().getOrDefault(r, false))) {
+                    up++;
+                }
+            }
+            if (up < n) {
+                count++;
+            }
+        }
+        return count;
+    }
+
+    /** Partitions moving at this node's epoch. */
+    public int partitionsMoving() {
+        PartitionMap map = membership.map();
+        int count = 0;
+        for (int p = 0; p < map.partitions(); p++) {
+            if (map.slot(p).moving()) {
+                count++;
+            }
+        }
+        return count;
+    }
+
     public synchronized void applyMembership(Membership next) {
         long current = call(shard(0).loop, () -> shard(0).node.epoch());
         if (next.epoch() <= current) {

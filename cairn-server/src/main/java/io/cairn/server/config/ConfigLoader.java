@@ -101,6 +101,12 @@ public final class ConfigLoader {
         d.put("cluster.sloppyQuorum", "false");
         d.put("cluster.faultInjection", "false");
         d.put("cluster.tls.dir", "");
+        d.put("cluster.join", "");
+        d.put("metadata.voters", "3");
+        d.put("metadata.requestTimeout", "5s");
+        d.put("moves.maxConcurrent", "2");
+        d.put("moves.chunkSize", "1MiB");
+        d.put("moves.maxBytesPerSecond", "32MiB");
         d.put("antiEntropy.enabled", "true");
         d.put("antiEntropy.cycle", "1m");
         d.put("antiEntropy.maxSegmentsPerRound", "256");
@@ -180,7 +186,8 @@ public final class ConfigLoader {
                     problems.add("cluster.members: each member must be a map with id, zone, http and internode");
                     continue;
                 }
-                members.add(m.path("id").asText() + "/" + m.path("zone").asText() + "/" + m.path("http").asText() + "/" + m.path("internode").asText());
+                members.add(m.path("id").asText() + "/" + m.path("zone").asText() + "/" + m.path("http").asText() + "/" + m.path("internode").asText()
+                        + (m.hasNonNull("metadata") ? "/" + m.path("metadata").asText() : ""));
             }
             set(prefix, String.join(",", members));
         } else {
@@ -289,7 +296,20 @@ public final class ConfigLoader {
         return new NodeConfig(nodeId, dataDir, exitOnFatal, stallTimeout, http, new Limits(maxKey, maxValue, maxOps, maxBatchBody), durability,
                 new RocksSettings(blockCache, writeBuffer, maxWriteBuffers, compactionRate, backgroundJobs, asyncSync.toMillis()),
                 write, ttl, retention, cluster,
-                new NodeConfig.Audit(size("audit.maxFileBytes", 4096, 1L << 40), integer("audit.maxFiles", 1, 1000)), auth, antiEntropy);
+                new NodeConfig.Audit(size("audit.maxFileBytes", 4096, 1L << 40), integer("audit.maxFiles", 1, 1000)), auth, antiEntropy,
+                elastic());
+    }
+
+    private NodeConfig.Elastic elastic() {
+        int voters = integer("metadata.voters", 3, 5);
+        if (voters != 3 && voters != 5) {
+            problems.add("metadata.voters: must be 3 or 5, got " + voters);
+        }
+        return new NodeConfig.Elastic(values.get("cluster.join").trim(), voters,
+                duration("metadata.requestTimeout", Duration.ofMillis(100), Duration.ofMinutes(10)),
+                integer("moves.maxConcurrent", 1, 1024),
+                size("moves.chunkSize", 1024, 8L << 20),
+                size("moves.maxBytesPerSecond", 1024, 1L << 40));
     }
 
     private NodeConfig.Auth auth() {
@@ -315,12 +335,12 @@ public final class ConfigLoader {
         if (!text.isEmpty()) {
             for (String spec : text.split(",")) {
                 String[] f = spec.trim().split("/");
-                if (f.length != 4) {
-                    problems.add("cluster.members: '" + spec + "' must be id/zone/httpHost:port/internodeHost:port");
+                if (f.length != 4 && f.length != 5) {
+                    problems.add("cluster.members: '" + spec + "' must be id/zone/httpHost:port/internodeHost:port[/metadataHost:port]");
                     continue;
                 }
                 try {
-                    members.add(new Member(Integer.parseInt(f[0].trim()), f[1].trim(), address(f[2]), address(f[3])));
+                    members.add(new Member(Integer.parseInt(f[0].trim()), f[1].trim(), address(f[2]), address(f[3]), f.length == 5 ? address(f[4]) : ""));
                 } catch (IllegalArgumentException e) {
                     problems.add("cluster.members: '" + spec + "': " + e.getMessage());
                 }
@@ -333,6 +353,30 @@ public final class ConfigLoader {
             }
             if (!members.isEmpty() && !ids.contains(nodeId)) {
                 problems.add("cluster.members: this node's id (node.id=" + nodeId + ") is not among the members " + ids);
+            }
+            long withMetadata = members.stream().filter(Member::metadataVoter).count();
+            if (withMetadata != 0 && withMetadata != members.size()) {
+                problems.add("cluster.members: give every member a metadata address (id/zone/http/internode/metadata) for a cluster whose"
+                        + " membership can change, or none for a fixed one; " + withMetadata + " of " + members.size() + " have one");
+            }
+        }
+        String join = values.get("cluster.join").trim();
+        if (!join.isEmpty()) {
+            if (members.size() != 1 || members.get(0).id() != nodeId || !members.get(0).metadataVoter()) {
+                problems.add("cluster.join: a joining node lists only itself in cluster.members, with a metadata address"
+                        + " (id/zone/http/internode/metadata); the cluster's members come from the node it joins through");
+            }
+            try {
+                String hostPort = join;
+                if (join.startsWith("http://") || join.startsWith("https://")) {
+                    hostPort = join.substring(join.indexOf("://") + 3).replaceAll("/+$", "");
+                } else if (join.contains("://")) {
+                    throw new IllegalArgumentException("the scheme must be http or https");
+                }
+                address(hostPort);
+            } catch (IllegalArgumentException e) {
+                problems.add("cluster.join: '" + join + "' must be host:port (or an http:// or https:// URL) of a member's HTTP API: "
+                        + e.getMessage());
             }
         }
         int n = integer("cluster.replicationFactor", 1, 16);

@@ -26,7 +26,25 @@ public record NodeConfig(
         Cluster cluster,
         Audit audit,
         Auth auth,
-        AntiEntropy antiEntropy) {
+        AntiEntropy antiEntropy,
+        Elastic elastic) {
+
+    /**
+     * The metadata log and partition moves (see docs/operations.md, "Changing membership").
+     *
+     * @param join              HTTP host:port of any member of the cluster this node joins, or empty
+     * @param metadataVoters    voters of the metadata log (3 or 5; fewer while the cluster is smaller)
+     * @param metadataTimeout   how long a membership change waits for the metadata log's majority
+     * @param moveConcurrency   partitions this node streams in at once
+     * @param moveChunkBytes    about how many bytes one stream chunk carries
+     * @param moveBytesPerSecond this node's streaming budget
+     */
+    public record Elastic(String join, int metadataVoters, Duration metadataTimeout, int moveConcurrency, long moveChunkBytes,
+                          long moveBytesPerSecond) {
+        public boolean joining() {
+            return !join.isEmpty();
+        }
+    }
 
     /**
      * Client authentication (see docs/security.md).

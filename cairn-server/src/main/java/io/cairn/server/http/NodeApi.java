@@ -21,6 +21,7 @@ import io.cairn.request.WriteOutcome;
 import io.cairn.server.metrics.NodeMetrics;
 import io.cairn.server.security.AuditSink;
 import io.cairn.server.service.ClusterAdmin;
+import io.cairn.server.service.MembershipAdmin;
 import io.cairn.server.service.KvService;
 import io.netty.channel.EventLoop;
 import io.netty.handler.codec.http.FullHttpResponse;
@@ -93,10 +94,22 @@ public final class NodeApi implements Api {
     private final AuthRoutes authRoutes;
     private final boolean metricsOpen;
 
+    private final MembershipRoutes membershipRoutes;
+
     public NodeApi(Limits limits, KvService service, ClusterAdmin admin, NodeMetrics metrics, Duration idempotencyRetention,
                    BooleanSupplier ready, Supplier<Map<String, Object>> readiness, BooleanSupplier healthy,
                    Supplier<Map<String, Object>> liveness, Supplier<Map<String, Object>> status, AuditSink audit,
                    Authenticator authenticator, TokenAdmin tokens, boolean metricsOpen) {
+        this(limits, service, admin, metrics, idempotencyRetention, ready, readiness, healthy, liveness, status, audit, authenticator, tokens,
+                metricsOpen, null);
+    }
+
+    /** @param membership the admin side of an elastic cluster, or null (a single node, or a fixed cluster) */
+    public NodeApi(Limits limits, KvService service, ClusterAdmin admin, NodeMetrics metrics, Duration idempotencyRetention,
+                   BooleanSupplier ready, Supplier<Map<String, Object>> readiness, BooleanSupplier healthy,
+                   Supplier<Map<String, Object>> liveness, Supplier<Map<String, Object>> status, AuditSink audit,
+                   Authenticator authenticator, TokenAdmin tokens, boolean metricsOpen, MembershipAdmin membership) {
+        this.membershipRoutes = new MembershipRoutes(membership, audit);
         this.authenticator = authenticator;
         this.authRoutes = new AuthRoutes(tokens, authenticator != null);
         this.metricsOpen = metricsOpen;
@@ -244,6 +257,9 @@ public final class NodeApi implements Api {
                 return delete(call, loop);
             }
             return done(methodNotAllowed("GET, HEAD, PUT, DELETE" + (path.equals(KV_PREFIX + BATCH_SEGMENT) ? ", POST" : "")));
+        }
+        if (MembershipRoutes.handles(path)) {
+            return membershipRoutes.handle(call, caller);
         }
         return switch (path) {
             case "/health" -> readOnly(call, () -> Responses.json(healthy.getAsBoolean() ? HttpResponseStatus.OK : HttpResponseStatus.SERVICE_UNAVAILABLE, liveness.get()));

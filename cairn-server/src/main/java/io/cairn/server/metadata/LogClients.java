@@ -12,6 +12,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.stream.Collectors;
 import org.apache.ratis.RaftConfigKeys;
 import org.apache.ratis.client.RaftClient;
+import org.apache.ratis.conf.Parameters;
 import org.apache.ratis.client.RaftClientConfigKeys;
 import org.apache.ratis.conf.RaftProperties;
 import org.apache.ratis.proto.RaftProtos.RaftPeerRole;
@@ -45,13 +46,15 @@ final class LogClients implements AutoCloseable {
     private final ScheduledExecutorService scheduler;
     private final Duration requestTimeout;
     private final RaftProperties properties = new RaftProperties();
+    private final Parameters parameters;
     /** Guarded by this. */
     private Set<Integer> contactIds = Set.of();
     private RaftClient client;
     private final List<RaftClient> retired = new ArrayList<>();
     private boolean closed;
 
-    LogClients(List<Member> startVoters, ScheduledExecutorService scheduler, Duration requestTimeout) {
+    LogClients(List<Member> startVoters, ScheduledExecutorService scheduler, Duration requestTimeout, Parameters parameters) {
+        this.parameters = parameters;
         this.startVoters = List.copyOf(startVoters);
         this.scheduler = scheduler;
         this.requestTimeout = requestTimeout;
@@ -83,6 +86,7 @@ final class LogClients implements AutoCloseable {
                 .setClientId(ClientId.randomId())
                 .setRaftGroup(RaftGroup.valueOf(RaftPeers.GROUP_ID, RaftPeers.peers(contacts, RaftPeerRole.FOLLOWER)))
                 .setProperties(properties)
+                .setParameters(parameters)
                 .setRetryPolicy(RetryPolicies.retryUpToMaximumCountWithFixedSleep(attempts,
                         TimeDuration.valueOf(RETRY_PAUSE.toMillis(), TimeUnit.MILLISECONDS)))
                 .build();

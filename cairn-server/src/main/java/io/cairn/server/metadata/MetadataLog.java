@@ -58,6 +58,13 @@ public interface MetadataLog extends AutoCloseable {
      */
     CompletableFuture<ClusterState> awaitEpoch(long epoch, Duration timeout);
 
+    /**
+     * The metadata group as this node's log server sees it: {@code voters} and {@code listeners}
+     * (node ids), and {@code leader} (a node id, or 0 when none is known); empty for a node that
+     * runs no log server.
+     */
+    java.util.Map<String, Object> group();
+
     @Override
     void close();
 }

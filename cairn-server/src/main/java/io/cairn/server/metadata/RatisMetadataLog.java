@@ -25,6 +25,7 @@ import java.util.function.Consumer;
 import java.util.stream.Collectors;
 import org.apache.ratis.RaftConfigKeys;
 import org.apache.ratis.client.RaftClient;
+import org.apache.ratis.conf.Parameters;
 import org.apache.ratis.conf.RaftProperties;
 import org.apache.ratis.grpc.GrpcConfigKeys;
 import org.apache.ratis.proto.RaftProtos;
@@ -75,6 +76,8 @@ public final class RatisMetadataLog implements MetadataLog {
     private final List<Member> startVoters;
     private final Path storageDir;
     private final MetadataSettings settings;
+    // Ratis parameters: the TLS configuration of the log's gRPC servers and clients (empty: plaintext).
+    private final Parameters parameters;
     private final StatePublisher publisher;
     private final ScheduledExecutorService scheduler;
     private final ThreadPoolExecutor calls;
@@ -107,6 +110,16 @@ public final class RatisMetadataLog implements MetadataLog {
      * @param bootstrap   the state of an empty log: the same on every node
      */
     public RatisMetadataLog(Member self, List<Member> voters, Path storageDir, ClusterState bootstrap, MetadataSettings settings) {
+        this(self, voters, storageDir, bootstrap, settings, null);
+    }
+
+    /**
+     * As above, with every gRPC channel and server of the log under mutual TLS ({@code tls}; null
+     * for plaintext, which only tests use: a cluster node always passes its certificate).
+     */
+    public RatisMetadataLog(Member self, List<Member> voters, Path storageDir, ClusterState bootstrap, MetadataSettings settings,
+                            MetadataTls tls) {
+        this.parameters = tls == null ? new Parameters() : tls.parameters();
         this.self = Objects.requireNonNull(self, "self");
         this.startVoters = List.copyOf(voters);
         this.storageDir = Objects.requireNonNull(storageDir, "storageDir");
@@ -127,7 +140,7 @@ public final class RatisMetadataLog implements MetadataLog {
         this.scheduler = timers;
         this.calls = new ThreadPoolExecutor(CALL_THREADS, CALL_THREADS, 0, TimeUnit.SECONDS, new ArrayBlockingQueue<>(MAX_WAITING_CALLS),
                 Thread.ofPlatform().name(name + "-call-", 0).daemon().factory());
-        this.clients = new LogClients(startVoters, scheduler, settings.requestTimeout());
+        this.clients = new LogClients(startVoters, scheduler, settings.requestTimeout(), parameters);
         this.stateMachine = self.metadataVoter() ? new MetadataStateMachine(bootstrap, this::applied) : null;
         this.polled = bootstrap;
     }
@@ -151,6 +164,7 @@ public final class RatisMetadataLog implements MetadataLog {
                 .setGroup(RaftPeers.group(voter ? startVoters : List.of()))
                 .setStateMachine(stateMachine)
                 .setProperties(serverProperties())
+                .setParameters(parameters)
                 .setOption(RaftStorage.StartupOption.RECOVER)
                 .build();
         try {
@@ -208,6 +222,30 @@ public final class RatisMetadataLog implements MetadataLog {
         if (r != null) {
             r.poke();
         }
+    }
+
+    @Override
+    public java.util.Map<String, Object> group() {
+        RaftServer s = server;
+        java.util.Map<String, Object> out = new java.util.LinkedHashMap<>();
+        if (s == null) {
+            return out;
+        }
+        try {
+            RaftServer.Division division = s.getDivision(RaftPeers.GROUP_ID);
+            org.apache.ratis.server.RaftConfiguration conf = division.getRaftConf();
+            out.put("voters", conf.getCurrentPeers(org.apache.ratis.proto.RaftProtos.RaftPeerRole.FOLLOWER).stream()
+                    .map(p -> RaftPeers.memberId(p.getId())).sorted().toList());
+            out.put("listeners", conf.getCurrentPeers(org.apache.ratis.proto.RaftProtos.RaftPeerRole.LISTENER).stream()
+                    .map(p -> RaftPeers.memberId(p.getId())).sorted().toList());
+            out.put("changing", !conf.getPreviousPeers().isEmpty());
+            var leader = division.getInfo().getLeaderId();
+            out.put("leader", leader == null ? 0 : RaftPeers.memberId(leader));
+            out.put("isLeader", division.getInfo().isLeader());
+        } catch (IOException | RuntimeException e) {
+            out.put("error", String.valueOf(e));
+        }
+        return out;
     }
 
     @Override

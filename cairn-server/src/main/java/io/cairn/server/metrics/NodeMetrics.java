@@ -295,6 +295,28 @@ public final class NodeMetrics implements AutoCloseable {
         FunctionCounter.builder("cairn.idempotency.unrecorded", s, x -> x.snapshot().idempotencyUnrecorded())
                 .description("Idempotent requests whose outcome could not be stored at W").register(registry);
         FunctionCounter.builder("cairn.writes.outcome.unknown", s, x -> x.snapshot().outcomeUnknown()).description("Writes answered outcome_unknown (W not reached in time)").register(registry);
+        // Membership and partition moves (docs/operations.md, "Changing the members").
+        Gauge.builder("cairn.metadata.epoch", s, ClusterDriver::epoch)
+                .description("The newest membership epoch this node applied (a fixed cluster stays at 1)").register(registry);
+        Gauge.builder("cairn.partitions.moving", s, ClusterDriver::partitionsMoving)
+                .description("Partitions moving between replica sets at this node's epoch").register(registry);
+        Gauge.builder("cairn.partitions.under.replicated", s, ClusterDriver::underReplicated)
+                .description("Partitions with fewer than N replicas this node counts up (a replica down, or removed and not yet refilled)")
+                .register(registry);
+        Gauge.builder("cairn.moves.streams.running", s, x -> x.snapshot().moves().streamsRunning())
+                .description("Partitions this node is streaming in now").register(registry);
+        FunctionCounter.builder("cairn.moves.streamed", s, x -> x.snapshot().moves().bytesStreamed()).baseUnit("bytes")
+                .description("Record bytes this node received by partition streams and stored").register(registry);
+        FunctionCounter.builder("cairn.moves.streamed.records", s, x -> x.snapshot().moves().recordsStreamed())
+                .description("Records this node received by partition streams and stored").register(registry);
+        FunctionCounter.builder("cairn.moves.stream.errors", s, x -> x.snapshot().moves().streamErrors())
+                .description("Stream chunks that failed (error answer, timeout, invalid chunk, failed store); each is retried").register(registry);
+        FunctionCounter.builder("cairn.moves.streams.completed", s, x -> x.snapshot().moves().streamsCompleted())
+                .description("Partitions this node finished streaming in").register(registry);
+        FunctionCounter.builder("cairn.moves.chunks.served", s, x -> x.snapshot().moves().chunksServed())
+                .description("Stream chunks this node sent as an owner").register(registry);
+        FunctionCounter.builder("cairn.moves.partitions.dropped", s, x -> x.snapshot().moves().partitionsDropped())
+                .description("Partitions whose records this node deleted after they moved away").register(registry);
         long bytesPerSecond = driver.exchangeSettings().maxBytesPerSecond();
         long cycle = driver.exchangeSettings().cycleMillis();
         Gauge.builder("cairn.repair.keys.differing", s, x -> x.snapshot().repair().differingKeys())

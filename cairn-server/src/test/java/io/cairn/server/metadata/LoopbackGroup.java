@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import io.cairn.membership.Member;
 import io.cairn.metadata.ClusterState;
 import io.cairn.server.TestPorts;
+import io.cairn.server.http.TestCertificates;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -63,7 +64,15 @@ final class LoopbackGroup implements AutoCloseable {
 
     /** Starts {@code member}'s node (again, from its storage, if it ran before). */
     RatisMetadataLog start(Member member) throws IOException {
-        RatisMetadataLog log = new RatisMetadataLog(member, voters, root.resolve("n" + member.id()), bootstrap, settings);
+        // As on a cluster node: the log's gRPC under mutual TLS, with a certificate from the test CA.
+        Path tls = root.resolve("tls-n" + member.id());
+        TestCertificates.provide(tls, member.id());
+        return start(member, MetadataTls.load(tls));
+    }
+
+    /** Starts {@code member}'s node with this TLS material (null: plaintext). */
+    RatisMetadataLog start(Member member, MetadataTls tls) throws IOException {
+        RatisMetadataLog log = new RatisMetadataLog(member, voters, root.resolve("n" + member.id()), bootstrap, settings, tls);
         List<ClusterState> seen = new CopyOnWriteArrayList<>();
         published.put(member.id(), seen);
         log.subscribe(seen::add);

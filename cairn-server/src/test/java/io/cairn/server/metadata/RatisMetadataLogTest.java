@@ -8,6 +8,7 @@ import io.cairn.metadata.ClusterMetadata;
 import io.cairn.metadata.ClusterState;
 import io.cairn.metadata.MetadataCommand;
 import io.cairn.metadata.NodeState;
+import io.cairn.server.security.CertificateAuthority;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -179,6 +180,31 @@ class RatisMetadataLogTest {
             assertThat(poller.current()).isEqualTo(paused.state());
             List<Long> epochs = group.publishedEpochs(5);
             assertThat(epochs).isSorted().doesNotHaveDuplicates().startsWith(1L).endsWith(3L);
+        }
+    }
+
+    @Test
+    void onlyHoldersOfACertificateFromTheClusterCaReachTheLog() throws Exception {
+        try (LoopbackGroup group = new LoopbackGroup(dir, 3, 3, LoopbackGroup.SETTINGS).startAll()) {
+            // A stranger with its own CA, and one without TLS at all: neither may join (or do anything).
+            Path otherCa = dir.resolve("other-ca");
+            CertificateAuthority.init(otherCa, "other", CertificateAuthority.DEFAULT_CA_VALIDITY);
+            CertificateAuthority.issueNode(otherCa, 5, List.of("127.0.0.1"), dir.resolve("tls-stranger"), CertificateAuthority.DEFAULT_NODE_VALIDITY);
+            Member five = LoopbackGroup.member(5, false);
+            Member six = LoopbackGroup.member(6, false);
+            RatisMetadataLog stranger = group.start(five, MetadataTls.load(dir.resolve("tls-stranger")));
+            RatisMetadataLog plaintext = group.start(six, null);
+            for (RatisMetadataLog outsider : List.of(stranger, plaintext)) {
+                Member who = outsider == stranger ? five : six;
+                assertThatThrownBy(() -> outsider.submit(new MetadataCommand.Join(who)).join())
+                        .isInstanceOf(CompletionException.class)
+                        .cause().isInstanceOf(MetadataUnavailableException.class);
+            }
+            assertThat(group.node(1).current().epoch()).as("nothing was applied").isEqualTo(1);
+            assertThat(stranger.current().epoch()).isEqualTo(1);
+            // A member of the cluster CA is served as before.
+            ClusterMetadata.Result joined = group.node(2).submit(new MetadataCommand.Join(LoopbackGroup.member(7, false))).join();
+            assertThat(joined.refused()).isFalse();
         }
     }
 

@@ -43,7 +43,8 @@ class AuditLogTest {
 
     @Test
     void aFloodIsDroppedAndCountedNeverQueuedWithoutBoundAndTheNextLineSaysSo() throws Exception {
-        AuditLog log = new AuditLog(dir, 1 << 20, 2, 4, 1, Clock.systemUTC());
+        // Files large enough that no line is rotated away: every line is read back.
+        AuditLog log = new AuditLog(dir, 1 << 26, 2, 4, 1, Clock.systemUTC());
         for (int i = 0; i < 100_000; i++) {
             log.record("internode.connection", "refused", "unknown", "flood", null);
         }
@@ -53,6 +54,11 @@ class AuditLogTest {
         log.record("admin.faults", "done", null, "127.0.0.1:1", null);
         log.close();
         assertThat(log.written() + log.dropped()).isEqualTo(100_001);
+        List<Path> files;
+        try (Stream<Path> s = Files.list(dir)) {
+            files = s.toList();
+        }
+        assertThat(files).as("nothing rotated").hasSize(1);
         List<String> lines = Files.readAllLines(dir.resolve("audit.log"));
         long reported = 0;
         for (String line : lines) {

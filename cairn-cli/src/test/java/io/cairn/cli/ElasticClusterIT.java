@@ -1,0 +1,127 @@
+package io.cairn.cli;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import java.net.http.HttpResponse;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Set;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * An elastic cluster as real processes, under continuous writes at W=quorum: a node joins (3 → 4),
+ * a live node is decommissioned, a {@code kill -9}ed node is replaced by a new one with an empty
+ * disk, another joins and a {@code kill -9}ed one is removed. Each change goes through the metadata
+ * log (Ratis) and the admin API; moves stream partitions between the processes. Throughout, no
+ * write through a live member fails, and at the end every acknowledged write is on every replica
+ * of its partition (read per replica through {@code /admin/keys}, no read repair). An unsafe change
+ * is refused with the reason. Part of it goes through {@code cairn membership}, {@code rebalance} and {@code what-if}. A node that joined is sent writes once it is ready (it heard from its peers).
+ */
+class ElasticClusterIT {
+    @TempDir
+    Path tmp;
+
+    private static final Duration CHANGE = Duration.ofSeconds(90);
+    private ClusterProcesses cluster;
+
+    @AfterEach
+    void stop() throws InterruptedException {
+        if (cluster != null) {
+            cluster.close();
+        }
+    }
+
+    @Test
+    void membersJoinLeaveAndAreReplacedWhileWritesGoOnAndNoAcknowledgedWriteIsLost() throws Exception {
+        cluster = new ClusterProcesses(tmp, 3, List.of("cluster.heartbeatInterval=100ms", "cluster.requestTimeout=1s",
+                "cluster.hintReplayInterval=200ms", "moves.maxConcurrent=16"), true, 3);
+        ElasticHarness h = new ElasticHarness(cluster, Set.of(1, 2, 3), 0);
+        try (h) {
+            Thread.sleep(500);
+
+            // Grow: node 4 joins through node 1.
+            cluster.join(4, 1);
+            cluster.awaitReady(4);
+            h.live.add(4);
+            CliRun progress = cli("rebalance", "status", "--url", cluster.url(1));
+            assertThat(progress.code()).as(progress.err()).isZero();
+            assertThat(progress.out()).as(progress.out()).containsAnyOf("partitions moved", "no change running");
+            h.awaitChangeDone(1, Set.of(1, 2, 3, 4), CHANGE);
+            // The joiner streamed its partitions in, and says so in its metrics.
+            String metrics = h.send(cluster.request(4, "/metrics").GET().build()).body();
+            assertThat(metric(metrics, "cairn_metadata_epoch")).isGreaterThan(1);
+            assertThat(metric(metrics, "cairn_moves_streamed_bytes_total")).isPositive();
+            assertThat(metric(metrics, "cairn_moves_streams_completed_total")).isPositive();
+            assertThat(metric(metrics, "cairn_partitions_moving")).isZero();
+            CliRun status = cli("membership", "status", "--url", cluster.url(2));
+            assertThat(status.out()).as(status.out()).contains("no change running").containsPattern("(?m)^4 +zone-4 +normal ");
+
+            // Shrink: node 1, alive, is decommissioned; its partitions stream to the others.
+            h.live.remove(1);
+            CliRun decommission = cli("membership", "decommission", "1", "--url", cluster.url(2));
+            assertThat(decommission.code()).as(decommission.err()).isZero();
+            assertThat(decommission.out()).contains("applied decommission");
+            h.awaitChangeDone(2, Set.of(2, 3, 4), CHANGE);
+            HttpResponse<String> ready = h.send(cluster.request(1, "/ready").GET().build());
+            assertThat(ready.statusCode()).as("a decommissioned node is not ready: %s", ready.body()).isEqualTo(503);
+            assertThat(ElasticHarness.JSON.readTree(ready.body()).path("removedFromCluster").asBoolean()).isTrue();
+
+            // Replace: node 2 dies for good; node 5, with an empty disk, takes over exactly its partitions.
+            h.live.remove(2);
+            cluster.kill(2);
+            h.change(3, "/admin/membership/replace?node=2&" + memberQuery(5), 200);
+            cluster.join(5, 3);
+            cluster.awaitReady(5);
+            h.live.add(5);
+            h.awaitChangeDone(3, Set.of(3, 4, 5), CHANGE);
+
+            // Refused with the reason: three nodes hold three replicas of everything.
+            JsonNode refused = h.change(3, "/admin/membership/decommission?node=4", 422);
+            assertThat(refused.path("message").asText()).contains("fewer than the 3 replicas");
+            CliRun refusedCli = cli("membership", "decommission", "4", "--url", cluster.url(3));
+            assertThat(refusedCli.code()).isEqualTo(1);
+            assertThat(refusedCli.err()).contains("membership_unsafe").contains("fewer than the 3 replicas");
+            // With three nodes in three zones, losing a zone leaves quorums but under-replicates its partitions.
+            CliRun whatIf = cli("what-if", "--lose", "zone:zone-4", "--url", cluster.url(3));
+            assertThat(whatIf.code()).as(whatIf.err()).isZero();
+            assertThat(whatIf.out()).containsPattern("unavailable for quorum writes +0").containsPattern("under-replicated +[1-9]");
+
+            // Grow again, then remove a node killed with kill -9: its partitions are re-replicated.
+            cluster.join(6, 4);
+            cluster.awaitReady(6);
+            h.live.add(6);
+            h.awaitChangeDone(4, Set.of(3, 4, 5, 6), CHANGE);
+            h.live.remove(3);
+            cluster.kill(3);
+            h.change(4, "/admin/membership/remove?node=3", 200);
+            h.awaitChangeDone(4, Set.of(4, 5, 6), CHANGE);
+            Thread.sleep(500);
+        }
+        h.assertEveryAcknowledgedWriteOnEveryReplica(4, 3, 100);
+    }
+
+    private String memberQuery(int id) {
+        String[] f = cluster.spec(id).split("/");
+        return "id=" + f[0] + "&zone=" + f[1] + "&http=" + f[2] + "&internode=" + f[3] + "&metadata=" + f[4];
+    }
+
+    private static double metric(String exposition, String name) {
+        for (String line : exposition.split("\n")) {
+            if (line.startsWith(name + " ") || line.startsWith(name + "{")) {
+                return Double.parseDouble(line.substring(line.lastIndexOf(' ') + 1));
+            }
+        }
+        throw new AssertionError("no metric " + name);
+    }
+
+    private CliRun cli(String... args) {
+        List<String> all = new ArrayList<>(List.of(args));
+        all.addAll(List.of("--token", cluster.token()));
+        return CliRun.of(all.toArray(String[]::new));
+    }
+}

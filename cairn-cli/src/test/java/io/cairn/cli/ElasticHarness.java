@@ -1,0 +1,172 @@
+package io.cairn.cli;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import java.io.IOException;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeSet;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.CopyOnWriteArraySet;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
+
+/**
+ * What the elastic-cluster tests share: a writer at W=quorum through the live members that records
+ * every acknowledged write and every failure through a live member, waiting for a membership change
+ * to finish, and the final check that every acknowledged write is on every replica of its
+ * partition as each replica stores it ({@code /admin/keys}, no read repair).
+ */
+final class ElasticHarness implements AutoCloseable {
+    static final ObjectMapper JSON = new ObjectMapper();
+
+    private final HttpClient http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1)
+            .connectTimeout(Duration.ofSeconds(2)).build();
+    private final ClusterProcesses cluster;
+    /** The members writes go through; a node is taken out before it is killed and put back once ready. */
+    final Set<Integer> live = new CopyOnWriteArraySet<>();
+    final Map<String, String> acknowledged = new ConcurrentHashMap<>();
+    final ConcurrentLinkedQueue<String> failures = new ConcurrentLinkedQueue<>();
+    private final AtomicBoolean writing = new AtomicBoolean(true);
+    private final AtomicInteger counter = new AtomicInteger();
+    private final Thread writer;
+    // A pause between writes, to keep the number of keys the final check reads bounded.
+    private volatile long pauseMillis;
+
+    ElasticHarness(ClusterProcesses cluster, Set<Integer> live, int valueBytes) {
+        this.cluster = cluster;
+        this.live.addAll(live);
+        String padding = "x".repeat(Math.max(0, valueBytes));
+        this.writer = new Thread(() -> {
+            while (writing.get()) {
+                List<Integer> nodes = new ArrayList<>(this.live);
+                int node = nodes.get(counter.get() % nodes.size());
+                String key = "k" + counter.getAndIncrement();
+                try {
+                    HttpResponse<String> r = send(cluster.request(node, "/kv/" + key + "?w=quorum")
+                            .PUT(HttpRequest.BodyPublishers.ofString("v-" + key + padding)).build());
+                    if (r.statusCode() == 200) {
+                        acknowledged.put(key, r.headers().firstValue("etag").orElseThrow());
+                    } else if (this.live.contains(node)) {
+                        failures.add(key + " via " + node + ": " + r.statusCode() + " " + r.body());
+                    }
+                } catch (IOException e) {
+                    if (this.live.contains(node)) {
+                        failures.add(key + " via " + node + ": " + e);
+                    }
+                } catch (InterruptedException e) {
+                    return;
+                }
+                if (pauseMillis > 0) {
+                    try {
+                        Thread.sleep(pauseMillis);
+                    } catch (InterruptedException e) {
+                        return;
+                    }
+                }
+            }
+        }, "writer");
+        writer.start();
+    }
+
+    /** From now on the writer pauses this long between writes. */
+    void pause(long millis) {
+        pauseMillis = millis;
+    }
+
+    /** Stops the writer. */
+    @Override
+    public void close() throws InterruptedException {
+        writing.set(false);
+        writer.join(10_000);
+    }
+
+    /** Waits until node {@code via} sees no change running, exactly {@code members} active and all normal, and the metadata group settled on them. */
+    void awaitChangeDone(int via, Set<Integer> members, Duration timeout) throws Exception {
+        long deadline = System.nanoTime() + timeout.toNanos();
+        JsonNode view = null;
+        while (System.nanoTime() < deadline) {
+            try {
+                view = JSON.readTree(send(cluster.request(via, "/admin/membership").GET().build()).body());
+                Set<Integer> active = new TreeSet<>();
+                boolean allNormal = true;
+                for (JsonNode m : view.path("members")) {
+                    if (!m.path("state").asText().equals("removed")) {
+                        active.add(m.path("id").asInt());
+                        allNormal &= m.path("state").asText().equals("normal");
+                    }
+                }
+                // The metadata log's voters moved to the members too (a dead voter left in place
+                // would cost the log its majority at the next failure).
+                Set<Integer> voters = new TreeSet<>();
+                view.path("metadataGroup").path("voters").forEach(v -> voters.add(v.asInt()));
+                boolean groupSettled = !view.path("metadataGroup").path("changing").asBoolean(true)
+                        && voters.size() == Math.min(3, members.size()) && members.containsAll(voters);
+                if (view.path("change").isNull() && allNormal && active.equals(members) && groupSettled) {
+                    return;
+                }
+            } catch (IOException e) {
+                // The node is busy starting; ask again.
+            }
+            Thread.sleep(250);
+        }
+        JsonNode rebalance = JSON.readTree(send(cluster.request(via, "/admin/rebalance").GET().build()).body());
+        throw new AssertionError("the membership change did not finish within " + timeout + ": " + view + "; rebalance " + rebalance);
+    }
+
+    /** POSTs a change (or anything) to node {@code via} and checks the status. */
+    JsonNode change(int via, String pathAndQuery, int expected) throws Exception {
+        HttpResponse<String> r = send(cluster.request(via, pathAndQuery).POST(HttpRequest.BodyPublishers.noBody()).build());
+        assertThat(r.statusCode()).as("%s: %s", pathAndQuery, r.body()).isEqualTo(expected);
+        return JSON.readTree(r.body());
+    }
+
+    JsonNode get(int via, String pathAndQuery) throws Exception {
+        return JSON.readTree(send(cluster.request(via, pathAndQuery).GET().build()).body());
+    }
+
+    /**
+     * Checks that no write through a live member failed, enough were acknowledged, and (waiting up
+     * to a minute for writes still in flight to land) every acknowledged one is on every one of its
+     * {@code replicas} final replicas, read through node {@code via}.
+     */
+    void assertEveryAcknowledgedWriteOnEveryReplica(int via, int replicas, int atLeast) throws Exception {
+        assertThat(failures).as("writes through a live member that failed").isEmpty();
+        assertThat(acknowledged).hasSizeGreaterThan(atLeast);
+        long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
+        List<String> missing = missing(via, replicas);
+        while (!missing.isEmpty() && System.nanoTime() < deadline) {
+            Thread.sleep(1_000);
+            missing = missing(via, replicas);
+        }
+        assertThat(missing).as("acknowledged writes not on every final replica (of %d)", acknowledged.size()).isEmpty();
+    }
+
+    private List<String> missing(int via, int replicas) throws Exception {
+        List<String> out = new ArrayList<>();
+        for (Map.Entry<String, String> e : acknowledged.entrySet()) {
+            JsonNode view = get(via, "/admin/keys/" + e.getKey()).path("replicas");
+            boolean ok = view.size() == replicas;
+            for (JsonNode r : view) {
+                ok &= e.getValue().equals(r.path("etag").asText());
+            }
+            if (!ok) {
+                out.add(e.getKey() + " " + view);
+            }
+        }
+        return out;
+    }
+
+    HttpResponse<String> send(HttpRequest request) throws IOException, InterruptedException {
+        return http.send(request, HttpResponse.BodyHandlers.ofString());
+    }
+}

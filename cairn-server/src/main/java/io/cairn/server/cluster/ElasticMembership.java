@@ -1,0 +1,499 @@
+package io.cairn.server.cluster;
+
+import io.cairn.cluster.Proposer;
+import io.cairn.membership.Member;
+import io.cairn.membership.Membership;
+import io.cairn.metadata.ClusterMetadata;
+import io.cairn.metadata.ClusterState;
+import io.cairn.metadata.MetadataCodec;
+import io.cairn.metadata.MetadataCommand;
+import io.cairn.metadata.NodeState;
+import io.cairn.server.config.NodeConfig;
+import io.cairn.server.metadata.MetadataLog;
+import io.cairn.server.metadata.MetadataSettings;
+import io.cairn.server.metadata.RatisMetadataLog;
+import io.cairn.server.service.MembershipAdmin;
+import io.cairn.cluster.MoveStats;
+import io.cairn.metadata.Assignment;
+import io.cairn.metadata.MemberRecord;
+import io.cairn.metadata.Plan;
+import io.cairn.placement.PartitionMap;
+import io.cairn.request.Quorum;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeSet;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.time.Duration;
+import java.util.Base64;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * A cluster node's side of the metadata log: opens it (a new cluster's first epoch from the static
+ * member list, a joining node's from the member it joins through, a restarted node's from its own
+ * storage), hands the cluster core each new membership, carries the core's reports and the
+ * operators' commands to the log, and says whether this node is still a member.
+ *
+ * <p>The first epoch's state is kept in {@code <dataDir>/metadata/bootstrap.state}: every node
+ * replays the log from the same state, and a node that joined has no static list to compute it
+ * from.
+ */
+public final class ElasticMembership implements AutoCloseable, MembershipAdmin {
+    private static final Logger log = LoggerFactory.getLogger(ElasticMembership.class);
+    private static final String BOOTSTRAP_FILE = "bootstrap.state";
+    /** How long a joining node waits for the log to list it, once its join was applied. */
+    private static final Duration JOIN_CATCH_UP = Duration.ofSeconds(60);
+
+    private final int self;
+    private final MetadataLog metadata;
+    private final ClusterState bootstrap;
+    private final Duration timeout;
+    private volatile ClusterDriver driver;
+    // When the running plan was first seen here, and how many partitions moved then (for the ETA).
+    private volatile long planSeenAtMillis;
+    private volatile long planSeenId;
+    private volatile int planSeenMoving;
+
+    private ElasticMembership(int self, MetadataLog metadata, ClusterState bootstrap, Duration timeout) {
+        this.self = self;
+        this.metadata = metadata;
+        this.bootstrap = bootstrap;
+        this.timeout = timeout;
+    }
+
+    /** Whether this node's cluster changes membership through the metadata log (every member has a metadata address). */
+    public static boolean configured(NodeConfig config) {
+        List<Member> members = config.cluster().members();
+        return !members.isEmpty() && members.stream().allMatch(Member::metadataVoter);
+    }
+
+    /**
+     * Opens the log and waits until this node is a member of the state it follows: at once for a
+     * member of the static list or a restarted node, after its join was applied for a joining one.
+     *
+     * @param adminToken the node's admin credential, sent to the member a joining node asks for the
+     *                   cluster's first epoch (null when authentication is off)
+     */
+    public static ElasticMembership open(NodeConfig config, int partitions, Path adminToken) {
+        NodeConfig.Cluster c = config.cluster();
+        Member self = c.members().stream().filter(m -> m.id() == config.nodeId()).findFirst().orElseThrow();
+        Path dir = config.dataDir().resolve("metadata");
+        Path file = dir.resolve(BOOTSTRAP_FILE);
+        ClusterState bootstrap;
+        try {
+            Files.createDirectories(dir);
+            if (Files.exists(file)) {
+                bootstrap = MetadataCodec.decodeState(Files.readAllBytes(file));
+            } else {
+                bootstrap = config.elastic().joining() ? fetchBootstrap(config.elastic().join(), adminToken,
+                        c.tlsDir().resolve("ca.crt"), config.elastic().metadataTimeout())
+                        : ClusterState.bootstrap(c.members(), partitions, c.replicationFactor());
+                Path tmp = dir.resolve(BOOTSTRAP_FILE + ".tmp");
+                Files.write(tmp, MetadataCodec.encode(bootstrap));
+                Files.move(tmp, file, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+            }
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot keep the metadata log's first epoch in " + file + ": " + e.getMessage(), e);
+        } catch (MetadataCodec.MetadataCodecException e) {
+            throw new IllegalStateException(file + " is damaged (" + e.getMessage() + "); restore it from another member's data directory", e);
+        }
+        if (bootstrap.partitions() != partitions) {
+            throw new IllegalStateException("the cluster has " + bootstrap.partitions() + " partitions; this node is built for " + partitions);
+        }
+        List<Member> voters = bootstrap.members().stream().map(m -> m.member()).filter(Member::metadataVoter).toList();
+        MetadataSettings settings = MetadataSettings.defaults().withRequestTimeout(config.elastic().metadataTimeout())
+                .withMaxVoters(config.elastic().metadataVoters());
+        RatisMetadataLog metadata = new RatisMetadataLog(self, voters, dir.resolve("log"), bootstrap, settings,
+                io.cairn.server.metadata.MetadataTls.load(c.tlsDir()));
+        ElasticMembership elastic = new ElasticMembership(self.id(), metadata, bootstrap, config.elastic().metadataTimeout());
+        try {
+            metadata.start();
+            if (metadata.current().member(self.id()).isEmpty()) {
+                elastic.join(self);
+            }
+        } catch (IOException e) {
+            metadata.close();
+            throw new UncheckedIOException("cannot start the metadata log: " + e.getMessage(), e);
+        } catch (RuntimeException e) {
+            metadata.close();
+            throw e;
+        }
+        return elastic;
+    }
+
+    /** Asks the log to register this node, then waits until this node's copy of the log lists it. */
+    private void join(Member self) {
+        ClusterMetadata.Result r = await(metadata.submit(new MetadataCommand.Join(self)), timeout, "join the cluster");
+        if (r.refused()) {
+            throw new IllegalStateException("the cluster refused this node's join: " + r.refusal().message());
+        }
+        long epoch = r.state().epoch();
+        await(metadata.awaitEpoch(epoch, JOIN_CATCH_UP), JOIN_CATCH_UP.plusSeconds(1), "receive the metadata log up to epoch " + epoch);
+        log.atInfo().addKeyValue("node", self.id()).addKeyValue("epoch", epoch).log("joined the cluster; partitions move to this node");
+    }
+
+    private static <T> T await(CompletableFuture<T> f, Duration timeout, String what) {
+        try {
+            return f.get(timeout.toMillis() + 1_000, TimeUnit.MILLISECONDS);
+        } catch (ExecutionException e) {
+            throw new IllegalStateException("could not " + what + ": " + e.getCause().getMessage(), e.getCause());
+        } catch (TimeoutException e) {
+            throw new IllegalStateException("could not " + what + " within " + timeout, e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException("interrupted while waiting to " + what, e);
+        }
+    }
+
+    /** The most a member's answer with the cluster's first epoch may hold (a few KiB in practice). */
+    private static final int MAX_BOOTSTRAP_BYTES = 16 << 20;
+
+    /**
+     * The cluster's first epoch, from the member a joining node was pointed at: {@code host:port}
+     * (plain HTTP) or an {@code http://} or {@code https://} URL; over HTTPS the JDK's trusted CAs
+     * and the cluster CA ({@code ca.crt} in the node's TLS directory) are trusted.
+     */
+    private static ClusterState fetchBootstrap(String member, Path adminToken, Path clusterCa, Duration timeout) {
+        URI uri = URI.create((member.contains("://") ? member : "http://" + member).replaceAll("/+$", "") + "/admin/cluster/bootstrap");
+        HttpRequest.Builder request = HttpRequest.newBuilder(uri).timeout(timeout).GET();
+        if (adminToken != null && Files.exists(adminToken)) {
+            try {
+                request.header("Authorization", "Bearer " + Files.readString(adminToken, StandardCharsets.US_ASCII).strip());
+            } catch (IOException e) {
+                throw new UncheckedIOException("cannot read the admin credential " + adminToken + ": " + e.getMessage(), e);
+            }
+        }
+        HttpClient.Builder builder = HttpClient.newBuilder().connectTimeout(timeout);
+        if (uri.getScheme().equals("https") && Files.exists(clusterCa)) {
+            builder.sslContext(trustingAlsoThe(clusterCa));
+        }
+        HttpResponse<java.io.InputStream> response;
+        byte[] body;
+        try (HttpClient client = builder.build()) {
+            response = client.send(request.build(), HttpResponse.BodyHandlers.ofInputStream());
+            try (java.io.InputStream in = response.body()) {
+                body = in.readNBytes(MAX_BOOTSTRAP_BYTES + 1);
+            }
+        } catch (IOException e) {
+            throw new IllegalStateException("cannot reach " + member + " to join its cluster: " + e.getMessage(), e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException("interrupted while asking " + member + " for its cluster", e);
+        }
+        if (body.length > MAX_BOOTSTRAP_BYTES) {
+            throw new IllegalStateException(member + " answered more than " + MAX_BOOTSTRAP_BYTES + " bytes when asked for its cluster");
+        }
+        String text = new String(body, StandardCharsets.UTF_8);
+        if (response.statusCode() == 401 || response.statusCode() == 403) {
+            throw new IllegalStateException(member + " refused this node's admin credential (" + response.statusCode() + "): a joining node"
+                    + " needs the cluster's admin token (auth.adminTokenFile, or admin.token in the shared cluster.tls.dir)");
+        }
+        if (response.statusCode() != 200) {
+            throw new IllegalStateException(member + " answered " + response.statusCode() + " when asked for its cluster: " + text);
+        }
+        String state;
+        try {
+            state = new com.fasterxml.jackson.databind.ObjectMapper().readTree(text).path("state").asText("");
+        } catch (IOException e) {
+            throw new IllegalStateException(member + " answered something that is not JSON when asked for its cluster: " + e.getMessage(), e);
+        }
+        if (state.isEmpty()) {
+            throw new IllegalStateException(member + " answered without a cluster state: " + text);
+        }
+        try {
+            return MetadataCodec.decodeState(Base64.getDecoder().decode(state));
+        } catch (IllegalArgumentException e) {
+            throw new IllegalStateException(member + " answered a damaged cluster state: " + e.getMessage(), e);
+        }
+    }
+
+    /** TLS trusting the JDK's CAs and the cluster CA's certificates. */
+    private static javax.net.ssl.SSLContext trustingAlsoThe(Path caPem) {
+        try {
+            java.security.KeyStore trust = java.security.KeyStore.getInstance(java.security.KeyStore.getDefaultType());
+            trust.load(null, null);
+            int i = 0;
+            for (java.security.cert.X509Certificate c : io.cairn.server.security.Pem.readCertificates(caPem)) {
+                trust.setCertificateEntry("cluster-ca-" + i++, c);
+            }
+            javax.net.ssl.TrustManagerFactory system = javax.net.ssl.TrustManagerFactory.getInstance(javax.net.ssl.TrustManagerFactory.getDefaultAlgorithm());
+            system.init((java.security.KeyStore) null);
+            for (javax.net.ssl.TrustManager tm : system.getTrustManagers()) {
+                if (tm instanceof javax.net.ssl.X509TrustManager x) {
+                    for (java.security.cert.X509Certificate c : x.getAcceptedIssuers()) {
+                        trust.setCertificateEntry("system-" + i++, c);
+                    }
+                }
+            }
+            javax.net.ssl.TrustManagerFactory tmf = javax.net.ssl.TrustManagerFactory.getInstance(javax.net.ssl.TrustManagerFactory.getDefaultAlgorithm());
+            tmf.init(trust);
+            javax.net.ssl.SSLContext ctx = javax.net.ssl.SSLContext.getInstance("TLS");
+            ctx.init(null, tmf.getTrustManagers(), null);
+            return ctx;
+        } catch (java.security.GeneralSecurityException | IOException e) {
+            throw new IllegalStateException("cannot trust the cluster CA " + caPem + ": " + e.getMessage(), e);
+        }
+    }
+
+    /** What nodes route by now. */
+    public Membership membership() {
+        return metadata.current().membership();
+    }
+
+    public ClusterState state() {
+        return metadata.current();
+    }
+
+    /** The cluster's first epoch, base64 of its binary form, for a node that joins through this one. */
+    public String bootstrapBase64() {
+        return Base64.getEncoder().encodeToString(MetadataCodec.encode(bootstrap));
+    }
+
+    /** Where the core's moves report: to the log, fire and forget (a lost report is sent again). */
+    public Proposer proposer() {
+        return command -> metadata.submit(command).whenComplete((r, e) -> {
+            if (e != null) {
+                log.atDebug().addKeyValue("command", command).addKeyValue("cause", String.valueOf(e)).log("metadata report not applied; it is sent again");
+            }
+        });
+    }
+
+    /** Hands {@code driver} every newer membership, in order, on the log's publisher thread. */
+    public void follow(ClusterDriver driver) {
+        this.driver = driver;
+        metadata.subscribe(state -> {
+            if (state.epoch() > driver.epoch()) {
+                driver.applyMembership(state.membership());
+            }
+            if (state.member(self).map(m -> m.state() == NodeState.REMOVED).orElse(false)) {
+                log.atWarn().addKeyValue("node", self).addKeyValue("epoch", state.epoch())
+                        .log("this node was removed from the cluster; it serves nothing any more and can be shut down");
+            }
+        });
+    }
+
+    /** Whether the log lists this node as removed (decommissioned, removed or replaced). */
+    public boolean removed() {
+        return metadata.current().member(self).map(m -> m.state() == NodeState.REMOVED).orElse(true);
+    }
+
+    @Override
+    public CompletableFuture<ClusterMetadata.Result> change(MetadataCommand command) {
+        return metadata.submit(command);
+    }
+
+    @Override
+    public String bootstrap() {
+        return bootstrapBase64();
+    }
+
+    @Override
+    public Set<Integer> nodesInZone(String zone) {
+        Set<Integer> ids = new TreeSet<>();
+        for (Member m : state().activeMembers()) {
+            if (m.zone().equals(zone)) {
+                ids.add(m.id());
+            }
+        }
+        return ids;
+    }
+
+    @Override
+    public Map<String, Object> membershipView() {
+        ClusterState s = state();
+        Map<String, Object> out = new LinkedHashMap<>();
+        out.put("epoch", s.epoch());
+        out.put("replicationFactor", s.replicationFactor());
+        out.put("partitions", s.partitions());
+        List<Map<String, Object>> members = new ArrayList<>();
+        for (MemberRecord m : s.members()) {
+            Map<String, Object> e = new LinkedHashMap<>();
+            e.put("id", m.id());
+            e.put("zone", m.member().zone());
+            e.put("state", m.state().name().toLowerCase());
+            e.put("http", m.member().httpAddress());
+            e.put("internode", m.member().internodeAddress());
+            e.put("metadata", m.member().metadataAddress());
+            long owned = s.assignments().stream().filter(a -> Assignment.class.cast(a).owners().length > 0
+                    && java.util.Arrays.stream(a.readsNext() ? a.next() : a.owners()).anyMatch(x -> x == m.id())).count();
+            e.put("partitions", owned);
+            members.add(e);
+        }
+        out.put("members", members);
+        out.put("change", plan(s));
+        // The metadata log's own group (Raft voters and listeners), as this node's log server sees it.
+        out.put("metadataGroup", metadata.group());
+        return out;
+    }
+
+    private static Map<String, Object> plan(ClusterState s) {
+        Plan p = s.plan();
+        if (p == null) {
+            return null;
+        }
+        Map<String, Object> out = new LinkedHashMap<>();
+        out.put("id", p.id());
+        out.put("kind", p.kind().name().toLowerCase());
+        out.put("node", p.subject());
+        if (p.replacement() != 0) {
+            out.put("replacement", p.replacement());
+        }
+        out.put("paused", p.paused());
+        out.put("cancelled", p.cancelled());
+        return out;
+    }
+
+    @Override
+    public synchronized Map<String, Object> rebalanceView() {
+        ClusterState s = state();
+        Map<String, Object> out = new LinkedHashMap<>();
+        out.put("epoch", s.epoch());
+        out.put("change", plan(s));
+        List<Map<String, Object>> moving = new ArrayList<>();
+        int streaming = 0;
+        int serving = 0;
+        int streamsDone = 0;
+        int streamsLeft = 0;
+        for (int p = 0; p < s.partitions(); p++) {
+            Assignment a = s.assignments().get(p);
+            if (!a.moving()) {
+                continue;
+            }
+            Map<String, Object> e = new LinkedHashMap<>();
+            e.put("partition", p);
+            e.put("owners", a.owners());
+            e.put("next", a.next());
+            e.put("step", a.readsNext() ? "reads from next" : "streaming");
+            e.put("streamed", a.streamed());
+            e.put("sinceEpoch", a.since());
+            moving.add(e);
+            // Incoming replicas (in next, not among the owners) each stream the partition in.
+            for (int r : a.next()) {
+                if (!contains(a.owners(), r)) {
+                    if (a.readsNext() || contains(a.streamed(), r)) {
+                        streamsDone++;
+                    } else {
+                        streamsLeft++;
+                    }
+                }
+            }
+            if (a.readsNext()) {
+                serving++;
+            } else {
+                streaming++;
+            }
+        }
+        out.put("partitionsMoving", moving.size());
+        out.put("partitionsStreaming", streaming);
+        out.put("partitionsFinishing", serving);
+        out.put("streamsDone", streamsDone);
+        out.put("streamsRemaining", streamsLeft);
+        Plan plan = s.plan();
+        long now = System.nanoTime() / 1_000_000; // monotonic: a rate, not a time of day
+        if (plan != null && plan.id() != planSeenId) {
+            planSeenId = plan.id();
+            planSeenAtMillis = now;
+            planSeenMoving = moving.size();
+        }
+        planSeenMoving = Math.max(planSeenMoving, moving.size());
+        // The plan's size as this node saw it first (partitions join a plan when a remove folds in).
+        out.put("partitionsInPlan", plan == null ? 0 : planSeenMoving);
+        if (plan != null && planSeenMoving > moving.size() && now > planSeenAtMillis) {
+            double perSecond = (planSeenMoving - moving.size()) * 1000.0 / (now - planSeenAtMillis);
+            out.put("partitionsDonePerSecond", Math.round(perSecond * 1000) / 1000.0);
+            out.put("etaSeconds", Math.round(moving.size() / perSecond));
+        } else {
+            out.put("etaSeconds", plan == null ? 0 : null);
+        }
+        ClusterDriver d = driver;
+        if (d != null) {
+            MoveStats m = d.moveStats();
+            Map<String, Object> here = new LinkedHashMap<>();
+            here.put("streamsRunning", m.streamsRunning());
+            here.put("bytesStreamed", m.bytesStreamed());
+            here.put("recordsStreamed", m.recordsStreamed());
+            here.put("streamErrors", m.streamErrors());
+            here.put("streamsCompleted", m.streamsCompleted());
+            here.put("chunksServed", m.chunksServed());
+            here.put("partitionsDropped", m.partitionsDropped());
+            out.put("thisNode", here);
+        }
+        out.put("partitions", moving);
+        return out;
+    }
+
+    @Override
+    public Map<String, Object> whatIf(Set<Integer> lost, String description) {
+        ClusterState s = state();
+        PartitionMap map = s.membership().map();
+        int n = map.replicationFactor();
+        int quorum = Quorum.MAJORITY.resolve(n);
+        List<Integer> noReads = new ArrayList<>();
+        List<Integer> noWrites = new ArrayList<>();
+        List<Integer> underReplicated = new ArrayList<>();
+        List<Integer> lostAll = new ArrayList<>();
+        for (int p = 0; p < map.partitions(); p++) {
+            int[] readers = map.replicas(p);
+            long readersLeft = java.util.Arrays.stream(readers).filter(r -> !lost.contains(r)).count();
+            if (readersLeft < Math.min(quorum, readers.length)) {
+                noReads.add(p);
+            }
+            if (readersLeft == 0) {
+                lostAll.add(p);
+            }
+            if (readersLeft < n) {
+                underReplicated.add(p);
+            }
+            for (int[] group : map.writeGroups(p)) {
+                long left = java.util.Arrays.stream(group).filter(r -> !lost.contains(r)).count();
+                if (left < Math.min(quorum, group.length)) {
+                    noWrites.add(p);
+                    break;
+                }
+            }
+        }
+        Map<String, Object> ns = new LinkedHashMap<>();
+        ns.put("unavailableForQuorumReads", noReads);
+        ns.put("unavailableForQuorumWrites", noWrites);
+        ns.put("underReplicated", underReplicated);
+        ns.put("withNoReplicaLeft", lostAll);
+        Map<String, Object> out = new LinkedHashMap<>();
+        out.put("lose", description);
+        out.put("nodes", new TreeSet<>(lost));
+        out.put("epoch", s.epoch());
+        out.put("quorum", quorum);
+        // Every namespace shares the one partition map (system namespaces use its first partitions).
+        out.put("namespaces", Map.of("default", ns));
+        return out;
+    }
+
+    @Override
+    public void close() {
+        metadata.close();
+    }
+
+    private static boolean contains(int[] ids, int id) {
+        for (int i : ids) {
+            if (i == id) {
+                return true;
+            }
+        }
+        return false;
+    }
+}

@@ -1,0 +1,237 @@
+package io.cairn.server.http;
+
+import io.cairn.error.CairnException;
+import io.cairn.error.ErrorCode;
+import io.cairn.membership.Member;
+import io.cairn.metadata.ClusterMetadata;
+import io.cairn.metadata.MetadataCommand;
+import io.cairn.server.security.AuditSink;
+import io.cairn.auth.Verdict;
+import io.cairn.server.metadata.MetadataUnavailableException;
+import io.cairn.server.service.MembershipAdmin;
+import io.netty.handler.codec.http.FullHttpResponse;
+import io.netty.handler.codec.http.HttpMethod;
+import io.netty.handler.codec.http.HttpResponseStatus;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeSet;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
+
+/**
+ * The admin routes of an elastic cluster (docs/api.md, "Membership"):
+ * <ul>
+ *   <li>{@code GET /admin/membership}: epoch, members and their states, the running change;</li>
+ *   <li>{@code POST /admin/membership/join|decommission|remove|replace?...}: a change, through the
+ *       metadata log (every one idempotent; refused with 404/409/422 and the reason);</li>
+ *   <li>{@code GET /admin/rebalance}, {@code POST /admin/rebalance/pause|resume|cancel};</li>
+ *   <li>{@code GET /admin/what-if?lose=zone:Z} or {@code ?lose=node:1,2};</li>
+ *   <li>{@code GET /admin/cluster/bootstrap}: the first epoch, for a node joining through this one.</li>
+ * </ul>
+ * Every change is audited.
+ */
+final class MembershipRoutes {
+    static final String PREFIX = "/admin/membership";
+    static final String REBALANCE = "/admin/rebalance";
+    static final String WHAT_IF = "/admin/what-if";
+    static final String BOOTSTRAP = "/admin/cluster/bootstrap";
+    private static final Set<String> MEMBER_PARAMS = Set.of("id", "zone", "http", "internode", "metadata");
+
+    private final MembershipAdmin admin; // null: not an elastic cluster
+    private final AuditSink audit;
+
+    MembershipRoutes(MembershipAdmin admin, AuditSink audit) {
+        this.admin = admin;
+        this.audit = audit;
+    }
+
+    static boolean handles(String path) {
+        return path.equals(PREFIX) || path.startsWith(PREFIX + "/") || path.equals(REBALANCE) || path.startsWith(REBALANCE + "/")
+                || path.equals(WHAT_IF) || path.equals(BOOTSTRAP);
+    }
+
+    CompletableFuture<FullHttpResponse> handle(HttpCall call, Verdict.Allowed caller) {
+        if (admin == null) {
+            return done(Responses.error(ErrorCode.ROUTE_NOT_FOUND, "this node's cluster has a fixed membership: give every member of"
+                    + " cluster.members a metadata address to change it (see docs/operations.md)"));
+        }
+        String path = call.path();
+        boolean get = call.method().equals(HttpMethod.GET) || call.method().equals(HttpMethod.HEAD);
+        boolean post = call.method().equals(HttpMethod.POST);
+        switch (path) {
+            case PREFIX, REBALANCE, WHAT_IF, BOOTSTRAP -> {
+                if (!get) {
+                    return done(NodeApi.methodNotAllowed("GET, HEAD"));
+                }
+                return done(Responses.json(HttpResponseStatus.OK, switch (path) {
+                    case PREFIX -> {
+                        NodeApi.requireParams(call, Set.of());
+                        yield admin.membershipView();
+                    }
+                    case REBALANCE -> {
+                        NodeApi.requireParams(call, Set.of());
+                        yield admin.rebalanceView();
+                    }
+                    case WHAT_IF -> whatIf(call);
+                    default -> {
+                        NodeApi.requireParams(call, Set.of());
+                        yield Map.of("state", admin.bootstrap());
+                    }
+                }));
+            }
+            default -> {
+                if (!post) {
+                    return done(NodeApi.methodNotAllowed("POST"));
+                }
+                MetadataCommand command = command(path, call);
+                return change(command, call, caller);
+            }
+        }
+    }
+
+    private Map<String, Object> whatIf(HttpCall call) {
+        Map<String, String> params = NodeApi.requireParams(call, Set.of("lose"));
+        String lose = params.get("lose");
+        if (lose == null || !(lose.startsWith("zone:") || lose.startsWith("node:"))) {
+            throw new CairnException(ErrorCode.INVALID_PARAMETER, "lose must be zone:ZONE or node:ID[,ID...], got '" + lose + "'");
+        }
+        Set<Integer> nodes = new TreeSet<>();
+        if (lose.startsWith("zone:")) {
+            String zone = lose.substring(5);
+            nodes.addAll(admin.nodesInZone(zone));
+            if (nodes.isEmpty()) {
+                throw new CairnException(ErrorCode.INVALID_PARAMETER, "no member is in zone '" + zone + "'");
+            }
+        } else {
+            for (String id : lose.substring(5).split(",")) {
+                nodes.add(nodeId(id, "lose"));
+            }
+        }
+        return admin.whatIf(nodes, lose);
+    }
+
+    private static MetadataCommand command(String path, HttpCall call) {
+        String action = path.substring(path.lastIndexOf('/') + 1);
+        boolean membership = path.startsWith(PREFIX + "/");
+        if (!membership && !path.startsWith(REBALANCE + "/")) {
+            throw new CairnException(ErrorCode.ROUTE_NOT_FOUND, "no route " + path + "; see docs/api.md");
+        }
+        if (!membership) {
+            NodeApi.requireParams(call, Set.of());
+            return switch (action) {
+                case "pause" -> new MetadataCommand.Pause(true);
+                case "resume" -> new MetadataCommand.Pause(false);
+                case "cancel" -> new MetadataCommand.Cancel();
+                default -> throw new CairnException(ErrorCode.ROUTE_NOT_FOUND, "no route " + path + "; /admin/rebalance/ takes pause, resume or cancel");
+            };
+        }
+        return switch (action) {
+            case "join" -> new MetadataCommand.Join(member(NodeApi.requireParams(call, MEMBER_PARAMS), ""));
+            case "decommission", "remove" -> {
+                Map<String, String> p = NodeApi.requireParams(call, Set.of("node", "allowZoneLoss"));
+                int node = nodeId(p.get("node"), "node");
+                boolean zoneLoss = flag(p, "allowZoneLoss");
+                yield action.equals("remove") ? new MetadataCommand.Remove(node, zoneLoss) : new MetadataCommand.Decommission(node, zoneLoss);
+            }
+            case "replace" -> {
+                Set<String> allowed = new TreeSet<>(MEMBER_PARAMS);
+                allowed.add("node");
+                allowed.add("allowZoneLoss");
+                Map<String, String> p = NodeApi.requireParams(call, allowed);
+                yield new MetadataCommand.Replace(nodeId(p.get("node"), "node"), member(p, " (the replacement)"), flag(p, "allowZoneLoss"));
+            }
+            default -> throw new CairnException(ErrorCode.ROUTE_NOT_FOUND,
+                    "no route " + path + "; /admin/membership/ takes join, decommission, remove or replace");
+        };
+    }
+
+    private CompletableFuture<FullHttpResponse> change(MetadataCommand command, HttpCall call, Verdict.Allowed caller) {
+        String event = "admin.membership";
+        Map<String, String> asked = Map.of("path", call.path(), "query", call.query());
+        return admin.change(command).handle((result, error) -> {
+            Throwable cause = error instanceof CompletionException c && c.getCause() != null ? c.getCause() : error;
+            if (cause != null) {
+                audit.record(event, "failed", NodeApi.who(caller), String.valueOf(call.remote()), Map.of("path", call.path(), "reason", String.valueOf(cause)));
+                return cause instanceof MetadataUnavailableException
+                        ? Responses.error(ErrorCode.METADATA_UNAVAILABLE, cause.getMessage() + "; membership changes wait for the metadata"
+                        + " log's majority (data keeps being served at the last epoch)")
+                        : Responses.error(ErrorCode.INTERNAL, "the metadata log failed: " + cause);
+            }
+            if (result.refused()) {
+                audit.record(event, "refused", NodeApi.who(caller), String.valueOf(call.remote()),
+                        Map.of("path", call.path(), "query", call.query(), "reason", result.refusal().message()));
+                return Responses.error(code(result.refusal().kind()), result.refusal().message());
+            }
+            audit.record(event, "done", NodeApi.who(caller), String.valueOf(call.remote()), asked);
+            Map<String, Object> body = new LinkedHashMap<>();
+            body.put("applied", command.getClass().getSimpleName().toLowerCase());
+            body.put("epoch", result.state().epoch());
+            body.putAll(admin.membershipView());
+            return Responses.json(HttpResponseStatus.OK, body);
+        });
+    }
+
+    private static ErrorCode code(ClusterMetadata.Refusal.Kind kind) {
+        return switch (kind) {
+            case UNKNOWN_NODE -> ErrorCode.NODE_NOT_FOUND;
+            case CONFLICT -> ErrorCode.MEMBERSHIP_CONFLICT;
+            case UNSAFE -> ErrorCode.MEMBERSHIP_UNSAFE;
+            case INVALID -> ErrorCode.INVALID_MEMBER;
+        };
+    }
+
+    private static Member member(Map<String, String> p, String which) {
+        for (String name : MEMBER_PARAMS) {
+            if (p.get(name) == null || p.get(name).isBlank()) {
+                throw new CairnException(ErrorCode.INVALID_PARAMETER, "a member" + which + " needs id, zone, http, internode and metadata;"
+                        + " " + name + " is missing");
+            }
+        }
+        for (String name : new String[] {"http", "internode", "metadata"}) {
+            hostPort(p.get(name), name);
+        }
+        try {
+            return new Member(nodeId(p.get("id"), "id"), p.get("zone"), p.get("http"), p.get("internode"), p.get("metadata"));
+        } catch (IllegalArgumentException e) {
+            throw new CairnException(ErrorCode.INVALID_PARAMETER, e.getMessage());
+        }
+    }
+
+    private static void hostPort(String value, String name) {
+        int colon = value.lastIndexOf(':');
+        int port;
+        try {
+            port = colon <= 0 ? -1 : Integer.parseInt(value.substring(colon + 1));
+        } catch (NumberFormatException e) {
+            port = -1;
+        }
+        if (port < 1 || port > 65_535) {
+            throw new CairnException(ErrorCode.INVALID_PARAMETER, name + " must be host:port, got '" + value + "'");
+        }
+    }
+
+    private static int nodeId(String text, String name) {
+        try {
+            int id = Integer.parseInt(text == null ? "" : text.trim());
+            if (id >= 1 && id <= 65_535) {
+                return id;
+            }
+        } catch (NumberFormatException e) {
+            // Reported below.
+        }
+        throw new CairnException(ErrorCode.INVALID_PARAMETER, name + " must be a node id between 1 and 65535, got '" + text + "'");
+    }
+
+    private static boolean flag(Map<String, String> p, String name) {
+        String v = p.getOrDefault(name, "false");
+        if (!v.equals("true") && !v.equals("false")) {
+            throw new CairnException(ErrorCode.INVALID_PARAMETER, name + " must be true or false, got '" + v + "'");
+        }
+        return v.equals("true");
+    }
+
+    private static CompletableFuture<FullHttpResponse> done(FullHttpResponse r) {
+        return CompletableFuture.completedFuture(r);
+    }
+}

@@ -1,0 +1,34 @@
+package io.cairn.server.service;
+
+import io.cairn.metadata.ClusterMetadata;
+import io.cairn.metadata.MetadataCommand;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+
+/**
+ * The operator's side of an elastic cluster: membership and the partition moves (the admin routes
+ * {@code /admin/membership}, {@code /admin/rebalance}, {@code /admin/what-if}).
+ */
+public interface MembershipAdmin {
+    /** Epoch, members with their states and addresses, the running change. */
+    Map<String, Object> membershipView();
+
+    /** The running change: each moving partition's replicas and step, what this node streamed, progress and an ETA. */
+    Map<String, Object> rebalanceView();
+
+    /**
+     * Which partitions become unavailable for quorum reads or writes, and which under-replicated,
+     * if {@code lost} nodes were gone.
+     */
+    Map<String, Object> whatIf(Set<Integer> lost, String description);
+
+    /** The ids of the active members in {@code zone}. */
+    Set<Integer> nodesInZone(String zone);
+
+    /** Appends a change to the metadata log; fails with the metadata log's unavailability. */
+    CompletableFuture<ClusterMetadata.Result> change(MetadataCommand command);
+
+    /** The cluster's first epoch, encoded, for a node that joins through this one. */
+    String bootstrap();
+}
