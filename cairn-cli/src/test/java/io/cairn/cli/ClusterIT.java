@@ -19,7 +19,6 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.atomic.AtomicBoolean;
-import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -53,7 +52,7 @@ class ClusterIT {
     void quorumWritesSurviveKillNineAndHintsDrainAfterRestart() throws Exception {
         cluster = new ClusterProcesses(tmp, 3, FAST_DETECTION);
         Map<String, String> acknowledged = new ConcurrentHashMap<>();
-        AtomicInteger failedThroughLiveNodes = new AtomicInteger();
+        java.util.Queue<String> failedThroughLiveNodes = new java.util.concurrent.ConcurrentLinkedQueue<>();
         AtomicBoolean stop = new AtomicBoolean();
         AtomicBoolean node3Down = new AtomicBoolean();
         ExecutorService pool = Executors.newFixedThreadPool(6);
@@ -70,7 +69,7 @@ class ClusterIT {
                     if (status == 200) {
                         acknowledged.put(key, value);
                     } else if (coordinator != 3) {
-                        failedThroughLiveNodes.incrementAndGet();
+                        failedThroughLiveNodes.add(key + " via " + coordinator + ": " + status + " " + lastFailure.get());
                     } else if (node3Down.get()) {
                         Thread.sleep(20); // connection refused while it is down: outcome known (never sent)
                     }
@@ -101,7 +100,7 @@ class ClusterIT {
             f.get();
         }
         pool.shutdown();
-        assertThat(failedThroughLiveNodes.get()).as("W=quorum writes through live nodes that failed").isZero();
+        assertThat(failedThroughLiveNodes).as("W=quorum writes through live nodes that failed").isEmpty();
         assertThat(acknowledged.size()).as("writes acknowledged while node 3 was down").isGreaterThan(atKill + 50);
 
         awaitHintsDrained();
@@ -194,11 +193,19 @@ class ClusterIT {
         throw new AssertionError("node " + node + " kept answering " + last + " instead of " + expected);
     }
 
+    // The latest failed write's answer (or exception), for the failure report.
+    private final ThreadLocal<String> lastFailure = ThreadLocal.withInitial(() -> "");
+
     private int put(int node, String key, String value, String w) throws InterruptedException {
         try {
-            return send(cluster.request(node, "/kv/" + key + "?w=" + w)
-                    .PUT(HttpRequest.BodyPublishers.ofString(value)).build()).statusCode();
+            HttpResponse<String> r = send(cluster.request(node, "/kv/" + key + "?w=" + w)
+                    .PUT(HttpRequest.BodyPublishers.ofString(value)).build());
+            if (r.statusCode() != 200) {
+                lastFailure.set(r.body());
+            }
+            return r.statusCode();
         } catch (IOException e) {
+            lastFailure.set(e.toString());
             return -1;
         }
     }
