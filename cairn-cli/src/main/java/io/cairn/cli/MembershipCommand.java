@@ -168,31 +168,36 @@ final class MembershipCommand implements Runnable {
         @Option(names = "--allow-zone-loss", description = "Accept a plan that leaves the replicas in fewer zones than before.") boolean allow;
     }
 
-    @Command(name = "decommission", mixinStandardHelpOptions = true,
-            description = "Retire a live node: its partitions stream to their new owners, then it leaves (its /ready turns 503).")
-    static final class Decommission implements Callable<Integer> {
+    /** A change naming one member: {@code POST /admin/membership/<action>?node=ID}. */
+    abstract static class NodeChange implements Callable<Integer> {
         @Mixin ClientCommands.Target target;
         @Mixin Output output;
         @Mixin ZoneLoss zoneLoss;
         @Parameters(index = "0", paramLabel = "NODE", description = "The node's id.") int node;
 
+        abstract String action();
+
         @Override
         public Integer call() {
-            return change(target, "/admin/membership/decommission?node=" + node + (zoneLoss.allow ? "&allowZoneLoss=true" : ""), output.json);
+            return change(target, "/admin/membership/" + action() + "?node=" + node + (zoneLoss.allow ? "&allowZoneLoss=true" : ""), output.json);
+        }
+    }
+
+    @Command(name = "decommission", mixinStandardHelpOptions = true,
+            description = "Retire a live node: its partitions stream to their new owners, then it leaves (its /ready turns 503).")
+    static final class Decommission extends NodeChange {
+        @Override
+        String action() {
+            return "decommission";
         }
     }
 
     @Command(name = "remove", mixinStandardHelpOptions = true,
             description = "Remove a dead node for good: its partitions are re-replicated from the surviving replicas, those with the fewest copies first.")
-    static final class Remove implements Callable<Integer> {
-        @Mixin ClientCommands.Target target;
-        @Mixin Output output;
-        @Mixin ZoneLoss zoneLoss;
-        @Parameters(index = "0", paramLabel = "NODE", description = "The node's id.") int node;
-
+    static final class Remove extends NodeChange {
         @Override
-        public Integer call() {
-            return change(target, "/admin/membership/remove?node=" + node + (zoneLoss.allow ? "&allowZoneLoss=true" : ""), output.json);
+        String action() {
+            return "remove";
         }
     }
 

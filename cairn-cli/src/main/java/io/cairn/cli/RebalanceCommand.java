@@ -179,41 +179,42 @@ final class RebalanceCommand implements Runnable {
         }
     }
 
-    private static int post(ClientCommands.Target target, String action, boolean json) {
-        return MembershipCommand.change(target, "/admin/rebalance/" + action, json);
-    }
-
-    @Command(name = "pause", mixinStandardHelpOptions = true, description = "Pause the running change: no new partition stream starts (running ones finish); writes and reads go on as they are.")
-    static final class Pause implements Callable<Integer> {
+    /** A step of the running change: {@code POST /admin/rebalance/<action>}. */
+    abstract static class PlanAction implements Callable<Integer> {
         @Mixin ClientCommands.Target target;
         @Mixin MembershipCommand.Output output;
 
+        abstract String action();
+
         @Override
         public Integer call() {
-            return post(target, "pause", output.json);
+            return MembershipCommand.change(target, "/admin/rebalance/" + action(), output.json);
+        }
+    }
+
+    @Command(name = "pause", mixinStandardHelpOptions = true,
+            description = "Pause the running change: no new partition stream starts (running ones finish); writes and reads go on as they are.")
+    static final class Pause extends PlanAction {
+        @Override
+        String action() {
+            return "pause";
         }
     }
 
     @Command(name = "resume", mixinStandardHelpOptions = true, description = "Resume a paused change.")
-    static final class Resume implements Callable<Integer> {
-        @Mixin ClientCommands.Target target;
-        @Mixin MembershipCommand.Output output;
-
+    static final class Resume extends PlanAction {
         @Override
-        public Integer call() {
-            return post(target, "resume", output.json);
+        String action() {
+            return "resume";
         }
     }
 
     @Command(name = "cancel", mixinStandardHelpOptions = true,
             description = "Cancel the running change: partitions still reading from their owners go back to them; those already switched finish.")
-    static final class Cancel implements Callable<Integer> {
-        @Mixin ClientCommands.Target target;
-        @Mixin MembershipCommand.Output output;
-
+    static final class Cancel extends PlanAction {
         @Override
-        public Integer call() {
-            return post(target, "cancel", output.json);
+        String action() {
+            return "cancel";
         }
     }
 }
