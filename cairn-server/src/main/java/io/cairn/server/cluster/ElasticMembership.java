@@ -479,7 +479,13 @@ public final class ElasticMembership implements AutoCloseable, MembershipAdmin {
         out.put("epoch", s.epoch());
         out.put("quorum", quorum);
         // Every namespace shares the one partition map (system namespaces use its first partitions).
-        out.put("namespaces", Map.of("default", ns));
+        // Every namespace (data, replicated idempotency outcomes, tokens) is placed by the one
+        // partition map, so each is affected in the same partitions.
+        Map<String, Object> namespaces = new LinkedHashMap<>();
+        for (String name : List.of("default", "idempotency", "auth")) {
+            namespaces.put(name, ns);
+        }
+        out.put("namespaces", namespaces);
         return out;
     }
 
