@@ -14,7 +14,6 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
-import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 
@@ -22,9 +21,9 @@ import org.junit.jupiter.api.Timeout;
  * The checker against the 102 published Jepsen etcd register histories (the validation set of
  * Porcupine): every verdict must be the published one, and none undecided.
  *
- * <p>The histories live outside the repository, in {@code shared/data/jepsen-etcd-histories}
- * next to the checkout (found by walking up from the working directory) or wherever
- * {@code -Dcairn.jepsen.etcd} points. Without them these cases are skipped, not passed.
+ * <p>The histories are in this module's test resources ({@code jepsen-etcd-histories}, copied
+ * from {@code shared/data}; see its README), or wherever {@code -Dcairn.jepsen.etcd} points.
+ * Without them the test fails: a validation that can be skipped is no validation.
  *
  * <p>Cost is bounded by steps, which do not depend on the machine: the whole set needs about
  * 3.8 million (the largest history 1.4 million), and a history may use at most 10 million, so
@@ -157,14 +156,11 @@ class JepsenEtcdHistoriesTest {
         if (configured != null) {
             return Path.of(configured);
         }
-        for (Path p = Path.of("").toAbsolutePath(); p != null; p = p.getParent()) {
-            Path candidate = p.resolve("shared/data/jepsen-etcd-histories");
-            if (Files.isRegularFile(candidate.resolve("expected.txt"))) {
-                return candidate;
-            }
+        Path bundled = Path.of("src/test/resources/jepsen-etcd-histories");
+        if (!Files.isRegularFile(bundled.resolve("expected.txt"))) {
+            throw new AssertionError("the Jepsen etcd histories are missing from " + bundled.toAbsolutePath()
+                    + " (or point -Dcairn.jepsen.etcd=<dir> at them)");
         }
-        Assumptions.abort("the Jepsen etcd histories were not found (shared/data/jepsen-etcd-histories "
-                + "above the working directory, or -Dcairn.jepsen.etcd=<dir>)");
-        throw new AssertionError();
+        return bundled;
     }
 }
