@@ -316,7 +316,11 @@ public final class ElasticMembership implements AutoCloseable, MembershipAdmin {
 
     @Override
     public Map<String, Object> membershipView() {
-        ClusterState s = state();
+        return membershipView(state());
+    }
+
+    @Override
+    public Map<String, Object> membershipView(ClusterState s) {
         Map<String, Object> out = new LinkedHashMap<>();
         out.put("epoch", s.epoch());
         out.put("replicationFactor", s.replicationFactor());

@@ -290,14 +290,16 @@ public final class ConfigLoader {
                 size("antiEntropy.scrubRate", 1024, 1L << 40),
                 duration("antiEntropy.scrubInterval", Duration.ofSeconds(1), Duration.ofDays(365)),
                 duration("antiEntropy.purgeRecheck", Duration.ofMillis(1), Duration.ofDays(1)));
+        // Everything is parsed before the problems are looked at: a bad value anywhere is refused, never replaced.
+        long auditFileBytes = size("audit.maxFileBytes", 4096, 1L << 40);
+        int auditFiles = integer("audit.maxFiles", 1, 1000);
+        NodeConfig.Elastic elastic = elastic();
         if (!problems.isEmpty()) {
             throw new ConfigException(problems);
         }
         return new NodeConfig(nodeId, dataDir, exitOnFatal, stallTimeout, http, new Limits(maxKey, maxValue, maxOps, maxBatchBody), durability,
                 new RocksSettings(blockCache, writeBuffer, maxWriteBuffers, compactionRate, backgroundJobs, asyncSync.toMillis()),
-                write, ttl, retention, cluster,
-                new NodeConfig.Audit(size("audit.maxFileBytes", 4096, 1L << 40), integer("audit.maxFiles", 1, 1000)), auth, antiEntropy,
-                elastic());
+                write, ttl, retention, cluster, new NodeConfig.Audit(auditFileBytes, auditFiles), auth, antiEntropy, elastic);
     }
 
     private NodeConfig.Elastic elastic() {

@@ -9,7 +9,7 @@ import java.util.regex.Pattern;
 /** Parses the human forms of durations ("500ms", "30s", "5m", "24h", "7d", ISO-8601) and sizes ("64MiB"). */
 public final class Units {
     private static final Pattern DURATION = Pattern.compile("(\\d{1,18})\\s*(ms|s|m|h|d)?");
-    private static final Pattern SIZE = Pattern.compile("(\\d{1,18})\\s*(b|kb|kib|mb|mib|gb|gib|k|m|g)?");
+    private static final Pattern SIZE = Pattern.compile("(\\d{1,18})\\s*(b|kb|kib|mb|mib|gb|gib|tb|tib|k|m|g|t)?");
 
     private Units() {}
 
@@ -51,7 +51,7 @@ public final class Units {
     public static long bytes(String text) {
         Matcher m = SIZE.matcher(text.trim().toLowerCase(Locale.ROOT));
         if (!m.matches()) {
-            throw new IllegalArgumentException("'" + text + "' is not a size (use e.g. 1048576, 512KiB, 64MiB, 1GiB)");
+            throw new IllegalArgumentException("'" + text + "' is not a size (use e.g. 1048576, 512KiB, 64MiB, 1GiB, 1TiB)");
         }
         long n = Long.parseLong(m.group(1));
         String unit = m.group(2);
@@ -60,6 +60,7 @@ public final class Units {
             case 'k' -> 10;
             case 'm' -> 20;
             case 'g' -> 30;
+            case 't' -> 40;
             default -> throw new IllegalStateException(unit);
         };
         if (n > (Long.MAX_VALUE >> shift)) {

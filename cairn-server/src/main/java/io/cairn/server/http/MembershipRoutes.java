@@ -166,8 +166,8 @@ final class MembershipRoutes {
             audit.record(event, "done", NodeApi.who(caller), String.valueOf(call.remote()), asked);
             Map<String, Object> body = new LinkedHashMap<>();
             body.put("applied", command.getClass().getSimpleName().toLowerCase());
-            body.put("epoch", result.state().epoch());
-            body.putAll(admin.membershipView());
+            // The state the change produced, not this node's applied one, which may lag behind it.
+            body.putAll(admin.membershipView(result.state()));
             return Responses.json(HttpResponseStatus.OK, body);
         });
     }

@@ -1,6 +1,7 @@
 package io.cairn.server.service;
 
 import io.cairn.metadata.ClusterMetadata;
+import io.cairn.metadata.ClusterState;
 import io.cairn.metadata.MetadataCommand;
 import java.util.Map;
 import java.util.Set;
@@ -11,8 +12,11 @@ import java.util.concurrent.CompletableFuture;
  * {@code /admin/membership}, {@code /admin/rebalance}, {@code /admin/what-if}).
  */
 public interface MembershipAdmin {
-    /** Epoch, members with their states and addresses, the running change. */
+    /** Epoch, members with their states and addresses, the running change, at the newest epoch this node applied. */
     Map<String, Object> membershipView();
+
+    /** The same view of {@code state} (say, the state a change produced, which this node may not have applied yet). */
+    Map<String, Object> membershipView(ClusterState state);
 
     /** The running change: each moving partition's replicas and step, what this node streamed, progress and an ETA. */
     Map<String, Object> rebalanceView();

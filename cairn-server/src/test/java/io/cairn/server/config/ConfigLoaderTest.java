@@ -7,7 +7,7 @@ import java.time.Duration;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
 
-/** The cluster clock setting: its default, its bounds, and that a bad value is reported by name. */
+/** Settings parsing: the cluster clock setting (default, bounds), every bad value reported by name, size units. */
 class ConfigLoaderTest {
     @Test
     void theMaxClockOffsetDefaultsTo500Milliseconds() {
@@ -29,5 +29,26 @@ class ConfigLoaderTest {
             assertThat(e).as(bad).isNotNull();
             assertThat(e.problems()).as(bad).singleElement().asString().startsWith("cluster.maxClockOffset:");
         }
+    }
+
+    @Test
+    void badValuesOfTheSettingsParsedLastAreRefusedNotReplaced() {
+        Map<String, String> bad = Map.of("moves.maxBytesPerSecond", "fast", "metadata.voters", "4", "moves.chunkSize", "64MiB",
+                "audit.maxFiles", "0", "moves.maxConcurrent", "0");
+        ConfigException e = catchThrowableOfType(ConfigException.class, () -> ConfigLoader.load(null, bad));
+        assertThat(e).isNotNull();
+        assertThat(e.problems()).hasSize(5).anySatisfy(p -> assertThat(p).startsWith("moves.maxBytesPerSecond:"))
+                .anySatisfy(p -> assertThat(p).startsWith("metadata.voters:"))
+                .anySatisfy(p -> assertThat(p).startsWith("moves.chunkSize:"))
+                .anySatisfy(p -> assertThat(p).startsWith("audit.maxFiles:"))
+                .anySatisfy(p -> assertThat(p).startsWith("moves.maxConcurrent:"));
+    }
+
+    @Test
+    void sizesTakeTebibytes() {
+        NodeConfig c = ConfigLoader.load(null, Map.of("moves.maxBytesPerSecond", "1TiB", "antiEntropy.maxBytesPerSecond", "1t"));
+        assertThat(c.elastic().moveBytesPerSecond()).isEqualTo(1L << 40);
+        assertThat(c.antiEntropy().maxBytesPerSecond()).isEqualTo(1L << 40);
+        assertThat(c.elastic().moveChunkBytes()).isEqualTo(1L << 20);
     }
 }
