@@ -179,59 +179,16 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
-# The machine lock (LOCK_FILE): held for one part's run at a time (a cluster's whole life, so
-# our idle servers never run beside someone else's measurements). fd 9; children never inherit it.
-lock() {
-  [[ -n "$LOCK_FILE" ]] || return 0
-  exec 9>>"$LOCK_FILE"
-  local t0=$SECONDS
-  flock 9
-  echo "## $(date -u +%T) lock $LOCK_FILE taken (waited $((SECONDS - t0)) s)"
-}
-unlock() {
-  [[ -n "$LOCK_FILE" ]] || return 0
-  flock -u 9
-  exec 9>&-
-  echo "## $(date -u +%T) lock released"
-  sleep 2 # someone waiting for the lock gets it before our next run takes it again
-}
-
-# wait_idle: waits (up to IDLE_WAIT s) for a 2 s window with the cores at most IDLE_BUSY % busy,
-# then prints lib.sh's load_note line. A lock only keeps out those who take it.
-cpu_busy_pct() {
-  local a b
-  read -r -a a < /proc/stat
-  sleep 2
-  read -r -a b < /proc/stat
-  local idle=$(( (b[4] + b[5]) - (a[4] + a[5]) )) total=0 i
-  for i in 1 2 3 4 5 6 7 8; do total=$(( total + b[i] - a[i] )); done
-  echo $(( total > 0 ? 100 * (total - idle) / total : 0 ))
-}
-wait_idle() {
-  local t0=$SECONDS busy
-  while busy=$(cpu_busy_pct); (( busy > IDLE_BUSY )); do
-    if (( SECONDS - t0 >= IDLE_WAIT )); then
-      echo "## the cores stayed busy (${busy}% over 2 s) for $IDLE_WAIT s: measuring anyway, the run is disturbed"
-      break
-    fi
-    (( SECONDS - t0 < 3 )) && echo "## $(date -u +%T) cores ${busy}% busy: waiting until they are idle"
-  done
-  (( SECONDS - t0 > 3 )) && echo "## $(date -u +%T) waited $((SECONDS - t0)) s for idle cores"
-  load_note
-}
-
+# (lock, unlock, wait_idle and the tick counters proc_ticks, machine_ticks, children_ticks are in lib.sh)
 # CPU accounting over a stretch of time: cpu_mark before, cpu_report LABEL after. Reports in cores:
 # our nodes, this script's children that ended meanwhile (cairn bench, the pollers), kernel
 # interrupts (much of the loopback network work) and anything else; anything else above 0.15
 # cores marks it disturbed.
-proc_ticks() { awk '{print $14 + $15}' "/proc/$1/stat" 2>/dev/null || echo 0; }
 nodes_ticks() {
   local i s=0
   for i in "${!node_pid[@]}"; do s=$(( s + $(proc_ticks "${node_pid[$i]}") )); done
   echo "$s"
 }
-machine_ticks() { awk '/^cpu / {print $2 + $3 + $4 + $9, $7 + $8}' /proc/stat; }
-children_ticks() { awk '{print $16 + $17}' "/proc/$$/stat"; }
 cpu_mark() {
   mark_nodes=$(nodes_ticks)
   mark_children=$(children_ticks)

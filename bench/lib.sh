@@ -99,3 +99,53 @@ curl() {
     command curl "$@"
   fi
 }
+
+# ------------------------------------------------------------------ for the measuring scripts
+# (anti-entropy.sh, elastic.sh): they set LOCK_FILE, IDLE_BUSY and IDLE_WAIT before calling these.
+
+# The machine lock (LOCK_FILE): held for one part's run at a time (a cluster's whole life, so
+# our idle servers never run beside someone else's measurements). fd 9; children never inherit it.
+lock() {
+  [[ -n "$LOCK_FILE" ]] || return 0
+  exec 9>>"$LOCK_FILE"
+  local t0=$SECONDS
+  flock 9
+  echo "## $(date -u +%T) lock $LOCK_FILE taken (waited $((SECONDS - t0)) s)"
+}
+unlock() {
+  [[ -n "$LOCK_FILE" ]] || return 0
+  flock -u 9
+  exec 9>&-
+  echo "## $(date -u +%T) lock released"
+  sleep 2 # someone waiting for the lock gets it before our next run takes it again
+}
+
+# wait_idle: waits (up to IDLE_WAIT s) for a 2 s window with the cores at most IDLE_BUSY % busy,
+# then prints lib.sh's load_note line. A lock only keeps out those who take it.
+cpu_busy_pct() {
+  local a b
+  read -r -a a < /proc/stat
+  sleep 2
+  read -r -a b < /proc/stat
+  local idle=$(( (b[4] + b[5]) - (a[4] + a[5]) )) total=0 i
+  for i in 1 2 3 4 5 6 7 8; do total=$(( total + b[i] - a[i] )); done
+  echo $(( total > 0 ? 100 * (total - idle) / total : 0 ))
+}
+wait_idle() {
+  local t0=$SECONDS busy
+  while busy=$(cpu_busy_pct); (( busy > IDLE_BUSY )); do
+    if (( SECONDS - t0 >= IDLE_WAIT )); then
+      echo "## the cores stayed busy (${busy}% over 2 s) for $IDLE_WAIT s: measuring anyway, the run is disturbed"
+      break
+    fi
+    (( SECONDS - t0 < 3 )) && echo "## $(date -u +%T) cores ${busy}% busy: waiting until they are idle"
+  done
+  (( SECONDS - t0 > 3 )) && echo "## $(date -u +%T) waited $((SECONDS - t0)) s for idle cores"
+  load_note
+}
+
+# CPU ticks: of one process (user + system), of the whole machine (busy, interrupts), and of this
+# script's children that ended.
+proc_ticks() { awk '{print $14 + $15}' "/proc/$1/stat" 2>/dev/null || echo 0; }
+machine_ticks() { awk '/^cpu / {print $2 + $3 + $4 + $9, $7 + $8}' /proc/stat; }
+children_ticks() { awk '{print $16 + $17}' "/proc/$$/stat"; }
