@@ -340,7 +340,7 @@ batch_load() {
   shift 3
   for i in "$@"; do urls+="${urls:+,}$(url "$i")"; done
   echo "## $(date -u +%T) load: POST /kv/_batch${query:+?$query} with $LOAD_BATCH puts each (keys bench-0..bench-$((keys - 1)), $size B values), $LOAD_CONNECTIONS connections over nodes $*"
-  ae_py load "$urls" "$keys" "$size" "$LOAD_BATCH" "$LOAD_CONNECTIONS" "${query:+?$query}" | sed 's/^/## /'
+  python3 "$here/load.py" "$urls" "$keys" "$size" "$LOAD_BATCH" "$LOAD_CONNECTIONS" "${query:+?$query}" | sed 's/^/## /'
   return "${PIPESTATUS[0]}"
 }
 
@@ -360,9 +360,6 @@ summary=()
 # on the node, then polls its /admin/repair every 50 ms until no round is queued or running (twice,
 # 100 ms apart, with the same totals) and every KEY has a live copy on the node with node PEER_ID's
 # etag (GET /admin/keys). Prints one JSON line: the 202 answer, seconds, the totals' deltas.
-# ae_py load URLS KEYS VALUE_SIZE PER_BATCH CONNECTIONS QUERY: puts keys bench-0 .. bench-(KEYS-1)
-# (cairn bench's names) with VALUE_SIZE bytes of text each, PER_BATCH puts per POST /kv/_batch, one
-# batch in flight per connection, connections spread over the URLS (comma-separated).
 # ae_py converge URL3 URL1 URL2 KEYS TIMEOUT SAMPLES BASE1 BASE2: POST /admin/repair on node 3
 # (counting from nodes 1 and 2's sinceStart totals BASE1, BASE2 and node 3's since its start), then every
 # second node 3's /admin/repair and /admin/cluster and nodes 1 and 2's totals, until node 3 says
@@ -379,61 +376,7 @@ def call(url, method="GET"):
 def delta(a, b):
     return {k: b[k] - a[k] for k in b}
 cmd = sys.argv[1]
-if cmd == "load":
-    import random, threading
-    urls, n, size, per, conns, query = sys.argv[2].split(","), int(sys.argv[3]), int(sys.argv[4]), int(sys.argv[5]), int(sys.argv[6]), sys.argv[7]
-    value = "".join(random.choice("abcdefghijklmnopqrstuvwxyz0123456789") for _ in range(size))
-    # Operations that fail (a timeout, an overloaded node) are sent again in later batches, up to
-    # LOAD_RETRIES times each; the failures are counted by status.
-    pending = [(k, 0) for k in range(n)]
-    pending.reverse()
-    state = {"failed": {}, "retried": 0, "lost": 0, "error": None}
-    lock = threading.Lock()
-    retries = int(os.environ.get("LOAD_RETRIES", "5"))
-    def worker(i):
-        url = urls[i % len(urls)] + "/kv/_batch" + query
-        while True:
-            with lock:
-                if state["error"] or not pending:
-                    return
-                batch = [pending.pop() for _ in range(min(per, len(pending)))]
-            ops = [{"op": "put", "key": "bench-%d" % k, "value": value} for k, _ in batch]
-            req = urllib.request.Request(url, data=json.dumps({"operations": ops}).encode(), method="POST",
-                                         headers={"Content-Type": "application/json", **({"Authorization": "Bearer " + tok} if tok else {})})
-            try:
-                with urllib.request.urlopen(req, timeout=120) as r:
-                    results = json.load(r)["results"]
-            except Exception as e:
-                with lock:
-                    state["error"] = repr(e)
-                return
-            again = []
-            with lock:
-                for (k, tries), res in zip(batch, results):
-                    if res["status"] != 200:
-                        why = "%s %s" % (res["status"], res.get("code", ""))
-                        state["failed"][why] = state["failed"].get(why, 0) + 1
-                        if tries < retries:
-                            again.append((k, tries + 1))
-                            state["retried"] += 1
-                        else:
-                            state["lost"] += 1
-                pending[0:0] = again
-            if again:
-                time.sleep(0.2)
-    t0 = time.monotonic()
-    threads = [threading.Thread(target=worker, args=(i,)) for i in range(conns)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    took = time.monotonic() - t0
-    print("loaded %d keys of %d B in %.1f s (%.0f keys/s)%s%s%s" % (n - state["lost"], size, took, n / took,
-          "; failed operations (sent again up to %d times): %s" % (retries, json.dumps(state["failed"])) if state["failed"] else "",
-          "; %d keys NOT written" % state["lost"] if state["lost"] else "",
-          "; error: " + state["error"] if state["error"] else ""))
-    sys.exit(1 if state["lost"] or state["error"] else 0)
-elif cmd == "pass":
+if cmd == "pass":
     node, url, peer, query, timeout, out = int(sys.argv[2]), sys.argv[3], int(sys.argv[4]), sys.argv[5], float(sys.argv[6]), sys.argv[7]
     keys = sys.argv[8:]
     seen = set()

@@ -377,7 +377,7 @@ load() {
     for i in "$@"; do urls+="${urls:+,}$(url "$i")"; done
     echo "## $(date -u +%T) load: POST /kv/_batch with $LOAD_BATCH puts each (keys bench-0..bench-$((keys - 1)), $size B values), $LOAD_CONNECTIONS connections over nodes $*"
     local rc=0
-    helper "$cl_dir/load.txt" python3 "$el_file" load "$urls" "$keys" "$size" "$LOAD_BATCH" "$LOAD_CONNECTIONS" "" || rc=$?
+    helper "$cl_dir/load.txt" python3 "$here/load.py" "$urls" "$keys" "$size" "$LOAD_BATCH" "$LOAD_CONNECTIONS" "" || rc=$?
     sed 's/^/## /' "$cl_dir/load.txt"
     (( rc == 0 )) || { echo "## the load failed"; return 1; }
   else
@@ -405,9 +405,6 @@ summary=()
 # ------------------------------------------------------------------ pollers (one python process each,
 # so polling takes little of the 2 cores from what it measures)
 
-# elastic.py load URLS KEYS VALUE_SIZE PER_BATCH CONNECTIONS QUERY: puts keys bench-0 .. bench-(KEYS-1)
-#   with VALUE_SIZE bytes of text each, PER_BATCH puts per POST /kv/_batch, one batch in flight per
-#   connection, connections spread over the URLS (comma-separated); failed operations are sent again.
 # elastic.py watch KIND NODE T0 TIMEOUT SAMPLES CHECKS SAMPLED [POST_URL]: until the change that KIND
 #   (join or remove) of node NODE started is done on every member in CHECKS ("id=url,..."):
 #   /admin/membership of each every 0.25 s, and every second a line into SAMPLES with node 1's
@@ -461,59 +458,7 @@ def pairs(text):
     return out
 MiB = 1048576.0
 cmd = sys.argv[1]
-if cmd == "load":
-    import random
-    urls, n, size, per, conns, query = sys.argv[2].split(","), int(sys.argv[3]), int(sys.argv[4]), int(sys.argv[5]), int(sys.argv[6]), sys.argv[7]
-    value = "".join(random.choice("abcdefghijklmnopqrstuvwxyz0123456789") for _ in range(size))
-    pending = [(k, 0) for k in range(n)]
-    pending.reverse()
-    state = {"failed": {}, "retried": 0, "lost": 0, "error": None}
-    lock = threading.Lock()
-    retries = int(os.environ.get("LOAD_RETRIES", "5"))
-    def worker(i):
-        url = urls[i % len(urls)] + "/kv/_batch" + query
-        while True:
-            with lock:
-                if state["error"] or not pending:
-                    return
-                batch = [pending.pop() for _ in range(min(per, len(pending)))]
-            ops = [{"op": "put", "key": "bench-%d" % k, "value": value} for k, _ in batch]
-            req = urllib.request.Request(url, data=json.dumps({"operations": ops}).encode(), method="POST",
-                                         headers={"Content-Type": "application/json", **AUTH})
-            try:
-                with urllib.request.urlopen(req, timeout=120) as r:
-                    results = json.load(r)["results"]
-            except Exception as e:
-                with lock:
-                    state["error"] = repr(e)
-                return
-            again = []
-            with lock:
-                for (k, tries), res in zip(batch, results):
-                    if res["status"] != 200:
-                        why = "%s %s" % (res["status"], res.get("code", ""))
-                        state["failed"][why] = state["failed"].get(why, 0) + 1
-                        if tries < retries:
-                            again.append((k, tries + 1))
-                            state["retried"] += 1
-                        else:
-                            state["lost"] += 1
-                pending[0:0] = again
-            if again:
-                time.sleep(0.2)
-    t0 = time.monotonic()
-    threads = [threading.Thread(target=worker, args=(i,)) for i in range(conns)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    took = time.monotonic() - t0
-    print("loaded %d keys of %d B in %.1f s (%.0f keys/s)%s%s%s" % (n - state["lost"], size, took, n / took,
-          "; failed operations (sent again up to %d times): %s" % (retries, json.dumps(state["failed"])) if state["failed"] else "",
-          "; %d keys NOT written" % state["lost"] if state["lost"] else "",
-          "; error: " + state["error"] if state["error"] else ""))
-    sys.exit(1 if state["lost"] or state["error"] else 0)
-elif cmd == "watch":
+if cmd == "watch":
     kind, node, t0, timeout, samples = sys.argv[2], int(sys.argv[3]), float(sys.argv[4]), float(sys.argv[5]), sys.argv[6]
     checks, sampled = pairs(sys.argv[7]), pairs(sys.argv[8])
     post = sys.argv[9] if len(sys.argv) > 9 else ""
