@@ -462,25 +462,9 @@ public final class ClusterDriver implements KvService, NamespacedService, Cluste
         return membership.members();
     }
 
-    /**
-     * Moves the node to a newer membership (issue: elastic membership delivers these from the
-     * metadata log): the transport starts talking to new members and stops talking to those that
-     * left, then every shard takes the new epoch and partition map, on its thread. Returns when
-     * every shard has it. Calls are serialized, so the shards take epochs in one order.
-     */
     /** The epoch this node routes by. */
     public long epoch() {
         return membership.epoch();
-    }
-
-    /** What this node's partition moves did so far (every shard's). */
-    public MoveStats moveStats() {
-        MoveStats sum = MoveStats.ZERO;
-        for (int s = 0; s < shards.length(); s++) {
-            CoreShard shard = shard(s);
-            sum = sum.plus(call(shard.loop, shard.node::moveStats));
-        }
-        return sum;
     }
 
     /**
@@ -518,6 +502,12 @@ public final class ClusterDriver implements KvService, NamespacedService, Cluste
         return count;
     }
 
+    /**
+     * Moves the node to a newer membership (issue: elastic membership delivers these from the
+     * metadata log): the transport starts talking to new members and stops talking to those that
+     * left, then every shard takes the new epoch and partition map, on its thread. Returns when
+     * every shard has it. Calls are serialized, so the shards take epochs in one order.
+     */
     public synchronized void applyMembership(Membership next) {
         long current = call(shard(0).loop, () -> shard(0).node.epoch());
         if (next.epoch() <= current) {

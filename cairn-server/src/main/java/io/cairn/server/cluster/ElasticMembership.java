@@ -427,7 +427,8 @@ public final class ElasticMembership implements AutoCloseable, MembershipAdmin {
         }
         ClusterDriver d = driver;
         if (d != null) {
-            MoveStats m = d.moveStats();
+            // Every shard's, taken now (or the periodic snapshot when a busy shard does not get to it).
+            MoveStats m = d.freshSnapshot().moves();
             Map<String, Object> here = new LinkedHashMap<>();
             here.put("streamsRunning", m.streamsRunning());
             here.put("bytesStreamed", m.bytesStreamed());
