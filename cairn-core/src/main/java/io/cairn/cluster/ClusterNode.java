@@ -86,6 +86,8 @@ public final class ClusterNode {
     private long epochMismatches;
     private final NodeEpochs epochs;
     private final Mover mover;
+    private final PaxosAcceptor acceptor;
+    private final Paxos paxos;
     private long newestEpochSeen;
     private long hintsReplayed;
     private long hintsKeptForPeers;
@@ -197,7 +199,10 @@ public final class ClusterNode {
         this.ids = new RequestIds(shard.firstAtLeast(Coordinator.requestIdSeed(clock)), shard.count());
         this.coordinator = new Coordinator(id, map, clock, clockMonitor, versions, transport, scheduler, local, detector, hints, ids,
                 settings.coordinator());
-        this.requests = new ClusterRequests(coordinator, clock, outcomes);
+        this.acceptor = new PaxosAcceptor(clock, local);
+        this.paxos = new Paxos(id, clock, clockMonitor, versions, transport, scheduler, detector, ids, acceptor, () -> this.membership.map(),
+                () -> this.epoch, settings.paxos());
+        this.requests = new ClusterRequests(coordinator, paxos, clock, outcomes);
         this.exchanger = new Exchanger(id, shard, this.namespaces, settings.antiEntropy(), settings.coordinator().requestTimeoutMillis(),
                 transport, scheduler, local, ids, clock, detector, ledger, () -> this.membership.map(), () -> this.epoch);
         this.epochs = epochs;
@@ -284,6 +289,16 @@ public final class ClusterNode {
         return coordinator.stats();
     }
 
+    /** What this shard's Paxos proposers did. */
+    public PaxosStats paxosStats() {
+        return paxos.stats();
+    }
+
+    /** Paxos states this shard's replica found corrupt. */
+    public long paxosCorruptStates() {
+        return acceptor.corruptStates();
+    }
+
     /** The partition map of the current membership. */
     public PartitionMap map() {
         return membership.map();
@@ -361,8 +376,29 @@ public final class ClusterNode {
         coordinator.delete(ns, key, w, done);
     }
 
+    /** A put stamped newer than the client's causal token {@code after} (see {@link WriteRequest#after}). */
+    public void put(Namespace ns, byte[] key, byte[] value, String contentType, long ttlMillis, io.cairn.clock.Version after, Quorum w,
+                    Consumer<Answer> done) {
+        coordinator.put(ns, key, value, contentType, ttlMillis, after, w, done);
+    }
+
+    /** A delete stamped newer than the client's causal token {@code after}. */
+    public void delete(Namespace ns, byte[] key, io.cairn.clock.Version after, Quorum w, Consumer<Answer> done) {
+        coordinator.delete(ns, key, after, w, done);
+    }
+
     public void get(Namespace ns, byte[] key, Quorum r, Consumer<Answer> done) {
         coordinator.get(ns, key, r, done);
+    }
+
+    /** A linearizable read (a Paxos round on the key; see {@link Paxos}). */
+    public void serialGet(Namespace ns, byte[] key, Consumer<Answer> done) {
+        paxos.read(ns, key, done);
+    }
+
+    /** A linearizable put or delete, under its condition (see {@link Paxos}). */
+    public void serialWrite(Namespace ns, Op op, Consumer<Answer> done) {
+        paxos.write(ns, op, done);
     }
 
     /**
@@ -462,7 +498,7 @@ public final class ClusterNode {
                     case REPAIR -> coordinator.onRepairResponse(from, w);
                     case HANDOFF -> onHandoffResponse(from, w);
                     case EXCHANGE_PUSH -> exchanger.onPushResponse(from, w);
-                    case READ, INSPECTION, EXCHANGE, STREAM -> throw Invariant.violated("a write response of protocol %s", w.protocol());
+                    case READ, INSPECTION, EXCHANGE, STREAM, PAXOS -> throw Invariant.violated("a write response of protocol %s", w.protocol());
                 }
             }
             case Message.ReadResponse r -> {
@@ -470,7 +506,7 @@ public final class ClusterNode {
                     case READ -> coordinator.onReadResponse(from, r);
                     case INSPECTION -> coordinator.onInspectionResponse(from, r);
                     case EXCHANGE -> exchanger.onFetchResponse(from, r);
-                    case REPLICATION, REPAIR, HANDOFF, EXCHANGE_PUSH, STREAM -> throw Invariant.violated("a read response of protocol %s", r.protocol());
+                    case REPLICATION, REPAIR, HANDOFF, EXCHANGE_PUSH, STREAM, PAXOS -> throw Invariant.violated("a read response of protocol %s", r.protocol());
                 }
             }
             case Message.TreeRequest t -> {
@@ -504,6 +540,23 @@ public final class ClusterNode {
                 }
             }
             case Message.StreamResponse r -> mover.onStreamResponse(from, r);
+            case Message.PaxosRequest r -> {
+                int partition = partitionOf(r.namespaceId(), r.key());
+                Message.Failure refused = epochRefusal(r.epoch(), partition);
+                if (refused == null && partition >= 0 && mover.dropped(partition)) {
+                    refused = new Message.Failure(ErrorCode.EPOCH_MISMATCH, "partition " + partition + " moved away from node " + id
+                            + " at epoch " + membership.map().since(partition) + "; the request is from epoch " + r.epoch());
+                }
+                if (refused == null && partition < 0) {
+                    refused = new Message.Failure(ErrorCode.MALFORMED_REQUEST, "unknown namespace " + r.namespaceId());
+                }
+                if (refused != null) {
+                    transport.send(from, Message.PaxosResponse.failed(r.phase(), r.requestId(), refused));
+                } else {
+                    acceptor.onRequest(namespaces.get(r.namespaceId()), partition, r, response -> transport.send(from, response));
+                }
+            }
+            case Message.PaxosResponse r -> paxos.onResponse(from, r);
             case Message.TreeResponse t -> exchanger.onTreeResponse(from, t);
             case Message.KeysResponse k -> exchanger.onKeysResponse(from, k);
             case Message.Ping p -> {

@@ -31,9 +31,9 @@ import java.util.function.Consumer;
  *
  * <p><b>Operations.</b> Operations on different keys run at once; operations on one key run one
  * after another in request order, so each sees the ones before it. Answers are in request order.
- * Conditional operations (If-Match, If-None-Match) are refused while N &gt; 1: a linearizable
- * compare-and-swap on replicated data needs a consensus round per key, and a read-then-write race
- * would be unsafe.
+ * Conditional operations (If-Match, If-None-Match) run as a Paxos round on their key
+ * ({@link Paxos}): linearizable compare-and-swap, whatever W the request asked for (a round needs
+ * a majority of the key's replicas).
  *
  * <p><b>Idempotency.</b> The first outcome of a request is kept as a record of the outcomes
  * namespace, replicated like data, so a retry through any coordinator finds it. Outcomes are
@@ -60,6 +60,7 @@ import java.util.function.Consumer;
  */
 final class ClusterRequests {
     private final Coordinator coordinator;
+    private final Paxos paxos;
     private final HybridClock clock;
     // Null when the node keeps no outcomes: idempotent requests are then refused.
     private final Namespace outcomes;
@@ -68,8 +69,9 @@ final class ClusterRequests {
     private long replays;
     private long unrecorded;
 
-    ClusterRequests(Coordinator coordinator, HybridClock clock, Namespace outcomes) {
+    ClusterRequests(Coordinator coordinator, Paxos paxos, HybridClock clock, Namespace outcomes) {
         this.coordinator = coordinator;
+        this.paxos = paxos;
         this.clock = clock;
         this.outcomes = outcomes;
     }
@@ -90,6 +92,13 @@ final class ClusterRequests {
         WriteOutcome.Failed refused = refusal(request, r, w);
         if (refused != null) {
             done.accept(refused);
+            return;
+        }
+        // The causal token first: every version this request's writes get is then newer than it.
+        Answer[] tokenRefusal = new Answer[1];
+        if (!coordinator.admits(request.after(), a -> tokenRefusal[0] = a)) {
+            OpResult.Failed f = (OpResult.Failed) tokenRefusal[0].result();
+            done.accept(new WriteOutcome.Failed(f.code(), f.message(), f.details()));
             return;
         }
         IdempotencyTag tag = request.idempotency();
@@ -139,17 +148,6 @@ final class ClusterRequests {
         for (Op op : request.ops()) {
             if (op instanceof Op.Apply) {
                 return new WriteOutcome.Failed(ErrorCode.MALFORMED_REQUEST, "a replica write is not a client operation");
-            }
-            boolean conditional = switch (op) {
-                case Op.Put p -> !p.condition().isNone();
-                case Op.Delete d -> !d.condition().isNone();
-                case Op.Get g -> false;
-                case Op.Apply a -> false;
-            };
-            if (conditional && n > 1) {
-                return new WriteOutcome.Failed(ErrorCode.CONDITIONAL_WRITE_UNSUPPORTED,
-                        "conditional writes (If-Match, If-None-Match) need linearizable compare-and-swap, which replicated "
-                                + "namespaces (N=" + n + ") do not offer yet; write unconditionally or use a single node");
             }
         }
         return null;
@@ -251,6 +249,8 @@ final class ClusterRequests {
             }
         };
         switch (ops.get(index)) {
+            case Op.Put p when !p.condition().isNone() -> paxos.write(ns, p, next);
+            case Op.Delete d when !d.condition().isNone() -> paxos.write(ns, d, next);
             case Op.Put p -> coordinator.put(ns, p.key(), p.value(), p.contentType(), p.ttlMillis(), w, next);
             case Op.Delete d -> coordinator.delete(ns, d.key(), w, next);
             case Op.Get g -> coordinator.get(ns, g.key(), r, next);

@@ -15,10 +15,20 @@ package io.cairn.cluster;
  * @param coordinator           the coordinator's knobs, sloppy quorum among them
  * @param antiEntropy           the exchanges' knobs
  * @param moves                 moving partitions' knobs
+ * @param paxos                 per-key Paxos's knobs (conditional writes, serial reads)
  */
 public record ClusterSettings(int replicationFactor, long heartbeatIntervalMillis, double phiThreshold,
                               long hintWindowMillis, long hintReplayIntervalMillis, int hintReplayBatch,
-                              int hintReplayRate, CoordinatorSettings coordinator, ExchangeSettings antiEntropy, MoveSettings moves) {
+                              int hintReplayRate, CoordinatorSettings coordinator, ExchangeSettings antiEntropy, MoveSettings moves,
+                              PaxosSettings paxos) {
+    /** With Paxos timeouts derived from the request timeout ({@link PaxosSettings#forRequestTimeout}). */
+    public ClusterSettings(int replicationFactor, long heartbeatIntervalMillis, double phiThreshold, long hintWindowMillis,
+                           long hintReplayIntervalMillis, int hintReplayBatch, int hintReplayRate, CoordinatorSettings coordinator,
+                           ExchangeSettings antiEntropy, MoveSettings moves) {
+        this(replicationFactor, heartbeatIntervalMillis, phiThreshold, hintWindowMillis, hintReplayIntervalMillis, hintReplayBatch,
+                hintReplayRate, coordinator, antiEntropy, moves, PaxosSettings.forRequestTimeout(coordinator.requestTimeoutMillis()));
+    }
+
     /** With the default move settings. */
     public ClusterSettings(int replicationFactor, long heartbeatIntervalMillis, double phiThreshold, long hintWindowMillis,
                            long hintReplayIntervalMillis, int hintReplayBatch, int hintReplayRate, CoordinatorSettings coordinator,
@@ -39,12 +49,17 @@ public record ClusterSettings(int replicationFactor, long heartbeatIntervalMilli
 
     public ClusterSettings withAntiEntropy(ExchangeSettings exchange) {
         return new ClusterSettings(replicationFactor, heartbeatIntervalMillis, phiThreshold, hintWindowMillis, hintReplayIntervalMillis,
-                hintReplayBatch, hintReplayRate, coordinator, exchange, moves);
+                hintReplayBatch, hintReplayRate, coordinator, exchange, moves, paxos);
     }
 
     public ClusterSettings withMoves(MoveSettings next) {
         return new ClusterSettings(replicationFactor, heartbeatIntervalMillis, phiThreshold, hintWindowMillis, hintReplayIntervalMillis,
-                hintReplayBatch, hintReplayRate, coordinator, antiEntropy, next);
+                hintReplayBatch, hintReplayRate, coordinator, antiEntropy, next, paxos);
+    }
+
+    public ClusterSettings withPaxos(PaxosSettings next) {
+        return new ClusterSettings(replicationFactor, heartbeatIntervalMillis, phiThreshold, hintWindowMillis, hintReplayIntervalMillis,
+                hintReplayBatch, hintReplayRate, coordinator, antiEntropy, moves, next);
     }
 
     public ClusterSettings {

@@ -143,7 +143,12 @@ final class Coordinator {
     }
 
     public void put(Namespace ns, byte[] key, byte[] value, String contentType, long ttlMillis, Quorum w, Consumer<Answer> done) {
-        if (refusedForClock(done)) {
+        put(ns, key, value, contentType, ttlMillis, null, w, done);
+    }
+
+    /** A put whose version must be newer than the causal token {@code after} (null: none); see {@link #admits}. */
+    public void put(Namespace ns, byte[] key, byte[] value, String contentType, long ttlMillis, Version after, Quorum w, Consumer<Answer> done) {
+        if (refusedForClock(done) || !admits(after, done)) {
             return;
         }
         versions.next(version -> {
@@ -154,7 +159,12 @@ final class Coordinator {
     }
 
     public void delete(Namespace ns, byte[] key, Quorum w, Consumer<Answer> done) {
-        if (refusedForClock(done)) {
+        delete(ns, key, null, w, done);
+    }
+
+    /** A delete whose tombstone's version must be newer than the causal token {@code after} (null: none). */
+    public void delete(Namespace ns, byte[] key, Version after, Quorum w, Consumer<Answer> done) {
+        if (refusedForClock(done) || !admits(after, done)) {
             return;
         }
         versions.next(version -> replicate(ns, key, Record.tombstone(version), w, done), failure -> ceilingFailed(failure, done));
@@ -168,6 +178,24 @@ final class Coordinator {
      */
     public void writeBack(Namespace ns, byte[] key, Record record, Quorum w, Consumer<Answer> done) {
         replicate(ns, key, record, w, done);
+    }
+
+    /**
+     * Takes a client's causal token (the version of the last write it saw): the hybrid clock moves
+     * past it, so every version issued from now on is newer. A token further ahead of this node's
+     * clock than the max clock offset is refused ({@code clock_unsafe}; nothing is written, another
+     * node may take the request): honouring it would stamp the write far in the future.
+     *
+     * @return whether the request may go on (null tokens always may); when not, {@code done} was answered
+     */
+    boolean admits(Version after, Consumer<Answer> done) {
+        if (after == null || clock.observePeer(after.timestamp())) {
+            return true;
+        }
+        stats.clockUnsafe++;
+        done.accept(Answer.failed(ErrorCode.CLOCK_UNSAFE, "the causal token " + after.token() + " is ahead of this node's clock: "
+                + clock.describe(after.timestamp()), Map.of("cause", "causal_token", "maxClockOffsetMillis", clock.maxOffsetMillis())));
+        return false;
     }
 
     /** True (the client answered {@code clock_unsafe}) while this node's clock must not issue versions. */

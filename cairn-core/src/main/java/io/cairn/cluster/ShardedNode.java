@@ -96,8 +96,29 @@ public final class ShardedNode {
         shards.get(router.ofKey(key)).delete(ns, key, w, done);
     }
 
+    public void put(Namespace ns, byte[] key, byte[] value, String contentType, long ttlMillis, io.cairn.clock.Version after, Quorum w,
+                    Consumer<Answer> done) {
+        shards.get(router.ofKey(key)).put(ns, key, value, contentType, ttlMillis, after, w, done);
+    }
+
+    public void delete(Namespace ns, byte[] key, io.cairn.clock.Version after, Quorum w, Consumer<Answer> done) {
+        shards.get(router.ofKey(key)).delete(ns, key, after, w, done);
+    }
+
     public void get(Namespace ns, byte[] key, Quorum r, Consumer<Answer> done) {
         shards.get(router.ofKey(key)).get(ns, key, r, done);
+    }
+
+    public void serialGet(Namespace ns, byte[] key, Consumer<Answer> done) {
+        shards.get(router.ofKey(key)).serialGet(ns, key, done);
+    }
+
+    public void serialWrite(Namespace ns, io.cairn.request.Op op, Consumer<Answer> done) {
+        shards.get(router.ofKey(op.key())).serialWrite(ns, op, done);
+    }
+
+    public PaxosStats paxosStats() {
+        return PaxosStats.sum(shards.stream().map(ClusterNode::paxosStats).toList());
     }
 
     public void inspect(Namespace ns, byte[] key, Consumer<List<ReplicaCopy>> done) {

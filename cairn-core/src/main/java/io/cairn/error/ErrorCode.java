@@ -68,6 +68,11 @@ public enum ErrorCode {
     INVALID_MEMBER("invalid_member", false),
     /** The metadata log has no majority (or did not answer in time): membership changes wait; data is served at the last epoch. */
     METADATA_UNAVAILABLE("metadata_unavailable", true),
+    /**
+     * A conditional write or serial read kept losing its rounds to other operations on the same key
+     * until its deadline; nothing was changed. Retry after a pause.
+     */
+    CONTENTION("contention", true),
     INTERNAL("internal_error", false);
 
     private final String code;

@@ -156,6 +156,63 @@ public sealed interface Message {
     }
 
     /**
+     * Per-key Paxos ({@link Protocol#PAXOS}), one phase of a proposer's round on one key:
+     * {@link Phase#PREPARE} (promise {@code ballot}, and send back what you accepted, what you
+     * last committed and the key's stored record; {@code record} is null), {@link Phase#PROPOSE}
+     * (accept {@code record} under {@code ballot} unless you promised a higher one) or
+     * {@link Phase#COMMIT} ({@code record} was chosen under {@code ballot}: store it and close the
+     * round). The ballot is a hybrid-clock version of the proposer, so ballots of different
+     * proposers never tie.
+     */
+    record PaxosRequest(Phase phase, long epoch, long requestId, int namespaceId, byte[] key, io.cairn.clock.Version ballot, Record record)
+            implements Message {
+        public enum Phase { PREPARE, PROPOSE, COMMIT }
+
+        public PaxosRequest {
+            Objects.requireNonNull(phase);
+            Objects.requireNonNull(ballot);
+            if ((phase == Phase.PREPARE) != (record == null)) {
+                throw new IllegalArgumentException("a " + phase + " " + (record == null ? "without" : "with") + " a record");
+            }
+        }
+    }
+
+    /**
+     * A replica's answer to a {@link PaxosRequest} of the same phase. {@code ok}: promised,
+     * accepted or committed. Refused ({@code ok} false, no error): {@code promised} is the higher
+     * ballot the replica promised. A prepare's answer also carries the accepted proposal not known
+     * committed ({@code ballot} and {@code accepted}, or neither), the ballot of the newest commit
+     * the replica applied, and the key's stored record ({@code current}, tombstones included).
+     */
+    record PaxosResponse(PaxosRequest.Phase phase, long requestId, boolean ok, io.cairn.clock.Version promised, io.cairn.clock.Version ballot,
+                         Record accepted, io.cairn.clock.Version committed, Record current, Failure error) implements Message {
+        public PaxosResponse {
+            Objects.requireNonNull(phase);
+            if (ok && error != null) {
+                throw new IllegalArgumentException("a paxos response is ok or failed, not both");
+            }
+            if ((ballot == null) != (accepted == null)) {
+                throw new IllegalArgumentException("an accepted proposal needs its ballot and its record");
+            }
+            if (phase != PaxosRequest.Phase.PREPARE && (ballot != null || committed != null || current != null)) {
+                throw new IllegalArgumentException("only a prepare's answer carries the replica's state");
+            }
+        }
+
+        public static PaxosResponse failed(PaxosRequest.Phase phase, long requestId, Failure error) {
+            return new PaxosResponse(phase, requestId, false, null, null, null, null, null, Objects.requireNonNull(error));
+        }
+
+        public static PaxosResponse refused(PaxosRequest.Phase phase, long requestId, io.cairn.clock.Version promised) {
+            return new PaxosResponse(phase, requestId, false, Objects.requireNonNull(promised), null, null, null, null, null);
+        }
+
+        public static PaxosResponse done(PaxosRequest.Phase phase, long requestId) {
+            return new PaxosResponse(phase, requestId, true, null, null, null, null, null, null);
+        }
+    }
+
+    /**
      * Why a replica did not do what was asked, typed so the coordinator can tell a corrupt copy
      * from a full disk from a refused clock, and say so to its client.
      */

@@ -38,6 +38,11 @@ import java.util.zip.CRC32C;
  *     entry:         key | u8 flags (1 tombstone, 2 corrupt) | i64 version | u16 version node | i64 expiry | i64 hash | i32 value bytes
  *  14 StreamRequest: i64 epoch | i64 request id | i32 namespace id | u16 partition | after key or null | i32 max bytes (at least 1)
  *  15 StreamResponse: i64 request id | i32 count (-1: failed) | (key | record) * count | u8 done | i32 CRC32C of the entries | failure
+ *  16 PaxosRequest:  u8 phase (0 prepare, 1 propose, 2 commit) | i64 epoch | i64 request id | i32 namespace id | key | ballot
+ *                    | record or null (exactly when not a prepare)
+ *  17 PaxosResponse: u8 phase | i64 request id | u8 ok | promised | accepted ballot | accepted record or null | committed
+ *                    | current record or null (records checksummed over an empty key) | failure
+ *     ballot:        i64 timestamp | u16 node id (1..65535); where optional, u8 present (0 or 1) first
  * </pre>
  * A tree response holds 1 hash (the root), 65 (root and branches) or a multiple of 64 (segments of
  * up to 64 branches); a tree request names branches exactly at level 2; branches are 0..63 and
@@ -76,6 +81,8 @@ public final class MessageCodec {
     private static final byte KEYS_RESPONSE = 13;
     private static final byte STREAM_REQUEST = 14;
     private static final byte STREAM_RESPONSE = 15;
+    private static final byte PAXOS_REQUEST = 16;
+    private static final byte PAXOS_RESPONSE = 17;
     private static final int FLAG_TOMBSTONE = 1;
     private static final int FLAG_CORRUPT = 2;
     /** The largest node id (ids are 1..65535, see {@code Member}). */
@@ -205,6 +212,29 @@ public final class MessageCodec {
                 CRC32C crc = new CRC32C();
                 crc.update(out.array(), from, out.position() - from);
                 yield out.put((byte) (r.done() ? 1 : 0)).putInt((int) crc.getValue()).put(failure).array();
+            }
+            case Message.PaxosRequest r -> {
+                checkEpoch(r.epoch());
+                checkKey(r.key());
+                byte[] record = r.record() == null ? null : RecordCodec.encode(r.key(), r.record());
+                ByteBuffer out = alloc(1 + 1 + 8 + 8 + 4 + 4 + r.key().length + 10 + 4 + len(record)).put(PAXOS_REQUEST)
+                        .put((byte) r.phase().ordinal()).putLong(r.epoch()).putLong(r.requestId()).putInt(r.namespaceId())
+                        .putInt(r.key().length).put(r.key());
+                putBallot(out, r.ballot());
+                yield out.putInt(record == null ? -1 : record.length).put(orEmpty(record)).array();
+            }
+            case Message.PaxosResponse r -> {
+                byte[] accepted = r.accepted() == null ? null : RecordCodec.encode(new byte[0], r.accepted());
+                byte[] current = r.current() == null ? null : RecordCodec.encode(new byte[0], r.current());
+                byte[] failure = failure(r.error());
+                int ballots = ballotBytes(r.promised()) + ballotBytes(r.ballot()) + ballotBytes(r.committed());
+                ByteBuffer out = alloc(1 + 1 + 8 + 1 + ballots + 4 + len(accepted) + 4 + len(current) + failure.length).put(PAXOS_RESPONSE)
+                        .put((byte) r.phase().ordinal()).putLong(r.requestId()).put((byte) (r.ok() ? 1 : 0));
+                putOptionalBallot(out, r.promised());
+                putOptionalBallot(out, r.ballot());
+                out.putInt(accepted == null ? -1 : accepted.length).put(orEmpty(accepted));
+                putOptionalBallot(out, r.committed());
+                yield out.putInt(current == null ? -1 : current.length).put(orEmpty(current)).put(failure).array();
             }
             case Message.Ping p -> {
                 Invariant.check(p.sentAtMillis() >= 0, "ping clock reading %d is negative", p.sentAtMillis());
@@ -396,6 +426,39 @@ public final class MessageCodec {
                     }
                     yield new Message.StreamResponse(id, entries, done == 1, failure);
                 }
+                case PAXOS_REQUEST -> {
+                    Message.PaxosRequest.Phase phase = phase(in);
+                    long epoch = epoch(in);
+                    long id = in.getLong();
+                    int ns = in.getInt();
+                    byte[] key = key(in);
+                    io.cairn.clock.Version ballot = ballot(in);
+                    byte[] record = nullableBytes(in);
+                    if ((phase == Message.PaxosRequest.Phase.PREPARE) != (record == null)) {
+                        throw new CorruptRecordException("a paxos " + phase + (record == null ? " without" : " with") + " a record");
+                    }
+                    yield new Message.PaxosRequest(phase, epoch, id, ns, key, ballot, record == null ? null : record(key, record));
+                }
+                case PAXOS_RESPONSE -> {
+                    Message.PaxosRequest.Phase phase = phase(in);
+                    long id = in.getLong();
+                    byte ok = in.get();
+                    if (ok != 0 && ok != 1) {
+                        throw new CorruptRecordException("ok flag " + ok + " is neither 0 nor 1");
+                    }
+                    io.cairn.clock.Version promised = optionalBallot(in);
+                    io.cairn.clock.Version ballot = optionalBallot(in);
+                    byte[] accepted = nullableBytes(in);
+                    io.cairn.clock.Version committed = optionalBallot(in);
+                    byte[] current = nullableBytes(in);
+                    Message.Failure failure = failure(in);
+                    if ((ballot == null) != (accepted == null) || (ok == 1 && failure != null)
+                            || (phase != Message.PaxosRequest.Phase.PREPARE && (ballot != null || committed != null || current != null))) {
+                        throw new CorruptRecordException("an inconsistent paxos " + phase + " response");
+                    }
+                    yield new Message.PaxosResponse(phase, id, ok == 1, promised, ballot, accepted == null ? null : record(new byte[0], accepted),
+                            committed, current == null ? null : record(new byte[0], current), failure);
+                }
                 case PING -> new Message.Ping(epoch(in), in.getLong(), clockReading(in));
                 case PONG -> new Message.Pong(in.getLong(), clockReading(in), clockReading(in));
                 default -> throw new CorruptRecordException("unknown message type " + type);
@@ -463,6 +526,47 @@ public final class MessageCodec {
             throw new CorruptRecordException("listing entry version " + timestamp + "@" + node + ", expiry " + expires);
         }
         return new KeyVersion(key, new Version(timestamp, node), (flags & FLAG_TOMBSTONE) != 0, expires, hash, valueBytes);
+    }
+
+    private static void putBallot(ByteBuffer out, io.cairn.clock.Version ballot) {
+        Invariant.check(ballot.nodeId() >= 1 && ballot.nodeId() <= MAX_NODE_ID, "ballot %s names no node", ballot);
+        out.putLong(ballot.timestamp()).putShort((short) ballot.nodeId());
+    }
+
+    private static int ballotBytes(io.cairn.clock.Version ballot) {
+        return ballot == null ? 1 : 1 + 8 + 2;
+    }
+
+    private static void putOptionalBallot(ByteBuffer out, io.cairn.clock.Version ballot) {
+        out.put((byte) (ballot == null ? 0 : 1));
+        if (ballot != null) {
+            putBallot(out, ballot);
+        }
+    }
+
+    private static io.cairn.clock.Version ballot(ByteBuffer in) {
+        long timestamp = in.getLong();
+        int node = Short.toUnsignedInt(in.getShort());
+        if (timestamp < 0 || node == 0) {
+            throw new CorruptRecordException("ballot " + timestamp + "@" + node);
+        }
+        return new io.cairn.clock.Version(timestamp, node);
+    }
+
+    private static io.cairn.clock.Version optionalBallot(ByteBuffer in) {
+        byte present = in.get();
+        if (present != 0 && present != 1) {
+            throw new CorruptRecordException("ballot presence flag " + present);
+        }
+        return present == 1 ? ballot(in) : null;
+    }
+
+    private static Message.PaxosRequest.Phase phase(ByteBuffer in) {
+        int phase = Byte.toUnsignedInt(in.get());
+        if (phase >= Message.PaxosRequest.Phase.values().length) {
+            throw new CorruptRecordException("paxos phase " + phase);
+        }
+        return Message.PaxosRequest.Phase.values()[phase];
     }
 
     private static void checkEpoch(long epoch) {

@@ -33,7 +33,12 @@ public enum Protocol {
      * Moving a partition: an incoming replica fetching it chunk by chunk from its owners
      * ({@link Message.StreamRequest}, {@link Message.StreamResponse}); never in a write or read message.
      */
-    STREAM(8);
+    STREAM(8),
+    /**
+     * Per-key Paxos: a proposer's prepare, propose and commit ({@link Message.PaxosRequest},
+     * {@link Message.PaxosResponse}); never in a write or read message.
+     */
+    PAXOS(9);
 
     private final int wire;
 
@@ -56,9 +61,9 @@ public enum Protocol {
         return null;
     }
 
-    /** Whether this protocol travels in write and read messages (every one but {@link #STREAM}). */
+    /** Whether this protocol travels in write and read messages (every one but {@link #STREAM} and {@link #PAXOS}). */
     public boolean recordMessages() {
-        return this != STREAM;
+        return this != STREAM && this != PAXOS;
     }
 
     /** Whether requests of this protocol are writes of a record (else reads of one). */

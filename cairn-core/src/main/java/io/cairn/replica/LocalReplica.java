@@ -530,6 +530,8 @@ public final class LocalReplica {
     public boolean dropPartition(Namespace ns, int partition, int maxRecords) {
         List<StorageEngine.Entry> chunk = engine.scan(Keyspace.partitionStart(ns.id(), partition), Keyspace.partitionEnd(ns.id(), partition), maxRecords);
         if (chunk.isEmpty()) {
+            // The records are gone: the partition's Paxos states go with them.
+            engine.write(new WriteBatch().deleteRange(Keyspace.paxosStart(ns.id(), partition), Keyspace.paxosEnd(ns.id(), partition)), Durability.ASYNC);
             return false;
         }
         List<TreeChange> changes = new ArrayList<>();

@@ -6,13 +6,23 @@ import java.util.List;
 /**
  * A unit of work for the write path: one put or delete, or a batch, in one namespace, optionally
  * guarded by an idempotency key. Its operations apply in order; each sees the earlier ones.
+ *
+ * <p>{@code after}, when not null, is the client's causal token: the version of the last write it
+ * saw (an ETag). Every version the request's writes get is newer than it, or the request is
+ * refused ({@code clock_unsafe}, when the token is further ahead of the coordinator's clock than
+ * the max clock offset): a client's later write never loses to its earlier one by last-writer-wins,
+ * whatever coordinators the two went through.
  */
-public record WriteRequest(Namespace namespace, List<Op> ops, IdempotencyTag idempotency) {
+public record WriteRequest(Namespace namespace, List<Op> ops, IdempotencyTag idempotency, io.cairn.clock.Version after) {
     public WriteRequest {
         ops = List.copyOf(ops);
         if (ops.isEmpty()) {
             throw new IllegalArgumentException("a write request needs at least one operation");
         }
+    }
+
+    public WriteRequest(Namespace namespace, List<Op> ops, IdempotencyTag idempotency) {
+        this(namespace, ops, idempotency, null);
     }
 
     public static WriteRequest of(Namespace namespace, Op op) {

@@ -13,6 +13,7 @@ import java.util.Arrays;
  *   'i' | namespace id (u32) | idempotency key (UTF-8)        a stored request outcome
  *   'm' | name (ASCII)                                        node metadata
  *   'q' | storage key                                         a quarantined corrupt record's bytes
+ *   'p' | namespace id (u32) | partition (u16) | user key     a key's Paxos state (promise, accepted proposal, last commit)
  * </pre>
  * All integers are big-endian so that byte order is numeric order: a partition is one contiguous
  * range, and the expiry index is sorted by due time.
@@ -23,6 +24,7 @@ public final class Keyspace {
     public static final byte IDEMPOTENCY = 'i';
     public static final byte META = 'm';
     public static final byte QUARANTINE = 'q';
+    public static final byte PAXOS = 'p';
     static final int DATA_HEADER = 1 + 4 + 2;
 
     private Keyspace() {}
@@ -110,6 +112,25 @@ public final class Keyspace {
 
     public static byte[] idempotencyEnd() {
         return new byte[] {IDEMPOTENCY + 1};
+    }
+
+    /** Where a key's Paxos state lives: laid out like its record, so a partition's states are one range. */
+    public static byte[] paxos(int namespaceId, int partition, byte[] userKey) {
+        return ByteBuffer.allocate(DATA_HEADER + userKey.length)
+                .put(PAXOS).putInt(namespaceId).putShort((short) partition).put(userKey).array();
+    }
+
+    /** The first key of a partition's Paxos states. */
+    public static byte[] paxosStart(int namespaceId, int partition) {
+        return ByteBuffer.allocate(DATA_HEADER).put(PAXOS).putInt(namespaceId).putShort((short) partition).array();
+    }
+
+    /** The first key after a partition's Paxos states. */
+    public static byte[] paxosEnd(int namespaceId, int partition) {
+        if (partition == 0xFFFF) {
+            return ByteBuffer.allocate(1 + 4).put(PAXOS).putInt(namespaceId + 1).array();
+        }
+        return paxosStart(namespaceId, partition + 1);
     }
 
     public static byte[] meta(String name) {

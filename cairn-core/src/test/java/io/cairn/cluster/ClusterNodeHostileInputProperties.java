@@ -70,6 +70,9 @@ class ClusterNodeHostileInputProperties {
                     case 0 -> node.put(ns, gen.pick(keys), gen.bytes(8), null, Op.NO_TTL, gen.pick(Quorum.ONE, Quorum.MAJORITY, Quorum.ALL),
                             answers::add);
                     case 1 -> node.get(ns, gen.pick(keys), gen.pick(Quorum.ONE, Quorum.MAJORITY, Quorum.ALL), answers::add);
+                    case 4 -> node.serialWrite(ns, new Op.Put(gen.pick(keys), gen.bytes(8), null, Op.NO_TTL,
+                            gen.chance(0.5) ? io.cairn.request.Condition.ifAbsent() : io.cairn.request.Condition.NONE), answers::add);
+                    case 5 -> node.serialGet(ns, gen.pick(keys), answers::add);
                     case 2 -> scheduler.runFor(gen.between(0L, 300L));
                     case 3 -> wall.advance(gen.between(-50L, 50L));
                     default -> {
@@ -100,7 +103,25 @@ class ClusterNodeHostileInputProperties {
         long id = !sent.isEmpty() && gen.chance(0.7) ? requestId(gen.pick(sent)) : gen.anyLong();
         int namespace = gen.pick(Namespace.DEFAULT_ID, Namespace.DEFAULT_ID, 2, (int) gen.anyLong());
         byte[] key = gen.chance(0.8) ? gen.pick(keys) : gen.bytes(1, 2_000);
-        return switch (gen.between(0, 11)) {
+        return switch (gen.between(0, 13)) {
+            case 12 -> {
+                Message.PaxosRequest.Phase phase = gen.pick(Message.PaxosRequest.Phase.values());
+                Record r = record(gen, now);
+                Version ballot = gen.chance(0.5) ? r.version() : record(gen, now).version();
+                yield new Message.PaxosRequest(phase, Message.FIRST_EPOCH, id, namespace, key, ballot, phase == Message.PaxosRequest.Phase.PREPARE ? null : r);
+            }
+            case 13 -> {
+                Message.PaxosRequest.Phase phase = gen.pick(Message.PaxosRequest.Phase.values());
+                if (gen.chance(0.3)) {
+                    yield Message.PaxosResponse.refused(phase, id, record(gen, now).version());
+                }
+                if (phase != Message.PaxosRequest.Phase.PREPARE) {
+                    yield Message.PaxosResponse.done(phase, id);
+                }
+                Record accepted = gen.chance(0.5) ? record(gen, now) : null;
+                yield new Message.PaxosResponse(phase, id, true, record(gen, now).version(), accepted == null ? null : accepted.version(), accepted,
+                        gen.chance(0.5) ? record(gen, now).version() : null, gen.chance(0.5) ? record(gen, now) : null, null);
+            }
             case 11 -> gen.chance(0.5)
                     ? new Message.StreamRequest(Message.FIRST_EPOCH, id, namespace, gen.between(0, 300), gen.chance(0.5) ? null : key,
                             gen.between(1, Integer.MAX_VALUE))
@@ -182,6 +203,8 @@ class ClusterNodeHostileInputProperties {
             case Message.ReadRequest r -> r.requestId();
             case Message.WriteResponse w -> w.requestId();
             case Message.ReadResponse r -> r.requestId();
+            case Message.PaxosRequest r -> r.requestId();
+            case Message.PaxosResponse r -> r.requestId();
             case Message.Ping p -> p.sequence();
             case Message.Pong p -> p.sequence();
         };

@@ -201,7 +201,27 @@ class MessageCodecProperties {
     private static Message message(Gen gen) {
         long id = gen.anyLong();
         byte[] key = gen.bytes(1, 40);
-        return switch (gen.between(0, 10)) {
+        return switch (gen.between(0, 12)) {
+            case 11 -> {
+                Message.PaxosRequest.Phase phase = gen.pick(Message.PaxosRequest.Phase.values());
+                yield new Message.PaxosRequest(phase, gen.between(1L, Long.MAX_VALUE), id, (int) gen.anyLong(), key, ballot(gen),
+                        phase == Message.PaxosRequest.Phase.PREPARE ? null : record(gen));
+            }
+            case 12 -> {
+                Message.PaxosRequest.Phase phase = gen.pick(Message.PaxosRequest.Phase.values());
+                if (gen.chance(0.2)) {
+                    yield Message.PaxosResponse.failed(phase, id, failure(gen));
+                }
+                if (gen.chance(0.3)) {
+                    yield Message.PaxosResponse.refused(phase, id, ballot(gen));
+                }
+                if (phase != Message.PaxosRequest.Phase.PREPARE) {
+                    yield Message.PaxosResponse.done(phase, id);
+                }
+                boolean accepted = gen.chance(0.5);
+                yield new Message.PaxosResponse(phase, id, true, ballot(gen), accepted ? ballot(gen) : null, accepted ? record(gen) : null,
+                        gen.chance(0.5) ? ballot(gen) : null, gen.chance(0.5) ? record(gen) : null, null);
+            }
             case 7 -> gen.chance(0.5) ? new Message.TreeRequest(gen.between(1L, Long.MAX_VALUE), id, (int) gen.anyLong(), gen.between(0, 0xFFFF),
                     gen.pick(Message.TreeRequest.Level.ROOT, Message.TreeRequest.Level.BRANCHES), new int[0])
                     : new Message.TreeRequest(gen.between(1L, Long.MAX_VALUE), id, (int) gen.anyLong(), gen.between(0, 0xFFFF),
@@ -249,6 +269,10 @@ class MessageCodecProperties {
             out[i] = gen.anyLong();
         }
         return out;
+    }
+
+    private static Version ballot(Gen gen) {
+        return new Version(gen.between(0L, Long.MAX_VALUE), gen.between(1, 65_535));
     }
 
     private static Record record(Gen gen) {

@@ -27,7 +27,7 @@ class CoreApiTest {
 
     /** What the server may use of {@code io.cairn.cluster}. */
     static final Set<String> CLUSTER_API = Set.of("ClusterNode", "ClusterSettings", "CoordinatorSettings", "CoordinatorStats",
-            "ExchangeSettings", "ExchangeStatus", "ExchangeStatus$Partition", "ExchangeStatus$Totals", "HintBacklog", "MoveSettings", "MoveStats", "NodeEpochs", "Proposer", "ReplicaCopy", "Scheduler", "Scheduler$Cancellable", "Shard", "ShardRouter", "Transport");
+            "ExchangeSettings", "ExchangeStatus", "ExchangeStatus$Partition", "ExchangeStatus$Totals", "HintBacklog", "MoveSettings", "MoveStats", "NodeEpochs", "PaxosSettings", "PaxosStats", "Proposer", "ReplicaCopy", "Scheduler", "Scheduler$Cancellable", "Shard", "ShardRouter", "Transport");
 
     static final ArchRule SERVER_USES_THE_CLUSTER_API = noClasses().that().resideInAPackage("io.cairn.server..")
             .should().dependOnClassesThat(new DescribedPredicate<JavaClass>("are cluster core internals") {

@@ -132,6 +132,12 @@ final class Invariants {
                 checkStamp(r, "a hint stored by " + n);
                 observe(r, "a hint stored by " + n);
             }
+            for (io.cairn.storage.StorageEngine.Entry e : n.disk.takePaxosWritten()) {
+                io.cairn.paxos.PaxosState state = io.cairn.paxos.PaxosState.decode(io.cairn.storage.Keyspace.userKeyOf(e.key()), e.value());
+                if (state.accepted() != null) {
+                    observe(state.accepted(), "a paxos proposal accepted by " + n);
+                }
+            }
         }
     }
 

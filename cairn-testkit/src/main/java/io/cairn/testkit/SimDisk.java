@@ -17,6 +17,7 @@ final class SimDisk implements StorageEngine {
     /** The keyspace byte of hints (see HintStore). */
     private static final byte HINT_KEYSPACE = 'h';
     private final List<byte[]> hintsWritten = new ArrayList<>();
+    private final List<Entry> paxosWritten = new ArrayList<>();
     private long writes;
 
     @Override
@@ -32,6 +33,9 @@ final class SimDisk implements StorageEngine {
             if (m instanceof WriteBatch.Put p && p.key().length > 0 && p.key()[0] == HINT_KEYSPACE) {
                 hintsWritten.add(p.value());
             }
+            if (m instanceof WriteBatch.Put p && p.key().length > 0 && p.key()[0] == io.cairn.storage.Keyspace.PAXOS) {
+                paxosWritten.add(new Entry(p.key(), p.value()));
+            }
         }
     }
 
@@ -39,6 +43,13 @@ final class SimDisk implements StorageEngine {
     List<byte[]> takeHintsWritten() {
         List<byte[]> out = List.copyOf(hintsWritten);
         hintsWritten.clear();
+        return out;
+    }
+
+    /** Paxos states stored since the last call: an accepted proposal carries a version its proposer issued. */
+    List<Entry> takePaxosWritten() {
+        List<Entry> out = List.copyOf(paxosWritten);
+        paxosWritten.clear();
         return out;
     }
 

@@ -64,6 +64,15 @@ final class SimNetwork {
             case Message.WriteRequest w -> invariants.observe(w.record(), "a write request from " + from);
             case Message.HintedWrite h -> invariants.observe(h.record(), "a hinted write from " + from);
             case Message.ReadResponse r when r.record() != null -> invariants.observe(r.record(), "a read response from " + from);
+            case Message.PaxosRequest r when r.record() != null -> invariants.observe(r.record(), "a paxos " + r.phase() + " from " + from);
+            case Message.PaxosResponse r -> {
+                if (r.accepted() != null) {
+                    invariants.observe(r.accepted(), "a paxos promise from " + from);
+                }
+                if (r.current() != null) {
+                    invariants.observe(r.current(), "a paxos promise from " + from);
+                }
+            }
             default -> { }
         }
         counters.add("messages");
@@ -241,6 +250,12 @@ final class SimNetwork {
                     + (r.after() == null ? " from the start" : " after " + str(r.after()));
             case Message.StreamResponse r -> "StreamResponse#" + r.requestId() + (r.error() != null ? " error " + r.error()
                     : " " + r.entries().size() + " records" + (r.done() ? " (done)" : ""));
+            case Message.PaxosRequest r -> "Paxos" + r.phase() + "#" + r.requestId() + " " + str(r.key()) + " ballot " + r.ballot()
+                    + (r.record() == null ? "" : " " + r.record());
+            case Message.PaxosResponse r -> "Paxos" + r.phase() + "Response#" + r.requestId() + (r.error() != null ? " error " + r.error()
+                    : r.ok() ? " ok" + (r.ballot() != null ? " accepted " + r.ballot() + " " + r.accepted() : "")
+                    + (r.committed() != null ? " committed " + r.committed() : "") + (r.current() != null ? " current " + r.current() : "")
+                    : " refused, promised " + r.promised());
             case Message.Ping p -> "Ping " + p.sequence() + " at " + p.sentAtMillis();
             case Message.Pong p -> "Pong " + p.sequence() + " at " + p.sentAtMillis() + " for " + p.pingSentAtMillis();
         };

@@ -100,6 +100,8 @@ public final class Simulation {
     static final long EPOCH_MILLIS = 1_700_000_000_000L;
     /** The node that the canaries break. */
     static final int CANARY_NODE = 1;
+    /** Clients of the compare-and-swap workload ({@link CasWorkload}). */
+    static final int CAS_CLIENTS = 4;
     private static final long MAX_STEPS = 10_000_000;
     private static final int FINAL_READ_ATTEMPTS = 5;
     private static final long HEAL_WINDOW_MILLIS = 5_000;
@@ -139,6 +141,9 @@ public final class Simulation {
         final String ownKey;
         int sequence;
         int idempotentSequence;
+        // The causal token a client library would carry: the newest version its own key was
+        // acknowledged at. Every write of its own key passes it, so the next write is stamped above.
+        Version ownToken;
         // The client's latest idempotent request, which its next idempotent turn may retry.
         IdempotentRequest lastIdempotent;
 
@@ -158,6 +163,8 @@ public final class Simulation {
     private final Namespace namespace;
     private final Namespace outcomes;
     private final TokenWorkload tokens;
+    // Null in canary runs whose breakage is elsewhere.
+    private final CasWorkload cas;
     // Value → the versions at which replicas were asked to store it, for idempotent puts' keys.
     private final Map<String, Set<Version>> idempotentApplies = new TreeMap<>();
     private final List<Member> members = new ArrayList<>();
@@ -267,6 +274,17 @@ public final class Simulation {
             request.accept(n);
             return true;
         }, counters, violations::add);
+        boolean casRun = config.canary() == SimulationConfig.Canary.NONE || config.canary() == SimulationConfig.Canary.SKIP_PREPARE_READ;
+        this.cas = !casRun ? null : new CasWorkload(config.seed(), loop, namespace, CAS_CLIENTS, (r, request) -> {
+            boolean aimAtCanary = config.canary() != SimulationConfig.Canary.NONE && r.nextBoolean();
+            SimNode n = aimAtCanary ? nodes[CANARY_NODE - 1] : nodes[r.nextInt(nodes.length)];
+            if (!n.up) {
+                return false;
+            }
+            touched.add(n);
+            request.accept(n);
+            return true;
+        }, counters, trace);
     }
 
     /** A turn of the token workload while clients run; canary runs leave it out (their breakage is elsewhere). */
@@ -305,7 +323,13 @@ public final class Simulation {
             if (config.canary() == SimulationConfig.Canary.NONE) {
                 loop.schedule(0, -1, 0, this::tokenTurn);
             }
+            if (cas != null) {
+                cas.start();
+            }
             run(knobs.workloadMillis(), () -> false);
+            if (cas != null) {
+                cas.stop();
+            }
             heal();
             finals = finalReads();
         } catch (SimulationFailure f) {
@@ -318,7 +342,15 @@ public final class Simulation {
             violations.addAll(checker.convergence(finals));
             violations.addAll(checker.integrity());
             violations.addAll(new IdempotencyChecker(history, idempotentApplies).check(loop.now()));
-            counters.put("versionInversions", checker.versionInversions());
+            if (cas != null) {
+                violations.addAll(cas.check(loop.now()));
+            }
+            long inversions = checker.versionInversions();
+            counters.put("versionInversions", inversions);
+            if (inversions > 0) {
+                violations.add(new Violation(Violation.Kind.CAUSALITY, loop.now(), inversions + " acknowledged writes of a single-writer key "
+                        + "were stamped below an earlier acknowledged write of the same client, although each carried the client's causal token"));
+            }
         }
         collectCounters();
         trace.line(loop.now(), () -> "end: " + counters + (violations.isEmpty() ? "" : " VIOLATIONS " + violations));
@@ -383,6 +415,11 @@ public final class Simulation {
         n.replica = new LocalReplica(n.disk, n.hlc, n.durability, knobs.purgeGraceMillis(), Limits.DEFAULTS,
                 new ReplicaAntiEntropy(true, gate, PURGE_RECHECK_MILLIS));
         Transport transport = (to, m) -> {
+            if (config.canary() == SimulationConfig.Canary.SKIP_PREPARE_READ && to == CANARY_NODE && m instanceof Message.PaxosResponse r
+                    && r.phase() == Message.PaxosRequest.Phase.PREPARE && r.ok()) {
+                // The canary's proposer hears the promise and nothing it carries.
+                m = new Message.PaxosResponse(r.phase(), r.requestId(), true, r.promised(), null, null, null, null, null);
+            }
             if (config.canary() == SimulationConfig.Canary.STREAM_NOTHING && m instanceof Message.StreamRequest r) {
                 // The canary's owners stream nothing: the answer comes back at once, empty and done.
                 loop.schedule(1, n.id - 1, incarnation, () -> n.cluster.onMessage(to, new Message.StreamResponse(r.requestId(), List.of(), true, null)));
@@ -725,7 +762,7 @@ public final class Simulation {
             coordinator = nodes[random.nextInt(nodes.length)];
         }
         byte[] value = kind == Operation.Kind.PUT ? bytes(key + "/c" + c.id + "/" + c.sequence++) : null;
-        issue(c.id, kind, key, value, quorum, coordinator);
+        issue(c.id, kind, key, value, quorum, coordinator, key.equals(c.ownKey) ? c.ownToken : null);
     }
 
     /**
@@ -934,6 +971,11 @@ public final class Simulation {
     }
 
     private Operation issue(int client, Operation.Kind kind, String key, byte[] value, Quorum quorum, SimNode coordinator) {
+        return issue(client, kind, key, value, quorum, coordinator, null);
+    }
+
+    /** @param after the client's causal token for a write (null: none) */
+    private Operation issue(int client, Operation.Kind kind, String key, byte[] value, Quorum quorum, SimNode coordinator, Version after) {
         Operation op = history.add(new Operation(nextOperationId++, client, kind, key, value, quorum,
                 quorum.resolve(knobs.replicationFactor()), coordinator.id, loop.now(), loop.steps()));
         if (client >= 0) {
@@ -961,8 +1003,8 @@ public final class Simulation {
         Quorum w = weakened ? Quorum.ONE : quorum;
         byte[] k = bytes(key);
         switch (kind) {
-            case PUT -> coordinator.cluster.put(namespace, k, value, CONTENT_TYPE, Op.NO_TTL, w, weakened ? lieAboutAcks(op, done) : done);
-            case DELETE -> coordinator.cluster.delete(namespace, k, w, weakened ? lieAboutAcks(op, done) : done);
+            case PUT -> coordinator.cluster.put(namespace, k, value, CONTENT_TYPE, Op.NO_TTL, after, w, weakened ? lieAboutAcks(op, done) : done);
+            case DELETE -> coordinator.cluster.delete(namespace, k, after, w, weakened ? lieAboutAcks(op, done) : done);
             case GET -> coordinator.cluster.get(namespace, k, quorum, done);
         }
         if (client >= 0 && buggify.fires(FaultPoint.CRASH_MID_REQUEST)) {
@@ -1017,6 +1059,12 @@ public final class Simulation {
                 op.error = f.code().code() + ": " + f.message();
             }
             default -> throw new SimulationFailure(new Violation(Violation.Kind.INVARIANT, loop.now(), op + " answered " + r));
+        }
+        if (op.acknowledged() && op.client >= 0 && op.key.equals(clients[op.client].ownKey)) {
+            Client c = clients[op.client];
+            if (c.ownToken == null || op.version.isNewerThan(c.ownToken)) {
+                c.ownToken = op.version;
+            }
         }
         if (op.acknowledged()) {
             if (op.acks < op.quorumSize) {

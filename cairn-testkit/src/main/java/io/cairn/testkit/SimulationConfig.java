@@ -40,7 +40,12 @@ public record SimulationConfig(long seed, Scale scale, Canary canary, boolean ve
         /** Every node purges tombstones by time alone (no purge rule), with a short grace and lost hints. */
         PURGE_BY_TIME,
         /** Membership-change runs: every stream request is answered "nothing, done", so incoming replicas take over empty. */
-        STREAM_NOTHING
+        STREAM_NOTHING,
+        /**
+         * Node 1's Paxos proposer never sees what its peers' promises carry (their accepted
+         * proposals, commits and stored records): it decides conditions on its own replica's state.
+         */
+        SKIP_PREPARE_READ
     }
 
     public static SimulationConfig of(long seed) {

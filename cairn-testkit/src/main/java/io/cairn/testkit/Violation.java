@@ -43,6 +43,13 @@ public record Violation(Kind kind, long timeMillis, String message) {
          * acknowledged (and before any revocation was asked) did not find it.
          */
         AUTH,
+        /**
+         * The conditional writes and serial reads of a key (per-key Paxos) are not linearizable: no
+         * order of them respects real time and a register's rules.
+         */
+        LINEARIZABILITY,
+        /** A client's later write was stamped below its earlier one although it carried its causal token. */
+        CAUSALITY,
         /** Core code threw where it must not. */
         EXCEPTION
     }

@@ -97,6 +97,15 @@ class CanarySimulation {
         assertThat(found).doesNotContainKeys(Violation.Kind.EXCEPTION, Violation.Kind.CLOCK);
     }
 
+    @Test
+    void aPaxosProposerThatSkipsThePrepareReadIsCaughtByTheLinearizabilityChecker() {
+        Map<Violation.Kind, Integer> found = runAll(SimulationConfig.Canary.SKIP_PREPARE_READ);
+        assertThat(found.getOrDefault(Violation.Kind.LINEARIZABILITY, 0))
+                .as("seeds in which compare-and-swap was caught not linearizable, of %d: %s", SEEDS, found)
+                .isPositive();
+        assertNoFalseAlarms(found);
+    }
+
     /** The canaries break one thing each: the checks for everything else must stay quiet. */
     private static void assertNoFalseAlarms(Map<Violation.Kind, Integer> found) {
         assertThat(found).doesNotContainKeys(Violation.Kind.INVARIANT, Violation.Kind.EXCEPTION, Violation.Kind.INTEGRITY,

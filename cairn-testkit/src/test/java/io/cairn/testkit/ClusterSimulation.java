@@ -49,7 +49,7 @@ class ClusterSimulation {
                     "hints.stored", "hints.replayed", "readRepairs", "ops.written", "ops.deleted", "ops.found", "ops.not_found",
                     "ops.unknown", "ops.failed", "fault.CRASH_MID_REQUEST", "fault.CRASH_AFTER_ACK", "fault.CRASH_LOSES_SENDS",
                     "fault.QUICK_RESTART", "fault.ONE_WAY_PARTITION", "fault.MESSAGE_LONG_DELAY", "fault.SLOW_DISK",
-                    "fault.WRITE_REFUSED", "fault.READ_ERROR", "fault.BURST", "versionInversions",
+                    "fault.WRITE_REFUSED", "fault.READ_ERROR", "fault.BURST", "cas.written", "cas.read", "cas.conditionFailed", "cas.unknown", "cas.keysLinearizable",
                     "sloppySeeds", "hints.toFallbacks", "hints.keptForPeers", "ops.fallbackAcknowledged",
                     "clockOutliers", "fault.HOSTILE_RECORD", "messages.forged", "clock.refusals", "coordinator.clockUnsafe",
                     "clockUnsafe.peer_offsets", "clockUnsafe.ahead_of_wall_clock", "clockUnsafe.wall_clock_went_back",

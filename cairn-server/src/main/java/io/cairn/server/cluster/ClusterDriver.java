@@ -4,6 +4,7 @@ import io.cairn.clock.HybridClock;
 import io.cairn.cluster.ClusterNode;
 import io.cairn.cluster.MoveSettings;
 import io.cairn.cluster.MoveStats;
+import io.cairn.cluster.PaxosStats;
 import io.cairn.cluster.NodeEpochs;
 import io.cairn.cluster.Proposer;
 import io.cairn.antientropy.PurgeLedger;
@@ -173,7 +174,8 @@ public final class ClusterDriver implements KvService, NamespacedService, Cluste
                     node.hintsStored(), node.hintsReplayed(), node.hintsDropped(), node.hintsFailed(), stats.readRepairs(),
                     stats.quorumFailures(), stats.outcomeUnknown(), stats.fallbackHints(), requests.inFlight(),
                     node.idempotencyReplays(), node.idempotencyUnrecorded(),
-                    RepairSummary.of(node.exchangeStatus(), node.exchangeTotals(), node.repairsPending()), node.moveStats());
+                    RepairSummary.of(node.exchangeStatus(), node.exchangeTotals(), node.repairsPending()), node.moveStats(),
+                    PaxosStats.sum(List.of(node.paxosStats())));
         }
     }
 
@@ -187,7 +189,7 @@ public final class ClusterDriver implements KvService, NamespacedService, Cluste
     public record Snapshot(long takenAtMillis, Map<Integer, HintBacklog> hints, Map<Integer, Boolean> alive, Map<Integer, Boolean> down,
                            long hintsStored, long hintsReplayed, long hintsDropped, long hintsFailed, long readRepairs,
                            long quorumFailures, long outcomeUnknown, long fallbackWrites, int requestsInFlight,
-                           long idempotencyReplays, long idempotencyUnrecorded, RepairSummary repair, MoveStats moves) {
+                           long idempotencyReplays, long idempotencyUnrecorded, RepairSummary repair, MoveStats moves, PaxosStats paxos) {
         public long hintsPending() {
             return hints.values().stream().mapToLong(HintBacklog::count).sum();
         }
@@ -218,7 +220,7 @@ public final class ClusterDriver implements KvService, NamespacedService, Cluste
                     hintsStored + o.hintsStored, hintsReplayed + o.hintsReplayed, hintsDropped + o.hintsDropped, hintsFailed + o.hintsFailed,
                     readRepairs + o.readRepairs, quorumFailures + o.quorumFailures, outcomeUnknown + o.outcomeUnknown,
                     fallbackWrites + o.fallbackWrites, requestsInFlight + o.requestsInFlight, idempotencyReplays + o.idempotencyReplays,
-                    idempotencyUnrecorded + o.idempotencyUnrecorded, repair.plus(o.repair), moves.plus(o.moves));
+                    idempotencyUnrecorded + o.idempotencyUnrecorded, repair.plus(o.repair), moves.plus(o.moves), PaxosStats.sum(List.of(paxos, o.paxos)));
         }
     }
 
@@ -263,7 +265,7 @@ public final class ClusterDriver implements KvService, NamespacedService, Cluste
         NodeConfig.AntiEntropy ae = config.antiEntropy();
         this.exchange = new ExchangeSettings(ae.enabled(), ae.cycle().toMillis(), ae.maxSegmentsPerRound(), ae.maxKeysPerRound(),
                 ae.maxListingBytes(), ae.maxBytesPerSecond(), ae.maxInFlight(), config.ttl().purgeGrace().toMillis());
-        settings = settings.withAntiEntropy(exchange);
+        settings = settings.withAntiEntropy(exchange).withPaxos(c.paxos());
         NodeConfig.Elastic el = config.elastic();
         settings = settings.withMoves(new MoveSettings(el.moveConcurrency(), (int) el.moveChunkBytes(), el.moveBytesPerSecond(),
                 MoveSettings.DEFAULTS.tickMillis(), MoveSettings.DEFAULTS.retryMillis()));
@@ -591,9 +593,21 @@ public final class ClusterDriver implements KvService, NamespacedService, Cluste
     }
 
     @Override
+    public CompletableFuture<WriteOutcome> write(List<Op> ops, IdempotencyTag idempotency, Quorum r, Quorum w, io.cairn.clock.Version after,
+                                                 long deadlineNanos) {
+        return write(namespace, ops, idempotency, r, w, after, deadlineNanos);
+    }
+
+    @Override
     public CompletableFuture<WriteOutcome> write(Namespace namespace, List<Op> ops, IdempotencyTag idempotency, Quorum r, Quorum w,
                                                  long deadlineNanos) {
-        WriteRequest request = new WriteRequest(namespace, ops, idempotency);
+        return write(namespace, ops, idempotency, r, w, null, deadlineNanos);
+    }
+
+    @Override
+    public CompletableFuture<WriteOutcome> write(Namespace namespace, List<Op> ops, IdempotencyTag idempotency, Quorum r, Quorum w,
+                                                 io.cairn.clock.Version after, long deadlineNanos) {
+        WriteRequest request = new WriteRequest(namespace, ops, idempotency, after);
         Quorum read = r != null ? r : config.readQuorum();
         Quorum write = w != null ? w : config.writeQuorum();
         CoreShard shard = shard(router.ofRequest(request));
@@ -607,6 +621,18 @@ public final class ClusterDriver implements KvService, NamespacedService, Cluste
         CoreShard shard = shard(router.ofKey(key));
         return onCore(shard, deadlineNanos, () -> Answer.failed(ErrorCode.OVERLOADED, NOT_EXECUTED, Map.of()),
                 done -> shard.node.get(namespace, key, read, done));
+    }
+
+    @Override
+    public CompletableFuture<Answer> serialRead(byte[] key, long deadlineNanos) {
+        return serialRead(namespace, key, deadlineNanos);
+    }
+
+    @Override
+    public CompletableFuture<Answer> serialRead(Namespace namespace, byte[] key, long deadlineNanos) {
+        CoreShard shard = shard(router.ofKey(key));
+        return onCore(shard, deadlineNanos, () -> Answer.failed(ErrorCode.OVERLOADED, NOT_EXECUTED, Map.of()),
+                done -> shard.node.serialGet(namespace, key, done));
     }
 
     private static final String NOT_EXECUTED = "the request waited past its deadline for the cluster core and was not executed";

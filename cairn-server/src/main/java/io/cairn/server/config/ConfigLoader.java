@@ -90,6 +90,9 @@ public final class ConfigLoader {
         d.put("cluster.writeQuorum", "quorum");
         d.put("cluster.requestTimeout", "2s");
         d.put("cluster.readRepairTimeout", "500ms");
+        d.put("cluster.paxos.timeout", "4s");
+        d.put("cluster.paxos.roundTimeout", "1s");
+        d.put("cluster.paxos.maxBackoff", "50ms");
         d.put("cluster.heartbeatInterval", "500ms");
         d.put("cluster.phiThreshold", "8");
         d.put("cluster.maxClockOffset", "500ms");
@@ -402,6 +405,17 @@ public final class ConfigLoader {
         if (requestTimeout != null && hintDelay != null && hintDelay.compareTo(requestTimeout) > 0) {
             problems.add("cluster.hintDelay (" + hintDelay + ") must not be longer than cluster.requestTimeout (" + requestTimeout + ")");
         }
+        Duration paxosTimeout = duration("cluster.paxos.timeout", Duration.ofMillis(10), Duration.ofMinutes(5));
+        Duration paxosRound = duration("cluster.paxos.roundTimeout", Duration.ofMillis(5), Duration.ofMinutes(5));
+        Duration paxosBackoff = duration("cluster.paxos.maxBackoff", Duration.ofMillis(1), Duration.ofMinutes(1));
+        io.cairn.cluster.PaxosSettings paxos = null;
+        if (paxosTimeout != null && paxosRound != null && paxosBackoff != null) {
+            if (paxosRound.compareTo(paxosTimeout) > 0) {
+                problems.add("cluster.paxos.roundTimeout (" + paxosRound + ") must not be longer than cluster.paxos.timeout (" + paxosTimeout + ")");
+            } else {
+                paxos = new io.cairn.cluster.PaxosSettings(paxosTimeout.toMillis(), paxosRound.toMillis(), 1, paxosBackoff.toMillis());
+            }
+        }
         return new NodeConfig.Cluster(members, n, r, w,
                 requestTimeout,
                 duration("cluster.readRepairTimeout", Duration.ofMillis(1), Duration.ofMinutes(5)),
@@ -421,7 +435,7 @@ public final class ConfigLoader {
                 bool("cluster.sloppyQuorum"),
                 bool("cluster.faultInjection"),
                 integer("cluster.shards", 1, Shard.MAX_SHARDS),
-                tlsDir(), hintDelay);
+                tlsDir(), hintDelay, paxos);
     }
 
     private static String address(String hostPort) {

@@ -107,7 +107,8 @@ public record NodeConfig(
                           io.cairn.request.Quorum readQuorum, io.cairn.request.Quorum writeQuorum,
                           Duration requestTimeout, Duration readRepairTimeout, Duration heartbeatInterval,
                           Double phiThreshold, Duration maxClockOffset, Duration hintWindow, Duration hintReplayInterval, int hintReplayBatch, int hintReplayRate,
-                          boolean sloppyQuorum, boolean faultInjection, int shards, java.nio.file.Path tlsDir, Duration hintDelay) {
+                          boolean sloppyQuorum, boolean faultInjection, int shards, java.nio.file.Path tlsDir, Duration hintDelay,
+                          io.cairn.cluster.PaxosSettings paxos) {
         public boolean enabled() {
             return !members.isEmpty();
         }

@@ -28,6 +28,22 @@ public final class Etags {
         }
     }
 
+    /**
+     * A causal token ({@code Cairn-After}): one strong entity tag naming a version, quoted or not
+     * (clients copy the {@code ETag} header as it is).
+     */
+    public static Version causalToken(String header, String name) {
+        String tag = header.trim();
+        if (tag.length() >= 2 && tag.startsWith("\"") && tag.endsWith("\"")) {
+            tag = tag.substring(1, tag.length() - 1);
+        }
+        Version v = Version.parseToken(tag);
+        if (v == null) {
+            throw new CairnException(ErrorCode.INVALID_HEADER, name + " must be one ETag this store issued, such as \"0000018c...-1\"");
+        }
+        return v;
+    }
+
     public static Match parse(String header, String name) {
         String h = header.trim();
         if (h.equals("*")) {

@@ -68,6 +68,10 @@ public final class NodeApi implements Api {
     public static final String FALLBACK_ACKS_HEADER = "Cairn-Fallback-Acks";
     public static final String REPLIES_HEADER = "Cairn-Replies";
     public static final String R_HEADER = "Cairn-Read-Quorum";
+    /** A write's causal token: the ETag of the last write the client saw; the write is stamped newer. */
+    public static final String AFTER_HEADER = "Cairn-After";
+    /** Asks a read for {@code serial} (linearizable) or {@code quorum} consistency, like {@code ?consistency=}. */
+    public static final String CONSISTENCY_HEADER = "Cairn-Consistency";
     public static final String W_HEADER = "Cairn-Write-Quorum";
     private static final String KV = "/kv";
     private static final String KV_PREFIX = "/kv/";
@@ -430,11 +434,16 @@ public final class NodeApi implements Api {
 
     private CompletableFuture<FullHttpResponse> get(HttpCall call, EventLoop loop) {
         byte[] key = key(call);
-        Map<String, String> params = requireParams(call, service.replicated() ? Set.of("r") : Set.of());
+        Map<String, String> params = requireParams(call, service.replicated() ? Set.of("r", "consistency") : Set.of("consistency"));
         Quorum r = quorum(call, params, "r", R_HEADER);
+        boolean serial = serial(call, params);
+        if (serial && r != null) {
+            throw new CairnException(ErrorCode.INVALID_PARAMETER, "a serial read takes no read quorum: it reads a majority of the key's replicas");
+        }
         Etags.Match ifNoneMatch = header(call.headers(), HttpHeaderNames.IF_NONE_MATCH.toString()) == null ? null
                 : Etags.parse(call.headers().get(HttpHeaderNames.IF_NONE_MATCH), "If-None-Match");
-        return rendered(service.read(key, r, call.deadlineNanos()), answer -> {
+        CompletableFuture<Answer> read = serial ? service.serialRead(key, call.deadlineNanos()) : service.read(key, r, call.deadlineNanos());
+        return rendered(read, answer -> {
             FullHttpResponse response = switch (answer.result()) {
                 case OpResult.Found f -> found(f.record(), ifNoneMatch);
                 case OpResult.NotFound nf -> notFound();
@@ -562,7 +571,9 @@ public final class NodeApi implements Api {
         IdempotencyTag tag = idempotency(call);
         Quorum r = batch ? quorum(call, params, "r", R_HEADER) : null;
         Quorum w = quorum(call, params, "w", W_HEADER);
-        return rendered(service.write(ops, tag, r, w, call.deadlineNanos()), outcome -> render(ops, outcome, batch, tag != null), loop);
+        String token = header(call.headers(), AFTER_HEADER);
+        io.cairn.clock.Version after = token == null ? null : Etags.causalToken(token, AFTER_HEADER);
+        return rendered(service.write(ops, tag, r, w, after, call.deadlineNanos()), outcome -> render(ops, outcome, batch, tag != null), loop);
     }
 
     private FullHttpResponse render(List<Op> ops, WriteOutcome outcome, boolean batch, boolean tagged) {
@@ -631,6 +642,27 @@ public final class NodeApi implements Api {
      * neither is, which means the service's default. Single nodes take no quorums: their routes
      * refuse the parameter, and the header is ignored.
      */
+    /**
+     * Whether the read asks for {@code serial} consistency ({@code ?consistency=} or the
+     * {@value #CONSISTENCY_HEADER} header, which must agree): {@code serial} or {@code quorum} (the default).
+     */
+    private static boolean serial(HttpCall call, Map<String, String> params) {
+        String param = params.get("consistency");
+        String header = header(call.headers(), CONSISTENCY_HEADER);
+        if (param != null && header != null && !param.trim().equalsIgnoreCase(header.trim())) {
+            throw new CairnException(ErrorCode.INVALID_PARAMETER, "the consistency query parameter and the " + CONSISTENCY_HEADER + " header disagree");
+        }
+        String text = param != null ? param : header;
+        if (text == null) {
+            return false;
+        }
+        return switch (text.trim().toLowerCase(java.util.Locale.ROOT)) {
+            case "serial" -> true;
+            case "quorum" -> false;
+            default -> throw new CairnException(ErrorCode.INVALID_PARAMETER, "consistency must be serial or quorum, got '" + text + "'");
+        };
+    }
+
     private Quorum quorum(HttpCall call, Map<String, String> params, String name, String headerName) {
         if (!service.replicated()) {
             return null;

@@ -303,6 +303,20 @@ public final class NodeMetrics implements AutoCloseable {
         Gauge.builder("cairn.partitions.under.replicated", s, ClusterDriver::underReplicated)
                 .description("Partitions with fewer than N replicas this node counts up (a replica down, or removed and not yet refilled)")
                 .register(registry);
+        FunctionCounter.builder("cairn.paxos.operations.started", s, x -> x.snapshot().paxos().started())
+                .description("Conditional writes and serial reads this node coordinated (per-key Paxos)").register(registry);
+        for (var outcome : java.util.List.<java.util.Map.Entry<String, java.util.function.ToDoubleFunction<ClusterDriver>>>of(
+                java.util.Map.entry("committed", x -> x.snapshot().paxos().committed()),
+                java.util.Map.entry("condition_failed", x -> x.snapshot().paxos().conditionFailed()),
+                java.util.Map.entry("contention", x -> x.snapshot().paxos().contended()),
+                java.util.Map.entry("outcome_unknown", x -> x.snapshot().paxos().unknown()))) {
+            FunctionCounter.builder("cairn.paxos.operations", s, outcome.getValue()).tag("outcome", outcome.getKey())
+                    .description("Paxos operations by how they ended (serial reads that answered are not counted here)").register(registry);
+        }
+        FunctionCounter.builder("cairn.paxos.rounds.retried", s, x -> x.snapshot().paxos().retries())
+                .description("Paxos rounds that lost (a higher promise, or no majority in time) and started over after a backoff").register(registry);
+        FunctionCounter.builder("cairn.paxos.rounds.finished", s, x -> x.snapshot().paxos().finishedForOthers())
+                .description("Earlier rounds' accepted proposals this node's rounds found and finished first").register(registry);
         Gauge.builder("cairn.moves.streams.running", s, x -> x.snapshot().moves().streamsRunning())
                 .description("Partitions this node is streaming in now").register(registry);
         FunctionCounter.builder("cairn.moves.streamed", s, x -> x.snapshot().moves().bytesStreamed()).baseUnit("bytes")

@@ -37,8 +37,26 @@ public interface KvService {
      */
     CompletableFuture<WriteOutcome> write(List<Op> ops, IdempotencyTag idempotency, Quorum r, Quorum w, long deadlineNanos);
 
+    /**
+     * As {@link #write(List, IdempotencyTag, Quorum, Quorum, long)}, with the client's causal token
+     * {@code after} (null: none): every version the writes get is newer than it. A single node's
+     * versions all come from its one monotonic clock, so there it needs nothing.
+     */
+    default CompletableFuture<WriteOutcome> write(List<Op> ops, IdempotencyTag idempotency, Quorum r, Quorum w, io.cairn.clock.Version after,
+                                                  long deadlineNanos) {
+        return write(ops, idempotency, r, w, deadlineNanos);
+    }
+
     /** Reads one key at read quorum {@code r} (null: the default; must be null on a single node). */
     CompletableFuture<Answer> read(byte[] key, Quorum r, long deadlineNanos);
+
+    /**
+     * Reads one key linearizably ({@code consistency=serial}): on a cluster a Paxos round on the
+     * key, which first finishes any conditional write in progress; a single node's reads already are.
+     */
+    default CompletableFuture<Answer> serialRead(byte[] key, long deadlineNanos) {
+        return read(key, null, deadlineNanos);
+    }
 
     /** Whether the data is replicated, so that quorums apply and answers count replicas. */
     boolean replicated();

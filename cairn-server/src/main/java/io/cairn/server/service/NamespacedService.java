@@ -17,8 +17,19 @@ public interface NamespacedService {
     /** As {@link KvService#write}, in {@code ns}. */
     CompletableFuture<WriteOutcome> write(Namespace ns, List<Op> ops, IdempotencyTag idempotency, Quorum r, Quorum w, long deadlineNanos);
 
+    /** As {@link KvService#write(List, IdempotencyTag, Quorum, Quorum, io.cairn.clock.Version, long)}, in {@code ns}. */
+    default CompletableFuture<WriteOutcome> write(Namespace ns, List<Op> ops, IdempotencyTag idempotency, Quorum r, Quorum w,
+                                                  io.cairn.clock.Version after, long deadlineNanos) {
+        return write(ns, ops, idempotency, r, w, deadlineNanos);
+    }
+
     /** As {@link KvService#read}, in {@code ns}. */
     CompletableFuture<Answer> read(Namespace ns, byte[] key, Quorum r, long deadlineNanos);
+
+    /** As {@link KvService#serialRead}, in {@code ns}. */
+    default CompletableFuture<Answer> serialRead(Namespace ns, byte[] key, long deadlineNanos) {
+        return read(ns, key, null, deadlineNanos);
+    }
 
     boolean replicated();
 
@@ -32,8 +43,19 @@ public interface NamespacedService {
             }
 
             @Override
+            public CompletableFuture<WriteOutcome> write(List<Op> ops, IdempotencyTag idempotency, Quorum r, Quorum w,
+                                                         io.cairn.clock.Version after, long deadlineNanos) {
+                return all.write(ns, ops, idempotency, r, w, after, deadlineNanos);
+            }
+
+            @Override
             public CompletableFuture<Answer> read(byte[] key, Quorum r, long deadlineNanos) {
                 return all.read(ns, key, r, deadlineNanos);
+            }
+
+            @Override
+            public CompletableFuture<Answer> serialRead(byte[] key, long deadlineNanos) {
+                return all.serialRead(ns, key, deadlineNanos);
             }
 
             @Override

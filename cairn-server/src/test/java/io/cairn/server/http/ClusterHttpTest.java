@@ -139,14 +139,68 @@ class ClusterHttpTest {
         assertRefused(node(1).put("/kv/q?w=most", "x"), 400, "invalid_quorum");
         assertRefused(node(1).put("/kv/q?w=one", "x", "Cairn-Write-Quorum", "all"), 400, "invalid_quorum");
         assertRefused(node(1).get("/kv/q?r=0"), 400, "invalid_quorum");
-        assertRefused(node(1).put("/kv/q", "x", "If-Match", "*"), 400, "conditional_write_unsupported");
-        assertRefused(node(1).put("/kv/q", "x", "If-None-Match", "*"), 400, "conditional_write_unsupported");
+        assertRefused(node(1).get("/kv/q?consistency=linear"), 400, "invalid_parameter");
+        assertRefused(node(1).get("/kv/q?consistency=serial&r=one"), 400, "invalid_parameter");
+        assertRefused(node(1).get("/kv/q?consistency=serial", "Cairn-Consistency", "quorum"), 400, "invalid_parameter");
         assertRefused(node(1).put("/kv/q?color=red", "x"), 400, "invalid_parameter");
         assertRefused(node(1).put("/kv/q", "x", "Idempotency-Key", "bad key"), 400, "invalid_idempotency_key");
         // A batch whose quorum cannot be met by any cluster is refused whole, before any operation runs.
         assertRefused(node(1).call("POST", "/kv/_batch?w=4", "{\"operations\":[{\"op\":\"put\",\"key\":\"q\",\"value\":\"x\"}]}"
                 .getBytes(java.nio.charset.StandardCharsets.UTF_8), "Content-Type", "application/json"), 400, "invalid_quorum");
         assertThat(node(2).get("/kv/q?r=all").statusCode()).isEqualTo(404);
+    }
+
+    @Test
+    void conditionalWritesAreCompareAndSwapThroughAnyCoordinator() {
+        HttpResponse<byte[]> created = node(1).put("/kv/lock", "owner-a", "If-None-Match", "*");
+        assertThat(created.statusCode()).isEqualTo(200);
+        String first = etag(created);
+        // A second create-only write, through another coordinator, finds the key taken.
+        HttpResponse<byte[]> taken = node(2).put("/kv/lock", "owner-b", "If-None-Match", "*");
+        assertThat(taken.statusCode()).isEqualTo(412);
+        assertThat(json(taken).path("code").asText()).isEqualTo("precondition_failed");
+
+        HttpResponse<byte[]> swapped = node(3).put("/kv/lock", "owner-c", "If-Match", first);
+        assertThat(swapped.statusCode()).isEqualTo(200);
+        String second = etag(swapped);
+        assertThat(second).isNotEqualTo(first);
+        assertThat(node(1).put("/kv/lock", "owner-d", "If-Match", first).statusCode()).isEqualTo(412);
+
+        // Serial reads, through every node, see the last swap; so does a quorum read.
+        for (int id = 1; id <= 3; id++) {
+            HttpResponse<byte[]> read = node(id).get("/kv/lock?consistency=serial");
+            assertThat(read.statusCode()).isEqualTo(200);
+            assertThat(text(read)).isEqualTo("owner-c");
+            assertThat(etag(read)).isEqualTo(second);
+        }
+        assertThat(etag(node(2).get("/kv/lock", "Cairn-Read-Quorum", "quorum", "Cairn-Consistency", "quorum"))).isEqualTo(second);
+
+        assertThat(node(2).delete("/kv/lock", "If-Match", first).statusCode()).isEqualTo(412);
+        assertThat(node(2).delete("/kv/lock", "If-Match", second).statusCode()).isEqualTo(204);
+        assertThat(node(3).get("/kv/lock", "Cairn-Consistency", "serial").statusCode()).isEqualTo(404);
+        assertThat(node(1).put("/kv/lock", "owner-e", "If-None-Match", "*").statusCode()).isEqualTo(200);
+    }
+
+    @Test
+    void aWriteCarryingACausalTokenIsStampedAboveIt() {
+        HttpResponse<byte[]> first = node(1).put("/kv/causal", "v1");
+        io.cairn.clock.Version v1 = io.cairn.clock.Version.parseToken(etag(first).replace("\"", ""));
+        // A token from the future within the max clock offset: the next write, through another node, is stamped above it.
+        io.cairn.clock.Version ahead = new io.cairn.clock.Version(v1.timestamp() + io.cairn.clock.Version.pack(200, 0), 1);
+        HttpResponse<byte[]> second = node(2).put("/kv/causal", "v2", "Cairn-After", "\"" + ahead.token() + "\"");
+        assertThat(second.statusCode()).isEqualTo(200);
+        io.cairn.clock.Version v2 = io.cairn.clock.Version.parseToken(etag(second).replace("\"", ""));
+        assertThat(v2).isGreaterThan(ahead);
+        // The unquoted form (as a client may copy it) works too, for deletes as well.
+        HttpResponse<byte[]> deleted = node(3).delete("/kv/causal", "Cairn-After", v2.token());
+        assertThat(deleted.statusCode()).isEqualTo(204);
+        assertThat(io.cairn.clock.Version.parseToken(etag(deleted).replace("\"", ""))).isGreaterThan(v2);
+
+        assertRefused(node(1).put("/kv/causal", "x", "Cairn-After", "yesterday"), 400, "invalid_header");
+        // A token further ahead than the max clock offset is refused, and nothing is written.
+        io.cairn.clock.Version future = new io.cairn.clock.Version(v2.timestamp() + io.cairn.clock.Version.pack(3_600_000, 0), 2);
+        assertRefused(node(1).put("/kv/causal", "x", "Cairn-After", future.token()), 503, "clock_unsafe");
+        assertThat(node(2).get("/kv/causal?r=all").statusCode()).isEqualTo(404);
     }
 
     @Test

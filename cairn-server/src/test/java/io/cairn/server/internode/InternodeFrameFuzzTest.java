@@ -136,6 +136,20 @@ class InternodeFrameFuzzTest {
                 }
             }
             case Message.WriteResponse w -> { }
+            case Message.PaxosRequest r -> {
+                checkKey(r.key());
+                assertThat(r.ballot().nodeId()).isBetween(1, MessageCodec.MAX_NODE_ID);
+                if (r.record() != null) {
+                    checkRecord(r.record());
+                }
+            }
+            case Message.PaxosResponse r -> {
+                for (io.cairn.record.Record rec : new io.cairn.record.Record[] {r.accepted(), r.current()}) {
+                    if (rec != null) {
+                        checkRecord(rec);
+                    }
+                }
+            }
             case Message.StreamRequest r -> {
                 assertThat(r.partition()).isBetween(0, 0xFFFF);
                 assertThat(r.maxBytes()).isPositive();

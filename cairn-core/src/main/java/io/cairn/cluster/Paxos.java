@@ -1,0 +1,486 @@
+package io.cairn.cluster;
+
+import io.cairn.clock.ClockMonitor;
+import io.cairn.clock.HybridClock;
+import io.cairn.clock.Version;
+import io.cairn.error.ErrorCode;
+import io.cairn.invariant.Invariant;
+import io.cairn.message.Message;
+import io.cairn.message.Message.PaxosRequest.Phase;
+import io.cairn.message.Message.PaxosResponse;
+import io.cairn.message.Protocol;
+import io.cairn.message.RequestIds;
+import io.cairn.namespace.Namespace;
+import io.cairn.placement.PartitionMap;
+import io.cairn.record.Record;
+import io.cairn.request.Answer;
+import io.cairn.request.Condition;
+import io.cairn.request.Op;
+import io.cairn.request.OpResult;
+import java.util.HashMap;
+import java.util.Map;
+import java.util.SplittableRandom;
+import java.util.function.Consumer;
+import java.util.function.LongSupplier;
+import java.util.function.Supplier;
+
+/**
+ * The proposer of per-key Paxos, in the manner of Cassandra's lightweight transactions: every
+ * conditional write and every serial read of a key is a round of prepare, propose and commit
+ * among the key's replicas, so conditional writes are linearizable whatever coordinator runs them.
+ *
+ * <p><b>A round.</b> (1) <em>Prepare</em>: a fresh ballot (a hybrid-clock version of this node,
+ * issued under the version ceiling, so never reused across restarts) goes to every replica the
+ * partition's writes go to; each promises it unless it promised a higher one, and answers with the
+ * proposal it accepted and has not seen committed, the ballot of the newest commit it applied,
+ * and the key's stored record. A majority of every replica set (the owners, and the next set while
+ * the partition moves) must promise. (2) If a promise carries an accepted proposal newer than
+ * every commit seen, an earlier round may have chosen it: this round proposes and commits that
+ * record first (keeping its version), then starts over. (3) Otherwise the newest record among the
+ * promises is the key's current value: a serial read answers it; a write checks its condition
+ * against it and, when it holds, proposes its new record, stamped with the ballot. (4)
+ * <em>Propose</em>: once a majority of every set accepts, the record is chosen. (5) <em>Commit</em>:
+ * replicas store the record through the ordinary write path and note the commit; the client is
+ * answered once a majority of every set has, or at the commit timeout (the record is chosen: every
+ * later round finishes it).
+ *
+ * <p><b>Why the stamp is the ballot.</b> Records chosen later carry higher ballots, so
+ * last-writer-wins agrees with Paxos order, and a quorum read sees what serial rounds wrote. A
+ * ballot not above the key's stored record (a plain write stamped later, in a {@code quorum}
+ * namespace) is replaced by a higher one at once.
+ *
+ * <p><b>Failure.</b> A round refused by a higher promise, or short of a majority, starts over
+ * after a randomized backoff, until the operation's deadline. What the client hears then depends
+ * on what this proposer did: nothing of its own was proposed — {@code contention} (refused by
+ * other proposers) or {@code quorum_unavailable}, both of which changed nothing; its record was
+ * proposed and may have been accepted somewhere — {@code outcome_unknown}, because a later round
+ * may still finish it. A round after such a proposal that finds one of the operation's records
+ * current (a retry may have proposed several) answers success. One that finds a record newer than
+ * the first of them answers {@code outcome_unknown}: a proposal was either chosen and written over,
+ * or never chosen, and writing it again could apply it twice. One that finds an older record knows
+ * no proposal was chosen (a prepare majority meets every accept
+ * majority, and a commit's record is stored before the commit is noted): it decides afresh, and
+ * answers {@code outcome_unknown} when the condition no longer holds (the stray proposal may yet
+ * be finished by another round).
+ *
+ * <p>Single-threaded, driven by its node.
+ */
+final class Paxos {
+    private final int self;
+    private final HybridClock clock;
+    private final ClockMonitor clockMonitor;
+    private final VersionCeiling versions;
+    private final Transport transport;
+    private final Scheduler scheduler;
+    private final FailureDetector detector;
+    private final RequestIds ids;
+    private final PaxosAcceptor acceptor;
+    private final Supplier<PartitionMap> map;
+    private final LongSupplier epoch;
+    private final PaxosSettings settings;
+    private final SplittableRandom random;
+    // Request id of the phase in flight → its operation.
+    private final Map<Long, Operation> inFlight = new HashMap<>();
+    private final PaxosStats stats = new PaxosStats();
+
+    Paxos(int self, HybridClock clock, ClockMonitor clockMonitor, VersionCeiling versions, Transport transport, Scheduler scheduler,
+          FailureDetector detector, RequestIds ids, PaxosAcceptor acceptor, Supplier<PartitionMap> map, LongSupplier epoch, PaxosSettings settings) {
+        this.self = self;
+        this.clock = clock;
+        this.clockMonitor = clockMonitor;
+        this.versions = versions;
+        this.transport = transport;
+        this.scheduler = scheduler;
+        this.detector = detector;
+        this.ids = ids;
+        this.acceptor = acceptor;
+        this.map = map;
+        this.epoch = epoch;
+        this.settings = settings;
+        this.random = new SplittableRandom(clock.lastTimestamp() * 31 + self);
+    }
+
+    PaxosStats stats() {
+        return stats;
+    }
+
+    int pending() {
+        return inFlight.size();
+    }
+
+    /** A linearizable put or delete of one key, under its condition (none: an unconditional serial write). */
+    void write(Namespace ns, Op op, Consumer<Answer> done) {
+        Invariant.check(op instanceof Op.Put || op instanceof Op.Delete, "a paxos write of %s", op);
+        begin(new Operation(ns, op.key(), op, done, clock.physicalMillis() + settings.timeoutMillis()));
+    }
+
+    /** A linearizable read of one key: what the last chosen write left, after finishing any round in progress. */
+    void read(Namespace ns, byte[] key, Consumer<Answer> done) {
+        begin(new Operation(ns, key, null, done, clock.physicalMillis() + settings.timeoutMillis()));
+    }
+
+    private void begin(Operation o) {
+        if (o.op != null) {
+            ClockMonitor.Unsafe unsafe = clockMonitor.unsafe();
+            if (unsafe != null) {
+                o.done.accept(Answer.failed(ErrorCode.CLOCK_UNSAFE, unsafe.reason(), Map.of("offsetMillis", unsafe.offsetMillis())));
+                return;
+            }
+        }
+        stats.started++;
+        attempt(o);
+    }
+
+    /** One round: a fresh ballot, then prepare. */
+    private void attempt(Operation o) {
+        if (o.finished) {
+            return;
+        }
+        if (clock.physicalMillis() >= o.deadline) {
+            giveUp(o);
+            return;
+        }
+        int partition = o.ns.partitionOf(o.key);
+        PartitionMap m = map.get();
+        int[][] groups = m.writeGroups(partition);
+        for (int[] group : groups) {
+            int alive = 0;
+            for (int n : group) {
+                if (n == self || detector.isAlive(n)) {
+                    alive++;
+                }
+            }
+            if (alive < group.length / 2 + 1) {
+                o.lastShortfall = alive + " of " + group.length + " replicas of partition " + partition + " are reachable; a round needs "
+                        + (group.length / 2 + 1);
+                if (o.mine.isEmpty()) {
+                    finish(o, Answer.failed(ErrorCode.QUORUM_UNAVAILABLE, o.lastShortfall,
+                            Map.of("reachable", alive, "replicas", group.length)));
+                } else {
+                    backoff(o);
+                }
+                return;
+            }
+        }
+        versions.next(ballot -> {
+            if (!o.finished) {
+                o.ballot = ballot;
+                o.groups = groups;
+                o.targets = m.writeTargets(partition);
+                send(o, Phase.PREPARE, null);
+            }
+        }, failure -> {
+            if (!o.mine.isEmpty()) {
+                o.lastShortfall = "could not store the version ceiling: " + failure.getMessage();
+                backoff(o);
+            } else {
+                finish(o, Answer.failed(ErrorCode.STORAGE_FAILED, "could not store the version ceiling: " + failure.getMessage(), Map.of()));
+            }
+        });
+    }
+
+    private void send(Operation o, Phase phase, Record record) {
+        o.phase = phase;
+        o.proposing = phase == Phase.PREPARE ? null : record;
+        o.replies.clear();
+        long id = ids.next(Protocol.PAXOS);
+        o.requestId = id;
+        inFlight.put(id, o);
+        Message.PaxosRequest request = new Message.PaxosRequest(phase, epoch.getAsLong(), id, o.ns.id(), o.key, o.ballot, record);
+        int partition = o.ns.partitionOf(o.key);
+        boolean toSelf = false;
+        for (int target : o.targets) {
+            if (target == self) {
+                toSelf = true;
+            } else {
+                transport.send(target, request);
+            }
+        }
+        if (toSelf) {
+            // Last: this replica may answer before the call returns.
+            acceptor.onRequest(o.ns, partition, request, r -> onResponse(self, r));
+        }
+        long timeout = settings.roundTimeoutMillis();
+        scheduler.schedule(timeout, () -> {
+            if (inFlight.remove(id) != null) {
+                phaseTimedOut(o, phase);
+            }
+        });
+    }
+
+    /** A replica's answer; anything that does not match a phase in flight from that replica is dropped. */
+    void onResponse(int from, PaxosResponse r) {
+        Operation o = inFlight.get(r.requestId());
+        if (o == null || r.phase() != o.phase || !contains(o.targets, from) || o.replies.containsKey(from)) {
+            return;
+        }
+        o.replies.put(from, r);
+        if (!r.ok() && r.promised() != null) {
+            // A higher promise: the next ballot must be above it.
+            clock.observePeer(r.promised().timestamp());
+        }
+        if (r.phase() == Phase.PREPARE && r.ok()) {
+            Record current = r.current();
+            if (current != null) {
+                clock.observePeer(current.version().timestamp());
+            }
+        }
+        Boolean decided = decided(o);
+        if (decided == null) {
+            return;
+        }
+        inFlight.remove(r.requestId());
+        if (decided) {
+            switch (o.phase) {
+                case PREPARE -> onPromised(o);
+                case PROPOSE -> send(o, Phase.COMMIT, o.proposing);
+                case COMMIT -> onCommitted(o);
+            }
+        } else {
+            phaseFailed(o, o.phase);
+        }
+    }
+
+    /**
+     * True once every replica set has a majority of ok answers, false once some set can no longer
+     * get one, null while it may.
+     */
+    private Boolean decided(Operation o) {
+        boolean all = true;
+        for (int[] group : o.groups) {
+            int majority = group.length / 2 + 1;
+            int ok = 0;
+            int no = 0;
+            for (int n : group) {
+                PaxosResponse r = o.replies.get(n);
+                if (r != null) {
+                    if (r.ok()) {
+                        ok++;
+                    } else {
+                        no++;
+                    }
+                }
+            }
+            if (group.length - no < majority) {
+                return false;
+            }
+            all &= ok >= majority;
+        }
+        return all ? Boolean.TRUE : null;
+    }
+
+    private void onPromised(Operation o) {
+        Version newestCommit = null;
+        PaxosResponse inProgress = null;
+        Record current = null;
+        for (PaxosResponse r : o.replies.values()) {
+            if (!r.ok()) {
+                continue;
+            }
+            newestCommit = max(newestCommit, r.committed());
+            if (r.ballot() != null && (inProgress == null || r.ballot().isNewerThan(inProgress.ballot()))) {
+                inProgress = r;
+            }
+            if (r.current() != null && (current == null || r.current().version().isNewerThan(current.version()))) {
+                current = r.current();
+            }
+        }
+        if (inProgress != null && (newestCommit == null || inProgress.ballot().isNewerThan(newestCommit))) {
+            // An earlier round may have chosen this record: finish it first, keeping its version.
+            stats.finished++;
+            o.finishing = true;
+            send(o, Phase.PROPOSE, inProgress.accepted());
+            return;
+        }
+        o.finishing = false;
+        if (current != null && current.version().compareTo(o.ballot) >= 0) {
+            // A record stamped at or above this ballot (a plain write): start over above it.
+            stats.restarted++;
+            attempt(o);
+            return;
+        }
+        Record ours = current == null ? null : o.proposal(current.version());
+        if (ours != null) {
+            succeed(o, ours, 0);
+            return;
+        }
+        if (!o.mine.isEmpty() && current != null && current.version().isNewerThan(o.mine.get(0).version())) {
+            // An earlier round's proposal of this write was either chosen and then written over,
+            // or never chosen: which, nobody can tell. Writing it again could apply it twice.
+            stats.unknown++;
+            finish(o, Answer.failed(ErrorCode.OUTCOME_UNKNOWN, "this write was proposed, and the key has since been written by another "
+                    + "operation; whether this one took effect first is unknown", Map.of()));
+            return;
+        }
+        long now = clock.physicalMillis();
+        if (o.op == null) {
+            finish(o, Answer.read(current != null && current.isLiveAt(now) ? new OpResult.Found(current) : new OpResult.NotFound(),
+                    o.replies.size()));
+            return;
+        }
+        Condition condition = o.op instanceof Op.Put p ? p.condition() : ((Op.Delete) o.op).condition();
+        if (!condition.holds(current, now)) {
+            if (!o.mine.isEmpty()) {
+                finish(o, Answer.failed(ErrorCode.OUTCOME_UNKNOWN, "an earlier round's proposal of this write may still be chosen; "
+                        + "read the key to learn whether it was", Map.of()));
+                return;
+            }
+            stats.conditionFailed++;
+            finish(o, Answer.of(new OpResult.PreconditionFailed(current != null && current.isLiveAt(now) ? current.version() : null)));
+            return;
+        }
+        Record record = switch (o.op) {
+            case Op.Put p -> {
+                long ttl = p.ttlMillis() == Op.DEFAULT_TTL ? o.ns.defaultTtlMillis() : p.ttlMillis();
+                yield Record.value(o.ballot, ttl > 0 ? o.ballot.physicalMillis() + ttl : Record.NO_EXPIRY, p.contentType(), p.value());
+            }
+            case Op.Delete d -> Record.tombstone(o.ballot);
+            default -> throw Invariant.violated("a paxos write of %s", o.op);
+        };
+        o.mine.add(record);
+        send(o, Phase.PROPOSE, record);
+    }
+
+    private void onCommitted(Operation o) {
+        int acks = (int) o.replies.values().stream().filter(PaxosResponse::ok).count();
+        if (o.finishing) {
+            o.finishing = false;
+            Record ours = o.proposal(o.proposing.version());
+            if (ours != null) {
+                succeed(o, ours, acks);
+            } else {
+                attempt(o);
+            }
+            return;
+        }
+        succeed(o, o.proposing, acks);
+    }
+
+    private void succeed(Operation o, Record written, int acks) {
+        stats.committed++;
+        OpResult result = written.tombstone() ? new OpResult.Deleted(written.version()) : new OpResult.Written(written.version(), written.expiresAtMillis());
+        finish(o, Answer.written(result, acks, 0));
+    }
+
+    private void phaseTimedOut(Operation o, Phase phase) {
+        if (o.finished || o.phase != phase) {
+            return;
+        }
+        if (phase == Phase.COMMIT) {
+            // Chosen: a majority accepted it; every later round finishes it.
+            onCommitted(o);
+            return;
+        }
+        phaseFailed(o, phase);
+    }
+
+    private void phaseFailed(Operation o, Phase phase) {
+        boolean refused = o.replies.values().stream().anyMatch(r -> !r.ok() && r.promised() != null);
+        if (refused) {
+            o.contended = true;
+        }
+        if (phase == Phase.PROPOSE && !o.finishing && o.replies.size() == o.targets.length
+                && o.replies.values().stream().allMatch(r -> !r.ok() && r.error() == null)) {
+            // Every replica refused it for a higher promise: it was accepted nowhere. (A replica
+            // that failed may have stored the acceptance before it failed.)
+            o.mine.remove(o.proposing);
+        }
+        o.lastShortfall = phase.name().toLowerCase(java.util.Locale.ROOT) + " reached " + o.replies.values().stream().filter(PaxosResponse::ok).count()
+                + " of " + o.targets.length + " replicas" + (refused ? " (refused by a higher ballot)" : "");
+        if (phase == Phase.COMMIT) {
+            onCommitted(o);
+            return;
+        }
+        backoff(o);
+    }
+
+    private void backoff(Operation o) {
+        o.attempts++;
+        stats.retries++;
+        long cap = Math.min(settings.maxBackoffMillis(), settings.minBackoffMillis() << Math.min(o.attempts, 16));
+        long delay = settings.minBackoffMillis() + random.nextLong(Math.max(1, cap));
+        if (clock.physicalMillis() + delay >= o.deadline) {
+            giveUp(o);
+            return;
+        }
+        scheduler.schedule(delay, () -> attempt(o));
+    }
+
+    private void giveUp(Operation o) {
+        if (!o.mine.isEmpty()) {
+            stats.unknown++;
+            finish(o, Answer.failed(ErrorCode.OUTCOME_UNKNOWN, "no round completed in time (" + o.lastShortfall
+                    + "); this write was proposed and may still be chosen", Map.of("attempts", o.attempts + 1)));
+        } else if (o.contended) {
+            stats.contended++;
+            finish(o, Answer.failed(ErrorCode.CONTENTION, "other operations on this key kept winning (" + o.lastShortfall
+                    + "); nothing was changed, retry after a pause", Map.of("attempts", o.attempts + 1, "retryAfterMillis", settings.maxBackoffMillis())));
+        } else {
+            finish(o, Answer.failed(ErrorCode.QUORUM_UNAVAILABLE, "no round reached a majority in time (" + o.lastShortfall
+                    + "); nothing was changed", Map.of("attempts", o.attempts + 1)));
+        }
+    }
+
+    private void finish(Operation o, Answer answer) {
+        if (o.finished) {
+            return;
+        }
+        o.finished = true;
+        inFlight.remove(o.requestId);
+        o.done.accept(answer);
+    }
+
+    private static Version max(Version a, Version b) {
+        return a == null ? b : b == null ? a : a.compareTo(b) >= 0 ? a : b;
+    }
+
+    private static boolean contains(int[] nodes, int node) {
+        for (int n : nodes) {
+            if (n == node) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    /** One client operation on one key, across its rounds. */
+    private static final class Operation {
+        final Namespace ns;
+        final byte[] key;
+        final Op op; // null: a serial read
+        final Consumer<Answer> done;
+        final long deadline;
+        final Map<Integer, PaxosResponse> replies = new HashMap<>();
+        Version ballot;
+        int[][] groups;
+        int[] targets;
+        Phase phase;
+        long requestId = -1;
+        Record proposing;
+        // The records this operation proposed, oldest first, each of which may have been accepted somewhere.
+        final java.util.List<Record> mine = new java.util.ArrayList<>();
+        boolean finishing;
+        boolean contended;
+        boolean finished;
+        int attempts;
+        String lastShortfall = "no answer";
+
+        /** The record this operation proposed with this version, or null. */
+        Record proposal(Version version) {
+            for (Record r : mine) {
+                if (r.version().equals(version)) {
+                    return r;
+                }
+            }
+            return null;
+        }
+
+        Operation(Namespace ns, byte[] key, Op op, Consumer<Answer> done, long deadline) {
+            this.ns = ns;
+            this.key = key;
+            this.op = op;
+            this.done = done;
+            this.deadline = deadline;
+        }
+    }
+}

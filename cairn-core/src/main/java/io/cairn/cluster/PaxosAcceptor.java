@@ -1,0 +1,132 @@
+package io.cairn.cluster;
+
+import io.cairn.clock.HybridClock;
+import io.cairn.clock.Version;
+import io.cairn.error.ErrorCode;
+import io.cairn.message.Message;
+import io.cairn.message.Message.PaxosRequest.Phase;
+import io.cairn.message.Message.PaxosResponse;
+import io.cairn.namespace.Namespace;
+import io.cairn.paxos.PaxosState;
+import io.cairn.record.CorruptRecordException;
+import io.cairn.record.Record;
+import io.cairn.replica.LocalStore;
+import io.cairn.request.Op;
+import io.cairn.request.OpResult;
+import io.cairn.storage.Durability;
+import io.cairn.storage.Keyspace;
+import io.cairn.storage.WriteBatch;
+import java.util.List;
+import java.util.function.Consumer;
+
+/**
+ * This replica's side of per-key Paxos: it promises, accepts and applies commits, keeping each
+ * key's {@link PaxosState} durably in the Paxos keyspace. Every read-check-write of a state is one
+ * job on the store's ordered lane, so two requests about one key never interleave; a promise or an
+ * acceptance is synced before it is answered (a proposer counts on it surviving a crash), and a
+ * commit stores the chosen record through the ordinary replica write path before its state is
+ * noted (so a prepare that sees the commit also reads its record).
+ *
+ * <p>Hostile input: a ballot or a record stamped beyond the max clock offset is refused
+ * ({@code clock_unsafe}), as is a proposal whose record is newer than its ballot (a proposal's
+ * record carries the ballot that first proposed it, never a later one). A state that fails its
+ * checksum makes the replica refuse to take part for that key ({@code corrupt_record}): forgetting
+ * a promise could let an older ballot win.
+ */
+final class PaxosAcceptor {
+    private final HybridClock clock;
+    private final LocalStore local;
+    private long corruptStates;
+
+    PaxosAcceptor(HybridClock clock, LocalStore local) {
+        this.clock = clock;
+        this.local = local;
+    }
+
+    /** Paxos states found corrupt (each refused a request). */
+    long corruptStates() {
+        return corruptStates;
+    }
+
+    /** Answers {@code r} (about {@code partition} of {@code ns}, which this node serves) through {@code reply}. */
+    void onRequest(Namespace ns, int partition, Message.PaxosRequest r, Consumer<PaxosResponse> reply) {
+        Message.Failure refused = validate(r);
+        if (refused != null) {
+            reply.accept(PaxosResponse.failed(r.phase(), r.requestId(), refused));
+            return;
+        }
+        clock.observePeer(r.ballot().timestamp());
+        byte[] stateKey = Keyspace.paxos(ns.id(), partition, r.key());
+        switch (r.phase()) {
+            case PREPARE -> step(stateKey, r, s -> s.admits(r.ballot()) ? s.promise(r.ballot()) : null, Durability.SYNC, reply,
+                    s -> local.read(ns, r.key(), (record, failure) -> reply.accept(failure != null
+                            ? PaxosResponse.failed(Phase.PREPARE, r.requestId(), Message.Failure.of(failure))
+                            : new PaxosResponse(Phase.PREPARE, r.requestId(), true, r.ballot(), s.ballot(), s.accepted(), s.committed(), record, null))));
+            case PROPOSE -> step(stateKey, r, s -> s.admits(r.ballot()) ? s.accept(r.ballot(), r.record()) : null, Durability.SYNC, reply,
+                    s -> reply.accept(PaxosResponse.done(Phase.PROPOSE, r.requestId())));
+            case COMMIT -> local.apply(ns, List.of(new Op.Apply(r.key(), r.record())), (results, failure) -> {
+                if (failure != null || !OpResult.stored(results.get(0))) {
+                    reply.accept(PaxosResponse.failed(Phase.COMMIT, r.requestId(), failure != null ? Message.Failure.of(failure)
+                            : new Message.Failure(ErrorCode.STORAGE_FAILED, "the committed record was not stored: " + results.get(0))));
+                    return;
+                }
+                // Not synced: a commit note lost in a crash leaves the proposal accepted, and the
+                // next round finishes it again, which stores the same record.
+                step(stateKey, r, s -> s.commit(r.ballot()), Durability.ASYNC, reply, s -> reply.accept(PaxosResponse.done(Phase.COMMIT, r.requestId())));
+            });
+        }
+    }
+
+    private Message.Failure validate(Message.PaxosRequest r) {
+        if (!clock.checkPeer(r.ballot().timestamp())) {
+            return new Message.Failure(ErrorCode.CLOCK_UNSAFE, "ballot refused: " + clock.describe(r.ballot().timestamp()));
+        }
+        Record record = r.record();
+        if (record != null && record.version().isNewerThan(r.ballot())) {
+            return new Message.Failure(ErrorCode.MALFORMED_REQUEST, "a proposal's record " + record.version() + " is newer than its ballot " + r.ballot());
+        }
+        return null;
+    }
+
+    /** How a state changes; null when the request's ballot is below the promise (refused). */
+    private interface Transition {
+        PaxosState apply(PaxosState state);
+    }
+
+    /** What a state step found: the state after it, or the promise that refused it, or a corrupt state. */
+    private record Outcome(PaxosState state, Version refusedBy, String corrupt) {}
+
+    private void step(byte[] stateKey, Message.PaxosRequest r, Transition transition, Durability durability, Consumer<PaxosResponse> reply,
+                      Consumer<PaxosState> then) {
+        byte[] key = r.key();
+        local.run(engine -> {
+            byte[] raw = engine.get(stateKey);
+            PaxosState state;
+            try {
+                state = raw == null ? PaxosState.EMPTY : PaxosState.decode(key, raw);
+            } catch (CorruptRecordException e) {
+                return new Outcome(null, null, e.getMessage());
+            }
+            PaxosState next = transition.apply(state);
+            if (next == null) {
+                return new Outcome(null, state.promised(), null);
+            }
+            if (!next.equals(state)) {
+                engine.write(new WriteBatch().put(stateKey, next.encode(key)), durability);
+            }
+            return new Outcome(next, null, null);
+        }, (outcome, failure) -> {
+            if (failure != null) {
+                reply.accept(PaxosResponse.failed(r.phase(), r.requestId(), Message.Failure.of(failure)));
+            } else if (outcome.corrupt() != null) {
+                corruptStates++;
+                reply.accept(PaxosResponse.failed(r.phase(), r.requestId(),
+                        new Message.Failure(ErrorCode.CORRUPT_RECORD, "this replica's paxos state of the key is corrupt: " + outcome.corrupt())));
+            } else if (outcome.refusedBy() != null) {
+                reply.accept(PaxosResponse.refused(r.phase(), r.requestId(), outcome.refusedBy()));
+            } else {
+                then.accept(outcome.state());
+            }
+        });
+    }
+}

@@ -1,0 +1,67 @@
+package io.cairn.cluster;
+
+import java.util.List;
+
+/**
+ * What a node's Paxos proposers did: operations started, writes chosen (their own or, after a
+ * retry, found chosen), conditions that failed, earlier rounds finished, rounds retried (refused
+ * or short of a majority) or restarted above a newer record, and operations given up as
+ * contended or with an unknown outcome.
+ */
+public final class PaxosStats {
+    long started;
+    long committed;
+    long conditionFailed;
+    long finished;
+    long retries;
+    long restarted;
+    long contended;
+    long unknown;
+
+    public long started() {
+        return started;
+    }
+
+    public long committed() {
+        return committed;
+    }
+
+    public long conditionFailed() {
+        return conditionFailed;
+    }
+
+    public long finishedForOthers() {
+        return finished;
+    }
+
+    public long retries() {
+        return retries;
+    }
+
+    public long restarted() {
+        return restarted;
+    }
+
+    public long contended() {
+        return contended;
+    }
+
+    public long unknown() {
+        return unknown;
+    }
+
+    public static PaxosStats sum(List<PaxosStats> all) {
+        PaxosStats s = new PaxosStats();
+        for (PaxosStats p : all) {
+            s.started += p.started;
+            s.committed += p.committed;
+            s.conditionFailed += p.conditionFailed;
+            s.finished += p.finished;
+            s.retries += p.retries;
+            s.restarted += p.restarted;
+            s.contended += p.contended;
+            s.unknown += p.unknown;
+        }
+        return s;
+    }
+}

@@ -1,0 +1,150 @@
+package io.cairn.paxos;
+
+import io.cairn.clock.Version;
+import io.cairn.record.CorruptRecordException;
+import io.cairn.record.Record;
+import io.cairn.record.RecordCodec;
+import java.nio.BufferUnderflowException;
+import java.nio.ByteBuffer;
+import java.util.zip.CRC32C;
+
+/**
+ * What one replica, as a Paxos acceptor, remembers about one key: the highest ballot it promised,
+ * the proposal it accepted and has not seen committed, and the ballot of the last commit it
+ * applied. Kept durably in its own keyspace ({@code Keyspace.paxos}), beside the key's record.
+ *
+ * <p>A commit clears the accepted proposal (its record is in the data keyspace by then), so what
+ * stays behind for a key that is not being written is two ballots: the promise must outlive the
+ * round, or an older proposer could get a stale proposal accepted.
+ *
+ * @param promised  the highest ballot promised or accepted, or null before the first prepare
+ * @param ballot    the ballot of the accepted proposal, or null when there is none in progress
+ * @param accepted  the accepted proposal's record (its version is the ballot that first proposed
+ *                  it, which a proposal finishing it keeps), or null with {@code ballot}
+ * @param committed the ballot of the newest commit applied, or null
+ */
+public record PaxosState(Version promised, Version ballot, Record accepted, Version committed) {
+    public static final PaxosState EMPTY = new PaxosState(null, null, null, null);
+    private static final byte FORMAT = 1;
+    private static final int HAS_PROMISED = 1;
+    private static final int HAS_ACCEPTED = 2;
+    private static final int HAS_COMMITTED = 4;
+
+    public PaxosState {
+        if ((ballot == null) != (accepted == null)) {
+            throw new IllegalArgumentException("an accepted proposal needs its ballot and its record");
+        }
+        if (ballot != null && (promised == null || ballot.isNewerThan(promised))) {
+            throw new IllegalArgumentException("accepted ballot " + ballot + " above the promise " + promised);
+        }
+    }
+
+    /** Whether {@code b} may be promised or accepted: it is at least every ballot promised so far. */
+    public boolean admits(Version b) {
+        return promised == null || b.compareTo(promised) >= 0;
+    }
+
+    /** Promises {@code b} (at least the current promise). */
+    public PaxosState promise(Version b) {
+        return new PaxosState(max(promised, b), ballot, accepted, committed);
+    }
+
+    /** Accepts {@code record} under ballot {@code b} (which {@link #admits}). */
+    public PaxosState accept(Version b, Record record) {
+        return new PaxosState(max(promised, b), b, record, committed);
+    }
+
+    /**
+     * Notes the commit of ballot {@code b}: the newest commit is the larger, and an accepted
+     * proposal at or below it is done (its record, or a newer one, is in the data keyspace).
+     */
+    public PaxosState commit(Version b) {
+        Version newest = max(committed, b);
+        boolean done = ballot != null && ballot.compareTo(newest) <= 0;
+        return new PaxosState(max(promised, b), done ? null : ballot, done ? null : accepted, newest);
+    }
+
+    private static Version max(Version a, Version b) {
+        return a == null ? b : b == null ? a : a.compareTo(b) >= 0 ? a : b;
+    }
+
+    /** The stored form, checksummed together with the key it belongs to. */
+    public byte[] encode(byte[] key) {
+        byte[] record = accepted == null ? new byte[0] : RecordCodec.encode(key, accepted);
+        int flags = (promised != null ? HAS_PROMISED : 0) | (ballot != null ? HAS_ACCEPTED : 0) | (committed != null ? HAS_COMMITTED : 0);
+        ByteBuffer out = ByteBuffer.allocate(1 + 1 + 3 * 12 + 4 + record.length + 4).put(FORMAT).put((byte) flags);
+        for (Version v : new Version[] {promised, ballot, committed}) {
+            if (v != null) {
+                out.putLong(v.timestamp()).putInt(v.nodeId());
+            }
+        }
+        if (accepted != null) {
+            out.putInt(record.length).put(record);
+        }
+        int length = out.position();
+        out.putInt(checksum(key, out.array(), length));
+        byte[] bytes = new byte[out.position()];
+        System.arraycopy(out.array(), 0, bytes, 0, bytes.length);
+        return bytes;
+    }
+
+    /** Decodes and verifies a stored state; anything that does not check out throws {@link CorruptRecordException}. */
+    public static PaxosState decode(byte[] key, byte[] bytes) {
+        if (bytes.length < 1 + 1 + 4) {
+            throw new CorruptRecordException("paxos state of " + bytes.length + " bytes is too short");
+        }
+        int length = bytes.length - 4;
+        if (ByteBuffer.wrap(bytes, length, 4).getInt() != checksum(key, bytes, length)) {
+            throw new CorruptRecordException("paxos state fails its checksum");
+        }
+        try {
+            ByteBuffer in = ByteBuffer.wrap(bytes, 0, length);
+            if (in.get() != FORMAT) {
+                throw new CorruptRecordException("unknown paxos state format");
+            }
+            int flags = in.get();
+            if ((flags & ~(HAS_PROMISED | HAS_ACCEPTED | HAS_COMMITTED)) != 0) {
+                throw new CorruptRecordException("unknown paxos state flags " + flags);
+            }
+            Version promised = (flags & HAS_PROMISED) != 0 ? version(in) : null;
+            Version ballot = (flags & HAS_ACCEPTED) != 0 ? version(in) : null;
+            Version committed = (flags & HAS_COMMITTED) != 0 ? version(in) : null;
+            Record accepted = null;
+            if (ballot != null) {
+                int n = in.getInt();
+                if (n < 0 || n != in.remaining()) {
+                    throw new CorruptRecordException("accepted record of " + n + " bytes, " + in.remaining() + " remain");
+                }
+                byte[] record = new byte[n];
+                in.get(record);
+                accepted = RecordCodec.decode(key, record);
+            }
+            if (in.hasRemaining()) {
+                throw new CorruptRecordException(in.remaining() + " trailing bytes in paxos state");
+            }
+            try {
+                return new PaxosState(promised, ballot, accepted, committed);
+            } catch (IllegalArgumentException e) {
+                throw new CorruptRecordException("inconsistent paxos state: " + e.getMessage());
+            }
+        } catch (BufferUnderflowException e) {
+            throw new CorruptRecordException("truncated paxos state");
+        }
+    }
+
+    private static Version version(ByteBuffer in) {
+        long ts = in.getLong();
+        int node = in.getInt();
+        if (ts < 0 || node < 0) {
+            throw new CorruptRecordException("invalid ballot " + ts + "/" + node);
+        }
+        return new Version(ts, node);
+    }
+
+    private static int checksum(byte[] key, byte[] bytes, int length) {
+        CRC32C crc = new CRC32C();
+        crc.update(key, 0, key.length);
+        crc.update(bytes, 0, length);
+        return (int) crc.getValue();
+    }
+}
