@@ -23,7 +23,8 @@ import java.util.function.Consumer;
  * This replica's side of per-key Paxos: it promises, accepts and applies commits, keeping each
  * key's {@link PaxosState} durably in the Paxos keyspace. Every read-check-write of a state is one
  * job on the store's ordered lane, so two requests about one key never interleave; a promise or an
- * acceptance is synced before it is answered (a proposer counts on it surviving a crash), and a
+ * acceptance is synced before it is answered (a proposer counts on it surviving a crash; the sync
+ * is shared with other requests', {@link LocalStore#runDurably}), and a
  * commit stores the chosen record through the ordinary replica write path before its state is
  * noted (so a prepare that sees the commit also reads its record).
  *
@@ -58,11 +59,11 @@ final class PaxosAcceptor {
         clock.observePeer(r.ballot().timestamp());
         byte[] stateKey = Keyspace.paxos(ns.id(), partition, r.key());
         switch (r.phase()) {
-            case PREPARE -> step(stateKey, r, s -> s.admits(r.ballot()) ? s.promise(r.ballot()) : null, Durability.SYNC, reply,
+            case PREPARE -> step(stateKey, r, s -> s.admits(r.ballot()) ? s.promise(r.ballot()) : null, true, reply,
                     s -> local.read(ns, r.key(), (record, failure) -> reply.accept(failure != null
                             ? PaxosResponse.failed(Phase.PREPARE, r.requestId(), Message.Failure.of(failure))
                             : new PaxosResponse(Phase.PREPARE, r.requestId(), true, r.ballot(), s.ballot(), s.accepted(), s.committed(), record, null))));
-            case PROPOSE -> step(stateKey, r, s -> s.admits(r.ballot()) ? s.accept(r.ballot(), r.record()) : null, Durability.SYNC, reply,
+            case PROPOSE -> step(stateKey, r, s -> s.admits(r.ballot()) ? s.accept(r.ballot(), r.record()) : null, true, reply,
                     s -> reply.accept(PaxosResponse.done(Phase.PROPOSE, r.requestId())));
             case COMMIT -> local.apply(ns, List.of(new Op.Apply(r.key(), r.record())), (results, failure) -> {
                 if (failure != null || !OpResult.stored(results.get(0))) {
@@ -72,7 +73,7 @@ final class PaxosAcceptor {
                 }
                 // Not synced: a commit note lost in a crash leaves the proposal accepted, and the
                 // next round finishes it again, which stores the same record.
-                step(stateKey, r, s -> s.commit(r.ballot()), Durability.ASYNC, reply, s -> reply.accept(PaxosResponse.done(Phase.COMMIT, r.requestId())));
+                step(stateKey, r, s -> s.commit(r.ballot()), false, reply, s -> reply.accept(PaxosResponse.done(Phase.COMMIT, r.requestId())));
             });
         }
     }
@@ -96,10 +97,15 @@ final class PaxosAcceptor {
     /** What a state step found: the state after it, or the promise that refused it, or a corrupt state. */
     private record Outcome(PaxosState state, Version refusedBy, String corrupt) {}
 
-    private void step(byte[] stateKey, Message.PaxosRequest r, Transition transition, Durability durability, Consumer<PaxosResponse> reply,
+    /**
+     * One read-check-write of a key's state on the ordered storage lane; {@code durable}: the
+     * answer waits for a WAL sync covering the write (and whatever state it read), shared with
+     * other requests' (a promise or an acceptance must survive a crash once it is answered).
+     */
+    private void step(byte[] stateKey, Message.PaxosRequest r, Transition transition, boolean durable, Consumer<PaxosResponse> reply,
                       Consumer<PaxosState> then) {
         byte[] key = r.key();
-        local.run(engine -> {
+        LocalStore.Job<Outcome> job = engine -> {
             byte[] raw = engine.get(stateKey);
             PaxosState state;
             try {
@@ -112,10 +118,11 @@ final class PaxosAcceptor {
                 return new Outcome(null, state.promised(), null);
             }
             if (!next.equals(state)) {
-                engine.write(new WriteBatch().put(stateKey, next.encode(key)), durability);
+                engine.write(new WriteBatch().put(stateKey, next.encode(key)), Durability.ASYNC);
             }
             return new Outcome(next, null, null);
-        }, (outcome, failure) -> {
+        };
+        LocalStore.Completed<Outcome> completed = (outcome, failure) -> {
             if (failure != null) {
                 reply.accept(PaxosResponse.failed(r.phase(), r.requestId(), Message.Failure.of(failure)));
             } else if (outcome.corrupt() != null) {
@@ -127,6 +134,11 @@ final class PaxosAcceptor {
             } else {
                 then.accept(outcome.state());
             }
-        });
+        };
+        if (durable) {
+            local.runDurably(job, completed);
+        } else {
+            local.run(job, completed);
+        }
     }
 }

@@ -63,6 +63,22 @@ public interface LocalStore {
     <T> void run(Job<T> job, Completed<T> done);
 
     /**
+     * As {@link #run}, for a job whose writes must be durable before {@code done} learns its
+     * result: the job writes {@link io.cairn.storage.Durability#ASYNC}, and the completion waits
+     * for a WAL sync that covers them, which the store may share among many jobs (production
+     * groups them: one fsync for every job that finished while the previous one ran). Jobs still
+     * run one at a time in submission order, so a later job may read an earlier one's writes before
+     * they are synced; its own completion then waits for a sync covering both.
+     */
+    default <T> void runDurably(Job<T> job, Completed<T> done) {
+        run(engine -> {
+            T result = job.run(engine);
+            engine.syncWal();
+            return result;
+        }, done);
+    }
+
+    /**
      * Anti-entropy: this replica's tree hashes of a partition ({@link LocalReplica#summary}),
      * then calls {@code done} on the core's thread; a null snapshot while the tree is being built.
      */

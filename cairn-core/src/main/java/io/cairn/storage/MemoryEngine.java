@@ -43,6 +43,7 @@ public final class MemoryEngine implements StorageEngine {
     }
 
     /** Makes every write so far durable, as a periodic WAL fsync would. */
+    @Override
     public synchronized void syncWal() {
         // The WAL is ordered: a sync persists every earlier batch too.
         for (WriteBatch b : unsynced) {

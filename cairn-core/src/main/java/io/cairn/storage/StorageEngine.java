@@ -23,6 +23,15 @@ public interface StorageEngine extends AutoCloseable {
     void write(WriteBatch batch, Durability durability);
 
     /**
+     * Makes every write so far durable (one WAL fsync): what lets many {@link Durability#ASYNC}
+     * writes share one sync. The default writes an empty batch synced, which engines with an
+     * ordered log turn into exactly that.
+     */
+    default void syncWal() {
+        write(new WriteBatch(), Durability.SYNC);
+    }
+
+    /**
      * Up to {@code limit} entries with {@code fromInclusive <= key < toExclusive}, in key order.
      * A null {@code toExclusive} means no upper bound.
      */

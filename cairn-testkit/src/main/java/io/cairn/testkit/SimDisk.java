@@ -46,6 +46,12 @@ final class SimDisk implements StorageEngine {
         return out;
     }
 
+    @Override
+    public void syncWal() {
+        writes++;
+        engine.syncWal();
+    }
+
     /** Paxos states stored since the last call: an accepted proposal carries a version its proposer issued. */
     List<Entry> takePaxosWritten() {
         List<Entry> out = List.copyOf(paxosWritten);

@@ -33,8 +33,9 @@ import java.util.concurrent.TimeUnit;
  *   <li>Replica writes go through the group-commit write path.</li>
  *   <li>Reads run on a small pool of reader threads ({@code cairn-replica-read}); RocksDB reads
  *       are safe to run concurrently with writes.</li>
- *   <li>Storage jobs (hints, the version ceiling) run on one storage thread
- *       ({@code cairn-storage}), in submission order.</li>
+ *   <li>Storage jobs (hints, the version ceiling, Paxos states) run on one storage thread
+ *       ({@code cairn-storage}), in submission order; a durable job's completion waits for a WAL
+ *       fsync on the group-sync thread ({@code cairn-wal-group-sync}), one per batch of jobs.</li>
  * </ul>
  *
  * <p>The completion runs as a task of the shard's guarded executor, so an exception the core
@@ -52,6 +53,7 @@ final class WritePathStore implements AutoCloseable {
     private final long timeoutNanos;
     private final DefaultEventLoop storageLane = new DefaultEventLoop(new DefaultThreadFactory("cairn-storage", true));
     private final DefaultEventLoopGroup readers = new DefaultEventLoopGroup(READER_THREADS, new DefaultThreadFactory("cairn-replica-read", true));
+    private final DefaultEventLoop syncer = new DefaultEventLoop(new DefaultThreadFactory("cairn-wal-group-sync", true));
 
     WritePathStore(WritePath writes, LocalReplica replica, StorageEngine engine, NodeHealth health, long timeoutMillis) {
         this.writes = writes;
@@ -107,6 +109,11 @@ final class WritePathStore implements AutoCloseable {
             public <T> void run(Job<T> job, Completed<T> done) {
                 WritePathStore.this.run(core, job, done);
             }
+
+            @Override
+            public <T> void runDurably(Job<T> job, Completed<T> done) {
+                WritePathStore.this.runDurably(core, job, done);
+            }
         };
     }
 
@@ -158,6 +165,63 @@ final class WritePathStore implements AutoCloseable {
         }));
     }
 
+    /**
+     * A job on the storage lane whose completion waits for a WAL fsync covering its writes: the
+     * lane goes on with the next jobs while the syncer thread fsyncs, and one fsync releases every
+     * job that finished before it started (group commit for Paxos promises and acceptances).
+     */
+    private <T> void runDurably(Executor core, LocalStore.Job<T> job, LocalStore.Completed<T> done) {
+        storageLane.execute(guarded("storage", () -> {
+            T result;
+            try {
+                result = job.run(engine);
+            } catch (StorageException e) {
+                core.execute(() -> done.accept(null, e));
+                return;
+            }
+            afterSync(failure -> core.execute(() -> done.accept(failure == null ? result : null, failure)));
+        }));
+    }
+
+    private final Object syncLock = new Object();
+    // Completions waiting for the next fsync; guarded by syncLock.
+    private List<java.util.function.Consumer<StorageException>> awaitingSync = new java.util.ArrayList<>();
+    private boolean syncing;
+
+    private void afterSync(java.util.function.Consumer<StorageException> completion) {
+        synchronized (syncLock) {
+            awaitingSync.add(completion);
+            if (syncing) {
+                return;
+            }
+            syncing = true;
+        }
+        syncer.execute(guarded("wal-sync", this::syncLoop));
+    }
+
+    private void syncLoop() {
+        while (true) {
+            List<java.util.function.Consumer<StorageException>> batch;
+            synchronized (syncLock) {
+                if (awaitingSync.isEmpty()) {
+                    syncing = false;
+                    return;
+                }
+                batch = awaitingSync;
+                awaitingSync = new java.util.ArrayList<>();
+            }
+            StorageException failure = null;
+            try {
+                engine.syncWal();
+            } catch (StorageException e) {
+                failure = e;
+            }
+            for (var c : batch) {
+                c.accept(failure);
+            }
+        }
+    }
+
     private Runnable guarded(String component, Runnable task) {
         return () -> {
             try {
@@ -174,5 +238,6 @@ final class WritePathStore implements AutoCloseable {
     public void close() {
         storageLane.shutdownGracefully(0, 2, TimeUnit.SECONDS).awaitUninterruptibly(5, TimeUnit.SECONDS);
         readers.shutdownGracefully(0, 2, TimeUnit.SECONDS).awaitUninterruptibly(5, TimeUnit.SECONDS);
+        syncer.shutdownGracefully(0, 2, TimeUnit.SECONDS).awaitUninterruptibly(5, TimeUnit.SECONDS);
     }
 }

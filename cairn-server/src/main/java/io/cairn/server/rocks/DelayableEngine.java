@@ -54,6 +54,12 @@ public final class DelayableEngine implements StorageEngine {
     }
 
     @Override
+    public void syncWal() {
+        stall();
+        inner.syncWal();
+    }
+
+    @Override
     public List<Entry> scan(byte[] fromInclusive, byte[] toExclusive, int limit, long maxBytes) {
         stall();
         return inner.scan(fromInclusive, toExclusive, limit, maxBytes);

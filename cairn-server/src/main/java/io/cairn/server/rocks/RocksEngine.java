@@ -155,6 +155,22 @@ public final class RocksEngine implements StorageEngine {
         }
     }
 
+    /** One WAL fsync now, covering every write before it; a failure marks the engine failed, as a failed synced write does. */
+    @Override
+    public void syncWal() {
+        Throwable failed = failure.get();
+        if (failed != null) {
+            throw new StorageException("storage failed earlier and refuses writes until restart: " + failed.getMessage());
+        }
+        try {
+            db.flushWal(true);
+        } catch (RocksDBException e) {
+            failure.compareAndSet(null, e);
+            log.atError().addKeyValue("directory", directory).setCause(e).log("WAL fsync failed; refusing writes until restart");
+            throw new StorageException("WAL fsync failed: " + e.getMessage(), e);
+        }
+    }
+
     @Override
     public List<Entry> scan(byte[] fromInclusive, byte[] toExclusive, int limit, long maxBytes) {
         List<Entry> out = new ArrayList<>(Math.min(limit, 1024));

@@ -1,0 +1,157 @@
+#!/usr/bin/env bash
+# Compare-and-swap on three nodes: Cairn (per-key Paxos, If-Match) beside etcd (its transaction
+# API: compare mod_revision, then put), driven the same way by wrk with one connection per thread
+# (each thread is one client that remembers the version of the keys it swaps), the threads spread
+# over the three nodes (NODES, see wrk/common.lua). Cases, each on both systems:
+#   uncontended  UNCONTENDED_CLIENTS (16) clients, each swapping its own KEYS (50) keys in turn
+#   contended    CONTENDED_CLIENTS (32) clients swapping one key; a loser learns the current
+#                version from the refusal and tries again
+#   serial read  UNCONTENDED_CLIENTS clients reading their keys linearizably (Cairn
+#                ?consistency=serial, etcd a linearizable range)
+# Each case runs WARMUP (5s, unrecorded) then DURATION (20s). Fresh servers and data directories
+# for each system; everything on 127.0.0.1.
+#
+#   bench/cas.sh
+#   DURATION=5s WARMUP=2s TAG=-short bench/cas.sh
+#
+# Output: RESULTS_DIR/cas-<date><TAG>.txt with the exact commands, wrk's output and a summary.
+# Settings (environment): the above, HTTP_BASE (7500) / INTERNODE_BASE (7510) for Cairn,
+# CLIENT_BASE (23890) / PEER_BASE (23900) for etcd, NODE_SETS (extra Cairn settings), HEAP (1g),
+# CAIRN_JAR, JAVA, ETCD, RESULTS_DIR, TAG. Needs wrk, etcd-server, python3, curl, a JDK 21+.
+set -euo pipefail
+here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+repo=$(cd "$here/.." && pwd)
+source "$here/lib.sh"
+
+DURATION=${DURATION:-20s}
+WARMUP=${WARMUP:-5s}
+KEYS=${KEYS:-50}
+UNCONTENDED_CLIENTS=${UNCONTENDED_CLIENTS:-16}
+CONTENDED_CLIENTS=${CONTENDED_CLIENTS:-32}
+HTTP_BASE=${HTTP_BASE:-7500}
+INTERNODE_BASE=${INTERNODE_BASE:-7510}
+CLIENT_BASE=${CLIENT_BASE:-23890}
+PEER_BASE=${PEER_BASE:-23900}
+NODE_SETS=${NODE_SETS:-}
+HEAP=${HEAP:-1g}
+ETCD=${ETCD:-etcd}
+CAIRN_JAR=${CAIRN_JAR:-$repo/cairn-cli/target/cairn.jar}
+JAVA=${JAVA:-${JAVA_HOME:+$JAVA_HOME/bin/}java}
+if ! "$JAVA" -version 2>&1 | grep -Eq 'version "(2[1-9]|[3-9][0-9])'; then
+  for candidate in /usr/lib/jvm/*/bin/java; do
+    if "$candidate" -version 2>&1 | grep -Eq 'version "(2[1-9]|[3-9][0-9])'; then JAVA=$candidate; fi
+  done
+fi
+RESULTS_DIR=${RESULTS_DIR:-$here/results}
+TAG=${TAG:-}
+LOCK_FILE=${LOCK_FILE:-}
+IDLE_BUSY=${IDLE_BUSY:-10}
+IDLE_WAIT=${IDLE_WAIT:-120}
+[[ -f "$CAIRN_JAR" ]] || { echo "no $CAIRN_JAR: ./mvnw -q -pl cairn-cli -am package -DskipTests" >&2; exit 2; }
+mkdir -p "$RESULTS_DIR"
+out="$RESULTS_DIR/cas-$(date -u +%Y%m%d-%H%M)$TAG.txt"
+
+ids=(1 2 3)
+workdir=$(mktemp -d "${TMPDIR:-/tmp}/cairn-bench-cas.XXXXXX")
+declare -A pids=()
+stop_all() {
+  local i
+  for i in "${!pids[@]}"; do stop_pid "${pids[$i]}"; done
+  for i in "${!pids[@]}"; do wait "${pids[$i]}" 2>/dev/null || true; done
+  pids=()
+}
+
+summary=()
+# run_case SYSTEM CASE URL NODES SCRIPT THREADS [ENV...]
+run_case() {
+  local system=$1 name=$2 url=$3 nodes=$4 script=$5 threads=$6
+  shift 6
+  local head=(env "$@" NODES="$nodes" wrk -t"$threads" -c"$threads" --latency)
+  local tail=(-s "$here/wrk/$script" "$url" -- "$KEYS" 100)
+  echo
+  echo "## $system, $name: ${head[*]} -d$DURATION ${tail[*]}"
+  wait_idle
+  "${head[@]}" -d"$WARMUP" "${tail[@]}" >/dev/null
+  local result
+  result=$("${head[@]}" -d"$DURATION" "${tail[@]}")
+  echo "$result"
+  local r c
+  r=$(grep '^RESULT' <<<"$result")
+  c=$(grep '^CAS' <<<"$result" || true)
+  summary+=("$(printf '%-6s %-13s %s | %s' "$system" "$name" "$(awk '{for (i = 2; i <= NF; i++) if ($i ~ /^(rps|p50_ms|p99_ms|p99.9_ms)=/) printf "%s ", $i}' <<<"$r")" \
+    "$(awk '{for (i = 2; i <= NF; i++) if ($i ~ /^(won_per_s|lost_412|busy_503|unknown_504|other)=/) printf "%s ", $i}' <<<"$c")")")
+}
+
+cairn_phase() {
+  local members="" nodes="" i
+  for i in "${ids[@]}"; do
+    members+="${members:+,}$i/zone-$i/127.0.0.1:$((HTTP_BASE + i))/127.0.0.1:$((INTERNODE_BASE + i))"
+    nodes+="${nodes:+,}127.0.0.1:$((HTTP_BASE + i))"
+    require_free_port $((HTTP_BASE + i)) HTTP_BASE
+    require_free_port $((INTERNODE_BASE + i)) INTERNODE_BASE
+  done
+  cairn_certs "$workdir" "${ids[@]}"
+  for i in "${ids[@]}"; do
+    local cmd=("$JAVA" --enable-native-access=ALL-UNNAMED --sun-misc-unsafe-memory-access=allow -Xmx"$HEAP"
+      -jar "$CAIRN_JAR" start --node-id "$i" --http-port "$((HTTP_BASE + i))" --data-dir "$workdir/node$i"
+      --set "cluster.members=$members")
+    local s
+    for s in $NODE_SETS; do cmd+=(--set "$s"); done
+    [[ $i == 1 ]] && echo "# cairn node command: ${cmd[*]}"
+    "${cmd[@]}" >"$workdir/node$i.log" 2>&1 &
+    pids[c$i]=$!
+  done
+  ready() { local j; for j in "${ids[@]}"; do curl -sf --max-time 2 "http://127.0.0.1:$((HTTP_BASE + j))/ready" >/dev/null || return 1; done; }
+  wait_until 120 ready || { tail -20 "$workdir"/node*.log; return 1; }
+  local url="http://127.0.0.1:$((HTTP_BASE + 1))"
+  run_case cairn uncontended "$url" "$nodes" cas.lua "$UNCONTENDED_CLIENTS" MODE=uncontended
+  run_case cairn contended "$url" "$nodes" cas.lua "$CONTENDED_CLIENTS" MODE=contended
+  run_case cairn serial-read "$url" "$nodes" cas.lua "$UNCONTENDED_CLIENTS" SERIAL_READS=1
+  echo
+  echo "## cairn paxos counters (node 1): $(curl -s "$url/metrics" | grep -E '^cairn_paxos_' | tr '\n' ' ')"
+  stop_all
+}
+
+etcd_phase() {
+  local initial="" nodes="" i
+  for i in "${ids[@]}"; do
+    initial+="${initial:+,}m$i=http://127.0.0.1:$((PEER_BASE + i))"
+    nodes+="${nodes:+,}127.0.0.1:$((CLIENT_BASE + i))"
+    require_free_port $((CLIENT_BASE + i)) CLIENT_BASE
+    require_free_port $((PEER_BASE + i)) PEER_BASE
+  done
+  for i in "${ids[@]}"; do
+    local cmd=("$ETCD" --name "m$i" --data-dir "$workdir/etcd-m$i"
+      --listen-client-urls "http://127.0.0.1:$((CLIENT_BASE + i))" --advertise-client-urls "http://127.0.0.1:$((CLIENT_BASE + i))"
+      --listen-peer-urls "http://127.0.0.1:$((PEER_BASE + i))" --initial-advertise-peer-urls "http://127.0.0.1:$((PEER_BASE + i))"
+      --initial-cluster "$initial" --initial-cluster-state new --initial-cluster-token cas-bench
+      --logger zap --log-outputs "$workdir/etcd-m$i.log")
+    [[ $i == 1 ]] && echo "# etcd member command: ${cmd[*]}"
+    "${cmd[@]}" >"$workdir/etcd-m$i.out" 2>&1 &
+    pids[e$i]=$!
+  done
+  healthy() { local j; for j in "${ids[@]}"; do curl -sf --max-time 2 "http://127.0.0.1:$((CLIENT_BASE + j))/health" | grep -q '"health":"true"' || return 1; done; }
+  wait_until 60 healthy || { tail -5 "$workdir"/etcd-m*.log; return 1; }
+  local url="http://127.0.0.1:$((CLIENT_BASE + 1))"
+  run_case etcd uncontended "$url" "$nodes" etcd-cas.lua "$UNCONTENDED_CLIENTS" MODE=uncontended
+  run_case etcd contended "$url" "$nodes" etcd-cas.lua "$CONTENDED_CLIENTS" MODE=contended
+  run_case etcd serial-read "$url" "$nodes" etcd-cas.lua "$UNCONTENDED_CLIENTS" SERIAL_READS=1
+  stop_all
+}
+
+{
+  # In this group's subshell (its output goes through tee), where the servers' pids live.
+  trap 'stop_all; rm -rf "$workdir"' EXIT
+  trap 'exit 130' INT TERM
+  echo "# bench/cas.sh"
+  machine_info
+  echo "# cairn $("$JAVA" -jar "$CAIRN_JAR" --version | awk '{print $NF}'), $("$ETCD" --version | head -1)"
+  echo "# DURATION=$DURATION WARMUP=$WARMUP KEYS=$KEYS (per client) UNCONTENDED_CLIENTS=$UNCONTENDED_CLIENTS CONTENDED_CLIENTS=$CONTENDED_CLIENTS NODE_SETS=$NODE_SETS"
+  lock
+  cairn_phase
+  etcd_phase
+  unlock
+  echo
+  echo "# summary (ops/s counts every answer; won_per_s the swaps that took effect)"
+  printf '%s\n' "${summary[@]}"
+} 2>&1 | tee "$out"
