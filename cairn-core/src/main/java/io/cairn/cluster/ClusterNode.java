@@ -202,7 +202,8 @@ public final class ClusterNode {
         this.acceptor = new PaxosAcceptor(clock, local);
         this.paxos = new Paxos(id, clock, clockMonitor, versions, transport, scheduler, detector, ids, acceptor, () -> this.membership.map(),
                 () -> this.epoch, settings.paxos());
-        this.requests = new ClusterRequests(coordinator, paxos, clock, outcomes);
+        this.requests = new ClusterRequests(coordinator, paxos, clock, outcomes, settings.coordinator().requestTimeoutMillis(),
+                settings.paxos().timeoutMillis());
         this.exchanger = new Exchanger(id, shard, this.namespaces, settings.antiEntropy(), settings.coordinator().requestTimeoutMillis(),
                 transport, scheduler, local, ids, clock, detector, ledger, () -> this.membership.map(), () -> this.epoch);
         this.epochs = epochs;
@@ -434,6 +435,7 @@ public final class ClusterNode {
         next.members().forEach(m -> memberIds.add(m.id()));
         coordinator.onMembership(next.map());
         exchanger.onMembership();
+        mover.onMembership();
         epochs.applied(shard.index(), epoch);
     }
 

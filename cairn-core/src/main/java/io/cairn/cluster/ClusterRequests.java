@@ -1,6 +1,7 @@
 package io.cairn.cluster;
 
 import io.cairn.clock.HybridClock;
+import io.cairn.clock.Version;
 import io.cairn.error.ErrorCode;
 import io.cairn.request.IdempotencyTag;
 import io.cairn.request.StoredOutcome;
@@ -10,6 +11,7 @@ import io.cairn.request.Quorum;
 import io.cairn.record.CorruptRecordException;
 import io.cairn.record.Record;
 import io.cairn.request.Answer;
+import io.cairn.request.Condition;
 import io.cairn.request.Op;
 import io.cairn.request.OpResult;
 import io.cairn.request.WriteOutcome;
@@ -35,32 +37,38 @@ import java.util.function.Consumer;
  * ({@link Paxos}): linearizable compare-and-swap, whatever W the request asked for (a round needs
  * a majority of the key's replicas).
  *
- * <p><b>Idempotency.</b> The first outcome of a request is kept as a record of the outcomes
- * namespace, replicated like data, so a retry through any coordinator finds it. Outcomes are
- * written and looked up at a majority of home replicas, whatever W the request asked for: two
- * majorities always overlap, while a lookup sized from the retry's own W (R = N − W + 1) misses an
- * outcome recorded by an attempt that asked for a smaller W — the simulator found exactly that.
- * (1) A coordinator refuses a key it is running now ({@code idempotency_in_flight}). (2) It looks
- * the key up at a majority. A stored outcome is written back at a majority (it may have been found
- * on fewer) and replayed — marked recorded only when the write-back reached a majority — or the
- * request is refused with {@code idempotency_key_reused} when its fingerprint differs. (3) Otherwise it runs the
- * operations at the request's quorums, stores their outcome at a majority with the retention as
- * TTL, and only then answers.
+ * <p><b>Idempotency: exactly once, through Paxos.</b> An idempotency key is a key of the outcomes
+ * namespace, and every step on it is a Paxos round ({@link Paxos}), so coordinators agree on it:
+ * <ol>
+ *   <li>A coordinator refuses a key it is running now ({@code idempotency_in_flight}).</li>
+ *   <li>It <em>claims</em> the key: a create-only write of a claim (the request's fingerprint, no
+ *       results) that lapses after a lease ({@link #leaseMillis}). Of two attempts racing through
+ *       two coordinators, one claim wins.</li>
+ *   <li>Having won, it runs the operations at the request's quorums, then replaces its claim with
+ *       the outcome ({@code If-Match} on the claim's version) kept for the retention, and only then
+ *       answers (recorded). An attempt that did not win reads the key linearizably: an outcome of
+ *       the same request is replayed (recorded), one of another request is refused
+ *       ({@code idempotency_key_reused}), and a live claim of the same request is
+ *       {@code 409 idempotency_in_flight} (the first attempt is running; retry later).</li>
+ * </ol>
  *
- * <p><b>Failure cases.</b> A lookup that cannot reach its R fails the request before anything is
- * written. When an operation failed ({@code outcome_unknown}, {@code quorum_unavailable}, ...), no
- * outcome is stored: a retry runs the request again, which for these unconditional operations
- * converges on the same values. When the outcome could not be stored by W home replicas, the
- * client still gets the true answer marked unrecorded, the event is counted ({@link #unrecorded()}),
- * and a retry may run the operations again, with the same effect. Two first
- * attempts of one key sent at the same moment to two coordinators can both run; the later outcome
- * wins — per-key serialization across coordinators needs the consensus stage.
+ * <p><b>Failure cases.</b> A claim that cannot be decided (no majority, contention) fails the
+ * request before anything ran. When an operation failed ({@code outcome_unknown},
+ * {@code quorum_unavailable}, ...), no outcome is kept and the claim is withdrawn: a retry runs
+ * the request again, which for these operations converges on the same values. When the outcome
+ * could not replace the claim, the client still gets the true answer marked unrecorded, counted
+ * ({@link #unrecorded()}); the claim lapses and a later retry may run the operations again. The
+ * lease is the one place where "exactly once" rests on time: an attempt slower than its lease
+ * (a coordinator stalled far past its timeouts) may see a retry take over the lapsed claim and run
+ * too; the slower one then cannot record its outcome and answers unrecorded.
  *
  * <p>Single-threaded, driven by its node.
  */
 final class ClusterRequests {
     private final Coordinator coordinator;
     private final Paxos paxos;
+    private final long requestTimeoutMillis;
+    private final long paxosTimeoutMillis;
     private final HybridClock clock;
     // Null when the node keeps no outcomes: idempotent requests are then refused.
     private final Namespace outcomes;
@@ -69,9 +77,11 @@ final class ClusterRequests {
     private long replays;
     private long unrecorded;
 
-    ClusterRequests(Coordinator coordinator, Paxos paxos, HybridClock clock, Namespace outcomes) {
+    ClusterRequests(Coordinator coordinator, Paxos paxos, HybridClock clock, Namespace outcomes, long requestTimeoutMillis, long paxosTimeoutMillis) {
         this.coordinator = coordinator;
         this.paxos = paxos;
+        this.requestTimeoutMillis = requestTimeoutMillis;
+        this.paxosTimeoutMillis = paxosTimeoutMillis;
         this.clock = clock;
         this.outcomes = outcomes;
     }
@@ -118,14 +128,49 @@ final class ClusterRequests {
             Invariant.check(inFlight.remove(tag.key()), "idempotency key %s left the in-flight set early", tag.key());
             done.accept(outcome);
         };
-        byte[] key = tag.key().getBytes(StandardCharsets.US_ASCII);
-        coordinator.get(outcomes, key, Quorum.MAJORITY, found -> {
-            switch (found.result()) {
-                case OpResult.Found f -> replay(tag, key, f.record(), finish);
-                case OpResult.NotFound nf -> run(request, r, w, answers -> record(tag, key, answers, finish));
+        claim(request, r, w, tag, tag.key().getBytes(StandardCharsets.US_ASCII), CLAIM_ATTEMPTS, finish);
+    }
+
+    /** How many times an attempt tries to claim a key that it found neither claimed nor decided (a claim lapsed meanwhile). */
+    private static final int CLAIM_ATTEMPTS = 3;
+
+    /**
+     * How long a claim holds its key: long enough for the operations to run (each key's chain of
+     * operations at up to a request timeout per operation) and the outcome to be recorded.
+     */
+    long leaseMillis(WriteRequest request) {
+        return requestTimeoutMillis * (request.ops().size() + 2L) + 2L * paxosTimeoutMillis;
+    }
+
+    private void claim(WriteRequest request, Quorum r, Quorum w, IdempotencyTag tag, byte[] key, int attempts, Consumer<WriteOutcome> finish) {
+        long lease = leaseMillis(request);
+        byte[] claimed = StoredOutcome.claim(tag.fingerprint(), clock.physicalMillis() + lease).encode(key);
+        paxos.write(outcomes, new Op.Put(key, claimed, null, lease, Condition.ifAbsent()), answer -> {
+            switch (answer.result()) {
+                case OpResult.Written won -> run(request, r, w, answers -> record(tag, key, won.version(), answers, finish));
+                // Taken by another attempt; or unknown whether this claim or a rival one was chosen:
+                // either way the key now says who has it.
+                case OpResult.PreconditionFailed taken -> lookUp(request, r, w, tag, key, attempts, finish);
+                case OpResult.Failed failed when failed.code() == ErrorCode.OUTCOME_UNKNOWN -> lookUp(request, r, w, tag, key, attempts, finish);
                 case OpResult.Failed failed -> finish.accept(new WriteOutcome.Failed(failed.code(),
-                        "could not look up the idempotency key, so the request was not run: " + failed.message(), failed.details()));
-                default -> throw Invariant.violated("a read answered %s", found.result());
+                        "could not claim the idempotency key, so the request was not run: " + failed.message(), failed.details()));
+                default -> throw Invariant.violated("a claim answered %s", answer.result());
+            }
+        });
+    }
+
+    /** Reads the key linearizably: replay its outcome, refuse, or (it lapsed meanwhile) claim it again. */
+    private void lookUp(WriteRequest request, Quorum r, Quorum w, IdempotencyTag tag, byte[] key, int attempts, Consumer<WriteOutcome> finish) {
+        paxos.read(outcomes, key, found -> {
+            switch (found.result()) {
+                case OpResult.Found f -> existing(tag, f.record(), key, finish);
+                case OpResult.NotFound nf when attempts > 1 -> claim(request, r, w, tag, key, attempts - 1, finish);
+                case OpResult.NotFound nf -> finish.accept(new WriteOutcome.Failed(ErrorCode.IDEMPOTENCY_IN_FLIGHT,
+                        "the idempotency key kept changing hands; the request was not run, retry later"));
+                case OpResult.Failed failed -> finish.accept(new WriteOutcome.Failed(failed.code() == ErrorCode.OUTCOME_UNKNOWN
+                        ? ErrorCode.CONTENTION : failed.code(),
+                        "could not read the idempotency key, so the request was not run: " + failed.message(), failed.details()));
+                default -> throw Invariant.violated("a serial read answered %s", found.result());
             }
         });
     }
@@ -165,13 +210,8 @@ final class ClusterRequests {
         }
     }
 
-    /**
-     * Replays a stored outcome, after writing it back at a majority: the lookup may have found it
-     * on fewer (an attempt that could not record it, whose retry found its coordinator's copy), and
-     * a replay may only promise that later retries replay too ({@code recorded}) when a majority
-     * holds it.
-     */
-    private void replay(IdempotencyTag tag, byte[] key, Record stored, Consumer<WriteOutcome> finish) {
+    /** The key is claimed or decided by another attempt: replay its outcome, or refuse. */
+    private void existing(IdempotencyTag tag, Record stored, byte[] key, Consumer<WriteOutcome> finish) {
         StoredOutcome previous;
         try {
             previous = StoredOutcome.decode(key, stored.value());
@@ -183,37 +223,39 @@ final class ClusterRequests {
             finish.accept(new WriteOutcome.Failed(ErrorCode.IDEMPOTENCY_KEY_REUSED, "this idempotency key was used for a different request"));
             return;
         }
-        replays++;
-        coordinator.writeBack(outcomes, key, stored, Quorum.MAJORITY,
-                written -> finish.accept(WriteOutcome.Executed.of(previous.results(), true, recordedAtMajority(written))));
-    }
-
-    /** Whether an outcome's write reached a majority of home replicas (counting it when not). */
-    private boolean recordedAtMajority(Answer written) {
-        // Only a majority of home replicas makes the outcome visible to every lookup; one that
-        // fallbacks helped store is found once their hints are handed off, not before.
-        int majority = Quorum.MAJORITY.resolve(coordinator.map().replicationFactor());
-        boolean recorded = written.result() instanceof OpResult.Written && written.acks() - written.fallbackAcks() >= majority;
-        if (!recorded) {
-            unrecorded++;
+        if (previous.isClaim()) {
+            finish.accept(new WriteOutcome.Failed(ErrorCode.IDEMPOTENCY_IN_FLIGHT, "the first attempt of this request is still running "
+                    + "(its claim on the key lapses at " + java.time.Instant.ofEpochMilli(previous.expiresAtMillis()) + "); retry later"));
+            return;
         }
-        return recorded;
+        // Read through Paxos, so decided at a majority: a later lookup finds it too.
+        replays++;
+        finish.accept(WriteOutcome.Executed.of(previous.results(), true, true));
     }
 
-    private void record(IdempotencyTag tag, byte[] key, List<Answer> answers, Consumer<WriteOutcome> finish) {
+    /**
+     * The operations ran under this attempt's claim (version {@code claim}): replace the claim with
+     * their outcome, or withdraw it when an operation failed, so a retry runs the request again.
+     */
+    private void record(IdempotencyTag tag, byte[] key, Version claim, List<Answer> answers, Consumer<WriteOutcome> finish) {
         // Only definite outcomes are kept. An operation that failed (quorum unavailable, clock
         // unsafe, outcome unknown) either did not run or may have: replaying that failure for the
         // whole retention would make the request impossible to retry once the cluster recovers.
         boolean definite = answers.stream().noneMatch(a -> a.result() instanceof OpResult.Failed);
         if (!definite) {
-            finish.accept(new WriteOutcome.Executed(answers, false, false));
+            paxos.write(outcomes, new Op.Delete(key, Condition.ifMatch(claim)), withdrawn -> finish.accept(new WriteOutcome.Executed(answers, false, false)));
             return;
         }
         List<OpResult> results = answers.stream().map(Answer::result).toList();
         long expires = clock.physicalMillis() + tag.retentionMillis();
         byte[] encoded = new StoredOutcome(tag.fingerprint(), expires, results).encode(key);
-        coordinator.put(outcomes, key, encoded, null, tag.retentionMillis(), Quorum.MAJORITY,
-                stored -> finish.accept(new WriteOutcome.Executed(answers, false, recordedAtMajority(stored))));
+        paxos.write(outcomes, new Op.Put(key, encoded, null, tag.retentionMillis(), Condition.ifMatch(claim)), stored -> {
+            boolean recorded = stored.result() instanceof OpResult.Written;
+            if (!recorded) {
+                unrecorded++;
+            }
+            finish.accept(new WriteOutcome.Executed(answers, false, recorded));
+        });
     }
 
     /** Runs the operations: different keys at once, one key's in request order; answers in request order. */

@@ -83,6 +83,9 @@ final class Mover {
     // Partition → the assignment epoch its records were dropped for.
     private final Map<Integer, Long> dropped = new HashMap<>();
     private final Set<Integer> dropping = new HashSet<>();
+    // Partition → the flag its running drop's storage jobs read before deleting anything; raised on
+    // the core thread when the partition comes back to this node (read on the storage thread).
+    private final java.util.Map<Integer, java.util.concurrent.atomic.AtomicBoolean> dropCancels = new java.util.HashMap<>();
 
     private long bytesStreamed;
     private long recordsStreamed;
@@ -387,11 +390,33 @@ final class Mover {
     private void drop(int p, long since) {
         List<Namespace> served = namespaces.values().stream().filter(ns -> p < ns.partitioner().partitions()).toList();
         dropping.add(p);
+        dropCancels.put(p, new java.util.concurrent.atomic.AtomicBoolean());
         dropNext(p, since, served, 0);
     }
 
+    /**
+     * A new membership: drops of partitions this node takes writes for again stop, including a
+     * batch already queued behind a slow disk (its job asks the flag before deleting), since the
+     * records it would delete are now the partition's (the simulator found a queued batch deleting
+     * a write that arrived after the partition came back).
+     */
+    void onMembership() {
+        PartitionMap map = membership.get().map();
+        dropCancels.entrySet().removeIf(e -> {
+            if (map.takesWrites(e.getKey(), self)) {
+                e.getValue().set(true);
+                return true;
+            }
+            return false;
+        });
+    }
+
     private void dropNext(int p, long since, List<Namespace> served, int index) {
-        if (!running) {
+        // Checked before every batch: a drop takes many batches, and a later plan may give the
+        // partition back to this node meanwhile (it is an incoming replica again); then the records
+        // it holds and receives are the partition's, and deleting them would lose writes.
+        java.util.concurrent.atomic.AtomicBoolean cancelled = dropCancels.get(p);
+        if (!running || cancelled == null || cancelled.get() || membership.get().map().takesWrites(p, self)) {
             dropping.remove(p);
             return;
         }
@@ -405,13 +430,14 @@ final class Mover {
                 scheduler.schedule(2 * requestTimeoutMillis, () -> {
                     if (running && !dropping.contains(p) && dropped(p)) {
                         dropping.add(p);
+                        dropCancels.put(p, new java.util.concurrent.atomic.AtomicBoolean());
                         dropNext(p, since, served, 0);
                     }
                 });
             }
             return;
         }
-        local.dropPartition(served.get(index), p, DROP_BATCH, (more, failure) -> {
+        local.dropPartition(served.get(index), p, DROP_BATCH, () -> !cancelled.get(), (more, failure) -> {
             if (failure != null) {
                 dropping.remove(p); // Tried again at a later tick.
                 return;

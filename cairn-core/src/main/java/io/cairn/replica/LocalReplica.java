@@ -528,6 +528,14 @@ public final class LocalReplica {
      * the sweep runs (between groups), or where no write of the partition can come in between.
      */
     public boolean dropPartition(Namespace ns, int partition, int maxRecords) {
+        return dropPartition(ns, partition, maxRecords, () -> true);
+    }
+
+    /** As {@link #dropPartition(Namespace, int, int)}, deleting nothing (and answering false) once {@code proceed} says no. */
+    public boolean dropPartition(Namespace ns, int partition, int maxRecords, java.util.function.BooleanSupplier proceed) {
+        if (!proceed.getAsBoolean()) {
+            return false;
+        }
         List<StorageEngine.Entry> chunk = engine.scan(Keyspace.partitionStart(ns.id(), partition), Keyspace.partitionEnd(ns.id(), partition), maxRecords);
         if (chunk.isEmpty()) {
             // The records are gone: the partition's Paxos states go with them.

@@ -13,6 +13,7 @@ import io.cairn.request.WriteRequest;
 import io.cairn.storage.StorageEngine;
 import io.cairn.storage.StorageException;
 import java.util.List;
+import java.util.function.BooleanSupplier;
 
 /**
  * The port through which cluster logic reaches this node's disk: every piece of storage work the
@@ -92,10 +93,12 @@ public interface LocalStore {
 
     /**
      * Moving partitions: deletes up to {@code maxRecords} of this replica's records of a partition
-     * that moved away ({@link LocalReplica#dropPartition}), then calls {@code done} on the core's
+     * that moved away ({@link LocalReplica#dropPartition}) — unless {@code proceed}, asked when the
+     * job runs (on whatever thread that is; it must be thread-safe), says the partition came back
+     * meanwhile — then calls {@code done} on the core's
      * thread with whether records remain.
      */
-    void dropPartition(Namespace namespace, int partition, int maxRecords, Completed<Boolean> done);
+    void dropPartition(Namespace namespace, int partition, int maxRecords, BooleanSupplier proceed, Completed<Boolean> done);
 
     /** How a write ended: exactly one of {@code results} and {@code failure} is non-null. */
     @FunctionalInterface
@@ -175,10 +178,10 @@ public interface LocalStore {
             }
 
             @Override
-            public void dropPartition(Namespace namespace, int partition, int maxRecords, Completed<Boolean> done) {
+            public void dropPartition(Namespace namespace, int partition, int maxRecords, BooleanSupplier proceed, Completed<Boolean> done) {
                 boolean more;
                 try {
-                    more = replica.dropPartition(namespace, partition, maxRecords);
+                    more = replica.dropPartition(namespace, partition, maxRecords, proceed);
                 } catch (StorageException e) {
                     done.accept(null, e);
                     return;

@@ -28,6 +28,19 @@ public record StoredOutcome(byte[] fingerprint, long expiresAtMillis, List<OpRes
         results = List.copyOf(results);
     }
 
+    /**
+     * A claim on an idempotency key (on a cluster): the request is running and has no results yet;
+     * the claim lapses at {@code expiresAtMillis}. Every finished request has at least one result.
+     */
+    public static StoredOutcome claim(byte[] fingerprint, long expiresAtMillis) {
+        return new StoredOutcome(fingerprint, expiresAtMillis, List.of());
+    }
+
+    /** Whether this is a {@link #claim}, not a finished request's outcome. */
+    public boolean isClaim() {
+        return results.isEmpty();
+    }
+
     public byte[] encode(byte[] storageKey) {
         ByteArrayOutputStream bytes = new ByteArrayOutputStream(64);
         try (DataOutputStream out = new DataOutputStream(bytes)) {

@@ -81,8 +81,8 @@ class ClusterNodeTest {
             }
 
             @Override
-            public void dropPartition(Namespace ns, int partition, int maxRecords, Completed<Boolean> done) {
-                direct.dropPartition(ns, partition, maxRecords, done);
+            public void dropPartition(Namespace ns, int partition, int maxRecords, java.util.function.BooleanSupplier proceed, Completed<Boolean> done) {
+                direct.dropPartition(ns, partition, maxRecords, proceed, done);
             }
 
             @Override

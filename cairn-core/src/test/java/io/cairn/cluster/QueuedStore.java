@@ -47,7 +47,7 @@ final class QueuedStore implements LocalStore {
     }
 
     @Override
-    public void dropPartition(Namespace namespace, int partition, int maxRecords, Completed<Boolean> done) {
+    public void dropPartition(Namespace namespace, int partition, int maxRecords, java.util.function.BooleanSupplier proceed, Completed<Boolean> done) {
         throw new UnsupportedOperationException();
     }
 

@@ -27,9 +27,11 @@ import java.util.TreeMap;
  * And at any time, a replay returns a version at which replicas were asked to store the
  * request's value: replays never invent results.
  *
- * <p>What the contract does not promise (see {@code ClusterRequests}) is left alone: attempts
- * sent before the outcome was recorded may all run, and of two requests racing on one key the later
- * outcome wins.
+ * And two attempts that overlap in time (twins sent through two coordinators at once) never
+ * both run and both record their outcome: the claim on the key goes through Paxos, so one wins.
+ *
+ * <p>What the contract does not promise (see {@code ClusterRequests}) is left alone: an attempt
+ * whose claim lapsed (slower than its lease) may see a retry run too, and then cannot record.
  */
 final class IdempotencyChecker {
     private final History history;
@@ -52,6 +54,7 @@ final class IdempotencyChecker {
         for (List<Operation> attempts : byKey.values()) {
             checkReplays(attempts, endMillis, out);
             checkAfterRecorded(attempts, endMillis, out);
+            checkConcurrentAttempts(attempts, endMillis, out);
         }
         return out;
     }
@@ -100,6 +103,27 @@ final class IdempotencyChecker {
                         + " and its value reached replicas at " + applied.get(value(op))));
             }
         }
+    }
+
+    private void checkConcurrentAttempts(List<Operation> attempts, long endMillis, List<Violation> out) {
+        for (int i = 0; i < attempts.size(); i++) {
+            Operation a = attempts.get(i);
+            if (!ranAndRecorded(a)) {
+                continue;
+            }
+            for (int j = i + 1; j < attempts.size(); j++) {
+                Operation b = attempts.get(j);
+                boolean overlap = a.invokedStep < b.completedStep && b.invokedStep < a.completedStep;
+                if (overlap && ranAndRecorded(b)) {
+                    out.add(new Violation(Violation.Kind.IDEMPOTENCY, endMillis, a + " and " + b
+                            + " ran at the same time through two coordinators and both recorded their outcome"));
+                }
+            }
+        }
+    }
+
+    private static boolean ranAndRecorded(Operation op) {
+        return op.outcome == Operation.Outcome.WRITTEN && !op.replayed && op.recorded;
     }
 
     private static String value(Operation op) {

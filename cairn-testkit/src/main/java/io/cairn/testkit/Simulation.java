@@ -163,6 +163,8 @@ public final class Simulation {
     private final Namespace namespace;
     private final Namespace outcomes;
     private final TokenWorkload tokens;
+    // When nodes left for good (their disks with them), for excusing writes only they may have held.
+    private final List<Long> retiredAt = new ArrayList<>();
     // Null in canary runs whose breakage is elsewhere.
     private final CasWorkload cas;
     // Value → the versions at which replicas were asked to store it, for idempotent puts' keys.
@@ -336,6 +338,7 @@ public final class Simulation {
             violations.add(f.violation);
         }
         if (finals != null) {
+            excuseWritesLostWithTheirDisks();
             HistoryChecker checker = new HistoryChecker(history, knobs.replicationFactor(), loop.now());
             violations.addAll(checker.lostWrites(finals));
             violations.addAll(checker.readYourWrites());
@@ -357,6 +360,25 @@ public final class Simulation {
         String shape = knobs + " canary=" + config.canary() + " faults=" + buggify.enabled();
         return new SimulationResult(config, config.seed(), shape, trace.hash(), List.copyOf(violations),
                 counters.snapshot(), history, trace.lines());
+    }
+
+    /**
+     * A write acknowledged by fewer than a majority of its replicas may have been on just the disks
+     * of nodes that later left for good (a remove or a replace of a dead node), before anything
+     * copied it elsewhere: then it is gone, as N copies promised only to W of them. Such writes
+     * count as unknown (they may or may not survive); writes at W = majority must survive, since
+     * one change at a time leaves a majority of every partition's replicas.
+     */
+    private void excuseWritesLostWithTheirDisks() {
+        int majority = knobs.replicationFactor() / 2 + 1;
+        for (Operation op : history.operations()) {
+            if ((op.kind == Operation.Kind.PUT || op.kind == Operation.Kind.DELETE) && op.acknowledged() && op.quorumSize < majority
+                    && retiredAt.stream().anyMatch(t -> t >= op.completedAt)) {
+                op.outcome = Operation.Outcome.UNKNOWN;
+                op.error = "acknowledged at w=" + op.quorumSize + " before a node left for good: it may have been on its disk only";
+                count("ops.excusedWithLostDisk");
+            }
+        }
     }
 
     // ---------------------------------------------------------------- event loop
@@ -524,10 +546,10 @@ public final class Simulation {
             }
 
             @Override
-            public void dropPartition(Namespace ns, int partition, int maxRecords, Completed<Boolean> done) {
+            public void dropPartition(Namespace ns, int partition, int maxRecords, java.util.function.BooleanSupplier proceed, Completed<Boolean> done) {
                 // On the storage lane, like the production store's.
                 n.storageLaneFreeAt = Math.max(n.storageLaneFreeAt, loop.now());
-                scheduler.schedule(n.storageLaneFreeAt - loop.now(), () -> direct.dropPartition(ns, partition, maxRecords, done));
+                scheduler.schedule(n.storageLaneFreeAt - loop.now(), () -> direct.dropPartition(ns, partition, maxRecords, proceed, done));
             }
 
             @Override
@@ -791,6 +813,19 @@ public final class Simulation {
             coordinator = nodes[random.nextInt(nodes.length)];
         }
         issueIdempotent(c.id, request, w, coordinator);
+        boolean doubled = request == c.lastIdempotent && random.nextInt(100) < 15;
+        // Not in membership-change runs yet: with twins there, two seeds of 300 end in membership
+        // problems still open on the elastic-cluster issue (0x844940cd74bc45ac, 0x75fdc367d33c0510).
+        if (!doubled || config.membershipChanges()) {
+            return;
+        }
+        // An impatient client: the same first attempt through a second coordinator at once.
+        // Exactly one of the two may run (the other is replayed or refused).
+        SimNode twin = nodes[random.nextInt(nodes.length)];
+        if (twin != coordinator) {
+            count("idem.twins");
+            issueIdempotent(-1, request, w, twin);
+        }
     }
 
     private void issueIdempotent(int client, IdempotentRequest request, Quorum w, SimNode coordinator) {
@@ -1187,6 +1222,7 @@ public final class Simulation {
 
     /** A node leaves for good: it stops, and its disk is never used again. */
     private void retire(SimNode n, String why) {
+        retiredAt.add(loop.now());
         if (n.up) {
             touched.add(n);
             crash(n, why);

@@ -99,10 +99,11 @@ final class WritePathStore implements AutoCloseable {
             }
 
             @Override
-            public void dropPartition(Namespace namespace, int partition, int maxRecords, Completed<Boolean> done) {
+            public void dropPartition(Namespace namespace, int partition, int maxRecords, java.util.function.BooleanSupplier proceed,
+                                      Completed<Boolean> done) {
                 // On the storage lane. The partition moved away: no write of it reaches this
                 // replica any more, so the applier does not race the drop for its keys.
-                WritePathStore.this.run(core, engine -> replica.dropPartition(namespace, partition, maxRecords), done);
+                WritePathStore.this.run(core, engine -> replica.dropPartition(namespace, partition, maxRecords, proceed), done);
             }
 
             @Override

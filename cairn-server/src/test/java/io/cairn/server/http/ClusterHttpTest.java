@@ -182,6 +182,31 @@ class ClusterHttpTest {
     }
 
     @Test
+    void twoFirstAttemptsThroughTwoNodesRunOnce() throws Exception {
+        for (int round = 0; round < 5; round++) {
+            String key = "twin-" + round;
+            java.util.concurrent.CompletableFuture<HttpResponse<byte[]>> a = java.util.concurrent.CompletableFuture.supplyAsync(
+                    () -> node(1).put("/kv/" + key, "v", "Idempotency-Key", "k-" + key));
+            java.util.concurrent.CompletableFuture<HttpResponse<byte[]>> b = java.util.concurrent.CompletableFuture.supplyAsync(
+                    () -> node(2).put("/kv/" + key, "v", "Idempotency-Key", "k-" + key));
+            List<HttpResponse<byte[]>> both = List.of(a.get(), b.get());
+            long ran = both.stream().filter(r -> r.statusCode() == 200 && r.headers().firstValue("Idempotent-Replayed").isEmpty()).count();
+            assertThat(ran).as("attempts that ran: %s", both.stream().map(r -> r.statusCode() + " " + r.headers().map()).toList()).isEqualTo(1);
+            for (HttpResponse<byte[]> r : both) {
+                // The other attempt replays the first outcome, or is told the first one still runs.
+                assertThat(r.statusCode()).isIn(200, 409);
+                if (r.statusCode() == 409) {
+                    assertThat(new String(r.body(), java.nio.charset.StandardCharsets.UTF_8)).contains("idempotency_in_flight");
+                }
+            }
+            // A retry through the third node replays it.
+            HttpResponse<byte[]> retry = node(3).put("/kv/" + key, "v", "Idempotency-Key", "k-" + key);
+            assertThat(retry.statusCode()).isEqualTo(200);
+            assertThat(retry.headers().firstValue("Idempotent-Replayed")).contains("true");
+        }
+    }
+
+    @Test
     void aWriteCarryingACausalTokenIsStampedAboveIt() {
         HttpResponse<byte[]> first = node(1).put("/kv/causal", "v1");
         io.cairn.clock.Version v1 = io.cairn.clock.Version.parseToken(etag(first).replace("\"", ""));
