@@ -36,12 +36,7 @@ NODE_SETS=${NODE_SETS:-}
 HEAP=${HEAP:-1g}
 ETCD=${ETCD:-etcd}
 CAIRN_JAR=${CAIRN_JAR:-$repo/cairn-cli/target/cairn.jar}
-JAVA=${JAVA:-${JAVA_HOME:+$JAVA_HOME/bin/}java}
-if ! "$JAVA" -version 2>&1 | grep -Eq 'version "(2[1-9]|[3-9][0-9])'; then
-  for candidate in /usr/lib/jvm/*/bin/java; do
-    if "$candidate" -version 2>&1 | grep -Eq 'version "(2[1-9]|[3-9][0-9])'; then JAVA=$candidate; fi
-  done
-fi
+JAVA=$(java_21 "${JAVA:-${JAVA_HOME:+$JAVA_HOME/bin/}java}")
 RESULTS_DIR=${RESULTS_DIR:-$here/results}
 TAG=${TAG:-}
 LOCK_FILE=${LOCK_FILE:-}

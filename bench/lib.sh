@@ -149,3 +149,15 @@ wait_idle() {
 proc_ticks() { awk '{print $14 + $15}' "/proc/$1/stat" 2>/dev/null || echo 0; }
 machine_ticks() { awk '/^cpu / {print $2 + $3 + $4 + $9, $7 + $8}' /proc/stat; }
 children_ticks() { awk '{print $16 + $17}' "/proc/$$/stat"; }
+
+# java_21: prints a java of version 21 or newer: $1 (JAVA / JAVA_HOME's) when it is one, else the
+# newest found under /usr/lib/jvm (the machine's default java may be older; Debian 12: 17).
+java_21() {
+  local java=$1 candidate
+  if ! "$java" -version 2>&1 | grep -Eq 'version "(2[1-9]|[3-9][0-9])'; then
+    for candidate in /usr/lib/jvm/*/bin/java; do
+      if "$candidate" -version 2>&1 | grep -Eq 'version "(2[1-9]|[3-9][0-9])'; then java=$candidate; fi
+    done
+  fi
+  echo "$java"
+}

@@ -8,40 +8,24 @@
 -- Prints RESULT (common.lua) and one CAS line: swaps that won, 412s, 503s, 504s, other statuses.
 local dir = debug.getinfo(1, "S").source:match("^@(.*/)") or "./"
 local common = dofile(dir .. "common.lua")
-local mode = os.getenv("MODE") or "uncontended"
-local serial_reads = os.getenv("SERIAL_READS") == "1"
 local token = os.getenv("CAIRN_TOKEN")
-local threads = {}
-
-function setup(thread)
-  common.setup(thread)
-  threads[#threads + 1] = thread
-end
-
 local etags = {}
 local current
-local next_index = 0
 local value
 
-function init(args)
-  common.configure(args)
-  common.seed()
-  value = common.value_pool(1)[1]
-  won, lost, busy, unknown, other, reads = 0, 0, 0, 0, 0, 0
-end
+setup = common.cas_setup
+done = common.cas_done
 
-local function key_for_request()
-  if mode == "contended" then return "cas-hot" end
-  local k = "cas-" .. thread_id .. "-" .. next_index
-  next_index = (next_index + 1) % common.keys
-  return k
+function init(args)
+  common.cas_init(args)
+  value = common.value_pool(1)[1]
 end
 
 function request()
-  current = key_for_request()
+  current = common.cas_key()
   local headers = { ["Content-Type"] = "application/octet-stream" }
   if token and token ~= "" then headers["Authorization"] = "Bearer " .. token end
-  if serial_reads then
+  if common.serial_reads then
     return wrk.format("GET", "/kv/" .. current .. "?consistency=serial", headers)
   end
   local etag = etags[current]
@@ -55,7 +39,7 @@ end
 
 function response(status, headers, body)
   local etag = headers["etag"] or headers["ETag"]
-  if serial_reads then
+  if common.serial_reads then
     if status == 200 or status == 404 then reads = reads + 1 else other = other + 1 end
   elseif status == 200 then
     won = won + 1
@@ -73,15 +57,4 @@ function response(status, headers, body)
   else
     other = other + 1
   end
-end
-
-function done(summary, latency, requests)
-  common.done(summary, latency, requests)
-  local t = { won = 0, lost = 0, busy = 0, unknown = 0, other = 0, reads = 0 }
-  for _, thread in ipairs(threads) do
-    for name, _ in pairs(t) do t[name] = t[name] + (thread:get(name) or 0) end
-  end
-  local seconds = summary.duration / 1e6
-  io.write(string.format("CAS mode=%s won=%d won_per_s=%.1f lost_412=%d busy_503=%d unknown_504=%d other=%d serial_reads=%d\n",
-    serial_reads and "serial-read" or mode, t.won, t.won / seconds, t.lost, t.busy, t.unknown, t.other, t.reads))
 end

@@ -6,39 +6,23 @@
 local dir = debug.getinfo(1, "S").source:match("^@(.*/)") or "./"
 local common = dofile(dir .. "common.lua")
 local api = os.getenv("ETCD_API") or "/v3"
-local mode = os.getenv("MODE") or "uncontended"
-local serial_reads = os.getenv("SERIAL_READS") == "1"
 local headers = { ["Content-Type"] = "application/json" }
-local threads = {}
-
-function setup(thread)
-  common.setup(thread)
-  threads[#threads + 1] = thread
-end
-
 local revisions = {}
 local current
-local next_index = 0
 local encoded_value
 
-function init(args)
-  common.configure(args)
-  common.seed()
-  encoded_value = common.base64(common.value_pool(1)[1])
-  won, lost, busy, unknown, other, reads = 0, 0, 0, 0, 0, 0
-end
+setup = common.cas_setup
+done = common.cas_done
 
-local function key_for_request()
-  if mode == "contended" then return "cas-hot" end
-  local k = "cas-" .. thread_id .. "-" .. next_index
-  next_index = (next_index + 1) % common.keys
-  return k
+function init(args)
+  common.cas_init(args)
+  encoded_value = common.base64(common.value_pool(1)[1])
 end
 
 function request()
-  current = key_for_request()
+  current = common.cas_key()
   local key = common.base64(current)
-  if serial_reads then
+  if common.serial_reads then
     return wrk.format("POST", api .. "/kv/range", headers, '{"key":"' .. key .. '"}')
   end
   local body = '{"compare":[{"key":"' .. key .. '","result":"EQUAL","target":"MOD","mod_revision":"' .. (revisions[current] or "0")
@@ -53,7 +37,7 @@ function response(status, hdrs, body)
     revisions[current] = nil
     return
   end
-  if serial_reads then
+  if common.serial_reads then
     reads = reads + 1
     return
   end
@@ -64,15 +48,4 @@ function response(status, hdrs, body)
     lost = lost + 1
     revisions[current] = body:match('"mod_revision":%s*"(%d+)"') or "0"
   end
-end
-
-function done(summary, latency, requests)
-  common.done(summary, latency, requests)
-  local t = { won = 0, lost = 0, busy = 0, unknown = 0, other = 0, reads = 0 }
-  for _, thread in ipairs(threads) do
-    for name, _ in pairs(t) do t[name] = t[name] + (thread:get(name) or 0) end
-  end
-  local seconds = summary.duration / 1e6
-  io.write(string.format("CAS mode=%s won=%d won_per_s=%.1f lost_412=%d busy_503=%d unknown_504=%d other=%d serial_reads=%d\n",
-    serial_reads and "serial-read" or mode, t.won, t.won / seconds, t.lost, t.busy, t.unknown, t.other, t.reads))
 end
