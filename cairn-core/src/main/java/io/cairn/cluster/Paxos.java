@@ -55,7 +55,8 @@ import java.util.function.Supplier;
  * other proposers) or {@code quorum_unavailable}, both of which changed nothing; its record was
  * proposed and may have been accepted somewhere — {@code outcome_unknown}, because a later round
  * may still finish it. A round after such a proposal that finds one of the operation's records
- * current (a retry may have proposed several) answers success. One that finds a record newer than
+ * current (a retry may have proposed several), or among the last commits a replica remembers
+ * (another round finished it, and more may have been written since), answers success. One that finds a record newer than
  * the first of them answers {@code outcome_unknown}: a proposal was either chosen and written over,
  * or never chosen, and writing it again could apply it twice. One that finds an older record knows
  * no proposal was chosen (a prepare majority meets every accept
@@ -276,6 +277,16 @@ final class Paxos {
         for (PaxosResponse r : o.replies.values()) {
             if (!r.ok()) {
                 continue;
+            }
+            for (Version v : r.recent()) {
+                Record ours = o.proposal(v);
+                if (ours != null) {
+                    // An earlier proposal of this operation was committed (another round may
+                    // have finished it), whatever was written since.
+                    stats.foundCommitted++;
+                    succeed(o, ours, 0);
+                    return;
+                }
             }
             newestCommit = max(newestCommit, r.committed());
             if (r.ballot() != null && (inProgress == null || r.ballot().isNewerThan(inProgress.ballot()))) {

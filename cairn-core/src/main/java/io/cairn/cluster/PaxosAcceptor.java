@@ -62,7 +62,8 @@ final class PaxosAcceptor {
             case PREPARE -> step(stateKey, r, s -> s.admits(r.ballot()) ? s.promise(r.ballot()) : null, true, reply,
                     s -> local.read(ns, r.key(), (record, failure) -> reply.accept(failure != null
                             ? PaxosResponse.failed(Phase.PREPARE, r.requestId(), Message.Failure.of(failure))
-                            : new PaxosResponse(Phase.PREPARE, r.requestId(), true, r.ballot(), s.ballot(), s.accepted(), s.committed(), record, null))));
+                            : new PaxosResponse(Phase.PREPARE, r.requestId(), true, r.ballot(), s.ballot(), s.accepted(), s.committed(), s.recent(),
+                                    record, null))));
             case PROPOSE -> step(stateKey, r, s -> s.admits(r.ballot()) ? s.accept(r.ballot(), r.record()) : null, true, reply,
                     s -> reply.accept(PaxosResponse.done(Phase.PROPOSE, r.requestId())));
             case COMMIT -> local.apply(ns, List.of(new Op.Apply(r.key(), r.record())), (results, failure) -> {
@@ -73,7 +74,7 @@ final class PaxosAcceptor {
                 }
                 // Not synced: a commit note lost in a crash leaves the proposal accepted, and the
                 // next round finishes it again, which stores the same record.
-                step(stateKey, r, s -> s.commit(r.ballot()), false, reply, s -> reply.accept(PaxosResponse.done(Phase.COMMIT, r.requestId())));
+                step(stateKey, r, s -> s.commit(r.ballot(), r.record().version()), false, reply, s -> reply.accept(PaxosResponse.done(Phase.COMMIT, r.requestId())));
             });
         }
     }

@@ -17,6 +17,7 @@ public final class PaxosStats {
     long restarted;
     long contended;
     long unknown;
+    long foundCommitted;
 
     public long started() {
         return started;
@@ -50,6 +51,11 @@ public final class PaxosStats {
         return unknown;
     }
 
+    /** Operations whose overtaken proposal a later round found committed (so they succeeded, not "unknown"). */
+    public long foundCommitted() {
+        return foundCommitted;
+    }
+
     public static PaxosStats sum(List<PaxosStats> all) {
         PaxosStats s = new PaxosStats();
         for (PaxosStats p : all) {
@@ -61,6 +67,7 @@ public final class PaxosStats {
             s.restarted += p.restarted;
             s.contended += p.contended;
             s.unknown += p.unknown;
+            s.foundCommitted += p.foundCommitted;
         }
         return s;
     }

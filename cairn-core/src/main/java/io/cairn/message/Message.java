@@ -182,12 +182,21 @@ public sealed interface Message {
      * accepted or committed. Refused ({@code ok} false, no error): {@code promised} is the higher
      * ballot the replica promised. A prepare's answer also carries the accepted proposal not known
      * committed ({@code ballot} and {@code accepted}, or neither), the ballot of the newest commit
-     * the replica applied, and the key's stored record ({@code current}, tombstones included).
+     * the replica applied, the versions of the records of its last few commits ({@code recent},
+     * newest first) and the key's stored record ({@code current}, tombstones included).
      */
     record PaxosResponse(PaxosRequest.Phase phase, long requestId, boolean ok, io.cairn.clock.Version promised, io.cairn.clock.Version ballot,
-                         Record accepted, io.cairn.clock.Version committed, Record current, Failure error) implements Message {
+                         Record accepted, io.cairn.clock.Version committed, List<io.cairn.clock.Version> recent, Record current, Failure error)
+            implements Message {
+        /** The most recent commits a prepare's answer may list. */
+        public static final int MAX_RECENT = 16;
+
         public PaxosResponse {
             Objects.requireNonNull(phase);
+            recent = List.copyOf(recent);
+            if (recent.size() > MAX_RECENT || (phase != PaxosRequest.Phase.PREPARE && !recent.isEmpty())) {
+                throw new IllegalArgumentException(recent.size() + " recent commits in a " + phase + " answer");
+            }
             if (ok && error != null) {
                 throw new IllegalArgumentException("a paxos response is ok or failed, not both");
             }
@@ -200,15 +209,15 @@ public sealed interface Message {
         }
 
         public static PaxosResponse failed(PaxosRequest.Phase phase, long requestId, Failure error) {
-            return new PaxosResponse(phase, requestId, false, null, null, null, null, null, Objects.requireNonNull(error));
+            return new PaxosResponse(phase, requestId, false, null, null, null, null, List.of(), null, Objects.requireNonNull(error));
         }
 
         public static PaxosResponse refused(PaxosRequest.Phase phase, long requestId, io.cairn.clock.Version promised) {
-            return new PaxosResponse(phase, requestId, false, Objects.requireNonNull(promised), null, null, null, null, null);
+            return new PaxosResponse(phase, requestId, false, Objects.requireNonNull(promised), null, null, null, List.of(), null, null);
         }
 
         public static PaxosResponse done(PaxosRequest.Phase phase, long requestId) {
-            return new PaxosResponse(phase, requestId, true, null, null, null, null, null, null);
+            return new PaxosResponse(phase, requestId, true, null, null, null, null, List.of(), null, null);
         }
     }
 

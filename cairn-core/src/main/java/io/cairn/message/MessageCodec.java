@@ -41,6 +41,7 @@ import java.util.zip.CRC32C;
  *  16 PaxosRequest:  u8 phase (0 prepare, 1 propose, 2 commit) | i64 epoch | i64 request id | i32 namespace id | key | ballot
  *                    | record or null (exactly when not a prepare)
  *  17 PaxosResponse: u8 phase | i64 request id | u8 ok | promised | accepted ballot | accepted record or null | committed
+ *                    | u8 count (at most 16; 0 unless a prepare's answer) | ballot * count (recent commits' record versions)
  *                    | current record or null (records checksummed over an empty key) | failure
  *     ballot:        i64 timestamp | u16 node id (1..65535); where optional, u8 present (0 or 1) first
  * </pre>
@@ -227,13 +228,17 @@ public final class MessageCodec {
                 byte[] accepted = r.accepted() == null ? null : RecordCodec.encode(new byte[0], r.accepted());
                 byte[] current = r.current() == null ? null : RecordCodec.encode(new byte[0], r.current());
                 byte[] failure = failure(r.error());
-                int ballots = ballotBytes(r.promised()) + ballotBytes(r.ballot()) + ballotBytes(r.committed());
+                int ballots = ballotBytes(r.promised()) + ballotBytes(r.ballot()) + ballotBytes(r.committed()) + 1 + 10 * r.recent().size();
                 ByteBuffer out = alloc(1 + 1 + 8 + 1 + ballots + 4 + len(accepted) + 4 + len(current) + failure.length).put(PAXOS_RESPONSE)
                         .put((byte) r.phase().ordinal()).putLong(r.requestId()).put((byte) (r.ok() ? 1 : 0));
                 putOptionalBallot(out, r.promised());
                 putOptionalBallot(out, r.ballot());
                 out.putInt(accepted == null ? -1 : accepted.length).put(orEmpty(accepted));
                 putOptionalBallot(out, r.committed());
+                out.put((byte) r.recent().size());
+                for (io.cairn.clock.Version v : r.recent()) {
+                    putBallot(out, v);
+                }
                 yield out.putInt(current == null ? -1 : current.length).put(orEmpty(current)).put(failure).array();
             }
             case Message.Ping p -> {
@@ -450,14 +455,22 @@ public final class MessageCodec {
                     io.cairn.clock.Version ballot = optionalBallot(in);
                     byte[] accepted = nullableBytes(in);
                     io.cairn.clock.Version committed = optionalBallot(in);
+                    int count = Byte.toUnsignedInt(in.get());
+                    if (count > Message.PaxosResponse.MAX_RECENT) {
+                        throw new CorruptRecordException(count + " recent commits in a paxos response");
+                    }
+                    List<io.cairn.clock.Version> recent = new ArrayList<>(count);
+                    for (int i = 0; i < count; i++) {
+                        recent.add(ballot(in));
+                    }
                     byte[] current = nullableBytes(in);
                     Message.Failure failure = failure(in);
                     if ((ballot == null) != (accepted == null) || (ok == 1 && failure != null)
-                            || (phase != Message.PaxosRequest.Phase.PREPARE && (ballot != null || committed != null || current != null))) {
+                            || (phase != Message.PaxosRequest.Phase.PREPARE && (ballot != null || committed != null || current != null || count > 0))) {
                         throw new CorruptRecordException("an inconsistent paxos " + phase + " response");
                     }
                     yield new Message.PaxosResponse(phase, id, ok == 1, promised, ballot, accepted == null ? null : record(new byte[0], accepted),
-                            committed, current == null ? null : record(new byte[0], current), failure);
+                            committed, recent, current == null ? null : record(new byte[0], current), failure);
                 }
                 case PING -> new Message.Ping(epoch(in), in.getLong(), clockReading(in));
                 case PONG -> new Message.Pong(in.getLong(), clockReading(in), clockReading(in));

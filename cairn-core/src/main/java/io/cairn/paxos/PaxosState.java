@@ -22,15 +22,25 @@ import java.util.zip.CRC32C;
  * @param accepted  the accepted proposal's record (its version is the ballot that first proposed
  *                  it, which a proposal finishing it keeps), or null with {@code ballot}
  * @param committed the ballot of the newest commit applied, or null
+ * @param recent    the versions of the records of the last {@value #RECENT} commits applied, newest
+ *                  first: what lets a proposer whose round was overtaken learn that its record was
+ *                  chosen after all (another round finished it), instead of answering "unknown"
  */
-public record PaxosState(Version promised, Version ballot, Record accepted, Version committed) {
-    public static final PaxosState EMPTY = new PaxosState(null, null, null, null);
+public record PaxosState(Version promised, Version ballot, Record accepted, Version committed, java.util.List<Version> recent) {
+    /** How many committed record versions a state remembers. */
+    public static final int RECENT = 8;
+    public static final PaxosState EMPTY = new PaxosState(null, null, null, null, java.util.List.of());
     private static final byte FORMAT = 1;
+    private static final byte FORMAT_WITH_RECENT = 2;
     private static final int HAS_PROMISED = 1;
     private static final int HAS_ACCEPTED = 2;
     private static final int HAS_COMMITTED = 4;
 
     public PaxosState {
+        recent = java.util.List.copyOf(recent);
+        if (recent.size() > RECENT) {
+            throw new IllegalArgumentException(recent.size() + " recent commits, more than " + RECENT);
+        }
         if ((ballot == null) != (accepted == null)) {
             throw new IllegalArgumentException("an accepted proposal needs its ballot and its record");
         }
@@ -46,22 +56,29 @@ public record PaxosState(Version promised, Version ballot, Record accepted, Vers
 
     /** Promises {@code b} (at least the current promise). */
     public PaxosState promise(Version b) {
-        return new PaxosState(max(promised, b), ballot, accepted, committed);
+        return new PaxosState(max(promised, b), ballot, accepted, committed, recent);
     }
 
     /** Accepts {@code record} under ballot {@code b} (which {@link #admits}). */
     public PaxosState accept(Version b, Record record) {
-        return new PaxosState(max(promised, b), b, record, committed);
+        return new PaxosState(max(promised, b), b, record, committed, recent);
     }
 
     /**
      * Notes the commit of ballot {@code b}: the newest commit is the larger, and an accepted
      * proposal at or below it is done (its record, or a newer one, is in the data keyspace).
      */
-    public PaxosState commit(Version b) {
+    public PaxosState commit(Version b, Version record) {
         Version newest = max(committed, b);
         boolean done = ballot != null && ballot.compareTo(newest) <= 0;
-        return new PaxosState(max(promised, b), done ? null : ballot, done ? null : accepted, newest);
+        java.util.List<Version> remembered = recent;
+        if (!recent.contains(record)) {
+            java.util.List<Version> next = new java.util.ArrayList<>(recent.size() + 1);
+            next.add(record);
+            next.addAll(recent.subList(0, Math.min(recent.size(), RECENT - 1)));
+            remembered = next;
+        }
+        return new PaxosState(max(promised, b), done ? null : ballot, done ? null : accepted, newest, remembered);
     }
 
     private static Version max(Version a, Version b) {
@@ -72,7 +89,7 @@ public record PaxosState(Version promised, Version ballot, Record accepted, Vers
     public byte[] encode(byte[] key) {
         byte[] record = accepted == null ? new byte[0] : RecordCodec.encode(key, accepted);
         int flags = (promised != null ? HAS_PROMISED : 0) | (ballot != null ? HAS_ACCEPTED : 0) | (committed != null ? HAS_COMMITTED : 0);
-        ByteBuffer out = ByteBuffer.allocate(1 + 1 + 3 * 12 + 4 + record.length + 4).put(FORMAT).put((byte) flags);
+        ByteBuffer out = ByteBuffer.allocate(1 + 1 + 3 * 12 + 4 + record.length + 1 + 12 * recent.size() + 4).put(FORMAT_WITH_RECENT).put((byte) flags);
         for (Version v : new Version[] {promised, ballot, committed}) {
             if (v != null) {
                 out.putLong(v.timestamp()).putInt(v.nodeId());
@@ -80,6 +97,10 @@ public record PaxosState(Version promised, Version ballot, Record accepted, Vers
         }
         if (accepted != null) {
             out.putInt(record.length).put(record);
+        }
+        out.put((byte) recent.size());
+        for (Version v : recent) {
+            out.putLong(v.timestamp()).putInt(v.nodeId());
         }
         int length = out.position();
         out.putInt(checksum(key, out.array(), length));
@@ -99,8 +120,9 @@ public record PaxosState(Version promised, Version ballot, Record accepted, Vers
         }
         try {
             ByteBuffer in = ByteBuffer.wrap(bytes, 0, length);
-            if (in.get() != FORMAT) {
-                throw new CorruptRecordException("unknown paxos state format");
+            byte format = in.get();
+            if (format != FORMAT && format != FORMAT_WITH_RECENT) {
+                throw new CorruptRecordException("unknown paxos state format " + format);
             }
             int flags = in.get();
             if ((flags & ~(HAS_PROMISED | HAS_ACCEPTED | HAS_COMMITTED)) != 0) {
@@ -112,18 +134,29 @@ public record PaxosState(Version promised, Version ballot, Record accepted, Vers
             Record accepted = null;
             if (ballot != null) {
                 int n = in.getInt();
-                if (n < 0 || n != in.remaining()) {
+                int after = format == FORMAT ? 0 : 1;
+                if (n < 0 || n > in.remaining() - after) {
                     throw new CorruptRecordException("accepted record of " + n + " bytes, " + in.remaining() + " remain");
                 }
                 byte[] record = new byte[n];
                 in.get(record);
                 accepted = RecordCodec.decode(key, record);
             }
+            java.util.List<Version> recent = new java.util.ArrayList<>();
+            if (format == FORMAT_WITH_RECENT) {
+                int count = Byte.toUnsignedInt(in.get());
+                if (count > RECENT) {
+                    throw new CorruptRecordException(count + " recent commits in a paxos state");
+                }
+                for (int i = 0; i < count; i++) {
+                    recent.add(version(in));
+                }
+            }
             if (in.hasRemaining()) {
                 throw new CorruptRecordException(in.remaining() + " trailing bytes in paxos state");
             }
             try {
-                return new PaxosState(promised, ballot, accepted, committed);
+                return new PaxosState(promised, ballot, accepted, committed, recent);
             } catch (IllegalArgumentException e) {
                 throw new CorruptRecordException("inconsistent paxos state: " + e.getMessage());
             }

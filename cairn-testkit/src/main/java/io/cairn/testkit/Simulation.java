@@ -440,7 +440,7 @@ public final class Simulation {
             if (config.canary() == SimulationConfig.Canary.SKIP_PREPARE_READ && to == CANARY_NODE && m instanceof Message.PaxosResponse r
                     && r.phase() == Message.PaxosRequest.Phase.PREPARE && r.ok()) {
                 // The canary's proposer hears the promise and nothing it carries.
-                m = new Message.PaxosResponse(r.phase(), r.requestId(), true, r.promised(), null, null, null, null, null);
+                m = new Message.PaxosResponse(r.phase(), r.requestId(), true, r.promised(), null, null, null, List.of(), null, null);
             }
             if (config.canary() == SimulationConfig.Canary.STREAM_NOTHING && m instanceof Message.StreamRequest r) {
                 // The canary's owners stream nothing: the answer comes back at once, empty and done.
