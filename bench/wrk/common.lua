@@ -65,44 +65,7 @@ function common.seed()
 end
 
 function common.random_key()
-  -- The compare-and-swap scripts (cas.lua, etcd-cas.lua): MODE (uncontended: thread t cycles over
--- its own keys cas-<t>-<n>, n in [0, KEYS); contended: every thread uses cas-hot) and SERIAL_READS.
-common.cas_mode = os.getenv("MODE") or "uncontended"
-common.serial_reads = os.getenv("SERIAL_READS") == "1"
-local cas_threads = {}
-local next_index = 0
-
-function common.cas_setup(thread)
-  common.setup(thread)
-  cas_threads[#cas_threads + 1] = thread
-end
-
-function common.cas_init(args)
-  common.configure(args)
-  common.seed()
-  won, lost, busy, unknown, other, reads = 0, 0, 0, 0, 0, 0
-end
-
-function common.cas_key()
-  if common.cas_mode == "contended" then return "cas-hot" end
-  local k = "cas-" .. thread_id .. "-" .. next_index
-  next_index = (next_index + 1) % common.keys
-  return k
-end
-
--- RESULT, then one CAS line summed over the threads' counters (won, lost, busy, unknown, other, reads).
-function common.cas_done(summary, latency, requests)
-  common.done(summary, latency, requests)
-  local t = { won = 0, lost = 0, busy = 0, unknown = 0, other = 0, reads = 0 }
-  for _, thread in ipairs(cas_threads) do
-    for name, _ in pairs(t) do t[name] = t[name] + (thread:get(name) or 0) end
-  end
-  local seconds = summary.duration / 1e6
-  io.write(string.format("CAS mode=%s won=%d won_per_s=%.1f lost_412=%d busy_503=%d unknown_504=%d other=%d serial_reads=%d\n",
-    common.serial_reads and "serial-read" or common.cas_mode, t.won, t.won / seconds, t.lost, t.busy, t.unknown, t.other, t.reads))
-end
-
-return common.prefix .. math.random(0, common.keys - 1)
+  return common.prefix .. math.random(0, common.keys - 1)
 end
 
 -- A few random printable values, so that puts do not all carry the same bytes.
