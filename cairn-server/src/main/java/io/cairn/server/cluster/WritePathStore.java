@@ -154,16 +154,7 @@ final class WritePathStore implements AutoCloseable {
     }
 
     private <T> void run(Executor core, LocalStore.Job<T> job, LocalStore.Completed<T> done) {
-        storageLane.execute(guarded("storage", () -> {
-            T result;
-            try {
-                result = job.run(engine);
-            } catch (StorageException e) {
-                core.execute(() -> done.accept(null, e));
-                return;
-            }
-            core.execute(() -> done.accept(result, null));
-        }));
+        onLane(core, job, done, false);
     }
 
     /**
@@ -172,6 +163,10 @@ final class WritePathStore implements AutoCloseable {
      * job that finished before it started (group commit for Paxos promises and acceptances).
      */
     private <T> void runDurably(Executor core, LocalStore.Job<T> job, LocalStore.Completed<T> done) {
+        onLane(core, job, done, true);
+    }
+
+    private <T> void onLane(Executor core, LocalStore.Job<T> job, LocalStore.Completed<T> done, boolean durably) {
         storageLane.execute(guarded("storage", () -> {
             T result;
             try {
@@ -180,7 +175,11 @@ final class WritePathStore implements AutoCloseable {
                 core.execute(() -> done.accept(null, e));
                 return;
             }
-            afterSync(failure -> core.execute(() -> done.accept(failure == null ? result : null, failure)));
+            if (durably) {
+                afterSync(failure -> core.execute(() -> done.accept(failure == null ? result : null, failure)));
+            } else {
+                core.execute(() -> done.accept(result, null));
+            }
         }));
     }
 
