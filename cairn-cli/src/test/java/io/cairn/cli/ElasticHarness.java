@@ -120,7 +120,29 @@ final class ElasticHarness implements AutoCloseable {
             Thread.sleep(250);
         }
         JsonNode rebalance = JSON.readTree(send(cluster.request(via, "/admin/rebalance").GET().build()).body());
-        throw new AssertionError("the membership change did not finish within " + timeout + ": " + view + "; rebalance " + rebalance);
+        throw new AssertionError("the membership change did not finish within " + timeout + ": " + view + "; rebalance " + rebalance
+                + "\n" + eachMember(members));
+    }
+
+    /** Every member's epoch as it reports it, and what its log says went wrong: the view one node gives hides a lagging peer. */
+    private String eachMember(Set<Integer> members) {
+        StringBuilder out = new StringBuilder();
+        for (int id : members) {
+            out.append("node ").append(id).append(": ");
+            try {
+                JsonNode m = JSON.readTree(send(cluster.request(id, "/admin/membership").GET().build()).body());
+                out.append("epoch ").append(m.path("epoch").asText()).append('\n');
+            } catch (Exception e) {
+                out.append("unreachable (").append(e).append(")\n");
+            }
+            try {
+                cluster.output(id).lines().filter(l -> l.contains("ERROR") || l.contains("WARN") || l.contains("Invariant") || l.contains("Exception"))
+                        .limit(40).forEach(l -> out.append("  | ").append(l.length() > 400 ? l.substring(0, 400) : l).append('\n'));
+            } catch (IOException e) {
+                out.append("  (log unreadable: ").append(e).append(")\n");
+            }
+        }
+        return out.toString();
     }
 
     /** POSTs a change (or anything) to node {@code via} and checks the status. */
