@@ -12,7 +12,7 @@ import io.cairn.message.Protocol;
 import io.cairn.message.RequestIds;
 import io.cairn.namespace.Namespace;
 import io.cairn.placement.PartitionMap;
-import io.cairn.request.Quorum;
+import io.cairn.placement.Quorum;
 import io.cairn.replica.LocalStore;
 import io.cairn.request.Answer;
 import io.cairn.request.Op;
@@ -181,6 +181,7 @@ public final class ClusterNode {
             throw new IllegalArgumentException("the partition map does not fit the namespaces' partitions or the replication factor");
         }
         this.membership = membership;
+        adoptNamespaces(membership);
         membership.members().forEach(m -> memberIds.add(m.id()));
         this.settings = settings;
         this.transport = transport;
@@ -356,7 +357,17 @@ public final class ClusterNode {
      * quorum {@code r} (for a batch's gets) and write quorum {@code w}; see {@link ClusterRequests}.
      */
     public void execute(WriteRequest request, Quorum r, Quorum w, Consumer<WriteOutcome> done) {
-        requests.execute(request, r, w, done);
+        // The namespace as this shard's epoch defines it: its consistency class and limits are the ones that apply.
+        Namespace ns = namespaces.get(request.namespace().id());
+        if (ns == null) {
+            done.accept(new WriteOutcome.Failed(ErrorCode.NAMESPACE_NOT_FOUND, unknownNamespace(request.namespace())));
+            return;
+        }
+        requests.execute(ns == request.namespace() ? request : new WriteRequest(ns, request.ops(), request.idempotency(), request.after()), r, w, done);
+    }
+
+    private String unknownNamespace(Namespace ns) {
+        return "node " + id + " does not serve namespace " + ns.name() + " (id " + ns.id() + ") at membership epoch " + epoch;
     }
 
     /** Idempotent requests answered from a stored outcome. */
@@ -388,12 +399,29 @@ public final class ClusterNode {
         coordinator.delete(ns, key, after, w, done);
     }
 
-    public void get(Namespace ns, byte[] key, Quorum r, Consumer<Answer> done) {
-        coordinator.get(ns, key, r, done);
+    public void get(Namespace asked, byte[] key, Quorum r, Consumer<Answer> done) {
+        Namespace ns = namespaces.get(asked.id());
+        if (ns == null) {
+            done.accept(Answer.failed(ErrorCode.NAMESPACE_NOT_FOUND, unknownNamespace(asked), java.util.Map.of()));
+        } else if (ns.serial()) {
+            int n = membership.map().replicationFactor();
+            if (r != null && (r.kind() == Quorum.Kind.COUNT ? r.count() : r.resolve(n)) < n / 2 + 1) {
+                done.accept(Answer.failed(ErrorCode.INVALID_QUORUM, ClusterRequests.serialRefusal(ns, "r=" + r), java.util.Map.of()));
+            } else {
+                paxos.read(ns, key, done);
+            }
+        } else {
+            coordinator.get(ns, key, r, done);
+        }
     }
 
     /** A linearizable read (a Paxos round on the key; see {@link Paxos}). */
-    public void serialGet(Namespace ns, byte[] key, Consumer<Answer> done) {
+    public void serialGet(Namespace asked, byte[] key, Consumer<Answer> done) {
+        Namespace ns = namespaces.get(asked.id());
+        if (ns == null) {
+            done.accept(Answer.failed(ErrorCode.NAMESPACE_NOT_FOUND, unknownNamespace(asked), java.util.Map.of()));
+            return;
+        }
         paxos.read(ns, key, done);
     }
 
@@ -433,10 +461,37 @@ public final class ClusterNode {
         newestEpochSeen = Math.max(newestEpochSeen, epoch);
         memberIds.clear();
         next.members().forEach(m -> memberIds.add(m.id()));
+        adoptNamespaces(next);
         coordinator.onMembership(next.map());
         exchanger.onMembership();
         mover.onMembership();
         epochs.applied(shard.index(), epoch);
+    }
+
+    /**
+     * Serves the user namespaces {@code m} defines, with their policy of its epoch (a changed
+     * consistency class or limit applies to requests this shard starts from now on). Namespaces
+     * are never dropped, so their data stays served, moved and repaired.
+     */
+    private void adoptNamespaces(Membership m) {
+        for (io.cairn.namespace.NamespaceSpec spec : m.namespaces()) {
+            Namespace ns = spec.toNamespace(m.map().partitions());
+            Namespace before = namespaces.get(ns.id());
+            Invariant.check(before == null || before.name().equals(ns.name()), "namespace id %d is %s here and %s in epoch %d", ns.id(),
+                    before == null ? "" : before.name(), ns.name(), m.epoch());
+            namespaces.put(ns.id(), ns);
+        }
+    }
+
+    /** The client namespace (the default one or a user one) this shard serves under {@code name} at its epoch, or null. */
+    public Namespace namespace(String name) {
+        for (Namespace ns : namespaces.values()) {
+            boolean clients = ns.id() == Namespace.DEFAULT_ID || ns.id() >= io.cairn.namespace.NamespaceSpec.FIRST_USER_ID;
+            if (clients && ns.name().equals(name)) {
+                return ns;
+            }
+        }
+        return null;
     }
 
     public Membership membership() {

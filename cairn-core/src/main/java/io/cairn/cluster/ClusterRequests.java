@@ -7,7 +7,7 @@ import io.cairn.request.IdempotencyTag;
 import io.cairn.request.StoredOutcome;
 import io.cairn.invariant.Invariant;
 import io.cairn.namespace.Namespace;
-import io.cairn.request.Quorum;
+import io.cairn.placement.Quorum;
 import io.cairn.record.CorruptRecordException;
 import io.cairn.record.Record;
 import io.cairn.request.Answer;
@@ -120,15 +120,25 @@ final class ClusterRequests {
             done.accept(new WriteOutcome.Failed(ErrorCode.INVALID_IDEMPOTENCY_KEY, "this node keeps no idempotency outcomes"));
             return;
         }
-        if (!inFlight.add(tag.key())) {
+        String scoped = scopedKey(request.namespace(), tag);
+        if (!inFlight.add(scoped)) {
             done.accept(new WriteOutcome.Failed(ErrorCode.IDEMPOTENCY_IN_FLIGHT, "a request with this idempotency key is still in progress"));
             return;
         }
         Consumer<WriteOutcome> finish = outcome -> {
-            Invariant.check(inFlight.remove(tag.key()), "idempotency key %s left the in-flight set early", tag.key());
+            Invariant.check(inFlight.remove(scoped), "idempotency key %s left the in-flight set early", scoped);
             done.accept(outcome);
         };
-        claim(request, r, w, tag, tag.key().getBytes(StandardCharsets.US_ASCII), CLAIM_ATTEMPTS, finish);
+        claim(request, r, w, tag, scoped.getBytes(StandardCharsets.US_ASCII), CLAIM_ATTEMPTS, finish);
+    }
+
+    /**
+     * The outcomes-namespace key of an idempotency key: idempotency keys are per namespace, as on a
+     * single node, so the same key used in two namespaces names two requests (the default
+     * namespace's keys are stored as they are, as before namespaces existed).
+     */
+    static String scopedKey(Namespace ns, IdempotencyTag tag) {
+        return ns.id() == Namespace.DEFAULT_ID ? tag.key() : ns.id() + ":" + tag.key();
     }
 
     /** How many times an attempt tries to claim a key that it found neither claimed nor decided (a claim lapsed meanwhile). */
@@ -190,12 +200,29 @@ final class ClusterRequests {
         if (badQuorum != null) {
             return new WriteOutcome.Failed(ErrorCode.INVALID_QUORUM, badQuorum);
         }
+        Namespace ns = request.namespace();
+        String tooLarge = request.valueRefusal();
+        if (tooLarge != null) {
+            return new WriteOutcome.Failed(ErrorCode.VALUE_TOO_LARGE, tooLarge);
+        }
+        if (ns.serial()) {
+            // Every operation is a Paxos round on a majority; a weaker quorum is a promise the namespace does not make.
+            String weak = writes && w.resolve(n) < n / 2 + 1 ? "w=" + w : reads && r.resolve(n) < n / 2 + 1 ? "r=" + r : null;
+            if (weak != null) {
+                return new WriteOutcome.Failed(ErrorCode.INVALID_QUORUM, serialRefusal(ns, weak));
+            }
+        }
         for (Op op : request.ops()) {
             if (op instanceof Op.Apply) {
                 return new WriteOutcome.Failed(ErrorCode.MALFORMED_REQUEST, "a replica write is not a client operation");
             }
         }
         return null;
+    }
+
+    static String serialRefusal(Namespace ns, String weak) {
+        return "namespace " + ns.name() + " is serial: every read and write goes through a majority of the key's replicas; " + weak
+                + " cannot be asked (leave it out, or ask for quorum or all)";
     }
 
     private static String unresolvable(String name, Quorum q, int n) {
@@ -291,8 +318,10 @@ final class ClusterRequests {
             }
         };
         switch (ops.get(index)) {
-            case Op.Put p when !p.condition().isNone() -> paxos.write(ns, p, next);
-            case Op.Delete d when !d.condition().isNone() -> paxos.write(ns, d, next);
+            // A serial namespace runs every operation as a Paxos round; a quorum namespace its conditional ones.
+            case Op.Put p when ns.serial() || !p.condition().isNone() -> paxos.write(ns, p, next);
+            case Op.Delete d when ns.serial() || !d.condition().isNone() -> paxos.write(ns, d, next);
+            case Op.Get g when ns.serial() -> paxos.read(ns, g.key(), next);
             case Op.Put p -> coordinator.put(ns, p.key(), p.value(), p.contentType(), p.ttlMillis(), w, next);
             case Op.Delete d -> coordinator.delete(ns, d.key(), w, next);
             case Op.Get g -> coordinator.get(ns, g.key(), r, next);

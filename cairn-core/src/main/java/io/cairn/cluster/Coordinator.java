@@ -9,7 +9,7 @@ import io.cairn.message.Protocol;
 import io.cairn.message.RequestIds;
 import io.cairn.namespace.Namespace;
 import io.cairn.placement.PartitionMap;
-import io.cairn.request.Quorum;
+import io.cairn.placement.Quorum;
 import io.cairn.record.Record;
 import io.cairn.replica.LocalStore;
 import io.cairn.request.Answer;

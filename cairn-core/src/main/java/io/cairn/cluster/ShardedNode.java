@@ -7,7 +7,7 @@ import io.cairn.message.Message;
 import io.cairn.namespace.Namespace;
 import io.cairn.replica.LocalStore;
 import io.cairn.request.Answer;
-import io.cairn.request.Quorum;
+import io.cairn.placement.Quorum;
 import io.cairn.request.WriteOutcome;
 import io.cairn.request.WriteRequest;
 import io.cairn.storage.StorageEngine;

@@ -73,6 +73,12 @@ public enum ErrorCode {
      * until its deadline; nothing was changed. Retry after a pause.
      */
     CONTENTION("contention", true),
+    /** A request names a namespace the cluster (or the node) does not define. */
+    NAMESPACE_NOT_FOUND("namespace_not_found", false),
+    /** A namespace definition that breaks a rule (a bad name, a quorum the cluster cannot meet, a weak quorum on a serial namespace). */
+    INVALID_NAMESPACE("invalid_namespace", false),
+    /** A namespace change that cannot be made here: the namespace limit is reached, or the cluster has no metadata log to agree on it. */
+    NAMESPACE_CONFLICT("namespace_conflict", false),
     INTERNAL("internal_error", false);
 
     private final String code;

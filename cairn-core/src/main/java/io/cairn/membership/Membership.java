@@ -12,16 +12,23 @@ import java.util.Set;
  * member list is the first epoch, the metadata log ({@code io.cairn.metadata}) makes the later
  * ones. Epochs only grow.
  *
+ * @param namespaces the user namespaces the cluster defines at this epoch (the default and system ones are every node's own)
  * @param plan   the running membership change's id (0: none); moving partitions report to it
  * @param paused whether the running change is paused (no partition starts moving)
  */
-public record Membership(long epoch, List<Member> members, PartitionMap map, long plan, boolean paused) {
+public record Membership(long epoch, List<Member> members, PartitionMap map, long plan, boolean paused,
+                         List<io.cairn.namespace.NamespaceSpec> namespaces) {
     public Membership(long epoch, List<Member> members, PartitionMap map) {
         this(epoch, members, map, 0, false);
     }
 
+    public Membership(long epoch, List<Member> members, PartitionMap map, long plan, boolean paused) {
+        this(epoch, members, map, plan, paused, List.of());
+    }
+
     public Membership {
         members = List.copyOf(members);
+        namespaces = List.copyOf(namespaces);
         if (epoch < 1) {
             throw new IllegalArgumentException("epochs start at 1, got " + epoch);
         }

@@ -1,6 +1,8 @@
 package io.cairn.metadata;
 
 import io.cairn.membership.Member;
+import io.cairn.namespace.NamespaceCatalog;
+import io.cairn.namespace.NamespaceSpec;
 import io.cairn.placement.Placement;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -39,7 +41,11 @@ public final class ClusterMetadata {
             /** It would leave fewer nodes than N, or break zone diversity without the override. */
             UNSAFE,
             /** The command itself is wrong (an id in use, a reused id). */
-            INVALID
+            INVALID,
+            /** A namespace definition that breaks a rule ({@link NamespaceSpec#problem}). */
+            INVALID_NAMESPACE,
+            /** A namespace that cannot be created: the cluster's limit is reached. */
+            NAMESPACE_CONFLICT
         }
 
         public Refusal {
@@ -65,7 +71,24 @@ public final class ClusterMetadata {
             case MetadataCommand.Finish f -> finish(s, f.plan(), f.partitions());
             case MetadataCommand.Pause p -> pause(s, p.paused());
             case MetadataCommand.Cancel c -> cancel(s);
+            case MetadataCommand.PutNamespace n -> putNamespace(s, n.spec(), n.maxNamespaces());
         };
+    }
+
+    // ------------------------------------------------------------------ namespaces
+
+    /**
+     * Creates the namespace {@code spec} names (with the next free id) or changes its policy in
+     * place (its id stays); either is a new epoch, so nodes route by it from the epoch on. The same
+     * definition again changes nothing. Its id in the command is ignored: ids are the log's to give.
+     */
+    private static Result putNamespace(ClusterState s, NamespaceSpec spec, int maxNamespaces) {
+        NamespaceCatalog.Change change = NamespaceCatalog.put(s.namespaces(), spec, s.replicationFactor(), maxNamespaces);
+        if (change.refusal() != null) {
+            return refuse(s, change.refusal().kind() == NamespaceCatalog.RefusalKind.INVALID ? Refusal.Kind.INVALID_NAMESPACE
+                    : Refusal.Kind.NAMESPACE_CONFLICT, change.refusal().message());
+        }
+        return change.changed() ? new Result(s.withNamespaces(s.epoch() + 1, change.next()), null) : unchanged(s);
     }
 
     // ------------------------------------------------------------------ operator commands

@@ -2,9 +2,12 @@ package io.cairn.metadata;
 
 import io.cairn.membership.Member;
 import io.cairn.membership.Membership;
+import io.cairn.namespace.NamespaceSpec;
 import io.cairn.placement.PartitionMap;
 import io.cairn.placement.Placement;
 import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.Set;
 import java.util.List;
 import java.util.Objects;
 import java.util.Optional;
@@ -15,11 +18,24 @@ import java.util.Optional;
  * {@link ClusterMetadata#apply} makes the next one.
  *
  * @param plan the running membership change, or null
+ * @param namespaces the user namespaces, in the order they were created
  */
 public record ClusterState(long epoch, int partitions, int replicationFactor, List<MemberRecord> members, List<Assignment> assignments,
-                           Plan plan) {
+                           Plan plan, List<NamespaceSpec> namespaces) {
+    public ClusterState(long epoch, int partitions, int replicationFactor, List<MemberRecord> members, List<Assignment> assignments, Plan plan) {
+        this(epoch, partitions, replicationFactor, members, assignments, plan, List.of());
+    }
+
     public ClusterState {
         members = List.copyOf(members);
+        namespaces = List.copyOf(namespaces);
+        Set<String> names = new HashSet<>();
+        Set<Integer> nsIds = new HashSet<>();
+        for (NamespaceSpec ns : namespaces) {
+            if (!names.add(ns.name()) || !nsIds.add(ns.id()) || ns.id() < NamespaceSpec.FIRST_USER_ID) {
+                throw new IllegalArgumentException("namespace " + ns.name() + " (id " + ns.id() + ") is listed twice or has a system id");
+            }
+        }
         assignments = List.copyOf(assignments);
         if (epoch < 1) {
             throw new IllegalArgumentException("epochs start at 1, got " + epoch);
@@ -94,7 +110,7 @@ public record ClusterState(long epoch, int partitions, int replicationFactor, Li
         }
         int n = Math.min(replicationFactor, active.size());
         return new Membership(epoch, active, new PartitionMap(epoch, n, slots), plan == null ? 0 : plan.id(),
-                plan != null && plan.paused());
+                plan != null && plan.paused(), namespaces);
     }
 
     private static int[] concat(int[] a, int[] b) {
@@ -105,17 +121,26 @@ public record ClusterState(long epoch, int partitions, int replicationFactor, Li
     }
 
     ClusterState with(long nextEpoch, List<MemberRecord> nextMembers, List<Assignment> nextAssignments, Plan nextPlan) {
-        return new ClusterState(nextEpoch, partitions, replicationFactor, nextMembers, nextAssignments, nextPlan);
+        return new ClusterState(nextEpoch, partitions, replicationFactor, nextMembers, nextAssignments, nextPlan, namespaces);
+    }
+
+    ClusterState withNamespaces(long nextEpoch, List<NamespaceSpec> nextNamespaces) {
+        return new ClusterState(nextEpoch, partitions, replicationFactor, members, assignments, plan, nextNamespaces);
+    }
+
+    public Optional<NamespaceSpec> namespace(String name) {
+        return namespaces.stream().filter(ns -> ns.name().equals(name)).findFirst();
     }
 
     @Override
     public boolean equals(Object o) {
         return o instanceof ClusterState s && s.epoch == epoch && s.partitions == partitions && s.replicationFactor == replicationFactor
-                && s.members.equals(members) && s.assignments.equals(assignments) && Objects.equals(s.plan, plan);
+                && s.members.equals(members) && s.assignments.equals(assignments) && Objects.equals(s.plan, plan)
+                && s.namespaces.equals(namespaces);
     }
 
     @Override
     public int hashCode() {
-        return Objects.hash(epoch, members, assignments, plan);
+        return Objects.hash(epoch, members, assignments, plan, namespaces);
     }
 }

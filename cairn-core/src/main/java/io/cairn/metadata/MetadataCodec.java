@@ -1,6 +1,10 @@
 package io.cairn.metadata;
 
 import io.cairn.membership.Member;
+import io.cairn.namespace.Consistency;
+import io.cairn.namespace.Namespace;
+import io.cairn.namespace.NamespaceSpec;
+import io.cairn.placement.Quorum;
 import java.io.ByteArrayOutputStream;
 import java.io.DataOutputStream;
 import java.io.IOException;
@@ -21,8 +25,11 @@ import java.util.List;
  *     1 Join(member)  2 Decommission(u16 node, u8 allowZoneLoss)  3 Remove(u16 node, u8 allowZoneLoss)
  *     4 Replace(u16 node, member, u8 allowZoneLoss)  5 StreamDone(i64 plan, i32 partition, u16 node)
  *     6 Finish(i64 plan, i32 count, i32 partition * count)  7 Pause(u8 paused)  8 Cancel
- *   state:   u8 format (1) | i64 epoch | i32 partitions | u8 N | i32 members | member+state * members
- *            | assignment * partitions | u8 has plan | plan
+ *     9 PutNamespace(namespace, i32 max namespaces)
+ *   state:   u8 format (2; 1 has no namespaces) | i64 epoch | i32 partitions | u8 N | i32 members | member+state * members
+ *            | assignment * partitions | u8 has plan | plan | i32 count | namespace * count
+ *   namespace: i32 id | name | u8 consistency | quorum read | quorum write | i64 default TTL ms | i64 max value bytes
+ *   quorum:  u8 kind (0 none, 1 one, 2 quorum, 3 all, 4 count) | i32 count
  *   member:  u16 id | zone | http address | internode address | metadata address (may be empty)   (+ u8 state in a state)
  *   assignment: ids owners | i8 next count (-1: none) + u16 * | u8 reads next | ids streamed | i64 since | i64 previous since
  *   plan:    i64 id | u8 kind | u16 subject | u16 replacement | u8 paused | u8 cancelled
@@ -31,7 +38,9 @@ import java.util.List;
  * {@link MetadataCodecException}: a damaged entry or snapshot is refused, never half-applied.
  */
 public final class MetadataCodec {
-    private static final int STATE_FORMAT = 1;
+    private static final int STATE_FORMAT = 2;
+    private static final int STATE_FORMAT_WITHOUT_NAMESPACES = 1;
+    private static final int MAX_NAMESPACES = 100_000;
     private static final int MAX_MEMBERS = 10_000;
     private static final int MAX_PARTITIONS = 1 << 16;
     private static final int MAX_TEXT = 1024;
@@ -87,6 +96,11 @@ public final class MetadataCodec {
                     out.writeByte(p.paused() ? 1 : 0);
                 }
                 case MetadataCommand.Cancel x -> out.writeByte(8);
+                case MetadataCommand.PutNamespace n -> {
+                    out.writeByte(9);
+                    namespace(out, n.spec());
+                    out.writeInt(n.maxNamespaces());
+                }
             }
         });
     }
@@ -109,6 +123,7 @@ public final class MetadataCodec {
             }
             case 7 -> new MetadataCommand.Pause(flag(in));
             case 8 -> new MetadataCommand.Cancel();
+            case 9 -> new MetadataCommand.PutNamespace(namespace(in), count(in.getInt(), MAX_NAMESPACES));
             default -> throw new IllegalArgumentException("unknown metadata command type");
         });
     }
@@ -149,13 +164,18 @@ public final class MetadataCodec {
                 out.writeByte(p.paused() ? 1 : 0);
                 out.writeByte(p.cancelled() ? 1 : 0);
             }
+            out.writeInt(s.namespaces().size());
+            for (NamespaceSpec ns : s.namespaces()) {
+                namespace(out, ns);
+            }
         });
     }
 
     public static ClusterState decodeState(byte[] bytes) {
         return read(bytes, in -> {
-            if (in.get() != STATE_FORMAT) {
-                throw new IllegalArgumentException("unknown cluster state format");
+            int format = in.get();
+            if (format != STATE_FORMAT && format != STATE_FORMAT_WITHOUT_NAMESPACES) {
+                throw new IllegalArgumentException("unknown cluster state format " + format);
             }
             long epoch = in.getLong();
             int partitions = count(in.getInt(), MAX_PARTITIONS);
@@ -196,8 +216,78 @@ public final class MetadataCodec {
                 }
                 plan = new Plan(id, Plan.Kind.values()[kind], u16(in), u16(in), flag(in), flag(in));
             }
-            return new ClusterState(epoch, partitions, n, members, assignments, plan);
+            List<NamespaceSpec> namespaces = new ArrayList<>();
+            if (format == STATE_FORMAT) {
+                int count = count(in.getInt(), MAX_NAMESPACES);
+                for (int i = 0; i < count; i++) {
+                    namespaces.add(namespace(in));
+                }
+            }
+            return new ClusterState(epoch, partitions, n, members, assignments, plan, namespaces);
         });
+    }
+
+    /** A list of namespace definitions on its own (a single node keeps its namespaces so). */
+    public static byte[] encodeNamespaces(List<NamespaceSpec> namespaces) {
+        return write(out -> {
+            out.writeInt(namespaces.size());
+            for (NamespaceSpec ns : namespaces) {
+                namespace(out, ns);
+            }
+        });
+    }
+
+    public static List<NamespaceSpec> decodeNamespaces(byte[] bytes) {
+        return read(bytes, in -> {
+            int count = count(in.getInt(), MAX_NAMESPACES);
+            List<NamespaceSpec> out = new ArrayList<>(count);
+            for (int i = 0; i < count; i++) {
+                out.add(namespace(in));
+            }
+            return out;
+        });
+    }
+
+    private static void namespace(DataOutputStream out, NamespaceSpec ns) throws IOException {
+        out.writeInt(ns.id());
+        text(out, ns.name());
+        out.writeByte(ns.consistency().ordinal());
+        quorum(out, ns.readQuorum());
+        quorum(out, ns.writeQuorum());
+        out.writeLong(ns.defaultTtlMillis());
+        out.writeLong(ns.maxValueBytes());
+    }
+
+    private static NamespaceSpec namespace(ByteBuffer in) {
+        int id = in.getInt();
+        String name = text(in);
+        int consistency = in.get() & 0xFF;
+        if (consistency >= Consistency.values().length) {
+            throw new IllegalArgumentException("unknown consistency class " + consistency);
+        }
+        NamespaceSpec spec = new NamespaceSpec(id, name, Consistency.values()[consistency], quorum(in), quorum(in), in.getLong(), in.getLong());
+        if (id < 0 || spec.defaultTtlMillis() < 0 || spec.maxValueBytes() < 0 || !Namespace.validName(name)) {
+            throw new IllegalArgumentException("namespace " + name + " (id " + id + ") out of range");
+        }
+        return spec;
+    }
+
+    private static void quorum(DataOutputStream out, Quorum q) throws IOException {
+        out.writeByte(q == null ? 0 : q.kind().ordinal() + 1);
+        out.writeInt(q == null ? 0 : q.count());
+    }
+
+    private static Quorum quorum(ByteBuffer in) {
+        int kind = in.get() & 0xFF;
+        int count = in.getInt();
+        return switch (kind) {
+            case 0 -> null;
+            case 1 -> Quorum.ONE;
+            case 2 -> Quorum.MAJORITY;
+            case 3 -> Quorum.ALL;
+            case 4 -> new Quorum(Quorum.Kind.COUNT, count);
+            default -> throw new IllegalArgumentException("unknown quorum kind " + kind);
+        };
     }
 
     // ------------------------------------------------------------------ helpers

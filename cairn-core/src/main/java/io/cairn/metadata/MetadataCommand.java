@@ -59,4 +59,15 @@ public sealed interface MetadataCommand {
 
     /** Cancels the running plan: partitions not yet serving from their new replicas go back. */
     record Cancel() implements MetadataCommand {}
+
+    /**
+     * Creates namespace {@code spec} or changes its policy; refused beyond {@code maxNamespaces}
+     * (the asking node's {@code namespaces.max}, carried in the entry so every replica of the log
+     * decides alike).
+     */
+    record PutNamespace(io.cairn.namespace.NamespaceSpec spec, int maxNamespaces) implements MetadataCommand {
+        public PutNamespace {
+            Objects.requireNonNull(spec, "spec");
+        }
+    }
 }

@@ -238,6 +238,10 @@ public final class LocalReplica {
 
         WriteOutcome apply(WriteRequest request) {
             Namespace ns = request.namespace();
+            String tooLarge = request.valueRefusal();
+            if (tooLarge != null) {
+                return new WriteOutcome.Failed(ErrorCode.VALUE_TOO_LARGE, tooLarge);
+            }
             IdempotencyTag tag = request.idempotency();
             byte[] idemKey = null;
             boolean replacesExpired = false;

@@ -28,4 +28,17 @@ public record WriteRequest(Namespace namespace, List<Op> ops, IdempotencyTag ide
     public static WriteRequest of(Namespace namespace, Op op) {
         return new WriteRequest(namespace, List.of(op), null);
     }
+
+    /** Why this request's puts cannot be stored in its namespace (a value over the namespace's limit), or null. */
+    public String valueRefusal() {
+        for (Op op : ops) {
+            if (op instanceof Op.Put p) {
+                String refusal = namespace.valueRefusal(p.value().length);
+                if (refusal != null) {
+                    return refusal;
+                }
+            }
+        }
+        return null;
+    }
 }

@@ -18,7 +18,7 @@ import io.cairn.message.MessageCodec;
 import io.cairn.namespace.Namespace;
 import io.cairn.property.Gen;
 import io.cairn.property.Trials;
-import io.cairn.request.Quorum;
+import io.cairn.placement.Quorum;
 import io.cairn.record.Record;
 import io.cairn.replica.LocalReplica;
 import io.cairn.replica.LocalStore;

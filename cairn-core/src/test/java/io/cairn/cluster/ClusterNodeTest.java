@@ -16,7 +16,7 @@ import io.cairn.message.Message;
 import io.cairn.message.Protocol;
 import io.cairn.namespace.Namespace;
 import io.cairn.placement.Partitioner;
-import io.cairn.request.Quorum;
+import io.cairn.placement.Quorum;
 import io.cairn.record.Record;
 import io.cairn.request.Answer;
 import io.cairn.replica.LocalReplica;

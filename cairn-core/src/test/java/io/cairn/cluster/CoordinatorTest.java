@@ -14,7 +14,7 @@ import io.cairn.namespace.Namespace;
 import io.cairn.placement.Partitioner;
 import io.cairn.placement.PartitionMap;
 import io.cairn.placement.Placement;
-import io.cairn.request.Quorum;
+import io.cairn.placement.Quorum;
 import io.cairn.request.Answer;
 import io.cairn.request.OpResult;
 import io.cairn.record.Record;

@@ -4,7 +4,10 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.cairn.membership.Member;
+import io.cairn.namespace.Consistency;
+import io.cairn.namespace.NamespaceSpec;
 import io.cairn.placement.PartitionMap;
+import io.cairn.placement.Quorum;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
@@ -263,5 +266,60 @@ class ClusterMetadataTest {
     private static byte[] flip(byte[] b, int at, Random random) {
         b[at] ^= (byte) (1 + random.nextInt(255));
         return b;
+    }
+
+    @Test
+    void namespacesAreCreatedChangedAndRefusedByTheLogWithIdsItAssigns() {
+        ClusterState s = threeZones();
+        NamespaceSpec locks = new NamespaceSpec(0, "locks", Consistency.SERIAL, null, null, 0, 0);
+        ClusterState created = applied(s, new MetadataCommand.PutNamespace(locks, 4));
+        assertThat(created.epoch()).isEqualTo(s.epoch() + 1);
+        assertThat(created.namespace("locks").orElseThrow().id()).isEqualTo(NamespaceSpec.FIRST_USER_ID);
+        assertThat(created.membership().namespaces()).extracting(NamespaceSpec::name).containsExactly("locks");
+        // The same definition again changes nothing, not even the epoch.
+        assertThat(applied(created, new MetadataCommand.PutNamespace(locks.withId(99), 4))).isEqualTo(created);
+
+        ClusterState second = applied(created, new MetadataCommand.PutNamespace(new NamespaceSpec(0, "flags", Consistency.QUORUM, Quorum.ONE,
+                null, 0, 512), 4));
+        assertThat(second.namespace("flags").orElseThrow().id()).isEqualTo(NamespaceSpec.FIRST_USER_ID + 1);
+        // A change keeps the id.
+        ClusterState changed = applied(second, new MetadataCommand.PutNamespace(new NamespaceSpec(0, "locks", Consistency.QUORUM, null, null,
+                60_000, 0), 4));
+        assertThat(changed.namespace("locks").orElseThrow().id()).isEqualTo(NamespaceSpec.FIRST_USER_ID);
+        assertThat(changed.namespace("locks").orElseThrow().consistency()).isEqualTo(Consistency.QUORUM);
+
+        // Guardrails: refused, and nothing changes.
+        for (NamespaceSpec bad : List.of(
+                new NamespaceSpec(0, "weak", Consistency.SERIAL, Quorum.ONE, null, 0, 0),
+                new NamespaceSpec(0, "toomany", Consistency.QUORUM, null, new Quorum(Quorum.Kind.COUNT, 4), 0, 0),
+                new NamespaceSpec(0, "default", Consistency.QUORUM, null, null, 0, 0),
+                new NamespaceSpec(0, "Bad", Consistency.QUORUM, null, null, 0, 0))) {
+            ClusterMetadata.Result r = ClusterMetadata.apply(changed, new MetadataCommand.PutNamespace(bad, 4));
+            assertThat(r.refusal()).as(bad.name()).isNotNull();
+            assertThat(r.refusal().kind()).isEqualTo(ClusterMetadata.Refusal.Kind.INVALID_NAMESPACE);
+            assertThat(r.state()).isEqualTo(changed);
+        }
+        ClusterMetadata.Result full = ClusterMetadata.apply(changed, new MetadataCommand.PutNamespace(
+                new NamespaceSpec(0, "third", Consistency.QUORUM, null, null, 0, 0), 2));
+        assertThat(full.refusal().kind()).isEqualTo(ClusterMetadata.Refusal.Kind.NAMESPACE_CONFLICT);
+        assertThat(full.refusal().message()).contains("namespaces.max=2");
+    }
+
+    @Test
+    void namespacesSurviveTheCodecAndAStateWrittenBeforeNamespacesStillDecodes() {
+        ClusterState s = applied(threeZones(), new MetadataCommand.PutNamespace(new NamespaceSpec(0, "sessions", Consistency.QUORUM,
+                Quorum.MAJORITY, new Quorum(Quorum.Kind.COUNT, 2), 1_800_000, 4096), 256));
+        assertThat(MetadataCodec.decodeState(MetadataCodec.encode(s))).isEqualTo(s);
+        MetadataCommand put = new MetadataCommand.PutNamespace(new NamespaceSpec(0, "locks", Consistency.SERIAL, null, Quorum.ALL, 0, 0), 7);
+        assertThat(MetadataCodec.decodeCommand(MetadataCodec.encode(put))).isEqualTo(put);
+        // Format 1 (before namespaces): the same bytes without the namespace list.
+        byte[] withNone = MetadataCodec.encode(threeZones());
+        byte[] formatOne = Arrays.copyOf(withNone, withNone.length - 4);
+        formatOne[0] = 1;
+        assertThat(MetadataCodec.decodeState(formatOne)).isEqualTo(threeZones());
+        // A damaged namespace is refused, never half-read.
+        byte[] damaged = MetadataCodec.encode(s);
+        damaged[damaged.length - 8 - 8 - 5 - 5 - 1] = 9; // the consistency class
+        assertThatThrownBy(() -> MetadataCodec.decodeState(damaged)).isInstanceOf(MetadataCodec.MetadataCodecException.class);
     }
 }

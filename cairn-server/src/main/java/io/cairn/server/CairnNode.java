@@ -9,6 +9,9 @@ import io.cairn.replica.ReplicaAntiEntropy;
 import io.cairn.replica.ReplicaStats;
 import io.cairn.membership.Member;
 import io.cairn.server.cluster.ClusterDriver;
+import io.cairn.server.cluster.ClusterNamespaces;
+import io.cairn.server.service.LocalNamespaces;
+import io.cairn.server.service.Namespaces;
 import io.cairn.server.cluster.ElasticMembership;
 import io.cairn.cluster.Proposer;
 import io.cairn.membership.Membership;
@@ -158,9 +161,13 @@ public final class CairnNode implements AutoCloseable {
             } else {
                 this.tokenAdmin = null;
             }
+            NamespacedService everyNamespace = cluster != null ? cluster : local;
+            Namespaces namespaces = cluster != null
+                    ? new ClusterNamespaces(cluster, elastic, config.maxNamespaces(), config.elastic().metadataTimeout(), config.cluster().replicationFactor())
+                    : LocalNamespaces.open(ns, local, config.maxNamespaces());
             NodeApi api = new NodeApi(config.limits(), service, cluster, metrics, config.idempotencyRetention(),
                     this::ready, this::readiness, health::healthy, this::liveness, this::status, audit, authenticator, tokenAdmin,
-                    config.auth().metricsOpen(), elastic);
+                    config.auth().metricsOpen(), elastic, everyNamespace, namespaces);
             HttpTls httpTls = config.http().tls() ? HttpTls.load(config.http().tlsCert(), config.http().tlsKey(), Clock.systemUTC(), audit) : null;
             this.http = new HttpFrontEnd(config.http().host(), config.http().port(), config.http().ioThreads(),
                     config.http().limits(), api, metrics, health, () -> throttled, httpTls);

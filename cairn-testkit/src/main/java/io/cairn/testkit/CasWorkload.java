@@ -7,6 +7,9 @@ import io.cairn.request.Answer;
 import io.cairn.request.Condition;
 import io.cairn.request.Op;
 import io.cairn.request.OpResult;
+import io.cairn.placement.Quorum;
+import io.cairn.request.WriteOutcome;
+import io.cairn.request.WriteRequest;
 import io.cairn.testkit.linearizability.Budget;
 import io.cairn.testkit.linearizability.CheckResult;
 import io.cairn.testkit.linearizability.History;
@@ -40,6 +43,7 @@ import java.util.function.Consumer;
 final class CasWorkload {
     static final int KEYS = 3;
     static final String KEY_PREFIX = "cas";
+    static final String SERIAL_PREFIX = "serial";
     private static final String TYPE = "text/plain";
     /** How long a client waits for an answer before it gives the operation up as indeterminate and goes on. */
     private static final long CLIENT_TIMEOUT_MILLIS = 15_000;
@@ -89,6 +93,9 @@ final class CasWorkload {
     private final SplittableRandom random;
     private final EventLoop loop;
     private final Namespace namespace;
+    // A serial namespace: its operations are sent as plain requests (no condition, no serial flag);
+    // the namespace's class makes them Paxos rounds, and the checker holds them to linearizability.
+    private final Namespace serial;
     private final Coordinators coordinators;
     private final Counters counters;
     private final Trace trace;
@@ -96,11 +103,16 @@ final class CasWorkload {
     private final List<Recorded> recorded = new ArrayList<>();
     private boolean running = true;
 
-    CasWorkload(long seed, EventLoop loop, Namespace namespace, int clientCount, Coordinators coordinators, Counters counters, Trace trace) {
+    CasWorkload(long seed, EventLoop loop, Namespace namespace, Namespace serial, int clientCount, Coordinators coordinators, Counters counters,
+                Trace trace) {
+        if (!serial.serial()) {
+            throw new IllegalArgumentException("namespace " + serial.name() + " is not serial");
+        }
         this.trace = trace;
         this.random = new SplittableRandom(seed ^ 0xCA5CA5L);
         this.loop = loop;
         this.namespace = namespace;
+        this.serial = serial;
         this.coordinators = coordinators;
         this.counters = counters;
         for (int c = 0; c < clientCount; c++) {
@@ -124,7 +136,8 @@ final class CasWorkload {
         if (!running) {
             return;
         }
-        String key = KEY_PREFIX + random.nextInt(KEYS);
+        boolean plain = random.nextInt(4) == 0;
+        String key = (plain ? SERIAL_PREFIX : KEY_PREFIX) + random.nextInt(KEYS);
         int roll = random.nextInt(100);
         Seen seen = c.seen.get(key);
         boolean knows = seen != null || c.sawNothing.getOrDefault(key, false);
@@ -148,6 +161,9 @@ final class CasWorkload {
             r = new Recorded(c.id, key, new RegisterModel.Write<>(null), loop.steps());
             request = n -> n.cluster.serialWrite(namespace, new Op.Delete(k, Condition.NONE), answer -> answered(c, r, answer));
         }
+        if (plain) {
+            request = plainRequest(r, k, c);
+        }
         if (!coordinators.on(random, request)) {
             // Connection refused: nothing was sent.
             loop.schedule(10 + random.nextLong(50), -1, 0, () -> turn(c));
@@ -165,6 +181,35 @@ final class CasWorkload {
                 turn(c);
             }
         });
+    }
+
+    /**
+     * The same operation as a client of a serial namespace sends it: a plain get at R=quorum, or a
+     * put or delete request (conditional when the operation is a compare-and-set) at W=quorum.
+     */
+    private Consumer<SimNode> plainRequest(Recorded r, byte[] k, Client c) {
+        Quorum q = Quorum.MAJORITY;
+        return switch (r.input) {
+            case RegisterModel.Read<String> read -> n -> n.cluster.get(serial, k, q, answer -> answered(c, r, answer));
+            case RegisterModel.Cas<String> cas -> {
+                Seen seen = c.seen.get(r.key);
+                Condition condition = seen == null ? Condition.ifAbsent() : Condition.ifMatch(seen.version());
+                Op op = new Op.Put(k, cas.update().getBytes(StandardCharsets.UTF_8), TYPE, Op.NO_TTL, condition);
+                yield n -> n.cluster.execute(new WriteRequest(serial, List.of(op), null), q, q, outcome -> answered(c, r, single(outcome)));
+            }
+            case RegisterModel.Write<String> write -> {
+                Op op = write.value() == null ? new Op.Delete(k, Condition.NONE)
+                        : new Op.Put(k, write.value().getBytes(StandardCharsets.UTF_8), TYPE, Op.NO_TTL, Condition.NONE);
+                yield n -> n.cluster.execute(new WriteRequest(serial, List.of(op), null), q, q, outcome -> answered(c, r, single(outcome)));
+            }
+        };
+    }
+
+    private static Answer single(WriteOutcome outcome) {
+        return switch (outcome) {
+            case WriteOutcome.Executed e -> e.answers().get(0);
+            case WriteOutcome.Failed f -> Answer.failed(f.code(), f.message(), f.details());
+        };
     }
 
     private void answered(Client c, Recorded r, Answer answer) {
@@ -276,8 +321,8 @@ final class CasWorkload {
     List<Violation> check(long now) {
         List<Violation> violations = new ArrayList<>();
         long steps = 0;
-        for (int i = 0; i < KEYS; i++) {
-            String key = KEY_PREFIX + i;
+        for (int i = 0; i < 2 * KEYS; i++) {
+            String key = (i < KEYS ? KEY_PREFIX : SERIAL_PREFIX) + i % KEYS;
             List<Recorded> ops = new ArrayList<>();
             for (Recorded r : recorded) {
                 if (r.key.equals(key) && !r.excluded) {

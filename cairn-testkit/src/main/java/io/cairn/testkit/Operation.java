@@ -1,6 +1,6 @@
 package io.cairn.testkit;
 
-import io.cairn.request.Quorum;
+import io.cairn.placement.Quorum;
 import io.cairn.record.Record;
 import io.cairn.clock.Version;
 import java.nio.charset.StandardCharsets;

@@ -16,13 +16,15 @@ import io.cairn.metadata.NodeState;
 import io.cairn.error.ErrorCode;
 import io.cairn.membership.Member;
 import io.cairn.message.MessageCodec;
+import io.cairn.namespace.Consistency;
 import io.cairn.namespace.Namespace;
+import io.cairn.namespace.NamespaceSpec;
 import io.cairn.placement.Partitioner;
 import io.cairn.membership.Membership;
 import io.cairn.message.Message;
 import io.cairn.placement.PartitionMap;
 import io.cairn.placement.Placement;
-import io.cairn.request.Quorum;
+import io.cairn.placement.Quorum;
 import io.cairn.record.Record;
 import io.cairn.replica.LocalReplica;
 import io.cairn.replica.LocalStore;
@@ -162,6 +164,8 @@ public final class Simulation {
     private final EventLoop loop = new EventLoop();
     private final Namespace namespace;
     private final Namespace outcomes;
+    // A user namespace of the serial class: the CAS workload sends it plain requests (see CasWorkload).
+    private final Namespace serial;
     private final TokenWorkload tokens;
     // When nodes left for good (their disks with them), for excusing writes only they may have held.
     private final List<Long> retiredAt = new ArrayList<>();
@@ -228,6 +232,7 @@ public final class Simulation {
         this.trace = new Trace(config.verbose());
         this.namespace = new Namespace(Namespace.DEFAULT_ID, Namespace.DEFAULT_NAME, new Partitioner(knobs.partitions()), 0);
         this.outcomes = new Namespace(OUTCOMES_NAMESPACE_ID, "idempotency", new Partitioner(knobs.partitions()), 0);
+        this.serial = new NamespaceSpec(NamespaceSpec.FIRST_USER_ID, "serial", Consistency.SERIAL, null, null, 0, 0).toNamespace(knobs.partitions());
         for (int id = 1; id <= knobs.nodes(); id++) {
             members.add(new Member(id, "z" + ((id - 1) % knobs.zones()), "sim-" + id + ":80", "sim-" + id + ":7000"));
         }
@@ -277,7 +282,7 @@ public final class Simulation {
             return true;
         }, counters, violations::add);
         boolean casRun = config.canary() == SimulationConfig.Canary.NONE || config.canary() == SimulationConfig.Canary.SKIP_PREPARE_READ;
-        this.cas = !casRun ? null : new CasWorkload(config.seed(), loop, namespace, CAS_CLIENTS, (r, request) -> {
+        this.cas = !casRun ? null : new CasWorkload(config.seed(), loop, namespace, serial, CAS_CLIENTS, (r, request) -> {
             boolean aimAtCanary = config.canary() != SimulationConfig.Canary.NONE && r.nextBoolean();
             SimNode n = aimAtCanary ? nodes[CANARY_NODE - 1] : nodes[r.nextInt(nodes.length)];
             if (!n.up) {
@@ -475,7 +480,7 @@ public final class Simulation {
             // To the log's leader and back: a few milliseconds.
             loop.schedule(1 + random.nextLong(30), -1, 0, () -> applyToLog(command, n + " reports"));
         };
-        n.cluster = new ShardedNode(n.id, shards, membership, List.of(namespace, tokens.namespace()), outcomes, knobs.settings(), n.hlc, transport,
+        n.cluster = new ShardedNode(n.id, shards, membership, List.of(namespace, tokens.namespace(), serial), outcomes, knobs.settings(), n.hlc, transport,
                 scheduler, localStore(n, scheduler), n.disk, ledger, proposer);
         n.up = true;
         n.cluster.start();

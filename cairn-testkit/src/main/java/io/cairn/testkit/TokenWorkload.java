@@ -13,7 +13,7 @@ import io.cairn.auth.Verdict;
 import io.cairn.namespace.Namespace;
 import io.cairn.request.Op;
 import io.cairn.request.OpResult;
-import io.cairn.request.Quorum;
+import io.cairn.placement.Quorum;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.SplittableRandom;

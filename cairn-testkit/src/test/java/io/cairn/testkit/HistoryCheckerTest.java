@@ -2,7 +2,7 @@ package io.cairn.testkit;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import io.cairn.request.Quorum;
+import io.cairn.placement.Quorum;
 import io.cairn.record.Record;
 import io.cairn.clock.Version;
 import java.nio.charset.StandardCharsets;

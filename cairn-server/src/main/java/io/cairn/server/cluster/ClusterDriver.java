@@ -32,7 +32,7 @@ import io.cairn.replica.LocalReplica;
 import io.cairn.request.Answer;
 import io.cairn.request.IdempotencyTag;
 import io.cairn.request.Op;
-import io.cairn.request.Quorum;
+import io.cairn.placement.Quorum;
 import io.cairn.request.WriteOutcome;
 import io.cairn.request.WriteRequest;
 import io.cairn.server.config.NodeConfig;
@@ -464,6 +464,16 @@ public final class ClusterDriver implements KvService, NamespacedService, Cluste
         return membership.members();
     }
 
+    /** The membership this node routes by (every shard has applied it). */
+    public Membership membership() {
+        return membership;
+    }
+
+    /** The default namespace. */
+    public Namespace defaultNamespace() {
+        return namespace;
+    }
+
     /** The epoch this node routes by. */
     public long epoch() {
         return membership.epoch();
@@ -608,8 +618,8 @@ public final class ClusterDriver implements KvService, NamespacedService, Cluste
     public CompletableFuture<WriteOutcome> write(Namespace namespace, List<Op> ops, IdempotencyTag idempotency, Quorum r, Quorum w,
                                                  io.cairn.clock.Version after, long deadlineNanos) {
         WriteRequest request = new WriteRequest(namespace, ops, idempotency, after);
-        Quorum read = r != null ? r : config.readQuorum();
-        Quorum write = w != null ? w : config.writeQuorum();
+        Quorum read = namespace.readQuorum(r, config.readQuorum());
+        Quorum write = namespace.writeQuorum(w, config.writeQuorum());
         CoreShard shard = shard(router.ofRequest(request));
         return onCore(shard, deadlineNanos, () -> new WriteOutcome.Failed(ErrorCode.OVERLOADED, NOT_EXECUTED),
                 done -> shard.node.execute(request, read, write, done));
@@ -617,7 +627,7 @@ public final class ClusterDriver implements KvService, NamespacedService, Cluste
 
     @Override
     public CompletableFuture<Answer> read(Namespace namespace, byte[] key, Quorum r, long deadlineNanos) {
-        Quorum read = r != null ? r : config.readQuorum();
+        Quorum read = namespace.readQuorum(r, config.readQuorum());
         CoreShard shard = shard(router.ofKey(key));
         return onCore(shard, deadlineNanos, () -> Answer.failed(ErrorCode.OVERLOADED, NOT_EXECUTED, Map.of()),
                 done -> shard.node.get(namespace, key, read, done));

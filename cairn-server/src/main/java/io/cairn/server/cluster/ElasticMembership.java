@@ -18,7 +18,7 @@ import io.cairn.metadata.Assignment;
 import io.cairn.metadata.MemberRecord;
 import io.cairn.metadata.Plan;
 import io.cairn.placement.PartitionMap;
-import io.cairn.request.Quorum;
+import io.cairn.placement.Quorum;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.Map;
@@ -272,6 +272,11 @@ public final class ElasticMembership implements AutoCloseable, MembershipAdmin {
                 log.atDebug().addKeyValue("command", command).addKeyValue("cause", String.valueOf(e)).log("metadata report not applied; it is sent again");
             }
         });
+    }
+
+    /** Completes once this node applied epoch {@code epoch} (or a newer one). */
+    public CompletableFuture<ClusterState> awaitApplied(long epoch, java.time.Duration timeout) {
+        return metadata.awaitEpoch(epoch, timeout);
     }
 
     /** Hands {@code driver} every newer membership, in order, on the log's publisher thread. */

@@ -6,7 +6,7 @@ import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
 import io.cairn.antientropy.SegmentTree;
 import io.cairn.cluster.Shard;
 import io.cairn.membership.Member;
-import io.cairn.request.Quorum;
+import io.cairn.placement.Quorum;
 import io.cairn.request.Limits;
 import io.cairn.server.http.HttpSettings;
 import io.cairn.server.rocks.RocksSettings;
@@ -69,6 +69,7 @@ public final class ConfigLoader {
         d.put("limits.maxValueBytes", "1MiB");
         d.put("limits.maxBatchOperations", "1000");
         d.put("limits.maxBatchBodyBytes", "16MiB");
+        d.put("limits.maxNamespaces", "256");
         d.put("storage.durability", "sync");
         d.put("storage.blockCache", "256MiB");
         d.put("storage.writeBuffer", "64MiB");
@@ -297,12 +298,13 @@ public final class ConfigLoader {
         long auditFileBytes = size("audit.maxFileBytes", 4096, 1L << 40);
         int auditFiles = integer("audit.maxFiles", 1, 1000);
         NodeConfig.Elastic elastic = elastic();
+        int maxNamespaces = integer("limits.maxNamespaces", 1, 100_000);
         if (!problems.isEmpty()) {
             throw new ConfigException(problems);
         }
         return new NodeConfig(nodeId, dataDir, exitOnFatal, stallTimeout, http, new Limits(maxKey, maxValue, maxOps, maxBatchBody), durability,
                 new RocksSettings(blockCache, writeBuffer, maxWriteBuffers, compactionRate, backgroundJobs, asyncSync.toMillis()),
-                write, ttl, retention, cluster, new NodeConfig.Audit(auditFileBytes, auditFiles), auth, antiEntropy, elastic);
+                write, ttl, retention, cluster, new NodeConfig.Audit(auditFileBytes, auditFiles), auth, antiEntropy, elastic, maxNamespaces);
     }
 
     private NodeConfig.Elastic elastic() {

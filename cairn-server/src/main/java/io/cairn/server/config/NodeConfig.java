@@ -27,7 +27,8 @@ public record NodeConfig(
         Audit audit,
         Auth auth,
         AntiEntropy antiEntropy,
-        Elastic elastic) {
+        Elastic elastic,
+        int maxNamespaces) {
 
     /**
      * The metadata log and partition moves (see docs/operations.md, "Changing membership").
@@ -104,7 +105,7 @@ public record NodeConfig(
      * Cluster membership and replication; no members means a single node that replicates nothing.
      */
     public record Cluster(java.util.List<io.cairn.membership.Member> members, int replicationFactor,
-                          io.cairn.request.Quorum readQuorum, io.cairn.request.Quorum writeQuorum,
+                          io.cairn.placement.Quorum readQuorum, io.cairn.placement.Quorum writeQuorum,
                           Duration requestTimeout, Duration readRepairTimeout, Duration heartbeatInterval,
                           Double phiThreshold, Duration maxClockOffset, Duration hintWindow, Duration hintReplayInterval, int hintReplayBatch, int hintReplayRate,
                           boolean sloppyQuorum, boolean faultInjection, int shards, java.nio.file.Path tlsDir, Duration hintDelay,

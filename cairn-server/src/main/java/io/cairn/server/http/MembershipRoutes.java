@@ -172,12 +172,14 @@ final class MembershipRoutes {
         });
     }
 
-    private static ErrorCode code(ClusterMetadata.Refusal.Kind kind) {
+    static ErrorCode code(ClusterMetadata.Refusal.Kind kind) {
         return switch (kind) {
             case UNKNOWN_NODE -> ErrorCode.NODE_NOT_FOUND;
             case CONFLICT -> ErrorCode.MEMBERSHIP_CONFLICT;
             case UNSAFE -> ErrorCode.MEMBERSHIP_UNSAFE;
             case INVALID -> ErrorCode.INVALID_MEMBER;
+            case INVALID_NAMESPACE -> ErrorCode.INVALID_NAMESPACE;
+            case NAMESPACE_CONFLICT -> ErrorCode.NAMESPACE_CONFLICT;
         };
     }
 

@@ -10,7 +10,7 @@ import io.cairn.server.security.TokenAdmin;
 import io.cairn.error.ErrorCode;
 import io.cairn.invariant.Invariant;
 import io.cairn.request.IdempotencyTag;
-import io.cairn.request.Quorum;
+import io.cairn.placement.Quorum;
 import io.cairn.record.Record;
 import io.cairn.request.Answer;
 import io.cairn.request.Condition;
@@ -23,6 +23,8 @@ import io.cairn.server.security.AuditSink;
 import io.cairn.server.service.ClusterAdmin;
 import io.cairn.server.service.MembershipAdmin;
 import io.cairn.server.service.KvService;
+import io.cairn.server.service.NamespacedService;
+import io.cairn.server.service.Namespaces;
 import io.netty.channel.EventLoop;
 import io.netty.handler.codec.http.FullHttpResponse;
 import io.netty.handler.codec.http.HttpHeaderNames;
@@ -99,21 +101,33 @@ public final class NodeApi implements Api {
     private final boolean metricsOpen;
 
     private final MembershipRoutes membershipRoutes;
+    // Null where the node serves the default namespace only (tests of the HTTP layer alone).
+    private final NamespacedService namespaced;
+    private final Namespaces namespaces;
+    private final NamespaceRoutes namespaceRoutes;
 
     public NodeApi(Limits limits, KvService service, ClusterAdmin admin, NodeMetrics metrics, Duration idempotencyRetention,
                    BooleanSupplier ready, Supplier<Map<String, Object>> readiness, BooleanSupplier healthy,
                    Supplier<Map<String, Object>> liveness, Supplier<Map<String, Object>> status, AuditSink audit,
                    Authenticator authenticator, TokenAdmin tokens, boolean metricsOpen) {
         this(limits, service, admin, metrics, idempotencyRetention, ready, readiness, healthy, liveness, status, audit, authenticator, tokens,
-                metricsOpen, null);
+                metricsOpen, null, null, null);
     }
 
-    /** @param membership the admin side of an elastic cluster, or null (a single node, or a fixed cluster) */
+    /**
+     * @param membership the admin side of an elastic cluster, or null (a single node, or a fixed cluster)
+     * @param namespaced the service over every namespace, and {@code namespaces} the ones clients
+     *                   address; both null where only the default namespace is served
+     */
     public NodeApi(Limits limits, KvService service, ClusterAdmin admin, NodeMetrics metrics, Duration idempotencyRetention,
                    BooleanSupplier ready, Supplier<Map<String, Object>> readiness, BooleanSupplier healthy,
                    Supplier<Map<String, Object>> liveness, Supplier<Map<String, Object>> status, AuditSink audit,
-                   Authenticator authenticator, TokenAdmin tokens, boolean metricsOpen, MembershipAdmin membership) {
+                   Authenticator authenticator, TokenAdmin tokens, boolean metricsOpen, MembershipAdmin membership,
+                   NamespacedService namespaced, Namespaces namespaces) {
         this.membershipRoutes = new MembershipRoutes(membership, audit);
+        this.namespaced = namespaced;
+        this.namespaces = namespaces;
+        this.namespaceRoutes = new NamespaceRoutes(namespaces, audit);
         this.authenticator = authenticator;
         this.authRoutes = new AuthRoutes(tokens, authenticator != null);
         this.metricsOpen = metricsOpen;
@@ -132,10 +146,11 @@ public final class NodeApi implements Api {
 
     @Override
     public BodyLimit bodyLimit(HttpMethod method, String path) {
-        if (isBatch(method, path)) {
+        Target t = target(path);
+        if (t != null && isBatch(method, t.kvPath())) {
             return new BodyLimit(limits.maxBatchBodyBytes(), ErrorCode.BODY_TOO_LARGE, "batch body");
         }
-        if (method.equals(HttpMethod.PUT) && path.startsWith(KV_PREFIX)) {
+        if (t != null && method.equals(HttpMethod.PUT) && t.kvPath().startsWith(KV_PREFIX)) {
             return new BodyLimit(limits.maxValueBytes(), ErrorCode.VALUE_TOO_LARGE, "value");
         }
         return new BodyLimit(SMALL_BODY, ErrorCode.BODY_TOO_LARGE, "request body");
@@ -148,10 +163,11 @@ public final class NodeApi implements Api {
 
     @Override
     public String operation(HttpCall call) {
-        if (isBatch(call.method(), call.path())) {
+        Target t = target(call.path());
+        if (t != null && isBatch(call.method(), t.kvPath())) {
             return "batch";
         }
-        if (call.path().startsWith(KV_PREFIX)) {
+        if (t != null && t.kvPath().startsWith(KV_PREFIX)) {
             return call.method().name().toLowerCase(java.util.Locale.ROOT);
         }
         return "ops";
@@ -221,11 +237,12 @@ public final class NodeApi implements Api {
         if (path.equals("/metrics")) {
             return Need.METRICS;
         }
-        if (isBatch(m, path) || path.equals(KV) || path.equals(KV_PREFIX)) {
-            return Need.data(Namespace.DEFAULT_NAME, Right.READ);
+        Target t = target(path);
+        if (t != null && (isBatch(m, t.kvPath()) || t.kvPath().equals(KV) || t.kvPath().equals(KV_PREFIX))) {
+            return Need.data(t.namespace(), Right.READ);
         }
-        if (path.startsWith(KV_PREFIX)) {
-            return Need.data(Namespace.DEFAULT_NAME, m.equals(HttpMethod.GET) || m.equals(HttpMethod.HEAD) ? Right.READ : Right.WRITE);
+        if (t != null) {
+            return Need.data(t.namespace(), m.equals(HttpMethod.GET) || m.equals(HttpMethod.HEAD) ? Right.READ : Right.WRITE);
         }
         if (path.equals(AuthRoutes.WHOAMI)) {
             return Need.ANY;
@@ -241,26 +258,32 @@ public final class NodeApi implements Api {
     private CompletableFuture<FullHttpResponse> route(HttpCall call, EventLoop loop, Verdict.Allowed caller) {
         String path = call.path();
         HttpMethod m = call.method();
-        if (isBatch(m, path)) {
-            return batch(call, loop, caller);
+        Target t = target(path);
+        if (t != null) {
+            Kv kv = kv(t);
+            String kvPath = t.kvPath();
+            if (isBatch(m, kvPath)) {
+                return batch(call, kv, loop, caller);
+            }
+            if (kvPath.equals(KV) || kvPath.equals(KV_PREFIX)) {
+                return done(methodNotAllowed("BATCH"));
+            }
+            if (m.equals(HttpMethod.GET) || m.equals(HttpMethod.HEAD)) {
+                return get(call, kv, loop);
+            }
+            if (m.equals(HttpMethod.PUT)) {
+                return put(call, kv, loop);
+            }
+            if (m.equals(HttpMethod.DELETE)) {
+                return delete(call, kv, loop);
+            }
+            return done(methodNotAllowed("GET, HEAD, PUT, DELETE" + (kvPath.equals(KV_PREFIX + BATCH_SEGMENT) ? ", POST" : "")));
         }
         if (path.startsWith(AuthRoutes.PREFIX)) {
             return authRoutes.handle(call, caller, loop);
         }
-        if (path.equals(KV) || path.equals(KV_PREFIX)) {
-            return done(methodNotAllowed("BATCH"));
-        }
-        if (path.startsWith(KV_PREFIX)) {
-            if (m.equals(HttpMethod.GET) || m.equals(HttpMethod.HEAD)) {
-                return get(call, loop);
-            }
-            if (m.equals(HttpMethod.PUT)) {
-                return put(call, loop);
-            }
-            if (m.equals(HttpMethod.DELETE)) {
-                return delete(call, loop);
-            }
-            return done(methodNotAllowed("GET, HEAD, PUT, DELETE" + (path.equals(KV_PREFIX + BATCH_SEGMENT) ? ", POST" : "")));
+        if (NamespaceRoutes.handles(path)) {
+            return namespaceRoutes.handle(call, caller);
         }
         if (MembershipRoutes.handles(path)) {
             return membershipRoutes.handle(call, caller);
@@ -432,8 +455,8 @@ public final class NodeApi implements Api {
 
     // ---- GET / HEAD ----
 
-    private CompletableFuture<FullHttpResponse> get(HttpCall call, EventLoop loop) {
-        byte[] key = key(call);
+    private CompletableFuture<FullHttpResponse> get(HttpCall call, Kv kv, EventLoop loop) {
+        byte[] key = key(kv);
         Map<String, String> params = requireParams(call, service.replicated() ? Set.of("r", "consistency") : Set.of("consistency"));
         Quorum r = quorum(call, params, "r", R_HEADER);
         boolean serial = serial(call, params);
@@ -442,7 +465,7 @@ public final class NodeApi implements Api {
         }
         Etags.Match ifNoneMatch = header(call.headers(), HttpHeaderNames.IF_NONE_MATCH.toString()) == null ? null
                 : Etags.parse(call.headers().get(HttpHeaderNames.IF_NONE_MATCH), "If-None-Match");
-        CompletableFuture<Answer> read = serial ? service.serialRead(key, call.deadlineNanos()) : service.read(key, r, call.deadlineNanos());
+        CompletableFuture<Answer> read = serial ? kv.service().serialRead(key, call.deadlineNanos()) : kv.service().read(key, r, call.deadlineNanos());
         return rendered(read, answer -> {
             FullHttpResponse response = switch (answer.result()) {
                 case OpResult.Found f -> found(f.record(), ifNoneMatch);
@@ -480,8 +503,8 @@ public final class NodeApi implements Api {
 
     // ---- PUT / DELETE ----
 
-    private CompletableFuture<FullHttpResponse> put(HttpCall call, EventLoop loop) {
-        byte[] key = key(call);
+    private CompletableFuture<FullHttpResponse> put(HttpCall call, Kv kv, EventLoop loop) {
+        byte[] key = key(kv);
         Map<String, String> params = requireParams(call, service.replicated() ? Set.of("ttl", "w") : Set.of("ttl"));
         String ttlText = params.get("ttl");
         String ttlHeader = header(call.headers(), TTL_HEADER);
@@ -498,14 +521,14 @@ public final class NodeApi implements Api {
         }
         Condition condition = condition(call.headers(), true);
         Op.Put op = new Op.Put(key, call.body(), contentType, ttl, condition);
-        return write(call, List.of(op), params, false, loop);
+        return write(call, kv, List.of(op), params, false, loop);
     }
 
-    private CompletableFuture<FullHttpResponse> delete(HttpCall call, EventLoop loop) {
-        byte[] key = key(call);
+    private CompletableFuture<FullHttpResponse> delete(HttpCall call, Kv kv, EventLoop loop) {
+        byte[] key = key(kv);
         Map<String, String> params = requireParams(call, service.replicated() ? Set.of("w") : Set.of());
         Condition condition = condition(call.headers(), false);
-        return write(call, List.of(new Op.Delete(key, condition)), params, false, loop);
+        return write(call, kv, List.of(new Op.Delete(key, condition)), params, false, loop);
     }
 
     private Condition condition(HttpHeaders headers, boolean allowIfNoneMatch) {
@@ -532,15 +555,15 @@ public final class NodeApi implements Api {
 
     // ---- BATCH ----
 
-    private CompletableFuture<FullHttpResponse> batch(HttpCall call, EventLoop loop, Verdict.Allowed caller) {
+    private CompletableFuture<FullHttpResponse> batch(HttpCall call, Kv kv, EventLoop loop, Verdict.Allowed caller) {
         Map<String, String> params = requireParams(call, service.replicated() ? Set.of("r", "w") : Set.of());
         requireJson(call);
         List<Op> ops = BatchCodec.parse(call.body(), limits);
         if (caller != null && ops.stream().anyMatch(Op::isWrite)
-                && authenticator.recheck(caller, Need.data(Namespace.DEFAULT_NAME, Right.WRITE), call.remote()) instanceof Verdict.Refused r) {
+                && authenticator.recheck(caller, Need.data(kv.namespace(), Right.WRITE), call.remote()) instanceof Verdict.Refused r) {
             return done(refusal(r));
         }
-        return write(call, ops, params, true, loop);
+        return write(call, kv, ops, params, true, loop);
     }
 
     /**
@@ -567,13 +590,13 @@ public final class NodeApi implements Api {
 
     // ---- writes and batches ----
 
-    private CompletableFuture<FullHttpResponse> write(HttpCall call, List<Op> ops, Map<String, String> params, boolean batch, EventLoop loop) {
+    private CompletableFuture<FullHttpResponse> write(HttpCall call, Kv kv, List<Op> ops, Map<String, String> params, boolean batch, EventLoop loop) {
         IdempotencyTag tag = idempotency(call);
         Quorum r = batch ? quorum(call, params, "r", R_HEADER) : null;
         Quorum w = quorum(call, params, "w", W_HEADER);
         String token = header(call.headers(), AFTER_HEADER);
         io.cairn.clock.Version after = token == null ? null : Etags.causalToken(token, AFTER_HEADER);
-        return rendered(service.write(ops, tag, r, w, after, call.deadlineNanos()), outcome -> render(ops, outcome, batch, tag != null), loop);
+        return rendered(kv.service().write(ops, tag, r, w, after, call.deadlineNanos()), outcome -> render(ops, outcome, batch, tag != null), loop);
     }
 
     private FullHttpResponse render(List<Op> ops, WriteOutcome outcome, boolean batch, boolean tagged) {
@@ -755,8 +778,46 @@ public final class NodeApi implements Api {
 
     // ---- helpers ----
 
-    private byte[] key(HttpCall call) {
-        return KeyCodec.decodeKey(call.path().substring(KV_PREFIX.length()), limits.maxKeyBytes());
+    private byte[] key(Kv kv) {
+        return KeyCodec.decodeKey(kv.path().substring(KV_PREFIX.length()), limits.maxKeyBytes());
+    }
+
+    private static final String NS_PREFIX = "/ns/";
+
+    /**
+     * A data route: the namespace it addresses and its path in the default namespace's form —
+     * {@code /kv/...} is the default namespace, {@code /ns/{name}/kv/...} namespace {@code name}.
+     */
+    record Target(String namespace, String kvPath) {}
+
+    /** The data route {@code path} names, or null when it is not one. */
+    static Target target(String path) {
+        if (path.equals(KV) || path.startsWith(KV_PREFIX)) {
+            return new Target(Namespace.DEFAULT_NAME, path);
+        }
+        if (path.startsWith(NS_PREFIX)) {
+            int slash = path.indexOf('/', NS_PREFIX.length());
+            if (slash > NS_PREFIX.length()) {
+                String rest = path.substring(slash);
+                if (rest.equals(KV) || rest.startsWith(KV_PREFIX)) {
+                    return new Target(path.substring(NS_PREFIX.length(), slash), rest);
+                }
+            }
+        }
+        return null;
+    }
+
+    /** A data request's namespace: its name, the service over it, and the request's path in the {@code /kv/...} form. */
+    record Kv(String namespace, KvService service, String path) {}
+
+    private Kv kv(Target t) {
+        if (t.namespace().equals(Namespace.DEFAULT_NAME)) {
+            return new Kv(t.namespace(), service, t.kvPath());
+        }
+        if (namespaces == null) {
+            throw new CairnException(ErrorCode.NAMESPACE_NOT_FOUND, "this node serves the default namespace only (at /kv/...)");
+        }
+        return new Kv(t.namespace(), namespaced.in(namespaces.resolve(t.namespace())), t.kvPath());
     }
 
     static Map<String, String> requireParams(HttpCall call, Set<String> allowed) {

@@ -11,7 +11,7 @@ import io.cairn.request.Answer;
 import io.cairn.request.Condition;
 import io.cairn.request.Op;
 import io.cairn.request.OpResult;
-import io.cairn.request.Quorum;
+import io.cairn.placement.Quorum;
 import io.cairn.request.WriteOutcome;
 import io.cairn.server.service.KvService;
 import io.cairn.storage.Keyspace;

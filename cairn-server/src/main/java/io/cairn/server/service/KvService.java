@@ -1,7 +1,7 @@
 package io.cairn.server.service;
 
 import io.cairn.request.IdempotencyTag;
-import io.cairn.request.Quorum;
+import io.cairn.placement.Quorum;
 import io.cairn.request.Answer;
 import io.cairn.request.Op;
 import io.cairn.request.WriteOutcome;

@@ -4,7 +4,7 @@ import io.cairn.error.CairnException;
 import io.cairn.error.ErrorCode;
 import io.cairn.request.IdempotencyTag;
 import io.cairn.namespace.Namespace;
-import io.cairn.request.Quorum;
+import io.cairn.placement.Quorum;
 import io.cairn.replica.LocalReplica;
 import io.cairn.request.Answer;
 import io.cairn.request.Op;

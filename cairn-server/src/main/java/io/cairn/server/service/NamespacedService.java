@@ -4,7 +4,7 @@ import io.cairn.namespace.Namespace;
 import io.cairn.request.Answer;
 import io.cairn.request.IdempotencyTag;
 import io.cairn.request.Op;
-import io.cairn.request.Quorum;
+import io.cairn.placement.Quorum;
 import io.cairn.request.WriteOutcome;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;

@@ -5,7 +5,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.cairn.request.IdempotencyTag;
 import io.cairn.invariant.Invariant;
-import io.cairn.request.Quorum;
+import io.cairn.placement.Quorum;
 import io.cairn.request.Answer;
 import io.cairn.request.Limits;
 import io.cairn.request.Op;

@@ -70,11 +70,17 @@ final class TestNode implements AutoCloseable {
      * waits until every node sees every member alive.
      */
     static List<TestNode> startCluster(Path dir, int size, String... overrides) throws InterruptedException {
+        return startCluster(dir, size, false, overrides);
+    }
+
+    /** As {@link #startCluster(Path, int, String...)}; {@code elastic}: members get metadata addresses (the metadata log runs). */
+    static List<TestNode> startCluster(Path dir, int size, boolean elastic, String... overrides) throws InterruptedException {
         int[] http = new int[size];
         List<String> members = new java.util.ArrayList<>();
         for (int i = 0; i < size; i++) {
             http[i] = io.cairn.server.TestPorts.free();
-            members.add((i + 1) + "/zone-" + (i + 1) + "/127.0.0.1:" + http[i] + "/127.0.0.1:" + io.cairn.server.TestPorts.free());
+            members.add((i + 1) + "/zone-" + (i + 1) + "/127.0.0.1:" + http[i] + "/127.0.0.1:" + io.cairn.server.TestPorts.free()
+                    + (elastic ? "/127.0.0.1:" + io.cairn.server.TestPorts.free() : ""));
         }
         List<TestNode> nodes = new java.util.ArrayList<>();
         for (int i = 0; i < size; i++) {

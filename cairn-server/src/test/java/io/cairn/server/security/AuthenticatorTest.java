@@ -12,7 +12,7 @@ import io.cairn.request.Answer;
 import io.cairn.request.IdempotencyTag;
 import io.cairn.request.Op;
 import io.cairn.request.OpResult;
-import io.cairn.request.Quorum;
+import io.cairn.placement.Quorum;
 import io.cairn.request.WriteOutcome;
 import io.cairn.server.service.KvService;
 import io.cairn.storage.MemoryEngine;

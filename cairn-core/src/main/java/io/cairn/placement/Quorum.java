@@ -1,4 +1,4 @@
-package io.cairn.request;
+package io.cairn.placement;
 
 import java.util.Locale;
 

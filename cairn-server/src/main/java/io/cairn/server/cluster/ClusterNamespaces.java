@@ -1,0 +1,87 @@
+package io.cairn.server.cluster;
+
+import io.cairn.error.CairnException;
+import io.cairn.error.ErrorCode;
+import io.cairn.membership.Membership;
+import io.cairn.metadata.ClusterMetadata;
+import io.cairn.metadata.MetadataCommand;
+import io.cairn.namespace.Namespace;
+import io.cairn.namespace.NamespaceSpec;
+import io.cairn.server.service.Namespaces;
+import java.time.Duration;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+
+/**
+ * A cluster's namespaces: defined in the metadata log (one entry per change, each a new epoch),
+ * served by every node from the epoch it applies. A cluster started from a fixed member list has
+ * no log to agree on a change, so it serves the default namespace only and refuses changes.
+ */
+public final class ClusterNamespaces implements Namespaces {
+    private final ClusterDriver driver;
+    // Null on a cluster with a fixed member list.
+    private final ElasticMembership elastic;
+    private final int max;
+    private final Duration timeout;
+    private final int replicationFactor;
+
+    public ClusterNamespaces(ClusterDriver driver, ElasticMembership elastic, int max, Duration timeout, int replicationFactor) {
+        this.driver = driver;
+        this.elastic = elastic;
+        this.max = max;
+        this.timeout = timeout;
+        this.replicationFactor = replicationFactor;
+    }
+
+    @Override
+    public Namespace resolve(String name) {
+        if (name.equals(Namespace.DEFAULT_NAME)) {
+            return driver.defaultNamespace();
+        }
+        Membership m = driver.membership();
+        for (NamespaceSpec spec : m.namespaces()) {
+            if (spec.name().equals(name)) {
+                return spec.toNamespace(m.map().partitions());
+            }
+        }
+        throw new CairnException(ErrorCode.NAMESPACE_NOT_FOUND, "no namespace named '" + name + "' at membership epoch " + m.epoch()
+                + "; GET /admin/namespaces lists them, PUT /admin/namespaces/" + name + " creates it");
+    }
+
+    @Override
+    public List<NamespaceSpec> list() {
+        return driver.membership().namespaces();
+    }
+
+    @Override
+    public CompletableFuture<NamespaceSpec> put(NamespaceSpec spec) {
+        if (elastic == null) {
+            return CompletableFuture.failedFuture(new CairnException(ErrorCode.NAMESPACE_CONFLICT,
+                    "this cluster was started from a fixed member list and has no metadata log to agree on namespaces;"
+                            + " give every member a metadata address (see docs/operations.md) to define namespaces"));
+        }
+        return elastic.change(new MetadataCommand.PutNamespace(spec, max)).thenCompose(result -> {
+            if (result.refused()) {
+                ClusterMetadata.Refusal r = result.refusal();
+                ErrorCode code = switch (r.kind()) {
+                    case INVALID_NAMESPACE -> ErrorCode.INVALID_NAMESPACE;
+                    default -> ErrorCode.NAMESPACE_CONFLICT;
+                };
+                throw new CairnException(code, r.message());
+            }
+            NamespaceSpec kept = result.state().namespace(spec.name()).orElseThrow();
+            // Answered once this node serves the namespace: a client may use it here at once.
+            return elastic.awaitApplied(result.state().epoch(), timeout).thenApply(s -> kept);
+        });
+    }
+
+    @Override
+    public int replicationFactor() {
+        return replicationFactor;
+    }
+
+    @Override
+    public Namespace defaultNamespace() {
+        return driver.defaultNamespace();
+    }
+}

@@ -1,0 +1,33 @@
+package io.cairn.server.service;
+
+import io.cairn.namespace.Namespace;
+import io.cairn.namespace.NamespaceSpec;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+
+/**
+ * The namespaces clients address: the default one at {@code /kv/...} and the user namespaces an
+ * operator defines, at {@code /ns/{name}/kv/...}. A cluster keeps the definitions in its metadata
+ * log, a single node in its own storage; the rules for changing them are the core's
+ * ({@link io.cairn.namespace.NamespaceCatalog}).
+ */
+public interface Namespaces {
+    /** The namespace named {@code name}, or a {@code namespace_not_found} failure. */
+    Namespace resolve(String name);
+
+    /** The user namespaces, in the order they were created. */
+    List<NamespaceSpec> list();
+
+    /**
+     * Creates the namespace or changes its policy. Completes, with the definition as kept (its id
+     * assigned), once this node serves it; fails with a {@link io.cairn.error.CairnException}
+     * naming why it was refused.
+     */
+    CompletableFuture<NamespaceSpec> put(NamespaceSpec spec);
+
+    /** The replication factor definitions are checked against (1 on a single node). */
+    int replicationFactor();
+
+    /** The default namespace's own definition, as {@code GET /admin/namespaces} shows it. */
+    Namespace defaultNamespace();
+}

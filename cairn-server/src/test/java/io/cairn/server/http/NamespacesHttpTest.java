@@ -1,0 +1,158 @@
+package io.cairn.server.http;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import java.net.http.HttpResponse;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * Namespaces through the real server: defined with {@code PUT /admin/namespaces/{name}}, addressed
+ * at {@code /ns/{name}/kv/...}, each with its own policy; on a single node (kept in its storage,
+ * across a restart) and on a three-node cluster (kept in the metadata log; a serial namespace runs
+ * every plain read and write as a Paxos round and refuses weaker quorums).
+ */
+class NamespacesHttpTest {
+    @TempDir
+    Path dir;
+
+    @Test
+    void aSingleNodeKeepsItsNamespacesWithTheirPoliciesAcrossARestart() {
+        try (TestNode node = TestNode.start(dir)) {
+            JsonNode list = TestNode.json(node.get("/admin/namespaces"));
+            assertThat(list.path("namespaces")).hasSize(1);
+            assertThat(list.path("namespaces").get(0).path("name").asText()).isEqualTo("default");
+
+            HttpResponse<byte[]> created = node.put("/admin/namespaces/sessions", "{\"defaultTtl\": \"30m\", \"maxValueBytes\": 16}");
+            assertThat(created.statusCode()).as(TestNode.describe(created)).isEqualTo(200);
+            assertThat(TestNode.json(created).path("id").asInt()).isEqualTo(16);
+            assertThat(TestNode.json(created).path("defaultTtlMillis").asLong()).isEqualTo(30 * 60_000L);
+            // The same definition again is a no-op that answers the same.
+            assertThat(TestNode.json(node.put("/admin/namespaces/sessions", "{\"defaultTtl\": \"30m\", \"maxValueBytes\": 16}")).path("id").asInt())
+                    .isEqualTo(16);
+
+            HttpResponse<byte[]> put = node.put("/ns/sessions/kv/s1", "0123456789");
+            assertThat(put.statusCode()).as(TestNode.describe(put)).isEqualTo(200);
+            assertThat(put.headers().firstValue("Cairn-Expires-At")).as("the namespace's default TTL applies").isPresent();
+            HttpResponse<byte[]> tooLarge = node.put("/ns/sessions/kv/s2", "0123456789abcdefg");
+            assertThat(tooLarge.statusCode()).isEqualTo(413);
+            assertThat(TestNode.json(tooLarge).path("code").asText()).isEqualTo("value_too_large");
+            assertThat(TestNode.json(tooLarge).path("message").asText()).contains("namespace sessions");
+            assertThat(node.get("/ns/sessions/kv/s2").statusCode()).as("a refused put stores nothing").isEqualTo(404);
+            // Namespaces are separate key spaces.
+            assertThat(node.get("/kv/s1").statusCode()).isEqualTo(404);
+            assertThat(TestNode.text(node.get("/ns/sessions/kv/s1"))).isEqualTo("0123456789");
+
+            HttpResponse<byte[]> unknown = node.put("/ns/nope/kv/a", "v");
+            assertThat(unknown.statusCode()).isEqualTo(404);
+            assertThat(TestNode.json(unknown).path("code").asText()).isEqualTo("namespace_not_found");
+
+            for (String[] bad : new String[][] {
+                    {"/admin/namespaces/x1", "{\"consistency\": \"strong\"}", "consistency must be quorum or serial"},
+                    {"/admin/namespaces/x2", "{\"colour\": 1}", "unknown field 'colour'"},
+                    {"/admin/namespaces/x3", "{\"maxValueBytes\": -1}", "maxValueBytes"},
+                    {"/admin/namespaces/x4", "[1]", "JSON object"},
+                    {"/admin/namespaces/x5", "{\"readQuorum\": 2}", "readQuorum=2"},
+                    {"/admin/namespaces/Upper", "{}", "must match"},
+                    {"/admin/namespaces/default", "{}", "the default namespace's policy"},
+                    {"/admin/namespaces/tokens", "{}", "reserved"}}) {
+                HttpResponse<byte[]> refused = node.put(bad[0], bad[1]);
+                assertThat(refused.statusCode()).as(bad[1] + ": " + TestNode.describe(refused)).isEqualTo(400);
+                assertThat(TestNode.json(refused).path("code").asText()).isEqualTo("invalid_namespace");
+                assertThat(TestNode.json(refused).path("message").asText()).contains(bad[2]);
+            }
+            assertThat(TestNode.json(node.get("/admin/namespaces")).path("namespaces")).as("refused definitions change nothing").hasSize(2);
+        }
+        try (TestNode node = TestNode.start(dir)) {
+            JsonNode sessions = TestNode.json(node.get("/admin/namespaces/sessions"));
+            assertThat(sessions.path("maxValueBytes").asLong()).isEqualTo(16);
+            assertThat(TestNode.text(node.get("/ns/sessions/kv/s1"))).isEqualTo("0123456789");
+            assertThat(node.put("/ns/sessions/kv/s3", "0123456789abcdefg").statusCode()).isEqualTo(413);
+        }
+    }
+
+    @Test
+    void aClusterDefinesNamespacesInItsMetadataLogAndASerialOneRunsEveryOperationThroughPaxos() throws Exception {
+        List<TestNode> nodes = new ArrayList<>();
+        try {
+            nodes.addAll(TestNode.startCluster(dir, 3, true, "cluster.requestTimeout", "2s"));
+            TestNode first = nodes.get(0);
+            HttpResponse<byte[]> weak = first.put("/admin/namespaces/locks", "{\"consistency\": \"serial\", \"writeQuorum\": \"one\"}");
+            assertThat(weak.statusCode()).as(TestNode.describe(weak)).isEqualTo(400);
+            assertThat(TestNode.json(weak).path("message").asText()).contains("serial namespace");
+
+            HttpResponse<byte[]> created = first.put("/admin/namespaces/locks", "{\"consistency\": \"serial\"}");
+            assertThat(created.statusCode()).as(TestNode.describe(created)).isEqualTo(200);
+            // Usable on the node that answered at once; on the others once they applied the epoch.
+            assertThat(first.put("/ns/locks/kv/leader", "node-a").statusCode()).isEqualTo(200);
+            for (TestNode n : nodes) {
+                awaitNamespace(n, "locks");
+            }
+            Thread.sleep(1_200); // Metrics come from snapshots taken every second: let the first put's show.
+            long paxosBefore = paxosStarted(nodes);
+            HttpResponse<byte[]> plain = nodes.get(1).put("/ns/locks/kv/leader", "node-b");
+            assertThat(plain.statusCode()).as(TestNode.describe(plain)).isEqualTo(200);
+            HttpResponse<byte[]> read = nodes.get(2).get("/ns/locks/kv/leader");
+            assertThat(TestNode.text(read)).isEqualTo("node-b");
+            long deadline = System.nanoTime() + 10_000_000_000L;
+            while (paxosStarted(nodes) - paxosBefore < 2 && System.nanoTime() < deadline) {
+                Thread.sleep(100);
+            }
+            assertThat(paxosStarted(nodes) - paxosBefore).as("a plain put and a plain get of a serial namespace are Paxos rounds")
+                    .isGreaterThanOrEqualTo(2);
+
+            HttpResponse<byte[]> weakWrite = nodes.get(1).put("/ns/locks/kv/leader?w=one", "x");
+            assertThat(weakWrite.statusCode()).isEqualTo(400);
+            assertThat(TestNode.json(weakWrite).path("code").asText()).isEqualTo("invalid_quorum");
+            assertThat(nodes.get(2).get("/ns/locks/kv/leader?r=one").statusCode()).isEqualTo(400);
+            assertThat(TestNode.text(nodes.get(0).get("/ns/locks/kv/leader"))).as("a refused write changes nothing").isEqualTo("node-b");
+
+            // Changing the class is one more metadata entry: the namespace keeps its id and its data.
+            HttpResponse<byte[]> relaxed = nodes.get(2).put("/admin/namespaces/locks", "{\"consistency\": \"quorum\", \"readQuorum\": \"one\"}");
+            assertThat(relaxed.statusCode()).as(TestNode.describe(relaxed)).isEqualTo(200);
+            assertThat(TestNode.json(relaxed).path("id").asInt()).isEqualTo(TestNode.json(created).path("id").asInt());
+            assertThat(nodes.get(2).get("/ns/locks/kv/leader?r=one").statusCode()).isEqualTo(200);
+            assertThat(TestNode.json(nodes.get(0).get("/admin/namespaces")).path("namespaces")).hasSize(2);
+        } finally {
+            nodes.forEach(TestNode::close);
+        }
+    }
+
+    @Test
+    void aClusterWithAFixedMemberListRefusesNamespaceChanges() throws Exception {
+        List<TestNode> nodes = TestNode.startCluster(dir, 3);
+        try {
+            HttpResponse<byte[]> refused = nodes.get(0).put("/admin/namespaces/flags", "{}");
+            assertThat(refused.statusCode()).isEqualTo(409);
+            assertThat(TestNode.json(refused).path("code").asText()).isEqualTo("namespace_conflict");
+            assertThat(TestNode.json(refused).path("message").asText()).contains("metadata address");
+            assertThat(nodes.get(0).get("/ns/flags/kv/a").statusCode()).isEqualTo(404);
+        } finally {
+            nodes.forEach(TestNode::close);
+        }
+    }
+
+    private static void awaitNamespace(TestNode node, String name) throws InterruptedException {
+        long deadline = System.nanoTime() + 20_000_000_000L;
+        while (node.get("/admin/namespaces/" + name).statusCode() != 200) {
+            assertThat(System.nanoTime()).as("node does not serve namespace " + name).isLessThan(deadline);
+            Thread.sleep(50);
+        }
+    }
+
+    private static long paxosStarted(List<TestNode> nodes) {
+        long total = 0;
+        for (TestNode n : nodes) {
+            for (String line : TestNode.text(n.get("/metrics")).split("\n")) {
+                if (line.startsWith("cairn_paxos_operations_started_total")) {
+                    total += (long) Double.parseDouble(line.substring(line.lastIndexOf(' ') + 1));
+                }
+            }
+        }
+        return total;
+    }
+}
