@@ -21,7 +21,7 @@ public record NamespaceSpec(int id, String name, Consistency consistency, Quorum
     /** The first id a user namespace gets; the ones below are the default and the system namespaces'. */
     public static final int FIRST_USER_ID = 16;
     /** Names a user namespace cannot take: the default namespace's and the system namespaces'. */
-    public static final Set<String> RESERVED = Set.of(Namespace.DEFAULT_NAME, "idempotency", "tokens", "system", "paxos", "admin");
+    public static final Set<String> RESERVED = Set.of(Namespace.DEFAULT_NAME, "idempotency", "tokens", "auth", "system", "paxos", "admin");
 
     public NamespaceSpec {
         Objects.requireNonNull(name, "name");

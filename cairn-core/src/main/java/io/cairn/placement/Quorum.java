@@ -55,6 +55,20 @@ public record Quorum(Kind kind, int count) {
         return needed;
     }
 
+    /**
+     * Why this quorum cannot be met by {@code n} replicas, or null when it can. A single node is
+     * N = 1: {@code one}, {@code quorum}, {@code all} and {@code 1} fit it, so client code written
+     * for a cluster runs unchanged against it.
+     */
+    public String problem(int n) {
+        try {
+            resolve(n);
+            return null;
+        } catch (IllegalArgumentException e) {
+            return this + ": " + e.getMessage();
+        }
+    }
+
     @Override
     public String toString() {
         return kind == Kind.COUNT ? Integer.toString(count) : kind.name().toLowerCase(Locale.ROOT);

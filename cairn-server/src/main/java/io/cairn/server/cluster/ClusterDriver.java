@@ -869,9 +869,12 @@ public final class ClusterDriver implements KvService, NamespacedService, Cluste
 
     // ---------------------------------------------------------------- repair
 
-    /** The namespaces this node exchanges, by name. */
+    /** The namespaces this node exchanges, by name: the default and system ones, and the user namespaces of its epoch. */
     private List<Namespace> exchanged() {
-        return List.of(namespace, idempotency, tokens);
+        Membership m = membership;
+        List<Namespace> all = new ArrayList<>(List.of(namespace, idempotency, tokens));
+        m.namespaces().forEach(spec -> all.add(spec.toNamespace(m.map().partitions())));
+        return all;
     }
 
     @Override

@@ -457,7 +457,7 @@ public final class NodeApi implements Api {
 
     private CompletableFuture<FullHttpResponse> get(HttpCall call, Kv kv, EventLoop loop) {
         byte[] key = key(kv);
-        Map<String, String> params = requireParams(call, service.replicated() ? Set.of("r", "consistency") : Set.of("consistency"));
+        Map<String, String> params = requireParams(call, Set.of("r", "consistency"));
         Quorum r = quorum(call, params, "r", R_HEADER);
         boolean serial = serial(call, params);
         if (serial && r != null) {
@@ -505,7 +505,7 @@ public final class NodeApi implements Api {
 
     private CompletableFuture<FullHttpResponse> put(HttpCall call, Kv kv, EventLoop loop) {
         byte[] key = key(kv);
-        Map<String, String> params = requireParams(call, service.replicated() ? Set.of("ttl", "w") : Set.of("ttl"));
+        Map<String, String> params = requireParams(call, Set.of("ttl", "w"));
         String ttlText = params.get("ttl");
         String ttlHeader = header(call.headers(), TTL_HEADER);
         long ttl = Ttls.parse(ttlText != null ? ttlText : ttlHeader);
@@ -526,7 +526,7 @@ public final class NodeApi implements Api {
 
     private CompletableFuture<FullHttpResponse> delete(HttpCall call, Kv kv, EventLoop loop) {
         byte[] key = key(kv);
-        Map<String, String> params = requireParams(call, service.replicated() ? Set.of("w") : Set.of());
+        Map<String, String> params = requireParams(call, Set.of("w"));
         Condition condition = condition(call.headers(), false);
         return write(call, kv, List.of(new Op.Delete(key, condition)), params, false, loop);
     }
@@ -556,7 +556,7 @@ public final class NodeApi implements Api {
     // ---- BATCH ----
 
     private CompletableFuture<FullHttpResponse> batch(HttpCall call, Kv kv, EventLoop loop, Verdict.Allowed caller) {
-        Map<String, String> params = requireParams(call, service.replicated() ? Set.of("r", "w") : Set.of());
+        Map<String, String> params = requireParams(call, Set.of("r", "w"));
         requireJson(call);
         List<Op> ops = BatchCodec.parse(call.body(), limits);
         if (caller != null && ops.stream().anyMatch(Op::isWrite)
@@ -662,8 +662,8 @@ public final class NodeApi implements Api {
 
     /**
      * A quorum from its query parameter or its header (both given: they must agree); null when
-     * neither is, which means the service's default. Single nodes take no quorums: their routes
-     * refuse the parameter, and the header is ignored.
+     * neither is, which means the service's default. A single node takes the quorums that one
+     * replica meets (its service refuses the others), so cluster client code runs unchanged.
      */
     /**
      * Whether the read asks for {@code serial} consistency ({@code ?consistency=} or the
@@ -687,9 +687,6 @@ public final class NodeApi implements Api {
     }
 
     private Quorum quorum(HttpCall call, Map<String, String> params, String name, String headerName) {
-        if (!service.replicated()) {
-            return null;
-        }
         String param = params.get(name);
         String header = header(call.headers(), headerName);
         if (param != null && header != null && !param.trim().equalsIgnoreCase(header.trim())) {

@@ -32,8 +32,8 @@ public interface KvService {
      * Runs a write request: one put or delete, or a batch (whose gets read at {@code r}), in the
      * default namespace, optionally idempotent.
      *
-     * @param r the read quorum, or null for the default; must be null on a single node
-     * @param w the write quorum, or null for the default; must be null on a single node
+     * @param r the read quorum, or null for the default (a single node takes those that one replica meets)
+     * @param w the write quorum, or null for the default (a single node takes those that one replica meets)
      */
     CompletableFuture<WriteOutcome> write(List<Op> ops, IdempotencyTag idempotency, Quorum r, Quorum w, long deadlineNanos);
 
@@ -47,7 +47,7 @@ public interface KvService {
         return write(ops, idempotency, r, w, deadlineNanos);
     }
 
-    /** Reads one key at read quorum {@code r} (null: the default; must be null on a single node). */
+    /** Reads one key at read quorum {@code r} (null: the default; a single node takes those that one replica meets). */
     CompletableFuture<Answer> read(byte[] key, Quorum r, long deadlineNanos);
 
     /**

@@ -62,7 +62,10 @@ public final class LocalService implements KvService, NamespacedService, AutoClo
 
     @Override
     public CompletableFuture<Answer> read(Namespace namespace, byte[] key, Quorum r, long deadlineNanos) {
-        requireNoQuorum(r);
+        String bad = unfit("r", r);
+        if (bad != null) {
+            return CompletableFuture.completedFuture(Answer.failed(ErrorCode.INVALID_QUORUM, bad, java.util.Map.of()));
+        }
         return CompletableFuture.completedFuture(Answer.of(readNow(namespace, key)));
     }
 
@@ -77,8 +80,13 @@ public final class LocalService implements KvService, NamespacedService, AutoClo
     @Override
     public CompletableFuture<WriteOutcome> write(Namespace namespace, List<Op> ops, IdempotencyTag idempotency, Quorum r, Quorum w,
                                                  long deadlineNanos) {
-        requireNoQuorum(r);
-        requireNoQuorum(w);
+        String bad = unfit("r", r);
+        if (bad == null) {
+            bad = unfit("w", w);
+        }
+        if (bad != null) {
+            return CompletableFuture.completedFuture(new WriteOutcome.Failed(ErrorCode.INVALID_QUORUM, bad));
+        }
         if (idempotency == null && ops.stream().noneMatch(Op::isWrite)) {
             // Reads need no write path: they run now, each against the latest applied state.
             List<OpResult> results = new ArrayList<>(ops.size());
@@ -110,10 +118,13 @@ public final class LocalService implements KvService, NamespacedService, AutoClo
         return outcome;
     }
 
-    private static void requireNoQuorum(Quorum q) {
-        if (q != null) {
-            throw new IllegalArgumentException("a single node has no quorums");
-        }
+    /**
+     * Why {@code q} cannot be asked of a single node (N = 1), or null: quorums that one replica
+     * meets are accepted (and mean nothing more), so client code written for a cluster runs here.
+     */
+    private static String unfit(String name, Quorum q) {
+        String problem = q == null ? null : q.problem(1);
+        return problem == null ? null : name + "=" + problem + " (a single node is one replica)";
     }
 
     @Override

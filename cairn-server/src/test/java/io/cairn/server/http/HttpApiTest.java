@@ -81,6 +81,23 @@ class HttpApiTest {
     // ---- PUT / GET / HEAD / DELETE ----
 
     @Test
+    void aSingleNodeTakesTheQuorumsOneReplicaMeetsSoClusterCodeRunsUnchanged() {
+        String path = "/kv/" + key("portable");
+        assertThat(node.put(path + "?w=quorum", "v1").statusCode()).isEqualTo(200);
+        assertThat(node.put(path + "?w=all", "v2", "Cairn-Write-Quorum", "all").statusCode()).isEqualTo(200);
+        assertThat(text(node.get(path + "?r=one"))).isEqualTo("v2");
+        assertThat(text(node.get(path, "Cairn-Read-Quorum", "1"))).isEqualTo("v2");
+        HttpResponse<byte[]> batch = node.call("POST", "/kv/_batch?r=quorum&w=1",
+                ("{\"operations\":[{\"op\":\"get\",\"key\":\"" + key("portable") + "\"}]}").getBytes(java.nio.charset.StandardCharsets.UTF_8),
+                "Content-Type", "application/json");
+        assertThat(batch.statusCode()).as(describe(batch)).isEqualTo(200);
+        // More than one replica is more than a single node has: refused, and nothing is written.
+        assertError(node.put(path + "?w=2", "v3"), 400, "invalid_quorum");
+        assertError(node.get(path + "?r=3"), 400, "invalid_quorum");
+        assertThat(text(node.get(path))).isEqualTo("v2");
+    }
+
+    @Test
     void putGetHeadDeleteRoundTrip() {
         String path = "/kv/" + key("rt");
         HttpResponse<byte[]> put = node.put(path, "hello", "Content-Type", "text/plain; charset=utf-8");
