@@ -95,12 +95,38 @@ final class ClientCommands {
         }
 
         URI uri(String path) {
-            String base = url.endsWith("/") ? url.substring(0, url.length() - 1) : url;
-            return URI.create(base + path);
+            return URI.create(base() + path);
+        }
+
+        /**
+         * {@code --url} as a base URL: {@code host:port} means {@code http://host:port}; anything
+         * but an http(s) URL with a host is a usage error naming the value.
+         */
+        String base() {
+            String u = url.strip();
+            if (!u.contains("://")) {
+                u = "http://" + u;
+            }
+            URI parsed;
+            try {
+                parsed = new URI(u);
+            } catch (java.net.URISyntaxException e) {
+                throw new Main.UsageException("--url '" + url + "' is not a URL: " + e.getReason());
+            }
+            if (!"http".equalsIgnoreCase(parsed.getScheme()) && !"https".equalsIgnoreCase(parsed.getScheme())) {
+                throw new Main.UsageException("--url '" + url + "' must be http://HOST:PORT, https://HOST:PORT or HOST:PORT");
+            }
+            if (parsed.getHost() == null) {
+                throw new Main.UsageException("--url '" + url + "' names no host; give HOST:PORT, e.g. 127.0.0.1:7070");
+            }
+            return u.endsWith("/") ? u.substring(0, u.length() - 1) : u;
         }
 
         /** A client trusting {@code --cacert} when given, else the JDK's trust store. */
         HttpClient client() {
+            if (timeoutSeconds < 1) {
+                throw new Main.UsageException("--timeout must be at least 1 second, got " + timeoutSeconds);
+            }
             HttpClient.Builder b = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(timeoutSeconds));
             if (caCert != null) {
                 b.sslContext(trusting(caCert));
@@ -146,6 +172,7 @@ final class ClientCommands {
                 err().println("cairn: " + e.getMessage());
                 return new Reply(2, null);
             }
+            base(); // A malformed --url is a usage error before anything is sent.
             String credential;
             try {
                 credential = credential();
@@ -160,14 +187,17 @@ final class ClientCommands {
             try {
                 response = client.send(request.timeout(Duration.ofSeconds(timeoutSeconds)).build(), HttpResponse.BodyHandlers.ofByteArray());
             } catch (ConnectException e) {
-                err().println("cairn: cannot reach " + url + " (is a node running? start one with: bin/cairn start)");
+                err().println("cairn: cannot reach " + base() + " (is a node running? start one with: bin/cairn start)");
                 return new Reply(3, null);
             } catch (SSLHandshakeException e) {
                 err().println("cairn: " + url + " did not prove who it is (" + e.getMessage()
                         + "); if it uses the cluster's own CA, pass --cacert <ca.crt> or set CAIRN_CACERT");
                 return new Reply(3, null);
+            } catch (java.net.http.HttpTimeoutException e) {
+                err().println("cairn: " + base() + " did not answer within " + timeoutSeconds + " s (--timeout)");
+                return new Reply(3, null);
             } catch (IOException e) {
-                err().println("cairn: request to " + url + " failed: " + e);
+                err().println("cairn: request to " + base() + " failed: " + Main.oneLine(e));
                 return new Reply(3, null);
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
@@ -208,6 +238,17 @@ final class ClientCommands {
         }
     }
 
+    /** Where a namespace's keys are: {@code /kv/} for the default one, {@code /ns/NAME/kv/} for the others. */
+    static String kvPath(String namespace) {
+        if (namespace == null || namespace.equals("default")) {
+            return "/kv/";
+        }
+        if (!namespace.matches("[a-z][a-z0-9_-]{0,62}")) {
+            throw new Main.UsageException("--namespace '" + namespace + "' is not a namespace name ([a-z][a-z0-9_-]{0,62})");
+        }
+        return "/ns/" + namespace + "/kv/";
+    }
+
     /** Encodes a key as one path segment: everything but unreserved characters is escaped. */
     static String segment(String key) {
         StringBuilder sb = new StringBuilder();
@@ -231,8 +272,13 @@ final class ClientCommands {
         @Option(names = "--ttl", description = "Expire after this long: seconds or 500ms, 30s, 5m, 2h, 1d; 'none' for no expiry.") String ttl;
         @Option(names = "--if-match", paramLabel = "ETAG", description = "Write only if the current version is this ETag.") String ifMatch;
         @Option(names = "--if-absent", description = "Write only if the key has no live value.") boolean ifAbsent;
-        @Option(names = "--content-type", paramLabel = "TYPE") String contentType;
+        @Option(names = "--content-type", paramLabel = "TYPE", description = "Stored with the value and returned on reads (default application/octet-stream).")
+        String contentType;
         @Option(names = "--idempotency-key", paramLabel = "KEY", description = "Make retries safe: the same key replays the first outcome.") String idempotencyKey;
+        @Option(names = {"-n", "--namespace"}, paramLabel = "NAME", description = "The namespace (default: the default namespace).") String namespace;
+        @Option(names = "--after", paramLabel = "ETAG", description = "Causal token: the write is stamped newer than this ETag (the last one you saw).")
+        String after;
+        @Option(names = "-w", paramLabel = "QUORUM", description = "Write quorum: one, quorum, all or a number (default: the namespace's).") String w;
 
         @Override
         public Integer call() throws IOException {
@@ -246,8 +292,11 @@ final class ClientCommands {
             } else {
                 body = value.getBytes(StandardCharsets.UTF_8);
             }
-            HttpRequest.Builder r = HttpRequest.newBuilder(target.uri("/kv/" + segment(key)))
+            HttpRequest.Builder r = HttpRequest.newBuilder(target.uri(kvPath(namespace) + segment(key) + (w == null ? "" : "?w=" + segment(w))))
                     .PUT(HttpRequest.BodyPublishers.ofByteArray(body));
+            if (after != null) {
+                r.header("Cairn-After", after);
+            }
             if (ttl != null) {
                 r.header("Cairn-TTL", ttl);
             }
@@ -271,10 +320,14 @@ final class ClientCommands {
     static final class Get implements Callable<Integer> {
         @Mixin Target target;
         @Parameters(index = "0", paramLabel = "KEY") String key;
+        @Option(names = {"-n", "--namespace"}, paramLabel = "NAME", description = "The namespace (default: the default namespace).") String namespace;
+        @Option(names = "--serial", description = "A linearizable read (consistency=serial): sees every write that finished before it.") boolean serial;
+        @Option(names = "-r", paramLabel = "QUORUM", description = "Read quorum: one, quorum, all or a number (default: the namespace's).") String r;
 
         @Override
         public Integer call() {
-            return target.send(HttpRequest.newBuilder(target.uri("/kv/" + segment(key))).GET(), System.out, true);
+            String query = serial ? "?consistency=serial" : r != null ? "?r=" + segment(r) : "";
+            return target.send(HttpRequest.newBuilder(target.uri(kvPath(namespace) + segment(key) + query)).GET(), System.out, true);
         }
     }
 
@@ -282,12 +335,18 @@ final class ClientCommands {
     static final class Delete implements Callable<Integer> {
         @Mixin Target target;
         @Parameters(index = "0", paramLabel = "KEY") String key;
-        @Option(names = "--if-match", paramLabel = "ETAG") String ifMatch;
-        @Option(names = "--idempotency-key", paramLabel = "KEY") String idempotencyKey;
+        @Option(names = "--if-match", paramLabel = "ETAG", description = "Delete only if the current version is this ETag.") String ifMatch;
+        @Option(names = "--idempotency-key", paramLabel = "KEY", description = "Make retries safe: the same key replays the first outcome.")
+        String idempotencyKey;
+        @Option(names = {"-n", "--namespace"}, paramLabel = "NAME", description = "The namespace (default: the default namespace).") String namespace;
+        @Option(names = "--after", paramLabel = "ETAG", description = "Causal token: the tombstone is stamped newer than this ETag.") String after;
 
         @Override
         public Integer call() {
-            HttpRequest.Builder r = HttpRequest.newBuilder(target.uri("/kv/" + segment(key))).DELETE();
+            HttpRequest.Builder r = HttpRequest.newBuilder(target.uri(kvPath(namespace) + segment(key))).DELETE();
+            if (after != null) {
+                r.header("Cairn-After", after);
+            }
             if (ifMatch != null) {
                 r.header("If-Match", ifMatch);
             }
@@ -301,8 +360,11 @@ final class ClientCommands {
     @Command(name = "batch", mixinStandardHelpOptions = true, description = "Send a JSON batch (file or '-' for stdin); prints the results.")
     static final class Batch implements Callable<Integer> {
         @Mixin Target target;
-        @Parameters(index = "0", paramLabel = "FILE", defaultValue = "-") String file;
-        @Option(names = "--idempotency-key", paramLabel = "KEY") String idempotencyKey;
+        @Parameters(index = "0", paramLabel = "FILE", defaultValue = "-", description = "The batch as JSON (docs/api.md, BATCH); '-' reads stdin.")
+        String file;
+        @Option(names = "--idempotency-key", paramLabel = "KEY", description = "Make retries safe: the same key replays the first outcome.")
+        String idempotencyKey;
+        @Option(names = {"-n", "--namespace"}, paramLabel = "NAME", description = "The namespace (default: the default namespace).") String namespace;
 
         @Override
         public Integer call() throws IOException {
@@ -314,7 +376,7 @@ final class ClientCommands {
             } else {
                 body = Files.readAllBytes(Path.of(file));
             }
-            HttpRequest.Builder r = HttpRequest.newBuilder(target.uri("/kv/_batch"))
+            HttpRequest.Builder r = HttpRequest.newBuilder(target.uri(kvPath(namespace) + "_batch"))
                     .POST(HttpRequest.BodyPublishers.ofByteArray(body)).header("Content-Type", "application/json");
             if (idempotencyKey != null) {
                 r.header("Idempotency-Key", idempotencyKey);
@@ -325,15 +387,28 @@ final class ClientCommands {
         }
     }
 
-    @Command(name = "status", mixinStandardHelpOptions = true, description = "Print the node's status (JSON).")
+    @Command(name = "status", mixinStandardHelpOptions = true, description = "Print the node's status (indented JSON; --json for one line).")
     static final class Status implements Callable<Integer> {
         @Mixin Target target;
+        @Option(names = "--json", description = "Print the status as one line of JSON, for scripts (default: indented for reading).") boolean json;
 
         @Override
         public Integer call() {
-            int code = target.send(HttpRequest.newBuilder(target.uri("/admin/status")).GET(), System.out, true);
-            System.out.println();
-            return code;
+            Target.Reply reply = target.fetch(HttpRequest.newBuilder(target.uri("/admin/status")).GET());
+            if (reply.code() != 0) {
+                return reply.code();
+            }
+            if (json) {
+                System.out.println(reply.body());
+            } else {
+                com.fasterxml.jackson.databind.ObjectMapper mapper = new com.fasterxml.jackson.databind.ObjectMapper();
+                try {
+                    System.out.println(mapper.writerWithDefaultPrettyPrinter().writeValueAsString(mapper.readTree(reply.response().body())));
+                } catch (IOException e) {
+                    System.out.println(reply.body());
+                }
+            }
+            return 0;
         }
     }
 }

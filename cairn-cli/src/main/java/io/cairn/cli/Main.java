@@ -10,7 +10,7 @@ import picocli.CommandLine.Command;
 @Command(name = "cairn", mixinStandardHelpOptions = true, versionProvider = Main.Version.class,
         description = "Cairn, a distributed key-value database.",
         subcommands = {StartCommand.class, ClientCommands.Put.class, ClientCommands.Get.class, ClientCommands.Delete.class,
-                ClientCommands.Batch.class, ClientCommands.Status.class, AuthCommand.class, RepairCommand.class, MembershipCommand.class, RebalanceCommand.class, MembershipCommand.WhatIf.class, BenchCommand.class, AbuseCommand.class, DemoCommand.class, CertsCommand.class,
+                ClientCommands.Batch.class, ClientCommands.Status.class, Main.VersionCommand.class, AuthCommand.class, RepairCommand.class, MembershipCommand.class, RebalanceCommand.class, MembershipCommand.WhatIf.class, BenchCommand.class, AbuseCommand.class, DemoCommand.class, CertsCommand.class,
                 CommandLine.HelpCommand.class})
 public final class Main implements Runnable {
     @CommandLine.Spec
@@ -23,13 +23,72 @@ public final class Main implements Runnable {
         }
     }
 
+    /** Exit codes every command shares (docs/operations.md, "The command line"). */
+    static final int OK = 0;
+    /** The node answered with an error (its JSON error is on stderr). */
+    static final int NODE_ERROR = 1;
+    /** Bad usage: an unknown option, a malformed value, a file that cannot be read. */
+    static final int USAGE = 2;
+    /** The node could not be reached, or did not answer in time. */
+    static final int UNREACHABLE = 3;
+    /** A bug in the command line itself; {@code CAIRN_DEBUG=1} prints its stack trace. */
+    static final int INTERNAL = 70;
+
     static CommandLine commandLine() {
-        return new CommandLine(new Main()).setCaseInsensitiveEnumValuesAllowed(true);
+        CommandLine cl = new CommandLine(new Main()).setCaseInsensitiveEnumValuesAllowed(true);
+        cl.setExecutionExceptionHandler((e, commandLine, parsed) -> {
+            boolean usage = e instanceof UsageException || e instanceof java.io.IOException || e instanceof IllegalArgumentException;
+            commandLine.getErr().println("cairn " + commandLine.getCommandName() + ": " + oneLine(e)
+                    + (usage ? "" : " (an internal error; CAIRN_DEBUG=1 prints its stack trace)"));
+            if (System.getenv("CAIRN_DEBUG") != null) {
+                e.printStackTrace(commandLine.getErr());
+            }
+            return usage ? USAGE : INTERNAL;
+        });
+        cl.setParameterExceptionHandler((e, args) -> {
+            CommandLine c = e.getCommandLine();
+            c.getErr().println("cairn " + c.getCommandName() + ": " + e.getMessage());
+            c.getErr().println("Try 'cairn " + (c == cl ? "" : c.getCommandName() + " ") + "--help' for the options.");
+            return USAGE;
+        });
+        return cl;
+    }
+
+    /** An exception as one line a user can act on: file problems name the file, others their message. */
+    static String oneLine(Throwable e) {
+        String message = switch (e) {
+            case java.nio.file.NoSuchFileException f -> "no such file: " + f.getFile();
+            case java.nio.file.AccessDeniedException f -> "permission denied: " + f.getFile();
+            case java.nio.file.FileSystemException f -> f.getFile() + ": " + f.getReason();
+            default -> e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage();
+        };
+        return message.replace('\n', ' ');
+    }
+
+    /** A problem with what the user asked: reported in one line with exit code {@link #USAGE}. */
+    static final class UsageException extends RuntimeException {
+        UsageException(String message) {
+            super(message);
+        }
     }
 
     @Override
     public void run() {
-        throw new CommandLine.ParameterException(spec.commandLine(), "name a command: start, demo, put, get, delete, batch, status, bench, abuse or certs");
+        throw new CommandLine.ParameterException(spec.commandLine(), "name a command: start, demo, put, get, delete, batch, status, version, auth, membership, rebalance, repair, what-if, bench, abuse or certs");
+    }
+
+    /** {@code cairn version}: the build's version, as {@code cairn --version} prints it. */
+    @Command(name = "version", mixinStandardHelpOptions = true, description = "Print Cairn's version (with --json: as JSON).")
+    static final class VersionCommand implements java.util.concurrent.Callable<Integer> {
+        @CommandLine.Option(names = "--json", description = "Print {\"version\": ...} for scripts.")
+        boolean json;
+
+        @Override
+        public Integer call() {
+            System.out.println(json ? "{\"version\":\"" + CairnNode.VERSION + "\",\"java\":\"" + Runtime.version() + "\"}"
+                    : "cairn " + CairnNode.VERSION + " (Java " + Runtime.version().feature() + ")");
+            return OK;
+        }
     }
 
     /** Prints the build's version. */

@@ -46,30 +46,36 @@ final class StartCommand implements Callable<Integer> {
     @Option(names = "--set", paramLabel = "KEY=VALUE", description = "Any setting by its dotted name, e.g. --set ttl.default=1h (repeatable).")
     Map<String, String> settings = new LinkedHashMap<>();
 
+    /** Sets {@code key} from its flag; a {@code --set} of the same key with another value is a conflict, never a silent pick. */
+    private void flag(Map<String, String> overrides, java.util.List<String> conflicts, String flag, String key, String value) {
+        if (value == null) {
+            return;
+        }
+        String set = overrides.get(key);
+        if (set != null && !set.equals(value)) {
+            conflicts.add(flag + " " + value + " and --set " + key + "=" + set + " disagree; give one of them");
+        }
+        overrides.put(key, value);
+    }
+
     @Override
     public Integer call() {
         Map<String, String> overrides = new LinkedHashMap<>(settings);
-        if (httpPort != null) {
-            overrides.put("http.port", httpPort.toString());
-        }
-        if (httpHost != null) {
-            overrides.put("http.host", httpHost);
-        }
-        if (dataDir != null) {
-            overrides.put("node.dataDir", dataDir.toString());
-        }
-        if (nodeId != null) {
-            overrides.put("node.id", nodeId.toString());
-        }
-        if (durability != null) {
-            overrides.put("storage.durability", durability);
-        }
-        if (join != null) {
-            overrides.put("cluster.join", join);
+        java.util.List<String> conflicts = new java.util.ArrayList<>();
+        flag(overrides, conflicts, "--http-port", "http.port", httpPort == null ? null : httpPort.toString());
+        flag(overrides, conflicts, "--http-host", "http.host", httpHost);
+        flag(overrides, conflicts, "--data-dir", "node.dataDir", dataDir == null ? null : dataDir.toString());
+        flag(overrides, conflicts, "--node-id", "node.id", nodeId == null ? null : nodeId.toString());
+        flag(overrides, conflicts, "--durability", "storage.durability", durability);
+        flag(overrides, conflicts, "--join", "cluster.join", join);
+        if (!conflicts.isEmpty()) {
+            System.err.println("cairn: conflicting settings on the command line:");
+            conflicts.forEach(c -> System.err.println("  " + c));
+            return Main.USAGE;
         }
         NodeConfig cfg;
         try {
-            cfg = ConfigLoader.load(config, overrides);
+            cfg = ConfigLoader.load(config, System.getenv(), overrides);
         } catch (ConfigException e) {
             System.err.println("cairn: " + e.getMessage());
             return 2;

@@ -140,12 +140,42 @@ public final class ConfigLoader {
 
     /** Loads the file (when not null), then applies the overrides, then validates. */
     public static NodeConfig load(Path file, Map<String, String> overrides) {
+        return load(file, Map.of(), overrides);
+    }
+
+    /**
+     * Settings from, in rising precedence: the defaults, the YAML file, the environment
+     * ({@code CAIRN_*}, see {@link #environmentName}) and {@code overrides} (command-line flags).
+     */
+    public static NodeConfig load(Path file, Map<String, String> environment, Map<String, String> overrides) {
         ConfigLoader loader = new ConfigLoader();
         if (file != null) {
             loader.readYaml(file);
         }
+        fromEnvironment(environment).forEach(loader::set);
         overrides.forEach(loader::set);
         return loader.build();
+    }
+
+    /**
+     * A setting's environment variable: {@code CAIRN_} and its dotted name with every dot and
+     * camel-case word boundary an underscore, upper-cased: {@code http.port} is
+     * {@code CAIRN_HTTP_PORT}, {@code storage.blockCache} is {@code CAIRN_STORAGE_BLOCK_CACHE}.
+     */
+    public static String environmentName(String key) {
+        return "CAIRN_" + key.replaceAll("([a-z0-9])([A-Z])", "$1_$2").replace('.', '_').toUpperCase(java.util.Locale.ROOT);
+    }
+
+    /** The settings {@code environment} gives, by dotted name; variables that name no setting are not settings (CAIRN_URL, ...). */
+    static Map<String, String> fromEnvironment(Map<String, String> environment) {
+        Map<String, String> out = new java.util.TreeMap<>();
+        for (String key : DEFAULTS.keySet()) {
+            String value = environment.get(environmentName(key));
+            if (value != null) {
+                out.put(key, value);
+            }
+        }
+        return out;
     }
 
     private void set(String key, String value) {
@@ -164,8 +194,13 @@ public final class ConfigLoader {
                 return;
             }
             root = new ObjectMapper(new YAMLFactory()).readTree(file.toFile());
+        } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
+            var at = e.getLocation();
+            problems.add("config file " + file + (at == null ? "" : ", line " + at.getLineNr() + " column " + at.getColumnNr())
+                    + ": not valid YAML: " + String.valueOf(e.getOriginalMessage()).lines().findFirst().orElse(""));
+            return;
         } catch (IOException e) {
-            problems.add("config file " + file + " is not valid YAML: " + e.getMessage().lines().findFirst().orElse(""));
+            problems.add("config file " + file + " cannot be read: " + e.getMessage());
             return;
         }
         if (root == null || root.isMissingNode() || root.isNull()) {

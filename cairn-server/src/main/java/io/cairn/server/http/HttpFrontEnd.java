@@ -138,7 +138,9 @@ public final class HttpFrontEnd implements AutoCloseable {
             // sync() rethrows the bind failure as it is, checked or not (a BindException is an
             // IOException): name the address and what failed in one line the operator can act on.
             shutdown();
-            throw new IllegalStateException("cannot listen for HTTP on " + host + ":" + port + ": " + e.getMessage(), e);
+            String hint = String.valueOf(e.getMessage()).contains("Address already in use")
+                    ? " (another process listens there; choose another port with --http-port or http.port)" : "";
+            throw new IllegalStateException("cannot listen for HTTP on " + host + ":" + port + ": " + e.getMessage() + hint, e);
         }
     }
 

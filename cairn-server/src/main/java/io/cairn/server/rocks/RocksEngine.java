@@ -102,7 +102,13 @@ public final class RocksEngine implements StorageEngine {
             db = RocksDB.open(options, directory.toString());
         } catch (RocksDBException e) {
             close(false);
-            throw new StorageException("cannot open RocksDB in " + directory + ": " + e.getMessage(), e);
+            String why = String.valueOf(e.getMessage());
+            if (why.contains("LOCK") && (why.contains("temporarily unavailable") || why.contains("lock hold") || why.contains("No locks available"))) {
+                // Another process (most likely another Cairn node) holds RocksDB's lock on it.
+                throw new StorageException("the data directory " + directory.getParent() + " is in use by another process (another Cairn node"
+                        + " running on it?); stop that process or start this one with another --data-dir", e);
+            }
+            throw new StorageException("cannot open RocksDB in " + directory + ": " + why, e);
         }
         walSyncer = Executors.newSingleThreadScheduledExecutor(r -> {
             Thread t = new Thread(r, "cairn-wal-sync");

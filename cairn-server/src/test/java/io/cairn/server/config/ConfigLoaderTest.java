@@ -51,4 +51,33 @@ class ConfigLoaderTest {
         assertThat(c.antiEntropy().maxBytesPerSecond()).isEqualTo(1L << 40);
         assertThat(c.elastic().moveChunkBytes()).isEqualTo(1L << 20);
     }
+
+    @Test
+    void everySettingHasItsOwnEnvironmentVariableBetweenTheFileAndTheFlags(@org.junit.jupiter.api.io.TempDir java.nio.file.Path dir)
+            throws java.io.IOException {
+        assertThat(ConfigLoader.environmentName("http.port")).isEqualTo("CAIRN_HTTP_PORT");
+        assertThat(ConfigLoader.environmentName("storage.blockCache")).isEqualTo("CAIRN_STORAGE_BLOCK_CACHE");
+        assertThat(ConfigLoader.environmentName("cluster.paxos.roundTimeout")).isEqualTo("CAIRN_CLUSTER_PAXOS_ROUND_TIMEOUT");
+        assertThat(ConfigLoader.DEFAULTS.keySet().stream().map(ConfigLoader::environmentName).distinct().count())
+                .as("no two settings share a variable").isEqualTo(ConfigLoader.DEFAULTS.size());
+
+        java.nio.file.Path yaml = dir.resolve("cairn.yaml");
+        java.nio.file.Files.writeString(yaml, "http:\n  port: 7001\nttl:\n  default: 1h\n");
+        Map<String, String> env = Map.of("CAIRN_HTTP_PORT", "7002", "CAIRN_TTL_DEFAULT", "2h", "CAIRN_URL", "http://elsewhere:1");
+        NodeConfig fromEnv = ConfigLoader.load(yaml, env, Map.of());
+        assertThat(fromEnv.http().port()).as("the environment overrides the file").isEqualTo(7002);
+        assertThat(fromEnv.ttl().defaultTtl()).isEqualTo(Duration.ofHours(2));
+        assertThat(ConfigLoader.load(yaml, env, Map.of("http.port", "7003")).http().port()).as("flags override the environment").isEqualTo(7003);
+
+        ConfigException bad = catchThrowableOfType(ConfigException.class, () -> ConfigLoader.load(null, Map.of("CAIRN_HTTP_PORT", "many"), Map.of()));
+        assertThat(bad.problems()).singleElement().asString().startsWith("http.port:");
+    }
+
+    @Test
+    void aYamlErrorNamesItsLineAndColumn(@org.junit.jupiter.api.io.TempDir java.nio.file.Path dir) throws java.io.IOException {
+        java.nio.file.Path yaml = dir.resolve("cairn.yaml");
+        java.nio.file.Files.writeString(yaml, "http:\n  port: 7001\n  host: [1\n");
+        ConfigException e = catchThrowableOfType(ConfigException.class, () -> ConfigLoader.load(yaml, Map.of()));
+        assertThat(e.problems()).singleElement().asString().contains("line ").contains("column ").contains("not valid YAML");
+    }
 }

@@ -1,0 +1,57 @@
+package io.cairn.cli;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import org.junit.jupiter.api.Test;
+
+/**
+ * The command line never prints a stack trace: every mistake is one line on stderr with a
+ * documented exit code (0 ok, 1 the node refused, 2 usage, 3 unreachable).
+ */
+class CliUsageTest {
+    private static void oneLineWithoutStackTrace(CliRun run) {
+        assertThat(run.err()).doesNotContain("\tat ").doesNotContain("Exception");
+        assertThat(run.err().strip().lines().count()).as(run.err()).isLessThanOrEqualTo(2);
+    }
+
+    @Test
+    void aMissingBatchFileIsAUsageErrorNamingTheFile() {
+        CliRun run = CliRun.of("batch", "/nonexistent/ops.json", "--url", "127.0.0.1:1");
+        assertThat(run.code()).isEqualTo(Main.USAGE);
+        assertThat(run.err()).contains("no such file: /nonexistent/ops.json");
+        oneLineWithoutStackTrace(run);
+    }
+
+    @Test
+    void aUrlWithoutSchemeMeansHttpAndAnUnreachableNodeIsExitThree() {
+        CliRun run = CliRun.of("get", "k", "--url", "127.0.0.1:1", "--token", "t");
+        assertThat(run.code()).isEqualTo(Main.UNREACHABLE);
+        assertThat(run.err()).contains("cannot reach http://127.0.0.1:1");
+        oneLineWithoutStackTrace(run);
+    }
+
+    @Test
+    void badValuesAreUsageErrors() {
+        for (String[] args : new String[][] {
+                {"get", "k", "--url", "127.0.0.1:1", "--timeout", "0"},
+                {"get", "k", "--url", "ftp://127.0.0.1:1"},
+                {"get", "k", "--url", "http://"},
+                {"put", "k", "v", "--url", "127.0.0.1:1", "--namespace", "Not A Name"},
+                {"get", "k", "--timeout", "soon"},
+                {"nonsense"}}) {
+            CliRun run = CliRun.of(args);
+            assertThat(run.code()).as(String.join(" ", args) + ": " + run.err()).isEqualTo(Main.USAGE);
+            assertThat(run.err()).startsWith("cairn ");
+            oneLineWithoutStackTrace(run);
+        }
+    }
+
+    @Test
+    void versionPrintsTheBuildsVersion() {
+        CliRun human = CliRun.of("version");
+        assertThat(human.code()).isZero();
+        assertThat(human.out()).startsWith("cairn " + io.cairn.server.CairnNode.VERSION);
+        CliRun json = CliRun.of("version", "--json");
+        assertThat(json.out()).contains("\"version\":\"" + io.cairn.server.CairnNode.VERSION + "\"");
+    }
+}
