@@ -151,7 +151,7 @@ seen_down() {
 # Sum of the HTTP request counters of node $1 (all routes).
 node_requests() {
   curl -sf --max-time 2 "$(http_url "$1")/metrics" \
-    | awk '/^cairn_http_requests_seconds_count/ {s += $NF} END {printf "%d", s}'
+    | awk '/^cairn_http_request_duration_seconds_count/ {s += $NF} END {printf "%d", s}'
 }
 
 # Runs a command, then prints how many requests each live node served meanwhile.

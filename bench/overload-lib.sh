@@ -76,7 +76,7 @@ sampler() {
         /^cairn_http_connections / { conns = $NF }
         /^cairn_http_inflight_request_bytes / { inflight = $NF }
         /^cairn_http_unflushed_response_bytes / { unflushed = $NF }
-        /^cairn_storage_stall_micros_total / { stall = $NF }
+        /^cairn_storage_stall_seconds_total / { stall = $NF * 1000000 }
         /^cairn_storage_pending_compaction_bytes / { pending = $NF }
         /^cairn_write_queue_depth / { queue = $NF }
         END {

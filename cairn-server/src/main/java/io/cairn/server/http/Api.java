@@ -17,7 +17,7 @@ interface Api {
      */
     FullHttpResponse screen(HttpMethod method, String path, HttpHeaders headers, java.net.SocketAddress remote);
 
-    /** The metric name of the operation this call performs ("get", "put", "batch", "ops", ...). */
+    /** The metric label of the operation this call performs ("get", "put", "batch", "health", "admin_status", ...): a fixed set. */
     String operation(HttpCall call);
 
     /** Handles a call; may complete later, on any thread. Never completes exceptionally. */

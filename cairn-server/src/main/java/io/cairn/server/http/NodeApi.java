@@ -163,15 +163,40 @@ public final class NodeApi implements Api {
 
     @Override
     public String operation(HttpCall call) {
-        Target t = target(call.path());
-        if (t != null && isBatch(call.method(), t.kvPath())) {
-            return "batch";
+        String path = call.path();
+        Target t = target(path);
+        if (t != null) {
+            if (isBatch(call.method(), t.kvPath())) {
+                return "batch";
+            }
+            HttpMethod m = call.method();
+            // A fixed set of values: a client's made-up method must not grow the metric's label set.
+            return m.equals(HttpMethod.GET) ? "get" : m.equals(HttpMethod.HEAD) ? "head" : m.equals(HttpMethod.PUT) ? "put"
+                    : m.equals(HttpMethod.DELETE) ? "delete" : "kv_other";
         }
-        if (t != null && t.kvPath().startsWith(KV_PREFIX)) {
-            return call.method().name().toLowerCase(java.util.Locale.ROOT);
-        }
-        return "ops";
+        return switch (path) {
+            case "/health" -> "health";
+            case "/ready" -> "ready";
+            case "/livez" -> "livez";
+            case "/readyz" -> "readyz";
+            case "/metrics" -> "metrics";
+            default -> {
+                if (path.startsWith(AuthRoutes.PREFIX)) {
+                    yield "admin_auth";
+                }
+                if (path.startsWith("/admin/")) {
+                    String rest = path.substring("/admin/".length());
+                    String first = rest.contains("/") ? rest.substring(0, rest.indexOf('/')) : rest;
+                    yield ADMIN_ROUTES.contains(first) ? "admin_" + first.replace('-', '_') : "admin_other";
+                }
+                yield "other";
+            }
+        };
     }
+
+    /** The admin routes counted under their own {@code op} label ({@code admin_status}, ...). */
+    private static final Set<String> ADMIN_ROUTES = Set.of("status", "cluster", "faults", "repair", "partitions", "keys", "membership",
+            "rebalance", "what-if", "namespaces");
 
     @Override
     public FullHttpResponse screen(HttpMethod method, String path, HttpHeaders headers, java.net.SocketAddress remote) {
@@ -253,7 +278,7 @@ public final class NodeApi implements Api {
         return Need.ANY;
     }
 
-    private static final Set<String> PROBE_ROUTES = Set.of("/health", "/ready");
+    private static final Set<String> PROBE_ROUTES = Set.of("/health", "/ready", "/livez", "/readyz");
 
     private CompletableFuture<FullHttpResponse> route(HttpCall call, EventLoop loop, Verdict.Allowed caller) {
         String path = call.path();
@@ -291,6 +316,8 @@ public final class NodeApi implements Api {
         return switch (path) {
             case "/health" -> readOnly(call, () -> Responses.json(healthy.getAsBoolean() ? HttpResponseStatus.OK : HttpResponseStatus.SERVICE_UNAVAILABLE, liveness.get()));
             case "/ready" -> readOnly(call, () -> Responses.json(ready.getAsBoolean() ? HttpResponseStatus.OK : HttpResponseStatus.SERVICE_UNAVAILABLE, readiness.get()));
+            case "/livez" -> probe(call, healthy.getAsBoolean(), liveness);
+            case "/readyz" -> probe(call, ready.getAsBoolean(), readiness);
             case "/metrics" -> readOnly(call, () -> Responses.bytes(HttpResponseStatus.OK, metrics.scrape().getBytes(StandardCharsets.UTF_8),
                     "text/plain; version=0.0.4; charset=utf-8"));
             case "/admin/status" -> readOnly(call, () -> Responses.json(HttpResponseStatus.OK, status.get()));
@@ -308,6 +335,23 @@ public final class NodeApi implements Api {
                 yield done(Responses.error(ErrorCode.ROUTE_NOT_FOUND, "no route " + path + "; see docs/api.md"));
             }
         };
+    }
+
+    /**
+     * {@code /livez} and {@code /readyz}, as Kubernetes probes expect them: {@code ok} or
+     * {@code failed} as text with 200 or 503; with {@code ?verbose} the same JSON as
+     * {@code /health} and {@code /ready} (which checks passed, which did not and why).
+     */
+    private CompletableFuture<FullHttpResponse> probe(HttpCall call, boolean ok, Supplier<Map<String, Object>> details) {
+        if (!call.method().equals(HttpMethod.GET) && !call.method().equals(HttpMethod.HEAD)) {
+            return done(methodNotAllowed("GET, HEAD"));
+        }
+        Map<String, String> params = requireParams(call, Set.of("verbose"));
+        HttpResponseStatus status = ok ? HttpResponseStatus.OK : HttpResponseStatus.SERVICE_UNAVAILABLE;
+        if (params.containsKey("verbose")) {
+            return done(Responses.json(status, details.get()));
+        }
+        return done(Responses.bytes(status, (ok ? "ok\n" : "failed\n").getBytes(StandardCharsets.US_ASCII), "text/plain; charset=utf-8"));
     }
 
     private CompletableFuture<FullHttpResponse> clusterAdmin(HttpCall call, Supplier<CompletableFuture<Map<String, Object>>> view) {

@@ -67,9 +67,9 @@ import org.slf4j.LoggerFactory;
 final class RequestHandler extends ChannelInboundHandlerAdapter {
     private static final Logger log = LoggerFactory.getLogger(RequestHandler.class);
     /** Routes served on connections beyond the connection limit. */
-    static final Set<String> OPS_PATHS = Set.of("/health", "/ready", "/metrics");
+    static final Set<String> OPS_PATHS = Set.of("/health", "/ready", "/livez", "/readyz", "/metrics");
     /** Routes admitted whatever the memory budget (small, fixed-size answers). */
-    static final Set<String> PROBE_PATHS = Set.of("/health", "/ready");
+    static final Set<String> PROBE_PATHS = Set.of("/health", "/ready", "/livez", "/readyz");
     private static final long LINGER_MILLIS = 2000;
     private static final int RESPONSE_HEAD_BYTES = 256;
     private static final byte[] EMPTY = new byte[0];

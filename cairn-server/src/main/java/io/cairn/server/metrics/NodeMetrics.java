@@ -53,21 +53,29 @@ public final class NodeMetrics implements AutoCloseable {
         new ClassLoaderMetrics().bindTo(registry);
         new ProcessorMetrics().bindTo(registry);
         new UptimeMetrics().bindTo(registry);
+        Gauge.builder("cairn.build.info", () -> 1).description("1, labelled with the build's version and the Java runtime")
+                .tag("version", io.cairn.server.CairnNode.VERSION).tag("java", Runtime.version().toString()).strongReference(true).register(registry);
         corruptReads = Counter.builder("cairn.http.corrupt.reads").description("Reads that found a corrupt record and answered 500").register(registry);
     }
+
+    /**
+     * Histogram buckets for request latencies: the boundaries SLOs and alerts are written against
+     * (13 per series, not the 80 of a percentile histogram).
+     */
+    static final Duration[] LATENCY_BUCKETS = {Duration.ofMillis(1), Duration.ofMillis(2), Duration.ofMillis(5), Duration.ofMillis(10),
+            Duration.ofMillis(25), Duration.ofMillis(50), Duration.ofMillis(100), Duration.ofMillis(250), Duration.ofMillis(500),
+            Duration.ofSeconds(1), Duration.ofMillis(2500), Duration.ofSeconds(5), Duration.ofSeconds(10)};
 
     /** Records one HTTP request by operation (get, put, delete, batch, head, ops) and status. */
     public void request(String op, int status, long nanos) {
         String k = op + ':' + status;
         Timer t = timers.get(k);
         if (t == null) {
-            t = timers.computeIfAbsent(k, x -> Timer.builder("cairn.http.requests")
-                    .description("HTTP requests by operation and status")
+            t = timers.computeIfAbsent(k, x -> Timer.builder("cairn.http.request.duration")
+                    .description("HTTP requests by operation (route) and status, from the first byte to the answer")
                     .tag("op", op)
                     .tag("status", Integer.toString(status))
-                    .publishPercentileHistogram()
-                    .minimumExpectedValue(Duration.ofNanos(50_000))
-                    .maximumExpectedValue(Duration.ofSeconds(10))
+                    .serviceLevelObjectives(LATENCY_BUCKETS)
                     .register(registry));
         }
         t.record(nanos, TimeUnit.NANOSECONDS);
@@ -169,14 +177,15 @@ public final class NodeMetrics implements AutoCloseable {
         storageGauge("cairn.storage.running.compactions", "Compactions running now", engine, e -> e.property("rocksdb.num-running-compactions"));
         storageGauge("cairn.storage.running.flushes", "Memtable flushes running now", engine, e -> e.property("rocksdb.num-running-flushes"));
         storageGauge("cairn.storage.write.stopped", "1 while RocksDB stops writes", engine, e -> e.property("rocksdb.is-write-stopped"));
-        storageGauge("cairn.storage.delayed.write.rate", "Write rate RocksDB throttles to, bytes/s (0 when not delayed)", engine, e -> e.property("rocksdb.actual-delayed-write-rate"));
+        storageGauge("cairn.storage.delayed.write.bytes.per.second", "Write rate RocksDB throttles to, bytes/s (0 when not delayed)", engine,
+                e -> e.property("rocksdb.actual-delayed-write-rate"));
         storageGauge("cairn.storage.memtable.bytes", "Size of all memtables", engine, e -> e.property("rocksdb.cur-size-all-mem-tables"));
         storageGauge("cairn.storage.sst.bytes", "Size of all live SST files", engine, e -> e.property("rocksdb.live-sst-files-size"));
         storageGauge("cairn.storage.estimated.keys", "RocksDB's estimate of stored keys (records, index entries, outcomes)", engine, e -> e.property("rocksdb.estimate-num-keys"));
         storageGauge("cairn.storage.block.cache.bytes", "Block cache usage", engine, e -> e.blockCacheUsageBytes());
         storageGauge("cairn.storage.l0.files", "Files at level 0", engine, e -> e.property("rocksdb.num-files-at-level0"));
-        FunctionCounter.builder("cairn.storage.stall.micros", engine, RocksEngine::stallMicros)
-                .description("Microseconds writes were stalled by RocksDB").register(registry);
+        FunctionCounter.builder("cairn.storage.stall.seconds", engine, e -> e.stallMicros() / 1e6)
+                .description("Time writes were stalled by RocksDB").register(registry);
     }
 
     private void storageGauge(String name, String description, RocksEngine engine, ToDoubleFunction<RocksEngine> f) {
@@ -383,9 +392,7 @@ public final class NodeMetrics implements AutoCloseable {
                 peerTimers.computeIfAbsent(peer + ":" + kind, k -> Timer.builder("cairn.peer.requests")
                         .description("Internode requests by peer and kind, send to response")
                         .tag("peer", Integer.toString(peer)).tag("kind", kind)
-                        .publishPercentileHistogram()
-                        .minimumExpectedValue(Duration.ofNanos(50_000))
-                        .maximumExpectedValue(Duration.ofSeconds(10))
+                        .serviceLevelObjectives(LATENCY_BUCKETS)
                         .register(registry)).record(nanos, TimeUnit.NANOSECONDS);
             }
 

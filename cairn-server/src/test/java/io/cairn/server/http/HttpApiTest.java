@@ -868,6 +868,14 @@ class HttpApiTest {
         assertThat(json(ready).path("ready").asBoolean()).isTrue();
         assertThat(json(ready).path("storageFailed").asBoolean()).isFalse();
         assertThat(node.head("/health").statusCode()).isEqualTo(200);
+        // Kubernetes-style probes: text by default, the same JSON with ?verbose; open like /health.
+        HttpResponse<byte[]> livez = node.anonymousGet("/livez");
+        assertThat(livez.statusCode()).isEqualTo(200);
+        assertThat(text(livez)).isEqualTo("ok\n");
+        HttpResponse<byte[]> readyz = node.anonymousGet("/readyz?verbose");
+        assertThat(readyz.statusCode()).isEqualTo(200);
+        assertThat(json(readyz).path("ready").asBoolean()).isTrue();
+        assertError(node.get("/readyz?colour=red"), 400, "invalid_parameter");
     }
 
     @Test
@@ -878,14 +886,26 @@ class HttpApiTest {
         assertThat(r.statusCode()).isEqualTo(200);
         assertThat(r.headers().firstValue("Content-Type").orElse("")).startsWith("text/plain");
         String m = text(r);
-        assertThat(m).contains("cairn_http_requests_seconds_count{op=\"put\",status=\"200\"}")
-                .contains("cairn_http_requests_seconds_count{op=\"get\",status=\"404\"}")
+        assertThat(m).contains("cairn_http_request_duration_seconds_count{op=\"put\",status=\"200\"}")
+                .contains("cairn_http_request_duration_seconds_count{op=\"get\",status=\"404\"}")
                 .contains("cairn_storage_pending_compaction_bytes")
                 .contains("cairn_storage_sst_bytes")
                 .contains("cairn_write_queue_depth")
                 .contains("cairn_ttl_sweep_backlog")
                 .contains("cairn_idempotency_records");
-        assertThat(node.metric("cairn_http_requests_seconds_count{op=\"put\",status=\"200\"}")).isGreaterThanOrEqualTo(1);
+        assertThat(node.metric("cairn_http_request_duration_seconds_count{op=\"put\",status=\"200\"}")).isGreaterThanOrEqualTo(1);
+        // Conventional names: a build info series, base units, SLO buckets rather than a fine histogram.
+        assertThat(m).containsPattern("cairn_build_info\\{java=\"[^\"]+\",version=\"[^\"]+\"\\} 1")
+                .contains("cairn_storage_stall_seconds_total").contains("cairn_storage_delayed_write_bytes_per_second")
+                .doesNotContain("cairn_storage_stall_micros");
+        assertThat(m.lines().filter(l -> l.startsWith("cairn_http_request_duration_seconds_bucket{") && l.contains("op=\"put\",status=\"200\""))
+                .count()).isEqualTo(14); // 13 boundaries and +Inf
+        // Routes have their own op label: probes, metrics and admin routes are told apart.
+        node.get("/admin/status");
+        node.get("/ready");
+        node.call("FROBNICATE", "/kv/" + key("m"), null);
+        String after = text(node.get("/metrics"));
+        assertThat(after).contains("op=\"admin_status\"").contains("op=\"ready\"").contains("op=\"metrics\"").doesNotContain("frobnicate");
     }
 
     @Test

@@ -96,7 +96,7 @@ class HttpCasConcurrencyTest {
             assertThat(Integer.parseInt(text(end))).isEqualTo(ok.get());
             // The acknowledged values are exactly 1..n: each increment built on the one before.
             assertThat(written).isEqualTo(IntStream.rangeClosed(1, ok.get()).boxed().collect(Collectors.toSet()));
-            assertThat(node.metric("cairn_http_requests_seconds_count{op=\"put\",status=\"412\"}")).isEqualTo(conflicts.get());
+            assertThat(node.metric("cairn_http_request_duration_seconds_count{op=\"put\",status=\"412\"}")).isEqualTo(conflicts.get());
         }
     }
 }

@@ -80,7 +80,7 @@ class OverloadTest {
                     assertThat(get.statusCode()).as("refused write applied: " + e.getKey()).isEqualTo(404);
                 }
             }
-            assertThat(node.metric("cairn_http_requests_seconds_count{op=\"put\",status=\"503\"}")).isEqualTo(refused);
+            assertThat(node.metric("cairn_http_request_duration_seconds_count{op=\"put\",status=\"503\"}")).isEqualTo(refused);
             assertThat(node.get("/ready").statusCode()).isEqualTo(200);
         }
     }

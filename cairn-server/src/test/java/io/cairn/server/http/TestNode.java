@@ -142,6 +142,11 @@ final class TestNode implements AutoCloseable {
         return call("GET", path, null, headers);
     }
 
+    /** A GET without credentials (the open probe routes). */
+    HttpResponse<byte[]> anonymousGet(String path) {
+        return send(anonymous(path).GET());
+    }
+
     HttpResponse<byte[]> head(String path, String... headers) {
         return call("HEAD", path, null, headers);
     }
