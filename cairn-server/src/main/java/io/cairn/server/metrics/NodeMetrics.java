@@ -53,6 +53,10 @@ public final class NodeMetrics implements AutoCloseable {
         new ClassLoaderMetrics().bindTo(registry);
         new ProcessorMetrics().bindTo(registry);
         new UptimeMetrics().bindTo(registry);
+        // Exported at zero from the start, so that an alert on their increase has a series to watch.
+        for (String reason : new String[] {"memory", "connections", "deadline", "storage"}) {
+            shedCounter(reason);
+        }
         Gauge.builder("cairn.build.info", () -> 1).description("1, labelled with the build's version and the Java runtime")
                 .tag("version", io.cairn.server.CairnNode.VERSION).tag("java", Runtime.version().toString()).strongReference(true).register(registry);
         corruptReads = Counter.builder("cairn.http.corrupt.reads").description("Reads that found a corrupt record and answered 500").register(registry);
@@ -95,8 +99,12 @@ public final class NodeMetrics implements AutoCloseable {
      * {@code deadline} (it waited past its deadline).
      */
     public void shed(String reason) {
-        shed.computeIfAbsent(reason, r -> Counter.builder("cairn.http.shed")
-                .description("Requests refused with 503 before running, by reason").tag("reason", r).register(registry)).increment();
+        shedCounter(reason).increment();
+    }
+
+    private Counter shedCounter(String reason) {
+        return shed.computeIfAbsent(reason, r -> Counter.builder("cairn.http.shed")
+                .description("Requests refused with 503 before running, by reason").tag("reason", r).register(registry));
     }
 
     /** A connection timed out in {@code phase}: header, body, idle or unread (answers not read). */
