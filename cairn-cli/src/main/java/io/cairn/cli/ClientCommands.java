@@ -17,7 +17,9 @@ import java.security.GeneralSecurityException;
 import java.security.KeyStore;
 import java.security.cert.X509Certificate;
 import java.time.Duration;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.Callable;
 import javax.net.ssl.SSLContext;
 import javax.net.ssl.SSLHandshakeException;
@@ -209,14 +211,75 @@ final class ClientCommands {
             }
             int status = response.statusCode();
             if (status >= 400) {
-                err().println(new String(response.body(), StandardCharsets.UTF_8));
-                if (status == 401 && credential == null) {
-                    err().println("cairn: no token found: pass --token or --token-file, set CAIRN_TOKEN, or point --data-dir at the node's"
-                            + " data directory (its auth/admin.token is the node's admin credential)");
-                }
+                refused(status, response.body(), credential);
                 return new Reply(1, response);
             }
             return new Reply(0, response);
+        }
+
+        private void refused(int status, byte[] body, String credential) {
+            err().println(new String(body, StandardCharsets.UTF_8));
+            if (status == 401 && credential == null) {
+                err().println("cairn: no token found: pass --token or --token-file, set CAIRN_TOKEN, or point --data-dir at the node's"
+                        + " data directory (its auth/admin.token is the node's admin credential)");
+            }
+        }
+
+        /**
+         * One short request ({@code get}, {@code put}, {@code delete}): over a plain socket for an
+         * {@code http://} node (see {@link SlimHttp}), through {@link #send} for {@code https://};
+         * prints and answers as {@link #send} does.
+         */
+        int exchange(String method, String path, Map<String, String> headers, byte[] body, PrintStream out, boolean printBody) {
+            String base = base();
+            if (!base.regionMatches(true, 0, "http://", 0, "http://".length())) {
+                HttpRequest.Builder r = HttpRequest.newBuilder(uri(path))
+                        .method(method, body == null ? HttpRequest.BodyPublishers.noBody() : HttpRequest.BodyPublishers.ofByteArray(body));
+                headers.forEach(r::header);
+                return send(r, out, printBody);
+            }
+            if (timeoutSeconds < 1) {
+                throw new Main.UsageException("--timeout must be at least 1 second, got " + timeoutSeconds);
+            }
+            String credential;
+            try {
+                credential = credential();
+            } catch (IOException e) {
+                err().println("cairn: cannot read the token file: " + e.getMessage());
+                return Main.USAGE;
+            }
+            Map<String, String> all = new LinkedHashMap<>(headers);
+            if (credential != null) {
+                all.put("Authorization", "Bearer " + credential);
+            }
+            SlimHttp.Response response;
+            try {
+                response = SlimHttp.exchange(URI.create(base + path), method, all, body, timeoutSeconds * 1000);
+            } catch (ConnectException e) {
+                err().println("cairn: cannot reach " + base + " (is a node running? start one with: bin/cairn start)");
+                return Main.UNREACHABLE;
+            } catch (java.net.SocketTimeoutException e) {
+                err().println("cairn: " + base + " did not answer within " + timeoutSeconds + " s (--timeout)");
+                return Main.UNREACHABLE;
+            } catch (IOException e) {
+                err().println("cairn: request to " + base + " failed: " + Main.oneLine(e));
+                return Main.UNREACHABLE;
+            }
+            if (verbose) {
+                err().println("HTTP " + response.status());
+                response.headers().forEach((k, v) -> v.forEach(x -> err().println(k + ": " + x)));
+            }
+            if (response.status() >= 400) {
+                refused(response.status(), response.body(), credential);
+                return Main.NODE_ERROR;
+            }
+            if (printBody) {
+                out.write(response.body(), 0, response.body().length);
+                out.flush();
+            } else if (response.first("etag") != null) {
+                out.println(response.first("etag"));
+            }
+            return Main.OK;
         }
 
         int send(HttpRequest.Builder request, PrintStream out, boolean printBody) {
@@ -292,27 +355,26 @@ final class ClientCommands {
             } else {
                 body = value.getBytes(StandardCharsets.UTF_8);
             }
-            HttpRequest.Builder r = HttpRequest.newBuilder(target.uri(kvPath(namespace) + segment(key) + (w == null ? "" : "?w=" + segment(w))))
-                    .PUT(HttpRequest.BodyPublishers.ofByteArray(body));
+            Map<String, String> h = new LinkedHashMap<>();
             if (after != null) {
-                r.header("Cairn-After", after);
+                h.put("Cairn-After", after);
             }
             if (ttl != null) {
-                r.header("Cairn-TTL", ttl);
+                h.put("Cairn-TTL", ttl);
             }
             if (ifMatch != null) {
-                r.header("If-Match", ifMatch);
+                h.put("If-Match", ifMatch);
             }
             if (ifAbsent) {
-                r.header("If-None-Match", "*");
+                h.put("If-None-Match", "*");
             }
             if (contentType != null) {
-                r.header("Content-Type", contentType);
+                h.put("Content-Type", contentType);
             }
             if (idempotencyKey != null) {
-                r.header("Idempotency-Key", idempotencyKey);
+                h.put("Idempotency-Key", idempotencyKey);
             }
-            return target.send(r, System.out, false);
+            return target.exchange("PUT", kvPath(namespace) + segment(key) + (w == null ? "" : "?w=" + segment(w)), h, body, System.out, false);
         }
     }
 
@@ -327,7 +389,7 @@ final class ClientCommands {
         @Override
         public Integer call() {
             String query = serial ? "?consistency=serial" : r != null ? "?r=" + segment(r) : "";
-            return target.send(HttpRequest.newBuilder(target.uri(kvPath(namespace) + segment(key) + query)).GET(), System.out, true);
+            return target.exchange("GET", kvPath(namespace) + segment(key) + query, Map.of(), null, System.out, true);
         }
     }
 
@@ -343,17 +405,17 @@ final class ClientCommands {
 
         @Override
         public Integer call() {
-            HttpRequest.Builder r = HttpRequest.newBuilder(target.uri(kvPath(namespace) + segment(key))).DELETE();
+            Map<String, String> h = new LinkedHashMap<>();
             if (after != null) {
-                r.header("Cairn-After", after);
+                h.put("Cairn-After", after);
             }
             if (ifMatch != null) {
-                r.header("If-Match", ifMatch);
+                h.put("If-Match", ifMatch);
             }
             if (idempotencyKey != null) {
-                r.header("Idempotency-Key", idempotencyKey);
+                h.put("Idempotency-Key", idempotencyKey);
             }
-            return target.send(r, System.out, false);
+            return target.exchange("DELETE", kvPath(namespace) + segment(key), h, null, System.out, false);
         }
     }
 

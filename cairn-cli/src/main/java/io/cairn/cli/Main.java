@@ -17,10 +17,33 @@ public final class Main implements Runnable {
     CommandLine.Model.CommandSpec spec;
 
     public static void main(String[] args) {
-        int code = commandLine().execute(args);
+        int code = execute(args);
         if (code != StartCommand.KEEP_RUNNING) {
             System.exit(code);
         }
+    }
+
+    /**
+     * Runs the command line. The commands a script calls in a loop ({@code get}, {@code put},
+     * {@code delete}, {@code version}) are parsed by their own command alone: building the whole
+     * tree reflects over every command's options and loads what they use (the server, the load
+     * generator, JSON), which costs most of a short call's time.
+     */
+    static int execute(String... args) {
+        if (args.length > 0) {
+            Object only = switch (args[0]) {
+                case "get" -> new ClientCommands.Get();
+                case "put" -> new ClientCommands.Put();
+                case "delete" -> new ClientCommands.Delete();
+                case "version" -> new VersionCommand();
+                default -> null;
+            };
+            if (only != null) {
+                CommandLine one = handled(new CommandLine(only).setCommandName(args[0]), "cairn " + args[0]);
+                return one.execute(java.util.Arrays.copyOfRange(args, 1, args.length));
+            }
+        }
+        return commandLine().execute(args);
     }
 
     /** Exit codes every command shares (docs/operations.md, "The command line"). */
@@ -35,10 +58,15 @@ public final class Main implements Runnable {
     static final int INTERNAL = 70;
 
     static CommandLine commandLine() {
-        CommandLine cl = new CommandLine(new Main()).setCaseInsensitiveEnumValuesAllowed(true);
+        return handled(new CommandLine(new Main()), null);
+    }
+
+    /** {@code cl} reporting every failure in one line with its exit code; {@code name}: how to call the command (null: the tree). */
+    private static CommandLine handled(CommandLine cl, String name) {
+        cl.setCaseInsensitiveEnumValuesAllowed(true);
         cl.setExecutionExceptionHandler((e, commandLine, parsed) -> {
             boolean usage = e instanceof UsageException || e instanceof java.io.IOException || e instanceof IllegalArgumentException;
-            commandLine.getErr().println("cairn " + commandLine.getCommandName() + ": " + oneLine(e)
+            commandLine.getErr().println(called(commandLine, cl, name) + ": " + oneLine(e)
                     + (usage ? "" : " (an internal error; CAIRN_DEBUG=1 prints its stack trace)"));
             if (System.getenv("CAIRN_DEBUG") != null) {
                 e.printStackTrace(commandLine.getErr());
@@ -47,11 +75,15 @@ public final class Main implements Runnable {
         });
         cl.setParameterExceptionHandler((e, args) -> {
             CommandLine c = e.getCommandLine();
-            c.getErr().println("cairn " + c.getCommandName() + ": " + e.getMessage());
-            c.getErr().println("Try 'cairn " + (c == cl ? "" : c.getCommandName() + " ") + "--help' for the options.");
+            c.getErr().println(called(c, cl, name) + ": " + e.getMessage());
+            c.getErr().println("Try '" + called(c, cl, name) + " --help' for the options.");
             return USAGE;
         });
         return cl;
+    }
+
+    private static String called(CommandLine c, CommandLine root, String name) {
+        return name != null ? name : c == root ? "cairn" : "cairn " + c.getCommandName();
     }
 
     /** An exception as one line a user can act on: file problems name the file, others their message. */

@@ -41,7 +41,7 @@ class CliUsageTest {
                 {"nonsense"}}) {
             CliRun run = CliRun.of(args);
             assertThat(run.code()).as(String.join(" ", args) + ": " + run.err()).isEqualTo(Main.USAGE);
-            assertThat(run.err()).startsWith("cairn ");
+            assertThat(run.err()).startsWith("cairn");
             oneLineWithoutStackTrace(run);
         }
     }
