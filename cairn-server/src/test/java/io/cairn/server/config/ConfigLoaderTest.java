@@ -80,4 +80,36 @@ class ConfigLoaderTest {
         ConfigException e = catchThrowableOfType(ConfigException.class, () -> ConfigLoader.load(yaml, Map.of()));
         assertThat(e.problems()).singleElement().asString().contains("line ").contains("column ").contains("not valid YAML");
     }
+
+    /**
+     * The release's conf/cairn.yaml (the reference block of docs/operations.md, commented out)
+     * lists exactly the settings the node knows: a new setting that is not documented there, or a
+     * documented one that no longer exists, fails here.
+     */
+    @Test
+    void theShippedConfigurationFileListsEverySetting() throws java.io.IOException {
+        java.util.List<String> lines = java.nio.file.Files.readAllLines(java.nio.file.Path.of("..", "dist", "conf", "cairn.yaml"));
+        StringBuilder yaml = new StringBuilder();
+        boolean header = true;
+        for (String line : lines) {
+            if (header) {
+                header = !line.isBlank();
+                continue;
+            }
+            yaml.append(line.startsWith("# ") ? line.substring(2) : line.startsWith("#") ? line.substring(1) : line).append('\n');
+        }
+        com.fasterxml.jackson.databind.JsonNode root = new com.fasterxml.jackson.databind.ObjectMapper(
+                new com.fasterxml.jackson.dataformat.yaml.YAMLFactory()).readTree(yaml.toString());
+        java.util.Set<String> listed = new java.util.TreeSet<>();
+        flatten("", root, listed);
+        assertThat(listed).containsExactlyInAnyOrderElementsOf(ConfigLoader.DEFAULTS.keySet());
+    }
+
+    private static void flatten(String prefix, com.fasterxml.jackson.databind.JsonNode node, java.util.Set<String> into) {
+        if (node.isObject()) {
+            node.fields().forEachRemaining(e -> flatten(prefix.isEmpty() ? e.getKey() : prefix + "." + e.getKey(), e.getValue(), into));
+        } else {
+            into.add(prefix);
+        }
+    }
 }
