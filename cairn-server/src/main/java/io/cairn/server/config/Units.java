@@ -1,14 +1,12 @@
 package io.cairn.server.config;
 
 import java.time.Duration;
-import java.time.format.DateTimeParseException;
 import java.util.Locale;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
 /** Parses the human forms of durations ("500ms", "30s", "5m", "24h", "7d", ISO-8601) and sizes ("64MiB"). */
 public final class Units {
-    private static final Pattern DURATION = Pattern.compile("(\\d{1,18})\\s*(ms|s|m|h|d)?");
     private static final Pattern SIZE = Pattern.compile("(\\d{1,18})\\s*(b|kb|kib|mb|mib|gb|gib|tb|tib|k|m|g|t)?");
 
     private Units() {}
@@ -19,32 +17,7 @@ public final class Units {
      * @throws IllegalArgumentException with a message naming the accepted forms
      */
     public static Duration duration(String text, long bareUnitMillis) {
-        String t = text.trim().toLowerCase(Locale.ROOT);
-        if (t.startsWith("p")) {
-            try {
-                return Duration.parse(text.trim().toUpperCase(Locale.ROOT));
-            } catch (DateTimeParseException e) {
-                throw new IllegalArgumentException("'" + text + "' is not a duration");
-            }
-        }
-        Matcher m = DURATION.matcher(t);
-        if (!m.matches()) {
-            throw new IllegalArgumentException("'" + text + "' is not a duration (use e.g. 500ms, 30s, 5m, 2h, 1d or a number of seconds)");
-        }
-        long n = Long.parseLong(m.group(1));
-        String unit = m.group(2);
-        long millisPerUnit = unit == null ? bareUnitMillis : switch (unit) {
-            case "ms" -> 1L;
-            case "s" -> 1_000L;
-            case "m" -> 60_000L;
-            case "h" -> 3_600_000L;
-            case "d" -> 86_400_000L;
-            default -> throw new IllegalStateException(unit);
-        };
-        if (n > Long.MAX_VALUE / millisPerUnit) {
-            throw new IllegalArgumentException("'" + text + "' is too long a duration");
-        }
-        return Duration.ofMillis(n * millisPerUnit);
+        return io.cairn.clock.Durations.parse(text, bareUnitMillis);
     }
 
     /** A size in bytes; binary multiples (k, KiB, MB and MiB all mean powers of 1024). */
