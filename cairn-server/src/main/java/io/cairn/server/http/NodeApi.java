@@ -180,6 +180,7 @@ public final class NodeApi implements Api {
             case "/livez" -> "livez";
             case "/readyz" -> "readyz";
             case "/metrics" -> "metrics";
+            case OPENAPI -> "openapi";
             default -> {
                 if (path.startsWith(AuthRoutes.PREFIX)) {
                     yield "admin_auth";
@@ -195,7 +196,7 @@ public final class NodeApi implements Api {
     }
 
     /** The admin routes counted under their own {@code op} label ({@code admin_status}, ...). */
-    private static final Set<String> ADMIN_ROUTES = Set.of("status", "cluster", "faults", "repair", "partitions", "keys", "membership",
+    static final Set<String> ADMIN_ROUTES = Set.of("status", "cluster", "faults", "repair", "partitions", "keys", "membership",
             "rebalance", "what-if", "namespaces");
 
     @Override
@@ -256,7 +257,7 @@ public final class NodeApi implements Api {
      * read; once parsed, a batch that writes needs write too.
      */
     private Need need(HttpMethod m, String path) {
-        if (PROBE_ROUTES.contains(path) || (metricsOpen && path.equals("/metrics"))) {
+        if (PROBE_ROUTES.contains(path) || path.equals(OPENAPI) || (metricsOpen && path.equals("/metrics"))) {
             return null;
         }
         if (path.equals("/metrics")) {
@@ -279,6 +280,26 @@ public final class NodeApi implements Api {
     }
 
     private static final Set<String> PROBE_ROUTES = Set.of("/health", "/ready", "/livez", "/readyz");
+    /** The OpenAPI description of this API (open: it is documentation). */
+    static final String OPENAPI = "/openapi.json";
+    private static volatile byte[] openApi;
+
+    /** The description shipped in the jar ({@code openapi.json} beside this class), read once. */
+    static byte[] openApi() {
+        byte[] doc = openApi;
+        if (doc == null) {
+            try (java.io.InputStream in = NodeApi.class.getResourceAsStream("openapi.json")) {
+                if (in == null) {
+                    throw new CairnException(ErrorCode.INTERNAL, "openapi.json is missing from the build");
+                }
+                doc = in.readAllBytes();
+            } catch (java.io.IOException e) {
+                throw new CairnException(ErrorCode.INTERNAL, "cannot read openapi.json: " + e.getMessage());
+            }
+            openApi = doc;
+        }
+        return doc;
+    }
 
     private CompletableFuture<FullHttpResponse> route(HttpCall call, EventLoop loop, Verdict.Allowed caller) {
         String path = call.path();
@@ -316,6 +337,7 @@ public final class NodeApi implements Api {
         return switch (path) {
             case "/health" -> readOnly(call, () -> Responses.json(healthy.getAsBoolean() ? HttpResponseStatus.OK : HttpResponseStatus.SERVICE_UNAVAILABLE, liveness.get()));
             case "/ready" -> readOnly(call, () -> Responses.json(ready.getAsBoolean() ? HttpResponseStatus.OK : HttpResponseStatus.SERVICE_UNAVAILABLE, readiness.get()));
+            case OPENAPI -> readOnly(call, () -> Responses.bytes(HttpResponseStatus.OK, openApi(), Responses.APPLICATION_JSON));
             case "/livez" -> probe(call, healthy.getAsBoolean(), liveness);
             case "/readyz" -> probe(call, ready.getAsBoolean(), readiness);
             case "/metrics" -> readOnly(call, () -> Responses.bytes(HttpResponseStatus.OK, metrics.scrape().getBytes(StandardCharsets.UTF_8),
