@@ -45,7 +45,11 @@ import java.util.function.Supplier;
  *       (a crash, an owner down, a failed chunk) resumes from its last stored key, or starts over
  *       after a restart — storing a record twice is harmless.</li>
  *   <li><b>Finisher</b> (the lowest id of the next set): once every member reads from the next
- *       set, it reports {@link MetadataCommand.Finish}.</li>
+ *       set, it reports {@link MetadataCommand.Finish}. Should the partition still be waiting
+ *       {@link #FINISH_FALLBACK_RETRIES} retry periods after this node saw it read from the next
+ *       set (the finisher's reports are lost, or it is stuck), every other member of the next set
+ *       reports it too, under the same barrier: a finish is idempotent, and a change must not hang
+ *       on one node.</li>
  *   <li><b>Outgoing replica</b>: once every member applied the step that took its partition away,
  *       it deletes the partition's records.</li>
  *   <li><b>Owner</b>: answers {@link Message.StreamRequest}s from the storage lane.</li>
@@ -57,6 +61,8 @@ final class Mover {
     /** The largest chunk an owner sends, whatever it is asked for. */
     static final int MAX_CHUNK_BYTES = 8 << 20;
     private static final int DROP_BATCH = 1_024;
+    /** Retry periods after which every member of a partition's next set reports its finish, not only the finisher. */
+    static final int FINISH_FALLBACK_RETRIES = 10;
 
     private final int self;
     private final Shard shard;
@@ -79,6 +85,8 @@ final class Mover {
     // Partition → the (plan, since) its stream completed for, and when it was last reported.
     private final Map<Integer, long[]> streamed = new HashMap<>();
     private long finishReportedAt = Long.MIN_VALUE;
+    // Partition → {since, when this node first saw it read from its next set at that step}.
+    private final Map<Integer, long[]> readsNextSeen = new HashMap<>();
     private long finishReportedEpoch;
     // Partition → the assignment epoch its records were dropped for.
     private final Map<Integer, Long> dropped = new HashMap<>();
@@ -179,8 +187,12 @@ final class Mover {
                     ready.add(p);
                 }
             }
-            if (slot.moving() && slot.readsNext() && Arrays.stream(slot.next()).min().orElse(-1) == self && barrier(m, slot.since())) {
+            if (slot.moving() && slot.readsNext() && contains(slot.next(), self) && barrier(m, slot.since())
+                    && (Arrays.stream(slot.next()).min().orElse(-1) == self || finishOverdue(p, slot.since(), now))) {
                 finish.add(p);
+            }
+            if (!slot.readsNext()) {
+                readsNextSeen.remove(p);
             }
             if (!map.takesWrites(p, self) && !dropping.contains(p) && dropped.getOrDefault(p, -1L) != slot.since() && barrier(m, slot.since())) {
                 drop(p, slot.since());
@@ -199,6 +211,16 @@ final class Mover {
             finishReportedEpoch = m.epoch();
             proposer.propose(new MetadataCommand.Finish(m.plan(), finish.stream().mapToInt(Integer::intValue).toArray()));
         }
+    }
+
+    /** Whether {@code p}, reading from its next set since epoch {@code since}, has waited past the fallback for its finisher. */
+    private boolean finishOverdue(int p, long since, long now) {
+        long[] seen = readsNextSeen.get(p);
+        if (seen == null || seen[0] != since) {
+            readsNextSeen.put(p, new long[] {since, now});
+            return false;
+        }
+        return now - seen[1] >= FINISH_FALLBACK_RETRIES * settings.retryMillis();
     }
 
     /**
