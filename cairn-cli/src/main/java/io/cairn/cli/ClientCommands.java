@@ -273,6 +273,7 @@ final class ClientCommands {
                 refused(response.status(), response.body(), credential);
                 return Main.NODE_ERROR;
             }
+            lastEtag = response.first("etag");
             if (printBody) {
                 out.write(response.body(), 0, response.body().length);
                 out.flush();
@@ -280,6 +281,33 @@ final class ClientCommands {
                 out.println(response.first("etag"));
             }
             return Main.OK;
+        }
+
+        // The ETag of the last successful exchange() over plain HTTP (null: none, or over https).
+        private String lastEtag;
+
+        /**
+         * {@link #exchange} for one key, with its causal token: a write sends the newest ETag this
+         * command line saw for the key ({@link SeenVersions}) unless {@code token} or a condition is
+         * given, and every success remembers the ETag it got.
+         */
+        int exchangeKey(String method, String namespace, String key, String query, Map<String, String> headers, byte[] body, PrintStream out,
+                        boolean printBody, boolean conditional) {
+            SeenVersions seen = SeenVersions.open();
+            byte[] keyBytes = key.getBytes(StandardCharsets.UTF_8);
+            Map<String, String> h = new LinkedHashMap<>(headers);
+            if (seen != null && !method.equals("GET") && !conditional && !h.containsKey("Cairn-After")) {
+                String token = seen.get(namespace, keyBytes);
+                if (token != null) {
+                    h.put("Cairn-After", token);
+                }
+            }
+            lastEtag = null;
+            int code = exchange(method, kvPath(namespace) + segment(key) + query, h, body, out, printBody);
+            if (code == Main.OK && seen != null && lastEtag != null) {
+                seen.put(namespace, keyBytes, lastEtag);
+            }
+            return code;
         }
 
         int send(HttpRequest.Builder request, PrintStream out, boolean printBody) {
@@ -339,7 +367,8 @@ final class ClientCommands {
         String contentType;
         @Option(names = "--idempotency-key", paramLabel = "KEY", description = "Make retries safe: the same key replays the first outcome.") String idempotencyKey;
         @Option(names = {"-n", "--namespace"}, paramLabel = "NAME", description = "The namespace (default: the default namespace).") String namespace;
-        @Option(names = "--after", paramLabel = "ETAG", description = "Causal token: the write is stamped newer than this ETag (the last one you saw).")
+        @Option(names = "--after", paramLabel = "ETAG", description = "Causal token: the write is stamped newer than this ETag (default: the"
+                + " newest ETag this command line saw for the key; CAIRN_NO_CAUSAL_TOKENS=1 turns that off).")
         String after;
         @Option(names = "-w", paramLabel = "QUORUM", description = "Write quorum: one, quorum, all or a number (default: the namespace's).") String w;
 
@@ -374,7 +403,8 @@ final class ClientCommands {
             if (idempotencyKey != null) {
                 h.put("Idempotency-Key", idempotencyKey);
             }
-            return target.exchange("PUT", kvPath(namespace) + segment(key) + (w == null ? "" : "?w=" + segment(w)), h, body, System.out, false);
+            return target.exchangeKey("PUT", namespace, key, w == null ? "" : "?w=" + segment(w), h, body, System.out, false,
+                    ifMatch != null || ifAbsent);
         }
     }
 
@@ -389,7 +419,7 @@ final class ClientCommands {
         @Override
         public Integer call() {
             String query = serial ? "?consistency=serial" : r != null ? "?r=" + segment(r) : "";
-            return target.exchange("GET", kvPath(namespace) + segment(key) + query, Map.of(), null, System.out, true);
+            return target.exchangeKey("GET", namespace, key, query, Map.of(), null, System.out, true, false);
         }
     }
 
@@ -415,7 +445,7 @@ final class ClientCommands {
             if (idempotencyKey != null) {
                 h.put("Idempotency-Key", idempotencyKey);
             }
-            return target.exchange("DELETE", kvPath(namespace) + segment(key), h, null, System.out, false);
+            return target.exchangeKey("DELETE", namespace, key, "", h, null, System.out, false, ifMatch != null);
         }
     }
 
