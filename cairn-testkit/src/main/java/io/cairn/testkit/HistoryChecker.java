@@ -53,7 +53,7 @@ final class HistoryChecker {
             }
             Operation floor = null;
             for (Operation w : history.on(read.key)) {
-                if (w.isWrite() && w.acknowledgedByHomeQuorum() && w.completedStep < read.invokedStep
+                if (w.isWrite() && w.acknowledgedByHomeQuorum(replicationFactor) && w.completedStep < read.invokedStep
                         && read.quorumSize + w.quorumSize > replicationFactor
                         && (floor == null || w.version.isNewerThan(floor.version))) {
                     floor = w;

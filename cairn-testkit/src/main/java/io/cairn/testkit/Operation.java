@@ -81,10 +81,19 @@ public final class Operation {
 
     /**
      * An acknowledged write that W home replicas acknowledged, so a read at R + W > N intersects
-     * it. Every acknowledged write is one, unless sloppy quorum let fallbacks make up W.
+     * it. Every acknowledged write is one, unless sloppy quorum let fallbacks make up W. While its
+     * partition moved, the write went to the owners and the incoming replicas (more than N acks)
+     * and needed W of each set: the count cannot say which set a fallback stood in for, so any
+     * fallback acknowledgement then sets no floor.
      */
-    boolean acknowledgedByHomeQuorum() {
-        return acknowledged() && acks - fallbackAcks >= quorumSize;
+    boolean acknowledgedByHomeQuorum(int replicationFactor) {
+        if (!acknowledged()) {
+            return false;
+        }
+        if (fallbackAcks > 0 && acks > replicationFactor) {
+            return false;
+        }
+        return acks - fallbackAcks >= quorumSize;
     }
 
     /** A write that may have been stored: acknowledged, unknown, or still pending at the end. */

@@ -819,9 +819,7 @@ public final class Simulation {
         }
         issueIdempotent(c.id, request, w, coordinator);
         boolean doubled = request == c.lastIdempotent && random.nextInt(100) < 15;
-        // Not in membership-change runs yet: with twins there, two seeds of 300 end in membership
-        // problems still open on the elastic-cluster issue (0x844940cd74bc45ac, 0x75fdc367d33c0510).
-        if (!doubled || config.membershipChanges()) {
+        if (!doubled) {
             return;
         }
         // An impatient client: the same first attempt through a second coordinator at once.
