@@ -33,7 +33,8 @@ public final class Responses {
         body.put("message", message);
         body.putAll(details);
         FullHttpResponse r = json(HttpResponseStatus.valueOf(HttpStatuses.of(code)), body);
-        if (code.retryable() && HttpStatuses.of(code) == 503) {
+        // A retry helps here, after a pause: say how long (the first attempt of an idempotent request is still running, too).
+        if (code.retryable() && (HttpStatuses.of(code) == 503 || code == ErrorCode.IDEMPOTENCY_IN_FLIGHT)) {
             r.headers().set(HttpHeaderNames.RETRY_AFTER, "1");
         }
         return r;

@@ -186,6 +186,7 @@ class HttpIdempotencyTest {
                     assertThat(r.statusCode()).as(describe(r)).isIn(200, 409);
                     if (r.statusCode() == 409) {
                         assertThat(json(r).path("code").asText()).isEqualTo("idempotency_in_flight");
+                        assertThat(r.headers().firstValue("retry-after")).hasValue("1");
                     }
                 }
                 Set<String> etags = oks.stream().map(TestNode::etag).collect(Collectors.toSet());
