@@ -124,11 +124,15 @@ final class ClientCommands {
             return u.endsWith("/") ? u.substring(0, u.length() - 1) : u;
         }
 
-        /** A client trusting {@code --cacert} when given, else the JDK's trust store. */
-        HttpClient client() {
+        private void requireTimeout() {
             if (timeoutSeconds < 1) {
                 throw new Main.UsageException("--timeout must be at least 1 second, got " + timeoutSeconds);
             }
+        }
+
+        /** A client trusting {@code --cacert} when given, else the JDK's trust store. */
+        HttpClient client() {
+            requireTimeout();
             HttpClient.Builder b = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(timeoutSeconds));
             if (caCert != null) {
                 b.sslContext(trusting(caCert));
@@ -238,9 +242,7 @@ final class ClientCommands {
                 headers.forEach(r::header);
                 return send(r, out, printBody);
             }
-            if (timeoutSeconds < 1) {
-                throw new Main.UsageException("--timeout must be at least 1 second, got " + timeoutSeconds);
-            }
+            requireTimeout();
             String credential;
             try {
                 credential = credential();

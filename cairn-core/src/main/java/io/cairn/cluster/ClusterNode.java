@@ -483,17 +483,6 @@ public final class ClusterNode {
         }
     }
 
-    /** The client namespace (the default one or a user one) this shard serves under {@code name} at its epoch, or null. */
-    public Namespace namespace(String name) {
-        for (Namespace ns : namespaces.values()) {
-            boolean clients = ns.id() == Namespace.DEFAULT_ID || ns.id() >= io.cairn.namespace.NamespaceSpec.FIRST_USER_ID;
-            if (clients && ns.name().equals(name)) {
-                return ns;
-            }
-        }
-        return null;
-    }
-
     public Membership membership() {
         return membership;
     }

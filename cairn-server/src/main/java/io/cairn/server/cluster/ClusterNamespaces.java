@@ -35,17 +35,8 @@ public final class ClusterNamespaces implements Namespaces {
 
     @Override
     public Namespace resolve(String name) {
-        if (name.equals(Namespace.DEFAULT_NAME)) {
-            return driver.defaultNamespace();
-        }
         Membership m = driver.membership();
-        for (NamespaceSpec spec : m.namespaces()) {
-            if (spec.name().equals(name)) {
-                return spec.toNamespace(m.map().partitions());
-            }
-        }
-        throw new CairnException(ErrorCode.NAMESPACE_NOT_FOUND, "no namespace named '" + name + "' at membership epoch " + m.epoch()
-                + "; GET /admin/namespaces lists them, PUT /admin/namespaces/" + name + " creates it");
+        return Namespaces.find(name, driver.defaultNamespace(), m.namespaces(), m.map().partitions(), " at membership epoch " + m.epoch());
     }
 
     @Override

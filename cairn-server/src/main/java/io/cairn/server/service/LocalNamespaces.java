@@ -55,20 +55,7 @@ public final class LocalNamespaces implements Namespaces {
 
     @Override
     public Namespace resolve(String name) {
-        if (name.equals(defaults.name())) {
-            return defaults;
-        }
-        for (NamespaceSpec spec : specs) {
-            if (spec.name().equals(name)) {
-                return spec.toNamespace(defaults.partitioner().partitions());
-            }
-        }
-        throw notFound(name);
-    }
-
-    static CairnException notFound(String name) {
-        return new CairnException(ErrorCode.NAMESPACE_NOT_FOUND, "no namespace named '" + name
-                + "'; GET /admin/namespaces lists them, PUT /admin/namespaces/" + name + " creates it");
+        return Namespaces.find(name, defaults, specs, defaults.partitioner().partitions(), "");
     }
 
     @Override

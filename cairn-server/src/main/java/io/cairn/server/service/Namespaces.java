@@ -1,5 +1,7 @@
 package io.cairn.server.service;
 
+import io.cairn.error.CairnException;
+import io.cairn.error.ErrorCode;
 import io.cairn.namespace.Namespace;
 import io.cairn.namespace.NamespaceSpec;
 import java.util.List;
@@ -30,4 +32,22 @@ public interface Namespaces {
 
     /** The default namespace's own definition, as {@code GET /admin/namespaces} shows it. */
     Namespace defaultNamespace();
+
+    /**
+     * The namespace clients call {@code name} among the default one and {@code specs}, placed on
+     * {@code partitions} partitions; a {@code namespace_not_found} failure saying how to list and
+     * create them otherwise ({@code where}: what the failure adds about this node, or "").
+     */
+    static Namespace find(String name, Namespace defaults, List<NamespaceSpec> specs, int partitions, String where) {
+        if (name.equals(defaults.name())) {
+            return defaults;
+        }
+        for (NamespaceSpec spec : specs) {
+            if (spec.name().equals(name)) {
+                return spec.toNamespace(partitions);
+            }
+        }
+        throw new CairnException(ErrorCode.NAMESPACE_NOT_FOUND, "no namespace named '" + name + "'" + where
+                + "; GET /admin/namespaces lists them, PUT /admin/namespaces/" + name + " creates it");
+    }
 }
