@@ -192,19 +192,8 @@ final class ClientCommands {
             HttpResponse<byte[]> response;
             try {
                 response = client.send(request.timeout(Duration.ofSeconds(timeoutSeconds)).build(), HttpResponse.BodyHandlers.ofByteArray());
-            } catch (ConnectException e) {
-                err().println("cairn: cannot reach " + base() + " (is a node running? start one with: bin/cairn start)");
-                return new Reply(3, null);
-            } catch (SSLHandshakeException e) {
-                err().println("cairn: " + url + " did not prove who it is (" + e.getMessage()
-                        + "); if it uses the cluster's own CA, pass --cacert <ca.crt> or set CAIRN_CACERT");
-                return new Reply(3, null);
-            } catch (java.net.http.HttpTimeoutException e) {
-                err().println("cairn: " + base() + " did not answer within " + timeoutSeconds + " s (--timeout)");
-                return new Reply(3, null);
             } catch (IOException e) {
-                err().println("cairn: request to " + base() + " failed: " + Main.oneLine(e));
-                return new Reply(3, null);
+                return new Reply(unreachable(e), null);
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
                 return new Reply(3, null);
@@ -219,6 +208,23 @@ final class ClientCommands {
                 return new Reply(1, response);
             }
             return new Reply(0, response);
+        }
+
+        /** Reports a request that got no answer (either transport's failure) in one line; the exit code for it. */
+        private int unreachable(IOException e) {
+            switch (e) {
+                case ConnectException c -> err().println("cairn: cannot reach " + base() + " (is a node running? start one with: bin/cairn start)");
+                case SSLHandshakeException h -> err().println("cairn: " + url + " did not prove who it is (" + h.getMessage()
+                        + "); if it uses the cluster's own CA, pass --cacert <ca.crt> or set CAIRN_CACERT");
+                case java.net.http.HttpTimeoutException t -> timedOut();
+                case java.net.SocketTimeoutException t -> timedOut();
+                default -> err().println("cairn: request to " + base() + " failed: " + Main.oneLine(e));
+            }
+            return Main.UNREACHABLE;
+        }
+
+        private void timedOut() {
+            err().println("cairn: " + base() + " did not answer within " + timeoutSeconds + " s (--timeout)");
         }
 
         private void refused(int status, byte[] body, String credential) {
@@ -257,15 +263,8 @@ final class ClientCommands {
             SlimHttp.Response response;
             try {
                 response = SlimHttp.exchange(URI.create(base + path), method, all, body, timeoutSeconds * 1000);
-            } catch (ConnectException e) {
-                err().println("cairn: cannot reach " + base + " (is a node running? start one with: bin/cairn start)");
-                return Main.UNREACHABLE;
-            } catch (java.net.SocketTimeoutException e) {
-                err().println("cairn: " + base + " did not answer within " + timeoutSeconds + " s (--timeout)");
-                return Main.UNREACHABLE;
             } catch (IOException e) {
-                err().println("cairn: request to " + base + " failed: " + Main.oneLine(e));
-                return Main.UNREACHABLE;
+                return unreachable(e);
             }
             if (verbose) {
                 err().println("HTTP " + response.status());
