@@ -3,11 +3,14 @@ package io.cairn.cli;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
@@ -43,6 +46,15 @@ class ElasticClusterIT {
         ElasticHarness h = new ElasticHarness(cluster, Set.of(1, 2, 3), 0);
         try (h) {
             Thread.sleep(500);
+            // Conditional writes leave Paxos states on their keys' replicas; moves carry them along.
+            Map<String, String> etags = new HashMap<>();
+            for (int i = 0; i < 24; i++) {
+                String key = "paxos-it-" + i;
+                HttpResponse<String> created = h.send(cluster.request(1 + i % 3, "/kv/" + key).header("If-None-Match", "*")
+                        .PUT(HttpRequest.BodyPublishers.ofString("v0")).build());
+                assertThat(created.statusCode()).as(created.body()).isEqualTo(200);
+                etags.put(key, created.headers().firstValue("ETag").orElseThrow());
+            }
 
             // Grow: node 4 joins through node 1.
             cluster.join(4, 1);
@@ -57,6 +69,7 @@ class ElasticClusterIT {
             assertThat(metric(metrics, "cairn_metadata_epoch")).isGreaterThan(1);
             assertThat(metric(metrics, "cairn_moves_streamed_bytes_total")).isPositive();
             assertThat(metric(metrics, "cairn_moves_streams_completed_total")).isPositive();
+            assertThat(metric(metrics, "cairn_moves_streamed_paxos_states_total")).isPositive();
             assertThat(metric(metrics, "cairn_partitions_moving")).isZero();
             CliRun status = cli("membership", "status", "--url", cluster.url(2));
             assertThat(status.out()).as(status.out()).contains("no change running").containsPattern("(?m)^4 +zone-4 +normal ");
@@ -101,6 +114,18 @@ class ElasticClusterIT {
             h.change(4, "/admin/membership/remove?node=3", 200);
             h.awaitChangeDone(4, Set.of(4, 5, 6), CHANGE);
             Thread.sleep(500);
+
+            // Every conditional write made before the moves still swaps on its ETag, once, on the final members.
+            for (Map.Entry<String, String> e : etags.entrySet()) {
+                HttpResponse<String> swapped = h.send(cluster.request(4 + e.getKey().length() % 3, "/kv/" + e.getKey())
+                        .header("If-Match", e.getValue()).PUT(HttpRequest.BodyPublishers.ofString("v1")).build());
+                assertThat(swapped.statusCode()).as("%s: %s", e.getKey(), swapped.body()).isEqualTo(200);
+                HttpResponse<String> again = h.send(cluster.request(4, "/kv/" + e.getKey())
+                        .header("If-Match", e.getValue()).PUT(HttpRequest.BodyPublishers.ofString("v2")).build());
+                assertThat(again.statusCode()).as("%s: %s", e.getKey(), again.body()).isEqualTo(412);
+                HttpResponse<String> read = h.send(cluster.request(5, "/kv/" + e.getKey() + "?consistency=serial").GET().build());
+                assertThat(read.body()).as(e.getKey()).isEqualTo("v1");
+            }
         }
         h.assertEveryAcknowledgedWriteOnEveryReplica(4, 3, 100);
     }

@@ -210,7 +210,7 @@ public final class ClusterNode {
         this.epochs = epochs;
         epochs.applied(shard.index(), epoch);
         this.mover = new Mover(id, shard, this.namespaces, settings.moves(), settings.coordinator().requestTimeoutMillis(), transport,
-                scheduler, local, ids, clock, detector, epochs, proposer, () -> this.membership);
+                scheduler, local, acceptor, ids, clock, detector, epochs, proposer, () -> this.membership);
     }
 
     /** Starts heartbeats and hint hand-off. */
@@ -579,13 +579,14 @@ public final class ClusterNode {
                 Message.Failure refused = epochRefusal(r.epoch(), r.partition());
                 Namespace ns = namespaces.get(r.namespaceId());
                 if (refused != null || ns == null || r.partition() >= ns.partitioner().partitions()) {
-                    transport.send(from, new Message.StreamResponse(r.requestId(), null, false, refused != null ? refused
+                    transport.send(from, Mover.failed(r, refused != null ? refused
                             : new Message.Failure(ErrorCode.MALFORMED_REQUEST, "no partition " + r.partition() + " of namespace " + r.namespaceId())));
                 } else {
                     mover.onStreamRequest(from, r, ns);
                 }
             }
             case Message.StreamResponse r -> mover.onStreamResponse(from, r);
+            case Message.StateStreamResponse r -> mover.onStateStreamResponse(from, r);
             case Message.PaxosRequest r -> {
                 int partition = partitionOf(r.namespaceId(), r.key());
                 Message.Failure refused = epochRefusal(r.epoch(), partition);

@@ -7,6 +7,7 @@ import io.cairn.message.Protocol;
 import io.cairn.message.RequestIds;
 import io.cairn.metadata.MetadataCommand;
 import io.cairn.namespace.Namespace;
+import io.cairn.paxos.PaxosState;
 import io.cairn.placement.PartitionMap;
 import io.cairn.record.CorruptRecordException;
 import io.cairn.record.RecordCodec;
@@ -72,6 +73,7 @@ final class Mover {
     private final Transport transport;
     private final Scheduler scheduler;
     private final LocalStore local;
+    private final PaxosAcceptor acceptor;
     private final RequestIds ids;
     private final HybridClock clock;
     private final FailureDetector detector;
@@ -97,13 +99,14 @@ final class Mover {
 
     private long bytesStreamed;
     private long recordsStreamed;
+    private long statesStreamed;
     private long streamErrors;
     private long streamsCompleted;
     private long chunksServed;
     private long partitionsDropped;
 
     Mover(int self, Shard shard, Map<Integer, Namespace> namespaces, MoveSettings settings, long requestTimeoutMillis, Transport transport,
-          Scheduler scheduler, LocalStore local, RequestIds ids, HybridClock clock, FailureDetector detector, NodeEpochs epochs,
+          Scheduler scheduler, LocalStore local, PaxosAcceptor acceptor, RequestIds ids, HybridClock clock, FailureDetector detector, NodeEpochs epochs,
           Proposer proposer, Supplier<Membership> membership) {
         this.self = self;
         this.shard = shard;
@@ -113,6 +116,7 @@ final class Mover {
         this.transport = transport;
         this.scheduler = scheduler;
         this.local = local;
+        this.acceptor = acceptor;
         this.ids = ids;
         this.clock = clock;
         this.detector = detector;
@@ -134,7 +138,7 @@ final class Mover {
 
     /** What this shard's moves did so far. */
     MoveStats stats() {
-        return new MoveStats(streams.size(), bytesStreamed, recordsStreamed, streamErrors, streamsCompleted, chunksServed, partitionsDropped);
+        return new MoveStats(streams.size(), bytesStreamed, recordsStreamed, statesStreamed, streamErrors, streamsCompleted, chunksServed, partitionsDropped);
     }
 
     /** Whether every member applied epoch {@code since}: a partition's next step may be taken. */
@@ -241,8 +245,17 @@ final class Mover {
         final int[] sources;
         final List<Namespace> namespaces;
         int source;
+        // 0..n-1: the records of namespaces[i]; n..2n-1: the Paxos states of namespaces[i - n].
         int namespace;
         byte[] after;
+
+        boolean states() {
+            return namespace >= namespaces.size();
+        }
+
+        Namespace current() {
+            return namespaces.get(namespace % namespaces.size());
+        }
 
         Stream(int partition, long plan, long since, int[] sources, List<Namespace> namespaces) {
             this.partition = partition;
@@ -289,7 +302,7 @@ final class Mover {
             });
             return;
         }
-        if (s.namespace == s.namespaces.size()) {
+        if (s.namespace == 2 * s.namespaces.size()) {
             s.source++;
             s.namespace = 0;
             s.after = null;
@@ -304,8 +317,8 @@ final class Mover {
         }
         long id = ids.next(Protocol.STREAM);
         awaiting.put(id, s);
-        transport.send(source, new Message.StreamRequest(membership.get().epoch(), id, s.namespaces.get(s.namespace).id(), s.partition, s.after,
-                settings.chunkBytes()));
+        transport.send(source, new Message.StreamRequest(membership.get().epoch(), id, s.current().id(), s.partition, s.after,
+                settings.chunkBytes(), s.states() ? Message.StreamRequest.Part.PAXOS_STATES : Message.StreamRequest.Part.RECORDS));
         scheduler.schedule(requestTimeoutMillis, () -> {
             if (awaiting.remove(id) != null) {
                 streamErrors++;
@@ -314,80 +327,149 @@ final class Mover {
         });
     }
 
+    /** The stream {@code r} answers, when it is still running and asked {@code from} for {@code states} or records; else null. */
+    private Stream answered(int from, long requestId, boolean states) {
+        Stream s = awaiting.get(requestId);
+        if (s == null || streams.get(s.partition) != s || s.source >= s.sources.length || s.sources[s.source] != from || s.states() != states) {
+            return null;
+        }
+        awaiting.remove(requestId);
+        return s;
+    }
+
     void onStreamResponse(int from, Message.StreamResponse r) {
-        Stream s = awaiting.get(r.requestId());
-        if (s == null || streams.get(s.partition) != s || s.source >= s.sources.length || s.sources[s.source] != from) {
+        Stream s = answered(from, r.requestId(), false);
+        if (s == null) {
             return;
         }
-        awaiting.remove(r.requestId());
         if (r.error() != null) {
-            streamErrors++;
-            scheduler.schedule(settings.retryMillis(), () -> next(s));
+            failed(s);
             return;
         }
-        Namespace ns = s.namespaces.get(s.namespace);
+        Namespace ns = s.current();
         List<Op> ops = new ArrayList<>(r.entries().size());
         long bytes = 0;
         for (Message.StreamEntry e : r.entries()) {
             // A peer can lie: every record must belong to the partition, after where the stream stands.
-            if (ns.partitionOf(e.key()) != s.partition || (s.after != null && Arrays.compareUnsigned(e.key(), s.after) <= 0)) {
-                streamErrors++;
-                scheduler.schedule(settings.retryMillis(), () -> next(s));
+            if (!inStream(s, ns, e.key())) {
+                failed(s);
                 return;
             }
             ops.add(new Op.Apply(e.key(), e.record()));
             bytes += e.key().length + (e.record().tombstone() ? 0 : e.record().value().length) + 32;
         }
-        long chunkBytes = bytes;
-        Runnable advance = () -> {
-            if (r.done()) {
-                s.namespace++;
-                s.after = null;
-            } else if (!r.entries().isEmpty()) {
-                s.after = r.entries().get(r.entries().size() - 1).key();
-            }
-            long share = Math.max(1, settings.maxBytesPerSecond() / shard.count());
-            scheduler.schedule(chunkBytes * 1000 / share, () -> next(s));
-        };
+        byte[] last = r.entries().isEmpty() ? null : r.entries().get(r.entries().size() - 1).key();
         if (ops.isEmpty()) {
-            advance.run();
+            advance(s, r.done(), last, 0);
             return;
         }
+        long chunkBytes = bytes;
         local.apply(ns, ops, (results, failure) -> {
             if (streams.get(s.partition) != s) {
                 return;
             }
             if (failure != null) {
-                streamErrors++;
-                scheduler.schedule(settings.retryMillis(), () -> next(s));
+                failed(s);
                 return;
             }
             bytesStreamed += chunkBytes;
             recordsStreamed += ops.size();
-            advance.run();
+            advance(s, r.done(), last, chunkBytes);
         });
+    }
+
+    /**
+     * A chunk of an owner's Paxos states: joined into this replica's ({@link PaxosState#join}), so
+     * that a proposal a majority of the owners accepted before the move and no round finished is
+     * still found by a prepare that reaches a majority of the next set, and no ballot an owner
+     * promised can win here after the flip.
+     */
+    void onStateStreamResponse(int from, Message.StateStreamResponse r) {
+        Stream s = answered(from, r.requestId(), true);
+        if (s == null) {
+            return;
+        }
+        if (r.error() != null) {
+            failed(s);
+            return;
+        }
+        Namespace ns = s.current();
+        long bytes = 0;
+        for (Message.StateEntry e : r.entries()) {
+            if (!inStream(s, ns, e.key()) || acceptor.refusal(e.state()) != null) {
+                failed(s);
+                return;
+            }
+            bytes += e.key().length + 64 + (e.state().accepted() == null || e.state().accepted().tombstone() ? 0 : e.state().accepted().value().length);
+        }
+        byte[] last = r.entries().isEmpty() ? null : r.entries().get(r.entries().size() - 1).key();
+        if (r.entries().isEmpty()) {
+            advance(s, r.done(), last, 0);
+            return;
+        }
+        long chunkBytes = bytes;
+        acceptor.join(ns, s.partition, r.entries(), (changed, failure) -> {
+            if (streams.get(s.partition) != s) {
+                return;
+            }
+            if (failure != null) {
+                failed(s);
+                return;
+            }
+            bytesStreamed += chunkBytes;
+            statesStreamed += r.entries().size();
+            advance(s, r.done(), last, chunkBytes);
+        });
+    }
+
+    /** Whether a streamed key belongs to the stream's partition and comes after where the stream stands. */
+    private static boolean inStream(Stream s, Namespace ns, byte[] key) {
+        return ns.partitionOf(key) == s.partition && (s.after == null || Arrays.compareUnsigned(key, s.after) > 0);
+    }
+
+    private void failed(Stream s) {
+        streamErrors++;
+        scheduler.schedule(settings.retryMillis(), () -> next(s));
+    }
+
+    /** A chunk is stored: on to the next namespace or part when {@code done}, else past {@code last}; throttled by its bytes. */
+    private void advance(Stream s, boolean done, byte[] last, long chunkBytes) {
+        if (done) {
+            s.namespace++;
+            s.after = null;
+        } else if (last != null) {
+            s.after = last;
+        }
+        long share = Math.max(1, settings.maxBytesPerSecond() / shard.count());
+        scheduler.schedule(chunkBytes * 1000 / share, () -> next(s));
     }
 
     // ------------------------------------------------------------------ owner
 
     void onStreamRequest(int from, Message.StreamRequest r, Namespace ns) {
         int maxBytes = Math.min(r.maxBytes(), MAX_CHUNK_BYTES);
-        byte[] start = r.after() == null ? Keyspace.partitionStart(ns.id(), r.partition()) : successor(Keyspace.data(ns.id(), r.partition(), r.after()));
-        byte[] end = Keyspace.partitionEnd(ns.id(), r.partition());
-        local.run(engine -> chunk(engine, start, end, maxBytes), (chunk, failure) -> {
+        boolean states = r.part() == Message.StreamRequest.Part.PAXOS_STATES;
+        byte[] start = r.after() != null ? successor(states ? Keyspace.paxos(ns.id(), r.partition(), r.after()) : Keyspace.data(ns.id(), r.partition(), r.after()))
+                : states ? Keyspace.paxosStart(ns.id(), r.partition()) : Keyspace.partitionStart(ns.id(), r.partition());
+        byte[] end = states ? Keyspace.paxosEnd(ns.id(), r.partition()) : Keyspace.partitionEnd(ns.id(), r.partition());
+        local.run(engine -> states ? stateChunk(engine, start, end, maxBytes, r.requestId()) : chunk(engine, start, end, maxBytes, r.requestId()), (chunk, failure) -> {
             if (failure != null) {
-                transport.send(from, new Message.StreamResponse(r.requestId(), null, false, Message.Failure.of(failure)));
+                transport.send(from, failed(r, Message.Failure.of(failure)));
                 return;
             }
             chunksServed++;
-            transport.send(from, new Message.StreamResponse(r.requestId(), chunk.entries(), chunk.done(), null));
+            transport.send(from, chunk);
         });
     }
 
-    private record Chunk(List<Message.StreamEntry> entries, boolean done) {}
+    /** The answer to {@code r} that carries {@code failure}, of the kind its part asks for. */
+    static Message failed(Message.StreamRequest r, Message.Failure failure) {
+        return r.part() == Message.StreamRequest.Part.PAXOS_STATES ? new Message.StateStreamResponse(r.requestId(), null, false, failure)
+                : new Message.StreamResponse(r.requestId(), null, false, failure);
+    }
 
     /** Runs on the storage lane: the records after {@code start}, skipping corrupt copies (another owner has a good one). */
-    private static Chunk chunk(StorageEngine engine, byte[] start, byte[] end, int maxBytes) {
+    private static Message chunk(StorageEngine engine, byte[] start, byte[] end, int maxBytes, long requestId) {
         List<StorageEngine.Entry> raw = engine.scan(start, end, MAX_CHUNK_RECORDS, maxBytes);
         List<Message.StreamEntry> entries = new ArrayList<>(raw.size());
         long bytes = 0;
@@ -400,7 +482,27 @@ final class Mover {
                 // Left out; the scrub quarantines it and anti-entropy repairs it.
             }
         }
-        return new Chunk(entries, raw.size() < MAX_CHUNK_RECORDS && bytes < maxBytes);
+        return new Message.StreamResponse(requestId, entries, raw.size() < MAX_CHUNK_RECORDS && bytes < maxBytes, null);
+    }
+
+    /**
+     * Runs on the storage lane: the Paxos states after {@code start}. A corrupt one is left out:
+     * this owner refuses to take part for that key, and the other owners' states of it are streamed.
+     */
+    private static Message stateChunk(StorageEngine engine, byte[] start, byte[] end, int maxBytes, long requestId) {
+        List<StorageEngine.Entry> raw = engine.scan(start, end, MAX_CHUNK_RECORDS, maxBytes);
+        List<Message.StateEntry> entries = new ArrayList<>(raw.size());
+        long bytes = 0;
+        for (StorageEngine.Entry e : raw) {
+            byte[] key = Keyspace.userKeyOf(e.key());
+            bytes += e.key().length + e.value().length;
+            try {
+                entries.add(new Message.StateEntry(key, PaxosState.decode(key, e.value())));
+            } catch (CorruptRecordException c) {
+                // Left out, see above.
+            }
+        }
+        return new Message.StateStreamResponse(requestId, entries, raw.size() < MAX_CHUNK_RECORDS && bytes < maxBytes, null);
     }
 
     private static byte[] successor(byte[] key) {

@@ -79,6 +79,59 @@ final class PaxosAcceptor {
         }
     }
 
+    /**
+     * Why a streamed state may not be taken, or null: each of its ballots must pass the clock
+     * bound a ballot in a request passes, and its accepted record must not be newer than its ballot.
+     */
+    String refusal(PaxosState state) {
+        List<Version> ballots = new java.util.ArrayList<>(state.recent());
+        ballots.add(state.promised());
+        ballots.add(state.ballot());
+        ballots.add(state.committed());
+        for (Version b : ballots) {
+            if (b != null && !clock.checkPeer(b.timestamp())) {
+                return "ballot refused: " + clock.describe(b.timestamp());
+            }
+        }
+        if (state.accepted() != null && state.accepted().version().isNewerThan(state.ballot())) {
+            return "an accepted record " + state.accepted().version() + " is newer than its ballot " + state.ballot();
+        }
+        return null;
+    }
+
+    /**
+     * Joins states another replica of {@code partition} holds into this replica's ({@link PaxosState#join}),
+     * as an incoming replica receives them with the partition; synced before {@code done} hears of
+     * it, since the move counts on them once the stream is reported done. The caller has checked
+     * each entry ({@link #refusal}, its key in the partition). A key whose own state here is
+     * corrupt keeps it: this replica goes on refusing to take part for that key.
+     */
+    void join(Namespace ns, int partition, List<Message.StateEntry> entries, LocalStore.Completed<Integer> done) {
+        local.runDurably(engine -> {
+            WriteBatch batch = new WriteBatch();
+            int changed = 0;
+            for (Message.StateEntry e : entries) {
+                byte[] stateKey = Keyspace.paxos(ns.id(), partition, e.key());
+                byte[] raw = engine.get(stateKey);
+                PaxosState mine;
+                try {
+                    mine = raw == null ? PaxosState.EMPTY : PaxosState.decode(e.key(), raw);
+                } catch (CorruptRecordException c) {
+                    continue;
+                }
+                PaxosState joined = mine.join(e.state());
+                if (!joined.equals(mine)) {
+                    batch.put(stateKey, joined.encode(e.key()));
+                    changed++;
+                }
+            }
+            if (changed > 0) {
+                engine.write(batch, Durability.ASYNC);
+            }
+            return changed;
+        }, done);
+    }
+
     private Message.Failure validate(Message.PaxosRequest r) {
         if (!clock.checkPeer(r.ballot().timestamp())) {
             return new Message.Failure(ErrorCode.CLOCK_UNSAFE, "ballot refused: " + clock.describe(r.ballot().timestamp()));

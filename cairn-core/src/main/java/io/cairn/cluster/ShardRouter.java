@@ -66,6 +66,7 @@ public final class ShardRouter {
             case Message.KeysResponse k -> Math.floorMod(k.requestId(), shards);
             case Message.StreamRequest r -> ofPartition(r.partition());
             case Message.StreamResponse r -> Math.floorMod(r.requestId(), shards);
+            case Message.StateStreamResponse r -> Math.floorMod(r.requestId(), shards);
             case Message.PaxosRequest r -> ofKey(r.key());
             case Message.PaxosResponse r -> Math.floorMod(r.requestId(), shards);
             case Message.Ping p -> Math.floorMod(p.sequence(), shards);

@@ -134,11 +134,20 @@ public sealed interface Message {
      * the start when null), up to about {@code maxBytes} (at least one record). The incoming
      * replica asks each owner in turn, chunk by chunk.
      */
-    record StreamRequest(long epoch, long requestId, int namespaceId, int partition, byte[] after, int maxBytes) implements Message {
+    record StreamRequest(long epoch, long requestId, int namespaceId, int partition, byte[] after, int maxBytes, Part part) implements Message {
+        /** What a stream carries: the partition's records, or its keys' Paxos states ({@link StateStreamResponse}). */
+        public enum Part { RECORDS, PAXOS_STATES }
+
         public StreamRequest {
             if (maxBytes < 1) {
                 throw new IllegalArgumentException("a chunk of at most " + maxBytes + " bytes");
             }
+            java.util.Objects.requireNonNull(part, "part");
+        }
+
+        /** A request for records. */
+        public StreamRequest(long epoch, long requestId, int namespaceId, int partition, byte[] after, int maxBytes) {
+            this(epoch, requestId, namespaceId, partition, after, maxBytes, Part.RECORDS);
         }
     }
 
@@ -150,6 +159,22 @@ public sealed interface Message {
         public StreamResponse {
             if ((entries == null) == (error == null)) {
                 throw new IllegalArgumentException("a stream response carries entries or a failure");
+            }
+            entries = entries == null ? null : List.copyOf(entries);
+        }
+    }
+
+    /** One key's Paxos state in a streamed partition. */
+    record StateEntry(byte[] key, io.cairn.paxos.PaxosState state) {}
+
+    /**
+     * A chunk of the Paxos states a {@link StreamRequest} of part {@link StreamRequest.Part#PAXOS_STATES}
+     * asked for, in key order; {@code done} when it reached the end of the partition's states.
+     */
+    record StateStreamResponse(long requestId, List<StateEntry> entries, boolean done, Failure error) implements Message {
+        public StateStreamResponse {
+            if ((entries == null) == (error == null)) {
+                throw new IllegalArgumentException("a state stream response carries entries or a failure");
             }
             entries = entries == null ? null : List.copyOf(entries);
         }

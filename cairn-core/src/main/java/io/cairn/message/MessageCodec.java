@@ -44,6 +44,8 @@ import java.util.zip.CRC32C;
  *                    | u8 count (at most 16; 0 unless a prepare's answer) | ballot * count (recent commits' record versions)
  *                    | current record or null (records checksummed over an empty key) | failure
  *     ballot:        i64 timestamp | u16 node id (1..65535); where optional, u8 present (0 or 1) first
+ *  18 StateStreamRequest: as 14, asking for the partition's Paxos states instead of its records
+ *  19 StateStreamResponse: i64 request id | i32 count (-1: failed) | (key | Paxos state, checksummed with its key) * count | u8 done | failure
  * </pre>
  * A tree response holds 1 hash (the root), 65 (root and branches) or a multiple of 64 (segments of
  * up to 64 branches); a tree request names branches exactly at level 2; branches are 0..63 and
@@ -84,6 +86,8 @@ public final class MessageCodec {
     private static final byte STREAM_RESPONSE = 15;
     private static final byte PAXOS_REQUEST = 16;
     private static final byte PAXOS_RESPONSE = 17;
+    private static final byte STATE_STREAM_REQUEST = 18;
+    private static final byte STATE_STREAM_RESPONSE = 19;
     private static final int FLAG_TOMBSTONE = 1;
     private static final int FLAG_CORRUPT = 2;
     /** The largest node id (ids are 1..65535, see {@code Member}). */
@@ -188,7 +192,8 @@ public final class MessageCodec {
                 if (r.after() != null) {
                     checkKey(r.after());
                 }
-                yield alloc(1 + 8 + 8 + 4 + 2 + 4 + len(r.after()) + 4).put(STREAM_REQUEST).putLong(r.epoch()).putLong(r.requestId())
+                byte type = r.part() == Message.StreamRequest.Part.RECORDS ? STREAM_REQUEST : STATE_STREAM_REQUEST;
+                yield alloc(1 + 8 + 8 + 4 + 2 + 4 + len(r.after()) + 4).put(type).putLong(r.epoch()).putLong(r.requestId())
                         .putInt(r.namespaceId()).putShort((short) checkPartition(r.partition()))
                         .putInt(r.after() == null ? -1 : r.after().length).put(orEmpty(r.after())).putInt(r.maxBytes()).array();
             }
@@ -213,6 +218,25 @@ public final class MessageCodec {
                 CRC32C crc = new CRC32C();
                 crc.update(out.array(), from, out.position() - from);
                 yield out.put((byte) (r.done() ? 1 : 0)).putInt((int) crc.getValue()).put(failure).array();
+            }
+            case Message.StateStreamResponse r -> {
+                byte[] failure = failure(r.error());
+                List<byte[]> states = new ArrayList<>();
+                int size = 1 + 8 + 4 + 1 + failure.length;
+                if (r.entries() != null) {
+                    for (Message.StateEntry e : r.entries()) {
+                        checkKey(e.key());
+                        byte[] state = e.state().encode(e.key());
+                        states.add(state);
+                        size += 4 + e.key().length + 4 + state.length;
+                    }
+                }
+                ByteBuffer out = alloc(size).put(STATE_STREAM_RESPONSE).putLong(r.requestId()).putInt(r.entries() == null ? -1 : r.entries().size());
+                for (int i = 0; i < states.size(); i++) {
+                    byte[] key = r.entries().get(i).key();
+                    out.putInt(key.length).put(key).putInt(states.get(i).length).put(states.get(i));
+                }
+                yield out.put((byte) (r.done() ? 1 : 0)).put(failure).array();
             }
             case Message.PaxosRequest r -> {
                 checkEpoch(r.epoch());
@@ -383,7 +407,7 @@ public final class MessageCodec {
                     }
                     yield new Message.KeysResponse(id, count < 0 ? null : new SegmentKeys(entries, truncated == 1), failure);
                 }
-                case STREAM_REQUEST -> {
+                case STREAM_REQUEST, STATE_STREAM_REQUEST -> {
                     long epoch = epoch(in);
                     long id = in.getLong();
                     int ns = in.getInt();
@@ -396,7 +420,8 @@ public final class MessageCodec {
                     if (maxBytes < 1) {
                         throw new CorruptRecordException("a stream chunk of at most " + maxBytes + " bytes");
                     }
-                    yield new Message.StreamRequest(epoch, id, ns, partition, after, maxBytes);
+                    yield new Message.StreamRequest(epoch, id, ns, partition, after, maxBytes,
+                            type == STREAM_REQUEST ? Message.StreamRequest.Part.RECORDS : Message.StreamRequest.Part.PAXOS_STATES);
                 }
                 case STREAM_RESPONSE -> {
                     long id = in.getLong();
@@ -430,6 +455,33 @@ public final class MessageCodec {
                         throw new CorruptRecordException("a stream response must carry entries or a failure");
                     }
                     yield new Message.StreamResponse(id, entries, done == 1, failure);
+                }
+                case STATE_STREAM_RESPONSE -> {
+                    long id = in.getLong();
+                    int count = in.getInt();
+                    // Each entry takes at least 14 bytes: a count beyond what remains is a lie.
+                    if (count < -1 || count > in.remaining() / 14) {
+                        throw new CorruptRecordException("a state stream chunk of " + count + " states");
+                    }
+                    List<Message.StateEntry> entries = count < 0 ? null : new ArrayList<>(count);
+                    byte[] previous = null;
+                    for (int i = 0; i < count; i++) {
+                        byte[] key = key(in);
+                        if (previous != null && Arrays.compareUnsigned(previous, key) >= 0) {
+                            throw new CorruptRecordException("state stream chunk keys out of order");
+                        }
+                        previous = key;
+                        entries.add(new Message.StateEntry(key, paxosState(key, bytes(in))));
+                    }
+                    byte done = in.get();
+                    if (done != 0 && done != 1) {
+                        throw new CorruptRecordException("done flag " + done + " is neither 0 nor 1");
+                    }
+                    Message.Failure failure = failure(in);
+                    if ((entries == null) == (failure == null)) {
+                        throw new CorruptRecordException("a state stream response must carry entries or a failure");
+                    }
+                    yield new Message.StateStreamResponse(id, entries, done == 1, failure);
                 }
                 case PAXOS_REQUEST -> {
                     Message.PaxosRequest.Phase phase = phase(in);
@@ -642,6 +694,24 @@ public final class MessageCodec {
             throw new CorruptRecordException("version " + r.version() + " names node " + node + ", not a node id");
         }
         return r;
+    }
+
+    /** A streamed Paxos state: checksummed with its key, and every ballot in it naming a node. */
+    private static io.cairn.paxos.PaxosState paxosState(byte[] key, byte[] encoded) {
+        io.cairn.paxos.PaxosState state = io.cairn.paxos.PaxosState.decode(key, encoded);
+        List<Version> ballots = new ArrayList<>(state.recent());
+        ballots.add(state.promised());
+        ballots.add(state.ballot());
+        ballots.add(state.committed());
+        if (state.accepted() != null) {
+            ballots.add(state.accepted().version());
+        }
+        for (Version v : ballots) {
+            if (v != null && (v.nodeId() < 1 || v.nodeId() > MAX_NODE_ID)) {
+                throw new CorruptRecordException("paxos state ballot " + v + " names node " + v.nodeId() + ", not a node id");
+            }
+        }
+        return state;
     }
 
     private static long clockReading(ByteBuffer in) {

@@ -81,6 +81,35 @@ public record PaxosState(Version promised, Version ballot, Record accepted, Vers
         return new PaxosState(max(promised, b), done ? null : ballot, done ? null : accepted, newest, remembered);
     }
 
+    /**
+     * This state joined with another replica's state of the same key, as an incoming replica
+     * takes it from a partition's stream: the higher promise, the accepted proposal of the higher
+     * ballot (dropped when a commit at or above it is known), the newer commit and the newest
+     * {@value #RECENT} remembered commits of both. The join only ever raises what this replica
+     * knows, so it is safe whatever rounds this replica already took part in, in any order, and
+     * taking the same state twice changes nothing. After it, this replica refuses every ballot
+     * either state refused, and a prepare that asks it reports every proposal either accepted
+     * that may still be chosen: as if it had taken part in the other replica's rounds too.
+     */
+    public PaxosState join(PaxosState other) {
+        Version newestCommit = max(committed, other.committed);
+        Version acceptedBallot = ballot;
+        Record acceptedRecord = accepted;
+        if (other.ballot != null && (ballot == null || other.ballot.isNewerThan(ballot))) {
+            acceptedBallot = other.ballot;
+            acceptedRecord = other.accepted;
+        }
+        if (acceptedBallot != null && newestCommit != null && acceptedBallot.compareTo(newestCommit) <= 0) {
+            acceptedBallot = null;
+            acceptedRecord = null;
+        }
+        java.util.TreeSet<Version> both = new java.util.TreeSet<>(java.util.Comparator.reverseOrder());
+        both.addAll(recent);
+        both.addAll(other.recent);
+        java.util.List<Version> remembered = both.stream().limit(RECENT).toList();
+        return new PaxosState(max(promised, other.promised), acceptedBallot, acceptedRecord, newestCommit, remembered);
+    }
+
     private static Version max(Version a, Version b) {
         return a == null ? b : b == null ? a : a.compareTo(b) >= 0 ? a : b;
     }

@@ -125,8 +125,9 @@ class ClusterNodeHostileInputProperties {
             }
             case 11 -> gen.chance(0.5)
                     ? new Message.StreamRequest(Message.FIRST_EPOCH, id, namespace, gen.between(0, 300), gen.chance(0.5) ? null : key,
-                            gen.between(1, Integer.MAX_VALUE))
+                            gen.between(1, Integer.MAX_VALUE), gen.pick(Message.StreamRequest.Part.values()))
                     : gen.chance(0.2) ? new Message.StreamResponse(id, null, false, new Message.Failure(ErrorCode.NOT_READY, "later"))
+                    : gen.chance(0.5) ? new Message.StateStreamResponse(id, states(gen, keys, now), gen.chance(0.5), null)
                     : new Message.StreamResponse(id, streamed(gen, keys, now), gen.chance(0.5), null);
             case 7 -> gen.chance(0.5) ? new Message.TreeRequest(Message.FIRST_EPOCH, id, namespace, gen.between(0, 0xFFFF),
                     gen.pick(Message.TreeRequest.Level.ROOT, Message.TreeRequest.Level.BRANCHES), new int[0])
@@ -191,10 +192,27 @@ class ClusterNodeHostileInputProperties {
         return out;
     }
 
+    /** Paxos states in key order, ballots anywhere the record generator puts versions (some far ahead of the clock). */
+    private static List<Message.StateEntry> states(Gen gen, List<byte[]> keys, long now) {
+        java.util.TreeMap<byte[], io.cairn.paxos.PaxosState> entries = new java.util.TreeMap<>(java.util.Arrays::compareUnsigned);
+        for (int i = gen.between(0, 3); i > 0; i--) {
+            Record accepted = record(gen, now);
+            Version promised = gen.chance(0.5) ? accepted.version() : record(gen, now).version();
+            io.cairn.paxos.PaxosState state = gen.chance(0.5) && promised.compareTo(accepted.version()) >= 0
+                    ? new io.cairn.paxos.PaxosState(promised, accepted.version(), accepted, null, List.of())
+                    : new io.cairn.paxos.PaxosState(promised, null, null, gen.chance(0.5) ? record(gen, now).version() : null, List.of(record(gen, now).version()));
+            entries.put(gen.chance(0.8) ? gen.pick(keys) : gen.bytes(1, 40), state);
+        }
+        List<Message.StateEntry> out = new ArrayList<>();
+        entries.forEach((k, st) -> out.add(new Message.StateEntry(k, st)));
+        return out;
+    }
+
     private static long requestId(Message m) {
         return switch (m) {
             case Message.StreamRequest r -> r.requestId();
             case Message.StreamResponse r -> r.requestId();
+            case Message.StateStreamResponse r -> r.requestId();
             case Message.TreeRequest t -> t.requestId();
             case Message.TreeResponse t -> t.requestId();
             case Message.KeysRequest k -> k.requestId();

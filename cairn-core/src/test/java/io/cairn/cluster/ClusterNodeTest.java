@@ -387,14 +387,32 @@ class ClusterNodeTest {
             runFor(100);
         }
         // Owner 1 holds the older copy; owner 2 the newer: both are streamed, in the owners' order, the newest kept.
+        // Then each owner's Paxos states of the partition: owner 1 accepted a proposal that no round
+        // finished (at ballot b2, over a promise of b1); owner 2 promised a higher ballot b3.
+        Version b1 = new Version(Version.pack(T - 4, 0), 1);
+        Version b2 = new Version(Version.pack(T - 3, 0), 2);
+        Version b3 = new Version(Version.pack(T - 2, 0), 3);
+        Record proposal = Record.value(b2, Record.NO_EXPIRY, null, new byte[] {3});
+        io.cairn.paxos.PaxosState onOwner1 = io.cairn.paxos.PaxosState.EMPTY.promise(b1).accept(b2, proposal);
+        io.cairn.paxos.PaxosState onOwner2 = io.cairn.paxos.PaxosState.EMPTY.promise(b3);
         for (int owner : s.membership().map().slot(partition).owners()) {
-            Message.StreamRequest request = awaitStreamRequest(partition, owner);
+            Message.StreamRequest request = awaitStreamRequest(partition, owner, Message.StreamRequest.Part.RECORDS);
             assertThat(request.after()).isNull();
             node.onMessage(owner, new Message.StreamResponse(request.requestId(),
                     List.of(new Message.StreamEntry(k, owner == 1 ? older : newer)), true, null));
             runFor(50);
+            Message.StreamRequest states = awaitStreamRequest(partition, owner, Message.StreamRequest.Part.PAXOS_STATES);
+            node.onMessage(owner, new Message.StateStreamResponse(states.requestId(),
+                    List.of(new Message.StateEntry(k, owner == 1 ? onOwner1 : onOwner2)), true, null));
+            runFor(50);
         }
         assertThat(replica.readStored(ns, k)).isEqualTo(newer);
+        // The incoming replica now refuses what either owner refused and reports owner 1's proposal to a prepare.
+        io.cairn.paxos.PaxosState joined = io.cairn.paxos.PaxosState.decode(k, engine.get(io.cairn.storage.Keyspace.paxos(ns.id(), partition, k)));
+        assertThat(joined.promised()).isEqualTo(b3);
+        assertThat(joined.ballot()).isEqualTo(b2);
+        assertThat(joined.accepted()).isEqualTo(proposal);
+        assertThat(node.moveStats().statesStreamed()).isEqualTo(2);
         assertThat(proposed).contains(new io.cairn.metadata.MetadataCommand.StreamDone(s.plan().id(), partition, 4));
 
         // A chunk with a key of another partition is refused, not stored.
@@ -407,11 +425,37 @@ class ClusterNodeTest {
                 foreign = candidate;
             }
         }
-        Message.StreamRequest next = awaitStreamRequest(other, 1);
+        Message.StreamRequest next = awaitStreamRequest(other, 1, Message.StreamRequest.Part.RECORDS);
         node.onMessage(1, new Message.StreamResponse(next.requestId(), List.of(new Message.StreamEntry(foreign, older)), true, null));
         runFor(50);
         assertThat(replica.readStored(ns, foreign)).isNull();
-        assertThat(node.moveStats().streamErrors()).isPositive();
+        long errors = node.moveStats().streamErrors();
+        assertThat(errors).isPositive();
+
+        // So is a Paxos state of another partition's key, or one whose ballot is beyond the clock bound.
+        next = awaitStreamRequest(other, 1, Message.StreamRequest.Part.RECORDS);
+        node.onMessage(1, new Message.StreamResponse(next.requestId(), List.of(), true, null));
+        runFor(50);
+        Message.StreamRequest states = awaitStreamRequest(other, 1, Message.StreamRequest.Part.PAXOS_STATES);
+        node.onMessage(1, new Message.StateStreamResponse(states.requestId(), List.of(new Message.StateEntry(foreign, onOwner2)), true, null));
+        runFor(50);
+        assertThat(engine.get(io.cairn.storage.Keyspace.paxos(ns.id(), other, foreign))).isNull();
+        assertThat(node.moveStats().streamErrors()).isGreaterThan(errors);
+        byte[] own = null;
+        for (int i = 0; own == null; i++) {
+            byte[] candidate = ("y" + i).getBytes(StandardCharsets.UTF_8);
+            if (ns.partitionOf(candidate) == other) {
+                own = candidate;
+            }
+        }
+        Version ahead = new Version(Version.pack(wall.nowMillis() + 60_000, 0), 1);
+        states = awaitStreamRequest(other, 1, Message.StreamRequest.Part.PAXOS_STATES);
+        node.onMessage(1, new Message.StateStreamResponse(states.requestId(),
+                List.of(new Message.StateEntry(own, io.cairn.paxos.PaxosState.EMPTY.promise(ahead))), true, null));
+        runFor(50);
+        assertThat(engine.get(io.cairn.storage.Keyspace.paxos(ns.id(), other, own))).isNull();
+        // Refused, not skipped: the same chunk is asked for again.
+        assertThat(awaitStreamRequest(other, 1, Message.StreamRequest.Part.PAXOS_STATES).after()).isNull();
     }
 
     @Test
@@ -454,10 +498,45 @@ class ClusterNodeTest {
         assertThat(seen).containsExactlyElementsOf(keys);
     }
 
-    private Message.StreamRequest awaitStreamRequest(int partition, int to) {
+    @Test
+    void anOwnerStreamsItsPaxosStatesOfAPartitionLeavingOutACorruptOne() {
+        Namespace ns = Namespace.defaults(0);
+        MemoryEngine engine = new MemoryEngine();
+        ClusterNode node = node(engine, List.of(ns));
+        node.start();
+        int partition = ns.partitionOf(new byte[] {'k'});
+        List<byte[]> keys = new ArrayList<>();
+        for (int i = 0; keys.size() < 3; i++) {
+            byte[] key = ("key" + i).getBytes(StandardCharsets.UTF_8);
+            if (ns.partitionOf(key) == partition) {
+                keys.add(key);
+            }
+        }
+        keys.sort(java.util.Arrays::compareUnsigned);
+        io.cairn.paxos.PaxosState state = io.cairn.paxos.PaxosState.EMPTY.promise(new Version(Version.pack(T, 1), 2));
+        io.cairn.storage.WriteBatch batch = new io.cairn.storage.WriteBatch();
+        for (byte[] key : keys) {
+            byte[] stored = state.encode(key);
+            if (key == keys.get(1)) {
+                stored[2] ^= 1; // Fails its checksum.
+            }
+            batch.put(io.cairn.storage.Keyspace.paxos(ns.id(), partition, key), stored);
+        }
+        engine.write(batch, Durability.SYNC);
+        sent.clear();
+        node.onMessage(2, new Message.StreamRequest(Message.FIRST_EPOCH, 79, ns.id(), partition, null, 1 << 20, Message.StreamRequest.Part.PAXOS_STATES));
+        Message.StateStreamResponse r = (Message.StateStreamResponse) sent.stream().map(Sent::message)
+                .filter(m -> m instanceof Message.StateStreamResponse).findFirst().orElseThrow();
+        assertThat(r.requestId()).isEqualTo(79);
+        assertThat(r.done()).isTrue();
+        assertThat(r.entries()).extracting(Message.StateEntry::key).containsExactly(keys.get(0), keys.get(2));
+        assertThat(r.entries()).extracting(Message.StateEntry::state).containsOnly(state);
+    }
+
+    private Message.StreamRequest awaitStreamRequest(int partition, int to, Message.StreamRequest.Part part) {
         for (int i = 0; i < 50; i++) {
             var found = sent.stream().filter(x -> x.to() == to && x.message() instanceof Message.StreamRequest r && r.partition() == partition
-                    && r.after() == null).map(x -> (Message.StreamRequest) x.message()).reduce((a, b) -> b);
+                    && r.after() == null && r.part() == part).map(x -> (Message.StreamRequest) x.message()).reduce((a, b) -> b);
             if (found.isPresent()) {
                 sent.removeIf(x -> x.message() == found.get());
                 return found.get();

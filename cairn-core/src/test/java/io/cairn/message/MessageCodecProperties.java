@@ -201,7 +201,22 @@ class MessageCodecProperties {
     private static Message message(Gen gen) {
         long id = gen.anyLong();
         byte[] key = gen.bytes(1, 40);
-        return switch (gen.between(0, 12)) {
+        return switch (gen.between(0, 14)) {
+            case 13 -> new Message.StreamRequest(gen.between(1L, Long.MAX_VALUE), id, (int) gen.anyLong(), gen.between(0, 0xFFFF),
+                    gen.chance(0.5) ? null : key, gen.between(1, Integer.MAX_VALUE), gen.pick(Message.StreamRequest.Part.values()));
+            case 14 -> {
+                if (gen.chance(0.2)) {
+                    yield gen.chance(0.5) ? new Message.StreamResponse(id, null, false, failure(gen)) : new Message.StateStreamResponse(id, null, false, failure(gen));
+                }
+                java.util.TreeSet<byte[]> keys = new java.util.TreeSet<>(Arrays::compareUnsigned);
+                for (int i = gen.between(0, 8); i > 0; i--) {
+                    keys.add(gen.bytes(1, 40));
+                }
+                if (gen.chance(0.5)) {
+                    yield new Message.StreamResponse(id, keys.stream().map(k -> new Message.StreamEntry(k, record(gen))).toList(), gen.chance(0.5), null);
+                }
+                yield new Message.StateStreamResponse(id, keys.stream().map(k -> new Message.StateEntry(k, state(gen))).toList(), gen.chance(0.5), null);
+            }
             case 11 -> {
                 Message.PaxosRequest.Phase phase = gen.pick(Message.PaxosRequest.Phase.values());
                 yield new Message.PaxosRequest(phase, gen.between(1L, Long.MAX_VALUE), id, (int) gen.anyLong(), key, ballot(gen),
@@ -273,6 +288,17 @@ class MessageCodecProperties {
             out[i] = gen.anyLong();
         }
         return out;
+    }
+
+    private static io.cairn.paxos.PaxosState state(Gen gen) {
+        Version promised = ballot(gen);
+        Version accepted = gen.chance(0.5) ? new Version(gen.between(0L, promised.timestamp()), promised.nodeId()) : null;
+        List<Version> recent = new ArrayList<>();
+        for (int i = gen.between(0, io.cairn.paxos.PaxosState.RECENT); i > 0; i--) {
+            recent.add(ballot(gen));
+        }
+        return new io.cairn.paxos.PaxosState(gen.chance(0.1) && accepted == null ? null : promised, accepted, accepted == null ? null : record(gen),
+                gen.chance(0.5) ? ballot(gen) : null, recent);
     }
 
     private static Version ballot(Gen gen) {

@@ -67,6 +67,9 @@ final class Invariants {
         // The newest membership epoch the node applied, across restarts: it never goes back.
         long epoch;
         Version[] stored;
+        // Per key: the latest epoch in which the node did not hold the key's partition, while it
+        // may still be dropping it (0 once it applied an epoch that gives the partition back).
+        long[] released;
         // Whether the stored version is a tombstone or expires: a purge may take it away.
         boolean[] purgeable;
     }
@@ -84,15 +87,36 @@ final class Invariants {
     // Whether a node holds a key's partition now (its writes go there); a partition that moved
     // away may lose its copies (the outgoing replica drops them).
     private java.util.function.BiPredicate<Integer, byte[]> holds = (node, key) -> true;
+    // The newest membership epoch of a membership-change run (0 in other runs).
+    private long epoch;
 
     void holdsBy(java.util.function.BiPredicate<Integer, byte[]> holds) {
         this.holds = holds;
+    }
+
+    /**
+     * A new membership epoch: a node that does not hold a key's partition in it may drop its copy
+     * from then on (once every member applied the epoch), and goes on until it has applied an
+     * epoch that gives the partition back, whatever the scans in between saw (a cancelled move,
+     * then a new plan: the simulator counted such a copy as lost); the copy it streams in again
+     * counts anew.
+     */
+    void onEpoch(long epoch) {
+        this.epoch = epoch;
+        nodes.forEach((id, s) -> {
+            for (int k = 0; k < keys.size(); k++) {
+                if (!holds.test(id, keyBytes.get(k))) {
+                    s.released[k] = epoch;
+                }
+            }
+        });
     }
 
     void register(SimNode n) {
         NodeState s = new NodeState();
         s.stored = new Version[keys.size()];
         s.purgeable = new boolean[keys.size()];
+        s.released = new long[keys.size()];
         nodes.put(n.id, s);
         simNodes.add(n);
         durability.put(n.id, n.durability);
@@ -266,8 +290,17 @@ final class Invariants {
                 checkStamp(r, "the copy of " + keys.get(k) + " on " + n);
                 observe(r, "the copy of " + keys.get(k) + " on " + n);
             }
+            // (The map is asked only when needed: building it is the expensive part of a scan.)
+            if (s.released[k] > 0 && n.cluster != null && n.cluster.epoch() >= epoch && holds.test(n.id, keyBytes.get(k))) {
+                s.released[k] = 0;
+            }
             Version before = s.stored[k];
             Version after = r == null ? null : r.version();
+            if (before != null && s.released[k] > 0 && (after == null || before.isNewerThan(after))) {
+                s.stored[k] = after;
+                s.purgeable[k] = r != null && (r.tombstone() || r.hasExpiry());
+                continue;
+            }
             if (before != null && after == null && (s.purgeable[k] || !holds.test(n.id, keyBytes.get(k)))) {
                 s.stored[k] = null;
                 s.purgeable[k] = false;

@@ -246,8 +246,10 @@ final class SimNetwork {
             case Message.KeysRequest k -> "KeysRequest#" + k.requestId() + " ns" + k.namespaceId() + "/p" + k.partition() + " " + k.segments().length + " segments";
             case Message.KeysResponse k -> "KeysResponse#" + k.requestId() + (k.error() != null ? " error " + k.error()
                     : " " + k.keys().keys().size() + " keys" + (k.keys().truncated() ? " (truncated)" : ""));
-            case Message.StreamRequest r -> "StreamRequest#" + r.requestId() + " ns" + r.namespaceId() + "/p" + r.partition()
+            case Message.StreamRequest r -> "StreamRequest#" + r.requestId() + " " + r.part() + " ns" + r.namespaceId() + "/p" + r.partition()
                     + (r.after() == null ? " from the start" : " after " + str(r.after()));
+            case Message.StateStreamResponse r -> "StateStreamResponse#" + r.requestId() + (r.error() != null ? " error " + r.error()
+                    : " " + r.entries().size() + " paxos states" + (r.done() ? " (done)" : ""));
             case Message.StreamResponse r -> "StreamResponse#" + r.requestId() + (r.error() != null ? " error " + r.error()
                     : " " + r.entries().size() + " records" + (r.done() ? " (done)" : ""));
             case Message.PaxosRequest r -> "Paxos" + r.phase() + "#" + r.requestId() + " " + str(r.key()) + " ballot " + r.ballot()

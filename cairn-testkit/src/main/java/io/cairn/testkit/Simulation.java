@@ -449,7 +449,9 @@ public final class Simulation {
             }
             if (config.canary() == SimulationConfig.Canary.STREAM_NOTHING && m instanceof Message.StreamRequest r) {
                 // The canary's owners stream nothing: the answer comes back at once, empty and done.
-                loop.schedule(1, n.id - 1, incarnation, () -> n.cluster.onMessage(to, new Message.StreamResponse(r.requestId(), List.of(), true, null)));
+                Message empty = r.part() == Message.StreamRequest.Part.RECORDS ? new Message.StreamResponse(r.requestId(), List.of(), true, null)
+                        : new Message.StateStreamResponse(r.requestId(), List.of(), true, null);
+                loop.schedule(1, n.id - 1, incarnation, () -> n.cluster.onMessage(to, empty));
                 return;
             }
             network.send(n, incarnation, to, m);
@@ -1151,8 +1153,18 @@ public final class Simulation {
 
     /** The partition map the cluster routes by now: the metadata log's, or the static one. */
     private PartitionMap map() {
-        return meta != null ? meta.membership().map() : placement;
+        if (meta == null) {
+            return placement;
+        }
+        if (mapOf != meta) { // Building a membership's map is costly, and the invariants ask for it per key.
+            mapOfMeta = meta.membership().map();
+            mapOf = meta;
+        }
+        return mapOfMeta;
     }
+
+    private ClusterState mapOf;
+    private PartitionMap mapOfMeta;
 
     /** A random node that is part of the cluster (up or not). */
     private SimNode activeNode() {
@@ -1176,6 +1188,7 @@ public final class Simulation {
         }
         ClusterState before = meta;
         meta = r.state();
+        invariants.onEpoch(meta.epoch());
         long e = meta.epoch();
         Membership membership = meta.membership();
         trace.line(loop.now(), () -> from + " " + command + ": epoch " + e + (meta.plan() == null ? ", no change running" : ", " + meta.plan()));
@@ -1623,6 +1636,7 @@ public final class Simulation {
         if (meta != null) {
             counters.put("moves.streamsCompleted", moves.streamsCompleted());
             counters.put("moves.recordsStreamed", moves.recordsStreamed());
+            counters.put("moves.statesStreamed", moves.statesStreamed());
             counters.put("moves.streamErrors", moves.streamErrors());
             counters.put("moves.partitionsDropped", moves.partitionsDropped());
         }

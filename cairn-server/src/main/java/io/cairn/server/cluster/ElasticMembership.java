@@ -438,6 +438,7 @@ public final class ElasticMembership implements AutoCloseable, MembershipAdmin {
             here.put("streamsRunning", m.streamsRunning());
             here.put("bytesStreamed", m.bytesStreamed());
             here.put("recordsStreamed", m.recordsStreamed());
+            here.put("paxosStatesStreamed", m.statesStreamed());
             here.put("streamErrors", m.streamErrors());
             here.put("streamsCompleted", m.streamsCompleted());
             here.put("chunksServed", m.chunksServed());

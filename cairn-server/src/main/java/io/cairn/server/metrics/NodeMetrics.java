@@ -340,6 +340,8 @@ public final class NodeMetrics implements AutoCloseable {
                 .description("Record bytes this node received by partition streams and stored").register(registry);
         FunctionCounter.builder("cairn.moves.streamed.records", s, x -> x.snapshot().moves().recordsStreamed())
                 .description("Records this node received by partition streams and stored").register(registry);
+        FunctionCounter.builder("cairn.moves.streamed.paxos.states", s, x -> x.snapshot().moves().statesStreamed())
+                .description("Paxos states of moving keys this node received by partition streams and joined into its own").register(registry);
         FunctionCounter.builder("cairn.moves.stream.errors", s, x -> x.snapshot().moves().streamErrors())
                 .description("Stream chunks that failed (error answer, timeout, invalid chunk, failed store); each is retried").register(registry);
         FunctionCounter.builder("cairn.moves.streams.completed", s, x -> x.snapshot().moves().streamsCompleted())

@@ -165,6 +165,16 @@ class InternodeFrameFuzzTest {
                     }
                 }
             }
+            case Message.StateStreamResponse r -> {
+                if (r.entries() != null) {
+                    for (Message.StateEntry e : r.entries()) {
+                        checkKey(e.key());
+                        if (e.state().accepted() != null) {
+                            checkRecord(e.state().accepted());
+                        }
+                    }
+                }
+            }
             case Message.TreeRequest t -> {
                 assertThat(t.partition()).isBetween(0, 0xFFFF);
                 assertThat(t.branches()).hasSizeLessThanOrEqualTo(SegmentTree.BRANCHES).doesNotHaveDuplicates();
