@@ -39,7 +39,8 @@ import java.util.function.Consumer;
  * ({@link #clockUnsafe()}), the coordinator refuses writes and the server takes the node out of
  * {@code /ready}. Every peer-supplied version is checked against the max offset where it enters:
  * replica writes and hint hand-offs in the local replica, hinted writes here, read replies in the
- * coordinator ({@link HybridClock#checkPeer}).
+ * coordinator ({@link HybridClock#checkPeer}). Every message also carries its sender's hybrid
+ * clock, which the node's clock moves past under the same bound ({@link #onMessage(int, long, Message)}).
  *
  * <p><b>Hostile input.</b> A message from a peer is validated before it is acted on (the codec
  * checks its form, this class and the coordinator its meaning: a namespace this node serves, a
@@ -501,12 +502,29 @@ public final class ClusterNode {
         return newestEpochSeen;
     }
 
-    /**
-     * Every message from a peer arrives here. A request from another membership epoch is refused
-     * (naming both epochs) before it is acted on; a response is routed by its protocol to the one
-     * table awaiting it.
-     */
+    /** {@link #onMessage(int, long, Message)} with no clock heard (as 0): for tests that hand the core messages directly. */
     public void onMessage(int from, Message m) {
+        onMessage(from, 0, m);
+    }
+
+    /**
+     * Every message from a peer arrives here. First the node's clock moves past the sender's
+     * ({@link HybridClock#observePeer}), so that the next version it issues is newer than any the
+     * sender had issued or seen when it sent: a client's later write through this node then wins
+     * over its earlier one through the sender. A sender clock beyond the max offset is refused
+     * and counted there, and the message is still handled: the versions and ballots it carries
+     * are checked where they are used. This node's own clock (a message to itself) is not a
+     * peer's and is not observed. Then a request from another membership epoch is refused (naming
+     * both epochs) before it is acted on; a response is routed by its protocol to the one table
+     * awaiting it.
+     *
+     * @param senderClock the sender's hybrid clock when it sent the message (see
+     *                    {@code MessageCodec.Clocked}); 0 when none was heard
+     */
+    public void onMessage(int from, long senderClock, Message m) {
+        if (senderClock > 0 && from != id) {
+            clock.observePeer(senderClock);
+        }
         detector.heard(from);
         switch (m) {
             case Message.WriteRequest w -> {

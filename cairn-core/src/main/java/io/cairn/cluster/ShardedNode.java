@@ -80,8 +80,9 @@ public final class ShardedNode {
         shards.forEach(ClusterNode::stop);
     }
 
-    public void onMessage(int from, Message m) {
-        shards.get(router.ofMessage(m)).onMessage(from, m);
+    /** A message from a peer, to the shard that owns it; see {@link ClusterNode#onMessage(int, long, Message)}. */
+    public void onMessage(int from, long senderClock, Message m) {
+        shards.get(router.ofMessage(m)).onMessage(from, senderClock, m);
     }
 
     public void execute(WriteRequest request, Quorum r, Quorum w, Consumer<WriteOutcome> done) {

@@ -27,7 +27,8 @@ import java.util.function.Consumer;
  * replicas can never reconcile. The deterministic simulator found both.
  *
  * <p><b>How.</b> Every version used is below a ceiling stored SYNC in the node's engine. The ceiling
- * is raised to the latest issued time plus {@link #LEASE_MILLIS} as a job on the storage lane
+ * is raised to the latest issued time plus {@link #LEASE_MILLIS} (never further than the max
+ * clock offset plus a lease past the wall clock, see {@link #raisedMillis}) as a job on the storage lane
  * ({@link LocalStore#run}), never on the core's thread: ahead of time once issued versions pass
  * half the lease, so in steady state no write waits for it; and when a version reaches the ceiling
  * anyway (a slow disk, a clock jump), that write and every later one wait in order until the
@@ -113,13 +114,13 @@ public final class VersionCeiling {
         raise();
     }
 
-    /** Stores a ceiling one lease past the latest issued time, unless a raise is in flight. */
+    /** Stores a new ceiling ({@link #raisedMillis}), unless a raise is in flight. */
     private void raise() {
         if (raising) {
             return;
         }
         raising = true;
-        long raised = Version.pack(Math.min((clock.lastTimestamp() >>> Version.LOGICAL_BITS) + LEASE_MILLIS, Version.MAX_PHYSICAL_MILLIS), 0);
+        long raised = Version.pack(Math.min(raisedMillis(clock), Version.MAX_PHYSICAL_MILLIS), 0);
         storage.run(engine -> {
             engine.write(new WriteBatch().put(key, ByteBuffer.allocate(8).putLong(raised).array()), Durability.SYNC);
             return raised;
@@ -141,6 +142,22 @@ public final class VersionCeiling {
                 raise(); // The raise took longer than a lease: the next one covers the rest.
             }
         });
+    }
+
+    /**
+     * Where a raise puts the ceiling, in physical millis: one lease past the latest issued time,
+     * but no further than the max offset plus a lease past the wall clock — yet always past the
+     * latest issued time, which it must cover. The cap matters only while the clock runs more
+     * than the max offset ahead of the wall clock (restarted within a lease, or the wall clock
+     * went back): the node then refuses writes, but a serial read still takes a ballot, and
+     * without the cap each such raise would carry the clock of the next restart yet another
+     * lease ahead (the simulator found a node two leases ahead of every wall clock after two
+     * quick restarts).
+     */
+    static long raisedMillis(HybridClock clock) {
+        long lastMillis = clock.lastTimestamp() >>> Version.LOGICAL_BITS;
+        long beyondBound = Math.max(0, clock.leadMillis() - clock.maxOffsetMillis());
+        return Math.max(lastMillis + 1, lastMillis - beyondBound + LEASE_MILLIS);
     }
 
     /** The durable ceiling. */

@@ -15,6 +15,7 @@ import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
+import java.util.Objects;
 import java.util.zip.CRC32C;
 
 /**
@@ -22,7 +23,8 @@ import java.util.zip.CRC32C;
  * form, so a record damaged in transit is detected by the receiver like one damaged on disk.
  *
  * <pre>
- *   u8 type | fields (big-endian; byte strings and texts as i32 length + bytes, -1 for null)
+ *   payload:         i64 sender's hybrid clock (at least 0) | message
+ *   message:         u8 type | fields (big-endian; byte strings and texts as i32 length + bytes, -1 for null)
  *   1 WriteRequest:  u8 protocol | i64 epoch | i64 request id | i32 namespace id | key | record
  *   2 WriteResponse: u8 protocol | i64 request id | u8 stored (0 or 1) | failure
  *   3 ReadRequest:   u8 protocol | i64 epoch | i64 request id | i32 namespace id | key
@@ -56,7 +58,17 @@ import java.util.zip.CRC32C;
  * node does not know decodes as {@code internal_error}, its text kept in the message). Since wire
  * version 5, requests carry their {@link Protocol} (a write's: replication, repair or hand-off; a
  * read's: read or inspection) and the sender's membership epoch (at least 1), and responses echo
- * the protocol.
+ * the protocol. Since wire version 6, every payload between nodes opens with the sender's clock
+ * ({@link #encode(long, Message)}, {@link #decodeClocked}).
+ *
+ * <p><b>The sender's clock.</b> Every payload carries the sender's hybrid clock as it stood when
+ * the message was encoded (its last timestamp issued or observed), whatever the message. The
+ * receiving core moves its own clock past it unless it is beyond the max clock offset (then it is
+ * refused and counted, and the message is still handled: the versions and ballots it carries are
+ * checked where they are used), so a node's clock stays ahead of every clock it has heard from: a
+ * coordinator that has heard from the one a client wrote through before stamps the client's next
+ * write newer. {@link #encode(Message)} and {@link #decode} are the message alone, the layout
+ * inside the payload.
  *
  * <p>The type byte versions each message: a new message takes a new type, and a node that does
  * not know a type rejects it as malformed rather than guessing.
@@ -65,8 +77,8 @@ import java.util.zip.CRC32C;
  * (lengths within what remains, no trailing bytes) {@link #decode} refuses, as malformed: a key
  * that is empty or longer than {@value #MAX_KEY_BYTES} bytes; a record failing its checksum or
  * carrying a version of node id outside 1..65535 (records are checked for the rest by
- * {@link RecordCodec}); a hint target of 0; a stored flag other than 0 or 1; a negative clock
- * reading; a protocol this version does not know or that does not fit the message; an epoch below 1. What only the receiving node can judge — a namespace it does not serve, a timestamp too
+ * {@link RecordCodec}); a negative sender clock ({@link #decodeClocked}); a hint target of 0; a
+ * stored flag other than 0 or 1; a negative clock reading; a protocol this version does not know or that does not fit the message; an epoch below 1. What only the receiving node can judge — a namespace it does not serve, a timestamp too
  * far ahead of its clock, a key over its configured limit — is answered with a refusal there.
  * {@link #encode} checks the same bounds as invariants: this node never sends what a peer must refuse.
  */
@@ -96,16 +108,49 @@ public final class MessageCodec {
     public static final int MAX_KEY_BYTES = 0xFFFF;
     private static final int MAX_FIELD_BYTES = 64 << 20;
     private static final int MAX_CODE_LENGTH = 64;
+    /** The sender's clock that opens every internode payload. */
+    static final int CLOCK_BYTES = 8;
 
     private MessageCodec() {}
 
+    /**
+     * A message as it travels between nodes, with the sender's hybrid clock: its last timestamp
+     * issued or observed when it sent the message (see the class comment).
+     */
+    public record Clocked(long senderClock, Message message) {
+        public Clocked {
+            Objects.requireNonNull(message, "message");
+        }
+    }
+
+    /**
+     * The message alone, without the sender's clock: its layout inside every payload. What travels
+     * between nodes is {@link #encode(long, Message)}.
+     */
     public static byte[] encode(Message m) {
+        return encode(m, 0);
+    }
+
+    /**
+     * The payload of an internode frame: the sender's hybrid clock, then the message.
+     *
+     * @param senderClock the sending node's last timestamp issued or observed; not negative
+     */
+    public static byte[] encode(long senderClock, Message m) {
+        Invariant.check(senderClock >= 0, "sender clock %d is negative", senderClock);
+        byte[] out = encode(m, CLOCK_BYTES);
+        ByteBuffer.wrap(out).putLong(0, senderClock);
+        return out;
+    }
+
+    /** Encodes {@code m} into a new array, its first {@code headroom} bytes left for a prefix. */
+    private static byte[] encode(Message m, int headroom) {
         return switch (m) {
             case Message.WriteRequest w -> {
                 checkKey(w.key());
                 byte[] record = RecordCodec.encode(w.key(), w.record());
                 checkEpoch(w.epoch());
-                yield alloc(1 + 1 + 8 + 8 + 4 + 4 + w.key().length + 4 + record.length).put(WRITE_REQUEST)
+                yield alloc(headroom, 1 + 1 + 8 + 8 + 4 + 4 + w.key().length + 4 + record.length).put(WRITE_REQUEST)
                         .put((byte) w.protocol().wire()).putLong(w.epoch()).putLong(w.requestId()).putInt(w.namespaceId()).putInt(w.key().length).put(w.key())
                         .putInt(record.length).put(record).array();
             }
@@ -114,19 +159,19 @@ public final class MessageCodec {
                 checkKey(h.key());
                 byte[] record = RecordCodec.encode(h.key(), h.record());
                 checkEpoch(h.epoch());
-                yield alloc(1 + 8 + 8 + 2 + 4 + 4 + h.key().length + 4 + record.length).put(HINTED_WRITE)
+                yield alloc(headroom, 1 + 8 + 8 + 2 + 4 + 4 + h.key().length + 4 + record.length).put(HINTED_WRITE)
                         .putLong(h.epoch()).putLong(h.requestId()).putShort((short) h.target()).putInt(h.namespaceId())
                         .putInt(h.key().length).put(h.key()).putInt(record.length).put(record).array();
             }
             case Message.WriteResponse w -> {
                 byte[] failure = failure(w.error());
-                yield alloc(1 + 1 + 8 + 1 + failure.length).put(WRITE_RESPONSE).put((byte) w.protocol().wire()).putLong(w.requestId())
+                yield alloc(headroom, 1 + 1 + 8 + 1 + failure.length).put(WRITE_RESPONSE).put((byte) w.protocol().wire()).putLong(w.requestId())
                         .put((byte) (w.stored() ? 1 : 0)).put(failure).array();
             }
             case Message.ReadRequest r -> {
                 checkKey(r.key());
                 checkEpoch(r.epoch());
-                yield alloc(1 + 1 + 8 + 8 + 4 + 4 + r.key().length).put(READ_REQUEST)
+                yield alloc(headroom, 1 + 1 + 8 + 8 + 4 + 4 + r.key().length).put(READ_REQUEST)
                         .put((byte) r.protocol().wire()).putLong(r.epoch()).putLong(r.requestId()).putInt(r.namespaceId()).putInt(r.key().length).put(r.key()).array();
             }
             case Message.ReadResponse r -> {
@@ -134,13 +179,13 @@ public final class MessageCodec {
                 // requester re-verifies the record under the key it asked for when it stores it.
                 byte[] record = r.record() == null ? null : RecordCodec.encode(new byte[0], r.record());
                 byte[] failure = failure(r.error());
-                yield alloc(1 + 1 + 8 + 4 + len(record) + failure.length).put(READ_RESPONSE).put((byte) r.protocol().wire()).putLong(r.requestId())
+                yield alloc(headroom, 1 + 1 + 8 + 4 + len(record) + failure.length).put(READ_RESPONSE).put((byte) r.protocol().wire()).putLong(r.requestId())
                         .putInt(record == null ? -1 : record.length).put(orEmpty(record)).put(failure).array();
             }
             case Message.TreeRequest t -> {
                 checkEpoch(t.epoch());
                 checkIndexes(t.branches(), SegmentTree.BRANCHES);
-                ByteBuffer out = alloc(1 + 8 + 8 + 4 + 2 + 1 + 1 + t.branches().length).put(TREE_REQUEST).putLong(t.epoch()).putLong(t.requestId())
+                ByteBuffer out = alloc(headroom, 1 + 8 + 8 + 4 + 2 + 1 + 1 + t.branches().length).put(TREE_REQUEST).putLong(t.epoch()).putLong(t.requestId())
                         .putInt(t.namespaceId()).putShort((short) checkPartition(t.partition())).put((byte) t.level().ordinal())
                         .put((byte) t.branches().length);
                 for (int b : t.branches()) {
@@ -152,7 +197,7 @@ public final class MessageCodec {
                 byte[] failure = failure(t.error());
                 int n = t.hashes() == null ? -1 : t.hashes().length;
                 Invariant.check(n == -1 || validHashCount(n), "a tree response of %d hashes", n);
-                ByteBuffer out = alloc(1 + 8 + 4 + 8 * Math.max(0, n) + failure.length).put(TREE_RESPONSE).putLong(t.requestId()).putInt(n);
+                ByteBuffer out = alloc(headroom, 1 + 8 + 4 + 8 * Math.max(0, n) + failure.length).put(TREE_RESPONSE).putLong(t.requestId()).putInt(n);
                 for (int i = 0; i < n; i++) {
                     out.putLong(t.hashes()[i]);
                 }
@@ -161,7 +206,7 @@ public final class MessageCodec {
             case Message.KeysRequest k -> {
                 checkEpoch(k.epoch());
                 checkIndexes(k.segments(), SegmentTree.SEGMENTS);
-                ByteBuffer out = alloc(1 + 8 + 8 + 4 + 2 + 2 + 2 * k.segments().length).put(KEYS_REQUEST).putLong(k.epoch()).putLong(k.requestId())
+                ByteBuffer out = alloc(headroom, 1 + 8 + 8 + 4 + 2 + 2 + 2 * k.segments().length).put(KEYS_REQUEST).putLong(k.epoch()).putLong(k.requestId())
                         .putInt(k.namespaceId()).putShort((short) checkPartition(k.partition())).putShort((short) k.segments().length);
                 for (int seg : k.segments()) {
                     out.putShort((short) seg);
@@ -177,7 +222,7 @@ public final class MessageCodec {
                         size += 4 + e.key().length + 1 + 8 + 2 + 8 + 8 + 4;
                     }
                 }
-                ByteBuffer out = alloc(size).put(KEYS_RESPONSE).putLong(k.requestId()).putInt(k.keys() == null ? -1 : k.keys().keys().size());
+                ByteBuffer out = alloc(headroom, size).put(KEYS_RESPONSE).putLong(k.requestId()).putInt(k.keys() == null ? -1 : k.keys().keys().size());
                 if (k.keys() != null) {
                     for (KeyVersion e : k.keys().keys()) {
                         out.putInt(e.key().length).put(e.key()).put((byte) ((e.tombstone() ? FLAG_TOMBSTONE : 0) | (e.corrupt() ? FLAG_CORRUPT : 0)))
@@ -193,7 +238,7 @@ public final class MessageCodec {
                     checkKey(r.after());
                 }
                 byte type = r.part() == Message.StreamRequest.Part.RECORDS ? STREAM_REQUEST : STATE_STREAM_REQUEST;
-                yield alloc(1 + 8 + 8 + 4 + 2 + 4 + len(r.after()) + 4).put(type).putLong(r.epoch()).putLong(r.requestId())
+                yield alloc(headroom, 1 + 8 + 8 + 4 + 2 + 4 + len(r.after()) + 4).put(type).putLong(r.epoch()).putLong(r.requestId())
                         .putInt(r.namespaceId()).putShort((short) checkPartition(r.partition()))
                         .putInt(r.after() == null ? -1 : r.after().length).put(orEmpty(r.after())).putInt(r.maxBytes()).array();
             }
@@ -209,7 +254,7 @@ public final class MessageCodec {
                         size += 4 + e.key().length + 4 + record.length;
                     }
                 }
-                ByteBuffer out = alloc(size).put(STREAM_RESPONSE).putLong(r.requestId()).putInt(r.entries() == null ? -1 : r.entries().size());
+                ByteBuffer out = alloc(headroom, size).put(STREAM_RESPONSE).putLong(r.requestId()).putInt(r.entries() == null ? -1 : r.entries().size());
                 int from = out.position();
                 for (int i = 0; i < records.size(); i++) {
                     byte[] key = r.entries().get(i).key();
@@ -231,7 +276,7 @@ public final class MessageCodec {
                         size += 4 + e.key().length + 4 + state.length;
                     }
                 }
-                ByteBuffer out = alloc(size).put(STATE_STREAM_RESPONSE).putLong(r.requestId()).putInt(r.entries() == null ? -1 : r.entries().size());
+                ByteBuffer out = alloc(headroom, size).put(STATE_STREAM_RESPONSE).putLong(r.requestId()).putInt(r.entries() == null ? -1 : r.entries().size());
                 for (int i = 0; i < states.size(); i++) {
                     byte[] key = r.entries().get(i).key();
                     out.putInt(key.length).put(key).putInt(states.get(i).length).put(states.get(i));
@@ -242,7 +287,7 @@ public final class MessageCodec {
                 checkEpoch(r.epoch());
                 checkKey(r.key());
                 byte[] record = r.record() == null ? null : RecordCodec.encode(r.key(), r.record());
-                ByteBuffer out = alloc(1 + 1 + 8 + 8 + 4 + 4 + r.key().length + 10 + 4 + len(record)).put(PAXOS_REQUEST)
+                ByteBuffer out = alloc(headroom, 1 + 1 + 8 + 8 + 4 + 4 + r.key().length + 10 + 4 + len(record)).put(PAXOS_REQUEST)
                         .put((byte) r.phase().ordinal()).putLong(r.epoch()).putLong(r.requestId()).putInt(r.namespaceId())
                         .putInt(r.key().length).put(r.key());
                 putBallot(out, r.ballot());
@@ -253,7 +298,7 @@ public final class MessageCodec {
                 byte[] current = r.current() == null ? null : RecordCodec.encode(new byte[0], r.current());
                 byte[] failure = failure(r.error());
                 int ballots = ballotBytes(r.promised()) + ballotBytes(r.ballot()) + ballotBytes(r.committed()) + 1 + 10 * r.recent().size();
-                ByteBuffer out = alloc(1 + 1 + 8 + 1 + ballots + 4 + len(accepted) + 4 + len(current) + failure.length).put(PAXOS_RESPONSE)
+                ByteBuffer out = alloc(headroom, 1 + 1 + 8 + 1 + ballots + 4 + len(accepted) + 4 + len(current) + failure.length).put(PAXOS_RESPONSE)
                         .put((byte) r.phase().ordinal()).putLong(r.requestId()).put((byte) (r.ok() ? 1 : 0));
                 putOptionalBallot(out, r.promised());
                 putOptionalBallot(out, r.ballot());
@@ -268,12 +313,12 @@ public final class MessageCodec {
             case Message.Ping p -> {
                 Invariant.check(p.sentAtMillis() >= 0, "ping clock reading %d is negative", p.sentAtMillis());
                 checkEpoch(p.epoch());
-                yield alloc(1 + 8 + 8 + 8).put(PING).putLong(p.epoch()).putLong(p.sequence()).putLong(p.sentAtMillis()).array();
+                yield alloc(headroom, 1 + 8 + 8 + 8).put(PING).putLong(p.epoch()).putLong(p.sequence()).putLong(p.sentAtMillis()).array();
             }
             case Message.Pong p -> {
                 Invariant.check(p.pingSentAtMillis() >= 0 && p.sentAtMillis() >= 0, "pong clock readings %d, %d must not be negative",
                         p.pingSentAtMillis(), p.sentAtMillis());
-                yield alloc(1 + 8 + 8 + 8).put(PONG).putLong(p.sequence()).putLong(p.pingSentAtMillis()).putLong(p.sentAtMillis()).array();
+                yield alloc(headroom, 1 + 8 + 8 + 8).put(PONG).putLong(p.sequence()).putLong(p.pingSentAtMillis()).putLong(p.sentAtMillis()).array();
             }
         };
     }
@@ -284,8 +329,30 @@ public final class MessageCodec {
      * nothing else is thrown.
      */
     public static Message decode(byte[] bytes) {
+        return decode(bytes, 0);
+    }
+
+    /**
+     * Decodes and validates an internode payload: the sender's clock, refused as malformed when
+     * negative, and the message as {@link #decode(byte[])} does. Whether the clock is within the
+     * max offset only the receiving node can judge ({@code HybridClock.observePeer}).
+     */
+    public static Clocked decodeClocked(byte[] bytes) {
+        if (bytes.length < CLOCK_BYTES) {
+            throw new CorruptRecordException("malformed message: " + bytes.length + " bytes, truncated before the end of the sender's clock");
+        }
+        long senderClock = ByteBuffer.wrap(bytes).getLong(0);
+        if (senderClock < 0) {
+            throw new CorruptRecordException("sender clock " + senderClock + " is negative");
+        }
+        return new Clocked(senderClock, decode(bytes, CLOCK_BYTES));
+    }
+
+    /** Decodes the message that starts at {@code offset} and runs to the end of {@code bytes}. */
+    private static Message decode(byte[] bytes, int offset) {
         try {
-            ByteBuffer in = ByteBuffer.wrap(bytes);
+            // Positions in this buffer are indexes into bytes (the stream chunk's checksum relies on it).
+            ByteBuffer in = ByteBuffer.wrap(bytes, offset, bytes.length - offset);
             byte type = in.get();
             Message m = switch (type) {
                 case WRITE_REQUEST -> {
@@ -663,8 +730,9 @@ public final class MessageCodec {
         Invariant.check(key.length >= 1 && key.length <= MAX_KEY_BYTES, "a key of %d bytes cannot be sent", key.length);
     }
 
-    private static ByteBuffer alloc(int size) {
-        return ByteBuffer.allocate(size);
+    /** A buffer of {@code headroom + size} bytes, positioned at {@code headroom}. */
+    private static ByteBuffer alloc(int headroom, int size) {
+        return ByteBuffer.allocate(headroom + size).position(headroom);
     }
 
     private static byte[] text(String s) {

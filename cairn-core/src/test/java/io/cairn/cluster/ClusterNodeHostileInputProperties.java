@@ -33,8 +33,8 @@ import org.junit.jupiter.api.Test;
 
 /**
  * A node fed arbitrary well-formed messages from its peers — any field value the codec lets
- * through, request ids aimed at its own pending requests, timestamps up to {@code Long.MAX_VALUE}
- * — between client requests and timer runs: nothing it receives may throw out of
+ * through, request ids aimed at its own pending requests, timestamps and sender clocks up to
+ * {@code Long.MAX_VALUE} — between client requests and timer runs: nothing it receives may throw out of
  * {@link ClusterNode#onMessage}, its clock never moves beyond the max offset, and no record from
  * beyond the bound is stored or answered to a client.
  */
@@ -77,8 +77,9 @@ class ClusterNodeHostileInputProperties {
                     case 3 -> wall.advance(gen.between(-50L, 50L));
                     default -> {
                         Message m = hostile(gen, sent, keys, wall.nowMillis());
-                        // What the wire would deliver: the codec's form of the message, or nothing.
-                        node.onMessage(gen.between(2, 3), MessageCodec.decode(MessageCodec.encode(m)));
+                        // What the wire would deliver: the codec's form of the message and its sender's clock.
+                        MessageCodec.Clocked heard = MessageCodec.decodeClocked(MessageCodec.encode(senderClock(gen, wall.nowMillis()), m));
+                        node.onMessage(gen.between(2, 3), heard.senderClock(), heard.message());
                     }
                 }
                 highestPhysical = Math.max(highestPhysical, wall.nowMillis());
@@ -226,6 +227,18 @@ class ClusterNodeHostileInputProperties {
             case Message.PaxosResponse r -> r.requestId();
             case Message.Ping p -> p.sequence();
             case Message.Pong p -> p.sequence();
+        };
+    }
+
+    /** A sender's clock: none, near this node's, at the bound, far ahead, or the largest there is. */
+    private static long senderClock(Gen gen, long now) {
+        return switch (gen.between(0, 5)) {
+            case 0 -> 0;
+            case 1 -> Version.pack(Math.max(0, now + gen.between(-2_000L, 2_000L)), gen.between(0, 0xFFFF));
+            case 2 -> Version.pack(now + MAX_OFFSET + gen.between(-2L, 2L), gen.between(0, 0xFFFF));
+            case 3 -> Version.pack(gen.between(0L, Version.MAX_PHYSICAL_MILLIS), 0);
+            case 4 -> Long.MAX_VALUE;
+            default -> Version.pack(now, 0);
         };
     }
 

@@ -202,6 +202,57 @@ class ClusterNodeTest {
     }
 
     @Test
+    void aNodeThatHeardAPeersClockAheadOfItsOwnStampsItsNextWriteAboveIt() {
+        Namespace ns = Namespace.defaults(0);
+        ClusterNode node = node(new MemoryEngine(), List.of(ns));
+        node.start();
+        // Node 2 wrote at a clock 400 ms ahead of this node's (within the 500 ms bound); any message carries it.
+        long heard = Version.pack(T + 400, 3);
+
+        node.onMessage(2, heard, new Message.Ping(Message.FIRST_EPOCH, 1, T + 400));
+        List<Answer> results = new ArrayList<>();
+        node.put(ns, new byte[] {'k'}, new byte[] {1}, null, Op.NO_TTL, Quorum.ONE, results::add);
+
+        assertThat(results).singleElement().satisfies(r -> assertThat(((OpResult.Written) r.result()).version().timestamp())
+                .as("answered with a version above the clock heard").isGreaterThan(heard));
+        assertThat(replica.readStored(ns, new byte[] {'k'}).version().timestamp()).as("stored above the clock heard").isGreaterThan(heard);
+        assertThat(clock.refusals()).isZero();
+        assertThat(sent).as("the ping was answered").contains(new Sent(2, new Message.Pong(1, T + 400, T)));
+    }
+
+    @Test
+    void aPeersClockBeyondTheMaxOffsetIsRefusedCountedAndNotAdoptedButItsMessageIsHandled() {
+        Namespace ns = Namespace.defaults(0);
+        ClusterNode node = node(new MemoryEngine(), List.of(ns));
+        node.start();
+        long hourAhead = Version.pack(T + 3_600_000, 0);
+
+        node.onMessage(2, hourAhead, new Message.Ping(Message.FIRST_EPOCH, 1, T));
+        node.onMessage(3, Long.MAX_VALUE, new Message.ReadRequest(Protocol.READ, Message.FIRST_EPOCH, 2, ns.id(), new byte[] {'k'}));
+        List<Answer> results = new ArrayList<>();
+        node.put(ns, new byte[] {'k'}, new byte[] {1}, null, Op.NO_TTL, Quorum.ONE, results::add);
+
+        assertThat(clock.refusals()).isEqualTo(2);
+        assertThat(clock.lastRefusal()).contains("ahead of node 1's clock", "cluster.maxClockOffset");
+        long stamped = replica.readStored(ns, new byte[] {'k'}).version().timestamp();
+        assertThat(stamped >>> Version.LOGICAL_BITS).as("stamped at this node's own clock").isEqualTo(T);
+        assertThat(sent).as("the ping was answered").contains(new Sent(2, new Message.Pong(1, T, T)));
+        assertThat(sent).as("the read was answered").anyMatch(s -> s.to() == 3 && s.message() instanceof Message.ReadResponse r && r.requestId() == 2);
+        assertThat(node.clockUnsafe()).isNull();
+    }
+
+    @Test
+    void theNodesOwnClockInAMessageToItselfIsNotAPeersAndIsNotJudged() {
+        Namespace ns = Namespace.defaults(0);
+        ClusterNode node = node(new MemoryEngine(), List.of(ns));
+
+        node.onMessage(1, Version.pack(T + 3_600_000, 0), new Message.Ping(Message.FIRST_EPOCH, 1, T));
+
+        assertThat(clock.refusals()).isZero();
+        assertThat(clock.lastTimestamp()).isLessThan(Version.pack(T + 1, 0));
+    }
+
+    @Test
     void aHintedWriteStampedBeyondTheMaxOffsetIsRefusedAndNoHintIsKept() {
         Namespace ns = Namespace.defaults(0);
         ClusterNode node = node(new MemoryEngine(), List.of(ns));

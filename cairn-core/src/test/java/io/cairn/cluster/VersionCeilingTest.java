@@ -66,6 +66,38 @@ class VersionCeilingTest {
         }
     }
 
+    /**
+     * Found by the simulator: a node restarted within a lease, its clock a lease ahead of its wall
+     * clock, took a ballot for a serial read; the raise put its ceiling another lease ahead, and
+     * after a quick restart its clock was further ahead of every wall clock than the max offset
+     * plus a lease.
+     */
+    @Test
+    void aClockBeyondTheMaxOffsetRaisesTheCeilingNoFurtherThanTheOffsetPlusALeasePastTheWallClock() {
+        MemoryEngine engine = new MemoryEngine();
+        ManualClock wall = new ManualClock(T);
+        HybridClock clock = new HybridClock(wall, 1, 500);
+        clock.observe(Version.pack(T + VersionCeiling.LEASE_MILLIS, 0)); // the ceiling it restarted on
+        VersionCeiling ceiling = new VersionCeiling(engine, LocalStore.direct(null, engine), clock);
+
+        Version v = next(ceiling);
+        assertThat(v.timestamp()).isLessThan(ceiling.ceiling());
+        assertThat(ceiling.ceiling()).isEqualTo(Version.pack(T + 500 + VersionCeiling.LEASE_MILLIS, 0));
+
+        // Further ahead than that (the wall clock went back): the ceiling covers what was issued, no more.
+        wall.set(T - 60_000);
+        for (int i = 0; i < 3; i++) {
+            v = next(ceiling);
+            assertThat(v.timestamp()).isLessThan(ceiling.ceiling());
+        }
+        assertThat(ceiling.ceiling()).isEqualTo(Version.pack(T + 500 + VersionCeiling.LEASE_MILLIS, 0));
+
+        // Within the bound again, a raise is a lease past the latest issued time, as always.
+        wall.set(T + 2_000);
+        v = next(ceiling);
+        assertThat(ceiling.ceiling()).isEqualTo(Version.pack(T + 2_000 + VersionCeiling.LEASE_MILLIS, 0));
+    }
+
     @Test
     void aCeilingOfTheWrongLengthStopsTheStartInsteadOfBeingIgnored() {
         MemoryEngine engine = new MemoryEngine();

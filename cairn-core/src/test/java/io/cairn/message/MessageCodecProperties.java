@@ -45,6 +45,71 @@ class MessageCodecProperties {
         });
     }
 
+    // ---------------------------------------------------------------- the sender's clock
+
+    @Test
+    void aPayloadIsTheSendersClockThenTheMessageAndBothRoundTrip() {
+        Trials.run(4330, 500, 100, gen -> {
+            Message m = message(gen);
+            long clock = gen.pick(0L, Long.MAX_VALUE, gen.between(0L, Long.MAX_VALUE), Version.pack(gen.between(0L, Version.MAX_PHYSICAL_MILLIS), 7));
+            byte[] payload = MessageCodec.encode(clock, m);
+
+            assertThat(ByteBuffer.wrap(payload).getLong()).isEqualTo(clock);
+            assertThat(Arrays.copyOfRange(payload, 8, payload.length)).as("the message's own layout, unchanged").isEqualTo(MessageCodec.encode(m));
+            MessageCodec.Clocked decoded = MessageCodec.decodeClocked(payload);
+            assertThat(decoded.senderClock()).isEqualTo(clock);
+            assertThat(decoded.message()).usingRecursiveComparison().isEqualTo(m);
+        });
+    }
+
+    @Test
+    void aNegativeSenderClockIsNeitherSentNorAccepted() {
+        Message ping = new Message.Ping(Message.FIRST_EPOCH, 1, 1);
+        assertThatThrownBy(() -> MessageCodec.encode(-1, ping)).isInstanceOf(IllegalStateException.class);
+
+        for (long negative : new long[] {-1, Long.MIN_VALUE}) {
+            byte[] payload = MessageCodec.encode(5, ping);
+            ByteBuffer.wrap(payload).putLong(0, negative);
+            assertThatThrownBy(() -> MessageCodec.decodeClocked(payload)).isInstanceOf(CorruptRecordException.class)
+                    .hasMessageContaining("sender clock " + negative + " is negative");
+        }
+    }
+
+    @Test
+    void anyTruncationOfAPayloadIsCorruptAndSoAreTrailingBytes() {
+        Trials.run(4331, 500, 100, gen -> {
+            byte[] payload = MessageCodec.encode(gen.between(0L, Long.MAX_VALUE), message(gen));
+            // Within the clock as often as within the message.
+            int cut = gen.chance(0.5) ? gen.between(0, 7) : gen.between(8, payload.length - 1);
+            byte[] truncated = Arrays.copyOf(payload, cut);
+            assertThatThrownBy(() -> MessageCodec.decodeClocked(truncated)).as("cut at %d", cut).isInstanceOf(CorruptRecordException.class);
+            byte[] longer = Arrays.copyOf(payload, payload.length + gen.between(1, 8));
+            assertThatThrownBy(() -> MessageCodec.decodeClocked(longer)).isInstanceOf(CorruptRecordException.class);
+        });
+    }
+
+    @Test
+    void anyMutationOfAPayloadDecodesToAClockOfAtLeastZeroAndAValidMessageOrIsCorrupt() {
+        Trials.run(4332, 2_000, 100, gen -> {
+            byte[] bytes = MessageCodec.encode(gen.between(0L, Long.MAX_VALUE), message(gen));
+            int flips = gen.between(1, 4);
+            for (int i = 0; i < flips; i++) {
+                // The clock is 8 of the bytes: aim there often enough to reach its sign bit.
+                bytes[gen.chance(0.3) ? gen.between(0, 7) : gen.between(0, bytes.length - 1)] = (byte) gen.between(0, 255);
+            }
+            MessageCodec.Clocked m;
+            try {
+                m = MessageCodec.decodeClocked(bytes);
+            } catch (CorruptRecordException e) {
+                return;
+            }
+            assertThat(m.senderClock()).isNotNegative();
+            assertThat(MessageCodec.decodeClocked(MessageCodec.encode(m.senderClock(), m.message()))).usingRecursiveComparison().isEqualTo(m);
+        });
+    }
+
+    // ---------------------------------------------------------------- message layouts
+
     @Test
     void aHintedWriteIsItsFieldsBackToBackWithATwoByteTarget() {
         byte[] key = {'k', '1'};

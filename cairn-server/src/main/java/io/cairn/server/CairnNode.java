@@ -210,7 +210,7 @@ public final class CairnNode implements AutoCloseable {
         NodeTls tls = NodeTls.load(c.tlsDir(), config.nodeId(), Clock.systemUTC(), audit);
         ClusterDriver driver = new ClusterDriver(config, ns, replica, writes, engine,
                 (inbound, lanes) -> new InternodeTransport(config.nodeId(), self.internodeHost(), self.internodePort(),
-                        peers, inbound, lanes, InternodeSettings.defaults().withMessageBudget(c.requestTimeout()), tls, audit),
+                        peers, replica.clock()::lastTimestamp, inbound, lanes, InternodeSettings.defaults().withMessageBudget(c.requestTimeout()), tls, audit),
                 metrics.peerRequests(), health, ledger, first, elastic != null ? elastic.proposer() : Proposer.NONE);
         metrics.bindCluster(driver);
         log.atInfo().addKeyValue("node", config.nodeId()).addKeyValue("zone", self.zone())

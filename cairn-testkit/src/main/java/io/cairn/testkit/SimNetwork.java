@@ -13,10 +13,10 @@ import java.util.StringJoiner;
 import java.util.function.Consumer;
 
 /**
- * The simulated network between nodes: every message is encoded with {@link MessageCodec} on send
- * and decoded on delivery, delayed by 1 ms to the seed's maximum (so messages reorder), and lost,
- * duplicated or badly delayed where the seed's fault points say so. Partitions block links one way
- * or both.
+ * The simulated network between nodes: every message is encoded with {@link MessageCodec} on send,
+ * stamped with the sender's hybrid clock as the production transport stamps it, and decoded on
+ * delivery, delayed by 1 ms to the seed's maximum (so messages reorder), and lost, duplicated or
+ * badly delayed where the seed's fault points say so. Partitions block links one way or both.
  *
  * <p>A message is addressed to the incarnation of its destination that was up when it was sent,
  * like a TCP connection: if that incarnation crashes, the message is never delivered. Messages a
@@ -24,7 +24,8 @@ import java.util.function.Consumer;
  *
  * <p>HOSTILE_RECORD turns a sender hostile for one message: beside a message carrying a record it
  * sends a forged copy (same request id and key, a valid checksum) whose record is stamped at the
- * largest timestamp or far beyond the max clock offset. Forged records are not shown to the
+ * largest timestamp or far beyond the max clock offset, and claims that timestamp (at most the
+ * largest physical time) as the sender's clock. Forged records are not shown to the
  * invariants on the wire; if one is ever stored or answered, the clock invariants catch it.
  */
 final class SimNetwork {
@@ -59,7 +60,7 @@ final class SimNetwork {
 
     void send(SimNode from, int incarnation, int to, Message m) {
         from.requireLive(incarnation, "sent " + m.getClass().getSimpleName());
-        byte[] bytes = MessageCodec.encode(m);
+        byte[] bytes = MessageCodec.encode(from.hlc.lastTimestamp(), m);
         switch (m) {
             case Message.WriteRequest w -> invariants.observe(w.record(), "a write request from " + from);
             case Message.HintedWrite h -> invariants.observe(h.record(), "a hinted write from " + from);
@@ -136,7 +137,13 @@ final class SimNetwork {
             case Message.ReadResponse r -> new Message.ReadResponse(r.protocol(), r.requestId(), poison, null);
             default -> throw new IllegalStateException("no record in " + m);
         };
-        byte[] bytes = MessageCodec.encode(copy);
+        // The forged frame claims the forged version as its sender's clock too: the clock every frame
+        // carries is as hostile as its records. Long.MAX_VALUE becomes the largest physical time: as a
+        // clock it would exhaust the NO_CLOCK_BOUND canary's HLC within this very step (an exception,
+        // not the clock violation that canary is caught by); bounded nodes refuse both alike, and
+        // ClusterNodeHostileInputProperties sends Long.MAX_VALUE itself.
+        long senderClock = timestamp == Long.MAX_VALUE ? Version.pack(Version.MAX_PHYSICAL_MILLIS, 0) : timestamp;
+        byte[] bytes = MessageCodec.encode(senderClock, copy);
         counters.add("messages.forged");
         long delay = 1 + random.nextLong(maxDelayMillis);
         trace.mix(loop.now(), from.id, dest.id, KeyHash.xxh64(bytes));
@@ -156,9 +163,10 @@ final class SimNetwork {
             trace.line(loop.now(), () -> "n" + from + " -> n" + dest.id + " LOST in flight (" + lost + ")");
             return;
         }
-        Message m = MessageCodec.decode(bytes);
+        MessageCodec.Clocked clocked = MessageCodec.decodeClocked(bytes);
+        Message m = clocked.message();
         trace.line(loop.now(), () -> "n" + dest.id + " <- n" + from + " " + describe(m));
-        dest.cluster.onMessage(from, m);
+        dest.cluster.onMessage(from, clocked.senderClock(), m);
     }
 
     boolean partitioned() {

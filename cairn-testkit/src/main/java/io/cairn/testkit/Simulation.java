@@ -71,9 +71,9 @@ import java.util.function.Consumer;
  * incarnation, an HLC, a {@link LocalReplica} (SYNC durability) behind {@code LocalStore.direct},
  * and a {@link ShardedNode} (1 to {@value #MAX_SIM_SHARDS} {@link ClusterNode} shards, the count
  * drawn anew at each start) whose transport is the {@link SimNetwork} and whose scheduler is the
- * event loop. Every message is encoded with {@link MessageCodec} on send and decoded on delivery,
- * so the codec is exercised too. The network loses, duplicates and delays messages (delays reorder
- * them), and partitions form and heal, symmetric or one way; a member may forge records stamped
+ * event loop. Every message is encoded with {@link MessageCodec} on send (with the sender's hybrid
+ * clock, which the receiver moves past) and decoded on delivery, so the codec is exercised too.
+ * The network loses, duplicates and delays messages (delays reorder them), and partitions form and heal, symmetric or one way; a member may forge records stamped
  * far in the future. Clocks are skewed within the max clock offset, and step beyond it for a while
  * (time synchronisation steps them back). Nodes crash (unsynced writes lost; their scheduled tasks, in-flight
  * callbacks and messages addressed to them discarded by incarnation number) and restart on the
@@ -448,10 +448,11 @@ public final class Simulation {
                 m = new Message.PaxosResponse(r.phase(), r.requestId(), true, r.promised(), null, null, null, List.of(), null, null);
             }
             if (config.canary() == SimulationConfig.Canary.STREAM_NOTHING && m instanceof Message.StreamRequest r) {
-                // The canary's owners stream nothing: the answer comes back at once, empty and done.
+                // The canary's owners stream nothing: the answer comes back at once, empty and done (made
+                // up here, it never crossed the network: no clock heard).
                 Message empty = r.part() == Message.StreamRequest.Part.RECORDS ? new Message.StreamResponse(r.requestId(), List.of(), true, null)
                         : new Message.StateStreamResponse(r.requestId(), List.of(), true, null);
-                loop.schedule(1, n.id - 1, incarnation, () -> n.cluster.onMessage(to, empty));
+                loop.schedule(1, n.id - 1, incarnation, () -> n.cluster.onMessage(to, 0, empty));
                 return;
             }
             network.send(n, incarnation, to, m);

@@ -65,7 +65,6 @@ import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicReferenceArray;
-import java.util.function.BiConsumer;
 import java.util.function.BiFunction;
 import java.util.function.Consumer;
 import java.util.function.Supplier;
@@ -139,12 +138,12 @@ public final class ClusterDriver implements KvService, NamespacedService, Cluste
             this.node = node;
         }
 
-        void onMessage(int from, Message m) {
+        void onMessage(int from, long senderClock, Message m) {
             requests.onResponse(from, m);
             if (m instanceof Message.Ping) {
                 heartbeatArrived(from);
             }
-            node.onMessage(from, m);
+            node.onMessage(from, senderClock, m);
         }
 
         /**
@@ -230,7 +229,7 @@ public final class ClusterDriver implements KvService, NamespacedService, Cluste
      * @param peerSink         receives per-peer request latencies, errors and heartbeat intervals
      */
     public ClusterDriver(NodeConfig config, Namespace namespace, LocalReplica replica, WritePath writes, StorageEngine engine,
-                         BiFunction<BiConsumer<Integer, Message>, InternodeTransport.Lanes, InternodeTransport> transportFactory,
+                         BiFunction<InternodeTransport.Inbound, InternodeTransport.Lanes, InternodeTransport> transportFactory,
                          PeerRequests.Sink peerSink, NodeHealth health, PurgeLedger ledger) {
         this(config, namespace, replica, writes, engine, transportFactory, peerSink, health, ledger,
                 Membership.of(Message.FIRST_EPOCH, config.cluster().members(), namespace.partitioner().partitions(),
@@ -242,7 +241,7 @@ public final class ClusterDriver implements KvService, NamespacedService, Cluste
      * @param proposer where partition moves report to the metadata log
      */
     public ClusterDriver(NodeConfig config, Namespace namespace, LocalReplica replica, WritePath writes, StorageEngine engine,
-                         BiFunction<BiConsumer<Integer, Message>, InternodeTransport.Lanes, InternodeTransport> transportFactory,
+                         BiFunction<InternodeTransport.Inbound, InternodeTransport.Lanes, InternodeTransport> transportFactory,
                          PeerRequests.Sink peerSink, NodeHealth health, PurgeLedger ledger, Membership first, Proposer proposer) {
         this.health = health;
         this.config = config.cluster();
@@ -347,11 +346,11 @@ public final class ClusterDriver implements KvService, NamespacedService, Cluste
         return shards.get(index);
     }
 
-    /** Where the transport hands each message, on the lane {@link ShardRouter#ofMessage} chose. */
-    private void inbound(int from, Message m) {
+    /** Where the transport hands each message, with its sender's clock, on the lane {@link ShardRouter#ofMessage} chose. */
+    private void inbound(int from, long senderClock, Message m) {
         CoreShard shard = shards.get(router.ofMessage(m));
         if (shard != null) {
-            shard.onMessage(from, m);
+            shard.onMessage(from, senderClock, m);
         }
     }
 

@@ -1,6 +1,5 @@
 package io.cairn.server.internode;
 
-import io.cairn.message.Message;
 import io.cairn.message.MessageCodec;
 import io.cairn.record.CorruptRecordException;
 import io.cairn.server.security.NodeIdentity;
@@ -84,9 +83,9 @@ final class InboundConnection extends ByteToMessageDecoder {
                 badFrame(ctx, "frame checksum mismatch");
                 return;
             }
-            Message m;
+            MessageCodec.Clocked m;
             try {
-                m = MessageCodec.decode(payload);
+                m = MessageCodec.decodeClocked(payload);
             } catch (CorruptRecordException e) {
                 badFrame(ctx, e.getMessage());
                 return;
@@ -179,8 +178,8 @@ final class InboundConnection extends ByteToMessageDecoder {
         return new Batcher();
     }
 
-    /** One decoded message, its payload size, and the nanoTime after which it is not worth running. */
-    private record Received(Message message, int bytes, long deadlineNanos) {}
+    /** One decoded message with its sender's clock, its payload size, and the nanoTime after which it is not worth running. */
+    private record Received(MessageCodec.Clocked message, int bytes, long deadlineNanos) {}
 
     /**
      * Collects a read's messages and hands them to the transport as one executor task. Messages
@@ -189,7 +188,7 @@ final class InboundConnection extends ByteToMessageDecoder {
      * transport pausing this connection while the core is behind.
      */
     private final class Batcher extends ChannelInboundHandlerAdapter {
-        private List<Message> batch = new ArrayList<>();
+        private List<MessageCodec.Clocked> batch = new ArrayList<>();
         private long[] deadlines = new long[MAX_BATCH];
         private long batchBytes;
 
@@ -218,7 +217,7 @@ final class InboundConnection extends ByteToMessageDecoder {
 
         private void handOff(ChannelHandlerContext ctx) {
             if (!batch.isEmpty()) {
-                List<Message> messages = batch;
+                List<MessageCodec.Clocked> messages = batch;
                 long[] due = java.util.Arrays.copyOf(deadlines, messages.size());
                 batch = new ArrayList<>();
                 transport.deliver(from, messages, due, batchBytes, ctx.channel());

@@ -39,7 +39,7 @@ import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
-import java.util.function.BiConsumer;
+import java.util.function.LongSupplier;
 import java.util.function.ToIntFunction;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -55,7 +55,9 @@ import org.slf4j.LoggerFactory;
  * it dialled. Two one-way connections per pair need no tie-breaking over who owns a shared one,
  * and a node restarting only ever has to redial. A connection opens with a handshake naming
  * caller and callee (see {@link Wire}); the acceptor refuses a wrong magic, version, callee or an
- * unknown caller, and keeps only the newest connection per caller. A message bound for this
+ * unknown caller, and keeps only the newest connection per caller. Every message is encoded with
+ * this node's hybrid clock as it stands at the send, and handed to {@code inbound} with the
+ * sender's, which the core moves past ({@code MessageCodec.Clocked}). A message bound for this
  * node itself goes through the codec and back through its lane, like any other.
  *
  * <p><b>Concurrency.</b> {@link #send} may be called on any thread (the core calls it on its
@@ -84,7 +86,9 @@ public final class InternodeTransport implements Transport, AutoCloseable {
 
     private final int nodeId;
     private final InternodeSettings settings;
-    private final BiConsumer<Integer, Message> inbound;
+    private final Inbound inbound;
+    // This node's hybrid clock (its last timestamp issued or observed), stamped on every message sent.
+    private final LongSupplier clock;
     private final Lanes lanes;
     // Null: plaintext (tests of the transport itself); a cluster node always runs mutual TLS.
     private final NodeTls tls;
@@ -142,6 +146,16 @@ public final class InternodeTransport implements Transport, AutoCloseable {
         final AtomicLong inboundPauses = new AtomicLong();
     }
 
+    /** Receives each message from a peer, on its lane. */
+    @FunctionalInterface
+    public interface Inbound {
+        /**
+         * @param from        the sender's node id, as its handshake proved
+         * @param senderClock the sender's hybrid clock when it sent the message (at least 0)
+         */
+        void accept(int from, long senderClock, Message message);
+    }
+
     /**
      * Where inbound messages run: message {@code m} runs on {@code executors[route(m)]}. Each
      * executor must run its tasks in submission order (one thread) for per-peer ordering to hold
@@ -172,9 +186,9 @@ public final class InternodeTransport implements Transport, AutoCloseable {
     }
 
     /** Every inbound message on {@code executor}; see the main constructor. */
-    public InternodeTransport(int nodeId, String listenHost, int listenPort, Map<Integer, InetSocketAddress> peers,
-                              BiConsumer<Integer, Message> inbound, Executor executor, InternodeSettings settings) {
-        this(nodeId, listenHost, listenPort, peers, inbound, Lanes.single(Objects.requireNonNull(executor, "executor")), settings, null,
+    public InternodeTransport(int nodeId, String listenHost, int listenPort, Map<Integer, InetSocketAddress> peers, LongSupplier clock,
+                              Inbound inbound, Executor executor, InternodeSettings settings) {
+        this(nodeId, listenHost, listenPort, peers, clock, inbound, Lanes.single(Objects.requireNonNull(executor, "executor")), settings, null,
                 AuditSink.NONE);
     }
 
@@ -186,18 +200,21 @@ public final class InternodeTransport implements Transport, AutoCloseable {
      * @param listenHost address to listen on
      * @param listenPort port to listen on; 0 picks a free one, see {@link #port()}
      * @param peers      peer id to internode host:port; an entry for {@code nodeId} itself is ignored
-     * @param inbound    receives (sender id, message); called only on the message's lane
+     * @param clock      this node's hybrid clock (its last timestamp issued or observed), read as each
+     *                   message is encoded and carried in its frame for the receiver to move past
+     * @param inbound    receives (sender id, sender's clock, message); called only on the message's lane
      * @param lanes      which executor runs each call of {@code inbound}
      * @param tls        this node's certificates: every connection, both ways, is mutual TLS and the
      *                   peer is who its certificate names; null for plaintext
      * @param audit      where refused connections are recorded
      * @throws IllegalStateException when the port cannot be bound
      */
-    public InternodeTransport(int nodeId, String listenHost, int listenPort, Map<Integer, InetSocketAddress> peers,
-                              BiConsumer<Integer, Message> inbound, Lanes lanes, InternodeSettings settings, NodeTls tls, AuditSink audit) {
+    public InternodeTransport(int nodeId, String listenHost, int listenPort, Map<Integer, InetSocketAddress> peers, LongSupplier clock,
+                              Inbound inbound, Lanes lanes, InternodeSettings settings, NodeTls tls, AuditSink audit) {
         Objects.requireNonNull(listenHost, "listenHost");
         Objects.requireNonNull(peers, "peers");
         this.nodeId = nodeId;
+        this.clock = Objects.requireNonNull(clock, "clock");
         this.inbound = Objects.requireNonNull(inbound, "inbound");
         this.lanes = Objects.requireNonNull(lanes, "lanes");
         if (tls != null && tls.nodeId() != nodeId) {
@@ -288,7 +305,7 @@ public final class InternodeTransport implements Transport, AutoCloseable {
             peer.messagesDropped.incrementAndGet(); // not worth encoding
             return;
         }
-        byte[] payload = MessageCodec.encode(message);
+        byte[] payload = MessageCodec.encode(clock.getAsLong(), message);
         if (payload.length > settings.maxFrameBytes()) {
             totals.oversizedDrops.incrementAndGet();
             peer.messagesDropped.incrementAndGet();
@@ -301,7 +318,7 @@ public final class InternodeTransport implements Transport, AutoCloseable {
             peer.bytesSent.addAndGet(payload.length);
             peer.messagesReceived.incrementAndGet();
             peer.bytesReceived.addAndGet(payload.length);
-            deliver(nodeId, List.of(MessageCodec.decode(payload)), payload.length, null);
+            deliver(nodeId, List.of(MessageCodec.decodeClocked(payload)), payload.length, null);
             return;
         }
         out.enqueue(payload);
@@ -522,7 +539,7 @@ public final class InternodeTransport implements Transport, AutoCloseable {
      * {@link InternodeSettings#maxPendingInboundBytes()} behind; null for messages to this node
      * itself, which the core sent and so cannot outrun.
      */
-    void deliver(int from, List<Message> messages, long bytes, Channel source) {
+    void deliver(int from, List<MessageCodec.Clocked> messages, long bytes, Channel source) {
         deliver(from, messages, null, bytes, source);
     }
 
@@ -530,7 +547,7 @@ public final class InternodeTransport implements Transport, AutoCloseable {
      * @param deadlines per message, the {@link System#nanoTime()} after which it is no longer worth
      *                  running (its budget from the frame); null: no deadline
      */
-    void deliver(int from, List<Message> messages, long[] deadlines, long bytes, Channel source) {
+    void deliver(int from, List<MessageCodec.Clocked> messages, long[] deadlines, long bytes, Channel source) {
         PeerStats peer = stats.get(from);
         if (peer == null) {
             // The peer was removed after its connection's handshake: it is no longer one.
@@ -550,11 +567,11 @@ public final class InternodeTransport implements Transport, AutoCloseable {
     }
 
     /** One task per lane with messages, each charged its share of the read's bytes. */
-    private void splitByLane(int from, PeerStats peer, List<Message> messages, long[] deadlines, long bytes, int laneCount) {
+    private void splitByLane(int from, PeerStats peer, List<MessageCodec.Clocked> messages, long[] deadlines, long bytes, int laneCount) {
         int[] laneOf = new int[messages.size()];
         int[] counts = new int[laneCount];
         for (int i = 0; i < messages.size(); i++) {
-            laneOf[i] = lanes.of(messages.get(i));
+            laneOf[i] = lanes.of(messages.get(i).message());
             counts[laneOf[i]]++;
         }
         long bytesLeft = bytes;
@@ -563,7 +580,7 @@ public final class InternodeTransport implements Transport, AutoCloseable {
             if (counts[lane] == 0) {
                 continue;
             }
-            List<Message> part = new ArrayList<>(counts[lane]);
+            List<MessageCodec.Clocked> part = new ArrayList<>(counts[lane]);
             long[] partDeadlines = deadlines == null ? null : new long[counts[lane]];
             for (int i = 0; i < messages.size(); i++) {
                 if (laneOf[i] == lane) {
@@ -580,13 +597,13 @@ public final class InternodeTransport implements Transport, AutoCloseable {
         }
     }
 
-    private void submit(int lane, int from, PeerStats peer, List<Message> messages, long[] deadlines, long bytes) {
+    private void submit(int lane, int from, PeerStats peer, List<MessageCodec.Clocked> messages, long[] deadlines, long bytes) {
         try {
             lanes.executors().get(lane).execute(() -> {
                 try {
                     long now = deadlines == null ? 0 : System.nanoTime();
                     for (int i = 0; i < messages.size(); i++) {
-                        Message m = messages.get(i);
+                        MessageCodec.Clocked m = messages.get(i);
                         if (closed) {
                             return;
                         }
@@ -603,7 +620,7 @@ public final class InternodeTransport implements Transport, AutoCloseable {
                             totals.blockedDrops.incrementAndGet();
                             continue;
                         }
-                        inbound.accept(from, m);
+                        inbound.accept(from, m.senderClock(), m.message());
                     }
                 } finally {
                     delivered(bytes);

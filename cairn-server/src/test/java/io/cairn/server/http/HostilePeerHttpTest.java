@@ -39,10 +39,11 @@ import org.junit.jupiter.api.io.TempDir;
 /**
  * The attack from the external report, against three real nodes over the real internode
  * transport: a raw TCP client that passes the handshake as a member sends replica writes and a
- * hinted write stamped at {@code Long.MAX_VALUE} and an hour ahead. Every node refuses them and
- * counts them ({@code cairn_clock_offset_refusals_total}), no clock moves, the data is untouched,
+ * hinted write stamped at {@code Long.MAX_VALUE} and an hour ahead, in frames that claim sender
+ * clocks as far ahead. Every node refuses the records and the clocks alike and counts them
+ * ({@code cairn_clock_offset_refusals_total}), no clock moves, the data is untouched,
  * every node stays ready, and quorum writes and reads through every node keep working. A frame
- * whose payload does not decode is refused: the connection is closed and counted
+ * whose payload does not decode (a negative sender clock among them) is refused: the connection is closed and counted
  * ({@code cairn_internode_bad_frames_total}), and the cluster is unharmed.
  *
  * <p>The wire format is written out by hand here, so that this test pins it independently of the
@@ -51,6 +52,8 @@ import org.junit.jupiter.api.io.TempDir;
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
 class HostilePeerHttpTest {
     private static final int BUDGET_MILLIS = 5_000;
+    /** Per attacked node: three records stamped far ahead, and the three sender clocks of their frames. */
+    private static final int REFUSED_PER_ATTACK = 6;
 
     @TempDir
     static Path tmp;
@@ -104,16 +107,17 @@ class HostilePeerHttpTest {
             long hourAhead = Version.pack(System.currentTimeMillis() + 3_600_000, 0);
             try (Socket s = connect(victim, impersonated)) {
                 OutputStream out = s.getOutputStream();
-                out.write(frame(MessageCodec.encode(new Message.WriteRequest(Protocol.REPLICATION, Message.FIRST_EPOCH, 42, Namespace.DEFAULT_ID, key,
-                        Record.value(new Version(Long.MAX_VALUE, impersonated), Record.NO_EXPIRY, "text/plain", bytes("poison"))))));
-                out.write(frame(MessageCodec.encode(new Message.WriteRequest(Protocol.REPLICATION, Message.FIRST_EPOCH, 43, Namespace.DEFAULT_ID, key,
-                        Record.tombstone(new Version(hourAhead, impersonated))))));
-                out.write(frame(MessageCodec.encode(new Message.HintedWrite(Message.FIRST_EPOCH, 44, third, Namespace.DEFAULT_ID, key,
-                        Record.value(new Version(hourAhead, impersonated), Record.NO_EXPIRY, null, bytes("poison-hint"))))));
+                out.write(frame(clocked(Long.MAX_VALUE, MessageCodec.encode(new Message.WriteRequest(Protocol.REPLICATION, Message.FIRST_EPOCH, 42,
+                        Namespace.DEFAULT_ID, key, Record.value(new Version(Long.MAX_VALUE, impersonated), Record.NO_EXPIRY, "text/plain", bytes("poison")))))));
+                out.write(frame(clocked(hourAhead, MessageCodec.encode(new Message.WriteRequest(Protocol.REPLICATION, Message.FIRST_EPOCH, 43,
+                        Namespace.DEFAULT_ID, key, Record.tombstone(new Version(hourAhead, impersonated)))))));
+                out.write(frame(clocked(hourAhead, MessageCodec.encode(new Message.HintedWrite(Message.FIRST_EPOCH, 44, third, Namespace.DEFAULT_ID, key,
+                        Record.value(new Version(hourAhead, impersonated), Record.NO_EXPIRY, null, bytes("poison-hint")))))));
                 out.flush();
                 TestNode target = node(victim);
-                double expected = refusedBefore[victim - 1] + 3;
-                await("node " + victim + " refused all three", () -> target.metric("cairn_clock_offset_refusals_total") == expected);
+                double expected = refusedBefore[victim - 1] + REFUSED_PER_ATTACK;
+                await("node " + victim + " refused all three records and their frames' clocks",
+                        () -> target.metric("cairn_clock_offset_refusals_total") == expected);
             }
         }
         for (TestNode n : nodes) {
@@ -122,7 +126,7 @@ class HostilePeerHttpTest {
 
         for (int id = 1; id <= 3; id++) {
             TestNode n = node(id);
-            assertThat(n.metric("cairn_clock_offset_refusals_total")).isEqualTo(refusedBefore[id - 1] + 3);
+            assertThat(n.metric("cairn_clock_offset_refusals_total")).isEqualTo(refusedBefore[id - 1] + REFUSED_PER_ATTACK);
             assertThat(n.metric("cairn_clock_hlc_lead_seconds")).as("node %d's clock stayed with its wall clock", id).isLessThan(0.5);
             assertThat(n.metric("cairn_internode_bad_frames_total")).as("well-formed frames are refused, not cut off")
                     .isEqualTo(badBefore[id - 1]);
@@ -153,11 +157,15 @@ class HostilePeerHttpTest {
     void aFrameThatDoesNotDecodeClosesTheConnectionIsCountedAndHarmsNothing() throws Exception {
         TestNode victim = node(2);
         double badBefore = victim.metric("cairn_internode_bad_frames_total");
+        long now = Version.pack(System.currentTimeMillis(), 0);
         List<byte[]> undecodable = List.of(
+                // Shorter than the sender clock every payload opens with.
                 new byte[] {42, 1, 2, 3},
                 // A write request whose key is empty: well framed, but not a valid message.
-                ByteBuffer.allocate(1 + 1 + 8 + 8 + 4 + 4 + 4).put((byte) 1).put((byte) Protocol.REPLICATION.wire()).putLong(Message.FIRST_EPOCH)
-                        .putLong(7).putInt(Namespace.DEFAULT_ID).putInt(0).putInt(0).array());
+                clocked(now, ByteBuffer.allocate(1 + 1 + 8 + 8 + 4 + 4 + 4).put((byte) 1).put((byte) Protocol.REPLICATION.wire())
+                        .putLong(Message.FIRST_EPOCH).putLong(7).putInt(Namespace.DEFAULT_ID).putInt(0).putInt(0).array()),
+                // A valid ping, but the sender clock before it is negative.
+                clocked(-1, MessageCodec.encode(new Message.Ping(Message.FIRST_EPOCH, 1, System.currentTimeMillis()))));
         for (byte[] payload : undecodable) {
             try (Socket s = connect(2, 3)) {
                 s.getOutputStream().write(frame(payload));
@@ -165,7 +173,7 @@ class HostilePeerHttpTest {
             }
         }
 
-        await("both counted", () -> victim.metric("cairn_internode_bad_frames_total") == badBefore + 2);
+        await("all three counted", () -> victim.metric("cairn_internode_bad_frames_total") == badBefore + undecodable.size());
         for (TestNode n : nodes) {
             n.awaitAllMembersAlive();
         }
@@ -186,9 +194,14 @@ class HostilePeerHttpTest {
                 .createSocket("127.0.0.1", internodePorts[to - 1]);
         s.setSoTimeout(10_000);
         s.startHandshake();
-        s.getOutputStream().write(ByteBuffer.allocate(14).put("CAIRN".getBytes(StandardCharsets.US_ASCII)).put((byte) 5)
+        s.getOutputStream().write(ByteBuffer.allocate(14).put("CAIRN".getBytes(StandardCharsets.US_ASCII)).put((byte) 6)
                 .putInt(as).putInt(to).array());
         return s;
+    }
+
+    /** A payload: {@code i64 sender's hybrid clock | message}. */
+    private static byte[] clocked(long senderClock, byte[] message) {
+        return ByteBuffer.allocate(8 + message.length).putLong(senderClock).put(message).array();
     }
 
     /** {@code u32 length | u32 CRC32C of budget and payload | u32 budget ms | payload}. */

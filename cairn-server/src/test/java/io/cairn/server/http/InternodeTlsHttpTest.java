@@ -233,14 +233,14 @@ class InternodeTlsHttpTest {
     /** Sends a wire handshake from {@code claimedId} and a forged replica write, then expects the node to hang up. */
     private static void assertRefused(Socket s, int claimedId, String what) throws IOException {
         s.setSoTimeout(5_000);
-        byte[] payload = MessageCodec.encode(new Message.WriteRequest(Protocol.REPLICATION, Message.FIRST_EPOCH, 1, 1,
+        byte[] payload = MessageCodec.encode(Version.pack(System.currentTimeMillis(), 0), new Message.WriteRequest(Protocol.REPLICATION, Message.FIRST_EPOCH, 1, 1,
                 "forged".getBytes(StandardCharsets.UTF_8),
                 Record.value(new Version(Version.pack(System.currentTimeMillis(), 0), claimedId), Record.NO_EXPIRY, null, new byte[] {6})));
         boolean hungUp = false;
         try {
             DataOutputStream out = new DataOutputStream(s.getOutputStream());
             out.write("CAIRN".getBytes(StandardCharsets.US_ASCII));
-            out.writeByte(5);
+            out.writeByte(6);
             out.writeInt(claimedId);
             out.writeInt(1);
             CRC32C crc = new CRC32C();

@@ -31,12 +31,14 @@ import org.slf4j.LoggerFactory;
  *   <li>{@link #inboundFrames}: bytes fed, in fuzzed chunks, to an {@link InboundConnection} in an
  *       {@link EmbeddedChannel}, checked against a reference reading of the frame format written
  *       out here: every frame up to the first bad one is delivered (or dropped as expired, by its
- *       budget) in order, exactly as {@link MessageCodec} decodes it; a bad frame (length outside
- *       1..max, checksum mismatch, payload that does not decode) closes the connection and is
+ *       budget) in order, with its sender's clock, exactly as {@link MessageCodec#decodeClocked}
+ *       decodes it; a bad frame (length outside 1..max, checksum mismatch, payload that does not
+ *       decode, a negative sender clock among them) closes the connection and is
  *       counted once; an incomplete frame waits. Nothing else may happen: an exception that
  *       escaped decoding would close the connection without being counted, and fail here.
- *   <li>{@link #decodePayload}: arbitrary bytes to {@link MessageCodec#decode}: a valid message
- *       within the documented bounds, or {@link CorruptRecordException}; nothing else escapes.
+ *   <li>{@link #decodePayload}: arbitrary bytes to {@link MessageCodec#decodeClocked}: a sender
+ *       clock of at least 0 and a valid message within the documented bounds, or
+ *       {@link CorruptRecordException}; nothing else escapes.
  * </ul>
  *
  * <p>The input of {@link #inboundFrames} is a small script, so that the fuzzer reaches the
@@ -52,7 +54,7 @@ class InternodeFrameFuzzTest {
     private static final int PEER = 1;
     private static final int MAX_FRAME_BYTES = 64 << 10;
     private static final int BUDGET_MILLIS = 60_000;
-    private static final List<Message> delivered = new ArrayList<>();
+    private static final List<MessageCodec.Clocked> delivered = new ArrayList<>();
     private static InternodeTransport transport;
     private static Level internodeLogLevel;
 
@@ -64,7 +66,7 @@ class InternodeFrameFuzzTest {
         internode.setLevel(Level.ERROR);
         // Listens on a free loopback port that nothing dials; deliveries run on the caller's thread.
         transport = new InternodeTransport(SELF, "127.0.0.1", 0, Map.of(PEER, InetSocketAddress.createUnresolved("127.0.0.1", 9)),
-                (from, m) -> delivered.add(m), Runnable::run,
+                () -> 0, (from, senderClock, m) -> delivered.add(new MessageCodec.Clocked(senderClock, m)), Runnable::run,
                 InternodeSettings.defaults().withMaxFrameBytes(MAX_FRAME_BYTES).withIoThreads(1).withConnectTimeout(Duration.ofSeconds(30)));
     }
 
@@ -99,22 +101,24 @@ class InternodeFrameFuzzTest {
         long expired = transport.expiredDrops() - expiredBefore;
         assertThat(delivered.size() + expired).as("delivered or expired, of %s", expected).isEqualTo(expected.messages.size());
         assertThat(isSubsequence(delivered, expected.messages)).as("delivered %s, expected %s", delivered, expected.messages).isTrue();
-        for (Message m : delivered) {
-            checkBounds(m);
+        for (MessageCodec.Clocked m : delivered) {
+            assertThat(m.senderClock()).isNotNegative();
+            checkBounds(m.message());
         }
         channel.finishAndReleaseAll();
     }
 
     @FuzzTest(maxDuration = "10s")
     void decodePayload(byte[] input) {
-        Message m;
+        MessageCodec.Clocked m;
         try {
-            m = MessageCodec.decode(input);
+            m = MessageCodec.decodeClocked(input);
         } catch (CorruptRecordException e) {
             return;
         }
-        checkBounds(m);
-        assertThat(MessageCodec.decode(MessageCodec.encode(m))).usingRecursiveComparison().isEqualTo(m);
+        assertThat(m.senderClock()).isNotNegative();
+        checkBounds(m.message());
+        assertThat(MessageCodec.decodeClocked(MessageCodec.encode(m.senderClock(), m.message()))).usingRecursiveComparison().isEqualTo(m);
     }
 
     /** The bounds {@link MessageCodec} documents for everything it lets through. */
@@ -268,11 +272,11 @@ class InternodeFrameFuzzTest {
     }
 
     /** What a correct receiver does with {@code stream}: the messages it passes on, and whether it must refuse the connection. */
-    record Expected(List<Message> messages, boolean bad) {}
+    record Expected(List<MessageCodec.Clocked> messages, boolean bad) {}
 
     /** The frame format read independently of {@link InboundConnection}: {@code u32 length | u32 crc | u32 budget | payload}. */
     private static Expected reference(byte[] stream) {
-        List<Message> messages = new ArrayList<>();
+        List<MessageCodec.Clocked> messages = new ArrayList<>();
         ByteBuffer in = ByteBuffer.wrap(stream);
         while (in.remaining() >= 12) {
             long length = Integer.toUnsignedLong(in.getInt(in.position()));
@@ -291,7 +295,7 @@ class InternodeFrameFuzzTest {
                 return new Expected(messages, true);
             }
             try {
-                messages.add(MessageCodec.decode(payload));
+                messages.add(MessageCodec.decodeClocked(payload));
             } catch (CorruptRecordException e) {
                 return new Expected(messages, true);
             }
@@ -300,9 +304,9 @@ class InternodeFrameFuzzTest {
     }
 
     /** Whether {@code part} appears in {@code whole} in order (expired messages are left out). */
-    private static boolean isSubsequence(List<Message> part, List<Message> whole) {
+    private static boolean isSubsequence(List<MessageCodec.Clocked> part, List<MessageCodec.Clocked> whole) {
         int i = 0;
-        for (Message m : whole) {
+        for (MessageCodec.Clocked m : whole) {
             if (i < part.size() && same(part.get(i), m)) {
                 i++;
             }
@@ -310,7 +314,7 @@ class InternodeFrameFuzzTest {
         return i == part.size();
     }
 
-    private static boolean same(Message a, Message b) {
-        return java.util.Arrays.equals(MessageCodec.encode(a), MessageCodec.encode(b));
+    private static boolean same(MessageCodec.Clocked a, MessageCodec.Clocked b) {
+        return java.util.Arrays.equals(MessageCodec.encode(a.senderClock(), a.message()), MessageCodec.encode(b.senderClock(), b.message()));
     }
 }

@@ -33,6 +33,7 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.BooleanSupplier;
 import java.util.zip.CRC32C;
 import org.junit.jupiter.api.AfterEach;
@@ -41,8 +42,8 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
 
 /**
- * The Netty internode transport on real 127.0.0.1 sockets: every message kind round trips, order
- * holds per peer, queued messages survive a late or restarted peer, bounds drop and count,
+ * The Netty internode transport on real 127.0.0.1 sockets: every message kind round trips with
+ * its sender's hybrid clock, order holds per peer, queued messages survive a late or restarted peer, bounds drop and count,
  * corrupted frames and bad handshakes close the connection without delivering anything, fault
  * injection cuts both directions, and inbound messages run only on the given executor.
  */
@@ -55,6 +56,8 @@ class InternodeTransportTest {
     private static final int A = 1;
     private static final int B = 2;
     private static final int C = 3;
+    /** A ping's payload: the sender's clock, then type, epoch, sequence and clock reading. */
+    private static final int PING_BYTES = 8 + 1 + 8 + 8 + 8;
 
     private final Deque<Node> nodes = new ArrayDeque<>();
 
@@ -78,14 +81,20 @@ class InternodeTransportTest {
         Map<Integer, Integer> ports = ports(A, B);
         Node a = start(A, ports, FAST);
         Node b = start(B, ports, FAST);
+        a.clock.set(Version.pack(1_700_000_000_000L, 7));
+        b.clock.set(Version.pack(1_700_000_000_123L, 0));
 
         List<Message> sent = everyKind();
         sent.forEach(m -> a.transport.send(B, m));
         sent.forEach(m -> b.transport.send(A, m));
 
-        assertSameMessages(b.take(sent.size()), A, sent);
-        assertSameMessages(a.take(sent.size()), B, sent);
-        long payloadBytes = sent.stream().mapToLong(m -> MessageCodec.encode(m).length).sum();
+        List<Delivery> atB = b.take(sent.size());
+        List<Delivery> atA = a.take(sent.size());
+        assertSameMessages(atB, A, sent);
+        assertSameMessages(atA, B, sent);
+        assertThat(atB).extracting(Delivery::senderClock).containsOnly(a.clock.get());
+        assertThat(atA).extracting(Delivery::senderClock).containsOnly(b.clock.get());
+        long payloadBytes = sent.stream().mapToLong(m -> MessageCodec.encode(0, m).length).sum();
         assertThat(a.transport.stats(B).messagesSent()).isEqualTo(sent.size());
         assertThat(a.transport.stats(B).bytesSent()).isEqualTo(payloadBytes);
         assertThat(b.transport.stats(A).messagesReceived()).isEqualTo(sent.size());
@@ -93,6 +102,21 @@ class InternodeTransportTest {
         assertThat(a.transport.stats(B).connected()).isTrue();
         assertThat(b.transport.stats(A).inboundConnected()).isTrue();
         assertThat(a.transport.badFrames() + b.transport.badFrames()).isZero();
+    }
+
+    @Test
+    void eachMessageCarriesTheSendersClockAsItStoodWhenItWasSent() {
+        Map<Integer, Integer> ports = ports(A, B);
+        Node a = start(A, ports, FAST);
+        Node b = start(B, ports, FAST);
+
+        for (int i = 0; i < 3; i++) {
+            a.clock.set(Version.pack(1_700_000_000_000L + i, 0));
+            a.transport.send(B, new Message.Ping(Message.FIRST_EPOCH, i, 0));
+        }
+
+        assertThat(b.take(3)).extracting(Delivery::senderClock)
+                .containsExactly(Version.pack(1_700_000_000_000L, 0), Version.pack(1_700_000_000_001L, 0), Version.pack(1_700_000_000_002L, 0));
     }
 
     @Test
@@ -256,8 +280,8 @@ class InternodeTransportTest {
             case Message.WriteRequest w -> (int) (w.requestId() % laneCount);
             default -> 0;
         });
-        try (InternodeTransport b = new InternodeTransport(B, "127.0.0.1", ports.get(B), peers,
-                (from, m) -> inbox.add(new Delivery(from, m, Thread.currentThread())), route, FAST, null, AuditSink.NONE)) {
+        try (InternodeTransport b = new InternodeTransport(B, "127.0.0.1", ports.get(B), peers, () -> 0,
+                (from, senderClock, m) -> inbox.add(new Delivery(from, senderClock, m, Thread.currentThread())), route, FAST, null, AuditSink.NONE)) {
             int count = 3_000;
             a.core.execute(() -> {
                 for (int i = 0; i < count; i++) {
@@ -372,7 +396,7 @@ class InternodeTransportTest {
         PeerStats toB = a.transport.stats(B);
         assertThat(toB.messagesDropped()).isEqualTo(3);
         assertThat(toB.queueDepth()).isEqualTo(5);
-        assertThat(toB.queuedBytes()).isEqualTo(5 * 25); // a ping: type, epoch, sequence, clock
+        assertThat(toB.queuedBytes()).isEqualTo(5 * PING_BYTES);
 
         Node b = start(B, ports, FAST);
         assertThat(b.take(5)).extracting(d -> ((Message.Ping) d.message()).sequence()).containsExactly(0L, 1L, 2L, 3L, 4L);
@@ -384,7 +408,7 @@ class InternodeTransportTest {
     void queueByteBoundDropsAndCounts() {
         Map<Integer, Integer> ports = ports(A, B);
         Message m = new Message.WriteRequest(Protocol.REPLICATION, Message.FIRST_EPOCH, 1, 1, key("k"), Record.value(version(1), 0, null, new byte[1_000]));
-        int size = MessageCodec.encode(m).length;
+        int size = MessageCodec.encode(0, m).length;
         Node a = start(A, ports, FAST.withQueueBounds(100, 2L * size + size / 2));
 
         a.transport.send(B, m);
@@ -395,7 +419,7 @@ class InternodeTransportTest {
         PeerStats toB = a.transport.stats(B);
         assertThat(toB.messagesDropped()).isEqualTo(1);
         assertThat(toB.queueDepth()).isEqualTo(3);
-        assertThat(toB.queuedBytes()).isEqualTo(2L * size + 25);
+        assertThat(toB.queuedBytes()).isEqualTo(2L * size + PING_BYTES);
     }
 
     @Test
@@ -437,8 +461,8 @@ class InternodeTransportTest {
         Node b = start(B, ports, FAST);
         try (Socket s = raw(b)) {
             s.getOutputStream().write(handshake("CAIRN", Wire.VERSION, A, B));
-            s.getOutputStream().write(frame(MessageCodec.encode(new Message.Ping(Message.FIRST_EPOCH, 1, 0)), 0));
-            s.getOutputStream().write(frame(MessageCodec.encode(new Message.Ping(Message.FIRST_EPOCH, 2, 0))));
+            s.getOutputStream().write(frame(MessageCodec.encode(0, new Message.Ping(Message.FIRST_EPOCH, 1, 0)), 0));
+            s.getOutputStream().write(frame(MessageCodec.encode(0, new Message.Ping(Message.FIRST_EPOCH, 2, 0))));
             assertThat(b.take(1)).extracting(Delivery::message).containsExactly(new Message.Ping(Message.FIRST_EPOCH, 2, 0));
         }
         assertThat(b.transport.expiredDrops()).isEqualTo(1);
@@ -460,14 +484,14 @@ class InternodeTransportTest {
         b.assertNothingMore();
     }
 
-    enum BadFrame { WRONG_CRC, LENGTH_OVER_BOUND, HUGE_LENGTH, ZERO_LENGTH, UNDECODABLE_PAYLOAD }
+    enum BadFrame { WRONG_CRC, LENGTH_OVER_BOUND, HUGE_LENGTH, ZERO_LENGTH, UNDECODABLE_PAYLOAD, NEGATIVE_SENDER_CLOCK, TRUNCATED_SENDER_CLOCK }
 
     @ParameterizedTest
     @EnumSource(BadFrame.class)
     void badFrameClosesTheConnectionIsCountedAndNothingIsDelivered(BadFrame kind) throws Exception {
         Map<Integer, Integer> ports = ports(A, B);
         Node b = start(B, ports, FAST.withMaxFrameBytes(4_096));
-        byte[] ping = MessageCodec.encode(new Message.Ping(Message.FIRST_EPOCH, 1, 0));
+        byte[] ping = MessageCodec.encode(0, new Message.Ping(Message.FIRST_EPOCH, 1, 0));
 
         ByteBuffer bytes = ByteBuffer.allocate(256);
         bytes.put(handshake("CAIRN", Wire.VERSION, A, B));
@@ -477,8 +501,17 @@ class InternodeTransportTest {
             case HUGE_LENGTH -> bytes.putInt(0xFFFF_FFF0).putInt(0).putInt(BUDGET);
             case ZERO_LENGTH -> bytes.putInt(0).putInt(crc(BUDGET, new byte[0])).putInt(BUDGET);
             case UNDECODABLE_PAYLOAD -> {
-                byte[] garbage = {42, 1, 2, 3};
+                byte[] garbage = {0, 0, 0, 0, 0, 0, 0, 1, 42, 1, 2, 3}; // a sender clock, then no message type there is
                 bytes.putInt(garbage.length).putInt(crc(BUDGET, garbage)).putInt(BUDGET).put(garbage);
+            }
+            case NEGATIVE_SENDER_CLOCK -> {
+                byte[] negative = ping.clone();
+                ByteBuffer.wrap(negative).putLong(0, -1);
+                bytes.putInt(negative.length).putInt(crc(BUDGET, negative)).putInt(BUDGET).put(negative);
+            }
+            case TRUNCATED_SENDER_CLOCK -> {
+                byte[] truncated = {0, 0, 0, 1};
+                bytes.putInt(truncated.length).putInt(crc(BUDGET, truncated)).putInt(BUDGET).put(truncated);
             }
         }
         bytes.put(frame(ping)); // a valid frame behind the bad one is not delivered either
@@ -501,8 +534,8 @@ class InternodeTransportTest {
 
         try (Socket s = raw(b)) {
             s.getOutputStream().write(handshake("CAIRN", Wire.VERSION, A, B));
-            s.getOutputStream().write(frame(MessageCodec.encode(new Message.Ping(Message.FIRST_EPOCH, 5, 0))));
-            assertThat(b.take(1)).containsExactly(new Delivery(A, new Message.Ping(Message.FIRST_EPOCH, 5, 0), b.coreThread));
+            s.getOutputStream().write(frame(MessageCodec.encode(42, new Message.Ping(Message.FIRST_EPOCH, 5, 0))));
+            assertThat(b.take(1)).containsExactly(new Delivery(A, 42, new Message.Ping(Message.FIRST_EPOCH, 5, 0), b.coreThread));
         }
     }
 
@@ -522,7 +555,7 @@ class InternodeTransportTest {
         };
 
         try (Socket s = raw(b)) {
-            s.getOutputStream().write(ByteBuffer.allocate(64).put(hello).put(frame(MessageCodec.encode(new Message.Ping(Message.FIRST_EPOCH, 1, 0)))).array());
+            s.getOutputStream().write(ByteBuffer.allocate(64).put(hello).put(frame(MessageCodec.encode(0, new Message.Ping(Message.FIRST_EPOCH, 1, 0)))).array());
             assertClosedByPeer(s);
         }
         b.assertNothingMore();
@@ -552,7 +585,7 @@ class InternodeTransportTest {
             second.getOutputStream().write(handshake("CAIRN", Wire.VERSION, A, B));
             assertClosedByPeer(first);
 
-            second.getOutputStream().write(frame(MessageCodec.encode(new Message.Ping(Message.FIRST_EPOCH, 3, 0))));
+            second.getOutputStream().write(frame(MessageCodec.encode(0, new Message.Ping(Message.FIRST_EPOCH, 3, 0))));
             assertThat(b.take(1)).extracting(Delivery::message).containsExactly(new Message.Ping(Message.FIRST_EPOCH, 3, 0));
             assertThat(b.transport.stats(A).inboundConnected()).isTrue();
         }
@@ -675,7 +708,7 @@ class InternodeTransportTest {
 
     // ---------------------------------------------------------------- helpers
 
-    record Delivery(int from, Message message, Thread thread) {}
+    record Delivery(int from, long senderClock, Message message, Thread thread) {}
 
     /** A transport with its own single-threaded core executor, recording what it receives. */
     static final class Node implements AutoCloseable {
@@ -685,6 +718,8 @@ class InternodeTransportTest {
         final InternodeTransport transport;
         final BlockingQueue<Delivery> inbox = new LinkedBlockingQueue<>();
         final AtomicInteger offThread = new AtomicInteger();
+        /** This node's hybrid clock as its transport reads it at each send. */
+        final AtomicLong clock = new AtomicLong();
 
         Node(int id, int port, Map<Integer, InetSocketAddress> peers, InternodeSettings settings) {
             this.id = id;
@@ -695,11 +730,11 @@ class InternodeTransportTest {
                 throw new IllegalStateException(e);
             }
             try {
-                this.transport = new InternodeTransport(id, "127.0.0.1", port, peers, (from, m) -> {
+                this.transport = new InternodeTransport(id, "127.0.0.1", port, peers, clock::get, (from, senderClock, m) -> {
                     if (Thread.currentThread() != coreThread) {
                         offThread.incrementAndGet();
                     }
-                    inbox.add(new Delivery(from, m, Thread.currentThread()));
+                    inbox.add(new Delivery(from, senderClock, m, Thread.currentThread()));
                 }, core, settings);
             } catch (RuntimeException e) {
                 core.shutdownNow();
