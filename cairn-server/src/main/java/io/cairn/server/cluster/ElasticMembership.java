@@ -120,7 +120,7 @@ public final class ElasticMembership implements AutoCloseable, MembershipAdmin {
         MetadataSettings settings = MetadataSettings.defaults().withRequestTimeout(config.elastic().metadataTimeout())
                 .withMaxVoters(config.elastic().metadataVoters());
         RatisMetadataLog metadata = new RatisMetadataLog(self, voters, dir.resolve("log"), bootstrap, settings,
-                io.cairn.server.metadata.MetadataTls.load(c.tlsDir()));
+                io.cairn.server.metadata.MetadataTls.load(c.tlsDir(), self.id(), java.time.Clock.systemUTC()));
         ElasticMembership elastic = new ElasticMembership(self.id(), metadata, bootstrap, config.elastic().metadataTimeout());
         try {
             metadata.start();

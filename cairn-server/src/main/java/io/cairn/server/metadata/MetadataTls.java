@@ -1,12 +1,13 @@
 package io.cairn.server.metadata;
 
 import io.cairn.server.security.CertificateAuthority;
-import io.cairn.server.security.Pem;
+import io.cairn.server.security.NodeTls;
 import io.cairn.server.security.SecurityConfigException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.PrivateKey;
 import java.security.cert.X509Certificate;
+import java.time.Clock;
 import java.util.List;
 import java.util.Objects;
 import org.apache.ratis.conf.Parameters;
@@ -30,17 +31,20 @@ public record MetadataTls(PrivateKey key, X509Certificate certificate, List<X509
         }
     }
 
-    /** Reads the node's material from its TLS directory; refuses what is missing, naming the file. */
-    public static MetadataTls load(Path tlsDir) {
+    /**
+     * Reads node {@code nodeId}'s material from its TLS directory, with the internode transport's
+     * checks ({@link NodeTls#check}: the certificate names this member, was issued by the CA beside
+     * it and has not expired); refuses what is missing or fails them, naming the file.
+     */
+    public static MetadataTls load(Path tlsDir, int nodeId, Clock clock) {
         for (String name : new String[] {CertificateAuthority.NODE_CERT, CertificateAuthority.NODE_KEY, CertificateAuthority.CA_CERT}) {
             if (!Files.isRegularFile(tlsDir.resolve(name))) {
                 throw new SecurityConfigException("the metadata log talks only over mutual TLS, and " + tlsDir.toAbsolutePath() + " has no "
                         + name + "; see docs/security.md");
             }
         }
-        return new MetadataTls(Pem.readKey(tlsDir.resolve(CertificateAuthority.NODE_KEY)),
-                Pem.readCertificates(tlsDir.resolve(CertificateAuthority.NODE_CERT)).get(0),
-                Pem.readCertificates(tlsDir.resolve(CertificateAuthority.CA_CERT)));
+        NodeTls.Checked checked = NodeTls.check(tlsDir, nodeId, clock.instant());
+        return new MetadataTls(checked.key(), checked.certificate(), checked.trusted());
     }
 
     /** Ratis parameters carrying this configuration for every gRPC channel and server of the log. */

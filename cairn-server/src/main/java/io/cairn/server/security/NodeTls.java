@@ -80,7 +80,19 @@ public final class NodeTls {
         return new NodeTls(dir, nodeId, clock, audit);
     }
 
-    private static Material read(Path dir, int nodeId, Instant now) {
+    /**
+     * A node's TLS material as read from its directory and checked: its key, its certificate
+     * (naming this member, issued by one of the trusted CAs, not expired), the CAs it trusts and
+     * the one that issued it. What the internode transport and the metadata log both run on.
+     */
+    public record Checked(PrivateKey key, X509Certificate certificate, List<X509Certificate> trusted, X509Certificate issuer) {
+        public Checked {
+            trusted = List.copyOf(trusted);
+        }
+    }
+
+    /** Reads and checks the material in {@code dir} for node {@code nodeId} at {@code now}; refuses it naming the file and the fix. */
+    public static Checked check(Path dir, int nodeId, Instant now) {
         Path certFile = dir.resolve(CertificateAuthority.NODE_CERT);
         Path keyFile = dir.resolve(CertificateAuthority.NODE_KEY);
         Path caFile = dir.resolve(CertificateAuthority.CA_CERT);
@@ -109,6 +121,16 @@ public final class NodeTls {
         if (now.isAfter(cert.getNotAfter().toInstant())) {
             throw new SecurityConfigException(certFile + " expired at " + cert.getNotAfter().toInstant() + ": issue a new one");
         }
+        return new Checked(key, cert, cas, issuer);
+    }
+
+    private static Material read(Path dir, int nodeId, Instant now) {
+        Checked checked = check(dir, nodeId, now);
+        PrivateKey key = checked.key();
+        X509Certificate cert = checked.certificate();
+        List<X509Certificate> cas = checked.trusted();
+        Path certFile = dir.resolve(CertificateAuthority.NODE_CERT);
+        Path keyFile = dir.resolve(CertificateAuthority.NODE_KEY);
         try {
             SslContext server = SslContextBuilder.forServer(key, cert).sslProvider(TlsProvider.get()).protocols(PROTOCOLS)
                     .trustManager(cas.toArray(X509Certificate[]::new)).clientAuth(ClientAuth.REQUIRE).build();
@@ -117,7 +139,7 @@ public final class NodeTls {
                     // Peers are identified by the member id in their certificate (checked after the
                     // handshake), not by the host name they were dialled at.
                     .endpointIdentificationAlgorithm(null).build();
-            return new Material(server, client, cert, issuer);
+            return new Material(server, client, cert, checked.issuer());
         } catch (SSLException | IllegalArgumentException e) {
             throw new SecurityConfigException("the key in " + keyFile + " does not fit the certificate in " + certFile + ": " + e.getMessage(), e);
         }

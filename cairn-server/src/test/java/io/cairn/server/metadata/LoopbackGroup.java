@@ -67,7 +67,7 @@ final class LoopbackGroup implements AutoCloseable {
         // As on a cluster node: the log's gRPC under mutual TLS, with a certificate from the test CA.
         Path tls = root.resolve("tls-n" + member.id());
         TestCertificates.provide(tls, member.id());
-        return start(member, MetadataTls.load(tls));
+        return start(member, MetadataTls.load(tls, member.id(), java.time.Clock.systemUTC()));
     }
 
     /** Starts {@code member}'s node with this TLS material (null: plaintext). */

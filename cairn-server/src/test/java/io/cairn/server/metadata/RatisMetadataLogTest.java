@@ -192,7 +192,7 @@ class RatisMetadataLogTest {
             CertificateAuthority.issueNode(otherCa, 5, List.of("127.0.0.1"), dir.resolve("tls-stranger"), CertificateAuthority.DEFAULT_NODE_VALIDITY);
             Member five = LoopbackGroup.member(5, false);
             Member six = LoopbackGroup.member(6, false);
-            RatisMetadataLog stranger = group.start(five, MetadataTls.load(dir.resolve("tls-stranger")));
+            RatisMetadataLog stranger = group.start(five, MetadataTls.load(dir.resolve("tls-stranger"), 5, java.time.Clock.systemUTC()));
             RatisMetadataLog plaintext = group.start(six, null);
             for (RatisMetadataLog outsider : List.of(stranger, plaintext)) {
                 Member who = outsider == stranger ? five : six;
