@@ -327,23 +327,27 @@ final class Mover {
         });
     }
 
-    /** The stream {@code r} answers, when it is still running and asked {@code from} for {@code states} or records; else null. */
-    private Stream answered(int from, long requestId, boolean states) {
+    /**
+     * The stream an answer is for, when it is still running and asked {@code from} for
+     * {@code states} or records and the answer carries no failure; else null (a failure: the chunk
+     * is asked for again later).
+     */
+    private Stream answered(int from, long requestId, boolean states, Message.Failure error) {
         Stream s = awaiting.get(requestId);
         if (s == null || streams.get(s.partition) != s || s.source >= s.sources.length || s.sources[s.source] != from || s.states() != states) {
             return null;
         }
         awaiting.remove(requestId);
+        if (error != null) {
+            failed(s);
+            return null;
+        }
         return s;
     }
 
     void onStreamResponse(int from, Message.StreamResponse r) {
-        Stream s = answered(from, r.requestId(), false);
+        Stream s = answered(from, r.requestId(), false, r.error());
         if (s == null) {
-            return;
-        }
-        if (r.error() != null) {
-            failed(s);
             return;
         }
         Namespace ns = s.current();
@@ -364,18 +368,7 @@ final class Mover {
             return;
         }
         long chunkBytes = bytes;
-        local.apply(ns, ops, (results, failure) -> {
-            if (streams.get(s.partition) != s) {
-                return;
-            }
-            if (failure != null) {
-                failed(s);
-                return;
-            }
-            bytesStreamed += chunkBytes;
-            recordsStreamed += ops.size();
-            advance(s, r.done(), last, chunkBytes);
-        });
+        local.apply(ns, ops, (results, failure) -> stored(s, failure, r.done(), last, chunkBytes, () -> recordsStreamed += ops.size()));
     }
 
     /**
@@ -385,12 +378,8 @@ final class Mover {
      * promised can win here after the flip.
      */
     void onStateStreamResponse(int from, Message.StateStreamResponse r) {
-        Stream s = answered(from, r.requestId(), true);
+        Stream s = answered(from, r.requestId(), true, r.error());
         if (s == null) {
-            return;
-        }
-        if (r.error() != null) {
-            failed(s);
             return;
         }
         Namespace ns = s.current();
@@ -408,23 +397,27 @@ final class Mover {
             return;
         }
         long chunkBytes = bytes;
-        acceptor.join(ns, s.partition, r.entries(), (changed, failure) -> {
-            if (streams.get(s.partition) != s) {
-                return;
-            }
-            if (failure != null) {
-                failed(s);
-                return;
-            }
-            bytesStreamed += chunkBytes;
-            statesStreamed += r.entries().size();
-            advance(s, r.done(), last, chunkBytes);
-        });
+        acceptor.join(ns, s.partition, r.entries(), (changed, failure) -> stored(s, failure, r.done(), last, chunkBytes,
+                () -> statesStreamed += r.entries().size()));
     }
 
     /** Whether a streamed key belongs to the stream's partition and comes after where the stream stands. */
     private static boolean inStream(Stream s, Namespace ns, byte[] key) {
         return ns.partitionOf(key) == s.partition && (s.after == null || Arrays.compareUnsigned(key, s.after) > 0);
+    }
+
+    /** A chunk's store finished: on with the stream (counted), or, when it failed, the chunk again later. */
+    private void stored(Stream s, Exception failure, boolean done, byte[] last, long chunkBytes, Runnable count) {
+        if (streams.get(s.partition) != s) {
+            return;
+        }
+        if (failure != null) {
+            failed(s);
+            return;
+        }
+        bytesStreamed += chunkBytes;
+        count.run();
+        advance(s, done, last, chunkBytes);
     }
 
     private void failed(Stream s) {
@@ -470,19 +463,8 @@ final class Mover {
 
     /** Runs on the storage lane: the records after {@code start}, skipping corrupt copies (another owner has a good one). */
     private static Message chunk(StorageEngine engine, byte[] start, byte[] end, int maxBytes, long requestId) {
-        List<StorageEngine.Entry> raw = engine.scan(start, end, MAX_CHUNK_RECORDS, maxBytes);
-        List<Message.StreamEntry> entries = new ArrayList<>(raw.size());
-        long bytes = 0;
-        for (StorageEngine.Entry e : raw) {
-            byte[] key = Keyspace.userKeyOf(e.key());
-            bytes += e.key().length + e.value().length;
-            try {
-                entries.add(new Message.StreamEntry(key, RecordCodec.decode(key, e.value())));
-            } catch (CorruptRecordException c) {
-                // Left out; the scrub quarantines it and anti-entropy repairs it.
-            }
-        }
-        return new Message.StreamResponse(requestId, entries, raw.size() < MAX_CHUNK_RECORDS && bytes < maxBytes, null);
+        Scanned<Message.StreamEntry> s = scan(engine, start, end, maxBytes, (key, value) -> new Message.StreamEntry(key, RecordCodec.decode(key, value)));
+        return new Message.StreamResponse(requestId, s.entries(), s.done(), null);
     }
 
     /**
@@ -490,19 +472,32 @@ final class Mover {
      * this owner refuses to take part for that key, and the other owners' states of it are streamed.
      */
     private static Message stateChunk(StorageEngine engine, byte[] start, byte[] end, int maxBytes, long requestId) {
+        Scanned<Message.StateEntry> s = scan(engine, start, end, maxBytes, (key, value) -> new Message.StateEntry(key, PaxosState.decode(key, value)));
+        return new Message.StateStreamResponse(requestId, s.entries(), s.done(), null);
+    }
+
+    private record Scanned<E>(List<E> entries, boolean done) {}
+
+    /**
+     * Up to {@link #MAX_CHUNK_RECORDS} entries from {@code start} (about {@code maxBytes}), each
+     * decoded with its user key; an entry that fails to decode ({@link CorruptRecordException}) is
+     * left out. {@code done} when the range ended before either bound.
+     */
+    private static <E> Scanned<E> scan(StorageEngine engine, byte[] start, byte[] end, int maxBytes,
+                                       java.util.function.BiFunction<byte[], byte[], E> decode) {
         List<StorageEngine.Entry> raw = engine.scan(start, end, MAX_CHUNK_RECORDS, maxBytes);
-        List<Message.StateEntry> entries = new ArrayList<>(raw.size());
+        List<E> entries = new ArrayList<>(raw.size());
         long bytes = 0;
         for (StorageEngine.Entry e : raw) {
             byte[] key = Keyspace.userKeyOf(e.key());
             bytes += e.key().length + e.value().length;
             try {
-                entries.add(new Message.StateEntry(key, PaxosState.decode(key, e.value())));
+                entries.add(decode.apply(key, e.value()));
             } catch (CorruptRecordException c) {
-                // Left out, see above.
+                // Left out; see the callers.
             }
         }
-        return new Message.StateStreamResponse(requestId, entries, raw.size() < MAX_CHUNK_RECORDS && bytes < maxBytes, null);
+        return new Scanned<>(entries, raw.size() < MAX_CHUNK_RECORDS && bytes < maxBytes);
     }
 
     private static byte[] successor(byte[] key) {

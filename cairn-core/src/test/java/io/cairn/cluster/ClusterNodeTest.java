@@ -492,13 +492,7 @@ class ClusterNodeTest {
         runFor(50);
         assertThat(engine.get(io.cairn.storage.Keyspace.paxos(ns.id(), other, foreign))).isNull();
         assertThat(node.moveStats().streamErrors()).isGreaterThan(errors);
-        byte[] own = null;
-        for (int i = 0; own == null; i++) {
-            byte[] candidate = ("y" + i).getBytes(StandardCharsets.UTF_8);
-            if (ns.partitionOf(candidate) == other) {
-                own = candidate;
-            }
-        }
+        byte[] own = keysIn(ns, other, 1).get(0);
         Version ahead = new Version(Version.pack(wall.nowMillis() + 60_000, 0), 1);
         states = awaitStreamRequest(other, 1, Message.StreamRequest.Part.PAXOS_STATES);
         node.onMessage(1, new Message.StateStreamResponse(states.requestId(),
@@ -516,16 +510,11 @@ class ClusterNodeTest {
         ClusterNode node = node(engine, List.of(ns));
         node.start();
         int partition = ns.partitionOf(new byte[] {'k'});
-        List<byte[]> keys = new ArrayList<>();
-        for (int i = 0; keys.size() < 5; i++) {
-            byte[] key = ("key" + i).getBytes(StandardCharsets.UTF_8);
-            if (ns.partitionOf(key) == partition) {
-                keys.add(key);
-                Record r = Record.value(new Version(Version.pack(T, i), 1), Record.NO_EXPIRY, null, new byte[200]);
-                LocalStore.direct(replica, engine).apply(ns, List.of(new Op.Apply(key, r)), (results, failure) -> { });
-            }
+        List<byte[]> keys = keysIn(ns, partition, 5);
+        for (int i = 0; i < keys.size(); i++) {
+            Record r = Record.value(new Version(Version.pack(T, i), 1), Record.NO_EXPIRY, null, new byte[200]);
+            LocalStore.direct(replica, engine).apply(ns, List.of(new Op.Apply(keys.get(i), r)), (results, failure) -> { });
         }
-        keys.sort(java.util.Arrays::compareUnsigned);
         sent.clear();
         node.onMessage(2, new Message.StreamRequest(Message.FIRST_EPOCH, 77, ns.id(), partition, null, 1_024));
         Message.StreamResponse first = (Message.StreamResponse) sent.stream().map(Sent::message).filter(m -> m instanceof Message.StreamResponse)
@@ -556,14 +545,7 @@ class ClusterNodeTest {
         ClusterNode node = node(engine, List.of(ns));
         node.start();
         int partition = ns.partitionOf(new byte[] {'k'});
-        List<byte[]> keys = new ArrayList<>();
-        for (int i = 0; keys.size() < 3; i++) {
-            byte[] key = ("key" + i).getBytes(StandardCharsets.UTF_8);
-            if (ns.partitionOf(key) == partition) {
-                keys.add(key);
-            }
-        }
-        keys.sort(java.util.Arrays::compareUnsigned);
+        List<byte[]> keys = keysIn(ns, partition, 3);
         io.cairn.paxos.PaxosState state = io.cairn.paxos.PaxosState.EMPTY.promise(new Version(Version.pack(T, 1), 2));
         io.cairn.storage.WriteBatch batch = new io.cairn.storage.WriteBatch();
         for (byte[] key : keys) {
@@ -582,6 +564,19 @@ class ClusterNodeTest {
         assertThat(r.done()).isTrue();
         assertThat(r.entries()).extracting(Message.StateEntry::key).containsExactly(keys.get(0), keys.get(2));
         assertThat(r.entries()).extracting(Message.StateEntry::state).containsOnly(state);
+    }
+
+    /** The first {@code count} keys "key0", "key1", ... of {@code partition}, in key order. */
+    private static List<byte[]> keysIn(Namespace ns, int partition, int count) {
+        List<byte[]> keys = new ArrayList<>();
+        for (int i = 0; keys.size() < count; i++) {
+            byte[] key = ("key" + i).getBytes(StandardCharsets.UTF_8);
+            if (ns.partitionOf(key) == partition) {
+                keys.add(key);
+            }
+        }
+        keys.sort(java.util.Arrays::compareUnsigned);
+        return keys;
     }
 
     private Message.StreamRequest awaitStreamRequest(int partition, int to, Message.StreamRequest.Part part) {
