@@ -129,7 +129,8 @@ public final class CairnNode implements AutoCloseable {
             // A cluster whose members have metadata addresses changes membership through the metadata log.
             this.elastic = config.cluster().enabled() && ElasticMembership.configured(config)
                     ? ElasticMembership.open(config, ns.partitioner().partitions(),
-                            config.auth().enabled() ? config.auth().adminToken(config.dataDir(), config.cluster().tlsDir()) : null)
+                            config.auth().enabled() ? config.auth().adminToken(config.dataDir(), config.cluster().tlsDir()) : null,
+                            io.cairn.server.metadata.MetadataTls.load(config.cluster().tlsDir(), config.nodeId(), Clock.systemUTC()))
                     : null;
             if (elastic != null) {
                 started.push(elastic);

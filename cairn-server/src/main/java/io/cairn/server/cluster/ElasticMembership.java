@@ -89,8 +89,9 @@ public final class ElasticMembership implements AutoCloseable, MembershipAdmin {
      *
      * @param adminToken the node's admin credential, sent to the member a joining node asks for the
      *                   cluster's first epoch (null when authentication is off)
+     * @param tls        the node's checked TLS material for the log's gRPC ({@link io.cairn.server.metadata.MetadataTls#load})
      */
-    public static ElasticMembership open(NodeConfig config, int partitions, Path adminToken) {
+    public static ElasticMembership open(NodeConfig config, int partitions, Path adminToken, io.cairn.server.metadata.MetadataTls tls) {
         NodeConfig.Cluster c = config.cluster();
         Member self = c.members().stream().filter(m -> m.id() == config.nodeId()).findFirst().orElseThrow();
         Path dir = config.dataDir().resolve("metadata");
@@ -120,7 +121,7 @@ public final class ElasticMembership implements AutoCloseable, MembershipAdmin {
         MetadataSettings settings = MetadataSettings.defaults().withRequestTimeout(config.elastic().metadataTimeout())
                 .withMaxVoters(config.elastic().metadataVoters());
         RatisMetadataLog metadata = new RatisMetadataLog(self, voters, dir.resolve("log"), bootstrap, settings,
-                io.cairn.server.metadata.MetadataTls.load(c.tlsDir(), self.id(), java.time.Clock.systemUTC()));
+                tls);
         ElasticMembership elastic = new ElasticMembership(self.id(), metadata, bootstrap, config.elastic().metadataTimeout());
         try {
             metadata.start();
