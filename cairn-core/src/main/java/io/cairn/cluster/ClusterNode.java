@@ -205,7 +205,7 @@ public final class ClusterNode {
         this.paxos = new Paxos(id, clock, clockMonitor, versions, transport, scheduler, detector, ids, acceptor, () -> this.membership.map(),
                 () -> this.epoch, settings.paxos());
         this.requests = new ClusterRequests(coordinator, paxos, clock, outcomes, settings.coordinator().requestTimeoutMillis(),
-                settings.paxos().timeoutMillis());
+                settings.paxos().timeoutMillis(), settings.hintWindowMillis());
         this.exchanger = new Exchanger(id, shard, this.namespaces, settings.antiEntropy(), settings.coordinator().requestTimeoutMillis(),
                 transport, scheduler, local, ids, clock, detector, ledger, () -> this.membership.map(), () -> this.epoch);
         this.epochs = epochs;

@@ -52,15 +52,30 @@ import java.util.function.Consumer;
  *       {@code 409 idempotency_in_flight} (the first attempt is running; retry later).</li>
  * </ol>
  *
+ * <p><b>Writes stamped before they run.</b> When every write of the request is a plain put or
+ * delete of a {@code quorum} namespace, the coordinator stamps their versions <em>before</em>
+ * claiming, and the claim keeps them ({@link StoredOutcome#versions}); the writes then replicate
+ * exactly those records. Such a claim is kept for the retention, not only its lease: when an
+ * operation failed (its outcome unknown, say) or the attempt outlived its lease, a retry through
+ * any coordinator takes the claim over (a Paxos compare-and-swap) and writes the very same
+ * records again. Writing a record twice is writing it once (last-writer-wins keeps one copy of a
+ * version), so a write runs at most once whatever happened to the attempt before, and the retry
+ * learns its outcome. A takeover is refused ({@code outcome_unknown}) once the versions are older
+ * than {@code cluster.hintWindow}, the age up to which a late copy of a write may still arrive
+ * anyway (the purge grace exceeds it): past that, writing them could bring back a key deleted
+ * and purged since.
+ *
  * <p><b>Failure cases.</b> A claim that cannot be decided (no majority, contention) fails the
- * request before anything ran. When an operation failed ({@code outcome_unknown},
- * {@code quorum_unavailable}, ...), no outcome is kept and the claim is withdrawn: a retry runs
- * the request again, which for these operations converges on the same values. When the outcome
- * could not replace the claim, the client still gets the true answer marked unrecorded, counted
- * ({@link #unrecorded()}); the claim lapses and a later retry may run the operations again. The
- * lease is the one place where "exactly once" rests on time: an attempt slower than its lease
- * (a coordinator stalled far past its timeouts) may see a retry take over the lapsed claim and run
- * too; the slower one then cannot record its outcome and answers unrecorded.
+ * request before anything ran. For requests whose writes are not stamped ahead (conditional
+ * writes and serial namespaces run as Paxos rounds, which stamp their own ballots): when an
+ * operation failed, no outcome is kept and the claim is withdrawn, and a retry runs the request
+ * again; for a conditional write whose first attempt took effect unseen, that retry answers
+ * {@code 412}. When the outcome could not replace the claim, the client still gets the true
+ * answer marked unrecorded, counted ({@link #unrecorded()}); the claim lapses and a later retry
+ * takes it over (stamped writes) or may run the operations again (the others). The lease is
+ * the one place where "exactly once" rests on time for the latter: an attempt slower than its
+ * lease (a coordinator stalled far past its timeouts) may see a retry take over the lapsed claim
+ * and run too; the slower one then cannot record its outcome and answers unrecorded.
  *
  * <p>Single-threaded, driven by its node.
  */
@@ -69,6 +84,8 @@ final class ClusterRequests {
     private final Paxos paxos;
     private final long requestTimeoutMillis;
     private final long paxosTimeoutMillis;
+    // How old a stamped write may be and still be written again by a retry (cluster.hintWindow).
+    private final long restampWindowMillis;
     private final HybridClock clock;
     // Null when the node keeps no outcomes: idempotent requests are then refused.
     private final Namespace outcomes;
@@ -77,11 +94,13 @@ final class ClusterRequests {
     private long replays;
     private long unrecorded;
 
-    ClusterRequests(Coordinator coordinator, Paxos paxos, HybridClock clock, Namespace outcomes, long requestTimeoutMillis, long paxosTimeoutMillis) {
+    ClusterRequests(Coordinator coordinator, Paxos paxos, HybridClock clock, Namespace outcomes, long requestTimeoutMillis, long paxosTimeoutMillis,
+                    long restampWindowMillis) {
         this.coordinator = coordinator;
         this.paxos = paxos;
         this.requestTimeoutMillis = requestTimeoutMillis;
         this.paxosTimeoutMillis = paxosTimeoutMillis;
+        this.restampWindowMillis = restampWindowMillis;
         this.clock = clock;
         this.outcomes = outcomes;
     }
@@ -129,7 +148,38 @@ final class ClusterRequests {
             Invariant.check(inFlight.remove(scoped), "idempotency key %s left the in-flight set early", scoped);
             done.accept(outcome);
         };
-        claim(request, r, w, tag, scoped.getBytes(StandardCharsets.US_ASCII), CLAIM_ATTEMPTS, finish);
+        byte[] key = scoped.getBytes(StandardCharsets.US_ASCII);
+        int writes = stampableWrites(request);
+        if (writes == 0) {
+            claim(request, r, w, tag, key, List.of(), CLAIM_ATTEMPTS, finish);
+            return;
+        }
+        coordinator.stamp(writes, versions -> claim(request, r, w, tag, key, versions, CLAIM_ATTEMPTS, finish), unstamped -> {
+            OpResult.Failed f = (OpResult.Failed) unstamped.result();
+            finish.accept(new WriteOutcome.Failed(f.code(), f.message(), f.details()));
+        });
+    }
+
+    /**
+     * How many writes the request has when every one of them may be stamped before it runs (a
+     * plain put or delete of a {@code quorum} namespace); 0 when any may not, or there are none.
+     */
+    static int stampableWrites(WriteRequest request) {
+        if (request.namespace().serial()) {
+            return 0;
+        }
+        int writes = 0;
+        for (Op op : request.ops()) {
+            switch (op) {
+                case Op.Put p when p.condition().isNone() -> writes++;
+                case Op.Delete d when d.condition().isNone() -> writes++;
+                case Op.Get g -> { }
+                default -> {
+                    return 0;
+                }
+            }
+        }
+        return writes;
     }
 
     /**
@@ -152,16 +202,24 @@ final class ClusterRequests {
         return requestTimeoutMillis * (request.ops().size() + 2L) + 2L * paxosTimeoutMillis;
     }
 
-    private void claim(WriteRequest request, Quorum r, Quorum w, IdempotencyTag tag, byte[] key, int attempts, Consumer<WriteOutcome> finish) {
+    /**
+     * Claims the key for this attempt ({@code condition}: absent, or the version of an unfinished
+     * claim being taken over) and runs the request under it, its writes stamped {@code versions}
+     * (empty: stamped as they run).
+     */
+    private void claim(WriteRequest request, Quorum r, Quorum w, IdempotencyTag tag, byte[] key, List<Version> versions, Condition condition,
+                       int attempts, Consumer<WriteOutcome> finish) {
         long lease = leaseMillis(request);
-        byte[] claimed = StoredOutcome.claim(tag.fingerprint(), clock.physicalMillis() + lease).encode(key);
-        paxos.write(outcomes, new Op.Put(key, claimed, null, lease, Condition.ifAbsent()), answer -> {
+        byte[] claimed = StoredOutcome.claim(tag.fingerprint(), clock.physicalMillis() + lease, versions).encode(key);
+        // A claim with stamped versions outlives its lease: whoever retries takes it over.
+        long ttl = versions.isEmpty() ? lease : Math.max(lease, tag.retentionMillis());
+        paxos.write(outcomes, new Op.Put(key, claimed, null, ttl, condition), answer -> {
             switch (answer.result()) {
-                case OpResult.Written won -> run(request, r, w, answers -> record(tag, key, won.version(), answers, finish));
+                case OpResult.Written won -> run(request, r, w, versions, answers -> record(tag, key, won.version(), versions, answers, finish));
                 // Taken by another attempt; or unknown whether this claim or a rival one was chosen:
                 // either way the key now says who has it.
-                case OpResult.PreconditionFailed taken -> lookUp(request, r, w, tag, key, attempts, finish);
-                case OpResult.Failed failed when failed.code() == ErrorCode.OUTCOME_UNKNOWN -> lookUp(request, r, w, tag, key, attempts, finish);
+                case OpResult.PreconditionFailed taken -> lookUp(request, r, w, tag, key, versions, attempts, finish);
+                case OpResult.Failed failed when failed.code() == ErrorCode.OUTCOME_UNKNOWN -> lookUp(request, r, w, tag, key, versions, attempts, finish);
                 case OpResult.Failed failed -> finish.accept(new WriteOutcome.Failed(failed.code(),
                         "could not claim the idempotency key, so the request was not run: " + failed.message(), failed.details()));
                 default -> throw Invariant.violated("a claim answered %s", answer.result());
@@ -169,12 +227,21 @@ final class ClusterRequests {
         });
     }
 
-    /** Reads the key linearizably: replay its outcome, refuse, or (it lapsed meanwhile) claim it again. */
-    private void lookUp(WriteRequest request, Quorum r, Quorum w, IdempotencyTag tag, byte[] key, int attempts, Consumer<WriteOutcome> finish) {
+    private void claim(WriteRequest request, Quorum r, Quorum w, IdempotencyTag tag, byte[] key, List<Version> versions, int attempts,
+                       Consumer<WriteOutcome> finish) {
+        claim(request, r, w, tag, key, versions, Condition.ifAbsent(), attempts, finish);
+    }
+
+    /**
+     * Reads the key linearizably: replay its outcome, refuse, take over an unfinished attempt, or
+     * (it lapsed meanwhile) claim it again with this attempt's {@code versions}.
+     */
+    private void lookUp(WriteRequest request, Quorum r, Quorum w, IdempotencyTag tag, byte[] key, List<Version> versions, int attempts,
+                        Consumer<WriteOutcome> finish) {
         paxos.read(outcomes, key, found -> {
             switch (found.result()) {
-                case OpResult.Found f -> existing(tag, f.record(), key, finish);
-                case OpResult.NotFound nf when attempts > 1 -> claim(request, r, w, tag, key, attempts - 1, finish);
+                case OpResult.Found f -> existing(request, r, w, tag, f.record(), key, attempts, finish);
+                case OpResult.NotFound nf when attempts > 1 -> claim(request, r, w, tag, key, versions, attempts - 1, finish);
                 case OpResult.NotFound nf -> finish.accept(new WriteOutcome.Failed(ErrorCode.IDEMPOTENCY_IN_FLIGHT,
                         "the idempotency key kept changing hands; the request was not run, retry later"));
                 case OpResult.Failed failed -> finish.accept(new WriteOutcome.Failed(failed.code() == ErrorCode.OUTCOME_UNKNOWN
@@ -237,8 +304,9 @@ final class ClusterRequests {
         }
     }
 
-    /** The key is claimed or decided by another attempt: replay its outcome, or refuse. */
-    private void existing(IdempotencyTag tag, Record stored, byte[] key, Consumer<WriteOutcome> finish) {
+    /** The key is claimed or decided by another attempt: replay its outcome, take an unfinished attempt over, or refuse. */
+    private void existing(WriteRequest request, Quorum r, Quorum w, IdempotencyTag tag, Record stored, byte[] key, int attempts,
+                          Consumer<WriteOutcome> finish) {
         StoredOutcome previous;
         try {
             previous = StoredOutcome.decode(key, stored.value());
@@ -251,8 +319,27 @@ final class ClusterRequests {
             return;
         }
         if (previous.isClaim()) {
-            finish.accept(new WriteOutcome.Failed(ErrorCode.IDEMPOTENCY_IN_FLIGHT, "the first attempt of this request is still running "
-                    + "(its claim on the key lapses at " + java.time.Instant.ofEpochMilli(previous.expiresAtMillis()) + "); retry later"));
+            long now = clock.physicalMillis();
+            if (previous.versions().isEmpty() || previous.expiresAtMillis() > now || attempts <= 1) {
+                finish.accept(new WriteOutcome.Failed(ErrorCode.IDEMPOTENCY_IN_FLIGHT, "the first attempt of this request is still running "
+                        + "(its claim on the key lapses at " + java.time.Instant.ofEpochMilli(previous.expiresAtMillis()) + "); retry later"));
+                return;
+            }
+            // An attempt that did not finish, or did not learn its outcome: its writes were stamped
+            // ahead, so this attempt writes the same records again and learns it.
+            Version oldest = previous.versions().stream().min(Version::compareTo).orElseThrow();
+            if (now - oldest.physicalMillis() > restampWindowMillis) {
+                finish.accept(new WriteOutcome.Failed(ErrorCode.OUTCOME_UNKNOWN, "an earlier attempt of this request did not finish, and its "
+                        + "writes are too old to be written again safely (older than cluster.hintWindow): whether they took effect is unknown; "
+                        + "read the keys to find out"));
+                return;
+            }
+            if (request.after() != null && !oldest.isNewerThan(request.after())) {
+                finish.accept(new WriteOutcome.Failed(ErrorCode.OUTCOME_UNKNOWN, "an earlier attempt of this request did not finish; its writes "
+                        + "were stamped before this attempt's causal token " + request.after().token() + ", so they are not written again"));
+                return;
+            }
+            claim(request, r, w, tag, key, previous.versions(), Condition.ifMatch(stored.version()), attempts - 1, finish);
             return;
         }
         // Read through Paxos, so decided at a majority: a later lookup finds it too.
@@ -262,13 +349,20 @@ final class ClusterRequests {
 
     /**
      * The operations ran under this attempt's claim (version {@code claim}): replace the claim with
-     * their outcome, or withdraw it when an operation failed, so a retry runs the request again.
+     * their outcome; when an operation failed, leave the claim to a retry, lapsed at once (writes
+     * stamped ahead: the retry writes them again), or withdraw it (the retry runs the request again).
      */
-    private void record(IdempotencyTag tag, byte[] key, Version claim, List<Answer> answers, Consumer<WriteOutcome> finish) {
+    private void record(IdempotencyTag tag, byte[] key, Version claim, List<Version> versions, List<Answer> answers, Consumer<WriteOutcome> finish) {
         // Only definite outcomes are kept. An operation that failed (quorum unavailable, clock
         // unsafe, outcome unknown) either did not run or may have: replaying that failure for the
         // whole retention would make the request impossible to retry once the cluster recovers.
         boolean definite = answers.stream().noneMatch(a -> a.result() instanceof OpResult.Failed);
+        if (!definite && !versions.isEmpty()) {
+            byte[] unfinished = StoredOutcome.claim(tag.fingerprint(), clock.physicalMillis(), versions).encode(key);
+            paxos.write(outcomes, new Op.Put(key, unfinished, null, tag.retentionMillis(), Condition.ifMatch(claim)),
+                    left -> finish.accept(new WriteOutcome.Executed(answers, false, false)));
+            return;
+        }
         if (!definite) {
             paxos.write(outcomes, new Op.Delete(key, Condition.ifMatch(claim)), withdrawn -> finish.accept(new WriteOutcome.Executed(answers, false, false)));
             return;
@@ -285,9 +379,27 @@ final class ClusterRequests {
         });
     }
 
-    /** Runs the operations: different keys at once, one key's in request order; answers in request order. */
     private void run(WriteRequest request, Quorum r, Quorum w, Consumer<List<Answer>> done) {
+        run(request, r, w, List.of(), done);
+    }
+
+    /**
+     * Runs the operations: different keys at once, one key's in request order; answers in request
+     * order. The writes replicate records stamped {@code versions} in request order (empty: they
+     * are stamped as they run).
+     */
+    private void run(WriteRequest request, Quorum r, Quorum w, List<Version> versions, Consumer<List<Answer>> done) {
         List<Op> ops = request.ops();
+        Version[] stamped = new Version[ops.size()];
+        if (!versions.isEmpty()) {
+            int next = 0;
+            for (int i = 0; i < ops.size(); i++) {
+                if (ops.get(i).isWrite()) {
+                    stamped[i] = versions.get(next++);
+                }
+            }
+            Invariant.check(next == versions.size(), "%d versions for %d writes", versions.size(), next);
+        }
         Answer[] answers = new Answer[ops.size()];
         int[] remaining = {ops.size()};
         Map<ByteBuffer, List<Integer>> byKey = new LinkedHashMap<>();
@@ -295,7 +407,7 @@ final class ClusterRequests {
             byKey.computeIfAbsent(ByteBuffer.wrap(ops.get(i).key()), k -> new ArrayList<>()).add(i);
         }
         for (List<Integer> chain : byKey.values()) {
-            runChain(request.namespace(), ops, chain, 0, r, w, (index, answer) -> {
+            runChain(request.namespace(), ops, stamped, chain, 0, r, w, (index, answer) -> {
                 Invariant.check(answers[index] == null, "operation %d answered twice", index);
                 answers[index] = answer;
                 if (--remaining[0] == 0) {
@@ -309,15 +421,19 @@ final class ClusterRequests {
         void accept(int index, Answer answer);
     }
 
-    private void runChain(Namespace ns, List<Op> ops, List<Integer> chain, int position, Quorum r, Quorum w, Answered answered) {
+    private void runChain(Namespace ns, List<Op> ops, Version[] stamped, List<Integer> chain, int position, Quorum r, Quorum w, Answered answered) {
         int index = chain.get(position);
         Consumer<Answer> next = answer -> {
             answered.accept(index, answer);
             if (position + 1 < chain.size()) {
-                runChain(ns, ops, chain, position + 1, r, w, answered);
+                runChain(ns, ops, stamped, chain, position + 1, r, w, answered);
             }
         };
+        Version version = stamped[index];
         switch (ops.get(index)) {
+            case Op.Put p when version != null -> coordinator.writeBack(ns, p.key(),
+                    Coordinator.valueRecord(ns, version, p.value(), p.contentType(), p.ttlMillis()), w, next);
+            case Op.Delete d when version != null -> coordinator.writeBack(ns, d.key(), Record.tombstone(version), w, next);
             // A serial namespace runs every operation as a Paxos round; a quorum namespace its conditional ones.
             case Op.Put p when ns.serial() || !p.condition().isNone() -> paxos.write(ns, p, next);
             case Op.Delete d when ns.serial() || !d.condition().isNone() -> paxos.write(ns, d, next);

@@ -151,11 +151,39 @@ final class Coordinator {
         if (refusedForClock(done) || !admits(after, done)) {
             return;
         }
+        versions.next(version -> replicate(ns, key, valueRecord(ns, version, value, contentType, ttlMillis), w, done),
+                failure -> ceilingFailed(failure, done));
+    }
+
+    /** The record a put stamped {@code version} stores: its expiry counts from the version's time. */
+    static Record valueRecord(Namespace ns, Version version, byte[] value, String contentType, long ttlMillis) {
+        long ttl = ttlMillis == Op.DEFAULT_TTL ? ns.defaultTtlMillis() : ttlMillis;
+        long expires = ttl > 0 ? version.physicalMillis() + ttl : Record.NO_EXPIRY;
+        return Record.value(version, expires, contentType, value);
+    }
+
+    /**
+     * Issues {@code count} versions for writes that will be replicated later as they are
+     * ({@link #writeBack}): an idempotent request's, whose claim keeps them so that a retry writes
+     * the very same records (see {@code ClusterRequests}). Refused as a put is while this node's
+     * clock must not issue versions.
+     */
+    void stamp(int count, Consumer<List<Version>> done, Consumer<Answer> refused) {
+        if (refusedForClock(refused)) {
+            return;
+        }
+        stampNext(count, new ArrayList<>(count), done, refused);
+    }
+
+    private void stampNext(int count, List<Version> issued, Consumer<List<Version>> done, Consumer<Answer> refused) {
+        if (issued.size() == count) {
+            done.accept(issued);
+            return;
+        }
         versions.next(version -> {
-            long ttl = ttlMillis == Op.DEFAULT_TTL ? ns.defaultTtlMillis() : ttlMillis;
-            long expires = ttl > 0 ? version.physicalMillis() + ttl : Record.NO_EXPIRY;
-            replicate(ns, key, Record.value(version, expires, contentType, value), w, done);
-        }, failure -> ceilingFailed(failure, done));
+            issued.add(version);
+            stampNext(count, issued, done, refused);
+        }, failure -> ceilingFailed(failure, refused));
     }
 
     public void delete(Namespace ns, byte[] key, Quorum w, Consumer<Answer> done) {

@@ -18,14 +18,30 @@ import java.util.zip.CRC32C;
 /**
  * The first outcome of an idempotent request, as kept for retries: the request fingerprint, when
  * the record may be dropped, and the per-operation results, with a CRC32C like every record.
+ *
+ * @param versions on a cluster, the versions the request's writes were stamped with before they
+ *                 ran, in request order (empty when they are stamped as they run): a retry that
+ *                 takes over an unfinished claim writes the same records again, so a write runs at
+ *                 most once whatever happened to the first attempt
  */
-public record StoredOutcome(byte[] fingerprint, long expiresAtMillis, List<OpResult> results) {
+public record StoredOutcome(byte[] fingerprint, long expiresAtMillis, List<OpResult> results, List<Version> versions) {
     private static final byte FORMAT = 1;
+    private static final byte FORMAT_WITH_VERSIONS = 2;
     private static final byte[] NO_KEY = new byte[0];
     private static final int MAX_MESSAGE_CHARS = 1000;
+    /** The most versions a claim carries (one per write of a request). */
+    public static final int MAX_VERSIONS = 0xFFFF;
 
     public StoredOutcome {
         results = List.copyOf(results);
+        versions = List.copyOf(versions);
+        if (versions.size() > MAX_VERSIONS) {
+            throw new IllegalArgumentException(versions.size() + " versions, more than " + MAX_VERSIONS);
+        }
+    }
+
+    public StoredOutcome(byte[] fingerprint, long expiresAtMillis, List<OpResult> results) {
+        this(fingerprint, expiresAtMillis, results, List.of());
     }
 
     /**
@@ -33,7 +49,12 @@ public record StoredOutcome(byte[] fingerprint, long expiresAtMillis, List<OpRes
      * the claim lapses at {@code expiresAtMillis}. Every finished request has at least one result.
      */
     public static StoredOutcome claim(byte[] fingerprint, long expiresAtMillis) {
-        return new StoredOutcome(fingerprint, expiresAtMillis, List.of());
+        return claim(fingerprint, expiresAtMillis, List.of());
+    }
+
+    /** A {@link #claim} whose writes were stamped with {@code versions} before they ran. */
+    public static StoredOutcome claim(byte[] fingerprint, long expiresAtMillis, List<Version> versions) {
+        return new StoredOutcome(fingerprint, expiresAtMillis, List.of(), versions);
     }
 
     /** Whether this is a {@link #claim}, not a finished request's outcome. */
@@ -44,7 +65,7 @@ public record StoredOutcome(byte[] fingerprint, long expiresAtMillis, List<OpRes
     public byte[] encode(byte[] storageKey) {
         ByteArrayOutputStream bytes = new ByteArrayOutputStream(64);
         try (DataOutputStream out = new DataOutputStream(bytes)) {
-            out.writeByte(FORMAT);
+            out.writeByte(versions.isEmpty() ? FORMAT : FORMAT_WITH_VERSIONS);
             out.writeByte(fingerprint.length);
             out.write(fingerprint);
             out.writeLong(expiresAtMillis);
@@ -86,6 +107,13 @@ public record StoredOutcome(byte[] fingerprint, long expiresAtMillis, List<OpRes
                     }
                 }
             }
+            if (!versions.isEmpty()) {
+                out.writeShort(versions.size());
+                for (Version v : versions) {
+                    writeVersion(out, v);
+                }
+            }
+            out.flush();
             CRC32C crc = new CRC32C();
             crc.update(storageKey);
             crc.update(bytes.toByteArray());
@@ -113,7 +141,8 @@ public record StoredOutcome(byte[] fingerprint, long expiresAtMillis, List<OpRes
         }
         try {
             ByteBuffer in = ByteBuffer.wrap(bytes, 0, bytes.length - 4);
-            if (in.get() != FORMAT) {
+            byte format = in.get();
+            if (format != FORMAT && format != FORMAT_WITH_VERSIONS) {
                 throw new CorruptRecordException("unknown idempotency record format");
             }
             byte[] fingerprint = new byte[in.get() & 0xFF];
@@ -142,7 +171,20 @@ public record StoredOutcome(byte[] fingerprint, long expiresAtMillis, List<OpRes
                     default -> throw new CorruptRecordException("unknown result kind " + kind);
                 });
             }
-            return new StoredOutcome(fingerprint, expires, results);
+            List<Version> versions = new ArrayList<>();
+            if (format == FORMAT_WITH_VERSIONS) {
+                int n = Short.toUnsignedInt(in.getShort());
+                if (n == 0) {
+                    throw new CorruptRecordException("an idempotency record of the versions format without versions");
+                }
+                for (int i = 0; i < n; i++) {
+                    versions.add(readVersion(in));
+                }
+            }
+            if (in.hasRemaining()) {
+                throw new CorruptRecordException(in.remaining() + " trailing bytes in an idempotency record");
+            }
+            return new StoredOutcome(fingerprint, expires, results, versions);
         } catch (BufferUnderflowException e) {
             throw new CorruptRecordException("truncated idempotency record");
         } catch (IllegalArgumentException e) {

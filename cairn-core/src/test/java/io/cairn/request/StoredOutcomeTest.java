@@ -37,6 +37,21 @@ class StoredOutcomeTest {
     }
 
     @Test
+    void aClaimKeepsTheVersionsItsWritesWereStampedWith() {
+        Version w = new Version(Version.pack(1_700_000_000_000L, 4), 2);
+        StoredOutcome claim = StoredOutcome.claim(new byte[] {7}, 1_700_000_001_000L, List.of(V, w));
+        StoredOutcome decoded = StoredOutcome.decode(KEY, claim.encode(KEY));
+        assertThat(decoded.isClaim()).isTrue();
+        assertThat(decoded.versions()).containsExactly(V, w);
+        assertThat(decoded.expiresAtMillis()).isEqualTo(1_700_000_001_000L);
+        // Without versions the record keeps the first format, which older nodes read.
+        assertThat(StoredOutcome.claim(new byte[] {7}, 5).encode(KEY)[0]).isEqualTo((byte) 1);
+        ByteBuffer noVersions = ByteBuffer.allocate(64).put((byte) 2).put((byte) 0).putLong(5).putShort((short) 0).putShort((short) 0);
+        byte[] bytes = withChecksum(noVersions);
+        assertThatThrownBy(() -> StoredOutcome.decode(KEY, bytes)).isInstanceOf(CorruptRecordException.class);
+    }
+
+    @Test
     void aBadChecksumIsCorrupt() {
         byte[] bytes = new StoredOutcome(new byte[] {1}, 5, List.of(new OpResult.NotFound())).encode(KEY);
         bytes[2] ^= 1;

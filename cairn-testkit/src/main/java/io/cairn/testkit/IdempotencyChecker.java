@@ -30,8 +30,10 @@ import java.util.TreeMap;
  * And two attempts that overlap in time (twins sent through two coordinators at once) never
  * both run and both record their outcome: the claim on the key goes through Paxos, so one wins.
  *
- * <p>What the contract does not promise (see {@code ClusterRequests}) is left alone: an attempt
- * whose claim lapsed (slower than its lease) may see a retry run too, and then cannot record.
+ * <p>And a request's put runs at most once, whatever its attempts went through (an outcome never
+ * learnt, a coordinator that crashed, a claim that lapsed): its value reaches replicas at one
+ * version only, since its version is stamped before it runs and kept in the claim, and every
+ * attempt that takes the claim over writes that same record (see {@code ClusterRequests}).
  */
 final class IdempotencyChecker {
     private final History history;
@@ -55,8 +57,23 @@ final class IdempotencyChecker {
             checkReplays(attempts, endMillis, out);
             checkAfterRecorded(attempts, endMillis, out);
             checkConcurrentAttempts(attempts, endMillis, out);
+            checkRanOnce(attempts, endMillis, out);
         }
         return out;
+    }
+
+    private void checkRanOnce(List<Operation> attempts, long endMillis, List<Violation> out) {
+        Set<String> values = new java.util.TreeSet<>();
+        for (Operation op : attempts) {
+            values.add(value(op));
+        }
+        for (String value : values) {
+            Set<Version> versions = applied.getOrDefault(value, Set.of());
+            if (versions.size() > 1) {
+                out.add(new Violation(Violation.Kind.IDEMPOTENCY, endMillis, "the request writing " + value + " (key " + attempts.get(0).idempotencyKey
+                        + ") ran more than once: its value reached replicas at " + versions));
+            }
+        }
     }
 
     private void checkReplays(List<Operation> attempts, long endMillis, List<Violation> out) {

@@ -267,6 +267,7 @@ public final class Simulation {
         for (SimNode n : nodes) {
             invariants.register(n);
         }
+        invariants.stampedAheadBy(r -> !r.tombstone() && r.value() != null && isIdempotentValue(new String(r.value(), StandardCharsets.UTF_8)));
         if (meta != null) {
             invariants.holdsBy((node, key) -> map().takesWrites(namespace.partitionOf(key), node));
         }
@@ -800,6 +801,11 @@ public final class Simulation {
      * client whose connection broke would), sometimes the same key with another request (a client
      * bug the server must refuse), otherwise a new request.
      */
+    /** Whether a value is one an idempotent request writes (see {@link #idempotentTurn}). */
+    private static boolean isIdempotentValue(String value) {
+        return value.startsWith("idem/") || value.startsWith("reuse/");
+    }
+
     private void idempotentTurn(Client c) {
         int roll = random.nextInt(100);
         IdempotentRequest request;
