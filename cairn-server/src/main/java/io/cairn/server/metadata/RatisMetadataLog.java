@@ -94,8 +94,16 @@ public final class RatisMetadataLog implements MetadataLog {
      */
     private volatile boolean publishing;
     private volatile GroupReconfigurer reconfigurer;
-    /** A poller's newest state; unused with a server. */
+    /**
+     * A poller's newest state; with a server, the newest state a catch-up poll brought while the
+     * server had stalled (see {@link #catchUp}), else the bootstrap state.
+     */
     private volatile ClusterState polled;
+    /** Set while a catch-up check runs; the two fields after it are touched only by that check. */
+    private final java.util.concurrent.atomic.AtomicBoolean catchingUp = new java.util.concurrent.atomic.AtomicBoolean();
+    /** The epoch the server had applied at the previous catch-up check. */
+    private long appliedAtLastCheck = -1;
+    private boolean stalled;
     private volatile boolean closed;
     /** Guarded by this. */
     private boolean started;
@@ -182,6 +190,23 @@ public final class RatisMetadataLog implements MetadataLog {
         reconfigurer = r;
         r.start(period);
         r.poke();
+        // The check may block on the group (a read-only query): it runs on a call thread, never on
+        // the scheduler's, which carries request timers; one at a time.
+        scheduler.scheduleWithFixedDelay(() -> {
+            if (catchingUp.compareAndSet(false, true)) {
+                try {
+                    calls.execute(() -> {
+                        try {
+                            catchUp();
+                        } finally {
+                            catchingUp.set(false);
+                        }
+                    });
+                } catch (java.util.concurrent.RejectedExecutionException busy) {
+                    catchingUp.set(false);
+                }
+            }
+        }, period.toMillis(), period.toMillis(), TimeUnit.MILLISECONDS);
         log.info("metadata log started: {} as {} at {}, storage {}", RaftPeers.peerId(self.id()), voter ? "a voter" : "a waiting member",
                 self.metadataAddress(), storageDir);
     }
@@ -250,7 +275,12 @@ public final class RatisMetadataLog implements MetadataLog {
 
     @Override
     public ClusterState current() {
-        return stateMachine != null ? stateMachine.current() : polled;
+        if (stateMachine == null) {
+            return polled;
+        }
+        ClusterState applied = stateMachine.current();
+        ClusterState caughtUp = polled;
+        return caughtUp.epoch() > applied.epoch() ? caughtUp : applied;
     }
 
     @Override
@@ -357,19 +387,58 @@ public final class RatisMetadataLog implements MetadataLog {
 
     /** A member without a log server: asks the group for a state newer than the one it has. */
     private void poll() {
-        long known = polled.epoch();
+        ClusterState newer = newerThan(polled);
+        if (newer != null) {
+            polled = newer;
+            publisher.publish(newer);
+        }
+    }
+
+    /**
+     * A member with a log server applies every entry itself, but should its server stop receiving
+     * or applying them while the group goes on (CI saw a voter promoted from listener stay 124
+     * epochs behind the others), it would hold every partition move's barrier forever: the moves
+     * wait for every member to have applied each step. So, every election timeout, a server whose
+     * applied epoch did not move since the previous check asks the group for a newer state, and
+     * when there is one, hands it to the subscribers (the node routes by it; epochs may be
+     * skipped, as for a polling member) until the server catches up.
+     */
+    private void catchUp() {
+        if (closed || stateMachine == null) {
+            return;
+        }
+        long applied = stateMachine.current().epoch();
+        boolean still = applied == appliedAtLastCheck;
+        appliedAtLastCheck = applied;
+        if (!still) {
+            stalled = false;
+            return;
+        }
+        ClusterState known = current();
+        ClusterState newer = newerThan(known);
+        if (newer == null) {
+            return;
+        }
+        if (!stalled) {
+            stalled = true;
+            log.atWarn().addKeyValue("node", self.id()).addKeyValue("appliedEpoch", applied).addKeyValue("groupEpoch", newer.epoch())
+                    .log("this node's metadata log server stopped applying entries while the group went on; following the group by polling");
+        }
+        polled = newer;
+        publisher.publish(newer);
+    }
+
+    /** The group's state if it is newer than {@code known} (a read-only query the leader answers), else null. */
+    private ClusterState newerThan(ClusterState known) {
         try {
-            RaftClient client = clients.client(polled.activeMembers());
-            RaftClientReply reply = client.io().sendReadOnly(Message.valueOf(UnsafeByteOperations.unsafeWrap(LogMessages.stateQuery(known))));
+            RaftClient client = clients.client(known.activeMembers());
+            RaftClientReply reply = client.io().sendReadOnly(Message.valueOf(UnsafeByteOperations.unsafeWrap(LogMessages.stateQuery(known.epoch()))));
             if (!reply.isSuccess()) {
                 log.debug("metadata poll refused: {}", String.valueOf(reply.getException()));
-                return;
+                return null;
             }
             ClusterState newer = LogMessages.decodeStateAnswer(reply.getMessage().getContent().toByteArray());
-            if (newer != null && newer.epoch() > known) {
-                polled = newer;
-                publisher.publish(newer);
-            }
+            return newer != null && newer.epoch() > known.epoch() ? newer : null;
         } catch (IOException e) {
             log.debug("metadata poll failed: {}", e.toString());
         } catch (LogMessages.MalformedReplyException e) {
@@ -377,6 +446,7 @@ public final class RatisMetadataLog implements MetadataLog {
         } catch (IllegalStateException closing) {
             // The clients were closed under us.
         }
+        return null;
     }
 
     @Override
