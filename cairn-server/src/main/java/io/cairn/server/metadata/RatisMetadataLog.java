@@ -101,9 +101,12 @@ public final class RatisMetadataLog implements MetadataLog {
     private volatile ClusterState polled;
     /** Set while a catch-up check runs; the two fields after it are touched only by that check. */
     private final java.util.concurrent.atomic.AtomicBoolean catchingUp = new java.util.concurrent.atomic.AtomicBoolean();
-    /** The epoch the server had applied at the previous catch-up check. */
+    /** The epoch the server had applied at the previous catch-up check, and for how many checks since. */
     private long appliedAtLastCheck = -1;
+    private int unchangedChecks;
     private boolean stalled;
+    /** Checks (election timeouts) a server's applied epoch must stand still before it asks the group. */
+    static final int STALL_CHECKS = 3;
     private volatile boolean closed;
     /** Guarded by this. */
     private boolean started;
@@ -398,20 +401,24 @@ public final class RatisMetadataLog implements MetadataLog {
      * A member with a log server applies every entry itself, but should its server stop receiving
      * or applying them while the group goes on (CI saw a voter promoted from listener stay 124
      * epochs behind the others), it would hold every partition move's barrier forever: the moves
-     * wait for every member to have applied each step. So, every election timeout, a server whose
-     * applied epoch did not move since the previous check asks the group for a newer state, and
-     * when there is one, hands it to the subscribers (the node routes by it; epochs may be
-     * skipped, as for a polling member) until the server catches up.
+     * wait for every member to have applied each step. So a server whose applied epoch stood still
+     * for {@value #STALL_CHECKS} election timeouts asks the group for a newer state, and when there
+     * is one, hands it to the subscribers (the node routes by it; epochs may be skipped, as for a
+     * polling member) until the server catches up. (A member still waiting to be added to the
+     * group follows the same way.)
      */
     private void catchUp() {
         if (closed || stateMachine == null) {
             return;
         }
         long applied = stateMachine.current().epoch();
-        boolean still = applied == appliedAtLastCheck;
-        appliedAtLastCheck = applied;
-        if (!still) {
+        if (applied != appliedAtLastCheck) {
+            appliedAtLastCheck = applied;
+            unchangedChecks = 0;
             stalled = false;
+            return;
+        }
+        if (++unchangedChecks < STALL_CHECKS) {
             return;
         }
         ClusterState known = current();

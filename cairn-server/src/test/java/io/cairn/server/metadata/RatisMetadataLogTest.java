@@ -168,6 +168,21 @@ class RatisMetadataLogTest {
     }
 
     @Test
+    void aServerThatAppliesNothingWhileTheGroupGoesOnFollowsItByPolling() throws Exception {
+        try (LoopbackGroup group = new LoopbackGroup(dir, 3, 3, LoopbackGroup.SETTINGS).startAll()) {
+            // Node 4 runs a log server but never joins: the group never streams it an entry, as
+            // for a server that stopped applying them.
+            Member four = LoopbackGroup.member(4, true);
+            RatisMetadataLog stalled = group.start(four);
+            ClusterMetadata.Result joined = group.node(1).submit(new MetadataCommand.Join(LoopbackGroup.member(5, false))).join();
+            assertThat(joined.state().epoch()).isEqualTo(2);
+            assertThat(stalled.awaitEpoch(2, WAIT).join()).isEqualTo(joined.state());
+            assertThat(stalled.current()).isEqualTo(joined.state());
+            assertThat(group.publishedEpochs(4)).containsExactly(1L, 2L);
+        }
+    }
+
+    @Test
     void aMemberWithoutAMetadataAddressFollowsByPolling() throws Exception {
         try (LoopbackGroup group = new LoopbackGroup(dir, 3, 3, LoopbackGroup.SETTINGS).startAll()) {
             Member five = LoopbackGroup.member(5, false);
