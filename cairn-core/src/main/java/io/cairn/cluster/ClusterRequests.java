@@ -327,6 +327,11 @@ final class ClusterRequests {
             }
             // An attempt that did not finish, or did not learn its outcome: its writes were stamped
             // ahead, so this attempt writes the same records again and learns it.
+            if (previous.versions().size() != stampableWrites(request)) {
+                finish.accept(new WriteOutcome.Failed(ErrorCode.CORRUPT_RECORD, "the claim on this idempotency key holds "
+                        + previous.versions().size() + " versions for a request of " + stampableWrites(request) + " writes"));
+                return;
+            }
             Version oldest = previous.versions().stream().min(Version::compareTo).orElseThrow();
             if (now - oldest.physicalMillis() > restampWindowMillis) {
                 finish.accept(new WriteOutcome.Failed(ErrorCode.OUTCOME_UNKNOWN, "an earlier attempt of this request did not finish, and its "
