@@ -126,8 +126,7 @@ final class ClusterRequests {
         // The causal token first: every version this request's writes get is then newer than it.
         Answer[] tokenRefusal = new Answer[1];
         if (!coordinator.admits(request.after(), a -> tokenRefusal[0] = a)) {
-            OpResult.Failed f = (OpResult.Failed) tokenRefusal[0].result();
-            done.accept(new WriteOutcome.Failed(f.code(), f.message(), f.details()));
+            done.accept(failed(tokenRefusal[0]));
             return;
         }
         IdempotencyTag tag = request.idempotency();
@@ -154,10 +153,13 @@ final class ClusterRequests {
             claim(request, r, w, tag, key, List.of(), CLAIM_ATTEMPTS, finish);
             return;
         }
-        coordinator.stamp(writes, versions -> claim(request, r, w, tag, key, versions, CLAIM_ATTEMPTS, finish), unstamped -> {
-            OpResult.Failed f = (OpResult.Failed) unstamped.result();
-            finish.accept(new WriteOutcome.Failed(f.code(), f.message(), f.details()));
-        });
+        coordinator.stamp(writes, versions -> claim(request, r, w, tag, key, versions, CLAIM_ATTEMPTS, finish), unstamped -> finish.accept(failed(unstamped)));
+    }
+
+    /** The request's outcome when a step before any operation (the causal token, stamping) failed with {@code answer}. */
+    private static WriteOutcome.Failed failed(Answer answer) {
+        OpResult.Failed f = (OpResult.Failed) answer.result();
+        return new WriteOutcome.Failed(f.code(), f.message(), f.details());
     }
 
     /**
@@ -327,9 +329,10 @@ final class ClusterRequests {
             }
             // An attempt that did not finish, or did not learn its outcome: its writes were stamped
             // ahead, so this attempt writes the same records again and learns it.
-            if (previous.versions().size() != stampableWrites(request)) {
+            int writes = stampableWrites(request);
+            if (previous.versions().size() != writes) {
                 finish.accept(new WriteOutcome.Failed(ErrorCode.CORRUPT_RECORD, "the claim on this idempotency key holds "
-                        + previous.versions().size() + " versions for a request of " + stampableWrites(request) + " writes"));
+                        + previous.versions().size() + " versions for a request of " + writes + " writes"));
                 return;
             }
             Version oldest = previous.versions().stream().min(Version::compareTo).orElseThrow();

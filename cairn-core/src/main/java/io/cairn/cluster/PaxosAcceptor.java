@@ -84,19 +84,23 @@ final class PaxosAcceptor {
      * bound a ballot in a request passes, and its accepted record must not be newer than its ballot.
      */
     String refusal(PaxosState state) {
-        List<Version> ballots = new java.util.ArrayList<>(state.recent());
-        ballots.add(state.promised());
-        ballots.add(state.ballot());
-        ballots.add(state.committed());
-        for (Version b : ballots) {
-            if (b != null && !clock.checkPeer(b.timestamp())) {
-                return "ballot refused: " + clock.describe(b.timestamp());
+        for (Version b : state.versions()) {
+            String beyond = beyondClock(b);
+            if (beyond != null) {
+                return beyond;
             }
         }
-        if (state.accepted() != null && state.accepted().version().isNewerThan(state.ballot())) {
-            return "an accepted record " + state.accepted().version() + " is newer than its ballot " + state.ballot();
-        }
-        return null;
+        return state.accepted() == null ? null : afterBallot(state.accepted(), state.ballot());
+    }
+
+    /** Why a peer's ballot (or a version beside it) may not be used: beyond the max clock offset; or null. */
+    private String beyondClock(Version b) {
+        return clock.checkPeer(b.timestamp()) ? null : "ballot refused: " + clock.describe(b.timestamp());
+    }
+
+    /** Why {@code record} may not be proposed under {@code ballot}: it is newer than the ballot that first proposed it; or null. */
+    private static String afterBallot(Record record, Version ballot) {
+        return record.version().isNewerThan(ballot) ? "a proposal's record " + record.version() + " is newer than its ballot " + ballot : null;
     }
 
     /**
@@ -133,14 +137,12 @@ final class PaxosAcceptor {
     }
 
     private Message.Failure validate(Message.PaxosRequest r) {
-        if (!clock.checkPeer(r.ballot().timestamp())) {
-            return new Message.Failure(ErrorCode.CLOCK_UNSAFE, "ballot refused: " + clock.describe(r.ballot().timestamp()));
+        String beyond = beyondClock(r.ballot());
+        if (beyond != null) {
+            return new Message.Failure(ErrorCode.CLOCK_UNSAFE, beyond);
         }
-        Record record = r.record();
-        if (record != null && record.version().isNewerThan(r.ballot())) {
-            return new Message.Failure(ErrorCode.MALFORMED_REQUEST, "a proposal's record " + record.version() + " is newer than its ballot " + r.ballot());
-        }
-        return null;
+        String after = r.record() == null ? null : afterBallot(r.record(), r.ballot());
+        return after == null ? null : new Message.Failure(ErrorCode.MALFORMED_REQUEST, after);
     }
 
     /** How a state changes; null when the request's ballot is below the promise (refused). */

@@ -498,16 +498,7 @@ public final class MessageCodec {
                         throw new CorruptRecordException("a stream chunk of " + count + " records");
                     }
                     int from = in.position();
-                    List<Message.StreamEntry> entries = count < 0 ? null : new ArrayList<>(count);
-                    byte[] previous = null;
-                    for (int i = 0; i < count; i++) {
-                        byte[] key = key(in);
-                        if (previous != null && Arrays.compareUnsigned(previous, key) >= 0) {
-                            throw new CorruptRecordException("stream chunk keys out of order");
-                        }
-                        previous = key;
-                        entries.add(new Message.StreamEntry(key, record(key, bytes(in))));
-                    }
+                    List<Message.StreamEntry> entries = keyed(in, count, "stream chunk", (key, value) -> new Message.StreamEntry(key, record(key, value)));
                     CRC32C crc = new CRC32C();
                     crc.update(bytes, from, in.position() - from);
                     byte done = in.get();
@@ -530,16 +521,8 @@ public final class MessageCodec {
                     if (count < -1 || count > in.remaining() / 14) {
                         throw new CorruptRecordException("a state stream chunk of " + count + " states");
                     }
-                    List<Message.StateEntry> entries = count < 0 ? null : new ArrayList<>(count);
-                    byte[] previous = null;
-                    for (int i = 0; i < count; i++) {
-                        byte[] key = key(in);
-                        if (previous != null && Arrays.compareUnsigned(previous, key) >= 0) {
-                            throw new CorruptRecordException("state stream chunk keys out of order");
-                        }
-                        previous = key;
-                        entries.add(new Message.StateEntry(key, paxosState(key, bytes(in))));
-                    }
+                    List<Message.StateEntry> entries = keyed(in, count, "state stream chunk",
+                            (key, value) -> new Message.StateEntry(key, paxosState(key, value)));
                     byte done = in.get();
                     if (done != 0 && done != 1) {
                         throw new CorruptRecordException("done flag " + done + " is neither 0 nor 1");
@@ -764,18 +747,32 @@ public final class MessageCodec {
         return r;
     }
 
+    /**
+     * {@code count} entries of a chunk (none when the count is -1, a failed chunk: then null), each
+     * a key and the bytes {@code entry} decodes under it; keys strictly ascending.
+     */
+    private static <E> List<E> keyed(ByteBuffer in, int count, String what, java.util.function.BiFunction<byte[], byte[], E> entry) {
+        if (count < 0) {
+            return null;
+        }
+        List<E> entries = new ArrayList<>(count);
+        byte[] previous = null;
+        for (int i = 0; i < count; i++) {
+            byte[] key = key(in);
+            if (previous != null && Arrays.compareUnsigned(previous, key) >= 0) {
+                throw new CorruptRecordException(what + " keys out of order");
+            }
+            previous = key;
+            entries.add(entry.apply(key, bytes(in)));
+        }
+        return entries;
+    }
+
     /** A streamed Paxos state: checksummed with its key, and every ballot in it naming a node. */
     private static io.cairn.paxos.PaxosState paxosState(byte[] key, byte[] encoded) {
         io.cairn.paxos.PaxosState state = io.cairn.paxos.PaxosState.decode(key, encoded);
-        List<Version> ballots = new ArrayList<>(state.recent());
-        ballots.add(state.promised());
-        ballots.add(state.ballot());
-        ballots.add(state.committed());
-        if (state.accepted() != null) {
-            ballots.add(state.accepted().version());
-        }
-        for (Version v : ballots) {
-            if (v != null && (v.nodeId() < 1 || v.nodeId() > MAX_NODE_ID)) {
+        for (Version v : state.versions()) {
+            if (v.nodeId() < 1 || v.nodeId() > MAX_NODE_ID) {
                 throw new CorruptRecordException("paxos state ballot " + v + " names node " + v.nodeId() + ", not a node id");
             }
         }

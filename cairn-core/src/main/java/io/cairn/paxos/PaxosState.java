@@ -110,6 +110,22 @@ public record PaxosState(Version promised, Version ballot, Record accepted, Vers
         return new PaxosState(max(promised, other.promised), acceptedBallot, acceptedRecord, newestCommit, remembered);
     }
 
+    /**
+     * Every version this state names: the promise, the accepted ballot and its record's version,
+     * the newest commit and the remembered commits. What a state from elsewhere (a peer, the wire)
+     * is checked by, version by version.
+     */
+    public java.util.List<Version> versions() {
+        java.util.List<Version> all = new java.util.ArrayList<>(recent.size() + 4);
+        for (Version v : new Version[] {promised, ballot, accepted == null ? null : accepted.version(), committed}) {
+            if (v != null) {
+                all.add(v);
+            }
+        }
+        all.addAll(recent);
+        return all;
+    }
+
     private static Version max(Version a, Version b) {
         return a == null ? b : b == null ? a : a.compareTo(b) >= 0 ? a : b;
     }

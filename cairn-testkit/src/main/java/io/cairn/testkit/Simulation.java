@@ -803,8 +803,12 @@ public final class Simulation {
      */
     /** Whether a value is one an idempotent request writes (see {@link #idempotentTurn}). */
     private static boolean isIdempotentValue(String value) {
-        return value.startsWith("idem/") || value.startsWith("reuse/");
+        return value.startsWith(NEW_REQUEST_VALUE) || value.startsWith(REUSED_KEY_VALUE);
     }
+
+    // How an idempotent request's value starts: a new request, or another request on a used key.
+    private static final String NEW_REQUEST_VALUE = "idem/";
+    private static final String REUSED_KEY_VALUE = "reuse/";
 
     private void idempotentTurn(Client c) {
         int roll = random.nextInt(100);
@@ -812,10 +816,10 @@ public final class Simulation {
         if (c.lastIdempotent != null && roll < 50) {
             request = c.lastIdempotent;
         } else if (c.lastIdempotent != null && roll < 60) {
-            String name = "reuse/c" + c.id + "/" + c.idempotentSequence++;
+            String name = REUSED_KEY_VALUE + "c" + c.id + "/" + c.idempotentSequence++;
             request = new IdempotentRequest(c.lastIdempotent.idempotencyKey(), c.lastIdempotent.key(), name, bytes(name));
         } else {
-            String name = "idem/c" + c.id + "/" + c.idempotentSequence++;
+            String name = NEW_REQUEST_VALUE + "c" + c.id + "/" + c.idempotentSequence++;
             request = new IdempotentRequest("c" + c.id + "-" + c.idempotentSequence, IDEMPOTENT_KEY_PREFIX + c.id + "-" + random.nextInt(3),
                     name, bytes(name));
             c.lastIdempotent = request;
