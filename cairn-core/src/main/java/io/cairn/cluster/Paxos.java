@@ -64,6 +64,16 @@ import java.util.function.Supplier;
  * answers {@code outcome_unknown} when the condition no longer holds (the stray proposal may yet
  * be finished by another round).
  *
+ * <p><b>Ruling a proposal out.</b> Before answering {@code outcome_unknown} for either reason, a
+ * round waits (up to its timeout) for every replica's promise. When all of them promised, none
+ * lists one of this operation's records among its commits while each would list it if it had
+ * applied it ({@code PaxosState#remembers}: newer than every commit it dropped), and no accepted
+ * proposal is newer than the newest commit, then none of the proposals was chosen, nor can be:
+ * a chosen record is committed, and its commit noted where a later round's prepare sees it (which
+ * syncs it), before any other record can be chosen; an accepted proposal below a commit of another
+ * record can never be finished. The operation then decides afresh ({@code 412} or a new proposal)
+ * instead of answering unknown.
+ *
  * <p>Single-threaded, driven by its node.
  */
 final class Paxos {
@@ -182,6 +192,8 @@ final class Paxos {
 
     private void send(Operation o, Phase phase, Record record) {
         o.phase = phase;
+        o.awaitingAll = false;
+        o.waited = false;
         o.proposing = phase == Phase.PREPARE ? null : record;
         o.replies.clear();
         long id = ids.next(Protocol.PAXOS);
@@ -225,6 +237,15 @@ final class Paxos {
             if (current != null) {
                 clock.observePeer(current.version().timestamp());
             }
+        }
+        if (o.awaitingAll) {
+            // Promised already; waiting for the rest to rule this operation's proposals out.
+            if (!r.ok() || o.replies.size() == o.targets.length) {
+                inFlight.remove(r.requestId());
+                o.awaitingAll = false;
+                onPromised(o);
+            }
+            return;
         }
         Boolean decided = decided(o);
         if (decided == null) {
@@ -315,7 +336,10 @@ final class Paxos {
             succeed(o, ours, 0);
             return;
         }
-        if (!o.mine.isEmpty() && current != null && current.version().isNewerThan(o.mine.get(0).version())) {
+        if (!o.mine.isEmpty() && current != null && current.version().isNewerThan(o.mine.get(0).version()) && !ruledOut(o)) {
+            if (o.awaitingAll) {
+                return;
+            }
             // An earlier round's proposal of this write was either chosen and then written over,
             // or never chosen: which, nobody can tell. Writing it again could apply it twice.
             stats.unknown++;
@@ -331,7 +355,10 @@ final class Paxos {
         }
         Condition condition = o.op instanceof Op.Put p ? p.condition() : ((Op.Delete) o.op).condition();
         if (!condition.holds(current, now)) {
-            if (!o.mine.isEmpty()) {
+            if (!o.mine.isEmpty() && !ruledOut(o)) {
+                if (o.awaitingAll) {
+                    return;
+                }
                 finish(o, Answer.failed(ErrorCode.OUTCOME_UNKNOWN, "an earlier round's proposal of this write may still be chosen; "
                         + "read the key to learn whether it was", Map.of()));
                 return;
@@ -350,6 +377,43 @@ final class Paxos {
         };
         o.mine.add(record);
         send(o, Phase.PROPOSE, record);
+    }
+
+    /**
+     * Whether this round's promises prove that none of the operation's proposals was chosen or can
+     * still be (see the class comment), after which it forgets them. When they do not yet because
+     * some replicas have not answered, and none refused, the round waits for them (once; it ends at
+     * the round's timeout): {@link Operation#awaitingAll} is set, and the caller returns.
+     */
+    private boolean ruledOut(Operation o) {
+        boolean allOk = true;
+        for (int target : o.targets) {
+            PaxosResponse r = o.replies.get(target);
+            if (r == null || !r.ok()) {
+                allOk = false;
+                if (r != null) {
+                    return false;
+                }
+            }
+        }
+        if (!allOk) {
+            if (!o.waited) {
+                o.waited = true;
+                o.awaitingAll = true;
+                inFlight.put(o.requestId, o);
+            }
+            return false;
+        }
+        for (PaxosResponse r : o.replies.values()) {
+            for (Record mine : o.mine) {
+                if (r.recent().contains(mine.version()) || r.dropped() != null && !mine.version().isNewerThan(r.dropped())) {
+                    return false;
+                }
+            }
+        }
+        stats.ruledOut++;
+        o.mine.clear();
+        return true;
     }
 
     private void onCommitted(Operation o) {
@@ -375,6 +439,12 @@ final class Paxos {
 
     private void phaseTimedOut(Operation o, Phase phase) {
         if (o.finished || o.phase != phase) {
+            return;
+        }
+        if (o.awaitingAll) {
+            // Not every replica answered: decide with the promises there are.
+            o.awaitingAll = false;
+            onPromised(o);
             return;
         }
         if (phase == Phase.COMMIT) {
@@ -471,6 +541,10 @@ final class Paxos {
         // The records this operation proposed, oldest first, each of which may have been accepted somewhere.
         final java.util.List<Record> mine = new java.util.ArrayList<>();
         boolean finishing;
+        // A prepare's majority promised, and the round waits for the other replicas' promises
+        // (once per round: waited) to rule this operation's proposals out.
+        boolean awaitingAll;
+        boolean waited;
         boolean contended;
         boolean finished;
         int attempts;

@@ -63,7 +63,7 @@ final class PaxosAcceptor {
                     s -> local.read(ns, r.key(), (record, failure) -> reply.accept(failure != null
                             ? PaxosResponse.failed(Phase.PREPARE, r.requestId(), Message.Failure.of(failure))
                             : new PaxosResponse(Phase.PREPARE, r.requestId(), true, r.ballot(), s.ballot(), s.accepted(), s.committed(), s.recent(),
-                                    record, null))));
+                                    s.dropped(), record, null))));
             case PROPOSE -> step(stateKey, r, s -> s.admits(r.ballot()) ? s.accept(r.ballot(), r.record()) : null, true, reply,
                     s -> reply.accept(PaxosResponse.done(Phase.PROPOSE, r.requestId())));
             case COMMIT -> local.apply(ns, List.of(new Op.Apply(r.key(), r.record())), (results, failure) -> {

@@ -18,6 +18,7 @@ public final class PaxosStats {
     long contended;
     long unknown;
     long foundCommitted;
+    long ruledOut;
 
     public long started() {
         return started;
@@ -56,6 +57,11 @@ public final class PaxosStats {
         return foundCommitted;
     }
 
+    /** Operations whose overtaken proposals a later round proved never chosen (so they decided afresh, not "unknown"). */
+    public long ruledOut() {
+        return ruledOut;
+    }
+
     public static PaxosStats sum(List<PaxosStats> all) {
         PaxosStats s = new PaxosStats();
         for (PaxosStats p : all) {
@@ -68,6 +74,7 @@ public final class PaxosStats {
             s.contended += p.contended;
             s.unknown += p.unknown;
             s.foundCommitted += p.foundCommitted;
+            s.ruledOut += p.ruledOut;
         }
         return s;
     }

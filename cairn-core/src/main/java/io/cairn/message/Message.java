@@ -208,10 +208,12 @@ public sealed interface Message {
      * ballot the replica promised. A prepare's answer also carries the accepted proposal not known
      * committed ({@code ballot} and {@code accepted}, or neither), the ballot of the newest commit
      * the replica applied, the versions of the records of its last few commits ({@code recent},
-     * newest first) and the key's stored record ({@code current}, tombstones included).
+     * newest first), the newest of those it dropped to make room ({@code dropped}, null when none;
+     * see {@code PaxosState}) and the key's stored record ({@code current}, tombstones included).
      */
     record PaxosResponse(PaxosRequest.Phase phase, long requestId, boolean ok, io.cairn.clock.Version promised, io.cairn.clock.Version ballot,
-                         Record accepted, io.cairn.clock.Version committed, List<io.cairn.clock.Version> recent, Record current, Failure error)
+                         Record accepted, io.cairn.clock.Version committed, List<io.cairn.clock.Version> recent, io.cairn.clock.Version dropped,
+                         Record current, Failure error)
             implements Message {
         /** The most recent commits a prepare's answer may list. */
         public static final int MAX_RECENT = 16;
@@ -228,21 +230,21 @@ public sealed interface Message {
             if ((ballot == null) != (accepted == null)) {
                 throw new IllegalArgumentException("an accepted proposal needs its ballot and its record");
             }
-            if (phase != PaxosRequest.Phase.PREPARE && (ballot != null || committed != null || current != null)) {
+            if (phase != PaxosRequest.Phase.PREPARE && (ballot != null || committed != null || dropped != null || current != null)) {
                 throw new IllegalArgumentException("only a prepare's answer carries the replica's state");
             }
         }
 
         public static PaxosResponse failed(PaxosRequest.Phase phase, long requestId, Failure error) {
-            return new PaxosResponse(phase, requestId, false, null, null, null, null, List.of(), null, Objects.requireNonNull(error));
+            return new PaxosResponse(phase, requestId, false, null, null, null, null, List.of(), null, null, Objects.requireNonNull(error));
         }
 
         public static PaxosResponse refused(PaxosRequest.Phase phase, long requestId, io.cairn.clock.Version promised) {
-            return new PaxosResponse(phase, requestId, false, Objects.requireNonNull(promised), null, null, null, List.of(), null, null);
+            return new PaxosResponse(phase, requestId, false, Objects.requireNonNull(promised), null, null, null, List.of(), null, null, null);
         }
 
         public static PaxosResponse done(PaxosRequest.Phase phase, long requestId) {
-            return new PaxosResponse(phase, requestId, true, null, null, null, null, List.of(), null, null);
+            return new PaxosResponse(phase, requestId, true, null, null, null, null, List.of(), null, null, null);
         }
     }
 

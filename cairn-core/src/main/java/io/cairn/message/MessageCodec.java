@@ -44,6 +44,7 @@ import java.util.zip.CRC32C;
  *                    | record or null (exactly when not a prepare)
  *  17 PaxosResponse: u8 phase | i64 request id | u8 ok | promised | accepted ballot | accepted record or null | committed
  *                    | u8 count (at most 16; 0 unless a prepare's answer) | ballot * count (recent commits' record versions)
+ *                    | dropped (the newest such version dropped to make room; optional, none unless a prepare's answer)
  *                    | current record or null (records checksummed over an empty key) | failure
  *     ballot:        i64 timestamp | u16 node id (1..65535); where optional, u8 present (0 or 1) first
  *  18 StateStreamRequest: as 14, asking for the partition's Paxos states instead of its records
@@ -59,7 +60,8 @@ import java.util.zip.CRC32C;
  * version 5, requests carry their {@link Protocol} (a write's: replication, repair or hand-off; a
  * read's: read or inspection) and the sender's membership epoch (at least 1), and responses echo
  * the protocol. Since wire version 6, every payload between nodes opens with the sender's clock
- * ({@link #encode(long, Message)}, {@link #decodeClocked}).
+ * ({@link #encode(long, Message)}, {@link #decodeClocked}). Since wire version 7, a prepare's answer
+ * names the newest commit its replica dropped from the ones it lists ({@code dropped}).
  *
  * <p><b>The sender's clock.</b> Every payload carries the sender's hybrid clock as it stood when
  * the message was encoded (its last timestamp issued or observed), whatever the message. The
@@ -297,7 +299,8 @@ public final class MessageCodec {
                 byte[] accepted = r.accepted() == null ? null : RecordCodec.encode(new byte[0], r.accepted());
                 byte[] current = r.current() == null ? null : RecordCodec.encode(new byte[0], r.current());
                 byte[] failure = failure(r.error());
-                int ballots = ballotBytes(r.promised()) + ballotBytes(r.ballot()) + ballotBytes(r.committed()) + 1 + 10 * r.recent().size();
+                int ballots = ballotBytes(r.promised()) + ballotBytes(r.ballot()) + ballotBytes(r.committed()) + 1 + 10 * r.recent().size()
+                        + ballotBytes(r.dropped());
                 ByteBuffer out = alloc(headroom, 1 + 1 + 8 + 1 + ballots + 4 + len(accepted) + 4 + len(current) + failure.length).put(PAXOS_RESPONSE)
                         .put((byte) r.phase().ordinal()).putLong(r.requestId()).put((byte) (r.ok() ? 1 : 0));
                 putOptionalBallot(out, r.promised());
@@ -308,6 +311,7 @@ public final class MessageCodec {
                 for (io.cairn.clock.Version v : r.recent()) {
                     putBallot(out, v);
                 }
+                putOptionalBallot(out, r.dropped());
                 yield out.putInt(current == null ? -1 : current.length).put(orEmpty(current)).put(failure).array();
             }
             case Message.Ping p -> {
@@ -565,14 +569,15 @@ public final class MessageCodec {
                     for (int i = 0; i < count; i++) {
                         recent.add(ballot(in));
                     }
+                    io.cairn.clock.Version dropped = optionalBallot(in);
                     byte[] current = nullableBytes(in);
                     Message.Failure failure = failure(in);
                     if ((ballot == null) != (accepted == null) || (ok == 1 && failure != null)
-                            || (phase != Message.PaxosRequest.Phase.PREPARE && (ballot != null || committed != null || current != null || count > 0))) {
+                            || (phase != Message.PaxosRequest.Phase.PREPARE && (ballot != null || committed != null || dropped != null || current != null || count > 0))) {
                         throw new CorruptRecordException("an inconsistent paxos " + phase + " response");
                     }
                     yield new Message.PaxosResponse(phase, id, ok == 1, promised, ballot, accepted == null ? null : record(new byte[0], accepted),
-                            committed, recent, current == null ? null : record(new byte[0], current), failure);
+                            committed, recent, dropped, current == null ? null : record(new byte[0], current), failure);
                 }
                 case PING -> new Message.Ping(epoch(in), in.getLong(), clockReading(in));
                 case PONG -> new Message.Pong(in.getLong(), clockReading(in), clockReading(in));

@@ -25,16 +25,29 @@ import java.util.zip.CRC32C;
  * @param recent    the versions of the records of the last {@value #RECENT} commits applied, newest
  *                  first: what lets a proposer whose round was overtaken learn that its record was
  *                  chosen after all (another round finished it), instead of answering "unknown"
+ * @param dropped   the newest record version ever dropped from {@code recent} to make room, or null
+ *                  when none was: a commit of a record newer than it, if this replica applied one,
+ *                  is listed in {@code recent} ({@link #remembers}). {@link #UNKNOWN_DROPPED} when
+ *                  that is not known (a state stored before this was kept).
  */
-public record PaxosState(Version promised, Version ballot, Record accepted, Version committed, java.util.List<Version> recent) {
+public record PaxosState(Version promised, Version ballot, Record accepted, Version committed, java.util.List<Version> recent, Version dropped) {
     /** How many committed record versions a state remembers. */
     public static final int RECENT = 8;
-    public static final PaxosState EMPTY = new PaxosState(null, null, null, null, java.util.List.of());
+    /** What {@code dropped} is when it is not known which commits were dropped: above every version. */
+    public static final Version UNKNOWN_DROPPED = new Version(Long.MAX_VALUE, 65535);
+    public static final PaxosState EMPTY = new PaxosState(null, null, null, null, java.util.List.of(), null);
     private static final byte FORMAT = 1;
     private static final byte FORMAT_WITH_RECENT = 2;
+    private static final byte FORMAT_WITH_DROPPED = 3;
     private static final int HAS_PROMISED = 1;
     private static final int HAS_ACCEPTED = 2;
     private static final int HAS_COMMITTED = 4;
+    private static final int HAS_DROPPED = 8;
+
+    /** A state that never dropped a commit from {@code recent}. */
+    public PaxosState(Version promised, Version ballot, Record accepted, Version committed, java.util.List<Version> recent) {
+        this(promised, ballot, accepted, committed, recent, null);
+    }
 
     public PaxosState {
         recent = java.util.List.copyOf(recent);
@@ -54,14 +67,23 @@ public record PaxosState(Version promised, Version ballot, Record accepted, Vers
         return promised == null || b.compareTo(promised) >= 0;
     }
 
+    /**
+     * Whether this replica would list a commit of the record of version {@code v} in {@code recent}
+     * if it had applied one: {@code v} is newer than every version it dropped to make room. Then a
+     * {@code v} missing from {@code recent} was never committed here.
+     */
+    public boolean remembers(Version v) {
+        return dropped == null || v.isNewerThan(dropped);
+    }
+
     /** Promises {@code b} (at least the current promise). */
     public PaxosState promise(Version b) {
-        return new PaxosState(max(promised, b), ballot, accepted, committed, recent);
+        return new PaxosState(max(promised, b), ballot, accepted, committed, recent, dropped);
     }
 
     /** Accepts {@code record} under ballot {@code b} (which {@link #admits}). */
     public PaxosState accept(Version b, Record record) {
-        return new PaxosState(max(promised, b), b, record, committed, recent);
+        return new PaxosState(max(promised, b), b, record, committed, recent, dropped);
     }
 
     /**
@@ -72,20 +94,25 @@ public record PaxosState(Version promised, Version ballot, Record accepted, Vers
         Version newest = max(committed, b);
         boolean done = ballot != null && ballot.compareTo(newest) <= 0;
         java.util.List<Version> remembered = recent;
+        Version droppedNow = dropped;
         if (!recent.contains(record)) {
             java.util.List<Version> next = new java.util.ArrayList<>(recent.size() + 1);
             next.add(record);
             next.addAll(recent.subList(0, Math.min(recent.size(), RECENT - 1)));
+            for (Version gone : recent.subList(Math.min(recent.size(), RECENT - 1), recent.size())) {
+                droppedNow = max(droppedNow, gone);
+            }
             remembered = next;
         }
-        return new PaxosState(max(promised, b), done ? null : ballot, done ? null : accepted, newest, remembered);
+        return new PaxosState(max(promised, b), done ? null : ballot, done ? null : accepted, newest, remembered, droppedNow);
     }
 
     /**
      * This state joined with another replica's state of the same key, as an incoming replica
      * takes it from a partition's stream: the higher promise, the accepted proposal of the higher
      * ballot (dropped when a commit at or above it is known), the newer commit and the newest
-     * {@value #RECENT} remembered commits of both. The join only ever raises what this replica
+     * {@value #RECENT} remembered commits of both (the newest commit either dropped, and any the
+     * join leaves out, counted as dropped). The join only ever raises what this replica
      * knows, so it is safe whatever rounds this replica already took part in, in any order, and
      * taking the same state twice changes nothing. After it, this replica refuses every ballot
      * either state refused, and a prepare that asks it reports every proposal either accepted
@@ -107,13 +134,18 @@ public record PaxosState(Version promised, Version ballot, Record accepted, Vers
         both.addAll(recent);
         both.addAll(other.recent);
         java.util.List<Version> remembered = both.stream().limit(RECENT).toList();
-        return new PaxosState(max(promised, other.promised), acceptedBallot, acceptedRecord, newestCommit, remembered);
+        Version droppedBoth = max(dropped, other.dropped);
+        for (Version gone : both.stream().skip(RECENT).toList()) {
+            droppedBoth = max(droppedBoth, gone);
+        }
+        return new PaxosState(max(promised, other.promised), acceptedBallot, acceptedRecord, newestCommit, remembered, droppedBoth);
     }
 
     /**
      * Every version this state names: the promise, the accepted ballot and its record's version,
      * the newest commit and the remembered commits. What a state from elsewhere (a peer, the wire)
-     * is checked by, version by version.
+     * is checked by, version by version. Not {@code dropped}: it names no ballot to take part in a
+     * round, and one set too high only makes a proposer less sure (it may be {@link #UNKNOWN_DROPPED}).
      */
     public java.util.List<Version> versions() {
         java.util.List<Version> all = new java.util.ArrayList<>(recent.size() + 4);
@@ -133,9 +165,10 @@ public record PaxosState(Version promised, Version ballot, Record accepted, Vers
     /** The stored form, checksummed together with the key it belongs to. */
     public byte[] encode(byte[] key) {
         byte[] record = accepted == null ? new byte[0] : RecordCodec.encode(key, accepted);
-        int flags = (promised != null ? HAS_PROMISED : 0) | (ballot != null ? HAS_ACCEPTED : 0) | (committed != null ? HAS_COMMITTED : 0);
-        ByteBuffer out = ByteBuffer.allocate(1 + 1 + 3 * 12 + 4 + record.length + 1 + 12 * recent.size() + 4).put(FORMAT_WITH_RECENT).put((byte) flags);
-        for (Version v : new Version[] {promised, ballot, committed}) {
+        int flags = (promised != null ? HAS_PROMISED : 0) | (ballot != null ? HAS_ACCEPTED : 0) | (committed != null ? HAS_COMMITTED : 0)
+                | (dropped != null ? HAS_DROPPED : 0);
+        ByteBuffer out = ByteBuffer.allocate(1 + 1 + 4 * 12 + 4 + record.length + 1 + 12 * recent.size() + 4).put(FORMAT_WITH_DROPPED).put((byte) flags);
+        for (Version v : new Version[] {promised, ballot, committed, dropped}) {
             if (v != null) {
                 out.putLong(v.timestamp()).putInt(v.nodeId());
             }
@@ -166,16 +199,18 @@ public record PaxosState(Version promised, Version ballot, Record accepted, Vers
         try {
             ByteBuffer in = ByteBuffer.wrap(bytes, 0, length);
             byte format = in.get();
-            if (format != FORMAT && format != FORMAT_WITH_RECENT) {
+            if (format != FORMAT && format != FORMAT_WITH_RECENT && format != FORMAT_WITH_DROPPED) {
                 throw new CorruptRecordException("unknown paxos state format " + format);
             }
             int flags = in.get();
-            if ((flags & ~(HAS_PROMISED | HAS_ACCEPTED | HAS_COMMITTED)) != 0) {
+            int known = HAS_PROMISED | HAS_ACCEPTED | HAS_COMMITTED | (format == FORMAT_WITH_DROPPED ? HAS_DROPPED : 0);
+            if ((flags & ~known) != 0) {
                 throw new CorruptRecordException("unknown paxos state flags " + flags);
             }
             Version promised = (flags & HAS_PROMISED) != 0 ? version(in) : null;
             Version ballot = (flags & HAS_ACCEPTED) != 0 ? version(in) : null;
             Version committed = (flags & HAS_COMMITTED) != 0 ? version(in) : null;
+            Version dropped = (flags & HAS_DROPPED) != 0 ? version(in) : null;
             Record accepted = null;
             if (ballot != null) {
                 int n = in.getInt();
@@ -188,7 +223,7 @@ public record PaxosState(Version promised, Version ballot, Record accepted, Vers
                 accepted = RecordCodec.decode(key, record);
             }
             java.util.List<Version> recent = new java.util.ArrayList<>();
-            if (format == FORMAT_WITH_RECENT) {
+            if (format != FORMAT) {
                 int count = Byte.toUnsignedInt(in.get());
                 if (count > RECENT) {
                     throw new CorruptRecordException(count + " recent commits in a paxos state");
@@ -200,8 +235,12 @@ public record PaxosState(Version promised, Version ballot, Record accepted, Vers
             if (in.hasRemaining()) {
                 throw new CorruptRecordException(in.remaining() + " trailing bytes in paxos state");
             }
+            if (format == FORMAT && committed != null || format == FORMAT_WITH_RECENT && recent.size() == RECENT) {
+                // Stored before dropped commits were counted: which were dropped is not known.
+                dropped = UNKNOWN_DROPPED;
+            }
             try {
-                return new PaxosState(promised, ballot, accepted, committed, recent);
+                return new PaxosState(promised, ballot, accepted, committed, recent, dropped);
             } catch (IllegalArgumentException e) {
                 throw new CorruptRecordException("inconsistent paxos state: " + e.getMessage());
             }

@@ -122,7 +122,7 @@ class ClusterNodeHostileInputProperties {
                 Record accepted = gen.chance(0.5) ? record(gen, now) : null;
                 yield new Message.PaxosResponse(phase, id, true, record(gen, now).version(), accepted == null ? null : accepted.version(), accepted,
                         gen.chance(0.5) ? record(gen, now).version() : null, gen.chance(0.5) ? List.of(record(gen, now).version()) : List.of(),
-                        gen.chance(0.5) ? record(gen, now) : null, null);
+                        gen.chance(0.5) ? record(gen, now).version() : null, gen.chance(0.5) ? record(gen, now) : null, null);
             }
             case 11 -> gen.chance(0.5)
                     ? new Message.StreamRequest(Message.FIRST_EPOCH, id, namespace, gen.between(0, 300), gen.chance(0.5) ? null : key,

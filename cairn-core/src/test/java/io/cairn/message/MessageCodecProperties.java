@@ -304,7 +304,7 @@ class MessageCodecProperties {
                     recent.add(ballot(gen));
                 }
                 yield new Message.PaxosResponse(phase, id, true, ballot(gen), accepted ? ballot(gen) : null, accepted ? record(gen) : null,
-                        gen.chance(0.5) ? ballot(gen) : null, recent, gen.chance(0.5) ? record(gen) : null, null);
+                        gen.chance(0.5) ? ballot(gen) : null, recent, gen.chance(0.5) ? ballot(gen) : null, gen.chance(0.5) ? record(gen) : null, null);
             }
             case 7 -> gen.chance(0.5) ? new Message.TreeRequest(gen.between(1L, Long.MAX_VALUE), id, (int) gen.anyLong(), gen.between(0, 0xFFFF),
                     gen.pick(Message.TreeRequest.Level.ROOT, Message.TreeRequest.Level.BRANCHES), new int[0])

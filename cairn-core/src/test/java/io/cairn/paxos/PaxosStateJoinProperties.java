@@ -66,15 +66,82 @@ class PaxosStateJoinProperties {
         });
     }
 
+    @Test
+    void aStateListsEveryCommitItAppliedThatItClaimsToRemember() {
+        Trials.run(7104, 500, 40, gen -> {
+            List<Version> appliedA = new ArrayList<>();
+            List<Version> appliedB = new ArrayList<>();
+            PaxosState a = history(gen, appliedA);
+            PaxosState b = history(gen, appliedB);
+            for (Version v : appliedA) {
+                if (a.remembers(v)) {
+                    assertThat(a.recent()).as("a commit of %s, newer than dropped %s", v, a.dropped()).contains(v);
+                }
+            }
+            PaxosState joined = a.join(b);
+            List<Version> both = new ArrayList<>(appliedA);
+            both.addAll(appliedB);
+            for (Version v : both) {
+                if (joined.remembers(v)) {
+                    assertThat(joined.recent()).as("a commit of %s either applied, newer than dropped %s", v, joined.dropped()).contains(v);
+                }
+            }
+            if (new java.util.HashSet<>(appliedA).size() > PaxosState.RECENT) {
+                // More commits than it lists: it dropped some, and no longer vouches for them.
+                assertThat(a.dropped()).isNotNull();
+            }
+        });
+    }
+
+    @Test
+    void aStateStoredBeforeDroppedCommitsWereCountedVouchesForNothingOnceItsListIsFull() {
+        byte[] key = {'k'};
+        List<Version> full = new ArrayList<>();
+        for (int i = PaxosState.RECENT; i > 0; i--) {
+            full.add(new Version(100 + i, 1));
+        }
+        PaxosState legacy = PaxosState.decode(key, formatTwo(key, new Version(200, 2), full));
+        assertThat(legacy.recent()).isEqualTo(full);
+        assertThat(legacy.dropped()).isEqualTo(PaxosState.UNKNOWN_DROPPED);
+        assertThat(legacy.remembers(new Version(150, 3))).isFalse();
+        PaxosState short_ = PaxosState.decode(key, formatTwo(key, new Version(200, 2), full.subList(0, 3)));
+        assertThat(short_.dropped()).isNull();
+        assertThat(short_.remembers(new Version(1, 1))).isTrue();
+        // Stored again, it keeps not knowing.
+        assertThat(PaxosState.decode(key, legacy.commit(new Version(300, 1), new Version(300, 1)).encode(key)).dropped())
+                .isEqualTo(PaxosState.UNKNOWN_DROPPED);
+    }
+
+    /** The stored form before dropped commits were counted (format 2): a promise and a list of commits. */
+    private static byte[] formatTwo(byte[] key, Version promised, List<Version> recent) {
+        java.nio.ByteBuffer out = java.nio.ByteBuffer.allocate(2 + 12 + 1 + 12 * recent.size() + 4).put((byte) 2).put((byte) 1)
+                .putLong(promised.timestamp()).putInt(promised.nodeId()).put((byte) recent.size());
+        for (Version v : recent) {
+            out.putLong(v.timestamp()).putInt(v.nodeId());
+        }
+        java.util.zip.CRC32C crc = new java.util.zip.CRC32C();
+        crc.update(key);
+        crc.update(out.array(), 0, out.position());
+        return out.putInt((int) crc.getValue()).array();
+    }
+
     /** A state after a random run of an acceptor's steps; a ballot's proposal is always the same record. */
     private static PaxosState history(Gen gen) {
+        return history(gen, new ArrayList<>());
+    }
+
+    /** The same, noting in {@code applied} the record version of every commit the run applied. */
+    private static PaxosState history(Gen gen, List<Version> applied) {
         PaxosState s = PaxosState.EMPTY;
-        for (int i = gen.between(0, 8); i > 0; i--) {
+        for (int i = gen.between(0, 30); i > 0; i--) {
             Version b = ballot(gen);
             switch (gen.between(0, 2)) {
                 case 0 -> s = s.admits(b) ? s.promise(b) : s;
                 case 1 -> s = s.admits(b) ? s.accept(b, proposal(b)) : s;
-                default -> s = s.commit(b, b);
+                default -> {
+                    s = s.commit(b, b);
+                    applied.add(b);
+                }
             }
         }
         return s;

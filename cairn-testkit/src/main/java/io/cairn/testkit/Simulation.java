@@ -282,7 +282,8 @@ public final class Simulation {
             request.accept(n);
             return true;
         }, counters, violations::add);
-        boolean casRun = config.canary() == SimulationConfig.Canary.NONE || config.canary() == SimulationConfig.Canary.SKIP_PREPARE_READ;
+        boolean casRun = config.canary() == SimulationConfig.Canary.NONE || config.canary() == SimulationConfig.Canary.SKIP_PREPARE_READ
+                || config.canary() == SimulationConfig.Canary.FORGETFUL_COMMITS;
         this.cas = !casRun ? null : new CasWorkload(config.seed(), loop, namespace, serial, CAS_CLIENTS, (r, request) -> {
             boolean aimAtCanary = config.canary() != SimulationConfig.Canary.NONE && r.nextBoolean();
             SimNode n = aimAtCanary ? nodes[CANARY_NODE - 1] : nodes[r.nextInt(nodes.length)];
@@ -446,7 +447,12 @@ public final class Simulation {
             if (config.canary() == SimulationConfig.Canary.SKIP_PREPARE_READ && to == CANARY_NODE && m instanceof Message.PaxosResponse r
                     && r.phase() == Message.PaxosRequest.Phase.PREPARE && r.ok()) {
                 // The canary's proposer hears the promise and nothing it carries.
-                m = new Message.PaxosResponse(r.phase(), r.requestId(), true, r.promised(), null, null, null, List.of(), null, null);
+                m = new Message.PaxosResponse(r.phase(), r.requestId(), true, r.promised(), null, null, null, List.of(), null, null, null);
+            }
+            if (config.canary() == SimulationConfig.Canary.FORGETFUL_COMMITS && to == CANARY_NODE && m instanceof Message.PaxosResponse r
+                    && r.phase() == Message.PaxosRequest.Phase.PREPARE && r.ok()) {
+                m = new Message.PaxosResponse(r.phase(), r.requestId(), true, r.promised(), r.ballot(), r.accepted(), r.committed(), List.of(), null,
+                        r.current(), null);
             }
             if (config.canary() == SimulationConfig.Canary.STREAM_NOTHING && m instanceof Message.StreamRequest r) {
                 // The canary's owners stream nothing: the answer comes back at once, empty and done (made

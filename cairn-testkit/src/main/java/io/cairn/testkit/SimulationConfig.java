@@ -45,7 +45,13 @@ public record SimulationConfig(long seed, Scale scale, Canary canary, boolean ve
          * Node 1's Paxos proposer never sees what its peers' promises carry (their accepted
          * proposals, commits and stored records): it decides conditions on its own replica's state.
          */
-        SKIP_PREPARE_READ
+        SKIP_PREPARE_READ,
+        /**
+         * Node 1's Paxos proposer hears promises that list none of their replica's commits, each
+         * claiming it would have listed any it applied: it rules its overtaken proposals out
+         * (answers {@code 412}, or proposes again) when they were in fact chosen and written over.
+         */
+        FORGETFUL_COMMITS
     }
 
     public static SimulationConfig of(long seed) {

@@ -9,7 +9,7 @@ import java.util.zip.CRC32C;
  * The internode wire format. A connection carries traffic one way, from caller to acceptor:
  *
  * <pre>
- *   handshake: "CAIRN" | u8 version (6) | u32 sender node id | u32 intended receiver node id
+ *   handshake: "CAIRN" | u8 version (7) | u32 sender node id | u32 intended receiver node id
  *   frame:     u32 payload length | u32 CRC32C of budget and payload | u32 budget ms
  *              | payload (MessageCodec: i64 sender's hybrid clock | message)
  * </pre>
@@ -21,7 +21,8 @@ import java.util.zip.CRC32C;
  * Version 3 (heartbeats carrying clocks, stricter payload validation) refuses version 2 peers at
  * the handshake; version 4 (replica failures carry a typed error code) refuses version 3 peers;
  * version 5 (requests carry their protocol and the sender's membership epoch) refuses version 4;
- * version 6 (every payload opens with the sender's hybrid clock) refuses version 5.
+ * version 6 (every payload opens with the sender's hybrid clock) refuses version 5; version 7 (a
+ * Paxos prepare's answer names the newest commit its replica dropped from its list) refuses version 6.
  * A cluster moves to a new wire version all at once (stop every node, start every node); rolling
  * upgrades need a negotiated version, which membership changes will bring.
  *
@@ -30,7 +31,7 @@ import java.util.zip.CRC32C;
  */
 final class Wire {
     static final byte[] MAGIC = "CAIRN".getBytes(StandardCharsets.US_ASCII);
-    static final int VERSION = 6;
+    static final int VERSION = 7;
     static final int HANDSHAKE_BYTES = MAGIC.length + 1 + 4 + 4;
     static final int FRAME_HEADER_BYTES = 12;
 

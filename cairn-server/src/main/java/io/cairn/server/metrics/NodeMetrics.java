@@ -332,6 +332,9 @@ public final class NodeMetrics implements AutoCloseable {
         }
         FunctionCounter.builder("cairn.paxos.rounds.retried", s, x -> x.snapshot().paxos().retries())
                 .description("Paxos rounds that lost (a higher promise, or no majority in time) and started over after a backoff").register(registry);
+        FunctionCounter.builder("cairn.paxos.proposals.ruled.out", s, x -> x.snapshot().paxos().ruledOut())
+                .description("Operations whose overtaken proposals a later round proved never chosen, so they decided afresh instead of answering outcome_unknown")
+                .register(registry);
         FunctionCounter.builder("cairn.paxos.rounds.finished", s, x -> x.snapshot().paxos().finishedForOthers())
                 .description("Earlier rounds' accepted proposals this node's rounds found and finished first").register(registry);
         Gauge.builder("cairn.moves.streams.running", s, x -> x.snapshot().moves().streamsRunning())
