@@ -74,6 +74,14 @@ import java.util.function.Supplier;
  * record can never be finished. The operation then decides afresh ({@code 412} or a new proposal)
  * instead of answering unknown.
  *
+ * <p><b>One operation per key at a time.</b> Operations on one key that this proposer runs go one
+ * after the other, in arrival order: an operation arriving while another on its key runs waits
+ * for it to end (its deadline still runs; if it passes first, the answer is {@code contention},
+ * nothing having been proposed). Two of this node's own operations would only duel for the same
+ * replicas' promises, each overtaking the other's proposal, which is where unknown outcomes come
+ * from; queued, the second decides on what the first left (a {@code 412} when the first changed
+ * the version it expected). Rounds of different keys, and of other proposers, are not held up.
+ *
  * <p>Single-threaded, driven by its node.
  */
 final class Paxos {
@@ -92,6 +100,8 @@ final class Paxos {
     private final SplittableRandom random;
     // Request id of the phase in flight → its operation.
     private final Map<Long, Operation> inFlight = new HashMap<>();
+    // A key with an operation running → the operations waiting for it, in arrival order.
+    private final Map<KeyId, java.util.ArrayDeque<Operation>> waiting = new HashMap<>();
     private final PaxosStats stats = new PaxosStats();
 
     Paxos(int self, HybridClock clock, ClockMonitor clockMonitor, VersionCeiling versions, Transport transport, Scheduler scheduler,
@@ -119,6 +129,15 @@ final class Paxos {
         return inFlight.size();
     }
 
+    /** Operations waiting for another on their key to end. */
+    int queued() {
+        int n = 0;
+        for (java.util.ArrayDeque<Operation> q : waiting.values()) {
+            n += q.size();
+        }
+        return n;
+    }
+
     /** A linearizable put or delete of one key, under its condition (none: an unconditional serial write). */
     void write(Namespace ns, Op op, Consumer<Answer> done) {
         Invariant.check(op instanceof Op.Put || op instanceof Op.Delete, "a paxos write of %s", op);
@@ -139,7 +158,39 @@ final class Paxos {
             }
         }
         stats.started++;
+        java.util.ArrayDeque<Operation> queue = waiting.get(o.keyId);
+        if (queue != null) {
+            stats.queued++;
+            queue.add(o);
+            scheduler.schedule(Math.max(0, o.deadline - clock.physicalMillis()), () -> {
+                if (!o.running && !o.finished) {
+                    stats.contended++;
+                    finish(o, Answer.failed(ErrorCode.CONTENTION, "earlier operations on this key through this node did not end in time; "
+                            + "nothing was changed, retry after a pause", Map.of("attempts", 0, "retryAfterMillis", settings.maxBackoffMillis())));
+                }
+            });
+            return;
+        }
+        waiting.put(o.keyId, new java.util.ArrayDeque<>());
+        o.running = true;
         attempt(o);
+    }
+
+    /** After the operation running on {@code key} ended: starts the next one waiting, if any. */
+    private void startNext(KeyId key) {
+        java.util.ArrayDeque<Operation> queue = waiting.get(key);
+        Operation next = queue == null ? null : queue.poll();
+        while (next != null && next.finished) {
+            next = queue.poll();
+        }
+        if (next == null) {
+            waiting.remove(key);
+            return;
+        }
+        Operation o = next;
+        o.running = true;
+        // From the scheduler, not from inside the answer of the one that ended.
+        scheduler.schedule(0, () -> attempt(o));
     }
 
     /** One round: a fresh ballot, then prepare. */
@@ -509,6 +560,10 @@ final class Paxos {
         o.finished = true;
         inFlight.remove(o.requestId);
         o.done.accept(answer);
+        if (o.running) {
+            o.running = false;
+            startNext(o.keyId);
+        }
     }
 
     private static Version max(Version a, Version b) {
@@ -524,6 +579,9 @@ final class Paxos {
         return false;
     }
 
+    /** A key of a namespace, compared by content. */
+    private record KeyId(int namespace, java.nio.ByteBuffer key) {}
+
     /** One client operation on one key, across its rounds. */
     private static final class Operation {
         final Namespace ns;
@@ -531,7 +589,10 @@ final class Paxos {
         final Op op; // null: a serial read
         final Consumer<Answer> done;
         final long deadline;
+        final KeyId keyId;
         final Map<Integer, PaxosResponse> replies = new HashMap<>();
+        // The operation its key's queue let through (until it finishes).
+        boolean running;
         Version ballot;
         int[][] groups;
         int[] targets;
@@ -563,6 +624,7 @@ final class Paxos {
         Operation(Namespace ns, byte[] key, Op op, Consumer<Answer> done, long deadline) {
             this.ns = ns;
             this.key = key;
+            this.keyId = new KeyId(ns.id(), java.nio.ByteBuffer.wrap(key));
             this.op = op;
             this.done = done;
             this.deadline = deadline;

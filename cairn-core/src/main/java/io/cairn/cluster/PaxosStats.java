@@ -19,6 +19,7 @@ public final class PaxosStats {
     long unknown;
     long foundCommitted;
     long ruledOut;
+    long queued;
 
     public long started() {
         return started;
@@ -62,6 +63,11 @@ public final class PaxosStats {
         return ruledOut;
     }
 
+    /** Operations that waited for another of this node's operations on their key to end before their first round. */
+    public long queued() {
+        return queued;
+    }
+
     public static PaxosStats sum(List<PaxosStats> all) {
         PaxosStats s = new PaxosStats();
         for (PaxosStats p : all) {
@@ -75,6 +81,7 @@ public final class PaxosStats {
             s.unknown += p.unknown;
             s.foundCommitted += p.foundCommitted;
             s.ruledOut += p.ruledOut;
+            s.queued += p.queued;
         }
         return s;
     }

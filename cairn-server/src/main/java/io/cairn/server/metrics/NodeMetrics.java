@@ -332,6 +332,9 @@ public final class NodeMetrics implements AutoCloseable {
         }
         FunctionCounter.builder("cairn.paxos.rounds.retried", s, x -> x.snapshot().paxos().retries())
                 .description("Paxos rounds that lost (a higher promise, or no majority in time) and started over after a backoff").register(registry);
+        FunctionCounter.builder("cairn.paxos.operations.queued", s, x -> x.snapshot().paxos().queued())
+                .description("Paxos operations that waited for another of this node's operations on their key to end before their first round")
+                .register(registry);
         FunctionCounter.builder("cairn.paxos.proposals.ruled.out", s, x -> x.snapshot().paxos().ruledOut())
                 .description("Operations whose overtaken proposals a later round proved never chosen, so they decided afresh instead of answering outcome_unknown")
                 .register(registry);
