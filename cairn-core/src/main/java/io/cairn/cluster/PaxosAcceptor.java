@@ -73,8 +73,12 @@ final class PaxosAcceptor {
                     return;
                 }
                 // Not synced: a commit note lost in a crash leaves the proposal accepted, and the
-                // next round finishes it again, which stores the same record.
-                step(stateKey, r, s -> s.commit(r.ballot(), r.record().version()), false, reply, s -> reply.accept(PaxosResponse.done(Phase.COMMIT, r.requestId())));
+                // next round finishes it again, which stores the same record. Nor waited for: it is
+                // on the storage lane before the answer leaves, so every later request of the key
+                // sees it (and a prepare that does syncs it); if it fails, the record is stored all
+                // the same, and the next round finishes the proposal again.
+                step(stateKey, r, s -> s.commit(r.ballot(), r.record().version()), false, ignored -> { }, s -> { });
+                reply.accept(PaxosResponse.done(Phase.COMMIT, r.requestId()));
             });
         }
     }
