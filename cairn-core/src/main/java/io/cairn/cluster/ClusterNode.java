@@ -78,6 +78,8 @@ public final class ClusterNode {
     private final Map<Long, Hint> replaying = new HashMap<>();
     // Target → the id of its round in flight; a stale round's timeout must not end a newer one.
     private final Map<Integer, Long> replayTargets = new HashMap<>();
+    // Targets whose current replay round had a hint refused (the next round waits for the periodic pass).
+    private final Set<Integer> replayRefused = new HashSet<>();
     private final Map<Integer, Long> roundStartedAt = new HashMap<>();
     private final HybridClock clock;
     private final ClockMonitor clockMonitor;
@@ -777,6 +779,7 @@ public final class ClusterNode {
         }
         long roundId = ids.next(Protocol.HANDOFF);
         replayTargets.put(target, roundId);
+        replayRefused.remove(target);
         roundStartedAt.put(target, clock.physicalMillis());
         hints.pending(target, settings.hintReplayBatch(), batch -> {
             if (!running || batch.isEmpty()) {
@@ -824,13 +827,22 @@ public final class ClusterNode {
     }
 
     private void onHintResponse(Hint h, Message.WriteResponse w) {
+        int target = h.target();
         if (w.stored()) {
             hints.delivered(h);
             hintsReplayed++;
+        } else {
+            replayRefused.add(target);
         }
-        int target = h.target();
         Long roundId = replayTargets.get(target);
         if (roundId != null && replaying.values().stream().noneMatch(x -> x.target() == target)) {
+            if (replayRefused.contains(target)) {
+                // A hint was refused (a failing disk, a record the target cannot take yet): the
+                // next round waits for the periodic pass, not the rate, or the refusal would
+                // repeat as fast as it comes back.
+                replayTargets.remove(target, roundId);
+                return;
+            }
             // The round is answered. The target stays taken until the next round may start, so
             // the periodic pass cannot start a second chain of rounds beside this one.
             long elapsed = clock.physicalMillis() - roundStartedAt.getOrDefault(target, 0L);
