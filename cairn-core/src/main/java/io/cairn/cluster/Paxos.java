@@ -99,7 +99,10 @@ final class Paxos {
     private final PaxosSettings settings;
     private final SplittableRandom random;
     // Request id of the phase in flight → its operation.
+    private static final int[] NONE = new int[0];
     private final Map<Long, Operation> inFlight = new HashMap<>();
+    // Turns the first peer a bare-majority phase goes to, so the load spreads over the replicas.
+    private long rotation;
     // A key with an operation running → the operations waiting for it, in arrival order.
     private final Map<KeyId, java.util.ArrayDeque<Operation>> waiting = new HashMap<>();
     private final PaxosStats stats = new PaxosStats();
@@ -251,18 +254,16 @@ final class Paxos {
         o.requestId = id;
         inFlight.put(id, o);
         Message.PaxosRequest request = new Message.PaxosRequest(phase, epoch.getAsLong(), id, o.ns.id(), o.key, o.ballot, record);
-        int partition = o.ns.partitionOf(o.key);
-        boolean toSelf = false;
-        for (int target : o.targets) {
-            if (target == self) {
-                toSelf = true;
-            } else {
-                transport.send(target, request);
-            }
-        }
-        if (toSelf) {
-            // Last: this replica may answer before the call returns.
-            acceptor.onRequest(o.ns, partition, request, r -> onResponse(self, r));
+        o.request = request;
+        int[] first = firstWave(o, phase);
+        o.unsent = first == o.targets ? NONE : without(o.targets, first);
+        dispatch(o, request, first);
+        if (o.requestId == id && o.unsent.length > 0) {
+            scheduler.schedule(settings.hedgeMillis(), () -> {
+                if (o.requestId == id && inFlight.containsKey(id)) {
+                    sendRest(o);
+                }
+            });
         }
         long timeout = settings.roundTimeoutMillis();
         scheduler.schedule(timeout, () -> {
@@ -272,6 +273,69 @@ final class Paxos {
         });
     }
 
+    /**
+     * Whom a phase goes to first. A prepare or a proposal of a partition that is not moving goes
+     * to a bare majority — this replica and the next live ones, in turn — which is all it needs
+     * when they answer; the others get it too if one of them refuses or fails, or after the
+     * hedge. A commit goes to every replica (it is how they all get the record), and so does the
+     * prepare of an operation that proposed before (ruling its proposals out needs every promise).
+     */
+    private int[] firstWave(Operation o, Phase phase) {
+        if (phase == Phase.COMMIT || o.groups.length != 1 || o.groups[0].length != o.targets.length
+                || (phase == Phase.PREPARE && !o.mine.isEmpty())) {
+            return o.targets;
+        }
+        int[] group = o.groups[0];
+        int need = group.length / 2 + 1;
+        int[] first = new int[need];
+        int n = 0;
+        if (contains(group, self)) {
+            first[n++] = self;
+        }
+        int start = (int) Math.floorMod(rotation++, (long) group.length);
+        for (int i = 0; i < group.length && n < need; i++) {
+            int peer = group[(start + i) % group.length];
+            if (peer != self && detector.isAlive(peer)) {
+                first[n++] = peer;
+            }
+        }
+        return n < need ? o.targets : first;
+    }
+
+    /** The phase in flight goes to the replicas it has not gone to yet. */
+    private void sendRest(Operation o) {
+        int[] rest = o.unsent;
+        o.unsent = NONE;
+        stats.hedged++;
+        dispatch(o, o.request, rest);
+    }
+
+    private void dispatch(Operation o, Message.PaxosRequest request, int[] to) {
+        boolean toSelf = false;
+        for (int target : to) {
+            if (target == self) {
+                toSelf = true;
+            } else {
+                transport.send(target, request);
+            }
+        }
+        if (toSelf) {
+            // Last: this replica may answer before the call returns.
+            acceptor.onRequest(o.ns, o.ns.partitionOf(o.key), request, r -> onResponse(self, r));
+        }
+    }
+
+    private static int[] without(int[] all, int[] some) {
+        int[] rest = new int[all.length - some.length];
+        int n = 0;
+        for (int node : all) {
+            if (!contains(some, node)) {
+                rest[n++] = node;
+            }
+        }
+        return rest;
+    }
+
     /** A replica's answer; anything that does not match a phase in flight from that replica is dropped. */
     void onResponse(int from, PaxosResponse r) {
         Operation o = inFlight.get(r.requestId());
@@ -279,6 +343,10 @@ final class Paxos {
             return;
         }
         o.replies.put(from, r);
+        if (!r.ok() && o.unsent.length > 0) {
+            // Refused or failed: the majority sent to will not do; ask the others at once.
+            sendRest(o);
+        }
         if (!r.ok() && r.promised() != null) {
             // A higher promise: the next ballot must be above it.
             clock.observePeer(r.promised().timestamp());
@@ -598,6 +666,9 @@ final class Paxos {
         int[] targets;
         Phase phase;
         long requestId = -1;
+        Message.PaxosRequest request;
+        // Replicas the phase in flight has not gone to yet (see firstWave).
+        int[] unsent = NONE;
         Record proposing;
         // The records this operation proposed, oldest first, each of which may have been accepted somewhere.
         final java.util.List<Record> mine = new java.util.ArrayList<>();

@@ -9,19 +9,25 @@ package io.cairn.cluster;
  * @param roundTimeoutMillis how long one phase of a round waits for a majority
  * @param minBackoffMillis   the least pause before a round that lost starts over
  * @param maxBackoffMillis   the most: pauses are drawn at random, doubling per attempt up to this
+ * @param hedgeMillis        how long a prepare or a proposal sent to a bare majority of the replicas
+ *                           waits for it before it goes to the others too (at most the round timeout)
  */
-public record PaxosSettings(long timeoutMillis, long roundTimeoutMillis, long minBackoffMillis, long maxBackoffMillis) {
+public record PaxosSettings(long timeoutMillis, long roundTimeoutMillis, long minBackoffMillis, long maxBackoffMillis, long hedgeMillis) {
     public static final long DEFAULT_MAX_BACKOFF_MILLIS = 50;
+    public static final long DEFAULT_HEDGE_MILLIS = 20;
 
-    /** An operation gets twice the request timeout; a phase half of it (at least 1 ms). */
+    /** An operation gets twice the request timeout; a phase half of it (at least 1 ms); a hedge 20 ms, or the phase if shorter. */
     public static PaxosSettings forRequestTimeout(long requestTimeoutMillis) {
         long round = Math.max(1, requestTimeoutMillis / 2);
-        return new PaxosSettings(Math.max(round, 2 * requestTimeoutMillis), round, 1, DEFAULT_MAX_BACKOFF_MILLIS);
+        return new PaxosSettings(Math.max(round, 2 * requestTimeoutMillis), round, 1, DEFAULT_MAX_BACKOFF_MILLIS, Math.min(round, DEFAULT_HEDGE_MILLIS));
     }
 
     public PaxosSettings {
         if (roundTimeoutMillis < 1 || timeoutMillis < roundTimeoutMillis) {
             throw new IllegalArgumentException("the paxos timeout must be at least the round timeout, which must be at least 1 ms");
+        }
+        if (hedgeMillis < 0 || hedgeMillis > roundTimeoutMillis) {
+            throw new IllegalArgumentException("the paxos hedge must be between 0 and the round timeout");
         }
         if (minBackoffMillis < 1 || maxBackoffMillis < minBackoffMillis) {
             throw new IllegalArgumentException("paxos backoff must be at least 1 ms, and its maximum at least its minimum");

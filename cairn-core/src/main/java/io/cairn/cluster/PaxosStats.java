@@ -20,6 +20,7 @@ public final class PaxosStats {
     long foundCommitted;
     long ruledOut;
     long queued;
+    long hedged;
 
     public long started() {
         return started;
@@ -68,6 +69,11 @@ public final class PaxosStats {
         return queued;
     }
 
+    /** Phases sent to a bare majority that then went to the other replicas too (one refused or failed, or the hedge passed). */
+    public long hedged() {
+        return hedged;
+    }
+
     public static PaxosStats sum(List<PaxosStats> all) {
         PaxosStats s = new PaxosStats();
         for (PaxosStats p : all) {
@@ -82,6 +88,7 @@ public final class PaxosStats {
             s.foundCommitted += p.foundCommitted;
             s.ruledOut += p.ruledOut;
             s.queued += p.queued;
+            s.hedged += p.hedged;
         }
         return s;
     }

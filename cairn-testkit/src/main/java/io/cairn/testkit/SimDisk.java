@@ -19,6 +19,8 @@ final class SimDisk implements StorageEngine {
     private final List<byte[]> hintsWritten = new ArrayList<>();
     private final List<Entry> paxosWritten = new ArrayList<>();
     private long writes;
+    /** The FORGETFUL_COMMITS canary: Paxos states are stored without the commits they list (and claim they dropped none). */
+    boolean forgetCommits;
 
     @Override
     public byte[] get(byte[] key) {
@@ -28,6 +30,9 @@ final class SimDisk implements StorageEngine {
     @Override
     public void write(WriteBatch batch, Durability durability) {
         writes++;
+        if (forgetCommits) {
+            batch = withoutCommits(batch);
+        }
         engine.write(batch, durability);
         for (WriteBatch.Mutation m : batch.mutations()) {
             if (m instanceof WriteBatch.Put p && p.key().length > 0 && p.key()[0] == HINT_KEYSPACE) {
@@ -37,6 +42,23 @@ final class SimDisk implements StorageEngine {
                 paxosWritten.add(new Entry(p.key(), p.value()));
             }
         }
+    }
+
+    private static WriteBatch withoutCommits(WriteBatch batch) {
+        WriteBatch out = new WriteBatch();
+        for (WriteBatch.Mutation m : batch.mutations()) {
+            switch (m) {
+                case WriteBatch.Put p when p.key().length > 7 && p.key()[0] == io.cairn.storage.Keyspace.PAXOS -> {
+                    byte[] userKey = java.util.Arrays.copyOfRange(p.key(), 7, p.key().length);
+                    io.cairn.paxos.PaxosState s = io.cairn.paxos.PaxosState.decode(userKey, p.value());
+                    out.put(p.key(), new io.cairn.paxos.PaxosState(s.promised(), s.ballot(), s.accepted(), s.committed(), List.of()).encode(userKey));
+                }
+                case WriteBatch.Put p -> out.put(p.key(), p.value());
+                case WriteBatch.Delete d -> out.delete(d.key());
+                case WriteBatch.DeleteRange r -> out.deleteRange(r.fromInclusive(), r.toExclusive());
+            }
+        }
+        return out;
     }
 
     /** Values of hints stored since the last call: the invariants must see every version a node issued. */

@@ -57,6 +57,7 @@ final class SimNode {
     long expiredPurged;
     long corruptFound;
     long corruptRepaired;
+    io.cairn.cluster.PaxosStats paxos = new io.cairn.cluster.PaxosStats();
 
     SimNode(int id, Member member, SimClock clock, Durability durability) {
         this.id = id;
@@ -94,6 +95,7 @@ final class SimNode {
             expiredPurged += replica.stats().expiredRecordsPurged();
             corruptFound += replica.stats().corruptFound();
             corruptRepaired += replica.stats().corruptRepaired();
+            paxos = io.cairn.cluster.PaxosStats.sum(List.of(paxos, cluster.paxosStats()));
             moves = moves.plus(cluster.moveStats());
         }
     }

@@ -47,9 +47,10 @@ public record SimulationConfig(long seed, Scale scale, Canary canary, boolean ve
          */
         SKIP_PREPARE_READ,
         /**
-         * Node 1's Paxos proposer hears promises that list none of their replica's commits, each
-         * claiming it would have listed any it applied: it rules its overtaken proposals out
-         * (answers {@code 412}, or proposes again) when they were in fact chosen and written over.
+         * Every replica stores its Paxos states without the commits they list, while claiming it
+         * dropped none: proposers rule their overtaken proposals out (answer {@code 412}, or
+         * propose again) when they were in fact chosen and written over. Three in ten acceptances
+         * are lost, so that proposals are chosen unknown to their proposers often enough to see it.
          */
         FORGETFUL_COMMITS
     }

@@ -56,7 +56,7 @@ class ClusterSimulation {
                     "idem.recorded", "idem.replayed", "idem.unrecorded", "idem.refused.reused", "batch.ordered", "batch.partial", "inspections",
                     "shards.multi", "shards.changed", "tokens.created", "tokens.revoked", "tokens.looked", "tokens.revocationSeen",
                     "exchange.pushed", "exchange.fetched", "purges.done", "purges.held", "corrupt.found", "corrupt.repaired",
-                    "hints.lostInCrashes", "longDowntimes"}) {
+                    "hints.lostInCrashes", "longDowntimes", "paxos.foundCommitted", "paxos.ruledOut", "paxos.queued", "paxos.widened"}) {
                 assertThat(totals.getOrDefault(counter, 0L)).as("total %s over all seeds", counter).isPositive();
             }
         })));

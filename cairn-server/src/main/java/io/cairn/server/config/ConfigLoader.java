@@ -94,6 +94,7 @@ public final class ConfigLoader {
         d.put("cluster.paxos.timeout", "4s");
         d.put("cluster.paxos.roundTimeout", "1s");
         d.put("cluster.paxos.maxBackoff", "50ms");
+        d.put("cluster.paxos.hedge", "20ms");
         d.put("cluster.heartbeatInterval", "500ms");
         d.put("cluster.phiThreshold", "8");
         d.put("cluster.maxClockOffset", "500ms");
@@ -445,12 +446,15 @@ public final class ConfigLoader {
         Duration paxosTimeout = duration("cluster.paxos.timeout", Duration.ofMillis(10), Duration.ofMinutes(5));
         Duration paxosRound = duration("cluster.paxos.roundTimeout", Duration.ofMillis(5), Duration.ofMinutes(5));
         Duration paxosBackoff = duration("cluster.paxos.maxBackoff", Duration.ofMillis(1), Duration.ofMinutes(1));
+        Duration paxosHedge = duration("cluster.paxos.hedge", Duration.ZERO, Duration.ofMinutes(5));
         io.cairn.cluster.PaxosSettings paxos = null;
-        if (paxosTimeout != null && paxosRound != null && paxosBackoff != null) {
+        if (paxosTimeout != null && paxosRound != null && paxosBackoff != null && paxosHedge != null) {
             if (paxosRound.compareTo(paxosTimeout) > 0) {
                 problems.add("cluster.paxos.roundTimeout (" + paxosRound + ") must not be longer than cluster.paxos.timeout (" + paxosTimeout + ")");
+            } else if (paxosHedge.compareTo(paxosRound) > 0) {
+                problems.add("cluster.paxos.hedge (" + paxosHedge + ") must not be longer than cluster.paxos.roundTimeout (" + paxosRound + ")");
             } else {
-                paxos = new io.cairn.cluster.PaxosSettings(paxosTimeout.toMillis(), paxosRound.toMillis(), 1, paxosBackoff.toMillis());
+                paxos = new io.cairn.cluster.PaxosSettings(paxosTimeout.toMillis(), paxosRound.toMillis(), 1, paxosBackoff.toMillis(), paxosHedge.toMillis());
             }
         }
         return new NodeConfig.Cluster(members, n, r, w,

@@ -335,6 +335,9 @@ public final class NodeMetrics implements AutoCloseable {
         FunctionCounter.builder("cairn.paxos.operations.queued", s, x -> x.snapshot().paxos().queued())
                 .description("Paxos operations that waited for another of this node's operations on their key to end before their first round")
                 .register(registry);
+        FunctionCounter.builder("cairn.paxos.phases.widened", s, x -> x.snapshot().paxos().hedged())
+                .description("Prepares and proposals sent to a bare majority of replicas that then went to the others too (a refusal, a failure, or no answer within the hedge)")
+                .register(registry);
         FunctionCounter.builder("cairn.paxos.proposals.ruled.out", s, x -> x.snapshot().paxos().ruledOut())
                 .description("Operations whose overtaken proposals a later round proved never chosen, so they decided afresh instead of answering outcome_unknown")
                 .register(registry);
