@@ -8,8 +8,10 @@
 #                version from the refusal and tries again
 #   serial read  UNCONTENDED_CLIENTS clients reading their keys linearizably (Cairn
 #                ?consistency=serial, etcd a linearizable range)
-# Each case runs WARMUP (5s, unrecorded) then DURATION (20s). Fresh servers and data directories
-# for each system; everything on 127.0.0.1.
+# Each system first runs the uncontended case for PREWARM (60s, unrecorded: the JVMs' JIT compilers
+# are still busy for about a minute after a start, taking a core from three nodes on two cores),
+# then each case runs WARMUP (5s, unrecorded) then DURATION (20s). Fresh servers and data
+# directories for each system; everything on 127.0.0.1.
 #
 #   bench/cas.sh
 #   DURATION=5s WARMUP=2s TAG=-short bench/cas.sh
@@ -25,6 +27,7 @@ source "$here/lib.sh"
 
 DURATION=${DURATION:-20s}
 WARMUP=${WARMUP:-5s}
+PREWARM=${PREWARM:-60s}
 KEYS=${KEYS:-50}
 UNCONTENDED_CLIENTS=${UNCONTENDED_CLIENTS:-16}
 CONTENDED_CLIENTS=${CONTENDED_CLIENTS:-32}
@@ -57,6 +60,12 @@ stop_all() {
 }
 
 summary=()
+# prewarm URL NODES SCRIPT: the uncontended case, unrecorded, for PREWARM.
+prewarm() {
+  echo
+  echo "## prewarm $PREWARM: NODES=$2 MODE=uncontended wrk -t$UNCONTENDED_CLIENTS -c$UNCONTENDED_CLIENTS -d$PREWARM -s $here/wrk/$3 $1 -- $KEYS 100"
+  env NODES="$2" MODE=uncontended wrk -t"$UNCONTENDED_CLIENTS" -c"$UNCONTENDED_CLIENTS" -d"$PREWARM" -s "$here/wrk/$3" "$1" -- "$KEYS" 100 >/dev/null
+}
 # run_case SYSTEM CASE URL NODES SCRIPT THREADS [ENV...]
 run_case() {
   local system=$1 name=$2 url=$3 nodes=$4 script=$5 threads=$6
@@ -99,6 +108,7 @@ cairn_phase() {
   ready() { local j; for j in "${ids[@]}"; do curl -sf --max-time 2 "http://127.0.0.1:$((HTTP_BASE + j))/ready" >/dev/null || return 1; done; }
   wait_until 120 ready || { tail -20 "$workdir"/node*.log; return 1; }
   local url="http://127.0.0.1:$((HTTP_BASE + 1))"
+  prewarm "$url" "$nodes" cas.lua
   run_case cairn uncontended "$url" "$nodes" cas.lua "$UNCONTENDED_CLIENTS" MODE=uncontended
   run_case cairn contended "$url" "$nodes" cas.lua "$CONTENDED_CLIENTS" MODE=contended
   run_case cairn serial-read "$url" "$nodes" cas.lua "$UNCONTENDED_CLIENTS" SERIAL_READS=1
@@ -128,6 +138,7 @@ etcd_phase() {
   healthy() { local j; for j in "${ids[@]}"; do curl -sf --max-time 2 "http://127.0.0.1:$((CLIENT_BASE + j))/health" | grep -q '"health":"true"' || return 1; done; }
   wait_until 60 healthy || { tail -5 "$workdir"/etcd-m*.log; return 1; }
   local url="http://127.0.0.1:$((CLIENT_BASE + 1))"
+  prewarm "$url" "$nodes" etcd-cas.lua
   run_case etcd uncontended "$url" "$nodes" etcd-cas.lua "$UNCONTENDED_CLIENTS" MODE=uncontended
   run_case etcd contended "$url" "$nodes" etcd-cas.lua "$CONTENDED_CLIENTS" MODE=contended
   run_case etcd serial-read "$url" "$nodes" etcd-cas.lua "$UNCONTENDED_CLIENTS" SERIAL_READS=1
@@ -141,7 +152,7 @@ etcd_phase() {
   echo "# bench/cas.sh"
   machine_info
   echo "# cairn $("$JAVA" -jar "$CAIRN_JAR" --version | awk '{print $NF}'), $("$ETCD" --version | head -1)"
-  echo "# DURATION=$DURATION WARMUP=$WARMUP KEYS=$KEYS (per client) UNCONTENDED_CLIENTS=$UNCONTENDED_CLIENTS CONTENDED_CLIENTS=$CONTENDED_CLIENTS NODE_SETS=$NODE_SETS"
+  echo "# DURATION=$DURATION WARMUP=$WARMUP PREWARM=$PREWARM KEYS=$KEYS (per client) UNCONTENDED_CLIENTS=$UNCONTENDED_CLIENTS CONTENDED_CLIENTS=$CONTENDED_CLIENTS NODE_SETS=$NODE_SETS"
   lock
   cairn_phase
   etcd_phase
