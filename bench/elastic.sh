@@ -85,7 +85,8 @@
 #   CAIRN_JAR (cairn-cli/target/cairn.jar), JAVA, OUT_DIR, TAG, LOCK_FILE (empty: no locking; else
 #   every part's run holds flock on it), IDLE_BUSY (10 %), IDLE_WAIT (600 s), STALL_TIMEOUT (300 s:
 #   a change whose epoch and bytes streamed did not move for that long is reported stalled and the
-#   part fails, instead of waiting for its timeout), KEEP_LOGS (1: copy node logs into OUT_DIR/logs).
+#   part fails, instead of waiting for its timeout), KEEP_LOGS (1: copy node logs into OUT_DIR/logs), NODE4_NICE (empty; a nice(1) level for node 4, whose
+#   CPU then yields to the serving nodes: the nearest this machine comes to node 4 on cores of its own).
 # Needs: curl, jq, python3, a JDK 21+, a built cairn-cli/target/cairn.jar.
 set -euo pipefail
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -289,6 +290,9 @@ node_cmd() {
   for s in "${cl_sets[@]}"; do cmd+=(--set "$s"); done
   if (( i == 4 )); then
     for s in "${node4_sets[@]}"; do cmd+=(--set "$s"); done
+    # NODE4_NICE: node 4 at this nice level, so its CPU (JIT compilation, storing the streams)
+    # yields to the serving nodes: as close as two shared cores come to node 4 on a machine of its own.
+    [[ -n "${NODE4_NICE:-}" ]] && cmd=(nice -n "$NODE4_NICE" "${cmd[@]}")
   fi
 }
 
