@@ -49,6 +49,7 @@ final class SimDisk implements StorageEngine {
         for (WriteBatch.Mutation m : batch.mutations()) {
             switch (m) {
                 case WriteBatch.Put p when p.key().length > 7 && p.key()[0] == io.cairn.storage.Keyspace.PAXOS -> {
+                    // The state's key: 'p' · namespace id (4 bytes) · partition (2 bytes) · user key.
                     byte[] userKey = java.util.Arrays.copyOfRange(p.key(), 7, p.key().length);
                     io.cairn.paxos.PaxosState s = io.cairn.paxos.PaxosState.decode(userKey, p.value());
                     out.put(p.key(), new io.cairn.paxos.PaxosState(s.promised(), s.ballot(), s.accepted(), s.committed(), List.of()).encode(userKey));
