@@ -451,6 +451,9 @@ public final class ConfigLoader {
         if (paxosTimeout != null && paxosRound != null && paxosBackoff != null && paxosHedge != null) {
             if (paxosRound.compareTo(paxosTimeout) > 0) {
                 problems.add("cluster.paxos.roundTimeout (" + paxosRound + ") must not be longer than cluster.paxos.timeout (" + paxosTimeout + ")");
+            } else if (paxosHedge.compareTo(paxosRound) > 0 && values.get("cluster.paxos.hedge").equals(DEFAULTS.get("cluster.paxos.hedge"))) {
+                // The default hedge, under a round timeout set shorter than it: the round's length.
+                paxos = new io.cairn.cluster.PaxosSettings(paxosTimeout.toMillis(), paxosRound.toMillis(), 1, paxosBackoff.toMillis(), paxosRound.toMillis());
             } else if (paxosHedge.compareTo(paxosRound) > 0) {
                 problems.add("cluster.paxos.hedge (" + paxosHedge + ") must not be longer than cluster.paxos.roundTimeout (" + paxosRound + ")");
             } else {

@@ -45,6 +45,18 @@ class ConfigLoaderTest {
     }
 
     @Test
+    void thePaxosHedgeDefaultsTo20MillisecondsAndNeverOutlastsTheRound() {
+        assertThat(ConfigLoader.load(null, Map.of()).cluster().paxos().hedgeMillis()).isEqualTo(20);
+        assertThat(ConfigLoader.load(null, Map.of("cluster.paxos.hedge", "0")).cluster().paxos().hedgeMillis()).isZero();
+        // Left at its default under a shorter round, it is the round.
+        assertThat(ConfigLoader.load(null, Map.of("cluster.paxos.roundTimeout", "10ms")).cluster().paxos().hedgeMillis()).isEqualTo(10);
+        ConfigException e = catchThrowableOfType(ConfigException.class,
+                () -> ConfigLoader.load(null, Map.of("cluster.paxos.roundTimeout", "10ms", "cluster.paxos.hedge", "50ms")));
+        assertThat(e).isNotNull();
+        assertThat(e.problems()).singleElement().asString().startsWith("cluster.paxos.hedge (");
+    }
+
+    @Test
     void sizesTakeTebibytes() {
         NodeConfig c = ConfigLoader.load(null, Map.of("moves.maxBytesPerSecond", "1TiB", "antiEntropy.maxBytesPerSecond", "1t"));
         assertThat(c.elastic().moveBytesPerSecond()).isEqualTo(1L << 40);
