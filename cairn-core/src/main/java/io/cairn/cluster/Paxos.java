@@ -11,6 +11,7 @@ import io.cairn.message.Message.PaxosResponse;
 import io.cairn.message.Protocol;
 import io.cairn.message.RequestIds;
 import io.cairn.namespace.Namespace;
+import io.cairn.paxos.PaxosState;
 import io.cairn.placement.PartitionMap;
 import io.cairn.record.Record;
 import io.cairn.request.Answer;
@@ -130,15 +131,6 @@ final class Paxos {
 
     int pending() {
         return inFlight.size();
-    }
-
-    /** Operations waiting for another on their key to end. */
-    int queued() {
-        int n = 0;
-        for (java.util.ArrayDeque<Operation> q : waiting.values()) {
-            n += q.size();
-        }
-        return n;
     }
 
     /** A linearizable put or delete of one key, under its condition (none: an unconditional serial write). */
@@ -306,7 +298,7 @@ final class Paxos {
     private void sendRest(Operation o) {
         int[] rest = o.unsent;
         o.unsent = NONE;
-        stats.hedged++;
+        stats.widened++;
         dispatch(o, o.request, rest);
     }
 
@@ -525,7 +517,7 @@ final class Paxos {
         }
         for (PaxosResponse r : o.replies.values()) {
             for (Record mine : o.mine) {
-                if (r.recent().contains(mine.version()) || r.dropped() != null && !mine.version().isNewerThan(r.dropped())) {
+                if (r.recent().contains(mine.version()) || !PaxosState.wouldList(r.dropped(), mine.version())) {
                     return false;
                 }
             }

@@ -20,7 +20,7 @@ public final class PaxosStats {
     long foundCommitted;
     long ruledOut;
     long queued;
-    long hedged;
+    long widened;
 
     public long started() {
         return started;
@@ -70,8 +70,8 @@ public final class PaxosStats {
     }
 
     /** Phases sent to a bare majority that then went to the other replicas too (one refused or failed, or the hedge passed). */
-    public long hedged() {
-        return hedged;
+    public long widened() {
+        return widened;
     }
 
     public static PaxosStats sum(List<PaxosStats> all) {
@@ -88,7 +88,7 @@ public final class PaxosStats {
             s.foundCommitted += p.foundCommitted;
             s.ruledOut += p.ruledOut;
             s.queued += p.queued;
-            s.hedged += p.hedged;
+            s.widened += p.widened;
         }
         return s;
     }

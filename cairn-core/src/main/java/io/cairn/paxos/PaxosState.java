@@ -73,6 +73,11 @@ public record PaxosState(Version promised, Version ballot, Record accepted, Vers
      * {@code v} missing from {@code recent} was never committed here.
      */
     public boolean remembers(Version v) {
+        return wouldList(dropped, v);
+    }
+
+    /** {@link #remembers} for a state known only by its {@code dropped} (as a prepare's answer carries it). */
+    public static boolean wouldList(Version dropped, Version v) {
         return dropped == null || v.isNewerThan(dropped);
     }
 

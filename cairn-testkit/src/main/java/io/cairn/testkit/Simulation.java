@@ -1680,7 +1680,7 @@ public final class Simulation {
         counters.put("paxos.foundCommitted", sum(n -> n.paxos.foundCommitted()));
         counters.put("paxos.ruledOut", sum(n -> n.paxos.ruledOut()));
         counters.put("paxos.queued", sum(n -> n.paxos.queued()));
-        counters.put("paxos.widened", sum(n -> n.paxos.hedged()));
+        counters.put("paxos.widened", sum(n -> n.paxos.widened()));
         counters.put("coordinator.outcomeUnknown", outcomeUnknown);
         counters.put("coordinator.quorumUnavailable", quorumFailures);
         counters.put("events", loop.steps());

@@ -335,7 +335,7 @@ public final class NodeMetrics implements AutoCloseable {
         FunctionCounter.builder("cairn.paxos.operations.queued", s, x -> x.snapshot().paxos().queued())
                 .description("Paxos operations that waited for another of this node's operations on their key to end before their first round")
                 .register(registry);
-        FunctionCounter.builder("cairn.paxos.phases.widened", s, x -> x.snapshot().paxos().hedged())
+        FunctionCounter.builder("cairn.paxos.phases.widened", s, x -> x.snapshot().paxos().widened())
                 .description("Prepares and proposals sent to a bare majority of replicas that then went to the others too (a refusal, a failure, or no answer within the hedge)")
                 .register(registry);
         FunctionCounter.builder("cairn.paxos.proposals.ruled.out", s, x -> x.snapshot().paxos().ruledOut())
