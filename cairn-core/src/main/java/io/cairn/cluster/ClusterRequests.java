@@ -52,30 +52,40 @@ import java.util.function.Consumer;
  *       {@code 409 idempotency_in_flight} (the first attempt is running; retry later).</li>
  * </ol>
  *
- * <p><b>Writes stamped before they run.</b> When every write of the request is a plain put or
- * delete of a {@code quorum} namespace, the coordinator stamps their versions <em>before</em>
- * claiming, and the claim keeps them ({@link StoredOutcome#versions}); the writes then replicate
- * exactly those records. Such a claim is kept for the retention, not only its lease: when an
- * operation failed (its outcome unknown, say) or the attempt outlived its lease, a retry through
- * any coordinator takes the claim over (a Paxos compare-and-swap) and writes the very same
- * records again. Writing a record twice is writing it once (last-writer-wins keeps one copy of a
- * version), so a write runs at most once whatever happened to the attempt before, and the retry
- * learns its outcome. A takeover is refused ({@code outcome_unknown}) once the versions are older
- * than {@code cluster.hintWindow}, the age up to which a late copy of a write may still arrive
- * anyway (the purge grace exceeds it): past that, writing them could bring back a key deleted
- * and purged since.
+ * <p><b>Writes stamped before they run.</b> The coordinator stamps the versions of every write
+ * of the request <em>before</em> claiming (above every version a condition of the request names),
+ * and the claim keeps them ({@link StoredOutcome#versions}). A plain put or delete of a
+ * {@code quorum} namespace then replicates exactly that record; a conditional write, or any write
+ * of a {@code serial} namespace, is a Paxos round that proposes exactly that record
+ * ({@link Paxos#write(Namespace, Op, Version, boolean, Consumer)}). Such a claim is kept for the
+ * retention, not only its lease: when an operation failed (its outcome unknown, say) or the
+ * attempt outlived its lease, a retry through any coordinator takes the claim over (a Paxos
+ * compare-and-swap) and runs the very same records again. Writing a record twice is writing it
+ * once (last-writer-wins keeps one copy of a version), and a Paxos round resumed this way counts
+ * the record as its own from the start: it answers success when it finds it current or among a
+ * replica's recent commits, proposes it again only when it finds the key older than it (so it was
+ * never chosen) and its condition holds, and answers {@code outcome_unknown} when it cannot tell
+ * (the key was written since and the record is not among what the replicas remember) rather than
+ * evaluate the condition anew. So a write runs at most once whatever happened to the attempt
+ * before, and a conditional write that took effect unseen is not answered {@code 412} by its
+ * retry. A takeover is refused ({@code outcome_unknown}) once the versions are older than
+ * {@code cluster.hintWindow}, the age up to which a late copy of a write may still arrive anyway
+ * (the purge grace exceeds it): past that, writing them could bring back a key deleted and purged
+ * since.
+ *
+ * <p><b>A stale stamp.</b> When a Paxos write finds the key written at a version at or above its
+ * stamp while its condition holds (a delete through another node, between the claim and the
+ * round), its record can no longer be written: it answers {@code 503 contention} (nothing of it was
+ * proposed or can be chosen), and the claim left for the retry carries a new version for it.
  *
  * <p><b>Failure cases.</b> A claim that cannot be decided (no majority, contention) fails the
- * request before anything ran. For requests whose writes are not stamped ahead (conditional
- * writes and serial namespaces run as Paxos rounds, which stamp their own ballots): when an
- * operation failed, no outcome is kept and the claim is withdrawn, and a retry runs the request
- * again; for a conditional write whose first attempt took effect unseen, that retry answers
- * {@code 412}. When the outcome could not replace the claim, the client still gets the true
- * answer marked unrecorded, counted ({@link #unrecorded()}); the claim lapses and a later retry
- * takes it over (stamped writes) or may run the operations again (the others). The lease is
- * the one place where "exactly once" rests on time for the latter: an attempt slower than its
- * lease (a coordinator stalled far past its timeouts) may see a retry take over the lapsed claim
- * and run too; the slower one then cannot record its outcome and answers unrecorded.
+ * request before anything ran. When an operation failed, no outcome is kept: the claim is left,
+ * lapsed at once, to the retry (for a request without writes, which has nothing stamped, it is
+ * withdrawn and the retry runs the request again). When the outcome could not replace the claim,
+ * the client still gets the true answer marked unrecorded, counted ({@link #unrecorded()}); the
+ * claim lapses and a later retry takes it over. An attempt slower than its lease (a coordinator
+ * stalled far past its timeouts) may see a retry take over the lapsed claim and run the same
+ * records too; the slower one then cannot record its outcome and answers unrecorded.
  *
  * <p>Single-threaded, driven by its node.
  */
@@ -148,10 +158,18 @@ final class ClusterRequests {
             done.accept(outcome);
         };
         byte[] key = scoped.getBytes(StandardCharsets.US_ASCII);
-        int writes = stampableWrites(request);
+        int writes = writes(request);
         if (writes == 0) {
             claim(request, r, w, tag, key, List.of(), CLAIM_ATTEMPTS, finish);
             return;
+        }
+        // Above every version a condition names (within the clock bound), so that a condition that
+        // holds leaves the stamp usable: the key's record is then older than it.
+        for (Op op : request.ops()) {
+            Condition condition = op instanceof Op.Put p ? p.condition() : op instanceof Op.Delete d ? d.condition() : Condition.NONE;
+            for (Version named : condition.ifMatch()) {
+                clock.observePeer(named.timestamp());
+            }
         }
         coordinator.stamp(writes, versions -> claim(request, r, w, tag, key, versions, CLAIM_ATTEMPTS, finish), unstamped -> finish.accept(failed(unstamped)));
     }
@@ -162,26 +180,9 @@ final class ClusterRequests {
         return new WriteOutcome.Failed(f.code(), f.message(), f.details());
     }
 
-    /**
-     * How many writes the request has when every one of them may be stamped before it runs (a
-     * plain put or delete of a {@code quorum} namespace); 0 when any may not, or there are none.
-     */
-    static int stampableWrites(WriteRequest request) {
-        if (request.namespace().serial()) {
-            return 0;
-        }
-        int writes = 0;
-        for (Op op : request.ops()) {
-            switch (op) {
-                case Op.Put p when p.condition().isNone() -> writes++;
-                case Op.Delete d when d.condition().isNone() -> writes++;
-                case Op.Get g -> { }
-                default -> {
-                    return 0;
-                }
-            }
-        }
-        return writes;
+    /** How many writes (puts and deletes, each stamped before the request runs) the request has. */
+    static int writes(WriteRequest request) {
+        return (int) request.ops().stream().filter(Op::isWrite).count();
     }
 
     /**
@@ -210,14 +211,14 @@ final class ClusterRequests {
      * (empty: stamped as they run).
      */
     private void claim(WriteRequest request, Quorum r, Quorum w, IdempotencyTag tag, byte[] key, List<Version> versions, Condition condition,
-                       int attempts, Consumer<WriteOutcome> finish) {
+                       boolean takeover, int attempts, Consumer<WriteOutcome> finish) {
         long lease = leaseMillis(request);
         byte[] claimed = StoredOutcome.claim(tag.fingerprint(), clock.physicalMillis() + lease, versions).encode(key);
         // A claim with stamped versions outlives its lease: whoever retries takes it over.
         long ttl = versions.isEmpty() ? lease : Math.max(lease, tag.retentionMillis());
         paxos.write(outcomes, new Op.Put(key, claimed, null, ttl, condition), answer -> {
             switch (answer.result()) {
-                case OpResult.Written won -> run(request, r, w, versions, answers -> record(tag, key, won.version(), versions, answers, finish));
+                case OpResult.Written won -> run(request, r, w, versions, takeover, answers -> record(request, tag, key, won.version(), versions, answers, finish));
                 // Taken by another attempt; or unknown whether this claim or a rival one was chosen:
                 // either way the key now says who has it.
                 case OpResult.PreconditionFailed taken -> lookUp(request, r, w, tag, key, versions, attempts, finish);
@@ -231,7 +232,7 @@ final class ClusterRequests {
 
     private void claim(WriteRequest request, Quorum r, Quorum w, IdempotencyTag tag, byte[] key, List<Version> versions, int attempts,
                        Consumer<WriteOutcome> finish) {
-        claim(request, r, w, tag, key, versions, Condition.ifAbsent(), attempts, finish);
+        claim(request, r, w, tag, key, versions, Condition.ifAbsent(), false, attempts, finish);
     }
 
     /**
@@ -329,7 +330,7 @@ final class ClusterRequests {
             }
             // An attempt that did not finish, or did not learn its outcome: its writes were stamped
             // ahead, so this attempt writes the same records again and learns it.
-            int writes = stampableWrites(request);
+            int writes = writes(request);
             if (previous.versions().size() != writes) {
                 finish.accept(new WriteOutcome.Failed(ErrorCode.CORRUPT_RECORD, "the claim on this idempotency key holds "
                         + previous.versions().size() + " versions for a request of " + writes + " writes"));
@@ -347,7 +348,7 @@ final class ClusterRequests {
                         + "were stamped before this attempt's causal token " + request.after().token() + ", so they are not written again"));
                 return;
             }
-            claim(request, r, w, tag, key, previous.versions(), Condition.ifMatch(stored.version()), attempts - 1, finish);
+            claim(request, r, w, tag, key, previous.versions(), Condition.ifMatch(stored.version()), true, attempts - 1, finish);
             return;
         }
         // Read through Paxos, so decided at a majority: a later lookup finds it too.
@@ -357,18 +358,17 @@ final class ClusterRequests {
 
     /**
      * The operations ran under this attempt's claim (version {@code claim}): replace the claim with
-     * their outcome; when an operation failed, leave the claim to a retry, lapsed at once (writes
-     * stamped ahead: the retry writes them again), or withdraw it (the retry runs the request again).
+     * their outcome; when an operation failed, leave the claim to a retry, lapsed at once (the
+     * retry writes the same records again), or, for a request without writes, withdraw it (the
+     * retry runs it again).
      */
-    private void record(IdempotencyTag tag, byte[] key, Version claim, List<Version> versions, List<Answer> answers, Consumer<WriteOutcome> finish) {
+    private void record(WriteRequest request, IdempotencyTag tag, byte[] key, Version claim, List<Version> versions, List<Answer> answers, Consumer<WriteOutcome> finish) {
         // Only definite outcomes are kept. An operation that failed (quorum unavailable, clock
         // unsafe, outcome unknown) either did not run or may have: replaying that failure for the
         // whole retention would make the request impossible to retry once the cluster recovers.
         boolean definite = answers.stream().noneMatch(a -> a.result() instanceof OpResult.Failed);
         if (!definite && !versions.isEmpty()) {
-            byte[] unfinished = StoredOutcome.claim(tag.fingerprint(), clock.physicalMillis(), versions).encode(key);
-            paxos.write(outcomes, new Op.Put(key, unfinished, null, tag.retentionMillis(), Condition.ifMatch(claim)),
-                    left -> finish.accept(new WriteOutcome.Executed(answers, false, false)));
+            leaveUnfinished(request.ops(), tag, key, claim, versions, answers, finish);
             return;
         }
         if (!definite) {
@@ -387,16 +387,55 @@ final class ClusterRequests {
         });
     }
 
+    /**
+     * Leaves the claim to a retry, lapsed at once, with the versions its writes must be written
+     * with: the same, except that a write refused for a stale stamp (the key was written at a newer
+     * version; nothing of it was proposed, nor can be chosen) gets a new one, so that the retry can
+     * succeed. When new versions cannot be issued, the claim keeps the old ones (the retry is
+     * refused the same way, and leaves the claim again).
+     */
+    private void leaveUnfinished(List<Op> ops, IdempotencyTag tag, byte[] key, Version claim, List<Version> versions, List<Answer> answers,
+                                 Consumer<WriteOutcome> finish) {
+        // Indexes into versions (one per write, in request order) of the writes refused for a stale stamp.
+        List<Integer> stale = new ArrayList<>();
+        int write = 0;
+        for (int i = 0; i < ops.size(); i++) {
+            if (!ops.get(i).isWrite()) {
+                continue;
+            }
+            if (answers.get(i).result() instanceof OpResult.Failed f && Paxos.STALE_STAMP.equals(f.details().get("cause"))) {
+                stale.add(write);
+            }
+            write++;
+        }
+        Consumer<List<Version>> leave = left -> {
+            byte[] unfinished = StoredOutcome.claim(tag.fingerprint(), clock.physicalMillis(), left).encode(key);
+            paxos.write(outcomes, new Op.Put(key, unfinished, null, tag.retentionMillis(), Condition.ifMatch(claim)),
+                    written -> finish.accept(new WriteOutcome.Executed(answers, false, false)));
+        };
+        if (stale.isEmpty()) {
+            leave.accept(versions);
+            return;
+        }
+        coordinator.stamp(stale.size(), fresh -> {
+            List<Version> restamped = new ArrayList<>(versions);
+            for (int i = 0; i < stale.size(); i++) {
+                restamped.set(stale.get(i), fresh.get(i));
+            }
+            leave.accept(restamped);
+        }, refused -> leave.accept(versions));
+    }
+
     private void run(WriteRequest request, Quorum r, Quorum w, Consumer<List<Answer>> done) {
-        run(request, r, w, List.of(), done);
+        run(request, r, w, List.of(), false, done);
     }
 
     /**
      * Runs the operations: different keys at once, one key's in request order; answers in request
      * order. The writes replicate records stamped {@code versions} in request order (empty: they
-     * are stamped as they run).
+     * are stamped as they run); {@code takeover}: an earlier attempt may have run them.
      */
-    private void run(WriteRequest request, Quorum r, Quorum w, List<Version> versions, Consumer<List<Answer>> done) {
+    private void run(WriteRequest request, Quorum r, Quorum w, List<Version> versions, boolean takeover, Consumer<List<Answer>> done) {
         List<Op> ops = request.ops();
         Version[] stamped = new Version[ops.size()];
         if (!versions.isEmpty()) {
@@ -415,7 +454,7 @@ final class ClusterRequests {
             byKey.computeIfAbsent(ByteBuffer.wrap(ops.get(i).key()), k -> new ArrayList<>()).add(i);
         }
         for (List<Integer> chain : byKey.values()) {
-            runChain(request.namespace(), ops, stamped, chain, 0, r, w, (index, answer) -> {
+            runChain(request.namespace(), ops, stamped, takeover, chain, 0, r, w, (index, answer) -> {
                 Invariant.check(answers[index] == null, "operation %d answered twice", index);
                 answers[index] = answer;
                 if (--remaining[0] == 0) {
@@ -429,20 +468,24 @@ final class ClusterRequests {
         void accept(int index, Answer answer);
     }
 
-    private void runChain(Namespace ns, List<Op> ops, Version[] stamped, List<Integer> chain, int position, Quorum r, Quorum w, Answered answered) {
+    private void runChain(Namespace ns, List<Op> ops, Version[] stamped, boolean takeover, List<Integer> chain, int position, Quorum r, Quorum w,
+                          Answered answered) {
         int index = chain.get(position);
         Consumer<Answer> next = answer -> {
             answered.accept(index, answer);
             if (position + 1 < chain.size()) {
-                runChain(ns, ops, stamped, chain, position + 1, r, w, answered);
+                runChain(ns, ops, stamped, takeover, chain, position + 1, r, w, answered);
             }
         };
         Version version = stamped[index];
         switch (ops.get(index)) {
+            // A serial namespace runs every operation as a Paxos round; a quorum namespace its
+            // conditional ones. Stamped, the round proposes the record the claim stamped.
+            case Op.Put p when version != null && (ns.serial() || !p.condition().isNone()) -> paxos.write(ns, p, version, takeover, next);
+            case Op.Delete d when version != null && (ns.serial() || !d.condition().isNone()) -> paxos.write(ns, d, version, takeover, next);
             case Op.Put p when version != null -> coordinator.writeBack(ns, p.key(),
                     Coordinator.valueRecord(ns, version, p.value(), p.contentType(), p.ttlMillis()), w, next);
             case Op.Delete d when version != null -> coordinator.writeBack(ns, d.key(), Record.tombstone(version), w, next);
-            // A serial namespace runs every operation as a Paxos round; a quorum namespace its conditional ones.
             case Op.Put p when ns.serial() || !p.condition().isNone() -> paxos.write(ns, p, next);
             case Op.Delete d when ns.serial() || !d.condition().isNone() -> paxos.write(ns, d, next);
             case Op.Get g when ns.serial() -> paxos.read(ns, g.key(), next);

@@ -45,10 +45,17 @@ import java.util.function.Supplier;
  * answered once a majority of every set has, or at the commit timeout (the record is chosen: every
  * later round finishes it).
  *
- * <p><b>Why the stamp is the ballot.</b> Records chosen later carry higher ballots, so
- * last-writer-wins agrees with Paxos order, and a quorum read sees what serial rounds wrote. A
- * ballot not above the key's stored record (a plain write stamped later, in a {@code quorum}
- * namespace) is replaced by a higher one at once.
+ * <p><b>The record's version.</b> A write's record is stamped with the ballot of the round that
+ * first proposes it, and keeps that version in every later round of the operation while it is
+ * still above the key's current record: proposing the very same record again can never apply the
+ * write twice, whatever became of the earlier proposal. An idempotent request's writes are stamped
+ * before they run and their claim keeps the versions ({@code ClusterRequests}), so every attempt,
+ * through any node, proposes the same record. Either way a record proposed is always newer than
+ * the key's current one, so records chosen later carry higher versions, last-writer-wins agrees
+ * with Paxos order, and a quorum read sees what serial rounds wrote. A ballot not above the key's
+ * stored record (a plain write stamped later, in a {@code quorum} namespace) is replaced by a
+ * higher one at once; a version no longer above it is given up for the round's ballot (an
+ * idempotent request's is refused instead, {@value #STALE_STAMP}: its claim needs the new one).
  *
  * <p><b>Failure.</b> A round refused by a higher promise, or short of a majority, starts over
  * after a randomized backoff, until the operation's deadline. What the client hears then depends
@@ -61,9 +68,10 @@ import java.util.function.Supplier;
  * the first of them answers {@code outcome_unknown}: a proposal was either chosen and written over,
  * or never chosen, and writing it again could apply it twice. One that finds an older record knows
  * no proposal was chosen (a prepare majority meets every accept
- * majority, and a commit's record is stored before the commit is noted): it decides afresh, and
- * answers {@code outcome_unknown} when the condition no longer holds (the stray proposal may yet
- * be finished by another round).
+ * majority, and a commit's record is stored before the commit is noted): it decides afresh,
+ * proposing the same record again when the condition holds, and answers {@code outcome_unknown}
+ * when it no longer does (the stray proposal may yet be finished by another round). A write
+ * resumed from an idempotent request's claim starts out counting its stamped record as proposed.
  *
  * <p><b>Ruling a proposal out.</b> Before answering {@code outcome_unknown} for either reason, a
  * round waits (up to its timeout) for every replica's promise. When all of them promised, none
@@ -138,6 +146,31 @@ final class Paxos {
         Invariant.check(op instanceof Op.Put || op instanceof Op.Delete, "a paxos write of %s", op);
         begin(new Operation(ns, op.key(), op, done, clock.physicalMillis() + settings.timeoutMillis()));
     }
+
+    /**
+     * A linearizable write whose record's version was issued before it runs: an idempotent
+     * request's, kept in its claim so that every attempt proposes the very same record (see
+     * {@code ClusterRequests}). {@code resumed}: an earlier attempt may have proposed it, so this
+     * one treats it as its own from the start. When the key holds a record stamped at or after
+     * {@code version}, the write cannot be that record: the answer is {@code contention} with
+     * {@code cause} {@value #STALE_STAMP}, nothing of it proposed or left to be chosen, and the
+     * request needs a new version.
+     */
+    void write(Namespace ns, Op op, Version version, boolean resumed, Consumer<Answer> done) {
+        Invariant.check(op instanceof Op.Put || op instanceof Op.Delete, "a paxos write of %s", op);
+        Operation o = new Operation(ns, op.key(), op, done, clock.physicalMillis() + settings.timeoutMillis());
+        o.stamp = version;
+        o.pinned = true;
+        // Ballots must be above the record's version (an acceptor refuses a proposal newer than its ballot).
+        clock.observePeer(version.timestamp());
+        if (resumed) {
+            o.mine.add(record(o, version));
+        }
+        begin(o);
+    }
+
+    /** The {@code cause} of a {@code contention} answer to a {@linkplain #write(Namespace, Op, Version, boolean, Consumer) stamped write} the key has outgrown. */
+    static final String STALE_STAMP = "stale_stamp";
 
     /** A linearizable read of one key: what the last chosen write left, after finishing any round in progress. */
     void read(Namespace ns, byte[] key, Consumer<Answer> done) {
@@ -478,16 +511,39 @@ final class Paxos {
             finish(o, Answer.of(new OpResult.PreconditionFailed(current != null && current.isLiveAt(now) ? current.version() : null)));
             return;
         }
-        Record record = switch (o.op) {
-            case Op.Put p -> {
-                long ttl = p.ttlMillis() == Op.DEFAULT_TTL ? o.ns.defaultTtlMillis() : p.ttlMillis();
-                yield Record.value(o.ballot, ttl > 0 ? o.ballot.physicalMillis() + ttl : Record.NO_EXPIRY, p.contentType(), p.value());
+        // The operation's record keeps the version it was first proposed (or stamped) with while
+        // that is above the key's: proposing the very same record again cannot apply it twice.
+        // (Here every earlier proposal of it is either that record or ruled out: see above.)
+        Version version = o.stamp;
+        if (version != null && current != null && !version.isNewerThan(current.version())) {
+            Invariant.check(o.mine.isEmpty(), "proposals of %s left while the key is past its version", o);
+            if (o.pinned) {
+                stats.staleStamps++;
+                finish(o, Answer.failed(ErrorCode.CONTENTION, "the key was written at a version newer than the one this request was stamped "
+                        + "with; nothing was changed, retry", Map.of("cause", STALE_STAMP, "retryAfterMillis", settings.minBackoffMillis())));
+                return;
             }
-            case Op.Delete d -> Record.tombstone(o.ballot);
+            version = null;
+        }
+        if (version == null) {
+            version = o.ballot;
+        }
+        o.stamp = version;
+        Record record = o.proposal(version);
+        if (record == null) {
+            record = record(o, version);
+            o.mine.add(record);
+        }
+        send(o, Phase.PROPOSE, record);
+    }
+
+    /** The record {@code o} writes when stamped {@code version}. */
+    private static Record record(Operation o, Version version) {
+        return switch (o.op) {
+            case Op.Put p -> Coordinator.valueRecord(o.ns, version, p.value(), p.contentType(), p.ttlMillis());
+            case Op.Delete d -> Record.tombstone(version);
             default -> throw Invariant.violated("a paxos write of %s", o.op);
         };
-        o.mine.add(record);
-        send(o, Phase.PROPOSE, record);
     }
 
     /**
@@ -662,6 +718,10 @@ final class Paxos {
         // Replicas the phase in flight has not gone to yet (see firstWave).
         int[] unsent = NONE;
         Record proposing;
+        // The version of the record this operation proposes: stamped before it ran (pinned), or
+        // its first proposal's ballot, kept while the key's record is older (null: none yet).
+        Version stamp;
+        boolean pinned;
         // The records this operation proposed, oldest first, each of which may have been accepted somewhere.
         final java.util.List<Record> mine = new java.util.ArrayList<>();
         boolean finishing;

@@ -21,6 +21,7 @@ public final class PaxosStats {
     long ruledOut;
     long queued;
     long widened;
+    long staleStamps;
 
     public long started() {
         return started;
@@ -74,6 +75,11 @@ public final class PaxosStats {
         return widened;
     }
 
+    /** Stamped writes (idempotent requests') refused because the key had been written at a newer version: nothing changed, the request restamps. */
+    public long staleStamps() {
+        return staleStamps;
+    }
+
     public static PaxosStats sum(List<PaxosStats> all) {
         PaxosStats s = new PaxosStats();
         for (PaxosStats p : all) {
@@ -89,6 +95,7 @@ public final class PaxosStats {
             s.ruledOut += p.ruledOut;
             s.queued += p.queued;
             s.widened += p.widened;
+            s.staleStamps += p.staleStamps;
         }
         return s;
     }

@@ -25,7 +25,8 @@ import java.util.TreeMap;
  *       is answered as written, and replicas are never asked to store its value.</li>
  * </ol>
  * And at any time, a replay returns a version at which replicas were asked to store the
- * request's value: replays never invent results.
+ * request's value: replays never invent results; and a conditional request answered {@code 412}
+ * (first attempt, retry or replay) never took effect.
  *
  * And two attempts that overlap in time (twins sent through two coordinators at once) never
  * both run and both record their outcome: the claim on the key goes through Paxos, so one wins.
@@ -58,6 +59,7 @@ final class IdempotencyChecker {
             checkAfterRecorded(attempts, endMillis, out);
             checkConcurrentAttempts(attempts, endMillis, out);
             checkRanOnce(attempts, endMillis, out);
+            checkConditionFailures(attempts, endMillis, out);
         }
         return out;
     }
@@ -72,6 +74,20 @@ final class IdempotencyChecker {
             if (versions.size() > 1) {
                 out.add(new Violation(Violation.Kind.IDEMPOTENCY, endMillis, "the request writing " + value + " (key " + attempts.get(0).idempotencyKey
                         + ") ran more than once: its value reached replicas at " + versions));
+            }
+        }
+    }
+
+    /**
+     * A conditional request answered {@code 412} did not take effect, whichever attempt was told
+     * so: its value never reaches a replica (before or after). A retry of a conditional write whose
+     * first attempt took effect unseen must learn so, not evaluate the condition again.
+     */
+    private void checkConditionFailures(List<Operation> attempts, long endMillis, List<Violation> out) {
+        for (Operation op : attempts) {
+            if (op.conditionFailed && applied.containsKey(value(op))) {
+                out.add(new Violation(Violation.Kind.IDEMPOTENCY, endMillis, op + " was answered 412, yet its value reached replicas at "
+                        + applied.get(value(op))));
             }
         }
     }

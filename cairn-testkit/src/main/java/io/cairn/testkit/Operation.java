@@ -56,6 +56,10 @@ public final class Operation {
     String request;
     boolean replayed;
     boolean recorded;
+    // IDEMPOTENT_PUT only: the put had a condition (If-Match or If-None-Match), and it was answered
+    // 412 (outcome FAILED: the condition did not hold, so the put did not take effect).
+    boolean conditional;
+    boolean conditionFailed;
 
     Operation(long id, int client, Kind kind, String key, byte[] value, Quorum quorum, int quorumSize, int coordinator,
               long invokedAt, long invokedStep) {

@@ -135,8 +135,12 @@ public final class Simulation {
 
     private enum Phase { WORKLOAD, HEAL, FINAL }
 
-    /** An idempotent put: every retry sends the same one. */
-    private record IdempotentRequest(String idempotencyKey, String key, String name, byte[] value) {}
+    /**
+     * An idempotent put: every retry sends the same one. Some are conditional (on the version the
+     * client last saw the key at, or create-only), so they run as Paxos rounds on the stamp their
+     * claim keeps.
+     */
+    private record IdempotentRequest(String idempotencyKey, String key, String name, byte[] value, Condition condition) {}
 
     private static final class Client {
         final int id;
@@ -148,6 +152,8 @@ public final class Simulation {
         Version ownToken;
         // The client's latest idempotent request, which its next idempotent turn may retry.
         IdempotentRequest lastIdempotent;
+        // The version each of its idempotent keys was last written at, as answered to this client.
+        final Map<String, Version> idempotentSeen = new java.util.HashMap<>();
 
         Client(int id, String ownKey) {
             this.id = id;
@@ -825,11 +831,13 @@ public final class Simulation {
             request = c.lastIdempotent;
         } else if (c.lastIdempotent != null && roll < 60) {
             String name = REUSED_KEY_VALUE + "c" + c.id + "/" + c.idempotentSequence++;
-            request = new IdempotentRequest(c.lastIdempotent.idempotencyKey(), c.lastIdempotent.key(), name, bytes(name));
+            request = new IdempotentRequest(c.lastIdempotent.idempotencyKey(), c.lastIdempotent.key(), name, bytes(name), Condition.NONE);
         } else {
             String name = NEW_REQUEST_VALUE + "c" + c.id + "/" + c.idempotentSequence++;
-            request = new IdempotentRequest("c" + c.id + "-" + c.idempotentSequence, IDEMPOTENT_KEY_PREFIX + c.id + "-" + random.nextInt(3),
-                    name, bytes(name));
+            String key = IDEMPOTENT_KEY_PREFIX + c.id + "-" + random.nextInt(3);
+            Version seen = c.idempotentSeen.get(key);
+            Condition condition = random.nextInt(100) < 60 ? Condition.NONE : seen != null ? Condition.ifMatch(seen) : Condition.ifAbsent();
+            request = new IdempotentRequest("c" + c.id + "-" + c.idempotentSequence, key, name, bytes(name), condition);
             c.lastIdempotent = request;
         }
         Quorum w = random.nextBoolean() ? Quorum.MAJORITY : random.nextBoolean() ? Quorum.ALL : Quorum.ONE;
@@ -839,6 +847,17 @@ public final class Simulation {
             coordinator = nodes[random.nextInt(nodes.length)];
         }
         issueIdempotent(c.id, request, w, coordinator);
+        if (request.condition().ifNoneMatchAny() && random.nextInt(100) < 30) {
+            // Another client deletes the key meanwhile, through another node: its tombstone may be
+            // stamped above the version the request's claim keeps while the create-only condition
+            // still holds, so the request must restamp (paxos.staleStamps) and its retry succeed.
+            SimNode other = nodes[random.nextInt(nodes.length)];
+            if (other.up) {
+                count("idem.interferingDeletes");
+                other.cluster.execute(new WriteRequest(namespace, List.of(new Op.Delete(bytes(request.key()), Condition.NONE)), null),
+                        Quorum.ONE, Quorum.ONE, ignored -> { });
+            }
+        }
         boolean doubled = request == c.lastIdempotent && random.nextInt(100) < 15;
         if (!doubled) {
             return;
@@ -857,11 +876,17 @@ public final class Simulation {
                 w.resolve(knobs.replicationFactor()), coordinator.id, loop.now(), loop.steps()));
         op.idempotencyKey = request.idempotencyKey();
         op.request = request.name();
-        Consumer<WriteOutcome> done = invoke(op, coordinator, outcome -> completeIdempotent(op, outcome));
+        op.conditional = !request.condition().isNone();
+        Consumer<WriteOutcome> done = invoke(op, coordinator, outcome -> {
+            completeIdempotent(op, outcome);
+            if (client >= 0 && op.outcome == Operation.Outcome.WRITTEN) {
+                clients[client].idempotentSeen.put(request.key(), op.version);
+            }
+        });
         if (done == null) {
             return;
         }
-        List<Op> ops = List.of(new Op.Put(bytes(request.key()), request.value(), CONTENT_TYPE, Op.NO_TTL, Condition.NONE));
+        List<Op> ops = List.of(new Op.Put(bytes(request.key()), request.value(), CONTENT_TYPE, Op.NO_TTL, request.condition()));
         IdempotencyTag tag = new IdempotencyTag(request.idempotencyKey(), fingerprint(request.name()), RETENTION_MILLIS);
         if (config.canary() == SimulationConfig.Canary.FORGETFUL_IDEMPOTENCY && coordinator.id == CANARY_NODE) {
             // Runs every attempt afresh, and claims each written outcome was kept.
@@ -916,7 +941,8 @@ public final class Simulation {
                         op.replayed = e.replayed();
                         op.recorded = e.recorded();
                         count(e.replayed() ? "idem.replayed" : e.recorded() ? "idem.recorded" : "idem.unrecorded");
-                        if (!e.replayed() && op.acks < op.quorumSize) {
+                        // A conditional put is a Paxos round: w is ignored (a majority chooses it).
+                        if (!e.replayed() && !op.conditional && op.acks < op.quorumSize) {
                             throw new SimulationFailure(new Violation(Violation.Kind.INVARIANT, loop.now(),
                                     op + " was acknowledged with fewer acks than W=" + op.quorumSize));
                         }
@@ -929,6 +955,15 @@ public final class Simulation {
                         boolean notExecuted = f.code() == ErrorCode.QUORUM_UNAVAILABLE || f.code() == ErrorCode.CLOCK_UNSAFE;
                         op.outcome = notExecuted ? Operation.Outcome.FAILED : Operation.Outcome.UNKNOWN;
                         op.error = f.code().code() + ": " + f.message();
+                    }
+                    case OpResult.PreconditionFailed pf when op.conditional -> {
+                        // Definitely not executed, says the server (IdempotencyChecker holds it to that).
+                        op.outcome = Operation.Outcome.FAILED;
+                        op.conditionFailed = true;
+                        op.replayed = e.replayed();
+                        op.recorded = e.recorded();
+                        op.error = "precondition_failed: the current version is " + pf.current();
+                        count(e.replayed() ? "idem.conditionFailed.replayed" : "idem.conditionFailed");
                     }
                     default -> throw new SimulationFailure(new Violation(Violation.Kind.INVARIANT, loop.now(), op + " answered " + a));
                 }
@@ -1681,6 +1716,7 @@ public final class Simulation {
         counters.put("paxos.ruledOut", sum(n -> n.paxos.ruledOut()));
         counters.put("paxos.queued", sum(n -> n.paxos.queued()));
         counters.put("paxos.widened", sum(n -> n.paxos.widened()));
+        counters.put("paxos.staleStamps", sum(n -> n.paxos.staleStamps()));
         counters.put("coordinator.outcomeUnknown", outcomeUnknown);
         counters.put("coordinator.quorumUnavailable", quorumFailures);
         counters.put("events", loop.steps());

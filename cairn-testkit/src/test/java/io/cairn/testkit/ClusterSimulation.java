@@ -56,7 +56,8 @@ class ClusterSimulation {
                     "idem.recorded", "idem.replayed", "idem.unrecorded", "idem.refused.reused", "batch.ordered", "batch.partial", "inspections",
                     "shards.multi", "shards.changed", "tokens.created", "tokens.revoked", "tokens.looked", "tokens.revocationSeen",
                     "exchange.pushed", "exchange.fetched", "purges.done", "purges.held", "corrupt.found", "corrupt.repaired",
-                    "hints.lostInCrashes", "longDowntimes", "paxos.foundCommitted", "paxos.ruledOut", "paxos.queued", "paxos.widened"}) {
+                    "hints.lostInCrashes", "longDowntimes", "paxos.foundCommitted", "paxos.ruledOut", "paxos.queued", "paxos.widened",
+                    "paxos.staleStamps", "idem.conditionFailed"}) {
                 assertThat(totals.getOrDefault(counter, 0L)).as("total %s over all seeds", counter).isPositive();
             }
         })));

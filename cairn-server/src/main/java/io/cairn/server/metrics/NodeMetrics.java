@@ -341,6 +341,10 @@ public final class NodeMetrics implements AutoCloseable {
         FunctionCounter.builder("cairn.paxos.proposals.ruled.out", s, x -> x.snapshot().paxos().ruledOut())
                 .description("Operations whose overtaken proposals a later round proved never chosen, so they decided afresh instead of answering outcome_unknown")
                 .register(registry);
+        FunctionCounter.builder("cairn.paxos.stale.stamps", s, x -> x.snapshot().paxos().staleStamps())
+                .description("Idempotent conditional or serial writes refused (503 contention, nothing written) because their key was written "
+                        + "at or above the version stamped for them; their claim is restamped for the retry")
+                .register(registry);
         FunctionCounter.builder("cairn.paxos.rounds.finished", s, x -> x.snapshot().paxos().finishedForOthers())
                 .description("Earlier rounds' accepted proposals this node's rounds found and finished first").register(registry);
         Gauge.builder("cairn.moves.streams.running", s, x -> x.snapshot().moves().streamsRunning())
