@@ -19,7 +19,7 @@
 # Output: RESULTS_DIR/cas-<date><TAG>.txt with the exact commands, wrk's output and a summary.
 # Settings (environment): the above, HTTP_BASE (7500) / INTERNODE_BASE (7510) for Cairn,
 # CLIENT_BASE (23890) / PEER_BASE (23900) for etcd, NODE_SETS (extra Cairn settings), HEAP (1g),
-# CAIRN_JAR, JAVA, ETCD, RESULTS_DIR, TAG. Needs wrk, etcd-server, python3, curl, a JDK 21+.
+# CAIRN_JAR, JAVA, ETCD, RESULTS_DIR, TAG, SYSTEMS ("cairn etcd": which to run). Needs wrk, etcd-server, python3, curl, a JDK 21+.
 set -euo pipefail
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 repo=$(cd "$here/.." && pwd)
@@ -42,6 +42,7 @@ CAIRN_JAR=${CAIRN_JAR:-$repo/cairn-cli/target/cairn.jar}
 JAVA=$(java_21 "${JAVA:-${JAVA_HOME:+$JAVA_HOME/bin/}java}")
 RESULTS_DIR=${RESULTS_DIR:-$here/results}
 TAG=${TAG:-}
+SYSTEMS=${SYSTEMS:-cairn etcd}
 LOCK_FILE=${LOCK_FILE:-}
 IDLE_BUSY=${IDLE_BUSY:-10}
 IDLE_WAIT=${IDLE_WAIT:-120}
@@ -154,8 +155,8 @@ etcd_phase() {
   echo "# cairn $("$JAVA" -jar "$CAIRN_JAR" --version | awk '{print $NF}'), $("$ETCD" --version | head -1)"
   echo "# DURATION=$DURATION WARMUP=$WARMUP PREWARM=$PREWARM KEYS=$KEYS (per client) UNCONTENDED_CLIENTS=$UNCONTENDED_CLIENTS CONTENDED_CLIENTS=$CONTENDED_CLIENTS NODE_SETS=$NODE_SETS"
   lock
-  cairn_phase
-  etcd_phase
+  [[ " $SYSTEMS " == *" cairn "* ]] && cairn_phase
+  [[ " $SYSTEMS " == *" etcd "* ]] && etcd_phase
   unlock
   echo
   echo "# summary (ops/s counts every answer; won_per_s the swaps that took effect)"

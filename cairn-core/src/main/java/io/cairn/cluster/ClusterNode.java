@@ -201,11 +201,13 @@ public final class ClusterNode {
         this.epoch = map.epoch();
         this.newestEpochSeen = epoch;
         this.ids = new RequestIds(shard.firstAtLeast(Coordinator.requestIdSeed(clock)), shard.count());
-        this.coordinator = new Coordinator(id, map, clock, clockMonitor, versions, transport, scheduler, local, detector, hints, ids,
-                settings.coordinator());
         this.acceptor = new PaxosAcceptor(clock, local);
         this.paxos = new Paxos(id, clock, clockMonitor, versions, transport, scheduler, detector, ids, acceptor, () -> this.membership.map(),
                 () -> this.epoch, settings.paxos());
+        // A plain write of a key ends this node's lease on it: the lease's next proposal would carry
+        // a version older than the write's (see Paxos, leases).
+        this.coordinator = new Coordinator(id, map, clock, clockMonitor, versions, transport, scheduler, local, detector, hints, ids,
+                settings.coordinator(), (ns, key) -> paxos.contested(ns.id(), key));
         this.requests = new ClusterRequests(coordinator, paxos, clock, outcomes, settings.coordinator().requestTimeoutMillis(),
                 settings.paxos().timeoutMillis(), settings.hintWindowMillis());
         this.exchanger = new Exchanger(id, shard, this.namespaces, settings.antiEntropy(), settings.coordinator().requestTimeoutMillis(),
@@ -620,6 +622,10 @@ public final class ClusterNode {
                 if (refused != null) {
                     transport.send(from, Message.PaxosResponse.failed(r.phase(), r.requestId(), refused));
                 } else {
+                    if (r.phase() == Message.PaxosRequest.Phase.PREPARE) {
+                        // Another proposer runs a round of the key: this node's lease on it is overtaken.
+                        paxos.contested(r.namespaceId(), r.key());
+                    }
                     acceptor.onRequest(namespaces.get(r.namespaceId()), partition, r, response -> transport.send(from, response));
                 }
             }

@@ -454,7 +454,7 @@ final class ClusterRequests {
             byKey.computeIfAbsent(ByteBuffer.wrap(ops.get(i).key()), k -> new ArrayList<>()).add(i);
         }
         for (List<Integer> chain : byKey.values()) {
-            runChain(request.namespace(), ops, stamped, takeover, chain, 0, r, w, (index, answer) -> {
+            runChain(request.namespace(), ops, stamped, takeover, request.after(), chain, 0, r, w, (index, answer) -> {
                 Invariant.check(answers[index] == null, "operation %d answered twice", index);
                 answers[index] = answer;
                 if (--remaining[0] == 0) {
@@ -468,13 +468,13 @@ final class ClusterRequests {
         void accept(int index, Answer answer);
     }
 
-    private void runChain(Namespace ns, List<Op> ops, Version[] stamped, boolean takeover, List<Integer> chain, int position, Quorum r, Quorum w,
-                          Answered answered) {
+    private void runChain(Namespace ns, List<Op> ops, Version[] stamped, boolean takeover, Version after, List<Integer> chain, int position,
+                          Quorum r, Quorum w, Answered answered) {
         int index = chain.get(position);
         Consumer<Answer> next = answer -> {
             answered.accept(index, answer);
             if (position + 1 < chain.size()) {
-                runChain(ns, ops, stamped, takeover, chain, position + 1, r, w, answered);
+                runChain(ns, ops, stamped, takeover, after, chain, position + 1, r, w, answered);
             }
         };
         Version version = stamped[index];
@@ -486,8 +486,8 @@ final class ClusterRequests {
             case Op.Put p when version != null -> coordinator.writeBack(ns, p.key(),
                     Coordinator.valueRecord(ns, version, p.value(), p.contentType(), p.ttlMillis()), w, next);
             case Op.Delete d when version != null -> coordinator.writeBack(ns, d.key(), Record.tombstone(version), w, next);
-            case Op.Put p when ns.serial() || !p.condition().isNone() -> paxos.write(ns, p, next);
-            case Op.Delete d when ns.serial() || !d.condition().isNone() -> paxos.write(ns, d, next);
+            case Op.Put p when ns.serial() || !p.condition().isNone() -> paxos.write(ns, p, after, next);
+            case Op.Delete d when ns.serial() || !d.condition().isNone() -> paxos.write(ns, d, after, next);
             case Op.Get g when ns.serial() -> paxos.read(ns, g.key(), next);
             case Op.Put p -> coordinator.put(ns, p.key(), p.value(), p.contentType(), p.ttlMillis(), w, next);
             case Op.Delete d -> coordinator.delete(ns, d.key(), w, next);

@@ -95,9 +95,18 @@ final class Coordinator {
     private final Map<Long, PendingWrite> writes = new HashMap<>();
     private final Map<Long, PendingRead> reads = new HashMap<>();
     private final RequestIds ids;
+    private final java.util.function.BiConsumer<Namespace, byte[]> writing;
 
     public Coordinator(int self, PartitionMap map, HybridClock clock, ClockMonitor clockMonitor, VersionCeiling versions, Transport transport,
                        Scheduler scheduler, LocalStore local, FailureDetector detector, HintStore hints, RequestIds ids, CoordinatorSettings settings) {
+        this(self, map, clock, clockMonitor, versions, transport, scheduler, local, detector, hints, ids, settings, (ns, key) -> { });
+    }
+
+    /** {@code writing}: told of every key this coordinator is about to write, before its record leaves. */
+    Coordinator(int self, PartitionMap map, HybridClock clock, ClockMonitor clockMonitor, VersionCeiling versions, Transport transport,
+                Scheduler scheduler, LocalStore local, FailureDetector detector, HintStore hints, RequestIds ids, CoordinatorSettings settings,
+                java.util.function.BiConsumer<Namespace, byte[]> writing) {
+        this.writing = writing;
         this.self = self;
         this.map = map;
         this.clock = clock;
@@ -157,8 +166,13 @@ final class Coordinator {
 
     /** The record a put stamped {@code version} stores: its expiry counts from the version's time. */
     static Record valueRecord(Namespace ns, Version version, byte[] value, String contentType, long ttlMillis) {
+        return valueRecord(ns, version, value, contentType, ttlMillis, version.physicalMillis());
+    }
+
+    /** As {@link #valueRecord(Namespace, Version, byte[], String, long)}, its TTL counted from {@code fromMillis}. */
+    static Record valueRecord(Namespace ns, Version version, byte[] value, String contentType, long ttlMillis, long fromMillis) {
         long ttl = ttlMillis == Op.DEFAULT_TTL ? ns.defaultTtlMillis() : ttlMillis;
-        long expires = ttl > 0 ? version.physicalMillis() + ttl : Record.NO_EXPIRY;
+        long expires = ttl > 0 ? fromMillis + ttl : Record.NO_EXPIRY;
         return Record.value(version, expires, contentType, value);
     }
 
@@ -250,6 +264,7 @@ final class Coordinator {
      * keeps the write as a hint, and its acknowledgement counts for the replica it stands in for.
      */
     private void replicate(Namespace ns, byte[] key, Record record, Quorum w, Consumer<Answer> done) {
+        writing.accept(ns, key);
         int partition = ns.partitionOf(key);
         int[] targets = map.writeTargets(partition);
         Set<Integer> up = up(targets);

@@ -91,6 +91,28 @@ import java.util.function.Supplier;
  * from; queued, the second decides on what the first left (a {@code 412} when the first changed
  * the version it expected). Rounds of different keys, and of other proposers, are not held up.
  *
+ * <p><b>Leases: the next write skips its prepare.</b> A proposal that is not moving a partition
+ * carries a second, higher ballot from this node ({@code next}); a replica that accepts the
+ * proposal promises that ballot with it, in the same synced state write. Once a majority accepted,
+ * the proposal is chosen and a majority promised {@code next} while the newest proposal any of
+ * them had accepted was that record: exactly what a prepare at {@code next} would have found. So
+ * this node's next write of the key (in the same membership epoch, to the same replicas) proposes
+ * at {@code next} straight away, its condition checked against the record the lease's proposal
+ * chose: one round trip and one synced state write per replica fewer. If another proposer
+ * prepared the key since, the majority that promised it refuses, the lease is lost and a full
+ * round follows (before anything of the write was accepted at a majority). A plain write of the
+ * key (a {@code quorum} namespace) may have come between too: a lease proposal names the version
+ * its lease was taken on ({@code expected}) and a replica whose stored record is newer refuses it,
+ * so with W a majority some replica of every accepting majority would refuse; and a plain write
+ * through this node, or a causal token the lease's ballot is not newer than, ends the lease before
+ * use, so a later write never gets an older version than one this node stamped or was shown. A
+ * lease is not taken on a key another node wrote or prepared in the last {@value #CONTESTED_MILLIS}
+ * ms (it would likely be lost, and a lost proposal may still have been accepted somewhere), nor
+ * after a contended round; at most {@code cluster.paxos.leaseKeys} are kept, least recently used
+ * dropped first, any round of the key uses or drops it, and one whose ballot is more than
+ * {@value #LEASE_MILLIS} ms old is not used (the write would be stamped with a time long past). A
+ * 412 is never decided under a lease.
+ *
  * <p>Single-threaded, driven by its node.
  */
 final class Paxos {
@@ -114,6 +136,18 @@ final class Paxos {
     private long rotation;
     // A key with an operation running → the operations waiting for it, in arrival order.
     private final Map<KeyId, java.util.ArrayDeque<Operation>> waiting = new HashMap<>();
+    // Keys whose next write through this node may skip its prepare, least recently used first (at
+    // most settings.leaseKeys()): see Lease.
+    private final java.util.LinkedHashMap<KeyId, Lease> leases = new java.util.LinkedHashMap<>(16, 0.75f, true);
+    // Keys another proposer (or a plain write) recently came between this node's rounds of → until
+    // when no lease is taken on them, least recently used first (at most settings.leaseKeys()). A
+    // proposal under a lease on such a key would likely be refused, and a refused proposal may
+    // still have been accepted somewhere, which is where unknown outcomes come from.
+    private final java.util.LinkedHashMap<KeyId, Long> contested = new java.util.LinkedHashMap<>(16, 0.75f, true);
+    /** How long a key stays {@link #contested} after a round of it was refused or a lease of it lost. */
+    static final long CONTESTED_MILLIS = 10_000;
+    /** How long after its ballot was issued a lease may be used: its write is stamped with that ballot. */
+    static final long LEASE_MILLIS = 5_000;
     private final PaxosStats stats = new PaxosStats();
 
     Paxos(int self, HybridClock clock, ClockMonitor clockMonitor, VersionCeiling versions, Transport transport, Scheduler scheduler,
@@ -143,8 +177,18 @@ final class Paxos {
 
     /** A linearizable put or delete of one key, under its condition (none: an unconditional serial write). */
     void write(Namespace ns, Op op, Consumer<Answer> done) {
+        write(ns, op, (Version) null, done);
+    }
+
+    /**
+     * A linearizable put or delete whose record must be newer than the client's causal token
+     * {@code after} (null: none), which the coordinator's clock has already moved past.
+     */
+    void write(Namespace ns, Op op, Version after, Consumer<Answer> done) {
         Invariant.check(op instanceof Op.Put || op instanceof Op.Delete, "a paxos write of %s", op);
-        begin(new Operation(ns, op.key(), op, done, clock.physicalMillis() + settings.timeoutMillis()));
+        Operation o = new Operation(ns, op.key(), op, done, clock.physicalMillis() + settings.timeoutMillis());
+        o.after = after;
+        begin(o);
     }
 
     /**
@@ -252,6 +296,11 @@ final class Paxos {
                 return;
             }
         }
+        // Any round of the key ends this node's lease on it: used now, or overtaken by the prepare.
+        Lease lease = leases.remove(o.keyId);
+        if (lease != null && underLease(o, lease, groups, m.writeTargets(partition))) {
+            return;
+        }
         versions.next(ballot -> {
             if (!o.finished) {
                 o.ballot = ballot;
@@ -269,8 +318,123 @@ final class Paxos {
         });
     }
 
+    /**
+     * Proposes the write under {@code lease}, skipping the prepare, when it may: the operation's
+     * first round, the replicas the same as when the lease was taken and the partition not moving,
+     * in the same membership epoch, and its condition holding against the record the lease's
+     * proposal chose. False when it may not (the caller runs a full round).
+     *
+     * <p>Why this is a round: the replicas that accepted the lease's proposal promised its ballot
+     * with it, atomically, so a majority promised it while the newest proposal any of them had
+     * accepted was that chosen record. No other record can be chosen under a lower ballot (its
+     * majority would meet one of them), and one chosen under a higher ballot was promised at a
+     * majority that now refuses this proposal. So when a majority accepts it, the lease's record
+     * was the key's value up to this write, and the condition was checked against it. A replica
+     * holding a newer record (a plain write since, in a {@code quorum} namespace) refuses too.
+     */
+    private boolean underLease(Operation o, Lease lease, int[][] groups, int[] targets) {
+        if (o.op == null || !o.mine.isEmpty() || o.attempts > 0 || lease.epoch() != epoch.getAsLong() || !java.util.Arrays.equals(lease.targets(), targets)
+                || groups.length != 1 || groups[0].length != targets.length) {
+            return false;
+        }
+        long now = clock.physicalMillis();
+        if (now - lease.ballot().physicalMillis() > LEASE_MILLIS) {
+            // Its ballot would stamp the record with a time long past (tombstone ages, ETags).
+            return false;
+        }
+        Version version = o.stamp != null ? o.stamp : lease.ballot();
+        if (version.isNewerThan(lease.ballot()) || !version.isNewerThan(lease.chosen().version())
+                || o.after != null && !version.isNewerThan(o.after)) {
+            // A stamp above the lease's ballot (issued since), or not above the record, or a causal
+            // token the lease's ballot is not newer than: a full round, whose ballot is.
+            return false;
+        }
+        Condition condition = o.op instanceof Op.Put p ? p.condition() : ((Op.Delete) o.op).condition();
+        if (!condition.holds(lease.chosen(), now)) {
+            // A 412 must be decided by a round: the lease's record may no longer be the key's.
+            return false;
+        }
+        stats.leased++;
+        o.ballot = lease.ballot();
+        o.groups = groups;
+        o.targets = targets;
+        o.leased = true;
+        o.stamp = version;
+        // Expires its TTL from now, not from the lease's ballot, which may be older.
+        Record record = o.pinned ? record(o, version) : record(o, version, now);
+        o.mine.add(record);
+        propose(o, record, lease.chosen().version());
+        return true;
+    }
+
+    /**
+     * Proposes this operation's own record ({@code expected}: under a lease, the version of the
+     * record the lease was taken on; else null), with a lease on the key's next write through
+     * this node when the partition is not moving.
+     */
+    private void propose(Operation o, Record record, Version expected) {
+        if (settings.leaseKeys() == 0 || o.groups.length != 1 || o.groups[0].length != o.targets.length) {
+            send(o, Phase.PROPOSE, record, null, expected);
+            return;
+        }
+        versions.next(next -> {
+            if (!o.finished) {
+                send(o, Phase.PROPOSE, record, next, expected);
+            }
+        }, failure -> {
+            if (!o.finished) {
+                send(o, Phase.PROPOSE, record, null, expected);
+            }
+        });
+    }
+
+    /**
+     * Another proposer prepared a round of the key (this node's replica saw it): the lease this
+     * node holds on it, if any, is overtaken, and none is taken for a while.
+     */
+    void contested(int namespace, byte[] key) {
+        KeyId id = new KeyId(namespace, java.nio.ByteBuffer.wrap(key));
+        leases.remove(id);
+        contest(id);
+    }
+
+    private void contest(KeyId id) {
+        contested.put(id, clock.physicalMillis() + CONTESTED_MILLIS);
+        if (contested.size() > settings.leaseKeys()) {
+            java.util.Iterator<KeyId> eldest = contested.keySet().iterator();
+            eldest.next();
+            eldest.remove();
+        }
+    }
+
+    /** The replicas that accepted {@code o}'s proposal promised its lease ballot with it: the key's next write may skip its prepare. */
+    private void takeLease(Operation o) {
+        Long until = contested.get(o.keyId);
+        if (o.contended || o.sharedKey || (until != null && until > clock.physicalMillis())) {
+            return;
+        }
+        contested.remove(o.keyId);
+        Record chosen = o.proposing;
+        // The record as a condition sees it (version, expiry, tombstone): its value is not needed.
+        Record shape = chosen.tombstone() ? Record.tombstone(chosen.version())
+                : Record.value(chosen.version(), chosen.expiresAtMillis(), chosen.contentType(), NO_BYTES);
+        leases.put(o.keyId, new Lease(o.next, shape, epoch.getAsLong(), o.targets));
+        if (leases.size() > settings.leaseKeys()) {
+            java.util.Iterator<KeyId> eldest = leases.keySet().iterator();
+            eldest.next();
+            eldest.remove();
+        }
+    }
+
+    private static final byte[] NO_BYTES = new byte[0];
+
     private void send(Operation o, Phase phase, Record record) {
+        send(o, phase, record, null, null);
+    }
+
+    private void send(Operation o, Phase phase, Record record, Version next, Version expected) {
         o.phase = phase;
+        o.next = next;
         o.awaitingAll = false;
         o.waited = false;
         o.proposing = phase == Phase.PREPARE ? null : record;
@@ -278,7 +442,7 @@ final class Paxos {
         long id = ids.next(Protocol.PAXOS);
         o.requestId = id;
         inFlight.put(id, o);
-        Message.PaxosRequest request = new Message.PaxosRequest(phase, epoch.getAsLong(), id, o.ns.id(), o.key, o.ballot, record);
+        Message.PaxosRequest request = new Message.PaxosRequest(phase, epoch.getAsLong(), id, o.ns.id(), o.key, o.ballot, record, next, expected);
         o.request = request;
         int[] first = firstWave(o, phase);
         o.unsent = first == o.targets ? NONE : without(o.targets, first);
@@ -399,7 +563,12 @@ final class Paxos {
         if (decided) {
             switch (o.phase) {
                 case PREPARE -> onPromised(o);
-                case PROPOSE -> send(o, Phase.COMMIT, o.proposing);
+                case PROPOSE -> {
+                    if (o.next != null && !o.finishing) {
+                        takeLease(o);
+                    }
+                    send(o, Phase.COMMIT, o.proposing);
+                }
                 case COMMIT -> onCommitted(o);
             }
         } else {
@@ -469,6 +638,9 @@ final class Paxos {
             return;
         }
         o.finishing = false;
+        // Another node wrote the key's record: others write this key, so a lease on it would
+        // likely be overtaken.
+        o.sharedKey = current != null && current.version().nodeId() != self;
         if (current != null && current.version().compareTo(o.ballot) >= 0) {
             // A record stamped at or above this ballot (a plain write): start over above it.
             stats.restarted++;
@@ -534,13 +706,18 @@ final class Paxos {
             record = record(o, version);
             o.mine.add(record);
         }
-        send(o, Phase.PROPOSE, record);
+        propose(o, record, null);
     }
 
-    /** The record {@code o} writes when stamped {@code version}. */
+    /** The record {@code o} writes when stamped {@code version}, its TTL counted from the version's time. */
     private static Record record(Operation o, Version version) {
+        return record(o, version, version.physicalMillis());
+    }
+
+    /** The record {@code o} writes when stamped {@code version}, its TTL counted from {@code fromMillis}. */
+    private static Record record(Operation o, Version version, long fromMillis) {
         return switch (o.op) {
-            case Op.Put p -> Coordinator.valueRecord(o.ns, version, p.value(), p.contentType(), p.ttlMillis());
+            case Op.Put p -> Coordinator.valueRecord(o.ns, version, p.value(), p.contentType(), p.ttlMillis(), fromMillis);
             case Op.Delete d -> Record.tombstone(version);
             default -> throw Invariant.violated("a paxos write of %s", o.op);
         };
@@ -623,7 +800,15 @@ final class Paxos {
     }
 
     private void phaseFailed(Operation o, Phase phase) {
+        boolean lostLease = phase == Phase.PROPOSE && o.leased && o.attempts == 0;
+        if (lostLease) {
+            // Another proposer's prepare (or a plain write) came between: a full round follows.
+            stats.leaseLost++;
+        }
         boolean refused = o.replies.values().stream().anyMatch(r -> !r.ok() && r.promised() != null);
+        if (refused || lostLease) {
+            contest(o.keyId);
+        }
         if (refused) {
             o.contended = true;
         }
@@ -695,6 +880,13 @@ final class Paxos {
         return false;
     }
 
+    /**
+     * A lease on a key's next write through this node: the replicas that accepted this node's last
+     * proposal of the key (a majority of {@code targets}, in membership {@code epoch}) promised
+     * {@code ballot} with it, and that proposal chose {@code chosen} (kept without its value).
+     */
+    private record Lease(Version ballot, Record chosen, long epoch, int[] targets) {}
+
     /** A key of a namespace, compared by content. */
     private record KeyId(int namespace, java.nio.ByteBuffer key) {}
 
@@ -718,6 +910,14 @@ final class Paxos {
         // Replicas the phase in flight has not gone to yet (see firstWave).
         int[] unsent = NONE;
         Record proposing;
+        // The lease ballot the proposal in flight carries (null: none), and whether this operation
+        // proposed under a lease (skipping its first prepare).
+        Version next;
+        boolean leased;
+        // The client's causal token: the record must be newer (null: none).
+        Version after;
+        // The key's record, when its last prepare read it, was written by another node.
+        boolean sharedKey;
         // The version of the record this operation proposes: stamped before it ran (pinned), or
         // its first proposal's ballot, kept while the key's record is older (null: none yet).
         Version stamp;

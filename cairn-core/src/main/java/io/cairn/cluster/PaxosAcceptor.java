@@ -10,6 +10,7 @@ import io.cairn.namespace.Namespace;
 import io.cairn.paxos.PaxosState;
 import io.cairn.record.CorruptRecordException;
 import io.cairn.record.Record;
+import io.cairn.record.RecordCodec;
 import io.cairn.replica.LocalStore;
 import io.cairn.request.Op;
 import io.cairn.request.OpResult;
@@ -26,10 +27,13 @@ import java.util.function.Consumer;
  * acceptance is synced before it is answered (a proposer counts on it surviving a crash; the sync
  * is shared with other requests', {@link LocalStore#runDurably}), and a
  * commit stores the chosen record through the ordinary replica write path before its state is
- * noted (so a prepare that sees the commit also reads its record).
+ * noted (so a prepare that sees the commit also reads its record). A proposal carrying a lease
+ * ballot ({@code next}) promises it in the same state write as the acceptance; one made under a
+ * lease ({@code expected}) is refused ({@code contention}) when the key's stored record is newer
+ * than the one the lease was taken on (see {@code Paxos}, leases).
  *
  * <p>Hostile input: a ballot or a record stamped beyond the max clock offset is refused
- * ({@code clock_unsafe}), as is a proposal whose record is newer than its ballot (a proposal's
+ * ({@code clock_unsafe}), a lease ballot too, as is a proposal whose record is newer than its ballot (a proposal's
  * record carries the ballot that first proposed it, never a later one). A state that fails its
  * checksum makes the replica refuse to take part for that key ({@code corrupt_record}): forgetting
  * a promise could let an older ballot win.
@@ -59,13 +63,17 @@ final class PaxosAcceptor {
         clock.observePeer(r.ballot().timestamp());
         byte[] stateKey = Keyspace.paxos(ns.id(), partition, r.key());
         switch (r.phase()) {
-            case PREPARE -> step(stateKey, r, s -> s.admits(r.ballot()) ? s.promise(r.ballot()) : null, true, reply,
-                    s -> local.read(ns, r.key(), (record, failure) -> reply.accept(failure != null
-                            ? PaxosResponse.failed(Phase.PREPARE, r.requestId(), Message.Failure.of(failure))
-                            : new PaxosResponse(Phase.PREPARE, r.requestId(), true, r.ballot(), s.ballot(), s.accepted(), s.committed(), s.recent(),
-                                    s.dropped(), record, null))));
-            case PROPOSE -> step(stateKey, r, s -> s.admits(r.ballot()) ? s.accept(r.ballot(), r.record()) : null, true, reply,
-                    s -> reply.accept(PaxosResponse.done(Phase.PROPOSE, r.requestId())));
+            // The key's record is read in the same job, right after the promise: every commit noted
+            // before it on the lane had its record stored first.
+            case PREPARE -> step(stateKey, Keyspace.data(ns.id(), partition, r.key()), r, s -> s.admits(r.ballot()) ? s.promise(r.ballot()) : null,
+                    true, reply, o -> reply.accept(new PaxosResponse(Phase.PREPARE, r.requestId(), true, r.ballot(), o.state().ballot(),
+                            o.state().accepted(), o.state().committed(), o.state().recent(), o.state().dropped(), o.record(), null)));
+            // With a lease (next), the acceptance promises the proposer's next ballot too; a proposal
+            // made under a lease (expected) is refused when the key's record is newer than the one
+            // the lease was taken on.
+            case PROPOSE -> step(stateKey, r.expected() != null ? Keyspace.data(ns.id(), partition, r.key()) : null, r,
+                    s -> !s.admits(r.ballot()) ? null : r.next() == null ? s.accept(r.ballot(), r.record()) : s.accept(r.ballot(), r.record()).promise(r.next()),
+                    true, reply, o -> reply.accept(PaxosResponse.done(Phase.PROPOSE, r.requestId())));
             case COMMIT -> local.apply(ns, List.of(new Op.Apply(r.key(), r.record())), (results, failure) -> {
                 if (failure != null || !OpResult.stored(results.get(0))) {
                     reply.accept(PaxosResponse.failed(Phase.COMMIT, r.requestId(), failure != null ? Message.Failure.of(failure)
@@ -77,7 +85,7 @@ final class PaxosAcceptor {
                 // on the storage lane before the answer leaves, so every later request of the key
                 // sees it (and a prepare that does syncs it); if it fails, the record is stored all
                 // the same, and the next round finishes the proposal again.
-                step(stateKey, r, s -> s.commit(r.ballot(), r.record().version()), false, ignored -> { }, s -> { });
+                step(stateKey, null, r, s -> s.commit(r.ballot(), r.record().version()), false, ignored -> { }, o -> { });
                 reply.accept(PaxosResponse.done(Phase.COMMIT, r.requestId()));
             });
         }
@@ -142,6 +150,9 @@ final class PaxosAcceptor {
 
     private Message.Failure validate(Message.PaxosRequest r) {
         String beyond = beyondClock(r.ballot());
+        if (beyond == null && r.next() != null) {
+            beyond = beyondClock(r.next());
+        }
         if (beyond != null) {
             return new Message.Failure(ErrorCode.CLOCK_UNSAFE, beyond);
         }
@@ -154,16 +165,20 @@ final class PaxosAcceptor {
         PaxosState apply(PaxosState state);
     }
 
-    /** What a state step found: the state after it, or the promise that refused it, or a corrupt state. */
-    private record Outcome(PaxosState state, Version refusedBy, String corrupt) {}
+    /**
+     * What a state step found: the state after it (and the key's stored record, when asked for),
+     * or the promise that refused it, or a corrupt state (state null) or record.
+     */
+    private record Outcome(PaxosState state, Record record, Version refusedBy, String corrupt, Version newerRecord) {}
 
     /**
-     * One read-check-write of a key's state on the ordered storage lane; {@code durable}: the
-     * answer waits for a WAL sync covering the write (and whatever state it read), shared with
-     * other requests' (a promise or an acceptance must survive a crash once it is answered).
+     * One read-check-write of a key's state on the ordered storage lane, then (when
+     * {@code dataKey} is not null) a read of the key's stored record; {@code durable}: the answer
+     * waits for a WAL sync covering the write (and whatever state it read), shared with other
+     * requests' (a promise or an acceptance must survive a crash once it is answered).
      */
-    private void step(byte[] stateKey, Message.PaxosRequest r, Transition transition, boolean durable, Consumer<PaxosResponse> reply,
-                      Consumer<PaxosState> then) {
+    private void step(byte[] stateKey, byte[] dataKey, Message.PaxosRequest r, Transition transition, boolean durable,
+                      Consumer<PaxosResponse> reply, Consumer<Outcome> then) {
         byte[] key = r.key();
         LocalStore.Job<Outcome> job = engine -> {
             byte[] raw = engine.get(stateKey);
@@ -171,28 +186,44 @@ final class PaxosAcceptor {
             try {
                 state = raw == null ? PaxosState.EMPTY : PaxosState.decode(key, raw);
             } catch (CorruptRecordException e) {
-                return new Outcome(null, null, e.getMessage());
+                return new Outcome(null, null, null, "this replica's paxos state of the key is corrupt: " + e.getMessage(), null);
+            }
+            Record record = null;
+            if (dataKey != null) {
+                byte[] stored = engine.get(dataKey);
+                try {
+                    record = stored == null ? null : RecordCodec.decode(key, stored);
+                } catch (CorruptRecordException e) {
+                    return new Outcome(state, null, null, "the stored record for this key is corrupt (" + e.getMessage() + "); it needs repair", null);
+                }
+                if (r.expected() != null && record != null && record.version().isNewerThan(r.expected())) {
+                    return new Outcome(state, null, null, null, record.version());
+                }
             }
             PaxosState next = transition.apply(state);
             if (next == null) {
-                return new Outcome(null, state.promised(), null);
+                return new Outcome(null, null, state.promised(), null, null);
             }
             if (!next.equals(state)) {
                 engine.write(new WriteBatch().put(stateKey, next.encode(key)), Durability.ASYNC);
             }
-            return new Outcome(next, null, null);
+            return new Outcome(next, record, null, null, null);
         };
         LocalStore.Completed<Outcome> completed = (outcome, failure) -> {
             if (failure != null) {
                 reply.accept(PaxosResponse.failed(r.phase(), r.requestId(), Message.Failure.of(failure)));
             } else if (outcome.corrupt() != null) {
-                corruptStates++;
-                reply.accept(PaxosResponse.failed(r.phase(), r.requestId(),
-                        new Message.Failure(ErrorCode.CORRUPT_RECORD, "this replica's paxos state of the key is corrupt: " + outcome.corrupt())));
+                if (outcome.state() == null) {
+                    corruptStates++;
+                }
+                reply.accept(PaxosResponse.failed(r.phase(), r.requestId(), new Message.Failure(ErrorCode.CORRUPT_RECORD, outcome.corrupt())));
+            } else if (outcome.newerRecord() != null) {
+                reply.accept(PaxosResponse.failed(r.phase(), r.requestId(), new Message.Failure(ErrorCode.CONTENTION,
+                        "the key's record " + outcome.newerRecord() + " is newer than the one the proposer's lease was taken on (" + r.expected() + ")")));
             } else if (outcome.refusedBy() != null) {
                 reply.accept(PaxosResponse.refused(r.phase(), r.requestId(), outcome.refusedBy()));
             } else {
-                then.accept(outcome.state());
+                then.accept(outcome);
             }
         };
         if (durable) {

@@ -22,6 +22,8 @@ public final class PaxosStats {
     long queued;
     long widened;
     long staleStamps;
+    long leased;
+    long leaseLost;
 
     public long started() {
         return started;
@@ -80,6 +82,16 @@ public final class PaxosStats {
         return staleStamps;
     }
 
+    /** Writes proposed under a lease, skipping their first prepare. */
+    public long leased() {
+        return leased;
+    }
+
+    /** Writes proposed under a lease whose proposal then failed (another proposer, or a plain write, came between), so a full round followed. */
+    public long leaseLost() {
+        return leaseLost;
+    }
+
     public static PaxosStats sum(List<PaxosStats> all) {
         PaxosStats s = new PaxosStats();
         for (PaxosStats p : all) {
@@ -96,6 +108,8 @@ public final class PaxosStats {
             s.queued += p.queued;
             s.widened += p.widened;
             s.staleStamps += p.staleStamps;
+            s.leased += p.leased;
+            s.leaseLost += p.leaseLost;
         }
         return s;
     }

@@ -188,8 +188,15 @@ public sealed interface Message {
      * {@link Phase#COMMIT} ({@code record} was chosen under {@code ballot}: store it and close the
      * round). The ballot is a hybrid-clock version of the proposer, so ballots of different
      * proposers never tie.
+     *
+     * <p>A proposal may also carry {@code next}, a later ballot of the same proposer: a replica
+     * that accepts the proposal promises {@code next} with it, so the proposer's next write of the
+     * key may skip its prepare (a lease). Such a write's proposal carries {@code expected}, the
+     * version of the record the lease's proposal chose: a replica refuses it when it stores a
+     * newer record of the key (a plain write since).
      */
-    record PaxosRequest(Phase phase, long epoch, long requestId, int namespaceId, byte[] key, io.cairn.clock.Version ballot, Record record)
+    record PaxosRequest(Phase phase, long epoch, long requestId, int namespaceId, byte[] key, io.cairn.clock.Version ballot, Record record,
+                        io.cairn.clock.Version next, io.cairn.clock.Version expected)
             implements Message {
         public enum Phase { PREPARE, PROPOSE, COMMIT }
 
@@ -199,6 +206,19 @@ public sealed interface Message {
             if ((phase == Phase.PREPARE) != (record == null)) {
                 throw new IllegalArgumentException("a " + phase + " " + (record == null ? "without" : "with") + " a record");
             }
+            if ((next != null || expected != null) && phase != Phase.PROPOSE) {
+                throw new IllegalArgumentException("a " + phase + " with a lease");
+            }
+            if (next != null && !next.isNewerThan(ballot)) {
+                throw new IllegalArgumentException("a lease's ballot " + next + " not above the proposal's " + ballot);
+            }
+            if (expected != null && expected.isNewerThan(ballot)) {
+                throw new IllegalArgumentException("an expected version " + expected + " above the proposal's ballot " + ballot);
+            }
+        }
+
+        public PaxosRequest(Phase phase, long epoch, long requestId, int namespaceId, byte[] key, io.cairn.clock.Version ballot, Record record) {
+            this(phase, epoch, requestId, namespaceId, key, ballot, record, null, null);
         }
     }
 

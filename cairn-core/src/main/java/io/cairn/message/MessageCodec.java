@@ -41,7 +41,8 @@ import java.util.zip.CRC32C;
  *  14 StreamRequest: i64 epoch | i64 request id | i32 namespace id | u16 partition | after key or null | i32 max bytes (at least 1)
  *  15 StreamResponse: i64 request id | i32 count (-1: failed) | (key | record) * count | u8 done | i32 CRC32C of the entries | failure
  *  16 PaxosRequest:  u8 phase (0 prepare, 1 propose, 2 commit) | i64 epoch | i64 request id | i32 namespace id | key | ballot
- *                    | record or null (exactly when not a prepare)
+ *                    | record or null (exactly when not a prepare) | next ballot or none | expected version or none (both
+ *                    none unless a proposal; next above the ballot, expected not)
  *  17 PaxosResponse: u8 phase | i64 request id | u8 ok | promised | accepted ballot | accepted record or null | committed
  *                    | u8 count (at most 16; 0 unless a prepare's answer) | ballot * count (recent commits' record versions)
  *                    | dropped (the newest such version dropped to make room; optional, none unless a prepare's answer)
@@ -289,11 +290,15 @@ public final class MessageCodec {
                 checkEpoch(r.epoch());
                 checkKey(r.key());
                 byte[] record = r.record() == null ? null : RecordCodec.encode(r.key(), r.record());
-                ByteBuffer out = alloc(headroom, 1 + 1 + 8 + 8 + 4 + 4 + r.key().length + 10 + 4 + len(record)).put(PAXOS_REQUEST)
+                ByteBuffer out = alloc(headroom, 1 + 1 + 8 + 8 + 4 + 4 + r.key().length + 10 + 4 + len(record) + ballotBytes(r.next())
+                        + ballotBytes(r.expected())).put(PAXOS_REQUEST)
                         .put((byte) r.phase().ordinal()).putLong(r.epoch()).putLong(r.requestId()).putInt(r.namespaceId())
                         .putInt(r.key().length).put(r.key());
                 putBallot(out, r.ballot());
-                yield out.putInt(record == null ? -1 : record.length).put(orEmpty(record)).array();
+                out.putInt(record == null ? -1 : record.length).put(orEmpty(record));
+                putOptionalBallot(out, r.next());
+                putOptionalBallot(out, r.expected());
+                yield out.array();
             }
             case Message.PaxosResponse r -> {
                 byte[] accepted = r.accepted() == null ? null : RecordCodec.encode(new byte[0], r.accepted());
@@ -548,7 +553,15 @@ public final class MessageCodec {
                     if ((phase == Message.PaxosRequest.Phase.PREPARE) != (record == null)) {
                         throw new CorruptRecordException("a paxos " + phase + (record == null ? " without" : " with") + " a record");
                     }
-                    yield new Message.PaxosRequest(phase, epoch, id, ns, key, ballot, record == null ? null : record(key, record));
+                    io.cairn.clock.Version next = optionalBallot(in);
+                    io.cairn.clock.Version expected = optionalBallot(in);
+                    if ((next != null || expected != null) && phase != Message.PaxosRequest.Phase.PROPOSE) {
+                        throw new CorruptRecordException("a paxos " + phase + " with a lease");
+                    }
+                    if ((next != null && !next.isNewerThan(ballot)) || (expected != null && expected.isNewerThan(ballot))) {
+                        throw new CorruptRecordException("a paxos proposal at " + ballot + " with lease ballot " + next + " and expected version " + expected);
+                    }
+                    yield new Message.PaxosRequest(phase, epoch, id, ns, key, ballot, record == null ? null : record(key, record), next, expected);
                 }
                 case PAXOS_RESPONSE -> {
                     Message.PaxosRequest.Phase phase = phase(in);

@@ -284,8 +284,20 @@ class MessageCodecProperties {
             }
             case 11 -> {
                 Message.PaxosRequest.Phase phase = gen.pick(Message.PaxosRequest.Phase.values());
-                yield new Message.PaxosRequest(phase, gen.between(1L, Long.MAX_VALUE), id, (int) gen.anyLong(), key, ballot(gen),
-                        phase == Message.PaxosRequest.Phase.PREPARE ? null : record(gen));
+                Version ballot = ballot(gen);
+                Version next = null;
+                Version expected = null;
+                if (phase == Message.PaxosRequest.Phase.PROPOSE) {
+                    // A lease: a later ballot of the proposer, and the version the lease was taken on.
+                    if (gen.chance(0.5) && ballot.timestamp() < Long.MAX_VALUE - 1_000) {
+                        next = new Version(ballot.timestamp() + gen.between(1L, 1_000L), ballot.nodeId());
+                    }
+                    if (gen.chance(0.5)) {
+                        expected = new Version(gen.between(0L, ballot.timestamp()), gen.between(0, ballot.nodeId()));
+                    }
+                }
+                yield new Message.PaxosRequest(phase, gen.between(1L, Long.MAX_VALUE), id, (int) gen.anyLong(), key, ballot,
+                        phase == Message.PaxosRequest.Phase.PREPARE ? null : record(gen), next, expected);
             }
             case 12 -> {
                 Message.PaxosRequest.Phase phase = gen.pick(Message.PaxosRequest.Phase.values());

@@ -131,13 +131,16 @@ final class HistoryChecker {
     }
 
     /**
-     * Whether a delete of the key that may have taken effect (acknowledged, or of unknown outcome)
-     * can be newer than {@code floor}: it did not complete before {@code floor} was invoked.
+     * Whether a delete of the key that may have taken effect can be newer than {@code floor}: one
+     * acknowledged at a newer version, or one of unknown outcome (whose version nobody learnt).
      */
     private boolean mayHaveDeletedAfter(String key, Operation floor) {
         for (Operation d : history.on(key)) {
+            // A delete whose outcome is unknown has no version the client learnt, so no causal token
+            // covers it: even one answered before the write was sent may carry a version above it
+            // (its coordinator's clock ahead) and take effect, after the write, by last-writer-wins.
             if (d.kind == Operation.Kind.DELETE && (d.outcome == Operation.Outcome.DELETED || d.outcome == Operation.Outcome.UNKNOWN)
-                    && (d.version == null ? d.completedStep < 0 || d.completedStep >= floor.invokedStep : d.version.isNewerThan(floor.version))) {
+                    && (d.version == null || d.version.isNewerThan(floor.version))) {
                 return true;
             }
         }

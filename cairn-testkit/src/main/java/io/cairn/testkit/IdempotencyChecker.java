@@ -40,10 +40,13 @@ final class IdempotencyChecker {
     private final History history;
     // Value → every version at which some replica was asked to store it (idempotent keys only).
     private final Map<String, Set<Version>> applied;
+    // Value → every version at which a Paxos proposal of it was sent (conditional requests).
+    private final Map<String, Set<Version>> proposed;
 
-    IdempotencyChecker(History history, Map<String, Set<Version>> applied) {
+    IdempotencyChecker(History history, Map<String, Set<Version>> applied, Map<String, Set<Version>> proposed) {
         this.history = history;
         this.applied = applied;
+        this.proposed = proposed;
     }
 
     List<Violation> check(long endMillis) {
@@ -94,8 +97,11 @@ final class IdempotencyChecker {
 
     private void checkReplays(List<Operation> attempts, long endMillis, List<Violation> out) {
         for (Operation op : attempts) {
-            if (op.outcome == Operation.Outcome.WRITTEN && op.replayed
-                    && !applied.getOrDefault(value(op), Set.of()).contains(op.version)) {
+            // A conditional put is chosen by a majority's acceptance; its commits (the stores) may all
+            // be lost, and the key's next write, proposed under a lease without a prepare that would
+            // have finished it, then writes over it before any replica stored it.
+            if (op.outcome == Operation.Outcome.WRITTEN && op.replayed && !applied.getOrDefault(value(op), Set.of()).contains(op.version)
+                    && !(op.conditional && proposed.getOrDefault(value(op), Set.of()).contains(op.version))) {
                 out.add(new Violation(Violation.Kind.IDEMPOTENCY, endMillis, op
                         + " replayed a version at which no replica was ever asked to store its value " + applied.get(value(op))));
             }

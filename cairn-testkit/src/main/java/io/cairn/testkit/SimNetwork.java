@@ -43,6 +43,8 @@ final class SimNetwork {
     private final boolean[][] blocked;
     private boolean partitioned;
     private long forged;
+    /** Told of every Paxos proposal sent (a proposal a majority accepted went to at least one peer). */
+    Consumer<Message.PaxosRequest> onProposal = r -> { };
 
     SimNetwork(EventLoop loop, SplittableRandom random, Buggify buggify, Trace trace, Counters counters, Invariants invariants,
                SimNode[] nodes, long maxDelayMillis, Consumer<SimNode> onWriteAcknowledged) {
@@ -65,7 +67,12 @@ final class SimNetwork {
             case Message.WriteRequest w -> invariants.observe(w.record(), "a write request from " + from);
             case Message.HintedWrite h -> invariants.observe(h.record(), "a hinted write from " + from);
             case Message.ReadResponse r when r.record() != null -> invariants.observe(r.record(), "a read response from " + from);
-            case Message.PaxosRequest r when r.record() != null -> invariants.observe(r.record(), "a paxos " + r.phase() + " from " + from);
+            case Message.PaxosRequest r when r.record() != null -> {
+                invariants.observe(r.record(), "a paxos " + r.phase() + " from " + from);
+                if (r.phase() == Message.PaxosRequest.Phase.PROPOSE) {
+                    onProposal.accept(r);
+                }
+            }
             case Message.PaxosResponse r -> {
                 if (r.accepted() != null) {
                     invariants.observe(r.accepted(), "a paxos promise from " + from);

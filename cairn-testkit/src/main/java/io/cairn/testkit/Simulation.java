@@ -179,6 +179,8 @@ public final class Simulation {
     private final CasWorkload cas;
     // Value → the versions at which replicas were asked to store it, for idempotent puts' keys.
     private final Map<String, Set<Version>> idempotentApplies = new TreeMap<>();
+    // Value → every version at which a Paxos proposal of it was sent (conditional idempotent puts).
+    private final Map<String, Set<Version>> idempotentProposals = new TreeMap<>();
     private final List<Member> members = new ArrayList<>();
     private final PartitionMap placement;
     // Membership-change runs: what the metadata log says (null in other runs, whose membership is static).
@@ -280,6 +282,7 @@ public final class Simulation {
         }
         this.network = new SimNetwork(loop, random, buggify, trace, counters, invariants, nodes, knobs.maxDelayMillis(),
                 this::maybeCrashAfterAck);
+        network.onProposal = this::noteIdempotentProposal;
         this.tokens = new TokenWorkload(config.seed(), loop, (r, request) -> {
             SimNode n = nodes[r.nextInt(nodes.length)];
             if (!n.up) {
@@ -358,7 +361,7 @@ public final class Simulation {
             violations.addAll(checker.readYourWrites());
             violations.addAll(checker.convergence(finals));
             violations.addAll(checker.integrity());
-            violations.addAll(new IdempotencyChecker(history, idempotentApplies).check(loop.now()));
+            violations.addAll(new IdempotencyChecker(history, idempotentApplies, idempotentProposals).check(loop.now()));
             if (cas != null) {
                 violations.addAll(cas.check(loop.now()));
             }
@@ -597,6 +600,13 @@ public final class Simulation {
             n.replica.sweep(64, 64);
         }
         scheduler.schedule(MAINTENANCE_MILLIS, () -> maintain(n, scheduler));
+    }
+
+    /** Which values of idempotent puts were proposed through Paxos, and at what versions. */
+    private void noteIdempotentProposal(Message.PaxosRequest r) {
+        if (r.namespaceId() == namespace.id() && !r.record().tombstone() && new String(r.key(), StandardCharsets.UTF_8).startsWith(IDEMPOTENT_KEY_PREFIX)) {
+            idempotentProposals.computeIfAbsent(new String(r.record().value(), StandardCharsets.UTF_8), v -> new TreeSet<>()).add(r.record().version());
+        }
     }
 
     /** Which values of idempotent puts replicas were asked to store, and at what versions. */
@@ -1717,6 +1727,8 @@ public final class Simulation {
         counters.put("paxos.queued", sum(n -> n.paxos.queued()));
         counters.put("paxos.widened", sum(n -> n.paxos.widened()));
         counters.put("paxos.staleStamps", sum(n -> n.paxos.staleStamps()));
+        counters.put("paxos.leased", sum(n -> n.paxos.leased()));
+        counters.put("paxos.leaseLost", sum(n -> n.paxos.leaseLost()));
         counters.put("coordinator.outcomeUnknown", outcomeUnknown);
         counters.put("coordinator.quorumUnavailable", quorumFailures);
         counters.put("events", loop.steps());

@@ -95,6 +95,7 @@ public final class ConfigLoader {
         d.put("cluster.paxos.roundTimeout", "1s");
         d.put("cluster.paxos.maxBackoff", "50ms");
         d.put("cluster.paxos.hedge", "20ms");
+        d.put("cluster.paxos.leaseKeys", "65536");
         d.put("cluster.heartbeatInterval", "500ms");
         d.put("cluster.phiThreshold", "8");
         d.put("cluster.maxClockOffset", "500ms");
@@ -447,17 +448,18 @@ public final class ConfigLoader {
         Duration paxosRound = duration("cluster.paxos.roundTimeout", Duration.ofMillis(5), Duration.ofMinutes(5));
         Duration paxosBackoff = duration("cluster.paxos.maxBackoff", Duration.ofMillis(1), Duration.ofMinutes(1));
         Duration paxosHedge = duration("cluster.paxos.hedge", Duration.ZERO, Duration.ofMinutes(5));
+        int leaseKeys = integer("cluster.paxos.leaseKeys", 0, io.cairn.cluster.PaxosSettings.MAX_LEASE_KEYS);
         io.cairn.cluster.PaxosSettings paxos = null;
         if (paxosTimeout != null && paxosRound != null && paxosBackoff != null && paxosHedge != null) {
             if (paxosRound.compareTo(paxosTimeout) > 0) {
                 problems.add("cluster.paxos.roundTimeout (" + paxosRound + ") must not be longer than cluster.paxos.timeout (" + paxosTimeout + ")");
             } else if (paxosHedge.compareTo(paxosRound) > 0 && values.get("cluster.paxos.hedge").equals(DEFAULTS.get("cluster.paxos.hedge"))) {
                 // The default hedge, under a round timeout set shorter than it: the round's length.
-                paxos = new io.cairn.cluster.PaxosSettings(paxosTimeout.toMillis(), paxosRound.toMillis(), 1, paxosBackoff.toMillis(), paxosRound.toMillis());
+                paxos = new io.cairn.cluster.PaxosSettings(paxosTimeout.toMillis(), paxosRound.toMillis(), 1, paxosBackoff.toMillis(), paxosRound.toMillis(), leaseKeys);
             } else if (paxosHedge.compareTo(paxosRound) > 0) {
                 problems.add("cluster.paxos.hedge (" + paxosHedge + ") must not be longer than cluster.paxos.roundTimeout (" + paxosRound + ")");
             } else {
-                paxos = new io.cairn.cluster.PaxosSettings(paxosTimeout.toMillis(), paxosRound.toMillis(), 1, paxosBackoff.toMillis(), paxosHedge.toMillis());
+                paxos = new io.cairn.cluster.PaxosSettings(paxosTimeout.toMillis(), paxosRound.toMillis(), 1, paxosBackoff.toMillis(), paxosHedge.toMillis(), leaseKeys);
             }
         }
         return new NodeConfig.Cluster(members, n, r, w,

@@ -22,7 +22,9 @@ import java.util.zip.CRC32C;
  * the handshake; version 4 (replica failures carry a typed error code) refuses version 3 peers;
  * version 5 (requests carry their protocol and the sender's membership epoch) refuses version 4;
  * version 6 (every payload opens with the sender's hybrid clock) refuses version 5; version 7 (a
- * Paxos prepare's answer names the newest commit its replica dropped from its list) refuses version 6.
+ * Paxos prepare's answer names the newest commit its replica dropped from its list) refuses version 6;
+ * version 8 (a Paxos proposal may carry a lease: a next ballot to promise, and an expected version)
+ * refuses version 7.
  * A cluster moves to a new wire version all at once (stop every node, start every node); rolling
  * upgrades need a negotiated version, which membership changes will bring.
  *
@@ -31,7 +33,7 @@ import java.util.zip.CRC32C;
  */
 final class Wire {
     static final byte[] MAGIC = "CAIRN".getBytes(StandardCharsets.US_ASCII);
-    static final int VERSION = 7;
+    static final int VERSION = 8;
     static final int HANDSHAKE_BYTES = MAGIC.length + 1 + 4 + 4;
     static final int FRAME_HEADER_BYTES = 12;
 

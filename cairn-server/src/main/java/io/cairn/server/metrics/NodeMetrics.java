@@ -345,6 +345,11 @@ public final class NodeMetrics implements AutoCloseable {
                 .description("Idempotent conditional or serial writes refused (503 contention, nothing written) because their key was written "
                         + "at or above the version stamped for them; their claim is restamped for the retry")
                 .register(registry);
+        FunctionCounter.builder("cairn.paxos.leased", s, x -> x.snapshot().paxos().leased())
+                .description("Conditional or serial writes proposed under this node's lease on their key, skipping the prepare").register(registry);
+        FunctionCounter.builder("cairn.paxos.leases.lost", s, x -> x.snapshot().paxos().leaseLost())
+                .description("Writes proposed under a lease that another proposer or a plain write had overtaken; each ran a full round after")
+                .register(registry);
         FunctionCounter.builder("cairn.paxos.rounds.finished", s, x -> x.snapshot().paxos().finishedForOthers())
                 .description("Earlier rounds' accepted proposals this node's rounds found and finished first").register(registry);
         Gauge.builder("cairn.moves.streams.running", s, x -> x.snapshot().moves().streamsRunning())

@@ -57,6 +57,18 @@ class ConfigLoaderTest {
     }
 
     @Test
+    void paxosLeaseKeysDefaultTo65536AndZeroTurnsLeasesOff() {
+        assertThat(ConfigLoader.load(null, Map.of()).cluster().paxos().leaseKeys()).isEqualTo(65_536);
+        assertThat(ConfigLoader.load(null, Map.of("cluster.paxos.leaseKeys", "0")).cluster().paxos().leaseKeys()).isZero();
+        // Under a shorter round the hedge is adjusted; the lease setting still applies.
+        assertThat(ConfigLoader.load(null, Map.of("cluster.paxos.roundTimeout", "10ms", "cluster.paxos.leaseKeys", "7")).cluster().paxos().leaseKeys())
+                .isEqualTo(7);
+        ConfigException e = catchThrowableOfType(ConfigException.class, () -> ConfigLoader.load(null, Map.of("cluster.paxos.leaseKeys", "-1")));
+        assertThat(e).isNotNull();
+        assertThat(e.problems()).singleElement().asString().startsWith("cluster.paxos.leaseKeys");
+    }
+
+    @Test
     void sizesTakeTebibytes() {
         NodeConfig c = ConfigLoader.load(null, Map.of("moves.maxBytesPerSecond", "1TiB", "antiEntropy.maxBytesPerSecond", "1t"));
         assertThat(c.elastic().moveBytesPerSecond()).isEqualTo(1L << 40);
