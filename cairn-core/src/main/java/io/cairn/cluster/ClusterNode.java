@@ -474,7 +474,8 @@ public final class ClusterNode {
     }
 
     /**
-     * Serves the user namespaces {@code m} defines, with their policy of its epoch (a changed
+     * Serves the user namespaces {@code m} defines, and the default namespace with the policy it
+     * sets for it if any, with their policy of its epoch (a changed
      * consistency class or limit applies to requests this shard starts from now on). Namespaces
      * are never dropped, so their data stays served, moved and repaired.
      */
@@ -484,6 +485,14 @@ public final class ClusterNode {
             Namespace before = namespaces.get(ns.id());
             Invariant.check(before == null || before.name().equals(ns.name()), "namespace id %d is %s here and %s in epoch %d", ns.id(),
                     before == null ? "" : before.name(), ns.name(), m.epoch());
+            namespaces.put(ns.id(), ns);
+        }
+        if (m.defaultPolicy() != null) {
+            // The default namespace's policy the cluster set: its default TTL and value limit
+            // apply to requests this shard starts from now on, on every node alike.
+            Namespace before = namespaces.get(Namespace.DEFAULT_ID);
+            Namespace ns = m.defaultPolicy().toNamespace(m.map().partitions());
+            Invariant.check(before != null && before.name().equals(ns.name()), "the default namespace's policy names %s", ns.name());
             namespaces.put(ns.id(), ns);
         }
     }

@@ -15,15 +15,21 @@ import java.util.Set;
  * @param namespaces the user namespaces the cluster defines at this epoch (the default and system ones are every node's own)
  * @param plan   the running membership change's id (0: none); moving partitions report to it
  * @param paused whether the running change is paused (no partition starts moving)
+ * @param defaultPolicy the default namespace's policy the cluster set at this epoch, or null (every node's own settings)
  */
 public record Membership(long epoch, List<Member> members, PartitionMap map, long plan, boolean paused,
-                         List<io.cairn.namespace.NamespaceSpec> namespaces) {
+                         List<io.cairn.namespace.NamespaceSpec> namespaces, io.cairn.namespace.NamespaceSpec defaultPolicy) {
     public Membership(long epoch, List<Member> members, PartitionMap map) {
         this(epoch, members, map, 0, false);
     }
 
     public Membership(long epoch, List<Member> members, PartitionMap map, long plan, boolean paused) {
         this(epoch, members, map, plan, paused, List.of());
+    }
+
+    public Membership(long epoch, List<Member> members, PartitionMap map, long plan, boolean paused,
+                      List<io.cairn.namespace.NamespaceSpec> namespaces) {
+        this(epoch, members, map, plan, paused, namespaces, null);
     }
 
     public Membership {

@@ -83,6 +83,16 @@ public final class ClusterMetadata {
      * definition again changes nothing. Its id in the command is ignored: ids are the log's to give.
      */
     private static Result putNamespace(ClusterState s, NamespaceSpec spec, int maxNamespaces) {
+        if (spec.name().equals(io.cairn.namespace.Namespace.DEFAULT_NAME)) {
+            // The default namespace's policy: kept beside the user namespaces (the namespace itself
+            // is every node's from the start), the same for every node from this epoch on.
+            String problem = spec.problemAsDefault(s.replicationFactor());
+            if (problem != null) {
+                return refuse(s, Refusal.Kind.INVALID_NAMESPACE, problem);
+            }
+            NamespaceSpec policy = spec.asDefault();
+            return policy.equals(s.defaultPolicy()) ? unchanged(s) : new Result(s.withDefaultPolicy(s.epoch() + 1, policy), null);
+        }
         NamespaceCatalog.Change change = NamespaceCatalog.put(s.namespaces(), spec, s.replicationFactor(), maxNamespaces);
         if (change.refusal() != null) {
             return refuse(s, change.refusal().kind() == NamespaceCatalog.RefusalKind.INVALID ? Refusal.Kind.INVALID_NAMESPACE

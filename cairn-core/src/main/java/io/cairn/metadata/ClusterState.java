@@ -19,11 +19,18 @@ import java.util.Optional;
  *
  * @param plan the running membership change, or null
  * @param namespaces the user namespaces, in the order they were created
+ * @param defaultPolicy the default namespace's policy as an operator set it ({@code PUT
+ *                      /admin/namespaces/default}), or null: every node's own settings
  */
 public record ClusterState(long epoch, int partitions, int replicationFactor, List<MemberRecord> members, List<Assignment> assignments,
-                           Plan plan, List<NamespaceSpec> namespaces) {
+                           Plan plan, List<NamespaceSpec> namespaces, NamespaceSpec defaultPolicy) {
     public ClusterState(long epoch, int partitions, int replicationFactor, List<MemberRecord> members, List<Assignment> assignments, Plan plan) {
         this(epoch, partitions, replicationFactor, members, assignments, plan, List.of());
+    }
+
+    public ClusterState(long epoch, int partitions, int replicationFactor, List<MemberRecord> members, List<Assignment> assignments, Plan plan,
+                        List<NamespaceSpec> namespaces) {
+        this(epoch, partitions, replicationFactor, members, assignments, plan, namespaces, null);
     }
 
     public ClusterState {
@@ -35,6 +42,10 @@ public record ClusterState(long epoch, int partitions, int replicationFactor, Li
             if (!names.add(ns.name()) || !nsIds.add(ns.id()) || ns.id() < NamespaceSpec.FIRST_USER_ID) {
                 throw new IllegalArgumentException("namespace " + ns.name() + " (id " + ns.id() + ") is listed twice or has a system id");
             }
+        }
+        if (defaultPolicy != null && (defaultPolicy.id() != io.cairn.namespace.Namespace.DEFAULT_ID
+                || defaultPolicy.problemAsDefault(replicationFactor) != null)) {
+            throw new IllegalArgumentException("not a default namespace policy: " + defaultPolicy);
         }
         assignments = List.copyOf(assignments);
         if (epoch < 1) {
@@ -110,7 +121,7 @@ public record ClusterState(long epoch, int partitions, int replicationFactor, Li
         }
         int n = Math.min(replicationFactor, active.size());
         return new Membership(epoch, active, new PartitionMap(epoch, n, slots), plan == null ? 0 : plan.id(),
-                plan != null && plan.paused(), namespaces);
+                plan != null && plan.paused(), namespaces, defaultPolicy);
     }
 
     private static int[] concat(int[] a, int[] b) {
@@ -121,11 +132,15 @@ public record ClusterState(long epoch, int partitions, int replicationFactor, Li
     }
 
     ClusterState with(long nextEpoch, List<MemberRecord> nextMembers, List<Assignment> nextAssignments, Plan nextPlan) {
-        return new ClusterState(nextEpoch, partitions, replicationFactor, nextMembers, nextAssignments, nextPlan, namespaces);
+        return new ClusterState(nextEpoch, partitions, replicationFactor, nextMembers, nextAssignments, nextPlan, namespaces, defaultPolicy);
     }
 
     ClusterState withNamespaces(long nextEpoch, List<NamespaceSpec> nextNamespaces) {
-        return new ClusterState(nextEpoch, partitions, replicationFactor, members, assignments, plan, nextNamespaces);
+        return new ClusterState(nextEpoch, partitions, replicationFactor, members, assignments, plan, nextNamespaces, defaultPolicy);
+    }
+
+    ClusterState withDefaultPolicy(long nextEpoch, NamespaceSpec policy) {
+        return new ClusterState(nextEpoch, partitions, replicationFactor, members, assignments, plan, namespaces, policy);
     }
 
     public Optional<NamespaceSpec> namespace(String name) {
@@ -136,11 +151,11 @@ public record ClusterState(long epoch, int partitions, int replicationFactor, Li
     public boolean equals(Object o) {
         return o instanceof ClusterState s && s.epoch == epoch && s.partitions == partitions && s.replicationFactor == replicationFactor
                 && s.members.equals(members) && s.assignments.equals(assignments) && Objects.equals(s.plan, plan)
-                && s.namespaces.equals(namespaces);
+                && s.namespaces.equals(namespaces) && Objects.equals(s.defaultPolicy, defaultPolicy);
     }
 
     @Override
     public int hashCode() {
-        return Objects.hash(epoch, members, assignments, plan, namespaces);
+        return Objects.hash(epoch, members, assignments, plan, namespaces, defaultPolicy);
     }
 }

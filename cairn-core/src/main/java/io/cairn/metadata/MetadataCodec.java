@@ -26,8 +26,9 @@ import java.util.List;
  *     4 Replace(u16 node, member, u8 allowZoneLoss)  5 StreamDone(i64 plan, i32 partition, u16 node)
  *     6 Finish(i64 plan, i32 count, i32 partition * count)  7 Pause(u8 paused)  8 Cancel
  *     9 PutNamespace(namespace, i32 max namespaces)
- *   state:   u8 format (2; 1 has no namespaces) | i64 epoch | i32 partitions | u8 N | i32 members | member+state * members
- *            | assignment * partitions | u8 has plan | plan | i32 count | namespace * count
+ *   state:   u8 format (3; 2 has no default policy, 1 no namespaces either) | i64 epoch | i32 partitions | u8 N | i32 members
+ *            | member+state * members | assignment * partitions | u8 has plan | plan | i32 count | namespace * count
+ *            | namespace (the default namespace's policy; format 3 only, written only when one is set)
  *   namespace: i32 id | name | u8 consistency | quorum read | quorum write | i64 default TTL ms | i64 max value bytes
  *   quorum:  u8 kind (0 none, 1 one, 2 quorum, 3 all, 4 count) | i32 count
  *   member:  u16 id | zone | http address | internode address | metadata address (may be empty)   (+ u8 state in a state)
@@ -38,6 +39,7 @@ import java.util.List;
  * {@link MetadataCodecException}: a damaged entry or snapshot is refused, never half-applied.
  */
 public final class MetadataCodec {
+    private static final int STATE_FORMAT_WITH_DEFAULT_POLICY = 3;
     private static final int STATE_FORMAT = 2;
     private static final int STATE_FORMAT_WITHOUT_NAMESPACES = 1;
     private static final int MAX_NAMESPACES = 100_000;
@@ -130,7 +132,8 @@ public final class MetadataCodec {
 
     public static byte[] encode(ClusterState s) {
         return write(out -> {
-            out.writeByte(STATE_FORMAT);
+            // Format 2 while no default policy is set, which a node of the release before reads too.
+            out.writeByte(s.defaultPolicy() == null ? STATE_FORMAT : STATE_FORMAT_WITH_DEFAULT_POLICY);
             out.writeLong(s.epoch());
             out.writeInt(s.partitions());
             out.writeByte(s.replicationFactor());
@@ -168,13 +171,16 @@ public final class MetadataCodec {
             for (NamespaceSpec ns : s.namespaces()) {
                 namespace(out, ns);
             }
+            if (s.defaultPolicy() != null) {
+                namespace(out, s.defaultPolicy());
+            }
         });
     }
 
     public static ClusterState decodeState(byte[] bytes) {
         return read(bytes, in -> {
             int format = in.get();
-            if (format != STATE_FORMAT && format != STATE_FORMAT_WITHOUT_NAMESPACES) {
+            if (format != STATE_FORMAT_WITH_DEFAULT_POLICY && format != STATE_FORMAT && format != STATE_FORMAT_WITHOUT_NAMESPACES) {
                 throw new IllegalArgumentException("unknown cluster state format " + format);
             }
             long epoch = in.getLong();
@@ -217,13 +223,14 @@ public final class MetadataCodec {
                 plan = new Plan(id, Plan.Kind.values()[kind], u16(in), u16(in), flag(in), flag(in));
             }
             List<NamespaceSpec> namespaces = new ArrayList<>();
-            if (format == STATE_FORMAT) {
+            if (format != STATE_FORMAT_WITHOUT_NAMESPACES) {
                 int count = count(in.getInt(), MAX_NAMESPACES);
                 for (int i = 0; i < count; i++) {
                     namespaces.add(namespace(in));
                 }
             }
-            return new ClusterState(epoch, partitions, n, members, assignments, plan, namespaces);
+            NamespaceSpec defaultPolicy = format == STATE_FORMAT_WITH_DEFAULT_POLICY ? namespace(in) : null;
+            return new ClusterState(epoch, partitions, n, members, assignments, plan, namespaces, defaultPolicy);
         });
     }
 

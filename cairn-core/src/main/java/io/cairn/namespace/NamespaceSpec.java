@@ -42,6 +42,28 @@ public record NamespaceSpec(int id, String name, Consistency consistency, Quorum
         if (RESERVED.contains(name)) {
             return "the name '" + name + "' is reserved";
         }
+        return policyProblem(n);
+    }
+
+    /**
+     * Why this definition cannot be the default namespace's policy on a cluster of replication
+     * factor {@code n}, or null when it can: it must name the default namespace and be a
+     * {@code quorum} one (the default namespace's class is fixed: it holds what clients wrote
+     * without choosing one; linearizable data goes in a serial namespace of its own), and pass the
+     * rules every namespace's policy passes.
+     */
+    public String problemAsDefault(int n) {
+        if (!name.equals(Namespace.DEFAULT_NAME)) {
+            return "not the default namespace: '" + name + "'";
+        }
+        if (consistency != Consistency.QUORUM) {
+            return "the default namespace is a quorum namespace; create a namespace of its own for " + consistency.label()
+                    + " data (PUT /admin/namespaces/{name})";
+        }
+        return policyProblem(n);
+    }
+
+    private String policyProblem(int n) {
         if (defaultTtlMillis < 0) {
             return "defaultTtl must not be negative";
         }
@@ -65,6 +87,11 @@ public record NamespaceSpec(int id, String name, Consistency consistency, Quorum
             }
         }
         return null;
+    }
+
+    /** The default namespace's policy as the metadata log keeps it: this definition under the default namespace's id. */
+    public NamespaceSpec asDefault() {
+        return withId(Namespace.DEFAULT_ID);
     }
 
     /** The same definition under id {@code assigned}. */

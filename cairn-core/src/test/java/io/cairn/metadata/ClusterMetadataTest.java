@@ -292,7 +292,9 @@ class ClusterMetadataTest {
         for (NamespaceSpec bad : List.of(
                 new NamespaceSpec(0, "weak", Consistency.SERIAL, Quorum.ONE, null, 0, 0),
                 new NamespaceSpec(0, "toomany", Consistency.QUORUM, null, new Quorum(Quorum.Kind.COUNT, 4), 0, 0),
-                new NamespaceSpec(0, "default", Consistency.QUORUM, null, null, 0, 0),
+                new NamespaceSpec(0, "default", Consistency.SERIAL, null, null, 0, 0),
+                new NamespaceSpec(0, "default", Consistency.QUORUM, null, new Quorum(Quorum.Kind.COUNT, 4), 0, 0),
+                new NamespaceSpec(0, "default", Consistency.QUORUM, null, null, -1, 0),
                 new NamespaceSpec(0, "Bad", Consistency.QUORUM, null, null, 0, 0))) {
             ClusterMetadata.Result r = ClusterMetadata.apply(changed, new MetadataCommand.PutNamespace(bad, 4));
             assertThat(r.refusal()).as(bad.name()).isNotNull();
@@ -303,6 +305,37 @@ class ClusterMetadataTest {
                 new NamespaceSpec(0, "third", Consistency.QUORUM, null, null, 0, 0), 2));
         assertThat(full.refusal().kind()).isEqualTo(ClusterMetadata.Refusal.Kind.NAMESPACE_CONFLICT);
         assertThat(full.refusal().message()).contains("namespaces.max=2");
+    }
+
+    @Test
+    void theDefaultNamespacesPolicyIsOneEntryOfTheLogBesideTheUserNamespaces() {
+        ClusterState s = applied(threeZones(), new MetadataCommand.PutNamespace(new NamespaceSpec(0, "locks", Consistency.SERIAL, null, null, 0, 0), 4));
+        assertThat(s.defaultPolicy()).isNull();
+        NamespaceSpec policy = new NamespaceSpec(0, "default", Consistency.QUORUM, Quorum.ONE, Quorum.ALL, 30_000, 64);
+        ClusterState set = applied(s, new MetadataCommand.PutNamespace(policy, 1));
+        assertThat(set.epoch()).isEqualTo(s.epoch() + 1);
+        assertThat(set.defaultPolicy()).isEqualTo(policy.withId(io.cairn.namespace.Namespace.DEFAULT_ID));
+        assertThat(set.membership().defaultPolicy()).isEqualTo(set.defaultPolicy());
+        // Not a user namespace: not listed among them, not counted against their limit (1, reached).
+        assertThat(set.namespaces()).extracting(NamespaceSpec::name).containsExactly("locks");
+        assertThat(applied(set, new MetadataCommand.PutNamespace(policy.withId(77), 1))).as("the same policy again").isEqualTo(set);
+        ClusterState changed = applied(set, new MetadataCommand.PutNamespace(new NamespaceSpec(0, "default", Consistency.QUORUM, null, null, 0, 0), 1));
+        assertThat(changed.epoch()).isEqualTo(set.epoch() + 1);
+        assertThat(changed.defaultPolicy().writeQuorum()).isNull();
+        // Kept through the codec (format 3); a state without one still writes format 2.
+        assertThat(MetadataCodec.decodeState(MetadataCodec.encode(set))).isEqualTo(set);
+        assertThat(MetadataCodec.encode(set)[0]).isEqualTo((byte) 3);
+        assertThat(MetadataCodec.encode(s)[0]).isEqualTo((byte) 2);
+        // A serial default is refused with the way to get one.
+        ClusterMetadata.Result serial = ClusterMetadata.apply(set, new MetadataCommand.PutNamespace(
+                new NamespaceSpec(0, "default", Consistency.SERIAL, null, null, 0, 0), 1));
+        assertThat(serial.refusal().message()).contains("quorum namespace");
+        assertThat(serial.state()).isEqualTo(set);
+        // A state claiming a policy for another namespace under the default's id does not decode.
+        byte[] damaged = MetadataCodec.encode(set);
+        byte[] renamed = new String(damaged, java.nio.charset.StandardCharsets.ISO_8859_1).replace("default", "dexault")
+                .getBytes(java.nio.charset.StandardCharsets.ISO_8859_1);
+        assertThatThrownBy(() -> MetadataCodec.decodeState(renamed)).isInstanceOf(MetadataCodec.MetadataCodecException.class);
     }
 
     @Test

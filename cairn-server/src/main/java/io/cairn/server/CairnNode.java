@@ -164,7 +164,7 @@ public final class CairnNode implements AutoCloseable {
             }
             NamespacedService everyNamespace = cluster != null ? cluster : local;
             Namespaces namespaces = cluster != null
-                    ? new ClusterNamespaces(cluster, elastic, config.maxNamespaces(), config.elastic().metadataTimeout(), config.cluster().replicationFactor())
+                    ? new ClusterNamespaces(cluster, elastic, config.maxNamespaces(), config.elastic().metadataTimeout())
                     : LocalNamespaces.open(ns, local, config.maxNamespaces());
             NodeApi api = new NodeApi(config.limits(), service, cluster, metrics, config.idempotencyRetention(),
                     this::ready, this::readiness, health::healthy, this::liveness, this::status, audit, authenticator, tokenAdmin,

@@ -257,7 +257,9 @@ public final class ClusterDriver implements KvService, NamespacedService, Cluste
         int count = c.shards();
         // About the silence after which the failure detector declares a peer down (docs/operations.md).
         this.settleDeadlineNanos = System.nanoTime() + (long) (c.phiThreshold() * 2.3 * c.heartbeatInterval().toNanos());
-        ClusterSettings settings = new ClusterSettings(c.replicationFactor(), c.heartbeatInterval().toMillis(), c.phiThreshold(),
+        // N as the starting membership places partitions: on an elastic cluster the metadata log's,
+        // whatever this node's cluster.replicationFactor says (it only seeds a new cluster).
+        ClusterSettings settings = new ClusterSettings(first.map().replicationFactor(), c.heartbeatInterval().toMillis(), c.phiThreshold(),
                 c.hintWindow().toMillis(), c.hintReplayInterval().toMillis(), c.hintReplayBatch(), c.hintReplayRate(),
                 new CoordinatorSettings(c.requestTimeout().toMillis(), c.readRepairTimeout().toMillis()).withSloppyQuorum(c.sloppyQuorum())
                         .withHintDelay(c.hintDelay().toMillis()));

@@ -23,20 +23,19 @@ public final class ClusterNamespaces implements Namespaces {
     private final ElasticMembership elastic;
     private final int max;
     private final Duration timeout;
-    private final int replicationFactor;
+    private volatile Defined defined;
 
-    public ClusterNamespaces(ClusterDriver driver, ElasticMembership elastic, int max, Duration timeout, int replicationFactor) {
+    public ClusterNamespaces(ClusterDriver driver, ElasticMembership elastic, int max, Duration timeout) {
         this.driver = driver;
         this.elastic = elastic;
         this.max = max;
         this.timeout = timeout;
-        this.replicationFactor = replicationFactor;
     }
 
     @Override
     public Namespace resolve(String name) {
         Membership m = driver.membership();
-        return Namespaces.find(name, driver.defaultNamespace(), m.namespaces(), m.map().partitions(), " at membership epoch " + m.epoch());
+        return Namespaces.find(name, defaultNamespace(), m.namespaces(), m.map().partitions(), " at membership epoch " + m.epoch());
     }
 
     @Override
@@ -60,7 +59,8 @@ public final class ClusterNamespaces implements Namespaces {
                 };
                 throw new CairnException(code, r.message());
             }
-            NamespaceSpec kept = result.state().namespace(spec.name()).orElseThrow();
+            NamespaceSpec kept = spec.name().equals(Namespace.DEFAULT_NAME) ? result.state().defaultPolicy()
+                    : result.state().namespace(spec.name()).orElseThrow();
             // Answered once this node serves the namespace: a client may use it here at once.
             return elastic.awaitApplied(result.state().epoch(), timeout).thenApply(s -> kept);
         });
@@ -68,11 +68,36 @@ public final class ClusterNamespaces implements Namespaces {
 
     @Override
     public int replicationFactor() {
-        return replicationFactor;
+        // The cluster's, as its membership (the metadata log's, on an elastic cluster) has it: a
+        // node's own setting only seeded the first epoch.
+        return driver.membership().map().replicationFactor();
     }
 
     @Override
     public Namespace defaultNamespace() {
-        return driver.defaultNamespace();
+        Namespace defined = definedDefault();
+        return defined != null ? defined : driver.defaultNamespace();
     }
+
+    @Override
+    public Namespace definedDefault() {
+        NamespaceSpec policy = driver.membership().defaultPolicy();
+        if (policy == null) {
+            return null;
+        }
+        Defined d = defined;
+        if (d == null || !d.policy().equals(policy)) {
+            d = new Defined(policy, policy.toNamespace(driver.defaultNamespace().partitioner().partitions()));
+            defined = d;
+        }
+        return d.namespace();
+    }
+
+    @Override
+    public boolean setsDefaultPolicy() {
+        return true;
+    }
+
+    /** The last default policy seen and the namespace it makes (requests to the default namespace ask for it each time). */
+    private record Defined(NamespaceSpec policy, Namespace namespace) {}
 }

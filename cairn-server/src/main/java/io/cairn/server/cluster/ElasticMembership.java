@@ -117,6 +117,12 @@ public final class ElasticMembership implements AutoCloseable, MembershipAdmin {
         if (bootstrap.partitions() != partitions) {
             throw new IllegalStateException("the cluster has " + bootstrap.partitions() + " partitions; this node is built for " + partitions);
         }
+        if (bootstrap.replicationFactor() != c.replicationFactor()) {
+            // The metadata's is the one every node places and counts quorums by; the setting only
+            // seeds a new cluster's first epoch.
+            log.atWarn().addKeyValue("cluster", bootstrap.replicationFactor()).addKeyValue("setting", c.replicationFactor())
+                    .log("cluster.replicationFactor differs from the cluster's; the cluster's replication factor is used");
+        }
         List<Member> voters = bootstrap.members().stream().map(m -> m.member()).filter(Member::metadataVoter).toList();
         MetadataSettings settings = MetadataSettings.defaults().withRequestTimeout(config.elastic().metadataTimeout())
                 .withMaxVoters(config.elastic().metadataVoters());

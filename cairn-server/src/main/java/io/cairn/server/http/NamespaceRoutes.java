@@ -82,7 +82,7 @@ final class NamespaceRoutes {
         if (!m.equals(HttpMethod.PUT)) {
             return NodeApi.done(NodeApi.methodNotAllowed("GET, HEAD, PUT"));
         }
-        if (name.equals(Namespace.DEFAULT_NAME)) {
+        if (name.equals(Namespace.DEFAULT_NAME) && !namespaces.setsDefaultPolicy()) {
             throw new CairnException(ErrorCode.INVALID_NAMESPACE, "the default namespace's policy is the node's settings (ttl.default,"
                     + " cluster.readQuorum, cluster.writeQuorum, limits.maxValueBytes); create a namespace for another policy");
         }

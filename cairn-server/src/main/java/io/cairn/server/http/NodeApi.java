@@ -875,7 +875,10 @@ public final class NodeApi implements Api {
 
     private Kv kv(Target t) {
         if (t.namespace().equals(Namespace.DEFAULT_NAME)) {
-            return new Kv(t.namespace(), service, t.kvPath());
+            // The policy the cluster set for the default namespace (its quorums, TTL and value
+            // limit), when it set one; this node's settings otherwise.
+            Namespace defined = namespaces == null ? null : namespaces.definedDefault();
+            return new Kv(t.namespace(), defined == null ? service : namespaced.in(defined), t.kvPath());
         }
         if (namespaces == null) {
             throw new CairnException(ErrorCode.NAMESPACE_NOT_FOUND, "this node serves the default namespace only (at /kv/...)");

@@ -34,6 +34,20 @@ public interface Namespaces {
     Namespace defaultNamespace();
 
     /**
+     * The default namespace with the policy the cluster set for it ({@code PUT
+     * /admin/namespaces/default}, kept in the metadata log), or null while none is set and every
+     * node's own settings make its policy (always, on a single node).
+     */
+    default Namespace definedDefault() {
+        return null;
+    }
+
+    /** Whether {@code PUT /admin/namespaces/default} is a change this node can ask for (a cluster's), rather than its settings' to make. */
+    default boolean setsDefaultPolicy() {
+        return false;
+    }
+
+    /**
      * The namespace clients call {@code name} among the default one and {@code specs}, placed on
      * {@code partitions} partitions; a {@code namespace_not_found} failure saying how to list and
      * create them otherwise ({@code where}: what the failure adds about this node, or "").

@@ -123,6 +123,73 @@ class NamespacesHttpTest {
     }
 
     @Test
+    void aClusterSetsTheDefaultNamespacesPolicyOnceForEveryNode() throws Exception {
+        List<TestNode> nodes = new ArrayList<>();
+        try {
+            nodes.addAll(TestNode.startCluster(dir, 3, true, "cluster.requestTimeout", "2s"));
+            HttpResponse<byte[]> serial = nodes.get(0).put("/admin/namespaces/default", "{\"consistency\": \"serial\"}");
+            assertThat(serial.statusCode()).as(TestNode.describe(serial)).isEqualTo(400);
+            assertThat(TestNode.json(serial).path("message").asText()).contains("quorum namespace");
+
+            HttpResponse<byte[]> set = nodes.get(0).put("/admin/namespaces/default", "{\"defaultTtl\": \"30m\", \"maxValueBytes\": 8}");
+            assertThat(set.statusCode()).as(TestNode.describe(set)).isEqualTo(200);
+            assertThat(TestNode.json(set).path("name").asText()).isEqualTo("default");
+            assertThat(TestNode.json(set).path("maxValueBytes").asLong()).isEqualTo(8);
+            // Every node applies it from the epoch on: a put through another node has the TTL and the limit.
+            for (TestNode n : nodes) {
+                long deadline = System.nanoTime() + 20_000_000_000L;
+                while (TestNode.json(n.get("/admin/namespaces/default")).path("maxValueBytes").asLong() != 8) {
+                    assertThat(System.nanoTime()).as("node does not apply the default policy").isLessThan(deadline);
+                    Thread.sleep(50);
+                }
+            }
+            HttpResponse<byte[]> put = nodes.get(1).put("/kv/a", "12345678");
+            assertThat(put.statusCode()).as(TestNode.describe(put)).isEqualTo(200);
+            assertThat(put.headers().firstValue("Cairn-Expires-At")).as("the cluster's default TTL").isPresent();
+            HttpResponse<byte[]> tooLarge = nodes.get(2).put("/kv/b", "123456789");
+            assertThat(tooLarge.statusCode()).as(TestNode.describe(tooLarge)).isEqualTo(413);
+            assertThat(TestNode.json(tooLarge).path("message").asText()).contains("namespace default");
+            assertThat(nodes.get(0).get("/kv/b").statusCode()).as("a refused put stores nothing").isEqualTo(404);
+            assertThat(TestNode.json(nodes.get(2).get("/admin/namespaces")).path("namespaces")).as("listed once").hasSize(1);
+
+            // Kept in the metadata log: a restarted member applies it again.
+            nodes.set(2, nodes.get(2).restart());
+            nodes.get(2).awaitAllMembersAlive();
+            assertThat(nodes.get(2).put("/kv/c", "123456789").statusCode()).isEqualTo(413);
+            // Back to no TTL and the node's own value limit: a PUT states the whole policy.
+            assertThat(nodes.get(1).put("/admin/namespaces/default", "{}").statusCode()).isEqualTo(200);
+            long deadline = System.nanoTime() + 20_000_000_000L;
+            while (nodes.get(2).put("/kv/c", "123456789").statusCode() != 200) {
+                assertThat(System.nanoTime()).as("node 3 does not apply the changed policy").isLessThan(deadline);
+                Thread.sleep(50);
+            }
+            assertThat(nodes.get(0).put("/kv/d", "x").headers().firstValue("Cairn-Expires-At")).isEmpty();
+        } finally {
+            nodes.forEach(TestNode::close);
+        }
+    }
+
+    @Test
+    void anElasticMemberRestartedWithAnotherReplicationFactorSettingKeepsTheClusters() throws Exception {
+        List<TestNode> nodes = new ArrayList<>();
+        try {
+            nodes.addAll(TestNode.startCluster(dir, 3, true, "cluster.requestTimeout", "2s"));
+            assertThat(nodes.get(0).put("/kv/k", "v").statusCode()).isEqualTo(200);
+            // The setting only seeds a new cluster's first epoch; the metadata log's N is the one.
+            nodes.set(2, nodes.get(2).restart("cluster.replicationFactor", "2"));
+            nodes.get(2).awaitAllMembersAlive();
+            assertThat(TestNode.json(nodes.get(2).get("/admin/namespaces")).path("replicationFactor").asInt()).isEqualTo(3);
+            HttpResponse<byte[]> all = nodes.get(2).get("/kv/k?r=all");
+            assertThat(all.statusCode()).as(TestNode.describe(all)).isEqualTo(200);
+            assertThat(TestNode.text(all)).isEqualTo("v");
+            assertThat(nodes.get(2).put("/kv/k2?w=all", "w").statusCode()).isEqualTo(200);
+            assertThat(TestNode.text(nodes.get(0).get("/kv/k2?r=all"))).isEqualTo("w");
+        } finally {
+            nodes.forEach(TestNode::close);
+        }
+    }
+
+    @Test
     void aClusterWithAFixedMemberListRefusesNamespaceChanges() throws Exception {
         List<TestNode> nodes = TestNode.startCluster(dir, 3);
         try {

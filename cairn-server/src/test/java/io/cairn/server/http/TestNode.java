@@ -32,6 +32,9 @@ final class TestNode implements AutoCloseable {
     /** Exit statuses the node asked for on a fatal error: a test JVM must never really exit. */
     final List<Integer> exits;
 
+    /** The setting/value pairs it was started with. */
+    private String[] overrides = new String[0];
+
     private TestNode(Path dataDir, CairnNode node, List<Integer> exits) {
         this.dataDir = dataDir;
         this.node = node;
@@ -57,7 +60,9 @@ final class TestNode implements AutoCloseable {
         }
         List<Integer> exits = new CopyOnWriteArrayList<>();
         try {
-            return new TestNode(dataDir, CairnNode.start(ConfigLoader.load(null, config), exits::add), exits);
+            TestNode started = new TestNode(dataDir, CairnNode.start(ConfigLoader.load(null, config), exits::add), exits);
+            started.overrides = overrides.clone();
+            return started;
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             throw new IllegalStateException(e);
@@ -97,6 +102,19 @@ final class TestNode implements AutoCloseable {
 
     int port() {
         return node.httpPort();
+    }
+
+    /**
+     * Stops this node and starts it again on its data directory and HTTP port, with the settings
+     * it was started with and then {@code extra} (setting/value pairs, which win).
+     */
+    TestNode restart(String... extra) {
+        int port = port();
+        close();
+        List<String> settings = new java.util.ArrayList<>(List.of(overrides));
+        settings.addAll(List.of(extra));
+        settings.addAll(List.of("http.port", Integer.toString(port)));
+        return start(dataDir, settings.toArray(String[]::new));
     }
 
     URI uri(String pathAndQuery) {
