@@ -436,7 +436,7 @@ final class Coordinator {
             p.answered = true;
             stats.outcomeUnknown++;
             p.done.accept(Answer.failed(ErrorCode.OUTCOME_UNKNOWN,
-                    "only " + p.tally.acks() + " of the required " + p.tally.required() + " replicas acknowledged in time; the write may or may not be stored",
+                    "only " + p.tally.shortfall() + " replicas acknowledged in time; the write may or may not be stored",
                     Map.of("acks", p.tally.acks(), "required", p.tally.required())));
         }
     }

@@ -85,7 +85,7 @@ final class PaxosAcceptor {
                 // on the storage lane before the answer leaves, so every later request of the key
                 // sees it (and a prepare that does syncs it); if it fails, the record is stored all
                 // the same, and the next round finishes the proposal again.
-                step(stateKey, null, r, s -> s.commit(r.ballot(), r.record().version()), false, ignored -> { }, o -> { });
+                local.runDetached(stepJob(stateKey, null, r, s -> s.commit(r.ballot(), r.record().version())));
                 reply.accept(PaxosResponse.done(Phase.COMMIT, r.requestId()));
             });
         }
@@ -179,8 +179,38 @@ final class PaxosAcceptor {
      */
     private void step(byte[] stateKey, byte[] dataKey, Message.PaxosRequest r, Transition transition, boolean durable,
                       Consumer<PaxosResponse> reply, Consumer<Outcome> then) {
+        LocalStore.Job<Outcome> job = stepJob(stateKey, dataKey, r, transition);
+        LocalStore.Completed<Outcome> completed = (outcome, failure) -> {
+            if (failure != null) {
+                reply.accept(PaxosResponse.failed(r.phase(), r.requestId(), Message.Failure.of(failure)));
+            } else if (outcome.corrupt() != null) {
+                if (outcome.state() == null) {
+                    corruptStates++;
+                }
+                reply.accept(PaxosResponse.failed(r.phase(), r.requestId(), new Message.Failure(ErrorCode.CORRUPT_RECORD, outcome.corrupt())));
+            } else if (outcome.newerRecord() != null) {
+                reply.accept(PaxosResponse.failed(r.phase(), r.requestId(), new Message.Failure(ErrorCode.CONTENTION,
+                        "the key's record " + outcome.newerRecord() + " is newer than the one the proposer's lease was taken on (" + r.expected() + ")")));
+            } else if (outcome.refusedBy() != null) {
+                reply.accept(PaxosResponse.refused(r.phase(), r.requestId(), outcome.refusedBy()));
+            } else {
+                then.accept(outcome);
+            }
+        };
+        if (durable) {
+            local.runDurably(job, completed);
+        } else {
+            local.run(job, completed);
+        }
+    }
+
+    /**
+     * The storage job of a {@link #step}: one read-check-write of a key's state (and, when
+     * {@code dataKey} is not null, a read of the key's stored record), its write not synced.
+     */
+    private static LocalStore.Job<Outcome> stepJob(byte[] stateKey, byte[] dataKey, Message.PaxosRequest r, Transition transition) {
         byte[] key = r.key();
-        LocalStore.Job<Outcome> job = engine -> {
+        return engine -> {
             byte[] raw = engine.get(stateKey);
             PaxosState state;
             try {
@@ -209,27 +239,5 @@ final class PaxosAcceptor {
             }
             return new Outcome(next, record, null, null, null);
         };
-        LocalStore.Completed<Outcome> completed = (outcome, failure) -> {
-            if (failure != null) {
-                reply.accept(PaxosResponse.failed(r.phase(), r.requestId(), Message.Failure.of(failure)));
-            } else if (outcome.corrupt() != null) {
-                if (outcome.state() == null) {
-                    corruptStates++;
-                }
-                reply.accept(PaxosResponse.failed(r.phase(), r.requestId(), new Message.Failure(ErrorCode.CORRUPT_RECORD, outcome.corrupt())));
-            } else if (outcome.newerRecord() != null) {
-                reply.accept(PaxosResponse.failed(r.phase(), r.requestId(), new Message.Failure(ErrorCode.CONTENTION,
-                        "the key's record " + outcome.newerRecord() + " is newer than the one the proposer's lease was taken on (" + r.expected() + ")")));
-            } else if (outcome.refusedBy() != null) {
-                reply.accept(PaxosResponse.refused(r.phase(), r.requestId(), outcome.refusedBy()));
-            } else {
-                then.accept(outcome);
-            }
-        };
-        if (durable) {
-            local.runDurably(job, completed);
-        } else {
-            local.run(job, completed);
-        }
     }
 }

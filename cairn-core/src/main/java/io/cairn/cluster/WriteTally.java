@@ -90,6 +90,23 @@ final class WriteTally {
         return s;
     }
 
+    /**
+     * What is missing, for an answer: "2 of the required 2" for one replica set; for a moving
+     * partition, each set's count (a write needs every set's quorum, and the sets share replicas).
+     */
+    public String shortfall() {
+        if (groups.size() == 1) {
+            return acks() + " of the required " + Math.min(required, groups.get(0).size());
+        }
+        StringBuilder b = new StringBuilder();
+        for (Set<Integer> g : groups) {
+            int acks = (int) g.stream().filter(acked::contains).count();
+            b.append(b.isEmpty() ? "" : ", ").append(b.isEmpty() ? "the owners " : "the incoming set ").append(new java.util.TreeSet<>(g))
+                    .append(": ").append(acks).append(" of the required ").append(Math.min(required, g.size()));
+        }
+        return b.toString();
+    }
+
     /** Acknowledgements a replica set of full size needs. */
     public int required() {
         return required;

@@ -57,32 +57,33 @@ public record ClusterState(long epoch, int partitions, int replicationFactor, Li
         if (assignments.size() != partitions || partitions < 1) {
             throw new IllegalArgumentException(assignments.size() + " assignments for " + partitions + " partitions");
         }
-        List<Integer> ids = new ArrayList<>();
+        Set<Integer> ids = new HashSet<>();
+        Set<Integer> active = new HashSet<>();
         for (MemberRecord m : members) {
-            if (ids.contains(m.id())) {
+            if (!ids.add(m.id())) {
                 throw new IllegalArgumentException("member " + m.id() + " listed twice");
             }
-            ids.add(m.id());
+            if (m.state().active()) {
+                active.add(m.id());
+            }
         }
         for (int p = 0; p < partitions; p++) {
             Assignment a = assignments.get(p);
             if (a.since() > epoch) {
                 throw new IllegalArgumentException("partition " + p + " assigned at epoch " + a.since() + " after " + epoch);
             }
-            for (int node : a.owners()) {
-                requireActive(members, node, p);
-            }
+            requireActive(active, a.owners(), p);
             if (a.next() != null) {
-                for (int node : a.next()) {
-                    requireActive(members, node, p);
-                }
+                requireActive(active, a.next(), p);
             }
         }
     }
 
-    private static void requireActive(List<MemberRecord> members, int node, int partition) {
-        if (members.stream().noneMatch(m -> m.id() == node && m.state().active())) {
-            throw new IllegalArgumentException("partition " + partition + " names node " + node + ", not an active member");
+    private static void requireActive(Set<Integer> active, int[] nodes, int partition) {
+        for (int node : nodes) {
+            if (!active.contains(node)) {
+                throw new IllegalArgumentException("partition " + partition + " names node " + node + ", not an active member");
+            }
         }
     }
 
@@ -124,11 +125,22 @@ public record ClusterState(long epoch, int partitions, int replicationFactor, Li
                 plan != null && plan.paused(), namespaces, defaultPolicy);
     }
 
+    /** {@code a} then {@code b}, each id once, in that order (a few ids: a linear scan). */
     private static int[] concat(int[] a, int[] b) {
         int[] out = new int[a.length + b.length];
-        System.arraycopy(a, 0, out, 0, a.length);
-        System.arraycopy(b, 0, out, a.length, b.length);
-        return java.util.Arrays.stream(out).distinct().toArray();
+        int n = 0;
+        for (int[] part : new int[][] {a, b}) {
+            next:
+            for (int id : part) {
+                for (int i = 0; i < n; i++) {
+                    if (out[i] == id) {
+                        continue next;
+                    }
+                }
+                out[n++] = id;
+            }
+        }
+        return java.util.Arrays.copyOf(out, n);
     }
 
     ClusterState with(long nextEpoch, List<MemberRecord> nextMembers, List<Assignment> nextAssignments, Plan nextPlan) {

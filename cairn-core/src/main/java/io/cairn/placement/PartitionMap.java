@@ -1,9 +1,7 @@
 package io.cairn.placement;
 
 import java.util.Arrays;
-import java.util.LinkedHashSet;
 import java.util.List;
-import java.util.Set;
 
 /**
  * Which nodes hold each partition, at one epoch. A partition is either <b>stable</b> (its owners
@@ -62,16 +60,28 @@ public final class PartitionMap {
 
         /** Every node a write must reach: owners, then the next set's newcomers. */
         public int[] writeTargets() {
-            Set<Integer> all = new LinkedHashSet<>();
-            for (int n : owners) {
-                all.add(n);
+            // On every request's path: a few ids, so a linear scan rather than a set.
+            int[] all = new int[owners.length + (next == null ? 0 : next.length)];
+            int n = 0;
+            for (int id : owners) {
+                n = addOnce(all, n, id);
             }
             if (next != null) {
-                for (int n : next) {
-                    all.add(n);
+                for (int id : next) {
+                    n = addOnce(all, n, id);
                 }
             }
-            return all.stream().mapToInt(Integer::intValue).toArray();
+            return n == all.length ? all : Arrays.copyOf(all, n);
+        }
+
+        private static int addOnce(int[] ids, int count, int id) {
+            for (int i = 0; i < count; i++) {
+                if (ids[i] == id) {
+                    return count;
+                }
+            }
+            ids[count] = id;
+            return count + 1;
         }
 
         /** The replica sets that must each acknowledge a write: the owners, and the next set while moving. */

@@ -64,6 +64,15 @@ public interface LocalStore {
     <T> void run(Job<T> job, Completed<T> done);
 
     /**
+     * As {@link #run}, for a job run for its writes alone: nothing hears how it ended (a store
+     * may then skip the trip back to the core's thread). Only for work whose failure needs no
+     * answer, such as a note that the next request would redo if it were lost.
+     */
+    default <T> void runDetached(Job<T> job) {
+        run(job, (result, failure) -> { });
+    }
+
+    /**
      * As {@link #run}, for a job whose writes must be durable before {@code done} learns its
      * result: the job writes {@link io.cairn.storage.Durability#ASYNC}, and the completion waits
      * for a WAL sync that covers them, which the store may share among many jobs (production

@@ -24,11 +24,20 @@ public sealed interface WriteOutcome {
 
         /** Results without replica counts: a single node's, or a replayed outcome's. */
         public static Executed of(List<OpResult> results, boolean replayed, boolean recorded) {
-            return new Executed(results.stream().map(Answer::of).toList(), replayed, recorded);
+            // On every write's path: one array, which the constructor's copy then keeps as it is.
+            Answer[] answers = new Answer[results.size()];
+            for (int i = 0; i < answers.length; i++) {
+                answers[i] = Answer.of(results.get(i));
+            }
+            return new Executed(List.of(answers), replayed, recorded);
         }
 
         public List<OpResult> results() {
-            return answers.stream().map(Answer::result).toList();
+            OpResult[] results = new OpResult[answers.size()];
+            for (int i = 0; i < results.length; i++) {
+                results[i] = answers.get(i).result();
+            }
+            return java.util.Collections.unmodifiableList(java.util.Arrays.asList(results));
         }
     }
 

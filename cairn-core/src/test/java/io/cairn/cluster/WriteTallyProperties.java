@@ -82,4 +82,16 @@ class WriteTallyProperties {
         }
         return replicas;
     }
+
+    @Test
+    void aShortfallNamesEachReplicaSetOfAMovingPartition() {
+        WriteTally one = new WriteTally(Set.of(1, 2, 3), 2);
+        one.ack(1);
+        assertThat(one.shortfall()).isEqualTo("1 of the required 2");
+        WriteTally joint = new WriteTally(List.of(Set.of(1, 2, 3), Set.of(2, 3, 4)), 2);
+        joint.ack(1);
+        joint.ack(2);
+        assertThat(joint.decision()).isEqualTo(WriteTally.Decision.PENDING);
+        assertThat(joint.shortfall()).isEqualTo("the owners [1, 2, 3]: 2 of the required 2, the incoming set [2, 3, 4]: 1 of the required 2");
+    }
 }

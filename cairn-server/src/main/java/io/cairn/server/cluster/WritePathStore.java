@@ -115,6 +115,18 @@ final class WritePathStore implements AutoCloseable {
             public <T> void runDurably(Job<T> job, Completed<T> done) {
                 WritePathStore.this.runDurably(core, job, done);
             }
+
+            @Override
+            public <T> void runDetached(Job<T> job) {
+                // No completion, so no trip back to the core's thread: on the lane, in order, as any job.
+                storageLane.execute(guarded("storage", () -> {
+                    try {
+                        job.run(engine);
+                    } catch (StorageException e) {
+                        // Nobody waits for it (see LocalStore#runDetached): the work is redone when needed.
+                    }
+                }));
+            }
         };
     }
 
