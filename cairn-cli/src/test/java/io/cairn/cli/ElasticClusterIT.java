@@ -41,7 +41,9 @@ class ElasticClusterIT {
 
     @Test
     void membersJoinLeaveAndAreReplacedWhileWritesGoOnAndNoAcknowledgedWriteIsLost() throws Exception {
-        cluster = new ClusterProcesses(tmp, 3, List.of("cluster.heartbeatInterval=100ms", "cluster.requestTimeout=1s",
+        // A 2 s request deadline (the default): a write during a move needs a quorum of both replica
+        // sets, the joiner's included, and a new JVM on two shared cores can take over a second to answer.
+        cluster = new ClusterProcesses(tmp, 3, List.of("cluster.heartbeatInterval=100ms", "cluster.requestTimeout=2s",
                 "cluster.hintReplayInterval=200ms", "moves.maxConcurrent=16"), true, 3);
         ElasticHarness h = new ElasticHarness(cluster, Set.of(1, 2, 3), 0);
         try (h) {

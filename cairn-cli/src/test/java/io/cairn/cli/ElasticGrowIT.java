@@ -37,7 +37,9 @@ class ElasticGrowIT {
     void growsUnderLoadThroughASourceCrashThenSurvivesLosingAZone() throws Exception {
         // Streams throttled hard (per node, split over its core shards), so the first join is
         // still streaming when a source dies.
-        cluster = new ClusterProcesses(tmp, 3, List.of("cluster.heartbeatInterval=100ms", "cluster.requestTimeout=1s",
+        // A 2 s request deadline (the default): a write during a move needs a quorum of both replica
+        // sets, the joiner's included, and a new JVM on two shared cores can take over a second to answer.
+        cluster = new ClusterProcesses(tmp, 3, List.of("cluster.heartbeatInterval=100ms", "cluster.requestTimeout=2s",
                 "cluster.hintReplayInterval=200ms", "moves.maxConcurrent=4", "moves.maxBytesPerSecond=256KiB", "moves.chunkSize=16KiB"),
                 true, 2, 3);
         ElasticHarness h = new ElasticHarness(cluster, Set.of(1, 2, 3), 1024);
