@@ -400,8 +400,13 @@ final class Paxos {
 
     private void contest(KeyId id) {
         contested.put(id, clock.physicalMillis() + CONTESTED_MILLIS);
-        if (contested.size() > settings.leaseKeys()) {
-            java.util.Iterator<KeyId> eldest = contested.keySet().iterator();
+        dropBeyondLeaseKeys(contested);
+    }
+
+    /** Drops the least recently used entry of an access-ordered map once it holds more than {@code leaseKeys}. */
+    private void dropBeyondLeaseKeys(java.util.LinkedHashMap<KeyId, ?> lru) {
+        if (lru.size() > settings.leaseKeys()) {
+            java.util.Iterator<KeyId> eldest = lru.keySet().iterator();
             eldest.next();
             eldest.remove();
         }
@@ -419,11 +424,7 @@ final class Paxos {
         Record shape = chosen.tombstone() ? Record.tombstone(chosen.version())
                 : Record.value(chosen.version(), chosen.expiresAtMillis(), chosen.contentType(), NO_BYTES);
         leases.put(o.keyId, new Lease(o.next, shape, epoch.getAsLong(), o.targets));
-        if (leases.size() > settings.leaseKeys()) {
-            java.util.Iterator<KeyId> eldest = leases.keySet().iterator();
-            eldest.next();
-            eldest.remove();
-        }
+        dropBeyondLeaseKeys(leases);
     }
 
     private static final byte[] NO_BYTES = new byte[0];

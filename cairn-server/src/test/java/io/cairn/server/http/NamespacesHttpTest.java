@@ -137,11 +137,8 @@ class NamespacesHttpTest {
             assertThat(TestNode.json(set).path("maxValueBytes").asLong()).isEqualTo(8);
             // Every node applies it from the epoch on: a put through another node has the TTL and the limit.
             for (TestNode n : nodes) {
-                long deadline = System.nanoTime() + 20_000_000_000L;
-                while (TestNode.json(n.get("/admin/namespaces/default")).path("maxValueBytes").asLong() != 8) {
-                    assertThat(System.nanoTime()).as("node does not apply the default policy").isLessThan(deadline);
-                    Thread.sleep(50);
-                }
+                awaitUntil(() -> TestNode.json(n.get("/admin/namespaces/default")).path("maxValueBytes").asLong() == 8,
+                        "node does not apply the default policy");
             }
             HttpResponse<byte[]> put = nodes.get(1).put("/kv/a", "12345678");
             assertThat(put.statusCode()).as(TestNode.describe(put)).isEqualTo(200);
@@ -158,11 +155,7 @@ class NamespacesHttpTest {
             assertThat(nodes.get(2).put("/kv/c", "123456789").statusCode()).isEqualTo(413);
             // Back to no TTL and the node's own value limit: a PUT states the whole policy.
             assertThat(nodes.get(1).put("/admin/namespaces/default", "{}").statusCode()).isEqualTo(200);
-            long deadline = System.nanoTime() + 20_000_000_000L;
-            while (nodes.get(2).put("/kv/c", "123456789").statusCode() != 200) {
-                assertThat(System.nanoTime()).as("node 3 does not apply the changed policy").isLessThan(deadline);
-                Thread.sleep(50);
-            }
+            awaitUntil(() -> nodes.get(2).put("/kv/c", "123456789").statusCode() == 200, "node 3 does not apply the changed policy");
             assertThat(nodes.get(0).put("/kv/d", "x").headers().firstValue("Cairn-Expires-At")).isEmpty();
         } finally {
             nodes.forEach(TestNode::close);
@@ -204,9 +197,14 @@ class NamespacesHttpTest {
     }
 
     private static void awaitNamespace(TestNode node, String name) throws InterruptedException {
+        awaitUntil(() -> node.get("/admin/namespaces/" + name).statusCode() == 200, "node does not serve namespace " + name);
+    }
+
+    /** Polls {@code done} for up to 20 s, failing as {@code what} if it never holds. */
+    private static void awaitUntil(java.util.function.BooleanSupplier done, String what) throws InterruptedException {
         long deadline = System.nanoTime() + 20_000_000_000L;
-        while (node.get("/admin/namespaces/" + name).statusCode() != 200) {
-            assertThat(System.nanoTime()).as("node does not serve namespace " + name).isLessThan(deadline);
+        while (!done.getAsBoolean()) {
+            assertThat(System.nanoTime()).as(what).isLessThan(deadline);
             Thread.sleep(50);
         }
     }
