@@ -23,7 +23,7 @@ import java.util.function.Consumer;
 /**
  * This replica's side of per-key Paxos: it promises, accepts and applies commits, keeping each
  * key's {@link PaxosState} durably in the Paxos keyspace. Every read-check-write of a state is one
- * job on the store's ordered lane, so two requests about one key never interleave; a promise or an
+ * durable (or detached) job, and those run one at a time in order, so two requests about one key never interleave; a promise or an
  * acceptance is synced before it is answered (a proposer counts on it surviving a crash; the sync
  * is shared with other requests', {@link LocalStore#runDurably}), and a
  * commit stores the chosen record through the ordinary replica write path before its state is
@@ -64,16 +64,16 @@ final class PaxosAcceptor {
         byte[] stateKey = Keyspace.paxos(ns.id(), partition, r.key());
         switch (r.phase()) {
             // The key's record is read in the same job, right after the promise: every commit noted
-            // before it on the lane had its record stored first.
+            // before it (in the durable jobs' order) had its record stored first.
             case PREPARE -> step(stateKey, Keyspace.data(ns.id(), partition, r.key()), r, s -> s.admits(r.ballot()) ? s.promise(r.ballot()) : null,
-                    true, reply, o -> reply.accept(new PaxosResponse(Phase.PREPARE, r.requestId(), true, r.ballot(), o.state().ballot(),
+                    reply, o -> reply.accept(new PaxosResponse(Phase.PREPARE, r.requestId(), true, r.ballot(), o.state().ballot(),
                             o.state().accepted(), o.state().committed(), o.state().recent(), o.state().dropped(), o.record(), null)));
             // With a lease (next), the acceptance promises the proposer's next ballot too; a proposal
             // made under a lease (expected) is refused when the key's record is newer than the one
             // the lease was taken on.
             case PROPOSE -> step(stateKey, r.expected() != null ? Keyspace.data(ns.id(), partition, r.key()) : null, r,
                     s -> !s.admits(r.ballot()) ? null : r.next() == null ? s.accept(r.ballot(), r.record()) : s.accept(r.ballot(), r.record()).promise(r.next()),
-                    true, reply, o -> reply.accept(PaxosResponse.done(Phase.PROPOSE, r.requestId())));
+                    reply, o -> reply.accept(PaxosResponse.done(Phase.PROPOSE, r.requestId())));
             case COMMIT -> local.apply(ns, List.of(new Op.Apply(r.key(), r.record())), (results, failure) -> {
                 if (failure != null || !OpResult.stored(results.get(0))) {
                     reply.accept(PaxosResponse.failed(Phase.COMMIT, r.requestId(), failure != null ? Message.Failure.of(failure)
@@ -82,7 +82,7 @@ final class PaxosAcceptor {
                 }
                 // Not synced: a commit note lost in a crash leaves the proposal accepted, and the
                 // next round finishes it again, which stores the same record. Nor waited for: it is
-                // on the storage lane before the answer leaves, so every later request of the key
+                // queued before the answer leaves, so every later request of the key
                 // sees it (and a prepare that does syncs it); if it fails, the record is stored all
                 // the same, and the next round finishes the proposal again.
                 local.runDetached(stepJob(stateKey, null, r, s -> s.commit(r.ballot(), r.record().version())));
@@ -172,12 +172,13 @@ final class PaxosAcceptor {
     private record Outcome(PaxosState state, Record record, Version refusedBy, String corrupt, Version newerRecord) {}
 
     /**
-     * One read-check-write of a key's state on the ordered storage lane, then (when
-     * {@code dataKey} is not null) a read of the key's stored record; {@code durable}: the answer
-     * waits for a WAL sync covering the write (and whatever state it read), shared with other
-     * requests' (a promise or an acceptance must survive a crash once it is answered).
+     * One read-check-write of a key's state in the order of the store's durable jobs, then (when
+     * {@code dataKey} is not null) a read of the key's stored record; the answer waits for a WAL
+     * sync covering the write (and whatever state it read), shared with other requests' (a promise
+     * or an acceptance must survive a crash once it is answered). Every job touching Paxos states
+     * runs durably or detached, never on {@link LocalStore#run}'s lane, which is not ordered with them.
      */
-    private void step(byte[] stateKey, byte[] dataKey, Message.PaxosRequest r, Transition transition, boolean durable,
+    private void step(byte[] stateKey, byte[] dataKey, Message.PaxosRequest r, Transition transition,
                       Consumer<PaxosResponse> reply, Consumer<Outcome> then) {
         LocalStore.Job<Outcome> job = stepJob(stateKey, dataKey, r, transition);
         LocalStore.Completed<Outcome> completed = (outcome, failure) -> {
@@ -197,11 +198,7 @@ final class PaxosAcceptor {
                 then.accept(outcome);
             }
         };
-        if (durable) {
-            local.runDurably(job, completed);
-        } else {
-            local.run(job, completed);
-        }
+        local.runDurably(job, completed);
     }
 
     /**

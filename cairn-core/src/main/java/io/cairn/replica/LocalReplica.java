@@ -182,8 +182,26 @@ public final class LocalReplica {
         }
     }
 
+    /** How this replica's writes are made durable: its {@code write.durability}. */
+    public Durability durability() {
+        return durability;
+    }
+
+    /** Syncs the WAL: every write made so far, synced or not, survives a crash once this returns. */
+    public void syncWal() {
+        engine.syncWal();
+    }
+
     /** Applies a group of write requests as one atomic, durable batch; one outcome per request. */
     public List<WriteOutcome> apply(List<WriteRequest> group) {
+        return apply(group, durability);
+    }
+
+    /**
+     * As {@link #apply(List)}, the batch written at {@code durability}: {@code ASYNC} when a
+     * later sync (the rest of a write path's group) is to cover it.
+     */
+    public List<WriteOutcome> apply(List<WriteRequest> group, Durability durability) {
         Group g = new Group();
         List<WriteOutcome> outcomes = new ArrayList<>(group.size());
         try {

@@ -31,6 +31,10 @@ import java.util.function.BooleanSupplier;
  *   <li>{@link #run}: any other storage job (hints, the version ceiling) against the engine, one at
  *       a time <b>in submission order</b>, so a job sees every earlier job's effect.</li>
  * </ul>
+ * {@link #runDurably} and {@link #runDetached} jobs run one at a time in submission order among
+ * themselves, and a store may run them on the lane of {@link #apply} rather than that of
+ * {@link #run} (production does: they join the write path's group commit), so they are ordered
+ * with one of the two and must not count on an order with the other.
  *
  * <p>A completion runs through a callback rather than a {@code CompletableFuture}: a future catches
  * whatever its callbacks throw, so an invariant violation in the code handling a completion would
@@ -64,9 +68,9 @@ public interface LocalStore {
     <T> void run(Job<T> job, Completed<T> done);
 
     /**
-     * As {@link #run}, for a job run for its writes alone: nothing hears how it ended (a store
-     * may then skip the trip back to the core's thread). Only for work whose failure needs no
-     * answer, such as a note that the next request would redo if it were lost.
+     * As {@link #runDurably} without the sync, for a job run for its writes alone: nothing hears
+     * how it ended (a store may then skip the trip back to the core's thread). Only for work whose
+     * failure needs no answer, such as a note that the next request would redo if it were lost.
      */
     default <T> void runDetached(Job<T> job) {
         run(job, (result, failure) -> { });
@@ -75,10 +79,11 @@ public interface LocalStore {
     /**
      * As {@link #run}, for a job whose writes must be durable before {@code done} learns its
      * result: the job writes {@link io.cairn.storage.Durability#ASYNC}, and the completion waits
-     * for a WAL sync that covers them, which the store may share among many jobs (production
-     * groups them: one fsync for every job that finished while the previous one ran). Jobs still
-     * run one at a time in submission order, so a later job may read an earlier one's writes before
-     * they are synced; its own completion then waits for a sync covering both.
+     * for a WAL sync that covers them, which the store may share among many jobs and writes
+     * (production runs them in the write path's groups: one fsync for a group). Jobs still run one
+     * at a time in submission order, so a later job may read an earlier one's writes before they
+     * are synced; its own completion then waits for a sync covering both. Ordered with
+     * {@link #runDetached} and (in production) {@link #apply}, not with {@link #run}: see above.
      */
     default <T> void runDurably(Job<T> job, Completed<T> done) {
         run(engine -> {

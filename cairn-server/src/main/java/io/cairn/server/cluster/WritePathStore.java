@@ -33,9 +33,12 @@ import java.util.concurrent.TimeUnit;
  *   <li>Replica writes go through the group-commit write path.</li>
  *   <li>Reads run on a small pool of reader threads ({@code cairn-replica-read}); RocksDB reads
  *       are safe to run concurrently with writes.</li>
- *   <li>Storage jobs (hints, the version ceiling, Paxos states) run on one storage thread
- *       ({@code cairn-storage}), in submission order; a durable job's completion waits for a WAL
- *       fsync on the group-sync thread ({@code cairn-wal-group-sync}), one per batch of jobs.</li>
+ *   <li>Storage jobs (hints, the version ceiling, move chunks, drops) run on one storage thread
+ *       ({@code cairn-storage}), in submission order.</li>
+ *   <li>Durable and detached jobs (the Paxos states' steps, their only users) run on the write
+ *       path's applier thread, in queue order with replica writes, covered by the same group
+ *       commit: one thread hop and one fsync where the storage thread and a sync thread of their
+ *       own took two of each.</li>
  * </ul>
  *
  * <p>The completion runs as a task of the shard's guarded executor, so an exception the core
@@ -53,7 +56,6 @@ final class WritePathStore implements AutoCloseable {
     private final long timeoutNanos;
     private final DefaultEventLoop storageLane = new DefaultEventLoop(new DefaultThreadFactory("cairn-storage", true));
     private final DefaultEventLoopGroup readers = new DefaultEventLoopGroup(READER_THREADS, new DefaultThreadFactory("cairn-replica-read", true));
-    private final DefaultEventLoop syncer = new DefaultEventLoop(new DefaultThreadFactory("cairn-wal-group-sync", true));
 
     WritePathStore(WritePath writes, LocalReplica replica, StorageEngine engine, NodeHealth health, long timeoutMillis) {
         this.writes = writes;
@@ -113,19 +115,14 @@ final class WritePathStore implements AutoCloseable {
 
             @Override
             public <T> void runDurably(Job<T> job, Completed<T> done) {
-                WritePathStore.this.runDurably(core, job, done);
+                onWritePath(core, job, done, true);
             }
 
             @Override
             public <T> void runDetached(Job<T> job) {
-                // No completion, so no trip back to the core's thread: on the lane, in order, as any job.
-                storageLane.execute(guarded("storage", () -> {
-                    try {
-                        job.run(engine);
-                    } catch (StorageException e) {
-                        // Nobody waits for it (see LocalStore#runDetached): the work is redone when needed.
-                    }
-                }));
+                // Nobody hears how it ended (see LocalStore#runDetached): no trip back to the core's
+                // thread, and a refusal or a storage failure leaves work the next request redoes.
+                onWritePath(null, job, null, false);
             }
         };
     }
@@ -165,20 +162,8 @@ final class WritePathStore implements AutoCloseable {
         }));
     }
 
+    /** A job on the storage lane, in submission order with the lane's other jobs. */
     private <T> void run(Executor core, LocalStore.Job<T> job, LocalStore.Completed<T> done) {
-        onLane(core, job, done, false);
-    }
-
-    /**
-     * A job on the storage lane whose completion waits for a WAL fsync covering its writes: the
-     * lane goes on with the next jobs while the syncer thread fsyncs, and one fsync releases every
-     * job that finished before it started (group commit for Paxos promises and acceptances).
-     */
-    private <T> void runDurably(Executor core, LocalStore.Job<T> job, LocalStore.Completed<T> done) {
-        onLane(core, job, done, true);
-    }
-
-    private <T> void onLane(Executor core, LocalStore.Job<T> job, LocalStore.Completed<T> done, boolean durably) {
         storageLane.execute(guarded("storage", () -> {
             T result;
             try {
@@ -187,51 +172,54 @@ final class WritePathStore implements AutoCloseable {
                 core.execute(() -> done.accept(null, e));
                 return;
             }
-            if (durably) {
-                afterSync(failure -> core.execute(() -> done.accept(failure == null ? result : null, failure)));
+            core.execute(() -> done.accept(result, null));
+        }));
+    }
+
+    /**
+     * A durable or detached job (the Paxos states' steps) on the write path's applier thread, in
+     * queue order with replica writes: its writes join the group's, and a durable job's
+     * completion waits for the group's sync (one fsync for every write and job in it). A job the
+     * write path refuses (full, stalled, failed) or drops (its deadline passed in the queue) did not
+     * run, and fails as a storage failure that names why; one in a group whose write failed may or
+     * may not have been stored. {@code core} null: nobody is told.
+     */
+    private <T> void onWritePath(Executor core, LocalStore.Job<T> job, LocalStore.Completed<T> done, boolean durable) {
+        JobOutcome<T> outcome = new JobOutcome<>();
+        WritePath.Pending pending;
+        try {
+            pending = writes.submitJob(() -> {
+                try {
+                    outcome.result = job.run(engine);
+                } catch (StorageException e) {
+                    outcome.failure = e;
+                }
+            }, durable, System.nanoTime() + timeoutNanos);
+        } catch (CairnException e) {
+            if (core != null) {
+                core.execute(() -> done.accept(null, new StorageException("not run: " + e.getMessage(), e)));
+            }
+            return;
+        }
+        if (core == null) {
+            return;
+        }
+        // The applier completes the future after the job ran, so the job's outcome is visible here.
+        pending.future().whenComplete((ignored, error) -> core.execute(() -> {
+            if (error instanceof CairnException e) {
+                done.accept(null, new StorageException(e.getMessage(), e));
+            } else if (error != null) {
+                throw Invariant.violated("the write path failed a storage job with %s, not an operating error", error);
             } else {
-                core.execute(() -> done.accept(result, null));
+                done.accept(outcome.failure == null ? outcome.result : null, outcome.failure);
             }
         }));
     }
 
-    private final Object syncLock = new Object();
-    // Completions waiting for the next fsync; guarded by syncLock.
-    private List<java.util.function.Consumer<StorageException>> awaitingSync = new java.util.ArrayList<>();
-    private boolean syncing;
-
-    private void afterSync(java.util.function.Consumer<StorageException> completion) {
-        synchronized (syncLock) {
-            awaitingSync.add(completion);
-            if (syncing) {
-                return;
-            }
-            syncing = true;
-        }
-        syncer.execute(guarded("wal-sync", this::syncLoop));
-    }
-
-    private void syncLoop() {
-        while (true) {
-            List<java.util.function.Consumer<StorageException>> batch;
-            synchronized (syncLock) {
-                if (awaitingSync.isEmpty()) {
-                    syncing = false;
-                    return;
-                }
-                batch = awaitingSync;
-                awaitingSync = new java.util.ArrayList<>();
-            }
-            StorageException failure = null;
-            try {
-                engine.syncWal();
-            } catch (StorageException e) {
-                failure = e;
-            }
-            for (var c : batch) {
-                c.accept(failure);
-            }
-        }
+    /** What a job on the write path returned or failed with; written by the applier before it completes the job's future. */
+    private static final class JobOutcome<T> {
+        T result;
+        StorageException failure;
     }
 
     private Runnable guarded(String component, Runnable task) {
@@ -250,6 +238,5 @@ final class WritePathStore implements AutoCloseable {
     public void close() {
         storageLane.shutdownGracefully(0, 2, TimeUnit.SECONDS).awaitUninterruptibly(5, TimeUnit.SECONDS);
         readers.shutdownGracefully(0, 2, TimeUnit.SECONDS).awaitUninterruptibly(5, TimeUnit.SECONDS);
-        syncer.shutdownGracefully(0, 2, TimeUnit.SECONDS).awaitUninterruptibly(5, TimeUnit.SECONDS);
     }
 }

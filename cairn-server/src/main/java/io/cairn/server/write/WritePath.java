@@ -7,6 +7,7 @@ import io.cairn.server.health.NodeHealth;
 import io.cairn.request.Op;
 import io.cairn.request.WriteOutcome;
 import io.cairn.request.WriteRequest;
+import io.cairn.storage.Durability;
 import io.cairn.storage.StorageException;
 import java.util.ArrayList;
 import java.util.List;
@@ -29,6 +30,12 @@ import org.slf4j.LoggerFactory;
  * never exceeds {@code maxGroupBytes} unless its one request does alone: a request's weight
  * ({@link #bytesOf}) counts every byte it carries — keys, values, replica writes' records — so
  * replication traffic is bounded like client traffic.
+ *
+ * <p><b>Storage jobs.</b> Besides write requests the queue takes {@linkplain #submitJob jobs}: storage
+ * work (a Paxos state step) that runs on the applier thread in queue order with the writes around
+ * it, its own writes unsynced, and completes once the group's WAL sync covers them. So a job sees
+ * every write queued before it, and one group, one fsync and one thread hop serve replica writes
+ * and Paxos states alike (decision 0014, "Later (2026-12-04, night)").
  *
  * <p><b>Admission.</b> The queue is bounded: when it is full, or storage reports stopped writes,
  * {@link #submit} refuses at once (503 with Retry-After at the front end) instead of queueing
@@ -107,6 +114,24 @@ public final class WritePath implements AutoCloseable {
      * @throws CairnException at once when the node cannot take the write (overloaded, stalled, failed)
      */
     public Pending submit(WriteRequest request, long deadlineNanos) {
+        return enqueue(new Pending(request, null, false, deadlineNanos));
+    }
+
+    /**
+     * Queues a storage job: {@code job} runs on the applier thread after everything queued before
+     * it and before everything queued after it, and must write only {@link io.cairn.storage.Durability#ASYNC};
+     * the future completes (with null) once the job ran and, when {@code durable}, a WAL sync
+     * covering its writes ended; or exceptionally as {@link #submit}'s does. The job must catch the
+     * storage failures it wants to report itself: anything it throws stops the write path, as a
+     * bug in the applier does.
+     *
+     * @throws CairnException at once when the node cannot take the job (overloaded, stalled, failed)
+     */
+    public Pending submitJob(Runnable job, boolean durable, long deadlineNanos) {
+        return enqueue(new Pending(null, job, durable, deadlineNanos));
+    }
+
+    private Pending enqueue(Pending p) {
         if (failure != null) {
             throw new CairnException(ErrorCode.STORAGE_FAILED, "storage failed; this node accepts no writes until it restarts");
         }
@@ -116,7 +141,6 @@ public final class WritePath implements AutoCloseable {
         if (storageStalled.getAsBoolean()) {
             throw new CairnException(ErrorCode.STORAGE_STALLED, "storage has stopped writes (compaction or flush backlog); retry shortly");
         }
-        Pending p = new Pending(request, deadlineNanos);
         if (!queue.offer(p)) {
             throw new CairnException(ErrorCode.OVERLOADED, "the write queue is full (" + queueDepth() + " requests waiting); retry shortly");
         }
@@ -139,7 +163,6 @@ public final class WritePath implements AutoCloseable {
     private void run() {
         List<Pending> drained = new ArrayList<>(maxGroupSize);
         List<Pending> group = new ArrayList<>(maxGroupSize);
-        List<WriteRequest> requests = new ArrayList<>(maxGroupSize);
         while (running) {
             try {
                 Pending first = queue.poll(Math.min(sweepDueInNanos(), Math.max(0, nextScrubNanos - System.nanoTime())), TimeUnit.NANOSECONDS);
@@ -156,15 +179,13 @@ public final class WritePath implements AutoCloseable {
                     for (Pending p : drained) {
                         if (p.start(now)) {
                             group.add(p);
-                            requests.add(p.request);
                         }
                     }
                     if (!group.isEmpty()) {
-                        applyGroup(group, requests);
+                        applyGroup(group);
                     }
                     drained.clear();
                     group.clear();
-                    requests.clear();
                 }
                 maybeSweep();
                 maybeScrub();
@@ -191,10 +212,45 @@ public final class WritePath implements AutoCloseable {
         failQueued();
     }
 
-    private void applyGroup(List<Pending> group, List<WriteRequest> requests) {
-        List<WriteOutcome> outcomes;
+    /**
+     * Applies a group: its write requests in runs between its jobs (a run before a job written
+     * unsynced, so the job reads it), its jobs in their places; then one sync for all of it (the
+     * last run's durable write, or a WAL sync when a durable job needs one and that write did not
+     * give it), and only then is anyone told.
+     */
+    private void applyGroup(List<Pending> group) {
+        WriteOutcome[] outcomes = new WriteOutcome[group.size()];
         try {
-            outcomes = replica.apply(requests);
+            boolean synced = false;
+            boolean syncJobs = false;
+            int from = 0;
+            for (int i = 0; i <= group.size(); i++) {
+                if (i < group.size() && group.get(i).job == null) {
+                    continue;
+                }
+                if (i > from) {
+                    boolean last = i == group.size();
+                    List<WriteRequest> run = new ArrayList<>(i - from);
+                    for (int j = from; j < i; j++) {
+                        run.add(group.get(j).request);
+                    }
+                    List<WriteOutcome> applied = last ? replica.apply(run) : replica.apply(run, Durability.ASYNC);
+                    for (int j = from; j < i; j++) {
+                        outcomes[j] = applied.get(j - from);
+                    }
+                    synced = last && replica.durability() == Durability.SYNC;
+                }
+                if (i < group.size()) {
+                    Pending p = group.get(i);
+                    p.job.run();
+                    syncJobs |= p.durable;
+                    synced = false;
+                }
+                from = i + 1;
+            }
+            if (syncJobs && !synced) {
+                replica.syncWal();
+            }
         } catch (StorageException e) {
             failure = e;
             log.atError().setCause(e).addKeyValue("requests", group.size()).log("durable write failed; this node now refuses writes");
@@ -206,7 +262,7 @@ public final class WritePath implements AutoCloseable {
             return;
         }
         for (int i = 0; i < group.size(); i++) {
-            group.get(i).future.complete(outcomes.get(i));
+            group.get(i).future.complete(outcomes[i]);
         }
     }
 
@@ -288,6 +344,9 @@ public final class WritePath implements AutoCloseable {
      * The switch is exhaustive, so a new kind of operation must say what it weighs.
      */
     static long bytesOf(WriteRequest request) {
+        if (request == null) {
+            return JOB_BYTES; // A storage job: its data is in the message that asked for it.
+        }
         long b = REQUEST_OVERHEAD_BYTES;
         if (request.idempotency() != null) {
             b += request.idempotency().key().length() + request.idempotency().fingerprint().length;
@@ -305,6 +364,7 @@ public final class WritePath implements AutoCloseable {
 
     private static final int REQUEST_OVERHEAD_BYTES = 64;
     private static final int OP_OVERHEAD_BYTES = 32;
+    private static final int JOB_BYTES = 256;
 
     private static int length(String text) {
         return text == null ? 0 : text.length();
@@ -316,14 +376,19 @@ public final class WritePath implements AutoCloseable {
         private static final int APPLYING = 1;
         private static final int CANCELLED = 2;
 
+        // Exactly one of request and job is set.
         final WriteRequest request;
+        final Runnable job;
+        final boolean durable;
         final CompletableFuture<WriteOutcome> future = new CompletableFuture<>();
         final long deadlineNanos;
         final long bytes;
         private final AtomicInteger state = new AtomicInteger(QUEUED);
 
-        Pending(WriteRequest request, long deadlineNanos) {
+        Pending(WriteRequest request, Runnable job, boolean durable, long deadlineNanos) {
             this.request = request;
+            this.job = job;
+            this.durable = durable;
             this.deadlineNanos = deadlineNanos;
             this.bytes = bytesOf(request);
         }

@@ -137,6 +137,47 @@ class WritePathTest {
                 .isInstanceOfSatisfying(CairnException.class, e -> assertThat(e.code()).isEqualTo(ErrorCode.STORAGE_FAILED));
     }
 
+    @Test
+    void jobsRunInQueueOrderBetweenWritesAndTheGroupSyncsOnceBeforeAnyoneIsTold() throws Exception {
+        writes = new WritePath(replica, 1_000, 100, 1 << 20, 3_600_000, 100, () -> false, new NodeHealth(false, status -> { }));
+        WritePath.Pending gate = writes.submit(put(GatedEngine.GATE, 1), System.nanoTime() + 30 * SECONDS);
+        assertThat(engine.entered.await(10, TimeUnit.SECONDS)).as("the applier reached the gate").isTrue();
+        byte[] aKey = Keyspace.data(ns.id(), ns.partitionOf(bytes("a")), bytes("a"));
+        List<Boolean> sawA = new CopyOnWriteArrayList<>();
+        WritePath.Pending a = writes.submit(put("a", 1), System.nanoTime() + 30 * SECONDS);
+        WritePath.Pending first = writes.submitJob(() -> {
+            sawA.add(engine.get(aKey) != null);
+            engine.log.add("job-1");
+        }, true, System.nanoTime() + 30 * SECONDS);
+        WritePath.Pending b = writes.submit(put("b", 1), System.nanoTime() + 30 * SECONDS);
+        WritePath.Pending second = writes.submitJob(() -> engine.log.add("job-2"), true, System.nanoTime() + 30 * SECONDS);
+        engine.release.countDown();
+
+        for (WritePath.Pending p : List.of(gate, a, first, b, second)) {
+            p.future().get(10, TimeUnit.SECONDS);
+        }
+        assertThat(sawA).as("a job reads the writes queued before it, in its own group").containsExactly(true);
+        // The writes before a job go unsynced; the one sync comes after the last job.
+        assertThat(engine.log).containsExactly("write [gate] SYNC", "write [a] ASYNC", "job-1", "write [b] ASYNC", "job-2", "sync");
+    }
+
+    @Test
+    void aGroupEndingInADurableWriteNeedsNoSeparateSyncAndADetachedJobNone() throws Exception {
+        writes = new WritePath(replica, 1_000, 100, 1 << 20, 3_600_000, 100, () -> false, new NodeHealth(false, status -> { }));
+        WritePath.Pending gate = writes.submit(put(GatedEngine.GATE, 1), System.nanoTime() + 30 * SECONDS);
+        assertThat(engine.entered.await(10, TimeUnit.SECONDS)).isTrue();
+        WritePath.Pending job = writes.submitJob(() -> engine.log.add("job"), true, System.nanoTime() + 30 * SECONDS);
+        WritePath.Pending c = writes.submit(put("c", 1), System.nanoTime() + 30 * SECONDS);
+        engine.release.countDown();
+        for (WritePath.Pending p : List.of(gate, job, c)) {
+            p.future().get(10, TimeUnit.SECONDS);
+        }
+        WritePath.Pending detached = writes.submitJob(() -> engine.log.add("note"), false, System.nanoTime() + 30 * SECONDS);
+        detached.future().get(10, TimeUnit.SECONDS);
+
+        assertThat(engine.log).containsExactly("write [gate] SYNC", "job", "write [c] SYNC", "note");
+    }
+
     private static CairnException failure(WritePath.Pending p) throws Exception {
         try {
             p.future().get(10, TimeUnit.SECONDS);
@@ -191,6 +232,8 @@ class WritePathTest {
         final CountDownLatch entered = new CountDownLatch(1);
         final CountDownLatch release = new CountDownLatch(1);
         final List<List<String>> groups = new CopyOnWriteArrayList<>();
+        // Every batch holding records ("write [keys] DURABILITY") and every WAL sync, in order.
+        final List<String> log = new CopyOnWriteArrayList<>();
         // A write holding this key fails an invariant, as a bug below the write path would.
         volatile String brokenBy;
 
@@ -221,7 +264,13 @@ class WritePathTest {
             memory.write(batch, durability);
             if (!keys.isEmpty()) {
                 groups.add(keys);
+                log.add("write " + keys + " " + durability);
             }
+        }
+
+        @Override
+        public void syncWal() {
+            log.add("sync");
         }
 
         @Override
