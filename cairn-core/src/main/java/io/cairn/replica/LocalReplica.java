@@ -194,14 +194,6 @@ public final class LocalReplica {
 
     /** Applies a group of write requests as one atomic, durable batch; one outcome per request. */
     public List<WriteOutcome> apply(List<WriteRequest> group) {
-        return apply(group, durability);
-    }
-
-    /**
-     * As {@link #apply(List)}, the batch written at {@code durability}: {@code ASYNC} when a
-     * later sync (the rest of a write path's group) is to cover it.
-     */
-    public List<WriteOutcome> apply(List<WriteRequest> group, Durability durability) {
         Group g = new Group();
         List<WriteOutcome> outcomes = new ArrayList<>(group.size());
         try {

@@ -32,9 +32,10 @@ import java.util.function.BooleanSupplier;
  *       a time <b>in submission order</b>, so a job sees every earlier job's effect.</li>
  * </ul>
  * {@link #runDurably} and {@link #runDetached} jobs run one at a time in submission order among
- * themselves, and a store may run them on the lane of {@link #apply} rather than that of
- * {@link #run} (production does: they join the write path's group commit), so they are ordered
- * with one of the two and must not count on an order with the other.
+ * themselves, and each sees every {@link #apply} that completed before it was submitted; a store
+ * may run them beside the writes rather than on {@link #run}'s lane (production does: they join
+ * the write path's group commit), so they must not count on an order with {@link #run}'s jobs,
+ * nor with a write still pending when they were submitted.
  *
  * <p>A completion runs through a callback rather than a {@code CompletableFuture}: a future catches
  * whatever its callbacks throw, so an invariant violation in the code handling a completion would
@@ -83,7 +84,7 @@ public interface LocalStore {
      * (production runs them in the write path's groups: one fsync for a group). Jobs still run one
      * at a time in submission order, so a later job may read an earlier one's writes before they
      * are synced; its own completion then waits for a sync covering both. Ordered with
-     * {@link #runDetached} and (in production) {@link #apply}, not with {@link #run}: see above.
+     * {@link #runDetached}, not with {@link #run}: see above.
      */
     default <T> void runDurably(Job<T> job, Completed<T> done) {
         run(engine -> {

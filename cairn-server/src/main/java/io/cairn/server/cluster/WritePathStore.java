@@ -36,8 +36,8 @@ import java.util.concurrent.TimeUnit;
  *   <li>Storage jobs (hints, the version ceiling, move chunks, drops) run on one storage thread
  *       ({@code cairn-storage}), in submission order.</li>
  *   <li>Durable and detached jobs (the Paxos states' steps, their only users) run on the write
- *       path's applier thread, in queue order with replica writes, covered by the same group
- *       commit: one thread hop and one fsync where the storage thread and a sync thread of their
+ *       path's applier thread, in queue order, each group's before its writes, covered by the
+ *       same group commit: one thread hop and one fsync where the storage thread and a sync thread of their
  *       own took two of each.</li>
  * </ul>
  *
@@ -177,8 +177,8 @@ final class WritePathStore implements AutoCloseable {
     }
 
     /**
-     * A durable or detached job (the Paxos states' steps) on the write path's applier thread, in
-     * queue order with replica writes: its writes join the group's, and a durable job's
+     * A durable or detached job (the Paxos states' steps) on the write path's applier thread
+     * ({@link WritePath#submitJob}): its writes join the group's, and a durable job's
      * completion waits for the group's sync (one fsync for every write and job in it). A job the
      * write path refuses (full, stalled, failed) or drops (its deadline passed in the queue) did not
      * run, and fails as a storage failure that names why; one in a group whose write failed may or

@@ -32,10 +32,11 @@ import org.slf4j.LoggerFactory;
  * replication traffic is bounded like client traffic.
  *
  * <p><b>Storage jobs.</b> Besides write requests the queue takes {@linkplain #submitJob jobs}: storage
- * work (a Paxos state step) that runs on the applier thread in queue order with the writes around
- * it, its own writes unsynced, and completes once the group's WAL sync covers them. So a job sees
- * every write queued before it, and one group, one fsync and one thread hop serve replica writes
- * and Paxos states alike (decision 0014, "Later (2026-12-04, night)").
+ * work (a Paxos state step) that runs on the applier thread, jobs in queue order, each group's
+ * jobs before its writes, the jobs' own writes unsynced; a job completes once the group's WAL sync
+ * covers them. So a job sees every write that completed before it was queued, and one group, one
+ * fsync and one thread hop serve replica writes and Paxos states alike (decision 0014, "Later
+ * (2026-12-04, night)").
  *
  * <p><b>Admission.</b> The queue is bounded: when it is full, or storage reports stopped writes,
  * {@link #submit} refuses at once (503 with Retry-After at the front end) instead of queueing
@@ -118,9 +119,10 @@ public final class WritePath implements AutoCloseable {
     }
 
     /**
-     * Queues a storage job: {@code job} runs on the applier thread after everything queued before
-     * it and before everything queued after it, and must write only {@link io.cairn.storage.Durability#ASYNC};
-     * the future completes (with null) once the job ran and, when {@code durable}, a WAL sync
+     * Queues a storage job: {@code job} runs on the applier thread after every job queued before it
+     * and after every write completed before it was queued (a write queued just before it, in the
+     * same group, is applied after it); it must write only {@link io.cairn.storage.Durability#ASYNC}.
+     * The future completes (with null) once the job ran and, when {@code durable}, a WAL sync
      * covering its writes ended; or exceptionally as {@link #submit}'s does. The job must catch the
      * storage failures it wants to report itself: anything it throws stops the write path, as a
      * bug in the applier does.
@@ -213,40 +215,36 @@ public final class WritePath implements AutoCloseable {
     }
 
     /**
-     * Applies a group: its write requests in runs between its jobs (a run before a job written
-     * unsynced, so the job reads it), its jobs in their places; then one sync for all of it (the
-     * last run's durable write, or a WAL sync when a durable job needs one and that write did not
-     * give it), and only then is anyone told.
+     * Applies a group: its jobs first, in queue order, then all its write requests in one batch;
+     * then one sync for all of it (that batch's durable write, or a WAL sync when a durable job
+     * needs one and the batch did not give it), and only then is anyone told. A job thus sees
+     * every write that completed before it was queued (those were in earlier groups), not one
+     * queued just before it in the same group: both were pending at once, so either order is one
+     * the submitters could have seen, and one batch per group is cheaper than one per run of writes.
      */
     private void applyGroup(List<Pending> group) {
         WriteOutcome[] outcomes = new WriteOutcome[group.size()];
         try {
-            boolean synced = false;
             boolean syncJobs = false;
-            int from = 0;
-            for (int i = 0; i <= group.size(); i++) {
-                if (i < group.size() && group.get(i).job == null) {
-                    continue;
-                }
-                if (i > from) {
-                    boolean last = i == group.size();
-                    List<WriteRequest> run = new ArrayList<>(i - from);
-                    for (int j = from; j < i; j++) {
-                        run.add(group.get(j).request);
-                    }
-                    List<WriteOutcome> applied = last ? replica.apply(run) : replica.apply(run, Durability.ASYNC);
-                    for (int j = from; j < i; j++) {
-                        outcomes[j] = applied.get(j - from);
-                    }
-                    synced = last && replica.durability() == Durability.SYNC;
-                }
-                if (i < group.size()) {
-                    Pending p = group.get(i);
+            List<WriteRequest> requests = new ArrayList<>(group.size());
+            for (Pending p : group) {
+                if (p.job == null) {
+                    requests.add(p.request);
+                } else {
                     p.job.run();
                     syncJobs |= p.durable;
-                    synced = false;
                 }
-                from = i + 1;
+            }
+            boolean synced = false;
+            if (!requests.isEmpty()) {
+                List<WriteOutcome> applied = replica.apply(requests);
+                int next = 0;
+                for (int i = 0; i < group.size(); i++) {
+                    if (group.get(i).job == null) {
+                        outcomes[i] = applied.get(next++);
+                    }
+                }
+                synced = replica.durability() == Durability.SYNC;
             }
             if (syncJobs && !synced) {
                 replica.syncWal();
