@@ -9,6 +9,7 @@ import io.cairn.clock.HybridClock;
 import io.cairn.error.ErrorCode;
 import io.cairn.request.IdempotencyTag;
 import io.cairn.request.StoredOutcome;
+import io.cairn.invariant.Invariant;
 import io.cairn.namespace.Namespace;
 import io.cairn.record.CorruptRecordException;
 import io.cairn.record.Record;
@@ -21,6 +22,7 @@ import io.cairn.request.WriteOutcome;
 import io.cairn.request.WriteRequest;
 import io.cairn.storage.Durability;
 import io.cairn.storage.Keyspace;
+import io.cairn.storage.StagedEngine;
 import io.cairn.storage.StorageEngine;
 import io.cairn.storage.WriteBatch;
 import io.cairn.clock.Version;
@@ -192,17 +194,51 @@ public final class LocalReplica {
         engine.syncWal();
     }
 
+    /**
+     * A view of this replica's engine that holds back its unsynced writes until they are handed to
+     * {@link #apply(List, WriteBatch, boolean)} (or written through): storage jobs run between
+     * groups write through it, so that a group and its jobs make one engine write.
+     */
+    public StagedEngine stage() {
+        return new StagedEngine(engine);
+    }
+
     /** Applies a group of write requests as one atomic, durable batch; one outcome per request. */
     public List<WriteOutcome> apply(List<WriteRequest> group) {
-        Group g = new Group();
+        return apply(group, new WriteBatch(), false);
+    }
+
+    /**
+     * As {@link #apply(List)}, with {@code first} (other writes, such as a {@link StagedEngine}'s)
+     * ahead of the group's in the same atomic batch; with {@code sync}, the batch is synced whatever
+     * this replica's durability, and the WAL is synced even when there is nothing to write.
+     * {@code first} may not write records, idempotency records or their expiry entries: the group
+     * reads those from the engine, where {@code first}'s are not yet.
+     */
+    public List<WriteOutcome> apply(List<WriteRequest> group, WriteBatch first, boolean sync) {
+        for (WriteBatch.Mutation m : first.mutations()) {
+            byte[] key = switch (m) {
+                case WriteBatch.Put p -> p.key();
+                case WriteBatch.Delete d -> d.key();
+                case WriteBatch.DeleteRange r -> r.fromInclusive();
+            };
+            if (key.length == 0 || key[0] == Keyspace.DATA || key[0] == Keyspace.IDEMPOTENCY || key[0] == Keyspace.EXPIRY) {
+                throw Invariant.violated("writes staged ahead of a group touch what the group reads (%s)", m.getClass().getSimpleName());
+            }
+        }
+        Group g = new Group(first);
         List<WriteOutcome> outcomes = new ArrayList<>(group.size());
         try {
             for (WriteRequest request : group) {
                 outcomes.add(g.apply(request));
             }
-            if (!g.batch.isEmpty()) {
+            if (g.batch.isEmpty()) {
+                if (sync) {
+                    engine.syncWal();
+                }
+            } else {
                 g.batch.put(Keyspace.meta(META_HLC), ByteBuffer.allocate(8).putLong(clock.lastTimestamp()).array());
-                engine.write(g.batch, durability);
+                engine.write(g.batch, sync ? Durability.SYNC : durability);
                 stats.idempotencyRecords.addAndGet(g.newIdempotencyRecords);
                 for (byte[] storageKey : g.corruptReplaced) {
                     stats.corruptRepairedIn(Keyspace.namespaceOf(storageKey), Keyspace.partitionOf(storageKey));
@@ -235,7 +271,7 @@ public final class LocalReplica {
 
     /** The state of one group under construction: its batch and what it has written so far. */
     private final class Group {
-        final WriteBatch batch = new WriteBatch();
+        final WriteBatch batch;
         final Map<Key, Record> pending = new HashMap<>();
         final Map<Key, byte[]> pendingIdempotency = new HashMap<>();
         final long now = clock.physicalMillis();
@@ -245,6 +281,11 @@ public final class LocalReplica {
         long newIdempotencyRecords;
         // Storage keys whose corrupt copy this group replaces with a healthy one.
         final List<byte[]> corruptReplaced = new ArrayList<>();
+
+        /** A group whose batch starts with {@code first}'s writes (it then owns that batch). */
+        Group(WriteBatch first) {
+            this.batch = first;
+        }
 
         WriteOutcome apply(WriteRequest request) {
             Namespace ns = request.namespace();

@@ -188,9 +188,9 @@ final class WritePathStore implements AutoCloseable {
         JobOutcome<T> outcome = new JobOutcome<>();
         WritePath.Pending pending;
         try {
-            pending = writes.submitJob(() -> {
+            pending = writes.submitJob(staged -> {
                 try {
-                    outcome.result = job.run(engine);
+                    outcome.result = job.run(staged);
                 } catch (StorageException e) {
                     outcome.failure = e;
                 }

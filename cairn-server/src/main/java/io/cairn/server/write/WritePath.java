@@ -7,7 +7,8 @@ import io.cairn.server.health.NodeHealth;
 import io.cairn.request.Op;
 import io.cairn.request.WriteOutcome;
 import io.cairn.request.WriteRequest;
-import io.cairn.storage.Durability;
+import io.cairn.storage.StagedEngine;
+import io.cairn.storage.StorageEngine;
 import io.cairn.storage.StorageException;
 import java.util.ArrayList;
 import java.util.List;
@@ -17,6 +18,7 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.BooleanSupplier;
+import java.util.function.Consumer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -33,8 +35,10 @@ import org.slf4j.LoggerFactory;
  *
  * <p><b>Storage jobs.</b> Besides write requests the queue takes {@linkplain #submitJob jobs}: storage
  * work (a Paxos state step) that runs on the applier thread, jobs in queue order, each group's
- * jobs before its writes, the jobs' own writes unsynced; a job completes once the group's WAL sync
- * covers them. So a job sees every write that completed before it was queued, and one group, one
+ * jobs before its writes. The jobs write through a staging view of the engine ({@link StagedEngine}:
+ * a job reads its group's earlier jobs' writes) and their writes go into the group's batch, ahead
+ * of its requests': one engine write per group, however many jobs it ran. A job completes once the
+ * group's WAL sync covers its writes. So a job sees every write that completed before it was queued, and one group, one
  * fsync and one thread hop serve replica writes and Paxos states alike (decision 0014, "Later
  * (2026-12-04, night)").
  *
@@ -71,6 +75,8 @@ public final class WritePath implements AutoCloseable {
     static final long SCRUB_PASS_PAUSE_MILLIS = 1_000;
 
     private final Thread applier;
+    // The engine the group's jobs see: their writes wait there to go into the group's batch.
+    private final StagedEngine staged;
     private final long scrubBytesPerSecond;
     private final long scrubIntervalNanos;
     private long nextScrubNanos;
@@ -93,6 +99,7 @@ public final class WritePath implements AutoCloseable {
         this.scrubBytesPerSecond = scrubBytesPerSecond;
         this.scrubIntervalNanos = TimeUnit.MILLISECONDS.toNanos(scrubIntervalMillis);
         this.replica = replica;
+        this.staged = replica.stage();
         this.queue = new ArrayBlockingQueue<>(queueCapacity);
         this.maxGroupSize = maxGroupSize;
         this.maxGroupBytes = maxGroupBytes;
@@ -121,15 +128,16 @@ public final class WritePath implements AutoCloseable {
     /**
      * Queues a storage job: {@code job} runs on the applier thread after every job queued before it
      * and after every write completed before it was queued (a write queued just before it, in the
-     * same group, is applied after it); it must write only {@link io.cairn.storage.Durability#ASYNC}.
-     * The future completes (with null) once the job ran and, when {@code durable}, a WAL sync
+     * same group, is applied after it), against a staging view of the engine whose writes go into
+     * the group's batch; it must write only {@link io.cairn.storage.Durability#ASYNC}, and never
+     * records or idempotency records (the group's requests read those from the engine). The future completes (with null) once the job ran and, when {@code durable}, a WAL sync
      * covering its writes ended; or exceptionally as {@link #submit}'s does. The job must catch the
      * storage failures it wants to report itself: anything it throws stops the write path, as a
      * bug in the applier does.
      *
      * @throws CairnException at once when the node cannot take the job (overloaded, stalled, failed)
      */
-    public Pending submitJob(Runnable job, boolean durable, long deadlineNanos) {
+    public Pending submitJob(Consumer<StorageEngine> job, boolean durable, long deadlineNanos) {
         return enqueue(new Pending(null, job, durable, deadlineNanos));
     }
 
@@ -215,9 +223,10 @@ public final class WritePath implements AutoCloseable {
     }
 
     /**
-     * Applies a group: its jobs first, in queue order, then all its write requests in one batch;
-     * then one sync for all of it (that batch's durable write, or a WAL sync when a durable job
-     * needs one and the batch did not give it), and only then is anyone told. A job thus sees
+     * Applies a group: its jobs first, in queue order, then all its write requests in one batch
+     * that starts with the jobs' writes; that batch is synced when the replica's durability or a
+     * durable job asks for it (a durable job alone gets its staged writes written synced, or a WAL
+     * sync when it wrote nothing), and only then is anyone told. A job thus sees
      * every write that completed before it was queued (those were in earlier groups), not one
      * queued just before it in the same group: both were pending at once, so either order is one
      * the submitters could have seen, and one batch per group is cheaper than one per run of writes.
@@ -231,25 +240,24 @@ public final class WritePath implements AutoCloseable {
                 if (p.job == null) {
                     requests.add(p.request);
                 } else {
-                    p.job.run();
+                    p.job.accept(staged);
                     syncJobs |= p.durable;
                 }
             }
-            boolean synced = false;
             if (!requests.isEmpty()) {
-                List<WriteOutcome> applied = replica.apply(requests);
+                // The jobs' writes go ahead of the requests' in the same batch, synced if a durable job needs it.
+                List<WriteOutcome> applied = replica.apply(requests, staged.drain(), syncJobs);
                 int next = 0;
                 for (int i = 0; i < group.size(); i++) {
                     if (group.get(i).job == null) {
                         outcomes[i] = applied.get(next++);
                     }
                 }
-                synced = replica.durability() == Durability.SYNC;
-            }
-            if (syncJobs && !synced) {
-                replica.syncWal();
+            } else {
+                staged.commit(syncJobs);
             }
         } catch (StorageException e) {
+            staged.drain(); // Whatever the failed group staged is not the next group's to write.
             failure = e;
             log.atError().setCause(e).addKeyValue("requests", group.size()).log("durable write failed; this node now refuses writes");
             for (Pending p : group) {
@@ -376,14 +384,14 @@ public final class WritePath implements AutoCloseable {
 
         // Exactly one of request and job is set.
         final WriteRequest request;
-        final Runnable job;
+        final Consumer<StorageEngine> job;
         final boolean durable;
         final CompletableFuture<WriteOutcome> future = new CompletableFuture<>();
         final long deadlineNanos;
         final long bytes;
         private final AtomicInteger state = new AtomicInteger(QUEUED);
 
-        Pending(WriteRequest request, Runnable job, boolean durable, long deadlineNanos) {
+        Pending(WriteRequest request, Consumer<StorageEngine> job, boolean durable, long deadlineNanos) {
             this.request = request;
             this.job = job;
             this.durable = durable;

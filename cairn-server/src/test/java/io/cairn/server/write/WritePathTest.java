@@ -138,15 +138,22 @@ class WritePathTest {
     }
 
     @Test
-    void aGroupRunsItsJobsInQueueOrderThenWritesItsRequestsInOneBatchAndSyncsOnceBeforeAnyoneIsTold() throws Exception {
+    void aGroupRunsItsJobsInQueueOrderThenWritesTheirWritesAndItsRequestsInOneSyncedBatchBeforeAnyoneIsTold() throws Exception {
         writes = new WritePath(replica, 1_000, 100, 1 << 20, 3_600_000, 100, () -> false, new NodeHealth(false, status -> { }));
         WritePath.Pending gate = writes.submit(put(GatedEngine.GATE, 1), System.nanoTime() + 30 * SECONDS);
         assertThat(engine.entered.await(10, TimeUnit.SECONDS)).as("the applier reached the gate").isTrue();
         List<WritePath.Pending> group = List.of(
                 writes.submit(put("a", 1), System.nanoTime() + 30 * SECONDS),
-                writes.submitJob(() -> engine.log.add("job-1"), true, System.nanoTime() + 30 * SECONDS),
+                writes.submitJob(e -> {
+                    engine.log.add("job-1");
+                    e.write(new WriteBatch().put(state("s1"), bytes("one")), Durability.ASYNC);
+                }, true, System.nanoTime() + 30 * SECONDS),
                 writes.submit(put("b", 1), System.nanoTime() + 30 * SECONDS),
-                writes.submitJob(() -> engine.log.add("job-2"), true, System.nanoTime() + 30 * SECONDS));
+                writes.submitJob(e -> {
+                    // The earlier job's write is not in the engine yet, and this job reads it all the same.
+                    engine.log.add("job-2 read " + new String(e.get(state("s1")), StandardCharsets.UTF_8));
+                    e.write(new WriteBatch().put(state("s2"), bytes("two")), Durability.ASYNC);
+                }, true, System.nanoTime() + 30 * SECONDS));
         assertThat(group).noneMatch(p -> p.future().isDone());
         engine.release.countDown();
 
@@ -154,8 +161,9 @@ class WritePathTest {
         for (WritePath.Pending p : group) {
             p.future().get(10, TimeUnit.SECONDS);
         }
-        // The jobs' unsynced writes are covered by the batch's synced one: no separate sync.
-        assertThat(engine.log).containsExactly("write [gate] SYNC", "job-1", "job-2", "write [a, b] SYNC");
+        // One engine write for the group: the jobs' states ahead of the requests' records, synced once.
+        assertThat(engine.log).containsExactly("write [gate] SYNC", "job-1", "job-2 read one", "write [state:s1, state:s2, a, b] SYNC");
+        assertThat(engine.memory.get(state("s2"))).isEqualTo(bytes("two"));
     }
 
     @Test
@@ -164,14 +172,20 @@ class WritePathTest {
         writes.submit(put("c", 1), System.nanoTime() + 30 * SECONDS).future().get(10, TimeUnit.SECONDS);
         byte[] cKey = Keyspace.data(ns.id(), ns.partitionOf(bytes("c")), bytes("c"));
         List<Boolean> sawC = new CopyOnWriteArrayList<>();
-        writes.submitJob(() -> {
-            sawC.add(engine.get(cKey) != null);
+        writes.submitJob(e -> {
+            sawC.add(e.get(cKey) != null);
             engine.log.add("job");
         }, true, System.nanoTime() + 30 * SECONDS).future().get(10, TimeUnit.SECONDS);
-        writes.submitJob(() -> engine.log.add("note"), false, System.nanoTime() + 30 * SECONDS).future().get(10, TimeUnit.SECONDS);
+        writes.submitJob(e -> engine.log.add("note"), false, System.nanoTime() + 30 * SECONDS).future().get(10, TimeUnit.SECONDS);
+        writes.submitJob(e -> e.write(new WriteBatch().put(state("x"), bytes("x")), Durability.ASYNC), true,
+                System.nanoTime() + 30 * SECONDS).future().get(10, TimeUnit.SECONDS);
+        writes.submitJob(e -> e.write(new WriteBatch().put(state("y"), bytes("y")), Durability.ASYNC), false,
+                System.nanoTime() + 30 * SECONDS).future().get(10, TimeUnit.SECONDS);
 
         assertThat(sawC).containsExactly(true);
-        assertThat(engine.log).containsExactly("write [c] SYNC", "job", "sync", "note");
+        // A durable job that wrote nothing still waits for a sync (what it read may be unsynced);
+        // one that wrote gets its write synced; a detached one's write is not synced.
+        assertThat(engine.log).containsExactly("write [c] SYNC", "job", "sync", "note", "write [state:x] SYNC", "write [state:y] ASYNC");
     }
 
     @Test
@@ -180,9 +194,28 @@ class WritePathTest {
         engine.release.countDown();
         writes = new WritePath(async, 1_000, 100, 1 << 20, 3_600_000, 100, () -> false, new NodeHealth(false, status -> { }));
         writes.submit(put("d", 1), System.nanoTime() + 30 * SECONDS).future().get(10, TimeUnit.SECONDS);
-        writes.submitJob(() -> engine.log.add("job"), true, System.nanoTime() + 30 * SECONDS).future().get(10, TimeUnit.SECONDS);
+        writes.submitJob(e -> engine.log.add("job"), true, System.nanoTime() + 30 * SECONDS).future().get(10, TimeUnit.SECONDS);
 
         assertThat(engine.log).containsExactly("write [d] ASYNC", "job", "sync");
+    }
+
+    @Test
+    void aJobThatWritesARecordAheadOfTheGroupsRequestsIsABug() throws Exception {
+        NodeHealth health = new NodeHealth(false, status -> { });
+        writes = new WritePath(replica, 1_000, 100, 1 << 20, 3_600_000, 100, () -> false, health);
+        WritePath.Pending gate = writes.submit(put(GatedEngine.GATE, 1), System.nanoTime() + 30 * SECONDS);
+        assertThat(engine.entered.await(10, TimeUnit.SECONDS)).isTrue();
+        byte[] eKey = Keyspace.data(ns.id(), ns.partitionOf(bytes("e")), bytes("e"));
+        WritePath.Pending job = writes.submitJob(e -> e.write(new WriteBatch().put(eKey, bytes("not a record")), Durability.ASYNC), true,
+                System.nanoTime() + 30 * SECONDS);
+        WritePath.Pending write = writes.submit(put("e", 1), System.nanoTime() + 30 * SECONDS);
+        engine.release.countDown();
+
+        gate.future().get(10, TimeUnit.SECONDS);
+        assertThat(failure(job).code()).isEqualTo(ErrorCode.OUTCOME_UNKNOWN);
+        assertThat(failure(write).code()).isEqualTo(ErrorCode.OUTCOME_UNKNOWN);
+        assertThat(health.fatalReason()).contains("touch what the group reads");
+        assertThat(engine.memory.get(eKey)).isNull();
     }
 
     private static CairnException failure(WritePath.Pending p) throws Exception {
@@ -225,6 +258,14 @@ class WritePathTest {
         return WriteRequest.of(ns, new Op.Apply(bytes(key), record));
     }
 
+    /** A key in the Paxos states' keyspace, as a job writes. */
+    private static byte[] state(String name) {
+        byte[] key = new byte[name.length() + 1];
+        key[0] = Keyspace.PAXOS;
+        System.arraycopy(bytes(name), 0, key, 1, name.length());
+        return key;
+    }
+
     private static byte[] bytes(String s) {
         return s.getBytes(StandardCharsets.UTF_8);
     }
@@ -235,6 +276,8 @@ class WritePathTest {
      */
     private static final class GatedEngine implements StorageEngine {
         static final String GATE = "gate";
+        // The first byte of the keys the tests' jobs write (the Paxos states' keyspace).
+        static final byte STATE = Keyspace.PAXOS;
         final MemoryEngine memory = new MemoryEngine();
         final CountDownLatch entered = new CountDownLatch(1);
         final CountDownLatch release = new CountDownLatch(1);
@@ -252,9 +295,13 @@ class WritePathTest {
         @Override
         public void write(WriteBatch batch, Durability durability) {
             List<String> keys = new ArrayList<>();
+            List<String> logged = new ArrayList<>();
             for (WriteBatch.Mutation m : batch.mutations()) {
                 if (m instanceof WriteBatch.Put p && p.key()[0] == Keyspace.DATA) {
                     keys.add(new String(Keyspace.userKeyOf(p.key()), StandardCharsets.UTF_8));
+                    logged.add(keys.getLast());
+                } else if (m instanceof WriteBatch.Put p && p.key()[0] == GatedEngine.STATE) {
+                    logged.add("state:" + new String(p.key(), 1, p.key().length - 1, StandardCharsets.UTF_8));
                 }
             }
             if (brokenBy != null && keys.contains(brokenBy)) {
@@ -271,7 +318,9 @@ class WritePathTest {
             memory.write(batch, durability);
             if (!keys.isEmpty()) {
                 groups.add(keys);
-                log.add("write " + keys + " " + durability);
+            }
+            if (!logged.isEmpty()) {
+                log.add("write " + logged + " " + durability);
             }
         }
 
