@@ -41,6 +41,8 @@ final class ElasticHarness implements AutoCloseable {
     private final Thread writer;
     // A pause between writes, to keep the number of keys the final check reads bounded.
     private volatile long pauseMillis;
+    // The cluster's metadata.voters: a settled change has this many voters, or one per member when fewer.
+    volatile int maxVoters = 3;
 
     ElasticHarness(ClusterProcesses cluster, Set<Integer> live, int valueBytes) {
         this.cluster = cluster;
@@ -110,7 +112,7 @@ final class ElasticHarness implements AutoCloseable {
                 Set<Integer> voters = new TreeSet<>();
                 view.path("metadataGroup").path("voters").forEach(v -> voters.add(v.asInt()));
                 boolean groupSettled = !view.path("metadataGroup").path("changing").asBoolean(true)
-                        && voters.size() == Math.min(3, members.size()) && members.containsAll(voters);
+                        && voters.size() == Math.min(maxVoters, members.size()) && members.containsAll(voters);
                 if (view.path("change").isNull() && allNormal && active.equals(members) && groupSettled) {
                     return;
                 }
