@@ -64,17 +64,19 @@ public final class ElasticMembership implements AutoCloseable, MembershipAdmin {
     private final MetadataLog metadata;
     private final ClusterState bootstrap;
     private final Duration timeout;
+    private final Map<String, String> clusterWideSettings;
     private volatile ClusterDriver driver;
     // When the running plan was first seen here, and how many partitions moved then (for the ETA).
     private volatile long planSeenAtMillis;
     private volatile long planSeenId;
     private volatile int planSeenMoving;
 
-    private ElasticMembership(int self, MetadataLog metadata, ClusterState bootstrap, Duration timeout) {
+    private ElasticMembership(int self, MetadataLog metadata, ClusterState bootstrap, Duration timeout, Map<String, String> clusterWideSettings) {
         this.self = self;
         this.metadata = metadata;
         this.bootstrap = bootstrap;
         this.timeout = timeout;
+        this.clusterWideSettings = Map.copyOf(clusterWideSettings);
     }
 
     /** Whether this node's cluster changes membership through the metadata log (every member has a metadata address). */
@@ -103,7 +105,7 @@ public final class ElasticMembership implements AutoCloseable, MembershipAdmin {
                 bootstrap = MetadataCodec.decodeState(Files.readAllBytes(file));
             } else {
                 bootstrap = config.elastic().joining() ? fetchBootstrap(config.elastic().join(), adminToken,
-                        c.tlsDir().resolve("ca.crt"), config.elastic().metadataTimeout())
+                        c.tlsDir().resolve("ca.crt"), config.elastic().metadataTimeout(), config.clusterWideSettings())
                         : ClusterState.bootstrap(c.members(), partitions, c.replicationFactor());
                 Path tmp = dir.resolve(BOOTSTRAP_FILE + ".tmp");
                 Files.write(tmp, MetadataCodec.encode(bootstrap));
@@ -128,7 +130,8 @@ public final class ElasticMembership implements AutoCloseable, MembershipAdmin {
                 .withMaxVoters(config.elastic().metadataVoters());
         RatisMetadataLog metadata = new RatisMetadataLog(self, voters, dir.resolve("log"), bootstrap, settings,
                 tls);
-        ElasticMembership elastic = new ElasticMembership(self.id(), metadata, bootstrap, config.elastic().metadataTimeout());
+        ElasticMembership elastic = new ElasticMembership(self.id(), metadata, bootstrap, config.elastic().metadataTimeout(),
+                config.clusterWideSettings());
         try {
             metadata.start();
             if (metadata.current().member(self.id()).isEmpty()) {
@@ -174,9 +177,11 @@ public final class ElasticMembership implements AutoCloseable, MembershipAdmin {
     /**
      * The cluster's first epoch, from the member a joining node was pointed at: {@code host:port}
      * (plain HTTP) or an {@code http://} or {@code https://} URL; over HTTPS the JDK's trusted CAs
-     * and the cluster CA ({@code ca.crt} in the node's TLS directory) are trusted.
+     * and the cluster CA ({@code ca.crt} in the node's TLS directory) are trusted. Refused when
+     * the member's settings that every member must share differ from {@code mine}: a node with
+     * another purge grace, clock offset bound or limit would quietly break the cluster's promises.
      */
-    private static ClusterState fetchBootstrap(String member, Path adminToken, Path clusterCa, Duration timeout) {
+    private static ClusterState fetchBootstrap(String member, Path adminToken, Path clusterCa, Duration timeout, Map<String, String> mine) {
         URI uri = URI.create((member.contains("://") ? member : "http://" + member).replaceAll("/+$", "") + "/admin/cluster/bootstrap");
         HttpRequest.Builder request = HttpRequest.newBuilder(uri).timeout(timeout).GET();
         if (adminToken != null && Files.exists(adminToken)) {
@@ -215,13 +220,22 @@ public final class ElasticMembership implements AutoCloseable, MembershipAdmin {
             throw new IllegalStateException(member + " answered " + response.statusCode() + " when asked for its cluster: " + text);
         }
         String state;
+        Map<String, String> theirs = new java.util.TreeMap<>();
         try {
-            state = new com.fasterxml.jackson.databind.ObjectMapper().readTree(text).path("state").asText("");
+            com.fasterxml.jackson.databind.JsonNode answer = new com.fasterxml.jackson.databind.ObjectMapper().readTree(text);
+            state = answer.path("state").asText("");
+            // A member of an earlier release sends no settings: nothing to compare.
+            answer.path("settings").properties().forEach(e -> theirs.put(e.getKey(), e.getValue().asText()));
         } catch (IOException e) {
             throw new IllegalStateException(member + " answered something that is not JSON when asked for its cluster: " + e.getMessage(), e);
         }
         if (state.isEmpty()) {
             throw new IllegalStateException(member + " answered without a cluster state: " + text);
+        }
+        List<String> differences = NodeConfig.clusterWideDifferences(mine, theirs, member);
+        if (!differences.isEmpty()) {
+            throw new IllegalStateException("this node's settings differ from the cluster's, and every member must share them: "
+                    + String.join("; ", differences) + " (set them equal, then start this node again; see docs/operations.md)");
         }
         try {
             return MetadataCodec.decodeState(Base64.getDecoder().decode(state));
@@ -308,6 +322,11 @@ public final class ElasticMembership implements AutoCloseable, MembershipAdmin {
     @Override
     public CompletableFuture<ClusterMetadata.Result> change(MetadataCommand command) {
         return metadata.submit(command);
+    }
+
+    @Override
+    public Map<String, String> clusterWideSettings() {
+        return clusterWideSettings;
     }
 
     @Override

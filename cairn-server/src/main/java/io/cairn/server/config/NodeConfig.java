@@ -31,6 +31,43 @@ public record NodeConfig(
         int maxNamespaces) {
 
     /**
+     * The settings every member of a cluster must share (docs/operations.md, "Limits to know"), by
+     * setting name, in a canonical form (sizes in bytes, durations in ms). A node joining an elastic
+     * cluster compares its own with the member it joins through ({@link #clusterWideDifferences})
+     * and refuses to start when they differ.
+     */
+    public java.util.SortedMap<String, String> clusterWideSettings() {
+        java.util.SortedMap<String, String> m = new java.util.TreeMap<>();
+        m.put("limits.maxKeyBytes", Integer.toString(limits.maxKeyBytes()));
+        m.put("limits.maxValueBytes", Integer.toString(limits.maxValueBytes()));
+        m.put("limits.maxBatchOperations", Integer.toString(limits.maxBatchOperations()));
+        m.put("limits.maxBatchBodyBytes", Integer.toString(limits.maxBatchBodyBytes()));
+        m.put("limits.maxNamespaces", Integer.toString(maxNamespaces));
+        m.put("cluster.hintWindow", cluster.hintWindow().toMillis() + "ms");
+        m.put("cluster.maxClockOffset", cluster.maxClockOffset().toMillis() + "ms");
+        m.put("ttl.purgeGrace", ttl.purgeGrace().toMillis() + "ms");
+        m.put("metadata.voters", Integer.toString(elastic.metadataVoters()));
+        return m;
+    }
+
+    /**
+     * How {@code mine} differs from {@code theirs} ({@link #clusterWideSettings} of this node and of
+     * {@code where}), one line per setting both name; empty when they agree. A setting only one side
+     * names (a member of another release) is not compared.
+     */
+    public static java.util.List<String> clusterWideDifferences(java.util.Map<String, String> mine, java.util.Map<String, String> theirs,
+                                                                String where) {
+        java.util.List<String> out = new java.util.ArrayList<>();
+        for (var e : new java.util.TreeMap<>(mine).entrySet()) {
+            String other = theirs.get(e.getKey());
+            if (other != null && !other.equals(e.getValue())) {
+                out.add(e.getKey() + " is " + e.getValue() + " here and " + other + " on " + where);
+            }
+        }
+        return out;
+    }
+
+    /**
      * The metadata log and partition moves (see docs/operations.md, "Changing membership").
      *
      * @param join              HTTP host:port of any member of the cluster this node joins, or empty

@@ -27,7 +27,8 @@ import java.util.concurrent.CompletionException;
  *       metadata log (every one idempotent; refused with 404/409/422 and the reason);</li>
  *   <li>{@code GET /admin/rebalance}, {@code POST /admin/rebalance/pause|resume|cancel};</li>
  *   <li>{@code GET /admin/what-if?lose=zone:Z} or {@code ?lose=node:1,2};</li>
- *   <li>{@code GET /admin/cluster/bootstrap}: the first epoch, for a node joining through this one.</li>
+ *   <li>{@code GET /admin/cluster/bootstrap}: the first epoch, and the settings every member must
+ *       share, for a node joining through this one.</li>
  * </ul>
  * Every change is audited.
  */
@@ -76,7 +77,7 @@ final class MembershipRoutes {
                     case WHAT_IF -> whatIf(call);
                     default -> {
                         NodeApi.requireParams(call, Set.of());
-                        yield Map.of("state", admin.bootstrap());
+                        yield Map.of("state", admin.bootstrap(), "settings", admin.clusterWideSettings());
                     }
                 }));
             }

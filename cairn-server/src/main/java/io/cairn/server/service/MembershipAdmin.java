@@ -35,4 +35,7 @@ public interface MembershipAdmin {
 
     /** The cluster's first epoch, encoded, for a node that joins through this one. */
     String bootstrap();
+
+    /** This node's settings that every member must share ({@code NodeConfig#clusterWideSettings}), for a node that joins through this one. */
+    Map<String, String> clusterWideSettings();
 }
