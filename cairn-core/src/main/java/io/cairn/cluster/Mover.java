@@ -40,13 +40,15 @@ import java.util.function.Supplier;
  *   <li><b>Incoming replica</b>: once every member applied the move's start, it streams the
  *       partition (every namespace's) from <em>every</em> owner in turn, chunk by chunk, storing each
  *       chunk through the write path (newest version wins, tombstones included), then reports
- *       {@link MetadataCommand.StreamDone}. Every write acknowledged before the move started is on
+ *       {@link MetadataCommand.StreamsDone}. Every write acknowledged before the move started is on
  *       W owners, and every owner has been streamed since, so the incoming replica holds it; writes
  *       since reach it directly, and the joint quorums cover those it missed. A stream interrupted
  *       (a crash, an owner down, a failed chunk) resumes from its last stored key, or starts over
  *       after a restart — storing a record twice is harmless.</li>
- *   <li><b>Finisher</b> (the lowest id of the next set): once every member reads from the next
- *       set, it reports {@link MetadataCommand.Finish}. Should the partition still be waiting
+ *   <li><b>Finisher</b> (the lowest id of the incoming replicas, or of the next set when none
+ *       comes in: {@link #finisher}): once every member reads from the next set, it reports
+ *       {@link MetadataCommand.Finish}. A node's reports (streams done, finishes) may be gathered
+ *       into fewer log entries on their way ({@link Proposer}); each is idempotent. Should the partition still be waiting
  *       {@link #FINISH_FALLBACK_RETRIES} retry periods after this node saw it read from the next
  *       set (the finisher's reports are lost, or it is stuck), every other member of the next set
  *       reports it too, under the same barrier: a finish is idempotent, and a change must not hang
@@ -173,6 +175,7 @@ final class Mover {
         long now = clock.physicalMillis();
         List<Integer> finish = new ArrayList<>();
         List<Integer> ready = new ArrayList<>();
+        List<Integer> reportAgain = new ArrayList<>();
         for (int p = shard.index(); p < map.partitions(); p += shard.count()) {
             PartitionMap.Slot slot = map.slot(p);
             Stream running = streams.get(p);
@@ -185,14 +188,14 @@ final class Mover {
                 if (done != null && done[0] == m.plan() && done[1] == slot.since()) {
                     if (now - done[2] >= settings.retryMillis()) {
                         done[2] = now;
-                        proposer.propose(new MetadataCommand.StreamDone(m.plan(), p, self));
+                        reportAgain.add(p);
                     }
                 } else if (running == null && !m.paused() && barrier(m, slot.since())) {
                     ready.add(p);
                 }
             }
             if (slot.moving() && slot.readsNext() && contains(slot.next(), self) && barrier(m, slot.since())
-                    && (Arrays.stream(slot.next()).min().orElse(-1) == self || finishOverdue(p, slot.since(), now))) {
+                    && (finisher(slot) == self || finishOverdue(p, slot.since(), now))) {
                 finish.add(p);
             }
             if (!slot.readsNext()) {
@@ -201,6 +204,9 @@ final class Mover {
             if (!map.takesWrites(p, self) && !dropping.contains(p) && dropped.getOrDefault(p, -1L) != slot.since() && barrier(m, slot.since())) {
                 drop(p, slot.since());
             }
+        }
+        if (!reportAgain.isEmpty()) {
+            proposer.propose(new MetadataCommand.StreamsDone(m.plan(), self, reportAgain.stream().mapToInt(Integer::intValue).toArray()));
         }
         // Partitions with the fewest live owners first: after a removal, those closest to losing their last copies.
         ready.sort(java.util.Comparator.comparingInt((Integer p) -> liveOwners(map.slot(p))).thenComparingInt(p -> p));
@@ -215,6 +221,16 @@ final class Mover {
             finishReportedEpoch = m.epoch();
             proposer.propose(new MetadataCommand.Finish(m.plan(), finish.stream().mapToInt(Integer::intValue).toArray()));
         }
+    }
+
+    /**
+     * Who reports a partition's finish: the lowest id among its incoming replicas (the nodes that
+     * streamed it in, which report their streams too, so that one node's reports of a move can go
+     * to the log together), or of its next set when nothing comes in.
+     */
+    static int finisher(PartitionMap.Slot slot) {
+        int[] incoming = slot.incoming();
+        return Arrays.stream(incoming.length > 0 ? incoming : slot.next()).min().orElse(-1);
     }
 
     /** Whether {@code p}, reading from its next set since epoch {@code since}, has waited past the fallback for its finisher. */
@@ -294,7 +310,7 @@ final class Mover {
             streams.remove(s.partition);
             streamsCompleted++;
             streamed.put(s.partition, new long[] {s.plan, s.since, clock.physicalMillis()});
-            proposer.propose(new MetadataCommand.StreamDone(s.plan, s.partition, self));
+            proposer.propose(new MetadataCommand.StreamsDone(s.plan, self, new int[] {s.partition}));
             scheduler.schedule(0, () -> {
                 if (running) {
                     step(); // The next partition starts now, not at the next tick.

@@ -23,7 +23,7 @@ import java.util.Set;
  * <p><b>Moves.</b> A membership change computes each partition's target replicas (the placement
  * of the new member set, or the dead node's partitions handed to its replacement) and starts every
  * partition whose replicas differ moving (see {@code PartitionMap}): joint writes to owners and
- * target, reads from the owners. An incoming replica reports {@link MetadataCommand.StreamDone};
+ * target, reads from the owners. An incoming replica reports {@link MetadataCommand.StreamsDone};
  * once every incoming replica of a partition did, reads go to the target set; a
  * {@link MetadataCommand.Finish} then makes the target the owners. When no partition moves any
  * more, the plan ends: a joining node becomes normal, a leaving one removed.
@@ -67,7 +67,8 @@ public final class ClusterMetadata {
             case MetadataCommand.Decommission d -> decommission(s, d.node(), d.allowZoneLoss());
             case MetadataCommand.Remove r -> remove(s, r.node(), r.allowZoneLoss());
             case MetadataCommand.Replace r -> replace(s, r.node(), r.replacement(), r.allowZoneLoss());
-            case MetadataCommand.StreamDone d -> streamDone(s, d.plan(), d.partition(), d.node());
+            case MetadataCommand.StreamDone d -> streamsDone(s, d.plan(), d.node(), new int[] {d.partition()});
+            case MetadataCommand.StreamsDone d -> streamsDone(s, d.plan(), d.node(), d.partitions());
             case MetadataCommand.Finish f -> finish(s, f.plan(), f.partitions());
             case MetadataCommand.Pause p -> pause(s, p.paused());
             case MetadataCommand.Cancel c -> cancel(s);
@@ -250,22 +251,38 @@ public final class ClusterMetadata {
 
     // ------------------------------------------------------------------ reports from moves
 
-    private static Result streamDone(ClusterState s, long plan, int partition, int node) {
-        if (s.plan() == null || s.plan().id() != plan || partition < 0 || partition >= s.partitions()) {
+    /**
+     * Incoming replica {@code node} holds {@code partitions}: each one it was still owed by becomes
+     * streamed by it, and reads from the next set once every incoming replica has streamed it; all
+     * at one new epoch. Partitions it already reported, or that are not moving to it, or of a plan
+     * that is over, are left as they are; when none changes, nothing does (the epoch included).
+     */
+    private static Result streamsDone(ClusterState s, long plan, int node, int[] partitions) {
+        if (s.plan() == null || s.plan().id() != plan) {
             return unchanged(s); // A late report for a plan that is over.
         }
-        Assignment a = s.assignments().get(partition);
-        if (!a.moving() || a.readsNext() || !Assignment.contains(a.incoming(), node) || Assignment.contains(a.streamed(), node)) {
-            return unchanged(s);
-        }
-        int[] streamed = Arrays.copyOf(a.streamed(), a.streamed().length + 1);
-        streamed[streamed.length - 1] = node;
         long e = s.epoch() + 1;
-        boolean all = Arrays.stream(a.incoming()).allMatch(n -> Assignment.contains(streamed, n));
-        Assignment next = all
-                ? new Assignment(a.owners(), a.next(), true, streamed, e, a.since())
-                : new Assignment(a.owners(), a.next(), false, streamed, a.since(), a.previousSince());
-        return settle(s.with(e, s.members(), replaced(s.assignments(), partition, next), s.plan()));
+        List<Assignment> assignments = null;
+        for (int partition : partitions) {
+            if (partition < 0 || partition >= s.partitions()) {
+                continue;
+            }
+            Assignment a = assignments == null ? s.assignments().get(partition) : assignments.get(partition);
+            if (!a.moving() || a.readsNext() || !Assignment.contains(a.incoming(), node) || Assignment.contains(a.streamed(), node)) {
+                continue;
+            }
+            int[] streamed = Arrays.copyOf(a.streamed(), a.streamed().length + 1);
+            streamed[streamed.length - 1] = node;
+            boolean all = Arrays.stream(a.incoming()).allMatch(n -> Assignment.contains(streamed, n));
+            Assignment next = all
+                    ? new Assignment(a.owners(), a.next(), true, streamed, e, a.since())
+                    : new Assignment(a.owners(), a.next(), false, streamed, a.since(), a.previousSince());
+            if (assignments == null) {
+                assignments = new ArrayList<>(s.assignments());
+            }
+            assignments.set(partition, next);
+        }
+        return assignments == null ? unchanged(s) : settle(s.with(e, s.members(), assignments, s.plan()));
     }
 
     private static Result finish(ClusterState s, long plan, int[] partitions) {
@@ -395,12 +412,6 @@ public final class ClusterMetadata {
         for (MemberRecord m : members) {
             out.add(m.id() == node ? m.with(state) : m);
         }
-        return out;
-    }
-
-    private static List<Assignment> replaced(List<Assignment> assignments, int partition, Assignment a) {
-        List<Assignment> out = new ArrayList<>(assignments);
-        out.set(partition, a);
         return out;
     }
 

@@ -25,7 +25,7 @@ import java.util.List;
  *     1 Join(member)  2 Decommission(u16 node, u8 allowZoneLoss)  3 Remove(u16 node, u8 allowZoneLoss)
  *     4 Replace(u16 node, member, u8 allowZoneLoss)  5 StreamDone(i64 plan, i32 partition, u16 node)
  *     6 Finish(i64 plan, i32 count, i32 partition * count)  7 Pause(u8 paused)  8 Cancel
- *     9 PutNamespace(namespace, i32 max namespaces)
+ *     9 PutNamespace(namespace, i32 max namespaces)  10 StreamsDone(i64 plan, u16 node, i32 count, i32 partition * count)
  *   state:   u8 format (3; 2 has no default policy, 1 no namespaces either) | i64 epoch | i32 partitions | u8 N | i32 members
  *            | member+state * members | assignment * partitions | u8 has plan | plan | i32 count | namespace * count
  *            | namespace (the default namespace's policy; format 3 only, written only when one is set)
@@ -85,6 +85,16 @@ public final class MetadataCodec {
                     out.writeInt(d.partition());
                     out.writeShort(d.node());
                 }
+                case MetadataCommand.StreamsDone d -> {
+                    out.writeByte(10);
+                    out.writeLong(d.plan());
+                    out.writeShort(d.node());
+                    int[] parts = d.partitions();
+                    out.writeInt(parts.length);
+                    for (int p : parts) {
+                        out.writeInt(p);
+                    }
+                }
                 case MetadataCommand.Finish f -> {
                     out.writeByte(6);
                     out.writeLong(f.plan());
@@ -126,6 +136,16 @@ public final class MetadataCodec {
             case 7 -> new MetadataCommand.Pause(flag(in));
             case 8 -> new MetadataCommand.Cancel();
             case 9 -> new MetadataCommand.PutNamespace(namespace(in), count(in.getInt(), MAX_NAMESPACES));
+            case 10 -> {
+                long plan = in.getLong();
+                int node = u16(in);
+                int n = count(in.getInt(), MAX_PARTITIONS);
+                int[] parts = new int[n];
+                for (int i = 0; i < n; i++) {
+                    parts[i] = in.getInt();
+                }
+                yield new MetadataCommand.StreamsDone(plan, node, parts);
+            }
             default -> throw new IllegalArgumentException("unknown metadata command type");
         });
     }

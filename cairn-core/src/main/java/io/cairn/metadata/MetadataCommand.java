@@ -29,8 +29,38 @@ public sealed interface MetadataCommand {
         }
     }
 
-    /** Incoming replica {@code node} holds {@code partition} of plan {@code plan}. */
+    /**
+     * Incoming replica {@code node} holds {@code partition} of plan {@code plan}. Logs written before
+     * {@link StreamsDone} hold these; nodes now report {@link StreamsDone}.
+     */
     record StreamDone(long plan, int partition, int node) implements MetadataCommand {}
+
+    /** Incoming replica {@code node} holds these partitions of plan {@code plan}: one entry, one epoch, for all of them. */
+    record StreamsDone(long plan, int node, int[] partitions) implements MetadataCommand {
+        public StreamsDone {
+            partitions = partitions.clone();
+        }
+
+        @Override
+        public int[] partitions() {
+            return partitions.clone();
+        }
+
+        @Override
+        public boolean equals(Object o) {
+            return o instanceof StreamsDone d && d.plan == plan && d.node == node && java.util.Arrays.equals(d.partitions, partitions);
+        }
+
+        @Override
+        public int hashCode() {
+            return (Long.hashCode(plan) * 31 + node) * 31 + java.util.Arrays.hashCode(partitions);
+        }
+
+        @Override
+        public String toString() {
+            return "StreamsDone[plan=" + plan + ", node=" + node + ", partitions=" + java.util.Arrays.toString(partitions) + "]";
+        }
+    }
 
     /** These partitions of plan {@code plan}, serving from their new replicas, are owned by them now. */
     record Finish(long plan, int[] partitions) implements MetadataCommand {

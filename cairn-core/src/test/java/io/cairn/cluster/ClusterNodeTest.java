@@ -464,7 +464,7 @@ class ClusterNodeTest {
         assertThat(joined.ballot()).isEqualTo(b2);
         assertThat(joined.accepted()).isEqualTo(proposal);
         assertThat(node.moveStats().statesStreamed()).isEqualTo(2);
-        assertThat(proposed).contains(new io.cairn.metadata.MetadataCommand.StreamDone(s.plan().id(), partition, 4));
+        assertThat(proposed).contains(new io.cairn.metadata.MetadataCommand.StreamsDone(s.plan().id(), 4, new int[] {partition}));
 
         // A chunk with a key of another partition is refused, not stored.
         sent.clear();

@@ -114,6 +114,34 @@ class ClusterMetadataTest {
     }
 
     @Test
+    void oneStreamsDoneReportsSeveralPartitionsAtOneEpoch() {
+        ClusterState s = applied(threeZones(), new MetadataCommand.Join(member(4, "a")));
+        long plan = s.plan().id();
+        int[] moving = IntStream.range(0, PARTITIONS).filter(i -> Assignment.contains(s.assignments().get(i).incoming(), 4)).limit(5).toArray();
+        assertThat(moving).hasSize(5);
+        int[] reported = {moving[0], moving[1], moving[2], moving[0], PARTITIONS + 3, -1};
+
+        ClusterState batch = applied(s, new MetadataCommand.StreamsDone(plan, 4, reported));
+
+        assertThat(batch.epoch()).isEqualTo(s.epoch() + 1);
+        ClusterState oneByOne = s;
+        for (int i = 0; i < 3; i++) {
+            oneByOne = applied(oneByOne, new MetadataCommand.StreamDone(plan, moving[i], 4));
+            Assignment a = batch.assignments().get(moving[i]);
+            Assignment b = oneByOne.assignments().get(moving[i]);
+            assertThat(a.readsNext()).isEqualTo(b.readsNext()).isTrue();
+            assertThat(a.streamed()).containsExactly(4);
+            assertThat(a.since()).isEqualTo(batch.epoch());
+        }
+        assertThat(batch.assignments().get(moving[3])).as("not reported").isEqualTo(s.assignments().get(moving[3]));
+        assertThat(applied(batch, new MetadataCommand.StreamsDone(plan, 4, reported))).as("reported again").isEqualTo(batch);
+        assertThat(applied(batch, new MetadataCommand.StreamsDone(plan, 2, new int[] {moving[3]}))).as("not incoming there").isEqualTo(batch);
+        assertThat(applied(batch, new MetadataCommand.StreamsDone(plan + 1, 4, new int[] {moving[3]}))).as("another plan").isEqualTo(batch);
+        MetadataCommand c = new MetadataCommand.StreamsDone(plan, 4, reported);
+        assertThat(MetadataCodec.decodeCommand(MetadataCodec.encode(c))).isEqualTo(c);
+    }
+
+    @Test
     void unsafeOrConflictingChangesAreRefusedWithTheReason() {
         ClusterState s = threeZones();
         assertThat(ClusterMetadata.apply(s, new MetadataCommand.Decommission(2, false)).refusal())
@@ -207,12 +235,14 @@ class ClusterMetadataTest {
             MetadataCommand c;
             List<Member> active = s.activeMembers();
             int pick = active.get(random.nextInt(active.size())).id();
-            c = switch (random.nextInt(8)) {
+            c = switch (random.nextInt(9)) {
                 case 0 -> new MetadataCommand.Join(member(nextId++, "abc".charAt(random.nextInt(3)) + ""));
                 case 1 -> new MetadataCommand.Decommission(pick, random.nextBoolean());
                 case 2 -> new MetadataCommand.Remove(pick, random.nextBoolean());
                 case 3 -> new MetadataCommand.Cancel();
                 case 4 -> new MetadataCommand.Replace(pick, member(nextId++, "abc".charAt(random.nextInt(3)) + ""), false);
+                case 5 -> new MetadataCommand.StreamsDone(s.plan() == null ? 1 : s.plan().id(), pick,
+                        random.ints(1 + random.nextInt(6), -1, PARTITIONS + 1).toArray());
                 default -> {
                     if (s.plan() == null) {
                         yield new MetadataCommand.Pause(true);

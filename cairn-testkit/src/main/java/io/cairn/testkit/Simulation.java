@@ -11,6 +11,7 @@ import io.cairn.cluster.Proposer;
 import io.cairn.metadata.ClusterMetadata;
 import io.cairn.metadata.ClusterState;
 import io.cairn.metadata.MetadataCommand;
+import io.cairn.metadata.Reports;
 import io.cairn.metadata.MemberRecord;
 import io.cairn.metadata.NodeState;
 import io.cairn.error.ErrorCode;
@@ -124,6 +125,7 @@ public final class Simulation {
     private static final long SLOPPY_STREAM = 0x510BB1L;
     // Shard counts come from a stream of their own, so drawing them leaves every other draw as it was.
     private static final long SHARD_STREAM = 0x5A4D5L;
+    private static final long REPORT_STREAM = 0x2E9027L;
     /** The most core shards a simulated node runs. */
     static final int MAX_SIM_SHARDS = 3;
     /** The namespace id the server gives replicated idempotency outcomes. */
@@ -164,6 +166,7 @@ public final class Simulation {
     private final SimulationConfig config;
     private final SplittableRandom random;
     private final SplittableRandom shardCounts;
+    private final SplittableRandom reportIntervals;
     private final Knobs knobs;
     private final Buggify buggify;
     private final Trace trace;
@@ -207,6 +210,7 @@ public final class Simulation {
         this.config = config;
         this.random = new SplittableRandom(config.seed());
         this.shardCounts = new SplittableRandom(config.seed() ^ SHARD_STREAM);
+        this.reportIntervals = new SplittableRandom(config.seed() ^ REPORT_STREAM);
         SplittableRandom exchange = new SplittableRandom(config.seed() ^ EXCHANGE_STREAM);
         Knobs drawn = Knobs.draw(random, exchange, config.scale(), drawsSloppyQuorum(config.seed()));
         this.knobs = switch (config.canary()) {
@@ -492,14 +496,39 @@ public final class Simulation {
         if (n.cluster != null && n.cluster.shards().size() != shards) {
             counters.add("shards.changed");
         }
-        Proposer proposer = meta == null ? Proposer.NONE : command -> {
-            n.requireLive(incarnation, "proposed to the metadata log");
+        // As production's ReportBatcher: move reports wait up to a report interval (drawn per
+        // start, 0-1 000 ms) and leave gathered (Reports.coalesce); a crash loses what waits.
+        long reportInterval = reportIntervals.nextInt(4) == 0 ? 0 : reportIntervals.nextLong(1_000);
+        List<MetadataCommand> waiting = new ArrayList<>();
+        Consumer<MetadataCommand> toLog = command -> {
             if (!network.reachesMajority(n.id, activeIds())) {
                 count("metadata.unreachable");
                 return; // Cut off from the log's majority: the report is lost, and sent again later.
             }
             // To the log's leader and back: a few milliseconds.
             loop.schedule(1 + random.nextLong(30), -1, 0, () -> applyToLog(command, n + " reports"));
+        };
+        Proposer proposer = meta == null ? Proposer.NONE : command -> {
+            n.requireLive(incarnation, "proposed to the metadata log");
+            boolean report = command instanceof MetadataCommand.StreamsDone || command instanceof MetadataCommand.Finish;
+            if (!report || reportInterval == 0) {
+                toLog.accept(command);
+                return;
+            }
+            waiting.add(command);
+            if (waiting.size() == 1) {
+                loop.schedule(reportInterval, -1, 0, () -> {
+                    if (!n.up || n.incarnation != incarnation) {
+                        return;
+                    }
+                    List<MetadataCommand> gathered = Reports.coalesce(waiting);
+                    if (gathered.size() < waiting.size()) {
+                        count("metadata.reports.gathered");
+                    }
+                    waiting.clear();
+                    gathered.forEach(toLog);
+                });
+            }
         };
         n.cluster = new ShardedNode(n.id, shards, membership, List.of(namespace, tokens.namespace(), serial), outcomes, knobs.settings(), n.hlc, transport,
                 scheduler, localStore(n, scheduler), n.disk, ledger, proposer);

@@ -65,18 +65,21 @@ public final class ElasticMembership implements AutoCloseable, MembershipAdmin {
     private final ClusterState bootstrap;
     private final Duration timeout;
     private final Map<String, String> clusterWideSettings;
+    private final ReportBatcher reports;
     private volatile ClusterDriver driver;
     // When the running plan was first seen here, and how many partitions moved then (for the ETA).
     private volatile long planSeenAtMillis;
     private volatile long planSeenId;
     private volatile int planSeenMoving;
 
-    private ElasticMembership(int self, MetadataLog metadata, ClusterState bootstrap, Duration timeout, Map<String, String> clusterWideSettings) {
+    private ElasticMembership(int self, MetadataLog metadata, ClusterState bootstrap, Duration timeout, Map<String, String> clusterWideSettings,
+                              long reportIntervalMillis) {
         this.self = self;
         this.metadata = metadata;
         this.bootstrap = bootstrap;
         this.timeout = timeout;
         this.clusterWideSettings = Map.copyOf(clusterWideSettings);
+        this.reports = new ReportBatcher(this::submitReport, reportIntervalMillis);
     }
 
     /** Whether this node's cluster changes membership through the metadata log (every member has a metadata address). */
@@ -131,7 +134,7 @@ public final class ElasticMembership implements AutoCloseable, MembershipAdmin {
         RatisMetadataLog metadata = new RatisMetadataLog(self, voters, dir.resolve("log"), bootstrap, settings,
                 tls);
         ElasticMembership elastic = new ElasticMembership(self.id(), metadata, bootstrap, config.elastic().metadataTimeout(),
-                config.clusterWideSettings());
+                config.clusterWideSettings(), config.elastic().moveReportInterval().toMillis());
         try {
             metadata.start();
             if (metadata.current().member(self.id()).isEmpty()) {
@@ -286,9 +289,16 @@ public final class ElasticMembership implements AutoCloseable, MembershipAdmin {
         return Base64.getEncoder().encodeToString(MetadataCodec.encode(bootstrap));
     }
 
-    /** Where the core's moves report: to the log, fire and forget (a lost report is sent again). */
+    /**
+     * Where the core's moves report: to the log, fire and forget (a lost report is sent again),
+     * gathered into at most one entry per plan and kind each {@code moves.reportInterval}.
+     */
     public Proposer proposer() {
-        return command -> metadata.submit(command).whenComplete((r, e) -> {
+        return reports;
+    }
+
+    private void submitReport(MetadataCommand command) {
+        metadata.submit(command).whenComplete((r, e) -> {
             if (e != null) {
                 log.atDebug().addKeyValue("command", command).addKeyValue("cause", String.valueOf(e)).log("metadata report not applied; it is sent again");
             }
@@ -528,6 +538,7 @@ public final class ElasticMembership implements AutoCloseable, MembershipAdmin {
 
     @Override
     public void close() {
+        reports.close();
         metadata.close();
     }
 

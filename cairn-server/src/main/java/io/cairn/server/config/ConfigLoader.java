@@ -113,6 +113,7 @@ public final class ConfigLoader {
         d.put("moves.maxConcurrent", "2");
         d.put("moves.chunkSize", "1MiB");
         d.put("moves.maxBytesPerSecond", "32MiB");
+        d.put("moves.reportInterval", "1s");
         d.put("antiEntropy.enabled", "true");
         d.put("antiEntropy.cycle", "1m");
         d.put("antiEntropy.maxSegmentsPerRound", "256");
@@ -353,7 +354,8 @@ public final class ConfigLoader {
                 duration("metadata.requestTimeout", Duration.ofMillis(100), Duration.ofMinutes(10)),
                 integer("moves.maxConcurrent", 1, 1024),
                 size("moves.chunkSize", 1024, 8L << 20),
-                size("moves.maxBytesPerSecond", 1024, 1L << 40));
+                size("moves.maxBytesPerSecond", 1024, 1L << 40),
+                duration("moves.reportInterval", Duration.ZERO, Duration.ofSeconds(10)));
     }
 
     private NodeConfig.Auth auth() {

@@ -76,9 +76,11 @@ public record NodeConfig(
      * @param moveConcurrency   partitions this node streams in at once
      * @param moveChunkBytes    about how many bytes one stream chunk carries
      * @param moveBytesPerSecond this node's streaming budget
+     * @param moveReportInterval how often this node's move reports (streams done, finishes) may go to
+     *                           the metadata log, gathered into one entry per kind; 0: each at once
      */
     public record Elastic(String join, int metadataVoters, Duration metadataTimeout, int moveConcurrency, long moveChunkBytes,
-                          long moveBytesPerSecond) {
+                          long moveBytesPerSecond, Duration moveReportInterval) {
         public boolean joining() {
             return !join.isEmpty();
         }
