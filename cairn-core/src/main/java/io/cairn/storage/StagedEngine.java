@@ -26,6 +26,7 @@ public final class StagedEngine implements StorageEngine {
     private final StorageEngine engine;
     private WriteBatch staged = new WriteBatch();
     private final Map<ByteBuffer, byte[]> overlay = new HashMap<>();
+    private StorageException failure;
 
     public StagedEngine(StorageEngine engine) {
         this.engine = engine;
@@ -46,7 +47,12 @@ public final class StagedEngine implements StorageEngine {
                 && batch.mutations().stream().noneMatch(m -> m instanceof WriteBatch.DeleteRange);
         if (!holdable) {
             flush();
-            engine.write(batch, durability);
+            try {
+                engine.write(batch, durability);
+            } catch (StorageException e) {
+                failure = e;
+                throw e;
+            }
             return;
         }
         for (WriteBatch.Mutation m : batch.mutations()) {
@@ -67,7 +73,12 @@ public final class StagedEngine implements StorageEngine {
     @Override
     public void syncWal() {
         flush();
-        engine.syncWal();
+        try {
+            engine.syncWal();
+        } catch (StorageException e) {
+            failure = e;
+            throw e;
+        }
     }
 
     @Override
@@ -96,10 +107,27 @@ public final class StagedEngine implements StorageEngine {
         }
     }
 
+    /**
+     * The failure of a write-through (a range delete, a scan, a synced write or a WAL sync that
+     * wrote the staged batch first) since the last call, or null; cleared by the call. The job
+     * that met it may have swallowed it, but earlier jobs' writes went down with it: whoever told
+     * them their writes would be stored must learn it.
+     */
+    public StorageException takeFailure() {
+        StorageException f = failure;
+        failure = null;
+        return f;
+    }
+
     /** Writes the staged batch through, unsynced. */
     private void flush() {
         if (!staged.isEmpty()) {
-            engine.write(drain(), Durability.ASYNC);
+            try {
+                engine.write(drain(), Durability.ASYNC);
+            } catch (StorageException e) {
+                failure = e;
+                throw e;
+            }
         }
     }
 

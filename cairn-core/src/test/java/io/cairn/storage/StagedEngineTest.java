@@ -68,6 +68,37 @@ class StagedEngineTest {
         assertThat(engine.get(b("sync"))).isEqualTo(b("v"));
     }
 
+    @Test
+    void aFailedWriteThroughIsKeptForTheOwnerEvenWhenTheJobSwallowsIt() {
+        StagedEngine failing = new StagedEngine(new StorageEngine() {
+            @Override
+            public byte[] get(byte[] key) {
+                return null;
+            }
+
+            @Override
+            public void write(WriteBatch batch, Durability durability) {
+                throw new StorageException("disk gone");
+            }
+
+            @Override
+            public List<Entry> scan(byte[] fromInclusive, byte[] toExclusive, int limit, long maxBytes) {
+                return List.of();
+            }
+
+            @Override
+            public void close() {}
+        });
+        failing.write(new WriteBatch().put(b("earlier job"), b("v")), Durability.ASYNC);
+        try {
+            failing.scan(new byte[0], null, 10);
+        } catch (StorageException swallowed) {
+            // As a job that reports its own failure would.
+        }
+        assertThat(failing.takeFailure()).hasMessage("disk gone");
+        assertThat(failing.takeFailure()).isNull();
+    }
+
     private static byte[] b(String s) {
         return s.getBytes(StandardCharsets.UTF_8);
     }

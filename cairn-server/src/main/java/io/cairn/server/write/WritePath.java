@@ -244,6 +244,11 @@ public final class WritePath implements AutoCloseable {
                     syncJobs |= p.durable;
                 }
             }
+            StorageException lost = staged.takeFailure();
+            if (lost != null) {
+                // A job's write-through failed: earlier jobs' staged writes went with it, whatever the job made of it.
+                throw lost;
+            }
             if (!requests.isEmpty()) {
                 // The jobs' writes go ahead of the requests' in the same batch, synced if a durable job needs it.
                 List<WriteOutcome> applied = replica.apply(requests, staged.drain(), syncJobs);
