@@ -47,12 +47,7 @@ public final class StagedEngine implements StorageEngine {
                 && batch.mutations().stream().noneMatch(m -> m instanceof WriteBatch.DeleteRange);
         if (!holdable) {
             flush();
-            try {
-                engine.write(batch, durability);
-            } catch (StorageException e) {
-                failure = e;
-                throw e;
-            }
+            kept(() -> engine.write(batch, durability));
             return;
         }
         for (WriteBatch.Mutation m : batch.mutations()) {
@@ -73,12 +68,7 @@ public final class StagedEngine implements StorageEngine {
     @Override
     public void syncWal() {
         flush();
-        try {
-            engine.syncWal();
-        } catch (StorageException e) {
-            failure = e;
-            throw e;
-        }
+        kept(engine::syncWal);
     }
 
     @Override
@@ -122,12 +112,18 @@ public final class StagedEngine implements StorageEngine {
     /** Writes the staged batch through, unsynced. */
     private void flush() {
         if (!staged.isEmpty()) {
-            try {
-                engine.write(drain(), Durability.ASYNC);
-            } catch (StorageException e) {
-                failure = e;
-                throw e;
-            }
+            WriteBatch batch = drain();
+            kept(() -> engine.write(batch, Durability.ASYNC));
+        }
+    }
+
+    /** Runs a write-through, keeping its failure for {@link #takeFailure} before passing it on. */
+    private void kept(Runnable writeThrough) {
+        try {
+            writeThrough.run();
+        } catch (StorageException e) {
+            failure = e;
+            throw e;
         }
     }
 
