@@ -4,7 +4,6 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Objects;
 import java.util.TreeSet;
 
 /**
@@ -19,15 +18,17 @@ public final class Reports {
     private Reports() {}
 
     public static List<MetadataCommand> coalesce(List<MetadataCommand> commands) {
+        // Each report's key (plan and node, or plan) → the union of its partitions; in `order`, a
+        // key where its first report stood, any other command as it is.
         Map<Object, TreeSet<Integer>> merged = new LinkedHashMap<>();
         List<Object> order = new ArrayList<>(commands.size());
         for (MetadataCommand c : commands) {
             Object key = switch (c) {
                 case MetadataCommand.StreamsDone d -> new StreamsKey(d.plan(), d.node());
                 case MetadataCommand.Finish f -> new FinishKey(f.plan());
-                default -> null;
+                default -> c;
             };
-            if (key == null) {
+            if (key == c) {
                 order.add(c);
                 continue;
             }
@@ -37,21 +38,23 @@ public final class Reports {
                 merged.put(key, partitions);
                 order.add(key);
             }
-            int[] parts = c instanceof MetadataCommand.StreamsDone d ? d.partitions() : ((MetadataCommand.Finish) c).partitions();
-            for (int p : parts) {
+            for (int p : c instanceof MetadataCommand.StreamsDone d ? d.partitions() : ((MetadataCommand.Finish) c).partitions()) {
                 partitions.add(p);
             }
         }
         List<MetadataCommand> out = new ArrayList<>(order.size());
         for (Object o : order) {
-            int[] parts = merged.containsKey(o) ? merged.get(o).stream().mapToInt(Integer::intValue).toArray() : null;
             out.add(switch (o) {
-                case StreamsKey k -> new MetadataCommand.StreamsDone(k.plan(), k.node(), Objects.requireNonNull(parts));
-                case FinishKey k -> new MetadataCommand.Finish(k.plan(), Objects.requireNonNull(parts));
+                case StreamsKey k -> new MetadataCommand.StreamsDone(k.plan(), k.node(), sorted(merged.get(k)));
+                case FinishKey k -> new MetadataCommand.Finish(k.plan(), sorted(merged.get(k)));
                 default -> (MetadataCommand) o;
             });
         }
         return out;
+    }
+
+    private static int[] sorted(TreeSet<Integer> partitions) {
+        return partitions.stream().mapToInt(Integer::intValue).toArray();
     }
 
     private record StreamsKey(long plan, int node) {}
