@@ -19,7 +19,7 @@
 # Output: RESULTS_DIR/cas-<date><TAG>.txt with the exact commands, wrk's output and a summary.
 # Settings (environment): the above, HTTP_BASE (7500) / INTERNODE_BASE (7510) for Cairn,
 # CLIENT_BASE (23890) / PEER_BASE (23900) for etcd, NODE_SETS (extra Cairn settings), HEAP (1g),
-# CAIRN_JAR, JAVA, ETCD, RESULTS_DIR, TAG, SYSTEMS ("cairn etcd": which to run). Needs wrk, etcd-server, python3, curl, a JDK 21+.
+# JAVA_OPTS (extra JVM flags for Cairn, e.g. a perf map for profiling), CAIRN_JAR, JAVA, ETCD, RESULTS_DIR, TAG, SYSTEMS ("cairn etcd": which to run). Needs wrk, etcd-server, python3, curl, a JDK 21+.
 set -euo pipefail
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 repo=$(cd "$here/.." && pwd)
@@ -37,6 +37,7 @@ CLIENT_BASE=${CLIENT_BASE:-23890}
 PEER_BASE=${PEER_BASE:-23900}
 NODE_SETS=${NODE_SETS:-}
 HEAP=${HEAP:-1g}
+JAVA_OPTS=${JAVA_OPTS:-}
 ETCD=${ETCD:-etcd}
 CAIRN_JAR=${CAIRN_JAR:-$repo/cairn-cli/target/cairn.jar}
 JAVA=$(java_21 "${JAVA:-${JAVA_HOME:+$JAVA_HOME/bin/}java}")
@@ -97,7 +98,7 @@ cairn_phase() {
   done
   cairn_certs "$workdir" "${ids[@]}"
   for i in "${ids[@]}"; do
-    local cmd=("$JAVA" --enable-native-access=ALL-UNNAMED --sun-misc-unsafe-memory-access=allow -Xmx"$HEAP"
+    local cmd=("$JAVA" --enable-native-access=ALL-UNNAMED --sun-misc-unsafe-memory-access=allow -Xmx"$HEAP" $JAVA_OPTS
       -jar "$CAIRN_JAR" start --node-id "$i" --http-port "$((HTTP_BASE + i))" --data-dir "$workdir/node$i"
       --set "cluster.members=$members")
     local s
