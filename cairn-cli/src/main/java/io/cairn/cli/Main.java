@@ -10,7 +10,7 @@ import picocli.CommandLine.Command;
 @Command(name = "cairn", mixinStandardHelpOptions = true, versionProvider = Main.Version.class,
         description = "Cairn, a distributed key-value database.",
         subcommands = {StartCommand.class, ClientCommands.Put.class, ClientCommands.Get.class, ClientCommands.Delete.class,
-                ClientCommands.Batch.class, ClientCommands.Status.class, Main.VersionCommand.class, AuthCommand.class, RepairCommand.class, MembershipCommand.class, RebalanceCommand.class, MembershipCommand.WhatIf.class, BenchCommand.class, AbuseCommand.class, DemoCommand.class, CertsCommand.class,
+                ClientCommands.Batch.class, ClientCommands.Status.class, Main.VersionCommand.class, AuthCommand.class, RepairCommand.class, MembershipCommand.class, RebalanceCommand.class, MembershipCommand.WhatIf.class, SettingsCommand.class, BenchCommand.class, AbuseCommand.class, DemoCommand.class, CertsCommand.class,
                 CommandLine.HelpCommand.class})
 public final class Main implements Runnable {
     @CommandLine.Spec

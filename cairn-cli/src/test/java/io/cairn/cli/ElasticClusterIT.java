@@ -76,6 +76,17 @@ class ElasticClusterIT {
             CliRun status = cli("membership", "status", "--url", cluster.url(2));
             assertThat(status.out()).as(status.out()).contains("no change running").containsPattern("(?m)^4 +zone-4 +normal ");
 
+            // The settings every member shares are the log's: a change is recorded once and every
+            // member, the joiner included, says it takes it at its next start; a later joiner runs with it.
+            CliRun set = cli("settings", "set", "limits.maxBatchOperations=500", "--url", cluster.url(1));
+            assertThat(set.code()).as(set.err()).isZero();
+            assertThat(set.out()).contains("recorded at epoch");
+            CliRun badSet = cli("settings", "set", "http.port=1", "--url", cluster.url(1));
+            assertThat(badSet.code()).isEqualTo(1);
+            assertThat(badSet.err()).contains("invalid_setting").contains("not a setting every member shares");
+            h.awaitTrue("node 4 notes the change", () -> cli("settings", "show", "--url", cluster.url(4)).out().contains("restart needed"));
+            assertThat(cli("settings", "show", "--url", cluster.url(4)).out()).containsPattern("(?m)^limits.maxBatchOperations +500 +1000");
+
             // Shrink: node 1, alive, is decommissioned; its partitions stream to the others.
             h.live.remove(1);
             CliRun decommission = cli("membership", "decommission", "1", "--url", cluster.url(2));
@@ -92,6 +103,9 @@ class ElasticClusterIT {
             h.change(3, "/admin/membership/replace?node=2&" + memberQuery(5), 200);
             cluster.join(5, 3);
             cluster.awaitReady(5);
+            CliRun joinedSettings = cli("settings", "show", "--url", cluster.url(5));
+            assertThat(joinedSettings.out()).as(joinedSettings.out()).containsPattern("(?m)^limits.maxBatchOperations +500 +500")
+                    .contains("runs with the cluster's values");
             h.live.add(5);
             h.awaitChangeDone(3, Set.of(3, 4, 5), CHANGE);
 

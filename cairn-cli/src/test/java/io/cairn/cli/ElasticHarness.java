@@ -92,6 +92,17 @@ final class ElasticHarness implements AutoCloseable {
         writer.join(10_000);
     }
 
+    /** Waits until {@code condition} holds (checked every 250 ms), at most 30 s. */
+    void awaitTrue(String what, java.util.function.BooleanSupplier condition) throws InterruptedException {
+        long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
+        while (!condition.getAsBoolean()) {
+            if (System.nanoTime() > deadline) {
+                throw new AssertionError("timed out waiting until " + what);
+            }
+            Thread.sleep(250);
+        }
+    }
+
     /** Waits until node {@code via} sees no change running, exactly {@code members} active and all normal, and the metadata group settled on them. */
     void awaitChangeDone(int via, Set<Integer> members, Duration timeout) throws Exception {
         long deadline = System.nanoTime() + timeout.toNanos();

@@ -36,7 +36,7 @@ final class Errors {
             "invalid_idempotency_key", "invalid_quorum", "conditional_write_unsupported", "malformed_batch", "malformed_request",
             "unsupported_media_type", "too_many_operations", "value_too_large", "body_too_large", "headers_too_large", "key_not_found",
             "route_not_found", "method_not_allowed", "idempotency_key_reused", "token_not_found", "node_not_found", "namespace_not_found",
-            "invalid_namespace", "namespace_conflict", "membership_conflict", "membership_unsafe", "invalid_member");
+            "invalid_namespace", "invalid_setting", "namespace_conflict", "membership_conflict", "membership_unsafe", "invalid_member");
     /** Known codes that are neither of the above: 5xx answers about the data or the server itself. */
     private static final Set<String> OTHER_KNOWN = Set.of("read_timeout", "corrupt_record", "internal_error", "unsupported_transfer_encoding",
             "http_version_not_supported");

@@ -79,6 +79,8 @@ public enum ErrorCode {
     INVALID_NAMESPACE("invalid_namespace", false),
     /** A namespace change that cannot be made here: the namespace limit is reached, or the cluster has no metadata log to agree on it. */
     NAMESPACE_CONFLICT("namespace_conflict", false),
+    /** A change of the cluster's settings that names a setting members do not share, or breaks a rule. */
+    INVALID_SETTING("invalid_setting", false),
     INTERNAL("internal_error", false);
 
     private final String code;

@@ -45,7 +45,9 @@ public final class ClusterMetadata {
             /** A namespace definition that breaks a rule ({@link NamespaceSpec#problem}). */
             INVALID_NAMESPACE,
             /** A namespace that cannot be created: the cluster's limit is reached. */
-            NAMESPACE_CONFLICT
+            NAMESPACE_CONFLICT,
+            /** A record of the cluster's settings that is not well-formed ({@link #settingsProblem}). */
+            INVALID_SETTING
         }
 
         public Refusal {
@@ -73,7 +75,66 @@ public final class ClusterMetadata {
             case MetadataCommand.Pause p -> pause(s, p.paused());
             case MetadataCommand.Cancel c -> cancel(s);
             case MetadataCommand.PutNamespace n -> putNamespace(s, n.spec(), n.maxNamespaces());
+            case MetadataCommand.SetSettings c -> setSettings(s, c.settings(), c.first());
         };
+    }
+
+    // ------------------------------------------------------------------ cluster-wide settings
+
+    /** At most this many settings in the record, names and values within the lengths below. */
+    public static final int MAX_SETTINGS = 64;
+    private static final java.util.regex.Pattern SETTING_NAME = java.util.regex.Pattern.compile("[a-z][A-Za-z0-9]*(\\.[a-z][A-Za-z0-9]*){1,3}");
+    private static final java.util.regex.Pattern SETTING_VALUE = java.util.regex.Pattern.compile("[A-Za-z0-9.]{1,32}");
+    private static final int MAX_SETTING_NAME = 64;
+
+    /**
+     * What is wrong with {@code settings} as a record of cluster-wide settings, or null: at most
+     * {@link #MAX_SETTINGS}, each name dotted words ({@code limits.maxValueBytes}, at most 64
+     * characters), each value 1-32 letters, digits or dots (the canonical forms: bytes as a number,
+     * durations as milliseconds and {@code ms}). What each value may be is the nodes' to check
+     * before they propose it: a release that knows a setting's range checks it, the log only keeps
+     * the record well-formed.
+     */
+    public static String settingsProblem(java.util.Map<String, String> settings) {
+        if (settings.size() > MAX_SETTINGS) {
+            return settings.size() + " settings; at most " + MAX_SETTINGS;
+        }
+        for (var e : settings.entrySet()) {
+            if (e.getKey() == null || e.getKey().length() > MAX_SETTING_NAME || !SETTING_NAME.matcher(e.getKey()).matches()) {
+                return "'" + e.getKey() + "' is not a setting's name";
+            }
+            if (e.getValue() == null || !SETTING_VALUE.matcher(e.getValue()).matches()) {
+                return e.getKey() + ": '" + e.getValue() + "' is not a setting's canonical value";
+            }
+        }
+        return null;
+    }
+
+    /**
+     * The cluster's first record of its settings ({@code first}: only when none is kept yet, so
+     * the first member's offer wins and every later one changes nothing), or a change of some of
+     * them merged into the record (refused while there is none to merge into: the record is whole
+     * or absent). Recording the same values again changes nothing.
+     */
+    private static Result setSettings(ClusterState s, java.util.SortedMap<String, String> settings, boolean first) {
+        String problem = settingsProblem(settings);
+        if (problem != null) {
+            return refuse(s, Refusal.Kind.INVALID_SETTING, problem);
+        }
+        if (first) {
+            return s.settings().isEmpty() && !settings.isEmpty() ? new Result(s.withSettings(s.epoch() + 1, settings), null) : unchanged(s);
+        }
+        if (s.settings().isEmpty()) {
+            return refuse(s, Refusal.Kind.CONFLICT, "the cluster has not recorded its settings yet (its members do so once the metadata log"
+                    + " has a leader); try again in a moment");
+        }
+        java.util.SortedMap<String, String> merged = new java.util.TreeMap<>(s.settings());
+        merged.putAll(settings);
+        problem = settingsProblem(merged);
+        if (problem != null) {
+            return refuse(s, Refusal.Kind.INVALID_SETTING, problem);
+        }
+        return merged.equals(s.settings()) ? unchanged(s) : new Result(s.withSettings(s.epoch() + 1, merged), null);
     }
 
     // ------------------------------------------------------------------ namespaces

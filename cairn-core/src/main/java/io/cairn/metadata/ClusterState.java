@@ -6,6 +6,9 @@ import io.cairn.namespace.NamespaceSpec;
 import io.cairn.placement.PartitionMap;
 import io.cairn.placement.Placement;
 import java.util.ArrayList;
+import java.util.Collections;
+import java.util.SortedMap;
+import java.util.TreeMap;
 import java.util.HashSet;
 import java.util.Set;
 import java.util.List;
@@ -21,9 +24,11 @@ import java.util.Optional;
  * @param namespaces the user namespaces, in the order they were created
  * @param defaultPolicy the default namespace's policy as an operator set it ({@code PUT
  *                      /admin/namespaces/default}), or null: every node's own settings
+ * @param settings the settings every member must share, by name, in their canonical form
+ *                 ({@link ClusterMetadata#settingsProblem}); empty until the cluster recorded them
  */
 public record ClusterState(long epoch, int partitions, int replicationFactor, List<MemberRecord> members, List<Assignment> assignments,
-                           Plan plan, List<NamespaceSpec> namespaces, NamespaceSpec defaultPolicy) {
+                           Plan plan, List<NamespaceSpec> namespaces, NamespaceSpec defaultPolicy, SortedMap<String, String> settings) {
     public ClusterState(long epoch, int partitions, int replicationFactor, List<MemberRecord> members, List<Assignment> assignments, Plan plan) {
         this(epoch, partitions, replicationFactor, members, assignments, plan, List.of());
     }
@@ -33,7 +38,17 @@ public record ClusterState(long epoch, int partitions, int replicationFactor, Li
         this(epoch, partitions, replicationFactor, members, assignments, plan, namespaces, null);
     }
 
+    public ClusterState(long epoch, int partitions, int replicationFactor, List<MemberRecord> members, List<Assignment> assignments, Plan plan,
+                        List<NamespaceSpec> namespaces, NamespaceSpec defaultPolicy) {
+        this(epoch, partitions, replicationFactor, members, assignments, plan, namespaces, defaultPolicy, new TreeMap<>());
+    }
+
     public ClusterState {
+        String settingsProblem = ClusterMetadata.settingsProblem(settings);
+        if (settingsProblem != null) {
+            throw new IllegalArgumentException(settingsProblem);
+        }
+        settings = Collections.unmodifiableSortedMap(new TreeMap<>(settings));
         members = List.copyOf(members);
         namespaces = List.copyOf(namespaces);
         Set<String> names = new HashSet<>();
@@ -144,15 +159,19 @@ public record ClusterState(long epoch, int partitions, int replicationFactor, Li
     }
 
     ClusterState with(long nextEpoch, List<MemberRecord> nextMembers, List<Assignment> nextAssignments, Plan nextPlan) {
-        return new ClusterState(nextEpoch, partitions, replicationFactor, nextMembers, nextAssignments, nextPlan, namespaces, defaultPolicy);
+        return new ClusterState(nextEpoch, partitions, replicationFactor, nextMembers, nextAssignments, nextPlan, namespaces, defaultPolicy, settings);
     }
 
     ClusterState withNamespaces(long nextEpoch, List<NamespaceSpec> nextNamespaces) {
-        return new ClusterState(nextEpoch, partitions, replicationFactor, members, assignments, plan, nextNamespaces, defaultPolicy);
+        return new ClusterState(nextEpoch, partitions, replicationFactor, members, assignments, plan, nextNamespaces, defaultPolicy, settings);
     }
 
     ClusterState withDefaultPolicy(long nextEpoch, NamespaceSpec policy) {
-        return new ClusterState(nextEpoch, partitions, replicationFactor, members, assignments, plan, namespaces, policy);
+        return new ClusterState(nextEpoch, partitions, replicationFactor, members, assignments, plan, namespaces, policy, settings);
+    }
+
+    ClusterState withSettings(long nextEpoch, SortedMap<String, String> nextSettings) {
+        return new ClusterState(nextEpoch, partitions, replicationFactor, members, assignments, plan, namespaces, defaultPolicy, nextSettings);
     }
 
     public Optional<NamespaceSpec> namespace(String name) {
@@ -163,11 +182,11 @@ public record ClusterState(long epoch, int partitions, int replicationFactor, Li
     public boolean equals(Object o) {
         return o instanceof ClusterState s && s.epoch == epoch && s.partitions == partitions && s.replicationFactor == replicationFactor
                 && s.members.equals(members) && s.assignments.equals(assignments) && Objects.equals(s.plan, plan)
-                && s.namespaces.equals(namespaces) && Objects.equals(s.defaultPolicy, defaultPolicy);
+                && s.namespaces.equals(namespaces) && Objects.equals(s.defaultPolicy, defaultPolicy) && s.settings.equals(settings);
     }
 
     @Override
     public int hashCode() {
-        return Objects.hash(epoch, members, assignments, plan, namespaces, defaultPolicy);
+        return Objects.hash(epoch, members, assignments, plan, namespaces, defaultPolicy, settings);
     }
 }

@@ -26,9 +26,13 @@ import java.util.List;
  *     4 Replace(u16 node, member, u8 allowZoneLoss)  5 StreamDone(i64 plan, i32 partition, u16 node)
  *     6 Finish(i64 plan, i32 count, i32 partition * count)  7 Pause(u8 paused)  8 Cancel
  *     9 PutNamespace(namespace, i32 max namespaces)  10 StreamsDone(i64 plan, u16 node, i32 count, i32 partition * count)
- *   state:   u8 format (3; 2 has no default policy, 1 no namespaces either) | i64 epoch | i32 partitions | u8 N | i32 members
- *            | member+state * members | assignment * partitions | u8 has plan | plan | i32 count | namespace * count
- *            | namespace (the default namespace's policy; format 3 only, written only when one is set)
+ *     11 SetSettings(u8 first, settings)
+ *   state:   u8 format (4; 3 has no settings, 2 no default policy either, 1 no namespaces either) | i64 epoch | i32 partitions
+ *            | u8 N | i32 members | member+state * members | assignment * partitions | u8 has plan | plan | i32 count
+ *            | namespace * count
+ *            | namespace (the default namespace's policy; format 3: written only when one is set, format 4: after a u8 has policy)
+ *            | settings (format 4 only, written only when the cluster recorded some)
+ *   settings: i32 count | (name | value) * count
  *   namespace: i32 id | name | u8 consistency | quorum read | quorum write | i64 default TTL ms | i64 max value bytes
  *   quorum:  u8 kind (0 none, 1 one, 2 quorum, 3 all, 4 count) | i32 count
  *   member:  u16 id | zone | http address | internode address | metadata address (may be empty)   (+ u8 state in a state)
@@ -39,6 +43,7 @@ import java.util.List;
  * {@link MetadataCodecException}: a damaged entry or snapshot is refused, never half-applied.
  */
 public final class MetadataCodec {
+    private static final int STATE_FORMAT_WITH_SETTINGS = 4;
     private static final int STATE_FORMAT_WITH_DEFAULT_POLICY = 3;
     private static final int STATE_FORMAT = 2;
     private static final int STATE_FORMAT_WITHOUT_NAMESPACES = 1;
@@ -113,6 +118,11 @@ public final class MetadataCodec {
                     namespace(out, n.spec());
                     out.writeInt(n.maxNamespaces());
                 }
+                case MetadataCommand.SetSettings set -> {
+                    out.writeByte(11);
+                    out.writeByte(set.first() ? 1 : 0);
+                    settings(out, set.settings());
+                }
             }
         });
     }
@@ -146,14 +156,20 @@ public final class MetadataCodec {
                 }
                 yield new MetadataCommand.StreamsDone(plan, node, parts);
             }
+            case 11 -> {
+                boolean first = flag(in);
+                yield new MetadataCommand.SetSettings(settings(in), first);
+            }
             default -> throw new IllegalArgumentException("unknown metadata command type");
         });
     }
 
     public static byte[] encode(ClusterState s) {
         return write(out -> {
-            // Format 2 while no default policy is set, which a node of the release before reads too.
-            out.writeByte(s.defaultPolicy() == null ? STATE_FORMAT : STATE_FORMAT_WITH_DEFAULT_POLICY);
+            // The oldest format that holds the state, which nodes of earlier releases read too.
+            int format = !s.settings().isEmpty() ? STATE_FORMAT_WITH_SETTINGS
+                    : s.defaultPolicy() != null ? STATE_FORMAT_WITH_DEFAULT_POLICY : STATE_FORMAT;
+            out.writeByte(format);
             out.writeLong(s.epoch());
             out.writeInt(s.partitions());
             out.writeByte(s.replicationFactor());
@@ -191,8 +207,14 @@ public final class MetadataCodec {
             for (NamespaceSpec ns : s.namespaces()) {
                 namespace(out, ns);
             }
+            if (format == STATE_FORMAT_WITH_SETTINGS) {
+                out.writeByte(s.defaultPolicy() == null ? 0 : 1);
+            }
             if (s.defaultPolicy() != null) {
                 namespace(out, s.defaultPolicy());
+            }
+            if (format == STATE_FORMAT_WITH_SETTINGS) {
+                settings(out, s.settings());
             }
         });
     }
@@ -200,7 +222,8 @@ public final class MetadataCodec {
     public static ClusterState decodeState(byte[] bytes) {
         return read(bytes, in -> {
             int format = in.get();
-            if (format != STATE_FORMAT_WITH_DEFAULT_POLICY && format != STATE_FORMAT && format != STATE_FORMAT_WITHOUT_NAMESPACES) {
+            if (format != STATE_FORMAT_WITH_SETTINGS && format != STATE_FORMAT_WITH_DEFAULT_POLICY && format != STATE_FORMAT
+                    && format != STATE_FORMAT_WITHOUT_NAMESPACES) {
                 throw new IllegalArgumentException("unknown cluster state format " + format);
             }
             long epoch = in.getLong();
@@ -249,8 +272,10 @@ public final class MetadataCodec {
                     namespaces.add(namespace(in));
                 }
             }
-            NamespaceSpec defaultPolicy = format == STATE_FORMAT_WITH_DEFAULT_POLICY ? namespace(in) : null;
-            return new ClusterState(epoch, partitions, n, members, assignments, plan, namespaces, defaultPolicy);
+            boolean hasPolicy = format == STATE_FORMAT_WITH_DEFAULT_POLICY || (format == STATE_FORMAT_WITH_SETTINGS && flag(in));
+            NamespaceSpec defaultPolicy = hasPolicy ? namespace(in) : null;
+            java.util.SortedMap<String, String> settings = format == STATE_FORMAT_WITH_SETTINGS ? settings(in) : new java.util.TreeMap<>();
+            return new ClusterState(epoch, partitions, n, members, assignments, plan, namespaces, defaultPolicy, settings);
         });
     }
 
@@ -273,6 +298,30 @@ public final class MetadataCodec {
             }
             return out;
         });
+    }
+
+    private static void settings(DataOutputStream out, java.util.SortedMap<String, String> settings) throws IOException {
+        out.writeInt(settings.size());
+        for (var e : settings.entrySet()) {
+            text(out, e.getKey());
+            text(out, e.getValue());
+        }
+    }
+
+    private static java.util.SortedMap<String, String> settings(ByteBuffer in) {
+        int count = count(in.getInt(), ClusterMetadata.MAX_SETTINGS);
+        java.util.SortedMap<String, String> out = new java.util.TreeMap<>();
+        for (int i = 0; i < count; i++) {
+            String name = text(in);
+            if (out.put(name, text(in)) != null) {
+                throw new IllegalArgumentException("setting " + name + " listed twice");
+            }
+        }
+        String problem = ClusterMetadata.settingsProblem(out);
+        if (problem != null) {
+            throw new IllegalArgumentException(problem);
+        }
+        return out;
     }
 
     private static void namespace(DataOutputStream out, NamespaceSpec ns) throws IOException {

@@ -100,4 +100,16 @@ public sealed interface MetadataCommand {
             Objects.requireNonNull(spec, "spec");
         }
     }
+
+    /**
+     * Records the settings every member must share (canonical values by name;
+     * {@link ClusterMetadata#settingsProblem}). With {@code first}, the cluster's first record: a
+     * starting member offers its own, and the first offer the log applies is the cluster's (later
+     * ones change nothing). Without, an operator's change of some of them, merged into the record.
+     */
+    record SetSettings(java.util.SortedMap<String, String> settings, boolean first) implements MetadataCommand {
+        public SetSettings {
+            settings = java.util.Collections.unmodifiableSortedMap(new java.util.TreeMap<>(settings));
+        }
+    }
 }

@@ -385,4 +385,69 @@ class ClusterMetadataTest {
         damaged[damaged.length - 8 - 8 - 5 - 5 - 1] = 9; // the consistency class
         assertThatThrownBy(() -> MetadataCodec.decodeState(damaged)).isInstanceOf(MetadataCodec.MetadataCodecException.class);
     }
+
+    private static java.util.SortedMap<String, String> settings(String... nameValue) {
+        java.util.SortedMap<String, String> m = new java.util.TreeMap<>();
+        for (int i = 0; i < nameValue.length; i += 2) {
+            m.put(nameValue[i], nameValue[i + 1]);
+        }
+        return m;
+    }
+
+    @Test
+    void theFirstSettingsOfferedAreTheClustersAndLaterChangesMergeIntoThem() {
+        ClusterState s = threeZones();
+        assertThat(s.settings()).isEmpty();
+        // A change before any record is refused: the record is whole or absent.
+        ClusterMetadata.Result early = ClusterMetadata.apply(s, new MetadataCommand.SetSettings(settings("ttl.purgeGrace", "1000ms"), false));
+        assertThat(early.refusal().kind()).isEqualTo(ClusterMetadata.Refusal.Kind.CONFLICT);
+        assertThat(early.state()).isSameAs(s);
+
+        ClusterState recorded = applied(s, new MetadataCommand.SetSettings(
+                settings("limits.maxValueBytes", "1048576", "ttl.purgeGrace", "14400000ms"), true));
+        assertThat(recorded.epoch()).isEqualTo(s.epoch() + 1);
+        assertThat(recorded.settings()).containsEntry("limits.maxValueBytes", "1048576").hasSize(2);
+        // Another member's first offer, with other values, changes nothing: the first one applied won.
+        ClusterState again = applied(recorded, new MetadataCommand.SetSettings(settings("limits.maxValueBytes", "65536"), true));
+        assertThat(again).isSameAs(recorded);
+
+        ClusterState changed = applied(recorded, new MetadataCommand.SetSettings(settings("limits.maxValueBytes", "262144"), false));
+        assertThat(changed.epoch()).isEqualTo(recorded.epoch() + 1);
+        assertThat(changed.settings()).containsEntry("limits.maxValueBytes", "262144").containsEntry("ttl.purgeGrace", "14400000ms");
+        assertThat(applied(changed, new MetadataCommand.SetSettings(settings("limits.maxValueBytes", "262144"), false))).isSameAs(changed);
+        // Membership changes keep the record.
+        assertThat(applied(changed, new MetadataCommand.Join(member(4, "a"))).settings()).isEqualTo(changed.settings());
+
+        for (var bad : List.of(settings("limits", "1"), settings("limits.max Value", "1"), settings("limits.maxValueBytes", ""),
+                settings("limits.maxValueBytes", "1;2"), settings("limits.maxValueBytes", "x".repeat(33)))) {
+            ClusterMetadata.Result r = ClusterMetadata.apply(changed, new MetadataCommand.SetSettings(bad, false));
+            assertThat(r.refusal()).as("%s", bad).isNotNull();
+            assertThat(r.refusal().kind()).isEqualTo(ClusterMetadata.Refusal.Kind.INVALID_SETTING);
+            assertThat(r.state()).isSameAs(changed);
+        }
+        java.util.SortedMap<String, String> tooMany = new java.util.TreeMap<>();
+        for (int i = 0; i <= ClusterMetadata.MAX_SETTINGS; i++) {
+            tooMany.put("a.s" + i, "1");
+        }
+        assertThat(ClusterMetadata.apply(changed, new MetadataCommand.SetSettings(tooMany, false)).refused()).isTrue();
+    }
+
+    @Test
+    void settingsSurviveTheCodecBesideADefaultPolicyAndOlderStatesStillDecode() {
+        MetadataCommand set = new MetadataCommand.SetSettings(settings("cluster.hintWindow", "10800000ms", "limits.maxKeyBytes", "1024"), true);
+        assertThat(MetadataCodec.decodeCommand(MetadataCodec.encode(set))).isEqualTo(set);
+        ClusterState withSettings = applied(threeZones(), set);
+        assertThat(MetadataCodec.decodeState(MetadataCodec.encode(withSettings))).isEqualTo(withSettings);
+        ClusterState both = applied(withSettings, new MetadataCommand.PutNamespace(new NamespaceSpec(0, "default", Consistency.QUORUM,
+                Quorum.MAJORITY, Quorum.MAJORITY, 0, 0), 256));
+        assertThat(both.defaultPolicy()).isNotNull();
+        assertThat(MetadataCodec.decodeState(MetadataCodec.encode(both))).isEqualTo(both);
+        // A state without settings keeps the format a node of the release before reads.
+        assertThat(MetadataCodec.encode(threeZones())[0]).isEqualTo((byte) 2);
+        assertThat(MetadataCodec.encode(withSettings)[0]).isEqualTo((byte) 4);
+        // A damaged record is refused, never half-read: a value that is no canonical value.
+        byte[] damaged = MetadataCodec.encode(withSettings);
+        damaged[damaged.length - 1] = ';';
+        assertThatThrownBy(() -> MetadataCodec.decodeState(damaged)).isInstanceOf(MetadataCodec.MetadataCodecException.class);
+    }
 }

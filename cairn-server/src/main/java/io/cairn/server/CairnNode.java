@@ -94,13 +94,25 @@ public final class CairnNode implements AutoCloseable {
         return new CairnNode(config, exit);
     }
 
-    private CairnNode(NodeConfig config, IntConsumer exit) throws InterruptedException {
-        this.config = config;
-        this.health = new NodeHealth(config.exitOnFatalError(), exit);
-        this.engine = new RocksEngine(config.dataDir().resolve("rocksdb"), config.rocks());
+    private CairnNode(NodeConfig given, IntConsumer exit) throws InterruptedException {
+        this.health = new NodeHealth(given.exitOnFatalError(), exit);
+        this.engine = new RocksEngine(given.dataDir().resolve("rocksdb"), given.rocks());
         // Whatever started, newest first, so a failed start stops it in reverse order.
         java.util.Deque<AutoCloseable> started = new java.util.ArrayDeque<>();
         try {
+            // A cluster whose members have metadata addresses changes membership through the metadata
+            // log, which also holds the settings every member must share: the node runs with the
+            // cluster's values of those, so the log opens before anything that uses them.
+            this.elastic = given.cluster().enabled() && ElasticMembership.configured(given)
+                    ? ElasticMembership.open(given, Namespace.defaults(given.ttl().defaultTtl().toMillis()).partitioner().partitions(),
+                            given.auth().enabled() ? given.auth().adminToken(given.dataDir(), given.cluster().tlsDir()) : null,
+                            io.cairn.server.metadata.MetadataTls.load(given.cluster().tlsDir(), given.nodeId(), Clock.systemUTC()))
+                    : null;
+            if (elastic != null) {
+                started.push(elastic);
+            }
+            NodeConfig config = elastic != null ? elastic.config() : given;
+            this.config = config;
             this.audit = new AuditLog(config.audit().dir(config.dataDir()), config.audit().maxFileBytes(), config.audit().maxFiles(),
                     AUDIT_QUEUE, config.nodeId(), Clock.systemUTC());
             started.push(audit);
@@ -126,15 +138,6 @@ public final class CairnNode implements AutoCloseable {
             metrics.bindClock(clock);
             metrics.bindWriteQueue(writes::queueDepth);
             Namespace ns = Namespace.defaults(config.ttl().defaultTtl().toMillis());
-            // A cluster whose members have metadata addresses changes membership through the metadata log.
-            this.elastic = config.cluster().enabled() && ElasticMembership.configured(config)
-                    ? ElasticMembership.open(config, ns.partitioner().partitions(),
-                            config.auth().enabled() ? config.auth().adminToken(config.dataDir(), config.cluster().tlsDir()) : null,
-                            io.cairn.server.metadata.MetadataTls.load(config.cluster().tlsDir(), config.nodeId(), Clock.systemUTC()))
-                    : null;
-            if (elastic != null) {
-                started.push(elastic);
-            }
             this.cluster = config.cluster().enabled() ? startCluster(config, ns, replica, writes, data, metrics, health, audit, ledger, elastic) : null;
             if (elastic != null) {
                 elastic.follow(cluster);

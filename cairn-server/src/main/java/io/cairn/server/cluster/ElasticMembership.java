@@ -53,10 +53,22 @@ import org.slf4j.LoggerFactory;
  * <p>The first epoch's state is kept in {@code <dataDir>/metadata/bootstrap.state}: every node
  * replays the log from the same state, and a node that joined has no static list to compute it
  * from.
+ *
+ * <p><b>Settings every member must share</b> ({@link NodeConfig#clusterWideSettings}) live in the
+ * log too. A starting member offers its own as the cluster's first record; the first offer the
+ * log applies is the cluster's, and {@code PUT /admin/cluster/settings} changes it. Every node
+ * keeps the newest record it applied in {@code <dataDir>/metadata/cluster.settings} and runs with
+ * those values from its next start on, whatever its own configuration says (the configuration
+ * only seeds a new cluster); a joining node takes the cluster's from the member it joins through.
+ * A running node whose values differ from the log's (a change since it started) says so
+ * ({@link #settingsView}) until it restarts.
  */
 public final class ElasticMembership implements AutoCloseable, MembershipAdmin {
     private static final Logger log = LoggerFactory.getLogger(ElasticMembership.class);
     private static final String BOOTSTRAP_FILE = "bootstrap.state";
+    private static final String SETTINGS_FILE = "cluster.settings";
+    /** How often a member whose log has no record of the settings yet offers its own again. */
+    private static final Duration SETTINGS_RETRY = Duration.ofSeconds(2);
     /** How long a joining node waits for the log to list it, once its join was applied. */
     private static final Duration JOIN_CATCH_UP = Duration.ofSeconds(60);
 
@@ -64,22 +76,44 @@ public final class ElasticMembership implements AutoCloseable, MembershipAdmin {
     private final MetadataLog metadata;
     private final ClusterState bootstrap;
     private final Duration timeout;
+    /** This node's values of the settings every member must share, as it runs with them. */
     private final Map<String, String> clusterWideSettings;
+    private final NodeConfig config;
+    private final Path settingsFile;
     private final ReportBatcher reports;
+    private final java.util.concurrent.ScheduledExecutorService settingsOffers;
+    private final java.util.concurrent.atomic.AtomicBoolean offering = new java.util.concurrent.atomic.AtomicBoolean();
+    /** How this node's running values differ from the log's record, one line per setting; guarded by {@code this}. */
+    private List<String> settingsDifferences = List.of();
+    /** The record last kept in {@link #settingsFile}; guarded by {@code this}. */
+    private Map<String, String> settingsKept;
     private volatile ClusterDriver driver;
     // When the running plan was first seen here, and how many partitions moved then (for the ETA).
     private volatile long planSeenAtMillis;
     private volatile long planSeenId;
     private volatile int planSeenMoving;
 
-    private ElasticMembership(int self, MetadataLog metadata, ClusterState bootstrap, Duration timeout, Map<String, String> clusterWideSettings,
-                              long reportIntervalMillis) {
-        this.self = self;
+    private ElasticMembership(NodeConfig config, MetadataLog metadata, ClusterState bootstrap, Path settingsFile, Map<String, String> kept) {
+        this.self = config.nodeId();
+        this.config = config;
         this.metadata = metadata;
         this.bootstrap = bootstrap;
-        this.timeout = timeout;
-        this.clusterWideSettings = Map.copyOf(clusterWideSettings);
-        this.reports = new ReportBatcher(this::submitReport, reportIntervalMillis);
+        this.timeout = config.elastic().metadataTimeout();
+        this.clusterWideSettings = java.util.Collections.unmodifiableSortedMap(config.clusterWideSettings());
+        this.settingsFile = settingsFile;
+        this.settingsKept = Map.copyOf(kept);
+        this.reports = new ReportBatcher(this::submitReport, config.elastic().moveReportInterval().toMillis());
+        this.settingsOffers = java.util.concurrent.Executors.newSingleThreadScheduledExecutor(
+                Thread.ofPlatform().name("cairn-settings-offer").daemon().factory());
+    }
+
+    /**
+     * The configuration this node runs with: its own, with the cluster's values of the settings
+     * every member must share (from the log's record this node kept, or the member a joining node
+     * joined through).
+     */
+    public NodeConfig config() {
+        return config;
     }
 
     /** Whether this node's cluster changes membership through the metadata log (every member has a metadata address). */
@@ -96,20 +130,31 @@ public final class ElasticMembership implements AutoCloseable, MembershipAdmin {
      *                   cluster's first epoch (null when authentication is off)
      * @param tls        the node's checked TLS material for the log's gRPC ({@link io.cairn.server.metadata.MetadataTls#load})
      */
-    public static ElasticMembership open(NodeConfig config, int partitions, Path adminToken, io.cairn.server.metadata.MetadataTls tls) {
-        NodeConfig.Cluster c = config.cluster();
-        Member self = c.members().stream().filter(m -> m.id() == config.nodeId()).findFirst().orElseThrow();
-        Path dir = config.dataDir().resolve("metadata");
+    public static ElasticMembership open(NodeConfig given, int partitions, Path adminToken, io.cairn.server.metadata.MetadataTls tls) {
+        NodeConfig.Cluster c = given.cluster();
+        Member self = c.members().stream().filter(m -> m.id() == given.nodeId()).findFirst().orElseThrow();
+        Path dir = given.dataDir().resolve("metadata");
         Path file = dir.resolve(BOOTSTRAP_FILE);
+        Path settingsFile = dir.resolve(SETTINGS_FILE);
         ClusterState bootstrap;
+        Map<String, String> kept;
         try {
             Files.createDirectories(dir);
+            kept = readSettings(settingsFile);
             if (Files.exists(file)) {
                 bootstrap = MetadataCodec.decodeState(Files.readAllBytes(file));
             } else {
-                bootstrap = config.elastic().joining() ? fetchBootstrap(config.elastic().join(), adminToken,
-                        c.tlsDir().resolve("ca.crt"), config.elastic().metadataTimeout(), config.clusterWideSettings())
-                        : ClusterState.bootstrap(c.members(), partitions, c.replicationFactor());
+                if (given.elastic().joining()) {
+                    Joining joining = fetchBootstrap(given.elastic().join(), adminToken, c.tlsDir().resolve("ca.crt"),
+                            given.elastic().metadataTimeout());
+                    bootstrap = joining.state();
+                    if (!joining.settings().isEmpty()) {
+                        kept = joining.settings();
+                        writeSettings(settingsFile, kept);
+                    }
+                } else {
+                    bootstrap = ClusterState.bootstrap(c.members(), partitions, c.replicationFactor());
+                }
                 Path tmp = dir.resolve(BOOTSTRAP_FILE + ".tmp");
                 Files.write(tmp, MetadataCodec.encode(bootstrap));
                 Files.move(tmp, file, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
@@ -128,26 +173,202 @@ public final class ElasticMembership implements AutoCloseable, MembershipAdmin {
             log.atWarn().addKeyValue("cluster", bootstrap.replicationFactor()).addKeyValue("setting", c.replicationFactor())
                     .log("cluster.replicationFactor differs from the cluster's; the cluster's replication factor is used");
         }
+        NodeConfig config = runningWith(given, kept, settingsFile);
         List<Member> voters = bootstrap.members().stream().map(m -> m.member()).filter(Member::metadataVoter).toList();
         MetadataSettings settings = MetadataSettings.defaults().withRequestTimeout(config.elastic().metadataTimeout())
                 .withMaxVoters(config.elastic().metadataVoters());
         RatisMetadataLog metadata = new RatisMetadataLog(self, voters, dir.resolve("log"), bootstrap, settings,
                 tls);
-        ElasticMembership elastic = new ElasticMembership(self.id(), metadata, bootstrap, config.elastic().metadataTimeout(),
-                config.clusterWideSettings(), config.elastic().moveReportInterval().toMillis());
+        ElasticMembership elastic = new ElasticMembership(config, metadata, bootstrap, settingsFile, kept);
         try {
             metadata.start();
             if (metadata.current().member(self.id()).isEmpty()) {
                 elastic.join(self);
             }
+            metadata.subscribe(elastic::settingsApplied);
         } catch (IOException e) {
-            metadata.close();
+            elastic.close();
             throw new UncheckedIOException("cannot start the metadata log: " + e.getMessage(), e);
         } catch (RuntimeException e) {
-            metadata.close();
+            elastic.close();
             throw e;
         }
         return elastic;
+    }
+
+    /**
+     * {@code given} with the cluster's values of the settings every member must share, when this
+     * node kept a record of them ({@code kept}); refused when they break one of this release's rules.
+     */
+    private static NodeConfig runningWith(NodeConfig given, Map<String, String> kept, Path from) {
+        if (kept.isEmpty()) {
+            return given;
+        }
+        List<String> differences = NodeConfig.clusterWideDifferences(given.clusterWideSettings(), kept, "the cluster");
+        if (differences.isEmpty()) {
+            return given;
+        }
+        NodeConfig running;
+        try {
+            running = io.cairn.server.config.ConfigLoader.withClusterSettings(given, kept);
+        } catch (io.cairn.server.config.ConfigException e) {
+            throw new IllegalStateException("the cluster's settings (" + from + ") do not hold on this node: " + String.join("; ", e.problems()), e);
+        }
+        log.atWarn().addKeyValue("differences", String.join("; ", differences))
+                .log("this node's configuration differs from the cluster's settings; it runs with the cluster's (change them with PUT"
+                        + " /admin/cluster/settings)");
+        return running;
+    }
+
+    /** The record of the cluster's settings this node kept ({@code name=value} lines), or an empty map when it kept none. */
+    private static Map<String, String> readSettings(Path file) throws IOException {
+        if (!Files.exists(file)) {
+            return Map.of();
+        }
+        java.util.SortedMap<String, String> out = new java.util.TreeMap<>();
+        for (String line : Files.readAllLines(file, StandardCharsets.UTF_8)) {
+            if (line.isBlank()) {
+                continue;
+            }
+            int eq = line.indexOf('=');
+            if (eq <= 0) {
+                throw new IllegalStateException(file + " is damaged (line '" + line + "'); remove it to take the cluster's settings"
+                        + " from the metadata log again");
+            }
+            out.put(line.substring(0, eq), line.substring(eq + 1));
+        }
+        String problem = ClusterMetadata.settingsProblem(out);
+        if (problem != null) {
+            throw new IllegalStateException(file + " is damaged (" + problem + "); remove it to take the cluster's settings from the"
+                    + " metadata log again");
+        }
+        return out;
+    }
+
+    private static void writeSettings(Path file, Map<String, String> settings) throws IOException {
+        StringBuilder text = new StringBuilder();
+        new java.util.TreeMap<>(settings).forEach((name, value) -> text.append(name).append('=').append(value).append('\n'));
+        Path tmp = file.resolveSibling(file.getFileName() + ".tmp");
+        try (java.nio.channels.FileChannel out = java.nio.channels.FileChannel.open(tmp, java.nio.file.StandardOpenOption.CREATE,
+                java.nio.file.StandardOpenOption.TRUNCATE_EXISTING, java.nio.file.StandardOpenOption.WRITE)) {
+            java.nio.ByteBuffer bytes = StandardCharsets.UTF_8.encode(text.toString());
+            while (bytes.hasRemaining()) {
+                out.write(bytes);
+            }
+            out.force(true);
+        }
+        Files.move(tmp, file, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+    }
+
+    /**
+     * Every applied state, on the log's publisher thread: keeps the cluster's record of its
+     * settings for this node's next start, notes how this node's running values differ from it,
+     * and offers this node's own while the log has none.
+     */
+    private void settingsApplied(ClusterState state) {
+        Map<String, String> recorded = state.settings();
+        if (recorded.isEmpty()) {
+            offerSettings();
+            return;
+        }
+        List<String> differences = NodeConfig.clusterWideDifferences(clusterWideSettings, recorded, "the cluster");
+        boolean changed;
+        synchronized (this) {
+            if (!recorded.equals(settingsKept)) {
+                try {
+                    writeSettings(settingsFile, recorded);
+                    settingsKept = Map.copyOf(recorded);
+                } catch (IOException e) {
+                    // Kept again with the next state; until then a restart runs with the record before.
+                    log.atError().addKeyValue("file", settingsFile).addKeyValue("cause", e.getMessage())
+                            .log("cannot keep the cluster's settings for this node's next start");
+                }
+            }
+            changed = !differences.equals(settingsDifferences);
+            settingsDifferences = List.copyOf(differences);
+        }
+        if (changed && !differences.isEmpty()) {
+            log.atWarn().addKeyValue("epoch", state.epoch()).addKeyValue("differences", String.join("; ", differences))
+                    .log("the cluster's settings differ from the ones this node runs with; it takes them at its next start");
+        }
+    }
+
+    /** Offers this node's settings as the cluster's first record, again every few seconds until the log holds one (one offer at a time). */
+    private void offerSettings() {
+        if (offering.compareAndSet(false, true)) {
+            scheduleOffer(0);
+        }
+    }
+
+    private void scheduleOffer(long delayMillis) {
+        try {
+            settingsOffers.schedule(() -> {
+                if (!metadata.current().settings().isEmpty()) {
+                    offering.set(false);
+                    return;
+                }
+                metadata.submit(new MetadataCommand.SetSettings(new java.util.TreeMap<>(clusterWideSettings), true)).whenComplete((r, e) -> {
+                    if (e == null && !r.refused() && !r.state().settings().isEmpty()) {
+                        offering.set(false);
+                    } else {
+                        log.atDebug().addKeyValue("cause", e != null ? String.valueOf(e) : String.valueOf(r.refusal()))
+                                .log("the cluster's settings are not recorded yet; offering this node's again");
+                        scheduleOffer(SETTINGS_RETRY.toMillis());
+                    }
+                });
+            }, delayMillis, TimeUnit.MILLISECONDS);
+        } catch (java.util.concurrent.RejectedExecutionException closed) {
+            // Shutting down.
+        }
+    }
+
+    /**
+     * {@code GET /admin/cluster/settings}: the cluster's record (empty until its members recorded
+     * it), the values this node runs with, and how they differ (a change this node takes at its next
+     * start).
+     */
+    @Override
+    public synchronized Map<String, Object> settingsView() {
+        Map<String, Object> out = new LinkedHashMap<>();
+        ClusterState s = state();
+        out.put("epoch", s.epoch());
+        out.put("cluster", s.settings());
+        out.put("node", clusterWideSettings);
+        out.put("restartNeeded", !settingsDifferences.isEmpty());
+        out.put("differences", settingsDifferences);
+        return out;
+    }
+
+    /**
+     * Changes some of the cluster's settings (values in the settings grammar, {@code 8MiB},
+     * {@code 2d}): checked by this node's rules as if every member ran with them, then recorded in
+     * their canonical form as one log entry. Each member takes them at its next start.
+     *
+     * @throws IllegalArgumentException naming the problems, when a name is not a shared setting or a value breaks a rule
+     */
+    @Override
+    public CompletableFuture<ClusterMetadata.Result> changeSettings(Map<String, String> changes) {
+        List<String> problems = new ArrayList<>();
+        for (String name : changes.keySet()) {
+            if (!clusterWideSettings.containsKey(name)) {
+                problems.add(name + ": not a setting every member shares (those are " + String.join(", ", clusterWideSettings.keySet()) + ")");
+            }
+        }
+        if (!problems.isEmpty()) {
+            throw new IllegalArgumentException(String.join("; ", problems));
+        }
+        java.util.SortedMap<String, String> record = new java.util.TreeMap<>(clusterWideSettings);
+        record.putAll(state().settings());
+        NodeConfig proposed;
+        try {
+            proposed = io.cairn.server.config.ConfigLoader.withClusterSettings(
+                    io.cairn.server.config.ConfigLoader.withClusterSettings(config, record), changes);
+        } catch (io.cairn.server.config.ConfigException e) {
+            throw new IllegalArgumentException(String.join("; ", e.problems()), e);
+        }
+        java.util.SortedMap<String, String> canonical = new java.util.TreeMap<>();
+        changes.keySet().forEach(name -> canonical.put(name, proposed.clusterWideSettings().get(name)));
+        return metadata.submit(new MetadataCommand.SetSettings(canonical, false));
     }
 
     /** Asks the log to register this node, then waits until this node's copy of the log lists it. */
@@ -180,11 +401,11 @@ public final class ElasticMembership implements AutoCloseable, MembershipAdmin {
     /**
      * The cluster's first epoch, from the member a joining node was pointed at: {@code host:port}
      * (plain HTTP) or an {@code http://} or {@code https://} URL; over HTTPS the JDK's trusted CAs
-     * and the cluster CA ({@code ca.crt} in the node's TLS directory) are trusted. Refused when
-     * the member's settings that every member must share differ from {@code mine}: a node with
-     * another purge grace, clock offset bound or limit would quietly break the cluster's promises.
+     * and the cluster CA ({@code ca.crt} in the node's TLS directory) are trusted. With it, the
+     * settings every member must share, which the joining node runs with whatever its own
+     * configuration says (empty from a member of an earlier release).
      */
-    private static ClusterState fetchBootstrap(String member, Path adminToken, Path clusterCa, Duration timeout, Map<String, String> mine) {
+    private static Joining fetchBootstrap(String member, Path adminToken, Path clusterCa, Duration timeout) {
         URI uri = URI.create((member.contains("://") ? member : "http://" + member).replaceAll("/+$", "") + "/admin/cluster/bootstrap");
         HttpRequest.Builder request = HttpRequest.newBuilder(uri).timeout(timeout).GET();
         if (adminToken != null && Files.exists(adminToken)) {
@@ -227,7 +448,7 @@ public final class ElasticMembership implements AutoCloseable, MembershipAdmin {
         try {
             com.fasterxml.jackson.databind.JsonNode answer = new com.fasterxml.jackson.databind.ObjectMapper().readTree(text);
             state = answer.path("state").asText("");
-            // A member of an earlier release sends no settings: nothing to compare.
+            // A member of an earlier release sends no settings.
             answer.path("settings").properties().forEach(e -> theirs.put(e.getKey(), e.getValue().asText()));
         } catch (IOException e) {
             throw new IllegalStateException(member + " answered something that is not JSON when asked for its cluster: " + e.getMessage(), e);
@@ -235,17 +456,20 @@ public final class ElasticMembership implements AutoCloseable, MembershipAdmin {
         if (state.isEmpty()) {
             throw new IllegalStateException(member + " answered without a cluster state: " + text);
         }
-        List<String> differences = NodeConfig.clusterWideDifferences(mine, theirs, member);
-        if (!differences.isEmpty()) {
-            throw new IllegalStateException("this node's settings differ from the cluster's, and every member must share them: "
-                    + String.join("; ", differences) + " (set them equal, then start this node again; see docs/operations.md)");
-        }
         try {
-            return MetadataCodec.decodeState(Base64.getDecoder().decode(state));
+            ClusterState decoded = MetadataCodec.decodeState(Base64.getDecoder().decode(state));
+            String problem = ClusterMetadata.settingsProblem(theirs);
+            if (problem != null) {
+                throw new IllegalStateException(member + " answered damaged settings: " + problem);
+            }
+            return new Joining(decoded, theirs);
         } catch (IllegalArgumentException e) {
             throw new IllegalStateException(member + " answered a damaged cluster state: " + e.getMessage(), e);
         }
     }
+
+    /** What a joining node takes from the member it joins through. */
+    private record Joining(ClusterState state, Map<String, String> settings) {}
 
     /** TLS trusting the JDK's CAs and the cluster CA's certificates. */
     private static javax.net.ssl.SSLContext trustingAlsoThe(Path caPem) {
@@ -334,9 +558,11 @@ public final class ElasticMembership implements AutoCloseable, MembershipAdmin {
         return metadata.submit(command);
     }
 
+    /** The cluster's record of the settings every member must share, or this node's while the log has none. */
     @Override
     public Map<String, String> clusterWideSettings() {
-        return clusterWideSettings;
+        Map<String, String> recorded = state().settings();
+        return recorded.isEmpty() ? clusterWideSettings : recorded;
     }
 
     @Override
@@ -538,6 +764,7 @@ public final class ElasticMembership implements AutoCloseable, MembershipAdmin {
 
     @Override
     public void close() {
+        settingsOffers.shutdownNow();
         reports.close();
         metadata.close();
     }

@@ -342,7 +342,28 @@ public final class ConfigLoader {
         }
         return new NodeConfig(nodeId, dataDir, exitOnFatal, stallTimeout, http, new Limits(maxKey, maxValue, maxOps, maxBatchBody), durability,
                 new RocksSettings(blockCache, writeBuffer, maxWriteBuffers, compactionRate, backgroundJobs, asyncSync.toMillis()),
-                write, ttl, retention, cluster, new NodeConfig.Audit(auditFileBytes, auditFiles), auth, antiEntropy, elastic, maxNamespaces);
+                write, ttl, retention, cluster, new NodeConfig.Audit(auditFileBytes, auditFiles), auth, antiEntropy, elastic, maxNamespaces,
+                java.util.Collections.unmodifiableMap(new LinkedHashMap<>(values)));
+    }
+
+    /**
+     * {@code base} with the cluster's values ({@code cluster}, canonical forms by name) of the
+     * settings every member must share ({@link NodeConfig#clusterWideSettings}), checked as if they
+     * had been given last; names this release does not share are left out.
+     *
+     * @throws ConfigException when the result breaks a rule (a value out of this release's range, a
+     *                         purge grace no longer than the hint window)
+     */
+    public static NodeConfig withClusterSettings(NodeConfig base, Map<String, String> cluster) {
+        ConfigLoader loader = new ConfigLoader();
+        base.settings().forEach(loader::set);
+        java.util.Set<String> shared = base.clusterWideSettings().keySet();
+        cluster.forEach((name, value) -> {
+            if (shared.contains(name)) {
+                loader.set(name, value);
+            }
+        });
+        return loader.build();
     }
 
     private NodeConfig.Elastic elastic() {

@@ -28,7 +28,8 @@ public record NodeConfig(
         Auth auth,
         AntiEntropy antiEntropy,
         Elastic elastic,
-        int maxNamespaces) {
+        int maxNamespaces,
+        java.util.Map<String, String> settings) {
 
     /**
      * The settings every member of a cluster must share (docs/operations.md, "Limits to know"), by

@@ -28,7 +28,10 @@ import java.util.concurrent.CompletionException;
  *   <li>{@code GET /admin/rebalance}, {@code POST /admin/rebalance/pause|resume|cancel};</li>
  *   <li>{@code GET /admin/what-if?lose=zone:Z} or {@code ?lose=node:1,2};</li>
  *   <li>{@code GET /admin/cluster/bootstrap}: the first epoch, and the settings every member must
- *       share, for a node joining through this one.</li>
+ *       share, for a node joining through this one;</li>
+ *   <li>{@code GET /admin/cluster/settings}: those settings as the metadata log records them, the
+ *       values this node runs with and how they differ; {@code PUT} with a JSON object of new values
+ *       records them (each member takes them at its next start).</li>
  * </ul>
  * Every change is audited.
  */
@@ -37,6 +40,9 @@ final class MembershipRoutes {
     static final String REBALANCE = "/admin/rebalance";
     static final String WHAT_IF = "/admin/what-if";
     static final String BOOTSTRAP = "/admin/cluster/bootstrap";
+    static final String SETTINGS = "/admin/cluster/settings";
+    /** The most a settings change's body may hold. */
+    private static final int MAX_SETTINGS_BODY = 16 << 10;
     private static final Set<String> MEMBER_PARAMS = Set.of("id", "zone", "http", "internode", "metadata");
 
     private final MembershipAdmin admin; // null: not an elastic cluster
@@ -49,7 +55,7 @@ final class MembershipRoutes {
 
     static boolean handles(String path) {
         return path.equals(PREFIX) || path.startsWith(PREFIX + "/") || path.equals(REBALANCE) || path.startsWith(REBALANCE + "/")
-                || path.equals(WHAT_IF) || path.equals(BOOTSTRAP);
+                || path.equals(WHAT_IF) || path.equals(BOOTSTRAP) || path.equals(SETTINGS);
     }
 
     CompletableFuture<FullHttpResponse> handle(HttpCall call, Verdict.Allowed caller) {
@@ -60,6 +66,9 @@ final class MembershipRoutes {
         String path = call.path();
         boolean get = call.method().equals(HttpMethod.GET) || call.method().equals(HttpMethod.HEAD);
         boolean post = call.method().equals(HttpMethod.POST);
+        if (path.equals(SETTINGS)) {
+            return settings(call, caller, get);
+        }
         switch (path) {
             case PREFIX, REBALANCE, WHAT_IF, BOOTSTRAP -> {
                 if (!get) {
@@ -89,6 +98,74 @@ final class MembershipRoutes {
                 return change(command, call, caller);
             }
         }
+    }
+
+    private CompletableFuture<FullHttpResponse> settings(HttpCall call, Verdict.Allowed caller, boolean get) {
+        NodeApi.requireParams(call, Set.of());
+        if (get) {
+            return done(Responses.json(HttpResponseStatus.OK, admin.settingsView()));
+        }
+        if (!call.method().equals(HttpMethod.PUT)) {
+            return done(NodeApi.methodNotAllowed("GET, HEAD, PUT"));
+        }
+        Map<String, String> changes = settingsBody(call.body());
+        String event = "admin.settings";
+        Map<String, String> asked = new java.util.TreeMap<>(changes);
+        CompletableFuture<ClusterMetadata.Result> change;
+        try {
+            change = admin.changeSettings(changes);
+        } catch (IllegalArgumentException e) {
+            audit.record(event, "refused", NodeApi.who(caller), String.valueOf(call.remote()), Map.of("reason", e.getMessage()));
+            throw new CairnException(ErrorCode.INVALID_SETTING, e.getMessage());
+        }
+        return change.handle((result, error) -> {
+            Throwable cause = error instanceof CompletionException c && c.getCause() != null ? c.getCause() : error;
+            if (cause != null) {
+                audit.record(event, "failed", NodeApi.who(caller), String.valueOf(call.remote()), Map.of("reason", String.valueOf(cause)));
+                return cause instanceof MetadataUnavailableException
+                        ? Responses.error(ErrorCode.METADATA_UNAVAILABLE, cause.getMessage() + "; settings changes wait for the metadata"
+                        + " log's majority")
+                        : Responses.error(ErrorCode.INTERNAL, "the metadata log failed: " + cause);
+            }
+            if (result.refused()) {
+                audit.record(event, "refused", NodeApi.who(caller), String.valueOf(call.remote()), Map.of("reason", result.refusal().message()));
+                return Responses.error(result.refusal().kind() == ClusterMetadata.Refusal.Kind.CONFLICT ? ErrorCode.NOT_READY
+                        : ErrorCode.INVALID_SETTING, result.refusal().message());
+            }
+            audit.record(event, "done", NodeApi.who(caller), String.valueOf(call.remote()), asked);
+            Map<String, Object> body = new LinkedHashMap<>();
+            body.put("epoch", result.state().epoch());
+            body.put("cluster", result.state().settings());
+            body.put("note", "each member takes the new values at its next start; GET /admin/cluster/settings on a member says whether"
+                    + " it still runs with others");
+            return Responses.json(HttpResponseStatus.OK, body);
+        });
+    }
+
+    /** A settings change: a JSON object of setting names to values (strings, or whole numbers), at least one. */
+    private static Map<String, String> settingsBody(byte[] body) {
+        if (body.length > MAX_SETTINGS_BODY) {
+            throw new CairnException(ErrorCode.BODY_TOO_LARGE, "a settings change is at most " + MAX_SETTINGS_BODY + " bytes");
+        }
+        com.fasterxml.jackson.databind.JsonNode root;
+        try {
+            root = body.length == 0 ? null : new com.fasterxml.jackson.databind.ObjectMapper().readTree(body);
+        } catch (java.io.IOException e) {
+            throw new CairnException(ErrorCode.INVALID_SETTING, "the body is not JSON: " + e.getMessage());
+        }
+        if (root == null || !root.isObject() || root.isEmpty()) {
+            throw new CairnException(ErrorCode.INVALID_SETTING, "the body must be a JSON object of settings to change, such as"
+                    + " {\"limits.maxValueBytes\": \"4MiB\"}");
+        }
+        Map<String, String> out = new java.util.TreeMap<>();
+        for (var e : root.properties()) {
+            com.fasterxml.jackson.databind.JsonNode v = e.getValue();
+            if (!(v.isTextual() || v.isIntegralNumber())) {
+                throw new CairnException(ErrorCode.INVALID_SETTING, e.getKey() + ": the value must be a string or a whole number");
+            }
+            out.put(e.getKey(), v.asText());
+        }
+        return out;
     }
 
     private Map<String, Object> whatIf(HttpCall call) {
@@ -181,6 +258,7 @@ final class MembershipRoutes {
             case INVALID -> ErrorCode.INVALID_MEMBER;
             case INVALID_NAMESPACE -> ErrorCode.INVALID_NAMESPACE;
             case NAMESPACE_CONFLICT -> ErrorCode.NAMESPACE_CONFLICT;
+            case INVALID_SETTING -> ErrorCode.INVALID_SETTING;
         };
     }
 

@@ -36,6 +36,21 @@ public interface MembershipAdmin {
     /** The cluster's first epoch, encoded, for a node that joins through this one. */
     String bootstrap();
 
-    /** This node's settings that every member must share ({@code NodeConfig#clusterWideSettings}), for a node that joins through this one. */
+    /**
+     * The settings every member must share ({@code NodeConfig#clusterWideSettings}) as the
+     * metadata log records them (this node's own while it records none), for a node that joins
+     * through this one.
+     */
     Map<String, String> clusterWideSettings();
+
+    /** The cluster's record of those settings, the values this node runs with, and how they differ. */
+    Map<String, Object> settingsView();
+
+    /**
+     * Records new values of some of those settings (in the settings grammar) in the metadata log;
+     * each member takes them at its next start.
+     *
+     * @throws IllegalArgumentException naming every problem: a setting members do not share, a value that breaks a rule
+     */
+    CompletableFuture<ClusterMetadata.Result> changeSettings(Map<String, String> changes);
 }

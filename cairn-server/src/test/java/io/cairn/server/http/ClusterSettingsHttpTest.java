@@ -1,0 +1,121 @@
+package io.cairn.server.http;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.function.BooleanSupplier;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * The settings every member of an elastic cluster must share (limits, the purge grace, the clock
+ * offset bound, the hint window, the metadata log's voters) live in the metadata log: the members
+ * record their own when the cluster starts, {@code PUT /admin/cluster/settings} changes them, and
+ * every node runs with the cluster's values from its next start on, whatever its own configuration
+ * says; a node that joins takes them from the member it joins through.
+ */
+class ClusterSettingsHttpTest {
+    private static final int KIB = 1024;
+
+    @TempDir
+    Path dir;
+
+    @Test
+    void theClustersSettingsAreRecordedChangedThroughTheLogAndTakenAtEachStart() throws Exception {
+        List<TestNode> nodes = new ArrayList<>();
+        try {
+            nodes.addAll(TestNode.startCluster(dir, 3, true, "ttl.purgeGrace", "2d", "limits.maxValueBytes", "256KiB"));
+            for (TestNode n : nodes) {
+                await("node " + n.port() + " sees the cluster's record", () -> settings(n).path("cluster").has("limits.maxValueBytes"));
+                JsonNode s = settings(n);
+                assertThat(s.path("cluster").path("limits.maxValueBytes").asText()).isEqualTo("262144");
+                assertThat(s.path("cluster").path("ttl.purgeGrace").asText()).isEqualTo("172800000ms");
+                assertThat(s.path("node")).isEqualTo(s.path("cluster"));
+                assertThat(s.path("restartNeeded").asBoolean()).isFalse();
+            }
+            TestNode first = nodes.get(0);
+            assertThat(TestNode.json(first.get("/admin/cluster/bootstrap")).path("settings").path("limits.maxValueBytes").asText())
+                    .isEqualTo("262144");
+
+            // Refused, naming the problem, and nothing recorded.
+            long epoch = settings(first).path("epoch").asLong();
+            assertRefused(first.put("/admin/cluster/settings", "{\"http.port\": \"1\"}"), "not a setting every member shares");
+            assertRefused(first.put("/admin/cluster/settings", "{\"ttl.purgeGrace\": \"1s\"}"), "must be longer than cluster.hintWindow");
+            assertRefused(first.put("/admin/cluster/settings", "{\"limits.maxValueBytes\": \"lots\"}"), "limits.maxValueBytes");
+            assertRefused(first.put("/admin/cluster/settings", "{\"limits.maxValueBytes\": [1]}"), "a string or a whole number");
+            assertRefused(first.put("/admin/cluster/settings", "not json"), "not JSON");
+            assertRefused(first.put("/admin/cluster/settings", "{}"), "a JSON object of settings");
+            assertThat(settings(first).path("epoch").asLong()).isEqualTo(epoch);
+            assertThat(first.call("POST", "/admin/cluster/settings", new byte[0]).statusCode()).isEqualTo(405);
+
+            // A change: one entry in the log; every member sees it and says it runs with other values until it restarts.
+            var changed = first.put("/admin/cluster/settings", "{\"limits.maxValueBytes\": \"512KiB\"}");
+            assertThat(changed.statusCode()).as(TestNode.text(changed)).isEqualTo(200);
+            assertThat(TestNode.json(changed).path("cluster").path("limits.maxValueBytes").asText()).isEqualTo("524288");
+            assertThat(TestNode.json(changed).path("epoch").asLong()).isEqualTo(epoch + 1);
+            for (TestNode n : nodes) {
+                await("node " + n.port() + " notes the change", () -> settings(n).path("restartNeeded").asBoolean());
+                assertThat(settings(n).path("differences").toString()).contains("limits.maxValueBytes is 262144 here and 524288 on the cluster");
+            }
+            byte[] big = new byte[300 * KIB];
+            assertThat(first.put("/kv/big", big).statusCode()).as("the running limit until a restart").isEqualTo(413);
+
+            // Each member restarted with its configuration unchanged (one even with another value)
+            // runs with the cluster's values.
+            for (int i = 0; i < nodes.size(); i++) {
+                nodes.set(i, i == 2 ? nodes.get(i).restart("limits.maxValueBytes", "64KiB") : nodes.get(i).restart());
+            }
+            for (TestNode n : nodes) {
+                n.awaitAllMembersAlive();
+                JsonNode s = settings(n);
+                assertThat(s.path("node").path("limits.maxValueBytes").asText()).isEqualTo("524288");
+                assertThat(s.path("node").path("ttl.purgeGrace").asText()).isEqualTo("172800000ms");
+                assertThat(s.path("restartNeeded").asBoolean()).isFalse();
+            }
+            var put = nodes.get(2).put("/kv/big", big);
+            assertThat(put.statusCode()).as(TestNode.text(put)).isIn(200, 201, 204);
+            assertThat(nodes.get(0).get("/kv/big").body()).hasSize(big.length);
+            assertThat(nodes.get(2).put("/kv/bigger", new byte[600 * KIB]).statusCode()).isEqualTo(413);
+
+            // A node joining with its own (default) configuration takes the cluster's.
+            int http = io.cairn.server.TestPorts.free();
+            String self = "4/zone-1/127.0.0.1:" + http + "/127.0.0.1:" + io.cairn.server.TestPorts.free()
+                    + "/127.0.0.1:" + io.cairn.server.TestPorts.free();
+            Path joiner = dir.resolve("n4");
+            TestNode fourth = TestNode.start(joiner, "node.id", "4", "http.port", Integer.toString(http), "cluster.members", self,
+                    "cluster.join", "127.0.0.1:" + nodes.get(0).port());
+            nodes.add(fourth);
+            JsonNode joined = settings(fourth);
+            assertThat(joined.path("node").path("limits.maxValueBytes").asText()).isEqualTo("524288");
+            assertThat(joined.path("node").path("ttl.purgeGrace").asText()).isEqualTo("172800000ms");
+            assertThat(Files.readString(joiner.resolve("metadata").resolve("cluster.settings"))).contains("limits.maxValueBytes=524288");
+            assertThat(fourth.put("/kv/bigger", new byte[600 * KIB]).statusCode()).isEqualTo(413);
+        } finally {
+            nodes.forEach(TestNode::close);
+        }
+    }
+
+    private static JsonNode settings(TestNode node) {
+        var r = node.get("/admin/cluster/settings");
+        assertThat(r.statusCode()).as(TestNode.text(r)).isEqualTo(200);
+        return TestNode.json(r);
+    }
+
+    private static void assertRefused(java.net.http.HttpResponse<byte[]> r, String naming) {
+        assertThat(r.statusCode()).as(TestNode.text(r)).isEqualTo(400);
+        assertThat(TestNode.json(r).path("code").asText()).isEqualTo("invalid_setting");
+        assertThat(TestNode.text(r)).contains(naming);
+    }
+
+    private static void await(String what, BooleanSupplier condition) throws InterruptedException {
+        long deadline = System.nanoTime() + 30_000_000_000L;
+        while (!condition.getAsBoolean()) {
+            assertThat(System.nanoTime() < deadline).as("timed out waiting until %s", what).isTrue();
+            Thread.sleep(100);
+        }
+    }
+}
