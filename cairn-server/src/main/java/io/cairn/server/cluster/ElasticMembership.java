@@ -55,8 +55,9 @@ import org.slf4j.LoggerFactory;
  * from.
  *
  * <p><b>Settings every member must share</b> ({@link NodeConfig#clusterWideSettings}) live in the
- * log too. A starting member offers its own as the cluster's first record; the first offer the
- * log applies is the cluster's, and {@code PUT /admin/cluster/settings} changes it. Every node
+ * log too. The members that start a new cluster offer theirs as its first record; the first offer
+ * the log applies is the cluster's, and {@code PUT /admin/cluster/settings} changes it (or makes
+ * the first record, in a cluster an earlier release started). Every node
  * keeps the newest record it applied in {@code <dataDir>/metadata/cluster.settings} and runs with
  * those values from its next start on, whatever its own configuration says (the configuration
  * only seeds a new cluster); a joining node takes the cluster's from the member it joins through.
@@ -67,6 +68,13 @@ public final class ElasticMembership implements AutoCloseable, MembershipAdmin {
     private static final Logger log = LoggerFactory.getLogger(ElasticMembership.class);
     private static final String BOOTSTRAP_FILE = "bootstrap.state";
     private static final String SETTINGS_FILE = "cluster.settings";
+    /**
+     * Present while this node, one of the members that started a new cluster, offers its settings
+     * as the cluster's first record. A cluster started by an earlier release gets its record from
+     * an operator's first change instead: its members may still run a release that cannot read the
+     * entry, and one that refused an entry the others applied would count epochs apart from them.
+     */
+    private static final String OFFER_FILE = "settings.offer";
     /** How often a member whose log has no record of the settings yet offers its own again. */
     private static final Duration SETTINGS_RETRY = Duration.ofSeconds(2);
     /** How long a joining node waits for the log to list it, once its join was applied. */
@@ -154,6 +162,7 @@ public final class ElasticMembership implements AutoCloseable, MembershipAdmin {
                     }
                 } else {
                     bootstrap = ClusterState.bootstrap(c.members(), partitions, c.replicationFactor());
+                    Files.write(dir.resolve(OFFER_FILE), new byte[0]);
                 }
                 Path tmp = dir.resolve(BOOTSTRAP_FILE + ".tmp");
                 Files.write(tmp, MetadataCodec.encode(bootstrap));
@@ -268,8 +277,15 @@ public final class ElasticMembership implements AutoCloseable, MembershipAdmin {
     private void settingsApplied(ClusterState state) {
         Map<String, String> recorded = state.settings();
         if (recorded.isEmpty()) {
-            offerSettings();
+            if (Files.exists(settingsFile.resolveSibling(OFFER_FILE))) {
+                offerSettings();
+            }
             return;
+        }
+        try {
+            Files.deleteIfExists(settingsFile.resolveSibling(OFFER_FILE));
+        } catch (IOException e) {
+            // Harmless: an offer once a record exists changes nothing.
         }
         List<String> differences = NodeConfig.clusterWideDifferences(clusterWideSettings, recorded, "the cluster");
         boolean changed;
@@ -368,7 +384,16 @@ public final class ElasticMembership implements AutoCloseable, MembershipAdmin {
         }
         java.util.SortedMap<String, String> canonical = new java.util.TreeMap<>();
         changes.keySet().forEach(name -> canonical.put(name, proposed.clusterWideSettings().get(name)));
-        return metadata.submit(new MetadataCommand.SetSettings(canonical, false));
+        if (!state().settings().isEmpty()) {
+            return metadata.submit(new MetadataCommand.SetSettings(canonical, false));
+        }
+        // No record yet (a cluster started by an earlier release): this change makes the first,
+        // from this node's values and the change; a member's offer that got there first is merged into.
+        java.util.SortedMap<String, String> first = new java.util.TreeMap<>(clusterWideSettings);
+        first.putAll(canonical);
+        return metadata.submit(new MetadataCommand.SetSettings(first, true)).thenCompose(r -> r.refused()
+                || r.state().settings().entrySet().containsAll(canonical.entrySet()) ? CompletableFuture.completedFuture(r)
+                : metadata.submit(new MetadataCommand.SetSettings(canonical, false)));
     }
 
     /** Asks the log to register this node, then waits until this node's copy of the log lists it. */

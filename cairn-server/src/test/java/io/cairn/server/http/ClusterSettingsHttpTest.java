@@ -99,6 +99,61 @@ class ClusterSettingsHttpTest {
         }
     }
 
+    /**
+     * A cluster an earlier release started (its members' metadata directories hold the first epoch
+     * but no offer) records nothing by itself, since a member of that release could not read the
+     * entry; the operator's first change makes the record, from the values of the member that takes
+     * it and the change.
+     */
+    @Test
+    void aClusterAnEarlierReleaseStartedGetsItsRecordFromTheFirstChange() throws Exception {
+        int size = 3;
+        List<String> members = new ArrayList<>();
+        int[] http = new int[size];
+        for (int i = 0; i < size; i++) {
+            http[i] = io.cairn.server.TestPorts.free();
+            members.add((i + 1) + "/zone-" + (i + 1) + "/127.0.0.1:" + http[i] + "/127.0.0.1:" + io.cairn.server.TestPorts.free()
+                    + "/127.0.0.1:" + io.cairn.server.TestPorts.free());
+        }
+        List<io.cairn.membership.Member> parsed = io.cairn.server.config.ConfigLoader.load(null, java.util.Map.of("node.id", "1", "http.port", Integer.toString(http[0]),
+                "cluster.members", String.join(",", members))).cluster().members();
+        byte[] firstEpoch = io.cairn.metadata.MetadataCodec.encode(io.cairn.metadata.ClusterState.bootstrap(parsed,
+                io.cairn.namespace.Namespace.DEFAULT_PARTITIONS, 3));
+        List<TestNode> nodes = new ArrayList<>();
+        try {
+            for (int i = 0; i < size; i++) {
+                Path data = dir.resolve("old" + (i + 1));
+                Files.createDirectories(data.resolve("metadata"));
+                Files.write(data.resolve("metadata").resolve("bootstrap.state"), firstEpoch);
+                nodes.add(TestNode.start(data, "node.id", Integer.toString(i + 1), "http.port", Integer.toString(http[i]),
+                        "cluster.members", String.join(",", members), "limits.maxKeyBytes", i == 0 ? "512" : "1024"));
+            }
+            for (TestNode n : nodes) {
+                n.awaitAllMembersAlive();
+            }
+            Thread.sleep(2_000); // The members would have offered by now.
+            for (TestNode n : nodes) {
+                assertThat(settings(n).path("cluster").isEmpty()).as("no record without an operator").isTrue();
+                assertThat(settings(n).path("restartNeeded").asBoolean()).isFalse();
+            }
+            long before = settings(nodes.get(1)).path("epoch").asLong();
+            var first = nodes.get(1).put("/admin/cluster/settings", "{\"ttl.purgeGrace\": \"6h\"}");
+            assertThat(first.statusCode()).as(TestNode.text(first)).isEqualTo(200);
+            JsonNode record = TestNode.json(first).path("cluster");
+            assertThat(record.path("ttl.purgeGrace").asText()).isEqualTo("21600000ms");
+            assertThat(record.path("limits.maxKeyBytes").asText()).as("node 2's own").isEqualTo("1024");
+            assertThat(TestNode.json(first).path("epoch").asLong()).isEqualTo(before + 1);
+            TestNode one = nodes.get(0);
+            await("node 1 notes the record", () -> settings(one).path("restartNeeded").asBoolean());
+            assertThat(settings(one).path("differences").toString()).contains("limits.maxKeyBytes is 512 here and 1024 on the cluster");
+            nodes.set(0, one.restart());
+            assertThat(settings(nodes.get(0)).path("node").path("limits.maxKeyBytes").asText()).isEqualTo("1024");
+            assertThat(settings(nodes.get(0)).path("restartNeeded").asBoolean()).isFalse();
+        } finally {
+            nodes.forEach(TestNode::close);
+        }
+    }
+
     private static JsonNode settings(TestNode node) {
         var r = node.get("/admin/cluster/settings");
         assertThat(r.statusCode()).as(TestNode.text(r)).isEqualTo(200);

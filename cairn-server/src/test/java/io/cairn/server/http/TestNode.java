@@ -97,6 +97,19 @@ final class TestNode implements AutoCloseable {
         for (TestNode n : nodes) {
             n.awaitAllMembersAlive();
         }
+        if (elastic) {
+            // The members record their settings in the metadata log just after it elects a leader
+            // (one epoch): let that happen before a test reads the epoch.
+            long deadline = System.nanoTime() + 30_000_000_000L;
+            for (TestNode n : nodes) {
+                while (json(n.get("/admin/cluster/settings")).path("cluster").isEmpty()) {
+                    if (System.nanoTime() > deadline) {
+                        throw new IllegalStateException("node " + n.port() + " never saw the cluster's settings recorded");
+                    }
+                    Thread.sleep(50);
+                }
+            }
+        }
         return nodes;
     }
 
