@@ -19,7 +19,9 @@
 # Output: RESULTS_DIR/cas-<date><TAG>.txt with the exact commands, wrk's output and a summary.
 # Settings (environment): the above, HTTP_BASE (7500) / INTERNODE_BASE (7510) for Cairn,
 # CLIENT_BASE (23890) / PEER_BASE (23900) for etcd, NODE_SETS (extra Cairn settings), HEAP (1g),
-# JAVA_OPTS (extra JVM flags for Cairn, e.g. a perf map for profiling), CAIRN_JAR, JAVA, ETCD, RESULTS_DIR, TAG, SYSTEMS ("cairn etcd": which to run). Needs wrk, etcd-server, python3, curl, a JDK 21+.
+# NAMESPACE (Cairn's keys in this namespace, created with NAMESPACE_CONSISTENCY, default serial; the
+# members then get metadata addresses from METADATA_BASE, 7520, for the metadata log namespaces
+# live in), JAVA_OPTS (extra JVM flags for Cairn, e.g. a perf map for profiling), CAIRN_JAR, JAVA, ETCD, RESULTS_DIR, TAG, SYSTEMS ("cairn etcd": which to run). Needs wrk, etcd-server, python3, curl, a JDK 21+.
 set -euo pipefail
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 repo=$(cd "$here/.." && pwd)
@@ -38,6 +40,9 @@ PEER_BASE=${PEER_BASE:-23900}
 NODE_SETS=${NODE_SETS:-}
 HEAP=${HEAP:-1g}
 JAVA_OPTS=${JAVA_OPTS:-}
+NAMESPACE=${NAMESPACE:-}
+NAMESPACE_CONSISTENCY=${NAMESPACE_CONSISTENCY:-serial}
+METADATA_BASE=${METADATA_BASE:-7520}
 ETCD=${ETCD:-etcd}
 CAIRN_JAR=${CAIRN_JAR:-$repo/cairn-cli/target/cairn.jar}
 JAVA=$(java_21 "${JAVA:-${JAVA_HOME:+$JAVA_HOME/bin/}java}")
@@ -95,6 +100,10 @@ cairn_phase() {
     nodes+="${nodes:+,}127.0.0.1:$((HTTP_BASE + i))"
     require_free_port $((HTTP_BASE + i)) HTTP_BASE
     require_free_port $((INTERNODE_BASE + i)) INTERNODE_BASE
+    if [[ -n "$NAMESPACE" ]]; then
+      members+="/127.0.0.1:$((METADATA_BASE + i))"
+      require_free_port $((METADATA_BASE + i)) METADATA_BASE
+    fi
   done
   cairn_certs "$workdir" "${ids[@]}"
   for i in "${ids[@]}"; do
@@ -110,12 +119,19 @@ cairn_phase() {
   ready() { local j; for j in "${ids[@]}"; do curl -sf --max-time 2 "http://127.0.0.1:$((HTTP_BASE + j))/ready" >/dev/null || return 1; done; }
   wait_until 120 ready || { tail -20 "$workdir"/node*.log; return 1; }
   local url="http://127.0.0.1:$((HTTP_BASE + 1))"
+  if [[ -n "$NAMESPACE" ]]; then
+    created() { curl -sf --max-time 10 -X PUT "$url/admin/namespaces/$NAMESPACE" -d "{\"consistency\": \"$NAMESPACE_CONSISTENCY\"}" >/dev/null; }
+    wait_until 60 created || { echo "could not create namespace $NAMESPACE" >&2; return 1; }
+    echo "# namespace $NAMESPACE ($NAMESPACE_CONSISTENCY): $(curl -s "$url/admin/namespaces/$NAMESPACE")"
+    export KV_PREFIX="/ns/$NAMESPACE/kv/"
+  fi
   prewarm "$url" "$nodes" cas.lua
   run_case cairn uncontended "$url" "$nodes" cas.lua "$UNCONTENDED_CLIENTS" MODE=uncontended
   run_case cairn contended "$url" "$nodes" cas.lua "$CONTENDED_CLIENTS" MODE=contended
   run_case cairn serial-read "$url" "$nodes" cas.lua "$UNCONTENDED_CLIENTS" SERIAL_READS=1
   echo
   echo "## cairn paxos counters (node 1): $(curl -s "$url/metrics" | grep -E '^cairn_paxos_' | tr '\n' ' ')"
+  unset KV_PREFIX
   stop_all
 }
 

@@ -5,10 +5,12 @@
 --   MODE=contended:            every thread swaps the one key cas-hot. A thread that lost (412)
 --                               takes the current ETag from the answer and tries again.
 --   SERIAL_READS=1:            instead, serial reads (GET ?consistency=serial) of the thread's keys.
+--   KV_PREFIX (default /kv/):  where the keys live, e.g. /ns/locks/kv/ for a namespace.
 -- Prints RESULT (common.lua) and one CAS line: swaps that won, 412s, 503s, 504s, other statuses.
 local dir = debug.getinfo(1, "S").source:match("^@(.*/)") or "./"
 local common = dofile(dir .. "common.lua")
 local token = os.getenv("CAIRN_TOKEN")
+local prefix = os.getenv("KV_PREFIX") or "/kv/"
 local etags = {}
 local current
 local value
@@ -26,7 +28,7 @@ function request()
   local headers = { ["Content-Type"] = "application/octet-stream" }
   if token and token ~= "" then headers["Authorization"] = "Bearer " .. token end
   if common.serial_reads then
-    return wrk.format("GET", "/kv/" .. current .. "?consistency=serial", headers)
+    return wrk.format("GET", prefix .. current .. "?consistency=serial", headers)
   end
   local etag = etags[current]
   if etag == nil then
@@ -34,7 +36,7 @@ function request()
   else
     headers["If-Match"] = etag
   end
-  return wrk.format("PUT", "/kv/" .. current, headers, value)
+  return wrk.format("PUT", prefix .. current, headers, value)
 end
 
 function response(status, headers, body)

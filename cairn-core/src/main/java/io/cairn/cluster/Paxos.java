@@ -43,7 +43,13 @@ import java.util.function.Supplier;
  * <em>Propose</em>: once a majority of every set accepts, the record is chosen. (5) <em>Commit</em>:
  * replicas store the record through the ordinary write path and note the commit; the client is
  * answered once a majority of every set has, or at the commit timeout (the record is chosen: every
- * later round finishes it).
+ * later round finishes it). In a {@code serial} namespace the client is answered as soon as the
+ * record is chosen, and the commit goes on behind the answer: every read there is a round whose
+ * prepare meets the accepting majority and finishes the chosen proposal before it answers, so no
+ * reader can miss it, and the operation still holds its key's queue on this node until its commit
+ * ends, so this node's next round of the key starts after it as before. (In a {@code quorum}
+ * namespace a plain read at R=quorum reads records only, and could miss a record not yet
+ * committed on a majority.)
  *
  * <p><b>The record's version.</b> A write's record is stamped with the ballot of the round that
  * first proposes it, and keeps that version in every later round of the operation while it is
@@ -568,6 +574,12 @@ final class Paxos {
                     if (o.next != null && !o.finishing) {
                         takeLease(o);
                     }
+                    if (o.ns.serial() && !o.finishing) {
+                        // Chosen, and every read of a serial namespace finishes it (class comment).
+                        o.answered = true;
+                        stats.answeredChosen++;
+                        o.done.accept(written(o.proposing, (int) o.replies.values().stream().filter(PaxosResponse::ok).count()));
+                    }
                     send(o, Phase.COMMIT, o.proposing);
                 }
                 case COMMIT -> onCommitted(o);
@@ -778,8 +790,12 @@ final class Paxos {
 
     private void succeed(Operation o, Record written, int acks) {
         stats.committed++;
+        finish(o, written(written, acks));
+    }
+
+    private static Answer written(Record written, int acks) {
         OpResult result = written.tombstone() ? new OpResult.Deleted(written.version()) : new OpResult.Written(written.version(), written.expiresAtMillis());
-        finish(o, Answer.written(result, acks, 0));
+        return Answer.written(result, acks, 0);
     }
 
     private void phaseTimedOut(Operation o, Phase phase) {
@@ -861,7 +877,9 @@ final class Paxos {
         }
         o.finished = true;
         inFlight.remove(o.requestId);
-        o.done.accept(answer);
+        if (!o.answered) {
+            o.done.accept(answer);
+        }
         if (o.running) {
             o.running = false;
             startNext(o.keyId);
@@ -932,6 +950,8 @@ final class Paxos {
         boolean waited;
         boolean contended;
         boolean finished;
+        // The client was answered when the record was chosen (a serial namespace); the commit goes on.
+        boolean answered;
         int attempts;
         String lastShortfall = "no answer";
 

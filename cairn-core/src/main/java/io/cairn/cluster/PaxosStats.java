@@ -24,6 +24,7 @@ public final class PaxosStats {
     long staleStamps;
     long leased;
     long leaseLost;
+    long answeredChosen;
 
     public long started() {
         return started;
@@ -92,6 +93,11 @@ public final class PaxosStats {
         return leaseLost;
     }
 
+    /** Writes of a serial namespace answered once chosen, their commit still running. */
+    public long answeredChosen() {
+        return answeredChosen;
+    }
+
     public static PaxosStats sum(List<PaxosStats> all) {
         PaxosStats s = new PaxosStats();
         for (PaxosStats p : all) {
@@ -110,6 +116,7 @@ public final class PaxosStats {
             s.staleStamps += p.staleStamps;
             s.leased += p.leased;
             s.leaseLost += p.leaseLost;
+            s.answeredChosen += p.answeredChosen;
         }
         return s;
     }

@@ -1758,6 +1758,7 @@ public final class Simulation {
         counters.put("paxos.staleStamps", sum(n -> n.paxos.staleStamps()));
         counters.put("paxos.leased", sum(n -> n.paxos.leased()));
         counters.put("paxos.leaseLost", sum(n -> n.paxos.leaseLost()));
+        counters.put("paxos.answeredChosen", sum(n -> n.paxos.answeredChosen()));
         counters.put("coordinator.outcomeUnknown", outcomeUnknown);
         counters.put("coordinator.quorumUnavailable", quorumFailures);
         counters.put("events", loop.steps());

@@ -57,7 +57,8 @@ class ClusterSimulation {
                     "shards.multi", "shards.changed", "tokens.created", "tokens.revoked", "tokens.looked", "tokens.revocationSeen",
                     "exchange.pushed", "exchange.fetched", "purges.done", "purges.held", "corrupt.found", "corrupt.repaired",
                     "hints.lostInCrashes", "longDowntimes", "paxos.foundCommitted", "paxos.ruledOut", "paxos.queued", "paxos.widened",
-                    "paxos.staleStamps", "idem.conditionFailed", "paxos.leased", "paxos.leaseLost"}) {
+                    "paxos.staleStamps", "idem.conditionFailed", "paxos.leased", "paxos.leaseLost",
+                    "paxos.answeredChosen"}) {
                 assertThat(totals.getOrDefault(counter, 0L)).as("total %s over all seeds", counter).isPositive();
             }
         })));

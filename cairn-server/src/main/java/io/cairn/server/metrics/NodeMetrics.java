@@ -350,6 +350,9 @@ public final class NodeMetrics implements AutoCloseable {
         FunctionCounter.builder("cairn.paxos.leases.lost", s, x -> x.snapshot().paxos().leaseLost())
                 .description("Writes proposed under a lease that another proposer or a plain write had overtaken; each ran a full round after")
                 .register(registry);
+        FunctionCounter.builder("cairn.paxos.answered.chosen", s, x -> x.snapshot().paxos().answeredChosen())
+                .description("Writes of serial namespaces answered as soon as their record was chosen, the commit running behind the answer")
+                .register(registry);
         FunctionCounter.builder("cairn.paxos.rounds.finished", s, x -> x.snapshot().paxos().finishedForOthers())
                 .description("Earlier rounds' accepted proposals this node's rounds found and finished first").register(registry);
         Gauge.builder("cairn.moves.streams.running", s, x -> x.snapshot().moves().streamsRunning())
