@@ -578,7 +578,7 @@ final class Paxos {
                         // Chosen, and every read of a serial namespace finishes it (class comment).
                         o.answered = true;
                         stats.answeredChosen++;
-                        o.done.accept(written(o.proposing, (int) o.replies.values().stream().filter(PaxosResponse::ok).count()));
+                        o.done.accept(written(o.proposing, acks(o)));
                     }
                     send(o, Phase.COMMIT, o.proposing);
                 }
@@ -773,8 +773,13 @@ final class Paxos {
         return true;
     }
 
+    /** How many replicas answered the phase in flight with an ok. */
+    private static int acks(Operation o) {
+        return (int) o.replies.values().stream().filter(PaxosResponse::ok).count();
+    }
+
     private void onCommitted(Operation o) {
-        int acks = (int) o.replies.values().stream().filter(PaxosResponse::ok).count();
+        int acks = acks(o);
         if (o.finishing) {
             o.finishing = false;
             Record ours = o.proposal(o.proposing.version());

@@ -104,7 +104,7 @@ public final class CairnNode implements AutoCloseable {
             // log, which also holds the settings every member must share: the node runs with the
             // cluster's values of those, so the log opens before anything that uses them.
             this.elastic = given.cluster().enabled() && ElasticMembership.configured(given)
-                    ? ElasticMembership.open(given, Namespace.defaults(given.ttl().defaultTtl().toMillis()).partitioner().partitions(),
+                    ? ElasticMembership.open(given, Namespace.DEFAULT_PARTITIONS,
                             given.auth().enabled() ? given.auth().adminToken(given.dataDir(), given.cluster().tlsDir()) : null,
                             io.cairn.server.metadata.MetadataTls.load(given.cluster().tlsDir(), given.nodeId(), Clock.systemUTC()))
                     : null;

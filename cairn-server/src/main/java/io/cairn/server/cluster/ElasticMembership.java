@@ -95,6 +95,9 @@ public final class ElasticMembership implements AutoCloseable, MembershipAdmin {
     private List<String> settingsDifferences = List.of();
     /** The record last kept in {@link #settingsFile}; guarded by {@code this}. */
     private Map<String, String> settingsKept;
+    private final Path offerFile;
+    /** Whether {@link #offerFile} is there: looked at once, then touched only on the log's publisher thread. */
+    private boolean offerPending;
     private volatile ClusterDriver driver;
     // When the running plan was first seen here, and how many partitions moved then (for the ETA).
     private volatile long planSeenAtMillis;
@@ -110,6 +113,8 @@ public final class ElasticMembership implements AutoCloseable, MembershipAdmin {
         this.clusterWideSettings = java.util.Collections.unmodifiableSortedMap(config.clusterWideSettings());
         this.settingsFile = settingsFile;
         this.settingsKept = Map.copyOf(kept);
+        this.offerFile = settingsFile.resolveSibling(OFFER_FILE);
+        this.offerPending = Files.exists(offerFile);
         this.reports = new ReportBatcher(this::submitReport, config.elastic().moveReportInterval().toMillis());
         this.settingsOffers = java.util.concurrent.Executors.newSingleThreadScheduledExecutor(
                 Thread.ofPlatform().name("cairn-settings-offer").daemon().factory());
@@ -277,15 +282,18 @@ public final class ElasticMembership implements AutoCloseable, MembershipAdmin {
     private void settingsApplied(ClusterState state) {
         Map<String, String> recorded = state.settings();
         if (recorded.isEmpty()) {
-            if (Files.exists(settingsFile.resolveSibling(OFFER_FILE))) {
+            if (offerPending) {
                 offerSettings();
             }
             return;
         }
-        try {
-            Files.deleteIfExists(settingsFile.resolveSibling(OFFER_FILE));
-        } catch (IOException e) {
-            // Harmless: an offer once a record exists changes nothing.
+        if (offerPending) {
+            offerPending = false;
+            try {
+                Files.deleteIfExists(offerFile);
+            } catch (IOException e) {
+                // Harmless: an offer once a record exists changes nothing.
+            }
         }
         List<String> differences = NodeConfig.clusterWideDifferences(clusterWideSettings, recorded, "the cluster");
         boolean changed;

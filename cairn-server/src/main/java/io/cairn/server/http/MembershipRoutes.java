@@ -129,8 +129,7 @@ final class MembershipRoutes {
             }
             if (result.refused()) {
                 audit.record(event, "refused", NodeApi.who(caller), String.valueOf(call.remote()), Map.of("reason", result.refusal().message()));
-                return Responses.error(result.refusal().kind() == ClusterMetadata.Refusal.Kind.CONFLICT ? ErrorCode.NOT_READY
-                        : ErrorCode.INVALID_SETTING, result.refusal().message());
+                return Responses.error(code(result.refusal().kind()), result.refusal().message());
             }
             audit.record(event, "done", NodeApi.who(caller), String.valueOf(call.remote()), asked);
             Map<String, Object> body = new LinkedHashMap<>();
@@ -149,7 +148,7 @@ final class MembershipRoutes {
         }
         com.fasterxml.jackson.databind.JsonNode root;
         try {
-            root = body.length == 0 ? null : new com.fasterxml.jackson.databind.ObjectMapper().readTree(body);
+            root = body.length == 0 ? null : Responses.JSON.readTree(body);
         } catch (java.io.IOException e) {
             throw new CairnException(ErrorCode.INVALID_SETTING, "the body is not JSON: " + e.getMessage());
         }
