@@ -118,26 +118,13 @@ final class MembershipRoutes {
             audit.record(event, "refused", NodeApi.who(caller), String.valueOf(call.remote()), Map.of("reason", e.getMessage()));
             throw new CairnException(ErrorCode.INVALID_SETTING, e.getMessage());
         }
-        return change.handle((result, error) -> {
-            Throwable cause = error instanceof CompletionException c && c.getCause() != null ? c.getCause() : error;
-            if (cause != null) {
-                audit.record(event, "failed", NodeApi.who(caller), String.valueOf(call.remote()), Map.of("reason", String.valueOf(cause)));
-                return cause instanceof MetadataUnavailableException
-                        ? Responses.error(ErrorCode.METADATA_UNAVAILABLE, cause.getMessage() + "; settings changes wait for the metadata"
-                        + " log's majority")
-                        : Responses.error(ErrorCode.INTERNAL, "the metadata log failed: " + cause);
-            }
-            if (result.refused()) {
-                audit.record(event, "refused", NodeApi.who(caller), String.valueOf(call.remote()), Map.of("reason", result.refusal().message()));
-                return Responses.error(code(result.refusal().kind()), result.refusal().message());
-            }
-            audit.record(event, "done", NodeApi.who(caller), String.valueOf(call.remote()), asked);
+        return answer(change, event, caller, call, asked, Map.of(), "settings changes", result -> {
             Map<String, Object> body = new LinkedHashMap<>();
             body.put("epoch", result.state().epoch());
             body.put("cluster", result.state().settings());
             body.put("note", "each member takes the new values at its next start; GET /admin/cluster/settings on a member says whether"
                     + " it still runs with others");
-            return Responses.json(HttpResponseStatus.OK, body);
+            return body;
         });
     }
 
@@ -224,29 +211,52 @@ final class MembershipRoutes {
     }
 
     private CompletableFuture<FullHttpResponse> change(MetadataCommand command, HttpCall call, Verdict.Allowed caller) {
-        String event = "admin.membership";
-        Map<String, String> asked = Map.of("path", call.path(), "query", call.query());
-        return admin.change(command).handle((result, error) -> {
+        Map<String, String> where = Map.of("path", call.path(), "query", call.query());
+        return answer(admin.change(command), "admin.membership", caller, call, where, where,
+                "membership changes", result -> {
+                    Map<String, Object> body = new LinkedHashMap<>();
+                    body.put("applied", command.getClass().getSimpleName().toLowerCase());
+                    // The state the change produced, not this node's applied one, which may lag behind it.
+                    body.putAll(admin.membershipView(result.state()));
+                    return body;
+                });
+    }
+
+    /**
+     * The answer to a change sent to the metadata log, audited as {@code event}: 503 {@code
+     * metadata_unavailable} without the log's majority (naming {@code what} waits for it; data
+     * keeps being served at the last epoch), the refusal's code when the state machine refused it,
+     * else 200 with {@code body} of the result. {@code asked} goes into the audit line of a change
+     * done, {@code context} into those of a change that failed or was refused.
+     */
+    private CompletableFuture<FullHttpResponse> answer(CompletableFuture<ClusterMetadata.Result> change, String event,
+                                                       Verdict.Allowed caller, HttpCall call, Map<String, String> asked,
+                                                       Map<String, String> context, String what,
+                                                       java.util.function.Function<ClusterMetadata.Result, Map<String, Object>> body) {
+        String who = NodeApi.who(caller);
+        String from = String.valueOf(call.remote());
+        return change.handle((result, error) -> {
             Throwable cause = error instanceof CompletionException c && c.getCause() != null ? c.getCause() : error;
             if (cause != null) {
-                audit.record(event, "failed", NodeApi.who(caller), String.valueOf(call.remote()), Map.of("path", call.path(), "reason", String.valueOf(cause)));
+                audit.record(event, "failed", who, from, with(context, "reason", String.valueOf(cause)));
                 return cause instanceof MetadataUnavailableException
-                        ? Responses.error(ErrorCode.METADATA_UNAVAILABLE, cause.getMessage() + "; membership changes wait for the metadata"
+                        ? Responses.error(ErrorCode.METADATA_UNAVAILABLE, cause.getMessage() + "; " + what + " wait for the metadata"
                         + " log's majority (data keeps being served at the last epoch)")
                         : Responses.error(ErrorCode.INTERNAL, "the metadata log failed: " + cause);
             }
             if (result.refused()) {
-                audit.record(event, "refused", NodeApi.who(caller), String.valueOf(call.remote()),
-                        Map.of("path", call.path(), "query", call.query(), "reason", result.refusal().message()));
+                audit.record(event, "refused", who, from, with(context, "reason", result.refusal().message()));
                 return Responses.error(code(result.refusal().kind()), result.refusal().message());
             }
-            audit.record(event, "done", NodeApi.who(caller), String.valueOf(call.remote()), asked);
-            Map<String, Object> body = new LinkedHashMap<>();
-            body.put("applied", command.getClass().getSimpleName().toLowerCase());
-            // The state the change produced, not this node's applied one, which may lag behind it.
-            body.putAll(admin.membershipView(result.state()));
-            return Responses.json(HttpResponseStatus.OK, body);
+            audit.record(event, "done", who, from, asked);
+            return Responses.json(HttpResponseStatus.OK, body.apply(result));
         });
+    }
+
+    private static Map<String, String> with(Map<String, String> map, String key, String value) {
+        Map<String, String> copy = new LinkedHashMap<>(map);
+        copy.put(key, value);
+        return copy;
     }
 
     static ErrorCode code(ClusterMetadata.Refusal.Kind kind) {
