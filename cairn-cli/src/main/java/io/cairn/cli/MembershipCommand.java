@@ -168,6 +168,12 @@ final class MembershipCommand implements Runnable {
         @Option(names = "--allow-zone-loss", description = "Accept a plan that leaves the replicas in fewer zones than before.") boolean allow;
     }
 
+    /** The override for removing or replacing a node this node still hears. */
+    static final class Force {
+        @Option(names = "--force", description = "Remove or replace the node even though its heartbeats still arrive (its copies are dropped"
+                + " without being streamed away; a live node leaves by decommission).") boolean force;
+    }
+
     /** A change naming one member: {@code POST /admin/membership/<action>?node=ID}. */
     abstract static class NodeChange implements Callable<Integer> {
         @Mixin ClientCommands.Target target;
@@ -177,9 +183,15 @@ final class MembershipCommand implements Runnable {
 
         abstract String action();
 
+        /** Further query parameters of this action, each with its leading {@code &}. */
+        String extra() {
+            return "";
+        }
+
         @Override
         public Integer call() {
-            return change(target, "/admin/membership/" + action() + "?node=" + node + (zoneLoss.allow ? "&allowZoneLoss=true" : ""), output.json);
+            return change(target, "/admin/membership/" + action() + "?node=" + node + (zoneLoss.allow ? "&allowZoneLoss=true" : "") + extra(),
+                    output.json);
         }
     }
 
@@ -195,9 +207,16 @@ final class MembershipCommand implements Runnable {
     @Command(name = "remove", mixinStandardHelpOptions = true,
             description = "Remove a dead node for good: its partitions are re-replicated from the surviving replicas, those with the fewest copies first.")
     static final class Remove extends NodeChange {
+        @Mixin Force force;
+
         @Override
         String action() {
             return "remove";
+        }
+
+        @Override
+        String extra() {
+            return force.force ? "&force=true" : "";
         }
     }
 
@@ -207,13 +226,14 @@ final class MembershipCommand implements Runnable {
         @Mixin ClientCommands.Target target;
         @Mixin Output output;
         @Mixin ZoneLoss zoneLoss;
+        @Mixin Force force;
         @Parameters(index = "0", paramLabel = "NODE", description = "The dead node's id.") int node;
         @ArgGroup(exclusive = false, multiplicity = "1", heading = "The replacement:%n") NewMember member;
 
         @Override
         public Integer call() {
             return change(target, "/admin/membership/replace?node=" + node + "&" + String.join("&", member.query())
-                    + (zoneLoss.allow ? "&allowZoneLoss=true" : ""), output.json);
+                    + (zoneLoss.allow ? "&allowZoneLoss=true" : "") + (force.force ? "&force=true" : ""), output.json);
         }
     }
 

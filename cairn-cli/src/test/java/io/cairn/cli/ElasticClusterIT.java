@@ -98,8 +98,13 @@ class ElasticClusterIT {
             assertThat(ElasticHarness.JSON.readTree(ready.body()).path("removedFromCluster").asBoolean()).isTrue();
 
             // Replace: node 2 dies for good; node 5, with an empty disk, takes over exactly its partitions.
+            // While node 2 is still heard, remove and replace (which drop its copies unstreamed) are refused.
+            JsonNode live = h.change(3, "/admin/membership/replace?node=2&" + memberQuery(5), 422);
+            assertThat(live.path("message").asText()).contains("node 2 is up").contains("decommission");
+            assertThat(h.change(3, "/admin/membership/remove?node=2", 422).path("code").asText()).isEqualTo("membership_unsafe");
             h.live.remove(2);
             cluster.kill(2);
+            h.awaitDown(3, 2);
             h.change(3, "/admin/membership/replace?node=2&" + memberQuery(5), 200);
             cluster.join(5, 3);
             cluster.awaitReady(5);
@@ -120,14 +125,25 @@ class ElasticClusterIT {
             assertThat(whatIf.code()).as(whatIf.err()).isZero();
             assertThat(whatIf.out()).containsPattern("unavailable for quorum writes +0").containsPattern("under-replicated +[1-9]");
 
-            // Grow again, then remove a node killed with kill -9: its partitions are re-replicated.
+            HttpResponse<String> notMember = h.send(cluster.request(3, "/admin/what-if?lose=node:99").GET().build());
+            assertThat(notMember.statusCode()).as(notMember.body()).isEqualTo(400);
+            assertThat(notMember.body()).contains("node 99 is not an active member");
+
+            // Grow again. Then node 3 dies and is replaced by node 7, which never starts: cancelling
+            // that replace drops node 7 and re-replicates node 3's partitions on the others, as a remove would.
             cluster.join(6, 4);
             cluster.awaitReady(6);
             h.live.add(6);
             h.awaitChangeDone(4, Set.of(3, 4, 5, 6), CHANGE);
             h.live.remove(3);
             cluster.kill(3);
-            h.change(4, "/admin/membership/remove?node=3", 200);
+            h.awaitDown(4, 3);
+            h.change(4, "/admin/membership/replace?node=3&id=7&zone=zone-7&http=127.0.0.1:1&internode=127.0.0.1:2&metadata=127.0.0.1:3", 200);
+            assertThat(h.change(4, "/admin/rebalance/pause", 200).path("applied").asText()).isEqualTo("pause");
+            assertThat(h.change(4, "/admin/rebalance/resume", 200).path("applied").asText()).isEqualTo("resume");
+            assertThat(h.change(4, "/admin/membership/join?id=8&zone=zone-8&http=127.0.0.1:4&internode=127.0.0.1:5&metadata=127.0.0.1:6", 409)
+                    .path("code").asText()).as("one change at a time").isEqualTo("membership_conflict");
+            assertThat(h.change(4, "/admin/rebalance/cancel", 200).path("applied").asText()).isEqualTo("cancel");
             h.awaitChangeDone(4, Set.of(4, 5, 6), CHANGE);
             Thread.sleep(500);
 

@@ -83,6 +83,8 @@ class ElasticGrowIT {
             h.live.remove(4);
             cluster.kill(1);
             cluster.kill(4);
+            h.awaitDown(2, 1);
+            h.awaitDown(3, 4);
             // Two of the log's five voters are gone: the three left are a majority, so the log
             // takes the removals below. Removing node 1 leaves a node in every zone; removing node 4 as well leaves two zones,
             // which needs the override and says so without it. The second removal folds into the first.

@@ -103,6 +103,25 @@ final class ElasticHarness implements AutoCloseable {
         }
     }
 
+    /**
+     * Waits until node {@code via}'s failure detector counts node {@code id} down (its membership
+     * view says {@code "up": false}): remove and replace refuse a node still heard.
+     */
+    void awaitDown(int via, int id) throws InterruptedException {
+        awaitTrue("node " + via + " counts node " + id + " down", () -> {
+            try {
+                for (JsonNode m : get(via, "/admin/membership").path("members")) {
+                    if (m.path("id").asInt() == id) {
+                        return m.path("up").isBoolean() && !m.path("up").asBoolean();
+                    }
+                }
+                return false;
+            } catch (Exception e) {
+                return false;
+            }
+        });
+    }
+
     /** Waits until node {@code via} sees no change running, exactly {@code members} active and all normal, and the metadata group settled on them. */
     void awaitChangeDone(int via, Set<Integer> members, Duration timeout) throws Exception {
         long deadline = System.nanoTime() + timeout.toNanos();

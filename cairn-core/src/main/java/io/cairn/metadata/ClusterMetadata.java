@@ -63,6 +63,28 @@ public final class ClusterMetadata {
         }
     }
 
+    /**
+     * The check an operator's change passes before it goes to the log, on the node that takes it:
+     * {@code remove} and {@code replace} are for a node that is gone (they drop its replicas at
+     * once, without streaming them away), so they are refused while {@code up} says the node still
+     * answers (this node's failure detector: it counts a node down only after missed heartbeats),
+     * unless {@code force}. A live node leaves by {@code decommission}. Null when the change may go.
+     */
+    public static Refusal preflight(MetadataCommand command, java.util.function.IntPredicate up, boolean force) {
+        int node = switch (command) {
+            case MetadataCommand.Remove r -> r.node();
+            case MetadataCommand.Replace r -> r.node();
+            default -> 0;
+        };
+        if (node == 0 || force || !up.test(node)) {
+            return null;
+        }
+        String what = command instanceof MetadataCommand.Remove ? "remove" : "replace";
+        return new Refusal(Refusal.Kind.UNSAFE, "node " + node + " is up (its heartbeats still arrive here): " + what + " is for a node"
+                + " that is gone, and drops its copies without streaming them away; decommission a live node, or add force=true if"
+                + " it must go now (wait for it to be counted down after it stops)");
+    }
+
     public static Result apply(ClusterState s, MetadataCommand command) {
         return switch (command) {
             case MetadataCommand.Join j -> join(s, j.member());
@@ -295,6 +317,9 @@ public final class ClusterMetadata {
         if (s.plan() == null) {
             return refuse(s, Refusal.Kind.CONFLICT, "no membership change is running");
         }
+        if (s.plan().kind() == Plan.Kind.REPLACE && holdsNothingYet(s, s.plan().replacement())) {
+            return cancelUnstartedReplace(s);
+        }
         if (s.plan().cancelled()) {
             return unchanged(s);
         }
@@ -308,6 +333,43 @@ public final class ClusterMetadata {
             assignments.add(revertible ? Assignment.stable(a.owners(), e, a.since()) : a);
         }
         return settle(s.with(e, s.members(), assignments, s.plan().cancel()));
+    }
+
+    /**
+     * Whether {@code node} is a joining member that has streamed no partition yet (none reads from
+     * it, it owns none, no incoming stream of it finished): nothing is lost when it is dropped.
+     */
+    private static boolean holdsNothingYet(ClusterState s, int node) {
+        if (s.member(node).map(m -> m.state() != NodeState.JOINING).orElse(true)) {
+            return false;
+        }
+        for (Assignment a : s.assignments()) {
+            if (Assignment.contains(a.owners(), node) || Assignment.contains(a.streamed(), node)
+                    || (a.readsNext() && Assignment.contains(a.next(), node))) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    /**
+     * Cancels a replace whose replacement holds nothing yet (say, it never started). The replaced
+     * node left when the replace began, so its partitions cannot go back to it: the replacement is
+     * dropped instead (removed, its id never reused) and the partitions it was to take are
+     * re-replicated onto the other members, as a remove of the replaced node would have done. Zone
+     * diversity may shrink (the operator asked to cancel; {@code GET /admin/what-if} shows it), but
+     * fewer than N data-holding members is refused: then only the replacement can finish the change.
+     */
+    private static Result cancelUnstartedReplace(ClusterState s) {
+        int replacement = s.plan().replacement();
+        List<MemberRecord> members = withState(s.members(), replacement, NodeState.REMOVED);
+        Refusal unsafe = unsafe(s, members, true, "cancelling the replace of node " + s.plan().subject() + " (dropping node "
+                + replacement + ", which holds no data yet)");
+        if (unsafe != null) {
+            return refuse(s, Refusal.Kind.UNSAFE, unsafe.message() + "; start node " + replacement + " (it needs no data: any node with"
+                    + " its id and addresses) to let the replace finish");
+        }
+        return replan(s, members, targets(s, members), s.plan().cancel());
     }
 
     // ------------------------------------------------------------------ reports from moves

@@ -92,7 +92,7 @@ public sealed interface MetadataCommand {
 
     /**
      * Creates namespace {@code spec} or changes its policy; refused beyond {@code maxNamespaces}
-     * (the asking node's {@code namespaces.max}, carried in the entry so every replica of the log
+     * (the asking node's {@code limits.maxNamespaces}, carried in the entry so every replica of the log
      * decides alike).
      */
     record PutNamespace(io.cairn.namespace.NamespaceSpec spec, int maxNamespaces) implements MetadataCommand {

@@ -47,7 +47,7 @@ public final class NamespaceCatalog {
         }
         if (current.size() >= max) {
             return new Change(current, null, false, new Refusal(RefusalKind.LIMIT,
-                    "there are " + current.size() + " namespaces, the limit (namespaces.max=" + max + "); raise it to create more"));
+                    "there are " + current.size() + " namespaces, the limit (limits.maxNamespaces=" + max + "); raise it on the members to create more"));
         }
         int id = current.stream().mapToInt(NamespaceSpec::id).max().orElse(NamespaceSpec.FIRST_USER_ID - 1) + 1;
         NamespaceSpec created = spec.withId(id);

@@ -226,6 +226,40 @@ class ClusterMetadataTest {
     }
 
     @Test
+    void cancellingAReplaceWhoseReplacementNeverStartedDropsItAndRefillsFromTheOthers() {
+        ClusterState four = completeMoves(applied(threeZones(), new MetadataCommand.Join(member(4, "a"))));
+        ClusterState replacing = applied(four, new MetadataCommand.Replace(2, member(5, "b"), true));
+        ClusterState cancelled = applied(replacing, new MetadataCommand.Cancel());
+        assertThat(cancelled.epoch()).isEqualTo(replacing.epoch() + 1);
+        assertThat(cancelled.member(5).orElseThrow().state()).as("the replacement is dropped").isEqualTo(NodeState.REMOVED);
+        assertThat(cancelled.member(2).orElseThrow().state()).as("the replaced node stays gone").isEqualTo(NodeState.REMOVED);
+        assertThat(cancelled.plan().cancelled()).isTrue();
+        for (Assignment a : cancelled.assignments()) {
+            assertThat(a.involves(5)).isFalse();
+            assertThat(a.involves(2)).isFalse();
+        }
+        ClusterState done = completeMoves(cancelled);
+        for (Assignment a : done.assignments()) {
+            assertThat(a.owners()).hasSize(3).doesNotContain(2, 5);
+        }
+        assertThat(ClusterMetadata.apply(done, new MetadataCommand.Join(member(5, "b"))).refusal().message()).contains("never reused");
+
+        // Three members: dropping the replacement would leave two to hold three replicas.
+        ClusterState three = applied(threeZones(), new MetadataCommand.Replace(2, member(5, "b"), false));
+        ClusterMetadata.Result refused = ClusterMetadata.apply(three, new MetadataCommand.Cancel());
+        assertThat(refused.refusal().kind()).isEqualTo(ClusterMetadata.Refusal.Kind.UNSAFE);
+        assertThat(refused.refusal().message()).contains("start node 5");
+        assertThat(refused.state()).isSameAs(three);
+
+        // A replacement that streamed a partition is running: the cancel lets its partitions finish, as before.
+        int p = IntStream.range(0, PARTITIONS).filter(i -> replacing.assignments().get(i).moving()).findFirst().orElseThrow();
+        ClusterState started = applied(replacing, new MetadataCommand.StreamDone(replacing.plan().id(), p, 5));
+        ClusterState finishing = applied(started, new MetadataCommand.Cancel());
+        assertThat(finishing.member(5).orElseThrow().state()).isEqualTo(NodeState.JOINING);
+        assertThat(completeMoves(finishing).member(5).orElseThrow().state()).isEqualTo(NodeState.NORMAL);
+    }
+
+    @Test
     void epochsGrowByOneWithEveryChangeAndAssignmentEpochsStayOrdered() {
         Random random = new Random(7);
         ClusterState s = threeZones();
@@ -334,7 +368,7 @@ class ClusterMetadataTest {
         ClusterMetadata.Result full = ClusterMetadata.apply(changed, new MetadataCommand.PutNamespace(
                 new NamespaceSpec(0, "third", Consistency.QUORUM, null, null, 0, 0), 2));
         assertThat(full.refusal().kind()).isEqualTo(ClusterMetadata.Refusal.Kind.NAMESPACE_CONFLICT);
-        assertThat(full.refusal().message()).contains("namespaces.max=2");
+        assertThat(full.refusal().message()).contains("limits.maxNamespaces=2");
     }
 
     @Test

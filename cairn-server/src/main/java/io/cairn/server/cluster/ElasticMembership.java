@@ -591,6 +591,18 @@ public final class ElasticMembership implements AutoCloseable, MembershipAdmin {
         return metadata.submit(command);
     }
 
+    @Override
+    public CompletableFuture<ClusterMetadata.Result> operatorChange(MetadataCommand command, boolean force) {
+        ClusterMetadata.Refusal refusal = ClusterMetadata.preflight(command, this::heard, force);
+        return refusal != null ? CompletableFuture.completedFuture(new ClusterMetadata.Result(state(), refusal)) : change(command);
+    }
+
+    /** Whether {@code node} is this node, or a peer some shard's failure detector still counts alive. */
+    private boolean heard(int node) {
+        ClusterDriver d = driver;
+        return node == self || (d != null && Boolean.FALSE.equals(d.freshSnapshot().down().get(node)));
+    }
+
     /** The cluster's record of the settings every member must share, or this node's while the log has none. */
     @Override
     public Map<String, String> clusterWideSettings() {
@@ -607,7 +619,7 @@ public final class ElasticMembership implements AutoCloseable, MembershipAdmin {
     public Set<Integer> nodesInZone(String zone) {
         Set<Integer> ids = new TreeSet<>();
         for (Member m : state().activeMembers()) {
-            if (m.zone().equals(zone)) {
+            if (zone == null || m.zone().equals(zone)) {
                 ids.add(m.id());
             }
         }
@@ -626,11 +638,15 @@ public final class ElasticMembership implements AutoCloseable, MembershipAdmin {
         out.put("replicationFactor", s.replicationFactor());
         out.put("partitions", s.partitions());
         List<Map<String, Object>> members = new ArrayList<>();
+        ClusterDriver d = driver;
+        Map<Integer, Boolean> down = d == null ? Map.of() : d.snapshot().down(); // the periodic one: this view must not wait on the cores
         for (MemberRecord m : s.members()) {
             Map<String, Object> e = new LinkedHashMap<>();
             e.put("id", m.id());
             e.put("zone", m.member().zone());
             e.put("state", m.state().name().toLowerCase());
+            // As this node's failure detector hears it (what remove and replace check); null for a former member.
+            e.put("up", !m.state().active() ? null : m.id() == self || Boolean.FALSE.equals(down.get(m.id())));
             e.put("http", m.member().httpAddress());
             e.put("internode", m.member().internodeAddress());
             e.put("metadata", m.member().metadataAddress());

@@ -367,8 +367,8 @@ public final class ConfigLoader {
     }
 
     private NodeConfig.Elastic elastic() {
-        int voters = integer("metadata.voters", 3, 5);
-        if (voters != 3 && voters != 5) {
+        int voters = integer("metadata.voters", Integer.MIN_VALUE, Integer.MAX_VALUE);
+        if (voters != 3 && voters != 5 && values.get("metadata.voters").trim().matches("-?[0-9]+")) {
             problems.add("metadata.voters: must be 3 or 5, got " + voters);
         }
         return new NodeConfig.Elastic(values.get("cluster.join").trim(), voters,

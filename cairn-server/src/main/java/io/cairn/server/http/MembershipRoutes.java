@@ -94,8 +94,7 @@ final class MembershipRoutes {
                 if (!post) {
                     return done(NodeApi.methodNotAllowed("POST"));
                 }
-                MetadataCommand command = command(path, call);
-                return change(command, call, caller);
+                return change(command(path, call), call, caller);
             }
         }
     }
@@ -133,12 +132,8 @@ final class MembershipRoutes {
         if (body.length > MAX_SETTINGS_BODY) {
             throw new CairnException(ErrorCode.BODY_TOO_LARGE, "a settings change is at most " + MAX_SETTINGS_BODY + " bytes");
         }
-        com.fasterxml.jackson.databind.JsonNode root;
-        try {
-            root = body.length == 0 ? null : Responses.JSON.readTree(body);
-        } catch (java.io.IOException e) {
-            throw new CairnException(ErrorCode.INVALID_SETTING, "the body is not JSON: " + e.getMessage());
-        }
+        com.fasterxml.jackson.databind.JsonNode root = body.length == 0 ? null
+                : BatchCodec.readStrict(body, reason -> new CairnException(ErrorCode.INVALID_SETTING, reason));
         if (root == null || !root.isObject() || root.isEmpty()) {
             throw new CairnException(ErrorCode.INVALID_SETTING, "the body must be a JSON object of settings to change, such as"
                     + " {\"limits.maxValueBytes\": \"4MiB\"}");
@@ -157,7 +152,10 @@ final class MembershipRoutes {
     private Map<String, Object> whatIf(HttpCall call) {
         Map<String, String> params = NodeApi.requireParams(call, Set.of("lose"));
         String lose = params.get("lose");
-        if (lose == null || !(lose.startsWith("zone:") || lose.startsWith("node:"))) {
+        if (lose == null) {
+            throw new CairnException(ErrorCode.INVALID_PARAMETER, "lose is missing: give lose=zone:ZONE or lose=node:ID[,ID...]");
+        }
+        if (!(lose.startsWith("zone:") || lose.startsWith("node:"))) {
             throw new CairnException(ErrorCode.INVALID_PARAMETER, "lose must be zone:ZONE or node:ID[,ID...], got '" + lose + "'");
         }
         Set<Integer> nodes = new TreeSet<>();
@@ -168,14 +166,23 @@ final class MembershipRoutes {
                 throw new CairnException(ErrorCode.INVALID_PARAMETER, "no member is in zone '" + zone + "'");
             }
         } else {
+            Set<Integer> members = admin.nodesInZone(null);
             for (String id : lose.substring(5).split(",")) {
-                nodes.add(nodeId(id, "lose"));
+                int node = nodeId(id, "lose");
+                if (!members.contains(node)) {
+                    throw new CairnException(ErrorCode.INVALID_PARAMETER, "node " + node + " is not an active member; GET /admin/membership"
+                            + " lists them");
+                }
+                nodes.add(node);
             }
         }
         return admin.whatIf(nodes, lose);
     }
 
-    private static MetadataCommand command(String path, HttpCall call) {
+    /** An operator's change as asked: the command, the action it was asked by, and whether the liveness check is overridden. */
+    private record Asked(MetadataCommand command, String action, boolean force) {}
+
+    private static Asked command(String path, HttpCall call) {
         String action = path.substring(path.lastIndexOf('/') + 1);
         boolean membership = path.startsWith(PREFIX + "/");
         if (!membership && !path.startsWith(REBALANCE + "/")) {
@@ -183,39 +190,41 @@ final class MembershipRoutes {
         }
         if (!membership) {
             NodeApi.requireParams(call, Set.of());
-            return switch (action) {
+            return new Asked(switch (action) {
                 case "pause" -> new MetadataCommand.Pause(true);
                 case "resume" -> new MetadataCommand.Pause(false);
                 case "cancel" -> new MetadataCommand.Cancel();
                 default -> throw new CairnException(ErrorCode.ROUTE_NOT_FOUND, "no route " + path + "; /admin/rebalance/ takes pause, resume or cancel");
-            };
+            }, action, false);
         }
         return switch (action) {
-            case "join" -> new MetadataCommand.Join(member(NodeApi.requireParams(call, MEMBER_PARAMS), ""));
-            case "decommission", "remove" -> {
+            case "join" -> new Asked(new MetadataCommand.Join(member(NodeApi.requireParams(call, MEMBER_PARAMS), "")), action, false);
+            case "decommission" -> {
                 Map<String, String> p = NodeApi.requireParams(call, Set.of("node", "allowZoneLoss"));
-                int node = nodeId(p.get("node"), "node");
-                boolean zoneLoss = flag(p, "allowZoneLoss");
-                yield action.equals("remove") ? new MetadataCommand.Remove(node, zoneLoss) : new MetadataCommand.Decommission(node, zoneLoss);
+                yield new Asked(new MetadataCommand.Decommission(nodeId(p.get("node"), "node"), flag(p, "allowZoneLoss")), action, false);
+            }
+            case "remove" -> {
+                Map<String, String> p = NodeApi.requireParams(call, Set.of("node", "allowZoneLoss", "force"));
+                yield new Asked(new MetadataCommand.Remove(nodeId(p.get("node"), "node"), flag(p, "allowZoneLoss")), action, flag(p, "force"));
             }
             case "replace" -> {
                 Set<String> allowed = new TreeSet<>(MEMBER_PARAMS);
-                allowed.add("node");
-                allowed.add("allowZoneLoss");
+                allowed.addAll(Set.of("node", "allowZoneLoss", "force"));
                 Map<String, String> p = NodeApi.requireParams(call, allowed);
-                yield new MetadataCommand.Replace(nodeId(p.get("node"), "node"), member(p, " (the replacement)"), flag(p, "allowZoneLoss"));
+                yield new Asked(new MetadataCommand.Replace(nodeId(p.get("node"), "node"), member(p, " (the replacement)"), flag(p, "allowZoneLoss")),
+                        action, flag(p, "force"));
             }
             default -> throw new CairnException(ErrorCode.ROUTE_NOT_FOUND,
                     "no route " + path + "; /admin/membership/ takes join, decommission, remove or replace");
         };
     }
 
-    private CompletableFuture<FullHttpResponse> change(MetadataCommand command, HttpCall call, Verdict.Allowed caller) {
+    private CompletableFuture<FullHttpResponse> change(Asked asked, HttpCall call, Verdict.Allowed caller) {
         Map<String, String> where = Map.of("path", call.path(), "query", call.query());
-        return answer(admin.change(command), "admin.membership", caller, call, where, where,
+        return answer(admin.operatorChange(asked.command(), asked.force()), "admin.membership", caller, call, where, where,
                 "membership changes", result -> {
                     Map<String, Object> body = new LinkedHashMap<>();
-                    body.put("applied", command.getClass().getSimpleName().toLowerCase());
+                    body.put("applied", asked.action());
                     // The state the change produced, not this node's applied one, which may lag behind it.
                     body.putAll(admin.membershipView(result.state()));
                     return body;
@@ -302,6 +311,9 @@ final class MembershipRoutes {
     }
 
     private static int nodeId(String text, String name) {
+        if (text == null) {
+            throw new CairnException(ErrorCode.INVALID_PARAMETER, name + " is missing: give the node id, between 1 and 65535");
+        }
         try {
             int id = Integer.parseInt(text == null ? "" : text.trim());
             if (id >= 1 && id <= 65_535) {

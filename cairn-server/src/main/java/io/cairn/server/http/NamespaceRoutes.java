@@ -1,8 +1,6 @@
 package io.cairn.server.http;
 
-import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
 import io.cairn.auth.Verdict;
 import io.cairn.error.CairnException;
 import io.cairn.error.ErrorCode;
@@ -39,7 +37,6 @@ import java.util.concurrent.TimeoutException;
  */
 final class NamespaceRoutes {
     static final String PATH = "/admin/namespaces";
-    private static final ObjectMapper JSON = new ObjectMapper();
     private static final Set<String> FIELDS = Set.of("consistency", "readQuorum", "writeQuorum", "defaultTtl", "maxValueBytes");
 
     // Null where only the default namespace is served.
@@ -113,16 +110,13 @@ final class NamespaceRoutes {
 
     /** The body of a PUT, checked field by field; the guardrails are the core's ({@link NamespaceSpec#problem}). */
     static NamespaceSpec parse(String name, byte[] body) {
-        JsonNode root;
-        try {
-            root = body.length == 0 ? JSON.createObjectNode() : JSON.readTree(body);
-        } catch (JsonProcessingException e) {
-            throw new CairnException(ErrorCode.INVALID_NAMESPACE, "the body is not JSON: " + e.getOriginalMessage());
-        } catch (java.io.IOException e) {
-            throw new CairnException(ErrorCode.INVALID_NAMESPACE, "the body cannot be read: " + e.getMessage());
-        }
+        // A PUT states the whole policy, so an empty body is refused rather than read as "every default" (which would
+        // silently turn a serial namespace back to quorum); {} asks for the defaults explicitly.
+        JsonNode root = body.length == 0 ? null
+                : BatchCodec.readStrict(body, reason -> new CairnException(ErrorCode.INVALID_NAMESPACE, reason));
         if (root == null || !root.isObject()) {
-            throw new CairnException(ErrorCode.INVALID_NAMESPACE, "the body must be a JSON object such as {\"consistency\": \"serial\"}");
+            throw new CairnException(ErrorCode.INVALID_NAMESPACE, "the body must be one JSON object such as {\"consistency\": \"serial\"}"
+                    + " ({} for every default)");
         }
         for (Iterator<String> it = root.fieldNames(); it.hasNext(); ) {
             String field = it.next();
@@ -142,7 +136,12 @@ final class NamespaceRoutes {
         long ttl = 0;
         String ttlText = text(root, "defaultTtl");
         if (ttlText != null) {
-            long parsed = Ttls.parse(ttlText);
+            long parsed;
+            try {
+                parsed = Ttls.parse(ttlText);
+            } catch (CairnException e) {
+                throw new CairnException(ErrorCode.INVALID_NAMESPACE, "defaultTtl: " + e.getMessage());
+            }
             ttl = parsed == Op.DEFAULT_TTL ? 0 : parsed;
         }
         long maxValue = 0;
@@ -166,7 +165,9 @@ final class NamespaceRoutes {
             return null;
         }
         if (!v.isTextual() && !(field.equals("defaultTtl") && v.isIntegralNumber())) {
-            throw new CairnException(ErrorCode.INVALID_NAMESPACE, field + " must be a string");
+            throw new CairnException(ErrorCode.INVALID_NAMESPACE, field.equals("defaultTtl")
+                    ? "defaultTtl must be a duration string such as \"30m\", \"none\", or a whole number of seconds"
+                    : field + " must be a string");
         }
         return v.asText();
     }
@@ -195,7 +196,7 @@ final class NamespaceRoutes {
         v.put("writeQuorum", s.writeQuorum() == null ? null : s.writeQuorum().toString());
         v.put("defaultTtlMillis", s.defaultTtlMillis());
         v.put("maxValueBytes", s.maxValueBytes());
-        v.put("path", "/ns/" + s.name() + "/kv/");
+        v.put("path", s.name().equals(Namespace.DEFAULT_NAME) ? "/kv/" : "/ns/" + s.name() + "/kv/");
         return v;
     }
 

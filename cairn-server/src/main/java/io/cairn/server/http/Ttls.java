@@ -10,6 +10,8 @@ import java.time.Duration;
 public final class Ttls {
     /** Longest accepted TTL: 100 years keeps expiry arithmetic far from overflow. */
     public static final Duration MAX = Duration.ofDays(36_500);
+    /** Shortest accepted TTL: expiry times are whole milliseconds. */
+    public static final Duration MIN = Duration.ofMillis(1);
 
     private Ttls() {}
 
@@ -30,6 +32,10 @@ public final class Ttls {
         }
         if (d.isZero() || d.isNegative()) {
             throw new CairnException(ErrorCode.INVALID_TTL, "ttl must be positive; use 'none' for no expiry");
+        }
+        if (d.compareTo(MIN) < 0) {
+            // Expiry is kept in whole milliseconds: a shorter TTL would round to 0, which the store reads as "never expires".
+            throw new CairnException(ErrorCode.INVALID_TTL, "ttl must be at least 1ms, got '" + t + "'");
         }
         if (d.compareTo(MAX) > 0) {
             throw new CairnException(ErrorCode.INVALID_TTL, "ttl must be at most " + MAX.toDays() + " days");

@@ -27,11 +27,17 @@ public interface MembershipAdmin {
      */
     Map<String, Object> whatIf(Set<Integer> lost, String description);
 
-    /** The ids of the active members in {@code zone}. */
+    /** The ids of the active members in {@code zone}, or of every active member when {@code zone} is null. */
     Set<Integer> nodesInZone(String zone);
 
     /** Appends a change to the metadata log; fails with the metadata log's unavailability. */
     CompletableFuture<ClusterMetadata.Result> change(MetadataCommand command);
+
+    /**
+     * An operator's change: refused without reaching the log when {@link ClusterMetadata#preflight}
+     * refuses it (say, removing a node this node still hears), else {@link #change}.
+     */
+    CompletableFuture<ClusterMetadata.Result> operatorChange(MetadataCommand command, boolean force);
 
     /** The cluster's first epoch, encoded, for a node that joins through this one. */
     String bootstrap();

@@ -61,7 +61,9 @@ public interface Namespaces {
                 return spec.toNamespace(partitions);
             }
         }
+        String create = io.cairn.namespace.NamespaceSpec.RESERVED.contains(name) ? " ('" + name + "' is reserved and cannot be created)"
+                : ", PUT /admin/namespaces/" + name + " creates it";
         throw new CairnException(ErrorCode.NAMESPACE_NOT_FOUND, "no namespace named '" + name + "'" + where
-                + "; GET /admin/namespaces lists them, PUT /admin/namespaces/" + name + " creates it");
+                + "; GET /admin/namespaces lists them" + create);
     }
 }

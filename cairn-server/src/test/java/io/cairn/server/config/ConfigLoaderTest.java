@@ -42,6 +42,12 @@ class ConfigLoaderTest {
                 .anySatisfy(p -> assertThat(p).startsWith("moves.chunkSize:"))
                 .anySatisfy(p -> assertThat(p).startsWith("audit.maxFiles:"))
                 .anySatisfy(p -> assertThat(p).startsWith("moves.maxConcurrent:"));
+        for (String voters : new String[] {"2", "4", "6"}) {
+            ConfigException refused = catchThrowableOfType(ConfigException.class, () -> ConfigLoader.load(null, Map.of("metadata.voters", voters)));
+            assertThat(refused.problems()).as("one rule, one message").containsExactly("metadata.voters: must be 3 or 5, got " + voters);
+        }
+        ConfigException notANumber = catchThrowableOfType(ConfigException.class, () -> ConfigLoader.load(null, Map.of("metadata.voters", "x")));
+        assertThat(notANumber.problems()).singleElement().asString().startsWith("metadata.voters: must be a whole number");
     }
 
     @Test

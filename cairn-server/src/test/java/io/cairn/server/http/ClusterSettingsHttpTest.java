@@ -47,7 +47,9 @@ class ClusterSettingsHttpTest {
             assertRefused(first.put("/admin/cluster/settings", "{\"ttl.purgeGrace\": \"1s\"}"), "must be longer than cluster.hintWindow");
             assertRefused(first.put("/admin/cluster/settings", "{\"limits.maxValueBytes\": \"lots\"}"), "limits.maxValueBytes");
             assertRefused(first.put("/admin/cluster/settings", "{\"limits.maxValueBytes\": [1]}"), "a string or a whole number");
-            assertRefused(first.put("/admin/cluster/settings", "not json"), "not JSON");
+            assertRefused(first.put("/admin/cluster/settings", "not json"), "not valid JSON");
+            assertRefused(first.put("/admin/cluster/settings", "{\"ttl.purgeGrace\": \"6h\", \"ttl.purgeGrace\": \"7h\"}"), "Duplicate field");
+            assertRefused(first.put("/admin/cluster/settings", "{\"ttl.purgeGrace\": \"6h\"} {}"), "not valid JSON");
             assertRefused(first.put("/admin/cluster/settings", "{}"), "a JSON object of settings");
             assertThat(settings(first).path("epoch").asLong()).isEqualTo(epoch);
             assertThat(first.call("POST", "/admin/cluster/settings", new byte[0]).statusCode()).isEqualTo(405);

@@ -556,7 +556,9 @@ class HttpApiTest {
     @Test
     void invalidTtlIs400() {
         String path = "/kv/" + key("ttl-bad");
-        for (String bad : new String[] {"0", "-1", "abc", "1.5x", "0ms", "PT0S", "PT-1S", "1w", "", "36501d", "99999999999999999999", "1m30"}) {
+        for (String bad : new String[] {"0", "-1", "abc", "1.5x", "0ms", "PT0S", "PT-1S", "1w", "", "36501d", "99999999999999999999", "1m30",
+                // Shorter than the millisecond expiry is kept in: it would round to 0, "never expires".
+                "0.0001", "0.1ms", "PT0.0001S", "999us"}) {
             assertError(node.put(path, "x", "Cairn-TTL", bad), 400, "invalid_ttl");
             assertError(node.put(path + "?ttl=" + encodeKey(bad), "x"), 400, "invalid_ttl");
         }

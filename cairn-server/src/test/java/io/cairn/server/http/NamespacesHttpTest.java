@@ -50,6 +50,10 @@ class NamespacesHttpTest {
             HttpResponse<byte[]> unknown = node.put("/ns/nope/kv/a", "v");
             assertThat(unknown.statusCode()).isEqualTo(404);
             assertThat(TestNode.json(unknown).path("code").asText()).isEqualTo("namespace_not_found");
+            assertThat(TestNode.json(unknown).path("message").asText()).contains("PUT /admin/namespaces/nope creates it");
+            HttpResponse<byte[]> reserved = node.get("/ns/idempotency/kv/a");
+            assertThat(reserved.statusCode()).isEqualTo(404);
+            assertThat(TestNode.json(reserved).path("message").asText()).contains("reserved").doesNotContain("creates it");
 
             for (String[] bad : new String[][] {
                     {"/admin/namespaces/x1", "{\"consistency\": \"strong\"}", "consistency must be quorum or serial"},
@@ -59,7 +63,14 @@ class NamespacesHttpTest {
                     {"/admin/namespaces/x5", "{\"readQuorum\": 2}", "readQuorum=2"},
                     {"/admin/namespaces/Upper", "{}", "must match"},
                     {"/admin/namespaces/default", "{}", "the default namespace's policy"},
-                    {"/admin/namespaces/tokens", "{}", "reserved"}}) {
+                    {"/admin/namespaces/tokens", "{}", "reserved"},
+                    {"/admin/namespaces/x6", "{\"defaultTtl\": \"0.0001\"}", "at least 1ms"},
+                    {"/admin/namespaces/x7", "{\"defaultTtl\": 30.5}", "whole number of seconds"},
+                    // Strict JSON: a repeated field, anything after the object, or no body at all is refused, never guessed at.
+                    {"/admin/namespaces/x8", "{\"consistency\": \"serial\", \"consistency\": \"quorum\"}", "Duplicate field"},
+                    {"/admin/namespaces/x9", "{\"consistency\": \"serial\"} {}", "not valid JSON"},
+                    {"/admin/namespaces/x10", "{\"consistency\": \"serial\"}garbage", "not valid JSON"},
+                    {"/admin/namespaces/x11", "", "({} for every default)"}}) {
                 HttpResponse<byte[]> refused = node.put(bad[0], bad[1]);
                 assertThat(refused.statusCode()).as(bad[1] + ": " + TestNode.describe(refused)).isEqualTo(400);
                 assertThat(TestNode.json(refused).path("code").asText()).isEqualTo("invalid_namespace");
