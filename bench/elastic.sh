@@ -29,7 +29,7 @@
 #      the bench's per-second lines and a per-second sample of the change.
 #   3. Re-replicating a lost node: node 4 joined to an empty three-node cluster (waited until
 #      done), P3_KEYS keys of P3_VALUE_SIZE B loaded through all four, then node 4 killed (kill -9)
-#      and at once `POST /admin/membership/remove?node=4` on node 1. Reports the time from the
+#      and at once `POST /admin/membership/remove?node=4&force=true` (force: node 1 still counts it up) on node 1. Reports the time from the
 #      POST to the change being done on nodes 1-3, each survivor's bytes/records streamed
 #      (differences of its /admin/rebalance thisNode from just before the POST), sampled every
 #      second, and P3_CHECKS keys read back at the default quorum through node 1.
@@ -874,13 +874,13 @@ part3_body() {
   snapshot "$label-before" 1 2 3 4
   local i
   for i in 1 2 3; do echo "## node $i before: /admin/rebalance thisNode $(this_node "$i")"; done
-  echo "## $(date -u +%T) kill -9 node 4 (pid ${node_pid[4]}), then at once curl -X POST $(url 1)/admin/membership/remove?node=4"
+  echo "## $(date -u +%T) kill -9 node 4 (pid ${node_pid[4]}), then at once curl -X POST $(url 1)/admin/membership/remove?node=4&force=true (at once: before the failure detector counts it down, so force)"
   kill -KILL "${node_pid[4]}" 2>/dev/null || true
   wait "${node_pid[4]}" 2>/dev/null || true
   unset 'node_pid[4]'
   cpu_mark
   helper "$json_dir/$label-watch.json" python3 "$el_file" watch remove 4 0 "$P3_TIMEOUT" "$json_dir/$label-samples.txt" \
-    "$(csv_urls 1 2 3)" "$(csv_urls 1 2 3)" "$(url 1)/admin/membership/remove?node=4" || rc=$?
+    "$(csv_urls 1 2 3)" "$(csv_urls 1 2 3)" "$(url 1)/admin/membership/remove?node=4&force=true" || rc=$?
   cpu_report "the re-replication (the POST to done)"
   jq -r '"## answer: \(.answer | tojson)"' "$json_dir/$label-watch.json"
   print_samples "$json_dir/$label-samples.txt"
@@ -906,7 +906,7 @@ part3() {
   summary=()
   guarded p3 part3_body
   echo
-  echo "## part 3 summary: seconds from POST /admin/membership/remove?node=4 (right after kill -9) to its answer and to the change"
+  echo "## part 3 summary: seconds from POST /admin/membership/remove?node=4&force=true (right after kill -9) to its answer and to the change"
   echo "## done on nodes 1-3; MiB streamed into each survivor (/admin/rebalance thisNode, difference from before the POST) and"
   echo "## in all; mean MiB/s over the streaming stretch (1 s resolution), peak second; read = keys read back through node 1"
   printf '%9s %8s %7s %9s %9s %9s %9s %9s %10s %10s %7s %7s\n' data_MiB answer done n1_MiB n2_MiB n3_MiB all_MiB records mean_MiB/s peak_MiB/s read other

@@ -226,6 +226,22 @@ class ClusterMetadataTest {
     }
 
     @Test
+    void removeAndReplaceOfANodeStillHeardAreRefusedUnlessForced() {
+        MetadataCommand remove = new MetadataCommand.Remove(2, false);
+        MetadataCommand replace = new MetadataCommand.Replace(2, member(5, "b"), false);
+        java.util.function.IntPredicate twoIsUp = n -> n == 2;
+        for (MetadataCommand c : List.of(remove, replace)) {
+            ClusterMetadata.Refusal r = ClusterMetadata.preflight(c, twoIsUp, false);
+            assertThat(r.kind()).isEqualTo(ClusterMetadata.Refusal.Kind.UNSAFE);
+            assertThat(r.message()).contains("node 2 is up").contains("decommission").contains("force=true");
+            assertThat(ClusterMetadata.preflight(c, twoIsUp, true)).as("forced").isNull();
+            assertThat(ClusterMetadata.preflight(c, n -> false, false)).as("counted down").isNull();
+        }
+        assertThat(ClusterMetadata.preflight(new MetadataCommand.Decommission(2, false), twoIsUp, false)).isNull();
+        assertThat(ClusterMetadata.preflight(new MetadataCommand.Join(member(5, "b")), n -> true, false)).isNull();
+    }
+
+    @Test
     void cancellingAReplaceWhoseReplacementNeverStartedDropsItAndRefillsFromTheOthers() {
         ClusterState four = completeMoves(applied(threeZones(), new MetadataCommand.Join(member(4, "a"))));
         ClusterState replacing = applied(four, new MetadataCommand.Replace(2, member(5, "b"), true));
