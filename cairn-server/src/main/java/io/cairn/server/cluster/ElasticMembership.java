@@ -597,10 +597,14 @@ public final class ElasticMembership implements AutoCloseable, MembershipAdmin {
         return refusal != null ? CompletableFuture.completedFuture(new ClusterMetadata.Result(state(), refusal)) : change(command);
     }
 
-    /** Whether {@code node} is this node, or a peer some shard's failure detector still counts alive. */
+    /**
+     * Whether {@code node} is this node, or a peer some shard's failure detector still counts alive,
+     * by the periodic snapshot (at most about a second old; the same {@code up} the membership view
+     * shows): the admin routes run on an event loop, which must not wait on the cores.
+     */
     private boolean heard(int node) {
         ClusterDriver d = driver;
-        return node == self || (d != null && Boolean.FALSE.equals(d.freshSnapshot().down().get(node)));
+        return node == self || (d != null && Boolean.FALSE.equals(d.snapshot().down().get(node)));
     }
 
     /** The cluster's record of the settings every member must share, or this node's while the log has none. */

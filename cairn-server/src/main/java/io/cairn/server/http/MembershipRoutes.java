@@ -315,7 +315,7 @@ final class MembershipRoutes {
             throw new CairnException(ErrorCode.INVALID_PARAMETER, name + " is missing: give the node id, between 1 and 65535");
         }
         try {
-            int id = Integer.parseInt(text == null ? "" : text.trim());
+            int id = Integer.parseInt(text.trim());
             if (id >= 1 && id <= 65_535) {
                 return id;
             }
