@@ -14,6 +14,7 @@ import io.cairn.metadata.MetadataCommand;
 import io.cairn.metadata.Reports;
 import io.cairn.metadata.MemberRecord;
 import io.cairn.metadata.NodeState;
+import io.cairn.metadata.Plan;
 import io.cairn.error.ErrorCode;
 import io.cairn.membership.Member;
 import io.cairn.message.MessageCodec;
@@ -1357,8 +1358,12 @@ public final class Simulation {
                 default -> meta.plan().paused() ? new MetadataCommand.Pause(false) : null;
             };
             if (c != null) {
+                Plan running = meta.plan();
                 applyToLog(c, "an operator");
                 count("membership." + c.getClass().getSimpleName().toLowerCase());
+                if (running.kind() == Plan.Kind.REPLACE && meta.member(running.replacement()).map(m -> m.state() == NodeState.REMOVED).orElse(false)) {
+                    count("membership.replacementDropped"); // a cancelled replace whose replacement held nothing yet
+                }
             }
             return;
         }
