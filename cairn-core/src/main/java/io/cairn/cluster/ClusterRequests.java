@@ -271,9 +271,9 @@ final class ClusterRequests {
             return new WriteOutcome.Failed(ErrorCode.INVALID_QUORUM, badQuorum);
         }
         Namespace ns = request.namespace();
-        String tooLarge = request.valueRefusal();
+        WriteOutcome.Failed tooLarge = request.valueRefusal();
         if (tooLarge != null) {
-            return new WriteOutcome.Failed(ErrorCode.VALUE_TOO_LARGE, tooLarge);
+            return tooLarge;
         }
         if (ns.serial()) {
             // Every operation is a Paxos round on a majority; a weaker quorum is a promise the namespace does not make.

@@ -514,6 +514,13 @@ public final class ClusterMetadata {
     }
 
     private static Refusal addressClash(ClusterState s, Member m, int replacing) {
+        String http = m.httpAddress();
+        String internode = m.internodeAddress();
+        String metadata = m.metadataAddress();
+        if (http.equals(internode) || (m.metadataVoter() && (metadata.equals(http) || metadata.equals(internode)))) {
+            return new Refusal(Refusal.Kind.INVALID, "node " + m.id() + " would listen for two services at one address (http " + http
+                    + ", internode " + internode + (m.metadataVoter() ? ", metadata " + metadata : "") + "): each needs its own port");
+        }
         for (MemberRecord r : s.members()) {
             if (!r.state().active() || r.id() == replacing) {
                 continue;

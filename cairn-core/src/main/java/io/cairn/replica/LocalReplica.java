@@ -289,9 +289,9 @@ public final class LocalReplica {
 
         WriteOutcome apply(WriteRequest request) {
             Namespace ns = request.namespace();
-            String tooLarge = request.valueRefusal();
+            WriteOutcome.Failed tooLarge = request.valueRefusal();
             if (tooLarge != null) {
-                return new WriteOutcome.Failed(ErrorCode.VALUE_TOO_LARGE, tooLarge);
+                return tooLarge;
             }
             IdempotencyTag tag = request.idempotency();
             byte[] idemKey = null;

@@ -1,5 +1,6 @@
 package io.cairn.request;
 
+import io.cairn.error.ErrorCode;
 import io.cairn.namespace.Namespace;
 import java.util.List;
 
@@ -29,13 +30,20 @@ public record WriteRequest(Namespace namespace, List<Op> ops, IdempotencyTag ide
         return new WriteRequest(namespace, List.of(op), null);
     }
 
-    /** Why this request's puts cannot be stored in its namespace (a value over the namespace's limit), or null. */
-    public String valueRefusal() {
-        for (Op op : ops) {
-            if (op instanceof Op.Put p) {
+    /**
+     * The refusal of a request one of whose puts cannot be stored in its namespace (a value over the
+     * namespace's limit), or null: {@code value_too_large} for one operation; for a batch, as any
+     * bad operation of a batch is refused, {@code malformed_batch} naming the operation (its index
+     * in {@code operation}, {@code value_too_large} in {@code cause}).
+     */
+    public WriteOutcome.Failed valueRefusal() {
+        for (int i = 0; i < ops.size(); i++) {
+            if (ops.get(i) instanceof Op.Put p) {
                 String refusal = namespace.valueRefusal(p.value().length);
                 if (refusal != null) {
-                    return refusal;
+                    return ops.size() == 1 ? new WriteOutcome.Failed(ErrorCode.VALUE_TOO_LARGE, refusal)
+                            : new WriteOutcome.Failed(ErrorCode.MALFORMED_BATCH, "operations[" + i + "]: " + refusal,
+                                    java.util.Map.of("operation", i, "cause", ErrorCode.VALUE_TOO_LARGE.code()));
                 }
             }
         }

@@ -226,6 +226,18 @@ class ClusterMetadataTest {
     }
 
     @Test
+    void aMemberListeningForTwoServicesAtOneAddressIsRefused() {
+        Member sameHttpAndInternode = new Member(4, "a", "127.0.0.1:7004", "127.0.0.1:7004");
+        Member metadataOnHttp = new Member(5, "b", "127.0.0.1:7005", "127.0.0.1:8005", "127.0.0.1:7005");
+        for (MetadataCommand c : List.of(new MetadataCommand.Join(sameHttpAndInternode), new MetadataCommand.Join(metadataOnHttp),
+                new MetadataCommand.Replace(2, sameHttpAndInternode, false))) {
+            ClusterMetadata.Result r = ClusterMetadata.apply(threeZones(), c);
+            assertThat(r.refusal().kind()).as(c.toString()).isEqualTo(ClusterMetadata.Refusal.Kind.INVALID);
+            assertThat(r.refusal().message()).contains("two services at one address");
+        }
+    }
+
+    @Test
     void removeAndReplaceOfANodeStillHeardAreRefusedUnlessForced() {
         MetadataCommand remove = new MetadataCommand.Remove(2, false);
         MetadataCommand replace = new MetadataCommand.Replace(2, member(5, "b"), false);

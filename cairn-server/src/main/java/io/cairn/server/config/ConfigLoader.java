@@ -254,7 +254,7 @@ public final class ConfigLoader {
         boolean exitOnFatal = bool("node.exitOnFatalError");
         Duration stallTimeout = duration("node.stallTimeout", Duration.ofMillis(100), Duration.ofMinutes(10));
         int maxKey = integer("limits.maxKeyBytes", 1, 65_535);
-        int maxValue = (int) size("limits.maxValueBytes", 0, 512L << 20);
+        int maxValue = (int) size("limits.maxValueBytes", 1, 512L << 20);
         int maxOps = integer("limits.maxBatchOperations", 1, 65_535);
         int maxBatchBody = (int) size("limits.maxBatchBodyBytes", 1, 1L << 30);
         // Memory budgets default to an eighth of the heap each: bodies are copied a few times on

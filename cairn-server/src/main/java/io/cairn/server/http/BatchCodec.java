@@ -59,11 +59,47 @@ public final class BatchCodec {
         try {
             return JSON.readTree(body);
         } catch (JsonProcessingException e) {
-            throw malformed.apply("the body is not valid JSON: " + e.getOriginalMessage());
+            throw malformed.apply("the body is not valid JSON: " + describe(e));
         } catch (IOException e) {
             // Undecodable bytes (for example a body Jackson takes for broken UTF-32).
             throw malformed.apply("the body is not valid JSON text: " + e.getMessage());
         }
+    }
+
+    /**
+     * What is wrong with a body, in the client's terms: the parser's own message names its Java
+     * types and switches for some failures (a value after the document, a limit of the reader),
+     * which say nothing to a client; those get a plain sentence, and every one its place.
+     */
+    static String describe(JsonProcessingException e) {
+        String reason;
+        if (e instanceof com.fasterxml.jackson.core.exc.StreamConstraintsException) {
+            reason = "it exceeds a limit of the JSON reader (nesting depth " + com.fasterxml.jackson.core.StreamReadConstraints.DEFAULT_MAX_DEPTH
+                    + ", number length, string length or name length)";
+        } else if (e instanceof com.fasterxml.jackson.databind.exc.MismatchedInputException m && m.getOriginalMessage() != null
+                && m.getOriginalMessage().startsWith("Trailing token")) {
+            reason = "there is more after the JSON document (one document per body)";
+        } else {
+            reason = e.getOriginalMessage() == null ? "malformed" : e.getOriginalMessage();
+            int technical = indexOfAny(reason, "`com.fasterxml", "com.fasterxml", "StreamReadFeature", "DeserializationFeature", "(for ", "(start marker at",
+                    "[Source:", " at [");
+            if (technical > 0) {
+                reason = reason.substring(0, technical).trim();
+            }
+        }
+        com.fasterxml.jackson.core.JsonLocation at = e.getLocation();
+        return at == null || at.getLineNr() < 1 ? reason : reason + " (line " + at.getLineNr() + ", column " + at.getColumnNr() + ")";
+    }
+
+    private static int indexOfAny(String text, String... parts) {
+        int first = -1;
+        for (String p : parts) {
+            int i = text.indexOf(p);
+            if (i >= 0 && (first < 0 || i < first)) {
+                first = i;
+            }
+        }
+        return first;
     }
 
     public static List<Op> parse(byte[] body, Limits limits) {
@@ -152,12 +188,16 @@ public final class BatchCodec {
                 long ttl;
                 if (ttlNode == null || ttlNode.isNull()) {
                     ttl = Op.DEFAULT_TTL;
-                } else if (ttlNode.isIntegralNumber() || ttlNode.isTextual()) {
+                } else if (ttlNode.isTextual()) {
                     ttl = Ttls.parse(ttlNode.asText());
+                } else if (ttlNode.isNumber()) {
+                    // Seconds, whole or not, as the query parameter takes them (1e3 is 1000).
+                    ttl = Ttls.parse(ttlNode.decimalValue().toPlainString());
                 } else {
                     throw malformed("'ttl' must be a number of seconds or a duration string");
                 }
-                yield new Op.Put(key, bytes, text(n, "contentType", false), ttl, condition(n));
+                String contentType = ContentTypes.checked(text(n, "contentType", false), "'contentType'", BatchCodec::malformed);
+                yield new Op.Put(key, bytes, contentType, ttl, condition(n));
             }
         };
     }

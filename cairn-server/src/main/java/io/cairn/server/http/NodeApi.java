@@ -550,7 +550,7 @@ public final class NodeApi implements Api {
     static FullHttpResponse found(Record r, Etags.Match ifNoneMatch) {
         FullHttpResponse resp = ifNoneMatch != null && ifNoneMatch.matches(r.version())
                 ? Responses.empty(HttpResponseStatus.NOT_MODIFIED)
-                : Responses.bytes(HttpResponseStatus.OK, r.value(), r.contentType() != null ? r.contentType() : "application/octet-stream");
+                : Responses.bytes(HttpResponseStatus.OK, r.value(), ContentTypes.served(r.contentType()));
         describe(resp.headers(), r);
         return resp;
     }
@@ -581,10 +581,8 @@ public final class NodeApi implements Api {
         if (call.body().length > limits.maxValueBytes()) {
             throw new CairnException(ErrorCode.VALUE_TOO_LARGE, "the value is " + call.body().length + " bytes; the limit is " + limits.maxValueBytes());
         }
-        String contentType = header(call.headers(), HttpHeaderNames.CONTENT_TYPE.toString());
-        if (contentType != null && contentType.length() > 255) {
-            throw new CairnException(ErrorCode.INVALID_HEADER, "Content-Type is longer than 255 characters");
-        }
+        String contentType = ContentTypes.checked(header(call.headers(), HttpHeaderNames.CONTENT_TYPE.toString()), "Content-Type",
+                reason -> new CairnException(ErrorCode.INVALID_HEADER, reason));
         Condition condition = condition(call.headers(), true);
         Op.Put op = new Op.Put(key, call.body(), contentType, ttl, condition);
         return write(call, kv, List.of(op), params, false, loop);
@@ -667,6 +665,10 @@ public final class NodeApi implements Api {
 
     private FullHttpResponse render(List<Op> ops, WriteOutcome outcome, boolean batch, boolean tagged) {
         return switch (outcome) {
+            // A batch of one put over its namespace's value limit: refused as a batch's bad operation is (the core names
+            // the operation of a longer batch itself).
+            case WriteOutcome.Failed f when batch && f.code() == ErrorCode.VALUE_TOO_LARGE -> Responses.error(ErrorCode.MALFORMED_BATCH,
+                    "operations[0]: " + f.message(), Map.of("operation", 0, "cause", f.code().code()));
             case WriteOutcome.Failed f -> Responses.error(f.code(), f.message(), f.details());
             case WriteOutcome.Executed e -> {
                 FullHttpResponse response = results(ops, e.results(), batch);

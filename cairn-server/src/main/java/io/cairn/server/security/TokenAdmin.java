@@ -30,6 +30,8 @@ public final class TokenAdmin {
     private final Authenticator authenticator;
     private final AdminCredential admin;
     private final Duration defaultTtl;
+    /** The shortest lifetime a token, or an old token's grace, may have: a shorter one could end before it is used. */
+    static final Duration MIN_LIFETIME = Duration.ofSeconds(1);
     private final Duration maxTtl;
     private final Clock clock;
     private final AuditSink audit;
@@ -72,8 +74,8 @@ public final class TokenAdmin {
             }
         }
         Duration ttl = request.ttl() == null ? defaultTtl : request.ttl();
-        if (ttl.isNegative() || ttl.isZero() || ttl.compareTo(maxTtl) > 0) {
-            throw new CairnException(ErrorCode.INVALID_PARAMETER, "ttl must be positive and at most auth.maxTokenTtl (" + maxTtl + ")");
+        if (ttl.compareTo(MIN_LIFETIME) < 0 || ttl.compareTo(maxTtl) > 0) {
+            throw new CairnException(ErrorCode.INVALID_PARAMETER, "ttl must be at least 1s and at most auth.maxTokenTtl (" + maxTtl + ")");
         }
         return issue(request.name(), roles, ttl, by, from, deadlineNanos, Map.of());
     }
@@ -146,8 +148,8 @@ public final class TokenAdmin {
      * {@code grace} (zero: it is revoked at once), so clients can move over without downtime.
      */
     public CompletableFuture<Map<String, Object>> rotate(String id, Duration grace, String by, String from, long deadlineNanos) {
-        if (grace.isNegative() || grace.compareTo(Duration.ofDays(30)) > 0) {
-            throw new CairnException(ErrorCode.INVALID_PARAMETER, "grace must be between 0 and 30d");
+        if (grace.isNegative() || grace.compareTo(Duration.ofDays(30)) > 0 || (!grace.isZero() && grace.compareTo(MIN_LIFETIME) < 0)) {
+            throw new CairnException(ErrorCode.INVALID_PARAMETER, "grace must be 0 (revoke at once) or between 1s and 30d");
         }
         return existing(id, deadlineNanos).thenCompose(s -> {
             long now = clock.millis();

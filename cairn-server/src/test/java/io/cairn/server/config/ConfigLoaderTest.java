@@ -46,6 +46,8 @@ class ConfigLoaderTest {
             ConfigException refused = catchThrowableOfType(ConfigException.class, () -> ConfigLoader.load(null, Map.of("metadata.voters", voters)));
             assertThat(refused.problems()).as("one rule, one message").containsExactly("metadata.voters: must be 3 or 5, got " + voters);
         }
+        ConfigException noValues = catchThrowableOfType(ConfigException.class, () -> ConfigLoader.load(null, Map.of("limits.maxValueBytes", "0")));
+        assertThat(noValues.problems()).as("a limit that refuses every value").singleElement().asString().startsWith("limits.maxValueBytes:");
         ConfigException notANumber = catchThrowableOfType(ConfigException.class, () -> ConfigLoader.load(null, Map.of("metadata.voters", "x")));
         assertThat(notANumber.problems()).singleElement().asString().startsWith("metadata.voters: must be a whole number");
     }

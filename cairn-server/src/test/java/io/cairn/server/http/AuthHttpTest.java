@@ -164,6 +164,16 @@ class AuthHttpTest {
         assertThat(createRaw("{\"name\":\"x\",\"roles\":[\"metrics\"],\"ttl\":\"99999d\"}").statusCode()).isEqualTo(400);
         assertThat(createRaw("{\"name\":\"x\",\"roles\":[\"metrics\"],\"admin\":true}").statusCode()).isEqualTo(400);
         assertThat(createRaw("not json").statusCode()).isEqualTo(400);
+        // A lifetime under a second (one under a millisecond used to end before it began: a 500) is refused.
+        for (String ttl : new String[] {"0.5ms", "PT0.0001S", "999ms"}) {
+            HttpResponse<byte[]> r = createRaw("{\"name\":\"x\",\"roles\":[\"metrics\"],\"ttl\":\"" + ttl + "\"}");
+            assertThat(r.statusCode()).as(ttl + ": " + TestNode.describe(r)).isEqualTo(400);
+            assertThat(json(r).path("message").asText()).contains("at least 1s");
+        }
+        String rotatable = create("rotatable", "[\"metrics\"]", "1h").path("id").asText();
+        HttpResponse<byte[]> shortGrace = node.call("POST", "/admin/auth/tokens/" + rotatable + "/rotate?grace=0.5ms", new byte[0]);
+        assertThat(shortGrace.statusCode()).as(TestNode.describe(shortGrace)).isEqualTo(400);
+        assertThat(json(shortGrace).path("message").asText()).contains("grace must be 0");
         assertThat(json(createRaw("{\"name\":\"x\",\"roles\":[\"read:Bad\"]}")).path("message").asText()).contains("not a role");
         assertThat(node.call("POST", "/admin/auth/tokens/" + TestTokens.ADMIN.id() + "/rotate", new byte[0]).statusCode())
                 .as("the node's own credential is rotated by file, not here").isEqualTo(400);

@@ -554,6 +554,58 @@ class HttpApiTest {
     }
 
     @Test
+    void aContentTypeNoHeaderCanCarryIsRefusedEverywhereAPutTakesOne() {
+        String key = key("ct-bad");
+        for (String bad : new String[] {"text/plain\r\nX-Injected: yes", "a\u0000b", "a\u007fb", "caf\u00e9/x", "", "x".repeat(256)}) {
+            String body = "[{\"op\":\"put\",\"key\":\"" + key + "\",\"value\":\"v\",\"contentType\":" + quoted(bad) + "}]";
+            HttpResponse<byte[]> r = node.batch(body);
+            assertError(r, 400, "malformed_batch");
+            assertThat(json(r).path("message").asText()).contains("'contentType'");
+        }
+        assertError(node.put("/kv/" + key, "v", "Content-Type", "x".repeat(256)), 400, "invalid_header");
+        assertThat(node.get("/kv/" + key).statusCode()).as("nothing was stored").isEqualTo(404);
+        String fine = "application/vnd.cairn+json; charset=utf-8";
+        assertThat(node.batch("[{\"op\":\"put\",\"key\":\"" + key + "\",\"value\":\"v\",\"contentType\":" + quoted(fine) + "}]")
+                .statusCode()).isEqualTo(200);
+        assertThat(node.get("/kv/" + key).headers().firstValue("Content-Type")).contains(fine);
+    }
+
+    @Test
+    void malformedJsonIsDescribedInTheClientsTermsNotTheParsers() {
+        String deep = "[".repeat(1_200) + "]".repeat(1_200);
+        for (String body : new String[] {"[{\"op\":\"get\",\"key\":\"a\"}] {}", "{\"operations\":[", deep, "[{\"op\":\"get\",\"key\":\"a\",}]"}) {
+            HttpResponse<byte[]> r = node.batch(body);
+            assertError(r, 400, "malformed_batch");
+            assertThat(json(r).path("message").asText()).as(body.substring(0, Math.min(40, body.length())))
+                    .startsWith("the body is not valid JSON").doesNotContain("com.fasterxml").doesNotContain("Feature").doesNotContain("Constraints")
+                    .doesNotContain("Source");
+        }
+        assertThat(json(node.batch("[{\"op\":\"get\",\"key\":\"a\"}] {}")).path("message").asText()).contains("more after the JSON document");
+        assertThat(json(node.batch(deep)).path("message").asText()).contains("nesting depth");
+    }
+
+    @Test
+    void aBatchTtlIsAnyNumberOfSecondsOrADurationAndNullIsNone() {
+        String key = key("batch-ttl");
+        for (String ttl : new String[] {"1.5", "1e3", "\"1.5\"", "null"}) {
+            HttpResponse<byte[]> r = node.batch("[{\"op\":\"put\",\"key\":\"" + key + "\",\"value\":\"v\",\"ttl\":" + ttl + "}]");
+            assertThat(r.statusCode()).as(ttl + ": " + TestNode.describe(r)).isEqualTo(200);
+            assertThat(node.get("/kv/" + key).headers().firstValue("Cairn-Expires-At").isPresent()).as(ttl).isEqualTo(!ttl.equals("null"));
+        }
+        for (String ttl : new String[] {"0.0005", "-1", "0", "true", "[1]"}) {
+            assertError(node.batch("[{\"op\":\"put\",\"key\":\"" + key + "\",\"value\":\"v\",\"ttl\":" + ttl + "}]"), 400, "malformed_batch");
+        }
+    }
+
+    private static String quoted(String text) {
+        try {
+            return new com.fasterxml.jackson.databind.ObjectMapper().writeValueAsString(text);
+        } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    @Test
     void invalidTtlIs400() {
         String path = "/kv/" + key("ttl-bad");
         for (String bad : new String[] {"0", "-1", "abc", "1.5x", "0ms", "PT0S", "PT-1S", "1w", "", "36501d", "99999999999999999999", "1m30",

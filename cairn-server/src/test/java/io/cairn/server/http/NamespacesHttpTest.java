@@ -43,6 +43,19 @@ class NamespacesHttpTest {
             assertThat(TestNode.json(tooLarge).path("code").asText()).isEqualTo("value_too_large");
             assertThat(TestNode.json(tooLarge).path("message").asText()).contains("namespace sessions");
             assertThat(node.get("/ns/sessions/kv/s2").statusCode()).as("a refused put stores nothing").isEqualTo(404);
+            // In a batch, the value over the namespace's limit is a bad operation, named as the batch's others are.
+            HttpResponse<byte[]> batch = node.call("POST", "/ns/sessions/kv/_batch", ("[{\"op\":\"put\",\"key\":\"b1\",\"value\":\"ok\"},"
+                    + "{\"op\":\"put\",\"key\":\"b2\",\"value\":\"0123456789abcdefg\"}]").getBytes(java.nio.charset.StandardCharsets.UTF_8));
+            assertThat(batch.statusCode()).as(TestNode.describe(batch)).isEqualTo(400);
+            assertThat(TestNode.json(batch).path("code").asText()).isEqualTo("malformed_batch");
+            assertThat(TestNode.json(batch).path("operation").asInt()).isEqualTo(1);
+            assertThat(TestNode.json(batch).path("cause").asText()).isEqualTo("value_too_large");
+            assertThat(TestNode.json(batch).path("message").asText()).startsWith("operations[1]: ").contains("namespace sessions");
+            HttpResponse<byte[]> single = node.call("POST", "/ns/sessions/kv/_batch",
+                    "[{\"op\":\"put\",\"key\":\"b2\",\"value\":\"0123456789abcdefg\"}]".getBytes(java.nio.charset.StandardCharsets.UTF_8));
+            assertThat(TestNode.json(single).path("code").asText()).isEqualTo("malformed_batch");
+            assertThat(TestNode.json(single).path("operation").asInt()).isZero();
+            assertThat(node.get("/ns/sessions/kv/b1").statusCode()).as("nothing of the batch was applied").isEqualTo(404);
             // Namespaces are separate key spaces.
             assertThat(node.get("/kv/s1").statusCode()).isEqualTo(404);
             assertThat(TestNode.text(node.get("/ns/sessions/kv/s1"))).isEqualTo("0123456789");
