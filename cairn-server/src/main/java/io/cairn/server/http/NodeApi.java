@@ -531,9 +531,18 @@ public final class NodeApi implements Api {
         }
         Etags.Match ifNoneMatch = header(call.headers(), HttpHeaderNames.IF_NONE_MATCH.toString()) == null ? null
                 : Etags.parse(call.headers().get(HttpHeaderNames.IF_NONE_MATCH), "If-None-Match");
+        Etags.Match ifMatch = header(call.headers(), HttpHeaderNames.IF_MATCH.toString()) == null ? null
+                : Etags.parse(call.headers().get(HttpHeaderNames.IF_MATCH), "If-Match");
+        if (ifMatch != null && ifNoneMatch != null) {
+            throw new CairnException(ErrorCode.INVALID_HEADER, "If-Match and If-None-Match cannot be combined");
+        }
         CompletableFuture<Answer> read = serial ? kv.service().serialRead(key, call.deadlineNanos()) : kv.service().read(key, r, call.deadlineNanos());
         return rendered(read, answer -> {
             FullHttpResponse response = switch (answer.result()) {
+                // A read's If-Match (RFC 9110, 13.1.1): the value only while it is still the version named.
+                case OpResult.Found f when ifMatch != null && !ifMatch.matches(f.record().version()) ->
+                        single(new OpResult.PreconditionFailed(f.record().version()));
+                case OpResult.NotFound nf when ifMatch != null -> single(new OpResult.PreconditionFailed(null));
                 case OpResult.Found f -> found(f.record(), ifNoneMatch);
                 case OpResult.NotFound nf -> notFound();
                 case OpResult.Failed f -> Responses.error(f.code(), f.message(), f.details());
@@ -725,6 +734,8 @@ public final class NodeApi implements Api {
             // A bug, not a failure to answer: it stays exceptional, and the connection's handler reports it as fatal.
             throw violation;
         }
+        // A 500 is a bug, which the docs ask to report with its log line: there must be one.
+        org.slf4j.LoggerFactory.getLogger(NodeApi.class).atError().setCause(cause).log("request failed with an internal error");
         return Responses.error(ErrorCode.INTERNAL, "internal error: " + cause);
     }
 

@@ -377,6 +377,9 @@ final class RequestHandler extends ChannelInboundHandlerAdapter {
                 // No thread to rethrow on: report it as the thread would have, then answer.
                 health.fatal("http", cause);
             }
+            if (error != null) {
+                log.atError().setCause(cause).addKeyValue("uri", w.call.path()).log("request failed with an internal error");
+            }
             FullHttpResponse r = error == null ? response : Responses.error(ErrorCode.INTERNAL, "internal error: " + error);
             if (ctx.channel().eventLoop().inEventLoop()) {
                 answerLate(ctx, w, operation, r);

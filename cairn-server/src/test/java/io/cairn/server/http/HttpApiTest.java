@@ -571,6 +571,21 @@ class HttpApiTest {
     }
 
     @Test
+    void aReadWithIfMatchAnswersOnlyWhileTheVersionIsCurrent() {
+        String path = "/kv/" + key("read-if-match");
+        assertError(node.get(path, "If-Match", "*"), 412, "precondition_failed");
+        String etag = node.put(path, "v1").headers().firstValue("ETag").orElseThrow();
+        assertThat(text(node.get(path, "If-Match", etag))).isEqualTo("v1");
+        assertThat(node.get(path, "If-Match", "*").statusCode()).isEqualTo(200);
+        String newer = node.put(path, "v2").headers().firstValue("ETag").orElseThrow();
+        HttpResponse<byte[]> stale = node.get(path, "If-Match", etag);
+        assertError(stale, 412, "precondition_failed");
+        assertThat(json(stale).path("currentEtag").asText()).isEqualTo(newer);
+        assertThat(node.call("HEAD", path, new byte[0], "If-Match", etag).statusCode()).isEqualTo(412);
+        assertError(node.get(path, "If-Match", newer, "If-None-Match", etag), 400, "invalid_header");
+    }
+
+    @Test
     void malformedJsonIsDescribedInTheClientsTermsNotTheParsers() {
         String deep = "[".repeat(1_200) + "]".repeat(1_200);
         for (String body : new String[] {"[{\"op\":\"get\",\"key\":\"a\"}] {}", "{\"operations\":[", deep, "[{\"op\":\"get\",\"key\":\"a\",}]"}) {
