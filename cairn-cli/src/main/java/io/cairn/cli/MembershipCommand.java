@@ -172,6 +172,11 @@ final class MembershipCommand implements Runnable {
     static final class Force {
         @Option(names = "--force", description = "Remove or replace the node even though its heartbeats still arrive (its copies are dropped"
                 + " without being streamed away; a live node leaves by decommission).") boolean force;
+
+        /** The query parameter it adds, with its leading {@code &}, or "". */
+        String query() {
+            return force ? "&force=true" : "";
+        }
     }
 
     /** A change naming one member: {@code POST /admin/membership/<action>?node=ID}. */
@@ -216,7 +221,7 @@ final class MembershipCommand implements Runnable {
 
         @Override
         String extra() {
-            return force.force ? "&force=true" : "";
+            return force.query();
         }
     }
 
@@ -233,7 +238,7 @@ final class MembershipCommand implements Runnable {
         @Override
         public Integer call() {
             return change(target, "/admin/membership/replace?node=" + node + "&" + String.join("&", member.query())
-                    + (zoneLoss.allow ? "&allowZoneLoss=true" : "") + (force.force ? "&force=true" : ""), output.json);
+                    + (zoneLoss.allow ? "&allowZoneLoss=true" : "") + force.query(), output.json);
         }
     }
 

@@ -32,18 +32,16 @@ public record WriteRequest(Namespace namespace, List<Op> ops, IdempotencyTag ide
 
     /**
      * The refusal of a request one of whose puts cannot be stored in its namespace (a value over the
-     * namespace's limit), or null: {@code value_too_large} for one operation; for a batch, as any
-     * bad operation of a batch is refused, {@code malformed_batch} naming the operation (its index
-     * in {@code operation}, {@code value_too_large} in {@code cause}).
+     * namespace's limit), or null: {@code value_too_large}, with the put's index among the
+     * operations in {@code operation} when there are several (a batch names its bad operation).
      */
     public WriteOutcome.Failed valueRefusal() {
         for (int i = 0; i < ops.size(); i++) {
             if (ops.get(i) instanceof Op.Put p) {
                 String refusal = namespace.valueRefusal(p.value().length);
                 if (refusal != null) {
-                    return ops.size() == 1 ? new WriteOutcome.Failed(ErrorCode.VALUE_TOO_LARGE, refusal)
-                            : new WriteOutcome.Failed(ErrorCode.MALFORMED_BATCH, "operations[" + i + "]: " + refusal,
-                                    java.util.Map.of("operation", i, "cause", ErrorCode.VALUE_TOO_LARGE.code()));
+                    return new WriteOutcome.Failed(ErrorCode.VALUE_TOO_LARGE, refusal, ops.size() == 1 ? java.util.Map.of()
+                            : java.util.Map.of("operation", i));
                 }
             }
         }

@@ -642,15 +642,13 @@ public final class ElasticMembership implements AutoCloseable, MembershipAdmin {
         out.put("replicationFactor", s.replicationFactor());
         out.put("partitions", s.partitions());
         List<Map<String, Object>> members = new ArrayList<>();
-        ClusterDriver d = driver;
-        Map<Integer, Boolean> down = d == null ? Map.of() : d.snapshot().down(); // the periodic one: this view must not wait on the cores
         for (MemberRecord m : s.members()) {
             Map<String, Object> e = new LinkedHashMap<>();
             e.put("id", m.id());
             e.put("zone", m.member().zone());
             e.put("state", m.state().name().toLowerCase());
             // As this node's failure detector hears it (what remove and replace check); null for a former member.
-            e.put("up", !m.state().active() ? null : m.id() == self || Boolean.FALSE.equals(down.get(m.id())));
+            e.put("up", m.state().active() ? heard(m.id()) : null);
             e.put("http", m.member().httpAddress());
             e.put("internode", m.member().internodeAddress());
             e.put("metadata", m.member().metadataAddress());

@@ -102,6 +102,12 @@ public final class BatchCodec {
         return first;
     }
 
+    /** A batch refused for its operation {@code index}, which failed with {@code cause}: {@code malformed_batch} naming both. */
+    static CairnException badOperation(int index, CairnException cause) {
+        return new CairnException(ErrorCode.MALFORMED_BATCH, "operations[" + index + "]: " + cause.getMessage(),
+                java.util.Map.of("operation", index, "cause", cause.code().code()));
+    }
+
     public static List<Op> parse(byte[] body, Limits limits) {
         JsonNode root = readStrict(body, BatchCodec::malformed);
         if (root == null || root.isMissingNode()) {
@@ -136,8 +142,7 @@ public final class BatchCodec {
             try {
                 ops.add(parseOp(list.get(i), limits));
             } catch (CairnException e) {
-                throw new CairnException(ErrorCode.MALFORMED_BATCH, "operations[" + i + "]: " + e.getMessage(),
-                        java.util.Map.of("operation", i, "cause", e.code().code()));
+                throw badOperation(i, e);
             }
         }
         return ops;

@@ -674,10 +674,9 @@ public final class NodeApi implements Api {
 
     private FullHttpResponse render(List<Op> ops, WriteOutcome outcome, boolean batch, boolean tagged) {
         return switch (outcome) {
-            // A batch of one put over its namespace's value limit: refused as a batch's bad operation is (the core names
-            // the operation of a longer batch itself).
-            case WriteOutcome.Failed f when batch && f.code() == ErrorCode.VALUE_TOO_LARGE -> Responses.error(ErrorCode.MALFORMED_BATCH,
-                    "operations[0]: " + f.message(), Map.of("operation", 0, "cause", f.code().code()));
+            // A put over its namespace's value limit (the core's check) is, in a batch, a bad operation like any other.
+            case WriteOutcome.Failed f when batch && f.code() == ErrorCode.VALUE_TOO_LARGE -> Responses.error(BatchCodec.badOperation(
+                    f.details().get("operation") instanceof Integer i ? i : 0, new CairnException(f.code(), f.message())));
             case WriteOutcome.Failed f -> Responses.error(f.code(), f.message(), f.details());
             case WriteOutcome.Executed e -> {
                 FullHttpResponse response = results(ops, e.results(), batch);
