@@ -117,6 +117,15 @@ public final class AbuseCommand implements Callable<Integer> {
       description = "Seed for keys and value bytes (default: random).")
   private Long seed;
 
+  @Option(
+      names = "--token-file",
+      paramLabel = "FILE",
+      description =
+          "Send the bearer token in this file, so the abuse is measured as shedding rather than as"
+              + " refused anonymous requests (default: $CAIRN_TOKEN, else"
+              + " ./cairn-data/auth/admin.token when present).")
+  private Path tokenFile;
+
   @Option(names = "--json", paramLabel = "FILE", description = "Also write the report as JSON.")
   private Path jsonFile;
 
@@ -177,6 +186,12 @@ public final class AbuseCommand implements Callable<Integer> {
         "--byte-interval must be at most 10m");
     require(reconnectDelay.compareTo(Duration.ofMinutes(10)) <= 0,
         "--reconnect-delay must be at most 10m");
+    String token;
+    try {
+      token = BearerToken.resolve(tokenFile, System.getenv("CAIRN_TOKEN"));
+    } catch (IllegalArgumentException e) {
+      throw new ParameterException(spec.commandLine(), e.getMessage(), e);
+    }
     require(connectTimeout.toMillis() >= 1 && connectTimeout.compareTo(Duration.ofMinutes(5)) <= 0,
         "--connect-timeout must be in [1ms, 5m]");
     return new AbuseSettings(
@@ -189,7 +204,8 @@ public final class AbuseCommand implements Callable<Integer> {
         byteInterval,
         reconnectDelay,
         connectTimeout,
-        seed != null ? seed : System.nanoTime());
+        seed != null ? seed : System.nanoTime(),
+        token);
   }
 
   private void require(boolean condition, String message) {

@@ -14,7 +14,8 @@ record AbuseSettings(
     Duration byteInterval,
     Duration reconnectDelay,
     Duration connectTimeout,
-    long seed) {
+    long seed,
+    String token) {
 
   AbuseSettings {
     targets = List.copyOf(targets);

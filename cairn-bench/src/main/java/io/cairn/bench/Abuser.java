@@ -46,6 +46,11 @@ final class Abuser {
   private final AbuseTally tally = new AbuseTally();
   private final Set<Socket> sockets = ConcurrentHashMap.newKeySet();
   private final byte[] value;
+  /**
+   * The Authorization header line, or empty: the abuser authenticates like a real client would,
+   * so what it tests is shedding, not the refusal of anonymous requests.
+   */
+  private final String authorization;
   private volatile boolean stopped;
   private long deadlineNanos;
 
@@ -53,6 +58,7 @@ final class Abuser {
     this.settings = settings;
     this.out = out;
     this.value = new byte[settings.valueSizeBytes()];
+    this.authorization = settings.token() == null ? "" : "Authorization: Bearer " + settings.token() + "\r\n";
     new SplittableRandom(settings.seed()).nextBytes(value);
   }
 
@@ -254,22 +260,10 @@ final class Abuser {
     return !stopped;
   }
 
-  /**
-   * The abuser authenticates like a real client would ({@code $CAIRN_TOKEN}), so what it tests is
-   * shedding, not the refusal of anonymous requests.
-   */
-  private static final String AUTHORIZATION = authorization();
-
-  private static String authorization() {
-    String token = System.getenv("CAIRN_TOKEN");
-    return token == null || token.isBlank() || !token.strip().chars().allMatch(c -> c > ' ' && c < 127)
-        ? "" : "Authorization: Bearer " + token.strip() + "\r\n";
-  }
-
   private boolean slowloris(Socket socket, int index, Target target) throws IOException {
     byte[] head =
         ("GET " + target.basePath() + "/kv/abuse-slow-" + index + " HTTP/1.1\r\nHost: "
-                + target.authority() + "\r\n" + AUTHORIZATION + "X-Slow: ")
+                + target.authority() + "\r\n" + authorization + "X-Slow: ")
             .getBytes(StandardCharsets.US_ASCII);
     InputStream in = new BufferedInputStream(socket.getInputStream());
     OutputStream os = socket.getOutputStream();
@@ -309,9 +303,9 @@ final class Abuser {
     return request("PUT", target, key, "Content-Length: " + value.length + "\r\n");
   }
 
-  private static byte[] request(String method, Target target, String key, String headers) {
+  private byte[] request(String method, Target target, String key, String headers) {
     return (method + " " + target.basePath() + "/kv/" + key + " HTTP/1.1\r\nHost: "
-            + target.authority() + "\r\n" + AUTHORIZATION + headers + "\r\n")
+            + target.authority() + "\r\n" + authorization + headers + "\r\n")
         .getBytes(StandardCharsets.US_ASCII);
   }
 

@@ -202,20 +202,12 @@ public final class BenchCommand implements Callable<Integer> {
   @Option(names = "--json", paramLabel = "FILE", description = "Also write the report as JSON.")
   private Path jsonFile;
 
-  /** The bearer token to send, from --token-file, $CAIRN_TOKEN or the default node's data directory; null when none. */
+  /** The bearer token to send (see {@link BearerToken}); null when none. */
   private String token() {
     try {
-      if (tokenFile != null) {
-        return java.nio.file.Files.readString(tokenFile).strip();
-      }
-      String env = System.getenv("CAIRN_TOKEN");
-      if (env != null && !env.isBlank()) {
-        return env.strip();
-      }
-      Path local = Path.of("cairn-data", "auth", "admin.token");
-      return java.nio.file.Files.isReadable(local) ? java.nio.file.Files.readString(local).strip() : null;
-    } catch (java.io.IOException e) {
-      throw new CommandLine.ParameterException(new CommandLine(this), "cannot read the token file: " + e.getMessage());
+      return BearerToken.resolve(tokenFile, System.getenv("CAIRN_TOKEN"));
+    } catch (IllegalArgumentException e) {
+      throw new CommandLine.ParameterException(new CommandLine(this), e.getMessage(), e);
     }
   }
 

@@ -35,7 +35,8 @@ class AbuserTest {
             settings.byteInterval(),
             settings.reconnectDelay(),
             settings.connectTimeout(),
-            1),
+            1,
+            settings.token()),
         new PrintWriter(new StringWriter()));
     long start = System.nanoTime();
     abuser.run();
@@ -55,6 +56,41 @@ class AbuserTest {
       assertThat(tally.opened()).isEqualTo(3);
       assertThat(server.size()).isBetween(1, 5);
     }
+  }
+
+  @Test
+  @Timeout(60)
+  void sendsTheBearerTokenFromTheTokenFile(@org.junit.jupiter.api.io.TempDir java.nio.file.Path dir)
+      throws Exception {
+    java.nio.file.Path tokenFile = dir.resolve("token");
+    java.nio.file.Files.writeString(tokenFile, "s3cret-token\n");
+    try (KvTestServer server = new KvTestServer(200)) {
+      server.requireToken("s3cret-token");
+      AbuseTally withToken = abuse(server, "--mode", "flood-large", "--connections", "1",
+          "--duration", "300ms", "--value-size", "10", "--token-file", tokenFile.toString());
+      assertThat(withToken.statuses()).containsOnlyKeys(200);
+      java.nio.file.Files.writeString(tokenFile, "wrong-token");
+      AbuseTally wrongToken = abuse(server, "--mode", "flood-large", "--connections", "1",
+          "--duration", "300ms", "--value-size", "10", "--token-file", tokenFile.toString());
+      assertThat(wrongToken.statuses()).containsOnlyKeys(401);
+    }
+  }
+
+  @Test
+  void aTokenFileThatCannotBeReadOrCarriedIsAUsageError(@org.junit.jupiter.api.io.TempDir java.nio.file.Path dir)
+      throws Exception {
+    java.nio.file.Path tokenFile = dir.resolve("token");
+    java.nio.file.Files.writeString(tokenFile, "two words");
+    AbuseCommand command = new AbuseCommand();
+    new CommandLine(command).parseArgs("--mode", "idle", "--token-file", tokenFile.toString());
+    org.assertj.core.api.Assertions.assertThatThrownBy(command::settings)
+        .isInstanceOf(CommandLine.ParameterException.class)
+        .hasMessageContaining("characters a header cannot carry");
+    AbuseCommand missing = new AbuseCommand();
+    new CommandLine(missing).parseArgs("--mode", "idle", "--token-file", dir.resolve("absent").toString());
+    org.assertj.core.api.Assertions.assertThatThrownBy(missing::settings)
+        .isInstanceOf(CommandLine.ParameterException.class)
+        .hasMessageContaining("cannot read the token file");
   }
 
   @Test

@@ -28,6 +28,7 @@ final class KvTestServer implements AutoCloseable {
   private final boolean closeAfterPut;
   final AtomicInteger requestsWithQuery = new AtomicInteger();
   final AtomicInteger requests = new AtomicInteger();
+  private volatile String requiredToken;
 
   KvTestServer(int putStatus) throws IOException {
     this(putStatus, Duration.ZERO, false);
@@ -47,6 +48,11 @@ final class KvTestServer implements AutoCloseable {
     return "http://127.0.0.1:" + server.getAddress().getPort();
   }
 
+  /** From now on, a request without {@code Authorization: Bearer token} is answered 401. */
+  void requireToken(String token) {
+    this.requiredToken = token;
+  }
+
   int size() {
     return store.size();
   }
@@ -61,6 +67,13 @@ final class KvTestServer implements AutoCloseable {
           Thread.currentThread().interrupt();
           return;
         }
+      }
+      String token = requiredToken;
+      if (token != null
+          && !("Bearer " + token).equals(exchange.getRequestHeaders().getFirst("Authorization"))) {
+        exchange.getRequestBody().readAllBytes();
+        exchange.sendResponseHeaders(401, -1);
+        return;
       }
       String key = exchange.getRequestURI().getRawPath().substring("/kv/".length());
       if (exchange.getRequestURI().getRawQuery() != null) {

@@ -464,7 +464,7 @@ final class DemoCommand implements Callable<Integer> {
         return args;
     }
 
-    /** A command a user can paste to restart a node: bin/cairn when the jar sits in its source tree, else java -jar. */
+    /** A command a user can paste to restart a node: bin/cairn when the jar sits in its source tree, else this JVM's java -jar. */
     private String restartCommand(Node n, Path jar, String members) {
         List<String> words = new ArrayList<>();
         Path root = jar.getParent() == null ? null : jar.getParent().getParent() == null ? null : jar.getParent().getParent().getParent();
@@ -472,7 +472,7 @@ final class DemoCommand implements Callable<Integer> {
         if (script != null && Files.isExecutable(script)) {
             words.add(displayPath(script));
         } else {
-            words.add("java");
+            words.add(javaCommand().get(0)); // the JDK this demo runs on: a bare `java` may be an older one without these flags
             words.addAll(jvmFlags());
             words.add("-jar");
             words.add(displayPath(jar));
