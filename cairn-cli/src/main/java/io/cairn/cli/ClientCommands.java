@@ -38,10 +38,13 @@ import picocli.CommandLine.Parameters;
 final class ClientCommands {
     private ClientCommands() {}
 
+    /** Where the client commands go when neither --url nor CAIRN_URL says. */
+    static final String DEFAULT_URL = "http://127.0.0.1:7070";
+
     /** Options every client command shares. */
     static final class Target {
         @Option(names = "--url", paramLabel = "URL", description = "Node to talk to (default $CAIRN_URL or http://127.0.0.1:7070).")
-        String url = System.getenv().getOrDefault("CAIRN_URL", "http://127.0.0.1:7070");
+        String url = System.getenv().getOrDefault("CAIRN_URL", DEFAULT_URL);
 
         @Option(names = {"-v", "--verbose"}, description = "Print the status line and headers to stderr.")
         boolean verbose;

@@ -313,7 +313,7 @@ final class DemoCommand implements Callable<Integer> {
         out.println("  0. Take the token (bin/cairn uses it with --token-file " + dir.resolve("ca").resolve(AdminCredential.FILE) + "):");
         out.println("       export CAIRN_TOKEN=$(cat " + dir.resolve("ca").resolve(AdminCredential.FILE) + ")");
         out.println("  1. Write through node 1 and wait for all three replicas (see 'Cairn-Acks: 3'):");
-        out.println("       curl -i " + AUTH + "-X PUT --data 'hello' '" + key + "?w=all'");
+        out.println("       curl -i " + AUTH + "-X PUT -H 'Content-Type: text/plain' --data-binary 'hello' '" + key + "?w=all'");
         out.println("  2. Read it through node 3; r=one answers from the first replica that replies (see 'Cairn-Replies'):");
         out.println("       curl -i " + AUTH + "'" + keyOn3 + "?r=one'");
         out.println("  3. Each replica's version of the key, and the cluster as node 1 sees it:");
@@ -322,10 +322,10 @@ final class DemoCommand implements Callable<Integer> {
         out.println("  4. Lose a node: crash node 3 (pid " + n3.process.pid() + "):");
         out.println("       kill -9 " + n3.process.pid());
         out.println("     Writes at w=quorum still succeed (2 of 3 replicas acknowledge; node 1 keeps a hint for node 3):");
-        out.println("       curl -i " + AUTH + "-X PUT --data 'hello again' '" + key + "?w=quorum'");
+        out.println("       curl -i " + AUTH + "-X PUT -H 'Content-Type: text/plain' --data-binary 'hello again' '" + key + "?w=quorum'");
         out.println("     Writes at w=all fail fast with 503 once node 1 has noticed node 3 is down (a few seconds;");
         out.println("     until then they wait out the 2 s request timeout and answer 504 outcome_unknown):");
-        out.println("       curl -i " + AUTH + "-X PUT --data 'hello all' '" + key + "?w=all'");
+        out.println("       curl -i " + AUTH + "-X PUT -H 'Content-Type: text/plain' --data-binary 'hello all' '" + key + "?w=all'");
         out.println("     Hints waiting for node 3 (backlogs.hintsPending, replicaLagMillis):");
         out.println("       curl -s " + AUTH + n1.url() + "/admin/status");
         out.println("  5. Bring node 3 back in another terminal (same data, same ports; stop it there with Ctrl-C):");
@@ -486,7 +486,8 @@ final class DemoCommand implements Callable<Integer> {
         return p.startsWith(cwd) && !p.equals(cwd) ? cwd.relativize(p).toString() : p.toString();
     }
 
-    private static String shellQuote(String s) {
+    /** The word as a POSIX shell reads it back: unchanged when safe, else single-quoted. */
+    static String shellQuote(String s) {
         return SHELL_SAFE.matcher(s).matches() ? s : "'" + s.replace("'", "'\\''") + "'";
     }
 

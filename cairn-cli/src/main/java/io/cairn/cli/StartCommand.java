@@ -103,18 +103,37 @@ final class StartCommand implements Callable<Integer> {
         System.out.println("  data:       " + cfg.dataDir().toAbsolutePath().normalize() + " (durability " + cfg.durability().name().toLowerCase() + ")");
         java.nio.file.Path token = node.adminTokenFile();
         if (token != null) {
-            String file = token.toAbsolutePath().normalize().toString();
-            System.out.println("  token:      " + file + " (the admin credential; bin/cairn uses it)");
-            System.out.println("  try:        curl -i -H \"Authorization: Bearer $(cat " + file + ")\" -X PUT --data 'hello' " + url + "/kv/greeting");
-            System.out.println("              bin/cairn get greeting");
-        } else {
-            System.out.println("  try:        curl -i -X PUT --data 'hello' " + url + "/kv/greeting");
-            System.out.println("              curl -i " + url + "/kv/greeting");
+            System.out.println("  token:      " + token.toAbsolutePath().normalize() + " (the admin credential; bin/cairn uses it)");
         }
+        tryLines(url, token, cfg.dataDir()).forEach(System.out::println);
         System.out.println("  operations: " + url + "/health  " + url + "/ready  " + url + "/metrics  " + url + "/admin/status");
         System.out.println("Press Ctrl-C to stop.");
         System.out.flush();
         return KEEP_RUNNING;
+    }
+
+    /**
+     * The banner's "try" lines for this node: a curl PUT that stores a text value (not curl's
+     * form content type) and a read back, with the token when the node has one; the
+     * {@code bin/cairn} line names the URL and data directory when they are not its defaults.
+     */
+    static java.util.List<String> tryLines(String url, java.nio.file.Path tokenFile, java.nio.file.Path dataDir) {
+        String put = "-X PUT -H 'Content-Type: text/plain' --data-binary 'hello' " + url + "/kv/greeting";
+        if (tokenFile == null) {
+            return java.util.List.of("  try:        curl -i " + put, "              curl -i " + url + "/kv/greeting");
+        }
+        String file = tokenFile.toAbsolutePath().normalize().toString();
+        StringBuilder get = new StringBuilder("bin/cairn get greeting");
+        if (!url.equals(ClientCommands.DEFAULT_URL)) {
+            get.append(" --url ").append(url);
+        }
+        java.nio.file.Path here = java.nio.file.Path.of("cairn-data").toAbsolutePath().normalize();
+        if (!dataDir.toAbsolutePath().normalize().equals(here)) {
+            get.append(" --data-dir ").append(DemoCommand.shellQuote(dataDir.toAbsolutePath().normalize().toString()));
+        }
+        return java.util.List.of(
+                "  try:        curl -i -H \"Authorization: Bearer $(cat " + DemoCommand.shellQuote(file) + ")\" " + put,
+                "              " + get);
     }
 
     private static String hostForUrl(String host) {

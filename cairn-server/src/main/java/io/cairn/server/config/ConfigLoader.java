@@ -393,7 +393,7 @@ public final class ConfigLoader {
         return new NodeConfig.Auth(bool("auth.enabled"), blankAsNull("auth.adminTokenFile"), cacheTtl, unknownTtl,
                 integer("auth.maxCachedTokens", 1, 10_000_000), duration("auth.lookupTimeout", Duration.ofMillis(1), Duration.ofMinutes(1)),
                 defaultTtl, maxTtl, bool("auth.metricsOpen"), integer("auth.maxConcurrentLookups", 1, 1_000_000),
-                integer("auth.maxAuditedRefusalsPerSecond", 0, 1_000_000));
+                integer("auth.maxAuditedRefusalsPerSecond", 0, 100_000));
     }
 
     private NodeConfig.Cluster cluster(int nodeId, NodeConfig.Ttl ttl) {

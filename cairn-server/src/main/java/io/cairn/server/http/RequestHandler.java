@@ -515,7 +515,8 @@ final class RequestHandler extends ChannelInboundHandlerAdapter {
                 case IDLE -> {
                     long allowed = served ? settings.idleTimeout().toNanos() : settings.headerTimeout().toNanos();
                     if (now - idleSinceNanos > allowed) {
-                        metrics.timeout("idle");
+                        // A connection that never sent a byte ran out of header time, not idle time.
+                        metrics.timeout(served ? "idle" : "header");
                         channel.close();
                         return;
                     }

@@ -55,16 +55,17 @@ public final class Authenticator {
     private final Map<String, CompletableFuture<TokenState>> reading = new ConcurrentHashMap<>();
     private final int maxLookups;
     private final AtomicInteger lookups = new AtomicInteger();
-    private final int maxAuditedRefusalsPerSecond;
-    // The second (monotonic) being counted, and the refusals audited and left out in it.
-    private long auditSecond;
-    private int auditedThisSecond;
+    // When (monotonic ms) each of the last maxAuditedRefusalsPerSecond audited refusals was written,
+    // oldest at auditNext: a sliding second, so no second of wall time (not only each whole one) carries more.
+    private final long[] auditedAt;
+    private int auditNext;
     private long suppressed;
 
     public Authenticator(AdminCredential admin, TokenStore store, TokenCache cache, long lookupTimeoutMillis, int maxLookups,
                          int maxAuditedRefusalsPerSecond, Clock wall, LongSupplier monotonicMillis, AuditSink audit, Sink sink) {
         this.maxLookups = maxLookups;
-        this.maxAuditedRefusalsPerSecond = maxAuditedRefusalsPerSecond;
+        this.auditedAt = new long[maxAuditedRefusalsPerSecond];
+        java.util.Arrays.fill(auditedAt, Long.MIN_VALUE);
         this.admin = admin;
         this.store = store;
         this.cache = cache;
@@ -195,22 +196,19 @@ public final class Authenticator {
     }
 
     /**
-     * Whether this refusal gets an audit line: at most {@code maxAuditedRefusalsPerSecond} a
-     * second, so a flood of bad requests cannot rotate the administrative events out of the
-     * bounded audit log. Returns -1 to leave it out (it is still counted in metrics), else how
-     * many were left out before it.
+     * Whether this refusal gets an audit line: at most {@code maxAuditedRefusalsPerSecond} in any
+     * one-second interval, so a flood of bad requests cannot rotate the administrative events out
+     * of the bounded audit log. Returns -1 to leave it out (it is still counted in metrics), else
+     * how many were left out before it.
      */
     private synchronized long auditable() {
-        long second = monotonicMillis.getAsLong() / 1000;
-        if (second != auditSecond) {
-            auditSecond = second;
-            auditedThisSecond = 0;
-        }
-        if (auditedThisSecond >= maxAuditedRefusalsPerSecond) {
+        long now = monotonicMillis.getAsLong();
+        if (auditedAt.length == 0 || auditedAt[auditNext] != Long.MIN_VALUE && now - auditedAt[auditNext] < 1000) {
             suppressed++;
             return -1;
         }
-        auditedThisSecond++;
+        auditedAt[auditNext] = now;
+        auditNext = (auditNext + 1) % auditedAt.length;
         long left = suppressed;
         suppressed = 0;
         return left;
