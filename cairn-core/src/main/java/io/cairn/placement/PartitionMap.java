@@ -214,6 +214,65 @@ public final class PartitionMap {
         return counts;
     }
 
+    /**
+     * Which partitions a majority quorum could no longer serve, at this epoch, were the nodes
+     * {@code lost} names gone: the operator's what-if, and a node's own readiness (lost = the
+     * members its failure detector counts down). Lists hold partition numbers in order.
+     *
+     * @param noQuorumReads  fewer than a majority of the read replicas left
+     * @param noQuorumWrites some write group (both sets while it moves) with fewer than a majority left
+     * @param underReplicated fewer than N read replicas left
+     * @param noReplicaLeft  no read replica left
+     */
+    public record Availability(List<Integer> noQuorumReads, List<Integer> noQuorumWrites, List<Integer> underReplicated,
+                               List<Integer> noReplicaLeft) {
+        public Availability {
+            noQuorumReads = List.copyOf(noQuorumReads);
+            noQuorumWrites = List.copyOf(noQuorumWrites);
+            underReplicated = List.copyOf(underReplicated);
+            noReplicaLeft = List.copyOf(noReplicaLeft);
+        }
+    }
+
+    /** See {@link Availability}. */
+    public Availability availabilityWithout(java.util.function.IntPredicate lost) {
+        int quorum = Quorum.MAJORITY.resolve(replicationFactor);
+        List<Integer> noReads = new java.util.ArrayList<>();
+        List<Integer> noWrites = new java.util.ArrayList<>();
+        List<Integer> under = new java.util.ArrayList<>();
+        List<Integer> none = new java.util.ArrayList<>();
+        for (int p = 0; p < slots.length; p++) {
+            int[] readers = slots[p].readers();
+            int left = left(readers, lost);
+            if (left < Math.min(quorum, readers.length)) {
+                noReads.add(p);
+            }
+            if (left < replicationFactor) {
+                under.add(p);
+            }
+            if (left == 0) {
+                none.add(p);
+            }
+            for (int[] group : slots[p].writeGroups()) {
+                if (left(group, lost) < Math.min(quorum, group.length)) {
+                    noWrites.add(p);
+                    break;
+                }
+            }
+        }
+        return new Availability(noReads, noWrites, under, none);
+    }
+
+    private static int left(int[] replicas, java.util.function.IntPredicate lost) {
+        int left = 0;
+        for (int r : replicas) {
+            if (!lost.test(r)) {
+                left++;
+            }
+        }
+        return left;
+    }
+
     static boolean contains(int[] a, int v) {
         for (int x : a) {
             if (x == v) {

@@ -271,7 +271,7 @@ public final class CairnNode implements AutoCloseable {
 
     boolean ready() {
         return !closed.get() && !writes.failed() && !engine.failed() && !stalled && health.serving()
-                && (cluster == null || (cluster.clockUnsafe() == null && cluster.waitingForPeers().isEmpty()))
+                && (cluster == null || (cluster.clockUnsafe() == null && cluster.waitingForPeers().isEmpty() && !cluster.isolated()))
                 && (elastic == null || !elastic.removed());
     }
 
@@ -288,6 +288,10 @@ public final class CairnNode implements AutoCloseable {
             m.put("clockUnsafe", cluster.clockUnsafe());
             // Members not heard from yet while the node settles after its start.
             m.put("waitingForPeers", cluster.waitingForPeers());
+            // Partitions it cannot reach a majority of replicas of; all of them: isolated, not ready.
+            int withoutQuorum = cluster.partitionsWithoutQuorum();
+            m.put("partitionsWithoutQuorum", withoutQuorum);
+            m.put("isolated", withoutQuorum == cluster.membership().map().partitions());
         }
         if (elastic != null) {
             // A node that was decommissioned, removed or replaced serves nothing any more.

@@ -423,6 +423,29 @@ public final class ClusterDriver implements KvService, NamespacedService, Cluste
         return silent;
     }
 
+    /**
+     * How many partitions this node could not serve at a majority quorum (for reads or for
+     * writes) with the members its failure detector counts down, from the latest snapshot; 0
+     * before the first. When it is every partition, the node is isolated: each request it
+     * coordinates at the default quorums would fail, so it is not ready.
+     */
+    public int partitionsWithoutQuorum() {
+        Snapshot now = snapshot;
+        if (now == null) {
+            return 0;
+        }
+        PartitionMap.Availability a = membership.map()
+                .availabilityWithout(id -> id != nodeId && !now.alive().getOrDefault(id, false));
+        java.util.Set<Integer> either = new java.util.HashSet<>(a.noQuorumReads());
+        either.addAll(a.noQuorumWrites());
+        return either.size();
+    }
+
+    /** Whether no partition has a majority of its replicas up as this node sees them (see {@link #partitionsWithoutQuorum}). */
+    public boolean isolated() {
+        return partitionsWithoutQuorum() == membership.map().partitions();
+    }
+
     /** The latest snapshot, at most about a second old. */
     public Snapshot snapshot() {
         return snapshot;

@@ -766,37 +766,13 @@ public final class ElasticMembership implements AutoCloseable, MembershipAdmin {
     public Map<String, Object> whatIf(Set<Integer> lost, String description) {
         ClusterState s = state();
         PartitionMap map = s.membership().map();
-        int n = map.replicationFactor();
-        int quorum = Quorum.MAJORITY.resolve(n);
-        List<Integer> noReads = new ArrayList<>();
-        List<Integer> noWrites = new ArrayList<>();
-        List<Integer> underReplicated = new ArrayList<>();
-        List<Integer> lostAll = new ArrayList<>();
-        for (int p = 0; p < map.partitions(); p++) {
-            int[] readers = map.replicas(p);
-            long readersLeft = java.util.Arrays.stream(readers).filter(r -> !lost.contains(r)).count();
-            if (readersLeft < Math.min(quorum, readers.length)) {
-                noReads.add(p);
-            }
-            if (readersLeft == 0) {
-                lostAll.add(p);
-            }
-            if (readersLeft < n) {
-                underReplicated.add(p);
-            }
-            for (int[] group : map.writeGroups(p)) {
-                long left = java.util.Arrays.stream(group).filter(r -> !lost.contains(r)).count();
-                if (left < Math.min(quorum, group.length)) {
-                    noWrites.add(p);
-                    break;
-                }
-            }
-        }
+        int quorum = Quorum.MAJORITY.resolve(map.replicationFactor());
+        PartitionMap.Availability a = map.availabilityWithout(lost::contains);
         Map<String, Object> ns = new LinkedHashMap<>();
-        ns.put("unavailableForQuorumReads", noReads);
-        ns.put("unavailableForQuorumWrites", noWrites);
-        ns.put("underReplicated", underReplicated);
-        ns.put("withNoReplicaLeft", lostAll);
+        ns.put("unavailableForQuorumReads", a.noQuorumReads());
+        ns.put("unavailableForQuorumWrites", a.noQuorumWrites());
+        ns.put("underReplicated", a.underReplicated());
+        ns.put("withNoReplicaLeft", a.noReplicaLeft());
         Map<String, Object> out = new LinkedHashMap<>();
         out.put("lose", description);
         out.put("nodes", new TreeSet<>(lost));
