@@ -623,10 +623,17 @@ public final class ElasticMembership implements AutoCloseable, MembershipAdmin {
     public Set<Integer> nodesInZone(String zone) {
         Set<Integer> ids = new TreeSet<>();
         for (Member m : state().activeMembers()) {
-            if (zone == null || m.zone().equals(zone)) {
+            if (m.zone().equals(zone)) {
                 ids.add(m.id());
             }
         }
+        return ids;
+    }
+
+    @Override
+    public Set<Integer> activeMembers() {
+        Set<Integer> ids = new TreeSet<>();
+        state().activeMembers().forEach(m -> ids.add(m.id()));
         return ids;
     }
 

@@ -74,14 +74,15 @@ final class MembershipRoutes {
                 if (!get) {
                     return done(NodeApi.methodNotAllowed("GET, HEAD"));
                 }
+                if (path.equals(REBALANCE)) {
+                    // Its progress waits (briefly) for every core shard's fresh snapshot: not on an event loop.
+                    NodeApi.requireParams(call, Set.of());
+                    return NodeApi.offEventLoop(() -> Responses.json(HttpResponseStatus.OK, admin.rebalanceView()));
+                }
                 return done(Responses.json(HttpResponseStatus.OK, switch (path) {
                     case PREFIX -> {
                         NodeApi.requireParams(call, Set.of());
                         yield admin.membershipView();
-                    }
-                    case REBALANCE -> {
-                        NodeApi.requireParams(call, Set.of());
-                        yield admin.rebalanceView();
                     }
                     case WHAT_IF -> whatIf(call);
                     default -> {
@@ -166,7 +167,7 @@ final class MembershipRoutes {
                 throw new CairnException(ErrorCode.INVALID_PARAMETER, "no member is in zone '" + zone + "'");
             }
         } else {
-            Set<Integer> members = admin.nodesInZone(null);
+            Set<Integer> members = admin.activeMembers();
             for (String id : lose.substring(5).split(",")) {
                 int node = nodeId(id, "lose");
                 if (!members.contains(node)) {

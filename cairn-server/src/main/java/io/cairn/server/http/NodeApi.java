@@ -342,7 +342,8 @@ public final class NodeApi implements Api {
             case "/readyz" -> probe(call, ready.getAsBoolean(), readiness);
             case "/metrics" -> readOnly(call, () -> Responses.bytes(HttpResponseStatus.OK, metrics.scrape().getBytes(StandardCharsets.UTF_8),
                     "text/plain; version=0.0.4; charset=utf-8"));
-            case "/admin/status" -> readOnly(call, () -> Responses.json(HttpResponseStatus.OK, status.get()));
+            // The status waits (briefly) for every core shard's fresh snapshot: not on an event loop.
+            case "/admin/status" -> readOnly(call, () -> Responses.json(HttpResponseStatus.OK, status.get()), true);
             case "/admin/cluster" -> clusterAdmin(call, () -> admin.clusterView());
             case "/admin/faults" -> faults(call, caller);
             case "/admin/repair" -> repair(call, caller);
@@ -507,11 +508,28 @@ public final class NodeApi implements Api {
     }
 
     private CompletableFuture<FullHttpResponse> readOnly(HttpCall call, Supplier<FullHttpResponse> handler) {
+        return readOnly(call, handler, false);
+    }
+
+    /** A GET/HEAD-only route; {@code waits}: its handler may wait on other threads, so it runs off the event loop. */
+    private CompletableFuture<FullHttpResponse> readOnly(HttpCall call, Supplier<FullHttpResponse> handler, boolean waits) {
         if (!call.method().equals(HttpMethod.GET) && !call.method().equals(HttpMethod.HEAD)) {
             return done(methodNotAllowed("GET, HEAD"));
         }
-        return done(handler.get());
+        return waits ? offEventLoop(handler) : done(handler.get());
     }
+
+    /**
+     * Runs a view that waits on other threads (say, each core shard's snapshot, at most a few
+     * hundred ms on a busy core) on a virtual thread of its own, so the event loop that took the
+     * request goes on serving its other connections meanwhile. How many run at once is bounded by
+     * the requests admitted, like every other request.
+     */
+    static CompletableFuture<FullHttpResponse> offEventLoop(Supplier<FullHttpResponse> view) {
+        return CompletableFuture.supplyAsync(view, VIEWS);
+    }
+
+    private static final java.util.concurrent.Executor VIEWS = task -> Thread.ofVirtual().name("cairn-admin-view").start(task);
 
     static FullHttpResponse methodNotAllowed(String allow) {
         FullHttpResponse r = Responses.error(ErrorCode.METHOD_NOT_ALLOWED, "this route accepts " + allow);

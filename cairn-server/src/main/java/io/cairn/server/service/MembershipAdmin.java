@@ -27,8 +27,11 @@ public interface MembershipAdmin {
      */
     Map<String, Object> whatIf(Set<Integer> lost, String description);
 
-    /** The ids of the active members in {@code zone}, or of every active member when {@code zone} is null. */
+    /** The ids of the active members in {@code zone}. */
     Set<Integer> nodesInZone(String zone);
+
+    /** The ids of every active member. */
+    Set<Integer> activeMembers();
 
     /** Appends a change to the metadata log; fails with the metadata log's unavailability. */
     CompletableFuture<ClusterMetadata.Result> change(MetadataCommand command);
