@@ -434,12 +434,22 @@ public final class ClusterDriver implements KvService, NamespacedService, Cluste
         if (now == null) {
             return 0;
         }
-        PartitionMap.Availability a = membership.map()
-                .availabilityWithout(id -> id != nodeId && !now.alive().getOrDefault(id, false));
+        PartitionMap map = membership.map();
+        // /ready is open and may be asked often: computed once per snapshot and map.
+        QuorumReach cached = quorumReach;
+        if (cached != null && cached.snapshot == now && cached.map == map) {
+            return cached.partitionsWithout;
+        }
+        PartitionMap.Availability a = map.availabilityWithout(id -> id != nodeId && !now.alive().getOrDefault(id, false));
         java.util.Set<Integer> either = new java.util.HashSet<>(a.noQuorumReads());
         either.addAll(a.noQuorumWrites());
+        quorumReach = new QuorumReach(now, map, either.size());
         return either.size();
     }
+
+    private record QuorumReach(Snapshot snapshot, PartitionMap map, int partitionsWithout) {}
+
+    private volatile QuorumReach quorumReach;
 
     /** Whether no partition has a majority of its replicas up as this node sees them (see {@link #partitionsWithoutQuorum}). */
     public boolean isolated() {
