@@ -90,7 +90,13 @@ class AbuserTest {
     new CommandLine(missing).parseArgs("--mode", "idle", "--token-file", dir.resolve("absent").toString());
     org.assertj.core.api.Assertions.assertThatThrownBy(missing::settings)
         .isInstanceOf(CommandLine.ParameterException.class)
-        .hasMessageContaining("cannot read the token file");
+        .hasMessageContaining("no such token file");
+    java.nio.file.Files.write(tokenFile, new byte[BearerToken.MAX_TOKEN_FILE_BYTES + 1]);
+    AbuseCommand huge = new AbuseCommand();
+    new CommandLine(huge).parseArgs("--mode", "idle", "--token-file", tokenFile.toString());
+    org.assertj.core.api.Assertions.assertThatThrownBy(huge::settings)
+        .isInstanceOf(CommandLine.ParameterException.class)
+        .hasMessageContaining("not a token file");
   }
 
   @Test

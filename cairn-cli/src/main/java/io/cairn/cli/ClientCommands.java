@@ -86,14 +86,17 @@ final class ClientCommands {
         /** The token to send: --token, else --token-file, else the node's admin credential in --data-dir; null when none is found. */
         String credential() throws IOException {
             if (token != null && !token.isBlank()) {
+                if (!io.cairn.bench.BearerToken.carriable(token.strip())) {
+                    throw new IOException("the token given with --token or CAIRN_TOKEN has characters a header cannot carry");
+                }
                 return token.strip();
             }
             if (tokenFile != null) {
-                return Files.readString(tokenFile, StandardCharsets.US_ASCII).strip();
+                return io.cairn.bench.BearerToken.read(tokenFile);
             }
             for (Path candidate : List.of(dataDir.resolve("auth").resolve("admin.token"), dataDir.resolve("tls").resolve("admin.token"))) {
                 if (Files.isReadable(candidate)) {
-                    return Files.readString(candidate, StandardCharsets.US_ASCII).strip();
+                    return io.cairn.bench.BearerToken.read(candidate);
                 }
             }
             return null;
@@ -186,7 +189,7 @@ final class ClientCommands {
             try {
                 credential = credential();
             } catch (IOException e) {
-                err().println("cairn: cannot read the token file: " + e.getMessage());
+                err().println("cairn: no usable token: " + e.getMessage());
                 return new Reply(2, null);
             }
             if (credential != null) {
@@ -256,7 +259,7 @@ final class ClientCommands {
             try {
                 credential = credential();
             } catch (IOException e) {
-                err().println("cairn: cannot read the token file: " + e.getMessage());
+                err().println("cairn: no usable token: " + e.getMessage());
                 return Main.USAGE;
             }
             Map<String, String> all = new LinkedHashMap<>(headers);

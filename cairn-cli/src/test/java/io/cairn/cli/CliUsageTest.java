@@ -47,6 +47,25 @@ class CliUsageTest {
     }
 
     @Test
+    void aTokenNoHeaderCanCarryIsAUsageErrorBeforeAnythingIsSent(@org.junit.jupiter.api.io.TempDir java.nio.file.Path dir)
+            throws Exception {
+        java.nio.file.Path huge = dir.resolve("huge");
+        java.nio.file.Files.write(huge, new byte[64 * 1024]);
+        java.nio.file.Path spaced = dir.resolve("spaced");
+        java.nio.file.Files.writeString(spaced, "two words\n");
+        for (String[] args : new String[][] {
+                {"get", "k", "--url", "127.0.0.1:1", "--token-file", huge.toString()},
+                {"get", "k", "--url", "127.0.0.1:1", "--token-file", spaced.toString()},
+                {"get", "k", "--url", "127.0.0.1:1", "--token", "caf\u00e9"},
+                {"status", "--url", "127.0.0.1:1", "--token-file", dir.resolve("absent").toString()}}) {
+            CliRun run = CliRun.of(args);
+            assertThat(run.code()).as(String.join(" ", args) + ": " + run.err()).isEqualTo(Main.USAGE);
+            assertThat(run.err()).startsWith("cairn: no usable token");
+            oneLineWithoutStackTrace(run);
+        }
+    }
+
+    @Test
     void versionPrintsTheBuildsVersion() {
         CliRun human = CliRun.of("version");
         assertThat(human.code()).isZero();
