@@ -26,7 +26,7 @@ import org.junit.jupiter.api.io.TempDir;
 /** The metadata log on real Ratis servers over loopback gRPC: commands, refusals, failover, restarts, listeners. */
 @Timeout(value = 60, unit = TimeUnit.SECONDS)
 class RatisMetadataLogTest {
-    private static final Duration WAIT = Duration.ofSeconds(10);
+    private static final Duration WAIT = Duration.ofSeconds(30); // Promotions take several election timeouts; a loaded machine stretches them.
 
     @TempDir
     Path dir;
