@@ -265,9 +265,12 @@ final class MembershipCommand implements Runnable {
                     view.path("epoch").asLong(), view.path("quorum").asInt());
             view.path("namespaces").fields().forEachRemaining(e -> {
                 JsonNode ns = e.getValue();
-                System.out.printf("  namespace %s%n", e.getKey());
+                System.out.printf("  namespace %s (%s, defaults r=%s w=%s)%n", e.getKey(), ns.path("consistency").asText("quorum"),
+                        ns.path("defaultReadQuorum").asText("?"), ns.path("defaultWriteQuorum").asText("?"));
                 line("unavailable for quorum reads", ns.path("unavailableForQuorumReads"));
                 line("unavailable for quorum writes", ns.path("unavailableForQuorumWrites"));
+                line("unavailable at default reads", ns.path("unavailableForDefaultReads"));
+                line("unavailable at default writes", ns.path("unavailableForDefaultWrites"));
                 line("under-replicated", ns.path("underReplicated"));
                 line("with no replica left", ns.path("withNoReplicaLeft"));
             });

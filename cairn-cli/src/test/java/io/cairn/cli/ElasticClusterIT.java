@@ -123,7 +123,8 @@ class ElasticClusterIT {
             // With three nodes in three zones, losing a zone leaves quorums but under-replicates its partitions.
             CliRun whatIf = cli("what-if", "--lose", "zone:zone-4", "--url", cluster.url(3));
             assertThat(whatIf.code()).as(whatIf.err()).isZero();
-            assertThat(whatIf.out()).containsPattern("unavailable for quorum writes +0").containsPattern("under-replicated +[1-9]");
+            assertThat(whatIf.out()).containsPattern("unavailable for quorum writes +0").containsPattern("under-replicated +[1-9]")
+                    .contains("namespace default (quorum, defaults r=quorum w=quorum)").containsPattern("unavailable at default writes +0");
 
             HttpResponse<String> notMember = h.send(cluster.request(3, "/admin/what-if?lose=node:99").GET().build());
             assertThat(notMember.statusCode()).as(notMember.body()).isEqualTo(400);

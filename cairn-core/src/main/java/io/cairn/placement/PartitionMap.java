@@ -219,8 +219,8 @@ public final class PartitionMap {
      * {@code lost} names gone: the operator's what-if, and a node's own readiness (lost = the
      * members its failure detector counts down). Lists hold partition numbers in order.
      *
-     * @param noQuorumReads  fewer than a majority of the read replicas left
-     * @param noQuorumWrites some write group (both sets while it moves) with fewer than a majority left
+     * @param noQuorumReads  fewer than a read quorum (a majority unless asked otherwise) of the read replicas left
+     * @param noQuorumWrites some write group (both sets while it moves) with fewer than a write quorum left
      * @param underReplicated fewer than N read replicas left
      * @param noReplicaLeft  no read replica left
      */
@@ -234,9 +234,18 @@ public final class PartitionMap {
         }
     }
 
-    /** See {@link Availability}. */
+    /** See {@link Availability}: for majority reads and writes. */
     public Availability availabilityWithout(java.util.function.IntPredicate lost) {
-        int quorum = Quorum.MAJORITY.resolve(replicationFactor);
+        return availabilityWithout(lost, Quorum.MAJORITY, Quorum.MAJORITY);
+    }
+
+    /**
+     * See {@link Availability}, with {@code noQuorumReads} / {@code noQuorumWrites} for reads at
+     * {@code read} and writes at {@code write} (of N; a set smaller than that needs all of it).
+     */
+    public Availability availabilityWithout(java.util.function.IntPredicate lost, Quorum read, Quorum write) {
+        int readQuorum = read.resolve(replicationFactor);
+        int writeQuorum = write.resolve(replicationFactor);
         List<Integer> noReads = new java.util.ArrayList<>();
         List<Integer> noWrites = new java.util.ArrayList<>();
         List<Integer> under = new java.util.ArrayList<>();
@@ -244,7 +253,7 @@ public final class PartitionMap {
         for (int p = 0; p < slots.length; p++) {
             int[] readers = slots[p].readers();
             int left = left(readers, lost);
-            if (left < Math.min(quorum, readers.length)) {
+            if (left < Math.min(readQuorum, readers.length)) {
                 noReads.add(p);
             }
             if (left < replicationFactor) {
@@ -254,7 +263,7 @@ public final class PartitionMap {
                 none.add(p);
             }
             for (int[] group : slots[p].writeGroups()) {
-                if (left(group, lost) < Math.min(quorum, group.length)) {
+                if (left(group, lost) < Math.min(writeQuorum, group.length)) {
                     noWrites.add(p);
                     break;
                 }

@@ -47,4 +47,13 @@ class PartitionMapAvailabilityTest {
         assertThat(a.noQuorumWrites()).containsExactly(0, 1, 2, 3);
         assertThat(a.noReplicaLeft()).containsExactly(1, 3);
     }
+
+    @Test
+    void otherQuorumsCountAgainstN() {
+        PartitionMap.Availability one = map().availabilityWithout(id -> id == 3 || id == 4, Quorum.ONE, Quorum.ALL);
+        assertThat(one.noQuorumReads()).as("any replica left serves a read at one").containsExactly(3);
+        assertThat(one.noQuorumWrites()).as("all needs every replica").containsExactly(0, 1, 2, 3);
+        PartitionMap.Availability none = map().availabilityWithout(id -> false, Quorum.ALL, Quorum.ALL);
+        assertThat(none.noQuorumReads()).as("a refilling partition's two owners are all it has").isEmpty();
+    }
 }

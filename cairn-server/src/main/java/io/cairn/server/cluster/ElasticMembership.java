@@ -19,6 +19,7 @@ import io.cairn.metadata.MemberRecord;
 import io.cairn.metadata.Plan;
 import io.cairn.placement.PartitionMap;
 import io.cairn.placement.Quorum;
+import io.cairn.namespace.NamespaceSpec;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.Map;
@@ -774,26 +775,58 @@ public final class ElasticMembership implements AutoCloseable, MembershipAdmin {
         ClusterState s = state();
         PartitionMap map = s.membership().map();
         int quorum = Quorum.MAJORITY.resolve(map.replicationFactor());
-        PartitionMap.Availability a = map.availabilityWithout(lost::contains);
-        Map<String, Object> ns = new LinkedHashMap<>();
-        ns.put("unavailableForQuorumReads", a.noQuorumReads());
-        ns.put("unavailableForQuorumWrites", a.noQuorumWrites());
-        ns.put("underReplicated", a.underReplicated());
-        ns.put("withNoReplicaLeft", a.noReplicaLeft());
         Map<String, Object> out = new LinkedHashMap<>();
         out.put("lose", description);
         out.put("nodes", new TreeSet<>(lost));
         out.put("epoch", s.epoch());
         out.put("quorum", quorum);
-        // Every namespace shares the one partition map (system namespaces use its first partitions).
-        // Every namespace (data, replicated idempotency outcomes, tokens) is placed by the one
-        // partition map, so each is affected in the same partitions.
+        // Every namespace (user ones, the default one, the replicated idempotency outcomes and
+        // tokens) is placed by the one partition map, so at majority quorums each is affected in
+        // the same partitions; at its own default quorums, each as they ask.
+        Quorum clusterReads = config.cluster().readQuorum();
+        Quorum clusterWrites = config.cluster().writeQuorum();
+        NamespaceSpec policy = s.defaultPolicy();
         Map<String, Object> namespaces = new LinkedHashMap<>();
-        for (String name : List.of("default", "idempotency", "auth")) {
-            namespaces.put(name, ns);
+        namespaces.put(io.cairn.namespace.Namespace.DEFAULT_NAME, policy != null ? whatIf(map, lost, policy, clusterReads, clusterWrites)
+                : whatIf(map, lost, io.cairn.namespace.Consistency.QUORUM, clusterReads, clusterWrites));
+        for (String system : List.of("idempotency", "auth")) {
+            namespaces.put(system, whatIf(map, lost, io.cairn.namespace.Consistency.QUORUM, Quorum.MAJORITY, Quorum.MAJORITY));
+        }
+        for (NamespaceSpec spec : s.namespaces()) {
+            namespaces.put(spec.name(), whatIf(map, lost, spec, clusterReads, clusterWrites));
         }
         out.put("namespaces", namespaces);
         return out;
+    }
+
+    private static Map<String, Object> whatIf(PartitionMap map, Set<Integer> lost, NamespaceSpec spec, Quorum clusterReads,
+                                              Quorum clusterWrites) {
+        return whatIf(map, lost, spec.consistency(), spec.readQuorum() != null ? spec.readQuorum() : clusterReads,
+                spec.writeQuorum() != null ? spec.writeQuorum() : clusterWrites);
+    }
+
+    /**
+     * One namespace's part of the what-if: at majority quorums, and at its default quorums (a
+     * serial namespace's reads and writes are Paxos rounds on a majority whatever they ask).
+     */
+    private static Map<String, Object> whatIf(PartitionMap map, Set<Integer> lost, io.cairn.namespace.Consistency consistency,
+                                              Quorum reads, Quorum writes) {
+        boolean serial = consistency == io.cairn.namespace.Consistency.SERIAL;
+        Quorum r = serial ? Quorum.MAJORITY : reads;
+        Quorum w = serial ? Quorum.MAJORITY : writes;
+        PartitionMap.Availability majority = map.availabilityWithout(lost::contains);
+        PartitionMap.Availability defaults = map.availabilityWithout(lost::contains, r, w);
+        Map<String, Object> ns = new LinkedHashMap<>();
+        ns.put("consistency", consistency.label());
+        ns.put("unavailableForQuorumReads", majority.noQuorumReads());
+        ns.put("unavailableForQuorumWrites", majority.noQuorumWrites());
+        ns.put("defaultReadQuorum", r.toString());
+        ns.put("defaultWriteQuorum", w.toString());
+        ns.put("unavailableForDefaultReads", defaults.noQuorumReads());
+        ns.put("unavailableForDefaultWrites", defaults.noQuorumWrites());
+        ns.put("underReplicated", majority.underReplicated());
+        ns.put("withNoReplicaLeft", majority.noReplicaLeft());
+        return ns;
     }
 
     @Override

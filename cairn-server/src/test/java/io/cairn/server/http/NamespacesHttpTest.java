@@ -141,6 +141,22 @@ class NamespacesHttpTest {
             assertThat(TestNode.json(relaxed).path("id").asInt()).isEqualTo(TestNode.json(created).path("id").asInt());
             assertThat(nodes.get(2).get("/ns/locks/kv/leader?r=one").statusCode()).isEqualTo(200);
             assertThat(TestNode.json(nodes.get(0).get("/admin/namespaces")).path("namespaces")).hasSize(2);
+
+            // The what-if view answers per namespace, at majority quorums and at each one's defaults.
+            assertThat(nodes.get(2).put("/admin/namespaces/flags", "{\"writeQuorum\": \"all\"}").statusCode()).isEqualTo(200);
+            JsonNode whatIf = TestNode.json(nodes.get(2).get("/admin/what-if?lose=node:3"));
+            int partitions = TestNode.json(nodes.get(2).get("/admin/cluster")).path("partitionMap").path("partitions").asInt();
+            JsonNode locks = whatIf.path("namespaces").path("locks");
+            assertThat(locks.path("consistency").asText()).as(whatIf.toString()).isEqualTo("quorum");
+            assertThat(locks.path("defaultReadQuorum").asText()).isEqualTo("one");
+            assertThat(locks.path("unavailableForDefaultReads")).isEmpty();
+            assertThat(locks.path("unavailableForQuorumWrites")).as("2 of 3 replicas left everywhere").isEmpty();
+            JsonNode flags = whatIf.path("namespaces").path("flags");
+            assertThat(flags.path("defaultWriteQuorum").asText()).as(whatIf.toString()).isEqualTo("all");
+            assertThat(flags.path("unavailableForDefaultWrites")).as("node 3 holds every partition of N=3 on 3 nodes").hasSize(partitions);
+            assertThat(flags.path("withNoReplicaLeft")).isEmpty();
+            assertThat(whatIf.path("namespaces").path("default").path("unavailableForDefaultWrites")).isEmpty();
+            assertThat(whatIf.path("namespaces").path("idempotency").path("unavailableForQuorumReads")).isEmpty();
         } finally {
             nodes.forEach(TestNode::close);
         }
