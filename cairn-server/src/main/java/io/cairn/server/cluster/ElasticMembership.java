@@ -11,6 +11,7 @@ import io.cairn.metadata.NodeState;
 import io.cairn.server.config.NodeConfig;
 import io.cairn.server.metadata.MetadataLog;
 import io.cairn.server.metadata.MetadataSettings;
+import io.cairn.server.metadata.MetadataUnavailableException;
 import io.cairn.server.metadata.RatisMetadataLog;
 import io.cairn.server.service.MembershipAdmin;
 import io.cairn.cluster.MoveStats;
@@ -78,7 +79,11 @@ public final class ElasticMembership implements AutoCloseable, MembershipAdmin {
     private static final String OFFER_FILE = "settings.offer";
     /** How often a member whose log has no record of the settings yet offers its own again. */
     private static final Duration SETTINGS_RETRY = Duration.ofSeconds(2);
-    /** How long a joining node waits for the log to list it, once its join was applied. */
+    /**
+     * How long a joining node keeps asking the log to register it while the log has no leader
+     * that commits (an election under way, a loaded machine), and then waits for its copy of the
+     * log to list it.
+     */
     private static final Duration JOIN_CATCH_UP = Duration.ofSeconds(60);
 
     private final int self;
@@ -407,7 +412,27 @@ public final class ElasticMembership implements AutoCloseable, MembershipAdmin {
 
     /** Asks the log to register this node, then waits until this node's copy of the log lists it. */
     private void join(Member self) {
-        ClusterMetadata.Result r = await(metadata.submit(new MetadataCommand.Join(self)), timeout, "join the cluster");
+        // A join is idempotent (the same member again changes nothing), so one the log could not
+        // commit in time is asked again, until JOIN_CATCH_UP has passed.
+        long deadline = System.nanoTime() + JOIN_CATCH_UP.toNanos();
+        ClusterMetadata.Result r;
+        while (true) {
+            try {
+                r = await(metadata.submit(new MetadataCommand.Join(self)), timeout, "join the cluster");
+                break;
+            } catch (IllegalStateException e) {
+                if (!(e.getCause() instanceof MetadataUnavailableException) || System.nanoTime() > deadline) {
+                    throw e;
+                }
+                log.atWarn().addKeyValue("node", self.id()).log("{}; asking again", e.getMessage());
+                try {
+                    Thread.sleep(1_000);
+                } catch (InterruptedException interrupted) {
+                    Thread.currentThread().interrupt();
+                    throw new IllegalStateException("interrupted while waiting to join the cluster", interrupted);
+                }
+            }
+        }
         if (r.refused()) {
             throw new IllegalStateException("the cluster refused this node's join: " + r.refusal().message());
         }
