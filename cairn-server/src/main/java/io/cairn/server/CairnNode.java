@@ -289,9 +289,8 @@ public final class CairnNode implements AutoCloseable {
             // Members not heard from yet while the node settles after its start.
             m.put("waitingForPeers", cluster.waitingForPeers());
             // Partitions it cannot reach a majority of replicas of; all of them: isolated, not ready.
-            int withoutQuorum = cluster.partitionsWithoutQuorum();
-            m.put("partitionsWithoutQuorum", withoutQuorum);
-            m.put("isolated", withoutQuorum == cluster.membership().map().partitions());
+            m.put("partitionsWithoutQuorum", cluster.partitionsWithoutQuorum());
+            m.put("isolated", cluster.isolated());
         }
         if (elastic != null) {
             // A node that was decommissioned, removed or replaced serves nothing any more.
