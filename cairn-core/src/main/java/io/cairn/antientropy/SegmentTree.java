@@ -40,8 +40,10 @@ public final class SegmentTree {
     /** The encoded size: format byte, the segments, a check hash. */
     public static final int ENCODED_BYTES = 1 + SEGMENTS * Long.BYTES + Long.BYTES;
 
-    // Invariant: branches[b] is the XOR of segments[b * LEAVES_PER_BRANCH ..], root the XOR of branches.
-    private final long[] segments = new long[SEGMENTS];
+    // Invariant: branches[b] is the XOR of leaves[b] (null: all 0, never written), root the XOR of
+    // branches. A branch's leaves are allocated when a record first lands in it, so a partition
+    // with few records (a small namespace's) costs a few 512-byte vectors, not all 32 KiB.
+    private final long[][] leaves = new long[BRANCHES][];
     private final long[] branches = new long[BRANCHES];
     private long root;
 
@@ -82,10 +84,23 @@ public final class SegmentTree {
         if (delta == 0) {
             return;
         }
-        int s = segmentOf(key);
-        segments[s] ^= delta;
-        branches[s / LEAVES_PER_BRANCH] ^= delta;
+        xor(segmentOf(key), delta);
+    }
+
+    private void xor(int segment, long delta) {
+        int b = segment / LEAVES_PER_BRANCH;
+        long[] l = leaves[b];
+        if (l == null) {
+            l = leaves[b] = new long[LEAVES_PER_BRANCH];
+        }
+        l[segment % LEAVES_PER_BRANCH] ^= delta;
+        branches[b] ^= delta;
         root ^= delta;
+    }
+
+    private long segment(int s) {
+        long[] l = leaves[s / LEAVES_PER_BRANCH];
+        return l == null ? 0 : l[s % LEAVES_PER_BRANCH];
     }
 
     public long root() {
@@ -99,9 +114,13 @@ public final class SegmentTree {
                 return false;
             }
         }
-        for (long seg : segments) {
-            if (seg != 0) {
-                return false;
+        for (long[] l : leaves) {
+            if (l != null) {
+                for (long seg : l) {
+                    if (seg != 0) {
+                        return false;
+                    }
+                }
             }
         }
         return true;
@@ -113,9 +132,7 @@ public final class SegmentTree {
 
     /** The {@value #LEAVES_PER_BRANCH} segment hashes of branch {@code b}. */
     public long[] leaves(int b) {
-        long[] l = new long[LEAVES_PER_BRANCH];
-        System.arraycopy(segments, b * LEAVES_PER_BRANCH, l, 0, LEAVES_PER_BRANCH);
-        return l;
+        return leaves[b] == null ? new long[LEAVES_PER_BRANCH] : leaves[b].clone();
     }
 
     /** The indexes where two hash vectors of one level differ. */
@@ -150,8 +167,8 @@ public final class SegmentTree {
     public byte[] encode() {
         ByteBuffer out = ByteBuffer.allocate(ENCODED_BYTES);
         out.put(FORMAT);
-        for (long s : segments) {
-            out.putLong(s);
+        for (int s = 0; s < SEGMENTS; s++) {
+            out.putLong(segment(s));
         }
         out.putLong(KeyHash.xxh64(out.array(), 0, ENCODED_BYTES - Long.BYTES, 0));
         return out.array();
@@ -168,9 +185,9 @@ public final class SegmentTree {
             SegmentTree t = new SegmentTree();
             for (int s = 0; s < SEGMENTS; s++) {
                 long h = in.getLong();
-                t.segments[s] = h;
-                t.branches[s / LEAVES_PER_BRANCH] ^= h;
-                t.root ^= h;
+                if (h != 0) {
+                    t.xor(s, h);
+                }
             }
             if (in.getLong() != KeyHash.xxh64(bytes, 0, ENCODED_BYTES - Long.BYTES, 0)) {
                 throw new CorruptRecordException("a stored segment tree fails its check hash");
@@ -183,7 +200,15 @@ public final class SegmentTree {
 
     @Override
     public boolean equals(Object o) {
-        return o instanceof SegmentTree t && java.util.Arrays.equals(t.segments, segments);
+        if (!(o instanceof SegmentTree t)) {
+            return false;
+        }
+        for (int b = 0; b < BRANCHES; b++) {
+            if (leaves[b] != t.leaves[b] && !java.util.Arrays.equals(leaves(b), t.leaves(b))) {
+                return false;
+            }
+        }
+        return true;
     }
 
     @Override

@@ -110,6 +110,11 @@ public final class TreeKeeper {
         }
     }
 
+    /** How many trees are kept: one per (namespace, partition) that held a record since the start. */
+    public int trees() {
+        return slots.size();
+    }
+
     /** Whether the tree of this partition is built (exchanges wait until it is). */
     public boolean ready(int namespaceId, int partition) {
         long below = builtBelow;
@@ -126,23 +131,39 @@ public final class TreeKeeper {
         if (!ready(namespaceId, partition)) {
             return null;
         }
-        // A partition with no records yet gets its (empty) tree here, so the snapshot's stamp is
-        // taken under the same lock as any change that creates its first entry.
-        Slot slot = slots.computeIfAbsent(slotKey(namespaceId, partition), x -> new Slot(x, new SegmentTree()));
-        synchronized (slot) {
-            long[] hashes;
-            if (branches.length == 0) {
-                hashes = new long[1 + SegmentTree.BRANCHES];
-                hashes[0] = slot.tree.root();
-                System.arraycopy(slot.tree.branches(), 0, hashes, 1, SegmentTree.BRANCHES);
-            } else {
-                hashes = new long[branches.length * SegmentTree.LEAVES_PER_BRANCH];
-                for (int i = 0; i < branches.length; i++) {
-                    System.arraycopy(slot.tree.leaves(branches[i]), 0, hashes, i * SegmentTree.LEAVES_PER_BRANCH, SegmentTree.LEAVES_PER_BRANCH);
-                }
+        long k = slotKey(namespaceId, partition);
+        Slot slot = slots.get(k);
+        if (slot == null) {
+            // A partition with no records gets no tree (every namespace's every partition is
+            // exchanged: empty ones must cost nothing). The stamp is taken before looking again:
+            // a group that created the tree and ended before it is seen; one that did not end has
+            // a stamp above it, so the empty answer claims nothing about that group.
+            long stamp = stamp();
+            slot = slots.get(k);
+            if (slot == null) {
+                return new Snapshot(stamp, hashes(EMPTY, branches));
             }
-            return new Snapshot(stamp(), hashes);
         }
+        synchronized (slot) {
+            return new Snapshot(stamp(), hashes(slot.tree, branches));
+        }
+    }
+
+    private static final SegmentTree EMPTY = new SegmentTree(); // never changed
+
+    private static long[] hashes(SegmentTree tree, int[] branches) {
+        long[] hashes;
+        if (branches.length == 0) {
+            hashes = new long[1 + SegmentTree.BRANCHES];
+            hashes[0] = tree.root();
+            System.arraycopy(tree.branches(), 0, hashes, 1, SegmentTree.BRANCHES);
+        } else {
+            hashes = new long[branches.length * SegmentTree.LEAVES_PER_BRANCH];
+            for (int i = 0; i < branches.length; i++) {
+                System.arraycopy(tree.leaves(branches[i]), 0, hashes, i * SegmentTree.LEAVES_PER_BRANCH, SegmentTree.LEAVES_PER_BRANCH);
+            }
+        }
+        return hashes;
     }
 
     private long stamp() {

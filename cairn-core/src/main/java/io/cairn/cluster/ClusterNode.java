@@ -468,7 +468,7 @@ public final class ClusterNode {
         next.members().forEach(m -> memberIds.add(m.id()));
         adoptNamespaces(next);
         coordinator.onMembership(next.map());
-        exchanger.onMembership();
+        exchanger.onMembership(namespaces);
         mover.onMembership();
         epochs.applied(shard.index(), epoch);
     }

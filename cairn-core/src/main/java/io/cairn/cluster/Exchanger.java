@@ -827,8 +827,13 @@ final class Exchanger {
         ledger.publish(ns.id(), partition, least);
     }
 
-    /** The membership changed: every partition's confirmations are published again over its new replicas. */
-    void onMembership() {
+    /**
+     * The membership changed: the namespaces it defines ({@code served}: a namespace created
+     * since is exchanged from now on) and every partition's confirmations published again over
+     * its new replicas.
+     */
+    void onMembership(Map<Integer, Namespace> served) {
+        namespaces.putAll(served);
         cycle = List.of();
         cursor = 0;
         for (Namespace ns : namespaces.values()) {

@@ -116,6 +116,11 @@ class NamespacesHttpTest {
             for (TestNode n : nodes) {
                 awaitNamespace(n, "locks");
             }
+            // A namespace created while the nodes run is repaired like the others, without a restart.
+            for (TestNode n : nodes) {
+                JsonNode repair = TestNode.json(n.get("/admin/repair?namespace=locks"));
+                assertThat(repair.path("partitions").asInt()).as(repair.toString()).isPositive();
+            }
             Thread.sleep(1_200); // Metrics come from snapshots taken every second: let the first put's show.
             long paxosBefore = paxosStarted(nodes);
             HttpResponse<byte[]> plain = nodes.get(1).put("/ns/locks/kv/leader", "node-b");
