@@ -133,6 +133,15 @@ final class ClusterRequests {
             done.accept(refused);
             return;
         }
+        WriteOutcome.Failed byPolicy = policyRefusal(request, r, w);
+        if (byPolicy != null) {
+            if (request.idempotency() == null || outcomes == null) {
+                done.accept(byPolicy);
+            } else {
+                replayOr(request, byPolicy, done);
+            }
+            return;
+        }
         // The causal token first: every version this request's writes get is then newer than it.
         Answer[] tokenRefusal = new Answer[1];
         if (!coordinator.admits(request.after(), a -> tokenRefusal[0] = a)) {
@@ -270,6 +279,20 @@ final class ClusterRequests {
         if (badQuorum != null) {
             return new WriteOutcome.Failed(ErrorCode.INVALID_QUORUM, badQuorum);
         }
+        for (Op op : request.ops()) {
+            if (op instanceof Op.Apply) {
+                return new WriteOutcome.Failed(ErrorCode.MALFORMED_REQUEST, "a replica write is not a client operation");
+            }
+        }
+        return null;
+    }
+
+    /**
+     * Why the request's namespace, as its policy stands now, does not take it (a value over its
+     * limit, a weak quorum in a serial namespace), or null. Policies change: a retry of an
+     * idempotent request that ran under the old one replays its outcome instead ({@link #replayOr}).
+     */
+    private WriteOutcome.Failed policyRefusal(WriteRequest request, Quorum r, Quorum w) {
         Namespace ns = request.namespace();
         WriteOutcome.Failed tooLarge = request.valueRefusal();
         if (tooLarge != null) {
@@ -277,17 +300,49 @@ final class ClusterRequests {
         }
         if (ns.serial()) {
             // Every operation is a Paxos round on a majority; a weaker quorum is a promise the namespace does not make.
+            int n = coordinator.map().replicationFactor();
+            boolean writes = request.idempotency() != null || request.ops().stream().anyMatch(Op::isWrite);
+            boolean reads = request.ops().stream().anyMatch(op -> op instanceof Op.Get);
             String weak = writes && w.resolve(n) < n / 2 + 1 ? "w=" + w : reads && r.resolve(n) < n / 2 + 1 ? "r=" + r : null;
             if (weak != null) {
                 return new WriteOutcome.Failed(ErrorCode.INVALID_QUORUM, serialRefusal(ns, weak));
             }
         }
-        for (Op op : request.ops()) {
-            if (op instanceof Op.Apply) {
-                return new WriteOutcome.Failed(ErrorCode.MALFORMED_REQUEST, "a replica write is not a client operation");
-            }
-        }
         return null;
+    }
+
+    /**
+     * An idempotent request the namespace's policy refuses now: the outcome its key recorded for
+     * this same request (read linearizably) when there is one, else {@code refused}; when an
+     * earlier attempt did not finish, whether it took effect is unknown, and this retry cannot
+     * finish it under the policy of now.
+     */
+    private void replayOr(WriteRequest request, WriteOutcome.Failed refused, Consumer<WriteOutcome> done) {
+        IdempotencyTag tag = request.idempotency();
+        byte[] key = scopedKey(request.namespace(), tag).getBytes(StandardCharsets.US_ASCII);
+        paxos.read(outcomes, key, found -> {
+            if (!(found.result() instanceof OpResult.Found f)) {
+                done.accept(refused);
+                return;
+            }
+            StoredOutcome previous;
+            try {
+                previous = StoredOutcome.decode(key, f.record().value());
+            } catch (CorruptRecordException e) {
+                done.accept(refused);
+                return;
+            }
+            if (!tag.sameRequest(previous.fingerprint())) {
+                done.accept(refused);
+            } else if (previous.isClaim()) {
+                done.accept(new WriteOutcome.Failed(ErrorCode.OUTCOME_UNKNOWN, "an earlier attempt of this request did not finish, and "
+                        + "this retry cannot finish it: " + refused.message() + "; whether it took effect is unknown, read the keys to find out",
+                        refused.details()));
+            } else {
+                replays++;
+                done.accept(WriteOutcome.Executed.of(previous.results(), true, true));
+            }
+        });
     }
 
     static String serialRefusal(Namespace ns, String weak) {

@@ -272,7 +272,31 @@ public final class CairnNode implements AutoCloseable {
     boolean ready() {
         return !closed.get() && !writes.failed() && !engine.failed() && !stalled && health.serving()
                 && (cluster == null || (cluster.clockUnsafe() == null && cluster.waitingForPeers().isEmpty() && !cluster.isolated()))
-                && (elastic == null || !elastic.removed());
+                && (elastic == null || (!elastic.removed() && applyingFor() <= config.stallTimeout().toNanos()));
+    }
+
+    // Since when (System.nanoTime) the data path has been behind the newest epoch this node's
+    // metadata log applied; 0 while it is not.
+    private volatile long behindSinceNanos;
+
+    /**
+     * How long (ns) the data path (routing, namespaces) has been behind the newest epoch the
+     * metadata log applied here, 0 when it is not: every epoch takes it a moment to reach every
+     * core shard, but one that takes longer than {@code node.stallTimeout} leaves the node serving
+     * from an old epoch (say, without a namespace created meanwhile), so it is not ready.
+     */
+    private long applyingFor() {
+        if (cluster == null || elastic == null || cluster.membership().epoch() >= elastic.state().epoch()) {
+            behindSinceNanos = 0;
+            return 0;
+        }
+        long now = System.nanoTime();
+        long since = behindSinceNanos;
+        if (since == 0) {
+            behindSinceNanos = now;
+            return 0;
+        }
+        return now - since;
     }
 
     private Map<String, Object> readiness() {
@@ -296,6 +320,8 @@ public final class CairnNode implements AutoCloseable {
             // A node that was decommissioned, removed or replaced serves nothing any more.
             m.put("removedFromCluster", elastic.removed());
             m.put("epoch", elastic.state().epoch());
+            // The epoch requests are routed by; below "epoch" for longer than node.stallTimeout: not ready.
+            m.put("servingEpoch", cluster.membership().epoch());
         }
         return m;
     }

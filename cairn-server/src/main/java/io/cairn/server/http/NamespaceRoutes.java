@@ -197,6 +197,9 @@ final class NamespaceRoutes {
         v.put("defaultTtlMillis", s.defaultTtlMillis());
         v.put("maxValueBytes", s.maxValueBytes());
         v.put("path", s.name().equals(Namespace.DEFAULT_NAME) ? "/kv/" : "/ns/" + s.name() + "/kv/");
+        if (s.name().equals(Namespace.DEFAULT_NAME)) {
+            v.put("builtIn", true);
+        }
         return v;
     }
 
@@ -205,8 +208,9 @@ final class NamespaceRoutes {
         v.put("name", ns.name());
         v.put("id", ns.id());
         v.put("consistency", ns.consistency().label());
-        v.put("readQuorum", null);
-        v.put("writeQuorum", null);
+        // Null: the node's cluster.readQuorum / cluster.writeQuorum (a policy set for it names its own).
+        v.put("readQuorum", ns.defaultRead() == null ? null : ns.defaultRead().toString());
+        v.put("writeQuorum", ns.defaultWrite() == null ? null : ns.defaultWrite().toString());
         v.put("defaultTtlMillis", ns.defaultTtlMillis());
         v.put("maxValueBytes", ns.maxValueBytes());
         v.put("path", "/kv/");

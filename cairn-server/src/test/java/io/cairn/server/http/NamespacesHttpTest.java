@@ -96,6 +96,7 @@ class NamespacesHttpTest {
             assertThat(sessions.path("maxValueBytes").asLong()).isEqualTo(16);
             assertThat(TestNode.text(node.get("/ns/sessions/kv/s1"))).isEqualTo("0123456789");
             assertThat(node.put("/ns/sessions/kv/s3", "0123456789abcdefg").statusCode()).isEqualTo(413);
+            assertRetryReplaysAcrossAPolicyChange(node, node);
         }
     }
 
@@ -162,6 +163,10 @@ class NamespacesHttpTest {
             assertThat(flags.path("withNoReplicaLeft")).isEmpty();
             assertThat(whatIf.path("namespaces").path("default").path("unavailableForDefaultWrites")).isEmpty();
             assertThat(whatIf.path("namespaces").path("idempotency").path("unavailableForQuorumReads")).isEmpty();
+
+            // A retry of an idempotent put that ran before the namespace's limit was lowered
+            // replays its outcome; the same put under a new key is refused by the limit of now.
+            assertRetryReplaysAcrossAPolicyChange(nodes.get(0), nodes.get(1));
         } finally {
             nodes.forEach(TestNode::close);
         }
@@ -176,9 +181,17 @@ class NamespacesHttpTest {
             assertThat(serial.statusCode()).as(TestNode.describe(serial)).isEqualTo(400);
             assertThat(TestNode.json(serial).path("message").asText()).contains("quorum namespace");
 
-            HttpResponse<byte[]> set = nodes.get(0).put("/admin/namespaces/default", "{\"defaultTtl\": \"30m\", \"maxValueBytes\": 8}");
+            HttpResponse<byte[]> set = nodes.get(0).put("/admin/namespaces/default",
+                    "{\"defaultTtl\": \"30m\", \"maxValueBytes\": 8, \"readQuorum\": \"one\"}");
             assertThat(set.statusCode()).as(TestNode.describe(set)).isEqualTo(200);
             assertThat(TestNode.json(set).path("name").asText()).isEqualTo("default");
+            assertThat(TestNode.json(set).path("builtIn").asBoolean()).isTrue();
+            // Shown as applied, on every node (readQuorum set, writeQuorum the nodes' setting).
+            for (TestNode n : nodes) {
+                awaitUntil(() -> TestNode.json(n.get("/admin/namespaces/default")).path("readQuorum").asText().equals("one"),
+                        "node does not show the default policy's read quorum");
+                assertThat(TestNode.json(n.get("/admin/namespaces/default")).path("writeQuorum").isNull()).isTrue();
+            }
             assertThat(TestNode.json(set).path("maxValueBytes").asLong()).isEqualTo(8);
             // Every node applies it from the epoch on: a put through another node has the TTL and the limit.
             for (TestNode n : nodes) {
@@ -239,6 +252,24 @@ class NamespacesHttpTest {
         } finally {
             nodes.forEach(TestNode::close);
         }
+    }
+
+    private static void assertRetryReplaysAcrossAPolicyChange(TestNode first, TestNode retryThrough) {
+        assertThat(first.put("/admin/namespaces/shrinking", "{\"maxValueBytes\": 100}").statusCode()).isEqualTo(200);
+        String value = "x".repeat(50);
+        HttpResponse<byte[]> ran = first.put("/ns/shrinking/kv/k", value, "Idempotency-Key", "shrink-1");
+        assertThat(ran.statusCode()).as(TestNode.describe(ran)).isEqualTo(200);
+        assertThat(first.put("/admin/namespaces/shrinking", "{\"maxValueBytes\": 10}").statusCode()).isEqualTo(200);
+        long deadline = System.nanoTime() + 10_000_000_000L;
+        HttpResponse<byte[]> fresh = retryThrough.put("/ns/shrinking/kv/k2", value, "Idempotency-Key", "shrink-2");
+        while (fresh.statusCode() == 200 && System.nanoTime() < deadline) { // until the node applied the lower limit
+            fresh = retryThrough.put("/ns/shrinking/kv/k" + System.nanoTime(), value, "Idempotency-Key", "shrink-" + System.nanoTime());
+        }
+        assertThat(fresh.statusCode()).as(TestNode.describe(fresh)).isEqualTo(413);
+        HttpResponse<byte[]> retry = retryThrough.put("/ns/shrinking/kv/k", value, "Idempotency-Key", "shrink-1");
+        assertThat(retry.statusCode()).as(TestNode.describe(retry)).isEqualTo(200);
+        assertThat(retry.headers().firstValue("Idempotent-Replayed")).contains("true");
+        assertThat(TestNode.etag(retry)).isEqualTo(TestNode.etag(ran));
     }
 
     private static void awaitNamespace(TestNode node, String name) throws InterruptedException {
