@@ -234,9 +234,21 @@ final class Coordinator {
         if (after == null || clock.observePeer(after.timestamp())) {
             return true;
         }
+        long aheadMillis = after.physicalMillis() - clock.physicalMillis();
+        if (aheadMillis > 2 * clock.maxOffsetMillis()) {
+            // No node issues a version that far ahead of another's clock (a node whose clock is
+            // off by more than the bound refuses writes): not a token this cluster gave out, so
+            // a client error, not a condition to wait out.
+            done.accept(Answer.failed(ErrorCode.INVALID_HEADER, "the causal token " + after.token() + " is " + aheadMillis
+                    + " ms ahead of this node's clock, more than any version the cluster issues can be (twice the max clock offset, "
+                    + 2 * clock.maxOffsetMillis() + " ms): send the ETag of a write you saw", Map.of("cause", "causal_token",
+                    "offsetMillis", aheadMillis, "maxClockOffsetMillis", clock.maxOffsetMillis())));
+            return false;
+        }
         stats.clockUnsafe++;
         done.accept(Answer.failed(ErrorCode.CLOCK_UNSAFE, "the causal token " + after.token() + " is ahead of this node's clock: "
-                + clock.describe(after.timestamp()), Map.of("cause", "causal_token", "maxClockOffsetMillis", clock.maxOffsetMillis())));
+                + clock.describe(after.timestamp()), Map.of("cause", "causal_token", "offsetMillis", aheadMillis,
+                "maxClockOffsetMillis", clock.maxOffsetMillis())));
         return false;
     }
 

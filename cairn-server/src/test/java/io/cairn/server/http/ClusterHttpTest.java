@@ -222,9 +222,16 @@ class ClusterHttpTest {
         assertThat(io.cairn.clock.Version.parseToken(etag(deleted).replace("\"", ""))).isGreaterThan(v2);
 
         assertRefused(node(1).put("/kv/causal", "x", "Cairn-After", "yesterday"), 400, "invalid_header");
-        // A token further ahead than the max clock offset is refused, and nothing is written.
+        // A token further ahead than the max clock offset (500 ms) is refused, and nothing is written:
+        // within twice the offset a node's clock may be that far ahead (503, retry elsewhere or later),
+        io.cairn.clock.Version soon = new io.cairn.clock.Version(io.cairn.clock.Version.pack(System.currentTimeMillis() + 750, 0), 2);
+        assertRefused(node(1).put("/kv/causal", "x", "Cairn-After", soon.token()), 503, "clock_unsafe");
+        // beyond it no node of the cluster issued it: a client error.
         io.cairn.clock.Version future = new io.cairn.clock.Version(v2.timestamp() + io.cairn.clock.Version.pack(3_600_000, 0), 2);
-        assertRefused(node(1).put("/kv/causal", "x", "Cairn-After", future.token()), 503, "clock_unsafe");
+        HttpResponse<byte[]> bogus = node(1).put("/kv/causal", "x", "Cairn-After", future.token());
+        assertRefused(bogus, 400, "invalid_header");
+        assertThat(TestNode.json(bogus).path("cause").asText()).isEqualTo("causal_token");
+        assertThat(TestNode.json(bogus).path("offsetMillis").asLong()).isGreaterThan(3_000_000L);
         assertThat(node(2).get("/kv/causal?r=all").statusCode()).isEqualTo(404);
     }
 
