@@ -300,6 +300,11 @@ final class ClientCommands {
          */
         int exchangeKey(String method, String namespace, String key, String query, Map<String, String> headers, byte[] body, PrintStream out,
                         boolean printBody, boolean conditional) {
+            if (key.isEmpty()) {
+                // An empty key would address the namespace's batch route, not a key.
+                err().println("cairn " + method.toLowerCase(java.util.Locale.ROOT) + ": the key is empty; a key is 1 or more bytes");
+                return Main.USAGE;
+            }
             SeenVersions seen = SeenVersions.open();
             byte[] keyBytes = key.getBytes(StandardCharsets.UTF_8);
             Map<String, String> h = new LinkedHashMap<>(headers);
@@ -425,6 +430,10 @@ final class ClientCommands {
 
         @Override
         public Integer call() {
+            if (serial && r != null) {
+                target.err().println("cairn get: --serial and -r exclude each other (a serial read is a Paxos round on a majority)");
+                return Main.USAGE;
+            }
             String query = serial ? "?consistency=serial" : r != null ? "?r=" + segment(r) : "";
             return target.exchangeKey("GET", namespace, key, query, Map.of(), null, System.out, true, false);
         }

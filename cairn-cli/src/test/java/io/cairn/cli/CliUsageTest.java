@@ -38,6 +38,9 @@ class CliUsageTest {
                 {"get", "k", "--url", "http://"},
                 {"put", "k", "v", "--url", "127.0.0.1:1", "--namespace", "Not A Name"},
                 {"get", "k", "--timeout", "soon"},
+                {"put", "", "v", "--url", "127.0.0.1:1"},
+                {"get", "", "--url", "127.0.0.1:1"},
+                {"get", "k", "--serial", "-r", "2", "--url", "127.0.0.1:1"},
                 {"nonsense"}}) {
             CliRun run = CliRun.of(args);
             assertThat(run.code()).as(String.join(" ", args) + ": " + run.err()).isEqualTo(Main.USAGE);

@@ -62,6 +62,7 @@ public interface Namespaces {
             }
         }
         String create = io.cairn.namespace.NamespaceSpec.RESERVED.contains(name) ? " ('" + name + "' is reserved and cannot be created)"
+                : !Namespace.validName(name) ? " ('" + name + "' is not a namespace name: 1-63 of a-z, 0-9, _ and -, starting with a letter)"
                 : ", PUT /admin/namespaces/" + name + " creates it";
         throw new CairnException(ErrorCode.NAMESPACE_NOT_FOUND, "no namespace named '" + name + "'" + where
                 + "; GET /admin/namespaces lists them" + create);

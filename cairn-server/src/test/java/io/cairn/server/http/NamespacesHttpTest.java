@@ -58,6 +58,9 @@ class NamespacesHttpTest {
             assertThat(node.get("/ns/sessions/kv/b1").statusCode()).as("nothing of the batch was applied").isEqualTo(404);
             // Namespaces are separate key spaces.
             assertThat(node.get("/kv/s1").statusCode()).isEqualTo(404);
+            HttpResponse<byte[]> badName = node.get("/ns/Sessions/kv/s1");
+            assertThat(TestNode.json(badName).path("code").asText()).isEqualTo("namespace_not_found");
+            assertThat(TestNode.json(badName).path("message").asText()).contains("is not a namespace name").doesNotContain("creates it");
             assertThat(TestNode.text(node.get("/ns/sessions/kv/s1"))).isEqualTo("0123456789");
 
             HttpResponse<byte[]> unknown = node.put("/ns/nope/kv/a", "v");
