@@ -294,10 +294,11 @@ final class MembershipRoutes {
         try {
             return new Member(nodeId(p.get("id"), "id"), p.get("zone"), p.get("http"), p.get("internode"), p.get("metadata"));
         } catch (IllegalArgumentException e) {
-            throw new CairnException(ErrorCode.INVALID_PARAMETER, e.getMessage());
+            throw new CairnException(ErrorCode.INVALID_MEMBER, e.getMessage());
         }
     }
 
+    /** A member's address: host:port, else the member is malformed ({@code invalid_member}). */
     private static void hostPort(String value, String name) {
         int colon = value.lastIndexOf(':');
         int port;
@@ -307,7 +308,7 @@ final class MembershipRoutes {
             port = -1;
         }
         if (port < 1 || port > 65_535) {
-            throw new CairnException(ErrorCode.INVALID_PARAMETER, name + " must be host:port, got '" + value + "'");
+            throw new CairnException(ErrorCode.INVALID_MEMBER, name + " must be host:port, got '" + value + "'");
         }
     }
 

@@ -170,6 +170,13 @@ class NamespacesHttpTest {
             // A retry of an idempotent put that ran before the namespace's limit was lowered
             // replays its outcome; the same put under a new key is refused by the limit of now.
             assertRetryReplaysAcrossAPolicyChange(nodes.get(0), nodes.get(1));
+
+            // A malformed member is invalid_member (a missing parameter stays invalid_parameter).
+            HttpResponse<byte[]> badPort = nodes.get(0).call("POST", "/admin/membership/join?id=9&zone=z9&http=127.0.0.1:99999"
+                    + "&internode=127.0.0.1:9&metadata=127.0.0.1:10", new byte[0]);
+            assertThat(TestNode.json(badPort).path("code").asText()).as(TestNode.describe(badPort)).isEqualTo("invalid_member");
+            HttpResponse<byte[]> missing = nodes.get(0).call("POST", "/admin/membership/join?id=9&zone=z9", new byte[0]);
+            assertThat(TestNode.json(missing).path("code").asText()).as(TestNode.describe(missing)).isEqualTo("invalid_parameter");
         } finally {
             nodes.forEach(TestNode::close);
         }
