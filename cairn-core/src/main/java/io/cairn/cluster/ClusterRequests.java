@@ -313,9 +313,9 @@ final class ClusterRequests {
 
     /**
      * An idempotent request the namespace's policy refuses now: the outcome its key recorded for
-     * this same request (read linearizably) when there is one, else {@code refused}; when an
-     * earlier attempt did not finish, whether it took effect is unknown, and this retry cannot
-     * finish it under the policy of now.
+     * this same request (read linearizably) when there is one, else {@code refused}; while the
+     * first attempt still runs, {@code idempotency_in_flight}; when it did not finish, whether it
+     * took effect is unknown, and this retry cannot finish it under the policy of now.
      */
     private void replayOr(WriteRequest request, WriteOutcome.Failed refused, Consumer<WriteOutcome> done) {
         IdempotencyTag tag = request.idempotency();
@@ -334,6 +334,9 @@ final class ClusterRequests {
             }
             if (!tag.sameRequest(previous.fingerprint())) {
                 done.accept(refused);
+            } else if (previous.isClaim() && previous.expiresAtMillis() > clock.physicalMillis()) {
+                done.accept(new WriteOutcome.Failed(ErrorCode.IDEMPOTENCY_IN_FLIGHT, "the first attempt of this request is still running "
+                        + "(its claim on the key lapses at " + java.time.Instant.ofEpochMilli(previous.expiresAtMillis()) + "); retry later"));
             } else if (previous.isClaim()) {
                 done.accept(new WriteOutcome.Failed(ErrorCode.OUTCOME_UNKNOWN, "an earlier attempt of this request did not finish, and "
                         + "this retry cannot finish it: " + refused.message() + "; whether it took effect is unknown, read the keys to find out",
