@@ -52,28 +52,21 @@ public final class BearerToken {
    *     is not something a header can carry
    */
   static String resolve(Path tokenFile, String environment) {
-    String token;
-    String source;
     try {
       if (tokenFile != null) {
-        token = read(tokenFile);
-        source = tokenFile.toString();
-      } else if (environment != null && !environment.isBlank()) {
-        token = environment.strip();
-        source = "$CAIRN_TOKEN";
-      } else if (Files.isReadable(LOCAL_NODE_TOKEN)) {
-        token = read(LOCAL_NODE_TOKEN);
-        source = LOCAL_NODE_TOKEN.toString();
-      } else {
-        return null;
+        return read(tokenFile);
       }
+      if (environment != null && !environment.isBlank()) {
+        String token = environment.strip();
+        if (!carriable(token)) {
+          throw new IllegalArgumentException("the token in $CAIRN_TOKEN has characters a header cannot carry");
+        }
+        return token;
+      }
+      return Files.isReadable(LOCAL_NODE_TOKEN) ? read(LOCAL_NODE_TOKEN) : null;
     } catch (IOException e) {
+      // read() refused it: unreadable, too large, or not something a header can carry.
       throw new IllegalArgumentException(e.getMessage(), e);
     }
-    if (!carriable(token)) {
-      throw new IllegalArgumentException(
-          "the token from " + source + " is empty or has characters a header cannot carry");
-    }
-    return token;
   }
 }

@@ -335,8 +335,7 @@ final class ClusterRequests {
             if (!tag.sameRequest(previous.fingerprint())) {
                 done.accept(refused);
             } else if (previous.isClaim() && previous.expiresAtMillis() > clock.physicalMillis()) {
-                done.accept(new WriteOutcome.Failed(ErrorCode.IDEMPOTENCY_IN_FLIGHT, "the first attempt of this request is still running "
-                        + "(its claim on the key lapses at " + java.time.Instant.ofEpochMilli(previous.expiresAtMillis()) + "); retry later"));
+                done.accept(stillRunning(previous));
             } else if (previous.isClaim()) {
                 done.accept(new WriteOutcome.Failed(ErrorCode.OUTCOME_UNKNOWN, "an earlier attempt of this request did not finish, and "
                         + "this retry cannot finish it: " + refused.message() + "; whether it took effect is unknown, read the keys to find out",
@@ -366,6 +365,12 @@ final class ClusterRequests {
     }
 
     /** The key is claimed or decided by another attempt: replay its outcome, take an unfinished attempt over, or refuse. */
+    /** The answer to a retry that found {@code claim}, its first attempt's, not lapsed yet. */
+    private static WriteOutcome.Failed stillRunning(StoredOutcome claim) {
+        return new WriteOutcome.Failed(ErrorCode.IDEMPOTENCY_IN_FLIGHT, "the first attempt of this request is still running "
+                + "(its claim on the key lapses at " + java.time.Instant.ofEpochMilli(claim.expiresAtMillis()) + "); retry later");
+    }
+
     private void existing(WriteRequest request, Quorum r, Quorum w, IdempotencyTag tag, Record stored, byte[] key, int attempts,
                           Consumer<WriteOutcome> finish) {
         StoredOutcome previous;
@@ -382,8 +387,7 @@ final class ClusterRequests {
         if (previous.isClaim()) {
             long now = clock.physicalMillis();
             if (previous.versions().isEmpty() || previous.expiresAtMillis() > now || attempts <= 1) {
-                finish.accept(new WriteOutcome.Failed(ErrorCode.IDEMPOTENCY_IN_FLIGHT, "the first attempt of this request is still running "
-                        + "(its claim on the key lapses at " + java.time.Instant.ofEpochMilli(previous.expiresAtMillis()) + "); retry later"));
+                finish.accept(stillRunning(previous));
                 return;
             }
             // An attempt that did not finish, or did not learn its outcome: its writes were stamped

@@ -811,35 +811,36 @@ public final class ElasticMembership implements AutoCloseable, MembershipAdmin {
         Quorum clusterReads = config.cluster().readQuorum();
         Quorum clusterWrites = config.cluster().writeQuorum();
         NamespaceSpec policy = s.defaultPolicy();
+        PartitionMap.Availability majority = map.availabilityWithout(lost::contains);
         Map<String, Object> namespaces = new LinkedHashMap<>();
-        namespaces.put(io.cairn.namespace.Namespace.DEFAULT_NAME, policy != null ? whatIf(map, lost, policy, clusterReads, clusterWrites)
-                : whatIf(map, lost, io.cairn.namespace.Consistency.QUORUM, clusterReads, clusterWrites));
+        namespaces.put(io.cairn.namespace.Namespace.DEFAULT_NAME, policy != null ? whatIf(map, lost, majority, policy, clusterReads, clusterWrites)
+                : whatIf(map, lost, majority, io.cairn.namespace.Consistency.QUORUM, clusterReads, clusterWrites));
         for (String system : List.of("idempotency", "auth")) {
-            namespaces.put(system, whatIf(map, lost, io.cairn.namespace.Consistency.QUORUM, Quorum.MAJORITY, Quorum.MAJORITY));
+            namespaces.put(system, whatIf(map, lost, majority, io.cairn.namespace.Consistency.QUORUM, Quorum.MAJORITY, Quorum.MAJORITY));
         }
         for (NamespaceSpec spec : s.namespaces()) {
-            namespaces.put(spec.name(), whatIf(map, lost, spec, clusterReads, clusterWrites));
+            namespaces.put(spec.name(), whatIf(map, lost, majority, spec, clusterReads, clusterWrites));
         }
         out.put("namespaces", namespaces);
         return out;
     }
 
-    private static Map<String, Object> whatIf(PartitionMap map, Set<Integer> lost, NamespaceSpec spec, Quorum clusterReads,
-                                              Quorum clusterWrites) {
-        return whatIf(map, lost, spec.consistency(), spec.readQuorum() != null ? spec.readQuorum() : clusterReads,
+    private static Map<String, Object> whatIf(PartitionMap map, Set<Integer> lost, PartitionMap.Availability majority, NamespaceSpec spec,
+                                              Quorum clusterReads, Quorum clusterWrites) {
+        return whatIf(map, lost, majority, spec.consistency(), spec.readQuorum() != null ? spec.readQuorum() : clusterReads,
                 spec.writeQuorum() != null ? spec.writeQuorum() : clusterWrites);
     }
 
     /**
-     * One namespace's part of the what-if: at majority quorums, and at its default quorums (a
-     * serial namespace's reads and writes are Paxos rounds on a majority whatever they ask).
+     * One namespace's part of the what-if: at majority quorums ({@code majority}, the same for
+     * every namespace), and at its default quorums (a serial namespace's reads and writes are
+     * Paxos rounds on a majority whatever they ask).
      */
-    private static Map<String, Object> whatIf(PartitionMap map, Set<Integer> lost, io.cairn.namespace.Consistency consistency,
-                                              Quorum reads, Quorum writes) {
+    private static Map<String, Object> whatIf(PartitionMap map, Set<Integer> lost, PartitionMap.Availability majority,
+                                              io.cairn.namespace.Consistency consistency, Quorum reads, Quorum writes) {
         boolean serial = consistency == io.cairn.namespace.Consistency.SERIAL;
         Quorum r = serial ? Quorum.MAJORITY : reads;
         Quorum w = serial ? Quorum.MAJORITY : writes;
-        PartitionMap.Availability majority = map.availabilityWithout(lost::contains);
         PartitionMap.Availability defaults = map.availabilityWithout(lost::contains, r, w);
         Map<String, Object> ns = new LinkedHashMap<>();
         ns.put("consistency", consistency.label());
