@@ -41,15 +41,16 @@ import java.util.function.Supplier;
  * promises is the key's current value: a serial read answers it; a write checks its condition
  * against it and, when it holds, proposes its new record, stamped with the ballot. (4)
  * <em>Propose</em>: once a majority of every set accepts, the record is chosen. (5) <em>Commit</em>:
- * replicas store the record through the ordinary write path and note the commit; the client is
- * answered once a majority of every set has, or at the commit timeout (the record is chosen: every
- * later round finishes it). In a {@code serial} namespace the client is answered as soon as the
- * record is chosen, and the commit goes on behind the answer: every read there is a round whose
- * prepare meets the accepting majority and finishes the chosen proposal before it answers, so no
- * reader can miss it, and the operation still holds its key's queue on this node until its commit
- * ends, so this node's next round of the key starts after it as before. (In a {@code quorum}
- * namespace a plain read at R=quorum reads records only, and could miss a record not yet
- * committed on a majority.)
+ * replicas store the record through the ordinary write path and note the commit. The client is
+ * answered as soon as the record is chosen, and the commit goes on behind the answer; no reader
+ * that promises to see the write can miss it. In a {@code serial} namespace every read is a round
+ * whose prepare meets the accepting majority and finishes the chosen proposal before it answers.
+ * In a {@code quorum} namespace a plain read at R of a majority or more hears from each replica
+ * the version of its unfinished proposal of the key, and one newer than every record read is
+ * finished by a round of this kind before the read answers ({@code Coordinator}, reads); a read
+ * below a majority never promised to see a majority's write. The operation still holds its key's
+ * queue on this node until its commit ends (or times out), so this node's next round of the key
+ * starts after it as before, and another node's round finishes the chosen proposal first.
  *
  * <p><b>The record's version.</b> A write's record is stamped with the ballot of the round that
  * first proposes it, and keeps that version in every later round of the operation while it is
@@ -225,6 +226,15 @@ final class Paxos {
     /** A linearizable read of one key: what the last chosen write left, after finishing any round in progress. */
     void read(Namespace ns, byte[] key, Consumer<Answer> done) {
         begin(new Operation(ns, key, null, done, clock.physicalMillis() + settings.timeoutMillis()));
+    }
+
+    /**
+     * {@link #read}, for a quorum read that found an unfinished proposal newer than every record
+     * it read ({@code Coordinator}, reads): counted apart, since each costs a round.
+     */
+    void readForQuorumRead(Namespace ns, byte[] key, Consumer<Answer> done) {
+        stats.quorumReadsFinished++;
+        read(ns, key, done);
     }
 
     private void begin(Operation o) {
@@ -574,8 +584,8 @@ final class Paxos {
                     if (o.next != null && !o.finishing) {
                         takeLease(o);
                     }
-                    if (o.ns.serial() && !o.finishing) {
-                        // Chosen, and every read of a serial namespace finishes it (class comment).
+                    if (!o.finishing) {
+                        // Chosen, and every read that could miss it finishes it (class comment).
                         o.answered = true;
                         stats.answeredChosen++;
                         o.done.accept(written(o.proposing, acks(o)));
@@ -955,7 +965,7 @@ final class Paxos {
         boolean waited;
         boolean contended;
         boolean finished;
-        // The client was answered when the record was chosen (a serial namespace); the commit goes on.
+        // The client was answered when the record was chosen; the commit goes on.
         boolean answered;
         int attempts;
         String lastShortfall = "no answer";

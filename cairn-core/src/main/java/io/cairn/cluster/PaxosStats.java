@@ -25,6 +25,7 @@ public final class PaxosStats {
     long leased;
     long leaseLost;
     long answeredChosen;
+    long quorumReadsFinished;
 
     public long started() {
         return started;
@@ -93,9 +94,14 @@ public final class PaxosStats {
         return leaseLost;
     }
 
-    /** Writes of a serial namespace answered once chosen, their commit still running. */
+    /** Writes answered once chosen, their commit still running. */
     public long answeredChosen() {
         return answeredChosen;
+    }
+
+    /** Quorum reads answered by a Paxos read: they found an unfinished proposal newer than every record they read. */
+    public long quorumReadsFinished() {
+        return quorumReadsFinished;
     }
 
     public static PaxosStats sum(List<PaxosStats> all) {
@@ -117,6 +123,7 @@ public final class PaxosStats {
             s.leased += p.leased;
             s.leaseLost += p.leaseLost;
             s.answeredChosen += p.answeredChosen;
+            s.quorumReadsFinished += p.quorumReadsFinished;
         }
         return s;
     }

@@ -184,6 +184,38 @@ public final class LocalReplica {
         }
     }
 
+    /**
+     * What a quorum read of a key finds here: the key's Paxos state first, then its stored record
+     * ({@link #readStored}). {@code unfinished} is the version of the record an accepted Paxos
+     * proposal carries that no commit has been noted for, or null: in a {@code quorum} namespace a
+     * conditional write is answered once its record is chosen, before its commit stores it, so a
+     * quorum read must hear of chosen records that are not stored yet. The order matters: a commit
+     * stores its record before it notes the proposal done, so a state read that finds the proposal
+     * done is followed by a record read that finds its record. A {@code serial} namespace reads
+     * through Paxos and never asks (null).
+     *
+     * @throws CorruptRecordException (counted) when the record or the Paxos state fails its checksum
+     */
+    public ReplicaRead readForQuorum(Namespace ns, byte[] key) {
+        Version unfinished = null;
+        if (!ns.serial()) {
+            byte[] raw = engine.get(Keyspace.paxos(ns.id(), ns.partitionOf(key), key));
+            if (raw != null) {
+                try {
+                    Record accepted = io.cairn.paxos.PaxosState.decode(key, raw).accepted();
+                    unfinished = accepted == null ? null : accepted.version();
+                } catch (CorruptRecordException e) {
+                    stats.corruptRecords.increment();
+                    throw new CorruptRecordException("this replica's paxos state of the key is corrupt: " + e.getMessage());
+                }
+            }
+        }
+        return new ReplicaRead(readStored(ns, key), unfinished);
+    }
+
+    /** A replica's answer to a quorum read: its stored record (or null) and the version of its unfinished Paxos proposal (or null). */
+    public record ReplicaRead(Record record, Version unfinished) {}
+
     /** How this replica's writes are made durable: its {@code write.durability}. */
     public Durability durability() {
         return durability;

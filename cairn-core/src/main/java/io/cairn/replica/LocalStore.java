@@ -54,9 +54,11 @@ public interface LocalStore {
     void apply(Namespace namespace, List<Op> ops, Applied done);
 
     /**
-     * Reads the stored record (tombstones and expired records included, or null when absent), then
-     * calls {@code done} on the core's thread with it, or with the {@link CorruptRecordException}
-     * or {@link StorageException} that kept it from being read.
+     * Reads what a quorum read needs of a key ({@link LocalReplica#readForQuorum}): the stored
+     * record (tombstones and expired records included, or null when absent) and the version of an
+     * unfinished Paxos proposal of the key (or null), then calls {@code done} on the core's thread
+     * with them, or with the {@link CorruptRecordException} or {@link StorageException} that kept
+     * them from being read.
      */
     void read(Namespace namespace, byte[] key, Read done);
 
@@ -121,10 +123,13 @@ public interface LocalStore {
         void accept(List<OpResult> results, RuntimeException failure);
     }
 
-    /** How a read ended: {@code failure} is null when {@code record} (possibly null) is what is stored. */
+    /**
+     * How a read ended: {@code failure} is null when {@code record} (possibly null) is what is
+     * stored and {@code unfinished} (possibly null) the version of the key's unfinished Paxos proposal.
+     */
     @FunctionalInterface
     interface Read {
-        void accept(Record record, RuntimeException failure);
+        void accept(Record record, io.cairn.clock.Version unfinished, RuntimeException failure);
     }
 
     /** Storage work that runs off the core's thread. */
@@ -165,14 +170,14 @@ public interface LocalStore {
 
             @Override
             public void read(Namespace namespace, byte[] key, Read done) {
-                Record record;
+                LocalReplica.ReplicaRead read;
                 try {
-                    record = replica.readStored(namespace, key);
+                    read = replica.readForQuorum(namespace, key);
                 } catch (CorruptRecordException | StorageException e) {
-                    done.accept(null, e);
+                    done.accept(null, null, e);
                     return;
                 }
-                done.accept(record, null);
+                done.accept(read.record(), read.unfinished(), null);
             }
 
             @Override

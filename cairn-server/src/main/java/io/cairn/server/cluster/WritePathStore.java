@@ -151,14 +151,14 @@ final class WritePathStore implements AutoCloseable {
 
     private void read(Executor core, Namespace namespace, byte[] key, LocalStore.Read done) {
         readers.execute(guarded("replica-read", () -> {
-            Record record;
+            LocalReplica.ReplicaRead read;
             try {
-                record = replica.readStored(namespace, key);
+                read = replica.readForQuorum(namespace, key);
             } catch (CorruptRecordException | StorageException e) {
-                core.execute(() -> done.accept(null, e));
+                core.execute(() -> done.accept(null, null, e));
                 return;
             }
-            core.execute(() -> done.accept(record, null));
+            core.execute(() -> done.accept(read.record(), read.unfinished(), null));
         }));
     }
 
