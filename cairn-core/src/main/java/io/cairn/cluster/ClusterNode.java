@@ -543,6 +543,9 @@ public final class ClusterNode {
             case Message.WriteRequest w -> {
                 int partition = partitionOf(w.namespaceId(), w.key());
                 Message.Failure refused = epochRefusal(w.epoch(), partition);
+                if (refused == null) {
+                    refused = behind(w.epoch(), partition);
+                }
                 if (refused == null && partition >= 0 && mover.dropped(partition)) {
                     refused = new Message.Failure(ErrorCode.EPOCH_MISMATCH, "partition " + partition + " moved away from node " + id
                             + " at epoch " + membership.map().since(partition) + "; the request is from epoch " + w.epoch());
@@ -621,6 +624,9 @@ public final class ClusterNode {
             case Message.PaxosRequest r -> {
                 int partition = partitionOf(r.namespaceId(), r.key());
                 Message.Failure refused = epochRefusal(r.epoch(), partition);
+                if (refused == null) {
+                    refused = behind(r.epoch(), partition);
+                }
                 if (refused == null && partition >= 0 && mover.dropped(partition)) {
                     refused = new Message.Failure(ErrorCode.EPOCH_MISMATCH, "partition " + partition + " moved away from node " + id
                             + " at epoch " + membership.map().since(partition) + "; the request is from epoch " + r.epoch());
@@ -674,6 +680,23 @@ public final class ClusterNode {
         epochMismatches++;
         return new Message.Failure(ErrorCode.EPOCH_MISMATCH, "the request is from membership epoch " + theirs + "; node " + id
                 + " is at epoch " + epoch + ", where partition " + partition + " moved at epoch " + map.since(partition));
+    }
+
+    /**
+     * The refusal of a write or a Paxos step from a newer epoch than this node's, for a partition
+     * this node takes no writes for at its own epoch (it is a new replica of it there), or null. The
+     * node is behind, and until it catches up it cannot know the partition is its own: its mover
+     * would drop what it stored as a partition that is not (the simulator found a write taken this
+     * way from a joint quorum deleted by a node cut off from the metadata log), so it takes nothing
+     * and counts as a replica that did not answer.
+     */
+    private Message.Failure behind(long theirs, int partition) {
+        if (theirs <= epoch || partition < 0 || partition >= membership.map().partitions() || membership.map().takesWrites(partition, id)) {
+            return null;
+        }
+        epochMismatches++;
+        return new Message.Failure(ErrorCode.EPOCH_MISMATCH, "the request is from membership epoch " + theirs + "; node " + id
+                + " is behind at epoch " + epoch + ", where it takes no writes for partition " + partition + ", until it catches up");
     }
 
     /** The partition of {@code key} in namespace {@code namespaceId}, or -1 for a namespace this node does not serve. */

@@ -108,7 +108,8 @@ final class Coordinator {
     /** A linearizable read of one key that finishes any Paxos round of it in progress ({@link Paxos#read}). */
     @FunctionalInterface
     interface SerialReads {
-        void read(Namespace ns, byte[] key, Consumer<Answer> done);
+        /** {@code holder}: a replica that reported the unfinished proposal; the round must hear its promise. */
+        void read(Namespace ns, byte[] key, int holder, Consumer<Answer> done);
     }
 
     /**
@@ -503,14 +504,17 @@ final class Coordinator {
                 p.failures.put(from, m.error().code().code());
             }
             p.tally.fail(from);
-        } else if (m.record() != null && !clock.checkPeer(m.record().version().timestamp())) {
-            // Stamped beyond the max offset: a failed reply, never an answer or a repair source.
+        } else if ((m.record() != null && !clock.checkPeer(m.record().version().timestamp()))
+                || (m.unfinished() != null && !clock.checkPeer(m.unfinished().timestamp()))) {
+            // Stamped beyond the max offset: a failed reply, never an answer or a repair source (nor
+            // a reason for a Paxos round: no replica accepts a proposal stamped that far ahead).
             p.clockRefused++;
             p.tally.fail(from);
         } else {
             p.tally.reply(from, m.record());
             if (!p.repairStarted && m.unfinished() != null && (p.unfinished == null || m.unfinished().isNewerThan(p.unfinished))) {
                 p.unfinished = m.unfinished();
+                p.unfinishedOn = from;
             }
         }
         ReadTally.Decision d = p.tally.decision();
@@ -524,7 +528,7 @@ final class Coordinator {
                 if (p.majority && p.unfinished != null && (newest == null || p.unfinished.isNewerThan(newest.version()))) {
                     // A proposal newer than every record read may be chosen and answered: finish it.
                     p.finishing = true;
-                    serialReads.read(p.ns, p.key, answer -> answerRead(p, answer));
+                    serialReads.read(p.ns, p.key, p.unfinishedOn, answer -> answerRead(p, answer));
                 } else if (stale.isEmpty() || newest == null) {
                     answerRead(p, resultOf(newest, p.tally.replies()));
                 } else {
@@ -821,8 +825,9 @@ final class Coordinator {
         boolean answered;
         // The read's R is at least a majority of the key's replicas: it must not miss a chosen record.
         boolean majority;
-        // The newest unfinished Paxos proposal a reply counted toward R reported, or null.
+        // The newest unfinished Paxos proposal a reply counted toward R reported (or null), and its replica.
         Version unfinished;
+        int unfinishedOn;
         // Answered by a Paxos read of the key (which has its own deadline), not by the replies.
         boolean finishing;
         // Replies refused for a record stamped beyond the max clock offset (for the failure message).

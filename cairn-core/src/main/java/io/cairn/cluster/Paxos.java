@@ -230,11 +230,16 @@ final class Paxos {
 
     /**
      * {@link #read}, for a quorum read that found an unfinished proposal newer than every record
-     * it read ({@code Coordinator}, reads): counted apart, since each costs a round.
+     * it read on replica {@code holder} ({@code Coordinator}, reads); counted apart, since each
+     * costs a round. The prepare's first wave includes {@code holder}, so the round hears of the
+     * proposal and finishes it, clearing it on every replica: a proposal a crashed proposer left
+     * on a minority would otherwise send every quorum read that meets it through a round.
      */
-    void readForQuorumRead(Namespace ns, byte[] key, Consumer<Answer> done) {
+    void readForQuorumRead(Namespace ns, byte[] key, int holder, Consumer<Answer> done) {
         stats.quorumReadsFinished++;
-        read(ns, key, done);
+        Operation o = new Operation(ns, key, null, done, clock.physicalMillis() + settings.timeoutMillis());
+        o.mustHear = holder;
+        begin(o);
     }
 
     private void begin(Operation o) {
@@ -485,6 +490,7 @@ final class Paxos {
      * when they answer; the others get it too if one of them refuses or fails, or after the
      * hedge. A commit goes to every replica (it is how they all get the record), and so does the
      * prepare of an operation that proposed before (ruling its proposals out needs every promise).
+     * A prepare that must hear a replica ({@link #readForQuorumRead}) puts it in the first wave.
      */
     private int[] firstWave(Operation o, Phase phase) {
         if (phase == Phase.COMMIT || o.groups.length != 1 || o.groups[0].length != o.targets.length
@@ -498,14 +504,27 @@ final class Paxos {
         if (contains(group, self)) {
             first[n++] = self;
         }
+        if (phase == Phase.PREPARE && o.mustHear != 0 && o.mustHear != self && contains(group, o.mustHear) && n < need && detector.isAlive(o.mustHear)) {
+            first[n++] = o.mustHear;
+        }
         int start = (int) Math.floorMod(rotation++, (long) group.length);
         for (int i = 0; i < group.length && n < need; i++) {
             int peer = group[(start + i) % group.length];
-            if (peer != self && detector.isAlive(peer)) {
+            if (!among(first, n, peer) && detector.isAlive(peer)) {
                 first[n++] = peer;
             }
         }
         return n < need ? o.targets : first;
+    }
+
+    /** Whether {@code node} is among the first {@code n} of {@code nodes}. */
+    private static boolean among(int[] nodes, int n, int node) {
+        for (int i = 0; i < n; i++) {
+            if (nodes[i] == node) {
+                return true;
+            }
+        }
+        return false;
     }
 
     /** The phase in flight goes to the replicas it has not gone to yet. */
@@ -959,6 +978,8 @@ final class Paxos {
         // The records this operation proposed, oldest first, each of which may have been accepted somewhere.
         final java.util.List<Record> mine = new java.util.ArrayList<>();
         boolean finishing;
+        // A replica whose promise the first prepare must wait for (0: none): it reported an unfinished proposal.
+        int mustHear;
         // A prepare's majority promised, and the round waits for the other replicas' promises
         // (once per round: waited) to rule this operation's proposals out.
         boolean awaitingAll;

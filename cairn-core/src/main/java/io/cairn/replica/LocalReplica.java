@@ -85,6 +85,8 @@ public final class LocalReplica {
     private static final long COUNT_CHUNK_BYTES = 4L << 20;
 
     private final StorageEngine engine;
+    // Namespace id → whether this replica may hold Paxos states of it (only ever becomes true while running).
+    private final java.util.concurrent.ConcurrentHashMap<Integer, Boolean> paxosStates = new java.util.concurrent.ConcurrentHashMap<>();
     private final HybridClock clock;
     private final Durability durability;
     private final long purgeGraceMillis;
@@ -198,7 +200,7 @@ public final class LocalReplica {
      */
     public ReplicaRead readForQuorum(Namespace ns, byte[] key) {
         Version unfinished = null;
-        if (!ns.serial()) {
+        if (!ns.serial() && mayHoldPaxosStates(ns.id())) {
             byte[] raw = engine.get(Keyspace.paxos(ns.id(), ns.partitionOf(key), key));
             if (raw != null) {
                 try {
@@ -215,6 +217,26 @@ public final class LocalReplica {
 
     /** A replica's answer to a quorum read: its stored record (or null) and the version of its unfinished Paxos proposal (or null). */
     public record ReplicaRead(Record record, Version unfinished) {}
+
+    /**
+     * Notes that this replica may hold Paxos states of the namespace from now on: called before an
+     * acceptance or a streamed state of it is written, so that quorum reads of the namespace look
+     * for unfinished proposals ({@link #readForQuorum}) from before the state exists.
+     */
+    public void notePaxosStates(int namespaceId) {
+        paxosStates.put(namespaceId, Boolean.TRUE);
+    }
+
+    /**
+     * Whether a quorum read of the namespace must look up the key's Paxos state: once a state of
+     * it was noted ({@link #notePaxosStates}) or found on disk (looked for once, at the first read
+     * that asks). A namespace no conditional write ever reached costs its reads nothing.
+     */
+    private boolean mayHoldPaxosStates(int namespaceId) {
+        // computeIfAbsent holds the entry while it looks, so a note made meanwhile is not overwritten.
+        return paxosStates.computeIfAbsent(namespaceId,
+                id -> !engine.scan(Keyspace.paxosStart(id, 0), Keyspace.paxosEnd(id, 0xFFFF), 1).isEmpty());
+    }
 
     /** How this replica's writes are made durable: its {@code write.durability}. */
     public Durability durability() {

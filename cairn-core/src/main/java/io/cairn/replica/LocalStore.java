@@ -63,6 +63,13 @@ public interface LocalStore {
     void read(Namespace namespace, byte[] key, Read done);
 
     /**
+     * Notes, before an acceptance or a streamed Paxos state of {@code namespace} is written, that
+     * the replica may hold Paxos states of it ({@link LocalReplica#notePaxosStates}); quorum reads
+     * of a namespace without any skip looking for unfinished proposals.
+     */
+    void notePaxosStates(Namespace namespace);
+
+    /**
      * Runs {@code job} against the engine on the storage lane — after every job submitted before
      * it — then calls {@code done} on the core's thread with its result or its
      * {@link StorageException}. The job runs on another thread: it must touch only the engine and
@@ -178,6 +185,13 @@ public interface LocalStore {
                     return;
                 }
                 done.accept(read.record(), read.unfinished(), null);
+            }
+
+            @Override
+            public void notePaxosStates(Namespace namespace) {
+                if (replica != null) {
+                    replica.notePaxosStates(namespace.id());
+                }
             }
 
             @Override

@@ -71,6 +71,11 @@ class ClusterNodeTest {
             }
 
             @Override
+            public void notePaxosStates(Namespace ns) {
+                direct.notePaxosStates(ns);
+            }
+
+            @Override
             public void summary(Namespace ns, int partition, int[] branches, Completed<TreeKeeper.Snapshot> done) {
                 direct.summary(ns, partition, branches, done);
             }
@@ -355,6 +360,43 @@ class ClusterNodeTest {
         assertThat(node.hints().pendingCount()).as("answers of other protocols with the same id").isEqualTo(1);
         node.onMessage(3, new Message.WriteResponse(Protocol.HANDOFF, handoff.requestId(), true, null));
         assertThat(node.hints().pendingCount()).isZero();
+    }
+
+    @Test
+    void aNodeBehindTakesNoWriteNorPaxosStepFromANewerEpochForAPartitionItIsNoReplicaOfAtItsOwn() {
+        Namespace ns = Namespace.defaults(0);
+        MemoryEngine engine = new MemoryEngine();
+        List<Member> four = List.of(new Member(1, "a", "h1:80", "h1:7000"), new Member(2, "b", "h2:80", "h2:7000"),
+                new Member(3, "c", "h3:80", "h3:7000"), new Member(4, "d", "h4:80", "h4:7000"));
+        ClusterNode node = node(engine, List.of(ns), (to, m) -> sent.add(new Sent(to, m)), four);
+        node.start();
+        byte[] foreign = null;
+        byte[] own = null;
+        for (int i = 0; foreign == null || own == null; i++) {
+            byte[] k = ("k" + i).getBytes(StandardCharsets.UTF_8);
+            boolean replicaHere = java.util.Arrays.stream(node.membership().map().replicas(ns.partitionOf(k))).anyMatch(n -> n == 1);
+            if (replicaHere && own == null) {
+                own = k;
+            } else if (!replicaHere && foreign == null) {
+                foreign = k;
+            }
+        }
+        Record record = Record.value(new Version(Version.pack(T, 0), 2), Record.NO_EXPIRY, null, new byte[] {1});
+        Version ballot = new Version(Version.pack(T, 1), 2);
+        sent.clear();
+
+        // Epoch 2 (which this node has not applied) may make it a replica of the foreign key's partition: it cannot tell yet.
+        node.onMessage(2, new Message.WriteRequest(Protocol.REPLICATION, 2, 5, ns.id(), foreign, record));
+        node.onMessage(2, new Message.PaxosRequest(Message.PaxosRequest.Phase.PREPARE, 2, 6, ns.id(), foreign, ballot, null));
+        node.onMessage(2, new Message.WriteRequest(Protocol.REPLICATION, 2, 7, ns.id(), own, record));
+
+        List<Message> answers = sent.stream().filter(x -> x.to() == 2).map(Sent::message).filter(m -> !(m instanceof Message.Ping)).toList();
+        assertThat(answers).satisfiesExactly(
+                w -> assertThat(((Message.WriteResponse) w).error().message()).contains("behind at epoch 1"),
+                p -> assertThat(((Message.PaxosResponse) p).error().code()).isEqualTo(io.cairn.error.ErrorCode.EPOCH_MISMATCH),
+                w -> assertThat(((Message.WriteResponse) w).stored()).as("a replica at its own epoch too").isTrue());
+        assertThat(replica.readStored(ns, foreign)).isNull();
+        assertThat(replica.readStored(ns, own)).isEqualTo(record);
     }
 
     @Test
@@ -681,10 +723,13 @@ class ClusterNodeTest {
     }
 
     private ClusterNode node(StorageEngine engine, List<Namespace> namespaces, Transport transport) {
+        return node(engine, namespaces, transport, List.of(new Member(1, "a", "h1:80", "h1:7000"), new Member(2, "b", "h2:80", "h2:7000"),
+                new Member(3, "c", "h3:80", "h3:7000")));
+    }
+
+    private ClusterNode node(StorageEngine engine, List<Namespace> namespaces, Transport transport, List<Member> members) {
         clock = new HybridClock(wall, 1);
         replica = new LocalReplica(engine, clock, Durability.SYNC, 0, Limits.DEFAULTS);
-        List<Member> members = List.of(new Member(1, "a", "h1:80", "h1:7000"), new Member(2, "b", "h2:80", "h2:7000"),
-                new Member(3, "c", "h3:80", "h3:7000"));
         return new ClusterNode(1, members, namespaces, null, new ClusterSettings(3, 500, 8.0, 3_600_000, 500, 16,
                 CoordinatorSettings.DEFAULTS.withSloppyQuorum(true)), clock, transport, scheduler,
                 LocalStore.direct(replica, engine), engine);

@@ -61,6 +61,7 @@ class CoordinatorTest {
     private final List<Sent> sent = new ArrayList<>();
     // The Paxos reads the coordinator asked for, each waiting for its answer.
     private final List<java.util.function.Consumer<Answer>> serialReads = new ArrayList<>();
+    private final List<Integer> holders = new ArrayList<>();
     private final List<Answer> answers = new ArrayList<>();
     private FailureDetector detector;
     private HintStore hints;
@@ -354,6 +355,7 @@ class CoordinatorTest {
         coordinator.onReadResponse(HOME_B, new Message.ReadResponse(Protocol.READ, readId(HOME_B), older, chosen.version(), null));
         assertThat(answers).as("not answered from the records: the proposal may have been chosen and answered").isEmpty();
         assertThat(serialReads).hasSize(1);
+        assertThat(holders).as("the replica the round must hear").containsExactly(HOME_B);
         assertThat(sent).as("no read repair with a record that may be stale").noneMatch(s -> s.message() instanceof Message.WriteRequest);
 
         runFor(TIMEOUT + 100);
@@ -372,6 +374,16 @@ class CoordinatorTest {
         coordinator.onReadResponse(HOME_B, new Message.ReadResponse(Protocol.READ, readId(HOME_B), newer, committed, null));
         runFor(200);
         assertThat(answers).as("its record was read: it is committed").singleElement().isEqualTo(Answer.read(new OpResult.Found(newer), 2));
+        assertThat(serialReads).isEmpty();
+    }
+
+    @Test
+    void anUnfinishedProposalStampedBeyondTheMaxOffsetFailsItsReplyAndStartsNoPaxosRead() {
+        start(HOME_A, false, Set.of());
+        Version future = new Version(Version.pack(T + 3_600_000, 0), HOME_B);
+        coordinator.get(ns, KEY, Quorum.ALL, answers::add);
+        coordinator.onReadResponse(HOME_B, new Message.ReadResponse(Protocol.READ, readId(HOME_B), null, future, null));
+        assertThat(failure().code()).isEqualTo(ErrorCode.READ_TIMEOUT);
         assertThat(serialReads).isEmpty();
     }
 
@@ -428,7 +440,10 @@ class CoordinatorTest {
         coordinator = new Coordinator(self, MAP, clock, new ClockMonitor(clock, 2_500, VersionCeiling.LEASE_MILLIS),
                 new VersionCeiling(engine, store, clock), (to, m) -> sent.add(new Sent(to, m)),
                 scheduler, store, detector, hints, new RequestIds(1), new CoordinatorSettings(TIMEOUT, 100, sloppy), (ns, key) -> { },
-                (ns, key, done) -> serialReads.add(done));
+                (ns, key, holder, done) -> {
+                    holders.add(holder);
+                    serialReads.add(done);
+                });
         assertThat(Arrays.stream(PREFERENCES).distinct().count()).isEqualTo(6);
     }
 

@@ -572,6 +572,11 @@ public final class Simulation {
             }
 
             @Override
+            public void notePaxosStates(Namespace ns) {
+                direct.notePaxosStates(ns);
+            }
+
+            @Override
             public void read(Namespace ns, byte[] key, Read done) {
                 long delay = buggify.fires(FaultPoint.SLOW_DISK) ? 1 + random.nextLong(20) : 0;
                 scheduler.schedule(delay, () -> {

@@ -79,6 +79,11 @@ final class WritePathStore implements AutoCloseable {
             }
 
             @Override
+            public void notePaxosStates(Namespace namespace) {
+                replica.notePaxosStates(namespace.id());
+            }
+
+            @Override
             public void summary(Namespace namespace, int partition, int[] branches, Completed<TreeKeeper.Snapshot> done) {
                 readers.execute(guarded("tree-summary", () -> {
                     TreeKeeper.Snapshot snapshot = replica.summary(namespace, partition, branches);
