@@ -20,7 +20,12 @@ import java.util.StringJoiner;
  *       completed, returns that write's version or a newer one (any key: quorums intersect).
  *       Under sloppy quorum this holds only for writes W home replicas acknowledged: one that
  *       fallbacks helped acknowledge may sit on fewer home replicas, where reads look, until its
- *       hints are handed off, so it sets no floor (the other checks still hold it fully).
+ *       hints are handed off, so it sets no floor (the other checks still hold it fully). While
+ *       partitions move, a write counts a majority of each of two replica sets and its answer
+ *       does not say which set a fallback stood in for: with any fallback acknowledgement its
+ *       home acknowledgements may be the incoming set's while reads ask the owners, so it sets no
+ *       floor either (the simulator found one: an owner down behind a fallback, an owner whose
+ *       disk refused the write, and the incoming replica's acknowledgement making up the count).
  *   <li>{@link #lostWrites}: after the heal phase, the newest copy of each key on its home replicas
  *       and the final R=all read are at least as new as every acknowledged write of the key.
  *   <li>{@link #convergence}: after the heal phase, anti-entropy and the final R=all reads, all
@@ -38,11 +43,18 @@ final class HistoryChecker {
     private final History history;
     private final int replicationFactor;
     private final long endMillis;
+    // Partitions may move: a write counts a majority of each of two replica sets (joint quorums).
+    private final boolean jointQuorums;
 
     HistoryChecker(History history, int replicationFactor, long endMillis) {
+        this(history, replicationFactor, endMillis, false);
+    }
+
+    HistoryChecker(History history, int replicationFactor, long endMillis, boolean jointQuorums) {
         this.history = history;
         this.replicationFactor = replicationFactor;
         this.endMillis = endMillis;
+        this.jointQuorums = jointQuorums;
     }
 
     List<Violation> readYourWrites() {
@@ -53,7 +65,8 @@ final class HistoryChecker {
             }
             Operation floor = null;
             for (Operation w : history.on(read.key)) {
-                if (w.isWrite() && w.acknowledgedByHomeQuorum(replicationFactor) && w.completedStep < read.invokedStep
+                if (w.isWrite() && w.acknowledgedByHomeQuorum(replicationFactor) && !(jointQuorums && w.fallbackAcks > 0)
+                        && w.completedStep < read.invokedStep
                         && read.quorumSize + w.quorumSize > replicationFactor
                         && (floor == null || w.version.isNewerThan(floor.version))) {
                     floor = w;

@@ -361,7 +361,7 @@ public final class Simulation {
         }
         if (finals != null) {
             excuseWritesLostWithTheirDisks();
-            HistoryChecker checker = new HistoryChecker(history, knobs.replicationFactor(), loop.now());
+            HistoryChecker checker = new HistoryChecker(history, knobs.replicationFactor(), loop.now(), config.membershipChanges());
             violations.addAll(checker.lostWrites(finals));
             violations.addAll(checker.readYourWrites());
             violations.addAll(checker.convergence(finals));
