@@ -207,7 +207,7 @@ public final class ClusterNode {
         // A plain write of a key ends this node's lease on it: the lease's next proposal would carry
         // a version older than the write's (see Paxos, leases).
         this.coordinator = new Coordinator(id, map, clock, clockMonitor, versions, transport, scheduler, local, detector, hints, ids,
-                settings.coordinator(), (ns, key) -> paxos.contested(ns.id(), key), paxos::readForQuorumRead);
+                settings.coordinator(), (ns, key) -> paxos.contested(ns.id(), key));
         this.requests = new ClusterRequests(coordinator, paxos, clock, outcomes, settings.coordinator().requestTimeoutMillis(),
                 settings.paxos().timeoutMillis(), settings.hintWindowMillis());
         this.exchanger = new Exchanger(id, shard, this.namespaces, settings.antiEntropy(), settings.coordinator().requestTimeoutMillis(),
@@ -567,7 +567,7 @@ public final class ClusterNode {
             case Message.ReadRequest r -> {
                 Message.Failure refused = epochRefusal(r.epoch(), partitionOf(r.namespaceId(), r.key()));
                 if (refused != null) {
-                    transport.send(from, Message.ReadResponse.failed(r.protocol(), r.requestId(), refused));
+                    transport.send(from, new Message.ReadResponse(r.protocol(), r.requestId(), null, refused));
                 } else {
                     onReadRequest(from, r);
                 }
@@ -756,13 +756,12 @@ public final class ClusterNode {
     private void onReadRequest(int from, Message.ReadRequest r) {
         Namespace ns = namespaces.get(r.namespaceId());
         if (ns == null) {
-            transport.send(from, Message.ReadResponse.failed(r.protocol(), r.requestId(),
+            transport.send(from, new Message.ReadResponse(r.protocol(), r.requestId(), null,
                     new Message.Failure(ErrorCode.MALFORMED_REQUEST, "unknown namespace " + r.namespaceId())));
             return;
         }
-        local.read(ns, r.key(), (stored, unfinished, failure) -> transport.send(from, failure != null
-                ? Message.ReadResponse.failed(r.protocol(), r.requestId(), Message.Failure.of(failure))
-                : new Message.ReadResponse(r.protocol(), r.requestId(), stored, unfinished, null)));
+        local.read(ns, r.key(), (stored, failure) -> transport.send(from,
+                new Message.ReadResponse(r.protocol(), r.requestId(), failure == null ? stored : null, failure == null ? null : Message.Failure.of(failure))));
     }
 
     private void heartbeat() {

@@ -62,13 +62,6 @@ import java.util.function.Consumer;
  * take part with their versions and read as not found). Replicas in the read quorum that answered
  * with an older version or nothing are repaired before the answer (blocking read repair, bounded by
  * {@code readRepairTimeoutMillis}); replies arriving after the answer are repaired in the background.
- * A conditional write is answered once Paxos chose its record, before its commit stores it
- * ({@link Paxos}), so each replica also reports the version of its key's unfinished Paxos
- * proposal; when a read at R of at least a majority finds one newer than every record it read,
- * that record may have been chosen and answered, and the read is answered by a Paxos read of the
- * key instead ({@link SerialReads}: it finishes the proposal first). A majority that accepted
- * a chosen record meets every majority that reads, so no quorum read misses a write answered
- * before it began; a read below a majority promises nothing of the kind and does not ask.
  *
  * <p><b>Clocks.</b> A write is refused with {@code clock_unsafe}, before a version is issued, while
  * the {@link ClockMonitor} finds this node's clock off by more than the max offset: replicas would
@@ -103,24 +96,17 @@ final class Coordinator {
     private final Map<Long, PendingRead> reads = new HashMap<>();
     private final RequestIds ids;
     private final java.util.function.BiConsumer<Namespace, byte[]> writing;
-    private final SerialReads serialReads;
 
-    /** A linearizable read of one key that finishes any Paxos round of it in progress ({@link Paxos#read}). */
-    @FunctionalInterface
-    interface SerialReads {
-        /** {@code holder}: a replica that reported the unfinished proposal; the round must hear its promise. */
-        void read(Namespace ns, byte[] key, int holder, Consumer<Answer> done);
+    public Coordinator(int self, PartitionMap map, HybridClock clock, ClockMonitor clockMonitor, VersionCeiling versions, Transport transport,
+                       Scheduler scheduler, LocalStore local, FailureDetector detector, HintStore hints, RequestIds ids, CoordinatorSettings settings) {
+        this(self, map, clock, clockMonitor, versions, transport, scheduler, local, detector, hints, ids, settings, (ns, key) -> { });
     }
 
-    /**
-     * {@code writing}: told of every key this coordinator is about to write, before its record
-     * leaves; {@code serialReads}: answers a quorum read that found an unfinished Paxos proposal.
-     */
+    /** {@code writing}: told of every key this coordinator is about to write, before its record leaves. */
     Coordinator(int self, PartitionMap map, HybridClock clock, ClockMonitor clockMonitor, VersionCeiling versions, Transport transport,
                 Scheduler scheduler, LocalStore local, FailureDetector detector, HintStore hints, RequestIds ids, CoordinatorSettings settings,
-                java.util.function.BiConsumer<Namespace, byte[]> writing, SerialReads serialReads) {
+                java.util.function.BiConsumer<Namespace, byte[]> writing) {
         this.writing = writing;
-        this.serialReads = serialReads;
         this.self = self;
         this.map = map;
         this.clock = clock;
@@ -481,7 +467,6 @@ final class Coordinator {
         }
         long id = ids.next(Protocol.READ);
         PendingRead p = new PendingRead(id, ns, key, new ReadTally(up, required), done);
-        p.majority = required >= replicas.length / 2 + 1;
         reads.put(id, p);
         p.timeout = scheduler.schedule(settings.requestTimeoutMillis(), () -> readTimedOut(p));
         for (int node : up) {
@@ -504,18 +489,12 @@ final class Coordinator {
                 p.failures.put(from, m.error().code().code());
             }
             p.tally.fail(from);
-        } else if ((m.record() != null && !clock.checkPeer(m.record().version().timestamp()))
-                || (m.unfinished() != null && !clock.checkPeer(m.unfinished().timestamp()))) {
-            // Stamped beyond the max offset: a failed reply, never an answer or a repair source (nor
-            // a reason for a Paxos round: no replica accepts a proposal stamped that far ahead).
+        } else if (m.record() != null && !clock.checkPeer(m.record().version().timestamp())) {
+            // Stamped beyond the max offset: a failed reply, never an answer or a repair source.
             p.clockRefused++;
             p.tally.fail(from);
         } else {
             p.tally.reply(from, m.record());
-            if (!p.repairStarted && m.unfinished() != null && (p.unfinished == null || m.unfinished().isNewerThan(p.unfinished))) {
-                p.unfinished = m.unfinished();
-                p.unfinishedOn = from;
-            }
         }
         ReadTally.Decision d = p.tally.decision();
         if (d == ReadTally.Decision.FAILED && !p.answered) {
@@ -525,11 +504,7 @@ final class Coordinator {
                 p.repairStarted = true;
                 Record newest = p.tally.newest();
                 Set<Integer> stale = p.tally.stale();
-                if (p.majority && p.unfinished != null && (newest == null || p.unfinished.isNewerThan(newest.version()))) {
-                    // A proposal newer than every record read may be chosen and answered: finish it.
-                    p.finishing = true;
-                    serialReads.read(p.ns, p.key, p.unfinishedOn, answer -> answerRead(p, answer));
-                } else if (stale.isEmpty() || newest == null) {
+                if (stale.isEmpty() || newest == null) {
                     answerRead(p, resultOf(newest, p.tally.replies()));
                 } else {
                     // Blocking read repair for the replicas in the quorum.
@@ -610,9 +585,8 @@ final class Coordinator {
 
     /** This node's own stored copy, answered (later, off the core's thread) as a replica would answer a {@code ReadRequest}. */
     private void readLocally(Protocol protocol, long id, Namespace ns, byte[] key, Consumer<Message.ReadResponse> done) {
-        local.read(ns, key, (record, unfinished, failure) -> done.accept(failure != null
-                ? Message.ReadResponse.failed(protocol, id, Message.Failure.of(failure))
-                : new Message.ReadResponse(protocol, id, record, unfinished, null)));
+        local.read(ns, key, (record, failure) ->
+                done.accept(new Message.ReadResponse(protocol, id, failure == null ? record : null, failure == null ? null : Message.Failure.of(failure))));
     }
 
     /** An answer of the {@link Protocol#INSPECTION} protocol. */
@@ -695,7 +669,7 @@ final class Coordinator {
         if (reads.get(p.id) != p) {
             return;
         }
-        if (!p.answered && !p.finishing) {
+        if (!p.answered) {
             if (p.tally.decision() == ReadTally.Decision.READY) {
                 answerRead(p, resultOf(p.tally.newest(), p.tally.replies()));
             } else {
@@ -823,13 +797,6 @@ final class Coordinator {
         Scheduler.Cancellable repairTimeout;
         boolean repairStarted;
         boolean answered;
-        // The read's R is at least a majority of the key's replicas: it must not miss a chosen record.
-        boolean majority;
-        // The newest unfinished Paxos proposal a reply counted toward R reported (or null), and its replica.
-        Version unfinished;
-        int unfinishedOn;
-        // Answered by a Paxos read of the key (which has its own deadline), not by the replies.
-        boolean finishing;
         // Replies refused for a record stamped beyond the max clock offset (for the failure message).
         int clockRefused;
         // Replica → the error code it failed the read with (for the failure answer).

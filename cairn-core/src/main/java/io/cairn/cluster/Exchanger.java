@@ -691,7 +691,7 @@ final class Exchanger {
                     local.apply(pair.ns(), List.of(new Op.Apply(repair.key(), Record.tombstone(new Version(0, id)))),
                             (results, failure) -> done(repair, failure == null && OpResult.stored(results.get(0))));
                 } else if (repair.action() == Action.PUSH) {
-                    local.read(pair.ns(), repair.key(), (record, unfinished, failure) -> {
+                    local.read(pair.ns(), repair.key(), (record, failure) -> {
                         if (ended) {
                             return;
                         }

@@ -41,16 +41,15 @@ import java.util.function.Supplier;
  * promises is the key's current value: a serial read answers it; a write checks its condition
  * against it and, when it holds, proposes its new record, stamped with the ballot. (4)
  * <em>Propose</em>: once a majority of every set accepts, the record is chosen. (5) <em>Commit</em>:
- * replicas store the record through the ordinary write path and note the commit. The client is
- * answered as soon as the record is chosen, and the commit goes on behind the answer; no reader
- * that promises to see the write can miss it. In a {@code serial} namespace every read is a round
- * whose prepare meets the accepting majority and finishes the chosen proposal before it answers.
- * In a {@code quorum} namespace a plain read at R of a majority or more hears from each replica
- * the version of its unfinished proposal of the key, and one newer than every record read is
- * finished by a round of this kind before the read answers ({@code Coordinator}, reads); a read
- * below a majority never promised to see a majority's write. The operation still holds its key's
- * queue on this node until its commit ends (or times out), so this node's next round of the key
- * starts after it as before, and another node's round finishes the chosen proposal first.
+ * replicas store the record through the ordinary write path and note the commit; the client is
+ * answered once a majority of every set has, or at the commit timeout (the record is chosen: every
+ * later round finishes it). In a {@code serial} namespace the client is answered as soon as the
+ * record is chosen, and the commit goes on behind the answer: every read there is a round whose
+ * prepare meets the accepting majority and finishes the chosen proposal before it answers, so no
+ * reader can miss it, and the operation still holds its key's queue on this node until its commit
+ * ends, so this node's next round of the key starts after it as before. (In a {@code quorum}
+ * namespace a plain read at R=quorum reads records only, and could miss a record not yet
+ * committed on a majority.)
  *
  * <p><b>The record's version.</b> A write's record is stamped with the ballot of the round that
  * first proposes it, and keeps that version in every later round of the operation while it is
@@ -226,20 +225,6 @@ final class Paxos {
     /** A linearizable read of one key: what the last chosen write left, after finishing any round in progress. */
     void read(Namespace ns, byte[] key, Consumer<Answer> done) {
         begin(new Operation(ns, key, null, done, clock.physicalMillis() + settings.timeoutMillis()));
-    }
-
-    /**
-     * {@link #read}, for a quorum read that found an unfinished proposal newer than every record
-     * it read on replica {@code holder} ({@code Coordinator}, reads); counted apart, since each
-     * costs a round. The prepare's first wave includes {@code holder}, so the round hears of the
-     * proposal and finishes it, clearing it on every replica: a proposal a crashed proposer left
-     * on a minority would otherwise send every quorum read that meets it through a round.
-     */
-    void readForQuorumRead(Namespace ns, byte[] key, int holder, Consumer<Answer> done) {
-        stats.quorumReadsFinished++;
-        Operation o = new Operation(ns, key, null, done, clock.physicalMillis() + settings.timeoutMillis());
-        o.mustHear = holder;
-        begin(o);
     }
 
     private void begin(Operation o) {
@@ -490,7 +475,6 @@ final class Paxos {
      * when they answer; the others get it too if one of them refuses or fails, or after the
      * hedge. A commit goes to every replica (it is how they all get the record), and so does the
      * prepare of an operation that proposed before (ruling its proposals out needs every promise).
-     * A prepare that must hear a replica ({@link #readForQuorumRead}) puts it in the first wave.
      */
     private int[] firstWave(Operation o, Phase phase) {
         if (phase == Phase.COMMIT || o.groups.length != 1 || o.groups[0].length != o.targets.length
@@ -504,27 +488,14 @@ final class Paxos {
         if (contains(group, self)) {
             first[n++] = self;
         }
-        if (phase == Phase.PREPARE && o.mustHear != 0 && o.mustHear != self && contains(group, o.mustHear) && n < need && detector.isAlive(o.mustHear)) {
-            first[n++] = o.mustHear;
-        }
         int start = (int) Math.floorMod(rotation++, (long) group.length);
         for (int i = 0; i < group.length && n < need; i++) {
             int peer = group[(start + i) % group.length];
-            if (!among(first, n, peer) && detector.isAlive(peer)) {
+            if (peer != self && detector.isAlive(peer)) {
                 first[n++] = peer;
             }
         }
         return n < need ? o.targets : first;
-    }
-
-    /** Whether {@code node} is among the first {@code n} of {@code nodes}. */
-    private static boolean among(int[] nodes, int n, int node) {
-        for (int i = 0; i < n; i++) {
-            if (nodes[i] == node) {
-                return true;
-            }
-        }
-        return false;
     }
 
     /** The phase in flight goes to the replicas it has not gone to yet. */
@@ -603,8 +574,8 @@ final class Paxos {
                     if (o.next != null && !o.finishing) {
                         takeLease(o);
                     }
-                    if (!o.finishing) {
-                        // Chosen, and every read that could miss it finishes it (class comment).
+                    if (o.ns.serial() && !o.finishing) {
+                        // Chosen, and every read of a serial namespace finishes it (class comment).
                         o.answered = true;
                         stats.answeredChosen++;
                         o.done.accept(written(o.proposing, acks(o)));
@@ -978,15 +949,13 @@ final class Paxos {
         // The records this operation proposed, oldest first, each of which may have been accepted somewhere.
         final java.util.List<Record> mine = new java.util.ArrayList<>();
         boolean finishing;
-        // A replica whose promise the first prepare must wait for (0: none): it reported an unfinished proposal.
-        int mustHear;
         // A prepare's majority promised, and the round waits for the other replicas' promises
         // (once per round: waited) to rule this operation's proposals out.
         boolean awaitingAll;
         boolean waited;
         boolean contended;
         boolean finished;
-        // The client was answered when the record was chosen; the commit goes on.
+        // The client was answered when the record was chosen (a serial namespace); the commit goes on.
         boolean answered;
         int attempts;
         String lastShortfall = "no answer";

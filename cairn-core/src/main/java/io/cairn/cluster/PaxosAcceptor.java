@@ -71,13 +71,9 @@ final class PaxosAcceptor {
             // With a lease (next), the acceptance promises the proposer's next ballot too; a proposal
             // made under a lease (expected) is refused when the key's record is newer than the one
             // the lease was taken on.
-            case PROPOSE -> {
-                // Before the acceptance exists: quorum reads of the namespace look for it from now on.
-                local.notePaxosStates(ns);
-                step(stateKey, r.expected() != null ? Keyspace.data(ns.id(), partition, r.key()) : null, r,
+            case PROPOSE -> step(stateKey, r.expected() != null ? Keyspace.data(ns.id(), partition, r.key()) : null, r,
                     s -> !s.admits(r.ballot()) ? null : r.next() == null ? s.accept(r.ballot(), r.record()) : s.accept(r.ballot(), r.record()).promise(r.next()),
                     reply, o -> reply.accept(PaxosResponse.done(Phase.PROPOSE, r.requestId())));
-            }
             case COMMIT -> local.apply(ns, List.of(new Op.Apply(r.key(), r.record())), (results, failure) -> {
                 if (failure != null || !OpResult.stored(results.get(0))) {
                     reply.accept(PaxosResponse.failed(Phase.COMMIT, r.requestId(), failure != null ? Message.Failure.of(failure)
@@ -127,7 +123,6 @@ final class PaxosAcceptor {
      * corrupt keeps it: this replica goes on refusing to take part for that key.
      */
     void join(Namespace ns, int partition, List<Message.StateEntry> entries, LocalStore.Completed<Integer> done) {
-        local.notePaxosStates(ns);
         local.runDurably(engine -> {
             WriteBatch batch = new WriteBatch();
             int changed = 0;

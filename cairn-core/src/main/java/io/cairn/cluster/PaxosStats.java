@@ -25,7 +25,6 @@ public final class PaxosStats {
     long leased;
     long leaseLost;
     long answeredChosen;
-    long quorumReadsFinished;
 
     public long started() {
         return started;
@@ -94,14 +93,9 @@ public final class PaxosStats {
         return leaseLost;
     }
 
-    /** Writes answered once chosen, their commit still running. */
+    /** Writes of a serial namespace answered once chosen, their commit still running. */
     public long answeredChosen() {
         return answeredChosen;
-    }
-
-    /** Quorum reads answered by a Paxos read: they found an unfinished proposal newer than every record they read. */
-    public long quorumReadsFinished() {
-        return quorumReadsFinished;
     }
 
     public static PaxosStats sum(List<PaxosStats> all) {
@@ -123,7 +117,6 @@ public final class PaxosStats {
             s.leased += p.leased;
             s.leaseLost += p.leaseLost;
             s.answeredChosen += p.answeredChosen;
-            s.quorumReadsFinished += p.quorumReadsFinished;
         }
         return s;
     }

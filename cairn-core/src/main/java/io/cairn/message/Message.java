@@ -2,7 +2,6 @@ package io.cairn.message;
 
 import io.cairn.antientropy.SegmentKeys;
 import io.cairn.antientropy.SegmentTree;
-import io.cairn.clock.Version;
 import io.cairn.error.CairnException;
 import io.cairn.error.ErrorCode;
 import io.cairn.record.CorruptRecordException;
@@ -64,24 +63,15 @@ public sealed interface Message {
         }
     }
 
-    /**
-     * The replica's record, or null when it holds nothing; {@code error} when it could not read.
-     * {@code unfinished}: the version of the record of the key's accepted Paxos proposal that no
-     * commit has been noted for on this replica, or null (see {@code LocalReplica#readForQuorum}).
-     */
-    record ReadResponse(Protocol protocol, long requestId, Record record, Version unfinished, Failure error) implements Message {
+    /** The replica's record, or null when it holds nothing; {@code error} when it could not read. */
+    record ReadResponse(Protocol protocol, long requestId, Record record, Failure error) implements Message {
         public ReadResponse {
             if (protocol.writes()) {
                 throw new IllegalArgumentException(protocol + " does not read records");
             }
-            if ((record != null || unfinished != null) && error != null) {
-                throw new IllegalArgumentException("a read response carries what it read or a failure, not both");
+            if (record != null && error != null) {
+                throw new IllegalArgumentException("a read response carries a record or a failure, not both");
             }
-        }
-
-        /** A replica's failure to read. */
-        public static ReadResponse failed(Protocol protocol, long requestId, Failure error) {
-            return new ReadResponse(protocol, requestId, null, null, error);
         }
     }
 

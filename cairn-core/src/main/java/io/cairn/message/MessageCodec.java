@@ -28,8 +28,7 @@ import java.util.zip.CRC32C;
  *   1 WriteRequest:  u8 protocol | i64 epoch | i64 request id | i32 namespace id | key | record
  *   2 WriteResponse: u8 protocol | i64 request id | u8 stored (0 or 1) | failure
  *   3 ReadRequest:   u8 protocol | i64 epoch | i64 request id | i32 namespace id | key
- *   4 ReadResponse:  u8 protocol | i64 request id | record or null (checksummed over an empty key)
- *                    | unfinished (a ballot, optional: the version of an accepted Paxos proposal's record) | failure
+ *   4 ReadResponse:  u8 protocol | i64 request id | record or null (checksummed over an empty key) | failure
  *   failure:         error code text or null (then no message follows) | message text
  *   7 HintedWrite:   i64 epoch | i64 request id | u16 target node id | i32 namespace id | key | record
  *   8 Ping:          i64 epoch | i64 sequence | i64 sender's physical millis
@@ -63,9 +62,7 @@ import java.util.zip.CRC32C;
  * read's: read or inspection) and the sender's membership epoch (at least 1), and responses echo
  * the protocol. Since wire version 6, every payload between nodes opens with the sender's clock
  * ({@link #encode(long, Message)}, {@link #decodeClocked}). Since wire version 7, a prepare's answer
- * names the newest commit its replica dropped from the ones it lists ({@code dropped}). Since wire
- * version 9, a read's answer names the version of the key's unfinished Paxos proposal
- * ({@code unfinished}): a {@code quorum} namespace's conditional writes are answered once chosen.
+ * names the newest commit its replica dropped from the ones it lists ({@code dropped}).
  *
  * <p><b>The sender's clock.</b> Every payload carries the sender's hybrid clock as it stood when
  * the message was encoded (its last timestamp issued or observed), whatever the message. The
@@ -185,10 +182,8 @@ public final class MessageCodec {
                 // requester re-verifies the record under the key it asked for when it stores it.
                 byte[] record = r.record() == null ? null : RecordCodec.encode(new byte[0], r.record());
                 byte[] failure = failure(r.error());
-                ByteBuffer out = alloc(headroom, 1 + 1 + 8 + 4 + len(record) + ballotBytes(r.unfinished()) + failure.length).put(READ_RESPONSE)
-                        .put((byte) r.protocol().wire()).putLong(r.requestId()).putInt(record == null ? -1 : record.length).put(orEmpty(record));
-                putOptionalBallot(out, r.unfinished());
-                yield out.put(failure).array();
+                yield alloc(headroom, 1 + 1 + 8 + 4 + len(record) + failure.length).put(READ_RESPONSE).put((byte) r.protocol().wire()).putLong(r.requestId())
+                        .putInt(record == null ? -1 : record.length).put(orEmpty(record)).put(failure).array();
             }
             case Message.TreeRequest t -> {
                 checkEpoch(t.epoch());
@@ -408,12 +403,11 @@ public final class MessageCodec {
                     Protocol protocol = protocol(in, false);
                     long id = in.getLong();
                     byte[] record = nullableBytes(in);
-                    io.cairn.clock.Version unfinished = optionalBallot(in);
                     Message.Failure failure = failure(in);
-                    if ((record != null || unfinished != null) && failure != null) {
-                        throw new CorruptRecordException("a read response with both what it read and a failure");
+                    if (record != null && failure != null) {
+                        throw new CorruptRecordException("a read response with both a record and a failure");
                     }
-                    yield new Message.ReadResponse(protocol, id, record == null ? null : record(new byte[0], record), unfinished, failure);
+                    yield new Message.ReadResponse(protocol, id, record == null ? null : record(new byte[0], record), failure);
                 }
                 case TREE_REQUEST -> {
                     long epoch = epoch(in);

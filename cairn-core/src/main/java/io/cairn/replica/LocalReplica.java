@@ -85,8 +85,6 @@ public final class LocalReplica {
     private static final long COUNT_CHUNK_BYTES = 4L << 20;
 
     private final StorageEngine engine;
-    // Namespace id → whether this replica may hold Paxos states of it (only ever becomes true while running).
-    private final java.util.concurrent.ConcurrentHashMap<Integer, Boolean> paxosStates = new java.util.concurrent.ConcurrentHashMap<>();
     private final HybridClock clock;
     private final Durability durability;
     private final long purgeGraceMillis;
@@ -184,58 +182,6 @@ public final class LocalReplica {
             stats.corruptRecords.increment();
             throw e;
         }
-    }
-
-    /**
-     * What a quorum read of a key finds here: the key's Paxos state first, then its stored record
-     * ({@link #readStored}). {@code unfinished} is the version of the record an accepted Paxos
-     * proposal carries that no commit has been noted for, or null: in a {@code quorum} namespace a
-     * conditional write is answered once its record is chosen, before its commit stores it, so a
-     * quorum read must hear of chosen records that are not stored yet. The order matters: a commit
-     * stores its record before it notes the proposal done, so a state read that finds the proposal
-     * done is followed by a record read that finds its record. A {@code serial} namespace reads
-     * through Paxos and never asks (null).
-     *
-     * @throws CorruptRecordException (counted) when the record or the Paxos state fails its checksum
-     */
-    public ReplicaRead readForQuorum(Namespace ns, byte[] key) {
-        Version unfinished = null;
-        if (!ns.serial() && mayHoldPaxosStates(ns.id())) {
-            byte[] raw = engine.get(Keyspace.paxos(ns.id(), ns.partitionOf(key), key));
-            if (raw != null) {
-                try {
-                    Record accepted = io.cairn.paxos.PaxosState.decode(key, raw).accepted();
-                    unfinished = accepted == null ? null : accepted.version();
-                } catch (CorruptRecordException e) {
-                    stats.corruptRecords.increment();
-                    throw new CorruptRecordException("this replica's paxos state of the key is corrupt: " + e.getMessage());
-                }
-            }
-        }
-        return new ReplicaRead(readStored(ns, key), unfinished);
-    }
-
-    /** A replica's answer to a quorum read: its stored record (or null) and the version of its unfinished Paxos proposal (or null). */
-    public record ReplicaRead(Record record, Version unfinished) {}
-
-    /**
-     * Notes that this replica may hold Paxos states of the namespace from now on: called before an
-     * acceptance or a streamed state of it is written, so that quorum reads of the namespace look
-     * for unfinished proposals ({@link #readForQuorum}) from before the state exists.
-     */
-    public void notePaxosStates(int namespaceId) {
-        paxosStates.put(namespaceId, Boolean.TRUE);
-    }
-
-    /**
-     * Whether a quorum read of the namespace must look up the key's Paxos state: once a state of
-     * it was noted ({@link #notePaxosStates}) or found on disk (looked for once, at the first read
-     * that asks). A namespace no conditional write ever reached costs its reads nothing.
-     */
-    private boolean mayHoldPaxosStates(int namespaceId) {
-        // computeIfAbsent holds the entry while it looks, so a note made meanwhile is not overwritten.
-        return paxosStates.computeIfAbsent(namespaceId,
-                id -> !engine.scan(Keyspace.paxosStart(id, 0), Keyspace.paxosEnd(id, 0xFFFF), 1).isEmpty());
     }
 
     /** How this replica's writes are made durable: its {@code write.durability}. */

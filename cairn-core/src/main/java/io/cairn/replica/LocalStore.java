@@ -54,20 +54,11 @@ public interface LocalStore {
     void apply(Namespace namespace, List<Op> ops, Applied done);
 
     /**
-     * Reads what a quorum read needs of a key ({@link LocalReplica#readForQuorum}): the stored
-     * record (tombstones and expired records included, or null when absent) and the version of an
-     * unfinished Paxos proposal of the key (or null), then calls {@code done} on the core's thread
-     * with them, or with the {@link CorruptRecordException} or {@link StorageException} that kept
-     * them from being read.
+     * Reads the stored record (tombstones and expired records included, or null when absent), then
+     * calls {@code done} on the core's thread with it, or with the {@link CorruptRecordException}
+     * or {@link StorageException} that kept it from being read.
      */
     void read(Namespace namespace, byte[] key, Read done);
-
-    /**
-     * Notes, before an acceptance or a streamed Paxos state of {@code namespace} is written, that
-     * the replica may hold Paxos states of it ({@link LocalReplica#notePaxosStates}); quorum reads
-     * of a namespace without any skip looking for unfinished proposals.
-     */
-    void notePaxosStates(Namespace namespace);
 
     /**
      * Runs {@code job} against the engine on the storage lane — after every job submitted before
@@ -130,13 +121,10 @@ public interface LocalStore {
         void accept(List<OpResult> results, RuntimeException failure);
     }
 
-    /**
-     * How a read ended: {@code failure} is null when {@code record} (possibly null) is what is
-     * stored and {@code unfinished} (possibly null) the version of the key's unfinished Paxos proposal.
-     */
+    /** How a read ended: {@code failure} is null when {@code record} (possibly null) is what is stored. */
     @FunctionalInterface
     interface Read {
-        void accept(Record record, io.cairn.clock.Version unfinished, RuntimeException failure);
+        void accept(Record record, RuntimeException failure);
     }
 
     /** Storage work that runs off the core's thread. */
@@ -177,21 +165,14 @@ public interface LocalStore {
 
             @Override
             public void read(Namespace namespace, byte[] key, Read done) {
-                LocalReplica.ReplicaRead read;
+                Record record;
                 try {
-                    read = replica.readForQuorum(namespace, key);
+                    record = replica.readStored(namespace, key);
                 } catch (CorruptRecordException | StorageException e) {
-                    done.accept(null, null, e);
+                    done.accept(null, e);
                     return;
                 }
-                done.accept(read.record(), read.unfinished(), null);
-            }
-
-            @Override
-            public void notePaxosStates(Namespace namespace) {
-                if (replica != null) {
-                    replica.notePaxosStates(namespace.id());
-                }
+                done.accept(record, null);
             }
 
             @Override

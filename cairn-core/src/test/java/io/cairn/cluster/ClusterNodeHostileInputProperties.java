@@ -138,15 +138,15 @@ class ClusterNodeHostileInputProperties {
                     : new Message.TreeResponse(id, hashes(gen, gen.pick(1, 65, 64, 128, 64 * 16)), null);
             case 9 -> gen.chance(0.5) ? new Message.KeysRequest(Message.FIRST_EPOCH, id, namespace, gen.between(0, 300), distinct(gen, gen.between(1, 50), 4096))
                     : new Message.KeysResponse(id, new SegmentKeys(listing(gen, keys, now), gen.chance(0.3)), null);
-            case 10 -> gen.chance(0.5) ? new Message.ReadResponse(Protocol.EXCHANGE, id, gen.chance(0.2) ? null : record(gen, now), null, null)
+            case 10 -> gen.chance(0.5) ? new Message.ReadResponse(Protocol.EXCHANGE, id, gen.chance(0.2) ? null : record(gen, now), null)
                     : new Message.WriteResponse(Protocol.EXCHANGE_PUSH, id, gen.chance(0.5), null);
             case 0 -> new Message.WriteRequest(Protocol.REPLICATION, Message.FIRST_EPOCH, id, namespace, key, record(gen, now));
             case 1 -> new Message.HintedWrite(Message.FIRST_EPOCH, id, gen.between(1, 5), namespace, key, record(gen, now));
             case 2 -> gen.chance(0.5) ? new Message.WriteResponse(Protocol.REPLICATION, id, true, null)
                     : new Message.WriteResponse(Protocol.REPLICATION, id, false, gen.chance(0.5) ? null : new Message.Failure(ErrorCode.values()[gen.between(0, ErrorCode.values().length - 1)], "no"));
             case 3 -> new Message.ReadRequest(Protocol.READ, Message.FIRST_EPOCH, id, namespace, key);
-            case 4 -> gen.chance(0.2) ? new Message.ReadResponse(Protocol.READ, id, null, null, new Message.Failure(ErrorCode.values()[gen.between(0, ErrorCode.values().length - 1)], "failed"))
-                    : new Message.ReadResponse(Protocol.READ, id, gen.chance(0.2) ? null : record(gen, now), null, null);
+            case 4 -> gen.chance(0.2) ? new Message.ReadResponse(Protocol.READ, id, null, new Message.Failure(ErrorCode.values()[gen.between(0, ErrorCode.values().length - 1)], "failed"))
+                    : new Message.ReadResponse(Protocol.READ, id, gen.chance(0.2) ? null : record(gen, now), null);
             case 5 -> new Message.Ping(Message.FIRST_EPOCH, gen.anyLong(), gen.between(0L, Long.MAX_VALUE));
             default -> new Message.Pong(gen.anyLong(), gen.chance(0.5) ? now - gen.between(0L, 100L) : gen.between(0L, Long.MAX_VALUE),
                     gen.between(0L, Long.MAX_VALUE));

@@ -71,11 +71,6 @@ class ClusterNodeTest {
             }
 
             @Override
-            public void notePaxosStates(Namespace ns) {
-                direct.notePaxosStates(ns);
-            }
-
-            @Override
             public void summary(Namespace ns, int partition, int[] branches, Completed<TreeKeeper.Snapshot> done) {
                 direct.summary(ns, partition, branches, done);
             }

@@ -59,9 +59,6 @@ class CoordinatorTest {
     private final MemoryEngine engine = new MemoryEngine();
     private final ManualScheduler scheduler = new ManualScheduler(wall);
     private final List<Sent> sent = new ArrayList<>();
-    // The Paxos reads the coordinator asked for, each waiting for its answer.
-    private final List<java.util.function.Consumer<Answer>> serialReads = new ArrayList<>();
-    private final List<Integer> holders = new ArrayList<>();
     private final List<Answer> answers = new ArrayList<>();
     private FailureDetector detector;
     private HintStore hints;
@@ -304,7 +301,7 @@ class CoordinatorTest {
     void aReplicasCorruptCopyFailsTheReadAsCorruptRecordNotAsATimeout() {
         start(HOME_A, false, Set.of());
         coordinator.get(ns, KEY, Quorum.ALL, answers::add);
-        coordinator.onReadResponse(HOME_B, new Message.ReadResponse(Protocol.READ, readId(HOME_B), null, null,
+        coordinator.onReadResponse(HOME_B, new Message.ReadResponse(Protocol.READ, readId(HOME_B), null,
                 new Message.Failure(ErrorCode.CORRUPT_RECORD, "checksum mismatch")));
 
         assertThat(failure().code()).isEqualTo(ErrorCode.CORRUPT_RECORD);
@@ -313,7 +310,7 @@ class CoordinatorTest {
         answers.clear();
         sent.clear();
         coordinator.get(ns, KEY, Quorum.ALL, answers::add);
-        coordinator.onReadResponse(HOME_B, new Message.ReadResponse(Protocol.READ, readId(HOME_B), null, null,
+        coordinator.onReadResponse(HOME_B, new Message.ReadResponse(Protocol.READ, readId(HOME_B), null,
                 new Message.Failure(ErrorCode.STORAGE_FAILED, "disk gone")));
         assertThat(failure().code()).as("other replica failures stay a retryable timeout").isEqualTo(ErrorCode.READ_TIMEOUT);
     }
@@ -325,15 +322,15 @@ class CoordinatorTest {
         Record future = Record.value(new Version(Version.pack(T + 3_600_000, 0), HOME_B), Record.NO_EXPIRY, null, "poison".getBytes(StandardCharsets.UTF_8));
 
         coordinator.get(ns, KEY, Quorum.ALL, answers::add);
-        coordinator.onReadResponse(HOME_B, new Message.ReadResponse(Protocol.READ, readId(HOME_B), future, null, null));
+        coordinator.onReadResponse(HOME_B, new Message.ReadResponse(Protocol.READ, readId(HOME_B), future, null));
         assertThat(failure().code()).isEqualTo(ErrorCode.READ_TIMEOUT);
         assertThat(failure().message()).contains("1 answered with a record stamped more than cluster.maxClockOffset ahead");
 
         answers.clear();
         sent.clear();
         coordinator.get(ns, KEY, Quorum.MAJORITY, answers::add);
-        coordinator.onReadResponse(HOME_B, new Message.ReadResponse(Protocol.READ, readId(HOME_B), future, null, null));
-        coordinator.onReadResponse(HOME_C, new Message.ReadResponse(Protocol.READ, readId(HOME_C), older, null, null));
+        coordinator.onReadResponse(HOME_B, new Message.ReadResponse(Protocol.READ, readId(HOME_B), future, null));
+        coordinator.onReadResponse(HOME_C, new Message.ReadResponse(Protocol.READ, readId(HOME_C), older, null));
         runFor(200);
 
         assertThat(answers).singleElement().isEqualTo(Answer.read(new OpResult.Found(older), 2));
@@ -341,61 +338,6 @@ class CoordinatorTest {
                 .allSatisfy(s -> assertThat(((Message.WriteRequest) s.message()).record()).isEqualTo(older));
         assertThat(replica.readStored(ns, KEY)).as("the coordinator's own replica repaired with the older record").isEqualTo(older);
         assertThat(clockOf(HOME_A).refusals()).isEqualTo(2);
-    }
-
-    // ---------------------------------------------------------------- conditional writes answered once chosen
-
-    @Test
-    void aQuorumReadThatFindsAnUnfinishedProposalNewerThanItsRecordsIsAnsweredByAPaxosRead() {
-        start(HOME_A, false, Set.of());
-        Record older = Record.value(new Version(Version.pack(T - 1_000, 0), HOME_C), Record.NO_EXPIRY, null, VALUE);
-        Record chosen = Record.value(new Version(Version.pack(T - 500, 0), HOME_B), Record.NO_EXPIRY, null, "chosen".getBytes(StandardCharsets.UTF_8));
-
-        coordinator.get(ns, KEY, Quorum.MAJORITY, answers::add);
-        coordinator.onReadResponse(HOME_B, new Message.ReadResponse(Protocol.READ, readId(HOME_B), older, chosen.version(), null));
-        assertThat(answers).as("not answered from the records: the proposal may have been chosen and answered").isEmpty();
-        assertThat(serialReads).hasSize(1);
-        assertThat(holders).as("the replica the round must hear").containsExactly(HOME_B);
-        assertThat(sent).as("no read repair with a record that may be stale").noneMatch(s -> s.message() instanceof Message.WriteRequest);
-
-        runFor(TIMEOUT + 100);
-        assertThat(answers).as("the Paxos read has its own deadline; the read's does not answer for it").isEmpty();
-        serialReads.get(0).accept(Answer.read(new OpResult.Found(chosen), 2));
-        assertThat(answers).singleElement().isEqualTo(Answer.read(new OpResult.Found(chosen), 2));
-    }
-
-    @Test
-    void anUnfinishedProposalNoNewerThanARecordReadIsAnsweredFromTheRecords() {
-        start(HOME_A, false, Set.of());
-        Record newer = Record.value(new Version(Version.pack(T - 500, 0), HOME_C), Record.NO_EXPIRY, null, VALUE);
-        Version committed = new Version(Version.pack(T - 500, 0), HOME_C);
-
-        coordinator.get(ns, KEY, Quorum.MAJORITY, answers::add);
-        coordinator.onReadResponse(HOME_B, new Message.ReadResponse(Protocol.READ, readId(HOME_B), newer, committed, null));
-        runFor(200);
-        assertThat(answers).as("its record was read: it is committed").singleElement().isEqualTo(Answer.read(new OpResult.Found(newer), 2));
-        assertThat(serialReads).isEmpty();
-    }
-
-    @Test
-    void anUnfinishedProposalStampedBeyondTheMaxOffsetFailsItsReplyAndStartsNoPaxosRead() {
-        start(HOME_A, false, Set.of());
-        Version future = new Version(Version.pack(T + 3_600_000, 0), HOME_B);
-        coordinator.get(ns, KEY, Quorum.ALL, answers::add);
-        coordinator.onReadResponse(HOME_B, new Message.ReadResponse(Protocol.READ, readId(HOME_B), null, future, null));
-        assertThat(failure().code()).isEqualTo(ErrorCode.READ_TIMEOUT);
-        assertThat(serialReads).isEmpty();
-    }
-
-    @Test
-    void aReadBelowAMajorityDoesNotAskForUnfinishedProposals() {
-        start(FALLBACK_1, false, Set.of());
-        Version unfinished = new Version(Version.pack(T - 100, 0), HOME_B);
-        coordinator.get(ns, KEY, Quorum.ONE, answers::add);
-        coordinator.onReadResponse(HOME_B, new Message.ReadResponse(Protocol.READ, readId(HOME_B), null, unfinished, null));
-        assertThat(answers).as("r=1 promises no overlap with a write's majority").singleElement()
-                .isEqualTo(Answer.read(new OpResult.NotFound(), 1));
-        assertThat(serialReads).isEmpty();
     }
 
     @Test
@@ -439,11 +381,7 @@ class CoordinatorTest {
         hints = new HintStore(engine, store, wall, 3_600_000);
         coordinator = new Coordinator(self, MAP, clock, new ClockMonitor(clock, 2_500, VersionCeiling.LEASE_MILLIS),
                 new VersionCeiling(engine, store, clock), (to, m) -> sent.add(new Sent(to, m)),
-                scheduler, store, detector, hints, new RequestIds(1), new CoordinatorSettings(TIMEOUT, 100, sloppy), (ns, key) -> { },
-                (ns, key, holder, done) -> {
-                    holders.add(holder);
-                    serialReads.add(done);
-                });
+                scheduler, store, detector, hints, new RequestIds(1), new CoordinatorSettings(TIMEOUT, 100, sloppy));
         assertThat(Arrays.stream(PREFERENCES).distinct().count()).isEqualTo(6);
     }
 

@@ -36,11 +36,6 @@ final class QueuedStore implements LocalStore {
     }
 
     @Override
-    public void notePaxosStates(Namespace namespace) {
-        // No replica reads here.
-    }
-
-    @Override
     public void summary(Namespace namespace, int partition, int[] branches, Completed<TreeKeeper.Snapshot> done) {
         // No trees here: exchanges find nothing to compare.
         done.accept(null, null);

@@ -198,7 +198,7 @@ class MessageCodecProperties {
             byte[] encoded = MessageCodec.encode(new Message.WriteRequest(Protocol.REPLICATION, Message.FIRST_EPOCH, 1, 1, new byte[] {'k'}, record));
             assertThatThrownBy(() -> MessageCodec.decode(encoded)).as("node %d", node).isInstanceOf(CorruptRecordException.class)
                     .hasMessageContaining("not a node id");
-            byte[] reply = MessageCodec.encode(new Message.ReadResponse(Protocol.READ, 1, record, null, null));
+            byte[] reply = MessageCodec.encode(new Message.ReadResponse(Protocol.READ, 1, record, null));
             assertThatThrownBy(() -> MessageCodec.decode(reply)).isInstanceOf(CorruptRecordException.class);
         }
     }
@@ -241,7 +241,7 @@ class MessageCodecProperties {
             assertThatThrownBy(() -> MessageCodec.decode(write)).as("protocol %d in a write", wrong).isInstanceOf(CorruptRecordException.class)
                     .hasMessageContaining("protocol");
         }
-        byte[] reply = MessageCodec.encode(new Message.ReadResponse(Protocol.INSPECTION, 1, null, null, null));
+        byte[] reply = MessageCodec.encode(new Message.ReadResponse(Protocol.INSPECTION, 1, null, null));
         reply[1] = (byte) Protocol.HANDOFF.wire();
         assertThatThrownBy(() -> MessageCodec.decode(reply)).isInstanceOf(CorruptRecordException.class).hasMessageContaining("protocol");
         assertThatThrownBy(() -> new Message.WriteResponse(Protocol.READ, 1, true, null)).isInstanceOf(IllegalArgumentException.class);
@@ -345,7 +345,7 @@ class MessageCodecProperties {
                 yield new Message.WriteResponse(Protocol.REPLICATION, id, stored, stored || gen.chance(0.5) ? null : failure(gen));
             }
             case 3 -> new Message.ReadRequest(gen.pick(Protocol.READ, Protocol.INSPECTION, Protocol.EXCHANGE), gen.between(1L, Long.MAX_VALUE), id, gen.between(1, Integer.MAX_VALUE), key);
-            case 4 -> gen.chance(0.2) ? new Message.ReadResponse(Protocol.READ, id, null, null, failure(gen)) : new Message.ReadResponse(Protocol.READ, id, gen.chance(0.3) ? null : record(gen), gen.chance(0.3) ? ballot(gen) : null, null);
+            case 4 -> gen.chance(0.2) ? new Message.ReadResponse(Protocol.READ, id, null, failure(gen)) : new Message.ReadResponse(Protocol.READ, id, gen.chance(0.3) ? null : record(gen), null);
             case 5 -> new Message.Ping(Message.FIRST_EPOCH, id, gen.between(0L, Long.MAX_VALUE));
             default -> new Message.Pong(id, gen.between(0L, Long.MAX_VALUE), gen.between(0L, Long.MAX_VALUE));
         };

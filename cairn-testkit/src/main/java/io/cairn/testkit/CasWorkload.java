@@ -27,8 +27,8 @@ import java.util.function.Consumer;
 /**
  * Compare-and-swap clients under the simulator's faults: a few clients run conditional writes
  * ({@code If-Match} on the version they last saw, {@code If-None-Match: *} when they saw nothing),
- * unconditional serial writes and deletes, and serial reads, all through per-key Paxos, and plain
- * reads at R=majority, on a few hot keys, through random coordinators. Every operation is recorded with the event-loop steps at
+ * unconditional serial writes and deletes, and serial reads, all through per-key Paxos, on a few
+ * hot keys, through random coordinators. Every operation is recorded with the event-loop steps at
  * which it was invoked and answered; at the end each key's history is checked linearizable as a
  * register ({@link LinearizabilityChecker}).
  *
@@ -147,14 +147,7 @@ final class CasWorkload {
         Consumer<SimNode> request;
         if (roll < 30 || (!knows && roll < 60)) {
             r = new Recorded(c.id, key, new RegisterModel.Read<>(), loop.steps());
-            if (random.nextBoolean()) {
-                request = n -> n.cluster.serialGet(namespace, k, answer -> answered(c, r, answer));
-            } else {
-                // A plain quorum read of a key only Paxos writes: linearizable too, since a read at
-                // a majority finishes a proposal that may be chosen but not yet committed.
-                counters.add("cas.quorumReads");
-                request = n -> n.cluster.get(namespace, k, Quorum.MAJORITY, answer -> answered(c, r, answer));
-            }
+            request = n -> n.cluster.serialGet(namespace, k, answer -> answered(c, r, answer));
         } else if (roll < 85 && knows) {
             Condition condition = seen == null ? Condition.ifAbsent() : Condition.ifMatch(seen.version());
             r = new Recorded(c.id, key, new RegisterModel.Cas<>(seen == null ? null : seen.value(), value), loop.steps());

@@ -141,7 +141,7 @@ final class SimNetwork {
         Message copy = switch (m) {
             case Message.WriteRequest w -> new Message.WriteRequest(w.protocol(), w.epoch(), w.requestId(), w.namespaceId(), w.key(), poison);
             case Message.HintedWrite h -> new Message.HintedWrite(h.epoch(), h.requestId(), h.target(), h.namespaceId(), h.key(), poison);
-            case Message.ReadResponse r -> new Message.ReadResponse(r.protocol(), r.requestId(), poison, r.unfinished(), null);
+            case Message.ReadResponse r -> new Message.ReadResponse(r.protocol(), r.requestId(), poison, null);
             default -> throw new IllegalStateException("no record in " + m);
         };
         // The forged frame claims the forged version as its sender's clock too: the clock every frame

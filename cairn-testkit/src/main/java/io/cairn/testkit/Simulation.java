@@ -298,7 +298,7 @@ public final class Simulation {
             return true;
         }, counters, violations::add);
         boolean casRun = config.canary() == SimulationConfig.Canary.NONE || config.canary() == SimulationConfig.Canary.SKIP_PREPARE_READ
-                || config.canary() == SimulationConfig.Canary.FORGETFUL_COMMITS || config.canary() == SimulationConfig.Canary.BLIND_QUORUM_READS;
+                || config.canary() == SimulationConfig.Canary.FORGETFUL_COMMITS;
         this.cas = !casRun ? null : new CasWorkload(config.seed(), loop, namespace, serial, CAS_CLIENTS, (r, request) -> {
             boolean aimAtCanary = config.canary() != SimulationConfig.Canary.NONE && r.nextBoolean();
             SimNode n = aimAtCanary ? nodes[CANARY_NODE - 1] : nodes[r.nextInt(nodes.length)];
@@ -572,19 +572,13 @@ public final class Simulation {
             }
 
             @Override
-            public void notePaxosStates(Namespace ns) {
-                direct.notePaxosStates(ns);
-            }
-
-            @Override
             public void read(Namespace ns, byte[] key, Read done) {
                 long delay = buggify.fires(FaultPoint.SLOW_DISK) ? 1 + random.nextLong(20) : 0;
                 scheduler.schedule(delay, () -> {
                     if (buggify.fires(FaultPoint.READ_ERROR)) {
-                        done.accept(null, null, new StorageException("injected: the read failed"));
+                        done.accept(null, new StorageException("injected: the read failed"));
                     } else {
-                        direct.read(ns, key, config.canary() != SimulationConfig.Canary.BLIND_QUORUM_READS ? done
-                                : (record, unfinished, failure) -> done.accept(record, null, failure));
+                        direct.read(ns, key, done);
                     }
                 });
             }
@@ -1770,7 +1764,6 @@ public final class Simulation {
         counters.put("paxos.leased", sum(n -> n.paxos.leased()));
         counters.put("paxos.leaseLost", sum(n -> n.paxos.leaseLost()));
         counters.put("paxos.answeredChosen", sum(n -> n.paxos.answeredChosen()));
-        counters.put("paxos.quorumReadsFinished", sum(n -> n.paxos.quorumReadsFinished()));
         counters.put("coordinator.outcomeUnknown", outcomeUnknown);
         counters.put("coordinator.quorumUnavailable", quorumFailures);
         counters.put("events", loop.steps());

@@ -52,13 +52,7 @@ public record SimulationConfig(long seed, Scale scale, Canary canary, boolean ve
          * propose again) when they were in fact chosen and written over. Three in ten acceptances
          * are lost, so that proposals are chosen unknown to their proposers often enough to see it.
          */
-        FORGETFUL_COMMITS,
-        /**
-         * Every replica answers quorum reads without its key's unfinished Paxos proposal: a read
-         * right after a conditional write was answered (chosen, its commit still under way) can
-         * miss it.
-         */
-        BLIND_QUORUM_READS
+        FORGETFUL_COMMITS
     }
 
     public static SimulationConfig of(long seed) {

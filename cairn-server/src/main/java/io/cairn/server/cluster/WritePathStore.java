@@ -79,11 +79,6 @@ final class WritePathStore implements AutoCloseable {
             }
 
             @Override
-            public void notePaxosStates(Namespace namespace) {
-                replica.notePaxosStates(namespace.id());
-            }
-
-            @Override
             public void summary(Namespace namespace, int partition, int[] branches, Completed<TreeKeeper.Snapshot> done) {
                 readers.execute(guarded("tree-summary", () -> {
                     TreeKeeper.Snapshot snapshot = replica.summary(namespace, partition, branches);
@@ -156,14 +151,14 @@ final class WritePathStore implements AutoCloseable {
 
     private void read(Executor core, Namespace namespace, byte[] key, LocalStore.Read done) {
         readers.execute(guarded("replica-read", () -> {
-            LocalReplica.ReplicaRead read;
+            Record record;
             try {
-                read = replica.readForQuorum(namespace, key);
+                record = replica.readStored(namespace, key);
             } catch (CorruptRecordException | StorageException e) {
-                core.execute(() -> done.accept(null, null, e));
+                core.execute(() -> done.accept(null, e));
                 return;
             }
-            core.execute(() -> done.accept(read.record(), read.unfinished(), null));
+            core.execute(() -> done.accept(record, null));
         }));
     }
 

@@ -351,10 +351,7 @@ public final class NodeMetrics implements AutoCloseable {
                 .description("Writes proposed under a lease that another proposer or a plain write had overtaken; each ran a full round after")
                 .register(registry);
         FunctionCounter.builder("cairn.paxos.answered.chosen", s, x -> x.snapshot().paxos().answeredChosen())
-                .description("Conditional and serial writes answered as soon as their record was chosen, the commit running behind the answer")
-                .register(registry);
-        FunctionCounter.builder("cairn.paxos.quorum.reads.finished", s, x -> x.snapshot().paxos().quorumReadsFinished())
-                .description("Quorum reads that found an unfinished Paxos proposal newer than every record they read, and were answered by a Paxos read")
+                .description("Writes of serial namespaces answered as soon as their record was chosen, the commit running behind the answer")
                 .register(registry);
         FunctionCounter.builder("cairn.paxos.rounds.finished", s, x -> x.snapshot().paxos().finishedForOthers())
                 .description("Earlier rounds' accepted proposals this node's rounds found and finished first").register(registry);
