@@ -98,6 +98,13 @@ public final class SegmentTree {
         root ^= delta;
     }
 
+    private static final long[] ZERO_LEAVES = new long[LEAVES_PER_BRANCH]; // never changed
+
+    /** A branch's leaves as compared: a branch never written is all 0. */
+    private static long[] orZero(long[] branchLeaves) {
+        return branchLeaves == null ? ZERO_LEAVES : branchLeaves;
+    }
+
     private long segment(int s) {
         long[] l = leaves[s / LEAVES_PER_BRANCH];
         return l == null ? 0 : l[s % LEAVES_PER_BRANCH];
@@ -204,7 +211,7 @@ public final class SegmentTree {
             return false;
         }
         for (int b = 0; b < BRANCHES; b++) {
-            if (leaves[b] != t.leaves[b] && !java.util.Arrays.equals(leaves(b), t.leaves(b))) {
+            if (!java.util.Arrays.equals(orZero(leaves[b]), orZero(t.leaves[b]))) {
                 return false;
             }
         }

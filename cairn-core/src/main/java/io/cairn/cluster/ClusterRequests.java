@@ -270,10 +270,8 @@ final class ClusterRequests {
      */
     private WriteOutcome.Failed refusal(WriteRequest request, Quorum r, Quorum w) {
         int n = coordinator.map().replicationFactor();
-        boolean writes = request.idempotency() != null || request.ops().stream().anyMatch(Op::isWrite);
-        boolean reads = request.ops().stream().anyMatch(op -> op instanceof Op.Get);
-        String badQuorum = writes ? unresolvable("w", w, n) : null;
-        if (badQuorum == null && reads) {
+        String badQuorum = takesW(request) ? unresolvable("w", w, n) : null;
+        if (badQuorum == null && takesR(request)) {
             badQuorum = unresolvable("r", r, n);
         }
         if (badQuorum != null) {
@@ -301,9 +299,7 @@ final class ClusterRequests {
         if (ns.serial()) {
             // Every operation is a Paxos round on a majority; a weaker quorum is a promise the namespace does not make.
             int n = coordinator.map().replicationFactor();
-            boolean writes = request.idempotency() != null || request.ops().stream().anyMatch(Op::isWrite);
-            boolean reads = request.ops().stream().anyMatch(op -> op instanceof Op.Get);
-            String weak = writes && w.resolve(n) < n / 2 + 1 ? "w=" + w : reads && r.resolve(n) < n / 2 + 1 ? "r=" + r : null;
+            String weak = takesW(request) && w.resolve(n) < n / 2 + 1 ? "w=" + w : takesR(request) && r.resolve(n) < n / 2 + 1 ? "r=" + r : null;
             if (weak != null) {
                 return new WriteOutcome.Failed(ErrorCode.INVALID_QUORUM, serialRefusal(ns, weak));
             }
@@ -347,6 +343,16 @@ final class ClusterRequests {
         });
     }
 
+    /** Whether the request writes (an idempotent one records its outcome, so it writes either way): its W applies. */
+    private static boolean takesW(WriteRequest request) {
+        return request.idempotency() != null || request.ops().stream().anyMatch(Op::isWrite);
+    }
+
+    /** Whether the request reads a key: its R applies. */
+    private static boolean takesR(WriteRequest request) {
+        return request.ops().stream().anyMatch(op -> op instanceof Op.Get);
+    }
+
     static String serialRefusal(Namespace ns, String weak) {
         return "namespace " + ns.name() + " is serial: every read and write goes through a majority of the key's replicas; " + weak
                 + " cannot be asked (leave it out, or ask for quorum or all)";
@@ -364,12 +370,13 @@ final class ClusterRequests {
         }
     }
 
-    /** The key is claimed or decided by another attempt: replay its outcome, take an unfinished attempt over, or refuse. */
     /** The answer to a retry that found {@code claim}, its first attempt's, not lapsed yet. */
     private static WriteOutcome.Failed stillRunning(StoredOutcome claim) {
         return new WriteOutcome.Failed(ErrorCode.IDEMPOTENCY_IN_FLIGHT, "the first attempt of this request is still running "
                 + "(its claim on the key lapses at " + java.time.Instant.ofEpochMilli(claim.expiresAtMillis()) + "); retry later");
     }
+
+    /** The key is claimed or decided by another attempt: replay its outcome, take an unfinished attempt over, or refuse. */
 
     private void existing(WriteRequest request, Quorum r, Quorum w, IdempotencyTag tag, Record stored, byte[] key, int attempts,
                           Consumer<WriteOutcome> finish) {

@@ -289,9 +289,6 @@ public final class LocalReplica {
 
         WriteOutcome apply(WriteRequest request) {
             Namespace ns = request.namespace();
-            // Checked after the idempotency lookup: a retry of a request that ran before the
-            // namespace's limit was lowered replays its outcome rather than refuse what is stored.
-            WriteOutcome.Failed tooLarge = request.valueRefusal();
             IdempotencyTag tag = request.idempotency();
             byte[] idemKey = null;
             boolean replacesExpired = false;
@@ -322,6 +319,9 @@ public final class LocalReplica {
                     replacesExpired = true;
                 }
             }
+            // Checked after the idempotency lookup: a retry of a request that ran before the
+            // namespace's limit was lowered replays its outcome rather than refuse what is stored.
+            WriteOutcome.Failed tooLarge = request.valueRefusal();
             if (tooLarge != null) {
                 return tooLarge;
             }

@@ -65,8 +65,7 @@ final class HistoryChecker {
             }
             Operation floor = null;
             for (Operation w : history.on(read.key)) {
-                if (w.isWrite() && w.acknowledgedByHomeQuorum(replicationFactor) && !(jointQuorums && w.fallbackAcks > 0)
-                        && w.completedStep < read.invokedStep
+                if (w.isWrite() && w.acknowledgedByHomeQuorum(replicationFactor, jointQuorums) && w.completedStep < read.invokedStep
                         && read.quorumSize + w.quorumSize > replicationFactor
                         && (floor == null || w.version.isNewerThan(floor.version))) {
                     floor = w;

@@ -88,13 +88,15 @@ public final class Operation {
      * it. Every acknowledged write is one, unless sloppy quorum let fallbacks make up W. While its
      * partition moved, the write went to the owners and the incoming replicas (more than N acks)
      * and needed W of each set: the count cannot say which set a fallback stood in for, so any
-     * fallback acknowledgement then sets no floor.
+     * fallback acknowledgement then sets no floor. With {@code jointQuorums} (partitions may
+     * move) that holds at N acks or fewer too: an owner down behind a fallback, another whose
+     * disk refused the write, and the incoming replica's acknowledgement make up the count.
      */
-    boolean acknowledgedByHomeQuorum(int replicationFactor) {
+    boolean acknowledgedByHomeQuorum(int replicationFactor, boolean jointQuorums) {
         if (!acknowledged()) {
             return false;
         }
-        if (fallbackAcks > 0 && acks > replicationFactor) {
+        if (fallbackAcks > 0 && (jointQuorums || acks > replicationFactor)) {
             return false;
         }
         return acks - fallbackAcks >= quorumSize;
