@@ -112,7 +112,8 @@ final class ClientCommands {
          */
         String base() {
             String u = url.strip();
-            if (!u.contains("://")) {
+            boolean bare = !u.contains("://");
+            if (bare) {
                 u = "http://" + u;
             }
             URI parsed;
@@ -126,6 +127,10 @@ final class ClientCommands {
             }
             if (parsed.getHost() == null) {
                 throw new Main.UsageException("--url '" + url + "' names no host; give HOST:PORT, e.g. 127.0.0.1:7070");
+            }
+            if (bare && parsed.getPort() == -1) {
+                // A bare word is more likely a slip than a node listening on port 80.
+                throw new Main.UsageException("--url '" + url + "' names no port; give HOST:PORT, e.g. 127.0.0.1:7070");
             }
             return u.endsWith("/") ? u.substring(0, u.length() - 1) : u;
         }

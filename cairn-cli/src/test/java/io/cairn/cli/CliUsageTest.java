@@ -36,6 +36,7 @@ class CliUsageTest {
                 {"get", "k", "--url", "127.0.0.1:1", "--timeout", "0"},
                 {"get", "k", "--url", "ftp://127.0.0.1:1"},
                 {"get", "k", "--url", "http://"},
+                {"get", "k", "--url", "notaurl"},
                 {"put", "k", "v", "--url", "127.0.0.1:1", "--namespace", "Not A Name"},
                 {"get", "k", "--timeout", "soon"},
                 {"put", "", "v", "--url", "127.0.0.1:1"},

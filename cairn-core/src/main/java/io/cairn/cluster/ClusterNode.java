@@ -24,6 +24,7 @@ import io.cairn.storage.StorageEngine;
 import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
 import java.util.function.Consumer;
@@ -87,6 +88,8 @@ public final class ClusterNode {
     // The membership epoch this node is at; requests from any other are refused. Only grows.
     private long epoch;
     private long epochMismatches;
+    // Hints of serial namespaces dropped at replay (see replayTo).
+    private long hintsDroppedAsSerial;
     private final NodeEpochs epochs;
     private final Mover mover;
     private final PaxosAcceptor acceptor;
@@ -329,9 +332,9 @@ public final class ClusterNode {
         return hints.storedCount();
     }
 
-    /** Hints dropped past the hint window or found corrupt. */
+    /** Hints dropped past the hint window, found corrupt, or kept for a namespace that became serial. */
     public long hintsDropped() {
-        return hints.droppedCount();
+        return hints.droppedCount() + hintsDroppedAsSerial;
     }
 
     /** Hints the storage engine refused to store. */
@@ -550,6 +553,9 @@ public final class ClusterNode {
                     refused = new Message.Failure(ErrorCode.EPOCH_MISMATCH, "partition " + partition + " moved away from node " + id
                             + " at epoch " + membership.map().since(partition) + "; the request is from epoch " + w.epoch());
                 }
+                if (refused == null) {
+                    refused = outsidePaxos(w.protocol(), w.namespaceId(), w.epoch());
+                }
                 if (refused != null) {
                     transport.send(from, new Message.WriteResponse(w.protocol(), w.requestId(), false, refused));
                 } else {
@@ -558,6 +564,9 @@ public final class ClusterNode {
             }
             case Message.HintedWrite h -> {
                 Message.Failure refused = epochRefusal(h.epoch(), partitionOf(h.namespaceId(), h.key()));
+                if (refused == null) {
+                    refused = outsidePaxos(Protocol.REPLICATION, h.namespaceId(), h.epoch());
+                }
                 if (refused != null) {
                     transport.send(from, new Message.WriteResponse(Protocol.REPLICATION, h.requestId(), false, refused));
                 } else {
@@ -566,6 +575,9 @@ public final class ClusterNode {
             }
             case Message.ReadRequest r -> {
                 Message.Failure refused = epochRefusal(r.epoch(), partitionOf(r.namespaceId(), r.key()));
+                if (refused == null) {
+                    refused = outsidePaxos(r.protocol(), r.namespaceId(), r.epoch());
+                }
                 if (refused != null) {
                     transport.send(from, new Message.ReadResponse(r.protocol(), r.requestId(), null, refused));
                 } else {
@@ -697,6 +709,29 @@ public final class ClusterNode {
         epochMismatches++;
         return new Message.Failure(ErrorCode.EPOCH_MISMATCH, "the request is from membership epoch " + theirs + "; node " + id
                 + " is behind at epoch " + epoch + ", where it takes no writes for partition " + partition + ", until it catches up");
+    }
+
+    /**
+     * The refusal of a plain replica request for a namespace that is {@code serial} at this node's
+     * epoch, or null. There every record is chosen by a Paxos round, which reads and writes through
+     * its own messages, so a coordinator's quorum write or read, its read repair or a hint handed
+     * off can only come from a node that has not applied the change that made the namespace serial
+     * (a restarted node, one cut off from the metadata log, or one a heartbeat behind). Taking them
+     * would let a record no round chose onto a replica, where a later round could find it on one
+     * replica of its majority and not on the next, and a read would answer a value no quorum has.
+     * Refused, naming this node's epoch, it counts as a replica that did not answer. Anti-entropy
+     * (copies of records the replicas already hold), streams and inspection are not refused.
+     */
+    private Message.Failure outsidePaxos(Protocol protocol, int namespaceId, long theirs) {
+        Namespace ns = namespaces.get(namespaceId);
+        if (ns == null || !ns.serial() || !(protocol == Protocol.REPLICATION || protocol == Protocol.REPAIR || protocol == Protocol.HANDOFF
+                || protocol == Protocol.READ)) {
+            return null;
+        }
+        epochMismatches++;
+        return new Message.Failure(ErrorCode.EPOCH_MISMATCH, "namespace " + ns.name() + " is serial at membership epoch " + epoch + " on node " + id
+                + ": its records are read and written only by Paxos rounds, and this " + protocol.name().toLowerCase(Locale.ROOT)
+                + " request (from epoch " + theirs + ") is not one; its coordinator has not applied the change yet");
     }
 
     /** The partition of {@code key} in namespace {@code namespaceId}, or -1 for a namespace this node does not serve. */
@@ -831,6 +866,15 @@ public final class ClusterNode {
                     // The partition moved away from the target: its new replicas hold the write
                     // (joint quorums and streams), and the target dropped (or will drop) its copy.
                     hints.delivered(h);
+                    continue;
+                }
+                if (hns != null && hns.serial()) {
+                    // A plain write's record, kept before the namespace became serial or by a
+                    // coordinator that had not applied that yet: no Paxos round chose it, and no
+                    // replica takes it now (see outsidePaxos). Its write was answered before the
+                    // change, by a quorum anti-entropy copies from, or never.
+                    hints.delivered(h);
+                    hintsDroppedAsSerial++;
                     continue;
                 }
                 long rid = ids.next(Protocol.HANDOFF);

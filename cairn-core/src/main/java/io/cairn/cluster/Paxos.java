@@ -665,6 +665,15 @@ final class Paxos {
             succeed(o, ours, 0);
             return;
         }
+        if (o.ns.serial() && current != null && stray(o, current)) {
+            // A record no round chose, on some of the promising replicas only: finish it as the
+            // key's value (keeping its version) before deciding anything on it, so that no later
+            // round, whichever majority it hears, can miss what this one saw.
+            stats.strays++;
+            o.finishing = true;
+            send(o, Phase.PROPOSE, current);
+            return;
+        }
         if (!o.mine.isEmpty() && current != null && current.version().isNewerThan(o.mine.get(0).version()) && !ruledOut(o)) {
             if (o.awaitingAll) {
                 return;
@@ -720,6 +729,34 @@ final class Paxos {
             o.mine.add(record);
         }
         propose(o, record, null);
+    }
+
+    /**
+     * Whether {@code current}, the newest record {@code o}'s promises carry, is one no round
+     * chose and some promising replica lacks. In a {@code serial} namespace that is the record of
+     * a plain write: one made while the namespace was {@code quorum} that has not reached every
+     * replica yet, or one a coordinator that had not applied the change yet wrote to its own
+     * replica (the other replicas refuse it, see {@code ClusterNode}). Answered as it is, a read
+     * could return it from one majority and the next read miss it from another. A replica that
+     * applied a commit of the record lists it among its recent commits; one whose list could
+     * have dropped it makes the record count as chosen.
+     */
+    private static boolean stray(Operation o, Record current) {
+        boolean everyone = true;
+        for (PaxosResponse r : o.replies.values()) {
+            if (!r.ok()) {
+                continue;
+            }
+            if (r.recent().contains(current.version())) {
+                return false;
+            }
+            if (r.current() == null || !r.current().version().equals(current.version())) {
+                everyone = false;
+            } else if (!PaxosState.wouldList(r.dropped(), current.version())) {
+                return false;
+            }
+        }
+        return !everyone;
     }
 
     /** The record {@code o} writes when stamped {@code version}, its TTL counted from the version's time. */

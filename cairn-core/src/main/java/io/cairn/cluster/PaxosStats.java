@@ -25,6 +25,7 @@ public final class PaxosStats {
     long leased;
     long leaseLost;
     long answeredChosen;
+    long strays;
 
     public long started() {
         return started;
@@ -98,6 +99,11 @@ public final class PaxosStats {
         return answeredChosen;
     }
 
+    /** Records of serial namespaces no round chose, found on some replicas and finished before a round decided on them. */
+    public long strays() {
+        return strays;
+    }
+
     public static PaxosStats sum(List<PaxosStats> all) {
         PaxosStats s = new PaxosStats();
         for (PaxosStats p : all) {
@@ -117,6 +123,7 @@ public final class PaxosStats {
             s.leased += p.leased;
             s.leaseLost += p.leaseLost;
             s.answeredChosen += p.answeredChosen;
+            s.strays += p.strays;
         }
         return s;
     }

@@ -14,8 +14,11 @@ import io.cairn.membership.Member;
 import io.cairn.membership.Membership;
 import io.cairn.message.Message;
 import io.cairn.message.Protocol;
+import io.cairn.namespace.Consistency;
 import io.cairn.namespace.Namespace;
+import io.cairn.namespace.NamespaceSpec;
 import io.cairn.placement.Partitioner;
+import io.cairn.placement.Placement;
 import io.cairn.placement.Quorum;
 import io.cairn.record.Record;
 import io.cairn.request.Answer;
@@ -392,6 +395,64 @@ class ClusterNodeTest {
                 w -> assertThat(((Message.WriteResponse) w).stored()).as("a replica at its own epoch too").isTrue());
         assertThat(replica.readStored(ns, foreign)).isNull();
         assertThat(replica.readStored(ns, own)).isEqualTo(record);
+    }
+
+    /**
+     * Once a namespace is serial, every record there is chosen by a Paxos round: a plain replica
+     * request can only come from a node that has not applied the change (restarted, cut off from
+     * the metadata log, a heartbeat behind), and a hint kept from before is no round's record.
+     */
+    @Test
+    void aNamespaceThatBecameSerialTakesNoPlainReplicaRequestAndDropsTheHintsItKeptBefore() {
+        MemoryEngine engine = new MemoryEngine();
+        NamespaceSpec quorumSpec = new NamespaceSpec(NamespaceSpec.FIRST_USER_ID, "locks", Consistency.QUORUM, null, null, 0, 0);
+        Namespace before = quorumSpec.toNamespace(Namespace.DEFAULT_PARTITIONS);
+        ClusterNode node = node(engine, List.of(Namespace.defaults(0), before));
+        node.start();
+        byte[] hinted = "hinted".getBytes(StandardCharsets.UTF_8);
+        byte[] key = "k".getBytes(StandardCharsets.UTF_8);
+        Record record = Record.value(new Version(Version.pack(T, 0), 2), Record.NO_EXPIRY, null, new byte[] {1});
+        // While the namespace is quorum, this node keeps a hint for node 3 as a fallback.
+        node.onMessage(2, new Message.HintedWrite(Message.FIRST_EPOCH, 1, 3, before.id(), hinted, record));
+        assertThat(responses(2)).extracting(Message.WriteResponse::stored).containsExactly(true);
+
+        List<Member> members = node.membership().members();
+        node.onMembership(new Membership(2, members, Placement.compute(2, members, Namespace.DEFAULT_PARTITIONS, 3), 0, false,
+                List.of(new NamespaceSpec(quorumSpec.id(), "locks", Consistency.SERIAL, null, null, 0, 0))));
+        sent.clear();
+
+        // A coordinator that has not applied epoch 2 (or a hint it kept from before) is refused, and nothing is stored.
+        node.onMessage(2, new Message.WriteRequest(Protocol.REPLICATION, 1, 10, before.id(), key, record));
+        node.onMessage(2, new Message.WriteRequest(Protocol.REPAIR, 1, 11, before.id(), key, record));
+        node.onMessage(2, new Message.WriteRequest(Protocol.HANDOFF, 2, 12, before.id(), key, record));
+        node.onMessage(2, new Message.HintedWrite(1, 13, 3, before.id(), key, record));
+        node.onMessage(2, new Message.ReadRequest(Protocol.READ, 1, 14, before.id(), key));
+        assertThat(sent).extracting(Sent::message).hasSize(5).allSatisfy(m -> {
+            Message.Failure error = m instanceof Message.WriteResponse w ? w.error() : ((Message.ReadResponse) m).error();
+            assertThat(error.code()).isEqualTo(ErrorCode.EPOCH_MISMATCH);
+            assertThat(error.message()).contains("namespace locks is serial at membership epoch 2");
+        });
+        assertThat(responses(2)).extracting(Message.WriteResponse::stored).containsOnly(false);
+        assertThat(replica.readStored(before, key)).isNull();
+        assertThat(node.hints().backlog()).as("the refused hinted write kept nothing").containsOnlyKeys(3);
+
+        // Anti-entropy's copies of records replicas hold, and an operator's inspection, still are served.
+        sent.clear();
+        node.onMessage(2, new Message.WriteRequest(Protocol.EXCHANGE_PUSH, 2, 15, before.id(), key, record));
+        node.onMessage(2, new Message.ReadRequest(Protocol.INSPECTION, 2, 16, before.id(), key));
+        assertThat(responses(2)).extracting(Message.WriteResponse::stored).containsExactly(true);
+        assertThat(sent).extracting(Sent::message).filteredOn(m -> m instanceof Message.ReadResponse)
+                .singleElement().satisfies(m -> assertThat(((Message.ReadResponse) m).error()).isNull());
+
+        // Node 3 comes back: the hint kept while the namespace was quorum is dropped, not handed off.
+        sent.clear();
+        for (int i = 0; i < 4; i++) {
+            node.onMessage(3, new Message.Ping(2, i, wall.nowMillis()));
+            runFor(500);
+        }
+        assertThat(sent).extracting(Sent::message).noneMatch(m -> m instanceof Message.WriteRequest);
+        assertThat(node.hints().pendingCount()).isZero();
+        assertThat(node.hintsDropped()).isEqualTo(1);
     }
 
     @Test

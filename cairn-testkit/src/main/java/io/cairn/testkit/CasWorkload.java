@@ -2,6 +2,7 @@ package io.cairn.testkit;
 
 import io.cairn.clock.Version;
 import io.cairn.error.ErrorCode;
+import io.cairn.namespace.Consistency;
 import io.cairn.namespace.Namespace;
 import io.cairn.request.Answer;
 import io.cairn.request.Condition;
@@ -96,6 +97,8 @@ final class CasWorkload {
     // A serial namespace: its operations are sent as plain requests (no condition, no serial flag);
     // the namespace's class makes them Paxos rounds, and the checker holds them to linearizability.
     private final Namespace serial;
+    // The serial namespace as a node that has not applied its change from quorum sees it.
+    private final Namespace staleView;
     private final Coordinators coordinators;
     private final Counters counters;
     private final Trace trace;
@@ -113,6 +116,8 @@ final class CasWorkload {
         this.loop = loop;
         this.namespace = namespace;
         this.serial = serial;
+        this.staleView = new Namespace(serial.id(), serial.name(), serial.partitioner(), serial.defaultTtlMillis(), false, Consistency.QUORUM,
+                null, null, serial.maxValueBytes());
         this.coordinators = coordinators;
         this.counters = counters;
         for (int c = 0; c < clientCount; c++) {
@@ -185,7 +190,11 @@ final class CasWorkload {
 
     /**
      * The same operation as a client of a serial namespace sends it: a plain get at R=quorum, or a
-     * put or delete request (conditional when the operation is a compare-and-set) at W=quorum.
+     * put or delete request (conditional when the operation is a compare-and-set) at W=quorum. A
+     * third of the unconditional writes go through a coordinator that still sees the namespace as
+     * a quorum one: replicas must refuse them, and the record one may have left on the
+     * coordinator's own replica must be finished or lost by the next Paxos round, never appear
+     * between rounds.
      */
     private Consumer<SimNode> plainRequest(Recorded r, byte[] k, Client c) {
         Quorum q = Quorum.MAJORITY;
@@ -196,6 +205,15 @@ final class CasWorkload {
                 Condition condition = seen == null ? Condition.ifAbsent() : Condition.ifMatch(seen.version());
                 Op op = new Op.Put(k, cas.update().getBytes(StandardCharsets.UTF_8), TYPE, Op.NO_TTL, condition);
                 yield n -> n.cluster.execute(new WriteRequest(serial, List.of(op), null), q, q, outcome -> answered(c, r, single(outcome)));
+            }
+            case RegisterModel.Write<String> write when random.nextInt(3) == 0 -> {
+                // Through a coordinator that has not applied the change that made the namespace
+                // serial (restarted, cut off from the metadata log, a heartbeat behind): it writes
+                // last-writer-wins at W, to its own replica and to the others.
+                counters.add("cas.staleCoordinator");
+                yield write.value() == null ? n -> n.cluster.delete(staleView, k, q, answer -> answered(c, r, answer))
+                        : n -> n.cluster.put(staleView, k, write.value().getBytes(StandardCharsets.UTF_8), TYPE, Op.NO_TTL, q,
+                                answer -> answered(c, r, answer));
             }
             case RegisterModel.Write<String> write -> {
                 Op op = write.value() == null ? new Op.Delete(k, Condition.NONE)

@@ -301,7 +301,7 @@ public final class NodeMetrics implements AutoCloseable {
                 .description("1 while this node's clock is off by more than cluster.maxClockOffset and it refuses writes").register(registry);
         FunctionCounter.builder("cairn.hints.stored", s, x -> x.snapshot().hintsStored()).description("Hints stored for replicas that did not acknowledge").register(registry);
         FunctionCounter.builder("cairn.hints.replayed", s, x -> x.snapshot().hintsReplayed()).description("Hints handed off to their target").register(registry);
-        FunctionCounter.builder("cairn.hints.dropped", s, x -> x.snapshot().hintsDropped()).description("Hints dropped after the hint window").register(registry);
+        FunctionCounter.builder("cairn.hints.dropped", s, x -> x.snapshot().hintsDropped()).description("Hints dropped after the hint window, found corrupt, or for a namespace that became serial").register(registry);
         FunctionCounter.builder("cairn.hints.failed", s, x -> x.snapshot().hintsFailed()).description("Hints the storage engine refused to store").register(registry);
         FunctionCounter.builder("cairn.read.repairs", s, x -> x.snapshot().readRepairs()).description("Replicas repaired by reads (blocking and background)").register(registry);
         FunctionCounter.builder("cairn.quorum.failures", s, x -> x.snapshot().quorumFailures()).description("Requests refused because too few replicas were reachable").register(registry);
@@ -352,6 +352,10 @@ public final class NodeMetrics implements AutoCloseable {
                 .register(registry);
         FunctionCounter.builder("cairn.paxos.answered.chosen", s, x -> x.snapshot().paxos().answeredChosen())
                 .description("Writes of serial namespaces answered as soon as their record was chosen, the commit running behind the answer")
+                .register(registry);
+        FunctionCounter.builder("cairn.paxos.strays.finished", s, x -> x.snapshot().paxos().strays())
+                .description("Records of serial namespaces that no Paxos round chose (plain writes from before the namespace was serial, or "
+                        + "from a node that had not applied the change), found on some replicas and finished before a round decided on them")
                 .register(registry);
         FunctionCounter.builder("cairn.paxos.rounds.finished", s, x -> x.snapshot().paxos().finishedForOthers())
                 .description("Earlier rounds' accepted proposals this node's rounds found and finished first").register(registry);
