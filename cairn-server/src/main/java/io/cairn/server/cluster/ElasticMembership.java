@@ -157,6 +157,8 @@ public final class ElasticMembership implements AutoCloseable, MembershipAdmin {
         Path settingsFile = dir.resolve(SETTINGS_FILE);
         ClusterState bootstrap;
         Map<String, String> kept;
+        // This start joins through a member, on a data directory that never held the log.
+        boolean joining = false;
         try {
             Files.createDirectories(dir);
             kept = readSettings(settingsFile);
@@ -164,11 +166,12 @@ public final class ElasticMembership implements AutoCloseable, MembershipAdmin {
                 bootstrap = MetadataCodec.decodeState(Files.readAllBytes(file));
             } else {
                 if (given.elastic().joining()) {
-                    Joining joining = fetchBootstrap(given.elastic().join(), adminToken, c.tlsDir().resolve("ca.crt"),
+                    Joining through = fetchBootstrap(given.elastic().join(), adminToken, c.tlsDir().resolve("ca.crt"),
                             given.elastic().metadataTimeout());
-                    bootstrap = joining.state();
-                    if (!joining.settings().isEmpty()) {
-                        kept = joining.settings();
+                    bootstrap = through.state();
+                    joining = true;
+                    if (!through.settings().isEmpty()) {
+                        kept = through.settings();
                         writeSettings(settingsFile, kept);
                     }
                 } else {
@@ -202,7 +205,11 @@ public final class ElasticMembership implements AutoCloseable, MembershipAdmin {
         ElasticMembership elastic = new ElasticMembership(config, metadata, bootstrap, settingsFile, kept);
         try {
             metadata.start();
-            if (metadata.current().member(self.id()).isEmpty()) {
+            // A joining node always asks: what it fetched is the cluster's first epoch, where an id
+            // of the first member list is present whatever became of it since (removed, or in use
+            // by a node at other addresses). The log refuses those (ids are never reused); the
+            // same member again is a retried join and changes nothing.
+            if (joining || metadata.current().member(self.id()).isEmpty()) {
                 elastic.join(self);
             }
             metadata.subscribe(elastic::settingsApplied);
@@ -211,6 +218,15 @@ public final class ElasticMembership implements AutoCloseable, MembershipAdmin {
             throw new UncheckedIOException("cannot start the metadata log: " + e.getMessage(), e);
         } catch (RuntimeException e) {
             elastic.close();
+            if (joining) {
+                // Not a member: a later start on this directory must ask to join again, not
+                // take the first epoch it fetched for its own.
+                try {
+                    Files.deleteIfExists(file);
+                } catch (IOException ignored) {
+                    // The start fails either way; the message below names the cause.
+                }
+            }
             throw e;
         }
         return elastic;

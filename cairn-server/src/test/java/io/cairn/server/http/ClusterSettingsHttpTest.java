@@ -96,6 +96,18 @@ class ClusterSettingsHttpTest {
             assertThat(joined.path("node").path("ttl.purgeGrace").asText()).isEqualTo("172800000ms");
             assertThat(Files.readString(joiner.resolve("metadata").resolve("cluster.settings"))).contains("limits.maxValueBytes=524288");
             assertThat(fourth.put("/kv/bigger", new byte[600 * KIB]).statusCode()).isEqualTo(413);
+
+            // A node that joins with the id of a member of the first list, at other addresses, is
+            // refused (the first epoch it fetched lists that id), and again on the same directory.
+            int imposterHttp = io.cairn.server.TestPorts.free();
+            String imposter = "2/zone-2/127.0.0.1:" + imposterHttp + "/127.0.0.1:" + io.cairn.server.TestPorts.free()
+                    + "/127.0.0.1:" + io.cairn.server.TestPorts.free();
+            for (int attempt = 0; attempt < 2; attempt++) {
+                org.assertj.core.api.Assertions.assertThatThrownBy(() -> TestNode.start(dir.resolve("imposter"), "node.id", "2",
+                                "http.port", Integer.toString(imposterHttp), "cluster.members", imposter, "cluster.join", "127.0.0.1:" + nodes.get(0).port()))
+                        .as("attempt " + attempt).hasStackTraceContaining("node id 2 is already member");
+            }
+            assertThat(TestNode.json(nodes.get(0).get("/admin/membership")).toString()).doesNotContain(imposter.split("/")[2]);
         } finally {
             nodes.forEach(TestNode::close);
         }

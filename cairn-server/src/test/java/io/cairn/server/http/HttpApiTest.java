@@ -607,7 +607,7 @@ class HttpApiTest {
             assertThat(r.statusCode()).as(ttl + ": " + TestNode.describe(r)).isEqualTo(200);
             assertThat(node.get("/kv/" + key).headers().firstValue("Cairn-Expires-At").isPresent()).as(ttl).isEqualTo(!ttl.equals("null"));
         }
-        for (String ttl : new String[] {"0.0005", "-1", "0", "true", "[1]"}) {
+        for (String ttl : new String[] {"0.0005", "-1", "0", "true", "[1]", "1e400", "-1e400", "1e308", "99999999999999999999999"}) {
             assertError(node.batch("[{\"op\":\"put\",\"key\":\"" + key + "\",\"value\":\"v\",\"ttl\":" + ttl + "}]"), 400, "malformed_batch");
         }
     }
