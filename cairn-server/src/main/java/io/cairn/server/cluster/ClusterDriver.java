@@ -866,15 +866,17 @@ public final class ClusterDriver implements KvService, NamespacedService, Cluste
     }
 
     @Override
-    public CompletableFuture<Map<String, Object>> keyView(byte[] key) {
+    public CompletableFuture<Map<String, Object>> keyView(String namespaceName, byte[] key) {
+        Namespace ns = namespaceName == null ? namespace : namespaceNamed(namespaceName);
         CoreShard shard = shard(router.ofKey(key));
         CompletableFuture<Map<String, Object>> out = new CompletableFuture<>();
         freshAsync().thenAcceptAsync(now -> {
-            int partition = namespace.partitionOf(key);
+            int partition = ns.partitionOf(key);
             Map<String, Object> m = new LinkedHashMap<>();
             m.put("key", new String(key, StandardCharsets.UTF_8));
+            m.put("namespace", ns.name());
             m.putAll(partitionMap(shard.node.map(), partition, now));
-            shard.node.inspect(namespace, key, copies -> {
+            shard.node.inspect(ns, key, copies -> {
                 List<Map<String, Object>> replicas = new ArrayList<>();
                 for (ReplicaCopy copy : copies) {
                     Map<String, Object> e = new LinkedHashMap<>();

@@ -344,15 +344,20 @@ public final class NodeApi implements Api {
                     "text/plain; version=0.0.4; charset=utf-8"));
             // The status waits (briefly) for every core shard's fresh snapshot: not on an event loop.
             case "/admin/status" -> readOnly(call, () -> Responses.json(HttpResponseStatus.OK, status.get()), true);
-            case "/admin/cluster" -> clusterAdmin(call, () -> admin.clusterView());
+            case "/admin/cluster" -> {
+                requireParams(call, Set.of());
+                yield clusterAdmin(call, () -> admin.clusterView());
+            }
             case "/admin/faults" -> faults(call, caller);
             case "/admin/repair" -> repair(call, caller);
             default -> {
                 if (path.startsWith("/admin/partitions/")) {
+                    requireParams(call, Set.of());
                     yield clusterAdmin(call, () -> partitionView(path.substring("/admin/partitions/".length())));
                 }
                 if (path.startsWith("/admin/keys/")) {
-                    yield clusterAdmin(call, () -> admin.keyView(
+                    String namespace = requireParams(call, Set.of("namespace")).get("namespace");
+                    yield clusterAdmin(call, () -> admin.keyView(namespace,
                             KeyCodec.decodeKey(path.substring("/admin/keys/".length()), limits.maxKeyBytes())));
                 }
                 yield done(Responses.error(ErrorCode.ROUTE_NOT_FOUND, "no route " + path + "; see docs/api.md"));
@@ -648,6 +653,7 @@ public final class NodeApi implements Api {
 
     private CompletableFuture<FullHttpResponse> batch(HttpCall call, Kv kv, EventLoop loop, Verdict.Allowed caller) {
         Map<String, String> params = requireParams(call, Set.of("r", "w"));
+        refuseSingleKeyHeaders(call);
         requireJson(call);
         List<Op> ops = BatchCodec.parse(call.body(), limits);
         if (caller != null && ops.stream().anyMatch(Op::isWrite)
@@ -655,6 +661,20 @@ public final class NodeApi implements Api {
             return done(refusal(r));
         }
         return write(call, kv, ops, params, true, loop);
+    }
+
+    /**
+     * Headers that shape a single key's write mean nothing on a batch, whose conditions and TTLs
+     * are per operation in its body: taken silently, a batch sent with {@code If-Match} would run
+     * its operations unconditionally. Refused, naming where the setting goes.
+     */
+    private static void refuseSingleKeyHeaders(HttpCall call) {
+        for (String name : List.of("If-Match", "If-None-Match", TTL_HEADER, CONSISTENCY_HEADER)) {
+            if (call.headers().contains(name)) {
+                throw new CairnException(ErrorCode.INVALID_HEADER, name + " does not apply to a batch: give each operation its condition"
+                        + " (\"ifMatch\", \"ifNoneMatch\") and TTL (\"ttl\") in the body; a batch is not a serial read");
+            }
+        }
     }
 
     /**

@@ -37,6 +37,11 @@ public interface ClusterAdmin {
      */
     CompletableFuture<Map<String, Object>> repairNow(String namespace, Integer partition);
 
-    /** A key's partition, preference list and each replica's stored version. */
-    CompletableFuture<Map<String, Object>> keyView(byte[] key);
+    /**
+     * A key's partition, preference list and each replica's stored version, in the namespace named
+     * {@code namespace} (null: the default one).
+     *
+     * @throws io.cairn.error.CairnException (invalid parameter) for an unknown namespace
+     */
+    CompletableFuture<Map<String, Object>> keyView(String namespace, byte[] key);
 }

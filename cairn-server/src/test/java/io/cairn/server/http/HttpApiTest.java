@@ -600,6 +600,19 @@ class HttpApiTest {
     }
 
     @Test
+    void headersThatShapeOneKeysWriteAreRefusedOnABatchAndChangeNothing() {
+        String key = key("batch-headers");
+        assertThat(node.put("/kv/" + key, "v1").statusCode()).isEqualTo(200);
+        for (String[] header : new String[][] {{"If-Match", "\"0000000000000001-1\""}, {"If-None-Match", "*"}, {"Cairn-TTL", "5"},
+                {"Cairn-Consistency", "serial"}}) {
+            HttpResponse<byte[]> r = node.batch("[{\"op\":\"delete\",\"key\":\"" + key + "\"}]", header);
+            assertError(r, 400, "invalid_header");
+            assertThat(json(r).path("message").asText()).as(header[0]).contains(header[0]).contains("in the body");
+        }
+        assertThat(node.get("/kv/" + key).statusCode()).as("nothing was deleted").isEqualTo(200);
+    }
+
+    @Test
     void aBatchTtlIsAnyNumberOfSecondsOrADurationAndNullIsNone() {
         String key = key("batch-ttl");
         for (String ttl : new String[] {"1.5", "1e3", "\"1.5\"", "null"}) {

@@ -125,6 +125,13 @@ class NamespacesHttpTest {
                 JsonNode repair = TestNode.json(n.get("/admin/repair?namespace=locks"));
                 assertThat(repair.path("partitions").asInt()).as(repair.toString()).isPositive();
             }
+            // The key view looks in the namespace asked for: the key is live there, absent from the default one.
+            JsonNode view = TestNode.json(first.get("/admin/keys/leader?namespace=locks"));
+            assertThat(view.path("namespace").asText()).isEqualTo("locks");
+            assertThat(view.path("replicas").findValuesAsText("state")).as(view.toString()).contains("live");
+            assertThat(TestNode.json(first.get("/admin/keys/leader")).path("replicas").findValuesAsText("state")).containsOnly("absent");
+            assertThat(first.get("/admin/keys/leader?namespace=nope").statusCode()).isEqualTo(400);
+            assertThat(first.get("/admin/keys/leader?bogus=1").statusCode()).isEqualTo(400);
             Thread.sleep(1_200); // Metrics come from snapshots taken every second: let the first put's show.
             long paxosBefore = paxosStarted(nodes);
             HttpResponse<byte[]> plain = nodes.get(1).put("/ns/locks/kv/leader", "node-b");
