@@ -12,10 +12,16 @@ interface Api {
     BodyLimit bodyLimit(HttpMethod method, String path);
 
     /**
-     * A refusal decided from the request's head alone (a missing or malformed credential), sent
-     * before its body is read; null to go on.
+     * The credential check of a request with a body, started when its head arrives: null when the
+     * route needs none, else completes with the refusal (a missing, malformed, unknown, expired or
+     * revoked token, a missing role, or a shed lookup) or with null to go on. Completed at once
+     * when the head settles it (this node's admin credential, a token its cache knows); else when
+     * the token's one store read ends, while the body is still arriving: the refusal then ends the
+     * request at once, so a made-up token holds its body's memory reservation for a lookup's time
+     * only. The refusal is counted and audited when taken ({@code get}): only if it ends the
+     * request. Never completes exceptionally.
      */
-    FullHttpResponse screen(HttpMethod method, String path, HttpHeaders headers, java.net.SocketAddress remote);
+    CompletableFuture<java.util.function.Supplier<FullHttpResponse>> screen(HttpMethod method, String path, HttpHeaders headers, java.net.SocketAddress remote);
 
     /** The metric label of the operation this call performs ("get", "put", "batch", "health", "admin_status", ...): a fixed set. */
     String operation(HttpCall call);

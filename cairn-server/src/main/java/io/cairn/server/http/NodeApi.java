@@ -200,13 +200,12 @@ public final class NodeApi implements Api {
             "rebalance", "what-if", "namespaces");
 
     @Override
-    public FullHttpResponse screen(HttpMethod method, String path, HttpHeaders headers, java.net.SocketAddress remote) {
+    public CompletableFuture<Supplier<FullHttpResponse>> screen(HttpMethod method, String path, HttpHeaders headers, java.net.SocketAddress remote) {
         Need need = authenticator == null ? null : need(method, path);
         if (need == null) {
             return null;
         }
-        Verdict.Refused refused = authenticator.screen(authorization(headers), need, remote);
-        return refused == null ? null : refusal(refused);
+        return authenticator.screen(authorization(headers), need, remote).thenApply(r -> r == null ? null : () -> refusal(r.get()));
     }
 
     @Override

@@ -26,6 +26,7 @@ import java.util.ArrayDeque;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
+import java.util.function.Supplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -175,13 +176,17 @@ final class RequestHandler extends ChannelInboundHandlerAdapter {
                     + "); connections beyond it may only ask for " + OPS_PATHS));
             return;
         }
-        if (h.hasBody()) {
-            // A request that cannot be authenticated is refused before its body is read or admitted.
-            FullHttpResponse refused = api.screen(h.method(), path, h.headers(), ctx.channel().remoteAddress());
+        // A request with a body is authenticated while the body arrives: refused before it is
+        // read or admitted when its head settles it, else as soon as the token's lookup ends.
+        CompletableFuture<Supplier<FullHttpResponse>> screened = h.hasBody()
+                ? api.screen(h.method(), path, h.headers(), ctx.channel().remoteAddress()) : null;
+        if (screened != null && screened.isDone()) {
+            Supplier<FullHttpResponse> refused = screened.join();
             if (refused != null) {
-                reject(ctx, refused);
+                reject(ctx, refused.get());
                 return;
             }
+            screened = null;
         }
         limit = api.bodyLimit(h.method(), path);
         if (h.contentLength() > limit.maxBytes()) {
@@ -210,8 +215,28 @@ final class RequestHandler extends ChannelInboundHandlerAdapter {
         if (h.hasBody()) {
             body = ctx.alloc().heapBuffer((int) Math.min(h.chunked() ? 1024 : h.contentLength(), 64 * 1024));
         }
-        // While an earlier answer is pending, "100 Continue" would overtake it; the client then
-        // sends the body after its own expect timeout instead.
+        if (screened == null) {
+            continueIfExpected(ctx, h);
+            return;
+        }
+        screened.whenCompleteAsync((refused, error) -> {
+            if (head != h || closing) {
+                return; // The body ended first (the request's own check decides it), or the connection did.
+            }
+            if (refused != null) {
+                reject(ctx, refused.get());
+            } else {
+                continueIfExpected(ctx, h);
+            }
+        }, ctx.executor());
+    }
+
+    /**
+     * "100 Continue" for a request that asks for it, once it is admitted (and authenticated).
+     * While an earlier answer is pending it would overtake that answer; the client then sends the
+     * body after its own expect timeout instead.
+     */
+    private void continueIfExpected(ChannelHandlerContext ctx, RequestDecoder.Head h) {
         if (h.expectContinue() && running == null && waiting.isEmpty()) {
             ctx.writeAndFlush(new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, HttpResponseStatus.CONTINUE));
         }

@@ -12,6 +12,7 @@ import java.net.SocketAddress;
 import java.time.Clock;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
+import java.util.function.Supplier;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -77,17 +78,41 @@ public final class Authenticator {
     }
 
     /**
-     * What the {@code Authorization} header alone settles, before a body is read: a refusal when
-     * it is missing or malformed, else null (the token must still be looked up).
+     * The check of a request with a body, while the body arrives: completes with the refusal, or
+     * with null to go on (the request is decided again, from the cache, once its body is read). At
+     * once when the header settles it (missing or malformed, this node's admin credential, a token
+     * the cache knows, or a lookup shed at {@code maxLookups}); else when the token's store read
+     * ends. A failed read is left to the request's own check, which reports it. A refusal is
+     * counted and audited when the caller takes it ({@link Supplier#get}): only if it ends the
+     * request, which the request's own check may have done first. Never completes exceptionally.
      */
-    public Verdict.Refused screen(String authorization, Need need, SocketAddress remote) {
+    public CompletableFuture<Supplier<Verdict.Refused>> screen(String authorization, Need need, SocketAddress remote) {
         if (authorization == null) {
-            return refused(Access.missing(), need, remote);
+            return CompletableFuture.completedFuture(() -> refused(Access.missing(), need, remote));
         }
-        if (Credential.fromAuthorization(authorization) == null) {
-            return refused(Access.malformed(), need, remote);
+        Credential presented = Credential.fromAuthorization(authorization);
+        if (presented == null) {
+            return CompletableFuture.completedFuture(() -> refused(Access.malformed(), need, remote));
         }
-        return null;
+        TokenState own = admin.stateOf(presented.id());
+        TokenState known = own != null ? own : cache.fresh(presented.id(), monotonicMillis.getAsLong());
+        if (known != null) {
+            return CompletableFuture.completedFuture(refusal(presented, known, need, remote));
+        }
+        CompletableFuture<TokenState> lookup = lookUp(presented.id());
+        if (lookup == null) {
+            return CompletableFuture.completedFuture(() -> {
+                sink.lookup("shed");
+                return new Verdict.Refused(ErrorCode.OVERLOADED, "shed", presented.id(),
+                        "the node is already looking up " + maxLookups + " tokens (auth.maxConcurrentLookups); nothing was done; retry shortly");
+            });
+        }
+        return lookup.handle((state, error) -> error != null ? null : refusal(presented, state, need, remote));
+    }
+
+    /** The refusal of {@code presented} in {@code state} for {@code need}, counted and audited when taken; null when allowed. */
+    private Supplier<Verdict.Refused> refusal(Credential presented, TokenState state, Need need, SocketAddress remote) {
+        return Access.decide(presented, state, wall.millis(), need) instanceof Verdict.Refused r ? () -> refused(r, need, remote) : null;
     }
 
     /** Decides a request with this {@code Authorization} header (null when absent) and this need. Never completes exceptionally. */

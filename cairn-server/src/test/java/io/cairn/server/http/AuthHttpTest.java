@@ -81,6 +81,24 @@ class AuthHttpTest {
     }
 
     @Test
+    void aRequestWithABodyAndATokenThatTurnsOutUnknownOrTooWeakIsRefusedWithoutWaitingForItsBody() {
+        String reader = create("body-reader", "[\"read:default\"]", null).path("token").asText();
+        String unknown = "cairn_ffffffffffffffff_" + "A".repeat(43);
+        for (String[] c : new String[][] {{unknown, "401"}, {reader, "403"}, {unknown, "401"}}) {
+            try (RawHttp raw = new RawHttp(node.port())) {
+                // Announces 10 MB and sends none of it, with a well-formed token: the refusal comes
+                // once the token is looked up (or from the cache), not after the body or its timeout.
+                raw.send("PUT /kv/big HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: 10000000\r\nExpect: 100-continue\r\n"
+                        + "Authorization: Bearer " + c[0] + "\r\n\r\n");
+                RawHttp.Response r = raw.read(false);
+                assertThat(r.status()).as(c[0]).isEqualTo(Integer.parseInt(c[1]));
+                assertThat(r.header("connection")).isEqualTo("close");
+            }
+        }
+        assertThat(node.get("/kv/big").statusCode()).isEqualTo(404);
+    }
+
+    @Test
     void twoCredentialsAreNoneAndOddMethodsOnTokenRoutesAreRefused() {
         try (RawHttp raw = new RawHttp(node.port())) {
             raw.send("GET /kv/a HTTP/1.1\r\nHost: 127.0.0.1\r\n" + TestTokens.AUTH_LINE + "Authorization: Bearer other\r\n\r\n");
