@@ -33,22 +33,27 @@ final class CertsCommand implements Runnable {
         String run() throws IOException;
     }
 
-    /** Checks --days, runs the action, prints its result or the error: 0 done, 1 refused, 2 bad arguments. */
+    /**
+     * Checks --days, runs the action, prints its result or the problem in one line as every
+     * command does ({@code cairn certs issue: ...}): 0 done, 2 for anything refused (a bad
+     * argument, a CA directory that is missing or damaged, a file that cannot be read or written).
+     */
     private static int run(CommandLine.Model.CommandSpec spec, int days, Action action) {
         PrintWriter err = spec.commandLine().getErr();
+        String called = "cairn certs " + spec.name();
         if (days < 1) {
-            err.println("error: --days must be at least 1");
-            return 2;
+            err.println(called + ": --days must be at least 1");
+            return Main.USAGE;
         }
         try {
             spec.commandLine().getOut().println(action.run());
             return 0;
         } catch (SecurityConfigException e) {
-            err.println("error: " + e.getMessage());
-            return 1;
-        } catch (IOException e) {
-            err.println("error: " + e);
-            return 1;
+            err.println(called + ": " + Main.oneLine(e));
+            return Main.USAGE;
+        } catch (IOException | IllegalArgumentException e) {
+            err.println(called + ": " + Main.oneLine(e));
+            return Main.USAGE;
         }
     }
 

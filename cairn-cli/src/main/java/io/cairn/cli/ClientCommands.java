@@ -128,6 +128,9 @@ final class ClientCommands {
             if (parsed.getHost() == null) {
                 throw new Main.UsageException("--url '" + url + "' names no host; give HOST:PORT, e.g. 127.0.0.1:7070");
             }
+            if (parsed.getPort() > 65_535) {
+                throw new Main.UsageException("--url '" + url + "' names port " + parsed.getPort() + "; a port is 1..65535");
+            }
             if (bare && parsed.getPort() == -1) {
                 // A bare word is more likely a slip than a node listening on port 80.
                 throw new Main.UsageException("--url '" + url + "' names no port; give HOST:PORT, e.g. 127.0.0.1:7070");

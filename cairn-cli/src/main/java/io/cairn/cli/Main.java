@@ -82,8 +82,16 @@ public final class Main implements Runnable {
         return cl;
     }
 
+    /** How the user called {@code c}: {@code cairn membership decommission}, not {@code cairn decommission}. */
     private static String called(CommandLine c, CommandLine root, String name) {
-        return name != null ? name : c == root ? "cairn" : "cairn " + c.getCommandName();
+        if (name != null) {
+            return name;
+        }
+        StringBuilder path = new StringBuilder();
+        for (CommandLine at = c; at != null && at != root; at = at.getParent()) {
+            path.insert(0, " " + at.getCommandName());
+        }
+        return "cairn" + path;
     }
 
     /** An exception as one line a user can act on: file problems name the file, others their message. */

@@ -502,7 +502,9 @@ public final class ElasticMembership implements AutoCloseable, MembershipAdmin {
                 body = in.readNBytes(MAX_BOOTSTRAP_BYTES + 1);
             }
         } catch (IOException e) {
-            throw new IllegalStateException("cannot reach " + member + " to join its cluster: " + e.getMessage(), e);
+            // A refused connection says nothing (a null message): name its kind then.
+            String why = e.getMessage() != null ? e.getMessage() : e instanceof java.net.ConnectException ? "connection refused" : e.getClass().getSimpleName();
+            throw new IllegalStateException("cannot reach " + member + " to join its cluster: " + why, e);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             throw new IllegalStateException("interrupted while asking " + member + " for its cluster", e);
