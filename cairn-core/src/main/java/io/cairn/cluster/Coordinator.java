@@ -332,7 +332,7 @@ final class Coordinator {
      */
     private int admitGroups(List<Set<Integer>> groups, Set<Integer> up, Set<Integer> stoodIn, Quorum w, Consumer<Answer> done) {
         int n = map.replicationFactor();
-        int required = admit(n, n, w, "w", done); // validates W against N
+        int required = admit(n, n, n, w, "w", done); // validates W against N
         if (required < 0) {
             return -1;
         }
@@ -461,7 +461,7 @@ final class Coordinator {
     public void get(Namespace ns, byte[] key, Quorum r, Consumer<Answer> done) {
         int[] replicas = map.replicas(ns.partitionOf(key));
         Set<Integer> up = up(replicas);
-        int required = admit(replicas.length, up.size(), r, "r", done);
+        int required = admit(map.replicationFactor(), replicas.length, up.size(), r, "r", done);
         if (required < 0) {
             return;
         }
@@ -713,14 +713,19 @@ final class Coordinator {
 
     /**
      * How many replies the quorum needs, or -1 after answering the client: the quorum is invalid
-     * for N, or fewer than it needs are reachable (fail fast, nothing sent). {@code reachable} is
-     * the live home replicas, plus for a sloppy write the fallbacks standing in for the others.
+     * for N ({@code 400}), or fewer than it needs are reachable (fail fast, nothing sent: {@code
+     * 503}). {@code replicas} is how many the partition has now, which during a replacement is
+     * fewer than N (the new node is not a reader until filled): {@code one}, {@code quorum} and
+     * {@code all} count from those, and a count above them is unavailable for now, not invalid.
+     * {@code reachable} is the live home replicas, plus for a sloppy write the fallbacks standing
+     * in for the others.
      */
-    private int admit(int replicas, int reachable, Quorum quorum, String name, Consumer<Answer> done) {
+    private int admit(int n, int replicas, int reachable, Quorum quorum, String name, Consumer<Answer> done) {
         Invariant.check(reachable <= replicas, "%d reachable of %d replicas", reachable, replicas);
         int required;
         try {
-            required = quorum.resolve(replicas);
+            quorum.resolve(n);
+            required = quorum.kind() == Quorum.Kind.COUNT ? quorum.count() : quorum.resolve(replicas);
         } catch (IllegalArgumentException e) {
             done.accept(Answer.failed(ErrorCode.INVALID_QUORUM, name + "=" + quorum + ": " + e.getMessage(), Map.of()));
             return -1;
