@@ -916,6 +916,10 @@ public final class ClusterDriver implements KvService, NamespacedService, Cluste
     @Override
     public CompletableFuture<Map<String, Object>> repairView(String namespaceName, Integer partition, boolean all) {
         Namespace only = namespaceName == null ? null : namespaceNamed(namespaceName);
+        if (partition != null && (partition < 0 || partition >= namespace.partitioner().partitions())) {
+            throw new CairnException(ErrorCode.INVALID_PARAMETER, "partition " + partition + " does not exist (0.."
+                    + (namespace.partitioner().partitions() - 1) + ")");
+        }
         List<CompletableFuture<List<ExchangeStatus.Partition>>> parts = new ArrayList<>();
         for (int s = 0; s < shards.length(); s++) {
             CoreShard shard = shard(s);

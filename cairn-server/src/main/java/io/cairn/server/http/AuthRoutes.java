@@ -142,8 +142,8 @@ final class AuthRoutes {
             }
             list.add(r.asText());
         }
-        if (ttl != null && !ttl.isTextual()) {
-            throw malformed("ttl must be a duration string such as \"30d\"");
+        if (ttl != null && !ttl.isTextual() && !ttl.isIntegralNumber()) {
+            throw malformed("ttl must be a duration string such as \"30d\", or a whole number of seconds");
         }
         return new TokenAdmin.Create(name.asText(), list, ttl == null ? null : duration(ttl.asText(), "ttl"));
     }

@@ -426,6 +426,7 @@ public final class NodeApi implements Api {
         if (admin == null) {
             return done(Responses.error(ErrorCode.ROUTE_NOT_FOUND, "this node is not part of a cluster (no cluster.members configured)"));
         }
+        admin.faults(null, null); // A node without fault injection answers 404 whatever the parameters (changes nothing).
         Map<String, String> params = requireParams(call, post ? Set.of("block", "diskDelay") : Set.of());
         Set<Integer> block = null;
         Long diskDelay = null;

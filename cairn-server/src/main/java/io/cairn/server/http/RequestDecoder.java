@@ -340,7 +340,10 @@ final class RequestDecoder extends ByteToMessageDecoder {
             if (!http11) {
                 throw new Refusal(ErrorCode.MALFORMED_REQUEST, "Transfer-Encoding is not allowed in HTTP/1.0");
             }
-            if (codings.size() != 1 || !codings.get(0).equalsIgnoreCase("chunked")) {
+            if (codings.size() > 1) {
+                throw new Refusal(ErrorCode.MALFORMED_REQUEST, "Transfer-Encoding is given more than once");
+            }
+            if (!codings.get(0).equalsIgnoreCase("chunked")) {
                 throw new Refusal(ErrorCode.UNSUPPORTED_TRANSFER_ENCODING, "only Transfer-Encoding: chunked is supported");
             }
             chunked = true;

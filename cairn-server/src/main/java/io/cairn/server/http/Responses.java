@@ -27,10 +27,14 @@ public final class Responses {
         return error(code, message, Map.of());
     }
 
+    /** The longest error message sent: a message that quotes what a client sent stays bounded whatever it sent. */
+    static final int MAX_MESSAGE_CHARS = 1024;
+
     public static FullHttpResponse error(ErrorCode code, String message, Map<String, Object> details) {
         Map<String, Object> body = new LinkedHashMap<>();
         body.put("code", code.code());
-        body.put("message", message);
+        body.put("message", message != null && message.length() > MAX_MESSAGE_CHARS
+                ? message.substring(0, MAX_MESSAGE_CHARS) + "… (" + (message.length() - MAX_MESSAGE_CHARS) + " more characters)" : message);
         body.putAll(details);
         FullHttpResponse r = json(HttpResponseStatus.valueOf(HttpStatuses.of(code)), body);
         // A retry helps here, after a pause: say how long (the first attempt of an idempotent request is still running, too).

@@ -175,6 +175,8 @@ class AntiEntropyHttpTest {
         assertThat(json(ns).path("roundsQueued").asInt()).isEqualTo(2 * 256);
 
         assertThat(json(nodes[0].call("POST", "/admin/repair?partition=999", null)).path("code").asText()).isEqualTo("invalid_parameter");
+        assertThat(json(nodes[0].get("/admin/repair?partition=999")).path("code").asText()).isEqualTo("invalid_parameter");
+        assertThat(json(nodes[0].get("/admin/repair?partition=-1")).path("code").asText()).isEqualTo("invalid_parameter");
         assertThat(json(nodes[0].call("POST", "/admin/repair?namespace=nope", null)).path("code").asText()).isEqualTo("invalid_parameter");
         assertThat(json(nodes[0].call("POST", "/admin/repair?bogus=1", null)).path("code").asText()).isEqualTo("invalid_parameter");
         assertThat(nodes[0].call("DELETE", "/admin/repair", null).statusCode()).isEqualTo(405);

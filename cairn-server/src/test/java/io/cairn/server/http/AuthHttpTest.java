@@ -201,6 +201,13 @@ class AuthHttpTest {
         return node.call("POST", "/admin/auth/tokens", body.getBytes(StandardCharsets.UTF_8), "Content-Type", "application/json");
     }
 
+    @Test
+    void aTokenTtlIsADurationOrAWholeNumberOfSeconds() {
+        assertThat(createRaw("{\"name\":\"secs\",\"roles\":[\"metrics\"],\"ttl\":86400}").statusCode()).isEqualTo(201);
+        assertThat(createRaw("{\"name\":\"frac\",\"roles\":[\"metrics\"],\"ttl\":1.5}").statusCode()).isEqualTo(400);
+        assertThat(createRaw("{\"name\":\"neg\",\"roles\":[\"metrics\"],\"ttl\":-5}").statusCode()).isEqualTo(400);
+    }
+
     static JsonNode create(String name, String roles, String ttl) {
         HttpResponse<byte[]> r = createRaw("{\"name\":\"" + name + "\",\"roles\":" + roles + (ttl == null ? "" : ",\"ttl\":\"" + ttl + "\"") + "}");
         assertThat(r.statusCode()).as(TestNode.describe(r)).isEqualTo(201);

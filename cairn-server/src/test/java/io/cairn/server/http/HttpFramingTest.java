@@ -132,6 +132,8 @@ class HttpFramingTest {
         refused("PUT /kv/" + k + " HTTP/1.1\r\nHost: x\r\n" + TestTokens.AUTH_LINE + "Transfer-Encoding: gzip, chunked\r\n\r\n5\r\nhello\r\n0\r\n\r\n",
                 501, "unsupported_transfer_encoding");
         refused("PUT /kv/" + k + " HTTP/1.0\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n0\r\n\r\n", 400, "malformed_request");
+        refused("PUT /kv/" + k + " HTTP/1.1\r\nHost: x\r\n" + TestTokens.AUTH_LINE + "Transfer-Encoding: chunked\r\nTransfer-Encoding: chunked\r\n\r\n"
+                + "5\r\nhello\r\n0\r\n\r\n", 400, "malformed_request");
         absent(k);
     }
 
