@@ -75,7 +75,11 @@ final class SettingsCommand implements Runnable {
                 if (eq <= 0 || eq == change.length() - 1) {
                     throw new CommandLine.ParameterException(spec.commandLine(), "'" + change + "' is not NAME=VALUE");
                 }
-                body.put(change.substring(0, eq), change.substring(eq + 1));
+                String name = change.substring(0, eq);
+                if (body.has(name)) {
+                    throw new CommandLine.ParameterException(spec.commandLine(), name + " is given twice; give each setting once");
+                }
+                body.put(name, change.substring(eq + 1));
             }
             ClientCommands.Target.Reply reply = target.fetch(HttpRequest.newBuilder(target.uri(PATH)).header("Content-Type", "application/json")
                     .PUT(HttpRequest.BodyPublishers.ofString(body.toString())));

@@ -39,6 +39,7 @@ class CliUsageTest {
                 {"get", "k", "--url", "notaurl"},
                 {"get", "k", "--url", "http://127.0.0.1:99999"},
                 {"membership", "decommission", "abc", "--url", "127.0.0.1:1"},
+                {"settings", "set", "limits.maxValueBytes=1MiB", "limits.maxValueBytes=2MiB", "--url", "127.0.0.1:1"},
                 {"certs", "issue", "--node", "0", "--ca", "/nonexistent-ca", "--out", "/tmp/cairn-never"},
                 {"put", "k", "v", "--url", "127.0.0.1:1", "--namespace", "Not A Name"},
                 {"get", "k", "--timeout", "soon"},
@@ -48,7 +49,7 @@ class CliUsageTest {
                 {"nonsense"}}) {
             CliRun run = CliRun.of(args);
             assertThat(run.code()).as(String.join(" ", args) + ": " + run.err()).isEqualTo(Main.USAGE);
-            assertThat(run.err()).startsWith("cairn" + (args[0].equals("membership") || args[0].equals("certs") ? " " + args[0] + " " + args[1] + ":" : ""));
+            assertThat(run.err()).startsWith("cairn" + (args[0].equals("membership") || args[0].equals("certs") || args[0].equals("settings") ? " " + args[0] + " " + args[1] + ":" : ""));
             oneLineWithoutStackTrace(run);
         }
     }

@@ -46,6 +46,7 @@ public final class Durations {
         Matcher m = PART.matcher(t);
         Duration total = Duration.ZERO;
         int at = 0;
+        long previousUnit = Long.MAX_VALUE;
         while (at < t.length()) {
             if (!m.find(at) || m.start() != at) {
                 throw new IllegalArgumentException("'" + text + "' is not a duration (use e.g. 500ms, 30s, 5m, 1m30s, 2h, 1d or a number of seconds)");
@@ -58,6 +59,11 @@ public final class Durations {
                 case "d" -> 86_400_000_000_000L;
                 default -> throw new IllegalStateException(m.group(2));
             };
+            if (unitNanos >= previousUnit) {
+                // "1h1h" or "1s1m" is more likely a slip than a sum anyone means.
+                throw new IllegalArgumentException("'" + text + "' is not a duration: give each unit once, largest first (e.g. 1h30m)");
+            }
+            previousUnit = unitNanos;
             try {
                 total = total.plus(scaled(m.group(1), unitNanos, text));
             } catch (ArithmeticException e) {

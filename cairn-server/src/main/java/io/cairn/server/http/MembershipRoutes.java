@@ -48,9 +48,13 @@ final class MembershipRoutes {
     private final MembershipAdmin admin; // null: not an elastic cluster
     private final AuditSink audit;
 
-    MembershipRoutes(MembershipAdmin admin, AuditSink audit) {
+    // A cluster (of a fixed member list, when admin is null), not a single node.
+    private final boolean clustered;
+
+    MembershipRoutes(MembershipAdmin admin, AuditSink audit, boolean clustered) {
         this.admin = admin;
         this.audit = audit;
+        this.clustered = clustered;
     }
 
     static boolean handles(String path) {
@@ -60,8 +64,10 @@ final class MembershipRoutes {
 
     CompletableFuture<FullHttpResponse> handle(HttpCall call, Verdict.Allowed caller) {
         if (admin == null) {
-            return done(Responses.error(ErrorCode.ROUTE_NOT_FOUND, "this node's cluster has a fixed membership: give every member of"
-                    + " cluster.members a metadata address to change it (see docs/operations.md)"));
+            return done(Responses.error(ErrorCode.ROUTE_NOT_FOUND, clustered
+                    ? "this node's cluster has a fixed membership: give every member of cluster.members a metadata address to change it"
+                            + " (see docs/operations.md)"
+                    : "this is a single node (no cluster.members): it has no membership, partitions or cluster settings to show or change"));
         }
         String path = call.path();
         boolean get = call.method().equals(HttpMethod.GET) || call.method().equals(HttpMethod.HEAD);

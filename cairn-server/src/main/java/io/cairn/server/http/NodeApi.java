@@ -124,7 +124,7 @@ public final class NodeApi implements Api {
                    Supplier<Map<String, Object>> liveness, Supplier<Map<String, Object>> status, AuditSink audit,
                    Authenticator authenticator, TokenAdmin tokens, boolean metricsOpen, MembershipAdmin membership,
                    NamespacedService namespaced, Namespaces namespaces) {
-        this.membershipRoutes = new MembershipRoutes(membership, audit);
+        this.membershipRoutes = new MembershipRoutes(membership, audit, admin != null);
         this.namespaced = namespaced;
         this.namespaces = namespaces;
         this.namespaceRoutes = new NamespaceRoutes(namespaces, audit);

@@ -107,7 +107,13 @@ public final class Authenticator {
                         "the node is already looking up " + maxLookups + " tokens (auth.maxConcurrentLookups); nothing was done; retry shortly");
             });
         }
-        return lookup.handle((state, error) -> error != null ? null : refusal(presented, state, need, remote));
+        return lookup.handle((state, error) -> {
+            if (error != null) {
+                return null;
+            }
+            sink.lookup("store");
+            return refusal(presented, state, need, remote);
+        });
     }
 
     /** The refusal of {@code presented} in {@code state} for {@code need}, counted and audited when taken; null when allowed. */
