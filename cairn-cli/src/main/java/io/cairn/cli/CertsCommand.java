@@ -48,10 +48,7 @@ final class CertsCommand implements Runnable {
         try {
             spec.commandLine().getOut().println(action.run());
             return 0;
-        } catch (SecurityConfigException e) {
-            err.println(called + ": " + Main.oneLine(e));
-            return Main.USAGE;
-        } catch (IOException | IllegalArgumentException e) {
+        } catch (SecurityConfigException | IOException | IllegalArgumentException e) {
             err.println(called + ": " + Main.oneLine(e));
             return Main.USAGE;
         }

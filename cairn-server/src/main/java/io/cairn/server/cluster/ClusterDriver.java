@@ -916,10 +916,7 @@ public final class ClusterDriver implements KvService, NamespacedService, Cluste
     @Override
     public CompletableFuture<Map<String, Object>> repairView(String namespaceName, Integer partition, boolean all) {
         Namespace only = namespaceName == null ? null : namespaceNamed(namespaceName);
-        if (partition != null && (partition < 0 || partition >= namespace.partitioner().partitions())) {
-            throw new CairnException(ErrorCode.INVALID_PARAMETER, "partition " + partition + " does not exist (0.."
-                    + (namespace.partitioner().partitions() - 1) + ")");
-        }
+        requirePartition(only, partition);
         List<CompletableFuture<List<ExchangeStatus.Partition>>> parts = new ArrayList<>();
         for (int s = 0; s < shards.length(); s++) {
             CoreShard shard = shard(s);
@@ -1012,11 +1009,7 @@ public final class ClusterDriver implements KvService, NamespacedService, Cluste
     @Override
     public CompletableFuture<Map<String, Object>> repairNow(String namespaceName, Integer partition) {
         Namespace only = namespaceName == null ? null : namespaceNamed(namespaceName);
-        if (partition != null && (partition < 0 || partition >= namespace.partitioner().partitions()
-                || (only != null && partition >= only.partitioner().partitions()))) {
-            throw new CairnException(ErrorCode.INVALID_PARAMETER, "partition " + partition + " does not exist (0.."
-                    + ((only != null ? only : namespace).partitioner().partitions() - 1) + ")");
-        }
+        requirePartition(only, partition);
         List<CompletableFuture<Integer>> parts = new ArrayList<>();
         for (int s = 0; s < shards.length(); s++) {
             CoreShard shard = shard(s);
@@ -1030,6 +1023,15 @@ public final class ClusterDriver implements KvService, NamespacedService, Cluste
             m.put("partition", partition);
             return m;
         });
+    }
+
+    /** Refuses (invalid parameter) a partition that does not exist, in {@code only} or, when null, in any namespace. */
+    private void requirePartition(Namespace only, Integer partition) {
+        if (partition != null && (partition < 0 || partition >= namespace.partitioner().partitions()
+                || (only != null && partition >= only.partitioner().partitions()))) {
+            throw new CairnException(ErrorCode.INVALID_PARAMETER, "partition " + partition + " does not exist (0.."
+                    + ((only != null ? only : namespace).partitioner().partitions() - 1) + ")");
+        }
     }
 
     private Namespace namespaceNamed(String name) {

@@ -101,11 +101,7 @@ public final class Authenticator {
         }
         CompletableFuture<TokenState> lookup = lookUp(presented.id());
         if (lookup == null) {
-            return CompletableFuture.completedFuture(() -> {
-                sink.lookup("shed");
-                return new Verdict.Refused(ErrorCode.OVERLOADED, "shed", presented.id(),
-                        "the node is already looking up " + maxLookups + " tokens (auth.maxConcurrentLookups); nothing was done; retry shortly");
-            });
+            return CompletableFuture.completedFuture(() -> shed(presented));
         }
         return lookup.handle((state, error) -> {
             if (error != null) {
@@ -114,6 +110,13 @@ public final class Authenticator {
             sink.lookup("store");
             return refusal(presented, state, need, remote);
         });
+    }
+
+    /** The refusal of a request whose token could not be looked up because {@code maxLookups} reads already run; counted. */
+    private Verdict.Refused shed(Credential presented) {
+        sink.lookup("shed");
+        return new Verdict.Refused(ErrorCode.OVERLOADED, "shed", presented.id(),
+                "the node is already looking up " + maxLookups + " tokens (auth.maxConcurrentLookups); nothing was done; retry shortly");
     }
 
     /** The refusal of {@code presented} in {@code state} for {@code need}, counted and audited when taken; null when allowed. */
@@ -145,9 +148,7 @@ public final class Authenticator {
         }
         CompletableFuture<TokenState> lookup = lookUp(presented.id());
         if (lookup == null) {
-            sink.lookup("shed");
-            return CompletableFuture.completedFuture(new Verdict.Refused(ErrorCode.OVERLOADED, "shed", presented.id(),
-                    "the node is already looking up " + maxLookups + " tokens (auth.maxConcurrentLookups); nothing was done; retry shortly"));
+            return CompletableFuture.completedFuture(shed(presented));
         }
         return lookup.handle((state, error) -> {
             if (error != null) {
