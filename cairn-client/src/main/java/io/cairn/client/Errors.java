@@ -34,7 +34,7 @@ final class Errors {
     /** Every 4xx code the server defines, except the retryable ones (408, 409 idempotency_in_flight). */
     private static final Set<String> INVALID = Set.of("invalid_key", "key_too_long", "invalid_ttl", "invalid_header", "invalid_parameter",
             "invalid_idempotency_key", "invalid_quorum", "conditional_write_unsupported", "malformed_batch", "malformed_request",
-            "unsupported_media_type", "too_many_operations", "value_too_large", "body_too_large", "headers_too_large", "key_not_found",
+            "unsupported_media_type", "expectation_failed", "too_many_operations", "value_too_large", "body_too_large", "headers_too_large", "key_not_found",
             "route_not_found", "method_not_allowed", "idempotency_key_reused", "token_not_found", "node_not_found", "namespace_not_found",
             "invalid_namespace", "invalid_setting", "namespace_conflict", "membership_conflict", "membership_unsafe", "invalid_member");
     /** Known codes that are neither of the above: 5xx answers about the data or the server itself. */

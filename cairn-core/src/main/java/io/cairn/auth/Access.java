@@ -26,6 +26,28 @@ public final class Access {
                 "the Authorization header is not 'Bearer ' followed by a Cairn token (cairn_<16 hex>_<43 base64url>)");
     }
 
+    public static Verdict.Refused several() {
+        return new Verdict.Refused(ErrorCode.UNAUTHENTICATED, "malformed", null,
+                "the Authorization header is given more than once; send exactly one 'Authorization: Bearer cairn_...'");
+    }
+
+    /**
+     * What a request's {@code Authorization} headers (every one it sent, in order) present: one
+     * credential, or the refusal of none, of several, or of one that is not a Cairn bearer token.
+     */
+    public record Presented(Credential credential, Verdict.Refused refusal) {
+        public static Presented of(java.util.List<String> headers) {
+            if (headers.isEmpty()) {
+                return new Presented(null, missing());
+            }
+            if (headers.size() > 1) {
+                return new Presented(null, several());
+            }
+            Credential c = Credential.fromAuthorization(headers.get(0));
+            return c == null ? new Presented(null, malformed()) : new Presented(c, null);
+        }
+    }
+
     /** Decides a request presenting {@code presented}, whose id the store resolved to {@code state}. */
     public static Verdict decide(Credential presented, TokenState state, long nowMillis, Need need) {
         Token t = state.token();

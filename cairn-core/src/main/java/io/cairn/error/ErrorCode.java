@@ -21,6 +21,8 @@ public enum ErrorCode {
     REQUEST_TIMEOUT("request_timeout", true),
     UNSUPPORTED_MEDIA_TYPE("unsupported_media_type", false),
     UNSUPPORTED_TRANSFER_ENCODING("unsupported_transfer_encoding", false),
+    /** An {@code Expect} header asking for something other than {@code 100-continue}. */
+    EXPECTATION_FAILED("expectation_failed", false),
     HTTP_VERSION_NOT_SUPPORTED("http_version_not_supported", false),
     TOO_MANY_OPERATIONS("too_many_operations", false),
     VALUE_TOO_LARGE("value_too_large", false),

@@ -24,6 +24,7 @@ final class HttpStatuses {
             case PRECONDITION_FAILED -> 412;
             case TOO_MANY_OPERATIONS, VALUE_TOO_LARGE, BODY_TOO_LARGE -> 413;
             case UNSUPPORTED_MEDIA_TYPE -> 415;
+            case EXPECTATION_FAILED -> 417;
             case IDEMPOTENCY_KEY_REUSED, MEMBERSHIP_UNSAFE -> 422;
             case HEADERS_TOO_LARGE -> 431;
             case CORRUPT_RECORD, INTERNAL -> 500;

@@ -146,6 +146,11 @@ public final class NodeApi implements Api {
 
     @Override
     public BodyLimit bodyLimit(HttpMethod method, String path) {
+        if (method.equals(HttpMethod.GET) || method.equals(HttpMethod.HEAD) || method.equals(HttpMethod.DELETE)) {
+            // No route reads one: taken silently, a body the client thinks means something (a
+            // condition, a value to delete) would be ignored.
+            return new BodyLimit(0, ErrorCode.MALFORMED_REQUEST, "body of a " + method.name() + " request (GET, HEAD and DELETE take none)");
+        }
         Target t = target(path);
         if (t != null && isBatch(method, t.kvPath())) {
             return new BodyLimit(limits.maxBatchBodyBytes(), ErrorCode.BODY_TOO_LARGE, "batch body");
@@ -236,10 +241,9 @@ public final class NodeApi implements Api {
         }
     }
 
-    /** The one Authorization header's value; null when there is none; "" (malformed) when there are several. */
-    private static String authorization(HttpHeaders headers) {
-        List<String> all = headers.getAll(HttpHeaderNames.AUTHORIZATION);
-        return all.isEmpty() ? null : all.size() == 1 ? all.get(0) : "";
+    /** Every Authorization header the request sent (the rule wants exactly one). */
+    private static List<String> authorization(HttpHeaders headers) {
+        return headers.getAll(HttpHeaderNames.AUTHORIZATION);
     }
 
     private static FullHttpResponse refusal(Verdict.Refused r) {
@@ -546,6 +550,7 @@ public final class NodeApi implements Api {
 
     private CompletableFuture<FullHttpResponse> get(HttpCall call, Kv kv, EventLoop loop) {
         byte[] key = key(kv);
+        refuseHeaders(call, "a read", List.of(TTL_HEADER, W_HEADER, AFTER_HEADER, IDEMPOTENCY_HEADER));
         Map<String, String> params = requireParams(call, Set.of("r", "consistency"));
         Quorum r = quorum(call, params, "r", R_HEADER);
         boolean serial = serial(call, params);
@@ -603,6 +608,7 @@ public final class NodeApi implements Api {
 
     private CompletableFuture<FullHttpResponse> put(HttpCall call, Kv kv, EventLoop loop) {
         byte[] key = key(kv);
+        refuseHeaders(call, "a write", List.of(R_HEADER, CONSISTENCY_HEADER));
         Map<String, String> params = requireParams(call, Set.of("ttl", "w"));
         String ttlText = params.get("ttl");
         String ttlHeader = header(call.headers(), TTL_HEADER);
@@ -622,6 +628,7 @@ public final class NodeApi implements Api {
 
     private CompletableFuture<FullHttpResponse> delete(HttpCall call, Kv kv, EventLoop loop) {
         byte[] key = key(kv);
+        refuseHeaders(call, "a delete", List.of(R_HEADER, CONSISTENCY_HEADER, TTL_HEADER));
         Map<String, String> params = requireParams(call, Set.of("w"));
         Condition condition = condition(call.headers(), false);
         return write(call, kv, List.of(new Op.Delete(key, condition)), params, false, loop);
@@ -661,6 +668,18 @@ public final class NodeApi implements Api {
             return done(refusal(r));
         }
         return write(call, kv, ops, params, true, loop);
+    }
+
+    /**
+     * Headers that mean nothing on this kind of request (a write quorum or a TTL on a read, a read
+     * quorum on a write): taken silently, the client would believe a setting applied that did not.
+     */
+    private static void refuseHeaders(HttpCall call, String what, List<String> names) {
+        for (String name : names) {
+            if (call.headers().contains(name)) {
+                throw new CairnException(ErrorCode.INVALID_HEADER, name + " does not apply to " + what + "; see docs/api.md for the headers it takes");
+            }
+        }
     }
 
     /**

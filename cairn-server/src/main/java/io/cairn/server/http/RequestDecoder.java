@@ -354,8 +354,7 @@ final class RequestDecoder extends ByteToMessageDecoder {
             contentLength = contentLength(lengths.get(0));
         }
         boolean keepAlive = keepAlive(http11, headers.getAll(HttpHeaderNames.CONNECTION));
-        String expect = headers.get(HttpHeaderNames.EXPECT);
-        boolean expectContinue = http11 && expect != null && expect.equalsIgnoreCase("100-continue");
+        boolean expectContinue = http11 && expectsContinue(headers.getAll(HttpHeaderNames.EXPECT));
         out.add(new Head(method, uri, version, headers, chunked ? -1 : contentLength, chunked, keepAlive, expectContinue));
         method = null;
         uri = null;
@@ -368,6 +367,24 @@ final class RequestDecoder extends ByteToMessageDecoder {
         } else {
             endRequest(out);
         }
+    }
+
+    /**
+     * Whether the {@code Expect} headers ask for {@code 100 Continue}; any other expectation is
+     * one this server cannot meet, and RFC 9110 §10.1.1 lets it answer 417 rather than guess.
+     */
+    private static boolean expectsContinue(List<String> expect) {
+        boolean asked = false;
+        for (String value : expect) {
+            for (String member : value.split(",", -1)) {
+                String m = member.trim();
+                if (!m.equalsIgnoreCase("100-continue")) {
+                    throw new Refusal(ErrorCode.EXPECTATION_FAILED, "Expect: '" + printable(m) + "' cannot be met; only 100-continue is supported");
+                }
+                asked = true;
+            }
+        }
+        return asked;
     }
 
     private static long contentLength(String text) {

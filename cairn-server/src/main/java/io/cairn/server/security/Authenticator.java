@@ -10,6 +10,7 @@ import io.cairn.error.CairnException;
 import io.cairn.error.ErrorCode;
 import java.net.SocketAddress;
 import java.time.Clock;
+import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.function.Supplier;
@@ -86,14 +87,12 @@ public final class Authenticator {
      * counted and audited when the caller takes it ({@link Supplier#get}): only if it ends the
      * request, which the request's own check may have done first. Never completes exceptionally.
      */
-    public CompletableFuture<Supplier<Verdict.Refused>> screen(String authorization, Need need, SocketAddress remote) {
-        if (authorization == null) {
-            return CompletableFuture.completedFuture(() -> refused(Access.missing(), need, remote));
+    public CompletableFuture<Supplier<Verdict.Refused>> screen(List<String> authorization, Need need, SocketAddress remote) {
+        Access.Presented p = Access.Presented.of(authorization);
+        if (p.refusal() != null) {
+            return CompletableFuture.completedFuture(() -> refused(p.refusal(), need, remote));
         }
-        Credential presented = Credential.fromAuthorization(authorization);
-        if (presented == null) {
-            return CompletableFuture.completedFuture(() -> refused(Access.malformed(), need, remote));
-        }
+        Credential presented = p.credential();
         TokenState own = admin.stateOf(presented.id());
         TokenState known = own != null ? own : cache.fresh(presented.id(), monotonicMillis.getAsLong());
         if (known != null) {
@@ -126,13 +125,16 @@ public final class Authenticator {
 
     /** Decides a request with this {@code Authorization} header (null when absent) and this need. Never completes exceptionally. */
     public CompletableFuture<Verdict> authorize(String authorization, Need need, SocketAddress remote) {
-        if (authorization == null) {
-            return CompletableFuture.completedFuture(refused(Access.missing(), need, remote));
+        return authorize(authorization == null ? List.of() : List.of(authorization), need, remote);
+    }
+
+    /** Decides a request with these {@code Authorization} headers (every one it sent) and this need. Never completes exceptionally. */
+    public CompletableFuture<Verdict> authorize(List<String> authorization, Need need, SocketAddress remote) {
+        Access.Presented p = Access.Presented.of(authorization);
+        if (p.refusal() != null) {
+            return CompletableFuture.completedFuture(refused(p.refusal(), need, remote));
         }
-        Credential presented = Credential.fromAuthorization(authorization);
-        if (presented == null) {
-            return CompletableFuture.completedFuture(refused(Access.malformed(), need, remote));
-        }
+        Credential presented = p.credential();
         TokenState own = admin.stateOf(presented.id());
         if (own != null) {
             return CompletableFuture.completedFuture(decide(presented, own, need, remote));

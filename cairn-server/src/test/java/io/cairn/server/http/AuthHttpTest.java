@@ -102,7 +102,9 @@ class AuthHttpTest {
     void twoCredentialsAreNoneAndOddMethodsOnTokenRoutesAreRefused() {
         try (RawHttp raw = new RawHttp(node.port())) {
             raw.send("GET /kv/a HTTP/1.1\r\nHost: 127.0.0.1\r\n" + TestTokens.AUTH_LINE + "Authorization: Bearer other\r\n\r\n");
-            assertThat(raw.read(false).status()).isEqualTo(401);
+            RawHttp.Response r = raw.read(false);
+            assertThat(r.status()).isEqualTo(401);
+            assertThat(r.text()).contains("given more than once");
         }
         assertThat(node.call("ELETE", "/admin/auth/tokens/0123456789abcdef", null).statusCode()).isEqualTo(405);
         assertThat(node.call("GE", "/admin/auth/whoami", null).statusCode()).isEqualTo(405);

@@ -23,6 +23,7 @@ import java.time.ZonedDateTime;
 import java.time.format.DateTimeFormatter;
 import java.util.Arrays;
 import java.util.Base64;
+import java.util.List;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -95,6 +96,44 @@ class HttpApiTest {
         assertError(node.put(path + "?w=2", "v3"), 400, "invalid_quorum");
         assertError(node.get(path + "?r=3"), 400, "invalid_quorum");
         assertThat(text(node.get(path))).isEqualTo("v2");
+    }
+
+    @Test
+    void headersAndBodiesARequestDoesNotTakeAreRefusedAndChangeNothing() {
+        String path = "/kv/" + key("unused");
+        assertThat(node.put(path, "v1").statusCode()).isEqualTo(200);
+        // Headers of writes on a read, of reads on a write: each names the header.
+        String[][] cases = {
+                {"GET", "Cairn-TTL", "10s"}, {"GET", "Cairn-Write-Quorum", "1"}, {"GET", "Idempotency-Key", "k1"},
+                {"HEAD", "Cairn-TTL", "10s"}, {"PUT", "Cairn-Read-Quorum", "1"}, {"PUT", "Cairn-Consistency", "serial"},
+                {"DELETE", "Cairn-TTL", "10s"}, {"DELETE", "Cairn-Read-Quorum", "1"}};
+        for (String[] c : cases) {
+            HttpResponse<byte[]> r = node.call(c[0], path, c[0].equals("PUT") ? "v2".getBytes(java.nio.charset.StandardCharsets.UTF_8) : null, c[1], c[2]);
+            assertThat(r.statusCode()).as(c[0] + " with " + c[1] + ": " + describe(r)).isEqualTo(400);
+            if (!c[0].equals("HEAD")) {
+                assertError(r, 400, "invalid_header");
+                assertThat(json(r).path("message").asText()).contains(c[1]);
+            }
+        }
+        assertThat(text(node.get(path))).isEqualTo("v1");
+        // A body on GET, HEAD or DELETE: refused before it is read; the key is not deleted.
+        for (String method : List.of("GET", "HEAD", "DELETE")) {
+            try (RawHttp c = new RawHttp(node.port())) {
+                c.send(method + " " + path + " HTTP/1.1\r\nHost: 127.0.0.1\r\n" + TestTokens.AUTH_LINE + "Content-Length: 5\r\n\r\nhello");
+                RawHttp.Response r = c.read(method.equals("HEAD"));
+                assertThat(r.status()).as(method + ": " + r).isEqualTo(400);
+                if (!method.equals("HEAD")) {
+                    assertThat(r.json().path("code").asText()).isEqualTo("malformed_request");
+                    assertThat(r.json().path("message").asText()).contains(method + " request");
+                }
+            }
+        }
+        assertThat(text(node.get(path))).isEqualTo("v1");
+        // An empty body (Content-Length: 0) is no body.
+        try (RawHttp c = new RawHttp(node.port())) {
+            c.send("DELETE " + path + " HTTP/1.1\r\nHost: 127.0.0.1\r\n" + TestTokens.AUTH_LINE + "Content-Length: 0\r\n\r\n");
+            assertThat(c.read().status()).isEqualTo(204);
+        }
     }
 
     @Test
@@ -477,7 +516,7 @@ class HttpApiTest {
             assertError(c.read(), 413, "body_too_large");
         }
         try (RawHttp c = new RawHttp(node.port())) {
-            c.send("GET /health HTTP/1.1\r\nHost: 127.0.0.1\r\n" + TestTokens.AUTH_LINE + "Content-Length: 70000\r\n\r\n");
+            c.send("POST /admin/repair HTTP/1.1\r\nHost: 127.0.0.1\r\n" + TestTokens.AUTH_LINE + "Content-Length: 70000\r\n\r\n");
             assertError(c.read(), 413, "body_too_large");
         }
         assertThat(node.get(path).statusCode()).isEqualTo(404);
@@ -524,6 +563,14 @@ class HttpApiTest {
         HttpResponse<byte[]> viaClient = node.send(node.request(path).expectContinue(true)
                 .PUT(HttpRequest.BodyPublishers.ofString("world")));
         assertThat(viaClient.statusCode()).isEqualTo(200);
+        assertThat(text(node.get(path))).isEqualTo("world");
+        // An expectation the server cannot meet: 417, before the body, and nothing stored.
+        for (String expect : List.of("200-ok", "100-continue, x-other", "")) {
+            try (RawHttp c = new RawHttp(node.port())) {
+                c.send("PUT " + path + " HTTP/1.1\r\nHost: 127.0.0.1\r\n" + TestTokens.AUTH_LINE + "Expect: " + expect + "\r\nContent-Length: 5\r\n\r\n");
+                assertError(c.read(), 417, "expectation_failed");
+            }
+        }
         assertThat(text(node.get(path))).isEqualTo("world");
     }
 

@@ -132,7 +132,7 @@ class AuthenticatorTest {
     void refusalsBeyondTheAuditRateAreCountedNotWritten() {
         Authenticator auth = authenticator(10, 2);
         for (int i = 0; i < 5; i++) {
-            auth.authorize(null, Need.ADMIN, null).join();
+            auth.authorize((String) null, Need.ADMIN, null).join();
         }
         assertThat(audited).hasSize(2);
         nowMillis.addAndGet(1_000);
@@ -146,16 +146,16 @@ class AuthenticatorTest {
         Authenticator auth = authenticator(10, 3);
         nowMillis.set(1_999_900); // 100 ms before a whole second
         for (int i = 0; i < 5; i++) {
-            auth.authorize(null, Need.ADMIN, null).join();
+            auth.authorize((String) null, Need.ADMIN, null).join();
         }
         assertThat(audited).hasSize(3);
         nowMillis.set(2_000_100); // past the whole second, but within one second of the three lines
         for (int i = 0; i < 5; i++) {
-            auth.authorize(null, Need.ADMIN, null).join();
+            auth.authorize((String) null, Need.ADMIN, null).join();
         }
         assertThat(audited).as("a fixed window would allow three more here").hasSize(3);
         nowMillis.set(2_000_900); // one second after the first line
-        auth.authorize(null, Need.ADMIN, null).join();
+        auth.authorize((String) null, Need.ADMIN, null).join();
         assertThat(audited).hasSize(4);
         assertThat(audited.get(3).get("refusalsNotAuditedBefore")).isEqualTo(7L);
     }
@@ -163,7 +163,7 @@ class AuthenticatorTest {
     @Test
     void aZeroAuditRateWritesNoRefusal() {
         Authenticator auth = authenticator(10, 0);
-        auth.authorize(null, Need.ADMIN, null).join();
+        auth.authorize((String) null, Need.ADMIN, null).join();
         assertThat(audited).isEmpty();
     }
 }
