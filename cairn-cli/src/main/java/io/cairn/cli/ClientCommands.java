@@ -63,8 +63,9 @@ final class ClientCommands {
         Path tokenFile = System.getenv("CAIRN_TOKEN_FILE") == null ? null : Path.of(System.getenv("CAIRN_TOKEN_FILE"));
 
         @Option(names = "--data-dir", paramLabel = "DIR", description = "With no token given: use the admin credential of the node with this "
-                + "data directory (<DIR>/auth/admin.token or <DIR>/tls/admin.token; default ./cairn-data).")
-        Path dataDir = Path.of("cairn-data");
+                + "data directory (<DIR>/auth/admin.token or <DIR>/tls/admin.token; default ./cairn-data, where a missing one means no token; "
+                + "a DIR given without one is an error).")
+        Path dataDir; // null: not given, ./cairn-data is looked in
 
         // Set on copies made by at(): errors are left to the caller, not printed.
         private boolean quiet;
@@ -94,10 +95,16 @@ final class ClientCommands {
             if (tokenFile != null) {
                 return io.cairn.bench.BearerToken.read(tokenFile);
             }
-            for (Path candidate : List.of(dataDir.resolve("auth").resolve("admin.token"), dataDir.resolve("tls").resolve("admin.token"))) {
+            Path dir = dataDir != null ? dataDir : Path.of("cairn-data");
+            for (Path candidate : List.of(dir.resolve("auth").resolve("admin.token"), dir.resolve("tls").resolve("admin.token"))) {
                 if (Files.isReadable(candidate)) {
                     return io.cairn.bench.BearerToken.read(candidate);
                 }
+            }
+            if (dataDir != null) {
+                // Asked for by name: sending nothing instead would only turn into a 401 later.
+                throw new IOException("--data-dir " + dataDir + " holds no admin credential (no readable auth/admin.token or tls/admin.token);"
+                        + " is it the node's data directory?");
             }
             return null;
         }

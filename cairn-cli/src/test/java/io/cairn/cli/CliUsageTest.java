@@ -23,6 +23,14 @@ class CliUsageTest {
     }
 
     @Test
+    void aDataDirectoryWithoutACredentialIsAUsageErrorNotAnAnonymousRequest() {
+        CliRun run = CliRun.of("put", "k", "v", "--url", "127.0.0.1:1", "--data-dir", "/nonexistent/node");
+        assertThat(run.code()).isEqualTo(Main.USAGE);
+        assertThat(run.err()).contains("--data-dir /nonexistent/node holds no admin credential");
+        oneLineWithoutStackTrace(run);
+    }
+
+    @Test
     void aUrlWithoutSchemeMeansHttpAndAnUnreachableNodeIsExitThree() {
         CliRun run = CliRun.of("get", "k", "--url", "127.0.0.1:1", "--token", "t");
         assertThat(run.code()).isEqualTo(Main.UNREACHABLE);

@@ -96,6 +96,10 @@ class ElasticClusterIT {
             HttpResponse<String> ready = h.send(cluster.request(1, "/ready").GET().build());
             assertThat(ready.statusCode()).as("a decommissioned node is not ready: %s", ready.body()).isEqualTo(503);
             assertThat(ElasticHarness.JSON.readTree(ready.body()).path("removedFromCluster").asBoolean()).isTrue();
+            // Nor does it coordinate: a client that still sends it requests is told to go elsewhere.
+            HttpResponse<String> stale = h.send(cluster.request(1, "/kv/after-decommission").GET().build());
+            assertThat(stale.statusCode()).as(stale.body()).isEqualTo(503);
+            assertThat(ElasticHarness.JSON.readTree(stale.body()).path("code").asText()).isEqualTo("not_a_member");
 
             // Replace: node 2 dies for good; node 5, with an empty disk, takes over exactly its partitions.
             // While node 2 is still heard, remove and replace (which drop its copies unstreamed) are refused.

@@ -22,14 +22,14 @@ final class Errors {
 
     /** Refused before anything ran, and worth another try (possibly on another node). */
     static final Set<String> REFUSED_RETRYABLE = Set.of("overloaded", "storage_stalled", "not_ready", "quorum_unavailable", "clock_unsafe",
-            "auth_unavailable", "contention", "epoch_mismatch", "metadata_unavailable", "request_timeout", "storage_failed");
+            "auth_unavailable", "contention", "epoch_mismatch", "metadata_unavailable", "request_timeout", "storage_failed", "not_a_member");
     /** A write that may have run: a retry with the same idempotency key settles it. */
     static final Set<String> AMBIGUOUS = Set.of("outcome_unknown", "idempotency_in_flight");
     /**
      * Refusals that say something about the node rather than the request: the client marks the
      * node down for a while and tries another at once, without waiting for its Retry-After.
      */
-    static final Set<String> NODE_LOCAL = Set.of("not_ready", "storage_failed", "storage_stalled", "clock_unsafe");
+    static final Set<String> NODE_LOCAL = Set.of("not_ready", "storage_failed", "storage_stalled", "clock_unsafe", "not_a_member");
 
     /** Every 4xx code the server defines, except the retryable ones (408, 409 idempotency_in_flight). */
     private static final Set<String> INVALID = Set.of("invalid_key", "key_too_long", "invalid_ttl", "invalid_header", "invalid_parameter",

@@ -365,6 +365,10 @@ public final class ClusterNode {
      * quorum {@code r} (for a batch's gets) and write quorum {@code w}; see {@link ClusterRequests}.
      */
     public void execute(WriteRequest request, Quorum r, Quorum w, Consumer<WriteOutcome> done) {
+        if (!membership.isMember(id)) {
+            done.accept(new WriteOutcome.Failed(ErrorCode.NOT_A_MEMBER, notAMember()));
+            return;
+        }
         // The namespace as this shard's epoch defines it: its consistency class and limits are the ones that apply.
         Namespace ns = namespaces.get(request.namespace().id());
         if (ns == null) {
@@ -372,6 +376,16 @@ public final class ClusterNode {
             return;
         }
         requests.execute(ns == request.namespace() ? request : new WriteRequest(ns, request.ops(), request.idempotency(), request.after()), r, w, done);
+    }
+
+    /**
+     * Why a node that left the cluster (decommissioned, removed or replaced) coordinates nothing:
+     * it holds no partitions and routes by an epoch it is no longer part of. Names a few members.
+     */
+    private String notAMember() {
+        List<String> members = membership.members().stream().limit(3).map(Member::httpAddress).toList();
+        return "node " + id + " is not a member of the cluster at membership epoch " + epoch
+                + " (it was decommissioned, removed or replaced); send requests to a member" + (members.isEmpty() ? "" : ", such as " + String.join(", ", members));
     }
 
     private String unknownNamespace(Namespace ns) {
@@ -409,7 +423,9 @@ public final class ClusterNode {
 
     public void get(Namespace asked, byte[] key, Quorum r, Consumer<Answer> done) {
         Namespace ns = namespaces.get(asked.id());
-        if (ns == null) {
+        if (!membership.isMember(id)) {
+            done.accept(Answer.failed(ErrorCode.NOT_A_MEMBER, notAMember(), java.util.Map.of()));
+        } else if (ns == null) {
             done.accept(Answer.failed(ErrorCode.NAMESPACE_NOT_FOUND, unknownNamespace(asked), java.util.Map.of()));
         } else if (ns.serial()) {
             int n = membership.map().replicationFactor();
@@ -426,6 +442,10 @@ public final class ClusterNode {
     /** A linearizable read (a Paxos round on the key; see {@link Paxos}). */
     public void serialGet(Namespace asked, byte[] key, Consumer<Answer> done) {
         Namespace ns = namespaces.get(asked.id());
+        if (!membership.isMember(id)) {
+            done.accept(Answer.failed(ErrorCode.NOT_A_MEMBER, notAMember(), java.util.Map.of()));
+            return;
+        }
         if (ns == null) {
             done.accept(Answer.failed(ErrorCode.NAMESPACE_NOT_FOUND, unknownNamespace(asked), java.util.Map.of()));
             return;

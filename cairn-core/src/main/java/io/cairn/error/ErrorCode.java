@@ -68,6 +68,11 @@ public enum ErrorCode {
     MEMBERSHIP_UNSAFE("membership_unsafe", false),
     /** A membership change that is wrong in itself (an id or an address already in use, a reused id). */
     INVALID_MEMBER("invalid_member", false),
+    /**
+     * This node is no longer a member (it was decommissioned, removed or replaced): it coordinates
+     * nothing. Another node can take the request; the message names some.
+     */
+    NOT_A_MEMBER("not_a_member", true),
     /** The metadata log has no majority (or did not answer in time): membership changes wait; data is served at the last epoch. */
     METADATA_UNAVAILABLE("metadata_unavailable", true),
     /**

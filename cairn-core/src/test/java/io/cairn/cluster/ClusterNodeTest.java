@@ -27,6 +27,8 @@ import io.cairn.replica.LocalStore;
 import io.cairn.request.Limits;
 import io.cairn.request.Op;
 import io.cairn.request.OpResult;
+import io.cairn.request.WriteOutcome;
+import io.cairn.request.WriteRequest;
 import io.cairn.storage.Durability;
 import io.cairn.storage.Keyspace;
 import io.cairn.storage.MemoryEngine;
@@ -724,6 +726,33 @@ class ClusterNodeTest {
 
         assertThatThrownBy(() -> node.onMembership(Membership.of(2, next, ns.partitioner().partitions(), 3)))
                 .isInstanceOf(io.cairn.invariant.Invariant.InvariantViolation.class);
+    }
+
+    @Test
+    void aNodeThatLeftTheClusterCoordinatesNothingAndSaysWhy() {
+        Namespace ns = Namespace.defaults(0);
+        ClusterNode node = node(new MemoryEngine(), List.of(ns));
+        node.start();
+        List<Member> next = List.of(new Member(2, "b", "h2:80", "h2:7000"), new Member(3, "c", "h3:80", "h3:7000"),
+                new Member(4, "a", "h4:80", "h4:7000"));
+        node.onMembership(Membership.of(2, next, ns.partitioner().partitions(), 3));
+        sent.clear();
+
+        List<Answer> answers = new java.util.ArrayList<>();
+        node.get(ns, new byte[] {'k'}, Quorum.MAJORITY, answers::add);
+        node.serialGet(ns, new byte[] {'k'}, answers::add);
+        List<WriteOutcome> outcomes = new java.util.ArrayList<>();
+        node.execute(new WriteRequest(ns, List.of(new Op.Put(new byte[] {'k'}, new byte[] {1}, null, Op.NO_TTL, io.cairn.request.Condition.NONE)),
+                null, null), null, Quorum.MAJORITY, outcomes::add);
+
+        assertThat(answers).hasSize(2).allSatisfy(a -> assertThat(a.result()).isInstanceOfSatisfying(OpResult.Failed.class, f -> {
+            assertThat(f.code()).isEqualTo(ErrorCode.NOT_A_MEMBER);
+            assertThat(f.message()).contains("epoch 2").contains("h2:80");
+        }));
+        assertThat(outcomes).singleElement().isInstanceOfSatisfying(WriteOutcome.Failed.class,
+                f -> assertThat(f.code()).isEqualTo(ErrorCode.NOT_A_MEMBER));
+        assertThat(sent).as("nothing was sent for them").noneMatch(x -> x.message() instanceof Message.WriteRequest
+                || x.message() instanceof Message.ReadRequest || x.message() instanceof Message.PaxosRequest);
     }
 
     // ---------------------------------------------------------------- bugs are not answers
