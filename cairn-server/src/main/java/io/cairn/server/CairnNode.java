@@ -272,7 +272,8 @@ public final class CairnNode implements AutoCloseable {
     boolean ready() {
         return !closed.get() && !writes.failed() && !engine.failed() && !stalled && health.serving()
                 && (cluster == null || (cluster.clockUnsafe() == null && cluster.waitingForPeers().isEmpty() && !cluster.isolated()))
-                && (elastic == null || (!elastic.removed() && applyingFor() <= config.stallTimeout().toNanos()));
+                && (elastic == null || (!elastic.removed() && applyingFor() <= config.stallTimeout().toNanos()
+                        && cluster.behindPeersNanos() <= config.stallTimeout().toNanos()));
     }
 
     // Since when (System.nanoTime) the data path has been behind the newest epoch this node's
@@ -322,6 +323,10 @@ public final class CairnNode implements AutoCloseable {
             m.put("epoch", elastic.state().epoch());
             // The epoch requests are routed by; below "epoch" for longer than node.stallTimeout: not ready.
             m.put("servingEpoch", cluster.membership().epoch());
+            // The newest epoch a peer has shown; above "servingEpoch" for longer than
+            // node.stallTimeout (this node cannot reach the metadata log to catch up): not ready.
+            ClusterDriver.Snapshot snap = cluster.snapshot();
+            m.put("newestPeerEpoch", snap == null ? null : snap.newestEpochSeen());
         }
         return m;
     }

@@ -174,7 +174,7 @@ public final class ClusterDriver implements KvService, NamespacedService, Cluste
                     stats.quorumFailures(), stats.outcomeUnknown(), stats.fallbackHints(), requests.inFlight(),
                     node.idempotencyReplays(), node.idempotencyUnrecorded(),
                     RepairSummary.of(node.exchangeStatus(), node.exchangeTotals(), node.repairsPending()), node.moveStats(),
-                    PaxosStats.sum(List.of(node.paxosStats())));
+                    PaxosStats.sum(List.of(node.paxosStats())), node.newestEpochSeen());
         }
     }
 
@@ -184,11 +184,13 @@ public final class ClusterDriver implements KvService, NamespacedService, Cluste
      * and down when every one counts it down (in between, shards disagree: one has noticed first).
      *
      * @param hints per target: pending hints, their bytes and the age of the oldest (the replica lag)
+     * @param newestEpochSeen the newest membership epoch a peer has shown any shard (its heartbeats, its requests)
      */
     public record Snapshot(long takenAtMillis, Map<Integer, HintBacklog> hints, Map<Integer, Boolean> alive, Map<Integer, Boolean> down,
                            long hintsStored, long hintsReplayed, long hintsDropped, long hintsFailed, long readRepairs,
                            long quorumFailures, long outcomeUnknown, long fallbackWrites, int requestsInFlight,
-                           long idempotencyReplays, long idempotencyUnrecorded, RepairSummary repair, MoveStats moves, PaxosStats paxos) {
+                           long idempotencyReplays, long idempotencyUnrecorded, RepairSummary repair, MoveStats moves, PaxosStats paxos,
+                           long newestEpochSeen) {
         public long hintsPending() {
             return hints.values().stream().mapToLong(HintBacklog::count).sum();
         }
@@ -219,7 +221,8 @@ public final class ClusterDriver implements KvService, NamespacedService, Cluste
                     hintsStored + o.hintsStored, hintsReplayed + o.hintsReplayed, hintsDropped + o.hintsDropped, hintsFailed + o.hintsFailed,
                     readRepairs + o.readRepairs, quorumFailures + o.quorumFailures, outcomeUnknown + o.outcomeUnknown,
                     fallbackWrites + o.fallbackWrites, requestsInFlight + o.requestsInFlight, idempotencyReplays + o.idempotencyReplays,
-                    idempotencyUnrecorded + o.idempotencyUnrecorded, repair.plus(o.repair), moves.plus(o.moves), PaxosStats.sum(List.of(paxos, o.paxos)));
+                    idempotencyUnrecorded + o.idempotencyUnrecorded, repair.plus(o.repair), moves.plus(o.moves), PaxosStats.sum(List.of(paxos, o.paxos)),
+                    Math.max(newestEpochSeen, o.newestEpochSeen));
         }
     }
 
@@ -367,7 +370,28 @@ public final class ClusterDriver implements KvService, NamespacedService, Cluste
                 }
             }
             snapshot = merged;
+            if (merged != null && merged.newestEpochSeen() > membership.epoch()) {
+                if (behindPeersSinceNanos == 0) {
+                    behindPeersSinceNanos = System.nanoTime();
+                }
+            } else {
+                behindPeersSinceNanos = 0;
+            }
         }
+    }
+
+    // Since when (System.nanoTime) a peer has shown a newer epoch than this node routes by, as of
+    // the latest snapshots; 0 while none has.
+    private volatile long behindPeersSinceNanos;
+
+    /**
+     * How long (ns) peers have shown a newer membership epoch than the one this node routes by, as
+     * the shards' periodic snapshots saw it; 0 when none does. A node cut off from the metadata log
+     * but not from its peers cannot catch up, and its peers refuse its requests as from an old epoch.
+     */
+    public long behindPeersNanos() {
+        long since = behindPeersSinceNanos;
+        return since == 0 ? 0 : System.nanoTime() - since;
     }
 
     /**
@@ -720,7 +744,7 @@ public final class ClusterDriver implements KvService, NamespacedService, Cluste
     }
 
     @Override
-    public Map<String, Object> faults(Set<Integer> block, Long diskDelayMillis) {
+    public Map<String, Object> faults(Set<Integer> block, Long diskDelayMillis, Boolean metadataCut) {
         if (!faultInjection) {
             throw new CairnException(ErrorCode.ROUTE_NOT_FOUND,
                     "fault injection is disabled on this node (set cluster.faultInjection=true, for tests only)");
@@ -741,6 +765,14 @@ public final class ClusterDriver implements KvService, NamespacedService, Cluste
                 }
             }
         }
+        if (metadataCut != null) {
+            java.util.function.Consumer<Boolean> cut = metadataFault;
+            if (cut == null) {
+                throw new CairnException(ErrorCode.INVALID_PARAMETER, "metadata: node " + nodeId + " has no metadata log (a fixed cluster)");
+            }
+            cut.accept(metadataCut);
+            metadataCutNow = metadataCut;
+        }
         if (diskDelayMillis != null) {
             if (!(engine instanceof DelayableEngine disk)) {
                 throw Invariant.violated("a node with fault injection on has a plain engine");
@@ -749,7 +781,17 @@ public final class ClusterDriver implements KvService, NamespacedService, Cluste
         }
         List<Integer> blocked = membership.members().stream().map(Member::id)
                 .filter(id -> id != nodeId && transport.stats(id).blocked()).toList();
-        return Map.of("blocked", blocked, "diskDelayMillis", engine instanceof DelayableEngine d ? d.delayMillis() : 0);
+        return Map.of("blocked", blocked, "diskDelayMillis", engine instanceof DelayableEngine d ? d.delayMillis() : 0,
+                "metadataCut", metadataCutNow);
+    }
+
+    // The fault that holds this node's metadata log (an elastic node's), and whether it is in force.
+    private volatile java.util.function.Consumer<Boolean> metadataFault;
+    private volatile boolean metadataCutNow;
+
+    /** How {@link #faults} cuts this node off from its metadata log and heals it (an elastic node sets it). */
+    public void metadataFault(java.util.function.Consumer<Boolean> cut) {
+        this.metadataFault = cut;
     }
 
     /**

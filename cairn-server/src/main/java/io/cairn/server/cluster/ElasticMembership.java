@@ -614,6 +614,7 @@ public final class ElasticMembership implements AutoCloseable, MembershipAdmin {
     /** Hands {@code driver} every newer membership, in order, on the log's publisher thread. */
     public void follow(ClusterDriver driver) {
         this.driver = driver;
+        driver.metadataFault(metadata::cut);
         metadata.subscribe(state -> {
             if (state.epoch() > driver.epoch()) {
                 driver.applyMembership(state.membership());

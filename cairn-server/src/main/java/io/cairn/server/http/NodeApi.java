@@ -430,13 +430,21 @@ public final class NodeApi implements Api {
         if (admin == null) {
             return done(Responses.error(ErrorCode.ROUTE_NOT_FOUND, "this node is not part of a cluster (no cluster.members configured)"));
         }
-        admin.faults(null, null); // A node without fault injection answers 404 whatever the parameters (changes nothing).
-        Map<String, String> params = requireParams(call, post ? Set.of("block", "diskDelay") : Set.of());
+        admin.faults(null, null, null); // A node without fault injection answers 404 whatever the parameters (changes nothing).
+        Map<String, String> params = requireParams(call, post ? Set.of("block", "diskDelay", "metadata") : Set.of());
         Set<Integer> block = null;
         Long diskDelay = null;
-        if (post && !params.containsKey("block") && !params.containsKey("diskDelay")) {
-            throw new CairnException(ErrorCode.INVALID_PARAMETER,
-                    "block (a comma-separated list of peer ids, empty to heal) or diskDelay (a duration, 0 to restore) is required");
+        if (post && !params.containsKey("block") && !params.containsKey("diskDelay") && !params.containsKey("metadata")) {
+            throw new CairnException(ErrorCode.INVALID_PARAMETER, "block (a comma-separated list of peer ids, empty to heal), diskDelay"
+                    + " (a duration, 0 to restore) or metadata (cut or heal) is required");
+        }
+        Boolean metadataCut = null;
+        if (post && params.containsKey("metadata")) {
+            metadataCut = switch (params.get("metadata")) {
+                case "cut" -> true;
+                case "heal" -> false;
+                default -> throw new CairnException(ErrorCode.INVALID_PARAMETER, "metadata must be cut or heal, got '" + params.get("metadata") + "'");
+            };
         }
         if (post && params.containsKey("diskDelay")) {
             try {
@@ -462,7 +470,7 @@ public final class NodeApi implements Api {
                 }
             }
         }
-        return done(Responses.json(HttpResponseStatus.OK, admin.faults(block, diskDelay)));
+        return done(Responses.json(HttpResponseStatus.OK, admin.faults(block, diskDelay, metadataCut)));
     }
 
     /**

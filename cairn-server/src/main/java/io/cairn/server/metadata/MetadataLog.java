@@ -45,6 +45,16 @@ public interface MetadataLog extends AutoCloseable {
     void subscribe(Consumer<ClusterState> subscriber);
 
     /**
+     * Test clusters only ({@code /admin/faults?metadata=cut}): holds this node's view of the log
+     * where it is, as if the node were cut off from the group: {@link #current} stands still,
+     * nothing newer is delivered, and {@link #submit} fails as unavailable. {@code false} heals:
+     * the newest state is delivered at once.
+     */
+    default void cut(boolean cut) {
+        throw new UnsupportedOperationException("this metadata log cannot be cut");
+    }
+
+    /**
      * Appends {@code command} to the log through its leader, wherever that is. Completes with the
      * result of applying it ({@link ClusterMetadata.Result#refused()} if it was refused), or fails
      * with {@link MetadataUnavailableException} within the request timeout.

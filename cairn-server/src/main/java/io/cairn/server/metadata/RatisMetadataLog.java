@@ -99,6 +99,8 @@ public final class RatisMetadataLog implements MetadataLog {
      * server had stalled (see {@link #catchUp}), else the bootstrap state.
      */
     private volatile ClusterState polled;
+    // The state this node's view is held at by the cut fault (see cut); null when not cut.
+    private volatile ClusterState held;
     /** Set while a catch-up check runs; the two fields after it are touched only by that check. */
     private final java.util.concurrent.atomic.AtomicBoolean catchingUp = new java.util.concurrent.atomic.AtomicBoolean();
     /** The epoch the server had applied at the previous catch-up check, and for how many checks since. */
@@ -242,7 +244,7 @@ public final class RatisMetadataLog implements MetadataLog {
 
     /** From the state machine's updater thread: a state with a new epoch was applied (or loaded). */
     private void applied(ClusterState state) {
-        if (!publishing) {
+        if (!publishing || held != null) {
             return; // Still starting: start() publishes the newest state once the server runs.
         }
         publisher.publish(state);
@@ -277,7 +279,23 @@ public final class RatisMetadataLog implements MetadataLog {
     }
 
     @Override
+    public synchronized void cut(boolean cut) {
+        if (cut && held == null) {
+            held = current();
+            log.warn("fault injection: this node's metadata log is held at epoch {}, as if cut off from the group", held.epoch());
+        } else if (!cut && held != null) {
+            held = null;
+            publisher.publish(current());
+            log.warn("fault injection: this node's metadata log is no longer held");
+        }
+    }
+
+    @Override
     public ClusterState current() {
+        ClusterState h = held;
+        if (h != null) {
+            return h;
+        }
         if (stateMachine == null) {
             return polled;
         }
@@ -306,6 +324,9 @@ public final class RatisMetadataLog implements MetadataLog {
         CompletableFuture<ClusterMetadata.Result> outcome = new CompletableFuture<>();
         if (closed) {
             return CompletableFuture.failedFuture(new MetadataUnavailableException("the metadata log on this node is closed", null));
+        }
+        if (held != null) {
+            return CompletableFuture.failedFuture(new MetadataUnavailableException("this node is cut off from the metadata log (fault injection)", null));
         }
         pending.add(outcome);
         outcome.whenComplete((r, e) -> pending.remove(outcome));
@@ -390,6 +411,9 @@ public final class RatisMetadataLog implements MetadataLog {
 
     /** A member without a log server: asks the group for a state newer than the one it has. */
     private void poll() {
+        if (held != null) {
+            return;
+        }
         ClusterState newer = newerThan(polled);
         if (newer != null) {
             polled = newer;
@@ -408,7 +432,7 @@ public final class RatisMetadataLog implements MetadataLog {
      * group follows the same way.)
      */
     private void catchUp() {
-        if (closed || stateMachine == null) {
+        if (closed || stateMachine == null || held != null) {
             return;
         }
         long applied = stateMachine.current().epoch();

@@ -15,11 +15,12 @@ public interface ClusterAdmin {
     /**
      * Cuts this node's internode traffic with exactly the peers in {@code block} (empty heals
      * every cut; null changes nothing), makes every operation of this node's disk take
-     * {@code diskDelayMillis} longer (0 restores it; null changes nothing), and answers the faults
-     * now in force. Tests only: refused with {@code route_not_found} unless
-     * {@code cluster.faultInjection} is on.
+     * {@code diskDelayMillis} longer (0 restores it; null changes nothing), holds this node's
+     * metadata log where it is as if the node were cut off from the group ({@code metadataCut}
+     * true; false heals; null changes nothing), and answers the faults now in force. Tests only:
+     * refused with {@code route_not_found} unless {@code cluster.faultInjection} is on.
      */
-    Map<String, Object> faults(Set<Integer> block, Long diskDelayMillis);
+    Map<String, Object> faults(Set<Integer> block, Long diskDelayMillis, Boolean metadataCut);
 
     /**
      * The repair backlog (anti-entropy): totals, and per partition of {@code namespace} (all when

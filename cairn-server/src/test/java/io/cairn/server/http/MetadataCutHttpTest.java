@@ -1,0 +1,79 @@
+package io.cairn.server.http;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import java.net.http.HttpResponse;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * A node cut off from the metadata log while its peers go on, through the real server: it cannot
+ * catch up, and its peers refuse its requests as from an old epoch, so its {@code /ready} must
+ * say so once that lasts past {@code node.stallTimeout}, naming the newer epoch its peers showed;
+ * it refuses membership changes as unavailable; and once healed it catches up and is ready again.
+ */
+class MetadataCutHttpTest {
+    @TempDir
+    Path dir;
+
+    @Test
+    void aNodeThatCannotReachTheLogWhilePeersMoveOnIsNotReadyAndRecovers() throws Exception {
+        List<TestNode> nodes = new ArrayList<>();
+        try {
+            nodes.addAll(TestNode.startCluster(dir, 3, true, "cluster.faultInjection", "true", "node.stallTimeout", "2s",
+                    "cluster.heartbeatInterval", "100ms"));
+            TestNode cut = nodes.get(2);
+            awaitReady(cut, true);
+
+            HttpResponse<byte[]> fault = cut.call("POST", "/admin/faults?metadata=cut", null);
+            assertThat(fault.statusCode()).as(TestNode.describe(fault)).isEqualTo(200);
+            assertThat(TestNode.json(fault).path("metadataCut").asBoolean()).isTrue();
+            long heldAt = TestNode.json(cut.get("/ready")).path("epoch").asLong();
+
+            // The others move on: a new namespace is a new epoch.
+            HttpResponse<byte[]> created = nodes.get(0).put("/admin/namespaces/flags", "{}");
+            assertThat(created.statusCode()).as(TestNode.describe(created)).isIn(200, 201);
+
+            JsonNode behind = awaitReady(cut, false);
+            assertThat(behind.path("epoch").asLong()).isEqualTo(heldAt);
+            assertThat(behind.path("newestPeerEpoch").asLong()).isGreaterThan(heldAt);
+            assertThat(behind.path("removedFromCluster").asBoolean()).isFalse();
+            assertThat(awaitReady(nodes.get(0), true).path("ready").asBoolean()).as("the others are ready").isTrue();
+            HttpResponse<byte[]> change = cut.put("/admin/namespaces/other", "{}");
+            assertThat(change.statusCode()).as(TestNode.describe(change)).isEqualTo(503);
+            assertThat(TestNode.json(change).path("code").asText()).isEqualTo("metadata_unavailable");
+
+            HttpResponse<byte[]> heal = cut.call("POST", "/admin/faults?metadata=heal", null);
+            assertThat(TestNode.json(heal).path("metadataCut").asBoolean()).isFalse();
+            JsonNode caughtUp = awaitReady(cut, true);
+            assertThat(caughtUp.path("servingEpoch").asLong()).isGreaterThanOrEqualTo(behind.path("newestPeerEpoch").asLong());
+            assertThat(cut.get("/admin/namespaces/flags").statusCode()).isEqualTo(200);
+
+            HttpResponse<byte[]> bad = cut.call("POST", "/admin/faults?metadata=sever", null);
+            assertThat(bad.statusCode()).isEqualTo(400);
+        } finally {
+            for (TestNode n : nodes) {
+                n.close();
+            }
+        }
+    }
+
+    /** Polls {@code /ready} until it says {@code ready}; answers its last body. */
+    private static JsonNode awaitReady(TestNode node, boolean ready) throws InterruptedException {
+        long deadline = System.nanoTime() + 30_000_000_000L;
+        while (true) {
+            HttpResponse<byte[]> r = node.get("/ready");
+            JsonNode body = TestNode.json(r);
+            if (body.path("ready").asBoolean() == ready) {
+                assertThat(r.statusCode()).isEqualTo(ready ? 200 : 503);
+                return body;
+            }
+            assertThat(System.nanoTime()).as("/ready never said %s: %s", ready, body).isLessThan(deadline);
+            Thread.sleep(100);
+        }
+    }
+}
