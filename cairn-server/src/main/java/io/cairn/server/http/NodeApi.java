@@ -430,23 +430,27 @@ public final class NodeApi implements Api {
         if (admin == null) {
             return done(Responses.error(ErrorCode.ROUTE_NOT_FOUND, "this node is not part of a cluster (no cluster.members configured)"));
         }
-        admin.faults(null, null, null); // A node without fault injection answers 404 whatever the parameters (changes nothing).
+        // Changes nothing; a node without fault injection answers 404 whatever the parameters.
+        Map<String, Object> now = admin.faults(null, null, null);
         Map<String, String> params = requireParams(call, post ? Set.of("block", "diskDelay", "metadata") : Set.of());
+        if (!post) {
+            return done(Responses.json(HttpResponseStatus.OK, now));
+        }
         Set<Integer> block = null;
         Long diskDelay = null;
-        if (post && !params.containsKey("block") && !params.containsKey("diskDelay") && !params.containsKey("metadata")) {
+        if (!params.containsKey("block") && !params.containsKey("diskDelay") && !params.containsKey("metadata")) {
             throw new CairnException(ErrorCode.INVALID_PARAMETER, "block (a comma-separated list of peer ids, empty to heal), diskDelay"
                     + " (a duration, 0 to restore) or metadata (cut or heal) is required");
         }
         Boolean metadataCut = null;
-        if (post && params.containsKey("metadata")) {
+        if (params.containsKey("metadata")) {
             metadataCut = switch (params.get("metadata")) {
                 case "cut" -> true;
                 case "heal" -> false;
                 default -> throw new CairnException(ErrorCode.INVALID_PARAMETER, "metadata must be cut or heal, got '" + params.get("metadata") + "'");
             };
         }
-        if (post && params.containsKey("diskDelay")) {
+        if (params.containsKey("diskDelay")) {
             try {
                 diskDelay = io.cairn.server.config.Units.duration(params.get("diskDelay"), 1).toMillis();
             } catch (IllegalArgumentException | ArithmeticException e) {
@@ -456,7 +460,7 @@ public final class NodeApi implements Api {
                 throw new CairnException(ErrorCode.INVALID_PARAMETER, "diskDelay must be between 0 and 60s");
             }
         }
-        if (post && params.containsKey("block")) {
+        if (params.containsKey("block")) {
             String list = params.get("block");
             block = new java.util.TreeSet<>();
             for (String id : list.split(",")) {
