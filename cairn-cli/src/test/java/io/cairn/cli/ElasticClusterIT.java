@@ -100,6 +100,16 @@ class ElasticClusterIT {
             HttpResponse<String> stale = h.send(cluster.request(1, "/kv/after-decommission").GET().build());
             assertThat(stale.statusCode()).as(stale.body()).isEqualTo(503);
             assertThat(ElasticHarness.JSON.readTree(stale.body()).path("code").asText()).isEqualTo("not_a_member");
+            // Nor does it change the cluster: its credentials may still be on the disk of a machine on its way out.
+            HttpResponse<String> namespace = h.send(cluster.request(1, "/admin/namespaces/from-removed")
+                    .PUT(HttpRequest.BodyPublishers.ofString("{}")).build());
+            assertThat(namespace.statusCode()).as(namespace.body()).isEqualTo(503);
+            assertThat(ElasticHarness.JSON.readTree(namespace.body()).path("code").asText()).isEqualTo("not_a_member");
+            HttpResponse<String> settings = h.send(cluster.request(1, "/admin/cluster/settings")
+                    .PUT(HttpRequest.BodyPublishers.ofString("{\"limits.maxNamespaces\": \"200\"}")).build());
+            assertThat(settings.statusCode()).as(settings.body()).isEqualTo(503);
+            assertThat(h.send(cluster.request(3, "/admin/namespaces/from-removed").GET().build()).statusCode()).isEqualTo(404);
+            assertThat(h.change(1, "/admin/membership/decommission?node=3", 503).path("code").asText()).isEqualTo("not_a_member");
 
             // Replace: node 2 dies for good; node 5, with an empty disk, takes over exactly its partitions.
             // While node 2 is still heard, remove and replace (which drop its copies unstreamed) are refused.

@@ -1,6 +1,8 @@
 package io.cairn.server.cluster;
 
 import io.cairn.cluster.Proposer;
+import io.cairn.error.CairnException;
+import io.cairn.error.ErrorCode;
 import io.cairn.membership.Member;
 import io.cairn.membership.Membership;
 import io.cairn.metadata.ClusterMetadata;
@@ -394,6 +396,10 @@ public final class ElasticMembership implements AutoCloseable, MembershipAdmin {
      */
     @Override
     public CompletableFuture<ClusterMetadata.Result> changeSettings(Map<String, String> changes) {
+        CairnException removed = removedRefusal();
+        if (removed != null) {
+            return CompletableFuture.failedFuture(removed);
+        }
         List<String> problems = new ArrayList<>();
         for (String name : changes.keySet()) {
             if (!clusterWideSettings.containsKey(name)) {
@@ -631,13 +637,35 @@ public final class ElasticMembership implements AutoCloseable, MembershipAdmin {
         return metadata.current().member(self).map(m -> m.state() == NodeState.REMOVED).orElse(true);
     }
 
+    /**
+     * An operator's change (membership, namespaces, settings) asked of this node. A node the log
+     * lists as removed (decommissioned, removed or replaced) takes none: it is no longer part of the
+     * cluster, and the machine may be on its way out with its credentials still on disk.
+     */
     @Override
     public CompletableFuture<ClusterMetadata.Result> change(MetadataCommand command) {
-        return metadata.submit(command);
+        CairnException removed = removedRefusal();
+        return removed != null ? CompletableFuture.failedFuture(removed) : metadata.submit(command);
+    }
+
+    /** The refusal of an operator's change asked of this node once the log lists it as removed; null while it is not. */
+    private CairnException removedRefusal() {
+        ClusterState s = state();
+        if (!s.member(self).map(m -> m.state() == NodeState.REMOVED).orElse(false)) {
+            return null;
+        }
+        List<String> members = s.activeMembers().stream().limit(3).map(Member::httpAddress).toList();
+        return new CairnException(ErrorCode.NOT_A_MEMBER, "node " + self + " was removed from the cluster (epoch " + s.epoch()
+                + "); it changes nothing of the cluster any more: send the change to a member" + (members.isEmpty() ? "" : ", such as "
+                + String.join(", ", members)));
     }
 
     @Override
     public CompletableFuture<ClusterMetadata.Result> operatorChange(MetadataCommand command, boolean force) {
+        CairnException removed = removedRefusal();
+        if (removed != null) {
+            return CompletableFuture.failedFuture(removed);
+        }
         ClusterMetadata.Refusal refusal = ClusterMetadata.preflight(command, this::heard, force);
         return refusal != null ? CompletableFuture.completedFuture(new ClusterMetadata.Result(state(), refusal)) : change(command);
     }

@@ -253,6 +253,10 @@ final class MembershipRoutes {
         String from = String.valueOf(call.remote());
         return change.handle((result, error) -> {
             Throwable cause = error instanceof CompletionException c && c.getCause() != null ? c.getCause() : error;
+            if (cause instanceof CairnException e) {
+                audit.record(event, "refused", who, from, with(context, "reason", e.getMessage()));
+                return Responses.error(e);
+            }
             if (cause != null) {
                 audit.record(event, "failed", who, from, with(context, "reason", String.valueOf(cause)));
                 return cause instanceof MetadataUnavailableException

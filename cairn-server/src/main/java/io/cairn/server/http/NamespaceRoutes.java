@@ -79,23 +79,33 @@ final class NamespaceRoutes {
         if (!m.equals(HttpMethod.PUT)) {
             return NodeApi.done(NodeApi.methodNotAllowed("GET, HEAD, PUT"));
         }
-        if (name.equals(Namespace.DEFAULT_NAME) && !namespaces.setsDefaultPolicy()) {
-            throw new CairnException(ErrorCode.INVALID_NAMESPACE, "the default namespace's policy is the node's settings (ttl.default,"
-                    + " cluster.readQuorum, cluster.writeQuorum, limits.maxValueBytes); create a namespace for another policy");
-        }
-        NamespaceSpec spec = parse(name, call.body());
         Map<String, String> asked = Map.of("path", call.path(), "body", new String(call.body(), java.nio.charset.StandardCharsets.UTF_8));
+        NamespaceSpec spec;
+        try {
+            if (name.equals(Namespace.DEFAULT_NAME) && !namespaces.setsDefaultPolicy()) {
+                throw new CairnException(ErrorCode.INVALID_NAMESPACE, "the default namespace's policy is the node's settings (ttl.default,"
+                        + " cluster.readQuorum, cluster.writeQuorum, limits.maxValueBytes); create a namespace for another policy");
+            }
+            spec = parse(name, call.body());
+        } catch (CairnException e) {
+            // Refused before it reached the log; audited like a refusal of the log's.
+            audit.record("admin.namespace", "refused", NodeApi.who(caller), String.valueOf(call.remote()),
+                    Map.of("path", call.path(), "reason", e.getMessage()));
+            throw e;
+        }
         return namespaces.put(spec).handle((kept, error) -> {
             Throwable cause = error instanceof CompletionException c && c.getCause() != null ? c.getCause() : error;
             if (cause == null) {
                 audit.record("admin.namespace", "done", NodeApi.who(caller), String.valueOf(call.remote()), asked);
                 return Responses.json(HttpResponseStatus.OK, view(kept));
             }
-            audit.record("admin.namespace", "failed", NodeApi.who(caller), String.valueOf(call.remote()),
-                    Map.of("path", call.path(), "reason", String.valueOf(cause)));
             if (cause instanceof CairnException e) {
+                audit.record("admin.namespace", "refused", NodeApi.who(caller), String.valueOf(call.remote()),
+                        Map.of("path", call.path(), "reason", e.getMessage()));
                 return Responses.error(e);
             }
+            audit.record("admin.namespace", "failed", NodeApi.who(caller), String.valueOf(call.remote()),
+                    Map.of("path", call.path(), "reason", String.valueOf(cause)));
             if (cause instanceof TimeoutException) {
                 return Responses.error(ErrorCode.NOT_READY, "the namespace is defined in the metadata log but this node has not applied it"
                         + " yet; the same PUT again answers once it has");

@@ -252,8 +252,14 @@ final class RequestDecoder extends ByteToMessageDecoder {
                 throw new Refusal(ErrorCode.MALFORMED_REQUEST, "the request line does not end in an HTTP version");
             }
         };
+        if (target.indexOf('#') >= 0) {
+            // A fragment never goes to a server (RFC 9112 §3.2): cutting it off would quietly address
+            // another key than the client named (order#42 as order).
+            throw new Refusal(ErrorCode.MALFORMED_REQUEST, "the request target contains '#', which no request target may carry;"
+                    + " a key with '#' sends it percent-encoded, as %23");
+        }
         method = HttpMethod.valueOf(m);
-        uri = target;
+        uri = originForm(target);
         headers = DefaultHttpHeadersFactory.headersFactory().withValidation(false).newHeaders();
         state = State.HEADERS;
     }
@@ -290,6 +296,32 @@ final class RequestDecoder extends ByteToMessageDecoder {
         }
         // Checked like a header, then ignored: nothing in Cairn reads trailers.
         field(line, DefaultHttpHeadersFactory.trailersFactory().withValidation(false).newHeaders());
+    }
+
+    /**
+     * The absolute form of a request target ({@code http://host:port/kv/a?r=2}), which RFC 9112
+     * §3.2.2 has a server accept, as the origin form the routes read ({@code /kv/a?r=2}); any other
+     * target as it is.
+     */
+    static String originForm(String target) {
+        int schemeEnd = target.indexOf("://");
+        if (schemeEnd <= 0 || target.charAt(0) == '/') {
+            return target;
+        }
+        String scheme = target.substring(0, schemeEnd);
+        if (!scheme.equalsIgnoreCase("http") && !scheme.equalsIgnoreCase("https")) {
+            throw new Refusal(ErrorCode.MALFORMED_REQUEST, "the request target's scheme must be http or https in the absolute form");
+        }
+        int authorityStart = schemeEnd + 3;
+        int pathStart = authorityStart;
+        while (pathStart < target.length() && target.charAt(pathStart) != '/' && target.charAt(pathStart) != '?') {
+            pathStart++;
+        }
+        if (pathStart == authorityStart) {
+            throw new Refusal(ErrorCode.MALFORMED_REQUEST, "the request target's absolute form has no host");
+        }
+        String rest = target.substring(pathStart);
+        return rest.isEmpty() ? "/" : rest.charAt(0) == '?' ? "/" + rest : rest;
     }
 
     /** Parses one field line into {@code into}. */

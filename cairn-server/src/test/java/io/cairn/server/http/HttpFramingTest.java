@@ -122,6 +122,35 @@ class HttpFramingTest {
     }
 
     @Test
+    void aFragmentInTheTargetIsRefusedRatherThanCutOff() {
+        String k = key("order");
+        RawHttp.Response r = refused("PUT /kv/" + k + "#42 HTTP/1.1\r\nHost: x\r\n" + TestTokens.AUTH_LINE + "Content-Length: 3\r\n\r\nabc",
+                400, "malformed_request");
+        assertThat(r.json().path("message").asText()).contains("%23");
+        absent(k);
+        refused("PUT /admin/namespaces/foo#bar HTTP/1.1\r\nHost: x\r\n" + TestTokens.AUTH_LINE + "Content-Length: 2\r\n\r\n{}",
+                400, "malformed_request");
+        assertThat(node.get("/admin/namespaces/foo").statusCode()).isEqualTo(404);
+    }
+
+    @Test
+    void theAbsoluteFormOfATargetIsAccepted() {
+        String k = key("absolute");
+        try (RawHttp c = new RawHttp(node.port())) {
+            c.send("PUT http://127.0.0.1:" + node.port() + "/kv/" + k + "?ttl=1h HTTP/1.1\r\nHost: x\r\n" + TestTokens.AUTH_LINE
+                    + "Content-Length: 5\r\n\r\nhello");
+            assertThat(c.read().status()).isEqualTo(200);
+            c.send("GET HTTP://localhost/kv/" + k + " HTTP/1.1\r\nHost: x\r\n" + TestTokens.AUTH_LINE + "\r\n");
+            RawHttp.Response r = c.read();
+            assertThat(r.status()).isEqualTo(200);
+            assertThat(r.text()).isEqualTo("hello");
+            assertThat(r.header("Cairn-Expires-At")).isNotNull();
+        }
+        refused("GET ftp://127.0.0.1/kv/" + k + " HTTP/1.1\r\nHost: x\r\n" + TestTokens.AUTH_LINE + "\r\n", 400, "malformed_request");
+        refused("GET http:///kv/" + k + " HTTP/1.1\r\nHost: x\r\n" + TestTokens.AUTH_LINE + "\r\n", 400, "malformed_request");
+    }
+
+    @Test
     void ambiguousFramingIsRefused() {
         String k = key("ambiguous");
         refused("PUT /kv/" + k + " HTTP/1.1\r\nHost: x\r\n" + TestTokens.AUTH_LINE + "Content-Length: 5\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n0\r\n\r\n",
