@@ -10,7 +10,8 @@ import java.util.Set;
  * ETag headers: a version's ETag is its token in quotes; If-Match and If-None-Match take a
  * comma-separated list of entity tags or "*".
  *
- * <p>Matching is strong (RFC 9110): weak tags ({@code W/"..."}) never match If-Match. A
+ * <p>Matching is strong (RFC 9110): weak tags ({@code W/"..."}) never match If-Match; a read's
+ * If-None-Match compares weakly, so {@code W/"..."} matches the version it names. A
  * well-formed tag that is not a Cairn version simply never matches; a malformed header (an unquoted
  * tag included) is a 400.
  */
@@ -44,7 +45,16 @@ public final class Etags {
         return v;
     }
 
+    /** A header compared strongly: weak tags never match (If-Match, and every condition of a write). */
     public static Match parse(String header, String name) {
+        return parse(header, name, false);
+    }
+
+    /**
+     * A header compared as {@code weak} says: weakly (a read's If-None-Match, RFC 9110 §13.1.2),
+     * {@code W/"tag"} matches the version {@code "tag"} names; strongly, weak tags never match.
+     */
+    public static Match parse(String header, String name, boolean weak) {
         String h = header.trim();
         if (h.equals("*")) {
             return new Match(true, Set.of(), false);
@@ -53,9 +63,9 @@ public final class Etags {
         boolean unknown = false;
         for (String part : h.split(",", -1)) {
             String tag = part.trim();
-            boolean weak = false;
+            boolean weakTag = false;
             if (tag.startsWith("W/")) {
-                weak = true;
+                weakTag = true;
                 tag = tag.substring(2);
             }
             if (tag.length() >= 2 && tag.startsWith("\"") && tag.endsWith("\"")) {
@@ -68,7 +78,7 @@ public final class Etags {
             if (tag.isEmpty() || tag.indexOf('"') >= 0 || tag.indexOf(' ') >= 0) {
                 throw new CairnException(ErrorCode.INVALID_HEADER, name + " contains a malformed entity tag");
             }
-            Version v = weak ? null : Version.parseToken(tag);
+            Version v = weakTag && !weak ? null : Version.parseToken(tag);
             if (v == null) {
                 unknown = true;
             } else {

@@ -328,6 +328,11 @@ public final class NodeApi implements Api {
             }
             return done(methodNotAllowed("GET, HEAD, PUT, DELETE" + (kvPath.equals(KV_PREFIX + BATCH_SEGMENT) ? ", POST" : "")));
         }
+        if (call.headers().contains(IDEMPOTENCY_HEADER)) {
+            // Only data writes keep an idempotency record: a retried admin change (a token created
+            // twice) would not be protected, so the header is refused rather than ignored.
+            throw new CairnException(ErrorCode.INVALID_HEADER, IDEMPOTENCY_HEADER + " applies to writes under /kv and /ns/{namespace}/kv only");
+        }
         if (path.startsWith(AuthRoutes.PREFIX)) {
             return authRoutes.handle(call, caller, loop);
         }
@@ -563,6 +568,7 @@ public final class NodeApi implements Api {
     private CompletableFuture<FullHttpResponse> get(HttpCall call, Kv kv, EventLoop loop) {
         byte[] key = key(kv);
         refuseHeaders(call, "a read", List.of(TTL_HEADER, W_HEADER, AFTER_HEADER, IDEMPOTENCY_HEADER));
+        refuseUnmodifiedSince(call);
         Map<String, String> params = requireParams(call, Set.of("r", "consistency"));
         Quorum r = quorum(call, params, "r", R_HEADER);
         boolean serial = serial(call, params);
@@ -570,7 +576,9 @@ public final class NodeApi implements Api {
             throw new CairnException(ErrorCode.INVALID_PARAMETER, "a serial read takes no read quorum: it reads a majority of the key's replicas");
         }
         Etags.Match ifNoneMatch = header(call.headers(), HttpHeaderNames.IF_NONE_MATCH.toString()) == null ? null
-                : Etags.parse(call.headers().get(HttpHeaderNames.IF_NONE_MATCH), "If-None-Match");
+                : Etags.parse(call.headers().get(HttpHeaderNames.IF_NONE_MATCH), "If-None-Match", true);
+        // If-Modified-Since counts only without If-None-Match, and an invalid date is ignored (RFC 9110 §13.1.3).
+        Instant modifiedSince = ifNoneMatch == null ? httpDate(header(call.headers(), HttpHeaderNames.IF_MODIFIED_SINCE.toString())) : null;
         Etags.Match ifMatch = header(call.headers(), HttpHeaderNames.IF_MATCH.toString()) == null ? null
                 : Etags.parse(call.headers().get(HttpHeaderNames.IF_MATCH), "If-Match");
         if (ifMatch != null && ifNoneMatch != null) {
@@ -583,6 +591,11 @@ public final class NodeApi implements Api {
                 case OpResult.Found f when ifMatch != null && !ifMatch.matches(f.record().version()) ->
                         single(new OpResult.PreconditionFailed(f.record().version()));
                 case OpResult.NotFound nf when ifMatch != null -> single(new OpResult.PreconditionFailed(null));
+                case OpResult.Found f when modifiedSince != null && !f.record().version().instant().truncatedTo(java.time.temporal.ChronoUnit.SECONDS).isAfter(modifiedSince) -> {
+                    FullHttpResponse notModified = Responses.empty(HttpResponseStatus.NOT_MODIFIED);
+                    describe(notModified.headers(), f.record());
+                    yield notModified;
+                }
                 case OpResult.Found f -> found(f.record(), ifNoneMatch);
                 case OpResult.NotFound nf -> notFound();
                 case OpResult.Failed f -> Responses.error(f.code(), f.message(), f.details());
@@ -593,6 +606,18 @@ public final class NodeApi implements Api {
             }
             return response;
         }, loop);
+    }
+
+    /** An HTTP-date's instant, or null when {@code text} is absent or not one (RFC 9110 has such a date ignored). */
+    private static Instant httpDate(String text) {
+        if (text == null) {
+            return null;
+        }
+        try {
+            return java.time.ZonedDateTime.parse(text.trim(), DateTimeFormatter.RFC_1123_DATE_TIME).toInstant();
+        } catch (java.time.format.DateTimeParseException e) {
+            return null;
+        }
     }
 
     /** 200 with the value, or 304 when If-None-Match names the current version. */
@@ -620,7 +645,8 @@ public final class NodeApi implements Api {
 
     private CompletableFuture<FullHttpResponse> put(HttpCall call, Kv kv, EventLoop loop) {
         byte[] key = key(kv);
-        refuseHeaders(call, "a write", List.of(R_HEADER, CONSISTENCY_HEADER));
+        refuseHeaders(call, "a write", List.of(R_HEADER, CONSISTENCY_HEADER, HttpHeaderNames.IF_MODIFIED_SINCE.toString()));
+        refuseUnmodifiedSince(call);
         Map<String, String> params = requireParams(call, Set.of("ttl", "w"));
         String ttlText = params.get("ttl");
         String ttlHeader = header(call.headers(), TTL_HEADER);
@@ -640,7 +666,8 @@ public final class NodeApi implements Api {
 
     private CompletableFuture<FullHttpResponse> delete(HttpCall call, Kv kv, EventLoop loop) {
         byte[] key = key(kv);
-        refuseHeaders(call, "a delete", List.of(R_HEADER, CONSISTENCY_HEADER, TTL_HEADER));
+        refuseHeaders(call, "a delete", List.of(R_HEADER, CONSISTENCY_HEADER, TTL_HEADER, HttpHeaderNames.IF_MODIFIED_SINCE.toString()));
+        refuseUnmodifiedSince(call);
         Map<String, String> params = requireParams(call, Set.of("w"));
         Condition condition = condition(call.headers(), false);
         return write(call, kv, List.of(new Op.Delete(key, condition)), params, false, loop);
@@ -695,12 +722,25 @@ public final class NodeApi implements Api {
     }
 
     /**
+     * {@code If-Unmodified-Since} is a condition Cairn cannot evaluate atomically with a write (a
+     * version is finer than Last-Modified's whole second, and conditions are checked by the key's
+     * Paxos round on versions): taken silently, the write would run unconditionally.
+     */
+    private static void refuseUnmodifiedSince(HttpCall call) {
+        if (call.headers().contains(HttpHeaderNames.IF_UNMODIFIED_SINCE)) {
+            throw new CairnException(ErrorCode.INVALID_HEADER, "If-Unmodified-Since is not supported (Last-Modified counts whole seconds,"
+                    + " versions are finer): send If-Match with the ETag instead");
+        }
+    }
+
+    /**
      * Headers that shape a single key's write mean nothing on a batch, whose conditions and TTLs
      * are per operation in its body: taken silently, a batch sent with {@code If-Match} would run
      * its operations unconditionally. Refused, naming where the setting goes.
      */
     private static void refuseSingleKeyHeaders(HttpCall call) {
-        for (String name : List.of("If-Match", "If-None-Match", TTL_HEADER, CONSISTENCY_HEADER)) {
+        refuseUnmodifiedSince(call);
+        for (String name : List.of("If-Match", "If-None-Match", "If-Modified-Since", TTL_HEADER, CONSISTENCY_HEADER)) {
             if (call.headers().contains(name)) {
                 throw new CairnException(ErrorCode.INVALID_HEADER, name + " does not apply to a batch: give each operation its condition"
                         + " (\"ifMatch\", \"ifNoneMatch\") and TTL (\"ttl\") in the body; a batch is not a serial read");

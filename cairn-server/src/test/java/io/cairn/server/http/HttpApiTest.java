@@ -129,6 +129,24 @@ class HttpApiTest {
             }
         }
         assertThat(text(node.get(path))).isEqualTo("v1");
+        // Conditions: a read's If-None-Match compares weakly; If-Modified-Since is honoured on reads;
+        // If-Unmodified-Since, which no write could evaluate atomically, is refused everywhere.
+        HttpResponse<byte[]> current = node.get(path);
+        String tag = etag(current);
+        assertThat(node.get(path, "If-None-Match", "W/" + tag).statusCode()).isEqualTo(304);
+        String lastModified = current.headers().firstValue("Last-Modified").orElseThrow();
+        assertThat(node.get(path, "If-Modified-Since", lastModified).statusCode()).isEqualTo(304);
+        assertThat(node.get(path, "If-Modified-Since", "Mon, 01 Jan 2001 00:00:00 GMT").statusCode()).isEqualTo(200);
+        assertThat(node.get(path, "If-Modified-Since", "yesterday").statusCode()).as("an invalid date is ignored").isEqualTo(200);
+        for (String method : List.of("PUT", "DELETE", "GET")) {
+            HttpResponse<byte[]> r = node.call(method, path, method.equals("PUT") ? new byte[] {'x'} : null,
+                    "If-Unmodified-Since", "Mon, 01 Jan 2001 00:00:00 GMT");
+            assertError(r, 400, "invalid_header");
+            assertThat(json(r).path("message").asText()).contains("If-Match");
+        }
+        assertError(node.call("POST", "/admin/auth/tokens", "{\"name\":\"x\",\"roles\":[\"admin\"]}".getBytes(java.nio.charset.StandardCharsets.UTF_8),
+                "Content-Type", "application/json", "Idempotency-Key", "once"), 400, "invalid_header");
+        assertThat(text(node.get(path))).isEqualTo("v1");
         // An empty body (Content-Length: 0) is no body.
         try (RawHttp c = new RawHttp(node.port())) {
             c.send("DELETE " + path + " HTTP/1.1\r\nHost: 127.0.0.1\r\n" + TestTokens.AUTH_LINE + "Content-Length: 0\r\n\r\n");
