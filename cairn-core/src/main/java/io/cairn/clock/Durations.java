@@ -24,8 +24,15 @@ public final class Durations {
         if (text == null || text.isBlank()) {
             throw new IllegalArgumentException("'' is not a duration (use e.g. 500ms, 30s, 5m, 1m30s, 2h, 1d or a number of seconds)");
         }
+        for (int i = 0; i < text.length(); i++) {
+            char c = text.charAt(i);
+            if (c < 0x20 || c >= 0x7F) {
+                throw new IllegalArgumentException("a duration is printable ASCII; got a character 0x" + Integer.toHexString(c)
+                        + " (use e.g. 500ms, 30s, 5m, 1m30s, 2h, 1d or a number of seconds)");
+            }
+        }
         // Spaces between a number and its unit, or between parts, are allowed: "30 s", "1m 30s".
-        String t = text.strip().toLowerCase(Locale.ROOT).replaceAll("\\s+", "");
+        String t = text.strip().toLowerCase(Locale.ROOT).replace(" ", "");
         if (t.length() > MAX_LENGTH) {
             throw new IllegalArgumentException("'" + text + "' is too long to be a duration");
         }

@@ -25,7 +25,7 @@ class DurationsTest {
 
     @Test
     void anythingElseIsRefusedWithTheFormsItTakes() {
-        for (String bad : new String[] {"", " ", "1 hour", "soon", "-5s", "5x", "1m30", "s", "PT-1S", "9".repeat(70), "999999999999999999d", "1h1h", "1s1m", "30m1h", "1s1ms1s"}) {
+        for (String bad : new String[] {"", " ", "1 hour", "soon", "-5s", "5x", "1m30", "s", "PT-1S", "9".repeat(70), "999999999999999999d", "1h1h", "1s1m", "30m1h", "1s1ms1s", "1s\u0000", "1h\n", "\u000b1h", "1h\t30m", "1\u00a0s"}) {
             assertThatThrownBy(() -> Durations.parse(bad, 1000)).as(bad).isInstanceOf(IllegalArgumentException.class);
         }
         assertThatThrownBy(() -> Durations.parse("1 hour", 1000)).hasMessageContaining("1m30s");

@@ -20,13 +20,13 @@ public final class Ttls {
         if (text == null) {
             return Op.DEFAULT_TTL;
         }
-        String t = text.trim();
+        String t = text.strip();
         if (t.equalsIgnoreCase("none")) {
             return Op.NO_TTL;
         }
         Duration d;
         try {
-            d = Units.duration(t, 1000);
+            d = Units.duration(text, 1000);
         } catch (IllegalArgumentException e) {
             throw new CairnException(ErrorCode.INVALID_TTL, "ttl " + e.getMessage());
         }

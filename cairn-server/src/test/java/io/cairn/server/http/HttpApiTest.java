@@ -708,6 +708,10 @@ class HttpApiTest {
             assertError(node.put(path + "?ttl=" + encodeKey(bad), "x"), 400, "invalid_ttl");
         }
         assertError(node.put(path + "?ttl=2", "x", "Cairn-TTL", "5"), 400, "invalid_ttl");
+        // Control characters are not spaces: %00, a line feed or a vertical tab is refused, not trimmed.
+        for (String bad : new String[] {"1s%00", "1h%0A", "%0B1h", "1h%091m"}) {
+            assertError(node.put(path + "?ttl=" + bad, "x"), 400, "invalid_ttl");
+        }
         assertThat(node.get(path).statusCode()).isEqualTo(404);
         // The one duration grammar: compounds and fractions are TTLs too.
         assertThat(node.put(path, "x", "Cairn-TTL", "1m30s").statusCode()).isEqualTo(200);
