@@ -49,8 +49,9 @@ final class ClientCommands {
         @Option(names = {"-v", "--verbose"}, description = "Print the status line and headers to stderr.")
         boolean verbose;
 
-        @Option(names = "--timeout", paramLabel = "SECONDS", description = "Request timeout in seconds (default 10).")
-        int timeoutSeconds = 10;
+        @Option(names = "--timeout", paramLabel = "DURATION", description = "Request timeout: a duration (500ms, 30s, 1m) or a number of"
+                + " seconds (default 10s).")
+        String timeout = "10s";
 
         @Option(names = "--cacert", paramLabel = "FILE",
                 description = "For https URLs: trust the CA (or certificate) in this PEM file instead of the system's (default $CAIRN_CACERT).")
@@ -75,7 +76,7 @@ final class ClientCommands {
             Target t = new Target();
             t.url = otherUrl;
             t.verbose = false;
-            t.timeoutSeconds = timeoutSeconds;
+            t.timeout = timeout;
             t.caCert = caCert;
             t.token = token;
             t.tokenFile = tokenFile;
@@ -145,16 +146,24 @@ final class ClientCommands {
             return u.endsWith("/") ? u.substring(0, u.length() - 1) : u;
         }
 
-        private void requireTimeout() {
-            if (timeoutSeconds < 1) {
-                throw new Main.UsageException("--timeout must be at least 1 second, got " + timeoutSeconds);
+        /** {@code --timeout} as a duration: at least 1 ms, at most an hour; a usage error otherwise. */
+        Duration timeout() {
+            Duration d;
+            try {
+                d = io.cairn.clock.Durations.parse(timeout, 1000);
+            } catch (IllegalArgumentException e) {
+                throw new Main.UsageException("--timeout " + e.getMessage());
             }
+            if (d.toMillis() < 1 || d.compareTo(Duration.ofHours(1)) > 0) {
+                throw new Main.UsageException("--timeout must be between 1ms and 1h, got '" + timeout + "'");
+            }
+            return d;
         }
 
         /** A client trusting {@code --cacert} when given, else the JDK's trust store. */
         HttpClient client() {
-            requireTimeout();
-            HttpClient.Builder b = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(timeoutSeconds));
+            timeout();
+            HttpClient.Builder b = HttpClient.newBuilder().connectTimeout(timeout());
             if (caCert != null) {
                 b.sslContext(trusting(caCert));
             }
@@ -212,7 +221,7 @@ final class ClientCommands {
             }
             HttpResponse<byte[]> response;
             try {
-                response = client.send(request.timeout(Duration.ofSeconds(timeoutSeconds)).build(), HttpResponse.BodyHandlers.ofByteArray());
+                response = client.send(request.timeout(timeout()).build(), HttpResponse.BodyHandlers.ofByteArray());
             } catch (IOException e) {
                 return new Reply(unreachable(e), null);
             } catch (InterruptedException e) {
@@ -245,7 +254,7 @@ final class ClientCommands {
         }
 
         private void timedOut() {
-            err().println("cairn: " + base() + " did not answer within " + timeoutSeconds + " s (--timeout)");
+            err().println("cairn: " + base() + " did not answer within " + timeout.strip() + " (--timeout)");
         }
 
         private void refused(int status, byte[] body, String credential) {
@@ -269,7 +278,7 @@ final class ClientCommands {
                 headers.forEach(r::header);
                 return send(r, out, printBody);
             }
-            requireTimeout();
+            timeout();
             String credential;
             try {
                 credential = credential();
@@ -283,7 +292,7 @@ final class ClientCommands {
             }
             SlimHttp.Response response;
             try {
-                response = SlimHttp.exchange(URI.create(base + path), method, all, body, timeoutSeconds * 1000);
+                response = SlimHttp.exchange(URI.create(base + path), method, all, body, (int) timeout().toMillis());
             } catch (IOException e) {
                 return unreachable(e);
             }
@@ -402,6 +411,10 @@ final class ClientCommands {
         @Override
         public Integer call() throws IOException {
             byte[] body;
+            if (file != null && value != null) {
+                throw new Main.UsageException("give the value once: as VALUE, with --file, or on stdin ('-' or nothing), not both '"
+                        + value + "' and --file " + file);
+            }
             if (file != null) {
                 body = Files.readAllBytes(file);
             } else if (value == null || value.equals("-")) {

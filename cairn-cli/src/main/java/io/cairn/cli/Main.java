@@ -39,7 +39,7 @@ public final class Main implements Runnable {
                 default -> null;
             };
             if (only != null) {
-                CommandLine one = handled(new CommandLine(only).setCommandName(args[0]), "cairn " + args[0]);
+                CommandLine one = handled(new CommandLine(only).setCommandName("cairn " + args[0]), "cairn " + args[0]);
                 return one.execute(java.util.Arrays.copyOfRange(args, 1, args.length));
             }
         }

@@ -75,7 +75,8 @@ final class MembershipCommand implements Runnable {
         try {
             return JSON.readTree(reply.body());
         } catch (IOException e) {
-            System.err.println("cairn: " + target.url + " answered something that is not JSON: " + e.getMessage());
+            System.err.println("cairn: " + target.url + " answered something that is not JSON: "
+                    + (e instanceof com.fasterxml.jackson.core.JsonProcessingException j ? j.getOriginalMessage() : Main.oneLine(e)));
             code[0] = 1;
             return null;
         }

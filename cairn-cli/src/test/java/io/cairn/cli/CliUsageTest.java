@@ -32,7 +32,7 @@ class CliUsageTest {
 
     @Test
     void aUrlWithoutSchemeMeansHttpAndAnUnreachableNodeIsExitThree() {
-        CliRun run = CliRun.of("get", "k", "--url", "127.0.0.1:1", "--token", "t");
+        CliRun run = CliRun.of("get", "k", "--url", "127.0.0.1:1", "--token", "t", "--timeout", "1500ms");
         assertThat(run.code()).isEqualTo(Main.UNREACHABLE);
         assertThat(run.err()).contains("cannot reach http://127.0.0.1:1");
         oneLineWithoutStackTrace(run);
@@ -51,6 +51,8 @@ class CliUsageTest {
                 {"certs", "issue", "--node", "0", "--ca", "/nonexistent-ca", "--out", "/tmp/cairn-never"},
                 {"put", "k", "v", "--url", "127.0.0.1:1", "--namespace", "Not A Name"},
                 {"get", "k", "--timeout", "soon"},
+                {"get", "k", "--url", "127.0.0.1:1", "--timeout", "2h"},
+                {"put", "k", "v", "-f", "pom.xml", "--url", "127.0.0.1:1"},
                 {"put", "", "v", "--url", "127.0.0.1:1"},
                 {"get", "", "--url", "127.0.0.1:1"},
                 {"get", "k", "--serial", "-r", "2", "--url", "127.0.0.1:1"},
