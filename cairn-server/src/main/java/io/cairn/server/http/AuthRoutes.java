@@ -129,6 +129,9 @@ final class AuthRoutes {
         JsonNode name = root.get("name");
         JsonNode roles = root.get("roles");
         JsonNode ttl = root.get("ttl");
+        if (ttl != null && ttl.isNull()) {
+            ttl = null; // As in every other body: an optional field set to null is absent.
+        }
         if (name == null || !name.isTextual()) {
             throw malformed("name must be a string");
         }

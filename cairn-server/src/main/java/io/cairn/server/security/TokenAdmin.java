@@ -156,9 +156,16 @@ public final class TokenAdmin {
             if (!s.liveAt(now)) {
                 throw new CairnException(ErrorCode.INVALID_PARAMETER, "token " + id + " is " + state(s, now) + "; only an active token can be rotated");
             }
+            if (s.ends() != null) {
+                // A token ends early once: a second rotation would leave two successors live.
+                throw new CairnException(ErrorCode.INVALID_PARAMETER, "token " + id + " was already rotated (it ends at "
+                        + Instant.ofEpochMilli(s.ends().atMillis()) + "); rotate its successor, or revoke it to end it now");
+            }
             Token old = s.token();
             Duration life = Duration.ofMillis(Math.max(1, old.expiresAtMillis() - old.createdAtMillis()));
-            TokenCodec.Marker m = new TokenCodec.Marker(now + grace.toMillis(), creator(by));
+            // The old token never outlives its own expiry, whatever the grace.
+            long endsAt = s.endsAtMillis() == Token.NEVER ? now + grace.toMillis() : Math.min(now + grace.toMillis(), s.endsAtMillis());
+            TokenCodec.Marker m = new TokenCodec.Marker(endsAt, creator(by));
             CompletableFuture<Void> retire = grace.isZero() ? store.revoke(old, m, now, deadlineNanos) : store.end(old, m, now, deadlineNanos);
             return issue(old.name(), old.roles(), life.compareTo(maxTtl) > 0 ? maxTtl : life, by, from, deadlineNanos,
                     Map.of("replaces", id, "replacedEndsAt", Instant.ofEpochMilli(m.atMillis()).toString()))

@@ -159,6 +159,20 @@ class AuthHttpTest {
         assertThat(json(rotated).path("name").asText()).isEqualTo("worker");
         assertThat(node.put("/kv/w", "1", "Authorization", "Bearer " + old).statusCode()).as("within its grace").isEqualTo(200);
         assertThat(node.put("/kv/w", "2", "Authorization", "Bearer " + fresh).statusCode()).isEqualTo(200);
+        // Rotated once: a second rotation would leave two successors live.
+        HttpResponse<byte[]> again = node.call("POST", "/admin/auth/tokens/" + second.path("id").asText() + "/rotate?grace=0", new byte[0]);
+        assertThat(again.statusCode()).as(TestNode.describe(again)).isEqualTo(400);
+        assertThat(json(again).path("message").asText()).contains("already rotated");
+        // A grace past the token's own expiry does not lengthen its life.
+        JsonNode brief = create("brief", "[\"read:default\"]", "1m");
+        JsonNode briefRotated = json(node.call("POST", "/admin/auth/tokens/" + brief.path("id").asText() + "/rotate?grace=10m", new byte[0]));
+        assertThat(java.time.Instant.parse(briefRotated.path("replacedEndsAt").asText()))
+                .isBeforeOrEqualTo(java.time.Instant.parse(brief.path("expiresAt").asText()));
+        // ttl: null is as if absent, as in every other body.
+        HttpResponse<byte[]> nullTtl = node.call("POST", "/admin/auth/tokens",
+                "{\"name\":\"n\",\"roles\":[\"read:default\"],\"ttl\":null}".getBytes(java.nio.charset.StandardCharsets.UTF_8),
+                "Content-Type", "application/json");
+        assertThat(nullTtl.statusCode()).as(TestNode.describe(nullTtl)).isEqualTo(201);
 
         HttpResponse<byte[]> revoked = node.delete("/admin/auth/tokens/" + second.path("id").asText());
         assertThat(revoked.statusCode()).isEqualTo(200);
