@@ -66,6 +66,10 @@ public final class ClusterNode {
     private Membership membership;
     private final Set<Integer> memberIds = new HashSet<>();
     private final Map<Integer, Namespace> namespaces = new HashMap<>();
+    // Per serial namespace, the epoch from which this node has held it serial without a break (for
+    // those it already held serial when it started, the epoch it started at: it cannot know an
+    // earlier one, and a later bound only refuses more). See staleForSerial.
+    private final Map<Integer, Long> serialSince = new HashMap<>();
     private final ClusterSettings settings;
     private final Transport transport;
     private final Scheduler scheduler;
@@ -95,6 +99,9 @@ public final class ClusterNode {
     private final PaxosAcceptor acceptor;
     private final Paxos paxos;
     private long newestEpochSeen;
+    // When (physical ms) a peer first showed a newer epoch than this node's since it last caught
+    // up; 0 while it is not behind. See behindRefusal.
+    private long behindSinceMillis;
     private long hintsReplayed;
     private long hintsKeptForPeers;
     // Heartbeat sequences are this shard's residue modulo the shard count, so pongs find it.
@@ -369,6 +376,11 @@ public final class ClusterNode {
             done.accept(new WriteOutcome.Failed(ErrorCode.NOT_A_MEMBER, notAMember()));
             return;
         }
+        String behind = behindRefusal();
+        if (behind != null) {
+            done.accept(new WriteOutcome.Failed(ErrorCode.EPOCH_MISMATCH, behind));
+            return;
+        }
         // The namespace as this shard's epoch defines it: its consistency class and limits are the ones that apply.
         Namespace ns = namespaces.get(request.namespace().id());
         if (ns == null) {
@@ -423,8 +435,11 @@ public final class ClusterNode {
 
     public void get(Namespace asked, byte[] key, Quorum r, Consumer<Answer> done) {
         Namespace ns = namespaces.get(asked.id());
+        String behind = behindRefusal();
         if (!membership.isMember(id)) {
             done.accept(Answer.failed(ErrorCode.NOT_A_MEMBER, notAMember(), java.util.Map.of()));
+        } else if (behind != null) {
+            done.accept(Answer.failed(ErrorCode.EPOCH_MISMATCH, behind, java.util.Map.of()));
         } else if (ns == null) {
             done.accept(Answer.failed(ErrorCode.NAMESPACE_NOT_FOUND, unknownNamespace(asked), java.util.Map.of()));
         } else if (ns.serial()) {
@@ -444,6 +459,11 @@ public final class ClusterNode {
         Namespace ns = namespaces.get(asked.id());
         if (!membership.isMember(id)) {
             done.accept(Answer.failed(ErrorCode.NOT_A_MEMBER, notAMember(), java.util.Map.of()));
+            return;
+        }
+        String behind = behindRefusal();
+        if (behind != null) {
+            done.accept(Answer.failed(ErrorCode.EPOCH_MISMATCH, behind, java.util.Map.of()));
             return;
         }
         if (ns == null) {
@@ -487,6 +507,9 @@ public final class ClusterNode {
         membership = next;
         epoch = next.epoch();
         newestEpochSeen = Math.max(newestEpochSeen, epoch);
+        if (epoch >= newestEpochSeen) {
+            behindSinceMillis = 0;
+        }
         memberIds.clear();
         next.members().forEach(m -> memberIds.add(m.id()));
         adoptNamespaces(next);
@@ -508,7 +531,7 @@ public final class ClusterNode {
             Namespace before = namespaces.get(ns.id());
             Invariant.check(before == null || before.name().equals(ns.name()), "namespace id %d is %s here and %s in epoch %d", ns.id(),
                     before == null ? "" : before.name(), ns.name(), m.epoch());
-            namespaces.put(ns.id(), ns);
+            adopt(ns, m.epoch());
         }
         if (m.defaultPolicy() != null) {
             // The default namespace's policy the cluster set: its default TTL and value limit
@@ -516,7 +539,16 @@ public final class ClusterNode {
             Namespace before = namespaces.get(Namespace.DEFAULT_ID);
             Namespace ns = m.defaultPolicy().toNamespace(m.map().partitions());
             Invariant.check(before != null && before.name().equals(ns.name()), "the default namespace's policy names %s", ns.name());
-            namespaces.put(ns.id(), ns);
+            adopt(ns, m.epoch());
+        }
+    }
+
+    private void adopt(Namespace ns, long at) {
+        Namespace before = namespaces.put(ns.id(), ns);
+        if (!ns.serial()) {
+            serialSince.remove(ns.id());
+        } else if (before == null || !before.serial()) {
+            serialSince.put(ns.id(), at);
         }
     }
 
@@ -659,6 +691,9 @@ public final class ClusterNode {
                 if (refused == null) {
                     refused = behind(r.epoch(), partition);
                 }
+                if (refused == null) {
+                    refused = staleForSerial(r.namespaceId(), r.epoch());
+                }
                 if (refused == null && partition >= 0 && mover.dropped(partition)) {
                     refused = new Message.Failure(ErrorCode.EPOCH_MISMATCH, "partition " + partition + " moved away from node " + id
                             + " at epoch " + membership.map().since(partition) + "; the request is from epoch " + r.epoch());
@@ -681,7 +716,7 @@ public final class ClusterNode {
             case Message.KeysResponse k -> exchanger.onKeysResponse(from, k);
             case Message.Ping p -> {
                 // Liveness does not depend on membership: a ping from any epoch is answered.
-                newestEpochSeen = Math.max(newestEpochSeen, p.epoch());
+                saw(p.epoch());
                 if (memberIds.contains(from)) {
                     epochs.heard(from, p.epoch());
                 }
@@ -704,7 +739,7 @@ public final class ClusterNode {
      * refused, naming this node's epoch, so its coordinator learns it is behind.
      */
     private Message.Failure epochRefusal(long theirs, int partition) {
-        newestEpochSeen = Math.max(newestEpochSeen, theirs);
+        saw(theirs);
         PartitionMap map = membership.map();
         if (theirs >= epoch || partition < 0 || partition >= map.partitions() || theirs >= map.previousSince(partition)) {
             return null;
@@ -752,6 +787,27 @@ public final class ClusterNode {
         return new Message.Failure(ErrorCode.EPOCH_MISMATCH, "namespace " + ns.name() + " is serial at membership epoch " + epoch + " on node " + id
                 + ": its records are read and written only by Paxos rounds, and this " + protocol.name().toLowerCase(Locale.ROOT)
                 + " request (from epoch " + theirs + ") is not one; its coordinator has not applied the change yet");
+    }
+
+    /**
+     * The refusal of a Paxos step about a namespace that is {@code serial} here, from an epoch
+     * before it became so, or null. Its proposer still holds the namespace {@code quorum}: there a
+     * serial read answers the newest value a majority holds without finishing it, and the stray
+     * rule is not applied, so a record a stale plain write left on the proposer's own replica (which
+     * took it: the proposer is stale) could be answered by one read and be missing from the next
+     * round's majority (the nemesis with a node cut off from the metadata log found exactly that).
+     * Refused, naming this node's epoch, it counts as an acceptor that did not answer, so a
+     * proposer that has not applied the change cannot complete a round in the namespace at all.
+     */
+    private Message.Failure staleForSerial(int namespaceId, long theirs) {
+        Long since = serialSince.get(namespaceId);
+        if (since == null || theirs >= since) {
+            return null;
+        }
+        epochMismatches++;
+        return new Message.Failure(ErrorCode.EPOCH_MISMATCH, "namespace " + namespaces.get(namespaceId).name() + " is serial on node " + id
+                + " since membership epoch " + since + "; this Paxos request is from epoch " + theirs + ", whose coordinator has not applied"
+                + " the change yet");
     }
 
     /** The partition of {@code key} in namespace {@code namespaceId}, or -1 for a namespace this node does not serve. */
@@ -835,6 +891,39 @@ public final class ClusterNode {
     }
 
     /** This node's physical clock as heartbeats carry it: a reading before 1970 is sent as 0 (and makes the node an outlier). */
+    /** A peer showed {@code theirs}, its epoch. */
+    private void saw(long theirs) {
+        if (theirs > newestEpochSeen) {
+            newestEpochSeen = theirs;
+        }
+        if (newestEpochSeen > epoch && behindSinceMillis == 0) {
+            behindSinceMillis = Math.max(1, physicalNow());
+        }
+    }
+
+    /** How many heartbeat intervals a node may stay behind an epoch its peers showed before it stops coordinating. */
+    static final int BEHIND_LIMIT_HEARTBEATS = 10;
+
+    /**
+     * Why this node coordinates no client request now, or null: peers have shown it a newer
+     * membership epoch than the one it routes by, for longer than {@link #BEHIND_LIMIT_HEARTBEATS}
+     * heartbeat intervals, and it has not caught up: it is cut off from the metadata log (or its log
+     * stopped applying). Routing by an old epoch is safe for a partition whose replicas did not move
+     * (its peers refuse the others), but what else the newer epochs changed it cannot know: a
+     * namespace made serial, where its quorum reads at {@code r=1} would answer from its own replica
+     * alone, a namespace's limits. A moment behind, as every node is while an epoch spreads, it
+     * goes on serving.
+     */
+    private String behindRefusal() {
+        if (behindSinceMillis == 0 || newestEpochSeen <= epoch
+                || physicalNow() - behindSinceMillis <= BEHIND_LIMIT_HEARTBEATS * settings.heartbeatIntervalMillis()) {
+            return null;
+        }
+        return "node " + id + " routes by membership epoch " + epoch + " while its peers showed epoch " + newestEpochSeen + " "
+                + (physicalNow() - behindSinceMillis) + " ms ago, and it has not caught up (cut off from the metadata log?):"
+                + " it coordinates nothing until it does; send the request to another member";
+    }
+
     private long physicalNow() {
         return Math.max(0, clock.physicalMillis());
     }

@@ -194,6 +194,11 @@ public final class ClusterMetadata {
             if (!r.state().active()) {
                 return refuse(s, Refusal.Kind.INVALID, "node id " + m.id() + " belonged to a node that was removed; ids are never reused");
             }
+            if (r.state() == NodeState.LEAVING) {
+                // Answering "applied" would tell the operator the node is joining back while it leaves.
+                return refuse(s, Refusal.Kind.CONFLICT, "node " + m.id() + " is leaving the cluster (a decommission or replacement of it is"
+                        + " running); cancel that change (POST /admin/rebalance/cancel) to keep the node");
+            }
             if (r.member().equals(m)) {
                 return unchanged(s); // A retried join.
             }

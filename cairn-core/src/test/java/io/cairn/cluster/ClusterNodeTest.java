@@ -438,6 +438,20 @@ class ClusterNodeTest {
         assertThat(replica.readStored(before, key)).isNull();
         assertThat(node.hints().backlog()).as("the refused hinted write kept nothing").containsOnlyKeys(3);
 
+        // Nor may it run a Paxos round there: holding the namespace quorum, it would answer a serial
+        // read from the newest copy without finishing it (a stray its own replica took, say).
+        sent.clear();
+        Version ballot = new Version(Version.pack(T + 5, 0), 2);
+        node.onMessage(2, new Message.PaxosRequest(Message.PaxosRequest.Phase.PREPARE, 1, 17, before.id(), key, ballot, null));
+        assertThat(sent).extracting(Sent::message).singleElement().isInstanceOfSatisfying(Message.PaxosResponse.class, r -> {
+            assertThat(r.error().code()).isEqualTo(ErrorCode.EPOCH_MISMATCH);
+            assertThat(r.error().message()).contains("serial on node 1 since membership epoch 2");
+        });
+        sent.clear();
+        node.onMessage(2, new Message.PaxosRequest(Message.PaxosRequest.Phase.PREPARE, 2, 18, before.id(), key, ballot, null));
+        assertThat(sent).extracting(Sent::message).singleElement().isInstanceOfSatisfying(Message.PaxosResponse.class,
+                r -> assertThat(r.error()).as("a proposer at the epoch of the change").isNull());
+
         // Anti-entropy's copies of records replicas hold, and an operator's inspection, still are served.
         sent.clear();
         node.onMessage(2, new Message.WriteRequest(Protocol.EXCHANGE_PUSH, 2, 15, before.id(), key, record));
@@ -753,6 +767,41 @@ class ClusterNodeTest {
                 f -> assertThat(f.code()).isEqualTo(ErrorCode.NOT_A_MEMBER));
         assertThat(sent).as("nothing was sent for them").noneMatch(x -> x.message() instanceof Message.WriteRequest
                 || x.message() instanceof Message.ReadRequest || x.message() instanceof Message.PaxosRequest);
+    }
+
+    @Test
+    void aNodeLongBehindTheEpochItsPeersShowCoordinatesNothingUntilItCatchesUp() {
+        Namespace ns = Namespace.defaults(0);
+        ClusterNode node = node(new MemoryEngine(), List.of(ns));
+        node.start();
+        node.onMessage(2, new Message.Ping(Message.FIRST_EPOCH, 0, wall.nowMillis()));
+        node.onMessage(3, new Message.Ping(Message.FIRST_EPOCH, 0, wall.nowMillis()));
+        // A peer shows epoch 2; this node does not get it (cut off from the metadata log).
+        node.onMessage(2, new Message.Ping(2, 1, wall.nowMillis()));
+        List<Answer> answers = new java.util.ArrayList<>();
+        node.get(ns, new byte[] {'k'}, Quorum.ONE, answers::add);
+        assertThat(answers).as("a moment behind, as while any epoch spreads: served").singleElement()
+                .satisfies(a -> assertThat(a.result()).isNotInstanceOf(OpResult.Failed.class));
+
+        answers.clear();
+        runFor(ClusterNode.BEHIND_LIMIT_HEARTBEATS * 500 + 600);
+        node.get(ns, new byte[] {'k'}, Quorum.ONE, answers::add);
+        List<WriteOutcome> outcomes = new java.util.ArrayList<>();
+        node.execute(new WriteRequest(ns, List.of(new Op.Delete(new byte[] {'k'}, io.cairn.request.Condition.NONE)), null), null,
+                Quorum.ONE, outcomes::add);
+        assertThat(answers).singleElement().satisfies(a -> assertThat(a.result()).isInstanceOfSatisfying(OpResult.Failed.class, f -> {
+            assertThat(f.code()).isEqualTo(ErrorCode.EPOCH_MISMATCH);
+            assertThat(f.message()).contains("epoch 1").contains("epoch 2").contains("coordinates nothing");
+        }));
+        assertThat(outcomes).singleElement().isInstanceOfSatisfying(WriteOutcome.Failed.class,
+                f -> assertThat(f.code()).isEqualTo(ErrorCode.EPOCH_MISMATCH));
+
+        // Caught up: it serves again.
+        List<Member> members = node.membership().members();
+        node.onMembership(Membership.of(2, members, ns.partitioner().partitions(), 3));
+        answers.clear();
+        node.get(ns, new byte[] {'k'}, Quorum.ONE, answers::add);
+        assertThat(answers).singleElement().satisfies(a -> assertThat(a.result()).isNotInstanceOf(OpResult.Failed.class));
     }
 
     // ---------------------------------------------------------------- bugs are not answers

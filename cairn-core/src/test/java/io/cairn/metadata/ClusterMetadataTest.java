@@ -158,6 +158,11 @@ class ClusterMetadataTest {
                 .isEqualTo(ClusterMetadata.Refusal.Kind.CONFLICT);
         assertThat(ClusterMetadata.apply(joining, new MetadataCommand.Join(new Member(6, "c", "127.0.0.1:7001", "127.0.0.1:8006"))).refusal().kind())
                 .isEqualTo(ClusterMetadata.Refusal.Kind.INVALID);
+        ClusterState leaving = applied(four, new MetadataCommand.Decommission(4, false));
+        assertThat(ClusterMetadata.apply(leaving, new MetadataCommand.Join(member(4, "a"))).refusal())
+                .as("the same member again while it leaves is not a retried join")
+                .satisfies(r -> assertThat(r.kind()).isEqualTo(ClusterMetadata.Refusal.Kind.CONFLICT))
+                .satisfies(r -> assertThat(r.message()).contains("leaving").contains("cancel"));
         ClusterState removed = completeMoves(applied(four, new MetadataCommand.Remove(4, false)));
         assertThat(ClusterMetadata.apply(removed, new MetadataCommand.Join(member(4, "a"))).refusal().message()).contains("never reused");
     }

@@ -196,14 +196,7 @@ public final class BatchCodec {
                 } else if (ttlNode.isTextual()) {
                     ttl = Ttls.parse(ttlNode.asText());
                 } else if (ttlNode.isNumber()) {
-                    // Seconds, whole or not, as the query parameter takes them (1e3 is 1000). A
-                    // double beyond its range (1e400) is infinite; one far past the TTL limit
-                    // would be echoed back in hundreds of digits.
-                    if ((ttlNode.isDouble() || ttlNode.isFloat()) && !Double.isFinite(ttlNode.doubleValue())
-                            || ttlNode.decimalValue().abs().compareTo(java.math.BigDecimal.valueOf(Long.MAX_VALUE)) > 0) {
-                        throw new CairnException(ErrorCode.INVALID_TTL, "ttl must be at most " + Ttls.MAX.toDays() + " days");
-                    }
-                    ttl = Ttls.parse(ttlNode.decimalValue().toPlainString());
+                    ttl = Ttls.parseSeconds(ttlNode);
                 } else {
                     throw malformed("'ttl' must be a number of seconds or a duration string");
                 }

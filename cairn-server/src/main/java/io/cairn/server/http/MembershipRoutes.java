@@ -174,13 +174,16 @@ final class MembershipRoutes {
             }
         } else {
             Set<Integer> members = admin.activeMembers();
-            for (String id : lose.substring(5).split(",")) {
+            // split with -1 keeps empty parts, so "1," and "1,,2" are refused alike.
+            for (String id : lose.substring(5).split(",", -1)) {
                 int node = nodeId(id, "lose");
                 if (!members.contains(node)) {
                     throw new CairnException(ErrorCode.INVALID_PARAMETER, "node " + node + " is not an active member; GET /admin/membership"
                             + " lists them");
                 }
-                nodes.add(node);
+                if (!nodes.add(node)) {
+                    throw new CairnException(ErrorCode.INVALID_PARAMETER, "lose names node " + node + " twice");
+                }
             }
         }
         return admin.whatIf(nodes, lose);

@@ -144,11 +144,12 @@ final class NamespaceRoutes {
             }
         }
         long ttl = 0;
-        String ttlText = text(root, "defaultTtl");
-        if (ttlText != null) {
+        JsonNode ttlNode = root.get("defaultTtl");
+        String ttlText = ttlNode != null && ttlNode.isNumber() ? null : text(root, "defaultTtl");
+        if (ttlText != null || (ttlNode != null && ttlNode.isNumber())) {
             long parsed;
             try {
-                parsed = Ttls.parse(ttlText);
+                parsed = ttlText != null ? Ttls.parse(ttlText) : Ttls.parseSeconds(ttlNode);
             } catch (CairnException e) {
                 throw new CairnException(ErrorCode.INVALID_NAMESPACE, "defaultTtl: " + e.getMessage());
             }
@@ -174,9 +175,9 @@ final class NamespaceRoutes {
         if (v == null || v.isNull()) {
             return null;
         }
-        if (!v.isTextual() && !(field.equals("defaultTtl") && v.isIntegralNumber())) {
+        if (!v.isTextual()) {
             throw new CairnException(ErrorCode.INVALID_NAMESPACE, field.equals("defaultTtl")
-                    ? "defaultTtl must be a duration string such as \"30m\", \"none\", or a whole number of seconds"
+                    ? "defaultTtl must be a duration string such as \"30m\", \"none\", or a number of seconds"
                     : field + " must be a string");
         }
         return v.asText();

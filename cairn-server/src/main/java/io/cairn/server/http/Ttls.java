@@ -15,6 +15,19 @@ public final class Ttls {
 
     private Ttls() {}
 
+    /**
+     * A TTL given as a JSON number: seconds, whole or not, as the query parameter takes them (1e3
+     * is 1000). A double beyond its range (1e400) is infinite, and one far past the limit would be
+     * echoed back in hundreds of digits: both are refused as too long.
+     */
+    public static long parseSeconds(com.fasterxml.jackson.databind.JsonNode number) {
+        if ((number.isDouble() || number.isFloat()) && !Double.isFinite(number.doubleValue())
+                || number.decimalValue().abs().compareTo(java.math.BigDecimal.valueOf(Long.MAX_VALUE)) > 0) {
+            throw new CairnException(ErrorCode.INVALID_TTL, "ttl must be at most " + MAX.toDays() + " days");
+        }
+        return parse(number.decimalValue().toPlainString());
+    }
+
     /** Returns milliseconds, {@link Op#NO_TTL} for "none", or {@link Op#DEFAULT_TTL} when absent. */
     public static long parse(String text) {
         if (text == null) {

@@ -62,6 +62,74 @@ class MetadataCutHttpTest {
         }
     }
 
+    /**
+     * The nemesis's case: a namespace changes from quorum to serial while node 3 is cut off from
+     * the log. Node 3 still holds it quorum: its plain write leaves a record on its own replica
+     * alone (the others refuse it), and a serial read through it must not answer that record
+     * without finishing it, or a later serial read elsewhere answers the older value. Its Paxos
+     * steps are refused by replicas that hold the namespace serial since a newer epoch; and once it
+     * has been behind for ten heartbeats it coordinates nothing, r=1 reads from its own replica
+     * included.
+     */
+    @Test
+    void aNodeCutOffFromTheLogCannotServeANamespaceThatBecameSerialMeanwhile() throws Exception {
+        List<TestNode> nodes = new ArrayList<>();
+        try {
+            nodes.addAll(TestNode.startCluster(dir, 3, true, "cluster.faultInjection", "true", "cluster.requestTimeout", "2s",
+                    "cluster.heartbeatInterval", "500ms"));
+            TestNode first = nodes.get(0);
+            TestNode cut = nodes.get(2);
+            assertThat(first.put("/admin/namespaces/repro", "{\"consistency\": \"quorum\"}").statusCode()).isEqualTo(200);
+            awaitNamespace(cut, "repro", "quorum");
+            assertThat(first.put("/ns/repro/kv/x?w=all", "v1").statusCode()).isEqualTo(200);
+
+            assertThat(cut.call("POST", "/admin/faults?metadata=cut", null).statusCode()).isEqualTo(200);
+            assertThat(first.put("/admin/namespaces/repro", "{\"consistency\": \"serial\"}").statusCode()).isEqualTo(200);
+            awaitNamespace(nodes.get(1), "repro", "serial");
+
+            HttpResponse<byte[]> stray = cut.put("/ns/repro/kv/x", "stray");
+            assertThat(stray.statusCode()).as("the others refuse it: %s", TestNode.describe(stray)).isIn(503, 504);
+            HttpResponse<byte[]> read = cut.get("/ns/repro/kv/x?consistency=serial");
+            assertThat(read.statusCode()).as("a serial read through the stale node: %s", TestNode.describe(read)).isNotEqualTo(200);
+            String one = TestNode.text(first.get("/ns/repro/kv/x?consistency=serial"));
+            String two = TestNode.text(nodes.get(1).get("/ns/repro/kv/x?consistency=serial"));
+            assertThat(two).as("serial reads agree").isEqualTo(one);
+
+            // Behind for longer than ten heartbeats: it coordinates nothing, r=1 from its own replica included.
+            long deadline = System.nanoTime() + 30_000_000_000L;
+            HttpResponse<byte[]> local;
+            do {
+                Thread.sleep(200);
+                local = cut.get("/ns/repro/kv/x?r=1");
+            } while (local.statusCode() == 200 && System.nanoTime() < deadline);
+            assertThat(local.statusCode()).as(TestNode.describe(local)).isEqualTo(503);
+            assertThat(TestNode.json(local).path("code").asText()).isEqualTo("epoch_mismatch");
+            assertThat(TestNode.json(local).path("message").asText()).contains("coordinates nothing");
+
+            cut.call("POST", "/admin/faults?metadata=heal", null);
+            awaitNamespace(cut, "repro", "serial");
+            HttpResponse<byte[]> healed = cut.get("/ns/repro/kv/x?consistency=serial");
+            assertThat(healed.statusCode()).as(TestNode.describe(healed)).isEqualTo(200);
+            assertThat(TestNode.text(first.get("/ns/repro/kv/x?consistency=serial"))).isEqualTo(TestNode.text(healed));
+        } finally {
+            for (TestNode n : nodes) {
+                n.close();
+            }
+        }
+    }
+
+    private static void awaitNamespace(TestNode node, String name, String consistency) throws InterruptedException {
+        long deadline = System.nanoTime() + 30_000_000_000L;
+        while (true) {
+            HttpResponse<byte[]> r = node.get("/admin/namespaces/" + name);
+            if (r.statusCode() == 200 && TestNode.json(r).path("consistency").asText().equals(consistency)) {
+                return;
+            }
+            assertThat(System.nanoTime()).as("node never served %s as %s", name, consistency).isLessThan(deadline);
+            Thread.sleep(50);
+        }
+    }
+
     /** Polls {@code /ready} until it says {@code ready}; answers its last body. */
     private static JsonNode awaitReady(TestNode node, boolean ready) throws InterruptedException {
         long deadline = System.nanoTime() + 30_000_000_000L;

@@ -81,7 +81,8 @@ class NamespacesHttpTest {
                     {"/admin/namespaces/default", "{}", "the default namespace's policy"},
                     {"/admin/namespaces/tokens", "{}", "reserved"},
                     {"/admin/namespaces/x6", "{\"defaultTtl\": \"0.0001\"}", "at least 1ms"},
-                    {"/admin/namespaces/x7", "{\"defaultTtl\": 30.5}", "whole number of seconds"},
+                    {"/admin/namespaces/x7", "{\"defaultTtl\": true}", "number of seconds"},
+                    {"/admin/namespaces/x12", "{\"defaultTtl\": 1e400}", "at most"},
                     // Strict JSON: a repeated field, anything after the object, or no body at all is refused, never guessed at.
                     {"/admin/namespaces/x8", "{\"consistency\": \"serial\", \"consistency\": \"quorum\"}", "Duplicate field"},
                     {"/admin/namespaces/x9", "{\"consistency\": \"serial\"} {}", "not valid JSON"},
@@ -93,6 +94,10 @@ class NamespacesHttpTest {
                 assertThat(TestNode.json(refused).path("message").asText()).contains(bad[2]);
             }
             assertThat(TestNode.json(node.get("/admin/namespaces")).path("namespaces")).as("refused definitions change nothing").hasSize(2);
+            // Seconds, whole or not, as a batch's ttl and the ttl parameter take them.
+            HttpResponse<byte[]> fractional = node.put("/admin/namespaces/fractional", "{\"defaultTtl\": 1.5}");
+            assertThat(fractional.statusCode()).as(TestNode.describe(fractional)).isEqualTo(200);
+            assertThat(TestNode.json(fractional).path("defaultTtlMillis").asLong()).isEqualTo(1500);
         }
         try (TestNode node = TestNode.start(dir)) {
             JsonNode sessions = TestNode.json(node.get("/admin/namespaces/sessions"));
