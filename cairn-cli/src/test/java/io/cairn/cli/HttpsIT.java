@@ -34,7 +34,12 @@ class HttpsIT {
             assertThat(unproven.code()).as("the system trust store does not know the cluster CA").isEqualTo(3);
             assertThat(unproven.err()).contains("--cacert");
 
-            CliRun anonymous = CliRun.of("get", "--url", node.url(), "--cacert", cacert, "--data-dir", tmp.resolve("elsewhere").toString(), "greeting");
+            // A data directory named on the command line must hold the credential: no silent anonymous request.
+            CliRun elsewhere = CliRun.of("get", "--url", node.url(), "--cacert", cacert, "--data-dir", tmp.resolve("elsewhere").toString(), "greeting");
+            assertThat(elsewhere.code()).isEqualTo(2);
+            assertThat(elsewhere.err()).contains("holds no admin credential");
+            // None given and none in ./cairn-data: sent without one, and the refusal says how to give one.
+            CliRun anonymous = CliRun.of("get", "--url", node.url(), "--cacert", cacert, "greeting");
             assertThat(anonymous.code()).isEqualTo(1);
             assertThat(anonymous.err()).contains("unauthenticated").contains("no token found");
         }

@@ -881,7 +881,9 @@ public final class ClusterNode {
         }
         long seq = pingSequence;
         pingSequence += shard.count();
-        for (Member m : membership.members()) {
+        // A node that left the cluster has no one to ping: its former peers no longer know it, and
+        // refuse its connections.
+        for (Member m : membership.isMember(id) ? membership.members() : List.<Member>of()) {
             if (m.id() != id) {
                 // The node's epoch (every shard's), which is what the move barrier needs to know.
                 transport.send(m.id(), new Message.Ping(Math.max(Message.FIRST_EPOCH, epochs.self()), seq, physicalNow()));
@@ -890,7 +892,6 @@ public final class ClusterNode {
         scheduler.schedule(settings.heartbeatIntervalMillis(), this::heartbeat);
     }
 
-    /** This node's physical clock as heartbeats carry it: a reading before 1970 is sent as 0 (and makes the node an outlier). */
     /** A peer showed {@code theirs}, its epoch. */
     private void saw(long theirs) {
         if (theirs > newestEpochSeen) {
@@ -901,14 +902,11 @@ public final class ClusterNode {
         }
     }
 
-    /** How many heartbeat intervals a node may stay behind an epoch its peers showed before it stops coordinating. */
-    static final int BEHIND_LIMIT_HEARTBEATS = 10;
-
     /**
      * Why this node coordinates no client request now, or null: peers have shown it a newer
-     * membership epoch than the one it routes by, for longer than {@link #BEHIND_LIMIT_HEARTBEATS}
-     * heartbeat intervals, and it has not caught up: it is cut off from the metadata log (or its log
-     * stopped applying). Routing by an old epoch is safe for a partition whose replicas did not move
+     * membership epoch than the one it routes by, for longer than the coordinator's behind limit
+     * ({@link CoordinatorSettings#behindLimitMillis}), and it has not caught up: it is cut off from
+     * the metadata log (or its log stopped applying). Routing by an old epoch is safe for a partition whose replicas did not move
      * (its peers refuse the others), but what else the newer epochs changed it cannot know: a
      * namespace made serial, where its quorum reads at {@code r=1} would answer from its own replica
      * alone, a namespace's limits. A moment behind, as every node is while an epoch spreads, it
@@ -916,14 +914,15 @@ public final class ClusterNode {
      */
     private String behindRefusal() {
         if (behindSinceMillis == 0 || newestEpochSeen <= epoch
-                || physicalNow() - behindSinceMillis <= BEHIND_LIMIT_HEARTBEATS * settings.heartbeatIntervalMillis()) {
+                || physicalNow() - behindSinceMillis <= settings.coordinator().behindLimitMillis()) {
             return null;
         }
-        return "node " + id + " routes by membership epoch " + epoch + " while its peers showed epoch " + newestEpochSeen + " "
-                + (physicalNow() - behindSinceMillis) + " ms ago, and it has not caught up (cut off from the metadata log?):"
+        return "node " + id + " routes by membership epoch " + epoch + ", and its peers have shown epoch " + newestEpochSeen + " for "
+                + (physicalNow() - behindSinceMillis) + " ms without it catching up (cut off from the metadata log?):"
                 + " it coordinates nothing until it does; send the request to another member";
     }
 
+    /** This node's physical clock as heartbeats carry it: a reading before 1970 is sent as 0 (and makes the node an outlier). */
     private long physicalNow() {
         return Math.max(0, clock.physicalMillis());
     }

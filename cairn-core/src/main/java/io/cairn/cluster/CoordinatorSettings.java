@@ -12,15 +12,28 @@ package io.cairn.cluster;
  *                        answered yet gets before the coordinator stores a hint for it (instead of
  *                        waiting for the request timeout): the window in which a coordinator crash
  *                        leaves the replica's missing copy to anti-entropy alone
+ * @param behindLimitMillis how long a node may route by an older membership epoch than one its
+ *                          peers showed before it stops coordinating client requests (it is cut
+ *                          off from the metadata log; the server uses {@code node.stallTimeout},
+ *                          the same bound its {@code /ready} applies)
  */
-public record CoordinatorSettings(long requestTimeoutMillis, long readRepairTimeoutMillis, boolean sloppyQuorum, long hintDelayMillis) {
+public record CoordinatorSettings(long requestTimeoutMillis, long readRepairTimeoutMillis, boolean sloppyQuorum, long hintDelayMillis,
+                                  long behindLimitMillis) {
     public static final long DEFAULT_HINT_DELAY_MILLIS = 100;
+    public static final long DEFAULT_BEHIND_LIMIT_MILLIS = 5_000;
     public static final CoordinatorSettings DEFAULTS = new CoordinatorSettings(2_000, 500, false);
 
     public CoordinatorSettings {
         if (hintDelayMillis < 0 || hintDelayMillis > requestTimeoutMillis) {
             throw new IllegalArgumentException("the hint delay must be between 0 and the request timeout");
         }
+        if (behindLimitMillis < 1) {
+            throw new IllegalArgumentException("the behind limit must be positive");
+        }
+    }
+
+    public CoordinatorSettings(long requestTimeoutMillis, long readRepairTimeoutMillis, boolean sloppyQuorum, long hintDelayMillis) {
+        this(requestTimeoutMillis, readRepairTimeoutMillis, sloppyQuorum, hintDelayMillis, DEFAULT_BEHIND_LIMIT_MILLIS);
     }
 
     /** With the default hint delay (or the request timeout, when shorter). */
@@ -34,10 +47,14 @@ public record CoordinatorSettings(long requestTimeoutMillis, long readRepairTime
     }
 
     public CoordinatorSettings withSloppyQuorum(boolean on) {
-        return new CoordinatorSettings(requestTimeoutMillis, readRepairTimeoutMillis, on, hintDelayMillis);
+        return new CoordinatorSettings(requestTimeoutMillis, readRepairTimeoutMillis, on, hintDelayMillis, behindLimitMillis);
     }
 
     public CoordinatorSettings withHintDelay(long millis) {
-        return new CoordinatorSettings(requestTimeoutMillis, readRepairTimeoutMillis, sloppyQuorum, millis);
+        return new CoordinatorSettings(requestTimeoutMillis, readRepairTimeoutMillis, sloppyQuorum, millis, behindLimitMillis);
+    }
+
+    public CoordinatorSettings withBehindLimit(long millis) {
+        return new CoordinatorSettings(requestTimeoutMillis, readRepairTimeoutMillis, sloppyQuorum, hintDelayMillis, millis);
     }
 }

@@ -784,7 +784,7 @@ class ClusterNodeTest {
                 .satisfies(a -> assertThat(a.result()).isNotInstanceOf(OpResult.Failed.class));
 
         answers.clear();
-        runFor(ClusterNode.BEHIND_LIMIT_HEARTBEATS * 500 + 600);
+        runFor(CoordinatorSettings.DEFAULT_BEHIND_LIMIT_MILLIS + 600);
         node.get(ns, new byte[] {'k'}, Quorum.ONE, answers::add);
         List<WriteOutcome> outcomes = new java.util.ArrayList<>();
         node.execute(new WriteRequest(ns, List.of(new Op.Delete(new byte[] {'k'}, io.cairn.request.Condition.NONE)), null), null,

@@ -617,6 +617,9 @@ public final class ElasticMembership implements AutoCloseable, MembershipAdmin {
         return metadata.awaitEpoch(epoch, timeout);
     }
 
+    // Whether the log line saying this node was removed was written (on the publisher thread only).
+    private boolean toldRemoved;
+
     /** Hands {@code driver} every newer membership, in order, on the log's publisher thread. */
     public void follow(ClusterDriver driver) {
         this.driver = driver;
@@ -625,7 +628,8 @@ public final class ElasticMembership implements AutoCloseable, MembershipAdmin {
             if (state.epoch() > driver.epoch()) {
                 driver.applyMembership(state.membership());
             }
-            if (state.member(self).map(m -> m.state() == NodeState.REMOVED).orElse(false)) {
+            if (state.member(self).map(m -> m.state() == NodeState.REMOVED).orElse(false) && !toldRemoved) {
+                toldRemoved = true; // Once: every later epoch would say it again.
                 log.atWarn().addKeyValue("node", self).addKeyValue("epoch", state.epoch())
                         .log("this node was removed from the cluster; it serves nothing any more and can be shut down");
             }

@@ -238,8 +238,11 @@ final class InboundConnection extends ByteToMessageDecoder {
 
     private void fail(ChannelHandlerContext ctx, String reason, String what) {
         failed = true;
-        log.atWarn().addKeyValue("node", transport.nodeId()).addKeyValue("peer", from).addKeyValue("remote", ctx.channel().remoteAddress())
-                .addKeyValue("reason", reason).log(what);
+        long suppressed = transport.failureLog();
+        if (suppressed >= 0) {
+            log.atWarn().addKeyValue("node", transport.nodeId()).addKeyValue("peer", from).addKeyValue("remote", ctx.channel().remoteAddress())
+                    .addKeyValue("reason", reason).addKeyValue("notLoggedBefore", suppressed).log(what);
+        }
         ctx.close();
     }
 }

@@ -415,6 +415,33 @@ public final class InternodeTransport implements Transport, AutoCloseable {
         return nodeId;
     }
 
+    /** Most refused inbound connections logged a second; the totals count every one. */
+    static final int MAX_FAILURE_LOGS_PER_SECOND = 5;
+    private long failureLogSecond;
+    private int failureLogsThisSecond;
+    private long failureLogsSuppressed;
+
+    /**
+     * Whether a refused inbound connection may be logged now, and if so how many were not since
+     * the last one was (-1: it may not). A scanner, or a removed node that keeps dialling, must
+     * not flood the log: at most {@value #MAX_FAILURE_LOGS_PER_SECOND} lines a second.
+     */
+    synchronized long failureLog() {
+        long second = System.nanoTime() / 1_000_000_000L;
+        if (second != failureLogSecond) {
+            failureLogSecond = second;
+            failureLogsThisSecond = 0;
+        }
+        if (failureLogsThisSecond >= MAX_FAILURE_LOGS_PER_SECOND) {
+            failureLogsSuppressed++;
+            return -1;
+        }
+        failureLogsThisSecond++;
+        long suppressed = failureLogsSuppressed;
+        failureLogsSuppressed = 0;
+        return suppressed;
+    }
+
     /** The live counters for {@code peer} (this node's own id included), or null for an unknown id. */
     public PeerStats stats(int peer) {
         return stats.get(peer);

@@ -68,7 +68,7 @@ class MetadataCutHttpTest {
      * alone (the others refuse it), and a serial read through it must not answer that record
      * without finishing it, or a later serial read elsewhere answers the older value. Its Paxos
      * steps are refused by replicas that hold the namespace serial since a newer epoch; and once it
-     * has been behind for ten heartbeats it coordinates nothing, r=1 reads from its own replica
+     * has been behind for longer than node.stallTimeout it coordinates nothing, r=1 reads from its own replica
      * included.
      */
     @Test
@@ -95,7 +95,7 @@ class MetadataCutHttpTest {
             String two = TestNode.text(nodes.get(1).get("/ns/repro/kv/x?consistency=serial"));
             assertThat(two).as("serial reads agree").isEqualTo(one);
 
-            // Behind for longer than ten heartbeats: it coordinates nothing, r=1 from its own replica included.
+            // Behind for longer than node.stallTimeout: it coordinates nothing, r=1 from its own replica included.
             long deadline = System.nanoTime() + 30_000_000_000L;
             HttpResponse<byte[]> local;
             do {
