@@ -99,8 +99,8 @@ public final class ClusterNode {
     private final PaxosAcceptor acceptor;
     private final Paxos paxos;
     private long newestEpochSeen;
-    // When (physical ms) a peer first showed a newer epoch than this node's since it last caught
-    // up; 0 while it is not behind. See behindRefusal.
+    // When (physical ms) this node last applied an epoch while a peer had shown a newer one, or
+    // first saw a newer one since it last caught up; 0 while it is not behind. See behindRefusal.
     private long behindSinceMillis;
     private long hintsReplayed;
     private long hintsKeptForPeers;
@@ -507,9 +507,9 @@ public final class ClusterNode {
         membership = next;
         epoch = next.epoch();
         newestEpochSeen = Math.max(newestEpochSeen, epoch);
-        if (epoch >= newestEpochSeen) {
-            behindSinceMillis = 0;
-        }
+        // Caught up, or at least moving: a node that applies epochs more slowly than they come (a
+        // busy rebalance) is not one that cannot reach the log, so the clock starts again.
+        behindSinceMillis = epoch >= newestEpochSeen ? 0 : Math.max(1, physicalNow());
         memberIds.clear();
         next.members().forEach(m -> memberIds.add(m.id()));
         adoptNamespaces(next);
@@ -904,9 +904,9 @@ public final class ClusterNode {
 
     /**
      * Why this node coordinates no client request now, or null: peers have shown it a newer
-     * membership epoch than the one it routes by, for longer than the coordinator's behind limit
-     * ({@link CoordinatorSettings#behindLimitMillis}), and it has not caught up: it is cut off from
-     * the metadata log (or its log stopped applying). Routing by an old epoch is safe for a partition whose replicas did not move
+     * membership epoch than the one it routes by, and for longer than the coordinator's behind
+     * limit ({@link CoordinatorSettings#behindLimitMillis}) it has applied no epoch: it is cut off
+     * from the metadata log (or its log stopped applying). Routing by an old epoch is safe for a partition whose replicas did not move
      * (its peers refuse the others), but what else the newer epochs changed it cannot know: a
      * namespace made serial, where its quorum reads at {@code r=1} would answer from its own replica
      * alone, a namespace's limits. A moment behind, as every node is while an epoch spreads, it

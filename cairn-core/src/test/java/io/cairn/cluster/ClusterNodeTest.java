@@ -796,9 +796,21 @@ class ClusterNodeTest {
         assertThat(outcomes).singleElement().isInstanceOfSatisfying(WriteOutcome.Failed.class,
                 f -> assertThat(f.code()).isEqualTo(ErrorCode.EPOCH_MISMATCH));
 
-        // Caught up: it serves again.
+        // Moving again, though still behind (a peer is at epoch 3): a node applying epochs more
+        // slowly than they come is not cut off, and serves; stuck at epoch 2, it stops again.
+        node.onMessage(3, new Message.Ping(3, 2, wall.nowMillis()));
         List<Member> members = node.membership().members();
         node.onMembership(Membership.of(2, members, ns.partitioner().partitions(), 3));
+        answers.clear();
+        node.get(ns, new byte[] {'k'}, Quorum.ONE, answers::add);
+        assertThat(answers).singleElement().satisfies(a -> assertThat(a.result()).isNotInstanceOf(OpResult.Failed.class));
+        runFor(CoordinatorSettings.DEFAULT_BEHIND_LIMIT_MILLIS + 600);
+        answers.clear();
+        node.get(ns, new byte[] {'k'}, Quorum.ONE, answers::add);
+        assertThat(answers).singleElement().satisfies(a -> assertThat(a.result()).isInstanceOf(OpResult.Failed.class));
+
+        // Caught up: it serves again.
+        node.onMembership(Membership.of(3, members, ns.partitioner().partitions(), 3));
         answers.clear();
         node.get(ns, new byte[] {'k'}, Quorum.ONE, answers::add);
         assertThat(answers).singleElement().satisfies(a -> assertThat(a.result()).isNotInstanceOf(OpResult.Failed.class));

@@ -370,9 +370,13 @@ public final class ClusterDriver implements KvService, NamespacedService, Cluste
                 }
             }
             snapshot = merged;
-            if (merged != null && merged.newestEpochSeen() > membership.epoch()) {
-                if (behindPeersSinceNanos == 0) {
+            long routing = membership.epoch();
+            if (merged != null && merged.newestEpochSeen() > routing) {
+                // Counted from the last epoch applied: a node applying epochs more slowly than
+                // they come is moving, not cut off.
+                if (behindPeersSinceNanos == 0 || routing != behindPeersAtEpoch) {
                     behindPeersSinceNanos = System.nanoTime();
+                    behindPeersAtEpoch = routing;
                 }
             } else {
                 behindPeersSinceNanos = 0;
@@ -383,10 +387,11 @@ public final class ClusterDriver implements KvService, NamespacedService, Cluste
     // Since when (System.nanoTime) a peer has shown a newer epoch than this node routes by, as of
     // the latest snapshots; 0 while none has.
     private volatile long behindPeersSinceNanos;
+    private long behindPeersAtEpoch;
 
     /**
-     * How long (ns) peers have shown a newer membership epoch than the one this node routes by, as
-     * the shards' periodic snapshots saw it; 0 when none does. A node cut off from the metadata log
+     * How long (ns) peers have shown a newer membership epoch than the one this node routes by,
+     * without it applying another, as the shards' periodic snapshots saw it; 0 when none does. A node cut off from the metadata log
      * but not from its peers cannot catch up, and its peers refuse its requests as from an old epoch.
      */
     public long behindPeersNanos() {
