@@ -120,6 +120,17 @@ final class Admission {
         return requestBytes.get();
     }
 
+    // Set once the node is stopping: requests already admitted finish, new ones are refused.
+    private volatile boolean draining;
+
+    void drain() {
+        draining = true;
+    }
+
+    boolean draining() {
+        return draining;
+    }
+
     long unflushedBytes() {
         return unflushedBytes.get();
     }

@@ -57,6 +57,8 @@ public final class HttpFrontEnd implements AutoCloseable {
     private long acceptSequence; // acceptor loop only
     // Null: plain HTTP.
     private final HttpTls tls;
+    // How long close() waits for the requests already admitted.
+    private final java.time.Duration drainTimeout;
     // Connections that have not sent a byte yet, by accept order: the oldest goes first at the limit.
     private final TreeMap<Long, Channel> silent = new TreeMap<>();
 
@@ -73,6 +75,7 @@ public final class HttpFrontEnd implements AutoCloseable {
     public HttpFrontEnd(String host, int port, int ioThreads, HttpSettings settings, Api api, NodeMetrics metrics, NodeHealth health,
                         BooleanSupplier storageThrottled, HttpTls tls) throws InterruptedException {
         this.tls = tls;
+        this.drainTimeout = settings.requestTimeout().plusSeconds(1);
         boolean epoll = Epoll.isAvailable();
         boss = new MultiThreadIoEventLoopGroup(1, epoll ? EpollIoHandler.newFactory() : NioIoHandler.newFactory());
         workers = new MultiThreadIoEventLoopGroup(ioThreads, epoll ? EpollIoHandler.newFactory() : NioIoHandler.newFactory());
@@ -224,9 +227,25 @@ public final class HttpFrontEnd implements AutoCloseable {
         return all;
     }
 
+    /**
+     * Stops serving, gracefully: no new connection is accepted, a request arriving on an open one
+     * is answered {@code 503 not_ready} and its connection closed, and the requests already
+     * admitted get up to the request timeout (plus a second) to be answered and flushed before the
+     * remaining connections close. A rolling restart then cuts no request without an answer.
+     */
     @Override
     public void close() {
         channel.close().awaitUninterruptibly(5, TimeUnit.SECONDS);
+        admission.drain();
+        long deadline = System.nanoTime() + drainTimeout.toNanos();
+        while ((admission.requestBytes() > 0 || admission.unflushedBytes() > 0) && System.nanoTime() < deadline) {
+            try {
+                Thread.sleep(10);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                break;
+            }
+        }
         shutdown();
     }
 

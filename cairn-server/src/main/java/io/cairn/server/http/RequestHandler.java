@@ -166,6 +166,12 @@ final class RequestHandler extends ChannelInboundHandlerAdapter {
         if (closing) {
             return;
         }
+        if (admission.draining()) {
+            // The node is stopping: what it admitted before finishes; a new request on a kept
+            // connection is told so (and the connection closes), rather than cut without an answer.
+            reject(ctx, Responses.error(ErrorCode.NOT_READY, "the node is shutting down; nothing was done; send the request to another node"));
+            return;
+        }
         headNanos = System.nanoTime();
         String uri = h.uri();
         int q = uri.indexOf('?');
