@@ -461,12 +461,25 @@ public final class CairnNode implements AutoCloseable {
 
     @Override
     public void close() {
+        stop(true);
+    }
+
+    /**
+     * Stops without waiting for the HTTP requests in flight: their connections are cut, as a
+     * crash would cut them (for tests that need a node to stop mid-request); the rest stops as
+     * {@link #close} does.
+     */
+    public void stopNow() {
+        stop(false);
+    }
+
+    private void stop(boolean drain) {
         if (!closed.compareAndSet(false, true)) {
             return;
         }
         log.atInfo().addKeyValue("node", config.nodeId()).log("Cairn node stopping");
         watchdog.close();
-        http.close();
+        http.close(drain);
         if (cluster != null) {
             cluster.close();
         }

@@ -235,9 +235,14 @@ public final class HttpFrontEnd implements AutoCloseable {
      */
     @Override
     public void close() {
+        close(true);
+    }
+
+    /** Stops serving; {@code drain} false cuts every connection at once (as a crash would; tests). */
+    public void close(boolean drain) {
         channel.close().awaitUninterruptibly(5, TimeUnit.SECONDS);
         admission.drain();
-        long deadline = System.nanoTime() + drainTimeout.toNanos();
+        long deadline = System.nanoTime() + (drain ? drainTimeout.toNanos() : 0);
         while ((admission.requestBytes() > 0 || admission.unflushedBytes() > 0) && System.nanoTime() < deadline) {
             try {
                 Thread.sleep(10);

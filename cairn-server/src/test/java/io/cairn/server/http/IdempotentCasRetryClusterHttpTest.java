@@ -63,7 +63,7 @@ class IdempotentCasRetryClusterHttpTest {
             assertThat(first.isDone()).as("the first attempt ended before node 1 stopped: the test's timing is off (%s, %s)",
                     first.isDone() ? TestNode.describe(first.join()) : "", won == null ? "" : etag(won)).isFalse();
             assertThat(won).as("node 1 never stored the put").isNotNull();
-            node(1).close();
+            node(1).stopNow();
         }
         for (int peer : new int[] {2, 3}) {
             assertThat(node(peer).call("POST", "/admin/faults?diskDelay=0", new byte[0]).statusCode()).isEqualTo(200);

@@ -315,4 +315,10 @@ final class TestNode implements AutoCloseable {
         client.close();
         node.close();
     }
+
+    /** Stops without waiting for requests in flight (their connections are cut, as by a crash). */
+    void stopNow() {
+        client.close();
+        node.stopNow();
+    }
 }
