@@ -570,6 +570,15 @@ public final class ClusterNode {
         return newestEpochSeen;
     }
 
+    /**
+     * Since when (this node's physical ms) it has applied no epoch while a peer had shown a newer
+     * one; 0 while it is not behind. What {@code behindRefusal} counts from, for the node's
+     * readiness to count from the same moment.
+     */
+    public long behindSinceMillis() {
+        return newestEpochSeen > epoch ? behindSinceMillis : 0;
+    }
+
     /** {@link #onMessage(int, long, Message)} with no clock heard (as 0): for tests that hand the core messages directly. */
     public void onMessage(int from, Message m) {
         onMessage(from, 0, m);

@@ -273,7 +273,7 @@ public final class CairnNode implements AutoCloseable {
         return !closed.get() && !writes.failed() && !engine.failed() && !stalled && health.serving()
                 && (cluster == null || (cluster.clockUnsafe() == null && cluster.waitingForPeers().isEmpty() && !cluster.isolated()))
                 && (elastic == null || (!elastic.removed() && applyingFor() <= config.stallTimeout().toNanos()
-                        && cluster.behindPeersNanos() <= config.stallTimeout().toNanos()));
+                        && cluster.behindPeersMillis() <= config.stallTimeout().toMillis()));
     }
 
     // Since when (System.nanoTime) the data path has been behind the newest epoch this node's

@@ -174,7 +174,7 @@ public final class ClusterDriver implements KvService, NamespacedService, Cluste
                     stats.quorumFailures(), stats.outcomeUnknown(), stats.fallbackHints(), requests.inFlight(),
                     node.idempotencyReplays(), node.idempotencyUnrecorded(),
                     RepairSummary.of(node.exchangeStatus(), node.exchangeTotals(), node.repairsPending()), node.moveStats(),
-                    PaxosStats.sum(List.of(node.paxosStats())), node.newestEpochSeen());
+                    PaxosStats.sum(List.of(node.paxosStats())), node.newestEpochSeen(), node.behindSinceMillis());
         }
     }
 
@@ -185,12 +185,13 @@ public final class ClusterDriver implements KvService, NamespacedService, Cluste
      *
      * @param hints per target: pending hints, their bytes and the age of the oldest (the replica lag)
      * @param newestEpochSeen the newest membership epoch a peer has shown any shard (its heartbeats, its requests)
+     * @param behindSinceMillis since when (physical ms) a shard has applied no epoch while a peer showed a newer one; 0: none is behind
      */
     public record Snapshot(long takenAtMillis, Map<Integer, HintBacklog> hints, Map<Integer, Boolean> alive, Map<Integer, Boolean> down,
                            long hintsStored, long hintsReplayed, long hintsDropped, long hintsFailed, long readRepairs,
                            long quorumFailures, long outcomeUnknown, long fallbackWrites, int requestsInFlight,
                            long idempotencyReplays, long idempotencyUnrecorded, RepairSummary repair, MoveStats moves, PaxosStats paxos,
-                           long newestEpochSeen) {
+                           long newestEpochSeen, long behindSinceMillis) {
         public long hintsPending() {
             return hints.values().stream().mapToLong(HintBacklog::count).sum();
         }
@@ -222,7 +223,9 @@ public final class ClusterDriver implements KvService, NamespacedService, Cluste
                     readRepairs + o.readRepairs, quorumFailures + o.quorumFailures, outcomeUnknown + o.outcomeUnknown,
                     fallbackWrites + o.fallbackWrites, requestsInFlight + o.requestsInFlight, idempotencyReplays + o.idempotencyReplays,
                     idempotencyUnrecorded + o.idempotencyUnrecorded, repair.plus(o.repair), moves.plus(o.moves), PaxosStats.sum(List.of(paxos, o.paxos)),
-                    Math.max(newestEpochSeen, o.newestEpochSeen));
+                    Math.max(newestEpochSeen, o.newestEpochSeen),
+                    behindSinceMillis == 0 ? o.behindSinceMillis : o.behindSinceMillis == 0 ? behindSinceMillis
+                            : Math.min(behindSinceMillis, o.behindSinceMillis));
         }
     }
 
@@ -370,33 +373,22 @@ public final class ClusterDriver implements KvService, NamespacedService, Cluste
                 }
             }
             snapshot = merged;
-            long routing = membership.epoch();
-            if (merged != null && merged.newestEpochSeen() > routing) {
-                // Counted from the last epoch applied: a node applying epochs more slowly than
-                // they come is moving, not cut off.
-                if (behindPeersSinceNanos == 0 || routing != behindPeersAtEpoch) {
-                    behindPeersSinceNanos = System.nanoTime();
-                    behindPeersAtEpoch = routing;
-                }
-            } else {
-                behindPeersSinceNanos = 0;
-            }
         }
     }
 
-    // Since when (System.nanoTime) a peer has shown a newer epoch than this node routes by, as of
-    // the latest snapshots; 0 while none has.
-    private volatile long behindPeersSinceNanos;
-    private long behindPeersAtEpoch;
-
     /**
-     * How long (ns) peers have shown a newer membership epoch than the one this node routes by,
-     * without it applying another, as the shards' periodic snapshots saw it; 0 when none does. A node cut off from the metadata log
-     * but not from its peers cannot catch up, and its peers refuse its requests as from an old epoch.
+     * How long (ms) this node has applied no membership epoch while peers showed a newer one, as
+     * its core shards count it (from the same moment as their refusal to coordinate; see
+     * {@code ClusterNode.behindRefusal}); 0 when it is not behind. Read from the periodic snapshot,
+     * but counted from when the shard fell behind, and 0 as soon as the node routes by the newest
+     * epoch the snapshot shows, so it follows the data path within moments either way.
      */
-    public long behindPeersNanos() {
-        long since = behindPeersSinceNanos;
-        return since == 0 ? 0 : System.nanoTime() - since;
+    public long behindPeersMillis() {
+        Snapshot now = snapshot;
+        if (now == null || now.behindSinceMillis() == 0 || membership.epoch() >= now.newestEpochSeen()) {
+            return 0;
+        }
+        return Math.max(0, replica.clock().physicalMillis() - now.behindSinceMillis());
     }
 
     /**

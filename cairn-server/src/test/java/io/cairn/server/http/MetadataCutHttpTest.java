@@ -105,6 +105,8 @@ class MetadataCutHttpTest {
             assertThat(local.statusCode()).as(TestNode.describe(local)).isEqualTo(503);
             assertThat(TestNode.json(local).path("code").asText()).isEqualTo("epoch_mismatch");
             assertThat(TestNode.json(local).path("message").asText()).contains("coordinates nothing");
+            // /ready counts from the same moment as the data path: it says so too.
+            assertThat(cut.get("/ready").statusCode()).isEqualTo(503);
 
             cut.call("POST", "/admin/faults?metadata=heal", null);
             awaitNamespace(cut, "repro", "serial");
