@@ -372,13 +372,9 @@ public final class ClusterNode {
      * quorum {@code r} (for a batch's gets) and write quorum {@code w}; see {@link ClusterRequests}.
      */
     public void execute(WriteRequest request, Quorum r, Quorum w, Consumer<WriteOutcome> done) {
-        if (!membership.isMember(id)) {
-            done.accept(new WriteOutcome.Failed(ErrorCode.NOT_A_MEMBER, notAMember()));
-            return;
-        }
-        String behind = behindRefusal();
-        if (behind != null) {
-            done.accept(new WriteOutcome.Failed(ErrorCode.EPOCH_MISMATCH, behind));
+        OpResult.Failed refused = notCoordinating();
+        if (refused != null) {
+            done.accept(new WriteOutcome.Failed(refused.code(), refused.message()));
             return;
         }
         // The namespace as this shard's epoch defines it: its consistency class and limits are the ones that apply.
@@ -388,6 +384,18 @@ public final class ClusterNode {
             return;
         }
         requests.execute(ns == request.namespace() ? request : new WriteRequest(ns, request.ops(), request.idempotency(), request.after()), r, w, done);
+    }
+
+    /**
+     * Why this node coordinates no client request now, or null: it left the cluster, or it has been
+     * behind its peers' epoch too long (see {@link #behindRefusal}).
+     */
+    private OpResult.Failed notCoordinating() {
+        if (!membership.isMember(id)) {
+            return new OpResult.Failed(ErrorCode.NOT_A_MEMBER, notAMember(), java.util.Map.of());
+        }
+        String behind = behindRefusal();
+        return behind == null ? null : new OpResult.Failed(ErrorCode.EPOCH_MISMATCH, behind, java.util.Map.of());
     }
 
     /**
@@ -435,11 +443,9 @@ public final class ClusterNode {
 
     public void get(Namespace asked, byte[] key, Quorum r, Consumer<Answer> done) {
         Namespace ns = namespaces.get(asked.id());
-        String behind = behindRefusal();
-        if (!membership.isMember(id)) {
-            done.accept(Answer.failed(ErrorCode.NOT_A_MEMBER, notAMember(), java.util.Map.of()));
-        } else if (behind != null) {
-            done.accept(Answer.failed(ErrorCode.EPOCH_MISMATCH, behind, java.util.Map.of()));
+        OpResult.Failed refused = notCoordinating();
+        if (refused != null) {
+            done.accept(Answer.failed(refused.code(), refused.message(), refused.details()));
         } else if (ns == null) {
             done.accept(Answer.failed(ErrorCode.NAMESPACE_NOT_FOUND, unknownNamespace(asked), java.util.Map.of()));
         } else if (ns.serial()) {
@@ -457,13 +463,9 @@ public final class ClusterNode {
     /** A linearizable read (a Paxos round on the key; see {@link Paxos}). */
     public void serialGet(Namespace asked, byte[] key, Consumer<Answer> done) {
         Namespace ns = namespaces.get(asked.id());
-        if (!membership.isMember(id)) {
-            done.accept(Answer.failed(ErrorCode.NOT_A_MEMBER, notAMember(), java.util.Map.of()));
-            return;
-        }
-        String behind = behindRefusal();
-        if (behind != null) {
-            done.accept(Answer.failed(ErrorCode.EPOCH_MISMATCH, behind, java.util.Map.of()));
+        OpResult.Failed refused = notCoordinating();
+        if (refused != null) {
+            done.accept(Answer.failed(refused.code(), refused.message(), refused.details()));
             return;
         }
         if (ns == null) {

@@ -628,7 +628,7 @@ public final class ElasticMembership implements AutoCloseable, MembershipAdmin {
             if (state.epoch() > driver.epoch()) {
                 driver.applyMembership(state.membership());
             }
-            if (state.member(self).map(m -> m.state() == NodeState.REMOVED).orElse(false) && !toldRemoved) {
+            if (listedRemoved(state) && !toldRemoved) {
                 toldRemoved = true; // Once: every later epoch would say it again.
                 log.atWarn().addKeyValue("node", self).addKeyValue("epoch", state.epoch())
                         .log("this node was removed from the cluster; it serves nothing any more and can be shut down");
@@ -652,10 +652,15 @@ public final class ElasticMembership implements AutoCloseable, MembershipAdmin {
         return removed != null ? CompletableFuture.failedFuture(removed) : metadata.submit(command);
     }
 
+    /** Whether {@code s} lists this node as removed (decommissioned, removed or replaced); not when it does not list it yet. */
+    private boolean listedRemoved(ClusterState s) {
+        return s.member(self).map(m -> m.state() == NodeState.REMOVED).orElse(false);
+    }
+
     /** The refusal of an operator's change asked of this node once the log lists it as removed; null while it is not. */
     private CairnException removedRefusal() {
         ClusterState s = state();
-        if (!s.member(self).map(m -> m.state() == NodeState.REMOVED).orElse(false)) {
+        if (!listedRemoved(s)) {
             return null;
         }
         List<String> members = s.activeMembers().stream().limit(3).map(Member::httpAddress).toList();

@@ -145,11 +145,12 @@ final class NamespaceRoutes {
         }
         long ttl = 0;
         JsonNode ttlNode = root.get("defaultTtl");
-        String ttlText = ttlNode != null && ttlNode.isNumber() ? null : text(root, "defaultTtl");
-        if (ttlText != null || (ttlNode != null && ttlNode.isNumber())) {
+        boolean seconds = ttlNode != null && ttlNode.isNumber();
+        String ttlText = seconds ? null : text(root, "defaultTtl");
+        if (seconds || ttlText != null) {
             long parsed;
             try {
-                parsed = ttlText != null ? Ttls.parse(ttlText) : Ttls.parseSeconds(ttlNode);
+                parsed = seconds ? Ttls.parseSeconds(ttlNode) : Ttls.parse(ttlText);
             } catch (CairnException e) {
                 throw new CairnException(ErrorCode.INVALID_NAMESPACE, "defaultTtl: " + e.getMessage());
             }

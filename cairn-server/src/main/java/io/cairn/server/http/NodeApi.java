@@ -714,9 +714,14 @@ public final class NodeApi implements Api {
      * quorum on a write): taken silently, the client would believe a setting applied that did not.
      */
     private static void refuseHeaders(HttpCall call, String what, List<String> names) {
+        refuseHeaders(call, names, name -> name + " does not apply to " + what + "; see docs/api.md for the headers it takes");
+    }
+
+    /** Refuses ({@code invalid_header}) the first of {@code names} the request carries, saying {@code why} of it. */
+    private static void refuseHeaders(HttpCall call, List<String> names, java.util.function.Function<String, String> why) {
         for (String name : names) {
             if (call.headers().contains(name)) {
-                throw new CairnException(ErrorCode.INVALID_HEADER, name + " does not apply to " + what + "; see docs/api.md for the headers it takes");
+                throw new CairnException(ErrorCode.INVALID_HEADER, why.apply(name));
             }
         }
     }
@@ -740,12 +745,9 @@ public final class NodeApi implements Api {
      */
     private static void refuseSingleKeyHeaders(HttpCall call) {
         refuseUnmodifiedSince(call);
-        for (String name : List.of("If-Match", "If-None-Match", "If-Modified-Since", TTL_HEADER, CONSISTENCY_HEADER)) {
-            if (call.headers().contains(name)) {
-                throw new CairnException(ErrorCode.INVALID_HEADER, name + " does not apply to a batch: give each operation its condition"
-                        + " (\"ifMatch\", \"ifNoneMatch\") and TTL (\"ttl\") in the body; a batch is not a serial read");
-            }
-        }
+        refuseHeaders(call, List.of("If-Match", "If-None-Match", "If-Modified-Since", TTL_HEADER, CONSISTENCY_HEADER),
+                name -> name + " does not apply to a batch: give each operation its condition (\"ifMatch\", \"ifNoneMatch\") and TTL"
+                        + " (\"ttl\") in the body; a batch is not a serial read");
     }
 
     /**
