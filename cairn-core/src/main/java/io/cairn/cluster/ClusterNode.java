@@ -213,7 +213,7 @@ public final class ClusterNode {
         this.ids = new RequestIds(shard.firstAtLeast(Coordinator.requestIdSeed(clock)), shard.count());
         this.acceptor = new PaxosAcceptor(clock, local);
         this.paxos = new Paxos(id, clock, clockMonitor, versions, transport, scheduler, detector, ids, acceptor, () -> this.membership.map(),
-                () -> this.epoch, settings.paxos());
+                () -> this.epoch, nsId -> this.namespaces.get(nsId), settings.paxos());
         // A plain write of a key ends this node's lease on it: the lease's next proposal would carry
         // a version older than the write's (see Paxos, leases).
         this.coordinator = new Coordinator(id, map, clock, clockMonitor, versions, transport, scheduler, local, detector, hints, ids,

@@ -133,6 +133,8 @@ final class Paxos {
     private final PaxosAcceptor acceptor;
     private final Supplier<PartitionMap> map;
     private final LongSupplier epoch;
+    // The namespace with an id as this node defines it at its current epoch (null: not served).
+    private final java.util.function.IntFunction<Namespace> namespaces;
     private final PaxosSettings settings;
     private final SplittableRandom random;
     // Request id of the phase in flight → its operation.
@@ -157,7 +159,8 @@ final class Paxos {
     private final PaxosStats stats = new PaxosStats();
 
     Paxos(int self, HybridClock clock, ClockMonitor clockMonitor, VersionCeiling versions, Transport transport, Scheduler scheduler,
-          FailureDetector detector, RequestIds ids, PaxosAcceptor acceptor, Supplier<PartitionMap> map, LongSupplier epoch, PaxosSettings settings) {
+          FailureDetector detector, RequestIds ids, PaxosAcceptor acceptor, Supplier<PartitionMap> map, LongSupplier epoch,
+          java.util.function.IntFunction<Namespace> namespaces, PaxosSettings settings) {
         this.self = self;
         this.clock = clock;
         this.clockMonitor = clockMonitor;
@@ -169,6 +172,7 @@ final class Paxos {
         this.acceptor = acceptor;
         this.map = map;
         this.epoch = epoch;
+        this.namespaces = namespaces;
         this.settings = settings;
         this.random = new SplittableRandom(clock.lastTimestamp() * 31 + self);
     }
@@ -280,6 +284,15 @@ final class Paxos {
             giveUp(o);
             return;
         }
+        // Each round decides by the namespace's class at the epoch its messages carry: one begun
+        // before this node applied a change to serial must not, on a retry after it, run the old
+        // class's rules under the new epoch that replicas accept (the simulator found a serial read
+        // answering a stray that way). Epoch and class are taken together, here, for the round.
+        Namespace now = namespaces.apply(o.ns.id());
+        if (now != null) {
+            o.ns = now;
+        }
+        o.epoch = epoch.getAsLong();
         int partition = o.ns.partitionOf(o.key);
         PartitionMap m = map.get();
         int[][] groups = m.writeGroups(partition);
@@ -339,7 +352,7 @@ final class Paxos {
      * holding a newer record (a plain write since, in a {@code quorum} namespace) refuses too.
      */
     private boolean underLease(Operation o, Lease lease, int[][] groups, int[] targets) {
-        if (o.op == null || !o.mine.isEmpty() || o.attempts > 0 || lease.epoch() != epoch.getAsLong() || !java.util.Arrays.equals(lease.targets(), targets)
+        if (o.op == null || !o.mine.isEmpty() || o.attempts > 0 || lease.epoch() != o.epoch || !java.util.Arrays.equals(lease.targets(), targets)
                 || groups.length != 1 || groups[0].length != targets.length) {
             return false;
         }
@@ -429,7 +442,7 @@ final class Paxos {
         // The record as a condition sees it (version, expiry, tombstone): its value is not needed.
         Record shape = chosen.tombstone() ? Record.tombstone(chosen.version())
                 : Record.value(chosen.version(), chosen.expiresAtMillis(), chosen.contentType(), NO_BYTES);
-        leases.put(o.keyId, new Lease(o.next, shape, epoch.getAsLong(), o.targets));
+        leases.put(o.keyId, new Lease(o.next, shape, o.epoch, o.targets));
         dropBeyondLeaseKeys(leases);
     }
 
@@ -449,7 +462,7 @@ final class Paxos {
         long id = ids.next(Protocol.PAXOS);
         o.requestId = id;
         inFlight.put(id, o);
-        Message.PaxosRequest request = new Message.PaxosRequest(phase, epoch.getAsLong(), id, o.ns.id(), o.key, o.ballot, record, next, expected);
+        Message.PaxosRequest request = new Message.PaxosRequest(phase, o.epoch, id, o.ns.id(), o.key, o.ballot, record, next, expected);
         o.request = request;
         int[] first = firstWave(o, phase);
         o.unsent = first == o.targets ? NONE : without(o.targets, first);
@@ -953,7 +966,10 @@ final class Paxos {
 
     /** One client operation on one key, across its rounds. */
     private static final class Operation {
-        final Namespace ns;
+        // The namespace as the current round sees it, and the epoch that round's messages carry
+        // (both taken when the round begins: see attempt).
+        Namespace ns;
+        long epoch;
         final byte[] key;
         final Op op; // null: a serial read
         final Consumer<Answer> done;

@@ -471,6 +471,70 @@ class ClusterNodeTest {
         assertThat(node.hintsDropped()).isEqualTo(1);
     }
 
+    /**
+     * A serial read this node began while it held a namespace {@code quorum}, whose round the
+     * replicas refused (they hold it serial since epoch 2), retries once the node applied epoch 2:
+     * the retry is a round of a serial namespace, and finishes the stray record on this node's own
+     * replica before answering anything, where a retry still running the old class (its messages
+     * now at epoch 2, which replicas take) answered the stray, and a read through another node
+     * missed it. The simulator found that.
+     */
+    @Test
+    void aSerialReadBegunBeforeAChangeToSerialRetriesAsARoundOfTheNewClass() {
+        MemoryEngine engine = new MemoryEngine();
+        NamespaceSpec quorumSpec = new NamespaceSpec(NamespaceSpec.FIRST_USER_ID, "locks", Consistency.QUORUM, null, null, 0, 0);
+        Namespace before = quorumSpec.toNamespace(Namespace.DEFAULT_PARTITIONS);
+        ClusterNode node = node(engine, List.of(Namespace.defaults(0), before));
+        node.start();
+        node.onMessage(2, new Message.Ping(Message.FIRST_EPOCH, 0, wall.nowMillis()));
+        node.onMessage(3, new Message.Ping(Message.FIRST_EPOCH, 0, wall.nowMillis()));
+        byte[] key = "k".getBytes(StandardCharsets.UTF_8);
+        // A plain write this node's replica took while the namespace was quorum here, and no other replica has.
+        Record stray = Record.value(new Version(Version.pack(T, 0), 2), Record.NO_EXPIRY, null, new byte[] {7});
+        node.onMessage(2, new Message.WriteRequest(Protocol.REPLICATION, 1, 10, before.id(), key, stray));
+        assertThat(responses(2)).extracting(Message.WriteResponse::stored).containsExactly(true);
+
+        sent.clear();
+        List<Answer> answers = new ArrayList<>();
+        node.serialGet(before, key, answers::add);
+        List<Message.PaxosRequest> first = paxosRequests();
+        assertThat(first).isNotEmpty().allSatisfy(r -> assertThat(r.epoch()).isEqualTo(1));
+        for (Sent s : List.copyOf(sent)) {
+            if (s.message() instanceof Message.PaxosRequest r) {
+                node.onMessage(s.to(), Message.PaxosResponse.failed(r.phase(), r.requestId(),
+                        new Message.Failure(ErrorCode.EPOCH_MISMATCH, "namespace locks is serial on node " + s.to() + " since membership epoch 2")));
+            }
+        }
+        List<Member> members = node.membership().members();
+        node.onMembership(new Membership(2, members, Placement.compute(2, members, Namespace.DEFAULT_PARTITIONS, 3), 0, false,
+                List.of(new NamespaceSpec(quorumSpec.id(), "locks", Consistency.SERIAL, null, null, 0, 0))));
+
+        sent.clear();
+        for (int i = 0; i < 100 && paxosRequests().isEmpty(); i++) {
+            runFor(50);
+        }
+        Message.PaxosRequest retry = paxosRequests().get(0);
+        assertThat(retry.phase()).isEqualTo(Message.PaxosRequest.Phase.PREPARE);
+        assertThat(retry.epoch()).as("the retry's round is of epoch 2").isEqualTo(2);
+        int to = sent.stream().filter(s -> s.message() == retry).findFirst().orElseThrow().to();
+        sent.clear();
+        // That replica promises, holding no record of the key: with this node's own promise, a majority.
+        node.onMessage(to, new Message.PaxosResponse(Message.PaxosRequest.Phase.PREPARE, retry.requestId(), true, retry.ballot(), null, null,
+                null, List.of(), null, null, null));
+
+        assertThat(answers).as("the stray is not answered before a majority holds it").isEmpty();
+        assertThat(paxosRequests()).as("it is proposed again, keeping its version, to be finished")
+                .anySatisfy(r -> {
+                    assertThat(r.phase()).isEqualTo(Message.PaxosRequest.Phase.PROPOSE);
+                    assertThat(r.record().version()).isEqualTo(stray.version());
+                    assertThat(r.epoch()).isEqualTo(2);
+                });
+    }
+
+    private List<Message.PaxosRequest> paxosRequests() {
+        return sent.stream().filter(s -> s.message() instanceof Message.PaxosRequest).map(s -> (Message.PaxosRequest) s.message()).toList();
+    }
+
     @Test
     void aRequestFromTwoStepsBeforeItsPartitionsAssignmentIsRefusedAndANewerOneIsServed() {
         Namespace ns = Namespace.defaults(0);

@@ -40,18 +40,31 @@ import java.util.function.Consumer;
  * was changed, so the operation is left out — and if it did change something, the check finds a
  * value nobody wrote. Values are unique per operation, so a version a client saw stands for the
  * value it saw. Draws come from a random stream of their own.
+ *
+ * <p>In runs without membership changes a third namespace, {@code flip}, is quorum until the
+ * simulation changes it to serial ({@link #onFlipped}); from then on the clients use its keys too,
+ * both as plain requests and through the serial calls, half of them through the one node that has
+ * not applied the change yet (the laggard), and the keys' histories are held to linearizability
+ * from the change on: a coordinator running the namespace's old class must not be able to break it.
  */
 final class CasWorkload {
     static final int KEYS = 3;
     static final String KEY_PREFIX = "cas";
     static final String SERIAL_PREFIX = "serial";
+    static final String FLIP_PREFIX = "flip";
     private static final String TYPE = "text/plain";
     /** How long a client waits for an answer before it gives the operation up as indeterminate and goes on. */
     private static final long CLIENT_TIMEOUT_MILLIS = 15_000;
 
-    /** Runs {@code request} on a live coordinator's core, or returns false when the chosen node is down. */
+    /**
+     * Runs {@code request} on a live coordinator's core, or returns false when the chosen node is
+     * down; {@code atLaggard}: often through the node that has not applied the flip, while there is one.
+     */
     interface Coordinators {
-        boolean on(SplittableRandom random, Consumer<SimNode> request);
+        boolean on(SplittableRandom random, boolean atLaggard, Consumer<SimNode> request);
+
+        /** Whether a node has not applied the flip yet. */
+        boolean lagging();
     }
 
     private record Seen(String value, Version version) {}
@@ -62,6 +75,8 @@ final class CasWorkload {
         // Key → what this client last learned the key held; absent: it does not know.
         final Map<String, Seen> seen = new HashMap<>();
         final Map<String, Boolean> sawNothing = new HashMap<>();
+        // A key whose write answered outcome_unknown: the client's next operation reads it, as a client learns what happened.
+        String recheck;
 
         Client(int id) {
             this.id = id;
@@ -99,6 +114,11 @@ final class CasWorkload {
     private final Namespace serial;
     // The serial namespace as a node that has not applied its change from quorum sees it.
     private final Namespace staleView;
+    // Null when the run has no class change; its keys are used once it is serial.
+    private final Namespace flip;
+    // The flip namespace's keys: all in one partition, so that the laggard is a replica of each.
+    private final List<String> flipKeys;
+    private boolean flipped;
     private final Coordinators coordinators;
     private final Counters counters;
     private final Trace trace;
@@ -106,8 +126,8 @@ final class CasWorkload {
     private final List<Recorded> recorded = new ArrayList<>();
     private boolean running = true;
 
-    CasWorkload(long seed, EventLoop loop, Namespace namespace, Namespace serial, int clientCount, Coordinators coordinators, Counters counters,
-                Trace trace) {
+    CasWorkload(long seed, EventLoop loop, Namespace namespace, Namespace serial, Namespace flip, int clientCount, Coordinators coordinators,
+                Counters counters, Trace trace) {
         if (!serial.serial()) {
             throw new IllegalArgumentException("namespace " + serial.name() + " is not serial");
         }
@@ -116,6 +136,8 @@ final class CasWorkload {
         this.loop = loop;
         this.namespace = namespace;
         this.serial = serial;
+        this.flip = flip;
+        this.flipKeys = flip == null ? List.of() : flipKeys(flip);
         this.staleView = new Namespace(serial.id(), serial.name(), serial.partitioner(), serial.defaultTtlMillis(), false, Consistency.QUORUM,
                 null, null, serial.maxValueBytes());
         this.coordinators = coordinators;
@@ -132,6 +154,23 @@ final class CasWorkload {
         }
     }
 
+    /** {@value #KEYS} keys of {@code flip} in one partition (the first key's), the same in every run. */
+    static List<String> flipKeys(Namespace flip) {
+        List<String> keys = new ArrayList<>();
+        int partition = flip.partitionOf((FLIP_PREFIX + 0).getBytes(StandardCharsets.UTF_8));
+        for (int i = 0; keys.size() < KEYS; i++) {
+            if (flip.partitionOf((FLIP_PREFIX + i).getBytes(StandardCharsets.UTF_8)) == partition) {
+                keys.add(FLIP_PREFIX + i);
+            }
+        }
+        return keys;
+    }
+
+    /** The flip namespace is serial from now on (on every node but the laggard): clients start on its keys. */
+    void onFlipped() {
+        flipped = true;
+    }
+
     /** Clients issue nothing more; operations in flight may still be answered. */
     void stop() {
         running = false;
@@ -141,9 +180,28 @@ final class CasWorkload {
         if (!running) {
             return;
         }
-        boolean plain = random.nextInt(4) == 0;
-        String key = (plain ? SERIAL_PREFIX : KEY_PREFIX) + random.nextInt(KEYS);
-        int roll = random.nextInt(100);
+        // Once the flip namespace is serial, a third of the operations go to its keys; two thirds while a node lags.
+        int space = random.nextInt(!flipped ? 4 : coordinators.lagging() ? 12 : 6);
+        boolean flipKey = space >= 4;
+        boolean plain = space == 0 || flipKey && random.nextBoolean();
+        int which = random.nextInt(KEYS);
+        // Half of the flip namespace's operations on its first key, and a quarter of them unconditional writes
+        // (a plain one through the laggard may leave a record on its replica alone).
+        if (flipKey && random.nextBoolean()) {
+            which = 0;
+        }
+        String key = flipKey ? flipKeys.get(which) : (plain ? SERIAL_PREFIX : KEY_PREFIX) + which;
+        int roll = flipKey && random.nextInt(4) == 0 ? 85 + random.nextInt(15) : random.nextInt(100);
+        if (c.recheck != null) {
+            key = c.recheck;
+            c.recheck = null;
+            flipKey = flipKeys.contains(key);
+            plain = key.startsWith(SERIAL_PREFIX) || flipKey && random.nextBoolean();
+            roll = 0;
+            counters.add("cas.rechecks");
+        }
+        // The serial calls on the default namespace's keys, or on the flip namespace's.
+        Namespace target = flipKey ? flip : namespace;
         Seen seen = c.seen.get(key);
         boolean knows = seen != null || c.sawNothing.getOrDefault(key, false);
         String value = "cas/c" + c.id + "/" + c.sequence++;
@@ -152,24 +210,27 @@ final class CasWorkload {
         Consumer<SimNode> request;
         if (roll < 30 || (!knows && roll < 60)) {
             r = new Recorded(c.id, key, new RegisterModel.Read<>(), loop.steps());
-            request = n -> n.cluster.serialGet(namespace, k, answer -> answered(c, r, answer));
+            request = n -> n.cluster.serialGet(target, k, answer -> answered(c, r, answer));
         } else if (roll < 85 && knows) {
             Condition condition = seen == null ? Condition.ifAbsent() : Condition.ifMatch(seen.version());
             r = new Recorded(c.id, key, new RegisterModel.Cas<>(seen == null ? null : seen.value(), value), loop.steps());
             byte[] v = value.getBytes(StandardCharsets.UTF_8);
-            request = n -> n.cluster.serialWrite(namespace, new Op.Put(k, v, TYPE, Op.NO_TTL, condition), answer -> answered(c, r, answer));
+            request = n -> n.cluster.serialWrite(target, new Op.Put(k, v, TYPE, Op.NO_TTL, condition), answer -> answered(c, r, answer));
         } else if (roll < 93) {
             r = new Recorded(c.id, key, new RegisterModel.Write<>(value), loop.steps());
             byte[] v = value.getBytes(StandardCharsets.UTF_8);
-            request = n -> n.cluster.serialWrite(namespace, new Op.Put(k, v, TYPE, Op.NO_TTL, Condition.NONE), answer -> answered(c, r, answer));
+            request = n -> n.cluster.serialWrite(target, new Op.Put(k, v, TYPE, Op.NO_TTL, Condition.NONE), answer -> answered(c, r, answer));
         } else {
             r = new Recorded(c.id, key, new RegisterModel.Write<>(null), loop.steps());
-            request = n -> n.cluster.serialWrite(namespace, new Op.Delete(k, Condition.NONE), answer -> answered(c, r, answer));
+            request = n -> n.cluster.serialWrite(target, new Op.Delete(k, Condition.NONE), answer -> answered(c, r, answer));
         }
         if (plain) {
-            request = plainRequest(r, k, c);
+            request = plainRequest(r, k, c, flipKey ? flip : serial);
         }
-        if (!coordinators.on(random, request)) {
+        if (flipKey) {
+            counters.add("cas.flipOps");
+        }
+        if (!coordinators.on(random, flipKey, request)) {
             // Connection refused: nothing was sent.
             loop.schedule(10 + random.nextLong(50), -1, 0, () -> turn(c));
             return;
@@ -177,7 +238,7 @@ final class CasWorkload {
         recorded.add(r);
         counters.add("cas.issued");
         int index = recorded.size() - 1;
-        trace.line(loop.now(), () -> "cas #" + index + " client " + c.id + " " + key + " " + r.input + " invoked at step " + r.invokedAt);
+        trace.line(loop.now(), () -> "cas #" + index + " client " + c.id + " " + r.key + " " + r.input + " invoked at step " + r.invokedAt);
         // The client goes on after the answer or, if none comes (the coordinator crashed), after its timeout.
         loop.schedule(CLIENT_TIMEOUT_MILLIS, -1, 0, () -> {
             if (!r.answered) {
@@ -190,23 +251,23 @@ final class CasWorkload {
 
     /**
      * The same operation as a client of a serial namespace sends it: a plain get at R=quorum, or a
-     * put or delete request (conditional when the operation is a compare-and-set) at W=quorum. A
-     * third of the unconditional writes go through a coordinator that still sees the namespace as
-     * a quorum one: replicas must refuse them, and the record one may have left on the
-     * coordinator's own replica must be finished or lost by the next Paxos round, never appear
-     * between rounds.
+     * put or delete request (conditional when the operation is a compare-and-set) at W=quorum. In
+     * the serial namespace, a third of the unconditional writes go through a coordinator that
+     * still sees the namespace as a quorum one: replicas must refuse them, and the record one may
+     * have left on the coordinator's own replica must be finished or lost by the next Paxos round,
+     * never appear between rounds. (In the flip namespace the laggard is such a coordinator.)
      */
-    private Consumer<SimNode> plainRequest(Recorded r, byte[] k, Client c) {
+    private Consumer<SimNode> plainRequest(Recorded r, byte[] k, Client c, Namespace ns) {
         Quorum q = Quorum.MAJORITY;
         return switch (r.input) {
-            case RegisterModel.Read<String> read -> n -> n.cluster.get(serial, k, q, answer -> answered(c, r, answer));
+            case RegisterModel.Read<String> read -> n -> n.cluster.get(ns, k, q, answer -> answered(c, r, answer));
             case RegisterModel.Cas<String> cas -> {
                 Seen seen = c.seen.get(r.key);
                 Condition condition = seen == null ? Condition.ifAbsent() : Condition.ifMatch(seen.version());
                 Op op = new Op.Put(k, cas.update().getBytes(StandardCharsets.UTF_8), TYPE, Op.NO_TTL, condition);
-                yield n -> n.cluster.execute(new WriteRequest(serial, List.of(op), null), q, q, outcome -> answered(c, r, single(outcome)));
+                yield n -> n.cluster.execute(new WriteRequest(ns, List.of(op), null), q, q, outcome -> answered(c, r, single(outcome)));
             }
-            case RegisterModel.Write<String> write when random.nextInt(3) == 0 -> {
+            case RegisterModel.Write<String> write when ns == serial && random.nextInt(3) == 0 -> {
                 // Through a coordinator that has not applied the change that made the namespace
                 // serial (restarted, cut off from the metadata log, a heartbeat behind): it writes
                 // last-writer-wins at W, to its own replica and to the others.
@@ -218,7 +279,7 @@ final class CasWorkload {
             case RegisterModel.Write<String> write -> {
                 Op op = write.value() == null ? new Op.Delete(k, Condition.NONE)
                         : new Op.Put(k, write.value().getBytes(StandardCharsets.UTF_8), TYPE, Op.NO_TTL, Condition.NONE);
-                yield n -> n.cluster.execute(new WriteRequest(serial, List.of(op), null), q, q, outcome -> answered(c, r, single(outcome)));
+                yield n -> n.cluster.execute(new WriteRequest(ns, List.of(op), null), q, q, outcome -> answered(c, r, single(outcome)));
             }
         };
     }
@@ -278,6 +339,7 @@ final class CasWorkload {
                 if (f.code() == ErrorCode.OUTCOME_UNKNOWN) {
                     counters.add("cas.unknown");
                     r.indeterminate = true;
+                    c.recheck = r.key;
                 } else {
                     counters.add("cas.failed." + f.code().code());
                     r.excluded = true;
@@ -339,8 +401,13 @@ final class CasWorkload {
     List<Violation> check(long now) {
         List<Violation> violations = new ArrayList<>();
         long steps = 0;
-        for (int i = 0; i < 2 * KEYS; i++) {
-            String key = (i < KEYS ? KEY_PREFIX : SERIAL_PREFIX) + i % KEYS;
+        List<String> keys = new ArrayList<>();
+        for (int i = 0; i < KEYS; i++) {
+            keys.add(KEY_PREFIX + i);
+            keys.add(SERIAL_PREFIX + i);
+        }
+        keys.addAll(flipKeys);
+        for (String key : keys) {
             List<Recorded> ops = new ArrayList<>();
             for (Recorded r : recorded) {
                 if (r.key.equals(key) && !r.excluded) {

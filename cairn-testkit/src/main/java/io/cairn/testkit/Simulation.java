@@ -127,6 +127,8 @@ public final class Simulation {
     // Shard counts come from a stream of their own, so drawing them leaves every other draw as it was.
     private static final long SHARD_STREAM = 0x5A4D5L;
     private static final long REPORT_STREAM = 0x2E9027L;
+    // The namespace class change's draws (when, which laggard, how late) come from a stream of their own.
+    private static final long FLIP_STREAM = 0xF11B5L;
     /** The most core shards a simulated node runs. */
     static final int MAX_SIM_SHARDS = 3;
     /** The namespace id the server gives replicated idempotency outcomes. */
@@ -176,6 +178,17 @@ public final class Simulation {
     private final Namespace outcomes;
     // A user namespace of the serial class: the CAS workload sends it plain requests (see CasWorkload).
     private final Namespace serial;
+    // Runs without membership changes: a user namespace that is quorum until the CAS workload is
+    // under way and then changes to serial in a new epoch, which every live node applies at once
+    // but one, the laggard, applies late (cut off from the metadata log), either within the
+    // coordinators' behind limit or past it. See flipToSerial.
+    private final Namespace flip;
+    private final NamespaceSpec flipSerial;
+    private final SplittableRandom flips;
+    // The epoch in which the flip namespace became serial; 0 before.
+    private long flipEpoch;
+    // The node that has not applied the flip yet; null when every live node has.
+    private SimNode laggard;
     private final TokenWorkload tokens;
     // When nodes left for good (their disks with them), for excusing writes only they may have held.
     private final List<Long> retiredAt = new ArrayList<>();
@@ -246,6 +259,9 @@ public final class Simulation {
         this.namespace = new Namespace(Namespace.DEFAULT_ID, Namespace.DEFAULT_NAME, new Partitioner(knobs.partitions()), 0);
         this.outcomes = new Namespace(OUTCOMES_NAMESPACE_ID, "idempotency", new Partitioner(knobs.partitions()), 0);
         this.serial = new NamespaceSpec(NamespaceSpec.FIRST_USER_ID, "serial", Consistency.SERIAL, null, null, 0, 0).toNamespace(knobs.partitions());
+        this.flipSerial = new NamespaceSpec(NamespaceSpec.FIRST_USER_ID + 1, "flip", Consistency.SERIAL, null, null, 0, 0);
+        this.flip = new NamespaceSpec(flipSerial.id(), flipSerial.name(), Consistency.QUORUM, null, null, 0, 0).toNamespace(knobs.partitions());
+        this.flips = new SplittableRandom(config.seed() ^ FLIP_STREAM);
         for (int id = 1; id <= knobs.nodes(); id++) {
             members.add(new Member(id, "z" + ((id - 1) % knobs.zones()), "sim-" + id + ":80", "sim-" + id + ":7000"));
         }
@@ -298,17 +314,35 @@ public final class Simulation {
             return true;
         }, counters, violations::add);
         boolean casRun = config.canary() == SimulationConfig.Canary.NONE || config.canary() == SimulationConfig.Canary.SKIP_PREPARE_READ
-                || config.canary() == SimulationConfig.Canary.FORGETFUL_COMMITS;
-        this.cas = !casRun ? null : new CasWorkload(config.seed(), loop, namespace, serial, CAS_CLIENTS, (r, request) -> {
-            boolean aimAtCanary = config.canary() != SimulationConfig.Canary.NONE && r.nextBoolean();
-            SimNode n = aimAtCanary ? nodes[CANARY_NODE - 1] : nodes[r.nextInt(nodes.length)];
-            if (!n.up) {
-                return false;
-            }
-            touched.add(n);
-            request.accept(n);
-            return true;
-        }, counters, trace);
+                || config.canary() == SimulationConfig.Canary.FORGETFUL_COMMITS || config.canary() == SimulationConfig.Canary.STALE_SERIAL_PROPOSER;
+        boolean staleCanary = config.canary() == SimulationConfig.Canary.STALE_SERIAL_PROPOSER;
+        this.cas = !casRun ? null : new CasWorkload(config.seed(), loop, namespace, serial, meta == null ? flip : null, CAS_CLIENTS,
+                new CasWorkload.Coordinators() {
+                    @Override
+                    public boolean on(SplittableRandom r, boolean atLaggard, Consumer<SimNode> request) {
+                        SimNode lagging = laggard;
+                        SimNode n;
+                        if (atLaggard && lagging != null && r.nextInt(4) < (staleCanary ? 3 : 2)) {
+                            n = lagging;
+                            count("cas.atLaggard");
+                            trace.line(loop.now(), () -> "the next cas request goes through the laggard " + lagging);
+                        } else {
+                            boolean aimAtCanary = config.canary() != SimulationConfig.Canary.NONE && !staleCanary && r.nextBoolean();
+                            n = aimAtCanary ? nodes[CANARY_NODE - 1] : nodes[r.nextInt(nodes.length)];
+                        }
+                        if (!n.up) {
+                            return false;
+                        }
+                        touched.add(n);
+                        request.accept(n);
+                        return true;
+                    }
+
+                    @Override
+                    public boolean lagging() {
+                        return laggard != null;
+                    }
+                }, counters, trace);
     }
 
     /** A turn of the token workload while clients run; canary runs leave it out (their breakage is elsewhere). */
@@ -349,6 +383,9 @@ public final class Simulation {
             }
             if (cas != null) {
                 cas.start();
+                if (meta == null) {
+                    loop.schedule(1_000 + flips.nextLong(knobs.workloadMillis() / 2), -1, 0, this::flipToSerial);
+                }
             }
             run(knobs.workloadMillis(), () -> false);
             if (cas != null) {
@@ -470,6 +507,12 @@ public final class Simulation {
                 // proposers knowing, and overtaken, far more often than message loss alone makes them.
                 return;
             }
+            if (config.canary() == SimulationConfig.Canary.STALE_SERIAL_PROPOSER && n == laggard && m instanceof Message.PaxosRequest r
+                    && r.namespaceId() == flip.id()) {
+                // The canary's replicas take the laggard's Paxos steps as if it had applied the change.
+                m = new Message.PaxosRequest(r.phase(), Math.max(r.epoch(), flipEpoch), r.requestId(), r.namespaceId(), r.key(), r.ballot(),
+                        r.record(), r.next(), r.expected());
+            }
             if (config.canary() == SimulationConfig.Canary.STREAM_NOTHING && m instanceof Message.StreamRequest r) {
                 // The canary's owners stream nothing: the answer comes back at once, empty and done (made
                 // up here, it never crossed the network: no clock heard).
@@ -486,8 +529,7 @@ public final class Simulation {
             return () -> e.cancelled = true;
         };
         // A node starts at the cluster's newest epoch, as one that persisted it or caught up would.
-        Membership membership = meta != null ? meta.membership()
-                : new Membership(epoch, members, Placement.compute(epoch, members, knobs.partitions(), knobs.replicationFactor()));
+        Membership membership = meta != null ? meta.membership() : staticMembership(epoch);
         // Every start draws the node's shard count anew: nodes of one cluster run different counts,
         // and a restart may change a node's count, adopting the hints and ceilings of other counts.
         int shards = 1 + shardCounts.nextInt(MAX_SIM_SHARDS);
@@ -531,7 +573,7 @@ public final class Simulation {
                 });
             }
         };
-        n.cluster = new ShardedNode(n.id, shards, membership, List.of(namespace, tokens.namespace(), serial), outcomes, knobs.settings(), n.hlc, transport,
+        n.cluster = new ShardedNode(n.id, shards, membership, List.of(namespace, tokens.namespace(), serial, flip), outcomes, knobs.settings(), n.hlc, transport,
                 scheduler, localStore(n, scheduler), n.disk, ledger, proposer);
         n.up = true;
         n.cluster.start();
@@ -660,6 +702,9 @@ public final class Simulation {
         n.foldCounters();
         n.cluster.stop();
         n.up = false;
+        if (laggard == n) {
+            laggard = null; // It restarts at the newest epoch, as a node that catches up on start does.
+        }
         n.incarnation++;
         n.crashes++;
         n.disk.crash();
@@ -737,6 +782,11 @@ public final class Simulation {
         if (phase != Phase.WORKLOAD) {
             return;
         }
+        if (laggard != null && config.canary() == SimulationConfig.Canary.STALE_SERIAL_PROPOSER) {
+            // The canary's lag runs without new faults: what breaks is the rule it removed, not the faults.
+            loop.schedule(knobs.nemesisIntervalMillis(), -1, 0, this::nemesis);
+            return;
+        }
         if (!network.partitioned() && buggify.fires(FaultPoint.PARTITION)) {
             network.partition();
         }
@@ -772,15 +822,18 @@ public final class Simulation {
         loop.schedule(interval / 2 + random.nextLong(interval + 1), -1, 0, this::nemesis);
     }
 
-    /** The cluster moves to the next epoch; each live node hears of it within a second, in no set order. */
+    /**
+     * The cluster moves to the next epoch; each live node hears of it within a second, in no set
+     * order, but the laggard (cut off from the metadata log until its lag ends).
+     */
     private void changeEpoch() {
         epoch++;
         long next = epoch;
-        Membership membership = new Membership(next, members, Placement.compute(next, members, knobs.partitions(), knobs.replicationFactor()));
+        Membership membership = staticMembership(next);
         count("epochChanges");
         trace.line(loop.now(), () -> "the cluster moves to epoch " + next);
         for (SimNode n : nodes) {
-            if (n.up) {
+            if (n.up && n != laggard) {
                 loop.schedule(random.nextLong(1_000), n.id - 1, n.incarnation, () -> {
                     if (n.cluster.epoch() < next) {
                         trace.line(loop.now(), () -> n + " moves to epoch " + next);
@@ -789,6 +842,65 @@ public final class Simulation {
                 });
             }
         }
+    }
+
+    /** A run without membership changes: the same members at every epoch, and the flip namespace serial from its change on. */
+    private Membership staticMembership(long at) {
+        return new Membership(at, members, Placement.compute(at, members, knobs.partitions(), knobs.replicationFactor()), 0, false,
+                flipEpoch != 0 && at >= flipEpoch ? List.of(flipSerial) : List.of());
+    }
+
+    /**
+     * The flip namespace changes from quorum to serial in a new epoch. Every live node applies it at
+     * once, but one replica of the workload's flip keys (all in one partition), the laggard, which applies nothing
+     * for a while (cut off from the metadata log): 300 ms to 4.3 s in three runs of five (within
+     * the coordinators' behind limit, where it still coordinates), 5.5 to 12.5 s in the others
+     * (past it). The CAS workload starts on the namespace's keys from here, half of its requests
+     * through the laggard while it lags: its plain writes may leave records on its own replica
+     * alone, and its serial reads and conditional writes run as in a quorum namespace, which the
+     * other replicas must refuse ({@code ClusterNode.staleForSerial}) for the keys' histories to
+     * stay linearizable.
+     */
+    private void flipToSerial() {
+        if (phase != Phase.WORKLOAD) {
+            return;
+        }
+        int partition = flip.partitionOf(bytes(CasWorkload.flipKeys(flip).get(0)));
+        List<SimNode> candidates = Arrays.stream(nodes).filter(n -> n.up && placement.takesWrites(partition, n.id)).toList();
+        if (config.canary() == SimulationConfig.Canary.STALE_SERIAL_PROPOSER
+                && (network.partitioned() || candidates.size() < knobs.replicationFactor())) {
+            loop.schedule(500, -1, 0, this::flipToSerial); // The canary's change waits for every replica of the keys to be up and reachable.
+            return;
+        }
+        epoch++;
+        flipEpoch = epoch;
+        Membership membership = staticMembership(epoch);
+        SimNode lagging = candidates.isEmpty() ? null : candidates.get(flips.nextInt(candidates.size()));
+        long lagMillis = config.canary() == SimulationConfig.Canary.STALE_SERIAL_PROPOSER ? 3_500 + flips.nextLong(1_301)
+                : flips.nextInt(5) < 3 ? 300 + flips.nextLong(4_001) : 5_500 + flips.nextLong(7_001);
+        for (SimNode n : nodes) {
+            if (n.up && n != lagging) {
+                n.cluster.onMembership(membership);
+                touched.add(n);
+            }
+        }
+        count("flip.changes");
+        trace.line(loop.now(), () -> "namespace flip becomes serial at epoch " + flipEpoch
+                + (lagging == null ? "" : "; " + lagging + " applies it " + lagMillis + " ms late"));
+        cas.onFlipped();
+        if (lagging == null) {
+            return;
+        }
+        laggard = lagging;
+        counters.put("flip.lagMillis", lagMillis);
+        loop.schedule(lagMillis, lagging.id - 1, lagging.incarnation, () -> {
+            laggard = null;
+            if (lagging.cluster.epoch() < epoch) {
+                trace.line(loop.now(), () -> lagging + " catches up to epoch " + epoch);
+                lagging.cluster.onMembership(staticMembership(epoch));
+                touched.add(lagging);
+            }
+        });
     }
 
     /**

@@ -52,7 +52,14 @@ public record SimulationConfig(long seed, Scale scale, Canary canary, boolean ve
          * propose again) when they were in fact chosen and written over. Three in ten acceptances
          * are lost, so that proposals are chosen unknown to their proposers often enough to see it.
          */
-        FORGETFUL_COMMITS
+        FORGETFUL_COMMITS,
+        /**
+         * Replicas take Paxos steps from a proposer that has not applied the change that made a
+         * namespace serial (the laggard's requests in the flip namespace are sent as from that
+         * change's epoch): its serial reads answer records its own replica alone took, as in a
+         * quorum namespace, which the next round through another node does not see.
+         */
+        STALE_SERIAL_PROPOSER
     }
 
     public static SimulationConfig of(long seed) {

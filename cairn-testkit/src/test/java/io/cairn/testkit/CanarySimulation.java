@@ -115,6 +115,15 @@ class CanarySimulation {
         assertNoFalseAlarms(found);
     }
 
+    @Test
+    void replicasThatTakePaxosStepsFromACoordinatorThatMissedTheChangeToSerialAreCaughtByTheLinearizabilityChecker() {
+        Map<Violation.Kind, Integer> found = runAll(SimulationConfig.Canary.STALE_SERIAL_PROPOSER);
+        assertThat(found.getOrDefault(Violation.Kind.LINEARIZABILITY, 0))
+                .as("seeds in which the namespace changed to serial was caught not linearizable, of %d: %s", SEEDS, found)
+                .isPositive();
+        assertNoFalseAlarms(found);
+    }
+
     /** The canaries break one thing each: the checks for everything else must stay quiet. */
     private static void assertNoFalseAlarms(Map<Violation.Kind, Integer> found) {
         assertThat(found).doesNotContainKeys(Violation.Kind.INVARIANT, Violation.Kind.EXCEPTION, Violation.Kind.INTEGRITY,

@@ -58,6 +58,7 @@ class ClusterSimulation {
                     "exchange.pushed", "exchange.fetched", "purges.done", "purges.held", "corrupt.found", "corrupt.repaired",
                     "hints.lostInCrashes", "longDowntimes", "paxos.foundCommitted", "paxos.ruledOut", "paxos.queued", "paxos.widened",
                     "paxos.staleStamps", "idem.conditionFailed", "paxos.leased", "paxos.leaseLost",
+                    "flip.changes", "cas.flipOps", "cas.atLaggard", "cas.rechecks",
                     "paxos.answeredChosen"}) {
                 assertThat(totals.getOrDefault(counter, 0L)).as("total %s over all seeds", counter).isPositive();
             }
