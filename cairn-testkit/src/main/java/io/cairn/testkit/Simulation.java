@@ -8,6 +8,7 @@ import io.cairn.clock.HybridClock;
 import io.cairn.cluster.ClusterNode;
 import io.cairn.cluster.NodeEpochs;
 import io.cairn.cluster.Proposer;
+import io.cairn.invariant.Invariant;
 import io.cairn.metadata.ClusterMetadata;
 import io.cairn.metadata.ClusterState;
 import io.cairn.metadata.MetadataCommand;
@@ -129,6 +130,7 @@ public final class Simulation {
     private static final long REPORT_STREAM = 0x2E9027L;
     // The namespace class change's draws (when, which laggard, how late) come from a stream of their own.
     private static final long FLIP_STREAM = 0xF11B5L;
+    private static final int MAX_NAMESPACES = 16;
     /** The most core shards a simulated node runs. */
     static final int MAX_SIM_SHARDS = 3;
     /** The namespace id the server gives replicated idempotency outcomes. */
@@ -258,16 +260,24 @@ public final class Simulation {
         this.trace = new Trace(config.verbose());
         this.namespace = new Namespace(Namespace.DEFAULT_ID, Namespace.DEFAULT_NAME, new Partitioner(knobs.partitions()), 0);
         this.outcomes = new Namespace(OUTCOMES_NAMESPACE_ID, "idempotency", new Partitioner(knobs.partitions()), 0);
-        this.serial = new NamespaceSpec(NamespaceSpec.FIRST_USER_ID, "serial", Consistency.SERIAL, null, null, 0, 0).toNamespace(knobs.partitions());
+        NamespaceSpec serialSpec = new NamespaceSpec(NamespaceSpec.FIRST_USER_ID, "serial", Consistency.SERIAL, null, null, 0, 0);
+        this.serial = serialSpec.toNamespace(knobs.partitions());
         this.flipSerial = new NamespaceSpec(NamespaceSpec.FIRST_USER_ID + 1, "flip", Consistency.SERIAL, null, null, 0, 0);
-        this.flip = new NamespaceSpec(flipSerial.id(), flipSerial.name(), Consistency.QUORUM, null, null, 0, 0).toNamespace(knobs.partitions());
+        NamespaceSpec flipQuorum = new NamespaceSpec(flipSerial.id(), flipSerial.name(), Consistency.QUORUM, null, null, 0, 0);
+        this.flip = flipQuorum.toNamespace(knobs.partitions());
         this.flips = new SplittableRandom(config.seed() ^ FLIP_STREAM);
         for (int id = 1; id <= knobs.nodes(); id++) {
             members.add(new Member(id, "z" + ((id - 1) % knobs.zones()), "sim-" + id + ":80", "sim-" + id + ":7000"));
         }
         this.placement = Placement.compute(1, members, knobs.partitions(), knobs.replicationFactor());
         if (config.membershipChanges()) {
-            this.meta = ClusterState.bootstrap(members, knobs.partitions(), knobs.replicationFactor());
+            // The user namespaces are defined in the metadata log, as a cluster's are (ids 16 and 17, in this order).
+            ClusterState state = ClusterState.bootstrap(members, knobs.partitions(), knobs.replicationFactor());
+            for (NamespaceSpec spec : List.of(serialSpec, flipQuorum)) {
+                state = ClusterMetadata.apply(state, new MetadataCommand.PutNamespace(spec, MAX_NAMESPACES)).state();
+            }
+            Invariant.check(state.namespaces().equals(List.of(serialSpec, flipQuorum)), "the log defines %s", state.namespaces());
+            this.meta = state;
             for (int id = knobs.nodes() + 1; id <= knobs.nodes() + SPARES; id++) {
                 spares.add(new Member(id, "z" + ((id - 1) % knobs.zones()), "sim-" + id + ":80", "sim-" + id + ":7000"));
             }
@@ -316,7 +326,7 @@ public final class Simulation {
         boolean casRun = config.canary() == SimulationConfig.Canary.NONE || config.canary() == SimulationConfig.Canary.SKIP_PREPARE_READ
                 || config.canary() == SimulationConfig.Canary.FORGETFUL_COMMITS || config.canary() == SimulationConfig.Canary.STALE_SERIAL_PROPOSER;
         boolean staleCanary = config.canary() == SimulationConfig.Canary.STALE_SERIAL_PROPOSER;
-        this.cas = !casRun ? null : new CasWorkload(config.seed(), loop, namespace, serial, meta == null ? flip : null, CAS_CLIENTS,
+        this.cas = !casRun ? null : new CasWorkload(config.seed(), loop, namespace, serial, flip, CAS_CLIENTS,
                 new CasWorkload.Coordinators() {
                     @Override
                     public boolean on(SplittableRandom r, boolean atLaggard, Consumer<SimNode> request) {
@@ -383,9 +393,7 @@ public final class Simulation {
             }
             if (cas != null) {
                 cas.start();
-                if (meta == null) {
-                    loop.schedule(1_000 + flips.nextLong(knobs.workloadMillis() / 2), -1, 0, this::flipToSerial);
-                }
+                loop.schedule(1_000 + flips.nextLong(knobs.workloadMillis() / 2), -1, 0, this::flipToSerial);
             }
             run(knobs.workloadMillis(), () -> false);
             if (cas != null) {
@@ -866,20 +874,32 @@ public final class Simulation {
             return;
         }
         int partition = flip.partitionOf(bytes(CasWorkload.flipKeys(flip).get(0)));
-        List<SimNode> candidates = Arrays.stream(nodes).filter(n -> n.up && placement.takesWrites(partition, n.id)).toList();
+        List<SimNode> candidates = Arrays.stream(nodes).filter(n -> n.up && !n.inactive && map().takesWrites(partition, n.id)).toList();
         if (config.canary() == SimulationConfig.Canary.STALE_SERIAL_PROPOSER
                 && (network.partitioned() || candidates.size() < knobs.replicationFactor())) {
             loop.schedule(500, -1, 0, this::flipToSerial); // The canary's change waits for every replica of the keys to be up and reachable.
             return;
         }
-        epoch++;
-        flipEpoch = epoch;
-        Membership membership = staticMembership(epoch);
         SimNode lagging = candidates.isEmpty() ? null : candidates.get(flips.nextInt(candidates.size()));
         long lagMillis = config.canary() == SimulationConfig.Canary.STALE_SERIAL_PROPOSER ? 3_500 + flips.nextLong(1_301)
                 : flips.nextInt(5) < 3 ? 300 + flips.nextLong(4_001) : 5_500 + flips.nextLong(7_001);
+        laggard = lagging;
+        Membership membership;
+        if (meta == null) {
+            epoch++;
+            flipEpoch = epoch;
+            membership = staticMembership(epoch);
+        } else {
+            // An operator's change through the log, which every member but the laggard applies at
+            // once (not within applyToLog's 300 ms: two replicas a moment behind may both take a
+            // plain write, as documented, which is not what this scenario is about).
+            ClusterMetadata.Result r = applyToLog(new MetadataCommand.PutNamespace(flipSerial, MAX_NAMESPACES), "an operator");
+            Invariant.check(!r.refused(), "the change of flip to serial was refused: %s", r.refusal());
+            flipEpoch = meta.epoch();
+            membership = meta.membership();
+        }
         for (SimNode n : nodes) {
-            if (n.up && n != lagging) {
+            if (n.up && !n.inactive && n != lagging && n.cluster.epoch() < membership.epoch()) {
                 n.cluster.onMembership(membership);
                 touched.add(n);
             }
@@ -891,14 +911,15 @@ public final class Simulation {
         if (lagging == null) {
             return;
         }
-        laggard = lagging;
         counters.put("flip.lagMillis", lagMillis);
         loop.schedule(lagMillis, lagging.id - 1, lagging.incarnation, () -> {
             laggard = null;
-            if (lagging.cluster.epoch() < epoch) {
-                trace.line(loop.now(), () -> lagging + " catches up to epoch " + epoch);
+            trace.line(loop.now(), () -> lagging + " may catch up again");
+            touched.add(lagging);
+            if (meta != null) {
+                catchUp(lagging);
+            } else if (lagging.cluster.epoch() < epoch) {
                 lagging.cluster.onMembership(staticMembership(epoch));
-                touched.add(lagging);
             }
         });
     }
@@ -1431,8 +1452,8 @@ public final class Simulation {
      * majority keeps serving at its last epoch and tries again every 200 ms.
      */
     private void catchUp(SimNode n) {
-        if (n.inactive || n.cluster.epoch() >= meta.epoch()) {
-            return;
+        if (n.inactive || n == laggard || n.cluster.epoch() >= meta.epoch()) {
+            return; // (The laggard catches up when its lag ends.)
         }
         if (!network.reachesMajority(n.id, activeIds())) {
             loop.schedule(200, n.id - 1, n.incarnation, () -> catchUp(n));
