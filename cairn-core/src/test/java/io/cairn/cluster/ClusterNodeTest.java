@@ -406,10 +406,8 @@ class ClusterNodeTest {
      */
     @Test
     void aNamespaceThatBecameSerialTakesNoPlainReplicaRequestAndDropsTheHintsItKeptBefore() {
-        MemoryEngine engine = new MemoryEngine();
-        NamespaceSpec quorumSpec = new NamespaceSpec(NamespaceSpec.FIRST_USER_ID, "locks", Consistency.QUORUM, null, null, 0, 0);
-        Namespace before = quorumSpec.toNamespace(Namespace.DEFAULT_PARTITIONS);
-        ClusterNode node = node(engine, List.of(Namespace.defaults(0), before));
+        Namespace before = LOCKS_QUORUM.toNamespace(Namespace.DEFAULT_PARTITIONS);
+        ClusterNode node = node(new MemoryEngine(), List.of(Namespace.defaults(0), before));
         node.start();
         byte[] hinted = "hinted".getBytes(StandardCharsets.UTF_8);
         byte[] key = "k".getBytes(StandardCharsets.UTF_8);
@@ -418,9 +416,7 @@ class ClusterNodeTest {
         node.onMessage(2, new Message.HintedWrite(Message.FIRST_EPOCH, 1, 3, before.id(), hinted, record));
         assertThat(responses(2)).extracting(Message.WriteResponse::stored).containsExactly(true);
 
-        List<Member> members = node.membership().members();
-        node.onMembership(new Membership(2, members, Placement.compute(2, members, Namespace.DEFAULT_PARTITIONS, 3), 0, false,
-                List.of(new NamespaceSpec(quorumSpec.id(), "locks", Consistency.SERIAL, null, null, 0, 0))));
+        locksBecomeSerial(node);
         sent.clear();
 
         // A coordinator that has not applied epoch 2 (or a hint it kept from before) is refused, and nothing is stored.
@@ -481,10 +477,8 @@ class ClusterNodeTest {
      */
     @Test
     void aSerialReadBegunBeforeAChangeToSerialRetriesAsARoundOfTheNewClass() {
-        MemoryEngine engine = new MemoryEngine();
-        NamespaceSpec quorumSpec = new NamespaceSpec(NamespaceSpec.FIRST_USER_ID, "locks", Consistency.QUORUM, null, null, 0, 0);
-        Namespace before = quorumSpec.toNamespace(Namespace.DEFAULT_PARTITIONS);
-        ClusterNode node = node(engine, List.of(Namespace.defaults(0), before));
+        Namespace before = LOCKS_QUORUM.toNamespace(Namespace.DEFAULT_PARTITIONS);
+        ClusterNode node = node(new MemoryEngine(), List.of(Namespace.defaults(0), before));
         node.start();
         node.onMessage(2, new Message.Ping(Message.FIRST_EPOCH, 0, wall.nowMillis()));
         node.onMessage(3, new Message.Ping(Message.FIRST_EPOCH, 0, wall.nowMillis()));
@@ -505,9 +499,7 @@ class ClusterNodeTest {
                         new Message.Failure(ErrorCode.EPOCH_MISMATCH, "namespace locks is serial on node " + s.to() + " since membership epoch 2")));
             }
         }
-        List<Member> members = node.membership().members();
-        node.onMembership(new Membership(2, members, Placement.compute(2, members, Namespace.DEFAULT_PARTITIONS, 3), 0, false,
-                List.of(new NamespaceSpec(quorumSpec.id(), "locks", Consistency.SERIAL, null, null, 0, 0))));
+        locksBecomeSerial(node);
 
         sent.clear();
         for (int i = 0; i < 100 && paxosRequests().isEmpty(); i++) {
@@ -529,6 +521,15 @@ class ClusterNodeTest {
                     assertThat(r.record().version()).isEqualTo(stray.version());
                     assertThat(r.epoch()).isEqualTo(2);
                 });
+    }
+
+    private static final NamespaceSpec LOCKS_QUORUM = new NamespaceSpec(NamespaceSpec.FIRST_USER_ID, "locks", Consistency.QUORUM, null, null, 0, 0);
+
+    /** Epoch 2, the same members: namespace {@code locks} becomes serial. */
+    private static void locksBecomeSerial(ClusterNode node) {
+        List<Member> members = node.membership().members();
+        node.onMembership(new Membership(2, members, Placement.compute(2, members, Namespace.DEFAULT_PARTITIONS, 3), 0, false,
+                List.of(new NamespaceSpec(LOCKS_QUORUM.id(), LOCKS_QUORUM.name(), Consistency.SERIAL, null, null, 0, 0))));
     }
 
     private List<Message.PaxosRequest> paxosRequests() {
