@@ -180,8 +180,8 @@ public final class Simulation {
     private final Namespace outcomes;
     // A user namespace of the serial class: the CAS workload sends it plain requests (see CasWorkload).
     private final Namespace serial;
-    // Runs without membership changes: a user namespace that is quorum until the CAS workload is
-    // under way and then changes to serial in a new epoch, which every live node applies at once
+    // A user namespace that is quorum until the CAS workload is under way and then changes to
+    // serial in a new epoch (an operator's entry in membership-change runs), which every live node applies at once
     // but one, the laggard, applies late (cut off from the metadata log), either within the
     // coordinators' behind limit or past it. See flipToSerial.
     private final Namespace flip;
