@@ -4,6 +4,7 @@ import io.cairn.message.Message;
 import io.cairn.message.MessageCodec;
 import io.cairn.cluster.Transport;
 import io.cairn.server.security.AuditSink;
+import io.cairn.server.security.FloodGate;
 import io.cairn.server.security.NodeTls;
 import io.netty.bootstrap.ServerBootstrap;
 import io.netty.channel.Channel;
@@ -417,29 +418,16 @@ public final class InternodeTransport implements Transport, AutoCloseable {
 
     /** Most refused inbound connections logged a second; the totals count every one. */
     static final int MAX_FAILURE_LOGS_PER_SECOND = 5;
-    private long failureLogSecond;
-    private int failureLogsThisSecond;
-    private long failureLogsSuppressed;
+    private final FloodGate failureLogs =
+            new FloodGate(MAX_FAILURE_LOGS_PER_SECOND, () -> System.nanoTime() / 1_000_000L);
 
     /**
      * Whether a refused inbound connection may be logged now, and if so how many were not since
      * the last one was (-1: it may not). A scanner, or a removed node that keeps dialling, must
      * not flood the log: at most {@value #MAX_FAILURE_LOGS_PER_SECOND} lines a second.
      */
-    synchronized long failureLog() {
-        long second = System.nanoTime() / 1_000_000_000L;
-        if (second != failureLogSecond) {
-            failureLogSecond = second;
-            failureLogsThisSecond = 0;
-        }
-        if (failureLogsThisSecond >= MAX_FAILURE_LOGS_PER_SECOND) {
-            failureLogsSuppressed++;
-            return -1;
-        }
-        failureLogsThisSecond++;
-        long suppressed = failureLogsSuppressed;
-        failureLogsSuppressed = 0;
-        return suppressed;
+    long failureLog() {
+        return failureLogs.pass();
     }
 
     /** The live counters for {@code peer} (this node's own id included), or null for an unknown id. */

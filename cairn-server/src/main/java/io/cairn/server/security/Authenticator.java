@@ -57,17 +57,13 @@ public final class Authenticator {
     private final Map<String, CompletableFuture<TokenState>> reading = new ConcurrentHashMap<>();
     private final int maxLookups;
     private final AtomicInteger lookups = new AtomicInteger();
-    // When (monotonic ms) each of the last maxAuditedRefusalsPerSecond audited refusals was written,
-    // oldest at auditNext: a sliding second, so no second of wall time (not only each whole one) carries more.
-    private final long[] auditedAt;
-    private int auditNext;
-    private long suppressed;
+    // At most maxAuditedRefusalsPerSecond audited refusals in any second.
+    private final FloodGate audited;
 
     public Authenticator(AdminCredential admin, TokenStore store, TokenCache cache, long lookupTimeoutMillis, int maxLookups,
                          int maxAuditedRefusalsPerSecond, Clock wall, LongSupplier monotonicMillis, AuditSink audit, Sink sink) {
         this.maxLookups = maxLookups;
-        this.auditedAt = new long[maxAuditedRefusalsPerSecond];
-        java.util.Arrays.fill(auditedAt, Long.MIN_VALUE);
+        this.audited = new FloodGate(maxAuditedRefusalsPerSecond, monotonicMillis);
         this.admin = admin;
         this.store = store;
         this.cache = cache;
@@ -215,7 +211,9 @@ public final class Authenticator {
 
     private Verdict.Refused refused(Verdict.Refused r, Need need, SocketAddress remote) {
         sink.refused(r.code() == ErrorCode.FORBIDDEN ? 403 : 401, r.reason(), need.routeClass());
-        long left = auditable();
+        // A flood of bad requests must not rotate the administrative events out of the bounded
+        // audit log: -1 leaves this one out (metrics still count it), else how many were left out before it.
+        long left = audited.pass();
         if (left >= 0) {
             Map<String, Object> details = new java.util.LinkedHashMap<>();
             details.put("route", need.routeClass());
@@ -227,24 +225,5 @@ public final class Authenticator {
                     remote == null ? null : remote.toString(), details);
         }
         return r;
-    }
-
-    /**
-     * Whether this refusal gets an audit line: at most {@code maxAuditedRefusalsPerSecond} in any
-     * one-second interval, so a flood of bad requests cannot rotate the administrative events out
-     * of the bounded audit log. Returns -1 to leave it out (it is still counted in metrics), else
-     * how many were left out before it.
-     */
-    private synchronized long auditable() {
-        long now = monotonicMillis.getAsLong();
-        if (auditedAt.length == 0 || auditedAt[auditNext] != Long.MIN_VALUE && now - auditedAt[auditNext] < 1000) {
-            suppressed++;
-            return -1;
-        }
-        auditedAt[auditNext] = now;
-        auditNext = (auditNext + 1) % auditedAt.length;
-        long left = suppressed;
-        suppressed = 0;
-        return left;
     }
 }
