@@ -41,7 +41,7 @@ import java.util.function.Consumer;
  * value nobody wrote. Values are unique per operation, so a version a client saw stands for the
  * value it saw. Draws come from a random stream of their own.
  *
- * <p>In runs without membership changes a third namespace, {@code flip}, is quorum until the
+ * <p>A third namespace, {@code flip}, is quorum until the
  * simulation changes it to serial ({@link #onFlipped}); from then on the clients use its keys too,
  * both as plain requests and through the serial calls, half of them through the one node that has
  * not applied the change yet (the laggard), and the keys' histories are held to linearizability
@@ -114,7 +114,7 @@ final class CasWorkload {
     private final Namespace serial;
     // The serial namespace as a node that has not applied its change from quorum sees it.
     private final Namespace staleView;
-    // Null when the run has no class change; its keys are used once it is serial.
+    // Its keys are used once it is serial.
     private final Namespace flip;
     // The flip namespace's keys: all in one partition, so that the laggard is a replica of each.
     private final List<String> flipKeys;
@@ -137,7 +137,7 @@ final class CasWorkload {
         this.namespace = namespace;
         this.serial = serial;
         this.flip = flip;
-        this.flipKeys = flip == null ? List.of() : flipKeys(flip);
+        this.flipKeys = flipKeys(flip);
         this.staleView = new Namespace(serial.id(), serial.name(), serial.partitioner(), serial.defaultTtlMillis(), false, Consistency.QUORUM,
                 null, null, serial.maxValueBytes());
         this.coordinators = coordinators;
@@ -154,8 +154,13 @@ final class CasWorkload {
         }
     }
 
+    /** The partition of the flip namespace that holds all its keys (the laggard must be one of its replicas). */
+    int flipPartition() {
+        return flip.partitionOf(flipKeys.get(0).getBytes(StandardCharsets.UTF_8));
+    }
+
     /** {@value #KEYS} keys of {@code flip} in one partition (the first key's), the same in every run. */
-    static List<String> flipKeys(Namespace flip) {
+    private static List<String> flipKeys(Namespace flip) {
         List<String> keys = new ArrayList<>();
         int partition = flip.partitionOf((FLIP_PREFIX + 0).getBytes(StandardCharsets.UTF_8));
         for (int i = 0; keys.size() < KEYS; i++) {

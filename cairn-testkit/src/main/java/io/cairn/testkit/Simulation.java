@@ -873,7 +873,7 @@ public final class Simulation {
         if (phase != Phase.WORKLOAD) {
             return;
         }
-        int partition = flip.partitionOf(bytes(CasWorkload.flipKeys(flip).get(0)));
+        int partition = cas.flipPartition();
         List<SimNode> candidates = Arrays.stream(nodes).filter(n -> n.up && !n.inactive && map().takesWrites(partition, n.id)).toList();
         if (config.canary() == SimulationConfig.Canary.STALE_SERIAL_PROPOSER
                 && (network.partitioned() || candidates.size() < knobs.replicationFactor())) {
