@@ -21,7 +21,8 @@
 # CLIENT_BASE (23890) / PEER_BASE (23900) for etcd, NODE_SETS (extra Cairn settings), HEAP (1g),
 # NAMESPACE (Cairn's keys in this namespace, created with NAMESPACE_CONSISTENCY, default serial; the
 # members then get metadata addresses from METADATA_BASE, 7520, for the metadata log namespaces
-# live in), JAVA_OPTS (extra JVM flags for Cairn, e.g. a perf map for profiling), CAIRN_JAR, JAVA, ETCD, RESULTS_DIR, TAG, SYSTEMS ("cairn etcd": which to run). Needs wrk, etcd-server, python3, curl, a JDK 21+.
+# live in), ETCD_PEER_TLS (1: etcd's members talk to each other over mutual TLS with certificates
+# from the same kind of CA Cairn's nodes use, as Cairn's always do; default 0, plain peers), JAVA_OPTS (extra JVM flags for Cairn, e.g. a perf map for profiling), CAIRN_JAR, JAVA, ETCD, RESULTS_DIR, TAG, SYSTEMS ("cairn etcd": which to run). Needs wrk, etcd-server, python3, curl, a JDK 21+.
 set -euo pipefail
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 repo=$(cd "$here/.." && pwd)
@@ -44,6 +45,7 @@ NAMESPACE=${NAMESPACE:-}
 NAMESPACE_CONSISTENCY=${NAMESPACE_CONSISTENCY:-serial}
 METADATA_BASE=${METADATA_BASE:-7520}
 ETCD=${ETCD:-etcd}
+ETCD_PEER_TLS=${ETCD_PEER_TLS:-0}
 CAIRN_JAR=${CAIRN_JAR:-$repo/cairn-cli/target/cairn.jar}
 JAVA=$(java_21 "${JAVA:-${JAVA_HOME:+$JAVA_HOME/bin/}java}")
 RESULTS_DIR=${RESULTS_DIR:-$here/results}
@@ -136,17 +138,24 @@ cairn_phase() {
 }
 
 etcd_phase() {
-  local initial="" nodes="" i
+  local initial="" nodes="" i peer=http tls=()
+  if [[ "$ETCD_PEER_TLS" == 1 ]]; then
+    peer=https
+    NO_TOKEN=1 cairn_certs "$workdir/etcd-tls" "${ids[@]}" # (etcd takes no token)
+  fi
   for i in "${ids[@]}"; do
-    initial+="${initial:+,}m$i=http://127.0.0.1:$((PEER_BASE + i))"
+    initial+="${initial:+,}m$i=$peer://127.0.0.1:$((PEER_BASE + i))"
     nodes+="${nodes:+,}127.0.0.1:$((CLIENT_BASE + i))"
     require_free_port $((CLIENT_BASE + i)) CLIENT_BASE
     require_free_port $((PEER_BASE + i)) PEER_BASE
   done
   for i in "${ids[@]}"; do
+    [[ "$peer" == https ]] && tls=(--peer-client-cert-auth --peer-trusted-ca-file "$workdir/etcd-tls/ca/ca.crt"
+      --peer-cert-file "$workdir/etcd-tls/node$i/tls/node.crt" --peer-key-file "$workdir/etcd-tls/node$i/tls/node.key")
     local cmd=("$ETCD" --name "m$i" --data-dir "$workdir/etcd-m$i"
       --listen-client-urls "http://127.0.0.1:$((CLIENT_BASE + i))" --advertise-client-urls "http://127.0.0.1:$((CLIENT_BASE + i))"
-      --listen-peer-urls "http://127.0.0.1:$((PEER_BASE + i))" --initial-advertise-peer-urls "http://127.0.0.1:$((PEER_BASE + i))"
+      --listen-peer-urls "$peer://127.0.0.1:$((PEER_BASE + i))" --initial-advertise-peer-urls "$peer://127.0.0.1:$((PEER_BASE + i))"
+      "${tls[@]}"
       --initial-cluster "$initial" --initial-cluster-state new --initial-cluster-token cas-bench
       --logger zap --log-outputs "$workdir/etcd-m$i.log")
     [[ $i == 1 ]] && echo "# etcd member command: ${cmd[*]}"
@@ -170,7 +179,7 @@ etcd_phase() {
   echo "# bench/cas.sh"
   machine_info
   echo "# cairn $("$JAVA" -jar "$CAIRN_JAR" --version | awk '{print $NF}'), $("$ETCD" --version | head -1)"
-  echo "# DURATION=$DURATION WARMUP=$WARMUP PREWARM=$PREWARM KEYS=$KEYS (per client) UNCONTENDED_CLIENTS=$UNCONTENDED_CLIENTS CONTENDED_CLIENTS=$CONTENDED_CLIENTS NODE_SETS=$NODE_SETS"
+  echo "# DURATION=$DURATION WARMUP=$WARMUP PREWARM=$PREWARM KEYS=$KEYS (per client) UNCONTENDED_CLIENTS=$UNCONTENDED_CLIENTS CONTENDED_CLIENTS=$CONTENDED_CLIENTS NODE_SETS=$NODE_SETS ETCD_PEER_TLS=$ETCD_PEER_TLS"
   lock
   [[ " $SYSTEMS " == *" cairn "* ]] && cairn_phase
   [[ " $SYSTEMS " == *" etcd "* ]] && etcd_phase
