@@ -190,7 +190,11 @@ nodes_ticks() {
   for i in "${!node_pid[@]}"; do s=$(( s + $(proc_ticks "${node_pid[$i]}") )); done
   echo "$s"
 }
+declare -A mark_node=()
 cpu_mark() {
+  local i
+  mark_node=()
+  for i in "${!node_pid[@]}"; do mark_node[$i]=$(proc_ticks "${node_pid[$i]}"); done
   mark_nodes=$(nodes_ticks)
   mark_children=$(children_ticks)
   read -r mark_busy mark_irq <<<"$(machine_ticks)"
@@ -212,6 +216,11 @@ cpu_report() {
     printf "%.2f %.2f %.2f %.2f", n / hz / w, c / hz / w, q / hz / w, o / hz / w }')
   read -r cpu_nodes cpu_children cpu_irq cpu_other <<<"$line"
   echo "## cpu over $1 (cores of $(nproc), $(printf '%.1f' "$wall") s): our nodes $cpu_nodes, cairn bench/tools $cpu_children, kernel interrupts $cpu_irq, anything else $cpu_other"
+  local i each=""
+  for i in $(printf '%s\n' "${!node_pid[@]}" | sort -n); do
+    each+=" node $i $(awk -v t="$(( $(proc_ticks "${node_pid[$i]}") - ${mark_node[$i]:-0} ))" -v hz="$hz" -v w="$wall" 'BEGIN {printf "%.2f", t / hz / w}'),"
+  done
+  echo "## cpu of each node (cores):${each%,}"
   if awk -v o="$cpu_other" 'BEGIN {exit !(o > 0.15)}'; then
     echo "## NOTE: something else took $cpu_other cores meanwhile: disturbed"
   fi
