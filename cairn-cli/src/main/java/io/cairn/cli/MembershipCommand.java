@@ -112,7 +112,17 @@ final class MembershipCommand implements Runnable {
         return what + " (plan " + change.path("id").asLong() + ") " + state;
     }
 
+    /** Whether {@code view} comes from a node the log lists as removed (it follows the log no further); if so, prints its note. */
+    static boolean noteIfRemoved(JsonNode view, PrintStream out) {
+        if (!view.path("removedFromCluster").asBoolean()) {
+            return false;
+        }
+        out.println("note: " + view.path("note").asText("this node was removed from the cluster; ask a member"));
+        return true;
+    }
+
     static void printMembers(JsonNode view, PrintStream out) {
+        noteIfRemoved(view, out);
         out.printf("epoch %d · N=%d · %d partitions · %s%n", view.path("epoch").asLong(), view.path("replicationFactor").asInt(),
                 view.path("partitions").asInt(), describeChange(view.path("change")));
         out.printf("%-4s %-12s %-9s %-10s %-22s %-22s %s%n", "ID", "ZONE", "STATE", "PARTITIONS", "HTTP", "INTERNODE", "METADATA");

@@ -63,7 +63,7 @@ final class RebalanceCommand implements Runnable {
 
     /** One status block: the plan, a bar of partitions moved, streams, bytes, rate and ETA. Returns its line count. */
     static int print(PrintStream out, JsonNode view, Streamed s, double bytesPerSecond) {
-        int lines = 0;
+        int lines = MembershipCommand.noteIfRemoved(view, out) ? 1 : 0;
         out.printf("epoch %d · %s%n", view.path("epoch").asLong(), MembershipCommand.describeChange(view.path("change")));
         lines++;
         if (view.path("change").isNull()) {
@@ -171,7 +171,8 @@ final class RebalanceCommand implements Runnable {
                     }
                     printed = print(System.out, view, s, rate);
                 }
-                if (!watch || view.path("change").isNull()) {
+                // A removed node's view stops at the epoch that removed it: watching it would wait forever.
+                if (!watch || view.path("change").isNull() || view.path("removedFromCluster").asBoolean()) {
                     return 0;
                 }
                 Thread.sleep(intervalSeconds * 1000L);

@@ -110,6 +110,15 @@ class ElasticClusterIT {
             assertThat(settings.statusCode()).as(settings.body()).isEqualTo(503);
             assertThat(h.send(cluster.request(3, "/admin/namespaces/from-removed").GET().build()).statusCode()).isEqualTo(404);
             assertThat(h.change(1, "/admin/membership/decommission?node=3", 503).path("code").asText()).isEqualTo("not_a_member");
+            // Its own views say it left, so an operator does not take them for the cluster's; a member's do not.
+            assertThat(h.get(1, "/admin/membership").path("removedFromCluster").asBoolean()).isTrue();
+            assertThat(h.get(1, "/admin/rebalance").path("note").asText()).contains("removed from the cluster");
+            assertThat(h.get(2, "/admin/membership").has("removedFromCluster")).isFalse();
+            CliRun removedStatus = cli("membership", "status", "--url", cluster.url(1));
+            assertThat(removedStatus.out()).as(removedStatus.out()).startsWith("note: node 1 was removed from the cluster");
+            CliRun removedWatch = cli("rebalance", "status", "--watch", "--url", cluster.url(1));
+            assertThat(removedWatch.code()).as(removedWatch.err()).isZero();
+            assertThat(removedWatch.out()).contains("removed from the cluster");
 
             // Replace: node 2 dies for good; node 5, with an empty disk, takes over exactly its partitions.
             // While node 2 is still heard, remove and replace (which drop its copies unstreamed) are refused.

@@ -319,7 +319,7 @@ public final class CairnNode implements AutoCloseable {
         }
         if (elastic != null) {
             // A node that was decommissioned, removed or replaced serves nothing any more.
-            m.put("removedFromCluster", elastic.removed());
+            m.put("removedFromCluster", elastic.removedFromCluster());
             m.put("epoch", elastic.state().epoch());
             // The epoch requests are routed by; below "epoch" for longer than node.stallTimeout: not ready.
             m.put("servingEpoch", cluster.membership().epoch());

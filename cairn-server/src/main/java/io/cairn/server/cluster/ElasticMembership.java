@@ -636,9 +636,14 @@ public final class ElasticMembership implements AutoCloseable, MembershipAdmin {
         });
     }
 
-    /** Whether the log lists this node as removed (decommissioned, removed or replaced). */
+    /** Whether the log does not list this node as a member: removed (decommissioned, removed or replaced), or not registered yet. */
     public boolean removed() {
         return metadata.current().member(self).map(m -> m.state() == NodeState.REMOVED).orElse(true);
+    }
+
+    /** Whether the log lists this node as removed (decommissioned, removed or replaced); not while a joining node is not listed yet. */
+    public boolean removedFromCluster() {
+        return listedRemoved(state());
     }
 
     /**
@@ -721,7 +726,21 @@ public final class ElasticMembership implements AutoCloseable, MembershipAdmin {
 
     @Override
     public Map<String, Object> membershipView() {
-        return membershipView(state());
+        return noteIfRemoved(membershipView(state()));
+    }
+
+    /**
+     * A view of this node's, marked when the node is no longer a member: it follows the log no
+     * further, so what it shows stops at the epoch that removed it, and an operator reading it must
+     * not take it for the cluster's.
+     */
+    private Map<String, Object> noteIfRemoved(Map<String, Object> view) {
+        if (removedFromCluster()) {
+            view.put("removedFromCluster", true);
+            view.put("note", "node " + self + " was removed from the cluster (decommissioned, removed or replaced): this view stops at"
+                    + " the epoch that removed it; ask a member for the cluster's");
+        }
+        return view;
     }
 
     @Override
@@ -848,7 +867,7 @@ public final class ElasticMembership implements AutoCloseable, MembershipAdmin {
             out.put("thisNode", here);
         }
         out.put("partitions", moving);
-        return out;
+        return noteIfRemoved(out);
     }
 
     @Override
