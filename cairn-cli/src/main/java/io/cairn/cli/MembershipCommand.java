@@ -112,7 +112,7 @@ final class MembershipCommand implements Runnable {
         return what + " (plan " + change.path("id").asLong() + ") " + state;
     }
 
-    /** Whether {@code view} comes from a node the log lists as removed (it follows the log no further); if so, prints its note. */
+    /** Whether {@code view} comes from a node the log lists as removed (its view may lag the cluster's); if so, prints its note. */
     static boolean noteIfRemoved(JsonNode view, PrintStream out) {
         if (!view.path("removedFromCluster").asBoolean()) {
             return false;

@@ -171,7 +171,7 @@ final class RebalanceCommand implements Runnable {
                     }
                     printed = print(System.out, view, s, rate);
                 }
-                // A removed node's view stops at the epoch that removed it: watching it would wait forever.
+                // A removed node is no place to watch a change from: its view may lag, or stop, behind the cluster's.
                 if (!watch || view.path("change").isNull() || view.path("removedFromCluster").asBoolean()) {
                     return 0;
                 }

@@ -730,15 +730,15 @@ public final class ElasticMembership implements AutoCloseable, MembershipAdmin {
     }
 
     /**
-     * A view of this node's, marked when the node is no longer a member: it follows the log no
-     * further, so what it shows stops at the epoch that removed it, and an operator reading it must
-     * not take it for the cluster's.
+     * A view of this node's, marked when the node is no longer a member: it takes part in nothing,
+     * the log's group no longer sends it entries (it may lag the cluster), and an operator reading
+     * it must not take it for a member's.
      */
     private Map<String, Object> noteIfRemoved(Map<String, Object> view) {
         if (removedFromCluster()) {
             view.put("removedFromCluster", true);
-            view.put("note", "node " + self + " was removed from the cluster (decommissioned, removed or replaced): this view stops at"
-                    + " the epoch that removed it; ask a member for the cluster's");
+            view.put("note", "node " + self + " was removed from the cluster (decommissioned, removed or replaced) and takes part in"
+                    + " nothing: this view may lag the cluster's; ask a member");
         }
         return view;
     }
