@@ -86,7 +86,8 @@
 #   every part's run holds flock on it), IDLE_BUSY (10 %), IDLE_WAIT (600 s), STALL_TIMEOUT (300 s:
 #   a change whose epoch and bytes streamed did not move for that long is reported stalled and the
 #   part fails, instead of waiting for its timeout), KEEP_LOGS (1: copy node logs into OUT_DIR/logs), NODE4_NICE (empty; a nice(1) level for node 4, whose
-#   CPU then yields to the serving nodes: the nearest this machine comes to node 4 on cores of its own).
+#   CPU then yields to the serving nodes: the nearest this machine comes to node 4 on cores of its own),
+#   NODE4_JAVA_OPTS (empty; extra JVM flags for node 4 only, e.g. -XX:TieredStopAtLevel=1 to see what its JIT costs).
 # Needs: curl, jq, python3, a JDK 21+, a built cairn-cli/target/cairn.jar.
 set -euo pipefail
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -289,7 +290,9 @@ url() { echo "http://127.0.0.1:${http_ports[$1]}"; }
 # node_cmd I: sets the array cmd to node I's command line (node 4: a joining node).
 node_cmd() {
   local i=$1 s
-  cmd=("$JAVA" "${jvm_flags[@]}" -Xmx"$HEAP"
+  local extra=()
+  (( i == 4 )) && [[ -n "${NODE4_JAVA_OPTS:-}" ]] && read -r -a extra <<<"$NODE4_JAVA_OPTS"
+  cmd=("$JAVA" "${jvm_flags[@]}" "${extra[@]}" -Xmx"$HEAP"
     -jar "$CAIRN_JAR" start --node-id "$i" --http-port "${http_ports[$i]}" --data-dir "$cl_dir/node$i")
   if (( i <= 3 )); then
     cmd+=(--set "cluster.members=$members")
