@@ -12,9 +12,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.LinkedHashMap;
 import java.util.Map;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
 
 /**
  * Anti-entropy with real processes: a node {@code kill -9}ed while writes and deletes go on, kept
@@ -22,23 +20,11 @@ import org.junit.jupiter.api.io.TempDir;
  * crash (so it rebuilds its trees from storage), converges with no client reads; an operator sees
  * the backlog and forces exchanges with {@code cairn repair status|run}.
  */
-class AntiEntropyIT {
+class AntiEntropyIT extends WithClusterProcesses {
     private static final ObjectMapper JSON = new ObjectMapper();
-
-    @TempDir
-    Path tmp;
 
     private final HttpClient http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1)
             .connectTimeout(Duration.ofSeconds(2)).build();
-    private ClusterProcesses cluster;
-
-    @AfterEach
-    void stop() throws InterruptedException {
-        if (cluster != null) {
-            cluster.close();
-        }
-    }
-
     @Test
     void aNodeDownPastTheHintWindowConvergesWithNoClientReads() throws Exception {
         // Exchanges on the regular schedule only every 10 minutes: what converges the node within

@@ -6,21 +6,18 @@ import java.io.IOException;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
-import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.IntStream;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
 
 /**
  * Compare-and-swap on a real three-node cluster under a nemesis, checked linearizable: 16
  * {@link CasClients} on a few keys through random nodes, while nodes are {@code kill -9}ed and
  * restarted and one is cut off from the others at the transport.
  */
-class CasIT {
+class CasIT extends WithClusterProcesses {
     private static final int CLIENTS = 16;
     private static final int KEYS = 4;
     private static final long RUN_MILLIS = 25_000;
@@ -28,19 +25,8 @@ class CasIT {
             "cluster.heartbeatInterval=100ms", "cluster.requestTimeout=1s", "cluster.faultInjection=true",
             "cluster.paxos.timeout=2s", "cluster.paxos.roundTimeout=500ms");
 
-    @TempDir
-    Path tmp;
-
-    private ClusterProcesses cluster;
     private final HttpClient http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1)
             .connectTimeout(Duration.ofSeconds(1)).build();
-
-    @AfterEach
-    void stop() throws InterruptedException {
-        if (cluster != null) {
-            cluster.close();
-        }
-    }
 
     @Test
     void compareAndSwapStaysLinearizableWhileNodesAreKilledAndCutOff() throws Exception {

@@ -4,15 +4,12 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
-import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Set;
 import java.util.concurrent.CopyOnWriteArrayList;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
 
 /**
  * Compare-and-swap while the members change, on real processes, checked linearizable: Paxos states
@@ -23,22 +20,10 @@ import org.junit.jupiter.api.io.TempDir;
  * Beside them, {@link ElasticHarness}'s writer at W=quorum, whose every acknowledged write must
  * end on every final replica.
  */
-class CasMembershipIT {
+class CasMembershipIT extends WithClusterProcesses {
     private static final Duration CHANGE = Duration.ofSeconds(90);
     private static final List<String> SETTINGS = List.of("cluster.heartbeatInterval=100ms", "cluster.requestTimeout=2s",
             "cluster.hintReplayInterval=200ms", "moves.maxConcurrent=16");
-
-    @TempDir
-    Path tmp;
-
-    private ClusterProcesses cluster;
-
-    @AfterEach
-    void stop() throws InterruptedException {
-        if (cluster != null) {
-            cluster.close();
-        }
-    }
 
     @Test
     void compareAndSwapStaysLinearizableWhileNodesJoinDieAndLeave() throws Exception {

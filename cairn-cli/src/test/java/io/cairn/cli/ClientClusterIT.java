@@ -7,7 +7,6 @@ import io.cairn.client.OutcomeUnknownException;
 import io.cairn.client.RetryPolicy;
 import io.cairn.client.Value;
 import io.cairn.client.WriteResult;
-import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -17,9 +16,7 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
 
 /**
  * The Java client against three node processes, one of which is {@code kill -9}ed mid-run: the
@@ -27,19 +24,7 @@ import org.junit.jupiter.api.io.TempDir;
  * write reported failed, keep being acknowledged after the kill, and every acknowledged write
  * then reads back with its value through the survivors.
  */
-class ClientClusterIT {
-    @TempDir
-    Path tmp;
-
-    private ClusterProcesses cluster;
-
-    @AfterEach
-    void stop() throws InterruptedException {
-        if (cluster != null) {
-            cluster.close();
-        }
-    }
-
+class ClientClusterIT extends WithClusterProcesses {
     @Test
     void everyAcknowledgedWriteSurvivesANodeKilledMidRun() throws Exception {
         cluster = new ClusterProcesses(tmp, 3, List.of("cluster.heartbeatInterval=100ms", "cluster.requestTimeout=1s", "cluster.paxos.timeout=2s"));

@@ -9,7 +9,6 @@ import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
-import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -19,35 +18,21 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.atomic.AtomicBoolean;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
 
 /**
  * The cluster's promises with real processes on loopback: writes at W=quorum keep succeeding while
  * a node is {@code kill -9}ed or cut off at the transport; when it is back, hints drain and every
  * replica of every acknowledged write holds that write, readable at R=all through any node.
  */
-class ClusterIT {
+class ClusterIT extends WithClusterProcesses {
     private static final List<String> FAST_DETECTION = List.of(
             "cluster.heartbeatInterval=100ms", "cluster.requestTimeout=1s", "cluster.hintReplayInterval=200ms",
             "cluster.faultInjection=true");
     private static final ObjectMapper JSON = new ObjectMapper();
 
-    @TempDir
-    Path tmp;
-
     private final HttpClient http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1)
             .connectTimeout(Duration.ofSeconds(2)).build();
-    private ClusterProcesses cluster;
-
-    @AfterEach
-    void stop() throws InterruptedException {
-        if (cluster != null) {
-            cluster.close();
-        }
-    }
-
     @Test
     void quorumWritesSurviveKillNineAndHintsDrainAfterRestart() throws Exception {
         cluster = new ClusterProcesses(tmp, 3, FAST_DETECTION);

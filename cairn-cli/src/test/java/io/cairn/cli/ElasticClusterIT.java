@@ -5,16 +5,13 @@ import static org.assertj.core.api.Assertions.assertThat;
 import com.fasterxml.jackson.databind.JsonNode;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
-import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
 
 /**
  * An elastic cluster as real processes, under continuous writes at W=quorum: a node joins (3 → 4),
@@ -25,20 +22,8 @@ import org.junit.jupiter.api.io.TempDir;
  * of its partition (read per replica through {@code /admin/keys}, no read repair). An unsafe change
  * is refused with the reason. Part of it goes through {@code cairn membership}, {@code rebalance} and {@code what-if}. A node that joined is sent writes once it is ready (it heard from its peers).
  */
-class ElasticClusterIT {
-    @TempDir
-    Path tmp;
-
+class ElasticClusterIT extends WithClusterProcesses {
     private static final Duration CHANGE = Duration.ofSeconds(90);
-    private ClusterProcesses cluster;
-
-    @AfterEach
-    void stop() throws InterruptedException {
-        if (cluster != null) {
-            cluster.close();
-        }
-    }
-
     @Test
     void membersJoinLeaveAndAreReplacedWhileWritesGoOnAndNoAcknowledgedWriteIsLost() throws Exception {
         // A 2 s request deadline (the default): a write during a move needs a quorum of both replica

@@ -3,13 +3,10 @@ package io.cairn.cli;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 import java.util.Set;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
 
 /**
  * An elastic cluster over three zones as real processes, under continuous writes at W=quorum:
@@ -21,20 +18,8 @@ import org.junit.jupiter.api.io.TempDir;
  * keeps its majority when the zone's two voters die together, carries the removals, and shrinks to
  * the three survivors.
  */
-class ElasticGrowIT {
+class ElasticGrowIT extends WithClusterProcesses {
     private static final Duration CHANGE = Duration.ofSeconds(120);
-
-    @TempDir
-    Path tmp;
-
-    private ClusterProcesses cluster;
-
-    @AfterEach
-    void stop() throws InterruptedException {
-        if (cluster != null) {
-            cluster.close();
-        }
-    }
 
     @Test
     void growsUnderLoadThroughASourceCrashThenSurvivesLosingAZone() throws Exception {
