@@ -99,6 +99,8 @@ final class CasClients implements AutoCloseable {
         for (Key key : keys) {
             History.Builder<RegisterModel.Op<String>, RegisterModel.Result<String>> b = History.builder();
             int ops = 0;
+            int reads = 0;
+            int swaps = 0;
             synchronized (history) {
                 for (Recorded r : history) {
                     if (r.key().equals(key)) {
@@ -107,10 +109,15 @@ final class CasClients implements AutoCloseable {
                             b.addIndeterminate(r.client(), r.input(), r.invoked());
                         } else {
                             b.add(r.client(), r.input(), r.output(), r.invoked(), r.returned());
+                            reads += r.input() instanceof RegisterModel.Read<String> ? 1 : 0;
+                            swaps += r.input() instanceof RegisterModel.Cas<String> && r.output().succeeded() ? 1 : 0;
                         }
                     }
                 }
             }
+            // A history of blind writes alone, or of nothing, would pass whatever the cluster did.
+            assertThat(reads).as("%s: serial reads answered", key.path()).isPositive();
+            assertThat(swaps).as("%s: conditional writes that took effect", key.path()).isPositive();
             CheckResult<RegisterModel.Op<String>, RegisterModel.Result<String>> result =
                     LinearizabilityChecker.check(new RegisterModel<>(), b.build(), Budget.DEFAULT);
             System.out.println(key.path() + ": " + ops + " operations, " + result.verdict() + " in " + result.steps() + " steps");
