@@ -186,25 +186,26 @@ trap 'exit 130' INT TERM
 # our nodes, this script's children that ended meanwhile (cairn bench, the pollers), kernel
 # interrupts (much of the loopback network work) and anything else; anything else above 0.15
 # cores marks it disturbed.
-nodes_ticks() {
-  local i s=0
-  for i in "${!node_pid[@]}"; do s=$(( s + $(proc_ticks "${node_pid[$i]}") )); done
-  echo "$s"
+# node_ticks: each node's CPU ticks now, into the associative array named by $1 (node id -> ticks).
+node_ticks() {
+  local -n into=$1
+  local i
+  into=()
+  for i in "${!node_pid[@]}"; do into[$i]=$(proc_ticks "${node_pid[$i]}"); done
 }
 declare -A mark_node=()
 cpu_mark() {
-  local i
-  mark_node=()
-  for i in "${!node_pid[@]}"; do mark_node[$i]=$(proc_ticks "${node_pid[$i]}"); done
-  mark_nodes=$(nodes_ticks)
+  node_ticks mark_node
   mark_children=$(children_ticks)
   read -r mark_busy mark_irq <<<"$(machine_ticks)"
   mark_time=$(now)
 }
 cpu_nodes="?" cpu_other="?"
 cpu_report() {
-  local n c busy irq hz wall
-  n=$(( $(nodes_ticks) - mark_nodes ))
+  local n=0 c busy irq hz wall i
+  local -A now_node=()
+  node_ticks now_node
+  for i in "${!now_node[@]}"; do n=$(( n + now_node[$i] - ${mark_node[$i]:-0} )); done
   c=$(( $(children_ticks) - mark_children ))
   read -r busy irq <<<"$(machine_ticks)"
   busy=$(( busy - mark_busy ))
@@ -217,9 +218,9 @@ cpu_report() {
     printf "%.2f %.2f %.2f %.2f", n / hz / w, c / hz / w, q / hz / w, o / hz / w }')
   read -r cpu_nodes cpu_children cpu_irq cpu_other <<<"$line"
   echo "## cpu over $1 (cores of $(nproc), $(printf '%.1f' "$wall") s): our nodes $cpu_nodes, cairn bench/tools $cpu_children, kernel interrupts $cpu_irq, anything else $cpu_other"
-  local i each=""
-  for i in $(printf '%s\n' "${!node_pid[@]}" | sort -n); do
-    each+=" node $i $(awk -v t="$(( $(proc_ticks "${node_pid[$i]}") - ${mark_node[$i]:-0} ))" -v hz="$hz" -v w="$wall" 'BEGIN {printf "%.2f", t / hz / w}'),"
+  local each=""
+  for i in $(printf '%s\n' "${!now_node[@]}" | sort -n); do
+    each+=" node $i $(awk -v t="$(( now_node[$i] - ${mark_node[$i]:-0} ))" -v hz="$hz" -v w="$wall" 'BEGIN {printf "%.2f", t / hz / w}'),"
   done
   echo "## cpu of each node (cores):${each%,}"
   if awk -v o="$cpu_other" 'BEGIN {exit !(o > 0.15)}'; then

@@ -25,6 +25,7 @@ class AntiEntropyIT extends WithClusterProcesses {
 
     private final HttpClient http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1)
             .connectTimeout(Duration.ofSeconds(2)).build();
+
     @Test
     void aNodeDownPastTheHintWindowConvergesWithNoClientReads() throws Exception {
         // Exchanges on the regular schedule only every 10 minutes: what converges the node within

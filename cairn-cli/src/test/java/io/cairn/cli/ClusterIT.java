@@ -33,6 +33,7 @@ class ClusterIT extends WithClusterProcesses {
 
     private final HttpClient http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1)
             .connectTimeout(Duration.ofSeconds(2)).build();
+
     @Test
     void quorumWritesSurviveKillNineAndHintsDrainAfterRestart() throws Exception {
         cluster = new ClusterProcesses(tmp, 3, FAST_DETECTION);

@@ -24,6 +24,7 @@ import org.junit.jupiter.api.Test;
  */
 class ElasticClusterIT extends WithClusterProcesses {
     private static final Duration CHANGE = Duration.ofSeconds(90);
+
     @Test
     void membersJoinLeaveAndAreReplacedWhileWritesGoOnAndNoAcknowledgedWriteIsLost() throws Exception {
         // A 2 s request deadline (the default): a write during a move needs a quorum of both replica

@@ -726,16 +726,17 @@ public final class ElasticMembership implements AutoCloseable, MembershipAdmin {
 
     @Override
     public Map<String, Object> membershipView() {
-        return noteIfRemoved(membershipView(state()));
+        ClusterState s = state();
+        return noteIfRemoved(membershipView(s), s);
     }
 
     /**
-     * A view of this node's, marked when the node is no longer a member: it takes part in nothing,
+     * A view of this node's at {@code s}, marked when {@code s} lists the node as removed: it takes part in nothing,
      * the log's group no longer sends it entries (it may lag the cluster), and an operator reading
      * it must not take it for a member's.
      */
-    private Map<String, Object> noteIfRemoved(Map<String, Object> view) {
-        if (removedFromCluster()) {
+    private Map<String, Object> noteIfRemoved(Map<String, Object> view, ClusterState s) {
+        if (listedRemoved(s)) {
             view.put("removedFromCluster", true);
             view.put("note", "node " + self + " was removed from the cluster (decommissioned, removed or replaced) and takes part in"
                     + " nothing: this view may lag the cluster's; ask a member");
@@ -867,7 +868,7 @@ public final class ElasticMembership implements AutoCloseable, MembershipAdmin {
             out.put("thisNode", here);
         }
         out.put("partitions", moving);
-        return noteIfRemoved(out);
+        return noteIfRemoved(out, s);
     }
 
     @Override
