@@ -130,44 +130,7 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
-# (lock, unlock, wait_idle and the tick counters proc_ticks, machine_ticks, children_ticks are in lib.sh)
-# CPU accounting over a stretch of time: cpu_mark before, cpu_report LABEL after. Reports in cores:
-# our nodes, this script's children that ended meanwhile (cairn bench), kernel interrupts (much of
-# the loopback network work) and anything else; anything else above 0.15 cores marks it disturbed.
-nodes_ticks() {
-  local i s=0
-  for i in "${!node_pid[@]}"; do s=$(( s + $(proc_ticks "${node_pid[$i]}") )); done
-  echo "$s"
-}
-cpu_mark() {
-  mark_nodes=$(nodes_ticks)
-  mark_children=$(children_ticks)
-  read -r mark_busy mark_irq <<<"$(machine_ticks)"
-  mark_time=$(now)
-}
-cpu_disturbed=0
-cpu_report() {
-  local n c busy irq hz wall
-  n=$(( $(nodes_ticks) - mark_nodes ))
-  c=$(( $(children_ticks) - mark_children ))
-  read -r busy irq <<<"$(machine_ticks)"
-  busy=$(( busy - mark_busy ))
-  irq=$(( irq - mark_irq ))
-  hz=$(getconf CLK_TCK)
-  wall=$(python3 -c "import sys; print(float(sys.argv[2]) - float(sys.argv[1]))" "$mark_time" "$(now)")
-  local line
-  line=$(awk -v n="$n" -v c="$c" -v b="$busy" -v q="$irq" -v hz="$hz" -v w="$wall" 'BEGIN {
-    o = b - n - c; if (o < 0) o = 0
-    printf "%.2f %.2f %.2f %.2f", n / hz / w, c / hz / w, q / hz / w, o / hz / w }')
-  read -r cpu_nodes cpu_children cpu_irq cpu_other <<<"$line"
-  echo "## cpu over $1 (cores of $(nproc), $(printf '%.1f' "$wall") s): our nodes $cpu_nodes, cairn bench/tools $cpu_children, kernel interrupts $cpu_irq, anything else $cpu_other"
-  cpu_disturbed=0
-  if awk -v o="$cpu_other" 'BEGIN {exit !(o > 0.15)}'; then
-    echo "## NOTE: something else took $cpu_other cores meanwhile: disturbed"
-    cpu_disturbed=1
-  fi
-}
-
+# (lock, unlock, wait_idle, the tick counters and the CPU accounting cpu_mark / cpu_report are in lib.sh)
 # guarded LABEL FUNCTION ARGS...: one part's run, under the lock; whatever happens in it, its
 # servers are stopped and their data removed before the lock is released.
 failed=0
@@ -344,12 +307,6 @@ batch_load() {
   return "${PIPESTATUS[0]}"
 }
 
-machine_line() {
-  echo "## machine: $(nproc) cores, $(awk -F': ' '/model name/ {print $2; exit}' /proc/cpuinfo), $("$JAVA" -version 2>&1 | head -1), $(date -u +%Y-%m-%dT%H:%M:%SZ)"
-}
-
-now() { date +%s.%N; }
-secs() { python3 -c "import sys; print('%.1f' % (float(sys.argv[2]) - float(sys.argv[1])))" "$1" "$2"; }
 
 summary=()
 

@@ -16,7 +16,10 @@
 #   bench/cas.sh
 #   DURATION=5s WARMUP=2s TAG=-short bench/cas.sh
 #
-# Output: RESULTS_DIR/cas-<date><TAG>.txt with the exact commands, wrk's output and a summary.
+# Output: RESULTS_DIR/cas-<date><TAG>.txt with the exact commands, wrk's output and a summary. Beside
+# each measured run, the servers' CPU (all members together, in cores, and per answer:
+# cpu_ms_per_op), wrk's, and anything else's: on a machine where the servers saturate the cores,
+# the CPU per answer is the steadier figure to compare (throughput swings more between runs).
 # Settings (environment): the above, HTTP_BASE (7500) / INTERNODE_BASE (7510) for Cairn,
 # CLIENT_BASE (23890) / PEER_BASE (23900) for etcd, NODE_SETS (extra Cairn settings), HEAP (1g),
 # NAMESPACE (Cairn's keys in this namespace, created with NAMESPACE_CONSISTENCY, default serial; the
@@ -60,7 +63,7 @@ out="$RESULTS_DIR/cas-$(date -u +%Y%m%d-%H%M)$TAG.txt"
 
 ids=(1 2 3)
 workdir=$(mktemp -d "${TMPDIR:-/tmp}/cairn-bench-cas.XXXXXX")
-declare -A pids=()
+declare -A pids=() node_pid=()
 stop_all() {
   local i
   for i in "${!pids[@]}"; do stop_pid "${pids[$i]}"; done
@@ -86,13 +89,27 @@ run_case() {
   wait_idle
   "${head[@]}" -d"$WARMUP" "${tail[@]}" >/dev/null
   local result
+  node_pid=()
+  local k
+  for k in "${!pids[@]}"; do node_pid[$k]=${pids[$k]}; done
+  cpu_mark
   result=$("${head[@]}" -d"$DURATION" "${tail[@]}")
+  local cpu
+  cpu=$(cpu_report "the measured run")
   echo "$result"
-  local r c
+  echo "$cpu"
+  local r c per_op
   r=$(grep '^RESULT' <<<"$result")
   c=$(grep '^CAS' <<<"$result" || true)
-  summary+=("$(printf '%-6s %-13s %s | %s' "$system" "$name" "$(awk '{for (i = 2; i <= NF; i++) if ($i ~ /^(rps|p50_ms|p99_ms|p99.9_ms)=/) printf "%s ", $i}' <<<"$r")" \
-    "$(awk '{for (i = 2; i <= NF; i++) if ($i ~ /^(won_per_s|lost_412|busy_503|unknown_504|other)=/) printf "%s ", $i}' <<<"$c")")")
+  # The servers' CPU per answer, all members together (cpu_report ran in a subshell: its figures
+  # are read back from what it printed).
+  per_op=$(awk -v r="$r" -v cpu="$cpu" 'BEGIN {
+    n = split(r, f, " "); for (i = 1; i <= n; i++) if (f[i] ~ /^requests=/) { sub(/^requests=/, "", f[i]); req = f[i] }
+    if (match(cpu, /our nodes [0-9.]+/)) cores = substr(cpu, RSTART + 10, RLENGTH - 10)
+    if (match(cpu, /, [0-9.]+ s\)/)) wall = substr(cpu, RSTART + 2, RLENGTH - 4)
+    if (req > 0 && wall > 0) printf "cores=%s cpu_ms_per_op=%.3f", cores, cores * wall * 1000 / req; else printf "cores=%s cpu_ms_per_op=?", cores }')
+  summary+=("$(printf '%-6s %-13s %s| %s| %s' "$system" "$name" "$(awk '{for (i = 2; i <= NF; i++) if ($i ~ /^(rps|p50_ms|p99_ms|p99.9_ms)=/) printf "%s ", $i}' <<<"$r")" \
+    "$per_op " "$(awk '{for (i = 2; i <= NF; i++) if ($i ~ /^(won_per_s|lost_412|busy_503|unknown_504|other)=/) printf "%s ", $i}' <<<"$c")")")
 }
 
 cairn_phase() {
@@ -173,7 +190,9 @@ etcd_phase() {
 }
 
 {
-  # In this group's subshell (its output goes through tee), where the servers' pids live.
+  # In this group's subshell (its output goes through tee), where the servers' pids live and
+  # wrk's CPU is counted when it ends.
+  CHILDREN_OF=$BASHPID
   trap 'stop_all; rm -rf "$workdir"' EXIT
   trap 'exit 130' INT TERM
   echo "# bench/cas.sh"

@@ -181,52 +181,7 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
-# (lock, unlock, wait_idle and the tick counters proc_ticks, machine_ticks, children_ticks are in lib.sh)
-# CPU accounting over a stretch of time: cpu_mark before, cpu_report LABEL after. Reports in cores:
-# our nodes, this script's children that ended meanwhile (cairn bench, the pollers), kernel
-# interrupts (much of the loopback network work) and anything else; anything else above 0.15
-# cores marks it disturbed.
-# node_ticks: each node's CPU ticks now, into the associative array named by $1 (node id -> ticks).
-node_ticks() {
-  local -n into=$1
-  local i
-  into=()
-  for i in "${!node_pid[@]}"; do into[$i]=$(proc_ticks "${node_pid[$i]}"); done
-}
-declare -A mark_node=()
-cpu_mark() {
-  node_ticks mark_node
-  mark_children=$(children_ticks)
-  read -r mark_busy mark_irq <<<"$(machine_ticks)"
-  mark_time=$(now)
-}
-cpu_nodes="?" cpu_other="?"
-cpu_report() {
-  local n=0 c busy irq hz wall i
-  local -A now_node=()
-  node_ticks now_node
-  for i in "${!now_node[@]}"; do n=$(( n + now_node[$i] - ${mark_node[$i]:-0} )); done
-  c=$(( $(children_ticks) - mark_children ))
-  read -r busy irq <<<"$(machine_ticks)"
-  busy=$(( busy - mark_busy ))
-  irq=$(( irq - mark_irq ))
-  hz=$(getconf CLK_TCK)
-  wall=$(python3 -c "import sys; print(float(sys.argv[2]) - float(sys.argv[1]))" "$mark_time" "$(now)")
-  local line
-  line=$(awk -v n="$n" -v c="$c" -v b="$busy" -v q="$irq" -v hz="$hz" -v w="$wall" 'BEGIN {
-    o = b - n - c; if (o < 0) o = 0
-    printf "%.2f %.2f %.2f %.2f", n / hz / w, c / hz / w, q / hz / w, o / hz / w }')
-  read -r cpu_nodes cpu_children cpu_irq cpu_other <<<"$line"
-  echo "## cpu over $1 (cores of $(nproc), $(printf '%.1f' "$wall") s): our nodes $cpu_nodes, cairn bench/tools $cpu_children, kernel interrupts $cpu_irq, anything else $cpu_other"
-  local each=""
-  for i in $(printf '%s\n' "${!now_node[@]}" | sort -n); do
-    each+=" node $i $(awk -v t="$(( now_node[$i] - ${mark_node[$i]:-0} ))" -v hz="$hz" -v w="$wall" 'BEGIN {printf "%.2f", t / hz / w}'),"
-  done
-  echo "## cpu of each node (cores):${each%,}"
-  if awk -v o="$cpu_other" 'BEGIN {exit !(o > 0.15)}'; then
-    echo "## NOTE: something else took $cpu_other cores meanwhile: disturbed"
-  fi
-}
+# (lock, unlock, wait_idle, the tick counters and the CPU accounting cpu_mark / cpu_report are in lib.sh)
 # "other_cpu" column: anything else's cores, with a * when disturbed.
 other_col() { awk -v o="$cpu_other" 'BEGIN { if (o == "?") print "?"; else printf "%s%s", o, (o > 0.15 ? "*" : "") }'; }
 
@@ -409,12 +364,6 @@ load() {
   echo "## $(date -u +%T) loaded $keys keys of $size B ($(mib $((keys * size))) MiB logical, one copy) in $(secs "$t0" "$(now)") s"
 }
 
-machine_line() {
-  echo "## machine: $(nproc) cores, $(awk -F': ' '/model name/ {print $2; exit}' /proc/cpuinfo), $("$JAVA" -version 2>&1 | head -1), $(date -u +%Y-%m-%dT%H:%M:%SZ)"
-}
-
-now() { date +%s.%N; }
-secs() { python3 -c "import sys; print('%.1f' % (float(sys.argv[2]) - float(sys.argv[1])))" "$1" "$2"; }
 mib() { awk -v b="$1" 'BEGIN { printf "%.1f", b / 1048576 }'; }
 
 summary=()

@@ -148,7 +148,9 @@ wait_idle() {
 # script's children that ended.
 proc_ticks() { awk '{print $14 + $15}' "/proc/$1/stat" 2>/dev/null || echo 0; }
 machine_ticks() { awk '/^cpu / {print $2 + $3 + $4 + $9, $7 + $8}' /proc/stat; }
-children_ticks() { awk '{print $16 + $17}' "/proc/$$/stat"; }
+# children_ticks: the CPU ticks of the ended children of the shell CHILDREN_OF (default: the script's
+# own; a script running its work in a subshell sets it to that subshell's $BASHPID).
+children_ticks() { awk '{print $16 + $17}' "/proc/${CHILDREN_OF:-$$}/stat"; }
 
 # java_21: prints a java of version 21 or newer: $1 (JAVA / JAVA_HOME's) when it is one, else the
 # newest found under /usr/lib/jvm (the machine's default java may be older; Debian 12: 17).
@@ -160,4 +162,63 @@ java_21() {
     done
   fi
   echo "$java"
+}
+
+# machine_line: the machine and the JVM ($JAVA) a run had, with the time.
+machine_line() {
+  echo "## machine: $(nproc) cores, $(awk -F': ' '/model name/ {print $2; exit}' /proc/cpuinfo), $("$JAVA" -version 2>&1 | head -1), $(date -u +%Y-%m-%dT%H:%M:%SZ)"
+}
+now() { date +%s.%N; }
+# secs FROM TO: the seconds between two `now`s, to a tenth.
+secs() { python3 -c "import sys; print('%.1f' % (float(sys.argv[2]) - float(sys.argv[1])))" "$1" "$2"; }
+
+# CPU accounting over a stretch of time, for a script that keeps its servers' pids in the
+# associative array node_pid (id -> pid): cpu_mark before, cpu_report LABEL after. Reports in
+# cores: the servers (cpu_nodes, and each one), this script's children that ended meanwhile (a
+# load generator, pollers: cpu_children), kernel interrupts (much of the loopback network work:
+# cpu_irq) and anything else (cpu_other; above 0.15 cores sets cpu_disturbed). cpu_ticks holds the
+# servers' CPU ticks over the stretch and cpu_wall its seconds.
+# node_ticks: each node's CPU ticks now, into the associative array named by $1 (node id -> ticks).
+node_ticks() {
+  local -n into=$1
+  local i
+  into=()
+  for i in "${!node_pid[@]}"; do into[$i]=$(proc_ticks "${node_pid[$i]}"); done
+}
+declare -A mark_node=()
+cpu_mark() {
+  node_ticks mark_node
+  mark_children=$(children_ticks)
+  read -r mark_busy mark_irq <<<"$(machine_ticks)"
+  mark_time=$(now)
+}
+cpu_nodes="?" cpu_other="?" cpu_disturbed=0 cpu_ticks=0 cpu_wall=0
+cpu_report() {
+  local n=0 c busy irq hz wall i
+  local -A now_node=()
+  node_ticks now_node
+  for i in "${!now_node[@]}"; do n=$(( n + now_node[$i] - ${mark_node[$i]:-0} )); done
+  c=$(( $(children_ticks) - mark_children ))
+  read -r busy irq <<<"$(machine_ticks)"
+  busy=$(( busy - mark_busy ))
+  irq=$(( irq - mark_irq ))
+  hz=$(getconf CLK_TCK)
+  wall=$(python3 -c "import sys; print(float(sys.argv[2]) - float(sys.argv[1]))" "$mark_time" "$(now)")
+  local line
+  line=$(awk -v n="$n" -v c="$c" -v b="$busy" -v q="$irq" -v hz="$hz" -v w="$wall" 'BEGIN {
+    o = b - n - c; if (o < 0) o = 0
+    printf "%.2f %.2f %.2f %.2f", n / hz / w, c / hz / w, q / hz / w, o / hz / w }')
+  read -r cpu_nodes cpu_children cpu_irq cpu_other <<<"$line"
+  cpu_ticks=$n cpu_wall=$wall
+  echo "## cpu over $1 (cores of $(nproc), $(printf '%.1f' "$wall") s): our nodes $cpu_nodes, load generator and tools $cpu_children, kernel interrupts $cpu_irq, anything else $cpu_other"
+  local each=""
+  for i in $(printf '%s\n' "${!now_node[@]}" | sort -n); do
+    each+=" node $i $(awk -v t="$(( now_node[$i] - ${mark_node[$i]:-0} ))" -v hz="$hz" -v w="$wall" 'BEGIN {printf "%.2f", t / hz / w}'),"
+  done
+  echo "## cpu of each node (cores):${each%,}"
+  cpu_disturbed=0
+  if awk -v o="$cpu_other" 'BEGIN {exit !(o > 0.15)}'; then
+    echo "## NOTE: something else took $cpu_other cores meanwhile: disturbed"
+    cpu_disturbed=1
+  fi
 }
