@@ -688,7 +688,7 @@ final class Paxos {
             return;
         }
         if (!o.mine.isEmpty() && current != null && current.version().isNewerThan(o.mine.get(0).version()) && !ruledOut(o)) {
-            if (o.awaitingAll) {
+            if (o.awaitingAll || retriedToRuleOut(o)) {
                 return;
             }
             // An earlier round's proposal of this write was either chosen and then written over,
@@ -707,9 +707,10 @@ final class Paxos {
         Condition condition = o.op instanceof Op.Put p ? p.condition() : ((Op.Delete) o.op).condition();
         if (!condition.holds(current, now)) {
             if (!o.mine.isEmpty() && !ruledOut(o)) {
-                if (o.awaitingAll) {
+                if (o.awaitingAll || retriedToRuleOut(o)) {
                     return;
                 }
+                stats.unknown++;
                 finish(o, Answer.failed(ErrorCode.OUTCOME_UNKNOWN, "an earlier round's proposal of this write may still be chosen; "
                         + "read the key to learn whether it was", Map.of()));
                 return;
@@ -820,6 +821,33 @@ final class Paxos {
         }
         stats.ruledOut++;
         o.mine.clear();
+        return true;
+    }
+
+    /**
+     * When {@link #ruledOut} could not decide because a replica refused this round's prepare for a
+     * rival's higher ballot (it is alive, so a later round may hear every replica promise): backs
+     * off and tries another round, as any refused round does, rather than answer that the outcome
+     * is unknown; at the operation's deadline it is answered unknown all the same. Not when a
+     * replica did not answer: a replica that is down would make every round fall short, and the
+     * client would wait out the deadline for the same answer. Returns whether it retried.
+     */
+    private boolean retriedToRuleOut(Operation o) {
+        boolean refused = false;
+        for (int target : o.targets) {
+            PaxosResponse r = o.replies.get(target);
+            if (r == null) {
+                return false;
+            }
+            refused |= !r.ok() && r.promised() != null;
+        }
+        if (!refused) {
+            return false;
+        }
+        stats.ruleOutRetries++;
+        o.contended = true;
+        contest(o.keyId);
+        backoff(o);
         return true;
     }
 

@@ -26,6 +26,7 @@ public final class PaxosStats {
     long leaseLost;
     long answeredChosen;
     long strays;
+    long ruleOutRetries;
 
     public long started() {
         return started;
@@ -104,6 +105,11 @@ public final class PaxosStats {
         return strays;
     }
 
+    /** Rounds retried because a replica's refusal kept them from ruling out an earlier proposal of their operation (instead of answering "unknown"). */
+    public long ruleOutRetries() {
+        return ruleOutRetries;
+    }
+
     public static PaxosStats sum(List<PaxosStats> all) {
         PaxosStats s = new PaxosStats();
         for (PaxosStats p : all) {
@@ -117,6 +123,7 @@ public final class PaxosStats {
             s.unknown += p.unknown;
             s.foundCommitted += p.foundCommitted;
             s.ruledOut += p.ruledOut;
+            s.ruleOutRetries += p.ruleOutRetries;
             s.queued += p.queued;
             s.widened += p.widened;
             s.staleStamps += p.staleStamps;

@@ -1891,6 +1891,7 @@ public final class Simulation {
         counters.put("corrupt.repaired", sum(n -> n.corruptRepaired));
         counters.put("paxos.foundCommitted", sum(n -> n.paxos.foundCommitted()));
         counters.put("paxos.ruledOut", sum(n -> n.paxos.ruledOut()));
+        counters.put("paxos.ruleOutRetries", sum(n -> n.paxos.ruleOutRetries()));
         counters.put("paxos.queued", sum(n -> n.paxos.queued()));
         counters.put("paxos.widened", sum(n -> n.paxos.widened()));
         counters.put("paxos.staleStamps", sum(n -> n.paxos.staleStamps()));

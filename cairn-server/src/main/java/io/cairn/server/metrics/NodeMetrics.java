@@ -341,6 +341,10 @@ public final class NodeMetrics implements AutoCloseable {
         FunctionCounter.builder("cairn.paxos.proposals.ruled.out", s, x -> x.snapshot().paxos().ruledOut())
                 .description("Operations whose overtaken proposals a later round proved never chosen, so they decided afresh instead of answering outcome_unknown")
                 .register(registry);
+        FunctionCounter.builder("cairn.paxos.rule.out.retries", s, x -> x.snapshot().paxos().ruleOutRetries())
+                .description("Rounds retried because a replica's refusal (a rival's higher ballot) kept them from ruling out an earlier "
+                        + "proposal of their operation, instead of answering outcome_unknown")
+                .register(registry);
         FunctionCounter.builder("cairn.paxos.stale.stamps", s, x -> x.snapshot().paxos().staleStamps())
                 .description("Idempotent conditional or serial writes refused (503 contention, nothing written) because their key was written "
                         + "at or above the version stamped for them; their claim is restamped for the retry")
