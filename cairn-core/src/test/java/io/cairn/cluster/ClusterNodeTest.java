@@ -478,10 +478,7 @@ class ClusterNodeTest {
     @Test
     void aSerialReadBegunBeforeAChangeToSerialRetriesAsARoundOfTheNewClass() {
         Namespace before = LOCKS_QUORUM.toNamespace(Namespace.DEFAULT_PARTITIONS);
-        ClusterNode node = node(new MemoryEngine(), List.of(Namespace.defaults(0), before));
-        node.start();
-        node.onMessage(2, new Message.Ping(Message.FIRST_EPOCH, 0, wall.nowMillis()));
-        node.onMessage(3, new Message.Ping(Message.FIRST_EPOCH, 0, wall.nowMillis()));
+        ClusterNode node = startedWithPeersUp(List.of(Namespace.defaults(0), before));
         byte[] key = "k".getBytes(StandardCharsets.UTF_8);
         // A plain write this node's replica took while the namespace was quorum here, and no other replica has.
         Record stray = Record.value(new Version(Version.pack(T, 0), 2), Record.NO_EXPIRY, null, new byte[] {7});
@@ -536,10 +533,7 @@ class ClusterNodeTest {
     @Test
     void aRivalsRefusalWhileRulingOutAProposalRetriesTheRoundInsteadOfAnsweringUnknown() {
         Namespace ns = Namespace.defaults(0);
-        ClusterNode node = node(new MemoryEngine(), List.of(ns));
-        node.start();
-        node.onMessage(2, new Message.Ping(Message.FIRST_EPOCH, 0, wall.nowMillis()));
-        node.onMessage(3, new Message.Ping(Message.FIRST_EPOCH, 0, wall.nowMillis()));
+        ClusterNode node = startedWithPeersUp(List.of(ns));
         byte[] key = "k".getBytes(StandardCharsets.UTF_8);
         sent.clear();
         List<WriteOutcome> outcomes = new ArrayList<>();
@@ -584,7 +578,7 @@ class ClusterNodeTest {
                 .singleElement().isEqualTo(new OpResult.PreconditionFailed(rival.version())));
     }
 
-    /** The only Paxos request of {@code phase} sent since {@link #sent} was last cleared (to one peer), which is then cleared. */
+    /** The only Paxos request sent since {@link #sent} was last cleared (to one peer), which must be of {@code phase}. */
     private Message.PaxosRequest onlyPaxosRequest(Message.PaxosRequest.Phase phase) {
         List<Message.PaxosRequest> requests = paxosRequests();
         assertThat(requests).singleElement().satisfies(r -> assertThat(r.phase()).isEqualTo(phase));
@@ -865,10 +859,7 @@ class ClusterNodeTest {
     @Test
     void aNewMembershipIsALocalChangeRoutingHeartbeatsAndEpochAllMoveAndEpochsOnlyGrow() {
         Namespace ns = Namespace.defaults(0);
-        ClusterNode node = node(new MemoryEngine(), List.of(ns));
-        node.start();
-        node.onMessage(2, new Message.Ping(Message.FIRST_EPOCH, 0, wall.nowMillis()));
-        node.onMessage(3, new Message.Ping(Message.FIRST_EPOCH, 0, wall.nowMillis()));
+        ClusterNode node = startedWithPeersUp(List.of(ns));
         List<Member> next = List.of(new Member(1, "a", "h1:80", "h1:7000"), new Member(2, "b", "h2:80", "h2:7000"),
                 new Member(4, "c", "h4:80", "h4:7000"));
 
@@ -928,10 +919,7 @@ class ClusterNodeTest {
     @Test
     void aNodeLongBehindTheEpochItsPeersShowCoordinatesNothingUntilItCatchesUp() {
         Namespace ns = Namespace.defaults(0);
-        ClusterNode node = node(new MemoryEngine(), List.of(ns));
-        node.start();
-        node.onMessage(2, new Message.Ping(Message.FIRST_EPOCH, 0, wall.nowMillis()));
-        node.onMessage(3, new Message.Ping(Message.FIRST_EPOCH, 0, wall.nowMillis()));
+        ClusterNode node = startedWithPeersUp(List.of(ns));
         // A peer shows epoch 2; this node does not get it (cut off from the metadata log).
         node.onMessage(2, new Message.Ping(2, 1, wall.nowMillis()));
         List<Answer> answers = new java.util.ArrayList<>();
@@ -1017,6 +1005,15 @@ class ClusterNodeTest {
         assertThatThrownBy(() -> node.put(ns, new byte[] {'k'}, new byte[] {1}, null, Op.NO_TTL, Quorum.ONE, answer -> {
             throw Invariant.violated("the client's callback is broken");
         })).isInstanceOf(Invariant.InvariantViolation.class).hasMessageContaining("callback is broken");
+    }
+
+    /** Node 1 of three on a memory engine, started, having heard from nodes 2 and 3 (so it counts them up). */
+    private ClusterNode startedWithPeersUp(List<Namespace> namespaces) {
+        ClusterNode node = node(new MemoryEngine(), namespaces);
+        node.start();
+        node.onMessage(2, new Message.Ping(Message.FIRST_EPOCH, 0, wall.nowMillis()));
+        node.onMessage(3, new Message.Ping(Message.FIRST_EPOCH, 0, wall.nowMillis()));
+        return node;
     }
 
     /** Node 1 of three, with an always-synchronous store. */
