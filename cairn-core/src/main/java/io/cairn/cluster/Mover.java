@@ -10,6 +10,7 @@ import io.cairn.namespace.Namespace;
 import io.cairn.paxos.PaxosState;
 import io.cairn.placement.PartitionMap;
 import io.cairn.record.CorruptRecordException;
+import io.cairn.record.Record;
 import io.cairn.record.RecordCodec;
 import io.cairn.replica.LocalStore;
 import io.cairn.request.Op;
@@ -391,7 +392,10 @@ final class Mover {
      * A chunk of an owner's Paxos states: joined into this replica's ({@link PaxosState#join}), so
      * that a proposal a majority of the owners accepted before the move and no round finished is
      * still found by a prepare that reaches a majority of the next set, and no ballot an owner
-     * promised can win here after the flip.
+     * promised can win here after the flip. The owner's records of the chunk's keys are stored
+     * first: a joined state may name a commit this replica never received (it refused or missed
+     * the commit message, and streamed the partition's records before the commit), and a prepare
+     * takes a replica's commit as proof that the record it reports is at least that new.
      */
     void onStateStreamResponse(int from, Message.StateStreamResponse r) {
         Stream s = answered(from, r.requestId(), true, r.error());
@@ -405,7 +409,8 @@ final class Mover {
                 failed(s);
                 return;
             }
-            bytes += e.key().length + 64 + (e.state().accepted() == null || e.state().accepted().tombstone() ? 0 : e.state().accepted().value().length);
+            bytes += e.key().length + 64 + (e.state().accepted() == null || e.state().accepted().tombstone() ? 0 : e.state().accepted().value().length)
+                    + (e.record() == null || e.record().tombstone() ? 0 : e.record().value().length);
         }
         byte[] last = r.entries().isEmpty() ? null : r.entries().get(r.entries().size() - 1).key();
         if (r.entries().isEmpty()) {
@@ -413,8 +418,27 @@ final class Mover {
             return;
         }
         long chunkBytes = bytes;
-        acceptor.join(ns, s.partition, r.entries(), (changed, failure) -> stored(s, failure, r.done(), last, chunkBytes,
+        Runnable join = () -> acceptor.join(ns, s.partition, r.entries(), (changed, failure) -> stored(s, failure, r.done(), last, chunkBytes,
                 () -> statesStreamed += r.entries().size()));
+        List<Op> records = new ArrayList<>();
+        for (Message.StateEntry e : r.entries()) {
+            if (e.record() != null) {
+                records.add(new Op.Apply(e.key(), e.record()));
+            }
+        }
+        if (records.isEmpty()) {
+            join.run();
+            return;
+        }
+        local.apply(ns, records, (results, failure) -> {
+            if (failure != null) {
+                if (streams.get(s.partition) == s) {
+                    failed(s);
+                }
+                return;
+            }
+            join.run();
+        });
     }
 
     /** Whether a streamed key belongs to the stream's partition and comes after where the stream stands. */
@@ -461,7 +485,8 @@ final class Mover {
         byte[] start = r.after() != null ? successor(states ? Keyspace.paxos(ns.id(), r.partition(), r.after()) : Keyspace.data(ns.id(), r.partition(), r.after()))
                 : states ? Keyspace.paxosStart(ns.id(), r.partition()) : Keyspace.partitionStart(ns.id(), r.partition());
         byte[] end = states ? Keyspace.paxosEnd(ns.id(), r.partition()) : Keyspace.partitionEnd(ns.id(), r.partition());
-        local.run(engine -> states ? stateChunk(engine, start, end, maxBytes, r.requestId()) : chunk(engine, start, end, maxBytes, r.requestId()), (chunk, failure) -> {
+        local.run(engine -> states ? stateChunk(engine, ns.id(), r.partition(), start, end, maxBytes, r.requestId())
+                : chunk(engine, start, end, maxBytes, r.requestId()), (chunk, failure) -> {
             if (failure != null) {
                 transport.send(from, failed(r, Message.Failure.of(failure)));
                 return;
@@ -484,12 +509,33 @@ final class Mover {
     }
 
     /**
-     * Runs on the storage lane: the Paxos states after {@code start}. A corrupt one is left out:
-     * this owner refuses to take part for that key, and the other owners' states of it are streamed.
+     * Runs on the storage lane: the Paxos states after {@code start}, each with this owner's record
+     * of its key, read after the state (so at least as new as every commit the state names: a
+     * commit's record is stored before its note). A corrupt state is left out: this owner refuses
+     * to take part for that key, and the other owners' states of it are streamed; so is a state
+     * whose record is corrupt (the incoming replica must not learn of a commit without its record).
+     * The records count toward {@code maxBytes}: the chunk ends early, not done, when they fill it.
      */
-    private static Message stateChunk(StorageEngine engine, byte[] start, byte[] end, int maxBytes, long requestId) {
+    private static Message stateChunk(StorageEngine engine, int nsId, int partition, byte[] start, byte[] end, int maxBytes, long requestId) {
         Scanned<Message.StateEntry> s = scan(engine, start, end, maxBytes, (key, value) -> new Message.StateEntry(key, PaxosState.decode(key, value)));
-        return new Message.StateStreamResponse(requestId, s.entries(), s.done(), null);
+        List<Message.StateEntry> entries = new ArrayList<>(s.entries().size());
+        long bytes = 0;
+        for (Message.StateEntry e : s.entries()) {
+            byte[] raw = engine.get(Keyspace.data(nsId, partition, e.key()));
+            Record record;
+            try {
+                record = raw == null ? null : RecordCodec.decode(e.key(), raw);
+            } catch (CorruptRecordException c) {
+                continue;
+            }
+            entries.add(new Message.StateEntry(e.key(), e.state(), record));
+            bytes += e.key().length + 64 + (raw == null ? 0 : raw.length);
+            if (bytes >= maxBytes) {
+                // The rest of the scanned states, after this key, come with the next chunk.
+                return new Message.StateStreamResponse(requestId, entries, false, null);
+            }
+        }
+        return new Message.StateStreamResponse(requestId, entries, s.done(), null);
     }
 
     private record Scanned<E>(List<E> entries, boolean done) {}

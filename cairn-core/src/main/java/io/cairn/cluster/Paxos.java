@@ -142,6 +142,11 @@ final class Paxos {
     private final Map<Long, Operation> inFlight = new HashMap<>();
     // Turns the first peer a bare-majority phase goes to, so the load spreads over the replicas.
     private long rotation;
+    // Paxos requests sent to each peer that it has not answered yet (absent: none). A bare-majority
+    // phase goes to the live peers with the fewest, so a peer whose threads are slow to get a core
+    // (or a disk slow to sync) is given fewer phases to hold up until the hedge. An answer that never
+    // comes is forgotten when its phase times out or the peer is seen down.
+    private final Map<Integer, Integer> unanswered = new HashMap<>();
     // A key with an operation running → the operations waiting for it, in arrival order.
     private final Map<KeyId, java.util.ArrayDeque<Operation>> waiting = new HashMap<>();
     // Keys whose next write through this node may skip its prepare, least recently used first (at
@@ -502,13 +507,45 @@ final class Paxos {
             first[n++] = self;
         }
         int start = (int) Math.floorMod(rotation++, (long) group.length);
-        for (int i = 0; i < group.length && n < need; i++) {
-            int peer = group[(start + i) % group.length];
-            if (peer != self && detector.isAlive(peer)) {
-                first[n++] = peer;
+        while (n < need) {
+            // The live peer not yet picked with the fewest unanswered requests; among equals, the
+            // first in turn from this phase's starting point.
+            int best = -1;
+            int bestUnanswered = Integer.MAX_VALUE;
+            for (int i = 0; i < group.length; i++) {
+                int peer = group[(start + i) % group.length];
+                if (peer == self || contains(first, n, peer)) {
+                    continue;
+                }
+                if (!detector.isAlive(peer)) {
+                    unanswered.remove(peer);
+                    continue;
+                }
+                int pending = unanswered.getOrDefault(peer, 0);
+                if (pending < bestUnanswered) {
+                    best = peer;
+                    bestUnanswered = pending;
+                }
+            }
+            if (best < 0) {
+                return o.targets;
+            }
+            first[n++] = best;
+        }
+        return first;
+    }
+
+    private static boolean contains(int[] nodes, int count, int node) {
+        for (int i = 0; i < count; i++) {
+            if (nodes[i] == node) {
+                return true;
             }
         }
-        return n < need ? o.targets : first;
+        return false;
+    }
+
+    private void answered(int peer) {
+        unanswered.computeIfPresent(peer, (p, pending) -> pending > 1 ? pending - 1 : null);
     }
 
     /** The phase in flight goes to the replicas it has not gone to yet. */
@@ -525,6 +562,7 @@ final class Paxos {
             if (target == self) {
                 toSelf = true;
             } else {
+                unanswered.merge(target, 1, Integer::sum);
                 transport.send(target, request);
             }
         }
@@ -547,6 +585,9 @@ final class Paxos {
 
     /** A replica's answer; anything that does not match a phase in flight from that replica is dropped. */
     void onResponse(int from, PaxosResponse r) {
+        if (from != self) {
+            answered(from);
+        }
         Operation o = inFlight.get(r.requestId());
         if (o == null || r.phase() != o.phase || !contains(o.targets, from) || o.replies.containsKey(from)) {
             return;
@@ -882,6 +923,11 @@ final class Paxos {
     }
 
     private void phaseTimedOut(Operation o, Phase phase) {
+        for (int target : o.targets) {
+            if (target != self && !o.replies.containsKey(target) && !contains(o.unsent, target)) {
+                answered(target); // its answer is not waited for any longer
+            }
+        }
         if (o.finished || o.phase != phase) {
             return;
         }

@@ -164,8 +164,20 @@ public sealed interface Message {
         }
     }
 
-    /** One key's Paxos state in a streamed partition. */
-    record StateEntry(byte[] key, io.cairn.paxos.PaxosState state) {}
+    /**
+     * One key's Paxos state in a streamed partition, with the owner's record of the key as it
+     * stood after the state was read ({@code record}; null when it held none). A replica stores a
+     * commit's record before it notes the commit, so the record is at least as new as every commit
+     * the state names: the incoming replica stores it before it joins the state, and never notes
+     * a commit whose record it lacks (a prepare would take the commit as proof that the record it
+     * reports is at least that new).
+     */
+    record StateEntry(byte[] key, io.cairn.paxos.PaxosState state, io.cairn.record.Record record) {
+        /** A state from an owner that holds no record of the key. */
+        public StateEntry(byte[] key, io.cairn.paxos.PaxosState state) {
+            this(key, state, null);
+        }
+    }
 
     /**
      * A chunk of the Paxos states a {@link StreamRequest} of part {@link StreamRequest.Part#PAXOS_STATES}

@@ -49,7 +49,8 @@ import java.util.zip.CRC32C;
  *                    | current record or null (records checksummed over an empty key) | failure
  *     ballot:        i64 timestamp | u16 node id (1..65535); where optional, u8 present (0 or 1) first
  *  18 StateStreamRequest: as 14, asking for the partition's Paxos states instead of its records
- *  19 StateStreamResponse: i64 request id | i32 count (-1: failed) | (key | Paxos state, checksummed with its key) * count | u8 done | failure
+ *  20 StateStreamResponse: i64 request id | i32 count (-1: failed) | (key | Paxos state, checksummed with its key
+ *                    | the owner's record or null, checksummed with its key) * count | u8 done | failure
  * </pre>
  * A tree response holds 1 hash (the root), 65 (root and branches) or a multiple of 64 (segments of
  * up to 64 branches); a tree request names branches exactly at level 2; branches are 0..63 and
@@ -62,7 +63,8 @@ import java.util.zip.CRC32C;
  * read's: read or inspection) and the sender's membership epoch (at least 1), and responses echo
  * the protocol. Since wire version 6, every payload between nodes opens with the sender's clock
  * ({@link #encode(long, Message)}, {@link #decodeClocked}). Since wire version 7, a prepare's answer
- * names the newest commit its replica dropped from the ones it lists ({@code dropped}).
+ * names the newest commit its replica dropped from the ones it lists ({@code dropped}). Since wire version 9, a streamed Paxos state comes with the owner's record of
+ * its key (type 20; type 19, the states alone, is retired).
  *
  * <p><b>The sender's clock.</b> Every payload carries the sender's hybrid clock as it stood when
  * the message was encoded (its last timestamp issued or observed), whatever the message. The
@@ -102,7 +104,7 @@ public final class MessageCodec {
     private static final byte PAXOS_REQUEST = 16;
     private static final byte PAXOS_RESPONSE = 17;
     private static final byte STATE_STREAM_REQUEST = 18;
-    private static final byte STATE_STREAM_RESPONSE = 19;
+    private static final byte STATE_STREAM_RESPONSE = 20;
     private static final int FLAG_TOMBSTONE = 1;
     private static final int FLAG_CORRUPT = 2;
     /** The largest node id (ids are 1..65535, see {@code Member}). */
@@ -270,19 +272,28 @@ public final class MessageCodec {
             case Message.StateStreamResponse r -> {
                 byte[] failure = failure(r.error());
                 List<byte[]> states = new ArrayList<>();
+                List<byte[]> records = new ArrayList<>();
                 int size = 1 + 8 + 4 + 1 + failure.length;
                 if (r.entries() != null) {
                     for (Message.StateEntry e : r.entries()) {
                         checkKey(e.key());
                         byte[] state = e.state().encode(e.key());
+                        byte[] record = e.record() == null ? null : RecordCodec.encode(e.key(), e.record());
                         states.add(state);
-                        size += 4 + e.key().length + 4 + state.length;
+                        records.add(record);
+                        size += 4 + e.key().length + 4 + state.length + 4 + (record == null ? 0 : record.length);
                     }
                 }
                 ByteBuffer out = alloc(headroom, size).put(STATE_STREAM_RESPONSE).putLong(r.requestId()).putInt(r.entries() == null ? -1 : r.entries().size());
                 for (int i = 0; i < states.size(); i++) {
                     byte[] key = r.entries().get(i).key();
                     out.putInt(key.length).put(key).putInt(states.get(i).length).put(states.get(i));
+                    byte[] record = records.get(i);
+                    if (record == null) {
+                        out.putInt(-1);
+                    } else {
+                        out.putInt(record.length).put(record);
+                    }
                 }
                 yield out.put((byte) (r.done() ? 1 : 0)).put(failure).array();
             }
@@ -526,12 +537,15 @@ public final class MessageCodec {
                 case STATE_STREAM_RESPONSE -> {
                     long id = in.getLong();
                     int count = in.getInt();
-                    // Each entry takes at least 14 bytes: a count beyond what remains is a lie.
-                    if (count < -1 || count > in.remaining() / 14) {
+                    // Each entry takes at least 18 bytes: a count beyond what remains is a lie.
+                    if (count < -1 || count > in.remaining() / 18) {
                         throw new CorruptRecordException("a state stream chunk of " + count + " states");
                     }
-                    List<Message.StateEntry> entries = keyed(in, count, "state stream chunk",
-                            (key, value) -> new Message.StateEntry(key, paxosState(key, value)));
+                    List<Message.StateEntry> entries = keyed(in, count, "state stream chunk", (key, value) -> {
+                        io.cairn.paxos.PaxosState state = paxosState(key, value);
+                        byte[] record = nullableBytes(in);
+                        return new Message.StateEntry(key, state, record == null ? null : record(key, record));
+                    });
                     byte done = in.get();
                     if (done != 0 && done != 1) {
                         throw new CorruptRecordException("done flag " + done + " is neither 0 nor 1");

@@ -583,6 +583,12 @@ public final class LocalReplica {
      * holds (a partition that moved away), taking them out of the segment trees; returns whether
      * records remain. Their expiry-index entries go stale and the sweep drops them. Must run where
      * the sweep runs (between groups), or where no write of the partition can come in between.
+     *
+     * <p>The partition's Paxos states go first, in the same batch as the first records: a drop
+     * may stop halfway (the partition came back to this node), and a state that outlived its
+     * records could name a commit whose record is gone, which a prepare takes as proof that the
+     * record the replica reports is at least that new. Records without states are what an
+     * incoming replica that has not streamed yet holds: the rounds of its joint quorums allow for it.
      */
     public boolean dropPartition(Namespace ns, int partition, int maxRecords) {
         return dropPartition(ns, partition, maxRecords, () -> true);
@@ -594,9 +600,11 @@ public final class LocalReplica {
             return false;
         }
         List<StorageEngine.Entry> chunk = engine.scan(Keyspace.partitionStart(ns.id(), partition), Keyspace.partitionEnd(ns.id(), partition), maxRecords);
+        boolean states = !engine.scan(Keyspace.paxosStart(ns.id(), partition), Keyspace.paxosEnd(ns.id(), partition), 1).isEmpty();
         if (chunk.isEmpty()) {
-            // The records are gone: the partition's Paxos states go with them.
-            engine.write(new WriteBatch().deleteRange(Keyspace.paxosStart(ns.id(), partition), Keyspace.paxosEnd(ns.id(), partition)), Durability.ASYNC);
+            if (states) {
+                engine.write(new WriteBatch().deleteRange(Keyspace.paxosStart(ns.id(), partition), Keyspace.paxosEnd(ns.id(), partition)), Durability.ASYNC);
+            }
             return false;
         }
         List<TreeChange> changes = new ArrayList<>();
@@ -605,6 +613,9 @@ public final class LocalReplica {
         }
         try {
             WriteBatch batch = new WriteBatch();
+            if (states) {
+                batch.deleteRange(Keyspace.paxosStart(ns.id(), partition), Keyspace.paxosEnd(ns.id(), partition));
+            }
             for (StorageEngine.Entry e : chunk) {
                 batch.delete(e.key());
                 byte[] key = Keyspace.userKeyOf(e.key());

@@ -578,6 +578,41 @@ class ClusterNodeTest {
                 .singleElement().isEqualTo(new OpResult.PreconditionFailed(rival.version())));
     }
 
+    /**
+     * A bare-majority phase goes to the live peer with the fewest unanswered Paxos requests: while
+     * node 2 answers nothing (its threads waiting for a core) and node 3 answers at once, at most
+     * one of six conditional writes of different keys waits on node 2. Taken in turn, as before,
+     * several of them did, each until the hedge.
+     */
+    @Test
+    void aBareMajorityPhaseGoesToThePeerWithTheFewestUnansweredRequests() {
+        Namespace ns = Namespace.defaults(0);
+        ClusterNode node = startedWithPeersUp(List.of(ns));
+        sent.clear();
+        List<Integer> firstPeers = new ArrayList<>();
+        for (int i = 0; i < 6; i++) {
+            byte[] key = ("key-" + i).getBytes(StandardCharsets.UTF_8);
+            node.execute(new WriteRequest(ns, List.of(new Op.Put(key, new byte[] {1}, null, Op.NO_TTL, io.cairn.request.Condition.ifAbsent())),
+                    null, null), null, Quorum.MAJORITY, outcome -> {});
+            List<Message.PaxosRequest> prepares = paxosRequests();
+            assertThat(prepares).as("a bare majority: this node and one peer").singleElement()
+                    .satisfies(r -> assertThat(r.phase()).isEqualTo(Message.PaxosRequest.Phase.PREPARE));
+            firstPeers.add(sent.stream().filter(s -> s.message() == prepares.get(0)).findFirst().orElseThrow().to());
+            // Node 3 answers every phase it is sent (prepare, proposal, commit); node 2 none.
+            for (List<Sent> now = List.copyOf(sent); !now.isEmpty(); now = List.copyOf(sent)) {
+                sent.clear();
+                for (Sent s : now) {
+                    if (s.to() == 3 && s.message() instanceof Message.PaxosRequest r) {
+                        node.onMessage(3, r.phase() == Message.PaxosRequest.Phase.PREPARE ? ok(r, null, List.of())
+                                : Message.PaxosResponse.done(r.phase(), r.requestId()));
+                    }
+                }
+            }
+        }
+        assertThat(firstPeers.stream().filter(peer -> peer == 2).count()).as("prepares waiting on the peer that answers nothing, of %s",
+                firstPeers).isLessThanOrEqualTo(1);
+    }
+
     /** The only Paxos request sent since {@link #sent} was last cleared (to one peer), which must be of {@code phase}. */
     private Message.PaxosRequest onlyPaxosRequest(Message.PaxosRequest.Phase phase) {
         List<Message.PaxosRequest> requests = paxosRequests();
@@ -710,6 +745,12 @@ class ClusterNodeTest {
         Record proposal = Record.value(b2, Record.NO_EXPIRY, null, new byte[] {3});
         io.cairn.paxos.PaxosState onOwner1 = io.cairn.paxos.PaxosState.EMPTY.promise(b1).accept(b2, proposal);
         io.cairn.paxos.PaxosState onOwner2 = io.cairn.paxos.PaxosState.EMPTY.promise(b3);
+        // Owner 2 also noted the commit of a record of key k2 that came after its records were
+        // streamed here (and whose commit message this replica missed): it comes with the state.
+        byte[] k2 = keysIn(ns, partition, 8).stream().filter(x -> java.util.Arrays.compareUnsigned(x, k) > 0).findFirst().orElseThrow();
+        Version b4 = new Version(Version.pack(T - 1, 0), 2);
+        Record chosen = Record.value(b4, Record.NO_EXPIRY, null, new byte[] {4});
+        io.cairn.paxos.PaxosState committedOnOwner2 = io.cairn.paxos.PaxosState.EMPTY.promise(b4).accept(b4, chosen).commit(b4, b4);
         for (int owner : s.membership().map().slot(partition).owners()) {
             Message.StreamRequest request = awaitStreamRequest(partition, owner, Message.StreamRequest.Part.RECORDS);
             assertThat(request.after()).isNull();
@@ -717,17 +758,21 @@ class ClusterNodeTest {
                     List.of(new Message.StreamEntry(k, owner == 1 ? older : newer)), true, null));
             runFor(50);
             Message.StreamRequest states = awaitStreamRequest(partition, owner, Message.StreamRequest.Part.PAXOS_STATES);
-            node.onMessage(owner, new Message.StateStreamResponse(states.requestId(),
-                    List.of(new Message.StateEntry(k, owner == 1 ? onOwner1 : onOwner2)), true, null));
+            node.onMessage(owner, new Message.StateStreamResponse(states.requestId(), owner == 1 ? List.of(new Message.StateEntry(k, onOwner1))
+                    : List.of(new Message.StateEntry(k, onOwner2, newer), new Message.StateEntry(k2, committedOnOwner2, chosen)), true, null));
             runFor(50);
         }
         assertThat(replica.readStored(ns, k)).isEqualTo(newer);
+        // A commit this replica now knows of comes with its record: a prepare it answers reports both.
+        assertThat(replica.readStored(ns, k2)).isEqualTo(chosen);
+        assertThat(io.cairn.paxos.PaxosState.decode(k2, engine.get(io.cairn.storage.Keyspace.paxos(ns.id(), partition, k2))).committed())
+                .isEqualTo(b4);
         // The incoming replica now refuses what either owner refused and reports owner 1's proposal to a prepare.
         io.cairn.paxos.PaxosState joined = io.cairn.paxos.PaxosState.decode(k, engine.get(io.cairn.storage.Keyspace.paxos(ns.id(), partition, k)));
         assertThat(joined.promised()).isEqualTo(b3);
         assertThat(joined.ballot()).isEqualTo(b2);
         assertThat(joined.accepted()).isEqualTo(proposal);
-        assertThat(node.moveStats().statesStreamed()).isEqualTo(2);
+        assertThat(node.moveStats().statesStreamed()).isEqualTo(3);
         assertThat(proposed).contains(new io.cairn.metadata.MetadataCommand.StreamsDone(s.plan().id(), 4, new int[] {partition}));
 
         // A chunk with a key of another partition is refused, not stored.
@@ -820,6 +865,18 @@ class ClusterNodeTest {
             batch.put(io.cairn.storage.Keyspace.paxos(ns.id(), partition, key), stored);
         }
         engine.write(batch, Durability.SYNC);
+        // Each state comes with this owner's record of its key, when it holds one; a state whose
+        // record is corrupt is left out too (its commit must not travel without its record).
+        Record held = Record.value(new Version(Version.pack(T, 0), 2), Record.NO_EXPIRY, null, new byte[] {7});
+        LocalStore.direct(replica, engine).apply(ns, List.of(new Op.Apply(keys.get(0), held)), (results, failure) -> { });
+        byte[] withCorruptRecord = keysIn(ns, partition, 4).stream().filter(x -> keys.stream().noneMatch(y -> java.util.Arrays.equals(x, y)))
+                .findFirst().orElseThrow();
+        byte[] corrupt = io.cairn.record.RecordCodec.encode(withCorruptRecord, held);
+        corrupt[corrupt.length - 1] ^= 1;
+        batch = new io.cairn.storage.WriteBatch();
+        batch.put(io.cairn.storage.Keyspace.paxos(ns.id(), partition, withCorruptRecord), state.encode(withCorruptRecord));
+        batch.put(io.cairn.storage.Keyspace.data(ns.id(), partition, withCorruptRecord), corrupt);
+        engine.write(batch, Durability.SYNC);
         sent.clear();
         node.onMessage(2, new Message.StreamRequest(Message.FIRST_EPOCH, 79, ns.id(), partition, null, 1 << 20, Message.StreamRequest.Part.PAXOS_STATES));
         Message.StateStreamResponse r = (Message.StateStreamResponse) sent.stream().map(Sent::message)
@@ -828,6 +885,7 @@ class ClusterNodeTest {
         assertThat(r.done()).isTrue();
         assertThat(r.entries()).extracting(Message.StateEntry::key).containsExactly(keys.get(0), keys.get(2));
         assertThat(r.entries()).extracting(Message.StateEntry::state).containsOnly(state);
+        assertThat(r.entries()).extracting(Message.StateEntry::record).containsExactly(held, null);
     }
 
     /** The first {@code count} keys "key0", "key1", ... of {@code partition}, in key order. */

@@ -280,7 +280,7 @@ class MessageCodecProperties {
                 if (gen.chance(0.5)) {
                     yield new Message.StreamResponse(id, keys.stream().map(k -> new Message.StreamEntry(k, record(gen))).toList(), gen.chance(0.5), null);
                 }
-                yield new Message.StateStreamResponse(id, keys.stream().map(k -> new Message.StateEntry(k, state(gen))).toList(), gen.chance(0.5), null);
+                yield new Message.StateStreamResponse(id, keys.stream().map(k -> new Message.StateEntry(k, state(gen), gen.chance(0.5) ? record(gen) : null)).toList(), gen.chance(0.5), null);
             }
             case 11 -> {
                 Message.PaxosRequest.Phase phase = gen.pick(Message.PaxosRequest.Phase.values());

@@ -9,7 +9,7 @@ import java.util.zip.CRC32C;
  * The internode wire format. A connection carries traffic one way, from caller to acceptor:
  *
  * <pre>
- *   handshake: "CAIRN" | u8 version (7) | u32 sender node id | u32 intended receiver node id
+ *   handshake: "CAIRN" | u8 version (9) | u32 sender node id | u32 intended receiver node id
  *   frame:     u32 payload length | u32 CRC32C of budget and payload | u32 budget ms
  *              | payload (MessageCodec: i64 sender's hybrid clock | message)
  * </pre>
@@ -24,7 +24,8 @@ import java.util.zip.CRC32C;
  * version 6 (every payload opens with the sender's hybrid clock) refuses version 5; version 7 (a
  * Paxos prepare's answer names the newest commit its replica dropped from its list) refuses version 6;
  * version 8 (a Paxos proposal may carry a lease: a next ballot to promise, and an expected version)
- * refuses version 7.
+ * refuses version 7; version 9 (a streamed Paxos state comes with the owner's record of its key)
+ * refuses version 8.
  * A cluster moves to a new wire version all at once (stop every node, start every node); rolling
  * upgrades need a negotiated version, which membership changes will bring.
  *
@@ -33,7 +34,7 @@ import java.util.zip.CRC32C;
  */
 final class Wire {
     static final byte[] MAGIC = "CAIRN".getBytes(StandardCharsets.US_ASCII);
-    static final int VERSION = 8;
+    static final int VERSION = 9;
     static final int HANDSHAKE_BYTES = MAGIC.length + 1 + 4 + 4;
     static final int FRAME_HEADER_BYTES = 12;
 
