@@ -51,6 +51,14 @@ class ReleaseIT {
         String version = Files.readString(release.resolve("VERSION")).strip();
         Run v = run(release, "bin/cairn", "version");
         assertThat(v.out()).as(v.out()).contains("cairn " + version);
+        // Through a link on the PATH (here a relative link to an absolute one): still the release's
+        // jar, not an attempt to build a checkout that is not there.
+        Path bin = Files.createDirectories(dir.resolve("path-bin"));
+        Files.createSymbolicLink(bin.resolve("cairn-abs"), release.resolve("bin/cairn"));
+        Files.createSymbolicLink(bin.resolve("cairn"), Path.of("cairn-abs"));
+        Run linked = run(dir, bin.resolve("cairn").toString(), "version");
+        assertThat(linked.code()).as(linked.out()).isZero();
+        assertThat(linked.out()).as(linked.out()).contains("cairn " + version);
 
         Path data = dir.resolve("data");
         List<String> start = List.of(release.resolve("bin/cairn").toString(), "start", "--http-port", "0", "--data-dir", data.toString(),

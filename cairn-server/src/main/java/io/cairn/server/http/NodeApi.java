@@ -702,6 +702,11 @@ public final class NodeApi implements Api {
         refuseSingleKeyHeaders(call);
         requireJson(call);
         List<Op> ops = BatchCodec.parse(call.body(), limits);
+        if (ops.stream().noneMatch(Op::isWrite)) {
+            // As on a single read: a batch of reads changes nothing to replay, and storing its
+            // answer (every value it read) would let a reader fill the disk.
+            refuseHeaders(call, "a batch of reads only", List.of(IDEMPOTENCY_HEADER));
+        }
         if (caller != null && ops.stream().anyMatch(Op::isWrite)
                 && authenticator.recheck(caller, Need.data(kv.namespace(), Right.WRITE), call.remote()) instanceof Verdict.Refused r) {
             return done(refusal(r));

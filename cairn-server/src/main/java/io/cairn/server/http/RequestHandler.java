@@ -600,7 +600,14 @@ final class RequestHandler extends ChannelInboundHandlerAdapter {
 
     @Override
     public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
-        if (cause instanceof Error || Invariant.violationIn(cause) != null) {
+        // An Error thrown where a future was joined arrives wrapped (a CompletionException around
+        // an OutOfMemoryError): still fatal, as docs/operations.md says.
+        Throwable root = cause;
+        while ((root instanceof java.util.concurrent.CompletionException || root instanceof java.util.concurrent.ExecutionException)
+                && root.getCause() != null && root.getCause() != root) {
+            root = root.getCause();
+        }
+        if (root instanceof Error || Invariant.violationIn(cause) != null) {
             health.fatal("http", cause);
         } else if (cause instanceof IOException) {
             log.atDebug().setCause(cause).log("connection error");

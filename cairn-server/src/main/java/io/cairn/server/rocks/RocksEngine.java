@@ -238,6 +238,11 @@ public final class RocksEngine implements StorageEngine {
     }
 
     private void syncWalQuietly() {
+        if (failure.get() != null) {
+            // Failed already (logged then, and every write refused until restart): another fsync
+            // would only fail again, and log it five times a second.
+            return;
+        }
         try {
             db.flushWal(true);
         } catch (RocksDBException e) {

@@ -146,6 +146,16 @@ class HttpApiTest {
         }
         assertError(node.call("POST", "/admin/auth/tokens", "{\"name\":\"x\",\"roles\":[\"admin\"]}".getBytes(java.nio.charset.StandardCharsets.UTF_8),
                 "Content-Type", "application/json", "Idempotency-Key", "once"), 400, "invalid_header");
+        // A batch of reads only takes no Idempotency-Key either (its stored answer would hold
+        // every value read, for a caller that may only read); one with a write does.
+        String key = path.substring("/kv/".length());
+        HttpResponse<byte[]> reads = node.call("POST", "/kv/_batch", ("{\"operations\":[{\"op\":\"get\",\"key\":\"" + key + "\"}]}")
+                .getBytes(java.nio.charset.StandardCharsets.UTF_8), "Content-Type", "application/json", "Idempotency-Key", "reads-1");
+        assertError(reads, 400, "invalid_header");
+        assertThat(json(reads).path("message").asText()).contains("Idempotency-Key");
+        assertThat(node.call("POST", "/kv/_batch", ("{\"operations\":[{\"op\":\"get\",\"key\":\"" + key + "\"},{\"op\":\"put\",\"key\":\""
+                + key + "-2\",\"value\":\"x\"}]}").getBytes(java.nio.charset.StandardCharsets.UTF_8), "Content-Type", "application/json",
+                "Idempotency-Key", "reads-2").statusCode()).isEqualTo(200);
         assertThat(text(node.get(path))).isEqualTo("v1");
         // An empty body (Content-Length: 0) is no body.
         try (RawHttp c = new RawHttp(node.port())) {
