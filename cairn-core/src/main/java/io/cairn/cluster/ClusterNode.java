@@ -219,7 +219,7 @@ public final class ClusterNode {
         this.coordinator = new Coordinator(id, map, clock, clockMonitor, versions, transport, scheduler, local, detector, hints, ids,
                 settings.coordinator(), (ns, key) -> paxos.contested(ns.id(), key));
         this.requests = new ClusterRequests(coordinator, paxos, clock, outcomes, settings.coordinator().requestTimeoutMillis(),
-                settings.paxos().timeoutMillis(), settings.hintWindowMillis());
+                settings.paxos().timeoutMillis(), settings.hintWindowMillis(), settings.coordinator().maxBatchReadBytes());
         this.exchanger = new Exchanger(id, shard, this.namespaces, settings.antiEntropy(), settings.coordinator().requestTimeoutMillis(),
                 transport, scheduler, local, ids, clock, detector, ledger, () -> this.membership.map(), () -> this.epoch);
         this.epochs = epochs;

@@ -18,7 +18,7 @@ package io.cairn.cluster;
  *                          the same bound its {@code /ready} applies)
  */
 public record CoordinatorSettings(long requestTimeoutMillis, long readRepairTimeoutMillis, boolean sloppyQuorum, long hintDelayMillis,
-                                  long behindLimitMillis) {
+                                  long behindLimitMillis, long maxBatchReadBytes) {
     public static final long DEFAULT_HINT_DELAY_MILLIS = 100;
     public static final long DEFAULT_BEHIND_LIMIT_MILLIS = 5_000;
     public static final CoordinatorSettings DEFAULTS = new CoordinatorSettings(2_000, 500, false);
@@ -30,6 +30,15 @@ public record CoordinatorSettings(long requestTimeoutMillis, long readRepairTime
         if (behindLimitMillis < 1) {
             throw new IllegalArgumentException("the behind limit must be positive");
         }
+        if (maxBatchReadBytes < 1) {
+            throw new IllegalArgumentException("the batch read limit must be positive");
+        }
+    }
+
+    public CoordinatorSettings(long requestTimeoutMillis, long readRepairTimeoutMillis, boolean sloppyQuorum, long hintDelayMillis,
+                               long behindLimitMillis) {
+        this(requestTimeoutMillis, readRepairTimeoutMillis, sloppyQuorum, hintDelayMillis, behindLimitMillis,
+                io.cairn.request.Limits.DEFAULTS.maxBatchReadBytes());
     }
 
     public CoordinatorSettings(long requestTimeoutMillis, long readRepairTimeoutMillis, boolean sloppyQuorum, long hintDelayMillis) {
@@ -47,14 +56,19 @@ public record CoordinatorSettings(long requestTimeoutMillis, long readRepairTime
     }
 
     public CoordinatorSettings withSloppyQuorum(boolean on) {
-        return new CoordinatorSettings(requestTimeoutMillis, readRepairTimeoutMillis, on, hintDelayMillis, behindLimitMillis);
+        return new CoordinatorSettings(requestTimeoutMillis, readRepairTimeoutMillis, on, hintDelayMillis, behindLimitMillis, maxBatchReadBytes);
     }
 
     public CoordinatorSettings withHintDelay(long millis) {
-        return new CoordinatorSettings(requestTimeoutMillis, readRepairTimeoutMillis, sloppyQuorum, millis, behindLimitMillis);
+        return new CoordinatorSettings(requestTimeoutMillis, readRepairTimeoutMillis, sloppyQuorum, millis, behindLimitMillis, maxBatchReadBytes);
     }
 
     public CoordinatorSettings withBehindLimit(long millis) {
-        return new CoordinatorSettings(requestTimeoutMillis, readRepairTimeoutMillis, sloppyQuorum, hintDelayMillis, millis);
+        return new CoordinatorSettings(requestTimeoutMillis, readRepairTimeoutMillis, sloppyQuorum, hintDelayMillis, millis, maxBatchReadBytes);
+    }
+
+    /** A batch's reads return at most this many bytes of values ({@code limits.maxBatchReadBytes}, {@link io.cairn.request.Limits}). */
+    public CoordinatorSettings withMaxBatchReadBytes(long bytes) {
+        return new CoordinatorSettings(requestTimeoutMillis, readRepairTimeoutMillis, sloppyQuorum, hintDelayMillis, behindLimitMillis, bytes);
     }
 }

@@ -27,6 +27,8 @@ public enum ErrorCode {
     TOO_MANY_OPERATIONS("too_many_operations", false),
     VALUE_TOO_LARGE("value_too_large", false),
     BODY_TOO_LARGE("body_too_large", false),
+    /** A batch's {@code get} whose value would take the batch's reads past {@code limits.maxBatchReadBytes}. */
+    RESPONSE_TOO_LARGE("response_too_large", false),
     HEADERS_TOO_LARGE("headers_too_large", false),
     KEY_NOT_FOUND("key_not_found", false),
     ROUTE_NOT_FOUND("route_not_found", false),

@@ -96,6 +96,11 @@ public final class LocalReplica {
     // Where the scrub goes on; touched only by the applier thread.
     private byte[] scrubCursor = Keyspace.dataStart();
 
+    /** The size limits this replica enforces. */
+    public Limits limits() {
+        return limits;
+    }
+
     public LocalReplica(StorageEngine engine, HybridClock clock, Durability durability, long purgeGraceMillis, Limits limits) {
         this(engine, clock, durability, purgeGraceMillis, limits, ReplicaAntiEntropy.NONE);
     }
@@ -326,8 +331,16 @@ public final class LocalReplica {
                 return tooLarge;
             }
             List<OpResult> results = new ArrayList<>(request.ops().size());
+            long read = 0;
             for (Op op : request.ops()) {
-                results.add(execute(ns, op));
+                OpResult result = execute(ns, op);
+                if (op instanceof Op.Get) {
+                    // Bounded by bytes: a batch of a thousand reads of one large value would
+                    // otherwise hold them all at once (and again in its rendered answer).
+                    result = Limits.withinReadBudget(result, read, limits.maxBatchReadBytes());
+                    read += Limits.readBytes(result);
+                }
+                results.add(result);
             }
             if (tag != null) {
                 pendingIdempotency.put(new Key(idemKey), tag.fingerprint());

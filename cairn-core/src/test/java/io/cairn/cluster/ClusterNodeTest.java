@@ -613,6 +613,42 @@ class ClusterNodeTest {
                 firstPeers).isLessThanOrEqualTo(1);
     }
 
+    /**
+     * A batch's reads through a coordinator return at most {@code limits.maxBatchReadBytes} of
+     * values, counted as they answer: past it a get answers {@code response_too_large} (its value
+     * dropped on arrival, not held until the batch is done), a smaller one still fits.
+     */
+    @Test
+    void aBatchsReadsThroughThisCoordinatorReturnAtMostTheReadLimit() {
+        Namespace ns = Namespace.defaults(0);
+        MemoryEngine engine = new MemoryEngine();
+        clock = new HybridClock(wall, 1);
+        replica = new LocalReplica(engine, clock, Durability.SYNC, 0, Limits.DEFAULTS);
+        ClusterNode node = new ClusterNode(1, List.of(new Member(1, "a", "h1:80", "h1:7000"), new Member(2, "b", "h2:80", "h2:7000"),
+                new Member(3, "c", "h3:80", "h3:7000")), List.of(ns), null, new ClusterSettings(3, 500, 8.0, 3_600_000, 500, 16,
+                CoordinatorSettings.DEFAULTS.withSloppyQuorum(true).withMaxBatchReadBytes(250)), clock, (to, m) -> sent.add(new Sent(to, m)),
+                scheduler, LocalStore.direct(replica, engine), engine);
+        node.start();
+        node.onMessage(2, new Message.Ping(Message.FIRST_EPOCH, 0, wall.nowMillis()));
+        node.onMessage(3, new Message.Ping(Message.FIRST_EPOCH, 0, wall.nowMillis()));
+        byte[] k = {'k'};
+        byte[] small = {'s'};
+        LocalStore.direct(replica, engine).apply(ns, List.of(new Op.Apply(k, Record.value(new Version(Version.pack(T, 0), 1), Record.NO_EXPIRY, null,
+                new byte[100])), new Op.Apply(small, Record.value(new Version(Version.pack(T, 1), 1), Record.NO_EXPIRY, null, new byte[10]))),
+                (results, failure) -> { });
+        List<WriteOutcome> outcomes = new ArrayList<>();
+        node.execute(new WriteRequest(ns, List.of(new Op.Get(k), new Op.Get(k), new Op.Get(k), new Op.Get(small)), null, null), Quorum.ONE,
+                Quorum.MAJORITY, outcomes::add);
+        runFor(100);
+        assertThat(outcomes).singleElement().isInstanceOfSatisfying(WriteOutcome.Executed.class, e -> {
+            assertThat(e.results().get(0)).isInstanceOf(OpResult.Found.class);
+            assertThat(e.results().get(1)).isInstanceOf(OpResult.Found.class);
+            assertThat(e.results().get(2)).isInstanceOfSatisfying(OpResult.Failed.class,
+                    f -> assertThat(f.code()).isEqualTo(io.cairn.error.ErrorCode.RESPONSE_TOO_LARGE));
+            assertThat(e.results().get(3)).as("210 bytes fit").isInstanceOf(OpResult.Found.class);
+        });
+    }
+
     /** The only Paxos request sent since {@link #sent} was last cleared (to one peer), which must be of {@code phase}. */
     private Message.PaxosRequest onlyPaxosRequest(Message.PaxosRequest.Phase phase) {
         List<Message.PaxosRequest> requests = paxosRequests();

@@ -692,6 +692,36 @@ class LocalReplicaTest {
         }
     }
 
+    // --- what a batch's reads return
+
+    /**
+     * A batch's gets return at most {@code limits.maxBatchReadBytes} of values, counted in
+     * operation order: the get that would pass it answers {@code response_too_large} instead, a
+     * smaller one after it still fits, and the batch's write applies. The first value is always
+     * returned, even over the limit, so no lone read is refused.
+     */
+    @Test
+    void aBatchsGetsReturnAtMostTheReadLimitInOperationOrder() {
+        replica = new LocalReplica(engine, new HybridClock(physical, NODE), Durability.SYNC, GRACE, new Limits(1024, 1 << 20, 1000, 16 << 20, 250));
+        apply(put("big", "x".repeat(300)));
+        apply(put("a", "x".repeat(100)));
+        apply(put("b", "x".repeat(100)));
+        apply(put("tiny", "x".repeat(10)));
+        List<OpResult> lone = executed(replica.apply(List.of(request(new Op.Get(b("big")))))).results();
+        assertThat(lone.get(0)).as("a lone read over the limit").isInstanceOf(OpResult.Found.class);
+        List<OpResult> results = executed(replica.apply(List.of(request(new Op.Get(b("a")), new Op.Get(b("b")), new Op.Get(b("a")),
+                put("c", "v"), new Op.Get(b("tiny")))))).results();
+        assertThat(results.get(0)).isInstanceOf(OpResult.Found.class);
+        assertThat(results.get(1)).isInstanceOf(OpResult.Found.class);
+        assertThat(results.get(2)).isInstanceOfSatisfying(OpResult.Failed.class, f -> {
+            assertThat(f.code()).isEqualTo(ErrorCode.RESPONSE_TOO_LARGE);
+            assertThat(f.message()).contains("200").contains("limits.maxBatchReadBytes");
+        });
+        assertThat(results.get(3)).isInstanceOf(OpResult.Written.class);
+        assertThat(results.get(4)).as("210 bytes still fit").isInstanceOf(OpResult.Found.class);
+        assertThat(value("c")).isEqualTo("v");
+    }
+
     // --- dropping a partition that moved away
 
     /**

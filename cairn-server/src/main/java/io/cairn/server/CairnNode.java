@@ -370,6 +370,7 @@ public final class CairnNode implements AutoCloseable {
         cfg.put("maxValueBytes", config.limits().maxValueBytes());
         cfg.put("maxBatchOperations", config.limits().maxBatchOperations());
         cfg.put("maxBatchBodyBytes", config.limits().maxBatchBodyBytes());
+        cfg.put("maxBatchReadBytes", config.limits().maxBatchReadBytes());
         cfg.put("defaultTtl", config.ttl().defaultTtl().isZero() ? "none" : config.ttl().defaultTtl().toString());
         cfg.put("purgeGrace", config.ttl().purgeGrace().toString());
         cfg.put("idempotencyRetention", config.idempotencyRetention().toString());

@@ -268,7 +268,8 @@ public final class ClusterDriver implements KvService, NamespacedService, Cluste
         ClusterSettings settings = new ClusterSettings(first.map().replicationFactor(), c.heartbeatInterval().toMillis(), c.phiThreshold(),
                 c.hintWindow().toMillis(), c.hintReplayInterval().toMillis(), c.hintReplayBatch(), c.hintReplayRate(),
                 new CoordinatorSettings(c.requestTimeout().toMillis(), c.readRepairTimeout().toMillis()).withSloppyQuorum(c.sloppyQuorum())
-                        .withHintDelay(c.hintDelay().toMillis()).withBehindLimit(config.stallTimeout().toMillis()));
+                        .withHintDelay(c.hintDelay().toMillis()).withBehindLimit(config.stallTimeout().toMillis())
+                        .withMaxBatchReadBytes(config.limits().maxBatchReadBytes()));
         NodeConfig.AntiEntropy ae = config.antiEntropy();
         this.exchange = new ExchangeSettings(ae.enabled(), ae.cycle().toMillis(), ae.maxSegmentsPerRound(), ae.maxKeysPerRound(),
                 ae.maxListingBytes(), ae.maxBytesPerSecond(), ae.maxInFlight(), config.ttl().purgeGrace().toMillis());

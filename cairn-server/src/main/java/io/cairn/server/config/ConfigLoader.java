@@ -69,6 +69,7 @@ public final class ConfigLoader {
         d.put("limits.maxValueBytes", "1MiB");
         d.put("limits.maxBatchOperations", "1000");
         d.put("limits.maxBatchBodyBytes", "16MiB");
+        d.put("limits.maxBatchReadBytes", "16MiB");
         d.put("limits.maxNamespaces", "256");
         d.put("storage.durability", "sync");
         d.put("storage.blockCache", "256MiB");
@@ -257,6 +258,7 @@ public final class ConfigLoader {
         int maxValue = (int) size("limits.maxValueBytes", 1, 512L << 20);
         int maxOps = integer("limits.maxBatchOperations", 1, 65_535);
         int maxBatchBody = (int) size("limits.maxBatchBodyBytes", 1, 1L << 30);
+        long maxBatchRead = size("limits.maxBatchReadBytes", 1, 1L << 30);
         // Memory budgets default to an eighth of the heap each: bodies are copied a few times on
         // their way to storage, and the rest of the heap serves caches, buffers and the core.
         long heapShare = Math.max(8L << 20, Runtime.getRuntime().maxMemory() / 8);
@@ -340,7 +342,7 @@ public final class ConfigLoader {
         if (!problems.isEmpty()) {
             throw new ConfigException(problems);
         }
-        return new NodeConfig(nodeId, dataDir, exitOnFatal, stallTimeout, http, new Limits(maxKey, maxValue, maxOps, maxBatchBody), durability,
+        return new NodeConfig(nodeId, dataDir, exitOnFatal, stallTimeout, http, new Limits(maxKey, maxValue, maxOps, maxBatchBody, maxBatchRead), durability,
                 new RocksSettings(blockCache, writeBuffer, maxWriteBuffers, compactionRate, backgroundJobs, asyncSync.toMillis()),
                 write, ttl, retention, cluster, new NodeConfig.Audit(auditFileBytes, auditFiles), auth, antiEntropy, elastic, maxNamespaces,
                 java.util.Collections.unmodifiableMap(new LinkedHashMap<>(values)));

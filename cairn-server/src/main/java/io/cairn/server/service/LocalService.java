@@ -90,7 +90,13 @@ public final class LocalService implements KvService, NamespacedService, AutoClo
         if (idempotency == null && ops.stream().noneMatch(Op::isWrite)) {
             // Reads need no write path: they run now, each against the latest applied state.
             List<OpResult> results = new ArrayList<>(ops.size());
-            ops.forEach(op -> results.add(readNow(namespace, op.key())));
+            long read = 0;
+            for (Op op : ops) {
+                // Bounded by bytes, as the write path bounds a batch's reads (Limits#withinReadBudget).
+                OpResult result = io.cairn.request.Limits.withinReadBudget(readNow(namespace, op.key()), read, replica.limits().maxBatchReadBytes());
+                read += io.cairn.request.Limits.readBytes(result);
+                results.add(result);
+            }
             return CompletableFuture.completedFuture(WriteOutcome.Executed.of(results, false, false));
         }
         WritePath.Pending pending = writes.submit(new WriteRequest(namespace, ops, idempotency), deadlineNanos);

@@ -49,7 +49,8 @@ class HttpApiTest {
     @BeforeAll
     static void start() {
         node = TestNode.start(tmp.resolve("default"));
-        small = TestNode.start(tmp.resolve("small"), "limits.maxValueBytes", "1024", "limits.maxBatchOperations", "3");
+        small = TestNode.start(tmp.resolve("small"), "limits.maxValueBytes", "1024", "limits.maxBatchOperations", "3",
+                "limits.maxBatchReadBytes", "2048");
     }
 
     @AfterAll
@@ -731,6 +732,36 @@ class HttpApiTest {
     // ---- BATCH ----
 
     @Test
+    void aBatchsReadsReturnAtMostTheirLimitOfBytesAndTheGetPastItAloneIsRefused() {
+        // Two values of 1 000 bytes fit the node's 2 048; a third read of one does not, and answers
+        // 413 on its own while the batch's write still applies (a thousand reads of one large
+        // value once built a 1.4 GB answer and ran a node out of memory).
+        String a = key("ra");
+        String c = key("rc");
+        assertThat(small.put("/kv/" + a, new byte[1000]).statusCode()).isEqualTo(200);
+        String body = "{\"operations\": [{\"op\":\"get\",\"key\":\"" + a + "\"},{\"op\":\"put\",\"key\":\"" + c
+                + "\",\"value\":\"vc\"},{\"op\":\"get\",\"key\":\"" + a + "\"}]}";
+        HttpResponse<byte[]> first = small.call("POST", "/kv/_batch", body.getBytes(StandardCharsets.UTF_8), "Content-Type", "application/json");
+        assertThat(first.statusCode()).as(describe(first)).isEqualTo(200);
+        JsonNode results = json(first).get("results");
+        assertThat(results.get(0).path("status").asInt()).isEqualTo(200);
+        assertThat(results.get(1).path("status").asInt()).isEqualTo(200);
+        assertThat(results.get(2).path("status").asInt()).as("2 000 bytes read fit 2 048").isEqualTo(200);
+        body = "{\"operations\": [{\"op\":\"get\",\"key\":\"" + a + "\"},{\"op\":\"get\",\"key\":\"" + a
+                + "\"},{\"op\":\"get\",\"key\":\"" + a + "\"}]}";
+        HttpResponse<byte[]> second = small.call("POST", "/kv/_batch", body.getBytes(StandardCharsets.UTF_8), "Content-Type", "application/json");
+        assertThat(second.statusCode()).as(describe(second)).isEqualTo(200);
+        results = json(second).get("results");
+        assertThat(results.get(0).path("status").asInt()).isEqualTo(200);
+        assertThat(results.get(1).path("status").asInt()).isEqualTo(200);
+        assertThat(results.get(2).path("status").asInt()).isEqualTo(413);
+        assertThat(results.get(2).path("code").asText()).isEqualTo("response_too_large");
+        assertThat(results.get(2).path("message").asText()).contains("limits.maxBatchReadBytes");
+        assertThat(results.get(2).has("value")).isFalse();
+        assertThat(text(small.get("/kv/" + c))).isEqualTo("vc");
+    }
+
+    @Test
     void batchRunsOperationsInOrderViaBothRoutes() {
         for (String route : new String[] {"BATCH /kv", "BATCH /kv/", "POST /kv/_batch"}) {
             String a = key("ba");
@@ -1081,6 +1112,7 @@ class HttpApiTest {
         assertThat(s.path("ready").asBoolean()).isTrue();
         assertThat(s.path("config").path("maxValueBytes").asInt()).isEqualTo(1024);
         assertThat(s.path("config").path("maxBatchOperations").asInt()).isEqualTo(3);
+        assertThat(s.path("config").path("maxBatchReadBytes").asLong()).isEqualTo(2048);
         assertThat(s.path("config").path("http").asText()).isEqualTo("127.0.0.1:" + small.port());
         assertThat(s.path("storage").path("engine").asText()).isEqualTo("rocksdb");
         assertThat(s.path("storage").has("pendingCompactionBytes")).isTrue();
