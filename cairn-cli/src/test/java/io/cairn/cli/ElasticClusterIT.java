@@ -59,6 +59,8 @@ class ElasticClusterIT extends WithClusterProcesses {
             assertThat(metric(metrics, "cairn_moves_streams_completed_total")).isPositive();
             assertThat(metric(metrics, "cairn_moves_streamed_paxos_states_total")).isPositive();
             assertThat(metric(metrics, "cairn_partitions_moving")).isZero();
+            // A member that started before node 4 joined has its per-peer meters too.
+            h.awaitTrue("node 2 reports node 4 alive", () -> metricsOf(h, 2).contains("cairn_peer_alive{peer=\"4\"} 1.0"));
             CliRun status = cli("membership", "status", "--url", cluster.url(2));
             assertThat(status.out()).as(status.out()).contains("no change running").containsPattern("(?m)^4 +zone-4 +normal ");
 
@@ -79,6 +81,9 @@ class ElasticClusterIT extends WithClusterProcesses {
             assertThat(decommission.code()).as(decommission.err()).isZero();
             assertThat(decommission.out()).contains("applied decommission");
             h.awaitChangeDone(2, Set.of(2, 3, 4), CHANGE);
+            // Its per-peer meters go with it: an alert on cairn_peer_alive == 0 does not fire for a member that left.
+            h.awaitTrue("node 2 drops node 1's meters", () -> !metricsOf(h, 2).contains("cairn_peer_alive{peer=\"1\"}")
+                    && !metricsOf(h, 2).contains("cairn_hints_pending{target=\"1\"}"));
             HttpResponse<String> ready = h.send(cluster.request(1, "/ready").GET().build());
             assertThat(ready.statusCode()).as("a decommissioned node is not ready: %s", ready.body()).isEqualTo(503);
             assertThat(ElasticHarness.JSON.readTree(ready.body()).path("removedFromCluster").asBoolean()).isTrue();
@@ -175,6 +180,17 @@ class ElasticClusterIT extends WithClusterProcesses {
     private String memberQuery(int id) {
         String[] f = cluster.spec(id).split("/");
         return "id=" + f[0] + "&zone=" + f[1] + "&http=" + f[2] + "&internode=" + f[3] + "&metadata=" + f[4];
+    }
+
+    private String metricsOf(ElasticHarness h, int node) {
+        try {
+            return h.send(cluster.request(node, "/metrics").GET().build()).body();
+        } catch (java.io.IOException e) {
+            throw new java.io.UncheckedIOException(e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException(e);
+        }
     }
 
     private static double metric(String exposition, String name) {

@@ -242,38 +242,10 @@ public final class NodeMetrics implements AutoCloseable {
      * snapshot, which is at most a second old.
      */
     public void bindCluster(ClusterDriver driver) {
+        this.cluster = driver;
+        syncMembers();
         // Micrometer holds gauge state weakly: bind to the driver itself, which the node keeps.
         ClusterDriver s = driver;
-        for (Member m : driver.members()) {
-            String target = Integer.toString(m.id());
-            Gauge.builder("cairn.hints.pending", s, x -> backlog(x.snapshot(), m.id()).count()).tag("target", target)
-                    .description("Hints waiting to be handed to the target").register(registry);
-            Gauge.builder("cairn.hints.pending.bytes", s, x -> backlog(x.snapshot(), m.id()).bytes()).tag("target", target)
-                    .description("Bytes of hints waiting for the target").register(registry);
-            Gauge.builder("cairn.hints.oldest.age.seconds", s, x -> x.snapshot().oldestHintAgeMillis(m.id()) / 1000.0).tag("target", target)
-                    .description("Age of the oldest hint waiting for the target: how far behind that replica is").register(registry);
-            Gauge.builder("cairn.peer.alive", s, x -> x.snapshot().alive().getOrDefault(m.id(), false) ? 1 : 0).tag("peer", target)
-                    .description("1 while the failure detector considers the peer up").register(registry);
-            if (m.id() == driver.nodeId()) {
-                continue;
-            }
-            Gauge.builder("cairn.clock.peer.offset.seconds", s, x -> {
-                        var o = x.clockReport().offsets().get(m.id());
-                        return o == null ? Double.NaN : o.offsetMillis() / 1000.0;
-                    }).tag("peer", target)
-                    .description("The peer's clock minus this node's, from heartbeats (NaN without a recent measurement)").register(registry);
-            PeerStats ps = driver.transport().stats(m.id());
-            FunctionCounter.builder("cairn.peer.messages.sent", ps, PeerStats::messagesSent).tag("peer", target)
-                    .description("Internode messages sent to the peer").register(registry);
-            FunctionCounter.builder("cairn.peer.messages.received", ps, PeerStats::messagesReceived).tag("peer", target)
-                    .description("Internode messages received from the peer").register(registry);
-            FunctionCounter.builder("cairn.peer.messages.dropped", ps, PeerStats::messagesDropped).tag("peer", target)
-                    .description("Messages to the peer dropped (queue full, cut, connection lost)").register(registry);
-            Gauge.builder("cairn.peer.send.queue", ps, PeerStats::queueDepth).tag("peer", target)
-                    .description("Messages queued for the peer").register(registry);
-            Gauge.builder("cairn.peer.connected", ps, p -> p.connected() ? 1 : 0).tag("peer", target)
-                    .description("1 while the outbound connection to the peer is up").register(registry);
-        }
         FunctionCounter.builder("cairn.internode.expired.drops", driver.transport(), InternodeTransport::expiredDrops)
                 .description("Internode messages dropped because they outlived their budget (cluster.requestTimeout)").register(registry);
         FunctionCounter.builder("cairn.internode.bad.frames", driver.transport(), InternodeTransport::badFrames)
@@ -460,7 +432,87 @@ public final class NodeMetrics implements AutoCloseable {
     }
 
     public String scrape() {
+        if (cluster != null) {
+            syncMembers();
+        }
         return registry.scrape();
+    }
+
+    // The cluster whose members have per-member meters (null on a single node), and those meters by
+    // member id: they follow the membership, so a removed member's go away and a joined one's appear.
+    private ClusterDriver cluster;
+    private final Map<Integer, MemberMeters> memberMeters = new java.util.HashMap<>();
+
+    /** A member's meters; {@code transport} once its transport figures are bound (the peer's stats exist). */
+    private static final class MemberMeters {
+        final java.util.List<io.micrometer.core.instrument.Meter> meters = new java.util.ArrayList<>();
+        boolean transport;
+    }
+
+    /**
+     * Binds per-member meters for the driver's current members and removes those of members no
+     * longer in it (at bind time and before each scrape: membership changes while the node runs,
+     * and an alert on {@code cairn_peer_alive == 0} must neither fire forever for a removed member
+     * nor miss one that joined).
+     */
+    private synchronized void syncMembers() {
+        ClusterDriver s = cluster;
+        java.util.Set<Integer> current = new java.util.HashSet<>();
+        for (Member m : s.members()) {
+            current.add(m.id());
+            MemberMeters bound = memberMeters.computeIfAbsent(m.id(), id -> bindMember(s, id));
+            if (!bound.transport && m.id() != s.nodeId()) {
+                bindPeerTransport(s, m.id(), bound);
+            }
+        }
+        memberMeters.entrySet().removeIf(e -> {
+            if (current.contains(e.getKey())) {
+                return false;
+            }
+            e.getValue().meters.forEach(registry::remove);
+            return true;
+        });
+    }
+
+    private MemberMeters bindMember(ClusterDriver s, int id) {
+        MemberMeters bound = new MemberMeters();
+        String target = Integer.toString(id);
+        // Micrometer holds gauge state weakly: bind to the driver itself, which the node keeps.
+        bound.meters.add(Gauge.builder("cairn.hints.pending", s, x -> backlog(x.snapshot(), id).count()).tag("target", target)
+                .description("Hints waiting to be handed to the target").register(registry));
+        bound.meters.add(Gauge.builder("cairn.hints.pending.bytes", s, x -> backlog(x.snapshot(), id).bytes()).tag("target", target)
+                .description("Bytes of hints waiting for the target").register(registry));
+        bound.meters.add(Gauge.builder("cairn.hints.oldest.age.seconds", s, x -> x.snapshot().oldestHintAgeMillis(id) / 1000.0).tag("target", target)
+                .description("Age of the oldest hint waiting for the target: how far behind that replica is").register(registry));
+        bound.meters.add(Gauge.builder("cairn.peer.alive", s, x -> x.snapshot().alive().getOrDefault(id, false) ? 1 : 0).tag("peer", target)
+                .description("1 while the failure detector considers the peer up").register(registry));
+        if (id != s.nodeId()) {
+            bound.meters.add(Gauge.builder("cairn.clock.peer.offset.seconds", s, x -> {
+                        var o = x.clockReport().offsets().get(id);
+                        return o == null ? Double.NaN : o.offsetMillis() / 1000.0;
+                    }).tag("peer", target)
+                    .description("The peer's clock minus this node's, from heartbeats (NaN without a recent measurement)").register(registry));
+        }
+        return bound;
+    }
+
+    private void bindPeerTransport(ClusterDriver s, int id, MemberMeters bound) {
+        PeerStats ps = s.transport().stats(id);
+        if (ps == null) {
+            return; // Not a peer of the transport yet: bound at a later scrape.
+        }
+        bound.transport = true;
+        String target = Integer.toString(id);
+        bound.meters.add(FunctionCounter.builder("cairn.peer.messages.sent", ps, PeerStats::messagesSent).tag("peer", target)
+                .description("Internode messages sent to the peer").register(registry));
+        bound.meters.add(FunctionCounter.builder("cairn.peer.messages.received", ps, PeerStats::messagesReceived).tag("peer", target)
+                .description("Internode messages received from the peer").register(registry));
+        bound.meters.add(FunctionCounter.builder("cairn.peer.messages.dropped", ps, PeerStats::messagesDropped).tag("peer", target)
+                .description("Messages to the peer dropped (queue full, cut, connection lost)").register(registry));
+        bound.meters.add(Gauge.builder("cairn.peer.send.queue", ps, PeerStats::queueDepth).tag("peer", target)
+                .description("Messages queued for the peer").register(registry));
+        bound.meters.add(Gauge.builder("cairn.peer.connected", ps, p -> p.connected() ? 1 : 0).tag("peer", target)
+                .description("1 while the outbound connection to the peer is up").register(registry));
     }
 
     @Override
