@@ -161,6 +161,8 @@ public final class ElasticMembership implements AutoCloseable, MembershipAdmin {
         Map<String, String> kept;
         // This start joins through a member, on a data directory that never held the log.
         boolean joining = false;
+        // A joining node's first contacts in the metadata group: the member it joins through knows them now.
+        List<Member> joinContacts = List.of();
         try {
             Files.createDirectories(dir);
             kept = readSettings(settingsFile);
@@ -171,6 +173,7 @@ public final class ElasticMembership implements AutoCloseable, MembershipAdmin {
                     Joining through = fetchBootstrap(given.elastic().join(), adminToken, c.tlsDir().resolve("ca.crt"),
                             given.elastic().metadataTimeout());
                     bootstrap = through.state();
+                    joinContacts = through.contacts().stream().filter(m -> m.id() != self.id()).toList();
                     joining = true;
                     if (!through.settings().isEmpty()) {
                         kept = through.settings();
@@ -202,8 +205,7 @@ public final class ElasticMembership implements AutoCloseable, MembershipAdmin {
         List<Member> voters = bootstrap.members().stream().map(m -> m.member()).filter(Member::metadataVoter).toList();
         MetadataSettings settings = MetadataSettings.defaults().withRequestTimeout(config.elastic().metadataTimeout())
                 .withMaxVoters(config.elastic().metadataVoters());
-        RatisMetadataLog metadata = new RatisMetadataLog(self, voters, dir.resolve("log"), bootstrap, settings,
-                tls);
+        RatisMetadataLog metadata = new RatisMetadataLog(self, voters, joinContacts, dir.resolve("log"), bootstrap, settings, tls);
         ElasticMembership elastic = new ElasticMembership(config, metadata, bootstrap, settingsFile, kept);
         try {
             metadata.start();
@@ -528,11 +530,13 @@ public final class ElasticMembership implements AutoCloseable, MembershipAdmin {
         }
         String state;
         Map<String, String> theirs = new java.util.TreeMap<>();
+        List<Member> contacts;
         try {
             com.fasterxml.jackson.databind.JsonNode answer = new com.fasterxml.jackson.databind.ObjectMapper().readTree(text);
             state = answer.path("state").asText("");
-            // A member of an earlier release sends no settings.
+            // A member of an earlier release sends no settings, and no contacts.
             answer.path("settings").properties().forEach(e -> theirs.put(e.getKey(), e.getValue().asText()));
+            contacts = joinContacts(answer.path("contacts"), member);
         } catch (IOException e) {
             throw new IllegalStateException(member + " answered something that is not JSON when asked for its cluster: " + e.getMessage(), e);
         }
@@ -545,14 +549,68 @@ public final class ElasticMembership implements AutoCloseable, MembershipAdmin {
             if (problem != null) {
                 throw new IllegalStateException(member + " answered damaged settings: " + problem);
             }
-            return new Joining(decoded, theirs);
+            return new Joining(decoded, theirs, contacts);
         } catch (IllegalArgumentException e) {
             throw new IllegalStateException(member + " answered a damaged cluster state: " + e.getMessage(), e);
         }
     }
 
     /** What a joining node takes from the member it joins through. */
-    private record Joining(ClusterState state, Map<String, String> settings) {}
+    private record Joining(ClusterState state, Map<String, String> settings, List<Member> contacts) {}
+
+    /** The most metadata contacts a member sends a node that joins through it (the group's voters first). */
+    static final int MAX_JOIN_CONTACTS = 32;
+    /** The longest metadata address accepted from a member's answer ({@code host:port}, a DNS name at most 253 characters). */
+    private static final int MAX_CONTACT_ADDRESS = 261;
+    private static final java.util.regex.Pattern CONTACT_ADDRESS =
+            java.util.regex.Pattern.compile("(?:[A-Za-z0-9](?:[A-Za-z0-9.-]*[A-Za-z0-9])?|\\[[0-9A-Fa-f:.]+\\]):[0-9]{1,5}");
+
+    /**
+     * The metadata group's members as the member a node joins through knows them ({@code contacts}
+     * of its answer: {@code [{"id": 5, "metadata": "host:port"}, ...]}), checked: at most
+     * {@value #MAX_JOIN_CONTACTS}, ids between 1 and 65535 and each once, {@code host:port}
+     * addresses. Empty when the answer has none (a member of an earlier release). Only a contact's id
+     * and metadata address are known (and used, by the log's client); its zone is a placeholder.
+     *
+     * @throws IllegalStateException naming {@code member}, when the contacts are malformed
+     */
+    static List<Member> joinContacts(com.fasterxml.jackson.databind.JsonNode contacts, String member) {
+        if (contacts.isMissingNode() || contacts.isNull()) {
+            return List.of();
+        }
+        if (!contacts.isArray()) {
+            throw new IllegalStateException(member + " answered malformed metadata contacts (not a list)");
+        }
+        if (contacts.size() > MAX_JOIN_CONTACTS) {
+            throw new IllegalStateException(member + " answered " + contacts.size() + " metadata contacts; at most " + MAX_JOIN_CONTACTS
+                    + " are accepted");
+        }
+        List<Member> out = new ArrayList<>();
+        Set<Integer> ids = new java.util.HashSet<>();
+        for (com.fasterxml.jackson.databind.JsonNode c : contacts) {
+            com.fasterxml.jackson.databind.JsonNode id = c.path("id");
+            com.fasterxml.jackson.databind.JsonNode address = c.path("metadata");
+            if (!c.isObject() || !id.isInt() || id.intValue() < 1 || id.intValue() > 65_535 || !ids.add(id.intValue())) {
+                throw new IllegalStateException(member + " answered a malformed metadata contact (an object of a new id between 1 and"
+                        + " 65535 and a metadata address): " + abbreviate(c.toString()));
+            }
+            String a = address.isTextual() ? address.textValue() : "";
+            int port = -1;
+            if (a.length() <= MAX_CONTACT_ADDRESS && CONTACT_ADDRESS.matcher(a).matches()) {
+                port = Integer.parseInt(a.substring(a.lastIndexOf(':') + 1));
+            }
+            if (port < 1 || port > 65_535) {
+                throw new IllegalStateException(member + " answered a malformed metadata address for node " + id.intValue()
+                        + " (host:port): " + abbreviate(address.toString()));
+            }
+            out.add(new Member(id.intValue(), "contact", "", "", a));
+        }
+        return List.copyOf(out);
+    }
+
+    private static String abbreviate(String text) {
+        return text.length() <= 200 ? text : text.substring(0, 200) + "...";
+    }
 
     /** TLS trusting the JDK's CAs and the cluster CA's certificates. */
     private static javax.net.ssl.SSLContext trustingAlsoThe(Path caPem) {
@@ -704,6 +762,38 @@ public final class ElasticMembership implements AutoCloseable, MembershipAdmin {
     @Override
     public String bootstrap() {
         return bootstrapBase64();
+    }
+
+    /**
+     * The members of the metadata group a node joining through this one asks to register it (see
+     * {@link #joinContacts(com.fasterxml.jackson.databind.JsonNode, String)}): the active members with a
+     * metadata address as this node knows them now, the group's voters in this node's view first,
+     * at most {@value #MAX_JOIN_CONTACTS}. The joining node's own state is the cluster's first epoch,
+     * whose voters may all have left since.
+     */
+    @Override
+    public List<Map<String, Object>> joinContacts() {
+        List<Member> members = state().activeMembers().stream().filter(Member::metadataVoter).toList();
+        Set<Integer> voters = new java.util.HashSet<>();
+        if (metadata.group().get("voters") instanceof List<?> ids) {
+            ids.forEach(id -> {
+                if (id instanceof Integer i) {
+                    voters.add(i);
+                }
+            });
+        }
+        List<Map<String, Object>> out = new ArrayList<>();
+        for (boolean votersFirst : new boolean[] {true, false}) {
+            for (Member m : members) {
+                if (voters.contains(m.id()) == votersFirst && out.size() < MAX_JOIN_CONTACTS) {
+                    Map<String, Object> c = new LinkedHashMap<>();
+                    c.put("id", m.id());
+                    c.put("metadata", m.metadataAddress());
+                    out.add(c);
+                }
+            }
+        }
+        return out;
     }
 
     @Override

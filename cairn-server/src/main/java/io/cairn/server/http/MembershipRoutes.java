@@ -27,8 +27,9 @@ import java.util.concurrent.CompletionException;
  *       metadata log (every one idempotent; refused with 404/409/422 and the reason);</li>
  *   <li>{@code GET /admin/rebalance}, {@code POST /admin/rebalance/pause|resume|cancel};</li>
  *   <li>{@code GET /admin/what-if?lose=zone:Z} or {@code ?lose=node:1,2};</li>
- *   <li>{@code GET /admin/cluster/bootstrap}: the first epoch, and the settings every member must
- *       share, for a node joining through this one;</li>
+ *   <li>{@code GET /admin/cluster/bootstrap}: the first epoch, the settings every member must
+ *       share, and the metadata group's members as this node knows them now (its contacts in the
+ *       group: the first epoch's voters may have left), for a node joining through this one;</li>
  *   <li>{@code GET /admin/cluster/settings}: those settings as the metadata log records them, the
  *       values this node runs with and how they differ; {@code PUT} with a JSON object of new values
  *       records them (each member takes them at its next start).</li>
@@ -93,7 +94,7 @@ final class MembershipRoutes {
                     case WHAT_IF -> whatIf(call);
                     default -> {
                         NodeApi.requireParams(call, Set.of());
-                        yield Map.of("state", admin.bootstrap(), "settings", admin.clusterWideSettings());
+                        yield Map.of("state", admin.bootstrap(), "settings", admin.clusterWideSettings(), "contacts", admin.joinContacts());
                     }
                 }));
             }

@@ -49,6 +49,8 @@ final class LogClients implements AutoCloseable {
     private final Parameters parameters;
     /** Guarded by this. */
     private Set<Integer> contactIds = Set.of();
+    /** The peers the current client asks, in order; guarded by this. */
+    private List<Member> contacts = List.of();
     private RaftClient client;
     private final List<RaftClient> retired = new ArrayList<>();
     private boolean closed;
@@ -63,13 +65,19 @@ final class LogClients implements AutoCloseable {
         RaftClientConfigKeys.Rpc.setRequestTimeout(properties, TimeDuration.valueOf(attempt.toMillis(), TimeUnit.MILLISECONDS));
     }
 
-    /** The client for the group whose members with a metadata address are {@code members}. */
+    /** The client for the group whose members with a metadata address are {@code members} (in the order to ask them). */
     synchronized RaftClient client(Collection<Member> members) {
         if (closed) {
             throw new IllegalStateException("the metadata log is closed");
         }
-        List<Member> contacts = new ArrayList<>(members.stream().filter(Member::metadataVoter).toList());
-        Set<Integer> ids = contacts.stream().map(Member::id).collect(Collectors.toSet());
+        // Each id once, the first address given for it kept (a joining node's contacts come before its state's members).
+        List<Member> contacts = new ArrayList<>();
+        Set<Integer> ids = new java.util.HashSet<>();
+        for (Member m : members) {
+            if (m.metadataVoter() && ids.add(m.id())) {
+                contacts.add(m);
+            }
+        }
         for (Member v : startVoters) {
             if (ids.add(v.id())) {
                 contacts.add(v);
@@ -91,7 +99,14 @@ final class LogClients implements AutoCloseable {
                         TimeDuration.valueOf(RETRY_PAUSE.toMillis(), TimeUnit.MILLISECONDS)))
                 .build();
         contactIds = ids;
+        this.contacts = List.copyOf(contacts);
         return client;
+    }
+
+    /** The peers the newest client asks ({@code n<id>@<metadata address>}), or the start voters before there is one. */
+    synchronized String describeContacts() {
+        List<Member> tried = client != null ? contacts : startVoters;
+        return tried.stream().map(m -> RaftPeers.peerId(m.id()) + "@" + m.metadataAddress()).collect(Collectors.joining(", "));
     }
 
     private void retire(RaftClient old) {

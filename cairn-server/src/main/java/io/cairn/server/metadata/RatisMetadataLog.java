@@ -74,6 +74,13 @@ public final class RatisMetadataLog implements MetadataLog {
 
     private final Member self;
     private final List<Member> startVoters;
+    /**
+     * A joining node's first contacts: the members with a metadata address that the member it
+     * joins through knows now (empty otherwise). Its own state is the cluster's first epoch until
+     * its join is applied here, and the voters of that epoch may all be gone; so until this node's
+     * state lists it, its client asks these first.
+     */
+    private final List<Member> joinContacts;
     private final Path storageDir;
     private final MetadataSettings settings;
     // Ratis parameters: the TLS configuration of the log's gRPC servers and clients (empty: plaintext).
@@ -132,6 +139,16 @@ public final class RatisMetadataLog implements MetadataLog {
      */
     public RatisMetadataLog(Member self, List<Member> voters, Path storageDir, ClusterState bootstrap, MetadataSettings settings,
                             MetadataTls tls) {
+        this(self, voters, List.of(), storageDir, bootstrap, settings, tls);
+    }
+
+    /**
+     * As above, for a joining node: {@code joinContacts} are the members with a metadata address
+     * the member it joins through knows now, which its client asks first until this node's state
+     * lists it (the first epoch's voters, in {@code voters}, may all have left since).
+     */
+    public RatisMetadataLog(Member self, List<Member> voters, List<Member> joinContacts, Path storageDir, ClusterState bootstrap,
+                            MetadataSettings settings, MetadataTls tls) {
         this.parameters = tls == null ? new Parameters() : tls.parameters();
         this.self = Objects.requireNonNull(self, "self");
         this.startVoters = List.copyOf(voters);
@@ -145,6 +162,15 @@ public final class RatisMetadataLog implements MetadataLog {
         }
         if (startVoters.stream().map(Member::id).distinct().count() != startVoters.size()) {
             throw new IllegalArgumentException("a voter is listed twice: " + startVoters);
+        }
+        this.joinContacts = List.copyOf(joinContacts);
+        for (Member c : this.joinContacts) {
+            if (!c.metadataVoter() || c.id() == self.id()) {
+                throw new IllegalArgumentException("contact " + c.id() + " is this node or has no metadata address");
+            }
+        }
+        if (this.joinContacts.stream().map(Member::id).distinct().count() != this.joinContacts.size()) {
+            throw new IllegalArgumentException("a contact is listed twice: " + this.joinContacts);
         }
         String name = "cairn-metadata-n" + self.id();
         this.publisher = new StatePublisher(name + "-publisher");
@@ -350,7 +376,7 @@ public final class RatisMetadataLog implements MetadataLog {
             return; // Timed out while waiting for a thread.
         }
         try {
-            RaftClient client = clients.client(current().activeMembers());
+            RaftClient client = clients.client(contacts(current()));
             RaftClientReply reply = client.io().send(Message.valueOf(UnsafeByteOperations.unsafeWrap(entry)));
             if (!reply.isSuccess()) {
                 outcome.completeExceptionally(unavailable("the metadata group did not take the command", reply.getException()));
@@ -365,21 +391,41 @@ public final class RatisMetadataLog implements MetadataLog {
         }
     }
 
+    /**
+     * The members the client asks, besides the start voters: {@code state}'s, after the join
+     * contacts while {@code state} does not list this node yet (a joining node's first epoch).
+     */
+    private java.util.Collection<Member> contacts(ClusterState state) {
+        List<Member> members = state.activeMembers();
+        if (joinContacts.isEmpty() || members.contains(self)) {
+            return members;
+        }
+        List<Member> out = new java.util.ArrayList<>(joinContacts);
+        out.addAll(members);
+        return out;
+    }
+
     private MetadataUnavailableException unavailable(String why, Throwable cause) {
         String voters = contactsDescription();
         return new MetadataUnavailableException("the metadata log has no majority: " + why + "; a majority of its voters (" + voters
                 + ") must be up and reach each other", cause);
     }
 
-    /** The voters as this node knows them: its server's configuration, or the members it would ask. */
+    /**
+     * The voters as this node knows them: its server's configuration, or, when that is empty (a
+     * member without a server, or one still waiting to be added, such as a joining node), the
+     * members its client asked.
+     */
     private String contactsDescription() {
         RaftServer.Division d = division();
         if (d != null) {
-            return d.getRaftConf().getCurrentPeers().stream().map(p -> p.getId() + "@" + p.getAddress()).sorted()
+            String configured = d.getRaftConf().getCurrentPeers().stream().map(p -> p.getId() + "@" + p.getAddress()).sorted()
                     .collect(Collectors.joining(", "));
+            if (!configured.isEmpty()) {
+                return configured;
+            }
         }
-        return current().activeMembers().stream().filter(Member::metadataVoter).map(m -> "n" + m.id() + "@" + m.metadataAddress())
-                .collect(Collectors.joining(", "));
+        return clients.describeContacts();
     }
 
     /** Whether this node's log server leads the group now. */
@@ -462,7 +508,7 @@ public final class RatisMetadataLog implements MetadataLog {
     /** The group's state if it is newer than {@code known} (a read-only query the leader answers), else null. */
     private ClusterState newerThan(ClusterState known) {
         try {
-            RaftClient client = clients.client(known.activeMembers());
+            RaftClient client = clients.client(contacts(known));
             RaftClientReply reply = client.io().sendReadOnly(Message.valueOf(UnsafeByteOperations.unsafeWrap(LogMessages.stateQuery(known.epoch()))));
             if (!reply.isSuccess()) {
                 log.debug("metadata poll refused: {}", String.valueOf(reply.getException()));

@@ -46,6 +46,13 @@ public interface MembershipAdmin {
     String bootstrap();
 
     /**
+     * The members of the metadata group, as this node knows them now ({@code id} and
+     * {@code metadata} address each; its voters first, a bounded number), for a node that joins
+     * through this one: the first epoch's voters may all have left the cluster since.
+     */
+    java.util.List<Map<String, Object>> joinContacts();
+
+    /**
      * The settings every member must share ({@code NodeConfig#clusterWideSettings}) as the
      * metadata log records them (this node's own while it records none), for a node that joins
      * through this one.

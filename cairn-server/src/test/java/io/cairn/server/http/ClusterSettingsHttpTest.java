@@ -38,8 +38,15 @@ class ClusterSettingsHttpTest {
                 assertThat(s.path("restartNeeded").asBoolean()).isFalse();
             }
             TestNode first = nodes.get(0);
-            assertThat(TestNode.json(first.get("/admin/cluster/bootstrap")).path("settings").path("limits.maxValueBytes").asText())
-                    .isEqualTo("262144");
+            JsonNode bootstrap = TestNode.json(first.get("/admin/cluster/bootstrap"));
+            assertThat(bootstrap.path("settings").path("limits.maxValueBytes").asText()).isEqualTo("262144");
+            // The metadata group's members as node 1 knows them now, for a joining node to ask.
+            List<Integer> contactIds = new ArrayList<>();
+            bootstrap.path("contacts").forEach(c -> {
+                contactIds.add(c.path("id").asInt());
+                assertThat(c.path("metadata").asText()).matches("127\\.0\\.0\\.1:\\d+");
+            });
+            assertThat(contactIds).containsExactlyInAnyOrder(1, 2, 3);
 
             // Refused, naming the problem, and nothing recorded.
             long epoch = settings(first).path("epoch").asLong();

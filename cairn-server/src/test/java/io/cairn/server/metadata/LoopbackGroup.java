@@ -72,7 +72,18 @@ final class LoopbackGroup implements AutoCloseable {
 
     /** Starts {@code member}'s node with this TLS material (null: plaintext). */
     RatisMetadataLog start(Member member, MetadataTls tls) throws IOException {
-        RatisMetadataLog log = new RatisMetadataLog(member, voters, root.resolve("n" + member.id()), bootstrap, settings, tls);
+        return start(member, tls, List.of());
+    }
+
+    /** Starts {@code member}'s node as a joining node that was given {@code joinContacts} by the member it joins through. */
+    RatisMetadataLog startJoining(Member member, List<Member> joinContacts) throws IOException {
+        Path tls = root.resolve("tls-n" + member.id());
+        TestCertificates.provide(tls, member.id());
+        return start(member, MetadataTls.load(tls, member.id(), java.time.Clock.systemUTC()), joinContacts);
+    }
+
+    private RatisMetadataLog start(Member member, MetadataTls tls, List<Member> joinContacts) throws IOException {
+        RatisMetadataLog log = new RatisMetadataLog(member, voters, joinContacts, root.resolve("n" + member.id()), bootstrap, settings, tls);
         List<ClusterState> seen = new CopyOnWriteArrayList<>();
         published.put(member.id(), seen);
         log.subscribe(seen::add);

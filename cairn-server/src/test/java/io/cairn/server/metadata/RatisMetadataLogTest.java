@@ -266,6 +266,90 @@ class RatisMetadataLogTest {
         }
     }
 
+    /**
+     * Once every voter of the first epoch has left, a joining node (whose own state is that first
+     * epoch) reaches the group through the contacts the member it joins through gave it; without
+     * them its join finds no one, and the refusal names the voters it asked.
+     */
+    @Test
+    void aNodeJoiningAfterEveryFirstVoterLeftReachesTheGroupThroughItsContacts() throws Exception {
+        // The first epoch has one member; nodes 2 and 3 join and take the votes, then node 1 leaves.
+        try (LoopbackGroup group = new LoopbackGroup(dir, 1, 1, LoopbackGroup.SETTINGS).startAll()) {
+            List<Member> newcomers = new java.util.ArrayList<>();
+            for (int id = 2; id <= 3; id++) {
+                Member m = LoopbackGroup.member(id, true);
+                newcomers.add(m);
+                group.start(m);
+                ClusterMetadata.Result joined = committed(group.node(1), new MetadataCommand.Join(m));
+                assertThat(joined.refused()).as("%s", joined.refusal()).isFalse();
+                completeMoves(group.node(1), joined.state());
+            }
+            ClusterMetadata.Result removed = committed(group.node(2), new MetadataCommand.Remove(1, false));
+            assertThat(removed.refused()).as("%s", removed.refusal()).isFalse();
+            completeMoves(group.node(2), removed.state());
+            waitUntil(() -> {
+                for (int id = 2; id <= 3; id++) {
+                    RatisMetadataLog n = group.node(id);
+                    if (n.isLeader()) {
+                        return n.configured(RaftPeerRole.FOLLOWER).equals(Set.of(2, 3));
+                    }
+                }
+                return false;
+            }, "nodes 2 and 3 are the voters");
+            group.stop(1);
+
+            // Without contacts: only the first epoch's voters, all gone.
+            Member eight = LoopbackGroup.member(8, true);
+            RatisMetadataLog lost = group.start(eight);
+            assertThatThrownBy(() -> lost.submit(new MetadataCommand.Join(eight)).join())
+                    .hasCauseInstanceOf(MetadataUnavailableException.class)
+                    .hasMessageContaining("n1@" + group.members.get(0).metadataAddress())
+                    .hasMessageNotContaining("voters ()");
+            group.stop(8);
+
+            Member nine = LoopbackGroup.member(9, true);
+            RatisMetadataLog joiner = group.startJoining(nine, newcomers);
+            ClusterMetadata.Result joined = joiner.submit(new MetadataCommand.Join(nine)).join();
+            assertThat(joined.refused()).as("%s", joined.refusal()).isFalse();
+            assertThat(joiner.awaitEpoch(joined.state().epoch(), WAIT).join().member(9)).map(r -> r.state()).contains(NodeState.JOINING);
+        }
+    }
+
+    /** Drives every move of the running plan to its end through {@code via}, as the incoming replicas and finishers would. */
+    private static void completeMoves(RatisMetadataLog via, ClusterState s) throws InterruptedException {
+        while (s.plan() != null) {
+            long plan = s.plan().id();
+            for (int p = 0; p < s.partitions(); p++) {
+                io.cairn.metadata.Assignment a = s.assignments().get(p);
+                if (a.moving() && !a.readsNext()) {
+                    for (int node : a.incoming()) {
+                        s = committed(via, new MetadataCommand.StreamDone(plan, p, node)).state();
+                    }
+                }
+            }
+            ClusterState now = s;
+            int[] serving = java.util.stream.IntStream.range(0, now.partitions()).filter(p -> now.assignments().get(p).readsNext()).toArray();
+            if (serving.length > 0) {
+                s = committed(via, new MetadataCommand.Finish(plan, serving)).state();
+            }
+        }
+    }
+
+    /** {@code command}'s outcome, asked again while the group has no leader that commits (voters change under it here). */
+    private static ClusterMetadata.Result committed(RatisMetadataLog via, MetadataCommand command) throws InterruptedException {
+        long deadline = System.nanoTime() + WAIT.toNanos();
+        while (true) {
+            try {
+                return via.submit(command).join();
+            } catch (CompletionException e) {
+                if (!(e.getCause() instanceof MetadataUnavailableException) || System.nanoTime() > deadline) {
+                    throw e;
+                }
+                Thread.sleep(100);
+            }
+        }
+    }
+
     private static List<Path> snapshots(Path storage) throws java.io.IOException {
         try (Stream<Path> files = Files.walk(storage)) {
             return files.filter(p -> p.getFileName().toString().matches("snapshot\\.\\d+_\\d+")).toList();
