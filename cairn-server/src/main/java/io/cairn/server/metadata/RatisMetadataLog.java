@@ -397,7 +397,7 @@ public final class RatisMetadataLog implements MetadataLog {
      */
     private java.util.Collection<Member> contacts(ClusterState state) {
         List<Member> members = state.activeMembers();
-        if (joinContacts.isEmpty() || members.contains(self)) {
+        if (joinContacts.isEmpty() || members.stream().anyMatch(m -> m.id() == self.id())) {
             return members;
         }
         List<Member> out = new java.util.ArrayList<>(joinContacts);
