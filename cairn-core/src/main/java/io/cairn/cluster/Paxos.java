@@ -145,7 +145,7 @@ final class Paxos {
     // Paxos requests sent to each peer that it has not answered yet (absent: none). A bare-majority
     // phase goes to the live peers with the fewest, so a peer whose threads are slow to get a core
     // (or a disk slow to sync) is given fewer phases to hold up until the hedge. An answer that never
-    // comes is forgotten when its phase times out or the peer is seen down.
+    // comes is forgotten when its phase times out, the peer is seen down or no phase is in flight.
     private final Map<Integer, Integer> unanswered = new HashMap<>();
     // A key with an operation running → the operations waiting for it, in arrival order.
     private final Map<KeyId, java.util.ArrayDeque<Operation>> waiting = new HashMap<>();
@@ -466,6 +466,11 @@ final class Paxos {
         o.replies.clear();
         long id = ids.next(Protocol.PAXOS);
         o.requestId = id;
+        if (inFlight.isEmpty()) {
+            // Nothing awaits an answer: what is counted is answers to finished phases, some never
+            // to come (lost with a connection). Forgotten here, so they cannot skew the choice for good.
+            unanswered.clear();
+        }
         inFlight.put(id, o);
         Message.PaxosRequest request = new Message.PaxosRequest(phase, o.epoch, id, o.ns.id(), o.key, o.ballot, record, next, expected);
         o.request = request;

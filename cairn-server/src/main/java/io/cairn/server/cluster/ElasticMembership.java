@@ -434,28 +434,42 @@ public final class ElasticMembership implements AutoCloseable, MembershipAdmin {
                 : metadata.submit(new MetadataCommand.SetSettings(canonical, false)));
     }
 
-    /** Asks the log to register this node, then waits until this node's copy of the log lists it. */
+    /**
+     * Asks the log to register this node, then waits until this node's copy of the log lists it.
+     * While another membership change runs (a node started at the same moment, a decommission),
+     * the log refuses the join; it is asked again every few seconds for up to {@code
+     * metadata.joinWait}, so nodes started together (a scale-up) register one after the other
+     * instead of all but one exiting.
+     */
     private void join(Member self) {
         // A join is idempotent (the same member again changes nothing), so one the log could not
         // commit in time is asked again, until JOIN_CATCH_UP has passed.
         long deadline = System.nanoTime() + JOIN_CATCH_UP.toNanos();
+        long waitDeadline = System.nanoTime() + config.elastic().joinWait().toNanos();
+        long waitedFor = -1;
         ClusterMetadata.Result r;
         while (true) {
             try {
                 r = await(metadata.submit(new MetadataCommand.Join(self)), timeout, "join the cluster");
-                break;
             } catch (IllegalStateException e) {
                 if (!(e.getCause() instanceof MetadataUnavailableException) || System.nanoTime() > deadline) {
                     throw e;
                 }
                 log.atWarn().addKeyValue("node", self.id()).log("{}; asking again", e.getMessage());
-                try {
-                    Thread.sleep(1_000);
-                } catch (InterruptedException interrupted) {
-                    Thread.currentThread().interrupt();
-                    throw new IllegalStateException("interrupted while waiting to join the cluster", interrupted);
-                }
+                pause(1_000);
+                continue;
             }
+            boolean anotherChange = r.refused() && r.refusal().kind() == ClusterMetadata.Refusal.Kind.CONFLICT
+                    && r.state().plan() != null && !r.state().plan().cancelled();
+            if (!anotherChange || System.nanoTime() > waitDeadline) {
+                break;
+            }
+            if (waitedFor != r.state().plan().id()) {
+                waitedFor = r.state().plan().id();
+                log.atWarn().addKeyValue("node", self.id()).addKeyValue("plan", waitedFor).log("{}; asking again every 5 s for up to"
+                        + " metadata.joinWait ({})", r.refusal().message(), config.elastic().joinWait());
+            }
+            pause(5_000);
         }
         if (r.refused()) {
             throw new IllegalStateException("the cluster refused this node's join: " + r.refusal().message());
@@ -463,6 +477,15 @@ public final class ElasticMembership implements AutoCloseable, MembershipAdmin {
         long epoch = r.state().epoch();
         await(metadata.awaitEpoch(epoch, JOIN_CATCH_UP), JOIN_CATCH_UP.plusSeconds(1), "receive the metadata log up to epoch " + epoch);
         log.atInfo().addKeyValue("node", self.id()).addKeyValue("epoch", epoch).log("joined the cluster; partitions move to this node");
+    }
+
+    private static void pause(long millis) {
+        try {
+            Thread.sleep(millis);
+        } catch (InterruptedException interrupted) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException("interrupted while waiting to join the cluster", interrupted);
+        }
     }
 
     private static <T> T await(CompletableFuture<T> f, Duration timeout, String what) {

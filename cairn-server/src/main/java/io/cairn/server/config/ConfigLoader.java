@@ -111,6 +111,7 @@ public final class ConfigLoader {
         d.put("cluster.join", "");
         d.put("metadata.voters", "3");
         d.put("metadata.requestTimeout", "5s");
+        d.put("metadata.joinWait", "10m");
         d.put("moves.maxConcurrent", "2");
         d.put("moves.chunkSize", "1MiB");
         d.put("moves.maxBytesPerSecond", "32MiB");
@@ -378,7 +379,8 @@ public final class ConfigLoader {
                 integer("moves.maxConcurrent", 1, 1024),
                 size("moves.chunkSize", 1024, 8L << 20),
                 size("moves.maxBytesPerSecond", 1024, 1L << 40),
-                duration("moves.reportInterval", Duration.ZERO, Duration.ofSeconds(10)));
+                duration("moves.reportInterval", Duration.ZERO, Duration.ofSeconds(10)),
+                duration("metadata.joinWait", Duration.ZERO, Duration.ofHours(24)));
     }
 
     private NodeConfig.Auth auth() {

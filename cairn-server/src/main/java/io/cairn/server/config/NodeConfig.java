@@ -81,7 +81,7 @@ public record NodeConfig(
      *                           the metadata log, gathered into one entry per kind; 0: each at once
      */
     public record Elastic(String join, int metadataVoters, Duration metadataTimeout, int moveConcurrency, long moveChunkBytes,
-                          long moveBytesPerSecond, Duration moveReportInterval) {
+                          long moveBytesPerSecond, Duration moveReportInterval, Duration joinWait) {
         public boolean joining() {
             return !join.isEmpty();
         }

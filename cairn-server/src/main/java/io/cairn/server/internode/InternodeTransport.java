@@ -83,6 +83,9 @@ import org.slf4j.LoggerFactory;
  * core's timeouts, hints and read repair make good every loss.
  */
 public final class InternodeTransport implements Transport, AutoCloseable {
+    /** The internode wire version this release speaks (its handshake's version byte; see {@code Wire}). */
+    public static final int WIRE_VERSION = Wire.VERSION;
+
     private static final Logger log = LoggerFactory.getLogger(InternodeTransport.class);
 
     private final int nodeId;

@@ -194,7 +194,7 @@ class HostilePeerHttpTest {
                 .createSocket("127.0.0.1", internodePorts[to - 1]);
         s.setSoTimeout(10_000);
         s.startHandshake();
-        s.getOutputStream().write(ByteBuffer.allocate(14).put("CAIRN".getBytes(StandardCharsets.US_ASCII)).put((byte) 8)
+        s.getOutputStream().write(ByteBuffer.allocate(14).put("CAIRN".getBytes(StandardCharsets.US_ASCII)).put((byte) io.cairn.server.internode.InternodeTransport.WIRE_VERSION)
                 .putInt(as).putInt(to).array());
         return s;
     }

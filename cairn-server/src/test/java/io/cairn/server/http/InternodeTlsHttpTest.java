@@ -240,7 +240,7 @@ class InternodeTlsHttpTest {
         try {
             DataOutputStream out = new DataOutputStream(s.getOutputStream());
             out.write("CAIRN".getBytes(StandardCharsets.US_ASCII));
-            out.writeByte(8); // the wire version
+            out.writeByte(io.cairn.server.internode.InternodeTransport.WIRE_VERSION);
             out.writeInt(claimedId);
             out.writeInt(1);
             CRC32C crc = new CRC32C();

@@ -1,0 +1,74 @@
+package io.cairn.server.http;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import io.cairn.server.TestPorts;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * A node that joins while another membership change runs (nodes started together for a
+ * scale-up, a decommission under way) waits for it, up to {@code metadata.joinWait}, and then
+ * registers; with no wait it exits at once naming the change, as before. The running change here
+ * is node 4's join, held paused by the operator so that it cannot end on its own.
+ */
+class JoinWaitHttpTest {
+    @TempDir
+    Path dir;
+
+    @Test
+    void aJoinThatFindsAnotherChangeRunningWaitsForItToEndInsteadOfExiting() throws Exception {
+        List<TestNode> nodes = new ArrayList<>();
+        CompletableFuture<TestNode> fifth = null;
+        try {
+            nodes.addAll(TestNode.startCluster(dir, 3, true));
+            TestNode first = nodes.get(0);
+            nodes.add(joiner(4, first, "10m"));
+            var paused = first.call("POST", "/admin/rebalance/pause", null);
+            assertThat(paused.statusCode()).as(TestNode.text(paused)).isEqualTo(200);
+
+            // No wait: refused at once, naming the running change.
+            assertThatThrownBy(() -> joiner(6, first, "0s")).hasStackTraceContaining("a membership change is running");
+
+            // With the wait: still not a member while the change is paused, then one once it ends.
+            fifth = CompletableFuture.supplyAsync(() -> joiner(5, first, "10m"));
+            Thread.sleep(6_000);
+            assertThat(fifth).isNotDone();
+            assertThat(memberIds(first)).doesNotContain(5);
+            var resumed = first.call("POST", "/admin/rebalance/resume", null);
+            assertThat(resumed.statusCode()).as(TestNode.text(resumed)).isEqualTo(200);
+            nodes.add(fifth.get(120, TimeUnit.SECONDS));
+            assertThat(memberIds(first)).contains(4, 5).doesNotContain(6);
+        } finally {
+            if (fifth != null) {
+                fifth.thenAccept(TestNode::close);
+            }
+            nodes.forEach(TestNode::close);
+        }
+    }
+
+    private TestNode joiner(int id, TestNode through, String joinWait) {
+        int http = TestPorts.free();
+        String self = id + "/zone-" + id + "/127.0.0.1:" + http + "/127.0.0.1:" + TestPorts.free() + "/127.0.0.1:" + TestPorts.free();
+        return TestNode.start(dir.resolve("n" + id), "node.id", Integer.toString(id), "http.port", Integer.toString(http),
+                "cluster.members", self, "cluster.join", "127.0.0.1:" + through.port(), "metadata.joinWait", joinWait);
+    }
+
+    private static List<Integer> memberIds(TestNode node) {
+        JsonNode view = TestNode.json(node.get("/admin/membership"));
+        List<Integer> ids = new ArrayList<>();
+        view.path("members").forEach(m -> {
+            if (!"removed".equals(m.path("state").asText())) {
+                ids.add(m.path("id").asInt());
+            }
+        });
+        return ids;
+    }
+}
