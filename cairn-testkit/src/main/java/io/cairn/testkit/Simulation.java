@@ -245,7 +245,7 @@ public final class Simulation {
         if (config.canary() == SimulationConfig.Canary.ASYNC_DURABILITY) {
             // Aim the crashes at the broken node, right after it acknowledged something.
             buggify.enable(FaultPoint.NODE_CRASH, FaultPoint.NODE_CRASH.probability);
-            buggify.enable(FaultPoint.CRASH_AFTER_ACK, 0.2);
+            buggify.enable(FaultPoint.CRASH_AFTER_ACK, 0.5);
             buggify.enable(FaultPoint.CRASH_LOSES_SENDS, 1.0);
             buggify.enable(FaultPoint.QUICK_RESTART, FaultPoint.QUICK_RESTART.probability);
         }
