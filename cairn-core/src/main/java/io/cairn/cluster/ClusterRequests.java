@@ -4,7 +4,7 @@ import io.cairn.clock.HybridClock;
 import io.cairn.clock.Version;
 import io.cairn.error.ErrorCode;
 import io.cairn.request.IdempotencyTag;
-import io.cairn.request.Limits;
+import io.cairn.request.BatchReadBudget;
 import io.cairn.request.StoredOutcome;
 import io.cairn.invariant.Invariant;
 import io.cairn.namespace.Namespace;
@@ -104,7 +104,7 @@ final class ClusterRequests {
     private final Set<String> inFlight = new HashSet<>();
     private long replays;
     private long unrecorded;
-    // Most bytes of values a batch's reads return (Limits#withinReadBudget).
+    // Most bytes of values a batch's reads return (BatchReadBudget).
     private final long maxBatchReadBytes;
 
     ClusterRequests(Coordinator coordinator, Paxos paxos, HybridClock clock, Namespace outcomes, long requestTimeoutMillis, long paxosTimeoutMillis,
@@ -522,7 +522,7 @@ final class ClusterRequests {
         }
         Answer[] answers = new Answer[ops.size()];
         int[] remaining = {ops.size()};
-        long[] read = {0};
+        BatchReadBudget reads = new BatchReadBudget(maxBatchReadBytes);
         Map<ByteBuffer, List<Integer>> byKey = new LinkedHashMap<>();
         for (int i = 0; i < ops.size(); i++) {
             byKey.computeIfAbsent(ByteBuffer.wrap(ops.get(i).key()), k -> new ArrayList<>()).add(i);
@@ -530,11 +530,10 @@ final class ClusterRequests {
         for (List<Integer> chain : byKey.values()) {
             runChain(request.namespace(), ops, stamped, takeover, request.after(), chain, 0, r, w, (index, answer) -> {
                 Invariant.check(answers[index] == null, "operation %d answered twice", index);
-                if (ops.get(index) instanceof Op.Get && answer.result() instanceof OpResult.Found) {
+                if (ops.get(index) instanceof Op.Get) {
                     // Bounded by bytes, in the order the reads answer: a value past the budget is
                     // dropped as it arrives, not kept until the batch is done.
-                    OpResult kept = Limits.withinReadBudget(answer.result(), read[0], maxBatchReadBytes);
-                    read[0] += Limits.readBytes(kept);
+                    OpResult kept = reads.admit(answer.result());
                     answer = kept == answer.result() ? answer : new Answer(kept, answer.acks(), answer.fallbackAcks(), answer.replies());
                 }
                 answers[index] = answer;

@@ -38,7 +38,7 @@ public record CoordinatorSettings(long requestTimeoutMillis, long readRepairTime
     public CoordinatorSettings(long requestTimeoutMillis, long readRepairTimeoutMillis, boolean sloppyQuorum, long hintDelayMillis,
                                long behindLimitMillis) {
         this(requestTimeoutMillis, readRepairTimeoutMillis, sloppyQuorum, hintDelayMillis, behindLimitMillis,
-                io.cairn.request.Limits.DEFAULTS.maxBatchReadBytes());
+                io.cairn.request.Limits.DEFAULT_MAX_BATCH_READ_BYTES);
     }
 
     public CoordinatorSettings(long requestTimeoutMillis, long readRepairTimeoutMillis, boolean sloppyQuorum, long hintDelayMillis) {

@@ -14,6 +14,7 @@ import io.cairn.namespace.Namespace;
 import io.cairn.record.CorruptRecordException;
 import io.cairn.record.Record;
 import io.cairn.record.RecordCodec;
+import io.cairn.request.BatchReadBudget;
 import io.cairn.request.Condition;
 import io.cairn.request.Limits;
 import io.cairn.request.Op;
@@ -331,16 +332,12 @@ public final class LocalReplica {
                 return tooLarge;
             }
             List<OpResult> results = new ArrayList<>(request.ops().size());
-            long read = 0;
+            // Bounded by bytes: a batch of a thousand reads of one large value would otherwise
+            // hold them all at once (and again in its rendered answer).
+            BatchReadBudget reads = new BatchReadBudget(limits.maxBatchReadBytes());
             for (Op op : request.ops()) {
                 OpResult result = execute(ns, op);
-                if (op instanceof Op.Get) {
-                    // Bounded by bytes: a batch of a thousand reads of one large value would
-                    // otherwise hold them all at once (and again in its rendered answer).
-                    result = Limits.withinReadBudget(result, read, limits.maxBatchReadBytes());
-                    read += Limits.readBytes(result);
-                }
-                results.add(result);
+                results.add(op instanceof Op.Get ? reads.admit(result) : result);
             }
             if (tag != null) {
                 pendingIdempotency.put(new Key(idemKey), tag.fingerprint());
@@ -613,10 +610,12 @@ public final class LocalReplica {
             return false;
         }
         List<StorageEngine.Entry> chunk = engine.scan(Keyspace.partitionStart(ns.id(), partition), Keyspace.partitionEnd(ns.id(), partition), maxRecords);
-        boolean states = !engine.scan(Keyspace.paxosStart(ns.id(), partition), Keyspace.paxosEnd(ns.id(), partition), 1).isEmpty();
+        byte[] statesStart = Keyspace.paxosStart(ns.id(), partition);
+        byte[] statesEnd = Keyspace.paxosEnd(ns.id(), partition);
+        boolean states = !engine.scan(statesStart, statesEnd, 1).isEmpty();
         if (chunk.isEmpty()) {
             if (states) {
-                engine.write(new WriteBatch().deleteRange(Keyspace.paxosStart(ns.id(), partition), Keyspace.paxosEnd(ns.id(), partition)), Durability.ASYNC);
+                engine.write(new WriteBatch().deleteRange(statesStart, statesEnd), Durability.ASYNC);
             }
             return false;
         }
@@ -627,7 +626,7 @@ public final class LocalReplica {
         try {
             WriteBatch batch = new WriteBatch();
             if (states) {
-                batch.deleteRange(Keyspace.paxosStart(ns.id(), partition), Keyspace.paxosEnd(ns.id(), partition));
+                batch.deleteRange(statesStart, statesEnd);
             }
             for (StorageEngine.Entry e : chunk) {
                 batch.delete(e.key());

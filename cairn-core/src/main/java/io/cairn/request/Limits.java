@@ -7,40 +7,15 @@ package io.cairn.request;
  * @param maxValueBytes      largest value
  * @param maxBatchOperations most operations in one batch
  * @param maxBatchBodyBytes  largest batch request body
- * @param maxBatchReadBytes  most bytes of values a batch's reads return: a {@code get} whose value
- *                           would take the batch's reads past it, after other reads returned
- *                           something, answers {@code response_too_large} instead (the first value
- *                           a batch reads is always returned, so no lone read is refused)
+ * @param maxBatchReadBytes  most bytes of values a batch's reads return ({@link BatchReadBudget})
  */
 public record Limits(int maxKeyBytes, int maxValueBytes, int maxBatchOperations, int maxBatchBodyBytes, long maxBatchReadBytes) {
-    public static final Limits DEFAULTS = new Limits(1024, 1 << 20, 1000, 16 << 20, 16L << 20);
+    public static final long DEFAULT_MAX_BATCH_READ_BYTES = 16L << 20;
+    public static final Limits DEFAULTS = new Limits(1024, 1 << 20, 1000, 16 << 20, DEFAULT_MAX_BATCH_READ_BYTES);
 
     /** With the default batch read limit. */
     public Limits(int maxKeyBytes, int maxValueBytes, int maxBatchOperations, int maxBatchBodyBytes) {
-        this(maxKeyBytes, maxValueBytes, maxBatchOperations, maxBatchBodyBytes, 16L << 20);
-    }
-
-    /**
-     * What a batch's {@code get} answers, {@code found} being its value, after the batch's reads
-     * already returned {@code readSoFar} bytes: {@code found} itself, or {@code response_too_large}
-     * when it would take them past {@code maxBatchReadBytes} (never the first value).
-     */
-    public static OpResult withinReadBudget(OpResult found, long readSoFar, long maxBatchReadBytes) {
-        if (!(found instanceof OpResult.Found f) || readSoFar == 0) {
-            return found;
-        }
-        long size = f.record().tombstone() ? 0 : f.record().value().length;
-        if (readSoFar + size <= maxBatchReadBytes) {
-            return found;
-        }
-        return new OpResult.Failed(io.cairn.error.ErrorCode.RESPONSE_TOO_LARGE, "this batch's reads already return " + readSoFar
-                + " bytes, and this value of " + size + " would pass limits.maxBatchReadBytes (" + maxBatchReadBytes
-                + "); read it alone or in a smaller batch", java.util.Map.of("valueBytes", size, "limit", maxBatchReadBytes));
-    }
-
-    /** The bytes {@code result} adds to what a batch's reads return. */
-    public static long readBytes(OpResult result) {
-        return result instanceof OpResult.Found f && !f.record().tombstone() ? f.record().value().length : 0;
+        this(maxKeyBytes, maxValueBytes, maxBatchOperations, maxBatchBodyBytes, DEFAULT_MAX_BATCH_READ_BYTES);
     }
 
     public Limits {

@@ -90,12 +90,10 @@ public final class LocalService implements KvService, NamespacedService, AutoClo
         if (idempotency == null && ops.stream().noneMatch(Op::isWrite)) {
             // Reads need no write path: they run now, each against the latest applied state.
             List<OpResult> results = new ArrayList<>(ops.size());
-            long read = 0;
+            // Bounded by bytes, as the write path bounds a batch's reads.
+            io.cairn.request.BatchReadBudget reads = new io.cairn.request.BatchReadBudget(replica.limits().maxBatchReadBytes());
             for (Op op : ops) {
-                // Bounded by bytes, as the write path bounds a batch's reads (Limits#withinReadBudget).
-                OpResult result = io.cairn.request.Limits.withinReadBudget(readNow(namespace, op.key()), read, replica.limits().maxBatchReadBytes());
-                read += io.cairn.request.Limits.readBytes(result);
-                results.add(result);
+                results.add(reads.admit(readNow(namespace, op.key())));
             }
             return CompletableFuture.completedFuture(WriteOutcome.Executed.of(results, false, false));
         }
