@@ -74,7 +74,10 @@
 #   per join),
 #   P2_KEYS (200000), P2_VALUE_SIZE (1024), P2_MIX (get=50,put=50), P2_RATE (200 ops/s; 0 = closed
 #   loop), P2_CONNECTIONS (64 open loop; use ~16 for a closed loop), P2_QUERY (empty: default
-#   quorums), P2_START (registered or process), P2_JIT_WARMUP (10s; 0 skips it), P2_WARMUP (5s:
+#   quorums), P2_START (registered or process), P2_JIT_WARMUP (10s; 0 skips it), P2_MOVE_WARMUP (0; 1:
+#   before the JIT warm-up, a fifth node joins and is decommissioned again under the load, unrecorded,
+#   so that nodes 1-3 run the join with the code of a change compiled, as nodes up for a while
+#   have it), P2_WARMUP (5s:
 #   each run's cairn bench --warmup, a fresh client ramping up), P2_DURATION (30s), P2_TIMEOUT
 #   (1800 s: how long to wait after the run for the change to finish),
 #   P3_KEYS (1048576), P3_VALUE_SIZE (1024), P3_TIMEOUT (3600 s), P3_CHECKS (20),
@@ -87,6 +90,8 @@
 #   a change whose epoch and bytes streamed did not move for that long is reported stalled and the
 #   part fails, instead of waiting for its timeout), KEEP_LOGS (1: copy node logs into OUT_DIR/logs), NODE4_NICE (empty; a nice(1) level for node 4, whose
 #   CPU then yields to the serving nodes: the nearest this machine comes to node 4 on cores of its own),
+#   NODE4_SCHED (empty; "idle" runs node 4 under SCHED_IDLE, chrt(1): its threads run only on a core
+#   no other thread wants, and yield it at once to one that wakes),
 #   NODE4_JAVA_OPTS (empty; extra JVM flags for node 4 only, e.g. -XX:TieredStopAtLevel=1 to see what its JIT costs).
 # Needs: curl, jq, python3, a JDK 21+, a built cairn-cli/target/cairn.jar.
 set -euo pipefail
@@ -111,6 +116,7 @@ P2_CONNECTIONS=${P2_CONNECTIONS:-64}
 P2_QUERY=${P2_QUERY:-}
 P2_START=${P2_START:-registered}
 P2_JIT_WARMUP=${P2_JIT_WARMUP:-10s}
+P2_MOVE_WARMUP=${P2_MOVE_WARMUP:-0}
 P2_WARMUP=${P2_WARMUP:-5s}
 P2_DURATION=${P2_DURATION:-30s}
 P2_TIMEOUT=${P2_TIMEOUT:-1800}
@@ -213,6 +219,7 @@ guarded() {
 declare -a http_ports=() internode_ports=() metadata_ports=()
 members=""
 member4=""
+member5=""
 cl_sets=()
 node4_sets=()
 zones=(- zone-a zone-b zone-c)
@@ -229,7 +236,7 @@ cluster_init() {
   cl_sets+=("$@")
   node4_sets=()
   members=""
-  for i in 1 2 3 4; do
+  for i in 1 2 3 4 5; do
     http_ports[i]=$(free_port)
     internode_ports[i]=$(free_port)
     metadata_ports[i]=$(free_port)
@@ -238,12 +245,14 @@ cluster_init() {
     members+="${members:+,}$i/${zones[i]}/127.0.0.1:${http_ports[i]}/127.0.0.1:${internode_ports[i]}/127.0.0.1:${metadata_ports[i]}"
   done
   member4="4/$JOIN_ZONE/127.0.0.1:${http_ports[4]}/127.0.0.1:${internode_ports[4]}/127.0.0.1:${metadata_ports[4]}"
-  cairn_certs "$cl_dir" 1 2 3 4
+  member5="5/$JOIN_ZONE/127.0.0.1:${http_ports[5]}/127.0.0.1:${internode_ports[5]}/127.0.0.1:${metadata_ports[5]}"
+  cairn_certs "$cl_dir" 1 2 3 4 5
 }
 
 url() { echo "http://127.0.0.1:${http_ports[$1]}"; }
 
-# node_cmd I: sets the array cmd to node I's command line (node 4: a joining node).
+# node_cmd I: sets the array cmd to node I's command line (node 4: a joining node; node 5: one
+# that joins and leaves again before part 2's runs, P2_MOVE_WARMUP).
 node_cmd() {
   local i=$1 s
   local extra=()
@@ -252,8 +261,10 @@ node_cmd() {
     -jar "$CAIRN_JAR" start --node-id "$i" --http-port "${http_ports[$i]}" --data-dir "$cl_dir/node$i")
   if (( i <= 3 )); then
     cmd+=(--set "cluster.members=$members")
-  else
+  elif (( i == 4 )); then
     cmd+=(--set "cluster.members=$member4" --join "127.0.0.1:${http_ports[$JOIN_VIA]}")
+  else
+    cmd+=(--set "cluster.members=$member5" --join "127.0.0.1:${http_ports[$JOIN_VIA]}")
   fi
   for s in "${cl_sets[@]}"; do cmd+=(--set "$s"); done
   if (( i == 4 )); then
@@ -261,6 +272,9 @@ node_cmd() {
     # NODE4_NICE: node 4 at this nice level, so its CPU (JIT compilation, storing the streams)
     # yields to the serving nodes: as close as two shared cores come to node 4 on a machine of its own.
     [[ -n "${NODE4_NICE:-}" ]] && cmd=(nice -n "$NODE4_NICE" "${cmd[@]}")
+    # NODE4_SCHED=idle: node 4 under SCHED_IDLE, which runs only on a core nothing else wants and
+    # gives it up at once to a thread that wakes (nice 19 still takes its slice first): closer still.
+    [[ "${NODE4_SCHED:-}" == idle ]] && cmd=(chrt --idle 0 "${cmd[@]}")
   fi
 }
 
@@ -754,6 +768,27 @@ part2_body() {
   load "$label" "$P2_KEYS" "$P2_VALUE_SIZE" 1 2 3 || return 1
   local base=() rc=0
   mapfile -t base < <(p2_args)
+  if [[ $P2_MOVE_WARMUP == 1 ]]; then
+    # Nodes that have run for a while have compiled the code a change runs (streams served and
+    # stored, joint writes, drops); a fresh cluster compiles it during the measured join.
+    echo "## $(date -u +%T) move warm-up (unrecorded): node 5 ($member5) joins through node $JOIN_VIA, then is decommissioned, under the load"
+    node_cmd 5
+    echo "## node 5: ${cmd[*]//$cl_dir/<tmp>}"
+    "${bench_cmd[@]}" "${base[@]}" --warmup 0s --duration 600s --max-error-ratio 1 >/dev/null 2>&1 &
+    local lpid=$! t5
+    helper_pids+=("$lpid")
+    t5=$(now)
+    start_node 5
+    helper "$json_dir/$label-warmup-join.json" python3 "$el_file" watch join 5 "$t5" "$P2_TIMEOUT" "$json_dir/$label-warmup-join-samples.txt" \
+      "$(csv_urls 1 2 3 5)" "$(csv_urls 5)" || { echo "## node 5 did not join"; return 1; }
+    helper "$json_dir/$label-warmup-leave.json" python3 "$el_file" watch remove 5 0 "$P2_TIMEOUT" "$json_dir/$label-warmup-leave-samples.txt" \
+      "$(csv_urls 1 2 3)" "$(csv_urls 1 2 3)" "$(url 1)/admin/membership/decommission?node=5" || { echo "## node 5 did not leave"; return 1; }
+    stop_pid "$lpid"; wait "$lpid" 2>/dev/null || true
+    stop_pid "${node_pid[5]}"; wait "${node_pid[5]}" 2>/dev/null || true
+    unset 'node_pid[5]'
+    helper_pids=()
+    echo "## $(date -u +%T) node 5 joined in $(jq -r '.done' "$json_dir/$label-warmup-join.json") s and left in $(jq -r '.done' "$json_dir/$label-warmup-leave.json") s: $(membership_line 1)"
+  fi
   if [[ $P2_JIT_WARMUP != 0 && $P2_JIT_WARMUP != 0s ]]; then
     echo "## $(date -u +%T) JIT warm-up (unrecorded): ${bench_cmd[*]} ${base[*]} --warmup 0s --duration $P2_JIT_WARMUP"
     "${bench_cmd[@]}" "${base[@]}" --warmup 0s --duration "$P2_JIT_WARMUP" --max-error-ratio 1 2>&1 | grep -E '^total' | sed 's/^/## warm-up: /' || true

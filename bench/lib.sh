@@ -186,8 +186,11 @@ node_ticks() {
   for i in "${!node_pid[@]}"; do into[$i]=$(proc_ticks "${node_pid[$i]}"); done
 }
 declare -A mark_node=()
+mark_threads_file=""
 cpu_mark() {
   node_ticks mark_node
+  mark_threads_file=$(mktemp)
+  python3 "$(dirname "${BASH_SOURCE[0]}")/threadcpu.py" mark "$mark_threads_file" "${node_pid[@]}" 2>/dev/null || true
   mark_children=$(children_ticks)
   read -r mark_busy mark_irq <<<"$(machine_ticks)"
   mark_time=$(now)
@@ -216,6 +219,11 @@ cpu_report() {
     each+=" node $i $(awk -v t="$(( now_node[$i] - ${mark_node[$i]:-0} ))" -v hz="$hz" -v w="$wall" 'BEGIN {printf "%.2f", t / hz / w}'),"
   done
   echo "## cpu of each node (cores):${each%,}"
+  # Each node's threads by name (at least 0.005 cores): which of its work took the CPU.
+  for i in $(printf '%s\n' "${!now_node[@]}" | sort -n); do
+    echo "##   node $i by thread: $(python3 "$(dirname "${BASH_SOURCE[0]}")/threadcpu.py" report "$mark_threads_file" "$wall" "${node_pid[$i]}" 2>/dev/null || echo '?')"
+  done
+  rm -f "$mark_threads_file"
   cpu_disturbed=0
   if awk -v o="$cpu_other" 'BEGIN {exit !(o > 0.15)}'; then
     echo "## NOTE: something else took $cpu_other cores meanwhile: disturbed"

@@ -69,13 +69,15 @@ final class RebalanceCommand implements Runnable {
         if (view.path("change").isNull()) {
             return lines;
         }
-        int total = Math.max(view.path("partitionsInPlan").asInt(), view.path("partitionsMoving").asInt());
-        int moving = view.path("partitionsMoving").asInt();
-        int done = total - moving;
+        int queued = view.path("partitionsQueued").asInt();
+        int left = view.path("partitionsMoving").asInt() + queued;
+        int total = Math.max(view.path("partitionsInPlan").asInt(), left);
+        int done = total - left;
         int filled = total == 0 ? BAR : (int) ((long) BAR * done / total);
         String eta = view.path("etaSeconds").isNull() ? "ETA unknown yet" : "ETA " + duration(view.path("etaSeconds").asLong());
-        out.printf("[%s%s] %d/%d partitions moved · %d streaming, %d switching reads · %s%n", "#".repeat(filled), ".".repeat(BAR - filled),
-                done, total, view.path("partitionsStreaming").asInt(), view.path("partitionsFinishing").asInt(), eta);
+        out.printf("[%s%s] %d/%d partitions moved · %d streaming, %d switching reads%s · %s%n", "#".repeat(filled), ".".repeat(BAR - filled),
+                done, total, view.path("partitionsStreaming").asInt(), view.path("partitionsFinishing").asInt(),
+                queued > 0 ? ", " + queued + " waiting" : "", eta);
         lines++;
         long streamsDone = view.path("streamsDone").asLong();
         long streamsLeft = view.path("streamsRemaining").asLong();

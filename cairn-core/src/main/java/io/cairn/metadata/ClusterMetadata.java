@@ -21,12 +21,22 @@ import java.util.Set;
  * the state, epoch included, as it was.
  *
  * <p><b>Moves.</b> A membership change computes each partition's target replicas (the placement
- * of the new member set, or the dead node's partitions handed to its replacement) and starts every
- * partition whose replicas differ moving (see {@code PartitionMap}): joint writes to owners and
- * target, reads from the owners. An incoming replica reports {@link MetadataCommand.StreamsDone};
- * once every incoming replica of a partition did, reads go to the target set; a
- * {@link MetadataCommand.Finish} then makes the target the owners. When no partition moves any
- * more, the plan ends: a joining node becomes normal, a leaving one removed.
+ * of the new member set, or the dead node's partitions handed to its replacement). A partition
+ * moving (see {@code PartitionMap}) has joint writes to owners and target, reads from the owners.
+ * An incoming replica reports {@link MetadataCommand.StreamsDone}; once every incoming replica of a
+ * partition did, reads go to the target set; a {@link MetadataCommand.Finish} then makes the
+ * target the owners. When no partition moves and none is queued any more, the plan ends: a joining
+ * node becomes normal, a leaving one removed.
+ *
+ * <p><b>The window.</b> A partition that lost a replica (a remove, a replace) starts moving at
+ * once. Any other partition whose replicas differ from its target is <em>queued</em>, and starts
+ * moving only while each of its incoming replicas has fewer than {@link #moveWindow} partitions
+ * moving to it (the cluster's {@code moves.window} setting, {@value #DEFAULT_MOVE_WINDOW} when it
+ * names none), in the queue's order, at the next entry that changes the plan's moves (a stream
+ * done, a finish, a resume): no extra entries. A queued partition is stable, its writes go to its
+ * owners alone; so the joint quorums (every write waiting for a majority of two replica sets, one
+ * of them holding a replica still storing its streams) cover the few partitions in flight, not
+ * every partition a join will move.
  */
 public final class ClusterMetadata {
     private ClusterMetadata() {}
@@ -83,6 +93,28 @@ public final class ClusterMetadata {
         return new Refusal(Refusal.Kind.UNSAFE, "node " + node + " is up (its heartbeats still arrive here): " + what + " is for a node"
                 + " that is gone, and drops its copies without streaming them away; decommission a live node, or add force=true if"
                 + " it must go now (wait for it to be counted down after it stops)");
+    }
+
+    /** Partitions moving to one incoming replica at once when the cluster's settings name no {@code moves.window}. */
+    public static final int DEFAULT_MOVE_WINDOW = 16;
+    /** The largest {@code moves.window} taken; a larger recorded value counts as this. */
+    public static final int MAX_MOVE_WINDOW = 65_536;
+    /** The cluster-wide setting that sets {@link #moveWindow}. */
+    public static final String MOVE_WINDOW_SETTING = "moves.window";
+
+    /**
+     * How many partitions may move to one incoming replica at once: the cluster's {@code moves.window}
+     * setting, or {@link #DEFAULT_MOVE_WINDOW} when it names none or a value that is not a whole
+     * number from 1 to {@link #MAX_MOVE_WINDOW} (the log keeps settings well-formed, not in range;
+     * a node checks the range before it proposes one).
+     */
+    public static int moveWindow(ClusterState s) {
+        String v = s.settings().get(MOVE_WINDOW_SETTING);
+        if (v == null || !v.matches("[0-9]{1,9}")) {
+            return DEFAULT_MOVE_WINDOW;
+        }
+        int w = Integer.parseInt(v);
+        return w < 1 ? DEFAULT_MOVE_WINDOW : Math.min(w, MAX_MOVE_WINDOW);
     }
 
     public static Result apply(ClusterState s, MetadataCommand command) {
@@ -156,7 +188,8 @@ public final class ClusterMetadata {
         if (problem != null) {
             return refuse(s, Refusal.Kind.INVALID_SETTING, problem);
         }
-        return merged.equals(s.settings()) ? unchanged(s) : new Result(s.withSettings(s.epoch() + 1, merged), null);
+        // A larger moves.window starts queued partitions at once (settle).
+        return merged.equals(s.settings()) ? unchanged(s) : settle(s.withSettings(s.epoch() + 1, merged));
     }
 
     // ------------------------------------------------------------------ namespaces
@@ -315,7 +348,8 @@ public final class ClusterMetadata {
         if (s.plan().paused() == paused) {
             return unchanged(s);
         }
-        return new Result(s.with(s.epoch() + 1, s.members(), s.assignments(), s.plan().paused(paused)), null);
+        // A resume starts queued partitions again (settle); a pause starts none.
+        return settle(s.with(s.epoch() + 1, s.members(), s.assignments(), s.plan().paused(paused)));
     }
 
     private static Result cancel(ClusterState s) {
@@ -337,7 +371,8 @@ public final class ClusterMetadata {
             boolean revertible = a.moving() && !a.readsNext() && a.owners().length == s.replicationFactor();
             assignments.add(revertible ? Assignment.stable(a.owners(), e, a.since()) : a);
         }
-        return settle(s.with(e, s.members(), assignments, s.plan().cancel()));
+        // Queued partitions never started: they stay where they are.
+        return settle(s.with(e, s.members(), assignments, s.plan().cancel(), List.of()));
     }
 
     /**
@@ -443,10 +478,11 @@ public final class ClusterMetadata {
     }
 
     /**
-     * Starts every partition whose replicas differ from its target moving, at a new epoch. A
-     * partition keeps its assignment when it already is (or is moving to) its target and lost no
-     * replica; otherwise its base (the replicas holding its data: the next set once it serves
-     * reads, else the owners) minus removed nodes become the owners, and the target the next set.
+     * Moves every partition whose replicas differ from its target, at a new epoch. A partition
+     * keeps its assignment when it already is (or is moving to) its target and lost no replica. A
+     * stable partition that lost none is queued (the window); the rest move now: their base (the
+     * replicas holding its data: the next set once it serves reads, else the owners) minus removed
+     * nodes become the owners, and the target the next set. The queue is made anew each time.
      */
     private static Result replan(ClusterState s, List<MemberRecord> members, int[][] targets, Plan plan) {
         long e = s.epoch() + 1;
@@ -457,12 +493,18 @@ public final class ClusterMetadata {
             }
         }
         List<Assignment> assignments = new ArrayList<>(s.partitions());
+        List<ClusterState.Queued> queued = new ArrayList<>();
         for (int p = 0; p < s.partitions(); p++) {
             Assignment a = s.assignments().get(p);
             int[] target = targets[p];
             boolean lostReplica = removed.stream().anyMatch(a::involves);
             if (!lostReplica && (a.moving() ? Assignment.sameSet(a.next(), target) : Assignment.sameSet(a.owners(), target))) {
                 assignments.add(a);
+                continue;
+            }
+            if (!lostReplica && !a.moving()) {
+                assignments.add(a);
+                queued.add(new ClusterState.Queued(p, target));
                 continue;
             }
             int[] base = Arrays.stream(a.base()).filter(n -> !removed.contains(n)).toArray();
@@ -476,12 +518,55 @@ public final class ClusterMetadata {
             boolean allStreamed = Arrays.stream(incoming).allMatch(n -> Assignment.contains(streamed, n));
             assignments.add(new Assignment(base, target, allStreamed, streamed, e, a.since()));
         }
-        return settle(s.with(e, members, assignments, plan));
+        return settle(s.with(e, members, assignments, plan, queued));
     }
 
-    /** Ends the plan when no partition moves any more: joining nodes become normal, leaving ones removed. */
+    /**
+     * Starts queued partitions, in the queue's order, while the plan is not paused and each of a
+     * partition's incoming replicas has fewer than {@link #moveWindow} partitions
+     * moving to it; at {@code s}'s epoch (every caller made a new one). A partition whose incoming
+     * replicas are all full waits, and one behind it may start.
+     */
+    private static ClusterState admit(ClusterState s) {
+        if (s.queued().isEmpty() || s.plan() == null || s.plan().paused()) {
+            return s;
+        }
+        int window = moveWindow(s);
+        java.util.Map<Integer, Integer> inFlight = new java.util.HashMap<>();
+        for (Assignment a : s.assignments()) {
+            for (int n : a.incoming()) {
+                inFlight.merge(n, 1, Integer::sum);
+            }
+        }
+        List<Assignment> assignments = null;
+        List<ClusterState.Queued> left = new ArrayList<>(s.queued().size());
+        for (ClusterState.Queued q : s.queued()) {
+            Assignment a = s.assignments().get(q.partition());
+            int[] incoming = Arrays.stream(q.target()).filter(n -> !Assignment.contains(a.owners(), n)).toArray();
+            boolean room = Arrays.stream(incoming).allMatch(n -> inFlight.getOrDefault(n, 0) < window);
+            if (!room) {
+                left.add(q);
+                continue;
+            }
+            for (int n : incoming) {
+                inFlight.merge(n, 1, Integer::sum);
+            }
+            if (assignments == null) {
+                assignments = new ArrayList<>(s.assignments());
+            }
+            // No incoming replica (the target only drops one): it reads from the target at once.
+            assignments.set(q.partition(), new Assignment(a.owners(), q.target(), incoming.length == 0, new int[0], s.epoch(), a.since()));
+        }
+        return assignments == null ? s : s.with(s.epoch(), s.members(), assignments, s.plan(), left);
+    }
+
+    /**
+     * Starts what the window lets start ({@link #admit}), then ends the plan when no partition
+     * moves or waits any more: joining nodes become normal, leaving ones removed.
+     */
     private static Result settle(ClusterState s) {
-        if (s.plan() == null || s.assignments().stream().anyMatch(Assignment::moving)) {
+        s = admit(s);
+        if (s.plan() == null || !s.queued().isEmpty() || s.assignments().stream().anyMatch(Assignment::moving)) {
             return new Result(s, null);
         }
         List<MemberRecord> members = new ArrayList<>(s.members().size());

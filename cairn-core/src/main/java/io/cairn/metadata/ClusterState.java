@@ -6,6 +6,7 @@ import io.cairn.namespace.NamespaceSpec;
 import io.cairn.placement.PartitionMap;
 import io.cairn.placement.Placement;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.Collections;
 import java.util.SortedMap;
 import java.util.TreeMap;
@@ -26,9 +27,40 @@ import java.util.Optional;
  *                      /admin/namespaces/default}), or null: every node's own settings
  * @param settings the settings every member must share, by name, in their canonical form
  *                 ({@link ClusterMetadata#settingsProblem}); empty until the cluster recorded them
+ * @param queued   partitions the running plan will move but has not started yet, in the order it
+ *                 starts them, each with its target replicas: still stable, routed by their owners
+ *                 alone ({@link ClusterMetadata}, "the window")
  */
 public record ClusterState(long epoch, int partitions, int replicationFactor, List<MemberRecord> members, List<Assignment> assignments,
-                           Plan plan, List<NamespaceSpec> namespaces, NamespaceSpec defaultPolicy, SortedMap<String, String> settings) {
+                           Plan plan, List<NamespaceSpec> namespaces, NamespaceSpec defaultPolicy, SortedMap<String, String> settings,
+                           List<Queued> queued) {
+    /** A partition waiting for its turn to move, and where it goes. */
+    public record Queued(int partition, int[] target) {
+        public Queued {
+            target = target.clone();
+        }
+
+        @Override
+        public boolean equals(Object o) {
+            return o instanceof Queued q && q.partition == partition && java.util.Arrays.equals(q.target, target);
+        }
+
+        @Override
+        public int hashCode() {
+            return partition * 31 + java.util.Arrays.hashCode(target);
+        }
+
+        @Override
+        public String toString() {
+            return partition + "->" + java.util.Arrays.toString(target);
+        }
+    }
+
+    public ClusterState(long epoch, int partitions, int replicationFactor, List<MemberRecord> members, List<Assignment> assignments, Plan plan,
+                        List<NamespaceSpec> namespaces, NamespaceSpec defaultPolicy, SortedMap<String, String> settings) {
+        this(epoch, partitions, replicationFactor, members, assignments, plan, namespaces, defaultPolicy, settings, List.of());
+    }
+
     public ClusterState(long epoch, int partitions, int replicationFactor, List<MemberRecord> members, List<Assignment> assignments, Plan plan) {
         this(epoch, partitions, replicationFactor, members, assignments, plan, List.of());
     }
@@ -63,6 +95,7 @@ public record ClusterState(long epoch, int partitions, int replicationFactor, Li
             throw new IllegalArgumentException("not a default namespace policy: " + defaultPolicy);
         }
         assignments = List.copyOf(assignments);
+        queued = List.copyOf(queued);
         if (epoch < 1) {
             throw new IllegalArgumentException("epochs start at 1, got " + epoch);
         }
@@ -91,6 +124,23 @@ public record ClusterState(long epoch, int partitions, int replicationFactor, Li
             if (a.next() != null) {
                 requireActive(active, a.next(), p);
             }
+        }
+        if (!queued.isEmpty() && plan == null) {
+            throw new IllegalArgumentException(queued.size() + " partitions queued to move with no plan running");
+        }
+        Set<Integer> seen = new HashSet<>();
+        for (Queued q : queued) {
+            if (q.partition() < 0 || q.partition() >= partitions || !seen.add(q.partition())) {
+                throw new IllegalArgumentException("queued partition " + q.partition() + " is out of range or queued twice");
+            }
+            if (assignments.get(q.partition()).moving()) {
+                throw new IllegalArgumentException("partition " + q.partition() + " is queued to move and moving");
+            }
+            if (q.target().length < 1 || q.target().length > replicationFactor || new HashSet<>(Arrays.stream(q.target()).boxed().toList()).size()
+                    != q.target().length) {
+                throw new IllegalArgumentException("partition " + q.partition() + " queued with target " + Arrays.toString(q.target()));
+            }
+            requireActive(active, q.target(), q.partition());
         }
     }
 
@@ -159,19 +209,24 @@ public record ClusterState(long epoch, int partitions, int replicationFactor, Li
     }
 
     ClusterState with(long nextEpoch, List<MemberRecord> nextMembers, List<Assignment> nextAssignments, Plan nextPlan) {
-        return new ClusterState(nextEpoch, partitions, replicationFactor, nextMembers, nextAssignments, nextPlan, namespaces, defaultPolicy, settings);
+        return with(nextEpoch, nextMembers, nextAssignments, nextPlan, queued);
+    }
+
+    ClusterState with(long nextEpoch, List<MemberRecord> nextMembers, List<Assignment> nextAssignments, Plan nextPlan, List<Queued> nextQueued) {
+        return new ClusterState(nextEpoch, partitions, replicationFactor, nextMembers, nextAssignments, nextPlan, namespaces, defaultPolicy, settings,
+                nextQueued);
     }
 
     ClusterState withNamespaces(long nextEpoch, List<NamespaceSpec> nextNamespaces) {
-        return new ClusterState(nextEpoch, partitions, replicationFactor, members, assignments, plan, nextNamespaces, defaultPolicy, settings);
+        return new ClusterState(nextEpoch, partitions, replicationFactor, members, assignments, plan, nextNamespaces, defaultPolicy, settings, queued);
     }
 
     ClusterState withDefaultPolicy(long nextEpoch, NamespaceSpec policy) {
-        return new ClusterState(nextEpoch, partitions, replicationFactor, members, assignments, plan, namespaces, policy, settings);
+        return new ClusterState(nextEpoch, partitions, replicationFactor, members, assignments, plan, namespaces, policy, settings, queued);
     }
 
     ClusterState withSettings(long nextEpoch, SortedMap<String, String> nextSettings) {
-        return new ClusterState(nextEpoch, partitions, replicationFactor, members, assignments, plan, namespaces, defaultPolicy, nextSettings);
+        return new ClusterState(nextEpoch, partitions, replicationFactor, members, assignments, plan, namespaces, defaultPolicy, nextSettings, queued);
     }
 
     public Optional<NamespaceSpec> namespace(String name) {
@@ -182,11 +237,12 @@ public record ClusterState(long epoch, int partitions, int replicationFactor, Li
     public boolean equals(Object o) {
         return o instanceof ClusterState s && s.epoch == epoch && s.partitions == partitions && s.replicationFactor == replicationFactor
                 && s.members.equals(members) && s.assignments.equals(assignments) && Objects.equals(s.plan, plan)
-                && s.namespaces.equals(namespaces) && Objects.equals(s.defaultPolicy, defaultPolicy) && s.settings.equals(settings);
+                && s.namespaces.equals(namespaces) && Objects.equals(s.defaultPolicy, defaultPolicy) && s.settings.equals(settings)
+                && s.queued.equals(queued);
     }
 
     @Override
     public int hashCode() {
-        return Objects.hash(epoch, members, assignments, plan, namespaces, defaultPolicy, settings);
+        return Objects.hash(epoch, members, assignments, plan, namespaces, defaultPolicy, settings, queued);
     }
 }

@@ -27,11 +27,13 @@ import java.util.List;
  *     6 Finish(i64 plan, i32 count, i32 partition * count)  7 Pause(u8 paused)  8 Cancel
  *     9 PutNamespace(namespace, i32 max namespaces)  10 StreamsDone(i64 plan, u16 node, i32 count, i32 partition * count)
  *     11 SetSettings(u8 first, settings)
- *   state:   u8 format (4; 3 has no settings, 2 no default policy either, 1 no namespaces either) | i64 epoch | i32 partitions
+ *   state:   u8 format (5, or 4 when nothing is queued; 3 has no settings, 2 no default policy either, 1 no namespaces either)
+ *            | i64 epoch | i32 partitions
  *            | u8 N | i32 members | member+state * members | assignment * partitions | u8 has plan | plan | i32 count
  *            | namespace * count
  *            | namespace (the default namespace's policy; format 3: written only when one is set, format 4: after a u8 has policy)
- *            | settings (format 4 only, written only when the cluster recorded some)
+ *            | settings (format 4: written only when the cluster recorded some; format 5: always)
+ *            | i32 count | (i32 partition | ids target) * count   (format 5 only: the partitions queued to move)
  *   settings: i32 count | (name | value) * count
  *   namespace: i32 id | name | u8 consistency | quorum read | quorum write | i64 default TTL ms | i64 max value bytes
  *   quorum:  u8 kind (0 none, 1 one, 2 quorum, 3 all, 4 count) | i32 count
@@ -43,6 +45,7 @@ import java.util.List;
  * {@link MetadataCodecException}: a damaged entry or snapshot is refused, never half-applied.
  */
 public final class MetadataCodec {
+    private static final int STATE_FORMAT_WITH_QUEUE = 5;
     private static final int STATE_FORMAT_WITH_SETTINGS = 4;
     private static final int STATE_FORMAT_WITH_DEFAULT_POLICY = 3;
     private static final int STATE_FORMAT = 2;
@@ -167,7 +170,9 @@ public final class MetadataCodec {
     public static byte[] encode(ClusterState s) {
         return write(out -> {
             // The oldest format that holds the state, which nodes of earlier releases read too.
-            int format = !s.settings().isEmpty() ? STATE_FORMAT_WITH_SETTINGS
+            // The oldest format that holds the state, so a state without the newer parts reads as it did.
+            int format = !s.queued().isEmpty() ? STATE_FORMAT_WITH_QUEUE
+                    : !s.settings().isEmpty() ? STATE_FORMAT_WITH_SETTINGS
                     : s.defaultPolicy() != null ? STATE_FORMAT_WITH_DEFAULT_POLICY : STATE_FORMAT;
             out.writeByte(format);
             out.writeLong(s.epoch());
@@ -207,14 +212,21 @@ public final class MetadataCodec {
             for (NamespaceSpec ns : s.namespaces()) {
                 namespace(out, ns);
             }
-            if (format == STATE_FORMAT_WITH_SETTINGS) {
+            if (format >= STATE_FORMAT_WITH_SETTINGS) {
                 out.writeByte(s.defaultPolicy() == null ? 0 : 1);
             }
             if (s.defaultPolicy() != null) {
                 namespace(out, s.defaultPolicy());
             }
-            if (format == STATE_FORMAT_WITH_SETTINGS) {
+            if (format >= STATE_FORMAT_WITH_SETTINGS) {
                 settings(out, s.settings());
+            }
+            if (format == STATE_FORMAT_WITH_QUEUE) {
+                out.writeInt(s.queued().size());
+                for (ClusterState.Queued q : s.queued()) {
+                    out.writeInt(q.partition());
+                    ids(out, q.target());
+                }
             }
         });
     }
@@ -222,8 +234,8 @@ public final class MetadataCodec {
     public static ClusterState decodeState(byte[] bytes) {
         return read(bytes, in -> {
             int format = in.get();
-            if (format != STATE_FORMAT_WITH_SETTINGS && format != STATE_FORMAT_WITH_DEFAULT_POLICY && format != STATE_FORMAT
-                    && format != STATE_FORMAT_WITHOUT_NAMESPACES) {
+            if (format != STATE_FORMAT_WITH_QUEUE && format != STATE_FORMAT_WITH_SETTINGS && format != STATE_FORMAT_WITH_DEFAULT_POLICY
+                    && format != STATE_FORMAT && format != STATE_FORMAT_WITHOUT_NAMESPACES) {
                 throw new IllegalArgumentException("unknown cluster state format " + format);
             }
             long epoch = in.getLong();
@@ -272,10 +284,17 @@ public final class MetadataCodec {
                     namespaces.add(namespace(in));
                 }
             }
-            boolean hasPolicy = format == STATE_FORMAT_WITH_DEFAULT_POLICY || (format == STATE_FORMAT_WITH_SETTINGS && flag(in));
+            boolean hasPolicy = format == STATE_FORMAT_WITH_DEFAULT_POLICY || (format >= STATE_FORMAT_WITH_SETTINGS && flag(in));
             NamespaceSpec defaultPolicy = hasPolicy ? namespace(in) : null;
-            java.util.SortedMap<String, String> settings = format == STATE_FORMAT_WITH_SETTINGS ? settings(in) : new java.util.TreeMap<>();
-            return new ClusterState(epoch, partitions, n, members, assignments, plan, namespaces, defaultPolicy, settings);
+            java.util.SortedMap<String, String> settings = format >= STATE_FORMAT_WITH_SETTINGS ? settings(in) : new java.util.TreeMap<>();
+            List<ClusterState.Queued> queued = new ArrayList<>();
+            if (format == STATE_FORMAT_WITH_QUEUE) {
+                int count = count(in.getInt(), partitions);
+                for (int i = 0; i < count; i++) {
+                    queued.add(new ClusterState.Queued(in.getInt(), ids(in)));
+                }
+            }
+            return new ClusterState(epoch, partitions, n, members, assignments, plan, namespaces, defaultPolicy, settings, queued);
         });
     }
 

@@ -100,6 +100,102 @@ class ClusterMetadataTest {
         }
     }
 
+    /** Incoming replica → how many partitions move to it. */
+    private static java.util.Map<Integer, Integer> movingTo(ClusterState s) {
+        java.util.Map<Integer, Integer> out = new java.util.HashMap<>();
+        for (Assignment a : s.assignments()) {
+            for (int n : a.incoming()) {
+                out.merge(n, 1, Integer::sum);
+            }
+        }
+        return out;
+    }
+
+    private static ClusterState window(int window) {
+        return applied(threeZones(), new MetadataCommand.SetSettings(settings("moves.window", Integer.toString(window)), true));
+    }
+
+    @Test
+    void aJoinMovesAtMostTheWindowAtOnceAndStartsTheRestAsOthersFinishInTheSameEntries() {
+        assertThat(ClusterMetadata.moveWindow(threeZones())).isEqualTo(ClusterMetadata.DEFAULT_MOVE_WINDOW);
+        ClusterState s = applied(window(3), new MetadataCommand.Join(member(4, "a")));
+        assertThat(ClusterMetadata.moveWindow(s)).isEqualTo(3);
+        List<Integer> moving = IntStream.range(0, PARTITIONS).filter(p -> s.assignments().get(p).moving()).boxed().toList();
+        assertThat(moving).hasSize(3);
+        assertThat(s.queued()).hasSize(PARTITIONS / 2 - 3);
+        // A queued partition is stable: its writes go to its owners alone, not to the joining node.
+        PartitionMap map = s.membership().map();
+        int waiting = s.queued().getFirst().partition();
+        assertThat(map.slot(waiting).moving()).isFalse();
+        assertThat(map.takesWrites(waiting, 4)).isFalse();
+        assertThat(s.queued().getFirst().target()).contains(4);
+        assertThat(MetadataCodec.decodeState(MetadataCodec.encode(s))).isEqualTo(s);
+        assertThat(MetadataCodec.encode(s)[0]).as("the format with a queue").isEqualTo((byte) 5);
+
+        // A stream done switches its reads, a finish makes it stable: that entry starts the next one.
+        long plan = s.plan().id();
+        int first = moving.getFirst();
+        ClusterState streamed = applied(s, new MetadataCommand.StreamDone(plan, first, 4));
+        assertThat(streamed.queued()).hasSize(s.queued().size());
+        ClusterState finished = applied(streamed, new MetadataCommand.Finish(plan, new int[] {first}));
+        assertThat(finished.epoch()).isEqualTo(streamed.epoch() + 1);
+        assertThat(finished.queued()).hasSize(s.queued().size() - 1);
+        Assignment started = finished.assignments().get(waiting);
+        assertThat(started.moving()).isTrue();
+        assertThat(started.since()).isEqualTo(finished.epoch());
+        assertThat(finished.membership().map().takesWrites(waiting, 4)).isTrue();
+
+        ClusterState done = completeMoves(finished);
+        assertThat(done.queued()).isEmpty();
+        assertThat(done.member(4).orElseThrow().state()).isEqualTo(NodeState.NORMAL);
+        assertThat(done.membership().map().replicaCounts(List.of(1, 2, 3, 4))).containsExactly(PARTITIONS / 2, PARTITIONS, PARTITIONS,
+                PARTITIONS / 2);
+    }
+
+    @Test
+    void aPausedPlanStartsNothingFromTheQueueACancelledOneDropsItAndAWiderWindowStartsMoreAtOnce() {
+        ClusterState s = applied(window(2), new MetadataCommand.Join(member(4, "a")));
+        long plan = s.plan().id();
+        ClusterState paused = applied(s, new MetadataCommand.Pause(true));
+        int[] moving = IntStream.range(0, PARTITIONS).filter(p -> paused.assignments().get(p).moving()).toArray();
+        ClusterState after = applied(applied(paused, new MetadataCommand.StreamsDone(plan, 4, moving)), new MetadataCommand.Finish(plan, moving));
+        assertThat(after.assignments().stream().filter(Assignment::moving)).isEmpty();
+        assertThat(after.plan()).as("the queue keeps the plan running").isNotNull();
+        assertThat(after.queued()).hasSize(s.queued().size());
+        ClusterState resumed = applied(after, new MetadataCommand.Pause(false));
+        assertThat(resumed.assignments().stream().filter(Assignment::moving)).hasSize(2);
+        assertThat(resumed.queued()).hasSize(s.queued().size() - 2);
+
+        ClusterState wider = applied(resumed, new MetadataCommand.SetSettings(settings("moves.window", "10"), false));
+        assertThat(wider.assignments().stream().filter(Assignment::moving)).hasSize(10);
+
+        ClusterState cancelled = applied(wider, new MetadataCommand.Cancel());
+        assertThat(cancelled.queued()).isEmpty();
+        assertThat(cancelled.plan()).isNull();
+        assertThat(cancelled.member(4).orElseThrow().state()).as("it streamed and owns the two that finished").isEqualTo(NodeState.NORMAL);
+    }
+
+    @Test
+    void partitionsThatLostAReplicaMoveAtOnceWhateverTheWindowAndEachIncomingReplicaHasItsOwn() {
+        ClusterState four = completeMoves(applied(threeZones(), new MetadataCommand.Join(member(4, "a"))));
+        ClusterState narrow = applied(four, new MetadataCommand.SetSettings(settings("moves.window", "1"), true));
+        // Node 4 dies: every partition it held is down a replica and is refilled at once.
+        ClusterState removed = applied(narrow, new MetadataCommand.Remove(4, false));
+        long held = four.assignments().stream().filter(a -> Assignment.contains(a.owners(), 4)).count();
+        assertThat(removed.assignments().stream().filter(Assignment::moving).count()).isEqualTo(held);
+        assertThat(removed.queued()).isEmpty();
+        assertThat(completeMoves(removed).membership().map().replicaCounts(List.of(1, 2, 3))).containsExactly(PARTITIONS, PARTITIONS,
+                PARTITIONS);
+
+        // A decommission with three incoming replicas: at most one partition moves to each.
+        ClusterState five = completeMoves(applied(narrow, new MetadataCommand.Join(member(5, "b"))));
+        ClusterState leaving = applied(five, new MetadataCommand.Decommission(1, false));
+        assertThat(movingTo(leaving).values()).allMatch(n -> n == 1);
+        assertThat(movingTo(leaving).size()).isGreaterThan(1);
+        ClusterState gone = completeMoves(leaving);
+        assertThat(gone.member(1).orElseThrow().state()).isEqualTo(NodeState.REMOVED);
+    }
+
     @Test
     void aRetriedCommandChangesNothing() {
         ClusterState s = applied(threeZones(), new MetadataCommand.Join(member(4, "a")));
@@ -295,7 +391,9 @@ class ClusterMetadataTest {
     @Test
     void epochsGrowByOneWithEveryChangeAndAssignmentEpochsStayOrdered() {
         Random random = new Random(7);
-        ClusterState s = threeZones();
+        // A small window, so that partitions wait in the queue and start as others finish.
+        ClusterState s = applied(threeZones(), new MetadataCommand.SetSettings(settings("moves.window", "2"), true));
+        ClusterState start = s;
         int nextId = 4;
         List<MetadataCommand> script = new ArrayList<>();
         for (int step = 0; step < 400; step++) {
@@ -330,11 +428,19 @@ class ClusterMetadataTest {
             assertThat(MetadataCodec.decodeState(MetadataCodec.encode(next))).isEqualTo(next);
             assertThat(MetadataCodec.decodeCommand(MetadataCodec.encode(c))).isEqualTo(c);
             assertThat(next.activeMembers().size()).as("after %s: %s", c, next.members()).isGreaterThanOrEqualTo(3);
+            if (next.plan() != null && !next.plan().paused()) {
+                // Nothing waits while an incoming replica of it has room.
+                for (ClusterState.Queued q : next.queued()) {
+                    Assignment a = next.assignments().get(q.partition());
+                    assertThat(Arrays.stream(q.target()).filter(n -> !Assignment.contains(a.owners(), n)))
+                            .as("after %s: %s waits", c, q).anyMatch(n -> movingTo(next).getOrDefault(n, 0) >= 2);
+                }
+            }
             next.membership(); // validates the map
             s = next;
         }
         // Replaying the same entries gives the same state: the state machine is deterministic.
-        ClusterState replay = threeZones();
+        ClusterState replay = start;
         for (MetadataCommand c : script) {
             replay = ClusterMetadata.apply(replay, c).state();
         }

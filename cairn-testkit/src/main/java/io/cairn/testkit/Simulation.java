@@ -113,6 +113,7 @@ public final class Simulation {
     private static final long MAX_HEAL_MILLIS = 30 * 60_000;
     /** How long a membership change may take to finish once faults stop. */
     private static final long MEMBERSHIP_SETTLE_MILLIS = 120_000;
+    private static final long MEMBERSHIP_SETTLE_CAP_MILLIS = 900_000;
     /** Spare nodes of a membership-change run: started when they join or replace a node. */
     private static final int SPARES = 2;
     // Anti-entropy's knobs come from a stream of their own (see Knobs.draw).
@@ -130,6 +131,8 @@ public final class Simulation {
     private static final long REPORT_STREAM = 0x2E9027L;
     // The namespace class change's draws (when, which laggard, how late) come from a stream of their own.
     private static final long FLIP_STREAM = 0xF11B5L;
+    /** Picks the cluster's moves.window (partitions moving to one node at once), apart from every other stream. */
+    private static final long WINDOW_STREAM = 0x3191D0L;
     private static final int MAX_NAMESPACES = 16;
     /** The most core shards a simulated node runs. */
     static final int MAX_SIM_SHARDS = 3;
@@ -277,6 +280,12 @@ public final class Simulation {
                 state = ClusterMetadata.apply(state, new MetadataCommand.PutNamespace(spec, MAX_NAMESPACES)).state();
             }
             Invariant.check(state.namespaces().equals(List.of(serialSpec, flipQuorum)), "the log defines %s", state.namespaces());
+            // A narrow window queues most of a change's partitions behind the few moving; a wide one moves them all at once.
+            long[] windows = {1, 2, 4, 64};
+            long window = windows[new SplittableRandom(config.seed() ^ WINDOW_STREAM).nextInt(windows.length)];
+            state = ClusterMetadata.apply(state, new MetadataCommand.SetSettings(new java.util.TreeMap<>(
+                    java.util.Map.of(ClusterMetadata.MOVE_WINDOW_SETTING, Long.toString(window))), true)).state();
+            Invariant.check(ClusterMetadata.moveWindow(state) == window, "the log records moves.window %s", window);
             this.meta = state;
             for (int id = knobs.nodes() + 1; id <= knobs.nodes() + SPARES; id++) {
                 spares.add(new Member(id, "z" + ((id - 1) % knobs.zones()), "sim-" + id + ":80", "sim-" + id + ":7000"));
@@ -1531,14 +1540,22 @@ public final class Simulation {
         if (meta.plan() != null && meta.plan().paused()) {
             applyToLog(new MetadataCommand.Pause(false), "the heal");
         }
-        long deadline = loop.now() + MEMBERSHIP_SETTLE_MILLIS;
+        // It must keep making progress: a new epoch at least every MEMBERSHIP_SETTLE_MILLIS (a narrow
+        // moves.window moves a partition or two at a time), and end within MEMBERSHIP_SETTLE_CAP_MILLIS.
         BooleanSupplier done = () -> meta.plan() == null && Arrays.stream(nodes).allMatch(n -> n.inactive || (n.up && n.cluster.epoch() == meta.epoch()));
-        run(deadline, done);
+        long cap = loop.now() + MEMBERSHIP_SETTLE_CAP_MILLIS;
+        long epoch = -1;
+        while (meta.epoch() != epoch && !done.getAsBoolean() && loop.now() < cap) {
+            epoch = meta.epoch();
+            long since = meta.epoch();
+            run(Math.min(cap, loop.now() + MEMBERSHIP_SETTLE_MILLIS), () -> done.getAsBoolean() || meta.epoch() != since);
+        }
         if (!done.getAsBoolean()) {
-            violations.add(new Violation(Violation.Kind.LIVENESS, loop.now(), "the membership change did not finish within "
-                    + MEMBERSHIP_SETTLE_MILLIS + " ms of faults stopping: " + meta.plan() + ", moving partitions "
+            violations.add(new Violation(Violation.Kind.LIVENESS, loop.now(), "the membership change did not finish (no new epoch for "
+                    + MEMBERSHIP_SETTLE_MILLIS + " ms, or not done " + MEMBERSHIP_SETTLE_CAP_MILLIS + " ms after faults stopped): "
+                    + meta.plan() + ", moving partitions "
                     + java.util.stream.IntStream.range(0, meta.partitions()).filter(p -> meta.assignments().get(p).moving()).boxed().toList()
-                    + ", node epochs " + Arrays.stream(nodes).filter(n -> !n.inactive).map(n -> n + "@" + (n.up ? n.cluster.epoch() : -1)).toList()
+                    + ", queued " + meta.queued() + ", node epochs " + Arrays.stream(nodes).filter(n -> !n.inactive).map(n -> n + "@" + (n.up ? n.cluster.epoch() : -1)).toList()
                     + " vs " + meta.epoch()));
             return;
         }

@@ -943,7 +943,18 @@ public final class ElasticMembership implements AutoCloseable, MembershipAdmin {
                 streaming++;
             }
         }
+        // Queued partitions (waiting for the window, moves.window) stream once they start.
+        for (ClusterState.Queued q : s.queued()) {
+            for (int r : q.target()) {
+                if (!contains(s.assignments().get(q.partition()).owners(), r)) {
+                    streamsLeft++;
+                }
+            }
+        }
+        int left = moving.size() + s.queued().size();
         out.put("partitionsMoving", moving.size());
+        out.put("partitionsQueued", s.queued().size());
+        out.put("moveWindow", ClusterMetadata.moveWindow(s));
         out.put("partitionsStreaming", streaming);
         out.put("partitionsFinishing", serving);
         out.put("streamsDone", streamsDone);
@@ -953,15 +964,15 @@ public final class ElasticMembership implements AutoCloseable, MembershipAdmin {
         if (plan != null && plan.id() != planSeenId) {
             planSeenId = plan.id();
             planSeenAtMillis = now;
-            planSeenMoving = moving.size();
+            planSeenMoving = left;
         }
-        planSeenMoving = Math.max(planSeenMoving, moving.size());
+        planSeenMoving = Math.max(planSeenMoving, left);
         // The plan's size as this node saw it first (partitions join a plan when a remove folds in).
         out.put("partitionsInPlan", plan == null ? 0 : planSeenMoving);
-        if (plan != null && planSeenMoving > moving.size() && now > planSeenAtMillis) {
-            double perSecond = (planSeenMoving - moving.size()) * 1000.0 / (now - planSeenAtMillis);
+        if (plan != null && planSeenMoving > left && now > planSeenAtMillis) {
+            double perSecond = (planSeenMoving - left) * 1000.0 / (now - planSeenAtMillis);
             out.put("partitionsDonePerSecond", Math.round(perSecond * 1000) / 1000.0);
-            out.put("etaSeconds", Math.round(moving.size() / perSecond));
+            out.put("etaSeconds", Math.round(left / perSecond));
         } else {
             out.put("etaSeconds", plan == null ? 0 : null);
         }

@@ -116,6 +116,7 @@ public final class ConfigLoader {
         d.put("moves.chunkSize", "1MiB");
         d.put("moves.maxBytesPerSecond", "32MiB");
         d.put("moves.reportInterval", "1s");
+        d.put("moves.window", Integer.toString(io.cairn.metadata.ClusterMetadata.DEFAULT_MOVE_WINDOW));
         d.put("antiEntropy.enabled", "true");
         d.put("antiEntropy.cycle", "1m");
         d.put("antiEntropy.maxSegmentsPerRound", "256");
@@ -380,7 +381,8 @@ public final class ConfigLoader {
                 size("moves.chunkSize", 1024, 8L << 20),
                 size("moves.maxBytesPerSecond", 1024, 1L << 40),
                 duration("moves.reportInterval", Duration.ZERO, Duration.ofSeconds(10)),
-                duration("metadata.joinWait", Duration.ZERO, Duration.ofHours(24)));
+                duration("metadata.joinWait", Duration.ZERO, Duration.ofHours(24)),
+                integer("moves.window", 1, io.cairn.metadata.ClusterMetadata.MAX_MOVE_WINDOW));
     }
 
     private NodeConfig.Auth auth() {

@@ -48,8 +48,16 @@ public record NodeConfig(
         m.put("cluster.maxClockOffset", cluster.maxClockOffset().toMillis() + "ms");
         m.put("ttl.purgeGrace", ttl.purgeGrace().toMillis() + "ms");
         m.put("metadata.voters", Integer.toString(elastic.metadataVoters()));
+        m.put(io.cairn.metadata.ClusterMetadata.MOVE_WINDOW_SETTING, Integer.toString(elastic.moveWindow()));
         return m;
     }
+
+    /**
+     * Shared settings the metadata log applies itself, from the entry that records them on: a node
+     * never runs with its own value of one (it only seeds a new cluster's record), so it is never a
+     * difference to restart for.
+     */
+    public static final java.util.Set<String> APPLIED_BY_THE_LOG = java.util.Set.of(io.cairn.metadata.ClusterMetadata.MOVE_WINDOW_SETTING);
 
     /**
      * How {@code mine} differs from {@code theirs} ({@link #clusterWideSettings} of this node and of
@@ -60,6 +68,9 @@ public record NodeConfig(
                                                                 String where) {
         java.util.List<String> out = new java.util.ArrayList<>();
         for (var e : new java.util.TreeMap<>(mine).entrySet()) {
+            if (APPLIED_BY_THE_LOG.contains(e.getKey())) {
+                continue;
+            }
             String other = theirs.get(e.getKey());
             if (other != null && !other.equals(e.getValue())) {
                 out.add(e.getKey() + " is " + e.getValue() + " here and " + other + " on " + where);
@@ -79,9 +90,13 @@ public record NodeConfig(
      * @param moveBytesPerSecond this node's streaming budget
      * @param moveReportInterval how often this node's move reports (streams done, finishes) may go to
      *                           the metadata log, gathered into one entry per kind; 0: each at once
+     * @param joinWait          how long a joining node asks again while another change runs
+     * @param moveWindow        the most partitions moving to one node at once, when this node's
+     *                          settings seed a new cluster's record ({@code moves.window}; the log's
+     *                          record is what counts, see ClusterMetadata)
      */
     public record Elastic(String join, int metadataVoters, Duration metadataTimeout, int moveConcurrency, long moveChunkBytes,
-                          long moveBytesPerSecond, Duration moveReportInterval, Duration joinWait) {
+                          long moveBytesPerSecond, Duration moveReportInterval, Duration joinWait, int moveWindow) {
         public boolean joining() {
             return !join.isEmpty();
         }
