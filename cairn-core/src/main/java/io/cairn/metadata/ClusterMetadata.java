@@ -524,8 +524,8 @@ public final class ClusterMetadata {
     /**
      * Starts queued partitions, in the queue's order, while the plan is not paused and each of a
      * partition's incoming replicas has fewer than {@link #moveWindow} partitions
-     * moving to it; at {@code s}'s epoch (every caller made a new one). A partition whose incoming
-     * replicas are all full waits, and one behind it may start.
+     * moving to it; at {@code s}'s epoch (every caller made a new one). A partition with a full
+     * incoming replica waits, and one behind it, going elsewhere, may start.
      */
     private static ClusterState admit(ClusterState s) {
         if (s.queued().isEmpty() || s.plan() == null || s.plan().paused()) {

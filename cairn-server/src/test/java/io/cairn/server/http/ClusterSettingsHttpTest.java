@@ -90,6 +90,16 @@ class ClusterSettingsHttpTest {
             assertThat(nodes.get(0).get("/kv/big").body()).hasSize(big.length);
             assertThat(nodes.get(2).put("/kv/bigger", new byte[600 * KIB]).statusCode()).isEqualTo(413);
 
+            // moves.window is applied by the log itself: at its entry, with no restart, never a difference.
+            var window = nodes.get(1).put("/admin/cluster/settings", "{\"moves.window\": \"96\"}");
+            assertThat(window.statusCode()).as(TestNode.text(window)).isEqualTo(200);
+            assertRefused(nodes.get(0).put("/admin/cluster/settings", "{\"moves.window\": \"0\"}"), "moves.window");
+            for (TestNode n : nodes) {
+                await("node " + n.port() + " sees the window", () -> settings(n).path("cluster").path("moves.window").asText().equals("96"));
+                assertThat(settings(n).path("restartNeeded").asBoolean()).isFalse();
+                assertThat(TestNode.json(n.get("/admin/rebalance")).path("moveWindow").asInt()).isEqualTo(96);
+            }
+
             // A node joining with its own (default) configuration takes the cluster's.
             int http = io.cairn.server.TestPorts.free();
             String self = "4/zone-1/127.0.0.1:" + http + "/127.0.0.1:" + io.cairn.server.TestPorts.free()
@@ -103,6 +113,21 @@ class ClusterSettingsHttpTest {
             assertThat(joined.path("node").path("ttl.purgeGrace").asText()).isEqualTo("172800000ms");
             assertThat(Files.readString(joiner.resolve("metadata").resolve("cluster.settings"))).contains("limits.maxValueBytes=524288");
             assertThat(fourth.put("/kv/bigger", new byte[600 * KIB]).statusCode()).isEqualTo(413);
+            // Its join moves at most the window's partitions at once; the rest wait, and all arrive.
+            boolean sawQueue = false;
+            long deadline = System.nanoTime() + java.util.concurrent.TimeUnit.SECONDS.toNanos(180);
+            while (true) {
+                JsonNode r = TestNode.json(nodes.get(0).get("/admin/rebalance"));
+                assertThat(r.path("partitionsMoving").asInt()).as(r.toString()).isLessThanOrEqualTo(96);
+                sawQueue |= r.path("partitionsQueued").asInt() > 0;
+                if (r.path("change").isNull() && r.path("epoch").asLong() > epoch + 2) {
+                    break;
+                }
+                assertThat(System.nanoTime()).as("the join ends: %s", r).isLessThan(deadline);
+                Thread.sleep(100);
+            }
+            assertThat(sawQueue).as("partitions waited for the window").isTrue();
+            assertThat(TestNode.json(nodes.get(0).get("/admin/membership")).toString()).contains("\"id\":4").doesNotContain("joining");
 
             // A node that joins with the id of a member of the first list, at other addresses, is
             // refused (the first epoch it fetched lists that id), and again on the same directory.

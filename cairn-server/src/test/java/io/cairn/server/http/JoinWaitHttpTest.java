@@ -28,7 +28,9 @@ class JoinWaitHttpTest {
         List<TestNode> nodes = new ArrayList<>();
         CompletableFuture<TestNode> fifth = null;
         try {
-            nodes.addAll(TestNode.startCluster(dir, 3, true));
+            // Every partition of node 4's join moving at once (no window): the join's length is then
+            // a few metadata entries, which in one JVM with four metadata servers take seconds each.
+            nodes.addAll(TestNode.startCluster(dir, 3, true, "moves.window", "1024"));
             TestNode first = nodes.get(0);
             nodes.add(joiner(4, first, "10m"));
             var paused = first.call("POST", "/admin/rebalance/pause", null);
