@@ -31,9 +31,9 @@ import java.util.Set;
  * <p><b>The window.</b> A partition that lost a replica (a remove, a replace) starts moving at
  * once. Any other partition whose replicas differ from its target is <em>queued</em>, and starts
  * moving only while each of its incoming replicas has fewer than {@link #moveWindow} partitions
- * moving to it (the cluster's {@code moves.window} setting, {@value #DEFAULT_MOVE_WINDOW} when it
- * names none), in the queue's order, at the next entry that changes the plan's moves (a stream
- * done, a finish, a resume): no extra entries. A queued partition is stable, its writes go to its
+ * still to stream in (the cluster's {@code moves.window} setting, {@value #DEFAULT_MOVE_WINDOW}
+ * when it names none), in the queue's order, at the next entry that changes the plan's moves (a
+ * stream done, a finish, a resume): no extra entries. A queued partition is stable, its writes go to its
  * owners alone; so the joint quorums (every write waiting for a majority of two replica sets, one
  * of them holding a replica still storing its streams) cover the few partitions in flight, not
  * every partition a join will move.
@@ -522,22 +522,38 @@ public final class ClusterMetadata {
     }
 
     /**
+     * Incoming replica → how many moving partitions it has still to stream in (not reported
+     * streamed, not yet read from their next set): what {@link #moveWindow} bounds.
+     */
+    public static java.util.Map<Integer, Integer> streamsOwed(ClusterState s) {
+        java.util.Map<Integer, Integer> owed = new java.util.HashMap<>();
+        for (Assignment a : s.assignments()) {
+            if (a.moving() && !a.readsNext()) {
+                for (int n : a.incoming()) {
+                    if (!Assignment.contains(a.streamed(), n)) {
+                        owed.merge(n, 1, Integer::sum);
+                    }
+                }
+            }
+        }
+        return owed;
+    }
+
+    /**
      * Starts queued partitions, in the queue's order, while the plan is not paused and each of a
-     * partition's incoming replicas has fewer than {@link #moveWindow} partitions
-     * moving to it; at {@code s}'s epoch (every caller made a new one). A partition with a full
-     * incoming replica waits, and one behind it, going elsewhere, may start.
+     * partition's incoming replicas has fewer than {@link #moveWindow} partitions still to stream
+     * in ({@link #streamsOwed}); at {@code s}'s epoch (every caller made a new one). A partition
+     * with a full incoming replica waits, and one behind it, going elsewhere, may start. A
+     * partition streamed in no longer counts, though it moves (joint writes) until its finish: the
+     * streams stay fed while the reports and barriers of the finished ones go by, at the price of
+     * up to a report interval's worth more partitions on joint quorums.
      */
     private static ClusterState admit(ClusterState s) {
         if (s.queued().isEmpty() || s.plan() == null || s.plan().paused()) {
             return s;
         }
         int window = moveWindow(s);
-        java.util.Map<Integer, Integer> inFlight = new java.util.HashMap<>();
-        for (Assignment a : s.assignments()) {
-            for (int n : a.incoming()) {
-                inFlight.merge(n, 1, Integer::sum);
-            }
-        }
+        java.util.Map<Integer, Integer> inFlight = streamsOwed(s);
         List<Assignment> assignments = null;
         List<ClusterState.Queued> left = new ArrayList<>(s.queued().size());
         for (ClusterState.Queued q : s.queued()) {

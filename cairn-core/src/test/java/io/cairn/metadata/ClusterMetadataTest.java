@@ -116,7 +116,7 @@ class ClusterMetadataTest {
     }
 
     @Test
-    void aJoinMovesAtMostTheWindowAtOnceAndStartsTheRestAsOthersFinishInTheSameEntries() {
+    void aJoinStreamsAtMostTheWindowAtOnceAndStartsTheRestAsOthersAreStreamedInTheSameEntries() {
         assertThat(ClusterMetadata.moveWindow(threeZones())).isEqualTo(ClusterMetadata.DEFAULT_MOVE_WINDOW);
         ClusterState s = applied(window(3), new MetadataCommand.Join(member(4, "a")));
         assertThat(ClusterMetadata.moveWindow(s)).isEqualTo(3);
@@ -132,18 +132,20 @@ class ClusterMetadataTest {
         assertThat(MetadataCodec.decodeState(MetadataCodec.encode(s))).isEqualTo(s);
         assertThat(MetadataCodec.encode(s)[0]).as("the format with a queue").isEqualTo((byte) 5);
 
-        // A stream done switches its reads, a finish makes it stable: that entry starts the next one.
+        // A stream done switches its reads: that entry starts the next one, the streamed one moving on to its finish.
         long plan = s.plan().id();
         int first = moving.getFirst();
         ClusterState streamed = applied(s, new MetadataCommand.StreamDone(plan, first, 4));
-        assertThat(streamed.queued()).hasSize(s.queued().size());
-        ClusterState finished = applied(streamed, new MetadataCommand.Finish(plan, new int[] {first}));
-        assertThat(finished.epoch()).isEqualTo(streamed.epoch() + 1);
-        assertThat(finished.queued()).hasSize(s.queued().size() - 1);
-        Assignment started = finished.assignments().get(waiting);
+        assertThat(streamed.epoch()).isEqualTo(s.epoch() + 1);
+        assertThat(streamed.queued()).hasSize(s.queued().size() - 1);
+        assertThat(streamed.assignments().stream().filter(Assignment::moving)).hasSize(4);
+        assertThat(ClusterMetadata.streamsOwed(streamed)).isEqualTo(java.util.Map.of(4, 3));
+        Assignment started = streamed.assignments().get(waiting);
         assertThat(started.moving()).isTrue();
-        assertThat(started.since()).isEqualTo(finished.epoch());
-        assertThat(finished.membership().map().takesWrites(waiting, 4)).isTrue();
+        assertThat(started.since()).isEqualTo(streamed.epoch());
+        assertThat(streamed.membership().map().takesWrites(waiting, 4)).isTrue();
+        ClusterState finished = applied(streamed, new MetadataCommand.Finish(plan, new int[] {first}));
+        assertThat(finished.queued()).as("a finish frees no stream").hasSize(streamed.queued().size());
 
         ClusterState done = completeMoves(finished);
         assertThat(done.queued()).isEmpty();
@@ -433,7 +435,7 @@ class ClusterMetadataTest {
                 for (ClusterState.Queued q : next.queued()) {
                     Assignment a = next.assignments().get(q.partition());
                     assertThat(Arrays.stream(q.target()).filter(n -> !Assignment.contains(a.owners(), n)))
-                            .as("after %s: %s waits", c, q).anyMatch(n -> movingTo(next).getOrDefault(n, 0) >= 2);
+                            .as("after %s: %s waits", c, q).anyMatch(n -> ClusterMetadata.streamsOwed(next).getOrDefault(n, 0) >= 2);
                 }
             }
             next.membership(); // validates the map

@@ -113,12 +113,12 @@ class ClusterSettingsHttpTest {
             assertThat(joined.path("node").path("ttl.purgeGrace").asText()).isEqualTo("172800000ms");
             assertThat(Files.readString(joiner.resolve("metadata").resolve("cluster.settings"))).contains("limits.maxValueBytes=524288");
             assertThat(fourth.put("/kv/bigger", new byte[600 * KIB]).statusCode()).isEqualTo(413);
-            // Its join moves at most the window's partitions at once; the rest wait, and all arrive.
+            // Its join streams at most the window's partitions at once; the rest wait, and all arrive.
             boolean sawQueue = false;
             long deadline = System.nanoTime() + java.util.concurrent.TimeUnit.SECONDS.toNanos(180);
             while (true) {
                 JsonNode r = TestNode.json(nodes.get(0).get("/admin/rebalance"));
-                assertThat(r.path("partitionsMoving").asInt()).as(r.toString()).isLessThanOrEqualTo(96);
+                assertThat(r.path("partitionsStreaming").asInt()).as(r.toString()).isLessThanOrEqualTo(96);
                 sawQueue |= r.path("partitionsQueued").asInt() > 0;
                 if (r.path("change").isNull() && r.path("epoch").asLong() > epoch + 2) {
                     break;
