@@ -95,7 +95,7 @@ public final class ClusterMetadata {
                 + " it must go now (wait for it to be counted down after it stops)");
     }
 
-    /** Partitions moving to one incoming replica at once when the cluster's settings name no {@code moves.window}. */
+    /** Partitions still to stream into one incoming replica at once when the cluster's settings name no {@code moves.window}. */
     public static final int DEFAULT_MOVE_WINDOW = 16;
     /** The largest {@code moves.window} taken; a larger recorded value counts as this. */
     public static final int MAX_MOVE_WINDOW = 65_536;
@@ -103,7 +103,7 @@ public final class ClusterMetadata {
     public static final String MOVE_WINDOW_SETTING = "moves.window";
 
     /**
-     * How many partitions may move to one incoming replica at once: the cluster's {@code moves.window}
+     * How many partitions one incoming replica may have still to stream in at once ({@link #streamsOwed}): the cluster's {@code moves.window}
      * setting, or {@link #DEFAULT_MOVE_WINDOW} when it names none or a value that is not a whole
      * number from 1 to {@link #MAX_MOVE_WINDOW} (the log keeps settings well-formed, not in range;
      * a node checks the range before it proposes one).

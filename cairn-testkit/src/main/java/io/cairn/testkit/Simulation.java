@@ -131,7 +131,7 @@ public final class Simulation {
     private static final long REPORT_STREAM = 0x2E9027L;
     // The namespace class change's draws (when, which laggard, how late) come from a stream of their own.
     private static final long FLIP_STREAM = 0xF11B5L;
-    /** Picks the cluster's moves.window (partitions moving to one node at once), apart from every other stream. */
+    /** Picks the cluster's moves.window (partitions still to stream into one node at once), apart from every other stream. */
     private static final long WINDOW_STREAM = 0x3191D0L;
     private static final int MAX_NAMESPACES = 16;
     /** The most core shards a simulated node runs. */

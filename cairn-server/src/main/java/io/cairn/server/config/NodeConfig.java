@@ -91,9 +91,9 @@ public record NodeConfig(
      * @param moveReportInterval how often this node's move reports (streams done, finishes) may go to
      *                           the metadata log, gathered into one entry per kind; 0: each at once
      * @param joinWait          how long a joining node asks again while another change runs
-     * @param moveWindow        the most partitions moving to one node at once, when this node's
-     *                          settings seed a new cluster's record ({@code moves.window}; the log's
-     *                          record is what counts, see ClusterMetadata)
+     * @param moveWindow        the most partitions still to stream into one node at once, when this
+     *                          node's settings seed a new cluster's record ({@code moves.window}; the
+     *                          log's record is what counts, see ClusterMetadata)
      */
     public record Elastic(String join, int metadataVoters, Duration metadataTimeout, int moveConcurrency, long moveChunkBytes,
                           long moveBytesPerSecond, Duration moveReportInterval, Duration joinWait, int moveWindow) {
