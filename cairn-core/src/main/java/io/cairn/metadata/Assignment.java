@@ -36,7 +36,12 @@ public record Assignment(int[] owners, int[] next, boolean readsNext, int[] stre
 
     /** Members of {@code next} that are not owners: the replicas that must receive the partition. */
     public int[] incoming() {
-        return next == null ? new int[0] : Arrays.stream(next).filter(n -> !contains(owners, n)).toArray();
+        return next == null ? new int[0] : incomingTo(next);
+    }
+
+    /** Members of {@code target} that are not owners: the replicas that would have to receive the partition to move it there. */
+    public int[] incomingTo(int[] target) {
+        return Arrays.stream(target).filter(n -> !contains(owners, n)).toArray();
     }
 
     /** The replicas that hold the partition's data now: the next set once it serves reads, else the owners. */

@@ -558,7 +558,7 @@ public final class ClusterMetadata {
         List<ClusterState.Queued> left = new ArrayList<>(s.queued().size());
         for (ClusterState.Queued q : s.queued()) {
             Assignment a = s.assignments().get(q.partition());
-            int[] incoming = Arrays.stream(q.target()).filter(n -> !Assignment.contains(a.owners(), n)).toArray();
+            int[] incoming = a.incomingTo(q.target());
             boolean room = Arrays.stream(incoming).allMatch(n -> inFlight.getOrDefault(n, 0) < window);
             if (!room) {
                 left.add(q);

@@ -945,11 +945,7 @@ public final class ElasticMembership implements AutoCloseable, MembershipAdmin {
         }
         // Queued partitions (waiting for the window, moves.window) stream once they start.
         for (ClusterState.Queued q : s.queued()) {
-            for (int r : q.target()) {
-                if (!contains(s.assignments().get(q.partition()).owners(), r)) {
-                    streamsLeft++;
-                }
-            }
+            streamsLeft += s.assignments().get(q.partition()).incomingTo(q.target()).length;
         }
         int left = moving.size() + s.queued().size();
         out.put("partitionsMoving", moving.size());
