@@ -170,7 +170,7 @@ public final class CairnNode implements AutoCloseable {
                     ? new ClusterNamespaces(cluster, elastic, config.maxNamespaces(), config.elastic().metadataTimeout())
                     : LocalNamespaces.open(ns, local, config.maxNamespaces());
             NodeApi api = new NodeApi(config.limits(), service, cluster, metrics, config.idempotencyRetention(),
-                    this::ready, this::readiness, health::healthy, this::liveness, this::status, audit, authenticator, tokenAdmin,
+                    this::readiness, this::liveness, this::status, audit, authenticator, tokenAdmin,
                     config.auth().metricsOpen(), elastic, everyNamespace, namespaces);
             HttpTls httpTls = config.http().tls() ? HttpTls.load(config.http().tlsCert(), config.http().tlsKey(), Clock.systemUTC(), audit) : null;
             this.http = new HttpFrontEnd(config.http().host(), config.http().port(), config.http().ioThreads(),

@@ -44,8 +44,8 @@ import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
-import java.util.function.BooleanSupplier;
 import java.util.function.Function;
+import java.util.function.Predicate;
 import java.util.function.Supplier;
 
 /**
@@ -88,9 +88,8 @@ public final class NodeApi implements Api {
     private final ClusterAdmin admin;
     private final NodeMetrics metrics;
     private final long idempotencyRetentionMillis;
-    private final BooleanSupplier ready;
+    // Each carries its own verdict ("ready": true; "status": "ok"), which the status code follows.
     private final Supplier<Map<String, Object>> readiness;
-    private final BooleanSupplier healthy;
     private final Supplier<Map<String, Object>> liveness;
     private final Supplier<Map<String, Object>> status;
 
@@ -107,10 +106,10 @@ public final class NodeApi implements Api {
     private final NamespaceRoutes namespaceRoutes;
 
     public NodeApi(Limits limits, KvService service, ClusterAdmin admin, NodeMetrics metrics, Duration idempotencyRetention,
-                   BooleanSupplier ready, Supplier<Map<String, Object>> readiness, BooleanSupplier healthy,
+                   Supplier<Map<String, Object>> readiness,
                    Supplier<Map<String, Object>> liveness, Supplier<Map<String, Object>> status, AuditSink audit,
                    Authenticator authenticator, TokenAdmin tokens, boolean metricsOpen) {
-        this(limits, service, admin, metrics, idempotencyRetention, ready, readiness, healthy, liveness, status, audit, authenticator, tokens,
+        this(limits, service, admin, metrics, idempotencyRetention, readiness, liveness, status, audit, authenticator, tokens,
                 metricsOpen, null, null, null);
     }
 
@@ -120,7 +119,7 @@ public final class NodeApi implements Api {
      *                   address; both null where only the default namespace is served
      */
     public NodeApi(Limits limits, KvService service, ClusterAdmin admin, NodeMetrics metrics, Duration idempotencyRetention,
-                   BooleanSupplier ready, Supplier<Map<String, Object>> readiness, BooleanSupplier healthy,
+                   Supplier<Map<String, Object>> readiness,
                    Supplier<Map<String, Object>> liveness, Supplier<Map<String, Object>> status, AuditSink audit,
                    Authenticator authenticator, TokenAdmin tokens, boolean metricsOpen, MembershipAdmin membership,
                    NamespacedService namespaced, Namespaces namespaces) {
@@ -137,9 +136,7 @@ public final class NodeApi implements Api {
         this.admin = admin;
         this.metrics = metrics;
         this.idempotencyRetentionMillis = idempotencyRetention.toMillis();
-        this.ready = ready;
         this.readiness = readiness;
-        this.healthy = healthy;
         this.liveness = liveness;
         this.status = status;
     }
@@ -343,11 +340,11 @@ public final class NodeApi implements Api {
             return membershipRoutes.handle(call, caller);
         }
         return switch (path) {
-            case "/health" -> readOnly(call, () -> Responses.json(healthy.getAsBoolean() ? HttpResponseStatus.OK : HttpResponseStatus.SERVICE_UNAVAILABLE, liveness.get()));
-            case "/ready" -> readOnly(call, () -> Responses.json(ready.getAsBoolean() ? HttpResponseStatus.OK : HttpResponseStatus.SERVICE_UNAVAILABLE, readiness.get()));
+            case "/health" -> readOnly(call, () -> reading(liveness.get(), NodeApi::live));
+            case "/ready" -> readOnly(call, () -> reading(readiness.get(), NodeApi::ready));
             case OPENAPI -> readOnly(call, () -> Responses.bytes(HttpResponseStatus.OK, openApi(), Responses.APPLICATION_JSON));
-            case "/livez" -> probe(call, healthy.getAsBoolean(), liveness);
-            case "/readyz" -> probe(call, ready.getAsBoolean(), readiness);
+            case "/livez" -> probe(call, liveness, NodeApi::live);
+            case "/readyz" -> probe(call, readiness, NodeApi::ready);
             case "/metrics" -> readOnly(call, () -> Responses.bytes(HttpResponseStatus.OK, metrics.scrape().getBytes(StandardCharsets.UTF_8),
                     "text/plain; version=0.0.4; charset=utf-8"));
             // The status waits (briefly) for every core shard's fresh snapshot: not on an event loop.
@@ -378,15 +375,32 @@ public final class NodeApi implements Api {
      * {@code failed} as text with 200 or 503; with {@code ?verbose} the same JSON as
      * {@code /health} and {@code /ready} (which checks passed, which did not and why).
      */
-    private CompletableFuture<FullHttpResponse> probe(HttpCall call, boolean ok, Supplier<Map<String, Object>> details) {
+    /**
+     * A probe's answer from one reading of its details: the status follows the body's own verdict,
+     * since a second reading (readiness can change between two) could contradict it.
+     */
+    private static FullHttpResponse reading(Map<String, Object> details, Predicate<Map<String, Object>> verdict) {
+        return Responses.json(verdict.test(details) ? HttpResponseStatus.OK : HttpResponseStatus.SERVICE_UNAVAILABLE, details);
+    }
+
+    private static boolean ready(Map<String, Object> readiness) {
+        return Boolean.TRUE.equals(readiness.get("ready"));
+    }
+
+    private static boolean live(Map<String, Object> liveness) {
+        return "ok".equals(liveness.get("status"));
+    }
+
+    private CompletableFuture<FullHttpResponse> probe(HttpCall call, Supplier<Map<String, Object>> details, Predicate<Map<String, Object>> verdict) {
         if (!call.method().equals(HttpMethod.GET) && !call.method().equals(HttpMethod.HEAD)) {
             return done(methodNotAllowed("GET, HEAD"));
         }
         Map<String, String> params = requireParams(call, Set.of("verbose"));
-        HttpResponseStatus status = ok ? HttpResponseStatus.OK : HttpResponseStatus.SERVICE_UNAVAILABLE;
         if (params.containsKey("verbose")) {
-            return done(Responses.json(status, details.get()));
+            return done(reading(details.get(), verdict));
         }
+        boolean ok = verdict.test(details.get());
+        HttpResponseStatus status = ok ? HttpResponseStatus.OK : HttpResponseStatus.SERVICE_UNAVAILABLE;
         return done(Responses.bytes(status, (ok ? "ok\n" : "failed\n").getBytes(StandardCharsets.US_ASCII), "text/plain; charset=utf-8"));
     }
 

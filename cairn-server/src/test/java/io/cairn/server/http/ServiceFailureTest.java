@@ -35,6 +35,7 @@ import org.junit.jupiter.api.Test;
 class ServiceFailureTest {
     private final NodeHealth health = new NodeHealth(false, status -> { });
     private HttpFrontEnd http;
+    private Supplier<Map<String, Object>> readiness = () -> Map.of("ready", true);
 
     @AfterEach
     void close() {
@@ -75,6 +76,25 @@ class ServiceFailureTest {
         assertThat(health.healthy()).isTrue();
     }
 
+    /**
+     * Readiness that changes between two readings (a node falling behind its peers, catching up)
+     * must not give a status and a body that disagree: each answer is one reading.
+     */
+    @Test
+    void aProbeAnswersOneReadingOfReadinessNotTwo() throws Exception {
+        java.util.concurrent.atomic.AtomicLong readings = new java.util.concurrent.atomic.AtomicLong();
+        readiness = () -> Map.of("ready", readings.incrementAndGet() % 2 == 0);
+        start(() -> CompletableFuture.completedFuture(null));
+
+        for (int i = 0; i < 6; i++) {
+            HttpResponse<String> ready = get("/ready");
+            assertThat(ready.statusCode()).as(ready.body()).isEqualTo(ready.body().contains("\"ready\":true") ? 200 : 503);
+            HttpResponse<String> verbose = get("/readyz?verbose");
+            assertThat(verbose.statusCode()).as(verbose.body()).isEqualTo(verbose.body().contains("\"ready\":true") ? 200 : 503);
+        }
+        assertThat(readings.get()).as("one reading per answer").isEqualTo(12);
+    }
+
     private void start(Supplier<CompletableFuture<Answer>> reads) throws InterruptedException {
         KvService service = new KvService() {
             @Override
@@ -94,7 +114,7 @@ class ServiceFailureTest {
         };
         NodeMetrics metrics = new NodeMetrics();
         NodeApi api = new NodeApi(Limits.DEFAULTS, service, null, metrics, Duration.ofHours(1),
-                () -> true, Map::of, health::healthy, Map::of, Map::of, AuditSink.NONE, null, null, false);
+                readiness, () -> Map.of("status", health.healthy() ? "ok" : "failed"), Map::of, AuditSink.NONE, null, null, false);
         http = new HttpFrontEnd("127.0.0.1", 0, 1, ConfigLoader.load(null, Map.of()).http().limits(), api, metrics, health);
     }
 
