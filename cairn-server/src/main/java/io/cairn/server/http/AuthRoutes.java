@@ -62,6 +62,7 @@ final class AuthRoutes {
             }
             requireMethod(m, HttpMethod.POST, "GET, POST");
             NodeApi.requireParams(call, Set.of());
+            NodeApi.requireJson(call, "a token request");
             return ok(tokens.create(createRequest(call.body()), who, from, call.deadlineNanos()), HttpResponseStatus.CREATED, loop);
         }
         if (path.startsWith(TOKENS + "/")) {

@@ -115,6 +115,7 @@ final class MembershipRoutes {
         if (!call.method().equals(HttpMethod.PUT)) {
             return done(NodeApi.methodNotAllowed("GET, HEAD, PUT"));
         }
+        NodeApi.requireJson(call, "the settings");
         Map<String, String> changes = settingsBody(call.body());
         String event = "admin.settings";
         Map<String, String> asked = new java.util.TreeMap<>(changes);

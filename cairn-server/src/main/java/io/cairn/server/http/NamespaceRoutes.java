@@ -86,6 +86,7 @@ final class NamespaceRoutes {
                 throw new CairnException(ErrorCode.INVALID_NAMESPACE, "the default namespace's policy is the node's settings (ttl.default,"
                         + " cluster.readQuorum, cluster.writeQuorum, limits.maxValueBytes); create a namespace for another policy");
             }
+            NodeApi.requireJson(call, "a namespace's settings");
             spec = parse(name, call.body());
         } catch (CairnException e) {
             // Refused before it reached the log; audited like a refusal of the log's.

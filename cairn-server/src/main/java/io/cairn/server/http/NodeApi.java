@@ -714,7 +714,7 @@ public final class NodeApi implements Api {
     private CompletableFuture<FullHttpResponse> batch(HttpCall call, Kv kv, EventLoop loop, Verdict.Allowed caller) {
         Map<String, String> params = requireParams(call, Set.of("r", "w"));
         refuseSingleKeyHeaders(call);
-        requireJson(call);
+        requireJson(call, "a batch body");
         List<Op> ops = BatchCodec.parse(call.body(), limits);
         if (ops.stream().noneMatch(Op::isWrite)) {
             // As on a single read: a batch of reads changes nothing to replay, and storing its
@@ -770,11 +770,11 @@ public final class NodeApi implements Api {
     }
 
     /**
-     * A batch body is JSON: a Content-Type, when given, must say so ({@code application/json},
-     * optionally with {@code charset=utf-8}); anything else — a form, text — is refused with 415
-     * rather than parsed on a guess.
+     * A JSON body (a batch, an admin request's settings): a Content-Type, when given, must say so
+     * ({@code application/json}, optionally with {@code charset=utf-8}); anything else — a form,
+     * text — is refused with 415 rather than parsed on a guess. {@code what} names the body.
      */
-    private static void requireJson(HttpCall call) {
+    static void requireJson(HttpCall call, String what) {
         String type = header(call.headers(), HttpHeaderNames.CONTENT_TYPE.toString());
         if (type == null) {
             return;
@@ -787,7 +787,7 @@ public final class NodeApi implements Api {
         }
         if (!json) {
             throw new CairnException(ErrorCode.UNSUPPORTED_MEDIA_TYPE,
-                    "a batch body must be JSON: send Content-Type: application/json (got '" + type + "')");
+                    what + " must be JSON: send Content-Type: application/json (got '" + type + "')");
         }
     }
 

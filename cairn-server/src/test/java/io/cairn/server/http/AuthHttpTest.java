@@ -173,6 +173,11 @@ class AuthHttpTest {
                 "{\"name\":\"n\",\"roles\":[\"read:default\"],\"ttl\":null}".getBytes(java.nio.charset.StandardCharsets.UTF_8),
                 "Content-Type", "application/json");
         assertThat(nullTtl.statusCode()).as(TestNode.describe(nullTtl)).isEqualTo(201);
+        HttpResponse<byte[]> form = node.call("POST", "/admin/auth/tokens",
+                "{\"name\":\"f\",\"roles\":[\"read:default\"]}".getBytes(java.nio.charset.StandardCharsets.UTF_8),
+                "Content-Type", "application/x-www-form-urlencoded");
+        assertThat(form.statusCode()).as(TestNode.describe(form)).isEqualTo(415);
+        assertThat(json(form).path("message").asText()).contains("a token request must be JSON");
 
         HttpResponse<byte[]> revoked = node.delete("/admin/auth/tokens/" + second.path("id").asText());
         assertThat(revoked.statusCode()).isEqualTo(200);

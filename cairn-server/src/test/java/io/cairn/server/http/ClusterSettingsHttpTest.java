@@ -3,6 +3,7 @@ package io.cairn.server.http;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -58,6 +59,9 @@ class ClusterSettingsHttpTest {
             assertRefused(first.put("/admin/cluster/settings", "{\"ttl.purgeGrace\": \"6h\", \"ttl.purgeGrace\": \"7h\"}"), "Duplicate field");
             assertRefused(first.put("/admin/cluster/settings", "{\"ttl.purgeGrace\": \"6h\"} {}"), "not valid JSON");
             assertRefused(first.put("/admin/cluster/settings", "{}"), "a JSON object of settings");
+            HttpResponse<byte[]> text = first.put("/admin/cluster/settings", "{\"ttl.purgeGrace\": \"6h\"}", "Content-Type", "text/plain");
+            assertThat(text.statusCode()).as(TestNode.describe(text)).isEqualTo(415);
+            assertThat(TestNode.json(text).path("message").asText()).contains("the settings must be JSON");
             assertThat(settings(first).path("epoch").asLong()).isEqualTo(epoch);
             assertThat(first.call("POST", "/admin/cluster/settings", new byte[0]).statusCode()).isEqualTo(405);
 

@@ -93,9 +93,17 @@ class NamespacesHttpTest {
                 assertThat(TestNode.json(refused).path("code").asText()).isEqualTo("invalid_namespace");
                 assertThat(TestNode.json(refused).path("message").asText()).contains(bad[2]);
             }
+            // A form (curl -d without -H) or text is not parsed on a guess.
+            for (String type : new String[] {"application/x-www-form-urlencoded", "text/plain", "application/json; charset=latin1"}) {
+                HttpResponse<byte[]> form = node.put("/admin/namespaces/formed", "{}", "Content-Type", type);
+                assertThat(form.statusCode()).as(type + ": " + TestNode.describe(form)).isEqualTo(415);
+                assertThat(TestNode.json(form).path("code").asText()).isEqualTo("unsupported_media_type");
+                assertThat(TestNode.json(form).path("message").asText()).contains("a namespace's settings must be JSON").contains(type);
+            }
             assertThat(TestNode.json(node.get("/admin/namespaces")).path("namespaces")).as("refused definitions change nothing").hasSize(2);
             // Seconds, whole or not, as a batch's ttl and the ttl parameter take them.
-            HttpResponse<byte[]> fractional = node.put("/admin/namespaces/fractional", "{\"defaultTtl\": 1.5}");
+            HttpResponse<byte[]> fractional = node.put("/admin/namespaces/fractional", "{\"defaultTtl\": 1.5}",
+                    "Content-Type", "application/json; charset=UTF-8");
             assertThat(fractional.statusCode()).as(TestNode.describe(fractional)).isEqualTo(200);
             assertThat(TestNode.json(fractional).path("defaultTtlMillis").asLong()).isEqualTo(1500);
         }
