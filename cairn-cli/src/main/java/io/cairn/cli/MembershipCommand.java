@@ -285,6 +285,13 @@ final class MembershipCommand implements Runnable {
                 line("under-replicated", ns.path("underReplicated"));
                 line("with no replica left", ns.path("withNoReplicaLeft"));
             });
+            JsonNode metadata = view.path("metadata");
+            if (metadata.path("known").asBoolean()) {
+                System.out.printf("  metadata log: %s of voters %s lost; membership, namespace and settings changes %s%n",
+                        metadata.path("votersLost"), metadata.path("voters"), metadata.path("changes").asText());
+            } else if (!metadata.isMissingNode()) {
+                System.out.printf("  metadata log: %s%n", metadata.path("reason").asText("unknown"));
+            }
             return 0;
         }
 

@@ -138,7 +138,8 @@ class ElasticClusterIT extends WithClusterProcesses {
             CliRun whatIf = cli("what-if", "--lose", "zone:zone-4", "--url", cluster.url(3));
             assertThat(whatIf.code()).as(whatIf.err()).isZero();
             assertThat(whatIf.out()).containsPattern("unavailable for quorum writes +0").containsPattern("under-replicated +[1-9]")
-                    .contains("namespace default (quorum, defaults r=quorum w=quorum)").containsPattern("unavailable at default writes +0");
+                    .contains("namespace default (quorum, defaults r=quorum w=quorum)").containsPattern("unavailable at default writes +0")
+                    .containsPattern("metadata log: \\[[0-9,]*\\] of voters \\[[0-9,]+\\] lost; membership, namespace and settings changes possible");
 
             HttpResponse<String> notMember = h.send(cluster.request(3, "/admin/what-if?lose=node:99").GET().build());
             assertThat(notMember.statusCode()).as(notMember.body()).isEqualTo(400);

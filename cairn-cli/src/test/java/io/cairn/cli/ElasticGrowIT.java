@@ -70,6 +70,8 @@ class ElasticGrowIT extends WithClusterProcesses {
             assertThat(ns.path("unavailableForQuorumWrites").size()).as(whatIf.toString()).isZero();
             assertThat(ns.path("unavailableForQuorumReads").size()).as(whatIf.toString()).isZero();
             assertThat(ns.path("underReplicated").size()).as(whatIf.toString()).isEqualTo(256);
+            assertThat(whatIf.path("metadata").path("votersLost").toString()).as(whatIf.toString()).isEqualTo("[1,4]");
+            assertThat(whatIf.path("metadata").path("majorityKept").asBoolean()).as(whatIf.toString()).isTrue();
 
             h.live.remove(1);
             h.live.remove(4);

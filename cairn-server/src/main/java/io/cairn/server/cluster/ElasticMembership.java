@@ -1018,6 +1018,41 @@ public final class ElasticMembership implements AutoCloseable, MembershipAdmin {
             namespaces.put(spec.name(), whatIf(map, lost, majority, spec, clusterReads, clusterWrites));
         }
         out.put("namespaces", namespaces);
+        out.put("metadata", metadataWhatIf(lost));
+        return out;
+    }
+
+    /**
+     * The metadata log's part of the what-if: whether its voters (the group's current
+     * configuration as this node's log server sees it) would keep a majority. Without one the data
+     * path goes on at the last epoch, but no membership change, namespace or settings change can be
+     * made until enough voters are back.
+     */
+    private Map<String, Object> metadataWhatIf(Set<Integer> lost) {
+        Map<String, Object> group = metadata.group();
+        Map<String, Object> out = new LinkedHashMap<>();
+        if (!(group.get("voters") instanceof List<?> ids) || ids.isEmpty()) {
+            out.put("known", false);
+            out.put("reason", "this node's metadata log server does not know the group's voters now" + (group.containsKey("error")
+                    ? " (" + group.get("error") + ")" : ""));
+            return out;
+        }
+        List<Integer> voters = new ArrayList<>();
+        ids.forEach(id -> {
+            if (id instanceof Integer i) {
+                voters.add(i);
+            }
+        });
+        List<Integer> votersLost = voters.stream().filter(lost::contains).toList();
+        boolean majorityKept = voters.size() - votersLost.size() > voters.size() / 2;
+        out.put("known", true);
+        out.put("voters", voters);
+        out.put("votersLost", votersLost);
+        out.put("majorityKept", majorityKept);
+        // A change of the group's voters under way: it needs a majority of the old voters too.
+        out.put("votersChanging", Boolean.TRUE.equals(group.get("changing")));
+        out.put("changes", majorityKept ? "possible" : "refused (503 metadata_unavailable) until a majority of the voters is back;"
+                + " data keeps being served at the last epoch");
         return out;
     }
 

@@ -186,6 +186,15 @@ class NamespacesHttpTest {
             assertThat(flags.path("withNoReplicaLeft")).isEmpty();
             assertThat(whatIf.path("namespaces").path("default").path("unavailableForDefaultWrites")).isEmpty();
             assertThat(whatIf.path("namespaces").path("idempotency").path("unavailableForQuorumReads")).isEmpty();
+            // And the metadata log: three voters, one lost keeps a majority; two lost do not.
+            JsonNode metadata = whatIf.path("metadata");
+            assertThat(metadata.path("voters").toString()).as(whatIf.toString()).isEqualTo("[1,2,3]");
+            assertThat(metadata.path("votersLost").toString()).isEqualTo("[3]");
+            assertThat(metadata.path("majorityKept").asBoolean()).isTrue();
+            JsonNode twoLost = TestNode.json(nodes.get(2).get("/admin/what-if?lose=node:1,3")).path("metadata");
+            assertThat(twoLost.path("votersLost").toString()).as(twoLost.toString()).isEqualTo("[1,3]");
+            assertThat(twoLost.path("majorityKept").asBoolean()).isFalse();
+            assertThat(twoLost.path("changes").asText()).contains("metadata_unavailable");
 
             // A retry of an idempotent put that ran before the namespace's limit was lowered
             // replays its outcome; the same put under a new key is refused by the limit of now.
