@@ -77,7 +77,10 @@
 #   quorums), P2_START (registered or process), P2_JIT_WARMUP (10s; 0 skips it), P2_MOVE_WARMUP (0; 1:
 #   before the JIT warm-up, a fifth node joins and is decommissioned again under the load, unrecorded,
 #   so that nodes 1-3 run the join with the code of a change compiled, as nodes up for a while
-#   have it), P2_WARMUP (5s:
+#   have it), P2_HOG (empty; CORES: after the quiet run, a control run, quiet again beside bench/hog.py
+#   taking CORES cores in bursts under node 4's NODE4_NICE/NODE4_SCHED: what a fifth busy process on
+#   the shared cores costs the p99 without any join; set it to node 4's CPU in the join run),
+#   P2_WARMUP (5s:
 #   each run's cairn bench --warmup, a fresh client ramping up), P2_DURATION (30s), P2_TIMEOUT
 #   (1800 s: how long to wait after the run for the change to finish),
 #   P3_KEYS (1048576), P3_VALUE_SIZE (1024), P3_TIMEOUT (3600 s), P3_CHECKS (20),
@@ -117,6 +120,7 @@ P2_QUERY=${P2_QUERY:-}
 P2_START=${P2_START:-registered}
 P2_JIT_WARMUP=${P2_JIT_WARMUP:-10s}
 P2_MOVE_WARMUP=${P2_MOVE_WARMUP:-0}
+P2_HOG=${P2_HOG:-}
 P2_WARMUP=${P2_WARMUP:-5s}
 P2_DURATION=${P2_DURATION:-30s}
 P2_TIMEOUT=${P2_TIMEOUT:-1800}
@@ -804,6 +808,31 @@ part2_body() {
   grep -v '^ *$' "$json_dir/$label-quiet.out" | sed 's/^/  /'
   echo "## cairn bench exit code $rc"
   summary+=("$(p2_row "$label-quiet" quiet - -)")
+
+  if [[ -n "$P2_HOG" ]]; then
+    # The control: the quiet run again beside P2_HOG cores of busy work scheduled as node 4 will
+    # be (NODE4_NICE, NODE4_SCHED). What the p99 gains here comes from a fifth busy process on
+    # these two cores, not from the join; a joining node on a machine of its own does not add it.
+    local hog=(python3 "$here/hog.py" "$P2_HOG") hpid
+    [[ -n "${NODE4_NICE:-}" ]] && hog=(nice -n "$NODE4_NICE" "${hog[@]}")
+    [[ "${NODE4_SCHED:-}" == idle ]] && hog=(chrt --idle 0 "${hog[@]}")
+    rc=0
+    wait_idle
+    echo
+    echo "## $(date -u +%T) quiet run beside a hog ($P2_HOG cores, ${hog[*]}): ${bench_cmd[*]} ${args[*]} --json $json_dir/$label-hog.json"
+    "${hog[@]}" &
+    hpid=$!
+    helper_pids+=("$hpid")
+    cpu_mark
+    "${bench_cmd[@]}" "${args[@]}" --json "$json_dir/$label-hog.json" >"$json_dir/$label-hog.out" 2>&1 || rc=$?
+    cpu_report "the quiet run beside the hog"
+    stop_pid "$hpid"; wait "$hpid" 2>/dev/null || true
+    helper_pids=()
+    grep -v '^ *$' "$json_dir/$label-hog.out" | sed 's/^/  /'
+    echo "## cairn bench exit code $rc"
+    summary+=("$(p2_row "$label-hog" hog - -)")
+    wait_idle
+  fi
 
   echo
   echo "## $(date -u +%T) join run: node 4 started and, $([[ $P2_START == registered ]] && echo "as soon as node 1 lists it" || echo "at the same moment"), ${bench_cmd[*]} ${args[*]} --json $json_dir/$label-join.json"

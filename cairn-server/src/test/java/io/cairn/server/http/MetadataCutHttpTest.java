@@ -80,8 +80,12 @@ class MetadataCutHttpTest {
             TestNode first = nodes.get(0);
             TestNode cut = nodes.get(2);
             assertThat(first.put("/admin/namespaces/repro", "{\"consistency\": \"quorum\"}").statusCode()).isEqualTo(200);
-            awaitNamespace(cut, "repro", "quorum");
-            assertThat(first.put("/ns/repro/kv/x?w=all", "v1").statusCode()).isEqualTo(200);
+            // w=all: every replica must serve the namespace first (in one JVM an entry can take seconds to reach a node).
+            for (TestNode n : nodes) {
+                awaitNamespace(n, "repro", "quorum");
+            }
+            HttpResponse<byte[]> v1 = first.put("/ns/repro/kv/x?w=all", "v1");
+            assertThat(v1.statusCode()).as(TestNode.describe(v1)).isEqualTo(200);
 
             assertThat(cut.call("POST", "/admin/faults?metadata=cut", null).statusCode()).isEqualTo(200);
             assertThat(first.put("/admin/namespaces/repro", "{\"consistency\": \"serial\"}").statusCode()).isEqualTo(200);
