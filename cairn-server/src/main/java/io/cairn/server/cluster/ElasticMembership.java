@@ -214,7 +214,9 @@ public final class ElasticMembership implements AutoCloseable, MembershipAdmin {
             // by a node at other addresses). The log refuses those (ids are never reused); the
             // same member again is a retried join and changes nothing.
             if (joining || metadata.current().member(self.id()).isEmpty()) {
-                elastic.join(self);
+                List<Member> asked = new ArrayList<>(joinContacts);
+                voters.stream().filter(v -> v.id() != self.id() && asked.stream().noneMatch(a -> a.id() == v.id())).forEach(asked::add);
+                elastic.join(self, tls == null ? null : () -> certificateRefusal(tls, asked));
             }
             metadata.subscribe(elastic::settingsApplied);
         } catch (IOException e) {
@@ -441,18 +443,35 @@ public final class ElasticMembership implements AutoCloseable, MembershipAdmin {
      * metadata.joinWait}, so nodes started together (a scale-up) register one after the other
      * instead of all but one exiting.
      */
-    private void join(Member self) {
+    /**
+     * @param refusal why the log's members refuse this node's TLS (or it theirs), or null when
+     *                none does; asked once, after the log first failed to answer (null: not asked)
+     */
+    private void join(Member self, java.util.function.Supplier<String> refusal) {
         // A join is idempotent (the same member again changes nothing), so one the log could not
         // commit in time is asked again, until JOIN_CATCH_UP has passed.
         long deadline = System.nanoTime() + JOIN_CATCH_UP.toNanos();
         long waitDeadline = System.nanoTime() + config.elastic().joinWait().toNanos();
         long waitedFor = -1;
+        boolean probed = refusal == null;
         ClusterMetadata.Result r;
         while (true) {
             try {
                 r = await(metadata.submit(new MetadataCommand.Join(self)), timeout, "join the cluster");
             } catch (IllegalStateException e) {
-                if (!(e.getCause() instanceof MetadataUnavailableException) || System.nanoTime() > deadline) {
+                if (!(e.getCause() instanceof MetadataUnavailableException)) {
+                    throw e;
+                }
+                if (!probed) {
+                    // The log's client says only that no leader answered. A certificate the
+                    // members refuse is not fixed by asking again: say so at once.
+                    probed = true;
+                    String refused = refusal.get();
+                    if (refused != null) {
+                        throw new IllegalStateException("could not join the cluster: " + refused, e);
+                    }
+                }
+                if (System.nanoTime() > deadline) {
                     throw e;
                 }
                 log.atWarn().addKeyValue("node", self.id()).log("{}; asking again", e.getMessage());
@@ -477,6 +496,29 @@ public final class ElasticMembership implements AutoCloseable, MembershipAdmin {
         long epoch = r.state().epoch();
         await(metadata.awaitEpoch(epoch, JOIN_CATCH_UP), JOIN_CATCH_UP.plusSeconds(1), "receive the metadata log up to epoch " + epoch);
         log.atInfo().addKeyValue("node", self.id()).addKeyValue("epoch", epoch).log("joined the cluster; partitions move to this node");
+    }
+
+    /** How many of the log's members a joining node probes when the log does not answer it. */
+    private static final int PROBED_MEMBERS = 5;
+
+    /**
+     * Why the log's members (the first {@link #PROBED_MEMBERS} of {@code members}) and this node
+     * cannot talk TLS, when none of them took this node's certificate and at least one refused it
+     * (or showed one from another CA); null otherwise (they took it, or are only unreachable).
+     */
+    static String certificateRefusal(io.cairn.server.metadata.MetadataTls tls, List<Member> members) {
+        List<String> refusals = new ArrayList<>();
+        for (Member m : members.subList(0, Math.min(PROBED_MEMBERS, members.size()))) {
+            io.cairn.server.metadata.MetadataTls.Probe p = tls.probe(m.metadataHost(), m.metadataPort(), Duration.ofSeconds(2));
+            switch (p.outcome()) {
+                case ACCEPTED -> {
+                    return null;
+                }
+                case REFUSED -> refusals.add("node " + m.id() + ": " + p.detail());
+                default -> log.atInfo().addKeyValue("node", m.id()).log("metadata member probe: {}", p.detail());
+            }
+        }
+        return refusals.isEmpty() ? null : String.join("; ", refusals);
     }
 
     private static void pause(long millis) {

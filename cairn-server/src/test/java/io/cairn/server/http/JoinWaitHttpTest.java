@@ -48,6 +48,18 @@ class JoinWaitHttpTest {
             assertThat(resumed.statusCode()).as(TestNode.text(resumed)).isEqualTo(200);
             nodes.add(fifth.get(120, TimeUnit.SECONDS));
             assertThat(memberIds(first)).contains(4, 5).doesNotContain(6);
+
+            // A node whose certificate another CA issued: the log never answers it, and it says why
+            // at once instead of "no majority" after a minute.
+            java.nio.file.Path otherCa = dir.resolve("other-ca");
+            io.cairn.server.security.CertificateAuthority.init(otherCa, "other", io.cairn.server.security.CertificateAuthority.DEFAULT_CA_VALIDITY);
+            io.cairn.server.security.CertificateAuthority.issueNode(otherCa, 7, List.of("127.0.0.1"), dir.resolve("tls-7"),
+                    io.cairn.server.security.CertificateAuthority.DEFAULT_NODE_VALIDITY);
+            long asked = System.nanoTime();
+            assertThatThrownBy(() -> joiner(7, first, "10m", "cluster.tls.dir", dir.resolve("tls-7").toString()))
+                    .hasStackTraceContaining("could not join the cluster").hasStackTraceContaining("did not issue");
+            assertThat(System.nanoTime() - asked).as("told at once, not after the minute of asking again").isLessThan(40_000_000_000L);
+            assertThat(memberIds(first)).doesNotContain(7);
         } finally {
             if (fifth != null) {
                 List<TestNode> closing = List.copyOf(nodes);
@@ -61,11 +73,13 @@ class JoinWaitHttpTest {
         }
     }
 
-    private TestNode joiner(int id, TestNode through, String joinWait) {
+    private TestNode joiner(int id, TestNode through, String joinWait, String... more) {
         int http = TestPorts.free();
         String self = id + "/zone-" + id + "/127.0.0.1:" + http + "/127.0.0.1:" + TestPorts.free() + "/127.0.0.1:" + TestPorts.free();
-        return TestNode.start(dir.resolve("n" + id), "node.id", Integer.toString(id), "http.port", Integer.toString(http),
-                "cluster.members", self, "cluster.join", "127.0.0.1:" + through.port(), "metadata.joinWait", joinWait);
+        List<String> settings = new ArrayList<>(List.of("node.id", Integer.toString(id), "http.port", Integer.toString(http),
+                "cluster.members", self, "cluster.join", "127.0.0.1:" + through.port(), "metadata.joinWait", joinWait));
+        settings.addAll(List.of(more));
+        return TestNode.start(dir.resolve("n" + id), settings.toArray(String[]::new));
     }
 
     private static List<Integer> memberIds(TestNode node) {

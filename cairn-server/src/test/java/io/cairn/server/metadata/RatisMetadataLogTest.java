@@ -217,6 +217,25 @@ class RatisMetadataLogTest {
             }
             assertThat(group.node(1).current().epoch()).as("nothing was applied").isEqualTo(1);
             assertThat(stranger.current().epoch()).isEqualTo(1);
+
+            // What a joining node that the log does not answer is told (ElasticMembership asks
+            // once): a certificate from another CA, on either side, is told apart from a member that is down.
+            Member one = group.members.get(0);
+            MetadataTls strangerTls = MetadataTls.load(dir.resolve("tls-stranger"), 5, java.time.Clock.systemUTC());
+            MetadataTls.Probe theirs = strangerTls.probe(one.metadataHost(), one.metadataPort(), java.time.Duration.ofSeconds(2));
+            assertThat(theirs.outcome()).as(theirs.detail()).isEqualTo(MetadataTls.Probe.Outcome.REFUSED);
+            assertThat(theirs.detail()).contains("did not issue");
+            Path memberTls = dir.resolve("tls-n2");
+            MetadataTls trustingOurs = new MetadataTls(strangerTls.key(), strangerTls.certificate(),
+                    MetadataTls.load(memberTls, 2, java.time.Clock.systemUTC()).trusted());
+            MetadataTls.Probe mine = trustingOurs.probe(one.metadataHost(), one.metadataPort(), java.time.Duration.ofSeconds(2));
+            assertThat(mine.outcome()).as(mine.detail()).isEqualTo(MetadataTls.Probe.Outcome.REFUSED);
+            assertThat(mine.detail()).contains("refused this node's certificate");
+            MetadataTls.Probe member = MetadataTls.load(memberTls, 2, java.time.Clock.systemUTC())
+                    .probe(one.metadataHost(), one.metadataPort(), java.time.Duration.ofSeconds(2));
+            assertThat(member.outcome()).as(member.detail()).isEqualTo(MetadataTls.Probe.Outcome.ACCEPTED);
+            MetadataTls.Probe down = strangerTls.probe("127.0.0.1", io.cairn.server.TestPorts.free(), java.time.Duration.ofSeconds(2));
+            assertThat(down.outcome()).as(down.detail()).isEqualTo(MetadataTls.Probe.Outcome.UNREACHABLE);
             // A member of the cluster CA is served as before.
             ClusterMetadata.Result joined = group.node(2).submit(new MetadataCommand.Join(LoopbackGroup.member(7, false))).join();
             assertThat(joined.refused()).isFalse();
