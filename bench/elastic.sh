@@ -80,6 +80,8 @@
 #   have it), P2_HOG (empty; CORES: after the quiet run, a control run, quiet again beside bench/hog.py
 #   taking CORES cores in bursts under node 4's NODE4_NICE/NODE4_SCHED: what a fifth busy process on
 #   the shared cores costs the p99 without any join; set it to node 4's CPU in the join run),
+#   P2_HOG_WRITE (empty; MiB/s: the hog also writes that much to the nodes' disk in fsynced 1 MiB
+#   blocks, as node 4 storing the streams does; set it to the join's streaming rate),
 #   P2_WARMUP (5s:
 #   each run's cairn bench --warmup, a fresh client ramping up), P2_DURATION (30s), P2_TIMEOUT
 #   (1800 s: how long to wait after the run for the change to finish),
@@ -121,6 +123,7 @@ P2_START=${P2_START:-registered}
 P2_JIT_WARMUP=${P2_JIT_WARMUP:-10s}
 P2_MOVE_WARMUP=${P2_MOVE_WARMUP:-0}
 P2_HOG=${P2_HOG:-}
+P2_HOG_WRITE=${P2_HOG_WRITE:-}
 P2_WARMUP=${P2_WARMUP:-5s}
 P2_DURATION=${P2_DURATION:-30s}
 P2_TIMEOUT=${P2_TIMEOUT:-1800}
@@ -813,7 +816,9 @@ part2_body() {
     # The control: the quiet run again beside P2_HOG cores of busy work scheduled as node 4 will
     # be (NODE4_NICE, NODE4_SCHED). What the p99 gains here comes from a fifth busy process on
     # these two cores, not from the join; a joining node on a machine of its own does not add it.
-    local hog=(python3 "$here/hog.py" "$P2_HOG") hpid
+    # The interpreter itself, not a wrapper (a pyenv shim) that a TERM would leave it running under.
+    local hog=("$(python3 -c 'import sys; print(sys.executable)')" "$here/hog.py" "$P2_HOG") hpid
+    [[ -n "$P2_HOG_WRITE" ]] && hog+=(--write-mibps "$P2_HOG_WRITE" --dir "$cl_dir")
     [[ -n "${NODE4_NICE:-}" ]] && hog=(nice -n "$NODE4_NICE" "${hog[@]}")
     [[ "${NODE4_SCHED:-}" == idle ]] && hog=(chrt --idle 0 "${hog[@]}")
     rc=0

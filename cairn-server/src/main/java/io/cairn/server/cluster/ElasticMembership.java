@@ -442,8 +442,7 @@ public final class ElasticMembership implements AutoCloseable, MembershipAdmin {
      * the log refuses the join; it is asked again every few seconds for up to {@code
      * metadata.joinWait}, so nodes started together (a scale-up) register one after the other
      * instead of all but one exiting.
-     */
-    /**
+     *
      * @param refusal why the log's members refuse this node's TLS (or it theirs), or null when
      *                none does; asked once, after the log first failed to answer (null: not asked)
      */
@@ -839,14 +838,7 @@ public final class ElasticMembership implements AutoCloseable, MembershipAdmin {
     @Override
     public List<Map<String, Object>> joinContacts() {
         List<Member> members = state().activeMembers().stream().filter(Member::metadataVoter).toList();
-        Set<Integer> voters = new java.util.HashSet<>();
-        if (metadata.group().get("voters") instanceof List<?> ids) {
-            ids.forEach(id -> {
-                if (id instanceof Integer i) {
-                    voters.add(i);
-                }
-            });
-        }
+        Set<Integer> voters = new java.util.HashSet<>(groupVoters(metadata.group()));
         List<Map<String, Object>> out = new ArrayList<>();
         for (boolean votersFirst : new boolean[] {true, false}) {
             for (Member m : members) {
@@ -1073,18 +1065,13 @@ public final class ElasticMembership implements AutoCloseable, MembershipAdmin {
     private Map<String, Object> metadataWhatIf(Set<Integer> lost) {
         Map<String, Object> group = metadata.group();
         Map<String, Object> out = new LinkedHashMap<>();
-        if (!(group.get("voters") instanceof List<?> ids) || ids.isEmpty()) {
+        List<Integer> voters = groupVoters(group);
+        if (voters.isEmpty()) {
             out.put("known", false);
             out.put("reason", "this node's metadata log server does not know the group's voters now" + (group.containsKey("error")
                     ? " (" + group.get("error") + ")" : ""));
             return out;
         }
-        List<Integer> voters = new ArrayList<>();
-        ids.forEach(id -> {
-            if (id instanceof Integer i) {
-                voters.add(i);
-            }
-        });
         List<Integer> votersLost = voters.stream().filter(lost::contains).toList();
         boolean majorityKept = voters.size() - votersLost.size() > voters.size() / 2;
         out.put("known", true);
@@ -1096,6 +1083,19 @@ public final class ElasticMembership implements AutoCloseable, MembershipAdmin {
         out.put("changes", majorityKept ? "possible" : "refused (503 metadata_unavailable) until a majority of the voters is back;"
                 + " data keeps being served at the last epoch");
         return out;
+    }
+
+    /** The voters' ids in a {@link MetadataLog#group} view; empty when it has none. */
+    private static List<Integer> groupVoters(Map<String, Object> group) {
+        List<Integer> voters = new ArrayList<>();
+        if (group.get("voters") instanceof List<?> ids) {
+            ids.forEach(id -> {
+                if (id instanceof Integer i) {
+                    voters.add(i);
+                }
+            });
+        }
+        return voters;
     }
 
     private static Map<String, Object> whatIf(PartitionMap map, Set<Integer> lost, PartitionMap.Availability majority, NamespaceSpec spec,
