@@ -371,11 +371,6 @@ public final class NodeApi implements Api {
     }
 
     /**
-     * {@code /livez} and {@code /readyz}, as Kubernetes probes expect them: {@code ok} or
-     * {@code failed} as text with 200 or 503; with {@code ?verbose} the same JSON as
-     * {@code /health} and {@code /ready} (which checks passed, which did not and why).
-     */
-    /**
      * A probe's answer from one reading of its details: the status follows the body's own verdict,
      * since a second reading (readiness can change between two) could contradict it.
      */
@@ -391,6 +386,11 @@ public final class NodeApi implements Api {
         return "ok".equals(liveness.get("status"));
     }
 
+    /**
+     * {@code /livez} and {@code /readyz}, as Kubernetes probes expect them: {@code ok} or
+     * {@code failed} as text with 200 or 503; with {@code ?verbose} the same JSON as
+     * {@code /health} and {@code /ready} (which checks passed, which did not and why).
+     */
     private CompletableFuture<FullHttpResponse> probe(HttpCall call, Supplier<Map<String, Object>> details, Predicate<Map<String, Object>> verdict) {
         if (!call.method().equals(HttpMethod.GET) && !call.method().equals(HttpMethod.HEAD)) {
             return done(methodNotAllowed("GET, HEAD"));
