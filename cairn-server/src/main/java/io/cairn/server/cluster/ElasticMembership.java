@@ -506,18 +506,24 @@ public final class ElasticMembership implements AutoCloseable, MembershipAdmin {
      * (or showed one from another CA); null otherwise (they took it, or are only unreachable).
      */
     static String certificateRefusal(io.cairn.server.metadata.MetadataTls tls, List<Member> members) {
-        List<String> refusals = new ArrayList<>();
+        // Each reason, with the members that gave it ("node 1 at host:port"), in the order first seen.
+        Map<String, List<String>> refusals = new LinkedHashMap<>();
         for (Member m : members.subList(0, Math.min(PROBED_MEMBERS, members.size()))) {
             io.cairn.server.metadata.MetadataTls.Probe p = tls.probe(m.metadataHost(), m.metadataPort(), Duration.ofSeconds(2));
             switch (p.outcome()) {
                 case ACCEPTED -> {
                     return null;
                 }
-                case REFUSED -> refusals.add("node " + m.id() + ": " + p.detail());
+                case REFUSED -> refusals.computeIfAbsent(p.detail(), r -> new ArrayList<>()).add("node " + m.id() + " at " + m.metadataAddress());
                 default -> log.atInfo().addKeyValue("node", m.id()).log("metadata member probe: {}", p.detail());
             }
         }
-        return refusals.isEmpty() ? null : String.join("; ", refusals);
+        if (refusals.isEmpty()) {
+            return null;
+        }
+        List<String> sentences = new ArrayList<>();
+        refusals.forEach((reason, who) -> sentences.add("the metadata log's members (" + String.join(", ", who) + ") " + reason));
+        return String.join("; ", sentences);
     }
 
     private static void pause(long millis) {

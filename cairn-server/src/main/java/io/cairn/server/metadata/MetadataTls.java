@@ -59,7 +59,11 @@ public record MetadataTls(PrivateKey key, X509Certificate certificate, List<X509
         return new MetadataTls(checked.key(), checked.certificate(), checked.trusted());
     }
 
-    /** What a {@link #probe} found: the member took this node's certificate and it took the member's, or why not. */
+    /**
+     * What a {@link #probe} found: the member took this node's certificate and it took the
+     * member's, or why not ({@code detail}: for {@code REFUSED}, a predicate of "the members at
+     * ..." so that members refusing alike read as one sentence; else a sentence naming the address).
+     */
     public record Probe(Outcome outcome, String detail) {
         public enum Outcome {
             /** Both certificates were taken. */
@@ -116,15 +120,15 @@ public record MetadataTls(PrivateKey key, X509Certificate certificate, List<X509
         String m = String.valueOf(e.getMessage());
         for (Throwable c = e.getCause(); c != null; c = c.getCause()) {
             if (c instanceof java.security.cert.CertificateException) {
-                return new Probe(Probe.Outcome.REFUSED, "the member at " + where + " shows a certificate that this node's CA ("
-                        + CertificateAuthority.CA_CERT + " in cluster.tls.dir) did not issue: it belongs to another cluster, or this"
-                        + " node's " + CertificateAuthority.CA_CERT + " is another cluster's");
+                return new Probe(Probe.Outcome.REFUSED, "show a certificate that this node's CA (" + CertificateAuthority.CA_CERT
+                        + " in cluster.tls.dir) did not issue: they belong to another cluster, or this node's " + CertificateAuthority.CA_CERT
+                        + " is another cluster's");
             }
         }
         for (String alert : new String[] {"bad_certificate", "unknown_ca", "certificate_unknown", "certificate_required", "access_denied"}) {
             if (m.contains(alert)) {
-                return new Probe(Probe.Outcome.REFUSED, "the member at " + where + " refused this node's certificate (" + m + "): "
-                        + CertificateAuthority.NODE_CERT + " must be issued by the cluster's CA (bin/cairn certs issue --ca <the cluster's CA>)");
+                return new Probe(Probe.Outcome.REFUSED, "refuse this node's certificate (" + m + "): " + CertificateAuthority.NODE_CERT
+                        + " must be issued by the cluster's CA (bin/cairn certs issue --ca <the cluster's CA>)");
             }
         }
         return new Probe(Probe.Outcome.FAILED, "TLS with the member at " + where + " failed: " + m);

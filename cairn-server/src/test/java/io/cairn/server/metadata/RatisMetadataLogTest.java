@@ -230,7 +230,7 @@ class RatisMetadataLogTest {
                     MetadataTls.load(memberTls, 2, java.time.Clock.systemUTC()).trusted());
             MetadataTls.Probe mine = trustingOurs.probe(one.metadataHost(), one.metadataPort(), java.time.Duration.ofSeconds(2));
             assertThat(mine.outcome()).as(mine.detail()).isEqualTo(MetadataTls.Probe.Outcome.REFUSED);
-            assertThat(mine.detail()).contains("refused this node's certificate");
+            assertThat(mine.detail()).contains("refuse this node's certificate");
             MetadataTls.Probe member = MetadataTls.load(memberTls, 2, java.time.Clock.systemUTC())
                     .probe(one.metadataHost(), one.metadataPort(), java.time.Duration.ofSeconds(2));
             assertThat(member.outcome()).as(member.detail()).isEqualTo(MetadataTls.Probe.Outcome.ACCEPTED);
