@@ -39,6 +39,11 @@ public record Assignment(int[] owners, int[] next, boolean readsNext, int[] stre
         return next == null ? new int[0] : incomingTo(next);
     }
 
+    /** Whether incoming replica {@code node} has the partition streamed in: it reported so, or reads come from the next set already. */
+    public boolean streamedIn(int node) {
+        return readsNext || contains(streamed, node);
+    }
+
     /** Members of {@code target} that are not owners: the replicas that would have to receive the partition to move it there. */
     public int[] incomingTo(int[] target) {
         return Arrays.stream(target).filter(n -> !contains(owners, n)).toArray();

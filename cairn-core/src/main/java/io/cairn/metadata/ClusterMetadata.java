@@ -528,9 +528,9 @@ public final class ClusterMetadata {
     public static java.util.Map<Integer, Integer> streamsOwed(ClusterState s) {
         java.util.Map<Integer, Integer> owed = new java.util.HashMap<>();
         for (Assignment a : s.assignments()) {
-            if (a.moving() && !a.readsNext()) {
+            if (a.moving()) {
                 for (int n : a.incoming()) {
-                    if (!Assignment.contains(a.streamed(), n)) {
+                    if (!a.streamedIn(n)) {
                         owed.merge(n, 1, Integer::sum);
                     }
                 }

@@ -968,13 +968,11 @@ public final class ElasticMembership implements AutoCloseable, MembershipAdmin {
             e.put("sinceEpoch", a.since());
             moving.add(e);
             // Incoming replicas (in next, not among the owners) each stream the partition in.
-            for (int r : a.next()) {
-                if (!contains(a.owners(), r)) {
-                    if (a.readsNext() || contains(a.streamed(), r)) {
-                        streamsDone++;
-                    } else {
-                        streamsLeft++;
-                    }
+            for (int r : a.incoming()) {
+                if (a.streamedIn(r)) {
+                    streamsDone++;
+                } else {
+                    streamsLeft++;
                 }
             }
             if (a.readsNext()) {
@@ -1139,14 +1137,5 @@ public final class ElasticMembership implements AutoCloseable, MembershipAdmin {
         settingsOffers.shutdownNow();
         reports.close();
         metadata.close();
-    }
-
-    private static boolean contains(int[] ids, int id) {
-        for (int i : ids) {
-            if (i == id) {
-                return true;
-            }
-        }
-        return false;
     }
 }
