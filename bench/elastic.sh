@@ -767,6 +767,18 @@ p2_row() {
     "$json_dir/$label.json" 2>/dev/null || echo "$run ? ? ? ? ? ? ? ? ? $done $within $(other_col)"
 }
 
+# p2_measure LABEL RUN WHAT: one recorded run of the part's load (args), its CPU reported as WHAT,
+# its output printed and its summary row (RUN) added; JSON and output go to json_dir/LABEL-RUN.*.
+p2_measure() {
+  local label=$1 run=$2 what=$3 rc=0
+  cpu_mark
+  "${bench_cmd[@]}" "${args[@]}" --json "$json_dir/$label-$run.json" >"$json_dir/$label-$run.out" 2>&1 || rc=$?
+  cpu_report "$what"
+  grep -v '^ *$' "$json_dir/$label-$run.out" | sed 's/^/  /'
+  echo "## cairn bench exit code $rc"
+  summary+=("$(p2_row "$label-$run" "$run" - -)")
+}
+
 part2_body() {
   local label=p2
   cluster_init
@@ -805,12 +817,7 @@ part2_body() {
   local args=("${base[@]}" --warmup "$P2_WARMUP" --duration "$P2_DURATION" --max-error-ratio 1)
   echo
   echo "## $(date -u +%T) quiet run: ${bench_cmd[*]} ${args[*]} --json $json_dir/$label-quiet.json"
-  cpu_mark
-  "${bench_cmd[@]}" "${args[@]}" --json "$json_dir/$label-quiet.json" >"$json_dir/$label-quiet.out" 2>&1 || rc=$?
-  cpu_report "the quiet run"
-  grep -v '^ *$' "$json_dir/$label-quiet.out" | sed 's/^/  /'
-  echo "## cairn bench exit code $rc"
-  summary+=("$(p2_row "$label-quiet" quiet - -)")
+  p2_measure "$label" quiet "the quiet run"
 
   if [[ -n "$P2_HOG" ]]; then
     # The control: the quiet run again beside P2_HOG cores of busy work scheduled as node 4 will
@@ -821,21 +828,15 @@ part2_body() {
     [[ -n "$P2_HOG_WRITE" ]] && hog+=(--write-mibps "$P2_HOG_WRITE" --dir "$cl_dir")
     [[ -n "${NODE4_NICE:-}" ]] && hog=(nice -n "$NODE4_NICE" "${hog[@]}")
     [[ "${NODE4_SCHED:-}" == idle ]] && hog=(chrt --idle 0 "${hog[@]}")
-    rc=0
     wait_idle
     echo
     echo "## $(date -u +%T) quiet run beside a hog ($P2_HOG cores, ${hog[*]}): ${bench_cmd[*]} ${args[*]} --json $json_dir/$label-hog.json"
     "${hog[@]}" &
     hpid=$!
     helper_pids+=("$hpid")
-    cpu_mark
-    "${bench_cmd[@]}" "${args[@]}" --json "$json_dir/$label-hog.json" >"$json_dir/$label-hog.out" 2>&1 || rc=$?
-    cpu_report "the quiet run beside the hog"
+    p2_measure "$label" hog "the quiet run beside the hog"
     stop_pid "$hpid"; wait "$hpid" 2>/dev/null || true
     helper_pids=()
-    grep -v '^ *$' "$json_dir/$label-hog.out" | sed 's/^/  /'
-    echo "## cairn bench exit code $rc"
-    summary+=("$(p2_row "$label-hog" hog - -)")
     wait_idle
   fi
 
