@@ -102,6 +102,9 @@ public final class ClusterNode {
     // When (physical ms) this node last applied an epoch while a peer had shown a newer one, or
     // first saw a newer one since it last caught up; 0 while it is not behind. See behindRefusal.
     private long behindSinceMillis;
+    // Replica requests from a newer epoch for partitions this node takes no writes for at its own,
+    // held until it applies that epoch (see behind, CatchUpHold).
+    private final CatchUpHold held;
     private long hintsReplayed;
     private long hintsKeptForPeers;
     // Heartbeat sequences are this shard's residue modulo the shard count, so pongs find it.
@@ -199,6 +202,7 @@ public final class ClusterNode {
         this.settings = settings;
         this.transport = transport;
         this.scheduler = scheduler;
+        this.held = new CatchUpHold(scheduler, settings.coordinator().behindHoldBytes());
         this.local = local;
         this.detector = new FailureDetector(clock::physicalMillis, settings.phiThreshold(), settings.heartbeatIntervalMillis());
         this.hints = new HintStore(engine, local, clock::physicalMillis, settings.hintWindowMillis(), shard);
@@ -519,6 +523,8 @@ public final class ClusterNode {
         exchanger.onMembership(namespaces);
         mover.onMembership();
         epochs.applied(shard.index(), epoch);
+        // Requests held for this epoch, or an older one: delivered now, checked again as any is.
+        held.caughtUp(epoch, (from, m) -> deliver(from, m, false));
     }
 
     /**
@@ -605,10 +611,22 @@ public final class ClusterNode {
             clock.observePeer(senderClock);
         }
         detector.heard(from);
+        deliver(from, m, true);
+    }
+
+    /**
+     * Acts on a message from {@code from}; {@code mayHold}: a replica request from a newer epoch
+     * this node cannot take yet may be held until it catches up ({@link #holdWhileBehind}), else it
+     * is refused.
+     */
+    private void deliver(int from, Message m, boolean mayHold) {
         switch (m) {
             case Message.WriteRequest w -> {
                 int partition = partitionOf(w.namespaceId(), w.key());
                 Message.Failure refused = epochRefusal(w.epoch(), partition);
+                if (refused == null && mayHold && holdWhileBehind(from, w, w.epoch(), partition, w.key().length + w.record().value().length)) {
+                    return;
+                }
                 if (refused == null) {
                     refused = behind(w.epoch(), partition);
                 }
@@ -699,6 +717,10 @@ public final class ClusterNode {
             case Message.PaxosRequest r -> {
                 int partition = partitionOf(r.namespaceId(), r.key());
                 Message.Failure refused = epochRefusal(r.epoch(), partition);
+                if (refused == null && mayHold && holdWhileBehind(from, r, r.epoch(), partition,
+                        r.key().length + (r.record() == null ? 0 : r.record().value().length))) {
+                    return;
+                }
                 if (refused == null) {
                     refused = behind(r.epoch(), partition);
                 }
@@ -769,12 +791,35 @@ public final class ClusterNode {
      * and counts as a replica that did not answer.
      */
     private Message.Failure behind(long theirs, int partition) {
-        if (theirs <= epoch || partition < 0 || partition >= membership.map().partitions() || membership.map().takesWrites(partition, id)) {
+        if (!isBehindFor(theirs, partition)) {
             return null;
         }
         epochMismatches++;
         return new Message.Failure(ErrorCode.EPOCH_MISMATCH, "the request is from membership epoch " + theirs + "; node " + id
                 + " is behind at epoch " + epoch + ", where it takes no writes for partition " + partition + ", until it catches up");
+    }
+
+    private boolean isBehindFor(long theirs, int partition) {
+        return theirs > epoch && partition >= 0 && partition < membership.map().partitions() && !membership.map().takesWrites(partition, id);
+    }
+
+    /**
+     * Holds {@code m}, a request {@link #behind} would refuse, until this node applies its epoch
+     * {@code theirs} or for the request timeout, whichever comes first ({@link CatchUpHold}); then
+     * it is delivered again. False when it need not wait (this node is not behind for it) or cannot:
+     * the hold is full, or this node has been behind so long that it is cut off from the metadata
+     * log ({@link #behindRefusal}), where waiting would only keep the coordinator waiting too.
+     */
+    private boolean holdWhileBehind(int from, Message m, long theirs, int partition, long bytes) {
+        if (!isBehindFor(theirs, partition) || behindRefusal() != null) {
+            return false;
+        }
+        return held.hold(from, m, theirs, bytes, settings.coordinator().requestTimeoutMillis(), (f, late) -> deliver(f, late, false));
+    }
+
+    /** Replica requests held now while this node catches up to their epoch. */
+    public int heldWhileBehind() {
+        return held.size();
     }
 
     /**

@@ -57,6 +57,11 @@ public record ClusterSettings(int replicationFactor, long heartbeatIntervalMilli
                 hintReplayBatch, hintReplayRate, coordinator, antiEntropy, next, paxos);
     }
 
+    public ClusterSettings withCoordinator(CoordinatorSettings next) {
+        return new ClusterSettings(replicationFactor, heartbeatIntervalMillis, phiThreshold, hintWindowMillis, hintReplayIntervalMillis,
+                hintReplayBatch, hintReplayRate, next, antiEntropy, moves, paxos);
+    }
+
     public ClusterSettings withPaxos(PaxosSettings next) {
         return new ClusterSettings(replicationFactor, heartbeatIntervalMillis, phiThreshold, hintWindowMillis, hintReplayIntervalMillis,
                 hintReplayBatch, hintReplayRate, coordinator, antiEntropy, moves, next);

@@ -16,11 +16,17 @@ package io.cairn.cluster;
  *                          peers showed before it stops coordinating client requests (it is cut
  *                          off from the metadata log; the server uses {@code node.stallTimeout},
  *                          the same bound its {@code /ready} applies)
+ * @param maxBatchReadBytes the most bytes of values a batch's reads return
+ * @param behindHoldBytes   the most bytes of replica requests from a newer epoch this node holds
+ *                          while it catches up, each at most {@code requestTimeoutMillis} (see
+ *                          {@link CatchUpHold}); 0 refuses them at once
  */
 public record CoordinatorSettings(long requestTimeoutMillis, long readRepairTimeoutMillis, boolean sloppyQuorum, long hintDelayMillis,
-                                  long behindLimitMillis, long maxBatchReadBytes) {
+                                  long behindLimitMillis, long maxBatchReadBytes, long behindHoldBytes) {
     public static final long DEFAULT_HINT_DELAY_MILLIS = 100;
     public static final long DEFAULT_BEHIND_LIMIT_MILLIS = 5_000;
+    /** Per node ({@code cluster.behindHoldBytes}); the server splits it over the core shards. */
+    public static final long DEFAULT_BEHIND_HOLD_BYTES = 4L << 20;
     public static final CoordinatorSettings DEFAULTS = new CoordinatorSettings(2_000, 500, false);
 
     public CoordinatorSettings {
@@ -33,6 +39,15 @@ public record CoordinatorSettings(long requestTimeoutMillis, long readRepairTime
         if (maxBatchReadBytes < 1) {
             throw new IllegalArgumentException("the batch read limit must be positive");
         }
+        if (behindHoldBytes < 0) {
+            throw new IllegalArgumentException("the behind hold limit must not be negative");
+        }
+    }
+
+    public CoordinatorSettings(long requestTimeoutMillis, long readRepairTimeoutMillis, boolean sloppyQuorum, long hintDelayMillis,
+                               long behindLimitMillis, long maxBatchReadBytes) {
+        this(requestTimeoutMillis, readRepairTimeoutMillis, sloppyQuorum, hintDelayMillis, behindLimitMillis, maxBatchReadBytes,
+                DEFAULT_BEHIND_HOLD_BYTES);
     }
 
     public CoordinatorSettings(long requestTimeoutMillis, long readRepairTimeoutMillis, boolean sloppyQuorum, long hintDelayMillis,
@@ -56,19 +71,25 @@ public record CoordinatorSettings(long requestTimeoutMillis, long readRepairTime
     }
 
     public CoordinatorSettings withSloppyQuorum(boolean on) {
-        return new CoordinatorSettings(requestTimeoutMillis, readRepairTimeoutMillis, on, hintDelayMillis, behindLimitMillis, maxBatchReadBytes);
+        return new CoordinatorSettings(requestTimeoutMillis, readRepairTimeoutMillis, on, hintDelayMillis, behindLimitMillis, maxBatchReadBytes, behindHoldBytes);
     }
 
     public CoordinatorSettings withHintDelay(long millis) {
-        return new CoordinatorSettings(requestTimeoutMillis, readRepairTimeoutMillis, sloppyQuorum, millis, behindLimitMillis, maxBatchReadBytes);
+        return new CoordinatorSettings(requestTimeoutMillis, readRepairTimeoutMillis, sloppyQuorum, millis, behindLimitMillis, maxBatchReadBytes, behindHoldBytes);
     }
 
     public CoordinatorSettings withBehindLimit(long millis) {
-        return new CoordinatorSettings(requestTimeoutMillis, readRepairTimeoutMillis, sloppyQuorum, hintDelayMillis, millis, maxBatchReadBytes);
+        return new CoordinatorSettings(requestTimeoutMillis, readRepairTimeoutMillis, sloppyQuorum, hintDelayMillis, millis, maxBatchReadBytes, behindHoldBytes);
     }
 
     /** A batch's reads return at most this many bytes of values ({@code limits.maxBatchReadBytes}, {@link io.cairn.request.Limits}). */
     public CoordinatorSettings withMaxBatchReadBytes(long bytes) {
-        return new CoordinatorSettings(requestTimeoutMillis, readRepairTimeoutMillis, sloppyQuorum, hintDelayMillis, behindLimitMillis, bytes);
+        return new CoordinatorSettings(requestTimeoutMillis, readRepairTimeoutMillis, sloppyQuorum, hintDelayMillis, behindLimitMillis, bytes, behindHoldBytes);
+    }
+
+    /** Replica requests from a newer epoch held while catching up: at most this many bytes ({@link CatchUpHold}). */
+    public CoordinatorSettings withBehindHoldBytes(long bytes) {
+        return new CoordinatorSettings(requestTimeoutMillis, readRepairTimeoutMillis, sloppyQuorum, hintDelayMillis, behindLimitMillis,
+                maxBatchReadBytes, bytes);
     }
 }

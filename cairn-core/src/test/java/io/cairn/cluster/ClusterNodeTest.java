@@ -362,41 +362,120 @@ class ClusterNodeTest {
         assertThat(node.hints().pendingCount()).isZero();
     }
 
+    private static final List<Member> FOUR = List.of(new Member(1, "a", "h1:80", "h1:7000"), new Member(2, "b", "h2:80", "h2:7000"),
+            new Member(3, "c", "h3:80", "h3:7000"), new Member(4, "d", "h4:80", "h4:7000"));
+
+    /** A key of {@code ns} whose partition node 1 is (or, {@code replicaHere} false, is not) a replica of at its epoch. */
+    private static byte[] keyWhereNode1(ClusterNode node, Namespace ns, boolean replicaHere) {
+        for (int i = 0; ; i++) {
+            byte[] k = ("k" + i).getBytes(StandardCharsets.UTF_8);
+            if (java.util.Arrays.stream(node.membership().map().replicas(ns.partitionOf(k))).anyMatch(n -> n == 1) == replicaHere) {
+                return k;
+            }
+        }
+    }
+
+    private List<Message> answersTo(int peer) {
+        return sent.stream().filter(x -> x.to() == peer).map(Sent::message).filter(m -> !(m instanceof Message.Ping)).toList();
+    }
+
     @Test
     void aNodeBehindTakesNoWriteNorPaxosStepFromANewerEpochForAPartitionItIsNoReplicaOfAtItsOwn() {
         Namespace ns = Namespace.defaults(0);
         MemoryEngine engine = new MemoryEngine();
-        List<Member> four = List.of(new Member(1, "a", "h1:80", "h1:7000"), new Member(2, "b", "h2:80", "h2:7000"),
-                new Member(3, "c", "h3:80", "h3:7000"), new Member(4, "d", "h4:80", "h4:7000"));
-        ClusterNode node = node(engine, List.of(ns), (to, m) -> sent.add(new Sent(to, m)), four);
+        ClusterNode node = node(engine, List.of(ns), (to, m) -> sent.add(new Sent(to, m)), FOUR);
         node.start();
-        byte[] foreign = null;
-        byte[] own = null;
-        for (int i = 0; foreign == null || own == null; i++) {
-            byte[] k = ("k" + i).getBytes(StandardCharsets.UTF_8);
-            boolean replicaHere = java.util.Arrays.stream(node.membership().map().replicas(ns.partitionOf(k))).anyMatch(n -> n == 1);
-            if (replicaHere && own == null) {
-                own = k;
-            } else if (!replicaHere && foreign == null) {
-                foreign = k;
-            }
-        }
+        byte[] foreign = keyWhereNode1(node, ns, false);
+        byte[] own = keyWhereNode1(node, ns, true);
         Record record = Record.value(new Version(Version.pack(T, 0), 2), Record.NO_EXPIRY, null, new byte[] {1});
         Version ballot = new Version(Version.pack(T, 1), 2);
         sent.clear();
 
-        // Epoch 2 (which this node has not applied) may make it a replica of the foreign key's partition: it cannot tell yet.
+        // Epoch 2 (which this node has not applied) may make it a replica of the foreign key's
+        // partition: it cannot tell yet, so it holds those two until it applies epoch 2 or their
+        // deadline passes. The write for its own partition it takes at once.
         node.onMessage(2, new Message.WriteRequest(Protocol.REPLICATION, 2, 5, ns.id(), foreign, record));
         node.onMessage(2, new Message.PaxosRequest(Message.PaxosRequest.Phase.PREPARE, 2, 6, ns.id(), foreign, ballot, null));
         node.onMessage(2, new Message.WriteRequest(Protocol.REPLICATION, 2, 7, ns.id(), own, record));
+        assertThat(answersTo(2)).singleElement()
+                .satisfies(w -> assertThat(((Message.WriteResponse) w).stored()).as("a replica at its own epoch too").isTrue());
+        assertThat(node.heldWhileBehind()).isEqualTo(2);
 
-        List<Message> answers = sent.stream().filter(x -> x.to() == 2).map(Sent::message).filter(m -> !(m instanceof Message.Ping)).toList();
-        assertThat(answers).satisfiesExactly(
+        // Still behind at their deadline: refused then, and nothing of them stored.
+        runFor(CoordinatorSettings.DEFAULTS.requestTimeoutMillis() + 1);
+        assertThat(answersTo(2)).satisfiesExactly(
+                w -> assertThat(((Message.WriteResponse) w).requestId()).isEqualTo(7),
                 w -> assertThat(((Message.WriteResponse) w).error().message()).contains("behind at epoch 1"),
-                p -> assertThat(((Message.PaxosResponse) p).error().code()).isEqualTo(io.cairn.error.ErrorCode.EPOCH_MISMATCH),
-                w -> assertThat(((Message.WriteResponse) w).stored()).as("a replica at its own epoch too").isTrue());
+                p -> assertThat(((Message.PaxosResponse) p).error().code()).isEqualTo(io.cairn.error.ErrorCode.EPOCH_MISMATCH));
+        assertThat(node.heldWhileBehind()).isZero();
         assertThat(replica.readStored(ns, foreign)).isNull();
         assertThat(replica.readStored(ns, own)).isEqualTo(record);
+    }
+
+    /**
+     * A coordinator that applied an epoch first sends the partition's new replica a write it cannot
+     * take yet; held, it is taken as soon as the replica applies that epoch, so the write's joint
+     * quorum is not failed by a replica that was a heartbeat behind.
+     */
+    @Test
+    void aNodeBehindTakesAHeldWriteOnceItAppliesTheEpochThatMakesItAReplica() {
+        Namespace ns = Namespace.defaults(0);
+        MemoryEngine engine = new MemoryEngine();
+        ClusterNode node = node(engine, List.of(ns), (to, m) -> sent.add(new Sent(to, m)), FOUR);
+        node.start();
+        byte[] foreign = keyWhereNode1(node, ns, false);
+        Record record = Record.value(new Version(Version.pack(T, 0), 2), Record.NO_EXPIRY, null, new byte[] {1});
+        sent.clear();
+
+        node.onMessage(2, new Message.WriteRequest(Protocol.REPLICATION, 3, 5, ns.id(), foreign, record));
+        runFor(100);
+        // Epoch 2 is not the request's epoch 3: still held.
+        node.onMembership(Membership.of(2, FOUR, ns.partitioner().partitions(), 3));
+        assertThat(answersTo(2)).isEmpty();
+        assertThat(node.heldWhileBehind()).isEqualTo(1);
+
+        // Epoch 3: node 4 left, so node 1 is a replica of every partition, the foreign key's too.
+        node.onMembership(Membership.of(3, FOUR.subList(0, 3), ns.partitioner().partitions(), 3));
+        assertThat(answersTo(2)).singleElement().satisfies(w -> {
+            assertThat(((Message.WriteResponse) w).requestId()).isEqualTo(5);
+            assertThat(((Message.WriteResponse) w).stored()).isTrue();
+        });
+        assertThat(replica.readStored(ns, foreign)).isEqualTo(record);
+        assertThat(node.heldWhileBehind()).isZero();
+        runFor(CoordinatorSettings.DEFAULTS.requestTimeoutMillis() + 1);
+        assertThat(answersTo(2)).as("answered once: its deadline was called off").hasSize(1);
+    }
+
+    @Test
+    void aNodeBehindRefusesAtOnceWhatItsHoldHasNoRoomFor() {
+        Namespace ns = Namespace.defaults(0);
+        MemoryEngine engine = new MemoryEngine();
+        long room = 2 * (CatchUpHold.OVERHEAD_BYTES + 3);
+        ClusterNode node = node(engine, List.of(ns), (to, m) -> sent.add(new Sent(to, m)), FOUR,
+                CoordinatorSettings.DEFAULTS.withBehindHoldBytes(room));
+        node.start();
+        byte[] foreign = keyWhereNode1(node, ns, false);
+        sent.clear();
+
+        for (int i = 0; i < 3; i++) {
+            // Each charged its 2-byte key, 1-byte value and the overhead: two fit.
+            Record record = Record.value(new Version(Version.pack(T, i), 2), Record.NO_EXPIRY, null, new byte[] {(byte) i});
+            node.onMessage(2, new Message.WriteRequest(Protocol.REPLICATION, 2, 10 + i, ns.id(), foreign, record));
+        }
+        assertThat(node.heldWhileBehind()).isEqualTo(2);
+        assertThat(answersTo(2)).singleElement().satisfies(w -> {
+            assertThat(((Message.WriteResponse) w).requestId()).isEqualTo(12);
+            assertThat(((Message.WriteResponse) w).error().message()).contains("behind at epoch 1");
+        });
+
+        ClusterNode never = node(new MemoryEngine(), List.of(ns), (to, m) -> sent.add(new Sent(to, m)), FOUR,
+                CoordinatorSettings.DEFAULTS.withBehindHoldBytes(0));
+        never.start();
+        sent.clear();
+        Record record = Record.value(new Version(Version.pack(T, 0), 2), Record.NO_EXPIRY, null, new byte[] {1});
+        never.onMessage(2, new Message.WriteRequest(Protocol.REPLICATION, 2, 20, ns.id(), keyWhereNode1(never, ns, false), record));
+        assertThat(answersTo(2)).as("cluster.behindHoldBytes=0: refused at once").singleElement()
+                .satisfies(w -> assertThat(((Message.WriteResponse) w).stored()).isFalse());
     }
 
     /**
@@ -1121,11 +1200,15 @@ class ClusterNodeTest {
     }
 
     private ClusterNode node(StorageEngine engine, List<Namespace> namespaces, Transport transport, List<Member> members) {
+        return node(engine, namespaces, transport, members, CoordinatorSettings.DEFAULTS.withSloppyQuorum(true));
+    }
+
+    private ClusterNode node(StorageEngine engine, List<Namespace> namespaces, Transport transport, List<Member> members,
+                             CoordinatorSettings coordinator) {
         clock = new HybridClock(wall, 1);
         replica = new LocalReplica(engine, clock, Durability.SYNC, 0, Limits.DEFAULTS);
-        return new ClusterNode(1, members, namespaces, null, new ClusterSettings(3, 500, 8.0, 3_600_000, 500, 16,
-                CoordinatorSettings.DEFAULTS.withSloppyQuorum(true)), clock, transport, scheduler,
-                LocalStore.direct(replica, engine), engine);
+        return new ClusterNode(1, members, namespaces, null, new ClusterSettings(3, 500, 8.0, 3_600_000, 500, 16, coordinator), clock,
+                transport, scheduler, LocalStore.direct(replica, engine), engine);
     }
 
     /** A memory engine whose writes fail an invariant while {@code broken}: a bug below the replica. */

@@ -62,6 +62,11 @@ record Knobs(int nodes, int zones, int replicationFactor, int clients, int share
         settings = settings.withAntiEntropy(new ExchangeSettings(true, pick(exchange, 3_000L, 6_000L, 12_000L),
                 (int) pick(exchange, 4L, 256L), (int) pick(exchange, 8L, 1_000L), pick(exchange, 2_048L, 1L << 20),
                 pick(exchange, 64L << 10, 8L << 20), (int) pick(exchange, 1L, 32L), shortGrace ? SHORT_GRACE_MILLIS : LONG_GRACE_MILLIS));
+        // Requests from a newer epoch a node behind holds while it catches up: none (refused at
+        // once), a few (the hold fills up under load), or the default. Drawn last, so the draws
+        // above are what they were before the hold existed.
+        settings = settings.withCoordinator(settings.coordinator().withBehindHoldBytes(
+                pick(exchange, 0L, 2_048L, CoordinatorSettings.DEFAULT_BEHIND_HOLD_BYTES)));
         return new Knobs(nodes, zones, 3, 2 + random.nextInt(4), 1 + random.nextInt(3), 64,
                 workload, maxOps, pick(random, 5L, 20L, 100L, 300L), pick(random, 5L, 20L, 50L),
                 skew, maxClockOffset, 500 + random.nextLong(2_501), Math.max(1, (nodes - 1) / 2),

@@ -269,7 +269,9 @@ public final class ClusterDriver implements KvService, NamespacedService, Cluste
                 c.hintWindow().toMillis(), c.hintReplayInterval().toMillis(), c.hintReplayBatch(), c.hintReplayRate(),
                 new CoordinatorSettings(c.requestTimeout().toMillis(), c.readRepairTimeout().toMillis()).withSloppyQuorum(c.sloppyQuorum())
                         .withHintDelay(c.hintDelay().toMillis()).withBehindLimit(config.stallTimeout().toMillis())
-                        .withMaxBatchReadBytes(config.limits().maxBatchReadBytes()));
+                        .withMaxBatchReadBytes(config.limits().maxBatchReadBytes())
+                        // Per node, split over the shards: each holds its own partitions' requests.
+                        .withBehindHoldBytes(c.behindHoldBytes() / count));
         NodeConfig.AntiEntropy ae = config.antiEntropy();
         this.exchange = new ExchangeSettings(ae.enabled(), ae.cycle().toMillis(), ae.maxSegmentsPerRound(), ae.maxKeysPerRound(),
                 ae.maxListingBytes(), ae.maxBytesPerSecond(), ae.maxInFlight(), config.ttl().purgeGrace().toMillis());

@@ -102,6 +102,7 @@ public final class ConfigLoader {
         d.put("cluster.maxClockOffset", "500ms");
         d.put("cluster.hintWindow", "3h");
         d.put("cluster.hintDelay", "100ms");
+        d.put("cluster.behindHoldBytes", "4MiB");
         d.put("cluster.hintReplayInterval", "1s");
         d.put("cluster.hintReplayBatch", "256");
         d.put("cluster.hintReplayRate", "4000");
@@ -510,7 +511,7 @@ public final class ConfigLoader {
                 bool("cluster.sloppyQuorum"),
                 bool("cluster.faultInjection"),
                 integer("cluster.shards", 1, Shard.MAX_SHARDS),
-                tlsDir(), hintDelay, paxos);
+                tlsDir(), hintDelay, paxos, size("cluster.behindHoldBytes", 0, 1L << 30));
     }
 
     private static String address(String hostPort) {

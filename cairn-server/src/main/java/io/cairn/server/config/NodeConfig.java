@@ -164,7 +164,7 @@ public record NodeConfig(
                           Duration requestTimeout, Duration readRepairTimeout, Duration heartbeatInterval,
                           Double phiThreshold, Duration maxClockOffset, Duration hintWindow, Duration hintReplayInterval, int hintReplayBatch, int hintReplayRate,
                           boolean sloppyQuorum, boolean faultInjection, int shards, java.nio.file.Path tlsDir, Duration hintDelay,
-                          io.cairn.cluster.PaxosSettings paxos) {
+                          io.cairn.cluster.PaxosSettings paxos, long behindHoldBytes) {
         public boolean enabled() {
             return !members.isEmpty();
         }
