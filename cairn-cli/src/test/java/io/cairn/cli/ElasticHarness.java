@@ -58,6 +58,7 @@ final class ElasticHarness implements AutoCloseable {
                 try {
                     HttpRequest put = cluster.request(node, "/kv/" + key + "?w=quorum")
                             .PUT(HttpRequest.BodyPublishers.ofString("v-" + key + padding)).build();
+                    long began = System.nanoTime();
                     HttpResponse<String> r = send(put);
                     if (r.statusCode() == 504) {
                         // Outcome unknown (a replica set slow past the deadline on two shared cores):
@@ -65,10 +66,12 @@ final class ElasticHarness implements AutoCloseable {
                         // value, so sending it twice is as once).
                         settledByRetry.incrementAndGet();
                         HttpResponse<String> first = r;
+                        long firstMillis = (System.nanoTime() - began) / 1_000_000;
+                        began = System.nanoTime();
                         r = send(put);
                         if (r.statusCode() != 200 && this.live.contains(node)) {
-                            failures.add(key + " via " + node + ": " + first.statusCode() + " " + first.body() + ", then " + r.statusCode()
-                                    + " " + r.body());
+                            failures.add(key + " via " + node + ": " + first.statusCode() + " " + first.body() + " after " + firstMillis
+                                    + " ms, then " + r.statusCode() + " " + r.body() + " after " + (System.nanoTime() - began) / 1_000_000 + " ms");
                             continue;
                         }
                     }

@@ -35,6 +35,8 @@ final class CatchUpHold {
     private final Map<Long, Held> held = new LinkedHashMap<>();
     private long nextId;
     private long bytes;
+    private long heldTotal;
+    private long expiredTotal;
 
     CatchUpHold(Scheduler scheduler, long maxBytes) {
         if (maxBytes < 0) {
@@ -59,11 +61,13 @@ final class CatchUpHold {
             Held h = held.remove(id);
             if (h != null) {
                 bytes -= h.bytes();
+                expiredTotal++;
                 expired.accept(h.from(), h.message());
             }
         });
         held.put(id, new Held(from, message, epoch, charged, timer));
         bytes += charged;
+        heldTotal++;
         return true;
     }
 
@@ -93,5 +97,15 @@ final class CatchUpHold {
     /** Bytes charged for the requests held now. */
     long bytes() {
         return bytes;
+    }
+
+    /** Requests held since start. */
+    long heldTotal() {
+        return heldTotal;
+    }
+
+    /** Of those, the ones still held at their deadline (delivered again then, and refused if still behind). */
+    long expiredTotal() {
+        return expiredTotal;
     }
 }

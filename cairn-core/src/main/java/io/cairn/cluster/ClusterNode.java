@@ -822,6 +822,16 @@ public final class ClusterNode {
         return held.size();
     }
 
+    /** Replica requests held since start while this node caught up to their epoch. */
+    public long heldWhileBehindTotal() {
+        return held.heldTotal();
+    }
+
+    /** Of those, the ones still held at their deadline. */
+    public long heldPastDeadline() {
+        return held.expiredTotal();
+    }
+
     /**
      * The refusal of a plain replica request for a namespace that is {@code serial} at this node's
      * epoch, or null. There every record is chosen by a Paxos round, which reads and writes through

@@ -161,6 +161,14 @@ public final class ShardedNode {
         return shards.stream().mapToLong(ClusterNode::hintsReplayed).sum();
     }
 
+    public long heldWhileBehindTotal() {
+        return shards.stream().mapToLong(ClusterNode::heldWhileBehindTotal).sum();
+    }
+
+    public long heldPastDeadline() {
+        return shards.stream().mapToLong(ClusterNode::heldPastDeadline).sum();
+    }
+
     public long hintsKeptForPeers() {
         return shards.stream().mapToLong(ClusterNode::hintsKeptForPeers).sum();
     }

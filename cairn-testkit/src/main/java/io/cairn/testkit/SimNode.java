@@ -49,6 +49,9 @@ final class SimNode {
     long clockRefusals;
     long clockUnsafeWrites;
     long exchangeRounds;
+    // Replica requests from a newer epoch held while catching up, and those still held at their deadline.
+    long heldWhileBehind;
+    long heldPastDeadline;
     long exchangeRoundsClean;
     long keysPushed;
     long keysFetched;
@@ -80,6 +83,8 @@ final class SimNode {
             hintsReplayed += cluster.hintsReplayed();
             fallbackHints += cluster.coordinatorStats().fallbackHints();
             hintsKeptForPeers += cluster.hintsKeptForPeers();
+            heldWhileBehind += cluster.heldWhileBehindTotal();
+            heldPastDeadline += cluster.heldPastDeadline();
             readRepairs += cluster.coordinatorStats().readRepairs();
             outcomeUnknown += cluster.coordinatorStats().outcomeUnknown();
             quorumFailures += cluster.coordinatorStats().quorumFailures();

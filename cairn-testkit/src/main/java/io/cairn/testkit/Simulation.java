@@ -1898,6 +1898,8 @@ public final class Simulation {
             counters.put("hints.keptForPeers", hintsKeptForPeers);
         }
         counters.put("readRepairs", readRepairs);
+        counters.put("behind.held", sum(n -> n.heldWhileBehind));
+        counters.put("behind.heldPastDeadline", sum(n -> n.heldPastDeadline));
         counters.put("exchange.rounds", sum(n -> n.exchangeRounds));
         counters.put("exchange.clean", sum(n -> n.exchangeRoundsClean));
         counters.put("exchange.pushed", sum(n -> n.keysPushed));

@@ -48,7 +48,7 @@ class MembershipSimulation {
             }
             for (String counter : new String[] {"membership.join", "membership.decommission", "membership.remove", "membership.replace",
                     "membership.cancel", "membership.pause", "membership.plansCompleted", "membership.refused", "moves.streamsCompleted",
-                    "moves.partitionsDropped", "metadata.reports.gathered", "crashes", "partitions"}) {
+                    "moves.partitionsDropped", "metadata.reports.gathered", "crashes", "partitions", "behind.held"}) {
                 assertThat(totals.getOrDefault(counter, 0L)).as("total %s over all seeds", counter).isPositive();
             }
         })));
