@@ -214,6 +214,12 @@ final class ElasticHarness implements AutoCloseable {
      */
     void assertEveryAcknowledgedWriteOnEveryReplica(int via, int replicas, int atLeast) throws Exception {
         System.out.println("writes answered 504 outcome_unknown and settled by sending them again: " + settledByRetry);
+        for (int node : live) {
+            // Replica requests from a newer epoch the node held until it caught up (cluster.behindHoldBytes), for the record.
+            JsonNode stats = get(node, "/admin/cluster").path("stats");
+            System.out.println("node " + node + " held " + stats.path("heldWhileBehind") + " replica requests while behind, "
+                    + stats.path("heldPastDeadline") + " of them past their deadline");
+        }
         assertThat(failures).as("writes through a live member that failed").isEmpty();
         assertThat(acknowledged).hasSizeGreaterThan(atLeast);
         long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();

@@ -174,7 +174,8 @@ public final class ClusterDriver implements KvService, NamespacedService, Cluste
                     stats.quorumFailures(), stats.outcomeUnknown(), stats.fallbackHints(), requests.inFlight(),
                     node.idempotencyReplays(), node.idempotencyUnrecorded(),
                     RepairSummary.of(node.exchangeStatus(), node.exchangeTotals(), node.repairsPending()), node.moveStats(),
-                    PaxosStats.sum(List.of(node.paxosStats())), node.newestEpochSeen(), node.behindSinceMillis());
+                    PaxosStats.sum(List.of(node.paxosStats())), node.newestEpochSeen(), node.behindSinceMillis(),
+                    node.heldWhileBehindTotal(), node.heldPastDeadline());
         }
     }
 
@@ -186,12 +187,14 @@ public final class ClusterDriver implements KvService, NamespacedService, Cluste
      * @param hints per target: pending hints, their bytes and the age of the oldest (the replica lag)
      * @param newestEpochSeen the newest membership epoch a peer has shown any shard (its heartbeats, its requests)
      * @param behindSinceMillis since when (physical ms) a shard has applied no epoch while a peer showed a newer one; 0: none is behind
+     * @param heldWhileBehind   replica requests from a newer epoch held while this node caught up to it (cluster.behindHoldBytes)
+     * @param heldPastDeadline  of those, the ones still held at their deadline (refused then if still behind)
      */
     public record Snapshot(long takenAtMillis, Map<Integer, HintBacklog> hints, Map<Integer, Boolean> alive, Map<Integer, Boolean> down,
                            long hintsStored, long hintsReplayed, long hintsDropped, long hintsFailed, long readRepairs,
                            long quorumFailures, long outcomeUnknown, long fallbackWrites, int requestsInFlight,
                            long idempotencyReplays, long idempotencyUnrecorded, RepairSummary repair, MoveStats moves, PaxosStats paxos,
-                           long newestEpochSeen, long behindSinceMillis) {
+                           long newestEpochSeen, long behindSinceMillis, long heldWhileBehind, long heldPastDeadline) {
         public long hintsPending() {
             return hints.values().stream().mapToLong(HintBacklog::count).sum();
         }
@@ -225,7 +228,8 @@ public final class ClusterDriver implements KvService, NamespacedService, Cluste
                     idempotencyUnrecorded + o.idempotencyUnrecorded, repair.plus(o.repair), moves.plus(o.moves), PaxosStats.sum(List.of(paxos, o.paxos)),
                     Math.max(newestEpochSeen, o.newestEpochSeen),
                     behindSinceMillis == 0 ? o.behindSinceMillis : o.behindSinceMillis == 0 ? behindSinceMillis
-                            : Math.min(behindSinceMillis, o.behindSinceMillis));
+                            : Math.min(behindSinceMillis, o.behindSinceMillis),
+                    heldWhileBehind + o.heldWhileBehind, heldPastDeadline + o.heldPastDeadline);
         }
     }
 
@@ -871,6 +875,8 @@ public final class ClusterDriver implements KvService, NamespacedService, Cluste
         stats.put("idempotencyReplays", s.idempotencyReplays());
         stats.put("idempotencyUnrecorded", s.idempotencyUnrecorded());
         stats.put("peerRequestsInFlight", s.requestsInFlight());
+        stats.put("heldWhileBehind", s.heldWhileBehind());
+        stats.put("heldPastDeadline", s.heldPastDeadline());
         return stats;
     }
 

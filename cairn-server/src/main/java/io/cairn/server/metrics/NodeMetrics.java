@@ -284,6 +284,10 @@ public final class NodeMetrics implements AutoCloseable {
         FunctionCounter.builder("cairn.idempotency.unrecorded", s, x -> x.snapshot().idempotencyUnrecorded())
                 .description("Idempotent requests whose outcome could not be stored at W").register(registry);
         FunctionCounter.builder("cairn.writes.outcome.unknown", s, x -> x.snapshot().outcomeUnknown()).description("Writes answered outcome_unknown (W not reached in time)").register(registry);
+        FunctionCounter.builder("cairn.replica.held.behind", s, x -> x.snapshot().heldWhileBehind())
+                .description("Replica writes and Paxos steps from a newer membership epoch held until this node applied it").register(registry);
+        FunctionCounter.builder("cairn.replica.held.behind.expired", s, x -> x.snapshot().heldPastDeadline())
+                .description("Of those, the ones still held at their deadline (refused then if the node was still behind)").register(registry);
         // Membership and partition moves (docs/operations.md, "Changing the members").
         Gauge.builder("cairn.metadata.epoch", s, ClusterDriver::epoch)
                 .description("The newest membership epoch this node applied (a fixed cluster stays at 1)").register(registry);
