@@ -33,6 +33,11 @@ public final class NodeEpochs {
         peers.merge(peer, epoch, Math::max);
     }
 
+    /** The newest epoch any peer showed (0 when none has been heard). */
+    public synchronized long newestPeer() {
+        return peers.values().stream().mapToLong(Long::longValue).max().orElse(0);
+    }
+
     /** The newest epoch {@code peer} showed (0 when it has not been heard). */
     public synchronized long peer(int peer) {
         return peers.getOrDefault(peer, 0L);

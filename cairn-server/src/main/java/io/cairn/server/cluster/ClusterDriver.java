@@ -104,6 +104,8 @@ public final class ClusterDriver implements KvService, NamespacedService, Cluste
     private final StorageEngine engine;
     private final PeerRequests.Sink peerSink;
     private final Proposer proposer;
+    // The epochs the shards applied and the members showed in their heartbeats; set by startShards.
+    private volatile NodeEpochs epochs;
     // The node's membership as of its last change; read from any thread.
     private volatile Membership membership;
     private final boolean faultInjection;
@@ -328,6 +330,7 @@ public final class ClusterDriver implements KvService, NamespacedService, Cluste
         int count = loops.size();
         HybridClock clock = replica.clock();
         NodeEpochs epochs = new NodeEpochs(count, first.epoch());
+        this.epochs = epochs;
         for (int s = 0; s < count; s++) {
             Shard shard = new Shard(s, count);
             DefaultEventLoop loop = loops.get(s);
@@ -396,6 +399,12 @@ public final class ClusterDriver implements KvService, NamespacedService, Cluste
             return 0;
         }
         return Math.max(0, replica.clock().physicalMillis() - now.behindSinceMillis());
+    }
+
+    /** The newest membership epoch a member showed this node in its heartbeats (0 before any was heard). */
+    public long newestPeerEpoch() {
+        NodeEpochs e = epochs;
+        return e == null ? 0 : e.newestPeer();
     }
 
     /**

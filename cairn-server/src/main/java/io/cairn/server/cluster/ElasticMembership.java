@@ -752,6 +752,7 @@ public final class ElasticMembership implements AutoCloseable, MembershipAdmin {
     public void follow(ClusterDriver driver) {
         this.driver = driver;
         driver.metadataFault(metadata::cut);
+        metadata.followPeers(driver::newestPeerEpoch);
         metadata.subscribe(state -> {
             if (state.epoch() > driver.epoch()) {
                 driver.applyMembership(state.membership());

@@ -45,6 +45,14 @@ public interface MetadataLog extends AutoCloseable {
     void subscribe(Consumer<ClusterState> subscriber);
 
     /**
+     * Where to read the newest membership epoch this node's peers have shown it (their
+     * heartbeats): a log that finds its own state older than that for a moment asks the group for
+     * the newer one at once, rather than waiting to learn it from its own server. Requests from that
+     * epoch wait on this node meanwhile (see {@code ClusterNode}'s catch-up hold).
+     */
+    default void followPeers(java.util.function.LongSupplier newestPeerEpoch) {}
+
+    /**
      * Test clusters only ({@code /admin/faults?metadata=cut}): holds this node's view of the log
      * where it is, as if the node were cut off from the group: {@link #current} stands still,
      * nothing newer is delivered, and {@link #submit} fails as unavailable. {@code false} heals:

@@ -32,7 +32,8 @@ import java.util.Objects;
  *                            listener. Five voters survive two failures instead of one, at the cost
  *                            of a larger majority for every commit
  * @param pollInterval        how often a member without a metadata address (which runs no log
- *                            server) asks the group for a newer state
+ *                            server) asks the group for a newer state, and how often a member with
+ *                            one checks whether its peers showed a newer epoch than its own
  */
 public record MetadataSettings(Duration requestTimeout, Duration electionTimeoutMin, Duration electionTimeoutMax,
                                long snapshotEveryEntries, long logSegmentBytes, int logEntryMaxBytes, int maxVoters,

@@ -116,6 +116,15 @@ public final class RatisMetadataLog implements MetadataLog {
     private boolean stalled;
     /** Checks (election timeouts) a server's applied epoch must stand still before it asks the group. */
     static final int STALL_CHECKS = 3;
+    /**
+     * Checks (poll intervals) this node's state must stay older than an epoch a peer showed before
+     * it asks the group: one is the normal moment while an epoch spreads over the members.
+     */
+    static final int AHEAD_CHECKS = 2;
+    // The newest epoch the node's peers showed (see followPeers); 0 until a driver is followed.
+    private volatile java.util.function.LongSupplier peerEpoch = () -> 0;
+    /** Touched only by the catch-up check, as the stall fields above. */
+    private int aheadChecks;
     private volatile boolean closed;
     /** Guarded by this. */
     private boolean started;
@@ -223,21 +232,9 @@ public final class RatisMetadataLog implements MetadataLog {
         r.poke();
         // The check may block on the group (a read-only query): it runs on a call thread, never on
         // the scheduler's, which carries request timers; one at a time.
-        scheduler.scheduleWithFixedDelay(() -> {
-            if (catchingUp.compareAndSet(false, true)) {
-                try {
-                    calls.execute(() -> {
-                        try {
-                            catchUp();
-                        } finally {
-                            catchingUp.set(false);
-                        }
-                    });
-                } catch (java.util.concurrent.RejectedExecutionException busy) {
-                    catchingUp.set(false);
-                }
-            }
-        }, period.toMillis(), period.toMillis(), TimeUnit.MILLISECONDS);
+        scheduler.scheduleWithFixedDelay(() -> check(this::catchUp), period.toMillis(), period.toMillis(), TimeUnit.MILLISECONDS);
+        long poll = settings.pollInterval().toMillis();
+        scheduler.scheduleWithFixedDelay(() -> check(this::catchUpToPeers), poll, poll, TimeUnit.MILLISECONDS);
         log.info("metadata log started: {} as {} at {}, storage {}", RaftPeers.peerId(self.id()), voter ? "a voter" : "a waiting member",
                 self.metadataAddress(), storageDir);
     }
@@ -462,6 +459,57 @@ public final class RatisMetadataLog implements MetadataLog {
         }
         ClusterState newer = newerThan(polled);
         if (newer != null) {
+            polled = newer;
+            publisher.publish(newer);
+        }
+    }
+
+    /** Runs a catch-up check on a call thread, unless one is running. */
+    private void check(Runnable catchUpCheck) {
+        if (catchingUp.compareAndSet(false, true)) {
+            try {
+                calls.execute(() -> {
+                    try {
+                        catchUpCheck.run();
+                    } finally {
+                        catchingUp.set(false);
+                    }
+                });
+            } catch (java.util.concurrent.RejectedExecutionException busy) {
+                catchingUp.set(false);
+            }
+        }
+    }
+
+    @Override
+    public void followPeers(java.util.function.LongSupplier newestPeerEpoch) {
+        this.peerEpoch = java.util.Objects.requireNonNull(newestPeerEpoch);
+    }
+
+    /**
+     * Asks the group for its state when a peer has shown a newer epoch than this node's for
+     * {@value #AHEAD_CHECKS} poll intervals: the server learns a committed entry only from the
+     * leader's next append, which can take a while (a busy leader, a follower's slow disk, and in
+     * one JVM seconds), and a node behind holds the requests of the newer epoch meanwhile. The
+     * newer state goes to the subscribers as a stalled server's does ({@link #catchUp}).
+     */
+    private void catchUpToPeers() {
+        if (closed || stateMachine == null || held != null) {
+            return;
+        }
+        ClusterState known = current();
+        if (peerEpoch.getAsLong() <= known.epoch()) {
+            aheadChecks = 0;
+            return;
+        }
+        if (++aheadChecks < AHEAD_CHECKS) {
+            return;
+        }
+        aheadChecks = 0;
+        ClusterState newer = newerThan(known);
+        if (newer != null) {
+            log.atDebug().addKeyValue("node", self.id()).addKeyValue("from", known.epoch()).addKeyValue("to", newer.epoch())
+                    .log("caught up with the epoch peers showed by asking the group");
             polled = newer;
             publisher.publish(newer);
         }

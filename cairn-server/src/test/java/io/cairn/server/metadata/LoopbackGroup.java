@@ -82,7 +82,18 @@ final class LoopbackGroup implements AutoCloseable {
         return start(member, MetadataTls.load(tls, member.id(), java.time.Clock.systemUTC()), joinContacts);
     }
 
+    /** Starts {@code member}'s node with settings of its own (the group's are for the others). */
+    RatisMetadataLog startWith(Member member, MetadataSettings own) throws IOException {
+        Path tls = root.resolve("tls-n" + member.id());
+        TestCertificates.provide(tls, member.id());
+        return start(member, MetadataTls.load(tls, member.id(), java.time.Clock.systemUTC()), List.of(), own);
+    }
+
     private RatisMetadataLog start(Member member, MetadataTls tls, List<Member> joinContacts) throws IOException {
+        return start(member, tls, joinContacts, settings);
+    }
+
+    private RatisMetadataLog start(Member member, MetadataTls tls, List<Member> joinContacts, MetadataSettings settings) throws IOException {
         RatisMetadataLog log = new RatisMetadataLog(member, voters, joinContacts, root.resolve("n" + member.id()), bootstrap, settings, tls);
         List<ClusterState> seen = new CopyOnWriteArrayList<>();
         published.put(member.id(), seen);

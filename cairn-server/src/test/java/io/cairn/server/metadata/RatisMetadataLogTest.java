@@ -182,6 +182,29 @@ class RatisMetadataLogTest {
         }
     }
 
+    /**
+     * A server learns a committed entry only from the leader's next append; a node whose peers
+     * show it a newer epoch asks the group at once instead (requests of that epoch wait on it).
+     */
+    @Test
+    void aServerBehindTheEpochItsPeersShowAsksTheGroupAtOnce() throws Exception {
+        try (LoopbackGroup group = new LoopbackGroup(dir, 3, 3, LoopbackGroup.SETTINGS).startAll()) {
+            // Node 4 runs a log server that never joins (the group streams it nothing), with
+            // election timeouts so long that its stall check would notice only after 40 s.
+            java.util.concurrent.atomic.AtomicLong peers = new java.util.concurrent.atomic.AtomicLong();
+            RatisMetadataLog behind = group.startWith(LoopbackGroup.member(4, true),
+                    LoopbackGroup.SETTINGS.withElectionTimeout(Duration.ofSeconds(40), Duration.ofSeconds(50)));
+            behind.followPeers(peers::get);
+            ClusterMetadata.Result joined = group.node(1).submit(new MetadataCommand.Join(LoopbackGroup.member(5, false))).join();
+            Thread.sleep(1_000);
+            assertThat(behind.current().epoch()).as("no peer showed a newer epoch: it asked nothing").isEqualTo(1);
+
+            peers.set(joined.state().epoch());
+            assertThat(behind.awaitEpoch(2, WAIT).join()).isEqualTo(joined.state());
+            assertThat(group.publishedEpochs(4)).containsExactly(1L, 2L);
+        }
+    }
+
     @Test
     void aMemberWithoutAMetadataAddressFollowsByPolling() throws Exception {
         try (LoopbackGroup group = new LoopbackGroup(dir, 3, 3, LoopbackGroup.SETTINGS).startAll()) {
