@@ -94,11 +94,6 @@ final class CatchUpHold {
         return held.size();
     }
 
-    /** Bytes charged for the requests held now. */
-    long bytes() {
-        return bytes;
-    }
-
     /** Requests held since start. */
     long heldTotal() {
         return heldTotal;

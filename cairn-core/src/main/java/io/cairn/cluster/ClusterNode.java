@@ -787,8 +787,9 @@ public final class ClusterNode {
      * this node takes no writes for at its own epoch (it is a new replica of it there), or null. The
      * node is behind, and until it catches up it cannot know the partition is its own: its mover
      * would drop what it stored as a partition that is not (the simulator found a write taken this
-     * way from a joint quorum deleted by a node cut off from the metadata log), so it takes nothing
-     * and counts as a replica that did not answer.
+     * way from a joint quorum deleted by a node cut off from the metadata log), so it takes nothing:
+     * it holds the request until it catches up ({@link #holdWhileBehind}), and refuses it, counting
+     * as a replica that did not answer, only when it cannot hold it or is still behind at its deadline.
      */
     private Message.Failure behind(long theirs, int partition) {
         if (!isBehindFor(theirs, partition)) {
