@@ -141,6 +141,7 @@ public final class CairnNode implements AutoCloseable {
             this.cluster = config.cluster().enabled() ? startCluster(config, ns, replica, writes, data, metrics, health, audit, ledger, elastic) : null;
             if (elastic != null) {
                 elastic.follow(cluster);
+                metrics.bindMetadata(elastic);
             }
             if (cluster != null) {
                 started.push(cluster);

@@ -765,6 +765,11 @@ public final class ElasticMembership implements AutoCloseable, MembershipAdmin {
         });
     }
 
+    /** Whether this node's metadata log server should run and does not ({@link MetadataLog#serverDown}). */
+    public boolean metadataServerDown() {
+        return metadata.serverDown();
+    }
+
     /** Whether the log does not list this node as a member: removed (decommissioned, removed or replaced), or not registered yet. */
     public boolean removed() {
         return metadata.current().member(self).map(m -> m.state() == NodeState.REMOVED).orElse(true);

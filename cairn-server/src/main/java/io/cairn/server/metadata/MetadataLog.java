@@ -53,6 +53,14 @@ public interface MetadataLog extends AutoCloseable {
     default void followPeers(java.util.function.LongSupplier newestPeerEpoch) {}
 
     /**
+     * Whether this node should run a log server (it has a metadata address) and it does not run:
+     * the group has one member fewer than it lists, and this node follows by polling meanwhile.
+     */
+    default boolean serverDown() {
+        return false;
+    }
+
+    /**
      * Test clusters only ({@code /admin/faults?metadata=cut}): holds this node's view of the log
      * where it is, as if the node were cut off from the group: {@link #current} stands still,
      * nothing newer is delivered, and {@link #submit} fails as unavailable. {@code false} heals:

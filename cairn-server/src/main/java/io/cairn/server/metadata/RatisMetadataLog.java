@@ -113,7 +113,8 @@ public final class RatisMetadataLog implements MetadataLog {
     /** The epoch the server had applied at the previous catch-up check, and for how many checks since. */
     private long appliedAtLastCheck = -1;
     private int unchangedChecks;
-    private boolean stalled;
+    // Written by the check, read by group() too.
+    private volatile boolean stalled;
     /** Checks (election timeouts) a server's applied epoch must stand still before it asks the group. */
     static final int STALL_CHECKS = 3;
     /**
@@ -295,6 +296,11 @@ public final class RatisMetadataLog implements MetadataLog {
             var leader = division.getInfo().getLeaderId();
             out.put("leader", leader == null ? 0 : RaftPeers.memberId(leader));
             out.put("isLeader", division.getInfo().isLeader());
+            // This node's own log server: its role and whether it runs (a closed one takes no part
+            // in the group, and the node follows by polling; see catchUp), and how it learns epochs.
+            out.put("role", division.getInfo().getCurrentRole().name().toLowerCase(java.util.Locale.ROOT));
+            out.put("server", division.getInfo().getLifeCycleState().name().toLowerCase(java.util.Locale.ROOT));
+            out.put("following", stalled ? "polling" : "log");
         } catch (IOException | RuntimeException e) {
             out.put("error", String.valueOf(e));
         }
@@ -478,6 +484,19 @@ public final class RatisMetadataLog implements MetadataLog {
             } catch (java.util.concurrent.RejectedExecutionException busy) {
                 catchingUp.set(false);
             }
+        }
+    }
+
+    @Override
+    public boolean serverDown() {
+        RaftServer s = server;
+        if (s == null || closed || stateMachine == null) {
+            return false;
+        }
+        try {
+            return !s.getDivision(RaftPeers.GROUP_ID).getInfo().isAlive();
+        } catch (IOException | RuntimeException e) {
+            return true;
         }
     }
 

@@ -241,6 +241,13 @@ public final class NodeMetrics implements AutoCloseable {
      * hint, repair and quorum counters, and each peer's transport figures. Read from the driver's
      * snapshot, which is at most a second old.
      */
+    /** An elastic cluster's node: whether its metadata log server runs. */
+    public void bindMetadata(io.cairn.server.cluster.ElasticMembership elastic) {
+        Gauge.builder("cairn.metadata.server.down", elastic, e -> e.metadataServerDown() ? 1 : 0)
+                .description("1 while this node's metadata log server should run and does not (the group has a member fewer; the node follows by polling)")
+                .register(registry);
+    }
+
     public void bindCluster(ClusterDriver driver) {
         this.cluster = driver;
         syncMembers();

@@ -28,6 +28,12 @@ class MetadataMajorityLossHttpTest {
             TestNode survivor = nodes.get(0);
             assertThat(survivor.put("/kv/before?w=all", "v1").statusCode()).isEqualTo(200);
             long epoch = TestNode.json(survivor.get("/admin/membership")).path("epoch").asLong();
+            // Its own log server, as /admin/membership and the metrics tell it.
+            com.fasterxml.jackson.databind.JsonNode group = TestNode.json(survivor.get("/admin/membership")).path("metadataGroup");
+            assertThat(group.path("server").asText()).as("%s", group).isEqualTo("running");
+            assertThat(group.path("role").asText()).as("%s", group).isIn("leader", "follower");
+            assertThat(group.path("following").asText()).as("%s", group).isEqualTo("log");
+            assertThat(TestNode.text(survivor.get("/metrics"))).contains("cairn_metadata_server_down 0.0");
 
             nodes.get(1).close();
             nodes.get(2).close();
