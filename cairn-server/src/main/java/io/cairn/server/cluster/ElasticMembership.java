@@ -180,6 +180,7 @@ public final class ElasticMembership implements AutoCloseable, MembershipAdmin {
                         writeSettings(settingsFile, kept);
                     }
                 } else {
+                    refuseIfDiskLost(given, self, adminToken);
                     bootstrap = ClusterState.bootstrap(c.members(), partitions, c.replicationFactor());
                     Files.write(dir.resolve(OFFER_FILE), new byte[0]);
                 }
@@ -559,6 +560,29 @@ public final class ElasticMembership implements AutoCloseable, MembershipAdmin {
      * configuration says (empty from a member of an earlier release).
      */
     private static Joining fetchBootstrap(String member, Path adminToken, Path clusterCa, Duration timeout) {
+        com.fasterxml.jackson.databind.JsonNode answer = askBootstrap(member, adminToken, clusterCa, timeout);
+        String state = answer.path("state").asText("");
+        Map<String, String> theirs = new java.util.TreeMap<>();
+        // A member of an earlier release sends no settings, and no contacts.
+        answer.path("settings").properties().forEach(e -> theirs.put(e.getKey(), e.getValue().asText()));
+        List<Member> contacts = joinContacts(answer.path("contacts"), member);
+        if (state.isEmpty()) {
+            throw new IllegalStateException(member + " answered without a cluster state: " + answer);
+        }
+        try {
+            ClusterState decoded = MetadataCodec.decodeState(Base64.getDecoder().decode(state));
+            String problem = ClusterMetadata.settingsProblem(theirs);
+            if (problem != null) {
+                throw new IllegalStateException(member + " answered damaged settings: " + problem);
+            }
+            return new Joining(decoded, theirs, contacts);
+        } catch (IllegalArgumentException e) {
+            throw new IllegalStateException(member + " answered a damaged cluster state: " + e.getMessage(), e);
+        }
+    }
+
+    /** {@code member}'s answer to {@code GET /admin/cluster/bootstrap}, as JSON; refused answers and unreachable members are exceptions naming it. */
+    private static com.fasterxml.jackson.databind.JsonNode askBootstrap(String member, Path adminToken, Path clusterCa, Duration timeout) {
         URI uri = URI.create((member.contains("://") ? member : "http://" + member).replaceAll("/+$", "") + "/admin/cluster/bootstrap");
         HttpRequest.Builder request = HttpRequest.newBuilder(uri).timeout(timeout).GET();
         if (adminToken != null && Files.exists(adminToken)) {
@@ -598,30 +622,58 @@ public final class ElasticMembership implements AutoCloseable, MembershipAdmin {
         if (response.statusCode() != 200) {
             throw new IllegalStateException(member + " answered " + response.statusCode() + " when asked for its cluster: " + text);
         }
-        String state;
-        Map<String, String> theirs = new java.util.TreeMap<>();
-        List<Member> contacts;
         try {
-            com.fasterxml.jackson.databind.JsonNode answer = new com.fasterxml.jackson.databind.ObjectMapper().readTree(text);
-            state = answer.path("state").asText("");
-            // A member of an earlier release sends no settings, and no contacts.
-            answer.path("settings").properties().forEach(e -> theirs.put(e.getKey(), e.getValue().asText()));
-            contacts = joinContacts(answer.path("contacts"), member);
+            return new com.fasterxml.jackson.databind.ObjectMapper().readTree(text);
         } catch (IOException e) {
             throw new IllegalStateException(member + " answered something that is not JSON when asked for its cluster: " + e.getMessage(), e);
         }
-        if (state.isEmpty()) {
-            throw new IllegalStateException(member + " answered without a cluster state: " + text);
-        }
-        try {
-            ClusterState decoded = MetadataCodec.decodeState(Base64.getDecoder().decode(state));
-            String problem = ClusterMetadata.settingsProblem(theirs);
-            if (problem != null) {
-                throw new IllegalStateException(member + " answered damaged settings: " + problem);
+    }
+
+    /** How long the lost-disk check waits for each member it asks (all at once). */
+    static final Duration LOST_DISK_CHECK_TIMEOUT = Duration.ofSeconds(2);
+
+    /**
+     * A member of the static list whose data directory never held the log is starting for the
+     * first time, or lost its disk. The second must not take its old place: its log server would
+     * rejoin the group without the entries it acknowledged (which Raft does not survive in a
+     * voter), and its replicas would answer with nothing in them. So it asks the other members
+     * (all at once, {@link #LOST_DISK_CHECK_TIMEOUT} each) whether the log's leader has seen it
+     * acknowledge entries ({@code acknowledged} in {@code GET /admin/cluster/bootstrap}), and
+     * refuses to start, naming the way back ({@code replace}), if so. A first start has
+     * acknowledged nothing. The check cannot see a loss when no member answers, or when the log
+     * elected a leader since the node last ran (a new leader knows nothing of it yet): then the
+     * node starts as before (docs/operations.md, "A node died for good").
+     */
+    private static void refuseIfDiskLost(NodeConfig given, Member self, Path adminToken) {
+        String scheme = given.http().tls() ? "https://" : "http://";
+        Path ca = given.cluster().tlsDir().resolve("ca.crt");
+        List<CompletableFuture<String>> asked = new ArrayList<>();
+        for (Member m : given.cluster().members()) {
+            if (m.id() == self.id()) {
+                continue;
             }
-            return new Joining(decoded, theirs, contacts);
-        } catch (IllegalArgumentException e) {
-            throw new IllegalStateException(member + " answered a damaged cluster state: " + e.getMessage(), e);
+            asked.add(CompletableFuture.supplyAsync(() -> {
+                try {
+                    com.fasterxml.jackson.databind.JsonNode answer = askBootstrap(scheme + m.httpAddress(), adminToken, ca, LOST_DISK_CHECK_TIMEOUT);
+                    for (com.fasterxml.jackson.databind.JsonNode id : answer.path("acknowledged")) {
+                        if (id.asInt() == self.id()) {
+                            return "node " + m.id() + " at " + m.httpAddress();
+                        }
+                    }
+                } catch (RuntimeException unreachable) {
+                    // Not up yet (a cluster's first start), or not answering: it tells nothing.
+                }
+                return null;
+            }, Thread::startVirtualThread));
+        }
+        List<String> saw = asked.stream().map(CompletableFuture::join).filter(java.util.Objects::nonNull).toList();
+        if (!saw.isEmpty()) {
+            throw new IllegalStateException("node " + self.id() + " lost its data: its data directory (" + given.dataDir() + ") holds no"
+                    + " metadata log, but the log's leader (" + String.join(", ", saw) + ") has seen node " + self.id()
+                    + " acknowledge entries, so it ran here before. A node whose disk was lost must not take its old place (its"
+                    + " replicas hold nothing and its vote in the log forgot what it acknowledged): replace it by a new node,"
+                    + " 'bin/cairn membership replace " + self.id() + " --id <new id> ...', and start this machine with that id and --join"
+                    + " (docs/operations.md, \"A node died for good\"); or put the lost data directory back");
         }
     }
 
@@ -861,6 +913,16 @@ public final class ElasticMembership implements AutoCloseable, MembershipAdmin {
                     out.add(c);
                 }
             }
+        }
+        return out;
+    }
+
+    @Override
+    public List<Integer> acknowledgedLog() {
+        Object acknowledged = metadata.group().get("acknowledged");
+        List<Integer> out = new ArrayList<>();
+        if (acknowledged instanceof List<?> ids) {
+            ids.forEach(id -> out.add((Integer) id));
         }
         return out;
     }

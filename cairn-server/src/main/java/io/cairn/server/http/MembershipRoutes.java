@@ -94,7 +94,8 @@ final class MembershipRoutes {
                     case WHAT_IF -> whatIf(call);
                     default -> {
                         NodeApi.requireParams(call, Set.of());
-                        yield Map.of("state", admin.bootstrap(), "settings", admin.clusterWideSettings(), "contacts", admin.joinContacts());
+                        yield Map.of("state", admin.bootstrap(), "settings", admin.clusterWideSettings(), "contacts", admin.joinContacts(),
+                                "acknowledged", admin.acknowledgedLog());
                     }
                 }));
             }

@@ -301,6 +301,9 @@ public final class RatisMetadataLog implements MetadataLog {
             out.put("role", division.getInfo().getCurrentRole().name().toLowerCase(java.util.Locale.ROOT));
             out.put("server", division.getInfo().getLifeCycleState().name().toLowerCase(java.util.Locale.ROOT));
             out.put("following", stalled ? "polling" : "log");
+            if (division.getInfo().isLeader()) {
+                out.put("acknowledged", acknowledged(division.getInfo()));
+            }
         } catch (IOException | RuntimeException e) {
             out.put("error", String.valueOf(e));
         }
@@ -485,6 +488,30 @@ public final class RatisMetadataLog implements MetadataLog {
                 catchingUp.set(false);
             }
         }
+    }
+
+    /**
+     * The members that have acknowledged log entries to this leader (a match index above 0; an
+     * appender starts at 0, so a member that never ran a log server, or not since this leader was
+     * elected, is not among them). A member among them that starts on an empty data directory lost
+     * its log: see {@code ElasticMembership}'s lost-disk check. Empty when the two views Ratis gives
+     * of the followers do not line up (a reconfiguration between the two calls).
+     */
+    private static List<Integer> acknowledged(org.apache.ratis.server.DivisionInfo info) {
+        List<org.apache.ratis.proto.RaftProtos.ServerRpcProto> followers = info.getRoleInfoProto().getLeaderInfo().getFollowerInfoList();
+        long[] match = info.getFollowerMatchIndices();
+        if (match == null || match.length != followers.size()) {
+            return List.of();
+        }
+        List<Integer> out = new java.util.ArrayList<>();
+        for (int i = 0; i < match.length; i++) {
+            int id = RaftPeers.memberId(org.apache.ratis.protocol.RaftPeerId.valueOf(followers.get(i).getId().getId()));
+            if (match[i] > 0 && id > 0) {
+                out.add(id);
+            }
+        }
+        out.sort(null);
+        return out;
     }
 
     @Override

@@ -53,6 +53,13 @@ public interface MembershipAdmin {
     java.util.List<Map<String, Object>> joinContacts();
 
     /**
+     * When this node leads the metadata log: the members it has seen acknowledge log entries (so
+     * they have run a log server); empty otherwise. A member of the static list starting on an
+     * empty data directory asks for it, to tell a lost disk from a first start.
+     */
+    java.util.List<Integer> acknowledgedLog();
+
+    /**
      * The settings every member must share ({@code NodeConfig#clusterWideSettings}) as the
      * metadata log records them (this node's own while it records none), for a node that joins
      * through this one.
