@@ -919,12 +919,7 @@ public final class ElasticMembership implements AutoCloseable, MembershipAdmin {
 
     @Override
     public List<Integer> acknowledgedLog() {
-        Object acknowledged = metadata.group().get("acknowledged");
-        List<Integer> out = new ArrayList<>();
-        if (acknowledged instanceof List<?> ids) {
-            ids.forEach(id -> out.add((Integer) id));
-        }
-        return out;
+        return groupIds(metadata.group(), "acknowledged");
     }
 
     @Override
@@ -1159,15 +1154,20 @@ public final class ElasticMembership implements AutoCloseable, MembershipAdmin {
 
     /** The voters' ids in a {@link MetadataLog#group} view; empty when it has none. */
     private static List<Integer> groupVoters(Map<String, Object> group) {
-        List<Integer> voters = new ArrayList<>();
-        if (group.get("voters") instanceof List<?> ids) {
-            ids.forEach(id -> {
+        return groupIds(group, "voters");
+    }
+
+    /** The node ids a {@link MetadataLog#group} view lists under {@code key}; empty when it has none. */
+    private static List<Integer> groupIds(Map<String, Object> group, String key) {
+        List<Integer> ids = new ArrayList<>();
+        if (group.get(key) instanceof List<?> listed) {
+            listed.forEach(id -> {
                 if (id instanceof Integer i) {
-                    voters.add(i);
+                    ids.add(i);
                 }
             });
         }
-        return voters;
+        return ids;
     }
 
     private static Map<String, Object> whatIf(PartitionMap map, Set<Integer> lost, PartitionMap.Availability majority, NamespaceSpec spec,

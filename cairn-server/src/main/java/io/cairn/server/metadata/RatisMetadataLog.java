@@ -468,8 +468,7 @@ public final class RatisMetadataLog implements MetadataLog {
         }
         ClusterState newer = newerThan(polled);
         if (newer != null) {
-            polled = newer;
-            publisher.publish(newer);
+            follow(newer);
         }
     }
 
@@ -516,13 +515,13 @@ public final class RatisMetadataLog implements MetadataLog {
 
     @Override
     public boolean serverDown() {
-        RaftServer s = server;
-        if (s == null || closed || stateMachine == null) {
+        if (server == null || closed || stateMachine == null) {
             return false;
         }
         try {
-            return !s.getDivision(RaftPeers.GROUP_ID).getInfo().isAlive();
-        } catch (IOException | RuntimeException e) {
+            RaftServer.Division d = division();
+            return d == null || !d.getInfo().isAlive();
+        } catch (RuntimeException e) {
             return true;
         }
     }
@@ -556,8 +555,7 @@ public final class RatisMetadataLog implements MetadataLog {
         if (newer != null) {
             log.atDebug().addKeyValue("node", self.id()).addKeyValue("from", known.epoch()).addKeyValue("to", newer.epoch())
                     .log("caught up with the epoch peers showed by asking the group");
-            polled = newer;
-            publisher.publish(newer);
+            follow(newer);
         }
     }
 
@@ -595,6 +593,11 @@ public final class RatisMetadataLog implements MetadataLog {
             log.atWarn().addKeyValue("node", self.id()).addKeyValue("appliedEpoch", applied).addKeyValue("groupEpoch", newer.epoch())
                     .log("this node's metadata log server stopped applying entries while the group went on; following the group by polling");
         }
+        follow(newer);
+    }
+
+    /** Routes by {@code newer}, a state asked of the group rather than applied by this node's own server. */
+    private void follow(ClusterState newer) {
         polled = newer;
         publisher.publish(newer);
     }
